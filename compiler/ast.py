@@ -1,0 +1,362 @@
+"""The typed AST: frozen attrs classes. Every node keeps its source span; equality ignores it.
+
+Money is held in 元 as an exact Decimal; percentages as the Decimal fraction (5% -> 0.05)
+with their original text kept for display.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Union
+
+import attrs
+
+from .source import Span
+
+
+def _span():
+    return attrs.field(default=None, eq=False, repr=False)
+
+
+@attrs.frozen
+class Name:
+    text: str
+    span: Span | None = _span()
+
+
+# ---------------------------------------------------------------- expressions
+@attrs.frozen
+class Ref:
+    name: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Money:
+    value: Decimal  # in 元
+    text: str       # as written, e.g. 30万元
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Percent:
+    value: Decimal  # the fraction: 5% -> 0.05
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Number:
+    value: Decimal
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Bool:
+    value: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Binary:
+    op: str  # + - × ÷
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Neg:
+    operand: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class PrevYear:
+    """上年 X: the value of a yearly series one year before the year being read."""
+    operand: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Growth:
+    """X 增速: (X of the year - X of the year before) / X of the year before."""
+    operand: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Compare:
+    op: str  # the word as written: 超过, 不低于, 首次超过, 均超过, >=, …
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Member:
+    subject: "Expr"
+    options: tuple[Name, ...]
+    negated: bool = False
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class RunOfYears:
+    """连续N年 cond / 近N年 cond: cond holds in each of the last N years."""
+    keyword: str  # 连续 | 近
+    years: int
+    years_text: str
+    condition: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class And:
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Or:
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Not:
+    operand: "Expr"
+    span: Span | None = _span()
+
+
+Expr = Union[Ref, Money, Percent, Number, Bool, Binary, Neg, PrevYear, Growth, Compare,
+             Member, RunOfYears, And, Or, Not]
+
+
+# ---------------------------------------------------------------- literal values (examples)
+@attrs.frozen
+class DateValue:
+    value: datetime.date
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class YearValue:
+    value: int
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class EnumValue:
+    name: Name
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class SeriesValue:
+    entries: tuple[tuple[int, "Literal"], ...]
+    span: Span | None = _span()
+
+
+Literal = Union[Money, Percent, Number, Bool, DateValue, YearValue, EnumValue]
+Value = Union[Literal, SeriesValue]
+
+
+# ---------------------------------------------------------------- declarations
+@attrs.frozen
+class FactType:
+    base: str  # money | number | percent | bool | date | year | enum
+    series: bool = False
+    enum: Name | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class EnumDecl:
+    name: Name
+    values: tuple[Name, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class FactDecl:
+    name: Name
+    type: FactType
+    note: str | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class DefDecl:
+    name: Name
+    expr: Expr
+    note: str | None = None
+    span: Span | None = _span()
+
+
+# ---------------------------------------------------------------- awards
+@attrs.frozen
+class Exact:
+    amount: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class UpTo:
+    ceiling: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Range:
+    low: Expr
+    high: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class CaseByCase:
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Unspecified:
+    note: str | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class LevelRow:
+    level: Name
+    amount: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ByLevel:
+    subject: Name
+    rows: tuple[LevelRow, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class TierRow:
+    threshold: Expr
+    amount: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ByTier:
+    subject: Expr
+    op: str
+    rows: tuple[TierRow, ...]
+    span: Span | None = _span()
+
+
+AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier]
+
+
+@attrs.frozen
+class Award:
+    form: AwardForm
+    cap: Expr | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Duration:
+    """MULTI-YEAR: paid each year, at most `years` years, optionally counted from a year fact."""
+    years: int
+    years_text: str
+    start_fact: Name | None = None
+    start_next_year: bool = False
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Quota:
+    per_year: int
+    unit: str | None = None
+    rank_by: Name | None = None
+    descending: bool = True
+    span: Span | None = _span()
+
+
+# ---------------------------------------------------------------- examples
+@attrs.frozen
+class Expected:
+    kind: str  # exact | up_to | range | case_by_case | unspecified | not_applicable | undecidable
+    low: Literal | None = None
+    high: Literal | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Case:
+    title: str | None
+    facts: tuple[tuple[Name, Value], ...]
+    on: DateValue | None
+    expected: Expected | None
+    span: Span | None = _span()
+
+
+# ---------------------------------------------------------------- clauses and policies
+@attrs.frozen
+class Clause:
+    article: str           # 第七条
+    article_number: int    # 7
+    item: int | None       # 第2项 -> 2
+    title: str | None
+    source_text: str | None = None
+    units: tuple[Name, ...] = ()
+    matter: Name | None = None
+    conditions: tuple[Expr, ...] = ()
+    award: Award | None = None
+    duration: Duration | None = None
+    once: bool = False
+    quota: Quota | None = None
+    notes: tuple[str, ...] = ()
+    text_only: bool = False
+    cases: tuple[Case, ...] = ()
+    span: Span | None = _span()
+
+    @property
+    def label(self) -> str:
+        return self.article + (f"第{self.item}项" if self.item is not None else "")
+
+
+@attrs.frozen
+class CoFunding:
+    payer: Name
+    minimum_share: Percent
+    except_articles: tuple[Name, ...] = ()
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Policy:
+    docno: str
+    path: str
+    title: str | None = None
+    issuer: str | None = None
+    issued: DateValue | None = None
+    effective_from: DateValue | None = None
+    effective_until: DateValue | None = None
+    repeals: tuple[str, ...] = ()
+    scope: str | None = None
+    principle: str | None = None
+    cofunding: tuple[CoFunding, ...] = ()
+    transitional: tuple[str, ...] = ()
+    assessed_year: str = "上一年"
+    notes: tuple[str, ...] = ()
+    enums: tuple[EnumDecl, ...] = ()
+    facts: tuple[FactDecl, ...] = ()
+    defs: tuple[DefDecl, ...] = ()
+    clauses: tuple[Clause, ...] = ()
+    span: Span | None = _span()

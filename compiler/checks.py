@@ -1,0 +1,464 @@
+"""Stage 2: checks. Pure functions from AST to diagnostics; nothing here raises.
+
+Each check looks at one concern (names, types, tiers, awards, dates, examples, overlaps)
+and returns the diagnostics it found, so several problems are reported in one run.
+Codes are stable: `polc explain CODE` describes each one (compiler/explain.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Iterable, Iterator
+
+from . import ast, printer
+from .diagnostics import Diagnostic, Message, error, info, warning
+from .parser import keyword_against_name
+from .runtime import _closest
+from .types import BOOL, MONEY, Symbols, Type, comparable, comparison, infer
+
+
+def check_policy(policy: ast.Policy) -> list[Diagnostic]:
+    symbols = Symbols.of(policy)
+    found: list[Diagnostic] = []
+    for check in (check_declarations, check_expressions, check_clauses, check_awards,
+                  check_header, check_cases, check_overlaps):
+        found.extend(check(policy, symbols))
+    return found
+
+
+def check_policies(policies: list[ast.Policy]) -> list[Diagnostic]:
+    """Checks that look across files: one 文号 per file."""
+    found = []
+    seen: dict[str, ast.Policy] = {}
+    for policy in policies:
+        if policy.docno in seen:
+            found.append(error("E052", policy.span, f"文号「{policy.docno}」已在 {seen[policy.docno].path} 中使用",
+                               f"document number {policy.docno!r} is already used in {seen[policy.docno].path}"))
+        seen.setdefault(policy.docno, policy)
+    return found
+
+
+# ---------------------------------------------------------------- names
+def check_declarations(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    declared: dict[str, ast.Name] = {}
+    names = [d.name for d in policy.enums] + [v for d in policy.enums for v in d.values]
+    names += [d.name for d in policy.facts] + [d.name for d in policy.defs]
+    for name in names:
+        if name.text in declared:
+            first = declared[name.text].span
+            yield error("E010", name.span, f"名称「{name.text}」重复声明（首次声明于第{first.line}行）",
+                        f"the name {name.text!r} is declared twice (first on line {first.line})")
+        else:
+            declared[name.text] = name
+    for decl in policy.facts:
+        if decl.type.base == "enum" and decl.type.enum.text not in symbols.enums:
+            yield _unknown(decl.type.enum, list(symbols.enums), "枚举", "enumeration")
+    for decl in policy.defs:
+        if _refers_to(decl.expr, decl.name.text, symbols, set()):
+            yield error("E014", decl.name.span, f"定义「{decl.name.text}」引用了自身",
+                        f"the definition {decl.name.text!r} refers to itself")
+
+
+def _refers_to(node, target: str, symbols: Symbols, seen: set) -> bool:
+    for ref in _refs(node):
+        text = ref.name.text
+        if text == target:
+            return True
+        if text in symbols.defs and text not in seen:
+            seen.add(text)
+            if _refers_to(symbols.defs[text].expr, target, symbols, seen):
+                return True
+    return False
+
+
+def _unknown(name: ast.Name, candidates: list[str], what_zh: str, what_en: str) -> Diagnostic:
+    glued = keyword_against_name(name.text, name.span)
+    if glued is not None:
+        return glued
+    near = _closest(name.text, candidates)
+    return error("E011", name.span, f"未声明的{what_zh}「{name.text}」", f"undeclared {what_en} {name.text!r}",
+                 suggestion=Message(f"是否想写「{near}」？", f"did you mean {near!r}?") if near else
+                 Message(f"先用「事实 {name.text}: 类型」声明它", f"declare it first: 事实 {name.text}: <type>"))
+
+
+def _children(node) -> Iterable:
+    if isinstance(node, (ast.Binary, ast.And, ast.Or)):
+        return (node.left, node.right)
+    if isinstance(node, ast.Compare):
+        return (node.left, node.right)
+    if isinstance(node, (ast.Neg, ast.PrevYear, ast.Growth, ast.Not)):
+        return (node.operand,)
+    if isinstance(node, ast.Member):
+        return (node.subject,)
+    if isinstance(node, ast.RunOfYears):
+        return (node.condition,)
+    return ()
+
+
+def walk(node) -> Iterator:
+    yield node
+    for child in _children(node):
+        yield from walk(child)
+
+
+def _refs(node) -> Iterator[ast.Ref]:
+    return (n for n in walk(node) if isinstance(n, ast.Ref))
+
+
+def clause_expressions(clause: ast.Clause) -> Iterator[tuple[object, str]]:
+    """Every expression of a clause, with the role it plays (condition, amount, threshold…)."""
+    for condition in clause.conditions:
+        yield condition, "condition"
+    award = clause.award
+    if award is None:
+        return
+    form = award.form
+    if isinstance(form, ast.Exact):
+        yield form.amount, "amount"
+    elif isinstance(form, ast.UpTo):
+        yield form.ceiling, "amount"
+    elif isinstance(form, ast.Range):
+        yield form.low, "amount"
+        yield form.high, "amount"
+    elif isinstance(form, ast.ByLevel):
+        for row in form.rows:
+            yield row.amount, "amount"
+    elif isinstance(form, ast.ByTier):
+        yield form.subject, "tier_subject"
+        for row in form.rows:
+            yield row.threshold, "threshold"
+            yield row.amount, "amount"
+    if award.cap is not None:
+        yield award.cap, "amount"
+
+
+# ---------------------------------------------------------------- types
+def check_expressions(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    for decl in policy.defs:
+        yield from _check_expr(decl.expr, symbols)
+    for clause in policy.clauses:
+        for node, role in clause_expressions(clause):
+            problems = list(_check_expr(node, symbols))
+            yield from problems
+            if problems:
+                continue
+            t = infer(node, symbols)
+            if t is None:
+                continue
+            if role == "condition" and t.base != "bool":
+                yield error("E021", node.span, f"条件「{printer.expr(node)}」不是是/否判断（它是{t.describe()}）",
+                            f"the condition {printer.expr(node)!r} is not a yes/no test (it is {t.describe('en')})",
+                            suggestion=Message("用比较词写成判断，如 X 超过 10万元", "write a comparison, e.g. X 超过 10万元"))
+            if role == "amount" and t.base != "money":
+                yield error("E022", node.span, f"奖励金额「{printer.expr(node)}」应为金额，实际是{t.describe()}",
+                            f"the award {printer.expr(node)!r} must be money, but it is {t.describe('en')}",
+                            suggestion=Message("乘以一个金额，或写明单位（元、万元、亿元）",
+                                               "multiply by an amount, or write a unit (元, 万元, 亿元)"))
+
+
+def _check_expr(node, symbols: Symbols) -> Iterator[Diagnostic]:
+    """Names resolve; operands have compatible units; year functions read yearly facts."""
+    for ref in _refs(node):
+        text = ref.name.text
+        if text not in symbols.facts and text not in symbols.defs and text not in symbols.enum_of_value:
+            yield _unknown(ref.name, symbols.names(), "名称", "name")
+            return
+    for sub in walk(node):
+        if isinstance(sub, ast.Binary):
+            left, right = infer(sub.left, symbols), infer(sub.right, symbols)
+            if left is not None and right is not None and infer(sub, symbols) is None:
+                yield error("E020", sub.span,
+                            f"单位不匹配：{left.describe()} {sub.op} {right.describe()}",
+                            f"units do not match: {left.describe('en')} {sub.op} {right.describe('en')}",
+                            notes=(Message("金额只能与金额相加减；金额可乘以百分比或数值",
+                                           "money adds only to money; money may be multiplied by a percentage or number"),))
+        elif isinstance(sub, ast.Compare):
+            left, right = infer(sub.left, symbols), infer(sub.right, symbols)
+            if left is not None and right is not None and not comparable(left, right):
+                yield error("E020", sub.span,
+                            f"单位不匹配：不能比较{left.describe()}与{right.describe()}",
+                            f"units do not match: cannot compare {left.describe('en')} with {right.describe('en')}",
+                            suggestion=Message("比较两边应同为金额，或同为数值/百分比",
+                                               "compare money with money, numbers or percentages with each other"))
+            _op, first_time = comparison(sub.op)
+            if first_time and not _is_series_ref(sub.left, symbols):
+                yield error("E023", sub.span, f"「{sub.op}」只能用于逐年事实", f"{sub.op!r} needs a yearly fact",
+                            suggestion=Message("把事实声明为「逐年」：事实 X: 逐年 金额", "declare the fact yearly: 事实 X: 逐年 金额"))
+        elif isinstance(sub, (ast.Growth, ast.PrevYear)):
+            if not _is_series_ref(sub.operand, symbols):
+                word = "增速" if isinstance(sub, ast.Growth) else "上年"
+                yield error("E023", sub.span, f"「{word}」只能用于逐年事实", f"{word!r} needs a yearly fact",
+                            suggestion=Message("把事实声明为「逐年」：事实 X: 逐年 金额", "declare the fact yearly: 事实 X: 逐年 金额"))
+        elif isinstance(sub, ast.Member):
+            subject = infer(sub.subject, symbols)
+            if subject is None:
+                continue
+            if subject.base != "enum":
+                yield error("E020", sub.span, f"「属于」的左边应为枚举事实，实际是{subject.describe()}",
+                            f"the left of 属于 must be an enumeration, it is {subject.describe('en')}")
+                continue
+            values = [v.text for v in symbols.enums[subject.enum].values] if subject.enum in symbols.enums else []
+            for option in sub.options:
+                if option.text not in values:
+                    yield _not_a_value(option, subject.enum, values)
+        elif isinstance(sub, ast.RunOfYears):
+            if not any(_is_series_ref(r, symbols) for r in _refs(sub.condition)) and not any(
+                    isinstance(n, ast.Growth) for n in walk(sub.condition)):
+                yield warning("W024", sub.span, f"「{sub.keyword}{sub.years_text}」中的条件不读取任何逐年事实，每年结果相同",
+                              f"the condition under {sub.keyword}{sub.years_text} reads no yearly fact, so every year gives the same answer")
+        elif isinstance(sub, (ast.And, ast.Or, ast.Not)):
+            for operand in _children(sub):
+                t = infer(operand, symbols)
+                if t is not None and t.base != "bool":
+                    yield error("E021", operand.span, f"「{printer.expr(operand)}」不是是/否判断",
+                                f"{printer.expr(operand)!r} is not a yes/no test")
+
+
+def _is_series_ref(node, symbols: Symbols) -> bool:
+    return (isinstance(node, ast.Ref) and node.name.text in symbols.facts
+            and symbols.facts[node.name.text].type.series)
+
+
+def _not_a_value(option: ast.Name, enum: str, values: list[str]) -> Diagnostic:
+    near = _closest(option.text, values)
+    return error("E025", option.span, f"「{option.text}」不是枚举「{enum}」的取值",
+                 f"{option.text!r} is not a value of the enumeration {enum!r}",
+                 expected=Message("、".join(values), ", ".join(values)),
+                 suggestion=Message(f"是否想写「{near}」？", f"did you mean {near!r}?") if near else None)
+
+
+# ---------------------------------------------------------------- clauses
+def check_clauses(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    seen: dict[str, ast.Clause] = {}
+    for clause in policy.clauses:
+        if clause.label in seen:
+            yield error("E043", clause.span, f"条款「{clause.label}」重复（首次出现于第{seen[clause.label].span.line}行）",
+                        f"clause {clause.label!r} appears twice (first on line {seen[clause.label].span.line})",
+                        suggestion=Message("用「第N项」区分同一条中的不同奖励", "tell items of one article apart with 第N项"))
+        seen.setdefault(clause.label, clause)
+        if clause.text_only:
+            if clause.award is not None or clause.conditions:
+                yield error("E041", clause.span, f"{clause.label} 标为「仅文本」，却写了条件或奖励",
+                            f"{clause.label} is marked 仅文本 (text only) but has conditions or an award")
+            continue
+        if clause.award is None:
+            yield error("E040", clause.span, f"{clause.label} 没有写奖励金额（给予 …）",
+                        f"{clause.label} has no award (给予 …)",
+                        suggestion=Message("写明「给予 …」；金额确未公布时写「给予 金额未定」；不支付的条款标「仅文本」",
+                                           "write 给予 …; if the amount was not published write 给予 金额未定; mark clauses that pay nothing 仅文本"))
+        if clause.source_text is None:
+            yield warning("W044", clause.span, f"{clause.label} 没有「原文」：审阅者无法对照原句",
+                          f"{clause.label} has no 原文: reviewers cannot compare it with the original sentence")
+        if clause.duration is not None and clause.duration.start_fact is not None:
+            start = clause.duration.start_fact
+            decl = symbols.facts.get(start.text)
+            if decl is None:
+                yield _unknown(start, list(symbols.facts), "事实", "fact")
+            elif decl.type.base != "year" or decl.type.series:
+                yield error("E045", start.span, f"期限的起算事实「{start.text}」应为年份",
+                            f"the start of a duration, {start.text!r}, must be a year fact")
+
+
+# ---------------------------------------------------------------- awards
+def check_awards(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    for clause in policy.clauses:
+        award = clause.award
+        if award is None:
+            continue
+        form = award.form
+        cap = _constant(award.cap)
+        if isinstance(form, ast.Unspecified):
+            yield warning("W042", form.span, f"{clause.label} 的金额未定：评估结果将说明政策未列明金额",
+                          f"{clause.label} has no stated amount: evaluation will say the policy does not state one",
+                          notes=(Message(form.note, form.note),) if form.note else ())
+        if award.cap is not None and isinstance(form, (ast.CaseByCase, ast.Unspecified)):
+            yield error("E046", award.cap.span, "「一事一议」或「金额未定」的奖励不能再设封顶",
+                        "a case-by-case or unspecified award cannot have a cap")
+        if isinstance(form, ast.ByLevel):
+            yield from _check_levels(clause, form, symbols, cap)
+        if isinstance(form, ast.ByTier):
+            yield from _check_tiers(clause, form, symbols, cap)
+        for amount in _constant_amounts(form):
+            if cap is not None and amount[0] > cap:
+                yield error("E031", amount[1].span, f"金额 {amount[1].text} 超过本条封顶 {award.cap.text}",
+                            f"the amount {amount[1].text} is above this clause's cap {award.cap.text}")
+        if isinstance(form, ast.Range):
+            low, high = _constant(form.low), _constant(form.high)
+            if low is not None and high is not None and low > high:
+                yield error("E032", form.span, f"区间下限 {form.low.text} 高于上限 {form.high.text}",
+                            f"the range's low end {form.low.text} is above its high end {form.high.text}")
+        for node, _role in clause_expressions(clause):
+            for sub in walk(node):
+                if isinstance(sub, ast.Percent) and sub.value > 1 and not clause.notes:
+                    yield warning("W047", sub.span, f"比例 {sub.text} 超过100%，且本条没有「说明」理由",
+                                  f"the rate {sub.text} is above 100% and the clause has no 说明 giving a reason")
+
+
+def _constant(node) -> Decimal | None:
+    return node.value if isinstance(node, ast.Money) else None
+
+
+def _constant_amounts(form) -> list[tuple[Decimal, ast.Money]]:
+    nodes = []
+    if isinstance(form, ast.Exact):
+        nodes = [form.amount]
+    elif isinstance(form, ast.UpTo):
+        nodes = [form.ceiling]
+    elif isinstance(form, ast.Range):
+        nodes = [form.low, form.high]
+    elif isinstance(form, (ast.ByLevel, ast.ByTier)):
+        nodes = [row.amount for row in form.rows]
+    return [(n.value, n) for n in nodes if isinstance(n, ast.Money)]
+
+
+def _check_levels(clause, form: ast.ByLevel, symbols: Symbols, cap) -> Iterator[Diagnostic]:
+    decl = symbols.facts.get(form.subject.text)
+    if decl is None:
+        yield _unknown(form.subject, list(symbols.facts), "事实", "fact")
+        return
+    if decl.type.base != "enum":
+        yield error("E033", form.subject.span, f"「按 {form.subject.text} 分别」需要一个枚举事实",
+                    f"按 {form.subject.text} 分别 needs an enumeration fact")
+        return
+    enum = decl.type.enum.text
+    values = [v.text for v in symbols.enums[enum].values] if enum in symbols.enums else []
+    seen = set()
+    for row in form.rows:
+        if row.level.text not in values:
+            yield _not_a_value(row.level, enum, values)
+        elif row.level.text in seen:
+            yield error("E034", row.level.span, f"等级「{row.level.text}」重复", f"level {row.level.text!r} appears twice")
+        seen.add(row.level.text)
+
+
+def _check_tiers(clause, form: ast.ByTier, symbols: Symbols, cap) -> Iterator[Diagnostic]:
+    op, _first = comparison(form.op)
+    thresholds = [(_threshold_value(row.threshold), row) for row in form.rows]
+    for (previous, prev_row), (current, row) in zip(thresholds, thresholds[1:]):
+        if previous is None or current is None:
+            continue
+        if previous == current:
+            yield error("E030", row.threshold.span, f"分档门槛 {printer.expr(row.threshold)} 重复",
+                        f"the tier threshold {printer.expr(row.threshold)} appears twice")
+            continue
+        descending = op in ("gt", "ge")
+        if (current > previous) == descending:
+            order_zh = "从高到低" if descending else "从低到高"
+            order_en = "highest first" if descending else "lowest first"
+            yield error("E030", row.threshold.span,
+                        f"分档顺序错误：门槛 {printer.expr(row.threshold)} 应排在 {printer.expr(prev_row.threshold)} 之前",
+                        f"tiers out of order: threshold {printer.expr(row.threshold)} should come before {printer.expr(prev_row.threshold)}",
+                        notes=(Message(f"「{form.op}」分档按门槛{order_zh}排列，先满足的一档生效；顺序错了，较高的档永远达不到",
+                                       f"{form.op!r} tiers are listed {order_en} and the first that holds pays; out of order, a higher tier is never reached"),),
+                        suggestion=Message(f"按门槛{order_zh}重新排列各档", f"list the tiers {order_en}"))
+        amount_prev, amount_cur = _constant(prev_row.amount), _constant(row.amount)
+        if amount_prev is not None and amount_cur is not None and amount_cur > amount_prev and (current > previous) != descending:
+            yield warning("W031", row.amount.span,
+                          f"较低门槛的档（{printer.expr(row.threshold)}）金额 {printer.expr(row.amount)} 高于较高门槛的档",
+                          f"the lower tier ({printer.expr(row.threshold)}) pays {printer.expr(row.amount)}, more than the higher tier")
+
+
+def _threshold_value(node) -> Decimal | None:
+    if isinstance(node, (ast.Money, ast.Percent, ast.Number)):
+        return node.value
+    return None
+
+
+# ---------------------------------------------------------------- header and dates
+def check_header(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    start, end = policy.effective_from, policy.effective_until
+    if start is not None and end is not None and end.value < start.value:
+        yield error("E050", end.span, f"失效日期 {end.text} 早于施行日期 {start.text}",
+                    f"the end date {end.text} is before the start date {start.text}")
+    if start is None:
+        yield warning("W051", policy.span, "政策没有施行日期：评估时不检查施行期",
+                      "the policy has no 施行日期: evaluation cannot check that it is in force")
+    if policy.principle is None and any(c.matter for c in policy.clauses):
+        yield warning("W053", policy.span, "条款标了「事项」，但政策没有写冲突原则（就高不重复 / 可叠加）",
+                      "clauses name matters (事项) but the policy states no conflict principle")
+    articles = {c.article for c in policy.clauses}
+    for co in policy.cofunding:
+        for article in co.except_articles:
+            if article.text not in articles:
+                yield error("E054", article.span, f"配套的除外条款「{article.text}」不存在",
+                            f"the co-funding exception {article.text!r} is not a clause of this policy")
+
+
+# ---------------------------------------------------------------- examples
+def check_cases(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    for clause in policy.clauses:
+        pays = clause.award is not None and not clause.text_only
+        if pays and not clause.cases:
+            yield warning("W061", clause.span, f"{clause.label} 没有案例：`polc test` 无法验证它",
+                          f"{clause.label} has no example: `polc test` cannot check it")
+        for example in clause.cases:
+            if example.expected is None:
+                yield error("E062", example.span, "案例没有写「预期」结果", "the example has no 预期 (expected result)")
+            for name, value in example.facts:
+                decl = symbols.facts.get(name.text)
+                if decl is None:
+                    yield _unknown(name, list(symbols.facts), "事实", "fact")
+                    continue
+                yield from _check_value(name, value, decl, symbols)
+            if example.expected is not None:
+                for literal in (example.expected.low, example.expected.high):
+                    if literal is not None and not isinstance(literal, ast.Money):
+                        yield error("E063", literal.span, "预期结果应为金额（如 30万元）",
+                                    "an expected result must be an amount of money (e.g. 30万元)")
+
+
+def _check_value(name: ast.Name, value, decl: ast.FactDecl, symbols: Symbols) -> Iterator[Diagnostic]:
+    t = decl.type
+    if t.series:
+        if not isinstance(value, ast.SeriesValue):
+            yield error("E064", value.span, f"「{name.text}」是逐年事实，应写成 {{2019: …, 2020: …}}",
+                        f"{name.text!r} is yearly: write it as {{2019: ..., 2020: ...}}")
+            return
+        for _year, item in value.entries:
+            yield from _check_scalar(name, item, t, symbols)
+    elif isinstance(value, ast.SeriesValue):
+        yield error("E064", value.span, f"「{name.text}」不是逐年事实，不能写逐年数据",
+                    f"{name.text!r} is not yearly: give one value")
+    else:
+        yield from _check_scalar(name, value, t, symbols)
+
+
+_LITERAL_BASE = {ast.Money: "money", ast.Percent: "percent", ast.Number: "number", ast.Bool: "bool",
+                 ast.DateValue: "date", ast.YearValue: "year", ast.EnumValue: "enum"}
+
+
+def _check_scalar(name: ast.Name, value, t: ast.FactType, symbols: Symbols) -> Iterator[Diagnostic]:
+    base = _LITERAL_BASE.get(type(value))
+    fits = base == t.base or (t.base in ("number", "percent") and base in ("number", "percent")) or (
+        t.base == "year" and base == "number")
+    if not fits:
+        expected = Type(t.base, t.enum.text if t.enum else None)
+        yield error("E065", value.span, f"「{name.text}」应为{expected.describe()}，这里写的是「{printer.literal(value)}」",
+                    f"{name.text!r} must be {expected.describe('en')}, not {printer.literal(value)!r}")
+        return
+    if t.base == "enum":
+        values = [v.text for v in symbols.enums[t.enum.text].values] if t.enum.text in symbols.enums else []
+        if value.name.text not in values:
+            yield _not_a_value(value.name, t.enum.text, values)
+
+
+# ---------------------------------------------------------------- overlaps (same matter)
+def check_overlaps(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """Clauses that name the same matter could pay twice; say how the policy resolves it."""
+    by_matter: dict[str, list[ast.Clause]] = {}
+    for clause in policy.clauses:
+        if clause.matter is not None:
+            by_matter.setdefault(clause.matter.text, []).append(clause)
+    for matter, clauses in sorted(by_matter.items()):
+        if len(clauses) < 2:
+            continue
+        labels = "、".join(c.label for c in clauses)
+        if policy.principle == "就高不重复":
+            yield info("I070", clauses[1].matter.span, f"事项「{matter}」由 {labels} 共同涵盖：按就高不重复只支付最高一项",
+                       f"the matter {matter!r} is covered by {labels}: 就高不重复 pays only the highest")
+        elif policy.principle != "可叠加":
+            yield error("E071", clauses[1].matter.span, f"事项「{matter}」由 {labels} 共同涵盖，但政策没有说明如何处理重复",
+                        f"the matter {matter!r} is covered by {labels} but the policy does not say how overlaps resolve",
+                        suggestion=Message("在政策头部写「冲突原则 就高不重复」或「冲突原则 可叠加」",
+                                           "state 冲突原则 就高不重复 or 冲突原则 可叠加 in the header"))

@@ -1,0 +1,188 @@
+"""The reference interpreter: evaluates the AST directly.
+
+It is the specification the generated modules are tested against (hypothesis checks that
+both give the same result on every field), so it is written for clarity, not speed. It
+shares compiler/runtime.py with the generated code for facts, traces and awards.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from . import ast, printer, runtime
+from .types import Symbols, comparison, infer, value_kind
+
+
+class _Evaluator:
+    def __init__(self, policy: ast.Policy):
+        self.policy = policy
+        self.symbols = Symbols.of(policy)
+
+    def reads_series(self, node) -> bool:
+        t = infer(node, self.symbols)
+        return t is not None and t.series
+
+    def kind(self, node) -> str:
+        return value_kind(infer(node, self.symbols))
+
+    def value(self, node, run: runtime.Run, offset: int):
+        if isinstance(node, (ast.Money, ast.Percent, ast.Number, ast.Bool)):
+            return node.value
+        if isinstance(node, ast.Ref):
+            text = node.name.text
+            if text in self.symbols.facts:
+                decl = self.symbols.facts[text]
+                value = run.at(text, offset) if decl.type.series else run.fact(text)
+                if decl.type.base == "bool" and not decl.type.series:
+                    return run.truth(text, value)
+                return value
+            if text in self.symbols.defs:
+                decl = self.symbols.defs[text]
+                return run.define(self.label(node, offset), self.value(decl.expr, run, offset), self.kind(decl.expr))
+            return text  # an enumeration value stands for itself
+        if isinstance(node, ast.PrevYear):
+            return run.at(node.operand.name.text, offset + 1)
+        if isinstance(node, ast.Growth):
+            return run.growth(node.operand.name.text, offset)
+        if isinstance(node, ast.Neg):
+            operand = self.value(node.operand, run, offset)
+            return None if operand is None else -operand
+        if isinstance(node, ast.Binary):
+            return runtime.arith(node.op, self.value(node.left, run, offset), self.value(node.right, run, offset))
+        if isinstance(node, ast.Compare):
+            op, first_time = comparison(node.op)
+            kind = self.kind(node.left)
+            if first_time:
+                return run.first_time(printer.expr(node), op, node.left.name.text,
+                                      self.value(node.right, run, offset), kind, offset)
+            left, right = self.value(node.left, run, offset), self.value(node.right, run, offset)
+            return run.compare(printer.expr(node), op, left, right, kind,
+                               offset if self.reads_series(node.left) or self.reads_series(node.right) else None)
+        if isinstance(node, ast.Member):
+            return run.member(printer.expr(node), self.value(node.subject, run, offset),
+                              tuple(o.text for o in node.options), node.negated)
+        if isinstance(node, ast.RunOfYears):
+            results = [self.value(node.condition, run, offset + k) for k in range(node.years)]
+            return run.run_of_years(printer.expr(node), results)
+        if isinstance(node, ast.And):
+            left = self.value(node.left, run, offset)
+            if left is False:
+                return False
+            return runtime.kleene_and(left, self.value(node.right, run, offset))
+        if isinstance(node, ast.Or):
+            left = self.value(node.left, run, offset)
+            if left is True:
+                return True
+            return runtime.kleene_or(left, self.value(node.right, run, offset))
+        if isinstance(node, ast.Not):
+            return runtime.kleene_not(self.value(node.operand, run, offset))
+        raise TypeError(node)
+
+    def label(self, ref: ast.Ref, offset: int) -> str:
+        return ref.name.text
+
+    def clause(self, clause: ast.Clause):
+        """A function Run -> Award | False | reason | None, evaluating the clause's AST."""
+        def evaluate(run: runtime.Run):
+            holds = True
+            for condition in clause.conditions:
+                outcome = self.value(condition, run, 0)
+                if outcome is False:
+                    return False
+                holds = runtime.kleene_and(holds, outcome)
+            if holds is None:
+                return None
+            return self.award(clause.award, run)
+        return evaluate
+
+    def amount(self, node, run: runtime.Run):
+        """An award's amount; a formula's value is shown in the trace, a constant needs no line."""
+        value = self.value(node, run, 0)
+        if isinstance(node, ast.Money):
+            return value
+        return run.define(printer.expr(node), value, "money")
+
+    def award(self, award: ast.Award, run: runtime.Run):
+        cap, cap_label = None, None
+        if award.cap is not None:
+            cap, cap_label = self.value(award.cap, run, 0), printer.expr(award.cap)
+            if cap is None:
+                return None
+        form = award.form
+        if isinstance(form, ast.Exact):
+            return runtime.exact(run, self.amount(form.amount, run), cap, cap_label)
+        if isinstance(form, ast.UpTo):
+            return runtime.up_to(run, self.amount(form.ceiling, run), cap, cap_label)
+        if isinstance(form, ast.Range):
+            return runtime.between(run, self.amount(form.low, run), self.amount(form.high, run), cap, cap_label)
+        if isinstance(form, ast.CaseByCase):
+            return runtime.case_by_case(run)
+        if isinstance(form, ast.Unspecified):
+            return runtime.unspecified(run, form.note)
+        if isinstance(form, ast.ByLevel):
+            subject = form.subject.text
+            picked = runtime.pick_level(run, subject, run.fact(subject), tuple(r.level.text for r in form.rows))
+            if not isinstance(picked, int):
+                return picked
+            return runtime.exact(run, self.amount(form.rows[picked].amount, run), cap, cap_label)
+        if isinstance(form, ast.ByTier):
+            for row in form.rows:
+                test = ast.Compare(form.op, form.subject, row.threshold)
+                outcome = self.value(test, run, 0)
+                if outcome is None:
+                    return None
+                if outcome:
+                    return runtime.exact(run, self.amount(row.amount, run), cap, cap_label)
+            return "未达到任何一档门槛"
+        raise TypeError(form)
+
+
+def schema(policy: ast.Policy) -> dict:
+    """The fact schema runtime.validate_facts expects: name -> (base, series, enum values)."""
+    symbols = Symbols.of(policy)
+    result = {}
+    for decl in policy.facts:
+        options = None
+        if decl.type.base == "enum":
+            enum = symbols.enums.get(decl.type.enum.text)
+            options = tuple(v.text for v in enum.values) if enum else ()
+        result[decl.name.text] = (decl.type.base, decl.type.series, options)
+    return result
+
+
+def policy_info(policy: ast.Policy) -> runtime.PolicyInfo:
+    return runtime.PolicyInfo(
+        docno=policy.docno, title=policy.title, path=policy.path,
+        effective_from=policy.effective_from.value if policy.effective_from else None,
+        effective_until=policy.effective_until.value if policy.effective_until else None,
+        assessed_offset=1 if policy.assessed_year == "上一年" else 0,
+        principle=policy.principle, schema=schema(policy))
+
+
+def cofunded(policy: ast.Policy, clause: ast.Clause) -> bool:
+    return bool(policy.cofunding) and all(clause.article not in {a.text for a in co.except_articles}
+                                          for co in policy.cofunding)
+
+
+def paying_clauses(policy: ast.Policy) -> list[ast.Clause]:
+    return [c for c in policy.clauses if not c.text_only and c.award is not None]
+
+
+def clause_specs(policy: ast.Policy) -> list[runtime.ClauseSpec]:
+    evaluator = _Evaluator(policy)
+    specs = []
+    for clause in paying_clauses(policy):
+        duration = clause.duration
+        specs.append(runtime.ClauseSpec(
+            policy=policy.docno, article=clause.article, item=clause.item, title=clause.title,
+            matter=clause.matter.text if clause.matter else None,
+            source=f"{policy.path}:{clause.span.line}", evaluate=evaluator.clause(clause),
+            duration=duration.years if duration else None,
+            start_fact=duration.start_fact.text if duration and duration.start_fact else None,
+            start_next_year=duration.start_next_year if duration else False,
+            cofunded=cofunded(policy, clause)))
+    return specs
+
+
+def evaluate(policies: list[ast.Policy], facts: dict, on: datetime.date | str | None = None) -> runtime.Evaluation:
+    return runtime.evaluate_policies([(policy_info(p), clause_specs(p)) for p in policies], facts, on)

@@ -1,0 +1,605 @@
+"""Stage 1: .pol text -> typed AST (compiler.ast), or diagnostics saying what went wrong.
+
+Lark parses the normalised text (see compiler.source); a Transformer builds frozen attrs
+nodes with spans. Parse errors are classified into friendly diagnostics: the position,
+what was expected in words a drafter knows, and — for the commonest mistake, a keyword
+written straight against a name — exactly where to put the space.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import lark
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast
+from .diagnostics import Diagnostic, Message, error
+from .source import SourceFile, Span, normalise, span_of_offsets
+
+GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "polc.lark"
+
+UNIT_FACTORS = {"元": Decimal(1), "万元": Decimal(10) ** 4, "亿元": Decimal(10) ** 8, "万亿元": Decimal(10) ** 12}
+_CHINESE_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+@functools.cache
+def _lark() -> Lark:
+    return Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr", lexer="basic",
+                propagate_positions=True, maybe_placeholders=False)
+
+
+@functools.cache
+def keywords() -> frozenset[str]:
+    """Every keyword of the language written in CJK characters (the ones a name can swallow)."""
+    words = set()
+    for terminal in _lark().terminals:
+        pattern = terminal.pattern
+        if pattern.type == "str" and re.fullmatch(r"[\u3400-\u9fff]+", pattern.value):
+            words.add(pattern.value)
+    return frozenset(words)
+
+
+def chinese_number(text: str) -> int:
+    """一 → 1, 十二 → 12, 二十 → 20, 一百零三 → 103; Arabic digits pass through."""
+    if text.isdigit():
+        return int(text)
+    total, current = 0, 0
+    for ch in text:
+        if ch in _CHINESE_DIGITS:
+            current = _CHINESE_DIGITS[ch]
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        else:
+            raise ValueError(text)
+    return total + current
+
+
+def money_value(text: str) -> Decimal:
+    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)(万亿元|亿元|万元|元)", text)
+    if not match:
+        raise ValueError(text)
+    return Decimal(match.group(1)) * UNIT_FACTORS[match.group(2)]
+
+
+def parse_date(text: str) -> datetime.date:
+    match = re.fullmatch(r"([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日", text) or re.fullmatch(
+        r"([0-9]{4})-([0-9]{2})-([0-9]{2})", text)
+    if not match:
+        raise ValueError(text)
+    return datetime.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+
+
+class _Problem(Exception):
+    """A semantic problem found while building the AST (e.g. 2020年2月30日)."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.message.en)
+        self.diagnostic = diagnostic
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Lark tree -> AST nodes. Methods are named after grammar rules and aliases."""
+
+    def __init__(self, source: SourceFile):
+        super().__init__()
+        self.source = source
+
+    # ------------------------------------------------------------ helpers
+    def _span(self, meta) -> Span | None:
+        if getattr(meta, "empty", True):
+            return None
+        return span_of_offsets(self.source, meta.start_pos, meta.end_pos)
+
+    def _tok_span(self, token: Token) -> Span:
+        return span_of_offsets(self.source, token.start_pos, token.end_pos)
+
+    def _original(self, token: Token) -> str:
+        return self.source.text[token.start_pos:token.end_pos]
+
+    def _string(self, token: Token) -> str:
+        raw = self._original(token)[1:-1]
+        return re.sub(r"\\(.)", r"\1", raw)
+
+    # ------------------------------------------------------------ names and literals
+    def name(self, meta, children):
+        token = children[0]
+        text = str(token)
+        if token.type == "QUOTED_NAME":
+            text = self._original(token)[1:-1]
+        return ast.Name(text, self._tok_span(token))
+
+    def ref(self, meta, children):
+        return ast.Ref(children[0], self._span(meta))
+
+    def money(self, meta, children):
+        token = children[0]
+        return ast.Money(money_value(str(token)), self._original(token), self._tok_span(token))
+
+    def negative_money(self, meta, children):
+        token = children[0]
+        return ast.Money(-money_value(str(token)), "-" + self._original(token), self._span(meta))
+
+    def percent(self, meta, children):
+        token = children[0]
+        return ast.Percent(Decimal(str(token)[:-1]) / 100, self._original(token), self._tok_span(token))
+
+    def number(self, meta, children):
+        token = children[0]
+        return ast.Number(Decimal(str(token)), self._original(token), self._tok_span(token))
+
+    def negative_number(self, meta, children):
+        token = children[0]
+        return ast.Number(-Decimal(str(token)), "-" + self._original(token), self._span(meta))
+
+    def true(self, meta, children):
+        return ast.Bool(True, self._span(meta))
+
+    def false(self, meta, children):
+        return ast.Bool(False, self._span(meta))
+
+    def date(self, meta, children):
+        token = children[0]
+        try:
+            value = parse_date(str(token))
+        except ValueError:
+            raise _Problem(error(
+                "E003", self._tok_span(token), f"日期「{self._original(token)}」不存在",
+                f"the date {self._original(token)!r} does not exist",
+                expected=Message("一个真实的日期，如 2020年1月1日 或 2020-01-01",
+                                 "a real date, such as 2020年1月1日 or 2020-01-01")))
+        return ast.DateValue(value, self._original(token), self._tok_span(token))
+
+    def year(self, meta, children):
+        return ast.YearValue(int(str(children[0])[:-1]), self._span(meta))
+
+    def enum_value(self, meta, children):
+        return ast.EnumValue(children[0], self._span(meta))
+
+    def series_entry(self, meta, children):
+        key, value = children
+        return (key, value)
+
+    def year_key(self, meta, children):
+        text = str(children[0])
+        return int(text[:-1] if text.endswith("年") else Decimal(text))
+
+    def series_value(self, meta, children):
+        return ast.SeriesValue(tuple(sorted(children, key=lambda entry: entry[0])), self._span(meta))
+
+    # ------------------------------------------------------------ expressions
+    def _binary(op):
+        def build(self, meta, children):
+            return ast.Binary(op, children[0], children[1], self._span(meta))
+        return build
+
+    add, sub, mul, div = _binary("+"), _binary("-"), _binary("×"), _binary("÷")
+
+    def neg(self, meta, children):
+        return ast.Neg(children[0], self._span(meta))
+
+    def prev_year(self, meta, children):
+        return ast.PrevYear(children[0], self._span(meta))
+
+    def growth(self, meta, children):
+        return ast.Growth(children[0], self._span(meta))
+
+    def cmp_op(self, meta, children):
+        return str(children[0])
+
+    def compare(self, meta, children):
+        left, op, right = children
+        return ast.Compare(op, left, right, self._span(meta))
+
+    def member(self, meta, children):
+        return ast.Member(children[0], tuple(children[1:]), False, self._span(meta))
+
+    def not_member(self, meta, children):
+        return ast.Member(children[0], tuple(children[1:]), True, self._span(meta))
+
+    def run_of_years(self, meta, children):
+        keyword = self.source.text[meta.start_pos:meta.start_pos + 1]
+        years_token, condition = children
+        return ast.RunOfYears(keyword, _years(years_token), str(years_token), condition, self._span(meta))
+
+    def and_(self, meta, children):
+        return ast.And(children[0], children[1], self._span(meta))
+
+    def or_(self, meta, children):
+        return ast.Or(children[0], children[1], self._span(meta))
+
+    def not_(self, meta, children):
+        return ast.Not(children[0], self._span(meta))
+
+    # ------------------------------------------------------------ declarations
+    def t_money(self, meta, children): return "money"
+    def t_number(self, meta, children): return "number"
+    def t_percent(self, meta, children): return "percent"
+    def t_bool(self, meta, children): return "bool"
+    def t_date(self, meta, children): return "date"
+    def t_year(self, meta, children): return "year"
+
+    def t_enum(self, meta, children):
+        return children[0]
+
+    def series_mark(self, meta, children):
+        return True
+
+    def note(self, meta, children):
+        return self._string(children[0])
+
+    def enum_decl(self, meta, children):
+        return ast.EnumDecl(children[0], tuple(children[1:]), self._span(meta))
+
+    def fact_decl(self, meta, children):
+        name, *rest = children
+        series = False
+        if rest and rest[0] is True:
+            series = True
+            rest = rest[1:]
+        base, *rest = rest
+        note = rest[0] if rest else None
+        type_span = name.span
+        if isinstance(base, ast.Name):
+            fact_type = ast.FactType("enum", series, base, base.span)
+        else:
+            fact_type = ast.FactType(base, series, None, type_span)
+        return ast.FactDecl(name, fact_type, note, self._span(meta))
+
+    def def_decl(self, meta, children):
+        name, expr, *rest = children
+        return ast.DefDecl(name, expr, rest[0] if rest else None, self._span(meta))
+
+    # ------------------------------------------------------------ awards
+    def a_exact(self, meta, children):
+        return ast.Exact(children[0], self._span(meta))
+
+    def a_up_to(self, meta, children):
+        return ast.UpTo(children[0], self._span(meta))
+
+    def a_range(self, meta, children):
+        return ast.Range(children[0], children[1], self._span(meta))
+
+    def a_case_by_case(self, meta, children):
+        return ast.CaseByCase(self._span(meta))
+
+    def a_unspecified(self, meta, children):
+        return ast.Unspecified(self._string(children[0]) if children else None, self._span(meta))
+
+    def level_row(self, meta, children):
+        level, _arrow, amount = children
+        return ast.LevelRow(level, amount, self._span(meta))
+
+    def tier_row(self, meta, children):
+        threshold, _arrow, amount = children
+        return ast.TierRow(threshold, amount, self._span(meta))
+
+    def a_by_level(self, meta, children):
+        return ast.ByLevel(children[0], tuple(children[1:]), self._span(meta))
+
+    def a_by_tier(self, meta, children):
+        subject, op, *rows = children
+        return ast.ByTier(subject, op, tuple(rows), self._span(meta))
+
+    def cap(self, meta, children):
+        return children[0]
+
+    # ------------------------------------------------------------ examples
+    def assignment(self, meta, children):
+        return (children[0], children[1])
+
+    def c_facts(self, meta, children):
+        return ("facts", tuple(children))
+
+    def c_on(self, meta, children):
+        return ("on", children[0])
+
+    def c_expected(self, meta, children):
+        return ("expected", children[0])
+
+    def e_exact(self, meta, children):
+        return ast.Expected("exact", children[0], children[0], self._span(meta))
+
+    def e_up_to(self, meta, children):
+        return ast.Expected("up_to", None, children[0], self._span(meta))
+
+    def e_range(self, meta, children):
+        return ast.Expected("range", children[0], children[1], self._span(meta))
+
+    def e_case_by_case(self, meta, children):
+        return ast.Expected("case_by_case", span=self._span(meta))
+
+    def e_unspecified(self, meta, children):
+        return ast.Expected("unspecified", span=self._span(meta))
+
+    def e_not_applicable(self, meta, children):
+        return ast.Expected("not_applicable", span=self._span(meta))
+
+    def e_undecidable(self, meta, children):
+        return ast.Expected("undecidable", span=self._span(meta))
+
+    def case(self, meta, children):
+        title = None
+        if children and isinstance(children[0], Token):
+            title = self._original(children[0])[1:-1]
+            children = children[1:]
+        facts, on, expected = [], None, None
+        for kind, value in children:
+            if kind == "facts":
+                facts.extend(value)
+            elif kind == "on":
+                on = value
+            else:
+                expected = value
+        return ast.Case(title, tuple(facts), on, expected, self._span(meta))
+
+    # ------------------------------------------------------------ clauses
+    def f_source(self, meta, c): return ("source_text", self._string(c[0]))
+    def f_units(self, meta, c): return ("units", tuple(c))
+    def f_matter(self, meta, c): return ("matter", c[0])
+    def f_condition(self, meta, c): return ("conditions", c[0])
+    def f_once(self, meta, c): return ("once", True)
+    def f_note(self, meta, c): return ("notes", self._string(c[0]))
+    def f_text_only(self, meta, c): return ("text_only", True)
+    def f_case(self, meta, c): return ("cases", c[0])
+
+    def f_award(self, meta, children):
+        form = children[0]
+        cap = children[1] if len(children) > 1 else None
+        return ("award", ast.Award(form, cap, self._span(meta)))
+
+    def start_kind(self, meta, children):
+        return str(children[0]) == "次年起"
+
+    def duration_start(self, meta, children):
+        return children  # [Name, next_year]
+
+    def f_duration(self, meta, children):
+        years_token = children[0]
+        start, next_year = (children[1] if len(children) > 1 else (None, False))
+        return ("duration", ast.Duration(_years(years_token), str(years_token), start, next_year, self._span(meta)))
+
+    def order(self, meta, children):
+        return str(children[0]) == "降序"
+
+    def ranking(self, meta, children):
+        return children
+
+    def f_quota(self, meta, children):
+        count, *rest = children
+        unit, rank_by, descending = None, None, True
+        for part in rest:
+            if isinstance(part, ast.Name):
+                unit = part.text
+            else:
+                rank_by, descending = part
+        return ("quota", ast.Quota(int(Decimal(str(count))), unit, rank_by, descending, self._span(meta)))
+
+    def clause(self, meta, children):
+        article_token, *rest = children
+        item, title = None, None
+        while rest and isinstance(rest[0], Token):
+            token = rest.pop(0)
+            if token.type == "ITEM":
+                item = chinese_number(str(token)[1:-1])
+            else:
+                title = self._original(token)[1:-1]
+        fields: dict = {"conditions": [], "notes": [], "cases": []}
+        for key, value in rest:
+            if key in ("conditions", "notes", "cases"):
+                fields[key].append(value)
+            else:
+                fields[key] = value
+        for key in ("conditions", "notes", "cases"):
+            fields[key] = tuple(fields[key])
+        article = str(article_token)
+        return ast.Clause(article=article, article_number=chinese_number(article[1:-1]), item=item,
+                          title=title, span=self._span(meta), **fields)
+
+    # ------------------------------------------------------------ header
+    def h_title(self, meta, c): return ("title", self._string(c[0]))
+    def h_issuer(self, meta, c): return ("issuer", self._string(c[0]))
+    def h_issued(self, meta, c): return ("issued", c[0])
+    def h_effective_from(self, meta, c): return ("effective_from", c[0])
+    def h_effective_until(self, meta, c): return ("effective_until", c[0])
+    def h_repeals(self, meta, c): return ("repeals", tuple(str(t) for t in c))
+    def h_scope(self, meta, c): return ("scope", self._string(c[0]))
+    def h_principle(self, meta, c): return ("principle", c[0])
+    def h_transitional(self, meta, c): return ("transitional", self._string(c[0]))
+    def h_assessed_year(self, meta, c): return ("assessed_year", c[0])
+    def h_note(self, meta, c): return ("notes", self._string(c[0]))
+
+    def principle(self, meta, children):
+        return str(children[0])
+
+    def assessed_year(self, meta, children):
+        return str(children[0])
+
+    def article_ref(self, meta, children):
+        return ast.Name(str(children[0]), self._tok_span(children[0]))
+
+    def h_cofunding(self, meta, children):
+        payer, share_token, *articles = children
+        share = ast.Percent(Decimal(str(share_token)[:-1]) / 100, self._original(share_token),
+                            self._tok_span(share_token))
+        return ("cofunding", ast.CoFunding(payer, share, tuple(articles), self._span(meta)))
+
+    def policy(self, meta, children):
+        docno, *rest = children
+        fields: dict = {"repeals": (), "cofunding": [], "transitional": [], "notes": [],
+                        "enums": [], "facts": [], "defs": [], "clauses": []}
+        for part in rest:
+            if isinstance(part, tuple):
+                key, value = part
+                if key in ("cofunding", "transitional", "notes"):
+                    fields[key].append(value)
+                else:
+                    fields[key] = value
+            elif isinstance(part, ast.EnumDecl):
+                fields["enums"].append(part)
+            elif isinstance(part, ast.FactDecl):
+                fields["facts"].append(part)
+            elif isinstance(part, ast.DefDecl):
+                fields["defs"].append(part)
+            else:
+                fields["clauses"].append(part)
+        for key in ("cofunding", "transitional", "notes", "enums", "facts", "defs", "clauses"):
+            fields[key] = tuple(fields[key])
+        return ast.Policy(docno=str(docno), path=self.source.path, span=self._span(meta), **fields)
+
+    def start(self, meta, children):
+        return children[0]
+
+
+def _years(token: Token) -> int:
+    return chinese_number(str(token)[:-1])
+
+
+# ---------------------------------------------------------------- error classification
+_TERMINAL_WORDS = {
+    "NAME": ("名称", "a name"),
+    "QUOTED_NAME": ("「」括起的名称", "a quoted name 「…」"),
+    "MONEY": ("金额（如 30万元）", "an amount of money (e.g. 30万元)"),
+    "PERCENT": ("百分比（如 5%）", "a percentage (e.g. 5%)"),
+    "NUMBER": ("数字", "a number"),
+    "YEARS": ("年数或年份（如 3年、三年、2020年）", "a number of years or a year (e.g. 3年, 2020年)"),
+    "DATE": ("日期（如 2020年1月1日）", "a date (e.g. 2020年1月1日)"),
+    "STRING": ("带引号的文字 \"…\"", "quoted text \"…\""),
+    "DOCNO": ("文号（如 嘉政发〔2020〕6号）", "a document number (e.g. 嘉政发〔2020〕6号)"),
+    "ARTICLE": ("条号（如 第七条）", "an article number (e.g. 第七条)"),
+    "ITEM": ("项号（如 第1项）", "an item number (e.g. 第1项)"),
+    "ARROW": ("→", "→"),
+    "$END": ("文件结尾", "end of file"),
+}
+
+
+def _describe_terminal(name: str, lang: str) -> str:
+    if name in _TERMINAL_WORDS:
+        zh, en = _TERMINAL_WORDS[name]
+        return en if lang == "en" else zh
+    for terminal in _lark().terminals:
+        if terminal.name == name and terminal.pattern.type == "str":
+            return f"「{terminal.pattern.value}」"
+    return name
+
+
+def _describe_expected(expected: set[str]) -> Message:
+    names = sorted(expected, key=lambda n: (n not in _TERMINAL_WORDS, n))
+    shown = names[:12]
+    more_zh = f" 等{len(names)}种" if len(names) > len(shown) else ""
+    more_en = f" … ({len(names)} in all)" if len(names) > len(shown) else ""
+    return Message("、".join(_describe_terminal(n, "zh") for n in shown) + more_zh,
+                   ", ".join(_describe_terminal(n, "en") for n in shown) + more_en)
+
+
+def split_keyword(name: str) -> tuple[str, str, str] | None:
+    """If a name swallowed a keyword, return (before, keyword, after); prefer the longest keyword."""
+    best = None
+    for word in keywords():
+        if word == name:
+            continue
+        index = name.find(word)
+        if index < 0:
+            continue
+        # A keyword at the very start or end is the common mistake; in the middle it is
+        # likely a real part of a name (e.g. 首次 in a long name), so rank those lower.
+        edge = index == 0 or index + len(word) == len(name)
+        key = (edge, len(word))
+        if best is None or key > best[0]:
+            best = (key, (name[:index], word, name[index + len(word):]))
+    return best[1] if best else None
+
+
+def keyword_against_name(name: str, span: Span | None) -> Diagnostic | None:
+    """The diagnostic for a keyword written straight against a name, if that is what happened."""
+    split = split_keyword(name)
+    if split is None:
+        return None
+    before, word, after = split
+    fixed = " ".join(part for part in (before, word, after) if part)
+    parts_zh = "、".join(f"「{p}」" for p in (before, after) if p)
+    return error(
+        "E002", span,
+        f"关键字「{word}」与名称{parts_zh}连写在一起，被读成了一个名称「{name}」",
+        f"the keyword 「{word}」 is written straight against the name {parts_zh}, so it was read as one name 「{name}」",
+        notes=(Message("中文没有空格分词：关键字和名称之间必须用空格或标点隔开",
+                       "Chinese has no spaces between words: separate keywords from names with a space or punctuation"),),
+        suggestion=Message(f"在关键字两侧加空格：{fixed}", f"put spaces around the keyword: {fixed}"))
+
+
+def _previous_token(text: str, position: int) -> Token | None:
+    previous = None
+    try:
+        for token in _lark().lex(text):
+            if token.start_pos >= position:
+                break
+            previous = token
+    except UnexpectedInput:
+        pass
+    return previous
+
+
+def _syntax_error(source: SourceFile, normalised: str, exc: UnexpectedInput) -> Diagnostic:
+    if isinstance(exc, UnexpectedCharacters):
+        start = exc.pos_in_stream
+        char = source.text[start]
+        span = span_of_offsets(source, start, start + 1)
+        hint = None
+        if char in "“”\"":
+            hint = Message("文字要用英文双引号 \"…\" 括起；名称用「…」", 'quote text with "…" and names with 「…」')
+        return error("E001", span, f"无法识别的字符「{char}」", f"unexpected character {char!r}",
+                     expected=_describe_expected(set(exc.allowed or ())), suggestion=hint)
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+        end = len(source.text.rstrip())
+        span = span_of_offsets(source, max(end - 1, 0), max(end, 1))
+        return error("E001", span, "文件意外结束", "unexpected end of file",
+                     expected=_describe_expected(set(exc.expected)))
+    assert isinstance(exc, UnexpectedToken)
+    token = exc.token
+    span = span_of_offsets(source, token.start_pos, token.end_pos)
+    original = source.text[token.start_pos:token.end_pos]
+    # The commonest mistake: a keyword written against a name, read as one long name.
+    suspects = [token] if token.type == "NAME" else []
+    previous = _previous_token(normalised, token.start_pos)
+    if previous is not None and previous.type == "NAME":
+        suspects.append(previous)
+    for suspect in suspects:
+        found = keyword_against_name(str(suspect), span_of_offsets(source, suspect.start_pos, suspect.end_pos))
+        if found is not None:
+            return attrs_evolve(found, expected=_describe_expected(set(exc.expected)))
+    return error("E001", span, f"此处不应出现「{original}」", f"unexpected {original!r} here",
+                 expected=_describe_expected(set(exc.expected)))
+
+
+def attrs_evolve(diagnostic: Diagnostic, **changes) -> Diagnostic:
+    import attrs
+    return attrs.evolve(diagnostic, **changes)
+
+
+def parse(source: SourceFile) -> tuple[ast.Policy | None, list[Diagnostic]]:
+    """Parse one source file. Returns the AST, or None and the diagnostics that stopped it."""
+    normalised = normalise(source.text)
+    try:
+        tree = _lark().parse(normalised)
+    except UnexpectedInput as exc:
+        return None, [_syntax_error(source, normalised, exc)]
+    try:
+        return _ToAst(source).transform(tree), []
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, _Problem):
+            return None, [exc.orig_exc.diagnostic]
+        raise
+
+
+def parse_text(text: str, path: str = "<text>") -> tuple[ast.Policy | None, list[Diagnostic]]:
+    return parse(SourceFile(path, text))

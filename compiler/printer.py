@@ -1,0 +1,229 @@
+"""AST -> .pol source. Used for readable labels (traces, summaries) and for the
+parse/print round-trip property: parse(print(ast)) == ast.
+
+Printing is canonical: half-width punctuation, one space between tokens, names quoted
+with 「」 only when a bare name could not carry them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import ast
+
+_BARE_NAME = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fffA-Za-z_][\u3400-\u4dbf\u4e00-\u9fffA-Za-z_·]*")
+_YEARS_LIKE = re.compile(r"[一二两三四五六七八九十]+年")
+
+# Binding strength, loosest first; used to decide where parentheses are needed.
+_PRECEDENCE = {ast.Or: 1, ast.And: 2, ast.Not: 3, ast.Compare: 4, ast.Member: 4, ast.RunOfYears: 4}
+_ADDITIVE, _MULTIPLICATIVE, _UNARY, _ATOM = 5, 6, 7, 9
+
+
+def name(node: ast.Name) -> str:
+    from .parser import keywords
+    text = node.text
+    if _BARE_NAME.fullmatch(text) and text not in keywords() and not _YEARS_LIKE.match(text):
+        return text
+    return f"「{text}」"
+
+
+def string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _precedence(node) -> int:
+    if isinstance(node, ast.Binary):
+        return _ADDITIVE if node.op in "+-" else _MULTIPLICATIVE
+    if isinstance(node, (ast.Neg, ast.PrevYear)):
+        return _UNARY
+    if isinstance(node, ast.Growth):
+        return 8
+    return _PRECEDENCE.get(type(node), _ATOM)
+
+
+def _wrapped(node, minimum: int) -> str:
+    text = expr(node)
+    return f"({text})" if _precedence(node) < minimum else text
+
+
+def expr(node) -> str:
+    if isinstance(node, ast.Ref):
+        return name(node.name)
+    if isinstance(node, (ast.Money, ast.Percent, ast.Number)):
+        return node.text
+    if isinstance(node, ast.Bool):
+        return "是" if node.value else "否"
+    if isinstance(node, ast.Binary):
+        level = _precedence(node)
+        # Left-associative: the right operand needs parentheses at the same level.
+        return f"{_wrapped(node.left, level)} {node.op} {_wrapped(node.right, level + 1)}"
+    if isinstance(node, ast.Neg):
+        return f"-{_wrapped(node.operand, _UNARY)}"
+    if isinstance(node, ast.PrevYear):
+        return f"上年 {_wrapped(node.operand, _UNARY)}"
+    if isinstance(node, ast.Growth):
+        return f"{_wrapped(node.operand, _ATOM)} 增速"
+    if isinstance(node, ast.Compare):
+        return f"{_wrapped(node.left, _ADDITIVE)} {node.op} {_wrapped(node.right, _ADDITIVE)}"
+    if isinstance(node, ast.Member):
+        word = "不属于" if node.negated else "属于"
+        return f"{_wrapped(node.subject, _ADDITIVE)} {word} " + "、".join(name(o) for o in node.options)
+    if isinstance(node, ast.RunOfYears):
+        return f"{node.keyword} {node.years_text} {_wrapped(node.condition, 4)}"
+    if isinstance(node, ast.And):
+        return f"{_wrapped(node.left, 2)} 且 {_wrapped(node.right, 3)}"
+    if isinstance(node, ast.Or):
+        return f"{_wrapped(node.left, 1)} 或 {_wrapped(node.right, 2)}"
+    if isinstance(node, ast.Not):
+        return f"非 {_wrapped(node.operand, 3)}"
+    raise TypeError(f"not an expression: {node!r}")
+
+
+def literal(node) -> str:
+    if isinstance(node, ast.DateValue):
+        return node.text
+    if isinstance(node, ast.YearValue):
+        return f"{node.value}年"
+    if isinstance(node, ast.EnumValue):
+        return name(node.name)
+    if isinstance(node, ast.SeriesValue):
+        return "{" + ", ".join(f"{year}: {literal(value)}" for year, value in node.entries) + "}"
+    return expr(node)
+
+
+def award(node: ast.Award, indent: str = "    ") -> str:
+    form = node.form
+    if isinstance(form, ast.Exact):
+        text = expr(form.amount)
+    elif isinstance(form, ast.UpTo):
+        text = f"最高 {expr(form.ceiling)}"
+    elif isinstance(form, ast.Range):
+        text = f"{expr(form.low)} 至 {expr(form.high)}"
+    elif isinstance(form, ast.CaseByCase):
+        text = "一事一议"
+    elif isinstance(form, ast.Unspecified):
+        text = "金额未定" + (f" {string(form.note)}" if form.note is not None else "")
+    elif isinstance(form, ast.ByLevel):
+        rows = "".join(f"\n{indent}{name(r.level)} → {expr(r.amount)}" for r in form.rows)
+        text = f"按 {name(form.subject)} 分别{rows}"
+    elif isinstance(form, ast.ByTier):
+        rows = "".join(f"\n{indent}{_wrapped(r.threshold, _ADDITIVE)} → {expr(r.amount)}" for r in form.rows)
+        text = f"按 {_wrapped(form.subject, _ADDITIVE)} {form.op} 分档{rows}"
+    else:
+        raise TypeError(form)
+    if node.cap is not None:
+        text += f"{chr(10) + indent[:-2] if isinstance(form, (ast.ByLevel, ast.ByTier)) else ' '}最高 {expr(node.cap)}"
+    return text
+
+
+def expected(node: ast.Expected) -> str:
+    if node.kind == "exact":
+        return literal(node.low)
+    if node.kind == "up_to":
+        return f"最高 {literal(node.high)}"
+    if node.kind == "range":
+        return f"{literal(node.low)} 至 {literal(node.high)}"
+    return {"case_by_case": "一事一议", "unspecified": "金额未定", "not_applicable": "不适用",
+            "undecidable": "无法判定"}[node.kind]
+
+
+def case(node: ast.Case) -> str:
+    parts = ["案例"]
+    if node.title is not None:
+        parts.append(f"「{node.title}」")
+    if node.facts:
+        parts.append("已知 " + ", ".join(f"{name(n)} = {literal(v)}" for n, v in node.facts))
+    if node.on is not None:
+        parts.append(f"评估日 {node.on.text}")
+    if node.expected is not None:
+        parts.append(f"预期 {expected(node.expected)}")
+    return " ".join(parts)
+
+
+def fact_type(node: ast.FactType) -> str:
+    words = {"money": "金额", "number": "数值", "percent": "百分比", "bool": "是否", "date": "日期", "year": "年份"}
+    base = name(node.enum) if node.base == "enum" else words[node.base]
+    return ("逐年 " if node.series else "") + base
+
+
+def clause(node: ast.Clause) -> str:
+    head = f"条款 {node.article}"
+    if node.item is not None:
+        head += f" 第{node.item}项"
+    if node.title is not None:
+        head += f" 「{node.title}」"
+    lines = [head]
+    if node.source_text is not None:
+        lines.append(f"  原文 {string(node.source_text)}")
+    if node.units:
+        lines.append("  责任单位 " + "、".join(name(u) for u in node.units))
+    if node.matter is not None:
+        lines.append(f"  事项 {name(node.matter)}")
+    for condition in node.conditions:
+        lines.append(f"  当 {expr(condition)}")
+    if node.award is not None:
+        lines.append(f"  给予 {award(node.award)}")
+    if node.duration is not None:
+        d = node.duration
+        start = f" 自 {name(d.start_fact)} {'次年起' if d.start_next_year else '当年起'}" if d.start_fact else ""
+        lines.append(f"  期限 最多 {d.years_text}{start}")
+    if node.once:
+        lines.append("  一次性")
+    if node.quota is not None:
+        q = node.quota
+        text = f"  名额 每年 {q.per_year}"
+        if q.unit:
+            text += f" {name(ast.Name(q.unit))}"
+        if q.rank_by is not None:
+            text += f" 按 {name(q.rank_by)} {'降序' if q.descending else '升序'}"
+        lines.append(text)
+    for note in node.notes:
+        lines.append(f"  说明 {string(note)}")
+    if node.text_only:
+        lines.append("  仅文本")
+    for example in node.cases:
+        lines.append(f"  {case(example)}")
+    return "\n".join(lines)
+
+
+def policy(node: ast.Policy) -> str:
+    lines = [f"政策 {node.docno}"]
+    if node.title is not None:
+        lines.append(f"  标题 {string(node.title)}")
+    if node.issuer is not None:
+        lines.append(f"  发布机关 {string(node.issuer)}")
+    if node.issued is not None:
+        lines.append(f"  发布日期 {node.issued.text}")
+    if node.effective_from is not None:
+        lines.append(f"  施行日期 {node.effective_from.text}")
+    if node.effective_until is not None:
+        lines.append(f"  失效日期 {node.effective_until.text}")
+    if node.repeals:
+        lines.append("  废止 " + "、".join(node.repeals))
+    if node.scope is not None:
+        lines.append(f"  适用范围 {string(node.scope)}")
+    if node.principle is not None:
+        lines.append(f"  冲突原则 {node.principle}")
+    for co in node.cofunding:
+        text = f"  配套 {name(co.payer)} 不低于 {co.minimum_share.text}"
+        if co.except_articles:
+            text += " 除外 " + "、".join(a.text for a in co.except_articles)
+        lines.append(text)
+    for text in node.transitional:
+        lines.append(f"  过渡 {string(text)}")
+    if node.assessed_year != "上一年":
+        lines.append(f"  考核年度 {node.assessed_year}")
+    for note in node.notes:
+        lines.append(f"  说明 {string(note)}")
+    blocks = ["\n".join(lines)]
+    for decl in node.enums:
+        blocks.append(f"枚举 {name(decl.name)}: " + "、".join(name(v) for v in decl.values))
+    for decl in node.facts:
+        blocks.append(f"事实 {name(decl.name)}: {fact_type(decl.type)}"
+                      + (f" 说明 {string(decl.note)}" if decl.note is not None else ""))
+    for decl in node.defs:
+        blocks.append(f"定义 {name(decl.name)} = {expr(decl.expr)}"
+                      + (f" 说明 {string(decl.note)}" if decl.note is not None else ""))
+    for item in node.clauses:
+        blocks.append(clause(item))
+    return "\n\n".join(blocks) + "\n"

@@ -1,0 +1,666 @@
+"""The polc evaluation runtime: standard library only.
+
+This file is copied verbatim into every generated evaluator module (so a generated module
+imports nothing but the standard library), and the reference interpreter imports it
+directly. It holds what both must share for their results to be comparable: fact
+validation, three-valued logic, the wording of traces, awards and their rounding, and the
+就高不重复 resolution. How a clause is *evaluated* is not here: the generated module does
+it with straight-line code, the interpreter by walking the AST.
+
+Rounding: every amount of money is rounded to 0.01 元 (分), half up (ROUND_HALF_UP), once,
+when an award is produced. Intermediate values are exact Decimals.
+"""
+
+import datetime
+import json
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+RUNTIME_VERSION = "1"
+CENT = Decimal("0.01")
+ROUNDING = "金额四舍五入到分（0.01元，ROUND_HALF_UP）；中间计算精确，不作舍入"
+ROUNDING_EN = "amounts are rounded to 0.01 yuan, half up; intermediate values are exact"
+_UNITS = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000),
+          "万亿元": Decimal(1000000000000)}
+_MONEY_TEXT = re.compile(r"\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(万亿元|亿元|万元|元)?\s*")
+
+
+# ---------------------------------------------------------------- facts
+class FactError(ValueError):
+    """A fact is unknown, or its value does not fit its declared type."""
+
+    def __init__(self, fact, problem_zh, problem_en):
+        super().__init__(f"事实「{fact}」{problem_zh} / fact {fact!r}: {problem_en}")
+        self.fact = fact
+        self.problem_zh = problem_zh
+        self.problem_en = problem_en
+
+
+def _decimal(value, fact, what_zh, what_en):
+    if isinstance(value, bool):
+        raise FactError(fact, f"应为{what_zh}，得到的是 {json.dumps(value)}", f"expected {what_en}, got {value!r}")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        # repr() gives the shortest decimal that reads back as this float: 0.1 -> '0.1'.
+        return Decimal(repr(value))
+    raise FactError(fact, f"应为{what_zh}，得到的是 {value!r}", f"expected {what_en}, got {value!r}")
+
+
+def parse_money(value, fact="?"):
+    """A number of 元, or text with a unit: "30亿元", "5000万元", "1.6万亿元", "120000"."""
+    if isinstance(value, str):
+        match = _MONEY_TEXT.fullmatch(value.replace("，", "").replace(",", ""))
+        if not match:
+            raise FactError(fact, f"不是金额：{value!r}（应为元数，或带单位如 \"30万元\"）",
+                            f"not an amount of money: {value!r} (a number of yuan, or with a unit such as \"30万元\")")
+        return Decimal(match.group(1)) * _UNITS[match.group(2) or "元"]
+    return _decimal(value, fact, "金额（元）", "an amount of money in yuan")
+
+
+def parse_ratio(value, fact="?"):
+    """A percentage as text "5%", or the fraction as a number (0.05)."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if text.endswith("%"):
+                return Decimal(text[:-1]) / 100
+            return Decimal(text)
+        except InvalidOperation:
+            raise FactError(fact, f"不是百分比：{value!r}（应如 \"5%\" 或 0.05）",
+                            f"not a percentage: {value!r} (such as \"5%\" or 0.05)") from None
+    return _decimal(value, fact, "百分比（如 \"5%\" 或 0.05）", 'a percentage ("5%" or 0.05)')
+
+
+def parse_number(value, fact="?"):
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            raise FactError(fact, f"不是数值：{value!r}", f"not a number: {value!r}") from None
+    return _decimal(value, fact, "数值", "a number")
+
+
+def parse_bool(value, fact="?"):
+    if isinstance(value, bool):
+        return value
+    if value in ("是", "true", "True"):
+        return True
+    if value in ("否", "false", "False"):
+        return False
+    raise FactError(fact, f"应为是/否（true/false），得到的是 {value!r}", f"expected true/false, got {value!r}")
+
+
+def parse_year(value, fact="?"):
+    if isinstance(value, bool):
+        raise FactError(fact, f"应为年份，得到的是 {value!r}", f"expected a year, got {value!r}")
+    if isinstance(value, str):
+        value = value.strip().removesuffix("年")
+    try:
+        year = int(value)
+    except (TypeError, ValueError):
+        raise FactError(fact, f"应为年份（如 2019），得到的是 {value!r}", f"expected a year such as 2019, got {value!r}") from None
+    if str(year) != str(value).strip() and not isinstance(value, int):
+        raise FactError(fact, f"应为年份（如 2019），得到的是 {value!r}", f"expected a year such as 2019, got {value!r}")
+    return year
+
+
+def parse_date(value, fact="?"):
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        match = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})|([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日", value.strip())
+        if match:
+            parts = [int(p) for p in match.groups() if p is not None]
+            try:
+                return datetime.date(*parts)
+            except ValueError:
+                pass
+    raise FactError(fact, f"应为日期（如 2020-06-30），得到的是 {value!r}", f"expected a date such as 2020-06-30, got {value!r}")
+
+
+_PARSERS = {"money": parse_money, "percent": parse_ratio, "number": parse_number,
+            "bool": parse_bool, "year": parse_year, "date": parse_date}
+
+
+def _closest(word, choices):
+    """The choice nearest to word by edit distance, if it is near enough to suggest."""
+    def distance(a, b):
+        row = list(range(len(b) + 1))
+        for i, ca in enumerate(a, 1):
+            previous, row[0] = row[0], i
+            for j, cb in enumerate(b, 1):
+                previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
+        return row[-1]
+    scored = sorted((distance(word, c), c) for c in choices)
+    if scored and scored[0][0] <= max(1, len(word) // 2):
+        return scored[0][1]
+    return None
+
+
+def _parse_scalar(name, spec, value):
+    base, _series, options = spec
+    if base == "enum":
+        if value not in options:
+            near = _closest(str(value), options)
+            hint_zh = f"；是否想写「{near}」？" if near else ""
+            hint_en = f"; did you mean {near!r}?" if near else ""
+            raise FactError(name, f"的取值 {value!r} 不在可选值 {'、'.join(options)} 之中{hint_zh}",
+                            f"value {value!r} is not one of {', '.join(options)}{hint_en}")
+        return value
+    return _PARSERS[base](value, name)
+
+
+def validate_facts(raw, schema):
+    """Check raw facts (e.g. decoded JSON) against the declared facts; return typed values.
+
+    Keys are fact names; a value of None means "not known" and is the same as leaving the
+    fact out. A yearly series is a mapping of year -> value. Raises FactError naming the fact.
+    """
+    if not isinstance(raw, dict):
+        raise FactError("*", "事实应为以事实名称为键的对象", "facts must be an object keyed by fact names")
+    typed = {}
+    for name, value in raw.items():
+        spec = schema.get(name)
+        if spec is None:
+            near = _closest(str(name), list(schema))
+            hint_zh = f"；是否想写「{near}」？" if near else ""
+            hint_en = f"; did you mean {near!r}?" if near else ""
+            raise FactError(name, f"未声明{hint_zh}", f"is not a declared fact{hint_en}")
+        if value is None:
+            continue
+        if spec[1]:
+            if not isinstance(value, dict):
+                raise FactError(name, "是逐年数据，应写成 {\"2019\": …, \"2020\": …}",
+                                'is a yearly series: write it as {"2019": ..., "2020": ...}')
+            series = {}
+            for year, item in value.items():
+                if item is not None:
+                    series[parse_year(year, f"{name}.{year}")] = _parse_scalar(f"{name}.{year}", spec, item)
+            typed[name] = series
+        else:
+            typed[name] = _parse_scalar(name, spec, value)
+    return typed
+
+
+# ---------------------------------------------------------------- formatting
+def format_money(value):
+    """3100000000 -> 31亿元; 125000 -> 12.5万元; 800 -> 800元 (exact, no rounding)."""
+    if value is None:
+        return "（缺）"
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    for unit, factor in (("亿元", _UNITS["亿元"]), ("万元", _UNITS["万元"])):
+        if value >= factor:
+            return sign + _plain(value / factor) + unit
+    return sign + _plain(value) + "元"
+
+
+def _plain(value):
+    text = format(value.normalize(), "f")
+    return text
+
+
+def format_value(value, kind):
+    if value is None:
+        return "（缺）"
+    if kind == "money":
+        return format_money(value)
+    if kind == "percent":
+        return _plain(value * 100) + "%"
+    if kind == "bool":
+        return "是" if value else "否"
+    if kind == "year":
+        return f"{value}年"
+    if isinstance(value, Decimal):
+        return _plain(value)
+    return str(value)
+
+
+def yuan(value):
+    """The contract's money form: 元 as a decimal string with two places."""
+    return None if value is None else str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+_OUTCOME = {True: "成立", False: "不成立", None: "无法判定"}
+
+
+# ---------------------------------------------------------------- evaluating one clause
+def kleene_and(left, right):
+    if left is False or right is False:
+        return False
+    if left is None or right is None:
+        return None
+    return True
+
+
+def kleene_or(left, right):
+    if left is True or right is True:
+        return True
+    if left is None or right is None:
+        return None
+    return False
+
+
+def kleene_not(value):
+    return None if value is None else not value
+
+
+_COMPARE = {
+    "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b, "eq": lambda a, b: a == b,
+}
+
+
+def arith(op, left, right):
+    if left is None or right is None:
+        return None
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "×":
+        return left * right
+    if right == 0:
+        return None
+    return left / right
+
+
+class Run:
+    """The state of evaluating one clause for one applicant: facts, year, trace, missing facts."""
+
+    __slots__ = ("facts", "year", "trace", "missing")
+
+    def __init__(self, facts, year):
+        self.facts = facts
+        self.year = year
+        self.trace = []
+        self.missing = []
+
+    def _miss(self, what):
+        if what not in self.missing:
+            self.missing.append(what)
+
+    def fact(self, name):
+        value = self.facts.get(name)
+        if value is None:
+            self._miss(name)
+        return value
+
+    def at(self, name, offset):
+        """A yearly fact's value in the assessed year minus offset."""
+        series = self.facts.get(name)
+        year = self.year - offset
+        if series is None:
+            self._miss(name)
+            return None
+        value = series.get(year)
+        if value is None:
+            self._miss(f"{name}（{year}年）")
+        return value
+
+    def growth(self, name, offset):
+        current, previous = self.at(name, offset), self.at(name, offset + 1)
+        if current is None or previous is None:
+            return None
+        if previous == 0:
+            self.trace.append(f"{name}{self.year - offset - 1}年为0，{self.year - offset}年增速无法计算")
+            return None
+        return (current - previous) / previous
+
+    def note(self, text):
+        self.trace.append(text)
+
+    def compare(self, label, op, left, right, kind, offset=None):
+        result = None if left is None or right is None else _COMPARE[op](left, right)
+        where = "" if offset is None else f"［{self.year - offset}年］"
+        self.trace.append(f"{label}{where}：{format_value(left, kind)} 对 {format_value(right, kind)} → {_OUTCOME[result]}")
+        return result
+
+    def first_time(self, label, op, name, threshold, kind, offset):
+        """首次…: the year's value passes, and no recorded earlier year did."""
+        year = self.year - offset
+        current = self.at(name, offset)
+        if current is None or threshold is None:
+            result = None
+            earlier_text = ""
+        else:
+            earlier = [(y, v) for y, v in sorted(self.facts[name].items()) if y < year]
+            passed_before = [y for y, v in earlier if _COMPARE[op](v, threshold)]
+            result = _COMPARE[op](current, threshold) and not passed_before
+            if passed_before:
+                earlier_text = f"，{passed_before[0]}年已达到"
+            elif earlier:
+                earlier_text = f"，此前{earlier[0][0]}–{earlier[-1][0]}年均未达到"
+            else:
+                earlier_text = "，此前无记录"
+        self.trace.append(f"{label}［{year}年］：{format_value(current, kind)} 对 {format_value(threshold, kind)}"
+                          f"{earlier_text} → {_OUTCOME[result]}")
+        return result
+
+    def member(self, label, value, options, negated):
+        result = None if value is None else ((value in options) != negated)
+        self.trace.append(f"{label}：{format_value(value, 'enum')} → {_OUTCOME[result]}")
+        return result
+
+    def truth(self, label, value):
+        self.trace.append(f"{label}：{format_value(value, 'bool')} → {_OUTCOME[value]}")
+        return value
+
+    def run_of_years(self, label, results):
+        """连续N年: combine the per-year outcomes (already traced) into one."""
+        combined = True
+        for outcome in results:
+            combined = kleene_and(combined, outcome)
+        self.trace.append(f"{label} → {_OUTCOME[combined]}")
+        return combined
+
+    def define(self, label, value, kind):
+        self.trace.append(f"{label} = {format_value(value, kind)}")
+        return value
+
+
+# ---------------------------------------------------------------- results
+class ClauseSpec:
+    """What a result needs to know about a clause: where it is, what it is, how to run it."""
+
+    __slots__ = ("policy", "article", "item", "title", "matter", "source", "evaluate", "duration",
+                 "start_fact", "start_next_year", "cofunded")
+
+    def __init__(self, policy, article, item, title, matter, source, evaluate, duration=None,
+                 start_fact=None, start_next_year=False, cofunded=True):
+        self.policy = policy
+        self.article = article
+        self.item = item
+        self.title = title
+        self.matter = matter
+        self.source = source
+        self.evaluate = evaluate
+        self.duration = duration
+        self.start_fact = start_fact
+        self.start_next_year = start_next_year
+        self.cofunded = cofunded
+
+    @property
+    def label(self):
+        return self.article + (f"第{self.item}项" if self.item is not None else "")
+
+
+class Award:
+    __slots__ = ("kind", "min", "max", "note")
+
+    def __init__(self, kind, low=None, high=None, note=None):
+        self.kind = kind  # exact | up_to | range | case_by_case | unspecified
+        self.min = low
+        self.max = high
+        self.note = note
+
+    def to_json(self):
+        return {"kind": self.kind, "min": yuan(self.min), "max": yuan(self.max)}
+
+
+def _rounded(value):
+    return None if value is None else value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _non_negative(run, value, label):
+    if value is not None and value < 0:
+        run.note(f"{label}为 {format_money(value)}，低于零，按0计")
+        return Decimal(0)
+    return value
+
+
+def exact(run, amount, cap=None, cap_label=None):
+    amount = _non_negative(run, amount, "计算金额")
+    if amount is None:
+        return None
+    amount = _apply_cap(run, amount, cap, cap_label)
+    amount = _rounded(amount)
+    return Award("exact", amount, amount)
+
+
+def up_to(run, ceiling, cap=None, cap_label=None):
+    ceiling = _non_negative(run, ceiling, "最高额")
+    if ceiling is None:
+        return None
+    ceiling = _rounded(_apply_cap(run, ceiling, cap, cap_label))
+    run.note(f"最高 {format_money(ceiling)}，具体金额由评审确定")
+    return Award("up_to", Decimal("0.00"), ceiling)
+
+
+def between(run, low, high, cap=None, cap_label=None):
+    if low is None or high is None:
+        return None
+    low = _rounded(_apply_cap(run, _non_negative(run, low, "下限"), cap, cap_label))
+    high = _rounded(_apply_cap(run, _non_negative(run, high, "上限"), cap, cap_label))
+    run.note(f"{format_money(low)}至{format_money(high)}，具体金额由评审确定")
+    return Award("range", low, high)
+
+
+def case_by_case(run):
+    run.note("一事一议，金额另行确定")
+    return Award("case_by_case")
+
+
+def unspecified(run, note):
+    run.note("政策未列明金额" + (f"：{note}" if note else ""))
+    return Award("unspecified", note=note)
+
+
+def _apply_cap(run, amount, cap, cap_label):
+    if cap is None or amount is None:
+        return amount
+    if amount > cap:
+        run.note(f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予")
+        return cap
+    run.note(f"未达封顶 {cap_label}")
+    return amount
+
+
+class ClauseResult:
+    __slots__ = ("spec", "applies", "paid", "award", "reason", "trace", "missing", "per_year")
+
+    def __init__(self, spec, applies, award, reason, trace, missing):
+        self.spec = spec
+        self.applies = applies
+        self.award = award
+        self.paid = applies is True
+        self.reason = reason
+        self.trace = trace
+        self.missing = missing
+        self.per_year = spec.duration is not None
+
+    def to_json(self):
+        spec = self.spec
+        award = self.award.to_json() if self.award is not None else None
+        row = {
+            "policy": spec.policy, "article": spec.article, "item": spec.item, "title": spec.title,
+            "matter": spec.matter, "applies": self.applies, "paid": self.paid, "award": award,
+            "reason": self.reason, "trace": list(self.trace), "missing": list(self.missing),
+            "source": spec.source,
+        }
+        if spec.duration is not None:
+            row["per_year"] = True
+            row["years_max"] = spec.duration
+        return row
+
+
+def _run_clause(spec, facts, year):
+    run = Run(facts, year)
+    try:
+        outcome = spec.evaluate(run)
+    except Exception as exc:  # a bug in a generated function must name where it came from
+        raise RuntimeError(f"{spec.source} {spec.policy} {spec.label}: {type(exc).__name__}: {exc}") from exc
+    if isinstance(outcome, Award):
+        applies = True
+        reason = "符合条件"
+        if spec.start_fact is not None:
+            applies, reason = _within_duration(run, spec)
+        return ClauseResult(spec, applies, outcome if applies else None, reason, run.trace, run.missing)
+    if outcome is False:
+        return ClauseResult(spec, False, None, "条件不成立", run.trace, run.missing)
+    if isinstance(outcome, str):
+        return ClauseResult(spec, False, None, outcome, run.trace, run.missing)
+    return ClauseResult(spec, None, None, "无法判定：缺少事实 " + "、".join(run.missing or ["（未知）"]),
+                        run.trace, run.missing)
+
+
+def _within_duration(run, spec):
+    start = run.fact(spec.start_fact)
+    if start is None:
+        return None, "无法判定：缺少事实 " + "、".join(run.missing)
+    first = start + (1 if spec.start_next_year else 0)
+    last = first + spec.duration - 1
+    inside = first <= run.year <= last
+    run.note(f"期限：{first}–{last}年，考核年度{run.year}年 → {_OUTCOME[inside]}")
+    if inside:
+        return True, "符合条件"
+    return False, f"考核年度{run.year}年不在奖励期限{first}–{last}年内"
+
+
+class PolicyInfo:
+    __slots__ = ("docno", "title", "path", "effective_from", "effective_until", "assessed_offset",
+                 "principle", "schema")
+
+    def __init__(self, docno, title, path, effective_from, effective_until, assessed_offset, principle, schema):
+        self.docno = docno
+        self.title = title
+        self.path = path
+        self.effective_from = effective_from
+        self.effective_until = effective_until
+        self.assessed_offset = assessed_offset
+        self.principle = principle
+        self.schema = schema
+
+
+def evaluate_clauses(policy, clauses, facts, on):
+    """Every clause of one policy for one applicant, before 就高不重复 between clauses."""
+    typed = validate_facts(facts, policy.schema)
+    on = parse_date(on, "on") if on is not None else datetime.date.today()
+    year = on.year - policy.assessed_offset
+    in_force = ((policy.effective_from is None or on >= policy.effective_from)
+                and (policy.effective_until is None or on <= policy.effective_until))
+    results = []
+    for spec in clauses:
+        if not in_force:
+            period = f"{policy.effective_from or '…'}至{policy.effective_until or '…'}"
+            results.append(ClauseResult(spec, False, None, f"评估日{on}不在政策施行期（{period}）内",
+                                        [f"施行期：{period}"], []))
+            continue
+        results.append(_run_clause(spec, typed, year))
+    return results
+
+
+def _rank(result):
+    award = result.award
+    if award.kind in ("case_by_case", "unspecified"):
+        return (0, Decimal(0))
+    return (1, award.max)
+
+
+def resolve(results, principles):
+    """就高不重复: among applicable clauses covering one matter, pay only the highest.
+
+    The highest is the one with the greatest maximum amount; case-by-case and unspecified
+    awards rank below any stated amount; ties go to the earlier clause (policy order, then
+    article order as written). `principles` maps a policy's 文号 to its principle; a matter
+    is resolved when any policy that covers it says 就高不重复.
+    """
+    groups = {}
+    for result in results:
+        if result.applies is True and result.spec.matter is not None:
+            groups.setdefault(result.spec.matter, []).append(result)
+    for matter, members in groups.items():
+        if len(members) < 2:
+            continue
+        if not any(principles.get(r.spec.policy) == "就高不重复" for r in members):
+            continue
+        winner = members[0]
+        for candidate in members[1:]:
+            if _rank(candidate) > _rank(winner):
+                winner = candidate
+        for result in members:
+            if result is winner:
+                others = "、".join(f"{r.spec.policy}{r.spec.label}" for r in members if r is not winner)
+                result.trace.append(f"就高不重复：同一事项「{matter}」另有 {others} 适用，本条金额最高，予以支付")
+                continue
+            result.paid = False
+            amount = format_money(winner.award.max) if winner.award.max is not None else winner.award.kind
+            result.reason = (f"就高不重复：同一事项「{matter}」按 {winner.spec.policy}{winner.spec.label} 支付"
+                             f"（{amount}），本条不重复支付")
+    return results
+
+
+def totals(results):
+    low, high, open_ = Decimal("0.00"), Decimal("0.00"), []
+    for result in results:
+        if not result.paid:
+            continue
+        award = result.award
+        if award.kind in ("case_by_case", "unspecified"):
+            open_.append(f"{result.spec.policy}{result.spec.label}")
+            continue
+        low += award.min
+        high += award.max
+    return {"min": yuan(low), "max": yuan(high), "open": open_}
+
+
+def report(results, on):
+    """The stable JSON contract of `polc eval` and of evaluate(...).to_json()."""
+    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results)}
+
+
+class Evaluation:
+    """The result of evaluating policies for one applicant on one date."""
+
+    __slots__ = ("on", "clauses")
+
+    def __init__(self, on, clauses):
+        self.on = on
+        self.clauses = clauses
+
+    @property
+    def total(self):
+        return totals(self.clauses)
+
+    def to_json(self):
+        return report(self.clauses, self.on)
+
+    def clause(self, label):
+        for result in self.clauses:
+            if result.spec.label == label:
+                return result
+        raise KeyError(label)
+
+
+def evaluate_policies(policies, facts, on=None):
+    """Several policies together (each given as (PolicyInfo, clauses)): 就高不重复 across them.
+
+    Facts are shared: each policy reads the facts it declares and ignores the others.
+    """
+    on = parse_date(on, "on") if on is not None else datetime.date.today()
+    known = {}
+    for policy, _clauses in policies:
+        known.update(policy.schema)
+    unknown = [name for name in facts if name not in known]
+    if unknown:
+        validate_facts({unknown[0]: facts[unknown[0]]}, known)  # raises with a suggestion
+    results = []
+    for policy, clauses in policies:
+        own = {name: value for name, value in facts.items() if name in policy.schema}
+        results.extend(evaluate_clauses(policy, clauses, own, on))
+    resolve(results, {policy.docno: policy.principle for policy, _ in policies})
+    return Evaluation(on, results)
+
+
+def pick_level(run, subject, value, levels):
+    """BY-LEVEL: the index of value among the paying levels; a reason string if none pays."""
+    if value is None:
+        return None
+    if value not in levels:
+        run.note(f"{subject}：{value}，不在奖励等级（{'、'.join(levels)}）之内")
+        return f"{subject}为「{value}」，不在奖励等级之内"
+    run.note(f"{subject}：{value}")
+    return levels.index(value)

@@ -1,0 +1,77 @@
+"""Source text: loading, full-width normalisation and display widths.
+
+Drafters type full-width punctuation and digits (：，（）１２３) as often as half-width ones.
+We map each full-width ASCII form to its half-width form *one character for one*, so that a
+character offset in the normalised text is the same offset in the original text. The parser
+sees the normalised text; diagnostics and quoted strings use the original.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import attrs
+
+# U+FF01..U+FF5E are the full-width forms of ASCII 0x21..0x7E; U+3000 is the ideographic space.
+_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FULLWIDTH[0x3000] = 0x20
+# The brackets of a document number 〔〕 are kept; 「」 quote names; 、 separates list items.
+
+
+def normalise(text: str) -> str:
+    """Map full-width ASCII forms to half-width, keeping every character offset."""
+    normalised = text.translate(_FULLWIDTH)
+    assert len(normalised) == len(text)
+    return normalised
+
+
+def display_width(text: str) -> int:
+    """Terminal columns taken by text: East Asian Wide and Full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+@attrs.frozen
+class SourceFile:
+    """One .pol file as read from disk (original text, before normalisation)."""
+
+    path: str
+    text: str
+
+    @classmethod
+    def read(cls, path: str) -> "SourceFile":
+        with open(path, encoding="utf-8-sig") as handle:
+            return cls(path=path, text=handle.read().replace("\r\n", "\n"))
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.split("\n")
+
+    def line(self, number: int) -> str:
+        lines = self.lines
+        return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+@attrs.frozen
+class Span:
+    """A region of a source file. Lines and columns are 1-based; columns count characters."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    start: int = 0  # character offsets into the text, end exclusive
+    end: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+def span_of_offsets(source: SourceFile, start: int, end: int) -> Span:
+    """Span covering text[start:end] of a source file."""
+    text = source.text
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    end_line = text.count("\n", 0, end) + 1
+    end_column = end - (text.rfind("\n", 0, end) + 1) + 1
+    return Span(source.path, line, column, end_line, end_column, start, end)

@@ -1,0 +1,371 @@
+"""Stage 3a: AST -> a plain Python evaluator module (standard library only).
+
+Safety: nothing from a .pol file becomes code except through the constructs below. User
+text (names, sentences, labels) reaches the output only as string literals made by repr();
+identifiers in the output are our own ASCII names (_clause_3, _def_2); numbers go out as
+Decimal('…') built from a Decimal's own string. The module is compiled before it is
+written, and tests try to smuggle code through every place a .pol file can put text.
+
+The runtime (compiler/runtime.py) is copied in verbatim, so a generated module imports
+nothing but the standard library. Each clause becomes one function with a docstring that
+quotes its source sentence and points at its .pol line.
+"""
+
+from __future__ import annotations
+
+import ast as pyast
+from decimal import Decimal
+from pathlib import Path
+
+from . import __version__, ast, printer
+from .interpreter import cofunded, paying_clauses, schema
+from .types import Symbols, comparison, infer, value_kind
+
+RUNTIME_PATH = Path(__file__).resolve().parent / "runtime.py"
+
+
+def module_name(path: str) -> str:
+    """policies/jzf-2020-06.pol -> jzf_2020_06 (a valid, ASCII Python module name)."""
+    stem = Path(path).stem
+    name = "".join(ch if ch.isascii() and (ch.isalnum() or ch == "_") else "_" for ch in stem)
+    if not name or name[0].isdigit():
+        name = "policy_" + name
+    return name
+
+
+class Writer:
+    """Lines of Python with an indentation level, in the manner of Jinja's CodeGenerator."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self.level = 0
+        self._counter = 0
+
+    def line(self, text: str = "") -> None:
+        self.lines.append(("    " * self.level + text) if text else "")
+
+    def indent(self) -> None:
+        self.level += 1
+
+    def outdent(self) -> None:
+        self.level -= 1
+
+    def temp(self, prefix: str = "t") -> str:
+        self._counter += 1
+        return f"{prefix}{self._counter}"
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def _literal(value) -> str:
+    """A Python literal for a value we made ourselves: only types whose repr is safe."""
+    if isinstance(value, Decimal):
+        return f"Decimal({str(value)!r})"
+    if value is None or isinstance(value, (bool, int)):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, tuple):
+        return "(" + "".join(_literal(v) + ", " for v in value) + ")"
+    raise TypeError(f"no safe literal for {type(value).__name__}")
+
+
+def _docstring(text: str, indent: str = "") -> str:
+    """A triple-quoted docstring when the text reads back unchanged, else a repr literal.
+
+    Continuation lines are indented like the code around them (inspect.cleandoc removes it).
+    """
+    body = text.replace("\n", "\n" + indent)
+    body = "\n".join(line.rstrip() for line in body.split("\n"))
+    candidate = '"""' + body + "\n" + indent + '"""'
+    try:
+        if "\\" not in text and pyast.literal_eval(candidate) == body + "\n" + indent:
+            return candidate
+    except (SyntaxError, ValueError):
+        pass
+    return repr(text)
+
+
+class _ClauseCompiler:
+    def __init__(self, policy: ast.Policy, writer: Writer, def_functions: dict[str, str]):
+        self.policy = policy
+        self.symbols = Symbols.of(policy)
+        self.out = writer
+        self.defs = def_functions
+
+    def kind(self, node) -> str:
+        return value_kind(infer(node, self.symbols))
+
+    def reads_series(self, node) -> bool:
+        t = infer(node, self.symbols)
+        return t is not None and t.series
+
+    def expr(self, node, offset: str) -> str:
+        """Python source computing node's value; statements it needs are written first."""
+        out = self.out
+        if isinstance(node, (ast.Money, ast.Percent, ast.Number)):
+            return _literal(node.value)
+        if isinstance(node, ast.Bool):
+            return repr(node.value)
+        if isinstance(node, ast.Ref):
+            text = node.name.text
+            if text in self.symbols.facts:
+                decl = self.symbols.facts[text]
+                if decl.type.series:
+                    return f"run.at({text!r}, {offset})"
+                if decl.type.base == "bool":
+                    return f"run.truth({text!r}, run.fact({text!r}))"
+                return f"run.fact({text!r})"
+            if text in self.symbols.defs:
+                return f"{self.defs[text]}(run, {offset})"
+            return repr(text)
+        if isinstance(node, ast.PrevYear):
+            return f"run.at({node.operand.name.text!r}, {offset} + 1)"
+        if isinstance(node, ast.Growth):
+            return f"run.growth({node.operand.name.text!r}, {offset})"
+        if isinstance(node, ast.Neg):
+            operand = self.expr(node.operand, offset)
+            temp = out.temp()
+            out.line(f"{temp} = {operand}")
+            return f"(None if {temp} is None else -{temp})"
+        if isinstance(node, ast.Binary):
+            left = self.expr(node.left, offset)
+            right = self.expr(node.right, offset)
+            return f"arith({node.op!r}, {left}, {right})"
+        if isinstance(node, ast.Compare):
+            op, first_time = comparison(node.op)
+            label = printer.expr(node)
+            kind = self.kind(node.left)
+            if first_time:
+                threshold = self.expr(node.right, offset)
+                return f"run.first_time({label!r}, {op!r}, {node.left.name.text!r}, {threshold}, {kind!r}, {offset})"
+            left = self.expr(node.left, offset)
+            right = self.expr(node.right, offset)
+            shown = offset if self.reads_series(node.left) or self.reads_series(node.right) else "None"
+            return f"run.compare({label!r}, {op!r}, {left}, {right}, {kind!r}, {shown})"
+        if isinstance(node, ast.Member):
+            subject = self.expr(node.subject, offset)
+            options = _literal(tuple(o.text for o in node.options))
+            return f"run.member({printer.expr(node)!r}, {subject}, {options}, {node.negated!r})"
+        if isinstance(node, ast.RunOfYears):
+            results, year = out.temp("years"), out.temp("k")
+            out.line(f"{results} = []")
+            out.line(f"for {year} in range({node.years}):")
+            out.indent()
+            inner = self.expr(node.condition, f"{offset} + {year}" if offset != "0" else year)
+            out.line(f"{results}.append({inner})")
+            out.outdent()
+            return f"run.run_of_years({printer.expr(node)!r}, {results})"
+        if isinstance(node, (ast.And, ast.Or)):
+            stop, combine = ("False", "kleene_and") if isinstance(node, ast.And) else ("True", "kleene_or")
+            temp = out.temp()
+            out.line(f"{temp} = {self.expr(node.left, offset)}")
+            out.line(f"if {temp} is not {stop}:")
+            out.indent()
+            right = self.expr(node.right, offset)
+            out.line(f"{temp} = {combine}({temp}, {right})")
+            out.outdent()
+            return temp
+        if isinstance(node, ast.Not):
+            return f"kleene_not({self.expr(node.operand, offset)})"
+        raise TypeError(node)
+
+    def amount(self, node) -> str:
+        value = self.expr(node, "0")
+        if isinstance(node, ast.Money):
+            return value
+        return f"run.define({printer.expr(node)!r}, {value}, 'money')"
+
+    def clause(self, clause: ast.Clause, function: str) -> None:
+        out = self.out
+        out.line(f"def {function}(run):")
+        out.indent()
+        out.line(_docstring(_clause_doc(self.policy, clause), "    "))
+        if clause.conditions:
+            out.line("holds = True")
+        for condition in clause.conditions:
+            value = self.expr(condition, "0")
+            outcome = out.temp("c")
+            out.line(f"{outcome} = {value}")
+            out.line(f"if {outcome} is False:")
+            out.line("    return False")
+            out.line(f"holds = kleene_and(holds, {outcome})")
+        if clause.conditions:
+            out.line("if holds is None:")
+            out.line("    return None")
+        self.award(clause.award)
+        out.outdent()
+        out.line()
+        out.line()
+
+    def award(self, award: ast.Award) -> None:
+        out = self.out
+        cap = "None"
+        cap_label = "None"
+        if award.cap is not None:
+            out.line(f"cap = {self.expr(award.cap, '0')}")
+            if not isinstance(award.cap, ast.Money):
+                out.line("if cap is None:")
+                out.line("    return None")
+            cap, cap_label = "cap", repr(printer.expr(award.cap))
+        form = award.form
+        if isinstance(form, ast.Exact):
+            out.line(f"return exact(run, {self.amount(form.amount)}, {cap}, {cap_label})")
+        elif isinstance(form, ast.UpTo):
+            out.line(f"return up_to(run, {self.amount(form.ceiling)}, {cap}, {cap_label})")
+        elif isinstance(form, ast.Range):
+            out.line(f"return between(run, {self.amount(form.low)}, {self.amount(form.high)}, {cap}, {cap_label})")
+        elif isinstance(form, ast.CaseByCase):
+            out.line("return case_by_case(run)")
+        elif isinstance(form, ast.Unspecified):
+            out.line(f"return unspecified(run, {form.note!r})")
+        elif isinstance(form, ast.ByLevel):
+            subject = form.subject.text
+            levels = _literal(tuple(r.level.text for r in form.rows))
+            out.line(f"picked = pick_level(run, {subject!r}, run.fact({subject!r}), {levels})")
+            out.line("if not isinstance(picked, int):")
+            out.line("    return picked")
+            for index, row in enumerate(form.rows):
+                out.line(f"{'if' if index == 0 else 'elif'} picked == {index}:  # {_ascii_safe(row.level.text)}")
+                out.indent()
+                out.line(f"return exact(run, {self.amount(row.amount)}, {cap}, {cap_label})")
+                out.outdent()
+        elif isinstance(form, ast.ByTier):
+            for row in form.rows:
+                test = self.expr(ast.Compare(form.op, form.subject, row.threshold), "0")
+                outcome = out.temp("tier")
+                out.line(f"{outcome} = {test}")
+                out.line(f"if {outcome} is None:")
+                out.line("    return None")
+                out.line(f"if {outcome}:")
+                out.indent()
+                out.line(f"return exact(run, {self.amount(row.amount)}, {cap}, {cap_label})")
+                out.outdent()
+            out.line(f"return {'未达到任何一档门槛'!r}")
+        else:
+            raise TypeError(form)
+
+    def definition(self, decl: ast.DefDecl, function: str) -> None:
+        out = self.out
+        out.line(f"def {function}(run, offset):")
+        out.indent()
+        out.line(_docstring(f"定义 {printer.name(decl.name)} = {printer.expr(decl.expr)}"
+                            + (f"\n\n{decl.note}" if decl.note else ""), "    "))
+        value = self.expr(decl.expr, "offset")
+        out.line(f"return run.define({decl.name.text!r}, {value}, {self.kind(decl.expr)!r})")
+        out.outdent()
+        out.line()
+        out.line()
+
+
+def _ascii_safe(text: str) -> str:
+    """Only for comments: drop anything that could end the comment line."""
+    return "".join(ch for ch in text if ch.isprintable() and ch not in "\r\n")
+
+
+def _clause_doc(policy: ast.Policy, clause: ast.Clause) -> str:
+    lines = [f"{clause.label}" + (f"「{clause.title}」" if clause.title else "")]
+    if clause.source_text:
+        lines += ["", f"原文：{clause.source_text}"]
+    for note in clause.notes:
+        lines += ["", f"说明：{note}"]
+    lines += ["", f"来源：{policy.path}:{clause.span.line}"]
+    return "\n".join(lines)
+
+
+def _runtime_source() -> str:
+    """runtime.py without its module docstring (the generated module has its own)."""
+    source = RUNTIME_PATH.read_text(encoding="utf-8")
+    tree = pyast.parse(source)
+    first = tree.body[0]
+    if isinstance(first, pyast.Expr) and isinstance(first.value, pyast.Constant):
+        source = "\n".join(source.split("\n")[first.end_lineno:]).lstrip("\n")
+    return source
+
+
+def to_python(policy: ast.Policy) -> str:
+    out = Writer()
+    name = module_name(policy.path)
+    out.line(f"# Generated by polc {__version__} from {_ascii_safe(Path(policy.path).as_posix())}. "
+             "Do not edit: change the .pol file and run `polc build`.")
+    doc = [f"{policy.docno} {policy.title or ''}".rstrip(), "",
+           "Evaluator generated by polc; standard library only.", "",
+           "Usage:",
+           f"    import {name}",
+           f"    result = {name}.evaluate({{...facts...}}, on=\"2020-06-30\")",
+           "    result.to_json()   # the same JSON as `polc eval --format json`", "",
+           "Facts: a dict keyed by the declared fact names (see FACTS). Money as a number of 元 or",
+           "text with a unit (\"30亿元\"); a yearly series as {\"2019\": ..., \"2020\": ...};",
+           "enumerations by their Chinese label; yes/no as True/False.", "",
+           "Rounding: amounts are rounded to 0.01 元, half up, once, when an award is made."]
+    out.line(_docstring("\n".join(doc)))
+    out.line()
+    out.lines.extend(_runtime_source().rstrip("\n").split("\n"))
+    out.line()
+    out.line()
+    out.line("# " + "-" * 64 + " the policy")
+    out.line("import typing")
+    out.line()
+    facts = schema(policy)
+    out.line("FACTS = {")
+    for fact, (base, series, options) in facts.items():
+        out.line(f"    {fact!r}: ({base!r}, {series!r}, {_literal(options)}),")
+    out.line("}")
+    out.line("Facts = typing.TypedDict('Facts', {")
+    python_types = {"money": "Decimal", "percent": "Decimal", "number": "Decimal", "bool": "bool",
+                    "year": "int", "date": "datetime.date", "enum": "str"}
+    for fact, (base, series, _options) in facts.items():
+        annotation = python_types[base]
+        if series:
+            annotation = f"typing.Mapping[int, {annotation}]"
+        out.line(f"    {fact!r}: {annotation},")
+    out.line("}, total=False)")
+    out.line()
+    start = policy.effective_from.value if policy.effective_from else None
+    end = policy.effective_until.value if policy.effective_until else None
+    out.line("POLICY = PolicyInfo(")
+    out.line(f"    docno={policy.docno!r},")
+    out.line(f"    title={policy.title!r},")
+    out.line(f"    path={Path(policy.path).as_posix()!r},")
+    out.line(f"    effective_from={_date(start)},")
+    out.line(f"    effective_until={_date(end)},")
+    out.line(f"    assessed_offset={1 if policy.assessed_year == '上一年' else 0!r},")
+    out.line(f"    principle={policy.principle!r},")
+    out.line("    schema=FACTS,")
+    out.line(")")
+    out.line()
+    out.line()
+    def_functions = {decl.name.text: f"_def_{index}" for index, decl in enumerate(policy.defs, 1)}
+    compiler = _ClauseCompiler(policy, out, def_functions)
+    for decl in policy.defs:
+        compiler.definition(decl, def_functions[decl.name.text])
+    specs = []
+    for index, clause in enumerate(paying_clauses(policy), 1):
+        function = f"_clause_{index}"
+        compiler.clause(clause, function)
+        specs.append((clause, function))
+    out.line("CLAUSES = (")
+    for clause, function in specs:
+        d = clause.duration
+        out.line("    ClauseSpec(")
+        out.line(f"        policy={policy.docno!r}, article={clause.article!r}, item={clause.item!r},")
+        out.line(f"        title={clause.title!r}, matter={clause.matter.text if clause.matter else None!r},")
+        out.line(f"        source={f'{Path(policy.path).as_posix()}:{clause.span.line}'!r}, evaluate={function},")
+        out.line(f"        duration={d.years if d else None!r}, "
+                 f"start_fact={d.start_fact.text if d and d.start_fact else None!r}, "
+                 f"start_next_year={bool(d and d.start_next_year)!r}, cofunded={cofunded(policy, clause)!r},")
+        out.line("    ),")
+    out.line(")")
+    out.line()
+    out.line()
+    out.line("def evaluate(facts, on=None):")
+    out.line('    """Evaluate every clause for one applicant on a date, resolving overlaps (就高不重复)."""')
+    out.line("    return evaluate_policies([(POLICY, CLAUSES)], facts, on)")
+    source = out.text()
+    compile(source, f"{name}.py", "exec")  # never write a module that does not compile
+    return source
+
+
+def _date(value) -> str:
+    return "None" if value is None else f"datetime.date({value.year}, {value.month}, {value.day})"

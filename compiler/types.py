@@ -1,0 +1,159 @@
+"""Symbols and types: what each name means and what type each expression has.
+
+Shared by the checks (which report problems), and by the interpreter and code generator
+(which need each value's kind to format it in a trace). Inference never raises: an
+ill-typed expression has type None, and the checks say why.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from . import ast
+
+
+@attrs.frozen
+class Type:
+    base: str  # money | number | percent | bool | date | year | enum
+    enum: str | None = None
+    series: bool = False
+
+    def scalar(self) -> "Type":
+        return attrs.evolve(self, series=False)
+
+    @property
+    def dimensionless(self) -> bool:
+        return self.base in ("number", "percent")
+
+    def describe(self, lang: str = "zh") -> str:
+        zh = {"money": "金额", "number": "数值", "percent": "百分比", "bool": "是否", "date": "日期",
+              "year": "年份", "enum": f"枚举「{self.enum}」"}
+        en = {"money": "money", "number": "number", "percent": "percentage", "bool": "yes/no",
+              "date": "date", "year": "year", "enum": f"enumeration {self.enum!r}"}
+        word = (en if lang == "en" else zh)[self.base]
+        if self.series:
+            return f"yearly {word}" if lang == "en" else f"逐年{word}"
+        return word
+
+
+MONEY, NUMBER, PERCENT, BOOL = Type("money"), Type("number"), Type("percent"), Type("bool")
+
+# Comparison words -> (operator, first-time?). 均… is the same test over each year of a run.
+COMPARISONS = {
+    "超过": "gt", "高于": "gt", "大于": "gt", ">": "gt",
+    "不低于": "ge", "不少于": "ge", "达到": "ge", ">=": "ge", "≥": "ge",
+    "不超过": "le", "不高于": "le", "<=": "le", "≤": "le",
+    "低于": "lt", "少于": "lt", "不足": "lt", "<": "lt",
+    "等于": "eq",
+}
+
+
+def comparison(word: str) -> tuple[str, bool]:
+    """('gt', first_time) for a comparison word such as 首次超过 or 均不低于."""
+    if word.startswith("首次"):
+        return COMPARISONS[word[2:]], True
+    if word.startswith("均"):
+        return COMPARISONS[word[1:]], False
+    return COMPARISONS[word], False
+
+
+@attrs.define
+class Symbols:
+    """Every declared name of one policy."""
+
+    enums: dict[str, ast.EnumDecl] = attrs.Factory(dict)
+    facts: dict[str, ast.FactDecl] = attrs.Factory(dict)
+    defs: dict[str, ast.DefDecl] = attrs.Factory(dict)
+    enum_of_value: dict[str, str] = attrs.Factory(dict)  # value name -> enum name
+
+    @classmethod
+    def of(cls, policy: ast.Policy) -> "Symbols":
+        symbols = cls()
+        for decl in policy.enums:
+            symbols.enums.setdefault(decl.name.text, decl)
+            for value in decl.values:
+                symbols.enum_of_value.setdefault(value.text, decl.name.text)
+        for decl in policy.facts:
+            symbols.facts.setdefault(decl.name.text, decl)
+        for decl in policy.defs:
+            symbols.defs.setdefault(decl.name.text, decl)
+        return symbols
+
+    def fact_type(self, decl: ast.FactDecl) -> Type:
+        t = decl.type
+        return Type(t.base, t.enum.text if t.enum else None, t.series)
+
+    def names(self) -> list[str]:
+        return sorted({*self.facts, *self.defs, *self.enum_of_value})
+
+
+def infer(node, symbols: Symbols, _seen: frozenset = frozenset()) -> Type | None:
+    """The type of an expression, or None if it has none (the checks report why)."""
+    if isinstance(node, ast.Money):
+        return MONEY
+    if isinstance(node, ast.Percent):
+        return PERCENT
+    if isinstance(node, ast.Number):
+        return NUMBER
+    if isinstance(node, ast.Bool):
+        return BOOL
+    if isinstance(node, ast.Ref):
+        text = node.name.text
+        if text in symbols.facts:
+            return symbols.fact_type(symbols.facts[text])
+        if text in symbols.defs:
+            if text in _seen:
+                return None
+            return infer(symbols.defs[text].expr, symbols, _seen | {text})
+        if text in symbols.enum_of_value:
+            return Type("enum", symbols.enum_of_value[text])
+        return None
+    if isinstance(node, (ast.PrevYear,)):
+        inner = infer(node.operand, symbols, _seen)
+        return inner if inner is not None and inner.series else None
+    if isinstance(node, ast.Growth):
+        inner = infer(node.operand, symbols, _seen)
+        return Type("percent", series=True) if inner is not None and inner.series and inner.base in ("money", "number") else None
+    if isinstance(node, ast.Neg):
+        inner = infer(node.operand, symbols, _seen)
+        return inner if inner is not None and inner.base in ("money", "number", "percent") else None
+    if isinstance(node, ast.Binary):
+        return _binary(node.op, infer(node.left, symbols, _seen), infer(node.right, symbols, _seen))
+    if isinstance(node, (ast.Compare, ast.Member, ast.RunOfYears, ast.And, ast.Or, ast.Not)):
+        return BOOL
+    return None
+
+
+def _binary(op: str, left: Type | None, right: Type | None) -> Type | None:
+    if left is None or right is None:
+        return None
+    series = left.series or right.series
+    l, r = left.base, right.base
+    result = None
+    if op in "+-":
+        if l == r == "money":
+            result = "money"
+        elif left.dimensionless and right.dimensionless:
+            result = "percent" if l == r == "percent" else "number"
+    elif op == "×":
+        if {l, r} <= {"money", "number", "percent"} and not (l == r == "money"):
+            result = "money" if "money" in (l, r) else ("percent" if l == r == "percent" else "number")
+    elif op == "÷":
+        if l == "money" and right.dimensionless:
+            result = "money"
+        elif l == r == "money" or (left.dimensionless and right.dimensionless):
+            result = "number"
+    return Type(result, series=series) if result else None
+
+
+def comparable(left: Type, right: Type) -> bool:
+    if left.base == "money" or right.base == "money":
+        return left.base == right.base
+    if left.dimensionless and right.dimensionless:
+        return True
+    return left.base == right.base and left.enum == right.enum
+
+
+def value_kind(t: Type | None) -> str:
+    """How a runtime value of this type is shown in a trace."""
+    return t.base if t is not None else "number"
