@@ -493,7 +493,9 @@ def _run_clause(spec, facts, year):
         outcome = spec.evaluate(run)
     except Exception as exc:  # a bug in a generated function must name where it came from
         raise RuntimeError(f"{spec.source} {spec.policy} {spec.label}: {type(exc).__name__}: {exc}") from exc
-    if isinstance(outcome, Award):
+    # Awards are recognised by shape, not class: a result may come from another generated
+    # module's copy of this runtime when several policies are evaluated together.
+    if outcome is not None and outcome is not False and not isinstance(outcome, str):
         applies = True
         reason = "符合条件"
         if spec.start_fact is not None:

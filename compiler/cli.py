@@ -1,0 +1,225 @@
+"""`polc`: a thin command line over the driver.
+
+Exit codes: 0 clean, 1 errors found (diagnostics, failing examples, stale outputs, bad
+facts), 2 usage (unknown option, missing path). Messages are Chinese first; --lang en
+switches to English.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from . import __version__, driver, printer, runtime
+from .diagnostics import render_all, to_json
+
+DEFAULT_PATHS = ["policies"]
+DEFAULT_OUT = "generated"
+
+
+def _say(lang: str, zh: str, en: str) -> str:
+    return en if lang == "en" else zh
+
+
+def _print_diagnostics(project: driver.Project, args, stream=sys.stdout) -> None:
+    shown = [d for d in project.diagnostics if d.severity != "info" or getattr(args, "verbose", False)]
+    if getattr(args, "format", "human") == "json":
+        stream.write(to_json(project.diagnostics, args.lang))
+    elif shown or project.has_errors:
+        stream.write(render_all(shown, project.sources, args.lang))
+
+
+def cmd_check(args) -> int:
+    project = driver.load(args.paths or DEFAULT_PATHS)
+    _print_diagnostics(project, args)
+    if not project.has_errors and args.format != "json":
+        print(_say(args.lang, f"检查通过：{len(project.policies)} 个政策，"
+                              f"{sum(len(p.clauses) for p in project.policies)} 个条款",
+                   f"check passed: {len(project.policies)} policies, "
+                   f"{sum(len(p.clauses) for p in project.policies)} clauses"))
+    return 1 if project.has_errors else 0
+
+
+def cmd_build(args) -> int:
+    project = driver.load(args.paths or DEFAULT_PATHS)
+    if project.has_errors:
+        _print_diagnostics(project, args, sys.stderr)
+        print(_say(args.lang, "有错误，未生成任何文件", "errors found: nothing was written"), file=sys.stderr)
+        return 1
+    if args.emit:
+        for policy in project.policies:
+            if args.emit == "ast":
+                print(printer.policy(policy), end="")
+            elif args.emit == "py":
+                from .to_python import to_python
+                print(to_python(policy), end="")
+            else:
+                from .to_markdown import to_markdown
+                print(to_markdown(policy, project.findings_for(policy)), end="")
+        return 0
+    files = driver.outputs(project)
+    if args.check:
+        problems = driver.stale(args.out, files)
+        for problem in problems:
+            print(problem)
+        if problems:
+            print(_say(args.lang, "generated/ 与源文件不一致：请运行 polc build",
+                       "generated/ is out of date: run polc build"))
+            return 1
+        print(_say(args.lang, f"generated/ 是最新的（{len(files)} 个文件）", f"generated/ is up to date ({len(files)} files)"))
+        return 0
+    driver.write_atomically(args.out, files)
+    for name in files:
+        print(f"{Path(args.out) / name}")
+    return 0
+
+
+def cmd_test(args) -> int:
+    project = driver.load(args.paths or DEFAULT_PATHS)
+    if project.has_errors:
+        _print_diagnostics(project, args, sys.stderr)
+        return 1
+    passed = failed = 0
+    for policy in project.policies:
+        for outcome in driver.run_cases(policy):
+            if outcome.ok:
+                passed += 1
+                continue
+            failed += 1
+            case = outcome.case
+            title = f"「{case.title}」" if case.title else ""
+            print(_say(args.lang, "失败", "FAIL") + f" {case.span.path}:{case.span.line} "
+                  f"{policy.docno} {outcome.clause.label} {_say(args.lang, '案例', 'example')}{title}")
+            print(_say(args.lang, f"  预期：{outcome.expected}", f"  expected: {outcome.expected}"))
+            print(_say(args.lang, f"  实际：{outcome.actual}", f"  actual:   {outcome.actual}"))
+            for line in outcome.detail:
+                print(f"  {line}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def cmd_eval(args) -> int:
+    project = driver.load(args.policies)
+    if project.has_errors:
+        _print_diagnostics(project, args, sys.stderr)
+        return 1
+    try:
+        facts = _read_facts(args.facts)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    modules = [driver.load_module(policy) for policy in project.policies]
+    try:
+        evaluation = runtime.evaluate_policies([(m.POLICY, m.CLAUSES) for m in modules], facts, args.on)
+    except runtime.FactError as exc:
+        print(_say(args.lang, f"事实错误：「{exc.fact}」{exc.problem_zh}", f"fact error: {exc.fact!r} {exc.problem_en}"),
+              file=sys.stderr)
+        return 1
+    report = evaluation.to_json()
+    if args.format == "json":
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        _print_report(report, args.lang)
+    return 0
+
+
+def _read_facts(path: str) -> dict:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ValueError(f"无法读取事实文件 {path}：{exc.strerror} / cannot read facts file {path}") from None
+    try:
+        facts = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}:{exc.lineno}:{exc.colno}: 事实文件不是合法的 JSON：{exc.msg} / invalid JSON") from None
+    if not isinstance(facts, dict):
+        raise ValueError(f"{path}: 事实文件应为 JSON 对象（以事实名称为键）/ facts must be a JSON object keyed by fact names")
+    return facts
+
+
+def _print_report(report: dict, lang: str) -> None:
+    print(_say(lang, f"评估日：{report['on']}", f"evaluation date: {report['on']}"))
+    for row in report["clauses"]:
+        state = {True: "适用", False: "不适用", None: "无法判定"}[row["applies"]]
+        paid = _say(lang, "支付", "paid") if row["paid"] else _say(lang, "不支付", "not paid")
+        award = row["award"]
+        amount = ""
+        if award:
+            amount = {"exact": f"{award['max']}元", "up_to": f"最高 {award['max']}元",
+                      "range": f"{award['min']}–{award['max']}元", "case_by_case": "一事一议",
+                      "unspecified": "金额未定"}[award["kind"]]
+        label = row["article"] + (f"第{row['item']}项" if row["item"] is not None else "")
+        print(f"- {row['policy']} {label} {row['title'] or ''}：{state}，{paid} {amount}（{row['reason']}）")
+        for line in row["trace"]:
+            print(f"    {line}")
+    total = report["total"]
+    print(_say(lang, f"合计：{total['min']}元 至 {total['max']}元", f"total: {total['min']} to {total['max']} yuan"))
+
+
+def cmd_explain(args) -> int:
+    from .explain import explain
+    text = explain(args.code.upper(), args.lang)
+    if text is None:
+        print(_say(args.lang, f"未知的诊断代码：{args.code}", f"unknown diagnostic code: {args.code}"), file=sys.stderr)
+        return 2
+    print(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="polc", description="polc：中文关键字的政策语言编译器 / a policy language compiler")
+    parser.add_argument("--version", action="version", version=f"polc {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--lang", choices=["zh", "en"], default="zh", help="消息语言 / message language")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", parents=[common], help="检查政策文件 / check policy files")
+    check.add_argument("paths", nargs="*", help="文件或目录（默认 policies/）")
+    check.add_argument("--format", choices=["human", "json"], default="human")
+    check.add_argument("--verbose", "-v", action="store_true", help="也显示提示信息（如重叠） / also show info")
+    check.set_defaults(run=cmd_check)
+
+    build = sub.add_parser("build", parents=[common], help="生成 generated/ / write generated/")
+    build.add_argument("paths", nargs="*")
+    build.add_argument("--out", default=DEFAULT_OUT, help="输出目录（默认 generated/）")
+    build.add_argument("--check", action="store_true", help="只检查 generated/ 是否最新 / only check generated/ is current")
+    build.add_argument("--emit", choices=["ast", "py", "md"], help="输出到标准输出，不写文件 / print one stage's output")
+    build.set_defaults(run=cmd_build, format="human")
+
+    test = sub.add_parser("test", parents=[common], help="运行案例 / run the examples")
+    test.add_argument("paths", nargs="*")
+    test.set_defaults(run=cmd_test, format="human")
+
+    evaluate = sub.add_parser("eval", parents=[common], help="评估一个申请人的事实 / evaluate one applicant's facts")
+    evaluate.add_argument("policies", nargs="+", help="一个或多个 .pol 文件或目录")
+    evaluate.add_argument("--facts", required=True, help="事实 JSON 文件（- 为标准输入）")
+    evaluate.add_argument("--on", default=None, help="评估日 YYYY-MM-DD（默认今天）")
+    evaluate.add_argument("--format", choices=["json", "text"], default="text")
+    evaluate.set_defaults(run=cmd_eval)
+
+    explain = sub.add_parser("explain", parents=[common], help="解释诊断代码 / explain a diagnostic code")
+    explain.add_argument("code")
+    explain.set_defaults(run=cmd_explain)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "on", None):
+        try:
+            runtime.parse_date(args.on, "--on")
+        except runtime.FactError:
+            parser.error(f"--on 应为日期 YYYY-MM-DD，得到 {args.on!r}")
+    try:
+        return args.run(args)
+    except driver.UsageError as exc:
+        print(f"polc: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

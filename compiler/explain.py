@@ -1,0 +1,87 @@
+"""`polc explain CODE`: what each diagnostic code means, with a bad and a fixed example.
+
+Every code a check can emit has an entry here; tests/test_explain.py keeps the two in step.
+"""
+
+from __future__ import annotations
+
+# code -> (meaning zh, meaning en, bad example, fixed example)
+EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
+    "E000": ("无法读取文件。", "A file could not be read.", "", ""),
+    "E001": ("语法错误：此处出现了语言不允许的词或字符。", "Syntax error: a word or character the language does not allow here.",
+             "条款 第七条\n  给予 按 年营业收入 超过 分档\n    30亿元 = 30万元",
+             "条款 第七条\n  给予 按 年营业收入 超过 分档\n    30亿元 → 30万元"),
+    "E002": ("关键字与名称连写：中文没有空格，关键字和名称之间必须用空格或标点隔开。",
+             "A keyword written straight against a name: separate keywords and names with a space.",
+             "  当企业类别 属于 服务业", "  当 企业类别 属于 服务业"),
+    "E003": ("日期不存在。", "The date does not exist.", "  施行日期 2020年2月30日", "  施行日期 2020年3月1日"),
+    "E010": ("同一名称声明了两次。", "A name is declared twice.", "事实 投资额: 金额\n事实 投资额: 金额", "事实 投资额: 金额"),
+    "E011": ("使用了未声明的名称。", "A name is used but never declared.", "  当 营业收入 超过 1亿元",
+             "事实 营业收入: 金额\n...\n  当 营业收入 超过 1亿元"),
+    "E014": ("定义引用了自身。", "A definition refers to itself.", "定义 甲 = 甲 + 1万元", "定义 甲 = 乙 + 1万元"),
+    "E020": ("单位不匹配：金额不能与百分比比较或相加。", "Units do not match: money compared with or added to a percentage.",
+             "  当 投资额 超过 5%", "  当 投资额 超过 500万元"),
+    "E021": ("条件不是是/否判断。", "A condition is not a yes/no test.", "  当 投资额", "  当 投资额 超过 0元"),
+    "E022": ("奖励金额不是金额。", "An award is not an amount of money.", "  给予 5%", "  给予 投资额 × 5%"),
+    "E023": ("「首次」「增速」「上年」只能用于逐年事实。", "首次/增速/上年 need a yearly fact.",
+             "事实 营业收入: 金额\n  当 营业收入 首次超过 1亿元", "事实 营业收入: 逐年 金额\n  当 营业收入 首次超过 1亿元"),
+    "E025": ("不是该枚举的取值。", "Not a value of the enumeration.", "枚举 级别: 国家、省、市\n  当 品牌级别 属于 国际",
+             "  当 品牌级别 属于 国家"),
+    "E030": ("分档门槛顺序错误或重复：先满足的一档生效，顺序错了较高的档永远达不到。",
+             "Tier thresholds out of order or repeated: the first tier that holds pays.",
+             "    10亿元 → 10万元\n    30亿元 → 30万元", "    30亿元 → 30万元\n    10亿元 → 10万元"),
+    "E031": ("某档或固定金额超过本条封顶。", "A tier or fixed amount is above the clause's cap.",
+             "  给予 按 X 超过 分档\n    1亿元 → 300万元\n  最高 200万元", "    1亿元 → 200万元"),
+    "E032": ("区间下限高于上限。", "A range's low end is above its high end.", "  给予 5万元 至 1万元", "  给予 1万元 至 5万元"),
+    "E033": ("「按 X 分别」需要枚举事实。", "按 X 分别 needs an enumeration fact.", "事实 级别: 数值", "枚举 等级: 国家、省、市\n事实 级别: 等级"),
+    "E034": ("分级表中同一等级出现两次。", "A level appears twice in a level table.", "    国家 → 30万元\n    国家 → 20万元", "    国家 → 30万元\n    省 → 20万元"),
+    "E040": ("支付条款没有写金额。", "A paying clause has no award.", "条款 第三条\n  当 排名 不超过 10",
+             "条款 第三条\n  当 排名 不超过 10\n  给予 最高 100万元"),
+    "E041": ("「仅文本」条款不能有条件或奖励。", "A text-only clause cannot have conditions or an award.", "  给予 10万元\n  仅文本", "  仅文本"),
+    "E043": ("同一条款出现两次。", "A clause appears twice.", "条款 第十条\n条款 第十条", "条款 第十条 第1项\n条款 第十条 第2项"),
+    "E045": ("期限的起算事实应为年份。", "A duration's start must be a year fact.", "  期限 最多 3年 自 企业类别 次年起",
+             "事实 首次获奖年度: 年份\n  期限 最多 3年 自 首次获奖年度 次年起"),
+    "E046": ("一事一议或金额未定的奖励不能设封顶。", "A case-by-case or unspecified award cannot have a cap.",
+             "  给予 一事一议 最高 100万元", "  给予 最高 100万元"),
+    "E050": ("失效日期早于施行日期。", "The end date is before the start date.", "  施行日期 2021年1月1日\n  失效日期 2020年12月31日",
+             "  施行日期 2020年1月1日\n  失效日期 2020年12月31日"),
+    "E052": ("两个文件使用同一文号。", "Two files use the same document number.", "", ""),
+    "E054": ("配套除外的条款不存在。", "A co-funding exception names no clause of the policy.", "  配套 区级财政 不低于 50% 除外 第二十条",
+             "  配套 区级财政 不低于 50% 除外 第十二条"),
+    "E062": ("案例没有预期结果。", "An example has no expected result.", "  案例 已知 投资额 = 100万元", "  案例 已知 投资额 = 100万元 预期 5万元"),
+    "E063": ("预期结果应为金额。", "An expected result must be money.", "  案例 已知 投资额 = 100万元 预期 5", "  案例 已知 投资额 = 100万元 预期 5万元"),
+    "E064": ("逐年事实要写逐年数据，非逐年事实只能写一个值。", "A yearly fact takes a series; other facts take one value.",
+             "  案例 已知 营业收入 = 1亿元", "  案例 已知 营业收入 = {2018: 8000万元, 2019: 1亿元}"),
+    "E065": ("案例中的事实值与声明的类型不符。", "An example's fact value does not fit its declared type.",
+             "  案例 已知 投资额 = 5%", "  案例 已知 投资额 = 500万元"),
+    "E071": ("多个条款涵盖同一事项，但政策没有说明如何处理重复。", "Several clauses cover one matter but the policy states no principle.",
+             "政策 …\n条款 第一条 事项 品牌\n条款 第二条 事项 品牌", "政策 …\n  冲突原则 就高不重复"),
+    "W024": ("「连续N年」下的条件不读取逐年事实，每年结果相同。", "A run-of-years condition reads no yearly fact.",
+             "  当 连续 3年 投资额 超过 1亿元", "事实 投资额: 逐年 金额"),
+    "W031": ("较低门槛的档金额高于较高门槛的档。", "A lower tier pays more than a higher tier.",
+             "    30亿元 → 10万元\n    10亿元 → 30万元", "    30亿元 → 30万元\n    10亿元 → 10万元"),
+    "W042": ("金额未定：政策没有公布金额，评估时会如实说明。", "No amount is stated: evaluation says so.",
+             "  给予 金额未定", "  给予 金额未定 \"分档标准见附件（略）\""),
+    "W044": ("条款没有原文，审阅者无法对照。", "A clause has no 原文 (original sentence).", "条款 第五条\n  给予 10万元",
+             "条款 第五条\n  原文 \"……给予10万元奖励。\"\n  给予 10万元"),
+    "W047": ("比例超过100%且没有说明理由。", "A rate above 100% with no stated reason.", "  给予 投资额 × 150%",
+             "  给予 投资额 × 150%\n  说明 \"原文即为150%\""),
+    "W051": ("政策没有施行日期。", "The policy has no start date.", "政策 嘉政发〔2020〕6号", "政策 嘉政发〔2020〕6号\n  施行日期 2020年1月1日"),
+    "W053": ("条款标了事项，但政策没有写冲突原则。", "Clauses name matters but no conflict principle is stated.", "", "  冲突原则 就高不重复"),
+    "W061": ("支付条款没有案例。", "A paying clause has no example.", "条款 第五条\n  给予 10万元",
+             "条款 第五条\n  给予 10万元\n  案例 预期 10万元"),
+    "I070": ("多个条款涵盖同一事项，按就高不重复只支付最高一项。", "Several clauses cover one matter; 就高不重复 pays the highest.", "", ""),
+}
+
+
+def explain(code: str, lang: str = "zh") -> str | None:
+    entry = EXPLANATIONS.get(code)
+    if entry is None:
+        return None
+    zh, en, bad, fixed = entry
+    lines = [f"{code}: {en if lang == 'en' else zh}"]
+    if bad:
+        lines += ["", "Bad:" if lang == "en" else "错误写法：", *("    " + l for l in bad.split("\n"))]
+    if fixed:
+        lines += ["", "Fixed:" if lang == "en" else "正确写法：", *("    " + l for l in fixed.split("\n"))]
+    return "\n".join(lines)

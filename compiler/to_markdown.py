@@ -1,0 +1,196 @@
+"""Stage 3b: AST -> a Markdown summary a reviewer reads instead of the .pol file.
+
+The Python side turns the AST into plain strings (awards in words, printed conditions,
+durations); the template only lays them out. Everything comes from tuples in source
+order, so the output is byte-for-byte deterministic: no dates, no sets, no absolute paths.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import jinja2
+
+from . import ast, printer
+from .diagnostics import INFO, WARNING, Diagnostic, sorted_diagnostics
+from .interpreter import cofunded, paying_clauses
+from .runtime import ROUNDING, format_money
+from .types import Type
+
+NONE = "—"
+TEXT_ONLY = "（仅文本，不涉及支付）"
+_PRINCIPLES = {
+    "就高不重复": "就高不重复（同一事项只支付金额最高的一项）",
+    "可叠加": "可叠加（同一事项的各条款分别支付）",
+}
+_RESOLUTION = {
+    "就高不重复": "按就高不重复只支付其中金额最高的一项；金额相同时支付在前的条款；"
+                  "一事一议、未列明金额的排在任何列明金额之后。",
+    "可叠加": "冲突原则为可叠加：各条款分别计算、叠加支付。",
+}
+_ASSESSED = {"上一年": "上一年（考核年度 = 评估日的上一年）", "当年": "当年（考核年度 = 评估日所在年度）"}
+
+
+def cell(text: str) -> str:
+    """One line of Markdown: `|` would end a table cell, a newline would end the row or item."""
+    return str(text).replace("|", "\\|").replace("\r\n", "\n").replace("\n", "<br>")
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined, autoescape=False)
+    env.filters["cell"] = cell
+    return env
+
+
+# ---------------------------------------------------------------- words
+def _date(value: ast.DateValue | None) -> str:
+    # Normalised so 2020-01-01 and 2020年1月1日 read the same in every summary.
+    return f"{value.value.year}年{value.value.month}月{value.value.day}日" if value else "未规定"
+
+
+def _amount(node) -> str:
+    """A constant reads as money (31亿元); a formula is shown as written in .pol."""
+    return format_money(node.value) if isinstance(node, ast.Money) else printer.expr(node)
+
+
+def _award(award: ast.Award | None) -> str:
+    if award is None:
+        return NONE
+    form = award.form
+    if isinstance(form, ast.Exact):
+        return _amount(form.amount)
+    if isinstance(form, ast.UpTo):
+        return f"最高 {_amount(form.ceiling)}（评审确定）"
+    if isinstance(form, ast.Range):
+        return f"{_amount(form.low)}至{_amount(form.high)}"
+    if isinstance(form, ast.CaseByCase):
+        return "一事一议"
+    if isinstance(form, ast.Unspecified):
+        return "未列明金额" + (f"（{form.note}）" if form.note else "")
+    if isinstance(form, ast.ByLevel):
+        rows = "；".join(f"{r.level.text} {_amount(r.amount)}" for r in form.rows)
+        return f"按{form.subject.text}：{rows}"
+    if isinstance(form, ast.ByTier):
+        rows = "；".join(f"{form.op} {_amount(r.threshold)} → {_amount(r.amount)}" for r in form.rows)
+        return f"按{printer.expr(form.subject)}分档（取第一档满足的）：{rows}"
+    raise TypeError(form)
+
+
+def _conditions(clause: ast.Clause) -> str:
+    # An 或 condition joined with 且 would change meaning without its parentheses.
+    parts = [f"({printer.expr(c)})" if isinstance(c, ast.Or) else printer.expr(c) for c in clause.conditions]
+    return " 且 ".join(parts) or "无附加条件"
+
+
+def _term(clause: ast.Clause) -> str:
+    parts = []
+    if clause.duration is not None:
+        d = clause.duration
+        text = f"每年，最多{d.years}年"
+        if d.start_fact is not None:
+            text += f"，自{d.start_fact.text}{'次年起' if d.start_next_year else '当年起'}"
+        parts.append(text)
+    if clause.once:
+        parts.append("一次性")
+    if clause.quota is not None:
+        q = clause.quota
+        text = f"每年不超过{q.per_year}{q.unit or '名'}"
+        if q.rank_by is not None:
+            text += f"，按{q.rank_by.text}{'降序' if q.descending else '升序'}"
+        parts.append(text)
+    return "；".join(parts) or NONE
+
+
+def _clause_name(clause: ast.Clause) -> str:
+    return clause.label + (f" {clause.title}" if clause.title else "")
+
+
+def _row(policy: ast.Policy, clause: ast.Clause) -> dict:
+    pays = not clause.text_only
+    return {
+        "name": _clause_name(clause),
+        "conditions": _conditions(clause),
+        "award": _award(clause.award) if pays else TEXT_ONLY,
+        "cap": _amount(clause.award.cap) if pays and clause.award and clause.award.cap else NONE,
+        "term": _term(clause),
+        "matter": clause.matter.text if clause.matter else NONE,
+        "units": "、".join(u.text for u in clause.units) or NONE,
+        "cofunded": ("是" if cofunded(policy, clause) else "否") if pays else NONE,
+        "cases": len(clause.cases),
+    }
+
+
+def _fact_type(policy: ast.Policy, decl: ast.FactDecl) -> str:
+    t = decl.type
+    if t.base != "enum":
+        return Type(t.base, series=t.series).describe()
+    values = next((d.values for d in policy.enums if d.name.text == t.enum.text), ())
+    return ("逐年" if t.series else "") + "枚举：" + ("/".join(v.text for v in values) or t.enum.text)
+
+
+def _overlaps(policy: ast.Policy) -> list[dict]:
+    """Paying clauses grouped by matter, in order of first appearance; only groups of 2+."""
+    groups: dict[str, list[ast.Clause]] = {}
+    for clause in paying_clauses(policy):
+        if clause.matter is not None:
+            groups.setdefault(clause.matter.text, []).append(clause)
+    return [{"matter": matter,
+             "clauses": [{"name": _clause_name(c), "award": _award(c.award)} for c in clauses],
+             "resolution": _RESOLUTION.get(policy.principle, "政策未写冲突原则：同一事项可能重复支付，需补充。")}
+            for matter, clauses in groups.items() if len(clauses) >= 2]
+
+
+def _finding(d: Diagnostic) -> str:
+    where = f" 第{d.span.line}行" if d.span is not None else ""
+    return f"{d.code}{where} {d.message.zh}"
+
+
+def _blockquote(text: str | None) -> str:
+    if text is None:
+        return "（未录入原文）"
+    return "\n".join(f"> {line}".rstrip() for line in text.replace("\r\n", "\n").split("\n"))
+
+
+def _cofunding(co: ast.CoFunding) -> str:
+    text = f"{co.payer.text}配套不低于{co.minimum_share.text}"
+    if co.except_articles:
+        text += "（" + "、".join(a.text for a in co.except_articles) + " 除外）"
+    return text
+
+
+# ---------------------------------------------------------------- entry point
+def to_markdown(policy: ast.Policy, findings: list[Diagnostic]) -> str:
+    shown = [d for d in sorted_diagnostics(findings) if d.severity in (WARNING, INFO)]
+    # Each header entry is a list: one item reads inline, several become a nested list.
+    header = [
+        ("发布机关", [policy.issuer or "未规定"]),
+        ("发布日期", [_date(policy.issued)]),
+        ("施行日期", [_date(policy.effective_from)]),
+        ("失效日期", [_date(policy.effective_until)]),
+        ("废止", ["、".join(policy.repeals) or "无"]),
+        ("适用范围", [policy.scope or "未规定"]),
+        ("冲突原则", [_PRINCIPLES.get(policy.principle, policy.principle or "未规定")]),
+        ("配套", [_cofunding(co) for co in policy.cofunding] or ["无"]),
+        ("过渡", list(policy.transitional) or ["无"]),
+        ("考核年度", [_ASSESSED.get(policy.assessed_year, policy.assessed_year)]),
+        ("说明", list(policy.notes) or ["无"]),
+        ("金额取整", [ROUNDING]),
+    ]
+    return _environment().get_template("summary.md.j2").render(
+        path=Path(policy.path).as_posix(),
+        heading=" ".join(filter(None, (policy.docno, policy.title))),
+        header=header,
+        rows=[_row(policy, c) for c in policy.clauses],
+        overlaps=_overlaps(policy),
+        overlap_infos=[_finding(d) for d in shown if d.severity == INFO],
+        clause_notes=[(c.label, note) for c in policy.clauses for note in c.notes],
+        findings=[_finding(d) for d in shown],
+        sources=[(_clause_name(c), _blockquote(c.source_text)) for c in policy.clauses],
+        facts=[(d.name.text, _fact_type(policy, d), d.note or NONE) for d in policy.facts],
+        defs=[(d.name.text, printer.expr(d.expr), d.note or NONE) for d in policy.defs],
+    )
