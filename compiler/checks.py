@@ -41,16 +41,24 @@ def check_policies(policies: list[ast.Policy]) -> list[Diagnostic]:
 
 # ---------------------------------------------------------------- names
 def check_declarations(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    # Facts, definitions and enumerations share one namespace. Enumeration values only
+    # need to be unique within their enumeration (国家 may be a level of brands and of
+    # standards), but may not shadow a fact or a definition.
     declared: dict[str, ast.Name] = {}
-    names = [d.name for d in policy.enums] + [v for d in policy.enums for v in d.values]
-    names += [d.name for d in policy.facts] + [d.name for d in policy.defs]
+    names = [d.name for d in policy.enums] + [d.name for d in policy.facts] + [d.name for d in policy.defs]
     for name in names:
         if name.text in declared:
-            first = declared[name.text].span
-            yield error("E010", name.span, f"名称「{name.text}」重复声明（首次声明于第{first.line}行）",
-                        f"the name {name.text!r} is declared twice (first on line {first.line})")
+            yield _twice(name, declared[name.text])
         else:
             declared[name.text] = name
+    for decl in policy.enums:
+        values: dict[str, ast.Name] = {}
+        for value in decl.values:
+            if value.text in values:
+                yield _twice(value, values[value.text])
+            elif value.text in symbols.facts or value.text in symbols.defs:
+                yield _twice(value, declared[value.text])
+            values.setdefault(value.text, value)
     for decl in policy.facts:
         if decl.type.base == "enum" and decl.type.enum.text not in symbols.enums:
             yield _unknown(decl.type.enum, list(symbols.enums), "枚举", "enumeration")
@@ -58,6 +66,12 @@ def check_declarations(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnos
         if _refers_to(decl.expr, decl.name.text, symbols, set()):
             yield error("E014", decl.name.span, f"定义「{decl.name.text}」引用了自身",
                         f"the definition {decl.name.text!r} refers to itself")
+
+
+def _twice(name: ast.Name, first: ast.Name) -> Diagnostic:
+    line = first.span.line if first.span else "?"
+    return error("E010", name.span, f"名称「{name.text}」重复声明（首次声明于第{line}行）",
+                 f"the name {name.text!r} is declared twice (first on line {line})")
 
 
 def _refers_to(node, target: str, symbols: Symbols, seen: set) -> bool:

@@ -208,7 +208,7 @@ class _ToAst(Transformer):
         return ast.Member(children[0], tuple(children[1:]), True, self._span(meta))
 
     def run_of_years(self, meta, children):
-        keyword = self.source.text[meta.start_pos:meta.start_pos + 1]
+        keyword = "连续" if normalise(self.source.text[meta.start_pos:meta.start_pos + 2]) == "连续" else "近"
         years_token, condition = children
         return ast.RunOfYears(keyword, _years(years_token), str(years_token), condition, self._span(meta))
 

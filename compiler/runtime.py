@@ -209,7 +209,11 @@ def format_value(value, kind):
     if kind == "money":
         return format_money(value)
     if kind == "percent":
-        return _plain(value * 100) + "%"
+        # Display only: a growth rate such as 1/9 is shown to two decimals, marked ≈.
+        shown = value * 100
+        if shown != shown.quantize(CENT):
+            return "≈" + _plain(shown.quantize(CENT, rounding=ROUND_HALF_UP)) + "%"
+        return _plain(shown) + "%"
     if kind == "bool":
         return "是" if value else "否"
     if kind == "year":
@@ -332,6 +336,8 @@ class Run:
             result = _COMPARE[op](current, threshold) and not passed_before
             if passed_before:
                 earlier_text = f"，{passed_before[0]}年已达到"
+            elif len(earlier) == 1:
+                earlier_text = f"，此前{earlier[0][0]}年未达到"
             elif earlier:
                 earlier_text = f"，此前{earlier[0][0]}–{earlier[-1][0]}年均未达到"
             else:

@@ -67,7 +67,9 @@ def _award(award: ast.Award | None) -> str:
     if isinstance(form, ast.UpTo):
         return f"最高 {_amount(form.ceiling)}（评审确定）"
     if isinstance(form, ast.Range):
-        return f"{_amount(form.low)}至{_amount(form.high)}"
+        # Spaces keep two formulas apart; 30万元至50万元 reads better without.
+        gap = "" if isinstance(form.low, ast.Money) and isinstance(form.high, ast.Money) else " "
+        return f"{_amount(form.low)}{gap}至{gap}{_amount(form.high)}"
     if isinstance(form, ast.CaseByCase):
         return "一事一议"
     if isinstance(form, ast.Unspecified):
@@ -77,13 +79,15 @@ def _award(award: ast.Award | None) -> str:
         return f"按{form.subject.text}：{rows}"
     if isinstance(form, ast.ByTier):
         rows = "；".join(f"{form.op} {_amount(r.threshold)} → {_amount(r.amount)}" for r in form.rows)
-        return f"按{printer.expr(form.subject)}分档（取第一档满足的）：{rows}"
+        return f"按{printer.expr(form.subject)}分档（自上而下取首个满足的档次）：{rows}"
     raise TypeError(form)
 
 
 def _conditions(clause: ast.Clause) -> str:
     # An 或 condition joined with 且 would change meaning without its parentheses.
-    parts = [f"({printer.expr(c)})" if isinstance(c, ast.Or) else printer.expr(c) for c in clause.conditions]
+    several = len(clause.conditions) > 1
+    parts = [f"({printer.expr(c)})" if several and isinstance(c, ast.Or) else printer.expr(c)
+             for c in clause.conditions]
     return " 且 ".join(parts) or "无附加条件"
 
 
