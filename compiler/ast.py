@@ -35,7 +35,7 @@ class Ref:
 @attrs.frozen
 class Money:
     value: Decimal  # in 元
-    text: str       # as written, e.g. 30万元
+    text: str       # as written (full-width digits made half-width), e.g. 30万元
     span: Span | None = _span()
 
 

@@ -37,7 +37,17 @@ def discover(paths: list[str]) -> list[str]:
             found.append(str(p))
         else:
             raise UsageError(f"找不到文件或目录：{path} / no such file or directory: {path}")
-    return sorted(dict.fromkeys(found))
+    return sorted(dict.fromkeys(_shown_path(f) for f in found))
+
+
+def _shown_path(path: str) -> str:
+    """Paths under the working directory are shown relative to it, with / separators, so
+    generated files name their source the same way on every machine."""
+    absolute = Path(path).resolve()
+    try:
+        return absolute.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return absolute.as_posix()
 
 
 @attrs.define

@@ -124,23 +124,23 @@ class _ToAst(Transformer):
 
     def money(self, meta, children):
         token = children[0]
-        return ast.Money(money_value(str(token)), self._original(token), self._tok_span(token))
+        return ast.Money(money_value(str(token)), str(token), self._tok_span(token))
 
     def negative_money(self, meta, children):
         token = children[0]
-        return ast.Money(-money_value(str(token)), "-" + self._original(token), self._span(meta))
+        return ast.Money(-money_value(str(token)), "-" + str(token), self._span(meta))
 
     def percent(self, meta, children):
         token = children[0]
-        return ast.Percent(Decimal(str(token)[:-1]) / 100, self._original(token), self._tok_span(token))
+        return ast.Percent(Decimal(str(token)[:-1]) / 100, str(token), self._tok_span(token))
 
     def number(self, meta, children):
         token = children[0]
-        return ast.Number(Decimal(str(token)), self._original(token), self._tok_span(token))
+        return ast.Number(Decimal(str(token)), str(token), self._tok_span(token))
 
     def negative_number(self, meta, children):
         token = children[0]
-        return ast.Number(-Decimal(str(token)), "-" + self._original(token), self._span(meta))
+        return ast.Number(-Decimal(str(token)), "-" + str(token), self._span(meta))
 
     def true(self, meta, children):
         return ast.Bool(True, self._span(meta))
@@ -158,7 +158,7 @@ class _ToAst(Transformer):
                 f"the date {self._original(token)!r} does not exist",
                 expected=Message("一个真实的日期，如 2020年1月1日 或 2020-01-01",
                                  "a real date, such as 2020年1月1日 or 2020-01-01")))
-        return ast.DateValue(value, self._original(token), self._tok_span(token))
+        return ast.DateValue(value, str(token), self._tok_span(token))
 
     def year(self, meta, children):
         return ast.YearValue(int(str(children[0])[:-1]), self._span(meta))
@@ -430,7 +430,7 @@ class _ToAst(Transformer):
 
     def h_cofunding(self, meta, children):
         payer, share_token, *articles = children
-        share = ast.Percent(Decimal(str(share_token)[:-1]) / 100, self._original(share_token),
+        share = ast.Percent(Decimal(str(share_token)[:-1]) / 100, str(share_token),
                             self._tok_span(share_token))
         return ("cofunding", ast.CoFunding(payer, share, tuple(articles), self._span(meta)))
 

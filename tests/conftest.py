@@ -1,0 +1,33 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+UPDATE_GOLDEN = os.environ.get("POLC_UPDATE_GOLDEN") == "1"
+
+
+def run_polc(*args, cwd=ROOT, stdin=None):
+    """Run the CLI as a user would, in a subprocess; returns the CompletedProcess."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "compiler", *map(str, args)], cwd=cwd, input=stdin,
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def golden(path: Path, actual: str) -> None:
+    """Compare with a golden file; POLC_UPDATE_GOLDEN=1 rewrites it instead."""
+    if UPDATE_GOLDEN or not path.exists():
+        if not UPDATE_GOLDEN:
+            pytest.fail(f"golden file {path} is missing; run with POLC_UPDATE_GOLDEN=1 to create it")
+        path.write_text(actual, encoding="utf-8")
+        return
+    assert actual == path.read_text(encoding="utf-8"), f"output differs from {path}"
+
+
+@pytest.fixture(autouse=True)
+def at_project_root(monkeypatch):
+    """Tests run from the project root, as a user and CI do, so shown paths are relative."""
+    monkeypatch.chdir(ROOT)
