@@ -576,14 +576,11 @@ def _syntax_error(source: SourceFile, normalised: str, exc: UnexpectedInput) -> 
     for suspect in suspects:
         found = keyword_against_name(str(suspect), span_of_offsets(source, suspect.start_pos, suspect.end_pos))
         if found is not None:
-            return attrs_evolve(found, expected=_describe_expected(set(exc.expected)))
+            # No "expected" list here: after a swallowed keyword the parser's expectations
+            # describe the wrong place and would only mislead.
+            return found
     return error("E001", span, f"此处不应出现「{original}」", f"unexpected {original!r} here",
                  expected=_describe_expected(set(exc.expected)))
-
-
-def attrs_evolve(diagnostic: Diagnostic, **changes) -> Diagnostic:
-    import attrs
-    return attrs.evolve(diagnostic, **changes)
 
 
 def parse(source: SourceFile) -> tuple[ast.Policy | None, list[Diagnostic]]:
