@@ -40,6 +40,15 @@ class Money:
 
 
 @attrs.frozen
+class UnitPrice:
+    """Money per unit of a quantity: 150元/平方米 (value in 元 per one 平方米)."""
+    value: Decimal
+    unit: str
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Percent:
     value: Decimal  # the fraction: 5% -> 0.05
     text: str
@@ -133,7 +142,7 @@ class Not:
     span: Span | None = _span()
 
 
-Expr = Union[Ref, Money, Percent, Number, Bool, Binary, Neg, PrevYear, Growth, Compare,
+Expr = Union[Ref, Money, UnitPrice, Percent, Number, Bool, Binary, Neg, PrevYear, Growth, Compare,
              Member, RunOfYears, And, Or, Not]
 
 

@@ -26,7 +26,7 @@ class _Evaluator:
         return value_kind(infer(node, self.symbols))
 
     def value(self, node, run: runtime.Run, offset: int):
-        if isinstance(node, (ast.Money, ast.Percent, ast.Number, ast.Bool)):
+        if isinstance(node, (ast.Money, ast.UnitPrice, ast.Percent, ast.Number, ast.Bool)):
             return node.value
         if isinstance(node, ast.Ref):
             text = node.name.text

@@ -130,6 +130,11 @@ class _ToAst(Transformer):
         token = children[0]
         return ast.Money(-money_value(str(token)), "-" + str(token), self._span(meta))
 
+    def unit_price(self, meta, children):
+        token = children[0]
+        amount, unit = str(token).split("/", 1)
+        return ast.UnitPrice(money_value(amount), unit, str(token), self._tok_span(token))
+
     def percent(self, meta, children):
         token = children[0]
         return ast.Percent(Decimal(str(token)[:-1]) / 100, str(token), self._tok_span(token))

@@ -49,7 +49,7 @@ def _wrapped(node, minimum: int) -> str:
 def expr(node) -> str:
     if isinstance(node, ast.Ref):
         return name(node.name)
-    if isinstance(node, (ast.Money, ast.Percent, ast.Number)):
+    if isinstance(node, (ast.Money, ast.UnitPrice, ast.Percent, ast.Number)):
         return node.text
     if isinstance(node, ast.Bool):
         return "是" if node.value else "否"

@@ -104,7 +104,7 @@ class _ClauseCompiler:
     def expr(self, node, offset: str) -> str:
         """Python source computing node's value; statements it needs are written first."""
         out = self.out
-        if isinstance(node, (ast.Money, ast.Percent, ast.Number)):
+        if isinstance(node, (ast.Money, ast.UnitPrice, ast.Percent, ast.Number)):
             return _literal(node.value)
         if isinstance(node, ast.Bool):
             return repr(node.value)

@@ -14,8 +14,8 @@ from . import ast
 
 @attrs.frozen
 class Type:
-    base: str  # money | number | percent | bool | date | year | enum
-    enum: str | None = None
+    base: str  # money | unit_price | number | percent | bool | date | year | enum
+    enum: str | None = None  # the enumeration's name, or the unit of a unit price (平方米)
     series: bool = False
 
     def scalar(self) -> "Type":
@@ -26,9 +26,9 @@ class Type:
         return self.base in ("number", "percent")
 
     def describe(self, lang: str = "zh") -> str:
-        zh = {"money": "金额", "number": "数值", "percent": "百分比", "bool": "是否", "date": "日期",
+        zh = {"money": "金额", "unit_price": f"单价（元/{self.enum}）", "number": "数值", "percent": "百分比", "bool": "是否", "date": "日期",
               "year": "年份", "enum": f"枚举「{self.enum}」"}
-        en = {"money": "money", "number": "number", "percent": "percentage", "bool": "yes/no",
+        en = {"money": "money", "unit_price": f"a price per {self.enum}", "number": "number", "percent": "percentage", "bool": "yes/no",
               "date": "date", "year": "year", "enum": f"enumeration {self.enum!r}"}
         word = (en if lang == "en" else zh)[self.base]
         if self.series:
@@ -91,6 +91,8 @@ def infer(node, symbols: Symbols, _seen: frozenset = frozenset()) -> Type | None
     """The type of an expression, or None if it has none (the checks report why)."""
     if isinstance(node, ast.Money):
         return MONEY
+    if isinstance(node, ast.UnitPrice):
+        return Type("unit_price", node.unit)
     if isinstance(node, ast.Percent):
         return PERCENT
     if isinstance(node, ast.Number):
@@ -135,6 +137,11 @@ def _binary(op: str, left: Type | None, right: Type | None) -> Type | None:
             result = "money"
         elif left.dimensionless and right.dimensionless:
             result = "percent" if l == r == "percent" else "number"
+    elif op == "×" and "unit_price" in (l, r):
+        # PER-UNIT: a quantity times a price per unit is money (面积 × 150元/平方米).
+        other = r if l == "unit_price" else l
+        if other in ("number", "percent"):
+            result = "money"
     elif op == "×":
         if {l, r} <= {"money", "number", "percent"} and not (l == r == "money"):
             result = "money" if "money" in (l, r) else ("percent" if l == r == "percent" else "number")

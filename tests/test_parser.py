@@ -60,6 +60,11 @@ def test_percent_is_a_fraction_and_keeps_its_text():
     assert award.form.amount.right == ast.Percent(Decimal("0.05"), "5%")
 
 
+def test_unit_price_literal():
+    amount = clause_of("  给予 投资额 ÷ 1万元 × 150元/平方米\n").award.form.amount
+    assert amount.right == ast.UnitPrice(Decimal(150), "平方米", "150元/平方米")
+
+
 def test_digits_end_a_name_so_no_space_is_needed_before_money():
     assert clause_of("  给予30万元\n").award.form.amount.value == Decimal(300000)
 

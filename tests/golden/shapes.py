@@ -691,6 +691,7 @@ FACTS = {
     '排名': ('number', False, None),
     '首次获奖年度': ('year', False, None),
     '增长率': ('percent', False, None),
+    '超出面积': ('number', False, None),
 }
 Facts = typing.TypedDict('Facts', {
     '营业收入': typing.Mapping[int, Decimal],
@@ -702,6 +703,7 @@ Facts = typing.TypedDict('Facts', {
     '排名': Decimal,
     '首次获奖年度': int,
     '增长率': Decimal,
+    '超出面积': Decimal,
 }, total=False)
 
 POLICY = PolicyInfo(
@@ -729,7 +731,7 @@ def _clause_1(run):
 
     原文：给予10万元奖励。
 
-    来源：tests/fixtures/shapes.pol:29
+    来源：tests/fixtures/shapes.pol:30
     """
     holds = True
     c1 = run.truth('实现税收', run.fact('实现税收'))
@@ -746,7 +748,7 @@ def _clause_2(run):
 
     原文：按投资额5%给予补助，最高不超过200万元。
 
-    来源：tests/fixtures/shapes.pol:37
+    来源：tests/fixtures/shapes.pol:38
     """
     holds = True
     c2 = run.member('企业行业 属于 生产性服务业、生活性服务业', run.fact('企业行业'), ('生产性服务业', '生活性服务业', ), False)
@@ -764,7 +766,7 @@ def _clause_3(run):
 
     原文：按国家、省、市三个级别，分别给予30万元、20万元、5万元的奖励。
 
-    来源：tests/fixtures/shapes.pol:46
+    来源：tests/fixtures/shapes.pol:47
     """
     picked = pick_level(run, '品牌级别', run.fact('品牌级别'), ('国家', '省', ))
     if not isinstance(picked, int):
@@ -780,7 +782,7 @@ def _clause_4(run):
 
     原文：对年营业收入首次超过30亿元、20亿元、10亿元的，分别给予30万元、20万元、10万元。
 
-    来源：tests/fixtures/shapes.pol:54
+    来源：tests/fixtures/shapes.pol:55
     """
     tier3 = run.first_time('营业收入 首次超过 30亿元', 'gt', '营业收入', Decimal('3000000000'), 'money', 0)
     if tier3 is None:
@@ -805,7 +807,7 @@ def _clause_5(run):
 
     原文：连续3年主营业务收入增速均超过15%且上一年营业收入不低于2000万元的，给予最高20万元。
 
-    来源：tests/fixtures/shapes.pol:66
+    来源：tests/fixtures/shapes.pol:67
     """
     holds = True
     years7 = []
@@ -828,7 +830,7 @@ def _clause_6(run):
 
     原文：年度地方留存入库总税收增长10%以上的，给予增长10%以上部分100%的奖励，连续奖励最高不超过3年。
 
-    来源：tests/fixtures/shapes.pol:74
+    来源：tests/fixtures/shapes.pol:75
     """
     holds = True
     c10 = run.compare('税收 增速 不低于 10%', 'ge', run.growth('税收', 0), Decimal('0.1'), 'percent', 0)
@@ -845,7 +847,7 @@ def _clause_7(run):
 
     原文：对入选市级示范店的给予1-5万元的奖励。
 
-    来源：tests/fixtures/shapes.pol:82
+    来源：tests/fixtures/shapes.pol:83
     """
     holds = True
     t11 = run.compare('排名 不超过 10', 'le', run.fact('排名'), Decimal('10'), 'number', None)
@@ -865,7 +867,7 @@ def _clause_8(run):
 
     原文：可通过“一事一议”方式给予落户奖励。
 
-    来源：tests/fixtures/shapes.pol:89
+    来源：tests/fixtures/shapes.pol:90
     """
     holds = True
     c13 = run.member('企业行业 不属于 批零贸易', run.fact('企业行业'), ('批零贸易', ), True)
@@ -882,64 +884,81 @@ def _clause_9(run):
 
     原文：根据规定给予补贴。
 
-    来源：tests/fixtures/shapes.pol:95
+    来源：tests/fixtures/shapes.pol:96
     """
     return unspecified(run, '根据规定')
+
+
+def _clause_10(run):
+    """第十一条「单价」
+
+    原文：超过2.0部分折算成建筑面积，按照150元/平方米给予奖励，最高不超过500万元。
+
+    来源：tests/fixtures/shapes.pol:105
+    """
+    cap = Decimal('5000000')
+    return exact(run, run.define('超出面积 × 150元/平方米', arith('×', run.fact('超出面积'), Decimal('150')), 'money'), cap, '500万元')
 
 
 CLAUSES = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第一条', item=None,
         title='固定', matter=None,
-        source='tests/fixtures/shapes.pol:29', evaluate=_clause_1,
+        source='tests/fixtures/shapes.pol:30', evaluate=_clause_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第二条', item=None,
         title='比例封顶', matter='投资补助',
-        source='tests/fixtures/shapes.pol:37', evaluate=_clause_2,
+        source='tests/fixtures/shapes.pol:38', evaluate=_clause_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第三条', item=None,
         title='分级', matter=None,
-        source='tests/fixtures/shapes.pol:46', evaluate=_clause_3,
+        source='tests/fixtures/shapes.pol:47', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第四条', item=None,
         title='首次超过分档', matter='投资补助',
-        source='tests/fixtures/shapes.pol:54', evaluate=_clause_4,
+        source='tests/fixtures/shapes.pol:55', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第五条', item=None,
         title='连续增长', matter=None,
-        source='tests/fixtures/shapes.pol:66', evaluate=_clause_5,
+        source='tests/fixtures/shapes.pol:67', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第六条', item=None,
         title='增长分成', matter=None,
-        source='tests/fixtures/shapes.pol:74', evaluate=_clause_6,
+        source='tests/fixtures/shapes.pol:75', evaluate=_clause_6,
         duration=3, start_fact='首次获奖年度', start_next_year=True, cofunded=False,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第七条', item=None,
         title='区间与其他', matter=None,
-        source='tests/fixtures/shapes.pol:82', evaluate=_clause_7,
+        source='tests/fixtures/shapes.pol:83', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第八条', item=None,
         title='一事一议', matter=None,
-        source='tests/fixtures/shapes.pol:89', evaluate=_clause_8,
+        source='tests/fixtures/shapes.pol:90', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第九条', item=None,
         title='未定', matter=None,
-        source='tests/fixtures/shapes.pol:95', evaluate=_clause_9,
+        source='tests/fixtures/shapes.pol:96', evaluate=_clause_9,
+        duration=None, start_fact=None, start_next_year=False, cofunded=True,
+    ),
+    ClauseSpec(
+        policy='测试〔2020〕1号', article='第十一条', item=None,
+        title='单价', matter=None,
+        source='tests/fixtures/shapes.pol:105', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
     ),
 )
