@@ -90,6 +90,19 @@ class PrevYear:
 
 
 @attrs.frozen
+class Floor:
+    """取整 X: the whole part of X (for STEP: each further 0.1 counts once)."""
+    operand: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class AssessedYear:
+    """考核年度: the year an evaluation assesses (by default the year before the date)."""
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Growth:
     """X 增速: (X of the year - X of the year before) / X of the year before."""
     operand: "Expr"
@@ -143,7 +156,7 @@ class Not:
 
 
 Expr = Union[Ref, Money, UnitPrice, Percent, Number, Bool, Binary, Neg, PrevYear, Growth, Compare,
-             Member, RunOfYears, And, Or, Not]
+             Member, RunOfYears, And, Or, Not, Floor, AssessedYear, "YearValue"]
 
 
 # ---------------------------------------------------------------- literal values (examples)
@@ -172,15 +185,22 @@ class SeriesValue:
     span: Span | None = _span()
 
 
+@attrs.frozen
+class ItemsValue:
+    values: tuple["Literal", ...]
+    span: Span | None = _span()
+
+
 Literal = Union[Money, Percent, Number, Bool, DateValue, YearValue, EnumValue]
-Value = Union[Literal, SeriesValue]
+Value = Union[Literal, SeriesValue, ItemsValue]
 
 
 # ---------------------------------------------------------------- declarations
 @attrs.frozen
 class FactType:
     base: str  # money | number | percent | bool | date | year | enum
-    series: bool = False
+    series: bool = False  # 逐年: a value per year
+    items: bool = False   # 逐项: a list of values, one per item (e.g. per set of equipment)
     enum: Name | None = None
     span: Span | None = _span()
 
@@ -196,6 +216,14 @@ class EnumDecl:
 class FactDecl:
     name: Name
     type: FactType
+    note: str | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class MatterDecl:
+    """A matter (事项) that clauses pay for; clauses naming one matter may overlap."""
+    name: Name
     note: str | None = None
     span: Span | None = _span()
 
@@ -268,7 +296,22 @@ class ByTier:
     span: Span | None = _span()
 
 
-AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier]
+@attrs.frozen
+class PerItem:
+    """每项 X 每项最高 C: X for each item of a 逐项 fact, each capped at C, added up."""
+    amount: Expr
+    item_cap: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Routing:
+    """由 "…" 审定: a non-money outcome, who decides."""
+    approver: str
+    span: Span | None = _span()
+
+
+AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing]
 
 
 @attrs.frozen
@@ -290,19 +333,31 @@ class Duration:
 
 @attrs.frozen
 class Quota:
-    per_year: int
+    per_year: int | None       # 名额 每年 10 家
     unit: str | None = None
     rank_by: Name | None = None
     descending: bool = True
+    share: "Percent | None" = None  # 名额 比例 1%: a share of the nominees
+    threshold: int | None = None    # … 起点 200: only when there are more than 200
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Modifier:
+    """系数 1.5 作用于 事项: when this clause applies, awards for that matter are scaled."""
+    factor: Decimal
+    text: str
+    matter: Name
     span: Span | None = _span()
 
 
 # ---------------------------------------------------------------- examples
 @attrs.frozen
 class Expected:
-    kind: str  # exact | up_to | range | case_by_case | unspecified | not_applicable | undecidable
+    kind: str  # exact | up_to | range | case_by_case | unspecified | not_applicable | undecidable | routing
     low: Literal | None = None
     high: Literal | None = None
+    approver: str | None = None
     span: Span | None = _span()
 
 
@@ -330,6 +385,7 @@ class Clause:
     duration: Duration | None = None
     once: bool = False
     quota: Quota | None = None
+    modifier: Modifier | None = None
     notes: tuple[str, ...] = ()
     text_only: bool = False
     cases: tuple[Case, ...] = ()
@@ -349,6 +405,35 @@ class CoFunding:
 
 
 @attrs.frozen
+class Split:
+    """分担 市级财政 50%、区级财政 50%: how each award is shared between payers."""
+    shares: tuple[tuple[Name, Percent], ...]
+    except_articles: tuple[Name, ...] = ()
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Transitional:
+    """过渡 "…" [考核年度 早于 2020年 依照 文号]: earlier years follow the old policy."""
+    text: str
+    before_year: int | None = None
+    governed_by: str | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Vocabulary:
+    """Declarations shared by several policies (引用 "vocabulary.pol")."""
+    name: str
+    path: str
+    enums: tuple[EnumDecl, ...] = ()
+    facts: tuple[FactDecl, ...] = ()
+    defs: tuple[DefDecl, ...] = ()
+    matters: tuple[MatterDecl, ...] = ()
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Policy:
     docno: str
     path: str
@@ -361,11 +446,16 @@ class Policy:
     scope: str | None = None
     principle: str | None = None
     cofunding: tuple[CoFunding, ...] = ()
-    transitional: tuple[str, ...] = ()
+    splits: tuple[Split, ...] = ()
+    transitional: tuple[Transitional, ...] = ()
+    imports: tuple[str, ...] = ()
     assessed_year: str = "上一年"
     notes: tuple[str, ...] = ()
     enums: tuple[EnumDecl, ...] = ()
     facts: tuple[FactDecl, ...] = ()
     defs: tuple[DefDecl, ...] = ()
+    matters: tuple[MatterDecl, ...] = ()
     clauses: tuple[Clause, ...] = ()
+    # The imported vocabulary, merged; filled in by the driver, not by the parser.
+    vocabulary: Vocabulary | None = attrs.field(default=None, eq=False, repr=False)
     span: Span | None = _span()

@@ -22,8 +22,16 @@ def check_policy(policy: ast.Policy) -> list[Diagnostic]:
     symbols = Symbols.of(policy)
     found: list[Diagnostic] = []
     for check in (check_declarations, check_expressions, check_clauses, check_awards,
-                  check_header, check_cases, check_overlaps):
+                  check_header, check_cases, check_overlaps, check_matters, check_items):
         found.extend(check(policy, symbols))
+    return found
+
+
+def check_vocabulary(vocabulary: ast.Vocabulary) -> list[Diagnostic]:
+    symbols = Symbols.of(vocabulary)
+    found = list(check_declarations(vocabulary, symbols))
+    for decl in vocabulary.defs:
+        found.extend(_check_expr(decl.expr, symbols))
     return found
 
 
@@ -45,7 +53,12 @@ def check_declarations(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnos
     # need to be unique within their enumeration (国家 may be a level of brands and of
     # standards), but may not shadow a fact or a definition.
     declared: dict[str, ast.Name] = {}
+    vocabulary = getattr(policy, "vocabulary", None)
+    if vocabulary is not None:
+        for decl in (*vocabulary.enums, *vocabulary.facts, *vocabulary.defs, *vocabulary.matters):
+            declared.setdefault(decl.name.text, decl.name)
     names = [d.name for d in policy.enums] + [d.name for d in policy.facts] + [d.name for d in policy.defs]
+    names += [d.name for d in policy.matters]
     for name in names:
         if name.text in declared:
             yield _twice(name, declared[name.text])
@@ -69,9 +82,9 @@ def check_declarations(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnos
 
 
 def _twice(name: ast.Name, first: ast.Name) -> Diagnostic:
-    line = first.span.line if first.span else "?"
-    return error("E010", name.span, f"名称「{name.text}」重复声明（首次声明于第{line}行）",
-                 f"the name {name.text!r} is declared twice (first on line {line})")
+    where = f"{first.span.path}:{first.span.line}" if first.span else "?"
+    return error("E010", name.span, f"名称「{name.text}」重复声明（首次声明于 {where}）",
+                 f"the name {name.text!r} is declared twice (first at {where})")
 
 
 def _refers_to(node, target: str, symbols: Symbols, seen: set) -> bool:
@@ -138,6 +151,9 @@ def clause_expressions(clause: ast.Clause) -> Iterator[tuple[object, str]]:
     elif isinstance(form, ast.ByLevel):
         for row in form.rows:
             yield row.amount, "amount"
+    elif isinstance(form, ast.PerItem):
+        yield form.amount, "item_amount"
+        yield form.item_cap, "amount"
     elif isinstance(form, ast.ByTier):
         yield form.subject, "tier_subject"
         for row in form.rows:
@@ -164,7 +180,7 @@ def check_expressions(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnost
                 yield error("E021", node.span, f"条件「{printer.expr(node)}」不是是/否判断（它是{t.describe()}）",
                             f"the condition {printer.expr(node)!r} is not a yes/no test (it is {t.describe('en')})",
                             suggestion=Message("用比较词写成判断，如 X 超过 10万元", "write a comparison, e.g. X 超过 10万元"))
-            if role == "amount" and t.base != "money":
+            if role in ("amount", "item_amount") and t.base != "money":
                 yield error("E022", node.span, f"奖励金额「{printer.expr(node)}」应为金额，实际是{t.describe()}",
                             f"the award {printer.expr(node)!r} must be money, but it is {t.describe('en')}",
                             suggestion=Message("乘以一个金额，或写明单位（元、万元、亿元）",
@@ -256,7 +272,14 @@ def check_clauses(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
                 yield error("E041", clause.span, f"{clause.label} 标为「仅文本」，却写了条件或奖励",
                             f"{clause.label} is marked 仅文本 (text only) but has conditions or an award")
             continue
-        if clause.award is None:
+        if clause.modifier is not None:
+            if clause.award is not None:
+                yield error("E048", clause.modifier.span, f"{clause.label} 既调整系数又给予奖励：请拆成两项",
+                            f"{clause.label} both sets a coefficient and pays an award: split it into two items")
+            if clause.modifier.factor <= 0:
+                yield error("E048", clause.modifier.span, f"系数 {clause.modifier.text} 应大于0",
+                            f"the coefficient {clause.modifier.text} must be above 0")
+        elif clause.award is None:
             yield error("E040", clause.span, f"{clause.label} 没有写奖励金额（给予 …）",
                         f"{clause.label} has no award (给予 …)",
                         suggestion=Message("写明「给予 …」；金额确未公布时写「给予 金额未定」；不支付的条款标「仅文本」",
@@ -286,7 +309,7 @@ def check_awards(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
             yield warning("W042", form.span, f"{clause.label} 的金额未定：评估结果将说明政策未列明金额",
                           f"{clause.label} has no stated amount: evaluation will say the policy does not state one",
                           notes=(Message(form.note, form.note),) if form.note else ())
-        if award.cap is not None and isinstance(form, (ast.CaseByCase, ast.Unspecified)):
+        if award.cap is not None and isinstance(form, (ast.CaseByCase, ast.Unspecified, ast.Routing)):
             yield error("E046", award.cap.span, "「一事一议」或「金额未定」的奖励不能再设封顶",
                         "a case-by-case or unspecified award cannot have a cap")
         if isinstance(form, ast.ByLevel):
@@ -392,7 +415,17 @@ def check_header(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
         yield warning("W053", policy.span, "条款标了「事项」，但政策没有写冲突原则（就高不重复 / 可叠加）",
                       "clauses name matters (事项) but the policy states no conflict principle")
     articles = {c.article for c in policy.clauses}
-    for co in policy.cofunding:
+    for rule in policy.splits:
+        total = sum((share.value for _payer, share in rule.shares), Decimal(0))
+        if total != 1:
+            yield error("E055", rule.span, f"分担比例合计为{total * 100:f}%，应为100%",
+                        f"the shares add up to {total * 100:f}%, not 100%")
+    for rule in policy.transitional:
+        start = policy.effective_from
+        if rule.before_year is not None and start is not None and rule.before_year > start.value.year + 1:
+            yield warning("W056", rule.span, f"过渡规定把{rule.before_year}年以前的考核年度交给原政策，晚于施行日期",
+                          f"the transitional rule hands assessed years before {rule.before_year} to the old policy, later than the start date")
+    for co in (*policy.cofunding, *policy.splits):
         for article in co.except_articles:
             if article.text not in articles:
                 yield error("E054", article.span, f"配套的除外条款「{article.text}」不存在",
@@ -424,6 +457,17 @@ def check_cases(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
 
 def _check_value(name: ast.Name, value, decl: ast.FactDecl, symbols: Symbols) -> Iterator[Diagnostic]:
     t = decl.type
+    if t.items:
+        if not isinstance(value, ast.ItemsValue):
+            yield error("E064", value.span, f"「{name.text}」是逐项事实，应写成 [值, 值]",
+                        f"{name.text!r} is per item: write it as [value, value]")
+            return
+        for item in value.values:
+            yield from _check_scalar(name, item, t, symbols)
+        return
+    if isinstance(value, ast.ItemsValue):
+        yield error("E064", value.span, f"「{name.text}」不是逐项事实，不能写列表", f"{name.text!r} is not per item: give one value")
+        return
     if t.series:
         if not isinstance(value, ast.SeriesValue):
             yield error("E064", value.span, f"「{name.text}」是逐年事实，应写成 {{2019: …, 2020: …}}",
@@ -455,6 +499,40 @@ def _check_scalar(name: ast.Name, value, t: ast.FactType, symbols: Symbols) -> I
         values = [v.text for v in symbols.enums[t.enum.text].values] if t.enum.text in symbols.enums else []
         if value.name.text not in values:
             yield _not_a_value(value.name, t.enum.text, values)
+
+
+# ---------------------------------------------------------------- matters and items
+def check_matters(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """Matters are first-class: a clause pays for (or a modifier scales) a declared matter."""
+    for clause in policy.clauses:
+        named = [clause.matter] if clause.matter is not None else []
+        if clause.modifier is not None:
+            named.append(clause.modifier.matter)
+        for matter in named:
+            if matter.text not in symbols.matters:
+                near = _closest(matter.text, list(symbols.matters))
+                yield error("E015", matter.span, f"未声明的事项「{matter.text}」", f"undeclared matter {matter.text!r}",
+                            suggestion=Message(f"是否想写「{near}」？", f"did you mean {near!r}?") if near else
+                            Message(f"先声明：定义事项 {matter.text}（可放在共用词汇文件中）",
+                                    f"declare it first: 定义事项 {matter.text} (a shared vocabulary file is a good place)"))
+
+
+def check_items(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """A 逐项 fact is read one item at a time, so only inside 每项 … (the per-item amount)."""
+    def item_refs(node):
+        return [r for r in _refs(node) if r.name.text in symbols.facts and symbols.facts[r.name.text].type.items]
+    for clause in policy.clauses:
+        for node, role in clause_expressions(clause):
+            found = item_refs(node)
+            if role == "item_amount":
+                if len({r.name.text for r in found}) != 1:
+                    yield error("E049", node.span, "「每项」后的金额应恰好读取一个逐项事实",
+                                "the amount after 每项 must read exactly one 逐项 (per-item) fact",
+                                suggestion=Message("把事实声明为「逐项」：事实 设备租赁费: 逐项 金额",
+                                                   "declare the fact per item: 事实 设备租赁费: 逐项 金额"))
+            elif found:
+                yield error("E049", found[0].span, f"逐项事实「{found[0].name.text}」只能在「每项 …」中使用",
+                            f"the per-item fact {found[0].name.text!r} can only be used inside 每项 …")
 
 
 # ---------------------------------------------------------------- overlaps (same matter)

@@ -66,22 +66,65 @@ class Project:
         return [d for d in self.diagnostics if d.span is not None and d.span.path == policy.path]
 
 
-def load(paths: list[str]) -> Project:
-    sources, policies, found = {}, [], []
-    for path in discover(paths):
+class _Reader:
+    """Reads and parses each file once, policies and the vocabularies they import alike."""
+
+    def __init__(self):
+        self.sources: dict[str, SourceFile] = {}
+        self.parsed: dict[str, object] = {}
+        self.found: list[Diagnostic] = []
+
+    def read(self, path: str):
+        if path in self.parsed:
+            return self.parsed[path]
         try:
             source = SourceFile.read(path)
         except (OSError, UnicodeDecodeError) as exc:
-            found.append(error("E000", None, f"无法读取 {path}：{exc}", f"cannot read {path}: {exc}"))
-            continue
-        sources[path] = source
-        policy, problems = parse(source)
-        found.extend(problems)
-        if policy is not None:
+            self.found.append(error("E000", None, f"无法读取 {path}：{exc}", f"cannot read {path}: {exc}"))
+            self.parsed[path] = None
+            return None
+        self.sources[path] = source
+        tree, problems = parse(source)
+        self.found.extend(problems)
+        if isinstance(tree, ast.Vocabulary):
+            self.found.extend(checks.check_vocabulary(tree))
+        self.parsed[path] = tree
+        return tree
+
+    def resolve_imports(self, policy: ast.Policy) -> ast.Policy:
+        """Merge the vocabularies a policy imports (引用 "…", relative to the policy file)."""
+        merged = []
+        for wanted in policy.imports:
+            path = _shown_path(str(Path(policy.path).parent / wanted))
+            if not Path(path).is_file():
+                self.found.append(error("E016", policy.span, f"找不到引用的词汇文件「{wanted}」（{path}）",
+                                        f"the imported vocabulary {wanted!r} was not found ({path})"))
+                continue
+            tree = self.read(path)
+            if isinstance(tree, ast.Policy):
+                self.found.append(error("E016", policy.span, f"「{wanted}」是政策，不是词汇文件（应以「词汇」开头）",
+                                        f"{wanted!r} is a policy, not a vocabulary (it should start with 词汇)"))
+            elif tree is not None:
+                merged.append(tree)
+        if not merged:
+            return policy
+        vocabulary = ast.Vocabulary(
+            "、".join(v.name for v in merged), merged[0].path,
+            *(tuple(d for v in merged for d in getattr(v, kind)) for kind in ("enums", "facts", "defs", "matters")))
+        return attrs.evolve(policy, vocabulary=vocabulary)
+
+
+def load(paths: list[str]) -> Project:
+    reader = _Reader()
+    policies = []
+    for path in discover(paths):
+        tree = reader.read(path)
+        if isinstance(tree, ast.Policy):
+            policy = reader.resolve_imports(tree)
             policies.append(policy)
-            found.extend(checks.check_policy(policy))
-    found.extend(checks.check_policies(policies))
-    return Project(sources, policies, sorted_diagnostics(found))
+            reader.found.extend(checks.check_policy(policy))
+    reader.found.extend(checks.check_policies(policies))
+    return Project(reader.sources, policies, sorted_diagnostics(reader.found))
 
 
 # ---------------------------------------------------------------- generating
@@ -157,6 +200,8 @@ def case_facts(case: ast.Case) -> dict:
     def value(node):
         if isinstance(node, ast.SeriesValue):
             return {year: value(item) for year, item in node.entries}
+        if isinstance(node, ast.ItemsValue):
+            return [value(item) for item in node.values]
         if isinstance(node, ast.EnumValue):
             return node.name.text
         if isinstance(node, (ast.Money, ast.Percent, ast.Number, ast.Bool, ast.DateValue, ast.YearValue)):
@@ -172,6 +217,10 @@ def describe_result(result) -> str:
         return "不适用"
     award = result.award
     fmt = runtime.format_money
+    if award is None:  # a MODIFIER clause that applies
+        return "适用（系数）"
+    if award.kind == "routing":
+        return f"由 {award.note} 审定"
     return {"exact": lambda: fmt(award.min), "up_to": lambda: f"最高 {fmt(award.max)}",
             "range": lambda: f"{fmt(award.min)} 至 {fmt(award.max)}",
             "case_by_case": lambda: "一事一议", "unspecified": lambda: "金额未定"}[award.kind]()
@@ -185,7 +234,9 @@ def describe_expected(expected: ast.Expected) -> str:
         return f"最高 {fmt(expected.high.value)}"
     if expected.kind == "range":
         return f"{fmt(expected.low.value)} 至 {fmt(expected.high.value)}"
-    return {"case_by_case": "一事一议", "unspecified": "金额未定", "not_applicable": "不适用",
+    if expected.kind == "routing":
+        return f"由 {expected.approver} 审定"
+    return {"applies": "适用（系数）", "case_by_case": "一事一议", "unspecified": "金额未定", "not_applicable": "不适用",
             "undecidable": "无法判定"}[expected.kind]
 
 

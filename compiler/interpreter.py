@@ -8,6 +8,7 @@ shares compiler/runtime.py with the generated code for facts, traces and awards.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from . import ast, printer, runtime
 from .types import Symbols, comparison, infer, value_kind
@@ -26,8 +27,12 @@ class _Evaluator:
         return value_kind(infer(node, self.symbols))
 
     def value(self, node, run: runtime.Run, offset: int):
-        if isinstance(node, (ast.Money, ast.UnitPrice, ast.Percent, ast.Number, ast.Bool)):
+        if isinstance(node, (ast.Money, ast.UnitPrice, ast.Percent, ast.Number, ast.Bool, ast.YearValue)):
             return node.value
+        if isinstance(node, ast.AssessedYear):
+            return run.year - offset
+        if isinstance(node, ast.Floor):
+            return runtime.floor(self.value(node.operand, run, offset))
         if isinstance(node, ast.Ref):
             text = node.name.text
             if text in self.symbols.facts:
@@ -56,6 +61,8 @@ class _Evaluator:
                 return run.first_time(printer.expr(node), op, node.left.name.text,
                                       self.value(node.right, run, offset), kind, offset)
             left, right = self.value(node.left, run, offset), self.value(node.right, run, offset)
+            if kind == "enum":
+                return run.compare_ordered(printer.expr(node), op, left, right, self.order(node))
             return run.compare(printer.expr(node), op, left, right, kind,
                                offset if self.reads_series(node.left) or self.reads_series(node.right) else None)
         if isinstance(node, ast.Member):
@@ -81,6 +88,10 @@ class _Evaluator:
     def label(self, ref: ast.Ref, offset: int) -> str:
         return ref.name.text
 
+    def order(self, node: ast.Compare) -> tuple[str, ...]:
+        """The declared order of the enumeration compared (嘉奖 < 记三等功 < …)."""
+        return enum_order(node, self.symbols)
+
     def clause(self, clause: ast.Clause):
         """A function Run -> Award | False | reason | None, evaluating the clause's AST."""
         def evaluate(run: runtime.Run):
@@ -92,6 +103,8 @@ class _Evaluator:
                 holds = runtime.kleene_and(holds, outcome)
             if holds is None:
                 return None
+            if clause.modifier is not None:
+                return True
             return self.award(clause.award, run)
         return evaluate
 
@@ -125,6 +138,22 @@ class _Evaluator:
             if not isinstance(picked, int):
                 return picked
             return runtime.exact(run, self.amount(form.rows[picked].amount, run), cap, cap_label)
+        if isinstance(form, ast.Routing):
+            return runtime.routing(run, form.approver)
+        if isinstance(form, ast.PerItem):
+            name = item_fact(form, self.symbols)
+            values = runtime.items(run, name)
+            if values is None:
+                return None
+            total = Decimal(0)
+            for index, value in enumerate(values, 1):
+                run.item[name] = value
+                part = runtime.per_item(run, name, index, value, self.value(form.amount, run, 0),
+                                        self.value(form.item_cap, run, 0), printer.expr(form.item_cap))
+                if part is None:
+                    return None
+                total += part
+            return runtime.exact(run, total, cap, cap_label)
         if isinstance(form, ast.ByTier):
             for row in form.rows:
                 test = ast.Compare(form.op, form.subject, row.threshold)
@@ -137,16 +166,63 @@ class _Evaluator:
         raise TypeError(form)
 
 
-def schema(policy: ast.Policy) -> dict:
-    """The fact schema runtime.validate_facts expects: name -> (base, series, enum values)."""
+def enum_order(node: ast.Compare, symbols: Symbols) -> tuple[str, ...]:
+    for side in (node.left, node.right):
+        t = infer(side, symbols)
+        if t is not None and t.enum:
+            return symbols.enum_values(t.enum)
+    return ()
+
+
+def item_fact(form: ast.PerItem, symbols: Symbols) -> str:
+    """The 逐项 fact a 每项 award goes through (the checks make sure there is exactly one)."""
+    from .checks import walk
+    for node in walk(form.amount):
+        if isinstance(node, ast.Ref) and node.name.text in symbols.facts and symbols.facts[node.name.text].type.items:
+            return node.name.text
+    raise ValueError("每项 without a 逐项 fact")
+
+
+def used_facts(policy: ast.Policy) -> set[str]:
+    """Facts a policy reads: its own, and those of its vocabulary that it refers to."""
+    from .checks import clause_expressions, walk
     symbols = Symbols.of(policy)
+    used = {decl.name.text for decl in policy.facts}
+    pending = [expr for clause in policy.clauses for expr, _role in clause_expressions(clause)]
+    pending += [decl.expr for decl in policy.defs]
+    seen_defs = set()
+    while pending:
+        for node in walk(pending.pop()):
+            if isinstance(node, ast.Ref):
+                text = node.name.text
+                if text in symbols.facts:
+                    used.add(text)
+                elif text in symbols.defs and text not in seen_defs:
+                    seen_defs.add(text)
+                    pending.append(symbols.defs[text].expr)
+    for clause in policy.clauses:
+        award = clause.award.form if clause.award else None
+        if isinstance(award, ast.ByLevel):
+            used.add(award.subject.text)
+        if clause.duration is not None and clause.duration.start_fact is not None:
+            used.add(clause.duration.start_fact.text)
+        for case in clause.cases:
+            used.update(name.text for name, _value in case.facts)
+    return used
+
+
+def schema(policy: ast.Policy) -> dict:
+    """The fact schema runtime.validate_facts expects: name -> (base, series, enum values, items).
+
+    In declaration order (vocabulary first), so generated modules are deterministic."""
+    symbols = Symbols.of(policy)
+    used = used_facts(policy)
     result = {}
-    for decl in policy.facts:
-        options = None
-        if decl.type.base == "enum":
-            enum = symbols.enums.get(decl.type.enum.text)
-            options = tuple(v.text for v in enum.values) if enum else ()
-        result[decl.name.text] = (decl.type.base, decl.type.series, options)
+    for name, decl in symbols.facts.items():
+        if name not in used:
+            continue
+        options = symbols.enum_values(decl.type.enum.text) if decl.type.base == "enum" else None
+        result[name] = (decl.type.base, decl.type.series, options, decl.type.items)
     return result
 
 
@@ -156,7 +232,19 @@ def policy_info(policy: ast.Policy) -> runtime.PolicyInfo:
         effective_from=policy.effective_from.value if policy.effective_from else None,
         effective_until=policy.effective_until.value if policy.effective_until else None,
         assessed_offset=1 if policy.assessed_year == "上一年" else 0,
-        principle=policy.principle, schema=schema(policy))
+        principle=policy.principle, schema=schema(policy), transitional=transitional(policy))
+
+
+def transitional(policy: ast.Policy) -> tuple:
+    return tuple((rule.before_year, rule.governed_by) for rule in policy.transitional if rule.before_year is not None)
+
+
+def split(policy: ast.Policy, clause: ast.Clause):
+    """CO-FUNDING: ((payer, share), ...) for this clause, or None."""
+    for rule in policy.splits:
+        if clause.article not in {a.text for a in rule.except_articles}:
+            return tuple((payer.text, share.value) for payer, share in rule.shares)
+    return None
 
 
 def cofunded(policy: ast.Policy, clause: ast.Clause) -> bool:
@@ -165,7 +253,8 @@ def cofunded(policy: ast.Policy, clause: ast.Clause) -> bool:
 
 
 def paying_clauses(policy: ast.Policy) -> list[ast.Clause]:
-    return [c for c in policy.clauses if not c.text_only and c.award is not None]
+    """Clauses that are evaluated: those with an award, and MODIFIER clauses."""
+    return [c for c in policy.clauses if not c.text_only and (c.award is not None or c.modifier is not None)]
 
 
 def clause_specs(policy: ast.Policy) -> list[runtime.ClauseSpec]:
@@ -180,7 +269,9 @@ def clause_specs(policy: ast.Policy) -> list[runtime.ClauseSpec]:
             duration=duration.years if duration else None,
             start_fact=duration.start_fact.text if duration and duration.start_fact else None,
             start_next_year=duration.start_next_year if duration else False,
-            cofunded=cofunded(policy, clause)))
+            cofunded=cofunded(policy, clause),
+            modifies=(clause.modifier.matter.text, clause.modifier.factor) if clause.modifier else None,
+            split=split(policy, clause)))
     return specs
 
 

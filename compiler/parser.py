@@ -196,6 +196,12 @@ class _ToAst(Transformer):
     def prev_year(self, meta, children):
         return ast.PrevYear(children[0], self._span(meta))
 
+    def floor(self, meta, children):
+        return ast.Floor(children[0], self._span(meta))
+
+    def assessed_year_ref(self, meta, children):
+        return ast.AssessedYear(self._span(meta))
+
     def growth(self, meta, children):
         return ast.Growth(children[0], self._span(meta))
 
@@ -238,7 +244,7 @@ class _ToAst(Transformer):
         return children[0]
 
     def series_mark(self, meta, children):
-        return True
+        return str(children[0])
 
     def note(self, meta, children):
         return self._string(children[0])
@@ -248,18 +254,29 @@ class _ToAst(Transformer):
 
     def fact_decl(self, meta, children):
         name, *rest = children
-        series = False
-        if rest and rest[0] is True:
-            series = True
-            rest = rest[1:]
+        mark = None
+        if rest and rest[0] in ("逐年", "逐项"):
+            mark, rest = rest[0], rest[1:]
         base, *rest = rest
         note = rest[0] if rest else None
-        type_span = name.span
+        series, items = mark == "逐年", mark == "逐项"
         if isinstance(base, ast.Name):
-            fact_type = ast.FactType("enum", series, base, base.span)
+            fact_type = ast.FactType("enum", series, items, base, base.span)
         else:
-            fact_type = ast.FactType(base, series, None, type_span)
+            fact_type = ast.FactType(base, series, items, None, name.span)
         return ast.FactDecl(name, fact_type, note, self._span(meta))
+
+    def matter_decl(self, meta, children):
+        name, *rest = children
+        return ast.MatterDecl(name, rest[0] if rest else None, self._span(meta))
+
+    def vocabulary(self, meta, children):
+        name, *decls = children
+        groups = {ast.EnumDecl: [], ast.FactDecl: [], ast.DefDecl: [], ast.MatterDecl: []}
+        for decl in decls:
+            groups[type(decl)].append(decl)
+        return ast.Vocabulary(str(name), self.source.path, tuple(groups[ast.EnumDecl]), tuple(groups[ast.FactDecl]),
+                              tuple(groups[ast.DefDecl]), tuple(groups[ast.MatterDecl]), self._span(meta))
 
     def def_decl(self, meta, children):
         name, expr, *rest = children
@@ -280,6 +297,12 @@ class _ToAst(Transformer):
 
     def a_unspecified(self, meta, children):
         return ast.Unspecified(self._string(children[0]) if children else None, self._span(meta))
+
+    def a_per_item(self, meta, children):
+        return ast.PerItem(children[0], children[1], self._span(meta))
+
+    def a_routing(self, meta, children):
+        return ast.Routing(self._string(children[0]), self._span(meta))
 
     def level_row(self, meta, children):
         level, _arrow, amount = children
@@ -329,6 +352,15 @@ class _ToAst(Transformer):
 
     def e_not_applicable(self, meta, children):
         return ast.Expected("not_applicable", span=self._span(meta))
+
+    def e_applies(self, meta, children):
+        return ast.Expected("applies", span=self._span(meta))
+
+    def e_routing(self, meta, children):
+        return ast.Expected("routing", approver=self._string(children[0]), span=self._span(meta))
+
+    def items_value(self, meta, children):
+        return ast.ItemsValue(tuple(children), self._span(meta))
 
     def e_undecidable(self, meta, children):
         return ast.Expected("undecidable", span=self._span(meta))
@@ -388,7 +420,19 @@ class _ToAst(Transformer):
                 unit = part.text
             else:
                 rank_by, descending = part
-        return ("quota", ast.Quota(int(Decimal(str(count))), unit, rank_by, descending, self._span(meta)))
+        return ("quota", ast.Quota(int(Decimal(str(count))), unit=unit, rank_by=rank_by, descending=descending,
+                                   span=self._span(meta)))
+
+    def f_percent_quota(self, meta, children):
+        share_token, *rest = children
+        share = ast.Percent(Decimal(str(share_token)[:-1]) / 100, str(share_token), self._tok_span(share_token))
+        threshold = int(Decimal(str(rest[0]))) if rest else None
+        unit = rest[1].text if len(rest) > 1 else None
+        return ("quota", ast.Quota(None, unit=unit, share=share, threshold=threshold, span=self._span(meta)))
+
+    def f_modifier(self, meta, children):
+        factor, matter = children
+        return ("modifier", ast.Modifier(Decimal(str(factor)), str(factor), matter, self._span(meta)))
 
     def clause(self, meta, children):
         article_token, *rest = children
@@ -420,7 +464,22 @@ class _ToAst(Transformer):
     def h_repeals(self, meta, c): return ("repeals", tuple(str(t) for t in c))
     def h_scope(self, meta, c): return ("scope", self._string(c[0]))
     def h_principle(self, meta, c): return ("principle", c[0])
-    def h_transitional(self, meta, c): return ("transitional", self._string(c[0]))
+    def h_transitional(self, meta, c):
+        before = int(str(c[1])[:-1]) if len(c) > 1 else None
+        governed_by = str(c[2]) if len(c) > 2 else None
+        return ("transitional", ast.Transitional(self._string(c[0]), before, governed_by, self._span(meta)))
+
+    def h_import(self, meta, c): return ("imports", self._string(c[0]))
+
+    def h_split(self, meta, children):
+        shares, articles = [], []
+        items = list(children)
+        while items and isinstance(items[0], ast.Name) and len(items) > 1 and isinstance(items[1], Token):
+            payer, share_token = items.pop(0), items.pop(0)
+            shares.append((payer, ast.Percent(Decimal(str(share_token)[:-1]) / 100, str(share_token),
+                                              self._tok_span(share_token))))
+        articles = items
+        return ("splits", ast.Split(tuple(shares), tuple(articles), self._span(meta)))
     def h_assessed_year(self, meta, c): return ("assessed_year", c[0])
     def h_note(self, meta, c): return ("notes", self._string(c[0]))
 
@@ -441,24 +500,22 @@ class _ToAst(Transformer):
 
     def policy(self, meta, children):
         docno, *rest = children
-        fields: dict = {"repeals": (), "cofunding": [], "transitional": [], "notes": [],
-                        "enums": [], "facts": [], "defs": [], "clauses": []}
+        repeated = ("cofunding", "splits", "transitional", "notes", "imports")
+        fields: dict = {"repeals": (), **{key: [] for key in repeated}}
+        groups = {ast.EnumDecl: "enums", ast.FactDecl: "facts", ast.DefDecl: "defs", ast.MatterDecl: "matters",
+                  ast.Clause: "clauses"}
+        for key in groups.values():
+            fields[key] = []
         for part in rest:
             if isinstance(part, tuple):
                 key, value = part
-                if key in ("cofunding", "transitional", "notes"):
+                if key in repeated:
                     fields[key].append(value)
                 else:
                     fields[key] = value
-            elif isinstance(part, ast.EnumDecl):
-                fields["enums"].append(part)
-            elif isinstance(part, ast.FactDecl):
-                fields["facts"].append(part)
-            elif isinstance(part, ast.DefDecl):
-                fields["defs"].append(part)
             else:
-                fields["clauses"].append(part)
-        for key in ("cofunding", "transitional", "notes", "enums", "facts", "defs", "clauses"):
+                fields[groups[type(part)]].append(part)
+        for key in (*repeated, *groups.values()):
             fields[key] = tuple(fields[key])
         return ast.Policy(docno=str(docno), path=self.source.path, span=self._span(meta), **fields)
 

@@ -34,7 +34,7 @@ def string(text: str) -> str:
 def _precedence(node) -> int:
     if isinstance(node, ast.Binary):
         return _ADDITIVE if node.op in "+-" else _MULTIPLICATIVE
-    if isinstance(node, (ast.Neg, ast.PrevYear)):
+    if isinstance(node, (ast.Neg, ast.PrevYear, ast.Floor)):
         return _UNARY
     if isinstance(node, ast.Growth):
         return 8
@@ -61,6 +61,12 @@ def expr(node) -> str:
         return f"-{_wrapped(node.operand, _UNARY)}"
     if isinstance(node, ast.PrevYear):
         return f"上年 {_wrapped(node.operand, _UNARY)}"
+    if isinstance(node, ast.Floor):
+        return f"取整 {_wrapped(node.operand, _UNARY)}"
+    if isinstance(node, ast.AssessedYear):
+        return "考核年度"
+    if isinstance(node, ast.YearValue):
+        return f"{node.value}年"
     if isinstance(node, ast.Growth):
         return f"{_wrapped(node.operand, _ATOM)} 增速"
     if isinstance(node, ast.Compare):
@@ -86,6 +92,8 @@ def literal(node) -> str:
         return f"{node.value}年"
     if isinstance(node, ast.EnumValue):
         return name(node.name)
+    if isinstance(node, ast.ItemsValue):
+        return "[" + ", ".join(literal(value) for value in node.values) + "]"
     if isinstance(node, ast.SeriesValue):
         return "{" + ", ".join(f"{year}: {literal(value)}" for year, value in node.entries) + "}"
     return expr(node)
@@ -106,6 +114,10 @@ def award(node: ast.Award, indent: str = "    ") -> str:
     elif isinstance(form, ast.ByLevel):
         rows = "".join(f"\n{indent}{name(r.level)} → {expr(r.amount)}" for r in form.rows)
         text = f"按 {name(form.subject)} 分别{rows}"
+    elif isinstance(form, ast.PerItem):
+        text = f"每项 {expr(form.amount)} 每项最高 {expr(form.item_cap)}"
+    elif isinstance(form, ast.Routing):
+        text = f"由 {string(form.approver)} 审定"
     elif isinstance(form, ast.ByTier):
         rows = "".join(f"\n{indent}{_wrapped(r.threshold, _ADDITIVE)} → {expr(r.amount)}" for r in form.rows)
         text = f"按 {_wrapped(form.subject, _ADDITIVE)} {form.op} 分档{rows}"
@@ -123,7 +135,9 @@ def expected(node: ast.Expected) -> str:
         return f"最高 {literal(node.high)}"
     if node.kind == "range":
         return f"{literal(node.low)} 至 {literal(node.high)}"
-    return {"case_by_case": "一事一议", "unspecified": "金额未定", "not_applicable": "不适用",
+    if node.kind == "routing":
+        return f"由 {string(node.approver)} 审定"
+    return {"applies": "适用", "case_by_case": "一事一议", "unspecified": "金额未定", "not_applicable": "不适用",
             "undecidable": "无法判定"}[node.kind]
 
 
@@ -143,7 +157,7 @@ def case(node: ast.Case) -> str:
 def fact_type(node: ast.FactType) -> str:
     words = {"money": "金额", "number": "数值", "percent": "百分比", "bool": "是否", "date": "日期", "year": "年份"}
     base = name(node.enum) if node.base == "enum" else words[node.base]
-    return ("逐年 " if node.series else "") + base
+    return ("逐年 " if node.series else "逐项 " if node.items else "") + base
 
 
 def clause(node: ast.Clause) -> str:
@@ -171,12 +185,19 @@ def clause(node: ast.Clause) -> str:
         lines.append("  一次性")
     if node.quota is not None:
         q = node.quota
-        text = f"  名额 每年 {q.per_year}"
-        if q.unit:
-            text += f" {name(ast.Name(q.unit))}"
-        if q.rank_by is not None:
-            text += f" 按 {name(q.rank_by)} {'降序' if q.descending else '升序'}"
+        if q.share is not None:
+            text = f"  名额 比例 {q.share.text}"
+            if q.threshold is not None:
+                text += f" 起点 {q.threshold}" + (f" {name(ast.Name(q.unit))}" if q.unit else "")
+        else:
+            text = f"  名额 每年 {q.per_year}"
+            if q.unit:
+                text += f" {name(ast.Name(q.unit))}"
+            if q.rank_by is not None:
+                text += f" 按 {name(q.rank_by)} {'降序' if q.descending else '升序'}"
         lines.append(text)
+    if node.modifier is not None:
+        lines.append(f"  系数 {node.modifier.text} 作用于 {name(node.modifier.matter)}")
     for note in node.notes:
         lines.append(f"  说明 {string(note)}")
     if node.text_only:
@@ -209,8 +230,18 @@ def policy(node: ast.Policy) -> str:
         if co.except_articles:
             text += " 除外 " + "、".join(a.text for a in co.except_articles)
         lines.append(text)
-    for text in node.transitional:
-        lines.append(f"  过渡 {string(text)}")
+    for split in node.splits:
+        text = "  分担 " + "、".join(f"{name(payer)} {share.text}" for payer, share in split.shares)
+        if split.except_articles:
+            text += " 除外 " + "、".join(a.text for a in split.except_articles)
+        lines.append(text)
+    for rule in node.transitional:
+        text = f"  过渡 {string(rule.text)}"
+        if rule.before_year is not None:
+            text += f" 当 考核年度 早于 {rule.before_year}年 依照 {rule.governed_by}"
+        lines.append(text)
+    for path in node.imports:
+        lines.append(f"  引用 {string(path)}")
     if node.assessed_year != "上一年":
         lines.append(f"  考核年度 {node.assessed_year}")
     for note in node.notes:
@@ -218,12 +249,25 @@ def policy(node: ast.Policy) -> str:
     blocks = ["\n".join(lines)]
     for decl in node.enums:
         blocks.append(f"枚举 {name(decl.name)}: " + "、".join(name(v) for v in decl.values))
-    for decl in node.facts:
-        blocks.append(f"事实 {name(decl.name)}: {fact_type(decl.type)}"
-                      + (f" 说明 {string(decl.note)}" if decl.note is not None else ""))
-    for decl in node.defs:
-        blocks.append(f"定义 {name(decl.name)} = {expr(decl.expr)}"
-                      + (f" 说明 {string(decl.note)}" if decl.note is not None else ""))
+    blocks += declarations(node)
     for item in node.clauses:
         blocks.append(clause(item))
+    return "\n\n".join(blocks) + "\n"
+
+
+def declarations(node) -> list[str]:
+    """Facts, definitions and matters of a policy or a vocabulary (enumerations come first)."""
+    def noted(text, note):
+        return text + (f" 说明 {string(note)}" if note is not None else "")
+    blocks = [noted(f"事实 {name(d.name)}: {fact_type(d.type)}", d.note) for d in node.facts]
+    blocks += [noted(f"定义 {name(d.name)} = {expr(d.expr)}", d.note) for d in node.defs]
+    blocks += [noted(f"定义事项 {name(d.name)}", d.note) for d in node.matters]
+    return blocks
+
+
+def vocabulary(node: ast.Vocabulary) -> str:
+    blocks = [f"词汇 {node.name}"]
+    for decl in node.enums:
+        blocks.append(f"枚举 {name(decl.name)}: " + "、".join(name(v) for v in decl.values))
+    blocks += declarations(node)
     return "\n\n".join(blocks) + "\n"

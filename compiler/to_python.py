@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import __version__, ast, printer
-from .interpreter import cofunded, paying_clauses, schema
+from .interpreter import cofunded, enum_order, item_fact, paying_clauses, schema, split, transitional
 from .types import Symbols, comparison, infer, value_kind
 
 RUNTIME_PATH = Path(__file__).resolve().parent / "runtime.py"
@@ -67,7 +67,7 @@ def _literal(value) -> str:
     if isinstance(value, str):
         return repr(value)
     if isinstance(value, tuple):
-        return "(" + "".join(_literal(v) + ", " for v in value) + ")"
+        return "(" + ", ".join(_literal(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     raise TypeError(f"no safe literal for {type(value).__name__}")
 
 
@@ -106,8 +106,12 @@ class _ClauseCompiler:
         out = self.out
         if isinstance(node, (ast.Money, ast.UnitPrice, ast.Percent, ast.Number)):
             return _literal(node.value)
-        if isinstance(node, ast.Bool):
+        if isinstance(node, (ast.Bool, ast.YearValue)):
             return repr(node.value)
+        if isinstance(node, ast.AssessedYear):
+            return "run.year" if offset == "0" else f"(run.year - ({offset}))"
+        if isinstance(node, ast.Floor):
+            return f"floor({self.expr(node.operand, offset)})"
         if isinstance(node, ast.Ref):
             text = node.name.text
             if text in self.symbols.facts:
@@ -142,6 +146,9 @@ class _ClauseCompiler:
                 return f"run.first_time({label!r}, {op!r}, {node.left.name.text!r}, {threshold}, {kind!r}, {offset})"
             left = self.expr(node.left, offset)
             right = self.expr(node.right, offset)
+            if kind == "enum":
+                order = _literal(enum_order(node, self.symbols))
+                return f"run.compare_ordered({label!r}, {op!r}, {left}, {right}, {order})"
             shown = offset if self.reads_series(node.left) or self.reads_series(node.right) else "None"
             return f"run.compare({label!r}, {op!r}, {left}, {right}, {kind!r}, {shown})"
         if isinstance(node, ast.Member):
@@ -194,7 +201,10 @@ class _ClauseCompiler:
         if clause.conditions:
             out.line("if holds is None:")
             out.line("    return None")
-        self.award(clause.award)
+        if clause.modifier is not None:
+            out.line("return True  # a MODIFIER clause: its coefficient applies to its matter")
+        else:
+            self.award(clause.award)
         out.outdent()
         out.line()
         out.line()
@@ -231,6 +241,25 @@ class _ClauseCompiler:
                 out.indent()
                 out.line(f"return exact(run, {self.amount(row.amount)}, {cap}, {cap_label})")
                 out.outdent()
+        elif isinstance(form, ast.Routing):
+            out.line(f"return routing(run, {form.approver!r})")
+        elif isinstance(form, ast.PerItem):
+            name = item_fact(form, self.symbols)
+            out.line(f"values = items(run, {name!r})")
+            out.line("if values is None:")
+            out.line("    return None")
+            out.line("total = Decimal(0)")
+            out.line("for index, value in enumerate(values, 1):")
+            out.indent()
+            out.line(f"run.item[{name!r}] = value")
+            amount = self.expr(form.amount, "0")
+            item_cap = self.expr(form.item_cap, "0")
+            out.line(f"part = per_item(run, {name!r}, index, value, {amount}, {item_cap}, {printer.expr(form.item_cap)!r})")
+            out.line("if part is None:")
+            out.line("    return None")
+            out.line("total += part")
+            out.outdent()
+            out.line(f"return exact(run, total, {cap}, {cap_label})")
         elif isinstance(form, ast.ByTier):
             for row in form.rows:
                 test = self.expr(ast.Compare(form.op, form.subject, row.threshold), "0")
@@ -309,16 +338,18 @@ def to_python(policy: ast.Policy) -> str:
     out.line()
     facts = schema(policy)
     out.line("FACTS = {")
-    for fact, (base, series, options) in facts.items():
-        out.line(f"    {fact!r}: ({base!r}, {series!r}, {_literal(options)}),")
+    for fact, (base, series, options, is_items) in facts.items():
+        out.line(f"    {fact!r}: ({base!r}, {series!r}, {_literal(options)}, {is_items!r}),")
     out.line("}")
     out.line("Facts = typing.TypedDict('Facts', {")
     python_types = {"money": "Decimal", "percent": "Decimal", "number": "Decimal", "bool": "bool",
                     "year": "int", "date": "datetime.date", "enum": "str"}
-    for fact, (base, series, _options) in facts.items():
+    for fact, (base, series, _options, is_items) in facts.items():
         annotation = python_types[base]
         if series:
             annotation = f"typing.Mapping[int, {annotation}]"
+        elif is_items:
+            annotation = f"typing.Sequence[{annotation}]"
         out.line(f"    {fact!r}: {annotation},")
     out.line("}, total=False)")
     out.line()
@@ -333,6 +364,7 @@ def to_python(policy: ast.Policy) -> str:
     out.line(f"    assessed_offset={1 if policy.assessed_year == '上一年' else 0!r},")
     out.line(f"    principle={policy.principle!r},")
     out.line("    schema=FACTS,")
+    out.line(f"    transitional={_literal(transitional(policy))},")
     out.line(")")
     out.line()
     out.line()
@@ -355,6 +387,8 @@ def to_python(policy: ast.Policy) -> str:
         out.line(f"        duration={d.years if d else None!r}, "
                  f"start_fact={d.start_fact.text if d and d.start_fact else None!r}, "
                  f"start_next_year={bool(d and d.start_next_year)!r}, cofunded={cofunded(policy, clause)!r},")
+        modifies = (clause.modifier.matter.text, clause.modifier.factor) if clause.modifier else None
+        out.line(f"        modifies={_literal(modifies)}, split={_literal(split(policy, clause))},")
         out.line("    ),")
     out.line(")")
     out.line()

@@ -17,6 +17,7 @@ class Type:
     base: str  # money | unit_price | number | percent | bool | date | year | enum
     enum: str | None = None  # the enumeration's name, or the unit of a unit price (平方米)
     series: bool = False
+    items: bool = False      # a 逐项 fact: read one item at a time inside 每项
 
     def scalar(self) -> "Type":
         return attrs.evolve(self, series=False)
@@ -36,7 +37,7 @@ class Type:
         return word
 
 
-MONEY, NUMBER, PERCENT, BOOL = Type("money"), Type("number"), Type("percent"), Type("bool")
+MONEY, NUMBER, PERCENT, BOOL, YEAR = Type("money"), Type("number"), Type("percent"), Type("bool"), Type("year")
 
 # Comparison words -> (operator, first-time?). 均… is the same test over each year of a run.
 COMPARISONS = {
@@ -64,24 +65,31 @@ class Symbols:
     enums: dict[str, ast.EnumDecl] = attrs.Factory(dict)
     facts: dict[str, ast.FactDecl] = attrs.Factory(dict)
     defs: dict[str, ast.DefDecl] = attrs.Factory(dict)
-    enum_of_value: dict[str, str] = attrs.Factory(dict)  # value name -> enum name
+    matters: dict[str, ast.MatterDecl] = attrs.Factory(dict)
+    enum_of_value: dict[str, str] = attrs.Factory(dict)  # value name -> enum name (first one)
 
     @classmethod
-    def of(cls, policy: ast.Policy) -> "Symbols":
+    def of(cls, policy: ast.Policy | ast.Vocabulary) -> "Symbols":
+        """Every name a policy can use: its imported vocabulary's, then its own."""
         symbols = cls()
-        for decl in policy.enums:
-            symbols.enums.setdefault(decl.name.text, decl)
-            for value in decl.values:
-                symbols.enum_of_value.setdefault(value.text, decl.name.text)
-        for decl in policy.facts:
-            symbols.facts.setdefault(decl.name.text, decl)
-        for decl in policy.defs:
-            symbols.defs.setdefault(decl.name.text, decl)
+        sources = [policy.vocabulary, policy] if getattr(policy, "vocabulary", None) else [policy]
+        for source in sources:
+            for decl in source.enums:
+                symbols.enums.setdefault(decl.name.text, decl)
+                for value in decl.values:
+                    symbols.enum_of_value.setdefault(value.text, decl.name.text)
+            for kind, table in (("facts", symbols.facts), ("defs", symbols.defs), ("matters", symbols.matters)):
+                for decl in getattr(source, kind):
+                    table.setdefault(decl.name.text, decl)
         return symbols
 
     def fact_type(self, decl: ast.FactDecl) -> Type:
         t = decl.type
-        return Type(t.base, t.enum.text if t.enum else None, t.series)
+        return Type(t.base, t.enum.text if t.enum else None, t.series, t.items)
+
+    def enum_values(self, enum: str | None) -> tuple[str, ...]:
+        decl = self.enums.get(enum) if enum else None
+        return tuple(v.text for v in decl.values) if decl else ()
 
     def names(self) -> list[str]:
         return sorted({*self.facts, *self.defs, *self.enum_of_value})
@@ -99,6 +107,11 @@ def infer(node, symbols: Symbols, _seen: frozenset = frozenset()) -> Type | None
         return NUMBER
     if isinstance(node, ast.Bool):
         return BOOL
+    if isinstance(node, (ast.YearValue, ast.AssessedYear)):
+        return YEAR
+    if isinstance(node, ast.Floor):
+        inner = infer(node.operand, symbols, _seen)
+        return inner if inner is not None and inner.base in ("money", "number", "percent") else None
     if isinstance(node, ast.Ref):
         text = node.name.text
         if text in symbols.facts:
@@ -108,7 +121,9 @@ def infer(node, symbols: Symbols, _seen: frozenset = frozenset()) -> Type | None
                 return None
             return infer(symbols.defs[text].expr, symbols, _seen | {text})
         if text in symbols.enum_of_value:
-            return Type("enum", symbols.enum_of_value[text])
+            owners = [name for name, decl in symbols.enums.items() if any(v.text == text for v in decl.values)]
+            # A value shared by several enumerations (国家) takes its enumeration from context.
+            return Type("enum", owners[0] if len(owners) == 1 else None)
         return None
     if isinstance(node, (ast.PrevYear,)):
         inner = infer(node.operand, symbols, _seen)
@@ -132,6 +147,15 @@ def _binary(op: str, left: Type | None, right: Type | None) -> Type | None:
     series = left.series or right.series
     l, r = left.base, right.base
     result = None
+    if "year" in (l, r):
+        # Years count: 考核年度 - 认定年度 is a number of years; 认定年度 + 1 is a year.
+        if op == "-" and l == r == "year":
+            result = "number"
+        elif op in "+-" and l == "year" and r == "number":
+            result = "year"
+        elif op == "+" and l == "number" and r == "year":
+            result = "year"
+        return Type(result, series=series) if result else None
     if op in "+-":
         if l == r == "money":
             result = "money"
@@ -158,7 +182,9 @@ def comparable(left: Type, right: Type) -> bool:
         return left.base == right.base
     if left.dimensionless and right.dimensionless:
         return True
-    return left.base == right.base and left.enum == right.enum
+    if {left.base, right.base} == {"year", "number"}:
+        return True
+    return left.base == right.base and (left.enum == right.enum or None in (left.enum, right.enum))
 
 
 def value_kind(t: Type | None) -> str:
