@@ -380,6 +380,7 @@ class Clause:
     source_text: str | None = None
     units: tuple[Name, ...] = ()
     matter: Name | None = None
+    matter_by: Name | None = None  # 事项 按 X: the matter is the value of the enumeration fact X
     conditions: tuple[Expr, ...] = ()
     award: Award | None = None
     duration: Duration | None = None

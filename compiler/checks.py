@@ -418,8 +418,8 @@ def check_header(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     for rule in policy.splits:
         total = sum((share.value for _payer, share in rule.shares), Decimal(0))
         if total != 1:
-            yield error("E055", rule.span, f"分担比例合计为{total * 100:f}%，应为100%",
-                        f"the shares add up to {total * 100:f}%, not 100%")
+            yield error("E055", rule.span, f"分担比例合计为{(total * 100).normalize():f}%，应为100%",
+                        f"the shares add up to {(total * 100).normalize():f}%, not 100%")
     for rule in policy.transitional:
         start = policy.effective_from
         if rule.before_year is not None and start is not None and rule.before_year > start.value.year + 1:
@@ -506,6 +506,17 @@ def check_matters(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     """Matters are first-class: a clause pays for (or a modifier scales) a declared matter."""
     for clause in policy.clauses:
         named = [clause.matter] if clause.matter is not None else []
+        if clause.matter_by is not None:
+            decl = symbols.facts.get(clause.matter_by.text)
+            if decl is None or decl.type.base != "enum" or decl.type.series or decl.type.items:
+                yield error("E015", clause.matter_by.span, f"「事项 按 {clause.matter_by.text}」需要一个枚举事实",
+                            f"事项 按 {clause.matter_by.text} needs an enumeration fact")
+                continue
+            for value in symbols.enum_values(decl.type.enum.text):
+                if value not in symbols.matters:
+                    yield error("E015", clause.matter_by.span, f"枚举值「{value}」用作事项，但未声明为事项",
+                                f"the value {value!r} is used as a matter but is not declared as one",
+                                suggestion=Message(f"声明：定义事项 {value}", f"declare it: 定义事项 {value}"))
         if clause.modifier is not None:
             named.append(clause.modifier.matter)
         for matter in named:

@@ -265,6 +265,7 @@ def clause_specs(policy: ast.Policy) -> list[runtime.ClauseSpec]:
         specs.append(runtime.ClauseSpec(
             policy=policy.docno, article=clause.article, item=clause.item, title=clause.title,
             matter=clause.matter.text if clause.matter else None,
+            matter_fact=clause.matter_by.text if clause.matter_by else None,
             source=f"{policy.path}:{clause.span.line}", evaluate=evaluator.clause(clause),
             duration=duration.years if duration else None,
             start_fact=duration.start_fact.text if duration and duration.start_fact else None,

@@ -275,7 +275,7 @@ class _ToAst(Transformer):
         groups = {ast.EnumDecl: [], ast.FactDecl: [], ast.DefDecl: [], ast.MatterDecl: []}
         for decl in decls:
             groups[type(decl)].append(decl)
-        return ast.Vocabulary(str(name), self.source.path, tuple(groups[ast.EnumDecl]), tuple(groups[ast.FactDecl]),
+        return ast.Vocabulary(name.text, self.source.path, tuple(groups[ast.EnumDecl]), tuple(groups[ast.FactDecl]),
                               tuple(groups[ast.DefDecl]), tuple(groups[ast.MatterDecl]), self._span(meta))
 
     def def_decl(self, meta, children):
@@ -384,6 +384,7 @@ class _ToAst(Transformer):
     def f_source(self, meta, c): return ("source_text", self._string(c[0]))
     def f_units(self, meta, c): return ("units", tuple(c))
     def f_matter(self, meta, c): return ("matter", c[0])
+    def f_matter_by(self, meta, c): return ("matter_by", c[0])
     def f_condition(self, meta, c): return ("conditions", c[0])
     def f_once(self, meta, c): return ("once", True)
     def f_note(self, meta, c): return ("notes", self._string(c[0]))
@@ -532,6 +533,7 @@ _TERMINAL_WORDS = {
     "NAME": ("名称", "a name"),
     "QUOTED_NAME": ("「」括起的名称", "a quoted name 「…」"),
     "MONEY": ("金额（如 30万元）", "an amount of money (e.g. 30万元)"),
+    "UNIT_PRICE": ("单价（如 150元/平方米）", "a price per unit (e.g. 150元/平方米)"),
     "PERCENT": ("百分比（如 5%）", "a percentage (e.g. 5%)"),
     "NUMBER": ("数字", "a number"),
     "YEARS": ("年数或年份（如 3年、三年、2020年）", "a number of years or a year (e.g. 3年, 2020年)"),
@@ -619,8 +621,9 @@ def _syntax_error(source: SourceFile, normalised: str, exc: UnexpectedInput) -> 
         hint = None
         if char in "“”\"":
             hint = Message("文字要用英文双引号 \"…\" 括起；名称用「…」", 'quote text with "…" and names with 「…」')
-        return error("E001", span, f"无法识别的字符「{char}」", f"unexpected character {char!r}",
-                     expected=_describe_expected(set(exc.allowed or ())), suggestion=hint)
+        # No "expected" list: at an unknown character nearly anything could follow, and a
+        # list of thirty kinds of token helps nobody.
+        return error("E001", span, f"无法识别的字符「{char}」", f"unexpected character {char!r}", suggestion=hint)
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
         end = len(source.text.rstrip())
         span = span_of_offsets(source, max(end - 1, 0), max(end, 1))

@@ -173,6 +173,8 @@ def clause(node: ast.Clause) -> str:
         lines.append("  责任单位 " + "、".join(name(u) for u in node.units))
     if node.matter is not None:
         lines.append(f"  事项 {name(node.matter)}")
+    if node.matter_by is not None:
+        lines.append(f"  事项 按 {name(node.matter_by)}")
     for condition in node.conditions:
         lines.append(f"  当 {expr(condition)}")
     if node.award is not None:

@@ -394,10 +394,11 @@ class ClauseSpec:
     """What a result needs to know about a clause: where it is, what it is, how to run it."""
 
     __slots__ = ("policy", "article", "item", "title", "matter", "source", "evaluate", "duration",
-                 "start_fact", "start_next_year", "cofunded", "modifies", "split")
+                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact")
 
     def __init__(self, policy, article, item, title, matter, source, evaluate, duration=None,
-                 start_fact=None, start_next_year=False, cofunded=True, modifies=None, split=None):
+                 start_fact=None, start_next_year=False, cofunded=True, modifies=None, split=None,
+                 matter_fact=None):
         self.policy = policy
         self.article = article
         self.item = item
@@ -411,6 +412,7 @@ class ClauseSpec:
         self.cofunded = cofunded
         self.modifies = modifies  # (matter, coefficient) for a MODIFIER clause
         self.split = split        # ((payer, share), ...) for CO-FUNDING, or None
+        self.matter_fact = matter_fact  # 事项 按 X: the matter is the value of fact X
 
     @property
     def label(self):
@@ -528,10 +530,11 @@ def _apply_cap(run, amount, cap, cap_label):
 
 
 class ClauseResult:
-    __slots__ = ("spec", "applies", "paid", "award", "reason", "trace", "missing", "per_year")
+    __slots__ = ("spec", "applies", "paid", "award", "reason", "trace", "missing", "per_year", "matter")
 
-    def __init__(self, spec, applies, award, reason, trace, missing):
+    def __init__(self, spec, applies, award, reason, trace, missing, matter=None):
         self.spec = spec
+        self.matter = matter if matter is not None else spec.matter
         self.applies = applies
         self.award = award
         self.paid = applies is True and award is not None
@@ -560,7 +563,7 @@ class ClauseResult:
         award = self.award.to_json() if self.award is not None else None
         row = {
             "policy": spec.policy, "article": spec.article, "item": spec.item, "title": spec.title,
-            "matter": spec.matter, "applies": self.applies, "paid": self.paid, "award": award,
+            "matter": self.matter, "applies": self.applies, "paid": self.paid, "award": award,
             "reason": self.reason, "trace": list(self.trace), "missing": list(self.missing),
             "source": spec.source,
         }
@@ -591,7 +594,8 @@ def _run_clause(spec, facts, year, factor=None):
         reason = "符合条件"
         if spec.start_fact is not None:
             applies, reason = _within_duration(run, spec)
-        return ClauseResult(spec, applies, outcome if applies else None, reason, run.trace, run.missing)
+        matter = facts.get(spec.matter_fact) if spec.matter_fact is not None else None
+        return ClauseResult(spec, applies, outcome if applies else None, reason, run.trace, run.missing, matter)
     if outcome is False:
         return ClauseResult(spec, False, None, "条件不成立", run.trace, run.missing)
     if isinstance(outcome, str):
@@ -677,8 +681,8 @@ def resolve(results, principles):
     """
     groups = {}
     for result in results:
-        if result.applies is True and result.award is not None and result.spec.matter is not None:
-            groups.setdefault(result.spec.matter, []).append(result)
+        if result.applies is True and result.award is not None and result.matter is not None:
+            groups.setdefault(result.matter, []).append(result)
     for matter, members in groups.items():
         if len(members) < 2:
             continue

@@ -14,9 +14,9 @@ import jinja2
 
 from . import ast, printer
 from .diagnostics import INFO, WARNING, Diagnostic, sorted_diagnostics
-from .interpreter import cofunded, paying_clauses
+from .interpreter import cofunded, paying_clauses, used_facts
 from .runtime import ROUNDING, format_money
-from .types import Type
+from .types import Symbols, Type
 
 NONE = "—"
 TEXT_ONLY = "（仅文本，不涉及支付）"
@@ -80,7 +80,19 @@ def _award(award: ast.Award | None) -> str:
     if isinstance(form, ast.ByTier):
         rows = "；".join(f"{form.op} {_amount(r.threshold)} → {_amount(r.amount)}" for r in form.rows)
         return f"按{printer.expr(form.subject)}分档（自上而下取首个满足的档次）：{rows}"
+    if isinstance(form, ast.PerItem):
+        return f"每项 {_amount(form.amount)}，每项最高 {_amount(form.item_cap)}，合计"
+    if isinstance(form, ast.Routing):
+        return f"非金钱结果：由{form.approver}审定"
     raise TypeError(form)
+
+
+def _payment(clause: ast.Clause) -> str:
+    if clause.text_only:
+        return TEXT_ONLY
+    if clause.modifier is not None:
+        return f"系数 {clause.modifier.text}，作用于事项「{clause.modifier.matter.text}」的补助"
+    return _award(clause.award)
 
 
 def _conditions(clause: ast.Clause) -> str:
@@ -101,7 +113,13 @@ def _term(clause: ast.Clause) -> str:
         parts.append(text)
     if clause.once:
         parts.append("一次性")
-    if clause.quota is not None:
+    if clause.quota is not None and clause.quota.share is not None:
+        q = clause.quota
+        text = f"不超过参评总数的{q.share.text}"
+        if q.threshold is not None:
+            text = f"超过{q.threshold}{q.unit or ''}的，" + text
+        parts.append(text)
+    elif clause.quota is not None:
         q = clause.quota
         text = f"每年不超过{q.per_year}{q.unit or '名'}"
         if q.rank_by is not None:
@@ -119,22 +137,45 @@ def _row(policy: ast.Policy, clause: ast.Clause) -> dict:
     return {
         "name": _clause_name(clause),
         "conditions": _conditions(clause),
-        "award": _award(clause.award) if pays else TEXT_ONLY,
+        "award": _payment(clause),
         "cap": _amount(clause.award.cap) if pays and clause.award and clause.award.cap else NONE,
         "term": _term(clause),
-        "matter": clause.matter.text if clause.matter else NONE,
+        "matter": clause.matter.text if clause.matter else (f"按{clause.matter_by.text}" if clause.matter_by else NONE),
         "units": "、".join(u.text for u in clause.units) or NONE,
         "cofunded": ("是" if cofunded(policy, clause) else "否") if pays else NONE,
         "cases": len(clause.cases),
     }
 
 
-def _fact_type(policy: ast.Policy, decl: ast.FactDecl) -> str:
+def _fact_type(symbols: Symbols, decl: ast.FactDecl) -> str:
     t = decl.type
+    prefix = "逐项" if t.items else ""
     if t.base != "enum":
-        return Type(t.base, series=t.series).describe()
-    values = next((d.values for d in policy.enums if d.name.text == t.enum.text), ())
-    return ("逐年" if t.series else "") + "枚举：" + ("/".join(v.text for v in values) or t.enum.text)
+        return prefix + Type(t.base, series=t.series).describe()
+    values = symbols.enum_values(t.enum.text)
+    return prefix + ("逐年" if t.series else "") + "枚举：" + ("/".join(values) or t.enum.text)
+
+
+def _facts(policy: ast.Policy) -> list[tuple[str, str, str]]:
+    """The facts a policy reads, its own and those it takes from its vocabulary (marked)."""
+    symbols = Symbols.of(policy)
+    used = used_facts(policy)
+    own = {d.name.text for d in policy.facts}
+    return [(name + ("" if name in own else "（共用词汇）"), _fact_type(symbols, decl), decl.note or NONE)
+            for name, decl in symbols.facts.items() if name in used]
+
+
+def _transitional(rule: ast.Transitional) -> str:
+    if rule.before_year is None:
+        return rule.text + "（仅记录文字，不参与计算）"
+    return f"{rule.text}（考核年度早于{rule.before_year}年的，依照{rule.governed_by}，本政策不予评估）"
+
+
+def _split(rule: ast.Split) -> str:
+    text = "、".join(f"{payer.text} {share.text}" for payer, share in rule.shares)
+    if rule.except_articles:
+        text += "（" + "、".join(a.text for a in rule.except_articles) + " 除外）"
+    return text + "；每一方的份额四舍五入到分，尾差由最后一方承担"
 
 
 def _overlaps(policy: ast.Policy) -> list[dict]:
@@ -144,7 +185,7 @@ def _overlaps(policy: ast.Policy) -> list[dict]:
         if clause.matter is not None:
             groups.setdefault(clause.matter.text, []).append(clause)
     return [{"matter": matter,
-             "clauses": [{"name": _clause_name(c), "award": _award(c.award)} for c in clauses],
+             "clauses": [{"name": _clause_name(c), "award": _payment(c)} for c in clauses],
              "resolution": _RESOLUTION.get(policy.principle, "政策未写冲突原则：同一事项可能重复支付，需补充。")}
             for matter, clauses in groups.items() if len(clauses) >= 2]
 
@@ -180,7 +221,9 @@ def to_markdown(policy: ast.Policy, findings: list[Diagnostic]) -> str:
         ("适用范围", [policy.scope or "未规定"]),
         ("冲突原则", [_PRINCIPLES.get(policy.principle, policy.principle or "未规定")]),
         ("配套", [_cofunding(co) for co in policy.cofunding] or ["无"]),
-        ("过渡", list(policy.transitional) or ["无"]),
+        ("分担", [_split(rule) for rule in policy.splits] or ["无"]),
+        ("过渡", [_transitional(rule) for rule in policy.transitional] or ["无"]),
+        ("引用", list(policy.imports) or ["无"]),
         ("考核年度", [_ASSESSED.get(policy.assessed_year, policy.assessed_year)]),
         ("说明", list(policy.notes) or ["无"]),
         ("金额取整", [ROUNDING]),
@@ -195,6 +238,6 @@ def to_markdown(policy: ast.Policy, findings: list[Diagnostic]) -> str:
         clause_notes=[(c.label, note) for c in policy.clauses for note in c.notes],
         findings=[_finding(d) for d in shown],
         sources=[(_clause_name(c), _blockquote(c.source_text)) for c in policy.clauses],
-        facts=[(d.name.text, _fact_type(policy, d), d.note or NONE) for d in policy.facts],
+        facts=_facts(policy),
         defs=[(d.name.text, printer.expr(d.expr), d.note or NONE) for d in policy.defs],
     )

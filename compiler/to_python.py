@@ -389,6 +389,7 @@ def to_python(policy: ast.Policy) -> str:
                  f"start_next_year={bool(d and d.start_next_year)!r}, cofunded={cofunded(policy, clause)!r},")
         modifies = (clause.modifier.matter.text, clause.modifier.factor) if clause.modifier else None
         out.line(f"        modifies={_literal(modifies)}, split={_literal(split(policy, clause))},")
+        out.line(f"        matter_fact={clause.matter_by.text if clause.matter_by else None!r},")
         out.line("    ),")
     out.line(")")
     out.line()

@@ -18,7 +18,7 @@ Rounding: amounts are rounded to 0.01 元, half up, once, when an award is made.
 import datetime
 import json
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
 RUNTIME_VERSION = "1"
 CENT = Decimal("0.01")
@@ -145,7 +145,7 @@ def _closest(word, choices):
 
 
 def _parse_scalar(name, spec, value):
-    base, _series, options = spec
+    base, options = spec[0], spec[2]
     if base == "enum":
         if value not in options:
             near = _closest(str(value), options)
@@ -175,7 +175,11 @@ def validate_facts(raw, schema):
             raise FactError(name, f"未声明{hint_zh}", f"is not a declared fact{hint_en}")
         if value is None:
             continue
-        if spec[1]:
+        if len(spec) > 3 and spec[3]:
+            if not isinstance(value, (list, tuple)):
+                raise FactError(name, "是逐项数据，应写成列表 [ …, … ]", "is a list of items: write it as [..., ...]")
+            typed[name] = [_parse_scalar(f"{name}[{index}]", spec, item) for index, item in enumerate(value, 1)]
+        elif spec[1]:
             if not isinstance(value, dict):
                 raise FactError(name, "是逐年数据，应写成 {\"2019\": …, \"2020\": …}",
                                 'is a yearly series: write it as {"2019": ..., "2020": ...}')
@@ -262,6 +266,10 @@ _COMPARE = {
 }
 
 
+def floor(value):
+    return None if value is None else value.to_integral_value(rounding=ROUND_FLOOR)
+
+
 def arith(op, left, right):
     if left is None or right is None:
         return None
@@ -279,19 +287,23 @@ def arith(op, left, right):
 class Run:
     """The state of evaluating one clause for one applicant: facts, year, trace, missing facts."""
 
-    __slots__ = ("facts", "year", "trace", "missing")
+    __slots__ = ("facts", "year", "trace", "missing", "factor", "item")
 
-    def __init__(self, facts, year):
+    def __init__(self, facts, year, factor=None):
         self.facts = facts
         self.year = year
         self.trace = []
         self.missing = []
+        self.factor = factor  # (coefficient, which clause set it) from a MODIFIER clause
+        self.item = {}        # 逐项 facts: the item being evaluated, by fact name
 
     def _miss(self, what):
         if what not in self.missing:
             self.missing.append(what)
 
     def fact(self, name):
+        if name in self.item:
+            return self.item[name]
         value = self.facts.get(name)
         if value is None:
             self._miss(name)
@@ -350,6 +362,15 @@ class Run:
                           f"{earlier_text} → {_OUTCOME[result]}")
         return result
 
+    def compare_ordered(self, label, op, left, right, order):
+        """Comparison of an ordered enumeration (嘉奖 < 记三等功 < …) by position."""
+        if left is None or right is None:
+            result = None
+        else:
+            result = _COMPARE[op](order.index(left), order.index(right))
+        self.trace.append(f"{label}：{left if left is not None else '（缺）'} 对 {right} → {_OUTCOME[result]}")
+        return result
+
     def member(self, label, value, options, negated):
         result = None if value is None else ((value in options) != negated)
         self.trace.append(f"{label}：{format_value(value, 'enum')} → {_OUTCOME[result]}")
@@ -377,10 +398,11 @@ class ClauseSpec:
     """What a result needs to know about a clause: where it is, what it is, how to run it."""
 
     __slots__ = ("policy", "article", "item", "title", "matter", "source", "evaluate", "duration",
-                 "start_fact", "start_next_year", "cofunded")
+                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact")
 
     def __init__(self, policy, article, item, title, matter, source, evaluate, duration=None,
-                 start_fact=None, start_next_year=False, cofunded=True):
+                 start_fact=None, start_next_year=False, cofunded=True, modifies=None, split=None,
+                 matter_fact=None):
         self.policy = policy
         self.article = article
         self.item = item
@@ -392,6 +414,9 @@ class ClauseSpec:
         self.start_fact = start_fact
         self.start_next_year = start_next_year
         self.cofunded = cofunded
+        self.modifies = modifies  # (matter, coefficient) for a MODIFIER clause
+        self.split = split        # ((payer, share), ...) for CO-FUNDING, or None
+        self.matter_fact = matter_fact  # 事项 按 X: the matter is the value of fact X
 
     @property
     def label(self):
@@ -402,13 +427,16 @@ class Award:
     __slots__ = ("kind", "min", "max", "note")
 
     def __init__(self, kind, low=None, high=None, note=None):
-        self.kind = kind  # exact | up_to | range | case_by_case | unspecified
+        self.kind = kind  # exact | up_to | range | case_by_case | unspecified | routing
         self.min = low
         self.max = high
         self.note = note
 
     def to_json(self):
-        return {"kind": self.kind, "min": yuan(self.min), "max": yuan(self.max)}
+        row = {"kind": self.kind, "min": yuan(self.min), "max": yuan(self.max)}
+        if self.kind == "routing":
+            row["approver"] = self.note
+        return row
 
 
 def _rounded(value):
@@ -422,8 +450,17 @@ def _non_negative(run, value, label):
     return value
 
 
+def _scaled(run, amount):
+    """MODIFIER: a coefficient set by another clause scales the amount before any cap."""
+    if run.factor is None or amount is None:
+        return amount
+    factor, source = run.factor
+    run.note(f"{source}：系数{_plain(factor)}，{format_money(amount)} × {_plain(factor)} = {format_money(amount * factor)}")
+    return amount * factor
+
+
 def exact(run, amount, cap=None, cap_label=None):
-    amount = _non_negative(run, amount, "计算金额")
+    amount = _non_negative(run, _scaled(run, amount), "计算金额")
     if amount is None:
         return None
     amount = _apply_cap(run, amount, cap, cap_label)
@@ -432,7 +469,7 @@ def exact(run, amount, cap=None, cap_label=None):
 
 
 def up_to(run, ceiling, cap=None, cap_label=None):
-    ceiling = _non_negative(run, ceiling, "最高额")
+    ceiling = _non_negative(run, _scaled(run, ceiling), "最高额")
     if ceiling is None:
         return None
     ceiling = _rounded(_apply_cap(run, ceiling, cap, cap_label))
@@ -443,8 +480,8 @@ def up_to(run, ceiling, cap=None, cap_label=None):
 def between(run, low, high, cap=None, cap_label=None):
     if low is None or high is None:
         return None
-    low = _rounded(_apply_cap(run, _non_negative(run, low, "下限"), cap, cap_label))
-    high = _rounded(_apply_cap(run, _non_negative(run, high, "上限"), cap, cap_label))
+    low = _rounded(_apply_cap(run, _non_negative(run, _scaled(run, low), "下限"), cap, cap_label))
+    high = _rounded(_apply_cap(run, _non_negative(run, _scaled(run, high), "上限"), cap, cap_label))
     run.note(f"{format_money(low)}至{format_money(high)}，具体金额由评审确定")
     return Award("range", low, high)
 
@@ -452,6 +489,33 @@ def between(run, low, high, cap=None, cap_label=None):
 def case_by_case(run):
     run.note("一事一议，金额另行确定")
     return Award("case_by_case")
+
+
+def routing(run, approver):
+    run.note(f"非金钱结果：由{approver}审定")
+    return Award("routing", note=approver)
+
+
+def items(run, name):
+    """The items of a 逐项 fact, or None (recorded as missing)."""
+    values = run.facts.get(name)
+    if values is None:
+        run._miss(name)
+    return values
+
+
+def per_item(run, name, index, value, amount, item_cap, cap_label):
+    """One item of a 每项 award: its amount, capped on its own (单套设备最高50万元)."""
+    del run.item[name]
+    if amount is None or item_cap is None:
+        return None
+    amount = max(amount, Decimal(0))
+    shown = f"第{index}项（{format_money(value) if isinstance(value, Decimal) else value}）"
+    if amount > item_cap:
+        run.note(f"{shown}：{format_money(amount)} 超过每项封顶 {cap_label}，按 {format_money(item_cap)} 计")
+        return item_cap
+    run.note(f"{shown}：{format_money(amount)}")
+    return amount
 
 
 def unspecified(run, note):
@@ -470,39 +534,63 @@ def _apply_cap(run, amount, cap, cap_label):
 
 
 class ClauseResult:
-    __slots__ = ("spec", "applies", "paid", "award", "reason", "trace", "missing", "per_year")
+    __slots__ = ("spec", "applies", "paid", "award", "reason", "trace", "missing", "per_year", "matter")
 
-    def __init__(self, spec, applies, award, reason, trace, missing):
+    def __init__(self, spec, applies, award, reason, trace, missing, matter=None):
         self.spec = spec
+        self.matter = matter if matter is not None else spec.matter
         self.applies = applies
         self.award = award
-        self.paid = applies is True
+        self.paid = applies is True and award is not None
         self.reason = reason
         self.trace = trace
         self.missing = missing
         self.per_year = spec.duration is not None
+
+    def funding(self):
+        """CO-FUNDING: each payer's part of a paid award. Each part is rounded to 0.01 元 half
+        up, and the last payer takes what is left, so the parts always add up to the award."""
+        award = self.award
+        if not self.paid or self.spec.split is None or award.max is None:
+            return None
+        parts = {}
+        for bound in ("min", "max"):
+            amount, left = getattr(award, bound), getattr(award, bound)
+            for position, (payer, share) in enumerate(self.spec.split):
+                part = left if position == len(self.spec.split) - 1 else _rounded(amount * share)
+                left -= part
+                parts.setdefault(payer, {})[bound] = yuan(part)
+        return parts
 
     def to_json(self):
         spec = self.spec
         award = self.award.to_json() if self.award is not None else None
         row = {
             "policy": spec.policy, "article": spec.article, "item": spec.item, "title": spec.title,
-            "matter": spec.matter, "applies": self.applies, "paid": self.paid, "award": award,
+            "matter": self.matter, "applies": self.applies, "paid": self.paid, "award": award,
             "reason": self.reason, "trace": list(self.trace), "missing": list(self.missing),
             "source": spec.source,
         }
         if spec.duration is not None:
             row["per_year"] = True
             row["years_max"] = spec.duration
+        funding = self.funding()
+        if funding is not None:
+            row["funding"] = funding
+        if spec.modifies is not None:
+            row["modifies"] = {"matter": spec.modifies[0], "factor": str(spec.modifies[1])}
         return row
 
 
-def _run_clause(spec, facts, year):
-    run = Run(facts, year)
+def _run_clause(spec, facts, year, factor=None):
+    run = Run(facts, year, factor)
     try:
         outcome = spec.evaluate(run)
     except Exception as exc:  # a bug in a generated function must name where it came from
         raise RuntimeError(f"{spec.source} {spec.policy} {spec.label}: {type(exc).__name__}: {exc}") from exc
+    if outcome is True:  # a MODIFIER clause whose conditions hold: it pays nothing itself
+        matter, coefficient = spec.modifies
+        return ClauseResult(spec, True, None, f"事项「{matter}」的补助系数为{_plain(coefficient)}", run.trace, run.missing)
     # Awards are recognised by shape, not class: a result may come from another generated
     # module's copy of this runtime when several policies are evaluated together.
     if outcome is not None and outcome is not False and not isinstance(outcome, str):
@@ -510,7 +598,8 @@ def _run_clause(spec, facts, year):
         reason = "符合条件"
         if spec.start_fact is not None:
             applies, reason = _within_duration(run, spec)
-        return ClauseResult(spec, applies, outcome if applies else None, reason, run.trace, run.missing)
+        matter = facts.get(spec.matter_fact) if spec.matter_fact is not None else None
+        return ClauseResult(spec, applies, outcome if applies else None, reason, run.trace, run.missing, matter)
     if outcome is False:
         return ClauseResult(spec, False, None, "条件不成立", run.trace, run.missing)
     if isinstance(outcome, str):
@@ -534,9 +623,10 @@ def _within_duration(run, spec):
 
 class PolicyInfo:
     __slots__ = ("docno", "title", "path", "effective_from", "effective_until", "assessed_offset",
-                 "principle", "schema")
+                 "principle", "schema", "transitional")
 
-    def __init__(self, docno, title, path, effective_from, effective_until, assessed_offset, principle, schema):
+    def __init__(self, docno, title, path, effective_from, effective_until, assessed_offset, principle, schema,
+                 transitional=()):
         self.docno = docno
         self.title = title
         self.path = path
@@ -545,23 +635,36 @@ class PolicyInfo:
         self.assessed_offset = assessed_offset
         self.principle = principle
         self.schema = schema
+        self.transitional = transitional  # ((before_year, governing docno), ...)
 
 
-def evaluate_clauses(policy, clauses, facts, on):
-    """Every clause of one policy for one applicant, before 就高不重复 between clauses."""
+def _not_in_force(policy, on, year):
+    """Why this policy does not govern an evaluation on this date, or None if it does."""
+    if (policy.effective_from is not None and on < policy.effective_from) or (
+            policy.effective_until is not None and on > policy.effective_until):
+        return f"评估日{on}不在政策施行期（{policy.effective_from or '…'}至{policy.effective_until or '…'}）内"
+    for before_year, governed_by in policy.transitional:
+        if year < before_year:
+            return f"考核年度{year}年早于{before_year}年，依照{governed_by}执行（过渡规定）"
+    return None
+
+
+def evaluate_clauses(policy, clauses, facts, on, factors=None):
+    """Every clause of one policy for one applicant, before 就高不重复 between clauses.
+
+    factors maps a matter to (coefficient, source) for MODIFIER clauses that apply.
+    """
     typed = validate_facts(facts, policy.schema)
     on = parse_date(on, "on") if on is not None else datetime.date.today()
     year = on.year - policy.assessed_offset
-    in_force = ((policy.effective_from is None or on >= policy.effective_from)
-                and (policy.effective_until is None or on <= policy.effective_until))
+    outside = _not_in_force(policy, on, year)
     results = []
     for spec in clauses:
-        if not in_force:
-            period = f"{policy.effective_from or '…'}至{policy.effective_until or '…'}"
-            results.append(ClauseResult(spec, False, None, f"评估日{on}不在政策施行期（{period}）内",
-                                        [f"施行期：{period}"], []))
+        if outside is not None:
+            results.append(ClauseResult(spec, False, None, outside, [outside], []))
             continue
-        results.append(_run_clause(spec, typed, year))
+        factor = (factors or {}).get(spec.matter) if spec.modifies is None else None
+        results.append(_run_clause(spec, typed, year, factor))
     return results
 
 
@@ -582,8 +685,8 @@ def resolve(results, principles):
     """
     groups = {}
     for result in results:
-        if result.applies is True and result.spec.matter is not None:
-            groups.setdefault(result.spec.matter, []).append(result)
+        if result.applies is True and result.award is not None and result.matter is not None:
+            groups.setdefault(result.matter, []).append(result)
     for matter, members in groups.items():
         if len(members) < 2:
             continue
@@ -611,6 +714,8 @@ def totals(results):
         if not result.paid:
             continue
         award = result.award
+        if award.kind == "routing":
+            continue  # not money: who decides, not how much
         if award.kind in ("case_by_case", "unspecified"):
             open_.append(f"{result.spec.policy}{result.spec.label}")
             continue
@@ -651,6 +756,8 @@ def evaluate_policies(policies, facts, on=None):
     """Several policies together (each given as (PolicyInfo, clauses)): 就高不重复 across them.
 
     Facts are shared: each policy reads the facts it declares and ignores the others.
+    MODIFIER clauses are evaluated first; a coefficient they set applies to every clause of
+    its matter, in any of the policies (the highest coefficient if several apply).
     """
     on = parse_date(on, "on") if on is not None else datetime.date.today()
     known = {}
@@ -659,10 +766,25 @@ def evaluate_policies(policies, facts, on=None):
     unknown = [name for name in facts if name not in known]
     if unknown:
         validate_facts({unknown[0]: facts[unknown[0]]}, known)  # raises with a suggestion
+
+    def own(policy):
+        return {name: value for name, value in facts.items() if name in policy.schema}
+
+    factors, modifier_results = {}, {}
+    for policy, clauses in policies:
+        modifiers = [spec for spec in clauses if spec.modifies is not None]
+        for result in evaluate_clauses(policy, modifiers, own(policy), on):
+            modifier_results[id(result.spec)] = result
+            if result.applies is True:
+                matter, coefficient = result.spec.modifies
+                if matter not in factors or coefficient > factors[matter][0]:
+                    factors[matter] = (coefficient, f"{policy.docno}{result.spec.label}")
     results = []
     for policy, clauses in policies:
-        own = {name: value for name, value in facts.items() if name in policy.schema}
-        results.extend(evaluate_clauses(policy, clauses, own, on))
+        others = [spec for spec in clauses if spec.modifies is None]
+        evaluated = iter(evaluate_clauses(policy, others, own(policy), on, factors))
+        for spec in clauses:
+            results.append(modifier_results[id(spec)] if spec.modifies is not None else next(evaluated))
     resolve(results, {policy.docno: policy.principle for policy, _ in policies})
     return Evaluation(on, results)
 
@@ -682,63 +804,69 @@ def pick_level(run, subject, value, levels):
 import typing
 
 FACTS = {
-    '市级生产性服务业集聚区': ('bool', False, None),
-    '园区考核排名': ('number', False, None),
-    '全省专项评价排名': ('number', False, None),
-    '星级为新认定': ('bool', False, None),
-    '楼宇星级等级': ('enum', False, ('五星', '四星', '三星', )),
-    '楼宇年税收总量': ('money', True, None),
-    '强镇竞赛排名': ('number', False, None),
-    '互联网平台企业': ('bool', False, None),
-    '平台类别': ('enum', False, ('云计算', '大数据', '其他平台', )),
-    '平台交易额': ('money', True, None),
-    '平台企业经认定': ('bool', False, None),
-    '项目类别': ('enum', False, ('生产性服务业', '生活性服务业', '非服务业', )),
-    '项目投资方式': ('enum', False, ('新增投资项目', '融资租赁购置设备', )),
-    '设备单价': ('money', False, None),
-    '设备为交通工具': ('bool', False, None),
-    '社会资本投资': ('bool', False, None),
-    '竣工验收': ('bool', False, None),
-    '投资额': ('money', False, None),
-    '企业服务业类别': ('enum', False, ('生产性服务业', '生活性服务业', '非服务业', )),
-    '年营业收入': ('money', True, None),
-    '实现税收': ('bool', False, None),
-    '所属行业': ('enum', False, ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务', '其他行业', )),
-    '领军型企业认定': ('bool', False, None),
-    '主营业务收入': ('money', True, None),
-    '获得品牌类型': ('enum', False, ('驰名商标', '商标品牌示范', '知识产权示范', '老字号', '其他品牌', )),
-    '品牌级别': ('enum', False, ('国家', '省', '市', )),
-    '经司法认定': ('bool', False, None),
-    '认证认可级别': ('enum', False, ('国际认证', '国家认证', '其他认证', )),
-    '物流企业等级': ('enum', False, ('5A', '4A', '3A', '2A', '1A', )),
-    '物流等级为新评定': ('bool', False, None),
-    '主导制修订标准': ('bool', False, None),
-    '主导标准级别': ('enum', False, ('国际标准', '国家标准', '行业标准', '团体标准', '地方标准', )),
-    '主辅分离服务业企业': ('bool', False, None),
-    '分离业务类型': ('enum', False, ('物流运输', '投资服务', '批零贸易', '其他业务', )),
-    '首次获奖年度': ('year', False, None),
-    '总部型企业': ('bool', False, None),
-    '副职以上高管': ('bool', False, None),
-    '高管个税地方留存': ('money', False, None),
-    '新引进总部型企业': ('bool', False, None),
-    '地方留存税收': ('money', True, None),
-    '高端总部型企业': ('bool', False, None),
-    '示范试点级别': ('enum', False, ('国家级', '省级', )),
-    '开展集装箱海河联运': ('bool', False, None),
-    '新开辟近洋集装箱航线': ('bool', False, None),
-    '航线开辟年度': ('year', False, None),
-    '展会经评定': ('bool', False, None),
-    '行业协会经评价': ('bool', False, None),
-    '入选市级夜间经济特色街区': ('bool', False, None),
-    '入选市级夜间经济示范店': ('bool', False, None),
-    '商圈经营主体类型': ('enum', False, ('大型商超', '大型专业市场', '特色街区', '高品质步行街', '其他主体', )),
-    '开发数字化智能营销系统': ('bool', False, None),
-    '准确统计全体商户经营业绩': ('bool', False, None),
-    '营销系统实际投资额': ('money', False, None),
-    '商圈启用智能营销系统': ('bool', False, None),
-    '商圈年营收': ('money', True, None),
+    '获得品牌类型': ('enum', False, ('驰名商标', '商标品牌示范', '知识产权示范', '老字号', '其他品牌'), False),
+    '品牌级别': ('enum', False, ('国家', '省', '市'), False),
+    '经司法认定': ('bool', False, None, False),
+    '主导制修订标准': ('bool', False, None, False),
+    '主导标准级别': ('enum', False, ('国际标准', '国家标准', '行业标准', '团体标准', '地方标准'), False),
+    '投资额': ('money', False, None, False),
+    '市级生产性服务业集聚区': ('bool', False, None, False),
+    '园区考核排名': ('number', False, None, False),
+    '全省专项评价排名': ('number', False, None, False),
+    '星级为新认定': ('bool', False, None, False),
+    '楼宇星级等级': ('enum', False, ('五星', '四星', '三星'), False),
+    '楼宇年税收总量': ('money', True, None, False),
+    '强镇竞赛排名': ('number', False, None, False),
+    '互联网平台企业': ('bool', False, None, False),
+    '平台类别': ('enum', False, ('云计算', '大数据', '其他平台'), False),
+    '平台交易额': ('money', True, None, False),
+    '平台企业经认定': ('bool', False, None, False),
+    '项目类别': ('enum', False, ('生产性服务业', '生活性服务业', '非服务业'), False),
+    '项目投资方式': ('enum', False, ('新增投资项目', '融资租赁购置设备'), False),
+    '设备单价': ('money', False, None, False),
+    '设备为交通工具': ('bool', False, None, False),
+    '社会资本投资': ('bool', False, None, False),
+    '竣工验收': ('bool', False, None, False),
+    '企业服务业类别': ('enum', False, ('生产性服务业', '生活性服务业', '非服务业'), False),
+    '年营业收入': ('money', True, None, False),
+    '实现税收': ('bool', False, None, False),
+    '所属行业': ('enum', False, ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务', '其他行业'), False),
+    '领军型企业认定': ('bool', False, None, False),
+    '主营业务收入': ('money', True, None, False),
+    '认证认可级别': ('enum', False, ('国际认证', '国家认证', '其他认证'), False),
+    '物流企业等级': ('enum', False, ('5A', '4A', '3A', '2A', '1A'), False),
+    '物流等级为新评定': ('bool', False, None, False),
+    '主辅分离服务业企业': ('bool', False, None, False),
+    '分离业务类型': ('enum', False, ('物流运输', '投资服务', '批零贸易', '其他业务'), False),
+    '首次获奖年度': ('year', False, None, False),
+    '总部型企业': ('bool', False, None, False),
+    '副职以上高管': ('bool', False, None, False),
+    '高管个税地方留存': ('money', False, None, False),
+    '新引进总部型企业': ('bool', False, None, False),
+    '地方留存税收': ('money', True, None, False),
+    '高端总部型企业': ('bool', False, None, False),
+    '示范试点级别': ('enum', False, ('国家级', '省级'), False),
+    '开展集装箱海河联运': ('bool', False, None, False),
+    '新开辟近洋集装箱航线': ('bool', False, None, False),
+    '航线开辟年度': ('year', False, None, False),
+    '展会经评定': ('bool', False, None, False),
+    '行业协会经评价': ('bool', False, None, False),
+    '入选市级夜间经济特色街区': ('bool', False, None, False),
+    '入选市级夜间经济示范店': ('bool', False, None, False),
+    '商圈经营主体类型': ('enum', False, ('大型商超', '大型专业市场', '特色街区', '高品质步行街', '其他主体'), False),
+    '开发数字化智能营销系统': ('bool', False, None, False),
+    '准确统计全体商户经营业绩': ('bool', False, None, False),
+    '营销系统实际投资额': ('money', False, None, False),
+    '商圈启用智能营销系统': ('bool', False, None, False),
+    '商圈年营收': ('money', True, None, False),
 }
 Facts = typing.TypedDict('Facts', {
+    '获得品牌类型': str,
+    '品牌级别': str,
+    '经司法认定': bool,
+    '主导制修订标准': bool,
+    '主导标准级别': str,
+    '投资额': Decimal,
     '市级生产性服务业集聚区': bool,
     '园区考核排名': Decimal,
     '全省专项评价排名': Decimal,
@@ -756,21 +884,15 @@ Facts = typing.TypedDict('Facts', {
     '设备为交通工具': bool,
     '社会资本投资': bool,
     '竣工验收': bool,
-    '投资额': Decimal,
     '企业服务业类别': str,
     '年营业收入': typing.Mapping[int, Decimal],
     '实现税收': bool,
     '所属行业': str,
     '领军型企业认定': bool,
     '主营业务收入': typing.Mapping[int, Decimal],
-    '获得品牌类型': str,
-    '品牌级别': str,
-    '经司法认定': bool,
     '认证认可级别': str,
     '物流企业等级': str,
     '物流等级为新评定': bool,
-    '主导制修订标准': bool,
-    '主导标准级别': str,
     '主辅分离服务业企业': bool,
     '分离业务类型': str,
     '首次获奖年度': int,
@@ -805,6 +927,7 @@ POLICY = PolicyInfo(
     assessed_offset=1,
     principle='就高不重复',
     schema=FACTS,
+    transitional=(),
 )
 
 
@@ -823,7 +946,7 @@ def _clause_1(run):
 
     说明：“进入同类园区前2位”读作名次不超过2（含第2名）。与第2项（全省专项评价前3位）读作同一事项（同一集聚区同一年度的考评奖励），就高不重复；另一读法是两项可分别享受。
 
-    来源：policies/jzf-2020-06.pol:119
+    来源：policies/jzf-2020-06.pol:115
     """
     holds = True
     c1 = run.truth('市级生产性服务业集聚区', run.fact('市级生产性服务业集聚区'))
@@ -846,7 +969,7 @@ def _clause_2(run):
 
     说明：主体读作上一句的市级专业型生产性服务业集聚区；“前3位”含第3名。
 
-    来源：policies/jzf-2020-06.pol:132
+    来源：policies/jzf-2020-06.pol:128
     """
     holds = True
     c3 = run.truth('市级生产性服务业集聚区', run.fact('市级生产性服务业集聚区'))
@@ -869,7 +992,7 @@ def _clause_3(run):
 
     说明：“新认定”读作考核年度新获认定的星级；由低星级升为高星级的，是否算“新认定”原文未明，此处按新认定的星级给予对应金额。
 
-    来源：policies/jzf-2020-06.pol:144
+    来源：policies/jzf-2020-06.pol:140
     """
     holds = True
     c5 = run.truth('星级为新认定', run.fact('星级为新认定'))
@@ -878,7 +1001,7 @@ def _clause_3(run):
     holds = kleene_and(holds, c5)
     if holds is None:
         return None
-    picked = pick_level(run, '楼宇星级等级', run.fact('楼宇星级等级'), ('五星', '四星', '三星', ))
+    picked = pick_level(run, '楼宇星级等级', run.fact('楼宇星级等级'), ('五星', '四星', '三星'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 五星
@@ -896,7 +1019,7 @@ def _clause_4(run):
 
     说明：奖励对象读作楼宇运管企业（本句属“楼宇运管企业绩效奖励机制”）。与第3项读作不同事项（一是首次突破，一是连续增长），可分别享受。
 
-    来源：policies/jzf-2020-06.pol:158
+    来源：policies/jzf-2020-06.pol:154
     """
     holds = True
     c6 = run.first_time('楼宇年税收总量 首次超过 1亿元', 'gt', '楼宇年税收总量', Decimal('100000000'), 'money', 0)
@@ -917,7 +1040,7 @@ def _clause_5(run):
 
     说明：“连续3年”读作同时约束“超5000万元”和“增速超过10%”：考核年度及前两年每年都超过5000万元且比上年增长超过10%（需四个年度的数据）。另一读法：连续3年超5000万元，增速只看考核年度。
 
-    来源：policies/jzf-2020-06.pol:168
+    来源：policies/jzf-2020-06.pol:164
     """
     holds = True
     years7 = []
@@ -942,7 +1065,7 @@ def _clause_6(run):
 
     说明：“前10位”含第10名。奖励资金专项用于服务业强镇（街道）试点相关项目的建设（用途限制，不影响金额）。
 
-    来源：policies/jzf-2020-06.pol:181
+    来源：policies/jzf-2020-06.pol:177
     """
     holds = True
     c11 = run.compare('强镇竞赛排名 不超过 10', 'le', run.fact('强镇竞赛排名'), Decimal('10'), 'number', None)
@@ -963,19 +1086,19 @@ def _clause_7(run):
 
     说明：“近两年同比增速”读作考核年度及其上一年度的增速（需三个年度的数据）。原文未规定超过10家时如何取舍，名额未指定排序。
 
-    来源：policies/jzf-2020-06.pol:192
+    来源：policies/jzf-2020-06.pol:188
     """
     holds = True
     c12 = run.truth('互联网平台企业', run.fact('互联网平台企业'))
     if c12 is False:
         return False
     holds = kleene_and(holds, c12)
-    t14 = run.member('平台类别 属于 云计算、大数据', run.fact('平台类别'), ('云计算', '大数据', ), False)
+    t14 = run.member('平台类别 属于 云计算、大数据', run.fact('平台类别'), ('云计算', '大数据'), False)
     if t14 is not False:
         t14 = kleene_and(t14, run.compare('平台交易额 超过 5000万元', 'gt', run.at('平台交易额', 0), Decimal('50000000'), 'money', 0))
     t13 = t14
     if t13 is not True:
-        t15 = run.member('平台类别 不属于 云计算、大数据', run.fact('平台类别'), ('云计算', '大数据', ), True)
+        t15 = run.member('平台类别 不属于 云计算、大数据', run.fact('平台类别'), ('云计算', '大数据'), True)
         if t15 is not False:
             t15 = kleene_and(t15, run.compare('平台交易额 超过 5亿元', 'gt', run.at('平台交易额', 0), Decimal('500000000'), 'money', 0))
         t13 = kleene_or(t13, t15)
@@ -1006,16 +1129,16 @@ def _clause_8(run):
 
     说明：“在金融、科技、物流、信息、商务等领域”读作同时限定新增投资项目和融资租赁购置设备；“等”表示不限于所列领域，故以生产性服务业类别判断。“5万元以上”含5万元。
 
-    来源：policies/jzf-2020-06.pol:213
+    来源：policies/jzf-2020-06.pol:209
     """
     holds = True
-    c21 = run.member('项目类别 属于 生产性服务业', run.fact('项目类别'), ('生产性服务业', ), False)
+    c21 = run.member('项目类别 属于 生产性服务业', run.fact('项目类别'), ('生产性服务业',), False)
     if c21 is False:
         return False
     holds = kleene_and(holds, c21)
-    t22 = run.member('项目投资方式 属于 新增投资项目', run.fact('项目投资方式'), ('新增投资项目', ), False)
+    t22 = run.member('项目投资方式 属于 新增投资项目', run.fact('项目投资方式'), ('新增投资项目',), False)
     if t22 is not True:
-        t24 = run.member('项目投资方式 属于 融资租赁购置设备', run.fact('项目投资方式'), ('融资租赁购置设备', ), False)
+        t24 = run.member('项目投资方式 属于 融资租赁购置设备', run.fact('项目投资方式'), ('融资租赁购置设备',), False)
         if t24 is not False:
             t24 = kleene_and(t24, run.compare('设备单价 不低于 5万元', 'ge', run.fact('设备单价'), Decimal('50000'), 'money', None))
         t23 = t24
@@ -1041,12 +1164,12 @@ def _clause_9(run):
 
     原文：支持社会资本投资养老、托幼、母婴、康复等生活性服务项目，竣工验收后给予投资额5%的补助，最高不超过200万元。
 
-    说明：“养老、托幼、母婴、康复等”为示例，以生活性服务业类别判断。与第五条为同一事项（服务业项目投资补助）。
+    说明：“养老、托幼、母婴、康复等”为示例，以生活性服务业类别判断。与第五条为同一事项（项目投资补助）。
 
-    来源：policies/jzf-2020-06.pol:231
+    来源：policies/jzf-2020-06.pol:227
     """
     holds = True
-    c27 = run.member('项目类别 属于 生活性服务业', run.fact('项目类别'), ('生活性服务业', ), False)
+    c27 = run.member('项目类别 属于 生活性服务业', run.fact('项目类别'), ('生活性服务业',), False)
     if c27 is False:
         return False
     holds = kleene_and(holds, c27)
@@ -1071,10 +1194,10 @@ def _clause_10(run):
 
     说明：同一年度跨越几档的，只给最高一档。与第十一条第1、2项（主营业务收入首次突破）读作同一事项，就高不重复。
 
-    来源：policies/jzf-2020-06.pol:246
+    来源：policies/jzf-2020-06.pol:242
     """
     holds = True
-    c30 = run.member('企业服务业类别 属于 生产性服务业、生活性服务业', run.fact('企业服务业类别'), ('生产性服务业', '生活性服务业', ), False)
+    c30 = run.member('企业服务业类别 属于 生产性服务业、生活性服务业', run.fact('企业服务业类别'), ('生产性服务业', '生活性服务业'), False)
     if c30 is False:
         return False
     holds = kleene_and(holds, c30)
@@ -1109,10 +1232,10 @@ def _clause_11(run):
 
     说明：评选依据为行业主营业务收入排名和增速，两者如何合成原文未规定，故名额未指定排序字段；“领军型企业认定”即评选结果。奖励资金可用于激励企业主要负责人和科研创新团队（用途说明，不影响金额）。
 
-    来源：policies/jzf-2020-06.pol:266
+    来源：policies/jzf-2020-06.pol:262
     """
     holds = True
-    c35 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务', ), False)
+    c35 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
     if c35 is False:
         return False
     holds = kleene_and(holds, c35)
@@ -1134,10 +1257,10 @@ def _clause_12(run):
 
     说明：“连续3年增速”需考核年度及前三年共四个年度的数据。原文未规定超过15家时如何取舍，名额未指定排序。
 
-    来源：policies/jzf-2020-06.pol:278
+    来源：policies/jzf-2020-06.pol:274
     """
     holds = True
-    c37 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务', ), False)
+    c37 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
     if c37 is False:
         return False
     holds = kleene_and(holds, c37)
@@ -1149,7 +1272,7 @@ def _clause_12(run):
         t40 = kleene_and(t40, run.compare('主营业务收入 不低于 2000万元', 'ge', run.at('主营业务收入', 0), Decimal('20000000'), 'money', 0))
     t39 = t40
     if t39 is not False:
-        t39 = kleene_and(t39, run.member('企业服务业类别 属于 生产性服务业', run.fact('企业服务业类别'), ('生产性服务业', ), False))
+        t39 = kleene_and(t39, run.member('企业服务业类别 属于 生产性服务业', run.fact('企业服务业类别'), ('生产性服务业',), False))
     t38 = t39
     if t38 is not True:
         years45 = []
@@ -1160,7 +1283,7 @@ def _clause_12(run):
             t44 = kleene_and(t44, run.compare('主营业务收入 不低于 1500万元', 'ge', run.at('主营业务收入', 0), Decimal('15000000'), 'money', 0))
         t43 = t44
         if t43 is not False:
-            t43 = kleene_and(t43, run.member('企业服务业类别 属于 生活性服务业', run.fact('企业服务业类别'), ('生活性服务业', ), False))
+            t43 = kleene_and(t43, run.member('企业服务业类别 属于 生活性服务业', run.fact('企业服务业类别'), ('生活性服务业',), False))
         t38 = kleene_or(t38, t43)
     c47 = t38
     if c47 is False:
@@ -1178,14 +1301,14 @@ def _clause_13(run):
 
     说明：“（知识产权示范）”读作与商标品牌示范并列、同等对待；“等品牌”表示不限于所列品牌，此处只列出原文点名的品牌。“不含司法认定”只限定驰名商标。
 
-    来源：policies/jzf-2020-06.pol:295
+    来源：policies/jzf-2020-06.pol:291
     """
     holds = True
-    c48 = run.member('获得品牌类型 属于 驰名商标、商标品牌示范、知识产权示范、老字号', run.fact('获得品牌类型'), ('驰名商标', '商标品牌示范', '知识产权示范', '老字号', ), False)
+    c48 = run.member('获得品牌类型 属于 驰名商标、商标品牌示范、知识产权示范、老字号', run.fact('获得品牌类型'), ('驰名商标', '商标品牌示范', '知识产权示范', '老字号'), False)
     if c48 is False:
         return False
     holds = kleene_and(holds, c48)
-    t49 = run.member('获得品牌类型 属于 驰名商标', run.fact('获得品牌类型'), ('驰名商标', ), False)
+    t49 = run.member('获得品牌类型 属于 驰名商标', run.fact('获得品牌类型'), ('驰名商标',), False)
     if t49 is not False:
         t49 = kleene_and(t49, run.truth('经司法认定', run.fact('经司法认定')))
     c50 = kleene_not(t49)
@@ -1194,7 +1317,7 @@ def _clause_13(run):
     holds = kleene_and(holds, c50)
     if holds is None:
         return None
-    picked = pick_level(run, '品牌级别', run.fact('品牌级别'), ('国家', '省', '市', ))
+    picked = pick_level(run, '品牌级别', run.fact('品牌级别'), ('国家', '省', '市'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
@@ -1210,10 +1333,10 @@ def _clause_14(run):
 
     原文：对获得国际、国家认证认可（标准化试点）的单位，给予最高5万元的奖励。
 
-    来源：policies/jzf-2020-06.pol:311
+    来源：policies/jzf-2020-06.pol:307
     """
     holds = True
-    c51 = run.member('认证认可级别 属于 国际认证、国家认证', run.fact('认证认可级别'), ('国际认证', '国家认证', ), False)
+    c51 = run.member('认证认可级别 属于 国际认证、国家认证', run.fact('认证认可级别'), ('国际认证', '国家认证'), False)
     if c51 is False:
         return False
     holds = kleene_and(holds, c51)
@@ -1229,20 +1352,20 @@ def _clause_15(run):
 
     说明：“新评定”读作考核年度新评定的等级；1A级不在奖励之列。
 
-    来源：policies/jzf-2020-06.pol:320
+    来源：policies/jzf-2020-06.pol:316
     """
     holds = True
     c52 = run.truth('物流等级为新评定', run.fact('物流等级为新评定'))
     if c52 is False:
         return False
     holds = kleene_and(holds, c52)
-    c53 = run.member('物流企业等级 属于 「5A」、「4A」、「3A」、「2A」', run.fact('物流企业等级'), ('5A', '4A', '3A', '2A', ), False)
+    c53 = run.member('物流企业等级 属于 「5A」、「4A」、「3A」、「2A」', run.fact('物流企业等级'), ('5A', '4A', '3A', '2A'), False)
     if c53 is False:
         return False
     holds = kleene_and(holds, c53)
     if holds is None:
         return None
-    picked = pick_level(run, '物流企业等级', run.fact('物流企业等级'), ('5A', '4A', '3A', '2A', ))
+    picked = pick_level(run, '物流企业等级', run.fact('物流企业等级'), ('5A', '4A', '3A', '2A'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 5A
@@ -1262,7 +1385,7 @@ def _clause_16(run):
 
     说明：“行业（团体）”读作行业标准和团体标准同档（20万元）；“地方标准（规范）”包括地方规范。原文未说明一个单位主导多项标准时是否逐项奖励，此处按一项标准计。
 
-    来源：policies/jzf-2020-06.pol:338
+    来源：policies/jzf-2020-06.pol:334
     """
     holds = True
     c54 = run.truth('主导制修订标准', run.fact('主导制修订标准'))
@@ -1271,7 +1394,7 @@ def _clause_16(run):
     holds = kleene_and(holds, c54)
     if holds is None:
         return None
-    picked = pick_level(run, '主导标准级别', run.fact('主导标准级别'), ('国际标准', '国家标准', '行业标准', '团体标准', '地方标准', ))
+    picked = pick_level(run, '主导标准级别', run.fact('主导标准级别'), ('国际标准', '国家标准', '行业标准', '团体标准', '地方标准'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国际标准
@@ -1293,14 +1416,14 @@ def _clause_17(run):
 
     说明：非批零贸易类分离企业的档次；批零贸易类见第2项。与第七条读作同一事项（营业收入首次突破），就高不重复。
 
-    来源：policies/jzf-2020-06.pol:356
+    来源：policies/jzf-2020-06.pol:352
     """
     holds = True
     c55 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
     if c55 is False:
         return False
     holds = kleene_and(holds, c55)
-    c56 = run.member('分离业务类型 不属于 批零贸易', run.fact('分离业务类型'), ('批零贸易', ), True)
+    c56 = run.member('分离业务类型 不属于 批零贸易', run.fact('分离业务类型'), ('批零贸易',), True)
     if c56 is False:
         return False
     holds = kleene_and(holds, c56)
@@ -1331,14 +1454,14 @@ def _clause_18(run):
 
     说明：括号“须超过20亿元、10亿元和5亿元”读作替换门槛，“首次”仍然适用；另一读法是批零贸易类只要求“超过”而非“首次超过”。
 
-    来源：policies/jzf-2020-06.pol:372
+    来源：policies/jzf-2020-06.pol:368
     """
     holds = True
     c60 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
     if c60 is False:
         return False
     holds = kleene_and(holds, c60)
-    c61 = run.member('分离业务类型 属于 批零贸易', run.fact('分离业务类型'), ('批零贸易', ), False)
+    c61 = run.member('分离业务类型 属于 批零贸易', run.fact('分离业务类型'), ('批零贸易',), False)
     if c61 is False:
         return False
     holds = kleene_and(holds, c61)
@@ -1369,7 +1492,7 @@ def _clause_19(run):
 
     说明：“获奖”读作获得第1项或第2项的首次突破奖励；“获奖年度”读作该奖励对应的考核年度，从其次年起的三个考核年度内，每年增速超过15%的给予10万元（不要求三年连续达标）。
 
-    来源：policies/jzf-2020-06.pol:388
+    来源：policies/jzf-2020-06.pol:384
     """
     holds = True
     c65 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
@@ -1392,7 +1515,7 @@ def _clause_20(run):
 
     说明：“不超过100%”读作由评定在个税地方留存部分的100%以内确定，故为“最高”。名额10人是每个总部型企业各自的限额，不是全市总名额；原文未规定取舍排序。“连续奖励”要求三年连续，本语言的期限未表达连续性。第十二条不适用区级配套。
 
-    来源：policies/jzf-2020-06.pol:409
+    来源：policies/jzf-2020-06.pol:405
     """
     holds = True
     c67 = run.truth('总部型企业', run.fact('总部型企业'))
@@ -1415,7 +1538,7 @@ def _clause_21(run):
 
     说明：“增长10%以上”含10%；恰好增长10%时条件成立但增长10%以上部分为零，奖励0元。“连续奖励最高不超过3年”的起算年度原文未明（落户年度或首次获奖年度），此处未设起算事实。
 
-    来源：policies/jzf-2020-06.pol:421
+    来源：policies/jzf-2020-06.pol:417
     """
     holds = True
     c69 = run.truth('总部型企业', run.fact('总部型企业'))
@@ -1442,7 +1565,7 @@ def _clause_22(run):
 
     说明：落户奖励或税收增长奖励，金额一事一议。与第十二条第2项是否就高不重复原文未明，此处作为不同事项。第十三条不适用区级配套。
 
-    来源：policies/jzf-2020-06.pol:437
+    来源：policies/jzf-2020-06.pol:433
     """
     holds = True
     c72 = run.truth('高端总部型企业', run.fact('高端总部型企业'))
@@ -1459,16 +1582,16 @@ def _clause_23(run):
 
     原文：鼓励服务业企业发展平台经济、分享经济、体验经济和创意经济等新业态、新模式，对支持的八大行业中获得国家级、省级示范（试点）的园区（企业），分别给予申报主体50万元、20万元的一次性奖励。
 
-    来源：policies/jzf-2020-06.pol:448
+    来源：policies/jzf-2020-06.pol:444
     """
     holds = True
-    c73 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务', ), False)
+    c73 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
     if c73 is False:
         return False
     holds = kleene_and(holds, c73)
     if holds is None:
         return None
-    picked = pick_level(run, '示范试点级别', run.fact('示范试点级别'), ('国家级', '省级', ))
+    picked = pick_level(run, '示范试点级别', run.fact('示范试点级别'), ('国家级', '省级'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家级
@@ -1484,7 +1607,7 @@ def _clause_24(run):
 
     说明：补贴标准见另行规定，本意见未载明。
 
-    来源：policies/jzf-2020-06.pol:460
+    来源：policies/jzf-2020-06.pol:456
     """
     holds = True
     c74 = run.truth('开展集装箱海河联运', run.fact('开展集装箱海河联运'))
@@ -1503,7 +1626,7 @@ def _clause_25(run):
 
     说明：“最多补贴2年”读作从航线开辟的年度起算的两个考核年度；另一读法是从首次获补贴的年度起算。原文未明是否按航线逐条计，此处按一条航线计。
 
-    来源：policies/jzf-2020-06.pol:469
+    来源：policies/jzf-2020-06.pol:465
     """
     holds = True
     c75 = run.truth('新开辟近洋集装箱航线', run.fact('新开辟近洋集装箱航线'))
@@ -1522,7 +1645,7 @@ def _clause_26(run):
 
     说明：按展会评定级别确定金额，但各级别对应的金额原文未载明，故只能表达为最高100万元。
 
-    来源：policies/jzf-2020-06.pol:480
+    来源：policies/jzf-2020-06.pol:476
     """
     holds = True
     c76 = run.truth('展会经评定', run.fact('展会经评定'))
@@ -1541,7 +1664,7 @@ def _clause_27(run):
 
     说明：原文未说明评价结果与金额的对应，读作经评价获评的协会（商会）由评定在10万元以内确定金额。
 
-    来源：policies/jzf-2020-06.pol:489
+    来源：policies/jzf-2020-06.pol:485
     """
     holds = True
     c77 = run.truth('行业协会经评价', run.fact('行业协会经评价'))
@@ -1560,7 +1683,7 @@ def _clause_28(run):
 
     说明：“根据投资额”确定金额，但比例原文未载明，故只能表达为最高500万元。
 
-    来源：policies/jzf-2020-06.pol:499
+    来源：policies/jzf-2020-06.pol:495
     """
     holds = True
     c78 = run.truth('入选市级夜间经济特色街区', run.fact('入选市级夜间经济特色街区'))
@@ -1579,7 +1702,7 @@ def _clause_29(run):
 
     说明：“市级示范店”读作夜间餐饮、夜间购物、夜间文体休闲示范名店；“1-5万元”读作1万元至5万元。
 
-    来源：policies/jzf-2020-06.pol:508
+    来源：policies/jzf-2020-06.pol:504
     """
     holds = True
     c79 = run.truth('入选市级夜间经济示范店', run.fact('入选市级夜间经济示范店'))
@@ -1598,10 +1721,10 @@ def _clause_30(run):
 
     说明：“实际投资额”读作开发该智能营销系统的实际投资额。“等经营主体”表示不限于所列四类，此处只列出原文点名的主体。
 
-    来源：policies/jzf-2020-06.pol:518
+    来源：policies/jzf-2020-06.pol:514
     """
     holds = True
-    c80 = run.member('商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', run.fact('商圈经营主体类型'), ('大型商超', '大型专业市场', '特色街区', '高品质步行街', ), False)
+    c80 = run.member('商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', run.fact('商圈经营主体类型'), ('大型商超', '大型专业市场', '特色街区', '高品质步行街'), False)
     if c80 is False:
         return False
     holds = kleene_and(holds, c80)
@@ -1626,7 +1749,7 @@ def _clause_31(run):
 
     说明：“连续奖励最高不超过3年”的起算年度原文未明（启用系统的年度或首次获奖年度），此处未设起算事实，本语言的期限也未表达“连续”。
 
-    来源：policies/jzf-2020-06.pol:532
+    来源：policies/jzf-2020-06.pol:528
     """
     holds = True
     c83 = run.truth('商圈启用智能营销系统', run.fact('商圈启用智能营销系统'))
@@ -1646,188 +1769,250 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第一条', item=1,
         title='支持生产性服务业集聚区建设', matter='集聚区考评奖励',
-        source='policies/jzf-2020-06.pol:119', evaluate=_clause_1,
+        source='policies/jzf-2020-06.pol:115', evaluate=_clause_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第一条', item=2,
         title='支持生产性服务业集聚区建设（全省专项评价）', matter='集聚区考评奖励',
-        source='policies/jzf-2020-06.pol:132', evaluate=_clause_2,
+        source='policies/jzf-2020-06.pol:128', evaluate=_clause_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=1,
         title='支持楼宇平台做精做强（星级楼宇）', matter=None,
-        source='policies/jzf-2020-06.pol:144', evaluate=_clause_3,
+        source='policies/jzf-2020-06.pol:140', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=2,
         title='支持楼宇平台做精做强（税收首次超过1亿元）', matter=None,
-        source='policies/jzf-2020-06.pol:158', evaluate=_clause_4,
+        source='policies/jzf-2020-06.pol:154', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=3,
         title='支持楼宇平台做精做强（连续3年增长）', matter=None,
-        source='policies/jzf-2020-06.pol:168', evaluate=_clause_5,
+        source='policies/jzf-2020-06.pol:164', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第三条', item=None,
         title='持续推进服务业强镇（街道）发展', matter=None,
-        source='policies/jzf-2020-06.pol:181', evaluate=_clause_6,
+        source='policies/jzf-2020-06.pol:177', evaluate=_clause_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第四条', item=None,
         title='培育壮大互联网平台企业', matter=None,
-        source='policies/jzf-2020-06.pol:192', evaluate=_clause_7,
+        source='policies/jzf-2020-06.pol:188', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第五条', item=None,
-        title='扶持生产性服务业项目建设', matter='服务业项目投资补助',
-        source='policies/jzf-2020-06.pol:213', evaluate=_clause_8,
+        title='扶持生产性服务业项目建设', matter='项目投资补助',
+        source='policies/jzf-2020-06.pol:209', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第六条', item=None,
-        title='扶持生活性服务业项目建设', matter='服务业项目投资补助',
-        source='policies/jzf-2020-06.pol:231', evaluate=_clause_9,
+        title='扶持生活性服务业项目建设', matter='项目投资补助',
+        source='policies/jzf-2020-06.pol:227', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第七条', item=None,
         title='支持服务业企业规模上台阶', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:246', evaluate=_clause_10,
+        source='policies/jzf-2020-06.pol:242', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第八条', item=None,
         title='支持领军型企业加快发展', matter=None,
-        source='policies/jzf-2020-06.pol:266', evaluate=_clause_11,
+        source='policies/jzf-2020-06.pol:262', evaluate=_clause_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第九条', item=None,
         title='支持高成长企业加快发展', matter=None,
-        source='policies/jzf-2020-06.pol:278', evaluate=_clause_12,
+        source='policies/jzf-2020-06.pol:274', evaluate=_clause_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=1,
-        title='支持企业开展质量品牌标准化建设（品牌）', matter='品牌奖励',
-        source='policies/jzf-2020-06.pol:295', evaluate=_clause_13,
+        title='支持企业开展质量品牌标准化建设（品牌）', matter=None,
+        source='policies/jzf-2020-06.pol:291', evaluate=_clause_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact='获得品牌类型',
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=2,
         title='支持企业开展质量品牌标准化建设（认证认可）', matter=None,
-        source='policies/jzf-2020-06.pol:311', evaluate=_clause_14,
+        source='policies/jzf-2020-06.pol:307', evaluate=_clause_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=3,
         title='支持企业开展质量品牌标准化建设（A级物流企业）', matter=None,
-        source='policies/jzf-2020-06.pol:320', evaluate=_clause_15,
+        source='policies/jzf-2020-06.pol:316', evaluate=_clause_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=4,
         title='支持企业开展质量品牌标准化建设（标准）', matter=None,
-        source='policies/jzf-2020-06.pol:338', evaluate=_clause_16,
+        source='policies/jzf-2020-06.pol:334', evaluate=_clause_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=1,
         title='鼓励工业企业主辅分离（首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:356', evaluate=_clause_17,
+        source='policies/jzf-2020-06.pol:352', evaluate=_clause_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=2,
         title='鼓励工业企业主辅分离（批零贸易类首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:372', evaluate=_clause_18,
+        source='policies/jzf-2020-06.pol:368', evaluate=_clause_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=3,
         title='鼓励工业企业主辅分离（获奖后增长）', matter=None,
-        source='policies/jzf-2020-06.pol:388', evaluate=_clause_19,
+        source='policies/jzf-2020-06.pol:384', evaluate=_clause_19,
         duration=3, start_fact='首次获奖年度', start_next_year=True, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=1,
         title='招引总部型企业（高管奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:409', evaluate=_clause_20,
+        source='policies/jzf-2020-06.pol:405', evaluate=_clause_20,
         duration=3, start_fact=None, start_next_year=False, cofunded=False,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=2,
         title='招引总部型企业（税收增长奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:421', evaluate=_clause_21,
+        source='policies/jzf-2020-06.pol:417', evaluate=_clause_21,
         duration=3, start_fact=None, start_next_year=False, cofunded=False,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十三条', item=None,
         title='集聚高端总部型企业', matter=None,
-        source='policies/jzf-2020-06.pol:437', evaluate=_clause_22,
+        source='policies/jzf-2020-06.pol:433', evaluate=_clause_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=1,
         title='鼓励服务业企业创新发展（示范试点）', matter=None,
-        source='policies/jzf-2020-06.pol:448', evaluate=_clause_23,
+        source='policies/jzf-2020-06.pol:444', evaluate=_clause_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=2,
         title='鼓励服务业企业创新发展（海河联运）', matter=None,
-        source='policies/jzf-2020-06.pol:460', evaluate=_clause_24,
+        source='policies/jzf-2020-06.pol:456', evaluate=_clause_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=3,
         title='鼓励服务业企业创新发展（近洋航线）', matter=None,
-        source='policies/jzf-2020-06.pol:469', evaluate=_clause_25,
+        source='policies/jzf-2020-06.pol:465', evaluate=_clause_25,
         duration=2, start_fact='航线开辟年度', start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=4,
         title='鼓励服务业企业创新发展（会展）', matter=None,
-        source='policies/jzf-2020-06.pol:480', evaluate=_clause_26,
+        source='policies/jzf-2020-06.pol:476', evaluate=_clause_26,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=5,
         title='鼓励服务业企业创新发展（行业协会）', matter=None,
-        source='policies/jzf-2020-06.pol:489', evaluate=_clause_27,
+        source='policies/jzf-2020-06.pol:485', evaluate=_clause_27,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=1,
         title='发展夜间经济（特色街区）', matter=None,
-        source='policies/jzf-2020-06.pol:499', evaluate=_clause_28,
+        source='policies/jzf-2020-06.pol:495', evaluate=_clause_28,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=2,
         title='发展夜间经济（示范店）', matter=None,
-        source='policies/jzf-2020-06.pol:508', evaluate=_clause_29,
+        source='policies/jzf-2020-06.pol:504', evaluate=_clause_29,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=1,
         title='支持智慧商圈建设（智能营销系统）', matter=None,
-        source='policies/jzf-2020-06.pol:518', evaluate=_clause_30,
+        source='policies/jzf-2020-06.pol:514', evaluate=_clause_30,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=2,
         title='支持智慧商圈建设（商圈营收增长）', matter=None,
-        source='policies/jzf-2020-06.pol:532', evaluate=_clause_31,
+        source='policies/jzf-2020-06.pol:528', evaluate=_clause_31,
         duration=3, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
 )
 

@@ -18,7 +18,7 @@ Rounding: amounts are rounded to 0.01 元, half up, once, when an award is made.
 import datetime
 import json
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
 RUNTIME_VERSION = "1"
 CENT = Decimal("0.01")
@@ -145,7 +145,7 @@ def _closest(word, choices):
 
 
 def _parse_scalar(name, spec, value):
-    base, _series, options = spec
+    base, options = spec[0], spec[2]
     if base == "enum":
         if value not in options:
             near = _closest(str(value), options)
@@ -175,7 +175,11 @@ def validate_facts(raw, schema):
             raise FactError(name, f"未声明{hint_zh}", f"is not a declared fact{hint_en}")
         if value is None:
             continue
-        if spec[1]:
+        if len(spec) > 3 and spec[3]:
+            if not isinstance(value, (list, tuple)):
+                raise FactError(name, "是逐项数据，应写成列表 [ …, … ]", "is a list of items: write it as [..., ...]")
+            typed[name] = [_parse_scalar(f"{name}[{index}]", spec, item) for index, item in enumerate(value, 1)]
+        elif spec[1]:
             if not isinstance(value, dict):
                 raise FactError(name, "是逐年数据，应写成 {\"2019\": …, \"2020\": …}",
                                 'is a yearly series: write it as {"2019": ..., "2020": ...}')
@@ -262,6 +266,10 @@ _COMPARE = {
 }
 
 
+def floor(value):
+    return None if value is None else value.to_integral_value(rounding=ROUND_FLOOR)
+
+
 def arith(op, left, right):
     if left is None or right is None:
         return None
@@ -279,19 +287,23 @@ def arith(op, left, right):
 class Run:
     """The state of evaluating one clause for one applicant: facts, year, trace, missing facts."""
 
-    __slots__ = ("facts", "year", "trace", "missing")
+    __slots__ = ("facts", "year", "trace", "missing", "factor", "item")
 
-    def __init__(self, facts, year):
+    def __init__(self, facts, year, factor=None):
         self.facts = facts
         self.year = year
         self.trace = []
         self.missing = []
+        self.factor = factor  # (coefficient, which clause set it) from a MODIFIER clause
+        self.item = {}        # 逐项 facts: the item being evaluated, by fact name
 
     def _miss(self, what):
         if what not in self.missing:
             self.missing.append(what)
 
     def fact(self, name):
+        if name in self.item:
+            return self.item[name]
         value = self.facts.get(name)
         if value is None:
             self._miss(name)
@@ -350,6 +362,15 @@ class Run:
                           f"{earlier_text} → {_OUTCOME[result]}")
         return result
 
+    def compare_ordered(self, label, op, left, right, order):
+        """Comparison of an ordered enumeration (嘉奖 < 记三等功 < …) by position."""
+        if left is None or right is None:
+            result = None
+        else:
+            result = _COMPARE[op](order.index(left), order.index(right))
+        self.trace.append(f"{label}：{left if left is not None else '（缺）'} 对 {right} → {_OUTCOME[result]}")
+        return result
+
     def member(self, label, value, options, negated):
         result = None if value is None else ((value in options) != negated)
         self.trace.append(f"{label}：{format_value(value, 'enum')} → {_OUTCOME[result]}")
@@ -377,10 +398,11 @@ class ClauseSpec:
     """What a result needs to know about a clause: where it is, what it is, how to run it."""
 
     __slots__ = ("policy", "article", "item", "title", "matter", "source", "evaluate", "duration",
-                 "start_fact", "start_next_year", "cofunded")
+                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact")
 
     def __init__(self, policy, article, item, title, matter, source, evaluate, duration=None,
-                 start_fact=None, start_next_year=False, cofunded=True):
+                 start_fact=None, start_next_year=False, cofunded=True, modifies=None, split=None,
+                 matter_fact=None):
         self.policy = policy
         self.article = article
         self.item = item
@@ -392,6 +414,9 @@ class ClauseSpec:
         self.start_fact = start_fact
         self.start_next_year = start_next_year
         self.cofunded = cofunded
+        self.modifies = modifies  # (matter, coefficient) for a MODIFIER clause
+        self.split = split        # ((payer, share), ...) for CO-FUNDING, or None
+        self.matter_fact = matter_fact  # 事项 按 X: the matter is the value of fact X
 
     @property
     def label(self):
@@ -402,13 +427,16 @@ class Award:
     __slots__ = ("kind", "min", "max", "note")
 
     def __init__(self, kind, low=None, high=None, note=None):
-        self.kind = kind  # exact | up_to | range | case_by_case | unspecified
+        self.kind = kind  # exact | up_to | range | case_by_case | unspecified | routing
         self.min = low
         self.max = high
         self.note = note
 
     def to_json(self):
-        return {"kind": self.kind, "min": yuan(self.min), "max": yuan(self.max)}
+        row = {"kind": self.kind, "min": yuan(self.min), "max": yuan(self.max)}
+        if self.kind == "routing":
+            row["approver"] = self.note
+        return row
 
 
 def _rounded(value):
@@ -422,8 +450,17 @@ def _non_negative(run, value, label):
     return value
 
 
+def _scaled(run, amount):
+    """MODIFIER: a coefficient set by another clause scales the amount before any cap."""
+    if run.factor is None or amount is None:
+        return amount
+    factor, source = run.factor
+    run.note(f"{source}：系数{_plain(factor)}，{format_money(amount)} × {_plain(factor)} = {format_money(amount * factor)}")
+    return amount * factor
+
+
 def exact(run, amount, cap=None, cap_label=None):
-    amount = _non_negative(run, amount, "计算金额")
+    amount = _non_negative(run, _scaled(run, amount), "计算金额")
     if amount is None:
         return None
     amount = _apply_cap(run, amount, cap, cap_label)
@@ -432,7 +469,7 @@ def exact(run, amount, cap=None, cap_label=None):
 
 
 def up_to(run, ceiling, cap=None, cap_label=None):
-    ceiling = _non_negative(run, ceiling, "最高额")
+    ceiling = _non_negative(run, _scaled(run, ceiling), "最高额")
     if ceiling is None:
         return None
     ceiling = _rounded(_apply_cap(run, ceiling, cap, cap_label))
@@ -443,8 +480,8 @@ def up_to(run, ceiling, cap=None, cap_label=None):
 def between(run, low, high, cap=None, cap_label=None):
     if low is None or high is None:
         return None
-    low = _rounded(_apply_cap(run, _non_negative(run, low, "下限"), cap, cap_label))
-    high = _rounded(_apply_cap(run, _non_negative(run, high, "上限"), cap, cap_label))
+    low = _rounded(_apply_cap(run, _non_negative(run, _scaled(run, low), "下限"), cap, cap_label))
+    high = _rounded(_apply_cap(run, _non_negative(run, _scaled(run, high), "上限"), cap, cap_label))
     run.note(f"{format_money(low)}至{format_money(high)}，具体金额由评审确定")
     return Award("range", low, high)
 
@@ -452,6 +489,33 @@ def between(run, low, high, cap=None, cap_label=None):
 def case_by_case(run):
     run.note("一事一议，金额另行确定")
     return Award("case_by_case")
+
+
+def routing(run, approver):
+    run.note(f"非金钱结果：由{approver}审定")
+    return Award("routing", note=approver)
+
+
+def items(run, name):
+    """The items of a 逐项 fact, or None (recorded as missing)."""
+    values = run.facts.get(name)
+    if values is None:
+        run._miss(name)
+    return values
+
+
+def per_item(run, name, index, value, amount, item_cap, cap_label):
+    """One item of a 每项 award: its amount, capped on its own (单套设备最高50万元)."""
+    del run.item[name]
+    if amount is None or item_cap is None:
+        return None
+    amount = max(amount, Decimal(0))
+    shown = f"第{index}项（{format_money(value) if isinstance(value, Decimal) else value}）"
+    if amount > item_cap:
+        run.note(f"{shown}：{format_money(amount)} 超过每项封顶 {cap_label}，按 {format_money(item_cap)} 计")
+        return item_cap
+    run.note(f"{shown}：{format_money(amount)}")
+    return amount
 
 
 def unspecified(run, note):
@@ -470,39 +534,63 @@ def _apply_cap(run, amount, cap, cap_label):
 
 
 class ClauseResult:
-    __slots__ = ("spec", "applies", "paid", "award", "reason", "trace", "missing", "per_year")
+    __slots__ = ("spec", "applies", "paid", "award", "reason", "trace", "missing", "per_year", "matter")
 
-    def __init__(self, spec, applies, award, reason, trace, missing):
+    def __init__(self, spec, applies, award, reason, trace, missing, matter=None):
         self.spec = spec
+        self.matter = matter if matter is not None else spec.matter
         self.applies = applies
         self.award = award
-        self.paid = applies is True
+        self.paid = applies is True and award is not None
         self.reason = reason
         self.trace = trace
         self.missing = missing
         self.per_year = spec.duration is not None
+
+    def funding(self):
+        """CO-FUNDING: each payer's part of a paid award. Each part is rounded to 0.01 元 half
+        up, and the last payer takes what is left, so the parts always add up to the award."""
+        award = self.award
+        if not self.paid or self.spec.split is None or award.max is None:
+            return None
+        parts = {}
+        for bound in ("min", "max"):
+            amount, left = getattr(award, bound), getattr(award, bound)
+            for position, (payer, share) in enumerate(self.spec.split):
+                part = left if position == len(self.spec.split) - 1 else _rounded(amount * share)
+                left -= part
+                parts.setdefault(payer, {})[bound] = yuan(part)
+        return parts
 
     def to_json(self):
         spec = self.spec
         award = self.award.to_json() if self.award is not None else None
         row = {
             "policy": spec.policy, "article": spec.article, "item": spec.item, "title": spec.title,
-            "matter": spec.matter, "applies": self.applies, "paid": self.paid, "award": award,
+            "matter": self.matter, "applies": self.applies, "paid": self.paid, "award": award,
             "reason": self.reason, "trace": list(self.trace), "missing": list(self.missing),
             "source": spec.source,
         }
         if spec.duration is not None:
             row["per_year"] = True
             row["years_max"] = spec.duration
+        funding = self.funding()
+        if funding is not None:
+            row["funding"] = funding
+        if spec.modifies is not None:
+            row["modifies"] = {"matter": spec.modifies[0], "factor": str(spec.modifies[1])}
         return row
 
 
-def _run_clause(spec, facts, year):
-    run = Run(facts, year)
+def _run_clause(spec, facts, year, factor=None):
+    run = Run(facts, year, factor)
     try:
         outcome = spec.evaluate(run)
     except Exception as exc:  # a bug in a generated function must name where it came from
         raise RuntimeError(f"{spec.source} {spec.policy} {spec.label}: {type(exc).__name__}: {exc}") from exc
+    if outcome is True:  # a MODIFIER clause whose conditions hold: it pays nothing itself
+        matter, coefficient = spec.modifies
+        return ClauseResult(spec, True, None, f"事项「{matter}」的补助系数为{_plain(coefficient)}", run.trace, run.missing)
     # Awards are recognised by shape, not class: a result may come from another generated
     # module's copy of this runtime when several policies are evaluated together.
     if outcome is not None and outcome is not False and not isinstance(outcome, str):
@@ -510,7 +598,8 @@ def _run_clause(spec, facts, year):
         reason = "符合条件"
         if spec.start_fact is not None:
             applies, reason = _within_duration(run, spec)
-        return ClauseResult(spec, applies, outcome if applies else None, reason, run.trace, run.missing)
+        matter = facts.get(spec.matter_fact) if spec.matter_fact is not None else None
+        return ClauseResult(spec, applies, outcome if applies else None, reason, run.trace, run.missing, matter)
     if outcome is False:
         return ClauseResult(spec, False, None, "条件不成立", run.trace, run.missing)
     if isinstance(outcome, str):
@@ -534,9 +623,10 @@ def _within_duration(run, spec):
 
 class PolicyInfo:
     __slots__ = ("docno", "title", "path", "effective_from", "effective_until", "assessed_offset",
-                 "principle", "schema")
+                 "principle", "schema", "transitional")
 
-    def __init__(self, docno, title, path, effective_from, effective_until, assessed_offset, principle, schema):
+    def __init__(self, docno, title, path, effective_from, effective_until, assessed_offset, principle, schema,
+                 transitional=()):
         self.docno = docno
         self.title = title
         self.path = path
@@ -545,23 +635,36 @@ class PolicyInfo:
         self.assessed_offset = assessed_offset
         self.principle = principle
         self.schema = schema
+        self.transitional = transitional  # ((before_year, governing docno), ...)
 
 
-def evaluate_clauses(policy, clauses, facts, on):
-    """Every clause of one policy for one applicant, before 就高不重复 between clauses."""
+def _not_in_force(policy, on, year):
+    """Why this policy does not govern an evaluation on this date, or None if it does."""
+    if (policy.effective_from is not None and on < policy.effective_from) or (
+            policy.effective_until is not None and on > policy.effective_until):
+        return f"评估日{on}不在政策施行期（{policy.effective_from or '…'}至{policy.effective_until or '…'}）内"
+    for before_year, governed_by in policy.transitional:
+        if year < before_year:
+            return f"考核年度{year}年早于{before_year}年，依照{governed_by}执行（过渡规定）"
+    return None
+
+
+def evaluate_clauses(policy, clauses, facts, on, factors=None):
+    """Every clause of one policy for one applicant, before 就高不重复 between clauses.
+
+    factors maps a matter to (coefficient, source) for MODIFIER clauses that apply.
+    """
     typed = validate_facts(facts, policy.schema)
     on = parse_date(on, "on") if on is not None else datetime.date.today()
     year = on.year - policy.assessed_offset
-    in_force = ((policy.effective_from is None or on >= policy.effective_from)
-                and (policy.effective_until is None or on <= policy.effective_until))
+    outside = _not_in_force(policy, on, year)
     results = []
     for spec in clauses:
-        if not in_force:
-            period = f"{policy.effective_from or '…'}至{policy.effective_until or '…'}"
-            results.append(ClauseResult(spec, False, None, f"评估日{on}不在政策施行期（{period}）内",
-                                        [f"施行期：{period}"], []))
+        if outside is not None:
+            results.append(ClauseResult(spec, False, None, outside, [outside], []))
             continue
-        results.append(_run_clause(spec, typed, year))
+        factor = (factors or {}).get(spec.matter) if spec.modifies is None else None
+        results.append(_run_clause(spec, typed, year, factor))
     return results
 
 
@@ -582,8 +685,8 @@ def resolve(results, principles):
     """
     groups = {}
     for result in results:
-        if result.applies is True and result.spec.matter is not None:
-            groups.setdefault(result.spec.matter, []).append(result)
+        if result.applies is True and result.award is not None and result.matter is not None:
+            groups.setdefault(result.matter, []).append(result)
     for matter, members in groups.items():
         if len(members) < 2:
             continue
@@ -611,6 +714,8 @@ def totals(results):
         if not result.paid:
             continue
         award = result.award
+        if award.kind == "routing":
+            continue  # not money: who decides, not how much
         if award.kind in ("case_by_case", "unspecified"):
             open_.append(f"{result.spec.policy}{result.spec.label}")
             continue
@@ -651,6 +756,8 @@ def evaluate_policies(policies, facts, on=None):
     """Several policies together (each given as (PolicyInfo, clauses)): 就高不重复 across them.
 
     Facts are shared: each policy reads the facts it declares and ignores the others.
+    MODIFIER clauses are evaluated first; a coefficient they set applies to every clause of
+    its matter, in any of the policies (the highest coefficient if several apply).
     """
     on = parse_date(on, "on") if on is not None else datetime.date.today()
     known = {}
@@ -659,10 +766,25 @@ def evaluate_policies(policies, facts, on=None):
     unknown = [name for name in facts if name not in known]
     if unknown:
         validate_facts({unknown[0]: facts[unknown[0]]}, known)  # raises with a suggestion
+
+    def own(policy):
+        return {name: value for name, value in facts.items() if name in policy.schema}
+
+    factors, modifier_results = {}, {}
+    for policy, clauses in policies:
+        modifiers = [spec for spec in clauses if spec.modifies is not None]
+        for result in evaluate_clauses(policy, modifiers, own(policy), on):
+            modifier_results[id(result.spec)] = result
+            if result.applies is True:
+                matter, coefficient = result.spec.modifies
+                if matter not in factors or coefficient > factors[matter][0]:
+                    factors[matter] = (coefficient, f"{policy.docno}{result.spec.label}")
     results = []
     for policy, clauses in policies:
-        own = {name: value for name, value in facts.items() if name in policy.schema}
-        results.extend(evaluate_clauses(policy, clauses, own, on))
+        others = [spec for spec in clauses if spec.modifies is None]
+        evaluated = iter(evaluate_clauses(policy, others, own(policy), on, factors))
+        for spec in clauses:
+            results.append(modifier_results[id(spec)] if spec.modifies is not None else next(evaluated))
     resolve(results, {policy.docno: policy.principle for policy, _ in policies})
     return Evaluation(on, results)
 
@@ -682,16 +804,16 @@ def pick_level(run, subject, value, levels):
 import typing
 
 FACTS = {
-    '营业收入': ('money', True, None),
-    '税收': ('money', True, None),
-    '投资额': ('money', False, None),
-    '品牌级别': ('enum', False, ('国家', '省', '市', )),
-    '企业行业': ('enum', False, ('生产性服务业', '生活性服务业', '批零贸易', )),
-    '实现税收': ('bool', False, None),
-    '排名': ('number', False, None),
-    '首次获奖年度': ('year', False, None),
-    '增长率': ('percent', False, None),
-    '超出面积': ('number', False, None),
+    '营业收入': ('money', True, None, False),
+    '税收': ('money', True, None, False),
+    '投资额': ('money', False, None, False),
+    '品牌级别': ('enum', False, ('国家', '省', '市'), False),
+    '企业行业': ('enum', False, ('生产性服务业', '生活性服务业', '批零贸易'), False),
+    '实现税收': ('bool', False, None, False),
+    '排名': ('number', False, None, False),
+    '首次获奖年度': ('year', False, None, False),
+    '增长率': ('percent', False, None, False),
+    '超出面积': ('number', False, None, False),
 }
 Facts = typing.TypedDict('Facts', {
     '营业收入': typing.Mapping[int, Decimal],
@@ -715,6 +837,7 @@ POLICY = PolicyInfo(
     assessed_offset=1,
     principle='就高不重复',
     schema=FACTS,
+    transitional=(),
 )
 
 
@@ -731,7 +854,7 @@ def _clause_1(run):
 
     原文：给予10万元奖励。
 
-    来源：tests/fixtures/shapes.pol:30
+    来源：tests/fixtures/shapes.pol:32
     """
     holds = True
     c1 = run.truth('实现税收', run.fact('实现税收'))
@@ -748,10 +871,10 @@ def _clause_2(run):
 
     原文：按投资额5%给予补助，最高不超过200万元。
 
-    来源：tests/fixtures/shapes.pol:38
+    来源：tests/fixtures/shapes.pol:40
     """
     holds = True
-    c2 = run.member('企业行业 属于 生产性服务业、生活性服务业', run.fact('企业行业'), ('生产性服务业', '生活性服务业', ), False)
+    c2 = run.member('企业行业 属于 生产性服务业、生活性服务业', run.fact('企业行业'), ('生产性服务业', '生活性服务业'), False)
     if c2 is False:
         return False
     holds = kleene_and(holds, c2)
@@ -766,9 +889,9 @@ def _clause_3(run):
 
     原文：按国家、省、市三个级别，分别给予30万元、20万元、5万元的奖励。
 
-    来源：tests/fixtures/shapes.pol:47
+    来源：tests/fixtures/shapes.pol:49
     """
-    picked = pick_level(run, '品牌级别', run.fact('品牌级别'), ('国家', '省', ))
+    picked = pick_level(run, '品牌级别', run.fact('品牌级别'), ('国家', '省'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
@@ -782,7 +905,7 @@ def _clause_4(run):
 
     原文：对年营业收入首次超过30亿元、20亿元、10亿元的，分别给予30万元、20万元、10万元。
 
-    来源：tests/fixtures/shapes.pol:55
+    来源：tests/fixtures/shapes.pol:57
     """
     tier3 = run.first_time('营业收入 首次超过 30亿元', 'gt', '营业收入', Decimal('3000000000'), 'money', 0)
     if tier3 is None:
@@ -807,7 +930,7 @@ def _clause_5(run):
 
     原文：连续3年主营业务收入增速均超过15%且上一年营业收入不低于2000万元的，给予最高20万元。
 
-    来源：tests/fixtures/shapes.pol:67
+    来源：tests/fixtures/shapes.pol:69
     """
     holds = True
     years7 = []
@@ -830,7 +953,7 @@ def _clause_6(run):
 
     原文：年度地方留存入库总税收增长10%以上的，给予增长10%以上部分100%的奖励，连续奖励最高不超过3年。
 
-    来源：tests/fixtures/shapes.pol:75
+    来源：tests/fixtures/shapes.pol:77
     """
     holds = True
     c10 = run.compare('税收 增速 不低于 10%', 'ge', run.growth('税收', 0), Decimal('0.1'), 'percent', 0)
@@ -847,7 +970,7 @@ def _clause_7(run):
 
     原文：对入选市级示范店的给予1-5万元的奖励。
 
-    来源：tests/fixtures/shapes.pol:83
+    来源：tests/fixtures/shapes.pol:85
     """
     holds = True
     t11 = run.compare('排名 不超过 10', 'le', run.fact('排名'), Decimal('10'), 'number', None)
@@ -867,10 +990,10 @@ def _clause_8(run):
 
     原文：可通过“一事一议”方式给予落户奖励。
 
-    来源：tests/fixtures/shapes.pol:90
+    来源：tests/fixtures/shapes.pol:92
     """
     holds = True
-    c13 = run.member('企业行业 不属于 批零贸易', run.fact('企业行业'), ('批零贸易', ), True)
+    c13 = run.member('企业行业 不属于 批零贸易', run.fact('企业行业'), ('批零贸易',), True)
     if c13 is False:
         return False
     holds = kleene_and(holds, c13)
@@ -884,7 +1007,7 @@ def _clause_9(run):
 
     原文：根据规定给予补贴。
 
-    来源：tests/fixtures/shapes.pol:96
+    来源：tests/fixtures/shapes.pol:98
     """
     return unspecified(run, '根据规定')
 
@@ -894,7 +1017,7 @@ def _clause_10(run):
 
     原文：超过2.0部分折算成建筑面积，按照150元/平方米给予奖励，最高不超过500万元。
 
-    来源：tests/fixtures/shapes.pol:105
+    来源：tests/fixtures/shapes.pol:107
     """
     cap = Decimal('5000000')
     return exact(run, run.define('超出面积 × 150元/平方米', arith('×', run.fact('超出面积'), Decimal('150')), 'money'), cap, '500万元')
@@ -904,62 +1027,82 @@ CLAUSES = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第一条', item=None,
         title='固定', matter=None,
-        source='tests/fixtures/shapes.pol:30', evaluate=_clause_1,
+        source='tests/fixtures/shapes.pol:32', evaluate=_clause_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第二条', item=None,
         title='比例封顶', matter='投资补助',
-        source='tests/fixtures/shapes.pol:38', evaluate=_clause_2,
+        source='tests/fixtures/shapes.pol:40', evaluate=_clause_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第三条', item=None,
         title='分级', matter=None,
-        source='tests/fixtures/shapes.pol:47', evaluate=_clause_3,
+        source='tests/fixtures/shapes.pol:49', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第四条', item=None,
         title='首次超过分档', matter='投资补助',
-        source='tests/fixtures/shapes.pol:55', evaluate=_clause_4,
+        source='tests/fixtures/shapes.pol:57', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第五条', item=None,
         title='连续增长', matter=None,
-        source='tests/fixtures/shapes.pol:67', evaluate=_clause_5,
+        source='tests/fixtures/shapes.pol:69', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第六条', item=None,
         title='增长分成', matter=None,
-        source='tests/fixtures/shapes.pol:75', evaluate=_clause_6,
+        source='tests/fixtures/shapes.pol:77', evaluate=_clause_6,
         duration=3, start_fact='首次获奖年度', start_next_year=True, cofunded=False,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第七条', item=None,
         title='区间与其他', matter=None,
-        source='tests/fixtures/shapes.pol:83', evaluate=_clause_7,
+        source='tests/fixtures/shapes.pol:85', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第八条', item=None,
         title='一事一议', matter=None,
-        source='tests/fixtures/shapes.pol:90', evaluate=_clause_8,
+        source='tests/fixtures/shapes.pol:92', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第九条', item=None,
         title='未定', matter=None,
-        source='tests/fixtures/shapes.pol:96', evaluate=_clause_9,
+        source='tests/fixtures/shapes.pol:98', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
     ClauseSpec(
         policy='测试〔2020〕1号', article='第十一条', item=None,
         title='单价', matter=None,
-        source='tests/fixtures/shapes.pol:105', evaluate=_clause_10,
+        source='tests/fixtures/shapes.pol:107', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
+        modifies=None, split=None,
+        matter_fact=None,
     ),
 )
 
