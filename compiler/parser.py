@@ -336,13 +336,13 @@ class _ToAst(Transformer):
         return ("expected", children[0])
 
     def e_exact(self, meta, children):
-        return ast.Expected("exact", children[0], children[0], self._span(meta))
+        return ast.Expected("exact", children[0], children[0], span=self._span(meta))
 
     def e_up_to(self, meta, children):
-        return ast.Expected("up_to", None, children[0], self._span(meta))
+        return ast.Expected("up_to", None, children[0], span=self._span(meta))
 
     def e_range(self, meta, children):
-        return ast.Expected("range", children[0], children[1], self._span(meta))
+        return ast.Expected("range", children[0], children[1], span=self._span(meta))
 
     def e_case_by_case(self, meta, children):
         return ast.Expected("case_by_case", span=self._span(meta))

@@ -268,7 +268,7 @@ def declarations(node) -> list[str]:
 
 
 def vocabulary(node: ast.Vocabulary) -> str:
-    blocks = [f"词汇 {node.name}"]
+    blocks = [f"词汇 {name(ast.Name(node.name))}"]
     for decl in node.enums:
         blocks.append(f"枚举 {name(decl.name)}: " + "、".join(name(v) for v in decl.values))
     blocks += declarations(node)

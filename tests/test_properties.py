@@ -74,7 +74,9 @@ def fact_values(policy: ast.Policy):
                 "enum": st.sampled_from(options or ("?",))}[base]
 
     def value(spec):
-        base, series, options = spec
+        base, series, options, is_items = spec
+        if is_items:
+            return st.lists(scalar(base, options), max_size=4)
         if series:
             return st.dictionaries(st.integers(2014, 2025), scalar(base, options), max_size=8)
         return scalar(base, options)

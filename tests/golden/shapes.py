@@ -554,8 +554,8 @@ class ClauseResult:
         if not self.paid or self.spec.split is None or award.max is None:
             return None
         parts = {}
-        for bound in ("min", "max"):
-            amount, left = getattr(award, bound), getattr(award, bound)
+        for bound, amount in (("min", award.min), ("max", award.max)):
+            left = amount
             for position, (payer, share) in enumerate(self.spec.split):
                 part = left if position == len(self.spec.split) - 1 else _rounded(amount * share)
                 left -= part
