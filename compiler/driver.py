@@ -130,12 +130,14 @@ def load(paths: list[str]) -> Project:
 # ---------------------------------------------------------------- generating
 def outputs(project: Project) -> dict[str, str]:
     """File name -> content for every generated file (nothing is written here)."""
-    from .to_markdown import to_markdown
+    from .to_markdown import index, to_markdown
     files = {}
     for policy in project.policies:
         name = module_name(policy.path)
         files[f"{name}.py"] = to_python(policy)
         files[f"{name}.md"] = to_markdown(policy, project.findings_for(policy))
+    if project.policies:
+        files["README.md"] = index(project.policies)
     return dict(sorted(files.items()))
 
 

@@ -16,6 +16,7 @@ from . import ast, printer
 from .diagnostics import INFO, WARNING, Diagnostic, sorted_diagnostics
 from .interpreter import cofunded, paying_clauses, used_facts
 from .runtime import ROUNDING, format_money
+from .to_python import module_name
 from .types import Symbols, Type
 
 NONE = "—"
@@ -241,3 +242,50 @@ def to_markdown(policy: ast.Policy, findings: list[Diagnostic]) -> str:
         facts=_facts(policy),
         defs=[(d.name.text, printer.expr(d.expr), d.note or NONE) for d in policy.defs],
     )
+
+
+# ---------------------------------------------------------------- the index of generated/
+def _period(policy: ast.Policy) -> str:
+    return f"{_date(policy.effective_from)}至{_date(policy.effective_until) if policy.effective_until else '（未规定失效日期）'}"
+
+
+def _matters_covered(policy: ast.Policy) -> list[tuple[str, str]]:
+    """(matter, clause label) for each paying clause; 事项 按 X gives one row per value of X."""
+    symbols = Symbols.of(policy)
+    rows = []
+    for clause in paying_clauses(policy):
+        name = _clause_name(clause)
+        if clause.matter is not None:
+            rows.append((clause.matter.text, name))
+        elif clause.matter_by is not None:
+            decl = symbols.facts.get(clause.matter_by.text)
+            for value in symbols.enum_values(decl.type.enum.text if decl and decl.type.enum else None):
+                rows.append((value, f"{name}（{clause.matter_by.text}为{value}时）"))
+        if clause.modifier is not None:
+            rows.append((clause.modifier.matter.text, f"{name}（系数 {clause.modifier.text}）"))
+    return rows
+
+
+def index(policies: list[ast.Policy]) -> str:
+    """generated/README.md: every policy, and the matters that more than one policy covers."""
+    matters: dict[str, dict] = {}
+    for policy in policies:
+        symbols = Symbols.of(policy)
+        for matter, label in _matters_covered(policy):
+            entry = matters.setdefault(matter, {"name": matter, "note": None, "clauses": [], "policies": []})
+            decl = symbols.matters.get(matter)
+            entry["note"] = entry["note"] or (decl.note if decl else None)
+            entry["clauses"].append(f"{policy.docno} {label}")
+            if policy.docno not in entry["policies"]:
+                entry["policies"].append(policy.docno)
+    rows = [{
+        "docno": p.docno, "title": p.title or NONE, "period": _period(p),
+        "paying": len(paying_clauses(p)), "text_only": sum(c.text_only for c in p.clauses),
+        "cases": sum(len(c.cases) for c in p.clauses), "module": module_name(p.path),
+    } for p in policies]
+    readings = [{"docno": p.docno, "notes": [(c.label, note) for c in p.clauses for note in c.notes]}
+                for p in policies if any(c.notes for c in p.clauses)]
+    return _environment().get_template("index.md.j2").render(
+        policies=rows,
+        matters=[m for m in matters.values() if len(m["policies"]) > 1],
+        readings=readings)

@@ -927,7 +927,7 @@ POLICY = PolicyInfo(
     assessed_offset=1,
     principle='就高不重复',
     schema=FACTS,
-    transitional=(),
+    transitional=((2020, '嘉政发〔2016〕28号'),),
 )
 
 
@@ -1232,7 +1232,7 @@ def _clause_11(run):
 
     说明：评选依据为行业主营业务收入排名和增速，两者如何合成原文未规定，故名额未指定排序字段；“领军型企业认定”即评选结果。奖励资金可用于激励企业主要负责人和科研创新团队（用途说明，不影响金额）。
 
-    来源：policies/jzf-2020-06.pol:262
+    来源：policies/jzf-2020-06.pol:264
     """
     holds = True
     c35 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
@@ -1257,7 +1257,7 @@ def _clause_12(run):
 
     说明：“连续3年增速”需考核年度及前三年共四个年度的数据。原文未规定超过15家时如何取舍，名额未指定排序。
 
-    来源：policies/jzf-2020-06.pol:274
+    来源：policies/jzf-2020-06.pol:276
     """
     holds = True
     c37 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
@@ -1301,7 +1301,7 @@ def _clause_13(run):
 
     说明：“（知识产权示范）”读作与商标品牌示范并列、同等对待；“等品牌”表示不限于所列品牌，此处只列出原文点名的品牌。“不含司法认定”只限定驰名商标。
 
-    来源：policies/jzf-2020-06.pol:291
+    来源：policies/jzf-2020-06.pol:293
     """
     holds = True
     c48 = run.member('获得品牌类型 属于 驰名商标、商标品牌示范、知识产权示范、老字号', run.fact('获得品牌类型'), ('驰名商标', '商标品牌示范', '知识产权示范', '老字号'), False)
@@ -1333,7 +1333,7 @@ def _clause_14(run):
 
     原文：对获得国际、国家认证认可（标准化试点）的单位，给予最高5万元的奖励。
 
-    来源：policies/jzf-2020-06.pol:307
+    来源：policies/jzf-2020-06.pol:309
     """
     holds = True
     c51 = run.member('认证认可级别 属于 国际认证、国家认证', run.fact('认证认可级别'), ('国际认证', '国家认证'), False)
@@ -1352,7 +1352,7 @@ def _clause_15(run):
 
     说明：“新评定”读作考核年度新评定的等级；1A级不在奖励之列。
 
-    来源：policies/jzf-2020-06.pol:316
+    来源：policies/jzf-2020-06.pol:318
     """
     holds = True
     c52 = run.truth('物流等级为新评定', run.fact('物流等级为新评定'))
@@ -1385,7 +1385,7 @@ def _clause_16(run):
 
     说明：“行业（团体）”读作行业标准和团体标准同档（20万元）；“地方标准（规范）”包括地方规范。原文未说明一个单位主导多项标准时是否逐项奖励，此处按一项标准计。
 
-    来源：policies/jzf-2020-06.pol:334
+    来源：policies/jzf-2020-06.pol:336
     """
     holds = True
     c54 = run.truth('主导制修订标准', run.fact('主导制修订标准'))
@@ -1416,7 +1416,7 @@ def _clause_17(run):
 
     说明：非批零贸易类分离企业的档次；批零贸易类见第2项。与第七条读作同一事项（营业收入首次突破），就高不重复。
 
-    来源：policies/jzf-2020-06.pol:352
+    来源：policies/jzf-2020-06.pol:354
     """
     holds = True
     c55 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
@@ -1454,7 +1454,7 @@ def _clause_18(run):
 
     说明：括号“须超过20亿元、10亿元和5亿元”读作替换门槛，“首次”仍然适用；另一读法是批零贸易类只要求“超过”而非“首次超过”。
 
-    来源：policies/jzf-2020-06.pol:368
+    来源：policies/jzf-2020-06.pol:370
     """
     holds = True
     c60 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
@@ -1492,7 +1492,7 @@ def _clause_19(run):
 
     说明：“获奖”读作获得第1项或第2项的首次突破奖励；“获奖年度”读作该奖励对应的考核年度，从其次年起的三个考核年度内，每年增速超过15%的给予10万元（不要求三年连续达标）。
 
-    来源：policies/jzf-2020-06.pol:384
+    来源：policies/jzf-2020-06.pol:386
     """
     holds = True
     c65 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
@@ -1515,7 +1515,7 @@ def _clause_20(run):
 
     说明：“不超过100%”读作由评定在个税地方留存部分的100%以内确定，故为“最高”。名额10人是每个总部型企业各自的限额，不是全市总名额；原文未规定取舍排序。“连续奖励”要求三年连续，本语言的期限未表达连续性。第十二条不适用区级配套。
 
-    来源：policies/jzf-2020-06.pol:405
+    来源：policies/jzf-2020-06.pol:407
     """
     holds = True
     c67 = run.truth('总部型企业', run.fact('总部型企业'))
@@ -1538,7 +1538,7 @@ def _clause_21(run):
 
     说明：“增长10%以上”含10%；恰好增长10%时条件成立但增长10%以上部分为零，奖励0元。“连续奖励最高不超过3年”的起算年度原文未明（落户年度或首次获奖年度），此处未设起算事实。
 
-    来源：policies/jzf-2020-06.pol:417
+    来源：policies/jzf-2020-06.pol:419
     """
     holds = True
     c69 = run.truth('总部型企业', run.fact('总部型企业'))
@@ -1565,7 +1565,7 @@ def _clause_22(run):
 
     说明：落户奖励或税收增长奖励，金额一事一议。与第十二条第2项是否就高不重复原文未明，此处作为不同事项。第十三条不适用区级配套。
 
-    来源：policies/jzf-2020-06.pol:433
+    来源：policies/jzf-2020-06.pol:435
     """
     holds = True
     c72 = run.truth('高端总部型企业', run.fact('高端总部型企业'))
@@ -1582,7 +1582,7 @@ def _clause_23(run):
 
     原文：鼓励服务业企业发展平台经济、分享经济、体验经济和创意经济等新业态、新模式，对支持的八大行业中获得国家级、省级示范（试点）的园区（企业），分别给予申报主体50万元、20万元的一次性奖励。
 
-    来源：policies/jzf-2020-06.pol:444
+    来源：policies/jzf-2020-06.pol:446
     """
     holds = True
     c73 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
@@ -1607,7 +1607,7 @@ def _clause_24(run):
 
     说明：补贴标准见另行规定，本意见未载明。
 
-    来源：policies/jzf-2020-06.pol:456
+    来源：policies/jzf-2020-06.pol:458
     """
     holds = True
     c74 = run.truth('开展集装箱海河联运', run.fact('开展集装箱海河联运'))
@@ -1626,7 +1626,7 @@ def _clause_25(run):
 
     说明：“最多补贴2年”读作从航线开辟的年度起算的两个考核年度；另一读法是从首次获补贴的年度起算。原文未明是否按航线逐条计，此处按一条航线计。
 
-    来源：policies/jzf-2020-06.pol:465
+    来源：policies/jzf-2020-06.pol:467
     """
     holds = True
     c75 = run.truth('新开辟近洋集装箱航线', run.fact('新开辟近洋集装箱航线'))
@@ -1645,7 +1645,7 @@ def _clause_26(run):
 
     说明：按展会评定级别确定金额，但各级别对应的金额原文未载明，故只能表达为最高100万元。
 
-    来源：policies/jzf-2020-06.pol:476
+    来源：policies/jzf-2020-06.pol:478
     """
     holds = True
     c76 = run.truth('展会经评定', run.fact('展会经评定'))
@@ -1664,7 +1664,7 @@ def _clause_27(run):
 
     说明：原文未说明评价结果与金额的对应，读作经评价获评的协会（商会）由评定在10万元以内确定金额。
 
-    来源：policies/jzf-2020-06.pol:485
+    来源：policies/jzf-2020-06.pol:487
     """
     holds = True
     c77 = run.truth('行业协会经评价', run.fact('行业协会经评价'))
@@ -1683,7 +1683,7 @@ def _clause_28(run):
 
     说明：“根据投资额”确定金额，但比例原文未载明，故只能表达为最高500万元。
 
-    来源：policies/jzf-2020-06.pol:495
+    来源：policies/jzf-2020-06.pol:497
     """
     holds = True
     c78 = run.truth('入选市级夜间经济特色街区', run.fact('入选市级夜间经济特色街区'))
@@ -1702,7 +1702,7 @@ def _clause_29(run):
 
     说明：“市级示范店”读作夜间餐饮、夜间购物、夜间文体休闲示范名店；“1-5万元”读作1万元至5万元。
 
-    来源：policies/jzf-2020-06.pol:504
+    来源：policies/jzf-2020-06.pol:506
     """
     holds = True
     c79 = run.truth('入选市级夜间经济示范店', run.fact('入选市级夜间经济示范店'))
@@ -1721,7 +1721,7 @@ def _clause_30(run):
 
     说明：“实际投资额”读作开发该智能营销系统的实际投资额。“等经营主体”表示不限于所列四类，此处只列出原文点名的主体。
 
-    来源：policies/jzf-2020-06.pol:514
+    来源：policies/jzf-2020-06.pol:516
     """
     holds = True
     c80 = run.member('商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', run.fact('商圈经营主体类型'), ('大型商超', '大型专业市场', '特色街区', '高品质步行街'), False)
@@ -1749,7 +1749,7 @@ def _clause_31(run):
 
     说明：“连续奖励最高不超过3年”的起算年度原文未明（启用系统的年度或首次获奖年度），此处未设起算事实，本语言的期限也未表达“连续”。
 
-    来源：policies/jzf-2020-06.pol:528
+    来源：policies/jzf-2020-06.pol:530
     """
     holds = True
     c83 = run.truth('商圈启用智能营销系统', run.fact('商圈启用智能营销系统'))
@@ -1849,7 +1849,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第八条', item=None,
         title='支持领军型企业加快发展', matter=None,
-        source='policies/jzf-2020-06.pol:262', evaluate=_clause_11,
+        source='policies/jzf-2020-06.pol:264', evaluate=_clause_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1857,7 +1857,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第九条', item=None,
         title='支持高成长企业加快发展', matter=None,
-        source='policies/jzf-2020-06.pol:274', evaluate=_clause_12,
+        source='policies/jzf-2020-06.pol:276', evaluate=_clause_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1865,7 +1865,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=1,
         title='支持企业开展质量品牌标准化建设（品牌）', matter=None,
-        source='policies/jzf-2020-06.pol:291', evaluate=_clause_13,
+        source='policies/jzf-2020-06.pol:293', evaluate=_clause_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact='获得品牌类型',
@@ -1873,7 +1873,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=2,
         title='支持企业开展质量品牌标准化建设（认证认可）', matter=None,
-        source='policies/jzf-2020-06.pol:307', evaluate=_clause_14,
+        source='policies/jzf-2020-06.pol:309', evaluate=_clause_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1881,7 +1881,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=3,
         title='支持企业开展质量品牌标准化建设（A级物流企业）', matter=None,
-        source='policies/jzf-2020-06.pol:316', evaluate=_clause_15,
+        source='policies/jzf-2020-06.pol:318', evaluate=_clause_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1889,7 +1889,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=4,
         title='支持企业开展质量品牌标准化建设（标准）', matter=None,
-        source='policies/jzf-2020-06.pol:334', evaluate=_clause_16,
+        source='policies/jzf-2020-06.pol:336', evaluate=_clause_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1897,7 +1897,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=1,
         title='鼓励工业企业主辅分离（首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:352', evaluate=_clause_17,
+        source='policies/jzf-2020-06.pol:354', evaluate=_clause_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1905,7 +1905,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=2,
         title='鼓励工业企业主辅分离（批零贸易类首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:368', evaluate=_clause_18,
+        source='policies/jzf-2020-06.pol:370', evaluate=_clause_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1913,7 +1913,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=3,
         title='鼓励工业企业主辅分离（获奖后增长）', matter=None,
-        source='policies/jzf-2020-06.pol:384', evaluate=_clause_19,
+        source='policies/jzf-2020-06.pol:386', evaluate=_clause_19,
         duration=3, start_fact='首次获奖年度', start_next_year=True, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1921,7 +1921,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=1,
         title='招引总部型企业（高管奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:405', evaluate=_clause_20,
+        source='policies/jzf-2020-06.pol:407', evaluate=_clause_20,
         duration=3, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None,
@@ -1929,7 +1929,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=2,
         title='招引总部型企业（税收增长奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:417', evaluate=_clause_21,
+        source='policies/jzf-2020-06.pol:419', evaluate=_clause_21,
         duration=3, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None,
@@ -1937,7 +1937,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十三条', item=None,
         title='集聚高端总部型企业', matter=None,
-        source='policies/jzf-2020-06.pol:433', evaluate=_clause_22,
+        source='policies/jzf-2020-06.pol:435', evaluate=_clause_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None,
@@ -1945,7 +1945,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=1,
         title='鼓励服务业企业创新发展（示范试点）', matter=None,
-        source='policies/jzf-2020-06.pol:444', evaluate=_clause_23,
+        source='policies/jzf-2020-06.pol:446', evaluate=_clause_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1953,7 +1953,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=2,
         title='鼓励服务业企业创新发展（海河联运）', matter=None,
-        source='policies/jzf-2020-06.pol:456', evaluate=_clause_24,
+        source='policies/jzf-2020-06.pol:458', evaluate=_clause_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1961,7 +1961,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=3,
         title='鼓励服务业企业创新发展（近洋航线）', matter=None,
-        source='policies/jzf-2020-06.pol:465', evaluate=_clause_25,
+        source='policies/jzf-2020-06.pol:467', evaluate=_clause_25,
         duration=2, start_fact='航线开辟年度', start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1969,7 +1969,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=4,
         title='鼓励服务业企业创新发展（会展）', matter=None,
-        source='policies/jzf-2020-06.pol:476', evaluate=_clause_26,
+        source='policies/jzf-2020-06.pol:478', evaluate=_clause_26,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1977,7 +1977,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=5,
         title='鼓励服务业企业创新发展（行业协会）', matter=None,
-        source='policies/jzf-2020-06.pol:485', evaluate=_clause_27,
+        source='policies/jzf-2020-06.pol:487', evaluate=_clause_27,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1985,7 +1985,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=1,
         title='发展夜间经济（特色街区）', matter=None,
-        source='policies/jzf-2020-06.pol:495', evaluate=_clause_28,
+        source='policies/jzf-2020-06.pol:497', evaluate=_clause_28,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1993,7 +1993,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=2,
         title='发展夜间经济（示范店）', matter=None,
-        source='policies/jzf-2020-06.pol:504', evaluate=_clause_29,
+        source='policies/jzf-2020-06.pol:506', evaluate=_clause_29,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -2001,7 +2001,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=1,
         title='支持智慧商圈建设（智能营销系统）', matter=None,
-        source='policies/jzf-2020-06.pol:514', evaluate=_clause_30,
+        source='policies/jzf-2020-06.pol:516', evaluate=_clause_30,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -2009,7 +2009,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=2,
         title='支持智慧商圈建设（商圈营收增长）', matter=None,
-        source='policies/jzf-2020-06.pol:528', evaluate=_clause_31,
+        source='policies/jzf-2020-06.pol:530', evaluate=_clause_31,
         duration=3, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,

@@ -56,7 +56,7 @@ def test_build_writes_outputs_and_check_detects_staleness(tmp_path):
     out = tmp_path / "out"
     result = run_polc("build", SHAPES.relative_to(ROOT), "--out", out)
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["shapes.md", "shapes.py"]
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "shapes.md", "shapes.py"]
     assert run_polc("build", "--check", SHAPES.relative_to(ROOT), "--out", out).returncode == 0
     (out / "shapes.md").write_text("edited by hand\n", encoding="utf-8")
     stale = run_polc("build", "--check", SHAPES.relative_to(ROOT), "--out", out)
