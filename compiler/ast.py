@@ -385,6 +385,7 @@ class Clause:
     award: Award | None = None
     duration: Duration | None = None
     once: bool = False
+    uncapped: bool = False  # 不设上限: the text sets no upper bound, and the drafter says so
     quota: Quota | None = None
     modifier: Modifier | None = None
     notes: tuple[str, ...] = ()
@@ -410,6 +411,14 @@ class Split:
     """分担 市级财政 50%、区级财政 50%: how each award is shared between payers."""
     shares: tuple[tuple[Name, Percent], ...]
     except_articles: tuple[Name, ...] = ()
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Budget:
+    """预算 市级财政 每年 600万元: what one payer sets aside for the programme each year."""
+    payer: Name
+    amount: Money
     span: Span | None = _span()
 
 
@@ -448,6 +457,7 @@ class Policy:
     principle: str | None = None
     cofunding: tuple[CoFunding, ...] = ()
     splits: tuple[Split, ...] = ()
+    budgets: tuple[Budget, ...] = ()
     transitional: tuple[Transitional, ...] = ()
     imports: tuple[str, ...] = ()
     assessed_year: str = "上一年"

@@ -22,7 +22,8 @@ def check_policy(policy: ast.Policy) -> list[Diagnostic]:
     symbols = Symbols.of(policy)
     found: list[Diagnostic] = []
     for check in (check_declarations, check_expressions, check_clauses, check_awards,
-                  check_header, check_cases, check_overlaps, check_matters, check_items):
+                  check_header, check_cases, check_overlaps, check_matters, check_items, check_bounds,
+                  check_year_tables):
         found.extend(check(policy, symbols))
     return found
 
@@ -328,8 +329,10 @@ def check_awards(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
         for node, _role in clause_expressions(clause):
             for sub in walk(node):
                 if isinstance(sub, ast.Percent) and sub.value > 1 and not clause.notes:
-                    yield warning("W047", sub.span, f"比例 {sub.text} 超过100%，且本条没有「说明」理由",
-                                  f"the rate {sub.text} is above 100% and the clause has no 说明 giving a reason")
+                    yield error("E047", sub.span, f"比例 {sub.text} 超过100%，且本条没有「说明」理由",
+                                f"the rate {sub.text} is above 100% and the clause has no 说明 giving a reason",
+                                suggestion=Message("核对原文；确为超过100%时，用「说明」写明理由",
+                                                   "check the text; if it really is above 100%, give the reason in 说明"))
 
 
 def _constant(node) -> Decimal | None:
@@ -501,6 +504,104 @@ def _check_scalar(name: ast.Name, value, t: ast.FactType, symbols: Symbols) -> I
             yield _not_a_value(value.name, t.enum.text, values)
 
 
+# ---------------------------------------------------------------- bounds, caps and budgets
+def check_bounds(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """Every award has a finite upper bound, or says it has none; caps that can never bind."""
+    from . import analysis
+    for clause in policy.clauses:
+        if clause.text_only or analysis.states_no_amount(clause):
+            continue
+        award = clause.award
+        ceiling = analysis.clause_ceiling(clause)
+        if ceiling is None and not clause.uncapped:
+            yield error("E080", award.span, f"{clause.label} 的奖励没有上限：公式随事实无限增长，且没有「最高」封顶",
+                        f"{clause.label} has no upper bound: its formula grows with the facts and there is no 最高 cap",
+                        suggestion=Message("加上原文的封顶（最高 …）；原文确无上限时，写「不设上限」并用「说明」记录",
+                                           "add the text's cap (最高 …); if the text really sets none, write 不设上限 and say so in 说明"))
+        if ceiling is not None and clause.uncapped:
+            yield warning("W084", clause.span, f"{clause.label} 标了「不设上限」，但奖励最高为 {_money(ceiling)}",
+                          f"{clause.label} says 不设上限 but its award is at most {_money(ceiling)}")
+        if award.cap is not None:
+            bound = analysis.amount_bound(award.form)
+            cap = analysis.upper(award.cap)
+            if bound is not None and cap is not None and bound <= cap:
+                yield warning("W081", award.cap.span, f"封顶 {printer.expr(award.cap)} 永远不会起作用：奖励最高为 {_money(bound)}",
+                              f"the cap {printer.expr(award.cap)} can never bind: the award is at most {_money(bound)}")
+    for budget in policy.budgets:
+        yield from _budget_coverage(policy, budget)
+
+
+def _money(value: Decimal) -> str:
+    from .runtime import format_money
+    return format_money(value)
+
+
+def _budget_coverage(policy: ast.Policy, budget: ast.Budget) -> Iterator[Diagnostic]:
+    """Programme level: how many maximum awards the payer's yearly budget covers."""
+    from . import analysis, interpreter
+    ceilings = [(analysis.clause_ceiling(c), c) for c in policy.clauses if not c.text_only]
+    ceilings = [(value, c) for value, c in ceilings if value is not None]
+    if not ceilings:
+        return
+    largest, clause = max(ceilings, key=lambda item: item[0])
+    share = Decimal(1)
+    split = interpreter.split(policy, clause)
+    if split is not None:
+        share = dict(split).get(budget.payer.text, Decimal(0))
+    borne = largest * share
+    if borne <= 0:
+        return
+    count = int(budget.amount.value // borne)
+    share_zh = f"，其中{budget.payer.text}承担{(share * 100).normalize():f}%即{_money(borne)}" if share != 1 else ""
+    yield info("I090", budget.span,
+               f"{budget.payer.text}每年预算 {budget.amount.text}；单项最高奖励 {_money(largest)}（{clause.label}）{share_zh}："
+               f"预算可覆盖 {count} 个最高额奖励",
+               f"{budget.payer.text}'s yearly budget {budget.amount.text} covers {count} maximum awards "
+               f"({_money(largest)} in {clause.label}, of which this payer bears {_money(borne)})")
+
+
+# ---------------------------------------------------------------- year-by-year tables
+def _year_tests(condition) -> Iterator[tuple[str, int]]:
+    """(fact or 考核年度, year) for each `X 等于 2020年` joined by 且 at the top of a condition."""
+    if isinstance(condition, ast.And):
+        yield from _year_tests(condition.left)
+        yield from _year_tests(condition.right)
+    elif isinstance(condition, ast.Compare) and condition.op == "等于" and isinstance(condition.right, ast.YearValue):
+        left = condition.left
+        if isinstance(left, ast.Ref):
+            yield left.name.text, condition.right.value
+        elif isinstance(left, ast.AssessedYear):
+            yield "考核年度", condition.right.value
+
+
+def check_year_tables(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """BY-YEAR-RATE: items of one article keyed on a year must cover every year of validity,
+    and none may be keyed on a year outside it."""
+    start = policy.effective_from.value.year if policy.effective_from else None
+    end = policy.effective_until.value.year if policy.effective_until else None
+    tables: dict[tuple[str, str], list[tuple[int, ast.Clause]]] = {}
+    for clause in policy.clauses:
+        for condition in clause.conditions:
+            for fact, year in _year_tests(condition):
+                tables.setdefault((clause.article, fact), []).append((year, clause))
+    for (article, fact), rows in sorted(tables.items()):
+        years = sorted({year for year, _clause in rows})
+        for year, clause in rows:
+            if (start is not None and year < start) or (end is not None and year > end):
+                yield warning("W082", clause.span, f"{clause.label} 按{fact}为{year}年给予，但政策施行期是{start or '…'}–{end or '…'}年",
+                              f"{clause.label} applies to {fact} {year}, outside the policy's validity {start or '…'}–{end or '…'}")
+        if start is None or end is None or len(years) < 2:
+            continue
+        missing = [y for y in range(start, end + 1) if y not in years]
+        if missing:
+            first = rows[0][1]
+            yield warning("W083", first.span,
+                          f"{article} 按{fact}逐年给出比例，但没有覆盖施行期内的 " + "、".join(f"{y}年" for y in missing),
+                          f"{article} gives a rate per year of {fact} but not for " + ", ".join(str(y) for y in missing),
+                          notes=(Message("这些年度的申请将不适用任何一档；若原文如此，请在「说明」中记录",
+                                         "applications for those years match no rate; if the text says so, record it in 说明"),))
+
+
 # ---------------------------------------------------------------- matters and items
 def check_matters(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     """Matters are first-class: a clause pays for (or a modifier scales) a declared matter."""
@@ -548,20 +649,86 @@ def check_items(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
 
 # ---------------------------------------------------------------- overlaps (same matter)
 def check_overlaps(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
-    """Clauses that name the same matter could pay twice; say how the policy resolves it."""
-    by_matter: dict[str, list[ast.Clause]] = {}
-    for clause in policy.clauses:
-        if clause.matter is not None:
-            by_matter.setdefault(clause.matter.text, []).append(clause)
-    for matter, clauses in sorted(by_matter.items()):
-        if len(clauses) < 2:
+    """Per file: nothing here; overlaps are decided across all files together (see below)."""
+    return iter(())
+
+
+def find_overlaps(policies: list[ast.Policy]) -> list:
+    """Every pair of clauses that pay for one matter, within a policy and across policies,
+    decided exactly (compiler/overlaps.py), each witness confirmed by the interpreter."""
+    from . import overlaps
+    return overlaps.analyse(policies, confirm=_confirm)
+
+
+def check_overlaps_across(found_overlaps: list) -> list[Diagnostic]:
+    """The diagnostics for the overlaps found: information when a principle resolves them
+    (with the witness), an error when nothing does."""
+    import json
+    found = []
+    for overlap in found_overlaps:
+        (p1, c1), (p2, c2) = overlap.first, overlap.second
+        span = (c2.matter or c2.matter_by or ast.Name("")).span or c2.span
+        where = f"{p1.docno}{c1.label}（{p1.path}:{c1.span.line}）" if p1 is not p2 else f"{c1.label}（第{c1.span.line}行）"
+        pair_zh = f"{where} 与 {p2.docno if p1 is not p2 else ''}{c2.label}"
+        pair_en = f"{p1.docno}{c1.label} and {p2.docno}{c2.label}"
+        if not overlap.decided:
+            found.append(warning("W073", span, f"无法精确判断事项「{overlap.matter}」的 {pair_zh} 能否同时适用：{overlap.reason}",
+                                 f"cannot decide exactly whether {pair_en} can both apply for {overlap.matter!r}: {overlap.reason}"))
             continue
-        labels = "、".join(c.label for c in clauses)
-        if policy.principle == "就高不重复":
-            yield info("I070", clauses[1].matter.span, f"事项「{matter}」由 {labels} 共同涵盖：按就高不重复只支付最高一项",
-                       f"the matter {matter!r} is covered by {labels}: 就高不重复 pays only the highest")
-        elif policy.principle != "可叠加":
-            yield error("E071", clauses[1].matter.span, f"事项「{matter}」由 {labels} 共同涵盖，但政策没有说明如何处理重复",
-                        f"the matter {matter!r} is covered by {labels} but the policy does not say how overlaps resolve",
-                        suggestion=Message("在政策头部写「冲突原则 就高不重复」或「冲突原则 可叠加」",
-                                           "state 冲突原则 就高不重复 or 冲突原则 可叠加 in the header"))
+        if overlap.witness is None:
+            found.append(info("I074", span, f"事项「{overlap.matter}」的 {pair_zh} 条件互斥，不会同时适用",
+                              f"{pair_en} cover {overlap.matter!r} but their conditions exclude each other"))
+            continue
+        witness = json.dumps(overlap.witness, ensure_ascii=False, sort_keys=True)
+        checked = Message("见证已经解释器验证：两条款均适用", "the witness was run through the interpreter: both apply") \
+            if overlap.confirmed else Message("见证未能经解释器验证（可能涉及增速等近似）", "the witness could not be confirmed by the interpreter")
+        notes = (Message(f"见证（同时适用的申请人）：{witness}", f"witness (an applicant for whom both apply): {witness}"), checked)
+        if overlap.note:
+            notes += (Message(overlap.note, overlap.note),)
+        principles = {p1.principle, p2.principle}
+        if "就高不重复" in principles:
+            found.append(info("I070", span, f"事项「{overlap.matter}」由 {pair_zh} 共同涵盖：按就高不重复只支付最高一项",
+                              f"{pair_en} both cover {overlap.matter!r}: 就高不重复 pays only the highest", notes=notes))
+        elif principles == {"可叠加"}:
+            found.append(info("I072", span, f"事项「{overlap.matter}」由 {pair_zh} 共同涵盖：政策明确可叠加",
+                              f"{pair_en} both cover {overlap.matter!r}: the policies say they add up", notes=notes))
+        else:
+            found.append(error("E071", span, f"事项「{overlap.matter}」由 {pair_zh} 共同涵盖，但政策没有说明如何处理重复",
+                               f"the matter {overlap.matter!r} is covered by {pair_en} but no policy says how overlaps resolve",
+                               notes=notes,
+                               suggestion=Message("在政策头部写「冲突原则 就高不重复」或「冲突原则 可叠加」",
+                                                  "state 冲突原则 就高不重复 or 冲突原则 可叠加 in the header")))
+    return found
+
+
+def _confirm(first, second, facts: dict, year: int) -> dict | None:
+    """Run both clauses on the witness with the reference interpreter. If both apply, return
+    the witness completed with the facts the conditions did not constrain; else None."""
+    from . import interpreter, overlaps, runtime
+    on = overlaps.evaluation_date(first[0], second[0], year)
+    completed = dict(facts)
+    for policy, clause in (first, second):
+        info_ = interpreter.policy_info(policy)
+        spec = next(s for s in interpreter.clause_specs(policy) if s.label == clause.label)
+        for name, (base, series, options, items) in info_.schema.items():
+            completed.setdefault(name, _filler(base, series, options, items, on.year - info_.assessed_offset))
+    for policy, clause in (first, second):
+        info_ = interpreter.policy_info(policy)
+        spec = next(s for s in interpreter.clause_specs(policy) if s.label == clause.label)
+        own = {name: value for name, value in completed.items() if name in info_.schema}
+        try:
+            result = runtime.evaluate_clauses(info_, [spec], own, on)[0]
+        except (runtime.FactError, RuntimeError):
+            return None
+        if result.applies is not True:
+            return None
+    return completed
+
+
+def _filler(base, series, options, items, year):
+    """A value for a fact the conditions do not read (only an amount does)."""
+    value = {"money": "100万元", "number": 1, "percent": "10%", "bool": True, "year": year - 1,
+             "date": f"{year}-06-30", "enum": options[0] if options else None}[base]
+    if items:
+        return [value]
+    return {str(year - k): value for k in range(5)} if series else value

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import __version__, driver, printer, runtime
-from .diagnostics import render_all, to_json
+from .diagnostics import render_all, to_github, to_json, to_sarif
 
 DEFAULT_PATHS = ["policies"]
 DEFAULT_OUT = "generated"
@@ -26,8 +26,13 @@ def _say(lang: str, zh: str, en: str) -> str:
 
 def _print_diagnostics(project: driver.Project, args, stream=sys.stdout) -> None:
     shown = [d for d in project.diagnostics if d.severity != "info" or getattr(args, "verbose", False)]
-    if getattr(args, "format", "human") == "json":
+    form = getattr(args, "format", "human")
+    if form == "json":
         stream.write(to_json(project.diagnostics, args.lang))
+    elif form == "sarif":
+        stream.write(to_sarif(project.diagnostics, args.lang))
+    elif form == "github":
+        stream.write(to_github(shown, args.lang))
     elif shown or project.has_errors:
         stream.write(render_all(shown, project.sources, args.lang))
 
@@ -35,7 +40,7 @@ def _print_diagnostics(project: driver.Project, args, stream=sys.stdout) -> None
 def cmd_check(args) -> int:
     project = driver.load(args.paths or DEFAULT_PATHS)
     _print_diagnostics(project, args)
-    if not project.has_errors and args.format != "json":
+    if not project.has_errors and args.format == "human":
         print(_say(args.lang, f"检查通过：{len(project.policies)} 个政策，"
                               f"{sum(len(p.clauses) for p in project.policies)} 个条款",
                    f"check passed: {len(project.policies)} policies, "
@@ -58,7 +63,7 @@ def cmd_build(args) -> int:
                 print(to_python(policy), end="")
             else:
                 from .to_markdown import to_markdown
-                print(to_markdown(policy, project.findings_for(policy)), end="")
+                print(to_markdown(policy, project.findings_for(policy), project.overlaps), end="")
         return 0
     files = driver.outputs(project)
     if args.check:
@@ -150,11 +155,13 @@ def _print_report(report: dict, lang: str) -> None:
         if award:
             amount = {"exact": f"{award['max']}元", "up_to": f"最高 {award['max']}元",
                       "range": f"{award['min']}–{award['max']}元", "case_by_case": "一事一议",
-                      "unspecified": "金额未定"}[award["kind"]]
+                      "unspecified": "金额未定", "routing": f"由{award.get('approver')}审定"}[award["kind"]]
         label = row["article"] + (f"第{row['item']}项" if row["item"] is not None else "")
         print(f"- {row['policy']} {label} {row['title'] or ''}：{state}，{paid} {amount}（{row['reason']}）")
         for line in row["trace"]:
             print(f"    {line}")
+    for warning in report.get("warnings", []):
+        print(_say(lang, f"注意：{warning}", f"warning: {warning}"))
     total = report["total"]
     print(_say(lang, f"合计：{total['min']}元 至 {total['max']}元", f"total: {total['min']} to {total['max']} yuan"))
 
@@ -178,7 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", parents=[common], help="检查政策文件 / check policy files")
     check.add_argument("paths", nargs="*", help="文件或目录（默认 policies/）")
-    check.add_argument("--format", choices=["human", "json"], default="human")
+    check.add_argument("--format", choices=["human", "json", "sarif", "github"], default="human",
+                       help="human（默认）、json、sarif（代码扫描）、github（工作流注释）")
     check.add_argument("--verbose", "-v", action="store_true", help="也显示提示信息（如重叠） / also show info")
     check.set_defaults(run=cmd_check)
 

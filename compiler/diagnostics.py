@@ -142,3 +142,54 @@ def to_json(diagnostics: list[Diagnostic], lang: str = "zh") -> str:
             "notes": [n.get(lang) for n in d.notes],
         })
     return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_sarif(diagnostics: list[Diagnostic], lang: str = "zh") -> str:
+    """SARIF 2.1.0, for code scanning: one run, one rule per code, one result per diagnostic."""
+    from . import __version__
+    from .explain import EXPLANATIONS
+    level = {ERROR: "error", WARNING: "warning", INFO: "note"}
+    codes = sorted({d.code for d in diagnostics})
+    rules = []
+    for code in codes:
+        zh, en, _bad, _fixed = EXPLANATIONS.get(code, ("", "", "", ""))
+        rules.append({"id": code, "shortDescription": {"text": en if lang == "en" else zh},
+                      "helpUri": None, "help": {"text": f"polc explain {code}"}})
+        rules[-1].pop("helpUri")
+    results = []
+    for d in diagnostics:
+        result = {"ruleId": d.code, "ruleIndex": codes.index(d.code), "level": level[d.severity],
+                  "message": {"text": d.message.get(lang)}}
+        if d.span is not None:
+            result["locations"] = [{"physicalLocation": {
+                "artifactLocation": {"uri": d.span.path},
+                "region": {"startLine": d.span.line, "startColumn": d.span.column,
+                           "endLine": d.span.end_line, "endColumn": d.span.end_column}}}]
+        results.append(result)
+    log = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
+           "runs": [{"tool": {"driver": {"name": "polc", "version": __version__, "rules": rules}},
+                     "results": results}]}
+    return json.dumps(log, ensure_ascii=False, indent=2) + "\n"
+
+
+def _escape_github(text: str, property_: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def to_github(diagnostics: list[Diagnostic], lang: str = "zh") -> str:
+    """GitHub Actions workflow commands: an annotation on the exact line of each diagnostic."""
+    command = {ERROR: "error", WARNING: "warning", INFO: "notice"}
+    lines = []
+    for d in diagnostics:
+        message = d.message.get(lang)
+        if d.suggestion is not None:
+            message += "\n" + d.suggestion.get(lang)
+        props = [f"title={_escape_github('polc ' + d.code, True)}"]
+        if d.span is not None:
+            props = [f"file={_escape_github(d.span.path, True)}", f"line={d.span.line}", f"col={d.span.column}",
+                     f"endLine={d.span.end_line}", f"endColumn={d.span.end_column}", *props]
+        lines.append(f"::{command[d.severity]} {','.join(props)}::{_escape_github(message)}")
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -57,6 +57,7 @@ class Project:
     sources: dict[str, SourceFile]
     policies: list[ast.Policy]
     diagnostics: list[Diagnostic]
+    overlaps: list = attrs.Factory(list)  # compiler.overlaps.Overlap, across all files
 
     @property
     def has_errors(self) -> bool:
@@ -124,7 +125,9 @@ def load(paths: list[str]) -> Project:
             policies.append(policy)
             reader.found.extend(checks.check_policy(policy))
     reader.found.extend(checks.check_policies(policies))
-    return Project(reader.sources, policies, sorted_diagnostics(reader.found))
+    found_overlaps = [] if any(d.is_error for d in reader.found) else checks.find_overlaps(policies)
+    reader.found.extend(checks.check_overlaps_across(found_overlaps))
+    return Project(reader.sources, policies, sorted_diagnostics(reader.found), found_overlaps)
 
 
 # ---------------------------------------------------------------- generating
@@ -135,7 +138,7 @@ def outputs(project: Project) -> dict[str, str]:
     for policy in project.policies:
         name = module_name(policy.path)
         files[f"{name}.py"] = to_python(policy)
-        files[f"{name}.md"] = to_markdown(policy, project.findings_for(policy))
+        files[f"{name}.md"] = to_markdown(policy, project.findings_for(policy), project.overlaps)
     if project.policies:
         files["README.md"] = index(project.policies)
     return dict(sorted(files.items()))

@@ -387,6 +387,7 @@ class _ToAst(Transformer):
     def f_matter_by(self, meta, c): return ("matter_by", c[0])
     def f_condition(self, meta, c): return ("conditions", c[0])
     def f_once(self, meta, c): return ("once", True)
+    def f_uncapped(self, meta, c): return ("uncapped", True)
     def f_note(self, meta, c): return ("notes", self._string(c[0]))
     def f_text_only(self, meta, c): return ("text_only", True)
     def f_case(self, meta, c): return ("cases", c[0])
@@ -472,6 +473,11 @@ class _ToAst(Transformer):
 
     def h_import(self, meta, c): return ("imports", self._string(c[0]))
 
+    def h_budget(self, meta, children):
+        payer, token = children
+        amount = ast.Money(money_value(str(token)), str(token), self._tok_span(token))
+        return ("budgets", ast.Budget(payer, amount, self._span(meta)))
+
     def h_split(self, meta, children):
         shares, articles = [], []
         items = list(children)
@@ -501,7 +507,7 @@ class _ToAst(Transformer):
 
     def policy(self, meta, children):
         docno, *rest = children
-        repeated = ("cofunding", "splits", "transitional", "notes", "imports")
+        repeated = ("cofunding", "splits", "budgets", "transitional", "notes", "imports")
         fields: dict = {"repeals": (), **{key: [] for key in repeated}}
         groups = {ast.EnumDecl: "enums", ast.FactDecl: "facts", ast.DefDecl: "defs", ast.MatterDecl: "matters",
                   ast.Clause: "clauses"}

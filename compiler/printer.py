@@ -185,6 +185,8 @@ def clause(node: ast.Clause) -> str:
         lines.append(f"  期限 最多 {d.years_text}{start}")
     if node.once:
         lines.append("  一次性")
+    if node.uncapped:
+        lines.append("  不设上限")
     if node.quota is not None:
         q = node.quota
         if q.share is not None:
@@ -237,6 +239,8 @@ def policy(node: ast.Policy) -> str:
         if split.except_articles:
             text += " 除外 " + "、".join(a.text for a in split.except_articles)
         lines.append(text)
+    for budget in node.budgets:
+        lines.append(f"  预算 {name(budget.payer)} 每年 {budget.amount.text}")
     for rule in node.transitional:
         text = f"  过渡 {string(rule.text)}"
         if rule.before_year is not None:

@@ -666,7 +666,7 @@ def evaluate_clauses(policy, clauses, facts, on, factors=None):
 
 def _rank(result):
     award = result.award
-    if award.kind in ("case_by_case", "unspecified"):
+    if award.kind in ("case_by_case", "unspecified", "routing"):
         return (0, Decimal(0))
     return (1, award.max)
 
@@ -695,10 +695,11 @@ def resolve(results, principles):
         for result in members:
             if result is winner:
                 others = "、".join(f"{r.spec.policy}{r.spec.label}" for r in members if r is not winner)
-                result.trace.append(f"就高不重复：同一事项「{matter}」另有 {others} 适用，本条金额最高，予以支付")
+                result.trace.append(f"就高不重复：同一事项「{matter}」另有 {others} 适用，本条排序最前（金额最高，同额取在前者），予以支付")
                 continue
             result.paid = False
-            amount = format_money(winner.award.max) if winner.award.max is not None else winner.award.kind
+            amount = format_money(winner.award.max) if winner.award.max is not None else {
+                "case_by_case": "一事一议", "unspecified": "金额未定", "routing": f"由{winner.award.note}审定"}[winner.award.kind]
             result.reason = (f"就高不重复：同一事项「{matter}」按 {winner.spec.policy}{winner.spec.label} 支付"
                              f"（{amount}），本条不重复支付")
     return results
@@ -720,26 +721,28 @@ def totals(results):
     return {"min": yuan(low), "max": yuan(high), "open": open_}
 
 
-def report(results, on):
+def report(results, on, warnings=()):
     """The stable JSON contract of `polc eval` and of evaluate(...).to_json()."""
-    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results)}
+    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results),
+            "warnings": list(warnings)}
 
 
 class Evaluation:
     """The result of evaluating policies for one applicant on one date."""
 
-    __slots__ = ("on", "clauses")
+    __slots__ = ("on", "clauses", "warnings")
 
-    def __init__(self, on, clauses):
+    def __init__(self, on, clauses, warnings=()):
         self.on = on
         self.clauses = clauses
+        self.warnings = list(warnings)  # e.g. a policy not in force on the date
 
     @property
     def total(self):
         return totals(self.clauses)
 
     def to_json(self):
-        return report(self.clauses, self.on)
+        return report(self.clauses, self.on, self.warnings)
 
     def clause(self, label):
         for result in self.clauses:
@@ -782,7 +785,12 @@ def evaluate_policies(policies, facts, on=None):
         for spec in clauses:
             results.append(modifier_results[id(spec)] if spec.modifies is not None else next(evaluated))
     resolve(results, {policy.docno: policy.principle for policy, _ in policies})
-    return Evaluation(on, results)
+    warnings = []
+    for policy, _clauses in policies:
+        outside = _not_in_force(policy, on, on.year - policy.assessed_offset)
+        if outside is not None:
+            warnings.append(f"{policy.docno}：{outside}，其条款均未评估")
+    return Evaluation(on, results, warnings)
 
 
 def pick_level(run, subject, value, levels):

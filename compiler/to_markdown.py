@@ -140,6 +140,7 @@ def _row(policy: ast.Policy, clause: ast.Clause) -> dict:
         "conditions": _conditions(clause),
         "award": _payment(clause),
         "cap": _amount(clause.award.cap) if pays and clause.award and clause.award.cap else NONE,
+        "ceiling": _ceiling(clause),
         "term": _term(clause),
         "matter": clause.matter.text if clause.matter else (f"按{clause.matter_by.text}" if clause.matter_by else NONE),
         "units": "、".join(u.text for u in clause.units) or NONE,
@@ -179,16 +180,61 @@ def _split(rule: ast.Split) -> str:
     return text + "；每一方的份额四舍五入到分，尾差由最后一方承担"
 
 
-def _overlaps(policy: ast.Policy) -> list[dict]:
-    """Paying clauses grouped by matter, in order of first appearance; only groups of 2+."""
-    groups: dict[str, list[ast.Clause]] = {}
-    for clause in paying_clauses(policy):
-        if clause.matter is not None:
-            groups.setdefault(clause.matter.text, []).append(clause)
-    return [{"matter": matter,
-             "clauses": [{"name": _clause_name(c), "award": _payment(c)} for c in clauses],
-             "resolution": _RESOLUTION.get(policy.principle, "政策未写冲突原则：同一事项可能重复支付，需补充。")}
-            for matter, clauses in groups.items() if len(clauses) >= 2]
+def _overlaps(policy: ast.Policy, found: list) -> list[dict]:
+    """The overlap analysis for every pair of clauses that involves this policy, in order."""
+    import json
+    rows = []
+    for overlap in found:
+        pair = (overlap.first, overlap.second)
+        if all(p is not policy for p, _c in pair):
+            continue
+        names = [(f"{p.docno} " if p is not policy else "") + _clause_name(c) for p, c in pair]
+        principles = {p.principle for p, _c in pair}
+        if not overlap.decided:
+            verdict = f"无法精确判断：{overlap.reason}"
+        elif overlap.witness is None:
+            verdict = "条件互斥，不会同时适用"
+        elif "就高不重复" in principles:
+            verdict = _RESOLUTION["就高不重复"]
+        elif principles == {"可叠加"}:
+            verdict = _RESOLUTION["可叠加"]
+        else:
+            verdict = "政策未写冲突原则：同一事项可能重复支付，需补充。"
+        rows.append({
+            "matter": overlap.matter,
+            "clauses": [{"name": name, "award": _payment(c)} for name, (_p, c) in zip(names, pair)],
+            "resolution": verdict,
+            "witness": json.dumps(overlap.witness, ensure_ascii=False, sort_keys=True) if overlap.witness else None,
+            "confirmed": overlap.confirmed,
+        })
+    return rows
+
+
+def _ceiling(clause: ast.Clause) -> str:
+    """The most a clause can pay: per year, and over its duration when it runs several years."""
+    from . import analysis
+    if clause.text_only:
+        return NONE
+    if clause.modifier is not None or analysis.states_no_amount(clause):
+        return "不涉及金额" if clause.modifier is not None or isinstance(clause.award.form, ast.Routing) else "金额未列明"
+    per_year = analysis.clause_ceiling(clause)
+    if per_year is None:
+        return "无上限（原文未设）"
+    text = format_money(per_year)
+    if clause.duration is not None:
+        text += f"/年，全期 {format_money(analysis.clause_total_ceiling(clause))}"
+    return text
+
+
+def _policy_ceiling(policy: ast.Policy) -> list[str]:
+    from . import analysis
+    total, unbounded, unstated = analysis.policy_ceiling(policy)
+    lines = [f"有上限的条款合计（同一事项取最高）：{format_money(total)}"]
+    if unbounded:
+        lines.append("另有不设上限的条款：" + "、".join(unbounded))
+    if unstated:
+        lines.append("另有未列明金额、一事一议或非金钱结果的条款：" + "、".join(unstated))
+    return lines
 
 
 def _finding(d: Diagnostic) -> str:
@@ -210,7 +256,7 @@ def _cofunding(co: ast.CoFunding) -> str:
 
 
 # ---------------------------------------------------------------- entry point
-def to_markdown(policy: ast.Policy, findings: list[Diagnostic]) -> str:
+def to_markdown(policy: ast.Policy, findings: list[Diagnostic], found_overlaps: list = ()) -> str:
     shown = [d for d in sorted_diagnostics(findings) if d.severity in (WARNING, INFO)]
     # Each header entry is a list: one item reads inline, several become a nested list.
     header = [
@@ -227,6 +273,8 @@ def to_markdown(policy: ast.Policy, findings: list[Diagnostic]) -> str:
         ("引用", list(policy.imports) or ["无"]),
         ("考核年度", [_ASSESSED.get(policy.assessed_year, policy.assessed_year)]),
         ("说明", list(policy.notes) or ["无"]),
+        ("每个申请人每年最高", _policy_ceiling(policy)),
+        ("预算", [f"{b.payer.text} 每年 {b.amount.text}" for b in policy.budgets] or ["未规定"]),
         ("金额取整", [ROUNDING]),
     ]
     return _environment().get_template("summary.md.j2").render(
@@ -234,7 +282,7 @@ def to_markdown(policy: ast.Policy, findings: list[Diagnostic]) -> str:
         heading=" ".join(filter(None, (policy.docno, policy.title))),
         header=header,
         rows=[_row(policy, c) for c in policy.clauses],
-        overlaps=_overlaps(policy),
+        overlaps=_overlaps(policy, found_overlaps),
         overlap_infos=[_finding(d) for d in shown if d.severity == INFO],
         clause_notes=[(c.label, note) for c in policy.clauses for note in c.notes],
         findings=[_finding(d) for d in shown],

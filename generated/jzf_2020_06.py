@@ -670,7 +670,7 @@ def evaluate_clauses(policy, clauses, facts, on, factors=None):
 
 def _rank(result):
     award = result.award
-    if award.kind in ("case_by_case", "unspecified"):
+    if award.kind in ("case_by_case", "unspecified", "routing"):
         return (0, Decimal(0))
     return (1, award.max)
 
@@ -699,10 +699,11 @@ def resolve(results, principles):
         for result in members:
             if result is winner:
                 others = "、".join(f"{r.spec.policy}{r.spec.label}" for r in members if r is not winner)
-                result.trace.append(f"就高不重复：同一事项「{matter}」另有 {others} 适用，本条金额最高，予以支付")
+                result.trace.append(f"就高不重复：同一事项「{matter}」另有 {others} 适用，本条排序最前（金额最高，同额取在前者），予以支付")
                 continue
             result.paid = False
-            amount = format_money(winner.award.max) if winner.award.max is not None else winner.award.kind
+            amount = format_money(winner.award.max) if winner.award.max is not None else {
+                "case_by_case": "一事一议", "unspecified": "金额未定", "routing": f"由{winner.award.note}审定"}[winner.award.kind]
             result.reason = (f"就高不重复：同一事项「{matter}」按 {winner.spec.policy}{winner.spec.label} 支付"
                              f"（{amount}），本条不重复支付")
     return results
@@ -724,26 +725,28 @@ def totals(results):
     return {"min": yuan(low), "max": yuan(high), "open": open_}
 
 
-def report(results, on):
+def report(results, on, warnings=()):
     """The stable JSON contract of `polc eval` and of evaluate(...).to_json()."""
-    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results)}
+    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results),
+            "warnings": list(warnings)}
 
 
 class Evaluation:
     """The result of evaluating policies for one applicant on one date."""
 
-    __slots__ = ("on", "clauses")
+    __slots__ = ("on", "clauses", "warnings")
 
-    def __init__(self, on, clauses):
+    def __init__(self, on, clauses, warnings=()):
         self.on = on
         self.clauses = clauses
+        self.warnings = list(warnings)  # e.g. a policy not in force on the date
 
     @property
     def total(self):
         return totals(self.clauses)
 
     def to_json(self):
-        return report(self.clauses, self.on)
+        return report(self.clauses, self.on, self.warnings)
 
     def clause(self, label):
         for result in self.clauses:
@@ -786,7 +789,12 @@ def evaluate_policies(policies, facts, on=None):
         for spec in clauses:
             results.append(modifier_results[id(spec)] if spec.modifies is not None else next(evaluated))
     resolve(results, {policy.docno: policy.principle for policy, _ in policies})
-    return Evaluation(on, results)
+    warnings = []
+    for policy, _clauses in policies:
+        outside = _not_in_force(policy, on, on.year - policy.assessed_offset)
+        if outside is not None:
+            warnings.append(f"{policy.docno}：{outside}，其条款均未评估")
+    return Evaluation(on, results, warnings)
 
 
 def pick_level(run, subject, value, levels):
@@ -1416,7 +1424,7 @@ def _clause_17(run):
 
     说明：非批零贸易类分离企业的档次；批零贸易类见第2项。与第七条读作同一事项（营业收入首次突破），就高不重复。
 
-    来源：policies/jzf-2020-06.pol:354
+    来源：policies/jzf-2020-06.pol:355
     """
     holds = True
     c55 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
@@ -1454,7 +1462,7 @@ def _clause_18(run):
 
     说明：括号“须超过20亿元、10亿元和5亿元”读作替换门槛，“首次”仍然适用；另一读法是批零贸易类只要求“超过”而非“首次超过”。
 
-    来源：policies/jzf-2020-06.pol:370
+    来源：policies/jzf-2020-06.pol:371
     """
     holds = True
     c60 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
@@ -1492,7 +1500,7 @@ def _clause_19(run):
 
     说明：“获奖”读作获得第1项或第2项的首次突破奖励；“获奖年度”读作该奖励对应的考核年度，从其次年起的三个考核年度内，每年增速超过15%的给予10万元（不要求三年连续达标）。
 
-    来源：policies/jzf-2020-06.pol:386
+    来源：policies/jzf-2020-06.pol:387
     """
     holds = True
     c65 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
@@ -1515,7 +1523,7 @@ def _clause_20(run):
 
     说明：“不超过100%”读作由评定在个税地方留存部分的100%以内确定，故为“最高”。名额10人是每个总部型企业各自的限额，不是全市总名额；原文未规定取舍排序。“连续奖励”要求三年连续，本语言的期限未表达连续性。第十二条不适用区级配套。
 
-    来源：policies/jzf-2020-06.pol:407
+    来源：policies/jzf-2020-06.pol:408
     """
     holds = True
     c67 = run.truth('总部型企业', run.fact('总部型企业'))
@@ -1538,7 +1546,7 @@ def _clause_21(run):
 
     说明：“增长10%以上”含10%；恰好增长10%时条件成立但增长10%以上部分为零，奖励0元。“连续奖励最高不超过3年”的起算年度原文未明（落户年度或首次获奖年度），此处未设起算事实。
 
-    来源：policies/jzf-2020-06.pol:419
+    来源：policies/jzf-2020-06.pol:421
     """
     holds = True
     c69 = run.truth('总部型企业', run.fact('总部型企业'))
@@ -1565,7 +1573,7 @@ def _clause_22(run):
 
     说明：落户奖励或税收增长奖励，金额一事一议。与第十二条第2项是否就高不重复原文未明，此处作为不同事项。第十三条不适用区级配套。
 
-    来源：policies/jzf-2020-06.pol:435
+    来源：policies/jzf-2020-06.pol:438
     """
     holds = True
     c72 = run.truth('高端总部型企业', run.fact('高端总部型企业'))
@@ -1582,7 +1590,7 @@ def _clause_23(run):
 
     原文：鼓励服务业企业发展平台经济、分享经济、体验经济和创意经济等新业态、新模式，对支持的八大行业中获得国家级、省级示范（试点）的园区（企业），分别给予申报主体50万元、20万元的一次性奖励。
 
-    来源：policies/jzf-2020-06.pol:446
+    来源：policies/jzf-2020-06.pol:449
     """
     holds = True
     c73 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
@@ -1607,7 +1615,7 @@ def _clause_24(run):
 
     说明：补贴标准见另行规定，本意见未载明。
 
-    来源：policies/jzf-2020-06.pol:458
+    来源：policies/jzf-2020-06.pol:461
     """
     holds = True
     c74 = run.truth('开展集装箱海河联运', run.fact('开展集装箱海河联运'))
@@ -1626,7 +1634,7 @@ def _clause_25(run):
 
     说明：“最多补贴2年”读作从航线开辟的年度起算的两个考核年度；另一读法是从首次获补贴的年度起算。原文未明是否按航线逐条计，此处按一条航线计。
 
-    来源：policies/jzf-2020-06.pol:467
+    来源：policies/jzf-2020-06.pol:470
     """
     holds = True
     c75 = run.truth('新开辟近洋集装箱航线', run.fact('新开辟近洋集装箱航线'))
@@ -1645,7 +1653,7 @@ def _clause_26(run):
 
     说明：按展会评定级别确定金额，但各级别对应的金额原文未载明，故只能表达为最高100万元。
 
-    来源：policies/jzf-2020-06.pol:478
+    来源：policies/jzf-2020-06.pol:481
     """
     holds = True
     c76 = run.truth('展会经评定', run.fact('展会经评定'))
@@ -1664,7 +1672,7 @@ def _clause_27(run):
 
     说明：原文未说明评价结果与金额的对应，读作经评价获评的协会（商会）由评定在10万元以内确定金额。
 
-    来源：policies/jzf-2020-06.pol:487
+    来源：policies/jzf-2020-06.pol:490
     """
     holds = True
     c77 = run.truth('行业协会经评价', run.fact('行业协会经评价'))
@@ -1683,7 +1691,7 @@ def _clause_28(run):
 
     说明：“根据投资额”确定金额，但比例原文未载明，故只能表达为最高500万元。
 
-    来源：policies/jzf-2020-06.pol:497
+    来源：policies/jzf-2020-06.pol:500
     """
     holds = True
     c78 = run.truth('入选市级夜间经济特色街区', run.fact('入选市级夜间经济特色街区'))
@@ -1702,7 +1710,7 @@ def _clause_29(run):
 
     说明：“市级示范店”读作夜间餐饮、夜间购物、夜间文体休闲示范名店；“1-5万元”读作1万元至5万元。
 
-    来源：policies/jzf-2020-06.pol:506
+    来源：policies/jzf-2020-06.pol:509
     """
     holds = True
     c79 = run.truth('入选市级夜间经济示范店', run.fact('入选市级夜间经济示范店'))
@@ -1721,7 +1729,7 @@ def _clause_30(run):
 
     说明：“实际投资额”读作开发该智能营销系统的实际投资额。“等经营主体”表示不限于所列四类，此处只列出原文点名的主体。
 
-    来源：policies/jzf-2020-06.pol:516
+    来源：policies/jzf-2020-06.pol:519
     """
     holds = True
     c80 = run.member('商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', run.fact('商圈经营主体类型'), ('大型商超', '大型专业市场', '特色街区', '高品质步行街'), False)
@@ -1749,7 +1757,7 @@ def _clause_31(run):
 
     说明：“连续奖励最高不超过3年”的起算年度原文未明（启用系统的年度或首次获奖年度），此处未设起算事实，本语言的期限也未表达“连续”。
 
-    来源：policies/jzf-2020-06.pol:530
+    来源：policies/jzf-2020-06.pol:533
     """
     holds = True
     c83 = run.truth('商圈启用智能营销系统', run.fact('商圈启用智能营销系统'))
@@ -1888,7 +1896,7 @@ CLAUSES = (
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=4,
-        title='支持企业开展质量品牌标准化建设（标准）', matter=None,
+        title='支持企业开展质量品牌标准化建设（标准）', matter='主导标准',
         source='policies/jzf-2020-06.pol:336', evaluate=_clause_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
@@ -1897,7 +1905,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=1,
         title='鼓励工业企业主辅分离（首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:354', evaluate=_clause_17,
+        source='policies/jzf-2020-06.pol:355', evaluate=_clause_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1905,7 +1913,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=2,
         title='鼓励工业企业主辅分离（批零贸易类首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:370', evaluate=_clause_18,
+        source='policies/jzf-2020-06.pol:371', evaluate=_clause_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1913,7 +1921,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=3,
         title='鼓励工业企业主辅分离（获奖后增长）', matter=None,
-        source='policies/jzf-2020-06.pol:386', evaluate=_clause_19,
+        source='policies/jzf-2020-06.pol:387', evaluate=_clause_19,
         duration=3, start_fact='首次获奖年度', start_next_year=True, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1921,7 +1929,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=1,
         title='招引总部型企业（高管奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:407', evaluate=_clause_20,
+        source='policies/jzf-2020-06.pol:408', evaluate=_clause_20,
         duration=3, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None,
@@ -1929,7 +1937,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=2,
         title='招引总部型企业（税收增长奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:419', evaluate=_clause_21,
+        source='policies/jzf-2020-06.pol:421', evaluate=_clause_21,
         duration=3, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None,
@@ -1937,7 +1945,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十三条', item=None,
         title='集聚高端总部型企业', matter=None,
-        source='policies/jzf-2020-06.pol:435', evaluate=_clause_22,
+        source='policies/jzf-2020-06.pol:438', evaluate=_clause_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None,
@@ -1945,7 +1953,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=1,
         title='鼓励服务业企业创新发展（示范试点）', matter=None,
-        source='policies/jzf-2020-06.pol:446', evaluate=_clause_23,
+        source='policies/jzf-2020-06.pol:449', evaluate=_clause_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1953,7 +1961,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=2,
         title='鼓励服务业企业创新发展（海河联运）', matter=None,
-        source='policies/jzf-2020-06.pol:458', evaluate=_clause_24,
+        source='policies/jzf-2020-06.pol:461', evaluate=_clause_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1961,7 +1969,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=3,
         title='鼓励服务业企业创新发展（近洋航线）', matter=None,
-        source='policies/jzf-2020-06.pol:467', evaluate=_clause_25,
+        source='policies/jzf-2020-06.pol:470', evaluate=_clause_25,
         duration=2, start_fact='航线开辟年度', start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1969,7 +1977,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=4,
         title='鼓励服务业企业创新发展（会展）', matter=None,
-        source='policies/jzf-2020-06.pol:478', evaluate=_clause_26,
+        source='policies/jzf-2020-06.pol:481', evaluate=_clause_26,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1977,7 +1985,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=5,
         title='鼓励服务业企业创新发展（行业协会）', matter=None,
-        source='policies/jzf-2020-06.pol:487', evaluate=_clause_27,
+        source='policies/jzf-2020-06.pol:490', evaluate=_clause_27,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1985,7 +1993,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=1,
         title='发展夜间经济（特色街区）', matter=None,
-        source='policies/jzf-2020-06.pol:497', evaluate=_clause_28,
+        source='policies/jzf-2020-06.pol:500', evaluate=_clause_28,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1993,7 +2001,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=2,
         title='发展夜间经济（示范店）', matter=None,
-        source='policies/jzf-2020-06.pol:506', evaluate=_clause_29,
+        source='policies/jzf-2020-06.pol:509', evaluate=_clause_29,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -2001,7 +2009,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=1,
         title='支持智慧商圈建设（智能营销系统）', matter=None,
-        source='policies/jzf-2020-06.pol:516', evaluate=_clause_30,
+        source='policies/jzf-2020-06.pol:519', evaluate=_clause_30,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -2009,7 +2017,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=2,
         title='支持智慧商圈建设（商圈营收增长）', matter=None,
-        source='policies/jzf-2020-06.pol:530', evaluate=_clause_31,
+        source='policies/jzf-2020-06.pol:533', evaluate=_clause_31,
         duration=3, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,

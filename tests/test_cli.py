@@ -128,6 +128,7 @@ def test_eval_json_contract_for_first_time_revenue():
 def test_eval_before_the_policy_starts_says_so():
     report = json.loads(_eval({"实现税收": True}, "--on", "2019-06-30").stdout)
     assert all(r["applies"] is False and "施行期" in r["reason"] for r in report["clauses"])
+    assert report["warnings"] and "嘉政发〔2020〕6号" in report["warnings"][0]
 
 
 @pytest.mark.parametrize("facts, words", [

@@ -670,7 +670,7 @@ def evaluate_clauses(policy, clauses, facts, on, factors=None):
 
 def _rank(result):
     award = result.award
-    if award.kind in ("case_by_case", "unspecified"):
+    if award.kind in ("case_by_case", "unspecified", "routing"):
         return (0, Decimal(0))
     return (1, award.max)
 
@@ -699,10 +699,11 @@ def resolve(results, principles):
         for result in members:
             if result is winner:
                 others = "、".join(f"{r.spec.policy}{r.spec.label}" for r in members if r is not winner)
-                result.trace.append(f"就高不重复：同一事项「{matter}」另有 {others} 适用，本条金额最高，予以支付")
+                result.trace.append(f"就高不重复：同一事项「{matter}」另有 {others} 适用，本条排序最前（金额最高，同额取在前者），予以支付")
                 continue
             result.paid = False
-            amount = format_money(winner.award.max) if winner.award.max is not None else winner.award.kind
+            amount = format_money(winner.award.max) if winner.award.max is not None else {
+                "case_by_case": "一事一议", "unspecified": "金额未定", "routing": f"由{winner.award.note}审定"}[winner.award.kind]
             result.reason = (f"就高不重复：同一事项「{matter}」按 {winner.spec.policy}{winner.spec.label} 支付"
                              f"（{amount}），本条不重复支付")
     return results
@@ -724,26 +725,28 @@ def totals(results):
     return {"min": yuan(low), "max": yuan(high), "open": open_}
 
 
-def report(results, on):
+def report(results, on, warnings=()):
     """The stable JSON contract of `polc eval` and of evaluate(...).to_json()."""
-    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results)}
+    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results),
+            "warnings": list(warnings)}
 
 
 class Evaluation:
     """The result of evaluating policies for one applicant on one date."""
 
-    __slots__ = ("on", "clauses")
+    __slots__ = ("on", "clauses", "warnings")
 
-    def __init__(self, on, clauses):
+    def __init__(self, on, clauses, warnings=()):
         self.on = on
         self.clauses = clauses
+        self.warnings = list(warnings)  # e.g. a policy not in force on the date
 
     @property
     def total(self):
         return totals(self.clauses)
 
     def to_json(self):
-        return report(self.clauses, self.on)
+        return report(self.clauses, self.on, self.warnings)
 
     def clause(self, label):
         for result in self.clauses:
@@ -786,7 +789,12 @@ def evaluate_policies(policies, facts, on=None):
         for spec in clauses:
             results.append(modifier_results[id(spec)] if spec.modifies is not None else next(evaluated))
     resolve(results, {policy.docno: policy.principle for policy, _ in policies})
-    return Evaluation(on, results)
+    warnings = []
+    for policy, _clauses in policies:
+        outside = _not_in_force(policy, on, on.year - policy.assessed_offset)
+        if outside is not None:
+            warnings.append(f"{policy.docno}：{outside}，其条款均未评估")
+    return Evaluation(on, results, warnings)
 
 
 def pick_level(run, subject, value, levels):
@@ -970,7 +978,7 @@ def _clause_7(run):
 
     原文：对入选市级示范店的给予1-5万元的奖励。
 
-    来源：tests/fixtures/shapes.pol:85
+    来源：tests/fixtures/shapes.pol:86
     """
     holds = True
     t11 = run.compare('排名 不超过 10', 'le', run.fact('排名'), Decimal('10'), 'number', None)
@@ -990,7 +998,7 @@ def _clause_8(run):
 
     原文：可通过“一事一议”方式给予落户奖励。
 
-    来源：tests/fixtures/shapes.pol:92
+    来源：tests/fixtures/shapes.pol:93
     """
     holds = True
     c13 = run.member('企业行业 不属于 批零贸易', run.fact('企业行业'), ('批零贸易',), True)
@@ -1007,7 +1015,7 @@ def _clause_9(run):
 
     原文：根据规定给予补贴。
 
-    来源：tests/fixtures/shapes.pol:98
+    来源：tests/fixtures/shapes.pol:99
     """
     return unspecified(run, '根据规定')
 
@@ -1017,7 +1025,7 @@ def _clause_10(run):
 
     原文：超过2.0部分折算成建筑面积，按照150元/平方米给予奖励，最高不超过500万元。
 
-    来源：tests/fixtures/shapes.pol:107
+    来源：tests/fixtures/shapes.pol:108
     """
     cap = Decimal('5000000')
     return exact(run, run.define('超出面积 × 150元/平方米', arith('×', run.fact('超出面积'), Decimal('150')), 'money'), cap, '500万元')
@@ -1075,7 +1083,7 @@ CLAUSES = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第七条', item=None,
         title='区间与其他', matter=None,
-        source='tests/fixtures/shapes.pol:85', evaluate=_clause_7,
+        source='tests/fixtures/shapes.pol:86', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1083,7 +1091,7 @@ CLAUSES = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第八条', item=None,
         title='一事一议', matter=None,
-        source='tests/fixtures/shapes.pol:92', evaluate=_clause_8,
+        source='tests/fixtures/shapes.pol:93', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1091,7 +1099,7 @@ CLAUSES = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第九条', item=None,
         title='未定', matter=None,
-        source='tests/fixtures/shapes.pol:98', evaluate=_clause_9,
+        source='tests/fixtures/shapes.pol:99', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,
@@ -1099,7 +1107,7 @@ CLAUSES = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第十一条', item=None,
         title='单价', matter=None,
-        source='tests/fixtures/shapes.pol:107', evaluate=_clause_10,
+        source='tests/fixtures/shapes.pol:108', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None,

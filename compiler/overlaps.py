@@ -1,0 +1,489 @@
+"""Exact overlap analysis: can two clauses that pay for one matter apply to one applicant?
+
+Conditions in polc are comparisons of facts with constants, enumeration membership, yes/no
+facts, series conditions (首次, 连续N年) and their 且/或/非. That fragment is decidable
+without a solver: put the condition in disjunctive normal form, and in each conjunct
+intersect, per variable, an interval (numbers, money, years), a set (enumerations) or a
+truth value. A conjunct whose every variable keeps a non-empty domain is satisfiable, and
+a value picked from each domain is a witness: a concrete applicant for whom both clauses
+apply. The witness is then run through the reference interpreter to confirm it.
+
+Variables are (kind, fact, offset): kind "value" is a fact's value offset years before the
+assessed year, "growth" its growth rate, "earlier" the largest value recorded before that
+year (what 首次 constrains). A comparison between two facts, or with a formula, is outside
+the fragment: the analysis says so instead of guessing.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Iterator
+
+import attrs
+
+from . import ast, printer
+from .types import Symbols, comparison, infer
+
+MAX_CONJUNCTS = 512
+_FLIP = {"gt": "lt", "ge": "le", "lt": "gt", "le": "ge", "eq": "eq"}
+_NEGATE = {"gt": "le", "ge": "lt", "lt": "ge", "le": "gt"}
+
+
+class OutsideFragment(Exception):
+    """A condition the exact analysis cannot decide (e.g. a formula over several facts)."""
+
+    def __init__(self, node):
+        super().__init__(printer.expr(node) if node is not None else "?")
+        self.node = node
+
+
+# ---------------------------------------------------------------- domains
+@attrs.frozen
+class Interval:
+    low: Decimal | None = None
+    low_open: bool = False
+    high: Decimal | None = None
+    high_open: bool = False
+    excluded: frozenset = frozenset()  # points removed by 非 … 等于
+
+    @classmethod
+    def of(cls, op: str, bound: Decimal) -> "Interval":
+        return {"gt": cls(bound, True), "ge": cls(bound, False), "lt": cls(None, False, bound, True),
+                "le": cls(None, False, bound, False), "eq": cls(bound, False, bound, False)}[op]
+
+    def meet(self, other: "Interval") -> "Interval":
+        low, low_open = self.low, self.low_open
+        if other.low is not None and (low is None or other.low > low or (other.low == low and other.low_open)):
+            low, low_open = other.low, other.low_open
+        high, high_open = self.high, self.high_open
+        if other.high is not None and (high is None or other.high < high or (other.high == high and other.high_open)):
+            high, high_open = other.high, other.high_open
+        return Interval(low, low_open, high, high_open, self.excluded | other.excluded)
+
+    @property
+    def empty(self) -> bool:
+        if self.low is not None and self.high is not None:
+            if self.low > self.high or (self.low == self.high and (self.low_open or self.high_open)):
+                return True
+            if self.low == self.high and self.low in self.excluded:
+                return True
+        return False
+
+    def pick(self) -> Decimal:
+        """A value inside: a closed end if there is one, else a point just inside."""
+        candidates = []
+        if self.low is not None and not self.low_open:
+            candidates.append(self.low)
+        if self.high is not None and not self.high_open:
+            candidates.append(self.high)
+        if self.low is not None and self.high is not None:
+            candidates.append((self.low + self.high) / 2)
+        elif self.low is not None:
+            candidates += [self.low + 1, self.low + Decimal("0.01")]
+        elif self.high is not None:
+            candidates += [self.high - 1, self.high - Decimal("0.01")]
+        else:
+            candidates.append(Decimal(0))
+        for value in candidates:
+            if self.contains(value):
+                return value
+        return candidates[-1]
+
+    def contains(self, value: Decimal) -> bool:
+        if value in self.excluded:
+            return False
+        if self.low is not None and (value < self.low or (value == self.low and self.low_open)):
+            return False
+        if self.high is not None and (value > self.high or (value == self.high and self.high_open)):
+            return False
+        return True
+
+
+NON_NEGATIVE = Interval(Decimal(0))
+
+
+@attrs.frozen
+class Atom:
+    var: tuple[str, str, int]
+    domain: object  # Interval | frozenset (enumeration values) | bool
+
+
+Conjunct = tuple[Atom, ...]
+
+
+# ---------------------------------------------------------------- to disjunctive normal form
+class _Builder:
+    """Conditions to DNF. With relax=True a condition outside the fragment is dropped (it
+    could go either way): the DNF then over-approximates, and only a witness that the
+    interpreter confirms counts as an overlap."""
+
+    def __init__(self, symbols: Symbols, relax: bool = False):
+        self.symbols = symbols
+        self.relax = relax
+        self.dropped: list = []
+
+    def dnf(self, node, offset: int = 0, negated: bool = False) -> list[Conjunct]:
+        try:
+            return self._dnf(node, offset, negated)
+        except OutsideFragment as exc:
+            if not self.relax or exc.node is None:
+                raise
+            self.dropped.append(exc.node)
+            return [()]
+
+    def _dnf(self, node, offset: int = 0, negated: bool = False) -> list[Conjunct]:
+        if isinstance(node, ast.And) or isinstance(node, ast.Or):
+            conjunctive = isinstance(node, ast.And) != negated
+            left = self.dnf(node.left, offset, negated)
+            right = self.dnf(node.right, offset, negated)
+            return _and(left, right) if conjunctive else left + right
+        if isinstance(node, ast.Not):
+            return self.dnf(node.operand, offset, not negated)
+        if isinstance(node, ast.RunOfYears):
+            parts = [self.dnf(node.condition, offset + k, negated) for k in range(node.years)]
+            result = parts[0]
+            for part in parts[1:]:
+                result = _and(result, part) if not negated else result + part
+            return result
+        if isinstance(node, ast.Bool):
+            return [()] if node.value != negated else []
+        if isinstance(node, ast.Ref) and node.name.text in self.symbols.defs:
+            return self.dnf(self.symbols.defs[node.name.text].expr, offset, negated)
+        if isinstance(node, ast.Ref):
+            return [(Atom(self._var(node, offset), not negated),)]
+        if isinstance(node, ast.Member):
+            return self._member(node, offset, negated)
+        if isinstance(node, ast.Compare):
+            return self._compare(node, offset, negated)
+        raise OutsideFragment(node)
+
+    def _var(self, node, offset: int) -> tuple[str, str, int]:
+        if isinstance(node, ast.Ref) and node.name.text in self.symbols.facts:
+            decl = self.symbols.facts[node.name.text]
+            if decl.type.items:
+                raise OutsideFragment(node)
+            return ("value", node.name.text, offset if decl.type.series else 0)
+        if isinstance(node, ast.Ref) and node.name.text in self.symbols.defs:
+            return self._var(self.symbols.defs[node.name.text].expr, offset)
+        if isinstance(node, ast.PrevYear) and isinstance(node.operand, ast.Ref):
+            return ("value", node.operand.name.text, offset + 1)
+        if isinstance(node, ast.Growth) and isinstance(node.operand, ast.Ref):
+            return ("growth", node.operand.name.text, offset)
+        if isinstance(node, ast.AssessedYear):
+            return ("assessed", "考核年度", offset)
+        raise OutsideFragment(node)
+
+    def _enum_values(self, node) -> tuple[str, ...]:
+        t = infer(node, self.symbols)
+        return self.symbols.enum_values(t.enum) if t is not None and t.enum else ()
+
+    def _member(self, node: ast.Member, offset: int, negated: bool) -> list[Conjunct]:
+        var = self._var(node.subject, offset)
+        allowed = frozenset(o.text for o in node.options)
+        if node.negated != negated:
+            allowed = frozenset(self._enum_values(node.subject)) - allowed
+        return [(Atom(var, allowed),)]
+
+    def _compare(self, node: ast.Compare, offset: int, negated: bool) -> list[Conjunct]:
+        op, first_time = comparison(node.op)
+        left, right = node.left, node.right
+        if _constant(left) is not None and _constant(right) is None:
+            left, right, op = right, left, _FLIP[op]
+        t = infer(left, self.symbols)
+        if t is not None and t.base == "enum":
+            return self._enum_compare(left, right, op, offset, negated)
+        bound = _constant(right)
+        if bound is None:
+            raise OutsideFragment(node)
+        var = self._var(left, offset)
+        if not first_time:
+            if not negated:
+                return [(Atom(var, Interval.of(op, bound)),)]
+            if op == "eq":
+                return [(Atom(var, Interval(excluded=frozenset({bound}))),)]
+            return [(Atom(var, Interval.of(_NEGATE[op], bound)),)]
+        earlier = ("earlier", var[1], var[2])
+        if not negated:  # this year passes, and no earlier year did
+            return [(Atom(var, Interval.of(op, bound)), Atom(earlier, Interval.of(_NEGATE[op], bound)))]
+        return [(Atom(var, Interval.of(_NEGATE[op], bound)),), (Atom(earlier, Interval.of(op, bound)),)]
+
+    def _enum_compare(self, left, right, op, offset, negated) -> list[Conjunct]:
+        if not isinstance(right, ast.Ref):
+            raise OutsideFragment(right)
+        order = self._enum_values(left)
+        if right.name.text not in order:
+            raise OutsideFragment(right)
+        if negated:
+            op = {"eq": "ne", **_NEGATE}[op]
+        index = order.index(right.name.text)
+        test = {"gt": lambda i: i > index, "ge": lambda i: i >= index, "lt": lambda i: i < index,
+                "le": lambda i: i <= index, "eq": lambda i: i == index, "ne": lambda i: i != index}[op]
+        return [(Atom(self._var(left, offset), frozenset(v for i, v in enumerate(order) if test(i))),)]
+
+
+def _constant(node) -> Decimal | None:
+    if isinstance(node, (ast.Money, ast.Percent, ast.Number, ast.UnitPrice)):
+        return node.value
+    if isinstance(node, ast.YearValue):
+        return Decimal(node.value)
+    if isinstance(node, ast.Neg):
+        inner = _constant(node.operand)
+        return -inner if inner is not None else None
+    return None
+
+
+def _and(left: list[Conjunct], right: list[Conjunct]) -> list[Conjunct]:
+    result = [a + b for a in left for b in right]
+    if len(result) > MAX_CONJUNCTS:
+        raise OutsideFragment(None)
+    return result
+
+
+# ---------------------------------------------------------------- satisfiability
+def _domain_of(var, symbols: Symbols):
+    kind, fact, _offset = var
+    if kind == "growth":
+        return Interval(Decimal(-1))
+    if kind == "assessed":
+        return Interval()
+    decl = symbols.facts.get(fact)
+    base = decl.type.base if decl else "number"
+    if base == "enum":
+        return frozenset(symbols.enum_values(decl.type.enum.text))
+    if base == "bool":
+        return None  # either
+    if base in ("money", "number", "year"):
+        return NON_NEGATIVE
+    return Interval()
+
+
+def solve(conjunct: Conjunct, symbols: Symbols) -> dict | None:
+    """Per-variable domains if the conjunct is satisfiable, else None.
+
+    Numeric domains hold only what the conditions say (so a witness sits at the numbers the
+    drafter wrote); the natural range of a fact (money is not negative) is checked apart."""
+    domains: dict = {}
+    for atom in conjunct:
+        default = _domain_of(atom.var, symbols)
+        current = domains.get(atom.var, Interval() if isinstance(default, Interval) else default)
+        domain = atom.domain
+        if isinstance(domain, bool):
+            if current is not None and current is not True and current is not False:
+                current = None
+            if current is not None and current != domain:
+                return None
+            current = domain
+        elif isinstance(domain, frozenset):
+            current = (current if isinstance(current, frozenset) else domain) & domain
+            if not current:
+                return None
+        else:
+            current = (current if isinstance(current, Interval) else Interval()).meet(domain)
+            if current.empty:
+                return None
+        domains[atom.var] = current
+    for var, current in domains.items():
+        natural = _domain_of(var, symbols)
+        if isinstance(current, Interval) and isinstance(natural, Interval):
+            if current.meet(natural).empty:
+                return None
+            if not natural.contains(current.pick()):
+                domains[var] = current.meet(natural)
+    return domains
+
+
+# ---------------------------------------------------------------- clauses
+def applicability(clause: ast.Clause, symbols: Symbols) -> object:
+    """A condition under which the clause pays: its conditions, and reaching a tier or a level.
+    Returned as an AST expression so the same DNF machinery applies."""
+    parts = list(clause.conditions)
+    award = clause.award.form if clause.award else None
+    if isinstance(award, ast.ByLevel):
+        parts.append(ast.Member(ast.Ref(award.subject), tuple(r.level for r in award.rows)))
+    elif isinstance(award, ast.ByTier) and award.rows:
+        tests = [ast.Compare(award.op, award.subject, row.threshold) for row in award.rows]
+        any_tier = tests[0]
+        for test in tests[1:]:
+            any_tier = ast.Or(any_tier, test)
+        parts.append(any_tier)
+    if not parts:
+        return ast.Bool(True)
+    condition = parts[0]
+    for part in parts[1:]:
+        condition = ast.And(condition, part)
+    return condition
+
+
+def matter_constraint(clause: ast.Clause, matter: str) -> object | None:
+    """事项 按 X: the clause covers `matter` only when X has that value."""
+    if clause.matter_by is None:
+        return None
+    return ast.Member(ast.Ref(clause.matter_by), (ast.Name(matter),))
+
+
+@attrs.frozen
+class Overlap:
+    matter: str
+    first: tuple[ast.Policy, ast.Clause]
+    second: tuple[ast.Policy, ast.Clause]
+    witness: dict | None        # facts (JSON-like) for which both apply, if they can overlap
+    decided: bool               # False: outside the decidable fragment
+    reason: str | None = None   # what could not be decided
+    confirmed: bool = False     # the witness was run through the interpreter: both apply
+    note: str | None = None     # how it was decided, when not by the exact method alone
+
+
+def witness_facts(domains: dict, symbols: Symbols, year: int) -> dict:
+    """Facts JSON for one solution: series by year, growth realised by earlier values."""
+    facts: dict = {}
+    series: dict[str, dict[int, Decimal]] = {}
+    growth: dict[str, dict[int, Decimal]] = {}
+    earlier: dict[str, tuple[int, Decimal]] = {}
+    for (kind, fact, offset), domain in sorted(domains.items(), key=lambda item: (item[0][1], item[0][0], item[0][2])):
+        if kind == "assessed":
+            continue
+        decl = symbols.facts.get(fact)
+        if decl is None:
+            continue
+        value = domain
+        if isinstance(domain, Interval):
+            value = domain.pick()
+        elif isinstance(domain, frozenset):
+            order = symbols.enum_values(decl.type.enum.text) if decl.type.enum else ()
+            value = next((v for v in order if v in domain), None)
+        elif domain is None:
+            value = True
+        if kind == "growth":
+            growth.setdefault(fact, {})[offset] = value
+        elif kind == "earlier":
+            earlier[fact] = (offset, value)
+        elif decl.type.series:
+            series.setdefault(fact, {})[year - offset] = value
+        else:
+            facts[fact] = _json(value, decl)
+    for fact, rates in growth.items():
+        values = series.setdefault(fact, {})
+        for offset in sorted(rates):
+            this_year = year - offset
+            current = values.setdefault(this_year, Decimal(10_000_000))
+            values.setdefault(this_year - 1, (current / (1 + rates[offset])).quantize(Decimal("0.01")))
+    for fact, (offset, value) in earlier.items():
+        values = series.setdefault(fact, {})
+        first = min(values) if values else year - offset
+        values.setdefault(min(first, year - offset) - 1, value)
+    for fact, values in series.items():
+        decl = symbols.facts[fact]
+        facts[fact] = {str(y): _json(v, decl) for y, v in sorted(values.items())}
+    return facts
+
+
+def _json(value, decl: ast.FactDecl):
+    if isinstance(value, bool) or isinstance(value, str) or value is None:
+        return value
+    if decl.type.base == "year":
+        return int(value)
+    if decl.type.base == "percent":
+        return f"{(value * 100).normalize():f}%"
+    return format(value.normalize(), "f")
+
+
+def clause_pairs(policies: list[ast.Policy]) -> Iterator[tuple[str, tuple, tuple]]:
+    """Pairs of paying clauses that can pay for one matter, found through an index by matter
+    (not by comparing all pairs): within a policy and across all policies given."""
+    by_matter: dict[str, list[tuple[ast.Policy, ast.Clause]]] = {}
+    for policy in policies:
+        symbols = Symbols.of(policy)
+        for clause in policy.clauses:
+            if clause.text_only or clause.award is None:
+                continue
+            if clause.matter is not None:
+                by_matter.setdefault(clause.matter.text, []).append((policy, clause))
+            elif clause.matter_by is not None:
+                decl = symbols.facts.get(clause.matter_by.text)
+                for value in symbols.enum_values(decl.type.enum.text if decl and decl.type.enum else None):
+                    by_matter.setdefault(value, []).append((policy, clause))
+    for matter in sorted(by_matter):
+        members = by_matter[matter]
+        for i, first in enumerate(members):
+            for second in members[i + 1:]:
+                yield matter, first, second
+
+
+def analyse(policies: list[ast.Policy], confirm=None) -> list[Overlap]:
+    """Every pair of clauses covering one matter, decided exactly where the fragment allows."""
+    results = []
+    for matter, first, second in clause_pairs(policies):
+        results.append(decide(matter, first, second, confirm))
+    return results
+
+
+def _combined_symbols(first: ast.Policy, second: ast.Policy) -> Symbols:
+    symbols = Symbols.of(first)
+    if second is not first:
+        other = Symbols.of(second)
+        for table in ("enums", "facts", "defs", "matters", "enum_of_value"):
+            for key, value in getattr(other, table).items():
+                getattr(symbols, table).setdefault(key, value)
+    return symbols
+
+
+def _conjuncts(builder: _Builder, parts: list) -> list[Conjunct]:
+    conjuncts = builder.dnf(parts[0])
+    for part in parts[1:]:
+        conjuncts = _and(conjuncts, builder.dnf(part))
+    return conjuncts
+
+
+def decide(matter: str, first, second, confirm=None) -> Overlap:
+    """Exact where the conditions are in the fragment. Otherwise the conditions outside it
+    are dropped, and an overlap is reported only if the interpreter confirms a witness
+    (a proof that both apply); failing that the pair is reported as undecided."""
+    (p1, c1), (p2, c2) = first, second
+    symbols = _combined_symbols(p1, p2)
+    parts = [applicability(c1, symbols), applicability(c2, symbols)]
+    parts += [m for m in (matter_constraint(c1, matter), matter_constraint(c2, matter)) if m is not None]
+    year = _common_year(p1, p2)
+    try:
+        conjuncts = _conjuncts(_Builder(symbols), parts)
+    except OutsideFragment as exc:
+        reason = "条件过于复杂（析取范式过大）" if exc.node is None else f"「{printer.expr(exc.node)}」不是事实与常量的比较"
+        relaxed = _Builder(symbols, relax=True)
+        try:
+            candidates = _conjuncts(relaxed, parts)
+        except OutsideFragment:
+            return Overlap(matter, first, second, None, False, reason)
+        for conjunct in candidates[:64]:
+            domains = solve(conjunct, symbols)
+            if domains is None or confirm is None:
+                continue
+            facts = confirm(first, second, witness_facts(domains, symbols, year), year)
+            if facts is not None:
+                return Overlap(matter, first, second, facts, True, None, True,
+                               note=f"{reason}：该条件不在精确判断范围内，由解释器在见证上验证")
+        return Overlap(matter, first, second, None, False, reason)
+    for conjunct in conjuncts:
+        domains = solve(conjunct, symbols)
+        if domains is None:
+            continue
+        facts = witness_facts(domains, symbols, year)
+        completed = confirm(first, second, facts, year) if confirm else None
+        return Overlap(matter, first, second, completed or facts, True, None, completed is not None)
+    return Overlap(matter, first, second, None, True)
+
+
+def _common_year(p1: ast.Policy, p2: ast.Policy) -> int:
+    """An assessed year in which both policies are in force (for series witnesses)."""
+    starts = [p.effective_from.value.year for p in (p1, p2) if p.effective_from]
+    return max(starts) if starts else datetime.date.today().year - 1
+
+
+def evaluation_date(p1: ast.Policy, p2: ast.Policy, year: int) -> datetime.date:
+    """A date on which both policies are in force and the assessed year is `year`, if any."""
+    candidates = [datetime.date(year + offset, 6, 30) for offset in (1, 0, 2)]
+    candidates += [p.effective_from.value for p in (p1, p2) if p.effective_from]
+    for day in candidates:
+        if all((p.effective_from is None or day >= p.effective_from.value)
+               and (p.effective_until is None or day <= p.effective_until.value) for p in (p1, p2)):
+            return day
+    return candidates[0]
