@@ -656,8 +656,18 @@ def check_overlaps(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]
 def find_overlaps(policies: list[ast.Policy]) -> list:
     """Every pair of clauses that pay for one matter, within a policy and across policies,
     decided exactly (compiler/overlaps.py), each witness confirmed by the interpreter."""
-    from . import overlaps
-    return overlaps.analyse(policies, confirm=_confirm)
+    from . import interpreter, overlaps
+    prepared: dict[int, tuple] = {}
+
+    def prepare(policy: ast.Policy) -> tuple:
+        # Each policy's evaluator is built once per analysis, not once per pair.
+        if id(policy) not in prepared:
+            specs = {spec.label: spec for spec in interpreter.clause_specs(policy)}
+            prepared[id(policy)] = (interpreter.policy_info(policy), specs)
+        return prepared[id(policy)]
+
+    return overlaps.analyse(policies, confirm=lambda first, second, facts, year:
+                            _confirm(first, second, facts, year, prepare))
 
 
 def check_overlaps_across(found_overlaps: list) -> list[Diagnostic]:
@@ -701,20 +711,19 @@ def check_overlaps_across(found_overlaps: list) -> list[Diagnostic]:
     return found
 
 
-def _confirm(first, second, facts: dict, year: int) -> dict | None:
+def _confirm(first, second, facts: dict, year: int, prepare) -> dict | None:
     """Run both clauses on the witness with the reference interpreter. If both apply, return
     the witness completed with the facts the conditions did not constrain; else None."""
-    from . import interpreter, overlaps, runtime
+    from . import overlaps, runtime
     on = overlaps.evaluation_date(first[0], second[0], year)
     completed = dict(facts)
-    for policy, clause in (first, second):
-        info_ = interpreter.policy_info(policy)
-        spec = next(s for s in interpreter.clause_specs(policy) if s.label == clause.label)
+    for policy, _clause in (first, second):
+        info_, _specs = prepare(policy)
         for name, (base, series, options, items) in info_.schema.items():
             completed.setdefault(name, _filler(base, series, options, items, on.year - info_.assessed_offset))
     for policy, clause in (first, second):
-        info_ = interpreter.policy_info(policy)
-        spec = next(s for s in interpreter.clause_specs(policy) if s.label == clause.label)
+        info_, specs = prepare(policy)
+        spec = specs[clause.label]
         own = {name: value for name, value in completed.items() if name in info_.schema}
         try:
             result = runtime.evaluate_clauses(info_, [spec], own, on)[0]
