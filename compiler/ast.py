@@ -335,8 +335,7 @@ class Duration:
 class Quota:
     per_year: int | None       # 名额 每年 10 家
     unit: str | None = None
-    rank_by: Name | None = None
-    descending: bool = True
+    ranking: tuple[tuple[Name, bool], ...] = ()  # (fact, descending) keys that decide who is in
     share: "Percent | None" = None  # 名额 比例 1%: a share of the nominees
     threshold: int | None = None    # … 起点 200: only when there are more than 200
     span: Span | None = _span()
@@ -419,6 +418,7 @@ class Budget:
     """预算 市级财政 每年 600万元: what one payer sets aside for the programme each year."""
     payer: Name
     amount: Money
+    ranking: tuple[tuple[Name, bool], ...] = ()  # the order in which awards are funded
     span: Span | None = _span()
 
 

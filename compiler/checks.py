@@ -288,6 +288,8 @@ def check_clauses(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
         if clause.source_text is None:
             yield warning("W044", clause.span, f"{clause.label} 没有「原文」：审阅者无法对照原句",
                           f"{clause.label} has no 原文: reviewers cannot compare it with the original sentence")
+        if clause.quota is not None:
+            yield from _check_ranking(clause.quota.ranking, symbols)
         if clause.duration is not None and clause.duration.start_fact is not None:
             start = clause.duration.start_fact
             decl = symbols.facts.get(start.text)
@@ -299,6 +301,17 @@ def check_clauses(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
 
 
 # ---------------------------------------------------------------- awards
+def _check_ranking(keys, symbols: Symbols) -> Iterator[Diagnostic]:
+    """A ranking reads facts that can be ordered: numbers, money, percentages, years."""
+    for fact, _descending in keys:
+        decl = symbols.facts.get(fact.text)
+        if decl is None:
+            yield _unknown(fact, list(symbols.facts), "事实", "fact")
+        elif decl.type.base not in ("money", "number", "percent", "year") or decl.type.items:
+            yield error("E017", fact.span, f"排序事实「{fact.text}」应为金额、数值、百分比或年份",
+                        f"the ranking fact {fact.text!r} must be money, a number, a percentage or a year")
+
+
 def check_awards(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     for clause in policy.clauses:
         award = clause.award
@@ -528,6 +541,7 @@ def check_bounds(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
                 yield warning("W081", award.cap.span, f"封顶 {printer.expr(award.cap)} 永远不会起作用：奖励最高为 {_money(bound)}",
                               f"the cap {printer.expr(award.cap)} can never bind: the award is at most {_money(bound)}")
     for budget in policy.budgets:
+        yield from _check_ranking(budget.ranking, symbols)
         yield from _budget_coverage(policy, budget)
 
 

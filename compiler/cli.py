@@ -111,6 +111,8 @@ def cmd_eval(args) -> int:
     if project.has_errors:
         _print_diagnostics(project, args, sys.stderr)
         return 1
+    if args.batch:
+        return _eval_batch(project, args)
     try:
         facts = _read_facts(args.facts)
     except ValueError as exc:
@@ -128,6 +130,34 @@ def cmd_eval(args) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         _print_report(report, args.lang)
+    return 0
+
+
+def _eval_batch(project: driver.Project, args) -> int:
+    from . import batch
+    if args.batch != "-" and not Path(args.batch).is_file():
+        print(f"polc: 找不到名册文件 {args.batch} / no such register: {args.batch}", file=sys.stderr)
+        return 2
+    modules = [driver.load_module(policy) for policy in project.policies]
+    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    try:
+        summary = batch.run(modules, args.batch, args.on, out, sys.stderr, include_all=args.all)
+    finally:
+        if args.out:
+            out.close()
+    human = sys.stdout if args.out else sys.stderr
+    bad = summary["bad_rows"]["count"]
+    print(_say(args.lang, f"共 {summary['rows']} 行：评估 {summary['evaluated']} 行，跳过 {bad} 行",
+               f"{summary['rows']} rows: {summary['evaluated']} evaluated, {bad} skipped"), file=human)
+    for key, entry in summary["clauses"].items():
+        if entry["applies"]:
+            print(f"  {key}：适用 {entry['applies']}，支付 {entry['paid']}，无法判定 {entry['undecidable']}，"
+                  f"名额外 {entry['outside_quota']}，预算外 {entry['outside_budget']}，合计 {entry['min']}–{entry['max']}元",
+                  file=human)
+    for key, entry in summary["quotas"].items():
+        print(f"  名额 {key}：{entry}", file=human)
+    for key, entry in summary["budgets"].items():
+        print(f"  预算 {key}：{entry}", file=human)
     return 0
 
 
@@ -203,7 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("eval", parents=[common], help="评估一个申请人的事实 / evaluate one applicant's facts")
     evaluate.add_argument("policies", nargs="+", help="一个或多个 .pol 文件或目录")
-    evaluate.add_argument("--facts", required=True, help="事实 JSON 文件（- 为标准输入）")
+    source = evaluate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--facts", help="一个申请人的事实 JSON 文件（- 为标准输入）")
+    source.add_argument("--batch", help="企业名册：CSV 或 JSON Lines（.jsonl），每行一个申请人")
+    evaluate.add_argument("--out", help="批量结果写入的 JSON Lines 文件（默认标准输出）")
+    evaluate.add_argument("--all", action="store_true", help="批量结果也列出不适用的条款")
     evaluate.add_argument("--on", default=None, help="评估日 YYYY-MM-DD（默认今天）")
     evaluate.add_argument("--format", choices=["json", "text"], default="text")
     evaluate.set_defaults(run=cmd_eval)

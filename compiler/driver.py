@@ -267,7 +267,7 @@ def run_cases(policy: ast.Policy) -> list[CaseOutcome]:
             got = module.evaluate_clauses(module.POLICY, [generated[key]], facts, on)[0]
             ref = runtime.evaluate_clauses(info, [reference[key]], facts, on)[0]
             actual, wanted = describe_result(got), describe_expected(case.expected)
-            detail = (f"原因：{got.reason}", *(f"  {line}" for line in got.trace))
+            detail = (f"原因：{got.reason}", *(f"  {line}" for line in runtime.render_trace(got.trace)))
             if got.to_json() != ref.to_json():
                 outcomes.append(CaseOutcome(policy, clause, case, False, wanted, actual,
                                             ("编译器错误：生成代码与解释器结果不一致 / compiler bug: generated code and interpreter disagree",

@@ -232,7 +232,24 @@ def policy_info(policy: ast.Policy) -> runtime.PolicyInfo:
         effective_from=policy.effective_from.value if policy.effective_from else None,
         effective_until=policy.effective_until.value if policy.effective_until else None,
         assessed_offset=1 if policy.assessed_year == "上一年" else 0,
-        principle=policy.principle, schema=schema(policy), transitional=transitional(policy))
+        principle=policy.principle, schema=schema(policy), transitional=transitional(policy),
+        budgets=budgets(policy))
+
+
+def ranking_keys(keys) -> tuple:
+    return tuple((fact.text, descending) for fact, descending in keys)
+
+
+def quota(clause: ast.Clause):
+    """(per year, share, threshold, ranking keys) for runtime.allocate_quota, or None."""
+    q = clause.quota
+    if q is None:
+        return None
+    return (q.per_year, q.share.value if q.share else None, q.threshold, ranking_keys(q.ranking))
+
+
+def budgets(policy: ast.Policy) -> tuple:
+    return tuple((b.payer.text, b.amount.value, ranking_keys(b.ranking)) for b in policy.budgets)
 
 
 def transitional(policy: ast.Policy) -> tuple:
@@ -272,7 +289,7 @@ def clause_specs(policy: ast.Policy) -> list[runtime.ClauseSpec]:
             start_next_year=duration.start_next_year if duration else False,
             cofunded=cofunded(policy, clause),
             modifies=(clause.modifier.matter.text, clause.modifier.factor) if clause.modifier else None,
-            split=split(policy, clause)))
+            split=split(policy, clause), quota=quota(clause)))
     return specs
 
 

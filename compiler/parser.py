@@ -411,26 +411,30 @@ class _ToAst(Transformer):
     def order(self, meta, children):
         return str(children[0]) == "降序"
 
+    def rank_key(self, meta, children):
+        return (children[0], children[1])
+
     def ranking(self, meta, children):
-        return children
+        return ("ranking", tuple(children))
 
     def f_quota(self, meta, children):
         count, *rest = children
-        unit, rank_by, descending = None, None, True
+        unit, ranking = None, ()
         for part in rest:
             if isinstance(part, ast.Name):
                 unit = part.text
             else:
-                rank_by, descending = part
-        return ("quota", ast.Quota(int(Decimal(str(count))), unit=unit, rank_by=rank_by, descending=descending,
-                                   span=self._span(meta)))
+                ranking = part[1]
+        return ("quota", ast.Quota(int(Decimal(str(count))), unit=unit, ranking=ranking, span=self._span(meta)))
 
     def f_percent_quota(self, meta, children):
         share_token, *rest = children
         share = ast.Percent(Decimal(str(share_token)[:-1]) / 100, str(share_token), self._tok_span(share_token))
+        ranking = rest.pop()[1] if rest and isinstance(rest[-1], tuple) else ()
         threshold = int(Decimal(str(rest[0]))) if rest else None
         unit = rest[1].text if len(rest) > 1 else None
-        return ("quota", ast.Quota(None, unit=unit, share=share, threshold=threshold, span=self._span(meta)))
+        return ("quota", ast.Quota(None, unit=unit, share=share, threshold=threshold, ranking=ranking,
+                                   span=self._span(meta)))
 
     def f_modifier(self, meta, children):
         factor, matter = children
@@ -474,9 +478,10 @@ class _ToAst(Transformer):
     def h_import(self, meta, c): return ("imports", self._string(c[0]))
 
     def h_budget(self, meta, children):
-        payer, token = children
+        payer, token, *rest = children
         amount = ast.Money(money_value(str(token)), str(token), self._tok_span(token))
-        return ("budgets", ast.Budget(payer, amount, self._span(meta)))
+        ranking = rest[0][1] if rest else ()
+        return ("budgets", ast.Budget(payer, amount, ranking, self._span(meta)))
 
     def h_split(self, meta, children):
         shares, articles = [], []

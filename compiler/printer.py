@@ -128,6 +128,12 @@ def award(node: ast.Award, indent: str = "    ") -> str:
     return text
 
 
+def ranking(keys) -> str:
+    if not keys:
+        return ""
+    return " 按 " + "、".join(f"{name(fact)} {'降序' if descending else '升序'}" for fact, descending in keys)
+
+
 def expected(node: ast.Expected) -> str:
     if node.kind == "exact":
         return literal(node.low)
@@ -193,12 +199,12 @@ def clause(node: ast.Clause) -> str:
             text = f"  名额 比例 {q.share.text}"
             if q.threshold is not None:
                 text += f" 起点 {q.threshold}" + (f" {name(ast.Name(q.unit))}" if q.unit else "")
+            text += ranking(q.ranking)
         else:
             text = f"  名额 每年 {q.per_year}"
             if q.unit:
                 text += f" {name(ast.Name(q.unit))}"
-            if q.rank_by is not None:
-                text += f" 按 {name(q.rank_by)} {'降序' if q.descending else '升序'}"
+            text += ranking(q.ranking)
         lines.append(text)
     if node.modifier is not None:
         lines.append(f"  系数 {node.modifier.text} 作用于 {name(node.modifier.matter)}")
@@ -240,7 +246,7 @@ def policy(node: ast.Policy) -> str:
             text += " 除外 " + "、".join(a.text for a in split.except_articles)
         lines.append(text)
     for budget in node.budgets:
-        lines.append(f"  预算 {name(budget.payer)} 每年 {budget.amount.text}")
+        lines.append(f"  预算 {name(budget.payer)} 每年 {budget.amount.text}{ranking(budget.ranking)}")
     for rule in node.transitional:
         text = f"  过渡 {string(rule.text)}"
         if rule.before_year is not None:

@@ -123,8 +123,8 @@ def _term(clause: ast.Clause) -> str:
     elif clause.quota is not None:
         q = clause.quota
         text = f"每年不超过{q.per_year}{q.unit or '名'}"
-        if q.rank_by is not None:
-            text += f"，按{q.rank_by.text}{'降序' if q.descending else '升序'}"
+        if q.ranking:
+            text += "，按" + "、".join(f"{fact.text}{'降序' if d else '升序'}" for fact, d in q.ranking)
         parts.append(text)
     return "；".join(parts) or NONE
 

@@ -18,7 +18,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import __version__, ast, printer
-from .interpreter import cofunded, enum_order, item_fact, paying_clauses, schema, split, transitional
+from .interpreter import (budgets, cofunded, enum_order, item_fact, paying_clauses, quota, schema, split,
+                          transitional)
 from .types import Symbols, comparison, infer, value_kind
 
 RUNTIME_PATH = Path(__file__).resolve().parent / "runtime.py"
@@ -365,6 +366,7 @@ def to_python(policy: ast.Policy) -> str:
     out.line(f"    principle={policy.principle!r},")
     out.line("    schema=FACTS,")
     out.line(f"    transitional={_literal(transitional(policy))},")
+    out.line(f"    budgets={_literal(budgets(policy))},")
     out.line(")")
     out.line()
     out.line()
@@ -389,14 +391,25 @@ def to_python(policy: ast.Policy) -> str:
                  f"start_next_year={bool(d and d.start_next_year)!r}, cofunded={cofunded(policy, clause)!r},")
         modifies = (clause.modifier.matter.text, clause.modifier.factor) if clause.modifier else None
         out.line(f"        modifies={_literal(modifies)}, split={_literal(split(policy, clause))},")
-        out.line(f"        matter_fact={clause.matter_by.text if clause.matter_by else None!r},")
+        out.line(f"        matter_fact={clause.matter_by.text if clause.matter_by else None!r}, "
+                 f"quota={_literal(quota(clause))},")
         out.line("    ),")
     out.line(")")
     out.line()
     out.line()
+    out.line("EVALUATOR = Evaluator([(POLICY, CLAUSES)])")
+    out.line()
+    out.line()
     out.line("def evaluate(facts, on=None):")
     out.line('    """Evaluate every clause for one applicant on a date, resolving overlaps (就高不重复)."""')
-    out.line("    return evaluate_policies([(POLICY, CLAUSES)], facts, on)")
+    out.line("    return EVALUATOR.evaluate(facts, on)")
+    out.line()
+    out.line()
+    out.line("def evaluate_many(rows, on=None):")
+    out.line('    """Streaming batch: yields (row number, Evaluation or FactError) per row; memory does not')
+    out.line("    grow with the number of rows. Quotas and budgets across applicants are applied by")
+    out.line('    `polc eval --batch` (or allocate_quota / allocate_budget on the collected candidates)."""')
+    out.line("    return EVALUATOR.evaluate_many(rows, on)")
     source = out.text()
     compile(source, f"{name}.py", "exec")  # never write a module that does not compile
     return source

@@ -284,6 +284,30 @@ def arith(op, left, right):
     return left / right
 
 
+def _line_compare(label, where, left, right, kind, result):
+    return f"{label}{where}：{format_value(left, kind)} 对 {format_value(right, kind)} → {_OUTCOME[result]}"
+
+
+def _line_first_time(label, year, current, threshold, kind, earlier_text, result):
+    return (f"{label}［{year}年］：{format_value(current, kind)} 对 {format_value(threshold, kind)}"
+            f"{earlier_text} → {_OUTCOME[result]}")
+
+
+def _line_value(label, value, kind, result):
+    return f"{label}：{format_value(value, kind)} → {_OUTCOME[result]}"
+
+
+def _line_define(label, value, kind):
+    return f"{label} = {format_value(value, kind)}"
+
+
+def render_trace(entries):
+    """Trace entries are kept as (formatter, *arguments) while evaluating, and turned into
+    text only when someone reads them: a batch over 100,000 applicants formats nothing it
+    does not show."""
+    return [entry if isinstance(entry, str) else entry[0](*entry[1:]) for entry in entries]
+
+
 class Run:
     """The state of evaluating one clause for one applicant: facts, year, trace, missing facts."""
 
@@ -336,7 +360,7 @@ class Run:
     def compare(self, label, op, left, right, kind, offset=None):
         result = None if left is None or right is None else _COMPARE[op](left, right)
         where = "" if offset is None else f"［{self.year - offset}年］"
-        self.trace.append(f"{label}{where}：{format_value(left, kind)} 对 {format_value(right, kind)} → {_OUTCOME[result]}")
+        self.trace.append((_line_compare, label, where, left, right, kind, result))
         return result
 
     def first_time(self, label, op, name, threshold, kind, offset):
@@ -358,8 +382,7 @@ class Run:
                 earlier_text = f"，此前{earlier[0][0]}–{earlier[-1][0]}年均未达到"
             else:
                 earlier_text = "，此前无记录"
-        self.trace.append(f"{label}［{year}年］：{format_value(current, kind)} 对 {format_value(threshold, kind)}"
-                          f"{earlier_text} → {_OUTCOME[result]}")
+        self.trace.append((_line_first_time, label, year, current, threshold, kind, earlier_text, result))
         return result
 
     def compare_ordered(self, label, op, left, right, order):
@@ -373,11 +396,11 @@ class Run:
 
     def member(self, label, value, options, negated):
         result = None if value is None else ((value in options) != negated)
-        self.trace.append(f"{label}：{format_value(value, 'enum')} → {_OUTCOME[result]}")
+        self.trace.append((_line_value, label, value, "enum", result))
         return result
 
     def truth(self, label, value):
-        self.trace.append(f"{label}：{format_value(value, 'bool')} → {_OUTCOME[value]}")
+        self.trace.append((_line_value, label, value, "bool", value))
         return value
 
     def run_of_years(self, label, results):
@@ -389,7 +412,7 @@ class Run:
         return combined
 
     def define(self, label, value, kind):
-        self.trace.append(f"{label} = {format_value(value, kind)}")
+        self.trace.append((_line_define, label, value, kind))
         return value
 
 
@@ -398,11 +421,11 @@ class ClauseSpec:
     """What a result needs to know about a clause: where it is, what it is, how to run it."""
 
     __slots__ = ("policy", "article", "item", "title", "matter", "source", "evaluate", "duration",
-                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact")
+                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact", "quota")
 
     def __init__(self, policy, article, item, title, matter, source, evaluate, duration=None,
                  start_fact=None, start_next_year=False, cofunded=True, modifies=None, split=None,
-                 matter_fact=None):
+                 matter_fact=None, quota=None):
         self.policy = policy
         self.article = article
         self.item = item
@@ -417,6 +440,9 @@ class ClauseSpec:
         self.modifies = modifies  # (matter, coefficient) for a MODIFIER clause
         self.split = split        # ((payer, share), ...) for CO-FUNDING, or None
         self.matter_fact = matter_fact  # 事项 按 X: the matter is the value of fact X
+        # QUOTA: (per year, share of the list, list size above which the share applies,
+        # ranking keys ((fact, descending), ...)); enforced across applicants by allocate().
+        self.quota = quota
 
     @property
     def label(self):
@@ -534,11 +560,13 @@ def _apply_cap(run, amount, cap, cap_label):
 
 
 class ClauseResult:
-    __slots__ = ("spec", "applies", "paid", "award", "reason", "trace", "missing", "per_year", "matter")
+    __slots__ = ("spec", "applies", "paid", "award", "reason", "trace", "missing", "per_year", "matter",
+                 "allocation")
 
     def __init__(self, spec, applies, award, reason, trace, missing, matter=None):
         self.spec = spec
         self.matter = matter if matter is not None else spec.matter
+        self.allocation = None  # set across applicants: within_quota, outside_quota, …
         self.applies = applies
         self.award = award
         self.paid = applies is True and award is not None
@@ -568,7 +596,7 @@ class ClauseResult:
         row = {
             "policy": spec.policy, "article": spec.article, "item": spec.item, "title": spec.title,
             "matter": self.matter, "applies": self.applies, "paid": self.paid, "award": award,
-            "reason": self.reason, "trace": list(self.trace), "missing": list(self.missing),
+            "reason": self.reason, "trace": render_trace(self.trace), "missing": list(self.missing),
             "source": spec.source,
         }
         if spec.duration is not None:
@@ -579,6 +607,8 @@ class ClauseResult:
             row["funding"] = funding
         if spec.modifies is not None:
             row["modifies"] = {"matter": spec.modifies[0], "factor": str(spec.modifies[1])}
+        if self.allocation is not None:
+            row["allocation"] = self.allocation
         return row
 
 
@@ -623,10 +653,10 @@ def _within_duration(run, spec):
 
 class PolicyInfo:
     __slots__ = ("docno", "title", "path", "effective_from", "effective_until", "assessed_offset",
-                 "principle", "schema", "transitional")
+                 "principle", "schema", "transitional", "budgets")
 
     def __init__(self, docno, title, path, effective_from, effective_until, assessed_offset, principle, schema,
-                 transitional=()):
+                 transitional=(), budgets=()):
         self.docno = docno
         self.title = title
         self.path = path
@@ -636,6 +666,7 @@ class PolicyInfo:
         self.principle = principle
         self.schema = schema
         self.transitional = transitional  # ((before_year, governing docno), ...)
+        self.budgets = budgets  # ((payer, yearly amount, ranking keys), ...): enforced by allocate()
 
 
 def _not_in_force(policy, on, year):
@@ -755,46 +786,170 @@ class Evaluation:
         raise KeyError(label)
 
 
-def evaluate_policies(policies, facts, on=None):
-    """Several policies together (each given as (PolicyInfo, clauses)): 就高不重复 across them.
-
-    Facts are shared: each policy reads the facts it declares and ignores the others.
+class Evaluator:
+    """Several policies evaluated together (each given as (PolicyInfo, clauses)), with
+    就高不重复 across them. Facts are shared: each policy reads the facts it declares.
     MODIFIER clauses are evaluated first; a coefficient they set applies to every clause of
-    its matter, in any of the policies (the highest coefficient if several apply).
-    """
-    on = parse_date(on, "on") if on is not None else datetime.date.today()
-    known = {}
-    for policy, _clauses in policies:
-        known.update(policy.schema)
-    unknown = [name for name in facts if name not in known]
-    if unknown:
-        validate_facts({unknown[0]: facts[unknown[0]]}, known)  # raises with a suggestion
+    its matter, in any of the policies (the highest coefficient if several apply)."""
 
-    def own(policy):
-        return {name: value for name, value in facts.items() if name in policy.schema}
+    def __init__(self, policies):
+        self.policies = list(policies)
+        self.known = {}
+        for policy, _clauses in self.policies:
+            self.known.update(policy.schema)
+        self.principles = {policy.docno: policy.principle for policy, _ in self.policies}
+        self.modifiers = [[s for s in clauses if s.modifies is not None] for _p, clauses in self.policies]
+        self.others = [[s for s in clauses if s.modifies is None] for _p, clauses in self.policies]
 
-    factors, modifier_results = {}, {}
-    for policy, clauses in policies:
-        modifiers = [spec for spec in clauses if spec.modifies is not None]
-        for result in evaluate_clauses(policy, modifiers, own(policy), on):
-            modifier_results[id(result.spec)] = result
-            if result.applies is True:
-                matter, coefficient = result.spec.modifies
-                if matter not in factors or coefficient > factors[matter][0]:
-                    factors[matter] = (coefficient, f"{policy.docno}{result.spec.label}")
-    results = []
-    for policy, clauses in policies:
-        others = [spec for spec in clauses if spec.modifies is None]
-        evaluated = iter(evaluate_clauses(policy, others, own(policy), on, factors))
-        for spec in clauses:
-            results.append(modifier_results[id(spec)] if spec.modifies is not None else next(evaluated))
-    resolve(results, {policy.docno: policy.principle for policy, _ in policies})
-    warnings = []
-    for policy, _clauses in policies:
-        outside = _not_in_force(policy, on, on.year - policy.assessed_offset)
-        if outside is not None:
-            warnings.append(f"{policy.docno}：{outside}，其条款均未评估")
-    return Evaluation(on, results, warnings)
+    def evaluate(self, facts, on=None):
+        on = parse_date(on, "on") if on is not None else datetime.date.today()
+        unknown = [name for name in facts if name not in self.known]
+        if unknown:
+            validate_facts({unknown[0]: facts[unknown[0]]}, self.known)  # raises with a suggestion
+        factors, modifier_results = {}, {}
+        for (policy, _clauses), modifiers in zip(self.policies, self.modifiers):
+            if not modifiers:
+                continue
+            for result in evaluate_clauses(policy, modifiers, _own(policy, facts), on):
+                modifier_results[id(result.spec)] = result
+                if result.applies is True:
+                    matter, coefficient = result.spec.modifies
+                    if matter not in factors or coefficient > factors[matter][0]:
+                        factors[matter] = (coefficient, f"{policy.docno}{result.spec.label}")
+        results = []
+        for (policy, clauses), others in zip(self.policies, self.others):
+            evaluated = iter(evaluate_clauses(policy, others, _own(policy, facts), on, factors))
+            for spec in clauses:
+                results.append(modifier_results[id(spec)] if spec.modifies is not None else next(evaluated))
+        resolve(results, self.principles)
+        warnings = []
+        for policy, _clauses in self.policies:
+            outside = _not_in_force(policy, on, on.year - policy.assessed_offset)
+            if outside is not None:
+                warnings.append(f"{policy.docno}：{outside}，其条款均未评估")
+        return Evaluation(on, results, warnings)
+
+    def evaluate_many(self, rows, on=None):
+        """Streaming: yields (row number, Evaluation or FactError) for each row, in order.
+        Nothing is kept between rows, so memory does not grow with the number of rows."""
+        on = parse_date(on, "on") if on is not None else datetime.date.today()
+        for number, row in enumerate(rows, 1):
+            try:
+                yield number, self.evaluate(row, on)
+            except FactError as exc:
+                yield number, exc
+
+
+def _own(policy, facts):
+    return {name: value for name, value in facts.items() if name in policy.schema}
+
+
+def evaluate_policies(policies, facts, on=None):
+    return Evaluator(policies).evaluate(facts, on)
+
+
+# ---------------------------------------------------------------- across applicants
+def rank_values(result, facts, year):
+    """The values a clause's quota ranks by, for one applicant (yearly facts: the assessed year)."""
+    keys = result.spec.quota[3] if result.spec.quota else ()
+    return tuple(_rank_value(facts.get(name), year) for name, _descending in keys)
+
+
+def _rank_value(value, year):
+    if isinstance(value, dict):
+        value = value.get(year)
+    return value
+
+
+def _order(candidates, keys):
+    """Sort candidates (applicant id, values, payload) by the declared keys; missing values go
+    last; remaining ties go to the applicant identifier, never to the order of the input."""
+    def key(candidate):
+        applicant, values, _payload = candidate
+        parts = []
+        for (name, descending), value in zip(keys, values):
+            if value is None:
+                parts.append((1, 0))
+            else:
+                number = value if isinstance(value, (int, Decimal)) else Decimal(0)
+                parts.append((0, -number if descending else number))
+        return (*parts, str(applicant))
+    return sorted(candidates, key=key)
+
+
+def allocate_quota(quota, candidates):
+    """QUOTA / PERCENT-QUOTA over one clause's qualifying applicants.
+
+    candidates: [(applicant id, rank values, payload)]. Returns (decisions, summary) where
+    decisions maps payload -> (allocation, place) with allocation within_quota,
+    outside_quota, or list_over (a percent quota exceeded with no ranking declared: the
+    list must be cut, but the policy does not say whom to cut)."""
+    per_year, share, threshold, keys = quota
+    count = len(candidates)
+    if share is not None:
+        if threshold is not None and count <= threshold:
+            limit = count
+        else:
+            limit = int((Decimal(count) * share).to_integral_value(rounding=ROUND_FLOOR))
+    else:
+        limit = per_year
+    summary = {"candidates": count, "limit": limit}
+    if count <= limit:
+        return {payload: ("within_quota", place) for place, (_a, _v, payload) in enumerate(candidates, 1)}, summary
+    if not keys:
+        summary["over_by"] = count - limit
+        return {payload: ("list_over", None) for _a, _v, payload in candidates}, summary
+    ordered = _order(candidates, keys)
+    decisions = {}
+    for place, (_applicant, values, payload) in enumerate(ordered, 1):
+        decisions[payload] = ("within_quota" if place <= limit else "outside_quota", place)
+    last_in = ordered[limit - 1] if limit else None
+    summary["cut_off"] = [format_value(v, "number") if isinstance(v, Decimal) else v for v in last_in[1]] if last_in else None
+    return decisions, summary
+
+
+def allocate_budget(budget, candidates):
+    """BUDGET: fund qualifying awards in rank order while the payer's money lasts. The first
+    award that does not fit, and every one after it, is outside the budget (no skipping
+    ahead to a smaller award: the order is the policy's, not the money's).
+
+    candidates: [(applicant id, rank values, payload, amount borne by this payer)]."""
+    payer, amount, keys = budget
+    wanted = sum((cost for _a, _v, _p, cost in candidates), Decimal(0))
+    if not keys and wanted > amount:
+        # Over budget, and the policy declares no order: say so, and choose nobody.
+        return ({p: ("budget_over", None) for _a, _v, p, _cost in candidates},
+                {"payer": payer, "budget": yuan(amount), "wanted": yuan(wanted), "candidates": len(candidates),
+                 "over_by": yuan(wanted - amount)})
+    ordered = _order([(a, v, (p, cost)) for a, v, p, cost in candidates], keys)
+    remaining, decisions, closed = amount, {}, False
+    for place, (_applicant, _values, (payload, cost)) in enumerate(ordered, 1):
+        if not closed and cost <= remaining:
+            remaining -= cost
+            decisions[payload] = ("within_budget", place)
+        else:
+            closed = True
+            decisions[payload] = ("outside_budget", place)
+    return decisions, {"payer": payer, "budget": yuan(amount), "wanted": yuan(wanted), "spent": yuan(amount - remaining),
+                       "candidates": len(candidates),
+                       "funded": sum(1 for d, _p in decisions.values() if d == "within_budget")}
+
+
+def payer_share(spec, payer):
+    """The part of an award a payer bears (all of it when the policy states no split)."""
+    if spec.split is None:
+        return Decimal(1)
+    return dict(spec.split).get(payer, Decimal(0))
+
+
+def apply_allocation(result, allocation, place, what):
+    """Mark one applicant's clause result with its quota or budget outcome."""
+    result.allocation = allocation
+    if allocation in ("outside_quota", "outside_budget"):
+        result.paid = False
+        result.reason = f"符合条件，但{what}已满（排第{place}位），本年度不予支付"
+    elif allocation == "list_over":
+        result.reason = f"符合条件；本批名单超出{what}，需按规定核减（政策未规定排序）"
 
 
 def pick_level(run, subject, value, levels):
@@ -906,6 +1061,7 @@ POLICY = PolicyInfo(
     principle='就高不重复',
     schema=FACTS,
     transitional=(),
+    budgets=(),
 )
 
 
@@ -1526,7 +1682,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:137', evaluate=_clause_1,
         duration=2, start_fact='示范行业确定年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=2,
@@ -1534,7 +1690,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:155', evaluate=_clause_2,
         duration=2, start_fact='示范区确定年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=3,
@@ -1542,7 +1698,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:168', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=4,
@@ -1550,7 +1706,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:178', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=5,
@@ -1558,7 +1714,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:199', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=6,
@@ -1566,7 +1722,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:217', evaluate=_clause_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=7,
@@ -1574,7 +1730,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:235', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=8,
@@ -1582,7 +1738,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:252', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=9,
@@ -1590,7 +1746,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:267', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=10,
@@ -1598,7 +1754,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:277', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=11,
@@ -1606,7 +1762,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:292', evaluate=_clause_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=12,
@@ -1614,7 +1770,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:304', evaluate=_clause_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=13,
@@ -1622,7 +1778,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:317', evaluate=_clause_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=14,
@@ -1630,7 +1786,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:336', evaluate=_clause_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=15,
@@ -1638,7 +1794,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:345', evaluate=_clause_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=16,
@@ -1646,7 +1802,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:355', evaluate=_clause_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=18,
@@ -1654,7 +1810,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:372', evaluate=_clause_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=19,
@@ -1662,7 +1818,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:386', evaluate=_clause_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=20,
@@ -1670,7 +1826,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:399', evaluate=_clause_19,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=21,
@@ -1678,7 +1834,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:416', evaluate=_clause_20,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=22,
@@ -1686,7 +1842,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:429', evaluate=_clause_21,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=23,
@@ -1694,7 +1850,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:439', evaluate=_clause_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=24,
@@ -1702,7 +1858,7 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:455', evaluate=_clause_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=25,
@@ -1710,11 +1866,21 @@ CLAUSES = (
         source='policies/jzbf-2020-14.pol:471', evaluate=_clause_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
 )
 
 
+EVALUATOR = Evaluator([(POLICY, CLAUSES)])
+
+
 def evaluate(facts, on=None):
     """Evaluate every clause for one applicant on a date, resolving overlaps (就高不重复)."""
-    return evaluate_policies([(POLICY, CLAUSES)], facts, on)
+    return EVALUATOR.evaluate(facts, on)
+
+
+def evaluate_many(rows, on=None):
+    """Streaming batch: yields (row number, Evaluation or FactError) per row; memory does not
+    grow with the number of rows. Quotas and budgets across applicants are applied by
+    `polc eval --batch` (or allocate_quota / allocate_budget on the collected candidates)."""
+    return EVALUATOR.evaluate_many(rows, on)

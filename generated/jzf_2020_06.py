@@ -284,6 +284,30 @@ def arith(op, left, right):
     return left / right
 
 
+def _line_compare(label, where, left, right, kind, result):
+    return f"{label}{where}：{format_value(left, kind)} 对 {format_value(right, kind)} → {_OUTCOME[result]}"
+
+
+def _line_first_time(label, year, current, threshold, kind, earlier_text, result):
+    return (f"{label}［{year}年］：{format_value(current, kind)} 对 {format_value(threshold, kind)}"
+            f"{earlier_text} → {_OUTCOME[result]}")
+
+
+def _line_value(label, value, kind, result):
+    return f"{label}：{format_value(value, kind)} → {_OUTCOME[result]}"
+
+
+def _line_define(label, value, kind):
+    return f"{label} = {format_value(value, kind)}"
+
+
+def render_trace(entries):
+    """Trace entries are kept as (formatter, *arguments) while evaluating, and turned into
+    text only when someone reads them: a batch over 100,000 applicants formats nothing it
+    does not show."""
+    return [entry if isinstance(entry, str) else entry[0](*entry[1:]) for entry in entries]
+
+
 class Run:
     """The state of evaluating one clause for one applicant: facts, year, trace, missing facts."""
 
@@ -336,7 +360,7 @@ class Run:
     def compare(self, label, op, left, right, kind, offset=None):
         result = None if left is None or right is None else _COMPARE[op](left, right)
         where = "" if offset is None else f"［{self.year - offset}年］"
-        self.trace.append(f"{label}{where}：{format_value(left, kind)} 对 {format_value(right, kind)} → {_OUTCOME[result]}")
+        self.trace.append((_line_compare, label, where, left, right, kind, result))
         return result
 
     def first_time(self, label, op, name, threshold, kind, offset):
@@ -358,8 +382,7 @@ class Run:
                 earlier_text = f"，此前{earlier[0][0]}–{earlier[-1][0]}年均未达到"
             else:
                 earlier_text = "，此前无记录"
-        self.trace.append(f"{label}［{year}年］：{format_value(current, kind)} 对 {format_value(threshold, kind)}"
-                          f"{earlier_text} → {_OUTCOME[result]}")
+        self.trace.append((_line_first_time, label, year, current, threshold, kind, earlier_text, result))
         return result
 
     def compare_ordered(self, label, op, left, right, order):
@@ -373,11 +396,11 @@ class Run:
 
     def member(self, label, value, options, negated):
         result = None if value is None else ((value in options) != negated)
-        self.trace.append(f"{label}：{format_value(value, 'enum')} → {_OUTCOME[result]}")
+        self.trace.append((_line_value, label, value, "enum", result))
         return result
 
     def truth(self, label, value):
-        self.trace.append(f"{label}：{format_value(value, 'bool')} → {_OUTCOME[value]}")
+        self.trace.append((_line_value, label, value, "bool", value))
         return value
 
     def run_of_years(self, label, results):
@@ -389,7 +412,7 @@ class Run:
         return combined
 
     def define(self, label, value, kind):
-        self.trace.append(f"{label} = {format_value(value, kind)}")
+        self.trace.append((_line_define, label, value, kind))
         return value
 
 
@@ -398,11 +421,11 @@ class ClauseSpec:
     """What a result needs to know about a clause: where it is, what it is, how to run it."""
 
     __slots__ = ("policy", "article", "item", "title", "matter", "source", "evaluate", "duration",
-                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact")
+                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact", "quota")
 
     def __init__(self, policy, article, item, title, matter, source, evaluate, duration=None,
                  start_fact=None, start_next_year=False, cofunded=True, modifies=None, split=None,
-                 matter_fact=None):
+                 matter_fact=None, quota=None):
         self.policy = policy
         self.article = article
         self.item = item
@@ -417,6 +440,9 @@ class ClauseSpec:
         self.modifies = modifies  # (matter, coefficient) for a MODIFIER clause
         self.split = split        # ((payer, share), ...) for CO-FUNDING, or None
         self.matter_fact = matter_fact  # 事项 按 X: the matter is the value of fact X
+        # QUOTA: (per year, share of the list, list size above which the share applies,
+        # ranking keys ((fact, descending), ...)); enforced across applicants by allocate().
+        self.quota = quota
 
     @property
     def label(self):
@@ -534,11 +560,13 @@ def _apply_cap(run, amount, cap, cap_label):
 
 
 class ClauseResult:
-    __slots__ = ("spec", "applies", "paid", "award", "reason", "trace", "missing", "per_year", "matter")
+    __slots__ = ("spec", "applies", "paid", "award", "reason", "trace", "missing", "per_year", "matter",
+                 "allocation")
 
     def __init__(self, spec, applies, award, reason, trace, missing, matter=None):
         self.spec = spec
         self.matter = matter if matter is not None else spec.matter
+        self.allocation = None  # set across applicants: within_quota, outside_quota, …
         self.applies = applies
         self.award = award
         self.paid = applies is True and award is not None
@@ -568,7 +596,7 @@ class ClauseResult:
         row = {
             "policy": spec.policy, "article": spec.article, "item": spec.item, "title": spec.title,
             "matter": self.matter, "applies": self.applies, "paid": self.paid, "award": award,
-            "reason": self.reason, "trace": list(self.trace), "missing": list(self.missing),
+            "reason": self.reason, "trace": render_trace(self.trace), "missing": list(self.missing),
             "source": spec.source,
         }
         if spec.duration is not None:
@@ -579,6 +607,8 @@ class ClauseResult:
             row["funding"] = funding
         if spec.modifies is not None:
             row["modifies"] = {"matter": spec.modifies[0], "factor": str(spec.modifies[1])}
+        if self.allocation is not None:
+            row["allocation"] = self.allocation
         return row
 
 
@@ -623,10 +653,10 @@ def _within_duration(run, spec):
 
 class PolicyInfo:
     __slots__ = ("docno", "title", "path", "effective_from", "effective_until", "assessed_offset",
-                 "principle", "schema", "transitional")
+                 "principle", "schema", "transitional", "budgets")
 
     def __init__(self, docno, title, path, effective_from, effective_until, assessed_offset, principle, schema,
-                 transitional=()):
+                 transitional=(), budgets=()):
         self.docno = docno
         self.title = title
         self.path = path
@@ -636,6 +666,7 @@ class PolicyInfo:
         self.principle = principle
         self.schema = schema
         self.transitional = transitional  # ((before_year, governing docno), ...)
+        self.budgets = budgets  # ((payer, yearly amount, ranking keys), ...): enforced by allocate()
 
 
 def _not_in_force(policy, on, year):
@@ -755,46 +786,170 @@ class Evaluation:
         raise KeyError(label)
 
 
-def evaluate_policies(policies, facts, on=None):
-    """Several policies together (each given as (PolicyInfo, clauses)): 就高不重复 across them.
-
-    Facts are shared: each policy reads the facts it declares and ignores the others.
+class Evaluator:
+    """Several policies evaluated together (each given as (PolicyInfo, clauses)), with
+    就高不重复 across them. Facts are shared: each policy reads the facts it declares.
     MODIFIER clauses are evaluated first; a coefficient they set applies to every clause of
-    its matter, in any of the policies (the highest coefficient if several apply).
-    """
-    on = parse_date(on, "on") if on is not None else datetime.date.today()
-    known = {}
-    for policy, _clauses in policies:
-        known.update(policy.schema)
-    unknown = [name for name in facts if name not in known]
-    if unknown:
-        validate_facts({unknown[0]: facts[unknown[0]]}, known)  # raises with a suggestion
+    its matter, in any of the policies (the highest coefficient if several apply)."""
 
-    def own(policy):
-        return {name: value for name, value in facts.items() if name in policy.schema}
+    def __init__(self, policies):
+        self.policies = list(policies)
+        self.known = {}
+        for policy, _clauses in self.policies:
+            self.known.update(policy.schema)
+        self.principles = {policy.docno: policy.principle for policy, _ in self.policies}
+        self.modifiers = [[s for s in clauses if s.modifies is not None] for _p, clauses in self.policies]
+        self.others = [[s for s in clauses if s.modifies is None] for _p, clauses in self.policies]
 
-    factors, modifier_results = {}, {}
-    for policy, clauses in policies:
-        modifiers = [spec for spec in clauses if spec.modifies is not None]
-        for result in evaluate_clauses(policy, modifiers, own(policy), on):
-            modifier_results[id(result.spec)] = result
-            if result.applies is True:
-                matter, coefficient = result.spec.modifies
-                if matter not in factors or coefficient > factors[matter][0]:
-                    factors[matter] = (coefficient, f"{policy.docno}{result.spec.label}")
-    results = []
-    for policy, clauses in policies:
-        others = [spec for spec in clauses if spec.modifies is None]
-        evaluated = iter(evaluate_clauses(policy, others, own(policy), on, factors))
-        for spec in clauses:
-            results.append(modifier_results[id(spec)] if spec.modifies is not None else next(evaluated))
-    resolve(results, {policy.docno: policy.principle for policy, _ in policies})
-    warnings = []
-    for policy, _clauses in policies:
-        outside = _not_in_force(policy, on, on.year - policy.assessed_offset)
-        if outside is not None:
-            warnings.append(f"{policy.docno}：{outside}，其条款均未评估")
-    return Evaluation(on, results, warnings)
+    def evaluate(self, facts, on=None):
+        on = parse_date(on, "on") if on is not None else datetime.date.today()
+        unknown = [name for name in facts if name not in self.known]
+        if unknown:
+            validate_facts({unknown[0]: facts[unknown[0]]}, self.known)  # raises with a suggestion
+        factors, modifier_results = {}, {}
+        for (policy, _clauses), modifiers in zip(self.policies, self.modifiers):
+            if not modifiers:
+                continue
+            for result in evaluate_clauses(policy, modifiers, _own(policy, facts), on):
+                modifier_results[id(result.spec)] = result
+                if result.applies is True:
+                    matter, coefficient = result.spec.modifies
+                    if matter not in factors or coefficient > factors[matter][0]:
+                        factors[matter] = (coefficient, f"{policy.docno}{result.spec.label}")
+        results = []
+        for (policy, clauses), others in zip(self.policies, self.others):
+            evaluated = iter(evaluate_clauses(policy, others, _own(policy, facts), on, factors))
+            for spec in clauses:
+                results.append(modifier_results[id(spec)] if spec.modifies is not None else next(evaluated))
+        resolve(results, self.principles)
+        warnings = []
+        for policy, _clauses in self.policies:
+            outside = _not_in_force(policy, on, on.year - policy.assessed_offset)
+            if outside is not None:
+                warnings.append(f"{policy.docno}：{outside}，其条款均未评估")
+        return Evaluation(on, results, warnings)
+
+    def evaluate_many(self, rows, on=None):
+        """Streaming: yields (row number, Evaluation or FactError) for each row, in order.
+        Nothing is kept between rows, so memory does not grow with the number of rows."""
+        on = parse_date(on, "on") if on is not None else datetime.date.today()
+        for number, row in enumerate(rows, 1):
+            try:
+                yield number, self.evaluate(row, on)
+            except FactError as exc:
+                yield number, exc
+
+
+def _own(policy, facts):
+    return {name: value for name, value in facts.items() if name in policy.schema}
+
+
+def evaluate_policies(policies, facts, on=None):
+    return Evaluator(policies).evaluate(facts, on)
+
+
+# ---------------------------------------------------------------- across applicants
+def rank_values(result, facts, year):
+    """The values a clause's quota ranks by, for one applicant (yearly facts: the assessed year)."""
+    keys = result.spec.quota[3] if result.spec.quota else ()
+    return tuple(_rank_value(facts.get(name), year) for name, _descending in keys)
+
+
+def _rank_value(value, year):
+    if isinstance(value, dict):
+        value = value.get(year)
+    return value
+
+
+def _order(candidates, keys):
+    """Sort candidates (applicant id, values, payload) by the declared keys; missing values go
+    last; remaining ties go to the applicant identifier, never to the order of the input."""
+    def key(candidate):
+        applicant, values, _payload = candidate
+        parts = []
+        for (name, descending), value in zip(keys, values):
+            if value is None:
+                parts.append((1, 0))
+            else:
+                number = value if isinstance(value, (int, Decimal)) else Decimal(0)
+                parts.append((0, -number if descending else number))
+        return (*parts, str(applicant))
+    return sorted(candidates, key=key)
+
+
+def allocate_quota(quota, candidates):
+    """QUOTA / PERCENT-QUOTA over one clause's qualifying applicants.
+
+    candidates: [(applicant id, rank values, payload)]. Returns (decisions, summary) where
+    decisions maps payload -> (allocation, place) with allocation within_quota,
+    outside_quota, or list_over (a percent quota exceeded with no ranking declared: the
+    list must be cut, but the policy does not say whom to cut)."""
+    per_year, share, threshold, keys = quota
+    count = len(candidates)
+    if share is not None:
+        if threshold is not None and count <= threshold:
+            limit = count
+        else:
+            limit = int((Decimal(count) * share).to_integral_value(rounding=ROUND_FLOOR))
+    else:
+        limit = per_year
+    summary = {"candidates": count, "limit": limit}
+    if count <= limit:
+        return {payload: ("within_quota", place) for place, (_a, _v, payload) in enumerate(candidates, 1)}, summary
+    if not keys:
+        summary["over_by"] = count - limit
+        return {payload: ("list_over", None) for _a, _v, payload in candidates}, summary
+    ordered = _order(candidates, keys)
+    decisions = {}
+    for place, (_applicant, values, payload) in enumerate(ordered, 1):
+        decisions[payload] = ("within_quota" if place <= limit else "outside_quota", place)
+    last_in = ordered[limit - 1] if limit else None
+    summary["cut_off"] = [format_value(v, "number") if isinstance(v, Decimal) else v for v in last_in[1]] if last_in else None
+    return decisions, summary
+
+
+def allocate_budget(budget, candidates):
+    """BUDGET: fund qualifying awards in rank order while the payer's money lasts. The first
+    award that does not fit, and every one after it, is outside the budget (no skipping
+    ahead to a smaller award: the order is the policy's, not the money's).
+
+    candidates: [(applicant id, rank values, payload, amount borne by this payer)]."""
+    payer, amount, keys = budget
+    wanted = sum((cost for _a, _v, _p, cost in candidates), Decimal(0))
+    if not keys and wanted > amount:
+        # Over budget, and the policy declares no order: say so, and choose nobody.
+        return ({p: ("budget_over", None) for _a, _v, p, _cost in candidates},
+                {"payer": payer, "budget": yuan(amount), "wanted": yuan(wanted), "candidates": len(candidates),
+                 "over_by": yuan(wanted - amount)})
+    ordered = _order([(a, v, (p, cost)) for a, v, p, cost in candidates], keys)
+    remaining, decisions, closed = amount, {}, False
+    for place, (_applicant, _values, (payload, cost)) in enumerate(ordered, 1):
+        if not closed and cost <= remaining:
+            remaining -= cost
+            decisions[payload] = ("within_budget", place)
+        else:
+            closed = True
+            decisions[payload] = ("outside_budget", place)
+    return decisions, {"payer": payer, "budget": yuan(amount), "wanted": yuan(wanted), "spent": yuan(amount - remaining),
+                       "candidates": len(candidates),
+                       "funded": sum(1 for d, _p in decisions.values() if d == "within_budget")}
+
+
+def payer_share(spec, payer):
+    """The part of an award a payer bears (all of it when the policy states no split)."""
+    if spec.split is None:
+        return Decimal(1)
+    return dict(spec.split).get(payer, Decimal(0))
+
+
+def apply_allocation(result, allocation, place, what):
+    """Mark one applicant's clause result with its quota or budget outcome."""
+    result.allocation = allocation
+    if allocation in ("outside_quota", "outside_budget"):
+        result.paid = False
+        result.reason = f"符合条件，但{what}已满（排第{place}位），本年度不予支付"
+    elif allocation == "list_over":
+        result.reason = f"符合条件；本批名单超出{what}，需按规定核减（政策未规定排序）"
 
 
 def pick_level(run, subject, value, levels):
@@ -936,6 +1091,7 @@ POLICY = PolicyInfo(
     principle='就高不重复',
     schema=FACTS,
     transitional=((2020, '嘉政发〔2016〕28号'),),
+    budgets=(),
 )
 
 
@@ -1090,6 +1246,8 @@ def _clause_7(run):
 
     原文：对上一年度交易额超过5亿元（云计算、大数据类型平台年度的交易额超过5000万元）且交易额近两年同比增速均超过30%的互联网平台企业，经认定后，给予20万元的奖励。每年奖励的互联网平台企业不超过10家。
 
+    说明：名额排序：原文只规定“每年奖励的互联网平台企业不超过10家”，未规定超过10家时如何取舍；此处按考核年度交易额从高到低取前10家（同额按申请人标识），为本编码的读法。另一读法是由主管部门综合评定。
+
     说明：“上一年度交易额”即考核年度的交易额。括号内读作：云计算、大数据类型平台以“超过5000万元”代替“超过5亿元”，近两年增速均超过30%的条件仍然适用；另一读法是5000万元为附加门槛。
 
     说明：“近两年同比增速”读作考核年度及其上一年度的增速（需三个年度的数据）。原文未规定超过10家时如何取舍，名额未指定排序。
@@ -1137,7 +1295,7 @@ def _clause_8(run):
 
     说明：“在金融、科技、物流、信息、商务等领域”读作同时限定新增投资项目和融资租赁购置设备；“等”表示不限于所列领域，故以生产性服务业类别判断。“5万元以上”含5万元。
 
-    来源：policies/jzf-2020-06.pol:209
+    来源：policies/jzf-2020-06.pol:210
     """
     holds = True
     c21 = run.member('项目类别 属于 生产性服务业', run.fact('项目类别'), ('生产性服务业',), False)
@@ -1174,7 +1332,7 @@ def _clause_9(run):
 
     说明：“养老、托幼、母婴、康复等”为示例，以生活性服务业类别判断。与第五条为同一事项（项目投资补助）。
 
-    来源：policies/jzf-2020-06.pol:227
+    来源：policies/jzf-2020-06.pol:228
     """
     holds = True
     c27 = run.member('项目类别 属于 生活性服务业', run.fact('项目类别'), ('生活性服务业',), False)
@@ -1202,7 +1360,7 @@ def _clause_10(run):
 
     说明：同一年度跨越几档的，只给最高一档。与第十一条第1、2项（主营业务收入首次突破）读作同一事项，就高不重复。
 
-    来源：policies/jzf-2020-06.pol:242
+    来源：policies/jzf-2020-06.pol:243
     """
     holds = True
     c30 = run.member('企业服务业类别 属于 生产性服务业、生活性服务业', run.fact('企业服务业类别'), ('生产性服务业', '生活性服务业'), False)
@@ -1240,7 +1398,7 @@ def _clause_11(run):
 
     说明：评选依据为行业主营业务收入排名和增速，两者如何合成原文未规定，故名额未指定排序字段；“领军型企业认定”即评选结果。奖励资金可用于激励企业主要负责人和科研创新团队（用途说明，不影响金额）。
 
-    来源：policies/jzf-2020-06.pol:264
+    来源：policies/jzf-2020-06.pol:265
     """
     holds = True
     c35 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
@@ -1261,11 +1419,13 @@ def _clause_12(run):
 
     原文：对支持的八大行业，连续3年主营业务收入增速均超过15%且上一年主营业务收入不低于2000万元的生产性服务业企业，或连续3年主营业务收入增速均超过15%且上一年主营业务收入不低于1500万元的生活性服务业企业，给予10万元的奖励,每年奖励的企业不超过15家。
 
+    说明：名额排序：原文未规定超过15家时如何取舍；此处按考核年度主营业务收入从高到低取前15家（同额按申请人标识），为本编码的读法。另一读法是按增速排序或由主管部门评定。
+
     说明：两种情形以“或”并列：生产性服务业企业门槛2000万元，生活性服务业企业门槛1500万元，增速条件相同；“对支持的八大行业”读作限定两种情形。“上一年主营业务收入”即考核年度的主营业务收入（申报年的上一年），不是考核年度的前一年；“不低于”含本数。
 
     说明：“连续3年增速”需考核年度及前三年共四个年度的数据。原文未规定超过15家时如何取舍，名额未指定排序。
 
-    来源：policies/jzf-2020-06.pol:276
+    来源：policies/jzf-2020-06.pol:277
     """
     holds = True
     c37 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
@@ -1309,7 +1469,7 @@ def _clause_13(run):
 
     说明：“（知识产权示范）”读作与商标品牌示范并列、同等对待；“等品牌”表示不限于所列品牌，此处只列出原文点名的品牌。“不含司法认定”只限定驰名商标。
 
-    来源：policies/jzf-2020-06.pol:293
+    来源：policies/jzf-2020-06.pol:295
     """
     holds = True
     c48 = run.member('获得品牌类型 属于 驰名商标、商标品牌示范、知识产权示范、老字号', run.fact('获得品牌类型'), ('驰名商标', '商标品牌示范', '知识产权示范', '老字号'), False)
@@ -1341,7 +1501,7 @@ def _clause_14(run):
 
     原文：对获得国际、国家认证认可（标准化试点）的单位，给予最高5万元的奖励。
 
-    来源：policies/jzf-2020-06.pol:309
+    来源：policies/jzf-2020-06.pol:311
     """
     holds = True
     c51 = run.member('认证认可级别 属于 国际认证、国家认证', run.fact('认证认可级别'), ('国际认证', '国家认证'), False)
@@ -1360,7 +1520,7 @@ def _clause_15(run):
 
     说明：“新评定”读作考核年度新评定的等级；1A级不在奖励之列。
 
-    来源：policies/jzf-2020-06.pol:318
+    来源：policies/jzf-2020-06.pol:320
     """
     holds = True
     c52 = run.truth('物流等级为新评定', run.fact('物流等级为新评定'))
@@ -1393,7 +1553,7 @@ def _clause_16(run):
 
     说明：“行业（团体）”读作行业标准和团体标准同档（20万元）；“地方标准（规范）”包括地方规范。原文未说明一个单位主导多项标准时是否逐项奖励，此处按一项标准计。
 
-    来源：policies/jzf-2020-06.pol:336
+    来源：policies/jzf-2020-06.pol:338
     """
     holds = True
     c54 = run.truth('主导制修订标准', run.fact('主导制修订标准'))
@@ -1424,7 +1584,7 @@ def _clause_17(run):
 
     说明：非批零贸易类分离企业的档次；批零贸易类见第2项。与第七条读作同一事项（营业收入首次突破），就高不重复。
 
-    来源：policies/jzf-2020-06.pol:355
+    来源：policies/jzf-2020-06.pol:357
     """
     holds = True
     c55 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
@@ -1462,7 +1622,7 @@ def _clause_18(run):
 
     说明：括号“须超过20亿元、10亿元和5亿元”读作替换门槛，“首次”仍然适用；另一读法是批零贸易类只要求“超过”而非“首次超过”。
 
-    来源：policies/jzf-2020-06.pol:371
+    来源：policies/jzf-2020-06.pol:373
     """
     holds = True
     c60 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
@@ -1500,7 +1660,7 @@ def _clause_19(run):
 
     说明：“获奖”读作获得第1项或第2项的首次突破奖励；“获奖年度”读作该奖励对应的考核年度，从其次年起的三个考核年度内，每年增速超过15%的给予10万元（不要求三年连续达标）。
 
-    来源：policies/jzf-2020-06.pol:387
+    来源：policies/jzf-2020-06.pol:389
     """
     holds = True
     c65 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
@@ -1523,7 +1683,7 @@ def _clause_20(run):
 
     说明：“不超过100%”读作由评定在个税地方留存部分的100%以内确定，故为“最高”。名额10人是每个总部型企业各自的限额，不是全市总名额；原文未规定取舍排序。“连续奖励”要求三年连续，本语言的期限未表达连续性。第十二条不适用区级配套。
 
-    来源：policies/jzf-2020-06.pol:408
+    来源：policies/jzf-2020-06.pol:410
     """
     holds = True
     c67 = run.truth('总部型企业', run.fact('总部型企业'))
@@ -1546,7 +1706,7 @@ def _clause_21(run):
 
     说明：“增长10%以上”含10%；恰好增长10%时条件成立但增长10%以上部分为零，奖励0元。“连续奖励最高不超过3年”的起算年度原文未明（落户年度或首次获奖年度），此处未设起算事实。
 
-    来源：policies/jzf-2020-06.pol:421
+    来源：policies/jzf-2020-06.pol:423
     """
     holds = True
     c69 = run.truth('总部型企业', run.fact('总部型企业'))
@@ -1573,7 +1733,7 @@ def _clause_22(run):
 
     说明：落户奖励或税收增长奖励，金额一事一议。与第十二条第2项是否就高不重复原文未明，此处作为不同事项。第十三条不适用区级配套。
 
-    来源：policies/jzf-2020-06.pol:438
+    来源：policies/jzf-2020-06.pol:440
     """
     holds = True
     c72 = run.truth('高端总部型企业', run.fact('高端总部型企业'))
@@ -1590,7 +1750,7 @@ def _clause_23(run):
 
     原文：鼓励服务业企业发展平台经济、分享经济、体验经济和创意经济等新业态、新模式，对支持的八大行业中获得国家级、省级示范（试点）的园区（企业），分别给予申报主体50万元、20万元的一次性奖励。
 
-    来源：policies/jzf-2020-06.pol:449
+    来源：policies/jzf-2020-06.pol:451
     """
     holds = True
     c73 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
@@ -1615,7 +1775,7 @@ def _clause_24(run):
 
     说明：补贴标准见另行规定，本意见未载明。
 
-    来源：policies/jzf-2020-06.pol:461
+    来源：policies/jzf-2020-06.pol:463
     """
     holds = True
     c74 = run.truth('开展集装箱海河联运', run.fact('开展集装箱海河联运'))
@@ -1634,7 +1794,7 @@ def _clause_25(run):
 
     说明：“最多补贴2年”读作从航线开辟的年度起算的两个考核年度；另一读法是从首次获补贴的年度起算。原文未明是否按航线逐条计，此处按一条航线计。
 
-    来源：policies/jzf-2020-06.pol:470
+    来源：policies/jzf-2020-06.pol:472
     """
     holds = True
     c75 = run.truth('新开辟近洋集装箱航线', run.fact('新开辟近洋集装箱航线'))
@@ -1653,7 +1813,7 @@ def _clause_26(run):
 
     说明：按展会评定级别确定金额，但各级别对应的金额原文未载明，故只能表达为最高100万元。
 
-    来源：policies/jzf-2020-06.pol:481
+    来源：policies/jzf-2020-06.pol:483
     """
     holds = True
     c76 = run.truth('展会经评定', run.fact('展会经评定'))
@@ -1672,7 +1832,7 @@ def _clause_27(run):
 
     说明：原文未说明评价结果与金额的对应，读作经评价获评的协会（商会）由评定在10万元以内确定金额。
 
-    来源：policies/jzf-2020-06.pol:490
+    来源：policies/jzf-2020-06.pol:492
     """
     holds = True
     c77 = run.truth('行业协会经评价', run.fact('行业协会经评价'))
@@ -1691,7 +1851,7 @@ def _clause_28(run):
 
     说明：“根据投资额”确定金额，但比例原文未载明，故只能表达为最高500万元。
 
-    来源：policies/jzf-2020-06.pol:500
+    来源：policies/jzf-2020-06.pol:502
     """
     holds = True
     c78 = run.truth('入选市级夜间经济特色街区', run.fact('入选市级夜间经济特色街区'))
@@ -1710,7 +1870,7 @@ def _clause_29(run):
 
     说明：“市级示范店”读作夜间餐饮、夜间购物、夜间文体休闲示范名店；“1-5万元”读作1万元至5万元。
 
-    来源：policies/jzf-2020-06.pol:509
+    来源：policies/jzf-2020-06.pol:511
     """
     holds = True
     c79 = run.truth('入选市级夜间经济示范店', run.fact('入选市级夜间经济示范店'))
@@ -1729,7 +1889,7 @@ def _clause_30(run):
 
     说明：“实际投资额”读作开发该智能营销系统的实际投资额。“等经营主体”表示不限于所列四类，此处只列出原文点名的主体。
 
-    来源：policies/jzf-2020-06.pol:519
+    来源：policies/jzf-2020-06.pol:521
     """
     holds = True
     c80 = run.member('商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', run.fact('商圈经营主体类型'), ('大型商超', '大型专业市场', '特色街区', '高品质步行街'), False)
@@ -1757,7 +1917,7 @@ def _clause_31(run):
 
     说明：“连续奖励最高不超过3年”的起算年度原文未明（启用系统的年度或首次获奖年度），此处未设起算事实，本语言的期限也未表达“连续”。
 
-    来源：policies/jzf-2020-06.pol:533
+    来源：policies/jzf-2020-06.pol:535
     """
     holds = True
     c83 = run.truth('商圈启用智能营销系统', run.fact('商圈启用智能营销系统'))
@@ -1780,7 +1940,7 @@ CLAUSES = (
         source='policies/jzf-2020-06.pol:115', evaluate=_clause_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第一条', item=2,
@@ -1788,7 +1948,7 @@ CLAUSES = (
         source='policies/jzf-2020-06.pol:128', evaluate=_clause_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=1,
@@ -1796,7 +1956,7 @@ CLAUSES = (
         source='policies/jzf-2020-06.pol:140', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=2,
@@ -1804,7 +1964,7 @@ CLAUSES = (
         source='policies/jzf-2020-06.pol:154', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=3,
@@ -1812,7 +1972,7 @@ CLAUSES = (
         source='policies/jzf-2020-06.pol:164', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第三条', item=None,
@@ -1820,7 +1980,7 @@ CLAUSES = (
         source='policies/jzf-2020-06.pol:177', evaluate=_clause_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第四条', item=None,
@@ -1828,203 +1988,213 @@ CLAUSES = (
         source='policies/jzf-2020-06.pol:188', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=(10, None, None, (('平台交易额', True),)),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第五条', item=None,
         title='扶持生产性服务业项目建设', matter='项目投资补助',
-        source='policies/jzf-2020-06.pol:209', evaluate=_clause_8,
+        source='policies/jzf-2020-06.pol:210', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第六条', item=None,
         title='扶持生活性服务业项目建设', matter='项目投资补助',
-        source='policies/jzf-2020-06.pol:227', evaluate=_clause_9,
+        source='policies/jzf-2020-06.pol:228', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第七条', item=None,
         title='支持服务业企业规模上台阶', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:242', evaluate=_clause_10,
+        source='policies/jzf-2020-06.pol:243', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第八条', item=None,
         title='支持领军型企业加快发展', matter=None,
-        source='policies/jzf-2020-06.pol:264', evaluate=_clause_11,
+        source='policies/jzf-2020-06.pol:265', evaluate=_clause_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=(20, None, None, ()),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第九条', item=None,
         title='支持高成长企业加快发展', matter=None,
-        source='policies/jzf-2020-06.pol:276', evaluate=_clause_12,
+        source='policies/jzf-2020-06.pol:277', evaluate=_clause_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=(15, None, None, (('主营业务收入', True),)),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=1,
         title='支持企业开展质量品牌标准化建设（品牌）', matter=None,
-        source='policies/jzf-2020-06.pol:293', evaluate=_clause_13,
+        source='policies/jzf-2020-06.pol:295', evaluate=_clause_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact='获得品牌类型',
+        matter_fact='获得品牌类型', quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=2,
         title='支持企业开展质量品牌标准化建设（认证认可）', matter=None,
-        source='policies/jzf-2020-06.pol:309', evaluate=_clause_14,
+        source='policies/jzf-2020-06.pol:311', evaluate=_clause_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=3,
         title='支持企业开展质量品牌标准化建设（A级物流企业）', matter=None,
-        source='policies/jzf-2020-06.pol:318', evaluate=_clause_15,
+        source='policies/jzf-2020-06.pol:320', evaluate=_clause_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=4,
         title='支持企业开展质量品牌标准化建设（标准）', matter='主导标准',
-        source='policies/jzf-2020-06.pol:336', evaluate=_clause_16,
+        source='policies/jzf-2020-06.pol:338', evaluate=_clause_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=1,
         title='鼓励工业企业主辅分离（首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:355', evaluate=_clause_17,
+        source='policies/jzf-2020-06.pol:357', evaluate=_clause_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=2,
         title='鼓励工业企业主辅分离（批零贸易类首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:371', evaluate=_clause_18,
+        source='policies/jzf-2020-06.pol:373', evaluate=_clause_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=3,
         title='鼓励工业企业主辅分离（获奖后增长）', matter=None,
-        source='policies/jzf-2020-06.pol:387', evaluate=_clause_19,
+        source='policies/jzf-2020-06.pol:389', evaluate=_clause_19,
         duration=3, start_fact='首次获奖年度', start_next_year=True, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=1,
         title='招引总部型企业（高管奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:408', evaluate=_clause_20,
+        source='policies/jzf-2020-06.pol:410', evaluate=_clause_20,
         duration=3, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=(10, None, None, ()),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=2,
         title='招引总部型企业（税收增长奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:421', evaluate=_clause_21,
+        source='policies/jzf-2020-06.pol:423', evaluate=_clause_21,
         duration=3, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十三条', item=None,
         title='集聚高端总部型企业', matter=None,
-        source='policies/jzf-2020-06.pol:438', evaluate=_clause_22,
+        source='policies/jzf-2020-06.pol:440', evaluate=_clause_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=1,
         title='鼓励服务业企业创新发展（示范试点）', matter=None,
-        source='policies/jzf-2020-06.pol:449', evaluate=_clause_23,
+        source='policies/jzf-2020-06.pol:451', evaluate=_clause_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=2,
         title='鼓励服务业企业创新发展（海河联运）', matter=None,
-        source='policies/jzf-2020-06.pol:461', evaluate=_clause_24,
+        source='policies/jzf-2020-06.pol:463', evaluate=_clause_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=3,
         title='鼓励服务业企业创新发展（近洋航线）', matter=None,
-        source='policies/jzf-2020-06.pol:470', evaluate=_clause_25,
+        source='policies/jzf-2020-06.pol:472', evaluate=_clause_25,
         duration=2, start_fact='航线开辟年度', start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=4,
         title='鼓励服务业企业创新发展（会展）', matter=None,
-        source='policies/jzf-2020-06.pol:481', evaluate=_clause_26,
+        source='policies/jzf-2020-06.pol:483', evaluate=_clause_26,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=5,
         title='鼓励服务业企业创新发展（行业协会）', matter=None,
-        source='policies/jzf-2020-06.pol:490', evaluate=_clause_27,
+        source='policies/jzf-2020-06.pol:492', evaluate=_clause_27,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=1,
         title='发展夜间经济（特色街区）', matter=None,
-        source='policies/jzf-2020-06.pol:500', evaluate=_clause_28,
+        source='policies/jzf-2020-06.pol:502', evaluate=_clause_28,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=2,
         title='发展夜间经济（示范店）', matter=None,
-        source='policies/jzf-2020-06.pol:509', evaluate=_clause_29,
+        source='policies/jzf-2020-06.pol:511', evaluate=_clause_29,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=1,
         title='支持智慧商圈建设（智能营销系统）', matter=None,
-        source='policies/jzf-2020-06.pol:519', evaluate=_clause_30,
+        source='policies/jzf-2020-06.pol:521', evaluate=_clause_30,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=2,
         title='支持智慧商圈建设（商圈营收增长）', matter=None,
-        source='policies/jzf-2020-06.pol:533', evaluate=_clause_31,
+        source='policies/jzf-2020-06.pol:535', evaluate=_clause_31,
         duration=3, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None,
+        matter_fact=None, quota=None,
     ),
 )
 
 
+EVALUATOR = Evaluator([(POLICY, CLAUSES)])
+
+
 def evaluate(facts, on=None):
     """Evaluate every clause for one applicant on a date, resolving overlaps (就高不重复)."""
-    return evaluate_policies([(POLICY, CLAUSES)], facts, on)
+    return EVALUATOR.evaluate(facts, on)
+
+
+def evaluate_many(rows, on=None):
+    """Streaming batch: yields (row number, Evaluation or FactError) per row; memory does not
+    grow with the number of rows. Quotas and budgets across applicants are applied by
+    `polc eval --batch` (or allocate_quota / allocate_budget on the collected candidates)."""
+    return EVALUATOR.evaluate_many(rows, on)

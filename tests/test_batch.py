@@ -1,0 +1,129 @@
+"""Batch evaluation over a register: streaming, quotas and budgets across applicants, bad
+rows, and failures inside generated code that name their .pol source."""
+
+import csv
+import itertools
+import json
+import random
+
+import pytest
+
+from compiler import driver, runtime
+
+from conftest import ROOT, run_polc
+
+
+def _module(path):
+    project = driver.load([path])
+    assert not project.has_errors
+    return driver.load_module(project.policies[0])
+
+
+def _batch(tmp_path, rows, *policies, suffix=".jsonl", on="2021-06-30"):
+    register = tmp_path / f"register{suffix}"
+    if suffix == ".jsonl":
+        register.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    else:
+        with open(register, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    out = tmp_path / "results.jsonl"
+    result = run_polc("eval", *policies, "--batch", register, "--on", on, "--out", out)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return lines[:-1], lines[-1]["summary"], result
+
+
+def _platform(applicant, turnover_2020):
+    return {"申请人": applicant, "互联网平台企业": True, "平台企业经认定": True, "平台类别": "其他平台",
+            "平台交易额": {"2018": "3亿元", "2019": "4亿元", "2020": turnover_2020}}
+
+
+def _clause(record, policy, label):
+    for clause in record["clauses"]:
+        if clause["policy"] == policy and clause["article"] + (f"第{clause['item']}项" if clause["item"] else "") == label:
+            return clause
+    return None
+
+
+def test_evaluate_many_streams_rows_one_at_a_time():
+    module = _module("policies/jzf-2020-06.pol")
+    endless = ({"实现税收": True, "企业服务业类别": "生产性服务业",
+                "年营业收入": {"2019": "9亿元", "2020": f"{10 + n % 3}亿元"}} for n in itertools.count())
+    results = module.evaluate_many(endless, on="2021-06-30")
+    first = list(itertools.islice(results, 5))  # an endless register: only streaming can answer
+    assert [number for number, _ in first] == [1, 2, 3, 4, 5]
+    awards = [evaluation.clause("第七条").to_json()["award"] for _, evaluation in first]
+    assert awards[0] is None and awards[1]["max"] == "100000.00"
+
+
+def test_quota_ranks_by_the_declared_fact_and_breaks_ties_by_applicant_not_input_order(tmp_path):
+    rows = [_platform(f"P{n:02d}", f"{7 + n}亿元") for n in range(9)]
+    rows += [_platform("Z-tie", "6亿元"), _platform("A-tie", "6亿元"), _platform("M-tie", "6亿元")]
+    decisions = []
+    for seed in (1, 2):
+        random.Random(seed).shuffle(rows)
+        records, summary, _ = _batch(tmp_path, rows, "policies/jzf-2020-06.pol")
+        by_applicant = {r["applicant"]: _clause(r, "嘉政发〔2020〕6号", "第四条") for r in records}
+        decisions.append({a: c["allocation"] for a, c in by_applicant.items()})
+        outside = [a for a, c in by_applicant.items() if c["allocation"] == "outside_quota"]
+        assert sorted(outside) == ["M-tie", "Z-tie"]  # 12 qualify, 10 places; the 6亿元 ties go to A-tie
+        for applicant in outside:
+            clause = by_applicant[applicant]
+            assert clause["applies"] is True and clause["paid"] is False and "名额已满" in clause["reason"]
+        assert summary["quotas"]["嘉政发〔2020〕6号 第四条"]["limit"] == 10
+        assert summary["clauses"]["嘉政发〔2020〕6号 第四条"]["outside_quota"] == 2
+    assert decisions[0] == decisions[1]
+
+
+def test_percent_quota_flags_a_list_that_is_over(tmp_path):
+    rows = [{"申请人": f"N{n:03d}", "奖励对象类型": "个人", "参评总人数": 250} for n in range(250)]
+    records, summary, _ = _batch(tmp_path, rows, "policies/jzbf-2020-10.pol", on="2020-06-30")
+    quota = summary["quotas"]["嘉政办发〔2020〕10号 第四条第1项"]
+    assert quota == {"candidates": 250, "limit": 2, "over_by": 248}  # more than 200: at most 1%
+    assert all(_clause(r, "嘉政办发〔2020〕10号", "第四条第1项")["allocation"] == "list_over" for r in records)
+
+
+def test_budget_allocates_in_rank_order_until_spent(tmp_path):
+    rows = [{"申请人": f"F{n}", "市本级创建项目": True, "补助类别": "其他美丽农场项目", "投资额": "400万元",
+             "验收评分": 90 - n} for n in range(8)]
+    records, summary, _ = _batch(tmp_path, rows, "policies/jnf-2020-16.pol")
+    budget = summary["budgets"]["嘉农发〔2020〕16号 市级财政"]
+    assert budget["funded"] == 6 and budget["spent"] == "6000000.00"
+    allocation = {r["applicant"]: _clause(r, "嘉农发〔2020〕16号", "第六条第3项") for r in records}
+    assert [a for a, c in sorted(allocation.items()) if c["allocation"] == "outside_budget"] == ["F6", "F7"]
+    assert allocation["F0"]["funding"] == {"市级财政": {"min": "1000000.00", "max": "1000000.00"},
+                                           "区级财政": {"min": "1000000.00", "max": "1000000.00"}}
+
+
+def test_csv_with_yearly_columns_and_bad_rows_reported_by_line(tmp_path):
+    rows = [{"申请人": "C1", "实现税收": "true", "企业服务业类别": "生活性服务业", "年营业收入.2019": "9亿元", "年营业收入.2020": "10.5亿元"},
+            {"申请人": "C2", "实现税收": "perhaps", "企业服务业类别": "生活性服务业", "年营业收入.2019": "9亿元", "年营业收入.2020": "11亿元"},
+            {"申请人": "C3", "实现税收": "否", "企业服务业类别": "生活性服务业", "年营业收入.2019": "", "年营业收入.2020": "11亿元"}]
+    records, summary, result = _batch(tmp_path, rows, "policies/jzf-2020-06.pol", suffix=".csv")
+    assert [r["applicant"] for r in records] == ["C1", "C3"]
+    assert _clause(records[0], "嘉政发〔2020〕6号", "第七条")["award"]["max"] == "100000.00"
+    assert summary["bad_rows"]["count"] == 1 and summary["bad_rows"]["listed"][0]["line"] == 3
+    assert "第3行已跳过" in result.stderr and "实现税收" in result.stderr
+    assert summary["rows"] == 3 and summary["evaluated"] == 2
+
+
+def test_a_failure_inside_a_generated_clause_names_the_pol_file_line_and_article():
+    module = _module("policies/jzf-2020-06.pol")
+    spec = next(s for s in module.CLAUSES if s.label == "第七条")
+    original = spec.evaluate
+    spec.evaluate = lambda run: 1 / 0
+    try:
+        with pytest.raises(RuntimeError) as caught:
+            module.evaluate({"实现税收": True}, on="2021-06-30")
+    finally:
+        spec.evaluate = original
+    message = str(caught.value)
+    assert "policies/jzf-2020-06.pol:" in message and "第七条" in message and "ZeroDivisionError" in message
+
+
+def test_results_are_plain_json():
+    module = _module("policies/jzf-2020-06.pol")
+    evaluation = module.evaluate({"实现税收": True}, on="2021-06-30")
+    assert json.loads(json.dumps(evaluation.to_json(), ensure_ascii=False)) == evaluation.to_json()
