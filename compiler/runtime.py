@@ -266,6 +266,22 @@ def floor(value):
     return None if value is None else value.to_integral_value(rounding=ROUND_FLOOR)
 
 
+def add(left, right):
+    return None if left is None or right is None else left + right
+
+
+def sub(left, right):
+    return None if left is None or right is None else left - right
+
+
+def mul(left, right):
+    return None if left is None or right is None else left * right
+
+
+def div(left, right):
+    return None if left is None or right is None or right == 0 else left / right
+
+
 def arith(op, left, right):
     if left is None or right is None:
         return None
@@ -284,7 +300,19 @@ def _line_compare(label, where, left, right, kind, result):
     return f"{label}{where}：{format_value(left, kind)} 对 {format_value(right, kind)} → {_OUTCOME[result]}"
 
 
-def _line_first_time(label, year, current, threshold, kind, earlier_text, result):
+def _line_first_time(label, year, current, threshold, kind, series, op, result):
+    earlier_text = ""
+    if current is not None and threshold is not None:
+        earlier = sorted(y for y in series if y < year)
+        passed = [y for y in earlier if _COMPARE[op](series[y], threshold)]
+        if passed:
+            earlier_text = f"，{passed[0]}年已达到"
+        elif len(earlier) == 1:
+            earlier_text = f"，此前{earlier[0]}年未达到"
+        elif earlier:
+            earlier_text = f"，此前{earlier[0]}–{earlier[-1]}年均未达到"
+        else:
+            earlier_text = "，此前无记录"
     return (f"{label}［{year}年］：{format_value(current, kind)} 对 {format_value(threshold, kind)}"
             f"{earlier_text} → {_OUTCOME[result]}")
 
@@ -365,20 +393,17 @@ class Run:
         current = self.at(name, offset)
         if current is None or threshold is None:
             result = None
-            earlier_text = ""
         else:
-            earlier = [(y, v) for y, v in sorted(self.facts[name].items()) if y < year]
-            passed_before = [y for y, v in earlier if _COMPARE[op](v, threshold)]
-            result = _COMPARE[op](current, threshold) and not passed_before
-            if passed_before:
-                earlier_text = f"，{passed_before[0]}年已达到"
-            elif len(earlier) == 1:
-                earlier_text = f"，此前{earlier[0][0]}年未达到"
-            elif earlier:
-                earlier_text = f"，此前{earlier[0][0]}–{earlier[-1][0]}年均未达到"
-            else:
-                earlier_text = "，此前无记录"
-        self.trace.append((_line_first_time, label, year, current, threshold, kind, earlier_text, result))
+            test = _COMPARE[op]
+            result = test(current, threshold)
+            if result:
+                for earlier_year, value in self.facts[name].items():
+                    if earlier_year < year and test(value, threshold):
+                        result = False
+                        break
+        # The words about earlier years are worked out only if the trace is read.
+        self.trace.append((_line_first_time, label, year, current, threshold, kind,
+                           self.facts.get(name), op, result))
         return result
 
     def compare_ordered(self, label, op, left, right, order):
@@ -495,8 +520,12 @@ def up_to(run, ceiling, cap=None, cap_label=None):
     if ceiling is None:
         return None
     ceiling = _rounded(_apply_cap(run, ceiling, cap, cap_label))
-    run.note(f"最高 {format_money(ceiling)}，具体金额由评审确定")
+    run.trace.append((_line_up_to, ceiling))
     return Award("up_to", Decimal("0.00"), ceiling)
+
+
+def _line_up_to(ceiling):
+    return f"最高 {format_money(ceiling)}，具体金额由评审确定"
 
 
 def between(run, low, high, cap=None, cap_label=None):
@@ -549,10 +578,18 @@ def _apply_cap(run, amount, cap, cap_label):
     if cap is None or amount is None:
         return amount
     if amount > cap:
-        run.note(f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予")
+        run.trace.append((_line_capped, amount, cap, cap_label))
         return cap
-    run.note(f"未达封顶 {cap_label}")
+    run.trace.append((_line_not_capped, cap_label))
     return amount
+
+
+def _line_capped(amount, cap, cap_label):
+    return f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予"
+
+
+def _line_not_capped(cap_label):
+    return f"未达封顶 {cap_label}"
 
 
 class ClauseResult:

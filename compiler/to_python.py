@@ -88,12 +88,23 @@ def _docstring(text: str, indent: str = "") -> str:
     return repr(text)
 
 
+_ARITH = {"+": "add", "-": "sub", "×": "mul", "÷": "div"}
+
+
 class _ClauseCompiler:
     def __init__(self, policy: ast.Policy, writer: Writer, def_functions: dict[str, str]):
         self.policy = policy
         self.symbols = Symbols.of(policy)
         self.out = writer
         self.defs = def_functions
+        self.constants: dict[str, str] = {}  # Decimal text -> module-level name
+
+    def constant(self, value: Decimal) -> str:
+        """Decimal constants are built once, at import, not on every call."""
+        text = str(value)
+        if text not in self.constants:
+            self.constants[text] = f"_K{len(self.constants) + 1}"
+        return self.constants[text]
 
     def kind(self, node) -> str:
         return value_kind(infer(node, self.symbols))
@@ -106,7 +117,7 @@ class _ClauseCompiler:
         """Python source computing node's value; statements it needs are written first."""
         out = self.out
         if isinstance(node, (ast.Money, ast.UnitPrice, ast.Percent, ast.Number)):
-            return _literal(node.value)
+            return self.constant(node.value)
         if isinstance(node, (ast.Bool, ast.YearValue)):
             return repr(node.value)
         if isinstance(node, ast.AssessedYear):
@@ -137,7 +148,7 @@ class _ClauseCompiler:
         if isinstance(node, ast.Binary):
             left = self.expr(node.left, offset)
             right = self.expr(node.right, offset)
-            return f"arith({node.op!r}, {left}, {right})"
+            return f"{_ARITH[node.op]}({left}, {right})"
         if isinstance(node, ast.Compare):
             op, first_time = comparison(node.op)
             label = printer.expr(node)
@@ -198,7 +209,9 @@ class _ClauseCompiler:
             out.line(f"{outcome} = {value}")
             out.line(f"if {outcome} is False:")
             out.line("    return False")
-            out.line(f"holds = kleene_and(holds, {outcome})")
+            # Here the outcome is True or None (unknown): unknown makes the whole unknown.
+            out.line(f"if {outcome} is None:")
+            out.line("    holds = None")
         if clause.conditions:
             out.line("if holds is None:")
             out.line("    return None")
@@ -371,7 +384,8 @@ def to_python(policy: ast.Policy) -> str:
     out.line()
     out.line()
     def_functions = {decl.name.text: f"_def_{index}" for index, decl in enumerate(policy.defs, 1)}
-    compiler = _ClauseCompiler(policy, out, def_functions)
+    body = Writer()
+    compiler = _ClauseCompiler(policy, body, def_functions)
     for decl in policy.defs:
         compiler.definition(decl, def_functions[decl.name.text])
     specs = []
@@ -379,6 +393,12 @@ def to_python(policy: ast.Policy) -> str:
         function = f"_clause_{index}"
         compiler.clause(clause, function)
         specs.append((clause, function))
+    for text, name in compiler.constants.items():
+        out.line(f"{name} = Decimal({text!r})")
+    if compiler.constants:
+        out.line()
+        out.line()
+    out.lines.extend(body.lines)
     out.line("CLAUSES = (")
     for clause, function in specs:
         d = clause.duration

@@ -270,6 +270,22 @@ def floor(value):
     return None if value is None else value.to_integral_value(rounding=ROUND_FLOOR)
 
 
+def add(left, right):
+    return None if left is None or right is None else left + right
+
+
+def sub(left, right):
+    return None if left is None or right is None else left - right
+
+
+def mul(left, right):
+    return None if left is None or right is None else left * right
+
+
+def div(left, right):
+    return None if left is None or right is None or right == 0 else left / right
+
+
 def arith(op, left, right):
     if left is None or right is None:
         return None
@@ -288,7 +304,19 @@ def _line_compare(label, where, left, right, kind, result):
     return f"{label}{where}：{format_value(left, kind)} 对 {format_value(right, kind)} → {_OUTCOME[result]}"
 
 
-def _line_first_time(label, year, current, threshold, kind, earlier_text, result):
+def _line_first_time(label, year, current, threshold, kind, series, op, result):
+    earlier_text = ""
+    if current is not None and threshold is not None:
+        earlier = sorted(y for y in series if y < year)
+        passed = [y for y in earlier if _COMPARE[op](series[y], threshold)]
+        if passed:
+            earlier_text = f"，{passed[0]}年已达到"
+        elif len(earlier) == 1:
+            earlier_text = f"，此前{earlier[0]}年未达到"
+        elif earlier:
+            earlier_text = f"，此前{earlier[0]}–{earlier[-1]}年均未达到"
+        else:
+            earlier_text = "，此前无记录"
     return (f"{label}［{year}年］：{format_value(current, kind)} 对 {format_value(threshold, kind)}"
             f"{earlier_text} → {_OUTCOME[result]}")
 
@@ -369,20 +397,17 @@ class Run:
         current = self.at(name, offset)
         if current is None or threshold is None:
             result = None
-            earlier_text = ""
         else:
-            earlier = [(y, v) for y, v in sorted(self.facts[name].items()) if y < year]
-            passed_before = [y for y, v in earlier if _COMPARE[op](v, threshold)]
-            result = _COMPARE[op](current, threshold) and not passed_before
-            if passed_before:
-                earlier_text = f"，{passed_before[0]}年已达到"
-            elif len(earlier) == 1:
-                earlier_text = f"，此前{earlier[0][0]}年未达到"
-            elif earlier:
-                earlier_text = f"，此前{earlier[0][0]}–{earlier[-1][0]}年均未达到"
-            else:
-                earlier_text = "，此前无记录"
-        self.trace.append((_line_first_time, label, year, current, threshold, kind, earlier_text, result))
+            test = _COMPARE[op]
+            result = test(current, threshold)
+            if result:
+                for earlier_year, value in self.facts[name].items():
+                    if earlier_year < year and test(value, threshold):
+                        result = False
+                        break
+        # The words about earlier years are worked out only if the trace is read.
+        self.trace.append((_line_first_time, label, year, current, threshold, kind,
+                           self.facts.get(name), op, result))
         return result
 
     def compare_ordered(self, label, op, left, right, order):
@@ -499,8 +524,12 @@ def up_to(run, ceiling, cap=None, cap_label=None):
     if ceiling is None:
         return None
     ceiling = _rounded(_apply_cap(run, ceiling, cap, cap_label))
-    run.note(f"最高 {format_money(ceiling)}，具体金额由评审确定")
+    run.trace.append((_line_up_to, ceiling))
     return Award("up_to", Decimal("0.00"), ceiling)
+
+
+def _line_up_to(ceiling):
+    return f"最高 {format_money(ceiling)}，具体金额由评审确定"
 
 
 def between(run, low, high, cap=None, cap_label=None):
@@ -553,10 +582,18 @@ def _apply_cap(run, amount, cap, cap_label):
     if cap is None or amount is None:
         return amount
     if amount > cap:
-        run.note(f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予")
+        run.trace.append((_line_capped, amount, cap, cap_label))
         return cap
-    run.note(f"未达封顶 {cap_label}")
+    run.trace.append((_line_not_capped, cap_label))
     return amount
+
+
+def _line_capped(amount, cap, cap_label):
+    return f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予"
+
+
+def _line_not_capped(cap_label):
+    return f"未达封顶 {cap_label}"
 
 
 class ClauseResult:
@@ -995,6 +1032,13 @@ POLICY = PolicyInfo(
 )
 
 
+_K1 = Decimal('80')
+_K2 = Decimal('1000000')
+_K3 = Decimal('2000000')
+_K4 = Decimal('0.7')
+_K5 = Decimal('0.5')
+
+
 def _clause_1(run):
     """第五条第3项「验收认定」
 
@@ -1012,11 +1056,13 @@ def _clause_1(run):
     c1 = run.truth('列入创建名单', run.fact('列入创建名单'))
     if c1 is False:
         return False
-    holds = kleene_and(holds, c1)
-    c2 = run.compare('验收评分 不低于 80', 'ge', run.fact('验收评分'), Decimal('80'), 'number', None)
+    if c1 is None:
+        holds = None
+    c2 = run.compare('验收评分 不低于 80', 'ge', run.fact('验收评分'), _K1, 'number', None)
     if c2 is False:
         return False
-    holds = kleene_and(holds, c2)
+    if c2 is None:
+        holds = None
     if holds is None:
         return None
     return routing(run, '市农业农村局')
@@ -1041,21 +1087,23 @@ def _clause_2(run):
     c3 = run.truth('市本级创建项目', run.fact('市本级创建项目'))
     if c3 is False:
         return False
-    holds = kleene_and(holds, c3)
-    c4 = run.compare('投资额 不低于 100万元', 'ge', run.fact('投资额'), Decimal('1000000'), 'money', None)
+    if c3 is None:
+        holds = None
+    c4 = run.compare('投资额 不低于 100万元', 'ge', run.fact('投资额'), _K2, 'money', None)
     if c4 is False:
         return False
-    holds = kleene_and(holds, c4)
+    if c4 is None:
+        holds = None
     if holds is None:
         return None
-    cap = Decimal('2000000')
+    cap = _K3
     picked = pick_level(run, '补助类别', run.fact('补助类别'), ('镇村集体美丽粮园', '其他美丽农场项目'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 镇村集体美丽粮园
-        return exact(run, run.define('投资额 × 70%', arith('×', run.fact('投资额'), Decimal('0.7')), 'money'), cap, '200万元')
+        return exact(run, run.define('投资额 × 70%', mul(run.fact('投资额'), _K4), 'money'), cap, '200万元')
     elif picked == 1:  # 其他美丽农场项目
-        return exact(run, run.define('投资额 × 50%', arith('×', run.fact('投资额'), Decimal('0.5')), 'money'), cap, '200万元')
+        return exact(run, run.define('投资额 × 50%', mul(run.fact('投资额'), _K5), 'money'), cap, '200万元')
 
 
 CLAUSES = (

@@ -270,6 +270,22 @@ def floor(value):
     return None if value is None else value.to_integral_value(rounding=ROUND_FLOOR)
 
 
+def add(left, right):
+    return None if left is None or right is None else left + right
+
+
+def sub(left, right):
+    return None if left is None or right is None else left - right
+
+
+def mul(left, right):
+    return None if left is None or right is None else left * right
+
+
+def div(left, right):
+    return None if left is None or right is None or right == 0 else left / right
+
+
 def arith(op, left, right):
     if left is None or right is None:
         return None
@@ -288,7 +304,19 @@ def _line_compare(label, where, left, right, kind, result):
     return f"{label}{where}：{format_value(left, kind)} 对 {format_value(right, kind)} → {_OUTCOME[result]}"
 
 
-def _line_first_time(label, year, current, threshold, kind, earlier_text, result):
+def _line_first_time(label, year, current, threshold, kind, series, op, result):
+    earlier_text = ""
+    if current is not None and threshold is not None:
+        earlier = sorted(y for y in series if y < year)
+        passed = [y for y in earlier if _COMPARE[op](series[y], threshold)]
+        if passed:
+            earlier_text = f"，{passed[0]}年已达到"
+        elif len(earlier) == 1:
+            earlier_text = f"，此前{earlier[0]}年未达到"
+        elif earlier:
+            earlier_text = f"，此前{earlier[0]}–{earlier[-1]}年均未达到"
+        else:
+            earlier_text = "，此前无记录"
     return (f"{label}［{year}年］：{format_value(current, kind)} 对 {format_value(threshold, kind)}"
             f"{earlier_text} → {_OUTCOME[result]}")
 
@@ -369,20 +397,17 @@ class Run:
         current = self.at(name, offset)
         if current is None or threshold is None:
             result = None
-            earlier_text = ""
         else:
-            earlier = [(y, v) for y, v in sorted(self.facts[name].items()) if y < year]
-            passed_before = [y for y, v in earlier if _COMPARE[op](v, threshold)]
-            result = _COMPARE[op](current, threshold) and not passed_before
-            if passed_before:
-                earlier_text = f"，{passed_before[0]}年已达到"
-            elif len(earlier) == 1:
-                earlier_text = f"，此前{earlier[0][0]}年未达到"
-            elif earlier:
-                earlier_text = f"，此前{earlier[0][0]}–{earlier[-1][0]}年均未达到"
-            else:
-                earlier_text = "，此前无记录"
-        self.trace.append((_line_first_time, label, year, current, threshold, kind, earlier_text, result))
+            test = _COMPARE[op]
+            result = test(current, threshold)
+            if result:
+                for earlier_year, value in self.facts[name].items():
+                    if earlier_year < year and test(value, threshold):
+                        result = False
+                        break
+        # The words about earlier years are worked out only if the trace is read.
+        self.trace.append((_line_first_time, label, year, current, threshold, kind,
+                           self.facts.get(name), op, result))
         return result
 
     def compare_ordered(self, label, op, left, right, order):
@@ -499,8 +524,12 @@ def up_to(run, ceiling, cap=None, cap_label=None):
     if ceiling is None:
         return None
     ceiling = _rounded(_apply_cap(run, ceiling, cap, cap_label))
-    run.note(f"最高 {format_money(ceiling)}，具体金额由评审确定")
+    run.trace.append((_line_up_to, ceiling))
     return Award("up_to", Decimal("0.00"), ceiling)
+
+
+def _line_up_to(ceiling):
+    return f"最高 {format_money(ceiling)}，具体金额由评审确定"
 
 
 def between(run, low, high, cap=None, cap_label=None):
@@ -553,10 +582,18 @@ def _apply_cap(run, amount, cap, cap_label):
     if cap is None or amount is None:
         return amount
     if amount > cap:
-        run.note(f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予")
+        run.trace.append((_line_capped, amount, cap, cap_label))
         return cap
-    run.note(f"未达封顶 {cap_label}")
+    run.trace.append((_line_not_capped, cap_label))
     return amount
+
+
+def _line_capped(amount, cap, cap_label):
+    return f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予"
+
+
+def _line_not_capped(cap_label):
+    return f"未达封顶 {cap_label}"
 
 
 class ClauseResult:
@@ -1007,12 +1044,20 @@ POLICY = PolicyInfo(
 )
 
 
+_K1 = Decimal('1')
+_K2 = Decimal('0')
+_K3 = Decimal('0.055')
+_K4 = Decimal('30')
+_K5 = Decimal('0.2')
+_K6 = Decimal('0.5')
+
+
 def _def_1(run, offset):
     """定义 裁员率 = (「2018年末参保人数」 - 「2019年末参保人数」 - 「2019年不计入裁员人数」) ÷ 「2018年末参保人数」
 
     原文第一个公式：（2018年末失业保险参保人数-2019年末失业保险参保人数-2019年不计入裁员人数）/2018年末失业保险参保人数*100%
     """
-    return run.define('裁员率', arith('÷', arith('-', arith('-', run.fact('2018年末参保人数'), run.fact('2019年末参保人数')), run.fact('2019年不计入裁员人数')), run.fact('2018年末参保人数')), 'number')
+    return run.define('裁员率', div(sub(sub(run.fact('2018年末参保人数'), run.fact('2019年末参保人数')), run.fact('2019年不计入裁员人数')), run.fact('2018年末参保人数')), 'number')
 
 
 def _def_2(run, offset):
@@ -1020,7 +1065,7 @@ def _def_2(run, offset):
 
     原文第二个公式（以“或”并列）：（2019年首月失业保险参保人数-2019年末失业保险参保人数-2019年不计入裁员人数）/2019年首月失业保险参保人数*100%
     """
-    return run.define('首月口径裁员率', arith('÷', arith('-', arith('-', run.fact('2019年首月参保人数'), run.fact('2019年末参保人数')), run.fact('2019年不计入裁员人数')), run.fact('2019年首月参保人数')), 'number')
+    return run.define('首月口径裁员率', div(sub(sub(run.fact('2019年首月参保人数'), run.fact('2019年末参保人数')), run.fact('2019年不计入裁员人数')), run.fact('2019年首月参保人数')), 'number')
 
 
 def _clause_1(run):
@@ -1046,26 +1091,31 @@ def _clause_1(run):
     c1 = run.truth('市本级参保企业', run.fact('市本级参保企业'))
     if c1 is False:
         return False
-    holds = kleene_and(holds, c1)
+    if c1 is None:
+        holds = None
     c2 = kleene_not(run.truth('国有企业', run.fact('国有企业')))
     if c2 is False:
         return False
-    holds = kleene_and(holds, c2)
+    if c2 is None:
+        holds = None
     c3 = kleene_not(run.truth('严重失信企业', run.fact('严重失信企业')))
     if c3 is False:
         return False
-    holds = kleene_and(holds, c3)
+    if c3 is None:
+        holds = None
     c4 = run.member('参保企业行业 不属于 烟草加工业、电力生产和供应业、采矿业、水泥业、金融保险业', run.fact('参保企业行业'), ('烟草加工业', '电力生产和供应业', '采矿业', '水泥业', '金融保险业'), True)
     if c4 is False:
         return False
-    holds = kleene_and(holds, c4)
+    if c4 is None:
+        holds = None
     c5 = kleene_not(run.truth('僵尸企业', run.fact('僵尸企业')))
     if c5 is False:
         return False
-    holds = kleene_and(holds, c5)
+    if c5 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, run.define('「2019年12月实缴社会保险费」 × 100%', arith('×', run.fact('2019年12月实缴社会保险费'), Decimal('1')), 'money'), None, None)
+    return exact(run, run.define('「2019年12月实缴社会保险费」 × 100%', mul(run.fact('2019年12月实缴社会保险费'), _K1), 'money'), None, None)
 
 
 def _clause_2(run):
@@ -1091,43 +1141,47 @@ def _clause_2(run):
     c6 = run.truth('市本级参保企业', run.fact('市本级参保企业'))
     if c6 is False:
         return False
-    holds = kleene_and(holds, c6)
+    if c6 is None:
+        holds = None
     c7 = kleene_not(run.truth('严重失信企业', run.fact('严重失信企业')))
     if c7 is False:
         return False
-    holds = kleene_and(holds, c7)
+    if c7 is None:
+        holds = None
     c8 = kleene_not(run.truth('僵尸企业', run.fact('僵尸企业')))
     if c8 is False:
         return False
-    holds = kleene_and(holds, c8)
-    t10 = run.compare('「2018年末参保人数」 超过 0', 'gt', run.fact('2018年末参保人数'), Decimal('0'), 'number', None)
+    if c8 is None:
+        holds = None
+    t10 = run.compare('「2018年末参保人数」 超过 0', 'gt', run.fact('2018年末参保人数'), _K2, 'number', None)
     if t10 is not False:
-        t11 = run.compare('裁员率 不超过 5.5%', 'le', _def_1(run, 0), Decimal('0.055'), 'number', None)
+        t11 = run.compare('裁员率 不超过 5.5%', 'le', _def_1(run, 0), _K3, 'number', None)
         if t11 is not True:
-            t12 = run.compare('「2018年末参保人数」 不超过 30', 'le', run.fact('2018年末参保人数'), Decimal('30'), 'number', None)
+            t12 = run.compare('「2018年末参保人数」 不超过 30', 'le', run.fact('2018年末参保人数'), _K4, 'number', None)
             if t12 is not False:
-                t12 = kleene_and(t12, run.compare('裁员率 不超过 20%', 'le', _def_1(run, 0), Decimal('0.2'), 'number', None))
+                t12 = kleene_and(t12, run.compare('裁员率 不超过 20%', 'le', _def_1(run, 0), _K5, 'number', None))
             t11 = kleene_or(t11, t12)
         t10 = kleene_and(t10, t11)
     t9 = t10
     if t9 is not True:
-        t13 = run.compare('「2019年首月参保人数」 超过 0', 'gt', run.fact('2019年首月参保人数'), Decimal('0'), 'number', None)
+        t13 = run.compare('「2019年首月参保人数」 超过 0', 'gt', run.fact('2019年首月参保人数'), _K2, 'number', None)
         if t13 is not False:
-            t14 = run.compare('首月口径裁员率 不超过 5.5%', 'le', _def_2(run, 0), Decimal('0.055'), 'number', None)
+            t14 = run.compare('首月口径裁员率 不超过 5.5%', 'le', _def_2(run, 0), _K3, 'number', None)
             if t14 is not True:
-                t15 = run.compare('「2019年首月参保人数」 不超过 30', 'le', run.fact('2019年首月参保人数'), Decimal('30'), 'number', None)
+                t15 = run.compare('「2019年首月参保人数」 不超过 30', 'le', run.fact('2019年首月参保人数'), _K4, 'number', None)
                 if t15 is not False:
-                    t15 = kleene_and(t15, run.compare('首月口径裁员率 不超过 20%', 'le', _def_2(run, 0), Decimal('0.2'), 'number', None))
+                    t15 = kleene_and(t15, run.compare('首月口径裁员率 不超过 20%', 'le', _def_2(run, 0), _K5, 'number', None))
                 t14 = kleene_or(t14, t15)
             t13 = kleene_and(t13, t14)
         t9 = kleene_or(t9, t13)
     c16 = t9
     if c16 is False:
         return False
-    holds = kleene_and(holds, c16)
+    if c16 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, run.define('「2019年度实缴失业保险费」 × 50%', arith('×', run.fact('2019年度实缴失业保险费'), Decimal('0.5')), 'money'), None, None)
+    return exact(run, run.define('「2019年度实缴失业保险费」 × 50%', mul(run.fact('2019年度实缴失业保险费'), _K6), 'money'), None, None)
 
 
 CLAUSES = (

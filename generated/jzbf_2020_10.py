@@ -270,6 +270,22 @@ def floor(value):
     return None if value is None else value.to_integral_value(rounding=ROUND_FLOOR)
 
 
+def add(left, right):
+    return None if left is None or right is None else left + right
+
+
+def sub(left, right):
+    return None if left is None or right is None else left - right
+
+
+def mul(left, right):
+    return None if left is None or right is None else left * right
+
+
+def div(left, right):
+    return None if left is None or right is None or right == 0 else left / right
+
+
 def arith(op, left, right):
     if left is None or right is None:
         return None
@@ -288,7 +304,19 @@ def _line_compare(label, where, left, right, kind, result):
     return f"{label}{where}：{format_value(left, kind)} 对 {format_value(right, kind)} → {_OUTCOME[result]}"
 
 
-def _line_first_time(label, year, current, threshold, kind, earlier_text, result):
+def _line_first_time(label, year, current, threshold, kind, series, op, result):
+    earlier_text = ""
+    if current is not None and threshold is not None:
+        earlier = sorted(y for y in series if y < year)
+        passed = [y for y in earlier if _COMPARE[op](series[y], threshold)]
+        if passed:
+            earlier_text = f"，{passed[0]}年已达到"
+        elif len(earlier) == 1:
+            earlier_text = f"，此前{earlier[0]}年未达到"
+        elif earlier:
+            earlier_text = f"，此前{earlier[0]}–{earlier[-1]}年均未达到"
+        else:
+            earlier_text = "，此前无记录"
     return (f"{label}［{year}年］：{format_value(current, kind)} 对 {format_value(threshold, kind)}"
             f"{earlier_text} → {_OUTCOME[result]}")
 
@@ -369,20 +397,17 @@ class Run:
         current = self.at(name, offset)
         if current is None or threshold is None:
             result = None
-            earlier_text = ""
         else:
-            earlier = [(y, v) for y, v in sorted(self.facts[name].items()) if y < year]
-            passed_before = [y for y, v in earlier if _COMPARE[op](v, threshold)]
-            result = _COMPARE[op](current, threshold) and not passed_before
-            if passed_before:
-                earlier_text = f"，{passed_before[0]}年已达到"
-            elif len(earlier) == 1:
-                earlier_text = f"，此前{earlier[0][0]}年未达到"
-            elif earlier:
-                earlier_text = f"，此前{earlier[0][0]}–{earlier[-1][0]}年均未达到"
-            else:
-                earlier_text = "，此前无记录"
-        self.trace.append((_line_first_time, label, year, current, threshold, kind, earlier_text, result))
+            test = _COMPARE[op]
+            result = test(current, threshold)
+            if result:
+                for earlier_year, value in self.facts[name].items():
+                    if earlier_year < year and test(value, threshold):
+                        result = False
+                        break
+        # The words about earlier years are worked out only if the trace is read.
+        self.trace.append((_line_first_time, label, year, current, threshold, kind,
+                           self.facts.get(name), op, result))
         return result
 
     def compare_ordered(self, label, op, left, right, order):
@@ -499,8 +524,12 @@ def up_to(run, ceiling, cap=None, cap_label=None):
     if ceiling is None:
         return None
     ceiling = _rounded(_apply_cap(run, ceiling, cap, cap_label))
-    run.note(f"最高 {format_money(ceiling)}，具体金额由评审确定")
+    run.trace.append((_line_up_to, ceiling))
     return Award("up_to", Decimal("0.00"), ceiling)
+
+
+def _line_up_to(ceiling):
+    return f"最高 {format_money(ceiling)}，具体金额由评审确定"
 
 
 def between(run, low, high, cap=None, cap_label=None):
@@ -553,10 +582,18 @@ def _apply_cap(run, amount, cap, cap_label):
     if cap is None or amount is None:
         return amount
     if amount > cap:
-        run.note(f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予")
+        run.trace.append((_line_capped, amount, cap, cap_label))
         return cap
-    run.note(f"未达封顶 {cap_label}")
+    run.trace.append((_line_not_capped, cap_label))
     return amount
+
+
+def _line_capped(amount, cap, cap_label):
+    return f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予"
+
+
+def _line_not_capped(cap_label):
+    return f"未达封顶 {cap_label}"
 
 
 class ClauseResult:
@@ -1003,6 +1040,10 @@ POLICY = PolicyInfo(
 )
 
 
+_K1 = Decimal('200')
+_K2 = Decimal('100')
+
+
 def _clause_1(run):
     """第四条第1项「控制个人奖励名额」
 
@@ -1018,11 +1059,13 @@ def _clause_1(run):
     c1 = run.compare_ordered('奖励对象类型 等于 个人', 'eq', run.fact('奖励对象类型'), '个人', ('集体', '个人'))
     if c1 is False:
         return False
-    holds = kleene_and(holds, c1)
-    c2 = run.compare('参评总人数 超过 200', 'gt', run.fact('参评总人数'), Decimal('200'), 'number', None)
+    if c1 is None:
+        holds = None
+    c2 = run.compare('参评总人数 超过 200', 'gt', run.fact('参评总人数'), _K1, 'number', None)
     if c2 is False:
         return False
-    holds = kleene_and(holds, c2)
+    if c2 is None:
+        holds = None
     if holds is None:
         return None
     return routing(run, '同级组织、人力社保部门')
@@ -1041,11 +1084,13 @@ def _clause_2(run):
     c3 = run.compare_ordered('奖励对象类型 等于 集体', 'eq', run.fact('奖励对象类型'), '集体', ('集体', '个人'))
     if c3 is False:
         return False
-    holds = kleene_and(holds, c3)
-    c4 = run.compare('参评集体总数 超过 100', 'gt', run.fact('参评集体总数'), Decimal('100'), 'number', None)
+    if c3 is None:
+        holds = None
+    c4 = run.compare('参评集体总数 超过 100', 'gt', run.fact('参评集体总数'), _K2, 'number', None)
     if c4 is False:
         return False
-    holds = kleene_and(holds, c4)
+    if c4 is None:
+        holds = None
     if holds is None:
         return None
     return routing(run, '同级组织、人力社保部门')
@@ -1066,7 +1111,8 @@ def _clause_3(run):
     c5 = run.member('参评对象层级 不属于 厅局级个人、厅局级单位、县级以上政府、县市区主要领导', run.fact('参评对象层级'), ('厅局级个人', '厅局级单位', '县级以上政府', '县市区主要领导'), True)
     if c5 is False:
         return False
-    holds = kleene_and(holds, c5)
+    if c5 is None:
+        holds = None
     if holds is None:
         return None
     return routing(run, '同级组织、人力社保部门')
@@ -1085,11 +1131,13 @@ def _clause_4(run):
     c6 = run.compare_ordered('奖励对象类型 等于 个人', 'eq', run.fact('奖励对象类型'), '个人', ('集体', '个人'))
     if c6 is False:
         return False
-    holds = kleene_and(holds, c6)
+    if c6 is None:
+        holds = None
     c7 = run.member('参评对象层级 属于 县处级领导干部、县市区主要领导', run.fact('参评对象层级'), ('县处级领导干部', '县市区主要领导'), False)
     if c7 is False:
         return False
-    holds = kleene_and(holds, c7)
+    if c7 is None:
+        holds = None
     if holds is None:
         return None
     return routing(run, '同级组织、人力社保部门')
@@ -1108,7 +1156,8 @@ def _clause_5(run):
     c8 = run.compare_ordered('奖励种类 等于 记三等功', 'eq', run.fact('奖励种类'), '记三等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
     if c8 is False:
         return False
-    holds = kleene_and(holds, c8)
+    if c8 is None:
+        holds = None
     if holds is None:
         return None
     return routing(run, '同级组织、人力社保部门')
@@ -1127,7 +1176,8 @@ def _clause_6(run):
     c9 = run.compare_ordered('奖励种类 等于 记二等功', 'eq', run.fact('奖励种类'), '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
     if c9 is False:
         return False
-    holds = kleene_and(holds, c9)
+    if c9 is None:
+        holds = None
     if holds is None:
         return None
     return routing(run, '同级组织、人力社保部门')
@@ -1146,22 +1196,26 @@ def _clause_7(run):
     c10 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
     if c10 is False:
         return False
-    holds = kleene_and(holds, c10)
+    if c10 is None:
+        holds = None
     t11 = run.truth('对象均为公务员', run.fact('对象均为公务员'))
     if t11 is not False:
         t11 = kleene_and(t11, run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', run.fact('奖励种类'), '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号')))
     c12 = kleene_not(t11)
     if c12 is False:
         return False
-    holds = kleene_and(holds, c12)
+    if c12 is None:
+        holds = None
     c13 = run.compare_ordered('奖励种类 低于 记二等功', 'lt', run.fact('奖励种类'), '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
     if c13 is False:
         return False
-    holds = kleene_and(holds, c13)
+    if c13 is None:
+        holds = None
     c14 = run.compare_ordered('申报单位层级 等于 县级', 'eq', run.fact('申报单位层级'), '县级', ('市级', '县级'))
     if c14 is False:
         return False
-    holds = kleene_and(holds, c14)
+    if c14 is None:
+        holds = None
     if holds is None:
         return None
     return routing(run, '县（市、区）政府')
@@ -1178,26 +1232,31 @@ def _clause_8(run):
     c15 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
     if c15 is False:
         return False
-    holds = kleene_and(holds, c15)
+    if c15 is None:
+        holds = None
     t16 = run.truth('对象均为公务员', run.fact('对象均为公务员'))
     if t16 is not False:
         t16 = kleene_and(t16, run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', run.fact('奖励种类'), '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号')))
     c17 = kleene_not(t16)
     if c17 is False:
         return False
-    holds = kleene_and(holds, c17)
+    if c17 is None:
+        holds = None
     c18 = run.compare_ordered('奖励种类 低于 记二等功', 'lt', run.fact('奖励种类'), '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
     if c18 is False:
         return False
-    holds = kleene_and(holds, c18)
+    if c18 is None:
+        holds = None
     c19 = run.compare_ordered('申报单位层级 等于 市级', 'eq', run.fact('申报单位层级'), '市级', ('市级', '县级'))
     if c19 is False:
         return False
-    holds = kleene_and(holds, c19)
+    if c19 is None:
+        holds = None
     c20 = kleene_not(run.truth('对象为公务员', run.fact('对象为公务员')))
     if c20 is False:
         return False
-    holds = kleene_and(holds, c20)
+    if c20 is None:
+        holds = None
     if holds is None:
         return None
     return routing(run, '人力社保部门')
@@ -1218,26 +1277,31 @@ def _clause_9(run):
     c21 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
     if c21 is False:
         return False
-    holds = kleene_and(holds, c21)
+    if c21 is None:
+        holds = None
     t22 = run.truth('对象均为公务员', run.fact('对象均为公务员'))
     if t22 is not False:
         t22 = kleene_and(t22, run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', run.fact('奖励种类'), '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号')))
     c23 = kleene_not(t22)
     if c23 is False:
         return False
-    holds = kleene_and(holds, c23)
+    if c23 is None:
+        holds = None
     c24 = run.compare_ordered('奖励种类 低于 记二等功', 'lt', run.fact('奖励种类'), '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
     if c24 is False:
         return False
-    holds = kleene_and(holds, c24)
+    if c24 is None:
+        holds = None
     c25 = run.compare_ordered('申报单位层级 等于 市级', 'eq', run.fact('申报单位层级'), '市级', ('市级', '县级'))
     if c25 is False:
         return False
-    holds = kleene_and(holds, c25)
+    if c25 is None:
+        holds = None
     c26 = run.truth('对象为公务员', run.fact('对象为公务员'))
     if c26 is False:
         return False
-    holds = kleene_and(holds, c26)
+    if c26 is None:
+        holds = None
     if holds is None:
         return None
     return routing(run, '人力社保部门（经组织部门审核同意）')
@@ -1258,22 +1322,26 @@ def _clause_10(run):
     c27 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
     if c27 is False:
         return False
-    holds = kleene_and(holds, c27)
+    if c27 is None:
+        holds = None
     t28 = run.truth('对象均为公务员', run.fact('对象均为公务员'))
     if t28 is not False:
         t28 = kleene_and(t28, run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', run.fact('奖励种类'), '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号')))
     c29 = kleene_not(t28)
     if c29 is False:
         return False
-    holds = kleene_and(holds, c29)
+    if c29 is None:
+        holds = None
     c30 = run.compare_ordered('奖励种类 不低于 记二等功', 'ge', run.fact('奖励种类'), '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
     if c30 is False:
         return False
-    holds = kleene_and(holds, c30)
+    if c30 is None:
+        holds = None
     c31 = run.compare_ordered('奖励种类 低于 记一等功', 'lt', run.fact('奖励种类'), '记一等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
     if c31 is False:
         return False
-    holds = kleene_and(holds, c31)
+    if c31 is None:
+        holds = None
     if holds is None:
         return None
     return routing(run, '市政府常务会议')
@@ -1294,18 +1362,21 @@ def _clause_11(run):
     c32 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
     if c32 is False:
         return False
-    holds = kleene_and(holds, c32)
+    if c32 is None:
+        holds = None
     t33 = run.truth('对象均为公务员', run.fact('对象均为公务员'))
     if t33 is not False:
         t33 = kleene_and(t33, run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', run.fact('奖励种类'), '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号')))
     c34 = kleene_not(t33)
     if c34 is False:
         return False
-    holds = kleene_and(holds, c34)
+    if c34 is None:
+        holds = None
     c35 = run.compare_ordered('奖励种类 不低于 记一等功', 'ge', run.fact('奖励种类'), '记一等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
     if c35 is False:
         return False
-    holds = kleene_and(holds, c35)
+    if c35 is None:
+        holds = None
     if holds is None:
         return None
     return routing(run, '省政府（经市政府常务会议审定后申报）')
@@ -1324,15 +1395,18 @@ def _clause_12(run):
     c36 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
     if c36 is False:
         return False
-    holds = kleene_and(holds, c36)
+    if c36 is None:
+        holds = None
     c37 = run.truth('对象均为公务员', run.fact('对象均为公务员'))
     if c37 is False:
         return False
-    holds = kleene_and(holds, c37)
+    if c37 is None:
+        holds = None
     c38 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', run.fact('奖励种类'), '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
     if c38 is False:
         return False
-    holds = kleene_and(holds, c38)
+    if c38 is None:
+        holds = None
     if holds is None:
         return None
     return routing(run, '组织部门（按公务员奖励有关规定）')
@@ -1351,7 +1425,8 @@ def _clause_13(run):
     c39 = run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为'))
     if c39 is False:
         return False
-    holds = kleene_and(holds, c39)
+    if c39 is None:
+        holds = None
     if holds is None:
         return None
     return routing(run, '现行劳动模范、见义勇为评选程序')

@@ -270,6 +270,22 @@ def floor(value):
     return None if value is None else value.to_integral_value(rounding=ROUND_FLOOR)
 
 
+def add(left, right):
+    return None if left is None or right is None else left + right
+
+
+def sub(left, right):
+    return None if left is None or right is None else left - right
+
+
+def mul(left, right):
+    return None if left is None or right is None else left * right
+
+
+def div(left, right):
+    return None if left is None or right is None or right == 0 else left / right
+
+
 def arith(op, left, right):
     if left is None or right is None:
         return None
@@ -288,7 +304,19 @@ def _line_compare(label, where, left, right, kind, result):
     return f"{label}{where}：{format_value(left, kind)} 对 {format_value(right, kind)} → {_OUTCOME[result]}"
 
 
-def _line_first_time(label, year, current, threshold, kind, earlier_text, result):
+def _line_first_time(label, year, current, threshold, kind, series, op, result):
+    earlier_text = ""
+    if current is not None and threshold is not None:
+        earlier = sorted(y for y in series if y < year)
+        passed = [y for y in earlier if _COMPARE[op](series[y], threshold)]
+        if passed:
+            earlier_text = f"，{passed[0]}年已达到"
+        elif len(earlier) == 1:
+            earlier_text = f"，此前{earlier[0]}年未达到"
+        elif earlier:
+            earlier_text = f"，此前{earlier[0]}–{earlier[-1]}年均未达到"
+        else:
+            earlier_text = "，此前无记录"
     return (f"{label}［{year}年］：{format_value(current, kind)} 对 {format_value(threshold, kind)}"
             f"{earlier_text} → {_OUTCOME[result]}")
 
@@ -369,20 +397,17 @@ class Run:
         current = self.at(name, offset)
         if current is None or threshold is None:
             result = None
-            earlier_text = ""
         else:
-            earlier = [(y, v) for y, v in sorted(self.facts[name].items()) if y < year]
-            passed_before = [y for y, v in earlier if _COMPARE[op](v, threshold)]
-            result = _COMPARE[op](current, threshold) and not passed_before
-            if passed_before:
-                earlier_text = f"，{passed_before[0]}年已达到"
-            elif len(earlier) == 1:
-                earlier_text = f"，此前{earlier[0][0]}年未达到"
-            elif earlier:
-                earlier_text = f"，此前{earlier[0][0]}–{earlier[-1][0]}年均未达到"
-            else:
-                earlier_text = "，此前无记录"
-        self.trace.append((_line_first_time, label, year, current, threshold, kind, earlier_text, result))
+            test = _COMPARE[op]
+            result = test(current, threshold)
+            if result:
+                for earlier_year, value in self.facts[name].items():
+                    if earlier_year < year and test(value, threshold):
+                        result = False
+                        break
+        # The words about earlier years are worked out only if the trace is read.
+        self.trace.append((_line_first_time, label, year, current, threshold, kind,
+                           self.facts.get(name), op, result))
         return result
 
     def compare_ordered(self, label, op, left, right, order):
@@ -499,8 +524,12 @@ def up_to(run, ceiling, cap=None, cap_label=None):
     if ceiling is None:
         return None
     ceiling = _rounded(_apply_cap(run, ceiling, cap, cap_label))
-    run.note(f"最高 {format_money(ceiling)}，具体金额由评审确定")
+    run.trace.append((_line_up_to, ceiling))
     return Award("up_to", Decimal("0.00"), ceiling)
+
+
+def _line_up_to(ceiling):
+    return f"最高 {format_money(ceiling)}，具体金额由评审确定"
 
 
 def between(run, low, high, cap=None, cap_label=None):
@@ -553,10 +582,18 @@ def _apply_cap(run, amount, cap, cap_label):
     if cap is None or amount is None:
         return amount
     if amount > cap:
-        run.note(f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予")
+        run.trace.append((_line_capped, amount, cap, cap_label))
         return cap
-    run.note(f"未达封顶 {cap_label}")
+    run.trace.append((_line_not_capped, cap_label))
     return amount
+
+
+def _line_capped(amount, cap, cap_label):
+    return f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予"
+
+
+def _line_not_capped(cap_label):
+    return f"未达封顶 {cap_label}"
 
 
 class ClauseResult:
@@ -1065,12 +1102,35 @@ POLICY = PolicyInfo(
 )
 
 
+_K1 = Decimal('0.1')
+_K2 = Decimal('0.2')
+_K3 = Decimal('8000000')
+_K4 = Decimal('5000000')
+_K5 = Decimal('500000')
+_K6 = Decimal('50000000')
+_K7 = Decimal('20000000')
+_K8 = Decimal('0.25')
+_K9 = Decimal('15000000')
+_K10 = Decimal('0.15')
+_K11 = Decimal('0')
+_K12 = Decimal('2000000')
+_K13 = Decimal('200000')
+_K14 = Decimal('1500000')
+_K15 = Decimal('1')
+_K16 = Decimal('50000')
+_K17 = Decimal('3000000')
+_K18 = Decimal('1000000')
+_K19 = Decimal('0.01')
+_K20 = Decimal('0.5')
+_K21 = Decimal('10000000')
+
+
 def _def_1(run, offset):
     """定义 本地装备与信息系统补贴额 = 本地智能装备投资额 × 10% + 本地信息系统投资额 × 20%
 
     设备额的10%与信息系统的20%之和（共用一个200万元封顶）
     """
-    return run.define('本地装备与信息系统补贴额', arith('+', arith('×', run.fact('本地智能装备投资额'), Decimal('0.1')), arith('×', run.fact('本地信息系统投资额'), Decimal('0.2'))), 'money')
+    return run.define('本地装备与信息系统补贴额', add(mul(run.fact('本地智能装备投资额'), _K1), mul(run.fact('本地信息系统投资额'), _K2)), 'money')
 
 
 def _clause_1(run):
@@ -1088,10 +1148,11 @@ def _clause_1(run):
     c1 = run.truth('智能化改造示范行业', run.fact('智能化改造示范行业'))
     if c1 is False:
         return False
-    holds = kleene_and(holds, c1)
+    if c1 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('8000000'), None, None)
+    return exact(run, _K3, None, None)
 
 
 def _clause_2(run):
@@ -1107,10 +1168,11 @@ def _clause_2(run):
     c2 = run.truth('小微企业智能化改造示范区', run.fact('小微企业智能化改造示范区'))
     if c2 is False:
         return False
-    holds = kleene_and(holds, c2)
+    if c2 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('5000000'), None, None)
+    return exact(run, _K4, None, None)
 
 
 def _clause_3(run):
@@ -1126,10 +1188,11 @@ def _clause_3(run):
     c3 = run.truth('智能化改造示范企业', run.fact('智能化改造示范企业'))
     if c3 is False:
         return False
-    holds = kleene_and(holds, c3)
+    if c3 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('500000'), None, None)
+    return exact(run, _K5, None, None)
 
 
 def _clause_4(run):
@@ -1150,23 +1213,27 @@ def _clause_4(run):
     c5 = t4
     if c5 is False:
         return False
-    holds = kleene_and(holds, c5)
-    c6 = run.compare('投资额 不低于 5000万元', 'ge', run.fact('投资额'), Decimal('50000000'), 'money', None)
+    if c5 is None:
+        holds = None
+    c6 = run.compare('投资额 不低于 5000万元', 'ge', run.fact('投资额'), _K6, 'money', None)
     if c6 is False:
         return False
-    holds = kleene_and(holds, c6)
+    if c6 is None:
+        holds = None
     c7 = run.truth('一年内实施完成', run.fact('一年内实施完成'))
     if c7 is False:
         return False
-    holds = kleene_and(holds, c7)
+    if c7 is None:
+        holds = None
     c8 = run.compare('项目实施年度 等于 2020年', 'eq', run.fact('项目实施年度'), 2020, 'year', None)
     if c8 is False:
         return False
-    holds = kleene_and(holds, c8)
+    if c8 is None:
+        holds = None
     if holds is None:
         return None
-    cap = Decimal('20000000')
-    return exact(run, run.define('投资额 × 25%', arith('×', run.fact('投资额'), Decimal('0.25')), 'money'), cap, '2000万元')
+    cap = _K7
+    return exact(run, run.define('投资额 × 25%', mul(run.fact('投资额'), _K8), 'money'), cap, '2000万元')
 
 
 def _clause_5(run):
@@ -1185,23 +1252,27 @@ def _clause_5(run):
     c10 = t9
     if c10 is False:
         return False
-    holds = kleene_and(holds, c10)
-    c11 = run.compare('投资额 不低于 5000万元', 'ge', run.fact('投资额'), Decimal('50000000'), 'money', None)
+    if c10 is None:
+        holds = None
+    c11 = run.compare('投资额 不低于 5000万元', 'ge', run.fact('投资额'), _K6, 'money', None)
     if c11 is False:
         return False
-    holds = kleene_and(holds, c11)
+    if c11 is None:
+        holds = None
     c12 = run.truth('一年内实施完成', run.fact('一年内实施完成'))
     if c12 is False:
         return False
-    holds = kleene_and(holds, c12)
+    if c12 is None:
+        holds = None
     c13 = run.compare('项目实施年度 等于 2021年', 'eq', run.fact('项目实施年度'), 2021, 'year', None)
     if c13 is False:
         return False
-    holds = kleene_and(holds, c13)
+    if c13 is None:
+        holds = None
     if holds is None:
         return None
-    cap = Decimal('20000000')
-    return exact(run, run.define('投资额 × 20%', arith('×', run.fact('投资额'), Decimal('0.2')), 'money'), cap, '2000万元')
+    cap = _K7
+    return exact(run, run.define('投资额 × 20%', mul(run.fact('投资额'), _K2), 'money'), cap, '2000万元')
 
 
 def _clause_6(run):
@@ -1217,28 +1288,31 @@ def _clause_6(run):
     c14 = run.truth('智能化改造投资项目', run.fact('智能化改造投资项目'))
     if c14 is False:
         return False
-    holds = kleene_and(holds, c14)
+    if c14 is None:
+        holds = None
     t17 = run.truth('经认定高质量项目', run.fact('经认定高质量项目'))
     if t17 is not False:
         t17 = kleene_and(t17, run.truth('智能工厂数字车间项目', run.fact('智能工厂数字车间项目')))
     t16 = t17
     if t16 is not False:
-        t16 = kleene_and(t16, run.compare('投资额 不低于 5000万元', 'ge', run.fact('投资额'), Decimal('50000000'), 'money', None))
+        t16 = kleene_and(t16, run.compare('投资额 不低于 5000万元', 'ge', run.fact('投资额'), _K6, 'money', None))
     t15 = t16
     if t15 is not False:
         t15 = kleene_and(t15, run.truth('一年内实施完成', run.fact('一年内实施完成')))
     c18 = kleene_not(t15)
     if c18 is False:
         return False
-    holds = kleene_and(holds, c18)
+    if c18 is None:
+        holds = None
     c19 = run.compare('项目实施年度 等于 2020年', 'eq', run.fact('项目实施年度'), 2020, 'year', None)
     if c19 is False:
         return False
-    holds = kleene_and(holds, c19)
+    if c19 is None:
+        holds = None
     if holds is None:
         return None
-    cap = Decimal('15000000')
-    return exact(run, run.define('投资额 × 20%', arith('×', run.fact('投资额'), Decimal('0.2')), 'money'), cap, '1500万元')
+    cap = _K9
+    return exact(run, run.define('投资额 × 20%', mul(run.fact('投资额'), _K2), 'money'), cap, '1500万元')
 
 
 def _clause_7(run):
@@ -1254,28 +1328,31 @@ def _clause_7(run):
     c20 = run.truth('智能化改造投资项目', run.fact('智能化改造投资项目'))
     if c20 is False:
         return False
-    holds = kleene_and(holds, c20)
+    if c20 is None:
+        holds = None
     t23 = run.truth('经认定高质量项目', run.fact('经认定高质量项目'))
     if t23 is not False:
         t23 = kleene_and(t23, run.truth('智能工厂数字车间项目', run.fact('智能工厂数字车间项目')))
     t22 = t23
     if t22 is not False:
-        t22 = kleene_and(t22, run.compare('投资额 不低于 5000万元', 'ge', run.fact('投资额'), Decimal('50000000'), 'money', None))
+        t22 = kleene_and(t22, run.compare('投资额 不低于 5000万元', 'ge', run.fact('投资额'), _K6, 'money', None))
     t21 = t22
     if t21 is not False:
         t21 = kleene_and(t21, run.truth('一年内实施完成', run.fact('一年内实施完成')))
     c24 = kleene_not(t21)
     if c24 is False:
         return False
-    holds = kleene_and(holds, c24)
+    if c24 is None:
+        holds = None
     c25 = run.compare('项目实施年度 等于 2021年', 'eq', run.fact('项目实施年度'), 2021, 'year', None)
     if c25 is False:
         return False
-    holds = kleene_and(holds, c25)
+    if c25 is None:
+        holds = None
     if holds is None:
         return None
-    cap = Decimal('15000000')
-    return exact(run, run.define('投资额 × 15%', arith('×', run.fact('投资额'), Decimal('0.15')), 'money'), cap, '1500万元')
+    cap = _K9
+    return exact(run, run.define('投资额 × 15%', mul(run.fact('投资额'), _K10), 'money'), cap, '1500万元')
 
 
 def _clause_8(run):
@@ -1290,13 +1367,14 @@ def _clause_8(run):
     来源：policies/jzbf-2020-14.pol:252
     """
     holds = True
-    c26 = run.compare('本地智能装备投资额 + 本地信息系统投资额 超过 0元', 'gt', arith('+', run.fact('本地智能装备投资额'), run.fact('本地信息系统投资额')), Decimal('0'), 'money', None)
+    c26 = run.compare('本地智能装备投资额 + 本地信息系统投资额 超过 0元', 'gt', add(run.fact('本地智能装备投资额'), run.fact('本地信息系统投资额')), _K11, 'money', None)
     if c26 is False:
         return False
-    holds = kleene_and(holds, c26)
+    if c26 is None:
+        holds = None
     if holds is None:
         return None
-    cap = Decimal('2000000')
+    cap = _K12
     return exact(run, run.define('本地装备与信息系统补贴额', _def_1(run, 0), 'money'), cap, '200万元')
 
 
@@ -1313,10 +1391,11 @@ def _clause_9(run):
     c27 = run.truth('本市注册智能制造服务商', run.fact('本市注册智能制造服务商'))
     if c27 is False:
         return False
-    holds = kleene_and(holds, c27)
+    if c27 is None:
+        holds = None
     if holds is None:
         return None
-    return between(run, Decimal('200000'), Decimal('1500000'), None, None)
+    return between(run, _K13, _K14, None, None)
 
 
 def _clause_10(run):
@@ -1334,14 +1413,16 @@ def _clause_10(run):
     c28 = run.truth('智能制造诊断软件服务商', run.fact('智能制造诊断软件服务商'))
     if c28 is False:
         return False
-    holds = kleene_and(holds, c28)
-    c29 = run.compare('诊断落地项目数 不低于 1', 'ge', run.fact('诊断落地项目数'), Decimal('1'), 'number', None)
+    if c28 is None:
+        holds = None
+    c29 = run.compare('诊断落地项目数 不低于 1', 'ge', run.fact('诊断落地项目数'), _K15, 'number', None)
     if c29 is False:
         return False
-    holds = kleene_and(holds, c29)
+    if c29 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, run.define('诊断落地项目数 × 5万元', arith('×', run.fact('诊断落地项目数'), Decimal('50000')), 'money'), None, None)
+    return exact(run, run.define('诊断落地项目数 × 5万元', mul(run.fact('诊断落地项目数'), _K16), 'money'), None, None)
 
 
 def _clause_11(run):
@@ -1357,14 +1438,16 @@ def _clause_11(run):
     c30 = run.truth('市级智能制造服务商集聚区', run.fact('市级智能制造服务商集聚区'))
     if c30 is False:
         return False
-    holds = kleene_and(holds, c30)
+    if c30 is None:
+        holds = None
     c31 = run.compare('考核年度 等于 集聚区认定年度', 'eq', run.year, run.fact('集聚区认定年度'), 'year', None)
     if c31 is False:
         return False
-    holds = kleene_and(holds, c31)
+    if c31 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('5000000'), None, None)
+    return exact(run, _K4, None, None)
 
 
 def _clause_12(run):
@@ -1380,14 +1463,16 @@ def _clause_12(run):
     c32 = run.truth('市级智能制造服务商集聚区', run.fact('市级智能制造服务商集聚区'))
     if c32 is False:
         return False
-    holds = kleene_and(holds, c32)
-    c33 = run.compare('考核年度 等于 集聚区认定年度 + 1', 'eq', run.year, arith('+', run.fact('集聚区认定年度'), Decimal('1')), 'year', None)
+    if c32 is None:
+        holds = None
+    c33 = run.compare('考核年度 等于 集聚区认定年度 + 1', 'eq', run.year, add(run.fact('集聚区认定年度'), _K15), 'year', None)
     if c33 is False:
         return False
-    holds = kleene_and(holds, c33)
+    if c33 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('3000000'), None, None)
+    return exact(run, _K17, None, None)
 
 
 def _clause_13(run):
@@ -1405,24 +1490,27 @@ def _clause_13(run):
     c34 = run.truth('主导制修订标准', run.fact('主导制修订标准'))
     if c34 is False:
         return False
-    holds = kleene_and(holds, c34)
+    if c34 is None:
+        holds = None
     c35 = run.truth('标准排名第一', run.fact('标准排名第一'))
     if c35 is False:
         return False
-    holds = kleene_and(holds, c35)
+    if c35 is None:
+        holds = None
     c36 = run.truth('智能制造领域标准', run.fact('智能制造领域标准'))
     if c36 is False:
         return False
-    holds = kleene_and(holds, c36)
+    if c36 is None:
+        holds = None
     if holds is None:
         return None
     picked = pick_level(run, '主导标准级别', run.fact('主导标准级别'), ('国际标准', '国家标准'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国际标准
-        return exact(run, Decimal('1000000'), None, None)
+        return exact(run, _K18, None, None)
     elif picked == 1:  # 国家标准
-        return exact(run, Decimal('500000'), None, None)
+        return exact(run, _K5, None, None)
 
 
 def _clause_14(run):
@@ -1436,10 +1524,11 @@ def _clause_14(run):
     c37 = run.truth('创建标识解析二级节点', run.fact('创建标识解析二级节点'))
     if c37 is False:
         return False
-    holds = kleene_and(holds, c37)
+    if c37 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('3000000'), None, None)
+    return exact(run, _K17, None, None)
 
 
 def _clause_15(run):
@@ -1455,10 +1544,11 @@ def _clause_15(run):
     c38 = run.truth('新技术深度应用示范企业', run.fact('新技术深度应用示范企业'))
     if c38 is False:
         return False
-    holds = kleene_and(holds, c38)
+    if c38 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('500000'), None, None)
+    return exact(run, _K5, None, None)
 
 
 def _clause_16(run):
@@ -1474,7 +1564,8 @@ def _clause_16(run):
     c39 = run.truth('特别重大创新载体', run.fact('特别重大创新载体'))
     if c39 is False:
         return False
-    holds = kleene_and(holds, c39)
+    if c39 is None:
+        holds = None
     if holds is None:
         return None
     return case_by_case(run)
@@ -1495,14 +1586,16 @@ def _clause_17(run):
     c40 = run.truth('社会资本智能化改造产业基金', run.fact('社会资本智能化改造产业基金'))
     if c40 is False:
         return False
-    holds = kleene_and(holds, c40)
-    c41 = run.compare('基金投入额 超过 0元', 'gt', run.fact('基金投入额'), Decimal('0'), 'money', None)
+    if c40 is None:
+        holds = None
+    c41 = run.compare('基金投入额 超过 0元', 'gt', run.fact('基金投入额'), _K11, 'money', None)
     if c41 is False:
         return False
-    holds = kleene_and(holds, c41)
+    if c41 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, run.define('基金投入额 × 100%', arith('×', run.fact('基金投入额'), Decimal('1')), 'money'), None, None)
+    return exact(run, run.define('基金投入额 × 100%', mul(run.fact('基金投入额'), _K15), 'money'), None, None)
 
 
 def _clause_18(run):
@@ -1518,11 +1611,12 @@ def _clause_18(run):
     c42 = run.truth('融资租赁机构', run.fact('融资租赁机构'))
     if c42 is False:
         return False
-    holds = kleene_and(holds, c42)
+    if c42 is None:
+        holds = None
     if holds is None:
         return None
-    cap = Decimal('3000000')
-    return exact(run, run.define('月均融资租赁余额 × 1%', arith('×', run.at('月均融资租赁余额', 0), Decimal('0.01')), 'money'), cap, '300万元')
+    cap = _K17
+    return exact(run, run.define('月均融资租赁余额 × 1%', mul(run.at('月均融资租赁余额', 0), _K19), 'money'), cap, '300万元')
 
 
 def _clause_19(run):
@@ -1540,7 +1634,8 @@ def _clause_19(run):
     c43 = run.truth('名单内企业', run.fact('名单内企业'))
     if c43 is False:
         return False
-    holds = kleene_and(holds, c43)
+    if c43 is None:
+        holds = None
     if holds is None:
         return None
     values = items(run, '单套设备租赁费用')
@@ -1549,7 +1644,7 @@ def _clause_19(run):
     total = Decimal(0)
     for index, value in enumerate(values, 1):
         run.item['单套设备租赁费用'] = value
-        part = per_item(run, '单套设备租赁费用', index, value, arith('×', run.fact('单套设备租赁费用'), Decimal('0.5')), Decimal('500000'), '50万元')
+        part = per_item(run, '单套设备租赁费用', index, value, mul(run.fact('单套设备租赁费用'), _K20), _K5, '50万元')
         if part is None:
             return None
         total += part
@@ -1567,16 +1662,17 @@ def _clause_20(run):
     c44 = run.truth('实训平台经认定', run.fact('实训平台经认定'))
     if c44 is False:
         return False
-    holds = kleene_and(holds, c44)
+    if c44 is None:
+        holds = None
     if holds is None:
         return None
     picked = pick_level(run, '实训平台类型', run.fact('实训平台类型'), ('全市智能制造实训平台', '校企共建智能制造实训平台'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 全市智能制造实训平台
-        return exact(run, Decimal('1000000'), None, None)
+        return exact(run, _K18, None, None)
     elif picked == 1:  # 校企共建智能制造实训平台
-        return exact(run, Decimal('200000'), None, None)
+        return exact(run, _K13, None, None)
 
 
 def _clause_21(run):
@@ -1590,10 +1686,11 @@ def _clause_21(run):
     c45 = run.truth('市级现代学徒制试点院校', run.fact('市级现代学徒制试点院校'))
     if c45 is False:
         return False
-    holds = kleene_and(holds, c45)
+    if c45 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('200000'), None, None)
+    return exact(run, _K13, None, None)
 
 
 def _clause_22(run):
@@ -1613,14 +1710,16 @@ def _clause_22(run):
     c46 = run.truth('智能制造公共服务平台项目', run.fact('智能制造公共服务平台项目'))
     if c46 is False:
         return False
-    holds = kleene_and(holds, c46)
-    c47 = run.compare('公共服务平台投资额 超过 1000万元', 'gt', run.fact('公共服务平台投资额'), Decimal('10000000'), 'money', None)
+    if c46 is None:
+        holds = None
+    c47 = run.compare('公共服务平台投资额 超过 1000万元', 'gt', run.fact('公共服务平台投资额'), _K21, 'money', None)
     if c47 is False:
         return False
-    holds = kleene_and(holds, c47)
+    if c47 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, run.define('公共服务平台投资额 × 50%', arith('×', run.fact('公共服务平台投资额'), Decimal('0.5')), 'money'), None, None)
+    return up_to(run, run.define('公共服务平台投资额 × 50%', mul(run.fact('公共服务平台投资额'), _K20), 'money'), None, None)
 
 
 def _clause_23(run):
@@ -1636,18 +1735,19 @@ def _clause_23(run):
     c48 = run.truth('云平台经认定', run.fact('云平台经认定'))
     if c48 is False:
         return False
-    holds = kleene_and(holds, c48)
+    if c48 is None:
+        holds = None
     if holds is None:
         return None
     picked = pick_level(run, '云平台类型', run.fact('云平台类型'), ('工业互联网行业级云平台', '工业互联网企业级云平台', '数字产业公共服务平台'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 工业互联网行业级云平台
-        return exact(run, Decimal('3000000'), None, None)
+        return exact(run, _K17, None, None)
     elif picked == 1:  # 工业互联网企业级云平台
-        return exact(run, Decimal('2000000'), None, None)
+        return exact(run, _K12, None, None)
     elif picked == 2:  # 数字产业公共服务平台
-        return exact(run, Decimal('1000000'), None, None)
+        return exact(run, _K18, None, None)
 
 
 def _clause_24(run):
@@ -1665,14 +1765,16 @@ def _clause_24(run):
     c49 = run.truth('提供智能制造公共服务', run.fact('提供智能制造公共服务'))
     if c49 is False:
         return False
-    holds = kleene_and(holds, c49)
-    c50 = run.compare('公共服务项目数 不低于 1', 'ge', run.fact('公共服务项目数'), Decimal('1'), 'number', None)
+    if c49 is None:
+        holds = None
+    c50 = run.compare('公共服务项目数 不低于 1', 'ge', run.fact('公共服务项目数'), _K15, 'number', None)
     if c50 is False:
         return False
-    holds = kleene_and(holds, c50)
+    if c50 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, run.define('公共服务项目数 × 20万元', arith('×', run.fact('公共服务项目数'), Decimal('200000')), 'money'), None, None)
+    return up_to(run, run.define('公共服务项目数 × 20万元', mul(run.fact('公共服务项目数'), _K13), 'money'), None, None)
 
 
 CLAUSES = (

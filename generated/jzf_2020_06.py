@@ -270,6 +270,22 @@ def floor(value):
     return None if value is None else value.to_integral_value(rounding=ROUND_FLOOR)
 
 
+def add(left, right):
+    return None if left is None or right is None else left + right
+
+
+def sub(left, right):
+    return None if left is None or right is None else left - right
+
+
+def mul(left, right):
+    return None if left is None or right is None else left * right
+
+
+def div(left, right):
+    return None if left is None or right is None or right == 0 else left / right
+
+
 def arith(op, left, right):
     if left is None or right is None:
         return None
@@ -288,7 +304,19 @@ def _line_compare(label, where, left, right, kind, result):
     return f"{label}{where}：{format_value(left, kind)} 对 {format_value(right, kind)} → {_OUTCOME[result]}"
 
 
-def _line_first_time(label, year, current, threshold, kind, earlier_text, result):
+def _line_first_time(label, year, current, threshold, kind, series, op, result):
+    earlier_text = ""
+    if current is not None and threshold is not None:
+        earlier = sorted(y for y in series if y < year)
+        passed = [y for y in earlier if _COMPARE[op](series[y], threshold)]
+        if passed:
+            earlier_text = f"，{passed[0]}年已达到"
+        elif len(earlier) == 1:
+            earlier_text = f"，此前{earlier[0]}年未达到"
+        elif earlier:
+            earlier_text = f"，此前{earlier[0]}–{earlier[-1]}年均未达到"
+        else:
+            earlier_text = "，此前无记录"
     return (f"{label}［{year}年］：{format_value(current, kind)} 对 {format_value(threshold, kind)}"
             f"{earlier_text} → {_OUTCOME[result]}")
 
@@ -369,20 +397,17 @@ class Run:
         current = self.at(name, offset)
         if current is None or threshold is None:
             result = None
-            earlier_text = ""
         else:
-            earlier = [(y, v) for y, v in sorted(self.facts[name].items()) if y < year]
-            passed_before = [y for y, v in earlier if _COMPARE[op](v, threshold)]
-            result = _COMPARE[op](current, threshold) and not passed_before
-            if passed_before:
-                earlier_text = f"，{passed_before[0]}年已达到"
-            elif len(earlier) == 1:
-                earlier_text = f"，此前{earlier[0][0]}年未达到"
-            elif earlier:
-                earlier_text = f"，此前{earlier[0][0]}–{earlier[-1][0]}年均未达到"
-            else:
-                earlier_text = "，此前无记录"
-        self.trace.append((_line_first_time, label, year, current, threshold, kind, earlier_text, result))
+            test = _COMPARE[op]
+            result = test(current, threshold)
+            if result:
+                for earlier_year, value in self.facts[name].items():
+                    if earlier_year < year and test(value, threshold):
+                        result = False
+                        break
+        # The words about earlier years are worked out only if the trace is read.
+        self.trace.append((_line_first_time, label, year, current, threshold, kind,
+                           self.facts.get(name), op, result))
         return result
 
     def compare_ordered(self, label, op, left, right, order):
@@ -499,8 +524,12 @@ def up_to(run, ceiling, cap=None, cap_label=None):
     if ceiling is None:
         return None
     ceiling = _rounded(_apply_cap(run, ceiling, cap, cap_label))
-    run.note(f"最高 {format_money(ceiling)}，具体金额由评审确定")
+    run.trace.append((_line_up_to, ceiling))
     return Award("up_to", Decimal("0.00"), ceiling)
+
+
+def _line_up_to(ceiling):
+    return f"最高 {format_money(ceiling)}，具体金额由评审确定"
 
 
 def between(run, low, high, cap=None, cap_label=None):
@@ -553,10 +582,18 @@ def _apply_cap(run, amount, cap, cap_label):
     if cap is None or amount is None:
         return amount
     if amount > cap:
-        run.note(f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予")
+        run.trace.append((_line_capped, amount, cap, cap_label))
         return cap
-    run.note(f"未达封顶 {cap_label}")
+    run.trace.append((_line_not_capped, cap_label))
     return amount
+
+
+def _line_capped(amount, cap, cap_label):
+    return f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予"
+
+
+def _line_not_capped(cap_label):
+    return f"未达封顶 {cap_label}"
 
 
 class ClauseResult:
@@ -1095,12 +1132,41 @@ POLICY = PolicyInfo(
 )
 
 
+_K1 = Decimal('1.1')
+_K2 = Decimal('2')
+_K3 = Decimal('400000')
+_K4 = Decimal('3')
+_K5 = Decimal('500000')
+_K6 = Decimal('300000')
+_K7 = Decimal('200000')
+_K8 = Decimal('100000000')
+_K9 = Decimal('100000')
+_K10 = Decimal('50000000')
+_K11 = Decimal('0.1')
+_K12 = Decimal('10')
+_K13 = Decimal('1000000')
+_K14 = Decimal('500000000')
+_K15 = Decimal('0.3')
+_K16 = Decimal('50000')
+_K17 = Decimal('2000000')
+_K18 = Decimal('0.05')
+_K19 = Decimal('3000000000')
+_K20 = Decimal('2000000000')
+_K21 = Decimal('1000000000')
+_K22 = Decimal('0.15')
+_K23 = Decimal('20000000')
+_K24 = Decimal('15000000')
+_K25 = Decimal('1')
+_K26 = Decimal('5000000')
+_K27 = Decimal('10000')
+
+
 def _def_1(run, offset):
     """定义 超额增长 = 地方留存税收 - 上年 地方留存税收 × 110%
 
     年度地方留存入库总税收中增长10%以上的部分：本年 − 上年 × 110%
     """
-    return run.define('超额增长', arith('-', run.at('地方留存税收', offset), arith('×', run.at('地方留存税收', offset + 1), Decimal('1.1'))), 'money')
+    return run.define('超额增长', sub(run.at('地方留存税收', offset), mul(run.at('地方留存税收', offset + 1), _K1)), 'money')
 
 
 def _clause_1(run):
@@ -1116,14 +1182,16 @@ def _clause_1(run):
     c1 = run.truth('市级生产性服务业集聚区', run.fact('市级生产性服务业集聚区'))
     if c1 is False:
         return False
-    holds = kleene_and(holds, c1)
-    c2 = run.compare('园区考核排名 不超过 2', 'le', run.fact('园区考核排名'), Decimal('2'), 'number', None)
+    if c1 is None:
+        holds = None
+    c2 = run.compare('园区考核排名 不超过 2', 'le', run.fact('园区考核排名'), _K2, 'number', None)
     if c2 is False:
         return False
-    holds = kleene_and(holds, c2)
+    if c2 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, Decimal('400000'), None, None)
+    return up_to(run, _K3, None, None)
 
 
 def _clause_2(run):
@@ -1139,14 +1207,16 @@ def _clause_2(run):
     c3 = run.truth('市级生产性服务业集聚区', run.fact('市级生产性服务业集聚区'))
     if c3 is False:
         return False
-    holds = kleene_and(holds, c3)
-    c4 = run.compare('全省专项评价排名 不超过 3', 'le', run.fact('全省专项评价排名'), Decimal('3'), 'number', None)
+    if c3 is None:
+        holds = None
+    c4 = run.compare('全省专项评价排名 不超过 3', 'le', run.fact('全省专项评价排名'), _K4, 'number', None)
     if c4 is False:
         return False
-    holds = kleene_and(holds, c4)
+    if c4 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, Decimal('500000'), None, None)
+    return up_to(run, _K5, None, None)
 
 
 def _clause_3(run):
@@ -1162,18 +1232,19 @@ def _clause_3(run):
     c5 = run.truth('星级为新认定', run.fact('星级为新认定'))
     if c5 is False:
         return False
-    holds = kleene_and(holds, c5)
+    if c5 is None:
+        holds = None
     if holds is None:
         return None
     picked = pick_level(run, '楼宇星级等级', run.fact('楼宇星级等级'), ('五星', '四星', '三星'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 五星
-        return exact(run, Decimal('400000'), None, None)
+        return exact(run, _K3, None, None)
     elif picked == 1:  # 四星
-        return exact(run, Decimal('300000'), None, None)
+        return exact(run, _K6, None, None)
     elif picked == 2:  # 三星
-        return exact(run, Decimal('200000'), None, None)
+        return exact(run, _K7, None, None)
 
 
 def _clause_4(run):
@@ -1186,13 +1257,14 @@ def _clause_4(run):
     来源：policies/jzf-2020-06.pol:154
     """
     holds = True
-    c6 = run.first_time('楼宇年税收总量 首次超过 1亿元', 'gt', '楼宇年税收总量', Decimal('100000000'), 'money', 0)
+    c6 = run.first_time('楼宇年税收总量 首次超过 1亿元', 'gt', '楼宇年税收总量', _K8, 'money', 0)
     if c6 is False:
         return False
-    holds = kleene_and(holds, c6)
+    if c6 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('100000'), None, None)
+    return exact(run, _K9, None, None)
 
 
 def _clause_5(run):
@@ -1209,17 +1281,18 @@ def _clause_5(run):
     holds = True
     years7 = []
     for k8 in range(3):
-        t9 = run.compare('楼宇年税收总量 超过 5000万元', 'gt', run.at('楼宇年税收总量', k8), Decimal('50000000'), 'money', k8)
+        t9 = run.compare('楼宇年税收总量 超过 5000万元', 'gt', run.at('楼宇年税收总量', k8), _K10, 'money', k8)
         if t9 is not False:
-            t9 = kleene_and(t9, run.compare('楼宇年税收总量 增速 超过 10%', 'gt', run.growth('楼宇年税收总量', k8), Decimal('0.1'), 'percent', k8))
+            t9 = kleene_and(t9, run.compare('楼宇年税收总量 增速 超过 10%', 'gt', run.growth('楼宇年税收总量', k8), _K11, 'percent', k8))
         years7.append(t9)
     c10 = run.run_of_years('连续 3年 (楼宇年税收总量 超过 5000万元 且 楼宇年税收总量 增速 超过 10%)', years7)
     if c10 is False:
         return False
-    holds = kleene_and(holds, c10)
+    if c10 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('100000'), None, None)
+    return exact(run, _K9, None, None)
 
 
 def _clause_6(run):
@@ -1232,13 +1305,14 @@ def _clause_6(run):
     来源：policies/jzf-2020-06.pol:177
     """
     holds = True
-    c11 = run.compare('强镇竞赛排名 不超过 10', 'le', run.fact('强镇竞赛排名'), Decimal('10'), 'number', None)
+    c11 = run.compare('强镇竞赛排名 不超过 10', 'le', run.fact('强镇竞赛排名'), _K12, 'number', None)
     if c11 is False:
         return False
-    holds = kleene_and(holds, c11)
+    if c11 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, Decimal('1000000'), None, None)
+    return up_to(run, _K13, None, None)
 
 
 def _clause_7(run):
@@ -1258,34 +1332,38 @@ def _clause_7(run):
     c12 = run.truth('互联网平台企业', run.fact('互联网平台企业'))
     if c12 is False:
         return False
-    holds = kleene_and(holds, c12)
+    if c12 is None:
+        holds = None
     t14 = run.member('平台类别 属于 云计算、大数据', run.fact('平台类别'), ('云计算', '大数据'), False)
     if t14 is not False:
-        t14 = kleene_and(t14, run.compare('平台交易额 超过 5000万元', 'gt', run.at('平台交易额', 0), Decimal('50000000'), 'money', 0))
+        t14 = kleene_and(t14, run.compare('平台交易额 超过 5000万元', 'gt', run.at('平台交易额', 0), _K10, 'money', 0))
     t13 = t14
     if t13 is not True:
         t15 = run.member('平台类别 不属于 云计算、大数据', run.fact('平台类别'), ('云计算', '大数据'), True)
         if t15 is not False:
-            t15 = kleene_and(t15, run.compare('平台交易额 超过 5亿元', 'gt', run.at('平台交易额', 0), Decimal('500000000'), 'money', 0))
+            t15 = kleene_and(t15, run.compare('平台交易额 超过 5亿元', 'gt', run.at('平台交易额', 0), _K14, 'money', 0))
         t13 = kleene_or(t13, t15)
     c16 = t13
     if c16 is False:
         return False
-    holds = kleene_and(holds, c16)
+    if c16 is None:
+        holds = None
     years17 = []
     for k18 in range(2):
-        years17.append(run.compare('平台交易额 增速 均超过 30%', 'gt', run.growth('平台交易额', k18), Decimal('0.3'), 'percent', k18))
+        years17.append(run.compare('平台交易额 增速 均超过 30%', 'gt', run.growth('平台交易额', k18), _K15, 'percent', k18))
     c19 = run.run_of_years('近 2年 平台交易额 增速 均超过 30%', years17)
     if c19 is False:
         return False
-    holds = kleene_and(holds, c19)
+    if c19 is None:
+        holds = None
     c20 = run.truth('平台企业经认定', run.fact('平台企业经认定'))
     if c20 is False:
         return False
-    holds = kleene_and(holds, c20)
+    if c20 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('200000'), None, None)
+    return exact(run, _K7, None, None)
 
 
 def _clause_8(run):
@@ -1301,12 +1379,13 @@ def _clause_8(run):
     c21 = run.member('项目类别 属于 生产性服务业', run.fact('项目类别'), ('生产性服务业',), False)
     if c21 is False:
         return False
-    holds = kleene_and(holds, c21)
+    if c21 is None:
+        holds = None
     t22 = run.member('项目投资方式 属于 新增投资项目', run.fact('项目投资方式'), ('新增投资项目',), False)
     if t22 is not True:
         t24 = run.member('项目投资方式 属于 融资租赁购置设备', run.fact('项目投资方式'), ('融资租赁购置设备',), False)
         if t24 is not False:
-            t24 = kleene_and(t24, run.compare('设备单价 不低于 5万元', 'ge', run.fact('设备单价'), Decimal('50000'), 'money', None))
+            t24 = kleene_and(t24, run.compare('设备单价 不低于 5万元', 'ge', run.fact('设备单价'), _K16, 'money', None))
         t23 = t24
         if t23 is not False:
             t23 = kleene_and(t23, kleene_not(run.truth('设备为交通工具', run.fact('设备为交通工具'))))
@@ -1314,15 +1393,17 @@ def _clause_8(run):
     c25 = t22
     if c25 is False:
         return False
-    holds = kleene_and(holds, c25)
+    if c25 is None:
+        holds = None
     c26 = run.truth('竣工验收', run.fact('竣工验收'))
     if c26 is False:
         return False
-    holds = kleene_and(holds, c26)
+    if c26 is None:
+        holds = None
     if holds is None:
         return None
-    cap = Decimal('2000000')
-    return exact(run, run.define('投资额 × 5%', arith('×', run.fact('投资额'), Decimal('0.05')), 'money'), cap, '200万元')
+    cap = _K17
+    return exact(run, run.define('投资额 × 5%', mul(run.fact('投资额'), _K18), 'money'), cap, '200万元')
 
 
 def _clause_9(run):
@@ -1338,19 +1419,22 @@ def _clause_9(run):
     c27 = run.member('项目类别 属于 生活性服务业', run.fact('项目类别'), ('生活性服务业',), False)
     if c27 is False:
         return False
-    holds = kleene_and(holds, c27)
+    if c27 is None:
+        holds = None
     c28 = run.truth('社会资本投资', run.fact('社会资本投资'))
     if c28 is False:
         return False
-    holds = kleene_and(holds, c28)
+    if c28 is None:
+        holds = None
     c29 = run.truth('竣工验收', run.fact('竣工验收'))
     if c29 is False:
         return False
-    holds = kleene_and(holds, c29)
+    if c29 is None:
+        holds = None
     if holds is None:
         return None
-    cap = Decimal('2000000')
-    return exact(run, run.define('投资额 × 5%', arith('×', run.fact('投资额'), Decimal('0.05')), 'money'), cap, '200万元')
+    cap = _K17
+    return exact(run, run.define('投资额 × 5%', mul(run.fact('投资额'), _K18), 'money'), cap, '200万元')
 
 
 def _clause_10(run):
@@ -1366,28 +1450,30 @@ def _clause_10(run):
     c30 = run.member('企业服务业类别 属于 生产性服务业、生活性服务业', run.fact('企业服务业类别'), ('生产性服务业', '生活性服务业'), False)
     if c30 is False:
         return False
-    holds = kleene_and(holds, c30)
+    if c30 is None:
+        holds = None
     c31 = run.truth('实现税收', run.fact('实现税收'))
     if c31 is False:
         return False
-    holds = kleene_and(holds, c31)
+    if c31 is None:
+        holds = None
     if holds is None:
         return None
-    tier32 = run.first_time('年营业收入 首次超过 30亿元', 'gt', '年营业收入', Decimal('3000000000'), 'money', 0)
+    tier32 = run.first_time('年营业收入 首次超过 30亿元', 'gt', '年营业收入', _K19, 'money', 0)
     if tier32 is None:
         return None
     if tier32:
-        return exact(run, Decimal('300000'), None, None)
-    tier33 = run.first_time('年营业收入 首次超过 20亿元', 'gt', '年营业收入', Decimal('2000000000'), 'money', 0)
+        return exact(run, _K6, None, None)
+    tier33 = run.first_time('年营业收入 首次超过 20亿元', 'gt', '年营业收入', _K20, 'money', 0)
     if tier33 is None:
         return None
     if tier33:
-        return exact(run, Decimal('200000'), None, None)
-    tier34 = run.first_time('年营业收入 首次超过 10亿元', 'gt', '年营业收入', Decimal('1000000000'), 'money', 0)
+        return exact(run, _K7, None, None)
+    tier34 = run.first_time('年营业收入 首次超过 10亿元', 'gt', '年营业收入', _K21, 'money', 0)
     if tier34 is None:
         return None
     if tier34:
-        return exact(run, Decimal('100000'), None, None)
+        return exact(run, _K9, None, None)
     return '未达到任何一档门槛'
 
 
@@ -1404,14 +1490,16 @@ def _clause_11(run):
     c35 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
     if c35 is False:
         return False
-    holds = kleene_and(holds, c35)
+    if c35 is None:
+        holds = None
     c36 = run.truth('领军型企业认定', run.fact('领军型企业认定'))
     if c36 is False:
         return False
-    holds = kleene_and(holds, c36)
+    if c36 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, Decimal('200000'), None, None)
+    return up_to(run, _K7, None, None)
 
 
 def _clause_12(run):
@@ -1431,13 +1519,14 @@ def _clause_12(run):
     c37 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
     if c37 is False:
         return False
-    holds = kleene_and(holds, c37)
+    if c37 is None:
+        holds = None
     years41 = []
     for k42 in range(3):
-        years41.append(run.compare('主营业务收入 增速 均超过 15%', 'gt', run.growth('主营业务收入', k42), Decimal('0.15'), 'percent', k42))
+        years41.append(run.compare('主营业务收入 增速 均超过 15%', 'gt', run.growth('主营业务收入', k42), _K22, 'percent', k42))
     t40 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years41)
     if t40 is not False:
-        t40 = kleene_and(t40, run.compare('主营业务收入 不低于 2000万元', 'ge', run.at('主营业务收入', 0), Decimal('20000000'), 'money', 0))
+        t40 = kleene_and(t40, run.compare('主营业务收入 不低于 2000万元', 'ge', run.at('主营业务收入', 0), _K23, 'money', 0))
     t39 = t40
     if t39 is not False:
         t39 = kleene_and(t39, run.member('企业服务业类别 属于 生产性服务业', run.fact('企业服务业类别'), ('生产性服务业',), False))
@@ -1445,10 +1534,10 @@ def _clause_12(run):
     if t38 is not True:
         years45 = []
         for k46 in range(3):
-            years45.append(run.compare('主营业务收入 增速 均超过 15%', 'gt', run.growth('主营业务收入', k46), Decimal('0.15'), 'percent', k46))
+            years45.append(run.compare('主营业务收入 增速 均超过 15%', 'gt', run.growth('主营业务收入', k46), _K22, 'percent', k46))
         t44 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years45)
         if t44 is not False:
-            t44 = kleene_and(t44, run.compare('主营业务收入 不低于 1500万元', 'ge', run.at('主营业务收入', 0), Decimal('15000000'), 'money', 0))
+            t44 = kleene_and(t44, run.compare('主营业务收入 不低于 1500万元', 'ge', run.at('主营业务收入', 0), _K24, 'money', 0))
         t43 = t44
         if t43 is not False:
             t43 = kleene_and(t43, run.member('企业服务业类别 属于 生活性服务业', run.fact('企业服务业类别'), ('生活性服务业',), False))
@@ -1456,10 +1545,11 @@ def _clause_12(run):
     c47 = t38
     if c47 is False:
         return False
-    holds = kleene_and(holds, c47)
+    if c47 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('100000'), None, None)
+    return exact(run, _K9, None, None)
 
 
 def _clause_13(run):
@@ -1475,25 +1565,27 @@ def _clause_13(run):
     c48 = run.member('获得品牌类型 属于 驰名商标、商标品牌示范、知识产权示范、老字号', run.fact('获得品牌类型'), ('驰名商标', '商标品牌示范', '知识产权示范', '老字号'), False)
     if c48 is False:
         return False
-    holds = kleene_and(holds, c48)
+    if c48 is None:
+        holds = None
     t49 = run.member('获得品牌类型 属于 驰名商标', run.fact('获得品牌类型'), ('驰名商标',), False)
     if t49 is not False:
         t49 = kleene_and(t49, run.truth('经司法认定', run.fact('经司法认定')))
     c50 = kleene_not(t49)
     if c50 is False:
         return False
-    holds = kleene_and(holds, c50)
+    if c50 is None:
+        holds = None
     if holds is None:
         return None
     picked = pick_level(run, '品牌级别', run.fact('品牌级别'), ('国家', '省', '市'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, Decimal('300000'), None, None)
+        return exact(run, _K6, None, None)
     elif picked == 1:  # 省
-        return exact(run, Decimal('200000'), None, None)
+        return exact(run, _K7, None, None)
     elif picked == 2:  # 市
-        return exact(run, Decimal('50000'), None, None)
+        return exact(run, _K16, None, None)
 
 
 def _clause_14(run):
@@ -1507,10 +1599,11 @@ def _clause_14(run):
     c51 = run.member('认证认可级别 属于 国际认证、国家认证', run.fact('认证认可级别'), ('国际认证', '国家认证'), False)
     if c51 is False:
         return False
-    holds = kleene_and(holds, c51)
+    if c51 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, Decimal('50000'), None, None)
+    return up_to(run, _K16, None, None)
 
 
 def _clause_15(run):
@@ -1526,24 +1619,26 @@ def _clause_15(run):
     c52 = run.truth('物流等级为新评定', run.fact('物流等级为新评定'))
     if c52 is False:
         return False
-    holds = kleene_and(holds, c52)
+    if c52 is None:
+        holds = None
     c53 = run.member('物流企业等级 属于 「5A」、「4A」、「3A」、「2A」', run.fact('物流企业等级'), ('5A', '4A', '3A', '2A'), False)
     if c53 is False:
         return False
-    holds = kleene_and(holds, c53)
+    if c53 is None:
+        holds = None
     if holds is None:
         return None
     picked = pick_level(run, '物流企业等级', run.fact('物流企业等级'), ('5A', '4A', '3A', '2A'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 5A
-        return exact(run, Decimal('300000'), None, None)
+        return exact(run, _K6, None, None)
     elif picked == 1:  # 4A
-        return exact(run, Decimal('200000'), None, None)
+        return exact(run, _K7, None, None)
     elif picked == 2:  # 3A
-        return exact(run, Decimal('100000'), None, None)
+        return exact(run, _K9, None, None)
     elif picked == 3:  # 2A
-        return exact(run, Decimal('50000'), None, None)
+        return exact(run, _K16, None, None)
 
 
 def _clause_16(run):
@@ -1559,22 +1654,23 @@ def _clause_16(run):
     c54 = run.truth('主导制修订标准', run.fact('主导制修订标准'))
     if c54 is False:
         return False
-    holds = kleene_and(holds, c54)
+    if c54 is None:
+        holds = None
     if holds is None:
         return None
     picked = pick_level(run, '主导标准级别', run.fact('主导标准级别'), ('国际标准', '国家标准', '行业标准', '团体标准', '地方标准'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国际标准
-        return exact(run, Decimal('500000'), None, None)
+        return exact(run, _K5, None, None)
     elif picked == 1:  # 国家标准
-        return exact(run, Decimal('300000'), None, None)
+        return exact(run, _K6, None, None)
     elif picked == 2:  # 行业标准
-        return exact(run, Decimal('200000'), None, None)
+        return exact(run, _K7, None, None)
     elif picked == 3:  # 团体标准
-        return exact(run, Decimal('200000'), None, None)
+        return exact(run, _K7, None, None)
     elif picked == 4:  # 地方标准
-        return exact(run, Decimal('100000'), None, None)
+        return exact(run, _K9, None, None)
 
 
 def _clause_17(run):
@@ -1590,28 +1686,30 @@ def _clause_17(run):
     c55 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
     if c55 is False:
         return False
-    holds = kleene_and(holds, c55)
+    if c55 is None:
+        holds = None
     c56 = run.member('分离业务类型 不属于 批零贸易', run.fact('分离业务类型'), ('批零贸易',), True)
     if c56 is False:
         return False
-    holds = kleene_and(holds, c56)
+    if c56 is None:
+        holds = None
     if holds is None:
         return None
-    tier57 = run.first_time('主营业务收入 首次超过 1亿元', 'gt', '主营业务收入', Decimal('100000000'), 'money', 0)
+    tier57 = run.first_time('主营业务收入 首次超过 1亿元', 'gt', '主营业务收入', _K8, 'money', 0)
     if tier57 is None:
         return None
     if tier57:
-        return exact(run, Decimal('500000'), None, None)
-    tier58 = run.first_time('主营业务收入 首次超过 5000万元', 'gt', '主营业务收入', Decimal('50000000'), 'money', 0)
+        return exact(run, _K5, None, None)
+    tier58 = run.first_time('主营业务收入 首次超过 5000万元', 'gt', '主营业务收入', _K10, 'money', 0)
     if tier58 is None:
         return None
     if tier58:
-        return exact(run, Decimal('200000'), None, None)
-    tier59 = run.first_time('主营业务收入 首次超过 2000万元', 'gt', '主营业务收入', Decimal('20000000'), 'money', 0)
+        return exact(run, _K7, None, None)
+    tier59 = run.first_time('主营业务收入 首次超过 2000万元', 'gt', '主营业务收入', _K23, 'money', 0)
     if tier59 is None:
         return None
     if tier59:
-        return exact(run, Decimal('100000'), None, None)
+        return exact(run, _K9, None, None)
     return '未达到任何一档门槛'
 
 
@@ -1628,28 +1726,30 @@ def _clause_18(run):
     c60 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
     if c60 is False:
         return False
-    holds = kleene_and(holds, c60)
+    if c60 is None:
+        holds = None
     c61 = run.member('分离业务类型 属于 批零贸易', run.fact('分离业务类型'), ('批零贸易',), False)
     if c61 is False:
         return False
-    holds = kleene_and(holds, c61)
+    if c61 is None:
+        holds = None
     if holds is None:
         return None
-    tier62 = run.first_time('主营业务收入 首次超过 20亿元', 'gt', '主营业务收入', Decimal('2000000000'), 'money', 0)
+    tier62 = run.first_time('主营业务收入 首次超过 20亿元', 'gt', '主营业务收入', _K20, 'money', 0)
     if tier62 is None:
         return None
     if tier62:
-        return exact(run, Decimal('500000'), None, None)
-    tier63 = run.first_time('主营业务收入 首次超过 10亿元', 'gt', '主营业务收入', Decimal('1000000000'), 'money', 0)
+        return exact(run, _K5, None, None)
+    tier63 = run.first_time('主营业务收入 首次超过 10亿元', 'gt', '主营业务收入', _K21, 'money', 0)
     if tier63 is None:
         return None
     if tier63:
-        return exact(run, Decimal('200000'), None, None)
-    tier64 = run.first_time('主营业务收入 首次超过 5亿元', 'gt', '主营业务收入', Decimal('500000000'), 'money', 0)
+        return exact(run, _K7, None, None)
+    tier64 = run.first_time('主营业务收入 首次超过 5亿元', 'gt', '主营业务收入', _K14, 'money', 0)
     if tier64 is None:
         return None
     if tier64:
-        return exact(run, Decimal('100000'), None, None)
+        return exact(run, _K9, None, None)
     return '未达到任何一档门槛'
 
 
@@ -1666,14 +1766,16 @@ def _clause_19(run):
     c65 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
     if c65 is False:
         return False
-    holds = kleene_and(holds, c65)
-    c66 = run.compare('主营业务收入 增速 超过 15%', 'gt', run.growth('主营业务收入', 0), Decimal('0.15'), 'percent', 0)
+    if c65 is None:
+        holds = None
+    c66 = run.compare('主营业务收入 增速 超过 15%', 'gt', run.growth('主营业务收入', 0), _K22, 'percent', 0)
     if c66 is False:
         return False
-    holds = kleene_and(holds, c66)
+    if c66 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('100000'), None, None)
+    return exact(run, _K9, None, None)
 
 
 def _clause_20(run):
@@ -1689,14 +1791,16 @@ def _clause_20(run):
     c67 = run.truth('总部型企业', run.fact('总部型企业'))
     if c67 is False:
         return False
-    holds = kleene_and(holds, c67)
+    if c67 is None:
+        holds = None
     c68 = run.truth('副职以上高管', run.fact('副职以上高管'))
     if c68 is False:
         return False
-    holds = kleene_and(holds, c68)
+    if c68 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, run.define('高管个税地方留存 × 100%', arith('×', run.fact('高管个税地方留存'), Decimal('1')), 'money'), None, None)
+    return up_to(run, run.define('高管个税地方留存 × 100%', mul(run.fact('高管个税地方留存'), _K25), 'money'), None, None)
 
 
 def _clause_21(run):
@@ -1712,18 +1816,21 @@ def _clause_21(run):
     c69 = run.truth('总部型企业', run.fact('总部型企业'))
     if c69 is False:
         return False
-    holds = kleene_and(holds, c69)
+    if c69 is None:
+        holds = None
     c70 = run.truth('新引进总部型企业', run.fact('新引进总部型企业'))
     if c70 is False:
         return False
-    holds = kleene_and(holds, c70)
-    c71 = run.compare('地方留存税收 增速 不低于 10%', 'ge', run.growth('地方留存税收', 0), Decimal('0.1'), 'percent', 0)
+    if c70 is None:
+        holds = None
+    c71 = run.compare('地方留存税收 增速 不低于 10%', 'ge', run.growth('地方留存税收', 0), _K11, 'percent', 0)
     if c71 is False:
         return False
-    holds = kleene_and(holds, c71)
+    if c71 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, run.define('超额增长 × 100%', arith('×', _def_1(run, 0), Decimal('1')), 'money'), None, None)
+    return exact(run, run.define('超额增长 × 100%', mul(_def_1(run, 0), _K25), 'money'), None, None)
 
 
 def _clause_22(run):
@@ -1739,7 +1846,8 @@ def _clause_22(run):
     c72 = run.truth('高端总部型企业', run.fact('高端总部型企业'))
     if c72 is False:
         return False
-    holds = kleene_and(holds, c72)
+    if c72 is None:
+        holds = None
     if holds is None:
         return None
     return case_by_case(run)
@@ -1756,16 +1864,17 @@ def _clause_23(run):
     c73 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
     if c73 is False:
         return False
-    holds = kleene_and(holds, c73)
+    if c73 is None:
+        holds = None
     if holds is None:
         return None
     picked = pick_level(run, '示范试点级别', run.fact('示范试点级别'), ('国家级', '省级'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家级
-        return exact(run, Decimal('500000'), None, None)
+        return exact(run, _K5, None, None)
     elif picked == 1:  # 省级
-        return exact(run, Decimal('200000'), None, None)
+        return exact(run, _K7, None, None)
 
 
 def _clause_24(run):
@@ -1781,7 +1890,8 @@ def _clause_24(run):
     c74 = run.truth('开展集装箱海河联运', run.fact('开展集装箱海河联运'))
     if c74 is False:
         return False
-    holds = kleene_and(holds, c74)
+    if c74 is None:
+        holds = None
     if holds is None:
         return None
     return unspecified(run, '根据规定给予补贴')
@@ -1800,10 +1910,11 @@ def _clause_25(run):
     c75 = run.truth('新开辟近洋集装箱航线', run.fact('新开辟近洋集装箱航线'))
     if c75 is False:
         return False
-    holds = kleene_and(holds, c75)
+    if c75 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('1000000'), None, None)
+    return exact(run, _K13, None, None)
 
 
 def _clause_26(run):
@@ -1819,10 +1930,11 @@ def _clause_26(run):
     c76 = run.truth('展会经评定', run.fact('展会经评定'))
     if c76 is False:
         return False
-    holds = kleene_and(holds, c76)
+    if c76 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, Decimal('1000000'), None, None)
+    return up_to(run, _K13, None, None)
 
 
 def _clause_27(run):
@@ -1838,10 +1950,11 @@ def _clause_27(run):
     c77 = run.truth('行业协会经评价', run.fact('行业协会经评价'))
     if c77 is False:
         return False
-    holds = kleene_and(holds, c77)
+    if c77 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, Decimal('100000'), None, None)
+    return up_to(run, _K9, None, None)
 
 
 def _clause_28(run):
@@ -1857,10 +1970,11 @@ def _clause_28(run):
     c78 = run.truth('入选市级夜间经济特色街区', run.fact('入选市级夜间经济特色街区'))
     if c78 is False:
         return False
-    holds = kleene_and(holds, c78)
+    if c78 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, Decimal('5000000'), None, None)
+    return up_to(run, _K26, None, None)
 
 
 def _clause_29(run):
@@ -1876,10 +1990,11 @@ def _clause_29(run):
     c79 = run.truth('入选市级夜间经济示范店', run.fact('入选市级夜间经济示范店'))
     if c79 is False:
         return False
-    holds = kleene_and(holds, c79)
+    if c79 is None:
+        holds = None
     if holds is None:
         return None
-    return between(run, Decimal('10000'), Decimal('50000'), None, None)
+    return between(run, _K27, _K16, None, None)
 
 
 def _clause_30(run):
@@ -1895,19 +2010,22 @@ def _clause_30(run):
     c80 = run.member('商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', run.fact('商圈经营主体类型'), ('大型商超', '大型专业市场', '特色街区', '高品质步行街'), False)
     if c80 is False:
         return False
-    holds = kleene_and(holds, c80)
+    if c80 is None:
+        holds = None
     c81 = run.truth('开发数字化智能营销系统', run.fact('开发数字化智能营销系统'))
     if c81 is False:
         return False
-    holds = kleene_and(holds, c81)
+    if c81 is None:
+        holds = None
     c82 = run.truth('准确统计全体商户经营业绩', run.fact('准确统计全体商户经营业绩'))
     if c82 is False:
         return False
-    holds = kleene_and(holds, c82)
+    if c82 is None:
+        holds = None
     if holds is None:
         return None
-    cap = Decimal('200000')
-    return exact(run, run.define('营销系统实际投资额 × 30%', arith('×', run.fact('营销系统实际投资额'), Decimal('0.3')), 'money'), cap, '20万元')
+    cap = _K7
+    return exact(run, run.define('营销系统实际投资额 × 30%', mul(run.fact('营销系统实际投资额'), _K15), 'money'), cap, '20万元')
 
 
 def _clause_31(run):
@@ -1923,14 +2041,16 @@ def _clause_31(run):
     c83 = run.truth('商圈启用智能营销系统', run.fact('商圈启用智能营销系统'))
     if c83 is False:
         return False
-    holds = kleene_and(holds, c83)
-    c84 = run.compare('商圈年营收 增速 超过 15%', 'gt', run.growth('商圈年营收', 0), Decimal('0.15'), 'percent', 0)
+    if c83 is None:
+        holds = None
+    c84 = run.compare('商圈年营收 增速 超过 15%', 'gt', run.growth('商圈年营收', 0), _K22, 'percent', 0)
     if c84 is False:
         return False
-    holds = kleene_and(holds, c84)
+    if c84 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('100000'), None, None)
+    return exact(run, _K9, None, None)
 
 
 CLAUSES = (

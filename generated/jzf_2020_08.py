@@ -270,6 +270,22 @@ def floor(value):
     return None if value is None else value.to_integral_value(rounding=ROUND_FLOOR)
 
 
+def add(left, right):
+    return None if left is None or right is None else left + right
+
+
+def sub(left, right):
+    return None if left is None or right is None else left - right
+
+
+def mul(left, right):
+    return None if left is None or right is None else left * right
+
+
+def div(left, right):
+    return None if left is None or right is None or right == 0 else left / right
+
+
 def arith(op, left, right):
     if left is None or right is None:
         return None
@@ -288,7 +304,19 @@ def _line_compare(label, where, left, right, kind, result):
     return f"{label}{where}：{format_value(left, kind)} 对 {format_value(right, kind)} → {_OUTCOME[result]}"
 
 
-def _line_first_time(label, year, current, threshold, kind, earlier_text, result):
+def _line_first_time(label, year, current, threshold, kind, series, op, result):
+    earlier_text = ""
+    if current is not None and threshold is not None:
+        earlier = sorted(y for y in series if y < year)
+        passed = [y for y in earlier if _COMPARE[op](series[y], threshold)]
+        if passed:
+            earlier_text = f"，{passed[0]}年已达到"
+        elif len(earlier) == 1:
+            earlier_text = f"，此前{earlier[0]}年未达到"
+        elif earlier:
+            earlier_text = f"，此前{earlier[0]}–{earlier[-1]}年均未达到"
+        else:
+            earlier_text = "，此前无记录"
     return (f"{label}［{year}年］：{format_value(current, kind)} 对 {format_value(threshold, kind)}"
             f"{earlier_text} → {_OUTCOME[result]}")
 
@@ -369,20 +397,17 @@ class Run:
         current = self.at(name, offset)
         if current is None or threshold is None:
             result = None
-            earlier_text = ""
         else:
-            earlier = [(y, v) for y, v in sorted(self.facts[name].items()) if y < year]
-            passed_before = [y for y, v in earlier if _COMPARE[op](v, threshold)]
-            result = _COMPARE[op](current, threshold) and not passed_before
-            if passed_before:
-                earlier_text = f"，{passed_before[0]}年已达到"
-            elif len(earlier) == 1:
-                earlier_text = f"，此前{earlier[0][0]}年未达到"
-            elif earlier:
-                earlier_text = f"，此前{earlier[0][0]}–{earlier[-1][0]}年均未达到"
-            else:
-                earlier_text = "，此前无记录"
-        self.trace.append((_line_first_time, label, year, current, threshold, kind, earlier_text, result))
+            test = _COMPARE[op]
+            result = test(current, threshold)
+            if result:
+                for earlier_year, value in self.facts[name].items():
+                    if earlier_year < year and test(value, threshold):
+                        result = False
+                        break
+        # The words about earlier years are worked out only if the trace is read.
+        self.trace.append((_line_first_time, label, year, current, threshold, kind,
+                           self.facts.get(name), op, result))
         return result
 
     def compare_ordered(self, label, op, left, right, order):
@@ -499,8 +524,12 @@ def up_to(run, ceiling, cap=None, cap_label=None):
     if ceiling is None:
         return None
     ceiling = _rounded(_apply_cap(run, ceiling, cap, cap_label))
-    run.note(f"最高 {format_money(ceiling)}，具体金额由评审确定")
+    run.trace.append((_line_up_to, ceiling))
     return Award("up_to", Decimal("0.00"), ceiling)
+
+
+def _line_up_to(ceiling):
+    return f"最高 {format_money(ceiling)}，具体金额由评审确定"
 
 
 def between(run, low, high, cap=None, cap_label=None):
@@ -553,10 +582,18 @@ def _apply_cap(run, amount, cap, cap_label):
     if cap is None or amount is None:
         return amount
     if amount > cap:
-        run.note(f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予")
+        run.trace.append((_line_capped, amount, cap, cap_label))
         return cap
-    run.note(f"未达封顶 {cap_label}")
+    run.trace.append((_line_not_capped, cap_label))
     return amount
+
+
+def _line_capped(amount, cap, cap_label):
+    return f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予"
+
+
+def _line_not_capped(cap_label):
+    return f"未达封顶 {cap_label}"
 
 
 class ClauseResult:
@@ -1111,12 +1148,36 @@ POLICY = PolicyInfo(
 )
 
 
+_K1 = Decimal('1.1')
+_K2 = Decimal('2.0')
+_K3 = Decimal('10000000')
+_K4 = Decimal('1000000')
+_K5 = Decimal('100000000')
+_K6 = Decimal('100000000000')
+_K7 = Decimal('50000000000')
+_K8 = Decimal('10000000000')
+_K9 = Decimal('5000000000')
+_K10 = Decimal('0.1')
+_K11 = Decimal('1')
+_K12 = Decimal('1500000')
+_K13 = Decimal('500000')
+_K14 = Decimal('2')
+_K15 = Decimal('300000')
+_K16 = Decimal('1000000000')
+_K17 = Decimal('20000000')
+_K18 = Decimal('5000000')
+_K19 = Decimal('150')
+_K20 = Decimal('200000')
+_K21 = Decimal('3000000')
+_K22 = Decimal('1.5')
+
+
 def _def_1(run, offset):
     """定义 超额税收 = 实缴税收 - 上年 实缴税收 × 110%
 
     当年实缴税收中增长超过10%的部分：本年 − 上年 × 110%
     """
-    return run.define('超额税收', arith('-', run.at('实缴税收', offset), arith('×', run.at('实缴税收', offset + 1), Decimal('1.1'))), 'money')
+    return run.define('超额税收', sub(run.at('实缴税收', offset), mul(run.at('实缴税收', offset + 1), _K1)), 'money')
 
 
 def _def_2(run, offset):
@@ -1124,7 +1185,7 @@ def _def_2(run, offset):
 
     增长超过10%部分形成的市、县（市、区）地方贡献
     """
-    return run.define('超额地方贡献', arith('×', _def_1(run, offset), run.fact('市县地方贡献比例')), 'money')
+    return run.define('超额地方贡献', mul(_def_1(run, offset), run.fact('市县地方贡献比例')), 'money')
 
 
 def _def_3(run, offset):
@@ -1132,7 +1193,7 @@ def _def_3(run, offset):
 
     容积率超过2.0的部分折算成的建筑面积（平方米）
     """
-    return run.define('超过部分建筑面积', arith('×', arith('-', run.fact('小微园容积率'), Decimal('2.0')), run.fact('小微园用地面积')), 'number')
+    return run.define('超过部分建筑面积', mul(sub(run.fact('小微园容积率'), _K2), run.fact('小微园用地面积')), 'number')
 
 
 def _def_4(run, offset):
@@ -1140,7 +1201,7 @@ def _def_4(run, offset):
 
     原容积率已超过2.0时，本次增加的容积率折算成的建筑面积（平方米）
     """
-    return run.define('新增建筑面积', arith('×', arith('-', run.fact('小微园容积率'), run.fact('小微园原容积率')), run.fact('小微园用地面积')), 'number')
+    return run.define('新增建筑面积', mul(sub(run.fact('小微园容积率'), run.fact('小微园原容积率')), run.fact('小微园用地面积')), 'number')
 
 
 def _clause_1(run):
@@ -1156,14 +1217,16 @@ def _clause_1(run):
     c1 = run.member('所属先进制造业集群 属于 现代纺织、新能源、化工新材料、汽车制造、智能家居', run.fact('所属先进制造业集群'), ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居'), False)
     if c1 is False:
         return False
-    holds = kleene_and(holds, c1)
+    if c1 is None:
+        holds = None
     c2 = run.truth('集群培育奖补对象', run.fact('集群培育奖补对象'))
     if c2 is False:
         return False
-    holds = kleene_and(holds, c2)
+    if c2 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, Decimal('10000000'), None, None)
+    return up_to(run, _K3, None, None)
 
 
 def _clause_2(run):
@@ -1179,14 +1242,16 @@ def _clause_2(run):
     c3 = run.truth('集群发展促进机构', run.fact('集群发展促进机构'))
     if c3 is False:
         return False
-    holds = kleene_and(holds, c3)
+    if c3 is None:
+        holds = None
     c4 = run.member('所属先进制造业集群 属于 现代纺织、新能源、化工新材料、汽车制造、智能家居', run.fact('所属先进制造业集群'), ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居'), False)
     if c4 is False:
         return False
-    holds = kleene_and(holds, c4)
+    if c4 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('1000000'), None, None)
+    return exact(run, _K4, None, None)
 
 
 def _clause_3(run):
@@ -1202,14 +1267,16 @@ def _clause_3(run):
     c5 = run.member('所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', run.fact('所属新兴产业'), ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康'), False)
     if c5 is False:
         return False
-    holds = kleene_and(holds, c5)
+    if c5 is None:
+        holds = None
     c6 = run.truth('新兴产业奖补对象', run.fact('新兴产业奖补对象'))
     if c6 is False:
         return False
-    holds = kleene_and(holds, c6)
+    if c6 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, Decimal('10000000'), None, None)
+    return up_to(run, _K3, None, None)
 
 
 def _clause_4(run):
@@ -1225,15 +1292,18 @@ def _clause_4(run):
     c7 = run.member('所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', run.fact('所属新兴产业'), ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康'), False)
     if c7 is False:
         return False
-    holds = kleene_and(holds, c7)
+    if c7 is None:
+        holds = None
     c8 = run.truth('制造业企业', run.fact('制造业企业'))
     if c8 is False:
         return False
-    holds = kleene_and(holds, c8)
-    c9 = run.first_time('年营业收入 首次达到 1亿元', 'ge', '年营业收入', Decimal('100000000'), 'money', 0)
+    if c8 is None:
+        holds = None
+    c9 = run.first_time('年营业收入 首次达到 1亿元', 'ge', '年营业收入', _K5, 'money', 0)
     if c9 is False:
         return False
-    holds = kleene_and(holds, c9)
+    if c9 is None:
+        holds = None
     if holds is None:
         return None
     return unspecified(run, '分档定额奖励（档次与金额本意见未列明）')
@@ -1256,33 +1326,36 @@ def _clause_5(run):
     c10 = run.truth('制造业企业', run.fact('制造业企业'))
     if c10 is False:
         return False
-    holds = kleene_and(holds, c10)
+    if c10 is None:
+        holds = None
     t15 = run.truth('首次入围全国民营企业500强', run.fact('首次入围全国民营企业500强'))
     if t15 is not True:
         t15 = kleene_or(t15, run.truth('全国民营企业500强排名明显提升', run.fact('全国民营企业500强排名明显提升')))
     t14 = t15
     if t14 is not True:
-        t14 = kleene_or(t14, run.first_time('年营业收入 首次超过 1000亿元', 'gt', '年营业收入', Decimal('100000000000'), 'money', 0))
+        t14 = kleene_or(t14, run.first_time('年营业收入 首次超过 1000亿元', 'gt', '年营业收入', _K6, 'money', 0))
     t13 = t14
     if t13 is not True:
-        t13 = kleene_or(t13, run.first_time('年营业收入 首次超过 500亿元', 'gt', '年营业收入', Decimal('50000000000'), 'money', 0))
+        t13 = kleene_or(t13, run.first_time('年营业收入 首次超过 500亿元', 'gt', '年营业收入', _K7, 'money', 0))
     t12 = t13
     if t12 is not True:
-        t12 = kleene_or(t12, run.first_time('年营业收入 首次超过 100亿元', 'gt', '年营业收入', Decimal('10000000000'), 'money', 0))
+        t12 = kleene_or(t12, run.first_time('年营业收入 首次超过 100亿元', 'gt', '年营业收入', _K8, 'money', 0))
     t11 = t12
     if t11 is not True:
-        t11 = kleene_or(t11, run.first_time('年营业收入 首次超过 50亿元', 'gt', '年营业收入', Decimal('5000000000'), 'money', 0))
+        t11 = kleene_or(t11, run.first_time('年营业收入 首次超过 50亿元', 'gt', '年营业收入', _K9, 'money', 0))
     c16 = t11
     if c16 is False:
         return False
-    holds = kleene_and(holds, c16)
-    c17 = run.compare('实缴税收 增速 不低于 10%', 'ge', run.growth('实缴税收', 0), Decimal('0.1'), 'percent', 0)
+    if c16 is None:
+        holds = None
+    c17 = run.compare('实缴税收 增速 不低于 10%', 'ge', run.growth('实缴税收', 0), _K10, 'percent', 0)
     if c17 is False:
         return False
-    holds = kleene_and(holds, c17)
+    if c17 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, run.define('超额地方贡献 × 100%', arith('×', _def_2(run, 0), Decimal('1')), 'money'), None, None)
+    return exact(run, run.define('超额地方贡献 × 100%', mul(_def_2(run, 0), _K11), 'money'), None, None)
 
 
 def _clause_6(run):
@@ -1298,20 +1371,22 @@ def _clause_6(run):
     c18 = run.truth('制造业企业', run.fact('制造业企业'))
     if c18 is False:
         return False
-    holds = kleene_and(holds, c18)
+    if c18 is None:
+        holds = None
     c19 = run.member('冠军企业类型 属于 单项冠军、隐形冠军、专精特新小巨人', run.fact('冠军企业类型'), ('单项冠军', '隐形冠军', '专精特新小巨人'), False)
     if c19 is False:
         return False
-    holds = kleene_and(holds, c19)
+    if c19 is None:
+        holds = None
     if holds is None:
         return None
     picked = pick_level(run, '冠军企业级别', run.fact('冠军企业级别'), ('国家', '省'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, Decimal('1500000'), None, None)
+        return exact(run, _K12, None, None)
     elif picked == 1:  # 省
-        return exact(run, Decimal('500000'), None, None)
+        return exact(run, _K13, None, None)
 
 
 def _clause_7(run):
@@ -1327,25 +1402,29 @@ def _clause_7(run):
     c20 = run.truth('制造业企业', run.fact('制造业企业'))
     if c20 is False:
         return False
-    holds = kleene_and(holds, c20)
+    if c20 is None:
+        holds = None
     c21 = run.compare('升规年度 不低于 2019年', 'ge', run.fact('升规年度'), 2019, 'year', None)
     if c21 is False:
         return False
-    holds = kleene_and(holds, c21)
-    c22 = run.compare('考核年度 等于 升规年度 + 2', 'eq', run.year, arith('+', run.fact('升规年度'), Decimal('2')), 'year', None)
+    if c21 is None:
+        holds = None
+    c22 = run.compare('考核年度 等于 升规年度 + 2', 'eq', run.year, add(run.fact('升规年度'), _K14), 'year', None)
     if c22 is False:
         return False
-    holds = kleene_and(holds, c22)
+    if c22 is None:
+        holds = None
     years23 = []
     for k24 in range(3):
         years23.append(run.at('规上企业', k24))
     c25 = run.run_of_years('连续 3年 规上企业', years23)
     if c25 is False:
         return False
-    holds = kleene_and(holds, c25)
+    if c25 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('300000'), None, None)
+    return exact(run, _K15, None, None)
 
 
 def _clause_8(run):
@@ -1363,28 +1442,32 @@ def _clause_8(run):
     c26 = run.member('项目投资方 属于 「世界500强企业」、全球行业龙头企业', run.fact('项目投资方'), ('世界500强企业', '全球行业龙头企业'), False)
     if c26 is False:
         return False
-    holds = kleene_and(holds, c26)
+    if c26 is None:
+        holds = None
     c27 = run.truth('在嘉新设或增资设立', run.fact('在嘉新设或增资设立'))
     if c27 is False:
         return False
-    holds = kleene_and(holds, c27)
+    if c27 is None:
+        holds = None
     c28 = run.truth('强链项目', run.fact('强链项目'))
     if c28 is False:
         return False
-    holds = kleene_and(holds, c28)
+    if c28 is None:
+        holds = None
     t30 = kleene_not(run.truth('外资项目', run.fact('外资项目')))
     if t30 is not False:
-        t30 = kleene_and(t30, run.compare('年到账资金 不低于 10亿元', 'ge', run.fact('年到账资金'), Decimal('1000000000'), 'money', None))
+        t30 = kleene_and(t30, run.compare('年到账资金 不低于 10亿元', 'ge', run.fact('年到账资金'), _K16, 'money', None))
     t29 = t30
     if t29 is not True:
         t31 = run.truth('外资项目', run.fact('外资项目'))
         if t31 is not False:
-            t31 = kleene_and(t31, run.compare('年到账外资 超过 1', 'gt', run.fact('年到账外资'), Decimal('1'), 'number', None))
+            t31 = kleene_and(t31, run.compare('年到账外资 超过 1', 'gt', run.fact('年到账外资'), _K11, 'number', None))
         t29 = kleene_or(t29, t31)
     c32 = t29
     if c32 is False:
         return False
-    holds = kleene_and(holds, c32)
+    if c32 is None:
+        holds = None
     if holds is None:
         return None
     return case_by_case(run)
@@ -1403,7 +1486,8 @@ def _clause_9(run):
     c33 = run.truth('落地重大招引项目', run.fact('落地重大招引项目'))
     if c33 is False:
         return False
-    holds = kleene_and(holds, c33)
+    if c33 is None:
+        holds = None
     if holds is None:
         return None
     return unspecified(run, '贴息支持（贴息比例、期限本意见未列明）')
@@ -1422,10 +1506,11 @@ def _clause_10(run):
     c34 = run.truth('强链项目', run.fact('强链项目'))
     if c34 is False:
         return False
-    holds = kleene_and(holds, c34)
+    if c34 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, Decimal('20000000'), None, None)
+    return up_to(run, _K17, None, None)
 
 
 def _clause_11(run):
@@ -1441,7 +1526,8 @@ def _clause_11(run):
     c35 = run.truth('制造业高质量发展示范园区', run.fact('制造业高质量发展示范园区'))
     if c35 is False:
         return False
-    holds = kleene_and(holds, c35)
+    if c35 is None:
+        holds = None
     if holds is None:
         return None
     return unspecified(run, '采用项目和平台补助方式给予支持（标准本意见未列明）')
@@ -1462,23 +1548,27 @@ def _clause_12(run):
     c36 = run.truth('存量小微企业园', run.fact('存量小微企业园'))
     if c36 is False:
         return False
-    holds = kleene_and(holds, c36)
-    c37 = run.compare('小微园原容积率 不超过 2.0', 'le', run.fact('小微园原容积率'), Decimal('2.0'), 'number', None)
+    if c36 is None:
+        holds = None
+    c37 = run.compare('小微园原容积率 不超过 2.0', 'le', run.fact('小微园原容积率'), _K2, 'number', None)
     if c37 is False:
         return False
-    holds = kleene_and(holds, c37)
-    c38 = run.compare('小微园容积率 不低于 2.0', 'ge', run.fact('小微园容积率'), Decimal('2.0'), 'number', None)
+    if c37 is None:
+        holds = None
+    c38 = run.compare('小微园容积率 不低于 2.0', 'ge', run.fact('小微园容积率'), _K2, 'number', None)
     if c38 is False:
         return False
-    holds = kleene_and(holds, c38)
+    if c38 is None:
+        holds = None
     c39 = run.truth('小微园增加容积率', run.fact('小微园增加容积率'))
     if c39 is False:
         return False
-    holds = kleene_and(holds, c39)
+    if c39 is None:
+        holds = None
     if holds is None:
         return None
-    cap = Decimal('5000000')
-    return exact(run, run.define('超过部分建筑面积 × 150元/平方米', arith('×', _def_3(run, 0), Decimal('150')), 'money'), cap, '500万元')
+    cap = _K18
+    return exact(run, run.define('超过部分建筑面积 × 150元/平方米', mul(_def_3(run, 0), _K19), 'money'), cap, '500万元')
 
 
 def _clause_13(run):
@@ -1494,19 +1584,22 @@ def _clause_13(run):
     c40 = run.truth('存量小微企业园', run.fact('存量小微企业园'))
     if c40 is False:
         return False
-    holds = kleene_and(holds, c40)
-    c41 = run.compare('小微园原容积率 超过 2.0', 'gt', run.fact('小微园原容积率'), Decimal('2.0'), 'number', None)
+    if c40 is None:
+        holds = None
+    c41 = run.compare('小微园原容积率 超过 2.0', 'gt', run.fact('小微园原容积率'), _K2, 'number', None)
     if c41 is False:
         return False
-    holds = kleene_and(holds, c41)
+    if c41 is None:
+        holds = None
     c42 = run.truth('小微园增加容积率', run.fact('小微园增加容积率'))
     if c42 is False:
         return False
-    holds = kleene_and(holds, c42)
+    if c42 is None:
+        holds = None
     if holds is None:
         return None
-    cap = Decimal('5000000')
-    return exact(run, run.define('新增建筑面积 × 150元/平方米', arith('×', _def_4(run, 0), Decimal('150')), 'money'), cap, '500万元')
+    cap = _K18
+    return exact(run, run.define('新增建筑面积 × 150元/平方米', mul(_def_4(run, 0), _K19), 'money'), cap, '500万元')
 
 
 def _clause_14(run):
@@ -1520,26 +1613,31 @@ def _clause_14(run):
     c43 = run.truth('小微园第三方运维机构', run.fact('小微园第三方运维机构'))
     if c43 is False:
         return False
-    holds = kleene_and(holds, c43)
+    if c43 is None:
+        holds = None
     c44 = run.truth('注册在市本级', run.fact('注册在市本级'))
     if c44 is False:
         return False
-    holds = kleene_and(holds, c44)
+    if c44 is None:
+        holds = None
     c45 = run.truth('具有独立法人资格', run.fact('具有独立法人资格'))
     if c45 is False:
         return False
-    holds = kleene_and(holds, c45)
+    if c45 is None:
+        holds = None
     c46 = run.truth('开展实质性服务', run.fact('开展实质性服务'))
     if c46 is False:
         return False
-    holds = kleene_and(holds, c46)
+    if c46 is None:
+        holds = None
     c47 = run.truth('运维机构考核合格', run.fact('运维机构考核合格'))
     if c47 is False:
         return False
-    holds = kleene_and(holds, c47)
+    if c47 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('500000'), None, None)
+    return exact(run, _K13, None, None)
 
 
 def _clause_15(run):
@@ -1555,18 +1653,21 @@ def _clause_15(run):
     c48 = run.truth('小微园服务联盟经批准', run.fact('小微园服务联盟经批准'))
     if c48 is False:
         return False
-    holds = kleene_and(holds, c48)
+    if c48 is None:
+        holds = None
     c49 = run.truth('联盟实体化运行', run.fact('联盟实体化运行'))
     if c49 is False:
         return False
-    holds = kleene_and(holds, c49)
+    if c49 is None:
+        holds = None
     c50 = run.truth('服务联盟考核合格', run.fact('服务联盟考核合格'))
     if c50 is False:
         return False
-    holds = kleene_and(holds, c50)
+    if c50 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('500000'), None, None)
+    return exact(run, _K13, None, None)
 
 
 def _clause_16(run):
@@ -1582,7 +1683,8 @@ def _clause_16(run):
     c51 = run.truth('核心技术目录内项目', run.fact('核心技术目录内项目'))
     if c51 is False:
         return False
-    holds = kleene_and(holds, c51)
+    if c51 is None:
+        holds = None
     if holds is None:
         return None
     return unspecified(run, '给予激励支持（标准本意见未列明）')
@@ -1601,18 +1703,19 @@ def _clause_17(run):
     c52 = run.member('首台套类型 属于 首台套装备、首批次新材料、首版次软件', run.fact('首台套类型'), ('首台套装备', '首批次新材料', '首版次软件'), False)
     if c52 is False:
         return False
-    holds = kleene_and(holds, c52)
+    if c52 is None:
+        holds = None
     if holds is None:
         return None
     picked = pick_level(run, '首台套认定范围', run.fact('首台套认定范围'), ('国内', '省内', '市内'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国内
-        return exact(run, Decimal('1500000'), None, None)
+        return exact(run, _K12, None, None)
     elif picked == 1:  # 省内
-        return exact(run, Decimal('500000'), None, None)
+        return exact(run, _K13, None, None)
     elif picked == 2:  # 市内
-        return exact(run, Decimal('200000'), None, None)
+        return exact(run, _K20, None, None)
 
 
 def _clause_18(run):
@@ -1626,10 +1729,11 @@ def _clause_18(run):
     c53 = run.truth('更芯换代项目', run.fact('更芯换代项目'))
     if c53 is False:
         return False
-    holds = kleene_and(holds, c53)
+    if c53 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, Decimal('1500000'), None, None)
+    return up_to(run, _K12, None, None)
 
 
 def _clause_19(run):
@@ -1642,10 +1746,11 @@ def _clause_19(run):
     来源：policies/jzf-2020-08.pol:425
     """
     holds = True
-    c54 = run.compare('更芯换代设计服务费 超过 100万元', 'gt', run.fact('更芯换代设计服务费'), Decimal('1000000'), 'money', None)
+    c54 = run.compare('更芯换代设计服务费 超过 100万元', 'gt', run.fact('更芯换代设计服务费'), _K4, 'money', None)
     if c54 is False:
         return False
-    holds = kleene_and(holds, c54)
+    if c54 is None:
+        holds = None
     if holds is None:
         return None
     return unspecified(run, '给予设计机构分档奖励（档次与金额本意见未列明）')
@@ -1662,11 +1767,11 @@ def _clause_20(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, Decimal('1500000'), None, None)
+        return exact(run, _K12, None, None)
     elif picked == 1:  # 省
-        return exact(run, Decimal('500000'), None, None)
+        return exact(run, _K13, None, None)
     elif picked == 2:  # 市
-        return exact(run, Decimal('200000'), None, None)
+        return exact(run, _K20, None, None)
 
 
 def _clause_21(run):
@@ -1682,10 +1787,11 @@ def _clause_21(run):
     c55 = run.truth('工业强基工程项目', run.fact('工业强基工程项目'))
     if c55 is False:
         return False
-    holds = kleene_and(holds, c55)
+    if c55 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, Decimal('20000000'), None, None)
+    return up_to(run, _K17, None, None)
 
 
 def _clause_22(run):
@@ -1701,17 +1807,17 @@ def _clause_22(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 中国质量奖
-        return exact(run, Decimal('3000000'), None, None)
+        return exact(run, _K21, None, None)
     elif picked == 1:  # 中国质量奖提名奖
-        return exact(run, Decimal('3000000'), None, None)
+        return exact(run, _K21, None, None)
     elif picked == 2:  # 浙江省人民政府质量奖
-        return exact(run, Decimal('1000000'), None, None)
+        return exact(run, _K4, None, None)
     elif picked == 3:  # 浙江省人民政府质量创新奖
-        return exact(run, Decimal('1000000'), None, None)
+        return exact(run, _K4, None, None)
     elif picked == 4:  # 嘉兴市人民政府质量奖
-        return exact(run, Decimal('500000'), None, None)
+        return exact(run, _K13, None, None)
     elif picked == 5:  # 嘉兴市人民政府质量奖提名奖
-        return exact(run, Decimal('500000'), None, None)
+        return exact(run, _K13, None, None)
 
 
 def _clause_23(run):
@@ -1727,18 +1833,21 @@ def _clause_23(run):
     c56 = run.truth('工业企业', run.fact('工业企业'))
     if c56 is False:
         return False
-    holds = kleene_and(holds, c56)
+    if c56 is None:
+        holds = None
     c57 = run.member('获得品牌类型 属于 驰名商标', run.fact('获得品牌类型'), ('驰名商标',), False)
     if c57 is False:
         return False
-    holds = kleene_and(holds, c57)
+    if c57 is None:
+        holds = None
     c58 = kleene_not(run.truth('经司法认定', run.fact('经司法认定')))
     if c58 is False:
         return False
-    holds = kleene_and(holds, c58)
+    if c58 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('500000'), None, None)
+    return exact(run, _K13, None, None)
 
 
 def _clause_24(run):
@@ -1754,20 +1863,22 @@ def _clause_24(run):
     c59 = run.truth('工业企业', run.fact('工业企业'))
     if c59 is False:
         return False
-    holds = kleene_and(holds, c59)
+    if c59 is None:
+        holds = None
     c60 = run.member('获得品牌类型 属于 商标品牌示范', run.fact('获得品牌类型'), ('商标品牌示范',), False)
     if c60 is False:
         return False
-    holds = kleene_and(holds, c60)
+    if c60 is None:
+        holds = None
     if holds is None:
         return None
     picked = pick_level(run, '品牌级别', run.fact('品牌级别'), ('国家', '省'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, Decimal('300000'), None, None)
+        return exact(run, _K15, None, None)
     elif picked == 1:  # 省
-        return exact(run, Decimal('200000'), None, None)
+        return exact(run, _K20, None, None)
 
 
 def _clause_25(run):
@@ -1783,20 +1894,22 @@ def _clause_25(run):
     c61 = run.truth('工业企业', run.fact('工业企业'))
     if c61 is False:
         return False
-    holds = kleene_and(holds, c61)
+    if c61 is None:
+        holds = None
     c62 = run.member('获得品牌类型 属于 知识产权示范', run.fact('获得品牌类型'), ('知识产权示范',), False)
     if c62 is False:
         return False
-    holds = kleene_and(holds, c62)
+    if c62 is None:
+        holds = None
     if holds is None:
         return None
     picked = pick_level(run, '品牌级别', run.fact('品牌级别'), ('国家', '省'))
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, Decimal('300000'), None, None)
+        return exact(run, _K15, None, None)
     elif picked == 1:  # 省
-        return exact(run, Decimal('200000'), None, None)
+        return exact(run, _K20, None, None)
 
 
 def _clause_26(run):
@@ -1812,7 +1925,8 @@ def _clause_26(run):
     c63 = run.truth('创新企业研究院', run.fact('创新企业研究院'))
     if c63 is False:
         return False
-    holds = kleene_and(holds, c63)
+    if c63 is None:
+        holds = None
     if holds is None:
         return None
     return case_by_case(run)
@@ -1829,10 +1943,11 @@ def _clause_27(run):
     c64 = run.truth('制造业创新中心', run.fact('制造业创新中心'))
     if c64 is False:
         return False
-    holds = kleene_and(holds, c64)
+    if c64 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, Decimal('10000000'), None, None)
+    return up_to(run, _K3, None, None)
 
 
 def _clause_28(run):
@@ -1848,7 +1963,8 @@ def _clause_28(run):
     c65 = run.truth('智能化改造示范', run.fact('智能化改造示范'))
     if c65 is False:
         return False
-    holds = kleene_and(holds, c65)
+    if c65 is None:
+        holds = None
     if holds is None:
         return None
     return unspecified(run, '给予专项激励（标准本意见未列明）')
@@ -1867,10 +1983,11 @@ def _clause_29(run):
     c66 = run.truth('省级生产性服务业功能区', run.fact('省级生产性服务业功能区'))
     if c66 is False:
         return False
-    holds = kleene_and(holds, c66)
+    if c66 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, run.define('省级功能区资助额 × 100%', arith('×', run.fact('省级功能区资助额'), Decimal('1')), 'money'), None, None)
+    return exact(run, run.define('省级功能区资助额 × 100%', mul(run.fact('省级功能区资助额'), _K11), 'money'), None, None)
 
 
 def _clause_30(run):
@@ -1884,10 +2001,11 @@ def _clause_30(run):
     c67 = run.truth('工业技术软件化示范', run.fact('工业技术软件化示范'))
     if c67 is False:
         return False
-    holds = kleene_and(holds, c67)
+    if c67 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('200000'), None, None)
+    return exact(run, _K20, None, None)
 
 
 def _clause_31(run):
@@ -1903,10 +2021,11 @@ def _clause_31(run):
     c68 = run.member('百网万品称号 属于 最具影响力电商平台、最具魅力产品、最具诚信网店、最佳服务机构', run.fact('百网万品称号'), ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构'), False)
     if c68 is False:
         return False
-    holds = kleene_and(holds, c68)
+    if c68 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('500000'), None, None)
+    return exact(run, _K13, None, None)
 
 
 def _clause_32(run):
@@ -1922,11 +2041,11 @@ def _clause_32(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, Decimal('1500000'), None, None)
+        return exact(run, _K12, None, None)
     elif picked == 1:  # 省
-        return exact(run, Decimal('500000'), None, None)
+        return exact(run, _K13, None, None)
     elif picked == 2:  # 市
-        return exact(run, Decimal('200000'), None, None)
+        return exact(run, _K20, None, None)
 
 
 def _clause_33(run):
@@ -1944,22 +2063,26 @@ def _clause_33(run):
     c69 = run.truth('工业或生产性研发项目', run.fact('工业或生产性研发项目'))
     if c69 is False:
         return False
-    holds = kleene_and(holds, c69)
+    if c69 is None:
+        holds = None
     c70 = run.truth('符合规划', run.fact('符合规划'))
     if c70 is False:
         return False
-    holds = kleene_and(holds, c70)
-    c71 = run.compare('出让用地容积率 高于 1.5', 'gt', run.fact('出让用地容积率'), Decimal('1.5'), 'number', None)
+    if c70 is None:
+        holds = None
+    c71 = run.compare('出让用地容积率 高于 1.5', 'gt', run.fact('出让用地容积率'), _K22, 'number', None)
     if c71 is False:
         return False
-    holds = kleene_and(holds, c71)
+    if c71 is None:
+        holds = None
     c72 = run.truth('项目已建成', run.fact('项目已建成'))
     if c72 is False:
         return False
-    holds = kleene_and(holds, c72)
+    if c72 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, run.define('取整 ((出让用地容积率 - 1.5) ÷ 0.1) × 100万元', arith('×', floor(arith('÷', arith('-', run.fact('出让用地容积率'), Decimal('1.5')), Decimal('0.1'))), Decimal('1000000')), 'money'), None, None)
+    return up_to(run, run.define('取整 ((出让用地容积率 - 1.5) ÷ 0.1) × 100万元', mul(floor(div(sub(run.fact('出让用地容积率'), _K22), _K10)), _K4), 'money'), None, None)
 
 
 def _clause_34(run):
@@ -1975,10 +2098,11 @@ def _clause_34(run):
     c73 = run.truth('突出贡献优秀企业家', run.fact('突出贡献优秀企业家'))
     if c73 is False:
         return False
-    holds = kleene_and(holds, c73)
+    if c73 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, Decimal('1000000'), None, None)
+    return up_to(run, _K4, None, None)
 
 
 def _clause_35(run):
@@ -1994,7 +2118,8 @@ def _clause_35(run):
     c74 = run.truth('重点行业绩效评价领跑企业', run.fact('重点行业绩效评价领跑企业'))
     if c74 is False:
         return False
-    holds = kleene_and(holds, c74)
+    if c74 is None:
+        holds = None
     if holds is None:
         return None
     return True  # a MODIFIER clause: its coefficient applies to its matter

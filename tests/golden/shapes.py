@@ -270,6 +270,22 @@ def floor(value):
     return None if value is None else value.to_integral_value(rounding=ROUND_FLOOR)
 
 
+def add(left, right):
+    return None if left is None or right is None else left + right
+
+
+def sub(left, right):
+    return None if left is None or right is None else left - right
+
+
+def mul(left, right):
+    return None if left is None or right is None else left * right
+
+
+def div(left, right):
+    return None if left is None or right is None or right == 0 else left / right
+
+
 def arith(op, left, right):
     if left is None or right is None:
         return None
@@ -288,7 +304,19 @@ def _line_compare(label, where, left, right, kind, result):
     return f"{label}{where}：{format_value(left, kind)} 对 {format_value(right, kind)} → {_OUTCOME[result]}"
 
 
-def _line_first_time(label, year, current, threshold, kind, earlier_text, result):
+def _line_first_time(label, year, current, threshold, kind, series, op, result):
+    earlier_text = ""
+    if current is not None and threshold is not None:
+        earlier = sorted(y for y in series if y < year)
+        passed = [y for y in earlier if _COMPARE[op](series[y], threshold)]
+        if passed:
+            earlier_text = f"，{passed[0]}年已达到"
+        elif len(earlier) == 1:
+            earlier_text = f"，此前{earlier[0]}年未达到"
+        elif earlier:
+            earlier_text = f"，此前{earlier[0]}–{earlier[-1]}年均未达到"
+        else:
+            earlier_text = "，此前无记录"
     return (f"{label}［{year}年］：{format_value(current, kind)} 对 {format_value(threshold, kind)}"
             f"{earlier_text} → {_OUTCOME[result]}")
 
@@ -369,20 +397,17 @@ class Run:
         current = self.at(name, offset)
         if current is None or threshold is None:
             result = None
-            earlier_text = ""
         else:
-            earlier = [(y, v) for y, v in sorted(self.facts[name].items()) if y < year]
-            passed_before = [y for y, v in earlier if _COMPARE[op](v, threshold)]
-            result = _COMPARE[op](current, threshold) and not passed_before
-            if passed_before:
-                earlier_text = f"，{passed_before[0]}年已达到"
-            elif len(earlier) == 1:
-                earlier_text = f"，此前{earlier[0][0]}年未达到"
-            elif earlier:
-                earlier_text = f"，此前{earlier[0][0]}–{earlier[-1][0]}年均未达到"
-            else:
-                earlier_text = "，此前无记录"
-        self.trace.append((_line_first_time, label, year, current, threshold, kind, earlier_text, result))
+            test = _COMPARE[op]
+            result = test(current, threshold)
+            if result:
+                for earlier_year, value in self.facts[name].items():
+                    if earlier_year < year and test(value, threshold):
+                        result = False
+                        break
+        # The words about earlier years are worked out only if the trace is read.
+        self.trace.append((_line_first_time, label, year, current, threshold, kind,
+                           self.facts.get(name), op, result))
         return result
 
     def compare_ordered(self, label, op, left, right, order):
@@ -499,8 +524,12 @@ def up_to(run, ceiling, cap=None, cap_label=None):
     if ceiling is None:
         return None
     ceiling = _rounded(_apply_cap(run, ceiling, cap, cap_label))
-    run.note(f"最高 {format_money(ceiling)}，具体金额由评审确定")
+    run.trace.append((_line_up_to, ceiling))
     return Award("up_to", Decimal("0.00"), ceiling)
+
+
+def _line_up_to(ceiling):
+    return f"最高 {format_money(ceiling)}，具体金额由评审确定"
 
 
 def between(run, low, high, cap=None, cap_label=None):
@@ -553,10 +582,18 @@ def _apply_cap(run, amount, cap, cap_label):
     if cap is None or amount is None:
         return amount
     if amount > cap:
-        run.note(f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予")
+        run.trace.append((_line_capped, amount, cap, cap_label))
         return cap
-    run.note(f"未达封顶 {cap_label}")
+    run.trace.append((_line_not_capped, cap_label))
     return amount
+
+
+def _line_capped(amount, cap, cap_label):
+    return f"{format_money(amount)} 超过封顶 {cap_label}，按 {format_money(cap)} 给予"
+
+
+def _line_not_capped(cap_label):
+    return f"未达封顶 {cap_label}"
 
 
 class ClauseResult:
@@ -1005,12 +1042,32 @@ POLICY = PolicyInfo(
 )
 
 
+_K1 = Decimal('1.1')
+_K2 = Decimal('100000')
+_K3 = Decimal('2000000')
+_K4 = Decimal('0.05')
+_K5 = Decimal('300000')
+_K6 = Decimal('200000')
+_K7 = Decimal('3000000000')
+_K8 = Decimal('2000000000')
+_K9 = Decimal('1000000000')
+_K10 = Decimal('0.15')
+_K11 = Decimal('20000000')
+_K12 = Decimal('0.1')
+_K13 = Decimal('1')
+_K14 = Decimal('10')
+_K15 = Decimal('10000')
+_K16 = Decimal('50000')
+_K17 = Decimal('5000000')
+_K18 = Decimal('150')
+
+
 def _def_1(run, offset):
     """定义 超额增长 = 税收 - 上年 税收 × 110%
 
     增长10%以上部分
     """
-    return run.define('超额增长', arith('-', run.at('税收', offset), arith('×', run.at('税收', offset + 1), Decimal('1.1'))), 'money')
+    return run.define('超额增长', sub(run.at('税收', offset), mul(run.at('税收', offset + 1), _K1)), 'money')
 
 
 def _clause_1(run):
@@ -1024,10 +1081,11 @@ def _clause_1(run):
     c1 = run.truth('实现税收', run.fact('实现税收'))
     if c1 is False:
         return False
-    holds = kleene_and(holds, c1)
+    if c1 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, Decimal('100000'), None, None)
+    return exact(run, _K2, None, None)
 
 
 def _clause_2(run):
@@ -1041,11 +1099,12 @@ def _clause_2(run):
     c2 = run.member('企业行业 属于 生产性服务业、生活性服务业', run.fact('企业行业'), ('生产性服务业', '生活性服务业'), False)
     if c2 is False:
         return False
-    holds = kleene_and(holds, c2)
+    if c2 is None:
+        holds = None
     if holds is None:
         return None
-    cap = Decimal('2000000')
-    return exact(run, run.define('投资额 × 5%', arith('×', run.fact('投资额'), Decimal('0.05')), 'money'), cap, '200万元')
+    cap = _K3
+    return exact(run, run.define('投资额 × 5%', mul(run.fact('投资额'), _K4), 'money'), cap, '200万元')
 
 
 def _clause_3(run):
@@ -1059,9 +1118,9 @@ def _clause_3(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, Decimal('300000'), None, None)
+        return exact(run, _K5, None, None)
     elif picked == 1:  # 省
-        return exact(run, Decimal('200000'), None, None)
+        return exact(run, _K6, None, None)
 
 
 def _clause_4(run):
@@ -1071,21 +1130,21 @@ def _clause_4(run):
 
     来源：tests/fixtures/shapes.pol:57
     """
-    tier3 = run.first_time('营业收入 首次超过 30亿元', 'gt', '营业收入', Decimal('3000000000'), 'money', 0)
+    tier3 = run.first_time('营业收入 首次超过 30亿元', 'gt', '营业收入', _K7, 'money', 0)
     if tier3 is None:
         return None
     if tier3:
-        return exact(run, Decimal('300000'), None, None)
-    tier4 = run.first_time('营业收入 首次超过 20亿元', 'gt', '营业收入', Decimal('2000000000'), 'money', 0)
+        return exact(run, _K5, None, None)
+    tier4 = run.first_time('营业收入 首次超过 20亿元', 'gt', '营业收入', _K8, 'money', 0)
     if tier4 is None:
         return None
     if tier4:
-        return exact(run, Decimal('200000'), None, None)
-    tier5 = run.first_time('营业收入 首次超过 10亿元', 'gt', '营业收入', Decimal('1000000000'), 'money', 0)
+        return exact(run, _K6, None, None)
+    tier5 = run.first_time('营业收入 首次超过 10亿元', 'gt', '营业收入', _K9, 'money', 0)
     if tier5 is None:
         return None
     if tier5:
-        return exact(run, Decimal('100000'), None, None)
+        return exact(run, _K2, None, None)
     return '未达到任何一档门槛'
 
 
@@ -1099,17 +1158,18 @@ def _clause_5(run):
     holds = True
     years7 = []
     for k8 in range(3):
-        years7.append(run.compare('营业收入 增速 均超过 15%', 'gt', run.growth('营业收入', k8), Decimal('0.15'), 'percent', k8))
+        years7.append(run.compare('营业收入 增速 均超过 15%', 'gt', run.growth('营业收入', k8), _K10, 'percent', k8))
     t6 = run.run_of_years('连续 3年 营业收入 增速 均超过 15%', years7)
     if t6 is not False:
-        t6 = kleene_and(t6, run.compare('营业收入 不低于 2000万元', 'ge', run.at('营业收入', 0), Decimal('20000000'), 'money', 0))
+        t6 = kleene_and(t6, run.compare('营业收入 不低于 2000万元', 'ge', run.at('营业收入', 0), _K11, 'money', 0))
     c9 = t6
     if c9 is False:
         return False
-    holds = kleene_and(holds, c9)
+    if c9 is None:
+        holds = None
     if holds is None:
         return None
-    return up_to(run, Decimal('200000'), None, None)
+    return up_to(run, _K6, None, None)
 
 
 def _clause_6(run):
@@ -1120,13 +1180,14 @@ def _clause_6(run):
     来源：tests/fixtures/shapes.pol:77
     """
     holds = True
-    c10 = run.compare('税收 增速 不低于 10%', 'ge', run.growth('税收', 0), Decimal('0.1'), 'percent', 0)
+    c10 = run.compare('税收 增速 不低于 10%', 'ge', run.growth('税收', 0), _K12, 'percent', 0)
     if c10 is False:
         return False
-    holds = kleene_and(holds, c10)
+    if c10 is None:
+        holds = None
     if holds is None:
         return None
-    return exact(run, run.define('超额增长 × 100%', arith('×', _def_1(run, 0), Decimal('1')), 'money'), None, None)
+    return exact(run, run.define('超额增长 × 100%', mul(_def_1(run, 0), _K13), 'money'), None, None)
 
 
 def _clause_7(run):
@@ -1137,16 +1198,17 @@ def _clause_7(run):
     来源：tests/fixtures/shapes.pol:86
     """
     holds = True
-    t11 = run.compare('排名 不超过 10', 'le', run.fact('排名'), Decimal('10'), 'number', None)
+    t11 = run.compare('排名 不超过 10', 'le', run.fact('排名'), _K14, 'number', None)
     if t11 is not True:
-        t11 = kleene_or(t11, kleene_not(run.compare('增长率 低于 5%', 'lt', run.fact('增长率'), Decimal('0.05'), 'percent', None)))
+        t11 = kleene_or(t11, kleene_not(run.compare('增长率 低于 5%', 'lt', run.fact('增长率'), _K4, 'percent', None)))
     c12 = t11
     if c12 is False:
         return False
-    holds = kleene_and(holds, c12)
+    if c12 is None:
+        holds = None
     if holds is None:
         return None
-    return between(run, Decimal('10000'), Decimal('50000'), None, None)
+    return between(run, _K15, _K16, None, None)
 
 
 def _clause_8(run):
@@ -1160,7 +1222,8 @@ def _clause_8(run):
     c13 = run.member('企业行业 不属于 批零贸易', run.fact('企业行业'), ('批零贸易',), True)
     if c13 is False:
         return False
-    holds = kleene_and(holds, c13)
+    if c13 is None:
+        holds = None
     if holds is None:
         return None
     return case_by_case(run)
@@ -1183,8 +1246,8 @@ def _clause_10(run):
 
     来源：tests/fixtures/shapes.pol:108
     """
-    cap = Decimal('5000000')
-    return exact(run, run.define('超出面积 × 150元/平方米', arith('×', run.fact('超出面积'), Decimal('150')), 'money'), cap, '500万元')
+    cap = _K17
+    return exact(run, run.define('超出面积 × 150元/平方米', mul(run.fact('超出面积'), _K18), 'money'), cap, '500万元')
 
 
 CLAUSES = (
