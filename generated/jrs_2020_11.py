@@ -7,6 +7,7 @@ Usage:
     import jrs_2020_11
     result = jrs_2020_11.evaluate({...facts...}, on="2020-06-30")
     result.to_json()   # the same JSON as `polc eval --format json`
+    for row_number, result in jrs_2020_11.evaluate_many(rows, on="2020-06-30"): ...
 
 Facts: a dict keyed by the declared fact names (see FACTS). Money as a number of 元 or
 text with a unit ("30亿元"); a yearly series as {"2019": ..., "2020": ...};
