@@ -19,11 +19,12 @@ from .types import BOOL, MONEY, Symbols, Type, comparable, comparison, infer
 
 
 def check_policy(policy: ast.Policy) -> list[Diagnostic]:
+    """Every check that looks at one policy (with its vocabulary). Overlaps between clauses
+    are decided across all files together: find_overlaps / check_overlaps_across."""
     symbols = Symbols.of(policy)
     found: list[Diagnostic] = []
     for check in (check_declarations, check_expressions, check_clauses, check_awards,
-                  check_header, check_cases, check_overlaps, check_matters, check_items, check_bounds,
-                  check_year_tables):
+                  check_header, check_cases, check_matters, check_items, check_bounds, check_year_tables):
         found.extend(check(policy, symbols))
     return found
 
@@ -662,11 +663,6 @@ def check_items(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
 
 
 # ---------------------------------------------------------------- overlaps (same matter)
-def check_overlaps(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
-    """Per file: nothing here; overlaps are decided across all files together (see below)."""
-    return iter(())
-
-
 def find_overlaps(policies: list[ast.Policy]) -> list:
     """Every pair of clauses that pay for one matter, within a policy and across policies,
     decided exactly (compiler/overlaps.py), each witness confirmed by the interpreter."""

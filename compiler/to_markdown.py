@@ -8,11 +8,12 @@ order, so the output is byte-for-byte deterministic: no dates, no sets, no absol
 from __future__ import annotations
 
 import functools
+import json
 from pathlib import Path
 
 import jinja2
 
-from . import ast, printer
+from . import analysis, ast, printer
 from .diagnostics import INFO, WARNING, Diagnostic, sorted_diagnostics
 from .interpreter import cofunded, paying_clauses, used_facts
 from .runtime import ROUNDING, format_money
@@ -182,7 +183,6 @@ def _split(rule: ast.Split) -> str:
 
 def _overlaps(policy: ast.Policy, found: list) -> list[dict]:
     """The overlap analysis for every pair of clauses that involves this policy, in order."""
-    import json
     rows = []
     for overlap in found:
         pair = (overlap.first, overlap.second)
@@ -212,7 +212,6 @@ def _overlaps(policy: ast.Policy, found: list) -> list[dict]:
 
 def _ceiling(clause: ast.Clause) -> str:
     """The most a clause can pay: per year, and over its duration when it runs several years."""
-    from . import analysis
     if clause.text_only:
         return NONE
     if clause.modifier is not None or analysis.states_no_amount(clause):
@@ -227,7 +226,6 @@ def _ceiling(clause: ast.Clause) -> str:
 
 
 def _policy_ceiling(policy: ast.Policy) -> list[str]:
-    from . import analysis
     total, unbounded, unstated = analysis.policy_ceiling(policy)
     lines = [f"有上限的条款合计（同一事项取最高）：{format_money(total)}"]
     if unbounded:
