@@ -18,6 +18,7 @@ Rounding: amounts are rounded to 0.01 元, half up, once, when an award is made.
 
 import datetime
 import json
+import operator
 import re
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -261,10 +262,7 @@ def kleene_not(value):
     return None if value is None else not value
 
 
-_COMPARE = {
-    "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b, "lt": lambda a, b: a < b,
-    "le": lambda a, b: a <= b, "eq": lambda a, b: a == b,
-}
+_COMPARE = {"gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le, "eq": operator.eq}
 
 
 def floor(value):
@@ -506,6 +504,9 @@ def _scaled(run, amount):
 
 
 def exact(run, amount, cap=None, cap_label=None):
+    if cap is None and run.factor is None and amount is not None and amount >= 0:
+        amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)  # the common case, kept short
+        return Award("exact", amount, amount)
     amount = _non_negative(run, _scaled(run, amount), "计算金额")
     if amount is None:
         return None
