@@ -144,3 +144,26 @@ def test_tier_awards_are_monotone_in_the_threshold_fact(path, label):
         assert decided == sorted(decided)
 
     check()
+
+
+def test_all_policies_together_agree_with_the_interpreter_across_documents():
+    """就高不重复 and modifiers across documents: the generated modules evaluated together
+    give the same report as the interpreter over all the policies' ASTs."""
+    from compiler import runtime
+    project = driver.load(["policies"])
+    assert not project.has_errors
+    modules = [_generated(ROOT / p.path, p) for p in project.policies]
+    evaluator = runtime.Evaluator([(m.POLICY, m.CLAUSES) for m in modules])
+    strategies = [fact_values(p) for p in project.policies]
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.tuples(*strategies), st.sampled_from(DATES))
+    def check(parts, on):
+        facts = {}
+        for part in parts:
+            facts.update(part)
+        generated = evaluator.evaluate(facts, on).to_json()
+        reference = interpreter.evaluate(project.policies, facts, on).to_json()
+        assert generated == reference
+
+    check()
