@@ -377,6 +377,7 @@ class Clause:
     item: int | None       # 第2项 -> 2
     title: str | None
     source_text: str | None = None
+    recipient: str | None = None  # 对象: who is paid (楼宇运管企业, 申报主体, …)
     units: tuple[Name, ...] = ()
     matter: Name | None = None
     matter_by: Name | None = None  # 事项 按 X: the matter is the value of the enumeration fact X

@@ -383,6 +383,7 @@ class _ToAst(Transformer):
     # ------------------------------------------------------------ clauses
     def f_source(self, meta, c): return ("source_text", self._string(c[0]))
     def f_units(self, meta, c): return ("units", tuple(c))
+    def f_recipient(self, meta, c): return ("recipient", self._string(c[0]))
     def f_matter(self, meta, c): return ("matter", c[0])
     def f_matter_by(self, meta, c): return ("matter_by", c[0])
     def f_condition(self, meta, c): return ("conditions", c[0])

@@ -175,6 +175,8 @@ def clause(node: ast.Clause) -> str:
     lines = [head]
     if node.source_text is not None:
         lines.append(f"  原文 {string(node.source_text)}")
+    if node.recipient is not None:
+        lines.append(f"  对象 {string(node.recipient)}")
     if node.units:
         lines.append("  责任单位 " + "、".join(name(u) for u in node.units))
     if node.matter is not None:

@@ -138,6 +138,7 @@ def _row(policy: ast.Policy, clause: ast.Clause) -> dict:
     pays = not clause.text_only
     return {
         "name": _clause_name(clause),
+        "recipient": clause.recipient or NONE,
         "conditions": _conditions(clause),
         "award": _payment(clause),
         "cap": _amount(clause.award.cap) if pays and clause.award and clause.award.cap else NONE,

@@ -1077,7 +1077,7 @@ def _clause_2(run):
 
     说明：按分担，每笔补助由市级财政、区级财政各负担50%。项目建设和验收按附件7（未公布）办理；原文未把“通过验收”写作拨付条件，故不设此条件，另一读法是项目（或美丽农场）通过验收后才拨付。
 
-    来源：policies/jnf-2020-16.pol:120
+    来源：policies/jnf-2020-16.pol:121
     """
     holds = True
     c3 = run.truth('市本级创建项目', run.fact('市本级创建项目'))
@@ -1114,7 +1114,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉农发〔2020〕16号', article='第六条', item=3,
         title='加大投入（市本级建设项目补助）', matter=None,
-        source='policies/jnf-2020-16.pol:120', evaluate=_clause_2,
+        source='policies/jnf-2020-16.pol:121', evaluate=_clause_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=(('市级财政', Decimal('0.5')), ('区级财政', Decimal('0.5'))),
         matter_fact=None, quota=None,

@@ -1131,7 +1131,7 @@ def _clause_2(run):
 
     说明：须于2020年12月31日前申请（第五条第2项），由失效日期体现；与社会保险费返还不能同时享受，见第六条第3项。
 
-    来源：policies/jrs-2020-11.pol:90
+    来源：policies/jrs-2020-11.pol:91
     """
     holds = True
     c6 = run.truth('市本级参保企业', run.fact('市本级参保企业'))
@@ -1192,7 +1192,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉人社〔2020〕11号', article='第一条', item=2,
         title='稳岗返还失业保险费', matter='稳岗返还',
-        source='policies/jrs-2020-11.pol:90', evaluate=_clause_2,
+        source='policies/jrs-2020-11.pol:91', evaluate=_clause_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,

@@ -1074,7 +1074,7 @@ def _clause_2(run):
 
     说明：读作单次参评集体超过100个（不含100）时，获奖集体不超过参评集体总数的2%（含2%）；“原则上”同第1项。
 
-    来源：policies/jzbf-2020-10.pol:92
+    来源：policies/jzbf-2020-10.pol:93
     """
     holds = True
     c3 = run.compare_ordered('奖励对象类型 等于 集体', 'eq', run.fact('奖励对象类型'), '集体', ('集体', '个人'))
@@ -1101,7 +1101,7 @@ def _clause_3(run):
 
     说明：“县级以上政府”读作县级及县级以上的人民政府（作为集体）；“县（市、区）主要领导”读作县（市、区）党政主要负责人。其他县处级领导干部可以参评，但受第4项20%比例限制。
 
-    来源：policies/jzbf-2020-10.pol:105
+    来源：policies/jzbf-2020-10.pol:107
     """
     holds = True
     c5 = run.member('参评对象层级 不属于 厅局级个人、厅局级单位、县级以上政府、县市区主要领导', run.fact('参评对象层级'), ('厅局级个人', '厅局级单位', '县级以上政府', '县市区主要领导'), True)
@@ -1121,7 +1121,7 @@ def _clause_4(run):
 
     说明：读作单次行政奖励中县处级领导干部不超过参评总人数的20%（含20%），“一般”表示可有例外。县（市、区）主要领导本属县处级，虽一般不参评（第3项），例外参评时也计入20%。比例本身在名单上执行，本项只标出受其约束的对象。
 
-    来源：policies/jzbf-2020-10.pol:119
+    来源：policies/jzbf-2020-10.pol:122
     """
     holds = True
     c6 = run.compare_ordered('奖励对象类型 等于 个人', 'eq', run.fact('奖励对象类型'), '个人', ('集体', '个人'))
@@ -1146,7 +1146,7 @@ def _clause_5(run):
 
     说明：读作单次行政奖励中拟记三等功的对象不超过该次参评对象总数的15%（含15%），个人、集体分别计算；另一读法是不超过该次获奖对象总数的15%。只计记三等功本身，不含更高等级。
 
-    来源：policies/jzbf-2020-10.pol:131
+    来源：policies/jzbf-2020-10.pol:135
     """
     holds = True
     c8 = run.compare_ordered('奖励种类 等于 记三等功', 'eq', run.fact('奖励种类'), '记三等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
@@ -1166,7 +1166,7 @@ def _clause_6(run):
 
     说明：读作单次行政奖励中拟记二等功的对象不超过该次参评对象总数的5%（含5%），读法与第5项相同。记一等功、授予荣誉称号原文未设比例（由省审批）。
 
-    来源：policies/jzbf-2020-10.pol:142
+    来源：policies/jzbf-2020-10.pol:147
     """
     holds = True
     c9 = run.compare_ordered('奖励种类 等于 记二等功', 'eq', run.fact('奖励种类'), '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
@@ -1186,7 +1186,7 @@ def _clause_7(run):
 
     说明：县（市、区）的嘉奖、记三等功由各县（市、区）政府按规定（自定程序）办理。记二等功及以上原文不分市、县，一律按第5、6项报市政府常务会议，读作县（市、区）申报的记二等功及以上也报市里。
 
-    来源：policies/jzbf-2020-10.pol:162
+    来源：policies/jzbf-2020-10.pol:168
     """
     holds = True
     c10 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1222,7 +1222,7 @@ def _clause_8(run):
 
     原文：市级由行政奖励申报单位（部门）报人力社保部门批准，并由人力社保部门发文公布。
 
-    来源：policies/jzbf-2020-10.pol:177
+    来源：policies/jzbf-2020-10.pol:184
     """
     holds = True
     c15 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1267,7 +1267,7 @@ def _clause_9(run):
 
     说明：读作奖励对象中有公务员、但并非全部是公务员（全部是公务员的，按第7项由组织部门按公务员奖励规定办理）。
 
-    来源：policies/jzbf-2020-10.pol:192
+    来源：policies/jzbf-2020-10.pol:200
     """
     holds = True
     c21 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1312,7 +1312,7 @@ def _clause_10(run):
 
     说明：对象为公务员的，提交常务会议前须经组织部门审核同意：这是前置审核，审定机关仍是市政府常务会议，故不另列一项。不分市级、县级申报。
 
-    来源：policies/jzbf-2020-10.pol:208
+    来源：policies/jzbf-2020-10.pol:217
     """
     holds = True
     c27 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1352,7 +1352,7 @@ def _clause_11(run):
 
     说明：授予荣誉称号不是“立功”，对象均为公务员时仍走本项。
 
-    来源：policies/jzbf-2020-10.pol:226
+    来源：policies/jzbf-2020-10.pol:236
     """
     holds = True
     c32 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1385,7 +1385,7 @@ def _clause_12(run):
 
     说明：“均为公务员”读作本次奖励的对象全部是公务员，此时整项奖励转由组织部门按公务员奖励规定（浙组〔2019〕17号等）办理，优先于第2至6项；对象中只有部分公务员的，仍按第2至6项办理，其中公务员对象须经组织部门审核同意。“立功”读作记三等功、记二等功、记一等功，不含授予荣誉称号。另一读法是本句只是提示公务员奖励另有制度、不改变第2至6项的路径，不取。
 
-    来源：policies/jzbf-2020-10.pol:242
+    来源：policies/jzbf-2020-10.pol:253
     """
     holds = True
     c36 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1415,7 +1415,7 @@ def _clause_13(run):
 
     说明：读作劳动模范、见义勇为人员的推荐评选不适用第2至7项，按各自现行程序办理；其他各项都以“非 推荐评选劳模见义勇为”为条件，使路径互斥。
 
-    来源：policies/jzbf-2020-10.pol:256
+    来源：policies/jzbf-2020-10.pol:268
     """
     holds = True
     c39 = run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为'))
@@ -1440,7 +1440,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=2,
         title='控制集体奖励名额', matter=None,
-        source='policies/jzbf-2020-10.pol:92', evaluate=_clause_2,
+        source='policies/jzbf-2020-10.pol:93', evaluate=_clause_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.02'), 100, ()),
@@ -1448,7 +1448,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=3,
         title='控制奖励对象层级', matter=None,
-        source='policies/jzbf-2020-10.pol:105', evaluate=_clause_3,
+        source='policies/jzbf-2020-10.pol:107', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -1456,7 +1456,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=4,
         title='县处级领导干部参评比例', matter=None,
-        source='policies/jzbf-2020-10.pol:119', evaluate=_clause_4,
+        source='policies/jzbf-2020-10.pol:122', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.2'), None, ()),
@@ -1464,7 +1464,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=5,
         title='记三等功比例', matter=None,
-        source='policies/jzbf-2020-10.pol:131', evaluate=_clause_5,
+        source='policies/jzbf-2020-10.pol:135', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.15'), None, ()),
@@ -1472,7 +1472,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=6,
         title='记二等功比例', matter=None,
-        source='policies/jzbf-2020-10.pol:142', evaluate=_clause_6,
+        source='policies/jzbf-2020-10.pol:147', evaluate=_clause_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.05'), None, ()),
@@ -1480,7 +1480,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=2,
         title='嘉奖、记三等功（县（市、区））', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:162', evaluate=_clause_7,
+        source='policies/jzbf-2020-10.pol:168', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -1488,7 +1488,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=3,
         title='嘉奖、记三等功（市级）', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:177', evaluate=_clause_8,
+        source='policies/jzbf-2020-10.pol:184', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -1496,7 +1496,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=4,
         title='嘉奖、记三等功（市级，对象为公务员）', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:192', evaluate=_clause_9,
+        source='policies/jzbf-2020-10.pol:200', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -1504,7 +1504,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=5,
         title='记二等功', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:208', evaluate=_clause_10,
+        source='policies/jzbf-2020-10.pol:217', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -1512,7 +1512,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=6,
         title='记一等功、授予荣誉称号', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:226', evaluate=_clause_11,
+        source='policies/jzbf-2020-10.pol:236', evaluate=_clause_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -1520,7 +1520,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=7,
         title='嘉奖、立功对象均为公务员', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:242', evaluate=_clause_12,
+        source='policies/jzbf-2020-10.pol:253', evaluate=_clause_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -1528,7 +1528,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=8,
         title='劳动模范、见义勇为人员', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:256', evaluate=_clause_13,
+        source='policies/jzbf-2020-10.pol:268', evaluate=_clause_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,

@@ -1089,7 +1089,7 @@ def _clause_2(run):
 
     原文：按投资额5%给予补助，最高不超过200万元。
 
-    来源：tests/fixtures/shapes.pol:40
+    来源：tests/fixtures/shapes.pol:41
     """
     holds = True
     c2 = run.member('企业行业 属于 生产性服务业、生活性服务业', run.fact('企业行业'), ('生产性服务业', '生活性服务业'), False)
@@ -1108,7 +1108,7 @@ def _clause_3(run):
 
     原文：按国家、省、市三个级别，分别给予30万元、20万元、5万元的奖励。
 
-    来源：tests/fixtures/shapes.pol:49
+    来源：tests/fixtures/shapes.pol:50
     """
     picked = pick_level(run, '品牌级别', run.fact('品牌级别'), ('国家', '省'))
     if not isinstance(picked, int):
@@ -1124,7 +1124,7 @@ def _clause_4(run):
 
     原文：对年营业收入首次超过30亿元、20亿元、10亿元的，分别给予30万元、20万元、10万元。
 
-    来源：tests/fixtures/shapes.pol:57
+    来源：tests/fixtures/shapes.pol:58
     """
     tier3 = run.first_time('营业收入 首次超过 30亿元', 'gt', '营业收入', _K7, 'money', 0)
     if tier3 is None:
@@ -1149,7 +1149,7 @@ def _clause_5(run):
 
     原文：连续3年主营业务收入增速均超过15%且上一年营业收入不低于2000万元的，给予最高20万元。
 
-    来源：tests/fixtures/shapes.pol:69
+    来源：tests/fixtures/shapes.pol:70
     """
     holds = True
     years7 = []
@@ -1173,7 +1173,7 @@ def _clause_6(run):
 
     原文：年度地方留存入库总税收增长10%以上的，给予增长10%以上部分100%的奖励，连续奖励最高不超过3年。
 
-    来源：tests/fixtures/shapes.pol:77
+    来源：tests/fixtures/shapes.pol:78
     """
     holds = True
     c10 = run.compare('税收 增速 不低于 10%', 'ge', run.growth('税收', 0), _K12, 'percent', 0)
@@ -1191,7 +1191,7 @@ def _clause_7(run):
 
     原文：对入选市级示范店的给予1-5万元的奖励。
 
-    来源：tests/fixtures/shapes.pol:86
+    来源：tests/fixtures/shapes.pol:87
     """
     holds = True
     t11 = run.compare('排名 不超过 10', 'le', run.fact('排名'), _K14, 'number', None)
@@ -1212,7 +1212,7 @@ def _clause_8(run):
 
     原文：可通过“一事一议”方式给予落户奖励。
 
-    来源：tests/fixtures/shapes.pol:93
+    来源：tests/fixtures/shapes.pol:94
     """
     holds = True
     c13 = run.member('企业行业 不属于 批零贸易', run.fact('企业行业'), ('批零贸易',), True)
@@ -1230,7 +1230,7 @@ def _clause_9(run):
 
     原文：根据规定给予补贴。
 
-    来源：tests/fixtures/shapes.pol:99
+    来源：tests/fixtures/shapes.pol:100
     """
     return unspecified(run, '根据规定')
 
@@ -1240,7 +1240,7 @@ def _clause_10(run):
 
     原文：超过2.0部分折算成建筑面积，按照150元/平方米给予奖励，最高不超过500万元。
 
-    来源：tests/fixtures/shapes.pol:108
+    来源：tests/fixtures/shapes.pol:109
     """
     cap = _K17
     return exact(run, run.define('超出面积 × 150元/平方米', mul(run.fact('超出面积'), _K18), 'money'), cap, '500万元')
@@ -1258,7 +1258,7 @@ CLAUSES = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第二条', item=None,
         title='比例封顶', matter='投资补助',
-        source='tests/fixtures/shapes.pol:40', evaluate=_clause_2,
+        source='tests/fixtures/shapes.pol:41', evaluate=_clause_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -1266,7 +1266,7 @@ CLAUSES = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第三条', item=None,
         title='分级', matter=None,
-        source='tests/fixtures/shapes.pol:49', evaluate=_clause_3,
+        source='tests/fixtures/shapes.pol:50', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -1274,7 +1274,7 @@ CLAUSES = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第四条', item=None,
         title='首次超过分档', matter='投资补助',
-        source='tests/fixtures/shapes.pol:57', evaluate=_clause_4,
+        source='tests/fixtures/shapes.pol:58', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -1282,7 +1282,7 @@ CLAUSES = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第五条', item=None,
         title='连续增长', matter=None,
-        source='tests/fixtures/shapes.pol:69', evaluate=_clause_5,
+        source='tests/fixtures/shapes.pol:70', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=(15, None, None, (('营业收入', True),)),
@@ -1290,7 +1290,7 @@ CLAUSES = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第六条', item=None,
         title='增长分成', matter=None,
-        source='tests/fixtures/shapes.pol:77', evaluate=_clause_6,
+        source='tests/fixtures/shapes.pol:78', evaluate=_clause_6,
         duration=3, start_fact='首次获奖年度', start_next_year=True, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -1298,7 +1298,7 @@ CLAUSES = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第七条', item=None,
         title='区间与其他', matter=None,
-        source='tests/fixtures/shapes.pol:86', evaluate=_clause_7,
+        source='tests/fixtures/shapes.pol:87', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -1306,7 +1306,7 @@ CLAUSES = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第八条', item=None,
         title='一事一议', matter=None,
-        source='tests/fixtures/shapes.pol:93', evaluate=_clause_8,
+        source='tests/fixtures/shapes.pol:94', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -1314,7 +1314,7 @@ CLAUSES = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第九条', item=None,
         title='未定', matter=None,
-        source='tests/fixtures/shapes.pol:99', evaluate=_clause_9,
+        source='tests/fixtures/shapes.pol:100', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -1322,7 +1322,7 @@ CLAUSES = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第十一条', item=None,
         title='单价', matter=None,
-        source='tests/fixtures/shapes.pol:108', evaluate=_clause_10,
+        source='tests/fixtures/shapes.pol:109', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
