@@ -83,7 +83,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_test(args) -> int:
-    project = driver.load(args.paths or DEFAULT_PATHS)
+    project = driver.load(args.paths or DEFAULT_PATHS, overlaps=False)
     if project.has_errors:
         _print_diagnostics(project, args, sys.stderr)
         return 1
@@ -107,7 +107,7 @@ def cmd_test(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    project = driver.load(args.policies)
+    project = driver.load(args.policies, overlaps=False)
     if project.has_errors:
         _print_diagnostics(project, args, sys.stderr)
         return 1

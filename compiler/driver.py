@@ -115,7 +115,9 @@ class _Reader:
         return attrs.evolve(policy, vocabulary=vocabulary)
 
 
-def load(paths: list[str]) -> Project:
+def load(paths: list[str], overlaps: bool = True) -> Project:
+    """Read, parse and check. overlaps=False skips the cross-file overlap analysis, which
+    evaluating and running examples do not need."""
     reader = _Reader()
     policies = []
     for path in discover(paths):
@@ -125,7 +127,8 @@ def load(paths: list[str]) -> Project:
             policies.append(policy)
             reader.found.extend(checks.check_policy(policy))
     reader.found.extend(checks.check_policies(policies))
-    found_overlaps = [] if any(d.is_error for d in reader.found) else checks.find_overlaps(policies)
+    skip = not overlaps or any(d.is_error for d in reader.found)
+    found_overlaps = [] if skip else checks.find_overlaps(policies)
     reader.found.extend(checks.check_overlaps_across(found_overlaps))
     return Project(reader.sources, policies, sorted_diagnostics(reader.found), found_overlaps)
 
