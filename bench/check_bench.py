@@ -60,7 +60,7 @@ def _chinese(n: int) -> str:
     tens, ones = divmod(rest, 10)
     text = (_DIGITS[hundreds] + "百") if hundreds else ""
     if tens:
-        text += ("零" if hundreds and False else "") + ("" if tens == 1 and not hundreds else _DIGITS[tens]) + "十"
+        text += ("" if tens == 1 and not hundreds else _DIGITS[tens]) + "十"
     elif hundreds and ones:
         text += "零"
     if ones:
