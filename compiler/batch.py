@@ -129,6 +129,12 @@ def run(modules: list, source: str, on, out: IO, errors: IO, include_all: bool =
                              "error": f"事实「{exc.fact}」{exc.problem_zh} / {exc.problem_en}"})
             continue
         shown = [r for r in evaluation.clauses if include_all or r.applies is not False]
+        competes = any(r.paid and (r.spec.quota is not None or r.spec.policy in budgets) for r in shown)
+        if competes and applicant is None:
+            # Ranking needs an identifier for ties; without one the row cannot compete fairly.
+            bad_rows.append({"line": line_number, "error": f"缺少「{IDENTIFIER}」列：名额或预算排序需要申请人标识 / "
+                                                           f"the {IDENTIFIER} column is needed to rank applicants"})
+            continue
         for index, result in enumerate(shown):
             key = _clause_key(result)
             spec = result.spec
@@ -143,13 +149,6 @@ def run(modules: list, source: str, on, out: IO, errors: IO, include_all: bool =
                         values = _rank(keys, row, evaluation, result, infos)
                         budget_candidates.setdefault((spec.policy, payer), []).append(
                             (applicant, values, (line_number, index), cost))
-        if (quota_candidates or budget_candidates) and applicant is None:
-            # Ranking needs an identifier for ties; without one the row cannot compete fairly.
-            if any(r.paid and (r.spec.quota is not None or r.spec.policy in budgets) for r in shown):
-                bad_rows.append({"line": line_number, "error": f"缺少「{IDENTIFIER}」列：名额或预算排序需要申请人标识 / "
-                                                               f"the {IDENTIFIER} column is needed to rank applicants"})
-                _forget(quota_candidates, budget_candidates, line_number)
-                continue
         record = {"line": line_number, "applicant": applicant, "on": str(evaluation.on),
                   "clauses": [r.to_json() for r in shown], "total": evaluation.total,
                   "warnings": evaluation.warnings}
@@ -213,12 +212,6 @@ def _rank(keys, row: dict, evaluation, result, infos: dict) -> tuple:
     return tuple(values)
 
 
-def _forget(quota_candidates, budget_candidates, line_number) -> None:
-    for table in (quota_candidates, budget_candidates):
-        for key in list(table):
-            table[key] = [c for c in table[key] if c[2][0] != line_number]
-
-
 def _mark(clause: dict, allocation: str, place, what: str) -> None:
     clause["allocation"] = allocation
     if allocation in ("outside_quota", "outside_budget"):
@@ -231,17 +224,13 @@ def _mark(clause: dict, allocation: str, place, what: str) -> None:
 
 
 def _total(clauses: list[dict]) -> dict:
-    low, high, open_ = Decimal("0.00"), Decimal("0.00"), []
-    for clause in clauses:
-        award = clause["award"]
-        if not clause["paid"] or award is None or award["kind"] == "routing":
-            continue
-        if award["max"] is None:
-            open_.append(f"{clause['policy']}{clause['article']}")
-            continue
-        low += Decimal(award["min"])
-        high += Decimal(award["max"])
-    return {"min": runtime.yuan(low), "max": runtime.yuan(high), "open": open_}
+    """The applicant's total after quotas and budgets, added up as runtime.totals does."""
+    def number(text):
+        return None if text is None else Decimal(text)
+    return runtime.add_up(
+        (c["award"]["kind"], number(c["award"]["min"]), number(c["award"]["max"]),
+         c["policy"] + c["article"] + (f"第{c['item']}项" if c["item"] is not None else ""))
+        for c in clauses if c["paid"] and c["award"] is not None)
 
 
 def _count(stats: dict, clause: dict) -> None:

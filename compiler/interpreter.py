@@ -43,7 +43,7 @@ class _Evaluator:
                 return value
             if text in self.symbols.defs:
                 decl = self.symbols.defs[text]
-                return run.define(self.label(node, offset), self.value(decl.expr, run, offset), self.kind(decl.expr))
+                return run.define(text, self.value(decl.expr, run, offset), self.kind(decl.expr))
             return text  # an enumeration value stands for itself
         if isinstance(node, ast.PrevYear):
             return run.at(node.operand.name.text, offset + 1)
@@ -84,9 +84,6 @@ class _Evaluator:
         if isinstance(node, ast.Not):
             return runtime.kleene_not(self.value(node.operand, run, offset))
         raise TypeError(node)
-
-    def label(self, ref: ast.Ref, offset: int) -> str:
-        return ref.name.text
 
     def order(self, node: ast.Compare) -> tuple[str, ...]:
         """The declared order of the enumeration compared (嘉奖 < 记三等功 < …)."""

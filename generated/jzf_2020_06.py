@@ -773,20 +773,24 @@ def resolve(results, principles):
     return results
 
 
-def totals(results):
+def add_up(paid_awards):
+    """The total of paid awards, each given as (kind, min, max, label). Routing is not money;
+    case-by-case and unspecified amounts are listed as open."""
     low, high, open_ = Decimal("0.00"), Decimal("0.00"), []
-    for result in results:
-        if not result.paid:
-            continue
-        award = result.award
-        if award.kind == "routing":
+    for kind, award_min, award_max, label in paid_awards:
+        if kind == "routing":
             continue  # not money: who decides, not how much
-        if award.kind in ("case_by_case", "unspecified"):
-            open_.append(f"{result.spec.policy}{result.spec.label}")
+        if kind in ("case_by_case", "unspecified"):
+            open_.append(label)
             continue
-        low += award.min
-        high += award.max
+        low += award_min
+        high += award_max
     return {"min": yuan(low), "max": yuan(high), "open": open_}
+
+
+def totals(results):
+    return add_up((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}")
+                  for r in results if r.paid)
 
 
 def report(results, on, warnings=()):
@@ -882,18 +886,6 @@ def evaluate_policies(policies, facts, on=None):
 
 
 # ---------------------------------------------------------------- across applicants
-def rank_values(result, facts, year):
-    """The values a clause's quota ranks by, for one applicant (yearly facts: the assessed year)."""
-    keys = result.spec.quota[3] if result.spec.quota else ()
-    return tuple(_rank_value(facts.get(name), year) for name, _descending in keys)
-
-
-def _rank_value(value, year):
-    if isinstance(value, dict):
-        value = value.get(year)
-    return value
-
-
 def _order(candidates, keys):
     """Sort candidates (applicant id, values, payload) by the declared keys; missing values go
     last; remaining ties go to the applicant identifier, never to the order of the input."""
@@ -973,16 +965,6 @@ def payer_share(spec, payer):
     if spec.split is None:
         return Decimal(1)
     return dict(spec.split).get(payer, Decimal(0))
-
-
-def apply_allocation(result, allocation, place, what):
-    """Mark one applicant's clause result with its quota or budget outcome."""
-    result.allocation = allocation
-    if allocation in ("outside_quota", "outside_budget"):
-        result.paid = False
-        result.reason = f"符合条件，但{what}已满（排第{place}位），本年度不予支付"
-    elif allocation == "list_over":
-        result.reason = f"符合条件；本批名单超出{what}，需按规定核减（政策未规定排序）"
 
 
 def pick_level(run, subject, value, levels):
