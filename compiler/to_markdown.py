@@ -255,7 +255,8 @@ def _cofunding(co: ast.CoFunding) -> str:
 
 
 # ---------------------------------------------------------------- entry point
-def to_markdown(policy: ast.Policy, findings: list[Diagnostic], found_overlaps: list = ()) -> str:
+def to_markdown(policy: ast.Policy, findings: list[Diagnostic], found_overlaps: list = (),
+                source_path: str | None = None, source_link: str | None = None) -> str:
     shown = [d for d in sorted_diagnostics(findings) if d.severity in (WARNING, INFO)]
     # Each header entry is a list: one item reads inline, several become a nested list.
     header = [
@@ -277,7 +278,7 @@ def to_markdown(policy: ast.Policy, findings: list[Diagnostic], found_overlaps: 
         ("金额取整", [ROUNDING]),
     ]
     return _environment().get_template("summary.md.j2").render(
-        path=Path(policy.path).as_posix(),
+        path=source_path or Path(policy.path).as_posix(),
         heading=" ".join(filter(None, (policy.docno, policy.title))),
         header=header,
         rows=[_row(policy, c) for c in policy.clauses],
