@@ -14,6 +14,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
+
 from . import __version__, driver, printer, runtime
 from .diagnostics import render_all, to_github, to_json, to_sarif
 
@@ -63,8 +65,8 @@ def cmd_build(args) -> int:
                 from .to_python import to_python
                 print(to_python(policy), end="")
             else:
-                from .to_markdown import to_markdown
-                print(to_markdown(policy, project.findings_for(policy), project.overlaps), end="")
+                print(driver.outputs(attrs.evolve(project, policies=[policy]), args.out)[
+                    f"{driver.module_name(policy.path)}.md"], end="")
         return 0
     out = args.out
     if os.path.lexists(out) and not os.path.isdir(out):
