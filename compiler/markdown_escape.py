@@ -25,7 +25,9 @@ from urllib.parse import quote
 # Characters CommonMark or GitHub read inline (emphasis, code, links, tables, strikethrough,
 # math, headings). Parentheses need no escape once [ ] are escaped; any ASCII punctuation may
 # be backslash-escaped, but escaping only these keeps the committed Markdown readable.
-_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]|~$#])")
+# An _ between two letters or digits cannot open emphasis (CommonMark's flanking rules), so
+# jzf_2020_06 stays as written.
+_INLINE_SPECIAL = re.compile(r"([\\`*\[\]|~$#]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 _LINE_START = re.compile(r"^(\s*)([-+]|\d+[.)])")
 
 
