@@ -1,8 +1,13 @@
 """Stage 3b: AST -> a Markdown summary a reviewer reads instead of the .pol file.
 
 The Python side turns the AST into plain strings (awards in words, printed conditions,
-durations); the template only lays them out. Everything comes from tuples in source
-order, so the output is byte-for-byte deterministic: no dates, no sets, no absolute paths.
+durations); the template only lays them out, escaping every value for the place it lands
+(compiler/markdown_escape.py). Everything comes from tuples in source order, so the output
+is byte-for-byte deterministic: no dates, no sets, no absolute paths.
+
+The reader is a reviewer, not the drafter: diagnostic codes and line numbers stay out (a
+link to the source line takes their place), an overlap's example applicant shows only the
+facts that decide it, in 万元/亿元, and a column or header line that says nothing is left out.
 """
 
 from __future__ import annotations
