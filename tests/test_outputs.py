@@ -239,3 +239,20 @@ def test_a_directory_in_place_of_an_output_file_is_refused_before_any_rename(tmp
     result = run_polc("build", "policies", "--out", "out", cwd=tmp_path)
     assert result.returncode == 1 and "nothing was changed" not in result.stderr and "未改动任何文件" in result.stderr
     assert sorted(os.listdir(tmp_path / "out")) == ["one.py"]
+
+
+def test_a_build_leaves_the_temporary_files_of_a_running_build_alone(tmp_path):
+    make_project(tmp_path, ["one.pol"])
+    out = tmp_path / "out"
+    out.mkdir()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        running = out / f".polc-one.py.{sleeper.pid}.abcd1234.tmp"
+        dead = out / ".polc-one.md.999999999.abcd1234.tmp"
+        running.write_text("", encoding="utf-8")
+        dead.write_text("", encoding="utf-8")
+        assert run_polc("build", "policies", "--out", "out", cwd=tmp_path).returncode == 0
+        assert running.exists() and not dead.exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
