@@ -7,6 +7,7 @@ can use the same steps.
 from __future__ import annotations
 
 import contextlib
+import errno
 import linecache
 import os
 import re
@@ -126,7 +127,6 @@ def check_module_names(policies: list[ast.Policy]) -> list[Diagnostic]:
 
 def _read_failure(exc: Exception) -> tuple[str, str]:
     """Why a source could not be read, in both languages (the OS gives English only)."""
-    import errno
     from .source import MAX_SOURCE_BYTES
     if not isinstance(exc, OSError):
         return f"不是 UTF-8 文本（{exc}）", f"not UTF-8 text ({exc})"
@@ -398,12 +398,15 @@ def stale(out_dir: str, files: dict[str, str]) -> list[str]:
         if not path.exists():
             problems.append(f"{path}：缺失 / missing")
             continue
+        wanted = content.encode("utf-8")
         try:
-            current = read_bounded(str(path), max(len(content.encode("utf-8")), 1) * 2)
+            current = read_bounded(str(path), len(wanted))  # longer than wanted: stale, unread
         except OSError as exc:
-            problems.append(f"{path}：无法读取 / unreadable ({exc.strerror})")
-            continue
-        if current != content.encode("utf-8"):
+            if exc.errno != errno.EFBIG:
+                problems.append(f"{path}：无法读取 / unreadable ({exc.strerror})")
+                continue
+            current = None
+        if current != wanted:
             problems.append(f"{path}：已过期 / stale")
     for temp in stray_temp_files(out_dir):
         problems.append(f"{temp}：中断的构建留下的临时文件 / temporary file left by an interrupted build")
