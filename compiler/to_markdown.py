@@ -280,6 +280,7 @@ def _overlaps(policy: ast.Policy, found: list) -> list[dict]:
         if all(p is not policy for p, _c in pair):
             continue
         names = [(f"{p.docno} " if p is not policy else "") + _clause_name(c) for p, c in pair]
+        labels = [(f"{p.docno} " if p is not policy else "") + c.label for p, c in pair]  # named in full above
         principles = {p.principle for p, _c in pair}
         if not overlap.decided:
             verdict = f"无法精确判断：{overlap.reason}"
@@ -299,7 +300,8 @@ def _overlaps(policy: ast.Policy, found: list) -> list[dict]:
         symbols = Symbols.of(pair[0][0]) if pair[0][0] is pair[1][0] else _pair_symbols(pair)
         witness = _witness(overlap, symbols)
         group["pairs"].append({
-            "names": names,
+            "names": labels,
+            "exclusive": overlap.decided and overlap.witness is None,
             "applies_together": overlap.decided and overlap.witness is not None,
             "resolution": verdict,
             "witness": witness,
@@ -309,6 +311,10 @@ def _overlaps(policy: ast.Policy, found: list) -> list[dict]:
         # The resolution is usually one for the whole matter: said once, not per pair.
         resolutions = {p["resolution"] for p in group["pairs"] if p["applies_together"]}
         group["resolution"] = resolutions.pop() if len(resolutions) == 1 else None
+        # Pairs that exclude each other are one line, not one item each (7 clauses, 21 pairs).
+        group["exclusive"] = [" 与 ".join(p["names"]) for p in group["pairs"] if p["exclusive"]]
+        group["all_exclusive"] = len(group["exclusive"]) == len(group["pairs"])
+        group["pairs"] = [p for p in group["pairs"] if not p["exclusive"]]
     return list(groups.values())
 
 
