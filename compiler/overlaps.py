@@ -413,8 +413,12 @@ def clause_pairs(policies: list[ast.Policy]) -> Iterator[tuple[str, tuple, tuple
 def analyse(policies: list[ast.Policy], confirm=None) -> list[Overlap]:
     """Every pair of clauses covering one matter, decided exactly where the fragment allows."""
     results = []
+    tables: dict[tuple[int, int], Symbols] = {}  # one merged symbol table per pair of policies, not per pair of clauses
     for matter, first, second in clause_pairs(policies):
-        results.append(decide(matter, first, second, confirm))
+        key = (id(first[0]), id(second[0]))
+        if key not in tables:
+            tables[key] = _combined_symbols(first[0], second[0])
+        results.append(decide(matter, first, second, confirm, tables[key]))
     return results
 
 
@@ -435,12 +439,13 @@ def _conjuncts(builder: _Builder, parts: list) -> list[Conjunct]:
     return conjuncts
 
 
-def decide(matter: str, first, second, confirm=None) -> Overlap:
+def decide(matter: str, first, second, confirm=None, symbols: Symbols | None = None) -> Overlap:
     """Exact where the conditions are in the fragment. Otherwise the conditions outside it
     are dropped, and an overlap is reported only if the interpreter confirms a witness
     (a proof that both apply); failing that the pair is reported as undecided."""
     (p1, c1), (p2, c2) = first, second
-    symbols = _combined_symbols(p1, p2)
+    if symbols is None:  # the policies' merged names; analyse builds it once per pair of policies
+        symbols = _combined_symbols(p1, p2)
     parts = [applicability(c1, symbols), applicability(c2, symbols)]
     parts += [m for m in (matter_constraint(c1, matter), matter_constraint(c2, matter)) if m is not None]
     year = _common_year(p1, p2)

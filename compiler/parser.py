@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
+import io
 import re
+import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -28,10 +31,42 @@ UNIT_FACTORS = {"元": Decimal(1), "万元": Decimal(10) ** 4, "亿元": Decimal
 _CHINESE_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
+_LARK_OPTIONS = {"parser": "lalr", "lexer": "basic", "propagate_positions": True, "maybe_placeholders": False}
+
+
 @functools.cache
 def _lark() -> Lark:
-    return Lark(GRAMMAR_PATH.read_text(encoding="utf-8"), parser="lalr", lexer="basic",
-                propagate_positions=True, maybe_placeholders=False)
+    """The parser, its LALR tables built once and kept in polc's cache directory.
+
+    The cache entry is named by a hash of everything the tables are made from (the grammar
+    text, the options, Lark's and Python's versions), so a changed grammar looks up another
+    name and a stale table can never be used. It is a pickle, so it is read only from the
+    user's own private cache directory (compiler/cache.py); without one, the tables are
+    built on every run, as before.
+    """
+    from . import cache
+    text = GRAMMAR_PATH.read_text(encoding="utf-8")
+    return _cached_lark(text, cache)
+
+
+def grammar_cache_name(text: str) -> str:
+    made_from = "\0".join([text, repr(sorted(_LARK_OPTIONS.items())), lark.__version__, sys.version])
+    return f"grammar-{hashlib.sha256(made_from.encode('utf-8')).hexdigest()}.lark"
+
+
+def _cached_lark(text: str, cache) -> Lark:
+    name = grammar_cache_name(text)
+    data = cache.read(name)
+    if data is not None:
+        try:
+            return Lark.load(io.BytesIO(data))
+        except Exception:  # an unreadable entry (another Lark's format): rebuild and replace it
+            pass
+    parser = Lark(text, **_LARK_OPTIONS)
+    stream = io.BytesIO()
+    parser.save(stream)
+    cache.write(name, stream.getvalue())
+    return parser
 
 
 @functools.cache

@@ -8,8 +8,11 @@ sees the normalised text; diagnostics and quoted strings use the original.
 
 from __future__ import annotations
 
+import bisect
 import errno
+import functools
 import os
+import re
 import stat
 import unicodedata
 
@@ -100,9 +103,14 @@ class Span:
 
 def span_of_offsets(source: SourceFile, start: int, end: int) -> Span:
     """Span covering text[start:end] of a source file."""
-    text = source.text
-    line = text.count("\n", 0, start) + 1
-    column = start - (text.rfind("\n", 0, start) + 1) + 1
-    end_line = text.count("\n", 0, end) + 1
-    end_column = end - (text.rfind("\n", 0, end) + 1) + 1
-    return Span(source.path, line, column, end_line, end_column, start, end)
+    starts = _line_starts(source.text)
+    line = bisect.bisect_right(starts, start)
+    end_line = bisect.bisect_right(starts, end)
+    return Span(source.path, line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1, start, end)
+
+
+@functools.lru_cache(maxsize=16)
+def _line_starts(text: str) -> list[int]:
+    """The offset where each line begins, so a span costs a binary search rather than a
+    count from the top of the file (which made parsing quadratic in the file's length)."""
+    return [0, *(match.end() for match in re.finditer("\n", text))]
