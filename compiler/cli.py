@@ -14,10 +14,12 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-import attrs
+from . import __version__, runtime
+from .paths import UsageError
 
-from . import __version__, driver, printer, runtime
-from .diagnostics import render_all, to_github, to_json, to_sarif
+# The compiler proper (driver, checks, parser, printer, diagnostics) is imported by the
+# commands that use it, not here: `polc eval --facts` with current generated modules never
+# needs it, and importing it took longer than the whole evaluation.
 
 DEFAULT_PATHS = ["policies"]
 DEFAULT_OUT = "generated"
@@ -27,7 +29,8 @@ def _say(lang: str, zh: str, en: str) -> str:
     return en if lang == "en" else zh
 
 
-def _print_diagnostics(project: driver.Project, args, stream=sys.stdout) -> None:
+def _print_diagnostics(project, args, stream=sys.stdout) -> None:
+    from .diagnostics import render_all, to_github, to_json, to_sarif
     shown = [d for d in project.diagnostics if d.severity != "info" or getattr(args, "verbose", False)]
     form = getattr(args, "format", "human")
     if form == "json":
@@ -41,6 +44,7 @@ def _print_diagnostics(project: driver.Project, args, stream=sys.stdout) -> None
 
 
 def cmd_check(args) -> int:
+    from . import driver
     project = driver.load(args.paths or DEFAULT_PATHS)
     _print_diagnostics(project, args)
     if not project.has_errors and args.format == "human":
@@ -52,6 +56,9 @@ def cmd_check(args) -> int:
 
 
 def cmd_build(args) -> int:
+    import attrs
+
+    from . import driver, printer
     project = driver.load(args.paths or DEFAULT_PATHS)
     if project.has_errors:
         _print_diagnostics(project, args, sys.stderr)
@@ -86,6 +93,7 @@ def cmd_build(args) -> int:
         if problems:
             print(_say(args.lang, f"{out} 与源文件不一致：请运行 polc build", f"{out} is out of date: run polc build"))
             return 1
+        _record_modules(out, files)
         print(_say(args.lang, f"{out} 是最新的（{len(files)} 个文件）", f"{out} is up to date ({len(files)} files)"))
         return 0
     others = driver.foreign_modules(out, files) if os.path.isdir(out) else []
@@ -112,12 +120,20 @@ def cmd_build(args) -> int:
         print(_say(args.lang, f"polc: 无法创建 {out}：{exc.strerror}；未改动任何文件",
                    f"polc: cannot create {out}: {exc.strerror}; nothing was changed"), file=sys.stderr)
         return 1
+    _record_modules(out, files)
     for name in files:
         print(f"{Path(out) / name}")
     return 0
 
 
+def _record_modules(out: str, files: dict[str, str]) -> None:
+    """Tell `polc eval` these modules are polc's own (see compiler/fast_eval.py)."""
+    from . import fast_eval
+    fast_eval.record({name: text.encode("utf-8") for name, text in files.items() if name.endswith(".py")})
+
+
 def cmd_test(args) -> int:
+    from . import driver
     project = driver.load(args.paths or DEFAULT_PATHS, overlaps=False)
     if project.has_errors:
         _print_diagnostics(project, args, sys.stderr)
@@ -142,18 +158,30 @@ def cmd_test(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    project = driver.load(args.policies, overlaps=False)
-    if project.has_errors:
-        _print_diagnostics(project, args, sys.stderr)
-        return 1
-    if args.batch:
-        return _eval_batch(project, args)
+    probe = None
+    if args.facts:
+        # Fast path: the committed generated modules, when current and verified (fast_eval).
+        from . import fast_eval
+        probe = fast_eval.probe(args.policies, args.generated)
+        if probe.stale:
+            print(_say(args.lang, f"注意：{probe.stale} 已过期（源文件已改动），本次在内存中重新编译；运行 polc build 更新",
+                       f"note: {probe.stale} is stale (its sources changed); compiled in memory this time: "
+                       f"run polc build"), file=sys.stderr)
+    modules = probe.modules if probe is not None else None
+    if modules is None:
+        from . import driver
+        project = driver.load(args.policies, overlaps=False)
+        if project.has_errors:
+            _print_diagnostics(project, args, sys.stderr)
+            return 1
+        if args.batch:
+            return _eval_batch(project, args)
+        modules = _compile_modules(project, probe, args)
     try:
         facts = _read_facts(args.facts)
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    modules = [driver.load_module(policy) for policy in project.policies]
     try:
         evaluation = runtime.evaluate_policies([(m.POLICY, m.CLAUSES) for m in modules], facts, args.on)
     except runtime.FactError as exc:
@@ -168,8 +196,26 @@ def cmd_eval(args) -> int:
     return 0
 
 
-def _eval_batch(project: driver.Project, args) -> int:
-    from . import batch
+def _compile_modules(project, probe, args) -> list:
+    """The policies' modules compiled in memory, from the very text `polc build` writes (so
+    the output is the same either way). When the modules on disk are that text byte for
+    byte, this is recorded, and the next eval uses them directly."""
+    from . import driver, fast_eval
+    texts = driver.python_outputs(project)
+    on_disk = probe.on_disk if probe is not None else {}
+    if on_disk and set(on_disk) == set(texts):
+        if all(on_disk[name] == text.encode("utf-8") for name, text in texts.items()):
+            fast_eval.record(on_disk)
+        elif not probe.stale:
+            differing = next(name for name, text in texts.items() if on_disk[name] != text.encode("utf-8"))
+            print(_say(args.lang, f"注意：生成的模块 {differing} 与 polc 由源文件生成的内容不同（被改动过？），未使用；运行 polc build 重新生成",
+                       f"note: the generated module {differing} differs from what polc generates from its sources "
+                       f"(edited?), so it was not used: run polc build"), file=sys.stderr)
+    return [driver.load_module(policy, texts[f"{driver.module_name(policy.path)}.py"]) for policy in project.policies]
+
+
+def _eval_batch(project, args) -> int:
+    from . import batch, driver
     if args.batch != "-" and not Path(args.batch).is_file():
         print(f"polc: 找不到名册文件 {args.batch} / no such register: {args.batch}", file=sys.stderr)
         return 2
@@ -274,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", help="批量结果写入的 JSON Lines 文件（默认标准输出）")
     evaluate.add_argument("--all", action="store_true", help="批量结果也列出不适用的条款")
     evaluate.add_argument("--on", default=None, help="评估日 YYYY-MM-DD（默认今天）")
+    evaluate.add_argument("--generated", metavar="DIR", default=None,
+                          help="已生成模块所在目录（默认项目根目录下的 generated/）；模块最新时直接使用 / "
+                               "where the generated modules are (default: generated/ under the project root)")
     evaluate.add_argument("--format", choices=["json", "text"], default="text")
     evaluate.set_defaults(run=cmd_eval)
 
@@ -293,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--on 应为日期 YYYY-MM-DD，得到 {args.on!r}")
     try:
         return args.run(args)
-    except driver.UsageError as exc:
+    except UsageError as exc:
         print(f"polc: {exc}", file=sys.stderr)
         return 2
 

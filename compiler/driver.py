@@ -25,79 +25,8 @@ from .source import SourceFile, read_bounded
 from .to_python import module_name, module_name_problem, to_python
 
 
-class UsageError(Exception):
-    """Bad command-line use: a path that does not exist, a file that is not .pol (exit 2)."""
-
-
-def discover(paths: list[str]) -> list[str]:
-    """The .pol files named by paths (directories searched recursively), sorted, unique.
-
-    Symbolic links to directories are followed, but each directory is entered once, so a
-    link loop ends the walk instead of the program. Anything named *.pol that is not a
-    directory is listed; reading it refuses FIFOs, devices and oversized files (E000).
-    """
-    found: list[str] = []
-    for path in paths:
-        if os.path.isdir(path):
-            found.extend(_walk(path, set()))
-        elif os.path.isfile(path):
-            found.append(path)
-        elif os.path.lexists(path) and os.path.exists(path):
-            raise UsageError(f"不是普通文件或目录：{path} / not a regular file or directory: {path}")
-        else:
-            raise UsageError(f"找不到文件或目录：{path} / no such file or directory: {path}")
-    return sorted(dict.fromkeys(_shown_path(f) for f in found))
-
-
-def _walk(directory: str, seen: set) -> list[str]:
-    try:
-        info = os.stat(directory)
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError:
-        return []  # unreadable or vanished: nothing to list (a named file is reported on read)
-    if (info.st_dev, info.st_ino) in seen:
-        return []
-    seen.add((info.st_dev, info.st_ino))
-    found = []
-    for entry in entries:
-        try:
-            is_dir = entry.is_dir()
-        except OSError:  # a link loop or a dangling link
-            is_dir = False
-        if is_dir:
-            found.extend(_walk(entry.path, seen))
-        elif entry.name.endswith(".pol"):
-            found.append(entry.path)
-    return found
-
-
-def _shown_path(path: str) -> str:
-    """Paths under the working directory are shown relative to it, with / separators.
-    Not Path.resolve(): it raises on a symbolic-link loop."""
-    absolute = Path(os.path.abspath(path))
-    try:
-        return absolute.relative_to(os.getcwd()).as_posix()
-    except ValueError:
-        return absolute.as_posix()
-
-
-# A generated file names its source relative to the project root, so a build from any
-# working directory writes the same bytes. The root is the nearest directory above the
-# policy holding one of these markers, else the policy's own directory.
-PROJECT_MARKERS = ("polc.toml", "pyproject.toml", ".git")
-
-
-def project_root(path: str) -> Path:
-    directory = Path(os.path.abspath(path)).parent
-    for candidate in (directory, *directory.parents):
-        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
-            return candidate
-    return directory
-
-
-def embedded_path(path: str) -> str:
-    """The source path written into generated files: relative to the project root."""
-    return Path(os.path.abspath(path)).relative_to(project_root(path)).as_posix()
+# Finding files and naming them (light: the fast path of `polc eval` uses them without the compiler).
+from .paths import PROJECT_MARKERS, UsageError, _shown_path, _walk, discover, embedded_path, project_root  # noqa: E402,F401
 
 
 def check_module_names(policies: list[ast.Policy]) -> list[Diagnostic]:
@@ -234,17 +163,34 @@ def outputs(project: Project, out_dir: str | None = None) -> dict[str, str]:
     so the bytes do not depend on the working directory.
     """
     from .to_markdown import index, to_markdown
-    files = {}
+    files = python_outputs(project)
     for policy in project.policies:
         name = module_name(policy.path)
         shown = embedded_path(policy.path)
         link = _source_link(policy.path, out_dir)
-        files[f"{name}.py"] = to_python(attrs.evolve(policy, path=shown))
         files[f"{name}.md"] = to_markdown(policy, project.findings_for(policy), project.overlaps,
                                           source_path=shown, source_link=link)
     if project.policies:
         files[INDEX] = index(project.policies)
     return dict(sorted(files.items()))
+
+
+def python_outputs(project: Project) -> dict[str, str]:
+    """Module file name -> the generated module as `polc build` writes it: the source named
+    from the project root, and its inputs' hashes on the second line (see fast_eval)."""
+    return {f"{module_name(policy.path)}.py": to_python(attrs.evolve(policy, path=embedded_path(policy.path)),
+                                                        module_inputs(project, policy))
+            for policy in project.policies}
+
+
+def module_inputs(project: Project, policy: ast.Policy) -> tuple[tuple[str, str], ...]:
+    """(path from the policy's project root, SHA-256 of the text) of the policy and of each
+    vocabulary it imports, in import order (a vocabulary outside the root is named with ..)."""
+    from .fast_eval import source_digest
+    root = project_root(policy.path)
+    paths = [policy.path] + [_shown_path(str(Path(policy.path).parent / wanted)) for wanted in policy.imports]
+    return tuple((Path(os.path.relpath(os.path.abspath(path), root)).as_posix(), source_digest(project.sources[path].text))
+                 for path in dict.fromkeys(paths) if path in project.sources)
 
 
 def _source_link(path: str, out_dir: str | None) -> str | None:
@@ -415,10 +361,10 @@ def stale(out_dir: str, files: dict[str, str]) -> list[str]:
     return problems
 
 
-def load_module(policy: ast.Policy) -> types.ModuleType:
-    """Compile a policy's generated module in memory (as `polc build` would write it)."""
+def load_module(policy: ast.Policy, source: str | None = None) -> types.ModuleType:
+    """Compile a policy's generated module in memory: source, or to_python(policy)."""
     name = module_name(policy.path)
-    source = to_python(policy)
+    source = to_python(policy) if source is None else source
     filename = f"<polc:{name}.py>"
     module = types.ModuleType(name)
     module.__file__ = filename
