@@ -1,6 +1,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 UPDATE_GOLDEN = os.environ.get("POLC_UPDATE_GOLDEN") == "1"
+# polc's cache (parser tables, verified modules) goes to a private directory of this test
+# run, not the user's: tests see a cold cache once, and leave no trace in ~/.cache.
+os.environ.setdefault("POLC_CACHE_DIR", tempfile.mkdtemp(prefix="polc-test-cache-"))
 
 
 def run_polc(*args, cwd=ROOT, stdin=None):
