@@ -82,9 +82,9 @@ def measure(clauses: int, repeat: int) -> tuple[float, int, int]:
         build(folder, clauses)
         best = float("inf")
         for _ in range(repeat):
-            start = time.perf_counter()
+            start = time.process_time()  # CPU time: a busy machine does not inflate it
             project = driver.load([str(folder)])
-            best = min(best, time.perf_counter() - start)
+            best = min(best, time.process_time() - start)
         errors = [d for d in project.diagnostics if d.is_error]
         if errors:
             raise SystemExit(f"synthetic policies do not check cleanly: {errors[0].message.en}")
@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     print(f"polc check on synthetic policies ({PER_FILE} clauses per file, {PER_MATTER} clauses per matter), "
-          f"best of {args.repeat}, {os.cpu_count()} CPUs")
+          f"best of {args.repeat}, CPU seconds, {os.cpu_count()} CPUs")
     results = []
     for size in args.sizes:
         seconds, pairs, clauses = measure(size, args.repeat)
