@@ -1074,6 +1074,7 @@ def pick_level(run, subject, value, levels):
 import typing
 
 FACTS = {
+    '已享受社会保险费返还': ('bool', False, None, False),
     '市本级参保企业': ('bool', False, None, False),
     '国有企业': ('bool', False, None, False),
     '参保企业行业': ('enum', False, ('烟草加工业', '电力生产和供应业', '采矿业', '水泥业', '金融保险业', '非排除行业'), False),
@@ -1087,6 +1088,7 @@ FACTS = {
     '2019年不计入裁员人数': ('number', False, None, False),
 }
 Facts = typing.TypedDict('Facts', {
+    '已享受社会保险费返还': bool,
     '市本级参保企业': bool,
     '国有企业': bool,
     '参保企业行业': str,
@@ -1155,7 +1157,7 @@ def _clause_1(run):
 
     说明：无需申请（第五部分（一））：经部门审核、大数据比对确认、公示（不少于5天）后拨付至企业扣费账户。“一户企业一个年度只能申领一次”（第六部分（三））写作“一次性”；与失业保险费返还不能同时享受，见第六条第3项。
 
-    来源：policies/jrs-2020-11.pol:52
+    来源：policies/jrs-2020-11.pol:53
     """
     holds = True
     c1 = run.truth('市本级参保企业', run.fact('市本级参保企业'))
@@ -1205,7 +1207,7 @@ def _clause_2(run):
 
     说明：须于2020年12月31日前申请（第五条第2项），由失效日期体现；与社会保险费返还不能同时享受，见第六条第3项。
 
-    来源：policies/jrs-2020-11.pol:92
+    来源：policies/jrs-2020-11.pol:93
     """
     holds = True
     c6 = run.truth('市本级参保企业', run.fact('市本级参保企业'))
@@ -1249,6 +1251,11 @@ def _clause_2(run):
         return False
     if c16 is None:
         holds = None
+    c17 = kleene_not(run.truth('已享受社会保险费返还', run.fact('已享受社会保险费返还')))
+    if c17 is False:
+        return False
+    if c17 is None:
+        holds = None
     if holds is None:
         return None
     return exact(run, run.define('「2019年度实缴失业保险费」 × 50%', mul(run.fact('2019年度实缴失业保险费'), _K6), 'money'), None, None)
@@ -1258,7 +1265,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉人社〔2020〕11号', article='第一条', item=1,
         title='稳岗返还社会保险费', matter='稳岗返还',
-        source='policies/jrs-2020-11.pol:52', evaluate=_clause_1,
+        source='policies/jrs-2020-11.pol:53', evaluate=_clause_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1266,7 +1273,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉人社〔2020〕11号', article='第一条', item=2,
         title='稳岗返还失业保险费', matter='稳岗返还',
-        source='policies/jrs-2020-11.pol:92', evaluate=_clause_2,
+        source='policies/jrs-2020-11.pol:93', evaluate=_clause_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,

@@ -1075,7 +1075,7 @@ import typing
 
 FACTS = {
     '获得品牌类型': ('enum', False, ('驰名商标', '商标品牌示范', '知识产权示范', '老字号', '其他品牌'), False),
-    '品牌级别': ('enum', False, ('国家', '省', '市'), False),
+    '品牌级别': ('enum', False, ('国家', '省', '市', '未获认定'), False),
     '经司法认定': ('bool', False, None, False),
     '主导制修订标准': ('bool', False, None, False),
     '主导标准级别': ('enum', False, ('国际标准', '国家标准', '行业标准', '团体标准', '地方标准'), False),
@@ -1084,7 +1084,7 @@ FACTS = {
     '园区考核排名': ('number', False, None, False),
     '全省专项评价排名': ('number', False, None, False),
     '星级为新认定': ('bool', False, None, False),
-    '楼宇星级等级': ('enum', False, ('五星', '四星', '三星'), False),
+    '楼宇星级等级': ('enum', False, ('五星', '四星', '三星', '未评星级'), False),
     '楼宇年税收总量': ('money', True, None, False),
     '强镇竞赛排名': ('number', False, None, False),
     '互联网平台企业': ('bool', False, None, False),
@@ -1104,7 +1104,7 @@ FACTS = {
     '领军型企业认定': ('bool', False, None, False),
     '主营业务收入': ('money', True, None, False),
     '认证认可级别': ('enum', False, ('国际认证', '国家认证', '其他认证'), False),
-    '物流企业等级': ('enum', False, ('5A', '4A', '3A', '2A', '1A'), False),
+    '物流企业等级': ('enum', False, ('5A', '4A', '3A', '2A', '1A', '未评A级'), False),
     '物流等级为新评定': ('bool', False, None, False),
     '主辅分离服务业企业': ('bool', False, None, False),
     '分离业务类型': ('enum', False, ('物流运输', '投资服务', '批零贸易', '其他业务'), False),
@@ -1118,7 +1118,7 @@ FACTS = {
     '新引进总部型企业': ('bool', False, None, False),
     '地方留存税收': ('money', True, None, False),
     '高端总部型企业': ('bool', False, None, False),
-    '示范试点级别': ('enum', False, ('国家级', '省级'), False),
+    '示范试点级别': ('enum', False, ('国家级', '省级', '未获认定'), False),
     '开展集装箱海河联运': ('bool', False, None, False),
     '新开辟近洋集装箱航线': ('bool', False, None, False),
     '航线开辟年度': ('year', False, None, False),
@@ -1637,6 +1637,10 @@ def _clause_13(run):
 
     说明：“（知识产权示范）”读作与商标品牌示范并列、同等对待；“等品牌”表示不限于所列品牌，此处只列出原文点名的品牌。“不含司法认定”只限定驰名商标。
 
+    说明：驰名商标只有国家一级（由国家知识产权局认定），与嘉政发〔2020〕8号第十二条第2项（不读级别）用同一模型：驰名商标按国家级给予30万元，记录为其他级别的驰名商标不适用（条件“非 (驰名商标 且 品牌级别 不属于 国家)”）。品牌级别仍须给出：未给出时无法判定，total.max 计入30万元。另一读法是驰名商标不读品牌级别、一律按国家级，金额相同，只是缺少级别时可判定。金额影响：无（级别填写正确时）。
+
+    说明：级别枚举含“未获认定”：没有获得所列级别的主体评估为“不适用”，而不是无法判定（行政级别、示范级别、首台套范围、楼宇星级、物流等级同此）。
+
     来源：policies/jzf-2020-06.pol:311
     """
     holds = True
@@ -1652,6 +1656,14 @@ def _clause_13(run):
     if c50 is False:
         return False
     if c50 is None:
+        holds = None
+    t51 = run.member('获得品牌类型 属于 驰名商标', run.fact('获得品牌类型'), ('驰名商标',), False)
+    if t51 is not False:
+        t51 = kleene_and(t51, run.member('品牌级别 不属于 国家', run.fact('品牌级别'), ('国家',), True))
+    c52 = kleene_not(t51)
+    if c52 is False:
+        return False
+    if c52 is None:
         holds = None
     if holds is None:
         return None
@@ -1671,13 +1683,13 @@ def _clause_14(run):
 
     原文：对获得国际、国家认证认可（标准化试点）的单位，给予最高5万元的奖励。
 
-    来源：policies/jzf-2020-06.pol:328
+    来源：policies/jzf-2020-06.pol:333
     """
     holds = True
-    c51 = run.member('认证认可级别 属于 国际认证、国家认证', run.fact('认证认可级别'), ('国际认证', '国家认证'), False)
-    if c51 is False:
+    c53 = run.member('认证认可级别 属于 国际认证、国家认证', run.fact('认证认可级别'), ('国际认证', '国家认证'), False)
+    if c53 is False:
         return False
-    if c51 is None:
+    if c53 is None:
         holds = None
     if holds is None:
         return None
@@ -1691,18 +1703,18 @@ def _clause_15(run):
 
     说明：“新评定”读作考核年度新评定的等级；1A级不在奖励之列。
 
-    来源：policies/jzf-2020-06.pol:338
+    来源：policies/jzf-2020-06.pol:343
     """
     holds = True
-    c52 = run.truth('物流等级为新评定', run.fact('物流等级为新评定'))
-    if c52 is False:
+    c54 = run.truth('物流等级为新评定', run.fact('物流等级为新评定'))
+    if c54 is False:
         return False
-    if c52 is None:
+    if c54 is None:
         holds = None
-    c53 = run.member('物流企业等级 属于 「5A」、「4A」、「3A」、「2A」', run.fact('物流企业等级'), ('5A', '4A', '3A', '2A'), False)
-    if c53 is False:
+    c55 = run.member('物流企业等级 属于 「5A」、「4A」、「3A」、「2A」', run.fact('物流企业等级'), ('5A', '4A', '3A', '2A'), False)
+    if c55 is False:
         return False
-    if c53 is None:
+    if c55 is None:
         holds = None
     if holds is None:
         return None
@@ -1726,13 +1738,13 @@ def _clause_16(run):
 
     说明：“行业（团体）”读作行业标准和团体标准同档（20万元）；“地方标准（规范）”包括地方规范。原文未说明一个单位主导多项标准时是否逐项奖励，此处按一项标准计。
 
-    来源：policies/jzf-2020-06.pol:357
+    来源：policies/jzf-2020-06.pol:362
     """
     holds = True
-    c54 = run.truth('主导制修订标准', run.fact('主导制修订标准'))
-    if c54 is False:
+    c56 = run.truth('主导制修订标准', run.fact('主导制修订标准'))
+    if c56 is False:
         return False
-    if c54 is None:
+    if c56 is None:
         holds = None
     if holds is None:
         return None
@@ -1758,35 +1770,35 @@ def _clause_17(run):
 
     说明：非批零贸易类分离企业的档次；批零贸易类见第2项。与第七条读作同一事项（营业收入首次突破），就高不重复。
 
-    来源：policies/jzf-2020-06.pol:377
+    来源：policies/jzf-2020-06.pol:382
     """
     holds = True
-    c55 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
-    if c55 is False:
+    c57 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
+    if c57 is False:
         return False
-    if c55 is None:
+    if c57 is None:
         holds = None
-    c56 = run.member('分离业务类型 不属于 批零贸易', run.fact('分离业务类型'), ('批零贸易',), True)
-    if c56 is False:
+    c58 = run.member('分离业务类型 不属于 批零贸易', run.fact('分离业务类型'), ('批零贸易',), True)
+    if c58 is False:
         return False
-    if c56 is None:
+    if c58 is None:
         holds = None
     if holds is None:
         return None
-    tier57 = run.first_time('主营业务收入 首次超过 1亿元', 'gt', '主营业务收入', _K8, 'money', 0)
-    if tier57 is None:
-        return None
-    if tier57:
-        return exact(run, _K5, None, None)
-    tier58 = run.first_time('主营业务收入 首次超过 5000万元', 'gt', '主营业务收入', _K10, 'money', 0)
-    if tier58 is None:
-        return None
-    if tier58:
-        return exact(run, _K7, None, None)
-    tier59 = run.first_time('主营业务收入 首次超过 2000万元', 'gt', '主营业务收入', _K23, 'money', 0)
+    tier59 = run.first_time('主营业务收入 首次超过 1亿元', 'gt', '主营业务收入', _K8, 'money', 0)
     if tier59 is None:
         return None
     if tier59:
+        return exact(run, _K5, None, None)
+    tier60 = run.first_time('主营业务收入 首次超过 5000万元', 'gt', '主营业务收入', _K10, 'money', 0)
+    if tier60 is None:
+        return None
+    if tier60:
+        return exact(run, _K7, None, None)
+    tier61 = run.first_time('主营业务收入 首次超过 2000万元', 'gt', '主营业务收入', _K23, 'money', 0)
+    if tier61 is None:
+        return None
+    if tier61:
         return exact(run, _K9, None, None)
     return '未达到任何一档门槛'
 
@@ -1798,35 +1810,35 @@ def _clause_18(run):
 
     说明：括号“须超过20亿元、10亿元和5亿元”读作替换门槛，“首次”仍然适用；另一读法是批零贸易类只要求“超过”而非“首次超过”。
 
-    来源：policies/jzf-2020-06.pol:394
+    来源：policies/jzf-2020-06.pol:399
     """
     holds = True
-    c60 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
-    if c60 is False:
+    c62 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
+    if c62 is False:
         return False
-    if c60 is None:
+    if c62 is None:
         holds = None
-    c61 = run.member('分离业务类型 属于 批零贸易', run.fact('分离业务类型'), ('批零贸易',), False)
-    if c61 is False:
+    c63 = run.member('分离业务类型 属于 批零贸易', run.fact('分离业务类型'), ('批零贸易',), False)
+    if c63 is False:
         return False
-    if c61 is None:
+    if c63 is None:
         holds = None
     if holds is None:
         return None
-    tier62 = run.first_time('主营业务收入 首次超过 20亿元', 'gt', '主营业务收入', _K20, 'money', 0)
-    if tier62 is None:
-        return None
-    if tier62:
-        return exact(run, _K5, None, None)
-    tier63 = run.first_time('主营业务收入 首次超过 10亿元', 'gt', '主营业务收入', _K21, 'money', 0)
-    if tier63 is None:
-        return None
-    if tier63:
-        return exact(run, _K7, None, None)
-    tier64 = run.first_time('主营业务收入 首次超过 5亿元', 'gt', '主营业务收入', _K14, 'money', 0)
+    tier64 = run.first_time('主营业务收入 首次超过 20亿元', 'gt', '主营业务收入', _K20, 'money', 0)
     if tier64 is None:
         return None
     if tier64:
+        return exact(run, _K5, None, None)
+    tier65 = run.first_time('主营业务收入 首次超过 10亿元', 'gt', '主营业务收入', _K21, 'money', 0)
+    if tier65 is None:
+        return None
+    if tier65:
+        return exact(run, _K7, None, None)
+    tier66 = run.first_time('主营业务收入 首次超过 5亿元', 'gt', '主营业务收入', _K14, 'money', 0)
+    if tier66 is None:
+        return None
+    if tier66:
         return exact(run, _K9, None, None)
     return '未达到任何一档门槛'
 
@@ -1838,18 +1850,18 @@ def _clause_19(run):
 
     说明：“获奖”读作获得第1项或第2项的首次突破奖励；“获奖年度”读作该奖励对应的考核年度，从其次年起的三个考核年度内，每年增速超过15%的给予10万元（不要求三年连续达标）。
 
-    来源：policies/jzf-2020-06.pol:411
+    来源：policies/jzf-2020-06.pol:416
     """
     holds = True
-    c65 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
-    if c65 is False:
+    c67 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
+    if c67 is False:
         return False
-    if c65 is None:
+    if c67 is None:
         holds = None
-    c66 = run.compare('主营业务收入 增速 超过 15%', 'gt', run.growth('主营业务收入', 0), _K22, 'percent', 0)
-    if c66 is False:
+    c68 = run.compare('主营业务收入 增速 超过 15%', 'gt', run.growth('主营业务收入', 0), _K22, 'percent', 0)
+    if c68 is False:
         return False
-    if c66 is None:
+    if c68 is None:
         holds = None
     if holds is None:
         return None
@@ -1865,18 +1877,18 @@ def _clause_20(run):
 
     说明：期限：“每人连续奖励最高不超过3年”读作自该高管首次获奖的考核年度起3个年度（首次获奖年度当年起），之后不再奖励。另一读法是自总部型企业落户（认定）年度起算，则较晚获奖的高管可奖励年数更少。“连续”未表达：中断后再获奖的年度仍计入3年之内。金额影响：第4年起该高管不再奖励（此前的编码未设起算，任何年度都照付）。
 
-    来源：policies/jzf-2020-06.pol:433
+    来源：policies/jzf-2020-06.pol:438
     """
     holds = True
-    c67 = run.truth('总部型企业', run.fact('总部型企业'))
-    if c67 is False:
+    c69 = run.truth('总部型企业', run.fact('总部型企业'))
+    if c69 is False:
         return False
-    if c67 is None:
+    if c69 is None:
         holds = None
-    c68 = run.truth('副职以上高管', run.fact('副职以上高管'))
-    if c68 is False:
+    c70 = run.truth('副职以上高管', run.fact('副职以上高管'))
+    if c70 is False:
         return False
-    if c68 is None:
+    if c70 is None:
         holds = None
     if holds is None:
         return None
@@ -1892,23 +1904,23 @@ def _clause_21(run):
 
     说明：期限：“连续奖励最高不超过3年”的起算年度原文未明，读作自首次获得本项奖励的考核年度起3个年度；另一读法是自新引进或新设立（落户）的年度起算，则落户后前几年未达增长条件的企业可奖励年数更少。金额影响：第4年起不再奖励（此前的编码未设起算，任何年度都照付）。
 
-    来源：policies/jzf-2020-06.pol:451
+    来源：policies/jzf-2020-06.pol:456
     """
     holds = True
-    c69 = run.truth('总部型企业', run.fact('总部型企业'))
-    if c69 is False:
-        return False
-    if c69 is None:
-        holds = None
-    c70 = run.truth('新引进总部型企业', run.fact('新引进总部型企业'))
-    if c70 is False:
-        return False
-    if c70 is None:
-        holds = None
-    c71 = run.compare('地方留存税收 增速 不低于 10%', 'ge', run.growth('地方留存税收', 0), _K11, 'percent', 0)
+    c71 = run.truth('总部型企业', run.fact('总部型企业'))
     if c71 is False:
         return False
     if c71 is None:
+        holds = None
+    c72 = run.truth('新引进总部型企业', run.fact('新引进总部型企业'))
+    if c72 is False:
+        return False
+    if c72 is None:
+        holds = None
+    c73 = run.compare('地方留存税收 增速 不低于 10%', 'ge', run.growth('地方留存税收', 0), _K11, 'percent', 0)
+    if c73 is False:
+        return False
+    if c73 is None:
         holds = None
     if holds is None:
         return None
@@ -1922,13 +1934,13 @@ def _clause_22(run):
 
     说明：落户奖励或税收增长奖励，金额一事一议。与第十二条第2项是否就高不重复原文未明，此处作为不同事项。第十三条不适用区级配套。
 
-    来源：policies/jzf-2020-06.pol:471
+    来源：policies/jzf-2020-06.pol:476
     """
     holds = True
-    c72 = run.truth('高端总部型企业', run.fact('高端总部型企业'))
-    if c72 is False:
+    c74 = run.truth('高端总部型企业', run.fact('高端总部型企业'))
+    if c74 is False:
         return False
-    if c72 is None:
+    if c74 is None:
         holds = None
     if holds is None:
         return None
@@ -1940,13 +1952,13 @@ def _clause_23(run):
 
     原文：鼓励服务业企业发展平台经济、分享经济、体验经济和创意经济等新业态、新模式，对支持的八大行业中获得国家级、省级示范（试点）的园区（企业），分别给予申报主体50万元、20万元的一次性奖励。
 
-    来源：policies/jzf-2020-06.pol:483
+    来源：policies/jzf-2020-06.pol:488
     """
     holds = True
-    c73 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
-    if c73 is False:
+    c75 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
+    if c75 is False:
         return False
-    if c73 is None:
+    if c75 is None:
         holds = None
     if holds is None:
         return None
@@ -1966,13 +1978,13 @@ def _clause_24(run):
 
     说明：补贴标准见另行规定，本意见未载明。
 
-    来源：policies/jzf-2020-06.pol:496
+    来源：policies/jzf-2020-06.pol:501
     """
     holds = True
-    c74 = run.truth('开展集装箱海河联运', run.fact('开展集装箱海河联运'))
-    if c74 is False:
+    c76 = run.truth('开展集装箱海河联运', run.fact('开展集装箱海河联运'))
+    if c76 is False:
         return False
-    if c74 is None:
+    if c76 is None:
         holds = None
     if holds is None:
         return None
@@ -1986,13 +1998,13 @@ def _clause_25(run):
 
     说明：“最多补贴2年”读作从航线开辟的年度起算的两个考核年度；另一读法是从首次获补贴的年度起算。原文未明是否按航线逐条计，此处按一条航线计。
 
-    来源：policies/jzf-2020-06.pol:506
+    来源：policies/jzf-2020-06.pol:511
     """
     holds = True
-    c75 = run.truth('新开辟近洋集装箱航线', run.fact('新开辟近洋集装箱航线'))
-    if c75 is False:
+    c77 = run.truth('新开辟近洋集装箱航线', run.fact('新开辟近洋集装箱航线'))
+    if c77 is False:
         return False
-    if c75 is None:
+    if c77 is None:
         holds = None
     if holds is None:
         return None
@@ -2006,13 +2018,13 @@ def _clause_26(run):
 
     说明：按展会评定级别确定金额，但各级别对应的金额原文未载明，故只能表达为最高100万元。
 
-    来源：policies/jzf-2020-06.pol:518
+    来源：policies/jzf-2020-06.pol:523
     """
     holds = True
-    c76 = run.truth('展会经评定', run.fact('展会经评定'))
-    if c76 is False:
+    c78 = run.truth('展会经评定', run.fact('展会经评定'))
+    if c78 is False:
         return False
-    if c76 is None:
+    if c78 is None:
         holds = None
     if holds is None:
         return None
@@ -2026,13 +2038,13 @@ def _clause_27(run):
 
     说明：原文未说明评价结果与金额的对应，读作经评价获评的协会（商会）由评定在10万元以内确定金额。
 
-    来源：policies/jzf-2020-06.pol:528
+    来源：policies/jzf-2020-06.pol:533
     """
     holds = True
-    c77 = run.truth('行业协会经评价', run.fact('行业协会经评价'))
-    if c77 is False:
+    c79 = run.truth('行业协会经评价', run.fact('行业协会经评价'))
+    if c79 is False:
         return False
-    if c77 is None:
+    if c79 is None:
         holds = None
     if holds is None:
         return None
@@ -2046,13 +2058,13 @@ def _clause_28(run):
 
     说明：“根据投资额”确定金额，但比例原文未载明，故只能表达为最高500万元。
 
-    来源：policies/jzf-2020-06.pol:539
+    来源：policies/jzf-2020-06.pol:544
     """
     holds = True
-    c78 = run.truth('入选市级夜间经济特色街区', run.fact('入选市级夜间经济特色街区'))
-    if c78 is False:
+    c80 = run.truth('入选市级夜间经济特色街区', run.fact('入选市级夜间经济特色街区'))
+    if c80 is False:
         return False
-    if c78 is None:
+    if c80 is None:
         holds = None
     if holds is None:
         return None
@@ -2066,13 +2078,13 @@ def _clause_29(run):
 
     说明：“市级示范店”读作夜间餐饮、夜间购物、夜间文体休闲示范名店；“1-5万元”读作1万元至5万元。
 
-    来源：policies/jzf-2020-06.pol:549
+    来源：policies/jzf-2020-06.pol:554
     """
     holds = True
-    c79 = run.truth('入选市级夜间经济示范店', run.fact('入选市级夜间经济示范店'))
-    if c79 is False:
+    c81 = run.truth('入选市级夜间经济示范店', run.fact('入选市级夜间经济示范店'))
+    if c81 is False:
         return False
-    if c79 is None:
+    if c81 is None:
         holds = None
     if holds is None:
         return None
@@ -2086,23 +2098,23 @@ def _clause_30(run):
 
     说明：“实际投资额”读作开发该智能营销系统的实际投资额。“等经营主体”表示不限于所列四类，此处只列出原文点名的主体。
 
-    来源：policies/jzf-2020-06.pol:560
+    来源：policies/jzf-2020-06.pol:565
     """
     holds = True
-    c80 = run.member('商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', run.fact('商圈经营主体类型'), ('大型商超', '大型专业市场', '特色街区', '高品质步行街'), False)
-    if c80 is False:
-        return False
-    if c80 is None:
-        holds = None
-    c81 = run.truth('开发数字化智能营销系统', run.fact('开发数字化智能营销系统'))
-    if c81 is False:
-        return False
-    if c81 is None:
-        holds = None
-    c82 = run.truth('准确统计全体商户经营业绩', run.fact('准确统计全体商户经营业绩'))
+    c82 = run.member('商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', run.fact('商圈经营主体类型'), ('大型商超', '大型专业市场', '特色街区', '高品质步行街'), False)
     if c82 is False:
         return False
     if c82 is None:
+        holds = None
+    c83 = run.truth('开发数字化智能营销系统', run.fact('开发数字化智能营销系统'))
+    if c83 is False:
+        return False
+    if c83 is None:
+        holds = None
+    c84 = run.truth('准确统计全体商户经营业绩', run.fact('准确统计全体商户经营业绩'))
+    if c84 is False:
+        return False
+    if c84 is None:
         holds = None
     if holds is None:
         return None
@@ -2117,18 +2129,18 @@ def _clause_31(run):
 
     说明：期限：“连续奖励最高不超过3年”的起算年度原文未明，读作自首次获得本项奖励的考核年度起3个年度；另一读法是自启用智能营销系统的年度起算。“连续”未表达：中断后再获奖的年度仍计入3年之内。金额影响：第4年起不再奖励（此前的编码未设起算，任何年度都照付）。
 
-    来源：policies/jzf-2020-06.pol:575
+    来源：policies/jzf-2020-06.pol:580
     """
     holds = True
-    c83 = run.truth('商圈启用智能营销系统', run.fact('商圈启用智能营销系统'))
-    if c83 is False:
+    c85 = run.truth('商圈启用智能营销系统', run.fact('商圈启用智能营销系统'))
+    if c85 is False:
         return False
-    if c83 is None:
+    if c85 is None:
         holds = None
-    c84 = run.compare('商圈年营收 增速 超过 15%', 'gt', run.growth('商圈年营收', 0), _K22, 'percent', 0)
-    if c84 is False:
+    c86 = run.compare('商圈年营收 增速 超过 15%', 'gt', run.growth('商圈年营收', 0), _K22, 'percent', 0)
+    if c86 is False:
         return False
-    if c84 is None:
+    if c86 is None:
         holds = None
     if holds is None:
         return None
@@ -2243,7 +2255,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=2,
         title='支持企业开展质量品牌标准化建设（认证认可）', matter=None,
-        source='policies/jzf-2020-06.pol:328', evaluate=_clause_14,
+        source='policies/jzf-2020-06.pol:333', evaluate=_clause_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('50000'),
@@ -2251,7 +2263,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=3,
         title='支持企业开展质量品牌标准化建设（A级物流企业）', matter=None,
-        source='policies/jzf-2020-06.pol:338', evaluate=_clause_15,
+        source='policies/jzf-2020-06.pol:343', evaluate=_clause_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -2259,7 +2271,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=4,
         title='支持企业开展质量品牌标准化建设（标准）', matter='主导标准',
-        source='policies/jzf-2020-06.pol:357', evaluate=_clause_16,
+        source='policies/jzf-2020-06.pol:362', evaluate=_clause_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2267,7 +2279,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=1,
         title='鼓励工业企业主辅分离（首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:377', evaluate=_clause_17,
+        source='policies/jzf-2020-06.pol:382', evaluate=_clause_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2275,7 +2287,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=2,
         title='鼓励工业企业主辅分离（批零贸易类首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:394', evaluate=_clause_18,
+        source='policies/jzf-2020-06.pol:399', evaluate=_clause_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2283,7 +2295,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=3,
         title='鼓励工业企业主辅分离（获奖后增长）', matter=None,
-        source='policies/jzf-2020-06.pol:411', evaluate=_clause_19,
+        source='policies/jzf-2020-06.pol:416', evaluate=_clause_19,
         duration=3, start_fact='首次获奖年度', start_next_year=True, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),
@@ -2291,7 +2303,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=1,
         title='招引总部型企业（高管奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:433', evaluate=_clause_20,
+        source='policies/jzf-2020-06.pol:438', evaluate=_clause_20,
         duration=3, start_fact='高管首次奖励年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(10, None, None, (), None, ('所属总部企业',)), ceiling=None,
@@ -2299,7 +2311,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=2,
         title='招引总部型企业（税收增长奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:451', evaluate=_clause_21,
+        source='policies/jzf-2020-06.pol:456', evaluate=_clause_21,
         duration=3, start_fact='总部首次奖励年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2307,7 +2319,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十三条', item=None,
         title='集聚高端总部型企业', matter=None,
-        source='policies/jzf-2020-06.pol:471', evaluate=_clause_22,
+        source='policies/jzf-2020-06.pol:476', evaluate=_clause_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2315,7 +2327,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=1,
         title='鼓励服务业企业创新发展（示范试点）', matter=None,
-        source='policies/jzf-2020-06.pol:483', evaluate=_clause_23,
+        source='policies/jzf-2020-06.pol:488', evaluate=_clause_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2323,7 +2335,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=2,
         title='鼓励服务业企业创新发展（海河联运）', matter=None,
-        source='policies/jzf-2020-06.pol:496', evaluate=_clause_24,
+        source='policies/jzf-2020-06.pol:501', evaluate=_clause_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2331,7 +2343,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=3,
         title='鼓励服务业企业创新发展（近洋航线）', matter=None,
-        source='policies/jzf-2020-06.pol:506', evaluate=_clause_25,
+        source='policies/jzf-2020-06.pol:511', evaluate=_clause_25,
         duration=2, start_fact='航线开辟年度', start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -2339,7 +2351,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=4,
         title='鼓励服务业企业创新发展（会展）', matter=None,
-        source='policies/jzf-2020-06.pol:518', evaluate=_clause_26,
+        source='policies/jzf-2020-06.pol:523', evaluate=_clause_26,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -2347,7 +2359,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=5,
         title='鼓励服务业企业创新发展（行业协会）', matter=None,
-        source='policies/jzf-2020-06.pol:528', evaluate=_clause_27,
+        source='policies/jzf-2020-06.pol:533', evaluate=_clause_27,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),
@@ -2355,7 +2367,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=1,
         title='发展夜间经济（特色街区）', matter=None,
-        source='policies/jzf-2020-06.pol:539', evaluate=_clause_28,
+        source='policies/jzf-2020-06.pol:544', evaluate=_clause_28,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
@@ -2363,7 +2375,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=2,
         title='发展夜间经济（示范店）', matter=None,
-        source='policies/jzf-2020-06.pol:549', evaluate=_clause_29,
+        source='policies/jzf-2020-06.pol:554', evaluate=_clause_29,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('50000'),
@@ -2371,7 +2383,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=1,
         title='支持智慧商圈建设（智能营销系统）', matter=None,
-        source='policies/jzf-2020-06.pol:560', evaluate=_clause_30,
+        source='policies/jzf-2020-06.pol:565', evaluate=_clause_30,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('200000'),
@@ -2379,7 +2391,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=2,
         title='支持智慧商圈建设（商圈营收增长）', matter=None,
-        source='policies/jzf-2020-06.pol:575', evaluate=_clause_31,
+        source='policies/jzf-2020-06.pol:580', evaluate=_clause_31,
         duration=3, start_fact='商圈首次奖励年度', start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),
