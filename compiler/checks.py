@@ -794,17 +794,36 @@ def check_drafting(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]
         if clause.quota is not None:
             yield from _check_quota_facts(clause.quota, symbols)
     if policy.principle == "就高不重复":
-        lacking = [c.label for c in policy.clauses
-                   if not c.text_only and c.award is not None and c.matter is None and c.matter_by is None]
-        if lacking:
-            shown = "、".join(lacking[:8]) + ("…" if len(lacking) > 8 else "")
-            yield warning("W058", policy.span,
-                          f"冲突原则为就高不重复，但有{len(lacking)}个给付条款没有写「事项」（{shown}）：就高不重复只在写了同一事项的条款之间起作用，这些条款与任何条款都会同时支付",
-                          f"the principle is 就高不重复 but {len(lacking)} paying clauses name no 事项 ({shown}): "
-                          f"the principle only resolves clauses that name the same matter, so these always pay alongside any other",
-                          suggestion=Message("为同一事项的条款写明同一个「事项」；确属独立事项的，也写明它自己的事项",
-                                             "give clauses for one matter the same 事项; give a separate matter its own 事项"))
+        yield from _matterless_twins(policy, symbols)
     yield from _unreachable_years(policy, symbols)
+
+
+def _condition_facts(clause: ast.Clause, symbols: Symbols) -> frozenset[str]:
+    return frozenset(node.name.text for condition in clause.conditions for node in walk(condition)
+                     if isinstance(node, ast.Ref) and node.name.text in symbols.facts)
+
+
+def _matterless_twins(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """就高不重复 only resolves clauses that name the same 事项. A paying clause with no 事项
+    whose conditions read exactly the facts another paying clause reads is most likely the
+    same matter written twice (a copied clause with other thresholds): both would pay."""
+    paying = [c for c in policy.clauses if not c.text_only and c.award is not None]
+    read = {id(c): _condition_facts(c, symbols) for c in paying}
+    for clause in paying:
+        if clause.matter is not None or clause.matter_by is not None or not read[id(clause)]:
+            continue
+        twins = [o for o in paying if o is not clause and read[id(o)] == read[id(clause)]]
+        if not twins:
+            continue
+        other = twins[0]
+        facts = "、".join(sorted(read[id(clause)]))
+        yield warning("W058", clause.span,
+                      f"{clause.label} 没有写「事项」，却与 {other.label} 读取相同的事实（{facts}）：政策为就高不重复，"
+                      f"若两条是同一事项，它们都会支付",
+                      f"{clause.label} names no 事项 but reads the same facts as {other.label} ({facts}): under "
+                      f"就高不重复, if they are one matter both are paid",
+                      suggestion=Message(f"同一事项的，两条都写同一个「事项」；不同事项的，各写各的事项",
+                                         "give both the same 事项 if they are one matter, or each its own if not"))
 
 
 def _check_quota_facts(quota: ast.Quota, symbols: Symbols) -> Iterator[Diagnostic]:

@@ -121,7 +121,7 @@ def test_needs_selection_is_not_paid_but_counts_in_total_max(tmp_path):
     rows = [{"申请人": a, "择优对象": True, "平台企业": False, "另一奖励条件": False, "申报项目": False} for a in "AB"]
     records, _summary, _ = _batch(tmp_path, rows, "tests/fixtures/quotas.pol")
     for record in records:
-        assert _clause(record, "测试〔2020〕1号", "第四条")["allocation"] == "needs_selection"
+        assert _clause(record, "测试〔2020〕9号", "第四条")["allocation"] == "needs_selection"
         assert record["total"] == {"min": "0.00", "max": "50000.00", "open": []}
 
 
@@ -156,17 +156,17 @@ def test_ranked_quota_cuts_in_the_declared_order_and_breaks_ties_by_applicant(tm
     rows = [{"申请人": f"P{n:02d}", "平台企业": True, "平台交易额": f"{7 + n}亿元"} for n in range(9)]
     rows += [{"申请人": a, "平台企业": True, "平台交易额": "6亿元"} for a in ("Z-tie", "A-tie", "M-tie")]
     records, summary, _ = _batch(tmp_path, rows, FIXTURE)
-    allocation = _allocations(records, "测试〔2020〕1号", "第一条")
+    allocation = _allocations(records, "测试〔2020〕9号", "第一条")
     assert sorted(a for a, d in allocation.items() if d == "outside_quota") == ["M-tie", "Z-tie"]
-    assert summary["quotas"]["测试〔2020〕1号 第一条"]["limit"] == 10
+    assert summary["quotas"]["测试〔2020〕9号 第一条"]["limit"] == 10
 
 
 def test_ranked_budget_funds_in_order_until_spent(tmp_path):
     rows = [{"申请人": f"F{n}", "申报项目": True, "验收评分": 90 - n} for n in range(8)]
     records, summary, _ = _batch(tmp_path, rows, FIXTURE)
-    allocation = _allocations(records, "测试〔2020〕1号", "第三条")
+    allocation = _allocations(records, "测试〔2020〕9号", "第三条")
     assert sorted(a for a, d in allocation.items() if d == "outside_budget") == ["F6", "F7"]
-    assert summary["budgets"]["测试〔2020〕1号 市级财政"]["funded"] == 6
+    assert summary["budgets"]["测试〔2020〕9号 市级财政"]["funded"] == 6
 
 
 # ---------------------------------------------------------------- total.max of undecided clauses
