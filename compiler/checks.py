@@ -803,6 +803,19 @@ def _condition_facts(clause: ast.Clause, symbols: Symbols) -> frozenset[str]:
                      if isinstance(node, ast.Ref) and node.name.text in symbols.facts)
 
 
+def _pinned(clause: ast.Clause) -> dict[str, str]:
+    """X 等于 Y conditions of a clause, as printed text: left -> right."""
+    return {printer.expr(c.left): printer.expr(c.right) for c in clause.conditions
+            if isinstance(c, ast.Compare) and c.op == "等于"}
+
+
+def _pinned_apart(first: ast.Clause, second: ast.Clause) -> bool:
+    """Two clauses that fix one quantity to different values (实施年度 等于 2020年 / 2021年;
+    考核年度 等于 认定年度 / 认定年度 + 1) never apply together: not one matter paid twice."""
+    a, b = _pinned(first), _pinned(second)
+    return any(key in b and b[key] != value for key, value in a.items())
+
+
 def _matterless_twins(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     """就高不重复 only resolves clauses that name the same 事项. A paying clause with no 事项
     whose conditions read exactly the facts another paying clause reads is most likely the
@@ -812,7 +825,8 @@ def _matterless_twins(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnost
     for clause in paying:
         if clause.matter is not None or clause.matter_by is not None or not read[id(clause)]:
             continue
-        twins = [o for o in paying if o is not clause and read[id(o)] == read[id(clause)]]
+        twins = [o for o in paying if o is not clause and read[id(o)] == read[id(clause)]
+                 and not _pinned_apart(clause, o)]
         if not twins:
             continue
         other = twins[0]
