@@ -152,7 +152,8 @@ def _eval_batch(project: driver.Project, args) -> int:
     for key, entry in summary["clauses"].items():
         if entry["applies"]:
             print(f"  {key}：适用 {entry['applies']}，支付 {entry['paid']}，无法判定 {entry['undecidable']}，"
-                  f"名额外 {entry['outside_quota']}，预算外 {entry['outside_budget']}，合计 {entry['min']}–{entry['max']}元",
+                  f"名额外 {entry['outside_quota']}，预算外 {entry['outside_budget']}，"
+                  f"待评审择优 {entry['needs_selection']}，名单超额 {entry['list_over']}，合计 {entry['min']}–{entry['max']}元",
                   file=human)
     for key, entry in summary["quotas"].items():
         print(f"  名额 {key}：{entry}", file=human)
