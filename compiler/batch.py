@@ -231,6 +231,9 @@ def _mark(clause: dict, allocation: str, place, what: str) -> None:
     if allocation in ("outside_quota", "outside_budget"):
         clause["paid"] = False
         clause["reason"] = f"符合条件，但{what}已满（排第{place}位），本年度不予支付"
+    elif allocation == "needs_selection" and place == runtime.UNPLACED:
+        clause["paid"] = False
+        clause["reason"] = f"符合条件；缺少{what}的分组或基数事实，无法归入{what}，由评审确定（待定，暂不计入已付）"
     elif allocation == "needs_selection":
         clause["paid"] = False
         clause["reason"] = f"符合条件；符合者超出{what}，政策未规定排序，由评审择优确定（待定，暂不计入已付）"

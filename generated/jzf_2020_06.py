@@ -947,6 +947,9 @@ def _order(candidates, keys):
     return sorted(candidates, key=key)
 
 
+UNPLACED = "unplaced"  # the place of an applicant missing a 每个 or 基数 value: in no group
+
+
 def quota_limit(quota, base):
     """The number of places of one group: 名额 每年 N → N; 名额 比例 S 基数 F [起点 T] →
     floor(F × S), or no limit (None) when F ≤ T."""
@@ -983,7 +986,7 @@ def allocate_quota(quota, candidates):
     for candidate in candidates:
         group = tuple(candidate[3]) if len(candidate) > 3 else ()
         if any(value is None for value in group):
-            decisions[candidate[2]] = ("needs_selection", None)
+            decisions[candidate[2]] = ("needs_selection", UNPLACED)
             unplaced += 1
             continue
         groups.setdefault(group, []).append(candidate)

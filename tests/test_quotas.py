@@ -99,6 +99,8 @@ def test_a_headquarters_over_ten_needs_selection_and_the_other_is_untouched(tmp_
     assert {allocation[f"A{n:02d}"] for n in range(11)} == {"needs_selection"}
     assert {allocation[f"B{n}"] for n in range(4)} == {"within_quota"}
     assert allocation["X"] == "needs_selection"  # no headquarters named: cannot be placed in a group
+    unplaced = next(_clause(r, "嘉政发〔2020〕6号", "第十二条第1项") for r in records if r["applicant"] == "X")
+    assert "无法归入名额" in unplaced["reason"]
     assert summary["quotas"]["嘉政发〔2020〕6号 第十二条第1项"]["unplaced"] == 1
 
 
