@@ -195,6 +195,9 @@ def _print_report(report: dict, lang: str) -> None:
         print(_say(lang, f"注意：{warning}", f"warning: {warning}"))
     total = report["total"]
     print(_say(lang, f"合计：{total['min']}元 至 {total['max']}元", f"total: {total['min']} to {total['max']} yuan"))
+    if total.get("undecided"):
+        listed = "、".join(total["undecided"])
+        print(_say(lang, f"另有无法判定且未设上限的条款：{listed}", f"also undecidable, with no stated bound: {listed}"))
 
 
 def cmd_explain(args) -> int:
