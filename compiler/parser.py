@@ -71,6 +71,41 @@ def money_value(text: str) -> Decimal:
     return Decimal(match.group(1)) * UNIT_FACTORS[match.group(2)]
 
 
+def percent_value(text: str) -> Decimal:
+    """5% → 0.05; the text's own wording too: 百分之十 → 0.1, 百分之二点五 → 0.025, 百分之5 → 0.05."""
+    if text.endswith("%"):
+        return Decimal(text[:-1]) / 100
+    if not text.startswith("百分之"):
+        raise ValueError(text)
+    number = text[3:]
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", number):
+        return Decimal(number) / 100
+    whole, point, fraction = number.partition("点")
+    digits = {**_CHINESE_DIGITS, "〇": 0}
+    if not whole or any(ch not in digits for ch in fraction) or (point and not fraction):
+        raise ValueError(text)
+    value = Decimal(chinese_number(whole))
+    if fraction:
+        value += Decimal("0." + "".join(str(digits[ch]) for ch in fraction))
+    return value / 100
+
+
+# The postfix comparison words of the text, by the reading convention of Chinese legal
+# drafting (以上/以下/以内 include the number itself), as the comparison word that says the
+# same thing before the number: the AST and every backend see only the existing words.
+_BOUND_WORDS = {"以上": "不低于", "及以上": "不低于", "以下": "不超过", "以内": "不超过"}
+_BOUND_EXCLUSIVE = {"以上": "超过", "及以上": "超过", "以下": "低于", "以内": "低于"}
+
+
+def split_bound(text: str) -> tuple[str, str]:
+    """'5000万元以上' → ('5000万元', '不低于'); '10%以下(不含)' → ('10%', '低于')."""
+    match = re.fullmatch(r"(.*?)[ \t]*(及以上|以上|以下|以内)(?:\((含|不含)\))?", text)
+    if not match:
+        raise ValueError(text)
+    words = _BOUND_EXCLUSIVE if match.group(3) == "不含" else _BOUND_WORDS
+    return match.group(1), words[match.group(2)]
+
+
 def parse_date(text: str) -> datetime.date:
     match = re.fullmatch(r"([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日", text) or re.fullmatch(
         r"([0-9]{4})-([0-9]{2})-([0-9]{2})", text)
@@ -136,8 +171,22 @@ class _ToAst(Transformer):
         return ast.UnitPrice(money_value(amount), unit, str(token), self._tok_span(token))
 
     def percent(self, meta, children):
-        token = children[0]
-        return ast.Percent(Decimal(str(token)[:-1]) / 100, str(token), self._tok_span(token))
+        return self._percent(children[0])
+
+    def _percent(self, token: Token) -> ast.Percent:
+        return ast.Percent(percent_value(str(token)), str(token), self._tok_span(token))
+
+    def _bound(self, token: Token) -> tuple[ast.Expr, str]:
+        """A BOUND token (5000万元以上) as the number it compares with and the comparison word."""
+        number, word = split_bound(str(token))
+        span = span_of_offsets(self.source, token.start_pos, token.start_pos + len(number))
+        if number.endswith("元"):
+            value = ast.Money(money_value(number), number, span)
+        elif number.endswith("%") or number.startswith("百分之"):
+            value = ast.Percent(percent_value(number), number, span)
+        else:
+            value = ast.Number(Decimal(number), number, span)
+        return value, word
 
     def number(self, meta, children):
         token = children[0]
@@ -210,6 +259,11 @@ class _ToAst(Transformer):
 
     def compare(self, meta, children):
         left, op, right = children
+        return ast.Compare(op, left, right, self._span(meta))
+
+    def compare_bound(self, meta, children):
+        left, token = children
+        right, op = self._bound(token)
         return ast.Compare(op, left, right, self._span(meta))
 
     def member(self, meta, children):
@@ -315,9 +369,25 @@ class _ToAst(Transformer):
     def a_by_level(self, meta, children):
         return ast.ByLevel(children[0], tuple(children[1:]), self._span(meta))
 
+    def bound_tier_row(self, meta, children):
+        token, _arrow, amount = children
+        threshold, word = self._bound(token)
+        return (word, ast.TierRow(threshold, amount, self._span(meta)))
+
     def a_by_tier(self, meta, children):
-        subject, op, *rows = children
-        return ast.ByTier(subject, op, tuple(rows), self._span(meta))
+        subject, *rest = children
+        words = set()
+        if isinstance(rest[0], str):
+            words.add(rest.pop(0))
+        rows = []
+        for row in rest:
+            if isinstance(row, tuple):
+                words.add(row[0])
+                row = row[1]
+            rows.append(row)
+        if len(words) != 1:
+            raise _Problem(_tier_words_problem(self.source, meta, words))
+        return ast.ByTier(subject, words.pop(), tuple(rows), self._span(meta))
 
     def cap(self, meta, children):
         return children[0]
@@ -430,7 +500,7 @@ class _ToAst(Transformer):
 
     def f_percent_quota(self, meta, children):
         share_token, *rest = children
-        share = ast.Percent(Decimal(str(share_token)[:-1]) / 100, str(share_token), self._tok_span(share_token))
+        share = self._percent(share_token)
         ranking = rest.pop()[1] if rest and isinstance(rest[-1], tuple) else ()
         threshold = int(Decimal(str(rest[0]))) if rest else None
         unit = rest[1].text if len(rest) > 1 else None
@@ -489,8 +559,7 @@ class _ToAst(Transformer):
         items = list(children)
         while items and isinstance(items[0], ast.Name) and len(items) > 1 and isinstance(items[1], Token):
             payer, share_token = items.pop(0), items.pop(0)
-            shares.append((payer, ast.Percent(Decimal(str(share_token)[:-1]) / 100, str(share_token),
-                                              self._tok_span(share_token))))
+            shares.append((payer, self._percent(share_token)))
         articles = items
         return ("splits", ast.Split(tuple(shares), tuple(articles), self._span(meta)))
     def h_assessed_year(self, meta, c): return ("assessed_year", c[0])
@@ -507,8 +576,7 @@ class _ToAst(Transformer):
 
     def h_cofunding(self, meta, children):
         payer, share_token, *articles = children
-        share = ast.Percent(Decimal(str(share_token)[:-1]) / 100, str(share_token),
-                            self._tok_span(share_token))
+        share = self._percent(share_token)
         return ("cofunding", ast.CoFunding(payer, share, tuple(articles), self._span(meta)))
 
     def policy(self, meta, children):
@@ -534,6 +602,24 @@ class _ToAst(Transformer):
 
     def start(self, meta, children):
         return children[0]
+
+
+def _tier_words_problem(source: SourceFile, meta, words: set[str]) -> Diagnostic:
+    """E032: the rows of one 分档 table must all compare the same way, and some word must say how."""
+    line_end = source.text.find("\n", meta.start_pos)
+    span = span_of_offsets(source, meta.start_pos, line_end if line_end >= 0 else len(source.text))
+    if not words:
+        return error("E032", span, "分档没有说明怎样比较：门槛前后都没有比较词",
+                     "the tiers do not say how to compare: no comparison word before or after the thresholds",
+                     suggestion=Message("在「分档」前写比较词（按 研发投入 超过 分档），或在每档门槛后写「以上」（5000万元以上 → 50万元）",
+                                        "write a comparison word before 分档 (按 研发投入 超过 分档), or 以上 after each threshold (5000万元以上 → 50万元)"))
+    listed = "、".join(sorted(words))
+    return error("E032", span, f"同一分档中的比较不一致：{listed}",
+                 f"the tiers of one table compare in different ways: {listed}",
+                 notes=(Message("以上/及以上 读作「不低于」，以下/以内 读作「不超过」（含本数）；加「(不含)」则不含本数",
+                                "以上/及以上 read as 不低于 (≥), 以下/以内 as 不超过 (≤), the number included; (不含) excludes it"),),
+                 suggestion=Message("各档用同一种比较：都写「以上」，或只在「分档」前写一个比较词",
+                                    "compare every tier the same way: 以上 on each row, or one word before 分档"))
 
 
 def _years(token: Token) -> int:
