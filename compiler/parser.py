@@ -751,8 +751,10 @@ def parse(source: SourceFile) -> tuple[ast.Policy | None, list[Diagnostic]]:
     normalised = normalise(source.text)
     try:
         tree = _lark().parse(normalised)
-    except UnexpectedInput as exc:
-        return None, [_syntax_error(source, normalised, exc)]
+    except UnexpectedInput:
+        # Only a file that fails pays for recovery: every error, in the drafter's words.
+        from .syntax_errors import syntax_errors  # it uses this module's grammar and keywords
+        return None, syntax_errors(source)
     try:
         return _ToAst(source).transform(tree), []
     except VisitError as exc:
