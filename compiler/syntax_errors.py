@@ -180,7 +180,12 @@ def describe_expected(accepted: set[str], grammar: _Grammar) -> Message | None:
         covered.update(members)
 
     values = words & (_VALUE_TERMINALS | {"NAME", "QUOTED_NAME"})
-    if "MONEY" in words and "NAME" in words:
+    if "不适用" in words:
+        group(words & (_VALUE_TERMINALS | {"NAME", "QUOTED_NAME", "DATE", "-", "是", "否", "一事一议", "金额未定", "不适用",
+                                            "无法判定", "由", "适用", "最高", "最高不超过"}),
+              "预期的结果（金额如 20万元、最高 X、X 至 Y、不适用、无法判定、一事一议…）",
+              "the expected result (an amount such as 20万元, 最高 X, X 至 Y, 不适用, 无法判定, 一事一议, …)")
+    elif "MONEY" in words and "NAME" in words:
         group(words & (_VALUE_TERMINALS | {"NAME", "QUOTED_NAME", "(", "-", "上年", "取整", "考核年度", "是", "否",
                                             "非", "连续", "近", "DATE"}),
               "一个值（金额如 30万元、百分比如 5%、数字，或事实名称）",
@@ -195,6 +200,8 @@ def describe_expected(accepted: set[str], grammar: _Grammar) -> Message | None:
         group(words & {"+", "-", "×", "*", "÷", "/", "增速"}, "运算符（+ - × ÷）", "an operator (+ - × ÷)")
     if "且" in words:
         group(words & {"且", "或"}, "且、或", "且 or 或")
+    if "最高" in words and "至" in words:
+        group(words & {"最高", "最高不超过", "至"}, "「最高」或「至」", "最高 or 至")
     if "预期" in words:
         group(words & set(_CASE_WORDS), "案例的下一部分（已知、评估日、预期）", "the next part of the example (已知, 评估日, 预期)")
     if "给予" in words:
@@ -227,6 +234,11 @@ def _invisible(ch: str) -> bool:
     return category in ("Cf", "Cc", "Zs", "Zl", "Zp", "Co", "Cn")
 
 
+def _invisible_replacement(ch: str) -> str:
+    """A space that is not the ordinary space becomes one; anything else invisible goes."""
+    return " " if unicodedata.category(ch) in ("Zs", "Zl", "Zp") or ch in "\x0b\x0c" else ""
+
+
 def _char_name(ch: str) -> str:
     return f"U+{ord(ch):04X} {unicodedata.name(ch, 'UNNAMED')}"
 
@@ -240,17 +252,17 @@ def _lex(text: str, scratch: _Scratch, grammar: _Grammar) -> tuple[list[Token], 
         except UnexpectedCharacters as exc:
             position = exc.pos_in_stream
             start = scratch.to_original(position)
-            date = _date_around(text, start)
-            if date is not None:
-                found.append(date)
-                scratch.repair(date.fix[0])
+            repaired = _date_around(text, start) or _document_number_around(text, start)
+            if repaired is not None:
+                found.append(repaired)
+                scratch.repair(repaired.fix[0])
                 continue
             found.append(_unreadable_character(text, start))
             ch = scratch.text[position]
             if ch in "“”‘’":
                 scratch.repair(Edit(start, start + 1, '"'))
             elif _invisible(ch):
-                scratch.repair(Edit(start, start + 1, ""))
+                scratch.repair(Edit(start, start + 1, _invisible_replacement(ch)))
             else:
                 scratch.repair(Edit(start, start + 1, " "))
     return [], found
@@ -278,9 +290,12 @@ def _unreadable_character(text: str, start: int) -> _Found:
     ch = text[start]
     if _invisible(ch):
         name = _char_name(ch)
+        replacement = _invisible_replacement(ch)
+        fix_zh, fix_en = ("换成普通空格", "replace it by an ordinary space") if replacement else (
+            "删除这个不可见字符", "delete the invisible character")
         return _Found(start, start + 1, f"不可见字符 {name}（从别处复制文字时常会带进来）",
                       f"an invisible character, {name} (it often comes with text copied from elsewhere)",
-                      fix=(Edit(start, start + 1, ""),), fix_zh="删除这个不可见字符", fix_en="delete the invisible character",
+                      fix=(Edit(start, start + 1, replacement),), fix_zh=fix_zh, fix_en=fix_en,
                       advice=Message(f"删除这个 {name}", f"delete the {name}"))
     if ch in "“”‘’":
         line_end = text.find("\n", start)
@@ -454,6 +469,8 @@ def _empty_or_no_start(c: _Context) -> _Found | None:
     expected = Message("「政策 文号」（如 政策 嘉政发〔2020〕6号）或「词汇 名称」",
                        "政策 and a document number (e.g. 政策 嘉政发〔2020〕6号), or 词汇 and a name")
     if c.at_end:
+        if c.text.strip():
+            return _Found(0, 0, "文件里只有注释，没有政策", "the file holds only comments, no policy", expected=expected)
         return _Found(0, 0, "文件是空的", "the file is empty", expected=expected)
     start, end = c.span()
     return _Found(start, end, "政策文件要以「政策 文号」开头，词汇文件以「词汇 名称」开头",
@@ -462,6 +479,22 @@ def _empty_or_no_start(c: _Context) -> _Found | None:
 
 
 _DOCNO_LIKE = re.compile(r"([\u4e00-\u9fff]+)\s*[\[(（【〔［]\s*([0-9]{4})\s*[\])）】〕］]\s*第?\s*([0-9]+)\s*号")
+
+
+def _document_number_found(start: int, end: int, edits) -> _Found:
+    return _Found(start, end, "文号的写法无法识别", "the document number is not written in a form polc reads",
+                  expected=Message("文号，如 嘉政发〔2020〕6号（年份用六角括号〔〕）",
+                                   "a document number such as 嘉政发〔2020〕6号 (the year in 〔〕)"),
+                  fix=edits, fix_zh="写作", fix_en="write")
+
+
+def _document_number_around(text: str, offset: int) -> _Found | None:
+    """嘉政发〔2020〕第6号 (the lexer stops at 〔): the whole number as one problem, with its fix."""
+    for match in _DOCNO_LIKE.finditer(text, _line_start(text, offset), _line_end(text, offset)):
+        if match.start() <= offset < match.end():
+            fixed = f"{match.group(1)}〔{match.group(2)}〕{match.group(3)}号"
+            return _document_number_found(match.start(), match.end(), (Edit(match.start(), match.end(), fixed),))
+    return None
 
 
 def _document_number(c: _Context) -> _Found | None:
@@ -474,11 +507,7 @@ def _document_number(c: _Context) -> _Found | None:
     if match:
         fixed = f"{match.group(1)}〔{match.group(2)}〕{match.group(3)}号"
         edits = (Edit(start, match.end(), fixed),)
-    return _Found(start, c.span()[1] if not match else match.end(), "文号的写法无法识别",
-                  "the document number is not written in a form polc reads",
-                  expected=Message("文号，如 嘉政发〔2020〕6号（年份用六角括号〔〕）",
-                                   "a document number such as 嘉政发〔2020〕6号 (the year in 〔〕)"),
-                  fix=edits, fix_zh="写作", fix_en="write")
+    return _document_number_found(start, c.span()[1] if not match else match.end(), edits)
 
 
 _UNITS_WITHOUT_YUAN = re.compile(r"(万亿|亿|万)(元?)")
@@ -585,7 +614,10 @@ def _tiers_from_lists(c: _Context) -> tuple[Edit, ...]:
         return ()
     indent = award.group(1)
     rows = "".join(f"\n{indent}  {t} → {a}" for t, a in zip(thresholds, amounts))
-    table = f"{indent}给予 按 {condition.group(2)} {condition.group(3)} 分档{rows}"
+    if condition.group(3) == "属于":  # 国际、国家 … 分别: a table by level
+        table = f"{indent}给予 按 {condition.group(2)} 分别{rows}"
+    else:
+        table = f"{indent}给予 按 {condition.group(2)} {condition.group(3)} 分档{rows}"
     cond_start = clause_start + condition.start()
     cond_end = clause_start + condition.end()
     kept = f"{condition.group(1)}当 {rest.strip()}" if rest.strip() else ""
@@ -633,6 +665,9 @@ def _clause_field_outside_clause(c: _Context) -> _Found | None:
 
 
 def _tier_row_outside_tiers(c: _Context) -> _Found | None:
+    if c.token() is not None and c.token().type == "ARROW" and c.index > 0 and c.parse.first_on_line[c.index - 1] \
+            and "ARROW" not in c.accepted:
+        c = _Context(c.parse, c.index - 1, c.accepted)
     token, following = c.token(), c.token(1)
     if token is None or following is None or following.type != "ARROW" or not c.parse.first_on_line[c.index]:
         return None
@@ -669,6 +704,8 @@ def _keyword_against_name(c: _Context) -> _Found | None:
         before, word, after = split
         start, end = c.parse.original(token)
         fixed = " ".join(part for part in (before, word, after) if part)
+        if not before and start > 0 and not c.text[start - 1].isspace():
+            fixed = " " + fixed
         parts_zh = "、".join(f"「{p}」" for p in (before, after) if p)
         return _Found(start, end, f"关键字「{word}」与名称{parts_zh}连写在一起，被读成了一个名称「{token}」",
                       f"the keyword 「{word}」 is written straight against the name {parts_zh}, so it was read as one name 「{token}」",
@@ -707,8 +744,64 @@ def _words_after_amount(c: _Context) -> _Found | None:
     return _Found(start, end, f"「{c.text[start:end]}」紧跟在「{c.text[c.parse.original(previous)[0]:start]}」之后，不是语言的一部分",
                   f"{c.text[start:end]!r} right after {c.text[c.parse.original(previous)[0]:start]!r} is not part of the language",
                   notes=(Message("只写规则本身，原文的其余文字写在「原文」里", "write only the rule; the rest of the sentence belongs in 原文"),),
-                  expected=c.expected(), fix=(Edit(start, end, ""),), fix_zh=f"删去「{c.text[start:end]}」",
+                  fix=(Edit(start, end, ""),), fix_zh=f"删去「{c.text[start:end]}」",
                   fix_en=f"delete {c.text[start:end]!r}")
+
+
+_BOUND_WORD = re.compile(r"(及以上|以上|以下|以内)")
+
+
+def _bound_with_words(c: _Context) -> _Found | None:
+    """当 研发投入 5000万元以上的: the postfix word is read only when nothing is written against it."""
+    token, following = c.token(), c.token(1)
+    if token is None or following is None or token.type not in _VALUE_TERMINALS or following.type != "NAME":
+        return None
+    start, end = c.span()
+    word_start, word_end = c.span(1)
+    match = _BOUND_WORD.match(str(following))
+    if word_start != end or not match:
+        return None
+    extra = c.text[word_start + match.end():word_end]
+    return _Found(start, word_end, f"「{c.text[start:word_end]}」里的「{extra}」多余：门槛后只写「{match.group()}」",
+                  f"{extra!r} in {c.text[start:word_end]!r} is extra: write only {match.group()!r} after the threshold",
+                  notes=(Message("以上/以下/以内 含本数（5000万元以上 即 不低于 5000万元）；其后要有空格或换行",
+                                 "以上/以下/以内 include the number (5000万元以上 is 不低于 5000万元); a space or line end follows"),),
+                  fix=(Edit(word_start + match.end(), word_end, ""),), fix_zh=f"删去「{extra}」", fix_en=f"delete {extra!r}")
+
+
+def _rate_without_times(c: _Context) -> _Found | None:
+    """给予 投资额 5% (原文: 按投资额5%给予): a rate needs ×; 按 here starts a table, not a rate."""
+    token, previous = c.token(), c.token(-1)
+    if token is None or previous is None or token.type not in ("PERCENT", "NUMBER") or not c.wants("×"):
+        return None
+    if previous.type not in ("NAME", "QUOTED_NAME") and str(previous) != ")":
+        return None
+    start, end = c.span()
+    edits = [Edit(start, start, "× ")]
+    if c.word(-2) == "按" and (c.wants("分档") or c.wants("分别")):
+        an_start, an_end = c.span(-2)
+        edits.append(Edit(an_start, c.span(-1)[0], ""))
+    return _Found(start, end, f"比例「{c.text[start:end]}」前少了「×」", f"the rate {c.text[start:end]!r} lacks ×",
+                  notes=(Message("原文「按投资额5%给予补助」写作「给予 投资额 × 5%」；「给予 按 …」用于分档和按级别的表",
+                                 "the text's 按投资额5%给予补助 is written 给予 投资额 × 5%; 给予 按 … starts a table of tiers or levels"),),
+                  fix=tuple(edits), fix_zh="写作", fix_en="write")
+
+
+def _one_word_missing(c: _Context) -> _Found | None:
+    """期限 3年 (期限 最多 3年), 事实 投资额 金额 (事实 投资额: 金额): the one word the place allows."""
+    wanted = [t for t in c.accepted if t != "$END"]
+    if len(wanted) != 1 or wanted[0] not in c.parse.grammar.literal_of or c.at_end:
+        return None
+    word = c.parse.grammar.literal_of[wanted[0]]
+    start, end = c.span()
+    if re.fullmatch(r"[\u3400-\u9fff]+", word):
+        edit = Edit(start, start, word + " ")
+    else:
+        previous_end = c.span(-1)[1] if c.index > 0 else start
+        edit = Edit(previous_end, previous_end, word)
+    return _Found(start, end, f"「{c.text[start:end]}」之前少了「{word}」", f"{word!r} is missing before {c.text[start:end]!r}",
+                  fix=(edit,), fix_zh=f"加上「{word}」", fix_en=f"add {word!r}",
+                  advice=None)
 
 
 def _end_of_file(c: _Context) -> _Found | None:
@@ -727,7 +820,8 @@ def _generic(c: _Context) -> _Found:
 _RECOGNISERS: tuple[Callable[[_Context], _Found | None], ...] = (
     _empty_or_no_start, _end_of_file, _document_number, _date_written_otherwise, _money_without_yuan, _valid_until, _listed_separately,
     _header_after_items, _tier_row_outside_tiers, _keyword_as_name, _keyword_against_name,
-    _clause_field_outside_clause, _wrong_punctuation, _words_after_amount,
+    _clause_field_outside_clause, _wrong_punctuation, _bound_with_words, _words_after_amount, _rate_without_times,
+    _one_word_missing,
 )
 
 
