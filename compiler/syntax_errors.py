@@ -585,7 +585,7 @@ def _listed_separately(c: _Context) -> _Found | None:
                                  "one row per tier, threshold → amount, highest first: 给予 按 年营业收入 首次超过 分档 / 30亿元 → 30万元 / 20亿元 → 20万元"),
                          Message("按级别的列举写作：给予 按 级别 分别 / 国家 → 30万元 / 省 → 20万元",
                                  "a list by level is written: 给予 按 级别 分别 / 国家 → 30万元 / 省 → 20万元")),
-                  fix=fix, fix_zh="写成分档表", fix_en="write the tiers as a table")
+                  fix=fix, fix_zh="写成一档一行的表", fix_en="write it as a table, one row each")
 
 
 _CONDITION_LIST = re.compile(r"^([ \t]*)当[ \t]+(\S+)[ \t]+(\S+)[ \t]+([^\n、]+(?:、[^\n、]+)+?)[ \t]*$", re.M)
@@ -804,6 +804,20 @@ def _one_word_missing(c: _Context) -> _Found | None:
                   advice=None)
 
 
+def _line_left_unfinished(c: _Context) -> _Found | None:
+    """当 投资额 超过 ⏎ 给予 …: the line before stops half way; say so there, not at the next line."""
+    if c.at_end or c.index == 0 or not c.parse.first_on_line[c.index]:
+        return None
+    grammar = c.parse.grammar
+    # 考核年度 is a header field and also a value (the assessed year), so it says nothing here.
+    if any(grammar.literal_of.get(t) in _SYNC_WORDS - {"考核年度"} for t in c.accepted) or "$END" in c.accepted:
+        return None
+    start, end = c.span(-1)
+    last = c.text[start:end]
+    return _Found(start, end, f"这一行没有写完：「{last}」之后还缺内容", f"the line is not finished: something must follow {last!r}",
+                  expected=c.expected())
+
+
 def _end_of_file(c: _Context) -> _Found | None:
     if not c.at_end:
         return None
@@ -819,7 +833,7 @@ def _generic(c: _Context) -> _Found:
 
 _RECOGNISERS: tuple[Callable[[_Context], _Found | None], ...] = (
     _empty_or_no_start, _end_of_file, _document_number, _date_written_otherwise, _money_without_yuan, _valid_until, _listed_separately,
-    _header_after_items, _tier_row_outside_tiers, _keyword_as_name, _keyword_against_name,
+    _header_after_items, _tier_row_outside_tiers, _line_left_unfinished, _keyword_as_name, _keyword_against_name,
     _clause_field_outside_clause, _wrong_punctuation, _bound_with_words, _words_after_amount, _rate_without_times,
     _one_word_missing,
 )
@@ -874,6 +888,7 @@ def syntax_errors(source: SourceFile) -> list[Diagnostic]:
     """Every syntax error of a file that Lark could not parse, each with a checked fix if any."""
     text = normalise(source.text)
     result = _collect(text)
-    diagnostics = [_diagnostic(source, text, found) for found in result.found]
+    ordered = sorted(result.found, key=lambda found: (found.start, found.end))
+    diagnostics = [_diagnostic(source, text, found) for found in ordered]
     return diagnostics or [error("E001", span_of_offsets(source, 0, min(1, len(source.text))),
                                  "无法解析此文件", "this file cannot be parsed")]
