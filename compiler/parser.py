@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime
 import functools
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
-import lark
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import UnexpectedInput, VisitError
 
 from . import ast
 from .diagnostics import Diagnostic, Message, error
@@ -605,16 +604,16 @@ class _ToAst(Transformer):
 
 
 def _tier_words_problem(source: SourceFile, meta, words: set[str]) -> Diagnostic:
-    """E032: the rows of one 分档 table must all compare the same way, and some word must say how."""
+    """E035: the rows of one 分档 table must all compare the same way, and some word must say how."""
     line_end = source.text.find("\n", meta.start_pos)
     span = span_of_offsets(source, meta.start_pos, line_end if line_end >= 0 else len(source.text))
     if not words:
-        return error("E032", span, "分档没有说明怎样比较：门槛前后都没有比较词",
+        return error("E035", span, "分档没有说明怎样比较：门槛前后都没有比较词",
                      "the tiers do not say how to compare: no comparison word before or after the thresholds",
                      suggestion=Message("在「分档」前写比较词（按 研发投入 超过 分档），或在每档门槛后写「以上」（5000万元以上 → 50万元）",
                                         "write a comparison word before 分档 (按 研发投入 超过 分档), or 以上 after each threshold (5000万元以上 → 50万元)"))
     listed = "、".join(sorted(words))
-    return error("E032", span, f"同一分档中的比较不一致：{listed}",
+    return error("E035", span, f"同一分档中的比较不一致：{listed}",
                  f"the tiers of one table compare in different ways: {listed}",
                  notes=(Message("以上/及以上 读作「不低于」，以下/以内 读作「不超过」（含本数）；加「(不含)」则不含本数",
                                 "以上/及以上 read as 不低于 (≥), 以下/以内 as 不超过 (≤), the number included; (不含) excludes it"),),
@@ -626,44 +625,8 @@ def _years(token: Token) -> int:
     return chinese_number(str(token)[:-1])
 
 
-# ---------------------------------------------------------------- error classification
-_TERMINAL_WORDS = {
-    "NAME": ("名称", "a name"),
-    "QUOTED_NAME": ("「」括起的名称", "a quoted name 「…」"),
-    "MONEY": ("金额（如 30万元）", "an amount of money (e.g. 30万元)"),
-    "UNIT_PRICE": ("单价（如 150元/平方米）", "a price per unit (e.g. 150元/平方米)"),
-    "PERCENT": ("百分比（如 5%）", "a percentage (e.g. 5%)"),
-    "NUMBER": ("数字", "a number"),
-    "YEARS": ("年数或年份（如 3年、三年、2020年）", "a number of years or a year (e.g. 3年, 2020年)"),
-    "DATE": ("日期（如 2020年1月1日）", "a date (e.g. 2020年1月1日)"),
-    "STRING": ("带引号的文字 \"…\"", "quoted text \"…\""),
-    "DOCNO": ("文号（如 嘉政发〔2020〕6号）", "a document number (e.g. 嘉政发〔2020〕6号)"),
-    "ARTICLE": ("条号（如 第七条）", "an article number (e.g. 第七条)"),
-    "ITEM": ("项号（如 第1项）", "an item number (e.g. 第1项)"),
-    "ARROW": ("→", "→"),
-    "$END": ("文件结尾", "end of file"),
-}
-
-
-def _describe_terminal(name: str, lang: str) -> str:
-    if name in _TERMINAL_WORDS:
-        zh, en = _TERMINAL_WORDS[name]
-        return en if lang == "en" else zh
-    for terminal in _lark().terminals:
-        if terminal.name == name and terminal.pattern.type == "str":
-            return f"「{terminal.pattern.value}」"
-    return name
-
-
-def _describe_expected(expected: set[str]) -> Message:
-    names = sorted(expected, key=lambda n: (n not in _TERMINAL_WORDS, n))
-    shown = names[:12]
-    more_zh = f" 等{len(names)}种" if len(names) > len(shown) else ""
-    more_en = f" … ({len(names)} in all)" if len(names) > len(shown) else ""
-    return Message("、".join(_describe_terminal(n, "zh") for n in shown) + more_zh,
-                   ", ".join(_describe_terminal(n, "en") for n in shown) + more_en)
-
-
+# ---------------------------------------------------------------- keywords against names
+# (Syntax errors are classified in compiler.syntax_errors; the checker also uses these two.)
 def split_keyword(name: str) -> tuple[str, str, str] | None:
     """If a name swallowed a keyword, return (before, keyword, after); prefer the longest keyword."""
     best = None
@@ -697,53 +660,6 @@ def keyword_against_name(name: str, span: Span | None) -> Diagnostic | None:
         notes=(Message("中文没有空格分词：关键字和名称之间必须用空格或标点隔开",
                        "Chinese has no spaces between words: separate keywords from names with a space or punctuation"),),
         suggestion=Message(f"在关键字两侧加空格：{fixed}", f"put spaces around the keyword: {fixed}"))
-
-
-def _previous_token(text: str, position: int) -> Token | None:
-    previous = None
-    try:
-        for token in _lark().lex(text):
-            if token.start_pos >= position:
-                break
-            previous = token
-    except UnexpectedInput:
-        pass
-    return previous
-
-
-def _syntax_error(source: SourceFile, normalised: str, exc: UnexpectedInput) -> Diagnostic:
-    if isinstance(exc, UnexpectedCharacters):
-        start = exc.pos_in_stream
-        char = source.text[start]
-        span = span_of_offsets(source, start, start + 1)
-        hint = None
-        if char in "“”\"":
-            hint = Message("文字要用英文双引号 \"…\" 括起；名称用「…」", 'quote text with "…" and names with 「…」')
-        # No "expected" list: at an unknown character nearly anything could follow, and a
-        # list of thirty kinds of token helps nobody.
-        return error("E001", span, f"无法识别的字符「{char}」", f"unexpected character {char!r}", suggestion=hint)
-    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
-        end = len(source.text.rstrip())
-        span = span_of_offsets(source, max(end - 1, 0), max(end, 1))
-        return error("E001", span, "文件意外结束", "unexpected end of file",
-                     expected=_describe_expected(set(exc.expected)))
-    assert isinstance(exc, UnexpectedToken)
-    token = exc.token
-    span = span_of_offsets(source, token.start_pos, token.end_pos)
-    original = source.text[token.start_pos:token.end_pos]
-    # The commonest mistake: a keyword written against a name, read as one long name.
-    suspects = [token] if token.type == "NAME" else []
-    previous = _previous_token(normalised, token.start_pos)
-    if previous is not None and previous.type == "NAME":
-        suspects.append(previous)
-    for suspect in suspects:
-        found = keyword_against_name(str(suspect), span_of_offsets(source, suspect.start_pos, suspect.end_pos))
-        if found is not None:
-            # No "expected" list here: after a swallowed keyword the parser's expectations
-            # describe the wrong place and would only mislead.
-            return found
-    return error("E001", span, f"此处不应出现「{original}」", f"unexpected {original!r} here",
-                 expected=_describe_expected(set(exc.expected)))
 
 
 def parse(source: SourceFile) -> tuple[ast.Policy | None, list[Diagnostic]]:

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Callable, Iterator
+from typing import Callable
 
 import attrs
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
 from .diagnostics import Diagnostic, Message, error
-from .source import SourceFile, Span, normalise, span_of_offsets
+from .source import SourceFile, normalise, span_of_offsets
 
 MAX_ERRORS = 50  # per file: past this a file is not a draft with mistakes but something else
 
