@@ -350,7 +350,7 @@ class _Parse:
             at_end = index == len(self.tokens)
             token = None if at_end else self.tokens[index]
             if not at_end and self.first_on_line[index]:
-                checkpoints[index] = parser.copy()
+                checkpoints[index] = parser.copy(deepcopy_values=False)
             try:
                 if at_end:
                     parser.feed_eof(self.tokens[-1] if self.tokens else None)
@@ -376,13 +376,13 @@ class _Parse:
         start = max(k for k in checkpoints if k <= index) if any(k <= index for k in checkpoints) else None
         if start is None:
             return self.grammar.lark.parse_interactive("")
-        parser = checkpoints[start].copy()
+        parser = checkpoints[start].copy(deepcopy_values=False)
         for token in self.tokens[start:index]:
             parser.feed_token(token)
         return parser
 
     def recover(self, index: int, parser, checkpoints: dict):
-        """(parser, next token, first dropped token) to go on from, or None at the end of the file."""
+        """(parser, next token to feed, first dropped token) to go on from, or None at the end of the file."""
         if index >= len(self.tokens):
             return None
         earlier = sorted((k for k in checkpoints if k <= index), reverse=True)[:4]
@@ -392,14 +392,16 @@ class _Parse:
             if not self.first_on_line[resume] or self.grammar.literal_of.get(token.type) not in _SYNC_WORDS:
                 continue
             for state, dropped_from in candidates:
-                attempt = state.copy()
+                attempt = state.copy(deepcopy_values=False)
                 try:
                     attempt.feed_token(token)
                 except UnexpectedToken:
                     continue
                 start = self.original(self.tokens[min(dropped_from, index)])[0]
                 self.skipped.append((_line_start(self.text, start), self.original(token)[0]))
-                return attempt, resume + 1, dropped_from
+                # Go on from the state before the resuming token, which is fed again (and is a
+                # checkpoint): a later error must never replay the tokens dropped here.
+                return state.copy(deepcopy_values=False), resume, dropped_from
         return None
 
     # ------------------------------------------------------------ step 3: what went wrong
@@ -707,8 +709,14 @@ def _keyword_against_name(c: _Context) -> _Found | None:
         if not before and start > 0 and not c.text[start - 1].isspace():
             fixed = " " + fixed
         parts_zh = "、".join(f"「{p}」" for p in (before, after) if p)
-        return _Found(start, end, f"关键字「{word}」与名称{parts_zh}连写在一起，被读成了一个名称「{token}」",
-                      f"the keyword 「{word}」 is written straight against the name {parts_zh}, so it was read as one name 「{token}」",
+        if all(part in c.parse.grammar.keywords for part in (before, after) if part):
+            words = "".join(f"「{p}」" for p in (before, word, after) if p)
+            zh = f"关键字{words}连写在一起，被读成了一个名称「{token}」"
+            en = f"the keywords {words} are written together, so they were read as one name 「{token}」"
+        else:
+            zh = f"关键字「{word}」与名称{parts_zh}连写在一起，被读成了一个名称「{token}」"
+            en = f"the keyword 「{word}」 is written straight against the name {parts_zh}, so it was read as one name 「{token}」"
+        return _Found(start, end, zh, en,
                       code="E002",
                       notes=(Message("中文没有空格分词：关键字和名称之间必须用空格或标点隔开",
                                      "Chinese has no spaces between words: separate keywords from names with a space or punctuation"),),
@@ -818,6 +826,22 @@ def _line_left_unfinished(c: _Context) -> _Found | None:
                   expected=c.expected())
 
 
+def _line_without_keyword(c: _Context) -> _Found | None:
+    """A clause line that starts with a name: most often a condition whose 当 was left out."""
+    token = c.token()
+    if token is None or token.type not in ("NAME", "QUOTED_NAME") or not c.parse.first_on_line[c.index]:
+        return None
+    if not c.wants("当"):
+        return None
+    start, end = c.span()
+    return _Found(start, end, f"这一行以名称「{c.text[start:end]}」开头，缺少关键字",
+                  f"the line starts with the name {c.text[start:end]!r} and lacks its keyword",
+                  notes=(Message("条款的每一项以关键字开头：条件写「当 …」，奖励写「给予 …」",
+                                 "every field of a clause starts with its keyword: a condition with 当, an award with 给予"),),
+                  expected=c.expected(), fix=(Edit(start, start, "当 "),), fix_zh="作为条件，加上「当」",
+                  fix_en="as a condition, add 当")
+
+
 def _end_of_file(c: _Context) -> _Found | None:
     if not c.at_end:
         return None
@@ -835,7 +859,7 @@ _RECOGNISERS: tuple[Callable[[_Context], _Found | None], ...] = (
     _empty_or_no_start, _end_of_file, _document_number, _date_written_otherwise, _money_without_yuan, _valid_until, _listed_separately,
     _header_after_items, _tier_row_outside_tiers, _line_left_unfinished, _keyword_as_name, _keyword_against_name,
     _clause_field_outside_clause, _wrong_punctuation, _bound_with_words, _words_after_amount, _rate_without_times,
-    _one_word_missing,
+    _one_word_missing, _line_without_keyword,
 )
 
 

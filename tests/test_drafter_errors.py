@@ -7,6 +7,8 @@ POLC_UPDATE_GOLDEN=1 rewrites the golden .expected files (review the diff before
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler import ast, printer
 from compiler.parser import parse_text, percent_value
@@ -233,3 +235,45 @@ def test_normalisation_keeps_offsets_for_fixes():
     assert len(normalise(text)) == len(text)
     problems = syntax_errors(SourceFile("x.pol", text))
     assert problems[0].fix and apply_edits(text, [Edit(*e) for e in problems[0].fix]).endswith("５０００万元\n")
+
+
+# ---------------------------------------------------------------- mistakes made in the shipped policies
+POLICIES = sorted((ROOT / "policies").glob("*.pol"))
+_MISTAKES = [
+    ("万元", "万"),          # an amount without 元
+    ("给予 ", "给予"),        # a keyword written against what follows
+    ("失效日期", "有效期至"),
+    ("最高", "最高\u200b"),  # an invisible character
+    (" → ", " = "),
+    ("当 ", ""),             # a condition without its keyword
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(POLICIES), st.sampled_from(_MISTAKES), st.integers(min_value=0, max_value=10_000))
+def test_a_mistake_in_a_shipped_policy_gets_messages_whose_fixes_parse(path, mistake, which):
+    """One mistake, anywhere the pattern occurs: no crash, no empty expectation, and every fix
+    offered leaves fewer errors than before, with the lines it touches parsing."""
+    text = path.read_text(encoding="utf-8")
+    wrong, written = mistake
+    places = [i for i in range(len(text)) if text.startswith(wrong, i)]
+    if not places:
+        return
+    at = places[which % len(places)]
+    draft = text[:at] + written + text[at + len(wrong):]
+    _tree, problems = parse_text(draft, "draft.pol")
+    for problem in problems:
+        if problem.expected is not None:
+            assert problem.expected.zh.strip() and problem.expected.en.strip()
+        if problem.fix:
+            fixed = apply_edits(draft, [Edit(*edit) for edit in problem.fix])
+            _tree, after = parse_text(fixed, "fixed.pol")
+            assert len(after) < len(problems), (problem, after)
+
+
+def test_an_error_after_a_recovery_is_described_from_the_right_state():
+    """After skipping a broken line, a later error is classified without replaying the skipped line."""
+    body = ("\n条款 第一条\n  原文 \"…\"\n  当 投资额 超过 ）\n  给予 10万元\n  期限 3年\n")
+    _tree, problems = parse_text(HEADER + body)
+    assert [p.span.line for p in problems] == [8, 10]
+    assert problems[1].suggestion.zh == "加上「最多」：期限 最多 3年"
