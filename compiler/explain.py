@@ -41,7 +41,7 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
     "E031": ("某档或固定金额超过本条封顶。", "A tier or fixed amount is above the clause's cap.",
              "  给予 按 X 超过 分档\n    1亿元 → 300万元\n  最高 200万元", "    1亿元 → 200万元"),
     "E032": ("区间下限高于上限。", "A range's low end is above its high end.", "  给予 5万元 至 1万元", "  给予 1万元 至 5万元"),
-    "E035": ("同一分档中各档的比较方向不一致，或没有比较词：以上/及以上 读作不低于，以下/以内 读作不超过（含本数）。",
+    "E036": ("同一分档中各档的比较方向不一致，或没有比较词：以上/及以上 读作不低于，以下/以内 读作不超过（含本数）。",
              "The tiers of one table compare in different ways, or no word says how: 以上/及以上 read as ≥, 以下/以内 as ≤ (the number included).",
              "  给予 按 研发投入 分档\n    1亿元以上 → 100万元\n    5000万元以下 → 50万元",
              "  给予 按 研发投入 分档\n    1亿元以上 → 100万元\n    5000万元以上 → 50万元"),

@@ -604,16 +604,16 @@ class _ToAst(Transformer):
 
 
 def _tier_words_problem(source: SourceFile, meta, words: set[str]) -> Diagnostic:
-    """E035: the rows of one 分档 table must all compare the same way, and some word must say how."""
+    """E036: the rows of one 分档 table must all compare the same way, and some word must say how."""
     line_end = source.text.find("\n", meta.start_pos)
     span = span_of_offsets(source, meta.start_pos, line_end if line_end >= 0 else len(source.text))
     if not words:
-        return error("E035", span, "分档没有说明怎样比较：门槛前后都没有比较词",
+        return error("E036", span, "分档没有说明怎样比较：门槛前后都没有比较词",
                      "the tiers do not say how to compare: no comparison word before or after the thresholds",
                      suggestion=Message("在「分档」前写比较词（按 研发投入 超过 分档），或在每档门槛后写「以上」（5000万元以上 → 50万元）",
                                         "write a comparison word before 分档 (按 研发投入 超过 分档), or 以上 after each threshold (5000万元以上 → 50万元)"))
     listed = "、".join(sorted(words))
-    return error("E035", span, f"同一分档中的比较不一致：{listed}",
+    return error("E036", span, f"同一分档中的比较不一致：{listed}",
                  f"the tiers of one table compare in different ways: {listed}",
                  notes=(Message("以上/及以上 读作「不低于」，以下/以内 读作「不超过」（含本数）；加「(不含)」则不含本数",
                                 "以上/及以上 read as 不低于 (≥), 以下/以内 as 不超过 (≤), the number included; (不含) excludes it"),),

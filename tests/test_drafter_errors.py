@@ -83,9 +83,9 @@ def test_tier_rows_with_yishang_are_the_tiers_of_buidiyu():
 def test_tier_rows_that_compare_differently_are_e032():
     _tree, problems = parse_text(HEADER + "条款 第一条\n  给予 按 研发投入 分档\n    1亿元以上 → 100万元\n"
                                  "    5000万元以下 → 50万元\n")
-    assert [p.code for p in problems] == ["E035"]
+    assert [p.code for p in problems] == ["E036"]
     _tree, problems = parse_text(HEADER + "条款 第一条\n  给予 按 研发投入 分档\n    1亿元 → 100万元\n")
-    assert [p.code for p in problems] == ["E035"]
+    assert [p.code for p in problems] == ["E036"]
 
 
 @pytest.mark.parametrize("cap", ["最高不超过 200万元", "最高 不超过 200万元", "最高不超过200万元"])
