@@ -538,12 +538,11 @@ def _money_without_yuan(c: _Context) -> _Found | None:
     if match.group(2):  # 5000 万元: only the space is wrong
         return _Found(start, unit_start + match.end(), f"数字和单位之间不能有空格：「{written}」",
                       f"no space between a number and its unit: {written!r}",
-                      fix=edits, fix_zh=f"写作 {c.text[start:number_end]}{unit}", fix_en=f"write {c.text[start:number_end]}{unit}")
-    amount = f"{c.text[start:number_end]}{unit}"
+                      fix=edits, fix_zh="删去空格", fix_en="delete the space")
     return _Found(start, unit_start + match.end(), f"「{written}」缺少单位「元」，读不成金额",
                   f"{written!r} lacks the unit 元, so it is not read as an amount",
                   notes=(Message("金额要带单位：元、万元、亿元、万亿元", "amounts carry a unit: 元, 万元, 亿元 or 万亿元"),),
-                  fix=edits, fix_zh=f"写作 {amount}", fix_en=f"write {amount}")
+                  fix=edits, fix_zh="加上「元」", fix_en="add 元")
 
 
 def _valid_until(c: _Context) -> _Found | None:
