@@ -206,6 +206,62 @@ def cmd_explain(args) -> int:
     return 0
 
 
+def cmd_fmt(args) -> int:
+    """polc fmt: rewrite files to the canonical layout (--check: only report, with a diff)."""
+    from . import fmt
+    from .source import SourceFile
+    if args.paths == ["-"]:
+        text = sys.stdin.read()
+        formatted = fmt.format_text(text)
+        if formatted.text is None:
+            sys.stderr.write(render_all(formatted.diagnostics, {"<stdin>": SourceFile("<stdin>", text)}, args.lang))
+            return 1
+        sys.stdout.write(formatted.text)
+        return 0
+    if "-" in args.paths:
+        print(_say(args.lang, "polc fmt: 「-」（标准输入）不能与文件一起使用", "polc fmt: - (standard input) cannot be mixed with files"),
+              file=sys.stderr)
+        return 2
+    paths = driver.discover(args.paths or DEFAULT_PATHS)
+    failed = changed = 0
+    for path in paths:
+        try:
+            source = SourceFile.read(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            print(_say(args.lang, f"{path}：无法读取：{exc}", f"{path}: cannot read: {exc}"), file=sys.stderr)
+            failed += 1
+            continue
+        try:
+            formatted = fmt.format_source(source)
+        except fmt.FormatBug as exc:
+            print(_say(args.lang, f"polc 内部错误（请报告）：格式化结果与原文含义不同，文件未改动。{exc}",
+                       f"polc internal error (please report): formatting would change the meaning; file left untouched. {exc}"),
+                  file=sys.stderr)
+            failed += 1
+            continue
+        if formatted.text is None:
+            sys.stderr.write(render_all(formatted.diagnostics, {path: source}, args.lang))
+            print(_say(args.lang, f"{path}：有错误，未格式化", f"{path}: has errors, not formatted"), file=sys.stderr)
+            failed += 1
+            continue
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            on_disk = handle.read()
+        if formatted.text == on_disk:
+            continue
+        changed += 1
+        if args.check:
+            sys.stdout.write(fmt.unified_diff(path, on_disk, formatted.text))
+        else:
+            fmt.write_atomically(path, formatted.text)
+            print(_say(args.lang, f"已格式化 {path}", f"reformatted {path}"))
+    if args.check:
+        if changed:
+            print(_say(args.lang, f"{changed} 个文件需要格式化：请运行 polc fmt", f"{changed} file(s) need formatting: run polc fmt"),
+                  file=sys.stderr)
+        return 1 if changed or failed else 0
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="polc", description="polc：中文关键字的政策语言编译器 / a policy language compiler")
     parser.add_argument("--version", action="version", version=f"polc {__version__}")
@@ -241,6 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--on", default=None, help="评估日 YYYY-MM-DD（默认今天）")
     evaluate.add_argument("--format", choices=["json", "text"], default="text")
     evaluate.set_defaults(run=cmd_eval)
+
+    formatter = sub.add_parser("fmt", parents=[common], help="统一格式 / format .pol files in place")
+    formatter.add_argument("paths", nargs="*", help="文件或目录（默认 policies/）；- 读标准输入、写标准输出")
+    formatter.add_argument("--check", action="store_true", help="只检查：未格式化的文件打印差异并以 1 退出 / only report, with a diff")
+    formatter.set_defaults(run=cmd_fmt)
 
     explain = sub.add_parser("explain", parents=[common], help="解释诊断代码 / explain a diagnostic code")
     explain.add_argument("code")
