@@ -172,6 +172,9 @@ def _read_facts(path: str) -> dict:
         raise ValueError(f"{path}:{exc.lineno}:{exc.colno}: 事实文件不是合法的 JSON：{exc.msg} / invalid JSON") from None
     if not isinstance(facts, dict):
         raise ValueError(f"{path}: 事实文件应为 JSON 对象（以事实名称为键）/ facts must be a JSON object keyed by fact names")
+    from .facts import TEMPLATE_MARK, template_facts
+    if facts.get("polc") == TEMPLATE_MARK:  # a filled-in `polc facts` template
+        return template_facts(facts)
     return facts
 
 
@@ -197,7 +200,14 @@ def _print_report(report: dict, lang: str) -> None:
 
 
 def cmd_explain(args) -> int:
-    from .explain import explain
+    from .explain import explain, listing
+    if args.list:
+        print(listing(args.lang))
+        return 0
+    if args.code is None:
+        print(_say(args.lang, "polc explain: 请给出诊断代码（如 E001），或用 --list 列出全部",
+                   "polc explain: give a diagnostic code (such as E001), or --list for all"), file=sys.stderr)
+        return 2
     text = explain(args.code.upper(), args.lang)
     if text is None:
         print(_say(args.lang, f"未知的诊断代码：{args.code}", f"unknown diagnostic code: {args.code}"), file=sys.stderr)
@@ -262,6 +272,24 @@ def cmd_fmt(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_facts(args) -> int:
+    """polc facts: the facts an applicant or a register must provide, as a JSON template or
+    as the header row of a batch register (CSV)."""
+    from . import facts
+    project = driver.load(args.policies, overlaps=False)
+    if project.has_errors:
+        _print_diagnostics(project, args, sys.stderr)
+        return 1
+    year = args.year or facts.default_year(project.policies)
+    if year is None:
+        print(_say(args.lang, "政策没有施行日期，无法确定考核年度：请用 --year 指定",
+                   "the policies have no start date, so the assessed year is unknown: give --year"), file=sys.stderr)
+        return 2
+    render = facts.to_csv if args.format == "csv" else facts.to_json
+    sys.stdout.write(render(project.policies, year))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="polc", description="polc：中文关键字的政策语言编译器 / a policy language compiler")
     parser.add_argument("--version", action="version", version=f"polc {__version__}")
@@ -303,8 +331,16 @@ def build_parser() -> argparse.ArgumentParser:
     formatter.add_argument("--check", action="store_true", help="只检查：未格式化的文件打印差异并以 1 退出 / only report, with a diff")
     formatter.set_defaults(run=cmd_fmt)
 
+    needed = sub.add_parser("facts", parents=[common], help="申请人需提供的事实 / the facts an applicant must provide")
+    needed.add_argument("policies", nargs="+", help="一个或多个 .pol 文件或目录")
+    needed.add_argument("--format", choices=["json", "csv"], default="json",
+                        help="json：可填写后交给 polc eval --facts 的模板；csv：批量名册的表头")
+    needed.add_argument("--year", type=int, help="考核年度（默认：各政策施行后的第一个考核年度中最晚的）")
+    needed.set_defaults(run=cmd_facts)
+
     explain = sub.add_parser("explain", parents=[common], help="解释诊断代码 / explain a diagnostic code")
-    explain.add_argument("code")
+    explain.add_argument("code", nargs="?")
+    explain.add_argument("--list", action="store_true", help="列出全部诊断代码 / list every code")
     explain.set_defaults(run=cmd_explain)
     return parser
 
