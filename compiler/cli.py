@@ -278,7 +278,7 @@ def cmd_facts(args) -> int:
     from . import facts
     project = driver.load(args.policies, overlaps=False)
     if project.has_errors:
-        _print_diagnostics(project, args, sys.stderr)
+        _print_diagnostics(project, argparse.Namespace(lang=args.lang, format="human"), sys.stderr)
         return 1
     year = args.year or facts.default_year(project.policies)
     if year is None:
