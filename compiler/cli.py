@@ -290,6 +290,16 @@ def cmd_facts(args) -> int:
     return 0
 
 
+def cmd_lsp(args) -> int:
+    """polc lsp: the language server, speaking LSP over standard input and output."""
+    try:
+        from .lsp import main as serve
+    except ImportError as exc:  # pygls is a dependency, but say so plainly if it is missing
+        print(f"polc lsp: 缺少 pygls（pip install pygls）/ pygls is not installed: {exc}", file=sys.stderr)
+        return 2
+    return serve()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="polc", description="polc：中文关键字的政策语言编译器 / a policy language compiler")
     parser.add_argument("--version", action="version", version=f"polc {__version__}")
@@ -337,6 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="json：可填写后交给 polc eval --facts 的模板；csv：批量名册的表头")
     needed.add_argument("--year", type=int, help="考核年度（默认：各政策施行后的第一个考核年度中最晚的）")
     needed.set_defaults(run=cmd_facts)
+
+    server = sub.add_parser("lsp", parents=[common], help="语言服务器（标准输入输出） / language server over stdio")
+    server.set_defaults(run=cmd_lsp)
 
     explain = sub.add_parser("explain", parents=[common], help="解释诊断代码 / explain a diagnostic code")
     explain.add_argument("code", nargs="?")
