@@ -34,6 +34,7 @@ from __future__ import annotations
 import difflib
 import functools
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -118,8 +119,22 @@ class Formatted:
     diagnostics: list[Diagnostic]
 
 
-def _comments(normalised: str) -> list[Token]:
-    return [t for t in _lark().lex(normalised, dont_ignore=True) if t.type == "COMMENT"]
+@attrs.frozen
+class _Comment:
+    start_pos: int
+    end_pos: int
+    value: str
+
+
+# A '#' starts a comment unless it is inside a string or a 「」 name: the only terminals that
+# can hold one. Scanning for the three is what the lexer does for comments, without lexing
+# every other token again (lexing is most of the time a parse takes).
+_COMMENT_SCAN = re.compile(r'"(?:\\.|[^"\\])*"|「[^」\n]+」|#[^\n]*')
+
+
+def _comments(normalised: str) -> list[_Comment]:
+    return [_Comment(m.start(), m.end(), m.group(0)) for m in _COMMENT_SCAN.finditer(normalised)
+            if m.group(0).startswith("#")]
 
 
 def layout(source: SourceFile) -> str:
@@ -141,7 +156,7 @@ def layout(source: SourceFile) -> str:
         if lines and (want or text.count("\n", state["last_end"], start) >= 2) and lines[-1] != "":
             lines.append("")
 
-    def own_line_comment(comment: Token, indent: int, want_blank: bool) -> None:
+    def own_line_comment(comment: _Comment, indent: int, want_blank: bool) -> None:
         flush()
         blank_before(comment.start_pos, want_blank)
         lines.append(" " * indent + text[comment.start_pos:comment.end_pos].rstrip())

@@ -335,6 +335,11 @@ def fixes_for(diagnostic: Diagnostic, text: str) -> list[Fix]:
         at = len(text) if at is None else at
         prefix = "" if at == 0 or text[at - 1] == "\n" else "\n"
         found.append(Fix(f"声明「{matter.group(1)}」", at, at, f"{prefix}{matter.group(1)}\n"))
+    # Any other suggestion that ends in replacement text ("…：X") is tried in the span's place;
+    # checked_fixes keeps it only if it really fixes the diagnostic.
+    tail = re.search(r"[：:]\s*「?([^「」：:]+?)」?\s*$", zh)
+    if tail and span is not None and span.end > span.start and not spaced:
+        found.append(Fix(f"改为：{tail.group(1)}", span.start, span.end, tail.group(1)))
     if "冲突原则 就高不重复" in zh:
         head = re.search(r"^政策 .*$", text, re.M)
         if head:
@@ -346,7 +351,7 @@ def fixes_for(diagnostic: Diagnostic, text: str) -> list[Fix]:
 def checked_fixes(analysis: Analysis, diagnostic: Diagnostic, buffers: dict[str, str]) -> list[Fix]:
     """The fixes that, applied to a copy, make the diagnostic go away without a syntax error."""
     good = []
-    for fix in fixes_for(diagnostic, analysis.text):
+    for fix in dict.fromkeys(fixes_for(diagnostic, analysis.text)):
         changed = analysis.text[:fix.start] + fix.new_text + analysis.text[fix.end:]
         after = analyse(analysis.path, changed, buffers)
         if after.tree is None:

@@ -90,6 +90,10 @@ def test_shipped_policies_format_and_stay_formatted(path):
     assert once is not None
     assert fmt.format_source(SourceFile(source.path, once)).text == once
     assert parse(SourceFile(source.path, once))[0] == parse(source)[0]
+    # The comment scan agrees with the compiler's lexer.
+    lexed = [(t.start_pos, t.end_pos) for t in fmt._lark().lex(normalise(source.text), dont_ignore=True)
+             if t.type == "COMMENT"]
+    assert [(c.start_pos, c.end_pos) for c in fmt._comments(normalise(source.text))] == lexed
 
 
 def test_formatted_policies_still_pass_their_examples(tmp_path):
