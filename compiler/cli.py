@@ -297,7 +297,7 @@ def cmd_lsp(args) -> int:
     except ImportError as exc:  # pygls is a dependency, but say so plainly if it is missing
         print(f"polc lsp: 缺少 pygls（pip install pygls）/ pygls is not installed: {exc}", file=sys.stderr)
         return 2
-    return serve()
+    return serve(args.lang)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -600,6 +600,9 @@ def _code_action(ls: PolcServer, params: lsp.CodeActionParams):
     return actions
 
 
-def main() -> int:
+def main(lang: str = "zh") -> int:
+    """Serve over stdio until the client says exit. initializationOptions {"lang": "en"} from
+    the client overrides lang."""
+    server.lang = lang
     server.start_io()
     return 0

@@ -239,3 +239,43 @@ def test_write_is_atomic_when_the_write_fails(tmp_path, monkeypatch):
         fmt.write_atomically(str(path), "new")
     assert path.read_text(encoding="utf-8") == "政策 嘉政发〔2020〕99号\n"
     assert [p.name for p in tmp_path.iterdir()] == ["draft.pol"]
+
+
+# ---------------------------------------------------------------- properties on random and mutated drafts
+from test_robustness import HEADER, SHAPES, WORDS  # noqa: E402  (the robustness tests' vocabulary)
+
+COMMENTS = ["# 注释", "\n# 独占一行\n", "＃全角"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(WORDS + COMMENTS), max_size=30))
+def test_random_drafts_that_parse_format_idempotently(words):
+    text = HEADER + "条款 第一条\n  " + " ".join(words)
+    result = fmt.format_text(text)  # a FormatBug (meaning or comments changed) fails the test
+    if result.text is not None:
+        assert fmt.format_text(result.text).text == result.text
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_mutated_drafts_format_idempotently(data):
+    """Lines of a valid draft dropped, repeated, re-indented or given comments."""
+    lines = SHAPES.split("\n")
+    for _ in range(data.draw(st.integers(1, 5))):
+        index = data.draw(st.integers(0, len(lines) - 1))
+        action = data.draw(st.sampled_from(["drop", "repeat", "indent", "comment", "trailing", "blank"]))
+        if action == "drop":
+            del lines[index]
+        elif action == "repeat":
+            lines.insert(index, lines[index])
+        elif action == "indent":
+            lines[index] = " " * data.draw(st.integers(0, 8)) + lines[index].lstrip()
+        elif action == "comment":
+            lines.insert(index, " " * data.draw(st.integers(0, 4)) + "# 插入的注释")
+        elif action == "trailing":
+            lines[index] += "  # 行尾注释"
+        else:
+            lines.insert(index, "")
+    result = fmt.format_text("\n".join(lines))
+    if result.text is not None:
+        assert fmt.format_text(result.text).text == result.text
