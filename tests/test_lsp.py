@@ -2,6 +2,7 @@
 Content-Length framing on stdin/stdout, as an editor would."""
 
 import json
+import re
 import os
 import queue
 import shutil
@@ -277,3 +278,22 @@ def test_positions_convert_utf16_units():
     assert positions.offset(positions.position(text.index("乙"))) == text.index("乙")
     assert positions.position(text.index("二")).line == 1
     assert Positions(text, "utf-32").position(text.index("乙")).character == 2
+
+
+def test_english_messages_and_no_formatting_while_the_file_does_not_parse(tmp_path):
+    draft = tmp_path / "draft.pol"
+    broken = "政策 嘉政发〔2020〕99号\n条款 第一条\n  当 甲\n  给予10万\n"
+    draft.write_text(broken, encoding="utf-8")
+    client = Client(tmp_path)
+    client.pending = []
+    client.request("initialize", {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {},
+                                  "initializationOptions": {"lang": "en"}})
+    client.notify("initialized", {})
+    uri = draft.as_uri()
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "polc", "version": 1,
+                                                             "text": broken}})
+    (diagnostic, *_) = client.notification("textDocument/publishDiagnostics", uri)["diagnostics"]
+    assert diagnostic["severity"] == 1 and diagnostic["code"].startswith("E")
+    assert re.match(r"[A-Za-z]", diagnostic["message"]), diagnostic  # English, not 此处不应出现…
+    assert client.request("textDocument/formatting", {**_doc(uri), "options": {"tabSize": 2, "insertSpaces": True}}) is None
+    assert client.close() == 0
