@@ -77,6 +77,10 @@ class _Placed:
 
 def _walk(tree: Tree, source_text: str) -> list[_Placed]:
     placed: list[_Placed] = []
+    # A cap after a 分别/分档 table goes on its own line; after a formula it stays on the line.
+    table_caps = {id(child) for award in tree.iter_subtrees() if award.data == "f_award"
+                  and any(isinstance(c, Tree) and c.data in ("a_by_level", "a_by_tier") for c in award.children)
+                  for child in award.children if isinstance(child, Tree) and child.data == "cap"}
 
     def visit(node, indent: int | None, signed_parent: bool, clause: bool) -> None:
         if isinstance(node, Token):
@@ -94,7 +98,7 @@ def _walk(tree: Tree, source_text: str) -> list[_Placed]:
             start = 2
         elif rule in _ROWS:
             start = 4
-        elif rule == "cap" and _follows_table(node, tree):
+        elif rule == "cap" and id(node) in table_caps:
             start = 2
         first = True
         for child in node.children:
@@ -104,13 +108,6 @@ def _walk(tree: Tree, source_text: str) -> list[_Placed]:
 
     visit(tree, 0, False, False)
     return placed
-
-
-def _follows_table(cap: Tree, tree: Tree) -> bool:
-    for award in tree.iter_subtrees():
-        if award.data == "f_award" and cap in award.children:
-            return any(isinstance(c, Tree) and c.data in ("a_by_level", "a_by_tier") for c in award.children)
-    return False
 
 
 @attrs.frozen

@@ -25,6 +25,7 @@ compiler counts code points. Every conversion goes through Positions below.
 
 from __future__ import annotations
 
+import bisect
 import re
 from pathlib import Path
 
@@ -126,7 +127,7 @@ class Positions:
 
     def position(self, offset: int) -> lsp.Position:
         offset = max(0, min(offset, len(self.text)))
-        line = max(i for i, start in enumerate(self.starts) if start <= offset)
+        line = bisect.bisect_right(self.starts, offset) - 1
         prefix = self.text[self.starts[line]:offset]
         return lsp.Position(line=line, character=sum(self._units(ch) for ch in prefix))
 

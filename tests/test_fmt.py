@@ -279,3 +279,11 @@ def test_mutated_drafts_format_idempotently(data):
     result = fmt.format_text("\n".join(lines))
     if result.text is not None:
         assert fmt.format_text(result.text).text == result.text
+
+
+def test_a_cap_goes_on_its_own_line_only_after_a_table():
+    text = ("政策 嘉政发〔2020〕99号\n事实 甲: 金额\n枚举 级: 国家、省\n事实 乙: 级\n\n"
+            "条款 第一条\n  给予 按 乙 分别\n    国家 → 300万元\n  最高 200万元\n\n"
+            "条款 第二条\n  给予 甲 × 5% 最高 200万元\n")
+    assert fmt.format_text(text).text == text
+    assert fmt.format_text(text.replace("\n  最高 200万元", " 最高 200万元")).text == text
