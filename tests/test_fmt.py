@@ -99,7 +99,6 @@ def test_shipped_policies_format_and_stay_formatted(path):
 def test_formatted_policies_still_pass_their_examples(tmp_path):
     shutil.copytree(ROOT / "policies", tmp_path / "policies")
     assert run_polc("fmt", "policies", cwd=tmp_path).returncode == 0
-    assert run_polc("fmt", "--check", "policies", cwd=tmp_path).returncode == 0
     result = run_polc("test", "policies", cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-2000:]
     assert " 0 failed" in result.stdout
