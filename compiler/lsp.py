@@ -317,10 +317,8 @@ def _line_start_of(text: str, pattern: str) -> int | None:
 
 def fixes_for(diagnostic: Diagnostic, text: str) -> list[Fix]:
     """Edits that a diagnostic's suggestion names (not yet checked)."""
-    if diagnostic.suggestion is None:
-        return []
-    zh = diagnostic.suggestion.zh
     span = diagnostic.span
+    zh = diagnostic.suggestion.zh if diagnostic.suggestion is not None else ""
     found: list[Fix] = []
     near = re.search(r"是否想写「(.+?)」", zh)
     if near and span is not None:
@@ -341,7 +339,8 @@ def fixes_for(diagnostic: Diagnostic, text: str) -> list[Fix]:
     tail = re.search(r"[：:]\s*「?([^「」：:]+?)」?\s*$", zh)
     if tail and span is not None and span.end > span.start and not spaced:
         found.append(Fix(f"改为：{tail.group(1)}", span.start, span.end, tail.group(1)))
-    if "冲突原则 就高不重复" in zh:
+    # No conflict principle (W053, and E071's suggestion): the two the language has, in the header.
+    if diagnostic.code == "W053" or "冲突原则 就高不重复" in zh:
         head = re.search(r"^政策 .*$", text, re.M)
         if head:
             for principle in ("就高不重复", "可叠加"):

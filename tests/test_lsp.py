@@ -297,3 +297,24 @@ def test_english_messages_and_no_formatting_while_the_file_does_not_parse(tmp_pa
     assert re.match(r"[A-Za-z]", diagnostic["message"]), diagnostic  # English, not 此处不应出现…
     assert client.request("textDocument/formatting", {**_doc(uri), "options": {"tabSize": 2, "insertSpaces": True}}) is None
     assert client.close() == 0
+
+
+def test_checked_fixes_for_a_matter_and_a_conflict_principle():
+    """In process (the protocol is covered above): each offered fix removes its diagnostic."""
+    from compiler.lsp import analyse, checked_fixes
+    text = ("政策 嘉政发〔2020〕99号\n施行日期 2020年1月1日\n枚举 奖项: 甲奖、乙奖\n事实 所获奖项: 奖项\n"
+            "定义事项 甲奖\n\n条款 第一条\n  原文 \"…\"\n  事项 按 所获奖项\n  给予 10万元\n"
+            "  案例 已知 所获奖项 = 甲奖 预期 10万元\n")
+    analysis = analyse("/nonexistent/draft.pol", text)
+    by_code = {d.code: d for d in analysis.diagnostics}
+    (declare,) = checked_fixes(analysis, by_code["E015"], {})
+    assert declare.new_text == "定义事项 乙奖\n" and text[declare.start:].startswith("条款 第一条")
+    plain = analyse("/nonexistent/draft.pol", text.replace("事项 按 所获奖项", "事项 甲奖"))
+    (w053,) = [d for d in plain.diagnostics if d.code == "W053"]
+    principles = checked_fixes(plain, w053, {})
+    assert [f.new_text for f in principles] == ["\n冲突原则 就高不重复", "\n冲突原则 可叠加"]
+    # A suggestion that would not fix anything is not offered.
+    from compiler.diagnostics import Message
+    import attrs
+    wrong = attrs.evolve(by_code["E015"], suggestion=Message("声明：定义事项 丙奖", "declare it: 定义事项 丙奖"))
+    assert checked_fixes(analysis, wrong, {}) == []
