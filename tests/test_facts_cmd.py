@@ -116,3 +116,11 @@ def test_explain_list_names_every_code_with_severity_and_title():
     assert "W044  warning  A clause has no 原文 (original sentence)" in en_lines
     assert any(l.startswith("I070  提示  ") for l in zh_lines)
     assert run_polc("explain").returncode == 2
+
+
+def test_golden_facts_of_the_shapes_fixture():
+    """Every award shape's facts, as JSON and as a register header, byte for byte."""
+    from conftest import golden
+    shapes = "tests/fixtures/shapes.pol"
+    golden(ROOT / "tests" / "golden" / "shapes.facts.json", run_polc("facts", shapes).stdout)
+    golden(ROOT / "tests" / "golden" / "shapes.facts.csv", run_polc("facts", shapes, "--format", "csv").stdout)
