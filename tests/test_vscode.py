@@ -105,6 +105,17 @@ def _scope_of(text: str) -> list[tuple[str, str]]:
     return [(line[s:e], scope) for s, e, scope in tokens]
 
 
+def test_committed_grammar_is_what_the_generator_writes():
+    """After a keyword is added to grammar/polc.lark: python editors/vscode/generate_grammar.py"""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("generate_grammar", EXTENSION / "generate_grammar.py")
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    assert generator.lark_keywords() == _lark_keywords()
+    written = (EXTENSION / "syntaxes" / "polc.tmLanguage.json").read_text(encoding="utf-8")
+    assert written == generator.render(), "run: python editors/vscode/generate_grammar.py"
+
+
 def test_grammar_file_lists_the_lark_keywords_it_must_cover():
     words = _lark_keywords()
     assert {"条款", "给予", "首次超过", "定义事项", "每项最高", "就高不重复"} <= words
