@@ -278,6 +278,8 @@ def describe(word: str, tree, symbols: Symbols | None) -> str | None:
             return "\n\n---\n\n".join(parts)
     if word in KEYWORD_DOCS:
         return f"**关键字** {word}：{KEYWORD_DOCS[word]}"
+    if word in keywords():  # a keyword added to the grammar after this table was written
+        return f"**关键字** {word}"
     return None
 
 
