@@ -89,7 +89,6 @@ def test_shipped_policies_format_and_stay_formatted(path):
     once = fmt.format_source(source).text  # format_source itself checks the AST is unchanged
     assert once is not None
     assert fmt.format_source(SourceFile(source.path, once)).text == once
-    assert parse(SourceFile(source.path, once))[0] == parse(source)[0]
     # The comment scan agrees with the compiler's lexer.
     lexed = [(t.start_pos, t.end_pos) for t in fmt._lark().lex(normalise(source.text), dont_ignore=True)
              if t.type == "COMMENT"]
