@@ -152,3 +152,24 @@ def explain(code: str, lang: str = "zh") -> str | None:
     if fixed:
         lines += ["", "Fixed:" if lang == "en" else "正确写法：", *("    " + l for l in fixed.split("\n"))]
     return "\n".join(lines)
+
+
+_SEVERITY = {"E": ("错误", "error"), "W": ("警告", "warning"), "I": ("提示", "info")}
+
+
+def title(code: str, lang: str = "zh") -> str:
+    """A code's one-line title: the first sentence of its meaning."""
+    zh, en = EXPLANATIONS[code][:2]
+    text = en if lang == "en" else zh
+    for stop in ("。", "：", ". ", ": ", "；", "; "):
+        text = text.split(stop, 1)[0]
+    return text.rstrip(".。")
+
+
+def listing(lang: str = "zh") -> str:
+    """`polc explain --list`: every code, its severity and its title, in code order."""
+    lines = []
+    for code in sorted(EXPLANATIONS):
+        severity = _SEVERITY[code[0]][1 if lang == "en" else 0]
+        lines.append(f"{code}  {severity:<{7 if lang == 'en' else 2}}  {title(code, lang)}")
+    return "\n".join(lines)
