@@ -322,6 +322,15 @@ def fixes_for(diagnostic: Diagnostic, text: str) -> list[Fix]:
     span = diagnostic.span
     zh = diagnostic.suggestion.zh if diagnostic.suggestion is not None else ""
     found: list[Fix] = []
+    if diagnostic.fix:
+        # The parser's own fix, already checked to parse: its edits as one replacement.
+        start = min(edit[0] for edit in diagnostic.fix)
+        end = max(edit[1] for edit in diagnostic.fix)
+        replaced = text[start:end]
+        for edit_start, edit_end, new_text in sorted(diagnostic.fix, reverse=True):
+            replaced = replaced[:edit_start - start] + new_text + replaced[edit_end - start:]
+        found.append(Fix(f"修正：{replaced.strip()[:40]}", start, end, replaced))
+        return found
     near = re.search(r"是否想写「(.+?)」", zh)
     if near and span is not None:
         written = text[span.start:span.end]
