@@ -93,7 +93,7 @@ def cmd_build(args) -> int:
         if problems:
             print(_say(args.lang, f"{out} 与源文件不一致：请运行 polc build", f"{out} is out of date: run polc build"))
             return 1
-        _record_modules(out, files)
+        _record_modules(project, files)
         print(_say(args.lang, f"{out} 是最新的（{len(files)} 个文件）", f"{out} is up to date ({len(files)} files)"))
         return 0
     others = driver.foreign_modules(out, files) if os.path.isdir(out) else []
@@ -120,16 +120,17 @@ def cmd_build(args) -> int:
         print(_say(args.lang, f"polc: 无法创建 {out}：{exc.strerror}；未改动任何文件",
                    f"polc: cannot create {out}: {exc.strerror}; nothing was changed"), file=sys.stderr)
         return 1
-    _record_modules(out, files)
+    _record_modules(project, files)
     for name in files:
         print(f"{Path(out) / name}")
     return 0
 
 
-def _record_modules(out: str, files: dict[str, str]) -> None:
-    """Tell `polc eval` these modules are polc's own (see compiler/fast_eval.py)."""
-    from . import fast_eval
-    fast_eval.record({name: text.encode("utf-8") for name, text in files.items() if name.endswith(".py")})
+def _record_modules(project, files: dict[str, str]) -> None:
+    """Tell `polc eval` these modules are polc's own, and from which inputs (fast_eval)."""
+    from . import driver, fast_eval
+    fast_eval.record({name: text.encode("utf-8") for name, text in files.items() if name.endswith(".py")},
+                     driver.module_inputs(project))
 
 
 def cmd_test(args) -> int:
@@ -205,12 +206,13 @@ def _compile_modules(project, probe, args) -> list:
     on_disk = probe.on_disk if probe is not None else {}
     if on_disk and set(on_disk) == set(texts):
         if all(on_disk[name] == text.encode("utf-8") for name, text in texts.items()):
-            fast_eval.record(on_disk)
+            fast_eval.record(on_disk, driver.module_inputs(project))
         elif not probe.stale:
             differing = next(name for name, text in texts.items() if on_disk[name] != text.encode("utf-8"))
-            print(_say(args.lang, f"注意：生成的模块 {differing} 与 polc 由源文件生成的内容不同（被改动过？），未使用；运行 polc build 重新生成",
-                       f"note: the generated module {differing} differs from what polc generates from its sources "
-                       f"(edited?), so it was not used: run polc build"), file=sys.stderr)
+            print(_say(args.lang, f"注意：生成的模块 {differing} 与 polc 由当前源文件生成的内容不同（已过期或被改动过），"
+                                  f"未使用；运行 polc build 重新生成",
+                       f"note: the generated module {differing} differs from what polc generates from the current "
+                       f"sources (stale or edited), so it was not used: run polc build"), file=sys.stderr)
     return [driver.load_module(policy, texts[f"{driver.module_name(policy.path)}.py"]) for policy in project.policies]
 
 

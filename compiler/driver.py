@@ -176,21 +176,25 @@ def outputs(project: Project, out_dir: str | None = None) -> dict[str, str]:
 
 
 def python_outputs(project: Project) -> dict[str, str]:
-    """Module file name -> the generated module as `polc build` writes it: the source named
-    from the project root, and its inputs' hashes on the second line (see fast_eval)."""
-    return {f"{module_name(policy.path)}.py": to_python(attrs.evolve(policy, path=embedded_path(policy.path)),
-                                                        module_inputs(project, policy))
+    """Module file name -> the generated module as `polc build` writes it (the source named
+    from the project root)."""
+    return {f"{module_name(policy.path)}.py": to_python(attrs.evolve(policy, path=embedded_path(policy.path)))
             for policy in project.policies}
 
 
-def module_inputs(project: Project, policy: ast.Policy) -> tuple[tuple[str, str], ...]:
-    """(path from the policy's project root, SHA-256 of the text) of the policy and of each
-    vocabulary it imports, in import order (a vocabulary outside the root is named with ..)."""
+def module_inputs(project: Project) -> dict[str, list[tuple[str, str]]]:
+    """Module file name -> (path from the policy's project root, SHA-256 of the text) of the
+    policy and of each vocabulary it imports, in import order (a vocabulary outside the root
+    is named with ..). What fast_eval checks to know a generated module is current."""
+    return {f"{module_name(policy.path)}.py": _inputs(project, policy) for policy in project.policies}
+
+
+def _inputs(project: Project, policy: ast.Policy) -> list[tuple[str, str]]:
     from .fast_eval import source_digest
     root = project_root(policy.path)
     paths = [policy.path] + [_shown_path(str(Path(policy.path).parent / wanted)) for wanted in policy.imports]
-    return tuple((Path(os.path.relpath(os.path.abspath(path), root)).as_posix(), source_digest(project.sources[path].text))
-                 for path in dict.fromkeys(paths) if path in project.sources)
+    return [(Path(os.path.relpath(os.path.abspath(path), root)).as_posix(), source_digest(project.sources[path].text))
+            for path in dict.fromkeys(paths) if path in project.sources]
 
 
 def _source_link(path: str, out_dir: str | None) -> str | None:

@@ -5,20 +5,21 @@ when the evaluation itself takes a millisecond).
 Standard library only, and it imports nothing of the compiler but these light modules, so
 the whole command stays well under the time it took to import the compiler.
 
-When is a module used? Only when all of these hold:
-1. Current: its second line lists its inputs — the policy and each vocabulary it imports,
-   by path from the project root and SHA-256 of their text — and every listed file still
-   has that hash (computed from the bytes, without parsing). The first input must be the
-   policy being evaluated.
-2. Written or verified by polc: polc's private cache (compiler/cache.py) holds a record,
-   named by a hash of the compiler's own source files, the inputs above and the SHA-256 of
-   every module's bytes, for this exact set of policies. `polc build` records what it
-   writes; an eval that has to compile records the modules on disk when they are byte for
-   byte what it compiled. A module edited by hand (even with its hashes recomputed), a
-   module from another version of polc, or a set never checked together (cross-policy
-   checks) has no record, and is compiled again from source.
-Anything else — a stale or missing module, an unreadable file, no cache — falls back to
-compiling in memory, exactly as without this path; a stale module is reported once.
+When is a module used? Only when polc's private cache (compiler/cache.py) holds a record
+for this exact set of modules — named by a hash of the compiler's own source files and of
+each module's name and SHA-256 — and the record's inputs are all unchanged:
+1. Written or verified by polc: `polc build` (and `build --check`) records the modules it
+   writes or finds current; an eval that had to compile records the modules on disk when
+   they are byte for byte what it compiled. A module edited by hand, a module of another
+   version of polc, or a set of policies never checked together (cross-policy checks) has
+   no record, and is compiled again from source (and verified, for the next time).
+2. Current: the record lists each module's inputs — the policy and each vocabulary it
+   imports, by path from the project root, with the SHA-256 of their text — and every one
+   still has that hash (computed from the bytes, without parsing). The first input must be
+   the policy being evaluated. Otherwise the module is stale: said once, then compiled.
+Nothing is added to the generated files themselves, so they stay independent of layout-only
+edits and of the compiler's version. Anything else — a missing module, an unreadable file,
+no usable cache — falls back to compiling in memory, exactly as without this path.
 
 The module's bytes are hashed once and those same bytes are compiled (or their compiled
 code taken from the cache, named by that hash), so what runs is what was verified.
@@ -39,7 +40,6 @@ from pathlib import Path
 from . import cache
 from .paths import discover, embedded_path, module_name, project_root
 
-INPUTS_PREFIX = "# polc-inputs: "
 # Generated modules are tens of KB; a file far larger is not one of ours (and is not read).
 MAX_MODULE_BYTES = 20_000_000
 MAX_SOURCE_BYTES = 1_000_000  # as compiler/source.py: a larger .pol is refused anyway
@@ -88,39 +88,33 @@ def compiler_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def inputs_of(module: bytes) -> list[tuple[str, str]] | None:
-    """The inputs listed on a generated module's second line, or None."""
-    lines = module.split(b"\n", 2)
-    if len(lines) < 3 or not lines[1].startswith(INPUTS_PREFIX.encode("ascii")):
+def _record_name(modules: dict[str, bytes]) -> str:
+    """The record of a set of modules (file name -> bytes), named by the compiler's
+    fingerprint and each module's name and SHA-256."""
+    made_from = json.dumps([compiler_fingerprint(), sorted([name, hashlib.sha256(data).hexdigest()]
+                                                           for name, data in modules.items())])
+    return f"verified-{hashlib.sha256(made_from.encode('utf-8')).hexdigest()}.json"
+
+
+def record(modules: dict[str, bytes], inputs: dict[str, list[tuple[str, str]]]) -> None:
+    """Remember that polc wrote (or compiled, byte for byte) these modules together from
+    these inputs (module file name -> bytes; -> [(path from the project root, SHA-256)])."""
+    if modules and set(inputs) == set(modules):
+        listed = {name: [list(pair) for pair in inputs[name]] for name in sorted(modules)}
+        cache.write(_record_name(modules), json.dumps(listed, ensure_ascii=True).encode("ascii"))
+
+
+def _recorded_inputs(modules: dict[str, bytes]) -> dict[str, list] | None:
+    data = cache.read(_record_name(modules))
+    if data is None:
         return None
     try:
-        listed = json.loads(lines[1][len(INPUTS_PREFIX):].decode("ascii"))
-    except (UnicodeDecodeError, ValueError):
+        listed = json.loads(data)
+    except ValueError:
         return None
-    if not isinstance(listed, list) or not all(
-            isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair) for pair in listed):
+    if not isinstance(listed, dict) or set(listed) != set(modules):
         return None
-    return [(path, digest) for path, digest in listed]
-
-
-def _record_name(modules: list[tuple[str, list, str]]) -> str:
-    """modules: (module file name, inputs, SHA-256 of the module's bytes) for a set of policies."""
-    made_from = json.dumps([compiler_fingerprint(), sorted([name, [list(p) for p in inputs], digest]
-                                                           for name, inputs, digest in modules)])
-    return f"verified-{hashlib.sha256(made_from.encode('utf-8')).hexdigest()}"
-
-
-def record(modules: dict[str, bytes]) -> None:
-    """Remember that polc wrote (or compiled, byte for byte) these modules together
-    (module file name -> bytes)."""
-    entries = []
-    for name, data in modules.items():
-        inputs = inputs_of(data)
-        if inputs is None:
-            return
-        entries.append((name, inputs, hashlib.sha256(data).hexdigest()))
-    if entries:
-        cache.write(_record_name(entries), b"")
+    return listed
 
 
 class Probe:
@@ -150,30 +144,34 @@ def probe(paths: list[str], generated: str | None = None) -> Probe:
                 texts[key] = None
         return texts[key]
 
-    entries, located, vocabularies, unbuilt = [], [], set(), []
+    located, unbuilt = [], []
     for file in discover(paths):
-        root = project_root(file)
         name = module_name(file)
-        module_path = (Path(generated) if generated is not None else root / "generated") / f"{name}.py"
+        module_path = (Path(generated) if generated is not None else project_root(file) / "generated") / f"{name}.py"
         try:
             data = _read_regular(module_path, MAX_MODULE_BYTES)
         except OSError:
             unbuilt.append(file)  # a vocabulary (compiles to nothing), or a policy not built
             continue
         found.on_disk[f"{name}.py"] = data
-        inputs = inputs_of(data)
+        located.append((file, name, module_path, data))
+    if not located:
+        return found
+    recorded = _recorded_inputs(found.on_disk)
+    if recorded is None:
+        return found  # never written or verified by this polc, as a set: compile (and verify)
+    vocabularies = set()
+    for file, name, module_path, _data in located:
+        root = project_root(file)
+        inputs = recorded[f"{name}.py"]
         if not inputs or inputs[0][0] != embedded_path(file) or any(
                 digest_of(root / path) != digest for path, digest in inputs):
             found.stale = found.stale or str(module_path)
             continue
         vocabularies.update(os.path.abspath(root / path) for path, _ in inputs[1:])
-        entries.append((f"{name}.py", inputs, hashlib.sha256(data).hexdigest()))
-        located.append((name, module_path, data))
-    if found.stale or not entries or any(os.path.abspath(f) not in vocabularies for f in unbuilt):
+    if found.stale or any(os.path.abspath(f) not in vocabularies for f in unbuilt):
         return found
-    if cache.read(_record_name(entries)) is None:
-        return found  # never verified by this polc for this set of policies
-    found.modules = [_load(name, path, data) for name, path, data in located]
+    found.modules = [_load(name, path, data) for _file, name, path, data in located]
     return found
 
 
