@@ -15,7 +15,7 @@ from pathlib import Path
 
 import attrs
 
-from . import ast, checks, runtime
+from . import ast, checks, law, runtime
 from .diagnostics import Diagnostic, error, sorted_diagnostics
 from .parser import parse
 from .source import SourceFile
@@ -126,6 +126,7 @@ def load(paths: list[str], overlaps: bool = True) -> Project:
             policy = reader.resolve_imports(tree)
             policies.append(policy)
             reader.found.extend(checks.check_policy(policy))
+            reader.found.extend(law.load_and_check(policy, _shown_path))  # the law beside the code
     reader.found.extend(checks.check_policies(policies))
     skip = not overlaps or any(d.is_error for d in reader.found)
     found_overlaps = [] if skip else checks.find_overlaps(policies)

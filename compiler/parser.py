@@ -381,7 +381,7 @@ class _ToAst(Transformer):
         return ast.Case(title, tuple(facts), on, expected, self._span(meta))
 
     # ------------------------------------------------------------ clauses
-    def f_source(self, meta, c): return ("source_text", self._string(c[0]))
+    def f_source(self, meta, c): return ("source_text", (self._string(c[0]), self._tok_span(c[0])))
     def f_units(self, meta, c): return ("units", tuple(c))
     def f_recipient(self, meta, c): return ("recipient", self._string(c[0]))
     def f_matter(self, meta, c): return ("matter", c[0])
@@ -452,7 +452,9 @@ class _ToAst(Transformer):
                 title = self._original(token)[1:-1]
         fields: dict = {"conditions": [], "notes": [], "cases": []}
         for key, value in rest:
-            if key in ("conditions", "notes", "cases"):
+            if key == "source_text":
+                fields["source_text"], fields["source_span"] = value
+            elif key in ("conditions", "notes", "cases"):
                 fields[key].append(value)
             else:
                 fields[key] = value
@@ -495,6 +497,10 @@ class _ToAst(Transformer):
         return ("splits", ast.Split(tuple(shares), tuple(articles), self._span(meta)))
     def h_assessed_year(self, meta, c): return ("assessed_year", c[0])
     def h_note(self, meta, c): return ("notes", self._string(c[0]))
+    def h_source_document(self, meta, c):
+        return ("source_document", ast.SourceDocument(self._string(c[0]), self._tok_span(c[0])))
+    def h_not_encoded(self, meta, c):
+        return ("not_encoded", ast.NotEncoded(self._string(c[0]), self._string(c[1]), self._tok_span(c[0])))
 
     def principle(self, meta, children):
         return str(children[0])
@@ -513,7 +519,7 @@ class _ToAst(Transformer):
 
     def policy(self, meta, children):
         docno, *rest = children
-        repeated = ("cofunding", "splits", "budgets", "transitional", "notes", "imports")
+        repeated = ("cofunding", "splits", "budgets", "transitional", "notes", "imports", "not_encoded")
         fields: dict = {"repeals": (), **{key: [] for key in repeated}}
         groups = {ast.EnumDecl: "enums", ast.FactDecl: "facts", ast.DefDecl: "defs", ast.MatterDecl: "matters",
                   ast.Clause: "clauses"}
