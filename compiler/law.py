@@ -17,7 +17,7 @@ against it.
   300000万元 are the same money; 三年 and 3年 the same duration). A `说明` of the clause that
   names the number (in any written form of the same value and kind) acknowledges a deliberate
   difference; for a number that comes from a definition, the definition's `说明` does too.
-- W116: a text-only clause (仅文本) says why it encodes nothing, in a `说明`.
+- W115: a text-only clause (仅文本) says why it encodes nothing, in a `说明`.
 
 Reading the source file is the driver's business (`load_source`); the checks are pure
 functions of the policy and the text.
@@ -288,7 +288,7 @@ _TEXT_NUMBERS = re.compile(
     rf"|(?P<months>[0-9]+|[一二两三四五六七八九十]+)个月"
     rf"|(?P<years>[0-9]{{1,2}}|[一二两三四五六七八九十]+)个?年(?!度)"
     rf"|(?P<once>一次性)"
-    rf"|(?P<count>{_NUM})")
+    rf"|(?P<count>{_NUM})(?:家|人|个|名|位|项|次|倍|天|条|批)?")
 
 
 def _cn(text: str) -> int:
@@ -403,7 +403,7 @@ def numbers_in_encoding(clause: ast.Clause, definitions: dict[str, ast.DefDecl])
 
 _KIND_WORDS = {"money": ("金额", "amount"), "usd": ("美元金额", "US-dollar amount"), "percent": ("比例", "rate"),
                "year": ("年份", "year"), "years": ("年限", "duration"), "months": ("月数", "number of months"),
-               "once": ("一次性", "one-off"), "count": ("数", "number")}
+               "once": ("一次性", "one-off"), "count": ("数值", "number")}
 
 
 def check_numbers(policy: ast.Policy) -> list[Diagnostic]:
@@ -459,12 +459,12 @@ def check_numbers(policy: ast.Policy) -> list[Diagnostic]:
 
 # ---------------------------------------------------------------- text-only clauses
 def check_text_only_reasons(policy: ast.Policy) -> list[Diagnostic]:
-    """W116: a 仅文本 clause says, in a 说明, why it pays nothing."""
-    return [warning("W116", clause.span, f"{clause.label} 是仅文本条款，但没有「说明」为什么不给付、不编码",
+    """W115: a 仅文本 clause says, in a 说明, why it pays nothing."""
+    return [warning("W115", clause.span, f"{clause.label} 是仅文本条款，但没有「说明」为什么不给付、不编码",
                     f"{clause.label} is text-only but has no 说明 saying why it pays nothing",
                     suggestion=Message("加一句 说明 \"…\"，如「规定工作要求，不给付资金」",
                                        "add a 说明 \"…\", e.g. 规定工作要求，不给付资金 (sets duties, pays nothing)"))
-            for clause in policy.clauses if clause.text_only and not clause.notes]
+            for clause in policy.clauses if clause.text_only and not clause.notes and clause.award is None]
 
 
 # ---------------------------------------------------------------- all together
@@ -476,7 +476,11 @@ def check_against_source(policy: ast.Policy, law: LawText) -> list[Diagnostic]:
 
 
 def check_policy(policy: ast.Policy, law: LawText | None) -> list[Diagnostic]:
-    found = check_text_only_reasons(policy) + check_numbers(policy)
+    """W115 for every policy; the source checks (E111, W112, W113, W114) for a policy that names
+    its text with 来源 — naming the source is how a draft says it is ready to be held to it."""
+    found = check_text_only_reasons(policy)
+    if policy.source_document is not None:
+        found += check_numbers(policy)
     if law is not None:
         found += check_against_source(policy, law)
     return found
@@ -496,7 +500,7 @@ def load_and_check(policy: ast.Policy, shown) -> list[Diagnostic]:
 
 def counts(diagnostics: Iterable[Diagnostic]) -> dict[str, int]:
     """How many findings of each source check (for `polc check` summaries and reports)."""
-    result = {code: 0 for code in ("E111", "W112", "W113", "W114", "W116")}
+    result = {code: 0 for code in ("E111", "W112", "W113", "W114", "W115")}
     for d in diagnostics:
         if d.code in result:
             result[d.code] += 1
