@@ -278,10 +278,10 @@ _UNIT = {"万亿": Decimal("1000000000000"), "亿": Decimal("100000000"), "万":
 _CN_DIGIT = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _NUM = r"[0-9]+(?:\.[0-9]+)?"
 _TEXT_NUMBERS = re.compile(
-    # Not quantities: document numbers, dates and months, ordinals (第2项), names (5A级, 500强,
-    # “555”).
+    # Not quantities: document numbers, dates and months, ordinals and references (第2项, 附件4),
+    # names (5A级, 500强, “555”).
     rf"(?P<skip>〔[0-9]{{4}}〕[0-9]+号|[0-9]{{4}}年[0-9]{{1,2}}月(?:[0-9]{{1,2}}日)?|[0-9]{{1,2}}月(?:[0-9]{{1,2}}日)?"
-    rf"|第{_NUM}|{_NUM}(?=[A-Za-z强])|“[0-9]+”)"
+    rf"|第{_NUM}|附件{_NUM}|{_NUM}(?=[A-Za-z强])|“[0-9]+”)"
     rf"|(?P<span_years>[0-9]{{4}})[-~～至到](?P<span_years_end>[0-9]{{4}})年"
     rf"|(?P<money_low>{_NUM})[-~～至到](?P<money_high>{_NUM})(?P<money_range_unit>万亿|亿|万|千)?(?P<money_range_cur>美元|元)"
     rf"|(?P<money>{_NUM})(?P<money_unit>万亿|亿|万|千)?(?P<currency>美元|元)"
