@@ -1154,7 +1154,7 @@ def _clause_1(run):
 
     说明：“进入同类园区前2位”读作名次不超过2（含第2名）。与第2项（全省专项评价前3位）读作同一事项（同一集聚区同一年度的考评奖励），就高不重复；另一读法是两项可分别享受。
 
-    来源：policies/jzf-2020-06.pol:115
+    来源：policies/jzf-2020-06.pol:117
     """
     holds = True
     c1 = run.truth('市级生产性服务业集聚区', run.fact('市级生产性服务业集聚区'))
@@ -1179,7 +1179,7 @@ def _clause_2(run):
 
     说明：主体读作上一句的市级专业型生产性服务业集聚区；“前3位”含第3名。
 
-    来源：policies/jzf-2020-06.pol:129
+    来源：policies/jzf-2020-06.pol:131
     """
     holds = True
     c3 = run.truth('市级生产性服务业集聚区', run.fact('市级生产性服务业集聚区'))
@@ -1204,7 +1204,7 @@ def _clause_3(run):
 
     说明：“新认定”读作考核年度新获认定的星级；由低星级升为高星级的，是否算“新认定”原文未明，此处按新认定的星级给予对应金额。
 
-    来源：policies/jzf-2020-06.pol:142
+    来源：policies/jzf-2020-06.pol:144
     """
     holds = True
     c5 = run.truth('星级为新认定', run.fact('星级为新认定'))
@@ -1232,7 +1232,7 @@ def _clause_4(run):
 
     说明：奖励对象读作楼宇运管企业（本句属“楼宇运管企业绩效奖励机制”）。与第3项读作不同事项（一是首次突破，一是连续增长），可分别享受。
 
-    来源：policies/jzf-2020-06.pol:157
+    来源：policies/jzf-2020-06.pol:159
     """
     holds = True
     c6 = run.first_time('楼宇年税收总量 首次超过 1亿元', 'gt', '楼宇年税收总量', _K8, 'money', 0)
@@ -1254,7 +1254,7 @@ def _clause_5(run):
 
     说明：“连续3年”读作同时约束“超5000万元”和“增速超过10%”：考核年度及前两年每年都超过5000万元且比上年增长超过10%（需四个年度的数据）。另一读法：连续3年超5000万元，增速只看考核年度。
 
-    来源：policies/jzf-2020-06.pol:168
+    来源：policies/jzf-2020-06.pol:170
     """
     holds = True
     years7 = []
@@ -1280,7 +1280,7 @@ def _clause_6(run):
 
     说明：“前10位”含第10名。奖励资金专项用于服务业强镇（街道）试点相关项目的建设（用途限制，不影响金额）。
 
-    来源：policies/jzf-2020-06.pol:182
+    来源：policies/jzf-2020-06.pol:184
     """
     holds = True
     c11 = run.compare('强镇竞赛排名 不超过 10', 'le', run.fact('强镇竞赛排名'), _K12, 'number', None)
@@ -1304,7 +1304,7 @@ def _clause_7(run):
 
     说明：“近两年同比增速”读作考核年度及其上一年度的增速（需三个年度的数据）。原文未规定超过10家时如何取舍，名额未指定排序。
 
-    来源：policies/jzf-2020-06.pol:194
+    来源：policies/jzf-2020-06.pol:196
     """
     holds = True
     c12 = run.truth('互联网平台企业', run.fact('互联网平台企业'))
@@ -1351,7 +1351,7 @@ def _clause_8(run):
 
     说明：“在金融、科技、物流、信息、商务等领域”读作同时限定新增投资项目和融资租赁购置设备；“等”表示不限于所列领域，故以生产性服务业类别判断。“5万元以上”含5万元。
 
-    来源：policies/jzf-2020-06.pol:217
+    来源：policies/jzf-2020-06.pol:219
     """
     holds = True
     c21 = run.member('项目类别 属于 生产性服务业', run.fact('项目类别'), ('生产性服务业',), False)
@@ -1391,7 +1391,7 @@ def _clause_9(run):
 
     说明：“养老、托幼、母婴、康复等”为示例，以生活性服务业类别判断。与第五条为同一事项（项目投资补助）。
 
-    来源：policies/jzf-2020-06.pol:236
+    来源：policies/jzf-2020-06.pol:238
     """
     holds = True
     c27 = run.member('项目类别 属于 生活性服务业', run.fact('项目类别'), ('生活性服务业',), False)
@@ -1422,7 +1422,7 @@ def _clause_10(run):
 
     说明：同一年度跨越几档的，只给最高一档。与第十一条第1、2项（主营业务收入首次突破）读作同一事项，就高不重复。
 
-    来源：policies/jzf-2020-06.pol:252
+    来源：policies/jzf-2020-06.pol:254
     """
     holds = True
     c30 = run.member('企业服务业类别 属于 生产性服务业、生活性服务业', run.fact('企业服务业类别'), ('生产性服务业', '生活性服务业'), False)
@@ -1462,7 +1462,7 @@ def _clause_11(run):
 
     说明：评选依据为行业主营业务收入排名和增速，两者如何合成原文未规定，故名额未指定排序字段；“领军型企业认定”即评选结果。奖励资金可用于激励企业主要负责人和科研创新团队（用途说明，不影响金额）。
 
-    来源：policies/jzf-2020-06.pol:275
+    来源：policies/jzf-2020-06.pol:276
     """
     holds = True
     c35 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
@@ -1491,7 +1491,7 @@ def _clause_12(run):
 
     说明：“连续3年增速”需考核年度及前三年共四个年度的数据。原文未规定超过15家时如何取舍，名额未指定排序。
 
-    来源：policies/jzf-2020-06.pol:288
+    来源：policies/jzf-2020-06.pol:289
     """
     holds = True
     c37 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
@@ -1537,7 +1537,7 @@ def _clause_13(run):
 
     说明：“（知识产权示范）”读作与商标品牌示范并列、同等对待；“等品牌”表示不限于所列品牌，此处只列出原文点名的品牌。“不含司法认定”只限定驰名商标。
 
-    来源：policies/jzf-2020-06.pol:307
+    来源：policies/jzf-2020-06.pol:308
     """
     holds = True
     c48 = run.member('获得品牌类型 属于 驰名商标、商标品牌示范、知识产权示范、老字号', run.fact('获得品牌类型'), ('驰名商标', '商标品牌示范', '知识产权示范', '老字号'), False)
@@ -1571,7 +1571,7 @@ def _clause_14(run):
 
     原文：对获得国际、国家认证认可（标准化试点）的单位，给予最高5万元的奖励。
 
-    来源：policies/jzf-2020-06.pol:324
+    来源：policies/jzf-2020-06.pol:325
     """
     holds = True
     c51 = run.member('认证认可级别 属于 国际认证、国家认证', run.fact('认证认可级别'), ('国际认证', '国家认证'), False)
@@ -1591,7 +1591,7 @@ def _clause_15(run):
 
     说明：“新评定”读作考核年度新评定的等级；1A级不在奖励之列。
 
-    来源：policies/jzf-2020-06.pol:334
+    来源：policies/jzf-2020-06.pol:335
     """
     holds = True
     c52 = run.truth('物流等级为新评定', run.fact('物流等级为新评定'))
@@ -1626,7 +1626,7 @@ def _clause_16(run):
 
     说明：“行业（团体）”读作行业标准和团体标准同档（20万元）；“地方标准（规范）”包括地方规范。原文未说明一个单位主导多项标准时是否逐项奖励，此处按一项标准计。
 
-    来源：policies/jzf-2020-06.pol:353
+    来源：policies/jzf-2020-06.pol:354
     """
     holds = True
     c54 = run.truth('主导制修订标准', run.fact('主导制修订标准'))
@@ -1658,7 +1658,9 @@ def _clause_17(run):
 
     说明：非批零贸易类分离企业的档次；批零贸易类见第2项。与第七条读作同一事项（营业收入首次突破），就高不重复。
 
-    来源：policies/jzf-2020-06.pol:373
+    说明：括号内批零贸易类企业的门槛20亿元、10亿元、5亿元见第2项。
+
+    来源：policies/jzf-2020-06.pol:374
     """
     holds = True
     c55 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
@@ -1698,7 +1700,9 @@ def _clause_18(run):
 
     说明：括号“须超过20亿元、10亿元和5亿元”读作替换门槛，“首次”仍然适用；另一读法是批零贸易类只要求“超过”而非“首次超过”。
 
-    来源：policies/jzf-2020-06.pol:390
+    说明：非批零贸易类企业的门槛1亿元、5000万元、2000万元见第1项。
+
+    来源：policies/jzf-2020-06.pol:392
     """
     holds = True
     c60 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
@@ -1738,7 +1742,7 @@ def _clause_19(run):
 
     说明：“获奖”读作获得第1项或第2项的首次突破奖励；“获奖年度”读作该奖励对应的考核年度，从其次年起的三个考核年度内，每年增速超过15%的给予10万元（不要求三年连续达标）。
 
-    来源：policies/jzf-2020-06.pol:407
+    来源：policies/jzf-2020-06.pol:410
     """
     holds = True
     c65 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
@@ -1763,7 +1767,7 @@ def _clause_20(run):
 
     说明：“不超过100%”读作由评定在个税地方留存部分的100%以内确定，故为“最高”。名额10人是每个总部型企业各自的限额，不是全市总名额；原文未规定取舍排序。“连续奖励”要求三年连续，本语言的期限未表达连续性。第十二条不适用区级配套。
 
-    来源：policies/jzf-2020-06.pol:429
+    来源：policies/jzf-2020-06.pol:432
     """
     holds = True
     c67 = run.truth('总部型企业', run.fact('总部型企业'))
@@ -1788,7 +1792,7 @@ def _clause_21(run):
 
     说明：“增长10%以上”含10%；恰好增长10%时条件成立但增长10%以上部分为零，奖励0元。“连续奖励最高不超过3年”的起算年度原文未明（落户年度或首次获奖年度），此处未设起算事实。
 
-    来源：policies/jzf-2020-06.pol:443
+    来源：policies/jzf-2020-06.pol:446
     """
     holds = True
     c69 = run.truth('总部型企业', run.fact('总部型企业'))
@@ -1818,7 +1822,7 @@ def _clause_22(run):
 
     说明：落户奖励或税收增长奖励，金额一事一议。与第十二条第2项是否就高不重复原文未明，此处作为不同事项。第十三条不适用区级配套。
 
-    来源：policies/jzf-2020-06.pol:461
+    来源：policies/jzf-2020-06.pol:464
     """
     holds = True
     c72 = run.truth('高端总部型企业', run.fact('高端总部型企业'))
@@ -1836,7 +1840,7 @@ def _clause_23(run):
 
     原文：鼓励服务业企业发展平台经济、分享经济、体验经济和创意经济等新业态、新模式，对支持的八大行业中获得国家级、省级示范（试点）的园区（企业），分别给予申报主体50万元、20万元的一次性奖励。
 
-    来源：policies/jzf-2020-06.pol:473
+    来源：policies/jzf-2020-06.pol:476
     """
     holds = True
     c73 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
@@ -1862,7 +1866,7 @@ def _clause_24(run):
 
     说明：补贴标准见另行规定，本意见未载明。
 
-    来源：policies/jzf-2020-06.pol:486
+    来源：policies/jzf-2020-06.pol:489
     """
     holds = True
     c74 = run.truth('开展集装箱海河联运', run.fact('开展集装箱海河联运'))
@@ -1882,7 +1886,7 @@ def _clause_25(run):
 
     说明：“最多补贴2年”读作从航线开辟的年度起算的两个考核年度；另一读法是从首次获补贴的年度起算。原文未明是否按航线逐条计，此处按一条航线计。
 
-    来源：policies/jzf-2020-06.pol:496
+    来源：policies/jzf-2020-06.pol:499
     """
     holds = True
     c75 = run.truth('新开辟近洋集装箱航线', run.fact('新开辟近洋集装箱航线'))
@@ -1902,7 +1906,7 @@ def _clause_26(run):
 
     说明：按展会评定级别确定金额，但各级别对应的金额原文未载明，故只能表达为最高100万元。
 
-    来源：policies/jzf-2020-06.pol:508
+    来源：policies/jzf-2020-06.pol:511
     """
     holds = True
     c76 = run.truth('展会经评定', run.fact('展会经评定'))
@@ -1922,7 +1926,7 @@ def _clause_27(run):
 
     说明：原文未说明评价结果与金额的对应，读作经评价获评的协会（商会）由评定在10万元以内确定金额。
 
-    来源：policies/jzf-2020-06.pol:518
+    来源：policies/jzf-2020-06.pol:521
     """
     holds = True
     c77 = run.truth('行业协会经评价', run.fact('行业协会经评价'))
@@ -1942,7 +1946,7 @@ def _clause_28(run):
 
     说明：“根据投资额”确定金额，但比例原文未载明，故只能表达为最高500万元。
 
-    来源：policies/jzf-2020-06.pol:529
+    来源：policies/jzf-2020-06.pol:532
     """
     holds = True
     c78 = run.truth('入选市级夜间经济特色街区', run.fact('入选市级夜间经济特色街区'))
@@ -1962,7 +1966,7 @@ def _clause_29(run):
 
     说明：“市级示范店”读作夜间餐饮、夜间购物、夜间文体休闲示范名店；“1-5万元”读作1万元至5万元。
 
-    来源：policies/jzf-2020-06.pol:539
+    来源：policies/jzf-2020-06.pol:542
     """
     holds = True
     c79 = run.truth('入选市级夜间经济示范店', run.fact('入选市级夜间经济示范店'))
@@ -1982,7 +1986,7 @@ def _clause_30(run):
 
     说明：“实际投资额”读作开发该智能营销系统的实际投资额。“等经营主体”表示不限于所列四类，此处只列出原文点名的主体。
 
-    来源：policies/jzf-2020-06.pol:550
+    来源：policies/jzf-2020-06.pol:553
     """
     holds = True
     c80 = run.member('商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', run.fact('商圈经营主体类型'), ('大型商超', '大型专业市场', '特色街区', '高品质步行街'), False)
@@ -2013,7 +2017,7 @@ def _clause_31(run):
 
     说明：“连续奖励最高不超过3年”的起算年度原文未明（启用系统的年度或首次获奖年度），此处未设起算事实，本语言的期限也未表达“连续”。
 
-    来源：policies/jzf-2020-06.pol:565
+    来源：policies/jzf-2020-06.pol:568
     """
     holds = True
     c83 = run.truth('商圈启用智能营销系统', run.fact('商圈启用智能营销系统'))
@@ -2035,7 +2039,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第一条', item=1,
         title='支持生产性服务业集聚区建设', matter='集聚区考评奖励',
-        source='policies/jzf-2020-06.pol:115', evaluate=_clause_1,
+        source='policies/jzf-2020-06.pol:117', evaluate=_clause_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2043,7 +2047,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第一条', item=2,
         title='支持生产性服务业集聚区建设（全省专项评价）', matter='集聚区考评奖励',
-        source='policies/jzf-2020-06.pol:129', evaluate=_clause_2,
+        source='policies/jzf-2020-06.pol:131', evaluate=_clause_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2051,7 +2055,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=1,
         title='支持楼宇平台做精做强（星级楼宇）', matter=None,
-        source='policies/jzf-2020-06.pol:142', evaluate=_clause_3,
+        source='policies/jzf-2020-06.pol:144', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2059,7 +2063,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=2,
         title='支持楼宇平台做精做强（税收首次超过1亿元）', matter=None,
-        source='policies/jzf-2020-06.pol:157', evaluate=_clause_4,
+        source='policies/jzf-2020-06.pol:159', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2067,7 +2071,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=3,
         title='支持楼宇平台做精做强（连续3年增长）', matter=None,
-        source='policies/jzf-2020-06.pol:168', evaluate=_clause_5,
+        source='policies/jzf-2020-06.pol:170', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2075,7 +2079,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第三条', item=None,
         title='持续推进服务业强镇（街道）发展', matter=None,
-        source='policies/jzf-2020-06.pol:182', evaluate=_clause_6,
+        source='policies/jzf-2020-06.pol:184', evaluate=_clause_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2083,7 +2087,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第四条', item=None,
         title='培育壮大互联网平台企业', matter=None,
-        source='policies/jzf-2020-06.pol:194', evaluate=_clause_7,
+        source='policies/jzf-2020-06.pol:196', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=(10, None, None, (('平台交易额', True),)),
@@ -2091,7 +2095,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第五条', item=None,
         title='扶持生产性服务业项目建设', matter='项目投资补助',
-        source='policies/jzf-2020-06.pol:217', evaluate=_clause_8,
+        source='policies/jzf-2020-06.pol:219', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2099,7 +2103,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第六条', item=None,
         title='扶持生活性服务业项目建设', matter='项目投资补助',
-        source='policies/jzf-2020-06.pol:236', evaluate=_clause_9,
+        source='policies/jzf-2020-06.pol:238', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2107,7 +2111,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第七条', item=None,
         title='支持服务业企业规模上台阶', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:252', evaluate=_clause_10,
+        source='policies/jzf-2020-06.pol:254', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2115,7 +2119,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第八条', item=None,
         title='支持领军型企业加快发展', matter=None,
-        source='policies/jzf-2020-06.pol:275', evaluate=_clause_11,
+        source='policies/jzf-2020-06.pol:276', evaluate=_clause_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=(20, None, None, ()),
@@ -2123,7 +2127,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第九条', item=None,
         title='支持高成长企业加快发展', matter=None,
-        source='policies/jzf-2020-06.pol:288', evaluate=_clause_12,
+        source='policies/jzf-2020-06.pol:289', evaluate=_clause_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=(15, None, None, (('主营业务收入', True),)),
@@ -2131,7 +2135,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=1,
         title='支持企业开展质量品牌标准化建设（品牌）', matter=None,
-        source='policies/jzf-2020-06.pol:307', evaluate=_clause_13,
+        source='policies/jzf-2020-06.pol:308', evaluate=_clause_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact='获得品牌类型', quota=None,
@@ -2139,7 +2143,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=2,
         title='支持企业开展质量品牌标准化建设（认证认可）', matter=None,
-        source='policies/jzf-2020-06.pol:324', evaluate=_clause_14,
+        source='policies/jzf-2020-06.pol:325', evaluate=_clause_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2147,7 +2151,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=3,
         title='支持企业开展质量品牌标准化建设（A级物流企业）', matter=None,
-        source='policies/jzf-2020-06.pol:334', evaluate=_clause_15,
+        source='policies/jzf-2020-06.pol:335', evaluate=_clause_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2155,7 +2159,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=4,
         title='支持企业开展质量品牌标准化建设（标准）', matter='主导标准',
-        source='policies/jzf-2020-06.pol:353', evaluate=_clause_16,
+        source='policies/jzf-2020-06.pol:354', evaluate=_clause_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2163,7 +2167,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=1,
         title='鼓励工业企业主辅分离（首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:373', evaluate=_clause_17,
+        source='policies/jzf-2020-06.pol:374', evaluate=_clause_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2171,7 +2175,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=2,
         title='鼓励工业企业主辅分离（批零贸易类首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:390', evaluate=_clause_18,
+        source='policies/jzf-2020-06.pol:392', evaluate=_clause_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2179,7 +2183,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=3,
         title='鼓励工业企业主辅分离（获奖后增长）', matter=None,
-        source='policies/jzf-2020-06.pol:407', evaluate=_clause_19,
+        source='policies/jzf-2020-06.pol:410', evaluate=_clause_19,
         duration=3, start_fact='首次获奖年度', start_next_year=True, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2187,7 +2191,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=1,
         title='招引总部型企业（高管奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:429', evaluate=_clause_20,
+        source='policies/jzf-2020-06.pol:432', evaluate=_clause_20,
         duration=3, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(10, None, None, ()),
@@ -2195,7 +2199,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=2,
         title='招引总部型企业（税收增长奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:443', evaluate=_clause_21,
+        source='policies/jzf-2020-06.pol:446', evaluate=_clause_21,
         duration=3, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2203,7 +2207,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十三条', item=None,
         title='集聚高端总部型企业', matter=None,
-        source='policies/jzf-2020-06.pol:461', evaluate=_clause_22,
+        source='policies/jzf-2020-06.pol:464', evaluate=_clause_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2211,7 +2215,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=1,
         title='鼓励服务业企业创新发展（示范试点）', matter=None,
-        source='policies/jzf-2020-06.pol:473', evaluate=_clause_23,
+        source='policies/jzf-2020-06.pol:476', evaluate=_clause_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2219,7 +2223,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=2,
         title='鼓励服务业企业创新发展（海河联运）', matter=None,
-        source='policies/jzf-2020-06.pol:486', evaluate=_clause_24,
+        source='policies/jzf-2020-06.pol:489', evaluate=_clause_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2227,7 +2231,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=3,
         title='鼓励服务业企业创新发展（近洋航线）', matter=None,
-        source='policies/jzf-2020-06.pol:496', evaluate=_clause_25,
+        source='policies/jzf-2020-06.pol:499', evaluate=_clause_25,
         duration=2, start_fact='航线开辟年度', start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2235,7 +2239,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=4,
         title='鼓励服务业企业创新发展（会展）', matter=None,
-        source='policies/jzf-2020-06.pol:508', evaluate=_clause_26,
+        source='policies/jzf-2020-06.pol:511', evaluate=_clause_26,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2243,7 +2247,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=5,
         title='鼓励服务业企业创新发展（行业协会）', matter=None,
-        source='policies/jzf-2020-06.pol:518', evaluate=_clause_27,
+        source='policies/jzf-2020-06.pol:521', evaluate=_clause_27,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2251,7 +2255,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=1,
         title='发展夜间经济（特色街区）', matter=None,
-        source='policies/jzf-2020-06.pol:529', evaluate=_clause_28,
+        source='policies/jzf-2020-06.pol:532', evaluate=_clause_28,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2259,7 +2263,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=2,
         title='发展夜间经济（示范店）', matter=None,
-        source='policies/jzf-2020-06.pol:539', evaluate=_clause_29,
+        source='policies/jzf-2020-06.pol:542', evaluate=_clause_29,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2267,7 +2271,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=1,
         title='支持智慧商圈建设（智能营销系统）', matter=None,
-        source='policies/jzf-2020-06.pol:550', evaluate=_clause_30,
+        source='policies/jzf-2020-06.pol:553', evaluate=_clause_30,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2275,7 +2279,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=2,
         title='支持智慧商圈建设（商圈营收增长）', matter=None,
-        source='policies/jzf-2020-06.pol:565', evaluate=_clause_31,
+        source='policies/jzf-2020-06.pol:568', evaluate=_clause_31,
         duration=3, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None,

@@ -1189,7 +1189,9 @@ def _clause_1(run):
 
     说明：奖补对象读作列入五大集群培育的区域、平台或项目（含传统制造业转型升级示范区）；“最高1000万元”读作每个奖补对象的上限，由评审确定金额。另一读法是每个集群（或每年）总额上限，本语言不表达总额预算。
 
-    来源：policies/jzf-2020-08.pol:140
+    说明：原文的“5大”“5个”先进制造业产业集群在条件中逐一列出。
+
+    来源：policies/jzf-2020-08.pol:143
     """
     holds = True
     c1 = run.member('所属先进制造业集群 属于 现代纺织、新能源、化工新材料、汽车制造、智能家居', run.fact('所属先进制造业集群'), ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居'), False)
@@ -1214,7 +1216,7 @@ def _clause_2(run):
 
     说明：“连续三年”读作从促进机构确定的年度起（含当年）的三个考核年度，每年100万元。原文未写起算年度；另一读法是从首次获补助的年度起算，或从本意见施行的2020年起算。
 
-    来源：policies/jzf-2020-08.pol:158
+    来源：policies/jzf-2020-08.pol:162
     """
     holds = True
     c3 = run.truth('集群发展促进机构', run.fact('集群发展促进机构'))
@@ -1239,7 +1241,9 @@ def _clause_3(run):
 
     说明：与第三条第1项同样读作每个奖补对象（区域、平台或项目）的上限，由评审确定金额。
 
-    来源：policies/jzf-2020-08.pol:175
+    说明：原文的“5个”新兴产业在条件中逐一列出。
+
+    来源：policies/jzf-2020-08.pol:179
     """
     holds = True
     c5 = run.member('所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', run.fact('所属新兴产业'), ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康'), False)
@@ -1264,7 +1268,9 @@ def _clause_4(run):
 
     说明：“首次达到1亿元以上”含1亿元本数。分档定额的档次和金额原文未载明（附件1、2是产业体系与集群布局，并非奖励档次），故为金额未定；营收更高的档次（如首次达到更高规模）亦无从编码。
 
-    来源：policies/jzf-2020-08.pol:188
+    说明：原文的“5大”战略性新兴产业在条件中逐一列出。
+
+    来源：policies/jzf-2020-08.pol:193
     """
     holds = True
     c7 = run.member('所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', run.fact('所属新兴产业'), ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康'), False)
@@ -1298,7 +1304,7 @@ def _clause_5(run):
 
     说明：金额读作（当年实缴税收 − 上年实缴税收 × 110%）× 市县地方贡献比例 × 100%；另一读法是直接以企业市县地方贡献的逐年数计算（本年地方贡献 − 上年地方贡献 × 110%），两者在地方贡献比例不变时相同。原文未设上限，也未写奖励年数，按年申报。
 
-    来源：policies/jzf-2020-08.pol:212
+    来源：policies/jzf-2020-08.pol:218
     """
     holds = True
     c10 = run.truth('制造业企业', run.fact('制造业企业'))
@@ -1343,7 +1349,7 @@ def _clause_6(run):
 
     说明：“分别”读作按级别对应：国家级150万元、省级50万元，三类称号同等对待；市级不在奖励之列。读作对考核年度新获的称号奖励一次；同一企业由省级升为国家级的，是否补差额原文未明。同一企业同年获得两类称号的，是否分别奖励原文未明，此处每次按一项称号计。
 
-    来源：policies/jzf-2020-08.pol:234
+    来源：policies/jzf-2020-08.pol:240
     """
     holds = True
     c18 = run.truth('制造业企业', run.fact('制造业企业'))
@@ -1374,7 +1380,9 @@ def _clause_7(run):
 
     说明：“连续三年在规”读作升规年度起（含升规当年）连续三个年度均在规，在第三个年度考核时奖励一次（2019年升规的，考核2021年度、2022年申报）。另一读法是升规后再满三个完整年度（2019年升规的，考核2022年度）。“2019年（含）以后”含2019年。
 
-    来源：policies/jzf-2020-08.pol:251
+    说明：“给予30万元的奖励”读作一次性；条件“考核年度 等于 升规年度 + 2”即升规当年起的第三个年度。
+
+    来源：policies/jzf-2020-08.pol:257
     """
     holds = True
     c20 = run.truth('制造业企业', run.fact('制造业企业'))
@@ -1414,7 +1422,9 @@ def _clause_8(run):
 
     说明：与第3项（强链投资项目综合奖补，最高2000万元）未标为同一事项：就高不重复会让有明确上限的第3项压过一事一议，与“重点支持”的原意不符；同一项目是否可同时享受需人工判断。
 
-    来源：policies/jzf-2020-08.pol:271
+    说明：外资门槛写作「年到账外资 超过 1」，单位为亿美元。
+
+    来源：policies/jzf-2020-08.pol:278
     """
     holds = True
     c26 = run.member('项目投资方 属于 「世界500强企业」、全球行业龙头企业', run.fact('项目投资方'), ('世界500强企业', '全球行业龙头企业'), False)
@@ -1458,7 +1468,7 @@ def _clause_9(run):
 
     说明：贴息支持的标准原文未载明，故为金额未定；利率优惠政策不是财政给付，只记录文字。
 
-    来源：policies/jzf-2020-08.pol:290
+    来源：policies/jzf-2020-08.pol:298
     """
     holds = True
     c33 = run.truth('落地重大招引项目', run.fact('落地重大招引项目'))
@@ -1478,7 +1488,7 @@ def _clause_10(run):
 
     说明：分类分档、按实施进度、退坡机制的具体标准原文未载明，只能表达为单个项目最高2000万元。此项读作“综合奖补”而非一般的投资补助，未标为事项“项目投资补助”，故第二十一条第2项的系数1.5不作用于本项（另一读法：属于投资补助，则领跑企业的系数可适用，但仍受单个项目2000万元上限约束）。
 
-    来源：policies/jzf-2020-08.pol:301
+    来源：policies/jzf-2020-08.pol:309
     """
     holds = True
     c34 = run.truth('强链项目', run.fact('强链项目'))
@@ -1498,7 +1508,7 @@ def _clause_11(run):
 
     说明：补助标准原文未载明，故为金额未定。
 
-    来源：policies/jzf-2020-08.pol:320
+    来源：policies/jzf-2020-08.pol:328
     """
     holds = True
     c35 = run.truth('制造业高质量发展示范园区', run.fact('制造业高质量发展示范园区'))
@@ -1520,7 +1530,7 @@ def _clause_12(run):
 
     说明：用地面积、容积率以规划核实（竣工）数据为准；“最高补助不超过500万元”读作每个小微企业园的上限。
 
-    来源：policies/jzf-2020-08.pol:338
+    来源：policies/jzf-2020-08.pol:347
     """
     holds = True
     c36 = run.truth('存量小微企业园', run.fact('存量小微企业园'))
@@ -1556,7 +1566,7 @@ def _clause_13(run):
 
     说明：原容积率已超过2.0的园区再增加容积率：读作只对本次增加的部分补助，计奖面积 =（增加后容积率 − 原容积率）× 用地面积，因为补助针对“增加容积率”，原有的超过2.0的面积已经存在。是否增加了容积率记为事实“小微园增加容积率”。另一读法（字面）：仍按“超过2.0部分”全部计算，即（增加后容积率 − 2.0）× 用地面积。
 
-    来源：policies/jzf-2020-08.pol:359
+    来源：policies/jzf-2020-08.pol:368
     """
     holds = True
     c40 = run.truth('存量小微企业园', run.fact('存量小微企业园'))
@@ -1585,7 +1595,7 @@ def _clause_14(run):
 
     原文：加快小微企业园运维机构培育，对注册在市本级、具有独立法人资格并开展实质性服务的小微企业园第三方运维机构，经考核合格，给予一次性50万元的财政奖励。
 
-    来源：policies/jzf-2020-08.pol:374
+    来源：policies/jzf-2020-08.pol:383
     """
     holds = True
     c43 = run.truth('小微园第三方运维机构', run.fact('小微园第三方运维机构'))
@@ -1625,7 +1635,7 @@ def _clause_15(run):
 
     说明：补助对象读作经批准建设的小微企业园服务联盟；“实体化运行、低成本收费、全方位服务”三项读作须同时具备，记为一个事实。
 
-    来源：policies/jzf-2020-08.pol:390
+    来源：policies/jzf-2020-08.pol:399
     """
     holds = True
     c48 = run.truth('小微园服务联盟经批准', run.fact('小微园服务联盟经批准'))
@@ -1655,7 +1665,7 @@ def _clause_16(run):
 
     说明：激励标准原文未载明，故为金额未定。
 
-    来源：policies/jzf-2020-08.pol:406
+    来源：policies/jzf-2020-08.pol:415
     """
     holds = True
     c51 = run.truth('核心技术目录内项目', run.fact('核心技术目录内项目'))
@@ -1675,7 +1685,7 @@ def _clause_17(run):
 
     说明：“分档”读作按认定范围对应：国内150万元、省内50万元、市内20万元，首台（套）、首批次、首版次三类同等对待。同一项目由市内升为省内、国内认定的，是否补差额原文未明。
 
-    来源：policies/jzf-2020-08.pol:417
+    来源：policies/jzf-2020-08.pol:426
     """
     holds = True
     c52 = run.member('首台套类型 属于 首台套装备、首批次新材料、首版次软件', run.fact('首台套类型'), ('首台套装备', '首批次新材料', '首版次软件'), False)
@@ -1701,7 +1711,7 @@ def _clause_18(run):
 
     原文：实施产品“更芯换代”专项行动，推动传统产品向智能产品升级，对产品“更芯换代”项目给予最高150万元的奖励。
 
-    来源：policies/jzf-2020-08.pol:433
+    来源：policies/jzf-2020-08.pol:442
     """
     holds = True
     c53 = run.truth('更芯换代项目', run.fact('更芯换代项目'))
@@ -1721,7 +1731,7 @@ def _clause_19(run):
 
     说明：“超100万元”不含100万元。奖励对象是设计机构（不是第3项的项目单位）；分档标准原文未载明，故为金额未定。
 
-    来源：policies/jzf-2020-08.pol:443
+    来源：policies/jzf-2020-08.pol:452
     """
     holds = True
     c54 = run.compare('更芯换代设计服务费 超过 100万元', 'gt', run.fact('更芯换代设计服务费'), _K4, 'money', None)
@@ -1739,7 +1749,7 @@ def _clause_20(run):
 
     原文：对经认定的国家级、省级、市级工业产品生态（绿色）设计示范企业，分别给予150万元、50万元、20万元的奖励。
 
-    来源：policies/jzf-2020-08.pol:455
+    来源：policies/jzf-2020-08.pol:464
     """
     picked = pick_level(run, '绿色设计示范级别', run.fact('绿色设计示范级别'), ('国家', '省', '市'))
     if not isinstance(picked, int):
@@ -1759,7 +1769,7 @@ def _clause_21(run):
 
     说明：补助标准原文未载明，只能表达为单个项目最高2000万元。
 
-    来源：policies/jzf-2020-08.pol:469
+    来源：policies/jzf-2020-08.pol:478
     """
     holds = True
     c55 = run.truth('工业强基工程项目', run.fact('工业强基工程项目'))
@@ -1779,7 +1789,7 @@ def _clause_22(run):
 
     说明：括号内的提名奖、创新奖读作与正奖同档（中国质量奖及其提名奖300万元，依此类推）。另一读法是括号只列出同档的另一种奖项名称，或者只奖励括号内的奖项。同一单位同年获得不同级别质量奖的，是否就高原文未明，此处每次按一项奖项计。
 
-    来源：policies/jzf-2020-08.pol:481
+    来源：policies/jzf-2020-08.pol:490
     """
     picked = pick_level(run, '获得质量奖', run.fact('获得质量奖'), ('中国质量奖', '中国质量奖提名奖', '浙江省人民政府质量奖', '浙江省人民政府质量创新奖', '嘉兴市人民政府质量奖', '嘉兴市人民政府质量奖提名奖'))
     if not isinstance(picked, int):
@@ -1805,7 +1815,9 @@ def _clause_23(run):
 
     说明：驰名商标由国家认定，不再区分级别，故不读取“品牌级别”。与嘉政发〔2020〕6号第十条第1项（驰名商标，国家级30万元）为同一事项，按就高不重复，工业企业获得驰名商标只按本项支付50万元一次。
 
-    来源：policies/jzf-2020-08.pol:500
+    说明：“到2025年知识产权贯标企业总数达到500家”是全市目标，不是申报条件，不编码。
+
+    来源：policies/jzf-2020-08.pol:509
     """
     holds = True
     c56 = run.truth('工业企业', run.fact('工业企业'))
@@ -1835,7 +1847,7 @@ def _clause_24(run):
 
     说明：市级商标品牌示范不在奖励之列。与嘉政发〔2020〕6号第十条第1项为同一事项（金额相同），按就高不重复只支付一次；金额相同时按政策顺序支付在前者。
 
-    来源：policies/jzf-2020-08.pol:516
+    来源：policies/jzf-2020-08.pol:526
     """
     holds = True
     c59 = run.truth('工业企业', run.fact('工业企业'))
@@ -1866,7 +1878,7 @@ def _clause_25(run):
 
     说明：“（知识产权示范）”读作与商标品牌示范并列、同等对待（与嘉政发〔2020〕6号第十条第1项的读法一致），单列一项，以便与6号的“知识产权示范”事项就高不重复。另一读法是括号只是商标品牌示范的别称。
 
-    来源：policies/jzf-2020-08.pol:533
+    来源：policies/jzf-2020-08.pol:543
     """
     holds = True
     c61 = run.truth('工业企业', run.fact('工业企业'))
@@ -1897,7 +1909,7 @@ def _clause_26(run):
 
     说明：“一企一策”读作一事一议（按企业逐一确定支持方式和金额）。
 
-    来源：policies/jzf-2020-08.pol:550
+    来源：policies/jzf-2020-08.pol:560
     """
     holds = True
     c63 = run.truth('创新企业研究院', run.fact('创新企业研究院'))
@@ -1915,7 +1927,7 @@ def _clause_27(run):
 
     原文：支持企业建设制造业创新中心，对经认定制造业创新中心，采用平台补助方式给予最高1000万元支持。
 
-    来源：policies/jzf-2020-08.pol:561
+    来源：policies/jzf-2020-08.pol:571
     """
     holds = True
     c64 = run.truth('制造业创新中心', run.fact('制造业创新中心'))
@@ -1935,7 +1947,7 @@ def _clause_28(run):
 
     说明：激励标准原文未载明，故为金额未定；具体办法见嘉政办发〔2020〕14号等配套文件。未标为事项“项目投资补助”：本项是对示范行业（平台、企业、项目）的专项激励，不是按投资额的补助。
 
-    来源：policies/jzf-2020-08.pol:579
+    来源：policies/jzf-2020-08.pol:589
     """
     holds = True
     c65 = run.truth('智能化改造示范', run.fact('智能化改造示范'))
@@ -1955,7 +1967,9 @@ def _clause_29(run):
 
     说明：原文没有封顶：金额随省级资助额而定，故写“不设上限”。“按照资助额度给予同比例资助”读作按省里资助的额度1:1配套，即市里给予与省级资助额相同的金额。另一读法是按省级资助占项目投资的同一比例计算（需另一个基数，原文未载明）。
 
-    来源：policies/jzf-2020-08.pol:598
+    说明：“同比例资助”写作省级资助额 × 100%。
+
+    来源：policies/jzf-2020-08.pol:608
     """
     holds = True
     c66 = run.truth('省级生产性服务业功能区', run.fact('省级生产性服务业功能区'))
@@ -1973,7 +1987,7 @@ def _clause_30(run):
 
     原文：开展工业APP培育工程，对经认定的市级工业技术软件化示范企业（平台），给予20万元奖励。
 
-    来源：policies/jzf-2020-08.pol:611
+    来源：policies/jzf-2020-08.pol:622
     """
     holds = True
     c67 = run.truth('工业技术软件化示范', run.fact('工业技术软件化示范'))
@@ -1993,7 +2007,7 @@ def _clause_31(run):
 
     说明：“分别给予50万元”读作四类称号各给50万元（每个获认定的主体一次）。同一主体获得两类称号的，是否各给50万元原文未明，此处每次按一项称号计。
 
-    来源：policies/jzf-2020-08.pol:621
+    来源：policies/jzf-2020-08.pol:632
     """
     holds = True
     c68 = run.member('百网万品称号 属于 最具影响力电商平台、最具魅力产品、最具诚信网店、最佳服务机构', run.fact('百网万品称号'), ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构'), False)
@@ -2013,7 +2027,7 @@ def _clause_32(run):
 
     说明：同一平台由市级升为省级、国家级的，是否补差额原文未明。
 
-    来源：policies/jzf-2020-08.pol:634
+    来源：policies/jzf-2020-08.pol:645
     """
     picked = pick_level(run, '共享制造示范级别', run.fact('共享制造示范级别'), ('国家', '省', '市'))
     if not isinstance(picked, int):
@@ -2035,7 +2049,7 @@ def _clause_33(run):
 
     说明：主体读作上句“工业制造业和生产性研发项目”的出让用地；原文未设总封顶。
 
-    来源：policies/jzf-2020-08.pol:657
+    来源：policies/jzf-2020-08.pol:668
     """
     holds = True
     c69 = run.truth('工业或生产性研发项目', run.fact('工业或生产性研发项目'))
@@ -2070,7 +2084,7 @@ def _clause_34(run):
 
     说明：表彰优秀企业、工匠本身不写金额；只对作出突出贡献的优秀企业家给予最高100万元，由评定确定金额。
 
-    来源：policies/jzf-2020-08.pol:691
+    来源：policies/jzf-2020-08.pol:704
     """
     holds = True
     c73 = run.truth('突出贡献优秀企业家', run.fact('突出贡献优秀企业家'))
@@ -2090,7 +2104,7 @@ def _clause_35(run):
 
     说明：读作：领跑企业的投资补助（事项“项目投资补助”，如嘉政办发〔2020〕14号、嘉政发〔2020〕6号按投资额计算的补助）按原标准乘以1.5，再受原条款的封顶约束（“系数”提高的是补助标准，不是封顶）。另一读法是封顶也相应提高1.5倍，或者系数只作用于本意见自身的投资补助（本意见未写按投资额的补助条款）。
 
-    来源：policies/jzf-2020-08.pol:702
+    来源：policies/jzf-2020-08.pol:715
     """
     holds = True
     c74 = run.truth('重点行业绩效评价领跑企业', run.fact('重点行业绩效评价领跑企业'))
@@ -2107,7 +2121,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第三条', item=1,
         title='打造五大先进制造业集群（集群奖补）', matter=None,
-        source='policies/jzf-2020-08.pol:140', evaluate=_clause_1,
+        source='policies/jzf-2020-08.pol:143', evaluate=_clause_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2115,7 +2129,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第三条', item=2,
         title='打造五大先进制造业集群（集群促进机构）', matter=None,
-        source='policies/jzf-2020-08.pol:158', evaluate=_clause_2,
+        source='policies/jzf-2020-08.pol:162', evaluate=_clause_2,
         duration=3, start_fact='促进机构确定年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2123,7 +2137,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第四条', item=1,
         title='培育五大战略性新兴产业（新兴产业奖补）', matter=None,
-        source='policies/jzf-2020-08.pol:175', evaluate=_clause_3,
+        source='policies/jzf-2020-08.pol:179', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2131,7 +2145,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第四条', item=2,
         title='培育五大战略性新兴产业（营收首次达到1亿元）', matter=None,
-        source='policies/jzf-2020-08.pol:188', evaluate=_clause_4,
+        source='policies/jzf-2020-08.pol:193', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2139,7 +2153,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第六条', item=1,
         title='培育强链企业（民营500强税收增长奖励）', matter=None,
-        source='policies/jzf-2020-08.pol:212', evaluate=_clause_5,
+        source='policies/jzf-2020-08.pol:218', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2147,7 +2161,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第六条', item=2,
         title='培育强链企业（单项冠军、隐形冠军、专精特新小巨人）', matter=None,
-        source='policies/jzf-2020-08.pol:234', evaluate=_clause_6,
+        source='policies/jzf-2020-08.pol:240', evaluate=_clause_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2155,7 +2169,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第六条', item=3,
         title='培育强链企业（升规连续三年在规）', matter=None,
-        source='policies/jzf-2020-08.pol:251', evaluate=_clause_7,
+        source='policies/jzf-2020-08.pol:257', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2163,7 +2177,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第七条', item=1,
         title='实施强链项目（世界500强、龙头企业项目）', matter=None,
-        source='policies/jzf-2020-08.pol:271', evaluate=_clause_8,
+        source='policies/jzf-2020-08.pol:278', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2171,7 +2185,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第七条', item=2,
         title='实施强链项目（重大招引项目贴息）', matter=None,
-        source='policies/jzf-2020-08.pol:290', evaluate=_clause_9,
+        source='policies/jzf-2020-08.pol:298', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2179,7 +2193,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第七条', item=3,
         title='实施强链项目（强链投资项目综合奖补）', matter=None,
-        source='policies/jzf-2020-08.pol:301', evaluate=_clause_10,
+        source='policies/jzf-2020-08.pol:309', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2187,7 +2201,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第八条', item=2,
         title='提升平台产业集聚度（示范园区）', matter=None,
-        source='policies/jzf-2020-08.pol:320', evaluate=_clause_11,
+        source='policies/jzf-2020-08.pol:328', evaluate=_clause_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2195,7 +2209,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=1,
         title='提升发展小微企业园（提容补助）', matter='小微企业园提容补助',
-        source='policies/jzf-2020-08.pol:338', evaluate=_clause_12,
+        source='policies/jzf-2020-08.pol:347', evaluate=_clause_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2203,7 +2217,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=2,
         title='提升发展小微企业园（原容积率已超过2.0的提容补助）', matter='小微企业园提容补助',
-        source='policies/jzf-2020-08.pol:359', evaluate=_clause_13,
+        source='policies/jzf-2020-08.pol:368', evaluate=_clause_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2211,7 +2225,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=3,
         title='提升发展小微企业园（第三方运维机构）', matter=None,
-        source='policies/jzf-2020-08.pol:374', evaluate=_clause_14,
+        source='policies/jzf-2020-08.pol:383', evaluate=_clause_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2219,7 +2233,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=4,
         title='提升发展小微企业园（服务联盟）', matter=None,
-        source='policies/jzf-2020-08.pol:390', evaluate=_clause_15,
+        source='policies/jzf-2020-08.pol:399', evaluate=_clause_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2227,7 +2241,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=1,
         title='实施工业强基工程（目录内项目）', matter=None,
-        source='policies/jzf-2020-08.pol:406', evaluate=_clause_16,
+        source='policies/jzf-2020-08.pol:415', evaluate=_clause_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2235,7 +2249,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=2,
         title='实施工业强基工程（首台套首批次首版次）', matter=None,
-        source='policies/jzf-2020-08.pol:417', evaluate=_clause_17,
+        source='policies/jzf-2020-08.pol:426', evaluate=_clause_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2243,7 +2257,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=3,
         title='实施工业强基工程（更芯换代项目）', matter=None,
-        source='policies/jzf-2020-08.pol:433', evaluate=_clause_18,
+        source='policies/jzf-2020-08.pol:442', evaluate=_clause_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2251,7 +2265,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=4,
         title='实施工业强基工程（设计机构分档奖励）', matter=None,
-        source='policies/jzf-2020-08.pol:443', evaluate=_clause_19,
+        source='policies/jzf-2020-08.pol:452', evaluate=_clause_19,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2259,7 +2273,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=5,
         title='实施工业强基工程（生态（绿色）设计示范企业）', matter=None,
-        source='policies/jzf-2020-08.pol:455', evaluate=_clause_20,
+        source='policies/jzf-2020-08.pol:464', evaluate=_clause_20,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2267,7 +2281,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=6,
         title='实施工业强基工程（产业基础再造工程项目）', matter=None,
-        source='policies/jzf-2020-08.pol:469', evaluate=_clause_21,
+        source='policies/jzf-2020-08.pol:478', evaluate=_clause_21,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2275,7 +2289,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=1,
         title='实施品质标准提升行动（质量奖）', matter=None,
-        source='policies/jzf-2020-08.pol:481', evaluate=_clause_22,
+        source='policies/jzf-2020-08.pol:490', evaluate=_clause_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2283,7 +2297,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=2,
         title='实施品质标准提升行动（驰名商标）', matter='驰名商标',
-        source='policies/jzf-2020-08.pol:500', evaluate=_clause_23,
+        source='policies/jzf-2020-08.pol:509', evaluate=_clause_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2291,7 +2305,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=3,
         title='实施品质标准提升行动（商标品牌示范）', matter='商标品牌示范',
-        source='policies/jzf-2020-08.pol:516', evaluate=_clause_24,
+        source='policies/jzf-2020-08.pol:526', evaluate=_clause_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2299,7 +2313,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=4,
         title='实施品质标准提升行动（知识产权示范）', matter='知识产权示范',
-        source='policies/jzf-2020-08.pol:533', evaluate=_clause_25,
+        source='policies/jzf-2020-08.pol:543', evaluate=_clause_25,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2307,7 +2321,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十三条', item=1,
         title='提升自主创新能力（创新企业研究院）', matter=None,
-        source='policies/jzf-2020-08.pol:550', evaluate=_clause_26,
+        source='policies/jzf-2020-08.pol:560', evaluate=_clause_26,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2315,7 +2329,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十三条', item=2,
         title='提升自主创新能力（制造业创新中心）', matter=None,
-        source='policies/jzf-2020-08.pol:561', evaluate=_clause_27,
+        source='policies/jzf-2020-08.pol:571', evaluate=_clause_27,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2323,7 +2337,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十四条', item=None,
         title='推进智能制造赋能工程', matter=None,
-        source='policies/jzf-2020-08.pol:579', evaluate=_clause_28,
+        source='policies/jzf-2020-08.pol:589', evaluate=_clause_28,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2331,7 +2345,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十六条', item=1,
         title='推进服务型制造推广工程（省级生产性服务业功能区）', matter=None,
-        source='policies/jzf-2020-08.pol:598', evaluate=_clause_29,
+        source='policies/jzf-2020-08.pol:608', evaluate=_clause_29,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2339,7 +2353,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十六条', item=2,
         title='推进服务型制造推广工程（工业APP）', matter=None,
-        source='policies/jzf-2020-08.pol:611', evaluate=_clause_30,
+        source='policies/jzf-2020-08.pol:622', evaluate=_clause_30,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2347,7 +2361,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十六条', item=3,
         title='推进服务型制造推广工程（“百网万品”）', matter=None,
-        source='policies/jzf-2020-08.pol:621', evaluate=_clause_31,
+        source='policies/jzf-2020-08.pol:632', evaluate=_clause_31,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2355,7 +2369,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十七条', item=None,
         title='推进共享制造培育工程', matter=None,
-        source='policies/jzf-2020-08.pol:634', evaluate=_clause_32,
+        source='policies/jzf-2020-08.pol:645', evaluate=_clause_32,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2363,7 +2377,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十八条', item=2,
         title='强化土地要素保障（提高容积率奖励）', matter=None,
-        source='policies/jzf-2020-08.pol:657', evaluate=_clause_33,
+        source='policies/jzf-2020-08.pol:668', evaluate=_clause_33,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2371,7 +2385,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第二十一条', item=1,
         title='完善企业服务机制（优秀企业家）', matter=None,
-        source='policies/jzf-2020-08.pol:691', evaluate=_clause_34,
+        source='policies/jzf-2020-08.pol:704', evaluate=_clause_34,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None,
@@ -2379,7 +2393,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第二十一条', item=2,
         title='完善企业服务机制（领跑企业投资补助系数）', matter=None,
-        source='policies/jzf-2020-08.pol:702', evaluate=_clause_35,
+        source='policies/jzf-2020-08.pol:715', evaluate=_clause_35,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=('项目投资补助', Decimal('1.5')), split=None,
         matter_fact=None, quota=None,
