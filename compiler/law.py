@@ -53,32 +53,42 @@ class LawText:
     lines: tuple[int, ...]
     sentences: tuple[tuple[int, int], ...]  # (start, end) offsets into flat
     headings: frozenset = frozenset()  # source lines that are Markdown headings (titles)
+    shown: str = ""  # flat as the source writes it (full-width kept), for messages
 
     @classmethod
     def from_text(cls, shown_path: str, text: str) -> "LawText":
-        text = normalise(text.replace("\r\n", "\n"))
-        text = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+        raw = _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text.replace("\r\n", "\n"))
+        norm = normalise(raw)  # one character for one, so raw and norm stay aligned
         chars: list[str] = []
+        shown: list[str] = []
         lines: list[int] = []
         sentences: list[tuple[int, int]] = []
         headings = set()
-        for number, line in enumerate(text.split("\n"), start=1):
-            if line.lstrip().startswith("#"):
+        for number, (line, raw_line) in enumerate(zip(norm.split("\n"), raw.split("\n")), start=1):
+            heading = re.match(r"\s*#+\s*", line)
+            if heading:
                 headings.add(number)
-            line = re.sub(r"^\s*#+\s*", "", line)  # Markdown headings
-            line = line.replace("**", "").replace("\\*", "*")
-            start = len(chars)
-            for ch in line:
+            start, i = len(chars), heading.end() if heading else 0
+            while i < len(line):
+                ch = line[i]
+                if line.startswith("**", i):  # Markdown bold
+                    i += 2
+                    continue
+                if line.startswith("\\*", i):  # the escape of a multiplication sign
+                    i += 1
+                    continue
+                i += 1
                 if ch.isspace():
                     continue
                 chars.append(ch)
+                shown.append(raw_line[i - 1])
                 lines.append(number)
                 if ch in _SENTENCE_END:
                     sentences.append((start, len(chars)))
                     start = len(chars)
             if len(chars) > start:  # a paragraph or heading that ends without 。
                 sentences.append((start, len(chars)))
-        return cls(shown_path, "".join(chars), tuple(lines), tuple(sentences), frozenset(headings))
+        return cls(shown_path, "".join(chars), tuple(lines), tuple(sentences), frozenset(headings), "".join(shown))
 
     def line_of(self, offset: int) -> int:
         return self.lines[min(offset, len(self.lines) - 1)] if self.lines else 1
@@ -174,11 +184,13 @@ def _closest(flat_quote: str, law: LawText) -> tuple[int, int] | None:
     return best
 
 
-def _quote_not_in_source(span, what_zh: str, what_en: str, flat_quote: str, law: LawText) -> Diagnostic:
+def _quote_not_in_source(span, what_zh: str, what_en: str, quote: str, law: LawText) -> Diagnostic:
+    flat_quote = flatten(quote)
+    as_written = re.sub(r"\s+", "", quote)  # aligned with flat_quote, full-width kept
     closest = _closest(flat_quote, law)
     suggestion = None
     if closest is not None:
-        sentence = law.flat[closest[0]:closest[1]]
+        sentence = law.shown[closest[0]:closest[1]]
         line = law.line_of(closest[0])
         suggestion = Message(f"来源第{line}行最接近的句子：「{sentence}」", f"the closest sentence of the source (line {line}): {sentence}")
     prefix = 0
@@ -186,7 +198,7 @@ def _quote_not_in_source(span, what_zh: str, what_en: str, flat_quote: str, law:
         prefix += 1
     notes = ()
     if 0 < prefix < len(flat_quote):
-        differs = flat_quote[prefix:prefix + 12]
+        differs = as_written[prefix:prefix + 12]
         notes = (Message(f"前{prefix}个字与来源一致，自「{differs}」起不同", f"the first {prefix} characters match; it differs from {differs!r} on"),)
     return error("E111", span, f"{what_zh}不在来源「{law.shown_path}」中（逐字比对，不计空格与换行）",
                  f"{what_en} is not in the source {law.shown_path!r} (compared verbatim, spaces and line breaks aside)",
@@ -204,14 +216,14 @@ def check_quotes(policy: ast.Policy, law: LawText) -> tuple[list[Diagnostic], li
         where = _find(flat_quote, law)
         if where is None:
             found.append(_quote_not_in_source(clause.source_span or clause.span, f"{clause.label} 的原文",
-                                              f"the 原文 of {clause.label}", flat_quote, law))
+                                              f"the 原文 of {clause.label}", clause.source_text, law))
         else:
             covered.append(where)
     for sentence in policy.not_encoded:
         flat_quote = flatten(sentence.text)
         where = _find(flat_quote, law)
         if where is None:
-            found.append(_quote_not_in_source(sentence.span, "「不编码」的句子", "the 不编码 sentence", flat_quote, law))
+            found.append(_quote_not_in_source(sentence.span, "「不编码」的句子", "the 不编码 sentence", sentence.text, law))
         else:
             covered.append(where)
     return found, covered
@@ -243,10 +255,11 @@ def check_unquoted(policy: ast.Policy, law: LawText, covered: list[tuple[int, in
         if law.line_of(start) in law.headings:
             continue
         sentence = law.flat[start:end]
-        left = [sentence[a:b] for a, b in paying_items(sentence) if not is_covered(start + a, start + b)]
+        left = [law.shown[start + a:start + b] for a, b in paying_items(sentence) if not is_covered(start + a, start + b)]
         if not left:
             continue
         line = law.line_of(start)
+        sentence = law.shown[start:end]
         shown = sentence if len(sentence) <= 80 else sentence[:78] + "……"
         items = "、".join(dict.fromkeys(left))
         found.append(warning(
