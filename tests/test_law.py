@@ -234,3 +234,22 @@ def test_removing_a_note_brings_its_warning_back(tmp_path):
     target.write_text(text.replace(note, ""), encoding="utf-8")
     rows = json.loads(run_polc("check", "--format", "json", "policies/jzf-2020-08.pol", cwd=tmp_path).stdout)
     assert [r["code"] for r in rows if r["code"].startswith("W11")] == ["W113"]
+
+
+_SHIPPED = law.LawText.from_text("jzf-2020-06.md", (ROOT / "policies" / "sources" / "jzf-2020-06.md").read_text(encoding="utf-8"))
+_FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_any_passage_of_a_source_is_found_however_it_is_wrapped_or_typed(data):
+    """A drafter may re-wrap a quote and type its digits and punctuation full-width or
+    half-width: it is still the same sentence."""
+    start = data.draw(st.integers(0, len(_SHIPPED.shown) - 10))
+    passage = _SHIPPED.shown[start:start + data.draw(st.integers(4, 80))]
+    typed = []
+    for ch in passage:
+        if ch in _FULL_WIDTH and data.draw(st.booleans()):
+            ch = _FULL_WIDTH[ch]
+        typed.append(ch + data.draw(st.sampled_from(["", "", "", " ", "\n", "\u3000"])))
+    assert law._find(law.flatten("".join(typed)), _SHIPPED) is not None
