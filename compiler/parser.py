@@ -452,14 +452,15 @@ class _ToAst(Transformer):
                 title = self._original(token)[1:-1]
         fields: dict = {"conditions": [], "notes": [], "cases": []}
         for key, value in rest:
-            if key == "source_text":
-                fields["source_text"], fields["source_span"] = value
-            elif key in ("conditions", "notes", "cases"):
+            if key in ("conditions", "notes", "cases"):
                 fields[key].append(value)
             else:
                 fields[key] = value
         for key in ("conditions", "notes", "cases"):
             fields[key] = tuple(fields[key])
+
+        if "source_text" in fields:  # the quote, and where it is written (for the source checks)
+            fields["source_text"], fields["source_span"] = fields["source_text"]
         article = str(article_token)
         return ast.Clause(article=article, article_number=chinese_number(article[1:-1]), item=item,
                           title=title, span=self._span(meta), **fields)
