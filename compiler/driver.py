@@ -15,11 +15,12 @@ from pathlib import Path
 
 import attrs
 
-from . import ast, checks, law, runtime
+from . import ast, checks, runtime
 from .diagnostics import Diagnostic, error, sorted_diagnostics
 from .parser import parse
 from .source import SourceFile
 from .to_python import module_name, to_python
+from . import law
 
 
 class UsageError(Exception):
