@@ -15,12 +15,12 @@ from pathlib import Path
 
 import attrs
 
+from . import law  # the law beside the code: 来源 and the source checks
 from . import ast, checks, runtime
 from .diagnostics import Diagnostic, error, sorted_diagnostics
 from .parser import parse
 from .source import SourceFile
 from .to_python import module_name, to_python
-from . import law
 
 
 class UsageError(Exception):
