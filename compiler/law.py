@@ -128,8 +128,18 @@ def resolve_source(policy: ast.Policy, project_root: Path) -> tuple[Path | None,
     return candidate, None
 
 
+# A gazette document is tens of kilobytes; a larger file is not a source text (and reading it
+# whole would let a mistyped path stall every check).
+MAX_SOURCE_BYTES = 2_000_000
+
+
 def read_source(policy: ast.Policy, path: Path, shown_path: str) -> tuple[LawText | None, Diagnostic | None]:
     try:
+        if path.stat().st_size > MAX_SOURCE_BYTES:
+            return None, error("E110", policy.source_document.span,
+                               f"来源文件「{policy.source_document.path}」超过 {MAX_SOURCE_BYTES // 1_000_000} MB，不是一份原文",
+                               f"the source file {policy.source_document.path!r} is larger than "
+                               f"{MAX_SOURCE_BYTES // 1_000_000} MB and is not a source text")
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         # The exception text may quote bytes of the file; say only what is wrong.

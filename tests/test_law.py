@@ -189,6 +189,9 @@ def test_a_missing_or_binary_source_is_an_error_without_content(tmp_path):
     assert codes(rows) == ["E110"] and "BINARY" not in result.stdout
     (tmp_path / "law.md").unlink()
     assert codes(check(policy)[1]) == ["E110"]
+    (tmp_path / "law.md").write_text("给予10万元。" * (law.MAX_SOURCE_BYTES // 10), encoding="utf-8")
+    result, rows = check(policy)
+    assert codes(rows) == ["E110"] and "MB" in rows[0]["message"]
 
 
 # ---------------------------------------------------------------- the language and the shipped policies
