@@ -26,6 +26,7 @@ functions of the policy and the text.
 from __future__ import annotations
 
 import difflib
+import errno
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -35,7 +36,7 @@ import attrs
 
 from . import ast
 from .diagnostics import Diagnostic, Message, error, warning
-from .source import normalise
+from .source import normalise, read_bounded
 
 # ---------------------------------------------------------------- the source text
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -108,7 +109,8 @@ def flatten(quote: str) -> str:
 def resolve_source(policy: ast.Policy, project_root: Path) -> tuple[Path | None, Diagnostic | None]:
     """The file a policy's 来源 names, relative to the policy file and inside project_root.
 
-    A path that leaves the project (../.., an absolute path, a symbolic link out) is refused
+    The project root is the driver's: the nearest directory above the policy with polc.toml,
+    pyproject.toml or .git. A path that leaves it (../.., an absolute path, a symbolic link out) is refused
     without reading it, and no message ever shows another file's content."""
     document = policy.source_document
     wanted = document.path
@@ -134,28 +136,25 @@ MAX_SOURCE_BYTES = 2_000_000
 
 
 def read_source(policy: ast.Policy, path: Path, shown_path: str) -> tuple[LawText | None, Diagnostic | None]:
+    """The text of a source file: a regular file of at most MAX_SOURCE_BYTES, UTF-8. No message
+    quotes the file (an exception text may hold its bytes)."""
+    wanted = policy.source_document.path
     try:
-        if path.stat().st_size > MAX_SOURCE_BYTES:
+        data = read_bounded(str(path), MAX_SOURCE_BYTES)
+    except OSError as problem:
+        if problem.errno == errno.EFBIG:
             return None, error("E110", policy.source_document.span,
-                               f"来源文件「{policy.source_document.path}」超过 {MAX_SOURCE_BYTES // 1_000_000} MB，不是一份原文",
-                               f"the source file {policy.source_document.path!r} is larger than "
-                               f"{MAX_SOURCE_BYTES // 1_000_000} MB and is not a source text")
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        # The exception text may quote bytes of the file; say only what is wrong.
-        return None, error("E110", policy.source_document.span, f"来源文件「{policy.source_document.path}」无法按 UTF-8 文本读取",
-                           f"the source file {policy.source_document.path!r} cannot be read as UTF-8 text")
+                               f"来源文件「{wanted}」超过 {MAX_SOURCE_BYTES // 1_000_000} MB，不是一份原文",
+                               f"the source file {wanted!r} is larger than {MAX_SOURCE_BYTES // 1_000_000} MB "
+                               "and is not a source text")
+        return None, error("E110", policy.source_document.span, f"来源「{wanted}」不是可读的普通文件",
+                           f"the source {wanted!r} is not a readable regular file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None, error("E110", policy.source_document.span, f"来源文件「{wanted}」无法按 UTF-8 文本读取",
+                           f"the source file {wanted!r} cannot be read as UTF-8 text")
     return LawText.from_text(shown_path, text), None
-
-
-def project_root_of(policy_path: str) -> Path:
-    """The nearest directory above the policy that holds .git or pyproject.toml (a project or a
-    drafts repository); without one, the policy's own directory."""
-    start = Path(policy_path).resolve().parent
-    for directory in (start, *start.parents):
-        if (directory / ".git").exists() or (directory / "pyproject.toml").is_file():
-            return directory
-    return start
 
 
 # ---------------------------------------------------------------- quotes
@@ -511,12 +510,13 @@ def check_policy(policy: ast.Policy, law: LawText | None) -> list[Diagnostic]:
     return found
 
 
-def load_and_check(policy: ast.Policy, shown) -> list[Diagnostic]:
+def load_and_check(policy: ast.Policy, shown, project_root: Path) -> list[Diagnostic]:
     """The driver's entry: read the policy's 来源 (if any) and run every check of this module.
-    `shown` turns a path into the form diagnostics show (relative to the working directory)."""
+    `shown` turns a path into the form diagnostics show (relative to the working directory);
+    project_root is the directory the source must stay inside (the driver's project root)."""
     if policy.source_document is None:
         return check_policy(policy, None)
-    path, problem = resolve_source(policy, project_root_of(policy.path))
+    path, problem = resolve_source(policy, project_root)
     if problem is not None:
         return check_policy(policy, None) + [problem]
     law, problem = read_source(policy, path, shown(str(path)))
