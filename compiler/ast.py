@@ -386,6 +386,7 @@ class Clause:
     item: int | None       # 第2项 -> 2
     title: str | None
     source_text: str | None = None
+    source_span: Span | None = _span()  # where the 原文 string is written (for the source checks)
     recipient: str | None = None  # 对象: who is paid (楼宇运管企业, 申报主体, …)
     units: tuple[Name, ...] = ()
     matter: Name | None = None
@@ -445,6 +446,22 @@ class Transitional:
 
 
 @attrs.frozen
+class SourceDocument:
+    """来源 "sources/jzf-2020-06.md": the published text the policy encodes, relative to the file."""
+    path: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class NotEncoded:
+    """不编码 "…" 说明 "…": a sentence of the source that pays or limits something and is
+    deliberately not encoded, with the reason (so the source check does not list it)."""
+    text: str
+    reason: str
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Vocabulary:
     """Declarations shared by several policies (引用 "vocabulary.pol")."""
     name: str
@@ -475,6 +492,8 @@ class Policy:
     imports: tuple[str, ...] = ()
     assessed_year: str = "上一年"
     notes: tuple[str, ...] = ()
+    source_document: SourceDocument | None = None
+    not_encoded: tuple[NotEncoded, ...] = ()
     enums: tuple[EnumDecl, ...] = ()
     facts: tuple[FactDecl, ...] = ()
     defs: tuple[DefDecl, ...] = ()

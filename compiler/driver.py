@@ -18,6 +18,7 @@ from pathlib import Path
 
 import attrs
 
+from . import law  # the law beside the code: 来源 and the source checks
 from . import ast, checks, runtime
 from .diagnostics import Diagnostic, error, sorted_diagnostics
 from .parser import parse
@@ -143,6 +144,7 @@ def load(paths: list[str], overlaps: bool = True) -> Project:
             policy = reader.resolve_imports(tree)
             policies.append(policy)
             reader.found.extend(checks.check_policy(policy))
+            reader.found.extend(law.load_and_check(policy, _shown_path, project_root(policy.path)))  # the law beside the code
     reader.found.extend(checks.check_policies(policies))
     reader.found.extend(check_module_names(policies))
     skip = not overlaps or any(d.is_error for d in reader.found)

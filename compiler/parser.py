@@ -486,7 +486,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         return ast.Case(title, tuple(facts), on, expected, self._span(meta))
 
     # ------------------------------------------------------------ clauses
-    def f_source(self, meta, c): return ("source_text", self._string(c[0]))
+    def f_source(self, meta, c): return ("source_text", (self._string(c[0]), self._tok_span(c[0])))
     def f_units(self, meta, c): return ("units", tuple(c))
     def f_recipient(self, meta, c): return ("recipient", self._string(c[0]))
     def f_matter(self, meta, c): return ("matter", c[0])
@@ -577,6 +577,9 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
                 fields[key] = value
         for key in ("conditions", "notes", "cases"):
             fields[key] = tuple(fields[key])
+
+        if "source_text" in fields:  # the quote, and where it is written (for the source checks)
+            fields["source_text"], fields["source_span"] = fields["source_text"]
         article = str(article_token)
         return ast.Clause(article=article, article_number=chinese_number(article[1:-1]), item=item,
                           title=title, span=self._span(meta), repeated=tuple(repeated), **fields)
@@ -614,6 +617,10 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         return ("splits", ast.Split(tuple(shares), tuple(articles), self._span(meta)))
     def h_assessed_year(self, meta, c): return ("assessed_year", c[0])
     def h_note(self, meta, c): return ("notes", self._string(c[0]))
+    def h_source_document(self, meta, c):
+        return ("source_document", ast.SourceDocument(self._string(c[0]), self._tok_span(c[0])))
+    def h_not_encoded(self, meta, c):
+        return ("not_encoded", ast.NotEncoded(self._string(c[0]), self._string(c[1]), self._tok_span(c[0])))
 
     def principle(self, meta, children):
         return str(children[0])
@@ -631,7 +638,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
 
     def policy(self, meta, children):
         docno, *rest = children
-        repeated = ("cofunding", "splits", "budgets", "transitional", "notes", "imports")
+        repeated = ("cofunding", "splits", "budgets", "transitional", "notes", "imports", "not_encoded")
         fields: dict = {"repeals": (), **{key: [] for key in repeated}}
         groups = {ast.EnumDecl: "enums", ast.FactDecl: "facts", ast.DefDecl: "defs", ast.MatterDecl: "matters",
                   ast.Clause: "clauses"}

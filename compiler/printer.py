@@ -261,6 +261,10 @@ def policy(node: ast.Policy) -> str:
         lines.append(f"  考核年度 {node.assessed_year}")
     for note in node.notes:
         lines.append(f"  说明 {string(note)}")
+    if node.source_document is not None:
+        lines.append(f"  来源 {string(node.source_document.path)}")
+    for sentence in node.not_encoded:
+        lines.append(f"  不编码 {string(sentence.text)} 说明 {string(sentence.reason)}")
     blocks = ["\n".join(lines)]
     for decl in node.enums:
         blocks.append(f"枚举 {name(decl.name)}: " + "、".join(name(v) for v in decl.values))

@@ -406,6 +406,9 @@ def to_markdown(policy: ast.Policy, findings: list[Diagnostic], found_overlaps: 
         ("引用", list(policy.imports) or ["无"]),
         ("考核年度", [_ASSESSED.get(policy.assessed_year, policy.assessed_year)]),
         ("说明", list(policy.notes) or ["无"]),
+        # The law beside the code: shown only when the policy names its text (polc check verifies it).
+        *([("来源", [f"{policy.source_document.path}（原文已逐字核对）"])] if policy.source_document else []),
+        *([("不编码", [f"「{s.text}」：{s.reason}" for s in policy.not_encoded])] if policy.not_encoded else []),
         ("每个申请人每年最高", _policy_ceiling(policy)),
         ("预算", [f"{b.payer.text} 每年 {b.amount.text}" + (
             "，按" + "、".join(f"{f.text}{'降序' if d else '升序'}" for f, d in b.ranking) + "安排" if b.ranking

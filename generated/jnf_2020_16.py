@@ -1123,7 +1123,9 @@ def _clause_1(run):
 
     说明：动态管理（第五条第4项）：称号有效期为认定后2年，到期复评合格的再保留2年。本条只判断首次验收；称号是否在有效期内、复评是否合格，需按认定日期和复评结果人工判断。
 
-    来源：policies/jnf-2020-16.pol:89
+    说明：评分满分100分，本条只判断是否达到80分的合格线。
+
+    来源：policies/jnf-2020-16.pol:95
     """
     holds = True
     c1 = run.truth('列入创建名单', run.fact('列入创建名单'))
@@ -1154,7 +1156,9 @@ def _clause_2(run):
 
     说明：按分担，每笔补助由市级财政、区级财政各负担50%。项目建设和验收按附件7（未公布）办理；原文未把“通过验收”写作拨付条件，故不设此条件，另一读法是项目（或美丽农场）通过验收后才拨付。
 
-    来源：policies/jnf-2020-16.pol:121
+    说明：“市、区两级财政1:1配套”写作政策头部的分担（市级财政50%、区级财政50%）。
+
+    来源：policies/jnf-2020-16.pol:129
     """
     holds = True
     c3 = run.truth('市本级创建项目', run.fact('市本级创建项目'))
@@ -1183,7 +1187,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉农发〔2020〕16号', article='第五条', item=3,
         title='验收认定', matter=None,
-        source='policies/jnf-2020-16.pol:89', evaluate=_clause_1,
+        source='policies/jnf-2020-16.pol:95', evaluate=_clause_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=(('市级财政', Decimal('0.5')), ('区级财政', Decimal('0.5'))),
         matter_fact=None, quota=None, ceiling=Decimal('0'),
@@ -1191,7 +1195,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉农发〔2020〕16号', article='第六条', item=3,
         title='加大投入（市本级建设项目补助）', matter=None,
-        source='policies/jnf-2020-16.pol:121', evaluate=_clause_2,
+        source='policies/jnf-2020-16.pol:129', evaluate=_clause_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=(('市级财政', Decimal('0.5')), ('区级财政', Decimal('0.5'))),
         matter_fact=None, quota=None, ceiling=Decimal('2000000'),

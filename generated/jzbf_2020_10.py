@@ -1128,7 +1128,7 @@ def _clause_1(run):
 
     说明：“原则上”：通常的上限，特殊情况可突破，突破与否由审核机关把握。给予一栏只写明审核名额的机关：第五条所述实施方案“经同级组织、人力社保部门审核”。超过门槛与否按基数（参评总人数）判断，不按受控对象的人数；名单超出比例时各对象标为“名单超额”（list_over），由推荐单位核减，原文未规定核减顺序。
 
-    来源：policies/jzbf-2020-10.pol:78
+    来源：policies/jzbf-2020-10.pol:79
     """
     holds = True
     c1 = run.compare_ordered('奖励对象类型 等于 个人', 'eq', run.fact('奖励对象类型'), '个人', ('集体', '个人'))
@@ -1153,7 +1153,7 @@ def _clause_2(run):
 
     说明：读作单次参评集体超过100个（不含100）时，获奖集体不超过参评集体总数的2%（含2%）；“原则上”同第1项。
 
-    来源：policies/jzbf-2020-10.pol:94
+    来源：policies/jzbf-2020-10.pol:95
     """
     holds = True
     c3 = run.compare_ordered('奖励对象类型 等于 集体', 'eq', run.fact('奖励对象类型'), '集体', ('集体', '个人'))
@@ -1180,7 +1180,7 @@ def _clause_3(run):
 
     说明：“县级以上政府”读作县级及县级以上的人民政府（作为集体）；“县（市、区）主要领导”读作县（市、区）党政主要负责人。其他县处级领导干部可以参评，但受第4项20%比例限制。
 
-    来源：policies/jzbf-2020-10.pol:108
+    来源：policies/jzbf-2020-10.pol:109
     """
     holds = True
     c5 = run.member('参评对象层级 不属于 厅局级个人、厅局级单位、县级以上政府、县市区主要领导', run.fact('参评对象层级'), ('厅局级个人', '厅局级单位', '县级以上政府', '县市区主要领导'), True)
@@ -1200,7 +1200,7 @@ def _clause_4(run):
 
     说明：读作单次行政奖励中县处级领导干部不超过参评总人数的20%（含20%），“一般”表示可有例外。县（市、区）主要领导本属县处级，虽一般不参评（第3项），例外参评时也计入20%。分子为本批受本项控制的县处级领导干部，基数为参评总人数（不是受控对象本身）：参评100人中15名县处级领导干部（15%）合规，限额为20名。另一读法是基数为获奖人数，原文“参评比例”不取。
 
-    来源：policies/jzbf-2020-10.pol:123
+    来源：policies/jzbf-2020-10.pol:124
     """
     holds = True
     c6 = run.compare_ordered('奖励对象类型 等于 个人', 'eq', run.fact('奖励对象类型'), '个人', ('集体', '个人'))
@@ -1225,7 +1225,7 @@ def _clause_5(run):
 
     说明：读作单次行政奖励中拟记三等功的对象不超过该次参评对象总数的15%（含15%），个人、集体分别计算（每个 奖励对象类型，基数为同类参评总数）：参评100人中3名记三等功的限额为15名。另一读法是不超过该次获奖对象总数的15%，限额会更小（获奖对象少于参评对象），不取。只计记三等功本身，不含更高等级。
 
-    来源：policies/jzbf-2020-10.pol:136
+    来源：policies/jzbf-2020-10.pol:137
     """
     holds = True
     c8 = run.compare_ordered('奖励种类 等于 记三等功', 'eq', run.fact('奖励种类'), '记三等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
@@ -1245,7 +1245,7 @@ def _clause_6(run):
 
     说明：读作单次行政奖励中拟记二等功的对象不超过该次参评对象总数的5%（含5%），个人、集体分别计算，读法与第5项相同。记一等功、授予荣誉称号原文未设比例（由省审批）。
 
-    来源：policies/jzbf-2020-10.pol:148
+    来源：policies/jzbf-2020-10.pol:149
     """
     holds = True
     c9 = run.compare_ordered('奖励种类 等于 记二等功', 'eq', run.fact('奖励种类'), '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
@@ -1265,7 +1265,7 @@ def _clause_7(run):
 
     说明：县（市、区）的嘉奖、记三等功由各县（市、区）政府按规定（自定程序）办理。记二等功及以上原文不分市、县，一律按第5、6项报市政府常务会议，读作县（市、区）申报的记二等功及以上也报市里。
 
-    来源：policies/jzbf-2020-10.pol:169
+    来源：policies/jzbf-2020-10.pol:170
     """
     holds = True
     c10 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1301,7 +1301,7 @@ def _clause_8(run):
 
     原文：市级由行政奖励申报单位（部门）报人力社保部门批准，并由人力社保部门发文公布。
 
-    来源：policies/jzbf-2020-10.pol:185
+    来源：policies/jzbf-2020-10.pol:186
     """
     holds = True
     c15 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1346,7 +1346,7 @@ def _clause_9(run):
 
     说明：读作奖励对象中有公务员、但并非全部是公务员（全部是公务员的，按第7项由组织部门按公务员奖励规定办理）。
 
-    来源：policies/jzbf-2020-10.pol:201
+    来源：policies/jzbf-2020-10.pol:202
     """
     holds = True
     c21 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1391,7 +1391,7 @@ def _clause_10(run):
 
     说明：对象为公务员的，提交常务会议前须经组织部门审核同意：这是前置审核，审定机关仍是市政府常务会议，故不另列一项。不分市级、县级申报。
 
-    来源：policies/jzbf-2020-10.pol:218
+    来源：policies/jzbf-2020-10.pol:219
     """
     holds = True
     c27 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1431,7 +1431,7 @@ def _clause_11(run):
 
     说明：授予荣誉称号不是“立功”，对象均为公务员时仍走本项。
 
-    来源：policies/jzbf-2020-10.pol:237
+    来源：policies/jzbf-2020-10.pol:238
     """
     holds = True
     c32 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1464,7 +1464,7 @@ def _clause_12(run):
 
     说明：“均为公务员”读作本次奖励的对象全部是公务员，此时整项奖励转由组织部门按公务员奖励规定（浙组〔2019〕17号等）办理，优先于第2至6项；对象中只有部分公务员的，仍按第2至6项办理，其中公务员对象须经组织部门审核同意。“立功”读作记三等功、记二等功、记一等功，不含授予荣誉称号。另一读法是本句只是提示公务员奖励另有制度、不改变第2至6项的路径，不取。
 
-    来源：policies/jzbf-2020-10.pol:254
+    来源：policies/jzbf-2020-10.pol:255
     """
     holds = True
     c36 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1494,7 +1494,7 @@ def _clause_13(run):
 
     说明：读作劳动模范、见义勇为人员的推荐评选不适用第2至7项，按各自现行程序办理；其他各项都以“非 推荐评选劳模见义勇为”为条件，使路径互斥。
 
-    来源：policies/jzbf-2020-10.pol:269
+    来源：policies/jzbf-2020-10.pol:270
     """
     holds = True
     c39 = run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为'))
@@ -1511,7 +1511,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=1,
         title='控制个人奖励名额', matter=None,
-        source='policies/jzbf-2020-10.pol:78', evaluate=_clause_1,
+        source='policies/jzbf-2020-10.pol:79', evaluate=_clause_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.01'), 200, (), '参评总人数', ()), ceiling=Decimal('0'),
@@ -1519,7 +1519,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=2,
         title='控制集体奖励名额', matter=None,
-        source='policies/jzbf-2020-10.pol:94', evaluate=_clause_2,
+        source='policies/jzbf-2020-10.pol:95', evaluate=_clause_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.02'), 100, (), '参评集体总数', ()), ceiling=Decimal('0'),
@@ -1527,7 +1527,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=3,
         title='控制奖励对象层级', matter=None,
-        source='policies/jzbf-2020-10.pol:108', evaluate=_clause_3,
+        source='policies/jzbf-2020-10.pol:109', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
@@ -1535,7 +1535,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=4,
         title='县处级领导干部参评比例', matter=None,
-        source='policies/jzbf-2020-10.pol:123', evaluate=_clause_4,
+        source='policies/jzbf-2020-10.pol:124', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.2'), None, (), '参评总人数', ()), ceiling=Decimal('0'),
@@ -1543,7 +1543,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=5,
         title='记三等功比例', matter=None,
-        source='policies/jzbf-2020-10.pol:136', evaluate=_clause_5,
+        source='policies/jzbf-2020-10.pol:137', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.15'), None, (), '同类参评总数', ('奖励对象类型',)), ceiling=Decimal('0'),
@@ -1551,7 +1551,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=6,
         title='记二等功比例', matter=None,
-        source='policies/jzbf-2020-10.pol:148', evaluate=_clause_6,
+        source='policies/jzbf-2020-10.pol:149', evaluate=_clause_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.05'), None, (), '同类参评总数', ('奖励对象类型',)), ceiling=Decimal('0'),
@@ -1559,7 +1559,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=2,
         title='嘉奖、记三等功（县（市、区））', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:169', evaluate=_clause_7,
+        source='policies/jzbf-2020-10.pol:170', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
@@ -1567,7 +1567,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=3,
         title='嘉奖、记三等功（市级）', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:185', evaluate=_clause_8,
+        source='policies/jzbf-2020-10.pol:186', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
@@ -1575,7 +1575,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=4,
         title='嘉奖、记三等功（市级，对象为公务员）', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:201', evaluate=_clause_9,
+        source='policies/jzbf-2020-10.pol:202', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
@@ -1583,7 +1583,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=5,
         title='记二等功', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:218', evaluate=_clause_10,
+        source='policies/jzbf-2020-10.pol:219', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
@@ -1591,7 +1591,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=6,
         title='记一等功、授予荣誉称号', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:237', evaluate=_clause_11,
+        source='policies/jzbf-2020-10.pol:238', evaluate=_clause_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
@@ -1599,7 +1599,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=7,
         title='嘉奖、立功对象均为公务员', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:254', evaluate=_clause_12,
+        source='policies/jzbf-2020-10.pol:255', evaluate=_clause_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
@@ -1607,7 +1607,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=8,
         title='劳动模范、见义勇为人员', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:269', evaluate=_clause_13,
+        source='policies/jzbf-2020-10.pol:270', evaluate=_clause_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),

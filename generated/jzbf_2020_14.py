@@ -1217,7 +1217,7 @@ def _clause_1(run):
 
     说明：2021年确定的，“连续2年”的第二年（2022年）已在本意见失效（2021年12月31日）之后：读作失效后不再按本意见给予（评估日在2022年的不适用），第二年的激励需后续政策另行明确。另一读法是2021年确定时已承诺两年，第二年仍按本意见给予。金额影响：2021年确定的每个对象少得一年的800万元。
 
-    来源：policies/jzbf-2020-14.pol:141
+    来源：policies/jzbf-2020-14.pol:149
     """
     holds = True
     c1 = run.truth('智能化改造示范行业', run.fact('智能化改造示范行业'))
@@ -1239,7 +1239,7 @@ def _clause_2(run):
 
     说明：2021年确定的，“连续2年”的第二年（2022年）已在本意见失效（2021年12月31日）之后：读作失效后不再按本意见给予（评估日在2022年的不适用），第二年的激励需后续政策另行明确。另一读法是2021年确定时已承诺两年，第二年仍按本意见给予。金额影响：2021年确定的每个对象少得一年的500万元。
 
-    来源：policies/jzbf-2020-14.pol:162
+    来源：policies/jzbf-2020-14.pol:170
     """
     holds = True
     c2 = run.truth('小微企业智能化改造示范区', run.fact('小微企业智能化改造示范区'))
@@ -1261,7 +1261,7 @@ def _clause_3(run):
 
     说明：第1–3项与嘉政发〔2020〕8号第十四条（智能化改造示范专项激励，标准见本意见）同为事项“智能化改造示范激励”：8号第十四条是原则规定，本意见是其具体标准，同一示范对象只按本意见的金额支付一次（就高不重复：写明金额的排在“金额未定”之前）。另一读法是两者各自给予，8号另有一笔未定金额的激励。金额影响：按另一读法每个示范对象另有一笔金额未定的激励。
 
-    来源：policies/jzbf-2020-14.pol:179
+    来源：policies/jzbf-2020-14.pol:187
     """
     holds = True
     c3 = run.truth('智能化改造示范企业', run.fact('智能化改造示范企业'))
@@ -1283,7 +1283,7 @@ def _clause_4(run):
 
     说明：“在2020年实施的”读作项目实施年度为2020年；跨年度项目以项目库登记的实施年度为准（原文未明是开工还是完工年度）。“最高补助2000万元”读作2020、2021年两档共用。本意见第4–7项为工业智能化改造投资补助（事项“工业项目投资补助”），与嘉政发〔2020〕6号第五条的服务业项目投资补助读作不同事项（资金来源不同：本意见为工信资金，6号为服务业资金）；嘉政发〔2020〕8号对领跑企业的系数作用于本事项（封顶前），不作用于6号。另一读法是两者同为“项目投资补助”（此前的编码），同一项目就高不重复。金额影响：同一项目同时被认定为服务业项目和智能化改造项目的（少见），按本读法两项都支付（如1000万元项目：本项200万元加6号第五条50万元），另一读法只付200万元。
 
-    来源：policies/jzbf-2020-14.pol:192
+    来源：policies/jzbf-2020-14.pol:200
     """
     holds = True
     t4 = run.truth('经认定高质量项目', run.fact('经认定高质量项目'))
@@ -1322,7 +1322,9 @@ def _clause_5(run):
 
     说明：读法同第4项，2021年实施的按20%（退坡）。
 
-    来源：policies/jzbf-2020-14.pol:214
+    说明：原文同一句还写了在2020年实施的按25%补助一档（见第4项）；本项只编码2021年实施的一档。“在1年内实施完成”写作事实「一年内实施完成」。
+
+    来源：policies/jzbf-2020-14.pol:222
     """
     holds = True
     t9 = run.truth('经认定高质量项目', run.fact('经认定高质量项目'))
@@ -1361,7 +1363,9 @@ def _clause_6(run):
 
     说明：“其他”读作不符合第4、5项条件的智能化改造投资项目（两档互斥）；原文对其他项目未设投资额门槛。与第4、5项同为“工业项目投资补助”。
 
-    来源：policies/jzbf-2020-14.pol:233
+    说明：原文同一句还写了在2021年实施的按15%补助一档（见第7项）；本项只编码2020年实施的一档。条件中的5000万元是第4、5项的门槛：“其他”项目即不符合第4、5项条件的项目。
+
+    来源：policies/jzbf-2020-14.pol:242
     """
     holds = True
     c14 = run.truth('智能化改造投资项目', run.fact('智能化改造投资项目'))
@@ -1401,7 +1405,9 @@ def _clause_7(run):
 
     说明：读法同第6项，2021年实施的按15%（退坡）。
 
-    来源：policies/jzbf-2020-14.pol:252
+    说明：原文同一句还写了在2020年实施的按20%补助一档（见第6项）；本项只编码2021年实施的一档。条件中的5000万元是第4、5项的门槛：“其他”项目即不符合第4、5项条件的项目。
+
+    来源：policies/jzbf-2020-14.pol:262
     """
     holds = True
     c20 = run.truth('智能化改造投资项目', run.fact('智能化改造投资项目'))
@@ -1443,7 +1449,7 @@ def _clause_8(run):
 
     说明：原文未说明与第4–7项（同一智能化改造项目的投资补助）能否同时享受，此处未设共同事项，两者可分别计算；另一读法是同一项目的设备投资只能享受其一。“鼓励政府部门先行先试”不给付资金。
 
-    来源：policies/jzbf-2020-14.pol:270
+    来源：policies/jzbf-2020-14.pol:281
     """
     holds = True
     c26 = run.compare('本地智能装备投资额 + 本地信息系统投资额 超过 0元', 'gt', add(run.fact('本地智能装备投资额'), run.fact('本地信息系统投资额')), _K11, 'money', None)
@@ -1464,7 +1470,7 @@ def _clause_9(run):
 
     说明：各档的营业收入门槛与金额原文未公布（本意见附件与配套办法均未载），只知道区间为20万元至150万元，故写作区间（RANGE），由主管部门按分档标准确定；另一写法是“金额未定”（UNSPECIFIED），但那会丢掉原文已给出的上下限。原文未规定最低营业收入门槛，是否每家注册服务商都至少得20万元取决于未公布的分档表。
 
-    来源：policies/jzbf-2020-14.pol:286
+    来源：policies/jzbf-2020-14.pol:297
     """
     holds = True
     c27 = run.truth('本市注册智能制造服务商', run.fact('本市注册智能制造服务商'))
@@ -1482,11 +1488,9 @@ def _clause_10(run):
 
     原文：对开展智能制造诊断服务的软件服务商，诊断报告落地实施的，每个项目给予5万元补贴。
 
-    说明：每个项目5万元，项目数不限，原文未设总额上限。
+    说明：每个落地实施的项目5万元，按项目个数累计（至少1个项目落地实施才适用）；原文未设总额上限。只出具诊断报告而未落地实施的项目不计。
 
-    说明：每个落地实施的项目5万元，按项目个数累计；原文未设总额上限。只出具诊断报告而未落地实施的项目不计。
-
-    来源：policies/jzbf-2020-14.pol:297
+    来源：policies/jzbf-2020-14.pol:308
     """
     holds = True
     c28 = run.truth('智能制造诊断软件服务商', run.fact('智能制造诊断软件服务商'))
@@ -1511,7 +1515,7 @@ def _clause_11(run):
 
     说明：“连续2年给予500万元、300万元”读作认定当年500万元、次年300万元（共800万元），与第12项互为前后两年。另一读法：从认定次年起算两年（认定次年500万元、再次年300万元）。
 
-    来源：policies/jzbf-2020-14.pol:313
+    来源：policies/jzbf-2020-14.pol:323
     """
     holds = True
     c30 = run.truth('市级智能制造服务商集聚区', run.fact('市级智能制造服务商集聚区'))
@@ -1536,7 +1540,9 @@ def _clause_12(run):
 
     说明：认定次年300万元，读法见第11项。
 
-    来源：policies/jzbf-2020-14.pol:327
+    说明：“连续2年”的第一年500万元见第11项；本项是认定次年（考核年度 = 集聚区认定年度 + 1）的300万元。
+
+    来源：policies/jzbf-2020-14.pol:337
     """
     holds = True
     c32 = run.truth('市级智能制造服务商集聚区', run.fact('市级智能制造服务商集聚区'))
@@ -1563,7 +1569,7 @@ def _clause_13(run):
 
     说明：与嘉政发〔2020〕6号第十条第4项（主导制订或修订国际标准50万元、国家标准30万元）同为“主导标准”事项，同一项标准就高不重复：国际标准只付本项100万元一次。原文未说明一个单位牵头多项标准时是否逐项奖励，此处按一项标准计。
 
-    来源：policies/jzbf-2020-14.pol:342
+    来源：policies/jzbf-2020-14.pol:353
     """
     holds = True
     c34 = run.truth('主导制修订标准', run.fact('主导制修订标准'))
@@ -1597,7 +1603,7 @@ def _clause_14(run):
 
     原文：对成功创建工业互联网标识解析二级节点的，给予300万元奖励；
 
-    来源：policies/jzbf-2020-14.pol:362
+    来源：policies/jzbf-2020-14.pol:373
     """
     holds = True
     c37 = run.truth('创建标识解析二级节点', run.fact('创建标识解析二级节点'))
@@ -1617,7 +1623,7 @@ def _clause_15(run):
 
     说明：与第3项（智能化改造示范企业）是不同的认定，原文未限制同时享受。
 
-    来源：policies/jzbf-2020-14.pol:372
+    来源：policies/jzbf-2020-14.pol:383
     """
     holds = True
     c38 = run.truth('新技术深度应用示范企业', run.fact('新技术深度应用示范企业'))
@@ -1637,7 +1643,7 @@ def _clause_16(run):
 
     说明：“市区联动、一事一议”：金额与市、区分担均另行确定。
 
-    来源：policies/jzbf-2020-14.pol:383
+    来源：policies/jzbf-2020-14.pol:394
     """
     holds = True
     c39 = run.truth('特别重大创新载体', run.fact('特别重大创新载体'))
@@ -1659,7 +1665,7 @@ def _clause_17(run):
 
     说明：“基金投入部分……全额返还”读作返还总额为基金对中小企业智能化改造的投入额的100%，由市财政承担（不需区级配套）；“分两年”是支付方式，两年各付多少原文未定，故本项给出返还总额，不写作每年给付（写“期限 最多 2年”会被读成每年全额）。另一读法：两年平均各返还50%。
 
-    来源：policies/jzbf-2020-14.pol:401
+    来源：policies/jzbf-2020-14.pol:412
     """
     holds = True
     c40 = run.truth('社会资本智能化改造产业基金', run.fact('社会资本智能化改造产业基金'))
@@ -1684,7 +1690,7 @@ def _clause_18(run):
 
     说明：“月均融资租赁余额”读作该机构对本市企业融资租赁业务的月均余额（考核年度）；另一读法是机构全部业务的月均余额。“当年最高补助300万元”为每户每年封顶，按年度计算。
 
-    来源：policies/jzbf-2020-14.pol:416
+    来源：policies/jzbf-2020-14.pol:427
     """
     holds = True
     c42 = run.truth('融资租赁机构', run.fact('融资租赁机构'))
@@ -1707,7 +1713,7 @@ def _clause_19(run):
 
     说明：每套设备的融资租赁费用各按50%计算、各自封顶50万元，再相加；原文未设企业总额上限。“名单”原文未说明是哪一份名单，读作市经信局等确定的智能化改造企业（项目）名单。
 
-    来源：policies/jzbf-2020-14.pol:430
+    来源：policies/jzbf-2020-14.pol:441
     """
     holds = True
     c43 = run.truth('名单内企业', run.fact('名单内企业'))
@@ -1735,7 +1741,7 @@ def _clause_20(run):
 
     原文：对经认定的全市智能制造实训平台和校企共建智能制造实训平台，分别给予100万元、20万元奖励。
 
-    来源：policies/jzbf-2020-14.pol:448
+    来源：policies/jzbf-2020-14.pol:459
     """
     holds = True
     c44 = run.truth('实训平台经认定', run.fact('实训平台经认定'))
@@ -1759,7 +1765,7 @@ def _clause_21(run):
 
     原文：鼓励职业院校实施“中德双元制”等现代学徒制，培育工匠后备人才，对经认定的市级现代学徒制试点院校，给予20万元奖励。
 
-    来源：policies/jzbf-2020-14.pol:462
+    来源：policies/jzbf-2020-14.pol:473
     """
     holds = True
     c45 = run.truth('市级现代学徒制试点院校', run.fact('市级现代学徒制试点院校'))
@@ -1783,7 +1789,7 @@ def _clause_22(run):
 
     说明：“引进世界一流智能制造服务商参与”读作政策目的，不作为申报条件；另一读法：只支持有世界一流服务商参与建设的平台项目。支持由“市、区两级政府”共同给予，分担比例原文未定；“政策支持”不限于资金。
 
-    来源：policies/jzbf-2020-14.pol:473
+    来源：policies/jzbf-2020-14.pol:484
     """
     holds = True
     c46 = run.truth('智能制造公共服务平台项目', run.fact('智能制造公共服务平台项目'))
@@ -1808,7 +1814,7 @@ def _clause_23(run):
 
     说明：原文分号为半角“;”，照录。
 
-    来源：policies/jzbf-2020-14.pol:490
+    来源：policies/jzbf-2020-14.pol:501
     """
     holds = True
     c48 = run.truth('云平台经认定', run.fact('云平台经认定'))
@@ -1834,11 +1840,9 @@ def _clause_24(run):
 
     原文：通过资助补贴、政府购买服务等方式，支持行业协会、产业联盟和相关机构提供智能制造产需对接、技术交流、业务培训等公共服务，单个项目最高给予20万元资助。
 
-    说明：每个项目最高20万元，项目数不限，原文未设总额上限。
+    说明：每个项目最高20万元，由评定确定，按项目个数累计上限（至少1个项目才适用）；原文未设机构总额上限。资助方式可以是资助补贴或政府购买服务。
 
-    说明：每个项目最高20万元，由评定确定，按项目个数累计上限；原文未设机构总额上限。资助方式可以是资助补贴或政府购买服务。
-
-    来源：policies/jzbf-2020-14.pol:507
+    来源：policies/jzbf-2020-14.pol:518
     """
     holds = True
     c49 = run.truth('提供智能制造公共服务', run.fact('提供智能制造公共服务'))
@@ -1860,7 +1864,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=1,
         title='（一）智能化改造示范行业专项激励', matter='智能化改造示范激励',
-        source='policies/jzbf-2020-14.pol:141', evaluate=_clause_1,
+        source='policies/jzbf-2020-14.pol:149', evaluate=_clause_1,
         duration=2, start_fact='示范行业确定年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('8000000'),
@@ -1868,7 +1872,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=2,
         title='（一）小微企业智能化改造示范区专项激励', matter='智能化改造示范激励',
-        source='policies/jzbf-2020-14.pol:162', evaluate=_clause_2,
+        source='policies/jzbf-2020-14.pol:170', evaluate=_clause_2,
         duration=2, start_fact='示范区确定年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
@@ -1876,7 +1880,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=3,
         title='（一）智能化改造示范企业', matter='智能化改造示范激励',
-        source='policies/jzbf-2020-14.pol:179', evaluate=_clause_3,
+        source='policies/jzbf-2020-14.pol:187', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -1884,7 +1888,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=4,
         title='（一）智能工厂/数字车间投资项目（2020年实施）', matter='工业项目投资补助',
-        source='policies/jzbf-2020-14.pol:192', evaluate=_clause_4,
+        source='policies/jzbf-2020-14.pol:200', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('20000000'),
@@ -1892,7 +1896,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=5,
         title='（一）智能工厂/数字车间投资项目（2021年实施）', matter='工业项目投资补助',
-        source='policies/jzbf-2020-14.pol:214', evaluate=_clause_5,
+        source='policies/jzbf-2020-14.pol:222', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('20000000'),
@@ -1900,7 +1904,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=6,
         title='（一）其他智能化改造投资项目（2020年实施）', matter='工业项目投资补助',
-        source='policies/jzbf-2020-14.pol:233', evaluate=_clause_6,
+        source='policies/jzbf-2020-14.pol:242', evaluate=_clause_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('15000000'),
@@ -1908,7 +1912,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=7,
         title='（一）其他智能化改造投资项目（2021年实施）', matter='工业项目投资补助',
-        source='policies/jzbf-2020-14.pol:252', evaluate=_clause_7,
+        source='policies/jzbf-2020-14.pol:262', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('15000000'),
@@ -1916,7 +1920,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=8,
         title='（二）购置本市生产的智能制造核心装备和信息系统', matter=None,
-        source='policies/jzbf-2020-14.pol:270', evaluate=_clause_8,
+        source='policies/jzbf-2020-14.pol:281', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('2000000'),
@@ -1924,7 +1928,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=9,
         title='（二）智能制造服务商分档奖励', matter=None,
-        source='policies/jzbf-2020-14.pol:286', evaluate=_clause_9,
+        source='policies/jzbf-2020-14.pol:297', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -1932,7 +1936,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=10,
         title='（二）智能制造诊断服务', matter=None,
-        source='policies/jzbf-2020-14.pol:297', evaluate=_clause_10,
+        source='policies/jzbf-2020-14.pol:308', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1940,7 +1944,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=11,
         title='（二）智能制造服务商集聚区（第一年）', matter='服务商集聚区激励',
-        source='policies/jzbf-2020-14.pol:313', evaluate=_clause_11,
+        source='policies/jzbf-2020-14.pol:323', evaluate=_clause_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
@@ -1948,7 +1952,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=12,
         title='（二）智能制造服务商集聚区（第二年）', matter='服务商集聚区次年激励',
-        source='policies/jzbf-2020-14.pol:327', evaluate=_clause_12,
+        source='policies/jzbf-2020-14.pol:337', evaluate=_clause_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('3000000'),
@@ -1956,7 +1960,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=13,
         title='（三）牵头制订智能制造标准', matter='主导标准',
-        source='policies/jzbf-2020-14.pol:342', evaluate=_clause_13,
+        source='policies/jzbf-2020-14.pol:353', evaluate=_clause_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -1964,7 +1968,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=14,
         title='（三）工业互联网标识解析二级节点', matter=None,
-        source='policies/jzbf-2020-14.pol:362', evaluate=_clause_14,
+        source='policies/jzbf-2020-14.pol:373', evaluate=_clause_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('3000000'),
@@ -1972,7 +1976,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=15,
         title='（三）新技术与智能制造深度应用示范企业', matter=None,
-        source='policies/jzbf-2020-14.pol:372', evaluate=_clause_15,
+        source='policies/jzbf-2020-14.pol:383', evaluate=_clause_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -1980,7 +1984,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=16,
         title='（三）特别重大的创新载体、团队、项目', matter=None,
-        source='policies/jzbf-2020-14.pol:383', evaluate=_clause_16,
+        source='policies/jzbf-2020-14.pol:394', evaluate=_clause_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1988,7 +1992,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=18,
         title='（四）智能化改造产业基金投入返还', matter=None,
-        source='policies/jzbf-2020-14.pol:401', evaluate=_clause_17,
+        source='policies/jzbf-2020-14.pol:412', evaluate=_clause_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1996,7 +2000,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=19,
         title='（四）融资租赁机构风险补偿', matter=None,
-        source='policies/jzbf-2020-14.pol:416', evaluate=_clause_18,
+        source='policies/jzbf-2020-14.pol:427', evaluate=_clause_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('3000000'),
@@ -2004,7 +2008,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=20,
         title='（四）名单内企业融资租赁贴息', matter=None,
-        source='policies/jzbf-2020-14.pol:430', evaluate=_clause_19,
+        source='policies/jzbf-2020-14.pol:441', evaluate=_clause_19,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2012,7 +2016,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=21,
         title='（五）智能制造实训平台', matter=None,
-        source='policies/jzbf-2020-14.pol:448', evaluate=_clause_20,
+        source='policies/jzbf-2020-14.pol:459', evaluate=_clause_20,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -2020,7 +2024,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=22,
         title='（五）市级现代学徒制试点院校', matter=None,
-        source='policies/jzbf-2020-14.pol:462', evaluate=_clause_21,
+        source='policies/jzbf-2020-14.pol:473', evaluate=_clause_21,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('200000'),
@@ -2028,7 +2032,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=23,
         title='（六）智能制造公共服务平台项目', matter=None,
-        source='policies/jzbf-2020-14.pol:473', evaluate=_clause_22,
+        source='policies/jzbf-2020-14.pol:484', evaluate=_clause_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2036,7 +2040,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=24,
         title='（六）工业互联网云平台和数字产业公共服务平台', matter=None,
-        source='policies/jzbf-2020-14.pol:490', evaluate=_clause_23,
+        source='policies/jzbf-2020-14.pol:501', evaluate=_clause_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('3000000'),
@@ -2044,7 +2048,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=25,
         title='（六）行业协会、产业联盟等公共服务', matter=None,
-        source='policies/jzbf-2020-14.pol:507', evaluate=_clause_24,
+        source='policies/jzbf-2020-14.pol:518', evaluate=_clause_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,

@@ -1257,7 +1257,7 @@ def _clause_1(run):
 
     说明：“进入同类园区前2位”读作名次不超过2（含第2名）。与第2项（全省专项评价前3位）读作同一事项（同一集聚区同一年度的考评奖励），就高不重复；另一读法是两项可分别享受。
 
-    来源：policies/jzf-2020-06.pol:122
+    来源：policies/jzf-2020-06.pol:124
     """
     holds = True
     c1 = run.truth('市级生产性服务业集聚区', run.fact('市级生产性服务业集聚区'))
@@ -1282,7 +1282,7 @@ def _clause_2(run):
 
     说明：主体读作上一句的市级专业型生产性服务业集聚区；“前3位”含第3名。
 
-    来源：policies/jzf-2020-06.pol:136
+    来源：policies/jzf-2020-06.pol:138
     """
     holds = True
     c3 = run.truth('市级生产性服务业集聚区', run.fact('市级生产性服务业集聚区'))
@@ -1307,7 +1307,7 @@ def _clause_3(run):
 
     说明：“新认定”读作考核年度新获认定的星级；由低星级升为高星级的，是否算“新认定”原文未明，此处按新认定的星级给予对应金额。
 
-    来源：policies/jzf-2020-06.pol:149
+    来源：policies/jzf-2020-06.pol:151
     """
     holds = True
     c5 = run.truth('星级为新认定', run.fact('星级为新认定'))
@@ -1335,7 +1335,7 @@ def _clause_4(run):
 
     说明：奖励对象读作楼宇运管企业（本句属“楼宇运管企业绩效奖励机制”）。与第3项读作不同事项（一是首次突破，一是连续增长），可分别享受。
 
-    来源：policies/jzf-2020-06.pol:164
+    来源：policies/jzf-2020-06.pol:166
     """
     holds = True
     c6 = run.first_time('楼宇年税收总量 首次超过 1亿元', 'gt', '楼宇年税收总量', _K8, 'money', 0)
@@ -1357,7 +1357,7 @@ def _clause_5(run):
 
     说明：“连续3年”读作同时约束“超5000万元”和“增速超过10%”：考核年度及前两年每年都超过5000万元且比上年增长超过10%（需四个年度的数据）。另一读法：连续3年超5000万元，增速只看考核年度。
 
-    来源：policies/jzf-2020-06.pol:176
+    来源：policies/jzf-2020-06.pol:178
     """
     holds = True
     years7 = []
@@ -1383,7 +1383,7 @@ def _clause_6(run):
 
     说明：“前10位”含第10名。奖励资金专项用于服务业强镇（街道）试点相关项目的建设（用途限制，不影响金额）。
 
-    来源：policies/jzf-2020-06.pol:191
+    来源：policies/jzf-2020-06.pol:193
     """
     holds = True
     c11 = run.compare('强镇竞赛排名 不超过 10', 'le', run.fact('强镇竞赛排名'), _K12, 'number', None)
@@ -1407,7 +1407,7 @@ def _clause_7(run):
 
     说明：“近两年同比增速”读作考核年度及其上一年度的增速（需三个年度的数据）。原文未规定超过10家时如何取舍，名额未指定排序。
 
-    来源：policies/jzf-2020-06.pol:203
+    来源：policies/jzf-2020-06.pol:205
     """
     holds = True
     c12 = run.truth('互联网平台企业', run.fact('互联网平台企业'))
@@ -1454,7 +1454,7 @@ def _clause_8(run):
 
     说明：“在金融、科技、物流、信息、商务等领域”读作同时限定新增投资项目和融资租赁购置设备；“等”表示不限于所列领域，故以生产性服务业类别判断。“5万元以上”含5万元。
 
-    来源：policies/jzf-2020-06.pol:226
+    来源：policies/jzf-2020-06.pol:228
     """
     holds = True
     c21 = run.member('项目类别 属于 生产性服务业', run.fact('项目类别'), ('生产性服务业',), False)
@@ -1494,7 +1494,7 @@ def _clause_9(run):
 
     说明：“养老、托幼、母婴、康复等”为示例，以生活性服务业类别判断。与第五条为同一事项（项目投资补助）。
 
-    来源：policies/jzf-2020-06.pol:245
+    来源：policies/jzf-2020-06.pol:247
     """
     holds = True
     c27 = run.member('项目类别 属于 生活性服务业', run.fact('项目类别'), ('生活性服务业',), False)
@@ -1525,7 +1525,7 @@ def _clause_10(run):
 
     说明：同一年度跨越几档的，只给最高一档。与第十一条第1、2项（主营业务收入首次突破）读作同一事项，就高不重复。
 
-    来源：policies/jzf-2020-06.pol:261
+    来源：policies/jzf-2020-06.pol:263
     """
     holds = True
     c30 = run.member('企业服务业类别 属于 生产性服务业、生活性服务业', run.fact('企业服务业类别'), ('生产性服务业', '生活性服务业'), False)
@@ -1565,7 +1565,7 @@ def _clause_11(run):
 
     说明：评选依据为行业主营业务收入排名和增速，两者如何合成原文未规定，故名额未指定排序字段；“领军型企业认定”即评选结果。奖励资金可用于激励企业主要负责人和科研创新团队（用途说明，不影响金额）。
 
-    来源：policies/jzf-2020-06.pol:284
+    来源：policies/jzf-2020-06.pol:285
     """
     holds = True
     c35 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
@@ -1594,7 +1594,7 @@ def _clause_12(run):
 
     说明：“连续3年增速”需考核年度及前三年共四个年度的数据。原文未规定超过15家时如何取舍，名额未指定排序。
 
-    来源：policies/jzf-2020-06.pol:297
+    来源：policies/jzf-2020-06.pol:298
     """
     holds = True
     c37 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
@@ -1644,7 +1644,7 @@ def _clause_13(run):
 
     说明：级别枚举含“未获认定”：没有获得所列级别的主体评估为“不适用”，而不是无法判定（行政级别、示范级别、首台套范围、楼宇星级、物流等级同此）。
 
-    来源：policies/jzf-2020-06.pol:316
+    来源：policies/jzf-2020-06.pol:317
     """
     holds = True
     c48 = run.member('获得品牌类型 属于 驰名商标、商标品牌示范、知识产权示范、老字号', run.fact('获得品牌类型'), ('驰名商标', '商标品牌示范', '知识产权示范', '老字号'), False)
@@ -1686,7 +1686,7 @@ def _clause_14(run):
 
     原文：对获得国际、国家认证认可（标准化试点）的单位，给予最高5万元的奖励。
 
-    来源：policies/jzf-2020-06.pol:338
+    来源：policies/jzf-2020-06.pol:339
     """
     holds = True
     c53 = run.member('认证认可级别 属于 国际认证、国家认证', run.fact('认证认可级别'), ('国际认证', '国家认证'), False)
@@ -1706,7 +1706,7 @@ def _clause_15(run):
 
     说明：“新评定”读作考核年度新评定的等级；1A级不在奖励之列。
 
-    来源：policies/jzf-2020-06.pol:348
+    来源：policies/jzf-2020-06.pol:349
     """
     holds = True
     c54 = run.truth('物流等级为新评定', run.fact('物流等级为新评定'))
@@ -1741,7 +1741,7 @@ def _clause_16(run):
 
     说明：“行业（团体）”读作行业标准和团体标准同档（20万元）；“地方标准（规范）”包括地方规范。原文未说明一个单位主导多项标准时是否逐项奖励，此处按一项标准计。
 
-    来源：policies/jzf-2020-06.pol:367
+    来源：policies/jzf-2020-06.pol:368
     """
     holds = True
     c56 = run.truth('主导制修订标准', run.fact('主导制修订标准'))
@@ -1773,7 +1773,9 @@ def _clause_17(run):
 
     说明：非批零贸易类分离企业的档次；批零贸易类见第2项。与第七条读作同一事项（营业收入首次突破），就高不重复。
 
-    来源：policies/jzf-2020-06.pol:387
+    说明：括号内批零贸易类企业的门槛20亿元、10亿元、5亿元见第2项。
+
+    来源：policies/jzf-2020-06.pol:388
     """
     holds = True
     c57 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
@@ -1813,7 +1815,9 @@ def _clause_18(run):
 
     说明：括号“须超过20亿元、10亿元和5亿元”读作替换门槛，“首次”仍然适用；另一读法是批零贸易类只要求“超过”而非“首次超过”。
 
-    来源：policies/jzf-2020-06.pol:404
+    说明：非批零贸易类企业的门槛1亿元、5000万元、2000万元见第1项。
+
+    来源：policies/jzf-2020-06.pol:406
     """
     holds = True
     c62 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
@@ -1853,7 +1857,7 @@ def _clause_19(run):
 
     说明：“获奖”读作获得第1项或第2项的首次突破奖励；“获奖年度”读作该奖励对应的考核年度，从其次年起的三个考核年度内，每年增速超过15%的给予10万元（不要求三年连续达标）。
 
-    来源：policies/jzf-2020-06.pol:421
+    来源：policies/jzf-2020-06.pol:424
     """
     holds = True
     c67 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
@@ -1880,7 +1884,7 @@ def _clause_20(run):
 
     说明：期限：“每人连续奖励最高不超过3年”读作自该高管首次获奖的考核年度起3个年度（首次获奖年度当年起），之后不再奖励。另一读法是自总部型企业落户（认定）年度起算，则较晚获奖的高管可奖励年数更少。“连续”未表达：中断后再获奖的年度仍计入3年之内。金额影响：第4年起该高管不再奖励（此前的编码未设起算，任何年度都照付）。
 
-    来源：policies/jzf-2020-06.pol:443
+    来源：policies/jzf-2020-06.pol:446
     """
     holds = True
     c69 = run.truth('总部型企业', run.fact('总部型企业'))
@@ -1907,7 +1911,7 @@ def _clause_21(run):
 
     说明：期限：“连续奖励最高不超过3年”的起算年度原文未明，读作自首次获得本项奖励的考核年度起3个年度；另一读法是自新引进或新设立（落户）的年度起算，则落户后前几年未达增长条件的企业可奖励年数更少。金额影响：第4年起不再奖励（此前的编码未设起算，任何年度都照付）。
 
-    来源：policies/jzf-2020-06.pol:461
+    来源：policies/jzf-2020-06.pol:464
     """
     holds = True
     c71 = run.truth('总部型企业', run.fact('总部型企业'))
@@ -1937,7 +1941,7 @@ def _clause_22(run):
 
     说明：落户奖励或税收增长奖励，金额一事一议。与第十二条第2项是否就高不重复原文未明，此处作为不同事项。第十三条不适用区级配套。
 
-    来源：policies/jzf-2020-06.pol:481
+    来源：policies/jzf-2020-06.pol:484
     """
     holds = True
     c74 = run.truth('高端总部型企业', run.fact('高端总部型企业'))
@@ -1955,7 +1959,7 @@ def _clause_23(run):
 
     原文：鼓励服务业企业发展平台经济、分享经济、体验经济和创意经济等新业态、新模式，对支持的八大行业中获得国家级、省级示范（试点）的园区（企业），分别给予申报主体50万元、20万元的一次性奖励。
 
-    来源：policies/jzf-2020-06.pol:493
+    来源：policies/jzf-2020-06.pol:496
     """
     holds = True
     c75 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
@@ -1981,7 +1985,7 @@ def _clause_24(run):
 
     说明：补贴标准见另行规定，本意见未载明。
 
-    来源：policies/jzf-2020-06.pol:506
+    来源：policies/jzf-2020-06.pol:509
     """
     holds = True
     c76 = run.truth('开展集装箱海河联运', run.fact('开展集装箱海河联运'))
@@ -2001,7 +2005,7 @@ def _clause_25(run):
 
     说明：“最多补贴2年”读作从航线开辟的年度起算的两个考核年度；另一读法是从首次获补贴的年度起算。原文未明是否按航线逐条计，此处按一条航线计。
 
-    来源：policies/jzf-2020-06.pol:516
+    来源：policies/jzf-2020-06.pol:519
     """
     holds = True
     c77 = run.truth('新开辟近洋集装箱航线', run.fact('新开辟近洋集装箱航线'))
@@ -2021,7 +2025,7 @@ def _clause_26(run):
 
     说明：按展会评定级别确定金额，但各级别对应的金额原文未载明，故只能表达为最高100万元。
 
-    来源：policies/jzf-2020-06.pol:528
+    来源：policies/jzf-2020-06.pol:531
     """
     holds = True
     c78 = run.truth('展会经评定', run.fact('展会经评定'))
@@ -2041,7 +2045,7 @@ def _clause_27(run):
 
     说明：原文未说明评价结果与金额的对应，读作经评价获评的协会（商会）由评定在10万元以内确定金额。
 
-    来源：policies/jzf-2020-06.pol:538
+    来源：policies/jzf-2020-06.pol:541
     """
     holds = True
     c79 = run.truth('行业协会经评价', run.fact('行业协会经评价'))
@@ -2061,7 +2065,7 @@ def _clause_28(run):
 
     说明：“根据投资额”确定金额，但比例原文未载明，故只能表达为最高500万元。
 
-    来源：policies/jzf-2020-06.pol:549
+    来源：policies/jzf-2020-06.pol:552
     """
     holds = True
     c80 = run.truth('入选市级夜间经济特色街区', run.fact('入选市级夜间经济特色街区'))
@@ -2081,7 +2085,7 @@ def _clause_29(run):
 
     说明：“市级示范店”读作夜间餐饮、夜间购物、夜间文体休闲示范名店；“1-5万元”读作1万元至5万元。
 
-    来源：policies/jzf-2020-06.pol:559
+    来源：policies/jzf-2020-06.pol:562
     """
     holds = True
     c81 = run.truth('入选市级夜间经济示范店', run.fact('入选市级夜间经济示范店'))
@@ -2101,7 +2105,7 @@ def _clause_30(run):
 
     说明：“实际投资额”读作开发该智能营销系统的实际投资额。“等经营主体”表示不限于所列四类，此处只列出原文点名的主体。
 
-    来源：policies/jzf-2020-06.pol:570
+    来源：policies/jzf-2020-06.pol:573
     """
     holds = True
     c82 = run.member('商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', run.fact('商圈经营主体类型'), ('大型商超', '大型专业市场', '特色街区', '高品质步行街'), False)
@@ -2132,7 +2136,7 @@ def _clause_31(run):
 
     说明：期限：“连续奖励最高不超过3年”的起算年度原文未明，读作自首次获得本项奖励的考核年度起3个年度；另一读法是自启用智能营销系统的年度起算。“连续”未表达：中断后再获奖的年度仍计入3年之内。金额影响：第4年起不再奖励（此前的编码未设起算，任何年度都照付）。
 
-    来源：policies/jzf-2020-06.pol:585
+    来源：policies/jzf-2020-06.pol:588
     """
     holds = True
     c85 = run.truth('商圈启用智能营销系统', run.fact('商圈启用智能营销系统'))
@@ -2154,7 +2158,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第一条', item=1,
         title='支持生产性服务业集聚区建设', matter='集聚区考评奖励',
-        source='policies/jzf-2020-06.pol:122', evaluate=_clause_1,
+        source='policies/jzf-2020-06.pol:124', evaluate=_clause_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('400000'),
@@ -2162,7 +2166,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第一条', item=2,
         title='支持生产性服务业集聚区建设（全省专项评价）', matter='集聚区考评奖励',
-        source='policies/jzf-2020-06.pol:136', evaluate=_clause_2,
+        source='policies/jzf-2020-06.pol:138', evaluate=_clause_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2170,7 +2174,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=1,
         title='支持楼宇平台做精做强（星级楼宇）', matter=None,
-        source='policies/jzf-2020-06.pol:149', evaluate=_clause_3,
+        source='policies/jzf-2020-06.pol:151', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('400000'),
@@ -2178,7 +2182,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=2,
         title='支持楼宇平台做精做强（税收首次超过1亿元）', matter='楼宇税收首次突破',
-        source='policies/jzf-2020-06.pol:164', evaluate=_clause_4,
+        source='policies/jzf-2020-06.pol:166', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),
@@ -2186,7 +2190,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=3,
         title='支持楼宇平台做精做强（连续3年增长）', matter='楼宇税收连续增长',
-        source='policies/jzf-2020-06.pol:176', evaluate=_clause_5,
+        source='policies/jzf-2020-06.pol:178', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),
@@ -2194,7 +2198,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第三条', item=None,
         title='持续推进服务业强镇（街道）发展', matter=None,
-        source='policies/jzf-2020-06.pol:191', evaluate=_clause_6,
+        source='policies/jzf-2020-06.pol:193', evaluate=_clause_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -2202,7 +2206,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第四条', item=None,
         title='培育壮大互联网平台企业', matter=None,
-        source='policies/jzf-2020-06.pol:203', evaluate=_clause_7,
+        source='policies/jzf-2020-06.pol:205', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=(10, None, None, (), None, ()), ceiling=Decimal('200000'),
@@ -2210,7 +2214,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第五条', item=None,
         title='扶持生产性服务业项目建设', matter='项目投资补助',
-        source='policies/jzf-2020-06.pol:226', evaluate=_clause_8,
+        source='policies/jzf-2020-06.pol:228', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('2000000'),
@@ -2218,7 +2222,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第六条', item=None,
         title='扶持生活性服务业项目建设', matter='项目投资补助',
-        source='policies/jzf-2020-06.pol:245', evaluate=_clause_9,
+        source='policies/jzf-2020-06.pol:247', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('2000000'),
@@ -2226,7 +2230,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第七条', item=None,
         title='支持服务业企业规模上台阶', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:261', evaluate=_clause_10,
+        source='policies/jzf-2020-06.pol:263', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -2234,7 +2238,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第八条', item=None,
         title='支持领军型企业加快发展', matter=None,
-        source='policies/jzf-2020-06.pol:284', evaluate=_clause_11,
+        source='policies/jzf-2020-06.pol:285', evaluate=_clause_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=(20, None, None, (), None, ()), ceiling=Decimal('200000'),
@@ -2242,7 +2246,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第九条', item=None,
         title='支持高成长企业加快发展', matter=None,
-        source='policies/jzf-2020-06.pol:297', evaluate=_clause_12,
+        source='policies/jzf-2020-06.pol:298', evaluate=_clause_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=(15, None, None, (), None, ()), ceiling=Decimal('100000'),
@@ -2250,7 +2254,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=1,
         title='支持企业开展质量品牌标准化建设（品牌）', matter=None,
-        source='policies/jzf-2020-06.pol:316', evaluate=_clause_13,
+        source='policies/jzf-2020-06.pol:317', evaluate=_clause_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact='获得品牌类型', quota=None, ceiling=Decimal('300000'),
@@ -2258,7 +2262,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=2,
         title='支持企业开展质量品牌标准化建设（认证认可）', matter=None,
-        source='policies/jzf-2020-06.pol:338', evaluate=_clause_14,
+        source='policies/jzf-2020-06.pol:339', evaluate=_clause_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('50000'),
@@ -2266,7 +2270,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=3,
         title='支持企业开展质量品牌标准化建设（A级物流企业）', matter=None,
-        source='policies/jzf-2020-06.pol:348', evaluate=_clause_15,
+        source='policies/jzf-2020-06.pol:349', evaluate=_clause_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -2274,7 +2278,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=4,
         title='支持企业开展质量品牌标准化建设（标准）', matter='主导标准',
-        source='policies/jzf-2020-06.pol:367', evaluate=_clause_16,
+        source='policies/jzf-2020-06.pol:368', evaluate=_clause_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2282,7 +2286,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=1,
         title='鼓励工业企业主辅分离（首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:387', evaluate=_clause_17,
+        source='policies/jzf-2020-06.pol:388', evaluate=_clause_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2290,7 +2294,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=2,
         title='鼓励工业企业主辅分离（批零贸易类首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:404', evaluate=_clause_18,
+        source='policies/jzf-2020-06.pol:406', evaluate=_clause_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2298,7 +2302,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=3,
         title='鼓励工业企业主辅分离（获奖后增长）', matter=None,
-        source='policies/jzf-2020-06.pol:421', evaluate=_clause_19,
+        source='policies/jzf-2020-06.pol:424', evaluate=_clause_19,
         duration=3, start_fact='首次获奖年度', start_next_year=True, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),
@@ -2306,7 +2310,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=1,
         title='招引总部型企业（高管奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:443', evaluate=_clause_20,
+        source='policies/jzf-2020-06.pol:446', evaluate=_clause_20,
         duration=3, start_fact='高管首次奖励年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(10, None, None, (), None, ('所属总部企业',)), ceiling=None,
@@ -2314,7 +2318,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=2,
         title='招引总部型企业（税收增长奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:461', evaluate=_clause_21,
+        source='policies/jzf-2020-06.pol:464', evaluate=_clause_21,
         duration=3, start_fact='总部首次奖励年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2322,7 +2326,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十三条', item=None,
         title='集聚高端总部型企业', matter=None,
-        source='policies/jzf-2020-06.pol:481', evaluate=_clause_22,
+        source='policies/jzf-2020-06.pol:484', evaluate=_clause_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2330,7 +2334,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=1,
         title='鼓励服务业企业创新发展（示范试点）', matter=None,
-        source='policies/jzf-2020-06.pol:493', evaluate=_clause_23,
+        source='policies/jzf-2020-06.pol:496', evaluate=_clause_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2338,7 +2342,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=2,
         title='鼓励服务业企业创新发展（海河联运）', matter=None,
-        source='policies/jzf-2020-06.pol:506', evaluate=_clause_24,
+        source='policies/jzf-2020-06.pol:509', evaluate=_clause_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2346,7 +2350,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=3,
         title='鼓励服务业企业创新发展（近洋航线）', matter=None,
-        source='policies/jzf-2020-06.pol:516', evaluate=_clause_25,
+        source='policies/jzf-2020-06.pol:519', evaluate=_clause_25,
         duration=2, start_fact='航线开辟年度', start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -2354,7 +2358,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=4,
         title='鼓励服务业企业创新发展（会展）', matter=None,
-        source='policies/jzf-2020-06.pol:528', evaluate=_clause_26,
+        source='policies/jzf-2020-06.pol:531', evaluate=_clause_26,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -2362,7 +2366,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=5,
         title='鼓励服务业企业创新发展（行业协会）', matter=None,
-        source='policies/jzf-2020-06.pol:538', evaluate=_clause_27,
+        source='policies/jzf-2020-06.pol:541', evaluate=_clause_27,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),
@@ -2370,7 +2374,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=1,
         title='发展夜间经济（特色街区）', matter=None,
-        source='policies/jzf-2020-06.pol:549', evaluate=_clause_28,
+        source='policies/jzf-2020-06.pol:552', evaluate=_clause_28,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
@@ -2378,7 +2382,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=2,
         title='发展夜间经济（示范店）', matter=None,
-        source='policies/jzf-2020-06.pol:559', evaluate=_clause_29,
+        source='policies/jzf-2020-06.pol:562', evaluate=_clause_29,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('50000'),
@@ -2386,7 +2390,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=1,
         title='支持智慧商圈建设（智能营销系统）', matter=None,
-        source='policies/jzf-2020-06.pol:570', evaluate=_clause_30,
+        source='policies/jzf-2020-06.pol:573', evaluate=_clause_30,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('200000'),
@@ -2394,7 +2398,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=2,
         title='支持智慧商圈建设（商圈营收增长）', matter=None,
-        source='policies/jzf-2020-06.pol:585', evaluate=_clause_31,
+        source='policies/jzf-2020-06.pol:588', evaluate=_clause_31,
         duration=3, start_fact='商圈首次奖励年度', start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),

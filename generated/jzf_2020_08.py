@@ -1284,7 +1284,9 @@ def _clause_1(run):
 
     说明：奖补对象读作列入五大集群培育的区域、平台或项目（含传统制造业转型升级示范区）；“最高1000万元”读作每个奖补对象的上限，由评审确定金额。另一读法是每个集群（或每年）总额上限，本语言不表达总额预算。
 
-    来源：policies/jzf-2020-08.pol:140
+    说明：原文的“5大”“5个”先进制造业产业集群在条件中逐一列出。
+
+    来源：policies/jzf-2020-08.pol:143
     """
     holds = True
     c1 = run.member('所属先进制造业集群 属于 现代纺织、新能源、化工新材料、汽车制造、智能家居', run.fact('所属先进制造业集群'), ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居'), False)
@@ -1309,7 +1311,7 @@ def _clause_2(run):
 
     说明：“连续三年”读作从促进机构确定的年度起（含当年）的三个考核年度，每年100万元。原文未写起算年度；另一读法是从首次获补助的年度起算，或从本意见施行的2020年起算。
 
-    来源：policies/jzf-2020-08.pol:158
+    来源：policies/jzf-2020-08.pol:162
     """
     holds = True
     c3 = run.truth('集群发展促进机构', run.fact('集群发展促进机构'))
@@ -1334,7 +1336,9 @@ def _clause_3(run):
 
     说明：与第三条第1项同样读作每个奖补对象（区域、平台或项目）的上限，由评审确定金额。
 
-    来源：policies/jzf-2020-08.pol:175
+    说明：原文的“5个”新兴产业在条件中逐一列出。
+
+    来源：policies/jzf-2020-08.pol:179
     """
     holds = True
     c5 = run.member('所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', run.fact('所属新兴产业'), ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康'), False)
@@ -1359,7 +1363,9 @@ def _clause_4(run):
 
     说明：“首次达到1亿元以上”含1亿元本数。分档定额的档次和金额原文未载明（附件1、2是产业体系与集群布局，并非奖励档次），故为金额未定；营收更高的档次（如首次达到更高规模）亦无从编码。
 
-    来源：policies/jzf-2020-08.pol:188
+    说明：原文的“5大”战略性新兴产业在条件中逐一列出。
+
+    来源：policies/jzf-2020-08.pol:193
     """
     holds = True
     c7 = run.member('所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', run.fact('所属新兴产业'), ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康'), False)
@@ -1393,7 +1399,7 @@ def _clause_5(run):
 
     说明：金额读作（当年实缴税收 − 上年实缴税收 × 110%）× 市县地方贡献比例 × 100%；另一读法是直接以企业市县地方贡献的逐年数计算（本年地方贡献 − 上年地方贡献 × 110%），两者在地方贡献比例不变时相同。原文未设上限，也未写奖励年数，按年申报。
 
-    来源：policies/jzf-2020-08.pol:212
+    来源：policies/jzf-2020-08.pol:218
     """
     holds = True
     c10 = run.truth('制造业企业', run.fact('制造业企业'))
@@ -1438,7 +1444,7 @@ def _clause_6(run):
 
     说明：“分别”读作按级别对应：国家级150万元、省级50万元，三类称号同等对待；市级不在奖励之列。读作对考核年度新获的称号奖励一次；同一企业由省级升为国家级的，是否补差额原文未明。同一企业同年获得两类称号的，是否分别奖励原文未明，此处每次按一项称号计。
 
-    来源：policies/jzf-2020-08.pol:234
+    来源：policies/jzf-2020-08.pol:240
     """
     holds = True
     c18 = run.truth('制造业企业', run.fact('制造业企业'))
@@ -1469,7 +1475,9 @@ def _clause_7(run):
 
     说明：“连续三年在规”读作升规年度起（含升规当年）连续三个年度均在规，在第三个年度考核时奖励一次（2019年升规的，考核2021年度、2022年申报）。另一读法是升规后再满三个完整年度（2019年升规的，考核2022年度）。“2019年（含）以后”含2019年。
 
-    来源：policies/jzf-2020-08.pol:251
+    说明：“给予30万元的奖励”读作一次性；条件“考核年度 等于 升规年度 + 2”即升规当年起的第三个年度。
+
+    来源：policies/jzf-2020-08.pol:257
     """
     holds = True
     c20 = run.truth('制造业企业', run.fact('制造业企业'))
@@ -1509,7 +1517,9 @@ def _clause_8(run):
 
     说明：与第3项（强链投资项目综合奖补，最高2000万元）未标为同一事项：就高不重复会让有明确上限的第3项压过一事一议，与“重点支持”的原意不符；同一项目是否可同时享受需人工判断。
 
-    来源：policies/jzf-2020-08.pol:271
+    说明：外资门槛写作「年到账外资 超过 1」，单位为亿美元。
+
+    来源：policies/jzf-2020-08.pol:278
     """
     holds = True
     c26 = run.member('项目投资方 属于 「世界500强企业」、全球行业龙头企业', run.fact('项目投资方'), ('世界500强企业', '全球行业龙头企业'), False)
@@ -1553,7 +1563,7 @@ def _clause_9(run):
 
     说明：贴息支持的标准原文未载明，故为金额未定；利率优惠政策不是财政给付，只记录文字。
 
-    来源：policies/jzf-2020-08.pol:290
+    来源：policies/jzf-2020-08.pol:298
     """
     holds = True
     c33 = run.truth('落地重大招引项目', run.fact('落地重大招引项目'))
@@ -1573,7 +1583,7 @@ def _clause_10(run):
 
     说明：分类分档、按实施进度、退坡机制的具体标准原文未载明，只能表达为单个项目最高2000万元。此项读作“综合奖补”而非一般的投资补助，未标为事项“项目投资补助”，故第二十一条第2项的系数1.5不作用于本项（另一读法：属于投资补助，则领跑企业的系数可适用，但仍受单个项目2000万元上限约束）。
 
-    来源：policies/jzf-2020-08.pol:301
+    来源：policies/jzf-2020-08.pol:309
     """
     holds = True
     c34 = run.truth('强链项目', run.fact('强链项目'))
@@ -1593,7 +1603,7 @@ def _clause_11(run):
 
     说明：补助标准原文未载明，故为金额未定。
 
-    来源：policies/jzf-2020-08.pol:320
+    来源：policies/jzf-2020-08.pol:328
     """
     holds = True
     c35 = run.truth('制造业高质量发展示范园区', run.fact('制造业高质量发展示范园区'))
@@ -1615,7 +1625,7 @@ def _clause_12(run):
 
     说明：用地面积、容积率以规划核实（竣工）数据为准；“最高补助不超过500万元”读作每个小微企业园的上限。
 
-    来源：policies/jzf-2020-08.pol:338
+    来源：policies/jzf-2020-08.pol:347
     """
     holds = True
     c36 = run.truth('存量小微企业园', run.fact('存量小微企业园'))
@@ -1651,7 +1661,7 @@ def _clause_13(run):
 
     说明：原容积率已超过2.0的园区再增加容积率：读作只对本次增加的部分补助，计奖面积 =（增加后容积率 − 原容积率）× 用地面积，因为补助针对“增加容积率”，原有的超过2.0的面积已经存在。是否增加了容积率记为事实“小微园增加容积率”。另一读法（字面）：仍按“超过2.0部分”全部计算，即（增加后容积率 − 2.0）× 用地面积。
 
-    来源：policies/jzf-2020-08.pol:359
+    来源：policies/jzf-2020-08.pol:368
     """
     holds = True
     c40 = run.truth('存量小微企业园', run.fact('存量小微企业园'))
@@ -1680,7 +1690,7 @@ def _clause_14(run):
 
     原文：加快小微企业园运维机构培育，对注册在市本级、具有独立法人资格并开展实质性服务的小微企业园第三方运维机构，经考核合格，给予一次性50万元的财政奖励。
 
-    来源：policies/jzf-2020-08.pol:374
+    来源：policies/jzf-2020-08.pol:383
     """
     holds = True
     c43 = run.truth('小微园第三方运维机构', run.fact('小微园第三方运维机构'))
@@ -1720,7 +1730,7 @@ def _clause_15(run):
 
     说明：补助对象读作经批准建设的小微企业园服务联盟；“实体化运行、低成本收费、全方位服务”三项读作须同时具备，记为一个事实。
 
-    来源：policies/jzf-2020-08.pol:390
+    来源：policies/jzf-2020-08.pol:399
     """
     holds = True
     c48 = run.truth('小微园服务联盟经批准', run.fact('小微园服务联盟经批准'))
@@ -1750,7 +1760,7 @@ def _clause_16(run):
 
     说明：激励标准原文未载明，故为金额未定。
 
-    来源：policies/jzf-2020-08.pol:406
+    来源：policies/jzf-2020-08.pol:415
     """
     holds = True
     c51 = run.truth('核心技术目录内项目', run.fact('核心技术目录内项目'))
@@ -1770,7 +1780,7 @@ def _clause_17(run):
 
     说明：“分档”读作按认定范围对应：国内150万元、省内50万元、市内20万元，首台（套）、首批次、首版次三类同等对待。理由：“分档”指档次（范围由大到小），三个范围与三个金额同序排列；若按类型配对，“国内、省内、市内”就没有作用。另一读法是按类型配对：首台（套）150万元、首批次50万元、首版次20万元（不论范围）。金额影响：国内首批次新材料按本读法150万元、另一读法50万元；市内首台（套）按本读法20万元、另一读法150万元。同一项目由市内升为省内、国内认定的，是否补差额原文未明。
 
-    来源：policies/jzf-2020-08.pol:417
+    来源：policies/jzf-2020-08.pol:426
     """
     holds = True
     c52 = run.member('首台套类型 属于 首台套装备、首批次新材料、首版次软件', run.fact('首台套类型'), ('首台套装备', '首批次新材料', '首版次软件'), False)
@@ -1796,7 +1806,7 @@ def _clause_18(run):
 
     原文：实施产品“更芯换代”专项行动，推动传统产品向智能产品升级，对产品“更芯换代”项目给予最高150万元的奖励。
 
-    来源：policies/jzf-2020-08.pol:434
+    来源：policies/jzf-2020-08.pol:443
     """
     holds = True
     c53 = run.truth('更芯换代项目', run.fact('更芯换代项目'))
@@ -1816,7 +1826,7 @@ def _clause_19(run):
 
     说明：“超100万元”不含100万元。奖励对象是设计机构（不是第3项的项目单位）；分档标准原文未载明，故为金额未定。
 
-    来源：policies/jzf-2020-08.pol:444
+    来源：policies/jzf-2020-08.pol:453
     """
     holds = True
     c54 = run.compare('更芯换代设计服务费 超过 100万元', 'gt', run.fact('更芯换代设计服务费'), _K4, 'money', None)
@@ -1834,7 +1844,7 @@ def _clause_20(run):
 
     原文：对经认定的国家级、省级、市级工业产品生态（绿色）设计示范企业，分别给予150万元、50万元、20万元的奖励。
 
-    来源：policies/jzf-2020-08.pol:456
+    来源：policies/jzf-2020-08.pol:465
     """
     picked = pick_level(run, '绿色设计示范级别', run.fact('绿色设计示范级别'), ('国家', '省', '市'))
     if not isinstance(picked, int):
@@ -1854,7 +1864,7 @@ def _clause_21(run):
 
     说明：补助标准原文未载明，只能表达为单个项目最高2000万元。
 
-    来源：policies/jzf-2020-08.pol:470
+    来源：policies/jzf-2020-08.pol:479
     """
     holds = True
     c55 = run.truth('工业强基工程项目', run.fact('工业强基工程项目'))
@@ -1874,7 +1884,7 @@ def _clause_22(run):
 
     说明：括号内的提名奖、创新奖读作与正奖同档（中国质量奖及其提名奖300万元，依此类推）。另一读法是括号只列出同档的另一种奖项名称，或者只奖励括号内的奖项。同一单位同年获得不同级别质量奖的，是否就高原文未明，此处每次按一项奖项计。
 
-    来源：policies/jzf-2020-08.pol:482
+    来源：policies/jzf-2020-08.pol:491
     """
     picked = pick_level(run, '获得质量奖', run.fact('获得质量奖'), ('中国质量奖', '中国质量奖提名奖', '浙江省人民政府质量奖', '浙江省人民政府质量创新奖', '嘉兴市人民政府质量奖', '嘉兴市人民政府质量奖提名奖'))
     if not isinstance(picked, int):
@@ -1900,7 +1910,9 @@ def _clause_23(run):
 
     说明：驰名商标由国家认定，不再区分级别，故不读取“品牌级别”。与嘉政发〔2020〕6号第十条第1项（驰名商标，国家级30万元）为同一事项，按就高不重复，工业企业获得驰名商标只按本项支付50万元一次。
 
-    来源：policies/jzf-2020-08.pol:501
+    说明：“到2025年知识产权贯标企业总数达到500家”是全市目标，不是申报条件，不编码。
+
+    来源：policies/jzf-2020-08.pol:510
     """
     holds = True
     c56 = run.truth('工业企业', run.fact('工业企业'))
@@ -1930,7 +1942,7 @@ def _clause_24(run):
 
     说明：市级商标品牌示范不在奖励之列。与嘉政发〔2020〕6号第十条第1项为同一事项（金额相同），按就高不重复只支付一次；金额相同时按政策顺序支付在前者。
 
-    来源：policies/jzf-2020-08.pol:517
+    来源：policies/jzf-2020-08.pol:527
     """
     holds = True
     c59 = run.truth('工业企业', run.fact('工业企业'))
@@ -1961,7 +1973,7 @@ def _clause_25(run):
 
     说明：“（知识产权示范）”读作与商标品牌示范并列、同等对待（与嘉政发〔2020〕6号第十条第1项的读法一致），单列一项，以便与6号的“知识产权示范”事项就高不重复。另一读法是括号只是商标品牌示范的别称。
 
-    来源：policies/jzf-2020-08.pol:534
+    来源：policies/jzf-2020-08.pol:544
     """
     holds = True
     c61 = run.truth('工业企业', run.fact('工业企业'))
@@ -1992,7 +2004,7 @@ def _clause_26(run):
 
     说明：“一企一策”读作一事一议（按企业逐一确定支持方式和金额）。
 
-    来源：policies/jzf-2020-08.pol:551
+    来源：policies/jzf-2020-08.pol:561
     """
     holds = True
     c63 = run.truth('创新企业研究院', run.fact('创新企业研究院'))
@@ -2010,7 +2022,7 @@ def _clause_27(run):
 
     原文：支持企业建设制造业创新中心，对经认定制造业创新中心，采用平台补助方式给予最高1000万元支持。
 
-    来源：policies/jzf-2020-08.pol:562
+    来源：policies/jzf-2020-08.pol:572
     """
     holds = True
     c64 = run.truth('制造业创新中心', run.fact('制造业创新中心'))
@@ -2030,7 +2042,7 @@ def _clause_28(run):
 
     说明：激励标准原文未载明，故为金额未定；具体标准见嘉政办发〔2020〕14号第三条第1–3项。读作与其同为事项“智能化改造示范激励”：同时评估两份政策时，示范对象按14号写明的金额支付，本项显示为不重复支付。另一读法是两者各自给予（本项另有一笔未定金额）。金额影响：另一读法下每个示范对象多一笔金额未定的激励（total.open 多一项）。不是按投资额的补助，故不属“工业项目投资补助”。
 
-    来源：policies/jzf-2020-08.pol:580
+    来源：policies/jzf-2020-08.pol:590
     """
     holds = True
     c65 = run.truth('智能化改造示范', run.fact('智能化改造示范'))
@@ -2050,7 +2062,9 @@ def _clause_29(run):
 
     说明：原文没有封顶：金额随省级资助额而定，故写“不设上限”。“按照资助额度给予同比例资助”读作按省里资助的额度1:1配套，即市里给予与省级资助额相同的金额。另一读法是按省级资助占项目投资的同一比例计算（需另一个基数，原文未载明）。
 
-    来源：policies/jzf-2020-08.pol:600
+    说明：“同比例资助”写作省级资助额 × 100%。
+
+    来源：policies/jzf-2020-08.pol:610
     """
     holds = True
     c66 = run.truth('省级生产性服务业功能区', run.fact('省级生产性服务业功能区'))
@@ -2068,7 +2082,7 @@ def _clause_30(run):
 
     原文：开展工业APP培育工程，对经认定的市级工业技术软件化示范企业（平台），给予20万元奖励。
 
-    来源：policies/jzf-2020-08.pol:613
+    来源：policies/jzf-2020-08.pol:624
     """
     holds = True
     c67 = run.truth('工业技术软件化示范', run.fact('工业技术软件化示范'))
@@ -2088,7 +2102,7 @@ def _clause_31(run):
 
     说明：“分别给予50万元”读作四类称号各给50万元（每个获认定的主体一次）。同一主体获得两类称号的，是否各给50万元原文未明，此处每次按一项称号计。
 
-    来源：policies/jzf-2020-08.pol:623
+    来源：policies/jzf-2020-08.pol:634
     """
     holds = True
     c68 = run.member('百网万品称号 属于 最具影响力电商平台、最具魅力产品、最具诚信网店、最佳服务机构', run.fact('百网万品称号'), ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构'), False)
@@ -2108,7 +2122,7 @@ def _clause_32(run):
 
     说明：同一平台由市级升为省级、国家级的，是否补差额原文未明。
 
-    来源：policies/jzf-2020-08.pol:636
+    来源：policies/jzf-2020-08.pol:647
     """
     picked = pick_level(run, '共享制造示范级别', run.fact('共享制造示范级别'), ('国家', '省', '市'))
     if not isinstance(picked, int):
@@ -2130,7 +2144,7 @@ def _clause_33(run):
 
     说明：主体读作上句“工业制造业和生产性研发项目”的出让用地；原文未设总封顶。
 
-    来源：policies/jzf-2020-08.pol:659
+    来源：policies/jzf-2020-08.pol:670
     """
     holds = True
     c69 = run.truth('工业或生产性研发项目', run.fact('工业或生产性研发项目'))
@@ -2165,7 +2179,7 @@ def _clause_34(run):
 
     说明：表彰优秀企业、工匠本身不写金额；只对作出突出贡献的优秀企业家给予最高100万元，由评定确定金额。
 
-    来源：policies/jzf-2020-08.pol:693
+    来源：policies/jzf-2020-08.pol:706
     """
     holds = True
     c73 = run.truth('突出贡献优秀企业家', run.fact('突出贡献优秀企业家'))
@@ -2185,7 +2199,7 @@ def _clause_35(run):
 
     说明：读作：系数只作用于工业投资补助（事项“工业项目投资补助”：嘉政办发〔2020〕14号第三条第4–7项，即本意见第十四条的配套标准），按原标准乘以1.5，再受原条款的封顶约束（“系数”提高的是补助标准，不是封顶）。理由：本意见是制造业政策，资金为工信资金，“重点行业绩效评价”是工业企业的评价；嘉政发〔2020〕6号的服务业项目投资补助由服务业资金支付，不在本意见支配之内。另一读法是作用于所有投资补助（此前的编码，含6号第五条、第六条的服务业项目）。金额影响：领跑企业的1000万元服务业项目按6号第五条得50万元，另一读法得75万元。封顶是否也提高1.5倍是又一读法，此处不提高。
 
-    来源：policies/jzf-2020-08.pol:704
+    来源：policies/jzf-2020-08.pol:717
     """
     holds = True
     c74 = run.truth('重点行业绩效评价领跑企业', run.fact('重点行业绩效评价领跑企业'))
@@ -2202,7 +2216,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第三条', item=1,
         title='打造五大先进制造业集群（集群奖补）', matter=None,
-        source='policies/jzf-2020-08.pol:140', evaluate=_clause_1,
+        source='policies/jzf-2020-08.pol:143', evaluate=_clause_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('10000000'),
@@ -2210,7 +2224,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第三条', item=2,
         title='打造五大先进制造业集群（集群促进机构）', matter=None,
-        source='policies/jzf-2020-08.pol:158', evaluate=_clause_2,
+        source='policies/jzf-2020-08.pol:162', evaluate=_clause_2,
         duration=3, start_fact='促进机构确定年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -2218,7 +2232,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第四条', item=1,
         title='培育五大战略性新兴产业（新兴产业奖补）', matter=None,
-        source='policies/jzf-2020-08.pol:175', evaluate=_clause_3,
+        source='policies/jzf-2020-08.pol:179', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('10000000'),
@@ -2226,7 +2240,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第四条', item=2,
         title='培育五大战略性新兴产业（营收首次达到1亿元）', matter=None,
-        source='policies/jzf-2020-08.pol:188', evaluate=_clause_4,
+        source='policies/jzf-2020-08.pol:193', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2234,7 +2248,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第六条', item=1,
         title='培育强链企业（民营500强税收增长奖励）', matter=None,
-        source='policies/jzf-2020-08.pol:212', evaluate=_clause_5,
+        source='policies/jzf-2020-08.pol:218', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2242,7 +2256,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第六条', item=2,
         title='培育强链企业（单项冠军、隐形冠军、专精特新小巨人）', matter=None,
-        source='policies/jzf-2020-08.pol:234', evaluate=_clause_6,
+        source='policies/jzf-2020-08.pol:240', evaluate=_clause_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -2250,7 +2264,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第六条', item=3,
         title='培育强链企业（升规连续三年在规）', matter=None,
-        source='policies/jzf-2020-08.pol:251', evaluate=_clause_7,
+        source='policies/jzf-2020-08.pol:257', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -2258,7 +2272,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第七条', item=1,
         title='实施强链项目（世界500强、龙头企业项目）', matter=None,
-        source='policies/jzf-2020-08.pol:271', evaluate=_clause_8,
+        source='policies/jzf-2020-08.pol:278', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2266,7 +2280,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第七条', item=2,
         title='实施强链项目（重大招引项目贴息）', matter=None,
-        source='policies/jzf-2020-08.pol:290', evaluate=_clause_9,
+        source='policies/jzf-2020-08.pol:298', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2274,7 +2288,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第七条', item=3,
         title='实施强链项目（强链投资项目综合奖补）', matter=None,
-        source='policies/jzf-2020-08.pol:301', evaluate=_clause_10,
+        source='policies/jzf-2020-08.pol:309', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('20000000'),
@@ -2282,7 +2296,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第八条', item=2,
         title='提升平台产业集聚度（示范园区）', matter=None,
-        source='policies/jzf-2020-08.pol:320', evaluate=_clause_11,
+        source='policies/jzf-2020-08.pol:328', evaluate=_clause_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2290,7 +2304,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=1,
         title='提升发展小微企业园（提容补助）', matter='小微企业园提容补助',
-        source='policies/jzf-2020-08.pol:338', evaluate=_clause_12,
+        source='policies/jzf-2020-08.pol:347', evaluate=_clause_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
@@ -2298,7 +2312,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=2,
         title='提升发展小微企业园（原容积率已超过2.0的提容补助）', matter='小微企业园提容补助',
-        source='policies/jzf-2020-08.pol:359', evaluate=_clause_13,
+        source='policies/jzf-2020-08.pol:368', evaluate=_clause_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
@@ -2306,7 +2320,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=3,
         title='提升发展小微企业园（第三方运维机构）', matter=None,
-        source='policies/jzf-2020-08.pol:374', evaluate=_clause_14,
+        source='policies/jzf-2020-08.pol:383', evaluate=_clause_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2314,7 +2328,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=4,
         title='提升发展小微企业园（服务联盟）', matter=None,
-        source='policies/jzf-2020-08.pol:390', evaluate=_clause_15,
+        source='policies/jzf-2020-08.pol:399', evaluate=_clause_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2322,7 +2336,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=1,
         title='实施工业强基工程（目录内项目）', matter=None,
-        source='policies/jzf-2020-08.pol:406', evaluate=_clause_16,
+        source='policies/jzf-2020-08.pol:415', evaluate=_clause_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2330,7 +2344,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=2,
         title='实施工业强基工程（首台套首批次首版次）', matter=None,
-        source='policies/jzf-2020-08.pol:417', evaluate=_clause_17,
+        source='policies/jzf-2020-08.pol:426', evaluate=_clause_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -2338,7 +2352,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=3,
         title='实施工业强基工程（更芯换代项目）', matter=None,
-        source='policies/jzf-2020-08.pol:434', evaluate=_clause_18,
+        source='policies/jzf-2020-08.pol:443', evaluate=_clause_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -2346,7 +2360,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=4,
         title='实施工业强基工程（设计机构分档奖励）', matter=None,
-        source='policies/jzf-2020-08.pol:444', evaluate=_clause_19,
+        source='policies/jzf-2020-08.pol:453', evaluate=_clause_19,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2354,7 +2368,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=5,
         title='实施工业强基工程（生态（绿色）设计示范企业）', matter=None,
-        source='policies/jzf-2020-08.pol:456', evaluate=_clause_20,
+        source='policies/jzf-2020-08.pol:465', evaluate=_clause_20,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -2362,7 +2376,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=6,
         title='实施工业强基工程（产业基础再造工程项目）', matter=None,
-        source='policies/jzf-2020-08.pol:470', evaluate=_clause_21,
+        source='policies/jzf-2020-08.pol:479', evaluate=_clause_21,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('20000000'),
@@ -2370,7 +2384,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=1,
         title='实施品质标准提升行动（质量奖）', matter=None,
-        source='policies/jzf-2020-08.pol:482', evaluate=_clause_22,
+        source='policies/jzf-2020-08.pol:491', evaluate=_clause_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('3000000'),
@@ -2378,7 +2392,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=2,
         title='实施品质标准提升行动（驰名商标）', matter='驰名商标',
-        source='policies/jzf-2020-08.pol:501', evaluate=_clause_23,
+        source='policies/jzf-2020-08.pol:510', evaluate=_clause_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2386,7 +2400,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=3,
         title='实施品质标准提升行动（商标品牌示范）', matter='商标品牌示范',
-        source='policies/jzf-2020-08.pol:517', evaluate=_clause_24,
+        source='policies/jzf-2020-08.pol:527', evaluate=_clause_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -2394,7 +2408,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=4,
         title='实施品质标准提升行动（知识产权示范）', matter='知识产权示范',
-        source='policies/jzf-2020-08.pol:534', evaluate=_clause_25,
+        source='policies/jzf-2020-08.pol:544', evaluate=_clause_25,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -2402,7 +2416,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十三条', item=1,
         title='提升自主创新能力（创新企业研究院）', matter=None,
-        source='policies/jzf-2020-08.pol:551', evaluate=_clause_26,
+        source='policies/jzf-2020-08.pol:561', evaluate=_clause_26,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2410,7 +2424,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十三条', item=2,
         title='提升自主创新能力（制造业创新中心）', matter=None,
-        source='policies/jzf-2020-08.pol:562', evaluate=_clause_27,
+        source='policies/jzf-2020-08.pol:572', evaluate=_clause_27,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('10000000'),
@@ -2418,7 +2432,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十四条', item=None,
         title='推进智能制造赋能工程', matter='智能化改造示范激励',
-        source='policies/jzf-2020-08.pol:580', evaluate=_clause_28,
+        source='policies/jzf-2020-08.pol:590', evaluate=_clause_28,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2426,7 +2440,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十六条', item=1,
         title='推进服务型制造推广工程（省级生产性服务业功能区）', matter=None,
-        source='policies/jzf-2020-08.pol:600', evaluate=_clause_29,
+        source='policies/jzf-2020-08.pol:610', evaluate=_clause_29,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2434,7 +2448,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十六条', item=2,
         title='推进服务型制造推广工程（工业APP）', matter=None,
-        source='policies/jzf-2020-08.pol:613', evaluate=_clause_30,
+        source='policies/jzf-2020-08.pol:624', evaluate=_clause_30,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('200000'),
@@ -2442,7 +2456,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十六条', item=3,
         title='推进服务型制造推广工程（“百网万品”）', matter=None,
-        source='policies/jzf-2020-08.pol:623', evaluate=_clause_31,
+        source='policies/jzf-2020-08.pol:634', evaluate=_clause_31,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2450,7 +2464,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十七条', item=None,
         title='推进共享制造培育工程', matter=None,
-        source='policies/jzf-2020-08.pol:636', evaluate=_clause_32,
+        source='policies/jzf-2020-08.pol:647', evaluate=_clause_32,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -2458,7 +2472,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十八条', item=2,
         title='强化土地要素保障（提高容积率奖励）', matter=None,
-        source='policies/jzf-2020-08.pol:659', evaluate=_clause_33,
+        source='policies/jzf-2020-08.pol:670', evaluate=_clause_33,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2466,7 +2480,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第二十一条', item=1,
         title='完善企业服务机制（优秀企业家）', matter=None,
-        source='policies/jzf-2020-08.pol:693', evaluate=_clause_34,
+        source='policies/jzf-2020-08.pol:706', evaluate=_clause_34,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -2474,7 +2488,7 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第二十一条', item=2,
         title='完善企业服务机制（领跑企业投资补助系数）', matter=None,
-        source='policies/jzf-2020-08.pol:704', evaluate=_clause_35,
+        source='policies/jzf-2020-08.pol:717', evaluate=_clause_35,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=('工业项目投资补助', Decimal('1.5')), split=None,
         matter_fact=None, quota=None, ceiling=None,

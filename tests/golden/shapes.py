@@ -1317,7 +1317,7 @@ def _clause_10(run):
 
     原文：超过2.0部分折算成建筑面积，按照150元/平方米给予奖励，最高不超过500万元。
 
-    来源：tests/fixtures/shapes.pol:109
+    来源：tests/fixtures/shapes.pol:110
     """
     cap = _K17
     return exact(run, run.define('超出面积 × 150元/平方米', mul(run.fact('超出面积'), _K18), 'money'), cap, '500万元')
@@ -1399,7 +1399,7 @@ CLAUSES = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第十一条', item=None,
         title='单价', matter=None,
-        source='tests/fixtures/shapes.pol:109', evaluate=_clause_10,
+        source='tests/fixtures/shapes.pol:110', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
