@@ -18,7 +18,7 @@ import attrs
 from . import ast, checks, runtime
 from .diagnostics import Diagnostic, error, sorted_diagnostics
 from .parser import parse
-from .source import SourceFile
+from .source import DecodeError, SourceFile
 from .to_python import module_name, to_python
 
 
@@ -70,7 +70,8 @@ class Project:
 class _Reader:
     """Reads and parses each file once, policies and the vocabularies they import alike."""
 
-    def __init__(self):
+    def __init__(self, encoding: str | None = None):
+        self.encoding = encoding  # --encoding; None reads by BOM, else UTF-8, else GB18030
         self.sources: dict[str, SourceFile] = {}
         self.parsed: dict[str, object] = {}
         self.found: list[Diagnostic] = []
@@ -79,8 +80,12 @@ class _Reader:
         if path in self.parsed:
             return self.parsed[path]
         try:
-            source = SourceFile.read(path)
-        except (OSError, UnicodeDecodeError) as exc:
+            source = SourceFile.read(path, self.encoding)
+        except DecodeError as exc:
+            self.found.append(error("E000", None, exc.zh, exc.en))
+            self.parsed[path] = None
+            return None
+        except OSError as exc:
             self.found.append(error("E000", None, f"无法读取 {path}：{exc}", f"cannot read {path}: {exc}"))
             self.parsed[path] = None
             return None
@@ -115,10 +120,10 @@ class _Reader:
         return attrs.evolve(policy, vocabulary=vocabulary)
 
 
-def load(paths: list[str], overlaps: bool = True) -> Project:
+def load(paths: list[str], overlaps: bool = True, encoding: str | None = None) -> Project:
     """Read, parse and check. overlaps=False skips the cross-file overlap analysis, which
-    evaluating and running examples do not need."""
-    reader = _Reader()
+    evaluating and running examples do not need. encoding: of the .pol files (--encoding)."""
+    reader = _Reader(encoding)
     policies = []
     for path in discover(paths):
         tree = reader.read(path)
