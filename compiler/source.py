@@ -208,9 +208,12 @@ def open_text(path: str, encoding: str | None = None, binary: IO[bytes] | None =
     as GB18030); a stream that cannot be re-read is judged on its first 64 KB. Bytes that
     still do not decode become UNDECODABLE, so the caller reports that row and goes on.
     """
-    handle = binary if binary is not None else open(path, "rb")
+    # A buffer as large as the prefix judged, so that peek() can see all of it.
+    handle = binary if binary is not None else open(path, "rb", buffering=_SNIFF_BYTES)
     try:
-        stream = handle if hasattr(handle, "peek") else io.BufferedReader(handle)
+        stream = handle
+        if binary is not None and not binary.seekable():
+            stream = io.BufferedReader(getattr(binary, "raw", binary), _SNIFF_BYTES)  # nothing read from it yet
         prefix = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
         name, skip, _tried = choose_encoding(prefix, encoding)
         if encoding is None and name == "utf-8":
