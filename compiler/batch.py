@@ -5,12 +5,13 @@ items of a 逐项 fact separated by `;`) or JSON Lines (one facts object per lin
 or key `申请人` identifies the applicant; it is required whenever a quota or a budget has to
 rank applicants, because remaining ties go to it and never to the order of the input.
 
-Two passes, so memory does not grow with the register: pass one streams the rows through
-the generated evaluators and writes one JSON line per applicant to a temporary file,
-keeping in memory only the applicants that compete for a quota or a budget; then the
-quotas and budgets are decided; pass two copies the lines to the output, marking those
-outside a quota or a budget. A bad row is reported with its line number and skipped; the
-summary counts it.
+Two passes, so the rows themselves are never all in memory: pass one streams the rows
+through the generated evaluators and writes one JSON line per applicant to a temporary
+file, keeping in memory only the applicants that compete for a quota or a budget (they
+must all be ranked) and a 16-byte fingerprint per applicant (to refuse one named twice);
+then the quotas and budgets are decided; pass two copies the lines to the output, marking
+those outside a quota or a budget. A bad row is reported with its physical line number and
+skipped; the summary counts it.
 """
 
 from __future__ import annotations
