@@ -6,6 +6,7 @@ sizes), and the cost of two representative clauses three ways: a hand-written pl
 function, the generated module, and the reference interpreter.
 
     python bench/batch_bench.py [--rows 100000] [--calls 20000]
+    python bench/batch_bench.py --cli [--rows 100000]   # peak memory of `polc eval --batch`
 """
 
 from __future__ import annotations
@@ -96,6 +97,31 @@ def stream(rows: int) -> dict:
             "clauses": sum(len(m.CLAUSES) for m in modules), "applicable_results": applies}
 
 
+def cli_batch(rows: int) -> dict:
+    """Peak memory and time of `polc eval policies --batch register.jsonl --out …` as a user
+    runs it (a child process, measured with wait4), for a register of `rows` applicants."""
+    import os
+    import tempfile
+    _project, modules = _modules()
+    schema = {}
+    for module in modules:
+        schema.update(module.POLICY.schema)
+    with tempfile.TemporaryDirectory() as work:
+        path = Path(work) / "register.jsonl"
+        with open(path, "w", encoding="utf-8") as handle:
+            for row in register(rows, schema):
+                handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        command = [sys.executable, "-m", "compiler", "eval", str(ROOT / "policies"), "--batch", str(path),
+                   "--on", ON.isoformat(), "--out", str(Path(work) / "results.jsonl")]
+        start = time.perf_counter()
+        child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _pid, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"polc eval --batch failed on {rows} rows")
+        return {"rows": rows, "seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024}
+
+
 # ---------------------------------------------------------------- two clauses by hand
 # Written as a careful developer would: constants built once, no trace, no result object.
 TIERS_7 = ((Decimal(3_000_000_000), Decimal("300000.00")), (Decimal(2_000_000_000), Decimal("200000.00")),
@@ -177,7 +203,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--stream", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--cli", action="store_true", help="measure `polc eval --batch` end to end instead")
     args = parser.parse_args()
+    if args.cli:
+        print(f"polc eval policies --batch register.jsonl --out results.jsonl, on {ON} (a child process per size)")
+        for rows in sorted({max(args.rows // 5, 1), args.rows}):
+            r = cli_batch(rows)
+            print(f"  {r['rows']:>7} rows: {r['seconds']:7.1f} s, {r['rows'] / r['seconds']:7.0f} rows/s, "
+                  f"peak RSS {r['peak_rss_mb']:6.1f} MB")
+        return
     if args.stream:
         print(json.dumps(stream(args.stream)))
         return

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 from . import __version__, runtime
@@ -23,6 +23,7 @@ from .paths import UsageError
 
 DEFAULT_PATHS = ["policies"]
 DEFAULT_OUT = "generated"
+MAX_FACTS_BYTES = 4 << 20  # one applicant's facts: 4 MiB is far more than any real one
 
 
 def _say(lang: str, zh: str, en: str) -> str:
@@ -45,7 +46,7 @@ def _print_diagnostics(project, args, stream=sys.stdout) -> None:
 
 def cmd_check(args) -> int:
     from . import driver
-    project = driver.load(args.paths or DEFAULT_PATHS)
+    project = driver.load(args.paths or DEFAULT_PATHS, encoding=args.encoding)
     _print_diagnostics(project, args)
     if not project.has_errors and args.format == "human":
         print(_say(args.lang, f"检查通过：{len(project.policies)} 个政策，"
@@ -59,7 +60,7 @@ def cmd_build(args) -> int:
     import attrs
 
     from . import driver, printer
-    project = driver.load(args.paths or DEFAULT_PATHS)
+    project = driver.load(args.paths or DEFAULT_PATHS, encoding=args.encoding)
     if project.has_errors:
         _print_diagnostics(project, args, sys.stderr)
         print(_say(args.lang, "有错误，未生成任何文件", "errors found: nothing was written"), file=sys.stderr)
@@ -135,7 +136,7 @@ def _record_modules(project, files: dict[str, str]) -> None:
 
 def cmd_test(args) -> int:
     from . import driver
-    project = driver.load(args.paths or DEFAULT_PATHS, overlaps=False)
+    project = driver.load(args.paths or DEFAULT_PATHS, overlaps=False, encoding=args.encoding)
     if project.has_errors:
         _print_diagnostics(project, args, sys.stderr)
         return 1
@@ -158,7 +159,32 @@ def cmd_test(args) -> int:
     return 1 if failed else 0
 
 
+class _InputError(Exception):
+    """A facts file or register that cannot be used: exit `code` (2 for a path that is not a
+    readable file, 1 for content that is bad), with a message in both languages."""
+
+    def __init__(self, code: int, zh: str, en: str):
+        super().__init__(f"{zh} / {en}")
+        self.code, self.zh, self.en = code, zh, en
+
+
+def _regular_file(path: str, what_zh: str, what_en: str) -> None:
+    """A path given for input must be a regular file: a directory, a FIFO (which would
+    wait for a writer forever) or a device is a usage error."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise _InputError(2, f"找不到{what_zh} {path}：{exc.strerror}", f"no such {what_en}: {path} ({exc.strerror})") from None
+    if not stat.S_ISREG(mode):
+        kind = "目录" if stat.S_ISDIR(mode) else "管道或设备"
+        kind_en = "a directory" if stat.S_ISDIR(mode) else "a pipe or device"
+        raise _InputError(2, f"{what_zh} {path} 是{kind}，不是文件（标准输入请用 -）",
+                          f"the {what_en} {path} is {kind_en}, not a file (use - for standard input)")
+
+
 def cmd_eval(args) -> int:
+    # On eval, --encoding names the encoding of the facts or the register, the data that
+    # comes from elsewhere; the policies are read as usual (BOM, else UTF-8, else GB18030).
     probe = None
     if args.facts:
         # Fast path: the committed generated modules, when current and verified (fast_eval).
@@ -169,20 +195,20 @@ def cmd_eval(args) -> int:
                        f"note: {probe.stale} is stale (its sources changed); compiled in memory this time: "
                        f"run polc build"), file=sys.stderr)
     modules = probe.modules if probe is not None else None
-    if modules is None:
-        from . import driver
-        project = driver.load(args.policies, overlaps=False)
-        if project.has_errors:
-            _print_diagnostics(project, args, sys.stderr)
-            return 1
-        if args.batch:
-            return _eval_batch(project, args)
-        modules = _compile_modules(project, probe, args)
     try:
-        facts = _read_facts(args.facts)
-    except ValueError as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
+        if modules is None:
+            from . import driver
+            project = driver.load(args.policies, overlaps=False)
+            if project.has_errors:
+                _print_diagnostics(project, args, sys.stderr)
+                return 1
+            if args.batch:
+                return _eval_batch(project, args)
+            modules = _compile_modules(project, probe, args)
+        facts = _read_facts(args.facts, args.encoding)
+    except _InputError as exc:
+        print("polc: " + _say(args.lang, exc.zh, exc.en), file=sys.stderr)
+        return exc.code
     try:
         evaluation = runtime.evaluate_policies([(m.POLICY, m.CLAUSES) for m in modules], facts, args.on)
     except runtime.FactError as exc:
@@ -218,16 +244,28 @@ def _compile_modules(project, probe, args) -> list:
 
 def _eval_batch(project, args) -> int:
     from . import batch, driver
-    if args.batch != "-" and not Path(args.batch).is_file():
-        print(f"polc: 找不到名册文件 {args.batch} / no such register: {args.batch}", file=sys.stderr)
-        return 2
+    if args.batch != "-":
+        _regular_file(args.batch, "名册文件", "register")
+    output = None
+    if args.out:
+        output = _open_output(args.out, args.batch, batch)
     modules = [driver.load_module(policy) for policy in project.policies]
-    out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
     try:
-        summary = batch.run(modules, args.batch, args.on, out, sys.stderr, include_all=args.all)
+        summary = batch.run(modules, args.batch, args.on, output.stream if output else sys.stdout, sys.stderr,
+                            include_all=args.all, encoding=args.encoding)
+        if output is not None:
+            output.commit()
+    except batch.RegisterError as exc:
+        raise _InputError(1, exc.zh + "；未写出任何结果", exc.en + "; nothing was written") from None
+    except OSError as exc:
+        if output is None and isinstance(exc, BrokenPipeError):
+            raise
+        where = args.out if output is not None else args.batch
+        raise _InputError(1, f"读写 {where} 失败：{exc.strerror or exc}；未写出任何结果",
+                          f"cannot read or write {where}: {exc.strerror or exc}; nothing was written") from None
     finally:
-        if args.out:
-            out.close()
+        if output is not None:
+            output.discard()
     human = sys.stdout if args.out else sys.stderr
     bad = summary["bad_rows"]["count"]
     print(_say(args.lang, f"共 {summary['rows']} 行：评估 {summary['evaluated']} 行，跳过 {bad} 行",
@@ -245,17 +283,54 @@ def _eval_batch(project, args) -> int:
     return 0
 
 
-def _read_facts(path: str) -> dict:
+def _open_output(out: str, register: str, batch):
+    """Check --out before anything is evaluated or written: not the register itself, not a
+    directory, in a directory that exists; then open its temporary file beside it."""
+    target = Path(out)
+    if target.is_dir():
+        raise _InputError(2, f"--out {out} 是目录，应为文件", f"--out {out} is a directory, not a file")
+    if register != "-" and target.exists() and os.path.samefile(target, register):
+        raise _InputError(2, f"--out {out} 就是名册文件本身：写结果会毁掉名册",
+                          f"--out {out} is the register itself: writing results would destroy it")
+    parent = Path(os.path.realpath(out)).parent
+    if not parent.is_dir():
+        raise _InputError(2, f"--out {out}：目录 {parent} 不存在", f"--out {out}: the directory {parent} does not exist")
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
+        return batch.Output(out)
     except OSError as exc:
-        raise ValueError(f"无法读取事实文件 {path}：{exc.strerror} / cannot read facts file {path}") from None
+        raise _InputError(2, f"无法写入 --out {out}：{exc.strerror or exc}",
+                          f"cannot write --out {out}: {exc.strerror or exc}") from None
+
+
+def _read_facts(path: str, encoding: str | None = None) -> dict:
+    """One applicant's facts: a JSON object from a regular file (or - for stdin) of at most
+    MAX_FACTS_BYTES, decoded as source.decode does, parsed with source.load_json's bounds."""
+    from . import source
+    shown = "标准输入" if path == "-" else path
     try:
-        facts = json.loads(text, parse_float=Decimal)
+        if path == "-":
+            data = sys.stdin.buffer.read(MAX_FACTS_BYTES + 1)
+        else:
+            _regular_file(path, "事实文件", "facts file")
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_FACTS_BYTES + 1)
+    except OSError as exc:
+        raise _InputError(2, f"无法读取事实文件 {shown}：{exc.strerror}", f"cannot read facts file {path}: {exc.strerror}") from None
+    if len(data) > MAX_FACTS_BYTES:
+        raise _InputError(1, f"事实文件 {shown} 超过 {MAX_FACTS_BYTES >> 20} MiB", f"facts file {path} is over {MAX_FACTS_BYTES >> 20} MiB")
+    try:
+        text = source.decode(data, shown, encoding)
+        facts = source.load_json(text)
+    except source.DecodeError as exc:
+        raise _InputError(1, exc.zh, exc.en) from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}:{exc.lineno}:{exc.colno}: 事实文件不是合法的 JSON：{exc.msg} / invalid JSON") from None
+        raise _InputError(1, f"{shown}:{exc.lineno}:{exc.colno}: 事实文件不是合法的 JSON：{exc.msg}",
+                          f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    except source.JSONLimitError as exc:
+        raise _InputError(1, f"{shown}: {exc.zh}", f"{path}: {exc.en}") from None
     if not isinstance(facts, dict):
-        raise ValueError(f"{path}: 事实文件应为 JSON 对象（以事实名称为键）/ facts must be a JSON object keyed by fact names")
+        raise _InputError(1, f"{shown}: 事实文件应为 JSON 对象（以事实名称为键）",
+                          f"{path}: facts must be a JSON object keyed by fact names")
     from .facts import TEMPLATE_MARK, template_facts
     if facts.get("polc") == TEMPLATE_MARK:  # a filled-in `polc facts` template
         return template_facts(facts)
@@ -393,27 +468,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"polc {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--lang", choices=["zh", "en"], default="zh", help="消息语言 / message language")
+    encoded = argparse.ArgumentParser(add_help=False)
+    encoded.add_argument("--encoding", type=_encoding, default=None,
+                         help="输入文件的编码（默认：BOM，否则 UTF-8，否则 GB18030）/ encoding of the input files")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    check = sub.add_parser("check", parents=[common], help="检查政策文件 / check policy files")
+    check = sub.add_parser("check", parents=[common, encoded], help="检查政策文件 / check policy files")
     check.add_argument("paths", nargs="*", help="文件或目录（默认 policies/）")
     check.add_argument("--format", choices=["human", "json", "sarif", "github"], default="human",
                        help="human（默认）、json、sarif（代码扫描）、github（工作流注释）")
     check.add_argument("--verbose", "-v", action="store_true", help="也显示提示信息（如重叠） / also show info")
     check.set_defaults(run=cmd_check)
 
-    build = sub.add_parser("build", parents=[common], help="生成 generated/ / write generated/")
+    build = sub.add_parser("build", parents=[common, encoded], help="生成 generated/ / write generated/")
     build.add_argument("paths", nargs="*")
     build.add_argument("--out", default=DEFAULT_OUT, help="输出目录（默认 generated/）")
     build.add_argument("--check", action="store_true", help="只检查 generated/ 是否最新 / only check generated/ is current")
     build.add_argument("--emit", choices=["ast", "py", "md"], help="输出到标准输出，不写文件 / print one stage's output")
     build.set_defaults(run=cmd_build, format="human")
 
-    test = sub.add_parser("test", parents=[common], help="运行案例 / run the examples")
+    test = sub.add_parser("test", parents=[common, encoded], help="运行案例 / run the examples")
     test.add_argument("paths", nargs="*")
     test.set_defaults(run=cmd_test, format="human")
 
-    evaluate = sub.add_parser("eval", parents=[common], help="评估一个申请人的事实 / evaluate one applicant's facts")
+    evaluate = sub.add_parser("eval", parents=[common, encoded], help="评估一个申请人的事实 / evaluate one applicant's facts")
     evaluate.add_argument("policies", nargs="+", help="一个或多个 .pol 文件或目录")
     source = evaluate.add_mutually_exclusive_group(required=True)
     source.add_argument("--facts", help="一个申请人的事实 JSON 文件（- 为标准输入）")
@@ -449,7 +527,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _encoding(name: str) -> str:
+    from . import source
+    try:
+        return source.check_encoding(name)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`polc … | head -1`): stop quietly. Python would report the
+        # pipe again when it flushes stdout at exit, so point stdout at devnull first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "on", None):

@@ -22,7 +22,7 @@ from . import law  # the law beside the code: 来源 and the source checks
 from . import ast, checks, runtime
 from .diagnostics import Diagnostic, error, sorted_diagnostics
 from .parser import parse
-from .source import SourceFile, read_bounded
+from .source import DecodeError, SourceFile, read_bounded
 from .to_python import module_name, module_name_problem, to_python
 
 
@@ -87,7 +87,8 @@ class Project:
 class _Reader:
     """Reads and parses each file once, policies and the vocabularies they import alike."""
 
-    def __init__(self):
+    def __init__(self, encoding: str | None = None):
+        self.encoding = encoding  # --encoding; None reads by BOM, else UTF-8, else GB18030
         self.sources: dict[str, SourceFile] = {}
         self.parsed: dict[str, object] = {}
         self.found: list[Diagnostic] = []
@@ -96,7 +97,11 @@ class _Reader:
         if path in self.parsed:
             return self.parsed[path]
         try:
-            source = SourceFile.read(path)
+            source = SourceFile.read(path, self.encoding)
+        except DecodeError as exc:
+            self.found.append(error("E000", None, exc.zh, exc.en))
+            self.parsed[path] = None
+            return None
         except (OSError, UnicodeDecodeError) as exc:
             zh, en = _read_failure(exc)
             self.found.append(error("E000", None, f"无法读取 {path}：{zh}", f"cannot read {path}: {en}"))
@@ -133,10 +138,10 @@ class _Reader:
         return attrs.evolve(policy, vocabulary=vocabulary)
 
 
-def load(paths: list[str], overlaps: bool = True) -> Project:
+def load(paths: list[str], overlaps: bool = True, encoding: str | None = None) -> Project:
     """Read, parse and check. overlaps=False skips the cross-file overlap analysis, which
-    evaluating and running examples do not need."""
-    reader = _Reader()
+    evaluating and running examples do not need. encoding: of the .pol files (--encoding)."""
+    reader = _Reader(encoding)
     policies = []
     for path in discover(paths):
         tree = reader.read(path)

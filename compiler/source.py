@@ -9,12 +9,17 @@ sees the normalised text; diagnostics and quoted strings use the original.
 from __future__ import annotations
 
 import bisect
+import codecs
 import errno
 import functools
+import io
+import json
 import os
 import re
 import stat
 import unicodedata
+from decimal import Decimal
+from typing import IO
 
 import attrs
 
@@ -48,9 +53,10 @@ class SourceFile:
     text: str
 
     @classmethod
-    def read(cls, path: str) -> "SourceFile":
-        text = read_bounded(path, MAX_SOURCE_BYTES).decode("utf-8-sig")
-        return cls(path=path, text=text.replace("\r\n", "\n"))
+    def read(cls, path: str, encoding: str | None = None) -> "SourceFile":
+        """Read (bounded) and decode a .pol file (see decode()); DecodeError names the file and encoding."""
+        data = read_bounded(path, MAX_SOURCE_BYTES)
+        return cls(path=path, text=decode(data, path, encoding).replace("\r\n", "\n"))
 
     @property
     def lines(self) -> list[str]:
@@ -114,3 +120,223 @@ def _line_starts(text: str) -> list[int]:
     """The offset where each line begins, so a span costs a binary search rather than a
     count from the top of the file (which made parsing quadratic in the file's length)."""
     return [0, *(match.end() for match in re.finditer("\n", text))]
+
+
+# ---------------------------------------------------------------- decoding input files
+# Files from Chinese offices come in several encodings: UTF-8 (with or without the BOM Excel
+# writes), GBK/GB18030 (what Excel on Chinese Windows writes for "CSV"), and UTF-16 (Excel's
+# "Unicode text"). Every reader of a .pol file, a facts file or a register decodes through
+# the functions below, so they all read the same encodings and word their errors alike.
+ENCODINGS_READ = "UTF-8（可带 BOM）、GB18030（含 GBK、GB2312）、带 BOM 的 UTF-16/UTF-32"
+ENCODINGS_READ_EN = "UTF-8 (with or without BOM), GB18030 (which includes GBK and GB2312), UTF-16/UTF-32 with a BOM"
+
+# Longest first: the UTF-32 LE BOM begins with the UTF-16 LE one.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_SNIFF_BYTES = 1 << 16  # without a BOM, a stream that cannot be re-read is judged on this prefix
+_CHUNK = 1 << 20
+
+# Stands in for bytes that do not decode, so that a streamed register can report the row
+# that holds them (with its line number) and go on. A lone surrogate never comes out of a
+# strict decoder, so it cannot be mistaken for text.
+UNDECODABLE = "\udcff"
+_ERRORS = "polc-undecodable"
+codecs.register_error(_ERRORS, lambda exc: (UNDECODABLE, exc.end))
+
+
+class DecodeError(ValueError):
+    """A file that cannot be decoded: names the file, the encodings tried and where it failed."""
+
+    def __init__(self, path: str, tried: list[str], line: int | None = None, column: int | None = None,
+                 bad: bytes = b""):
+        self.path, self.tried, self.line, self.column = path, tried, line, column
+        where = f":{line}:{column}" if line is not None else ""
+        shown = bad.hex(" ")
+        self.zh = (f"{path}{where}: 无法按 {'、'.join(tried)} 解码{f'（字节 {shown}）' if bad else ''}；"
+                   f"可用 --encoding 指定编码（可读：{ENCODINGS_READ}）")
+        self.en = (f"{path}{where}: cannot decode as {' or '.join(tried)}{f' (bytes {shown})' if bad else ''}; "
+                   f"name the encoding with --encoding (read: {ENCODINGS_READ_EN})")
+        super().__init__(f"{self.zh} / {self.en}")
+
+
+def check_encoding(name: str) -> str:
+    """The codec's canonical name; ValueError for an unknown one (a usage error)."""
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise ValueError(f"未知的编码 {name!r} / unknown encoding {name!r}") from None
+
+
+def _bom(prefix: bytes) -> tuple[str, int] | None:
+    for mark, name in _BOMS:
+        if prefix.startswith(mark):
+            return name, len(mark)
+    return None
+
+
+def _no_bom_utf16(prefix: bytes) -> str | None:
+    """UTF-16 without a BOM shows as a NUL in every other byte of ASCII text."""
+    sample = prefix[:4096]
+    if len(sample) < 4 or sample.count(0) < len(sample) // 4:
+        return None
+    odd, even = sample[1::2].count(0), sample[0::2].count(0)
+    return "utf-16-le" if odd > even else "utf-16-be"
+
+
+def _first_error(data: bytes, encoding: str, final: bool = True) -> UnicodeDecodeError | None:
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(data, final)
+    except UnicodeDecodeError as exc:
+        return exc
+    return None
+
+
+def _position(data: bytes, offset: int, encoding: str) -> tuple[int, int]:
+    """1-based line and column of a byte offset (the column counts decoded characters)."""
+    line = data.count(b"\n", 0, offset) + 1
+    start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[start:offset].decode(encoding, errors="replace")) + 1
+    return line, column
+
+
+def choose_encoding(prefix: bytes, requested: str | None = None) -> tuple[str, int, list[str]]:
+    """(codec, length of a BOM to skip, encodings to try in order) for a file starting with prefix.
+
+    A BOM decides; else a requested encoding (--encoding); else UTF-8, then GB18030.
+    """
+    if requested is not None:
+        name = check_encoding(requested)
+        found = _bom(prefix)
+        skip = found[1] if found and codecs.lookup(found[0]).name.replace("-", "_").startswith(
+            name.replace("-", "_")) else 0
+        return name, skip, [name]
+    found = _bom(prefix)
+    if found is not None:
+        return found[0], found[1], [found[0] + " (BOM)"]
+    wide = _no_bom_utf16(prefix)
+    if wide is not None:
+        return wide, 0, [wide]
+    return "utf-8", 0, ["utf-8", "gb18030"]
+
+
+def decode(data: bytes, path: str, encoding: str | None = None) -> str:
+    """The text of a whole file: BOM, else --encoding, else UTF-8, else GB18030.
+
+    Raises DecodeError naming the file, each encoding tried and (for the first one) the line
+    and column of the first byte that does not decode.
+    """
+    name, skip, tried = choose_encoding(data[:8], encoding)
+    body = data[skip:]
+    first = _first_error(body, name)
+    if first is None:
+        return body.decode(name)
+    if encoding is None and name == "utf-8" and _first_error(body, "gb18030") is None:
+        return body.decode("gb18030")
+    line, column = _position(body, first.start, name)
+    raise DecodeError(path, tried, line, column, body[first.start:first.start + 4])
+
+
+def open_text(path: str, encoding: str | None = None, binary: IO[bytes] | None = None) -> tuple[IO[str], str]:
+    """A text stream over a file (or an open binary stream such as stdin), and its encoding.
+
+    Decoding is incremental, so a register of any size is read in constant memory. Without
+    a BOM or --encoding, a file that can be re-read is checked as UTF-8 from end to end
+    (chunk by chunk) and read as GB18030 if it is not UTF-8 but is GB18030 (or gets further
+    as GB18030); a stream that cannot be re-read is judged on its first 64 KB. Bytes that
+    still do not decode become UNDECODABLE, so the caller reports that row and goes on.
+    """
+    # A buffer as large as the prefix judged, so that peek() can see all of it.
+    handle = binary if binary is not None else open(path, "rb", buffering=_SNIFF_BYTES)
+    try:
+        stream = handle
+        if binary is not None and not binary.seekable():
+            stream = io.BufferedReader(getattr(binary, "raw", binary), _SNIFF_BYTES)  # nothing read from it yet
+        prefix = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
+        name, skip, _tried = choose_encoding(prefix, encoding)
+        if encoding is None and name == "utf-8":
+            name = _guess_utf8_or_gb18030(stream, prefix)
+        if skip:
+            stream.read(skip)
+        return io.TextIOWrapper(stream, encoding=name, errors=_ERRORS, newline=""), name
+    except BaseException:
+        if binary is None:
+            handle.close()
+        raise
+
+
+def _guess_utf8_or_gb18030(stream, prefix: bytes) -> str:
+    if not stream.seekable():
+        if _first_error(prefix, "utf-8", final=False) is None:
+            return "utf-8"
+        return "gb18030" if _first_error(prefix, "gb18030", final=False) is None else "utf-8"
+    start = stream.tell()
+    reached = {}
+    for name in ("utf-8", "gb18030"):
+        stream.seek(start)
+        decoder, done = codecs.getincrementaldecoder(name)(), 0
+        try:
+            while chunk := stream.read(_CHUNK):
+                decoder.decode(chunk)
+                done += len(chunk)
+            decoder.decode(b"", True)
+        except UnicodeDecodeError as exc:
+            reached[name] = done + max(exc.start, 0)
+            continue
+        stream.seek(start)
+        return name
+    stream.seek(start)
+    # Neither decodes every byte: take the one that gets further; the rest are bad rows.
+    return "gb18030" if reached["gb18030"] > reached["utf-8"] else "utf-8"
+
+
+# ---------------------------------------------------------------- JSON with stated bounds
+MAX_JSON_DEPTH = 16  # facts need 2 (an object of series or lists); deeper is not facts
+MAX_NUMBER_CHARS = 64  # a JSON number or numeric text longer than this is not a fact value
+
+
+class JSONLimitError(ValueError):
+    """JSON that is well formed but outside the stated bounds (depth, number length)."""
+
+    def __init__(self, zh: str, en: str):
+        self.zh, self.en = zh, en
+        super().__init__(f"{zh} / {en}")
+
+
+_BRACKETS_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _depth(text: str) -> int:
+    depth = deepest = 0
+    for match in _BRACKETS_OR_STRING.finditer(text):
+        char = match.group()
+        if char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_JSON_DEPTH:
+                    return deepest
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _number(kind):
+    def parse(text: str):
+        if len(text) > MAX_NUMBER_CHARS:
+            raise JSONLimitError(f"数字过长（{len(text)} 位，上限 {MAX_NUMBER_CHARS}）",
+                                 f"a number of {len(text)} characters (at most {MAX_NUMBER_CHARS})")
+        return kind(text)
+    return parse
+
+
+def _constant(name: str):
+    raise JSONLimitError(f"{name} 不是数值（事实须为有限数）", f"{name} is not a number (facts must be finite)")
+
+
+def load_json(text: str):
+    """json.loads with Decimal numbers, no NaN/Infinity, numbers of at most MAX_NUMBER_CHARS
+    characters and nesting of at most MAX_JSON_DEPTH. Raises json.JSONDecodeError or
+    JSONLimitError (both ValueError)."""
+    if _depth(text) > MAX_JSON_DEPTH:
+        raise JSONLimitError(f"嵌套超过 {MAX_JSON_DEPTH} 层", f"nested deeper than {MAX_JSON_DEPTH} levels")
+    return json.loads(text, parse_float=_number(Decimal), parse_int=_number(int), parse_constant=_constant)

@@ -20,6 +20,7 @@ import datetime
 import json
 import operator
 import re
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
 RUNTIME_VERSION = "1"
@@ -36,87 +37,159 @@ class FactError(ValueError):
     """A fact is unknown, or its value does not fit its declared type."""
 
     def __init__(self, fact, problem_zh, problem_en):
+        if not isinstance(fact, str) or len(fact) > 80:  # a bad key may be megabytes long: do not print it all
+            fact = shown(fact, 80, str)
         super().__init__(f"事实「{fact}」{problem_zh} / fact {fact!r}: {problem_en}")
         self.fact = fact
         self.problem_zh = problem_zh
         self.problem_en = problem_en
 
 
-def _decimal(value, fact, what_zh, what_en):
+# Bounds on numeric facts: every value is finite, is read without rounding, and cannot make
+# arithmetic or comparisons blow up. Money and counts are below 10^15 in size (1000万亿元,
+# beyond any enterprise's figure); ratios below 10^6 (100,000,000%); at most 28 significant
+# digits and 28 decimal places (the precision of the arithmetic); numeric text of at most
+# 64 characters; years 1000–9999.
+MAX_MAGNITUDE = {"money": Decimal(10) ** 15, "number": Decimal(10) ** 15, "percent": Decimal(10) ** 6}
+MAX_DIGITS = 28
+MAX_NUMBER_TEXT = 64
+_BOUND_WORDS = {"money": ("金额须小于 10^15 元（1000万亿元）", "money must be below 10^15 yuan"),
+                "number": ("数值的绝对值须小于 10^15", "numbers must be below 10^15 in size"),
+                "percent": ("比例的绝对值须小于 10^6（即 1亿%）", "ratios must be below 10^6 (100,000,000%) in size")}
+
+
+def shown(value, limit=60, show=repr):
+    """repr of a value for a message, cut short: a fact value may be megabytes long."""
+    try:
+        text = show(value)
+    except ValueError:  # an int too long to print (sys.int_info.default_max_str_digits)
+        return f"<{value.bit_length()} 位二进制的整数 / a {value.bit_length()}-bit integer>"
+    return text if len(text) <= limit else f"{text[:limit]}…（共 {len(text)} 字符）"
+
+
+def _bounded(value, fact, kind):
+    """value (a Decimal) if it is finite and within the bounds for kind; else FactError."""
+    if not value.is_finite():
+        raise FactError(fact, f"应为有限的数，得到的是 {value}", f"must be a finite number, got {value}")
+    _sign, digits, exponent = value.as_tuple()
+    digits = "".join(map(str, digits)).lstrip("0")
+    trailing = len(digits) - len(digits.rstrip("0"))
+    if len(digits) - trailing > MAX_DIGITS or exponent + trailing < -MAX_DIGITS:
+        raise FactError(fact, f"有效数字或小数位超过 {MAX_DIGITS} 位：{shown(str(value))}",
+                        f"more than {MAX_DIGITS} significant digits or decimal places: {shown(str(value))}")
+    if abs(value) >= MAX_MAGNITUDE[kind]:
+        zh, en = _BOUND_WORDS[kind]
+        raise FactError(fact, f"超出范围：{shown(str(value))}（{zh}）", f"out of range: {shown(str(value))} ({en})")
+    return value
+
+
+def _numeric_text(value, fact):
+    if len(value) > MAX_NUMBER_TEXT:
+        raise FactError(fact, f"数值文字过长（{len(value)} 字符，上限 {MAX_NUMBER_TEXT}）",
+                        f"numeric text of {len(value)} characters (at most {MAX_NUMBER_TEXT})")
+    return value.strip()
+
+
+def _decimal(value, fact, what_zh, what_en, kind):
     if isinstance(value, bool):
         raise FactError(fact, f"应为{what_zh}，得到的是 {json.dumps(value)}", f"expected {what_en}, got {value!r}")
     if isinstance(value, Decimal):
-        return value
+        return _bounded(value, fact, kind)
     if isinstance(value, int):
+        if abs(value) >= MAX_MAGNITUDE[kind]:  # before Decimal(): an int may have any number of digits
+            zh, en = _BOUND_WORDS[kind]
+            raise FactError(fact, f"超出范围（{zh}）", f"out of range ({en})")
         return Decimal(value)
     if isinstance(value, float):
         # repr() gives the shortest decimal that reads back as this float: 0.1 -> '0.1'.
-        return Decimal(repr(value))
-    raise FactError(fact, f"应为{what_zh}，得到的是 {value!r}", f"expected {what_en}, got {value!r}")
+        return _bounded(Decimal(repr(value)), fact, kind)
+    raise FactError(fact, f"应为{what_zh}，得到的是 {shown(value)}", f"expected {what_en}, got {shown(value)}")
+
+
+# Digit grouping is accepted only where it cannot be misread: 1,200,000.50 (groups of three
+# before the point). "1.200,5" (a European decimal comma) is refused rather than read wrongly.
+_MONEY_GROUPED = re.compile(r"\s*(-?[0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]+)?)\s*(万亿元|亿元|万元|元)?\s*")
 
 
 def parse_money(value, fact="?"):
     """A number of 元, or text with a unit: "30亿元", "5000万元", "1.6万亿元", "120000"."""
     if isinstance(value, str):
-        match = _MONEY_TEXT.fullmatch(value.replace("，", "").replace(",", ""))
+        text = _numeric_text(value, fact)
+        grouped = "," in text or "，" in text
+        match = (_MONEY_GROUPED if grouped else _MONEY_TEXT).fullmatch(text)
+        if not match and grouped and _MONEY_TEXT.fullmatch(text.replace("，", "").replace(",", "")):
+            raise FactError(fact, f"数字分组有歧义：{shown(value)}（千位分隔须每三位一个逗号，小数点用“.”，如 1,200.5）",
+                            f"ambiguous digit grouping: {shown(value)} (thousands grouped by three, a '.' point: 1,200.5)")
         if not match:
-            raise FactError(fact, f"不是金额：{value!r}（应为元数，或带单位如 \"30万元\"）",
-                            f"not an amount of money: {value!r} (a number of yuan, or with a unit such as \"30万元\")")
-        return Decimal(match.group(1)) * _UNITS[match.group(2) or "元"]
-    return _decimal(value, fact, "金额（元）", "an amount of money in yuan")
+            raise FactError(fact, f"不是金额：{shown(value)}（应为元数，或带单位如 \"30万元\"）",
+                            f"not an amount of money: {shown(value)} (a number of yuan, or with a unit such as \"30万元\")")
+        amount = _bounded(Decimal(match.group(1).replace("，", "").replace(",", "")), fact, "money")
+        return _bounded(amount * _UNITS[match.group(2) or "元"], fact, "money")
+    return _decimal(value, fact, "金额（元）", "an amount of money in yuan", "money")
 
 
 def parse_ratio(value, fact="?"):
     """A percentage as text "5%", or the fraction as a number (0.05)."""
     if isinstance(value, str):
-        text = value.strip()
+        text = _numeric_text(value, fact)
         try:
             if text.endswith("%"):
-                return Decimal(text[:-1]) / 100
-            return Decimal(text)
+                number = _bounded(Decimal(text[:-1]), fact, "percent")
+                return _bounded(number / 100, fact, "percent")
+            return _bounded(Decimal(text), fact, "percent")
         except InvalidOperation:
-            raise FactError(fact, f"不是百分比：{value!r}（应如 \"5%\" 或 0.05）",
-                            f"not a percentage: {value!r} (such as \"5%\" or 0.05)") from None
-    return _decimal(value, fact, "百分比（如 \"5%\" 或 0.05）", 'a percentage ("5%" or 0.05)')
+            raise FactError(fact, f"不是百分比：{shown(value)}（应如 \"5%\" 或 0.05）",
+                            f"not a percentage: {shown(value)} (such as \"5%\" or 0.05)") from None
+    return _decimal(value, fact, "百分比（如 \"5%\" 或 0.05）", 'a percentage ("5%" or 0.05)', "percent")
 
 
 def parse_number(value, fact="?"):
     if isinstance(value, str):
+        text = _numeric_text(value, fact)
         try:
-            return Decimal(value.strip())
+            return _bounded(Decimal(text), fact, "number")
         except InvalidOperation:
-            raise FactError(fact, f"不是数值：{value!r}", f"not a number: {value!r}") from None
-    return _decimal(value, fact, "数值", "a number")
+            raise FactError(fact, f"不是数值：{shown(value)}", f"not a number: {shown(value)}") from None
+    return _decimal(value, fact, "数值", "a number", "number")
 
 
 def parse_bool(value, fact="?"):
     if isinstance(value, bool):
         return value
-    if value in ("是", "true", "True"):
+    if isinstance(value, str) and value.strip() in ("是", "true", "True"):
         return True
-    if value in ("否", "false", "False"):
+    if isinstance(value, str) and value.strip() in ("否", "false", "False"):
         return False
-    raise FactError(fact, f"应为是/否（true/false），得到的是 {value!r}", f"expected true/false, got {value!r}")
+    raise FactError(fact, f"应为是/否（true/false），得到的是 {shown(value)}", f"expected true/false, got {shown(value)}")
 
 
 def parse_year(value, fact="?"):
+    """A year 1000–9999: an integer, or text such as "2019" or "2019年"."""
+    wrong = FactError(fact, f"应为年份（如 2019），得到的是 {shown(value)}", f"expected a year such as 2019, got {shown(value)}")
     if isinstance(value, bool):
-        raise FactError(fact, f"应为年份，得到的是 {value!r}", f"expected a year, got {value!r}")
+        raise wrong
     if isinstance(value, str):
-        value = value.strip().removesuffix("年")
-    try:
+        text = value.strip().removesuffix("年")
+        if not (text.isascii() and text.isdigit() and len(text) == 4):
+            raise wrong
+        year = int(text)
+    elif isinstance(value, int):
+        year = value
+    elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value() and abs(value) < 10000:
         year = int(value)
-    except (TypeError, ValueError):
-        raise FactError(fact, f"应为年份（如 2019），得到的是 {value!r}", f"expected a year such as 2019, got {value!r}") from None
-    if str(year) != str(value).strip() and not isinstance(value, int):
-        raise FactError(fact, f"应为年份（如 2019），得到的是 {value!r}", f"expected a year such as 2019, got {value!r}")
+    else:
+        raise wrong
+    if not 1000 <= year <= 9999:
+        raise wrong
     return year
 
 
 def parse_date(value, fact="?"):
+    if isinstance(value, datetime.datetime):
+        return value.date()  # Excel and pandas give dates as datetimes: the day is what counts
     if isinstance(value, datetime.date):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and len(value) <= MAX_NUMBER_TEXT:
         match = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})|([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日", value.strip())
         if match:
             parts = [int(p) for p in match.groups() if p is not None]
@@ -124,7 +197,8 @@ def parse_date(value, fact="?"):
                 return datetime.date(*parts)
             except ValueError:
                 pass
-    raise FactError(fact, f"应为日期（如 2020-06-30），得到的是 {value!r}", f"expected a date such as 2020-06-30, got {value!r}")
+    raise FactError(fact, f"应为日期（如 2020-06-30），得到的是 {shown(value)}",
+                    f"expected a date such as 2020-06-30, got {shown(value)}")
 
 
 def parse_text(value, fact="?"):
@@ -147,8 +221,11 @@ def _closest(word, choices):
             for j, cb in enumerate(b, 1):
                 previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
         return row[-1]
-    scored = sorted((distance(word, c), c) for c in choices)
-    if scored and scored[0][0] <= max(1, len(word) // 2):
+    near_enough = max(1, len(word) // 2)
+    # The distance is at least the difference in length: skipping those keeps a long
+    # misspelling (a megabyte-long key) from costing length x length steps.
+    scored = sorted((distance(word, c), c) for c in choices if abs(len(c) - len(word)) <= near_enough)
+    if scored and scored[0][0] <= near_enough:
         return scored[0][1]
     return None
 
@@ -157,11 +234,11 @@ def _parse_scalar(name, spec, value):
     base, options = spec[0], spec[2]
     if base == "enum":
         if value not in options:
-            near = _closest(str(value), options)
+            near = _closest(value, options) if isinstance(value, str) else None
             hint_zh = f"；是否想写「{near}」？" if near else ""
             hint_en = f"; did you mean {near!r}?" if near else ""
-            raise FactError(name, f"的取值 {value!r} 不在可选值 {'、'.join(options)} 之中{hint_zh}",
-                            f"value {value!r} is not one of {', '.join(options)}{hint_en}")
+            raise FactError(name, f"的取值 {shown(value)} 不在可选值 {'、'.join(options)} 之中{hint_zh}",
+                            f"value {shown(value)} is not one of {', '.join(options)}{hint_en}")
         return value
     return _PARSERS[base](value, name)
 
@@ -172,13 +249,14 @@ def validate_facts(raw, schema):
     Keys are fact names; a value of None means "not known" and is the same as leaving the
     fact out. A yearly series is a mapping of year -> value. Raises FactError naming the fact.
     """
-    if not isinstance(raw, dict):
-        raise FactError("*", "事实应为以事实名称为键的对象", "facts must be an object keyed by fact names")
+    if not isinstance(raw, Mapping):
+        raise FactError("*", f"事实应为以事实名称为键的对象，得到的是 {type(raw).__name__}",
+                        f"facts must be a mapping keyed by fact names, got {type(raw).__name__}")
     typed = {}
     for name, value in raw.items():
         spec = schema.get(name)
         if spec is None:
-            near = _closest(str(name), list(schema))
+            near = _closest(name, list(schema)) if isinstance(name, str) else None
             hint_zh = f"；是否想写「{near}」？" if near else ""
             hint_en = f"; did you mean {near!r}?" if near else ""
             raise FactError(name, f"未声明{hint_zh}", f"is not a declared fact{hint_en}")
@@ -189,13 +267,17 @@ def validate_facts(raw, schema):
                 raise FactError(name, "是逐项数据，应写成列表 [ …, … ]", "is a list of items: write it as [..., ...]")
             typed[name] = [_parse_scalar(f"{name}[{index}]", spec, item) for index, item in enumerate(value, 1)]
         elif spec[1]:
-            if not isinstance(value, dict):
+            if not isinstance(value, Mapping):
                 raise FactError(name, "是逐年数据，应写成 {\"2019\": …, \"2020\": …}",
                                 'is a yearly series: write it as {"2019": ..., "2020": ...}')
             series = {}
             for year, item in value.items():
                 if item is not None:
-                    series[parse_year(year, f"{name}.{year}")] = _parse_scalar(f"{name}.{year}", spec, item)
+                    label = f"{name}.{shown(year, 16, str)}"
+                    number = parse_year(year, label)
+                    if number in series:
+                        raise FactError(label, f"与同一年份的另一个值重复（{number}年）", f"repeats the year {number}")
+                    series[number] = _parse_scalar(label, spec, item)
             typed[name] = series
         else:
             typed[name] = _parse_scalar(name, spec, value)
@@ -884,7 +966,13 @@ class Evaluator:
         self.others = [[s for s in clauses if s.modifies is None] for _p, clauses in self.policies]
 
     def evaluate(self, facts, on=None):
+        """Every clause for one applicant. A bad argument raises FactError (naming the fact,
+        or "*" for facts that are not a mapping, or "on") before any clause runs."""
         on = parse_date(on, "on") if on is not None else datetime.date.today()
+        if not isinstance(facts, Mapping):
+            raise FactError("*", f"事实应为以事实名称为键的对象，得到的是 {type(facts).__name__}",
+                            f"facts must be a mapping keyed by fact names, got {type(facts).__name__}")
+        facts = dict(facts)
         unknown = [name for name in facts if name not in self.known]
         if unknown:
             validate_facts({unknown[0]: facts[unknown[0]]}, self.known)  # raises with a suggestion
@@ -913,8 +1001,15 @@ class Evaluator:
 
     def evaluate_many(self, rows, on=None):
         """Streaming: yields (row number, Evaluation or FactError) for each row, in order.
-        Nothing is kept between rows, so memory does not grow with the number of rows."""
+        Nothing is kept between rows, so memory does not grow with the number of rows.
+        rows that are not an iterable of rows raise TypeError, and a bad `on` FactError,
+        here, before any row is read; a bad row is yielded as its FactError."""
         on = parse_date(on, "on") if on is not None else datetime.date.today()
+        if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable):
+            raise TypeError(f"evaluate_many: rows must be an iterable of fact mappings, got {type(rows).__name__}")
+        return self._stream(rows, on)
+
+    def _stream(self, rows, on):
         for number, row in enumerate(rows, 1):
             try:
                 yield number, self.evaluate(row, on)
