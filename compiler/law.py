@@ -36,7 +36,7 @@ import attrs
 
 from . import ast
 from .diagnostics import Diagnostic, Message, error, warning
-from .source import normalise, read_bounded
+from .source import DecodeError, decode, normalise, read_bounded
 
 # ---------------------------------------------------------------- the source text
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -150,10 +150,13 @@ def read_source(policy: ast.Policy, path: Path, shown_path: str) -> tuple[LawTex
         return None, error("E110", policy.source_document.span, f"来源「{wanted}」不是可读的普通文件",
                            f"the source {wanted!r} is not a readable regular file")
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None, error("E110", policy.source_document.span, f"来源文件「{wanted}」无法按 UTF-8 文本读取",
-                           f"the source file {wanted!r} cannot be read as UTF-8 text")
+        # The same encodings as every other input (BOM, UTF-8, GB18030); the message names the
+        # encodings tried, never the bytes.
+        text = decode(data, shown_path)
+    except DecodeError as problem:
+        return None, error("E110", policy.source_document.span,
+                           f"来源文件「{wanted}」无法按 {'、'.join(problem.tried)} 读取",
+                           f"the source file {wanted!r} cannot be read as {' or '.join(problem.tried)}")
     return LawText.from_text(shown_path, text), None
 
 

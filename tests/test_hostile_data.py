@@ -8,6 +8,7 @@ import importlib.util
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -75,6 +76,10 @@ def test_pol_files_in_the_encodings_of_chinese_offices_check_and_test(tmp_path, 
         vocabulary = vocabulary.encode("gbk", "replace").decode("gbk")
     (tmp_path / "p.pol").write_bytes(policy.encode(encoding))
     (tmp_path / "vocabulary.pol").write_bytes(vocabulary.encode(encoding))
+    (tmp_path / "sources").mkdir()  # the gazette text the policy names in 来源, in the same encoding
+    for text in (ROOT / "policies/sources").glob("*.md"):
+        (tmp_path / "sources" / text.name).write_bytes(
+            text.read_text(encoding="utf-8").encode(encoding, "replace" if encoding == "gbk" else "strict"))
     result = run_polc("test", tmp_path)
     _no_traceback(result)
     assert result.returncode == 0 and " 0 failed" in result.stdout, result.stdout + result.stderr
@@ -92,6 +97,7 @@ def test_encoding_option_reads_pol_files_and_an_unknown_one_is_a_usage_error(tmp
     for name, target in (("jzbf-2020-10.pol", "p.pol"), ("vocabulary.pol", "vocabulary.pol")):
         text = (ROOT / "policies" / name).read_text(encoding="utf-8")
         (tmp_path / target).write_bytes(text.encode("utf-16-le"))  # no BOM: only --encoding can tell
+    shutil.copytree(ROOT / "policies/sources", tmp_path / "sources")  # its 来源 (UTF-8, detected as such)
     assert run_polc("check", tmp_path, "--encoding", "utf-16-le").returncode == 0
     result = run_polc("check", tmp_path, "--encoding", "klingon")
     assert result.returncode == 2 and "klingon" in result.stderr
