@@ -151,6 +151,20 @@ def test_build_interrupted_leaves_old_or_new_files_and_check_notices(tmp_path, s
             assert rc == 0, stdout + stderr_text
 
 
+def test_build_check_reports_what_a_killed_build_leaves(tmp_path):
+    """Deterministic half of the test above: the leftovers of a build killed between
+    staging and renaming (a temporary file beside the targets, one file already new and
+    the rest old) are reported by `build --check`, by name."""
+    project = _project(tmp_path)
+    out = tmp_path / "g"
+    new = _build_files(project, out)
+    name = sorted(n for n in new if n.endswith(".py"))[0]
+    (out / f".{name}.k3j2h1.tmp").write_bytes(new[name][: len(new[name]) // 2])
+    rc, stdout, stderr, _ = fuzzing.run_subprocess(["build", "policies", "--out", str(out), "--check"], project)
+    assert "Traceback" not in stderr
+    assert rc == 1 and f".{name}.k3j2h1.tmp" in stdout + stderr, stdout + stderr
+
+
 def test_batch_interrupted_leaves_old_or_complete_result(tmp_path):
     register = tmp_path / "reg.csv"
     rows = ["申请人,验收评分,市本级创建项目,列入创建名单,补助类别,投资额"]
