@@ -114,8 +114,11 @@ def _build_files(project: Path, out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in out.iterdir()}
 
 
-@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT])
-def test_build_interrupted_leaves_old_or_new_files_and_check_notices(tmp_path, signum):
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    """A copy of the project with an old and a new build of it (the old one from sources
+    whose titles differ), built once for the interruption tests."""
+    tmp_path = tmp_path_factory.mktemp("builds")
     project = _project(tmp_path)
     new = _build_files(project, tmp_path / "new")
     for path in (project / "policies").glob("jz*.pol"):  # an older version of the sources
@@ -123,10 +126,18 @@ def test_build_interrupted_leaves_old_or_new_files_and_check_notices(tmp_path, s
     old = _build_files(project, tmp_path / "old")
     shutil.copytree(ROOT / "policies", project / "policies", dirs_exist_ok=True)
     assert old != new
+    return project, old, new
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT])
+def test_build_interrupted_leaves_old_or_new_files_and_check_notices(tmp_path, builds, signum):
+    project, old, new = builds
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    for delay in (0.6, 0.9, 1.1):
+    for delay in (0.7, 1.0):
         out = tmp_path / f"out-{delay}"
-        shutil.copytree(tmp_path / "old", out)
+        out.mkdir()
+        for name, content in old.items():
+            (out / name).write_bytes(content)
         process = subprocess.Popen([sys.executable, "-m", "compiler", "build", "policies", "--out", str(out)],
                                    cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(delay)
@@ -151,13 +162,15 @@ def test_build_interrupted_leaves_old_or_new_files_and_check_notices(tmp_path, s
             assert rc == 0, stdout + stderr_text
 
 
-def test_build_check_reports_what_a_killed_build_leaves(tmp_path):
+def test_build_check_reports_what_a_killed_build_leaves(tmp_path, builds):
     """Deterministic half of the test above: the leftovers of a build killed between
-    staging and renaming (a temporary file beside the targets, one file already new and
-    the rest old) are reported by `build --check`, by name."""
-    project = _project(tmp_path)
+    staging and renaming (a temporary file beside the targets) are reported by
+    `build --check`, by name."""
+    project, _old, new = builds
     out = tmp_path / "g"
-    new = _build_files(project, out)
+    out.mkdir()
+    for name, content in new.items():
+        (out / name).write_bytes(content)
     name = sorted(n for n in new if n.endswith(".py"))[0]
     (out / f".{name}.k3j2h1.tmp").write_bytes(new[name][: len(new[name]) // 2])
     rc, stdout, stderr, _ = fuzzing.run_subprocess(["build", "policies", "--out", str(out), "--check"], project)
