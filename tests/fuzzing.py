@@ -73,7 +73,8 @@ def declared_facts(*texts: str) -> list[Fact]:
     raw = []
     for text in texts:
         for match in re.finditer(r"^枚举 (\S+?)\s*[:：]\s*(.+)$", text, re.M):
-            enums[_unquote(match.group(1))] = tuple(v.strip() for v in re.split("、", match.group(2).split(" 说明")[0]))
+            enums[_unquote(match.group(1))] = tuple(_unquote(v.strip())
+                                                   for v in re.split("、", match.group(2).split(" 说明")[0]))
         for match in re.finditer(r"^事实 (\S+?)\s*[:：]\s*(逐年 |逐项 )?(\S+)", text, re.M):
             raw.append((_unquote(match.group(1)), (match.group(2) or "").strip(), _unquote(match.group(3))))
     return [Fact(name, mark, kind, enums.get(kind, ())) for name, mark, kind in raw]
@@ -557,8 +558,8 @@ class Result:
     problems: list[str] = field(default_factory=list)
 
 
-class Timeout(Exception):
-    pass
+class Timeout(BaseException):
+    """Raised by the alarm; a BaseException so no `except Exception` in polc can swallow it."""
 
 
 def snapshot(directory: Path) -> dict[str, str]:
@@ -973,6 +974,24 @@ def frozen_shipped() -> Path:
     for path in POLICIES.glob("*.pol"):
         shutil.copy(path, directory / path.name)
     return directory
+
+
+# ---------------------------------------------------------------- hypothesis strategies
+def strategies(shipped_dir: Path):
+    """The generators as hypothesis strategies (each draws a Random hypothesis controls,
+    so a failing input is reproduced and shrunk by hypothesis's own database)."""
+    from types import SimpleNamespace
+
+    from hypothesis import strategies as st
+    randoms = st.randoms(use_true_random=False)
+    return SimpleNamespace(
+        drafts=randoms.map(draft), hostile_drafts=randoms.map(lambda rng: draft(rng, hostile=True)),
+        draft_cases=randoms.map(draft_case), mutation_cases=randoms.map(mutation_case),
+        bytes_cases=randoms.map(bytes_case), encoding_cases=randoms.map(encoding_case),
+        facts_cases=randoms.map(lambda rng: facts_input_case(rng, shipped_dir)),
+        register_cases=randoms.map(lambda rng: register_input_case(rng, shipped_dir)),
+        outpath_cases=randoms.map(lambda rng: outpath_case(rng, shipped_dir)),
+        path_cases=randoms.map(path_case))
 
 
 # ---------------------------------------------------------------- speed: reuse loads of the read-only policies
