@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return _replay(args.replay, frozen, weights)
     frozen_before = fuzzing.snapshot(frozen)
     tried, per_kind, wrong_exit = 0, collections.Counter(), 0
+    kind_seconds: collections.Counter = collections.Counter()
     tracebacks: dict[str, list] = collections.OrderedDict()
     other: dict[str, list] = collections.OrderedDict()
     started = time.perf_counter()
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                     result = fuzzing.Result(case, None, "", "", 0.0, error="MemoryError in the harness")
                 tried += 1
                 per_kind[case.kind] += 1
+                kind_seconds[case.kind] += result.seconds
                 for problem in result.problems:
                     if problem.startswith("traceback"):
                         key = problem
@@ -101,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
 
     traceback_count = sum(len(v) for v in tracebacks.values())
     print(f"inputs tried: {tried} in {elapsed:.1f} s ({tried / elapsed:.1f} inputs/s), seed {args.seed}")
-    print("by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(per_kind.items())))
+    print("by kind (count, mean ms): " + ", ".join(f"{k} {v} ({1000 * kind_seconds[k] / v:.0f})"
+                                                  for k, v in sorted(per_kind.items())))
     print(f"tracebacks: {traceback_count} ({len(tracebacks)} distinct by type and location)")
     print(f"wrong exit codes: {wrong_exit}")
     print(f"other broken promises: {sum(len(v) for v in other.values())}")

@@ -558,6 +558,12 @@ class Result:
     problems: list[str] = field(default_factory=list)
 
 
+# Sandboxes go to memory when the machine has it (creating and removing thousands of small
+# directories on disk costs more than running polc on them); POLC_FUZZ_TMP overrides.
+SANDBOX_ROOT = os.environ.get("POLC_FUZZ_TMP") or (
+    "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None)
+
+
 class Timeout(BaseException):
     """Raised by the alarm; a BaseException so no `except Exception` in polc can swallow it."""
 
@@ -736,7 +742,7 @@ def _complete_batch(path: Path) -> str | None:
 def run_case(case: Case, timeout: float = 20, inspect=None) -> Result:
     """Run one case in a fresh sandbox and check every promise; inspect(sandbox, result),
     if given, may look at the sandbox before it is removed."""
-    sandbox = Path(tempfile.mkdtemp(prefix="polc-fuzz-"))
+    sandbox = Path(tempfile.mkdtemp(prefix="polc-fuzz-", dir=SANDBOX_ROOT))
     try:
         materialise(case, sandbox)
         before = snapshot(sandbox)
@@ -1028,11 +1034,19 @@ class LoadCache:
         return self.real_load_module(policy, *args, **kwargs)
 
     def __enter__(self):
+        from compiler import cli
+        self.cli, self.real_build_parser = cli, getattr(cli, "build_parser", None)
         self.driver.load, self.driver.load_module = self._load, self._load_module
+        if self.real_build_parser is not None:
+            # argparse with gettext costs ~10 ms a call; one parser serves every call
+            parser = self.real_build_parser()
+            cli.build_parser = lambda: parser
         return self
 
     def __exit__(self, *exc):
         self.driver.load, self.driver.load_module = self.real_load, self.real_load_module
+        if self.real_build_parser is not None:
+            self.cli.build_parser = self.real_build_parser
 
 
 def run_checked(case: Case, timeout: float = 20, inspect=None) -> Result:

@@ -120,20 +120,22 @@ def builds(tmp_path_factory):
     whose titles differ), built once for the interruption tests."""
     tmp_path = tmp_path_factory.mktemp("builds")
     project = _project(tmp_path)
+    started = time.perf_counter()
     new = _build_files(project, tmp_path / "new")
+    seconds = time.perf_counter() - started
     for path in (project / "policies").glob("jz*.pol"):  # an older version of the sources
         path.write_text(path.read_text(encoding="utf-8").replace("标题 \"", "标题 \"旧版", 1), encoding="utf-8")
     old = _build_files(project, tmp_path / "old")
     shutil.copytree(ROOT / "policies", project / "policies", dirs_exist_ok=True)
     assert old != new
-    return project, old, new
+    return project, old, new, seconds
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT])
 def test_build_interrupted_leaves_old_or_new_files_and_check_notices(tmp_path, builds, signum):
-    project, old, new = builds
+    project, old, new, seconds = builds
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    for delay in (0.7, 1.0):
+    for delay in (round(seconds * 0.6, 2), round(seconds * 0.95, 2)):  # mid-run, and while writing
         out = tmp_path / f"out-{delay}"
         out.mkdir()
         for name, content in old.items():
@@ -166,7 +168,7 @@ def test_build_check_reports_what_a_killed_build_leaves(tmp_path, builds):
     """Deterministic half of the test above: the leftovers of a build killed between
     staging and renaming (a temporary file beside the targets) are reported by
     `build --check`, by name."""
-    project, _old, new = builds
+    project, _old, new, _seconds = builds
     out = tmp_path / "g"
     out.mkdir()
     for name, content in new.items():
