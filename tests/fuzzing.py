@@ -751,7 +751,7 @@ def run_case(case: Case, timeout: float = 20, inspect=None) -> Result:
             rc, out, err, _ = run_subprocess(case.argv, sandbox, timeout=case.timeout or 60)
             escaped = None
         else:
-            rc, out, err, escaped = run_in_process(case.argv, sandbox, timeout)
+            rc, out, err, escaped = run_in_process(case.argv, sandbox, case.timeout or timeout)
         result = Result(case, rc, out, err, time.perf_counter() - started)
         if escaped is not None:
             if isinstance(escaped, Timeout):

@@ -523,7 +523,7 @@ def test_silently_wrong_drafts_are_errors(body):
 
 
 def test_same_payer_twice_in_a_split_is_an_error():
-    text = (HEADER + "分担 市级财政 50%、市级财政 50%\n事实 投资额: 金额\n"
+    text = (HEADER.replace("定义事项", "分担 市级财政 50%、市级财政 50%\n定义事项") + "事实 投资额: 金额\n"
             "条款 第一条\n  事项 甲\n  当 投资额 超过 1元\n  给予 1万元\n")
     polc(["check", "d.pol"], {"d.pol": text.encode()}, expect=(1,))
 
@@ -569,6 +569,13 @@ def test_huge_string_literal_is_bounded():
     text = HEADER + f'说明 "{"长" * 3_000_000}"\n'
     result = polc(["check", "d.pol"], {"d.pol": text.encode()}, expect=(0, 1), isolate=True)
     assert result.seconds < 30
+
+
+def test_huge_misspelt_fact_name_in_facts_is_bounded(shipped):
+    facts = json.dumps({"投资额错" * 50_000: 1}, ensure_ascii=False)
+    result = polc(["eval", str(shipped / "jzf-2020-08.pol"), "--facts", "f.json", "--on", ON],
+                  {"f.json": facts.encode()}, expect=(1,), timeout=10)
+    assert result.seconds < 10, f"took {result.seconds:.1f} s"
 
 
 def test_huge_misspelt_name_is_bounded():
