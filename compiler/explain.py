@@ -59,6 +59,16 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
     "E050": ("失效日期早于施行日期。", "The end date is before the start date.", "  施行日期 2021年1月1日\n  失效日期 2020年12月31日",
              "  施行日期 2020年1月1日\n  失效日期 2020年12月31日"),
     "E052": ("两个文件使用同一文号。", "Two files use the same document number.", "", ""),
+    "E095": ("两个政策文件生成同一个模块名（如 a-b.pol 与 a_b.pol，或不同目录下的 p.pol），一个会覆盖另一个；构建前即拒绝。",
+             "Two policy files give one module name (a-b.pol and a_b.pol, or p.pol in two folders): one would overwrite "
+             "the other, so the build is refused before anything is written.",
+             "policies/x/p.pol\npolicies/y/p.pol", "policies/x/p.pol\npolicies/y/p-y.pol"),
+    "E096": ("文件名生成的模块名是保留名：索引 README、标准库模块（如 decimal）、Python 关键字、polc 自身（runtime、compiler）"
+             "或以 __ 开头。生成的文件会覆盖索引或遮蔽标准库。",
+             "The file name gives a reserved module name: the README index, a standard-library module (decimal), a Python "
+             "keyword, polc's own (runtime, compiler), or a name starting with __. It would overwrite the index or shadow "
+             "the standard library.",
+             "policies/decimal.pol", "policies/decimal-policy.pol"),
     "E054": ("配套除外的条款不存在。", "A co-funding exception names no clause of the policy.", "  配套 区级财政 不低于 50% 除外 第二十条",
              "  配套 区级财政 不低于 50% 除外 第十二条"),
     "E055": ("分担比例合计不是100%。", "The co-funding shares do not add up to 100%.",
