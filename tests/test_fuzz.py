@@ -387,9 +387,25 @@ SMALL = "政策 测试〔2020〕{n}号\n施行日期 2020年1月1日\n冲突原�
 
 @pytest.mark.parametrize("names", [("a-b.pol", "a_b.pol"), ("甲乙.pol", "丙丁.pol"), ("x/p.pol", "y/p.pol"),
                                    ("README.pol",), ("decimal.pol",)])
-def test_colliding_or_reserved_module_names_are_refused_before_writing(names):
+def test_colliding_or_reserved_module_names_never_overwrite(names):
+    """Either refused before anything is written (exit 1), or every policy gets its own
+    module and summary, the index stays the index and no module shadows the standard library."""
+    import sys as _sys
     files = {f"src/{name}": SMALL.format(n=i + 1).encode() for i, name in enumerate(names)}
-    polc(["build", "src", "--out", "out"], files, expect=(1,))
+    seen = {}
+
+    def keep(sandbox, result):
+        out = sandbox / "out"
+        seen.update({p.name: p.read_text(encoding="utf-8") for p in out.iterdir()} if out.is_dir() else {})
+    result = polc(["build", "src", "--out", "out"], files, expect=(0, 1), outputs=("out",), inspect=keep)
+    if result.rc == 0:
+        modules = [n for n in seen if n.endswith(".py")]
+        assert len(modules) == len(names), f"policies overwrote each other: {sorted(seen)}"
+        assert len([n for n in seen if n.endswith(".md")]) == len(names) + 1, sorted(seen)
+        for n in range(1, len(names) + 1):
+            assert f"测试〔2020〕{n}号" in seen["README.md"], "README.md is not the index of every policy"
+        shadowing = [m for m in modules if m[:-3] in _sys.stdlib_module_names]
+        assert not shadowing, f"generated modules shadow the standard library: {shadowing}"
 
 
 def test_building_one_policy_keeps_the_index_of_all(tmp_path):
