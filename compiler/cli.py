@@ -189,7 +189,8 @@ def _eval_batch(project: driver.Project, args) -> int:
     for key, entry in summary["clauses"].items():
         if entry["applies"]:
             print(f"  {key}：适用 {entry['applies']}，支付 {entry['paid']}，无法判定 {entry['undecidable']}，"
-                  f"名额外 {entry['outside_quota']}，预算外 {entry['outside_budget']}，合计 {entry['min']}–{entry['max']}元",
+                  f"名额外 {entry['outside_quota']}，预算外 {entry['outside_budget']}，"
+                  f"待评审择优 {entry['needs_selection']}，名单超额 {entry['list_over']}，合计 {entry['min']}–{entry['max']}元",
                   file=human)
     for key, entry in summary["quotas"].items():
         print(f"  名额 {key}：{entry}", file=human)
@@ -231,6 +232,9 @@ def _print_report(report: dict, lang: str) -> None:
         print(_say(lang, f"注意：{warning}", f"warning: {warning}"))
     total = report["total"]
     print(_say(lang, f"合计：{total['min']}元 至 {total['max']}元", f"total: {total['min']} to {total['max']} yuan"))
+    if total.get("undecided"):
+        listed = "、".join(total["undecided"])
+        print(_say(lang, f"另有无法判定且未设上限的条款：{listed}", f"also undecidable, with no stated bound: {listed}"))
 
 
 def cmd_explain(args) -> int:

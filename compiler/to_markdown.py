@@ -139,19 +139,28 @@ def _term(clause: ast.Clause) -> str:
         parts.append(text)
     if clause.once:
         parts.append("一次性")
-    if clause.quota is not None and clause.quota.share is not None:
-        q = clause.quota
-        text = f"不超过参评总数的{q.share.text}"
-        if q.threshold is not None:
-            text = f"超过{q.threshold}{q.unit or ''}的，" + text
-        parts.append(text)
-    elif clause.quota is not None:
-        q = clause.quota
-        text = f"每年不超过{q.per_year}{q.unit or '名'}"
-        if q.ranking:
-            text += "，按" + "、".join(f"{fact.text}{'降序' if d else '升序'}" for fact, d in q.ranking)
-        parts.append(text)
+    if clause.quota is not None:
+        parts.append(_quota(clause.quota))
     return "；".join(parts) or NONE
+
+
+def _quota(q: ast.Quota) -> str:
+    """名额 as a reviewer reads it: who is counted, against what, per which group, in what order."""
+    if q.share is not None:
+        text = f"名额：不超过{q.base.text if q.base else '参评总数'}的{q.share.text}"
+        if q.threshold is not None:
+            text = f"名额：{q.base.text if q.base else '参评总数'}超过{q.threshold}{q.unit or ''}的，不超过其{q.share.text}"
+    else:
+        text = f"名额：每年不超过{q.per_year}{q.unit or '名'}"
+    if q.groups:
+        text += "，每个" + "、".join(g.text for g in q.groups) + "分别计算"
+    if q.ranking:
+        text += "，按" + "、".join(f"{fact.text}{'降序' if d else '升序'}" for fact, d in q.ranking) + "取舍"
+    elif q.share is not None:
+        text += "；超出时名单需核减（原文未规定顺序，批量结果标为 list_over）"
+    else:
+        text += "；超出时由评审择优（原文未规定顺序，批量结果标为 needs_selection）"
+    return text
 
 
 def _clause_name(clause: ast.Clause) -> str:
@@ -398,7 +407,9 @@ def to_markdown(policy: ast.Policy, findings: list[Diagnostic], found_overlaps: 
         ("考核年度", [_ASSESSED.get(policy.assessed_year, policy.assessed_year)]),
         ("说明", list(policy.notes) or ["无"]),
         ("每个申请人每年最高", _policy_ceiling(policy)),
-        ("预算", [f"{b.payer.text} 每年 {b.amount.text}" for b in policy.budgets] or ["未规定"]),
+        ("预算", [f"{b.payer.text} 每年 {b.amount.text}" + (
+            "，按" + "、".join(f"{f.text}{'降序' if d else '升序'}" for f, d in b.ranking) + "安排" if b.ranking
+            else "；超出时由评审择优（批量结果标为 needs_selection）") for b in policy.budgets] or ["未规定"]),
         ("金额取整", [ROUNDING]),
     ]
     # Lines that would only say 无 are left out; 未规定 stays (a missing date matters).
@@ -442,6 +453,40 @@ def _matters_covered(policy: ast.Policy) -> list[tuple[str, str]]:
     return rows
 
 
+# A 说明 that records a contested reading says the reading taken, then 另一读法 (the
+# alternative), then optionally 金额影响 (what the choice changes in money). The index splits
+# it at those words into the columns of one table.
+ALTERNATIVE, MONEY_EFFECT = "另一读法", "金额影响"
+_TEXT_SHOWN = 60
+
+
+def split_reading(note: str) -> tuple[str, str, str] | None:
+    """(reading taken, alternative, money effect) of a 说明 that names an alternative, else None."""
+    if ALTERNATIVE not in note:
+        return None
+    taken, _, rest = note.partition(ALTERNATIVE)
+    alternative, _, money = rest.partition(MONEY_EFFECT)
+    alternative = alternative.lstrip("：:").removeprefix("是")
+    def tidy(text: str) -> str:
+        return text.strip().lstrip("：:，,；;").strip()
+    return tidy(taken) or NONE, tidy(alternative) or NONE, tidy(money) or "未写明"
+
+
+def readings_of(policy: ast.Policy) -> list[dict]:
+    """Every contested reading of a policy (header and clauses), in source order."""
+    rows = []
+    sources = [("总则", policy.notes, None)] + [(c.label, c.notes, c.source_text) for c in policy.clauses]
+    for label, notes, text in sources:
+        for note in notes:
+            parts = split_reading(note)
+            if parts is None:
+                continue
+            shown = NONE if not text else (text if len(text) <= _TEXT_SHOWN else text[:_TEXT_SHOWN] + "…")
+            rows.append({"docno": policy.docno, "clause": label, "text": shown, "reading": parts[0],
+                         "alternative": parts[1], "money": parts[2]})
+    return rows
+
+
 def index(policies: list[ast.Policy]) -> str:
     """generated/README.md: every policy, and the matters that more than one policy covers."""
     matters: dict[str, dict] = {}
@@ -459,8 +504,7 @@ def index(policies: list[ast.Policy]) -> str:
         "paying": len(paying_clauses(p)), "text_only": sum(c.text_only for c in p.clauses),
         "cases": sum(len(c.cases) for c in p.clauses), "module": module_name(p.path),
     } for p in policies]
-    readings = [{"docno": p.docno, "notes": [(c.label, note) for c in p.clauses for note in c.notes]}
-                for p in policies if any(c.notes for c in p.clauses)]
+    readings = [row for p in policies for row in readings_of(p)]
     return _environment().get_template("index.md.j2").render(
         policies=rows,
         matters=[m for m in matters.values() if len(m["policies"]) > 1],

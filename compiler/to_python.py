@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import __version__, ast, printer
-from .interpreter import (budgets, cofunded, enum_order, item_fact, paying_clauses, quota, schema, split,
+from .interpreter import (budgets, could_pay, cofunded, enum_order, item_fact, paying_clauses, quota, schema, split,
                           transitional)
 from .types import Symbols, comparison, infer, value_kind
 
@@ -389,7 +389,7 @@ def to_python(policy: ast.Policy) -> str:
     out.line("}")
     out.line("Facts = typing.TypedDict('Facts', {")
     python_types = {"money": "Decimal", "percent": "Decimal", "number": "Decimal", "bool": "bool",
-                    "year": "int", "date": "datetime.date", "enum": "str"}
+                    "year": "int", "date": "datetime.date", "enum": "str", "text": "str"}
     for fact, (base, series, _options, is_items) in facts.items():
         annotation = python_types[base]
         if series:
@@ -444,7 +444,7 @@ def to_python(policy: ast.Policy) -> str:
         modifies = (clause.modifier.matter.text, clause.modifier.factor) if clause.modifier else None
         out.line(f"        modifies={_literal(modifies)}, split={_literal(split(policy, clause))},")
         out.line(f"        matter_fact={clause.matter_by.text if clause.matter_by else None!r}, "
-                 f"quota={_literal(quota(clause))},")
+                 f"quota={_literal(quota(clause))}, ceiling={_literal(could_pay(clause))},")
         out.line("    ),")
     out.line(")")
     out.line()
