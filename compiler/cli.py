@@ -30,8 +30,10 @@ def _say(lang: str, zh: str, en: str) -> str:
     return en if lang == "en" else zh
 
 
-def _print_diagnostics(project, args, stream=sys.stdout) -> None:
+def _print_diagnostics(project, args, stream=None) -> None:
     from .diagnostics import render_all, to_github, to_json, to_sarif
+    # Resolved at call time, not bound at import, so a redirected sys.stdout is honoured.
+    stream = stream or sys.stdout
     shown = [d for d in project.diagnostics if d.severity != "info" or getattr(args, "verbose", False)]
     form = getattr(args, "format", "human")
     if form == "json":
