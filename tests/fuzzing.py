@@ -794,7 +794,10 @@ _TEXTS: dict[str, str] = {}
 def shipped_text(name: str) -> str:
     if name not in _TEXTS:
         path = SHAPES if name == "shapes.pol" else POLICIES / name
-        _TEXTS[name] = path.read_text(encoding="utf-8")
+        # Fuzzed drafts are written alone into scratch directories, without the gazette text
+        # a policy names in 来源, so that line is left out (tests/test_law.py covers 来源).
+        text = path.read_text(encoding="utf-8")
+        _TEXTS[name] = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("来源 "))
     return _TEXTS[name]
 
 
@@ -979,6 +982,7 @@ def frozen_shipped() -> Path:
     directory = Path(tempfile.mkdtemp(prefix="polc-shipped-"))
     for path in POLICIES.glob("*.pol"):
         shutil.copy(path, directory / path.name)
+    shutil.copytree(POLICIES / "sources", directory / "sources")  # the texts the policies name in 来源
     return directory
 
 
