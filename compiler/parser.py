@@ -18,7 +18,7 @@ import lark
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from . import ast
+from . import ast, limits
 from .diagnostics import Diagnostic, Message, error
 from .source import SourceFile, Span, normalise, span_of_offsets
 
@@ -65,10 +65,9 @@ def chinese_number(text: str) -> int:
 
 
 def money_value(text: str) -> Decimal:
-    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)(万亿元|亿元|万元|元)", text)
-    if not match:
-        raise ValueError(text)
-    return Decimal(match.group(1)) * UNIT_FACTORS[match.group(2)]
+    """30万元 -> 300000 元, exactly (never rounded); outside the stated limits raises
+    limits.OutOfRange, a ValueError."""
+    return limits.money(text)
 
 
 def parse_date(text: str) -> datetime.date:
@@ -107,6 +106,29 @@ class _ToAst(Transformer):
     def _original(self, token: Token) -> str:
         return self.source.text[token.start_pos:token.end_pos]
 
+    def _bounded(self, token: Token, convert, span: Span | None = None, *args):
+        """Convert a literal's text with a limits function; out of range is a diagnostic (E102)."""
+        try:
+            return convert(*args) if args else convert(str(token))
+        except limits.OutOfRange as exc:
+            raise _Problem(error("E102", span or self._tok_span(token), exc.message.zh, exc.message.en,
+                                 notes=(Message("数值的范围见 README「限制」一节", "the README's Limits section states the ranges"),)))
+
+    def _years_of(self, token: Token, low: int = 1) -> int:
+        """连续/近/期限 N年: a number of years within the stated limit."""
+        text = str(token)[:-1]
+        count = chinese_number(text) if not text.isdigit() else None
+        digits = text if count is None else str(count)
+        return self._bounded(token, limits.whole, None, digits, low, limits.MAX_YEARS, "年数", "the number of years")
+
+    def _year_of(self, token: Token) -> int:
+        """2020年: a year within the stated limit."""
+        text = str(token)[:-1]
+        if not text.isdigit():
+            raise _Problem(error("E102", self._tok_span(token), f"「{self._original(token)}」不是年份，年份用数字写（如 2020年）",
+                                 f"{self._original(token)!r} is not a year: write years in digits (e.g. 2020年)"))
+        return self._bounded(token, limits.whole, None, text, limits.MIN_YEAR, limits.MAX_YEAR, "年份", "the year")
+
     def _string(self, token: Token) -> str:
         raw = self._original(token)[1:-1]
         return re.sub(r"\\(.)", r"\1", raw)
@@ -117,6 +139,11 @@ class _ToAst(Transformer):
         text = str(token)
         if token.type == "QUOTED_NAME":
             text = self._original(token)[1:-1]
+        if len(text) > limits.MAX_NAME_CHARS:
+            raise _Problem(error(
+                "E103", self._tok_span(token), f"名称过长：{len(text)} 个字，最多 {limits.MAX_NAME_CHARS} 个",
+                f"the name is too long: {len(text)} characters, at most {limits.MAX_NAME_CHARS}",
+                suggestion=Message("用简短的名称，把长的解释写进「说明」", "use a short name and put the explanation in 说明")))
         return ast.Name(text, self._tok_span(token))
 
     def ref(self, meta, children):
@@ -124,28 +151,28 @@ class _ToAst(Transformer):
 
     def money(self, meta, children):
         token = children[0]
-        return ast.Money(money_value(str(token)), str(token), self._tok_span(token))
+        return ast.Money(self._bounded(token, limits.money), str(token), self._tok_span(token))
 
     def negative_money(self, meta, children):
         token = children[0]
-        return ast.Money(-money_value(str(token)), "-" + str(token), self._span(meta))
+        return ast.Money(-self._bounded(token, limits.money), "-" + str(token), self._span(meta))
 
     def unit_price(self, meta, children):
         token = children[0]
         amount, unit = str(token).split("/", 1)
-        return ast.UnitPrice(money_value(amount), unit, str(token), self._tok_span(token))
+        return ast.UnitPrice(self._bounded(token, limits.money, None, amount), unit, str(token), self._tok_span(token))
 
     def percent(self, meta, children):
         token = children[0]
-        return ast.Percent(Decimal(str(token)[:-1]) / 100, str(token), self._tok_span(token))
+        return ast.Percent(self._bounded(token, limits.percent), str(token), self._tok_span(token))
 
     def number(self, meta, children):
         token = children[0]
-        return ast.Number(Decimal(str(token)), str(token), self._tok_span(token))
+        return ast.Number(self._bounded(token, limits.number), str(token), self._tok_span(token))
 
     def negative_number(self, meta, children):
         token = children[0]
-        return ast.Number(-Decimal(str(token)), "-" + str(token), self._span(meta))
+        return ast.Number(-self._bounded(token, limits.number), "-" + str(token), self._span(meta))
 
     def true(self, meta, children):
         return ast.Bool(True, self._span(meta))
@@ -166,7 +193,7 @@ class _ToAst(Transformer):
         return ast.DateValue(value, str(token), self._tok_span(token))
 
     def year(self, meta, children):
-        return ast.YearValue(int(str(children[0])[:-1]), self._span(meta))
+        return ast.YearValue(self._year_of(children[0]), self._span(meta))
 
     def enum_value(self, meta, children):
         return ast.EnumValue(children[0], self._span(meta))
@@ -176,8 +203,10 @@ class _ToAst(Transformer):
         return (key, value)
 
     def year_key(self, meta, children):
-        text = str(children[0])
-        return int(text[:-1] if text.endswith("年") else Decimal(text))
+        token = children[0]
+        if str(token).endswith("年"):
+            return self._year_of(token)
+        return self._bounded(token, limits.whole, None, str(token), limits.MIN_YEAR, limits.MAX_YEAR, "年份", "the year")
 
     def series_value(self, meta, children):
         return ast.SeriesValue(tuple(sorted(children, key=lambda entry: entry[0])), self._span(meta))
@@ -221,7 +250,7 @@ class _ToAst(Transformer):
     def run_of_years(self, meta, children):
         keyword = "连续" if normalise(self.source.text[meta.start_pos:meta.start_pos + 2]) == "连续" else "近"
         years_token, condition = children
-        return ast.RunOfYears(keyword, _years(years_token), str(years_token), condition, self._span(meta))
+        return ast.RunOfYears(keyword, self._years_of(years_token), str(years_token), condition, self._span(meta))
 
     def and_(self, meta, children):
         return ast.And(children[0], children[1], self._span(meta))
@@ -407,7 +436,7 @@ class _ToAst(Transformer):
     def f_duration(self, meta, children):
         years_token = children[0]
         start, next_year = (children[1] if len(children) > 1 else (None, False))
-        return ("duration", ast.Duration(_years(years_token), str(years_token), start, next_year, self._span(meta)))
+        return ("duration", ast.Duration(self._years_of(years_token), str(years_token), start, next_year, self._span(meta)))
 
     def order(self, meta, children):
         return str(children[0]) == "降序"
@@ -426,20 +455,22 @@ class _ToAst(Transformer):
                 unit = part.text
             else:
                 ranking = part[1]
-        return ("quota", ast.Quota(int(Decimal(str(count))), unit=unit, ranking=ranking, span=self._span(meta)))
+        per_year = self._bounded(count, limits.whole, None, str(count), 1, limits.MAX_COUNT, "名额", "the quota")
+        return ("quota", ast.Quota(per_year, unit=unit, ranking=ranking, span=self._span(meta)))
 
     def f_percent_quota(self, meta, children):
         share_token, *rest = children
-        share = ast.Percent(Decimal(str(share_token)[:-1]) / 100, str(share_token), self._tok_span(share_token))
+        share = ast.Percent(self._bounded(share_token, limits.percent), str(share_token), self._tok_span(share_token))
         ranking = rest.pop()[1] if rest and isinstance(rest[-1], tuple) else ()
-        threshold = int(Decimal(str(rest[0]))) if rest else None
+        threshold = self._bounded(rest[0], limits.whole, None, str(rest[0]), 0, limits.MAX_COUNT, "起点人数",
+                                  "the threshold") if rest else None
         unit = rest[1].text if len(rest) > 1 else None
         return ("quota", ast.Quota(None, unit=unit, share=share, threshold=threshold, ranking=ranking,
                                    span=self._span(meta)))
 
     def f_modifier(self, meta, children):
         factor, matter = children
-        return ("modifier", ast.Modifier(Decimal(str(factor)), str(factor), matter, self._span(meta)))
+        return ("modifier", ast.Modifier(self._bounded(factor, limits.factor), str(factor), matter, self._span(meta)))
 
     def clause(self, meta, children):
         article_token, *rest = children
@@ -447,7 +478,9 @@ class _ToAst(Transformer):
         while rest and isinstance(rest[0], Token):
             token = rest.pop(0)
             if token.type == "ITEM":
-                item = chinese_number(str(token)[1:-1])
+                digits = str(token)[1:-1]
+                digits = digits if digits.isdigit() else str(chinese_number(digits))
+                item = self._bounded(token, limits.whole, None, digits, 0, limits.MAX_COUNT, "项号", "the item number")
             else:
                 title = self._original(token)[1:-1]
         fields: dict = {"conditions": [], "notes": [], "cases": []}
@@ -472,7 +505,7 @@ class _ToAst(Transformer):
     def h_scope(self, meta, c): return ("scope", self._string(c[0]))
     def h_principle(self, meta, c): return ("principle", c[0])
     def h_transitional(self, meta, c):
-        before = int(str(c[1])[:-1]) if len(c) > 1 else None
+        before = self._year_of(c[1]) if len(c) > 1 else None
         governed_by = str(c[2]) if len(c) > 2 else None
         return ("transitional", ast.Transitional(self._string(c[0]), before, governed_by, self._span(meta)))
 
@@ -480,7 +513,7 @@ class _ToAst(Transformer):
 
     def h_budget(self, meta, children):
         payer, token, *rest = children
-        amount = ast.Money(money_value(str(token)), str(token), self._tok_span(token))
+        amount = ast.Money(self._bounded(token, limits.money), str(token), self._tok_span(token))
         ranking = rest[0][1] if rest else ()
         return ("budgets", ast.Budget(payer, amount, ranking, self._span(meta)))
 
@@ -489,7 +522,7 @@ class _ToAst(Transformer):
         items = list(children)
         while items and isinstance(items[0], ast.Name) and len(items) > 1 and isinstance(items[1], Token):
             payer, share_token = items.pop(0), items.pop(0)
-            shares.append((payer, ast.Percent(Decimal(str(share_token)[:-1]) / 100, str(share_token),
+            shares.append((payer, ast.Percent(self._bounded(share_token, limits.percent), str(share_token),
                                               self._tok_span(share_token))))
         articles = items
         return ("splits", ast.Split(tuple(shares), tuple(articles), self._span(meta)))
@@ -507,7 +540,7 @@ class _ToAst(Transformer):
 
     def h_cofunding(self, meta, children):
         payer, share_token, *articles = children
-        share = ast.Percent(Decimal(str(share_token)[:-1]) / 100, str(share_token),
+        share = ast.Percent(self._bounded(share_token, limits.percent), str(share_token),
                             self._tok_span(share_token))
         return ("cofunding", ast.CoFunding(payer, share, tuple(articles), self._span(meta)))
 
@@ -660,13 +693,54 @@ def _syntax_error(source: SourceFile, normalised: str, exc: UnexpectedInput) -> 
                  expected=_describe_expected(set(exc.expected)))
 
 
+# Rules whose nodes are expressions: the transformer, and every pass after it, recurse once
+# per level of these, so their nesting is what limits.MAX_NESTING bounds.
+_EXPRESSION_RULES = frozenset({
+    "or_", "and_", "not_", "compare", "member", "not_member", "run_of_years", "add", "sub", "mul", "div",
+    "neg", "prev_year", "floor", "growth", "ref", "assessed_year_ref", "year", "money", "unit_price",
+    "percent", "number", "true", "false"})
+
+
+def _too_deep(source: SourceFile, tree: lark.Tree) -> Diagnostic | None:
+    """The first expression nested deeper than limits.MAX_NESTING, found without recursion
+    (the tree may be thousands of levels deep; Lark's LALR parser builds it iteratively)."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data in _EXPRESSION_RULES:
+            depth += 1
+            if depth > limits.MAX_NESTING:
+                meta = node.meta
+                span = span_of_offsets(source, meta.start_pos, meta.end_pos) if not meta.empty else None
+                return error(
+                    "E101", span, f"表达式嵌套过深：超过 {limits.MAX_NESTING} 层",
+                    f"the expression is nested too deeply: more than {limits.MAX_NESTING} levels",
+                    notes=(Message("条件和公式（且、或、非、比较、+ - × ÷ 等）最多嵌套 "
+                                   f"{limits.MAX_NESTING} 层；一长串「且」或「+」每一项算一层",
+                                   f"conditions and formulas (且 或 非, comparisons, + - × ÷ …) nest at most "
+                                   f"{limits.MAX_NESTING} levels; each term of a long chain of 且 or + is a level"),),
+                    suggestion=Message("把条件拆成几行「当 …」（各行同时满足），或用「定义」给中间结果命名",
+                                       "split the condition over several 当 lines (all must hold), or name parts with 定义"))
+        stack.extend((child, depth) for child in node.children if isinstance(child, lark.Tree))
+    return None
+
+
 def parse(source: SourceFile) -> tuple[ast.Policy | None, list[Diagnostic]]:
     """Parse one source file. Returns the AST, or None and the diagnostics that stopped it."""
+    if len(source.text) > limits.MAX_SOURCE_CHARS:
+        return None, [error(
+            "E103", span_of_offsets(source, 0, 1), f"文件过大：{len(source.text)} 个字符，最多 {limits.MAX_SOURCE_CHARS} 个",
+            f"the file is too large: {len(source.text)} characters, at most {limits.MAX_SOURCE_CHARS}",
+            suggestion=Message("把政策拆成几个文件，共用的声明放进词汇文件（引用 \"…\"）",
+                               "split the policy into several files, with shared declarations in a vocabulary (引用 \"…\")"))]
     normalised = normalise(source.text)
     try:
         tree = _lark().parse(normalised)
     except UnexpectedInput as exc:
         return None, [_syntax_error(source, normalised, exc)]
+    too_deep = _too_deep(source, tree)
+    if too_deep is not None:
+        return None, [too_deep]
     try:
         return _ToAst(source).transform(tree), []
     except VisitError as exc:
