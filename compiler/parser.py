@@ -509,7 +509,7 @@ class _ToAst(Transformer):
         governed_by = str(c[2]) if len(c) > 2 else None
         return ("transitional", ast.Transitional(self._string(c[0]), before, governed_by, self._span(meta)))
 
-    def h_import(self, meta, c): return ("imports", self._string(c[0]))
+    def h_import(self, meta, c): return ("imports", (self._string(c[0]), self._span(meta)))
 
     def h_budget(self, meta, children):
         payer, token, *rest = children
@@ -563,6 +563,8 @@ class _ToAst(Transformer):
                 fields[groups[type(part)]].append(part)
         for key in (*repeated, *groups.values()):
             fields[key] = tuple(fields[key])
+        fields["import_spans"] = tuple(span for _path, span in fields["imports"])
+        fields["imports"] = tuple(path for path, _span in fields["imports"])
         return ast.Policy(docno=str(docno), path=self.source.path, span=self._span(meta), **fields)
 
     def start(self, meta, children):
