@@ -57,64 +57,85 @@ def check_policies(policies: list[ast.Policy]) -> list[Diagnostic]:
 # ---------------------------------------------------------------- limits
 def check_limits(policy, symbols: Symbols) -> Iterator[Diagnostic]:
     """No expression, with the 定义 it uses written out in place, nests deeper than
-    limits.MAX_NESTING (the parser has already bounded each expression as written). Runs
-    before every other check, and without recursing along chains of 定义."""
-    depths = definition_depths(symbols)
+    limits.MAX_NESTING or costs more than limits.MAX_COST steps to evaluate (the parser has
+    already bounded each expression as written). Runs before every other check, and without
+    recursing along chains of 定义."""
+    measures = definition_measures(symbols)
     own = {decl.name.text for decl in policy.defs}
 
-    def crosses(node, depth: int) -> bool:
-        # Report where the limit is first crossed, not every expression built on top of it.
-        used = {r.name.text for r in _refs(node) if r.name.text in depths}
-        return depth > limits.MAX_NESTING and all(depths[name] <= limits.MAX_NESTING for name in used)
+    def crosses(node, measure: tuple[int, int]) -> bool:
+        # Report where a limit is first crossed, not every expression built on top of it.
+        used = [measures[r.name.text] for r in _refs(node) if r.name.text in measures]
+        return _over(measure) and not any(_over(m) for m in used)
 
     for decl in policy.defs:
-        depth = depths[decl.name.text]
-        if decl.name.text in own and crosses(decl.expr, depth):
-            yield _too_deep(decl.name.span, depth, True)
+        measure = measures[decl.name.text]
+        if decl.name.text in own and crosses(decl.expr, measure):
+            yield _too_big(decl.name.span, measure, True)
     if isinstance(policy, ast.Policy):
         for clause in policy.clauses:
             for node, _role in clause_expressions(clause):
-                depth = _depth(node, depths)
-                if crosses(node, depth):
-                    yield _too_deep(node.span, depth, False)
+                measure = _measure(node, measures)
+                if crosses(node, measure):
+                    yield _too_big(node.span, measure, False)
 
 
-def _too_deep(span, depth: int, definition: bool) -> Diagnostic:
+def _over(measure: tuple[int, int]) -> bool:
+    depth, cost = measure
+    return depth > limits.MAX_NESTING or cost > limits.MAX_COST
+
+
+def _too_big(span, measure: tuple[int, int], definition: bool) -> Diagnostic:
+    depth, cost = measure
     what_zh, what_en = ("定义", "the definition") if definition else ("表达式", "the expression")
-    return error("E101", span, f"{what_zh}展开「定义」后嵌套 {depth} 层，超过上限 {limits.MAX_NESTING} 层",
-                 f"{what_en} nests {depth} levels deep with the 定义 it uses written out, above the limit of {limits.MAX_NESTING}",
-                 notes=(Message("一条「定义」链中的每一环都算一层", "each link of a chain of 定义 counts as a level"),),
-                 suggestion=Message("缩短「定义」链，或把条件拆成几行「当 …」", "shorten the chain of 定义, or split the condition over several 当 lines"))
+    if depth > limits.MAX_NESTING:
+        return error("E101", span, f"{what_zh}展开「定义」后嵌套 {depth} 层，超过上限 {limits.MAX_NESTING} 层",
+                     f"{what_en} nests {depth} levels deep with the 定义 it uses written out, above the limit of {limits.MAX_NESTING}",
+                     notes=(Message("一条「定义」链中的每一环都算一层", "each link of a chain of 定义 counts as a level"),),
+                     suggestion=Message("缩短「定义」链，或把条件拆成几行「当 …」", "shorten the chain of 定义, or split the condition over several 当 lines"))
+    return error("E101", span, f"{what_zh}展开后过大：求值一次要 {cost} 步，上限 {limits.MAX_COST} 步",
+                 f"{what_en} is too large written out: {cost} steps to evaluate once, above the limit of {limits.MAX_COST}",
+                 notes=(Message("每用一次「定义」就把它展开一次；「连续/近 N年」里的条件要算 N 次",
+                                "each use of a 定义 writes it out again; a condition under 连续/近 N年 is evaluated N times"),),
+                 suggestion=Message("不要让「定义」层层重复引用，也不要把「连续 N年」套在另一个「连续」里",
+                                    "avoid 定义 that use another several times over, and 连续 N年 inside another 连续"))
 
 
-def _depth(node, def_depths: dict[str, int]) -> int:
-    """Nesting depth of an expression; a reference to a 定义 counts as that definition's
-    depth plus one. Recursive, but only over one expression (bounded by the parser)."""
-    if isinstance(node, ast.Ref) and node.name.text in def_depths:
-        return 1 + def_depths[node.name.text]
-    return 1 + max((_depth(child, def_depths) for child in _children(node)), default=0)
+def _measure(node, defs: dict[str, tuple[int, int]]) -> tuple[int, int]:
+    """(nesting depth, evaluation cost) of an expression: a reference to a 定义 counts as the
+    definition written out (plus one), a condition under 连续/近 N年 counts N times. Recursive,
+    but only over one expression, whose depth the parser has bounded."""
+    if isinstance(node, ast.Ref) and node.name.text in defs:
+        depth, cost = defs[node.name.text]
+        return 1 + depth, 1 + cost
+    parts = [_measure(child, defs) for child in _children(node)]
+    depth = 1 + max((d for d, _c in parts), default=0)
+    cost = sum(c for _d, c in parts)
+    if isinstance(node, ast.RunOfYears):
+        cost *= node.years
+    return depth, 1 + cost
 
 
-def definition_depths(symbols: Symbols) -> dict[str, int]:
-    """Each 定义's depth with the definitions it uses written out, computed in dependency
-    order with an explicit stack: a chain of thousands of 定义 must not recurse. A cycle
-    (reported as E014) counts the definition that closes it as depth 1."""
-    depths: dict[str, int] = {}
+def definition_measures(symbols: Symbols) -> dict[str, tuple[int, int]]:
+    """Each 定义's (depth, cost) with the definitions it uses written out, computed in
+    dependency order with an explicit stack: a chain of thousands of 定义 must not recurse.
+    A cycle (reported as E014) counts the definition that closes it as (1, 1)."""
+    measures: dict[str, tuple[int, int]] = {}
     for root in symbols.defs:
         stack, open_ = [(root, False)], set()
         while stack:
             name, ready = stack.pop()
-            if name in depths:
+            if name in measures:
                 continue
             expr = symbols.defs[name].expr
             if ready:
                 open_.discard(name)
-                depths[name] = _depth(expr, {n: depths.get(n, 1) for n in _def_refs(expr, symbols)})
+                measures[name] = _measure(expr, {n: measures.get(n, (1, 1)) for n in _def_refs(expr, symbols)})
                 continue
             open_.add(name)
             stack.append((name, True))
-            stack.extend((n, False) for n in _def_refs(expr, symbols) if n not in depths and n not in open_)
-    return depths
+            stack.extend((n, False) for n in _def_refs(expr, symbols) if n not in measures and n not in open_)
+    return measures
 
 
 def _def_refs(expr, symbols: Symbols) -> set[str]:

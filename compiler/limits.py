@@ -21,6 +21,10 @@ MAX_SOURCE_CHARS = 1_000_000
 # Conditions and formulas nest at most this deep (且/或/非, comparisons, + - × ÷, 上年, 取整,
 # 连续…), counting each 定义 an expression uses as if it were written out in place.
 MAX_NESTING = 100
+# Steps to evaluate one expression once, with its 定义 written out in place and the condition
+# under 连续/近 N年 counted N times: bounds 定义 that use another several times over (each
+# doubling the work) and 连续 nested in 连续.
+MAX_COST = 10_000
 # A name (fact, definition, enumeration value, matter), in characters.
 MAX_NAME_CHARS = 100
 # Numbers as written: digits before and after the decimal point.
