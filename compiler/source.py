@@ -8,6 +8,8 @@ sees the normalised text; diagnostics and quoted strings use the original.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import unicodedata
 
 import attrs
@@ -67,11 +69,18 @@ class Span:
         return f"{self.path}:{self.line}:{self.column}"
 
 
+@functools.lru_cache(maxsize=8)
+def _line_starts(text: str) -> list[int]:
+    """Offsets at which each line starts. Kept per text, so that a span costs a binary search
+    rather than a count from the start of the file (quadratic on a large file)."""
+    return [0] + [index + 1 for index, ch in enumerate(text) if ch == "\n"]
+
+
 def span_of_offsets(source: SourceFile, start: int, end: int) -> Span:
     """Span covering text[start:end] of a source file."""
-    text = source.text
-    line = text.count("\n", 0, start) + 1
-    column = start - (text.rfind("\n", 0, start) + 1) + 1
-    end_line = text.count("\n", 0, end) + 1
-    end_column = end - (text.rfind("\n", 0, end) + 1) + 1
+    starts = _line_starts(source.text)
+    line = bisect.bisect_right(starts, start)
+    end_line = bisect.bisect_right(starts, end)
+    column = start - starts[line - 1] + 1
+    end_column = end - starts[end_line - 1] + 1
     return Span(source.path, line, column, end_line, end_column, start, end)

@@ -149,10 +149,10 @@ FAR_PAST = {
 
 @pytest.mark.parametrize("name", sorted(FAR_PAST))
 def test_far_past_the_limit_is_a_diagnostic_not_a_recursion_error(tmp_path, name):
-    started = time.monotonic()
+    started = time.process_time()
     project = load(tmp_path, draft(FAR_PAST[name]))
     assert "E101" in codes(project)
-    assert time.monotonic() - started < 10
+    assert time.process_time() - started < 10
 
 
 def test_thousands_of_parentheses_are_not_nesting(tmp_path):
@@ -170,9 +170,9 @@ def test_the_cli_gives_E101_for_a_deep_draft_without_a_traceback(tmp_path):
 def test_a_wide_condition_gives_up_as_too_complex_instead_of_expanding(tmp_path):
     wide = " 且 ".join(f"(投资额 超过 {k}元 或 投资额 低于 {k}元)" for k in range(1, 40))
     body = (clause("事项 甲事", f"当 {wide}") + clause("事项 甲事", f"当 {wide}").replace("第一条", "第二条"))
-    started = time.monotonic()
+    started = time.process_time()
     project = load(tmp_path, draft(body))
-    assert time.monotonic() - started < 20
+    assert time.process_time() - started < 20
     (undecided,) = [d for d in project.diagnostics if d.code == "W073"]
     assert "析取范式过大" in undecided.message.zh
 
@@ -275,18 +275,18 @@ def test_an_internal_error_inside_the_analysis_is_E199(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- resource use
 def test_a_200000_character_misspelt_name_is_refused_at_once(tmp_path):
-    started = time.monotonic()
+    started = time.process_time()
     project = load(tmp_path, draft(clause("当 " + "投资" * 100_000 + " 超过 1元")))
     assert "E103" in codes(project)
-    assert time.monotonic() - started < 5
+    assert time.process_time() - started < 5
 
 
 def test_did_you_mean_is_bounded():
     candidates = [f"事实{chr(0x4e00 + k)}{chr(0x4e00 + k * 7 % 500)}" for k in range(5000)]
-    started = time.monotonic()
+    started = time.process_time()
     assert _closest("投" * limits.MAX_NAME_CHARS, candidates) is None
     assert _closest("事实一", candidates) == "事实一一"
-    assert time.monotonic() - started < 2
+    assert time.process_time() - started < 2
 
 
 def test_a_file_over_the_size_limit_is_E103(tmp_path):
