@@ -198,7 +198,7 @@ Value = Union[Literal, SeriesValue, ItemsValue]
 # ---------------------------------------------------------------- declarations
 @attrs.frozen
 class FactType:
-    base: str  # money | number | percent | bool | date | year | enum
+    base: str  # money | number | percent | bool | date | year | enum | text (标识: names a thing, for 每个)
     series: bool = False  # 逐年: a value per year
     items: bool = False   # 逐项: a list of values, one per item (e.g. per set of equipment)
     enum: Name | None = None
@@ -333,11 +333,20 @@ class Duration:
 
 @attrs.frozen
 class Quota:
+    """QUOTA, across applicants (see runtime.allocate_quota for the exact rule).
+
+    名额 每年 10 家 [每个 X] [按 K 降序 | 择优] — a count per year, for each value of X;
+    名额 比例 15% 基数 F [起点 200 人] [每个 X] [按 … | 择优] — a share of F, the number of
+    nominees of the round that each applicant states (the threshold is read from F too).
+    With no ranking the text leaves the choice to reviewers (择优 says so explicitly)."""
     per_year: int | None       # 名额 每年 10 家
     unit: str | None = None
     ranking: tuple[tuple[Name, bool], ...] = ()  # (fact, descending) keys that decide who is in
-    share: "Percent | None" = None  # 名额 比例 1%: a share of the nominees
-    threshold: int | None = None    # … 起点 200: only when there are more than 200
+    share: "Percent | None" = None  # 名额 比例 1%: a share of the base
+    threshold: int | None = None    # … 起点 200: only when the base is more than 200
+    base: Name | None = None        # 基数 参评总人数: the fact giving the round's nominee count
+    groups: tuple[Name, ...] = ()   # 每个 总部企业: one limit per value of these facts
+    select: bool = False            # 择优: written explicitly: the reviewers choose
     span: Span | None = _span()
 
 
@@ -392,6 +401,8 @@ class Clause:
     text_only: bool = False
     cases: tuple[Case, ...] = ()
     span: Span | None = _span()
+    # Single fields written more than once (name, span of the later one): reported as E019.
+    repeated: tuple[tuple[str, Span | None], ...] = attrs.field(default=(), eq=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -420,6 +431,7 @@ class Budget:
     payer: Name
     amount: Money
     ranking: tuple[tuple[Name, bool], ...] = ()  # the order in which awards are funded
+    select: bool = False  # 择优: no order; over budget, the reviewers choose
     span: Span | None = _span()
 
 
@@ -472,3 +484,5 @@ class Policy:
     # The imported vocabulary, merged; filled in by the driver, not by the parser.
     vocabulary: Vocabulary | None = attrs.field(default=None, eq=False, repr=False)
     span: Span | None = _span()
+    # Header fields written more than once (name, span of the later one): reported as E019.
+    repeated: tuple[tuple[str, Span | None], ...] = attrs.field(default=(), eq=False, repr=False)

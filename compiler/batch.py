@@ -108,6 +108,7 @@ def run(modules: list, source: str, on, out: IO, errors: IO, include_all: bool =
     on = runtime.parse_date(on, "--on") if on is not None else None
     budgets = {policy.docno: policy.budgets for policy, _ in policies if policy.budgets}
     infos = {policy.docno: policy for policy, _ in policies}
+    principles = {policy.docno: policy.principle for policy, _ in policies}
     quota_candidates: dict[str, list] = {}
     quota_specs: dict[str, tuple] = {}
     budget_candidates: dict[tuple, list] = {}
@@ -141,7 +142,8 @@ def run(modules: list, source: str, on, out: IO, errors: IO, include_all: bool =
             if result.paid and spec.quota is not None:
                 quota_specs[key] = spec.quota
                 values = _rank(spec.quota[3], row, evaluation, result, infos)
-                quota_candidates.setdefault(key, []).append((applicant, values, (line_number, index)))
+                group = _rank(_group_keys(spec.quota), row, evaluation, result, infos)
+                quota_candidates.setdefault(key, []).append((applicant, values, (line_number, index), group))
             if result.paid and result.award.max is not None and spec.policy in budgets:
                 for payer, amount, keys in budgets[spec.policy]:
                     cost = result.award.max * runtime.payer_share(spec, payer)
@@ -166,7 +168,8 @@ def run(modules: list, source: str, on, out: IO, errors: IO, include_all: bool =
             decisions[payload] = (allocation, place, "名额")
     budget_summary = {}
     for (policy, payer), candidates in sorted(budget_candidates.items()):
-        eligible = [c for c in candidates if decisions.get(c[2], ("within_quota",))[0] != "outside_quota"]
+        eligible = [c for c in candidates
+                    if decisions.get(c[2], ("within_quota",))[0] not in ("outside_quota", "needs_selection", "list_over")]
         budget = next(b for b in budgets[policy] if b[0] == payer)
         decided, summary = runtime.allocate_budget(budget, eligible)
         budget_summary[f"{policy} {payer}"] = summary
@@ -181,7 +184,7 @@ def run(modules: list, source: str, on, out: IO, errors: IO, include_all: bool =
             decision = decisions.get((record["line"], index))
             if decision is not None:
                 _mark(clause, *decision)
-        record["total"] = _total(record["clauses"])
+        record["total"] = _total(record["clauses"], principles)
         for clause in record["clauses"]:
             _count(stats, clause)
         out.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -194,6 +197,12 @@ def run(modules: list, source: str, on, out: IO, errors: IO, include_all: bool =
     }
     out.write(json.dumps({"summary": summary}, ensure_ascii=False) + "\n")
     return summary
+
+
+def _group_keys(quota) -> tuple:
+    """The facts that place an applicant in a quota's group: 每个 facts, then 基数."""
+    base, groups = (quota[4], quota[5]) if len(quota) > 5 else (None, ())
+    return tuple((name, False) for name in (*groups, *((base,) if base else ())))
 
 
 def _rank(keys, row: dict, evaluation, result, infos: dict) -> tuple:
@@ -212,38 +221,60 @@ def _rank(keys, row: dict, evaluation, result, infos: dict) -> tuple:
     return tuple(values)
 
 
+# allocation values (README, batch): within_quota / within_budget; outside_quota /
+# outside_budget (ranked: past the limit in the declared order, not paid); needs_selection
+# (no declared order and more qualify than the places or the money: the reviewers choose,
+# not paid until they do); list_over (a percentage quota exceeded by the proposed list, which
+# its proposers must cut).
 def _mark(clause: dict, allocation: str, place, what: str) -> None:
     clause["allocation"] = allocation
     if allocation in ("outside_quota", "outside_budget"):
         clause["paid"] = False
         clause["reason"] = f"符合条件，但{what}已满（排第{place}位），本年度不予支付"
+    elif allocation == "needs_selection" and place == runtime.UNPLACED:
+        clause["paid"] = False
+        clause["reason"] = f"符合条件；缺少{what}的分组或基数事实，无法归入{what}，由评审确定（待定，暂不计入已付）"
+    elif allocation == "needs_selection":
+        clause["paid"] = False
+        clause["reason"] = f"符合条件；符合者超出{what}，政策未规定排序，由评审择优确定（待定，暂不计入已付）"
     elif allocation == "list_over":
-        clause["reason"] = f"符合条件；本批名单超出{what}比例，需按规定核减（政策未规定排序）"
-    elif allocation == "budget_over":
-        clause["reason"] = "符合条件；本批申请合计超出预算，政策未规定安排顺序，需按规定核减"
+        clause["paid"] = False
+        clause["reason"] = f"符合条件；本批名单超出{what}比例，需由推荐单位按规定核减（政策未规定排序）"
 
 
-def _total(clauses: list[dict]) -> dict:
-    """The applicant's total after quotas and budgets, added up as runtime.totals does."""
+def _total(clauses: list[dict], principles: dict) -> dict:
+    """The applicant's total after quotas and budgets, added up as runtime.totals does: `max`
+    also counts what undecidable clauses and those awaiting the reviewers' selection
+    (needs_selection, list_over) could pay, with 就高不重复 applied per matter."""
     def number(text):
         return None if text is None else Decimal(text)
-    return runtime.add_up(
-        (c["award"]["kind"], number(c["award"]["min"]), number(c["award"]["max"]),
-         c["policy"] + c["article"] + (f"第{c['item']}项" if c["item"] is not None else ""))
-        for c in clauses if c["paid"] and c["award"] is not None)
+
+    def label(c):
+        return c["policy"] + c["article"] + (f"第{c['item']}项" if c["item"] is not None else "")
+    resolved = {c["matter"] for c in clauses if c["matter"] is not None and principles.get(c["policy"]) == "就高不重复"}
+
+    def matter(c):
+        return c["matter"] if c["matter"] in resolved else None
+    possible = [(label(c), number(c.get("could_pay")), matter(c)) for c in clauses
+                if c["applies"] is None and "could_pay" in c]
+    possible += [(label(c), number(c["award"]["max"]), matter(c)) for c in clauses
+                 if c.get("allocation") in ("needs_selection", "list_over") and c["award"] is not None
+                 and c["award"]["kind"] != "routing"]
+    return runtime.add_up(((c["award"]["kind"], number(c["award"]["min"]), number(c["award"]["max"]), label(c), matter(c))
+                           for c in clauses if c["paid"] and c["award"] is not None), possible)
 
 
 def _count(stats: dict, clause: dict) -> None:
     label = clause["article"] + (f"第{clause['item']}项" if clause["item"] is not None else "")
     entry = stats.setdefault(f"{clause['policy']} {label}", {
         "applies": 0, "undecidable": 0, "paid": 0, "outside_quota": 0, "outside_budget": 0, "list_over": 0,
-        "budget_over": 0,
+        "needs_selection": 0,
         "min": Decimal(0), "max": Decimal(0)})
     if clause["applies"] is True:
         entry["applies"] += 1
     elif clause["applies"] is None:
         entry["undecidable"] += 1
-    if clause.get("allocation") in ("outside_quota", "outside_budget", "list_over", "budget_over"):
+    if clause.get("allocation") in ("outside_quota", "outside_budget", "list_over", "needs_selection"):
         entry[clause["allocation"]] += 1
     if clause["paid"]:
         entry["paid"] += 1

@@ -8,8 +8,11 @@ Codes are stable: `polc explain CODE` describes each one (compiler/explain.py).
 from __future__ import annotations
 
 import datetime
+import typing
 from decimal import Decimal
 from typing import Iterable, Iterator
+
+import attrs
 
 from . import ast, limits, printer
 from .diagnostics import Diagnostic, Message, error, info, warning
@@ -26,7 +29,8 @@ def check_policy(policy: ast.Policy) -> list[Diagnostic]:
         # The other checks follow 定义 recursively: past the limit they could exhaust the stack.
         return found
     for check in (check_declarations, check_expressions, check_clauses, check_awards,
-                  check_header, check_cases, check_matters, check_items, check_bounds, check_year_tables):
+                  check_header, check_cases, check_matters, check_items, check_bounds, check_year_tables,
+                  check_drafting):
         found.extend(check(policy, symbols))
     return found
 
@@ -240,18 +244,23 @@ def _unknown(name: ast.Name, candidates: list[str], what_zh: str, what_en: str) 
                  Message(f"先用「事实 {name.text}: 类型」声明它", f"declare it first: 事实 {name.text}: <type>"))
 
 
+# The expression node classes, from ast.Expr itself: a new node kind is walked without
+# touching this module (a hand list here once missed 取整, so names under it went unchecked).
+_EXPRESSION_NODES = tuple(t for t in typing.get_args(ast.Expr) if isinstance(t, type)) + (ast.YearValue,)
+
+
 def _children(node) -> Iterable:
-    if isinstance(node, (ast.Binary, ast.And, ast.Or)):
-        return (node.left, node.right)
-    if isinstance(node, ast.Compare):
-        return (node.left, node.right)
-    if isinstance(node, (ast.Neg, ast.PrevYear, ast.Growth, ast.Not)):
-        return (node.operand,)
-    if isinstance(node, ast.Member):
-        return (node.subject,)
-    if isinstance(node, ast.RunOfYears):
-        return (node.condition,)
-    return ()
+    """The sub-expressions of an expression node, read from its attrs fields."""
+    if not attrs.has(type(node)):
+        return ()
+    children = []
+    for field in attrs.fields(type(node)):
+        value = getattr(node, field.name)
+        if isinstance(value, _EXPRESSION_NODES):
+            children.append(value)
+        elif isinstance(value, tuple):
+            children.extend(v for v in value if isinstance(v, _EXPRESSION_NODES))
+    return children
 
 
 def walk(node) -> Iterator:
@@ -604,7 +613,7 @@ def check_header(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
         for payer, _share in rule.shares:
             if payer.text in payers:
                 first = payers[payer.text]
-                yield error("E057", payer.span, f"「分担」中付款方「{payer.text}」出现了两次",
+                yield error("E036", payer.span, f"「分担」中付款方「{payer.text}」出现了两次",
                             f"the payer {payer.text!r} appears twice in 分担",
                             notes=(Message(f"首次出现于第{first.span.line}行第{first.span.column}列" if first.span else "",
                                            f"first at line {first.span.line}" if first.span else ""),),
@@ -934,7 +943,140 @@ def _confirm(first, second, facts: dict, year: int, prepare) -> dict | None:
 def _filler(base, series, options, items, year):
     """A value for a fact the conditions do not read (only an amount does)."""
     value = {"money": "100万元", "number": 1, "percent": "10%", "bool": True, "year": year - 1,
-             "date": f"{year}-06-30", "enum": options[0] if options else None}[base]
+             "date": f"{year}-06-30", "enum": options[0] if options else None, "text": "甲"}[base]
     if items:
         return [value]
     return {str(year - k): value for k in range(5)} if series else value
+
+
+# ---------------------------------------------------------------- drafting mistakes that change money
+_FIELD_WORDS = {
+    "source_text": "原文", "recipient": "对象", "units": "责任单位", "matter": "事项", "matter_by": "事项 按",
+    "award": "给予", "duration": "期限", "once": "一次性", "uncapped": "不设上限", "quota": "名额",
+    "modifier": "系数", "text_only": "仅文本", "title": "标题", "issuer": "发布机关", "issued": "发布日期",
+    "effective_from": "施行日期", "effective_until": "失效日期", "repeals": "废止", "scope": "适用范围",
+    "principle": "冲突原则", "assessed_year": "考核年度",
+}
+
+
+def check_drafting(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """Mistakes that pass every other check and silently change what is paid."""
+    for owner, where_zh, where_en in [(policy, "政策头部", "the header"),
+                                      *((c, c.label, c.label) for c in policy.clauses)]:
+        for key, span in owner.repeated:
+            word = _FIELD_WORDS.get(key, key)
+            yield error("E019", span if span is not None else owner.span,
+                        f"{where_zh}的「{word}」写了两次：只有最后一次生效，前一次被丢弃",
+                        f"{where_en} has {word} twice: only the last one counts, the earlier is dropped",
+                        suggestion=Message(f"删去多余的「{word}」，或把它们合并为一行",
+                                           f"delete the extra {word}, or merge them into one line"))
+    for clause in policy.clauses:
+        if clause.duration is not None and clause.duration.start_fact is None and not clause.text_only:
+            yield warning("W057", clause.duration.span,
+                          f"{clause.label} 的期限 {clause.duration.years_text} 没有起算年度：期限不会被执行，以后任何年度评估都照付",
+                          f"{clause.label}'s duration of {clause.duration.years_text} has no start: it is never enforced, "
+                          f"and any later year still pays",
+                          suggestion=Message("写明起算：「期限 最多 3年 自 首次获奖年度 当年起」（起算事实为年份）",
+                                             "say when it starts: 期限 最多 3年 自 <year fact> 当年起|次年起"))
+        if clause.quota is not None:
+            yield from _check_quota_facts(clause.quota, symbols)
+    if policy.principle == "就高不重复":
+        yield from _matterless_twins(policy, symbols)
+    yield from _unreachable_years(policy, symbols)
+
+
+def _condition_facts(clause: ast.Clause, symbols: Symbols) -> frozenset[str]:
+    return frozenset(node.name.text for condition in clause.conditions for node in walk(condition)
+                     if isinstance(node, ast.Ref) and node.name.text in symbols.facts)
+
+
+def _pinned(clause: ast.Clause) -> dict[str, str]:
+    """X 等于 Y conditions of a clause, as printed text: left -> right."""
+    return {printer.expr(c.left): printer.expr(c.right) for c in clause.conditions
+            if isinstance(c, ast.Compare) and c.op == "等于"}
+
+
+def _pinned_apart(first: ast.Clause, second: ast.Clause) -> bool:
+    """Two clauses that fix one quantity to different values (实施年度 等于 2020年 / 2021年;
+    考核年度 等于 认定年度 / 认定年度 + 1) never apply together: not one matter paid twice."""
+    a, b = _pinned(first), _pinned(second)
+    return any(key in b and b[key] != value for key, value in a.items())
+
+
+def _matterless_twins(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """就高不重复 only resolves clauses that name the same 事项. A paying clause with no 事项
+    whose conditions read exactly the facts another paying clause reads is most likely the
+    same matter written twice (a copied clause with other thresholds): both would pay."""
+    paying = [c for c in policy.clauses if not c.text_only and c.award is not None]
+    read = {id(c): _condition_facts(c, symbols) for c in paying}
+    for clause in paying:
+        if clause.matter is not None or clause.matter_by is not None or not read[id(clause)]:
+            continue
+        twins = [o for o in paying if o is not clause and read[id(o)] == read[id(clause)]
+                 and not _pinned_apart(clause, o)]
+        if not twins:
+            continue
+        other = twins[0]
+        facts = "、".join(sorted(read[id(clause)]))
+        yield warning("W058", clause.span,
+                      f"{clause.label} 没有写「事项」，却与 {other.label} 读取相同的事实（{facts}）：政策为就高不重复，"
+                      f"若两条是同一事项，它们都会支付",
+                      f"{clause.label} names no 事项 but reads the same facts as {other.label} ({facts}): under "
+                      f"就高不重复, if they are one matter both are paid",
+                      suggestion=Message(f"同一事项的，两条都写同一个「事项」；不同事项的，各写各的事项",
+                                         "give both the same 事项 if they are one matter, or each its own if not"))
+
+
+def _check_quota_facts(quota: ast.Quota, symbols: Symbols) -> Iterator[Diagnostic]:
+    """基数 is the round's nominee count (a number); 每个 facts name a group (one value each)."""
+    if quota.base is not None:
+        decl = symbols.facts.get(quota.base.text)
+        if decl is None:
+            yield _unknown(quota.base, list(symbols.facts), "事实", "fact")
+        elif decl.type.base != "number" or decl.type.series or decl.type.items:
+            yield error("E018", quota.base.span, f"名额的基数「{quota.base.text}」应为数值事实（该批参评总数）",
+                        f"the quota's base {quota.base.text!r} must be a number fact (the round's nominee count)")
+    for group in quota.groups:
+        decl = symbols.facts.get(group.text)
+        if decl is None:
+            yield _unknown(group, list(symbols.facts), "事实", "fact")
+        elif decl.type.series or decl.type.items or decl.type.base not in ("enum", "text", "number", "year", "bool"):
+            yield error("E018", group.span, f"名额的分组事实「{group.text}」应为单个取值的枚举、标识、数值、年份或是否",
+                        f"the quota's group fact {group.text!r} must hold one value: an enumeration, identifier, number, year or yes/no")
+
+
+def _reads_assessed_year(policy: ast.Policy, symbols: Symbols) -> bool:
+    """Whether any result depends on which year is assessed (a yearly fact, 考核年度, a duration)."""
+    expressions = [expr for clause in policy.clauses for expr, _role in clause_expressions(clause)]
+    expressions += [decl.expr for decl in policy.defs]
+    for expr in expressions:
+        for node in walk(expr):
+            if isinstance(node, (ast.AssessedYear, ast.PrevYear, ast.Growth)):
+                return True
+            if isinstance(node, ast.Ref):
+                decl = symbols.facts.get(node.name.text)
+                if decl is not None and decl.type.series:
+                    return True
+    return any(c.duration is not None and c.duration.start_fact is not None for c in policy.clauses)
+
+
+def _unreachable_years(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """With 考核年度 上一年 an evaluation in year Y assesses Y-1, so the last year of the
+    validity window is never assessed by an evaluation inside it."""
+    start, end = policy.effective_from, policy.effective_until
+    if start is None or end is None or end.value < start.value or policy.assessed_year != "上一年":
+        return
+    if not _reads_assessed_year(policy, symbols):
+        return
+    first, last = start.value.year - 1, end.value.year - 1
+    unreachable = [year for year in range(start.value.year, end.value.year + 1) if not first <= year <= last]
+    if unreachable:
+        years = "、".join(f"{y}年" for y in unreachable)
+        yield warning("W059", end.span,
+                      f"施行期 {start.value.year}–{end.value.year}年，考核年度为上一年：施行期内的评估只考核 {first}–{last}年度，"
+                      f"{years}度永远不会被考核",
+                      f"in force {start.value.year}–{end.value.year} with the assessed year the year before: evaluations in force "
+                      f"assess {first}–{last}, and {', '.join(str(y) for y in unreachable)} is never assessed",
+                      suggestion=Message("若本政策考核施行期内的年度，写「考核年度 当年」；或延后失效日期；原文如此的，在说明中写明",
+                                         "if the policy assesses the years it is in force, write 考核年度 当年; or extend 失效日期; "
+                                         "if the text says so, record it in a 说明"))

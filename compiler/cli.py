@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from decimal import Decimal
 from pathlib import Path
+
+import attrs
 
 from . import __version__, driver, printer, runtime
 from .diagnostics import render_all, to_github, to_json, to_sarif
@@ -62,23 +65,55 @@ def cmd_build(args) -> int:
                 from .to_python import to_python
                 print(to_python(policy), end="")
             else:
-                from .to_markdown import to_markdown
-                print(to_markdown(policy, project.findings_for(policy), project.overlaps), end="")
+                print(driver.outputs(attrs.evolve(project, policies=[policy]), args.out)[
+                    f"{driver.module_name(policy.path)}.md"], end="")
         return 0
-    files = driver.outputs(project)
+    out = args.out
+    if os.path.lexists(out) and not os.path.isdir(out):
+        print(_say(args.lang, f"polc: --out {out} 不是目录", f"polc: --out {out} is not a directory"), file=sys.stderr)
+        return 2
+    parent = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(out) and not os.path.isdir(parent):
+        # Only the output directory itself is created: a missing parent is more often a typo.
+        print(_say(args.lang, f"polc: --out {out} 的上级目录不存在", f"polc: the parent of --out {out} does not exist"),
+              file=sys.stderr)
+        return 2
+    files = driver.outputs(project, out)
     if args.check:
-        problems = driver.stale(args.out, files)
+        problems = driver.stale(out, files)
         for problem in problems:
             print(problem)
         if problems:
-            print(_say(args.lang, "generated/ 与源文件不一致：请运行 polc build",
-                       "generated/ is out of date: run polc build"))
+            print(_say(args.lang, f"{out} 与源文件不一致：请运行 polc build", f"{out} is out of date: run polc build"))
             return 1
-        print(_say(args.lang, f"generated/ 是最新的（{len(files)} 个文件）", f"generated/ is up to date ({len(files)} files)"))
+        print(_say(args.lang, f"{out} 是最新的（{len(files)} 个文件）", f"{out} is up to date ({len(files)} files)"))
         return 0
-    driver.write_atomically(args.out, files)
+    others = driver.foreign_modules(out, files) if os.path.isdir(out) else []
+    if others and driver.INDEX in files:
+        # The index is rebuilt from the policies given; with other policies' modules in the
+        # directory it would drop them. A partial build leaves it alone, and says so.
+        del files[driver.INDEX]
+        print(_say(args.lang,
+                   f"注意：{out} 中还有本次未构建的 {len(others)} 个生成文件，索引 {driver.INDEX} 未更新；"
+                   f"构建全部政策（polc build）以更新索引",
+                   f"note: {out} holds {len(others)} generated files this build did not produce; the index "
+                   f"{driver.INDEX} was left as it was: build every policy (polc build) to update it"), file=sys.stderr)
+    try:
+        if not os.path.isdir(out):
+            os.mkdir(out)
+        driver.write_atomically(out, files)
+    except driver.WriteError as exc:
+        done = _say(args.lang, "部分文件已更新，请修正后重新运行 polc build", "some files were replaced: fix this and run polc build again") \
+            if exc.partial else _say(args.lang, "未改动任何文件", "nothing was changed")
+        print(_say(args.lang, f"polc: 无法写入 {exc.path}：{exc.reason}；{done}",
+                   f"polc: cannot write {exc.path}: {exc.reason}; {done}"), file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(_say(args.lang, f"polc: 无法创建 {out}：{exc.strerror}；未改动任何文件",
+                   f"polc: cannot create {out}: {exc.strerror}; nothing was changed"), file=sys.stderr)
+        return 1
     for name in files:
-        print(f"{Path(args.out) / name}")
+        print(f"{Path(out) / name}")
     return 0
 
 
@@ -152,7 +187,8 @@ def _eval_batch(project: driver.Project, args) -> int:
     for key, entry in summary["clauses"].items():
         if entry["applies"]:
             print(f"  {key}：适用 {entry['applies']}，支付 {entry['paid']}，无法判定 {entry['undecidable']}，"
-                  f"名额外 {entry['outside_quota']}，预算外 {entry['outside_budget']}，合计 {entry['min']}–{entry['max']}元",
+                  f"名额外 {entry['outside_quota']}，预算外 {entry['outside_budget']}，"
+                  f"待评审择优 {entry['needs_selection']}，名单超额 {entry['list_over']}，合计 {entry['min']}–{entry['max']}元",
                   file=human)
     for key, entry in summary["quotas"].items():
         print(f"  名额 {key}：{entry}", file=human)
@@ -194,6 +230,9 @@ def _print_report(report: dict, lang: str) -> None:
         print(_say(lang, f"注意：{warning}", f"warning: {warning}"))
     total = report["total"]
     print(_say(lang, f"合计：{total['min']}元 至 {total['max']}元", f"total: {total['min']} to {total['max']} yuan"))
+    if total.get("undecided"):
+        listed = "、".join(total["undecided"])
+        print(_say(lang, f"另有无法判定且未设上限的条款：{listed}", f"also undecidable, with no stated bound: {listed}"))
 
 
 def cmd_explain(args) -> int:

@@ -6,8 +6,11 @@ can use the same steps.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import linecache
 import os
+import re
 import sys
 import tempfile
 import types
@@ -18,8 +21,8 @@ import attrs
 from . import ast, checks, runtime
 from .diagnostics import Diagnostic, Message, error, sorted_diagnostics
 from .parser import parse
-from .source import SourceFile
-from .to_python import module_name, to_python
+from .source import SourceFile, read_bounded
+from .to_python import module_name, module_name_problem, to_python
 
 
 class UsageError(Exception):
@@ -27,27 +30,111 @@ class UsageError(Exception):
 
 
 def discover(paths: list[str]) -> list[str]:
-    """The .pol files named by paths (directories searched recursively), sorted, unique."""
+    """The .pol files named by paths (directories searched recursively), sorted, unique.
+
+    Symbolic links to directories are followed, but each directory is entered once, so a
+    link loop ends the walk instead of the program. Anything named *.pol that is not a
+    directory is listed; reading it refuses FIFOs, devices and oversized files (E000).
+    """
     found: list[str] = []
     for path in paths:
-        p = Path(path)
-        if p.is_dir():
-            found.extend(str(f) for f in sorted(p.rglob("*.pol")))
-        elif p.is_file():
-            found.append(str(p))
+        if os.path.isdir(path):
+            found.extend(_walk(path, set()))
+        elif os.path.isfile(path):
+            found.append(path)
+        elif os.path.lexists(path) and os.path.exists(path):
+            raise UsageError(f"不是普通文件或目录：{path} / not a regular file or directory: {path}")
         else:
             raise UsageError(f"找不到文件或目录：{path} / no such file or directory: {path}")
     return sorted(dict.fromkeys(_shown_path(f) for f in found))
 
 
-def _shown_path(path: str) -> str:
-    """Paths under the working directory are shown relative to it, with / separators, so
-    generated files name their source the same way on every machine."""
-    absolute = Path(path).resolve()
+def _walk(directory: str, seen: set) -> list[str]:
     try:
-        return absolute.relative_to(Path.cwd().resolve()).as_posix()
+        info = os.stat(directory)
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError:
+        return []  # unreadable or vanished: nothing to list (a named file is reported on read)
+    if (info.st_dev, info.st_ino) in seen:
+        return []
+    seen.add((info.st_dev, info.st_ino))
+    found = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:  # a link loop or a dangling link
+            is_dir = False
+        if is_dir:
+            found.extend(_walk(entry.path, seen))
+        elif entry.name.endswith(".pol"):
+            found.append(entry.path)
+    return found
+
+
+def _shown_path(path: str) -> str:
+    """Paths under the working directory are shown relative to it, with / separators.
+    Not Path.resolve(): it raises on a symbolic-link loop."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(os.getcwd()).as_posix()
     except ValueError:
         return absolute.as_posix()
+
+
+# A generated file names its source relative to the project root, so a build from any
+# working directory writes the same bytes. The root is the nearest directory above the
+# policy holding one of these markers, else the policy's own directory.
+PROJECT_MARKERS = ("polc.toml", "pyproject.toml", ".git")
+
+
+def project_root(path: str) -> Path:
+    directory = Path(os.path.abspath(path)).parent
+    for candidate in (directory, *directory.parents):
+        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
+            return candidate
+    return directory
+
+
+def embedded_path(path: str) -> str:
+    """The source path written into generated files: relative to the project root."""
+    return Path(os.path.abspath(path)).relative_to(project_root(path)).as_posix()
+
+
+def check_module_names(policies: list[ast.Policy]) -> list[Diagnostic]:
+    """Each policy must get its own generated module, and not one that shadows a file that
+    is not ours to replace (E095 two files, one module; E096 a reserved name). Compared
+    case-insensitively, as the file systems of macOS and Windows do."""
+    found = []
+    owner: dict[str, ast.Policy] = {}
+    for policy in policies:
+        name = module_name(policy.path)
+        if module_name_problem(name) is not None:
+            found.append(error("E096", policy.span,
+                               f"文件名 {Path(policy.path).name} 生成的模块名「{name}」是保留名（标准库、关键字、"
+                               f"索引 README 或 polc 自身），会覆盖或遮蔽它：请改文件名，如 policy-{Path(policy.path).stem}.pol",
+                               f"the file name {Path(policy.path).name} gives the module name {name!r}, which is reserved "
+                               f"(standard library, keyword, the README index or polc itself): rename the file, "
+                               f"e.g. policy-{Path(policy.path).stem}.pol"))
+            continue
+        first = owner.setdefault(name.casefold(), policy)
+        if first is not policy:
+            found.append(error("E095", policy.span,
+                               f"{policy.path} 与 {first.path} 生成同一个模块「{name}」，一个会覆盖另一个：请改其中一个文件名",
+                               f"{policy.path} and {first.path} both give the module {name!r}, and one would "
+                               f"overwrite the other: rename one of the files"))
+    return found
+
+
+def _read_failure(exc: Exception) -> tuple[str, str]:
+    """Why a source could not be read, in both languages (the OS gives English only)."""
+    from .source import MAX_SOURCE_BYTES
+    if not isinstance(exc, OSError):
+        return f"不是 UTF-8 文本（{exc}）", f"not UTF-8 text ({exc})"
+    en = exc.strerror or str(exc)
+    zh = {errno.EINVAL: "不是普通文件", errno.EFBIG: f"文件超过 {MAX_SOURCE_BYTES} 字节",
+          errno.ELOOP: "符号链接循环", errno.ENOENT: "文件不存在", errno.EACCES: "没有读取权限",
+          errno.EISDIR: "是目录"}.get(exc.errno, en)
+    return zh, en
 
 
 @attrs.define
@@ -81,7 +168,8 @@ class _Reader:
         try:
             source = SourceFile.read(path)
         except (OSError, UnicodeDecodeError) as exc:
-            self.found.append(error("E000", None, f"无法读取 {path}：{exc}", f"cannot read {path}: {exc}"))
+            zh, en = _read_failure(exc)
+            self.found.append(error("E000", None, f"无法读取 {path}：{zh}", f"cannot read {path}: {en}"))
             self.parsed[path] = None
             return None
         self.sources[path] = source
@@ -151,6 +239,7 @@ def load(paths: list[str], overlaps: bool = True) -> Project:
             policies.append(policy)
             reader.found.extend(checks.check_policy(policy))
     reader.found.extend(checks.check_policies(policies))
+    reader.found.extend(check_module_names(policies))
     skip = not overlaps or any(d.is_error for d in reader.found)
     found_overlaps = [] if skip else checks.find_overlaps(policies)
     reader.found.extend(checks.check_overlaps_across(found_overlaps))
@@ -158,47 +247,195 @@ def load(paths: list[str], overlaps: bool = True) -> Project:
 
 
 # ---------------------------------------------------------------- generating
-def outputs(project: Project) -> dict[str, str]:
-    """File name -> content for every generated file (nothing is written here)."""
+INDEX = "README.md"
+
+
+def outputs(project: Project, out_dir: str | None = None) -> dict[str, str]:
+    """File name -> content for every generated file (nothing is written here).
+
+    Sources are named relative to their project root (see project_root), and each summary
+    links to its source as seen from out_dir (default: generated/ under the project root),
+    so the bytes do not depend on the working directory.
+    """
     from .to_markdown import index, to_markdown
     files = {}
     for policy in project.policies:
         name = module_name(policy.path)
-        files[f"{name}.py"] = to_python(policy)
-        files[f"{name}.md"] = to_markdown(policy, project.findings_for(policy), project.overlaps)
+        shown = embedded_path(policy.path)
+        link = _source_link(policy.path, out_dir)
+        files[f"{name}.py"] = to_python(attrs.evolve(policy, path=shown))
+        files[f"{name}.md"] = to_markdown(policy, project.findings_for(policy), project.overlaps,
+                                          source_path=shown, source_link=link)
     if project.policies:
-        files["README.md"] = index(project.policies)
+        files[INDEX] = index(project.policies)
     return dict(sorted(files.items()))
 
 
+def _source_link(path: str, out_dir: str | None) -> str | None:
+    """The source file as a relative link from the output directory, when both sit in one
+    project (a link that climbs out of the project would name a machine's layout)."""
+    root = project_root(path)
+    out = Path(os.path.abspath(out_dir)) if out_dir is not None else root / "generated"
+    if not out.is_relative_to(root):
+        return None
+    return Path(os.path.relpath(os.path.abspath(path), out)).as_posix()
+
+
+# ---------------------------------------------------------------- writing
+# Design: every file is staged to a temporary file beside its target (fsynced), and only
+# when all are staged is each renamed over its target. A kill while staging leaves the old
+# outputs untouched plus temporary files; a kill while renaming leaves some files new and
+# some old. Both are caught by `build --check` without a manifest: it compares every file's
+# content with what the sources give (an old file in a mixed state differs) and lists our
+# temporary files. The next build deletes them before staging. A manifest written last
+# would add a file to keep consistent and say nothing the content comparison does not.
+# Temporary names carry the writer's process id, so a build deletes only those whose writer
+# is gone, never those of a build running beside it.
+_TEMP_FILE = re.compile(r"^\.(?:polc-)?.+\.(?:py|md)\.(?:(\d+)\.)?[A-Za-z0-9_]+\.tmp$")
+_GENERATED_HEADERS = {".py": b"# Generated by polc", ".md": "<!-- 由 polc".encode("utf-8")}
+
+
+class WriteError(Exception):
+    """The outputs could not be written; partial is True when some files were replaced."""
+
+    def __init__(self, path: str, reason: str, partial: bool = False):
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason, self.partial = path, reason, partial
+
+
+def stray_temp_files(out_dir: str) -> list[str]:
+    """Temporary files an interrupted build of ours left in out_dir."""
+    try:
+        names = os.listdir(out_dir)
+    except OSError:
+        return []
+    return sorted(os.path.join(out_dir, n) for n in names if _TEMP_FILE.match(n))
+
+
+def foreign_modules(out_dir: str, files: dict[str, str]) -> list[str]:
+    """Files polc generated in out_dir that this build does not produce: modules of other
+    policies (a build of some policies only) or of policies since renamed or deleted."""
+    found = []
+    try:
+        names = sorted(os.listdir(out_dir))
+    except OSError:
+        return []
+    for name in names:
+        header = _GENERATED_HEADERS.get(os.path.splitext(name)[1])
+        if header is None or name in files or name == INDEX:
+            continue
+        path = os.path.join(out_dir, name)
+        try:
+            with open(path, "rb") as stream:
+                if stream.read(len(header)) == header:
+                    found.append(path)
+        except OSError:
+            continue
+    return found
+
+
+def _writer_alive(temp: str) -> bool:
+    match = _TEMP_FILE.match(os.path.basename(temp))
+    pid = int(match.group(1)) if match and match.group(1) else None
+    if pid is None or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _pause_for_tests(phase: str, count: int) -> None:
+    """POLC_TEST_PAUSE_BUILD=staged:2 (or renamed:2) stops the build after the second file
+    of that phase, so a test can kill it at a known point. Unset in normal use."""
+    if os.environ.get("POLC_TEST_PAUSE_BUILD") == f"{phase}:{count}":
+        print(f"polc-test-paused {phase}:{count}", file=sys.stderr, flush=True)
+        import time
+        time.sleep(120)
+
+
 def write_atomically(out_dir: str, files: dict[str, str]) -> None:
-    """Write every file, or none: all contents go to temporary files first, then each is
-    renamed over its target (os.replace is atomic on one filesystem)."""
-    os.makedirs(out_dir, exist_ok=True)
-    staged = []
+    """Write every file, or none (see the design note above). Raises WriteError."""
+    for name in files:
+        target = os.path.join(out_dir, name)
+        if os.path.lexists(target) and not os.path.isfile(target):
+            raise WriteError(target, "已存在且不是普通文件 / exists and is not a regular file")
+    for temp in stray_temp_files(out_dir):
+        if not _writer_alive(temp):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+    mode = 0o666 & ~_umask()  # mkstemp creates 0600; generated files are as readable as any other
+    staged: list[tuple[str, str]] = []
     try:
         for name, content in files.items():
-            handle, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(content)
+            handle, temp = tempfile.mkstemp(prefix=f".polc-{name}.{os.getpid()}.", suffix=".tmp", dir=out_dir)
             staged.append((temp, os.path.join(out_dir, name)))
+            with os.fdopen(handle, "wb") as stream:
+                os.chmod(temp, mode)
+                stream.write(content.encode("utf-8"))
+                stream.flush()
+                os.fsync(stream.fileno())
+            _pause_for_tests("staged", len(staged))
+    except OSError as exc:
+        _discard(staged)
+        raise WriteError(getattr(exc, "filename", None) or out_dir, exc.strerror or str(exc)) from None
     except BaseException:
-        for temp, _target in staged:
-            os.unlink(temp)
+        _discard(staged)
         raise
-    for temp, target in staged:
-        os.replace(temp, target)
+    for done, (temp, target) in enumerate(staged, 1):
+        try:
+            os.replace(temp, target)
+        except OSError as exc:
+            _discard(staged[done - 1:])
+            raise WriteError(target, exc.strerror or str(exc), partial=done > 1) from None
+        _pause_for_tests("renamed", done)
+    with contextlib.suppress(OSError):  # make the renames durable where the OS allows it
+        directory = os.open(out_dir, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+def _discard(staged: list[tuple[str, str]]) -> None:
+    for temp, _target in staged:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
 
 
 def stale(out_dir: str, files: dict[str, str]) -> list[str]:
-    """Generated files that are missing or differ from what a build would write."""
+    """What differs between out_dir and what a build would write: missing or outdated files,
+    temporary files of an interrupted build, and generated files this build does not produce
+    (so `build --check` of some policies only reports the others' modules: check them all)."""
     problems = []
     for name, content in files.items():
         path = Path(out_dir) / name
         if not path.exists():
             problems.append(f"{path}：缺失 / missing")
-        elif path.read_text(encoding="utf-8") != content:
+            continue
+        wanted = content.encode("utf-8")
+        try:
+            current = read_bounded(str(path), len(wanted))  # longer than wanted: stale, unread
+        except OSError as exc:
+            if exc.errno != errno.EFBIG:
+                problems.append(f"{path}：无法读取 / unreadable ({exc.strerror})")
+                continue
+            current = None
+        if current != wanted:
             problems.append(f"{path}：已过期 / stale")
+    for temp in stray_temp_files(out_dir):
+        problems.append(f"{temp}：中断的构建留下的临时文件 / temporary file left by an interrupted build")
+    for path in foreign_modules(out_dir, files):
+        problems.append(f"{path}：不是本次构建的输出（政策已删除或改名？）/ not produced by this build")
     return problems
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from .analysis import clause_ceiling
 from . import ast, printer, runtime
 from .types import Symbols, comparison, infer, value_kind
 
@@ -197,12 +198,17 @@ def used_facts(policy: ast.Policy) -> set[str]:
                 elif text in symbols.defs and text not in seen_defs:
                     seen_defs.add(text)
                     pending.append(symbols.defs[text].expr)
+    for budget in policy.budgets:
+        used.update(fact.text for fact, _descending in budget.ranking)
     for clause in policy.clauses:
         award = clause.award.form if clause.award else None
         if isinstance(award, ast.ByLevel):
             used.add(award.subject.text)
         if clause.duration is not None and clause.duration.start_fact is not None:
             used.add(clause.duration.start_fact.text)
+        if clause.quota is not None:  # read across applicants by --batch: 基数, 每个, ranking
+            q = clause.quota
+            used.update(n.text for n in (q.base, *q.groups, *(fact for fact, _d in q.ranking)) if n is not None)
         for case in clause.cases:
             used.update(name.text for name, _value in case.facts)
     return used
@@ -238,11 +244,21 @@ def ranking_keys(keys) -> tuple:
 
 
 def quota(clause: ast.Clause):
-    """(per year, share, threshold, ranking keys) for runtime.allocate_quota, or None."""
+    """(per year, share, threshold, ranking keys, 基数 fact, 每个 facts) for
+    runtime.allocate_quota, or None."""
     q = clause.quota
     if q is None:
         return None
-    return (q.per_year, q.share.value if q.share else None, q.threshold, ranking_keys(q.ranking))
+    return (q.per_year, q.share.value if q.share else None, q.threshold, ranking_keys(q.ranking),
+            q.base.text if q.base else None, tuple(g.text for g in q.groups))
+
+
+def could_pay(clause: ast.Clause) -> Decimal | None:
+    """The most a clause pays in a year, for total.max when it cannot be decided: 0 for a
+    routing outcome (not money), None when no bound is stated (case by case, uncapped)."""
+    if clause.award is not None and isinstance(clause.award.form, ast.Routing):
+        return Decimal(0)
+    return clause_ceiling(clause)
 
 
 def budgets(policy: ast.Policy) -> tuple:
@@ -286,7 +302,7 @@ def clause_specs(policy: ast.Policy) -> list[runtime.ClauseSpec]:
             start_next_year=duration.start_next_year if duration else False,
             cofunded=cofunded(policy, clause),
             modifies=(clause.modifier.matter.text, clause.modifier.factor) if clause.modifier else None,
-            split=split(policy, clause), quota=quota(clause)))
+            split=split(policy, clause), quota=quota(clause), ceiling=could_pay(clause)))
     return specs
 
 

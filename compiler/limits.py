@@ -16,7 +16,9 @@ from decimal import Decimal
 
 from .diagnostics import Message
 
-# A .pol file, in characters. The largest shipped policy is about 30,000 characters.
+# A .pol file, in characters, for text handed to the parser directly (a file read from disk is
+# refused past source.MAX_SOURCE_BYTES, the same figure in bytes, before it is decoded).
+# The largest shipped policy is about 30,000 characters.
 MAX_SOURCE_CHARS = 1_000_000
 # Conditions and formulas nest at most this deep (且/或/非, comparisons, + - × ÷, 上年, 取整,
 # 连续…), counting each 定义 an expression uses as if it were written out in place.

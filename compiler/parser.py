@@ -86,8 +86,7 @@ class _Problem(Exception):
         self.diagnostic = diagnostic
 
 
-@v_args(meta=True)
-class _ToAst(Transformer):
+class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the field wrappers
     """Lark tree -> AST nodes. Methods are named after grammar rules and aliases."""
 
     def __init__(self, source: SourceFile):
@@ -268,6 +267,7 @@ class _ToAst(Transformer):
     def t_bool(self, meta, children): return "bool"
     def t_date(self, meta, children): return "date"
     def t_year(self, meta, children): return "year"
+    def t_text(self, meta, children): return "text"
 
     def t_enum(self, meta, children):
         return children[0]
@@ -447,26 +447,37 @@ class _ToAst(Transformer):
     def ranking(self, meta, children):
         return ("ranking", tuple(children))
 
+    def quota_group(self, meta, children):
+        return ("groups", tuple(children))
+
+    def select(self, meta, children):
+        return ("select", True)
+
+    @staticmethod
+    def _quota_tail(rest: list) -> dict:
+        """每个 … and 按 …/择优 at the end of a 名额 line, as Quota fields."""
+        fields: dict = {}
+        while rest and isinstance(rest[-1], tuple):
+            key, value = rest.pop()
+            fields[key] = value
+        return fields
+
     def f_quota(self, meta, children):
         count, *rest = children
-        unit, ranking = None, ()
-        for part in rest:
-            if isinstance(part, ast.Name):
-                unit = part.text
-            else:
-                ranking = part[1]
+        fields = self._quota_tail(rest)
+        unit = rest[0].text if rest else None
         per_year = self._bounded(count, limits.whole, None, str(count), 1, limits.MAX_COUNT, "名额", "the quota")
-        return ("quota", ast.Quota(per_year, unit=unit, ranking=ranking, span=self._span(meta)))
+        return ("quota", ast.Quota(per_year, unit=unit, span=self._span(meta), **fields))
 
     def f_percent_quota(self, meta, children):
-        share_token, *rest = children
+        share_token, base, *rest = children
         share = ast.Percent(self._bounded(share_token, limits.percent), str(share_token), self._tok_span(share_token))
-        ranking = rest.pop()[1] if rest and isinstance(rest[-1], tuple) else ()
+        fields = self._quota_tail(rest)
         threshold = self._bounded(rest[0], limits.whole, None, str(rest[0]), 0, limits.MAX_COUNT, "起点人数",
                                   "the threshold") if rest else None
         unit = rest[1].text if len(rest) > 1 else None
-        return ("quota", ast.Quota(None, unit=unit, share=share, threshold=threshold, ranking=ranking,
-                                   span=self._span(meta)))
+        return ("quota", ast.Quota(None, unit=unit, share=share, threshold=threshold, base=base,
+                                   span=self._span(meta), **fields))
 
     def f_modifier(self, meta, children):
         factor, matter = children
@@ -484,16 +495,19 @@ class _ToAst(Transformer):
             else:
                 title = self._original(token)[1:-1]
         fields: dict = {"conditions": [], "notes": [], "cases": []}
-        for key, value in rest:
+        repeated = []
+        for key, value, span in rest:
             if key in ("conditions", "notes", "cases"):
                 fields[key].append(value)
             else:
+                if key in fields:  # written twice: the check reports it (E019), nothing is dropped silently
+                    repeated.append((key, span))
                 fields[key] = value
         for key in ("conditions", "notes", "cases"):
             fields[key] = tuple(fields[key])
         article = str(article_token)
         return ast.Clause(article=article, article_number=chinese_number(article[1:-1]), item=item,
-                          title=title, span=self._span(meta), **fields)
+                          title=title, span=self._span(meta), repeated=tuple(repeated), **fields)
 
     # ------------------------------------------------------------ header
     def h_title(self, meta, c): return ("title", self._string(c[0]))
@@ -514,8 +528,9 @@ class _ToAst(Transformer):
     def h_budget(self, meta, children):
         payer, token, *rest = children
         amount = ast.Money(self._bounded(token, limits.money), str(token), self._tok_span(token))
-        ranking = rest[0][1] if rest else ()
-        return ("budgets", ast.Budget(payer, amount, ranking, self._span(meta)))
+        fields = self._quota_tail(list(rest))
+        return ("budgets", ast.Budget(payer, amount, fields.get("ranking", ()), fields.get("select", False),
+                                      self._span(meta)))
 
     def h_split(self, meta, children):
         shares, articles = [], []
@@ -552,12 +567,15 @@ class _ToAst(Transformer):
                   ast.Clause: "clauses"}
         for key in groups.values():
             fields[key] = []
+        twice = []
         for part in rest:
             if isinstance(part, tuple):
-                key, value = part
+                key, value, span = part
                 if key in repeated:
                     fields[key].append(value)
                 else:
+                    if key in fields and key not in ("repeals",) or key == "repeals" and fields["repeals"]:
+                        twice.append((key, span))
                     fields[key] = value
             else:
                 fields[groups[type(part)]].append(part)
@@ -565,10 +583,26 @@ class _ToAst(Transformer):
             fields[key] = tuple(fields[key])
         fields["import_spans"] = tuple(span for _path, span in fields["imports"])
         fields["imports"] = tuple(path for path, _span in fields["imports"])
-        return ast.Policy(docno=str(docno), path=self.source.path, span=self._span(meta), **fields)
+        return ast.Policy(docno=str(docno), path=self.source.path, span=self._span(meta), repeated=tuple(twice),
+                          **fields)
 
     def start(self, meta, children):
         return children[0]
+
+
+def _with_span(method):
+    """A clause or header field callback, also giving the field's span: a field written twice
+    is reported at its second occurrence (E019)."""
+    def wrapped(self, meta, children):
+        key, value = method(self, meta, children)
+        return key, value, self._span(meta)
+    wrapped.__name__ = method.__name__
+    return wrapped
+
+
+for _name in [n for n in vars(_ToAst) if n.startswith(("f_", "h_"))]:
+    setattr(_ToAst, _name, _with_span(vars(_ToAst)[_name]))
+_ToAst = v_args(meta=True)(_ToAst)
 
 
 def _years(token: Token) -> int:

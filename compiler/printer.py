@@ -128,9 +128,9 @@ def award(node: ast.Award, indent: str = "    ") -> str:
     return text
 
 
-def ranking(keys) -> str:
+def ranking(keys, select: bool = False) -> str:
     if not keys:
-        return ""
+        return " 择优" if select else ""
     return " 按 " + "、".join(f"{name(fact)} {'降序' if descending else '升序'}" for fact, descending in keys)
 
 
@@ -161,7 +161,7 @@ def case(node: ast.Case) -> str:
 
 
 def fact_type(node: ast.FactType) -> str:
-    words = {"money": "金额", "number": "数值", "percent": "百分比", "bool": "是否", "date": "日期", "year": "年份"}
+    words = {"money": "金额", "number": "数值", "percent": "百分比", "bool": "是否", "date": "日期", "year": "年份", "text": "标识"}
     base = name(node.enum) if node.base == "enum" else words[node.base]
     return ("逐年 " if node.series else "逐项 " if node.items else "") + base
 
@@ -198,15 +198,16 @@ def clause(node: ast.Clause) -> str:
     if node.quota is not None:
         q = node.quota
         if q.share is not None:
-            text = f"  名额 比例 {q.share.text}"
+            text = f"  名额 比例 {q.share.text} 基数 {name(q.base)}"
             if q.threshold is not None:
                 text += f" 起点 {q.threshold}" + (f" {name(ast.Name(q.unit))}" if q.unit else "")
-            text += ranking(q.ranking)
         else:
             text = f"  名额 每年 {q.per_year}"
             if q.unit:
                 text += f" {name(ast.Name(q.unit))}"
-            text += ranking(q.ranking)
+        if q.groups:
+            text += " 每个 " + "、".join(name(g) for g in q.groups)
+        text += ranking(q.ranking, q.select)
         lines.append(text)
     if node.modifier is not None:
         lines.append(f"  系数 {node.modifier.text} 作用于 {name(node.modifier.matter)}")
@@ -248,7 +249,7 @@ def policy(node: ast.Policy) -> str:
             text += " 除外 " + "、".join(a.text for a in split.except_articles)
         lines.append(text)
     for budget in node.budgets:
-        lines.append(f"  预算 {name(budget.payer)} 每年 {budget.amount.text}{ranking(budget.ranking)}")
+        lines.append(f"  预算 {name(budget.payer)} 每年 {budget.amount.text}{ranking(budget.ranking, budget.select)}")
     for rule in node.transitional:
         text = f"  过渡 {string(rule.text)}"
         if rule.before_year is not None:

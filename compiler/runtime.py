@@ -122,7 +122,14 @@ def parse_date(value, fact="?"):
     raise FactError(fact, f"应为日期（如 2020-06-30），得到的是 {value!r}", f"expected a date such as 2020-06-30, got {value!r}")
 
 
-_PARSERS = {"money": parse_money, "percent": parse_ratio, "number": parse_number,
+def parse_text(value, fact="?"):
+    """标识: a name or code that identifies something (a headquarters, a round), used to group."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
+        raise FactError(fact, f"应为标识（文字或编号），得到的是 {value!r}", f"expected an identifier (text or a code), got {value!r}")
+    return str(value).strip()
+
+
+_PARSERS = {"text": parse_text, "money": parse_money, "percent": parse_ratio, "number": parse_number,
             "bool": parse_bool, "year": parse_year, "date": parse_date}
 
 
@@ -434,11 +441,12 @@ class ClauseSpec:
     """What a result needs to know about a clause: where it is, what it is, how to run it."""
 
     __slots__ = ("policy", "article", "item", "title", "matter", "source", "evaluate", "duration",
-                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact", "quota")
+                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact", "quota",
+                 "ceiling")
 
     def __init__(self, policy, article, item, title, matter, source, evaluate, duration=None,
                  start_fact=None, start_next_year=False, cofunded=True, modifies=None, split=None,
-                 matter_fact=None, quota=None):
+                 matter_fact=None, quota=None, ceiling=None):
         self.policy = policy
         self.article = article
         self.item = item
@@ -456,6 +464,9 @@ class ClauseSpec:
         # QUOTA: (per year, share of the list, list size above which the share applies,
         # ranking keys ((fact, descending), ...)); enforced across applicants by allocate().
         self.quota = quota
+        # The most the clause can pay in one year (None: unbounded or not stated): what an
+        # undecidable result could pay, counted in total.max.
+        self.ceiling = ceiling
 
     @property
     def label(self):
@@ -637,6 +648,8 @@ class ClauseResult:
             row["modifies"] = {"matter": spec.modifies[0], "factor": str(spec.modifies[1])}
         if self.allocation is not None:
             row["allocation"] = self.allocation
+        if self.applies is None and spec.modifies is None:
+            row["could_pay"] = yuan(spec.ceiling)  # null: no stated bound (see total.undecided)
         return row
 
 
@@ -768,11 +781,19 @@ def resolve(results, principles):
     return results
 
 
-def add_up(paid_awards):
-    """The total of paid awards, each given as (kind, min, max, label). Routing is not money;
-    case-by-case and unspecified amounts are listed as open."""
+def add_up(paid_awards, possible=()):
+    """The total of paid awards, each given as (kind, min, max, label[, matter]). Routing is
+    not money; case-by-case and unspecified amounts are listed as open.
+
+    `possible` are the clauses that could still pay — undecidable, or waiting for the
+    reviewers' selection — as (label, most it could pay or None, matter). They never raise
+    `min`; `max` includes them: a clause with no matter adds its most, and within a matter
+    resolved by 就高不重复 (matter given, not None) only the highest counts, so `max` grows
+    by how much the highest possible exceeds what that matter already pays. Those with no
+    stated bound are listed in `undecided` (shown only when there are any)."""
     low, high, open_ = Decimal("0.00"), Decimal("0.00"), []
-    for kind, award_min, award_max, label in paid_awards:
+    paid_by_matter = {}
+    for kind, award_min, award_max, label, *matter in paid_awards:
         if kind == "routing":
             continue  # not money: who decides, not how much
         if kind in ("case_by_case", "unspecified"):
@@ -780,36 +801,60 @@ def add_up(paid_awards):
             continue
         low += award_min
         high += award_max
-    return {"min": yuan(low), "max": yuan(high), "open": open_}
+        if matter and matter[0] is not None:
+            paid_by_matter[matter[0]] = max(paid_by_matter.get(matter[0], Decimal(0)), award_max)
+    best_by_matter, undecided = {}, []
+    for label, most, matter in possible:
+        if most is None:
+            undecided.append(label)
+        elif matter is None:
+            high += most
+        else:
+            best_by_matter[matter] = max(best_by_matter.get(matter, Decimal(0)), most)
+    for matter, most in best_by_matter.items():
+        high += max(Decimal(0), most - paid_by_matter.get(matter, Decimal(0)))
+    total = {"min": yuan(low), "max": yuan(high), "open": open_}
+    if undecided:
+        total["undecided"] = undecided
+    return total
 
 
-def totals(results):
-    return add_up((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}")
-                  for r in results if r.paid)
+def totals(results, principles=None):
+    """The applicant's total: paid awards, and in `max` what undecidable clauses could pay."""
+    resolved = {r.matter for r in results
+                if r.matter is not None and (principles or {}).get(r.spec.policy) == "就高不重复"}
+
+    def matter(result):
+        return result.matter if result.matter in resolved else None
+    return add_up(((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}", matter(r))
+                   for r in results if r.paid),
+                  [(f"{r.spec.policy}{r.spec.label}", r.spec.ceiling, matter(r))
+                   for r in results if r.applies is None and r.spec.modifies is None])
 
 
-def report(results, on, warnings=()):
+def report(results, on, warnings=(), principles=None):
     """The stable JSON contract of `polc eval` and of evaluate(...).to_json()."""
-    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results),
+    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results, principles),
             "warnings": list(warnings)}
 
 
 class Evaluation:
     """The result of evaluating policies for one applicant on one date."""
 
-    __slots__ = ("on", "clauses", "warnings")
+    __slots__ = ("on", "clauses", "warnings", "principles")
 
-    def __init__(self, on, clauses, warnings=()):
+    def __init__(self, on, clauses, warnings=(), principles=None):
         self.on = on
         self.clauses = clauses
         self.warnings = list(warnings)  # e.g. a policy not in force on the date
+        self.principles = principles or {}  # 文号 -> 冲突原则, for total.max of undecided clauses
 
     @property
     def total(self):
-        return totals(self.clauses)
+        return totals(self.clauses, self.principles)
 
     def to_json(self):
-        return report(self.clauses, self.on, self.warnings)
+        return report(self.clauses, self.on, self.warnings, self.principles)
 
     def clause(self, label):
         for result in self.clauses:
@@ -859,7 +904,7 @@ class Evaluator:
             outside = _not_in_force(policy, on, on.year - policy.assessed_offset)
             if outside is not None:
                 warnings.append(f"{policy.docno}：{outside}，其条款均未评估")
-        return Evaluation(on, results, warnings)
+        return Evaluation(on, results, warnings, self.principles)
 
     def evaluate_many(self, rows, on=None):
         """Streaming: yields (row number, Evaluation or FactError) for each row, in order.
@@ -882,10 +927,10 @@ def evaluate_policies(policies, facts, on=None):
 
 # ---------------------------------------------------------------- across applicants
 def _order(candidates, keys):
-    """Sort candidates (applicant id, values, payload) by the declared keys; missing values go
-    last; remaining ties go to the applicant identifier, never to the order of the input."""
+    """Sort candidates (applicant id, values, payload, …) by the declared keys; missing values
+    go last; remaining ties go to the applicant identifier, never to the order of the input."""
     def key(candidate):
-        applicant, values, _payload = candidate
+        applicant, values = candidate[0], candidate[1]
         parts = []
         for (name, descending), value in zip(keys, values):
             if value is None:
@@ -897,48 +942,98 @@ def _order(candidates, keys):
     return sorted(candidates, key=key)
 
 
-def allocate_quota(quota, candidates):
-    """QUOTA / PERCENT-QUOTA over one clause's qualifying applicants.
+UNPLACED = "unplaced"  # the place of an applicant missing a 每个 or 基数 value: in no group
 
-    candidates: [(applicant id, rank values, payload)]. Returns (decisions, summary) where
-    decisions maps payload -> (allocation, place) with allocation within_quota,
-    outside_quota, or list_over (a percent quota exceeded with no ranking declared: the
-    list must be cut, but the policy does not say whom to cut)."""
-    per_year, share, threshold, keys = quota
-    count = len(candidates)
-    if share is not None:
-        if threshold is not None and count <= threshold:
-            limit = count
+
+def quota_limit(quota, base):
+    """The number of places of one group: 名额 每年 N → N; 名额 比例 S 基数 F [起点 T] →
+    floor(F × S), or no limit (None) when F ≤ T."""
+    per_year, share, threshold = quota[0], quota[1], quota[2]
+    if share is None:
+        return per_year
+    if threshold is not None and base <= threshold:
+        return None
+    return int((Decimal(base) * share).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def allocate_quota(quota, candidates):
+    """QUOTA / PERCENT-QUOTA over one clause's qualifying applicants (a batch is one year's
+    applications, or one award round).
+
+    quota: (per year, share, threshold, ranking keys, 基数 fact, 每个 facts).
+    candidates: [(applicant id, rank values, payload, group)], where group is the applicant's
+    values of the 每个 facts followed, for a percentage quota, by its 基数 value.
+
+    The rule, for each group (applicants whose group values are equal):
+      limit = 名额 每年 N → N; 比例 S 基数 F → floor(F × S), none when F ≤ 起点;
+      count ≤ limit → every one within_quota;
+      over, ranking declared → the first `limit` in rank order within_quota, the rest outside_quota;
+      over, no ranking → a count quota: every one needs_selection (the text leaves the choice to
+      reviewers); a percentage quota: every one list_over (the list as proposed exceeds the share
+      and must be cut by those who proposed it).
+    An applicant with no value for a 每个 or 基数 fact cannot be placed: needs_selection.
+    Returns (decisions: payload -> (allocation, place or None), summary)."""
+    per_year, share, _threshold, keys = quota[0], quota[1], quota[2], quota[3]
+    group_facts = tuple(quota[5]) if len(quota) > 5 else ()
+    base_fact = quota[4] if len(quota) > 4 else None
+    names = group_facts + ((base_fact,) if base_fact is not None else ())
+    groups, decisions, unplaced = {}, {}, 0
+    for candidate in candidates:
+        group = tuple(candidate[3]) if len(candidate) > 3 else ()
+        if any(value is None for value in group):
+            decisions[candidate[2]] = ("needs_selection", UNPLACED)
+            unplaced += 1
+            continue
+        groups.setdefault(group, []).append(candidate)
+    rows = []
+    for group in sorted(groups, key=lambda g: tuple(str(v) for v in g)):
+        members = groups[group]
+        if share is not None and base_fact is None:
+            limit = quota_limit(quota, len(members))  # no 基数 declared: the list itself is the base
         else:
-            limit = int((Decimal(count) * share).to_integral_value(rounding=ROUND_FLOOR))
+            limit = quota_limit(quota, group[-1] if base_fact is not None else None)
+        row = {"candidates": len(members), "limit": limit}
+        if names:
+            row = {"group": {name: format_value(v, "number") if isinstance(v, Decimal) else v
+                             for name, v in zip(names, group)}, **row}
+        if limit is None or len(members) <= limit:
+            for place, candidate in enumerate(members, 1):
+                decisions[candidate[2]] = ("within_quota", None)
+        elif not keys:
+            row["over_by"] = len(members) - limit
+            over = "needs_selection" if share is None else "list_over"
+            for candidate in members:
+                decisions[candidate[2]] = (over, None)
+        else:
+            ordered = _order(members, keys)
+            for place, candidate in enumerate(ordered, 1):
+                decisions[candidate[2]] = ("within_quota" if place <= limit else "outside_quota", place)
+            last_in = ordered[limit - 1] if limit else None
+            row["cut_off"] = ([format_value(v, "number") if isinstance(v, Decimal) else v for v in last_in[1]]
+                              if last_in else None)
+        rows.append(row)
+    summary = {"candidates": len(candidates)}
+    if not group_facts and base_fact is None and len(rows) == 1:
+        summary.update({k: v for k, v in rows[0].items() if k != "candidates"})
     else:
-        limit = per_year
-    summary = {"candidates": count, "limit": limit}
-    if count <= limit:
-        return {payload: ("within_quota", place) for place, (_a, _v, payload) in enumerate(candidates, 1)}, summary
-    if not keys:
-        summary["over_by"] = count - limit
-        return {payload: ("list_over", None) for _a, _v, payload in candidates}, summary
-    ordered = _order(candidates, keys)
-    decisions = {}
-    for place, (_applicant, values, payload) in enumerate(ordered, 1):
-        decisions[payload] = ("within_quota" if place <= limit else "outside_quota", place)
-    last_in = ordered[limit - 1] if limit else None
-    summary["cut_off"] = [format_value(v, "number") if isinstance(v, Decimal) else v for v in last_in[1]] if last_in else None
+        summary["groups"] = rows
+    if unplaced:
+        summary["unplaced"] = unplaced
     return decisions, summary
 
 
 def allocate_budget(budget, candidates):
     """BUDGET: fund qualifying awards in rank order while the payer's money lasts. The first
     award that does not fit, and every one after it, is outside the budget (no skipping
-    ahead to a smaller award: the order is the policy's, not the money's).
+    ahead to a smaller award: the order is the policy's, not the money's). With no declared
+    order (择优) and more wanted than the budget, every award needs_selection: the reviewers
+    choose, polc does not.
 
     candidates: [(applicant id, rank values, payload, amount borne by this payer)]."""
-    payer, amount, keys = budget
+    payer, amount, keys = budget[0], budget[1], budget[2]
     wanted = sum((cost for _a, _v, _p, cost in candidates), Decimal(0))
     if not keys and wanted > amount:
-        # Over budget, and the policy declares no order: say so, and choose nobody.
-        return ({p: ("budget_over", None) for _a, _v, p, _cost in candidates},
+        return ({p: ("needs_selection", None) for _a, _v, p, _cost in candidates},
                 {"payer": payer, "budget": yuan(amount), "wanted": yuan(wanted), "candidates": len(candidates),
                  "over_by": yuan(wanted - amount)})
     ordered = _order([(a, v, (p, cost)) for a, v, p, cost in candidates], keys)

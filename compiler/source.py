@@ -9,10 +9,17 @@ sees the normalised text; diagnostics and quoted strings use the original.
 from __future__ import annotations
 
 import bisect
+import errno
 import functools
+import os
+import stat
 import unicodedata
 
 import attrs
+
+# A .pol file larger than this is refused before it is read: the largest shipped policy is
+# about 60 KB, so 1 MB leaves room for any real policy and keeps a hostile file bounded.
+MAX_SOURCE_BYTES = 1_000_000
 
 # U+FF01..U+FF5E are the full-width forms of ASCII 0x21..0x7E; U+3000 is the ideographic space.
 _FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
@@ -41,8 +48,8 @@ class SourceFile:
 
     @classmethod
     def read(cls, path: str) -> "SourceFile":
-        with open(path, encoding="utf-8-sig") as handle:
-            return cls(path=path, text=handle.read().replace("\r\n", "\n"))
+        text = read_bounded(path, MAX_SOURCE_BYTES).decode("utf-8-sig")
+        return cls(path=path, text=text.replace("\r\n", "\n"))
 
     @property
     def lines(self) -> list[str]:
@@ -51,6 +58,30 @@ class SourceFile:
     def line(self, number: int) -> str:
         lines = self.lines
         return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+def read_bounded(path: str, limit: int) -> bytes:
+    """The bytes of a regular file of at most limit bytes; OSError otherwise.
+
+    Opened non-blocking so a FIFO named *.pol cannot hang us, and checked with fstat on the
+    open descriptor (not the name), so /dev/zero, a directory or a FIFO is refused unread.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit} bytes", path)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 @attrs.frozen

@@ -1,19 +1,25 @@
 """Stage 3b: AST -> a Markdown summary a reviewer reads instead of the .pol file.
 
 The Python side turns the AST into plain strings (awards in words, printed conditions,
-durations); the template only lays them out. Everything comes from tuples in source
-order, so the output is byte-for-byte deterministic: no dates, no sets, no absolute paths.
+durations); the template only lays them out, escaping every value for the place it lands
+(compiler/markdown_escape.py). Everything comes from tuples in source order, so the output
+is byte-for-byte deterministic: no dates, no sets, no absolute paths.
+
+The reader is a reviewer, not the drafter: diagnostic codes and line numbers stay out (a
+link to the source line takes their place), an overlap's example applicant shows only the
+facts that decide it, in 万元/亿元, and a column or header line that says nothing is left out.
 """
 
 from __future__ import annotations
 
 import functools
-import json
+import re
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import jinja2
 
-from . import analysis, ast, printer
+from . import analysis, ast, markdown_escape, printer
 from .diagnostics import INFO, WARNING, Diagnostic, sorted_diagnostics
 from .interpreter import cofunded, paying_clauses, used_facts
 from .runtime import ROUNDING, format_money
@@ -34,18 +40,15 @@ _RESOLUTION = {
 _ASSESSED = {"上一年": "上一年（考核年度 = 评估日的上一年）", "当年": "当年（考核年度 = 评估日所在年度）"}
 
 
-def cell(text: str) -> str:
-    """One line of Markdown: `|` would end a table cell, a newline would end the row or item."""
-    return str(text).replace("|", "\\|").replace("\r\n", "\n").replace("\n", "<br>")
-
-
 @functools.cache
 def _environment() -> jinja2.Environment:
+    # autoescape is for HTML; Markdown needs an escape per context, so every {{ }} in the
+    # templates names one of markdown_escape's filters (tests/test_markdown.py checks it).
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
         undefined=jinja2.StrictUndefined, autoescape=False)
-    env.filters["cell"] = cell
+    env.filters.update(markdown_escape.FILTERS)
     return env
 
 
@@ -97,11 +100,32 @@ def _payment(clause: ast.Clause) -> str:
     return _award(clause.award)
 
 
+def _condition(node) -> str:
+    """A condition as printed in .pol, except that 且 inside 或 and 或 inside 且 are always
+    parenthesised: a reviewer should not need the binding rules to read it."""
+    if isinstance(node, (ast.And, ast.Or)):
+        kind, word = type(node), " 且 " if isinstance(node, ast.And) else " 或 "
+        parts, pending = [], [node]
+        while pending:  # flatten a chain of one connective, keeping its order
+            current = pending.pop()
+            if isinstance(current, kind):
+                pending += [current.right, current.left]
+            else:
+                parts.append(current)
+        return word.join(f"({_condition(p)})" if isinstance(p, (ast.And, ast.Or)) else _condition(p) for p in parts)
+    if isinstance(node, ast.Not):
+        inner = _condition(node.operand)
+        return f"非 ({inner})" if isinstance(node.operand, (ast.And, ast.Or)) else f"非 {inner}"
+    if isinstance(node, ast.RunOfYears):
+        inner = _condition(node.condition)
+        compound = isinstance(node.condition, (ast.And, ast.Or, ast.Not))
+        return f"{node.keyword} {node.years_text} " + (f"({inner})" if compound else inner)
+    return printer.expr(node)
+
+
 def _conditions(clause: ast.Clause) -> str:
-    # An 或 condition joined with 且 would change meaning without its parentheses.
     several = len(clause.conditions) > 1
-    parts = [f"({printer.expr(c)})" if several and isinstance(c, ast.Or) else printer.expr(c)
-             for c in clause.conditions]
+    parts = [f"({_condition(c)})" if several and isinstance(c, ast.Or) else _condition(c) for c in clause.conditions]
     return " 且 ".join(parts) or "无附加条件"
 
 
@@ -115,23 +139,39 @@ def _term(clause: ast.Clause) -> str:
         parts.append(text)
     if clause.once:
         parts.append("一次性")
-    if clause.quota is not None and clause.quota.share is not None:
-        q = clause.quota
-        text = f"不超过参评总数的{q.share.text}"
-        if q.threshold is not None:
-            text = f"超过{q.threshold}{q.unit or ''}的，" + text
-        parts.append(text)
-    elif clause.quota is not None:
-        q = clause.quota
-        text = f"每年不超过{q.per_year}{q.unit or '名'}"
-        if q.ranking:
-            text += "，按" + "、".join(f"{fact.text}{'降序' if d else '升序'}" for fact, d in q.ranking)
-        parts.append(text)
+    if clause.quota is not None:
+        parts.append(_quota(clause.quota))
     return "；".join(parts) or NONE
+
+
+def _quota(q: ast.Quota) -> str:
+    """名额 as a reviewer reads it: who is counted, against what, per which group, in what order."""
+    if q.share is not None:
+        text = f"名额：不超过{q.base.text if q.base else '参评总数'}的{q.share.text}"
+        if q.threshold is not None:
+            text = f"名额：{q.base.text if q.base else '参评总数'}超过{q.threshold}{q.unit or ''}的，不超过其{q.share.text}"
+    else:
+        text = f"名额：每年不超过{q.per_year}{q.unit or '名'}"
+    if q.groups:
+        text += "，每个" + "、".join(g.text for g in q.groups) + "分别计算"
+    if q.ranking:
+        text += "，按" + "、".join(f"{fact.text}{'降序' if d else '升序'}" for fact, d in q.ranking) + "取舍"
+    elif q.share is not None:
+        text += "；超出时名单需核减（原文未规定顺序，批量结果标为 list_over）"
+    else:
+        text += "；超出时由评审择优（原文未规定顺序，批量结果标为 needs_selection）"
+    return text
 
 
 def _clause_name(clause: ast.Clause) -> str:
     return clause.label + (f" {clause.title}" if clause.title else "")
+
+
+# The clause table: (heading, key) in order. A column in which no clause says anything is
+# dropped (no 责任单位 anywhere, no 配套 in the policy), so every column a reviewer reads speaks.
+_COLUMNS = (("条款", "name"), ("对象", "recipient"), ("条件", "conditions"), ("奖励", "award"), ("封顶", "cap"),
+            ("最高支付", "ceiling"), ("期限/名额", "term"), ("事项", "matter"), ("责任单位", "units"),
+            ("区级配套", "cofunded"), ("案例数", "cases"))
 
 
 def _row(policy: ast.Policy, clause: ast.Clause) -> dict:
@@ -146,9 +186,15 @@ def _row(policy: ast.Policy, clause: ast.Clause) -> dict:
         "term": _term(clause),
         "matter": clause.matter.text if clause.matter else (f"按{clause.matter_by.text}" if clause.matter_by else NONE),
         "units": "、".join(u.text for u in clause.units) or NONE,
-        "cofunded": ("是" if cofunded(policy, clause) else "否") if pays else NONE,
-        "cases": len(clause.cases),
+        "cofunded": ("是" if cofunded(policy, clause) else "否") if pays and policy.cofunding else NONE,
+        "cases": str(len(clause.cases)),
     }
+
+
+def _table(policy: ast.Policy) -> tuple[list[str], list[list[str]]]:
+    rows = [_row(policy, c) for c in policy.clauses]
+    keep = [(title, key) for title, key in _COLUMNS if any(r[key] != NONE for r in rows)]
+    return [title for title, _key in keep], [[r[key] for _title, key in keep] for r in rows]
 
 
 def _fact_type(symbols: Symbols, decl: ast.FactDecl) -> str:
@@ -182,14 +228,68 @@ def _split(rule: ast.Split) -> str:
     return text + "；每一方的份额四舍五入到分，尾差由最后一方承担"
 
 
+def _facts_read(clause: ast.Clause, symbols: Symbols) -> set[str]:
+    """The facts that decide whether a clause applies and to which matter: those its
+    conditions read (through definitions), its tier subject (no tier met, nothing paid),
+    its 事项 按 fact and its 按 level fact."""
+    from .checks import walk
+    read, seen_defs = set(), set()
+    pending = list(clause.conditions)
+    if clause.award is not None and isinstance(clause.award.form, ast.ByTier):
+        pending.append(clause.award.form.subject)
+    while pending:
+        for node in walk(pending.pop()):
+            if isinstance(node, ast.Ref):
+                text = node.name.text
+                if text in symbols.facts:
+                    read.add(text)
+                elif text in symbols.defs and text not in seen_defs:
+                    seen_defs.add(text)
+                    pending.append(symbols.defs[text].expr)
+    if clause.matter_by is not None:
+        read.add(clause.matter_by.text)
+    if clause.award is not None and isinstance(clause.award.form, ast.ByLevel):
+        read.add(clause.award.form.subject.text)
+    return read
+
+
+def _fact_value(value, decl: ast.FactDecl | None) -> str:
+    """A witness value as a reviewer reads it: money in 万元/亿元, 是/否, series by year."""
+    if isinstance(value, dict):
+        return "，".join(f"{year}年 {_fact_value(v, decl)}" for year, v in value.items())
+    if isinstance(value, list):
+        return "、".join(_fact_value(v, decl) for v in value) or "（无）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if decl is not None and decl.type.base == "money" and isinstance(value, (str, int, Decimal)):
+        try:
+            return format_money(Decimal(str(value).removesuffix("元").strip()))
+        except InvalidOperation:
+            return str(value)  # already in words (100万元)
+    if decl is not None and decl.type.base == "year" and isinstance(value, int):
+        return f"{value}年"
+    return str(value)
+
+
+def _witness(overlap, symbols: Symbols) -> str | None:
+    if not overlap.witness:
+        return None
+    read = _facts_read(overlap.first[1], symbols) | _facts_read(overlap.second[1], symbols)
+    shown = [f"{name} = {_fact_value(value, symbols.facts.get(name))}"
+             for name, value in sorted(overlap.witness.items()) if name in read]
+    return "；".join(shown) or "（任何申请人）"
+
+
 def _overlaps(policy: ast.Policy, found: list) -> list[dict]:
-    """The overlap analysis for every pair of clauses that involves this policy, in order."""
-    rows = []
+    """One entry per matter: the clauses (of this and other policies) that cover it, and for
+    each pair whether both can apply, with a witness in the facts that decide it."""
+    groups: dict[str, dict] = {}
     for overlap in found:
         pair = (overlap.first, overlap.second)
         if all(p is not policy for p, _c in pair):
             continue
         names = [(f"{p.docno} " if p is not policy else "") + _clause_name(c) for p, c in pair]
+        labels = [(f"{p.docno} " if p is not policy else "") + c.label for p, c in pair]  # named in full above
         principles = {p.principle for p, _c in pair}
         if not overlap.decided:
             verdict = f"无法精确判断：{overlap.reason}"
@@ -201,14 +301,40 @@ def _overlaps(policy: ast.Policy, found: list) -> list[dict]:
             verdict = _RESOLUTION["可叠加"]
         else:
             verdict = "政策未写冲突原则：同一事项可能重复支付，需补充。"
-        rows.append({
-            "matter": overlap.matter,
-            "clauses": [{"name": name, "award": _payment(c)} for name, (_p, c) in zip(names, pair)],
+        group = groups.setdefault(overlap.matter, {"matter": overlap.matter, "clauses": [], "pairs": []})
+        for name, (_p, clause) in zip(names, pair):
+            entry = {"name": name, "award": _payment(clause)}
+            if entry not in group["clauses"]:
+                group["clauses"].append(entry)
+        symbols = Symbols.of(pair[0][0]) if pair[0][0] is pair[1][0] else _pair_symbols(pair)
+        witness = _witness(overlap, symbols)
+        group["pairs"].append({
+            "names": labels,
+            "exclusive": overlap.decided and overlap.witness is None,
+            "applies_together": overlap.decided and overlap.witness is not None,
             "resolution": verdict,
-            "witness": json.dumps(overlap.witness, ensure_ascii=False, sort_keys=True) if overlap.witness else None,
+            "witness": witness,
             "confirmed": overlap.confirmed,
         })
-    return rows
+    for group in groups.values():
+        # The resolution is usually one for the whole matter: said once, not per pair.
+        resolutions = {p["resolution"] for p in group["pairs"] if p["applies_together"]}
+        group["resolution"] = resolutions.pop() if len(resolutions) == 1 else None
+        # Pairs that exclude each other are one line, not one item each (7 clauses, 21 pairs).
+        group["exclusive"] = [" 与 ".join(p["names"]) for p in group["pairs"] if p["exclusive"]]
+        group["all_exclusive"] = len(group["exclusive"]) == len(group["pairs"])
+        group["pairs"] = [p for p in group["pairs"] if not p["exclusive"]]
+    return list(groups.values())
+
+
+def _pair_symbols(pair) -> Symbols:
+    symbols = Symbols.of(pair[0][0])
+    other = Symbols.of(pair[1][0])
+    for name, decl in other.facts.items():
+        symbols.facts.setdefault(name, decl)
+    for name, decl in other.defs.items():
+        symbols.defs.setdefault(name, decl)
+    return symbols
 
 
 def _ceiling(clause: ast.Clause) -> str:
@@ -236,15 +362,22 @@ def _policy_ceiling(policy: ast.Policy) -> list[str]:
     return lines
 
 
-def _finding(d: Diagnostic) -> str:
-    where = f" 第{d.span.line}行" if d.span is not None else ""
-    return f"{d.code}{where} {d.message.zh}"
+# Checker findings are for drafters; a reviewer gets the sentence without its code and line
+# numbers (the message's own "（第52行）" included), and a link to the source line instead.
+_LINE_REFERENCE = re.compile(r"（第\d+行）")
+_OVERLAP_INFOS = {"I070", "I072", "I074"}  # the overlap section says the same, per matter
 
 
-def _blockquote(text: str | None) -> str:
+def _finding(d: Diagnostic, source_link: str | None) -> dict:
+    link = f"{source_link}#L{d.span.line}" if source_link and d.span is not None else None
+    return {"text": _LINE_REFERENCE.sub("", d.message.zh), "link": link}
+
+
+def _lines(text: str | None) -> list[str]:
+    """原文 as lines of a block quote (the template escapes each line)."""
     if text is None:
-        return "（未录入原文）"
-    return "\n".join(f"> {line}".rstrip() for line in text.replace("\r\n", "\n").split("\n"))
+        return ["（未录入原文）"]
+    return text.replace("\r\n", "\n").split("\n")
 
 
 def _cofunding(co: ast.CoFunding) -> str:
@@ -255,7 +388,8 @@ def _cofunding(co: ast.CoFunding) -> str:
 
 
 # ---------------------------------------------------------------- entry point
-def to_markdown(policy: ast.Policy, findings: list[Diagnostic], found_overlaps: list = ()) -> str:
+def to_markdown(policy: ast.Policy, findings: list[Diagnostic], found_overlaps: list = (),
+                source_path: str | None = None, source_link: str | None = None) -> str:
     shown = [d for d in sorted_diagnostics(findings) if d.severity in (WARNING, INFO)]
     # Each header entry is a list: one item reads inline, several become a nested list.
     header = [
@@ -273,19 +407,25 @@ def to_markdown(policy: ast.Policy, findings: list[Diagnostic], found_overlaps: 
         ("考核年度", [_ASSESSED.get(policy.assessed_year, policy.assessed_year)]),
         ("说明", list(policy.notes) or ["无"]),
         ("每个申请人每年最高", _policy_ceiling(policy)),
-        ("预算", [f"{b.payer.text} 每年 {b.amount.text}" for b in policy.budgets] or ["未规定"]),
+        ("预算", [f"{b.payer.text} 每年 {b.amount.text}" + (
+            "，按" + "、".join(f"{f.text}{'降序' if d else '升序'}" for f, d in b.ranking) + "安排" if b.ranking
+            else "；超出时由评审择优（批量结果标为 needs_selection）") for b in policy.budgets] or ["未规定"]),
         ("金额取整", [ROUNDING]),
     ]
+    # Lines that would only say 无 are left out; 未规定 stays (a missing date matters).
+    header = [(label, items) for label, items in header if items != ["无"]]
+    columns, rows = _table(policy)
     return _environment().get_template("summary.md.j2").render(
-        path=Path(policy.path).as_posix(),
+        path=source_path or Path(policy.path).as_posix(),
+        source_link=source_link,
         heading=" ".join(filter(None, (policy.docno, policy.title))),
         header=header,
-        rows=[_row(policy, c) for c in policy.clauses],
+        columns=columns,
+        rows=rows,
         overlaps=_overlaps(policy, found_overlaps),
-        overlap_infos=[_finding(d) for d in shown if d.severity == INFO],
         clause_notes=[(c.label, note) for c in policy.clauses for note in c.notes],
-        findings=[_finding(d) for d in shown],
-        sources=[(_clause_name(c), _blockquote(c.source_text)) for c in policy.clauses],
+        findings=[_finding(d, source_link) for d in shown if d.code not in _OVERLAP_INFOS],
+        sources=[(_clause_name(c), _lines(c.source_text)) for c in policy.clauses],
         facts=_facts(policy),
         defs=[(d.name.text, printer.expr(d.expr), d.note or NONE) for d in policy.defs],
     )
@@ -313,6 +453,40 @@ def _matters_covered(policy: ast.Policy) -> list[tuple[str, str]]:
     return rows
 
 
+# A 说明 that records a contested reading says the reading taken, then 另一读法 (the
+# alternative), then optionally 金额影响 (what the choice changes in money). The index splits
+# it at those words into the columns of one table.
+ALTERNATIVE, MONEY_EFFECT = "另一读法", "金额影响"
+_TEXT_SHOWN = 60
+
+
+def split_reading(note: str) -> tuple[str, str, str] | None:
+    """(reading taken, alternative, money effect) of a 说明 that names an alternative, else None."""
+    if ALTERNATIVE not in note:
+        return None
+    taken, _, rest = note.partition(ALTERNATIVE)
+    alternative, _, money = rest.partition(MONEY_EFFECT)
+    alternative = alternative.lstrip("：:").removeprefix("是")
+    def tidy(text: str) -> str:
+        return text.strip().lstrip("：:，,；;").strip()
+    return tidy(taken) or NONE, tidy(alternative) or NONE, tidy(money) or "未写明"
+
+
+def readings_of(policy: ast.Policy) -> list[dict]:
+    """Every contested reading of a policy (header and clauses), in source order."""
+    rows = []
+    sources = [("总则", policy.notes, None)] + [(c.label, c.notes, c.source_text) for c in policy.clauses]
+    for label, notes, text in sources:
+        for note in notes:
+            parts = split_reading(note)
+            if parts is None:
+                continue
+            shown = NONE if not text else (text if len(text) <= _TEXT_SHOWN else text[:_TEXT_SHOWN] + "…")
+            rows.append({"docno": policy.docno, "clause": label, "text": shown, "reading": parts[0],
+                         "alternative": parts[1], "money": parts[2]})
+    return rows
+
+
 def index(policies: list[ast.Policy]) -> str:
     """generated/README.md: every policy, and the matters that more than one policy covers."""
     matters: dict[str, dict] = {}
@@ -330,8 +504,7 @@ def index(policies: list[ast.Policy]) -> str:
         "paying": len(paying_clauses(p)), "text_only": sum(c.text_only for c in p.clauses),
         "cases": sum(len(c.cases) for c in p.clauses), "module": module_name(p.path),
     } for p in policies]
-    readings = [{"docno": p.docno, "notes": [(c.label, note) for c in p.clauses for note in c.notes]}
-                for p in policies if any(c.notes for c in p.clauses)]
+    readings = [row for p in policies for row in readings_of(p)]
     return _environment().get_template("index.md.j2").render(
         policies=rows,
         matters=[m for m in matters.values() if len(m["policies"]) > 1],

@@ -14,11 +14,14 @@ quotes its source sentence and points at its .pol line.
 from __future__ import annotations
 
 import ast as pyast
+import hashlib
+import keyword
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 from . import __version__, ast, printer
-from .interpreter import (budgets, cofunded, enum_order, item_fact, paying_clauses, quota, schema, split,
+from .interpreter import (budgets, could_pay, cofunded, enum_order, item_fact, paying_clauses, quota, schema, split,
                           transitional)
 from .types import Symbols, comparison, infer, value_kind
 
@@ -26,12 +29,40 @@ RUNTIME_PATH = Path(__file__).resolve().parent / "runtime.py"
 
 
 def module_name(path: str) -> str:
-    """policies/jzf-2020-06.pol -> jzf_2020_06 (a valid, ASCII Python module name)."""
+    """policies/jzf-2020-06.pol -> jzf_2020_06 (a valid, ASCII Python module name).
+
+    ASCII letters, digits and _ are kept and anything else becomes _, so the shipped names
+    read as their file names. A name with non-ASCII characters (甲乙.pol, 政策二.pol) would
+    otherwise shrink to underscores and collide with every name of its length, so it gets
+    the first 8 hex digits of the SHA-256 of its file name (deterministic, distinct).
+    Two files can still map to one name (a-b.pol, a_b.pol): the driver refuses that (E095),
+    and names that would shadow something (decimal, README) are refused too (E096).
+    """
     stem = Path(path).stem
     name = "".join(ch if ch.isascii() and (ch.isalnum() or ch == "_") else "_" for ch in stem)
+    if not stem.isascii():
+        name = (name.strip("_") or "policy") + "_" + hashlib.sha256(stem.encode("utf-8")).hexdigest()[:8]
     if not name or name[0].isdigit():
         name = "policy_" + name
     return name
+
+
+# Module names a generated file may not take: the index generated/README.md, the standard
+# library and keywords (an import of the generated module, or of decimal by it, would pick the
+# wrong file), our own package and runtime, and package markers (__init__ makes generated/ a
+# package). Compared case-insensitively: README.md and readme.md are one file on macOS/Windows.
+_RESERVED_NAMES = frozenset(n.casefold() for n in (
+    *sys.stdlib_module_names, *keyword.kwlist, *keyword.softkwlist, *sys.builtin_module_names,
+    "readme", "index", "compiler", "runtime", "polc", "__init__", "__main__", "conftest", "setup"))
+
+
+def module_name_problem(name: str) -> str | None:
+    """Why a module name cannot be written to the output directory, or None."""
+    if name.casefold() in _RESERVED_NAMES:
+        return "reserved"
+    if name.startswith("__"):
+        return "dunder"
+    return None
 
 
 class Writer:
@@ -381,7 +412,7 @@ def to_python(policy: ast.Policy) -> str:
     out.line("}")
     out.line("Facts = typing.TypedDict('Facts', {")
     python_types = {"money": "Decimal", "percent": "Decimal", "number": "Decimal", "bool": "bool",
-                    "year": "int", "date": "datetime.date", "enum": "str"}
+                    "year": "int", "date": "datetime.date", "enum": "str", "text": "str"}
     for fact, (base, series, _options, is_items) in facts.items():
         annotation = python_types[base]
         if series:
@@ -437,7 +468,7 @@ def to_python(policy: ast.Policy) -> str:
         modifies = (clause.modifier.matter.text, clause.modifier.factor) if clause.modifier else None
         out.line(f"        modifies={_literal(modifies)}, split={_literal(split(policy, clause))},")
         out.line(f"        matter_fact={clause.matter_by.text if clause.matter_by else None!r}, "
-                 f"quota={_literal(quota(clause))},")
+                 f"quota={_literal(quota(clause))}, ceiling={_literal(could_pay(clause))},")
         out.line("    ),")
     out.line(")")
     out.line()

@@ -28,9 +28,9 @@ class Type:
 
     def describe(self, lang: str = "zh") -> str:
         zh = {"money": "金额", "unit_price": f"单价（元/{self.enum}）", "number": "数值", "percent": "百分比", "bool": "是否", "date": "日期",
-              "year": "年份", "enum": f"枚举「{self.enum}」"}
+              "year": "年份", "enum": f"枚举「{self.enum}」", "text": "标识"}
         en = {"money": "money", "unit_price": f"a price per {self.enum}", "number": "number", "percent": "percentage", "bool": "yes/no",
-              "date": "date", "year": "year", "enum": f"enumeration {self.enum!r}"}
+              "date": "date", "year": "year", "enum": f"enumeration {self.enum!r}", "text": "identifier"}
         word = (en if lang == "en" else zh)[self.base]
         if self.series:
             return f"yearly {word}" if lang == "en" else f"逐年{word}"

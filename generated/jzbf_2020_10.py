@@ -127,7 +127,14 @@ def parse_date(value, fact="?"):
     raise FactError(fact, f"应为日期（如 2020-06-30），得到的是 {value!r}", f"expected a date such as 2020-06-30, got {value!r}")
 
 
-_PARSERS = {"money": parse_money, "percent": parse_ratio, "number": parse_number,
+def parse_text(value, fact="?"):
+    """标识: a name or code that identifies something (a headquarters, a round), used to group."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
+        raise FactError(fact, f"应为标识（文字或编号），得到的是 {value!r}", f"expected an identifier (text or a code), got {value!r}")
+    return str(value).strip()
+
+
+_PARSERS = {"text": parse_text, "money": parse_money, "percent": parse_ratio, "number": parse_number,
             "bool": parse_bool, "year": parse_year, "date": parse_date}
 
 
@@ -439,11 +446,12 @@ class ClauseSpec:
     """What a result needs to know about a clause: where it is, what it is, how to run it."""
 
     __slots__ = ("policy", "article", "item", "title", "matter", "source", "evaluate", "duration",
-                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact", "quota")
+                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact", "quota",
+                 "ceiling")
 
     def __init__(self, policy, article, item, title, matter, source, evaluate, duration=None,
                  start_fact=None, start_next_year=False, cofunded=True, modifies=None, split=None,
-                 matter_fact=None, quota=None):
+                 matter_fact=None, quota=None, ceiling=None):
         self.policy = policy
         self.article = article
         self.item = item
@@ -461,6 +469,9 @@ class ClauseSpec:
         # QUOTA: (per year, share of the list, list size above which the share applies,
         # ranking keys ((fact, descending), ...)); enforced across applicants by allocate().
         self.quota = quota
+        # The most the clause can pay in one year (None: unbounded or not stated): what an
+        # undecidable result could pay, counted in total.max.
+        self.ceiling = ceiling
 
     @property
     def label(self):
@@ -642,6 +653,8 @@ class ClauseResult:
             row["modifies"] = {"matter": spec.modifies[0], "factor": str(spec.modifies[1])}
         if self.allocation is not None:
             row["allocation"] = self.allocation
+        if self.applies is None and spec.modifies is None:
+            row["could_pay"] = yuan(spec.ceiling)  # null: no stated bound (see total.undecided)
         return row
 
 
@@ -773,11 +786,19 @@ def resolve(results, principles):
     return results
 
 
-def add_up(paid_awards):
-    """The total of paid awards, each given as (kind, min, max, label). Routing is not money;
-    case-by-case and unspecified amounts are listed as open."""
+def add_up(paid_awards, possible=()):
+    """The total of paid awards, each given as (kind, min, max, label[, matter]). Routing is
+    not money; case-by-case and unspecified amounts are listed as open.
+
+    `possible` are the clauses that could still pay — undecidable, or waiting for the
+    reviewers' selection — as (label, most it could pay or None, matter). They never raise
+    `min`; `max` includes them: a clause with no matter adds its most, and within a matter
+    resolved by 就高不重复 (matter given, not None) only the highest counts, so `max` grows
+    by how much the highest possible exceeds what that matter already pays. Those with no
+    stated bound are listed in `undecided` (shown only when there are any)."""
     low, high, open_ = Decimal("0.00"), Decimal("0.00"), []
-    for kind, award_min, award_max, label in paid_awards:
+    paid_by_matter = {}
+    for kind, award_min, award_max, label, *matter in paid_awards:
         if kind == "routing":
             continue  # not money: who decides, not how much
         if kind in ("case_by_case", "unspecified"):
@@ -785,36 +806,60 @@ def add_up(paid_awards):
             continue
         low += award_min
         high += award_max
-    return {"min": yuan(low), "max": yuan(high), "open": open_}
+        if matter and matter[0] is not None:
+            paid_by_matter[matter[0]] = max(paid_by_matter.get(matter[0], Decimal(0)), award_max)
+    best_by_matter, undecided = {}, []
+    for label, most, matter in possible:
+        if most is None:
+            undecided.append(label)
+        elif matter is None:
+            high += most
+        else:
+            best_by_matter[matter] = max(best_by_matter.get(matter, Decimal(0)), most)
+    for matter, most in best_by_matter.items():
+        high += max(Decimal(0), most - paid_by_matter.get(matter, Decimal(0)))
+    total = {"min": yuan(low), "max": yuan(high), "open": open_}
+    if undecided:
+        total["undecided"] = undecided
+    return total
 
 
-def totals(results):
-    return add_up((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}")
-                  for r in results if r.paid)
+def totals(results, principles=None):
+    """The applicant's total: paid awards, and in `max` what undecidable clauses could pay."""
+    resolved = {r.matter for r in results
+                if r.matter is not None and (principles or {}).get(r.spec.policy) == "就高不重复"}
+
+    def matter(result):
+        return result.matter if result.matter in resolved else None
+    return add_up(((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}", matter(r))
+                   for r in results if r.paid),
+                  [(f"{r.spec.policy}{r.spec.label}", r.spec.ceiling, matter(r))
+                   for r in results if r.applies is None and r.spec.modifies is None])
 
 
-def report(results, on, warnings=()):
+def report(results, on, warnings=(), principles=None):
     """The stable JSON contract of `polc eval` and of evaluate(...).to_json()."""
-    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results),
+    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results, principles),
             "warnings": list(warnings)}
 
 
 class Evaluation:
     """The result of evaluating policies for one applicant on one date."""
 
-    __slots__ = ("on", "clauses", "warnings")
+    __slots__ = ("on", "clauses", "warnings", "principles")
 
-    def __init__(self, on, clauses, warnings=()):
+    def __init__(self, on, clauses, warnings=(), principles=None):
         self.on = on
         self.clauses = clauses
         self.warnings = list(warnings)  # e.g. a policy not in force on the date
+        self.principles = principles or {}  # 文号 -> 冲突原则, for total.max of undecided clauses
 
     @property
     def total(self):
-        return totals(self.clauses)
+        return totals(self.clauses, self.principles)
 
     def to_json(self):
-        return report(self.clauses, self.on, self.warnings)
+        return report(self.clauses, self.on, self.warnings, self.principles)
 
     def clause(self, label):
         for result in self.clauses:
@@ -864,7 +909,7 @@ class Evaluator:
             outside = _not_in_force(policy, on, on.year - policy.assessed_offset)
             if outside is not None:
                 warnings.append(f"{policy.docno}：{outside}，其条款均未评估")
-        return Evaluation(on, results, warnings)
+        return Evaluation(on, results, warnings, self.principles)
 
     def evaluate_many(self, rows, on=None):
         """Streaming: yields (row number, Evaluation or FactError) for each row, in order.
@@ -887,10 +932,10 @@ def evaluate_policies(policies, facts, on=None):
 
 # ---------------------------------------------------------------- across applicants
 def _order(candidates, keys):
-    """Sort candidates (applicant id, values, payload) by the declared keys; missing values go
-    last; remaining ties go to the applicant identifier, never to the order of the input."""
+    """Sort candidates (applicant id, values, payload, …) by the declared keys; missing values
+    go last; remaining ties go to the applicant identifier, never to the order of the input."""
     def key(candidate):
-        applicant, values, _payload = candidate
+        applicant, values = candidate[0], candidate[1]
         parts = []
         for (name, descending), value in zip(keys, values):
             if value is None:
@@ -902,48 +947,98 @@ def _order(candidates, keys):
     return sorted(candidates, key=key)
 
 
-def allocate_quota(quota, candidates):
-    """QUOTA / PERCENT-QUOTA over one clause's qualifying applicants.
+UNPLACED = "unplaced"  # the place of an applicant missing a 每个 or 基数 value: in no group
 
-    candidates: [(applicant id, rank values, payload)]. Returns (decisions, summary) where
-    decisions maps payload -> (allocation, place) with allocation within_quota,
-    outside_quota, or list_over (a percent quota exceeded with no ranking declared: the
-    list must be cut, but the policy does not say whom to cut)."""
-    per_year, share, threshold, keys = quota
-    count = len(candidates)
-    if share is not None:
-        if threshold is not None and count <= threshold:
-            limit = count
+
+def quota_limit(quota, base):
+    """The number of places of one group: 名额 每年 N → N; 名额 比例 S 基数 F [起点 T] →
+    floor(F × S), or no limit (None) when F ≤ T."""
+    per_year, share, threshold = quota[0], quota[1], quota[2]
+    if share is None:
+        return per_year
+    if threshold is not None and base <= threshold:
+        return None
+    return int((Decimal(base) * share).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def allocate_quota(quota, candidates):
+    """QUOTA / PERCENT-QUOTA over one clause's qualifying applicants (a batch is one year's
+    applications, or one award round).
+
+    quota: (per year, share, threshold, ranking keys, 基数 fact, 每个 facts).
+    candidates: [(applicant id, rank values, payload, group)], where group is the applicant's
+    values of the 每个 facts followed, for a percentage quota, by its 基数 value.
+
+    The rule, for each group (applicants whose group values are equal):
+      limit = 名额 每年 N → N; 比例 S 基数 F → floor(F × S), none when F ≤ 起点;
+      count ≤ limit → every one within_quota;
+      over, ranking declared → the first `limit` in rank order within_quota, the rest outside_quota;
+      over, no ranking → a count quota: every one needs_selection (the text leaves the choice to
+      reviewers); a percentage quota: every one list_over (the list as proposed exceeds the share
+      and must be cut by those who proposed it).
+    An applicant with no value for a 每个 or 基数 fact cannot be placed: needs_selection.
+    Returns (decisions: payload -> (allocation, place or None), summary)."""
+    per_year, share, _threshold, keys = quota[0], quota[1], quota[2], quota[3]
+    group_facts = tuple(quota[5]) if len(quota) > 5 else ()
+    base_fact = quota[4] if len(quota) > 4 else None
+    names = group_facts + ((base_fact,) if base_fact is not None else ())
+    groups, decisions, unplaced = {}, {}, 0
+    for candidate in candidates:
+        group = tuple(candidate[3]) if len(candidate) > 3 else ()
+        if any(value is None for value in group):
+            decisions[candidate[2]] = ("needs_selection", UNPLACED)
+            unplaced += 1
+            continue
+        groups.setdefault(group, []).append(candidate)
+    rows = []
+    for group in sorted(groups, key=lambda g: tuple(str(v) for v in g)):
+        members = groups[group]
+        if share is not None and base_fact is None:
+            limit = quota_limit(quota, len(members))  # no 基数 declared: the list itself is the base
         else:
-            limit = int((Decimal(count) * share).to_integral_value(rounding=ROUND_FLOOR))
+            limit = quota_limit(quota, group[-1] if base_fact is not None else None)
+        row = {"candidates": len(members), "limit": limit}
+        if names:
+            row = {"group": {name: format_value(v, "number") if isinstance(v, Decimal) else v
+                             for name, v in zip(names, group)}, **row}
+        if limit is None or len(members) <= limit:
+            for place, candidate in enumerate(members, 1):
+                decisions[candidate[2]] = ("within_quota", None)
+        elif not keys:
+            row["over_by"] = len(members) - limit
+            over = "needs_selection" if share is None else "list_over"
+            for candidate in members:
+                decisions[candidate[2]] = (over, None)
+        else:
+            ordered = _order(members, keys)
+            for place, candidate in enumerate(ordered, 1):
+                decisions[candidate[2]] = ("within_quota" if place <= limit else "outside_quota", place)
+            last_in = ordered[limit - 1] if limit else None
+            row["cut_off"] = ([format_value(v, "number") if isinstance(v, Decimal) else v for v in last_in[1]]
+                              if last_in else None)
+        rows.append(row)
+    summary = {"candidates": len(candidates)}
+    if not group_facts and base_fact is None and len(rows) == 1:
+        summary.update({k: v for k, v in rows[0].items() if k != "candidates"})
     else:
-        limit = per_year
-    summary = {"candidates": count, "limit": limit}
-    if count <= limit:
-        return {payload: ("within_quota", place) for place, (_a, _v, payload) in enumerate(candidates, 1)}, summary
-    if not keys:
-        summary["over_by"] = count - limit
-        return {payload: ("list_over", None) for _a, _v, payload in candidates}, summary
-    ordered = _order(candidates, keys)
-    decisions = {}
-    for place, (_applicant, values, payload) in enumerate(ordered, 1):
-        decisions[payload] = ("within_quota" if place <= limit else "outside_quota", place)
-    last_in = ordered[limit - 1] if limit else None
-    summary["cut_off"] = [format_value(v, "number") if isinstance(v, Decimal) else v for v in last_in[1]] if last_in else None
+        summary["groups"] = rows
+    if unplaced:
+        summary["unplaced"] = unplaced
     return decisions, summary
 
 
 def allocate_budget(budget, candidates):
     """BUDGET: fund qualifying awards in rank order while the payer's money lasts. The first
     award that does not fit, and every one after it, is outside the budget (no skipping
-    ahead to a smaller award: the order is the policy's, not the money's).
+    ahead to a smaller award: the order is the policy's, not the money's). With no declared
+    order (择优) and more wanted than the budget, every award needs_selection: the reviewers
+    choose, polc does not.
 
     candidates: [(applicant id, rank values, payload, amount borne by this payer)]."""
-    payer, amount, keys = budget
+    payer, amount, keys = budget[0], budget[1], budget[2]
     wanted = sum((cost for _a, _v, _p, cost in candidates), Decimal(0))
     if not keys and wanted > amount:
-        # Over budget, and the policy declares no order: say so, and choose nobody.
-        return ({p: ("budget_over", None) for _a, _v, p, _cost in candidates},
+        return ({p: ("needs_selection", None) for _a, _v, p, _cost in candidates},
                 {"payer": payer, "budget": yuan(amount), "wanted": yuan(wanted), "candidates": len(candidates),
                  "over_by": yuan(wanted - amount)})
     ordered = _order([(a, v, (p, cost)) for a, v, p, cost in candidates], keys)
@@ -987,6 +1082,7 @@ FACTS = {
     '参评对象层级': ('enum', False, ('厅局级个人', '厅局级单位', '县级以上政府', '县市区主要领导', '县处级领导干部', '其他个人', '其他集体'), False),
     '参评总人数': ('number', False, None, False),
     '参评集体总数': ('number', False, None, False),
+    '同类参评总数': ('number', False, None, False),
     '申报单位层级': ('enum', False, ('市级', '县级'), False),
     '对象为公务员': ('bool', False, None, False),
     '对象均为公务员': ('bool', False, None, False),
@@ -998,6 +1094,7 @@ Facts = typing.TypedDict('Facts', {
     '参评对象层级': str,
     '参评总人数': Decimal,
     '参评集体总数': Decimal,
+    '同类参评总数': Decimal,
     '申报单位层级': str,
     '对象为公务员': bool,
     '对象均为公务员': bool,
@@ -1029,9 +1126,9 @@ def _clause_1(run):
 
     说明：“个人数量超过200个”读作单次参评个人超过200个（不含200），此时获奖个人不超过参评总人数的1%（含1%）；另一读法是拟奖励个人超过200个，但那样1%的上限不可能容纳200人以上，故不取。恰为200人时本项不适用（不设比例限制）。
 
-    说明：“原则上”：通常的上限，特殊情况可突破，突破与否由审核机关把握。给予一栏只写明审核名额的机关：第五条所述实施方案“经同级组织、人力社保部门审核”。
+    说明：“原则上”：通常的上限，特殊情况可突破，突破与否由审核机关把握。给予一栏只写明审核名额的机关：第五条所述实施方案“经同级组织、人力社保部门审核”。超过门槛与否按基数（参评总人数）判断，不按受控对象的人数；名单超出比例时各对象标为“名单超额”（list_over），由推荐单位核减，原文未规定核减顺序。
 
-    来源：policies/jzbf-2020-10.pol:77
+    来源：policies/jzbf-2020-10.pol:78
     """
     holds = True
     c1 = run.compare_ordered('奖励对象类型 等于 个人', 'eq', run.fact('奖励对象类型'), '个人', ('集体', '个人'))
@@ -1056,7 +1153,7 @@ def _clause_2(run):
 
     说明：读作单次参评集体超过100个（不含100）时，获奖集体不超过参评集体总数的2%（含2%）；“原则上”同第1项。
 
-    来源：policies/jzbf-2020-10.pol:93
+    来源：policies/jzbf-2020-10.pol:94
     """
     holds = True
     c3 = run.compare_ordered('奖励对象类型 等于 集体', 'eq', run.fact('奖励对象类型'), '集体', ('集体', '个人'))
@@ -1083,7 +1180,7 @@ def _clause_3(run):
 
     说明：“县级以上政府”读作县级及县级以上的人民政府（作为集体）；“县（市、区）主要领导”读作县（市、区）党政主要负责人。其他县处级领导干部可以参评，但受第4项20%比例限制。
 
-    来源：policies/jzbf-2020-10.pol:107
+    来源：policies/jzbf-2020-10.pol:108
     """
     holds = True
     c5 = run.member('参评对象层级 不属于 厅局级个人、厅局级单位、县级以上政府、县市区主要领导', run.fact('参评对象层级'), ('厅局级个人', '厅局级单位', '县级以上政府', '县市区主要领导'), True)
@@ -1101,9 +1198,9 @@ def _clause_4(run):
 
     原文：单次行政奖励县处级领导干部参评比例一般不超过20%，
 
-    说明：读作单次行政奖励中县处级领导干部不超过参评总人数的20%（含20%），“一般”表示可有例外。县（市、区）主要领导本属县处级，虽一般不参评（第3项），例外参评时也计入20%。比例本身在名单上执行，本项只标出受其约束的对象。
+    说明：读作单次行政奖励中县处级领导干部不超过参评总人数的20%（含20%），“一般”表示可有例外。县（市、区）主要领导本属县处级，虽一般不参评（第3项），例外参评时也计入20%。分子为本批受本项控制的县处级领导干部，基数为参评总人数（不是受控对象本身）：参评100人中15名县处级领导干部（15%）合规，限额为20名。另一读法是基数为获奖人数，原文“参评比例”不取。
 
-    来源：policies/jzbf-2020-10.pol:122
+    来源：policies/jzbf-2020-10.pol:123
     """
     holds = True
     c6 = run.compare_ordered('奖励对象类型 等于 个人', 'eq', run.fact('奖励对象类型'), '个人', ('集体', '个人'))
@@ -1126,9 +1223,9 @@ def _clause_5(run):
 
     原文：记三等功比例一般不超过15%，
 
-    说明：读作单次行政奖励中拟记三等功的对象不超过该次参评对象总数的15%（含15%），个人、集体分别计算；另一读法是不超过该次获奖对象总数的15%。只计记三等功本身，不含更高等级。
+    说明：读作单次行政奖励中拟记三等功的对象不超过该次参评对象总数的15%（含15%），个人、集体分别计算（每个 奖励对象类型，基数为同类参评总数）：参评100人中3名记三等功的限额为15名。另一读法是不超过该次获奖对象总数的15%，限额会更小（获奖对象少于参评对象），不取。只计记三等功本身，不含更高等级。
 
-    来源：policies/jzbf-2020-10.pol:135
+    来源：policies/jzbf-2020-10.pol:136
     """
     holds = True
     c8 = run.compare_ordered('奖励种类 等于 记三等功', 'eq', run.fact('奖励种类'), '记三等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
@@ -1146,9 +1243,9 @@ def _clause_6(run):
 
     原文：记二等功比例一般不超过5%。
 
-    说明：读作单次行政奖励中拟记二等功的对象不超过该次参评对象总数的5%（含5%），读法与第5项相同。记一等功、授予荣誉称号原文未设比例（由省审批）。
+    说明：读作单次行政奖励中拟记二等功的对象不超过该次参评对象总数的5%（含5%），个人、集体分别计算，读法与第5项相同。记一等功、授予荣誉称号原文未设比例（由省审批）。
 
-    来源：policies/jzbf-2020-10.pol:147
+    来源：policies/jzbf-2020-10.pol:148
     """
     holds = True
     c9 = run.compare_ordered('奖励种类 等于 记二等功', 'eq', run.fact('奖励种类'), '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
@@ -1168,7 +1265,7 @@ def _clause_7(run):
 
     说明：县（市、区）的嘉奖、记三等功由各县（市、区）政府按规定（自定程序）办理。记二等功及以上原文不分市、县，一律按第5、6项报市政府常务会议，读作县（市、区）申报的记二等功及以上也报市里。
 
-    来源：policies/jzbf-2020-10.pol:168
+    来源：policies/jzbf-2020-10.pol:169
     """
     holds = True
     c10 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1204,7 +1301,7 @@ def _clause_8(run):
 
     原文：市级由行政奖励申报单位（部门）报人力社保部门批准，并由人力社保部门发文公布。
 
-    来源：policies/jzbf-2020-10.pol:184
+    来源：policies/jzbf-2020-10.pol:185
     """
     holds = True
     c15 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1249,7 +1346,7 @@ def _clause_9(run):
 
     说明：读作奖励对象中有公务员、但并非全部是公务员（全部是公务员的，按第7项由组织部门按公务员奖励规定办理）。
 
-    来源：policies/jzbf-2020-10.pol:200
+    来源：policies/jzbf-2020-10.pol:201
     """
     holds = True
     c21 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1294,7 +1391,7 @@ def _clause_10(run):
 
     说明：对象为公务员的，提交常务会议前须经组织部门审核同意：这是前置审核，审定机关仍是市政府常务会议，故不另列一项。不分市级、县级申报。
 
-    来源：policies/jzbf-2020-10.pol:217
+    来源：policies/jzbf-2020-10.pol:218
     """
     holds = True
     c27 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1334,7 +1431,7 @@ def _clause_11(run):
 
     说明：授予荣誉称号不是“立功”，对象均为公务员时仍走本项。
 
-    来源：policies/jzbf-2020-10.pol:236
+    来源：policies/jzbf-2020-10.pol:237
     """
     holds = True
     c32 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1367,7 +1464,7 @@ def _clause_12(run):
 
     说明：“均为公务员”读作本次奖励的对象全部是公务员，此时整项奖励转由组织部门按公务员奖励规定（浙组〔2019〕17号等）办理，优先于第2至6项；对象中只有部分公务员的，仍按第2至6项办理，其中公务员对象须经组织部门审核同意。“立功”读作记三等功、记二等功、记一等功，不含授予荣誉称号。另一读法是本句只是提示公务员奖励另有制度、不改变第2至6项的路径，不取。
 
-    来源：policies/jzbf-2020-10.pol:253
+    来源：policies/jzbf-2020-10.pol:254
     """
     holds = True
     c36 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
@@ -1397,7 +1494,7 @@ def _clause_13(run):
 
     说明：读作劳动模范、见义勇为人员的推荐评选不适用第2至7项，按各自现行程序办理；其他各项都以“非 推荐评选劳模见义勇为”为条件，使路径互斥。
 
-    来源：policies/jzbf-2020-10.pol:268
+    来源：policies/jzbf-2020-10.pol:269
     """
     holds = True
     c39 = run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为'))
@@ -1414,106 +1511,106 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=1,
         title='控制个人奖励名额', matter=None,
-        source='policies/jzbf-2020-10.pol:77', evaluate=_clause_1,
+        source='policies/jzbf-2020-10.pol:78', evaluate=_clause_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=(None, Decimal('0.01'), 200, ()),
+        matter_fact=None, quota=(None, Decimal('0.01'), 200, (), '参评总人数', ()), ceiling=Decimal('0'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=2,
         title='控制集体奖励名额', matter=None,
-        source='policies/jzbf-2020-10.pol:93', evaluate=_clause_2,
+        source='policies/jzbf-2020-10.pol:94', evaluate=_clause_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=(None, Decimal('0.02'), 100, ()),
+        matter_fact=None, quota=(None, Decimal('0.02'), 100, (), '参评集体总数', ()), ceiling=Decimal('0'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=3,
         title='控制奖励对象层级', matter=None,
-        source='policies/jzbf-2020-10.pol:107', evaluate=_clause_3,
+        source='policies/jzbf-2020-10.pol:108', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('0'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=4,
         title='县处级领导干部参评比例', matter=None,
-        source='policies/jzbf-2020-10.pol:122', evaluate=_clause_4,
+        source='policies/jzbf-2020-10.pol:123', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=(None, Decimal('0.2'), None, ()),
+        matter_fact=None, quota=(None, Decimal('0.2'), None, (), '参评总人数', ()), ceiling=Decimal('0'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=5,
         title='记三等功比例', matter=None,
-        source='policies/jzbf-2020-10.pol:135', evaluate=_clause_5,
+        source='policies/jzbf-2020-10.pol:136', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=(None, Decimal('0.15'), None, ()),
+        matter_fact=None, quota=(None, Decimal('0.15'), None, (), '同类参评总数', ('奖励对象类型',)), ceiling=Decimal('0'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=6,
         title='记二等功比例', matter=None,
-        source='policies/jzbf-2020-10.pol:147', evaluate=_clause_6,
+        source='policies/jzbf-2020-10.pol:148', evaluate=_clause_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=(None, Decimal('0.05'), None, ()),
+        matter_fact=None, quota=(None, Decimal('0.05'), None, (), '同类参评总数', ('奖励对象类型',)), ceiling=Decimal('0'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=2,
         title='嘉奖、记三等功（县（市、区））', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:168', evaluate=_clause_7,
+        source='policies/jzbf-2020-10.pol:169', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('0'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=3,
         title='嘉奖、记三等功（市级）', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:184', evaluate=_clause_8,
+        source='policies/jzbf-2020-10.pol:185', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('0'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=4,
         title='嘉奖、记三等功（市级，对象为公务员）', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:200', evaluate=_clause_9,
+        source='policies/jzbf-2020-10.pol:201', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('0'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=5,
         title='记二等功', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:217', evaluate=_clause_10,
+        source='policies/jzbf-2020-10.pol:218', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('0'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=6,
         title='记一等功、授予荣誉称号', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:236', evaluate=_clause_11,
+        source='policies/jzbf-2020-10.pol:237', evaluate=_clause_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('0'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=7,
         title='嘉奖、立功对象均为公务员', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:253', evaluate=_clause_12,
+        source='policies/jzbf-2020-10.pol:254', evaluate=_clause_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('0'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=8,
         title='劳动模范、见义勇为人员', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:268', evaluate=_clause_13,
+        source='policies/jzbf-2020-10.pol:269', evaluate=_clause_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('0'),
     ),
 )
 

@@ -127,7 +127,14 @@ def parse_date(value, fact="?"):
     raise FactError(fact, f"应为日期（如 2020-06-30），得到的是 {value!r}", f"expected a date such as 2020-06-30, got {value!r}")
 
 
-_PARSERS = {"money": parse_money, "percent": parse_ratio, "number": parse_number,
+def parse_text(value, fact="?"):
+    """标识: a name or code that identifies something (a headquarters, a round), used to group."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
+        raise FactError(fact, f"应为标识（文字或编号），得到的是 {value!r}", f"expected an identifier (text or a code), got {value!r}")
+    return str(value).strip()
+
+
+_PARSERS = {"text": parse_text, "money": parse_money, "percent": parse_ratio, "number": parse_number,
             "bool": parse_bool, "year": parse_year, "date": parse_date}
 
 
@@ -439,11 +446,12 @@ class ClauseSpec:
     """What a result needs to know about a clause: where it is, what it is, how to run it."""
 
     __slots__ = ("policy", "article", "item", "title", "matter", "source", "evaluate", "duration",
-                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact", "quota")
+                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact", "quota",
+                 "ceiling")
 
     def __init__(self, policy, article, item, title, matter, source, evaluate, duration=None,
                  start_fact=None, start_next_year=False, cofunded=True, modifies=None, split=None,
-                 matter_fact=None, quota=None):
+                 matter_fact=None, quota=None, ceiling=None):
         self.policy = policy
         self.article = article
         self.item = item
@@ -461,6 +469,9 @@ class ClauseSpec:
         # QUOTA: (per year, share of the list, list size above which the share applies,
         # ranking keys ((fact, descending), ...)); enforced across applicants by allocate().
         self.quota = quota
+        # The most the clause can pay in one year (None: unbounded or not stated): what an
+        # undecidable result could pay, counted in total.max.
+        self.ceiling = ceiling
 
     @property
     def label(self):
@@ -642,6 +653,8 @@ class ClauseResult:
             row["modifies"] = {"matter": spec.modifies[0], "factor": str(spec.modifies[1])}
         if self.allocation is not None:
             row["allocation"] = self.allocation
+        if self.applies is None and spec.modifies is None:
+            row["could_pay"] = yuan(spec.ceiling)  # null: no stated bound (see total.undecided)
         return row
 
 
@@ -773,11 +786,19 @@ def resolve(results, principles):
     return results
 
 
-def add_up(paid_awards):
-    """The total of paid awards, each given as (kind, min, max, label). Routing is not money;
-    case-by-case and unspecified amounts are listed as open."""
+def add_up(paid_awards, possible=()):
+    """The total of paid awards, each given as (kind, min, max, label[, matter]). Routing is
+    not money; case-by-case and unspecified amounts are listed as open.
+
+    `possible` are the clauses that could still pay — undecidable, or waiting for the
+    reviewers' selection — as (label, most it could pay or None, matter). They never raise
+    `min`; `max` includes them: a clause with no matter adds its most, and within a matter
+    resolved by 就高不重复 (matter given, not None) only the highest counts, so `max` grows
+    by how much the highest possible exceeds what that matter already pays. Those with no
+    stated bound are listed in `undecided` (shown only when there are any)."""
     low, high, open_ = Decimal("0.00"), Decimal("0.00"), []
-    for kind, award_min, award_max, label in paid_awards:
+    paid_by_matter = {}
+    for kind, award_min, award_max, label, *matter in paid_awards:
         if kind == "routing":
             continue  # not money: who decides, not how much
         if kind in ("case_by_case", "unspecified"):
@@ -785,36 +806,60 @@ def add_up(paid_awards):
             continue
         low += award_min
         high += award_max
-    return {"min": yuan(low), "max": yuan(high), "open": open_}
+        if matter and matter[0] is not None:
+            paid_by_matter[matter[0]] = max(paid_by_matter.get(matter[0], Decimal(0)), award_max)
+    best_by_matter, undecided = {}, []
+    for label, most, matter in possible:
+        if most is None:
+            undecided.append(label)
+        elif matter is None:
+            high += most
+        else:
+            best_by_matter[matter] = max(best_by_matter.get(matter, Decimal(0)), most)
+    for matter, most in best_by_matter.items():
+        high += max(Decimal(0), most - paid_by_matter.get(matter, Decimal(0)))
+    total = {"min": yuan(low), "max": yuan(high), "open": open_}
+    if undecided:
+        total["undecided"] = undecided
+    return total
 
 
-def totals(results):
-    return add_up((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}")
-                  for r in results if r.paid)
+def totals(results, principles=None):
+    """The applicant's total: paid awards, and in `max` what undecidable clauses could pay."""
+    resolved = {r.matter for r in results
+                if r.matter is not None and (principles or {}).get(r.spec.policy) == "就高不重复"}
+
+    def matter(result):
+        return result.matter if result.matter in resolved else None
+    return add_up(((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}", matter(r))
+                   for r in results if r.paid),
+                  [(f"{r.spec.policy}{r.spec.label}", r.spec.ceiling, matter(r))
+                   for r in results if r.applies is None and r.spec.modifies is None])
 
 
-def report(results, on, warnings=()):
+def report(results, on, warnings=(), principles=None):
     """The stable JSON contract of `polc eval` and of evaluate(...).to_json()."""
-    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results),
+    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results, principles),
             "warnings": list(warnings)}
 
 
 class Evaluation:
     """The result of evaluating policies for one applicant on one date."""
 
-    __slots__ = ("on", "clauses", "warnings")
+    __slots__ = ("on", "clauses", "warnings", "principles")
 
-    def __init__(self, on, clauses, warnings=()):
+    def __init__(self, on, clauses, warnings=(), principles=None):
         self.on = on
         self.clauses = clauses
         self.warnings = list(warnings)  # e.g. a policy not in force on the date
+        self.principles = principles or {}  # 文号 -> 冲突原则, for total.max of undecided clauses
 
     @property
     def total(self):
-        return totals(self.clauses)
+        return totals(self.clauses, self.principles)
 
     def to_json(self):
-        return report(self.clauses, self.on, self.warnings)
+        return report(self.clauses, self.on, self.warnings, self.principles)
 
     def clause(self, label):
         for result in self.clauses:
@@ -864,7 +909,7 @@ class Evaluator:
             outside = _not_in_force(policy, on, on.year - policy.assessed_offset)
             if outside is not None:
                 warnings.append(f"{policy.docno}：{outside}，其条款均未评估")
-        return Evaluation(on, results, warnings)
+        return Evaluation(on, results, warnings, self.principles)
 
     def evaluate_many(self, rows, on=None):
         """Streaming: yields (row number, Evaluation or FactError) for each row, in order.
@@ -887,10 +932,10 @@ def evaluate_policies(policies, facts, on=None):
 
 # ---------------------------------------------------------------- across applicants
 def _order(candidates, keys):
-    """Sort candidates (applicant id, values, payload) by the declared keys; missing values go
-    last; remaining ties go to the applicant identifier, never to the order of the input."""
+    """Sort candidates (applicant id, values, payload, …) by the declared keys; missing values
+    go last; remaining ties go to the applicant identifier, never to the order of the input."""
     def key(candidate):
-        applicant, values, _payload = candidate
+        applicant, values = candidate[0], candidate[1]
         parts = []
         for (name, descending), value in zip(keys, values):
             if value is None:
@@ -902,48 +947,98 @@ def _order(candidates, keys):
     return sorted(candidates, key=key)
 
 
-def allocate_quota(quota, candidates):
-    """QUOTA / PERCENT-QUOTA over one clause's qualifying applicants.
+UNPLACED = "unplaced"  # the place of an applicant missing a 每个 or 基数 value: in no group
 
-    candidates: [(applicant id, rank values, payload)]. Returns (decisions, summary) where
-    decisions maps payload -> (allocation, place) with allocation within_quota,
-    outside_quota, or list_over (a percent quota exceeded with no ranking declared: the
-    list must be cut, but the policy does not say whom to cut)."""
-    per_year, share, threshold, keys = quota
-    count = len(candidates)
-    if share is not None:
-        if threshold is not None and count <= threshold:
-            limit = count
+
+def quota_limit(quota, base):
+    """The number of places of one group: 名额 每年 N → N; 名额 比例 S 基数 F [起点 T] →
+    floor(F × S), or no limit (None) when F ≤ T."""
+    per_year, share, threshold = quota[0], quota[1], quota[2]
+    if share is None:
+        return per_year
+    if threshold is not None and base <= threshold:
+        return None
+    return int((Decimal(base) * share).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def allocate_quota(quota, candidates):
+    """QUOTA / PERCENT-QUOTA over one clause's qualifying applicants (a batch is one year's
+    applications, or one award round).
+
+    quota: (per year, share, threshold, ranking keys, 基数 fact, 每个 facts).
+    candidates: [(applicant id, rank values, payload, group)], where group is the applicant's
+    values of the 每个 facts followed, for a percentage quota, by its 基数 value.
+
+    The rule, for each group (applicants whose group values are equal):
+      limit = 名额 每年 N → N; 比例 S 基数 F → floor(F × S), none when F ≤ 起点;
+      count ≤ limit → every one within_quota;
+      over, ranking declared → the first `limit` in rank order within_quota, the rest outside_quota;
+      over, no ranking → a count quota: every one needs_selection (the text leaves the choice to
+      reviewers); a percentage quota: every one list_over (the list as proposed exceeds the share
+      and must be cut by those who proposed it).
+    An applicant with no value for a 每个 or 基数 fact cannot be placed: needs_selection.
+    Returns (decisions: payload -> (allocation, place or None), summary)."""
+    per_year, share, _threshold, keys = quota[0], quota[1], quota[2], quota[3]
+    group_facts = tuple(quota[5]) if len(quota) > 5 else ()
+    base_fact = quota[4] if len(quota) > 4 else None
+    names = group_facts + ((base_fact,) if base_fact is not None else ())
+    groups, decisions, unplaced = {}, {}, 0
+    for candidate in candidates:
+        group = tuple(candidate[3]) if len(candidate) > 3 else ()
+        if any(value is None for value in group):
+            decisions[candidate[2]] = ("needs_selection", UNPLACED)
+            unplaced += 1
+            continue
+        groups.setdefault(group, []).append(candidate)
+    rows = []
+    for group in sorted(groups, key=lambda g: tuple(str(v) for v in g)):
+        members = groups[group]
+        if share is not None and base_fact is None:
+            limit = quota_limit(quota, len(members))  # no 基数 declared: the list itself is the base
         else:
-            limit = int((Decimal(count) * share).to_integral_value(rounding=ROUND_FLOOR))
+            limit = quota_limit(quota, group[-1] if base_fact is not None else None)
+        row = {"candidates": len(members), "limit": limit}
+        if names:
+            row = {"group": {name: format_value(v, "number") if isinstance(v, Decimal) else v
+                             for name, v in zip(names, group)}, **row}
+        if limit is None or len(members) <= limit:
+            for place, candidate in enumerate(members, 1):
+                decisions[candidate[2]] = ("within_quota", None)
+        elif not keys:
+            row["over_by"] = len(members) - limit
+            over = "needs_selection" if share is None else "list_over"
+            for candidate in members:
+                decisions[candidate[2]] = (over, None)
+        else:
+            ordered = _order(members, keys)
+            for place, candidate in enumerate(ordered, 1):
+                decisions[candidate[2]] = ("within_quota" if place <= limit else "outside_quota", place)
+            last_in = ordered[limit - 1] if limit else None
+            row["cut_off"] = ([format_value(v, "number") if isinstance(v, Decimal) else v for v in last_in[1]]
+                              if last_in else None)
+        rows.append(row)
+    summary = {"candidates": len(candidates)}
+    if not group_facts and base_fact is None and len(rows) == 1:
+        summary.update({k: v for k, v in rows[0].items() if k != "candidates"})
     else:
-        limit = per_year
-    summary = {"candidates": count, "limit": limit}
-    if count <= limit:
-        return {payload: ("within_quota", place) for place, (_a, _v, payload) in enumerate(candidates, 1)}, summary
-    if not keys:
-        summary["over_by"] = count - limit
-        return {payload: ("list_over", None) for _a, _v, payload in candidates}, summary
-    ordered = _order(candidates, keys)
-    decisions = {}
-    for place, (_applicant, values, payload) in enumerate(ordered, 1):
-        decisions[payload] = ("within_quota" if place <= limit else "outside_quota", place)
-    last_in = ordered[limit - 1] if limit else None
-    summary["cut_off"] = [format_value(v, "number") if isinstance(v, Decimal) else v for v in last_in[1]] if last_in else None
+        summary["groups"] = rows
+    if unplaced:
+        summary["unplaced"] = unplaced
     return decisions, summary
 
 
 def allocate_budget(budget, candidates):
     """BUDGET: fund qualifying awards in rank order while the payer's money lasts. The first
     award that does not fit, and every one after it, is outside the budget (no skipping
-    ahead to a smaller award: the order is the policy's, not the money's).
+    ahead to a smaller award: the order is the policy's, not the money's). With no declared
+    order (择优) and more wanted than the budget, every award needs_selection: the reviewers
+    choose, polc does not.
 
     candidates: [(applicant id, rank values, payload, amount borne by this payer)]."""
-    payer, amount, keys = budget
+    payer, amount, keys = budget[0], budget[1], budget[2]
     wanted = sum((cost for _a, _v, _p, cost in candidates), Decimal(0))
     if not keys and wanted > amount:
-        # Over budget, and the policy declares no order: say so, and choose nobody.
-        return ({p: ("budget_over", None) for _a, _v, p, _cost in candidates},
+        return ({p: ("needs_selection", None) for _a, _v, p, _cost in candidates},
                 {"payer": payer, "budget": yuan(amount), "wanted": yuan(wanted), "candidates": len(candidates),
                  "over_by": yuan(wanted - amount)})
     ordered = _order([(a, v, (p, cost)) for a, v, p, cost in candidates], keys)
@@ -1120,7 +1215,9 @@ def _clause_1(run):
 
     说明：“连续2年”从经竞争性分配确定的年度起算（确定当年为第一年）；另一读法从确定的次年起算。“采用竞争性分配方式”决定谁入选，入选后金额固定。
 
-    来源：policies/jzbf-2020-14.pol:137
+    说明：2021年确定的，“连续2年”的第二年（2022年）已在本意见失效（2021年12月31日）之后：读作失效后不再按本意见给予（评估日在2022年的不适用），第二年的激励需后续政策另行明确。另一读法是2021年确定时已承诺两年，第二年仍按本意见给予。金额影响：2021年确定的每个对象少得一年的800万元。
+
+    来源：policies/jzbf-2020-14.pol:141
     """
     holds = True
     c1 = run.truth('智能化改造示范行业', run.fact('智能化改造示范行业'))
@@ -1140,7 +1237,9 @@ def _clause_2(run):
 
     说明：读法同第1项：示范区每年500万元，连续2年（两年共1000万元）。另一读法：第一年800万元、第二年500万元。
 
-    来源：policies/jzbf-2020-14.pol:156
+    说明：2021年确定的，“连续2年”的第二年（2022年）已在本意见失效（2021年12月31日）之后：读作失效后不再按本意见给予（评估日在2022年的不适用），第二年的激励需后续政策另行明确。另一读法是2021年确定时已承诺两年，第二年仍按本意见给予。金额影响：2021年确定的每个对象少得一年的500万元。
+
+    来源：policies/jzbf-2020-14.pol:162
     """
     holds = True
     c2 = run.truth('小微企业智能化改造示范区', run.fact('小微企业智能化改造示范区'))
@@ -1160,7 +1259,9 @@ def _clause_3(run):
 
     说明：大、中、小三类示范企业金额相同（50万元）。
 
-    来源：policies/jzbf-2020-14.pol:170
+    说明：第1–3项与嘉政发〔2020〕8号第十四条（智能化改造示范专项激励，标准见本意见）同为事项“智能化改造示范激励”：8号第十四条是原则规定，本意见是其具体标准，同一示范对象只按本意见的金额支付一次（就高不重复：写明金额的排在“金额未定”之前）。另一读法是两者各自给予，8号另有一笔未定金额的激励。金额影响：按另一读法每个示范对象另有一笔金额未定的激励。
+
+    来源：policies/jzbf-2020-14.pol:179
     """
     holds = True
     c3 = run.truth('智能化改造示范企业', run.fact('智能化改造示范企业'))
@@ -1180,9 +1281,9 @@ def _clause_4(run):
 
     说明：读作各条件同时具备：经认定的高质量项目，且为智能工厂/数字车间投资项目，投资额（设备投资与信息化投资之和，即共用事实“投资额”）5000万元以上（含5000万元），并在1年内实施完成。另一读法：顿号前后是两类项目——经认定的高质量项目（不问投资规模）与5000万元以上的智能工厂/数字车间项目——任一类都按25%/20%补助。
 
-    说明：“在2020年实施的”读作项目实施年度为2020年；跨年度项目以项目库登记的实施年度为准（原文未明是开工还是完工年度）。“最高补助2000万元”读作2020、2021年两档共用。与嘉政发〔2020〕6号第五条同为“项目投资补助”，同一项目就高不重复；嘉政发〔2020〕8号对领跑企业的系数作用于本事项（封顶前）。
+    说明：“在2020年实施的”读作项目实施年度为2020年；跨年度项目以项目库登记的实施年度为准（原文未明是开工还是完工年度）。“最高补助2000万元”读作2020、2021年两档共用。本意见第4–7项为工业智能化改造投资补助（事项“工业项目投资补助”），与嘉政发〔2020〕6号第五条的服务业项目投资补助读作不同事项（资金来源不同：本意见为工信资金，6号为服务业资金）；嘉政发〔2020〕8号对领跑企业的系数作用于本事项（封顶前），不作用于6号。另一读法是两者同为“项目投资补助”（此前的编码），同一项目就高不重复。金额影响：同一项目同时被认定为服务业项目和智能化改造项目的（少见），按本读法两项都支付（如1000万元项目：本项200万元加6号第五条50万元），另一读法只付200万元。
 
-    来源：policies/jzbf-2020-14.pol:181
+    来源：policies/jzbf-2020-14.pol:192
     """
     holds = True
     t4 = run.truth('经认定高质量项目', run.fact('经认定高质量项目'))
@@ -1221,7 +1322,7 @@ def _clause_5(run):
 
     说明：读法同第4项，2021年实施的按20%（退坡）。
 
-    来源：policies/jzbf-2020-14.pol:203
+    来源：policies/jzbf-2020-14.pol:214
     """
     holds = True
     t9 = run.truth('经认定高质量项目', run.fact('经认定高质量项目'))
@@ -1258,9 +1359,9 @@ def _clause_6(run):
 
     原文：对其他智能化改造投资项目，在2020年实施的按投资额的20%给予补助，在2021年实施的按投资额的15%给予补助，最高补助1500万元。
 
-    说明：“其他”读作不符合第4、5项条件的智能化改造投资项目（两档互斥）；原文对其他项目未设投资额门槛。与第4、5项及嘉政发〔2020〕6号第五条同为“项目投资补助”。
+    说明：“其他”读作不符合第4、5项条件的智能化改造投资项目（两档互斥）；原文对其他项目未设投资额门槛。与第4、5项同为“工业项目投资补助”。
 
-    来源：policies/jzbf-2020-14.pol:222
+    来源：policies/jzbf-2020-14.pol:233
     """
     holds = True
     c14 = run.truth('智能化改造投资项目', run.fact('智能化改造投资项目'))
@@ -1300,7 +1401,7 @@ def _clause_7(run):
 
     说明：读法同第6项，2021年实施的按15%（退坡）。
 
-    来源：policies/jzbf-2020-14.pol:241
+    来源：policies/jzbf-2020-14.pol:252
     """
     holds = True
     c20 = run.truth('智能化改造投资项目', run.fact('智能化改造投资项目'))
@@ -1342,7 +1443,7 @@ def _clause_8(run):
 
     说明：原文未说明与第4–7项（同一智能化改造项目的投资补助）能否同时享受，此处未设共同事项，两者可分别计算；另一读法是同一项目的设备投资只能享受其一。“鼓励政府部门先行先试”不给付资金。
 
-    来源：policies/jzbf-2020-14.pol:259
+    来源：policies/jzbf-2020-14.pol:270
     """
     holds = True
     c26 = run.compare('本地智能装备投资额 + 本地信息系统投资额 超过 0元', 'gt', add(run.fact('本地智能装备投资额'), run.fact('本地信息系统投资额')), _K11, 'money', None)
@@ -1363,7 +1464,7 @@ def _clause_9(run):
 
     说明：各档的营业收入门槛与金额原文未公布（本意见附件与配套办法均未载），只知道区间为20万元至150万元，故写作区间（RANGE），由主管部门按分档标准确定；另一写法是“金额未定”（UNSPECIFIED），但那会丢掉原文已给出的上下限。原文未规定最低营业收入门槛，是否每家注册服务商都至少得20万元取决于未公布的分档表。
 
-    来源：policies/jzbf-2020-14.pol:275
+    来源：policies/jzbf-2020-14.pol:286
     """
     holds = True
     c27 = run.truth('本市注册智能制造服务商', run.fact('本市注册智能制造服务商'))
@@ -1385,7 +1486,7 @@ def _clause_10(run):
 
     说明：每个落地实施的项目5万元，按项目个数累计；原文未设总额上限。只出具诊断报告而未落地实施的项目不计。
 
-    来源：policies/jzbf-2020-14.pol:286
+    来源：policies/jzbf-2020-14.pol:297
     """
     holds = True
     c28 = run.truth('智能制造诊断软件服务商', run.fact('智能制造诊断软件服务商'))
@@ -1410,7 +1511,7 @@ def _clause_11(run):
 
     说明：“连续2年给予500万元、300万元”读作认定当年500万元、次年300万元（共800万元），与第12项互为前后两年。另一读法：从认定次年起算两年（认定次年500万元、再次年300万元）。
 
-    来源：policies/jzbf-2020-14.pol:302
+    来源：policies/jzbf-2020-14.pol:313
     """
     holds = True
     c30 = run.truth('市级智能制造服务商集聚区', run.fact('市级智能制造服务商集聚区'))
@@ -1435,7 +1536,7 @@ def _clause_12(run):
 
     说明：认定次年300万元，读法见第11项。
 
-    来源：policies/jzbf-2020-14.pol:315
+    来源：policies/jzbf-2020-14.pol:327
     """
     holds = True
     c32 = run.truth('市级智能制造服务商集聚区', run.fact('市级智能制造服务商集聚区'))
@@ -1462,7 +1563,7 @@ def _clause_13(run):
 
     说明：与嘉政发〔2020〕6号第十条第4项（主导制订或修订国际标准50万元、国家标准30万元）同为“主导标准”事项，同一项标准就高不重复：国际标准只付本项100万元一次。原文未说明一个单位牵头多项标准时是否逐项奖励，此处按一项标准计。
 
-    来源：policies/jzbf-2020-14.pol:329
+    来源：policies/jzbf-2020-14.pol:342
     """
     holds = True
     c34 = run.truth('主导制修订标准', run.fact('主导制修订标准'))
@@ -1496,7 +1597,7 @@ def _clause_14(run):
 
     原文：对成功创建工业互联网标识解析二级节点的，给予300万元奖励；
 
-    来源：policies/jzbf-2020-14.pol:349
+    来源：policies/jzbf-2020-14.pol:362
     """
     holds = True
     c37 = run.truth('创建标识解析二级节点', run.fact('创建标识解析二级节点'))
@@ -1516,7 +1617,7 @@ def _clause_15(run):
 
     说明：与第3项（智能化改造示范企业）是不同的认定，原文未限制同时享受。
 
-    来源：policies/jzbf-2020-14.pol:359
+    来源：policies/jzbf-2020-14.pol:372
     """
     holds = True
     c38 = run.truth('新技术深度应用示范企业', run.fact('新技术深度应用示范企业'))
@@ -1536,7 +1637,7 @@ def _clause_16(run):
 
     说明：“市区联动、一事一议”：金额与市、区分担均另行确定。
 
-    来源：policies/jzbf-2020-14.pol:370
+    来源：policies/jzbf-2020-14.pol:383
     """
     holds = True
     c39 = run.truth('特别重大创新载体', run.fact('特别重大创新载体'))
@@ -1558,7 +1659,7 @@ def _clause_17(run):
 
     说明：“基金投入部分……全额返还”读作返还总额为基金对中小企业智能化改造的投入额的100%，由市财政承担（不需区级配套）；“分两年”是支付方式，两年各付多少原文未定，故本项给出返还总额，不写作每年给付（写“期限 最多 2年”会被读成每年全额）。另一读法：两年平均各返还50%。
 
-    来源：policies/jzbf-2020-14.pol:388
+    来源：policies/jzbf-2020-14.pol:401
     """
     holds = True
     c40 = run.truth('社会资本智能化改造产业基金', run.fact('社会资本智能化改造产业基金'))
@@ -1583,7 +1684,7 @@ def _clause_18(run):
 
     说明：“月均融资租赁余额”读作该机构对本市企业融资租赁业务的月均余额（考核年度）；另一读法是机构全部业务的月均余额。“当年最高补助300万元”为每户每年封顶，按年度计算。
 
-    来源：policies/jzbf-2020-14.pol:403
+    来源：policies/jzbf-2020-14.pol:416
     """
     holds = True
     c42 = run.truth('融资租赁机构', run.fact('融资租赁机构'))
@@ -1606,7 +1707,7 @@ def _clause_19(run):
 
     说明：每套设备的融资租赁费用各按50%计算、各自封顶50万元，再相加；原文未设企业总额上限。“名单”原文未说明是哪一份名单，读作市经信局等确定的智能化改造企业（项目）名单。
 
-    来源：policies/jzbf-2020-14.pol:417
+    来源：policies/jzbf-2020-14.pol:430
     """
     holds = True
     c43 = run.truth('名单内企业', run.fact('名单内企业'))
@@ -1634,7 +1735,7 @@ def _clause_20(run):
 
     原文：对经认定的全市智能制造实训平台和校企共建智能制造实训平台，分别给予100万元、20万元奖励。
 
-    来源：policies/jzbf-2020-14.pol:435
+    来源：policies/jzbf-2020-14.pol:448
     """
     holds = True
     c44 = run.truth('实训平台经认定', run.fact('实训平台经认定'))
@@ -1658,7 +1759,7 @@ def _clause_21(run):
 
     原文：鼓励职业院校实施“中德双元制”等现代学徒制，培育工匠后备人才，对经认定的市级现代学徒制试点院校，给予20万元奖励。
 
-    来源：policies/jzbf-2020-14.pol:449
+    来源：policies/jzbf-2020-14.pol:462
     """
     holds = True
     c45 = run.truth('市级现代学徒制试点院校', run.fact('市级现代学徒制试点院校'))
@@ -1682,7 +1783,7 @@ def _clause_22(run):
 
     说明：“引进世界一流智能制造服务商参与”读作政策目的，不作为申报条件；另一读法：只支持有世界一流服务商参与建设的平台项目。支持由“市、区两级政府”共同给予，分担比例原文未定；“政策支持”不限于资金。
 
-    来源：policies/jzbf-2020-14.pol:460
+    来源：policies/jzbf-2020-14.pol:473
     """
     holds = True
     c46 = run.truth('智能制造公共服务平台项目', run.fact('智能制造公共服务平台项目'))
@@ -1707,7 +1808,7 @@ def _clause_23(run):
 
     说明：原文分号为半角“;”，照录。
 
-    来源：policies/jzbf-2020-14.pol:477
+    来源：policies/jzbf-2020-14.pol:490
     """
     holds = True
     c48 = run.truth('云平台经认定', run.fact('云平台经认定'))
@@ -1737,7 +1838,7 @@ def _clause_24(run):
 
     说明：每个项目最高20万元，由评定确定，按项目个数累计上限；原文未设机构总额上限。资助方式可以是资助补贴或政府购买服务。
 
-    来源：policies/jzbf-2020-14.pol:494
+    来源：policies/jzbf-2020-14.pol:507
     """
     holds = True
     c49 = run.truth('提供智能制造公共服务', run.fact('提供智能制造公共服务'))
@@ -1758,195 +1859,195 @@ def _clause_24(run):
 CLAUSES = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=1,
-        title='（一）智能化改造示范行业专项激励', matter=None,
-        source='policies/jzbf-2020-14.pol:137', evaluate=_clause_1,
+        title='（一）智能化改造示范行业专项激励', matter='智能化改造示范激励',
+        source='policies/jzbf-2020-14.pol:141', evaluate=_clause_1,
         duration=2, start_fact='示范行业确定年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('8000000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=2,
-        title='（一）小微企业智能化改造示范区专项激励', matter=None,
-        source='policies/jzbf-2020-14.pol:156', evaluate=_clause_2,
+        title='（一）小微企业智能化改造示范区专项激励', matter='智能化改造示范激励',
+        source='policies/jzbf-2020-14.pol:162', evaluate=_clause_2,
         duration=2, start_fact='示范区确定年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('5000000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=3,
-        title='（一）智能化改造示范企业', matter=None,
-        source='policies/jzbf-2020-14.pol:170', evaluate=_clause_3,
+        title='（一）智能化改造示范企业', matter='智能化改造示范激励',
+        source='policies/jzbf-2020-14.pol:179', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('500000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=4,
-        title='（一）智能工厂/数字车间投资项目（2020年实施）', matter='项目投资补助',
-        source='policies/jzbf-2020-14.pol:181', evaluate=_clause_4,
+        title='（一）智能工厂/数字车间投资项目（2020年实施）', matter='工业项目投资补助',
+        source='policies/jzbf-2020-14.pol:192', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('20000000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=5,
-        title='（一）智能工厂/数字车间投资项目（2021年实施）', matter='项目投资补助',
-        source='policies/jzbf-2020-14.pol:203', evaluate=_clause_5,
+        title='（一）智能工厂/数字车间投资项目（2021年实施）', matter='工业项目投资补助',
+        source='policies/jzbf-2020-14.pol:214', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('20000000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=6,
-        title='（一）其他智能化改造投资项目（2020年实施）', matter='项目投资补助',
-        source='policies/jzbf-2020-14.pol:222', evaluate=_clause_6,
+        title='（一）其他智能化改造投资项目（2020年实施）', matter='工业项目投资补助',
+        source='policies/jzbf-2020-14.pol:233', evaluate=_clause_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('15000000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=7,
-        title='（一）其他智能化改造投资项目（2021年实施）', matter='项目投资补助',
-        source='policies/jzbf-2020-14.pol:241', evaluate=_clause_7,
+        title='（一）其他智能化改造投资项目（2021年实施）', matter='工业项目投资补助',
+        source='policies/jzbf-2020-14.pol:252', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('15000000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=8,
         title='（二）购置本市生产的智能制造核心装备和信息系统', matter=None,
-        source='policies/jzbf-2020-14.pol:259', evaluate=_clause_8,
+        source='policies/jzbf-2020-14.pol:270', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('2000000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=9,
         title='（二）智能制造服务商分档奖励', matter=None,
-        source='policies/jzbf-2020-14.pol:275', evaluate=_clause_9,
+        source='policies/jzbf-2020-14.pol:286', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('1500000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=10,
         title='（二）智能制造诊断服务', matter=None,
-        source='policies/jzbf-2020-14.pol:286', evaluate=_clause_10,
+        source='policies/jzbf-2020-14.pol:297', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=11,
-        title='（二）智能制造服务商集聚区（第一年）', matter=None,
-        source='policies/jzbf-2020-14.pol:302', evaluate=_clause_11,
+        title='（二）智能制造服务商集聚区（第一年）', matter='服务商集聚区激励',
+        source='policies/jzbf-2020-14.pol:313', evaluate=_clause_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('5000000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=12,
-        title='（二）智能制造服务商集聚区（第二年）', matter=None,
-        source='policies/jzbf-2020-14.pol:315', evaluate=_clause_12,
+        title='（二）智能制造服务商集聚区（第二年）', matter='服务商集聚区次年激励',
+        source='policies/jzbf-2020-14.pol:327', evaluate=_clause_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('3000000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=13,
         title='（三）牵头制订智能制造标准', matter='主导标准',
-        source='policies/jzbf-2020-14.pol:329', evaluate=_clause_13,
+        source='policies/jzbf-2020-14.pol:342', evaluate=_clause_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('1000000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=14,
         title='（三）工业互联网标识解析二级节点', matter=None,
-        source='policies/jzbf-2020-14.pol:349', evaluate=_clause_14,
+        source='policies/jzbf-2020-14.pol:362', evaluate=_clause_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('3000000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=15,
         title='（三）新技术与智能制造深度应用示范企业', matter=None,
-        source='policies/jzbf-2020-14.pol:359', evaluate=_clause_15,
+        source='policies/jzbf-2020-14.pol:372', evaluate=_clause_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('500000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=16,
         title='（三）特别重大的创新载体、团队、项目', matter=None,
-        source='policies/jzbf-2020-14.pol:370', evaluate=_clause_16,
+        source='policies/jzbf-2020-14.pol:383', evaluate=_clause_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=18,
         title='（四）智能化改造产业基金投入返还', matter=None,
-        source='policies/jzbf-2020-14.pol:388', evaluate=_clause_17,
+        source='policies/jzbf-2020-14.pol:401', evaluate=_clause_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=19,
         title='（四）融资租赁机构风险补偿', matter=None,
-        source='policies/jzbf-2020-14.pol:403', evaluate=_clause_18,
+        source='policies/jzbf-2020-14.pol:416', evaluate=_clause_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('3000000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=20,
         title='（四）名单内企业融资租赁贴息', matter=None,
-        source='policies/jzbf-2020-14.pol:417', evaluate=_clause_19,
+        source='policies/jzbf-2020-14.pol:430', evaluate=_clause_19,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=21,
         title='（五）智能制造实训平台', matter=None,
-        source='policies/jzbf-2020-14.pol:435', evaluate=_clause_20,
+        source='policies/jzbf-2020-14.pol:448', evaluate=_clause_20,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('1000000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=22,
         title='（五）市级现代学徒制试点院校', matter=None,
-        source='policies/jzbf-2020-14.pol:449', evaluate=_clause_21,
+        source='policies/jzbf-2020-14.pol:462', evaluate=_clause_21,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('200000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=23,
         title='（六）智能制造公共服务平台项目', matter=None,
-        source='policies/jzbf-2020-14.pol:460', evaluate=_clause_22,
+        source='policies/jzbf-2020-14.pol:473', evaluate=_clause_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=24,
         title='（六）工业互联网云平台和数字产业公共服务平台', matter=None,
-        source='policies/jzbf-2020-14.pol:477', evaluate=_clause_23,
+        source='policies/jzbf-2020-14.pol:490', evaluate=_clause_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('3000000'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=25,
         title='（六）行业协会、产业联盟等公共服务', matter=None,
-        source='policies/jzbf-2020-14.pol:494', evaluate=_clause_24,
+        source='policies/jzbf-2020-14.pol:507', evaluate=_clause_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
 )
 

@@ -127,7 +127,14 @@ def parse_date(value, fact="?"):
     raise FactError(fact, f"应为日期（如 2020-06-30），得到的是 {value!r}", f"expected a date such as 2020-06-30, got {value!r}")
 
 
-_PARSERS = {"money": parse_money, "percent": parse_ratio, "number": parse_number,
+def parse_text(value, fact="?"):
+    """标识: a name or code that identifies something (a headquarters, a round), used to group."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
+        raise FactError(fact, f"应为标识（文字或编号），得到的是 {value!r}", f"expected an identifier (text or a code), got {value!r}")
+    return str(value).strip()
+
+
+_PARSERS = {"text": parse_text, "money": parse_money, "percent": parse_ratio, "number": parse_number,
             "bool": parse_bool, "year": parse_year, "date": parse_date}
 
 
@@ -439,11 +446,12 @@ class ClauseSpec:
     """What a result needs to know about a clause: where it is, what it is, how to run it."""
 
     __slots__ = ("policy", "article", "item", "title", "matter", "source", "evaluate", "duration",
-                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact", "quota")
+                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact", "quota",
+                 "ceiling")
 
     def __init__(self, policy, article, item, title, matter, source, evaluate, duration=None,
                  start_fact=None, start_next_year=False, cofunded=True, modifies=None, split=None,
-                 matter_fact=None, quota=None):
+                 matter_fact=None, quota=None, ceiling=None):
         self.policy = policy
         self.article = article
         self.item = item
@@ -461,6 +469,9 @@ class ClauseSpec:
         # QUOTA: (per year, share of the list, list size above which the share applies,
         # ranking keys ((fact, descending), ...)); enforced across applicants by allocate().
         self.quota = quota
+        # The most the clause can pay in one year (None: unbounded or not stated): what an
+        # undecidable result could pay, counted in total.max.
+        self.ceiling = ceiling
 
     @property
     def label(self):
@@ -642,6 +653,8 @@ class ClauseResult:
             row["modifies"] = {"matter": spec.modifies[0], "factor": str(spec.modifies[1])}
         if self.allocation is not None:
             row["allocation"] = self.allocation
+        if self.applies is None and spec.modifies is None:
+            row["could_pay"] = yuan(spec.ceiling)  # null: no stated bound (see total.undecided)
         return row
 
 
@@ -773,11 +786,19 @@ def resolve(results, principles):
     return results
 
 
-def add_up(paid_awards):
-    """The total of paid awards, each given as (kind, min, max, label). Routing is not money;
-    case-by-case and unspecified amounts are listed as open."""
+def add_up(paid_awards, possible=()):
+    """The total of paid awards, each given as (kind, min, max, label[, matter]). Routing is
+    not money; case-by-case and unspecified amounts are listed as open.
+
+    `possible` are the clauses that could still pay — undecidable, or waiting for the
+    reviewers' selection — as (label, most it could pay or None, matter). They never raise
+    `min`; `max` includes them: a clause with no matter adds its most, and within a matter
+    resolved by 就高不重复 (matter given, not None) only the highest counts, so `max` grows
+    by how much the highest possible exceeds what that matter already pays. Those with no
+    stated bound are listed in `undecided` (shown only when there are any)."""
     low, high, open_ = Decimal("0.00"), Decimal("0.00"), []
-    for kind, award_min, award_max, label in paid_awards:
+    paid_by_matter = {}
+    for kind, award_min, award_max, label, *matter in paid_awards:
         if kind == "routing":
             continue  # not money: who decides, not how much
         if kind in ("case_by_case", "unspecified"):
@@ -785,36 +806,60 @@ def add_up(paid_awards):
             continue
         low += award_min
         high += award_max
-    return {"min": yuan(low), "max": yuan(high), "open": open_}
+        if matter and matter[0] is not None:
+            paid_by_matter[matter[0]] = max(paid_by_matter.get(matter[0], Decimal(0)), award_max)
+    best_by_matter, undecided = {}, []
+    for label, most, matter in possible:
+        if most is None:
+            undecided.append(label)
+        elif matter is None:
+            high += most
+        else:
+            best_by_matter[matter] = max(best_by_matter.get(matter, Decimal(0)), most)
+    for matter, most in best_by_matter.items():
+        high += max(Decimal(0), most - paid_by_matter.get(matter, Decimal(0)))
+    total = {"min": yuan(low), "max": yuan(high), "open": open_}
+    if undecided:
+        total["undecided"] = undecided
+    return total
 
 
-def totals(results):
-    return add_up((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}")
-                  for r in results if r.paid)
+def totals(results, principles=None):
+    """The applicant's total: paid awards, and in `max` what undecidable clauses could pay."""
+    resolved = {r.matter for r in results
+                if r.matter is not None and (principles or {}).get(r.spec.policy) == "就高不重复"}
+
+    def matter(result):
+        return result.matter if result.matter in resolved else None
+    return add_up(((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}", matter(r))
+                   for r in results if r.paid),
+                  [(f"{r.spec.policy}{r.spec.label}", r.spec.ceiling, matter(r))
+                   for r in results if r.applies is None and r.spec.modifies is None])
 
 
-def report(results, on, warnings=()):
+def report(results, on, warnings=(), principles=None):
     """The stable JSON contract of `polc eval` and of evaluate(...).to_json()."""
-    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results),
+    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results, principles),
             "warnings": list(warnings)}
 
 
 class Evaluation:
     """The result of evaluating policies for one applicant on one date."""
 
-    __slots__ = ("on", "clauses", "warnings")
+    __slots__ = ("on", "clauses", "warnings", "principles")
 
-    def __init__(self, on, clauses, warnings=()):
+    def __init__(self, on, clauses, warnings=(), principles=None):
         self.on = on
         self.clauses = clauses
         self.warnings = list(warnings)  # e.g. a policy not in force on the date
+        self.principles = principles or {}  # 文号 -> 冲突原则, for total.max of undecided clauses
 
     @property
     def total(self):
-        return totals(self.clauses)
+        return totals(self.clauses, self.principles)
 
     def to_json(self):
-        return report(self.clauses, self.on, self.warnings)
+        return report(self.clauses, self.on, self.warnings, self.principles)
 
     def clause(self, label):
         for result in self.clauses:
@@ -864,7 +909,7 @@ class Evaluator:
             outside = _not_in_force(policy, on, on.year - policy.assessed_offset)
             if outside is not None:
                 warnings.append(f"{policy.docno}：{outside}，其条款均未评估")
-        return Evaluation(on, results, warnings)
+        return Evaluation(on, results, warnings, self.principles)
 
     def evaluate_many(self, rows, on=None):
         """Streaming: yields (row number, Evaluation or FactError) for each row, in order.
@@ -887,10 +932,10 @@ def evaluate_policies(policies, facts, on=None):
 
 # ---------------------------------------------------------------- across applicants
 def _order(candidates, keys):
-    """Sort candidates (applicant id, values, payload) by the declared keys; missing values go
-    last; remaining ties go to the applicant identifier, never to the order of the input."""
+    """Sort candidates (applicant id, values, payload, …) by the declared keys; missing values
+    go last; remaining ties go to the applicant identifier, never to the order of the input."""
     def key(candidate):
-        applicant, values, _payload = candidate
+        applicant, values = candidate[0], candidate[1]
         parts = []
         for (name, descending), value in zip(keys, values):
             if value is None:
@@ -902,48 +947,98 @@ def _order(candidates, keys):
     return sorted(candidates, key=key)
 
 
-def allocate_quota(quota, candidates):
-    """QUOTA / PERCENT-QUOTA over one clause's qualifying applicants.
+UNPLACED = "unplaced"  # the place of an applicant missing a 每个 or 基数 value: in no group
 
-    candidates: [(applicant id, rank values, payload)]. Returns (decisions, summary) where
-    decisions maps payload -> (allocation, place) with allocation within_quota,
-    outside_quota, or list_over (a percent quota exceeded with no ranking declared: the
-    list must be cut, but the policy does not say whom to cut)."""
-    per_year, share, threshold, keys = quota
-    count = len(candidates)
-    if share is not None:
-        if threshold is not None and count <= threshold:
-            limit = count
+
+def quota_limit(quota, base):
+    """The number of places of one group: 名额 每年 N → N; 名额 比例 S 基数 F [起点 T] →
+    floor(F × S), or no limit (None) when F ≤ T."""
+    per_year, share, threshold = quota[0], quota[1], quota[2]
+    if share is None:
+        return per_year
+    if threshold is not None and base <= threshold:
+        return None
+    return int((Decimal(base) * share).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def allocate_quota(quota, candidates):
+    """QUOTA / PERCENT-QUOTA over one clause's qualifying applicants (a batch is one year's
+    applications, or one award round).
+
+    quota: (per year, share, threshold, ranking keys, 基数 fact, 每个 facts).
+    candidates: [(applicant id, rank values, payload, group)], where group is the applicant's
+    values of the 每个 facts followed, for a percentage quota, by its 基数 value.
+
+    The rule, for each group (applicants whose group values are equal):
+      limit = 名额 每年 N → N; 比例 S 基数 F → floor(F × S), none when F ≤ 起点;
+      count ≤ limit → every one within_quota;
+      over, ranking declared → the first `limit` in rank order within_quota, the rest outside_quota;
+      over, no ranking → a count quota: every one needs_selection (the text leaves the choice to
+      reviewers); a percentage quota: every one list_over (the list as proposed exceeds the share
+      and must be cut by those who proposed it).
+    An applicant with no value for a 每个 or 基数 fact cannot be placed: needs_selection.
+    Returns (decisions: payload -> (allocation, place or None), summary)."""
+    per_year, share, _threshold, keys = quota[0], quota[1], quota[2], quota[3]
+    group_facts = tuple(quota[5]) if len(quota) > 5 else ()
+    base_fact = quota[4] if len(quota) > 4 else None
+    names = group_facts + ((base_fact,) if base_fact is not None else ())
+    groups, decisions, unplaced = {}, {}, 0
+    for candidate in candidates:
+        group = tuple(candidate[3]) if len(candidate) > 3 else ()
+        if any(value is None for value in group):
+            decisions[candidate[2]] = ("needs_selection", UNPLACED)
+            unplaced += 1
+            continue
+        groups.setdefault(group, []).append(candidate)
+    rows = []
+    for group in sorted(groups, key=lambda g: tuple(str(v) for v in g)):
+        members = groups[group]
+        if share is not None and base_fact is None:
+            limit = quota_limit(quota, len(members))  # no 基数 declared: the list itself is the base
         else:
-            limit = int((Decimal(count) * share).to_integral_value(rounding=ROUND_FLOOR))
+            limit = quota_limit(quota, group[-1] if base_fact is not None else None)
+        row = {"candidates": len(members), "limit": limit}
+        if names:
+            row = {"group": {name: format_value(v, "number") if isinstance(v, Decimal) else v
+                             for name, v in zip(names, group)}, **row}
+        if limit is None or len(members) <= limit:
+            for place, candidate in enumerate(members, 1):
+                decisions[candidate[2]] = ("within_quota", None)
+        elif not keys:
+            row["over_by"] = len(members) - limit
+            over = "needs_selection" if share is None else "list_over"
+            for candidate in members:
+                decisions[candidate[2]] = (over, None)
+        else:
+            ordered = _order(members, keys)
+            for place, candidate in enumerate(ordered, 1):
+                decisions[candidate[2]] = ("within_quota" if place <= limit else "outside_quota", place)
+            last_in = ordered[limit - 1] if limit else None
+            row["cut_off"] = ([format_value(v, "number") if isinstance(v, Decimal) else v for v in last_in[1]]
+                              if last_in else None)
+        rows.append(row)
+    summary = {"candidates": len(candidates)}
+    if not group_facts and base_fact is None and len(rows) == 1:
+        summary.update({k: v for k, v in rows[0].items() if k != "candidates"})
     else:
-        limit = per_year
-    summary = {"candidates": count, "limit": limit}
-    if count <= limit:
-        return {payload: ("within_quota", place) for place, (_a, _v, payload) in enumerate(candidates, 1)}, summary
-    if not keys:
-        summary["over_by"] = count - limit
-        return {payload: ("list_over", None) for _a, _v, payload in candidates}, summary
-    ordered = _order(candidates, keys)
-    decisions = {}
-    for place, (_applicant, values, payload) in enumerate(ordered, 1):
-        decisions[payload] = ("within_quota" if place <= limit else "outside_quota", place)
-    last_in = ordered[limit - 1] if limit else None
-    summary["cut_off"] = [format_value(v, "number") if isinstance(v, Decimal) else v for v in last_in[1]] if last_in else None
+        summary["groups"] = rows
+    if unplaced:
+        summary["unplaced"] = unplaced
     return decisions, summary
 
 
 def allocate_budget(budget, candidates):
     """BUDGET: fund qualifying awards in rank order while the payer's money lasts. The first
     award that does not fit, and every one after it, is outside the budget (no skipping
-    ahead to a smaller award: the order is the policy's, not the money's).
+    ahead to a smaller award: the order is the policy's, not the money's). With no declared
+    order (择优) and more wanted than the budget, every award needs_selection: the reviewers
+    choose, polc does not.
 
     candidates: [(applicant id, rank values, payload, amount borne by this payer)]."""
-    payer, amount, keys = budget
+    payer, amount, keys = budget[0], budget[1], budget[2]
     wanted = sum((cost for _a, _v, _p, cost in candidates), Decimal(0))
     if not keys and wanted > amount:
-        # Over budget, and the policy declares no order: say so, and choose nobody.
-        return ({p: ("budget_over", None) for _a, _v, p, _cost in candidates},
+        return ({p: ("needs_selection", None) for _a, _v, p, _cost in candidates},
                 {"payer": payer, "budget": yuan(amount), "wanted": yuan(wanted), "candidates": len(candidates),
                  "over_by": yuan(wanted - amount)})
     ordered = _order([(a, v, (p, cost)) for a, v, p, cost in candidates], keys)
@@ -983,7 +1078,7 @@ import typing
 
 FACTS = {
     '获得品牌类型': ('enum', False, ('驰名商标', '商标品牌示范', '知识产权示范', '老字号', '其他品牌'), False),
-    '品牌级别': ('enum', False, ('国家', '省', '市'), False),
+    '品牌级别': ('enum', False, ('国家', '省', '市', '未获认定'), False),
     '经司法认定': ('bool', False, None, False),
     '主导制修订标准': ('bool', False, None, False),
     '主导标准级别': ('enum', False, ('国际标准', '国家标准', '行业标准', '团体标准', '地方标准'), False),
@@ -992,7 +1087,7 @@ FACTS = {
     '园区考核排名': ('number', False, None, False),
     '全省专项评价排名': ('number', False, None, False),
     '星级为新认定': ('bool', False, None, False),
-    '楼宇星级等级': ('enum', False, ('五星', '四星', '三星'), False),
+    '楼宇星级等级': ('enum', False, ('五星', '四星', '三星', '未评星级'), False),
     '楼宇年税收总量': ('money', True, None, False),
     '强镇竞赛排名': ('number', False, None, False),
     '互联网平台企业': ('bool', False, None, False),
@@ -1012,18 +1107,21 @@ FACTS = {
     '领军型企业认定': ('bool', False, None, False),
     '主营业务收入': ('money', True, None, False),
     '认证认可级别': ('enum', False, ('国际认证', '国家认证', '其他认证'), False),
-    '物流企业等级': ('enum', False, ('5A', '4A', '3A', '2A', '1A'), False),
+    '物流企业等级': ('enum', False, ('5A', '4A', '3A', '2A', '1A', '未评A级'), False),
     '物流等级为新评定': ('bool', False, None, False),
     '主辅分离服务业企业': ('bool', False, None, False),
     '分离业务类型': ('enum', False, ('物流运输', '投资服务', '批零贸易', '其他业务'), False),
     '首次获奖年度': ('year', False, None, False),
+    '所属总部企业': ('text', False, None, False),
+    '高管首次奖励年度': ('year', False, None, False),
+    '总部首次奖励年度': ('year', False, None, False),
     '总部型企业': ('bool', False, None, False),
     '副职以上高管': ('bool', False, None, False),
     '高管个税地方留存': ('money', False, None, False),
     '新引进总部型企业': ('bool', False, None, False),
     '地方留存税收': ('money', True, None, False),
     '高端总部型企业': ('bool', False, None, False),
-    '示范试点级别': ('enum', False, ('国家级', '省级'), False),
+    '示范试点级别': ('enum', False, ('国家级', '省级', '未获认定'), False),
     '开展集装箱海河联运': ('bool', False, None, False),
     '新开辟近洋集装箱航线': ('bool', False, None, False),
     '航线开辟年度': ('year', False, None, False),
@@ -1036,6 +1134,7 @@ FACTS = {
     '准确统计全体商户经营业绩': ('bool', False, None, False),
     '营销系统实际投资额': ('money', False, None, False),
     '商圈启用智能营销系统': ('bool', False, None, False),
+    '商圈首次奖励年度': ('year', False, None, False),
     '商圈年营收': ('money', True, None, False),
 }
 Facts = typing.TypedDict('Facts', {
@@ -1074,6 +1173,9 @@ Facts = typing.TypedDict('Facts', {
     '主辅分离服务业企业': bool,
     '分离业务类型': str,
     '首次获奖年度': int,
+    '所属总部企业': str,
+    '高管首次奖励年度': int,
+    '总部首次奖励年度': int,
     '总部型企业': bool,
     '副职以上高管': bool,
     '高管个税地方留存': Decimal,
@@ -1093,6 +1195,7 @@ Facts = typing.TypedDict('Facts', {
     '准确统计全体商户经营业绩': bool,
     '营销系统实际投资额': Decimal,
     '商圈启用智能营销系统': bool,
+    '商圈首次奖励年度': int,
     '商圈年营收': typing.Mapping[int, Decimal],
 }, total=False)
 
@@ -1154,7 +1257,7 @@ def _clause_1(run):
 
     说明：“进入同类园区前2位”读作名次不超过2（含第2名）。与第2项（全省专项评价前3位）读作同一事项（同一集聚区同一年度的考评奖励），就高不重复；另一读法是两项可分别享受。
 
-    来源：policies/jzf-2020-06.pol:115
+    来源：policies/jzf-2020-06.pol:122
     """
     holds = True
     c1 = run.truth('市级生产性服务业集聚区', run.fact('市级生产性服务业集聚区'))
@@ -1179,7 +1282,7 @@ def _clause_2(run):
 
     说明：主体读作上一句的市级专业型生产性服务业集聚区；“前3位”含第3名。
 
-    来源：policies/jzf-2020-06.pol:129
+    来源：policies/jzf-2020-06.pol:136
     """
     holds = True
     c3 = run.truth('市级生产性服务业集聚区', run.fact('市级生产性服务业集聚区'))
@@ -1204,7 +1307,7 @@ def _clause_3(run):
 
     说明：“新认定”读作考核年度新获认定的星级；由低星级升为高星级的，是否算“新认定”原文未明，此处按新认定的星级给予对应金额。
 
-    来源：policies/jzf-2020-06.pol:142
+    来源：policies/jzf-2020-06.pol:149
     """
     holds = True
     c5 = run.truth('星级为新认定', run.fact('星级为新认定'))
@@ -1232,7 +1335,7 @@ def _clause_4(run):
 
     说明：奖励对象读作楼宇运管企业（本句属“楼宇运管企业绩效奖励机制”）。与第3项读作不同事项（一是首次突破，一是连续增长），可分别享受。
 
-    来源：policies/jzf-2020-06.pol:157
+    来源：policies/jzf-2020-06.pol:164
     """
     holds = True
     c6 = run.first_time('楼宇年税收总量 首次超过 1亿元', 'gt', '楼宇年税收总量', _K8, 'money', 0)
@@ -1254,7 +1357,7 @@ def _clause_5(run):
 
     说明：“连续3年”读作同时约束“超5000万元”和“增速超过10%”：考核年度及前两年每年都超过5000万元且比上年增长超过10%（需四个年度的数据）。另一读法：连续3年超5000万元，增速只看考核年度。
 
-    来源：policies/jzf-2020-06.pol:168
+    来源：policies/jzf-2020-06.pol:176
     """
     holds = True
     years7 = []
@@ -1280,7 +1383,7 @@ def _clause_6(run):
 
     说明：“前10位”含第10名。奖励资金专项用于服务业强镇（街道）试点相关项目的建设（用途限制，不影响金额）。
 
-    来源：policies/jzf-2020-06.pol:182
+    来源：policies/jzf-2020-06.pol:191
     """
     holds = True
     c11 = run.compare('强镇竞赛排名 不超过 10', 'le', run.fact('强镇竞赛排名'), _K12, 'number', None)
@@ -1298,13 +1401,13 @@ def _clause_7(run):
 
     原文：对上一年度交易额超过5亿元（云计算、大数据类型平台年度的交易额超过5000万元）且交易额近两年同比增速均超过30%的互联网平台企业，经认定后，给予20万元的奖励。每年奖励的互联网平台企业不超过10家。
 
-    说明：名额排序：原文只规定“每年奖励的互联网平台企业不超过10家”，未规定超过10家时如何取舍；此处按考核年度交易额从高到低取前10家（同额按申请人标识），为本编码的读法。另一读法是由主管部门综合评定。
+    说明：名额：原文只规定“每年奖励的互联网平台企业不超过10家”，未规定超过10家时如何取舍，故写作“择优”：符合条件的超过10家时，批量评估把它们都标为“待评审择优”（needs_selection），不自行排序。另一读法是按交易额从高到低取前10家（此前的编码），会使门槛较低的云计算、大数据平台（5000万元）总是排在一般平台（5亿元）之后，原文无此意，不取。金额影响：每年最多10×20万元=200万元不变；谁获奖由评审确定。
 
     说明：“上一年度交易额”即考核年度的交易额。括号内读作：云计算、大数据类型平台以“超过5000万元”代替“超过5亿元”，近两年增速均超过30%的条件仍然适用；另一读法是5000万元为附加门槛。
 
     说明：“近两年同比增速”读作考核年度及其上一年度的增速（需三个年度的数据）。原文未规定超过10家时如何取舍，名额未指定排序。
 
-    来源：policies/jzf-2020-06.pol:194
+    来源：policies/jzf-2020-06.pol:203
     """
     holds = True
     c12 = run.truth('互联网平台企业', run.fact('互联网平台企业'))
@@ -1351,7 +1454,7 @@ def _clause_8(run):
 
     说明：“在金融、科技、物流、信息、商务等领域”读作同时限定新增投资项目和融资租赁购置设备；“等”表示不限于所列领域，故以生产性服务业类别判断。“5万元以上”含5万元。
 
-    来源：policies/jzf-2020-06.pol:217
+    来源：policies/jzf-2020-06.pol:226
     """
     holds = True
     c21 = run.member('项目类别 属于 生产性服务业', run.fact('项目类别'), ('生产性服务业',), False)
@@ -1391,7 +1494,7 @@ def _clause_9(run):
 
     说明：“养老、托幼、母婴、康复等”为示例，以生活性服务业类别判断。与第五条为同一事项（项目投资补助）。
 
-    来源：policies/jzf-2020-06.pol:236
+    来源：policies/jzf-2020-06.pol:245
     """
     holds = True
     c27 = run.member('项目类别 属于 生活性服务业', run.fact('项目类别'), ('生活性服务业',), False)
@@ -1422,7 +1525,7 @@ def _clause_10(run):
 
     说明：同一年度跨越几档的，只给最高一档。与第十一条第1、2项（主营业务收入首次突破）读作同一事项，就高不重复。
 
-    来源：policies/jzf-2020-06.pol:252
+    来源：policies/jzf-2020-06.pol:261
     """
     holds = True
     c30 = run.member('企业服务业类别 属于 生产性服务业、生活性服务业', run.fact('企业服务业类别'), ('生产性服务业', '生活性服务业'), False)
@@ -1462,7 +1565,7 @@ def _clause_11(run):
 
     说明：评选依据为行业主营业务收入排名和增速，两者如何合成原文未规定，故名额未指定排序字段；“领军型企业认定”即评选结果。奖励资金可用于激励企业主要负责人和科研创新团队（用途说明，不影响金额）。
 
-    来源：policies/jzf-2020-06.pol:275
+    来源：policies/jzf-2020-06.pol:284
     """
     holds = True
     c35 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
@@ -1485,13 +1588,13 @@ def _clause_12(run):
 
     原文：对支持的八大行业，连续3年主营业务收入增速均超过15%且上一年主营业务收入不低于2000万元的生产性服务业企业，或连续3年主营业务收入增速均超过15%且上一年主营业务收入不低于1500万元的生活性服务业企业，给予10万元的奖励,每年奖励的企业不超过15家。
 
-    说明：名额排序：原文未规定超过15家时如何取舍；此处按考核年度主营业务收入从高到低取前15家（同额按申请人标识），为本编码的读法。另一读法是按增速排序或由主管部门评定。
+    说明：名额：原文未规定超过15家时如何取舍，故写作“择优”：符合条件的超过15家时都标为“待评审择优”（needs_selection）。另一读法是按主营业务收入或增速排序（此前的编码按收入降序，使门槛1500万元的生活性服务业企业总排在生产性服务业企业之后），原文无此意，不取。金额影响：每年最多15×10万元=150万元不变；谁获奖由评审确定。
 
     说明：两种情形以“或”并列：生产性服务业企业门槛2000万元，生活性服务业企业门槛1500万元，增速条件相同；“对支持的八大行业”读作限定两种情形。“上一年主营业务收入”即考核年度的主营业务收入（申报年的上一年），不是考核年度的前一年；“不低于”含本数。
 
     说明：“连续3年增速”需考核年度及前三年共四个年度的数据。原文未规定超过15家时如何取舍，名额未指定排序。
 
-    来源：policies/jzf-2020-06.pol:288
+    来源：policies/jzf-2020-06.pol:297
     """
     holds = True
     c37 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
@@ -1537,7 +1640,11 @@ def _clause_13(run):
 
     说明：“（知识产权示范）”读作与商标品牌示范并列、同等对待；“等品牌”表示不限于所列品牌，此处只列出原文点名的品牌。“不含司法认定”只限定驰名商标。
 
-    来源：policies/jzf-2020-06.pol:307
+    说明：驰名商标只有国家一级（由国家知识产权局认定），与嘉政发〔2020〕8号第十二条第2项（不读级别）用同一模型：驰名商标按国家级给予30万元，记录为其他级别的驰名商标不适用（条件“非 (驰名商标 且 品牌级别 不属于 国家)”）。品牌级别仍须给出：未给出时无法判定，total.max 计入30万元。另一读法是驰名商标不读品牌级别、一律按国家级，金额相同，只是缺少级别时可判定。金额影响：无（级别填写正确时）。
+
+    说明：级别枚举含“未获认定”：没有获得所列级别的主体评估为“不适用”，而不是无法判定（行政级别、示范级别、首台套范围、楼宇星级、物流等级同此）。
+
+    来源：policies/jzf-2020-06.pol:316
     """
     holds = True
     c48 = run.member('获得品牌类型 属于 驰名商标、商标品牌示范、知识产权示范、老字号', run.fact('获得品牌类型'), ('驰名商标', '商标品牌示范', '知识产权示范', '老字号'), False)
@@ -1552,6 +1659,14 @@ def _clause_13(run):
     if c50 is False:
         return False
     if c50 is None:
+        holds = None
+    t51 = run.member('获得品牌类型 属于 驰名商标', run.fact('获得品牌类型'), ('驰名商标',), False)
+    if t51 is not False:
+        t51 = kleene_and(t51, run.member('品牌级别 不属于 国家', run.fact('品牌级别'), ('国家',), True))
+    c52 = kleene_not(t51)
+    if c52 is False:
+        return False
+    if c52 is None:
         holds = None
     if holds is None:
         return None
@@ -1571,13 +1686,13 @@ def _clause_14(run):
 
     原文：对获得国际、国家认证认可（标准化试点）的单位，给予最高5万元的奖励。
 
-    来源：policies/jzf-2020-06.pol:324
+    来源：policies/jzf-2020-06.pol:338
     """
     holds = True
-    c51 = run.member('认证认可级别 属于 国际认证、国家认证', run.fact('认证认可级别'), ('国际认证', '国家认证'), False)
-    if c51 is False:
+    c53 = run.member('认证认可级别 属于 国际认证、国家认证', run.fact('认证认可级别'), ('国际认证', '国家认证'), False)
+    if c53 is False:
         return False
-    if c51 is None:
+    if c53 is None:
         holds = None
     if holds is None:
         return None
@@ -1591,18 +1706,18 @@ def _clause_15(run):
 
     说明：“新评定”读作考核年度新评定的等级；1A级不在奖励之列。
 
-    来源：policies/jzf-2020-06.pol:334
+    来源：policies/jzf-2020-06.pol:348
     """
     holds = True
-    c52 = run.truth('物流等级为新评定', run.fact('物流等级为新评定'))
-    if c52 is False:
+    c54 = run.truth('物流等级为新评定', run.fact('物流等级为新评定'))
+    if c54 is False:
         return False
-    if c52 is None:
+    if c54 is None:
         holds = None
-    c53 = run.member('物流企业等级 属于 「5A」、「4A」、「3A」、「2A」', run.fact('物流企业等级'), ('5A', '4A', '3A', '2A'), False)
-    if c53 is False:
+    c55 = run.member('物流企业等级 属于 「5A」、「4A」、「3A」、「2A」', run.fact('物流企业等级'), ('5A', '4A', '3A', '2A'), False)
+    if c55 is False:
         return False
-    if c53 is None:
+    if c55 is None:
         holds = None
     if holds is None:
         return None
@@ -1626,13 +1741,13 @@ def _clause_16(run):
 
     说明：“行业（团体）”读作行业标准和团体标准同档（20万元）；“地方标准（规范）”包括地方规范。原文未说明一个单位主导多项标准时是否逐项奖励，此处按一项标准计。
 
-    来源：policies/jzf-2020-06.pol:353
+    来源：policies/jzf-2020-06.pol:367
     """
     holds = True
-    c54 = run.truth('主导制修订标准', run.fact('主导制修订标准'))
-    if c54 is False:
+    c56 = run.truth('主导制修订标准', run.fact('主导制修订标准'))
+    if c56 is False:
         return False
-    if c54 is None:
+    if c56 is None:
         holds = None
     if holds is None:
         return None
@@ -1658,35 +1773,35 @@ def _clause_17(run):
 
     说明：非批零贸易类分离企业的档次；批零贸易类见第2项。与第七条读作同一事项（营业收入首次突破），就高不重复。
 
-    来源：policies/jzf-2020-06.pol:373
+    来源：policies/jzf-2020-06.pol:387
     """
     holds = True
-    c55 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
-    if c55 is False:
+    c57 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
+    if c57 is False:
         return False
-    if c55 is None:
+    if c57 is None:
         holds = None
-    c56 = run.member('分离业务类型 不属于 批零贸易', run.fact('分离业务类型'), ('批零贸易',), True)
-    if c56 is False:
+    c58 = run.member('分离业务类型 不属于 批零贸易', run.fact('分离业务类型'), ('批零贸易',), True)
+    if c58 is False:
         return False
-    if c56 is None:
+    if c58 is None:
         holds = None
     if holds is None:
         return None
-    tier57 = run.first_time('主营业务收入 首次超过 1亿元', 'gt', '主营业务收入', _K8, 'money', 0)
-    if tier57 is None:
-        return None
-    if tier57:
-        return exact(run, _K5, None, None)
-    tier58 = run.first_time('主营业务收入 首次超过 5000万元', 'gt', '主营业务收入', _K10, 'money', 0)
-    if tier58 is None:
-        return None
-    if tier58:
-        return exact(run, _K7, None, None)
-    tier59 = run.first_time('主营业务收入 首次超过 2000万元', 'gt', '主营业务收入', _K23, 'money', 0)
+    tier59 = run.first_time('主营业务收入 首次超过 1亿元', 'gt', '主营业务收入', _K8, 'money', 0)
     if tier59 is None:
         return None
     if tier59:
+        return exact(run, _K5, None, None)
+    tier60 = run.first_time('主营业务收入 首次超过 5000万元', 'gt', '主营业务收入', _K10, 'money', 0)
+    if tier60 is None:
+        return None
+    if tier60:
+        return exact(run, _K7, None, None)
+    tier61 = run.first_time('主营业务收入 首次超过 2000万元', 'gt', '主营业务收入', _K23, 'money', 0)
+    if tier61 is None:
+        return None
+    if tier61:
         return exact(run, _K9, None, None)
     return '未达到任何一档门槛'
 
@@ -1698,35 +1813,35 @@ def _clause_18(run):
 
     说明：括号“须超过20亿元、10亿元和5亿元”读作替换门槛，“首次”仍然适用；另一读法是批零贸易类只要求“超过”而非“首次超过”。
 
-    来源：policies/jzf-2020-06.pol:390
+    来源：policies/jzf-2020-06.pol:404
     """
     holds = True
-    c60 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
-    if c60 is False:
+    c62 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
+    if c62 is False:
         return False
-    if c60 is None:
+    if c62 is None:
         holds = None
-    c61 = run.member('分离业务类型 属于 批零贸易', run.fact('分离业务类型'), ('批零贸易',), False)
-    if c61 is False:
+    c63 = run.member('分离业务类型 属于 批零贸易', run.fact('分离业务类型'), ('批零贸易',), False)
+    if c63 is False:
         return False
-    if c61 is None:
+    if c63 is None:
         holds = None
     if holds is None:
         return None
-    tier62 = run.first_time('主营业务收入 首次超过 20亿元', 'gt', '主营业务收入', _K20, 'money', 0)
-    if tier62 is None:
-        return None
-    if tier62:
-        return exact(run, _K5, None, None)
-    tier63 = run.first_time('主营业务收入 首次超过 10亿元', 'gt', '主营业务收入', _K21, 'money', 0)
-    if tier63 is None:
-        return None
-    if tier63:
-        return exact(run, _K7, None, None)
-    tier64 = run.first_time('主营业务收入 首次超过 5亿元', 'gt', '主营业务收入', _K14, 'money', 0)
+    tier64 = run.first_time('主营业务收入 首次超过 20亿元', 'gt', '主营业务收入', _K20, 'money', 0)
     if tier64 is None:
         return None
     if tier64:
+        return exact(run, _K5, None, None)
+    tier65 = run.first_time('主营业务收入 首次超过 10亿元', 'gt', '主营业务收入', _K21, 'money', 0)
+    if tier65 is None:
+        return None
+    if tier65:
+        return exact(run, _K7, None, None)
+    tier66 = run.first_time('主营业务收入 首次超过 5亿元', 'gt', '主营业务收入', _K14, 'money', 0)
+    if tier66 is None:
+        return None
+    if tier66:
         return exact(run, _K9, None, None)
     return '未达到任何一档门槛'
 
@@ -1738,18 +1853,18 @@ def _clause_19(run):
 
     说明：“获奖”读作获得第1项或第2项的首次突破奖励；“获奖年度”读作该奖励对应的考核年度，从其次年起的三个考核年度内，每年增速超过15%的给予10万元（不要求三年连续达标）。
 
-    来源：policies/jzf-2020-06.pol:407
+    来源：policies/jzf-2020-06.pol:421
     """
     holds = True
-    c65 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
-    if c65 is False:
+    c67 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
+    if c67 is False:
         return False
-    if c65 is None:
+    if c67 is None:
         holds = None
-    c66 = run.compare('主营业务收入 增速 超过 15%', 'gt', run.growth('主营业务收入', 0), _K22, 'percent', 0)
-    if c66 is False:
+    c68 = run.compare('主营业务收入 增速 超过 15%', 'gt', run.growth('主营业务收入', 0), _K22, 'percent', 0)
+    if c68 is False:
         return False
-    if c66 is None:
+    if c68 is None:
         holds = None
     if holds is None:
         return None
@@ -1761,20 +1876,22 @@ def _clause_20(run):
 
     原文：对总部型企业的副职以上高管人员，参照高管人员个人薪酬形成个人所得税的地方留存部分，给予不超过100%的奖励，每人连续奖励最高不超过3年，每个总部型企业每年奖励名额不超过10人。
 
-    说明：“不超过100%”读作由评定在个税地方留存部分的100%以内确定，故为“最高”。名额10人是每个总部型企业各自的限额，不是全市总名额；原文未规定取舍排序。“连续奖励”要求三年连续，本语言的期限未表达连续性。第十二条不适用区级配套。
+    说明：“不超过100%”读作由评定在个税地方留存部分的100%以内确定，故为“最高”。名额10人是每个总部型企业各自的限额（每个 所属总部企业），不是全市总名额：两家总部共15名高管（如9人和6人）都在名额内；某一总部超过10人时，该总部的高管都标为“待评审择优”，原文未规定取舍排序。第十二条不适用区级配套。
 
-    来源：policies/jzf-2020-06.pol:429
+    说明：期限：“每人连续奖励最高不超过3年”读作自该高管首次获奖的考核年度起3个年度（首次获奖年度当年起），之后不再奖励。另一读法是自总部型企业落户（认定）年度起算，则较晚获奖的高管可奖励年数更少。“连续”未表达：中断后再获奖的年度仍计入3年之内。金额影响：第4年起该高管不再奖励（此前的编码未设起算，任何年度都照付）。
+
+    来源：policies/jzf-2020-06.pol:443
     """
     holds = True
-    c67 = run.truth('总部型企业', run.fact('总部型企业'))
-    if c67 is False:
+    c69 = run.truth('总部型企业', run.fact('总部型企业'))
+    if c69 is False:
         return False
-    if c67 is None:
+    if c69 is None:
         holds = None
-    c68 = run.truth('副职以上高管', run.fact('副职以上高管'))
-    if c68 is False:
+    c70 = run.truth('副职以上高管', run.fact('副职以上高管'))
+    if c70 is False:
         return False
-    if c68 is None:
+    if c70 is None:
         holds = None
     if holds is None:
         return None
@@ -1786,25 +1903,27 @@ def _clause_21(run):
 
     原文：对新引进或新设立的总部型企业，年度地方留存入库总税收增长10%以上的，给予增长10%以上部分100%的奖励，连续奖励最高不超过3年。
 
-    说明：“增长10%以上”含10%；恰好增长10%时条件成立但增长10%以上部分为零，奖励0元。“连续奖励最高不超过3年”的起算年度原文未明（落户年度或首次获奖年度），此处未设起算事实。
+    说明：“增长10%以上”含10%；恰好增长10%时条件成立但增长10%以上部分为零，奖励0元。
 
-    来源：policies/jzf-2020-06.pol:443
+    说明：期限：“连续奖励最高不超过3年”的起算年度原文未明，读作自首次获得本项奖励的考核年度起3个年度；另一读法是自新引进或新设立（落户）的年度起算，则落户后前几年未达增长条件的企业可奖励年数更少。金额影响：第4年起不再奖励（此前的编码未设起算，任何年度都照付）。
+
+    来源：policies/jzf-2020-06.pol:461
     """
     holds = True
-    c69 = run.truth('总部型企业', run.fact('总部型企业'))
-    if c69 is False:
-        return False
-    if c69 is None:
-        holds = None
-    c70 = run.truth('新引进总部型企业', run.fact('新引进总部型企业'))
-    if c70 is False:
-        return False
-    if c70 is None:
-        holds = None
-    c71 = run.compare('地方留存税收 增速 不低于 10%', 'ge', run.growth('地方留存税收', 0), _K11, 'percent', 0)
+    c71 = run.truth('总部型企业', run.fact('总部型企业'))
     if c71 is False:
         return False
     if c71 is None:
+        holds = None
+    c72 = run.truth('新引进总部型企业', run.fact('新引进总部型企业'))
+    if c72 is False:
+        return False
+    if c72 is None:
+        holds = None
+    c73 = run.compare('地方留存税收 增速 不低于 10%', 'ge', run.growth('地方留存税收', 0), _K11, 'percent', 0)
+    if c73 is False:
+        return False
+    if c73 is None:
         holds = None
     if holds is None:
         return None
@@ -1818,13 +1937,13 @@ def _clause_22(run):
 
     说明：落户奖励或税收增长奖励，金额一事一议。与第十二条第2项是否就高不重复原文未明，此处作为不同事项。第十三条不适用区级配套。
 
-    来源：policies/jzf-2020-06.pol:461
+    来源：policies/jzf-2020-06.pol:481
     """
     holds = True
-    c72 = run.truth('高端总部型企业', run.fact('高端总部型企业'))
-    if c72 is False:
+    c74 = run.truth('高端总部型企业', run.fact('高端总部型企业'))
+    if c74 is False:
         return False
-    if c72 is None:
+    if c74 is None:
         holds = None
     if holds is None:
         return None
@@ -1836,13 +1955,13 @@ def _clause_23(run):
 
     原文：鼓励服务业企业发展平台经济、分享经济、体验经济和创意经济等新业态、新模式，对支持的八大行业中获得国家级、省级示范（试点）的园区（企业），分别给予申报主体50万元、20万元的一次性奖励。
 
-    来源：policies/jzf-2020-06.pol:473
+    来源：policies/jzf-2020-06.pol:493
     """
     holds = True
-    c73 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
-    if c73 is False:
+    c75 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
+    if c75 is False:
         return False
-    if c73 is None:
+    if c75 is None:
         holds = None
     if holds is None:
         return None
@@ -1862,13 +1981,13 @@ def _clause_24(run):
 
     说明：补贴标准见另行规定，本意见未载明。
 
-    来源：policies/jzf-2020-06.pol:486
+    来源：policies/jzf-2020-06.pol:506
     """
     holds = True
-    c74 = run.truth('开展集装箱海河联运', run.fact('开展集装箱海河联运'))
-    if c74 is False:
+    c76 = run.truth('开展集装箱海河联运', run.fact('开展集装箱海河联运'))
+    if c76 is False:
         return False
-    if c74 is None:
+    if c76 is None:
         holds = None
     if holds is None:
         return None
@@ -1882,13 +2001,13 @@ def _clause_25(run):
 
     说明：“最多补贴2年”读作从航线开辟的年度起算的两个考核年度；另一读法是从首次获补贴的年度起算。原文未明是否按航线逐条计，此处按一条航线计。
 
-    来源：policies/jzf-2020-06.pol:496
+    来源：policies/jzf-2020-06.pol:516
     """
     holds = True
-    c75 = run.truth('新开辟近洋集装箱航线', run.fact('新开辟近洋集装箱航线'))
-    if c75 is False:
+    c77 = run.truth('新开辟近洋集装箱航线', run.fact('新开辟近洋集装箱航线'))
+    if c77 is False:
         return False
-    if c75 is None:
+    if c77 is None:
         holds = None
     if holds is None:
         return None
@@ -1902,13 +2021,13 @@ def _clause_26(run):
 
     说明：按展会评定级别确定金额，但各级别对应的金额原文未载明，故只能表达为最高100万元。
 
-    来源：policies/jzf-2020-06.pol:508
+    来源：policies/jzf-2020-06.pol:528
     """
     holds = True
-    c76 = run.truth('展会经评定', run.fact('展会经评定'))
-    if c76 is False:
+    c78 = run.truth('展会经评定', run.fact('展会经评定'))
+    if c78 is False:
         return False
-    if c76 is None:
+    if c78 is None:
         holds = None
     if holds is None:
         return None
@@ -1922,13 +2041,13 @@ def _clause_27(run):
 
     说明：原文未说明评价结果与金额的对应，读作经评价获评的协会（商会）由评定在10万元以内确定金额。
 
-    来源：policies/jzf-2020-06.pol:518
+    来源：policies/jzf-2020-06.pol:538
     """
     holds = True
-    c77 = run.truth('行业协会经评价', run.fact('行业协会经评价'))
-    if c77 is False:
+    c79 = run.truth('行业协会经评价', run.fact('行业协会经评价'))
+    if c79 is False:
         return False
-    if c77 is None:
+    if c79 is None:
         holds = None
     if holds is None:
         return None
@@ -1942,13 +2061,13 @@ def _clause_28(run):
 
     说明：“根据投资额”确定金额，但比例原文未载明，故只能表达为最高500万元。
 
-    来源：policies/jzf-2020-06.pol:529
+    来源：policies/jzf-2020-06.pol:549
     """
     holds = True
-    c78 = run.truth('入选市级夜间经济特色街区', run.fact('入选市级夜间经济特色街区'))
-    if c78 is False:
+    c80 = run.truth('入选市级夜间经济特色街区', run.fact('入选市级夜间经济特色街区'))
+    if c80 is False:
         return False
-    if c78 is None:
+    if c80 is None:
         holds = None
     if holds is None:
         return None
@@ -1962,13 +2081,13 @@ def _clause_29(run):
 
     说明：“市级示范店”读作夜间餐饮、夜间购物、夜间文体休闲示范名店；“1-5万元”读作1万元至5万元。
 
-    来源：policies/jzf-2020-06.pol:539
+    来源：policies/jzf-2020-06.pol:559
     """
     holds = True
-    c79 = run.truth('入选市级夜间经济示范店', run.fact('入选市级夜间经济示范店'))
-    if c79 is False:
+    c81 = run.truth('入选市级夜间经济示范店', run.fact('入选市级夜间经济示范店'))
+    if c81 is False:
         return False
-    if c79 is None:
+    if c81 is None:
         holds = None
     if holds is None:
         return None
@@ -1982,23 +2101,23 @@ def _clause_30(run):
 
     说明：“实际投资额”读作开发该智能营销系统的实际投资额。“等经营主体”表示不限于所列四类，此处只列出原文点名的主体。
 
-    来源：policies/jzf-2020-06.pol:550
+    来源：policies/jzf-2020-06.pol:570
     """
     holds = True
-    c80 = run.member('商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', run.fact('商圈经营主体类型'), ('大型商超', '大型专业市场', '特色街区', '高品质步行街'), False)
-    if c80 is False:
-        return False
-    if c80 is None:
-        holds = None
-    c81 = run.truth('开发数字化智能营销系统', run.fact('开发数字化智能营销系统'))
-    if c81 is False:
-        return False
-    if c81 is None:
-        holds = None
-    c82 = run.truth('准确统计全体商户经营业绩', run.fact('准确统计全体商户经营业绩'))
+    c82 = run.member('商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', run.fact('商圈经营主体类型'), ('大型商超', '大型专业市场', '特色街区', '高品质步行街'), False)
     if c82 is False:
         return False
     if c82 is None:
+        holds = None
+    c83 = run.truth('开发数字化智能营销系统', run.fact('开发数字化智能营销系统'))
+    if c83 is False:
+        return False
+    if c83 is None:
+        holds = None
+    c84 = run.truth('准确统计全体商户经营业绩', run.fact('准确统计全体商户经营业绩'))
+    if c84 is False:
+        return False
+    if c84 is None:
         holds = None
     if holds is None:
         return None
@@ -2011,20 +2130,20 @@ def _clause_31(run):
 
     原文：对启用数字化智能营销系统的商圈，年营收增速超过15%的，给予经营主体10万元的奖励，连续奖励最高不超过3年。
 
-    说明：“连续奖励最高不超过3年”的起算年度原文未明（启用系统的年度或首次获奖年度），此处未设起算事实，本语言的期限也未表达“连续”。
+    说明：期限：“连续奖励最高不超过3年”的起算年度原文未明，读作自首次获得本项奖励的考核年度起3个年度；另一读法是自启用智能营销系统的年度起算。“连续”未表达：中断后再获奖的年度仍计入3年之内。金额影响：第4年起不再奖励（此前的编码未设起算，任何年度都照付）。
 
-    来源：policies/jzf-2020-06.pol:565
+    来源：policies/jzf-2020-06.pol:585
     """
     holds = True
-    c83 = run.truth('商圈启用智能营销系统', run.fact('商圈启用智能营销系统'))
-    if c83 is False:
+    c85 = run.truth('商圈启用智能营销系统', run.fact('商圈启用智能营销系统'))
+    if c85 is False:
         return False
-    if c83 is None:
+    if c85 is None:
         holds = None
-    c84 = run.compare('商圈年营收 增速 超过 15%', 'gt', run.growth('商圈年营收', 0), _K22, 'percent', 0)
-    if c84 is False:
+    c86 = run.compare('商圈年营收 增速 超过 15%', 'gt', run.growth('商圈年营收', 0), _K22, 'percent', 0)
+    if c86 is False:
         return False
-    if c84 is None:
+    if c86 is None:
         holds = None
     if holds is None:
         return None
@@ -2035,250 +2154,250 @@ CLAUSES = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第一条', item=1,
         title='支持生产性服务业集聚区建设', matter='集聚区考评奖励',
-        source='policies/jzf-2020-06.pol:115', evaluate=_clause_1,
+        source='policies/jzf-2020-06.pol:122', evaluate=_clause_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('400000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第一条', item=2,
         title='支持生产性服务业集聚区建设（全省专项评价）', matter='集聚区考评奖励',
-        source='policies/jzf-2020-06.pol:129', evaluate=_clause_2,
+        source='policies/jzf-2020-06.pol:136', evaluate=_clause_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('500000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=1,
         title='支持楼宇平台做精做强（星级楼宇）', matter=None,
-        source='policies/jzf-2020-06.pol:142', evaluate=_clause_3,
+        source='policies/jzf-2020-06.pol:149', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('400000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=2,
-        title='支持楼宇平台做精做强（税收首次超过1亿元）', matter=None,
-        source='policies/jzf-2020-06.pol:157', evaluate=_clause_4,
+        title='支持楼宇平台做精做强（税收首次超过1亿元）', matter='楼宇税收首次突破',
+        source='policies/jzf-2020-06.pol:164', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('100000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=3,
-        title='支持楼宇平台做精做强（连续3年增长）', matter=None,
-        source='policies/jzf-2020-06.pol:168', evaluate=_clause_5,
+        title='支持楼宇平台做精做强（连续3年增长）', matter='楼宇税收连续增长',
+        source='policies/jzf-2020-06.pol:176', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('100000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第三条', item=None,
         title='持续推进服务业强镇（街道）发展', matter=None,
-        source='policies/jzf-2020-06.pol:182', evaluate=_clause_6,
+        source='policies/jzf-2020-06.pol:191', evaluate=_clause_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('1000000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第四条', item=None,
         title='培育壮大互联网平台企业', matter=None,
-        source='policies/jzf-2020-06.pol:194', evaluate=_clause_7,
+        source='policies/jzf-2020-06.pol:203', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=(10, None, None, (('平台交易额', True),)),
+        matter_fact=None, quota=(10, None, None, (), None, ()), ceiling=Decimal('200000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第五条', item=None,
         title='扶持生产性服务业项目建设', matter='项目投资补助',
-        source='policies/jzf-2020-06.pol:217', evaluate=_clause_8,
+        source='policies/jzf-2020-06.pol:226', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('2000000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第六条', item=None,
         title='扶持生活性服务业项目建设', matter='项目投资补助',
-        source='policies/jzf-2020-06.pol:236', evaluate=_clause_9,
+        source='policies/jzf-2020-06.pol:245', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('2000000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第七条', item=None,
         title='支持服务业企业规模上台阶', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:252', evaluate=_clause_10,
+        source='policies/jzf-2020-06.pol:261', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('300000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第八条', item=None,
         title='支持领军型企业加快发展', matter=None,
-        source='policies/jzf-2020-06.pol:275', evaluate=_clause_11,
+        source='policies/jzf-2020-06.pol:284', evaluate=_clause_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=(20, None, None, ()),
+        matter_fact=None, quota=(20, None, None, (), None, ()), ceiling=Decimal('200000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第九条', item=None,
         title='支持高成长企业加快发展', matter=None,
-        source='policies/jzf-2020-06.pol:288', evaluate=_clause_12,
+        source='policies/jzf-2020-06.pol:297', evaluate=_clause_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=(15, None, None, (('主营业务收入', True),)),
+        matter_fact=None, quota=(15, None, None, (), None, ()), ceiling=Decimal('100000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=1,
         title='支持企业开展质量品牌标准化建设（品牌）', matter=None,
-        source='policies/jzf-2020-06.pol:307', evaluate=_clause_13,
+        source='policies/jzf-2020-06.pol:316', evaluate=_clause_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact='获得品牌类型', quota=None,
+        matter_fact='获得品牌类型', quota=None, ceiling=Decimal('300000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=2,
         title='支持企业开展质量品牌标准化建设（认证认可）', matter=None,
-        source='policies/jzf-2020-06.pol:324', evaluate=_clause_14,
+        source='policies/jzf-2020-06.pol:338', evaluate=_clause_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('50000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=3,
         title='支持企业开展质量品牌标准化建设（A级物流企业）', matter=None,
-        source='policies/jzf-2020-06.pol:334', evaluate=_clause_15,
+        source='policies/jzf-2020-06.pol:348', evaluate=_clause_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('300000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=4,
         title='支持企业开展质量品牌标准化建设（标准）', matter='主导标准',
-        source='policies/jzf-2020-06.pol:353', evaluate=_clause_16,
+        source='policies/jzf-2020-06.pol:367', evaluate=_clause_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('500000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=1,
         title='鼓励工业企业主辅分离（首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:373', evaluate=_clause_17,
+        source='policies/jzf-2020-06.pol:387', evaluate=_clause_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('500000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=2,
         title='鼓励工业企业主辅分离（批零贸易类首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:390', evaluate=_clause_18,
+        source='policies/jzf-2020-06.pol:404', evaluate=_clause_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('500000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=3,
         title='鼓励工业企业主辅分离（获奖后增长）', matter=None,
-        source='policies/jzf-2020-06.pol:407', evaluate=_clause_19,
+        source='policies/jzf-2020-06.pol:421', evaluate=_clause_19,
         duration=3, start_fact='首次获奖年度', start_next_year=True, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('100000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=1,
         title='招引总部型企业（高管奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:429', evaluate=_clause_20,
-        duration=3, start_fact=None, start_next_year=False, cofunded=False,
+        source='policies/jzf-2020-06.pol:443', evaluate=_clause_20,
+        duration=3, start_fact='高管首次奖励年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=(10, None, None, ()),
+        matter_fact=None, quota=(10, None, None, (), None, ('所属总部企业',)), ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=2,
         title='招引总部型企业（税收增长奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:443', evaluate=_clause_21,
-        duration=3, start_fact=None, start_next_year=False, cofunded=False,
+        source='policies/jzf-2020-06.pol:461', evaluate=_clause_21,
+        duration=3, start_fact='总部首次奖励年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十三条', item=None,
         title='集聚高端总部型企业', matter=None,
-        source='policies/jzf-2020-06.pol:461', evaluate=_clause_22,
+        source='policies/jzf-2020-06.pol:481', evaluate=_clause_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=1,
         title='鼓励服务业企业创新发展（示范试点）', matter=None,
-        source='policies/jzf-2020-06.pol:473', evaluate=_clause_23,
+        source='policies/jzf-2020-06.pol:493', evaluate=_clause_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('500000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=2,
         title='鼓励服务业企业创新发展（海河联运）', matter=None,
-        source='policies/jzf-2020-06.pol:486', evaluate=_clause_24,
+        source='policies/jzf-2020-06.pol:506', evaluate=_clause_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=3,
         title='鼓励服务业企业创新发展（近洋航线）', matter=None,
-        source='policies/jzf-2020-06.pol:496', evaluate=_clause_25,
+        source='policies/jzf-2020-06.pol:516', evaluate=_clause_25,
         duration=2, start_fact='航线开辟年度', start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('1000000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=4,
         title='鼓励服务业企业创新发展（会展）', matter=None,
-        source='policies/jzf-2020-06.pol:508', evaluate=_clause_26,
+        source='policies/jzf-2020-06.pol:528', evaluate=_clause_26,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('1000000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=5,
         title='鼓励服务业企业创新发展（行业协会）', matter=None,
-        source='policies/jzf-2020-06.pol:518', evaluate=_clause_27,
+        source='policies/jzf-2020-06.pol:538', evaluate=_clause_27,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('100000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=1,
         title='发展夜间经济（特色街区）', matter=None,
-        source='policies/jzf-2020-06.pol:529', evaluate=_clause_28,
+        source='policies/jzf-2020-06.pol:549', evaluate=_clause_28,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('5000000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=2,
         title='发展夜间经济（示范店）', matter=None,
-        source='policies/jzf-2020-06.pol:539', evaluate=_clause_29,
+        source='policies/jzf-2020-06.pol:559', evaluate=_clause_29,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('50000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=1,
         title='支持智慧商圈建设（智能营销系统）', matter=None,
-        source='policies/jzf-2020-06.pol:550', evaluate=_clause_30,
+        source='policies/jzf-2020-06.pol:570', evaluate=_clause_30,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('200000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=2,
         title='支持智慧商圈建设（商圈营收增长）', matter=None,
-        source='policies/jzf-2020-06.pol:565', evaluate=_clause_31,
-        duration=3, start_fact=None, start_next_year=False, cofunded=True,
+        source='policies/jzf-2020-06.pol:585', evaluate=_clause_31,
+        duration=3, start_fact='商圈首次奖励年度', start_next_year=False, cofunded=True,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('100000'),
     ),
 )
 

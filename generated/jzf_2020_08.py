@@ -127,7 +127,14 @@ def parse_date(value, fact="?"):
     raise FactError(fact, f"应为日期（如 2020-06-30），得到的是 {value!r}", f"expected a date such as 2020-06-30, got {value!r}")
 
 
-_PARSERS = {"money": parse_money, "percent": parse_ratio, "number": parse_number,
+def parse_text(value, fact="?"):
+    """标识: a name or code that identifies something (a headquarters, a round), used to group."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
+        raise FactError(fact, f"应为标识（文字或编号），得到的是 {value!r}", f"expected an identifier (text or a code), got {value!r}")
+    return str(value).strip()
+
+
+_PARSERS = {"text": parse_text, "money": parse_money, "percent": parse_ratio, "number": parse_number,
             "bool": parse_bool, "year": parse_year, "date": parse_date}
 
 
@@ -439,11 +446,12 @@ class ClauseSpec:
     """What a result needs to know about a clause: where it is, what it is, how to run it."""
 
     __slots__ = ("policy", "article", "item", "title", "matter", "source", "evaluate", "duration",
-                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact", "quota")
+                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact", "quota",
+                 "ceiling")
 
     def __init__(self, policy, article, item, title, matter, source, evaluate, duration=None,
                  start_fact=None, start_next_year=False, cofunded=True, modifies=None, split=None,
-                 matter_fact=None, quota=None):
+                 matter_fact=None, quota=None, ceiling=None):
         self.policy = policy
         self.article = article
         self.item = item
@@ -461,6 +469,9 @@ class ClauseSpec:
         # QUOTA: (per year, share of the list, list size above which the share applies,
         # ranking keys ((fact, descending), ...)); enforced across applicants by allocate().
         self.quota = quota
+        # The most the clause can pay in one year (None: unbounded or not stated): what an
+        # undecidable result could pay, counted in total.max.
+        self.ceiling = ceiling
 
     @property
     def label(self):
@@ -642,6 +653,8 @@ class ClauseResult:
             row["modifies"] = {"matter": spec.modifies[0], "factor": str(spec.modifies[1])}
         if self.allocation is not None:
             row["allocation"] = self.allocation
+        if self.applies is None and spec.modifies is None:
+            row["could_pay"] = yuan(spec.ceiling)  # null: no stated bound (see total.undecided)
         return row
 
 
@@ -773,11 +786,19 @@ def resolve(results, principles):
     return results
 
 
-def add_up(paid_awards):
-    """The total of paid awards, each given as (kind, min, max, label). Routing is not money;
-    case-by-case and unspecified amounts are listed as open."""
+def add_up(paid_awards, possible=()):
+    """The total of paid awards, each given as (kind, min, max, label[, matter]). Routing is
+    not money; case-by-case and unspecified amounts are listed as open.
+
+    `possible` are the clauses that could still pay — undecidable, or waiting for the
+    reviewers' selection — as (label, most it could pay or None, matter). They never raise
+    `min`; `max` includes them: a clause with no matter adds its most, and within a matter
+    resolved by 就高不重复 (matter given, not None) only the highest counts, so `max` grows
+    by how much the highest possible exceeds what that matter already pays. Those with no
+    stated bound are listed in `undecided` (shown only when there are any)."""
     low, high, open_ = Decimal("0.00"), Decimal("0.00"), []
-    for kind, award_min, award_max, label in paid_awards:
+    paid_by_matter = {}
+    for kind, award_min, award_max, label, *matter in paid_awards:
         if kind == "routing":
             continue  # not money: who decides, not how much
         if kind in ("case_by_case", "unspecified"):
@@ -785,36 +806,60 @@ def add_up(paid_awards):
             continue
         low += award_min
         high += award_max
-    return {"min": yuan(low), "max": yuan(high), "open": open_}
+        if matter and matter[0] is not None:
+            paid_by_matter[matter[0]] = max(paid_by_matter.get(matter[0], Decimal(0)), award_max)
+    best_by_matter, undecided = {}, []
+    for label, most, matter in possible:
+        if most is None:
+            undecided.append(label)
+        elif matter is None:
+            high += most
+        else:
+            best_by_matter[matter] = max(best_by_matter.get(matter, Decimal(0)), most)
+    for matter, most in best_by_matter.items():
+        high += max(Decimal(0), most - paid_by_matter.get(matter, Decimal(0)))
+    total = {"min": yuan(low), "max": yuan(high), "open": open_}
+    if undecided:
+        total["undecided"] = undecided
+    return total
 
 
-def totals(results):
-    return add_up((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}")
-                  for r in results if r.paid)
+def totals(results, principles=None):
+    """The applicant's total: paid awards, and in `max` what undecidable clauses could pay."""
+    resolved = {r.matter for r in results
+                if r.matter is not None and (principles or {}).get(r.spec.policy) == "就高不重复"}
+
+    def matter(result):
+        return result.matter if result.matter in resolved else None
+    return add_up(((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}", matter(r))
+                   for r in results if r.paid),
+                  [(f"{r.spec.policy}{r.spec.label}", r.spec.ceiling, matter(r))
+                   for r in results if r.applies is None and r.spec.modifies is None])
 
 
-def report(results, on, warnings=()):
+def report(results, on, warnings=(), principles=None):
     """The stable JSON contract of `polc eval` and of evaluate(...).to_json()."""
-    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results),
+    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results, principles),
             "warnings": list(warnings)}
 
 
 class Evaluation:
     """The result of evaluating policies for one applicant on one date."""
 
-    __slots__ = ("on", "clauses", "warnings")
+    __slots__ = ("on", "clauses", "warnings", "principles")
 
-    def __init__(self, on, clauses, warnings=()):
+    def __init__(self, on, clauses, warnings=(), principles=None):
         self.on = on
         self.clauses = clauses
         self.warnings = list(warnings)  # e.g. a policy not in force on the date
+        self.principles = principles or {}  # 文号 -> 冲突原则, for total.max of undecided clauses
 
     @property
     def total(self):
-        return totals(self.clauses)
+        return totals(self.clauses, self.principles)
 
     def to_json(self):
-        return report(self.clauses, self.on, self.warnings)
+        return report(self.clauses, self.on, self.warnings, self.principles)
 
     def clause(self, label):
         for result in self.clauses:
@@ -864,7 +909,7 @@ class Evaluator:
             outside = _not_in_force(policy, on, on.year - policy.assessed_offset)
             if outside is not None:
                 warnings.append(f"{policy.docno}：{outside}，其条款均未评估")
-        return Evaluation(on, results, warnings)
+        return Evaluation(on, results, warnings, self.principles)
 
     def evaluate_many(self, rows, on=None):
         """Streaming: yields (row number, Evaluation or FactError) for each row, in order.
@@ -887,10 +932,10 @@ def evaluate_policies(policies, facts, on=None):
 
 # ---------------------------------------------------------------- across applicants
 def _order(candidates, keys):
-    """Sort candidates (applicant id, values, payload) by the declared keys; missing values go
-    last; remaining ties go to the applicant identifier, never to the order of the input."""
+    """Sort candidates (applicant id, values, payload, …) by the declared keys; missing values
+    go last; remaining ties go to the applicant identifier, never to the order of the input."""
     def key(candidate):
-        applicant, values, _payload = candidate
+        applicant, values = candidate[0], candidate[1]
         parts = []
         for (name, descending), value in zip(keys, values):
             if value is None:
@@ -902,48 +947,98 @@ def _order(candidates, keys):
     return sorted(candidates, key=key)
 
 
-def allocate_quota(quota, candidates):
-    """QUOTA / PERCENT-QUOTA over one clause's qualifying applicants.
+UNPLACED = "unplaced"  # the place of an applicant missing a 每个 or 基数 value: in no group
 
-    candidates: [(applicant id, rank values, payload)]. Returns (decisions, summary) where
-    decisions maps payload -> (allocation, place) with allocation within_quota,
-    outside_quota, or list_over (a percent quota exceeded with no ranking declared: the
-    list must be cut, but the policy does not say whom to cut)."""
-    per_year, share, threshold, keys = quota
-    count = len(candidates)
-    if share is not None:
-        if threshold is not None and count <= threshold:
-            limit = count
+
+def quota_limit(quota, base):
+    """The number of places of one group: 名额 每年 N → N; 名额 比例 S 基数 F [起点 T] →
+    floor(F × S), or no limit (None) when F ≤ T."""
+    per_year, share, threshold = quota[0], quota[1], quota[2]
+    if share is None:
+        return per_year
+    if threshold is not None and base <= threshold:
+        return None
+    return int((Decimal(base) * share).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def allocate_quota(quota, candidates):
+    """QUOTA / PERCENT-QUOTA over one clause's qualifying applicants (a batch is one year's
+    applications, or one award round).
+
+    quota: (per year, share, threshold, ranking keys, 基数 fact, 每个 facts).
+    candidates: [(applicant id, rank values, payload, group)], where group is the applicant's
+    values of the 每个 facts followed, for a percentage quota, by its 基数 value.
+
+    The rule, for each group (applicants whose group values are equal):
+      limit = 名额 每年 N → N; 比例 S 基数 F → floor(F × S), none when F ≤ 起点;
+      count ≤ limit → every one within_quota;
+      over, ranking declared → the first `limit` in rank order within_quota, the rest outside_quota;
+      over, no ranking → a count quota: every one needs_selection (the text leaves the choice to
+      reviewers); a percentage quota: every one list_over (the list as proposed exceeds the share
+      and must be cut by those who proposed it).
+    An applicant with no value for a 每个 or 基数 fact cannot be placed: needs_selection.
+    Returns (decisions: payload -> (allocation, place or None), summary)."""
+    per_year, share, _threshold, keys = quota[0], quota[1], quota[2], quota[3]
+    group_facts = tuple(quota[5]) if len(quota) > 5 else ()
+    base_fact = quota[4] if len(quota) > 4 else None
+    names = group_facts + ((base_fact,) if base_fact is not None else ())
+    groups, decisions, unplaced = {}, {}, 0
+    for candidate in candidates:
+        group = tuple(candidate[3]) if len(candidate) > 3 else ()
+        if any(value is None for value in group):
+            decisions[candidate[2]] = ("needs_selection", UNPLACED)
+            unplaced += 1
+            continue
+        groups.setdefault(group, []).append(candidate)
+    rows = []
+    for group in sorted(groups, key=lambda g: tuple(str(v) for v in g)):
+        members = groups[group]
+        if share is not None and base_fact is None:
+            limit = quota_limit(quota, len(members))  # no 基数 declared: the list itself is the base
         else:
-            limit = int((Decimal(count) * share).to_integral_value(rounding=ROUND_FLOOR))
+            limit = quota_limit(quota, group[-1] if base_fact is not None else None)
+        row = {"candidates": len(members), "limit": limit}
+        if names:
+            row = {"group": {name: format_value(v, "number") if isinstance(v, Decimal) else v
+                             for name, v in zip(names, group)}, **row}
+        if limit is None or len(members) <= limit:
+            for place, candidate in enumerate(members, 1):
+                decisions[candidate[2]] = ("within_quota", None)
+        elif not keys:
+            row["over_by"] = len(members) - limit
+            over = "needs_selection" if share is None else "list_over"
+            for candidate in members:
+                decisions[candidate[2]] = (over, None)
+        else:
+            ordered = _order(members, keys)
+            for place, candidate in enumerate(ordered, 1):
+                decisions[candidate[2]] = ("within_quota" if place <= limit else "outside_quota", place)
+            last_in = ordered[limit - 1] if limit else None
+            row["cut_off"] = ([format_value(v, "number") if isinstance(v, Decimal) else v for v in last_in[1]]
+                              if last_in else None)
+        rows.append(row)
+    summary = {"candidates": len(candidates)}
+    if not group_facts and base_fact is None and len(rows) == 1:
+        summary.update({k: v for k, v in rows[0].items() if k != "candidates"})
     else:
-        limit = per_year
-    summary = {"candidates": count, "limit": limit}
-    if count <= limit:
-        return {payload: ("within_quota", place) for place, (_a, _v, payload) in enumerate(candidates, 1)}, summary
-    if not keys:
-        summary["over_by"] = count - limit
-        return {payload: ("list_over", None) for _a, _v, payload in candidates}, summary
-    ordered = _order(candidates, keys)
-    decisions = {}
-    for place, (_applicant, values, payload) in enumerate(ordered, 1):
-        decisions[payload] = ("within_quota" if place <= limit else "outside_quota", place)
-    last_in = ordered[limit - 1] if limit else None
-    summary["cut_off"] = [format_value(v, "number") if isinstance(v, Decimal) else v for v in last_in[1]] if last_in else None
+        summary["groups"] = rows
+    if unplaced:
+        summary["unplaced"] = unplaced
     return decisions, summary
 
 
 def allocate_budget(budget, candidates):
     """BUDGET: fund qualifying awards in rank order while the payer's money lasts. The first
     award that does not fit, and every one after it, is outside the budget (no skipping
-    ahead to a smaller award: the order is the policy's, not the money's).
+    ahead to a smaller award: the order is the policy's, not the money's). With no declared
+    order (择优) and more wanted than the budget, every award needs_selection: the reviewers
+    choose, polc does not.
 
     candidates: [(applicant id, rank values, payload, amount borne by this payer)]."""
-    payer, amount, keys = budget
+    payer, amount, keys = budget[0], budget[1], budget[2]
     wanted = sum((cost for _a, _v, _p, cost in candidates), Decimal(0))
     if not keys and wanted > amount:
-        # Over budget, and the policy declares no order: say so, and choose nobody.
-        return ({p: ("budget_over", None) for _a, _v, p, _cost in candidates},
+        return ({p: ("needs_selection", None) for _a, _v, p, _cost in candidates},
                 {"payer": payer, "budget": yuan(amount), "wanted": yuan(wanted), "candidates": len(candidates),
                  "over_by": yuan(wanted - amount)})
     ordered = _order([(a, v, (p, cost)) for a, v, p, cost in candidates], keys)
@@ -983,7 +1078,7 @@ import typing
 
 FACTS = {
     '获得品牌类型': ('enum', False, ('驰名商标', '商标品牌示范', '知识产权示范', '老字号', '其他品牌'), False),
-    '品牌级别': ('enum', False, ('国家', '省', '市'), False),
+    '品牌级别': ('enum', False, ('国家', '省', '市', '未获认定'), False),
     '经司法认定': ('bool', False, None, False),
     '所属先进制造业集群': ('enum', False, ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居', '其他集群'), False),
     '集群培育奖补对象': ('bool', False, None, False),
@@ -998,7 +1093,7 @@ FACTS = {
     '实缴税收': ('money', True, None, False),
     '市县地方贡献比例': ('percent', False, None, False),
     '冠军企业类型': ('enum', False, ('单项冠军', '隐形冠军', '专精特新小巨人', '其他称号'), False),
-    '冠军企业级别': ('enum', False, ('国家', '省', '市'), False),
+    '冠军企业级别': ('enum', False, ('国家', '省', '市', '未获认定'), False),
     '升规年度': ('year', False, None, False),
     '规上企业': ('bool', True, None, False),
     '项目投资方': ('enum', False, ('世界500强企业', '全球行业龙头企业', '其他投资方'), False),
@@ -1024,10 +1119,10 @@ FACTS = {
     '服务联盟考核合格': ('bool', False, None, False),
     '核心技术目录内项目': ('bool', False, None, False),
     '首台套类型': ('enum', False, ('首台套装备', '首批次新材料', '首版次软件', '其他产品'), False),
-    '首台套认定范围': ('enum', False, ('国内', '省内', '市内'), False),
+    '首台套认定范围': ('enum', False, ('国内', '省内', '市内', '未获认定'), False),
     '更芯换代项目': ('bool', False, None, False),
     '更芯换代设计服务费': ('money', False, None, False),
-    '绿色设计示范级别': ('enum', False, ('国家', '省', '市'), False),
+    '绿色设计示范级别': ('enum', False, ('国家', '省', '市', '未获认定'), False),
     '工业强基工程项目': ('bool', False, None, False),
     '获得质量奖': ('enum', False, ('中国质量奖', '中国质量奖提名奖', '浙江省人民政府质量奖', '浙江省人民政府质量创新奖', '嘉兴市人民政府质量奖', '嘉兴市人民政府质量奖提名奖', '其他质量奖'), False),
     '工业企业': ('bool', False, None, False),
@@ -1038,7 +1133,7 @@ FACTS = {
     '省级功能区资助额': ('money', False, None, False),
     '工业技术软件化示范': ('bool', False, None, False),
     '百网万品称号': ('enum', False, ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构', '其他称号类别'), False),
-    '共享制造示范级别': ('enum', False, ('国家', '省', '市'), False),
+    '共享制造示范级别': ('enum', False, ('国家', '省', '市', '未获认定'), False),
     '工业或生产性研发项目': ('bool', False, None, False),
     '出让用地容积率': ('number', False, None, False),
     '符合规划': ('bool', False, None, False),
@@ -1673,7 +1768,7 @@ def _clause_17(run):
 
     原文：实施首台套首批次首版次提升行动，对经认定的国内、省内、市内重大技术装备首台（套）、新材料首批次和工业软件首版次的项目，分档给予150万元、50万元和20万元的奖励。
 
-    说明：“分档”读作按认定范围对应：国内150万元、省内50万元、市内20万元，首台（套）、首批次、首版次三类同等对待。同一项目由市内升为省内、国内认定的，是否补差额原文未明。
+    说明：“分档”读作按认定范围对应：国内150万元、省内50万元、市内20万元，首台（套）、首批次、首版次三类同等对待。理由：“分档”指档次（范围由大到小），三个范围与三个金额同序排列；若按类型配对，“国内、省内、市内”就没有作用。另一读法是按类型配对：首台（套）150万元、首批次50万元、首版次20万元（不论范围）。金额影响：国内首批次新材料按本读法150万元、另一读法50万元；市内首台（套）按本读法20万元、另一读法150万元。同一项目由市内升为省内、国内认定的，是否补差额原文未明。
 
     来源：policies/jzf-2020-08.pol:417
     """
@@ -1701,7 +1796,7 @@ def _clause_18(run):
 
     原文：实施产品“更芯换代”专项行动，推动传统产品向智能产品升级，对产品“更芯换代”项目给予最高150万元的奖励。
 
-    来源：policies/jzf-2020-08.pol:433
+    来源：policies/jzf-2020-08.pol:434
     """
     holds = True
     c53 = run.truth('更芯换代项目', run.fact('更芯换代项目'))
@@ -1721,7 +1816,7 @@ def _clause_19(run):
 
     说明：“超100万元”不含100万元。奖励对象是设计机构（不是第3项的项目单位）；分档标准原文未载明，故为金额未定。
 
-    来源：policies/jzf-2020-08.pol:443
+    来源：policies/jzf-2020-08.pol:444
     """
     holds = True
     c54 = run.compare('更芯换代设计服务费 超过 100万元', 'gt', run.fact('更芯换代设计服务费'), _K4, 'money', None)
@@ -1739,7 +1834,7 @@ def _clause_20(run):
 
     原文：对经认定的国家级、省级、市级工业产品生态（绿色）设计示范企业，分别给予150万元、50万元、20万元的奖励。
 
-    来源：policies/jzf-2020-08.pol:455
+    来源：policies/jzf-2020-08.pol:456
     """
     picked = pick_level(run, '绿色设计示范级别', run.fact('绿色设计示范级别'), ('国家', '省', '市'))
     if not isinstance(picked, int):
@@ -1759,7 +1854,7 @@ def _clause_21(run):
 
     说明：补助标准原文未载明，只能表达为单个项目最高2000万元。
 
-    来源：policies/jzf-2020-08.pol:469
+    来源：policies/jzf-2020-08.pol:470
     """
     holds = True
     c55 = run.truth('工业强基工程项目', run.fact('工业强基工程项目'))
@@ -1779,7 +1874,7 @@ def _clause_22(run):
 
     说明：括号内的提名奖、创新奖读作与正奖同档（中国质量奖及其提名奖300万元，依此类推）。另一读法是括号只列出同档的另一种奖项名称，或者只奖励括号内的奖项。同一单位同年获得不同级别质量奖的，是否就高原文未明，此处每次按一项奖项计。
 
-    来源：policies/jzf-2020-08.pol:481
+    来源：policies/jzf-2020-08.pol:482
     """
     picked = pick_level(run, '获得质量奖', run.fact('获得质量奖'), ('中国质量奖', '中国质量奖提名奖', '浙江省人民政府质量奖', '浙江省人民政府质量创新奖', '嘉兴市人民政府质量奖', '嘉兴市人民政府质量奖提名奖'))
     if not isinstance(picked, int):
@@ -1805,7 +1900,7 @@ def _clause_23(run):
 
     说明：驰名商标由国家认定，不再区分级别，故不读取“品牌级别”。与嘉政发〔2020〕6号第十条第1项（驰名商标，国家级30万元）为同一事项，按就高不重复，工业企业获得驰名商标只按本项支付50万元一次。
 
-    来源：policies/jzf-2020-08.pol:500
+    来源：policies/jzf-2020-08.pol:501
     """
     holds = True
     c56 = run.truth('工业企业', run.fact('工业企业'))
@@ -1835,7 +1930,7 @@ def _clause_24(run):
 
     说明：市级商标品牌示范不在奖励之列。与嘉政发〔2020〕6号第十条第1项为同一事项（金额相同），按就高不重复只支付一次；金额相同时按政策顺序支付在前者。
 
-    来源：policies/jzf-2020-08.pol:516
+    来源：policies/jzf-2020-08.pol:517
     """
     holds = True
     c59 = run.truth('工业企业', run.fact('工业企业'))
@@ -1866,7 +1961,7 @@ def _clause_25(run):
 
     说明：“（知识产权示范）”读作与商标品牌示范并列、同等对待（与嘉政发〔2020〕6号第十条第1项的读法一致），单列一项，以便与6号的“知识产权示范”事项就高不重复。另一读法是括号只是商标品牌示范的别称。
 
-    来源：policies/jzf-2020-08.pol:533
+    来源：policies/jzf-2020-08.pol:534
     """
     holds = True
     c61 = run.truth('工业企业', run.fact('工业企业'))
@@ -1897,7 +1992,7 @@ def _clause_26(run):
 
     说明：“一企一策”读作一事一议（按企业逐一确定支持方式和金额）。
 
-    来源：policies/jzf-2020-08.pol:550
+    来源：policies/jzf-2020-08.pol:551
     """
     holds = True
     c63 = run.truth('创新企业研究院', run.fact('创新企业研究院'))
@@ -1915,7 +2010,7 @@ def _clause_27(run):
 
     原文：支持企业建设制造业创新中心，对经认定制造业创新中心，采用平台补助方式给予最高1000万元支持。
 
-    来源：policies/jzf-2020-08.pol:561
+    来源：policies/jzf-2020-08.pol:562
     """
     holds = True
     c64 = run.truth('制造业创新中心', run.fact('制造业创新中心'))
@@ -1933,9 +2028,9 @@ def _clause_28(run):
 
     原文：采用竞争性分配、奖补退坡等方式，对智能化改造示范行业（平台、企业、项目），给予专项激励。
 
-    说明：激励标准原文未载明，故为金额未定；具体办法见嘉政办发〔2020〕14号等配套文件。未标为事项“项目投资补助”：本项是对示范行业（平台、企业、项目）的专项激励，不是按投资额的补助。
+    说明：激励标准原文未载明，故为金额未定；具体标准见嘉政办发〔2020〕14号第三条第1–3项。读作与其同为事项“智能化改造示范激励”：同时评估两份政策时，示范对象按14号写明的金额支付，本项显示为不重复支付。另一读法是两者各自给予（本项另有一笔未定金额）。金额影响：另一读法下每个示范对象多一笔金额未定的激励（total.open 多一项）。不是按投资额的补助，故不属“工业项目投资补助”。
 
-    来源：policies/jzf-2020-08.pol:579
+    来源：policies/jzf-2020-08.pol:580
     """
     holds = True
     c65 = run.truth('智能化改造示范', run.fact('智能化改造示范'))
@@ -1955,7 +2050,7 @@ def _clause_29(run):
 
     说明：原文没有封顶：金额随省级资助额而定，故写“不设上限”。“按照资助额度给予同比例资助”读作按省里资助的额度1:1配套，即市里给予与省级资助额相同的金额。另一读法是按省级资助占项目投资的同一比例计算（需另一个基数，原文未载明）。
 
-    来源：policies/jzf-2020-08.pol:598
+    来源：policies/jzf-2020-08.pol:600
     """
     holds = True
     c66 = run.truth('省级生产性服务业功能区', run.fact('省级生产性服务业功能区'))
@@ -1973,7 +2068,7 @@ def _clause_30(run):
 
     原文：开展工业APP培育工程，对经认定的市级工业技术软件化示范企业（平台），给予20万元奖励。
 
-    来源：policies/jzf-2020-08.pol:611
+    来源：policies/jzf-2020-08.pol:613
     """
     holds = True
     c67 = run.truth('工业技术软件化示范', run.fact('工业技术软件化示范'))
@@ -1993,7 +2088,7 @@ def _clause_31(run):
 
     说明：“分别给予50万元”读作四类称号各给50万元（每个获认定的主体一次）。同一主体获得两类称号的，是否各给50万元原文未明，此处每次按一项称号计。
 
-    来源：policies/jzf-2020-08.pol:621
+    来源：policies/jzf-2020-08.pol:623
     """
     holds = True
     c68 = run.member('百网万品称号 属于 最具影响力电商平台、最具魅力产品、最具诚信网店、最佳服务机构', run.fact('百网万品称号'), ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构'), False)
@@ -2013,7 +2108,7 @@ def _clause_32(run):
 
     说明：同一平台由市级升为省级、国家级的，是否补差额原文未明。
 
-    来源：policies/jzf-2020-08.pol:634
+    来源：policies/jzf-2020-08.pol:636
     """
     picked = pick_level(run, '共享制造示范级别', run.fact('共享制造示范级别'), ('国家', '省', '市'))
     if not isinstance(picked, int):
@@ -2035,7 +2130,7 @@ def _clause_33(run):
 
     说明：主体读作上句“工业制造业和生产性研发项目”的出让用地；原文未设总封顶。
 
-    来源：policies/jzf-2020-08.pol:657
+    来源：policies/jzf-2020-08.pol:659
     """
     holds = True
     c69 = run.truth('工业或生产性研发项目', run.fact('工业或生产性研发项目'))
@@ -2070,7 +2165,7 @@ def _clause_34(run):
 
     说明：表彰优秀企业、工匠本身不写金额；只对作出突出贡献的优秀企业家给予最高100万元，由评定确定金额。
 
-    来源：policies/jzf-2020-08.pol:691
+    来源：policies/jzf-2020-08.pol:693
     """
     holds = True
     c73 = run.truth('突出贡献优秀企业家', run.fact('突出贡献优秀企业家'))
@@ -2088,9 +2183,9 @@ def _clause_35(run):
 
     原文：对重点行业绩效评价领跑企业投资补助系数提升至1.5，激发企业扩大投入、打磨产品、提升质量的热情与动力。
 
-    说明：读作：领跑企业的投资补助（事项“项目投资补助”，如嘉政办发〔2020〕14号、嘉政发〔2020〕6号按投资额计算的补助）按原标准乘以1.5，再受原条款的封顶约束（“系数”提高的是补助标准，不是封顶）。另一读法是封顶也相应提高1.5倍，或者系数只作用于本意见自身的投资补助（本意见未写按投资额的补助条款）。
+    说明：读作：系数只作用于工业投资补助（事项“工业项目投资补助”：嘉政办发〔2020〕14号第三条第4–7项，即本意见第十四条的配套标准），按原标准乘以1.5，再受原条款的封顶约束（“系数”提高的是补助标准，不是封顶）。理由：本意见是制造业政策，资金为工信资金，“重点行业绩效评价”是工业企业的评价；嘉政发〔2020〕6号的服务业项目投资补助由服务业资金支付，不在本意见支配之内。另一读法是作用于所有投资补助（此前的编码，含6号第五条、第六条的服务业项目）。金额影响：领跑企业的1000万元服务业项目按6号第五条得50万元，另一读法得75万元。封顶是否也提高1.5倍是又一读法，此处不提高。
 
-    来源：policies/jzf-2020-08.pol:702
+    来源：policies/jzf-2020-08.pol:704
     """
     holds = True
     c74 = run.truth('重点行业绩效评价领跑企业', run.fact('重点行业绩效评价领跑企业'))
@@ -2110,7 +2205,7 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:140', evaluate=_clause_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('10000000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第三条', item=2,
@@ -2118,7 +2213,7 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:158', evaluate=_clause_2,
         duration=3, start_fact='促进机构确定年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('1000000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第四条', item=1,
@@ -2126,7 +2221,7 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:175', evaluate=_clause_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('10000000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第四条', item=2,
@@ -2134,7 +2229,7 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:188', evaluate=_clause_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第六条', item=1,
@@ -2142,7 +2237,7 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:212', evaluate=_clause_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第六条', item=2,
@@ -2150,7 +2245,7 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:234', evaluate=_clause_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('1500000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第六条', item=3,
@@ -2158,7 +2253,7 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:251', evaluate=_clause_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('300000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第七条', item=1,
@@ -2166,7 +2261,7 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:271', evaluate=_clause_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第七条', item=2,
@@ -2174,7 +2269,7 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:290', evaluate=_clause_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第七条', item=3,
@@ -2182,7 +2277,7 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:301', evaluate=_clause_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('20000000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第八条', item=2,
@@ -2190,7 +2285,7 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:320', evaluate=_clause_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=1,
@@ -2198,7 +2293,7 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:338', evaluate=_clause_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('5000000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=2,
@@ -2206,7 +2301,7 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:359', evaluate=_clause_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('5000000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=3,
@@ -2214,7 +2309,7 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:374', evaluate=_clause_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('500000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=4,
@@ -2222,7 +2317,7 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:390', evaluate=_clause_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('500000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=1,
@@ -2230,7 +2325,7 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:406', evaluate=_clause_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=2,
@@ -2238,151 +2333,151 @@ CLAUSES = (
         source='policies/jzf-2020-08.pol:417', evaluate=_clause_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('1500000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=3,
         title='实施工业强基工程（更芯换代项目）', matter=None,
-        source='policies/jzf-2020-08.pol:433', evaluate=_clause_18,
+        source='policies/jzf-2020-08.pol:434', evaluate=_clause_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('1500000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=4,
         title='实施工业强基工程（设计机构分档奖励）', matter=None,
-        source='policies/jzf-2020-08.pol:443', evaluate=_clause_19,
+        source='policies/jzf-2020-08.pol:444', evaluate=_clause_19,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=5,
         title='实施工业强基工程（生态（绿色）设计示范企业）', matter=None,
-        source='policies/jzf-2020-08.pol:455', evaluate=_clause_20,
+        source='policies/jzf-2020-08.pol:456', evaluate=_clause_20,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('1500000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=6,
         title='实施工业强基工程（产业基础再造工程项目）', matter=None,
-        source='policies/jzf-2020-08.pol:469', evaluate=_clause_21,
+        source='policies/jzf-2020-08.pol:470', evaluate=_clause_21,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('20000000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=1,
         title='实施品质标准提升行动（质量奖）', matter=None,
-        source='policies/jzf-2020-08.pol:481', evaluate=_clause_22,
+        source='policies/jzf-2020-08.pol:482', evaluate=_clause_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('3000000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=2,
         title='实施品质标准提升行动（驰名商标）', matter='驰名商标',
-        source='policies/jzf-2020-08.pol:500', evaluate=_clause_23,
+        source='policies/jzf-2020-08.pol:501', evaluate=_clause_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('500000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=3,
         title='实施品质标准提升行动（商标品牌示范）', matter='商标品牌示范',
-        source='policies/jzf-2020-08.pol:516', evaluate=_clause_24,
+        source='policies/jzf-2020-08.pol:517', evaluate=_clause_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('300000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=4,
         title='实施品质标准提升行动（知识产权示范）', matter='知识产权示范',
-        source='policies/jzf-2020-08.pol:533', evaluate=_clause_25,
+        source='policies/jzf-2020-08.pol:534', evaluate=_clause_25,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('300000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十三条', item=1,
         title='提升自主创新能力（创新企业研究院）', matter=None,
-        source='policies/jzf-2020-08.pol:550', evaluate=_clause_26,
+        source='policies/jzf-2020-08.pol:551', evaluate=_clause_26,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十三条', item=2,
         title='提升自主创新能力（制造业创新中心）', matter=None,
-        source='policies/jzf-2020-08.pol:561', evaluate=_clause_27,
+        source='policies/jzf-2020-08.pol:562', evaluate=_clause_27,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('10000000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十四条', item=None,
-        title='推进智能制造赋能工程', matter=None,
-        source='policies/jzf-2020-08.pol:579', evaluate=_clause_28,
+        title='推进智能制造赋能工程', matter='智能化改造示范激励',
+        source='policies/jzf-2020-08.pol:580', evaluate=_clause_28,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十六条', item=1,
         title='推进服务型制造推广工程（省级生产性服务业功能区）', matter=None,
-        source='policies/jzf-2020-08.pol:598', evaluate=_clause_29,
+        source='policies/jzf-2020-08.pol:600', evaluate=_clause_29,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十六条', item=2,
         title='推进服务型制造推广工程（工业APP）', matter=None,
-        source='policies/jzf-2020-08.pol:611', evaluate=_clause_30,
+        source='policies/jzf-2020-08.pol:613', evaluate=_clause_30,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('200000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十六条', item=3,
         title='推进服务型制造推广工程（“百网万品”）', matter=None,
-        source='policies/jzf-2020-08.pol:621', evaluate=_clause_31,
+        source='policies/jzf-2020-08.pol:623', evaluate=_clause_31,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('500000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十七条', item=None,
         title='推进共享制造培育工程', matter=None,
-        source='policies/jzf-2020-08.pol:634', evaluate=_clause_32,
+        source='policies/jzf-2020-08.pol:636', evaluate=_clause_32,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('1500000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十八条', item=2,
         title='强化土地要素保障（提高容积率奖励）', matter=None,
-        source='policies/jzf-2020-08.pol:657', evaluate=_clause_33,
+        source='policies/jzf-2020-08.pol:659', evaluate=_clause_33,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第二十一条', item=1,
         title='完善企业服务机制（优秀企业家）', matter=None,
-        source='policies/jzf-2020-08.pol:691', evaluate=_clause_34,
+        source='policies/jzf-2020-08.pol:693', evaluate=_clause_34,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
-        matter_fact=None, quota=None,
+        matter_fact=None, quota=None, ceiling=Decimal('1000000'),
     ),
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第二十一条', item=2,
         title='完善企业服务机制（领跑企业投资补助系数）', matter=None,
-        source='policies/jzf-2020-08.pol:702', evaluate=_clause_35,
+        source='policies/jzf-2020-08.pol:704', evaluate=_clause_35,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
-        modifies=('项目投资补助', Decimal('1.5')), split=None,
-        matter_fact=None, quota=None,
+        modifies=('工业项目投资补助', Decimal('1.5')), split=None,
+        matter_fact=None, quota=None, ceiling=None,
     ),
 )
 

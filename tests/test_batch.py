@@ -58,43 +58,7 @@ def test_evaluate_many_streams_rows_one_at_a_time():
     assert awards[0] is None and awards[1]["max"] == "100000.00"
 
 
-def test_quota_ranks_by_the_declared_fact_and_breaks_ties_by_applicant_not_input_order(tmp_path):
-    rows = [_platform(f"P{n:02d}", f"{7 + n}亿元") for n in range(9)]
-    rows += [_platform("Z-tie", "6亿元"), _platform("A-tie", "6亿元"), _platform("M-tie", "6亿元")]
-    decisions = []
-    for seed in (1, 2):
-        random.Random(seed).shuffle(rows)
-        records, summary, _ = _batch(tmp_path, rows, "policies/jzf-2020-06.pol")
-        by_applicant = {r["applicant"]: _clause(r, "嘉政发〔2020〕6号", "第四条") for r in records}
-        decisions.append({a: c["allocation"] for a, c in by_applicant.items()})
-        outside = [a for a, c in by_applicant.items() if c["allocation"] == "outside_quota"]
-        assert sorted(outside) == ["M-tie", "Z-tie"]  # 12 qualify, 10 places; the 6亿元 ties go to A-tie
-        for applicant in outside:
-            clause = by_applicant[applicant]
-            assert clause["applies"] is True and clause["paid"] is False and "名额已满" in clause["reason"]
-        assert summary["quotas"]["嘉政发〔2020〕6号 第四条"]["limit"] == 10
-        assert summary["clauses"]["嘉政发〔2020〕6号 第四条"]["outside_quota"] == 2
-    assert decisions[0] == decisions[1]
-
-
-def test_percent_quota_flags_a_list_that_is_over(tmp_path):
-    rows = [{"申请人": f"N{n:03d}", "奖励对象类型": "个人", "参评总人数": 250} for n in range(250)]
-    records, summary, _ = _batch(tmp_path, rows, "policies/jzbf-2020-10.pol", on="2020-06-30")
-    quota = summary["quotas"]["嘉政办发〔2020〕10号 第四条第1项"]
-    assert quota == {"candidates": 250, "limit": 2, "over_by": 248}  # more than 200: at most 1%
-    assert all(_clause(r, "嘉政办发〔2020〕10号", "第四条第1项")["allocation"] == "list_over" for r in records)
-
-
-def test_budget_allocates_in_rank_order_until_spent(tmp_path):
-    rows = [{"申请人": f"F{n}", "市本级创建项目": True, "补助类别": "其他美丽农场项目", "投资额": "400万元",
-             "验收评分": 90 - n} for n in range(8)]
-    records, summary, _ = _batch(tmp_path, rows, "policies/jnf-2020-16.pol")
-    budget = summary["budgets"]["嘉农发〔2020〕16号 市级财政"]
-    assert budget["funded"] == 6 and budget["spent"] == "6000000.00"
-    allocation = {r["applicant"]: _clause(r, "嘉农发〔2020〕16号", "第六条第3项") for r in records}
-    assert [a for a, c in sorted(allocation.items()) if c["allocation"] == "outside_budget"] == ["F6", "F7"]
-    assert allocation["F0"]["funding"] == {"市级财政": {"min": "1000000.00", "max": "1000000.00"},
-                                           "区级财政": {"min": "1000000.00", "max": "1000000.00"}}
+# Quotas and budgets across applicants: tests/test_quotas.py.
 
 
 def test_csv_with_yearly_columns_and_bad_rows_reported_by_line(tmp_path):

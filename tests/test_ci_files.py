@@ -19,6 +19,9 @@ def _drafts_repo(tmp_path: Path) -> Path:
     repo = tmp_path / "drafts"
     shutil.copytree(ROOT / "policies", repo / "policies")
     shutil.copytree(ROOT / "generated", repo / "generated", ignore=shutil.ignore_patterns("__pycache__"))
+    # A drafts repository is a git repository: its root is where generated files name their
+    # sources from (README, "Build outputs"). polc.toml marks the root without git.
+    (repo / "polc.toml").write_text("", encoding="utf-8")
     return repo
 
 

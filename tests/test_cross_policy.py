@@ -40,7 +40,7 @@ def test_a_well_known_trademark_of_an_industrial_firm_is_paid_50_wan_once():
     assert manufacturing["paid"] and manufacturing["award"]["max"] == "500000.00"
     assert service["applies"] is True and not service["paid"]
     assert service["award"]["max"] == "300000.00" and "嘉政发〔2020〕8号第十二条第2项" in service["reason"]
-    assert report["total"]["max"] == "500000.00"
+    assert report["total"]["min"] == "500000.00"
 
 
 @pytest.mark.parametrize("level, amount", [("国家", "300000.00"), ("省", "200000.00")])
@@ -66,21 +66,25 @@ def test_leading_an_international_standard_is_paid_once_at_the_higher_amount():
     assert [r["paid"] for r in paid_rows(report, "主导标准")].count(True) == 1
 
 
-def test_one_investment_project_under_6_and_14_is_paid_once():
+def test_service_and_industrial_investment_subsidies_are_different_matters():
+    # The reading taken (issue 9): 6号's service-industry project subsidy and 14号's industrial
+    # renovation subsidy are different matters (different funds); 8号's coefficient scales only
+    # the industrial one. A project classed under both is paid under both (the alternative,
+    # one matter, would pay 200万元 only; see 14号 第三条第4项's note).
     facts = {"项目类别": "生产性服务业", "项目投资方式": "新增投资项目", "竣工验收": True, "投资额": "1000万元",
              "智能化改造投资项目": True, "经认定高质量项目": False, "项目实施年度": 2020}
     report = evaluate(facts, "2021-06-30")
     smart = row(report, "嘉政办发〔2020〕14号", "第三条第6项")
     service = row(report, "嘉政发〔2020〕6号", "第五条")
-    assert smart["paid"] and smart["award"]["max"] == "2000000.00"
-    assert service["applies"] is True and not service["paid"]
-    assert report["total"]["max"] == "2000000.00"
+    assert smart["paid"] and smart["award"]["max"] == "2000000.00" and smart["matter"] == "工业项目投资补助"
+    assert service["paid"] and service["award"]["max"] == "500000.00" and service["matter"] == "项目投资补助"
 
 
 def test_the_two_job_keeping_refunds_exclude_each_other():
     facts = {"市本级参保企业": True, "国有企业": False, "严重失信企业": False, "参保企业行业": "非排除行业",
              "僵尸企业": False, "2019年12月实缴社会保险费": "12.5万元", "2018年末参保人数": 200,
-             "2019年末参保人数": 210, "2019年不计入裁员人数": 0, "2019年度实缴失业保险费": "8万元"}
+             "2019年末参保人数": 210, "2019年不计入裁员人数": 0, "2019年度实缴失业保险费": "8万元",
+             "已享受社会保险费返还": False}
     report = evaluate(facts, "2020-06-30")
     refunds = paid_rows(report, "稳岗返还")
     assert len(refunds) == 2
@@ -89,11 +93,23 @@ def test_the_two_job_keeping_refunds_exclude_each_other():
     assert winner["award"]["max"] == "125000.00"
 
 
+def test_a_firm_that_received_the_social_insurance_refund_gets_no_unemployment_refund_even_if_higher():
+    # 嘉人社〔2020〕11号 六（三）, read in the text's order: the automatic refund excludes the other.
+    facts = {"市本级参保企业": True, "国有企业": False, "严重失信企业": False, "参保企业行业": "非排除行业",
+             "僵尸企业": False, "2019年12月实缴社会保险费": "12.5万元", "2018年末参保人数": 200,
+             "2019年末参保人数": 210, "2019年不计入裁员人数": 0, "2019年度实缴失业保险费": "40万元",
+             "已享受社会保险费返还": True}
+    report = evaluate(facts, "2020-06-30")
+    unemployment = row(report, "嘉人社〔2020〕11号", "第一条第2项")
+    assert unemployment["applies"] is False  # 20万元 would have been higher than 12.5万元
+    assert row(report, "嘉人社〔2020〕11号", "第一条第1项")["paid"] and report["total"]["min"] == "125000.00"
+
+
 @pytest.mark.parametrize("matter, documents", [
     ("驰名商标", {"嘉政发〔2020〕6号", "嘉政发〔2020〕8号"}),
     ("商标品牌示范", {"嘉政发〔2020〕6号", "嘉政发〔2020〕8号"}),
     ("主导标准", {"嘉政发〔2020〕6号", "嘉政办发〔2020〕14号"}),
-    ("项目投资补助", {"嘉政发〔2020〕6号", "嘉政办发〔2020〕14号"}),
+    ("智能化改造示范激励", {"嘉政发〔2020〕8号", "嘉政办发〔2020〕14号"}),
     ("稳岗返还", {"嘉人社〔2020〕11号"}),
 ])
 def test_the_checker_finds_the_overlap_by_itself_with_a_confirmed_witness(matter, documents):
@@ -104,16 +120,14 @@ def test_the_checker_finds_the_overlap_by_itself_with_a_confirmed_witness(matter
     assert documents in pairs
 
 
-def test_a_leading_firm_s_investment_subsidy_is_scaled_by_the_modifier_of_8_before_the_cap():
-    base = {"项目类别": "生产性服务业", "项目投资方式": "新增投资项目", "竣工验收": True, "投资额": "1000万元"}
-    plain = row(evaluate(base, "2021-06-30"), "嘉政发〔2020〕6号", "第五条")
-    assert plain["award"]["max"] == "500000.00"
-    report = evaluate({**base, "重点行业绩效评价领跑企业": True}, "2021-06-30")
-    scaled = row(report, "嘉政发〔2020〕6号", "第五条")
-    assert scaled["award"]["max"] == "750000.00"
-    assert any("系数1.5" in line for line in scaled["trace"])
+def test_a_leading_firm_s_industrial_subsidy_is_scaled_by_the_modifier_of_8_but_not_its_service_subsidy():
+    service = {"项目类别": "生产性服务业", "项目投资方式": "新增投资项目", "竣工验收": True, "投资额": "1000万元"}
+    report = evaluate({**service, "重点行业绩效评价领跑企业": True}, "2021-06-30")
+    assert row(report, "嘉政发〔2020〕6号", "第五条")["award"]["max"] == "500000.00"  # 1000万 × 5%, not × 1.5
     modifier = row(report, "嘉政发〔2020〕8号", "第二十一条第2项")
-    assert modifier["applies"] is True and modifier["modifies"] == {"matter": "项目投资补助", "factor": "1.5"}
-    capped = row(evaluate({**base, "投资额": "3000万元", "重点行业绩效评价领跑企业": True}, "2021-06-30"),
-                 "嘉政发〔2020〕6号", "第五条")
-    assert capped["award"]["max"] == "2000000.00"  # 3000万 × 5% × 1.5 = 225万, capped at 200万
+    assert modifier["applies"] is True and modifier["modifies"] == {"matter": "工业项目投资补助", "factor": "1.5"}
+    industrial = {"智能化改造投资项目": True, "经认定高质量项目": False, "项目实施年度": 2020, "投资额": "1000万元"}
+    plain = row(evaluate(industrial, "2021-06-30"), "嘉政办发〔2020〕14号", "第三条第6项")
+    scaled = row(evaluate({**industrial, "重点行业绩效评价领跑企业": True}, "2021-06-30"), "嘉政办发〔2020〕14号", "第三条第6项")
+    assert plain["award"]["max"] == "2000000.00" and scaled["award"]["max"] == "3000000.00"
+    assert any("系数1.5" in line for line in scaled["trace"])

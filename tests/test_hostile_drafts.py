@@ -17,6 +17,7 @@ import pytest
 
 from compiler import checks, driver, limits, overlaps, runtime
 from compiler.checks import _closest
+from compiler.parser import parse_text
 from compiler.source import SourceFile
 
 from conftest import ROOT, run_polc
@@ -241,10 +242,10 @@ def test_a_cap_that_binds_after_subtracting_a_negative_is_not_W081(tmp_path):
     assert all(outcome.ok for outcome in driver.run_cases(project.policies[0]))
 
 
-def test_the_same_payer_twice_in_a_split_is_E057(tmp_path):
+def test_the_same_payer_twice_in_a_split_is_E036(tmp_path):
     header = HEADER.replace("  冲突原则 就高不重复\n", "  冲突原则 就高不重复\n  分担 市级财政 50%、市级财政 50%\n")
     project = load(tmp_path, draft(clause(), header))
-    assert "E057" in codes(project)
+    assert "E036" in codes(project)
 
 
 OUTSIDE_FRAGMENT = draft(
@@ -289,21 +290,23 @@ def test_did_you_mean_is_bounded():
     assert time.process_time() - started < 2
 
 
-def test_a_file_over_the_size_limit_is_E103(tmp_path):
+def test_a_file_over_the_size_limit_is_refused(tmp_path):
     text = draft(clause().replace('"测试。"', '"' + "字" * limits.MAX_SOURCE_CHARS + '"'))
-    result = polc(tmp_path, text, "check")
-    assert result.returncode == 1 and "[E103]" in result.stdout
+    result = polc(tmp_path, text, "check")  # read from disk: refused unread past 1,000,000 bytes
+    assert result.returncode == 1 and "[E000]" in result.stdout and "1000000" in result.stdout
+    policy, problems = parse_text(text)  # handed to the parser directly (an editor, a test)
+    assert policy is None and [p.code for p in problems] == ["E103"]
 
 
-def test_a_long_string_literal_within_the_limit_costs_little_memory(tmp_path):
-    path = tmp_path / "long.pol"
-    path.write_text(draft(clause().replace('"测试。"', '"' + "字" * 900_000 + '"')), encoding="utf-8")
-    probe = ("import resource, sys; from compiler import driver; p = driver.load([sys.argv[1]]); "
-             "print(int(p.has_errors), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
-    result = subprocess.run([sys.executable, "-c", probe, str(path)], cwd=ROOT, capture_output=True, text=True,
+def test_a_long_string_literal_within_the_limit_costs_little_memory():
+    text = draft(clause().replace('"测试。"', '"' + "字" * (limits.MAX_SOURCE_CHARS - 2000) + '"'))
+    probe = ("import resource, sys; from compiler.parser import parse_text; "
+             "policy, problems = parse_text(sys.stdin.read()); "
+             "print(int(policy is None), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, input=text,
                             env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=120)
-    errors, megabytes = map(int, result.stdout.split())
-    assert errors == 0 and megabytes < 250, result.stdout + result.stderr
+    failed, megabytes = map(int, result.stdout.split())
+    assert failed == 0 and megabytes < 150, result.stdout + result.stderr
 
 
 # ---------------------------------------------------------------- imports

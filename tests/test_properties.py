@@ -71,7 +71,7 @@ def fact_values(policy: ast.Policy):
     def scalar(base, options):
         return {"money": money, "percent": ratio, "number": number, "bool": st.booleans(),
                 "year": st.integers(2014, 2024), "date": st.dates(datetime.date(2018, 1, 1), datetime.date(2024, 1, 1)),
-                "enum": st.sampled_from(options or ("?",))}[base]
+                "enum": st.sampled_from(options or ("?",)), "text": st.sampled_from(("总部甲", "总部乙"))}[base]
 
     def value(spec):
         base, series, options, is_items = spec
