@@ -208,6 +208,9 @@ def _read_facts(path: str) -> dict:
         raise ValueError(f"{path}:{exc.lineno}:{exc.colno}: 事实文件不是合法的 JSON：{exc.msg} / invalid JSON") from None
     if not isinstance(facts, dict):
         raise ValueError(f"{path}: 事实文件应为 JSON 对象（以事实名称为键）/ facts must be a JSON object keyed by fact names")
+    from .facts import TEMPLATE_MARK, template_facts
+    if facts.get("polc") == TEMPLATE_MARK:  # a filled-in `polc facts` template
+        return template_facts(facts)
     return facts
 
 
@@ -236,13 +239,104 @@ def _print_report(report: dict, lang: str) -> None:
 
 
 def cmd_explain(args) -> int:
-    from .explain import explain
+    from .explain import explain, listing
+    if args.list:
+        print(listing(args.lang))
+        return 0
+    if args.code is None:
+        print(_say(args.lang, "polc explain: 请给出诊断代码（如 E001），或用 --list 列出全部",
+                   "polc explain: give a diagnostic code (such as E001), or --list for all"), file=sys.stderr)
+        return 2
     text = explain(args.code.upper(), args.lang)
     if text is None:
         print(_say(args.lang, f"未知的诊断代码：{args.code}", f"unknown diagnostic code: {args.code}"), file=sys.stderr)
         return 2
     print(text)
     return 0
+
+
+def cmd_fmt(args) -> int:
+    """polc fmt: rewrite files to the canonical layout (--check: only report, with a diff)."""
+    from . import fmt
+    from .source import SourceFile
+    if args.paths == ["-"]:
+        text = sys.stdin.read()
+        formatted = fmt.format_text(text)
+        if formatted.text is None:
+            sys.stderr.write(render_all(formatted.diagnostics, {"<stdin>": SourceFile("<stdin>", text)}, args.lang))
+            return 1
+        sys.stdout.write(formatted.text)
+        return 0
+    if "-" in args.paths:
+        print(_say(args.lang, "polc fmt: 「-」（标准输入）不能与文件一起使用", "polc fmt: - (standard input) cannot be mixed with files"),
+              file=sys.stderr)
+        return 2
+    paths = driver.discover(args.paths or DEFAULT_PATHS)
+    failed = changed = 0
+    for path in paths:
+        try:
+            source = SourceFile.read(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            print(_say(args.lang, f"{path}：无法读取：{exc}", f"{path}: cannot read: {exc}"), file=sys.stderr)
+            failed += 1
+            continue
+        try:
+            formatted = fmt.format_source(source)
+        except fmt.FormatBug as exc:
+            print(_say(args.lang, f"polc 内部错误（请报告）：格式化结果与原文含义不同，文件未改动。{exc}",
+                       f"polc internal error (please report): formatting would change the meaning; file left untouched. {exc}"),
+                  file=sys.stderr)
+            failed += 1
+            continue
+        if formatted.text is None:
+            sys.stderr.write(render_all(formatted.diagnostics, {path: source}, args.lang))
+            print(_say(args.lang, f"{path}：有错误，未格式化", f"{path}: has errors, not formatted"), file=sys.stderr)
+            failed += 1
+            continue
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            on_disk = handle.read()
+        if formatted.text == on_disk:
+            continue
+        changed += 1
+        if args.check:
+            sys.stdout.write(fmt.unified_diff(path, on_disk, formatted.text))
+        else:
+            fmt.write_atomically(path, formatted.text)
+            print(_say(args.lang, f"已格式化 {path}", f"reformatted {path}"))
+    if args.check:
+        if changed:
+            print(_say(args.lang, f"{changed} 个文件需要格式化：请运行 polc fmt", f"{changed} file(s) need formatting: run polc fmt"),
+                  file=sys.stderr)
+        return 1 if changed or failed else 0
+    return 1 if failed else 0
+
+
+def cmd_facts(args) -> int:
+    """polc facts: the facts an applicant or a register must provide, as a JSON template or
+    as the header row of a batch register (CSV)."""
+    from . import facts
+    project = driver.load(args.policies, overlaps=False)
+    if project.has_errors:
+        _print_diagnostics(project, argparse.Namespace(lang=args.lang, format="human"), sys.stderr)
+        return 1
+    year = args.year or facts.default_year(project.policies)
+    if year is None:
+        print(_say(args.lang, "政策没有施行日期，无法确定考核年度：请用 --year 指定",
+                   "the policies have no start date, so the assessed year is unknown: give --year"), file=sys.stderr)
+        return 2
+    render = facts.to_csv if args.format == "csv" else facts.to_json
+    sys.stdout.write(render(project.policies, year))
+    return 0
+
+
+def cmd_lsp(args) -> int:
+    """polc lsp: the language server, speaking LSP over standard input and output."""
+    try:
+        from .lsp import main as serve
+    except ImportError as exc:  # pygls is a dependency, but say so plainly if it is missing
+        print(f"polc lsp: 缺少 pygls（pip install pygls）/ pygls is not installed: {exc}", file=sys.stderr)
+        return 2
+    return serve(args.lang)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -281,8 +375,24 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--format", choices=["json", "text"], default="text")
     evaluate.set_defaults(run=cmd_eval)
 
+    formatter = sub.add_parser("fmt", parents=[common], help="统一格式 / format .pol files in place")
+    formatter.add_argument("paths", nargs="*", help="文件或目录（默认 policies/）；- 读标准输入、写标准输出")
+    formatter.add_argument("--check", action="store_true", help="只检查：未格式化的文件打印差异并以 1 退出 / only report, with a diff")
+    formatter.set_defaults(run=cmd_fmt)
+
+    needed = sub.add_parser("facts", parents=[common], help="申请人需提供的事实 / the facts an applicant must provide")
+    needed.add_argument("policies", nargs="+", help="一个或多个 .pol 文件或目录")
+    needed.add_argument("--format", choices=["json", "csv"], default="json",
+                        help="json：可填写后交给 polc eval --facts 的模板；csv：批量名册的表头")
+    needed.add_argument("--year", type=int, help="考核年度（默认：各政策施行后的第一个考核年度中最晚的）")
+    needed.set_defaults(run=cmd_facts)
+
+    server = sub.add_parser("lsp", parents=[common], help="语言服务器（标准输入输出） / language server over stdio")
+    server.set_defaults(run=cmd_lsp)
+
     explain = sub.add_parser("explain", parents=[common], help="解释诊断代码 / explain a diagnostic code")
-    explain.add_argument("code")
+    explain.add_argument("code", nargs="?")
+    explain.add_argument("--list", action="store_true", help="列出全部诊断代码 / list every code")
     explain.set_defaults(run=cmd_explain)
     return parser
 

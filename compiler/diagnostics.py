@@ -49,6 +49,9 @@ class Diagnostic:
     expected: Message | None = None
     suggestion: Message | None = None
     notes: tuple[Message, ...] = ()
+    # A fix checked to parse, as edits of the source text: (start offset, end offset, new text).
+    # The suggestion says it in words; editors (the language server) apply it.
+    fix: tuple[tuple[int, int, str], ...] = ()
 
     @property
     def is_error(self) -> bool:

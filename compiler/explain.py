@@ -48,6 +48,10 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
     "E031": ("某档或固定金额超过本条封顶。", "A tier or fixed amount is above the clause's cap.",
              "  给予 按 X 超过 分档\n    1亿元 → 300万元\n  最高 200万元", "    1亿元 → 200万元"),
     "E032": ("区间下限高于上限。", "A range's low end is above its high end.", "  给予 5万元 至 1万元", "  给予 1万元 至 5万元"),
+    "E036": ("同一分档中各档的比较方向不一致，或没有比较词：以上/及以上 读作不低于，以下/以内 读作不超过（含本数）。",
+             "The tiers of one table compare in different ways, or no word says how: 以上/及以上 read as ≥, 以下/以内 as ≤ (the number included).",
+             "  给予 按 研发投入 分档\n    1亿元以上 → 100万元\n    5000万元以下 → 50万元",
+             "  给予 按 研发投入 分档\n    1亿元以上 → 100万元\n    5000万元以上 → 50万元"),
     "E033": ("「按 X 分别」需要枚举事实。", "按 X 分别 needs an enumeration fact.", "事实 级别: 数值", "枚举 等级: 国家、省、市\n事实 级别: 等级"),
     "E034": ("分级表中同一等级出现两次。", "A level appears twice in a level table.", "    国家 → 30万元\n    国家 → 20万元", "    国家 → 30万元\n    省 → 20万元"),
     "E035": ("封顶不大于0：这样的奖励永远是0元，多半是多写了负号。", "A cap that is not above 0: the award is always 0 元; usually a stray minus sign.",
@@ -167,4 +171,25 @@ def explain(code: str, lang: str = "zh") -> str | None:
         lines += ["", "Bad:" if lang == "en" else "错误写法：", *("    " + l for l in bad.split("\n"))]
     if fixed:
         lines += ["", "Fixed:" if lang == "en" else "正确写法：", *("    " + l for l in fixed.split("\n"))]
+    return "\n".join(lines)
+
+
+_SEVERITY = {"E": ("错误", "error"), "W": ("警告", "warning"), "I": ("提示", "info")}
+
+
+def title(code: str, lang: str = "zh") -> str:
+    """A code's one-line title: the first sentence of its meaning."""
+    zh, en = EXPLANATIONS[code][:2]
+    text = en if lang == "en" else zh
+    for stop in ("。", "：", ". ", ": ", "；", "; "):
+        text = text.split(stop, 1)[0]
+    return text.rstrip(".。")
+
+
+def listing(lang: str = "zh") -> str:
+    """`polc explain --list`: every code, its severity and its title, in code order."""
+    lines = []
+    for code in sorted(EXPLANATIONS):
+        severity = _SEVERITY[code[0]][1 if lang == "en" else 0]
+        lines.append(f"{code}  {severity:<{7 if lang == 'en' else 2}}  {title(code, lang)}")
     return "\n".join(lines)

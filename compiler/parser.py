@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime
 import functools
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
-import lark
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedInput, VisitError
 
 from . import ast, limits
 from .diagnostics import Diagnostic, Message, error
@@ -68,6 +67,41 @@ def money_value(text: str) -> Decimal:
     """30万元 -> 300000 元, exactly (never rounded); outside the stated limits raises
     limits.OutOfRange, a ValueError."""
     return limits.money(text)
+
+
+def percent_value(text: str) -> Decimal:
+    """5% → 0.05; the text's own wording too: 百分之十 → 0.1, 百分之二点五 → 0.025, 百分之5 → 0.05."""
+    if text.endswith("%"):
+        return limits.percent(text)  # exact, and within the stated limits (else OutOfRange, a ValueError)
+    if not text.startswith("百分之"):
+        raise ValueError(text)
+    number = text[3:]
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)?", number):
+        return limits.percent(number + "%")
+    whole, point, fraction = number.partition("点")
+    digits = {**_CHINESE_DIGITS, "〇": 0}
+    if not whole or any(ch not in digits for ch in fraction) or (point and not fraction):
+        raise ValueError(text)
+    value = Decimal(chinese_number(whole))
+    if fraction:
+        value += Decimal("0." + "".join(str(digits[ch]) for ch in fraction))
+    return limits.percent(f"{value:f}%")
+
+
+# The postfix comparison words of the text, by the reading convention of Chinese legal
+# drafting (以上/以下/以内 include the number itself), as the comparison word that says the
+# same thing before the number: the AST and every backend see only the existing words.
+_BOUND_WORDS = {"以上": "不低于", "及以上": "不低于", "以下": "不超过", "以内": "不超过"}
+_BOUND_EXCLUSIVE = {"以上": "超过", "及以上": "超过", "以下": "低于", "以内": "低于"}
+
+
+def split_bound(text: str) -> tuple[str, str]:
+    """'5000万元以上' → ('5000万元', '不低于'); '10%以下(不含)' → ('10%', '低于')."""
+    match = re.fullmatch(r"(.*?)[ \t]*(及以上|以上|以下|以内)(?:\((含|不含)\))?", text)
+    if not match:
+        raise ValueError(text)
+    words = _BOUND_EXCLUSIVE if match.group(3) == "不含" else _BOUND_WORDS
+    return match.group(1), words[match.group(2)]
 
 
 def parse_date(text: str) -> datetime.date:
@@ -162,8 +196,22 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         return ast.UnitPrice(self._bounded(token, limits.money, None, amount), unit, str(token), self._tok_span(token))
 
     def percent(self, meta, children):
-        token = children[0]
-        return ast.Percent(self._bounded(token, limits.percent), str(token), self._tok_span(token))
+        return self._percent(children[0])
+
+    def _percent(self, token: Token) -> ast.Percent:
+        return ast.Percent(self._bounded(token, percent_value), str(token), self._tok_span(token))
+
+    def _bound(self, token: Token) -> tuple[ast.Expr, str]:
+        """A BOUND token (5000万元以上) as the number it compares with and the comparison word."""
+        number, word = split_bound(str(token))
+        span = span_of_offsets(self.source, token.start_pos, token.start_pos + len(number))
+        if number.endswith("元"):
+            value = ast.Money(self._bounded(token, money_value, None, number), number, span)
+        elif number.endswith("%") or number.startswith("百分之"):
+            value = ast.Percent(self._bounded(token, percent_value, None, number), number, span)
+        else:
+            value = ast.Number(self._bounded(token, limits.number, None, number), number, span)
+        return value, word
 
     def number(self, meta, children):
         token = children[0]
@@ -238,6 +286,11 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
 
     def compare(self, meta, children):
         left, op, right = children
+        return ast.Compare(op, left, right, self._span(meta))
+
+    def compare_bound(self, meta, children):
+        left, token = children
+        right, op = self._bound(token)
         return ast.Compare(op, left, right, self._span(meta))
 
     def member(self, meta, children):
@@ -344,9 +397,25 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def a_by_level(self, meta, children):
         return ast.ByLevel(children[0], tuple(children[1:]), self._span(meta))
 
+    def bound_tier_row(self, meta, children):
+        token, _arrow, amount = children
+        threshold, word = self._bound(token)
+        return (word, ast.TierRow(threshold, amount, self._span(meta)))
+
     def a_by_tier(self, meta, children):
-        subject, op, *rows = children
-        return ast.ByTier(subject, op, tuple(rows), self._span(meta))
+        subject, *rest = children
+        words = set()
+        if isinstance(rest[0], str):
+            words.add(rest.pop(0))
+        rows = []
+        for row in rest:
+            if isinstance(row, tuple):
+                words.add(row[0])
+                row = row[1]
+            rows.append(row)
+        if len(words) != 1:
+            raise _Problem(_tier_words_problem(self.source, meta, words))
+        return ast.ByTier(subject, words.pop(), tuple(rows), self._span(meta))
 
     def cap(self, meta, children):
         return children[0]
@@ -471,7 +540,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
 
     def f_percent_quota(self, meta, children):
         share_token, base, *rest = children
-        share = ast.Percent(self._bounded(share_token, limits.percent), str(share_token), self._tok_span(share_token))
+        share = self._percent(share_token)
         fields = self._quota_tail(rest)
         threshold = self._bounded(rest[0], limits.whole, None, str(rest[0]), 0, limits.MAX_COUNT, "起点人数",
                                   "the threshold") if rest else None
@@ -537,8 +606,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         items = list(children)
         while items and isinstance(items[0], ast.Name) and len(items) > 1 and isinstance(items[1], Token):
             payer, share_token = items.pop(0), items.pop(0)
-            shares.append((payer, ast.Percent(self._bounded(share_token, limits.percent), str(share_token),
-                                              self._tok_span(share_token))))
+            shares.append((payer, self._percent(share_token)))
         articles = items
         return ("splits", ast.Split(tuple(shares), tuple(articles), self._span(meta)))
     def h_assessed_year(self, meta, c): return ("assessed_year", c[0])
@@ -555,8 +623,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
 
     def h_cofunding(self, meta, children):
         payer, share_token, *articles = children
-        share = ast.Percent(self._bounded(share_token, limits.percent), str(share_token),
-                            self._tok_span(share_token))
+        share = self._percent(share_token)
         return ("cofunding", ast.CoFunding(payer, share, tuple(articles), self._span(meta)))
 
     def policy(self, meta, children):
@@ -605,48 +672,30 @@ for _name in [n for n in vars(_ToAst) if n.startswith(("f_", "h_"))]:
 _ToAst = v_args(meta=True)(_ToAst)
 
 
+def _tier_words_problem(source: SourceFile, meta, words: set[str]) -> Diagnostic:
+    """E036: the rows of one 分档 table must all compare the same way, and some word must say how."""
+    line_end = source.text.find("\n", meta.start_pos)
+    span = span_of_offsets(source, meta.start_pos, line_end if line_end >= 0 else len(source.text))
+    if not words:
+        return error("E036", span, "分档没有说明怎样比较：门槛前后都没有比较词",
+                     "the tiers do not say how to compare: no comparison word before or after the thresholds",
+                     suggestion=Message("在「分档」前写比较词（按 研发投入 超过 分档），或在每档门槛后写「以上」（5000万元以上 → 50万元）",
+                                        "write a comparison word before 分档 (按 研发投入 超过 分档), or 以上 after each threshold (5000万元以上 → 50万元)"))
+    listed = "、".join(sorted(words))
+    return error("E036", span, f"同一分档中的比较不一致：{listed}",
+                 f"the tiers of one table compare in different ways: {listed}",
+                 notes=(Message("以上/及以上 读作「不低于」，以下/以内 读作「不超过」（含本数）；加「(不含)」则不含本数",
+                                "以上/及以上 read as 不低于 (≥), 以下/以内 as 不超过 (≤), the number included; (不含) excludes it"),),
+                 suggestion=Message("各档用同一种比较：都写「以上」，或只在「分档」前写一个比较词",
+                                    "compare every tier the same way: 以上 on each row, or one word before 分档"))
+
+
 def _years(token: Token) -> int:
     return chinese_number(str(token)[:-1])
 
 
-# ---------------------------------------------------------------- error classification
-_TERMINAL_WORDS = {
-    "NAME": ("名称", "a name"),
-    "QUOTED_NAME": ("「」括起的名称", "a quoted name 「…」"),
-    "MONEY": ("金额（如 30万元）", "an amount of money (e.g. 30万元)"),
-    "UNIT_PRICE": ("单价（如 150元/平方米）", "a price per unit (e.g. 150元/平方米)"),
-    "PERCENT": ("百分比（如 5%）", "a percentage (e.g. 5%)"),
-    "NUMBER": ("数字", "a number"),
-    "YEARS": ("年数或年份（如 3年、三年、2020年）", "a number of years or a year (e.g. 3年, 2020年)"),
-    "DATE": ("日期（如 2020年1月1日）", "a date (e.g. 2020年1月1日)"),
-    "STRING": ("带引号的文字 \"…\"", "quoted text \"…\""),
-    "DOCNO": ("文号（如 嘉政发〔2020〕6号）", "a document number (e.g. 嘉政发〔2020〕6号)"),
-    "ARTICLE": ("条号（如 第七条）", "an article number (e.g. 第七条)"),
-    "ITEM": ("项号（如 第1项）", "an item number (e.g. 第1项)"),
-    "ARROW": ("→", "→"),
-    "$END": ("文件结尾", "end of file"),
-}
-
-
-def _describe_terminal(name: str, lang: str) -> str:
-    if name in _TERMINAL_WORDS:
-        zh, en = _TERMINAL_WORDS[name]
-        return en if lang == "en" else zh
-    for terminal in _lark().terminals:
-        if terminal.name == name and terminal.pattern.type == "str":
-            return f"「{terminal.pattern.value}」"
-    return name
-
-
-def _describe_expected(expected: set[str]) -> Message:
-    names = sorted(expected, key=lambda n: (n not in _TERMINAL_WORDS, n))
-    shown = names[:12]
-    more_zh = f" 等{len(names)}种" if len(names) > len(shown) else ""
-    more_en = f" … ({len(names)} in all)" if len(names) > len(shown) else ""
-    return Message("、".join(_describe_terminal(n, "zh") for n in shown) + more_zh,
-                   ", ".join(_describe_terminal(n, "en") for n in shown) + more_en)
-
-
+# ---------------------------------------------------------------- keywords against names
+# (Syntax errors are classified in compiler.syntax_errors; the checker also uses these two.)
 def split_keyword(name: str) -> tuple[str, str, str] | None:
     """If a name swallowed a keyword, return (before, keyword, after); prefer the longest keyword."""
     best = None
@@ -682,53 +731,6 @@ def keyword_against_name(name: str, span: Span | None) -> Diagnostic | None:
         suggestion=Message(f"在关键字两侧加空格：{fixed}", f"put spaces around the keyword: {fixed}"))
 
 
-def _previous_token(text: str, position: int) -> Token | None:
-    previous = None
-    try:
-        for token in _lark().lex(text):
-            if token.start_pos >= position:
-                break
-            previous = token
-    except UnexpectedInput:
-        pass
-    return previous
-
-
-def _syntax_error(source: SourceFile, normalised: str, exc: UnexpectedInput) -> Diagnostic:
-    if isinstance(exc, UnexpectedCharacters):
-        start = exc.pos_in_stream
-        char = source.text[start]
-        span = span_of_offsets(source, start, start + 1)
-        hint = None
-        if char in "“”\"":
-            hint = Message("文字要用英文双引号 \"…\" 括起；名称用「…」", 'quote text with "…" and names with 「…」')
-        # No "expected" list: at an unknown character nearly anything could follow, and a
-        # list of thirty kinds of token helps nobody.
-        return error("E001", span, f"无法识别的字符「{char}」", f"unexpected character {char!r}", suggestion=hint)
-    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
-        end = len(source.text.rstrip())
-        span = span_of_offsets(source, max(end - 1, 0), max(end, 1))
-        return error("E001", span, "文件意外结束", "unexpected end of file",
-                     expected=_describe_expected(set(exc.expected)))
-    assert isinstance(exc, UnexpectedToken)
-    token = exc.token
-    span = span_of_offsets(source, token.start_pos, token.end_pos)
-    original = source.text[token.start_pos:token.end_pos]
-    # The commonest mistake: a keyword written against a name, read as one long name.
-    suspects = [token] if token.type == "NAME" else []
-    previous = _previous_token(normalised, token.start_pos)
-    if previous is not None and previous.type == "NAME":
-        suspects.append(previous)
-    for suspect in suspects:
-        found = keyword_against_name(str(suspect), span_of_offsets(source, suspect.start_pos, suspect.end_pos))
-        if found is not None:
-            # No "expected" list here: after a swallowed keyword the parser's expectations
-            # describe the wrong place and would only mislead.
-            return found
-    return error("E001", span, f"此处不应出现「{original}」", f"unexpected {original!r} here",
-                 expected=_describe_expected(set(exc.expected)))
-
-
 # Rules whose nodes are expressions: the transformer, and every pass after it, recurse once
 # per level of these, so their nesting is what limits.MAX_NESTING bounds.
 _EXPRESSION_RULES = frozenset({
@@ -737,7 +739,7 @@ _EXPRESSION_RULES = frozenset({
     "percent", "number", "true", "false"})
 
 
-def _too_deep(source: SourceFile, tree: lark.Tree) -> Diagnostic | None:
+def _too_deep(source: SourceFile, tree: Tree) -> Diagnostic | None:
     """The first expression nested deeper than limits.MAX_NESTING, found without recursion
     (the tree may be thousands of levels deep; Lark's LALR parser builds it iteratively)."""
     stack = [(tree, 0)]
@@ -757,7 +759,7 @@ def _too_deep(source: SourceFile, tree: lark.Tree) -> Diagnostic | None:
                                    f"{limits.MAX_NESTING} levels; each term of a long chain of 且 or + is a level"),),
                     suggestion=Message("把条件拆成几行「当 …」（各行同时满足），或用「定义」给中间结果命名",
                                        "split the condition over several 当 lines (all must hold), or name parts with 定义"))
-        stack.extend((child, depth) for child in node.children if isinstance(child, lark.Tree))
+        stack.extend((child, depth) for child in node.children if isinstance(child, Tree))
     return None
 
 
@@ -772,8 +774,10 @@ def parse(source: SourceFile) -> tuple[ast.Policy | None, list[Diagnostic]]:
     normalised = normalise(source.text)
     try:
         tree = _lark().parse(normalised)
-    except UnexpectedInput as exc:
-        return None, [_syntax_error(source, normalised, exc)]
+    except UnexpectedInput:
+        # Only a file that fails pays for recovery: every error, in the drafter's words.
+        from .syntax_errors import syntax_errors  # it uses this module's grammar and keywords
+        return None, syntax_errors(source)
     too_deep = _too_deep(source, tree)
     if too_deep is not None:
         return None, [too_deep]

@@ -22,6 +22,11 @@ def _drafts_repo(tmp_path: Path) -> Path:
     # A drafts repository is a git repository: its root is where generated files name their
     # sources from (README, "Build outputs"). polc.toml marks the root without git.
     (repo / "polc.toml").write_text("", encoding="utf-8")
+    # The drafts a repository commits are formatted (its fmt gate sees to that); format the
+    # copy so the gates judge this checkout's policies whatever their layout here. Layout
+    # never changes meaning, so generated/ stays current.
+    formatted = _run("polc fmt policies/", repo)
+    assert formatted.returncode == 0, formatted.stderr
     return repo
 
 
@@ -43,8 +48,10 @@ def _hook_commands() -> list[str]:
 
 
 def test_workflow_and_hooks_name_the_three_gates():
-    assert _workflow_commands() == ["polc check --format github policies/", "polc test policies/", "polc build --check"]
-    assert _hook_commands() == ["polc check policies/", "polc test policies/", "polc build --check"]
+    assert _workflow_commands() == ["polc check --format github policies/", "polc fmt --check policies/",
+                                    "polc test policies/", "polc build --check"]
+    assert _hook_commands() == ["polc check policies/", "polc fmt --check policies/", "polc test policies/",
+                                "polc build --check"]
 
 
 @pytest.mark.parametrize("commands", [_workflow_commands, _hook_commands], ids=["workflow", "pre-commit"])
@@ -62,10 +69,15 @@ def test_gates_fail_with_annotations_on_a_broken_draft(tmp_path):
     broken = text.replace("30亿元 → 30万元", "30亿元 → 300万元", 1)
     assert broken != text
     draft.write_text(broken, encoding="utf-8")
-    check, test, build = (_run(c, repo) for c in _workflow_commands())
+    check, layout, test, build = (_run(c, repo) for c in _workflow_commands())
     assert check.returncode == 0  # a valid draft: no diagnostics, but…
+    assert layout.returncode == 0  # (still in the canonical layout)
     assert test.returncode == 1 and "第七条" in test.stdout  # …its examples now fail
     assert build.returncode == 1 and "stale" in build.stdout  # …and generated/ is out of date
+    draft.write_text(text.replace("  当 实现税收", "    当 实现税收", 1), encoding="utf-8")
+    misaligned = _run(_workflow_commands()[1], repo)
+    assert misaligned.returncode == 1  # the fmt gate prints the diff that fixes the layout
+    assert "-    当 实现税收\n+  当 实现税收" in misaligned.stdout
     draft.write_text(text.replace("当 实现税收", "当实现税收", 1), encoding="utf-8")
     annotated = _run(_workflow_commands()[0], repo)
     assert annotated.returncode == 1
