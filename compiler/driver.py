@@ -224,7 +224,9 @@ def _import_path(policy_path: str, wanted: str) -> tuple[str, Message | None]:
         return "", Message(f"引用「{wanted}」指向政策文件所在目录之外", f"the import {wanted!r} points outside the policy's folder")
     if written.suffix != ".pol":
         return "", Message(f"引用「{wanted}」不是 .pol 文件", f"the import {wanted!r} is not a .pol file")
-    return _shown_path(str(target)), None
+    # Named as written (not resolved), so readers that look files up by name (an editor's
+    # unsaved buffers) find it; the resolved path only decides whether it is inside.
+    return _shown_path(str(Path(policy_path).parent / written)), None
 
 
 def load(paths: list[str], overlaps: bool = True) -> Project:
