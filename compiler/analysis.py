@@ -7,7 +7,7 @@ property tests (no evaluated award may exceed a clause's ceiling).
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from . import ast
 
@@ -15,21 +15,50 @@ UNBOUNDED = None  # an upper bound that does not exist (a formula over facts wit
 
 
 def upper(node) -> Decimal | None:
-    """An upper bound of an amount expression by interval arithmetic, or None if unbounded.
-    Facts are unbounded above; constants bound themselves."""
+    """An upper bound of an amount expression, or None if unbounded."""
+    return bounds(node)[1]
+
+
+def bounds(node) -> tuple[Decimal | None, Decimal | None]:
+    """(lowest, highest) an amount expression can be, by interval arithmetic; None for no
+    bound on that side. Facts are taken as non-negative and unbounded above; constants bound
+    themselves; a minus sign turns bounds round (10万元 - -5万元 is 15万元, not 10万元)."""
     if isinstance(node, (ast.Money, ast.Number, ast.Percent, ast.UnitPrice)):
-        return node.value
+        return node.value, node.value
     if isinstance(node, ast.Floor):
-        return upper(node.operand)
+        low, high = bounds(node.operand)
+        return (None if low is None else low.to_integral_value(rounding=ROUND_FLOOR)), high
+    if isinstance(node, ast.Neg):
+        low, high = bounds(node.operand)
+        return (None if high is None else -high), (None if low is None else -low)
     if isinstance(node, ast.Binary):
-        left, right = upper(node.left), upper(node.right)
-        if node.op == "+" and left is not None and right is not None:
-            return left + right
-        if node.op == "-" and left is not None:
-            return left  # subtracting a non-negative amount never raises the bound
-        if node.op == "×" and left is not None and right is not None and left >= 0 and right >= 0:
-            return left * right
-    return UNBOUNDED
+        (l1, h1), (l2, h2) = bounds(node.left), bounds(node.right)
+        if node.op == "+":
+            return _plus(l1, l2), _plus(h1, h2)
+        if node.op == "-":
+            return _plus(l1, None if h2 is None else -h2), _plus(h1, None if l2 is None else -l2)
+        if node.op == "×":
+            return _times(l1, h1, l2, h2)
+        if node.op == "÷" and l2 is not None and l2 == h2 and l2 > 0:
+            return (None if l1 is None else l1 / l2), (None if h1 is None else h1 / l2)
+        return None, None
+    return Decimal(0), UNBOUNDED  # a fact, a definition, a year: at least 0, no upper bound
+
+
+def _plus(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return None if a is None or b is None else a + b
+
+
+def _times(l1, h1, l2, h2) -> tuple[Decimal | None, Decimal | None]:
+    if None not in (l1, h1, l2, h2):
+        products = [l1 * l2, l1 * h2, h1 * l2, h1 * h2]
+        return min(products), max(products)
+    if l1 is not None and l2 is not None and l1 >= 0 and l2 >= 0:
+        # Both non-negative, one unbounded above: the product is too, unless a side is 0.
+        if (h1 is not None and h1 == 0) or (h2 is not None and h2 == 0):
+            return Decimal(0), Decimal(0)
+        return l1 * l2, UNBOUNDED
+    return None, None
 
 
 def amount_bound(form) -> Decimal | None:

@@ -490,6 +490,7 @@ class Policy:
     budgets: tuple[Budget, ...] = ()
     transitional: tuple[Transitional, ...] = ()
     imports: tuple[str, ...] = ()
+    import_spans: tuple[Span, ...] = attrs.field(default=(), eq=False, repr=False)  # one per 引用 line
     assessed_year: str = "上一年"
     notes: tuple[str, ...] = ()
     source_document: SourceDocument | None = None

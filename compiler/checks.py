@@ -7,25 +7,26 @@ Codes are stable: `polc explain CODE` describes each one (compiler/explain.py).
 
 from __future__ import annotations
 
-import datetime
 import typing
 from decimal import Decimal
 from typing import Iterable, Iterator
 
 import attrs
 
-from . import ast, printer
+from . import ast, limits, printer
 from .diagnostics import Diagnostic, Message, error, info, warning
 from .parser import keyword_against_name
-from .runtime import _closest
-from .types import BOOL, MONEY, Symbols, Type, comparable, comparison, infer
+from .types import Symbols, Type, comparable, comparison, infer
 
 
 def check_policy(policy: ast.Policy) -> list[Diagnostic]:
     """Every check that looks at one policy (with its vocabulary). Overlaps between clauses
     are decided across all files together: find_overlaps / check_overlaps_across."""
     symbols = Symbols.of(policy)
-    found: list[Diagnostic] = []
+    found = list(check_limits(policy, symbols))
+    if found:
+        # The other checks follow 定义 recursively: past the limit they could exhaust the stack.
+        return found
     for check in (check_declarations, check_expressions, check_clauses, check_awards,
                   check_header, check_cases, check_matters, check_items, check_bounds, check_year_tables,
                   check_drafting):
@@ -35,6 +36,9 @@ def check_policy(policy: ast.Policy) -> list[Diagnostic]:
 
 def check_vocabulary(vocabulary: ast.Vocabulary) -> list[Diagnostic]:
     symbols = Symbols.of(vocabulary)
+    found = list(check_limits(vocabulary, symbols))
+    if found:
+        return found
     found = list(check_declarations(vocabulary, symbols))
     for decl in vocabulary.defs:
         found.extend(_check_expr(decl.expr, symbols))
@@ -51,6 +55,130 @@ def check_policies(policies: list[ast.Policy]) -> list[Diagnostic]:
                                f"document number {policy.docno!r} is already used in {seen[policy.docno].path}"))
         seen.setdefault(policy.docno, policy)
     return found
+
+
+# ---------------------------------------------------------------- limits
+def check_limits(policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """No expression, with the 定义 it uses written out in place, nests deeper than
+    limits.MAX_NESTING or costs more than limits.MAX_COST steps to evaluate (the parser has
+    already bounded each expression as written). Runs before every other check, and without
+    recursing along chains of 定义."""
+    measures = definition_measures(symbols)
+    own = {decl.name.text for decl in policy.defs}
+
+    def crosses(node, measure: tuple[int, int]) -> bool:
+        # Report where a limit is first crossed, not every expression built on top of it.
+        used = [measures[r.name.text] for r in _refs(node) if r.name.text in measures]
+        return _over(measure) and not any(_over(m) for m in used)
+
+    for decl in policy.defs:
+        measure = measures[decl.name.text]
+        if decl.name.text in own and crosses(decl.expr, measure):
+            yield _too_big(decl.name.span, measure, True)
+    if isinstance(policy, ast.Policy):
+        for clause in policy.clauses:
+            for node, _role in clause_expressions(clause):
+                measure = _measure(node, measures)
+                if crosses(node, measure):
+                    yield _too_big(node.span, measure, False)
+
+
+def _over(measure: tuple[int, int]) -> bool:
+    depth, cost = measure
+    return depth > limits.MAX_NESTING or cost > limits.MAX_COST
+
+
+def _too_big(span, measure: tuple[int, int], definition: bool) -> Diagnostic:
+    depth, cost = measure
+    what_zh, what_en = ("定义", "the definition") if definition else ("表达式", "the expression")
+    if depth > limits.MAX_NESTING:
+        return error("E101", span, f"{what_zh}展开「定义」后嵌套 {depth} 层，超过上限 {limits.MAX_NESTING} 层",
+                     f"{what_en} nests {depth} levels deep with the 定义 it uses written out, above the limit of {limits.MAX_NESTING}",
+                     notes=(Message("一条「定义」链中的每一环都算一层", "each link of a chain of 定义 counts as a level"),),
+                     suggestion=Message("缩短「定义」链，或把条件拆成几行「当 …」", "shorten the chain of 定义, or split the condition over several 当 lines"))
+    return error("E101", span, f"{what_zh}展开后过大：求值一次要 {cost} 步，上限 {limits.MAX_COST} 步",
+                 f"{what_en} is too large written out: {cost} steps to evaluate once, above the limit of {limits.MAX_COST}",
+                 notes=(Message("每用一次「定义」就把它展开一次；「连续/近 N年」里的条件要算 N 次",
+                                "each use of a 定义 writes it out again; a condition under 连续/近 N年 is evaluated N times"),),
+                 suggestion=Message("不要让「定义」层层重复引用，也不要把「连续 N年」套在另一个「连续」里",
+                                    "avoid 定义 that use another several times over, and 连续 N年 inside another 连续"))
+
+
+def _measure(node, defs: dict[str, tuple[int, int]]) -> tuple[int, int]:
+    """(nesting depth, evaluation cost) of an expression: a reference to a 定义 counts as the
+    definition written out (plus one), a condition under 连续/近 N年 counts N times. Recursive,
+    but only over one expression, whose depth the parser has bounded."""
+    if isinstance(node, ast.Ref) and node.name.text in defs:
+        depth, cost = defs[node.name.text]
+        return 1 + depth, 1 + cost
+    parts = [_measure(child, defs) for child in _children(node)]
+    depth = 1 + max((d for d, _c in parts), default=0)
+    cost = sum(c for _d, c in parts)
+    if isinstance(node, ast.RunOfYears):
+        cost *= node.years
+    return depth, 1 + cost
+
+
+def definition_measures(symbols: Symbols) -> dict[str, tuple[int, int]]:
+    """Each 定义's (depth, cost) with the definitions it uses written out, computed in
+    dependency order with an explicit stack: a chain of thousands of 定义 must not recurse.
+    A cycle (reported as E014) counts the definition that closes it as (1, 1)."""
+    measures: dict[str, tuple[int, int]] = {}
+    for root in symbols.defs:
+        stack, open_ = [(root, False)], set()
+        while stack:
+            name, ready = stack.pop()
+            if name in measures:
+                continue
+            expr = symbols.defs[name].expr
+            if ready:
+                open_.discard(name)
+                measures[name] = _measure(expr, {n: measures.get(n, (1, 1)) for n in _def_refs(expr, symbols)})
+                continue
+            open_.add(name)
+            stack.append((name, True))
+            stack.extend((n, False) for n in _def_refs(expr, symbols) if n not in measures and n not in open_)
+    return measures
+
+
+def _def_refs(expr, symbols: Symbols) -> set[str]:
+    return {r.name.text for r in _refs(expr) if r.name.text in symbols.defs}
+
+
+def _closest(word: str, choices) -> str | None:
+    """The choice nearest to word by edit distance, if it is near enough to suggest (at most
+    half its length away). Bounded: choices whose length alone puts them too far are skipped,
+    and each distance stops as soon as it exceeds the best so far, so a misspelt name of
+    any length costs at most len(word) × (2 × bound + 1) steps per candidate."""
+    bound = max(1, len(word) // 2)
+    best: tuple[int, str] | None = None
+    for choice in sorted(set(choices)):
+        limit = bound if best is None else best[0]
+        if abs(len(choice) - len(word)) > limit:
+            continue
+        distance = _bounded_distance(word, choice, limit)
+        if distance is not None and (best is None or distance < best[0]):
+            best = (distance, choice)
+    return best[1] if best else None
+
+
+def _bounded_distance(a: str, b: str, limit: int) -> int | None:
+    """Levenshtein distance of a and b if it is at most limit, else None (banded: cells
+    further than limit from the diagonal can only be over the limit)."""
+    if abs(len(a) - len(b)) > limit:
+        return None
+    big = limit + 1
+    previous = [j if j <= limit else big for j in range(len(b) + 1)]
+    for i in range(1, len(a) + 1):
+        low, high = max(1, i - limit), min(len(b), i + limit)
+        current = [big] * (len(b) + 1)
+        current[0] = i if i <= limit else big
+        for j in range(low, high + 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] != b[j - 1]), big)
+        if min(current[max(0, low - 1):high + 1]) > limit:
+            return None
+        previous = current
+    return previous[len(b)] if previous[len(b)] <= limit else None
 
 
 # ---------------------------------------------------------------- names
@@ -196,6 +324,9 @@ def check_expressions(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnost
                             f"the award {printer.expr(node)!r} must be money, but it is {t.describe('en')}",
                             suggestion=Message("乘以一个金额，或写明单位（元、万元、亿元）",
                                                "multiply by an amount, or write a unit (元, 万元, 亿元)"))
+        form = clause.award.form if clause.award is not None else None
+        if isinstance(form, ast.ByTier):
+            yield from _check_tier_subject(form, symbols)
 
 
 def _check_expr(node, symbols: Symbols) -> Iterator[Diagnostic]:
@@ -222,10 +353,7 @@ def _check_expr(node, symbols: Symbols) -> Iterator[Diagnostic]:
                             f"units do not match: cannot compare {left.describe('en')} with {right.describe('en')}",
                             suggestion=Message("比较两边应同为金额，或同为数值/百分比",
                                                "compare money with money, numbers or percentages with each other"))
-            _op, first_time = comparison(sub.op)
-            if first_time and not _is_series_ref(sub.left, symbols):
-                yield error("E023", sub.span, f"「{sub.op}」只能用于逐年事实", f"{sub.op!r} needs a yearly fact",
-                            suggestion=Message("把事实声明为「逐年」：事实 X: 逐年 金额", "declare the fact yearly: 事实 X: 逐年 金额"))
+            yield from _check_first_time(sub.op, sub.left, sub.span, symbols)
         elif isinstance(sub, (ast.Growth, ast.PrevYear)):
             if not _is_series_ref(sub.operand, symbols):
                 word = "增速" if isinstance(sub, ast.Growth) else "上年"
@@ -254,6 +382,38 @@ def _check_expr(node, symbols: Symbols) -> Iterator[Diagnostic]:
                 if t is not None and t.base != "bool":
                     yield error("E021", operand.span, f"「{printer.expr(operand)}」不是是/否判断",
                                 f"{printer.expr(operand)!r} is not a yes/no test")
+
+
+def _check_first_time(op: str, subject, span, symbols: Symbols) -> Iterator[Diagnostic]:
+    """首次… reads the history of a yearly amount: the subject must be a yearly fact of money,
+    a number or a percentage (an enumeration has no "more" to cross for the first time)."""
+    _op, first_time = comparison(op)
+    if not first_time:
+        return
+    if not _is_series_ref(subject, symbols):
+        yield error("E023", span, f"「{op}」只能用于逐年事实", f"{op!r} needs a yearly fact",
+                    suggestion=Message("把事实声明为「逐年」：事实 X: 逐年 金额", "declare the fact yearly: 事实 X: 逐年 金额"))
+    elif symbols.facts[subject.name.text].type.base not in ("money", "number", "percent"):
+        yield error("E023", span, f"「{op}」只能用于逐年的金额、数值或百分比，「{subject.name.text}」不是",
+                    f"{op!r} needs a yearly amount, number or percentage; {subject.name.text!r} is not one",
+                    suggestion=Message("枚举用「属于」或「不低于」判断", "test an enumeration with 属于 or 不低于"))
+
+
+def _check_tier_subject(form: ast.ByTier, symbols: Symbols) -> Iterator[Diagnostic]:
+    """Tiers compare their subject with each threshold: the units must match (a threshold in %
+    on a money fact would compare 200万元 with 0.1元), and 首次… needs a yearly amount."""
+    yield from _check_first_time(form.op, form.subject, form.subject.span, symbols)
+    subject = infer(form.subject, symbols)
+    for row in form.rows:
+        threshold = infer(row.threshold, symbols)
+        if subject is not None and threshold is not None and not comparable(subject, threshold):
+            yield error("E020", row.threshold.span,
+                        f"单位不匹配：分档门槛 {printer.expr(row.threshold)} 是{threshold.describe()}，"
+                        f"而「{printer.expr(form.subject)}」是{subject.describe()}",
+                        f"units do not match: the tier threshold {printer.expr(row.threshold)} is {threshold.describe('en')}, "
+                        f"but {printer.expr(form.subject)!r} is {subject.describe('en')}",
+                        suggestion=Message("门槛与分档依据应同为金额，或同为数值/百分比",
+                                           "thresholds and the subject must both be money, or both numbers/percentages"))
 
 
 def _is_series_ref(node, symbols: Symbols) -> bool:
@@ -323,6 +483,7 @@ def _check_ranking(keys, symbols: Symbols) -> Iterator[Diagnostic]:
 
 
 def check_awards(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    from . import analysis
     for clause in policy.clauses:
         award = clause.award
         if award is None:
@@ -333,6 +494,11 @@ def check_awards(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
             yield warning("W042", form.span, f"{clause.label} 的金额未定：评估结果将说明政策未列明金额",
                           f"{clause.label} has no stated amount: evaluation will say the policy does not state one",
                           notes=(Message(form.note, form.note),) if form.note else ())
+        cap_high = analysis.upper(award.cap) if award.cap is not None else None
+        if cap_high is not None and cap_high <= 0:
+            yield error("E035", award.cap.span, f"封顶 {printer.expr(award.cap)} 不大于0：这样的奖励永远是0元",
+                        f"the cap {printer.expr(award.cap)} is not above 0: such an award is always 0 元",
+                        suggestion=Message("核对原文的封顶金额（最高 50万元），不要写负号", "check the text's cap (最高 50万元); drop the minus sign"))
         if award.cap is not None and isinstance(form, (ast.CaseByCase, ast.Unspecified, ast.Routing)):
             yield error("E046", award.cap.span, "「一事一议」或「金额未定」的奖励不能再设封顶",
                         "a case-by-case or unspecified award cannot have a cap")
@@ -442,6 +608,16 @@ def check_header(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
                       "clauses name matters (事项) but the policy states no conflict principle")
     articles = {c.article for c in policy.clauses}
     for rule in policy.splits:
+        payers: dict[str, ast.Name] = {}
+        for payer, _share in rule.shares:
+            if payer.text in payers:
+                first = payers[payer.text]
+                yield error("E060", payer.span, f"「分担」中付款方「{payer.text}」出现了两次",
+                            f"the payer {payer.text!r} appears twice in 分担",
+                            notes=(Message(f"首次出现于第{first.span.line}行第{first.span.column}列" if first.span else "",
+                                           f"first at line {first.span.line}" if first.span else ""),),
+                            suggestion=Message("每个付款方只写一次，合并它的比例", "name each payer once, with its whole share"))
+            payers.setdefault(payer.text, payer)
         total = sum((share.value for _payer, share in rule.shares), Decimal(0))
         if total != 1:
             yield error("E055", rule.span, f"分担比例合计为{(total * 100).normalize():f}%，应为100%",
@@ -536,6 +712,8 @@ def check_bounds(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
             continue
         award = clause.award
         ceiling = analysis.clause_ceiling(clause)
+        if ceiling is not None and ceiling <= 0 and award.cap is not None:
+            continue  # a cap not above 0: E035 says so
         if ceiling is None and not clause.uncapped:
             yield error("E080", award.span, f"{clause.label} 的奖励没有上限：公式随事实无限增长，且没有「最高」封顶",
                         f"{clause.label} has no upper bound: its formula grows with the facts and there is no 最高 cap",
@@ -700,6 +878,12 @@ def check_overlaps_across(found_overlaps: list) -> list[Diagnostic]:
         where = f"{p1.docno}{c1.label}（{p1.path}:{c1.span.line}）" if p1 is not p2 else f"{c1.label}（第{c1.span.line}行）"
         pair_zh = f"{where} 与 {p2.docno if p1 is not p2 else ''}{c2.label}"
         pair_en = f"{p1.docno}{c1.label} and {p2.docno}{c2.label}"
+        if overlap.internal_error is not None:
+            found.append(error("E199", span, f"编译器内部错误：判断事项「{overlap.matter}」的 {pair_zh} 是否重叠时失败：{overlap.internal_error}",
+                               f"internal compiler error while deciding whether {pair_en} overlap for {overlap.matter!r}: "
+                               f"{overlap.internal_error}",
+                               notes=(Message("这是 polc 的缺陷，不是草稿的问题；请连同此草稿报告", "this is a bug in polc, not in the draft; please report it with this draft"),)))
+            continue
         if not overlap.decided:
             found.append(warning("W073", span, f"无法精确判断事项「{overlap.matter}」的 {pair_zh} 能否同时适用：{overlap.reason}",
                                  f"cannot decide exactly whether {pair_en} can both apply for {overlap.matter!r}: {overlap.reason}"))
@@ -746,8 +930,10 @@ def _confirm(first, second, facts: dict, year: int, prepare) -> dict | None:
         own = {name: value for name, value in completed.items() if name in info_.schema}
         try:
             result = runtime.evaluate_clauses(info_, [spec], own, on)[0]
-        except (runtime.FactError, RuntimeError):
-            return None
+        except runtime.FactError:
+            return None  # the witness does not fit the facts' types: not confirmed
+        # Anything else (a clause failing inside the interpreter) propagates: it is a compiler
+        # bug, reported as E199 by overlaps.analyse, never swallowed as "cannot decide".
         if result.applies is not True:
             return None
     return completed
@@ -836,7 +1022,7 @@ def _matterless_twins(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnost
                       f"若两条是同一事项，它们都会支付",
                       f"{clause.label} names no 事项 but reads the same facts as {other.label} ({facts}): under "
                       f"就高不重复, if they are one matter both are paid",
-                      suggestion=Message(f"同一事项的，两条都写同一个「事项」；不同事项的，各写各的事项",
+                      suggestion=Message("同一事项的，两条都写同一个「事项」；不同事项的，各写各的事项",
                                          "give both the same 事项 if they are one matter, or each its own if not"))
 
 

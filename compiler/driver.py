@@ -20,7 +20,7 @@ import attrs
 
 from . import law  # the law beside the code: 来源 and the source checks
 from . import ast, checks, runtime
-from .diagnostics import Diagnostic, error, sorted_diagnostics
+from .diagnostics import Diagnostic, Message, error, sorted_diagnostics
 from .parser import parse
 from .source import DecodeError, SourceFile, read_bounded
 from .to_python import module_name, module_name_problem, to_python
@@ -116,17 +116,27 @@ class _Reader:
         return tree
 
     def resolve_imports(self, policy: ast.Policy) -> ast.Policy:
-        """Merge the vocabularies a policy imports (引用 "…", relative to the policy file)."""
+        """Merge the vocabularies a policy imports (引用 "…", relative to the policy file).
+
+        An import must name a .pol file inside the policy's own folder or below it, after
+        symbolic links are followed: `引用 "../../../etc/passwd"` or an absolute path is refused
+        before anything is opened, so a draft can never make polc read, or echo, other files."""
         merged = []
-        for wanted in policy.imports:
-            path = _shown_path(str(Path(policy.path).parent / wanted))
+        for index, wanted in enumerate(policy.imports):
+            span = policy.import_spans[index] if index < len(policy.import_spans) else policy.span
+            path, refused = _import_path(policy.path, wanted)
+            if refused is not None:
+                self.found.append(error("E016", span, refused.zh, refused.en, notes=(Message(
+                    "引用的词汇文件必须是政策文件所在目录（或其子目录）中的 .pol 文件",
+                    "an imported vocabulary must be a .pol file in the policy's folder or below it"),)))
+                continue
             if not Path(path).is_file():
-                self.found.append(error("E016", policy.span, f"找不到引用的词汇文件「{wanted}」（{path}）",
+                self.found.append(error("E016", span, f"找不到引用的词汇文件「{wanted}」（{path}）",
                                         f"the imported vocabulary {wanted!r} was not found ({path})"))
                 continue
             tree = self.read(path)
             if isinstance(tree, ast.Policy):
-                self.found.append(error("E016", policy.span, f"「{wanted}」是政策，不是词汇文件（应以「词汇」开头）",
+                self.found.append(error("E016", span, f"「{wanted}」是政策，不是词汇文件（应以「词汇」开头）",
                                         f"{wanted!r} is a policy, not a vocabulary (it should start with 词汇)"))
             elif tree is not None:
                 merged.append(tree)
@@ -136,6 +146,22 @@ class _Reader:
             "、".join(v.name for v in merged), merged[0].path,
             *(tuple(d for v in merged for d in getattr(v, kind)) for kind in ("enums", "facts", "defs", "matters")))
         return attrs.evolve(policy, vocabulary=vocabulary)
+
+
+def _import_path(policy_path: str, wanted: str) -> tuple[str, Message | None]:
+    """The file an import names, shown as polc shows paths, or why it is refused."""
+    root = Path(policy_path).resolve().parent
+    written = Path(wanted)
+    if not wanted or written.is_absolute() or wanted.startswith(("/", "\\")) or (len(wanted) > 1 and wanted[1] == ":"):
+        return "", Message(f"引用「{wanted}」不是相对于政策文件所在目录的路径", f"the import {wanted!r} is not a path relative to the policy's folder")
+    target = (root / written).resolve()
+    if not target.is_relative_to(root):
+        return "", Message(f"引用「{wanted}」指向政策文件所在目录之外", f"the import {wanted!r} points outside the policy's folder")
+    if written.suffix != ".pol":
+        return "", Message(f"引用「{wanted}」不是 .pol 文件", f"the import {wanted!r} is not a .pol file")
+    # Named as written (not resolved), so readers that look files up by name (an editor's
+    # unsaved buffers) find it; the resolved path only decides whether it is inside.
+    return _shown_path(str(Path(policy_path).parent / written)), None
 
 
 def load(paths: list[str], overlaps: bool = True, encoding: str | None = None) -> Project:

@@ -54,6 +54,8 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
              "  给予 按 研发投入 分档\n    1亿元以上 → 100万元\n    5000万元以上 → 50万元"),
     "E033": ("「按 X 分别」需要枚举事实。", "按 X 分别 needs an enumeration fact.", "事实 级别: 数值", "枚举 等级: 国家、省、市\n事实 级别: 等级"),
     "E034": ("分级表中同一等级出现两次。", "A level appears twice in a level table.", "    国家 → 30万元\n    国家 → 20万元", "    国家 → 30万元\n    省 → 20万元"),
+    "E035": ("封顶不大于0：这样的奖励永远是0元，多半是多写了负号。", "A cap that is not above 0: the award is always 0 元; usually a stray minus sign.",
+             "  给予 投资额 × 5% 最高 -50万元", "  给予 投资额 × 5% 最高 50万元"),
     "E040": ("支付条款没有写金额。", "A paying clause has no award.", "条款 第三条\n  当 排名 不超过 10",
              "条款 第三条\n  当 排名 不超过 10\n  给予 最高 100万元"),
     "E041": ("「仅文本」条款不能有条件或奖励。", "A text-only clause cannot have conditions or an award.", "  给予 10万元\n  仅文本", "  仅文本"),
@@ -84,6 +86,8 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
              "  配套 区级财政 不低于 50% 除外 第十二条"),
     "E055": ("分担比例合计不是100%。", "The co-funding shares do not add up to 100%.",
              "  分担 市级财政 50%、区级财政 40%", "  分担 市级财政 50%、区级财政 50%"),
+    "E060": ("「分担」中同一付款方出现两次：每个付款方只写一次。", "The same payer appears twice in 分担: name each payer once.",
+             "  分担 市级财政 50%、市级财政 50%", "  分担 市级财政 50%、区级财政 50%"),
     "W056": ("过渡规定把施行日期之后的考核年度交给了原政策。", "A transitional rule hands years after the start date to the old policy.",
              "  施行日期 2020年1月1日\n  过渡 \"…\" 当 考核年度 早于 2023年 依照 嘉政发〔2016〕28号",
              "  过渡 \"…\" 当 考核年度 早于 2020年 依照 嘉政发〔2016〕28号"),
@@ -158,6 +162,22 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
     "I074": ("涵盖同一事项的两个条款条件互斥，不会同时适用。", "Two clauses of one matter exclude each other.", "", ""),
     "I090": ("预算可覆盖的最高额奖励个数（预算 ÷ 该付款方承担的单项最高奖励）。",
              "How many maximum awards a payer's yearly budget covers.", "", "  预算 市级财政 每年 600万元"),
+    "E101": ("表达式嵌套过深：条件和公式（且、或、非、比较、+ - × ÷、上年、取整、连续…）最多嵌套100层，"
+             "「定义」按展开后计算，一长串「且」或「+」每一项算一层。",
+             "An expression is nested too deeply: conditions and formulas nest at most 100 levels, counting the 定义 "
+             "they use as written out in place; each term of a long chain of 且 or + is a level.",
+             "  当 甲 且 乙 且 丙 且 …（共一百多项）", "  当 甲 且 乙\n  当 丙 且 …（拆成几行「当」，各行同时满足）"),
+    "E102": ("数字超出范围：金额不超过1000万亿元，数值不超过10^15，百分比不超过1000%，最多16位整数、6位小数；"
+             "年数（连续、近、期限）为1–100年，年份为1000–9999年，名额为1–1000000。",
+             "A number is out of range: money up to 10^15 元, numbers up to 10^15, percentages up to 1000%, at most 16 "
+             "digits and 6 decimal places; 1–100 years for 连续/近/期限, years 1000–9999, quotas 1–1000000.",
+             "  当 连续 99999999年 营业收入 超过 1亿元", "  当 连续 3年 营业收入 超过 1亿元"),
+    "E103": ("文件或名称过大：一个 .pol 文件最多1000000个字符，一个名称最多100个字。",
+             "A file or a name is too large: a .pol file holds at most 1,000,000 characters, a name at most 100.",
+             "事实 「企业在上一个完整会计年度内经审计确认的……（数百字）」: 金额", "事实 营业收入: 金额 说明 \"企业在上一个完整会计年度内经审计确认的……\""),
+    "E199": ("编译器内部错误：polc 自身的缺陷（例如解释器在验证重叠见证时失败），不是草稿的问题；请连同草稿报告。",
+             "Internal compiler error: a bug in polc itself (for example the interpreter failing while confirming an "
+             "overlap witness), not a problem in the draft; please report it with the draft.", "", ""),
     "I070": ("多个条款涵盖同一事项，按就高不重复只支付最高一项。", "Several clauses cover one matter; 就高不重复 pays the highest.", "", ""),
 }
 

@@ -137,14 +137,14 @@ class _Builder:
             conjunctive = isinstance(node, ast.And) != negated
             left = self.dnf(node.left, offset, negated)
             right = self.dnf(node.right, offset, negated)
-            return _and(left, right) if conjunctive else left + right
+            return _and(left, right) if conjunctive else _or(left, right)
         if isinstance(node, ast.Not):
             return self.dnf(node.operand, offset, not negated)
         if isinstance(node, ast.RunOfYears):
             parts = [self.dnf(node.condition, offset + k, negated) for k in range(node.years)]
             result = parts[0]
             for part in parts[1:]:
-                result = _and(result, part) if not negated else result + part
+                result = _and(result, part) if not negated else _or(result, part)
             return result
         if isinstance(node, ast.Bool):
             return [()] if node.value != negated else []
@@ -234,10 +234,27 @@ def _constant(node) -> Decimal | None:
 
 
 def _and(left: list[Conjunct], right: list[Conjunct]) -> list[Conjunct]:
-    result = [a + b for a in left for b in right]
-    if len(result) > MAX_CONJUNCTS:
+    # The size is known before the product is built: (a或b) 且 (c或d) 且 … doubles each time,
+    # and must give up ("too complex", W073) instead of building millions of conjuncts.
+    if len(left) * len(right) > MAX_CONJUNCTS:
         raise OutsideFragment(None)
-    return result
+    return [a + b for a in left for b in right]
+
+
+def _or(left: list[Conjunct], right: list[Conjunct]) -> list[Conjunct]:
+    if len(left) + len(right) > MAX_CONJUNCTS:
+        raise OutsideFragment(None)
+    return left + right
+
+
+def balanced(parts: list, node_type) -> object:
+    """parts joined by 且 (ast.And) or 或 (ast.Or) as a balanced tree: a clause with hundreds of
+    当 lines or tiers must not become a chain hundreds of levels deep for the passes that
+    recurse over it (the nesting limit, limits.MAX_NESTING, is for what a drafter writes)."""
+    while len(parts) > 1:
+        parts = [node_type(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
+                 for i in range(0, len(parts), 2)]
+    return parts[0]
 
 
 # ---------------------------------------------------------------- satisfiability
@@ -303,16 +320,10 @@ def applicability(clause: ast.Clause, symbols: Symbols) -> object:
         parts.append(ast.Member(ast.Ref(award.subject), tuple(r.level for r in award.rows)))
     elif isinstance(award, ast.ByTier) and award.rows:
         tests = [ast.Compare(award.op, award.subject, row.threshold) for row in award.rows]
-        any_tier = tests[0]
-        for test in tests[1:]:
-            any_tier = ast.Or(any_tier, test)
-        parts.append(any_tier)
+        parts.append(balanced(tests, ast.Or))
     if not parts:
         return ast.Bool(True)
-    condition = parts[0]
-    for part in parts[1:]:
-        condition = ast.And(condition, part)
-    return condition
+    return balanced(parts, ast.And)
 
 
 def matter_constraint(clause: ast.Clause, matter: str) -> object | None:
@@ -332,6 +343,7 @@ class Overlap:
     reason: str | None = None   # what could not be decided
     confirmed: bool = False     # the witness was run through the interpreter: both apply
     note: str | None = None     # how it was decided, when not by the exact method alone
+    internal_error: str | None = None  # the interpreter failed on a witness: a compiler bug, never "cannot decide"
 
 
 def witness_facts(domains: dict, symbols: Symbols, year: int) -> dict:
@@ -411,14 +423,21 @@ def clause_pairs(policies: list[ast.Policy]) -> Iterator[tuple[str, tuple, tuple
 
 
 def analyse(policies: list[ast.Policy], confirm=None) -> list[Overlap]:
-    """Every pair of clauses covering one matter, decided exactly where the fragment allows."""
+    """Every pair of clauses covering one matter, decided exactly where the fragment allows.
+
+    An exception while deciding or confirming (the interpreter failing on a witness) is a bug
+    in polc, not an undecidable pair: it is kept on the Overlap, and reported as one (E199)."""
     results = []
     tables: dict[tuple[int, int], Symbols] = {}  # one merged symbol table per pair of policies, not per pair of clauses
     for matter, first, second in clause_pairs(policies):
         key = (id(first[0]), id(second[0]))
-        if key not in tables:
-            tables[key] = _combined_symbols(first[0], second[0])
-        results.append(decide(matter, first, second, confirm, tables[key]))
+        try:
+            if key not in tables:
+                tables[key] = _combined_symbols(first[0], second[0])
+            results.append(decide(matter, first, second, confirm, tables[key]))
+        except Exception as exc:  # noqa: BLE001 - reported as a compiler bug, with its type and message
+            results.append(Overlap(matter, first, second, None, False, None,
+                                   internal_error=f"{type(exc).__name__}: {exc}"))
     return results
 
 

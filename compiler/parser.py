@@ -18,10 +18,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import lark
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 
-from . import ast
+from . import ast, limits
 from .diagnostics import Diagnostic, Message, error
 from .source import SourceFile, Span, normalise, span_of_offsets
 
@@ -100,21 +100,20 @@ def chinese_number(text: str) -> int:
 
 
 def money_value(text: str) -> Decimal:
-    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)(万亿元|亿元|万元|元)", text)
-    if not match:
-        raise ValueError(text)
-    return Decimal(match.group(1)) * UNIT_FACTORS[match.group(2)]
+    """30万元 -> 300000 元, exactly (never rounded); outside the stated limits raises
+    limits.OutOfRange, a ValueError."""
+    return limits.money(text)
 
 
 def percent_value(text: str) -> Decimal:
     """5% → 0.05; the text's own wording too: 百分之十 → 0.1, 百分之二点五 → 0.025, 百分之5 → 0.05."""
     if text.endswith("%"):
-        return Decimal(text[:-1]) / 100
+        return limits.percent(text)  # exact, and within the stated limits (else OutOfRange, a ValueError)
     if not text.startswith("百分之"):
         raise ValueError(text)
     number = text[3:]
     if re.fullmatch(r"[0-9]+(\.[0-9]+)?", number):
-        return Decimal(number) / 100
+        return limits.percent(number + "%")
     whole, point, fraction = number.partition("点")
     digits = {**_CHINESE_DIGITS, "〇": 0}
     if not whole or any(ch not in digits for ch in fraction) or (point and not fraction):
@@ -122,7 +121,7 @@ def percent_value(text: str) -> Decimal:
     value = Decimal(chinese_number(whole))
     if fraction:
         value += Decimal("0." + "".join(str(digits[ch]) for ch in fraction))
-    return value / 100
+    return limits.percent(f"{value:f}%")
 
 
 # The postfix comparison words of the text, by the reading convention of Chinese legal
@@ -176,6 +175,29 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def _original(self, token: Token) -> str:
         return self.source.text[token.start_pos:token.end_pos]
 
+    def _bounded(self, token: Token, convert, span: Span | None = None, *args):
+        """Convert a literal's text with a limits function; out of range is a diagnostic (E102)."""
+        try:
+            return convert(*args) if args else convert(str(token))
+        except limits.OutOfRange as exc:
+            raise _Problem(error("E102", span or self._tok_span(token), exc.message.zh, exc.message.en,
+                                 notes=(Message("数值的范围见 README「限制」一节", "the README's Limits section states the ranges"),)))
+
+    def _years_of(self, token: Token, low: int = 1) -> int:
+        """连续/近/期限 N年: a number of years within the stated limit."""
+        text = str(token)[:-1]
+        count = chinese_number(text) if not text.isdigit() else None
+        digits = text if count is None else str(count)
+        return self._bounded(token, limits.whole, None, digits, low, limits.MAX_YEARS, "年数", "the number of years")
+
+    def _year_of(self, token: Token) -> int:
+        """2020年: a year within the stated limit."""
+        text = str(token)[:-1]
+        if not text.isdigit():
+            raise _Problem(error("E102", self._tok_span(token), f"「{self._original(token)}」不是年份，年份用数字写（如 2020年）",
+                                 f"{self._original(token)!r} is not a year: write years in digits (e.g. 2020年)"))
+        return self._bounded(token, limits.whole, None, text, limits.MIN_YEAR, limits.MAX_YEAR, "年份", "the year")
+
     def _string(self, token: Token) -> str:
         raw = self._original(token)[1:-1]
         return re.sub(r"\\(.)", r"\1", raw)
@@ -186,6 +208,11 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         text = str(token)
         if token.type == "QUOTED_NAME":
             text = self._original(token)[1:-1]
+        if len(text) > limits.MAX_NAME_CHARS:
+            raise _Problem(error(
+                "E103", self._tok_span(token), f"名称过长：{len(text)} 个字，最多 {limits.MAX_NAME_CHARS} 个",
+                f"the name is too long: {len(text)} characters, at most {limits.MAX_NAME_CHARS}",
+                suggestion=Message("用简短的名称，把长的解释写进「说明」", "use a short name and put the explanation in 说明")))
         return ast.Name(text, self._tok_span(token))
 
     def ref(self, meta, children):
@@ -193,42 +220,42 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
 
     def money(self, meta, children):
         token = children[0]
-        return ast.Money(money_value(str(token)), str(token), self._tok_span(token))
+        return ast.Money(self._bounded(token, limits.money), str(token), self._tok_span(token))
 
     def negative_money(self, meta, children):
         token = children[0]
-        return ast.Money(-money_value(str(token)), "-" + str(token), self._span(meta))
+        return ast.Money(-self._bounded(token, limits.money), "-" + str(token), self._span(meta))
 
     def unit_price(self, meta, children):
         token = children[0]
         amount, unit = str(token).split("/", 1)
-        return ast.UnitPrice(money_value(amount), unit, str(token), self._tok_span(token))
+        return ast.UnitPrice(self._bounded(token, limits.money, None, amount), unit, str(token), self._tok_span(token))
 
     def percent(self, meta, children):
         return self._percent(children[0])
 
     def _percent(self, token: Token) -> ast.Percent:
-        return ast.Percent(percent_value(str(token)), str(token), self._tok_span(token))
+        return ast.Percent(self._bounded(token, percent_value), str(token), self._tok_span(token))
 
     def _bound(self, token: Token) -> tuple[ast.Expr, str]:
         """A BOUND token (5000万元以上) as the number it compares with and the comparison word."""
         number, word = split_bound(str(token))
         span = span_of_offsets(self.source, token.start_pos, token.start_pos + len(number))
         if number.endswith("元"):
-            value = ast.Money(money_value(number), number, span)
+            value = ast.Money(self._bounded(token, money_value, None, number), number, span)
         elif number.endswith("%") or number.startswith("百分之"):
-            value = ast.Percent(percent_value(number), number, span)
+            value = ast.Percent(self._bounded(token, percent_value, None, number), number, span)
         else:
-            value = ast.Number(Decimal(number), number, span)
+            value = ast.Number(self._bounded(token, limits.number, None, number), number, span)
         return value, word
 
     def number(self, meta, children):
         token = children[0]
-        return ast.Number(Decimal(str(token)), str(token), self._tok_span(token))
+        return ast.Number(self._bounded(token, limits.number), str(token), self._tok_span(token))
 
     def negative_number(self, meta, children):
         token = children[0]
-        return ast.Number(-Decimal(str(token)), "-" + str(token), self._span(meta))
+        return ast.Number(-self._bounded(token, limits.number), "-" + str(token), self._span(meta))
 
     def true(self, meta, children):
         return ast.Bool(True, self._span(meta))
@@ -249,7 +276,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         return ast.DateValue(value, str(token), self._tok_span(token))
 
     def year(self, meta, children):
-        return ast.YearValue(int(str(children[0])[:-1]), self._span(meta))
+        return ast.YearValue(self._year_of(children[0]), self._span(meta))
 
     def enum_value(self, meta, children):
         return ast.EnumValue(children[0], self._span(meta))
@@ -259,8 +286,10 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         return (key, value)
 
     def year_key(self, meta, children):
-        text = str(children[0])
-        return int(text[:-1] if text.endswith("年") else Decimal(text))
+        token = children[0]
+        if str(token).endswith("年"):
+            return self._year_of(token)
+        return self._bounded(token, limits.whole, None, str(token), limits.MIN_YEAR, limits.MAX_YEAR, "年份", "the year")
 
     def series_value(self, meta, children):
         return ast.SeriesValue(tuple(sorted(children, key=lambda entry: entry[0])), self._span(meta))
@@ -309,7 +338,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def run_of_years(self, meta, children):
         keyword = "连续" if normalise(self.source.text[meta.start_pos:meta.start_pos + 2]) == "连续" else "近"
         years_token, condition = children
-        return ast.RunOfYears(keyword, _years(years_token), str(years_token), condition, self._span(meta))
+        return ast.RunOfYears(keyword, self._years_of(years_token), str(years_token), condition, self._span(meta))
 
     def and_(self, meta, children):
         return ast.And(children[0], children[1], self._span(meta))
@@ -512,7 +541,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def f_duration(self, meta, children):
         years_token = children[0]
         start, next_year = (children[1] if len(children) > 1 else (None, False))
-        return ("duration", ast.Duration(_years(years_token), str(years_token), start, next_year, self._span(meta)))
+        return ("duration", ast.Duration(self._years_of(years_token), str(years_token), start, next_year, self._span(meta)))
 
     def order(self, meta, children):
         return str(children[0]) == "降序"
@@ -542,20 +571,22 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         count, *rest = children
         fields = self._quota_tail(rest)
         unit = rest[0].text if rest else None
-        return ("quota", ast.Quota(int(Decimal(str(count))), unit=unit, span=self._span(meta), **fields))
+        per_year = self._bounded(count, limits.whole, None, str(count), 1, limits.MAX_COUNT, "名额", "the quota")
+        return ("quota", ast.Quota(per_year, unit=unit, span=self._span(meta), **fields))
 
     def f_percent_quota(self, meta, children):
         share_token, base, *rest = children
         share = self._percent(share_token)
         fields = self._quota_tail(rest)
-        threshold = int(Decimal(str(rest[0]))) if rest else None
+        threshold = self._bounded(rest[0], limits.whole, None, str(rest[0]), 0, limits.MAX_COUNT, "起点人数",
+                                  "the threshold") if rest else None
         unit = rest[1].text if len(rest) > 1 else None
         return ("quota", ast.Quota(None, unit=unit, share=share, threshold=threshold, base=base,
                                    span=self._span(meta), **fields))
 
     def f_modifier(self, meta, children):
         factor, matter = children
-        return ("modifier", ast.Modifier(Decimal(str(factor)), str(factor), matter, self._span(meta)))
+        return ("modifier", ast.Modifier(self._bounded(factor, limits.factor), str(factor), matter, self._span(meta)))
 
     def clause(self, meta, children):
         article_token, *rest = children
@@ -563,7 +594,9 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         while rest and isinstance(rest[0], Token):
             token = rest.pop(0)
             if token.type == "ITEM":
-                item = chinese_number(str(token)[1:-1])
+                digits = str(token)[1:-1]
+                digits = digits if digits.isdigit() else str(chinese_number(digits))
+                item = self._bounded(token, limits.whole, None, digits, 0, limits.MAX_COUNT, "项号", "the item number")
             else:
                 title = self._original(token)[1:-1]
         fields: dict = {"conditions": [], "notes": [], "cases": []}
@@ -594,15 +627,15 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def h_scope(self, meta, c): return ("scope", self._string(c[0]))
     def h_principle(self, meta, c): return ("principle", c[0])
     def h_transitional(self, meta, c):
-        before = int(str(c[1])[:-1]) if len(c) > 1 else None
+        before = self._year_of(c[1]) if len(c) > 1 else None
         governed_by = str(c[2]) if len(c) > 2 else None
         return ("transitional", ast.Transitional(self._string(c[0]), before, governed_by, self._span(meta)))
 
-    def h_import(self, meta, c): return ("imports", self._string(c[0]))
+    def h_import(self, meta, c): return ("imports", (self._string(c[0]), self._span(meta)))
 
     def h_budget(self, meta, children):
         payer, token, *rest = children
-        amount = ast.Money(money_value(str(token)), str(token), self._tok_span(token))
+        amount = ast.Money(self._bounded(token, limits.money), str(token), self._tok_span(token))
         fields = self._quota_tail(list(rest))
         return ("budgets", ast.Budget(payer, amount, fields.get("ranking", ()), fields.get("select", False),
                                       self._span(meta)))
@@ -658,6 +691,8 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
                 fields[groups[type(part)]].append(part)
         for key in (*repeated, *groups.values()):
             fields[key] = tuple(fields[key])
+        fields["import_spans"] = tuple(span for _path, span in fields["imports"])
+        fields["imports"] = tuple(path for path, _span in fields["imports"])
         return ast.Policy(docno=str(docno), path=self.source.path, span=self._span(meta), repeated=tuple(twice),
                           **fields)
 
@@ -739,8 +774,46 @@ def keyword_against_name(name: str, span: Span | None) -> Diagnostic | None:
         suggestion=Message(f"在关键字两侧加空格：{fixed}", f"put spaces around the keyword: {fixed}"))
 
 
+# Rules whose nodes are expressions: the transformer, and every pass after it, recurse once
+# per level of these, so their nesting is what limits.MAX_NESTING bounds.
+_EXPRESSION_RULES = frozenset({
+    "or_", "and_", "not_", "compare", "member", "not_member", "run_of_years", "add", "sub", "mul", "div",
+    "neg", "prev_year", "floor", "growth", "ref", "assessed_year_ref", "year", "money", "unit_price",
+    "percent", "number", "true", "false"})
+
+
+def _too_deep(source: SourceFile, tree: Tree) -> Diagnostic | None:
+    """The first expression nested deeper than limits.MAX_NESTING, found without recursion
+    (the tree may be thousands of levels deep; Lark's LALR parser builds it iteratively)."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data in _EXPRESSION_RULES:
+            depth += 1
+            if depth > limits.MAX_NESTING:
+                meta = node.meta
+                span = span_of_offsets(source, meta.start_pos, meta.end_pos) if not meta.empty else None
+                return error(
+                    "E101", span, f"表达式嵌套过深：超过 {limits.MAX_NESTING} 层",
+                    f"the expression is nested too deeply: more than {limits.MAX_NESTING} levels",
+                    notes=(Message("条件和公式（且、或、非、比较、+ - × ÷ 等）最多嵌套 "
+                                   f"{limits.MAX_NESTING} 层；一长串「且」或「+」每一项算一层",
+                                   f"conditions and formulas (且 或 非, comparisons, + - × ÷ …) nest at most "
+                                   f"{limits.MAX_NESTING} levels; each term of a long chain of 且 or + is a level"),),
+                    suggestion=Message("把条件拆成几行「当 …」（各行同时满足），或用「定义」给中间结果命名",
+                                       "split the condition over several 当 lines (all must hold), or name parts with 定义"))
+        stack.extend((child, depth) for child in node.children if isinstance(child, Tree))
+    return None
+
+
 def parse(source: SourceFile) -> tuple[ast.Policy | None, list[Diagnostic]]:
     """Parse one source file. Returns the AST, or None and the diagnostics that stopped it."""
+    if len(source.text) > limits.MAX_SOURCE_CHARS:
+        return None, [error(
+            "E103", span_of_offsets(source, 0, 1), f"文件过大：{len(source.text)} 个字符，最多 {limits.MAX_SOURCE_CHARS} 个",
+            f"the file is too large: {len(source.text)} characters, at most {limits.MAX_SOURCE_CHARS}",
+            suggestion=Message("把政策拆成几个文件，共用的声明放进词汇文件（引用 \"…\"）",
+                               "split the policy into several files, with shared declarations in a vocabulary (引用 \"…\")"))]
     normalised = normalise(source.text)
     try:
         tree = _lark().parse(normalised)
@@ -748,6 +821,9 @@ def parse(source: SourceFile) -> tuple[ast.Policy | None, list[Diagnostic]]:
         # Only a file that fails pays for recovery: every error, in the drafter's words.
         from .syntax_errors import syntax_errors  # it uses this module's grammar and keywords
         return None, syntax_errors(source)
+    too_deep = _too_deep(source, tree)
+    if too_deep is not None:
+        return None, [too_deep]
     try:
         return _ToAst(source).transform(tree), []
     except VisitError as exc:

@@ -103,6 +103,11 @@ def _docstring(text: str, indent: str = "") -> str:
 
 
 _ARITH = {"+": "add", "-": "sub", "×": "mul", "÷": "div"}
+# Deeper than this many indentation levels, the right side of 且/或 and the body of 连续/近
+# become functions of their own. Nested conditions would otherwise nest Python blocks as
+# deep as they go, and compile() refuses 100 levels of indentation or 20 nested loops; this
+# way no function is indented more than a few levels, whatever the condition's depth.
+_HOIST_LEVEL = 6
 
 
 class _ClauseCompiler:
@@ -112,6 +117,24 @@ class _ClauseCompiler:
         self.out = writer
         self.defs = def_functions
         self.constants: dict[str, str] = {}  # Decimal text -> module-level name
+        self.helpers: list[str] = []  # lines of the module-level functions split off deep conditions
+        self._parts = 0
+
+    def nested(self, node, offset: str) -> str:
+        """Python source for a sub-expression written inside a block: inline while shallow,
+        else a call to a module-level function `_part_N(run, offset)` that computes it (it
+        reads nothing but run and the year offset, so it can stand alone)."""
+        if self.out.level <= _HOIST_LEVEL:
+            return self.expr(node, offset)
+        self._parts += 1
+        function = f"_part_{self._parts}"
+        outer, self.out = self.out, Writer()
+        self.out.indent()
+        value = self.expr(node, "offset")
+        self.out.line(f"return {value}")
+        body, self.out = self.out.lines, outer
+        self.helpers.extend([f"def {function}(run, offset):", *body, "", ""])
+        return f"{function}(run, {offset})"
 
     def constant(self, value: Decimal) -> str:
         """Decimal constants are built once, at import, not on every call."""
@@ -186,7 +209,7 @@ class _ClauseCompiler:
             out.line(f"{results} = []")
             out.line(f"for {year} in range({node.years}):")
             out.indent()
-            inner = self.expr(node.condition, f"{offset} + {year}" if offset != "0" else year)
+            inner = self.nested(node.condition, f"{offset} + {year}" if offset != "0" else year)
             out.line(f"{results}.append({inner})")
             out.outdent()
             return f"run.run_of_years({printer.expr(node)!r}, {results})"
@@ -196,7 +219,7 @@ class _ClauseCompiler:
             out.line(f"{temp} = {self.expr(node.left, offset)}")
             out.line(f"if {temp} is not {stop}:")
             out.indent()
-            right = self.expr(node.right, offset)
+            right = self.nested(node.right, offset)
             out.line(f"{temp} = {combine}({temp}, {right})")
             out.outdent()
             return temp
@@ -413,6 +436,7 @@ def to_python(policy: ast.Policy) -> str:
     if compiler.constants:
         out.line()
         out.line()
+    out.lines.extend(compiler.helpers)
     out.lines.extend(body.lines)
     out.line("CLAUSES = (")
     for clause, function in specs:
