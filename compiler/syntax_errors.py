@@ -34,6 +34,11 @@ from .diagnostics import Diagnostic, Message, error
 from .source import SourceFile, normalise, span_of_offsets
 
 MAX_ERRORS = 50  # per file: past this a file is not a draft with mistakes but something else
+# Checking a fix re-reads the whole fixed file, relexing it once per repaired character, so a file
+# full of errors took errors × errors × size work (a 48 KB draft with 46 stray characters: 40 s).
+# Fixes are checked, in file order, while this budget of characters re-read lasts; later problems
+# get their general advice. Ordinary drafts (a few KB, a few errors) stay far inside it.
+FIX_CHECK_BUDGET = 2_000_000
 
 _HEADER_WORDS = ("标题", "发布机关", "发布日期", "施行日期", "失效日期", "废止", "适用范围", "冲突原则", "配套",
                  "过渡", "分担", "引用", "预算", "考核年度")
@@ -92,6 +97,9 @@ class _Scratch:
         self.origin = list(range(len(normalised) + 1))
 
     def repair(self, edit: Edit) -> None:
+        # A later repair of the same span replaces the earlier one (a Chinese quotation mark made
+        # '"' that still cannot be lexed becomes a space), so every repair changes the text.
+        self.repairs = [r for r in self.repairs if (r.start, r.end) != (edit.start, edit.end)]
         self.repairs.append(edit)
         self.text = apply_edits(self.original, self.repairs)
         origin, at = [], 0
@@ -243,10 +251,12 @@ def _char_name(ch: str) -> str:
     return f"U+{ord(ch):04X} {unicodedata.name(ch, 'UNNAMED')}"
 
 
-def _lex(text: str, scratch: _Scratch, grammar: _Grammar) -> tuple[list[Token], list[_Found]]:
+def _lex(text: str, scratch: _Scratch, grammar: _Grammar) -> tuple[list[Token] | None, list[_Found]]:
     """Lex the whole text, repairing what the lexer cannot read; a problem for each repair."""
     found: list[_Found] = []
-    while len(found) < MAX_ERRORS:
+    attempts = 0
+    while len(found) < MAX_ERRORS and attempts < 3 * MAX_ERRORS:  # each character is repaired at most twice
+        attempts += 1
         try:
             return list(grammar.lark.lex(scratch.text)), found
         except UnexpectedCharacters as exc:
@@ -257,7 +267,8 @@ def _lex(text: str, scratch: _Scratch, grammar: _Grammar) -> tuple[list[Token], 
                 found.append(repaired)
                 scratch.repair(repaired.fix[0])
                 continue
-            found.append(_unreadable_character(text, start))
+            if all(f.start != start for f in found):  # one problem per character, however often repaired
+                found.append(_unreadable_character(text, start))
             ch = scratch.text[position]
             if ch in "“”‘’":
                 scratch.repair(Edit(start, start + 1, '"'))
@@ -265,7 +276,7 @@ def _lex(text: str, scratch: _Scratch, grammar: _Grammar) -> tuple[list[Token], 
                 scratch.repair(Edit(start, start + 1, _invisible_replacement(ch)))
             else:
                 scratch.repair(Edit(start, start + 1, " "))
-    return [], found
+    return None, found  # too many repairs: the problems found so far are all that is reported
 
 
 def _date_found(text: str, match) -> _Found:
@@ -867,7 +878,7 @@ def _collect(text: str) -> _Result:
     grammar = _grammar()
     scratch = _Scratch(text)
     tokens, found = _lex(text, scratch, grammar)
-    if len(found) >= MAX_ERRORS:
+    if tokens is None:
         return _Result(found, [])
     parse = _Parse(text, scratch, tokens, grammar)
     parse.run()
@@ -888,10 +899,10 @@ def _fix_parses(text: str, found: _Found) -> bool:
     return not any(start < region_end and end > region_start for start, end in result.skipped)
 
 
-def _diagnostic(source: SourceFile, text: str, found: _Found) -> Diagnostic:
+def _diagnostic(source: SourceFile, text: str, found: _Found, check_fix: bool = True) -> Diagnostic:
     span = span_of_offsets(source, found.start, max(found.end, found.start + 1) if source.text else found.start)
     suggestion, fix = found.advice, ()
-    if found.fix and _fix_parses(text, found):
+    if check_fix and found.fix and _fix_parses(text, found):
         fix = found.fix
         fixed = apply_edits(source.text, fix)
         first = min(e.start for e in fix)
@@ -912,6 +923,8 @@ def syntax_errors(source: SourceFile) -> list[Diagnostic]:
     text = normalise(source.text)
     result = _collect(text)
     ordered = sorted(result.found, key=lambda found: (found.start, found.end))
-    diagnostics = [_diagnostic(source, text, found) for found in ordered]
+    cost_per_check = len(text) * (1 + len(result.found))  # one relex per repair, roughly
+    diagnostics = [_diagnostic(source, text, found, check_fix=index * cost_per_check < FIX_CHECK_BUDGET)
+                   for index, found in enumerate(ordered)]
     return diagnostics or [error("E001", span_of_offsets(source, 0, min(1, len(source.text))),
                                  "无法解析此文件", "this file cannot be parsed")]

@@ -335,3 +335,34 @@ def test_an_import_inside_the_policy_folder_still_works(tmp_path):
     header = HEADER.replace("  冲突原则 就高不重复\n", '  冲突原则 就高不重复\n  引用 "sub/words.pol"\n')
     project = load(tmp_path, draft(clause("当 共用额 超过 1元"), header))
     assert not project.has_errors, [d.message.en for d in project.diagnostics]
+
+
+# ---------------------------------------------------------------- syntax-error recovery is bounded
+# Found by the soak (bench/fuzz_soak.py, seeds 1673757052 and 276480821): a mutated shipped policy
+# whose 说明 lost its closing quote and kept Chinese quotation marks inside. The lexer repair turned
+# “ into ", which still could not be lexed at the same place, and repaired the same character again
+# and again (50 identical problems); each problem's fix was then checked by re-reading the whole
+# 48 KB file 50 times: check ran for minutes.
+UNCLOSED_WITH_CHINESE_QUOTES = '说明 "“不超过100%”读作“最高”。名额10人是每\n'
+
+
+def test_an_unclosed_string_with_chinese_quotes_is_reported_once_per_character(tmp_path):
+    started = time.perf_counter()
+    policy, diagnostics = parse_text(draft("# 填充\n" * 4000 + UNCLOSED_WITH_CHINESE_QUOTES))
+    assert time.perf_counter() - started < 10
+    assert policy is None and diagnostics
+    starts = [d.span.start for d in diagnostics]
+    assert len(starts) == len(set(starts)) and len(starts) < 10
+
+
+def test_fix_checking_in_a_file_full_of_stray_characters_is_bounded(tmp_path):
+    # A shipped policy (about 48 KB) with a stray character on every tenth line: each of the ~45
+    # problems has a fix to check, and checking each re-read the whole file once per problem (40 s).
+    lines = (ROOT / "policies" / "jzf-2020-06.pol").read_text(encoding="utf-8").split("\n")
+    for index in range(0, len(lines), 10):
+        if not lines[index].lstrip().startswith("#"):
+            lines[index] += " $"
+    started = time.perf_counter()
+    result = polc(tmp_path, "\n".join(lines), "check", name="m.pol")
+    assert time.perf_counter() - started < 15
+    assert result.returncode == 1
