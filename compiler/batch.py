@@ -87,7 +87,7 @@ def read_rows(path: str, schema: dict | None = None, encoding: str | None = None
         if suffix in (".jsonl", ".ndjson", ".json") or path == "-":
             yield from _json_rows(stream, used)
         else:
-            yield from _csv_rows(path, stream, used, schema or {})
+            yield from _csv_rows(path, stream, used, schema)
     finally:
         if binary is None:
             stream.close()
@@ -114,8 +114,9 @@ def _json_rows(stream: IO[str], encoding: str) -> Iterator[tuple[int, dict | Bad
         yield number, row if isinstance(row, dict) else BadRow("每行应为一个 JSON 对象 / each line must be an object")
 
 
-def _header(path: str, line: int, fields: list[str], encoding: str) -> list[str]:
-    """Column names, checked: decodable, no name twice, no fact both whole and by year."""
+def _header(path: str, line: int, fields: list[str], encoding: str, schema: dict | None = None) -> list[str]:
+    """Column names, checked: decodable, no name twice, no fact both whole and by year, and
+    (given the declared facts) at least one column a declared fact."""
     damage = _damage("".join(fields), encoding)
     if damage:
         raise RegisterError(f"{path}:{line}: 表头{damage[0]}", f"{path}:{line}: the header has {damage[1]}")
@@ -141,10 +142,33 @@ def _header(path: str, line: int, fields: list[str], encoding: str) -> list[str]
             raise RegisterError(f"{path}:{line}: 列名「{name}」重复（第{seen[key]}、{column}列）：无法判断取哪一列",
                                 f"{path}:{line}: the column {name!r} appears twice (columns {seen[key]} and {column})")
         seen[key] = column
+    if schema is not None:
+        _names_a_fact(path, line, names, schema)
     return names
 
 
-def _csv_rows(path: str, stream: IO[str], encoding: str, schema: dict) -> Iterator[tuple[int, dict | BadRow]]:
+def _names_a_fact(path: str, line: int, names: list[str], schema: dict) -> None:
+    """A header that names no declared fact is not a register of these policies (a file in
+    another encoding read as junk, the wrong file, a header row missing): evaluating its rows
+    would only report each one as bad, or — with no rows — report success on nothing."""
+    bases = [name.rsplit(".", 1)[0] if "." in name and name.rsplit(".", 1)[1].isdigit() else name for name in names]
+    if any(base in schema for base in bases):
+        return
+    shown = "、".join(runtime.shown(name) for name in names if name)[:200] or "（空）"
+    shown_en = ", ".join(runtime.shown(name) for name in names if name)[:200] or "(empty)"
+    near = [(name, runtime._closest(base, schema)) for name, base in zip(names, bases)
+            if name and base != IDENTIFIER and len(base) <= 64]
+    near = [(name, fact) for name, fact in near if fact]
+    hint_zh = "".join(f"；列「{name}」是否想写「{fact}」？" for name, fact in near[:3])
+    hint_en = "".join(f"; column {name!r}: did you mean {fact!r}?" for name, fact in near[:3])
+    raise RegisterError(
+        f"{path}:{line}: 表头没有一列是这些政策声明的事实（表头为 {shown}）：不是这些政策的名册，"
+        f"或编码不对（可用 --encoding 指定）{hint_zh}",
+        f"{path}:{line}: no column of the header is a fact these policies declare (header: {shown_en}): "
+        f"not a register for these policies, or read in the wrong encoding (name it with --encoding){hint_en}")
+
+
+def _csv_rows(path: str, stream: IO[str], encoding: str, schema: dict | None) -> Iterator[tuple[int, dict | BadRow]]:
     csv.field_size_limit(MAX_LINE_CHARS)
     reader = csv.reader(_lines(stream))
     names = None
@@ -165,7 +189,7 @@ def _csv_rows(path: str, stream: IO[str], encoding: str, schema: dict) -> Iterat
         if not fields or all(not field.strip() for field in fields):
             continue  # a blank line
         if names is None:
-            names = _header(path, start, fields, encoding)
+            names = _header(path, start, fields, encoding, schema)
             continue
         damage = _damage("".join(fields), encoding)
         if damage:
@@ -174,7 +198,7 @@ def _csv_rows(path: str, stream: IO[str], encoding: str, schema: dict) -> Iterat
             yield start, BadRow(f"有 {len(fields)} 列，而表头有 {len(names)} 列 / "
                                 f"{len(fields)} fields, but the header has {len(names)}")
         else:
-            yield start, _from_csv(names, fields, schema)
+            yield start, _from_csv(names, fields, schema or {})
 
 
 def _from_csv(names: list[str], fields: list[str], schema: dict) -> dict | BadRow:

@@ -91,3 +91,33 @@ def test_results_are_plain_json():
     module = _module("policies/jzf-2020-06.pol")
     evaluation = module.evaluate({"实现税收": True}, on="2021-06-30")
     assert json.loads(json.dumps(evaluation.to_json(), ensure_ascii=False)) == evaluation.to_json()
+
+
+# A header that names no declared fact is a register error: found by the soak (outpath-batch
+# "batch-fails", a UTF-16 BOM then junk), which exited 0 with "共 0 行" and replaced --out.
+@pytest.mark.parametrize("register", [b"\xff\xfe\x00garbage", "申请人,验收平分\n甲,90\n".encode()])
+def test_a_header_naming_no_declared_fact_is_refused_and_out_is_kept(tmp_path, register):
+    (tmp_path / "reg.csv").write_bytes(register)
+    (tmp_path / "old").mkdir()
+    kept = tmp_path / "old" / "res.jsonl"
+    kept.write_text('{"earlier": "run"}\n', encoding="utf-8")
+    result = run_polc("eval", ROOT / "policies" / "jnf-2020-16.pol", "--batch", tmp_path / "reg.csv",
+                      "--on", "2021-06-30", "--out", kept, "--lang", "en")
+    assert result.returncode == 1, result.stderr
+    assert "reg.csv:1: no column of the header is a fact these policies declare" in result.stderr
+    assert "nothing was written" in result.stderr and "Traceback" not in result.stderr
+    assert kept.read_text(encoding="utf-8") == '{"earlier": "run"}\n'
+    assert [p.name for p in (tmp_path / "old").iterdir()] == ["res.jsonl"]
+    if b"\xe5\xb9\xb3" in register:  # 验收平分, one character from 验收评分
+        assert "did you mean '验收评分'?" in result.stderr
+
+
+def test_a_header_with_one_unknown_column_still_reads_the_rest(tmp_path):
+    register = tmp_path / "reg.csv"
+    register.write_text("申请人,验收评分,备注\n甲,90,\n乙,80,x\n", encoding="utf-8")
+    result = run_polc("eval", ROOT / "policies" / "jnf-2020-16.pol", "--batch", register, "--on", "2021-06-30",
+                      "--out", tmp_path / "res.jsonl", "--lang", "en")
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "reg.csv:3:" in result.stderr and "is not a declared fact" in result.stderr
+    assert "2 rows: 1 evaluated, 1 skipped" in result.stderr
+    assert len((tmp_path / "res.jsonl").read_text(encoding="utf-8").splitlines()) == 2  # 甲 and the summary
