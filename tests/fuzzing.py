@@ -45,6 +45,7 @@ POLICIES = ROOT / "policies"
 GRAMMAR = ROOT / "grammar" / "polc.lark"
 SHAPES = ROOT / "tests" / "fixtures" / "shapes.pol"
 ON = "2021-06-30"
+MAX_LINE_CHARS = 1 << 20  # the README's stated limit for a register line or CSV field (characters)
 
 # ---------------------------------------------------------------- what the sources declare
 KEYWORDS = sorted({word for word in re.findall(r'"([^"\\]+)"', GRAMMAR.read_text(encoding="utf-8"))
@@ -499,7 +500,7 @@ def register_case(rng: random.Random, facts: list[Fact], rows: int = 8, size: in
                 bad_rows.add(index)
             if defect == "huge_field" and index == 0:
                 cells[0] = "长" * size
-                if size * 3 > 131072:
+                if size > MAX_LINE_CHARS:  # the stated limit (README): a line or field over 1 MiB characters
                     bad_rows.add(index)
             if defect == "newline_in_field" and index == 0:
                 cells[0] = "企业\n第二行\n第三行"
@@ -514,19 +515,27 @@ def register_case(rng: random.Random, facts: list[Fact], rows: int = 8, size: in
         a, b = records[0][0], records[1][0]
         data = data.replace(b.encode(), a.encode())
     if defect == "duplicate_column":
-        must_fail = not jsonl and len(records) > 0
+        must_fail = not jsonl  # refused at the header (a documented decision), rows or no rows
     if defect == "gbk":
         data = text.encode("gb18030")
+    damaged_lines = []
     if defect == "bad_bytes" and records:
+        # Inserted at the start of physical line 2: the first row of a CSV (after its header),
+        # the second of JSON Lines (with one JSON row, a line of its own after it).
         position = data.index(b"\n") + 1 if b"\n" in data else 0
         data = data[:position] + b"\xff\xfe\x80" + data[position:]
-        bad_rows.add(0)
+        damaged = 1 if jsonl else 0
+        if damaged < len(records):
+            bad_rows.add(damaged)
+        damaged_lines = [2]
     good = len(records) - len(bad_rows)
     if defect in ("duplicate_applicant",) or must_fail or (jsonl and defect == "huge_field"):
         good = None
     if defect == "ragged":
         good = None if not records else good
-    bad_lines = sorted(physical[i] for i in bad_rows if i < len(physical)) if defect != "bad_bytes" else []
+    bad_lines = sorted({physical[i] for i in bad_rows if i < len(physical)} | set(damaged_lines))
+    if must_fail:
+        bad_lines = []  # nothing is read past the refused header
     return RegisterCase("register.jsonl" if jsonl else "register.csv", data, good, bad_lines, must_fail)
 
 
