@@ -320,17 +320,41 @@ def _depth(text: str) -> int:
     return deepest
 
 
+class _Refused:
+    """A number read but refused (too long, NaN, Infinity), kept until the object holding it
+    says whose value it is, so the message can name the fact."""
+
+    def __init__(self, zh: str, en: str):
+        self.zh, self.en = zh, en
+
+
 def _number(kind):
     def parse(text: str):
         if len(text) > MAX_NUMBER_CHARS:
-            raise JSONLimitError(f"数字过长（{len(text)} 位，上限 {MAX_NUMBER_CHARS}）",
-                                 f"a number of {len(text)} characters (at most {MAX_NUMBER_CHARS})")
+            return _Refused(f"数字过长（{len(text)} 位，上限 {MAX_NUMBER_CHARS}）",
+                            f"a number of {len(text)} characters (at most {MAX_NUMBER_CHARS})")
         return kind(text)
     return parse
 
 
-def _constant(name: str):
-    raise JSONLimitError(f"{name} 不是数值（事实须为有限数）", f"{name} is not a number (facts must be finite)")
+def _constant(name: str) -> _Refused:
+    return _Refused(f"{name} 不是数值（事实须为有限数）", f"{name} is not a number (facts must be finite)")
+
+
+def _refuse(value, key: str | None = None) -> None:
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, list):
+            _refuse(item, key)
+        elif isinstance(item, _Refused):
+            if key is None:
+                raise JSONLimitError(item.zh, item.en)
+            raise JSONLimitError(f"「{key}」的值：{item.zh}", f"the value of {key!r}: {item.en}")
+
+
+def _object(pairs: list) -> dict:
+    for key, value in pairs:
+        _refuse(value, key)
+    return dict(pairs)
 
 
 def load_json(text: str):
@@ -339,4 +363,7 @@ def load_json(text: str):
     JSONLimitError (both ValueError)."""
     if _depth(text) > MAX_JSON_DEPTH:
         raise JSONLimitError(f"嵌套超过 {MAX_JSON_DEPTH} 层", f"nested deeper than {MAX_JSON_DEPTH} levels")
-    return json.loads(text, parse_float=_number(Decimal), parse_int=_number(int), parse_constant=_constant)
+    value = json.loads(text, parse_float=_number(Decimal), parse_int=_number(int), parse_constant=_constant,
+                       object_pairs_hook=_object)
+    _refuse(value)  # one outside any object
+    return value
