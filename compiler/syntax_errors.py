@@ -267,11 +267,15 @@ def _lex(text: str, scratch: _Scratch, grammar: _Grammar) -> tuple[list[Token] |
                 found.append(repaired)
                 scratch.repair(repaired.fix[0])
                 continue
+            problem = _unreadable_character(text, start)
             if all(f.start != start for f in found):  # one problem per character, however often repaired
-                found.append(_unreadable_character(text, start))
+                found.append(problem)
             ch = scratch.text[position]
             if ch in "“”‘’":
-                scratch.repair(Edit(start, start + 1, '"'))
+                # Both quotation marks of the pair become '"' (the checked fix), so the text between
+                # them lexes as one string; a lone one becomes '"', and a space if that still fails.
+                for edit in problem.fix or (Edit(start, start + 1, '"'),):
+                    scratch.repair(edit)
             elif _invisible(ch):
                 scratch.repair(Edit(start, start + 1, _invisible_replacement(ch)))
             else:
