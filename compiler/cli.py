@@ -79,6 +79,13 @@ def cmd_build(args) -> int:
                     f"{driver.module_name(policy.path)}.md"], end="")
         return 0
     out = args.out
+    if not project.policies and args.paths:
+        # Nothing to build (a folder with no .pol file, or only folders named *.pol): writing an
+        # empty output folder or index would look like a build. Usage, as for a missing path.
+        shown = " ".join(args.paths)
+        print(_say(args.lang, f"polc: {shown} 中没有 .pol 政策文件，未生成任何文件",
+                   f"polc: no .pol policy file in {shown}: nothing was written"), file=sys.stderr)
+        return 2
     if os.path.lexists(out) and not os.path.isdir(out):
         print(_say(args.lang, f"polc: --out {out} 不是目录", f"polc: --out {out} is not a directory"), file=sys.stderr)
         return 2

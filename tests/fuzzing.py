@@ -357,6 +357,9 @@ def bad_value(rng: random.Random, fact: Fact, size: int = 1000):
             value = "是的"
         if fact.kind == "日期" and value == "2020-02-30":
             value = "2020-13-01"
+        if fact.kind == "标识" and isinstance(value, str) and value.strip():
+            # any non-blank text is an identifier (README: 标识 is a name or a code): "sNaN" is one
+            value = rng.choice(["", "  ", True, {}, [], Raw("NaN")])
     elif roll < 0.75:
         value = Raw("9" * rng.choice([400, 5000, size]))  # a huge integer
         if fact.kind in ("是否", "日期") or fact.values:

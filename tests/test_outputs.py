@@ -256,3 +256,13 @@ def test_a_build_leaves_the_temporary_files_of_a_running_build_alone(tmp_path):
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_building_a_folder_with_no_policy_writes_nothing(tmp_path):
+    # Found by the soak (path-dir, seeds 2915882625, 553844782): a folder holding only a folder
+    # named d.pol built "successfully" into an empty --out folder.
+    (tmp_path / "p" / "d.pol").mkdir(parents=True)
+    (tmp_path / "p" / "d.pol" / "inner.txt").write_text("x", encoding="utf-8")
+    result = run_polc("build", tmp_path / "p", "--out", tmp_path / "g", "--lang", "en")
+    assert result.returncode == 2 and "no .pol policy file" in result.stderr, result.stderr
+    assert not (tmp_path / "g").exists()
