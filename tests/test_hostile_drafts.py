@@ -320,7 +320,7 @@ def test_imports_outside_the_policy_folder_are_refused_unread(tmp_path, monkeypa
     header = HEADER.replace("  冲突原则 就高不重复\n", f'  冲突原则 就高不重复\n  引用 "{wanted}"\n')
     opened = []
     real_read = SourceFile.read
-    monkeypatch.setattr(SourceFile, "read", classmethod(lambda cls, path: opened.append(path) or real_read(path)))
+    monkeypatch.setattr(SourceFile, "read", classmethod(lambda cls, path, encoding=None: opened.append(path) or real_read(path, encoding)))
     project = load(folder, draft(clause(), header))
     assert [p for p in opened if not p.endswith("hostile.pol")] == []
     (refused,) = [d for d in project.diagnostics if d.code == "E016"]
