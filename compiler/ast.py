@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Union
+from typing import Collection, Iterator, Union
 
 import attrs
 
@@ -17,6 +17,35 @@ from .source import Span
 
 def _span():
     return attrs.field(default=None, eq=False, repr=False)
+
+
+# ---------------------------------------------------------------- walking
+# Children come from the attrs field declarations, as CPython's ast.iter_child_nodes reads
+# _fields: a new kind of node is walked without a hand-kept list (one such list once missed 取整).
+def _nodes_in(value) -> Iterator:
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _nodes_in(item)
+    elif attrs.has(type(value)):
+        yield value
+
+
+def iter_child_nodes(node, skip: Collection[str] = ()) -> Iterator:
+    """The nodes directly under node, in field order (tuples followed; spans and the fields
+    named in skip left out)."""
+    for field in attrs.fields(type(node)):
+        if field.name != "span" and field.name not in skip:
+            yield from _nodes_in(getattr(node, field.name))
+
+
+def walk(root, skip: Collection[str] = ()) -> Iterator:
+    """root (a node or a tuple of nodes) and every node under it, depth first in field order.
+    Iterative, so a deep tree costs no Python stack."""
+    stack = list(_nodes_in(root))[::-1]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(list(iter_child_nodes(node, skip))[::-1])
 
 
 @attrs.frozen

@@ -47,21 +47,6 @@ class FactNeed:
     example: object = None
 
 
-def _nodes(node):
-    """Every AST node under node (any attrs node, tuples followed; cases not included)."""
-    if isinstance(node, tuple):
-        for item in node:
-            yield from _nodes(item)
-        return
-    if not attrs.has(type(node)):
-        return
-    yield node
-    for field in attrs.fields(type(node)):
-        if field.name in ("span", "cases", "vocabulary"):
-            continue
-        yield from _nodes(getattr(node, field.name))
-
-
 class _Collector:
     """Which facts one clause reads, and how far back in years."""
 

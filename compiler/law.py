@@ -30,7 +30,7 @@ import errno
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 import attrs
 
@@ -373,20 +373,6 @@ def _literal(node) -> Quantity | None:
     return None
 
 
-def _nodes(node) -> Iterator:
-    """Every node under node, from the attrs declarations (so no kind of node is forgotten)."""
-    if isinstance(node, (tuple, list)):
-        for item in node:
-            yield from _nodes(item)
-        return
-    if not attrs.has(type(node)):
-        return
-    yield node
-    for field in attrs.fields(type(node)):
-        if field.name != "span":
-            yield from _nodes(getattr(node, field.name))
-
-
 @attrs.frozen
 class Encoded:
     quantity: Quantity
@@ -401,7 +387,7 @@ def numbers_in_encoding(clause: ast.Clause, definitions: dict[str, ast.DefDecl])
     seen_defs: set[str] = set()
 
     def collect(root, via):
-        for node in _nodes(root):
+        for node in ast.walk(root):
             if isinstance(node, ast.Ref) and node.name.text in definitions and node.name.text not in seen_defs:
                 seen_defs.add(node.name.text)
                 collect(definitions[node.name.text].expr, node.name.text)

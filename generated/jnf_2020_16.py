@@ -1073,7 +1073,7 @@ def allocate_quota(quota, candidates):
       and must be cut by those who proposed it).
     An applicant with no value for a 每个 or 基数 fact cannot be placed: needs_selection.
     Returns (decisions: payload -> (allocation, place or None), summary)."""
-    per_year, share, _threshold, keys = quota[0], quota[1], quota[2], quota[3]
+    share, keys = quota[1], quota[3]
     group_facts = tuple(quota[5]) if len(quota) > 5 else ()
     base_fact = quota[4] if len(quota) > 4 else None
     names = group_facts + ((base_fact,) if base_fact is not None else ())
