@@ -107,6 +107,10 @@ class _Reader:
             self.found.append(error("E000", None, f"无法读取 {path}：{zh}", f"cannot read {path}: {en}"))
             self.parsed[path] = None
             return None
+        return self.take(path, source)
+
+    def take(self, path: str, source: SourceFile):
+        """Parse a source read from path (from disk, or an editor's buffer) and keep it."""
         self.sources[path] = source
         tree, problems = parse(source)
         self.found.extend(problems)

@@ -36,7 +36,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from . import __version__, ast, checks, driver, printer
 from .diagnostics import Diagnostic, sorted_diagnostics
-from .parser import keywords, parse
+from .parser import keywords
 from .source import SourceFile, normalise
 from .types import Symbols
 
@@ -172,14 +172,7 @@ class _BufferReader(driver._Reader):
         key = str(Path(path).resolve())
         if key not in self.buffers or path in self.parsed:
             return super().read(path)
-        source = SourceFile(path, self.buffers[key])
-        self.sources[path] = source
-        tree, problems = parse(source)
-        self.found.extend(problems)
-        if isinstance(tree, ast.Vocabulary):
-            self.found.extend(checks.check_vocabulary(tree))
-        self.parsed[path] = tree
-        return tree
+        return self.take(path, SourceFile(path, self.buffers[key]))
 
 
 def analyse(path: str, text: str, buffers: dict[str, str] | None = None) -> Analysis:
