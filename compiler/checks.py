@@ -268,6 +268,24 @@ def walk(node) -> Iterator:
         yield from walk(child)
 
 
+def facts_read(expressions: Iterable, symbols: Symbols) -> set[str]:
+    """The facts some expression reads, directly or through the definitions it uses (each
+    definition followed once)."""
+    read: set[str] = set()
+    seen_defs: set[str] = set()
+    pending = list(expressions)
+    while pending:
+        for node in walk(pending.pop()):
+            if isinstance(node, ast.Ref):
+                text = node.name.text
+                if text in symbols.facts:
+                    read.add(text)
+                elif text in symbols.defs and text not in seen_defs:
+                    seen_defs.add(text)
+                    pending.append(symbols.defs[text].expr)
+    return read
+
+
 def _refs(node) -> Iterator[ast.Ref]:
     return (n for n in walk(node) if isinstance(n, ast.Ref))
 

@@ -183,21 +183,11 @@ def item_fact(form: ast.PerItem, symbols: Symbols) -> str:
 
 def used_facts(policy: ast.Policy) -> set[str]:
     """Facts a policy reads: its own, and those of its vocabulary that it refers to."""
-    from .checks import clause_expressions, walk
+    from .checks import clause_expressions, facts_read
     symbols = Symbols.of(policy)
     used = {decl.name.text for decl in policy.facts}
-    pending = [expr for clause in policy.clauses for expr, _role in clause_expressions(clause)]
-    pending += [decl.expr for decl in policy.defs]
-    seen_defs = set()
-    while pending:
-        for node in walk(pending.pop()):
-            if isinstance(node, ast.Ref):
-                text = node.name.text
-                if text in symbols.facts:
-                    used.add(text)
-                elif text in symbols.defs and text not in seen_defs:
-                    seen_defs.add(text)
-                    pending.append(symbols.defs[text].expr)
+    expressions = [expr for clause in policy.clauses for expr, _role in clause_expressions(clause)]
+    used |= facts_read(expressions + [decl.expr for decl in policy.defs], symbols)
     for budget in policy.budgets:
         used.update(fact.text for fact, _descending in budget.ranking)
     for clause in policy.clauses:

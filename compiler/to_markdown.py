@@ -232,20 +232,11 @@ def _facts_read(clause: ast.Clause, symbols: Symbols) -> set[str]:
     """The facts that decide whether a clause applies and to which matter: those its
     conditions read (through definitions), its tier subject (no tier met, nothing paid),
     its 事项 按 fact and its 按 level fact."""
-    from .checks import walk
-    read, seen_defs = set(), set()
-    pending = list(clause.conditions)
+    from .checks import facts_read
+    expressions = list(clause.conditions)
     if clause.award is not None and isinstance(clause.award.form, ast.ByTier):
-        pending.append(clause.award.form.subject)
-    while pending:
-        for node in walk(pending.pop()):
-            if isinstance(node, ast.Ref):
-                text = node.name.text
-                if text in symbols.facts:
-                    read.add(text)
-                elif text in symbols.defs and text not in seen_defs:
-                    seen_defs.add(text)
-                    pending.append(symbols.defs[text].expr)
+        expressions.append(clause.award.form.subject)
+    read = facts_read(expressions, symbols)
     if clause.matter_by is not None:
         read.add(clause.matter_by.text)
     if clause.award is not None and isinstance(clause.award.form, ast.ByLevel):
