@@ -12,7 +12,7 @@ from typing import Collection, Iterator, Union
 
 import attrs
 
-from .source import Span
+from .source import Span, normalise
 
 
 def _span():
@@ -433,10 +433,29 @@ class Clause:
     span: Span | None = _span()
     # Single fields written more than once (name, span of the later one): reported as E019.
     repeated: tuple[tuple[str, Span | None], ...] = attrs.field(default=(), eq=False, repr=False)
+    # 条款 "二、（一）1.（1）": the text numbers its provisions in levels, not 第N条; article holds
+    # the numbering exactly as written (full-width brackets kept) and item is None.
+    numbered_as_written: bool = False
 
     @property
     def label(self) -> str:
+        """The clause's name in results, summaries and diagnostics: 第七条, 第十二条第2项, or the
+        numbering as written (二、（一）1.（1）). Every output takes it from here."""
         return self.article + (f"第{self.item}项" if self.item is not None else "")
+
+    def under(self, reference: str) -> bool:
+        """Whether an article reference (除外 第十二条, 除外 "二、（一）") names this clause: the
+        same article, or for a numbering as written, the clause itself or a level above it
+        (二、（一） covers 二、（一）1.（1）). Full-width and half-width brackets are one."""
+        if not self.numbered_as_written:
+            return self.article == reference
+        own, wanted = numbering_key(self.article), numbering_key(reference)
+        return own == wanted or own.startswith(wanted)
+
+
+def numbering_key(numbering: str) -> str:
+    """A numbering compared whatever width its brackets and stops are written in."""
+    return normalise(numbering).replace(" ", "")
 
 
 @attrs.frozen
@@ -502,9 +521,22 @@ class Vocabulary:
     span: Span | None = _span()
 
 
+# The brackets a document number's year may be written in, each mapped to the gazette's 〔〕.
+_DOCNO_BRACKETS = str.maketrans({"[": "〔", "]": "〕", "(": "〔", ")": "〕", "［": "〔", "］": "〕",
+                                 "（": "〔", "）": "〕"})
+
+
+def document_key(docno: str) -> str:
+    """The identity of a document number, whatever brackets its year is written in:
+    嘉政发[2020]6号, 嘉政发（2020）6号 and 嘉政发〔2020〕6号 name one document. Results and
+    summaries show the number as written; comparisons (the same number in two files,
+    references) use this key."""
+    return docno.translate(_DOCNO_BRACKETS)
+
+
 @attrs.frozen
 class Policy:
-    docno: str
+    docno: str  # as written (嘉政发〔2020〕6号, 浙经信[2021]12号), or the short name of a 无文号 policy
     path: str
     title: str | None = None
     issuer: str | None = None
@@ -534,3 +566,10 @@ class Policy:
     span: Span | None = _span()
     # Header fields written more than once (name, span of the later one): reported as E019.
     repeated: tuple[tuple[str, Span | None], ...] = attrs.field(default=(), eq=False, repr=False)
+    # 政策 无文号 「简称」: published without a document number; docno holds the short name.
+    numbered: bool = True
+
+    @property
+    def key(self) -> str:
+        """The policy's identity for comparisons (see document_key)."""
+        return document_key(self.docno)

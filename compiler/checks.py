@@ -50,10 +50,14 @@ def check_policies(policies: list[ast.Policy]) -> list[Diagnostic]:
     found = []
     seen: dict[str, ast.Policy] = {}
     for policy in policies:
-        if policy.docno in seen:
-            found.append(error("E052", policy.span, f"文号「{policy.docno}」已在 {seen[policy.docno].path} 中使用",
-                               f"document number {policy.docno!r} is already used in {seen[policy.docno].path}"))
-        seen.setdefault(policy.docno, policy)
+        # 嘉政发[2020]6号 and 嘉政发〔2020〕6号 are one document: compared by key, shown as written.
+        first = seen.get(policy.key)
+        if first is not None:
+            written = "" if first.docno == policy.docno else f"（写作「{first.docno}」）"
+            written_en = "" if first.docno == policy.docno else f" (written {first.docno!r})"
+            found.append(error("E052", policy.span, f"文号「{policy.docno}」已在 {first.path}{written} 中使用",
+                               f"document number {policy.docno!r} is already used in {first.path}{written_en}"))
+        seen.setdefault(policy.key, policy)
     return found
 
 
@@ -451,11 +455,12 @@ def _not_a_value(option: ast.Name, enum: str, values: list[str]) -> Diagnostic:
 def check_clauses(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     seen: dict[str, ast.Clause] = {}
     for clause in policy.clauses:
-        if clause.label in seen:
-            yield error("E043", clause.span, f"条款「{clause.label}」重复（首次出现于第{seen[clause.label].span.line}行）",
-                        f"clause {clause.label!r} appears twice (first on line {seen[clause.label].span.line})",
+        key = ast.numbering_key(clause.label)  # 二、(一) and 二、（一） are one clause
+        if key in seen:
+            yield error("E043", clause.span, f"条款「{clause.label}」重复（首次出现于第{seen[key].span.line}行）",
+                        f"clause {clause.label!r} appears twice (first on line {seen[key].span.line})",
                         suggestion=Message("用「第N项」区分同一条中的不同奖励", "tell items of one article apart with 第N项"))
-        seen.setdefault(clause.label, clause)
+        seen.setdefault(key, clause)
         if clause.text_only:
             if clause.award is not None or clause.conditions:
                 yield error("E041", clause.span, f"{clause.label} 标为「仅文本」，却写了条件或奖励",
@@ -624,7 +629,6 @@ def check_header(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     if policy.principle is None and any(c.matter for c in policy.clauses):
         yield warning("W053", policy.span, "条款标了「事项」，但政策没有写冲突原则（就高不重复 / 可叠加）",
                       "clauses name matters (事项) but the policy states no conflict principle")
-    articles = {c.article for c in policy.clauses}
     for rule in policy.splits:
         payers: dict[str, ast.Name] = {}
         for payer, _share in rule.shares:
@@ -647,7 +651,7 @@ def check_header(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
                           f"the transitional rule hands assessed years before {rule.before_year} to the old policy, later than the start date")
     for co in (*policy.cofunding, *policy.splits):
         for article in co.except_articles:
-            if article.text not in articles:
+            if not any(c.under(article.text) for c in policy.clauses):
                 yield error("E054", article.span, f"配套的除外条款「{article.text}」不存在",
                             f"the co-funding exception {article.text!r} is not a clause of this policy")
 

@@ -53,7 +53,7 @@ _NO_SPACE_BEFORE = {",", ":", "、", ")", "]", "}"}
 _NO_SPACE_AFTER = {"(", "[", "{", "、"}
 _SIGNED = {"neg", "negative_number", "negative_money"}
 _CANONICAL = {"*": "×", "/": "÷", "->": "→"}
-_VERBATIM = {"STRING", "QUOTED_NAME"}
+_VERBATIM = {"STRING", "QUOTED_NAME", "DOCNO"}  # a 文号 keeps its brackets as written
 
 
 class FormatBug(Exception):

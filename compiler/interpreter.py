@@ -262,13 +262,13 @@ def transitional(policy: ast.Policy) -> tuple:
 def split(policy: ast.Policy, clause: ast.Clause):
     """CO-FUNDING: ((payer, share), ...) for this clause, or None."""
     for rule in policy.splits:
-        if clause.article not in {a.text for a in rule.except_articles}:
+        if not any(clause.under(a.text) for a in rule.except_articles):
             return tuple((payer.text, share.value) for payer, share in rule.shares)
     return None
 
 
 def cofunded(policy: ast.Policy, clause: ast.Clause) -> bool:
-    return bool(policy.cofunding) and all(clause.article not in {a.text for a in co.except_articles}
+    return bool(policy.cofunding) and all(not any(clause.under(a.text) for a in co.except_articles)
                                           for co in policy.cofunding)
 
 

@@ -613,6 +613,9 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
 
         if "source_text" in fields:  # the quote, and where it is written (for the source checks)
             fields["source_text"], fields["source_span"] = fields["source_text"]
+        if article_token.type == "STRING":  # the numbering as written: 条款 "二、（一）1.（1）"
+            return ast.Clause(article=self._string(article_token), article_number=0, item=None, title=title,
+                              span=self._span(meta), repeated=tuple(repeated), numbered_as_written=True, **fields)
         article = str(article_token)
         return ast.Clause(article=article, article_number=chinese_number(article[1:-1]), item=item,
                           title=title, span=self._span(meta), repeated=tuple(repeated), **fields)
@@ -623,12 +626,12 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def h_issued(self, meta, c): return ("issued", c[0])
     def h_effective_from(self, meta, c): return ("effective_from", c[0])
     def h_effective_until(self, meta, c): return ("effective_until", c[0])
-    def h_repeals(self, meta, c): return ("repeals", tuple(str(t) for t in c))
+    def h_repeals(self, meta, c): return ("repeals", tuple(c))
     def h_scope(self, meta, c): return ("scope", self._string(c[0]))
     def h_principle(self, meta, c): return ("principle", c[0])
     def h_transitional(self, meta, c):
         before = self._year_of(c[1]) if len(c) > 1 else None
-        governed_by = str(c[2]) if len(c) > 2 else None
+        governed_by = c[2] if len(c) > 2 else None
         return ("transitional", ast.Transitional(self._string(c[0]), before, governed_by, self._span(meta)))
 
     def h_import(self, meta, c): return ("imports", (self._string(c[0]), self._span(meta)))
@@ -662,7 +665,20 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         return str(children[0])
 
     def article_ref(self, meta, children):
-        return ast.Name(str(children[0]), self._tok_span(children[0]))
+        token = children[0]
+        text = self._string(token) if token.type == "STRING" else str(token)
+        return ast.Name(text, self._tok_span(token))
+
+    def policy_id(self, meta, children):
+        """(as written, numbered): 嘉政发[2020]6号 keeps its brackets; 无文号 「简称」 gives the name."""
+        token = children[0]
+        if token.type == "DOCNO":
+            return (self._original(token), True)
+        return (self._original(token)[1:-1], False)
+
+    def policy_ref(self, meta, children):
+        token = children[0]
+        return self._original(token)[1:-1] if token.type == "QUOTED_NAME" else self._original(token)
 
     def h_cofunding(self, meta, children):
         payer, share_token, *articles = children
@@ -670,7 +686,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         return ("cofunding", ast.CoFunding(payer, share, tuple(articles), self._span(meta)))
 
     def policy(self, meta, children):
-        docno, *rest = children
+        (docno, numbered), *rest = children
         repeated = ("cofunding", "splits", "budgets", "transitional", "notes", "imports", "not_encoded")
         fields: dict = {"repeals": (), **{key: [] for key in repeated}}
         groups = {ast.EnumDecl: "enums", ast.FactDecl: "facts", ast.DefDecl: "defs", ast.MatterDecl: "matters",
@@ -693,8 +709,8 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
             fields[key] = tuple(fields[key])
         fields["import_spans"] = tuple(span for _path, span in fields["imports"])
         fields["imports"] = tuple(path for path, _span in fields["imports"])
-        return ast.Policy(docno=str(docno), path=self.source.path, span=self._span(meta), repeated=tuple(twice),
-                          **fields)
+        return ast.Policy(docno=docno, numbered=numbered, path=self.source.path, span=self._span(meta),
+                          repeated=tuple(twice), **fields)
 
     def start(self, meta, children):
         return children[0]

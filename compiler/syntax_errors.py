@@ -495,13 +495,26 @@ def _empty_or_no_start(c: _Context) -> _Found | None:
                   expected=expected)
 
 
-_DOCNO_LIKE = re.compile(r"([\u4e00-\u9fff]+)\s*[\[(（【〔［]\s*([0-9]{4})\s*[\])）】〕］]\s*第?\s*([0-9]+)\s*号")
+_DOCNO_LIKE = re.compile(r"([\u4e00-\u9fff]+)\s*([\[(（【〔［])\s*([0-9]{4})\s*([\])）】〕］])\s*第?\s*([0-9]+)\s*号")
+# The bracket pairs a document number's year may be written in (as the gazettes do).
+_DOCNO_PAIRS = {("〔", "〕"), ("[", "]"), ("［", "］"), ("(", ")"), ("（", "）")}
+
+
+def _document_number_fixed(match: re.Match) -> str:
+    """The number as polc reads it, keeping the drafter's brackets when they are a pair polc
+    accepts (嘉政发（2020）第6号 -> 嘉政发（2020）6号), else the gazette's 〔〕."""
+    opening, closing = match.group(2), match.group(4)
+    if (opening, closing) not in _DOCNO_PAIRS:
+        opening, closing = "〔", "〕"
+    return f"{match.group(1)}{opening}{match.group(3)}{closing}{match.group(5)}号"
 
 
 def _document_number_found(start: int, end: int, edits) -> _Found:
     return _Found(start, end, "文号的写法无法识别", "the document number is not written in a form polc reads",
-                  expected=Message("文号，如 嘉政发〔2020〕6号（年份用六角括号〔〕）",
-                                   "a document number such as 嘉政发〔2020〕6号 (the year in 〔〕)"),
+                  expected=Message("文号，如 嘉政发〔2020〕6号（年份写在〔〕、[] 或 () 中，其后直接写序号），"
+                                   "或 无文号 「简称」",
+                                   "a document number such as 嘉政发〔2020〕6号 (the year in 〔〕, [] or (), then the "
+                                   "number without 第), or 无文号 「short name」"),
                   fix=edits, fix_zh="写作", fix_en="write")
 
 
@@ -509,7 +522,7 @@ def _document_number_around(text: str, offset: int) -> _Found | None:
     """嘉政发〔2020〕第6号 (the lexer stops at 〔): the whole number as one problem, with its fix."""
     for match in _DOCNO_LIKE.finditer(text, _line_start(text, offset), _line_end(text, offset)):
         if match.start() <= offset < match.end():
-            fixed = f"{match.group(1)}〔{match.group(2)}〕{match.group(3)}号"
+            fixed = _document_number_fixed(match)
             return _document_number_found(match.start(), match.end(), (Edit(match.start(), match.end(), fixed),))
     return None
 
@@ -522,8 +535,7 @@ def _document_number(c: _Context) -> _Found | None:
     match = _DOCNO_LIKE.match(c.text, start, line_end)
     edits = ()
     if match:
-        fixed = f"{match.group(1)}〔{match.group(2)}〕{match.group(3)}号"
-        edits = (Edit(start, match.end(), fixed),)
+        edits = (Edit(start, match.end(), _document_number_fixed(match)),)
     return _document_number_found(start, c.span()[1] if not match else match.end(), edits)
 
 

@@ -384,6 +384,8 @@ def to_markdown(policy: ast.Policy, findings: list[Diagnostic], found_overlaps: 
     shown = [d for d in sorted_diagnostics(findings) if d.severity in (WARNING, INFO)]
     # Each header entry is a list: one item reads inline, several become a nested list.
     header = [
+        # 政策 无文号 「简称」: say so, and what results call it (numbered policies need no line).
+        *([("文号", [f"无（结果中以简称「{policy.docno}」标识）"])] if not policy.numbered else []),
         ("发布机关", [policy.issuer or "未规定"]),
         ("发布日期", [_date(policy.issued)]),
         ("施行日期", [_date(policy.effective_from)]),
