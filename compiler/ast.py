@@ -7,6 +7,7 @@ with their original text kept for display.
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from typing import Collection, Iterator, Union
 
@@ -276,6 +277,9 @@ class Exact:
 class UpTo:
     ceiling: Expr
     span: Span | None = _span()
+    # 一事一议 最高 X ("一事一议，补助比例最高不超过20%"): decided case by case, at most X. In
+    # money it is 最高 X (a panel decides, up to X); the flag keeps the text's words for printing.
+    case_by_case: bool = False
 
 
 @attrs.frozen
@@ -283,6 +287,9 @@ class Range:
     low: Expr
     high: Expr
     span: Span | None = _span()
+    # 投资额 × 5%-20%: the rate range as written ("5%-20%"); low and high are base × 5% and
+    # base × 20%, so evaluation is that of any range. None for 低 至 高.
+    rate: str | None = None
 
 
 @attrs.frozen
@@ -450,12 +457,26 @@ class Clause:
         if not self.numbered_as_written:
             return self.article == reference
         own, wanted = numbering_key(self.article), numbering_key(reference)
-        return own == wanted or own.startswith(wanted)
+        # a level boundary: "二、1" names 二、1.（1）, not 二、12.
+        return own == wanted or (own.startswith(wanted) and not own[len(wanted)].isdigit())
 
 
 def numbering_key(numbering: str) -> str:
     """A numbering compared whatever width its brackets and stops are written in."""
     return normalise(numbering).replace(" ", "")
+
+
+_CN_NUMERAL = "一二三四五六七八九十百零〇两"
+# One level of a numbering as the gazettes write it (after full-width forms are made
+# half-width): 第三章 第十二条 第二款 第3项 | 二、 | (一) | 1. 1、 1.2 | (1) | ①.
+_NUMBERING_LEVEL = (rf"第[{_CN_NUMERAL}0-9]+[编章节条款项目]|[{_CN_NUMERAL}]+、|\([{_CN_NUMERAL}]+\)"
+                    r"|[0-9]+(?:\.[0-9]+)*[.、]?|\([0-9]+\)|[\u2460-\u2473]")
+NUMBERING = re.compile(rf"(?:{_NUMBERING_LEVEL})+")
+
+
+def is_numbering(text: str) -> bool:
+    """Whether text is a provision's numbering (二、（一）1.（1）), as 条款 "…" and 除外 "…" take."""
+    return NUMBERING.fullmatch(numbering_key(text)) is not None
 
 
 @attrs.frozen

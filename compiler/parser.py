@@ -410,6 +410,20 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def a_range(self, meta, children):
         return ast.Range(children[0], children[1], self._span(meta))
 
+    _RATE_RANGE = re.compile(r"([0-9]+(?:\.[0-9]+)?%)[-~—–〜]([0-9]+(?:\.[0-9]+)?%)")
+
+    def a_rate_range(self, meta, children):
+        """投资额 × 5%-20% -> the range 投资额 × 5% 至 投资额 × 20% (the rate kept as written)."""
+        base, token = children
+        low_text, high_text = self._RATE_RANGE.fullmatch(str(token)).groups()
+        start = token.start_pos
+        rates = []
+        for text, offset in ((low_text, 0), (high_text, len(token) - len(high_text))):
+            span = span_of_offsets(self.source, start + offset, start + offset + len(text))
+            rates.append(ast.Percent(self._bounded(token, percent_value, None, text), text, span))
+        low, high = (ast.Binary("×", base, rate, self._span(meta)) for rate in rates)
+        return ast.Range(low, high, self._span(meta), rate=str(token))  # half-width, as printed
+
     def a_case_by_case(self, meta, children):
         return ast.CaseByCase(self._span(meta))
 
@@ -530,6 +544,9 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def f_award(self, meta, children):
         form = children[0]
         cap = children[1] if len(children) > 1 else None
+        if isinstance(form, ast.CaseByCase) and cap is not None:
+            # 一事一议 最高 X: case by case with a ceiling is, in money, 最高 X (see ast.UpTo)
+            return ("award", ast.Award(ast.UpTo(cap, form.span, case_by_case=True), None, self._span(meta)))
         return ("award", ast.Award(form, cap, self._span(meta)))
 
     def start_kind(self, meta, children):

@@ -119,7 +119,9 @@ def award(node: ast.Award, indent: str = "    ") -> str:
     if isinstance(form, ast.Exact):
         text = expr(form.amount)
     elif isinstance(form, ast.UpTo):
-        text = f"最高 {expr(form.ceiling)}"
+        text = f"{'一事一议 ' if form.case_by_case else ''}最高 {expr(form.ceiling)}"
+    elif isinstance(form, ast.Range) and form.rate is not None:
+        text = f"{_wrapped(form.low.left, _MULTIPLICATIVE)} × {form.rate}"
     elif isinstance(form, ast.Range):
         text = f"{expr(form.low)} 至 {expr(form.high)}"
     elif isinstance(form, ast.CaseByCase):

@@ -70,7 +70,9 @@ def _award(award: ast.Award | None) -> str:
     if isinstance(form, ast.Exact):
         return _amount(form.amount)
     if isinstance(form, ast.UpTo):
-        return f"最高 {_amount(form.ceiling)}（评审确定）"
+        return f"{'一事一议，' if form.case_by_case else ''}最高 {_amount(form.ceiling)}（评审确定）"
+    if isinstance(form, ast.Range) and form.rate is not None:  # the text's 5%-20%, then what it means
+        return f"{printer.award(ast.Award(form))}（即 {_amount(form.low)} 至 {_amount(form.high)}）"
     if isinstance(form, ast.Range):
         # Spaces keep two formulas apart; 30万元至50万元 reads better without.
         gap = "" if isinstance(form.low, ast.Money) and isinstance(form.high, ast.Money) else " "
