@@ -412,6 +412,8 @@ class Case:
     on: DateValue | None
     expected: Expected | None
     span: Span | None = _span()
+    # 评估日 or 预期 written more than once (name, span of the later one): reported as E019.
+    repeated: tuple[tuple[str, Span | None], ...] = attrs.field(default=(), eq=False, repr=False)
 
 
 # ---------------------------------------------------------------- clauses and policies

@@ -976,14 +976,16 @@ _FIELD_WORDS = {
     "award": "给予", "duration": "期限", "once": "一次性", "uncapped": "不设上限", "quota": "名额",
     "modifier": "系数", "text_only": "仅文本", "title": "标题", "issuer": "发布机关", "issued": "发布日期",
     "effective_from": "施行日期", "effective_until": "失效日期", "repeals": "废止", "scope": "适用范围",
-    "principle": "冲突原则", "assessed_year": "考核年度",
+    "principle": "冲突原则", "assessed_year": "考核年度", "on": "评估日", "expected": "预期",
 }
 
 
 def check_drafting(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     """Mistakes that pass every other check and silently change what is paid."""
     for owner, where_zh, where_en in [(policy, "政策头部", "the header"),
-                                      *((c, c.label, c.label) for c in policy.clauses)]:
+                                      *((c, c.label, c.label) for c in policy.clauses),
+                                      *((case, f"{c.label}的案例{'「' + case.title + '」' if case.title else ''}",
+                                         f"an example of {c.label}") for c in policy.clauses for case in c.cases)]:
         for key, span in owner.repeated:
             word = _FIELD_WORDS.get(key, key)
             yield error("E019", span if span is not None else owner.span,

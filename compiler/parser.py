@@ -519,14 +519,18 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
             title = self._original(children[0])[1:-1]
             children = children[1:]
         facts, on, expected = [], None, None
+        repeated = []  # 评估日 or 预期 written twice in one example: E019, not the last one silently
         for kind, value in children:
             if kind == "facts":
                 facts.extend(value)
-            elif kind == "on":
+                continue
+            if (on if kind == "on" else expected) is not None:
+                repeated.append((kind, value.span))
+            if kind == "on":
                 on = value
             else:
                 expected = value
-        return ast.Case(title, tuple(facts), on, expected, self._span(meta))
+        return ast.Case(title, tuple(facts), on, expected, self._span(meta), repeated=tuple(repeated))
 
     # ------------------------------------------------------------ clauses
     def f_source(self, meta, c): return ("source_text", (self._string(c[0]), self._tok_span(c[0])))
@@ -618,12 +622,16 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
                 title = self._original(token)[1:-1]
         fields: dict = {"conditions": [], "notes": [], "cases": []}
         repeated = []
+        slots: set[str] = set()
         for key, value, span in rest:
             if key in ("conditions", "notes", "cases"):
                 fields[key].append(value)
             else:
-                if key in fields:  # written twice: the check reports it (E019), nothing is dropped silently
-                    repeated.append((key, span))
+                # 事项 X and 事项 按 Y fill one slot: a clause pays for one matter (or one per value).
+                slot = "matter" if key == "matter_by" else key
+                if slot in slots:  # written twice: the check reports it (E019), nothing is dropped silently
+                    repeated.append((slot, span))
+                slots.add(slot)
                 fields[key] = value
         for key in ("conditions", "notes", "cases"):
             fields[key] = tuple(fields[key])
