@@ -29,9 +29,29 @@ def check_policy(policy: ast.Policy) -> list[Diagnostic]:
         return found
     for check in (check_declarations, check_expressions, check_clauses, check_awards,
                   check_header, check_cases, check_matters, check_items, check_bounds, check_year_tables,
-                  check_drafting):
+                  check_drafting, check_as_written):
         found.extend(check(policy, symbols))
     return found
+
+
+def check_as_written(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """The text's own forms: a numbering as written (条款 "二、（一）1.", 除外 "二、") must be one,
+    and a policy without a document number needs its title to be told apart in summaries."""
+    references = [a for rule in (*policy.cofunding, *policy.splits) for a in rule.except_articles]
+    numbered = [(c.article, c.span) for c in policy.clauses if c.numbered_as_written]
+    for text, span in [*numbered, *((a.text, a.span) for a in references)]:
+        if not ast.is_numbering(text):
+            yield error("E200", span, f"「{text}」不是条款编号：编号应照原文写，如 二、（一）1.（1）",
+                        f"{text!r} is not a provision's numbering: write it as the text does, e.g. 二、（一）1.（1）",
+                        notes=(Message("每一级是 一、 （一） 1. （1） ① 或 第N条/第N款/第N项 之一，中间不留空格；标题写在「」中",
+                                       "each level is one of 一、 （一） 1. （1） ① or 第N条/第N款/第N项, with no spaces; "
+                                       "a title goes in 「」"),))
+    if not policy.numbered and policy.title is None:
+        yield error("E201", policy.span, f"政策「{policy.docno}」没有文号，也没有「标题」：摘要无法指明是哪一份文件",
+                    f"the policy {policy.docno!r} has no document number and no 标题: its summary cannot say which "
+                    f"document it is",
+                    suggestion=Message("在「政策 无文号 「简称」」下一行写上原文的完整标题：标题 \"…\"",
+                                       "give the document's full title on the next line: 标题 \"…\""))
 
 
 def check_vocabulary(vocabulary: ast.Vocabulary) -> list[Diagnostic]:
@@ -523,8 +543,10 @@ def check_awards(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
                         f"the cap {printer.expr(award.cap)} is not above 0: such an award is always 0 元",
                         suggestion=Message("核对原文的封顶金额（最高 50万元），不要写负号", "check the text's cap (最高 50万元); drop the minus sign"))
         if award.cap is not None and isinstance(form, (ast.CaseByCase, ast.Unspecified, ast.Routing)):
-            yield error("E046", award.cap.span, "「一事一议」或「金额未定」的奖励不能再设封顶",
-                        "a case-by-case or unspecified award cannot have a cap")
+            yield error("E046", award.cap.span, "「金额未定」或「由…审定」的奖励不能再设封顶",
+                        "an unspecified award or a routing cannot have a cap",
+                        notes=(Message("「一事一议 最高 X」可以写：按最高 X、评审确定评估",
+                                       "一事一议 最高 X can be written: it is evaluated as up to X, decided by review"),))
         if isinstance(form, ast.ByLevel):
             yield from _check_levels(clause, form, symbols, cap)
         if isinstance(form, ast.ByTier):
@@ -533,7 +555,13 @@ def check_awards(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
             if cap is not None and amount[0] > cap:
                 yield error("E031", amount[1].span, f"金额 {amount[1].text} 超过本条封顶 {award.cap.text}",
                             f"the amount {amount[1].text} is above this clause's cap {award.cap.text}")
-        if isinstance(form, ast.Range):
+        if isinstance(form, ast.Range) and form.rate is not None:  # 投资额 × 20%-5%: the rates themselves
+            low_rate, high_rate = form.low.right, form.high.right
+            if low_rate.value > high_rate.value:
+                yield error("E032", form.span, f"比例区间 {form.rate} 的下限 {low_rate.text} 高于上限 {high_rate.text}",
+                            f"the rate range {form.rate}: its low end {low_rate.text} is above its high end {high_rate.text}",
+                            suggestion=Message(f"写作 {high_rate.text}-{low_rate.text}", f"write {high_rate.text}-{low_rate.text}"))
+        elif isinstance(form, ast.Range):
             low, high = _constant(form.low), _constant(form.high)
             if low is not None and high is not None and low > high:
                 yield error("E032", form.span, f"区间下限 {form.low.text} 高于上限 {form.high.text}",
@@ -651,7 +679,8 @@ def check_header(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
                           f"the transitional rule hands assessed years before {rule.before_year} to the old policy, later than the start date")
     for co in (*policy.cofunding, *policy.splits):
         for article in co.except_articles:
-            if not any(c.under(article.text) for c in policy.clauses):
+            # (a reference that is no numbering at all is E200, said once)
+            if ast.is_numbering(article.text) and not any(c.under(article.text) for c in policy.clauses):
                 yield error("E054", article.span, f"配套的除外条款「{article.text}」不存在",
                             f"the co-funding exception {article.text!r} is not a clause of this policy")
 
