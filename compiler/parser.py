@@ -424,9 +424,6 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         low, high = (ast.Binary("×", base, rate, self._span(meta)) for rate in rates)
         return ast.Range(low, high, self._span(meta), rate=str(token))  # half-width, as printed
 
-    def a_case_by_case(self, meta, children):
-        return ast.CaseByCase(self._span(meta))
-
     def a_unspecified(self, meta, children):
         return ast.Unspecified(self._string(children[0]) if children else None, self._span(meta))
 
@@ -548,10 +545,16 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def f_award(self, meta, children):
         form = children[0]
         cap = children[1] if len(children) > 1 else None
-        if isinstance(form, ast.CaseByCase) and cap is not None:
-            # 一事一议 最高 X: case by case with a ceiling is, in money, 最高 X (see ast.UpTo)
-            return ("award", ast.Award(ast.UpTo(cap, form.span, case_by_case=True), None, self._span(meta)))
         return ("award", ast.Award(form, cap, self._span(meta)))
+
+    def f_case_by_case(self, meta, children):
+        """一事一议, or 一事一议 最高 X [最高 Y]: case by case with a ceiling is, in money, 最高 X
+        (a panel decides, up to X; see ast.UpTo), with Y the clause's cap as usual."""
+        span = self._span(meta)
+        if not children:
+            return ("award", ast.Award(ast.CaseByCase(span), None, span))
+        ceiling, *cap = children
+        return ("award", ast.Award(ast.UpTo(ceiling, span, case_by_case=True), cap[0] if cap else None, span))
 
     def start_kind(self, meta, children):
         return str(children[0]) == "次年起"
