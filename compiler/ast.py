@@ -460,7 +460,7 @@ class Clause:
             return self.article == reference
         own, wanted = numbering_key(self.article), numbering_key(reference)
         # a level boundary: "二、1" names 二、1.（1）, not 二、12.
-        return own == wanted or (own.startswith(wanted) and not own[len(wanted)].isdigit())
+        return own == wanted or (own.startswith(wanted) and not (wanted[-1].isdigit() and own[len(wanted)].isdigit()))
 
 
 def numbering_key(numbering: str) -> str:
