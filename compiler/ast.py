@@ -445,6 +445,7 @@ class Clause:
     # 条款 "二、（一）1.（1）": the text numbers its provisions in levels, not 第N条; article holds
     # the numbering exactly as written (full-width brackets kept) and item is None.
     numbered_as_written: bool = False
+    numbering_span: Span | None = _span()  # where that numbering string is written (for E200)
 
     @property
     def label(self) -> str:

@@ -38,7 +38,7 @@ def check_as_written(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnosti
     """The text's own forms: a numbering as written (条款 "二、（一）1.", 除外 "二、") must be one,
     and a policy without a document number needs its title to be told apart in summaries."""
     references = [a for rule in (*policy.cofunding, *policy.splits) for a in rule.except_articles]
-    numbered = [(c.article, c.span) for c in policy.clauses if c.numbered_as_written]
+    numbered = [(c.article, c.numbering_span or c.span) for c in policy.clauses if c.numbered_as_written]
     for text, span in [*numbered, *((a.text, a.span) for a in references)]:
         if not ast.is_numbering(text):
             yield error("E200", span, f"「{text}」不是条款编号：编号应照原文写，如 二、（一）1.（1）",

@@ -643,7 +643,8 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
             fields["source_text"], fields["source_span"] = fields["source_text"]
         if article_token.type == "STRING":  # the numbering as written: 条款 "二、（一）1.（1）"
             return ast.Clause(article=self._string(article_token), article_number=0, item=None, title=title,
-                              span=self._span(meta), repeated=tuple(repeated), numbered_as_written=True, **fields)
+                              span=self._span(meta), repeated=tuple(repeated), numbered_as_written=True,
+                              numbering_span=self._tok_span(article_token), **fields)
         article = str(article_token)
         return ast.Clause(article=article, article_number=chinese_number(article[1:-1]), item=item,
                           title=title, span=self._span(meta), repeated=tuple(repeated), **fields)
