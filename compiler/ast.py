@@ -454,11 +454,11 @@ class Clause:
         return self.article + (f"第{self.item}项" if self.item is not None else "")
 
     def under(self, reference: str) -> bool:
-        """Whether an article reference (除外 第十二条, 除外 "二、（一）") names this clause: the
-        same article, or for a numbering as written, the clause itself or a level above it
+        """Whether an article reference (除外 第十二条, 除外 第十二条 第2项, 除外 "二、（一）") names
+        this clause: the same article or item, or for a numbering as written, the clause itself or a level above it
         (二、（一） covers 二、（一）1.（1）). Full-width and half-width brackets are one."""
         if not self.numbered_as_written:
-            return self.article == reference
+            return reference in (self.article, self.label)  # 第十二条 (every item), 第十二条第2项 (one)
         own, wanted = numbering_key(self.article), numbering_key(reference)
         # a level boundary: "二、1" names 二、1.（1）, not 二、12.
         return own == wanted or (own.startswith(wanted) and not (wanted[-1].isdigit() and own[len(wanted)].isdigit()))

@@ -612,15 +612,19 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         factor, matter = children
         return ("modifier", ast.Modifier(self._bounded(factor, limits.factor), str(factor), matter, self._span(meta)))
 
+    def _item_number(self, token: Token) -> int:
+        """第2项 / 第二项 -> 2."""
+        digits = str(token)[1:-1]
+        digits = digits if digits.isdigit() else str(chinese_number(digits))
+        return self._bounded(token, limits.whole, None, digits, 0, limits.MAX_COUNT, "项号", "the item number")
+
     def clause(self, meta, children):
         article_token, *rest = children
         item, title = None, None
         while rest and isinstance(rest[0], Token):
             token = rest.pop(0)
             if token.type == "ITEM":
-                digits = str(token)[1:-1]
-                digits = digits if digits.isdigit() else str(chinese_number(digits))
-                item = self._bounded(token, limits.whole, None, digits, 0, limits.MAX_COUNT, "项号", "the item number")
+                item = self._item_number(token)
             else:
                 title = self._original(token)[1:-1]
         fields: dict = {"conditions": [], "notes": [], "cases": []}
@@ -695,8 +699,12 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
 
     def article_ref(self, meta, children):
         token = children[0]
-        text = self._string(token) if token.type == "STRING" else str(token)
-        return ast.Name(text, self._tok_span(token))
+        if token.type == "STRING":
+            return ast.Name(self._string(token), self._tok_span(token))
+        text = str(token)
+        if len(children) > 1:  # 第十二条 第2项: one item, named as its label is (第十二条第2项)
+            text += f"第{self._item_number(children[1])}项"
+        return ast.Name(text, self._span(meta))
 
     def policy_id(self, meta, children):
         """(as written, numbered): 嘉政发[2020]6号 keeps its brackets; 无文号 「简称」 gives the name."""

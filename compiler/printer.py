@@ -41,9 +41,15 @@ def policy_ref(text: str) -> str:
     return text if _DOCNO.fullmatch(normalise(text)) else f"「{text}」"
 
 
+_ARTICLE_ITEM = re.compile(r"(第[一二三四五六七八九十百零]+条)(第[0-9]+项)")
+
+
 def article_ref(node: ast.Name) -> str:
-    """除外 第十二条, or a numbering as written: 除外 "二、（一）"."""
-    return node.text if _ARTICLE.fullmatch(node.text) else string(node.text)
+    """除外 第十二条, 除外 第十二条 第2项, or a numbering as written: 除外 "二、（一）"."""
+    if _ARTICLE.fullmatch(node.text):
+        return node.text
+    item = _ARTICLE_ITEM.fullmatch(node.text)
+    return f"{item.group(1)} {item.group(2)}" if item else string(node.text)
 
 
 def _precedence(node) -> int:

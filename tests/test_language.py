@@ -248,3 +248,25 @@ def test_a_single_field_written_twice_is_an_error(lines, word):
     assert problems == []
     repeated = [d for d in check_policy(policy) if d.code == "E019"]
     assert len(repeated) == 1 and f"「{word}」写了两次" in repeated[0].message.zh
+
+
+# ---------------------------------------------------------------- payers by item
+def test_an_item_can_be_excepted_from_a_split_without_its_article(tmp_path):
+    path = LANGUAGE / "payer-by-item" / "payer-by-item.pol"
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps({"获评高新技术企业": True, "获评科技小巨人": True}), encoding="utf-8")
+    result = run_polc("eval", str(path.relative_to(ROOT)), "--facts", str(facts), "--on", "2023-06-30",
+                      "--format", "json")
+    funding = {row["item"]: row["funding"] for row in json.loads(result.stdout)["clauses"]}
+    assert funding[1] == {"市级财政": {"min": "100000.00", "max": "100000.00"},
+                          "县级财政": {"min": "100000.00", "max": "100000.00"}}
+    assert funding[2] == {"市级财政": {"min": "500000.00", "max": "500000.00"}}
+    policy = _parse(path.read_text(encoding="utf-8"))
+    assert [a.text for a in policy.splits[0].except_articles] == ["第十二条第2项"]
+    assert "除外 第十二条 第2项" in printer.policy(policy)
+
+
+def test_an_excepted_item_that_does_not_exist_is_reported():
+    text = _clause().replace("  施行日期 2021年1月1日\n", "  施行日期 2021年1月1日\n  分担 甲方 50%、乙方 50% 除外 第一条 第二项\n")
+    assert _codes(text).count("E054") == 1
+    assert "E054" not in _codes(text.replace("除外 第一条 第二项", "除外 第一条"))
