@@ -553,11 +553,11 @@ def _bare_numbering(c: _Context) -> _Found | None:
     match = _UNQUOTED_NUMBERING.match(c.text, start, _line_end(c.text, start))
     if match is None or not ast.is_numbering(match.group(0)) or c.token().type in ("ARTICLE", "STRING"):
         return None
-    numbering = match.group(0)
     return _Found(start, match.end(), "条款编号照原文写时要加引号", "a numbering as written goes in quotes",
                   expected=Message("条号（如 第七条）或带引号的编号（如 \"二、（一）1.\"）",
                                    "an article (e.g. 第七条) or a quoted numbering (e.g. \"二、（一）1.\")"),
-                  fix=(Edit(start, match.end(), f'"{numbering}"'),), fix_zh="写作", fix_en="write",
+                  # two insertions, so the numbering itself stays exactly as written (（一） stays full-width)
+                  fix=(Edit(start, start, '"'), Edit(match.end(), match.end(), '"')), fix_zh="写作", fix_en="write",
                   covers_characters=True)
 
 

@@ -270,3 +270,13 @@ def test_an_excepted_item_that_does_not_exist_is_reported():
     text = _clause().replace("  施行日期 2021年1月1日\n", "  施行日期 2021年1月1日\n  分担 甲方 50%、乙方 50% 除外 第一条 第二项\n")
     assert _codes(text).count("E054") == 1
     assert "E054" not in _codes(text.replace("除外 第一条 第二项", "除外 第一条"))
+
+
+def test_a_numbering_without_quotes_gets_a_fix_that_keeps_it_as_written():
+    text = _clause(header="条款 二、（一）1. 「技改」")
+    policy, problems = parse(SourceFile("draft.pol", text))
+    assert policy is None and [p.code for p in problems] == ["E001"]  # one problem, not a second for the 「.」
+    fixed = text
+    for start, end, insert in sorted(problems[0].fix, reverse=True):
+        fixed = fixed[:start] + insert + fixed[end:]
+    assert _parse(fixed).clauses[0].label == "二、（一）1."
