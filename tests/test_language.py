@@ -7,6 +7,7 @@ runs them), and the forms are checked to survive printing, formatting and evalua
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,8 @@ def test_each_construct_checks_clean_and_its_examples_pass(folder):
     assert checked.returncode == 0, checked.stdout + checked.stderr
     tested = run_polc("test", str(folder.relative_to(ROOT)))
     assert tested.returncode == 0, tested.stdout
-    assert " 0 failed" in tested.stdout and "0 passed" not in tested.stdout.split(",")[0]
+    passed, failed = map(int, re.search(r"(\d+) passed, (\d+) failed", tested.stdout).groups())
+    assert passed >= 2 and failed == 0  # examples at the boundaries, all of them run
 
 
 @pytest.mark.parametrize("path", LANGUAGE_FILES, ids=[p.stem for p in LANGUAGE_FILES])
