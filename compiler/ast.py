@@ -472,14 +472,19 @@ def numbering_key(numbering: str) -> str:
 _CN_NUMERAL = "一二三四五六七八九十百零〇两"
 # One level of a numbering as the gazettes write it (after full-width forms are made
 # half-width): 第三章 第十二条 第二款 第3项 | 二、 | (一) | 1. 1、 1.2 | (1) | ①.
+# Each level is told from the next by its own closing mark, so a string can be read only one
+# way and a failed match costs linear time (a nested 1.2.3 quantifier backtracked exponentially);
+# only the last level may be a bare number (3.2.1, or 二、1 in a reference).
 _NUMBERING_LEVEL = (rf"第[{_CN_NUMERAL}0-9]+[编章节条款项目]|[{_CN_NUMERAL}]+、|\([{_CN_NUMERAL}]+\)"
-                    r"|[0-9]+(?:\.[0-9]+)*[.、]?|\([0-9]+\)|[\u2460-\u2473]")
-NUMBERING = re.compile(rf"(?:{_NUMBERING_LEVEL})+")
+                    r"|[0-9]+[.、]|\([0-9]+\)|[\u2460-\u2473]")
+NUMBERING = re.compile(rf"(?:{_NUMBERING_LEVEL})*[0-9]*")
+MAX_NUMBERING_CHARS = 40  # the deepest real numbering (第三章第十二条第二款第（三）项) is far shorter
 
 
 def is_numbering(text: str) -> bool:
     """Whether text is a provision's numbering (二、（一）1.（1）), as 条款 "…" and 除外 "…" take."""
-    return NUMBERING.fullmatch(numbering_key(text)) is not None
+    key = numbering_key(text)
+    return 0 < len(key) <= MAX_NUMBERING_CHARS and NUMBERING.fullmatch(key) is not None
 
 
 @attrs.frozen

@@ -43,9 +43,10 @@ def check_as_written(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnosti
         if not ast.is_numbering(text):
             yield error("E200", span, f"「{text}」不是条款编号：编号应照原文写，如 二、（一）1.（1）",
                         f"{text!r} is not a provision's numbering: write it as the text does, e.g. 二、（一）1.（1）",
-                        notes=(Message("每一级是 一、 （一） 1. （1） ① 或 第N条/第N款/第N项 之一，中间不留空格；标题写在「」中",
-                                       "each level is one of 一、 （一） 1. （1） ① or 第N条/第N款/第N项, with no spaces; "
-                                       "a title goes in 「」"),))
+                        notes=(Message(f"每一级是 一、 （一） 1. （1） ① 或 第N条/第N款/第N项 之一，中间不留空格，"
+                                       f"全长不超过{ast.MAX_NUMBERING_CHARS}字；标题写在「」中",
+                                       "each level is one of 一、 （一） 1. （1） ① or 第N条/第N款/第N项, with no spaces, "
+                                       f"{ast.MAX_NUMBERING_CHARS} characters at most; a title goes in 「」"),))
     if not policy.numbered and policy.title is None:
         yield error("E201", policy.span, f"政策「{policy.docno}」没有文号，也没有「标题」：摘要无法指明是哪一份文件",
                     f"the policy {policy.docno!r} has no document number and no 标题: its summary cannot say which "

@@ -154,9 +154,19 @@ def test_an_exception_names_its_level_and_those_below(reference, numbering, cove
 @pytest.mark.parametrize("text, is_numbering", [
     ("二、（一）1.（1）", True), ("第三章第十二条", True), ("（三）", True), ("①", True), ("3.2.1", True),
     ("支持技术改造", False), ("二", False), ("", False), ("二、 （一）", True), ("第七条「标题」", False),
+    ("3.2.1.", True), ("二、1", True), ("1." * 20, True), ("1." * 21, False),  # at most 40 characters
 ])
 def test_what_counts_as_a_numbering(text, is_numbering):
     assert ast.is_numbering(text) is is_numbering
+
+
+def test_a_numbering_that_fails_to_match_fails_in_linear_time():
+    """A nested 1.2.3 quantifier once backtracked exponentially (22 levels: 2 s, each one more doubling)."""
+    import time
+    started = time.perf_counter()
+    for hostile in ("1." * 5000 + "x", "(1)" * 5000 + "x", "二、" * 5000 + "x", "1" * 5000 + ".x"):
+        assert ast.NUMBERING.fullmatch(hostile) is None
+    assert time.perf_counter() - started < 1.0
 
 
 # hypothesis: any numbering built from the levels, any bracket style, any rate: printed and parsed back
