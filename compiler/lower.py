@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, assert_never
 
 from . import analysis, ast, model, printer
 from .types import Symbols, Type, comparison, infer, value_kind
@@ -141,7 +141,7 @@ class _Lowering:
         return _model_type(infer(node, self.symbols))
 
     # ------------------------------------------------------------ expressions
-    def expr(self, node) -> model.Expr:
+    def expr(self, node: ast.Expr) -> model.Expr:
         text = printer.expr(node)
         span = node.span
         match node:
@@ -188,7 +188,8 @@ class _Lowering:
                 return model.Or(self.expr(node.left), self.expr(node.right), text, span)
             case ast.Not():
                 return model.Not(self.expr(node.operand), text, span)
-        raise LoweringError(f"not an expression: {node!r}")
+            case _:
+                assert_never(node)
 
     def compare(self, node: ast.Compare) -> model.Compare:
         op, first_time = comparison(node.op)
@@ -240,7 +241,8 @@ class _Lowering:
                 return model.PerItem(self.item_fact(form), self.expr(form.amount), self.expr(form.item_cap), form.span)
             case ast.Routing():
                 return model.Routing(form.approver, form.span)
-        raise LoweringError(f"not an award form: {form!r}")
+            case _:
+                assert_never(form)
 
     def item_fact(self, form: ast.PerItem) -> model.Fact:
         """The 逐项 fact a 每项 award goes through (the checks make sure there is exactly one)."""

@@ -105,3 +105,12 @@ def test_model_children_come_from_the_field_declarations():
                         (model.TierRow(threshold, model.DefRef("奖励", None, "奖励"), test),))
     kinds = [type(node).__name__ for node in model.walk(tier)]
     assert kinds.count("Fact") == 2 and "DefRef" in kinds and "Compare" in kinds
+
+
+def test_every_award_form_of_the_ast_has_a_form_in_the_model():
+    import typing
+
+    from compiler import ast
+    written = {t.__name__ for t in typing.get_args(ast.AwardForm)}
+    meant = {t.__name__ for t in typing.get_args(model.AwardForm)}
+    assert written == meant
