@@ -108,6 +108,10 @@ class _Lowering:
         vocabulary = policy.vocabulary
         shared = {id(decl) for source in ([vocabulary] if vocabulary is not None else [])
                   for kind in ("enums", "facts", "defs", "matters") for decl in getattr(source, kind)}
+        self.owners: dict[str, list[str]] = {}  # enumeration value -> the enumerations declaring it
+        for enum_name, enum_decl in self.symbols.enums.items():
+            for value in dict.fromkeys(v.text for v in enum_decl.values):
+                self.owners.setdefault(value, []).append(enum_name)
         self.enumerations = {name: model.Enumeration(name, tuple(v.text for v in decl.values), id(decl) in shared, decl.span)
                              for name, decl in self.symbols.enums.items()}
         self.facts = {name: model.Fact(name, _declared_type(decl), decl.note,
@@ -161,7 +165,8 @@ class _Lowering:
                     return model.FactRef(self.facts[name], text, span)
                 if name in self.symbols.defs:
                     return model.DefRef(name, self.type_of(node), text, span)
-                owners = [e for e, decl in self.symbols.enums.items() if any(v.text == name for v in decl.values)]
+                owners = self.owners.get(name, ())
+                # A value shared by several enumerations (国家) takes its enumeration from context.
                 return model.EnumValue(name, owners[0] if len(owners) == 1 else None, text, span)
             case ast.PrevYear():
                 return model.PrevYear(self.series_fact(node.operand, "上年"), text, span)

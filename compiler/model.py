@@ -44,23 +44,40 @@ def _span():
 
 
 # ---------------------------------------------------------------- walking
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a node class that can hold nodes: all but its span (read once per class)."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in attrs.fields(cls) if f.name != "span")
+    return names
+
+
 def _nodes_in(value) -> Iterator:
     if isinstance(value, (tuple, list)):
         for item in value:
             yield from _nodes_in(item)
-    elif isinstance(value, Mapping):
+    elif isinstance(value, dict):
         for item in value.values():
             yield from _nodes_in(item)
-    elif attrs.has(type(value)):
+    elif hasattr(type(value), "__attrs_attrs__"):
         yield value
+
+
+# Values, not nodes: a Type describes a node and has no children worth visiting.
+_LEAVES: tuple[type, ...] = (str, bool, int, Decimal, enum.Enum, datetime.date)
 
 
 def iter_child_nodes(node, skip: Collection[str] = ()) -> Iterator:
     """The model nodes directly under node, in field order (tuples and mappings followed;
     spans and the fields named in skip left out)."""
-    for field in attrs.fields(type(node)):
-        if field.name != "span" and field.name not in skip:
-            yield from _nodes_in(getattr(node, field.name))
+    for name in _child_fields(type(node)):
+        if name not in skip:
+            value = getattr(node, name)
+            if value is not None and not isinstance(value, _LEAVES):
+                yield from _nodes_in(value)
 
 
 def walk(root, skip: Collection[str] = ()) -> Iterator:
@@ -102,6 +119,9 @@ class Type:
     def kind(self) -> str:
         """How a runtime value of this type is shown in a trace (runtime.format_value)."""
         return self.base.value
+
+
+_LEAVES += (Type,)
 
 
 class CompareOp(enum.Enum):
