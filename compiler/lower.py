@@ -320,6 +320,17 @@ class _Lowering:
                 used.update(name.text for name, _value in case.facts)
         return tuple(name for name in self.facts if name in used)
 
+    def used_definitions(self, clauses: tuple[model.ClauseModel, ...]) -> tuple[str, ...]:
+        """Own definitions, and the vocabulary's that clauses or definitions refer to."""
+        used = {name for name, d in self.definitions.items() if not d.shared}
+        pending: list = [*clauses, *(self.definitions[name].expr for name in used)]
+        while pending:
+            for node in model.walk(pending.pop()):
+                if isinstance(node, model.DefRef) and node.name in self.definitions and node.name not in used:
+                    used.add(node.name)
+                    pending.append(self.definitions[node.name].expr)
+        return tuple(name for name in self.definitions if name in used)
+
     def policy(self) -> model.PolicyModel:
         policy = self.source
         clauses = tuple(self.clause(c) for c in policy.clauses)
@@ -344,5 +355,6 @@ class _Lowering:
             not_encoded=tuple(model.NotEncoded(n.text, n.reason, n.span) for n in policy.not_encoded),
             enumerations=self.enumerations, facts=self.facts, definitions=self.definitions, matters=self.matters,
             clauses=clauses, used_facts=self.used_facts(policy, clauses),
+            used_definitions=self.used_definitions(clauses),
             ceiling=total, unbounded_clauses=tuple(unbounded), unstated_clauses=tuple(unstated), span=policy.span)
 

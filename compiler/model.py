@@ -762,6 +762,9 @@ class PolicyModel:
     matters: Mapping[str, Matter] = attrs.Factory(dict)
     clauses: tuple[ClauseModel, ...] = ()
     used_facts: tuple[str, ...] = ()
+    # The definitions the policy evaluates: its own, then the vocabulary's it refers to
+    # (directly or through another definition), each in declaration order.
+    used_definitions: tuple[str, ...] = ()
     ceiling: Decimal = Decimal(0)
     unbounded_clauses: tuple[str, ...] = ()
     unstated_clauses: tuple[str, ...] = ()
@@ -783,6 +786,13 @@ class PolicyModel:
     @property
     def own_definitions(self) -> tuple[Definition, ...]:
         return tuple(d for d in self.definitions.values() if not d.shared)
+
+    @property
+    def evaluated_definitions(self) -> tuple[Definition, ...]:
+        """The definitions a backend must be able to evaluate (`used_definitions`): the
+        policy's own first, so their order does not depend on the vocabulary."""
+        own = [self.definitions[name] for name in self.used_definitions if not self.definitions[name].shared]
+        return tuple(own + [self.definitions[name] for name in self.used_definitions if self.definitions[name].shared])
 
     def schema(self) -> dict:
         """The fact schema runtime.validate_facts expects: name -> (base, series, enumeration
