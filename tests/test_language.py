@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from compiler import ast, driver, fmt, interpreter, printer
 from compiler.checks import check_policy
+from compiler.lower import lower
 from compiler.parser import parse
 from compiler.source import SourceFile
 
@@ -222,7 +223,7 @@ def test_rate_range_evaluates_as_the_range_in_interpreter_and_generated_code():
     import datetime
     for amount, expected in [("2000万元", ("1000000.00", "4000000.00")), ("1亿元", ("5000000.00", "5000000.00"))]:
         facts = {"项目投资额": amount}
-        reference = interpreter.evaluate([policy], facts, datetime.date(2022, 6, 30)).to_json()
+        reference = interpreter.evaluate([lower(policy)], facts, datetime.date(2022, 6, 30)).to_json()
         assert module.evaluate(facts, on=datetime.date(2022, 6, 30)).to_json() == reference
         award = reference["clauses"][0]["award"]
         assert (award["kind"], award["min"], award["max"]) == ("range", *expected)
