@@ -308,15 +308,11 @@ class Explain:
         return cls(False, applicants, lines)
 
     def chosen(self, line: int, applicant: str | None) -> bool:
-        if self.every:
-            return True
-        if line in self.lines:
-            self.found.add(f"@{line}")
-            return True
-        if applicant is not None and applicant in self.applicants:
-            self.found.add(applicant)
-            return True
-        return False
+        return self.every or line in self.lines or (applicant is not None and applicant in self.applicants)
+
+    def written(self, line: int, applicant: str | None) -> None:
+        """A chosen row's full record was written (a bad row's never is)."""
+        self.found.update((f"@{line}", applicant))
 
     def missing(self) -> list[str]:
         """The names given that matched no evaluated row, in the order given."""
@@ -666,6 +662,7 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
         elif full is not None:
             full["total"] = total
             writer.full(full)
+            explain.written(line_number, applicant)
     spool.close()
     for bad in bad_rows.listed():
         errors.write(f"{source}:{bad['line']}: 第{bad['line']}行已跳过 / line {bad['line']} skipped: {bad['error']}\n")

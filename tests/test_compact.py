@@ -106,6 +106,17 @@ def test_explain_of_an_id_that_names_no_row_says_so_and_exits_1(tmp_path):
     assert len(_lines(out)) == 2  # P00, then the summary
 
 
+def test_explain_of_a_bad_row_is_an_id_that_names_no_evaluated_row(tmp_path):
+    register = tmp_path / "reg.jsonl"
+    register.write_text('{"申请人": "甲", "平台企业": "perhaps"}\n{"申请人": "乙", "平台企业": true}\n'
+                        '{"申请人": "丙"}\n{"申请人": "丙"}\n', encoding="utf-8")
+    result = run_polc("eval", "tests/fixtures/quotas.pol", "--batch", register, "--on", ON, "--out",
+                      tmp_path / "r.jsonl", "--explain", "甲", "乙", "丙", "--lang", "en")
+    assert result.returncode == 1, result.stderr
+    assert "--explain 丙, 甲: no evaluated row" in result.stderr
+    assert [r.get("applicant") for r in _lines(tmp_path / "r.jsonl")] == ["乙", None]
+
+
 @pytest.mark.parametrize("extra", [["--trace"], ["--explain", "P00"]])
 def test_full_records_are_json_lines_only(tmp_path, extra):
     result, out = _run(tmp_path, "quotas", *extra, "--lang", "en", out="results.csv")
