@@ -252,16 +252,34 @@ def _compile_modules(project, probe, args) -> list:
 
 
 def _eval_batch(project, args) -> int:
-    from . import batch, driver
+    from . import batch, driver, sql_register
+    register = args.batch
+    table = sql_register.table_source(args.batch)
+    if table is not None:
+        register = table[0]  # FILE.duckdb:TABLE, a table of a DuckDB database file
+    if args.engine == "python" and sql_register.register_format(args.batch) in ("parquet", "table"):
+        raise _InputError(2, f"名册 {args.batch}：Parquet 与 DuckDB 表只能由 DuckDB 引擎读取（去掉 --engine python）",
+                          f"register {args.batch}: Parquet and DuckDB tables are read by the DuckDB engine only "
+                          f"(drop --engine python)")
     if args.batch != "-":
-        _regular_file(args.batch, "名册文件", "register")
+        _regular_file(register, "名册文件", "register")
     output = None
     if args.out:
-        output = _open_output(args.out, args.batch, batch)
+        output = _open_output(args.out, register, batch)
     modules = [driver.load_module(policy) for policy in project.policies]
+    out_format = _out_format(args.out)
+    if out_format != "jsonl" and args.engine != "duckdb":
+        raise _InputError(2, f"--out {args.out}：CSV 与 Parquet 结果由 DuckDB 引擎写出（去掉 --engine python）",
+                          f"--out {args.out}: CSV and Parquet results are written by the DuckDB engine (drop --engine python)")
     try:
-        summary = batch.run(modules, args.batch, args.on, output.stream if output else sys.stdout, sys.stderr,
-                            include_all=args.all, encoding=args.encoding)
+        if args.engine == "duckdb":
+            from . import sql_batch
+            summary = sql_batch.run(modules, args.batch, args.on, output.stream if output else sys.stdout, sys.stderr,
+                                    include_all=args.all, encoding=args.encoding, out_format=out_format,
+                                    out_path=output.temp if output is not None else None)
+        else:
+            summary = batch.run(modules, args.batch, args.on, output.stream if output else sys.stdout, sys.stderr,
+                                include_all=args.all, encoding=args.encoding)
         if output is not None:
             output.commit()
     except batch.RegisterError as exc:
@@ -290,6 +308,12 @@ def _eval_batch(project, args) -> int:
     for key, entry in summary["budgets"].items():
         print(f"  预算 {key}：{entry}", file=human)
     return 0
+
+
+def _out_format(out: str | None) -> str:
+    """The format of --out, by its extension: .csv, .parquet, else JSON Lines."""
+    suffix = Path(out).suffix.lower() if out else ""
+    return {".csv": "csv", ".parquet": "parquet"}.get(suffix, "jsonl")
 
 
 def _open_output(out: str, register: str, batch):
@@ -507,6 +531,8 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--batch", help="企业名册：CSV 或 JSON Lines（.jsonl），每行一个申请人")
     evaluate.add_argument("--out", help="批量结果写入的 JSON Lines 文件（默认标准输出）")
     evaluate.add_argument("--all", action="store_true", help="批量结果也列出不适用的条款")
+    evaluate.add_argument("--engine", choices=["duckdb", "python"], default="duckdb",
+                          help="批量评估引擎：duckdb（默认，SQL）或 python（逐行流式） / batch engine")
     evaluate.add_argument("--on", default=None, help="评估日 YYYY-MM-DD（默认今天）")
     evaluate.add_argument("--generated", metavar="DIR", default=None,
                           help="已生成模块所在目录（默认项目根目录下的 generated/）；模块最新时直接使用 / "
