@@ -232,7 +232,7 @@ class Loader:
                 self._csv_direct(header_line, len(names))
                 return
             except Exception as exc:  # noqa: BLE001 - any DuckDB reading error: read it polc's way
-                if not _is_duckdb_error(exc):
+                if not (_is_duckdb_error(exc) or isinstance(exc, _DirectReadMismatch)):
                     raise
                 self.con.execute("DROP TABLE IF EXISTS reg")
         self._csv_staged()
@@ -265,7 +265,7 @@ class Loader:
         if self.encoding is not None and codecs.lookup(self.encoding).name != "utf-8":
             return False
         decoder = codecs.getincrementaldecoder("utf-8")()
-        carry, tail, crlf, lf = b"", b"", False, False
+        carry, tail, crlf, lf, lines, last = b"", b"", False, False, 0, b"\n"
         with open(self.path, "rb") as handle:
             while chunk := handle.read(1 << 24):
                 try:
@@ -282,23 +282,30 @@ class Loader:
                 crlf = crlf or b"\r\n" in data
                 lf = lf or data.count(b"\n") != data.count(b"\r\n")
                 tail = (tail + data)[-2:]
+                lines += chunk.count(b"\n")
+                last = chunk[-1:]
         try:
             decoder.decode(b"", True)
         except UnicodeDecodeError:
             return False
         if carry or (crlf and lf):
             return False
-        self.newline = "\\r\\n" if crlf else "\\n"
+        # DuckDB must give one row per line after the header: checked after reading.
+        self.data_lines = lines + (0 if last == b"\n" else 1) - header_line
         return True
 
     def _csv_direct(self, header_line: int, width: int) -> None:
         columns = "{" + ", ".join(f"{literal(f'c{i}')}: 'VARCHAR'" for i in range(width)) + "}"
         scan = (f"read_csv({literal(self.path)}, header = false, skip = {header_line}, columns = {columns}, "
-                f"delim = ',', quote = '\"', escape = '\"', new_line = {literal(self.newline)}, auto_detect = false, "
+                f"delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
                 f"null_padding = false, strict_mode = true, max_line_size = {batch.MAX_LINE_CHARS - 2}, "
                 f"comment = '', ignore_errors = false, encoding = 'utf-8')")
         raw = [f"c{i}" for i in range(width)]
         self._create(scan, raw, line=None, blanks=True)
+        read = self.con.execute("SELECT count(*) FROM reg").fetchone()[0]
+        if read != self.data_lines:
+            # (DuckDB 2.0 with new_line '\r\n' and strict_mode reads nothing, silently.)
+            raise _DirectReadMismatch(f"DuckDB read {read} rows for {self.data_lines} lines")
         self.loaded.rows = self.con.execute("SELECT count(*) FROM reg WHERE NOT _blank").fetchone()[0]
         # Rows keep the file's order (preserve_insertion_order), one line each: the row id
         # gives the physical line.
@@ -592,6 +599,10 @@ def _engine_limit(fact: str, value=None) -> str:
     return (f"事实「{fact}」的值 {shown}超过 {SCALE} 位小数：DuckDB 引擎按 DECIMAL(38,{SCALE}) 精确计算，不作舍入"
             f"（可用 --engine python 评估这一行） / fact {fact!r}: the value {shown}has more than {SCALE} decimal places, "
             f"which the DuckDB engine holds exactly only up to {SCALE} (never rounded): use --engine python for it")
+
+
+class _DirectReadMismatch(Exception):
+    """DuckDB's direct read did not give one row per line: the file is read polc's way."""
 
 
 def _is_duckdb_error(exc: BaseException) -> bool:
