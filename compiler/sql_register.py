@@ -96,7 +96,7 @@ class Column:
         self.as_list = False  # the source gives a 逐项 fact's items as a list, not as text to split
 
 
-def classify(names: list[str], schema: dict) -> list[Column]:
+def classify(names: list[str], schema: dict, conflicts: frozenset | set = frozenset()) -> list[Column]:
     """What each header column is. Anything the fast path does not know (an unknown fact, a
     year column of a fact that is not yearly, an unnamed column…) is 'other': the runtime
     reads a row with a value there, and reports it as the Python engine does."""
@@ -106,6 +106,9 @@ def classify(names: list[str], schema: dict) -> list[Column]:
             columns.append(Column(position, name, "id"))
             continue
         spec = schema.get(name)
+        if name in conflicts or (name.rsplit(".", 1)[0] in conflicts and name.rsplit(".", 1)[-1].isdigit()):
+            columns.append(Column(position, name, "other"))
+            continue
         if spec is not None and not spec[1]:
             columns.append(Column(position, name, "fact", name))
             continue
@@ -130,7 +133,7 @@ def _fast_scalar(base: str, options, t: str) -> tuple[str, str]:
         factor = ("CASE regexp_extract({t}, {p}, 2) " + " ".join(f"WHEN {literal(u)} THEN {f}" for u, f in _UNIT_FACTORS)
                   + " ELSE 1 END").format(t=t, p=pattern)
         value = f"(TRY_CAST(regexp_extract({t}, {pattern}, 1) AS DECIMAL(38,6)) * CAST({factor} AS DECIMAL(38,0)))"
-        accepted = f"(length({t}) <= {runtime.MAX_NUMBER_TEXT} AND regexp_full_match({t}, {pattern}) AND abs({value}) < 1e15)"
+        accepted = f"(length({t}) <= {runtime.MAX_NUMBER_TEXT} AND regexp_full_match({t}, {pattern}) AND abs({value}) < CAST(1000000000000000 AS DECIMAL(38,0)))"
         return accepted, f"CAST({value} AS DECIMAL(38,6))"
     if base == "number":
         pattern = literal(r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$")
@@ -194,7 +197,17 @@ class Loader:
         self.con = con
         self.policies = policies  # [(PolicyInfo, clauses)]
         self.evaluator = evaluator
-        self.schema = evaluator.known
+        # One view column per fact, typed as the first policy declaring it types it. A fact two
+        # policies declare differently is read only by the runtime (each policy validates it
+        # as it declares it, as in the Python engine).
+        self.schema: dict = {}
+        self.conflicts: set[str] = set()
+        for policy, _clauses in policies:
+            for name, spec in policy.schema.items():
+                if name in self.schema and tuple(self.schema[name]) != tuple(spec):
+                    self.conflicts.add(name)
+                self.schema.setdefault(name, spec)
+        self.known = evaluator.known  # what batch.py reads the register with
         self.path = path
         self.encoding = encoding
         self.work = work
@@ -225,7 +238,7 @@ class Loader:
             header_line, names, simple = self._csv_header(stream, used)
         finally:
             stream.close()
-        self.loaded.columns = classify(names, self.schema)
+        self.loaded.columns = classify(names, self.schema, self.conflicts)
         self.header_names = names
         if simple and self._plain_utf8(header_line):
             try:
@@ -254,7 +267,7 @@ class Loader:
                 return number, [], False  # let the streaming reader decide (and report)
             if not fields or all(not f.strip() for f in fields):
                 continue
-            names = batch._header(self.path, number, fields, used, self.schema)
+            names = batch._header(self.path, number, fields, used, self.known)
             return number, names, number == 1
         return number, [], False
 
@@ -318,7 +331,7 @@ class Loader:
         names = None
         width = 0
         with open(staged, "w", encoding="utf-8") as out:
-            for line, fields in _csv_fields(self.path, self.encoding, self.schema):
+            for line, fields in _csv_fields(self.path, self.encoding, self.known):
                 if isinstance(fields, batch.RegisterError):
                     raise fields
                 if isinstance(fields, list) and names is None:
@@ -332,7 +345,7 @@ class Loader:
         if names is None:
             names = []
         self.header_names = names
-        self.loaded.columns = classify(names, self.schema)
+        self.loaded.columns = classify(names, self.schema, self.conflicts)
         width = len(names)
         scan = (f"read_json({literal(staged)}, format = 'newline_delimited', "
                 f"columns = {{'_line': 'BIGINT', 'c': 'VARCHAR[]'}}, maximum_object_size = {1 << 26})")
@@ -348,7 +361,7 @@ class Loader:
         names = [IDENTIFIER]
         binary = self.stdin if self.path == "-" else None
         with open(staged, "w", encoding="utf-8") as out:
-            for line, row in batch.read_rows(self.path, self.schema, self.encoding, binary):
+            for line, row in batch.read_rows(self.path, self.known, self.encoding, binary):
                 self.loaded.rows += 1
                 if isinstance(row, batch.BadRow):
                     self.loaded.bad.append({"line": line, "error": str(row), "structural": True})
@@ -382,7 +395,7 @@ class Loader:
                                               STAGED_LIST_SEPARATOR) if isinstance(value, list) else _canonical(value)
                 out.write(json.dumps({"_line": line, "c": cells}, ensure_ascii=False) + "\n")
         self.header_names = names
-        self.loaded.columns = classify(names, self.schema)
+        self.loaded.columns = classify(names, self.schema, self.conflicts)
         self.list_separator = STAGED_LIST_SEPARATOR
         scan = (f"read_json({literal(staged)}, format = 'newline_delimited', "
                 f"columns = {{'_line': 'BIGINT', 'c': 'VARCHAR[]'}}, maximum_object_size = {1 << 26})")
@@ -394,9 +407,9 @@ class Loader:
         names = [name for name, *_rest in described if name != "file_row_number"]
         types = {name: kind for name, kind, *_rest in described}
         where = f"{self.path}"
-        batch._header(where, 1, names, "utf-8", self.schema)
+        batch._header(where, 1, names, "utf-8", self.known)
         self.header_names = names
-        self.loaded.columns = classify(names, self.schema)
+        self.loaded.columns = classify(names, self.schema, self.conflicts)
         raw = []
         for column in self.loaded.columns:
             kind = types[column.name]
@@ -475,7 +488,7 @@ class Loader:
         updated) or bad (with the Python engine's message)."""
         pending = self.con.execute("SELECT _line, _raw FROM reg WHERE NOT _fast AND NOT _blank ORDER BY _line")
         fixes = []
-        schema_with_items = self.schema
+        schema_with_items = self.known
         while chunk := pending.fetchmany(10_000):
             for line, raw in chunk:
                 fields = ["" if cell is None else cell for cell in raw]
@@ -516,9 +529,9 @@ class Loader:
         """Typed facts, or the error as the Python engine words it. The same steps as
         runtime.Evaluator.evaluate, in its order, so the first problem named is the same."""
         try:
-            unknown = [name for name in facts if name not in self.schema]
+            unknown = [name for name in facts if name not in self.known]
             if unknown:
-                runtime.validate_facts({unknown[0]: facts[unknown[0]]}, self.schema)
+                runtime.validate_facts({unknown[0]: facts[unknown[0]]}, self.known)
             typed: dict = {}
             ordered = [p for p, clauses in self.policies if any(s.modifies is not None for s in clauses)]
             ordered += [p for p, _clauses in self.policies]
