@@ -25,12 +25,12 @@ import os
 import tempfile
 from decimal import Decimal
 
-from . import batch, runtime, sql_register
+from . import batch, compact, runtime, sql_register
 from .sql_register import IDENTIFIER, ident, literal
 
 OUTS = ("outside_quota", "outside_budget", "needs_selection", "list_over")
-# JSON text as json.dumps(..., ensure_ascii=False) writes it (the Python engine's writer).
-ITEM, KEY = ", ", ": "
+# JSON text as compact.JsonLinesWriter writes it: no spaces after separators, Chinese as it is.
+ITEM, KEY = ",", ":"
 DEFAULT_MEMORY = "1GB"
 
 
@@ -63,17 +63,39 @@ def connect(work: str):
     return con
 
 
+class ParquetTarget:
+    """Where the DuckDB engine writes Parquet results (DuckDB writes the file itself), and the
+    summary beside it, as compact.ParquetWriter does for the Python engine."""
+
+    def __init__(self, target: str, summary_stream):
+        self.target = target
+        self.summary_stream = summary_stream
+
+    def summary(self, summary: dict) -> None:
+        self.summary_stream.write(json.dumps({"summary": summary}, ensure_ascii=False, indent=1) + "\n")
+
+    def finish(self) -> None:
+        pass
+
+
 def run(modules: list, source: str, on, out, errors, include_all: bool = False, encoding: str | None = None,
-        out_format: str = "jsonl", out_path: str | None = None, stdin=None, models: list | None = None) -> dict:
-    """Evaluate a register on DuckDB; write the compact results and return the summary.
-    Raises batch.RegisterError before writing anything if the register cannot be read."""
+        stdin=None, models: list | None = None) -> dict:
+    """Evaluate a register on DuckDB; write the compact results to `out` (a compact writer,
+    a ParquetTarget, or a text stream for JSON Lines) and return the summary. Raises
+    batch.RegisterError before writing anything if the register cannot be read."""
+    import duckdb
+    writer = out if hasattr(out, "summary") else compact.JsonLinesWriter(out)
     with tempfile.TemporaryDirectory(prefix="polc-duckdb-") as work:
         con = connect(work)
         try:
             engine = Engine(con, modules, source, on, include_all, encoding, work, stdin)
             engine.models = {m.docno: m for m in models} if models else {}
-            return engine.run(
-                out, errors, out_format, out_path)
+            return engine.run(writer, errors)
+        except duckdb.Error as exc:
+            # A register DuckDB cannot read (a damaged Parquet file, a missing table…).
+            message = str(exc).splitlines()[0][:300]
+            raise batch.RegisterError(f"{source}：DuckDB 无法读取：{message}", f"{source}: DuckDB cannot read it: {message}") \
+                from None
         finally:
             con.close()
 
@@ -97,7 +119,7 @@ class Engine:
         self.budgets = {policy.docno: policy.budgets for policy, _ in self.policies if policy.budgets}
 
     # ------------------------------------------------------------ the whole run
-    def run(self, out, errors, out_format, out_path) -> dict:
+    def run(self, writer, errors) -> dict:
         loaded = sql_register.Loader(self.con, self.policies, self.evaluator, self.source, self.encoding,
                                      self.work, self.stdin).load()
         self.loaded = loaded
@@ -110,11 +132,15 @@ class Engine:
         self._allocations()
         summary = self._summary(loaded, quotas, budgets)
         self._report_bad(errors)
-        if out_format == "jsonl":
-            self._write_jsonl(out)
-            out.write(_j({"summary": summary}) + "\n")
+        if isinstance(writer, ParquetTarget):
+            self._write_parquet(writer.target)
+        elif isinstance(writer, compact.CsvWriter):
+            cursor = self.con.execute(self._rows_sql())
+            while chunk := cursor.fetchmany(50_000):
+                writer.writer.writerows(chunk)
         else:
-            self._write_table(out_path, out_format)
+            self._write_jsonl(writer.stream)
+        writer.summary(summary)
         return summary
 
     # ------------------------------------------------------------ static tables
@@ -414,7 +440,9 @@ class Engine:
     def _totals_sql(self) -> str:
         return """
             WITH resolved AS (
-              SELECT DISTINCT _line, matter FROM final WHERE matter IS NOT NULL AND highest_only),
+              SELECT DISTINCT c._line, c.matter FROM applicant_clauses c JOIN clause_info i
+                ON c.policy = i.policy AND c.clause = i.clause
+              WHERE c.matter IS NOT NULL AND i.highest_only),
             rows AS (
               SELECT f.*, CASE WHEN r.matter IS NOT NULL THEN f.matter END AS rmatter,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN 0
@@ -508,8 +536,10 @@ class Engine:
         funding = self._funding_sql()
         return (f"'{{\"policy\"{KEY}' || i.policy_json || '{ITEM}\"clause\"{KEY}' || i.clause_json || "
                 f"'{ITEM}\"reason\"{KEY}\"' || {reason} || '\"' || "
-                f"CASE WHEN f.applies AND f.kind IS NOT NULL THEN '{ITEM}\"kind\"{KEY}\"' || f.kind || '\"{ITEM}\"min\"{KEY}' || "
-                f"{dec('f.amount_min')} || '{ITEM}\"max\"{KEY}' || {dec('f.amount_max')} ELSE '' END || "
+                f"CASE WHEN f.applies AND f.kind IS NOT NULL THEN '{ITEM}\"kind\"{KEY}\"' || f.kind || '\"' || "
+                f"CASE WHEN f.amount_min IS NOT NULL THEN '{ITEM}\"min\"{KEY}' || {dec('f.amount_min')} ELSE '' END || "
+                f"CASE WHEN f.amount_max IS NOT NULL THEN '{ITEM}\"max\"{KEY}' || {dec('f.amount_max')} ELSE '' END "
+                f"ELSE '' END || "
                 f"CASE WHEN f.applies IS NULL AND NOT f.is_modifier AND f.could_pay IS NOT NULL "
                 f"THEN '{ITEM}\"could_pay\"{KEY}' || {dec('f.could_pay')} ELSE '' END || "
                 f"CASE WHEN f.allocation IS NOT NULL THEN '{ITEM}\"allocation\"{KEY}\"' || f.allocation || '\"' ELSE '' END || "
@@ -567,13 +597,13 @@ class Engine:
         while chunk := cursor.fetchmany(20_000):
             out.write("".join(text + "\n" for (text,) in chunk))
 
-    def _write_table(self, path: str, out_format: str) -> None:
-        a = ident(IDENTIFIER)
+    def _rows_sql(self) -> str:
+        """One row per listed clause, compact.CSV_COLUMNS, in register and clause order."""
         reason = ("CASE WHEN f.allocation IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over') "
                   "THEN f.allocation ELSE f.reason END")
         award = "f.applies AND f.kind IS NOT NULL"
-        query = f"""
-            SELECT f._line AS line, f.applicant AS {a}, f.policy, f.clause, {reason} AS reason,
+        return f"""
+            SELECT f._line AS line, f.applicant AS {ident(IDENTIFIER)}, f.policy, f.clause, {reason} AS reason,
                    CASE WHEN {award} THEN f.kind END AS kind,
                    CASE WHEN {award} THEN CAST(f.amount_min AS VARCHAR) END AS min,
                    CASE WHEN {award} THEN CAST(f.amount_max AS VARCHAR) END AS max,
@@ -581,8 +611,11 @@ class Engine:
                    f.allocation
             FROM final f WHERE f._line NOT IN (SELECT _line FROM competes_unnamed)
             ORDER BY f._line, f.pos"""
-        options = "FORMAT csv, HEADER true" if out_format == "csv" else "FORMAT parquet"
-        self.con.execute(f"COPY ({query}) TO {literal(path)} ({options})")
+
+    def _write_parquet(self, path: str) -> None:
+        typed = ", ".join(f"CAST({ident(name)} AS {compact.PARQUET_TYPES.get(name, 'VARCHAR')}) AS {ident(name)}"
+                          for name in compact.CSV_COLUMNS)
+        self.con.execute(f"COPY (SELECT {typed} FROM ({self._rows_sql()})) TO {literal(path)} (FORMAT parquet)")
 
 
 def _json_text_sql(column: str) -> str:

@@ -526,18 +526,20 @@ class Loader:
                          f"columns = {{'_line': 'BIGINT'}}, auto_detect = false)")
 
     def _validate(self, facts: dict) -> dict | str:
-        """Typed facts, or the error as the Python engine words it. The same steps as
-        runtime.Evaluator.evaluate, in its order, so the first problem named is the same."""
+        """Typed facts, or the error as the Python engine words it: the same steps as its
+        batch._Engine.typed, in its order, so the first problem named is the same."""
         try:
-            unknown = [name for name in facts if name not in self.known]
-            if unknown:
-                runtime.validate_facts({unknown[0]: facts[unknown[0]]}, self.known)
-            typed: dict = {}
-            ordered = [p for p, clauses in self.policies if any(s.modifies is not None for s in clauses)]
-            ordered += [p for p, _clauses in self.policies]
-            for policy in ordered:
-                own = {name: value for name, value in facts.items() if name in policy.schema}
-                typed.update(runtime.validate_facts(own, policy.schema))
+            unknown = next((name for name in facts if name not in self.known), None)
+            if unknown is not None:
+                runtime.validate_facts({unknown: facts[unknown]}, self.known)  # raises, with a suggestion
+            if not self.conflicts:
+                typed = runtime.validate_facts(facts, self.known)
+            else:
+                typed = {}
+                for policy, _clauses in self.policies:
+                    own = {name: value for name, value in facts.items() if name in policy.schema}
+                    for name, value in runtime.validate_facts(own, policy.schema).items():
+                        typed.setdefault(name, value)
         except runtime.FactError as exc:
             return f"事实「{exc.fact}」{exc.problem_zh} / {exc.problem_en}"
         for name, value in typed.items():
