@@ -41,12 +41,15 @@ literals made from Decimals.
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Iterable, Mapping, Sequence, assert_never
 
 import attrs
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ErrorLevel, SqlglotError
 
 from . import model
 from .model import Base
@@ -82,8 +85,13 @@ def _int(value: int) -> exp.Expression:
     return exp.Neg(this=literal) if value < 0 else literal
 
 
-def _type(text: str) -> exp.DataType:
+@functools.lru_cache(maxsize=None)
+def _parsed_type(text: str) -> exp.DataType:
     return exp.DataType.build(text, dialect=DIALECT)
+
+
+def _type(text: str) -> exp.DataType:
+    return _parsed_type(text).copy()  # parsing a type name is slow; a copy of a parsed one is not
 
 
 def _cast(node: exp.Expression, to: str) -> exp.Expression:
@@ -99,6 +107,12 @@ def _p(node: exp.Expression) -> exp.Expression:
     if isinstance(node, (exp.Binary, exp.Unary, exp.Connector, exp.In, exp.Between)):
         return exp.Paren(this=node)
     return node
+
+
+def _columns(*columns: exp.Expression) -> exp.Select:
+    """SELECT columns, built directly: sqlglot's builders copy their arguments unless told
+    not to (copy=False below), which costs seconds on a query of every clause."""
+    return exp.Select(expressions=list(columns))
 
 
 def _and(*parts: exp.Expression) -> exp.Expression:
@@ -758,20 +772,20 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
                             exp.Ordered(this=_col("_polc_rank_amount"), desc=True, nulls_first=False),
                             exp.Ordered(this=_col("policy_index")), exp.Ordered(this=_col("clause_index"))]))
     partition = [_col("_line"), _col("matter"), _col("_polc_participant")]
-    ranked = exp.select(
+    ranked = _columns(
         exp.Star(),
-        participant.as_("_polc_participant"),
-        rank_class.as_("_polc_rank_class"),
+        participant.as_("_polc_participant", copy=False),
+        rank_class.as_("_polc_rank_class", copy=False),
         _case([(exp.EQ(this=rank_class, expression=_int(1)), _col("amount_max"))],
-              _cast(_int(0), MONEY_OUT)).as_("_polc_rank_amount"),
-    ).from_(exp.Subquery(this=union, alias=exp.TableAlias(this=_ident("_polc_clauses"))))
-    resolved = exp.select(
+              _cast(_int(0), MONEY_OUT)).as_("_polc_rank_amount", copy=False),
+    ).from_(copy=False, expression=exp.Subquery(this=union, alias=exp.TableAlias(this=_ident("_polc_clauses"))))
+    resolved = _columns(
         exp.Star(),
         exp.Window(this=exp.Anonymous(this="BOOL_OR", expressions=[_col("highest_only")]),
-                   partition_by=partition).as_("_polc_principle"),
-        exp.Window(this=exp.Count(this=exp.Star()), partition_by=partition).as_("_polc_members"),
-        window.as_("_polc_place"),
-    ).from_(exp.Subquery(this=ranked, alias=exp.TableAlias(this=_ident("_polc_ranked"))))
+                   partition_by=partition).as_("_polc_principle", copy=False),
+        exp.Window(this=exp.Count(this=exp.Star()), partition_by=partition).as_("_polc_members", copy=False),
+        window.as_("_polc_place", copy=False),
+    ).from_(copy=False, expression=exp.Subquery(this=ranked, alias=exp.TableAlias(this=_ident("_polc_ranked"))))
 
     lost = _and(_col("_polc_principle"), exp.GTE(this=_col("_polc_members"), expression=_int(2)),
                 exp.GT(this=_col("_polc_place"), expression=_int(1)))
@@ -789,11 +803,11 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
                      for number, split in enumerate(split_rules, 1)]
     funding = (_case([(_and(paid, exp.Not(this=_is(_col("amount_max"), None))), _case(funding_cases))],
                      _null("VARCHAR")) if funding_cases else _null("VARCHAR"))
-    final = exp.select(
+    final = _columns(
         _col("_line"), _col("申请人"), _col("policy"), _col("policy_index"), _col("clause_index"), _col("clause"),
-        _col("matter"), _col("applies"), _cast(paid, "BOOLEAN").as_("paid"), _col("kind"), _col("amount_min"),
-        _col("amount_max"), _col("could_pay"), reason.as_("reason"), _cast(funding, "VARCHAR").as_("funding"),
-    ).from_(exp.Subquery(this=resolved, alias=exp.TableAlias(this=_ident("_polc_resolved"))))
+        _col("matter"), _col("applies"), _cast(paid, "BOOLEAN").as_("paid", copy=False), _col("kind"), _col("amount_min"),
+        _col("amount_max"), _col("could_pay"), reason.as_("reason", copy=False), _cast(funding, "VARCHAR").as_("funding", copy=False),
+    ).from_(copy=False, expression=exp.Subquery(this=resolved, alias=exp.TableAlias(this=_ident("_polc_resolved"))))
     return final
 
 
@@ -814,8 +828,8 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
 
     Built in steps, each a SELECT over the one before, so that every value is written (and
     computed) once: (1) from the applicant's row, the conditions and the values the award
-    reads; (2) the award: known or not, its amounts; (3) whether the clause applies and its
-    matter; (4) the result columns."""
+    reads; (2) the award: known or not, its amounts; (3) whether the clause applies, its
+    matter, and the result columns."""
     sql.bound = []
     static_matter = _str(clause.matter.name) if clause.matter is not None else _null("VARCHAR")
     is_modifier = clause.modifier is not None
@@ -826,30 +840,31 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
     if outside:
         # not in force on the date, or an assessed year another policy governs: not applicable
         applies: exp.Expression = exp.Boolean(this=False)
-        decided = exp.select(*keys, exp.Boolean(this=False).as_("applies"), static_matter.as_("matter"),
-                             _null(MONEY_OUT).as_("_polc_lo"), _null(MONEY_OUT).as_("_polc_hi")).from_(applicant)
+        matter: exp.Expression = static_matter
+        low: exp.Expression = _null(MONEY_OUT)
+        high: exp.Expression = _null(MONEY_OUT)
+        source: exp.Expression = applicant
     else:
-        read = [*keys, _conditions(sql, clause).as_("_polc_c")]
+        read = [*keys, _conditions(sql, clause).as_("_polc_c", copy=False)]
         duration = clause.duration
         timed = duration is not None and duration.start_fact is not None and award is not None
         if timed:
-            read.append(sql.column(duration.start_fact.name).as_("_polc_start"))
+            read.append(sql.column(duration.start_fact.name).as_("_polc_start", copy=False))
         if clause.matter_by is not None and award is not None:
-            read.append(sql.column(clause.matter_by.name).as_("_polc_by"))
-        read += [node.as_(_ident(name)) for name, node in sql.bound]
-        step1 = exp.select(*read).from_(applicant)
+            read.append(sql.column(clause.matter_by.name).as_("_polc_by", copy=False))
+        read += [node.as_(name, copy=False) for name, node in sql.bound]
+        step1 = _columns(*read).from_(copy=False, expression=applicant)
         holds = _col("_polc_c")
         if award is None:  # a modifier: applies when its conditions hold, pays nothing itself
-            decided = exp.select(*keys, holds.as_("applies"), static_matter.as_("matter"),
-                                 _null(MONEY_OUT).as_("_polc_lo"), _null(MONEY_OUT).as_("_polc_hi")
-                                 ).from_(_from(step1, "_polc_read"))
+            applies, matter, low, high = holds, static_matter, _null(MONEY_OUT), _null(MONEY_OUT)
+            source = _from(step1, "_polc_read")
         else:
             carried = [*keys, holds] + ([_col("_polc_start")] if timed else []) + (
                 [_col("_polc_by")] if clause.matter_by is not None else [])
-            step2 = exp.select(*carried, _cast(award.known, "BOOLEAN").as_("_polc_known"),
-                               _cast(award.low if award.low is not None else _null(), MONEY_OUT).as_("_polc_lo"),
-                               _cast(award.high if award.high is not None else _null(), MONEY_OUT).as_("_polc_hi"),
-                               ).from_(_from(step1, "_polc_read"))
+            step2 = _columns(*carried, _cast(award.known, "BOOLEAN").as_("_polc_known", copy=False),
+                               _cast(award.low if award.low is not None else _null(), MONEY_OUT).as_("_polc_lo", copy=False),
+                               _cast(award.high if award.high is not None else _null(), MONEY_OUT).as_("_polc_hi", copy=False),
+                               ).from_(copy=False, expression=_from(step1, "_polc_read"))
             known = _col("_polc_known")
             within: exp.Expression = exp.Boolean(this=True)
             if timed:
@@ -862,53 +877,59 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
                 within = _case([(_is(start.copy(), None), _null("BOOLEAN"))],
                                _and(exp.LTE(this=_p(first), expression=_int(sql.year)),
                                     exp.LTE(this=_int(sql.year), expression=_p(last))))
-            applied = _case([(_not(_is(holds.copy(), True)), holds.copy()),
+            applies = _case([(_not(_is(holds.copy(), True)), holds.copy()),
                              (_not(_is(known.copy(), True)), known.copy())], within)
-            matter: exp.Expression = static_matter
+            matter = static_matter
             if clause.matter_by is not None:
                 # 事项 按 X: a result that has an award takes the applicant's value of X as its matter
                 outcome = _and(_is(holds.copy(), True), _is(known.copy(), True))
                 matter = _case([(outcome, exp.Coalesce(this=_col("_polc_by"), expressions=[static_matter.copy()]))],
                                static_matter.copy())
-            decided = exp.select(*keys, applied.as_("applies"), _cast(matter, "VARCHAR").as_("matter"),
-                                 _col("_polc_lo"), _col("_polc_hi")).from_(_from(step2, "_polc_award"))
-    if_applies = _is(_col("applies"), True)
+            low, high = _col("_polc_lo"), _col("_polc_hi")
+            source = _from(step2, "_polc_award")
+    if_applies = _is(applies.copy(), True)
     could_pay: exp.Expression = _null(MONEY_OUT)
     if clause.could_pay is not None and not is_modifier:
         bound = _decimal_literal(clause.could_pay.quantize(CENT, ROUND_HALF_UP))[0]
-        could_pay = _case([(_is(_col("applies"), None), bound)])
+        could_pay = _case([(_is(applies.copy(), None), bound)])
     principle = policy.principle is model.Principle.HIGHEST_ONLY
-    return exp.select(
+    return _columns(
         *keys,
-        _str(policy.docno).as_("policy"),
-        _cast(_int(policy_index), "INTEGER").as_("policy_index"),
-        _cast(_int(clause_index), "INTEGER").as_("clause_index"),
-        _str(clause.label).as_("clause"),
-        _cast(_col("matter"), "VARCHAR").as_("matter"),
-        _cast(_col("applies"), "BOOLEAN").as_("applies"),
-        _cast(_str(kind) if kind else _null(), "VARCHAR").as_("award_kind"),
-        _cast(_case([(if_applies, _str(kind))]) if kind else _null(), "VARCHAR").as_("kind"),
-        _cast(_case([(if_applies.copy(), _col("_polc_lo"))]), MONEY_OUT).as_("amount_min"),
-        _cast(_case([(if_applies.copy(), _col("_polc_hi"))]), MONEY_OUT).as_("amount_max"),
-        _cast(could_pay, MONEY_OUT).as_("could_pay"),
-        exp.Boolean(this=principle).as_("highest_only"),
-        exp.Boolean(this=is_modifier).as_("is_modifier"),
-        _cast(_int(split_no) if split_no is not None else _null(), "INTEGER").as_("split_no"),
-    ).from_(_from(decided, "_polc_decided"))
+        _str(policy.docno).as_("policy", copy=False),
+        _cast(_int(policy_index), "INTEGER").as_("policy_index", copy=False),
+        _cast(_int(clause_index), "INTEGER").as_("clause_index", copy=False),
+        _str(clause.label).as_("clause", copy=False),
+        _cast(matter, "VARCHAR").as_("matter", copy=False),
+        _cast(applies, "BOOLEAN").as_("applies", copy=False),
+        _cast(_str(kind) if kind else _null(), "VARCHAR").as_("award_kind", copy=False),
+        _cast(_case([(if_applies, _str(kind))]) if kind else _null(), "VARCHAR").as_("kind", copy=False),
+        _cast(_case([(if_applies.copy(), low)]), MONEY_OUT).as_("amount_min", copy=False),
+        _cast(_case([(if_applies.copy(), high)]), MONEY_OUT).as_("amount_max", copy=False),
+        _cast(could_pay, MONEY_OUT).as_("could_pay", copy=False),
+        exp.Boolean(this=principle).as_("highest_only", copy=False),
+        exp.Boolean(this=is_modifier).as_("is_modifier", copy=False),
+        _cast(_int(split_no) if split_no is not None else _null(), "INTEGER").as_("split_no", copy=False),
+    ).from_(copy=False, expression=source)
 
 
 def _empty_clauses(register: str) -> exp.Select:
     """No clause is evaluated: a query of the right columns and no rows."""
-    return exp.select(
-        _col("_line"), _col("申请人"), _null("VARCHAR").as_("policy"), _null("INTEGER").as_("policy_index"),
-        _null("INTEGER").as_("clause_index"), _null("VARCHAR").as_("clause"), _null("VARCHAR").as_("matter"),
-        _null("BOOLEAN").as_("applies"), _null("VARCHAR").as_("award_kind"), _null("VARCHAR").as_("kind"),
-        _null(MONEY_OUT).as_("amount_min"), _null(MONEY_OUT).as_("amount_max"), _null(MONEY_OUT).as_("could_pay"),
-        exp.Boolean(this=False).as_("highest_only"), exp.Boolean(this=False).as_("is_modifier"),
-        _null("INTEGER").as_("split_no"),
-    ).from_(exp.Table(this=_ident(register))).where(exp.Boolean(this=False))
+    return _columns(
+        _col("_line"), _col("申请人"), _null("VARCHAR").as_("policy", copy=False), _null("INTEGER").as_("policy_index", copy=False),
+        _null("INTEGER").as_("clause_index", copy=False), _null("VARCHAR").as_("clause", copy=False), _null("VARCHAR").as_("matter", copy=False),
+        _null("BOOLEAN").as_("applies", copy=False), _null("VARCHAR").as_("award_kind", copy=False), _null("VARCHAR").as_("kind", copy=False),
+        _null(MONEY_OUT).as_("amount_min", copy=False), _null(MONEY_OUT).as_("amount_max", copy=False), _null(MONEY_OUT).as_("could_pay", copy=False),
+        exp.Boolean(this=False).as_("highest_only", copy=False), exp.Boolean(this=False).as_("is_modifier", copy=False),
+        _null("INTEGER").as_("split_no", copy=False),
+    ).from_(copy=False, expression=exp.Table(this=_ident(register))).where(exp.Boolean(this=False), copy=False)
 
 
-def to_sql(query: exp.Expression, dialect: str = DIALECT) -> str:
-    """The query as text in a dialect (DuckDB is the one tested), pretty-printed."""
-    return query.sql(dialect=dialect, pretty=True)
+def dialect(name: str) -> Dialect:
+    """The sqlglot dialect of that name; ValueError (with a suggestion) if there is none."""
+    return Dialect.get_or_raise(name)
+
+
+def to_sql(query: exp.Expression, dialect: str = DIALECT, pretty: bool = True) -> str:
+    """The query as text in a dialect (DuckDB is the one tested). A construct the dialect
+    cannot express raises SqlglotError rather than being written approximately."""
+    return query.sql(dialect=dialect, pretty=pretty, copy=False, unsupported_level=ErrorLevel.RAISE)

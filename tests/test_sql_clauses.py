@@ -63,7 +63,8 @@ class Register:
 
     def query(self, on):
         if on not in self.queries:
-            self.queries[on] = to_sql.to_sql(to_sql.applicant_clauses(self.models, "register", on, years=self.years))
+            self.queries[on] = to_sql.to_sql(to_sql.applicant_clauses(self.models, "register", on, years=self.years),
+                                             pretty=False)
         return self.queries[on]
 
     def cells(self, line, facts):
@@ -172,7 +173,7 @@ def _register_strategy(register):
         for piece in pieces:
             facts.update(piece)
         return facts
-    return st.lists(parts.map(merged), min_size=1, max_size=12)
+    return st.lists(parts.map(merged), min_size=1, max_size=20)
 
 
 POLICY_FILES = [p for p in sorted((ROOT / "policies").glob("*.pol")) if p.name != "vocabulary.pol"]
@@ -186,8 +187,8 @@ def all_policies():
 def test_every_shipped_policy_together_agrees_with_the_runtime(all_policies):
     """Six policies at once: 8号's ×1.5 modifier on 14号's investment clauses, 就高不重复 across
     6号, 8号 and 14号 (驰名商标, 主导标准 …), 16号's 分担 between two payers."""
-    @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(_register_strategy(all_policies), st.sampled_from(DATES))
+    @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(_register_strategy(all_policies), st.sampled_from(DATES[1:3]))
     def check(rows, on):
         compare(all_policies, rows, on)
     check()
@@ -198,7 +199,7 @@ def test_every_shipped_policy_together_agrees_with_the_runtime(all_policies):
 def test_each_policy_agrees_with_the_runtime(path):
     register = Register([path.relative_to(ROOT)])
 
-    @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(_register_strategy(register), st.sampled_from(DATES))
     def check(rows, on):
         compare(register, rows, on)
