@@ -58,6 +58,47 @@ def cmd_check(args) -> int:
     return 1 if project.has_errors else 0
 
 
+def _emit_sql(project, args) -> int:
+    """polc build --emit sql: the per-applicant query of every given policy together
+    (CONTRACTS.md §2), over a register named `register` laid out as §4, for the date --on."""
+    import datetime
+
+    from . import facts, to_sql
+    if not project.policies:
+        print(_say(args.lang, "polc: 没有 .pol 政策文件", "polc: no .pol policy file"), file=sys.stderr)
+        return 2
+    try:
+        to_sql.dialect(args.dialect)
+    except ValueError as exc:
+        print(_say(args.lang, f"polc: 未知的 SQL 方言：{exc}", f"polc: unknown SQL dialect: {exc}"), file=sys.stderr)
+        return 2
+    if args.on:
+        on = runtime.parse_date(args.on, "--on")
+    else:
+        # deterministic: the year after the first assessed year the policies govern (as `polc facts`)
+        first = facts.default_year(project.policies)
+        on = datetime.date((first or 2020) + 1, 6, 30)
+    years: dict[str, set[int]] = {}
+    for need in facts.collect(project.policies):
+        if need.decl.type.series:
+            for assessed in {on.year, on.year - 1}:
+                years.setdefault(need.name, set()).update(facts.years_of(need, assessed))
+    try:
+        query = to_sql.applicant_clauses([project.model(p) for p in project.policies], args.register, on,
+                                         years={name: tuple(sorted(ys)) for name, ys in years.items()})
+        text = to_sql.to_sql(query, args.dialect)
+    except to_sql.SqlUnsupported as exc:
+        print(_say(args.lang, f"polc: 无法生成 SQL：{exc}", f"polc: cannot emit SQL: {exc}"), file=sys.stderr)
+        return 1
+    except to_sql.SqlglotError as exc:  # a construct sqlglot cannot write in that dialect
+        print(_say(args.lang, f"polc: 无法以方言 {args.dialect} 生成 SQL：{exc}",
+                   f"polc: cannot write the SQL in dialect {args.dialect}: {exc}"), file=sys.stderr)
+        return 1
+    # The header names nothing from the policies or the command line (a comment is SQL text too).
+    print(f"-- polc build --emit sql: one row per register row and clause, evaluation date {on}\n{text};")
+    return 0
+
+
 def cmd_build(args) -> int:
     import attrs
 
@@ -67,13 +108,15 @@ def cmd_build(args) -> int:
         _print_diagnostics(project, args, sys.stderr)
         print(_say(args.lang, "有错误，未生成任何文件", "errors found: nothing was written"), file=sys.stderr)
         return 1
+    if args.emit == "sql":
+        return _emit_sql(project, args)
     if args.emit:
         for policy in project.policies:
             if args.emit == "ast":
                 print(printer.policy(policy), end="")
             elif args.emit == "py":
                 from .to_python import to_python
-                print(to_python(policy), end="")
+                print(to_python(project.model(policy)), end="")
             else:
                 print(driver.outputs(attrs.evolve(project, policies=[policy]), args.out)[
                     f"{driver.module_name(policy.path)}.md"], end="")
@@ -538,7 +581,13 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("paths", nargs="*")
     build.add_argument("--out", default=DEFAULT_OUT, help="输出目录（默认 generated/）")
     build.add_argument("--check", action="store_true", help="只检查 generated/ 是否最新 / only check generated/ is current")
-    build.add_argument("--emit", choices=["ast", "py", "md"], help="输出到标准输出，不写文件 / print one stage's output")
+    build.add_argument("--emit", choices=["ast", "py", "md", "sql"], help="输出到标准输出，不写文件 / print one stage's output")
+    build.add_argument("--on", default=None,
+                       help="--emit sql：评估日 YYYY-MM-DD（默认为首个考核年度的次年6月30日） / the evaluation date of the SQL")
+    build.add_argument("--dialect", default="duckdb",
+                       help="--emit sql：SQL 方言（默认 duckdb，唯一经测试的方言） / SQL dialect (duckdb, the one tested)")
+    build.add_argument("--register", default="register",
+                       help="--emit sql：登记表（表或视图）名称 / the register table or view the SQL reads")
     build.set_defaults(run=cmd_build, format="human")
 
     test = sub.add_parser("test", parents=[common, encoded], help="运行案例 / run the examples")
