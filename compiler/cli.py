@@ -338,7 +338,8 @@ def _eval_batch(project, args) -> int:
         if engine == "duckdb":
             from . import sql_batch
             summary = sql_batch.run(modules, args.batch, args.on, writer, sys.stderr,
-                                    include_all=args.all, encoding=args.encoding)
+                                    include_all=args.all, encoding=args.encoding,
+                                    models=[project.model(policy) for policy in project.policies])
         else:
             summary = batch.run(modules, args.batch, args.on, writer, sys.stderr,
                                 include_all=args.all, encoding=args.encoding, explain=explain)

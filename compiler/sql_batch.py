@@ -57,6 +57,7 @@ def connect(work: str):
     con.execute(f"SET memory_limit = {literal(memory)}")
     con.execute(f"SET temp_directory = {literal(os.path.join(work, 'spill'))}")
     con.execute("SET preserve_insertion_order = true")
+    con.execute("SET enable_progress_bar = false")
     threads = os.environ.get("POLC_DUCKDB_THREADS")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
@@ -89,7 +90,7 @@ def run(modules: list, source: str, on, out, errors, include_all: bool = False, 
         con = connect(work)
         try:
             engine = Engine(con, modules, source, on, include_all, encoding, work, stdin)
-            engine.models = {m.docno: m for m in models} if models else {}
+            engine.models = list(models or ())
             return engine.run(writer, errors)
         except duckdb.Error as exc:
             # A register DuckDB cannot read (a damaged Parquet file, a missing table…).
@@ -117,6 +118,8 @@ class Engine:
             for spec in specs:
                 self.clauses.append(Clause(len(self.clauses), policy_index, policy, spec))
         self.budgets = {policy.docno: policy.budgets for policy, _ in self.policies if policy.budgets}
+        self.models: list = []
+        self.notes: list[tuple[str, str]] = []
 
     # ------------------------------------------------------------ the whole run
     def run(self, writer, errors) -> dict:
@@ -132,6 +135,8 @@ class Engine:
         self._allocations()
         summary = self._summary(loaded, quotas, budgets)
         self._report_bad(errors)
+        for zh, en in self.notes:
+            errors.write(f"{zh} / {en}\n")
         if isinstance(writer, ParquetTarget):
             self._write_parquet(writer.target)
         elif isinstance(writer, compact.CsvWriter):
@@ -191,20 +196,20 @@ class Engine:
             self._python_clauses()
 
     def _to_sql(self) -> str | None:
+        """The per-applicant query of to_sql over the view `register`, or None when there are
+        no models (the Python runtime stands in, e.g. for a caller with modules only) or the
+        SQL backend cannot express a policy (said on stderr once)."""
+        if not self.models or os.environ.get("POLC_SQL_CLAUSES") == "python":
+            return None
+        from . import to_sql
         try:
-            from . import driver, lower, to_sql  # noqa: F401
-        except ImportError:
+            select = to_sql.applicant_clauses(self.models, "register", self.on, years=self.loaded.years)
+            return to_sql.to_sql(select, pretty=False)
+        except (to_sql.SqlUnsupported, to_sql.SqlglotError) as exc:
+            self.notes.append((f"注意：SQL 后端不能表达 {exc}；各条款改由 Python 运行时逐行判定（结果相同，较慢）",
+                               f"note: the SQL backend cannot express {exc}; the clauses are decided by the Python "
+                               f"runtime row by row instead (same results, slower)"))
             return None
-        if os.environ.get("POLC_SQL_CLAUSES") == "python":
-            return None
-        models = [self._model(policy) for policy, _specs in self.policies]
-        if any(m is None for m in models):
-            return None
-        select = to_sql.applicant_clauses(models, "register", self.on, years=self.loaded.years)
-        return select.sql("duckdb")
-
-    def _model(self, policy):
-        return getattr(self, "models", {}).get(policy.docno)
 
     def _python_clauses(self) -> None:
         """The stand-in for to_sql: the Python runtime over the typed rows of the view."""
