@@ -156,11 +156,11 @@ class Engine:
             principle = c.policy.principle == "就高不重复"
             rows.append((c.position, c.policy_index, c.policy.docno, c.label, _j(c.policy.docno), _j(c.label),
                          _j(c.policy.docno + c.label), c.spec.modifies is not None, principle,
-                         c.spec.quota is not None))
+                         c.spec.quota is not None, c.spec.matter_fact is not None))
         self.con.execute("CREATE TABLE clause_info (pos INTEGER, policy_index INTEGER, policy VARCHAR, clause VARCHAR, "
                          "policy_json VARCHAR, clause_json VARCHAR, label_json VARCHAR, is_modifier BOOLEAN, "
-                         "highest_only BOOLEAN, has_quota BOOLEAN)")
-        self.con.executemany("INSERT INTO clause_info VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                         "highest_only BOOLEAN, has_quota BOOLEAN, dynamic_matter BOOLEAN)")
+        self.con.executemany("INSERT INTO clause_info VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def _applicants(self) -> None:
         """Which rows are evaluated: an applicant on more than one line makes all those rows
@@ -190,10 +190,17 @@ class Engine:
     def _clause_rows(self) -> None:
         """CREATE TABLE applicant_clauses with the columns of CONTRACTS.md §2."""
         query = self._to_sql()
-        if query is not None:
-            self.con.execute(f"CREATE TABLE applicant_clauses AS {query}")
-        else:
+        if query is None:
             self._python_clauses()
+            query = "SELECT * FROM applicant_clauses"
+        # Kept: the rows written (applies not false, or all with --all), and those naming a
+        # matter from a fact (事项 按 X), which 就高不重复 resolves for the applicant even
+        # when they do not apply (runtime: any result naming it). Not 107 rows per enterprise.
+        kept = "true" if self.include_all else "c.applies IS DISTINCT FROM false OR (i.dynamic_matter AND c.matter IS NOT NULL)"
+        self.con.execute(f"""
+            CREATE TABLE clause_rows AS
+            SELECT c.*, i.pos FROM ({query}) c JOIN clause_info i ON c.policy = i.policy AND c.clause = i.clause
+            WHERE {kept}""")
 
     def _to_sql(self) -> str | None:
         """The per-applicant query of to_sql over the view `register`, or None when there are
@@ -249,7 +256,7 @@ class Engine:
         budget_policies = ", ".join(literal(p) for p in self.budgets) or "NULL"
         self.con.execute(f"""
             CREATE TABLE competes_unnamed AS
-            SELECT DISTINCT c._line FROM applicant_clauses c JOIN clause_info i ON c.policy = i.policy AND c.clause = i.clause
+            SELECT DISTINCT c._line FROM clause_rows c JOIN clause_info i USING (pos)
             WHERE c.{a} IS NULL AND c.paid AND (i.has_quota OR c.policy IN ({budget_policies}))""")
         shown = "true" if self.include_all else "c.applies IS DISTINCT FROM false"
         self.con.execute(f"""
@@ -257,7 +264,7 @@ class Engine:
             SELECT c._line, c.{a} AS applicant, i.pos, i.policy_index, c.policy, c.clause, c.matter, c.applies, c.paid,
                    c.kind, c.amount_min, c.amount_max, c.could_pay, c.reason, i.is_modifier, i.highest_only,
                    t.applicant IS NOT NULL AS twice
-            FROM applicant_clauses c JOIN clause_info i ON c.policy = i.policy AND c.clause = i.clause
+            FROM clause_rows c JOIN clause_info i USING (pos)
             LEFT JOIN twice t ON c.{a} = t.applicant
             WHERE {shown} AND c._line NOT IN (SELECT _line FROM competes_unnamed)""")
 
@@ -443,13 +450,17 @@ class Engine:
 
     # ------------------------------------------------------------ totals (runtime.add_up over the listed rows)
     def _totals_sql(self) -> str:
+        # A matter is resolved for every applicant when a 就高不重复 policy names it in a
+        # clause (runtime: any result naming it; a clause's own 事项 is named even when it
+        # does not apply); a matter read from a fact (事项 按 X), when that clause names it.
+        static = sorted({c.spec.matter for c in self.clauses
+                         if c.spec.matter is not None and c.policy.principle == "就高不重复"})
         return """
             WITH resolved AS (
-              SELECT DISTINCT c._line, c.matter FROM applicant_clauses c JOIN clause_info i
-                ON c.policy = i.policy AND c.clause = i.clause
-              WHERE c.matter IS NOT NULL AND i.highest_only),
+              SELECT DISTINCT c._line, c.matter FROM clause_rows c JOIN clause_info i USING (pos)
+              WHERE c.matter IS NOT NULL AND i.highest_only AND i.dynamic_matter),
             rows AS (
-              SELECT f.*, CASE WHEN r.matter IS NOT NULL THEN f.matter END AS rmatter,
+              SELECT f.*, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN 0
                           WHEN f.allocation IN ('needs_selection', 'list_over') AND f.kind IS NOT NULL
                                AND f.kind <> 'routing' THEN 1 END AS possible,
@@ -472,7 +483,7 @@ class Engine:
                    list(label_json ORDER BY pos) FILTER (WHERE paid_now AND kind IN ('case_by_case', 'unspecified')) AS open,
                    list(label_json ORDER BY possible, pos) FILTER (WHERE possible IS NOT NULL AND most IS NULL) AS undecided
             FROM rows r JOIN clause_info i USING (pos) LEFT JOIN extra e ON e._line = r._line
-            GROUP BY r._line"""
+            GROUP BY r._line""".replace("{static}", ", ".join(literal(m) for m in static) or "NULL")
 
     # ------------------------------------------------------------ summary
     def _summary(self, loaded, quotas: dict, budgets: dict) -> dict:

@@ -125,23 +125,24 @@ def classify(names: list[str], schema: dict, conflicts: frozenset | set = frozen
 
 # ---------------------------------------------------------------- the fast forms, in SQL
 def _fast_scalar(base: str, options, t: str) -> tuple[str, str]:
-    """(accepted, value) SQL for a trimmed non-null cell `t`: `accepted` is true only for
-    text runtime.validate_facts accepts, and `value` is then the value it gives."""
+    """(accepted, value) SQL for a non-null raw cell `t`: `accepted` is true only for text
+    runtime.validate_facts accepts (after batch's strip), and `value` is then the value it
+    gives. A cell with whitespace around it, or in any other form, is not accepted here: its
+    row goes to the runtime. `value` is computed without a guard (NULL or anything for a cell
+    not accepted): a row with such a cell is either typed by the runtime or bad."""
     if base == "money":
-        number = r"(-?[0-9]{1,15}(?:\.[0-9]{1,6})?)"
-        pattern = literal(f"^{number}[{WHITESPACE}]*(万亿元|亿元|万元|元)?$")
-        factor = ("CASE regexp_extract({t}, {p}, 2) " + " ".join(f"WHEN {literal(u)} THEN {f}" for u, f in _UNIT_FACTORS)
-                  + " ELSE 1 END").format(t=t, p=pattern)
-        value = f"(TRY_CAST(regexp_extract({t}, {pattern}, 1) AS DECIMAL(38,6)) * CAST({factor} AS DECIMAL(38,0)))"
-        accepted = f"(length({t}) <= {runtime.MAX_NUMBER_TEXT} AND regexp_full_match({t}, {pattern}) AND abs({value}) < CAST(1000000000000000 AS DECIMAL(38,0)))"
+        pattern = literal(r"^-?[0-9]{1,15}(\.[0-9]{1,6})?(万亿元|亿元|万元|元)?$")
+        factor = " ".join(f"WHEN suffix({t}, {literal(unit)}) THEN {f}" for unit, f in _UNIT_FACTORS[:3])
+        value = (f"(TRY_CAST(rtrim({t}, '万亿元') AS DECIMAL(38,6)) * "
+                 f"CAST(CASE {factor} ELSE 1 END AS DECIMAL(38,0)))")
+        accepted = f"(regexp_full_match({t}, {pattern}) AND abs({value}) < CAST(1000000000000000 AS DECIMAL(38,0)))"
         return accepted, f"CAST({value} AS DECIMAL(38,6))"
     if base == "number":
         pattern = literal(r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$")
         return f"regexp_full_match({t}, {pattern})", f"TRY_CAST({t} AS DECIMAL(38,6))"
     if base == "percent":
-        percent = literal(r"^-?[0-9]{1,6}(\.[0-9]{1,4})?%$")
-        fraction = literal(r"^-?[0-9]{1,6}(\.[0-9]{1,6})?$")
-        return (f"(regexp_full_match({t}, {percent}) OR regexp_full_match({t}, {fraction}))",
+        pattern = literal(r"^-?[0-9]{1,6}((\.[0-9]{1,4})?%|(\.[0-9]{1,6})?)$")
+        return (f"regexp_full_match({t}, {pattern})",
                 f"CASE WHEN suffix({t}, '%') THEN CAST(TRY_CAST(rtrim({t}, '%') AS DECIMAL(38,6)) * 0.01 AS DECIMAL(38,6)) "
                 f"ELSE TRY_CAST({t} AS DECIMAL(38,6)) END")
     if base == "bool":
@@ -156,12 +157,13 @@ def _fast_scalar(base: str, options, t: str) -> tuple[str, str]:
     if base == "enum":
         return f"({t} IN ({', '.join(literal(o) for o in options)}))", t
     if base == "text":
-        return "true", t
+        edges = literal(f"^[{WHITESPACE}]|[{WHITESPACE}]$")
+        return f"(NOT regexp_matches({t}, {edges}))", t
     raise ValueError(base)
 
 
 def _fast_cell(spec, t: str, as_list: bool, separator: str) -> tuple[str, str]:
-    """(accepted, typed) for a column's trimmed cell `t` (accepted is true for NULL)."""
+    """(accepted, typed) for a column's raw cell `t` (accepted is true for NULL)."""
     base, _series, options = spec[0], spec[1], spec[2]
     sql_type = SQL_TYPES[base]
     if len(spec) > 3 and spec[3]:
@@ -175,7 +177,7 @@ def _fast_cell(spec, t: str, as_list: bool, separator: str) -> tuple[str, str]:
         return (f"({t} IS NULL OR list_bool_and(list_transform({items}, lambda x: coalesce({ok}, false))) IS NOT false)",
                 f"CAST(list_transform({items}, lambda x: {value}) AS {sql_type}[])")
     ok, value = _fast_scalar(base, options, t)
-    return f"({t} IS NULL OR coalesce({ok}, false))", f"CAST(CASE WHEN {ok} THEN {value} END AS {sql_type})"
+    return f"({t} IS NULL OR coalesce({ok}, false))", f"CAST({value} AS {sql_type})"
 
 
 class Loaded:
@@ -427,17 +429,10 @@ class Loader:
     # ------------------------------------------------------------ the typed table
     def _create(self, scan: str, raw: list[str], line: str | None, blanks: bool = False) -> None:
         """CREATE TABLE reg: per row _line, 申请人, whether every cell is in a fast form
-        (_fast), whether it is blank, the raw cells of a row that is not, and typed facts."""
+        (_fast), whether it is blank, the raw cells of a row that is not, and typed facts.
+        Each cell's check is computed once (inner projection) and its value without a guard."""
         separator = getattr(self, "list_separator", ";")
-        trimmed = []
-        for position, (column, cell) in enumerate(zip(self.loaded.columns, raw)):
-            if column.as_list:
-                trimmed.append(f"{cell} AS t{position}")
-            else:
-                trimmed.append(f"nullif(trim({cell}, {literal(WHITESPACE)}), '') AS t{position}")
-        inner = (f"SELECT {line if line else 'NULL::BIGINT'} AS _src_line, "
-                 f"{', '.join(trimmed) or 'NULL AS t_none'}, "
-                 f"{', '.join(f'{cell} AS r{i}' for i, cell in enumerate(raw)) or 'NULL AS r_none'} FROM {scan}")
+        cells = [f"{cell} AS t{position}" for position, cell in enumerate(raw)]
         checks, blank, outputs = [], [], []
         identifier = "NULL::VARCHAR"
         by_fact: dict[str, list[Column]] = {}
@@ -446,6 +441,8 @@ class Loader:
             blank.append(f"{t} IS NULL" if not column.as_list else f"({t} IS NULL OR len({t}) = 0)")
             if column.role == "id":
                 identifier = t
+                edges = literal(f"^[{WHITESPACE}]|[{WHITESPACE}]$")
+                checks.append(f"({t} IS NULL OR NOT regexp_matches({t}, {edges}))")
             elif column.role == "other":
                 checks.append(f"{t} IS NULL")
             else:
@@ -473,25 +470,33 @@ class Loader:
             else:
                 outputs.append(f"CAST(NULL AS {sql_type}) AS {ident(name)}")
             self.loaded.view_columns.append((name, sql_type))
-        fast = " AND ".join(f"coalesce({c}, false)" for c in checks) or "true"
-        raw_list = "[" + ", ".join(f"CAST(r{i} AS VARCHAR)" if not c.as_list else f"array_to_string(r{i}, ';')"
+        oks = [f"coalesce({c}, false) AS ok{i}" for i, c in enumerate(checks)]
+        inner = (f"SELECT {line if line else 'NULL::BIGINT'} AS _src_line"
+                 f"{''.join(', ' + c for c in cells)} FROM {scan}")
+        middle = f"SELECT *{''.join(', ' + o for o in oks)} FROM ({inner})"
+        fast = " AND ".join(f"ok{i}" for i in range(len(checks))) or "true"
+        raw_list = "[" + ", ".join(f"CAST(t{i} AS VARCHAR)" if not c.as_list else f"array_to_string(t{i}, ';')"
                                    for i, c in enumerate(self.loaded.columns)) + "]"
         self.con.execute(
             f"CREATE TABLE reg AS SELECT _src_line AS _line, {identifier} AS {ident(IDENTIFIER)}, "
             f"({fast}) AS _fast, ({' AND '.join(blank) if blanks and blank else 'false'}) AS _blank, "
             f"CASE WHEN NOT ({fast}) THEN {raw_list} END AS _raw"
-            f"{''.join(', ' + o for o in outputs)} FROM ({inner})")
+            f"{''.join(', ' + o for o in outputs)} FROM ({middle})")
 
     # ------------------------------------------------------------ rows the fast forms do not cover
     def _check_rows(self) -> None:
         """Rows with a cell outside the fast forms go through the runtime: typed (the row is
         updated) or bad (with the Python engine's message)."""
         pending = self.con.execute("SELECT _line, _raw FROM reg WHERE NOT _fast AND NOT _blank ORDER BY _line")
+        blank_lines: list = []
         fixes = []
         schema_with_items = self.known
         while chunk := pending.fetchmany(10_000):
             for line, raw in chunk:
                 fields = ["" if cell is None else cell for cell in raw]
+                if register_format(self.path) == "csv" and all(not field.strip() for field in fields):
+                    blank_lines.append((line,))  # only whitespace: a blank line, as batch skips it
+                    continue
                 facts = batch._from_csv(self.header_names, fields, schema_with_items)
                 if register_format(self.path) == "jsonl":
                     # Staged from validated JSON: a cell outside the fast forms is a value this
@@ -512,6 +517,9 @@ class Loader:
                 fixes.append((line, applicant, typed))
         if fixes:
             self._apply(fixes)
+        if blank_lines:
+            self.loaded.rows -= len(blank_lines)
+            self.con.executemany("UPDATE reg SET _blank = true WHERE _line = ?", blank_lines)
         bad_lines = [(b["line"],) for b in self.loaded.bad]
         self.con.execute("CREATE TABLE bad_lines (_line BIGINT)")
         if bad_lines:
