@@ -285,3 +285,58 @@ def test_compact_output_is_the_projection_of_the_full_output_for_random_register
                                           explain=batch.Explain(every=True))
     assert compact_summary == full_summary
     assert compact_rows[:-1] == [compact.project(record) for record in full_rows[:-1]]
+
+
+# ---------------------------------------------------------------- the speed paths decide as before
+_OLD_SCAN = __import__("re").compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _depth_by_scan(text):
+    """The depth check as it was: one match at a time over strings and brackets."""
+    depth = deepest = 0
+    for match in _OLD_SCAN.finditer(text):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > 16:
+                return deepest
+        elif match.group() in "]}":
+            depth -= 1
+    return deepest
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet='{}[]"\\a:,', max_size=80))
+def test_the_json_depth_check_counts_as_the_scan_did(text):
+    from compiler import source
+    assert source._depth(text) == _depth_by_scan(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.integers(0, 10**30).map(str), st.from_regex(r"\A0*[0-9]{1,30}\Z")))
+def test_plain_whole_yuan_read_fast_are_read_as_the_pattern_reads_them(text):
+    # The pattern's reading: with a unit 元 the fast path does not apply.
+    try:
+        expected = runtime.parse_money(text + "元", "x")
+    except runtime.FactError as exc:
+        expected = exc.problem_en
+    try:
+        actual = runtime.parse_money(text, "x")
+    except runtime.FactError as exc:
+        actual = exc.problem_en
+    assert actual == expected
+
+
+def test_a_bad_year_or_value_of_a_series_is_named_with_its_year():
+    schema = {"营业收入": ("money", True, None, False)}
+    with pytest.raises(runtime.FactError) as caught:
+        runtime.validate_facts({"营业收入": {"2019": "1亿元", "2020": "lots"}}, schema)
+    assert caught.value.fact == "营业收入.2020"
+    with pytest.raises(runtime.FactError) as caught:
+        runtime.validate_facts({"营业收入": {"2019": "1亿元", "20x9": "1"}}, schema)
+    assert caught.value.fact == "营业收入.20x9"
+    with pytest.raises(runtime.FactError) as caught:
+        runtime.validate_facts({"营业收入": {"2019": "1亿元", "2019年": "2亿元"}}, schema)
+    assert caught.value.fact == "营业收入.2019年" and "2019" in caught.value.problem_en
+    assert runtime.validate_facts({"营业收入": {"2019": "1亿元", "2020": None}}, schema) == {
+        "营业收入": {2019: Decimal(100000000)}}
