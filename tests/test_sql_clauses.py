@@ -231,3 +231,25 @@ def test_emit_sql_refuses_an_unknown_dialect_and_writes_others():
     assert result.returncode == 2 and "nosuch" in result.stderr and not result.stdout
     spark = run_polc("build", "--emit", "sql", "--dialect", "spark", "tests/fixtures/shapes.pol")
     assert spark.returncode == 0 and "`申请人`" in spark.stdout
+
+
+def test_modifier_highest_only_and_funding_across_policies(all_policies):
+    """Hand-made rows that certainly reach the cross-policy paths: 8号's ×1.5 on a 14号
+    investment subsidy (rounded once, after scaling), 驰名商标 paid by 8号 and not by 6号
+    (就高不重复 across documents), and 16号's 50/50 split of an award."""
+    on = datetime.date(2021, 6, 30)
+    rows = [
+        {"重点行业绩效评价领跑企业": True, "智能化改造投资项目": True, "经认定高质量项目": False,
+         "项目实施年度": 2021, "投资额": Decimal("3333333.33")},
+        {"获得品牌类型": "驰名商标", "经司法认定": False, "品牌级别": "国家", "工业企业": True},
+        {"市本级创建项目": True, "投资额": Decimal("1234567.89"), "补助类别": "镇村集体美丽粮园"},
+    ]
+    compare(all_policies, rows, on)
+    found = {(r["_line"], r["policy"], r["clause"]): r for rs in all_policies.run(rows, on).values() for r in rs}
+    scaled = found[(2, "嘉政办发〔2020〕14号", "第三条第7项")]
+    assert scaled["reason"] == "paid" and scaled["amount_max"] == Decimal("750000.00")  # 499999.9995 × 1.5
+    assert found[(3, "嘉政发〔2020〕6号", "第十条第1项")]["reason"] == "not_highest"
+    assert found[(3, "嘉政发〔2020〕8号", "第十二条第2项")]["reason"] == "paid"
+    split = found[(4, "嘉农发〔2020〕16号", "第六条第3项")]
+    assert json.loads(split["funding"]) == {"市级财政": {"min": "432098.76", "max": "432098.76"},
+                                            "区级财政": {"min": "432098.76", "max": "432098.76"}}
