@@ -745,7 +745,20 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         return coefficients[matter].copy() if matter in coefficients else None
 
     # -- every evaluated clause, per applicant
-    selects: list[exp.Select] = []
+    # 就高不重复 needs a window over the applicant's clauses of one matter; only clauses that
+    # can share a matter with another (the same 事项, or one that a 事项 按 X can take) go
+    # through it, the others are paid as they are (most clauses name no matter).
+    could_be: list[set[str]] = []
+    for policy in policies:
+        for clause in policy.evaluated_clauses:
+            matters = {clause.matter.name} if clause.matter is not None else set()
+            if clause.matter_by is not None:
+                matters |= set(clause.matter_by.values)
+            could_be.append(matters)
+    shared = {m for i, ms in enumerate(could_be) for m in ms if any(m in other for j, other in enumerate(could_be) if j != i)}
+    contested: list[exp.Select] = []
+    alone: list[exp.Select] = []
+    position = 0
     splits: list[tuple[tuple[str, Decimal], ...]] = []  # distinct 分担 rules, by payer and share
     split_rules: list[tuple[model.Share, ...]] = []
     for policy_index, policy in enumerate(policies, 1):
@@ -760,11 +773,9 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
                     splits.append(key)
                     split_rules.append(clause.split)
                 split_no = splits.index(key) + 1
-            selects.append(_clause_select(policy, policy_index, clause, clause_index, sql, outside, split_no,
-                                          register))
-    union: exp.Expr = selects[0] if selects else _empty_clauses(register)
-    for select in selects[1:]:
-        union = exp.Union(this=union, expression=select, distinct=False)
+            select = _clause_select(policy, policy_index, clause, clause_index, sql, outside, split_no, register)
+            (contested if could_be[position] & shared else alone).append(select)
+            position += 1
 
     # -- across the applicant's clauses: 就高不重复 (runtime.resolve), then reasons and funding
     participant = _and(_is(_col("applies"), True), exp.Not(this=_is(_col("award_kind"), None)),
@@ -782,17 +793,27 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         exp.Star(),
         participant.as_("_polc_participant", copy=False),
         rank_class.as_("_polc_rank_class", copy=False),
-        _case([(exp.EQ(this=rank_class, expression=_int(1)), _col("amount_max"))],
+        _case([(exp.EQ(this=rank_class.copy(), expression=_int(1)), _col("amount_max"))],
               _cast(_int(0), MONEY_OUT)).as_("_polc_rank_amount", copy=False),
-    ).from_(copy=False, expression=exp.Subquery(this=union, alias=exp.TableAlias(this=_ident("_polc_clauses"))))
+    ).from_(copy=False, expression=_from(_union(contested, register), "_polc_clauses"))
     resolved = _columns(
         exp.Star(),
         exp.Window(this=exp.Anonymous(this="BOOL_OR", expressions=[_col("highest_only")]),
                    partition_by=partition).as_("_polc_principle", copy=False),
-        exp.Window(this=exp.Count(this=exp.Star()), partition_by=partition).as_("_polc_members", copy=False),
+        exp.Window(this=exp.Count(this=exp.Star()), partition_by=[c.copy() for c in partition]
+                   ).as_("_polc_members", copy=False),
         window.as_("_polc_place", copy=False),
-    ).from_(copy=False, expression=exp.Subquery(this=ranked, alias=exp.TableAlias(this=_ident("_polc_ranked"))))
-
+    ).from_(copy=False, expression=_from(ranked, "_polc_ranked"))
+    unresolved = _columns(
+        exp.Star(),
+        exp.Boolean(this=False).as_("_polc_participant", copy=False),
+        _int(1).as_("_polc_rank_class", copy=False),
+        _null(MONEY_OUT).as_("_polc_rank_amount", copy=False),
+        exp.Boolean(this=False).as_("_polc_principle", copy=False),
+        _cast(_int(1), "BIGINT").as_("_polc_members", copy=False),
+        _cast(_int(1), "BIGINT").as_("_polc_place", copy=False),
+    ).from_(copy=False, expression=_from(_union(alone, register), "_polc_alone"))
+    every = exp.Union(this=resolved, expression=unresolved, distinct=False)
     lost = _and(_col("_polc_principle"), exp.GTE(this=_col("_polc_members"), expression=_int(2)),
                 exp.GT(this=_col("_polc_place"), expression=_int(1)))
     awarded = _and(_is(_col("applies"), True), exp.Not(this=_is(_col("award_kind"), None)))
@@ -813,7 +834,7 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         _col("_line"), _col("申请人"), _col("policy"), _col("policy_index"), _col("clause_index"), _col("clause"),
         _col("matter"), _col("applies"), _cast(paid, "BOOLEAN").as_("paid", copy=False), _col("kind"), _col("amount_min"),
         _col("amount_max"), _col("could_pay"), reason.as_("reason", copy=False), _cast(funding, "VARCHAR").as_("funding", copy=False),
-    ).from_(copy=False, expression=exp.Subquery(this=resolved, alias=exp.TableAlias(this=_ident("_polc_resolved"))))
+    ).from_(copy=False, expression=_from(every, "_polc_resolved"))
     return final
 
 
@@ -823,7 +844,7 @@ def _conditions(sql: _PolicySql, clause: model.ClauseModel) -> exp.Expr:
     return _and(*parts) if parts else exp.Boolean(this=True)
 
 
-def _from(select: exp.Select, alias: str) -> exp.Subquery:
+def _from(select: exp.Expr, alias: str) -> exp.Subquery:
     return exp.Subquery(this=select, alias=exp.TableAlias(this=_ident(alias)))
 
 
@@ -917,6 +938,16 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
         exp.Boolean(this=is_modifier).as_("is_modifier", copy=False),
         _cast(_int(split_no) if split_no is not None else _null(), "INTEGER").as_("split_no", copy=False),
     ).from_(copy=False, expression=source)
+
+
+def _union(selects: list[exp.Select], register: str) -> exp.Expr:
+    """UNION ALL of the selects (a query with no rows when there are none)."""
+    if not selects:
+        return _empty_clauses(register)
+    union: exp.Expr = selects[0]
+    for select in selects[1:]:
+        union = exp.Union(this=union, expression=select, distinct=False)
+    return union
 
 
 def _empty_clauses(register: str) -> exp.Select:
