@@ -19,9 +19,10 @@ How the runtime's meaning carries over:
   DuckDB divides DECIMALs in DOUBLE, so the SQL never divides: a quotient (÷, 增速) is kept as
   a fraction `num / den` and compared by cross-multiplying, floored (取整) and rounded to
   cents with integer division (HUGEINT) — exact. Python's Decimal divides to 28 significant
-  digits; for facts within the runtime's limits (below 10^15, six decimals in the register)
-  a quotient is never close enough to a threshold or a half cent for that rounding to
-  change a comparison or a cent, so both give the same answer;
+  digits; a quotient of two register values (below 10^15, six decimals) that is not exactly
+  a threshold or a half cent differs from it by more than that rounding, so both give the
+  same answer. Multiplying out adds up digits: a formula of several quotients over very
+  large values can pass DECIMAL(38), and DuckDB then stops with an overflow error;
 - money is rounded once, to 0.01 元, half up, where runtime.exact / up_to / between round it:
   after the modifier's coefficient, the floor at zero and the cap (DuckDB's ROUND of a
   DECIMAL rounds half away from zero, which is ROUND_HALF_UP for the amounts, never below 0);
@@ -29,8 +30,9 @@ How the runtime's meaning carries over:
   register has (`years`); a year with no column is unknown, as a year missing from a series;
 - whether a policy is in force on the date (施行/失效, 过渡) and the assessed year are known
   when the query is built, so they are constants in it;
-- 系数 … 作用于 事项 (modifiers, across all policies given) are columns of the applicant
-  computed first; 就高不重复 across policies is a window over the applicant's clauses of one
+- 系数 … 作用于 事项 (modifiers, across all policies given): the highest coefficient whose
+  clause applies, worked out in each clause of that matter from the applicant's row;
+  就高不重复 across policies is a window over the applicant's clauses that can share a
   matter; co-funding parts are rounded half up, the last payer taking the remainder.
 
 Nothing from a policy or a register becomes SQL text except through sqlglot: names become
