@@ -790,7 +790,6 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
                             exp.Ordered(this=_col("_polc_rank_class"), desc=True),
                             exp.Ordered(this=_col("_polc_rank_amount"), desc=True, nulls_first=False),
                             exp.Ordered(this=_col("policy_index")), exp.Ordered(this=_col("clause_index"))]))
-    partition = [_col("_line"), _col("matter"), _col("_polc_participant")]
     ranked = _columns(
         exp.Star(),
         participant.as_("_polc_participant", copy=False),
@@ -798,12 +797,17 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         _case([(exp.EQ(this=rank_class.copy(), expression=_int(1)), _col("amount_max"))],
               _cast(_int(0), MONEY_OUT)).as_("_polc_rank_amount", copy=False),
     ).from_(copy=False, expression=_from(_union(contested, register), "_polc_clauses"))
+    # One window specification for both values (the same partition, order and a frame of the
+    # whole partition for BOOL_OR), so DuckDB sorts the contested rows once; a place after the
+    # first already means two members or more, so no COUNT window is needed.
+    whole = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
+                           end="UNBOUNDED", end_side="FOLLOWING")
+    principle_window = window.copy()
+    principle_window.set("this", exp.Anonymous(this="BOOL_OR", expressions=[_col("highest_only")]))
+    principle_window.set("spec", whole)
     resolved = _columns(
         exp.Star(),
-        exp.Window(this=exp.Anonymous(this="BOOL_OR", expressions=[_col("highest_only")]),
-                   partition_by=partition).as_("_polc_principle", copy=False),
-        exp.Window(this=exp.Count(this=exp.Star()), partition_by=[c.copy() for c in partition]
-                   ).as_("_polc_members", copy=False),
+        principle_window.as_("_polc_principle", copy=False),
         window.as_("_polc_place", copy=False),
     ).from_(copy=False, expression=_from(ranked, "_polc_ranked"))
     unresolved = _columns(
@@ -812,12 +816,10 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         _int(1).as_("_polc_rank_class", copy=False),
         _null(MONEY_OUT).as_("_polc_rank_amount", copy=False),
         exp.Boolean(this=False).as_("_polc_principle", copy=False),
-        _cast(_int(1), "BIGINT").as_("_polc_members", copy=False),
         _cast(_int(1), "BIGINT").as_("_polc_place", copy=False),
     ).from_(copy=False, expression=_from(_union(alone, register), "_polc_alone"))
     every = exp.Union(this=resolved, expression=unresolved, distinct=False)
-    lost = _and(_col("_polc_principle"), exp.GTE(this=_col("_polc_members"), expression=_int(2)),
-                exp.GT(this=_col("_polc_place"), expression=_int(1)))
+    lost = _and(_col("_polc_principle"), exp.GT(this=_col("_polc_place"), expression=_int(1)))
     awarded = _and(_is(_col("applies"), True), exp.Not(this=_is(_col("award_kind"), None)))
     paid = _and(awarded, _not(_and(_col("_polc_participant"), lost)))
     reason = _case([

@@ -17,14 +17,8 @@ SELECT
   )
   AND (
     NOT (
-      "_polc_participant"
-      AND (
-        (
-          "_polc_principle" AND (
-            "_polc_members" >= 2
-          )
-        )
-        AND (
+      "_polc_participant" AND (
+        "_polc_principle" AND (
           "_polc_place" > 1
         )
       )
@@ -51,14 +45,8 @@ SELECT
       )
       AND (
         NOT (
-          "_polc_participant"
-          AND (
-            (
-              "_polc_principle" AND (
-                "_polc_members" >= 2
-              )
-            )
-            AND (
+          "_polc_participant" AND (
+            "_polc_principle" AND (
               "_polc_place" > 1
             )
           )
@@ -74,8 +62,11 @@ SELECT
 FROM (
   SELECT
     *,
-    BOOL_OR("highest_only") OVER (PARTITION BY "_line", "matter", "_polc_participant") AS _polc_principle,
-    COUNT(*) OVER (PARTITION BY "_line", "matter", "_polc_participant") AS _polc_members,
+    BOOL_OR("highest_only") OVER (
+      PARTITION BY "_line", "matter", "_polc_participant"
+      ORDER BY "_polc_rank_class" DESC, "_polc_rank_amount" DESC, "policy_index", "clause_index"
+      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+    ) AS _polc_principle,
     ROW_NUMBER() OVER (
       PARTITION BY "_line", "matter", "_polc_participant"
       ORDER BY "_polc_rank_class" DESC, "_polc_rank_amount" DESC, "policy_index", "clause_index"
@@ -462,7 +453,6 @@ FROM (
     1 AS _polc_rank_class,
     CAST(NULL AS DECIMAL(38, 2)) AS _polc_rank_amount,
     FALSE AS _polc_principle,
-    CAST(1 AS BIGINT) AS _polc_members,
     CAST(1 AS BIGINT) AS _polc_place
   FROM (
     SELECT
