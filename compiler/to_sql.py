@@ -805,11 +805,27 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
     principle_window = window.copy()
     principle_window.set("this", exp.Anonymous(this="BOOL_OR", expressions=[_col("highest_only")]))
     principle_window.set("spec", whole)
-    resolved = _columns(
-        exp.Star(),
+    # The window runs over the participants alone, narrow (keys and ranks, not the whole
+    # result row), and its places join back to every contested row: sorting wide rows of
+    # every contested clause was most of the query's time.
+    places = _columns(
+        _col("_line").as_("_polc_pl", copy=False), _col("policy_index").as_("_polc_pp", copy=False),
+        _col("clause_index").as_("_polc_pc", copy=False),
         principle_window.as_("_polc_principle", copy=False),
         window.as_("_polc_place", copy=False),
+    ).from_(copy=False, expression=_from(ranked.copy(), "_polc_ranked")).where(_col("_polc_participant"), copy=False)
+    joined = exp.Join(this=_from(places, "_polc_places"), side="LEFT",
+                      on=_and(exp.EQ(this=_col("_line", "_polc_ranked"), expression=_col("_polc_pl")),
+                              exp.EQ(this=_col("policy_index", "_polc_ranked"), expression=_col("_polc_pp")),
+                              exp.EQ(this=_col("clause_index", "_polc_ranked"), expression=_col("_polc_pc"))))
+    resolved = _columns(
+        exp.Column(this=exp.Star(), table=_ident("_polc_ranked")),
+        exp.Coalesce(this=_col("_polc_principle", "_polc_places"), expressions=[exp.Boolean(this=False)]
+                     ).as_("_polc_principle", copy=False),
+        exp.Coalesce(this=_col("_polc_place", "_polc_places"), expressions=[_cast(_int(1), "BIGINT")]
+                     ).as_("_polc_place", copy=False),
     ).from_(copy=False, expression=_from(ranked, "_polc_ranked"))
+    resolved.set("joins", [joined])
     unresolved = _columns(
         exp.Star(),
         exp.Boolean(this=False).as_("_polc_participant", copy=False),

@@ -61,16 +61,9 @@ SELECT
   CAST(CAST(NULL AS TEXT) AS TEXT) AS funding
 FROM (
   SELECT
-    *,
-    BOOL_OR("highest_only") OVER (
-      PARTITION BY "_line", "matter", "_polc_participant"
-      ORDER BY "_polc_rank_class" DESC, "_polc_rank_amount" DESC, "policy_index", "clause_index"
-      ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
-    ) AS _polc_principle,
-    ROW_NUMBER() OVER (
-      PARTITION BY "_line", "matter", "_polc_participant"
-      ORDER BY "_polc_rank_class" DESC, "_polc_rank_amount" DESC, "policy_index", "clause_index"
-    ) AS _polc_place
+    "_polc_ranked".*,
+    COALESCE("_polc_places"."_polc_principle", FALSE) AS _polc_principle,
+    COALESCE("_polc_places"."_polc_place", CAST(1 AS BIGINT)) AS _polc_place
   FROM (
     SELECT
       *,
@@ -446,6 +439,409 @@ FROM (
       ) AS "_polc_award"
     ) AS "_polc_clauses"
   ) AS "_polc_ranked"
+  LEFT JOIN (
+    SELECT
+      "_line" AS _polc_pl,
+      "policy_index" AS _polc_pp,
+      "clause_index" AS _polc_pc,
+      BOOL_OR("highest_only") OVER (
+        PARTITION BY "_line", "matter", "_polc_participant"
+        ORDER BY "_polc_rank_class" DESC, "_polc_rank_amount" DESC, "policy_index", "clause_index"
+        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+      ) AS _polc_principle,
+      ROW_NUMBER() OVER (
+        PARTITION BY "_line", "matter", "_polc_participant"
+        ORDER BY "_polc_rank_class" DESC, "_polc_rank_amount" DESC, "policy_index", "clause_index"
+      ) AS _polc_place
+    FROM (
+      SELECT
+        *,
+        (
+          (
+            "applies" IS TRUE
+          ) AND (
+            NOT "award_kind" IS NULL
+          )
+        )
+        AND (
+          NOT "matter" IS NULL
+        ) AS _polc_participant,
+        CASE
+          WHEN "award_kind" IN ('case_by_case', 'unspecified', 'routing')
+          THEN 0
+          ELSE 1
+        END AS _polc_rank_class,
+        CASE
+          WHEN CASE
+            WHEN "award_kind" IN ('case_by_case', 'unspecified', 'routing')
+            THEN 0
+            ELSE 1
+          END = 1
+          THEN "amount_max"
+          ELSE CAST(0 AS DECIMAL(38, 2))
+        END AS _polc_rank_amount
+      FROM (
+        SELECT
+          "_line",
+          "申请人",
+          '测试〔2020〕1号' AS policy,
+          CAST(1 AS INT) AS policy_index,
+          CAST(2 AS INT) AS clause_index,
+          '第二条' AS clause,
+          CAST('投资补助' AS TEXT) AS matter,
+          CAST(CASE
+            WHEN NOT (
+              "_polc_c" IS TRUE
+            )
+            THEN "_polc_c"
+            WHEN NOT (
+              "_polc_known" IS TRUE
+            )
+            THEN "_polc_known"
+            ELSE TRUE
+          END AS BOOLEAN) AS applies,
+          CAST('exact' AS TEXT) AS award_kind,
+          CAST(CASE
+            WHEN CASE
+              WHEN NOT (
+                "_polc_c" IS TRUE
+              )
+              THEN "_polc_c"
+              WHEN NOT (
+                "_polc_known" IS TRUE
+              )
+              THEN "_polc_known"
+              ELSE TRUE
+            END IS TRUE
+            THEN 'exact'
+          END AS TEXT) AS kind,
+          CAST(CASE
+            WHEN CASE
+              WHEN NOT (
+                "_polc_c" IS TRUE
+              )
+              THEN "_polc_c"
+              WHEN NOT (
+                "_polc_known" IS TRUE
+              )
+              THEN "_polc_known"
+              ELSE TRUE
+            END IS TRUE
+            THEN "_polc_lo"
+          END AS DECIMAL(38, 2)) AS amount_min,
+          CAST(CASE
+            WHEN CASE
+              WHEN NOT (
+                "_polc_c" IS TRUE
+              )
+              THEN "_polc_c"
+              WHEN NOT (
+                "_polc_known" IS TRUE
+              )
+              THEN "_polc_known"
+              ELSE TRUE
+            END IS TRUE
+            THEN "_polc_hi"
+          END AS DECIMAL(38, 2)) AS amount_max,
+          CAST(CASE
+            WHEN CASE
+              WHEN NOT (
+                "_polc_c" IS TRUE
+              )
+              THEN "_polc_c"
+              WHEN NOT (
+                "_polc_known" IS TRUE
+              )
+              THEN "_polc_known"
+              ELSE TRUE
+            END IS NULL
+            THEN 2000000.00
+          END AS DECIMAL(38, 2)) AS could_pay,
+          TRUE AS highest_only,
+          FALSE AS is_modifier,
+          CAST(NULL AS INT) AS split_no
+        FROM (
+          SELECT
+            "_line",
+            "申请人",
+            "_polc_c",
+            CAST(CASE
+              WHEN NOT (
+                NOT 2000000 IS NULL
+              )
+              THEN CAST(NULL AS BOOLEAN)
+              ELSE CASE WHEN NOT "_polc_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
+            END AS BOOLEAN) AS _polc_known,
+            CAST(CAST(ROUND(
+              CASE
+                WHEN CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END > 2000000
+                THEN 2000000
+                ELSE CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END
+              END,
+              2
+            ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_lo,
+            CAST(CAST(ROUND(
+              CASE
+                WHEN CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END > 2000000
+                THEN 2000000
+                ELSE CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END
+              END,
+              2
+            ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_hi
+          FROM (
+            SELECT
+              "_line",
+              "申请人",
+              "企业行业" IN ('生产性服务业', '生活性服务业') AS _polc_c,
+              "投资额" * 0.05 AS _polc_v1
+            FROM "register"
+          ) AS "_polc_read"
+        ) AS "_polc_award"
+        UNION ALL
+        SELECT
+          "_line",
+          "申请人",
+          '测试〔2020〕1号' AS policy,
+          CAST(1 AS INT) AS policy_index,
+          CAST(4 AS INT) AS clause_index,
+          '第四条' AS clause,
+          CAST('投资补助' AS TEXT) AS matter,
+          CAST(CASE
+            WHEN NOT (
+              "_polc_c" IS TRUE
+            )
+            THEN "_polc_c"
+            WHEN NOT (
+              "_polc_known" IS TRUE
+            )
+            THEN "_polc_known"
+            ELSE TRUE
+          END AS BOOLEAN) AS applies,
+          CAST('exact' AS TEXT) AS award_kind,
+          CAST(CASE
+            WHEN CASE
+              WHEN NOT (
+                "_polc_c" IS TRUE
+              )
+              THEN "_polc_c"
+              WHEN NOT (
+                "_polc_known" IS TRUE
+              )
+              THEN "_polc_known"
+              ELSE TRUE
+            END IS TRUE
+            THEN 'exact'
+          END AS TEXT) AS kind,
+          CAST(CASE
+            WHEN CASE
+              WHEN NOT (
+                "_polc_c" IS TRUE
+              )
+              THEN "_polc_c"
+              WHEN NOT (
+                "_polc_known" IS TRUE
+              )
+              THEN "_polc_known"
+              ELSE TRUE
+            END IS TRUE
+            THEN "_polc_lo"
+          END AS DECIMAL(38, 2)) AS amount_min,
+          CAST(CASE
+            WHEN CASE
+              WHEN NOT (
+                "_polc_c" IS TRUE
+              )
+              THEN "_polc_c"
+              WHEN NOT (
+                "_polc_known" IS TRUE
+              )
+              THEN "_polc_known"
+              ELSE TRUE
+            END IS TRUE
+            THEN "_polc_hi"
+          END AS DECIMAL(38, 2)) AS amount_max,
+          CAST(CASE
+            WHEN CASE
+              WHEN NOT (
+                "_polc_c" IS TRUE
+              )
+              THEN "_polc_c"
+              WHEN NOT (
+                "_polc_known" IS TRUE
+              )
+              THEN "_polc_known"
+              ELSE TRUE
+            END IS NULL
+            THEN 300000.00
+          END AS DECIMAL(38, 2)) AS could_pay,
+          TRUE AS highest_only,
+          FALSE AS is_modifier,
+          CAST(NULL AS INT) AS split_no
+        FROM (
+          SELECT
+            "_line",
+            "申请人",
+            "_polc_c",
+            CAST(CASE
+              WHEN "_polc_v1" IS NULL
+              THEN CAST(NULL AS BOOLEAN)
+              WHEN "_polc_v1"
+              THEN CASE WHEN NOT 300000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
+              WHEN "_polc_v2" IS NULL
+              THEN CAST(NULL AS BOOLEAN)
+              WHEN "_polc_v2"
+              THEN CASE WHEN NOT 200000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
+              WHEN "_polc_v3" IS NULL
+              THEN CAST(NULL AS BOOLEAN)
+              WHEN "_polc_v3"
+              THEN CASE WHEN NOT 100000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
+              ELSE FALSE
+            END AS BOOLEAN) AS _polc_known,
+            CAST(CASE
+              WHEN "_polc_v1" IS NULL
+              THEN CAST(NULL AS DECIMAL(38, 2))
+              WHEN "_polc_v1"
+              THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
+              WHEN "_polc_v2" IS NULL
+              THEN CAST(NULL AS DECIMAL(38, 2))
+              WHEN "_polc_v2"
+              THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
+              WHEN "_polc_v3" IS NULL
+              THEN CAST(NULL AS DECIMAL(38, 2))
+              WHEN "_polc_v3"
+              THEN CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2))
+            END AS DECIMAL(38, 2)) AS _polc_lo,
+            CAST(CASE
+              WHEN "_polc_v1" IS NULL
+              THEN CAST(NULL AS DECIMAL(38, 2))
+              WHEN "_polc_v1"
+              THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
+              WHEN "_polc_v2" IS NULL
+              THEN CAST(NULL AS DECIMAL(38, 2))
+              WHEN "_polc_v2"
+              THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
+              WHEN "_polc_v3" IS NULL
+              THEN CAST(NULL AS DECIMAL(38, 2))
+              WHEN "_polc_v3"
+              THEN CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2))
+            END AS DECIMAL(38, 2)) AS _polc_hi
+          FROM (
+            SELECT
+              "_line",
+              "申请人",
+              TRUE AS _polc_c,
+              CASE
+                WHEN (
+                  "营业收入.2020" IS NULL
+                ) OR (
+                  3000000000 IS NULL
+                )
+                THEN NULL
+                WHEN NOT (
+                  "营业收入.2020" > 3000000000
+                )
+                THEN FALSE
+                WHEN (
+                  (
+                    (
+                      "营业收入.2017" > 3000000000
+                    ) IS TRUE
+                  )
+                  OR (
+                    (
+                      "营业收入.2018" > 3000000000
+                    ) IS TRUE
+                  )
+                )
+                OR (
+                  (
+                    "营业收入.2019" > 3000000000
+                  ) IS TRUE
+                )
+                THEN FALSE
+                ELSE TRUE
+              END AS _polc_v1,
+              CASE
+                WHEN (
+                  "营业收入.2020" IS NULL
+                ) OR (
+                  2000000000 IS NULL
+                )
+                THEN NULL
+                WHEN NOT (
+                  "营业收入.2020" > 2000000000
+                )
+                THEN FALSE
+                WHEN (
+                  (
+                    (
+                      "营业收入.2017" > 2000000000
+                    ) IS TRUE
+                  )
+                  OR (
+                    (
+                      "营业收入.2018" > 2000000000
+                    ) IS TRUE
+                  )
+                )
+                OR (
+                  (
+                    "营业收入.2019" > 2000000000
+                  ) IS TRUE
+                )
+                THEN FALSE
+                ELSE TRUE
+              END AS _polc_v2,
+              CASE
+                WHEN (
+                  "营业收入.2020" IS NULL
+                ) OR (
+                  1000000000 IS NULL
+                )
+                THEN NULL
+                WHEN NOT (
+                  "营业收入.2020" > 1000000000
+                )
+                THEN FALSE
+                WHEN (
+                  (
+                    (
+                      "营业收入.2017" > 1000000000
+                    ) IS TRUE
+                  )
+                  OR (
+                    (
+                      "营业收入.2018" > 1000000000
+                    ) IS TRUE
+                  )
+                )
+                OR (
+                  (
+                    "营业收入.2019" > 1000000000
+                  ) IS TRUE
+                )
+                THEN FALSE
+                ELSE TRUE
+              END AS _polc_v3
+            FROM "register"
+          ) AS "_polc_read"
+        ) AS "_polc_award"
+      ) AS "_polc_clauses"
+    ) AS "_polc_ranked"
+    WHERE
+      "_polc_participant"
+  ) AS "_polc_places"
+    ON (
+      (
+        "_polc_ranked"."_line" = "_polc_pl"
+      )
+      AND (
+        "_polc_ranked"."policy_index" = "_polc_pp"
+      )
+    )
+    AND (
+      "_polc_ranked"."clause_index" = "_polc_pc"
+    )
   UNION ALL
   SELECT
     *,
