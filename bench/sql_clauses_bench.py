@@ -1,6 +1,6 @@
 """Time the per-applicant SQL (to_sql.applicant_clauses) in DuckDB over a synthetic register.
 
-    python bench/sql_clauses_bench.py [--rows 100000] [--on 2021-06-30] [policies...]
+    python bench/sql_clauses_bench.py [--rows 100000] [--on 2021-06-30] [--only-listed] [policies...]
 
 Builds a register table of the CONTRACTS.md §4 layout with random values (about a tenth of
 the cells unknown) for every fact the policies read, then prints the time to build the
@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("policies", nargs="*", default=["policies"])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--on", default="2021-06-30")
+    parser.add_argument("--only-listed", action="store_true",
+                        help="leave out the rows whose clause does not apply (applicant_clauses(only_listed=True))")
     args = parser.parse_args()
     project = driver.load(args.policies)
     if project.has_errors:
@@ -74,7 +76,8 @@ def main() -> None:
     con = duckdb.connect()
     con.execute(f"CREATE TABLE register AS SELECT {', '.join(columns)} FROM range({args.rows}) t(i)")
     started = time.perf_counter()
-    query = to_sql.to_sql(to_sql.applicant_clauses(models, "register", on, years=years), pretty=False)
+    query = to_sql.to_sql(to_sql.applicant_clauses(models, "register", on, years=years, only_listed=args.only_listed),
+                           pretty=False)
     built = time.perf_counter() - started
     started, cpu_started = time.perf_counter(), time.process_time()
     con.execute(f"CREATE TABLE result AS {query}")

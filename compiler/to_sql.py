@@ -717,11 +717,13 @@ OUTPUT_COLUMNS = ("_line", "申请人", "policy", "policy_index", "clause_index"
 
 
 def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: datetime.date,
-                      years: Mapping[str, Iterable[int]] | None = None) -> exp.Select:
+                      years: Mapping[str, Iterable[int]] | None = None, only_listed: bool = False) -> exp.Select:
     """One row per (register row, evaluated clause of every policy), decided as the Python
     runtime decides it for that applicant on `on` (CONTRACTS.md §2). `register` names a table
     or view laid out as CONTRACTS.md §4; `years` gives, for each 逐年 fact, the years that
-    have a column `名.年份` (any other year reads as unknown)."""
+    have a column `名.年份` (any other year reads as unknown). With `only_listed`, the rows
+    whose `applies` is false are left out (the compact batch output lists only the others);
+    every other row is the same."""
     years_present = {name: tuple(sorted(set(ys))) for name, ys in (years or {}).items()}
 
     # -- modifiers first (runtime.Evaluator): per matter, the highest coefficient that applies
@@ -855,6 +857,11 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         _col("matter"), _col("applies"), _cast(paid, "BOOLEAN").as_("paid", copy=False), _col("kind"), _col("amount_min"),
         _col("amount_max"), _col("could_pay"), reason.as_("reason", copy=False), _cast(funding, "VARCHAR").as_("funding", copy=False),
     ).from_(copy=False, expression=_from(every, "_polc_resolved"))
+    if only_listed:
+        # A clause that does not apply takes no part in 就高不重复 (not a participant) and pays
+        # nothing, so leaving its rows out changes no other row. DuckDB pushes the filter into
+        # each clause's SELECT (a clause not in force drops out whole).
+        final = final.where(exp.Not(this=_is(_col("applies"), False)), copy=False)
     return final
 
 

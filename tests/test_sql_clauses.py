@@ -200,6 +200,25 @@ def test_every_shipped_policy_together_agrees_with_the_runtime(all_policies):
     check()
 
 
+def test_only_listed_leaves_out_exactly_the_rows_that_do_not_apply(all_policies):
+    """applicant_clauses(only_listed=True) (the batch engine's form): the same rows, every
+    column the same (就高不重复 and funding included), less those whose clause does not apply."""
+    @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(_register_strategy(all_policies), st.sampled_from(DATES[1:3]))
+    def check(rows, on):
+        full = all_policies.run([_facts_for_register(facts) for facts in rows], on)
+        listed = to_sql.to_sql(to_sql.applicant_clauses(all_policies.models, "register", on, years=all_policies.years,
+                                                        only_listed=True), pretty=False)
+        key = ("_line", "policy_index", "clause_index")
+        got = sorted(all_policies.connection.execute(listed).fetchall(), key=lambda r: r[:1] + r[3:5])
+        want = sorted((tuple(r.values()) for found in full.values() for r in found if r["applies"] is not False),
+                      key=lambda r: r[:1] + r[3:5])
+        assert key == (to_sql.OUTPUT_COLUMNS[0], *to_sql.OUTPUT_COLUMNS[3:5])
+        assert got == want
+        assert sum(len(found) for found in full.values()) > len(got) or not rows
+    check()
+
+
 @pytest.mark.parametrize("path", POLICY_FILES + [FIXTURES / "shapes.pol", FIXTURES / "quotas.pol"],
                          ids=lambda p: p.stem)
 def test_each_policy_agrees_with_the_runtime(path):
