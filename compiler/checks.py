@@ -875,10 +875,11 @@ def find_overlaps(policies: list[ast.Policy]) -> list:
     prepared: dict[int, tuple] = {}
 
     def prepare(policy: ast.Policy) -> tuple:
-        # Each policy's evaluator is built once per analysis, not once per pair.
+        # Each policy's evaluator is built once per analysis, not once per pair; so is each
+        # fact value it validates (the fillers recur in every pair: see _typed_fact).
         if id(policy) not in prepared:
             specs = {spec.label: spec for spec in interpreter.clause_specs(policy)}
-            prepared[id(policy)] = (interpreter.policy_info(policy), specs)
+            prepared[id(policy)] = (interpreter.policy_info(policy), specs, {})
         return prepared[id(policy)]
 
     return overlaps.analyse(policies, confirm=lambda first, second, facts, year:
@@ -939,22 +940,57 @@ def _confirm(first, second, facts: dict, year: int, prepare) -> dict | None:
     on = overlaps.evaluation_date(first[0], second[0], year)
     completed = dict(facts)
     for policy, _clause in (first, second):
-        info_, _specs = prepare(policy)
+        info_, _specs, _typed = prepare(policy)
         for name, (base, series, options, items) in info_.schema.items():
             completed.setdefault(name, _filler(base, series, options, items, on.year - info_.assessed_offset))
     for policy, clause in (first, second):
-        info_, specs = prepare(policy)
+        info_, specs, typed_cache = prepare(policy)
         spec = specs[clause.label]
-        own = {name: value for name, value in completed.items() if name in info_.schema}
         try:
-            result = runtime.evaluate_clauses(info_, [spec], own, on)[0]
+            # What runtime.evaluate_clauses does for one clause, with each fact validated
+            # once per policy and value rather than once per pair (validation was half the
+            # cost of confirming: the same fillers recur in every pair).
+            typed = {}
+            for name, value in completed.items():
+                if name in info_.schema:
+                    typed.update(_typed_fact(info_.schema, typed_cache, name, value))
         except runtime.FactError:
             return None  # the witness does not fit the facts' types: not confirmed
-        # Anything else (a clause failing inside the interpreter) propagates: it is a compiler
-        # bug, reported as E199 by overlaps.analyse, never swallowed as "cannot decide".
+        assessed = on.year - info_.assessed_offset
+        outside = runtime._not_in_force(info_, on, assessed)
+        if outside is not None:
+            return None
+        # Anything raised here (a clause failing inside the interpreter) propagates: it is a
+        # compiler bug, reported as E199 by overlaps.analyse, never swallowed as "cannot decide".
+        result = runtime._run_clause(spec, typed, assessed)
         if result.applies is not True:
             return None
     return completed
+
+
+def _typed_fact(schema: dict, cache: dict, name: str, value) -> dict:
+    """runtime.validate_facts of one fact, remembered by its value (a FactError is too).
+    The typed values are shared between pairs: the interpreter only reads them."""
+    from . import runtime
+    key = (name, _value_key(value))
+    if key not in cache:
+        try:
+            cache[key] = runtime.validate_facts({name: value}, schema)
+        except runtime.FactError as exc:
+            cache[key] = exc
+    found = cache[key]
+    if isinstance(found, runtime.FactError):
+        raise found
+    return found
+
+
+def _value_key(value):
+    """A hashable key for a JSON-like fact value (a series' dict, an item list)."""
+    if isinstance(value, dict):
+        return ("dict", tuple((k, _value_key(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("list", tuple(_value_key(v) for v in value))
+    return (type(value).__name__, value)
 
 
 def _filler(base, series, options, items, year):

@@ -21,6 +21,7 @@ import attrs
 from . import law  # the law beside the code: 来源 and the source checks
 from . import ast, checks, runtime
 from .diagnostics import Diagnostic, Message, error, sorted_diagnostics
+from .parse_cache import parse_kept
 from .parser import parse
 from .source import DecodeError, SourceFile, read_bounded
 from .to_python import module_name, module_name_problem, to_python
@@ -107,12 +108,13 @@ class _Reader:
             self.found.append(error("E000", None, f"无法读取 {path}：{zh}", f"cannot read {path}: {en}"))
             self.parsed[path] = None
             return None
-        return self.take(path, source)
+        return self.take(path, source, from_disk=True)
 
-    def take(self, path: str, source: SourceFile):
-        """Parse a source read from path (from disk, or an editor's buffer) and keep it."""
+    def take(self, path: str, source: SourceFile, from_disk: bool = False):
+        """Parse a source read from path (from disk, or an editor's buffer) and keep it.
+        A file from disk that parsed before is taken from the cache (compiler/parse_cache.py)."""
         self.sources[path] = source
-        tree, problems = parse(source)
+        tree, problems = parse_kept(source) if from_disk else parse(source)
         self.found.extend(problems)
         if isinstance(tree, ast.Vocabulary):
             self.found.extend(checks.check_vocabulary(tree))
