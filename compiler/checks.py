@@ -939,26 +939,30 @@ def _confirm(first, second, facts: dict, year: int, prepare) -> dict | None:
     from . import overlaps, runtime
     on = overlaps.evaluation_date(first[0], second[0], year)
     completed = dict(facts)
+    fillers: dict[str, tuple] = {}  # fact -> what its filler was made from (see _filler)
     for policy, _clause in (first, second):
         info_, _specs, _typed = prepare(policy)
         for name, (base, series, options, items) in info_.schema.items():
-            completed.setdefault(name, _filler(base, series, options, items, on.year - info_.assessed_offset))
+            if name not in completed:
+                made_from = (base, series, options, items, on.year - info_.assessed_offset)
+                completed[name] = _filler(*made_from)
+                fillers[name] = made_from
     for policy, clause in (first, second):
-        info_, specs, typed_cache = prepare(policy)
+        info_, specs, typed_fillers = prepare(policy)
         spec = specs[clause.label]
+        # What runtime.evaluate_clauses does for one clause, except that a filler is validated
+        # once per policy, not once per pair (validating the same fillers again and again was
+        # half the cost of confirming a witness).
         try:
-            # What runtime.evaluate_clauses does for one clause, with each fact validated
-            # once per policy and value rather than once per pair (validation was half the
-            # cost of confirming: the same fillers recur in every pair).
-            typed = {}
-            for name, value in completed.items():
+            typed = runtime.validate_facts({name: value for name, value in completed.items()
+                                            if name in info_.schema and name not in fillers}, info_.schema)
+            for name in fillers:
                 if name in info_.schema:
-                    typed.update(_typed_fact(info_.schema, typed_cache, name, value))
+                    typed.update(_typed_filler(info_.schema, typed_fillers, name, fillers[name], completed[name]))
         except runtime.FactError:
             return None  # the witness does not fit the facts' types: not confirmed
         assessed = on.year - info_.assessed_offset
-        outside = runtime._not_in_force(info_, on, assessed)
-        if outside is not None:
+        if runtime._not_in_force(info_, on, assessed) is not None:
             return None
         # Anything raised here (a clause failing inside the interpreter) propagates: it is a
         # compiler bug, reported as E199 by overlaps.analyse, never swallowed as "cannot decide".
@@ -968,11 +972,11 @@ def _confirm(first, second, facts: dict, year: int, prepare) -> dict | None:
     return completed
 
 
-def _typed_fact(schema: dict, cache: dict, name: str, value) -> dict:
-    """runtime.validate_facts of one fact, remembered by its value (a FactError is too).
-    The typed values are shared between pairs: the interpreter only reads them."""
+def _typed_filler(schema: dict, cache: dict, name: str, made_from: tuple, value) -> dict:
+    """runtime.validate_facts of one filler, remembered by what it was made from (a FactError
+    too). The typed values are shared between pairs: the interpreter only reads them."""
     from . import runtime
-    key = (name, _value_key(value))
+    key = (name, made_from)
     if key not in cache:
         try:
             cache[key] = runtime.validate_facts({name: value}, schema)
@@ -982,15 +986,6 @@ def _typed_fact(schema: dict, cache: dict, name: str, value) -> dict:
     if isinstance(found, runtime.FactError):
         raise found
     return found
-
-
-def _value_key(value):
-    """A hashable key for a JSON-like fact value (a series' dict, an item list)."""
-    if isinstance(value, dict):
-        return ("dict", tuple((k, _value_key(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        return ("list", tuple(_value_key(v) for v in value))
-    return (type(value).__name__, value)
 
 
 def _filler(base, series, options, items, year):
