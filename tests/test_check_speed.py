@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 
-from compiler import driver, parse_cache, parser
+from compiler import driver, grammar_tables, parse_cache, parser
 from compiler.diagnostics import to_json
 from conftest import ROOT
 
@@ -47,18 +47,18 @@ def _entries(cache_dir) -> list[str]:
 def test_a_kept_parse_gives_the_same_project_and_is_used(tmp_path, monkeypatch):
     cache_dir = tmp_path / "cache"
     monkeypatch.setenv("POLC_CACHE_DIR", str(cache_dir))
-    parser.keywords.cache_clear()  # worked out (and kept in this cache) as in a first run
+    grammar_tables.keywords.cache_clear()  # worked out (and kept in this cache) as in a first run
     cold = driver.load(["policies/"])
     assert len(_entries(cache_dir)) == len(cold.sources)  # six policies and the vocabulary
     parsed = []
     monkeypatch.setattr(parse_cache, "parse", lambda source: parsed.append(source.path) or parser.parse(source))
     # Nor are the parser's tables loaded: the printer's keywords come from the cache too.
-    parser.keywords.cache_clear()
-    monkeypatch.setattr(parser, "_lark", lambda: (_ for _ in ()).throw(AssertionError("the parser was loaded")))
+    grammar_tables.keywords.cache_clear()
+    monkeypatch.setattr(grammar_tables, "_lark", lambda: (_ for _ in ()).throw(AssertionError("the parser was loaded")))
     try:
         warm = driver.load(["policies/"])
     finally:
-        parser.keywords.cache_clear()
+        grammar_tables.keywords.cache_clear()
     assert parsed == []  # every file came from the cache
     assert warm.policies == cold.policies
     assert _diagnostics(warm) == _diagnostics(cold)
