@@ -108,6 +108,10 @@ class _Lowering:
         vocabulary = policy.vocabulary
         shared = {id(decl) for source in ([vocabulary] if vocabulary is not None else [])
                   for kind in ("enums", "facts", "defs", "matters") for decl in getattr(source, kind)}
+        self.owners: dict[str, list[str]] = {}  # enumeration value -> the enumerations declaring it
+        for enum_name, enum_decl in self.symbols.enums.items():
+            for value in dict.fromkeys(v.text for v in enum_decl.values):
+                self.owners.setdefault(value, []).append(enum_name)
         self.enumerations = {name: model.Enumeration(name, tuple(v.text for v in decl.values), id(decl) in shared, decl.span)
                              for name, decl in self.symbols.enums.items()}
         self.facts = {name: model.Fact(name, _declared_type(decl), decl.note,
@@ -161,7 +165,8 @@ class _Lowering:
                     return model.FactRef(self.facts[name], text, span)
                 if name in self.symbols.defs:
                     return model.DefRef(name, self.type_of(node), text, span)
-                owners = [e for e, decl in self.symbols.enums.items() if any(v.text == name for v in decl.values)]
+                owners = self.owners.get(name, ())
+                # A value shared by several enumerations (国家) takes its enumeration from context.
                 return model.EnumValue(name, owners[0] if len(owners) == 1 else None, text, span)
             case ast.PrevYear():
                 return model.PrevYear(self.series_fact(node.operand, "上年"), text, span)
@@ -315,6 +320,17 @@ class _Lowering:
                 used.update(name.text for name, _value in case.facts)
         return tuple(name for name in self.facts if name in used)
 
+    def used_definitions(self, clauses: tuple[model.ClauseModel, ...]) -> tuple[str, ...]:
+        """Own definitions, and the vocabulary's that clauses or definitions refer to."""
+        used = {name for name, d in self.definitions.items() if not d.shared}
+        pending: list = [*clauses, *(self.definitions[name].expr for name in used)]
+        while pending:
+            for node in model.walk(pending.pop()):
+                if isinstance(node, model.DefRef) and node.name in self.definitions and node.name not in used:
+                    used.add(node.name)
+                    pending.append(self.definitions[node.name].expr)
+        return tuple(name for name in self.definitions if name in used)
+
     def policy(self) -> model.PolicyModel:
         policy = self.source
         clauses = tuple(self.clause(c) for c in policy.clauses)
@@ -339,5 +355,6 @@ class _Lowering:
             not_encoded=tuple(model.NotEncoded(n.text, n.reason, n.span) for n in policy.not_encoded),
             enumerations=self.enumerations, facts=self.facts, definitions=self.definitions, matters=self.matters,
             clauses=clauses, used_facts=self.used_facts(policy, clauses),
+            used_definitions=self.used_definitions(clauses),
             ceiling=total, unbounded_clauses=tuple(unbounded), unstated_clauses=tuple(unstated), span=policy.span)
 

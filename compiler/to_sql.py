@@ -19,9 +19,10 @@ How the runtime's meaning carries over:
   DuckDB divides DECIMALs in DOUBLE, so the SQL never divides: a quotient (÷, 增速) is kept as
   a fraction `num / den` and compared by cross-multiplying, floored (取整) and rounded to
   cents with integer division (HUGEINT) — exact. Python's Decimal divides to 28 significant
-  digits; for facts within the runtime's limits (below 10^15, six decimals in the register)
-  a quotient is never close enough to a threshold or a half cent for that rounding to
-  change a comparison or a cent, so both give the same answer;
+  digits; a quotient of two register values (below 10^15, six decimals) that is not exactly
+  a threshold or a half cent differs from it by more than that rounding, so both give the
+  same answer. Multiplying out adds up digits: a formula of several quotients over very
+  large values can pass DECIMAL(38), and DuckDB then stops with an overflow error;
 - money is rounded once, to 0.01 元, half up, where runtime.exact / up_to / between round it:
   after the modifier's coefficient, the floor at zero and the cap (DuckDB's ROUND of a
   DECIMAL rounds half away from zero, which is ROUND_HALF_UP for the amounts, never below 0);
@@ -29,8 +30,9 @@ How the runtime's meaning carries over:
   register has (`years`); a year with no column is unknown, as a year missing from a series;
 - whether a policy is in force on the date (施行/失效, 过渡) and the assessed year are known
   when the query is built, so they are constants in it;
-- 系数 … 作用于 事项 (modifiers, across all policies given) are columns of the applicant
-  computed first; 就高不重复 across policies is a window over the applicant's clauses of one
+- 系数 … 作用于 事项 (modifiers, across all policies given): the highest coefficient whose
+  clause applies, worked out in each clause of that matter from the applicant's row;
+  就高不重复 across policies is a window over the applicant's clauses that can share a
   matter; co-funding parts are rounded half up, the last payer taking the remainder.
 
 Nothing from a policy or a register becomes SQL text except through sqlglot: names become
@@ -80,7 +82,7 @@ def _str(text: str) -> exp.Literal:
     return exp.Literal.string(text)
 
 
-def _int(value: int) -> exp.Expression:
+def _int(value: int) -> exp.Expr:
     literal = exp.Literal.number(str(abs(value)))
     return exp.Neg(this=literal) if value < 0 else literal
 
@@ -94,11 +96,11 @@ def _type(text: str) -> exp.DataType:
     return _parsed_type(text).copy()  # parsing a type name is slow; a copy of a parsed one is not
 
 
-def _cast(node: exp.Expression, to: str) -> exp.Expression:
+def _cast(node: exp.Expr, to: str) -> exp.Expr:
     return exp.Cast(this=node, to=_type(to))
 
 
-def _p(node: exp.Expression) -> exp.Expression:
+def _p(node: exp.Expr) -> exp.Expr:
     """node, parenthesised unless it is atomic: the tree is built, never parsed, so
     precedence must be explicit. (sqlglot's And and Or are also Funcs: test the operator
     classes, not the atomic ones.)"""
@@ -109,42 +111,42 @@ def _p(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _columns(*columns: exp.Expression) -> exp.Select:
+def _columns(*columns: exp.Expr) -> exp.Select:
     """SELECT columns, built directly: sqlglot's builders copy their arguments unless told
     not to (copy=False below), which costs seconds on a query of every clause."""
     return exp.Select(expressions=list(columns))
 
 
-def _and(*parts: exp.Expression) -> exp.Expression:
+def _and(*parts: exp.Expr) -> exp.Expr:
     result = parts[0]
     for part in parts[1:]:
         result = exp.And(this=_p(result), expression=_p(part))
     return result
 
 
-def _or(*parts: exp.Expression) -> exp.Expression:
+def _or(*parts: exp.Expr) -> exp.Expr:
     result = parts[0]
     for part in parts[1:]:
         result = exp.Or(this=_p(result), expression=_p(part))
     return result
 
 
-def _not(node: exp.Expression) -> exp.Expression:
+def _not(node: exp.Expr) -> exp.Expr:
     return exp.Not(this=_p(node))
 
 
-def _is(node: exp.Expression, value: bool | None) -> exp.Expression:
+def _is(node: exp.Expr, value: bool | None) -> exp.Expr:
     """node IS TRUE / IS FALSE / IS NULL: a test that is itself never unknown."""
     target = exp.Null() if value is None else exp.Boolean(this=value)
     return exp.Is(this=_p(node), expression=target)
 
 
-def _case(ifs: Sequence[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None = None,
-          subject: exp.Expression | None = None) -> exp.Expression:
+def _case(ifs: Sequence[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = None,
+          subject: exp.Expr | None = None) -> exp.Expr:
     return exp.Case(this=subject, ifs=[exp.If(this=cond, true=value) for cond, value in ifs], default=default)
 
 
-def _null(to: str | None = None) -> exp.Expression:
+def _null(to: str | None = None) -> exp.Expr:
     return _cast(exp.Null(), to) if to else exp.Null()
 
 
@@ -152,22 +154,24 @@ _COMPARE = {model.CompareOp.GT: exp.GT, model.CompareOp.GE: exp.GTE, model.Compa
             model.CompareOp.LE: exp.LTE, model.CompareOp.EQ: exp.EQ}
 
 
-def _compare(op: model.CompareOp, left: exp.Expression, right: exp.Expression) -> exp.Expression:
+def _compare(op: model.CompareOp, left: exp.Expr, right: exp.Expr) -> exp.Expr:
     return _COMPARE[op](this=_p(left), expression=_p(right))
 
 
-def _decimal_literal(value: Decimal) -> tuple[exp.Expression, int]:
+def _decimal_literal(value: Decimal) -> tuple[exp.Expr, int]:
     """A Decimal as a SQL number of its own scale (no digit is lost or invented): a plain
     literal (DuckDB types 0.05 as DECIMAL(3,2), never DOUBLE), or a CAST to DECIMAL(38,s)
     when it is too long for that."""
     if not value.is_finite():
         raise SqlUnsupported(f"not a finite number: {value}")
-    scale = max(0, -value.as_tuple().exponent)
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    scale = max(0, -exponent)
     text = format(abs(value), "f")
     digits = len(text.replace(".", "").lstrip("0")) or 1
     if max(digits, scale + 1) > 38:
         raise SqlUnsupported(f"more than 38 digits: {value}")
-    node: exp.Expression = exp.Literal.number(text)
+    node: exp.Expr = exp.Literal.number(text)
     if len(text.replace(".", "")) > 18:
         node = _cast(node, f"DECIMAL(38,{scale})")
     return (exp.Neg(this=node) if value < 0 else node), scale
@@ -179,9 +183,9 @@ class Num:
     """A number in SQL: `num / den`, each a DECIMAL of a known scale (den None: the number is
     `num` itself). A fraction stands for a quotient, which SQL cannot hold exactly; `den` is
     never 0 where num is known (a division by 0 makes num NULL, as runtime.div gives None)."""
-    num: exp.Expression
+    num: exp.Expr
     scale: int
-    den: exp.Expression | None = None
+    den: exp.Expr | None = None
     den_scale: int = 0
     const: Decimal | None = None  # the value, when it is a constant (folded as the runtime would compute it)
 
@@ -203,7 +207,7 @@ def _check_scale(scale: int) -> int:
     return scale
 
 
-def _mul_plain(a: exp.Expression, sa: int, b: exp.Expression, sb: int) -> tuple[exp.Expression, int]:
+def _mul_plain(a: exp.Expr, sa: int, b: exp.Expr, sb: int) -> tuple[exp.Expr, int]:
     return exp.Mul(this=_p(a), expression=_p(b)), _check_scale(sa + sb)
 
 
@@ -229,8 +233,11 @@ def num_mul(a: Num, b: Num) -> Num:
         return Num(num, scale)
     if a.den is not None and b.den is not None:
         den, ds = _mul_plain(a.den, a.den_scale, b.den, b.den_scale)
+    elif a.den is not None:
+        den, ds = a.den, a.den_scale
     else:
-        den, ds = (a.den, a.den_scale) if a.den is not None else (b.den, b.den_scale)
+        assert b.den is not None
+        den, ds = b.den, b.den_scale
     return Num(num, scale, den, ds)
 
 
@@ -250,7 +257,7 @@ def num_neg(a: Num) -> Num:
     return Num(exp.Neg(this=_p(a.num)), a.scale, a.den, a.den_scale)
 
 
-def num_compare(op: model.CompareOp, a: Num, b: Num) -> exp.Expression:
+def num_compare(op: model.CompareOp, a: Num, b: Num) -> exp.Expr:
     """a op b, exactly: fractions are compared by cross-multiplying with |den| (> 0)."""
     if a.plain and b.plain:
         return _compare(op, a.num, b.num)
@@ -264,7 +271,7 @@ def num_compare(op: model.CompareOp, a: Num, b: Num) -> exp.Expression:
     return _compare(op, left, right)
 
 
-def num_case(condition: exp.Expression, then: Num, otherwise: Num) -> Num:
+def num_case(condition: exp.Expr, then: Num, otherwise: Num) -> Num:
     """CASE WHEN condition THEN then ELSE otherwise END, for numbers that may be fractions."""
     num = _case([(condition, then.num)], otherwise.num)
     if then.plain and otherwise.plain:
@@ -274,20 +281,20 @@ def num_case(condition: exp.Expression, then: Num, otherwise: Num) -> Num:
     return Num(num, max(then.scale, otherwise.scale), _case([(condition, td)], od), max(then.den_scale, otherwise.den_scale))
 
 
-def _unscaled(node: exp.Expression, scale: int, to: int) -> exp.Expression:
+def _unscaled(node: exp.Expr, scale: int, to: int) -> exp.Expr:
     """A DECIMAL of `scale` places times 10^to, as a HUGEINT (exact: to >= scale)."""
     power = _cast(exp.Literal.number(str(10 ** to)), "DECIMAL(38,0)")
     return _cast(exp.Mul(this=_cast(node, f"DECIMAL(38,{scale})"), expression=power), "HUGEINT")
 
 
-def _integer_pair(a: Num) -> tuple[exp.Expression, exp.Expression]:
+def _integer_pair(a: Num) -> tuple[exp.Expr, exp.Expr]:
     """num and den of a fraction as HUGEINTs of one common scale."""
     assert a.den is not None
     common = max(a.scale, a.den_scale)
     return _unscaled(a.num, a.scale, common), _unscaled(a.den, a.den_scale, common)
 
 
-def _floor_div(n: exp.Expression, d: exp.Expression) -> exp.Expression:
+def _floor_div(n: exp.Expr, d: exp.Expr) -> exp.Expr:
     """floor(n / d) for HUGEINTs (SQL's integer division truncates toward zero)."""
     truncated = exp.IntDiv(this=_p(n), expression=_p(d))
     inexact = exp.NEQ(this=exp.Mod(this=_p(n), expression=_p(d)), expression=_int(0))
@@ -304,7 +311,7 @@ def num_floor(a: Num) -> Num:
     return Num(_cast(_floor_div(n, d), "DECIMAL(38,0)"), 0)
 
 
-def num_cents(a: Num) -> exp.Expression:
+def num_cents(a: Num) -> exp.Expr:
     """The amount rounded to 0.01 元, half up (ROUND_HALF_UP: halves away from zero), as
     DECIMAL(38,2): runtime._rounded."""
     if a.plain:
@@ -332,7 +339,7 @@ def _capped(a: Num, cap: Num | None) -> Num:
     return num_case(num_compare(model.CompareOp.GT, a, cap), cap, a)
 
 
-def _is_null(a: Num) -> exp.Expression:
+def _is_null(a: Num) -> exp.Expr:
     return _is(a.num, None)
 
 
@@ -345,25 +352,25 @@ class AwardSql:
     NULL unknown (a fact it needs is missing); low/high the amounts (DECIMAL(38,2)) or None
     for the forms with no amount; kind the contract's word."""
     kind: str
-    known: exp.Expression
-    low: exp.Expression | None
-    high: exp.Expression | None
+    known: exp.Expr
+    low: exp.Expr | None
+    high: exp.Expr | None
 
 
 class _PolicySql:
     """Expressions of one policy for one register row: the assessed year is a constant."""
 
     def __init__(self, policy: model.PolicyModel, year: int, years: Mapping[str, Sequence[int]],
-                 factor: Callable[[str], exp.Expression | None]):
+                 factor: Callable[[str], exp.Expr | None]):
         self.policy = policy
         self.year = year
         self.years = years
         self.factor = factor  # a matter's modifier coefficient for the applicant (NULL: none applies)
-        self.item: tuple[str, exp.Expression] | None = None  # inside 每项: the 逐项 fact and its lambda variable
+        self.item: tuple[str, exp.Expr] | None = None  # inside 每项: the 逐项 fact and its lambda variable
         # Values read from the applicant's row that an award uses more than once (an amount is
         # floored, capped and rounded, a tier's test decides both whether and how much): each
         # is computed once, as a column of an inner SELECT, and the outer one refers to it.
-        self.bound: list[tuple[str, exp.Expression]] = []
+        self.bound: list[tuple[str, exp.Expr]] = []
         self.read: set[str] = set()  # the register's columns the expressions read
 
     def column(self, name: str) -> exp.Column:
@@ -371,7 +378,7 @@ class _PolicySql:
         self.read.add(name)
         return _col(name)
 
-    def bind(self, node: exp.Expression) -> exp.Expression:
+    def bind(self, node: exp.Expr) -> exp.Expr:
         """node computed once in the clause's inner SELECT; a reference to it for the outer."""
         if isinstance(node, exp.Literal):
             return node
@@ -386,7 +393,7 @@ class _PolicySql:
         return Num(self.bind(value.num), value.scale, den, value.den_scale)
 
     # -- facts
-    def at(self, fact: model.Fact, offset: int) -> exp.Expression:
+    def at(self, fact: model.Fact, offset: int) -> exp.Expr:
         """A 逐年 fact in the year `offset` years before the assessed year (unknown when the
         register has no column for that year)."""
         year = self.year - offset
@@ -398,7 +405,7 @@ class _PolicySql:
         return {Base.BOOL: "BOOLEAN", Base.YEAR: "INTEGER", Base.DATE: "DATE", Base.ENUM: "VARCHAR",
                 Base.TEXT: "VARCHAR"}.get(t.base, FACT_DECIMAL)
 
-    def fact(self, fact: model.Fact, offset: int) -> exp.Expression:
+    def fact(self, fact: model.Fact, offset: int) -> exp.Expr:
         if self.item is not None and self.item[0] == fact.name:
             return self.item[1]
         if fact.type.series:
@@ -406,7 +413,7 @@ class _PolicySql:
         return self.column(fact.name)
 
     @staticmethod
-    def _as_num(node: exp.Expression, t: model.Type) -> Num:
+    def _as_num(node: exp.Expr, t: model.Type) -> Num:
         """A fact's column as a number: the register holds DECIMAL(38,6), years INTEGER."""
         return Num(node, 0 if t.base is Base.YEAR else 6)
 
@@ -453,7 +460,7 @@ class _PolicySql:
             case _:
                 raise SqlUnsupported(f"not a number: {node.text}")
 
-    def scalar(self, node: model.Expr, offset: int) -> exp.Expression:
+    def scalar(self, node: model.Expr, offset: int) -> exp.Expr:
         """A value that is not computed with: an enumeration value, text, a date, a bool."""
         match node:
             case model.EnumValue(value=value):
@@ -469,7 +476,7 @@ class _PolicySql:
             case _:
                 return self.condition(node, offset)
 
-    def _order_index(self, node: model.Expr, order: tuple[str, ...], offset: int) -> exp.Expression:
+    def _order_index(self, node: model.Expr, order: tuple[str, ...], offset: int) -> exp.Expr:
         """An enumeration value's position in its declared order (runtime.Run.compare_ordered)."""
         if isinstance(node, model.EnumValue):
             if node.value not in order:
@@ -486,7 +493,7 @@ class _PolicySql:
         return t is not None and t.base in _NUMERIC
 
     # -- conditions (three-valued: NULL = cannot decide)
-    def condition(self, node: model.Expr, offset: int) -> exp.Expression:
+    def condition(self, node: model.Expr, offset: int) -> exp.Expr:
         match node:
             case model.And(left=left, right=right):
                 return _and(self.condition(left, offset), self.condition(right, offset))
@@ -511,7 +518,7 @@ class _PolicySql:
             case _:
                 raise SqlUnsupported(f"not a condition: {node.text}")
 
-    def compare(self, node: model.Compare, offset: int) -> exp.Expression:
+    def compare(self, node: model.Compare, offset: int) -> exp.Expr:
         if node.first_time:
             return self.first_time(node, offset)
         if node.ordered:
@@ -521,7 +528,7 @@ class _PolicySql:
             return num_compare(node.op, self.number(node.left, offset), self.number(node.right, offset))
         return _compare(node.op, self.scalar(node.left, offset), self.scalar(node.right, offset))
 
-    def first_time(self, node: model.Compare, offset: int) -> exp.Expression:
+    def first_time(self, node: model.Compare, offset: int) -> exp.Expr:
         """首次…: the year's value passes, and no recorded earlier year did
         (runtime.Run.first_time: unknown when the year's value or the threshold is)."""
         subject = node.left
@@ -555,7 +562,7 @@ class _PolicySql:
         factor = Num(self.bind(coefficient), 6)
         return num_case(_is(factor.num, None), amount, num_mul(amount, factor))
 
-    def exact(self, clause: model.ClauseModel, amount: Num, cap: Num | None) -> tuple[exp.Expression, exp.Expression]:
+    def exact(self, clause: model.ClauseModel, amount: Num, cap: Num | None) -> tuple[exp.Expr, exp.Expr]:
         """runtime.exact: (known, rounded amount)."""
         value = num_cents(_capped(_nonnegative(self.scaled(clause, amount)), cap))
         return exp.Not(this=_is(amount.num, None)), value
@@ -566,13 +573,13 @@ class _PolicySql:
         cap = self.amount(award.cap) if award.cap is not None else None
         known_cap = exp.Not(this=_is_null(cap)) if cap is not None else None
 
-        def with_cap(known: exp.Expression) -> exp.Expression:
+        def with_cap(known: exp.Expr) -> exp.Expr:
             # an unknown cap makes the award unknown, before anything else is read (interpreter.award)
             if known_cap is None:
                 return known
             return _case([(_not(known_cap), _null("BOOLEAN"))], known)
 
-        def truth(expr: exp.Expression) -> exp.Expression:
+        def truth(expr: exp.Expr) -> exp.Expr:
             """TRUE when expr is, NULL otherwise: an amount's 'known' flag."""
             return _case([(expr, exp.Boolean(this=True))], _null("BOOLEAN"))
 
@@ -602,7 +609,8 @@ class _PolicySql:
             case model.ByLevel(subject=subject, rows=rows):
                 # runtime.pick_level: unknown level → unknown; a level with no row → nothing
                 level = self.bind(self.column(subject.name))
-                ifs_known, ifs_value = [], []
+                ifs_known: list[tuple[exp.Expr, exp.Expr]] = []
+                ifs_value: list[tuple[exp.Expr, exp.Expr]] = []
                 for row in rows:
                     amount = self.amount(row.amount)
                     known, value = self.exact(clause, amount, cap)
@@ -615,9 +623,9 @@ class _PolicySql:
             case model.ByTier(rows=rows):
                 # the first row, top down, whose test holds; an unknown test before it → unknown
                 ifs_known, ifs_value = [], []
-                for row in rows:
-                    test = self.bind(self.condition(row.test, 0))
-                    amount = self.amount(row.amount)
+                for tier in rows:
+                    test = self.bind(self.condition(tier.test, 0))
+                    amount = self.amount(tier.amount)
                     known, value = self.exact(clause, amount, cap)
                     ifs_known += [(_is(test, None), _null("BOOLEAN")), (test, truth(known))]
                     ifs_value += [(_is(test, None), _null(MONEY_OUT)), (test, value)]
@@ -672,15 +680,15 @@ def _not_in_force(policy: model.PolicyModel, on: datetime.date, year: int) -> bo
     return any(rule.before_year is not None and year < rule.before_year for rule in policy.transitional)
 
 
-def _funding(split: tuple[model.Share, ...], low: exp.Expression, high: exp.Expression) -> exp.Expression:
+def _funding(split: tuple[model.Share, ...], low: exp.Expr, high: exp.Expr) -> exp.Expr:
     """runtime.ClauseResult.funding as JSON text: each part rounded half up to 0.01 元, the
     last payer taking what is left, so the parts add up to the award."""
-    parts: dict[str, dict[str, exp.Expression]] = {}
+    parts: dict[str, dict[str, exp.Expr]] = {}
     for bound, amount in (("min", low), ("max", high)):
-        taken: list[exp.Expression] = []
+        taken: list[exp.Expr] = []
         for position, share in enumerate(split):
             if position == len(split) - 1:
-                part: exp.Expression = amount
+                part: exp.Expr = amount
                 for earlier in taken:
                     part = exp.Sub(this=_p(part), expression=_p(earlier))
                 part = _cast(part, MONEY_OUT)
@@ -689,7 +697,7 @@ def _funding(split: tuple[model.Share, ...], low: exp.Expression, high: exp.Expr
                 part = num_cents(num_mul(Num(amount, 2), Num(*fraction)))
             taken.append(part)
             parts.setdefault(share.payer, {})[bound] = part
-    pieces: list[exp.Expression] = []
+    pieces: list[exp.Expr] = []
     text = "{"
     for index, (payer, bounds) in enumerate(parts.items()):
         text += ("" if index == 0 else ", ") + json.dumps(payer, ensure_ascii=False) + ': {"min": "'
@@ -717,7 +725,7 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
     years_present = {name: tuple(sorted(set(ys))) for name, ys in (years or {}).items()}
 
     # -- modifiers first (runtime.Evaluator): per matter, the highest coefficient that applies
-    modifiers: dict[str, list[tuple[Decimal, exp.Expression]]] = {}
+    modifiers: dict[str, list[tuple[Decimal, exp.Expr]]] = {}
     for policy in policies:
         year = on.year - policy.assessed_year.offset
         if _not_in_force(policy, on, year):
@@ -727,19 +735,32 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
             if clause.modifier is not None:
                 modifiers.setdefault(clause.modifier.matter, []).append(
                     (clause.modifier.factor, _conditions(sql, clause)))
-    coefficients: dict[str, exp.Expression] = {}
+    coefficients: dict[str, exp.Expr] = {}
     for matter, found in modifiers.items():
         # highest coefficient first; among equals the first declared (runtime: strictly greater replaces)
-        ranked = sorted(enumerate(found), key=lambda pair: (-pair[1][0], pair[0]))
-        ifs = [(_is(condition, True), _decimal_literal(factor)[0]) for _i, (factor, condition) in ranked]
+        by_factor = sorted(enumerate(found), key=lambda pair: (-pair[1][0], pair[0]))
+        ifs = [(_is(condition, True), _decimal_literal(factor)[0]) for _i, (factor, condition) in by_factor]
         coefficients[matter] = _cast(_case(ifs), FACT_DECIMAL)
 
-    def coefficient(matter: str) -> exp.Expression | None:
+    def coefficient(matter: str) -> exp.Expr | None:
         # read in each clause of the matter from the applicant's own row
         return coefficients[matter].copy() if matter in coefficients else None
 
     # -- every evaluated clause, per applicant
-    selects: list[exp.Select] = []
+    # 就高不重复 needs a window over the applicant's clauses of one matter; only clauses that
+    # can share a matter with another (the same 事项, or one that a 事项 按 X can take) go
+    # through it, the others are paid as they are (most clauses name no matter).
+    could_be: list[set[str]] = []
+    for policy in policies:
+        for clause in policy.evaluated_clauses:
+            matters = {clause.matter.name} if clause.matter is not None else set()
+            if clause.matter_by is not None:
+                matters |= set(clause.matter_by.values)
+            could_be.append(matters)
+    shared = {m for i, ms in enumerate(could_be) for m in ms if any(m in other for j, other in enumerate(could_be) if j != i)}
+    contested: list[exp.Select] = []
+    alone: list[exp.Select] = []
+    position = 0
     splits: list[tuple[tuple[str, Decimal], ...]] = []  # distinct 分担 rules, by payer and share
     split_rules: list[tuple[model.Share, ...]] = []
     for policy_index, policy in enumerate(policies, 1):
@@ -754,11 +775,9 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
                     splits.append(key)
                     split_rules.append(clause.split)
                 split_no = splits.index(key) + 1
-            selects.append(_clause_select(policy, policy_index, clause, clause_index, sql, outside, split_no,
-                                          register))
-    union: exp.Expression = selects[0] if selects else _empty_clauses(register)
-    for select in selects[1:]:
-        union = exp.Union(this=union, expression=select, distinct=False)
+            select = _clause_select(policy, policy_index, clause, clause_index, sql, outside, split_no, register)
+            (contested if could_be[position] & shared else alone).append(select)
+            position += 1
 
     # -- across the applicant's clauses: 就高不重复 (runtime.resolve), then reasons and funding
     participant = _and(_is(_col("applies"), True), exp.Not(this=_is(_col("award_kind"), None)),
@@ -776,17 +795,27 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         exp.Star(),
         participant.as_("_polc_participant", copy=False),
         rank_class.as_("_polc_rank_class", copy=False),
-        _case([(exp.EQ(this=rank_class, expression=_int(1)), _col("amount_max"))],
+        _case([(exp.EQ(this=rank_class.copy(), expression=_int(1)), _col("amount_max"))],
               _cast(_int(0), MONEY_OUT)).as_("_polc_rank_amount", copy=False),
-    ).from_(copy=False, expression=exp.Subquery(this=union, alias=exp.TableAlias(this=_ident("_polc_clauses"))))
+    ).from_(copy=False, expression=_from(_union(contested, register), "_polc_clauses"))
     resolved = _columns(
         exp.Star(),
         exp.Window(this=exp.Anonymous(this="BOOL_OR", expressions=[_col("highest_only")]),
                    partition_by=partition).as_("_polc_principle", copy=False),
-        exp.Window(this=exp.Count(this=exp.Star()), partition_by=partition).as_("_polc_members", copy=False),
+        exp.Window(this=exp.Count(this=exp.Star()), partition_by=[c.copy() for c in partition]
+                   ).as_("_polc_members", copy=False),
         window.as_("_polc_place", copy=False),
-    ).from_(copy=False, expression=exp.Subquery(this=ranked, alias=exp.TableAlias(this=_ident("_polc_ranked"))))
-
+    ).from_(copy=False, expression=_from(ranked, "_polc_ranked"))
+    unresolved = _columns(
+        exp.Star(),
+        exp.Boolean(this=False).as_("_polc_participant", copy=False),
+        _int(1).as_("_polc_rank_class", copy=False),
+        _null(MONEY_OUT).as_("_polc_rank_amount", copy=False),
+        exp.Boolean(this=False).as_("_polc_principle", copy=False),
+        _cast(_int(1), "BIGINT").as_("_polc_members", copy=False),
+        _cast(_int(1), "BIGINT").as_("_polc_place", copy=False),
+    ).from_(copy=False, expression=_from(_union(alone, register), "_polc_alone"))
+    every = exp.Union(this=resolved, expression=unresolved, distinct=False)
     lost = _and(_col("_polc_principle"), exp.GTE(this=_col("_polc_members"), expression=_int(2)),
                 exp.GT(this=_col("_polc_place"), expression=_int(1)))
     awarded = _and(_is(_col("applies"), True), exp.Not(this=_is(_col("award_kind"), None)))
@@ -807,17 +836,17 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         _col("_line"), _col("申请人"), _col("policy"), _col("policy_index"), _col("clause_index"), _col("clause"),
         _col("matter"), _col("applies"), _cast(paid, "BOOLEAN").as_("paid", copy=False), _col("kind"), _col("amount_min"),
         _col("amount_max"), _col("could_pay"), reason.as_("reason", copy=False), _cast(funding, "VARCHAR").as_("funding", copy=False),
-    ).from_(copy=False, expression=exp.Subquery(this=resolved, alias=exp.TableAlias(this=_ident("_polc_resolved"))))
+    ).from_(copy=False, expression=_from(every, "_polc_resolved"))
     return final
 
 
-def _conditions(sql: _PolicySql, clause: model.ClauseModel) -> exp.Expression:
+def _conditions(sql: _PolicySql, clause: model.ClauseModel) -> exp.Expr:
     """The Kleene and of a clause's conditions (TRUE when it has none)."""
     parts = [sql.condition(condition, 0) for condition in clause.conditions]
     return _and(*parts) if parts else exp.Boolean(this=True)
 
 
-def _from(select: exp.Select, alias: str) -> exp.Subquery:
+def _from(select: exp.Expr, alias: str) -> exp.Subquery:
     return exp.Subquery(this=select, alias=exp.TableAlias(this=_ident(alias)))
 
 
@@ -839,17 +868,18 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
     kind = award.kind if award is not None else None
     if outside:
         # not in force on the date, or an assessed year another policy governs: not applicable
-        applies: exp.Expression = exp.Boolean(this=False)
-        matter: exp.Expression = static_matter
-        low: exp.Expression = _null(MONEY_OUT)
-        high: exp.Expression = _null(MONEY_OUT)
-        source: exp.Expression = applicant
+        applies: exp.Expr = exp.Boolean(this=False)
+        matter: exp.Expr = static_matter
+        low: exp.Expr = _null(MONEY_OUT)
+        high: exp.Expr = _null(MONEY_OUT)
+        source: exp.Expr = applicant
     else:
         read = [*keys, _conditions(sql, clause).as_("_polc_c", copy=False)]
         duration = clause.duration
-        timed = duration is not None and duration.start_fact is not None and award is not None
-        if timed:
-            read.append(sql.column(duration.start_fact.name).as_("_polc_start", copy=False))
+        start_fact = duration.start_fact if duration is not None else None
+        timed = start_fact is not None and award is not None
+        if start_fact is not None and award is not None:
+            read.append(sql.column(start_fact.name).as_("_polc_start", copy=False))
         if clause.matter_by is not None and award is not None:
             read.append(sql.column(clause.matter_by.name).as_("_polc_by", copy=False))
         read += [node.as_(name, copy=False) for name, node in sql.bound]
@@ -866,7 +896,7 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
                                _cast(award.high if award.high is not None else _null(), MONEY_OUT).as_("_polc_hi", copy=False),
                                ).from_(copy=False, expression=_from(step1, "_polc_read"))
             known = _col("_polc_known")
-            within: exp.Expression = exp.Boolean(this=True)
+            within: exp.Expr = exp.Boolean(this=True)
             if timed:
                 # runtime._within_duration: the assessed year in first … first + N − 1
                 assert duration is not None
@@ -888,7 +918,7 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
             low, high = _col("_polc_lo"), _col("_polc_hi")
             source = _from(step2, "_polc_award")
     if_applies = _is(applies.copy(), True)
-    could_pay: exp.Expression = _null(MONEY_OUT)
+    could_pay: exp.Expr = _null(MONEY_OUT)
     if clause.could_pay is not None and not is_modifier:
         bound = _decimal_literal(clause.could_pay.quantize(CENT, ROUND_HALF_UP))[0]
         could_pay = _case([(_is(applies.copy(), None), bound)])
@@ -912,6 +942,16 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
     ).from_(copy=False, expression=source)
 
 
+def _union(selects: list[exp.Select], register: str) -> exp.Expr:
+    """UNION ALL of the selects (a query with no rows when there are none)."""
+    if not selects:
+        return _empty_clauses(register)
+    union: exp.Expr = selects[0]
+    for select in selects[1:]:
+        union = exp.Union(this=union, expression=select, distinct=False)
+    return union
+
+
 def _empty_clauses(register: str) -> exp.Select:
     """No clause is evaluated: a query of the right columns and no rows."""
     return _columns(
@@ -929,7 +969,7 @@ def dialect(name: str) -> Dialect:
     return Dialect.get_or_raise(name)
 
 
-def to_sql(query: exp.Expression, dialect: str = DIALECT, pretty: bool = True) -> str:
+def to_sql(query: exp.Expr, dialect: str = DIALECT, pretty: bool = True) -> str:
     """The query as text in a dialect (DuckDB is the one tested). A construct the dialect
     cannot express raises SqlglotError rather than being written approximately."""
     return query.sql(dialect=dialect, pretty=pretty, copy=False, unsupported_level=ErrorLevel.RAISE)

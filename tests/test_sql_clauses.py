@@ -11,6 +11,7 @@ output of `polc build --emit sql`.
 """
 
 import datetime
+from pathlib import Path
 import json
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
@@ -40,7 +41,7 @@ class Register:
     """Policies, their compiled modules and a DuckDB connection holding a register of their
     facts laid out as CONTRACTS.md §4."""
 
-    def __init__(self, paths):
+    def __init__(self, paths, items_as_text=False):
         project = driver.load([str(p) for p in paths])
         assert not project.has_errors
         self.asts = project.policies
@@ -56,8 +57,11 @@ class Register:
             if series:
                 self.columns += [(f"{name}.{y}", SQL_TYPES[base]) for y in YEARS]
             else:
-                self.columns.append((name, SQL_TYPES[base] + ("[]" if items else "")))
+                # a 逐项 list: typed, or (CONTRACTS.md §4) VARCHAR[] of each item's value as plain text
+                item_type = "VARCHAR" if items_as_text and items else SQL_TYPES[base]
+                self.columns.append((name, item_type + ("[]" if items else "")))
         self.years = {name: YEARS for name, spec in self.schema.items() if spec[1]}
+        self.items_as_text = items_as_text
         self.connection = duckdb.connect()
         self.queries = {}
 
@@ -73,6 +77,8 @@ class Register:
             if self.schema[name][1]:
                 for year, item in value.items():
                     row[f"{name}.{year}"] = item
+            elif self.schema[name][3] and self.items_as_text:
+                row[name] = [format(item, "f") if isinstance(item, Decimal) else item for item in value]
             else:
                 row[name] = value
         return [row.get(column) for column, _type in self.columns]
@@ -181,7 +187,7 @@ POLICY_FILES = [p for p in sorted((ROOT / "policies").glob("*.pol")) if p.name !
 
 @pytest.fixture(scope="module")
 def all_policies():
-    return Register([p.relative_to(ROOT) for p in POLICY_FILES])
+    return Register([p.relative_to(ROOT) for p in POLICY_FILES], items_as_text=True)
 
 
 def test_every_shipped_policy_together_agrees_with_the_runtime(all_policies):
@@ -204,3 +210,51 @@ def test_each_policy_agrees_with_the_runtime(path):
     def check(rows, on):
         compare(register, rows, on)
     check()
+
+
+def test_emit_sql_golden_deterministic_and_runs_in_duckdb(tmp_path):
+    """`polc build --emit sql` of one policy: the golden text, the same bytes from another
+    directory, and a query DuckDB runs over a register of the §4 layout."""
+    args = ["build", "--emit", "sql", "--on", "2021-06-30", "tests/fixtures/shapes.pol"]
+    result = run_polc(*args)
+    assert result.returncode == 0, result.stderr
+    golden(ROOT / "tests" / "golden" / "shapes.sql", result.stdout)
+    elsewhere = run_polc(*args[:-1], ROOT / "tests" / "fixtures" / "shapes.pol", cwd=tmp_path)
+    assert elsewhere.stdout == result.stdout
+    register = Register([Path("tests/fixtures/shapes.pol")])
+    register.run([], datetime.date(2021, 6, 30))  # creates the table
+    rows = register.connection.execute(result.stdout).fetchall()
+    assert rows == []
+    register.connection.execute("INSERT INTO register (_line, 申请人, 实现税收, 投资额, 企业行业) "
+                                "VALUES (2, 'A', true, 1000000, '生产性服务业')")
+    paid = {(r[5], r[13], str(r[11])) for r in register.connection.execute(result.stdout).fetchall() if r[8]}
+    assert paid == {("第一条", "paid", "100000.00"), ("第二条", "paid", "50000.00"), ("第八条", "paid", "None"), ("第九条", "paid", "None")}
+
+
+def test_emit_sql_refuses_an_unknown_dialect_and_writes_others():
+    result = run_polc("build", "--emit", "sql", "--dialect", "nosuch", "tests/fixtures/shapes.pol")
+    assert result.returncode == 2 and "nosuch" in result.stderr and not result.stdout
+    spark = run_polc("build", "--emit", "sql", "--dialect", "spark", "tests/fixtures/shapes.pol")
+    assert spark.returncode == 0 and "`申请人`" in spark.stdout
+
+
+def test_modifier_highest_only_and_funding_across_policies(all_policies):
+    """Hand-made rows that certainly reach the cross-policy paths: 8号's ×1.5 on a 14号
+    investment subsidy (rounded once, after scaling), 驰名商标 paid by 8号 and not by 6号
+    (就高不重复 across documents), and 16号's 50/50 split of an award."""
+    on = datetime.date(2021, 6, 30)
+    rows = [
+        {"重点行业绩效评价领跑企业": True, "智能化改造投资项目": True, "经认定高质量项目": False,
+         "项目实施年度": 2021, "投资额": Decimal("3333333.33")},
+        {"获得品牌类型": "驰名商标", "经司法认定": False, "品牌级别": "国家", "工业企业": True},
+        {"市本级创建项目": True, "投资额": Decimal("1234567.89"), "补助类别": "镇村集体美丽粮园"},
+    ]
+    compare(all_policies, rows, on)
+    found = {(r["_line"], r["policy"], r["clause"]): r for rs in all_policies.run(rows, on).values() for r in rs}
+    scaled = found[(2, "嘉政办发〔2020〕14号", "第三条第7项")]
+    assert scaled["reason"] == "paid" and scaled["amount_max"] == Decimal("750000.00")  # 499999.9995 × 1.5
+    assert found[(3, "嘉政发〔2020〕6号", "第十条第1项")]["reason"] == "not_highest"
+    assert found[(3, "嘉政发〔2020〕8号", "第十二条第2项")]["reason"] == "paid"
+    split = found[(4, "嘉农发〔2020〕16号", "第六条第3项")]
+    assert json.loads(split["funding"]) == {"市级财政": {"min": "432098.76", "max": "432098.76"},
+                                            "区级财政": {"min": "432098.76", "max": "432098.76"}}
