@@ -107,9 +107,10 @@ def stream(rows: int) -> dict:
             "clauses": sum(len(m.CLAUSES) for m in modules), "applicable_results": applies}
 
 
-def cli_batch(rows: int) -> dict:
+def cli_batch(rows: int, engine: str | None = None) -> dict:
     """Peak memory and time of `polc eval policies --batch register.jsonl --out …` as a user
-    runs it (a child process, measured with wait4), for a register of `rows` applicants."""
+    runs it (a child process, measured with wait4), for a register of `rows` applicants
+    (with `--engine engine` when one is given)."""
     import os
     import tempfile
     _project, modules = _modules()
@@ -122,7 +123,8 @@ def cli_batch(rows: int) -> dict:
             for row in register(rows, schema):
                 handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
         command = [sys.executable, "-m", "compiler", "eval", str(ROOT / "policies"), "--batch", str(path),
-                   "--on", ON.isoformat(), "--out", str(Path(work) / "results.jsonl")]
+                   "--on", ON.isoformat(), "--out", str(Path(work) / "results.jsonl"),
+                   *(["--engine", engine] if engine else [])]
         start = time.perf_counter()
         child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _pid, status, usage = os.wait4(child.pid, 0)
@@ -370,7 +372,7 @@ def main() -> None:
     if args.cli:
         print(f"polc eval policies --batch register.jsonl --out results.jsonl, on {ON} (a child process per size)")
         for rows in sorted({max(args.rows // 5, 1), args.rows}):
-            r = cli_batch(rows)
+            r = cli_batch(rows, (args.engine or [None])[0])
             print(f"  {r['rows']:>7} rows: {r['seconds']:7.1f} s ({r['cpu_seconds']:.1f} s CPU), "
                   f"{r['rows'] / r['seconds']:7.0f} rows/s, peak RSS {r['peak_rss_mb']:6.1f} MB, "
                   f"output {r['output_bytes'] / r['rows']:,.0f} bytes per row")

@@ -308,15 +308,11 @@ class Explain:
         return cls(False, applicants, lines)
 
     def chosen(self, line: int, applicant: str | None) -> bool:
-        if self.every:
-            return True
-        if line in self.lines:
-            self.found.add(f"@{line}")
-            return True
-        if applicant is not None and applicant in self.applicants:
-            self.found.add(applicant)
-            return True
-        return False
+        return self.every or line in self.lines or (applicant is not None and applicant in self.applicants)
+
+    def written(self, line: int, applicant: str | None) -> None:
+        """A chosen row's full record was written (a bad row's never is)."""
+        self.found.update((f"@{line}", applicant))
 
     def missing(self) -> list[str]:
         """The names given that matched no evaluated row, in the order given."""
@@ -446,32 +442,41 @@ def _outside(spec, outside: str):
 POLICY, LABEL, REASON, KIND, MIN, MAX, COULD_PAY, POSSIBLE, FUNDING, MATTER, ALLOCATION = range(11)
 
 
+_R = compact.Reason
+_NOT_APPLICABLE, _UNDECIDABLE, _MODIFIER, _NOT_HIGHEST, _ROUTING, _PAID = (
+    _R.NOT_APPLICABLE.value, _R.UNDECIDABLE.value, _R.MODIFIER.value, _R.NOT_HIGHEST.value, _R.ROUTING.value,
+    _R.PAID.value)
+_yuan = runtime.yuan
+
+
 def compact_clause(result, matter) -> list:
     """The compact row of one result (before quotas and budgets), as compact.project_clause
     gives for its full row; `matter` is its matter if 就高不重复 resolves it, else None."""
-    spec, award = result.spec, result.award
+    spec, award, applies = result.spec, result.award, result.applies
     possible = False
-    could_pay = None
-    if result.applies is False:
-        why = compact.Reason.NOT_APPLICABLE
-    elif result.applies is None:
-        why = compact.Reason.UNDECIDABLE
+    could_pay = funding = None
+    if applies is False:
+        why = _NOT_APPLICABLE
+    elif applies is None:
+        why = _UNDECIDABLE
         possible = spec.modifies is None
-        could_pay = runtime.yuan(spec.ceiling) if possible else None
+        could_pay = _yuan(spec.ceiling) if possible else None
     elif spec.modifies is not None:
-        why = compact.Reason.MODIFIER
+        why = _MODIFIER
     elif award is None:
         raise ValueError(f"{spec.policy}{spec.label}: applies, not a modifier, and no award")
     elif not result.paid:
-        why = compact.Reason.NOT_HIGHEST
+        why = _NOT_HIGHEST
+    elif award.kind == "routing":
+        why = _ROUTING
     else:
-        why = compact.Reason.ROUTING if award.kind == "routing" else compact.Reason.PAID
+        why = _PAID
+        if spec.split is not None:
+            funding = result.funding()
     if award is None:
-        kind = low = high = None
-    else:
-        kind, low, high = award.kind, runtime.yuan(award.min), runtime.yuan(award.max)
-    funding = result.funding() if why is compact.Reason.PAID else None
-    return [spec.policy, spec.label, why.value, kind, low, high, could_pay, possible, funding, matter, None]
+        return [spec.policy, spec.label, why, None, None, None, could_pay, possible, funding, matter, None]
+    return [spec.policy, spec.label, why, award.kind, _yuan(award.min), _yuan(award.max), could_pay, possible,
+            funding, matter, None]
 
 
 def _compact_row(clause: list) -> dict:
@@ -513,22 +518,21 @@ def _number(text):
 
 
 class _Spool:
-    """Rows between the passes, in a temporary file, marshalled (plain lists and strings)."""
+    """Rows between the passes, in a temporary file, marshalled (plain lists and strings),
+    each behind its length: marshal.load on a file reads value by value, far slower."""
 
     def __init__(self):
         self.file = tempfile.TemporaryFile("w+b")
 
     def write(self, item) -> None:
-        marshal.dump(item, self.file)
+        data = marshal.dumps(item)
+        self.file.write(len(data).to_bytes(4, "little") + data)
 
     def __iter__(self):
         self.file.seek(0)
-        load = marshal.load
-        while True:
-            try:
-                yield load(self.file)
-            except EOFError:
-                return
+        read, loads = self.file.read, marshal.loads
+        while size := read(4):
+            yield loads(read(int.from_bytes(size, "little")))
 
     def close(self) -> None:
         self.file.close()
@@ -658,6 +662,7 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
         elif full is not None:
             full["total"] = total
             writer.full(full)
+            explain.written(line_number, applicant)
     spool.close()
     for bad in bad_rows.listed():
         errors.write(f"{source}:{bad['line']}: 第{bad['line']}行已跳过 / line {bad['line']} skipped: {bad['error']}\n")
@@ -667,7 +672,7 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
     summary = {
         "on": str(on) if on else None, "rows": rows_read, "evaluated": rows_read - bad_rows.count,
         "bad_rows": {"count": bad_rows.count, "listed": bad_rows.listed()},
-        "clauses": {key: _finish(value) for key, value in stats.items()},
+        "clauses": {f"{policy} {label}": _finish(value) for (policy, label), value in stats.items()},
         "quotas": quota_summary, "budgets": budget_summary,
     }
     writer.summary(summary)
@@ -742,10 +747,11 @@ def _mark(clause: dict, allocation: str, place, what: str) -> None:
 
 
 def _count(stats: dict, clause: list) -> None:
-    entry = stats.setdefault(f"{clause[POLICY]} {clause[LABEL]}", {
-        "applies": 0, "undecidable": 0, "paid": 0, "outside_quota": 0, "outside_budget": 0, "list_over": 0,
-        "needs_selection": 0,
-        "min": Decimal(0), "max": Decimal(0)})
+    key = (clause[POLICY], clause[LABEL])
+    entry = stats.get(key)
+    if entry is None:
+        entry = stats[key] = {"applies": 0, "undecidable": 0, "paid": 0, "outside_quota": 0, "outside_budget": 0,
+                              "list_over": 0, "needs_selection": 0, "min": Decimal(0), "max": Decimal(0)}
     reason = clause[REASON]
     if reason == "undecidable":
         entry["undecidable"] += 1
@@ -753,7 +759,7 @@ def _count(stats: dict, clause: list) -> None:
         entry["applies"] += 1
     if clause[ALLOCATION] in compact.UNPAID_ALLOCATIONS:
         entry[clause[ALLOCATION]] += 1
-    if reason in ("paid", "routing"):
+    if reason == "paid" or reason == "routing":
         entry["paid"] += 1
         if clause[MAX] is not None:
             entry["min"] += Decimal(clause[MIN])

@@ -319,13 +319,15 @@ def _eval_batch(project, args) -> int:
         raise _InputError(2, f"--trace/--explain 输出带追踪的完整记录，只能写 JSON Lines（--out {args.out} 是 {kind}）",
                           f"--trace/--explain write full records with traces, as JSON Lines only "
                           f"(--out {args.out} is {kind})")
-    outputs = []  # the result, and for CSV/Parquet the summary beside it: committed together
-    if args.out:
-        outputs.append(_open_output(args.out, register, batch))
-        if kind != "jsonl":
-            outputs.append(_open_output(compact.summary_path(args.out), register, batch))
     modules = [driver.load_module(policy) for policy in project.policies]
+    outputs = []  # the result, and for CSV/Parquet the summary beside it: committed together
+    writer = None
     try:
+        # Opened inside the try: an interrupt between opening and evaluating removes them too.
+        if args.out:
+            outputs.append(_open_output(args.out, register, batch))
+            if kind != "jsonl":
+                outputs.append(_open_output(compact.summary_path(args.out), register, batch))
         if kind == "csv":
             writer = compact.CsvWriter(outputs[0].stream, outputs[1].stream)
         elif kind == "parquet" and engine == "duckdb":
@@ -356,6 +358,8 @@ def _eval_batch(project, args) -> int:
         raise _InputError(1, f"读写 {where} 失败：{exc.strerror or exc}；未写出任何结果",
                           f"cannot read or write {where}: {exc.strerror or exc}; nothing was written") from None
     finally:
+        if hasattr(writer, "discard"):  # a Parquet writer's spool
+            writer.discard()
         for output in outputs:
             output.discard()
     human = sys.stdout if args.out else sys.stderr

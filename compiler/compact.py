@@ -184,7 +184,15 @@ class ParquetWriter(CsvWriter):
             relation.write_parquet(self.target)
             connection.close()
         finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Remove the CSV spool (also when the run failed or was interrupted)."""
+        self.spool.close()
+        try:
             os.unlink(self.spool.name)
+        except FileNotFoundError:
+            pass
 
 
 def summary_path(out: str) -> str:
