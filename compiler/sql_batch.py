@@ -92,6 +92,8 @@ def run(modules: list, source: str, on, out, errors, include_all: bool = False, 
             engine = Engine(con, modules, source, on, include_all, encoding, work, stdin)
             engine.models = list(models or ())
             return engine.run(writer, errors)
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None  # Ctrl-C during a query: exit 130, as elsewhere
         except duckdb.Error as exc:
             # A register DuckDB cannot read (a damaged Parquet file, a missing table…).
             message = str(exc).splitlines()[0][:300]
