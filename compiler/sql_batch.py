@@ -31,7 +31,7 @@ from .sql_register import IDENTIFIER, ident, literal
 OUTS = ("outside_quota", "outside_budget", "needs_selection", "list_over")
 # JSON text as compact.JsonLinesWriter writes it: no spaces after separators, Chinese as it is.
 ITEM, KEY = ",", ":"
-DEFAULT_MEMORY = "1GB"
+DEFAULT_MEMORY = "1536MB"  # the bound is 2 GB for the whole process
 OUTPUT_SLICE = 50_000  # register lines whose JSON text is built at a time
 
 
