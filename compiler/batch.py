@@ -356,7 +356,7 @@ def run(modules: list, source: str, on, out: IO, errors: IO, include_all: bool =
         if fingerprint is not None:
             seen.add(fingerprint)
         record = {"line": line_number, "applicant": applicant, "on": str(evaluation.on),
-                  "clauses": [r.to_json() for r in shown], "total": evaluation.total,
+                  "clauses": [r.to_json() for r in shown], "total": evaluation.total.to_json(),
                   "warnings": evaluation.warnings}
         spool.write(json.dumps(record, ensure_ascii=False) + "\n")
     progress.done()

@@ -205,7 +205,7 @@ def used_facts(policy: ast.Policy) -> set[str]:
 
 
 def schema(policy: ast.Policy) -> dict:
-    """The fact schema runtime.validate_facts expects: name -> (base, series, enum values, items).
+    """The fact schema runtime.validate_facts expects: name -> FactSpec(kind, yearly, enum values, items).
 
     In declaration order (vocabulary first), so generated modules are deterministic."""
     symbols = Symbols.of(policy)
@@ -215,7 +215,7 @@ def schema(policy: ast.Policy) -> dict:
         if name not in used:
             continue
         options = symbols.enum_values(decl.type.enum.text) if decl.type.base == "enum" else None
-        result[name] = (decl.type.base, decl.type.series, options, decl.type.items)
+        result[name] = runtime.FactSpec(decl.type.base, decl.type.series, options, decl.type.items)
     return result
 
 
@@ -296,5 +296,5 @@ def clause_specs(policy: ast.Policy) -> list[runtime.ClauseSpec]:
     return specs
 
 
-def evaluate(policies: list[ast.Policy], facts: dict, on: datetime.date | str | None = None) -> runtime.Evaluation:
+def evaluate(policies: list[ast.Policy], facts: dict, on: datetime.date | str) -> runtime.Evaluation:
     return runtime.evaluate_policies([(policy_info(p), clause_specs(p)) for p in policies], facts, on)

@@ -64,7 +64,7 @@ def test_code_in_text_stays_text(tmp_path):
     marker = tmp_path / "pwned"
     policy, problems = parse_text(hostile_policy(marker), "hostile.pol")
     assert problems == [], problems
-    source = to_python(policy)
+    source = to_python(policy, standalone=True)  # one file, the runtime inlined: everything it runs is here
     tree = pyast.parse(source)
     imported = {alias.name for node in pyast.walk(tree) if isinstance(node, (pyast.Import, pyast.ImportFrom))
                 for alias in node.names}
