@@ -890,6 +890,13 @@ def _result(spec, applies, award, reason, trace, missing, matter=None):
                         tuple(missing), matter if matter is not None else spec.matter, None, trace)
 
 
+def clause_result(spec: ClauseSpec, applies: bool | None, award: Award | None, reason: str, trace: list[typing.Any],
+                  missing: Iterable[str], matter: str | None = None) -> ClauseResult:
+    """A ClauseResult from what evaluating a clause gives (for engines that run clauses
+    themselves, such as polc's batch): paid, the label and the matter follow from these."""
+    return _result(spec, applies, award, reason, trace, missing, matter)
+
+
 def _run_clause(spec, facts, year, factor=None):
     run = Run(facts, year, factor)
     try:
