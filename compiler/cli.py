@@ -210,6 +210,11 @@ def _regular_file(path: str, what_zh: str, what_en: str) -> None:
 
 
 def cmd_eval(args) -> int:
+    if (args.trace or args.explain) and not args.batch:
+        print("polc: " + _say(args.lang, "--trace/--explain 只用于 --batch（--facts 的结果本就含追踪）",
+                              "--trace/--explain go with --batch (a --facts result has its trace already)"),
+              file=sys.stderr)
+        return 2
     # On eval, --encoding names the encoding of the facts or the register, the data that
     # comes from elsewhere; the policies are read as usual (BOM, else UTF-8, else GB18030).
     probe = None
@@ -271,28 +276,48 @@ def _compile_modules(project, probe, args) -> list:
 
 
 def _eval_batch(project, args) -> int:
-    from . import batch, driver
+    from . import batch, compact, driver
     if args.batch != "-":
         _regular_file(args.batch, "名册文件", "register")
-    output = None
-    if args.out:
-        output = _open_output(args.out, args.batch, batch)
+    kind = compact.output_format(args.out)
+    explain = batch.Explain(every=True) if args.trace else batch.Explain.parse(args.explain) if args.explain else None
+    if explain is not None and kind != "jsonl":
+        raise _InputError(2, f"--trace/--explain 输出带追踪的完整记录，只能写 JSON Lines（--out {args.out} 是 {kind}）",
+                          f"--trace/--explain write full records with traces, as JSON Lines only "
+                          f"(--out {args.out} is {kind})")
     modules = [driver.load_module(policy) for policy in project.policies]
+    outputs = []  # the result, and for CSV/Parquet the summary beside it: committed together
+    writer = None
     try:
-        summary = batch.run(modules, args.batch, args.on, output.stream if output else sys.stdout, sys.stderr,
-                            include_all=args.all, encoding=args.encoding)
-        if output is not None:
+        # Opened inside the try: an interrupt between opening and evaluating removes them too.
+        if args.out:
+            outputs.append(_open_output(args.out, args.batch, batch))
+            if kind != "jsonl":
+                outputs.append(_open_output(compact.summary_path(args.out), args.batch, batch))
+        if kind == "csv":
+            writer = compact.CsvWriter(outputs[0].stream, outputs[1].stream)
+        elif kind == "parquet":
+            writer = compact.ParquetWriter(outputs[0].temp or outputs[0].target, outputs[1].stream)
+        else:
+            writer = compact.JsonLinesWriter(outputs[0].stream if outputs else sys.stdout)
+        summary = batch.run(modules, args.batch, args.on, writer, sys.stderr,
+                            include_all=args.all, encoding=args.encoding, explain=explain)
+        if kind == "parquet":
+            writer.finish()
+        for output in outputs:
             output.commit()
     except batch.RegisterError as exc:
         raise _InputError(1, exc.zh + "；未写出任何结果", exc.en + "; nothing was written") from None
     except OSError as exc:
-        if output is None and isinstance(exc, BrokenPipeError):
+        if not outputs and isinstance(exc, BrokenPipeError):
             raise
-        where = args.out if output is not None else args.batch
+        where = args.out if outputs else args.batch
         raise _InputError(1, f"读写 {where} 失败：{exc.strerror or exc}；未写出任何结果",
                           f"cannot read or write {where}: {exc.strerror or exc}; nothing was written") from None
     finally:
-        if output is not None:
+        if isinstance(writer, compact.ParquetWriter):
+            writer.discard()
+        for output in outputs:
             output.discard()
     human = sys.stdout if args.out else sys.stderr
     bad = summary["bad_rows"]["count"]
@@ -308,6 +333,12 @@ def _eval_batch(project, args) -> int:
         print(f"  名额 {key}：{entry}", file=human)
     for key, entry in summary["budgets"].items():
         print(f"  预算 {key}：{entry}", file=human)
+    missing = explain.missing() if explain is not None else []
+    if missing:
+        print(_say(args.lang, f"polc: --explain 中的 {'、'.join(missing)} 不是任何已评估行的申请人或行号（@行号）",
+                   f"polc: --explain {', '.join(missing)}: no evaluated row has that 申请人 or line (@LINE)"),
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -530,8 +561,13 @@ def build_parser() -> argparse.ArgumentParser:
     source = evaluate.add_mutually_exclusive_group(required=True)
     source.add_argument("--facts", help="一个申请人的事实 JSON 文件（- 为标准输入）")
     source.add_argument("--batch", help="企业名册：CSV 或 JSON Lines（.jsonl），每行一个申请人")
-    evaluate.add_argument("--out", help="批量结果写入的 JSON Lines 文件（默认标准输出）")
+    evaluate.add_argument("--out", help="批量结果文件：扩展名 .csv 写 CSV，.parquet 写 Parquet，其余写 JSON Lines（默认标准输出）")
     evaluate.add_argument("--all", action="store_true", help="批量结果也列出不适用的条款")
+    traced = evaluate.add_mutually_exclusive_group()
+    traced.add_argument("--trace", action="store_true",
+                        help="批量结果写每行的完整记录（含追踪），而非紧凑记录 / full records with traces for every row")
+    traced.add_argument("--explain", nargs="+", metavar="ID",
+                        help="只写这些申请人（或 @行号）的完整记录（含追踪） / full records for these 申请人 (or @LINE) only")
     evaluate.add_argument("--on", default=None,
                           help="评估日 YYYY-MM-DD（默认今天，由此处明确给出）/ the evaluation date (default: today, set here)")
     evaluate.add_argument("--generated", metavar="DIR", default=None,
