@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, assert_never
 
 from . import analysis, ast, model, printer
 from .types import Symbols, Type, comparison, infer, value_kind
@@ -108,6 +108,10 @@ class _Lowering:
         vocabulary = policy.vocabulary
         shared = {id(decl) for source in ([vocabulary] if vocabulary is not None else [])
                   for kind in ("enums", "facts", "defs", "matters") for decl in getattr(source, kind)}
+        self.owners: dict[str, list[str]] = {}  # enumeration value -> the enumerations declaring it
+        for enum_name, enum_decl in self.symbols.enums.items():
+            for value in dict.fromkeys(v.text for v in enum_decl.values):
+                self.owners.setdefault(value, []).append(enum_name)
         self.enumerations = {name: model.Enumeration(name, tuple(v.text for v in decl.values), id(decl) in shared, decl.span)
                              for name, decl in self.symbols.enums.items()}
         self.facts = {name: model.Fact(name, _declared_type(decl), decl.note,
@@ -141,7 +145,7 @@ class _Lowering:
         return _model_type(infer(node, self.symbols))
 
     # ------------------------------------------------------------ expressions
-    def expr(self, node) -> model.Expr:
+    def expr(self, node: ast.Expr) -> model.Expr:
         text = printer.expr(node)
         span = node.span
         match node:
@@ -161,7 +165,8 @@ class _Lowering:
                     return model.FactRef(self.facts[name], text, span)
                 if name in self.symbols.defs:
                     return model.DefRef(name, self.type_of(node), text, span)
-                owners = [e for e, decl in self.symbols.enums.items() if any(v.text == name for v in decl.values)]
+                owners = self.owners.get(name, ())
+                # A value shared by several enumerations (国家) takes its enumeration from context.
                 return model.EnumValue(name, owners[0] if len(owners) == 1 else None, text, span)
             case ast.PrevYear():
                 return model.PrevYear(self.series_fact(node.operand, "上年"), text, span)
@@ -188,7 +193,8 @@ class _Lowering:
                 return model.Or(self.expr(node.left), self.expr(node.right), text, span)
             case ast.Not():
                 return model.Not(self.expr(node.operand), text, span)
-        raise LoweringError(f"not an expression: {node!r}")
+            case _:
+                assert_never(node)
 
     def compare(self, node: ast.Compare) -> model.Compare:
         op, first_time = comparison(node.op)
@@ -240,7 +246,8 @@ class _Lowering:
                 return model.PerItem(self.item_fact(form), self.expr(form.amount), self.expr(form.item_cap), form.span)
             case ast.Routing():
                 return model.Routing(form.approver, form.span)
-        raise LoweringError(f"not an award form: {form!r}")
+            case _:
+                assert_never(form)
 
     def item_fact(self, form: ast.PerItem) -> model.Fact:
         """The 逐项 fact a 每项 award goes through (the checks make sure there is exactly one)."""
@@ -313,6 +320,17 @@ class _Lowering:
                 used.update(name.text for name, _value in case.facts)
         return tuple(name for name in self.facts if name in used)
 
+    def used_definitions(self, clauses: tuple[model.ClauseModel, ...]) -> tuple[str, ...]:
+        """Own definitions, and the vocabulary's that clauses or definitions refer to."""
+        used = {name for name, d in self.definitions.items() if not d.shared}
+        pending: list = [*clauses, *(self.definitions[name].expr for name in used)]
+        while pending:
+            for node in model.walk(pending.pop()):
+                if isinstance(node, model.DefRef) and node.name in self.definitions and node.name not in used:
+                    used.add(node.name)
+                    pending.append(self.definitions[node.name].expr)
+        return tuple(name for name in self.definitions if name in used)
+
     def policy(self) -> model.PolicyModel:
         policy = self.source
         clauses = tuple(self.clause(c) for c in policy.clauses)
@@ -337,5 +355,6 @@ class _Lowering:
             not_encoded=tuple(model.NotEncoded(n.text, n.reason, n.span) for n in policy.not_encoded),
             enumerations=self.enumerations, facts=self.facts, definitions=self.definitions, matters=self.matters,
             clauses=clauses, used_facts=self.used_facts(policy, clauses),
+            used_definitions=self.used_definitions(clauses),
             ceiling=total, unbounded_clauses=tuple(unbounded), unstated_clauses=tuple(unstated), span=policy.span)
 

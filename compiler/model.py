@@ -44,23 +44,40 @@ def _span():
 
 
 # ---------------------------------------------------------------- walking
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a node class that can hold nodes: all but its span (read once per class)."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in attrs.fields(cls) if f.name != "span")
+    return names
+
+
 def _nodes_in(value) -> Iterator:
     if isinstance(value, (tuple, list)):
         for item in value:
             yield from _nodes_in(item)
-    elif isinstance(value, Mapping):
+    elif isinstance(value, dict):
         for item in value.values():
             yield from _nodes_in(item)
-    elif attrs.has(type(value)):
+    elif hasattr(type(value), "__attrs_attrs__"):
         yield value
+
+
+# Values, not nodes: a Type describes a node and has no children worth visiting.
+_LEAVES: tuple[type, ...] = (str, bool, int, Decimal, enum.Enum, datetime.date)
 
 
 def iter_child_nodes(node, skip: Collection[str] = ()) -> Iterator:
     """The model nodes directly under node, in field order (tuples and mappings followed;
     spans and the fields named in skip left out)."""
-    for field in attrs.fields(type(node)):
-        if field.name != "span" and field.name not in skip:
-            yield from _nodes_in(getattr(node, field.name))
+    for name in _child_fields(type(node)):
+        if name not in skip:
+            value = getattr(node, name)
+            if value is not None and not isinstance(value, _LEAVES):
+                yield from _nodes_in(value)
 
 
 def walk(root, skip: Collection[str] = ()) -> Iterator:
@@ -102,6 +119,9 @@ class Type:
     def kind(self) -> str:
         """How a runtime value of this type is shown in a trace (runtime.format_value)."""
         return self.base.value
+
+
+_LEAVES += (Type,)
 
 
 class CompareOp(enum.Enum):
@@ -742,6 +762,9 @@ class PolicyModel:
     matters: Mapping[str, Matter] = attrs.Factory(dict)
     clauses: tuple[ClauseModel, ...] = ()
     used_facts: tuple[str, ...] = ()
+    # The definitions the policy evaluates: its own, then the vocabulary's it refers to
+    # (directly or through another definition), each in declaration order.
+    used_definitions: tuple[str, ...] = ()
     ceiling: Decimal = Decimal(0)
     unbounded_clauses: tuple[str, ...] = ()
     unstated_clauses: tuple[str, ...] = ()
@@ -763,6 +786,13 @@ class PolicyModel:
     @property
     def own_definitions(self) -> tuple[Definition, ...]:
         return tuple(d for d in self.definitions.values() if not d.shared)
+
+    @property
+    def evaluated_definitions(self) -> tuple[Definition, ...]:
+        """The definitions a backend must be able to evaluate (`used_definitions`): the
+        policy's own first, so their order does not depend on the vocabulary."""
+        own = [self.definitions[name] for name in self.used_definitions if not self.definitions[name].shared]
+        return tuple(own + [self.definitions[name] for name in self.used_definitions if self.definitions[name].shared])
 
     def schema(self) -> dict:
         """The fact schema runtime.validate_facts expects: name -> (base, series, enumeration

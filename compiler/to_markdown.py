@@ -400,7 +400,8 @@ def to_markdown(policy: model.PolicyModel, findings: list[Diagnostic], found_ove
         findings=[_finding(d, source_link) for d in shown if d.code not in _OVERLAP_INFOS],
         sources=[(_clause_name(c), _lines(c.source_text)) for c in policy.clauses],
         facts=_facts(policy),
-        defs=[(d.name, d.expr.text, d.note or NONE) for d in policy.own_definitions],
+        defs=[(d.name + ("（共用词汇）" if d.shared else ""), d.expr.text, d.note or NONE)
+              for d in policy.evaluated_definitions],
     )
 
 

@@ -512,11 +512,12 @@ def _policy_part(policy: model.PolicyModel) -> str:
     out.line(")")
     out.line()
     out.line()
-    own_definitions = policy.own_definitions
-    def_functions = {decl.name: f"_def_{index}" for index, decl in enumerate(own_definitions, 1)}
+    # Own definitions first, numbered as written; then those of the vocabulary the policy uses.
+    definitions = policy.evaluated_definitions
+    def_functions = {decl.name: f"_def_{index}" for index, decl in enumerate(definitions, 1)}
     body = Writer()
     compiler = _ClauseCompiler(policy, body, def_functions)
-    for decl in own_definitions:
+    for decl in definitions:
         compiler.definition(decl, def_functions[decl.name])
     specs = []
     for index, clause in enumerate(policy.evaluated_clauses, 1):

@@ -32,6 +32,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
 RUNTIME_VERSION = "2"
 CENT = Decimal("0.01")
+_ZERO = Decimal(0)
 ROUNDING = "金额四舍五入到分（0.01元，ROUND_HALF_UP）；中间计算精确，不作舍入"
 ROUNDING_EN = "amounts are rounded to 0.01 yuan, half up; intermediate values are exact"
 _UNITS = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000),
@@ -684,11 +685,12 @@ class Award:
 
 
 def _rounded(value):
-    return None if value is None else value.quantize(CENT, rounding=ROUND_HALF_UP)
+    # Rounding passed positionally: Decimal.quantize parses keywords several times slower than the call itself.
+    return None if value is None else value.quantize(CENT, ROUND_HALF_UP)
 
 
 def _non_negative(run, value, label):
-    if value is not None and value < 0:
+    if value is not None and value < _ZERO:
         run.note(f"{label}为 {format_money(value)}，低于零，按0计")
         return Decimal(0)
     return value
@@ -704,8 +706,10 @@ def _scaled(run, amount):
 
 
 def exact(run, amount, cap=None, cap_label=None):
-    if cap is None and run.factor is None and amount is not None and amount >= 0:
-        amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)  # the common case, kept short
+    if run.factor is None and amount is not None and amount >= _ZERO:  # the common case, kept short
+        if cap is not None:
+            amount = _apply_cap(run, amount, cap, cap_label)
+        amount = amount.quantize(CENT, ROUND_HALF_UP)
         return Award("exact", amount, amount)
     amount = _non_negative(run, _scaled(run, amount), "计算金额")
     if amount is None:
@@ -1191,7 +1195,7 @@ class Evaluator:
 
     def __init__(self, policies: Iterable[tuple["PolicyInfo", typing.Sequence["ClauseSpec"]]]) -> None:
         self.policies = list(policies)
-        self.known = {}
+        self.known: dict[str, FactSpec] = {}
         for policy, _clauses in self.policies:
             self.known.update(policy.schema)
         self.principles = {policy.docno: policy.principle for policy, _ in self.policies}
@@ -1205,7 +1209,7 @@ class Evaluator:
             raise FactError("*", f"事实应为以事实名称为键的对象，得到的是 {type(facts).__name__}",
                             f"facts must be a mapping keyed by fact names, got {type(facts).__name__}")
         facts = dict(facts)
-        problems = []
+        problems: list[FactProblem] = []
         unknown = {name: facts[name] for name in facts if name not in self.known}
         if unknown:
             try:
@@ -1226,13 +1230,13 @@ class Evaluator:
         """Every clause for one applicant on the date `on` (required). Bad arguments raise one
         FactError listing every problem (naming each fact, or "*" for facts that are not a
         mapping, or "on"), before any clause runs."""
-        on = _the_date(on)
+        day = _the_date(on)
         typed_by_policy = self.validate(facts)
         factors, modifier_results = {}, {}
         for (policy, _clauses), modifiers, typed in zip(self.policies, self.modifiers, typed_by_policy):
             if not modifiers:
                 continue
-            for result in _evaluate_typed(policy, modifiers, typed, on):
+            for result in _evaluate_typed(policy, modifiers, typed, day):
                 modifier_results[id(result.spec)] = result
                 if result.applies is True:
                     matter, coefficient = result.spec.modifies
@@ -1240,16 +1244,16 @@ class Evaluator:
                         factors[matter] = (coefficient, f"{policy.docno}{result.spec.label}")
         results = []
         for (policy, clauses), others, typed in zip(self.policies, self.others, typed_by_policy):
-            evaluated = iter(_evaluate_typed(policy, others, typed, on, factors))
+            evaluated = iter(_evaluate_typed(policy, others, typed, day, factors))
             for spec in clauses:
                 results.append(modifier_results[id(spec)] if spec.modifies is not None else next(evaluated))
         results = resolve(results, self.principles)
         warnings = []
         for policy, _clauses in self.policies:
-            outside = _not_in_force(policy, on, on.year - policy.assessed_offset)
+            outside = _not_in_force(policy, day, day.year - policy.assessed_offset)
             if outside is not None:
                 warnings.append(f"{policy.docno}：{outside}，其条款均未评估")
-        return Evaluation(on, tuple(results), tuple(warnings), self.principles)
+        return Evaluation(day, tuple(results), tuple(warnings), self.principles)
 
     def evaluate_many(self, rows: Iterable[Mapping[str, object]],
                       on: "datetime.date | str") -> Iterator[tuple[int, "Evaluation | FactError"]]:
@@ -1257,10 +1261,10 @@ class Evaluator:
         Nothing is kept between rows, so memory does not grow with the number of rows.
         rows that are not an iterable of rows raise TypeError, and a bad `on` FactError,
         here, before any row is read; a bad row is yielded as its FactError."""
-        on = _the_date(on)
+        day = _the_date(on)
         if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable):
             raise TypeError(f"evaluate_many: rows must be an iterable of fact mappings, got {type(rows).__name__}")
-        return self._stream(rows, on)
+        return self._stream(rows, day)
 
     def _stream(self, rows, on):
         for number, row in enumerate(rows, 1):
