@@ -20,12 +20,13 @@ from pathlib import Path
 import attrs
 
 from . import law  # the law beside the code: 来源 and the source checks
-from . import ast, checks, model, runtime
+from . import ast, checks, runtime
 from .diagnostics import Diagnostic, Message, error, sorted_diagnostics
-from .lower import is_evaluated, lower, lower_overlaps
 from .parser import parse
 from .source import DecodeError, SourceFile, read_bounded
 from .to_python import module_name, module_name_problem, to_python
+from . import model  # the lowered model: what the backends read
+from .lower import is_evaluated, lower, lower_overlaps
 
 
 # Finding files and naming them (light: the fast path of `polc eval` uses them without the compiler).

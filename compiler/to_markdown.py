@@ -17,7 +17,7 @@ import functools
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import assert_never
+from typing import Sequence, assert_never
 
 import jinja2
 
@@ -260,7 +260,7 @@ def _witness(overlap: model.Overlap) -> str | None:
     return "；".join(shown) or "（任何申请人）"
 
 
-def _overlaps(policy: model.PolicyModel, found: list[model.Overlap]) -> list[dict]:
+def _overlaps(policy: model.PolicyModel, found: Sequence[model.Overlap]) -> list[dict]:
     """One entry per matter: the clauses (of this and other policies) that cover it, and for
     each pair whether both can apply, with a witness in the facts that decide it."""
     groups: dict[str, dict] = {}
@@ -358,7 +358,7 @@ def _cofunding(co: model.CoFunding) -> str:
 
 
 # ---------------------------------------------------------------- entry point
-def to_markdown(policy: model.PolicyModel, findings: list[Diagnostic], found_overlaps: list[model.Overlap] = [],
+def to_markdown(policy: model.PolicyModel, findings: list[Diagnostic], found_overlaps: Sequence[model.Overlap] = (),
                 source_path: str | None = None, source_link: str | None = None) -> str:
     shown = [d for d in sorted_diagnostics(findings) if d.severity in (WARNING, INFO)]
     # Each header entry is a list: one item reads inline, several become a nested list.
