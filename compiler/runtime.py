@@ -426,8 +426,12 @@ def format_value(value, kind):
 
 
 def yuan(value):
-    """The contract's money form: 元 as a decimal string with two places."""
-    return None if value is None else str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+    """The contract's money form: 元 as a decimal string with two places. A zero is "0.00",
+    never "-0.00" (0 × a negative rate is a negative zero in Decimal arithmetic)."""
+    if value is None:
+        return None
+    value = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return str(value.copy_abs() if value.is_zero() else value)
 
 
 _OUTCOME = {True: "成立", False: "不成立", None: "无法判定"}

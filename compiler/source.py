@@ -302,20 +302,22 @@ class JSONLimitError(ValueError):
         super().__init__(f"{zh} / {en}")
 
 
-_BRACKETS_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r'[^\[\]{}]+')
 
 
 def _depth(text: str) -> int:
+    # Strings go first (a bracket inside one does not nest), then all but the brackets: the
+    # regular expressions do the scanning, and the loop sees only the few brackets left.
     depth = deepest = 0
-    for match in _BRACKETS_OR_STRING.finditer(text):
-        char = match.group()
+    for char in _NOT_BRACKET.sub("", _STRING.sub("", text)):
         if char in "[{":
             depth += 1
             if depth > deepest:
                 deepest = depth
                 if deepest > MAX_JSON_DEPTH:
                     return deepest
-        elif char in "]}":
+        else:
             depth -= 1
     return deepest
 
