@@ -67,6 +67,10 @@ def cmd_build(args) -> int:
         _print_diagnostics(project, args, sys.stderr)
         print(_say(args.lang, "有错误，未生成任何文件", "errors found: nothing was written"), file=sys.stderr)
         return 1
+    if args.emit == "schema":  # one document: the facts of the policies evaluated together
+        from . import schema
+        print(schema.dumps(schema.for_policies(project.policies)), end="")
+        return 0
     if args.emit:
         for policy in project.policies:
             if args.emit == "ast":
@@ -493,7 +497,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("paths", nargs="*")
     build.add_argument("--out", default=DEFAULT_OUT, help="输出目录（默认 generated/）")
     build.add_argument("--check", action="store_true", help="只检查 generated/ 是否最新 / only check generated/ is current")
-    build.add_argument("--emit", choices=["ast", "py", "md"], help="输出到标准输出，不写文件 / print one stage's output")
+    build.add_argument("--emit", choices=["ast", "py", "md", "schema"],
+                       help="输出到标准输出，不写文件；schema 为共同评估时事实的 JSON Schema / print one stage's output "
+                            "(schema: JSON Schema of the facts of the policies evaluated together)")
     build.set_defaults(run=cmd_build, format="human")
 
     test = sub.add_parser("test", parents=[common, encoded], help="运行案例 / run the examples")
