@@ -476,6 +476,29 @@ def cmd_lsp(args) -> int:
     return serve(args.lang)
 
 
+def cmd_serve(args) -> int:
+    """polc serve: the policies as an HTTP JSON service (compiler/serve.py)."""
+    try:
+        from . import serve
+    except ImportError as exc:  # starlette and uvicorn are dependencies; say so plainly if missing
+        print(f"polc serve: 缺少 starlette/uvicorn / starlette or uvicorn is not installed: {exc}", file=sys.stderr)
+        return 2
+    return serve.run(args.policies or DEFAULT_PATHS, args.host, args.port, args.generated, args.workers,
+                     args.timeout, args.lang, args.poll)
+
+
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"应为正数 / must be a positive number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"应为正数 / must be a positive number: {text!r}")
+        return value
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="polc", description="polc：中文关键字的政策语言编译器 / a policy language compiler")
     parser.add_argument("--version", action="version", version=f"polc {__version__}")
@@ -534,6 +557,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     server = sub.add_parser("lsp", parents=[common], help="语言服务器（标准输入输出） / language server over stdio")
     server.set_defaults(run=cmd_lsp)
+
+    service = sub.add_parser("serve", parents=[common], help="HTTP JSON 服务 / serve the policies over HTTP")
+    service.add_argument("policies", nargs="*", help="一个或多个 .pol 文件或目录（默认 policies/）")
+    service.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，仅本机）")
+    service.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+    service.add_argument("--generated", metavar="DIR", default=None,
+                         help="已生成模块所在目录（默认项目根目录下的 generated/）")
+    service.add_argument("--workers", type=_positive(int), default=1, help="工作进程数（默认 1）/ worker processes")
+    service.add_argument("--timeout", type=_positive(float), default=5.0,
+                         help="每个请求的评估时限，秒（默认 5）/ seconds allowed per evaluation")
+    service.add_argument("--poll", type=float, default=1.0,
+                         help="检查政策与生成文件是否改动的间隔，秒（默认 1；0 只在 SIGHUP 时重新加载）/ "
+                              "seconds between checks for changed files (0: reload on SIGHUP only)")
+    service.set_defaults(run=cmd_serve)
 
     explain = sub.add_parser("explain", parents=[common], help="解释诊断代码 / explain a diagnostic code")
     explain.add_argument("code", nargs="?")
