@@ -149,6 +149,9 @@ class Loader:
     def __init__(self, paths: list[str], generated: str | None, lang: str = "zh"):
         self.paths, self.generated, self.lang = paths, generated, lang
         self.count = 0
+        # The compiler keeps module-level caches and was not written for threads: one
+        # compilation at a time (a reload may come while the documents are compiling).
+        self._compiling = threading.Lock()
 
     def load(self) -> Generation:
         """A new generation; the documents follow in a background thread when the modules
@@ -169,16 +172,19 @@ class Loader:
             log.warning("%s", f"注意：{probe.stale} 已过期（源文件已改动），在内存中重新编译；运行 polc build 更新 / "
                               f"note: {probe.stale} is stale (its sources changed): compiled in memory; run polc build")
         project = self._compile()
-        modules = _compile_modules(project, probe)
+        with self._compiling:
+            modules = _compile_modules(project, probe)
+            documents = _documents(project, modules, self.generated)
         generation = Generation(self.count, modules, "compiled")
-        generation.set_documents(_documents(project, modules, self.generated))
+        generation.set_documents(documents)
         return generation
 
     def _compile(self):
         from . import driver
         from .diagnostics import render_all
         try:
-            project = driver.load(self.paths)
+            with self._compiling:
+                project = driver.load(self.paths)
         except UsageError as exc:
             raise LoadError(str(exc)) from None
         if project.has_errors:
@@ -193,7 +199,9 @@ class Loader:
             project = self._compile()
             if [p.docno for p in project.policies] != generation.docnos:
                 raise LoadError("源文件与已加载的模块不一致（重新加载中？）/ the sources no longer match the loaded modules")
-            generation.set_documents(_documents(project, generation.modules, self.generated))
+            with self._compiling:
+                documents = _documents(project, generation.modules, self.generated)
+            generation.set_documents(documents)
         except LoadError as exc:
             log.error("%s", f"polc serve: 无法编译政策文档 / cannot compile the policy documents:\n{exc}")
             generation.set_documents(None, str(exc).splitlines()[0] if str(exc) else "?")
@@ -303,7 +311,9 @@ def _policies_of(given, generation: Generation) -> tuple[str, ...]:
         if module.POLICY.docno in docnos:
             raise RequestError(422, "bad_policies", f"政策 {name} 重复列出", f"the policy {name} is listed twice")
         docnos.append(module.POLICY.docno)
-    return tuple(docnos)
+    # In load order, whatever the order asked: `polc eval A B` evaluates its files in path
+    # order too, and 就高不重复 breaks ties by that order, so the answer is the same document.
+    return tuple(docno for docno in generation.docnos if docno in docnos)
 
 
 def _unknown_policy(name: str, generation: Generation) -> RequestError:
@@ -389,9 +399,11 @@ def openapi(merged: dict, docnos: list[str]) -> dict:
                "properties": {"facts": {"$ref": "#/components/schemas/Facts"},
                               "on": {"type": "string", "format": "date", "description": "评估日 / evaluation date"},
                               "policies": {"type": "array", "minItems": 1, "uniqueItems": True,
-                                           "items": {"enum": docnos},
-                                           "description": "要共同评估的政策（文号），按此顺序；省略为全部 / "
-                                                          "the policies to evaluate together, in this order; all if omitted"}}}
+                                           "items": {"type": "string"},
+                                           "examples": [docnos],
+                                           "description": "要共同评估的政策（文号或模块名）；按加载顺序（与 polc eval 相同）"
+                                                          "评估；省略为全部 / the policies to evaluate together (文号 or "
+                                                          "module name), in load order as polc eval does; all if omitted"}}}
     policy_list = {"type": "object", "properties": {"policies": {"type": "array", "items": {
         "type": "object", "properties": {"docno": {"type": "string"}, "title": {"type": ["string", "null"]},
                                          "module": {"type": "string"}, "clauses": {"type": "array"}}}}}}
@@ -501,12 +513,19 @@ class Service:
     # -- running work under the time limit
     async def bounded(self, work: Callable, *args):
         loop = asyncio.get_running_loop()
+        started = loop.time()
         future = loop.run_in_executor(self.pool, work, *args)
+        late = RequestError(503, "timeout", f"评估超过 {self.timeout:g} 秒，已放弃",
+                            f"the evaluation took over {self.timeout:g} s and was abandoned")
         try:
-            return await asyncio.wait_for(future, self.timeout)
+            result = await asyncio.wait_for(future, self.timeout)
         except asyncio.TimeoutError:
-            raise RequestError(503, "timeout", f"评估超过 {self.timeout:g} 秒，已放弃", f"the evaluation took over "
-                               f"{self.timeout:g} s and was abandoned") from None
+            raise late from None
+        # The thread may finish in the instant the limit passes (the loop runs the callbacks
+        # in either order): a result later than the bound is refused all the same.
+        if loop.time() - started > self.timeout:
+            raise late
+        return result
 
 
 def create_app(service: Service):
@@ -668,10 +687,15 @@ def run(paths: list[str], host: str, port: int, generated: str | None, workers: 
     print(say(f"polc serve: http://{host}:{port}（{len(service.current.modules)} 个政策；Ctrl-C 停止）",
               f"polc serve: http://{host}:{port} ({len(service.current.modules)} policies; Ctrl-C stops)"),
           file=sys.stderr, flush=True)
+    # uvicorn stops gracefully on SIGINT/SIGTERM, then raises the signal again for the
+    # previous handler: Ctrl-C (KeyboardInterrupt) and SIGTERM (ignored here) are a clean stop.
+    signal.signal(signal.SIGTERM, lambda *_args: None)
     try:
         server.run()
     except SystemExit:  # uvicorn exits when it cannot bind the address (and says why)
         return 1
+    except KeyboardInterrupt:
+        pass
     finally:
         service.stop()
     if not server.started:
