@@ -15,16 +15,18 @@ Loading. The policies are loaded before the socket is opened: the current genera
 through the fast path of `polc eval --facts` (fast_eval: verified, current modules from
 generated/), else compiled in memory. The schemas, summaries and OpenAPI description come
 from the compiler (they need the facts' 说明 and the overlap analysis), compiled in a
-background thread so that evaluation is served at once; those endpoints wait for it.
+background thread when first asked for (a server that only evaluates never pays for
+it; each worker process would otherwise compile them all); those endpoints wait for it.
 A generation (modules, documents, evaluators) is replaced as a whole — one reference
 assignment — on SIGHUP or when a watched file changes (the .pol files and the generated
 directories, polled by mtime); a reload that fails logs why and keeps the old generation.
 
 Bounds. A request body over MAX_BODY bytes is refused (413) before it is parsed; JSON is
 read by compiler.source.load_json (Decimal numbers, no NaN, nesting ≤ 16); parsing,
-validation and evaluation run in a small thread pool under a time limit (503 past it: the
-thread cannot be stopped, but the pool is bounded, so stuck work queues rather than
-multiplies). A request's content is only ever data: facts go to runtime.validate_facts,
+validation and evaluation run under a time limit (503 past it): in the event loop's thread,
+stopped by SIGALRM (it really stops, and no thread hand-off costs latency); where the loop
+is not in the main thread, in a small thread pool instead (a thread cannot be stopped, but
+the pool is bounded, so stuck work queues rather than multiplies). A request's content is only ever data: facts go to runtime.validate_facts,
 policy names are dictionary keys, and everything returned is JSON-encoded (or the Markdown
 that polc generated, escaped for Markdown by to_markdown).
 """
@@ -99,6 +101,7 @@ class Generation:
         self._documents: Documents | None = None
         self._documents_error: str | None = None
         self._documents_ready = threading.Event()
+        self._starting = threading.Lock()
 
     def evaluator(self, docnos: tuple[str, ...]):
         found = self._evaluators.get(docnos)
@@ -111,7 +114,13 @@ class Generation:
         self._documents, self._documents_error = documents, error
         self._documents_ready.set()
 
+    compile_documents: Callable[[], None] | None = None  # started on first need, once
+
     def documents(self, timeout: float) -> Documents:
+        with self._starting:
+            start, self.compile_documents = self.compile_documents, None
+        if start is not None:
+            start()
         if not self._documents_ready.wait(timeout):
             raise RequestError(503, "loading", "政策文档（事实模式、摘要）仍在编译，请稍后再试",
                                "the policy documents (schemas, summaries) are still being compiled: try again shortly")
@@ -122,6 +131,8 @@ class Generation:
 
     @property
     def documents_state(self) -> str:
+        if self.compile_documents is not None:
+            return "on_demand"
         if not self._documents_ready.is_set():
             return "loading"
         return "ready" if self._documents is not None else "failed"
@@ -165,8 +176,9 @@ class Loader:
             if not probe.modules:
                 raise LoadError(f"{' '.join(self.paths)} 中没有政策 / no policies in {' '.join(self.paths)}")
             generation = Generation(self.count, probe.modules, "generated")
-            threading.Thread(target=self._documents_for, args=(generation,), daemon=True,
-                             name=f"polc-documents-{generation.number}").start()
+            generation.compile_documents = lambda: threading.Thread(
+                target=self._documents_for, args=(generation,), daemon=True,
+                name=f"polc-documents-{generation.number}").start()
             return generation
         if probe.stale:
             log.warning("%s", f"注意：{probe.stale} 已过期（源文件已改动），在内存中重新编译；运行 polc build 更新 / "
@@ -258,7 +270,7 @@ def _documents(project, modules: list, generated: str | None) -> Documents:
 # ---------------------------------------------------------------- evaluating one request
 def parse_request(body: bytes, generation: Generation) -> tuple[dict, str, tuple[str, ...]]:
     """The facts, the date and the policies (文号, in the order to evaluate) of a request.
-    Raises RequestError with everything wrong with the facts at once."""
+    Raises RequestError for a body, date or policy list that cannot be used."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -291,9 +303,6 @@ def parse_request(body: bytes, generation: Generation) -> tuple[dict, str, tuple
         raise RequestError(422, "bad_facts", "facts 应为以事实名称为键的 JSON 对象",
                            "\"facts\" must be a JSON object keyed by fact names",
                            problems=[{"fact": "*", **_bilingual("应为对象", "must be an object")}])
-    problems = fact_problems(generation, docnos, facts)
-    if problems:
-        raise _fact_errors(problems)
     return facts, on, docnos
 
 
@@ -358,7 +367,9 @@ def evaluate_body(body: bytes, generation: Generation) -> bytes:
     try:
         evaluation = generation.evaluator(docnos).evaluate(facts, on)
     except runtime.FactError as exc:
-        raise _fact_errors([exc]) from None
+        # The runtime stops at the first bad fact; the client is told of every one, each in
+        # the runtime's own words (checked only now, so good requests are validated once).
+        raise _fact_errors(fact_problems(generation, docnos, facts) or [exc]) from None
     return _json_bytes(evaluation.to_json())
 
 
@@ -511,7 +522,24 @@ class Service:
         return True
 
     # -- running work under the time limit
+    def use_alarm(self) -> None:
+        """Evaluate in the event loop's own thread, stopped by SIGALRM past the limit. Only
+        where the loop runs in the main thread (signals go there): the normal case, for
+        `polc serve` and for each uvicorn worker process."""
+        if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGALRM, self._alarm)
+            self._inline = True
+
+    _inline = False
+    _armed = False
+
+    def _alarm(self, *_args) -> None:
+        if self._armed:  # an alarm that comes after the work ended (a race) does nothing
+            raise _OverTime()
+
     async def bounded(self, work: Callable, *args):
+        if self._inline:
+            return self._timed(work, *args)
         loop = asyncio.get_running_loop()
         started = loop.time()
         future = loop.run_in_executor(self.pool, work, *args)
@@ -526,6 +554,27 @@ class Service:
         if loop.time() - started > self.timeout:
             raise late
         return result
+
+
+    def _timed(self, work: Callable, *args):
+        """work(*args), abandoned when SIGALRM comes: unlike a thread, it really stops (the
+        runtime catches only Exception, and _OverTime is not one)."""
+        try:
+            try:
+                self._armed = True
+                signal.setitimer(signal.ITIMER_REAL, self.timeout)
+                result = work(*args)
+            finally:
+                self._armed = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except _OverTime:
+            raise RequestError(503, "timeout", f"评估超过 {self.timeout:g} 秒，已中止",
+                               f"the evaluation took over {self.timeout:g} s and was stopped") from None
+        return result
+
+
+class _OverTime(BaseException):
+    """Raised by SIGALRM inside an evaluation past its time limit."""
 
 
 def create_app(service: Service):
@@ -637,6 +686,7 @@ def worker_app():
     config = json.loads(os.environ[ENVIRONMENT])
     _configure_logging()
     service = Service(Loader(config["paths"], config["generated"], config["lang"]), config["timeout"], config["poll"])
+    service.use_alarm()
     service.start_watching()
     return create_app(service)
 
@@ -679,6 +729,7 @@ def run(paths: list[str], host: str, port: int, generated: str | None, workers: 
         return 1
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, service.request_reload)
+    service.use_alarm()
     service.start_watching()
     app = create_app(service)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off",
