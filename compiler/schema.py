@@ -14,10 +14,10 @@ One schema per set of policies evaluated together: a policy's own, or the merge 
 - `null` (unknown) for any fact and any year of a series; any undeclared key is refused
   (`additionalProperties: false`).
 
-What the schema accepts, the runtime accepts, with one kind of exception that JSON Schema
-cannot state: the bounds on numeric *text* (below 10^15, at most 28 significant digits) and
-a year written twice in one series (`"2019"` and `"2019年"`); these are in the
-descriptions, and `runtime.validate_facts` still checks them. The runtime accepts a little
+What the schema accepts, the runtime accepts, except for what JSON Schema cannot state: the
+bounds on numeric *text* (below 10^15, at most 28 significant digits), a year written twice
+in one series (`"2019"` and `"2019年"`) and the calendar check of `"2020年2月30日"`; the
+bounds are in the descriptions, and `runtime.validate_facts` still checks all three. The runtime accepts a little
 more than the schema (surrounding tabs, `"+5"`), never less. A schema is built only from
 the runtime's own fact table (name -> (base, yearly, enumeration labels, per item)) and the
 facts' 说明, so a generated module and the compiler give the same schema, and the output is

@@ -644,9 +644,10 @@ def create_app(service: Service):
 
     async def health(_request: Request) -> Response:
         generation = service.current
+        loaded = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(generation.loaded_at))
         return json_response(_json_bytes({"status": "ok", "version": __version__, "generation": generation.number,
-                                          "origin": generation.origin, "documents": generation.documents_state,
-                                          "policies": generation.docnos}))
+                                          "loaded_at": loaded, "origin": generation.origin,
+                                          "documents": generation.documents_state, "policies": generation.docnos}))
 
     async def http_error(_request: Request, exc: HTTPException) -> Response:
         words = {404: ("没有这个地址", "no such path"), 405: ("不支持此方法", "method not allowed")}
@@ -721,6 +722,7 @@ def run(paths: list[str], host: str, port: int, generated: str | None, workers: 
                   f"polc serve: http://{host}:{port} ({workers} worker processes)"), file=sys.stderr, flush=True)
         uvicorn.run("compiler.serve:worker_app", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2)
+        print(say("polc serve: 已停止", "polc serve: stopped"), file=sys.stderr)
         return 0
     try:
         service = Service(Loader(paths, generated, lang), timeout, poll)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -147,7 +148,13 @@ def test_what_the_schema_accepts_the_runtime_accepts(base, value, yearly, year):
     table = {"事实": (base, yearly, None, False)}
     facts = {"事实": {year: value} if yearly else value}
     if not schema_subset.errors(schema.policy_schema("测试〔2020〕1号", None, table), facts):
-        assert _accepted_by_runtime(facts, [table]), facts
+        try:
+            runtime.validate_facts(facts, table)
+        except runtime.FactError as exc:
+            # only what JSON Schema cannot say (documented): the size of numeric text, and a
+            # calendar check of the Chinese date form
+            assert exc.problem_en.startswith(("out of range", "more than 28")) or (
+                base == "date" and re.fullmatch(schema.CHINESE_DATE[1:-1], str(value))), (facts, exc)
 
 
 def test_emit_schema_is_deterministic_and_matches_the_runtime_tables(policies, tmp_path):
