@@ -349,7 +349,7 @@ def fact_problems(generation: Generation, docnos: tuple[str, ...], facts: dict) 
                 if name in table:
                     runtime.validate_facts({name: value}, table)
         except runtime.FactError as exc:
-            problems.append(exc)
+            problems.extend(p for p in getattr(exc, "problems", None) or [exc] if p not in problems)
     return problems
 
 
@@ -367,9 +367,11 @@ def evaluate_body(body: bytes, generation: Generation) -> bytes:
     try:
         evaluation = generation.evaluator(docnos).evaluate(facts, on)
     except runtime.FactError as exc:
-        # The runtime stops at the first bad fact; the client is told of every one, each in
-        # the runtime's own words (checked only now, so good requests are validated once).
-        raise _fact_errors(fact_problems(generation, docnos, facts) or [exc]) from None
+        # Every bad fact, each in the runtime's own words: as the runtime lists them when it
+        # does (FactError.problems), else found here one fact at a time (only now, so good
+        # requests are validated once).
+        listed = getattr(exc, "problems", None)
+        raise _fact_errors(list(listed) if listed else fact_problems(generation, docnos, facts) or [exc]) from None
     return _json_bytes(evaluation.to_json())
 
 
