@@ -88,11 +88,30 @@ def _client(url: str, bodies: list[bytes], threads: int, offset: int, start: flo
         connection.close()
         results.append((latencies, errors))
     workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    began = os.times()
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    queue.put(([t for latencies, _e in results for t in latencies], sum(e for _l, e in results)))
+    ended = os.times()
+    cpu = ended.user + ended.system - began.user - began.system
+    queue.put(([t for latencies, _e in results for t in latencies], sum(e for _l, e in results), cpu))
+
+
+def _server_cpu(pid: int) -> float:
+    """CPU seconds used so far by the server and its worker processes (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 def _free_port() -> int:
@@ -150,9 +169,13 @@ def main() -> int:
             target=_client, args=(url, bodies, threads, 1000 * i, start, stop, queue)) for i, threads in enumerate(share)]
         for client in clients:
             client.start()
+        time.sleep(max(0.0, start - time.time()))  # the server's CPU is counted from the end of the warm-up
+        server_cpu = _server_cpu(process.pid) if process is not None else None
         gathered = [queue.get() for _ in clients]
         for client in clients:
             client.join()
+        if server_cpu is not None:
+            server_cpu = _server_cpu(process.pid) - server_cpu
     finally:
         if process is not None:
             process.send_signal(signal.SIGINT)
@@ -160,8 +183,10 @@ def main() -> int:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-    latencies = sorted(t for part, _e in gathered for t in part)
-    errors = sum(e for _p, e in gathered)
+    latencies = sorted(t for part, _e, _c in gathered for t in part)
+    errors = sum(e for _p, e, _c in gathered)
+    client_cpu = sum(c for _p, _e, c in gathered)
+    total = sum(len(part) for part, _e, _c in gathered)
     if not latencies:
         print("no requests completed")
         return 1
@@ -174,6 +199,11 @@ def main() -> int:
     print(f"requests: {len(latencies)}  requests/s: {len(latencies) / args.seconds:.0f}  "
           f"p50: {percentile(50):.1f} ms  p90: {percentile(90):.1f} ms  p99: {percentile(99):.1f} ms  "
           f"max: {latencies[-1] * 1000:.1f} ms  errors: {errors}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    # CPU per request does not depend on how busy the machine is: what a request costs.
+    server_part = f"server {server_cpu / total * 1000:.2f} ms" if server_cpu is not None else "server (not started here)"
+    print(f"CPU per request: {server_part}, clients {client_cpu / total * 1000:.2f} ms (with their warm-up); "
+          f"load average at the end: {load:.1f}")
     return 0 if errors == 0 else 1
 
 
