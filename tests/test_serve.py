@@ -296,45 +296,69 @@ def test_concurrent_clients_each_get_their_own_answer(server):
     assert failures == []
 
 
-def test_reload_when_generated_changes_and_a_failed_reload_keeps_the_old(server):
-    before = server.health()["generation"]
-    policy = server.project / "policies" / "jzf-2020-06.pol"
+SMALL = "嘉人社〔2020〕11号"
+SMALL_TITLE = "关于做好2020年嘉兴市本级失业保险稳岗返还工作有关事项的通知"
+
+
+def _small_project(tmp: Path) -> Path:
+    """One short policy (and the vocabulary and text it reads), built: reload tests compile
+    it again and again, so it is the smallest of the shipped policies."""
+    (tmp / "policies").mkdir()
+    for name in ("jrs-2020-11.pol", "vocabulary.pol"):
+        shutil.copy(ROOT / "policies" / name, tmp / "policies" / name)
+    shutil.copytree(ROOT / "policies" / "sources", tmp / "policies" / "sources")
+    (tmp / "pyproject.toml").write_text("[project]\nname = 'small'\n", encoding="utf-8")
+    assert run_polc("build", cwd=tmp).returncode == 0
+    return tmp
+
+
+def _retitle(project: Path, title: str) -> str:
+    policy = project / "policies" / "jrs-2020-11.pol"
     text = policy.read_text(encoding="utf-8")
-    title = "嘉兴市人民政府关于进一步加快现代服务业发展的若干意见"
-    policy.write_text(text.replace(f'标题 "{title}"', f'标题 "{title}（修订）"', 1), encoding="utf-8")
-    assert run_polc("build", cwd=server.project).returncode == 0
-
-    def revised() -> bool:  # the edit alone may reload first (compiled in memory), the build after it
-        listed = {p["docno"]: p for p in server.json("GET", "/v1/policies")[1]["policies"]}
-        return listed[DOC]["title"] == f"{title}（修订）" and server.health()["origin"] == "generated"
-    assert _wait_for(revised), server.errors()
-    health = server.health()
-    assert health["generation"] > before
-    # a broken draft: logged, and the loaded generation keeps serving
-    policy.write_text(text + "\n条款 第九十九条\n  给予\n", encoding="utf-8")
-    assert _wait_for(lambda: "重新加载失败" in server.errors()), server.errors()
-    assert server.health()["generation"] == health["generation"]
-    status, _answer = server.json("POST", "/v1/evaluate", {"facts": FACTS, "on": ON})
-    assert status == 200
+    policy.write_text(text.replace(f'标题 "{SMALL_TITLE}"', f'标题 "{title}"', 1), encoding="utf-8")
+    return text
 
 
-def test_sighup_reloads_time_limit_and_ctrl_c(server, tmp_path):
-    project = _project(tmp_path, verify=False)  # the same bytes as the first copy: verified already
+def _title(server: Server) -> str:
+    return server.json("GET", "/v1/policies")[1]["policies"][0]["title"]
+
+
+def test_reload_when_generated_changes_and_a_failed_reload_keeps_the_old(tmp_path):
+    project = _small_project(tmp_path)
+    server = Server(project, "--poll", "0.2")
+    try:
+        assert server.health()["policies"] == [SMALL]
+        original = _retitle(project, f"{SMALL_TITLE}（修订）")
+        assert run_polc("build", cwd=project).returncode == 0
+
+        def revised() -> bool:  # the edit alone may reload first (compiled in memory), the build after it
+            return _title(server) == f"{SMALL_TITLE}（修订）" and server.health()["origin"] == "generated"
+        assert _wait_for(revised), server.errors()
+        generation = server.health()["generation"]
+        assert generation > 1
+        # a broken draft: logged, and the loaded generation keeps serving
+        (project / "policies" / "jrs-2020-11.pol").write_text(original + "\n条款 第九十九条\n  给予\n", encoding="utf-8")
+        assert _wait_for(lambda: "重新加载失败" in server.errors()), server.errors()
+        assert server.health()["generation"] == generation
+        assert server.json("POST", "/v1/evaluate", {"facts": {}, "on": ON})[0] == 200
+    finally:
+        server.stop()
+
+
+def test_sighup_reloads_time_limit_and_ctrl_c(tmp_path):
+    project = _small_project(tmp_path)
     server = Server(project, "--poll", "0", "--timeout", "0.0001")
     try:
-        status, answer = server.json("POST", "/v1/evaluate", {"facts": FACTS, "on": ON})
+        status, answer = server.json("POST", "/v1/evaluate", {"facts": {}, "on": ON})
         assert status == 503 and answer["error"]["code"] == "timeout"
         assert server.json("GET", "/v1/policies")[0] == 200  # the rest is served regardless
-        policy = project / "policies" / "jzf-2020-06.pol"
-        policy.write_text(policy.read_text(encoding="utf-8").replace("标题 \"", "标题 \"新", 1), encoding="utf-8")
+        _retitle(project, "新标题")
         time.sleep(0.5)
         assert server.health()["generation"] == 1  # --poll 0: no polling, only the signal
         server.process.send_signal(signal.SIGHUP)
         assert _wait_for(lambda: server.health()["generation"] == 2, 60), server.errors()
-        health = server.health()
-        assert health["origin"] == "compiled"  # generated/ is stale now: compiled in memory, as polc eval does
-        listed = {p["docno"]: p for p in server.json("GET", "/v1/policies")[1]["policies"]}
-        assert listed[DOC]["title"].startswith("新")
+        assert server.health()["origin"] == "compiled"  # generated/ is stale now: compiled in memory, as polc eval does
+        assert _title(server) == "新标题"
     finally:
         code, err = server.stop(signal.SIGINT)
     assert code == 0, err
@@ -354,3 +378,15 @@ def test_policies_with_errors_or_a_busy_port_do_not_start(tmp_path):
                                str(busy.getsockname()[1])], cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)),
                               capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "Traceback" not in done.stderr
+
+
+def test_worker_processes_answer_alike_and_stop_cleanly(server):
+    workers = Server(server.project, "--workers", "2", "--poll", "0")
+    try:
+        request = {"facts": FACTS, "on": ON, "policies": [DOC]}
+        expected = server.json("POST", "/v1/evaluate", request)
+        answers = [workers.json("POST", "/v1/evaluate", request) for _ in range(4)]
+        assert all(answer == expected for answer in answers) and expected[0] == 200
+    finally:
+        code, err = workers.stop(signal.SIGINT)
+    assert code == 0 and "Traceback" not in err, err
