@@ -52,6 +52,7 @@ MAX_BODY = 1 << 20  # 1 MiB: one applicant's facts are a few KB
 DEFAULT_TIMEOUT = 5.0  # seconds for parsing, validating and evaluating one request
 POLL_SECONDS = 1.0
 POOL_THREADS = 4
+MAX_PROBLEMS = 100  # fact problems listed in one answer
 REQUEST_KEYS = ("facts", "on", "policies")
 
 log = logging.getLogger("polc.serve")
@@ -171,10 +172,8 @@ class Loader:
             probe = fast_eval.probe(self.paths, self.generated)
         except UsageError as exc:
             raise LoadError(str(exc)) from None
-        self.count += 1
         if probe.modules is not None:
-            if not probe.modules:
-                raise LoadError(f"{' '.join(self.paths)} 中没有政策 / no policies in {' '.join(self.paths)}")
+            self.count += 1
             generation = Generation(self.count, probe.modules, "generated")
             generation.compile_documents = lambda: threading.Thread(
                 target=self._documents_for, args=(generation,), daemon=True,
@@ -187,6 +186,7 @@ class Loader:
         with self._compiling:
             modules = _compile_modules(project, probe)
             documents = _documents(project, modules, self.generated)
+        self.count += 1  # generations are numbered as they are made: a failed load takes no number
         generation = Generation(self.count, modules, "compiled")
         generation.set_documents(documents)
         return generation
@@ -350,6 +350,8 @@ def fact_problems(generation: Generation, docnos: tuple[str, ...], facts: dict) 
                     runtime.validate_facts({name: value}, table)
         except runtime.FactError as exc:
             problems.extend(p for p in getattr(exc, "problems", None) or [exc] if p not in problems)
+            if len(problems) >= MAX_PROBLEMS:  # a hostile body of 100,000 bad keys gets a bounded answer
+                return problems[:MAX_PROBLEMS]
     return problems
 
 
@@ -475,8 +477,8 @@ class Service:
 
     def __init__(self, loader: Loader, timeout: float = DEFAULT_TIMEOUT, poll: float = POLL_SECONDS):
         self.loader, self.timeout, self.poll = loader, timeout, poll
+        self._stamp = loader.watched()  # before loading: a change made meanwhile is not missed
         self.current = loader.load()  # raises LoadError: the server does not start
-        self._stamp = loader.watched()
         self._reload_wanted = threading.Event()
         self._stopping = threading.Event()
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=POOL_THREADS, thread_name_prefix="polc-eval")

@@ -189,6 +189,12 @@ def test_bad_requests_get_json_errors(server, body, status, code):
     assert answer["error"]["message"]["zh"] and answer["error"]["message"]["en"]
 
 
+def test_many_bad_facts_get_a_bounded_answer(server):
+    facts = {f"未声明的事实{n}": n for n in range(5000)}
+    status, answer = server.json("POST", "/v1/evaluate", {"facts": facts, "on": ON})
+    assert status == 422 and len(answer["error"]["problems"]) == 100
+
+
 def test_unknown_policy_is_404_with_the_valid_list(server):
     status, answer = server.json("POST", "/v1/evaluate", {"facts": {}, "on": ON, "policies": ["嘉政发〔2020〕99号"]})
     assert status == 404 and answer["error"]["valid"] == server.health()["policies"]
