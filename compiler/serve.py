@@ -4,6 +4,7 @@
     GET  /v1/policies                  文号, title, module, clauses (labels, titles, matters)
     GET  /v1/policies/{文号}/schema     the policy's facts JSON Schema (as `polc build --emit schema`)
     GET  /v1/policies/{文号}/summary    the policy's Markdown summary (as generated/<module>.md)
+    GET  /v1/schema?policies=…         the facts schema of policies evaluated together (default all)
     GET  /openapi.json                 OpenAPI 3.1 description of all of these
     GET  /healthz                      liveness, and what is loaded
 
@@ -456,6 +457,13 @@ def openapi(merged: dict, docnos: list[str]) -> dict:
                 "summary": "政策摘要（Markdown）/ a policy's summary (Markdown)", "parameters": [docno],
                 "responses": responses({"description": "Markdown", "content": {"text/markdown": {
                     "schema": {"type": "string"}}}}, 404, 503)}},
+            "/v1/schema": {"get": {
+                "summary": "共同评估的政策的事实 JSON Schema / the facts JSON Schema of policies evaluated together",
+                "parameters": [{"name": "policies", "in": "query", "required": False, "style": "form", "explode": True,
+                                "schema": {"type": "array", "items": {"type": "string"}},
+                                "description": "文号或模块名，可重复；省略为全部 / 文号 or module names, repeated; all if omitted"}],
+                "responses": responses({"description": "JSON Schema 2020-12", "content": {"application/schema+json": {
+                    "schema": {"type": "object"}}}}, 404, 422, 503)}},
             "/openapi.json": {"get": {"summary": "本描述 / this description", "responses": responses(
                 {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}, 503)}},
             "/healthz": {"get": {"summary": "健康检查 / health", "responses": responses(
@@ -639,6 +647,17 @@ def create_app(service: Service):
     async def summary(request: Request) -> Response:
         return await document(request, "summary")
 
+    async def schema_of_set(request: Request) -> Response:
+        generation = service.current
+        try:
+            docnos = _policies_of(request.query_params.getlist("policies") or None, generation)
+            documents = await asyncio.to_thread(generation.documents, max(service.timeout, 30.0))
+        except RequestError as exc:
+            return error_response(exc)
+        from .schema import merge
+        chosen = documents.merged if list(docnos) == generation.docnos else merge([documents.schemas[d] for d in docnos])
+        return json_response(_json_bytes(chosen), media_type="application/schema+json")
+
     async def described(_request: Request) -> Response:
         try:
             documents = await asyncio.to_thread(service.current.documents, max(service.timeout, 30.0))
@@ -657,7 +676,7 @@ def create_app(service: Service):
         words = {404: ("没有这个地址", "no such path"), 405: ("不支持此方法", "method not allowed")}
         zh, en = words.get(exc.status_code, ("请求有误", "bad request"))
         paths = ["POST /v1/evaluate", "GET /v1/policies", "GET /v1/policies/{docno}/schema",
-                 "GET /v1/policies/{docno}/summary", "GET /openapi.json", "GET /healthz"]
+                 "GET /v1/policies/{docno}/summary", "GET /v1/schema?policies=…", "GET /openapi.json", "GET /healthz"]
         return error_response(RequestError(exc.status_code, "not_found" if exc.status_code == 404 else "bad_method",
                                            zh, en, paths=paths))
 
@@ -671,6 +690,7 @@ def create_app(service: Service):
         Route("/v1/policies", policies, methods=["GET"]),
         Route("/v1/policies/{docno}/schema", facts_schema, methods=["GET"]),
         Route("/v1/policies/{docno}/summary", summary, methods=["GET"]),
+        Route("/v1/schema", schema_of_set, methods=["GET"]),
         Route("/openapi.json", described, methods=["GET"]),
         Route("/healthz", health, methods=["GET"]),
     ]

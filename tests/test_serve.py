@@ -244,12 +244,22 @@ def test_schema_and_summary_are_the_compilers(server, compiled):
     assert data == (server.project / "generated" / "jzf_2020_06.md").read_bytes()
 
 
+def test_schema_of_policies_evaluated_together(server, compiled):
+    from compiler import schema
+    status, everything = server.json("GET", "/v1/schema")
+    assert status == 200 and everything == json.loads(schema.dumps(schema.for_policies(compiled.policies)))
+    pair = [p for p in compiled.policies if p.docno in ("嘉政发〔2020〕8号", DOC)]
+    status, together = server.json("GET", "/v1/schema?policies=嘉政发〔2020〕8号&policies=jzf_2020_06")
+    assert status == 200 and together == json.loads(schema.dumps(schema.for_policies(pair)))
+    assert server.json("GET", "/v1/schema?policies=nope")[0] == 404
+
+
 def test_openapi_describes_every_endpoint_with_the_facts_schema(server, compiled):
     from compiler import schema
     status, document = server.json("GET", "/openapi.json")
     assert status == 200 and document["openapi"] == "3.1.0"
     assert set(document["paths"]) == {"/v1/evaluate", "/v1/policies", "/v1/policies/{docno}/schema",
-                                      "/v1/policies/{docno}/summary", "/openapi.json", "/healthz"}
+                                      "/v1/policies/{docno}/summary", "/v1/schema", "/openapi.json", "/healthz"}
     schemas = document["components"]["schemas"]
     everything = json.loads(schema.dumps(schema.for_policies(compiled.policies)))
     del everything["$schema"]
