@@ -499,6 +499,12 @@ def _positive(kind):
     return parse
 
 
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"端口应为 1–65535 / a port is 1-65535: {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="polc", description="polc：中文关键字的政策语言编译器 / a policy language compiler")
     parser.add_argument("--version", action="version", version=f"polc {__version__}")
@@ -561,7 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
     service = sub.add_parser("serve", parents=[common], help="HTTP JSON 服务 / serve the policies over HTTP")
     service.add_argument("policies", nargs="*", help="一个或多个 .pol 文件或目录（默认 policies/）")
     service.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，仅本机）")
-    service.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+    service.add_argument("--port", type=_port, default=8000, help="端口（默认 8000）")
     service.add_argument("--generated", metavar="DIR", default=None,
                          help="已生成模块所在目录（默认项目根目录下的 generated/）")
     service.add_argument("--workers", type=_positive(int), default=1, help="工作进程数（默认 1）/ worker processes")

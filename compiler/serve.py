@@ -728,10 +728,15 @@ def _configure_logging() -> None:
 def run(paths: list[str], host: str, port: int, generated: str | None, workers: int, timeout: float,
         lang: str = "zh", poll: float = POLL_SECONDS) -> int:
     """polc serve: load, listen, serve until SIGINT/SIGTERM; 0 on a clean stop, 1 if the
-    policies cannot be loaded or the address cannot be bound."""
+    policies cannot be loaded or the address cannot be bound, 2 for a path that is not there."""
     import uvicorn
     _configure_logging()
     say = (lambda zh, en: en) if lang == "en" else (lambda zh, en: zh)
+    try:
+        discover(paths)  # a path that does not exist is a usage error (2), as for every command
+    except UsageError as exc:
+        print(f"polc: {exc}", file=sys.stderr)
+        return 2
     if workers > 1:
         # Loaded here once to refuse bad policies before any worker starts.
         try:
