@@ -176,8 +176,9 @@ class Loader:
         if probe.modules is not None:
             self.count += 1
             generation = Generation(self.count, probe.modules, "generated")
+            on_disk = probe.on_disk
             generation.compile_documents = lambda: threading.Thread(
-                target=self._documents_for, args=(generation,), daemon=True,
+                target=self._documents_for, args=(generation, on_disk), daemon=True,
                 name=f"polc-documents-{generation.number}").start()
             return generation
         if probe.stale:
@@ -207,12 +208,18 @@ class Loader:
             raise LoadError(f"{' '.join(self.paths)} 中没有政策 / no policies in {' '.join(self.paths)}")
         return project
 
-    def _documents_for(self, generation: Generation) -> None:
+    def _documents_for(self, generation: Generation, modules: dict[str, bytes]) -> None:
+        """Compile the documents of a generation loaded from generated/: only if the sources
+        still give those very modules, so a schema never describes other rules than those
+        that evaluate (if the sources moved on, a reload is coming: the watcher saw it)."""
+        from . import driver
         try:
             project = self._compile()
-            if [p.docno for p in project.policies] != generation.docnos:
-                raise LoadError("源文件与已加载的模块不一致（重新加载中？）/ the sources no longer match the loaded modules")
             with self._compiling:
+                texts = driver.python_outputs(project)
+                if {name: text.encode("utf-8") for name, text in texts.items()} != modules:
+                    raise LoadError("源文件已改动，与已加载的模块不一致：请等待重新加载（或发送 SIGHUP）/ "
+                                    "the sources changed since the modules were loaded: wait for the reload (or send SIGHUP)")
                 documents = _documents(project, generation.modules, self.generated)
             generation.set_documents(documents)
         except LoadError as exc:
@@ -223,8 +230,8 @@ class Loader:
             generation.set_documents(None, f"{type(exc).__name__}")
 
     def watched(self) -> tuple:
-        """What a change of triggers a reload: the .pol files and the generated directories'
-        files, by (path, mtime, size). An unreadable path counts as a change when it comes back."""
+        """What is watched for changes that call for a reload: the .pol files and the files of
+        the generated directories, by (path, mtime, size)."""
         seen = []
         try:
             files = discover(self.paths)
