@@ -316,9 +316,11 @@ SMALL = "嘉人社〔2020〕11号"
 SMALL_TITLE = "关于做好2020年嘉兴市本级失业保险稳岗返还工作有关事项的通知"
 
 
-def _small_project(tmp: Path) -> Path:
-    """One short policy (and the vocabulary and text it reads), built: reload tests compile
-    it again and again, so it is the smallest of the shipped policies."""
+@pytest.fixture(scope="module")
+def small_built(tmp_path_factory) -> Path:
+    """One short policy (and the vocabulary and text it reads), built once: reload tests
+    compile it again and again, so it is the smallest of the shipped policies."""
+    tmp = tmp_path_factory.mktemp("small")
     (tmp / "policies").mkdir()
     for name in ("jrs-2020-11.pol", "vocabulary.pol"):
         shutil.copy(ROOT / "policies" / name, tmp / "policies" / name)
@@ -326,6 +328,12 @@ def _small_project(tmp: Path) -> Path:
     (tmp / "pyproject.toml").write_text("[project]\nname = 'small'\n", encoding="utf-8")
     assert run_polc("build", cwd=tmp).returncode == 0
     return tmp
+
+
+def _small_project(built: Path, tmp: Path) -> Path:
+    """A copy of the built small project (the same bytes: verified already, fast path)."""
+    shutil.copytree(built, tmp / "small")
+    return tmp / "small"
 
 
 def _retitle(project: Path, title: str) -> str:
@@ -339,8 +347,8 @@ def _title(server: Server) -> str:
     return server.json("GET", "/v1/policies")[1]["policies"][0]["title"]
 
 
-def test_reload_when_generated_changes_and_a_failed_reload_keeps_the_old(tmp_path):
-    project = _small_project(tmp_path)
+def test_reload_when_generated_changes_and_a_failed_reload_keeps_the_old(small_built, tmp_path):
+    project = _small_project(small_built, tmp_path)
     server = Server(project, "--poll", "0.2")
     try:
         assert server.health()["policies"] == [SMALL]
@@ -360,8 +368,8 @@ def test_reload_when_generated_changes_and_a_failed_reload_keeps_the_old(tmp_pat
         server.stop()
 
 
-def test_sighup_reloads_time_limit_and_ctrl_c(tmp_path):
-    project = _small_project(tmp_path)
+def test_sighup_reloads_time_limit_and_ctrl_c(small_built, tmp_path):
+    project = _small_project(small_built, tmp_path)
     server = Server(project, "--poll", "0", "--timeout", "0.0001")
     try:
         status, answer = server.json("POST", "/v1/evaluate", {"facts": {}, "on": ON})
