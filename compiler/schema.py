@@ -177,6 +177,15 @@ def dumps(schema: dict) -> str:
 def for_policy(policy) -> dict:
     """A compiled policy's schema (ast.Policy): the table its generated module carries as
     FACTS, with each fact's 说明 from its declaration (the policy's or its vocabulary's)."""
+    try:
+        from .lower import lower  # the lowered model, where it has landed: the table is its schema()
+    except ImportError:
+        lower = None
+    if lower is not None:
+        lowered = lower(policy)
+        facts = lowered.schema()
+        return policy_schema(policy.docno, policy.title, facts, {name: lowered.facts[name].note for name in facts})
+    # Before the lowered model (drop with it): the interpreter's table and the declarations.
     from .interpreter import schema as runtime_table
     from .types import Symbols
     declared = Symbols.of(policy).facts
