@@ -174,9 +174,9 @@ def dumps(schema: dict) -> str:
     return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
 
 
-def for_policy(policy) -> dict:
-    """A compiled policy's schema (ast.Policy): the table its generated module carries as
-    FACTS, with each fact's 说明 from its declaration (the policy's or its vocabulary's)."""
+def fact_table(policy) -> tuple[dict[str, tuple], dict[str, str | None]]:
+    """A compiled policy's (ast.Policy) runtime fact table — what its generated module carries
+    as FACTS — and each fact's 说明 from its declaration (the policy's or its vocabulary's)."""
     try:
         from .lower import lower  # the lowered model, where it has landed: the table is its schema()
     except ImportError:
@@ -184,13 +184,19 @@ def for_policy(policy) -> dict:
     if lower is not None:
         lowered = lower(policy)
         facts = lowered.schema()
-        return policy_schema(policy.docno, policy.title, facts, {name: lowered.facts[name].note for name in facts})
+        return facts, {name: lowered.facts[name].note for name in facts}
     # Before the lowered model (drop with it): the interpreter's table and the declarations.
     from .interpreter import schema as runtime_table
     from .types import Symbols
     declared = Symbols.of(policy).facts
     facts = runtime_table(policy)
-    return policy_schema(policy.docno, policy.title, facts, {name: declared[name].note for name in facts})
+    return facts, {name: declared[name].note for name in facts}
+
+
+def for_policy(policy) -> dict:
+    """A compiled policy's facts schema (what `polc build --emit schema FILE` prints)."""
+    facts, notes = fact_table(policy)
+    return policy_schema(policy.docno, policy.title, facts, notes)
 
 
 def for_policies(policies: list) -> dict:

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler import driver, interpreter, runtime, schema  # noqa: E402
+from compiler import driver, runtime, schema  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import schema_subset  # noqa: E402
 
@@ -71,7 +71,7 @@ def test_every_example_validates(policies):
                 facts = _as_sent(driver.case_facts(case))
                 assert schema_subset.errors(own, facts) == [], (policy.docno, clause.label, case.title)
                 assert schema_subset.errors(together, facts) == [], (policy.docno, clause.label, case.title)
-                assert _accepted_by_runtime(facts, [interpreter.schema(policy)])
+                assert _accepted_by_runtime(facts, [schema.fact_table(policy)[0]])
                 examples += 1
     assert examples > 50
 
@@ -165,7 +165,7 @@ def test_emit_schema_is_deterministic_and_matches_the_runtime_tables(policies, t
     assert first == elsewhere
     emitted = json.loads(first)
     assert emitted == json.loads(schema.dumps(schema.for_policies(policies)))
-    declared = {name for policy in policies for name in interpreter.schema(policy)}
+    declared = {name for policy in policies for name in schema.fact_table(policy)[0]}
     assert set(emitted["properties"]) == declared
     assert emitted["additionalProperties"] is False
     one = subprocess.run([*command[:-1], "policies/jzf-2020-06.pol"], cwd=ROOT, capture_output=True, text=True,
