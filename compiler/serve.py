@@ -54,6 +54,7 @@ DEFAULT_TIMEOUT = 5.0  # seconds for parsing, validating and evaluating one requ
 POLL_SECONDS = 1.0
 POOL_THREADS = 4
 MAX_PROBLEMS = 100  # fact problems listed in one answer
+MAX_CACHED_SETS = 64  # evaluators kept per generation, one per set of policies asked for
 REQUEST_KEYS = ("facts", "on", "policies")
 
 log = logging.getLogger("polc.serve")
@@ -107,9 +108,12 @@ class Generation:
 
     def evaluator(self, docnos: tuple[str, ...]):
         found = self._evaluators.get(docnos)
-        if found is None:  # a race only builds one twice; both are the same
+        if found is None:
             found = runtime.Evaluator([(self.by_docno[d].POLICY, self.by_docno[d].CLAUSES) for d in docnos])
-            self._evaluators[docnos] = found
+            # Kept for the sets asked most (all, each one alone, …): a bounded number, since
+            # requests can name any of 2^n sets.
+            if len(self._evaluators) < MAX_CACHED_SETS:
+                self._evaluators[docnos] = found
         return found
 
     def set_documents(self, documents: Documents | None, error: str | None = None) -> None:
@@ -765,6 +769,9 @@ def run(paths: list[str], host: str, port: int, generated: str | None, workers: 
     except LoadError as exc:
         print(say(f"polc serve: 无法加载政策：\n{exc}", f"polc serve: cannot load the policies:\n{exc}"), file=sys.stderr)
         return 1
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(say(f"注意：监听 {host}，其他机器也能访问，且没有身份验证", f"note: listening on {host}: other machines "
+                  f"can reach it, and there is no authentication"), file=sys.stderr)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, service.request_reload)
     service.use_alarm()
