@@ -65,7 +65,7 @@ def _client(url: str, bodies: list[bytes], threads: int, offset: int, start: flo
 
     def run(index: int) -> None:
         latencies, errors = [], 0
-        connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+        connection = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port, timeout=30)
         position = offset + index
         headers = {"Content-Type": "application/json"}
         while time.time() < stop:
@@ -80,7 +80,7 @@ def _client(url: str, bodies: list[bytes], threads: int, offset: int, start: flo
             except (OSError, http.client.HTTPException):
                 ok = False
                 connection.close()
-                connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
+                connection = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port, timeout=30)
             took = time.perf_counter() - began
             if time.time() >= start:
                 latencies.append(took)
@@ -127,7 +127,7 @@ def _wait(url: str, process: subprocess.Popen | None) -> None:
         if process is not None and process.poll() is not None:
             sys.exit(f"polc serve exited with {process.returncode}")
         try:
-            connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=2)
+            connection = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port, timeout=2)
             connection.request("GET", "/healthz")
             if connection.getresponse().status == 200:
                 return
@@ -175,7 +175,7 @@ def main() -> int:
         for client in clients:
             client.join()
         if server_cpu is not None:
-            server_cpu = _server_cpu(process.pid) - server_cpu
+            server_cpu = _server_cpu(process.pid) - server_cpu if process is not None else None
     finally:
         if process is not None:
             process.send_signal(signal.SIGINT)

@@ -352,7 +352,7 @@ def fact_problems(generation: Generation, docnos: tuple[str, ...], facts: dict) 
     known = {}
     for table in tables:
         known.update(table)
-    problems = []
+    problems: list = []
     for name, value in facts.items():
         try:
             if name not in known:
@@ -683,7 +683,8 @@ def create_app(service: Service):
                                           "loaded_at": loaded, "origin": generation.origin,
                                           "documents": generation.documents_state, "policies": generation.docnos}))
 
-    async def http_error(_request: Request, exc: HTTPException) -> Response:
+    async def http_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
         words = {404: ("没有这个地址", "no such path"), 405: ("不支持此方法", "method not allowed")}
         zh, en = words.get(exc.status_code, ("请求有误", "bad request"))
         paths = ["POST /v1/evaluate", "GET /v1/policies", "GET /v1/policies/{docno}/schema",
