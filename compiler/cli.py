@@ -487,14 +487,18 @@ def cmd_serve(args) -> int:
                      args.timeout, args.lang, args.poll)
 
 
-def _positive(kind):
+def _positive(kind, zero: bool = False):
+    """A finite number above 0 (or 0 too, with zero=True), for argparse."""
+    import math
+    wanted = "应为非负数 / must be 0 or more" if zero else "应为正数 / must be a positive number"
+
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"应为正数 / must be a positive number: {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"应为正数 / must be a positive number: {text!r}")
+            raise argparse.ArgumentTypeError(f"{wanted}: {text!r}") from None
+        if not math.isfinite(value) or not (value >= 0 if zero else value > 0):
+            raise argparse.ArgumentTypeError(f"{wanted}: {text!r}")
         return value
     return parse
 
@@ -573,7 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
     service.add_argument("--workers", type=_positive(int), default=1, help="工作进程数（默认 1）/ worker processes")
     service.add_argument("--timeout", type=_positive(float), default=5.0,
                          help="每个请求的评估时限，秒（默认 5）/ seconds allowed per evaluation")
-    service.add_argument("--poll", type=float, default=1.0,
+    service.add_argument("--poll", type=_positive(float, zero=True), default=1.0,
                          help="检查政策与生成文件是否改动的间隔，秒（默认 1；0 只在 SIGHUP 时重新加载）/ "
                               "seconds between checks for changed files (0: reload on SIGHUP only)")
     service.set_defaults(run=cmd_serve)

@@ -415,7 +415,8 @@ def test_worker_processes_answer_alike_and_stop_cleanly(server):
     assert code == 0 and "Traceback" not in err, err
 
 
-@pytest.mark.parametrize("arguments", [["no-such-folder"], ["--port", "70000"], ["--workers", "0"], ["--timeout", "-1"]])
+@pytest.mark.parametrize("arguments", [["no-such-folder"], ["--port", "70000"], ["--workers", "0"], ["--timeout", "-1"],
+                                       ["--timeout", "inf"], ["--poll", "-1"], ["--poll", "nan"]])
 def test_usage_errors_exit_2(tmp_path, arguments):
     done = run_polc("serve", *arguments, cwd=tmp_path)
     assert done.returncode == 2 and "Traceback" not in done.stderr
