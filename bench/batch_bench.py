@@ -168,10 +168,11 @@ def hand_article_5(facts: dict, year: int):
 
 def clauses(calls: int) -> list[str]:
     from compiler import interpreter, runtime
+    from compiler.lower import lower
     project, modules = _modules()
     policy = next(p for p in project.policies if p.docno == "嘉政发〔2020〕6号")
     module = next(m for m in modules if m.POLICY.docno == "嘉政发〔2020〕6号")
-    reference = {s.label: s for s in interpreter.clause_specs(policy)}
+    reference = {s.label: s for s in interpreter.clause_specs(lower(policy))}
     generated = {s.label: s for s in module.CLAUSES}
     cases = {
         "第七条": (hand_article_7, {"企业服务业类别": "生产性服务业", "实现税收": True,

@@ -758,14 +758,15 @@ def _money(value: Decimal) -> str:
 
 def _budget_coverage(policy: ast.Policy, budget: ast.Budget) -> Iterator[Diagnostic]:
     """Programme level: how many maximum awards the payer's yearly budget covers."""
-    from . import analysis, interpreter
+    from . import analysis
+    from .lower import split_of
     ceilings = [(analysis.clause_ceiling(c), c) for c in policy.clauses if not c.text_only]
     ceilings = [(value, c) for value, c in ceilings if value is not None]
     if not ceilings:
         return
     largest, clause = max(ceilings, key=lambda item: item[0])
     share = Decimal(1)
-    split = interpreter.split(policy, clause)
+    split = split_of(policy, clause)
     if split is not None:
         share = dict(split).get(budget.payer.text, Decimal(0))
     borne = largest * share
@@ -872,13 +873,15 @@ def find_overlaps(policies: list[ast.Policy]) -> list:
     """Every pair of clauses that pay for one matter, within a policy and across policies,
     decided exactly (compiler/overlaps.py), each witness confirmed by the interpreter."""
     from . import interpreter, overlaps
+    from .lower import lower
     prepared: dict[int, tuple] = {}
 
     def prepare(policy: ast.Policy) -> tuple:
         # Each policy's evaluator is built once per analysis, not once per pair.
         if id(policy) not in prepared:
-            specs = {spec.label: spec for spec in interpreter.clause_specs(policy)}
-            prepared[id(policy)] = (interpreter.policy_info(policy), specs)
+            lowered = lower(policy)
+            specs = {spec.label: spec for spec in interpreter.clause_specs(lowered)}
+            prepared[id(policy)] = (interpreter.policy_info(lowered), specs)
         return prepared[id(policy)]
 
     return overlaps.analyse(policies, confirm=lambda first, second, facts, year:

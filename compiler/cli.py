@@ -77,7 +77,7 @@ def cmd_build(args) -> int:
                 print(printer.policy(policy), end="")
             elif args.emit == "py":
                 from .to_python import to_python
-                print(to_python(policy), end="")
+                print(to_python(project.model(policy)), end="")
             else:
                 print(driver.outputs(attrs.evolve(project, policies=[policy]), args.out)[
                     f"{driver.module_name(policy.path)}.md"], end="")

@@ -24,6 +24,8 @@ from .diagnostics import Diagnostic, Message, error, sorted_diagnostics
 from .parser import parse
 from .source import DecodeError, SourceFile, read_bounded
 from .to_python import module_name, module_name_problem, to_python
+from . import model  # the lowered model: what the backends read
+from .lower import is_evaluated, lower, lower_overlaps
 
 
 # Finding files and naming them (light: the fast path of `polc eval` uses them without the compiler).
@@ -75,6 +77,23 @@ class Project:
     policies: list[ast.Policy]
     diagnostics: list[Diagnostic]
     overlaps: list = attrs.Factory(list)  # compiler.overlaps.Overlap, across all files
+    # Each policy lowered once (model.PolicyModel), keyed by the policy's identity and whether
+    # its path is the one generated files show (embedded_path).
+    _models: dict = attrs.field(factory=dict, init=False, repr=False, eq=False)
+
+    def model(self, policy: ast.Policy, embedded: bool = False) -> model.PolicyModel:
+        """The policy's lowered model; embedded: named by its path from the project root, as
+        `polc build` writes it into generated files."""
+        key = (id(policy), embedded)
+        if key not in self._models:
+            shown = attrs.evolve(policy, path=embedded_path(policy.path)) if embedded else policy
+            self._models[key] = (policy, lower(shown))
+        return self._models[key][1]
+
+    def model_overlaps(self, embedded: bool = False) -> list[model.Overlap]:
+        """The overlaps found (on the AST, by the checks) with each side's policy and clause
+        models, for the summaries."""
+        return lower_overlaps(self.overlaps, self.policies, lambda policy: self.model(policy, embedded))
 
     @property
     def has_errors(self) -> bool:
@@ -201,21 +220,22 @@ def outputs(project: Project, out_dir: str | None = None) -> dict[str, str]:
     """
     from .to_markdown import index, to_markdown
     files = python_outputs(project)
+    found_overlaps = project.model_overlaps(embedded=True)
     for policy in project.policies:
         name = module_name(policy.path)
         shown = embedded_path(policy.path)
         link = _source_link(policy.path, out_dir)
-        files[f"{name}.md"] = to_markdown(policy, project.findings_for(policy), project.overlaps,
-                                          source_path=shown, source_link=link)
+        files[f"{name}.md"] = to_markdown(project.model(policy, embedded=True), project.findings_for(policy),
+                                          found_overlaps, source_path=shown, source_link=link)
     if project.policies:
-        files[INDEX] = index(project.policies)
+        files[INDEX] = index([project.model(policy, embedded=True) for policy in project.policies])
     return dict(sorted(files.items()))
 
 
 def python_outputs(project: Project) -> dict[str, str]:
     """Module file name -> the generated module as `polc build` writes it (the source named
     from the project root)."""
-    return {f"{module_name(policy.path)}.py": to_python(attrs.evolve(policy, path=embedded_path(policy.path)))
+    return {f"{module_name(policy.path)}.py": to_python(project.model(policy, embedded=True))
             for policy in project.policies}
 
 
@@ -402,10 +422,11 @@ def stale(out_dir: str, files: dict[str, str]) -> list[str]:
     return problems
 
 
-def load_module(policy: ast.Policy, source: str | None = None) -> types.ModuleType:
-    """Compile a policy's generated module in memory: source, or to_python(policy)."""
+def load_module(policy: ast.Policy, source: str | None = None, lowered: model.PolicyModel | None = None) -> types.ModuleType:
+    """Compile a policy's generated module in memory: source, or to_python of its model."""
     name = module_name(policy.path)
-    source = to_python(policy) if source is None else source
+    if source is None:
+        source = to_python(lowered if lowered is not None else lower(policy))
     filename = f"<polc:{name}.py>"
     module = types.ModuleType(name)
     module.__file__ = filename
@@ -479,12 +500,15 @@ def run_cases(policy: ast.Policy) -> list[CaseOutcome]:
     between the generated code and the interpreter is reported as a compiler bug.
     """
     from . import interpreter
-    module = load_module(policy)
-    reference = {(s.article, s.item): s for s in interpreter.clause_specs(policy)}
+    lowered = lower(policy)
+    module = load_module(policy, lowered=lowered)
+    reference = {(s.article, s.item): s for s in interpreter.clause_specs(lowered)}
     generated = {(s.article, s.item): s for s in module.CLAUSES}
-    info = interpreter.policy_info(policy)
+    info = interpreter.policy_info(lowered)
     outcomes = []
-    for clause in interpreter.paying_clauses(policy):
+    for clause in policy.clauses:
+        if not is_evaluated(clause):
+            continue
         for case in clause.cases:
             if case.expected is None:
                 continue

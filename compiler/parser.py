@@ -25,59 +25,13 @@ from . import ast, limits
 from .diagnostics import Diagnostic, Message, error
 from .source import SourceFile, Span, normalise, span_of_offsets
 
-GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "polc.lark"
+# The grammar and its keywords live in compiler/grammar_tables.py (syntax_errors and the
+# printer read them too, without importing the parser); re-exported here.
+from .grammar_tables import (GRAMMAR_PATH, _LARK_OPTIONS, _cached_lark, _lark, grammar_cache_name, keywords,  # noqa: E402,F401
+                             split_keyword)
 
 UNIT_FACTORS = {"元": Decimal(1), "万元": Decimal(10) ** 4, "亿元": Decimal(10) ** 8, "万亿元": Decimal(10) ** 12}
 _CHINESE_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-
-
-_LARK_OPTIONS = {"parser": "lalr", "lexer": "basic", "propagate_positions": True, "maybe_placeholders": False}
-
-
-@functools.cache
-def _lark() -> Lark:
-    """The parser, its LALR tables built once and kept in polc's cache directory.
-
-    The cache entry is named by a hash of everything the tables are made from (the grammar
-    text, the options, Lark's and Python's versions), so a changed grammar looks up another
-    name and a stale table can never be used. It is a pickle, so it is read only from the
-    user's own private cache directory (compiler/cache.py); without one, the tables are
-    built on every run, as before.
-    """
-    from . import cache
-    text = GRAMMAR_PATH.read_text(encoding="utf-8")
-    return _cached_lark(text, cache)
-
-
-def grammar_cache_name(text: str) -> str:
-    made_from = "\0".join([text, repr(sorted(_LARK_OPTIONS.items())), lark.__version__, sys.version])
-    return f"grammar-{hashlib.sha256(made_from.encode('utf-8')).hexdigest()}.lark"
-
-
-def _cached_lark(text: str, cache) -> Lark:
-    name = grammar_cache_name(text)
-    data = cache.read(name)
-    if data is not None:
-        try:
-            return Lark.load(io.BytesIO(data))
-        except Exception:  # an unreadable entry (another Lark's format): rebuild and replace it
-            pass
-    parser = Lark(text, **_LARK_OPTIONS)
-    stream = io.BytesIO()
-    parser.save(stream)
-    cache.write(name, stream.getvalue())
-    return parser
-
-
-@functools.cache
-def keywords() -> frozenset[str]:
-    """Every keyword of the language written in CJK characters (the ones a name can swallow)."""
-    words = set()
-    for terminal in _lark().terminals:
-        pattern = terminal.pattern
-        if pattern.type == "str" and re.fullmatch(r"[\u3400-\u9fff]+", pattern.value):
-            words.add(pattern.value)
-    return frozenset(words)
 
 
 def chinese_number(text: str) -> int:
@@ -739,24 +693,6 @@ def _years(token: Token) -> int:
 
 # ---------------------------------------------------------------- keywords against names
 # (Syntax errors are classified in compiler.syntax_errors; the checker also uses these two.)
-def split_keyword(name: str) -> tuple[str, str, str] | None:
-    """If a name swallowed a keyword, return (before, keyword, after); prefer the longest keyword."""
-    best = None
-    for word in keywords():
-        if word == name:
-            continue
-        index = name.find(word)
-        if index < 0:
-            continue
-        # A keyword at the very start or end is the common mistake; in the middle it is
-        # likely a real part of a name (e.g. 首次 in a long name), so rank those lower.
-        edge = index == 0 or index + len(word) == len(name)
-        key = (edge, len(word))
-        if best is None or key > best[0]:
-            best = (key, (name[:index], word, name[index + len(word):]))
-    return best[1] if best else None
-
-
 def keyword_against_name(name: str, span: Span | None) -> Diagnostic | None:
     """The diagnostic for a keyword written straight against a name, if that is what happened."""
     split = split_keyword(name)

@@ -20,7 +20,7 @@ _ADDITIVE, _MULTIPLICATIVE, _UNARY, _ATOM = 5, 6, 7, 9
 
 
 def name(node: ast.Name) -> str:
-    from .parser import keywords
+    from .grammar_tables import keywords
     text = node.text
     if _BARE_NAME.fullmatch(text) and text not in keywords() and not _YEARS_LIKE.match(text):
         return text

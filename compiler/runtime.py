@@ -20,6 +20,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
 RUNTIME_VERSION = "1"
 CENT = Decimal("0.01")
+_ZERO = Decimal(0)
 ROUNDING = "金额四舍五入到分（0.01元，ROUND_HALF_UP）；中间计算精确，不作舍入"
 ROUNDING_EN = "amounts are rounded to 0.01 yuan, half up; intermediate values are exact"
 _UNITS = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000),
@@ -572,11 +573,12 @@ class Award:
 
 
 def _rounded(value):
-    return None if value is None else value.quantize(CENT, rounding=ROUND_HALF_UP)
+    # Rounding passed positionally: Decimal.quantize parses keywords several times slower than the call itself.
+    return None if value is None else value.quantize(CENT, ROUND_HALF_UP)
 
 
 def _non_negative(run, value, label):
-    if value is not None and value < 0:
+    if value is not None and value < _ZERO:
         run.note(f"{label}为 {format_money(value)}，低于零，按0计")
         return Decimal(0)
     return value
@@ -592,8 +594,10 @@ def _scaled(run, amount):
 
 
 def exact(run, amount, cap=None, cap_label=None):
-    if cap is None and run.factor is None and amount is not None and amount >= 0:
-        amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)  # the common case, kept short
+    if run.factor is None and amount is not None and amount >= _ZERO:  # the common case, kept short
+        if cap is not None:
+            amount = _apply_cap(run, amount, cap, cap_label)
+        amount = amount.quantize(CENT, ROUND_HALF_UP)
         return Award("exact", amount, amount)
     amount = _non_negative(run, _scaled(run, amount), "计算金额")
     if amount is None:

@@ -147,7 +147,7 @@ class _Grammar:
 
 
 def _grammar() -> _Grammar:
-    from .parser import _lark, keywords
+    from .grammar_tables import _lark, keywords
     lark = _lark()
     literal_of = {t.name: t.pattern.value for t in lark.terminals if t.pattern.type == "str"}
     return _Grammar(lark, keywords(), literal_of, {v: k for k, v in literal_of.items()})
@@ -708,7 +708,7 @@ def _keyword_as_name(c: _Context) -> _Found | None:
 
 
 def _keyword_against_name(c: _Context) -> _Found | None:
-    from .parser import split_keyword
+    from .grammar_tables import split_keyword
     suspects = [c.index] if not c.at_end and c.token().type == "NAME" else []
     if c.index > 0 and c.token(-1).type == "NAME":
         suspects.append(c.index - 1)

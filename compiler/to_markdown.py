@@ -1,6 +1,6 @@
-"""Stage 3b: AST -> a Markdown summary a reviewer reads instead of the .pol file.
+"""Stage 3b: model -> a Markdown summary a reviewer reads instead of the .pol file.
 
-The Python side turns the AST into plain strings (awards in words, printed conditions,
+The Python side turns the model into plain strings (awards in words, printed conditions,
 durations); the template only lays them out, escaping every value for the place it lands
 (compiler/markdown_escape.py). Everything comes from tuples in source order, so the output
 is byte-for-byte deterministic: no dates, no sets, no absolute paths.
@@ -12,19 +12,19 @@ facts that decide it, in 万元/亿元, and a column or header line that says no
 
 from __future__ import annotations
 
+import datetime
 import functools
 import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Sequence, assert_never
 
 import jinja2
 
-from . import analysis, ast, markdown_escape, printer
+from . import markdown_escape, model
 from .diagnostics import INFO, WARNING, Diagnostic, sorted_diagnostics
-from .interpreter import cofunded, paying_clauses, used_facts
+from .paths import module_name
 from .runtime import ROUNDING, format_money
-from .to_python import module_name
-from .types import Symbols, Type
 
 NONE = "—"
 TEXT_ONLY = "（仅文本，不涉及支付）"
@@ -37,7 +37,10 @@ _RESOLUTION = {
                   "一事一议、未列明金额的排在任何列明金额之后。",
     "可叠加": "冲突原则为可叠加：各条款分别计算、叠加支付。",
 }
-_ASSESSED = {"上一年": "上一年（考核年度 = 评估日的上一年）", "当年": "当年（考核年度 = 评估日所在年度）"}
+_ASSESSED = {model.AssessedYearRule.PREVIOUS: "上一年（考核年度 = 评估日的上一年）",
+             model.AssessedYearRule.CURRENT: "当年（考核年度 = 评估日所在年度）"}
+_TYPE_WORDS = {model.Base.MONEY: "金额", model.Base.NUMBER: "数值", model.Base.PERCENT: "百分比", model.Base.BOOL: "是否",
+               model.Base.DATE: "日期", model.Base.YEAR: "年份", model.Base.TEXT: "标识"}
 
 
 @functools.cache
@@ -53,89 +56,92 @@ def _environment() -> jinja2.Environment:
 
 
 # ---------------------------------------------------------------- words
-def _date(value: ast.DateValue | None) -> str:
+def _date(value: datetime.date | None) -> str:
     # Normalised so 2020-01-01 and 2020年1月1日 read the same in every summary.
-    return f"{value.value.year}年{value.value.month}月{value.value.day}日" if value else "未规定"
+    return f"{value.year}年{value.month}月{value.day}日" if value else "未规定"
 
 
-def _amount(node) -> str:
+def _amount(node: model.Expr) -> str:
     """A constant reads as money (31亿元); a formula is shown as written in .pol."""
-    return format_money(node.value) if isinstance(node, ast.Money) else printer.expr(node)
+    return format_money(node.value) if isinstance(node, model.Constant) and model.is_money_constant(node) else node.text
 
 
-def _award(award: ast.Award | None) -> str:
+def _award(award: model.Award | None) -> str:
     if award is None:
         return NONE
     form = award.form
-    if isinstance(form, ast.Exact):
-        return _amount(form.amount)
-    if isinstance(form, ast.UpTo):
-        return f"最高 {_amount(form.ceiling)}（评审确定）"
-    if isinstance(form, ast.Range):
-        # Spaces keep two formulas apart; 30万元至50万元 reads better without.
-        gap = "" if isinstance(form.low, ast.Money) and isinstance(form.high, ast.Money) else " "
-        return f"{_amount(form.low)}{gap}至{gap}{_amount(form.high)}"
-    if isinstance(form, ast.CaseByCase):
-        return "一事一议"
-    if isinstance(form, ast.Unspecified):
-        return "未列明金额" + (f"（{form.note}）" if form.note else "")
-    if isinstance(form, ast.ByLevel):
-        rows = "；".join(f"{r.level.text} {_amount(r.amount)}" for r in form.rows)
-        return f"按{form.subject.text}：{rows}"
-    if isinstance(form, ast.ByTier):
-        rows = "；".join(f"{form.op} {_amount(r.threshold)} → {_amount(r.amount)}" for r in form.rows)
-        return f"按{printer.expr(form.subject)}分档（自上而下取首个满足的档次）：{rows}"
-    if isinstance(form, ast.PerItem):
-        return f"每项 {_amount(form.amount)}，每项最高 {_amount(form.item_cap)}，合计"
-    if isinstance(form, ast.Routing):
-        return f"非金钱结果：由{form.approver}审定"
-    raise TypeError(form)
+    match form:
+        case model.Exact():
+            return _amount(form.amount)
+        case model.UpTo():
+            return f"最高 {_amount(form.ceiling)}（评审确定）"
+        case model.Range():
+            # Spaces keep two formulas apart; 30万元至50万元 reads better without.
+            gap = "" if model.is_money_constant(form.low) and model.is_money_constant(form.high) else " "
+            return f"{_amount(form.low)}{gap}至{gap}{_amount(form.high)}"
+        case model.CaseByCase():
+            return "一事一议"
+        case model.Unspecified():
+            return "未列明金额" + (f"（{form.note}）" if form.note else "")
+        case model.ByLevel():
+            levels = "；".join(f"{r.level} {_amount(r.amount)}" for r in form.rows)
+            return f"按{form.subject.name}：{levels}"
+        case model.ByTier():
+            tiers = "；".join(f"{form.word} {_amount(r.threshold)} → {_amount(r.amount)}" for r in form.rows)
+            return f"按{form.subject.text}分档（自上而下取首个满足的档次）：{tiers}"
+        case model.PerItem():
+            return f"每项 {_amount(form.amount)}，每项最高 {_amount(form.item_cap)}，合计"
+        case model.Routing():
+            return f"非金钱结果：由{form.approver}审定"
+        case _:
+            assert_never(form)
 
 
-def _payment(clause: ast.Clause) -> str:
+def _payment(clause: model.ClauseModel) -> str:
     if clause.text_only:
         return TEXT_ONLY
     if clause.modifier is not None:
-        return f"系数 {clause.modifier.text}，作用于事项「{clause.modifier.matter.text}」的补助"
+        return f"系数 {clause.modifier.text}，作用于事项「{clause.modifier.matter}」的补助"
     return _award(clause.award)
 
 
-def _condition(node) -> str:
+def _condition(node: model.Expr) -> str:
     """A condition as printed in .pol, except that 且 inside 或 and 或 inside 且 are always
     parenthesised: a reviewer should not need the binding rules to read it."""
-    if isinstance(node, (ast.And, ast.Or)):
-        kind, word = type(node), " 且 " if isinstance(node, ast.And) else " 或 "
-        parts, pending = [], [node]
+    if isinstance(node, (model.And, model.Or)):
+        kind, word = type(node), " 且 " if isinstance(node, model.And) else " 或 "
+        parts: list[model.Expr] = []
+        pending: list[model.Expr] = [node]
         while pending:  # flatten a chain of one connective, keeping its order
             current = pending.pop()
-            if isinstance(current, kind):
+            if isinstance(current, (model.And, model.Or)) and isinstance(current, kind):
                 pending += [current.right, current.left]
             else:
                 parts.append(current)
-        return word.join(f"({_condition(p)})" if isinstance(p, (ast.And, ast.Or)) else _condition(p) for p in parts)
-    if isinstance(node, ast.Not):
+        return word.join(f"({_condition(p)})" if isinstance(p, (model.And, model.Or)) else _condition(p) for p in parts)
+    if isinstance(node, model.Not):
         inner = _condition(node.operand)
-        return f"非 ({inner})" if isinstance(node.operand, (ast.And, ast.Or)) else f"非 {inner}"
-    if isinstance(node, ast.RunOfYears):
+        return f"非 ({inner})" if isinstance(node.operand, (model.And, model.Or)) else f"非 {inner}"
+    if isinstance(node, model.RunOfYears):
         inner = _condition(node.condition)
-        compound = isinstance(node.condition, (ast.And, ast.Or, ast.Not))
-        return f"{node.keyword} {node.years_text} " + (f"({inner})" if compound else inner)
-    return printer.expr(node)
+        compound = isinstance(node.condition, (model.And, model.Or, model.Not))
+        return f"{node.kind.value} {node.years_text} " + (f"({inner})" if compound else inner)
+    return node.text
 
 
-def _conditions(clause: ast.Clause) -> str:
+def _conditions(clause: model.ClauseModel) -> str:
     several = len(clause.conditions) > 1
-    parts = [f"({_condition(c)})" if several and isinstance(c, ast.Or) else _condition(c) for c in clause.conditions]
+    parts = [f"({_condition(c)})" if several and isinstance(c, model.Or) else _condition(c) for c in clause.conditions]
     return " 且 ".join(parts) or "无附加条件"
 
 
-def _term(clause: ast.Clause) -> str:
+def _term(clause: model.ClauseModel) -> str:
     parts = []
     if clause.duration is not None:
         d = clause.duration
         text = f"每年，最多{d.years}年"
         if d.start_fact is not None:
-            text += f"，自{d.start_fact.text}{'次年起' if d.start_next_year else '当年起'}"
+            text += f"，自{d.start_fact.name}{'次年起' if d.start_next_year else '当年起'}"
         parts.append(text)
     if clause.once:
         parts.append("一次性")
@@ -144,18 +150,18 @@ def _term(clause: ast.Clause) -> str:
     return "；".join(parts) or NONE
 
 
-def _quota(q: ast.Quota) -> str:
+def _quota(q: model.Quota) -> str:
     """名额 as a reviewer reads it: who is counted, against what, per which group, in what order."""
     if q.share is not None:
-        text = f"名额：不超过{q.base.text if q.base else '参评总数'}的{q.share.text}"
+        text = f"名额：不超过{q.base or '参评总数'}的{q.share_text}"
         if q.threshold is not None:
-            text = f"名额：{q.base.text if q.base else '参评总数'}超过{q.threshold}{q.unit or ''}的，不超过其{q.share.text}"
+            text = f"名额：{q.base or '参评总数'}超过{q.threshold}{q.unit or ''}的，不超过其{q.share_text}"
     else:
         text = f"名额：每年不超过{q.per_year}{q.unit or '名'}"
     if q.groups:
-        text += "，每个" + "、".join(g.text for g in q.groups) + "分别计算"
+        text += "，每个" + "、".join(q.groups) + "分别计算"
     if q.ranking:
-        text += "，按" + "、".join(f"{fact.text}{'降序' if d else '升序'}" for fact, d in q.ranking) + "取舍"
+        text += "，按" + "、".join(f"{key.fact}{'降序' if key.descending else '升序'}" for key in q.ranking) + "取舍"
     elif q.share is not None:
         text += "；超出时名单需核减（原文未规定顺序，批量结果标为 list_over）"
     else:
@@ -163,7 +169,7 @@ def _quota(q: ast.Quota) -> str:
     return text
 
 
-def _clause_name(clause: ast.Clause) -> str:
+def _clause_name(clause: model.ClauseModel) -> str:
     return clause.label + (f" {clause.title}" if clause.title else "")
 
 
@@ -174,7 +180,7 @@ _COLUMNS = (("条款", "name"), ("对象", "recipient"), ("条件", "conditions"
             ("区级配套", "cofunded"), ("案例数", "cases"))
 
 
-def _row(policy: ast.Policy, clause: ast.Clause) -> dict:
+def _row(policy: model.PolicyModel, clause: model.ClauseModel) -> dict:
     pays = not clause.text_only
     return {
         "name": _clause_name(clause),
@@ -184,67 +190,48 @@ def _row(policy: ast.Policy, clause: ast.Clause) -> dict:
         "cap": _amount(clause.award.cap) if pays and clause.award and clause.award.cap else NONE,
         "ceiling": _ceiling(clause),
         "term": _term(clause),
-        "matter": clause.matter.text if clause.matter else (f"按{clause.matter_by.text}" if clause.matter_by else NONE),
-        "units": "、".join(u.text for u in clause.units) or NONE,
-        "cofunded": ("是" if cofunded(policy, clause) else "否") if pays and policy.cofunding else NONE,
-        "cases": str(len(clause.cases)),
+        "matter": clause.matter.name if clause.matter else (f"按{clause.matter_by.name}" if clause.matter_by else NONE),
+        "units": "、".join(clause.units) or NONE,
+        "cofunded": ("是" if clause.cofunded else "否") if pays and policy.cofunding else NONE,
+        "cases": str(clause.case_count),
     }
 
 
-def _table(policy: ast.Policy) -> tuple[list[str], list[list[str]]]:
+def _table(policy: model.PolicyModel) -> tuple[list[str], list[list[str]]]:
     rows = [_row(policy, c) for c in policy.clauses]
     keep = [(title, key) for title, key in _COLUMNS if any(r[key] != NONE for r in rows)]
     return [title for title, _key in keep], [[r[key] for _title, key in keep] for r in rows]
 
 
-def _fact_type(symbols: Symbols, decl: ast.FactDecl) -> str:
-    t = decl.type
+def _fact_type(fact: model.Fact) -> str:
+    t = fact.type
     prefix = "逐项" if t.items else ""
-    if t.base != "enum":
-        return prefix + Type(t.base, series=t.series).describe()
-    values = symbols.enum_values(t.enum.text)
-    return prefix + ("逐年" if t.series else "") + "枚举：" + ("/".join(values) or t.enum.text)
+    if t.base is not model.Base.ENUM:
+        word = _TYPE_WORDS[t.base]
+        return prefix + (f"逐年{word}" if t.series else word)
+    return prefix + ("逐年" if t.series else "") + "枚举：" + ("/".join(fact.values) or (t.enum or ""))
 
 
-def _facts(policy: ast.Policy) -> list[tuple[str, str, str]]:
+def _facts(policy: model.PolicyModel) -> list[tuple[str, str, str]]:
     """The facts a policy reads, its own and those it takes from its vocabulary (marked)."""
-    symbols = Symbols.of(policy)
-    used = used_facts(policy)
-    own = {d.name.text for d in policy.facts}
-    return [(name + ("" if name in own else "（共用词汇）"), _fact_type(symbols, decl), decl.note or NONE)
-            for name, decl in symbols.facts.items() if name in used]
+    return [(name + ("（共用词汇）" if fact.shared else ""), _fact_type(fact), fact.note or NONE)
+            for name, fact in policy.facts.items() if name in policy.used_facts]
 
 
-def _transitional(rule: ast.Transitional) -> str:
+def _transitional(rule: model.Transitional) -> str:
     if rule.before_year is None:
         return rule.text + "（仅记录文字，不参与计算）"
     return f"{rule.text}（考核年度早于{rule.before_year}年的，依照{rule.governed_by}，本政策不予评估）"
 
 
-def _split(rule: ast.Split) -> str:
-    text = "、".join(f"{payer.text} {share.text}" for payer, share in rule.shares)
+def _split(rule: model.Split) -> str:
+    text = "、".join(f"{share.payer} {share.text}" for share in rule.shares)
     if rule.except_articles:
-        text += "（" + "、".join(a.text for a in rule.except_articles) + " 除外）"
+        text += "（" + "、".join(rule.except_articles) + " 除外）"
     return text + "；每一方的份额四舍五入到分，尾差由最后一方承担"
 
 
-def _facts_read(clause: ast.Clause, symbols: Symbols) -> set[str]:
-    """The facts that decide whether a clause applies and to which matter: those its
-    conditions read (through definitions), its tier subject (no tier met, nothing paid),
-    its 事项 按 fact and its 按 level fact."""
-    from .checks import facts_read
-    expressions = list(clause.conditions)
-    if clause.award is not None and isinstance(clause.award.form, ast.ByTier):
-        expressions.append(clause.award.form.subject)
-    read = facts_read(expressions, symbols)
-    if clause.matter_by is not None:
-        read.add(clause.matter_by.text)
-    if clause.award is not None and isinstance(clause.award.form, ast.ByLevel):
-        read.add(clause.award.form.subject.text)
-    return read
-
-
-def _fact_value(value, decl: ast.FactDecl | None) -> str:
+def _fact_value(value, decl: model.Fact | None) -> str:
     """A witness value as a reviewer reads it: money in 万元/亿元, 是/否, series by year."""
     if isinstance(value, dict):
         return "，".join(f"{year}年 {_fact_value(v, decl)}" for year, v in value.items())
@@ -252,26 +239,28 @@ def _fact_value(value, decl: ast.FactDecl | None) -> str:
         return "、".join(_fact_value(v, decl) for v in value) or "（无）"
     if isinstance(value, bool):
         return "是" if value else "否"
-    if decl is not None and decl.type.base == "money" and isinstance(value, (str, int, Decimal)):
+    if decl is not None and decl.type.base is model.Base.MONEY and isinstance(value, (str, int, Decimal)):
         try:
             return format_money(Decimal(str(value).removesuffix("元").strip()))
         except InvalidOperation:
             return str(value)  # already in words (100万元)
-    if decl is not None and decl.type.base == "year" and isinstance(value, int):
+    if decl is not None and decl.type.base is model.Base.YEAR and isinstance(value, int):
         return f"{value}年"
     return str(value)
 
 
-def _witness(overlap, symbols: Symbols) -> str | None:
+def _witness(overlap: model.Overlap) -> str | None:
     if not overlap.witness:
         return None
-    read = _facts_read(overlap.first[1], symbols) | _facts_read(overlap.second[1], symbols)
-    shown = [f"{name} = {_fact_value(value, symbols.facts.get(name))}"
+    (first, c1), (second, c2) = overlap.first, overlap.second
+    read = set(c1.decisive_facts) | set(c2.decisive_facts)
+    facts = {**second.facts, **first.facts}  # the first policy's declaration wins
+    shown = [f"{name} = {_fact_value(value, facts.get(name))}"
              for name, value in sorted(overlap.witness.items()) if name in read]
     return "；".join(shown) or "（任何申请人）"
 
 
-def _overlaps(policy: ast.Policy, found: list) -> list[dict]:
+def _overlaps(policy: model.PolicyModel, found: Sequence[model.Overlap]) -> list[dict]:
     """One entry per matter: the clauses (of this and other policies) that cover it, and for
     each pair whether both can apply, with a witness in the facts that decide it."""
     groups: dict[str, dict] = {}
@@ -281,7 +270,7 @@ def _overlaps(policy: ast.Policy, found: list) -> list[dict]:
             continue
         names = [(f"{p.docno} " if p is not policy else "") + _clause_name(c) for p, c in pair]
         labels = [(f"{p.docno} " if p is not policy else "") + c.label for p, c in pair]  # named in full above
-        principles = {p.principle for p, _c in pair}
+        principles = {p.principle.value if p.principle else None for p, _c in pair}
         if not overlap.decided:
             verdict = f"无法精确判断：{overlap.reason}"
         elif overlap.witness is None:
@@ -297,8 +286,7 @@ def _overlaps(policy: ast.Policy, found: list) -> list[dict]:
             entry = {"name": name, "award": _payment(clause)}
             if entry not in group["clauses"]:
                 group["clauses"].append(entry)
-        symbols = Symbols.of(pair[0][0]) if pair[0][0] is pair[1][0] else _pair_symbols(pair)
-        witness = _witness(overlap, symbols)
+        witness = _witness(overlap)
         group["pairs"].append({
             "names": labels,
             "exclusive": overlap.decided and overlap.witness is None,
@@ -318,33 +306,24 @@ def _overlaps(policy: ast.Policy, found: list) -> list[dict]:
     return list(groups.values())
 
 
-def _pair_symbols(pair) -> Symbols:
-    symbols = Symbols.of(pair[0][0])
-    other = Symbols.of(pair[1][0])
-    for name, decl in other.facts.items():
-        symbols.facts.setdefault(name, decl)
-    for name, decl in other.defs.items():
-        symbols.defs.setdefault(name, decl)
-    return symbols
-
-
-def _ceiling(clause: ast.Clause) -> str:
+def _ceiling(clause: model.ClauseModel) -> str:
     """The most a clause can pay: per year, and over its duration when it runs several years."""
     if clause.text_only:
         return NONE
-    if clause.modifier is not None or analysis.states_no_amount(clause):
-        return "不涉及金额" if clause.modifier is not None or isinstance(clause.award.form, ast.Routing) else "金额未列明"
-    per_year = analysis.clause_ceiling(clause)
+    if clause.modifier is not None or clause.states_no_amount:
+        routing = clause.award is not None and isinstance(clause.award.form, model.Routing)
+        return "不涉及金额" if clause.modifier is not None or routing else "金额未列明"
+    per_year = clause.ceiling
     if per_year is None:
         return "无上限（原文未设）"
     text = format_money(per_year)
-    if clause.duration is not None:
-        text += f"/年，全期 {format_money(analysis.clause_total_ceiling(clause))}"
+    if clause.duration is not None and clause.total_ceiling is not None:
+        text += f"/年，全期 {format_money(clause.total_ceiling)}"
     return text
 
 
-def _policy_ceiling(policy: ast.Policy) -> list[str]:
-    total, unbounded, unstated = analysis.policy_ceiling(policy)
+def _policy_ceiling(policy: model.PolicyModel) -> list[str]:
+    total, unbounded, unstated = policy.ceiling, policy.unbounded_clauses, policy.unstated_clauses
     lines = [f"有上限的条款合计（同一事项取最高）：{format_money(total)}"]
     if unbounded:
         lines.append("另有不设上限的条款：" + "、".join(unbounded))
@@ -371,15 +350,15 @@ def _lines(text: str | None) -> list[str]:
     return text.replace("\r\n", "\n").split("\n")
 
 
-def _cofunding(co: ast.CoFunding) -> str:
-    text = f"{co.payer.text}配套不低于{co.minimum_share.text}"
+def _cofunding(co: model.CoFunding) -> str:
+    text = f"{co.payer}配套不低于{co.minimum_share_text}"
     if co.except_articles:
-        text += "（" + "、".join(a.text for a in co.except_articles) + " 除外）"
+        text += "（" + "、".join(co.except_articles) + " 除外）"
     return text
 
 
 # ---------------------------------------------------------------- entry point
-def to_markdown(policy: ast.Policy, findings: list[Diagnostic], found_overlaps: list = (),
+def to_markdown(policy: model.PolicyModel, findings: list[Diagnostic], found_overlaps: Sequence[model.Overlap] = (),
                 source_path: str | None = None, source_link: str | None = None) -> str:
     shown = [d for d in sorted_diagnostics(findings) if d.severity in (WARNING, INFO)]
     # Each header entry is a list: one item reads inline, several become a nested list.
@@ -390,19 +369,19 @@ def to_markdown(policy: ast.Policy, findings: list[Diagnostic], found_overlaps: 
         ("失效日期", [_date(policy.effective_until)]),
         ("废止", ["、".join(policy.repeals) or "无"]),
         ("适用范围", [policy.scope or "未规定"]),
-        ("冲突原则", [_PRINCIPLES.get(policy.principle, policy.principle or "未规定")]),
+        ("冲突原则", [_PRINCIPLES[policy.principle.value] if policy.principle else "未规定"]),
         ("配套", [_cofunding(co) for co in policy.cofunding] or ["无"]),
         ("分担", [_split(rule) for rule in policy.splits] or ["无"]),
         ("过渡", [_transitional(rule) for rule in policy.transitional] or ["无"]),
         ("引用", list(policy.imports) or ["无"]),
-        ("考核年度", [_ASSESSED.get(policy.assessed_year, policy.assessed_year)]),
+        ("考核年度", [_ASSESSED[policy.assessed_year]]),
         ("说明", list(policy.notes) or ["无"]),
         # The law beside the code: shown only when the policy names its text (polc check verifies it).
-        *([("来源", [f"{policy.source_document.path}（原文已逐字核对）"])] if policy.source_document else []),
+        *([("来源", [f"{policy.source_document}（原文已逐字核对）"])] if policy.source_document else []),
         *([("不编码", [f"「{s.text}」：{s.reason}" for s in policy.not_encoded])] if policy.not_encoded else []),
         ("每个申请人每年最高", _policy_ceiling(policy)),
-        ("预算", [f"{b.payer.text} 每年 {b.amount.text}" + (
-            "，按" + "、".join(f"{f.text}{'降序' if d else '升序'}" for f, d in b.ranking) + "安排" if b.ranking
+        ("预算", [f"{b.payer} 每年 {b.amount_text}" + (
+            "，按" + "、".join(f"{k.fact}{'降序' if k.descending else '升序'}" for k in b.ranking) + "安排" if b.ranking
             else "；超出时由评审择优（批量结果标为 needs_selection）") for b in policy.budgets] or ["未规定"]),
         ("金额取整", [ROUNDING]),
     ]
@@ -421,29 +400,28 @@ def to_markdown(policy: ast.Policy, findings: list[Diagnostic], found_overlaps: 
         findings=[_finding(d, source_link) for d in shown if d.code not in _OVERLAP_INFOS],
         sources=[(_clause_name(c), _lines(c.source_text)) for c in policy.clauses],
         facts=_facts(policy),
-        defs=[(d.name.text, printer.expr(d.expr), d.note or NONE) for d in policy.defs],
+        defs=[(d.name + ("（共用词汇）" if d.shared else ""), d.expr.text, d.note or NONE)
+              for d in policy.evaluated_definitions],
     )
 
 
 # ---------------------------------------------------------------- the index of generated/
-def _period(policy: ast.Policy) -> str:
+def _period(policy: model.PolicyModel) -> str:
     return f"{_date(policy.effective_from)}至{_date(policy.effective_until) if policy.effective_until else '（未规定失效日期）'}"
 
 
-def _matters_covered(policy: ast.Policy) -> list[tuple[str, str]]:
+def _matters_covered(policy: model.PolicyModel) -> list[tuple[str, str]]:
     """(matter, clause label) for each paying clause; 事项 按 X gives one row per value of X."""
-    symbols = Symbols.of(policy)
     rows = []
-    for clause in paying_clauses(policy):
+    for clause in policy.evaluated_clauses:
         name = _clause_name(clause)
         if clause.matter is not None:
-            rows.append((clause.matter.text, name))
+            rows.append((clause.matter.name, name))
         elif clause.matter_by is not None:
-            decl = symbols.facts.get(clause.matter_by.text)
-            for value in symbols.enum_values(decl.type.enum.text if decl and decl.type.enum else None):
-                rows.append((value, f"{name}（{clause.matter_by.text}为{value}时）"))
+            for value in clause.matter_by.values:
+                rows.append((value, f"{name}（{clause.matter_by.name}为{value}时）"))
         if clause.modifier is not None:
-            rows.append((clause.modifier.matter.text, f"{name}（系数 {clause.modifier.text}）"))
+            rows.append((clause.modifier.matter, f"{name}（系数 {clause.modifier.text}）"))
     return rows
 
 
@@ -466,7 +444,7 @@ def split_reading(note: str) -> tuple[str, str, str] | None:
     return tidy(taken) or NONE, tidy(alternative) or NONE, tidy(money) or "未写明"
 
 
-def readings_of(policy: ast.Policy) -> list[dict]:
+def readings_of(policy: model.PolicyModel) -> list[dict]:
     """Every contested reading of a policy (header and clauses), in source order."""
     rows = []
     sources = [("总则", policy.notes, None)] + [(c.label, c.notes, c.source_text) for c in policy.clauses]
@@ -481,22 +459,21 @@ def readings_of(policy: ast.Policy) -> list[dict]:
     return rows
 
 
-def index(policies: list[ast.Policy]) -> str:
+def index(policies: list[model.PolicyModel]) -> str:
     """generated/README.md: every policy, and the matters that more than one policy covers."""
     matters: dict[str, dict] = {}
     for policy in policies:
-        symbols = Symbols.of(policy)
         for matter, label in _matters_covered(policy):
             entry = matters.setdefault(matter, {"name": matter, "note": None, "clauses": [], "policies": []})
-            decl = symbols.matters.get(matter)
+            decl = policy.matters.get(matter)
             entry["note"] = entry["note"] or (decl.note if decl else None)
             entry["clauses"].append(f"{policy.docno} {label}")
             if policy.docno not in entry["policies"]:
                 entry["policies"].append(policy.docno)
     rows = [{
         "docno": p.docno, "title": p.title or NONE, "period": _period(p),
-        "paying": len(paying_clauses(p)), "text_only": sum(c.text_only for c in p.clauses),
-        "cases": sum(len(c.cases) for c in p.clauses), "module": module_name(p.path),
+        "paying": len(p.evaluated_clauses), "text_only": sum(c.text_only for c in p.clauses),
+        "cases": sum(c.case_count for c in p.clauses), "module": module_name(p.path),
     } for p in policies]
     readings = [row for p in policies for row in readings_of(p)]
     return _environment().get_template("index.md.j2").render(

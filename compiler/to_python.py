@@ -1,4 +1,4 @@
-"""Stage 3a: AST -> a plain Python evaluator module (standard library only).
+"""Stage 3a: model -> a plain Python evaluator module (standard library only).
 
 Safety: nothing from a .pol file becomes code except through the constructs below. User
 text (names, sentences, labels) reaches the output only as string literals made by repr();
@@ -19,10 +19,9 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from . import __version__, ast, printer
-from .interpreter import (budgets, could_pay, cofunded, enum_order, item_fact, paying_clauses, quota, schema, split,
-                          transitional)
-from .types import Symbols, comparison, infer, value_kind
+from typing import assert_never
+
+from . import __version__, model
 
 RUNTIME_PATH = Path(__file__).resolve().parent / "runtime.py"
 
@@ -111,16 +110,15 @@ _HOIST_LEVEL = 6
 
 
 class _ClauseCompiler:
-    def __init__(self, policy: ast.Policy, writer: Writer, def_functions: dict[str, str]):
+    def __init__(self, policy: model.PolicyModel, writer: Writer, def_functions: dict[str, str]):
         self.policy = policy
-        self.symbols = Symbols.of(policy)
         self.out = writer
         self.defs = def_functions
         self.constants: dict[str, str] = {}  # Decimal text -> module-level name
         self.helpers: list[str] = []  # lines of the module-level functions split off deep conditions
         self._parts = 0
 
-    def nested(self, node, offset: str) -> str:
+    def nested(self, node: model.Expr, offset: str) -> str:
         """Python source for a sub-expression written inside a block: inline while shallow,
         else a call to a module-level function `_part_N(run, offset)` that computes it (it
         reads nothing but run and the year offset, so it can stand alone)."""
@@ -143,97 +141,91 @@ class _ClauseCompiler:
             self.constants[text] = f"_K{len(self.constants) + 1}"
         return self.constants[text]
 
-    def kind(self, node) -> str:
-        return value_kind(infer(node, self.symbols))
-
-    def reads_series(self, node) -> bool:
-        t = infer(node, self.symbols)
-        return t is not None and t.series
-
-    def expr(self, node, offset: str) -> str:
+    def expr(self, node: model.Expr, offset: str) -> str:
         """Python source computing node's value; statements it needs are written first."""
         out = self.out
-        if isinstance(node, (ast.Money, ast.UnitPrice, ast.Percent, ast.Number)):
-            return self.constant(node.value)
-        if isinstance(node, (ast.Bool, ast.YearValue)):
-            return repr(node.value)
-        if isinstance(node, ast.AssessedYear):
-            return "run.year" if offset == "0" else f"(run.year - ({offset}))"
-        if isinstance(node, ast.Floor):
-            return f"floor({self.expr(node.operand, offset)})"
-        if isinstance(node, ast.Ref):
-            text = node.name.text
-            if text in self.symbols.facts:
-                decl = self.symbols.facts[text]
-                if decl.type.series:
-                    return f"run.at({text!r}, {offset})"
-                if decl.type.base == "bool":
-                    return f"run.truth({text!r}, run.fact({text!r}))"
-                return f"run.fact({text!r})"
-            if text in self.symbols.defs:
-                return f"{self.defs[text]}(run, {offset})"
-            return repr(text)
-        if isinstance(node, ast.PrevYear):
-            return f"run.at({node.operand.name.text!r}, {offset} + 1)"
-        if isinstance(node, ast.Growth):
-            return f"run.growth({node.operand.name.text!r}, {offset})"
-        if isinstance(node, ast.Neg):
-            operand = self.expr(node.operand, offset)
-            temp = out.temp()
-            out.line(f"{temp} = {operand}")
-            return f"(None if {temp} is None else -{temp})"
-        if isinstance(node, ast.Binary):
-            left = self.expr(node.left, offset)
-            right = self.expr(node.right, offset)
-            return f"{_ARITH[node.op]}({left}, {right})"
-        if isinstance(node, ast.Compare):
-            op, first_time = comparison(node.op)
-            label = printer.expr(node)
-            kind = self.kind(node.left)
-            if first_time:
-                threshold = self.expr(node.right, offset)
-                return f"run.first_time({label!r}, {op!r}, {node.left.name.text!r}, {threshold}, {kind!r}, {offset})"
-            left = self.expr(node.left, offset)
-            right = self.expr(node.right, offset)
-            if kind == "enum":
-                order = _literal(enum_order(node, self.symbols))
-                return f"run.compare_ordered({label!r}, {op!r}, {left}, {right}, {order})"
-            shown = offset if self.reads_series(node.left) or self.reads_series(node.right) else "None"
-            return f"run.compare({label!r}, {op!r}, {left}, {right}, {kind!r}, {shown})"
-        if isinstance(node, ast.Member):
-            subject = self.expr(node.subject, offset)
-            options = _literal(tuple(o.text for o in node.options))
-            return f"run.member({printer.expr(node)!r}, {subject}, {options}, {node.negated!r})"
-        if isinstance(node, ast.RunOfYears):
-            results, year = out.temp("years"), out.temp("k")
-            out.line(f"{results} = []")
-            out.line(f"for {year} in range({node.years}):")
-            out.indent()
-            inner = self.nested(node.condition, f"{offset} + {year}" if offset != "0" else year)
-            out.line(f"{results}.append({inner})")
-            out.outdent()
-            return f"run.run_of_years({printer.expr(node)!r}, {results})"
-        if isinstance(node, (ast.And, ast.Or)):
-            stop, combine = ("False", "kleene_and") if isinstance(node, ast.And) else ("True", "kleene_or")
-            temp = out.temp()
-            out.line(f"{temp} = {self.expr(node.left, offset)}")
-            out.line(f"if {temp} is not {stop}:")
-            out.indent()
-            right = self.nested(node.right, offset)
-            out.line(f"{temp} = {combine}({temp}, {right})")
-            out.outdent()
-            return temp
-        if isinstance(node, ast.Not):
-            return f"kleene_not({self.expr(node.operand, offset)})"
-        raise TypeError(node)
+        match node:
+            case model.Constant():
+                return self.constant(node.value)
+            case model.BoolConstant() | model.YearConstant():
+                return repr(node.value)
+            case model.AssessedYear():
+                return "run.year" if offset == "0" else f"(run.year - ({offset}))"
+            case model.Floor():
+                return f"floor({self.expr(node.operand, offset)})"
+            case model.FactRef():
+                name, t = node.fact.name, node.fact.type
+                if t.series:
+                    return f"run.at({name!r}, {offset})"
+                if t.base is model.Base.BOOL:
+                    return f"run.truth({name!r}, run.fact({name!r}))"
+                return f"run.fact({name!r})"
+            case model.DefRef():
+                return f"{self.defs[node.name]}(run, {offset})"
+            case model.EnumValue():
+                return repr(node.value)
+            case model.PrevYear():
+                return f"run.at({node.fact.name!r}, {offset} + 1)"
+            case model.Growth():
+                return f"run.growth({node.fact.name!r}, {offset})"
+            case model.Neg():
+                operand = self.expr(node.operand, offset)
+                temp = out.temp()
+                out.line(f"{temp} = {operand}")
+                return f"(None if {temp} is None else -{temp})"
+            case model.Arith():
+                left = self.expr(node.left, offset)
+                right = self.expr(node.right, offset)
+                return f"{node.op.function}({left}, {right})"
+            case model.Compare():
+                return self.compare(node, offset)
+            case model.Member():
+                subject = self.expr(node.subject, offset)
+                return f"run.member({node.text!r}, {subject}, {_literal(node.options)}, {node.negated!r})"
+            case model.RunOfYears():
+                results, year = out.temp("years"), out.temp("k")
+                out.line(f"{results} = []")
+                out.line(f"for {year} in range({node.years}):")
+                out.indent()
+                inner = self.nested(node.condition, f"{offset} + {year}" if offset != "0" else year)
+                out.line(f"{results}.append({inner})")
+                out.outdent()
+                return f"run.run_of_years({node.text!r}, {results})"
+            case model.And() | model.Or():
+                stop, combine = ("False", "kleene_and") if isinstance(node, model.And) else ("True", "kleene_or")
+                temp = out.temp()
+                out.line(f"{temp} = {self.expr(node.left, offset)}")
+                out.line(f"if {temp} is not {stop}:")
+                out.indent()
+                right = self.nested(node.right, offset)
+                out.line(f"{temp} = {combine}({temp}, {right})")
+                out.outdent()
+                return temp
+            case model.Not():
+                return f"kleene_not({self.expr(node.operand, offset)})"
+            case _:
+                assert_never(node)
 
-    def amount(self, node) -> str:
+    def compare(self, node: model.Compare, offset: str) -> str:
+        op, kind, label = node.op.value, node.kind.value, node.text
+        if node.first_time:
+            assert isinstance(node.left, model.FactRef)  # lowering guarantees it
+            threshold = self.expr(node.right, offset)
+            return f"run.first_time({label!r}, {op!r}, {node.left.fact.name!r}, {threshold}, {kind!r}, {offset})"
+        left = self.expr(node.left, offset)
+        right = self.expr(node.right, offset)
+        if node.ordered:
+            return f"run.compare_ordered({label!r}, {op!r}, {left}, {right}, {_literal(node.order)})"
+        shown = offset if node.per_year else "None"
+        return f"run.compare({label!r}, {op!r}, {left}, {right}, {kind!r}, {shown})"
+
+    def amount(self, node: model.Expr) -> str:
         value = self.expr(node, "0")
-        if isinstance(node, ast.Money):
+        if model.is_money_constant(node):
             return value
-        return f"run.define({printer.expr(node)!r}, {value}, 'money')"
+        return f"run.define({node.text!r}, {value}, 'money')"
 
-    def clause(self, clause: ast.Clause, function: str) -> None:
+    def clause(self, clause: model.ClauseModel, function: str) -> None:
         out = self.out
         out.line(f"def {function}(run):")
         out.indent()
@@ -255,85 +247,87 @@ class _ClauseCompiler:
         if clause.modifier is not None:
             out.line("return True  # a MODIFIER clause: its coefficient applies to its matter")
         else:
+            assert clause.award is not None  # an evaluated clause has an award or a modifier
             self.award(clause.award)
         out.outdent()
         out.line()
         out.line()
 
-    def award(self, award: ast.Award) -> None:
+    def award(self, award: model.Award) -> None:
         out = self.out
         cap = "None"
         cap_label = "None"
         if award.cap is not None:
             out.line(f"cap = {self.expr(award.cap, '0')}")
-            if not isinstance(award.cap, ast.Money):
+            if not model.is_money_constant(award.cap):
                 out.line("if cap is None:")
                 out.line("    return None")
-            cap, cap_label = "cap", repr(printer.expr(award.cap))
+            cap, cap_label = "cap", repr(award.cap.text)
         form = award.form
-        if isinstance(form, ast.Exact):
-            out.line(f"return exact(run, {self.amount(form.amount)}, {cap}, {cap_label})")
-        elif isinstance(form, ast.UpTo):
-            out.line(f"return up_to(run, {self.amount(form.ceiling)}, {cap}, {cap_label})")
-        elif isinstance(form, ast.Range):
-            out.line(f"return between(run, {self.amount(form.low)}, {self.amount(form.high)}, {cap}, {cap_label})")
-        elif isinstance(form, ast.CaseByCase):
-            out.line("return case_by_case(run)")
-        elif isinstance(form, ast.Unspecified):
-            out.line(f"return unspecified(run, {form.note!r})")
-        elif isinstance(form, ast.ByLevel):
-            subject = form.subject.text
-            levels = _literal(tuple(r.level.text for r in form.rows))
-            out.line(f"picked = pick_level(run, {subject!r}, run.fact({subject!r}), {levels})")
-            out.line("if not isinstance(picked, int):")
-            out.line("    return picked")
-            for index, row in enumerate(form.rows):
-                out.line(f"{'if' if index == 0 else 'elif'} picked == {index}:  # {_ascii_safe(row.level.text)}")
-                out.indent()
-                out.line(f"return exact(run, {self.amount(row.amount)}, {cap}, {cap_label})")
-                out.outdent()
-        elif isinstance(form, ast.Routing):
-            out.line(f"return routing(run, {form.approver!r})")
-        elif isinstance(form, ast.PerItem):
-            name = item_fact(form, self.symbols)
-            out.line(f"values = items(run, {name!r})")
-            out.line("if values is None:")
-            out.line("    return None")
-            out.line("total = Decimal(0)")
-            out.line("for index, value in enumerate(values, 1):")
-            out.indent()
-            out.line(f"run.item[{name!r}] = value")
-            amount = self.expr(form.amount, "0")
-            item_cap = self.expr(form.item_cap, "0")
-            out.line(f"part = per_item(run, {name!r}, index, value, {amount}, {item_cap}, {printer.expr(form.item_cap)!r})")
-            out.line("if part is None:")
-            out.line("    return None")
-            out.line("total += part")
-            out.outdent()
-            out.line(f"return exact(run, total, {cap}, {cap_label})")
-        elif isinstance(form, ast.ByTier):
-            for row in form.rows:
-                test = self.expr(ast.Compare(form.op, form.subject, row.threshold), "0")
-                outcome = out.temp("tier")
-                out.line(f"{outcome} = {test}")
-                out.line(f"if {outcome} is None:")
+        match form:
+            case model.Exact():
+                out.line(f"return exact(run, {self.amount(form.amount)}, {cap}, {cap_label})")
+            case model.UpTo():
+                out.line(f"return up_to(run, {self.amount(form.ceiling)}, {cap}, {cap_label})")
+            case model.Range():
+                out.line(f"return between(run, {self.amount(form.low)}, {self.amount(form.high)}, {cap}, {cap_label})")
+            case model.CaseByCase():
+                out.line("return case_by_case(run)")
+            case model.Unspecified():
+                out.line(f"return unspecified(run, {form.note!r})")
+            case model.ByLevel():
+                subject = form.subject.name
+                levels = _literal(tuple(r.level for r in form.rows))
+                out.line(f"picked = pick_level(run, {subject!r}, run.fact({subject!r}), {levels})")
+                out.line("if not isinstance(picked, int):")
+                out.line("    return picked")
+                for index, level in enumerate(form.rows):
+                    out.line(f"{'if' if index == 0 else 'elif'} picked == {index}:  # {_ascii_safe(level.level)}")
+                    out.indent()
+                    out.line(f"return exact(run, {self.amount(level.amount)}, {cap}, {cap_label})")
+                    out.outdent()
+            case model.Routing():
+                out.line(f"return routing(run, {form.approver!r})")
+            case model.PerItem():
+                name = form.item_fact.name
+                out.line(f"values = items(run, {name!r})")
+                out.line("if values is None:")
                 out.line("    return None")
-                out.line(f"if {outcome}:")
+                out.line("total = Decimal(0)")
+                out.line("for index, value in enumerate(values, 1):")
                 out.indent()
-                out.line(f"return exact(run, {self.amount(row.amount)}, {cap}, {cap_label})")
+                out.line(f"run.item[{name!r}] = value")
+                amount = self.expr(form.amount, "0")
+                item_cap = self.expr(form.item_cap, "0")
+                out.line(f"part = per_item(run, {name!r}, index, value, {amount}, {item_cap}, {form.item_cap.text!r})")
+                out.line("if part is None:")
+                out.line("    return None")
+                out.line("total += part")
                 out.outdent()
-            out.line(f"return {'未达到任何一档门槛'!r}")
-        else:
-            raise TypeError(form)
+                out.line(f"return exact(run, total, {cap}, {cap_label})")
+            case model.ByTier():
+                for tier in form.rows:
+                    test = self.expr(tier.test, "0")
+                    outcome = out.temp("tier")
+                    out.line(f"{outcome} = {test}")
+                    out.line(f"if {outcome} is None:")
+                    out.line("    return None")
+                    out.line(f"if {outcome}:")
+                    out.indent()
+                    out.line(f"return exact(run, {self.amount(tier.amount)}, {cap}, {cap_label})")
+                    out.outdent()
+                out.line(f"return {model.NO_TIER_MET!r}")
+            case _:
+                assert_never(form)
 
-    def definition(self, decl: ast.DefDecl, function: str) -> None:
+    def definition(self, decl: model.Definition, function: str) -> None:
         out = self.out
         out.line(f"def {function}(run, offset):")
         out.indent()
-        out.line(_docstring(f"定义 {printer.name(decl.name)} = {printer.expr(decl.expr)}"
+        out.line(_docstring(f"定义 {decl.name_text} = {decl.expr.text}"
                             + (f"\n\n{decl.note}" if decl.note else ""), "    "))
         value = self.expr(decl.expr, "offset")
-        out.line(f"return run.define({decl.name.text!r}, {value}, {self.kind(decl.expr)!r})")
+        out.line(f"return run.define({decl.name!r}, {value}, {decl.kind!r})")
         out.outdent()
         out.line()
         out.line()
@@ -344,13 +338,13 @@ def _ascii_safe(text: str) -> str:
     return "".join(ch for ch in text if ch.isprintable() and ch not in "\r\n")
 
 
-def _clause_doc(policy: ast.Policy, clause: ast.Clause) -> str:
+def _clause_doc(policy: model.PolicyModel, clause: model.ClauseModel) -> str:
     lines = [f"{clause.label}" + (f"「{clause.title}」" if clause.title else "")]
     if clause.source_text:
         lines += ["", f"原文：{clause.source_text}"]
     for note in clause.notes:
         lines += ["", f"说明：{note}"]
-    lines += ["", f"来源：{policy.path}:{clause.span.line}"]
+    lines += ["", f"来源：{policy.path}:{clause.line}"]
     return "\n".join(lines)
 
 
@@ -364,7 +358,7 @@ def _runtime_source() -> str:
     return source
 
 
-def to_python(policy: ast.Policy) -> str:
+def to_python(policy: model.PolicyModel) -> str:
     out = Writer()
     name = module_name(policy.path)
     out.line(f"# Generated by polc {__version__} from {_ascii_safe(Path(policy.path).as_posix())}. "
@@ -388,7 +382,7 @@ def to_python(policy: ast.Policy) -> str:
     out.line("# " + "-" * 64 + " the policy")
     out.line("import typing")
     out.line()
-    facts = schema(policy)
+    facts = policy.schema()
     out.line("FACTS = {")
     for fact, (base, series, options, is_items) in facts.items():
         out.line(f"    {fact!r}: ({base!r}, {series!r}, {_literal(options)}, {is_items!r}),")
@@ -405,29 +399,30 @@ def to_python(policy: ast.Policy) -> str:
         out.line(f"    {fact!r}: {annotation},")
     out.line("}, total=False)")
     out.line()
-    start = policy.effective_from.value if policy.effective_from else None
-    end = policy.effective_until.value if policy.effective_until else None
+    start, end = policy.effective_from, policy.effective_until
     out.line("POLICY = PolicyInfo(")
     out.line(f"    docno={policy.docno!r},")
     out.line(f"    title={policy.title!r},")
     out.line(f"    path={Path(policy.path).as_posix()!r},")
     out.line(f"    effective_from={_date(start)},")
     out.line(f"    effective_until={_date(end)},")
-    out.line(f"    assessed_offset={1 if policy.assessed_year == '上一年' else 0!r},")
-    out.line(f"    principle={policy.principle!r},")
+    out.line(f"    assessed_offset={policy.assessed_year.offset!r},")
+    out.line(f"    principle={policy.principle.value if policy.principle else None!r},")
     out.line("    schema=FACTS,")
-    out.line(f"    transitional={_literal(transitional(policy))},")
-    out.line(f"    budgets={_literal(budgets(policy))},")
+    out.line(f"    transitional={_literal(policy.transitional_spec())},")
+    out.line(f"    budgets={_literal(policy.budgets_spec())},")
     out.line(")")
     out.line()
     out.line()
-    def_functions = {decl.name.text: f"_def_{index}" for index, decl in enumerate(policy.defs, 1)}
+    # Own definitions first, numbered as written; then those of the vocabulary the policy uses.
+    definitions = policy.evaluated_definitions
+    def_functions = {decl.name: f"_def_{index}" for index, decl in enumerate(definitions, 1)}
     body = Writer()
     compiler = _ClauseCompiler(policy, body, def_functions)
-    for decl in policy.defs:
-        compiler.definition(decl, def_functions[decl.name.text])
+    for decl in definitions:
+        compiler.definition(decl, def_functions[decl.name])
     specs = []
-    for index, clause in enumerate(paying_clauses(policy), 1):
+    for index, clause in enumerate(policy.evaluated_clauses, 1):
         function = f"_clause_{index}"
         compiler.clause(clause, function)
         specs.append((clause, function))
@@ -443,15 +438,17 @@ def to_python(policy: ast.Policy) -> str:
         d = clause.duration
         out.line("    ClauseSpec(")
         out.line(f"        policy={policy.docno!r}, article={clause.article!r}, item={clause.item!r},")
-        out.line(f"        title={clause.title!r}, matter={clause.matter.text if clause.matter else None!r},")
-        out.line(f"        source={f'{Path(policy.path).as_posix()}:{clause.span.line}'!r}, evaluate={function},")
+        out.line(f"        title={clause.title!r}, matter={clause.matter.name if clause.matter else None!r},")
+        out.line(f"        source={clause.source!r}, evaluate={function},")
         out.line(f"        duration={d.years if d else None!r}, "
-                 f"start_fact={d.start_fact.text if d and d.start_fact else None!r}, "
-                 f"start_next_year={bool(d and d.start_next_year)!r}, cofunded={cofunded(policy, clause)!r},")
-        modifies = (clause.modifier.matter.text, clause.modifier.factor) if clause.modifier else None
-        out.line(f"        modifies={_literal(modifies)}, split={_literal(split(policy, clause))},")
-        out.line(f"        matter_fact={clause.matter_by.text if clause.matter_by else None!r}, "
-                 f"quota={_literal(quota(clause))}, ceiling={_literal(could_pay(clause))},")
+                 f"start_fact={d.start_fact.name if d and d.start_fact else None!r}, "
+                 f"start_next_year={bool(d and d.start_next_year)!r}, cofunded={clause.cofunded!r},")
+        modifies = (clause.modifier.matter, clause.modifier.factor) if clause.modifier else None
+        split = tuple((s.payer, s.share) for s in clause.split) if clause.split is not None else None
+        out.line(f"        modifies={_literal(modifies)}, split={_literal(split)},")
+        out.line(f"        matter_fact={clause.matter_by.name if clause.matter_by else None!r}, "
+                 f"quota={_literal(clause.quota.runtime_spec() if clause.quota else None)}, "
+                 f"ceiling={_literal(clause.could_pay)},")
         out.line("    ),")
     out.line(")")
     out.line()

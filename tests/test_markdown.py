@@ -11,6 +11,7 @@ import pytest
 from compiler import ast, driver, markdown_escape
 from compiler.parser import parse
 from compiler.source import SourceFile
+from compiler.lower import lower
 from compiler.to_markdown import _condition, to_markdown
 from conftest import FIXTURES, ROOT
 
@@ -73,7 +74,7 @@ def test_a_hostile_policy_cannot_inject_markup_into_its_summary(tmp_path):
                           source_text="<script>alert(1)</script>\n# 假标题\n```\n- 列表")
     hostile = attrs.evolve(policy, title="标题\n# 注入 <img src=x onerror=alert(1)>", path="x-->y.pol",
                            clauses=(clause, *policy.clauses[1:]), notes=("说明 ``` ` <!-- -->",))
-    text = to_markdown(hostile, [], [], source_path="p/x-->y\n.pol", source_link="../p/x.pol")
+    text = to_markdown(lower(hostile), [], [], source_path="p/x-->y\n.pol", source_link="../p/x.pol")
     lines = text.split("\n")
     assert lines[0].startswith("<!-- ") and lines[0].endswith(" -->") and lines[0].count("-->") == 1
     assert [line for line in lines if line.startswith("# ")] == [lines[1]]
@@ -102,7 +103,7 @@ def _policy_with(condition: str) -> ast.Policy:
     ("甲 或 乙 或 丙", "甲 或 乙 或 丙"),
 ])
 def test_conditions_mixing_and_and_or_are_parenthesised(condition, shown):
-    assert " 且 ".join(_condition(c) for c in _policy_with(condition).clauses[0].conditions) == shown
+    assert " 且 ".join(_condition(c) for c in lower(_policy_with(condition)).clauses[0].conditions) == shown
 
 
 def _section(text: str, title: str) -> str:
@@ -142,7 +143,7 @@ def test_columns_that_say_nothing_are_dropped():
     header = next(line for line in shapes.split("\n") if line.startswith("| 条款"))
     assert "责任单位" not in header and "区级配套" in header  # shapes has 配套 but no 责任单位
     policy = _policy_with("甲")
-    text = to_markdown(policy, [], [])
+    text = to_markdown(lower(policy), [], [])
     header = next(line for line in text.split("\n") if line.startswith("| 条款"))
     assert "区级配套" not in header and "封顶" not in header and "案例数" in header
     assert "**配套**" not in text and "**分担**" not in text  # header lines that would only say 无

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler import analysis, ast, driver, interpreter
+from compiler.lower import lower
 from compiler.checks import walk, clause_expressions
 from compiler.parser import parse
 from compiler.source import SourceFile
@@ -66,7 +67,7 @@ def fact_values(policy: ast.Policy):
     ratio = st.one_of(st.sampled_from(ratio_marks or [Decimal(0)]),
                       st.decimals(Decimal("-0.5"), Decimal(2), places=4))
     number = st.one_of(st.integers(0, 30).map(Decimal), st.sampled_from(_constants(policy, ast.Number) or [Decimal(1)]))
-    schema = interpreter.schema(policy)
+    schema = lower(policy).schema()
 
     def scalar(base, options):
         return {"money": money, "percent": ratio, "number": number, "bool": st.booleans(),
@@ -89,12 +90,13 @@ def test_generated_module_agrees_with_interpreter_and_respects_ceilings(path):
     policy = _policy(path)
     module = _generated(path, policy)
     ceilings = {(c.article, c.item): analysis.clause_ceiling(c) for c in policy.clauses}
+    lowered = lower(policy)
 
     @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(fact_values(policy), st.sampled_from(DATES))
     def check(facts, on):
         generated = module.evaluate(facts, on=on).to_json()
-        reference = interpreter.evaluate([policy], facts, on).to_json()
+        reference = interpreter.evaluate([lowered], facts, on).to_json()
         assert generated == reference
         for row in generated["clauses"]:
             award = row["award"]
@@ -124,8 +126,8 @@ def test_tier_awards_are_monotone_in_the_threshold_fact(path, label):
     policy = _policy(path)
     clause = next(c for c in policy.clauses if c.label == label)
     subject = clause.award.form.subject.name.text
-    info = interpreter.policy_info(policy)
-    spec = next(s for s in interpreter.clause_specs(policy) if s.label == label)
+    info = interpreter.policy_info(lower(policy))
+    spec = next(s for s in interpreter.clause_specs(lower(policy)) if s.label == label)
     series = info.schema[subject][1]
     on = datetime.date(2021, 6, 30)
     year = on.year - info.assessed_offset
@@ -155,6 +157,7 @@ def test_all_policies_together_agree_with_the_interpreter_across_documents():
     modules = [_generated(ROOT / p.path, p) for p in project.policies]
     evaluator = runtime.Evaluator([(m.POLICY, m.CLAUSES) for m in modules])
     strategies = [fact_values(p) for p in project.policies]
+    lowered = [project.model(p) for p in project.policies]
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.tuples(*strategies), st.sampled_from(DATES))
@@ -163,7 +166,7 @@ def test_all_policies_together_agree_with_the_interpreter_across_documents():
         for part in parts:
             facts.update(part)
         generated = evaluator.evaluate(facts, on).to_json()
-        reference = interpreter.evaluate(project.policies, facts, on).to_json()
+        reference = interpreter.evaluate(lowered, facts, on).to_json()
         assert generated == reference
 
     check()

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from compiler import checks, driver
 from compiler.to_markdown import to_markdown
+from compiler.lower import lower, lower_overlaps
 from compiler.to_python import to_python
 from compiler.diagnostics import render
 from compiler.parser import keywords, parse
@@ -61,8 +62,8 @@ def test_mutated_valid_drafts_never_raise(data):
             found = checks.find_overlaps([policy])
             problems += checks.check_overlaps_across(found)
             # A draft that checks cleanly also compiles, summarises and runs its examples.
-            compile(to_python(policy), "mutated.py", "exec")
-            assert to_markdown(policy, problems, found)
+            compile(to_python(lower(policy)), "mutated.py", "exec")
+            assert to_markdown(lower(policy), problems, lower_overlaps(found, [policy]))
             driver.run_cases(policy)
     for problem in problems:
         assert render(problem, {"mutated.pol": source})
@@ -121,8 +122,8 @@ def test_mutated_shipped_policies_never_raise_in_check_build_test_or_eval(data):
         if project.has_errors or not project.policies:
             return
         policy = project.policies[0]
-        compile(to_python(policy), "mutated.py", "exec")
-        assert to_markdown(policy, project.findings_for(policy), project.overlaps)
+        compile(to_python(project.model(policy)), "mutated.py", "exec")
+        assert to_markdown(project.model(policy), project.findings_for(policy), project.model_overlaps())
         driver.run_cases(policy)
         module = driver.load_module(policy)
         for clause in policy.clauses:

@@ -9,6 +9,7 @@ import sys
 
 from compiler import driver
 from compiler.parser import parse_text
+from compiler.lower import lower
 from compiler.to_python import to_python
 
 from conftest import ROOT
@@ -64,7 +65,7 @@ def test_code_in_text_stays_text(tmp_path):
     marker = tmp_path / "pwned"
     policy, problems = parse_text(hostile_policy(marker), "hostile.pol")
     assert problems == [], problems
-    source = to_python(policy)
+    source = to_python(lower(policy))
     tree = pyast.parse(source)
     imported = {alias.name for node in pyast.walk(tree) if isinstance(node, (pyast.Import, pyast.ImportFrom))
                 for alias in node.names}

@@ -1,0 +1,360 @@
+"""Lowering: AST -> model. What a policy means is decided here, once.
+
+The AST keeps the drafter's words; every consumer used to re-derive from them what a clause
+means (which names are facts, what 首次超过 compares, which fact a 每项 award goes through,
+what a clause can pay at most …). Here each is decided once and stored in the model
+(compiler/model.py), which the interpreter and every backend read instead of the AST:
+
+- names resolve against the policy's symbols (its imported vocabulary first, as
+  types.Symbols does), so a reference becomes a FactRef, a DefRef or an EnumValue;
+- comparison words, 冲突原则 and 考核年度 become enums;
+- types are inferred (types.infer) once, for the trace kinds and the enumeration orders;
+- each expression keeps its canonical .pol text (printer.expr), the label traces show;
+- static facts (ceilings, could-pay, cofunding, splits, the facts a clause reads, the facts
+  schema) are computed with compiler/analysis.py.
+
+Lowering expects a policy that passed the checks; on one that did not, it still lowers what
+it can (an undeclared name reads as an enumeration value, as the interpreter always did) and
+raises LoweringError only where no meaning can be given (首次 over a formula).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Iterable, assert_never
+
+from . import analysis, ast, model, printer
+from .types import Symbols, Type, comparison, infer, value_kind
+
+
+class LoweringError(ValueError):
+    """A construct with no meaning to lower (the checks report it first on a real draft)."""
+
+
+def lower(policy: ast.Policy) -> model.PolicyModel:
+    """The model of one policy (its vocabulary merged, as attached by the driver)."""
+    return _Lowering(policy).policy()
+
+
+def lower_all(policies: Iterable[ast.Policy]) -> list[model.PolicyModel]:
+    return [lower(policy) for policy in policies]
+
+
+def lower_overlaps(found: Iterable, policies: Iterable[ast.Policy],
+                   lowered: Callable[[ast.Policy], model.PolicyModel] = lower) -> list[model.Overlap]:
+    """The overlaps the checks found (compiler.overlaps.Overlap, on the AST) with each side's
+    policy and clause models, for the summaries. lowered gives a policy's model (the driver
+    passes its cache, so each policy is lowered once and the models are shared)."""
+    by_identity: dict[int, tuple[model.PolicyModel, model.ClauseModel]] = {}
+    for policy in policies:
+        policy_model = lowered(policy)
+        for clause, clause_model in zip(policy.clauses, policy_model.clauses):
+            by_identity[id(clause)] = (policy_model, clause_model)
+    result = []
+    for overlap in found:
+        first, second = by_identity.get(id(overlap.first[1])), by_identity.get(id(overlap.second[1]))
+        if first is not None and second is not None:
+            result.append(model.Overlap(first, second, overlap.matter, overlap.decided, overlap.witness,
+                                        overlap.reason, overlap.confirmed))
+    return result
+
+
+# ---------------------------------------------------------------- helpers on the AST
+# Used by the checks too (which still read the AST): one definition of each.
+def split_rule(policy: ast.Policy, clause: ast.Clause) -> ast.Split | None:
+    """The 分担 rule for this clause: the first one it is not excepted from, or None."""
+    for rule in policy.splits:
+        if clause.article not in {a.text for a in rule.except_articles}:
+            return rule
+    return None
+
+
+def split_of(policy: ast.Policy, clause: ast.Clause) -> tuple[tuple[str, Decimal], ...] | None:
+    """分担: ((payer, share), …) for this clause, or None."""
+    rule = split_rule(policy, clause)
+    return None if rule is None else tuple((payer.text, share.value) for payer, share in rule.shares)
+
+
+def is_cofunded(policy: ast.Policy, clause: ast.Clause) -> bool:
+    """配套 applies to the clause: the policy has some, and no rule excepts the clause."""
+    return bool(policy.cofunding) and all(clause.article not in {a.text for a in co.except_articles}
+                                          for co in policy.cofunding)
+
+
+def is_evaluated(clause: ast.Clause) -> bool:
+    """Clauses that are run: not text only, with an award or a modifier."""
+    return not clause.text_only and (clause.award is not None or clause.modifier is not None)
+
+
+def _model_type(t: Type | None) -> model.Type | None:
+    if t is None:
+        return None
+    base = model.Base(t.base)
+    if base is model.Base.UNIT_PRICE:
+        return model.Type(base, None, t.series, t.items, unit=t.enum)
+    return model.Type(base, t.enum, t.series, t.items)
+
+
+def _declared_type(decl: ast.FactDecl) -> model.Type:
+    t = decl.type
+    return model.Type(model.Base(t.base), t.enum.text if t.enum else None, t.series, t.items)
+
+
+class _Lowering:
+    def __init__(self, policy: ast.Policy):
+        self.source = policy
+        self.symbols = Symbols.of(policy)
+        vocabulary = policy.vocabulary
+        shared = {id(decl) for source in ([vocabulary] if vocabulary is not None else [])
+                  for kind in ("enums", "facts", "defs", "matters") for decl in getattr(source, kind)}
+        self.owners: dict[str, list[str]] = {}  # enumeration value -> the enumerations declaring it
+        for enum_name, enum_decl in self.symbols.enums.items():
+            for value in dict.fromkeys(v.text for v in enum_decl.values):
+                self.owners.setdefault(value, []).append(enum_name)
+        self.enumerations = {name: model.Enumeration(name, tuple(v.text for v in decl.values), id(decl) in shared, decl.span)
+                             for name, decl in self.symbols.enums.items()}
+        self.facts = {name: model.Fact(name, _declared_type(decl), decl.note,
+                                       self.symbols.enum_values(decl.type.enum.text) if decl.type.base == "enum" and decl.type.enum else (),
+                                       id(decl) in shared, decl.span)
+                      for name, decl in self.symbols.facts.items()}
+        self.matters = {name: model.Matter(name, decl.note, id(decl) in shared, True, decl.span)
+                        for name, decl in self.symbols.matters.items()}
+        self.definitions = {name: model.Definition(name, printer.name(decl.name), self.expr(decl.expr),
+                                                   _model_type(infer(decl.expr, self.symbols)), decl.note,
+                                                   id(decl) in shared, decl.span)
+                            for name, decl in self.symbols.defs.items()}
+        self.partial = model.PolicyModel(docno=policy.docno, path=policy.path, definitions=self.definitions)
+
+    # ------------------------------------------------------------ names
+    def fact(self, name: ast.Name, default: model.Type) -> model.Fact:
+        """The declared fact, or (on a draft the checks reject) a stand-in of the given type."""
+        found = self.facts.get(name.text)
+        return found if found is not None else model.Fact(name.text, default, span=name.span)
+
+    def matter(self, name: ast.Name) -> model.Matter:
+        found = self.matters.get(name.text)
+        return found if found is not None else model.Matter(name.text, declared=False, span=name.span)
+
+    def series_fact(self, node, word: str) -> model.Fact:
+        if not isinstance(node, ast.Ref):
+            raise LoweringError(f"{word} needs a yearly fact, not {printer.expr(node)}")
+        return self.fact(node.name, model.Type(model.Base.NUMBER, series=True))
+
+    def type_of(self, node) -> model.Type | None:
+        return _model_type(infer(node, self.symbols))
+
+    # ------------------------------------------------------------ expressions
+    def expr(self, node: ast.Expr) -> model.Expr:
+        text = printer.expr(node)
+        span = node.span
+        match node:
+            case ast.Money() | ast.UnitPrice() | ast.Percent() | ast.Number():
+                t = self.type_of(node)
+                assert t is not None
+                return model.Constant(node.value, t, node.text, span)
+            case ast.Bool():
+                return model.BoolConstant(node.value, text, span)
+            case ast.YearValue():
+                return model.YearConstant(node.value, text, span)
+            case ast.AssessedYear():
+                return model.AssessedYear(text, span)
+            case ast.Ref():
+                name = node.name.text
+                if name in self.facts:
+                    return model.FactRef(self.facts[name], text, span)
+                if name in self.symbols.defs:
+                    return model.DefRef(name, self.type_of(node), text, span)
+                owners = self.owners.get(name, ())
+                # A value shared by several enumerations (国家) takes its enumeration from context.
+                return model.EnumValue(name, owners[0] if len(owners) == 1 else None, text, span)
+            case ast.PrevYear():
+                return model.PrevYear(self.series_fact(node.operand, "上年"), text, span)
+            case ast.Growth():
+                return model.Growth(self.series_fact(node.operand, "增速"), text, span)
+            case ast.Floor():
+                return model.Floor(self.expr(node.operand), self.type_of(node), text, span)
+            case ast.Neg():
+                return model.Neg(self.expr(node.operand), self.type_of(node), text, span)
+            case ast.Binary():
+                return model.Arith(model.ArithOp(node.op), self.expr(node.left), self.expr(node.right),
+                                   self.type_of(node), text, span)
+            case ast.Compare():
+                return self.compare(node)
+            case ast.Member():
+                return model.Member(self.expr(node.subject), tuple(o.text for o in node.options), node.negated,
+                                    text, span)
+            case ast.RunOfYears():
+                return model.RunOfYears(model.RunKind(node.keyword), node.years, node.years_text,
+                                        self.expr(node.condition), text, span)
+            case ast.And():
+                return model.And(self.expr(node.left), self.expr(node.right), text, span)
+            case ast.Or():
+                return model.Or(self.expr(node.left), self.expr(node.right), text, span)
+            case ast.Not():
+                return model.Not(self.expr(node.operand), text, span)
+            case _:
+                assert_never(node)
+
+    def compare(self, node: ast.Compare) -> model.Compare:
+        op, first_time = comparison(node.op)
+        left = self.expr(node.left)
+        if first_time and not isinstance(left, model.FactRef):
+            raise LoweringError(f"首次… needs a yearly fact on its left: {printer.expr(node)}")
+        per_year = any(t is not None and t.series for t in (infer(node.left, self.symbols), infer(node.right, self.symbols)))
+        return model.Compare(
+            op=model.CompareOp(op), left=left, right=self.expr(node.right), text=printer.expr(node), word=node.op,
+            first_time=first_time, each_year=node.op.startswith("均"),
+            kind=model.Base(value_kind(infer(node.left, self.symbols))), order=self.enum_order(node),
+            per_year=per_year, span=node.span)
+
+    def enum_order(self, node: ast.Compare) -> tuple[str, ...]:
+        """The declared order of the enumeration compared (嘉奖 < 记三等功 < …)."""
+        for side in (node.left, node.right):
+            t = infer(side, self.symbols)
+            if t is not None and t.enum:
+                return self.symbols.enum_values(t.enum)
+        return ()
+
+    # ------------------------------------------------------------ awards
+    def award(self, award: ast.Award) -> model.Award:
+        return model.Award(self.form(award.form), self.expr(award.cap) if award.cap is not None else None, award.span)
+
+    def form(self, form: ast.AwardForm) -> model.AwardForm:
+        match form:
+            case ast.Exact():
+                return model.Exact(self.expr(form.amount), form.span)
+            case ast.UpTo():
+                return model.UpTo(self.expr(form.ceiling), form.span)
+            case ast.Range():
+                return model.Range(self.expr(form.low), self.expr(form.high), form.span)
+            case ast.CaseByCase():
+                return model.CaseByCase(form.span)
+            case ast.Unspecified():
+                return model.Unspecified(form.note, form.span)
+            case ast.ByLevel():
+                levels = tuple(model.LevelRow(r.level.text, self.expr(r.amount), r.span) for r in form.rows)
+                return model.ByLevel(self.fact(form.subject, model.Type(model.Base.ENUM)), levels, form.span)
+            case ast.ByTier():
+                op, _first_time = comparison(form.op)
+                tiers = tuple(model.TierRow(self.expr(r.threshold), self.expr(r.amount),
+                                           self.compare(ast.Compare(form.op, form.subject, r.threshold, span=r.span)),
+                                           r.span)
+                             for r in form.rows)
+                return model.ByTier(self.expr(form.subject), model.CompareOp(op), form.op, tiers, form.span)
+            case ast.PerItem():
+                return model.PerItem(self.item_fact(form), self.expr(form.amount), self.expr(form.item_cap), form.span)
+            case ast.Routing():
+                return model.Routing(form.approver, form.span)
+            case _:
+                assert_never(form)
+
+    def item_fact(self, form: ast.PerItem) -> model.Fact:
+        """The 逐项 fact a 每项 award goes through (the checks make sure there is exactly one)."""
+        for node in ast.walk(form.amount):
+            if isinstance(node, ast.Ref) and node.name.text in self.facts and self.facts[node.name.text].type.items:
+                return self.facts[node.name.text]
+        raise LoweringError("每项 without a 逐项 fact")
+
+    # ------------------------------------------------------------ clauses
+    def clause(self, clause: ast.Clause) -> model.ClauseModel:
+        policy = self.source
+        conditions = tuple(self.expr(c) for c in clause.conditions)
+        award = self.award(clause.award) if clause.award is not None else None
+        matter_by = self.fact(clause.matter_by, model.Type(model.Base.ENUM)) if clause.matter_by else None
+        d = clause.duration
+        duration = model.Duration(d.years, d.years_text, self.fact(d.start_fact, model.Type(model.Base.YEAR)) if d.start_fact else None,
+                                  d.start_next_year, d.span) if d is not None else None
+        q = clause.quota
+        quota = model.Quota(q.per_year, q.unit, self.ranking(q.ranking), q.share.value if q.share else None,
+                            q.share.text if q.share else None, q.threshold, q.base.text if q.base else None,
+                            tuple(g.text for g in q.groups), q.select, q.span) if q is not None else None
+        m = clause.modifier
+        modifier = model.Modifier(m.factor, m.text, m.matter.text, m.span) if m is not None else None
+        rule = split_rule(policy, clause)
+        # The facts that decide whether the clause applies and to which matter.
+        deciding: list = list(conditions)
+        if award is not None and isinstance(award.form, model.ByTier):
+            deciding.append(award.form.subject)
+        decisive = model.facts_read(deciding, self.partial)
+        if matter_by is not None:
+            decisive.add(matter_by.name)
+        if award is not None and isinstance(award.form, model.ByLevel):
+            decisive.add(award.form.subject.name)
+        no_amount = clause.award is None or isinstance(clause.award.form, (ast.CaseByCase, ast.Unspecified, ast.Routing))
+        ceiling = None if clause.text_only or no_amount else analysis.clause_ceiling(clause)
+        could_pay = Decimal(0) if clause.award is not None and isinstance(clause.award.form, ast.Routing) else ceiling
+        return model.ClauseModel(
+            article=clause.article, article_number=clause.article_number, item=clause.item, title=clause.title,
+            line=clause.span.line if clause.span is not None else 0,
+            source=f"{Path(policy.path).as_posix()}:{clause.span.line if clause.span is not None else 0}",
+            source_text=clause.source_text, recipient=clause.recipient, units=tuple(u.text for u in clause.units),
+            matter=self.matter(clause.matter) if clause.matter else None, matter_by=matter_by,
+            conditions=conditions, award=award, duration=duration, once=clause.once, uncapped=clause.uncapped,
+            quota=quota, modifier=modifier, notes=clause.notes, text_only=clause.text_only,
+            evaluated=is_evaluated(clause), ceiling=ceiling,
+            total_ceiling=None if ceiling is None else ceiling * (d.years if d is not None else 1),
+            could_pay=could_pay, cofunded=is_cofunded(policy, clause),
+            split=tuple(model.Share(payer.text, share.value, share.text, payer.span) for payer, share in rule.shares)
+            if rule is not None else None,
+            decisive_facts=tuple(sorted(decisive)), case_count=len(clause.cases), span=clause.span)
+
+    def ranking(self, keys) -> tuple[model.RankKey, ...]:
+        return tuple(model.RankKey(fact.text, descending, fact.span) for fact, descending in keys)
+
+    # ------------------------------------------------------------ the policy
+    def used_facts(self, policy: ast.Policy, clauses: tuple[model.ClauseModel, ...]) -> tuple[str, ...]:
+        """Facts the policy reads: its own, and those of its vocabulary that it refers to
+        (through conditions, awards, definitions, 按 levels, 期限 start years, 名额 keys,
+        预算 rankings and examples), in declaration order."""
+        used = {decl.name.text for decl in policy.facts}
+        own_defs = [self.definitions[d.name.text] for d in policy.defs if d.name.text in self.definitions]
+        used |= model.facts_read([*clauses, *(d.expr for d in own_defs)], self.partial)
+        for budget in policy.budgets:
+            used.update(fact.text for fact, _descending in budget.ranking)
+        for clause in policy.clauses:
+            if clause.quota is not None:  # read across applicants by --batch: 基数, 每个, ranking
+                q = clause.quota
+                used.update(n.text for n in (q.base, *q.groups, *(fact for fact, _d in q.ranking)) if n is not None)
+            for case in clause.cases:
+                used.update(name.text for name, _value in case.facts)
+        return tuple(name for name in self.facts if name in used)
+
+    def used_definitions(self, clauses: tuple[model.ClauseModel, ...]) -> tuple[str, ...]:
+        """Own definitions, and the vocabulary's that clauses or definitions refer to."""
+        used = {name for name, d in self.definitions.items() if not d.shared}
+        pending: list = [*clauses, *(self.definitions[name].expr for name in used)]
+        while pending:
+            for node in model.walk(pending.pop()):
+                if isinstance(node, model.DefRef) and node.name in self.definitions and node.name not in used:
+                    used.add(node.name)
+                    pending.append(self.definitions[node.name].expr)
+        return tuple(name for name in self.definitions if name in used)
+
+    def policy(self) -> model.PolicyModel:
+        policy = self.source
+        clauses = tuple(self.clause(c) for c in policy.clauses)
+        total, unbounded, unstated = analysis.policy_ceiling(policy)
+        return model.PolicyModel(
+            docno=policy.docno, path=policy.path, title=policy.title, issuer=policy.issuer,
+            issued=policy.issued.value if policy.issued else None,
+            validity=model.Validity(policy.effective_from.value if policy.effective_from else None,
+                                    policy.effective_until.value if policy.effective_until else None),
+            repeals=policy.repeals, scope=policy.scope,
+            principle=model.Principle(policy.principle) if policy.principle else None,
+            assessed_year=model.AssessedYearRule(policy.assessed_year),
+            cofunding=tuple(model.CoFunding(co.payer.text, co.minimum_share.value, co.minimum_share.text,
+                                            tuple(a.text for a in co.except_articles), co.span) for co in policy.cofunding),
+            splits=tuple(model.Split(tuple(model.Share(payer.text, share.value, share.text, payer.span) for payer, share in rule.shares),
+                                     tuple(a.text for a in rule.except_articles), rule.span) for rule in policy.splits),
+            budgets=tuple(model.Budget(b.payer.text, b.amount.value, b.amount.text, self.ranking(b.ranking), b.select, b.span)
+                          for b in policy.budgets),
+            transitional=tuple(model.Transitional(t.text, t.before_year, t.governed_by, t.span) for t in policy.transitional),
+            imports=policy.imports, notes=policy.notes,
+            source_document=policy.source_document.path if policy.source_document else None,
+            not_encoded=tuple(model.NotEncoded(n.text, n.reason, n.span) for n in policy.not_encoded),
+            enumerations=self.enumerations, facts=self.facts, definitions=self.definitions, matters=self.matters,
+            clauses=clauses, used_facts=self.used_facts(policy, clauses),
+            used_definitions=self.used_definitions(clauses),
+            ceiling=total, unbounded_clauses=tuple(unbounded), unstated_clauses=tuple(unstated), span=policy.span)
+

@@ -1,0 +1,847 @@
+"""The lowered model: what a policy *means*, decided once, read by every backend.
+
+    .pol text ─parser─▶ AST (syntax, drafter's words) ─lower─▶ model ─▶ interpreter / to_python
+                                                                     ─▶ to_markdown / to_sql
+
+The AST (compiler/ast.py) keeps what the drafter wrote; this model keeps what it means:
+
+- names are resolved: a reference is a `FactRef` (to a `Fact` with its declared `Type`), a
+  `DefRef` (to a `Definition`), or an `EnumValue` (with its enumeration when known); the
+  imported vocabulary (引用) is merged, so a backend never looks a name up;
+- operators, principles and assessed-year rules are enums (`CompareOp.GT`, not "超过";
+  `Principle.HIGHEST_ONLY`, not "就高不重复"); the drafter's words are kept beside them
+  only for printing (`text` on every expression is the canonical .pol text of it, the label
+  a trace or a summary shows);
+- an award is one of a closed set of forms (`AwardForm`); a backend dispatches with `match`
+  and `typing.assert_never`, so a form it forgets fails mypy;
+- what today was re-derived by each consumer is a field: a clause's ceiling, what it could
+  pay when undecidable, whether it is cofunded, its split, the facts that decide it, each
+  tier's comparison, the 逐项 fact of a 每项 award, an enumeration comparison's order.
+
+Every node is a frozen attrs class with a `span` back to the source that takes no part in
+equality. Children are iterated from the field declarations (`iter_child_nodes`, `walk`),
+as CPython's ast module reads `_fields`; nothing lists a node's children by hand.
+
+Money is an exact Decimal in 元; a percentage is the Decimal fraction (5% -> 0.05).
+
+Contract (CONTRACTS.md §1): fields are only added, never renamed or removed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from decimal import Decimal
+from typing import Collection, Iterator, Mapping, Union
+
+import attrs
+
+from .source import Span
+
+
+def _span():
+    return attrs.field(default=None, eq=False, repr=False)
+
+
+# ---------------------------------------------------------------- walking
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a node class that can hold nodes: all but its span (read once per class)."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in attrs.fields(cls) if f.name != "span")
+    return names
+
+
+def _nodes_in(value) -> Iterator:
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _nodes_in(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _nodes_in(item)
+    elif hasattr(type(value), "__attrs_attrs__"):
+        yield value
+
+
+# Values, not nodes: a Type describes a node and has no children worth visiting.
+_LEAVES: tuple[type, ...] = (str, bool, int, Decimal, enum.Enum, datetime.date)
+
+
+def iter_child_nodes(node, skip: Collection[str] = ()) -> Iterator:
+    """The model nodes directly under node, in field order (tuples and mappings followed;
+    spans and the fields named in skip left out)."""
+    for name in _child_fields(type(node)):
+        if name not in skip:
+            value = getattr(node, name)
+            if value is not None and not isinstance(value, _LEAVES):
+                yield from _nodes_in(value)
+
+
+def walk(root, skip: Collection[str] = ()) -> Iterator:
+    """root (a node or a tuple of nodes) and every node under it, depth first in field order.
+    Iterative, so a deep tree costs no Python stack. A `DefRef` is a leaf (the definition
+    is reached through `PolicyModel.definitions`; see facts_read to follow it)."""
+    stack = list(_nodes_in(root))[::-1]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(list(iter_child_nodes(node, skip))[::-1])
+
+
+# ---------------------------------------------------------------- enums of meaning
+class Base(enum.Enum):
+    """The base type of a value. `.value` is the word the runtime uses for a trace's kind."""
+    MONEY = "money"
+    UNIT_PRICE = "unit_price"  # money per unit of a quantity (150元/平方米)
+    NUMBER = "number"
+    PERCENT = "percent"
+    BOOL = "bool"
+    DATE = "date"
+    YEAR = "year"
+    ENUM = "enum"
+    TEXT = "text"  # 标识: names a thing (for 每个), never computed with
+
+
+@attrs.frozen
+class Type:
+    """A value's type. `enum` is the enumeration's name (None when a value is shared by
+    several enumerations and the context decides); `unit` the unit of a unit price."""
+    base: Base
+    enum: str | None = None
+    series: bool = False  # 逐年: a value per year
+    items: bool = False   # 逐项: a list of values, one per item
+    unit: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """How a runtime value of this type is shown in a trace (runtime.format_value)."""
+        return self.base.value
+
+
+_LEAVES += (Type,)
+
+
+class CompareOp(enum.Enum):
+    """A comparison; `.value` is the runtime's operator name (runtime._COMPARE)."""
+    GT = "gt"  # 超过 高于 大于 >
+    GE = "ge"  # 不低于 不少于 达到 >= ≥
+    LE = "le"  # 不超过 不高于 <= ≤
+    LT = "lt"  # 低于 少于 不足 <
+    EQ = "eq"  # 等于
+
+
+class ArithOp(enum.Enum):
+    """An arithmetic operator; `.value` is the drafter's symbol (runtime.ARITHMETIC's key)."""
+    ADD = "+"
+    SUB = "-"
+    MUL = "×"
+    DIV = "÷"
+
+    @property
+    def function(self) -> str:
+        """The runtime function generated code calls (add, sub, mul, div)."""
+        return {"+": "add", "-": "sub", "×": "mul", "÷": "div"}[self.value]
+
+
+class RunKind(enum.Enum):
+    """连续N年 and 近N年 mean the same test (each of the last N years); the word is kept."""
+    CONSECUTIVE = "连续"
+    RECENT = "近"
+
+
+class Principle(enum.Enum):
+    """冲突原则: what happens when several clauses pay the same matter. `.value` is the word."""
+    HIGHEST_ONLY = "就高不重复"  # only the highest award of a matter is paid
+    CUMULATIVE = "可叠加"        # every clause pays
+
+
+class AssessedYearRule(enum.Enum):
+    """考核年度: which year an evaluation on a date assesses. `.value` is the word."""
+    PREVIOUS = "上一年"  # the year before the evaluation date (the default)
+    CURRENT = "当年"     # the evaluation date's own year
+
+    @property
+    def offset(self) -> int:
+        """Years back from the evaluation date's year (runtime.PolicyInfo.assessed_offset)."""
+        return 1 if self is AssessedYearRule.PREVIOUS else 0
+
+
+# ---------------------------------------------------------------- declarations (resolved)
+@attrs.frozen(eq=False)
+class Enumeration:
+    """枚举: a closed set of values, in declared order (the order 不低于 compares by)."""
+    name: str
+    values: tuple[str, ...]
+    shared: bool = False  # declared in the imported vocabulary
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class Fact:
+    """事实: a value an applicant states. `values` are the enumeration's ordered values for
+    an enumeration fact (empty otherwise)."""
+    name: str
+    type: Type
+    note: str | None = None
+    values: tuple[str, ...] = ()
+    shared: bool = False  # declared in the imported vocabulary
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class Definition:
+    """定义 name = expr. `type` is the expression's type (None when ill-typed); `name_text`
+    the name as .pol prints it (quoted with 「」 when a bare name could not carry it)."""
+    name: str
+    name_text: str
+    expr: "Expr"
+    type: Type | None
+    note: str | None = None
+    shared: bool = False  # declared in the imported vocabulary
+    span: Span | None = _span()
+
+    @property
+    def kind(self) -> str:
+        """How its value is shown in a trace (a number when ill-typed)."""
+        return self.type.kind if self.type is not None else Base.NUMBER.value
+
+
+@attrs.frozen(eq=False)
+class Matter:
+    """事项: what clauses pay for; clauses naming one matter overlap (冲突原则)."""
+    name: str
+    note: str | None = None
+    shared: bool = False
+    declared: bool = True  # False: named by a clause but declared nowhere (the checks say so)
+    span: Span | None = _span()
+
+
+# ---------------------------------------------------------------- expressions
+# Every expression carries `text`: its canonical .pol text (printer.expr of the AST node),
+# the label traces and summaries show. `type` is its type (None when ill-typed).
+@attrs.frozen(eq=False)
+class Constant:
+    """A number as written: money (30万元 -> 300000), unit price, percent (5% -> 0.05), number."""
+    value: Decimal
+    type: Type
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class BoolConstant:
+    value: bool
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class YearConstant:
+    """2020年."""
+    value: int
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class AssessedYear:
+    """考核年度: the year being assessed (moved back by the year offset inside 连续N年)."""
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class FactRef:
+    """A fact read: a 逐年 fact at the year being read (offset), a 逐项 fact's current item
+    inside 每项, else the applicant's value (a 是否 fact is traced as it is read)."""
+    fact: Fact
+    text: str
+    span: Span | None = _span()
+
+    @property
+    def type(self) -> Type:
+        return self.fact.type
+
+
+@attrs.frozen(eq=False)
+class DefRef:
+    """A definition used: `PolicyModel.definitions[name]` (by name, so a cycle the checks
+    report cannot make the model infinite). `type` is the definition's type."""
+    name: str
+    type: Type | None
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class EnumValue:
+    """An enumeration value named in a condition (一级); stands for itself at run time."""
+    value: str
+    enumeration: str | None  # None: shared by several enumerations, or not declared
+    text: str
+    span: Span | None = _span()
+
+    @property
+    def type(self) -> Type:
+        return Type(Base.ENUM, self.enumeration)
+
+
+@attrs.frozen(eq=False)
+class PrevYear:
+    """上年 X: the 逐年 fact X one year before the year being read."""
+    fact: Fact
+    text: str
+    span: Span | None = _span()
+
+    @property
+    def type(self) -> Type:
+        return attrs.evolve(self.fact.type, series=True)
+
+
+@attrs.frozen(eq=False)
+class Growth:
+    """X 增速: (X of the year - X of the year before) / X of the year before (a percent)."""
+    fact: Fact
+    text: str
+    span: Span | None = _span()
+
+    @property
+    def type(self) -> Type:
+        return Type(Base.PERCENT, series=True)
+
+
+@attrs.frozen(eq=False)
+class Floor:
+    """取整 X: the whole part of X, rounded down."""
+    operand: "Expr"
+    type: Type | None
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class Neg:
+    operand: "Expr"
+    type: Type | None
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class Arith:
+    """left op right; unknown (None) if either side is."""
+    op: ArithOp
+    left: "Expr"
+    right: "Expr"
+    type: Type | None
+    text: str
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class Compare:
+    """left op right, three-valued (None if either side is unknown).
+
+    first_time (首次…): left is a 逐年 `FactRef`; true when the year's value passes and no
+    recorded earlier year did (runtime.Run.first_time). each_year (均…): the drafter's word
+    for the same test read in each year of an enclosing 连续N年; it changes nothing else.
+    kind: how both sides are shown in the trace (the left side's type). order: for an
+    enumeration comparison (荣誉等级 不低于 记三等功), the enumeration's values in declared
+    order, lowest first (empty if the enumeration is not known). per_year: a side reads a
+    逐年 value, so the trace names the year."""
+    op: CompareOp
+    left: "Expr"
+    right: "Expr"
+    text: str
+    word: str  # the drafter's comparison word (首次超过, 不低于, >=, …)
+    first_time: bool = False
+    each_year: bool = False
+    kind: Base = Base.NUMBER
+    order: tuple[str, ...] = ()
+    per_year: bool = False
+    span: Span | None = _span()
+
+    @property
+    def type(self) -> Type:
+        return Type(Base.BOOL)
+
+    @property
+    def ordered(self) -> bool:
+        """An enumeration comparison: by declared order (runtime.Run.compare_ordered)."""
+        return self.kind is Base.ENUM
+
+
+@attrs.frozen(eq=False)
+class Member:
+    """subject 属于 A、B (or 不属于 when negated)."""
+    subject: "Expr"
+    options: tuple[str, ...]
+    negated: bool
+    text: str
+    span: Span | None = _span()
+
+    @property
+    def type(self) -> Type:
+        return Type(Base.BOOL)
+
+
+@attrs.frozen(eq=False)
+class RunOfYears:
+    """连续N年 cond / 近N年 cond: cond holds in each of the last N years (year offsets 0..N-1)."""
+    kind: RunKind
+    years: int
+    years_text: str
+    condition: "Expr"
+    text: str
+    span: Span | None = _span()
+
+    @property
+    def type(self) -> Type:
+        return Type(Base.BOOL)
+
+
+@attrs.frozen(eq=False)
+class And:
+    """Kleene and: false wins over unknown; the right side is not read after false."""
+    left: "Expr"
+    right: "Expr"
+    text: str
+    span: Span | None = _span()
+
+    @property
+    def type(self) -> Type:
+        return Type(Base.BOOL)
+
+
+@attrs.frozen(eq=False)
+class Or:
+    """Kleene or: true wins over unknown; the right side is not read after true."""
+    left: "Expr"
+    right: "Expr"
+    text: str
+    span: Span | None = _span()
+
+    @property
+    def type(self) -> Type:
+        return Type(Base.BOOL)
+
+
+@attrs.frozen(eq=False)
+class Not:
+    operand: "Expr"
+    text: str
+    span: Span | None = _span()
+
+    @property
+    def type(self) -> Type:
+        return Type(Base.BOOL)
+
+
+Expr = Union[Constant, BoolConstant, YearConstant, AssessedYear, FactRef, DefRef, EnumValue, PrevYear,
+             Growth, Floor, Neg, Arith, Compare, Member, RunOfYears, And, Or, Not]
+CONNECTIVES = (And, Or, Not, RunOfYears)  # conditions built of conditions
+
+
+def is_money_constant(node: Expr) -> bool:
+    """A constant amount of money (30万元): shown as money, needs no trace line of its own."""
+    return isinstance(node, Constant) and node.type.base is Base.MONEY
+
+
+# ---------------------------------------------------------------- awards: a closed set of forms
+@attrs.frozen(eq=False)
+class Exact:
+    """A fixed amount (or a formula over facts): paid in full (runtime.exact)."""
+    amount: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class UpTo:
+    """最高 X: anything from 0 to X, reviewers decide (runtime.up_to)."""
+    ceiling: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class Range:
+    """X 至 Y: reviewers decide within the range (runtime.between)."""
+    low: Expr
+    high: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class CaseByCase:
+    """一事一议: no amount, decided case by case."""
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class Unspecified:
+    """金额未定 ["note"]: the text pays but states no amount."""
+    note: str | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class LevelRow:
+    level: str  # a value of the subject fact's enumeration
+    amount: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class ByLevel:
+    """按 X 分别: the row for the applicant's value of the enumeration fact X
+    (runtime.pick_level; a value with no row pays nothing)."""
+    subject: Fact
+    rows: tuple[LevelRow, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class TierRow:
+    """One tier: `test` is the comparison subject op threshold (decided at lowering, one per
+    row, so a backend never builds a comparison)."""
+    threshold: Expr
+    amount: Expr
+    test: Compare
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class ByTier:
+    """按 X op 分档: the first row, top down, whose test holds; an unknown test before it makes
+    the award unknown; no row met pays nothing (NO_TIER_MET)."""
+    subject: Expr
+    op: CompareOp
+    word: str  # the drafter's comparison word
+    rows: tuple[TierRow, ...]
+    span: Span | None = _span()
+
+
+NO_TIER_MET = "未达到任何一档门槛"  # the reason a tiered award pays nothing
+
+
+@attrs.frozen(eq=False)
+class PerItem:
+    """每项 X 每项最高 C: for each item of the 逐项 fact `item_fact`, X capped at C, added up
+    (runtime.items / runtime.per_item); inside X, a FactRef to item_fact reads the item."""
+    item_fact: Fact
+    amount: Expr
+    item_cap: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class Routing:
+    """由 "…" 审定: a non-money outcome and who decides it."""
+    approver: str
+    span: Span | None = _span()
+
+
+AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing]
+NO_AMOUNT_FORMS = (CaseByCase, Unspecified, Routing)  # forms that state no amount to bound
+
+
+@attrs.frozen(eq=False)
+class Award:
+    """An award form and its cap (最高 C after the form): the form's amount, at most C; an
+    unknown cap makes the award unknown."""
+    form: AwardForm
+    cap: Expr | None = None
+    span: Span | None = _span()
+
+
+# ---------------------------------------------------------------- clause terms
+@attrs.frozen(eq=False)
+class Duration:
+    """期限 最多 N年 [自 F 当年起|次年起]: paid each year, at most `years` years, counted from
+    the year in fact `start_fact` (or the year after it)."""
+    years: int
+    years_text: str
+    start_fact: Fact | None = None
+    start_next_year: bool = False
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class RankKey:
+    """One key of a ranking: the fact compared, highest first when descending."""
+    fact: str
+    descending: bool
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class Quota:
+    """名额, across applicants (runtime.allocate_quota has the exact rule).
+
+    Either a count per year (`per_year`, `unit`), or a share (`share`, the fraction, with
+    `share_text` as written) of the nominee count in fact `base`, applied only above
+    `threshold`. One limit per value of the `groups` facts. `ranking` decides who is in;
+    with none (or `select`, 择优 written) the reviewers choose."""
+    per_year: int | None
+    unit: str | None = None
+    ranking: tuple[RankKey, ...] = ()
+    share: Decimal | None = None
+    share_text: str | None = None
+    threshold: int | None = None
+    base: str | None = None
+    groups: tuple[str, ...] = ()
+    select: bool = False
+    span: Span | None = _span()
+
+    def runtime_spec(self) -> tuple:
+        """(per year, share, threshold, ranking keys, 基数 fact, 每个 facts): ClauseSpec.quota."""
+        return (self.per_year, self.share, self.threshold, tuple((k.fact, k.descending) for k in self.ranking),
+                self.base, self.groups)
+
+
+@attrs.frozen(eq=False)
+class Modifier:
+    """系数 F 作用于 M: when this clause applies, awards for matter M are multiplied by F;
+    the clause itself pays nothing."""
+    factor: Decimal
+    text: str
+    matter: str
+    span: Span | None = _span()
+
+
+# ---------------------------------------------------------------- policy-level terms
+@attrs.frozen(eq=False)
+class Share:
+    payer: str
+    share: Decimal  # the fraction
+    text: str       # as written (50%)
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class Split:
+    """分担 A 50%、B 50% [除外 第X条]: how each award is shared between payers."""
+    shares: tuple[Share, ...]
+    except_articles: tuple[str, ...] = ()
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class CoFunding:
+    """配套 P 不低于 S [除外 …]: the district matches at least S of the award."""
+    payer: str
+    minimum_share: Decimal
+    minimum_share_text: str
+    except_articles: tuple[str, ...] = ()
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class Budget:
+    """预算 P 每年 A: what payer P sets aside each year; `ranking` the order awards are funded
+    in; none (or `select`) means the reviewers choose when it runs out."""
+    payer: str
+    amount: Decimal
+    amount_text: str
+    ranking: tuple[RankKey, ...] = ()
+    select: bool = False
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class Transitional:
+    """过渡 "…" [当 考核年度 早于 Y 依照 D]: assessed years before `before_year` follow policy
+    `governed_by` and this policy does not evaluate them; without a year, text only."""
+    text: str
+    before_year: int | None = None
+    governed_by: str | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class Validity:
+    """施行/失效: the dates (inclusive) on which the policy governs an evaluation."""
+    effective_from: datetime.date | None = None
+    effective_until: datetime.date | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class NotEncoded:
+    """不编码 "…" 说明 "…": a sentence deliberately not encoded, and why."""
+    text: str
+    reason: str
+    span: Span | None = _span()
+
+
+# ---------------------------------------------------------------- clauses and policies
+@attrs.frozen(eq=False)
+class ClauseModel:
+    """One clause (条款 / 第N项), with everything a backend needs decided.
+
+    `evaluated`: the clause is run (not text only, and it has an award or is a modifier).
+    `ceiling`: the most it can pay in one year (None: unbounded or no amount stated);
+    `total_ceiling`: over its whole duration; `could_pay`: what an undecidable result could
+    pay, counted in total.max (0 for a routing outcome, else `ceiling`). `cofunded`: the
+    policy's 配套 applies to it; `split`: the 分担 shares that apply to it, or None.
+    `decisive_facts`: the facts that decide whether it applies and to which matter (its
+    conditions through definitions, a tier subject, 事项 按, a 按 level fact), sorted."""
+    article: str           # 第七条
+    article_number: int    # 7
+    item: int | None       # 第2项 -> 2
+    title: str | None
+    line: int              # the .pol line of 条款
+    source: str            # "policies/x.pol:12": where a trace points
+    source_text: str | None = None  # 原文
+    recipient: str | None = None    # 对象
+    units: tuple[str, ...] = ()     # 责任单位
+    matter: Matter | None = None
+    matter_by: Fact | None = None   # 事项 按 X: the matter is the applicant's value of X
+    conditions: tuple[Expr, ...] = ()
+    award: Award | None = None
+    duration: Duration | None = None
+    once: bool = False
+    uncapped: bool = False  # 不设上限 written
+    quota: Quota | None = None
+    modifier: Modifier | None = None
+    notes: tuple[str, ...] = ()
+    text_only: bool = False
+    evaluated: bool = False
+    ceiling: Decimal | None = None
+    total_ceiling: Decimal | None = None
+    could_pay: Decimal | None = None
+    cofunded: bool = False
+    split: tuple[Share, ...] | None = None
+    decisive_facts: tuple[str, ...] = ()
+    case_count: int = 0
+    span: Span | None = _span()
+
+    @property
+    def label(self) -> str:
+        """第七条 or 第十二条第2项, as the runtime labels results."""
+        return self.article + (f"第{self.item}项" if self.item is not None else "")
+
+    @property
+    def states_no_amount(self) -> bool:
+        """Case by case, unspecified, routing, modifiers (and text-only clauses) state no amount."""
+        return self.award is None or isinstance(self.award.form, NO_AMOUNT_FORMS)
+
+
+@attrs.frozen(eq=False)
+class PolicyModel:
+    """One policy, its vocabulary merged.
+
+    The name tables are in declaration order, vocabulary first, and hold every name the
+    policy can use (`shared` marks the vocabulary's); `used_facts` are the facts the policy
+    reads (its own, and the vocabulary's it refers to), in the same order: the facts schema
+    (`schema()`). `ceiling` is the most the policy pays one applicant in a year after
+    就高不重复 (bounded clauses), with `unbounded_clauses` and `unstated_clauses` labels."""
+    docno: str
+    path: str   # as given (relative), posix separators in `source`
+    title: str | None = None
+    issuer: str | None = None
+    issued: datetime.date | None = None
+    validity: Validity = Validity()
+    repeals: tuple[str, ...] = ()
+    scope: str | None = None
+    principle: Principle | None = None
+    assessed_year: AssessedYearRule = AssessedYearRule.PREVIOUS
+    cofunding: tuple[CoFunding, ...] = ()
+    splits: tuple[Split, ...] = ()
+    budgets: tuple[Budget, ...] = ()
+    transitional: tuple[Transitional, ...] = ()
+    imports: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    source_document: str | None = None  # 来源 path, relative to the .pol file
+    not_encoded: tuple[NotEncoded, ...] = ()
+    enumerations: Mapping[str, Enumeration] = attrs.Factory(dict)
+    facts: Mapping[str, Fact] = attrs.Factory(dict)
+    definitions: Mapping[str, Definition] = attrs.Factory(dict)
+    matters: Mapping[str, Matter] = attrs.Factory(dict)
+    clauses: tuple[ClauseModel, ...] = ()
+    used_facts: tuple[str, ...] = ()
+    # The definitions the policy evaluates: its own, then the vocabulary's it refers to
+    # (directly or through another definition), each in declaration order.
+    used_definitions: tuple[str, ...] = ()
+    ceiling: Decimal = Decimal(0)
+    unbounded_clauses: tuple[str, ...] = ()
+    unstated_clauses: tuple[str, ...] = ()
+    span: Span | None = _span()
+
+    @property
+    def effective_from(self) -> datetime.date | None:
+        return self.validity.effective_from
+
+    @property
+    def effective_until(self) -> datetime.date | None:
+        return self.validity.effective_until
+
+    @property
+    def evaluated_clauses(self) -> tuple[ClauseModel, ...]:
+        """The clauses that are run, in order (their index from 1 names generated functions)."""
+        return tuple(c for c in self.clauses if c.evaluated)
+
+    @property
+    def own_definitions(self) -> tuple[Definition, ...]:
+        return tuple(d for d in self.definitions.values() if not d.shared)
+
+    @property
+    def evaluated_definitions(self) -> tuple[Definition, ...]:
+        """The definitions a backend must be able to evaluate (`used_definitions`): the
+        policy's own first, so their order does not depend on the vocabulary."""
+        own = [self.definitions[name] for name in self.used_definitions if not self.definitions[name].shared]
+        return tuple(own + [self.definitions[name] for name in self.used_definitions if self.definitions[name].shared])
+
+    def schema(self) -> dict:
+        """The fact schema runtime.validate_facts expects: name -> (base, series, enumeration
+        values or None, items), in declaration order (vocabulary first)."""
+        result = {}
+        for name in self.used_facts:
+            fact = self.facts[name]
+            t = fact.type
+            result[name] = (t.base.value, t.series, fact.values if t.base is Base.ENUM else None, t.items)
+        return result
+
+    def transitional_spec(self) -> tuple:
+        """((before_year, governing docno), …) for runtime.PolicyInfo.transitional."""
+        return tuple((rule.before_year, rule.governed_by) for rule in self.transitional if rule.before_year is not None)
+
+    def budgets_spec(self) -> tuple:
+        """((payer, yearly amount, ranking keys), …) for runtime.PolicyInfo.budgets."""
+        return tuple((b.payer, b.amount, tuple((k.fact, k.descending) for k in b.ranking)) for b in self.budgets)
+
+
+@attrs.frozen(eq=False)
+class Overlap:
+    """Two clauses (of one policy or two) that pay the same matter, as the overlap check
+    found them, for the summaries: whether both can apply (decided; witness: an applicant
+    to whom both apply, None when they exclude each other), confirmed by the interpreter."""
+    first: tuple[PolicyModel, ClauseModel]
+    second: tuple[PolicyModel, ClauseModel]
+    matter: str
+    decided: bool
+    witness: dict | None
+    reason: str | None = None
+    confirmed: bool = False
+    span: Span | None = _span()
+
+
+# ---------------------------------------------------------------- shared analyses
+def facts_read(expressions, policy: PolicyModel) -> set[str]:
+    """The facts some expressions read, directly or through the definitions they use (each
+    definition followed once)."""
+    read: set[str] = set()
+    seen: set[str] = set()
+    pending = list(expressions)
+    while pending:
+        for node in walk(pending.pop()):
+            if isinstance(node, (FactRef, PrevYear, Growth)):
+                read.add(node.fact.name)
+            elif isinstance(node, Fact):
+                read.add(node.name)
+            elif isinstance(node, DefRef) and node.name not in seen and node.name in policy.definitions:
+                seen.add(node.name)
+                pending.append(policy.definitions[node.name].expr)
+    return read
