@@ -9,7 +9,7 @@ One schema per set of policies evaluated together: a policy's own, or the merge 
 - a percentage: the fraction as a number (0.05), or text (`"5%"`, `"0.05"`);
 - a number: a number, or its text; a year: an integer 1000–9999 or `"2019"`/`"2019年"`;
 - yes/no: true/false (or `"是"`/`"否"`); a date: `"2020-06-30"` or `"2020年6月30日"`;
-- an enumeration: one of its labels (`enum`); 标识: non-blank text or an integer;
+- an enumeration: one of its labels (`enum`); 标识: non-blank text;
 - 逐年: an object keyed by year; 逐项: an array, one value per item;
 - `null` (unknown) for any fact and any year of a series; any undeclared key is refused
   (`additionalProperties: false`).
@@ -18,7 +18,7 @@ What the schema accepts, the runtime accepts, except for what JSON Schema cannot
 bounds on numeric *text* (below 10^15, at most 28 significant digits), a year written twice
 in one series (`"2019"` and `"2019年"`) and the calendar check of `"2020年2月30日"`; the
 bounds are in the descriptions, and `runtime.validate_facts` still checks all three. The runtime accepts a little
-more than the schema (surrounding tabs, `"+5"`), never less. A schema is built only from
+more than the schema (surrounding tabs, `"+5"`, a 标识 as a JSON integer), never less. A schema is built only from
 the runtime's own fact table (name -> (base, yearly, enumeration labels, per item)) and the
 facts' 说明, so a generated module and the compiler give the same schema, and the output is
 deterministic: properties in declaration order, keys in a fixed order.
@@ -66,7 +66,7 @@ _KIND_WORDS = {
     "bool": ("是否：true/false（或 \"是\"/\"否\"）", "yes/no: true/false (or \"是\"/\"否\")"),
     "year": ("年份：1000–9999 的整数（或 \"2019\"、\"2019年\"）", "a year 1000-9999 (or \"2019\", \"2019年\")"),
     "date": ("日期：\"2020-06-30\" 或 \"2020年6月30日\"", "a date: \"2020-06-30\" or \"2020年6月30日\""),
-    "text": ("标识：非空文字或整数（名称、编号），用于分组", "an identifier: non-blank text or an integer, for grouping"),
+    "text": ("标识：非空文字（名称、编号），用于分组", "an identifier: non-blank text (a name or a code), for grouping"),
     "enum": ("枚举，取值之一", "an enumeration: one of its labels"),
 }
 
@@ -86,7 +86,9 @@ def value_schemas(base: str, labels: Iterable[str] | None = None) -> list[dict]:
     if base == "date":
         return [{"type": "string", "pattern": ISO_DATE, "format": "date"}, {"type": "string", "pattern": CHINESE_DATE}]
     if base == "text":
-        return [{"type": "string", "pattern": NOT_BLANK}, {"type": "integer"}]
+        # Text only: the runtime also reads a JSON integer (12) but not 12.0, and JSON Schema
+        # cannot tell the two apart, so the schema keeps to what is always read.
+        return [{"type": "string", "pattern": NOT_BLANK}]
     if base == "enum":
         return [{"enum": list(labels or ())}]
     raise ValueError(f"unknown fact type {base!r}")
@@ -176,21 +178,12 @@ def dumps(schema: dict) -> str:
 
 def fact_table(policy) -> tuple[dict[str, tuple], dict[str, str | None]]:
     """A compiled policy's (ast.Policy) runtime fact table — what its generated module carries
-    as FACTS — and each fact's 说明 from its declaration (the policy's or its vocabulary's)."""
-    try:
-        from .lower import lower  # the lowered model, where it has landed: the table is its schema()
-    except ImportError:
-        lower = None
-    if lower is not None:
-        lowered = lower(policy)
-        facts = lowered.schema()
-        return facts, {name: lowered.facts[name].note for name in facts}
-    # Before the lowered model (drop with it): the interpreter's table and the declarations.
-    from .interpreter import schema as runtime_table
-    from .types import Symbols
-    declared = Symbols.of(policy).facts
-    facts = runtime_table(policy)
-    return facts, {name: declared[name].note for name in facts}
+    as FACTS, the lowered model's schema() — and each fact's 说明 from its declaration (the
+    policy's or its vocabulary's)."""
+    from .lower import lower
+    lowered = lower(policy)
+    facts = lowered.schema()
+    return facts, {name: lowered.facts[name].note for name in facts}
 
 
 def for_policy(policy) -> dict:

@@ -94,7 +94,9 @@ class Generation:
     def __init__(self, number: int, modules: list, origin: str):
         self.number = number
         self.modules = modules
-        self.origin = origin  # "generated" (the verified modules on disk) or "compiled"
+        # "generated": the modules of generated/ (verified, or compiled and found identical);
+        # "compiled": compiled in memory because generated/ is stale or missing
+        self.origin = origin
         self.loaded_at = time.time()
         self.by_docno = {m.POLICY.docno: m for m in modules}
         self.lookup = {**{m.__name__: m for m in modules}, **self.by_docno}  # 文号 or module name
@@ -190,10 +192,10 @@ class Loader:
                               f"note: {probe.stale} is stale (its sources changed): compiled in memory; run polc build")
         project = self._compile()
         with self._compiling:
-            modules = _compile_modules(project, probe)
+            modules, same_as_disk = _compile_modules(project, probe)
             documents = _documents(project, modules, self.generated)
         self.count += 1  # generations are numbered as they are made: a failed load takes no number
-        generation = Generation(self.count, modules, "compiled")
+        generation = Generation(self.count, modules, "generated" if same_as_disk else "compiled")
         generation.set_documents(documents)
         return generation
 
@@ -256,15 +258,18 @@ class Loader:
         return tuple(seen)
 
 
-def _compile_modules(project, probe) -> list:
-    """The modules compiled in memory from the text `polc build` writes; when the modules
-    on disk are that text byte for byte, recorded, so the next load takes the fast path."""
+def _compile_modules(project, probe) -> tuple[list, bool]:
+    """The modules compiled in memory from the text `polc build` writes, and whether the
+    modules on disk are that text byte for byte (then recorded, so the next load takes the
+    fast path: a build that has just written them may not have recorded them yet)."""
     from . import driver
     texts = driver.python_outputs(project)
-    if probe.on_disk and set(probe.on_disk) == set(texts) and all(
-            probe.on_disk[name] == text.encode("utf-8") for name, text in texts.items()):
+    same = bool(probe.on_disk) and set(probe.on_disk) == set(texts) and all(
+        probe.on_disk[name] == text.encode("utf-8") for name, text in texts.items())
+    if same:
         fast_eval.record(probe.on_disk, driver.module_inputs(project))
-    return [driver.load_module(policy, texts[f"{driver.module_name(policy.path)}.py"]) for policy in project.policies]
+    return [driver.load_module(policy, texts[f"{driver.module_name(policy.path)}.py"])
+            for policy in project.policies], same
 
 
 def _documents(project, modules: list, generated: str | None) -> Documents:

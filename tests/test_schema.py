@@ -86,8 +86,11 @@ GOOD_AND_BAD = {
     "bool": [True, False, "是", "否", "true", "false", 1, 0, "yes", "", None, [True]],
     "year": [2019, 1000, 9999, "2019", "2019年", 999, 10000, "19", "２０１９", Decimal("2019.5"), True, "2019年年", 2019.0],
     "date": ["2020-06-30", "2020年6月30日", "2020-02-30", "2020/06/30", "20200630", 20200630, True, "2020-6-30"],
-    "text": ["总部A", "  x ", 12, "", "   ", "\u3000", True, 1.5, [], None],
+    "text": ["总部A", "  x ", "12", "", "   ", "\u3000", True, 1.5, Decimal("0.000"), [], None],
 }
+# Read by the runtime, refused by the schema (the safe direction): JSON Schema cannot tell the
+# integer 12, which the runtime reads as a 标识, from 12.0, which it does not.
+NARROWER = {"text": [12]}
 
 
 def _spec(base: str) -> tuple:
@@ -106,6 +109,8 @@ def test_schema_accepts_and_refuses_as_runtime_does(base):
         assert by_schema == _accepted_by_runtime({"事实": value}, [table]), (base, value)
         verdicts.add(by_schema)
     assert verdicts == {True, False}  # the corpus has good and bad values of each type
+    for value in NARROWER.get(base, ()):
+        assert schema_subset.errors(facts_schema, {"事实": value}) and _accepted_by_runtime({"事实": value}, [table])
 
 
 def test_enumerations_series_items_unknown_keys():

@@ -126,7 +126,7 @@ def _polc_eval(project: Path, files: list[str], facts: dict, on: str = ON) -> di
     return json.loads(done.stdout)
 
 
-def _wait_for(condition, seconds: float = 30) -> bool:
+def _wait_for(condition, seconds: float = 90) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
