@@ -7,6 +7,14 @@ function, the generated module, and the reference interpreter.
 
     python bench/batch_bench.py [--rows 100000] [--calls 20000]
     python bench/batch_bench.py --cli [--rows 100000]   # peak memory of `polc eval --batch`
+    python bench/batch_bench.py --engines [--rows 100000] [--million] [--engine duckdb --engine python]
+
+--engines times the whole command (read, evaluate, write) as a user runs it, a child process
+per engine and size, on a synthetic CSV register against all six policies: wall and CPU
+seconds, rows/s, peak memory (the child's RSS), output bytes and bytes per enterprise, and
+the ratio to a hand-written Python loop over the same register that decides three clauses
+of 嘉政发〔2020〕6号 (第五条 with 嘉政发〔2020〕8号's ×1.5 modifier, 第七条, 第十二条第2项) and
+writes one JSON line per enterprise. --million adds a 1,000,000-row run (minutes).
 """
 
 from __future__ import annotations
@@ -62,6 +70,8 @@ def _scalar(rng, base, options):
         return rng.randint(2016, 2021)
     if base == "date":
         return "2020-06-30"
+    if base == "text":
+        return f"H{rng.randint(1, 50):02d}"  # a name shared by a few enterprises (所属总部企业)
     return rng.choice(options)
 
 
@@ -97,9 +107,10 @@ def stream(rows: int) -> dict:
             "clauses": sum(len(m.CLAUSES) for m in modules), "applicable_results": applies}
 
 
-def cli_batch(rows: int) -> dict:
+def cli_batch(rows: int, engine: str | None = None) -> dict:
     """Peak memory and time of `polc eval policies --batch register.jsonl --out …` as a user
-    runs it (a child process, measured with wait4), for a register of `rows` applicants."""
+    runs it (a child process, measured with wait4), for a register of `rows` applicants
+    (with `--engine engine` when one is given)."""
     import os
     import tempfile
     _project, modules = _modules()
@@ -112,14 +123,17 @@ def cli_batch(rows: int) -> dict:
             for row in register(rows, schema):
                 handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
         command = [sys.executable, "-m", "compiler", "eval", str(ROOT / "policies"), "--batch", str(path),
-                   "--on", ON.isoformat(), "--out", str(Path(work) / "results.jsonl")]
+                   "--on", ON.isoformat(), "--out", str(Path(work) / "results.jsonl"),
+                   *(["--engine", engine] if engine else [])]
         start = time.perf_counter()
         child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _pid, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"polc eval --batch failed on {rows} rows")
-        return {"rows": rows, "seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024}
+        output = Path(work) / "results.jsonl"
+        return {"rows": rows, "seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                "peak_rss_mb": usage.ru_maxrss / 1024, "output_bytes": output.stat().st_size}
 
 
 # ---------------------------------------------------------------- two clauses by hand
@@ -199,19 +213,169 @@ def clauses(calls: int) -> list[str]:
     return lines
 
 
+# ---------------------------------------------------------------- whole command, both engines
+def write_register_csv(path: Path, rows: int) -> None:
+    """The synthetic register as a CSV a user would give: 申请人, then every declared fact,
+    a yearly fact as 名.年份 columns (the assessed year and the four before it)."""
+    import csv
+    _project, modules = _modules()
+    schema = {}
+    for module in modules:
+        schema.update(module.POLICY.schema)
+    names = sorted(schema)
+    header = ["申请人"]
+    for name in names:
+        header += [f"{name}.{y}" for y in range(YEAR - 4, YEAR + 1)] if schema[name][1] else [name]
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle, lineterminator="\n")
+        out.writerow(header)
+        for row in register(rows, schema):
+            cells = [row["申请人"]]
+            for name in names:
+                value = row.get(name)
+                if schema[name][1]:
+                    cells += [_cell(value.get(str(y))) if value else "" for y in range(YEAR - 4, YEAR + 1)]
+                elif isinstance(value, list):
+                    cells.append(";".join(_cell(v) for v in value))
+                else:
+                    cells.append(_cell(value))
+            out.writerow(cells)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def engine_run(engine: str, register_path: Path, out: Path) -> dict:
+    """One `polc eval policies --batch … --engine E --out …`, measured with wait4."""
+    import os
+    command = [sys.executable, "-m", "compiler", "eval", str(ROOT / "policies"), "--batch", str(register_path),
+               "--on", ON.isoformat(), "--out", str(out), "--engine", engine]
+    start = time.perf_counter()
+    child = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _stderr = child.stderr.read()
+    _pid, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"polc eval --batch --engine {engine} failed: {_stderr.decode()[-2000:]}")
+    return {"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "peak_rss_mb": usage.ru_maxrss / 1024, "output_bytes": out.stat().st_size}
+
+
+RATE_5X, LEAD = Decimal("1.5"), "重点行业绩效评价领跑企业"
+
+
+def hand_loop(register_path: Path, out: Path) -> float:
+    """The three clauses written by hand, over the CSV register, one JSON line per enterprise
+    (read, evaluate, write): the yardstick for the engines. Returns wall seconds."""
+    import csv
+    start = time.perf_counter()
+    with open(register_path, encoding="utf-8", newline="") as handle, open(out, "w", encoding="utf-8") as result:
+        reader = csv.reader(handle)
+        header = next(reader)
+        at = {name: index for index, name in enumerate(header)}
+        columns = ("项目类别", "项目投资方式", "竣工验收", "投资额", "设备单价", "设备为交通工具", "企业服务业类别",
+                   "实现税收", "总部型企业", "新引进总部型企业", "总部首次奖励年度", LEAD)
+        where = {name: at.get(name) for name in columns}
+        revenue = [(y, at.get(f"年营业收入.{y}")) for y in range(YEAR - 4, YEAR + 1)]
+        tax = at.get(f"地方留存税收.{YEAR}"), at.get(f"地方留存税收.{YEAR - 1}")
+        for line, cells in enumerate(reader, 2):
+            def text(name):
+                index = where[name]
+                return cells[index] or None if index is not None else None
+
+            def money(index):
+                return Decimal(cells[index]) if index is not None and cells[index] else None
+
+            def yes(name):
+                value = text(name)
+                return None if value is None else value == "是"
+            facts = {"项目类别": text("项目类别"), "项目投资方式": text("项目投资方式"), "竣工验收": yes("竣工验收"),
+                     "投资额": money(where["投资额"]), "设备单价": money(where["设备单价"]),
+                     "设备为交通工具": yes("设备为交通工具"), "企业服务业类别": text("企业服务业类别"),
+                     "实现税收": yes("实现税收"),
+                     "年营业收入": {y: money(i) for y, i in revenue if i is not None and cells[i]}}
+            article_5 = hand_article_5(facts, YEAR)
+            lead = yes(LEAD)
+            if isinstance(article_5, Decimal) and lead:
+                amount = facts["投资额"] * RATE_5 * RATE_5X
+                article_5 = min(amount, CAP_5).quantize(CENT, ROUND_HALF_UP)
+            article_7 = hand_article_7(facts, YEAR)
+            article_12 = hand_article_12(yes("总部型企业"), yes("新引进总部型企业"), money(tax[0]), money(tax[1]),
+                                         int(cells[where["总部首次奖励年度"]]) if cells[where["总部首次奖励年度"]] else None)
+            result.write(json.dumps({"line": line, "申请人": cells[0],
+                                     "clauses": [str(v) if isinstance(v, Decimal) else v
+                                                 for v in (article_5, article_7, article_12)]},
+                                    ensure_ascii=False, separators=(",", ":")) + "\n")
+    return time.perf_counter() - start
+
+
+GROWTH_12 = Decimal("1.1")
+
+
+def hand_article_12(headquarters, new, this_year, last_year, first_year):
+    """嘉政发〔2020〕6号 第十二条第2项, by hand: the excess over 110% of last year's tax, for 3
+    years from the first award year."""
+    if headquarters is False or new is False:
+        return False
+    if headquarters is None or new is None or this_year is None or last_year is None:
+        return None
+    if last_year == 0 or (this_year - last_year) / last_year < Decimal("0.1"):
+        return False
+    if first_year is None:
+        return None
+    if not first_year <= YEAR <= first_year + 2:
+        return False
+    return max(this_year - last_year * GROWTH_12, Decimal(0)).quantize(CENT, ROUND_HALF_UP)
+
+
+def engines(sizes: list[int], names: list[str]) -> None:
+    import tempfile
+    print(f"polc eval policies --batch register.csv --on {ON} --out results.jsonl --engine E "
+          f"(six policies, a child process per run; CPU = user + system of the child)")
+    for rows in sizes:
+        with tempfile.TemporaryDirectory(prefix="polc-bench-") as work:
+            register_path = Path(work) / "register.csv"
+            write_register_csv(register_path, rows)
+            hand = hand_loop(register_path, Path(work) / "hand.jsonl")
+            print(f"  {rows:>9,} enterprises, register {register_path.stat().st_size / 1e6:,.0f} MB; "
+                  f"hand-written loop over three clauses of 6号: {hand:.1f} s")
+            for name in names:
+                r = engine_run(name, register_path, Path(work) / f"results-{name}.jsonl")
+                print(f"    {name:<7} {r['seconds']:7.1f} s ({r['cpu_seconds']:6.1f} s CPU), "
+                      f"{rows / r['seconds']:9,.0f} rows/s, peak RSS {r['peak_rss_mb']:7.1f} MB, "
+                      f"output {r['output_bytes'] / 1e6:8.1f} MB = {r['output_bytes'] / rows:5.0f} bytes/enterprise, "
+                      f"×{r['seconds'] / hand:.1f} the hand-written loop")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--stream", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--cli", action="store_true", help="measure `polc eval --batch` end to end instead")
+    parser.add_argument("--engines", action="store_true",
+                        help="time the whole command for each engine against a hand-written loop")
+    parser.add_argument("--engine", action="append", choices=["duckdb", "python"],
+                        help="with --engines: the engines to time (default both)")
+    parser.add_argument("--million", action="store_true", help="with --engines: also 1,000,000 enterprises")
     args = parser.parse_args()
+    if args.engines:
+        engines(sorted({args.rows} | ({1_000_000} if args.million else set())), args.engine or ["duckdb", "python"])
+        return
     if args.cli:
         print(f"polc eval policies --batch register.jsonl --out results.jsonl, on {ON} (a child process per size)")
         for rows in sorted({max(args.rows // 5, 1), args.rows}):
-            r = cli_batch(rows)
-            print(f"  {r['rows']:>7} rows: {r['seconds']:7.1f} s, {r['rows'] / r['seconds']:7.0f} rows/s, "
-                  f"peak RSS {r['peak_rss_mb']:6.1f} MB")
+            r = cli_batch(rows, (args.engine or [None])[0])
+            print(f"  {r['rows']:>7} rows: {r['seconds']:7.1f} s ({r['cpu_seconds']:.1f} s CPU), "
+                  f"{r['rows'] / r['seconds']:7.0f} rows/s, peak RSS {r['peak_rss_mb']:6.1f} MB, "
+                  f"output {r['output_bytes'] / r['rows']:,.0f} bytes per row")
         return
     if args.stream:
         print(json.dumps(stream(args.stream)))

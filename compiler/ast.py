@@ -7,12 +7,13 @@ with their original text kept for display.
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from typing import Collection, Iterator, Union
 
 import attrs
 
-from .source import Span
+from .source import Span, normalise
 
 
 def _span():
@@ -276,6 +277,9 @@ class Exact:
 class UpTo:
     ceiling: Expr
     span: Span | None = _span()
+    # 一事一议 最高 X ("一事一议，补助比例最高不超过20%"): decided case by case, at most X. In
+    # money it is 最高 X (a panel decides, up to X); the flag keeps the text's words for printing.
+    case_by_case: bool = False
 
 
 @attrs.frozen
@@ -283,6 +287,9 @@ class Range:
     low: Expr
     high: Expr
     span: Span | None = _span()
+    # 投资额 × 5%-20%: the rate range as written ("5%-20%"); low and high are base × 5% and
+    # base × 20%, so evaluation is that of any range. None for 低 至 高.
+    rate: str | None = None
 
 
 @attrs.frozen
@@ -405,6 +412,8 @@ class Case:
     on: DateValue | None
     expected: Expected | None
     span: Span | None = _span()
+    # 评估日 or 预期 written more than once (name, span of the later one): reported as E019.
+    repeated: tuple[tuple[str, Span | None], ...] = attrs.field(default=(), eq=False, repr=False)
 
 
 # ---------------------------------------------------------------- clauses and policies
@@ -433,10 +442,49 @@ class Clause:
     span: Span | None = _span()
     # Single fields written more than once (name, span of the later one): reported as E019.
     repeated: tuple[tuple[str, Span | None], ...] = attrs.field(default=(), eq=False, repr=False)
+    # 条款 "二、（一）1.（1）": the text numbers its provisions in levels, not 第N条; article holds
+    # the numbering exactly as written (full-width brackets kept) and item is None.
+    numbered_as_written: bool = False
+    numbering_span: Span | None = _span()  # where that numbering string is written (for E200)
 
     @property
     def label(self) -> str:
+        """The clause's name in results, summaries and diagnostics: 第七条, 第十二条第2项, or the
+        numbering as written (二、（一）1.（1）). Every output takes it from here."""
         return self.article + (f"第{self.item}项" if self.item is not None else "")
+
+    def under(self, reference: str) -> bool:
+        """Whether an article reference (除外 第十二条, 除外 第十二条 第2项, 除外 "二、（一）") names
+        this clause: the same article or item, or for a numbering as written, the clause itself or a level above it
+        (二、（一） covers 二、（一）1.（1）). Full-width and half-width brackets are one."""
+        if not self.numbered_as_written:
+            return reference in (self.article, self.label)  # 第十二条 (every item), 第十二条第2项 (one)
+        own, wanted = numbering_key(self.article), numbering_key(reference)
+        # a level boundary: "二、1" names 二、1.（1）, not 二、12.
+        return own == wanted or (own.startswith(wanted) and not (wanted[-1].isdigit() and own[len(wanted)].isdigit()))
+
+
+def numbering_key(numbering: str) -> str:
+    """A numbering compared whatever width its brackets and stops are written in."""
+    return normalise(numbering).replace(" ", "")
+
+
+_CN_NUMERAL = "一二三四五六七八九十百零〇两"
+# One level of a numbering as the gazettes write it (after full-width forms are made
+# half-width): 第三章 第十二条 第二款 第3项 | 二、 | (一) | 1. 1、 1.2 | (1) | ①.
+# Each level is told from the next by its own closing mark, so a string can be read only one
+# way and a failed match costs linear time (a nested 1.2.3 quantifier backtracked exponentially);
+# only the last level may be a bare number (3.2.1, or 二、1 in a reference).
+_NUMBERING_LEVEL = (rf"第[{_CN_NUMERAL}0-9]+[编章节条款项目]|[{_CN_NUMERAL}]+、|\([{_CN_NUMERAL}]+\)"
+                    r"|[0-9]+[.、]|\([0-9]+\)|[\u2460-\u2473]")
+NUMBERING = re.compile(rf"(?:{_NUMBERING_LEVEL})*[0-9]*")
+MAX_NUMBERING_CHARS = 40  # the deepest real numbering (第三章第十二条第二款第（三）项) is far shorter
+
+
+def is_numbering(text: str) -> bool:
+    """Whether text is a provision's numbering (二、（一）1.（1）), as 条款 "…" and 除外 "…" take."""
+    key = numbering_key(text)
+    return 0 < len(key) <= MAX_NUMBERING_CHARS and NUMBERING.fullmatch(key) is not None
 
 
 @attrs.frozen
@@ -502,9 +550,22 @@ class Vocabulary:
     span: Span | None = _span()
 
 
+# The brackets a document number's year may be written in, each mapped to the gazette's 〔〕.
+_DOCNO_BRACKETS = str.maketrans({"[": "〔", "]": "〕", "(": "〔", ")": "〕", "［": "〔", "］": "〕",
+                                 "（": "〔", "）": "〕"})
+
+
+def document_key(docno: str) -> str:
+    """The identity of a document number, whatever brackets its year is written in:
+    嘉政发[2020]6号, 嘉政发（2020）6号 and 嘉政发〔2020〕6号 name one document. Results and
+    summaries show the number as written; comparisons (the same number in two files,
+    references) use this key."""
+    return docno.translate(_DOCNO_BRACKETS)
+
+
 @attrs.frozen
 class Policy:
-    docno: str
+    docno: str  # as written (嘉政发〔2020〕6号, 浙经信[2021]12号), or the short name of a 无文号 policy
     path: str
     title: str | None = None
     issuer: str | None = None
@@ -534,3 +595,10 @@ class Policy:
     span: Span | None = _span()
     # Header fields written more than once (name, span of the later one): reported as E019.
     repeated: tuple[tuple[str, Span | None], ...] = attrs.field(default=(), eq=False, repr=False)
+    # 政策 无文号 「简称」: published without a document number; docno holds the short name.
+    numbered: bool = True
+
+    @property
+    def key(self) -> str:
+        """The policy's identity for comparisons (see document_key)."""
+        return document_key(self.docno)

@@ -17,9 +17,11 @@ skipped; the summary counts it.
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 import heapq
 import json
+import marshal
 import os
 import stat
 import sys
@@ -29,7 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Iterator
 
-from . import runtime, source as sources
+from . import compact, runtime, source as sources
 
 IDENTIFIER = "申请人"
 MAX_BAD_ROWS_LISTED = 100
@@ -284,17 +286,271 @@ class _BadRows:
         return [entry for _line, _order, entry in sorted(self._heap, key=lambda item: (-item[0], item[1]))]
 
 
-def run(modules: list, source: str, on, out: IO, errors: IO, include_all: bool = False,
-        encoding: str | None = None) -> dict:
-    """Evaluate a register; write JSON lines to `out` and return the summary (also written
-    as the last line, {"summary": …}). Raises RegisterError before writing anything if the
-    register cannot be read at all."""
-    policies = [(m.POLICY, m.CLAUSES) for m in modules]
-    evaluator = runtime.Evaluator(policies)
-    on = runtime.parse_date(on, "--on") if on is not None else None
-    budgets = {policy.docno: policy.budgets for policy, _ in policies if policy.budgets}
-    infos = {policy.docno: policy for policy, _ in policies}
-    principles = {policy.docno: policy.principle for policy, _ in policies}
+class Explain:
+    """Which rows get today's full record (with the Chinese trace) instead of the compact
+    one: every row (`--trace`), or those named by `--explain` (申请人 values, or `@LINE` for
+    a physical line). Only the chosen rows are written then."""
+
+    def __init__(self, every: bool = False, applicants=(), lines=()):
+        self.every = every
+        self.applicants = set(applicants)
+        self.lines = set(lines)
+        self.found: set = set()
+
+    @classmethod
+    def parse(cls, names) -> "Explain":
+        applicants, lines = [], []
+        for name in names:
+            if name.startswith("@") and name[1:].isascii() and name[1:].isdigit():
+                lines.append(int(name[1:]))
+            else:
+                applicants.append(name.strip())
+        return cls(False, applicants, lines)
+
+    def chosen(self, line: int, applicant: str | None) -> bool:
+        return self.every or line in self.lines or (applicant is not None and applicant in self.applicants)
+
+    def written(self, line: int, applicant: str | None) -> None:
+        """A chosen row's full record was written (a bad row's never is)."""
+        self.found.update((f"@{line}", applicant))
+
+    def missing(self) -> list[str]:
+        """The names given that matched no evaluated row, in the order given."""
+        wanted = [*sorted(self.applicants), *(f"@{line}" for line in sorted(self.lines))]
+        return [name for name in wanted if name not in self.found]
+
+
+class _QuietRun(runtime.Run):
+    """A Run that keeps no trace: the compact output never shows one, and a batch over
+    100,000 applicants need not build millions of trace entries to throw them away. Each
+    method decides exactly as runtime.Run does (the property test in tests/test_compact.py
+    compares compact rows, built with this, against projections of traced full records)."""
+
+    __slots__ = ()
+
+    def note(self, text):
+        pass
+
+    def compare(self, label, op, left, right, kind, offset=None):
+        return None if left is None or right is None else _COMPARE[op](left, right)
+
+    def first_time(self, label, op, name, threshold, kind, offset):
+        year = self.year - offset
+        current = self.at(name, offset)
+        if current is None or threshold is None:
+            return None
+        test = _COMPARE[op]
+        if not test(current, threshold):
+            return False
+        for earlier_year, value in self.facts[name].items():
+            if earlier_year < year and test(value, threshold):
+                return False
+        return True
+
+    def compare_ordered(self, label, op, left, right, order):
+        return None if left is None or right is None else _COMPARE[op](order.index(left), order.index(right))
+
+    def member(self, label, value, options, negated):
+        return None if value is None else ((value in options) != negated)
+
+    def truth(self, label, value):
+        return value
+
+    def run_of_years(self, label, results):
+        combined = True
+        for outcome in results:
+            combined = runtime.kleene_and(combined, outcome)
+        return combined
+
+    def define(self, label, value, kind):
+        return value
+
+
+_COMPARE = runtime._COMPARE
+
+
+class _Engine:
+    """The policies evaluated for one applicant at a time, as runtime.Evaluator does, but
+    with the facts validated once per row (not once per policy and again per ranking), the
+    evaluation date's consequences (assessed years, policies not in force) worked out once,
+    and no trace unless the row's full record is wanted."""
+
+    def __init__(self, modules: list, on):
+        self.policies = [(m.POLICY, m.CLAUSES) for m in modules]
+        self.evaluator = runtime.Evaluator(self.policies)
+        self.known = self.evaluator.known
+        self.principles = self.evaluator.principles
+        self.on = on = runtime.parse_date(on, "--on") if on is not None else datetime.date.today()
+        # One validation serves every policy when every policy that declares a fact declares
+        # it alike (vocabulary.pol makes that the rule); otherwise each policy validates its own.
+        declared: dict = {}
+        self.uniform = True
+        for policy, _clauses in self.policies:
+            for name, spec in policy.schema.items():
+                if declared.setdefault(name, spec) != spec:
+                    self.uniform = False
+        self.plan = []  # per policy: (info, clauses, modifiers, others, assessed year, not in force)
+        for (policy, clauses), modifiers, others in zip(self.policies, self.evaluator.modifiers,
+                                                         self.evaluator.others):
+            year = on.year - policy.assessed_offset
+            self.plan.append((policy, clauses, modifiers, others, year, runtime._not_in_force(policy, on, year)))
+        self.warnings = [f"{policy.docno}：{outside}，其条款均未评估"
+                         for policy, _c, _m, _o, _y, outside in self.plan if outside is not None]
+
+    def typed(self, row: dict) -> list[dict]:
+        """The row's facts validated: one dict per policy (the same dict when uniform)."""
+        unknown = next((name for name in row if name not in self.known), None)
+        if unknown is not None:
+            runtime.validate_facts({unknown: row[unknown]}, self.known)  # raises, with a suggestion
+        if self.uniform:
+            return [runtime.validate_facts(row, self.known)] * len(self.plan)
+        return [runtime.validate_facts({k: v for k, v in row.items() if k in policy.schema}, policy.schema)
+                for policy, *_rest in self.plan]
+
+    def evaluate(self, typed: list[dict], traced: bool) -> list:
+        """Every clause's result for one applicant, 就高不重复 applied (runtime.Evaluator.evaluate)."""
+        make_run = runtime.Run if traced else _QuietRun
+        factors, modifier_results = {}, {}
+        for (policy, _clauses, modifiers, _others, year, outside), facts in zip(self.plan, typed):
+            for spec in modifiers:
+                result = _outside(spec, outside) if outside is not None else \
+                    runtime._run_clause(spec, facts, year, None, make_run)
+                modifier_results[id(spec)] = result
+                if result.applies is True:
+                    matter, coefficient = spec.modifies
+                    if matter not in factors or coefficient > factors[matter][0]:
+                        factors[matter] = (coefficient, f"{policy.docno}{spec.label}")
+        results = []
+        for (_policy, clauses, _modifiers, _others, year, outside), facts in zip(self.plan, typed):
+            for spec in clauses:
+                if spec.modifies is not None:
+                    results.append(modifier_results[id(spec)])
+                elif outside is not None:
+                    results.append(_outside(spec, outside))
+                else:
+                    results.append(runtime._run_clause(spec, facts, year, factors.get(spec.matter), make_run))
+        runtime.resolve(results, self.principles)
+        return results
+
+
+def _outside(spec, outside: str):
+    return runtime.ClauseResult(spec, False, None, outside, [outside], [])
+
+
+# A clause row while the batch runs: the compact row's fields, plus what the total needs.
+# Plain lists of str/None so that marshal spools them without a second JSON encoding.
+POLICY, LABEL, REASON, KIND, MIN, MAX, COULD_PAY, POSSIBLE, FUNDING, MATTER, ALLOCATION = range(11)
+
+
+_R = compact.Reason
+_NOT_APPLICABLE, _UNDECIDABLE, _MODIFIER, _NOT_HIGHEST, _ROUTING, _PAID = (
+    _R.NOT_APPLICABLE.value, _R.UNDECIDABLE.value, _R.MODIFIER.value, _R.NOT_HIGHEST.value, _R.ROUTING.value,
+    _R.PAID.value)
+_yuan = runtime.yuan
+
+
+def compact_clause(result, matter) -> list:
+    """The compact row of one result (before quotas and budgets), as compact.project_clause
+    gives for its full row; `matter` is its matter if 就高不重复 resolves it, else None."""
+    spec, award, applies = result.spec, result.award, result.applies
+    possible = False
+    could_pay = funding = None
+    if applies is False:
+        why = _NOT_APPLICABLE
+    elif applies is None:
+        why = _UNDECIDABLE
+        possible = spec.modifies is None
+        could_pay = _yuan(spec.ceiling) if possible else None
+    elif spec.modifies is not None:
+        why = _MODIFIER
+    elif award is None:
+        raise ValueError(f"{spec.policy}{spec.label}: applies, not a modifier, and no award")
+    elif not result.paid:
+        why = _NOT_HIGHEST
+    elif award.kind == "routing":
+        why = _ROUTING
+    else:
+        why = _PAID
+        if spec.split is not None:
+            funding = result.funding()
+    if award is None:
+        return [spec.policy, spec.label, why, None, None, None, could_pay, possible, funding, matter, None]
+    return [spec.policy, spec.label, why, award.kind, _yuan(award.min), _yuan(award.max), could_pay, possible,
+            funding, matter, None]
+
+
+def _compact_row(clause: list) -> dict:
+    row = {"policy": clause[POLICY], "clause": clause[LABEL], "reason": clause[REASON]}
+    if clause[KIND] is not None:
+        row["kind"] = clause[KIND]
+        if clause[MIN] is not None:
+            row["min"] = clause[MIN]
+        if clause[MAX] is not None:
+            row["max"] = clause[MAX]
+    if clause[COULD_PAY] is not None and clause[REASON] == "undecidable":
+        row["could_pay"] = clause[COULD_PAY]
+    if clause[ALLOCATION] is not None:
+        row["allocation"] = clause[ALLOCATION]
+    if clause[FUNDING] is not None and clause[REASON] == "paid":
+        row["funding"] = clause[FUNDING]
+    return row
+
+
+def _total(clauses: list[list]) -> dict:
+    """The applicant's total after quotas and budgets, as runtime.totals adds it up: `max`
+    also counts what undecidable clauses and those awaiting the reviewers' selection
+    (needs_selection, list_over) could pay, with 就高不重复 applied per matter."""
+    paid, possible = [], []
+    for c in clauses:
+        reason = c[REASON]
+        if reason in ("paid", "routing"):
+            paid.append((c[KIND], _number(c[MIN]), _number(c[MAX]), c[POLICY] + c[LABEL], c[MATTER]))
+        elif reason == "undecidable":
+            if c[POSSIBLE]:
+                possible.append((c[POLICY] + c[LABEL], _number(c[COULD_PAY]), c[MATTER]))
+        elif reason in ("needs_selection", "list_over") and c[KIND] is not None and c[KIND] != "routing":
+            possible.append((c[POLICY] + c[LABEL], _number(c[MAX]), c[MATTER]))
+    return runtime.add_up(paid, possible)
+
+
+def _number(text):
+    return None if text is None else Decimal(text)
+
+
+class _Spool:
+    """Rows between the passes, in a temporary file, marshalled (plain lists and strings),
+    each behind its length: marshal.load on a file reads value by value, far slower."""
+
+    def __init__(self):
+        self.file = tempfile.TemporaryFile("w+b")
+
+    def write(self, item) -> None:
+        data = marshal.dumps(item)
+        self.file.write(len(data).to_bytes(4, "little") + data)
+
+    def __iter__(self):
+        self.file.seek(0)
+        read, loads = self.file.read, marshal.loads
+        while size := read(4):
+            yield loads(read(int.from_bytes(size, "little")))
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def run(modules: list, source: str, on, out, errors: IO, include_all: bool = False,
+        encoding: str | None = None, explain: Explain | None = None) -> dict:
+    """Evaluate a register; write the results to `out` (a compact writer, or a text stream
+    for JSON Lines) and return the summary (also written, as the last line in JSON Lines).
+    Compact records for every row, or with `explain`, full records for the rows it chooses.
+    Raises RegisterError before writing anything if the register cannot be read at all."""
+    writer = out if hasattr(out, "record") else compact.JsonLinesWriter(out)
+    engine = _Engine(modules, on)
+    on = engine.on
+    budgets = {policy.docno: policy.budgets for policy, _ in engine.policies if policy.budgets}
+    infos = {policy.docno: policy for policy, _ in engine.policies}
+    index_of_policy = {policy.docno: index for index, (policy, _) in enumerate(engine.policies)}
+    resolved_principle = {docno for docno, principle in engine.principles.items() if principle == "就高不重复"}
     quota_candidates: dict[str, list] = {}
     quota_specs: dict[str, tuple] = {}
     budget_candidates: dict[tuple, list] = {}
@@ -303,8 +559,9 @@ def run(modules: list, source: str, on, out: IO, errors: IO, include_all: bool =
     seen: set[bytes] = set()  # fingerprints of the applicants of the rows evaluated
     named_twice: set[str] = set()  # applicants on more than one line
     progress = _Progress(errors)
-    spool = tempfile.TemporaryFile("w+", encoding="utf-8")
-    for line_number, row in read_rows(source, evaluator.known, encoding):
+    spool = _Spool()
+    on_text = str(on)
+    for line_number, row in read_rows(source, engine.known, encoding):
         rows_read += 1
         progress.update(rows_read, bad_rows.count)
         if isinstance(row, BadRow):
@@ -320,32 +577,41 @@ def run(modules: list, source: str, on, out: IO, errors: IO, include_all: bool =
             named_twice.add(applicant)
             bad_rows.add(line_number, _twice(applicant), applicant)
             continue
+        traced = explain is not None and explain.chosen(line_number, applicant)
         try:
-            evaluation = evaluator.evaluate(row, on)
-            shown = [r for r in evaluation.clauses if include_all or r.applies is not False]
-            competes = any(r.paid and (r.spec.quota is not None or r.spec.policy in budgets) for r in shown)
-            if competes and applicant is None:
-                # Ranking needs an identifier for ties; without one the row cannot compete fairly.
-                bad_rows.add(line_number, f"缺少「{IDENTIFIER}」列：名额或预算排序需要申请人标识 / "
-                                          f"the {IDENTIFIER} column is needed to rank applicants")
-                continue
-            competing = []  # (quota key or budget key, candidate): added only when the whole row is good
-            for index, result in enumerate(shown):
-                key = _clause_key(result)
-                spec = result.spec
-                if result.paid and spec.quota is not None:
-                    values = _rank(spec.quota[3], row, evaluation, result, infos)
-                    group = _rank(_group_keys(spec.quota), row, evaluation, result, infos)
-                    competing.append(("quota", key, spec.quota, (applicant, values, (line_number, index), group)))
-                if result.paid and result.award.max is not None and spec.policy in budgets:
-                    for payer, amount, keys in budgets[spec.policy]:
-                        cost = result.award.max * runtime.payer_share(spec, payer)
-                        if cost > 0:
-                            values = _rank(keys, row, evaluation, result, infos)
-                            competing.append(("budget", (spec.policy, payer), None,
-                                              (applicant, values, (line_number, index), cost)))
+            typed = engine.typed(row)
+            results = engine.evaluate(typed, traced)
         except runtime.FactError as exc:
             bad_rows.add(line_number, f"事实「{exc.fact}」{exc.problem_zh} / {exc.problem_en}", applicant)
+            continue
+        shown = results if include_all else [r for r in results if r.applies is not False]
+        competing = []  # (quota key or budget key, candidate): added only when the whole row is good
+        for index, result in enumerate(shown):
+            if not result.paid:
+                continue
+            spec = result.spec
+            if spec.quota is None and spec.policy not in budgets:
+                continue
+            if applicant is None:
+                # Ranking needs an identifier for ties; without one the row cannot compete fairly.
+                competing = None
+                break
+            facts = typed[index_of_policy[spec.policy]]
+            if spec.quota is not None:
+                key = f"{spec.policy} {spec.label}"
+                values = _rank(spec.quota[3], facts, infos[spec.policy], on)
+                group = _rank(_group_keys(spec.quota), facts, infos[spec.policy], on)
+                competing.append(("quota", key, spec.quota, (applicant, values, (line_number, index), group)))
+            if result.award.max is not None and spec.policy in budgets:
+                for payer, _amount, keys in budgets[spec.policy]:
+                    cost = result.award.max * runtime.payer_share(spec, payer)
+                    if cost > 0:
+                        values = _rank(keys, facts, infos[spec.policy], on)
+                        competing.append(("budget", (spec.policy, payer), None,
+                                          (applicant, values, (line_number, index), cost)))
+        if competing is None:
+            bad_rows.add(line_number, f"缺少「{IDENTIFIER}」列：名额或预算排序需要申请人标识 / "
+                                      f"the {IDENTIFIER} column is needed to rank applicants")
             continue
         for kind, key, quota, candidate in competing:
             if kind == "quota":
@@ -355,10 +621,14 @@ def run(modules: list, source: str, on, out: IO, errors: IO, include_all: bool =
                 budget_candidates.setdefault(key, []).append(candidate)
         if fingerprint is not None:
             seen.add(fingerprint)
-        record = {"line": line_number, "applicant": applicant, "on": str(evaluation.on),
-                  "clauses": [r.to_json() for r in shown], "total": evaluation.total,
-                  "warnings": evaluation.warnings}
-        spool.write(json.dumps(record, ensure_ascii=False) + "\n")
+        # 就高不重复 resolves a matter when any policy covering it (any result naming it) says so.
+        resolved = {r.matter for r in results if r.matter is not None and r.spec.policy in resolved_principle}
+        clauses = [compact_clause(r, r.matter if r.matter in resolved else None) for r in shown]
+        full = None
+        if traced:
+            full = {"line": line_number, "applicant": applicant, "on": on_text,
+                    "clauses": [r.to_json() for r in shown], "total": None, "warnings": engine.warnings}
+        spool.write((line_number, applicant, clauses, full))
     progress.done()
     seen.clear()
     if named_twice:
@@ -367,6 +637,51 @@ def run(modules: list, source: str, on, out: IO, errors: IO, include_all: bool =
         quota_candidates = {k: [c for c in v if c[0] not in named_twice] for k, v in quota_candidates.items()}
         budget_candidates = {k: [c for c in v if c[0] not in named_twice] for k, v in budget_candidates.items()}
 
+    decisions, quota_summary, budget_summary = _allocate(quota_specs, quota_candidates, budget_candidates, budgets)
+
+    for line_number, applicant, clauses, full in spool:
+        if applicant in named_twice:
+            bad_rows.add(line_number, _twice(applicant), applicant)
+            continue
+        for index, clause in enumerate(clauses):
+            decision = decisions.get((line_number, index))
+            if decision is None:
+                continue
+            allocation = decision[0]
+            clause[ALLOCATION] = allocation
+            if allocation in compact.UNPAID_ALLOCATIONS:
+                clause[REASON] = allocation
+            if full is not None:
+                _mark(full["clauses"][index], *decision)
+        total = _total(clauses)
+        for clause in clauses:
+            _count(stats, clause)
+        if explain is None:
+            writer.record({"line": line_number, IDENTIFIER: applicant,
+                           "clauses": [_compact_row(c) for c in clauses], "total": compact.project_total(total)})
+        elif full is not None:
+            full["total"] = total
+            writer.full(full)
+            explain.written(line_number, applicant)
+    spool.close()
+    for bad in bad_rows.listed():
+        errors.write(f"{source}:{bad['line']}: 第{bad['line']}行已跳过 / line {bad['line']} skipped: {bad['error']}\n")
+    if bad_rows.count > MAX_BAD_ROWS_LISTED:
+        errors.write(f"……共跳过 {bad_rows.count} 行，只列出前 {MAX_BAD_ROWS_LISTED} 行 / "
+                     f"{bad_rows.count} rows skipped, the first {MAX_BAD_ROWS_LISTED} listed\n")
+    summary = {
+        "on": str(on) if on else None, "rows": rows_read, "evaluated": rows_read - bad_rows.count,
+        "bad_rows": {"count": bad_rows.count, "listed": bad_rows.listed()},
+        "clauses": {f"{policy} {label}": _finish(value) for (policy, label), value in stats.items()},
+        "quotas": quota_summary, "budgets": budget_summary,
+    }
+    writer.summary(summary)
+    return summary
+
+
+def _allocate(quota_specs: dict, quota_candidates: dict, budget_candidates: dict, budgets: dict):
+    """Quotas, then budgets (rows outside a quota, needing selection or over a list do not
+    draw on a budget): {(line, clause index): (allocation, place, 名额|预算)} and the summaries."""
     decisions: dict[tuple, tuple] = {}
     quota_summary = {}
     for key, candidates in sorted(quota_candidates.items()):
@@ -384,35 +699,7 @@ def run(modules: list, source: str, on, out: IO, errors: IO, include_all: bool =
         for payload, (allocation, place) in decided.items():
             if allocation == "outside_budget" or payload not in decisions:
                 decisions[payload] = (allocation, place, "预算")
-
-    spool.seek(0)
-    for text in spool:
-        record = json.loads(text)
-        if record["applicant"] in named_twice:
-            bad_rows.add(record["line"], _twice(record["applicant"]), record["applicant"])
-            continue
-        for index, clause in enumerate(record["clauses"]):
-            decision = decisions.get((record["line"], index))
-            if decision is not None:
-                _mark(clause, *decision)
-        record["total"] = _total(record["clauses"], principles)
-        for clause in record["clauses"]:
-            _count(stats, clause)
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    spool.close()
-    for bad in bad_rows.listed():
-        errors.write(f"{source}:{bad['line']}: 第{bad['line']}行已跳过 / line {bad['line']} skipped: {bad['error']}\n")
-    if bad_rows.count > MAX_BAD_ROWS_LISTED:
-        errors.write(f"……共跳过 {bad_rows.count} 行，只列出前 {MAX_BAD_ROWS_LISTED} 行 / "
-                     f"{bad_rows.count} rows skipped, the first {MAX_BAD_ROWS_LISTED} listed\n")
-    summary = {
-        "on": str(on) if on else None, "rows": rows_read, "evaluated": rows_read - bad_rows.count,
-        "bad_rows": {"count": bad_rows.count, "listed": bad_rows.listed()},
-        "clauses": {key: _finish(value) for key, value in stats.items()},
-        "quotas": quota_summary, "budgets": budget_summary,
-    }
-    out.write(json.dumps({"summary": summary}, ensure_ascii=False) + "\n")
-    return summary
+    return decisions, quota_summary, budget_summary
 
 
 def _twice(applicant: str) -> str:
@@ -427,18 +714,13 @@ def _group_keys(quota) -> tuple:
     return tuple((name, False) for name in (*groups, *((base,) if base else ())))
 
 
-def _rank(keys, row: dict, evaluation, result, infos: dict) -> tuple:
+def _rank(keys, facts: dict, info, on) -> tuple:
     """Typed values of the ranking facts for one applicant (yearly: the assessed year)."""
-    info = infos[result.spec.policy]
     values = []
     for name, _descending in keys:
-        spec = info.schema.get(name)
-        if row.get(name) is None or spec is None:
-            values.append(None)
-            continue
-        typed = runtime.validate_facts({name: row[name]}, {name: spec})[name]
+        typed = facts.get(name) if name in info.schema else None
         if isinstance(typed, dict):
-            typed = typed.get(evaluation.on.year - info.assessed_offset)
+            typed = typed.get(on.year - info.assessed_offset)
         values.append(typed)
     return tuple(values)
 
@@ -464,46 +746,24 @@ def _mark(clause: dict, allocation: str, place, what: str) -> None:
         clause["reason"] = f"符合条件；本批名单超出{what}比例，需由推荐单位按规定核减（政策未规定排序）"
 
 
-def _total(clauses: list[dict], principles: dict) -> dict:
-    """The applicant's total after quotas and budgets, added up as runtime.totals does: `max`
-    also counts what undecidable clauses and those awaiting the reviewers' selection
-    (needs_selection, list_over) could pay, with 就高不重复 applied per matter."""
-    def number(text):
-        return None if text is None else Decimal(text)
-
-    def label(c):
-        return c["policy"] + c["article"] + (f"第{c['item']}项" if c["item"] is not None else "")
-    resolved = {c["matter"] for c in clauses if c["matter"] is not None and principles.get(c["policy"]) == "就高不重复"}
-
-    def matter(c):
-        return c["matter"] if c["matter"] in resolved else None
-    possible = [(label(c), number(c.get("could_pay")), matter(c)) for c in clauses
-                if c["applies"] is None and "could_pay" in c]
-    possible += [(label(c), number(c["award"]["max"]), matter(c)) for c in clauses
-                 if c.get("allocation") in ("needs_selection", "list_over") and c["award"] is not None
-                 and c["award"]["kind"] != "routing"]
-    return runtime.add_up(((c["award"]["kind"], number(c["award"]["min"]), number(c["award"]["max"]), label(c), matter(c))
-                           for c in clauses if c["paid"] and c["award"] is not None), possible)
-
-
-def _count(stats: dict, clause: dict) -> None:
-    label = clause["article"] + (f"第{clause['item']}项" if clause["item"] is not None else "")
-    entry = stats.setdefault(f"{clause['policy']} {label}", {
-        "applies": 0, "undecidable": 0, "paid": 0, "outside_quota": 0, "outside_budget": 0, "list_over": 0,
-        "needs_selection": 0,
-        "min": Decimal(0), "max": Decimal(0)})
-    if clause["applies"] is True:
-        entry["applies"] += 1
-    elif clause["applies"] is None:
+def _count(stats: dict, clause: list) -> None:
+    key = (clause[POLICY], clause[LABEL])
+    entry = stats.get(key)
+    if entry is None:
+        entry = stats[key] = {"applies": 0, "undecidable": 0, "paid": 0, "outside_quota": 0, "outside_budget": 0,
+                              "list_over": 0, "needs_selection": 0, "min": Decimal(0), "max": Decimal(0)}
+    reason = clause[REASON]
+    if reason == "undecidable":
         entry["undecidable"] += 1
-    if clause.get("allocation") in ("outside_quota", "outside_budget", "list_over", "needs_selection"):
-        entry[clause["allocation"]] += 1
-    if clause["paid"]:
+    elif reason != "not_applicable":
+        entry["applies"] += 1
+    if clause[ALLOCATION] in compact.UNPAID_ALLOCATIONS:
+        entry[clause[ALLOCATION]] += 1
+    if reason == "paid" or reason == "routing":
         entry["paid"] += 1
-        award = clause["award"]
-        if award and award["max"] is not None:
-            entry["min"] += Decimal(award["min"])
-            entry["max"] += Decimal(award["max"])
+        if clause[MAX] is not None:
+            entry["min"] += Decimal(clause[MIN])
+            entry["max"] += Decimal(clause[MAX])
 
 
 def _finish(entry: dict) -> dict:

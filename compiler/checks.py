@@ -29,9 +29,30 @@ def check_policy(policy: ast.Policy) -> list[Diagnostic]:
         return found
     for check in (check_declarations, check_expressions, check_clauses, check_awards,
                   check_header, check_cases, check_matters, check_items, check_bounds, check_year_tables,
-                  check_drafting):
+                  check_drafting, check_as_written):
         found.extend(check(policy, symbols))
     return found
+
+
+def check_as_written(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """The text's own forms: a numbering as written (条款 "二、（一）1.", 除外 "二、") must be one,
+    and a policy without a document number needs its title to be told apart in summaries."""
+    references = [a for rule in (*policy.cofunding, *policy.splits) for a in rule.except_articles]
+    numbered = [(c.article, c.numbering_span or c.span) for c in policy.clauses if c.numbered_as_written]
+    for text, span in [*numbered, *((a.text, a.span) for a in references)]:
+        if not ast.is_numbering(text):
+            yield error("E200", span, f"「{text}」不是条款编号：编号应照原文写，如 二、（一）1.（1）",
+                        f"{text!r} is not a provision's numbering: write it as the text does, e.g. 二、（一）1.（1）",
+                        notes=(Message(f"每一级是 一、 （一） 1. （1） ① 或 第N条/第N款/第N项 之一，中间不留空格，"
+                                       f"全长不超过{ast.MAX_NUMBERING_CHARS}字；标题写在「」中",
+                                       "each level is one of 一、 （一） 1. （1） ① or 第N条/第N款/第N项, with no spaces, "
+                                       f"{ast.MAX_NUMBERING_CHARS} characters at most; a title goes in 「」"),))
+    if not policy.numbered and policy.title is None:
+        yield error("E201", policy.span, f"政策「{policy.docno}」没有文号，也没有「标题」：摘要无法指明是哪一份文件",
+                    f"the policy {policy.docno!r} has no document number and no 标题: its summary cannot say which "
+                    f"document it is",
+                    suggestion=Message("在「政策 无文号 「简称」」下一行写上原文的完整标题：标题 \"…\"",
+                                       "give the document's full title on the next line: 标题 \"…\""))
 
 
 def check_vocabulary(vocabulary: ast.Vocabulary) -> list[Diagnostic]:
@@ -50,10 +71,14 @@ def check_policies(policies: list[ast.Policy]) -> list[Diagnostic]:
     found = []
     seen: dict[str, ast.Policy] = {}
     for policy in policies:
-        if policy.docno in seen:
-            found.append(error("E052", policy.span, f"文号「{policy.docno}」已在 {seen[policy.docno].path} 中使用",
-                               f"document number {policy.docno!r} is already used in {seen[policy.docno].path}"))
-        seen.setdefault(policy.docno, policy)
+        # 嘉政发[2020]6号 and 嘉政发〔2020〕6号 are one document: compared by key, shown as written.
+        first = seen.get(policy.key)
+        if first is not None:
+            written = "" if first.docno == policy.docno else f"（写作「{first.docno}」）"
+            written_en = "" if first.docno == policy.docno else f" (written {first.docno!r})"
+            found.append(error("E052", policy.span, f"文号「{policy.docno}」已在 {first.path}{written} 中使用",
+                               f"document number {policy.docno!r} is already used in {first.path}{written_en}"))
+        seen.setdefault(policy.key, policy)
     return found
 
 
@@ -451,11 +476,12 @@ def _not_a_value(option: ast.Name, enum: str, values: list[str]) -> Diagnostic:
 def check_clauses(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     seen: dict[str, ast.Clause] = {}
     for clause in policy.clauses:
-        if clause.label in seen:
-            yield error("E043", clause.span, f"条款「{clause.label}」重复（首次出现于第{seen[clause.label].span.line}行）",
-                        f"clause {clause.label!r} appears twice (first on line {seen[clause.label].span.line})",
+        key = ast.numbering_key(clause.label)  # 二、(一) and 二、（一） are one clause
+        if key in seen:
+            yield error("E043", clause.span, f"条款「{clause.label}」重复（首次出现于第{seen[key].span.line}行）",
+                        f"clause {clause.label!r} appears twice (first on line {seen[key].span.line})",
                         suggestion=Message("用「第N项」区分同一条中的不同奖励", "tell items of one article apart with 第N项"))
-        seen.setdefault(clause.label, clause)
+        seen.setdefault(key, clause)
         if clause.text_only:
             if clause.award is not None or clause.conditions:
                 yield error("E041", clause.span, f"{clause.label} 标为「仅文本」，却写了条件或奖励",
@@ -518,8 +544,10 @@ def check_awards(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
                         f"the cap {printer.expr(award.cap)} is not above 0: such an award is always 0 元",
                         suggestion=Message("核对原文的封顶金额（最高 50万元），不要写负号", "check the text's cap (最高 50万元); drop the minus sign"))
         if award.cap is not None and isinstance(form, (ast.CaseByCase, ast.Unspecified, ast.Routing)):
-            yield error("E046", award.cap.span, "「一事一议」或「金额未定」的奖励不能再设封顶",
-                        "a case-by-case or unspecified award cannot have a cap")
+            yield error("E046", award.cap.span, "「金额未定」或「由…审定」的奖励不能再设封顶",
+                        "an unspecified award or a routing cannot have a cap",
+                        notes=(Message("「一事一议 最高 X」可以写：按最高 X、评审确定评估",
+                                       "一事一议 最高 X can be written: it is evaluated as up to X, decided by review"),))
         if isinstance(form, ast.ByLevel):
             yield from _check_levels(clause, form, symbols, cap)
         if isinstance(form, ast.ByTier):
@@ -528,7 +556,13 @@ def check_awards(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
             if cap is not None and amount[0] > cap:
                 yield error("E031", amount[1].span, f"金额 {amount[1].text} 超过本条封顶 {award.cap.text}",
                             f"the amount {amount[1].text} is above this clause's cap {award.cap.text}")
-        if isinstance(form, ast.Range):
+        if isinstance(form, ast.Range) and form.rate is not None:  # 投资额 × 20%-5%: the rates themselves
+            low_rate, high_rate = form.low.right, form.high.right
+            if low_rate.value > high_rate.value:
+                yield error("E032", form.span, f"比例区间 {form.rate} 的下限 {low_rate.text} 高于上限 {high_rate.text}",
+                            f"the rate range {form.rate}: its low end {low_rate.text} is above its high end {high_rate.text}",
+                            suggestion=Message(f"写作 {high_rate.text}-{low_rate.text}", f"write {high_rate.text}-{low_rate.text}"))
+        elif isinstance(form, ast.Range):
             low, high = _constant(form.low), _constant(form.high)
             if low is not None and high is not None and low > high:
                 yield error("E032", form.span, f"区间下限 {form.low.text} 高于上限 {form.high.text}",
@@ -624,7 +658,6 @@ def check_header(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     if policy.principle is None and any(c.matter for c in policy.clauses):
         yield warning("W053", policy.span, "条款标了「事项」，但政策没有写冲突原则（就高不重复 / 可叠加）",
                       "clauses name matters (事项) but the policy states no conflict principle")
-    articles = {c.article for c in policy.clauses}
     for rule in policy.splits:
         payers: dict[str, ast.Name] = {}
         for payer, _share in rule.shares:
@@ -647,7 +680,8 @@ def check_header(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
                           f"the transitional rule hands assessed years before {rule.before_year} to the old policy, later than the start date")
     for co in (*policy.cofunding, *policy.splits):
         for article in co.except_articles:
-            if article.text not in articles:
+            # (a reference that is no numbering at all is E200, said once)
+            if ast.is_numbering(article.text) and not any(c.under(article.text) for c in policy.clauses):
                 yield error("E054", article.span, f"配套的除外条款「{article.text}」不存在",
                             f"the co-funding exception {article.text!r} is not a clause of this policy")
 
@@ -975,14 +1009,16 @@ _FIELD_WORDS = {
     "award": "给予", "duration": "期限", "once": "一次性", "uncapped": "不设上限", "quota": "名额",
     "modifier": "系数", "text_only": "仅文本", "title": "标题", "issuer": "发布机关", "issued": "发布日期",
     "effective_from": "施行日期", "effective_until": "失效日期", "repeals": "废止", "scope": "适用范围",
-    "principle": "冲突原则", "assessed_year": "考核年度",
+    "principle": "冲突原则", "assessed_year": "考核年度", "on": "评估日", "expected": "预期",
 }
 
 
 def check_drafting(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     """Mistakes that pass every other check and silently change what is paid."""
     for owner, where_zh, where_en in [(policy, "政策头部", "the header"),
-                                      *((c, c.label, c.label) for c in policy.clauses)]:
+                                      *((c, c.label, c.label) for c in policy.clauses),
+                                      *((case, f"{c.label}的案例{'「' + case.title + '」' if case.title else ''}",
+                                         f"an example of {c.label}") for c in policy.clauses for case in c.cases)]:
         for key, span in owner.repeated:
             word = _FIELD_WORDS.get(key, key)
             yield error("E019", span if span is not None else owner.span,

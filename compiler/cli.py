@@ -58,6 +58,47 @@ def cmd_check(args) -> int:
     return 1 if project.has_errors else 0
 
 
+def _emit_sql(project, args) -> int:
+    """polc build --emit sql: the per-applicant query of every given policy together
+    (CONTRACTS.md §2), over a register named `register` laid out as §4, for the date --on."""
+    import datetime
+
+    from . import facts, to_sql
+    if not project.policies:
+        print(_say(args.lang, "polc: 没有 .pol 政策文件", "polc: no .pol policy file"), file=sys.stderr)
+        return 2
+    try:
+        to_sql.dialect(args.dialect)
+    except ValueError as exc:
+        print(_say(args.lang, f"polc: 未知的 SQL 方言：{exc}", f"polc: unknown SQL dialect: {exc}"), file=sys.stderr)
+        return 2
+    if args.on:
+        on = runtime.parse_date(args.on, "--on")
+    else:
+        # deterministic: the year after the first assessed year the policies govern (as `polc facts`)
+        first = facts.default_year(project.policies)
+        on = datetime.date((first or 2020) + 1, 6, 30)
+    years: dict[str, set[int]] = {}
+    for need in facts.collect(project.policies):
+        if need.decl.type.series:
+            for assessed in {on.year, on.year - 1}:
+                years.setdefault(need.name, set()).update(facts.years_of(need, assessed))
+    try:
+        query = to_sql.applicant_clauses([project.model(p) for p in project.policies], args.register, on,
+                                         years={name: tuple(sorted(ys)) for name, ys in years.items()})
+        text = to_sql.to_sql(query, args.dialect)
+    except to_sql.SqlUnsupported as exc:
+        print(_say(args.lang, f"polc: 无法生成 SQL：{exc}", f"polc: cannot emit SQL: {exc}"), file=sys.stderr)
+        return 1
+    except to_sql.SqlglotError as exc:  # a construct sqlglot cannot write in that dialect
+        print(_say(args.lang, f"polc: 无法以方言 {args.dialect} 生成 SQL：{exc}",
+                   f"polc: cannot write the SQL in dialect {args.dialect}: {exc}"), file=sys.stderr)
+        return 1
+    # The header names nothing from the policies or the command line (a comment is SQL text too).
+    print(f"-- polc build --emit sql: one row per register row and clause, evaluation date {on}\n{text};")
+    return 0
+
+
 def cmd_build(args) -> int:
     import attrs
 
@@ -71,6 +112,8 @@ def cmd_build(args) -> int:
         from . import schema
         print(schema.dumps(schema.for_policies(project.policies)), end="")
         return 0
+    if args.emit == "sql":
+        return _emit_sql(project, args)
     if args.emit:
         for policy in project.policies:
             if args.emit == "ast":
@@ -196,6 +239,11 @@ def _regular_file(path: str, what_zh: str, what_en: str) -> None:
 
 
 def cmd_eval(args) -> int:
+    if (args.trace or args.explain) and not args.batch:
+        print("polc: " + _say(args.lang, "--trace/--explain 只用于 --batch（--facts 的结果本就含追踪）",
+                              "--trace/--explain go with --batch (a --facts result has its trace already)"),
+              file=sys.stderr)
+        return 2
     # On eval, --encoding names the encoding of the facts or the register, the data that
     # comes from elsewhere; the policies are read as usual (BOM, else UTF-8, else GB18030).
     probe = None
@@ -256,28 +304,67 @@ def _compile_modules(project, probe, args) -> list:
 
 
 def _eval_batch(project, args) -> int:
-    from . import batch, driver
+    from . import batch, compact, driver, sql_register
+    register = args.batch
+    table = sql_register.table_source(args.batch)
+    if table is not None:
+        register = table[0]  # FILE.duckdb:TABLE, a table of a DuckDB database file
+    kind = compact.output_format(args.out)
+    explain = batch.Explain(every=True) if args.trace else batch.Explain.parse(args.explain) if args.explain else None
+    # The traces of --trace/--explain come from the Python evaluator: those runs use its engine.
+    engine = "python" if explain is not None else args.engine
+    if engine == "python" and sql_register.register_format(args.batch) in ("parquet", "table"):
+        raise _InputError(2, f"名册 {args.batch}：Parquet 与 DuckDB 表只能由 DuckDB 引擎读取（去掉 --engine python 与 --trace/--explain）",
+                          f"register {args.batch}: Parquet and DuckDB tables are read by the DuckDB engine only "
+                          f"(drop --engine python and --trace/--explain)")
     if args.batch != "-":
-        _regular_file(args.batch, "名册文件", "register")
-    output = None
-    if args.out:
-        output = _open_output(args.out, args.batch, batch)
+        _regular_file(register, "名册文件", "register")
+    if explain is not None and kind != "jsonl":
+        raise _InputError(2, f"--trace/--explain 输出带追踪的完整记录，只能写 JSON Lines（--out {args.out} 是 {kind}）",
+                          f"--trace/--explain write full records with traces, as JSON Lines only "
+                          f"(--out {args.out} is {kind})")
     modules = [driver.load_module(policy) for policy in project.policies]
+    outputs = []  # the result, and for CSV/Parquet the summary beside it: committed together
+    writer = None
     try:
-        summary = batch.run(modules, args.batch, args.on, output.stream if output else sys.stdout, sys.stderr,
-                            include_all=args.all, encoding=args.encoding)
-        if output is not None:
+        # Opened inside the try: an interrupt between opening and evaluating removes them too.
+        if args.out:
+            outputs.append(_open_output(args.out, register, batch))
+            if kind != "jsonl":
+                outputs.append(_open_output(compact.summary_path(args.out), register, batch))
+        if kind == "csv":
+            writer = compact.CsvWriter(outputs[0].stream, outputs[1].stream)
+        elif kind == "parquet" and engine == "duckdb":
+            from . import sql_batch
+            writer = sql_batch.ParquetTarget(outputs[0].temp or outputs[0].target, outputs[1].stream)
+        elif kind == "parquet":
+            writer = compact.ParquetWriter(outputs[0].temp or outputs[0].target, outputs[1].stream)
+        else:
+            writer = compact.JsonLinesWriter(outputs[0].stream if outputs else sys.stdout)
+        if engine == "duckdb":
+            from . import sql_batch
+            summary = sql_batch.run(modules, args.batch, args.on, writer, sys.stderr,
+                                    include_all=args.all, encoding=args.encoding,
+                                    models=[project.model(policy) for policy in project.policies])
+        else:
+            summary = batch.run(modules, args.batch, args.on, writer, sys.stderr,
+                                include_all=args.all, encoding=args.encoding, explain=explain)
+        if kind == "parquet":
+            writer.finish()
+        for output in outputs:
             output.commit()
     except batch.RegisterError as exc:
         raise _InputError(1, exc.zh + "；未写出任何结果", exc.en + "; nothing was written") from None
     except OSError as exc:
-        if output is None and isinstance(exc, BrokenPipeError):
+        if not outputs and isinstance(exc, BrokenPipeError):
             raise
-        where = args.out if output is not None else args.batch
+        where = args.out if outputs else args.batch
         raise _InputError(1, f"读写 {where} 失败：{exc.strerror or exc}；未写出任何结果",
                           f"cannot read or write {where}: {exc.strerror or exc}; nothing was written") from None
     finally:
-        if output is not None:
+        if hasattr(writer, "discard"):  # a Parquet writer's spool
+            writer.discard()
+        for output in outputs:
             output.discard()
     human = sys.stdout if args.out else sys.stderr
     bad = summary["bad_rows"]["count"]
@@ -293,6 +380,12 @@ def _eval_batch(project, args) -> int:
         print(f"  名额 {key}：{entry}", file=human)
     for key, entry in summary["budgets"].items():
         print(f"  预算 {key}：{entry}", file=human)
+    missing = explain.missing() if explain is not None else []
+    if missing:
+        print(_say(args.lang, f"polc: --explain 中的 {'、'.join(missing)} 不是任何已评估行的申请人或行号（@行号）",
+                   f"polc: --explain {', '.join(missing)}: no evaluated row has that 申请人 or line (@LINE)"),
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -530,9 +623,15 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("paths", nargs="*")
     build.add_argument("--out", default=DEFAULT_OUT, help="输出目录（默认 generated/）")
     build.add_argument("--check", action="store_true", help="只检查 generated/ 是否最新 / only check generated/ is current")
-    build.add_argument("--emit", choices=["ast", "py", "md", "schema"],
+    build.add_argument("--emit", choices=["ast", "py", "md", "sql", "schema"],
                        help="输出到标准输出，不写文件；schema 为共同评估时事实的 JSON Schema / print one stage's output "
                             "(schema: JSON Schema of the facts of the policies evaluated together)")
+    build.add_argument("--on", default=None,
+                       help="--emit sql：评估日 YYYY-MM-DD（默认为首个考核年度的次年6月30日） / the evaluation date of the SQL")
+    build.add_argument("--dialect", default="duckdb",
+                       help="--emit sql：SQL 方言（默认 duckdb，唯一经测试的方言） / SQL dialect (duckdb, the one tested)")
+    build.add_argument("--register", default="register",
+                       help="--emit sql：登记表（表或视图）名称 / the register table or view the SQL reads")
     build.set_defaults(run=cmd_build, format="human")
 
     test = sub.add_parser("test", parents=[common, encoded], help="运行案例 / run the examples")
@@ -544,8 +643,15 @@ def build_parser() -> argparse.ArgumentParser:
     source = evaluate.add_mutually_exclusive_group(required=True)
     source.add_argument("--facts", help="一个申请人的事实 JSON 文件（- 为标准输入）")
     source.add_argument("--batch", help="企业名册：CSV 或 JSON Lines（.jsonl），每行一个申请人")
-    evaluate.add_argument("--out", help="批量结果写入的 JSON Lines 文件（默认标准输出）")
+    evaluate.add_argument("--out", help="批量结果文件：扩展名 .csv 写 CSV，.parquet 写 Parquet，其余写 JSON Lines（默认标准输出）")
     evaluate.add_argument("--all", action="store_true", help="批量结果也列出不适用的条款")
+    evaluate.add_argument("--engine", choices=["duckdb", "python"], default="duckdb",
+                          help="批量评估引擎：duckdb（默认，SQL）或 python（逐行流式；--trace/--explain 用它） / batch engine")
+    traced = evaluate.add_mutually_exclusive_group()
+    traced.add_argument("--trace", action="store_true",
+                        help="批量结果写每行的完整记录（含追踪），而非紧凑记录 / full records with traces for every row")
+    traced.add_argument("--explain", nargs="+", metavar="ID",
+                        help="只写这些申请人（或 @行号）的完整记录（含追踪） / full records for these 申请人 (or @LINE) only")
     evaluate.add_argument("--on", default=None, help="评估日 YYYY-MM-DD（默认今天）")
     evaluate.add_argument("--generated", metavar="DIR", default=None,
                           help="已生成模块所在目录（默认项目根目录下的 generated/）；模块最新时直接使用 / "

@@ -47,7 +47,10 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
              "    10亿元 → 10万元\n    30亿元 → 30万元", "    30亿元 → 30万元\n    10亿元 → 10万元"),
     "E031": ("某档或固定金额超过本条封顶。", "A tier or fixed amount is above the clause's cap.",
              "  给予 按 X 超过 分档\n    1亿元 → 300万元\n  最高 200万元", "    1亿元 → 200万元"),
-    "E032": ("区间下限高于上限。", "A range's low end is above its high end.", "  给予 5万元 至 1万元", "  给予 1万元 至 5万元"),
+    "E032": ("区间下限高于上限（比例区间 5%-20% 也是：先写低的比例）。",
+             "A range's low end is above its high end (a rate range 5%-20% too: the lower rate first).",
+             "  给予 5万元 至 1万元\n  给予 投资额 × 20%-5% 最高 100万元",
+             "  给予 1万元 至 5万元\n  给予 投资额 × 5%-20% 最高 100万元"),
     "E036": ("同一分档中各档的比较方向不一致，或没有比较词：以上/及以上 读作不低于，以下/以内 读作不超过（含本数）。",
              "The tiers of one table compare in different ways, or no word says how: 以上/及以上 read as ≥, 以下/以内 as ≤ (the number included).",
              "  给予 按 研发投入 分档\n    1亿元以上 → 100万元\n    5000万元以下 → 50万元",
@@ -62,8 +65,9 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
     "E043": ("同一条款出现两次。", "A clause appears twice.", "条款 第十条\n条款 第十条", "条款 第十条 第1项\n条款 第十条 第2项"),
     "E045": ("期限的起算事实应为年份。", "A duration's start must be a year fact.", "  期限 最多 3年 自 企业类别 次年起",
              "事实 首次获奖年度: 年份\n  期限 最多 3年 自 首次获奖年度 次年起"),
-    "E046": ("一事一议或金额未定的奖励不能设封顶。", "A case-by-case or unspecified award cannot have a cap.",
-             "  给予 一事一议 最高 100万元", "  给予 最高 100万元"),
+    "E046": ("金额未定或「由…审定」的奖励不能设封顶（一事一议可以：「一事一议 最高 X」按最高 X、评审确定评估）。",
+             "An unspecified award or a routing cannot have a cap (case by case can: 一事一议 最高 X is evaluated as up to X).",
+             "  给予 金额未定 最高 100万元", "  给予 一事一议 最高 100万元"),
     "E048": ("调整系数的条款不能同时给予奖励，系数应大于0。", "A modifier clause cannot also pay an award; its coefficient must be above 0.",
              "  系数 1.5 作用于 投资补助\n  给予 10万元", "条款 第二十一条 第1项\n  系数 1.5 作用于 投资补助\n条款 第二十一条 第2项\n  给予 10万元"),
     "E049": ("「每项」金额应恰好读取一个逐项事实；逐项事实只能在「每项」中使用。",
@@ -71,7 +75,20 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
              "事实 租赁费: 金额\n  给予 每项 租赁费 × 50% 每项最高 50万元", "事实 租赁费: 逐项 金额\n  给予 每项 租赁费 × 50% 每项最高 50万元"),
     "E050": ("失效日期早于施行日期。", "The end date is before the start date.", "  施行日期 2021年1月1日\n  失效日期 2020年12月31日",
              "  施行日期 2020年1月1日\n  失效日期 2020年12月31日"),
-    "E052": ("两个文件使用同一文号。", "Two files use the same document number.", "", ""),
+    "E052": ("两个文件使用同一文号（年份括号写法不同也算同一文号：嘉政发[2020]6号 即 嘉政发〔2020〕6号）。",
+             "Two files use the same document number (brackets written differently still name one document: "
+             "嘉政发[2020]6号 is 嘉政发〔2020〕6号).", "", ""),
+    "E200": ("「条款 \"…\"」或「除外 \"…\"」中的文字不是条款编号。编号照原文逐级写（一、 （一） 1. （1） ① 第N条 第N款 第N项），"
+             "结果、摘要和诊断都按所写显示；标题另写在「」中。",
+             "The text in 条款 \"…\" or 除外 \"…\" is not a provision's numbering. Write the levels as the text does "
+             "(一、 （一） 1. （1） ① 第N条 第N款 第N项); results, summaries and diagnostics show it as written. "
+             "A title goes in 「」.",
+             "条款 \"支持技术改造\"", "条款 \"二、（一）\" 「支持技术改造」"),
+    "E201": ("无文号的政策没有「标题」：结果中以简称标识，摘要要靠完整标题指明是哪一份文件。",
+             "A policy without a document number has no 标题: results name it by its short name, and the summary needs "
+             "the full title to say which document it is.",
+             "政策 无文号 「秀洲区技改补助」\n  施行日期 2021年1月1日",
+             "政策 无文号 「秀洲区技改补助」\n  标题 \"秀洲区工业企业技术改造补助办法\"\n  施行日期 2021年1月1日"),
     "E095": ("两个政策文件生成同一个模块名（如 a-b.pol 与 a_b.pol，或不同目录下的 p.pol），一个会覆盖另一个；构建前即拒绝。",
              "Two policy files give one module name (a-b.pol and a_b.pol, or p.pol in two folders): one would overwrite "
              "the other, so the build is refused before anything is written.",

@@ -53,7 +53,7 @@ _NO_SPACE_BEFORE = {",", ":", "、", ")", "]", "}"}
 _NO_SPACE_AFTER = {"(", "[", "{", "、"}
 _SIGNED = {"neg", "negative_number", "negative_money"}
 _CANONICAL = {"*": "×", "/": "÷", "->": "→"}
-_VERBATIM = {"STRING", "QUOTED_NAME"}
+_VERBATIM = {"STRING", "QUOTED_NAME", "DOCNO"}  # a 文号 keeps its brackets as written
 
 
 class FormatBug(Exception):
@@ -78,7 +78,7 @@ class _Placed:
 def _walk(tree: Tree, source_text: str) -> list[_Placed]:
     placed: list[_Placed] = []
     # A cap after a 分别/分档 table goes on its own line; after a formula it stays on the line.
-    table_caps = {id(child) for award in tree.iter_subtrees() if award.data == "f_award"
+    table_caps = {id(child) for award in tree.iter_subtrees() if award.data in ("f_award", "f_case_by_case")
                   and any(isinstance(c, Tree) and c.data in ("a_by_level", "a_by_tier") for c in award.children)
                   for child in award.children if isinstance(child, Tree) and child.data == "cap"}
 

@@ -65,7 +65,7 @@ def lower_overlaps(found: Iterable, policies: Iterable[ast.Policy],
 def split_rule(policy: ast.Policy, clause: ast.Clause) -> ast.Split | None:
     """The 分担 rule for this clause: the first one it is not excepted from, or None."""
     for rule in policy.splits:
-        if clause.article not in {a.text for a in rule.except_articles}:
+        if not any(clause.under(a.text) for a in rule.except_articles):  # 除外 第十二条 [第2项] | "二、（一）"
             return rule
     return None
 
@@ -78,7 +78,7 @@ def split_of(policy: ast.Policy, clause: ast.Clause) -> tuple[tuple[str, Decimal
 
 def is_cofunded(policy: ast.Policy, clause: ast.Clause) -> bool:
     """配套 applies to the clause: the policy has some, and no rule excepts the clause."""
-    return bool(policy.cofunding) and all(clause.article not in {a.text for a in co.except_articles}
+    return bool(policy.cofunding) and all(not any(clause.under(a.text) for a in co.except_articles)
                                           for co in policy.cofunding)
 
 
@@ -225,9 +225,9 @@ class _Lowering:
             case ast.Exact():
                 return model.Exact(self.expr(form.amount), form.span)
             case ast.UpTo():
-                return model.UpTo(self.expr(form.ceiling), form.span)
+                return model.UpTo(self.expr(form.ceiling), form.span, case_by_case=form.case_by_case)
             case ast.Range():
-                return model.Range(self.expr(form.low), self.expr(form.high), form.span)
+                return model.Range(self.expr(form.low), self.expr(form.high), form.span, rate=form.rate)
             case ast.CaseByCase():
                 return model.CaseByCase(form.span)
             case ast.Unspecified():
@@ -336,7 +336,7 @@ class _Lowering:
         clauses = tuple(self.clause(c) for c in policy.clauses)
         total, unbounded, unstated = analysis.policy_ceiling(policy)
         return model.PolicyModel(
-            docno=policy.docno, path=policy.path, title=policy.title, issuer=policy.issuer,
+            docno=policy.docno, numbered=policy.numbered, path=policy.path, title=policy.title, issuer=policy.issuer,
             issued=policy.issued.value if policy.issued else None,
             validity=model.Validity(policy.effective_from.value if policy.effective_from else None,
                                     policy.effective_until.value if policy.effective_until else None),

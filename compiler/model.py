@@ -463,6 +463,8 @@ class UpTo:
     """最高 X: anything from 0 to X, reviewers decide (runtime.up_to)."""
     ceiling: Expr
     span: Span | None = _span()
+    # 一事一议 最高 X: written as case by case with a ceiling; evaluated exactly as 最高 X.
+    case_by_case: bool = False
 
 
 @attrs.frozen(eq=False)
@@ -471,6 +473,8 @@ class Range:
     low: Expr
     high: Expr
     span: Span | None = _span()
+    # 投资额 × 5%-20%: the rate range as written ("5%-20%"); low/high are base × each rate.
+    rate: str | None = None
 
 
 @attrs.frozen(eq=False)
@@ -720,7 +724,7 @@ class ClauseModel:
 
     @property
     def label(self) -> str:
-        """第七条 or 第十二条第2项, as the runtime labels results."""
+        """第七条, 第十二条第2项, or a numbering as written (二、（一）1.), as the runtime labels results."""
         return self.article + (f"第{self.item}项" if self.item is not None else "")
 
     @property
@@ -738,7 +742,7 @@ class PolicyModel:
     reads (its own, and the vocabulary's it refers to), in the same order: the facts schema
     (`schema()`). `ceiling` is the most the policy pays one applicant in a year after
     就高不重复 (bounded clauses), with `unbounded_clauses` and `unstated_clauses` labels."""
-    docno: str
+    docno: str  # as written (浙经信[2021]12号), or the short name of a 无文号 policy
     path: str   # as given (relative), posix separators in `source`
     title: str | None = None
     issuer: str | None = None
@@ -769,6 +773,7 @@ class PolicyModel:
     unbounded_clauses: tuple[str, ...] = ()
     unstated_clauses: tuple[str, ...] = ()
     span: Span | None = _span()
+    numbered: bool = True  # False: 政策 无文号 「简称」 (docno holds the short name)
 
     @property
     def effective_from(self) -> datetime.date | None:

@@ -364,8 +364,19 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def a_range(self, meta, children):
         return ast.Range(children[0], children[1], self._span(meta))
 
-    def a_case_by_case(self, meta, children):
-        return ast.CaseByCase(self._span(meta))
+    _RATE_RANGE = re.compile(r"([0-9]+(?:\.[0-9]+)?%)[-~—–〜]([0-9]+(?:\.[0-9]+)?%)")
+
+    def a_rate_range(self, meta, children):
+        """投资额 × 5%-20% -> the range 投资额 × 5% 至 投资额 × 20% (the rate kept as written)."""
+        base, token = children
+        low_text, high_text = self._RATE_RANGE.fullmatch(str(token)).groups()
+        start = token.start_pos
+        rates = []
+        for text, offset in ((low_text, 0), (high_text, len(token) - len(high_text))):
+            span = span_of_offsets(self.source, start + offset, start + offset + len(text))
+            rates.append(ast.Percent(self._bounded(token, percent_value, None, text), text, span))
+        low, high = (ast.Binary("×", base, rate, self._span(meta)) for rate in rates)
+        return ast.Range(low, high, self._span(meta), rate=str(token))  # half-width, as printed
 
     def a_unspecified(self, meta, children):
         return ast.Unspecified(self._string(children[0]) if children else None, self._span(meta))
@@ -459,14 +470,18 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
             title = self._original(children[0])[1:-1]
             children = children[1:]
         facts, on, expected = [], None, None
+        repeated = []  # 评估日 or 预期 written twice in one example: E019, not the last one silently
         for kind, value in children:
             if kind == "facts":
                 facts.extend(value)
-            elif kind == "on":
+                continue
+            if (on if kind == "on" else expected) is not None:
+                repeated.append((kind, value.span))
+            if kind == "on":
                 on = value
             else:
                 expected = value
-        return ast.Case(title, tuple(facts), on, expected, self._span(meta))
+        return ast.Case(title, tuple(facts), on, expected, self._span(meta), repeated=tuple(repeated))
 
     # ------------------------------------------------------------ clauses
     def f_source(self, meta, c): return ("source_text", (self._string(c[0]), self._tok_span(c[0])))
@@ -485,6 +500,15 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         form = children[0]
         cap = children[1] if len(children) > 1 else None
         return ("award", ast.Award(form, cap, self._span(meta)))
+
+    def f_case_by_case(self, meta, children):
+        """一事一议, or 一事一议 最高 X [最高 Y]: case by case with a ceiling is, in money, 最高 X
+        (a panel decides, up to X; see ast.UpTo), with Y the clause's cap as usual."""
+        span = self._span(meta)
+        if not children:
+            return ("award", ast.Award(ast.CaseByCase(span), None, span))
+        ceiling, *cap = children
+        return ("award", ast.Award(ast.UpTo(ceiling, span, case_by_case=True), cap[0] if cap else None, span))
 
     def start_kind(self, meta, children):
         return str(children[0]) == "次年起"
@@ -542,31 +566,43 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         factor, matter = children
         return ("modifier", ast.Modifier(self._bounded(factor, limits.factor), str(factor), matter, self._span(meta)))
 
+    def _item_number(self, token: Token) -> int:
+        """第2项 / 第二项 -> 2."""
+        digits = str(token)[1:-1]
+        digits = digits if digits.isdigit() else str(chinese_number(digits))
+        return self._bounded(token, limits.whole, None, digits, 0, limits.MAX_COUNT, "项号", "the item number")
+
     def clause(self, meta, children):
         article_token, *rest = children
         item, title = None, None
         while rest and isinstance(rest[0], Token):
             token = rest.pop(0)
             if token.type == "ITEM":
-                digits = str(token)[1:-1]
-                digits = digits if digits.isdigit() else str(chinese_number(digits))
-                item = self._bounded(token, limits.whole, None, digits, 0, limits.MAX_COUNT, "项号", "the item number")
+                item = self._item_number(token)
             else:
                 title = self._original(token)[1:-1]
         fields: dict = {"conditions": [], "notes": [], "cases": []}
         repeated = []
+        slots: set[str] = set()
         for key, value, span in rest:
             if key in ("conditions", "notes", "cases"):
                 fields[key].append(value)
             else:
-                if key in fields:  # written twice: the check reports it (E019), nothing is dropped silently
-                    repeated.append((key, span))
+                # 事项 X and 事项 按 Y fill one slot: a clause pays for one matter (or one per value).
+                slot = "matter" if key == "matter_by" else key
+                if slot in slots:  # written twice: the check reports it (E019), nothing is dropped silently
+                    repeated.append((slot, span))
+                slots.add(slot)
                 fields[key] = value
         for key in ("conditions", "notes", "cases"):
             fields[key] = tuple(fields[key])
 
         if "source_text" in fields:  # the quote, and where it is written (for the source checks)
             fields["source_text"], fields["source_span"] = fields["source_text"]
+        if article_token.type == "STRING":  # the numbering as written: 条款 "二、（一）1.（1）"
+            return ast.Clause(article=self._string(article_token), article_number=0, item=None, title=title,
+                              span=self._span(meta), repeated=tuple(repeated), numbered_as_written=True,
+                              numbering_span=self._tok_span(article_token), **fields)
         article = str(article_token)
         return ast.Clause(article=article, article_number=chinese_number(article[1:-1]), item=item,
                           title=title, span=self._span(meta), repeated=tuple(repeated), **fields)
@@ -577,12 +613,12 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def h_issued(self, meta, c): return ("issued", c[0])
     def h_effective_from(self, meta, c): return ("effective_from", c[0])
     def h_effective_until(self, meta, c): return ("effective_until", c[0])
-    def h_repeals(self, meta, c): return ("repeals", tuple(str(t) for t in c))
+    def h_repeals(self, meta, c): return ("repeals", tuple(c))
     def h_scope(self, meta, c): return ("scope", self._string(c[0]))
     def h_principle(self, meta, c): return ("principle", c[0])
     def h_transitional(self, meta, c):
         before = self._year_of(c[1]) if len(c) > 1 else None
-        governed_by = str(c[2]) if len(c) > 2 else None
+        governed_by = c[2] if len(c) > 2 else None
         return ("transitional", ast.Transitional(self._string(c[0]), before, governed_by, self._span(meta)))
 
     def h_import(self, meta, c): return ("imports", (self._string(c[0]), self._span(meta)))
@@ -616,7 +652,24 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         return str(children[0])
 
     def article_ref(self, meta, children):
-        return ast.Name(str(children[0]), self._tok_span(children[0]))
+        token = children[0]
+        if token.type == "STRING":
+            return ast.Name(self._string(token), self._tok_span(token))
+        text = str(token)
+        if len(children) > 1:  # 第十二条 第2项: one item, named as its label is (第十二条第2项)
+            text += f"第{self._item_number(children[1])}项"
+        return ast.Name(text, self._span(meta))
+
+    def policy_id(self, meta, children):
+        """(as written, numbered): 嘉政发[2020]6号 keeps its brackets; 无文号 「简称」 gives the name."""
+        token = children[0]
+        if token.type == "DOCNO":
+            return (self._original(token), True)
+        return (self._original(token)[1:-1], False)
+
+    def policy_ref(self, meta, children):
+        token = children[0]
+        return self._original(token)[1:-1] if token.type == "QUOTED_NAME" else self._original(token)
 
     def h_cofunding(self, meta, children):
         payer, share_token, *articles = children
@@ -624,7 +677,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         return ("cofunding", ast.CoFunding(payer, share, tuple(articles), self._span(meta)))
 
     def policy(self, meta, children):
-        docno, *rest = children
+        (docno, numbered), *rest = children
         repeated = ("cofunding", "splits", "budgets", "transitional", "notes", "imports", "not_encoded")
         fields: dict = {"repeals": (), **{key: [] for key in repeated}}
         groups = {ast.EnumDecl: "enums", ast.FactDecl: "facts", ast.DefDecl: "defs", ast.MatterDecl: "matters",
@@ -647,8 +700,8 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
             fields[key] = tuple(fields[key])
         fields["import_spans"] = tuple(span for _path, span in fields["imports"])
         fields["imports"] = tuple(path for path, _span in fields["imports"])
-        return ast.Policy(docno=str(docno), path=self.source.path, span=self._span(meta), repeated=tuple(twice),
-                          **fields)
+        return ast.Policy(docno=docno, numbered=numbered, path=self.source.path, span=self._span(meta),
+                          repeated=tuple(twice), **fields)
 
     def start(self, meta, children):
         return children[0]

@@ -31,6 +31,27 @@ def string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+_DOCNO = re.compile(r"[\u4e00-\u9fff]+(〔[0-9]{4}〕|\[[0-9]{4}\]|\([0-9]{4}\))[0-9]+号")
+_ARTICLE = re.compile(r"第[一二三四五六七八九十百零]+条")
+
+
+def policy_ref(text: str) -> str:
+    """A reference to another policy: its document number as written, or 「简称」 of one without."""
+    from .source import normalise
+    return text if _DOCNO.fullmatch(normalise(text)) else f"「{text}」"
+
+
+_ARTICLE_ITEM = re.compile(r"(第[一二三四五六七八九十百零]+条)(第[0-9]+项)")
+
+
+def article_ref(node: ast.Name) -> str:
+    """除外 第十二条, 除外 第十二条 第2项, or a numbering as written: 除外 "二、（一）"."""
+    if _ARTICLE.fullmatch(node.text):
+        return node.text
+    item = _ARTICLE_ITEM.fullmatch(node.text)
+    return f"{item.group(1)} {item.group(2)}" if item else string(node.text)
+
+
 def _precedence(node) -> int:
     if isinstance(node, ast.Binary):
         return _ADDITIVE if node.op in "+-" else _MULTIPLICATIVE
@@ -104,7 +125,9 @@ def award(node: ast.Award, indent: str = "    ") -> str:
     if isinstance(form, ast.Exact):
         text = expr(form.amount)
     elif isinstance(form, ast.UpTo):
-        text = f"最高 {expr(form.ceiling)}"
+        text = f"{'一事一议 ' if form.case_by_case else ''}最高 {expr(form.ceiling)}"
+    elif isinstance(form, ast.Range) and form.rate is not None:
+        text = f"{_wrapped(form.low.left, _MULTIPLICATIVE)} × {form.rate}"
     elif isinstance(form, ast.Range):
         text = f"{expr(form.low)} 至 {expr(form.high)}"
     elif isinstance(form, ast.CaseByCase):
@@ -167,7 +190,7 @@ def fact_type(node: ast.FactType) -> str:
 
 
 def clause(node: ast.Clause) -> str:
-    head = f"条款 {node.article}"
+    head = f"条款 {string(node.article) if node.numbered_as_written else node.article}"
     if node.item is not None:
         head += f" 第{node.item}项"
     if node.title is not None:
@@ -221,7 +244,7 @@ def clause(node: ast.Clause) -> str:
 
 
 def policy(node: ast.Policy) -> str:
-    lines = [f"政策 {node.docno}"]
+    lines = [f"政策 {node.docno}" if node.numbered else f"政策 无文号 「{node.docno}」"]
     if node.title is not None:
         lines.append(f"  标题 {string(node.title)}")
     if node.issuer is not None:
@@ -233,7 +256,7 @@ def policy(node: ast.Policy) -> str:
     if node.effective_until is not None:
         lines.append(f"  失效日期 {node.effective_until.text}")
     if node.repeals:
-        lines.append("  废止 " + "、".join(node.repeals))
+        lines.append("  废止 " + "、".join(policy_ref(r) for r in node.repeals))
     if node.scope is not None:
         lines.append(f"  适用范围 {string(node.scope)}")
     if node.principle is not None:
@@ -241,19 +264,19 @@ def policy(node: ast.Policy) -> str:
     for co in node.cofunding:
         text = f"  配套 {name(co.payer)} 不低于 {co.minimum_share.text}"
         if co.except_articles:
-            text += " 除外 " + "、".join(a.text for a in co.except_articles)
+            text += " 除外 " + "、".join(article_ref(a) for a in co.except_articles)
         lines.append(text)
     for split in node.splits:
         text = "  分担 " + "、".join(f"{name(payer)} {share.text}" for payer, share in split.shares)
         if split.except_articles:
-            text += " 除外 " + "、".join(a.text for a in split.except_articles)
+            text += " 除外 " + "、".join(article_ref(a) for a in split.except_articles)
         lines.append(text)
     for budget in node.budgets:
         lines.append(f"  预算 {name(budget.payer)} 每年 {budget.amount.text}{ranking(budget.ranking, budget.select)}")
     for rule in node.transitional:
         text = f"  过渡 {string(rule.text)}"
         if rule.before_year is not None:
-            text += f" 当 考核年度 早于 {rule.before_year}年 依照 {rule.governed_by}"
+            text += f" 当 考核年度 早于 {rule.before_year}年 依照 {policy_ref(rule.governed_by)}"
         lines.append(text)
     for path in node.imports:
         lines.append(f"  引用 {string(path)}")

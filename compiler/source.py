@@ -302,20 +302,22 @@ class JSONLimitError(ValueError):
         super().__init__(f"{zh} / {en}")
 
 
-_BRACKETS_OR_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r'[^\[\]{}]+')
 
 
 def _depth(text: str) -> int:
+    # Strings go first (a bracket inside one does not nest), then all but the brackets: the
+    # regular expressions do the scanning, and the loop sees only the few brackets left.
     depth = deepest = 0
-    for match in _BRACKETS_OR_STRING.finditer(text):
-        char = match.group()
+    for char in _NOT_BRACKET.sub("", _STRING.sub("", text)):
         if char in "[{":
             depth += 1
             if depth > deepest:
                 deepest = depth
                 if deepest > MAX_JSON_DEPTH:
                     return deepest
-        elif char in "]}":
+        else:
             depth -= 1
     return deepest
 
@@ -328,17 +330,21 @@ class _Refused:
         self.zh, self.en = zh, en
 
 
-def _number(kind):
+def _number(kind, refused: list):
     def parse(text: str):
         if len(text) > MAX_NUMBER_CHARS:
-            return _Refused(f"数字过长（{len(text)} 位，上限 {MAX_NUMBER_CHARS}）",
-                            f"a number of {len(text)} characters (at most {MAX_NUMBER_CHARS})")
+            refused.append(_Refused(f"数字过长（{len(text)} 位，上限 {MAX_NUMBER_CHARS}）",
+                                    f"a number of {len(text)} characters (at most {MAX_NUMBER_CHARS})"))
+            return refused[-1]
         return kind(text)
     return parse
 
 
-def _constant(name: str) -> _Refused:
-    return _Refused(f"{name} 不是数值（事实须为有限数）", f"{name} is not a number (facts must be finite)")
+def _constant(refused: list):
+    def parse(name: str) -> _Refused:
+        refused.append(_Refused(f"{name} 不是数值（事实须为有限数）", f"{name} is not a number (facts must be finite)"))
+        return refused[-1]
+    return parse
 
 
 def _refuse(value, key: str | None = None) -> None:
@@ -351,19 +357,26 @@ def _refuse(value, key: str | None = None) -> None:
             raise JSONLimitError(f"「{key}」的值：{item.zh}", f"the value of {key!r}: {item.en}")
 
 
-def _object(pairs: list) -> dict:
-    for key, value in pairs:
-        _refuse(value, key)
-    return dict(pairs)
+def _object(refused: list):
+    def check(pairs: dict) -> dict:
+        if refused:  # only once a number was refused need an object be searched for it
+            for key, value in pairs.items():
+                _refuse(value, key)
+        return pairs
+    return check
 
 
 def load_json(text: str):
     """json.loads with Decimal numbers, no NaN/Infinity, numbers of at most MAX_NUMBER_CHARS
     characters and nesting of at most MAX_JSON_DEPTH. Raises json.JSONDecodeError or
     JSONLimitError (both ValueError)."""
-    if _depth(text) > MAX_JSON_DEPTH:
+    # Counting brackets (in strings too) bounds the depth from above: a batch's rows, nested
+    # 2 deep with a handful of series, skip the exact scan.
+    if text.count("{") + text.count("[") > MAX_JSON_DEPTH and _depth(text) > MAX_JSON_DEPTH:
         raise JSONLimitError(f"嵌套超过 {MAX_JSON_DEPTH} 层", f"nested deeper than {MAX_JSON_DEPTH} levels")
-    value = json.loads(text, parse_float=_number(Decimal), parse_int=_number(int), parse_constant=_constant,
-                       object_pairs_hook=_object)
-    _refuse(value)  # one outside any object
+    refused: list = []  # numbers refused so far: the object holding one names its fact
+    value = json.loads(text, parse_float=_number(Decimal, refused), parse_int=_number(int, refused),
+                       parse_constant=_constant(refused), object_hook=_object(refused))
+    if refused:
+        _refuse(value)  # one outside any object
     return value

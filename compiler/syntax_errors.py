@@ -30,6 +30,7 @@ import attrs
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
+from . import ast
 from .diagnostics import Diagnostic, Message, error
 from .source import SourceFile, normalise, span_of_offsets
 
@@ -129,6 +130,8 @@ class _Found:
     fix_en: str = ""
     fix_shown: str | None = None  # the fixed text to show, when not simply the edited lines
     advice: Message | None = None  # general advice, shown when there is no checked fix
+    # The mistake spans characters the lexer refused too (the 1. of 条款 二、1.): one problem, not two.
+    covers_characters: bool = False
 
 
 @attrs.frozen
@@ -495,13 +498,26 @@ def _empty_or_no_start(c: _Context) -> _Found | None:
                   expected=expected)
 
 
-_DOCNO_LIKE = re.compile(r"([\u4e00-\u9fff]+)\s*[\[(（【〔［]\s*([0-9]{4})\s*[\])）】〕］]\s*第?\s*([0-9]+)\s*号")
+_DOCNO_LIKE = re.compile(r"([\u4e00-\u9fff]+)\s*([\[(（【〔［])\s*([0-9]{4})\s*([\])）】〕］])\s*第?\s*([0-9]+)\s*号")
+# The bracket pairs a document number's year may be written in (as the gazettes do).
+_DOCNO_PAIRS = {("〔", "〕"), ("[", "]"), ("［", "］"), ("(", ")"), ("（", "）")}
+
+
+def _document_number_fixed(match: re.Match) -> str:
+    """The number as polc reads it, keeping the drafter's brackets when they are a pair polc
+    accepts (嘉政发（2020）第6号 -> 嘉政发（2020）6号), else the gazette's 〔〕."""
+    opening, closing = match.group(2), match.group(4)
+    if (opening, closing) not in _DOCNO_PAIRS:
+        opening, closing = "〔", "〕"
+    return f"{match.group(1)}{opening}{match.group(3)}{closing}{match.group(5)}号"
 
 
 def _document_number_found(start: int, end: int, edits) -> _Found:
     return _Found(start, end, "文号的写法无法识别", "the document number is not written in a form polc reads",
-                  expected=Message("文号，如 嘉政发〔2020〕6号（年份用六角括号〔〕）",
-                                   "a document number such as 嘉政发〔2020〕6号 (the year in 〔〕)"),
+                  expected=Message("文号，如 嘉政发〔2020〕6号（年份写在〔〕、[] 或 () 中，其后直接写序号），"
+                                   "或 无文号 「简称」",
+                                   "a document number such as 嘉政发〔2020〕6号 (the year in 〔〕, [] or (), then the "
+                                   "number without 第), or 无文号 「short name」"),
                   fix=edits, fix_zh="写作", fix_en="write")
 
 
@@ -509,7 +525,7 @@ def _document_number_around(text: str, offset: int) -> _Found | None:
     """嘉政发〔2020〕第6号 (the lexer stops at 〔): the whole number as one problem, with its fix."""
     for match in _DOCNO_LIKE.finditer(text, _line_start(text, offset), _line_end(text, offset)):
         if match.start() <= offset < match.end():
-            fixed = f"{match.group(1)}〔{match.group(2)}〕{match.group(3)}号"
+            fixed = _document_number_fixed(match)
             return _document_number_found(match.start(), match.end(), (Edit(match.start(), match.end(), fixed),))
     return None
 
@@ -522,9 +538,27 @@ def _document_number(c: _Context) -> _Found | None:
     match = _DOCNO_LIKE.match(c.text, start, line_end)
     edits = ()
     if match:
-        fixed = f"{match.group(1)}〔{match.group(2)}〕{match.group(3)}号"
-        edits = (Edit(start, match.end(), fixed),)
+        edits = (Edit(start, match.end(), _document_number_fixed(match)),)
     return _document_number_found(start, c.span()[1] if not match else match.end(), edits)
+
+
+_UNQUOTED_NUMBERING = re.compile(r"[^\s「\"#]+")
+
+
+def _bare_numbering(c: _Context) -> _Found | None:
+    """条款 二、（一）1. written without quotes: the numbering as written is quoted text."""
+    if not (c.wants("ARTICLE") and c.wants("STRING")) or c.at_end:
+        return None
+    start, _ = c.span()
+    match = _UNQUOTED_NUMBERING.match(c.text, start, _line_end(c.text, start))
+    if match is None or not ast.is_numbering(match.group(0)) or c.token().type in ("ARTICLE", "STRING"):
+        return None
+    return _Found(start, match.end(), "条款编号照原文写时要加引号", "a numbering as written goes in quotes",
+                  expected=Message("条号（如 第七条）或带引号的编号（如 \"二、（一）1.\"）",
+                                   "an article (e.g. 第七条) or a quoted numbering (e.g. \"二、（一）1.\")"),
+                  # two insertions, so the numbering itself stays exactly as written (（一） stays full-width)
+                  fix=(Edit(start, start, '"'), Edit(match.end(), match.end(), '"')), fix_zh="写作", fix_en="write",
+                  covers_characters=True)
 
 
 _UNITS_WITHOUT_YUAN = re.compile(r"(万亿|亿|万)(元?)")
@@ -870,7 +904,7 @@ def _generic(c: _Context) -> _Found:
 
 
 _RECOGNISERS: tuple[Callable[[_Context], _Found | None], ...] = (
-    _empty_or_no_start, _end_of_file, _document_number, _date_written_otherwise, _money_without_yuan, _valid_until, _listed_separately,
+    _empty_or_no_start, _end_of_file, _document_number, _bare_numbering, _date_written_otherwise, _money_without_yuan, _valid_until, _listed_separately,
     _header_after_items, _tier_row_outside_tiers, _line_left_unfinished, _keyword_as_name, _keyword_against_name,
     _clause_field_outside_clause, _wrong_punctuation, _bound_with_words, _words_after_amount, _rate_without_times,
     _one_word_missing, _line_without_keyword,
@@ -886,6 +920,8 @@ def _collect(text: str) -> _Result:
         return _Result(found, [])
     parse = _Parse(text, scratch, tokens, grammar)
     parse.run()
+    covered = [(f.start, f.end) for f in parse.found if f.covers_characters]
+    found = [f for f in found if not any(start <= f.start < end for start, end in covered)]
     return _Result(found + parse.found, parse.skipped)
 
 

@@ -74,7 +74,11 @@ def _award(award: model.Award | None) -> str:
         case model.Exact():
             return _amount(form.amount)
         case model.UpTo():
-            return f"最高 {_amount(form.ceiling)}（评审确定）"
+            return f"{'一事一议，' if form.case_by_case else ''}最高 {_amount(form.ceiling)}（评审确定）"
+        case model.Range() if form.rate is not None:  # the text's 5%-20%, then what it means
+            # low is base × 5% as printed: keep its base (with any parentheses), put the range after ×
+            base = form.low.text.removesuffix(form.low.right.text) if isinstance(form.low, model.Arith) else ""
+            return f"{base}{form.rate}（即 {_amount(form.low)} 至 {_amount(form.high)}）"
         case model.Range():
             # Spaces keep two formulas apart; 30万元至50万元 reads better without.
             gap = "" if model.is_money_constant(form.low) and model.is_money_constant(form.high) else " "
@@ -363,6 +367,8 @@ def to_markdown(policy: model.PolicyModel, findings: list[Diagnostic], found_ove
     shown = [d for d in sorted_diagnostics(findings) if d.severity in (WARNING, INFO)]
     # Each header entry is a list: one item reads inline, several become a nested list.
     header = [
+        # 政策 无文号 「简称」: say so, and what results call it (numbered policies need no line).
+        *([("文号", [f"无（结果中以简称「{policy.docno}」标识）"])] if not policy.numbered else []),
         ("发布机关", [policy.issuer or "未规定"]),
         ("发布日期", [_date(policy.issued)]),
         ("施行日期", [_date(policy.effective_from)]),

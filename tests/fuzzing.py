@@ -175,7 +175,9 @@ def draft(rng: random.Random, hostile: bool = False) -> str:
     input should run in a subprocess)."""
     facts = [rng.choice(NAMES[:7]) for _ in range(rng.randint(0, 4))]
     names = list(dict.fromkeys(facts)) + ["类别值"]
-    lines = [f"政策 测试〔2020〕{rng.randint(1, 99)}号"]
+    # 文号 as written in any accepted bracket, or none (issue 13)
+    lines = [rng.choice([f"政策 测试〔2020〕{rng.randint(1, 99)}号", f"政策 测试[2020]{rng.randint(1, 99)}号",
+                         f"政策 测试（2020）{rng.randint(1, 99)}号", "政策 无文号 「测试办法」"])]
     for _ in range(rng.randint(0, 4)):
         lines.append(rng.choice([
             "标题 " + rng.choice(HOSTILE_STRINGS + ['"普通标题"']),
@@ -196,7 +198,8 @@ def draft(rng: random.Random, hostile: bool = False) -> str:
     for index in range(rng.randint(0, 3)):
         lines.append(f"定义 定义{'甲乙丙'[index]} = {expression(rng, names, 2)}")
     for number in range(rng.randint(1, 3)):
-        lines.append(f"条款 第{'一二三四五'[number]}条 「条款{number}」")
+        lines.append(rng.choice([f"条款 第{'一二三四五'[number]}条 「条款{number}」",
+                                 f"条款 \"{'一二三四五'[number]}、（一）{rng.randint(1, 3)}.\" 「条款{number}」"]))
         lines.append("  原文 " + rng.choice(HOSTILE_STRINGS + ['"原文"']))
         lines.append(f"  事项 {rng.choice(['甲事项', '乙事项'])}")
         if rng.random() < 0.8:
@@ -215,7 +218,9 @@ def draft(rng: random.Random, hostile: bool = False) -> str:
         elif award == 4:
             lines.append(f"  给予 每项 {_name(rng, names)} × 50% 每项最高 {_literal(rng)} 最高 {_literal(rng)}")
         else:
-            lines.append("  给予 " + rng.choice(['一事一议', '金额未定', '由 "会议" 审定', '最高 -50万元']))
+            lines.append("  给予 " + rng.choice(['一事一议', '金额未定', '由 "会议" 审定', '最高 -50万元',
+                                                  f'一事一议 最高 {_literal(rng)}',
+                                                  f'{_name(rng, names)} × {_number(rng)}%-{_number(rng)}% 最高 {_literal(rng)}']))
         if rng.random() < 0.3:
             lines.append(f"  期限 最多 {rng.choice(['3年', '三年', '99999999年'])}")
         if rng.random() < 0.3:

@@ -29,7 +29,8 @@ def _batch(tmp_path, rows, *policies, suffix=".jsonl", on="2021-06-30"):
             writer.writeheader()
             writer.writerows(rows)
     out = tmp_path / "results.jsonl"
-    result = run_polc("eval", *policies, "--batch", register, "--on", on, "--out", out)
+    # --trace: the full records (with reasons and traces) that these tests read
+    result = run_polc("eval", *policies, "--batch", register, "--on", on, "--out", out, "--trace")
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     return lines[:-1], lines[-1]["summary"], result

@@ -14,7 +14,7 @@ from compiler.parser import parse
 from compiler.source import SourceFile, normalise
 from conftest import ROOT, run_polc
 
-POLICIES = sorted((ROOT / "policies").glob("*.pol"))
+POLICIES = sorted((ROOT / "policies").glob("*.pol")) + sorted((ROOT / "tests" / "language").glob("*/*.pol"))
 
 MESSY = """
 

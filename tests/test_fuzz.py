@@ -352,7 +352,7 @@ def test_one_bad_row_is_skipped_and_the_good_rows_kept(shipped):
     result = polc(["eval", str(shipped / "jnf-2020-16.pol"), "--batch", "reg.jsonl", "--on", ON, "--out", "res.jsonl"],
                   {"reg.jsonl": ("\n".join(rows) + "\n").encode()}, outputs=("res.jsonl",), inspect=keep,
                   check_output="batch")
-    applicants = [json.loads(line).get("applicant") for line in seen["lines"][:-1]]
+    applicants = [json.loads(line).get("申请人") for line in seen["lines"][:-1]]
     assert applicants.count("甲") == 1 and applicants.count("丁") == 1
     summary = json.loads(seen["lines"][-1])["summary"]
     assert summary["bad_rows"]["count"] == 4, summary["bad_rows"]

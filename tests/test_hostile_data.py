@@ -60,7 +60,8 @@ def _run_batch(tmp_path, register_name, content: bytes, *policies, on="2021-06-3
     register = tmp_path / register_name
     register.write_bytes(content)
     out = tmp_path / "results.jsonl"
-    result = run_polc("eval", *(policies or (SERVICES,)), "--batch", register, "--on", on, "--out", out, *extra)
+    result = run_polc("eval", *(policies or (SERVICES,)), "--batch", register, "--on", on, "--out", out, "--trace",
+                      *extra)
     _no_traceback(result)
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []
     return result, lines[:-1], (lines[-1]["summary"] if lines else None)

@@ -21,6 +21,8 @@ from conftest import FIXTURES, ROOT
 
 POLICY_FILES = [p for p in sorted((ROOT / "policies").glob("*.pol")) if p.name != "vocabulary.pol"]
 POLICY_FILES.append(FIXTURES / "shapes.pol")
+# issue 13's constructs, one small policy each (rate ranges, 一事一议 with a ceiling, numbering as written)
+POLICY_FILES += sorted((ROOT / "tests" / "language").glob("*/*.pol"))
 DATES = [datetime.date(2019, 12, 31), datetime.date(2020, 6, 30), datetime.date(2021, 6, 30),
          datetime.date(2022, 3, 1), datetime.date(2026, 1, 1)]
 

@@ -24,7 +24,7 @@ GROUPS = [
                                          "首次超过 首次达到 首次不低于 均超过 均高于 均不低于 均达到 均不超过 均低于 早于"),
     ("keyword.operator.logical.polc", "且 或 非 属于 不属于"),
     ("constant.language.polc", "是 否 适用 不适用 无法判定 一事一议 金额未定 就高不重复 可叠加 上一年 当年 降序 升序 "
-                               "当年起 次年起 一次性 不设上限 仅文本"),
+                               "当年起 次年起 一次性 不设上限 仅文本 无文号"),
 ]
 
 
@@ -50,13 +50,17 @@ def grammar() -> dict:
         "string": {"name": "string.quoted.double.polc", "begin": "\"", "end": "\"",
                    "patterns": [{"name": "constant.character.escape.polc", "match": "\\\\."}]},
         "quoted-name": {"name": "variable.other.quoted.polc", "match": "「[^」\\n]+」"},
-        "docno": {"name": "constant.other.docno.polc", "match": "[一-鿿]+〔[0-9]{4}〕[0-9]+号"},
+        # the year in 〔〕, [] or () (and their full-width forms), as the gazettes write it
+        "docno": {"name": "constant.other.docno.polc",
+                  "match": "[一-鿿]+(?:〔[0-9]{4}〕|\\[[0-9]{4}\\]|［[0-9]{4}］|\\([0-9]{4}\\)|（[0-9]{4}）)[0-9]+号"},
         "article": {"name": "entity.name.section.polc", "match": "第[一二三四五六七八九十百零]+条|第[0-9一二三四五六七八九十]+项"},
         "date": {"name": "constant.other.date.polc",
                  "match": "[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日|[0-9]{4}-[0-9]{2}-[0-9]{2}"},
         "money": {"name": "constant.numeric.money.polc",
                   "match": "[0-9]+(?:\\.[0-9]+)?(?:万亿元|亿元|万元|元)(?:/[一-鿿]+)?"},
-        "percent": {"name": "constant.numeric.percent.polc", "match": "[0-9]+(?:\\.[0-9]+)?%"},
+        # a rate range as written (5%-20%, 5%～20%) is one constant, as in the Lark grammar
+        "percent": {"name": "constant.numeric.percent.polc",
+                    "match": "[0-9]+(?:\\.[0-9]+)?%(?:[-~－～—–〜][0-9]+(?:\\.[0-9]+)?%)?"},
         "years": {"name": "constant.numeric.year.polc",
                   "match": f"[0-9]+年|(?<!{NAME_CHAR})[一二两三四五六七八九十]+年(?!{NAME_CHAR})"},
         "number": {"name": "constant.numeric.polc", "match": "[0-9]+(?:\\.[0-9]+)?"},

@@ -1,0 +1,680 @@
+"""`polc eval --batch` on DuckDB (the default engine): a register, every policy, in SQL.
+
+1. The register is loaded as the typed view of CONTRACTS.md §4 (sql_register).
+2. The per-applicant decisions come from `to_sql.applicant_clauses` (one row per register row
+   and clause: applies, paid, award, reason), or — when the SQL backend is not there — from
+   the Python runtime over the same typed rows, so the rest is the same either way.
+3. Across applicants, in SQL with window functions, exactly as runtime.allocate_quota /
+   allocate_budget and batch.run decide: quotas per group (每个 facts, and for a percentage
+   the 基数), ranked (missing values last, then 申请人) or not (needs_selection / list_over),
+   budgets after quotas (the payer's share, no skipping ahead), then each enterprise's total
+   as runtime.add_up (could_pay, 就高不重复 per matter), and the summary.
+4. The compact results (CONTRACTS.md §3) are written as JSON Lines built in SQL, or as CSV /
+   Parquet (one row per listed clause) by the extension of --out; whole or not at all.
+
+Bad rows are reported as the Python engine reports them (batch.py's messages and rules: the
+physical line, an applicant named twice makes all its rows bad, an applicant competing for a
+quota or budget needs an identifier).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import tempfile
+from decimal import Decimal
+
+from . import batch, compact, runtime, sql_register
+from .sql_register import IDENTIFIER, ident, literal
+
+OUTS = ("outside_quota", "outside_budget", "needs_selection", "list_over")
+# JSON text as compact.JsonLinesWriter writes it: no spaces after separators, Chinese as it is.
+ITEM, KEY = ",", ":"
+DEFAULT_MEMORY = "1GB"
+
+
+def _j(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class Clause:
+    """What the engine needs of one clause, from the evaluator modules."""
+
+    def __init__(self, position: int, policy_index: int, policy, spec):
+        self.position = position
+        self.policy_index = policy_index
+        self.policy = policy
+        self.spec = spec
+        self.label = spec.label
+        self.key = f"{policy.docno} {spec.label}"
+
+
+def connect(work: str):
+    import duckdb
+    con = duckdb.connect(os.path.join(work, "polc.duckdb"))
+    memory = os.environ.get("POLC_DUCKDB_MEMORY", DEFAULT_MEMORY)
+    con.execute(f"SET memory_limit = {literal(memory)}")
+    con.execute(f"SET temp_directory = {literal(os.path.join(work, 'spill'))}")
+    con.execute("SET preserve_insertion_order = true")
+    con.execute("SET enable_progress_bar = false")
+    threads = os.environ.get("POLC_DUCKDB_THREADS")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
+class ParquetTarget:
+    """Where the DuckDB engine writes Parquet results (DuckDB writes the file itself), and the
+    summary beside it, as compact.ParquetWriter does for the Python engine."""
+
+    def __init__(self, target: str, summary_stream):
+        self.target = target
+        self.summary_stream = summary_stream
+
+    def summary(self, summary: dict) -> None:
+        self.summary_stream.write(json.dumps({"summary": summary}, ensure_ascii=False, indent=1) + "\n")
+
+    def finish(self) -> None:
+        pass
+
+
+def run(modules: list, source: str, on, out, errors, include_all: bool = False, encoding: str | None = None,
+        stdin=None, models: list | None = None) -> dict:
+    """Evaluate a register on DuckDB; write the compact results to `out` (a compact writer,
+    a ParquetTarget, or a text stream for JSON Lines) and return the summary. Raises
+    batch.RegisterError before writing anything if the register cannot be read."""
+    import duckdb
+    writer = out if hasattr(out, "summary") else compact.JsonLinesWriter(out)
+    with tempfile.TemporaryDirectory(prefix="polc-duckdb-") as work:
+        con = connect(work)
+        try:
+            engine = Engine(con, modules, source, on, include_all, encoding, work, stdin)
+            engine.models = list(models or ())
+            return engine.run(writer, errors)
+        except duckdb.Error as exc:
+            # A register DuckDB cannot read (a damaged Parquet file, a missing table…).
+            message = str(exc).splitlines()[0][:300]
+            raise batch.RegisterError(f"{source}：DuckDB 无法读取：{message}", f"{source}: DuckDB cannot read it: {message}") \
+                from None
+        finally:
+            con.close()
+
+
+class Engine:
+    def __init__(self, con, modules, source, on, include_all, encoding, work, stdin):
+        self.con = con
+        self.policies = [(m.POLICY, m.CLAUSES) for m in modules]
+        self.evaluator = runtime.Evaluator(self.policies)
+        self.on_given = runtime.parse_date(on, "--on") if on is not None else None
+        self.on = self.on_given or datetime.date.today()
+        self.source = source
+        self.include_all = include_all
+        self.encoding = encoding
+        self.work = work
+        self.stdin = stdin
+        self.clauses: list[Clause] = []
+        for policy_index, (policy, specs) in enumerate(self.policies):
+            for spec in specs:
+                self.clauses.append(Clause(len(self.clauses), policy_index, policy, spec))
+        self.budgets = {policy.docno: policy.budgets for policy, _ in self.policies if policy.budgets}
+        self.models: list = []
+        self.notes: list[tuple[str, str]] = []
+
+    # ------------------------------------------------------------ the whole run
+    def run(self, writer, errors) -> dict:
+        loaded = sql_register.Loader(self.con, self.policies, self.evaluator, self.source, self.encoding,
+                                     self.work, self.stdin).load()
+        self.loaded = loaded
+        self._clause_table()
+        self._applicants()
+        self._clause_rows()
+        self._listed()
+        quotas = self._quotas()
+        budgets = self._budgets()
+        self._allocations()
+        summary = self._summary(loaded, quotas, budgets)
+        self._report_bad(errors)
+        for zh, en in self.notes:
+            errors.write(f"{zh} / {en}\n")
+        if isinstance(writer, ParquetTarget):
+            self._write_parquet(writer.target)
+        elif isinstance(writer, compact.CsvWriter):
+            cursor = self.con.execute(self._rows_sql())
+            while chunk := cursor.fetchmany(50_000):
+                writer.writer.writerows(chunk)
+        else:
+            self._write_jsonl(writer.stream)
+        writer.summary(summary)
+        return summary
+
+    # ------------------------------------------------------------ static tables
+    def _clause_table(self) -> None:
+        """One row per clause: its place, labels as JSON text, and what the engine needs."""
+        rows = []
+        for c in self.clauses:
+            principle = c.policy.principle == "就高不重复"
+            rows.append((c.position, c.policy_index, c.policy.docno, c.label, _j(c.policy.docno), _j(c.label),
+                         _j(c.policy.docno + c.label), c.spec.modifies is not None, principle,
+                         c.spec.quota is not None, c.spec.matter_fact is not None))
+        self.con.execute("CREATE TABLE clause_info (pos INTEGER, policy_index INTEGER, policy VARCHAR, clause VARCHAR, "
+                         "policy_json VARCHAR, clause_json VARCHAR, label_json VARCHAR, is_modifier BOOLEAN, "
+                         "highest_only BOOLEAN, has_quota BOOLEAN, dynamic_matter BOOLEAN)")
+        self.con.executemany("INSERT INTO clause_info VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def _applicants(self) -> None:
+        """Which rows are evaluated: an applicant on more than one line makes all those rows
+        bad (batch.run: rows after the first good one are refused as they are read; the first
+        is evaluated, then set aside), so the first good row is evaluated but not written."""
+        bad_facts = [(b["line"], b["applicant"]) for b in self.loaded.bad
+                     if not b["structural"] and b.get("applicant") is not None]
+        self.con.execute("CREATE TABLE bad_facts (_line BIGINT, applicant VARCHAR)")
+        if bad_facts:
+            self.con.executemany("INSERT INTO bad_facts VALUES (?, ?)", bad_facts)
+        a = ident(IDENTIFIER)
+        self.con.execute(f"""
+            CREATE TABLE firsts AS
+            SELECT {a} AS applicant, min(_line) AS first, count(*) AS n FROM register_rows
+            WHERE {a} IS NOT NULL GROUP BY {a}""")
+        self.con.execute("""
+            CREATE TABLE twice AS
+            SELECT f.applicant, f.first FROM firsts f
+            WHERE f.n > 1 OR EXISTS (SELECT 1 FROM bad_facts b WHERE b.applicant = f.applicant AND b._line > f.first)""")
+        # Evaluated: every good row except the later rows of an applicant named twice.
+        self.con.execute(f"""
+            CREATE VIEW register AS
+            SELECT r.* FROM register_rows r LEFT JOIN twice t ON r.{a} = t.applicant
+            WHERE t.applicant IS NULL OR r._line = t.first""")
+
+    # ------------------------------------------------------------ per applicant
+    def _clause_rows(self) -> None:
+        """CREATE TABLE applicant_clauses with the columns of CONTRACTS.md §2."""
+        query = self._to_sql()
+        if query is None:
+            self._python_clauses()
+            query = "SELECT * FROM applicant_clauses"
+        # Kept: the rows written (applies not false, or all with --all), and those naming a
+        # matter from a fact (事项 按 X), which 就高不重复 resolves for the applicant even
+        # when they do not apply (runtime: any result naming it). Not 107 rows per enterprise.
+        kept = "true" if self.include_all else "c.applies IS DISTINCT FROM false OR (i.dynamic_matter AND c.matter IS NOT NULL)"
+        self.con.execute(f"""
+            CREATE TABLE clause_rows AS
+            SELECT c.*, i.pos FROM ({query}) c JOIN clause_info i ON c.policy = i.policy AND c.clause = i.clause
+            WHERE {kept}""")
+
+    def _to_sql(self) -> str | None:
+        """The per-applicant query of to_sql over the view `register`, or None when there are
+        no models (the Python runtime stands in, e.g. for a caller with modules only) or the
+        SQL backend cannot express a policy (said on stderr once)."""
+        if not self.models or os.environ.get("POLC_SQL_CLAUSES") == "python":
+            return None
+        from . import to_sql
+        try:
+            select = to_sql.applicant_clauses(self.models, "register", self.on, years=self.loaded.years)
+            return to_sql.to_sql(select, pretty=False)
+        except (to_sql.SqlUnsupported, to_sql.SqlglotError) as exc:
+            self.notes.append((f"注意：SQL 后端不能表达 {exc}；各条款改由 Python 运行时逐行判定（结果相同，较慢）",
+                               f"note: the SQL backend cannot express {exc}; the clauses are decided by the Python "
+                               f"runtime row by row instead (same results, slower)"))
+            return None
+
+    def _python_clauses(self) -> None:
+        """The stand-in for to_sql: the Python runtime over the typed rows of the view."""
+        path = os.path.join(self.work, "clauses.jsonl")
+        columns = [name for name, _t in self.loaded.view_columns]
+        series = {name for name, spec in self.evaluator.known.items() if spec[1] and not (len(spec) > 3 and spec[3])}
+        cursor = self.con.execute(
+            f"SELECT _line, {ident(IDENTIFIER)}{''.join(', ' + ident(c) for c in columns)} FROM register ORDER BY _line")
+        with open(path, "w", encoding="utf-8") as out:
+            while chunk := cursor.fetchmany(5000):
+                for line, applicant, *values in chunk:
+                    facts: dict = {}
+                    for name, value in zip(columns, values):
+                        if value is None:
+                            continue
+                        if "." in name and name.rsplit(".", 1)[0] in series:
+                            base, year = name.rsplit(".", 1)
+                            facts.setdefault(base, {})[int(year)] = value
+                        else:
+                            facts[name] = value
+                    evaluation = self.evaluator.evaluate(facts, self.on)
+                    for clause, result in zip(self.clauses, evaluation.clauses):
+                        out.write(json.dumps(_clause_row(line, applicant, clause, result), ensure_ascii=False) + "\n")
+        self.con.execute(f"""
+            CREATE TABLE applicant_clauses AS SELECT * FROM read_json({literal(path)}, format = 'newline_delimited',
+              columns = {{'_line': 'BIGINT', {literal(IDENTIFIER)}: 'VARCHAR', 'policy': 'VARCHAR',
+                          'policy_index': 'INTEGER', 'clause_index': 'INTEGER', 'clause': 'VARCHAR',
+                          'matter': 'VARCHAR', 'applies': 'BOOLEAN', 'paid': 'BOOLEAN', 'kind': 'VARCHAR',
+                          'amount_min': 'DECIMAL(38,2)', 'amount_max': 'DECIMAL(38,2)',
+                          'could_pay': 'DECIMAL(38,2)', 'reason': 'VARCHAR', 'funding': 'VARCHAR'}})""")
+
+    # ------------------------------------------------------------ listed rows
+    def _listed(self) -> None:
+        """The clause rows written (applies not false, or all with --all), of the rows
+        evaluated; a row without 申请人 that competes for a quota or budget is bad."""
+        a = ident(IDENTIFIER)
+        budget_policies = ", ".join(literal(p) for p in self.budgets) or "NULL"
+        self.con.execute(f"""
+            CREATE TABLE competes_unnamed AS
+            SELECT DISTINCT c._line FROM clause_rows c JOIN clause_info i USING (pos)
+            WHERE c.{a} IS NULL AND c.paid AND (i.has_quota OR c.policy IN ({budget_policies}))""")
+        shown = "true" if self.include_all else "c.applies IS DISTINCT FROM false"
+        self.con.execute(f"""
+            CREATE TABLE listed AS
+            SELECT c._line, c.{a} AS applicant, i.pos, i.policy_index, c.policy, c.clause, c.matter, c.applies, c.paid,
+                   c.kind, c.amount_min, c.amount_max, c.could_pay, c.reason, i.is_modifier, i.highest_only,
+                   t.applicant IS NOT NULL AS twice
+            FROM clause_rows c JOIN clause_info i USING (pos)
+            LEFT JOIN twice t ON c.{a} = t.applicant
+            WHERE {shown} AND c._line NOT IN (SELECT _line FROM competes_unnamed)""")
+
+    # ------------------------------------------------------------ quotas
+    def _fact_value(self, policy, name: str) -> tuple[str, str | None]:
+        """SQL for a fact's typed value as _rank reads it (a yearly fact: the assessed year),
+        and its base type; NULL when the policy does not declare it or the column is absent."""
+        spec = policy.schema.get(name)
+        if spec is None:
+            return "NULL", None
+        available = {column for column, _t in self.loaded.view_columns}
+        if spec[1] and not (len(spec) > 3 and spec[3]):
+            column = f"{name}.{self.on.year - policy.assessed_offset}"
+        else:
+            column = name
+        if column not in available:
+            return "NULL", spec[0]
+        return f"r.{ident(column)}", spec[0]
+
+    def _order_by(self, policy, keys) -> str:
+        """runtime._order: per key, missing last, then the value (numbers and years; any other
+        value ranks as 0), descending if declared; then 申请人; then the input order."""
+        parts = []
+        for name, descending in keys:
+            value, base = self._fact_value(policy, name)
+            parts.append(f"({value}) IS NULL")
+            if base in ("money", "number", "percent", "year"):
+                parts.append(f"({value}) {'DESC' if descending else 'ASC'}")
+        parts += ["l.applicant", "l._line", "l.pos"]
+        return ", ".join(parts)
+
+    def _quotas(self) -> dict:
+        """Decides every quota; CREATE TABLE quota_decisions (_line, pos, allocation)."""
+        self.con.execute("CREATE TABLE quota_decisions (_line BIGINT, pos INTEGER, allocation VARCHAR)")
+        summaries = {}
+        for clause in self.clauses:
+            quota = clause.spec.quota
+            if quota is None:
+                continue
+            present = self.con.execute(
+                "SELECT count(*) FROM listed WHERE pos = ? AND paid", [clause.position]).fetchone()[0]
+            if not present:
+                continue
+            summaries[clause.key] = self._quota(clause, quota)
+        return dict(sorted(summaries.items()))
+
+    def _quota(self, clause: Clause, quota) -> dict:
+        per_year, share, threshold, keys = quota[0], quota[1], quota[2], quota[3]
+        base_fact = quota[4] if len(quota) > 4 else None
+        group_facts = tuple(quota[5]) if len(quota) > 5 else ()
+        names = group_facts + ((base_fact,) if base_fact is not None else ())
+        policy = clause.policy
+        groups = [self._fact_value(policy, name)[0] for name in names]
+        group_cols = [f"g{i}" for i in range(len(groups))]
+        selects = "".join(f", {g} AS g{i}" for i, g in enumerate(groups))
+        unplaced = " OR ".join(f"g{i} IS NULL" for i in range(len(groups))) or "false"
+        partition = ("PARTITION BY " + ", ".join(group_cols)) if group_cols else ""
+        if share is None:
+            limit = f"CAST({int(per_year)} AS BIGINT)"
+        else:
+            base = "n" if base_fact is None else f"g{len(groups) - 1}"
+            limit = f"CAST(floor(CAST({base} AS DECIMAL(38,6)) * CAST({literal(str(share))} AS DECIMAL(38,10))) AS BIGINT)"
+            if threshold is not None:
+                limit = f"CASE WHEN {base} <= {literal(str(threshold))}::DECIMAL(38,6) THEN NULL ELSE {limit} END"
+        over = "needs_selection" if share is None else "list_over"
+        ranked = bool(keys)
+        decision = (f"CASE WHEN lim IS NULL OR n <= lim THEN 'within_quota' "
+                    + (f"WHEN place <= lim THEN 'within_quota' ELSE 'outside_quota' END" if ranked
+                       else f"ELSE {literal(over)} END"))
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE candidates AS
+            SELECT l._line, l.pos, l.applicant{selects},
+                   row_number() OVER (ORDER BY {self._order_by(policy, keys)}) AS rank_all
+            FROM listed l JOIN register r ON r._line = l._line
+            WHERE l.pos = {clause.position} AND l.paid AND NOT l.twice""")
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE placed AS
+            SELECT *, count(*) OVER ({partition}) AS n, row_number() OVER ({partition} ORDER BY rank_all) AS place
+            FROM candidates WHERE NOT ({unplaced})""")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE limited AS SELECT *, {limit} AS lim FROM placed")
+        self.con.execute(f"""
+            INSERT INTO quota_decisions
+            SELECT _line, pos, 'needs_selection' FROM candidates WHERE {unplaced}
+            UNION ALL SELECT _line, pos, {decision} FROM limited""")
+        total = self.con.execute("SELECT count(*) FROM candidates").fetchone()[0]
+        lost = self.con.execute(f"SELECT count(*) FROM candidates WHERE {unplaced}").fetchone()[0]
+        rows = []
+        group_rows = self.con.execute(f"""
+            SELECT {''.join(g + ', ' for g in group_cols)} any_value(n), any_value(lim),
+                   max(_line) FILTER (WHERE place = lim)
+            FROM limited {'GROUP BY ' + ', '.join(group_cols) if group_cols else ''}""").fetchall()
+        if not group_cols and group_rows and group_rows[0][0] is None:
+            group_rows = []  # no candidate placed
+        key_values = ", ".join(self._fact_value(policy, name)[0] for name, _d in keys)
+        for values in group_rows:
+            group, (count, lim, cut_line) = values[:len(group_cols)], values[len(group_cols):]
+            row = {"candidates": count, "limit": lim}
+            if names:
+                row = {"group": {name: _shown(v) for name, v in zip(names, group)}, **row}
+            if lim is None or count <= lim:
+                pass
+            elif not keys:
+                row["over_by"] = count - lim
+            else:
+                cut = self.con.execute(f"SELECT {key_values} FROM register r WHERE r._line = ?", [cut_line]).fetchone()
+                row["cut_off"] = [_shown(v) for v in cut] if lim else None
+            rows.append((tuple(_sort_text(v) for v in group), row))
+        rows = [row for _key, row in sorted(rows, key=lambda item: item[0])]
+        summary: dict = {"candidates": total}
+        if not group_facts and base_fact is None and len(rows) == 1:
+            summary.update({k: v for k, v in rows[0].items() if k != "candidates"})
+        else:
+            summary["groups"] = rows
+        if lost:
+            summary["unplaced"] = lost
+        return summary
+
+    # ------------------------------------------------------------ budgets
+    def _budgets(self) -> dict:
+        """Decides every budget, after the quotas; CREATE TABLE budget_decisions."""
+        self.con.execute("CREATE TABLE budget_decisions (_line BIGINT, pos INTEGER, payer VARCHAR, allocation VARCHAR)")
+        summaries = {}
+        for policy, specs in self.policies:
+            for payer, amount, keys in (self.budgets.get(policy.docno) or ()):
+                share_cases = []
+                for clause in self.clauses:
+                    if clause.policy is policy:
+                        share = runtime.payer_share(clause.spec, payer)
+                        share_cases.append(f"WHEN {clause.position} THEN CAST({literal(str(share))} AS DECIMAL(38,10))")
+                share = f"CASE l.pos {' '.join(share_cases)} ELSE 0 END"
+                self.con.execute(f"""
+                    CREATE OR REPLACE TEMP TABLE wanting AS
+                    SELECT l._line, l.pos, l.applicant, l.twice, CAST(l.amount_max * {share} AS DECIMAL(38,12)) AS cost,
+                           q.allocation AS quota, row_number() OVER (ORDER BY {self._order_by(policy, keys)}) AS place
+                    FROM listed l JOIN register r ON r._line = l._line
+                    LEFT JOIN quota_decisions q ON q._line = l._line AND q.pos = l.pos
+                    WHERE l.policy = {literal(policy.docno)} AND l.paid AND l.amount_max IS NOT NULL
+                      AND l.amount_max * {share} > 0""")
+                if not self.con.execute("SELECT count(*) FROM wanting").fetchone()[0]:
+                    continue
+                self.con.execute("""
+                    CREATE OR REPLACE TEMP TABLE eligible AS
+                    SELECT *, sum(cost) OVER (ORDER BY place ROWS UNBOUNDED PRECEDING) AS running FROM wanting
+                    WHERE NOT twice AND (quota IS NULL OR quota NOT IN ('outside_quota', 'needs_selection', 'list_over'))""")
+                wanted, count = self.con.execute("SELECT coalesce(sum(cost), 0), count(*) FROM eligible").fetchone()
+                wanted = Decimal(wanted)
+                amount_sql = f"CAST({literal(str(amount))} AS DECIMAL(38,12))"
+                if not keys and wanted > amount:
+                    self.con.execute(f"INSERT INTO budget_decisions SELECT _line, pos, {literal(payer)}, 'needs_selection' "
+                                     "FROM eligible")
+                    summary = {"payer": payer, "budget": runtime.yuan(amount), "wanted": runtime.yuan(wanted),
+                               "candidates": count, "over_by": runtime.yuan(wanted - amount)}
+                else:
+                    self.con.execute(f"""
+                        INSERT INTO budget_decisions SELECT _line, pos, {literal(payer)},
+                          CASE WHEN running <= {amount_sql} THEN 'within_budget' ELSE 'outside_budget' END FROM eligible""")
+                    spent, funded = self.con.execute(
+                        f"SELECT coalesce(sum(cost), 0), count(*) FROM eligible WHERE running <= {amount_sql}").fetchone()
+                    summary = {"payer": payer, "budget": runtime.yuan(amount), "wanted": runtime.yuan(wanted),
+                               "spent": runtime.yuan(Decimal(spent)), "candidates": count, "funded": funded}
+                summaries[(policy.docno, payer)] = summary
+        return {f"{policy} {payer}": value for (policy, payer), value in sorted(summaries.items())}
+
+    def _allocations(self) -> None:
+        """One allocation per listed clause row, combined as batch.run does: a quota's
+        decision first; a budget's replaces it only when outside_budget; with no quota, the
+        first budget's (in payer order) unless a later one is outside_budget."""
+        self.con.execute("""
+            CREATE TABLE allocation AS
+            WITH budget AS (
+              SELECT _line, pos, bool_or(allocation = 'outside_budget') AS outside,
+                     arg_min(allocation, payer) AS first FROM budget_decisions GROUP BY _line, pos)
+            SELECT coalesce(q._line, b._line) AS _line, coalesce(q.pos, b.pos) AS pos,
+                   CASE WHEN b.outside THEN 'outside_budget' WHEN q.allocation IS NOT NULL THEN q.allocation
+                        ELSE b.first END AS allocation
+            FROM quota_decisions q FULL OUTER JOIN budget b ON q._line = b._line AND q.pos = b.pos""")
+        self.con.execute("""
+            CREATE TABLE final AS
+            SELECT l.*, a.allocation,
+                   l.paid AND coalesce(a.allocation NOT IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over'), true) AS paid_now
+            FROM listed l LEFT JOIN allocation a ON a._line = l._line AND a.pos = l.pos
+            WHERE NOT l.twice""")
+
+    # ------------------------------------------------------------ totals (runtime.add_up over the listed rows)
+    def _totals_sql(self) -> str:
+        # A matter is resolved for every applicant when a 就高不重复 policy names it in a
+        # clause (runtime: any result naming it; a clause's own 事项 is named even when it
+        # does not apply); a matter read from a fact (事项 按 X), when that clause names it.
+        static = sorted({c.spec.matter for c in self.clauses
+                         if c.spec.matter is not None and c.policy.principle == "就高不重复"})
+        return """
+            WITH resolved AS (
+              SELECT DISTINCT c._line, c.matter FROM clause_rows c JOIN clause_info i USING (pos)
+              WHERE c.matter IS NOT NULL AND i.highest_only AND i.dynamic_matter),
+            rows AS (
+              SELECT f.*, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
+                     CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN 0
+                          WHEN f.allocation IN ('needs_selection', 'list_over') AND f.kind IS NOT NULL
+                               AND f.kind <> 'routing' THEN 1 END AS possible,
+                     CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN f.could_pay ELSE f.amount_max END AS most,
+                     f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AS money
+              FROM final f LEFT JOIN resolved r ON r._line = f._line AND r.matter = f.matter),
+            by_matter AS (
+              SELECT _line, rmatter,
+                     max(amount_max) FILTER (WHERE money) AS paid_most,
+                     max(most) FILTER (WHERE possible IS NOT NULL AND most IS NOT NULL) AS best
+              FROM rows WHERE rmatter IS NOT NULL GROUP BY _line, rmatter),
+            extra AS (
+              SELECT _line, sum(greatest(0, best - coalesce(paid_most, 0))) AS extra FROM by_matter
+              WHERE best IS NOT NULL GROUP BY _line)
+            SELECT r._line,
+                   coalesce(sum(amount_min) FILTER (WHERE money), 0) AS low,
+                   coalesce(sum(amount_max) FILTER (WHERE money), 0)
+                     + coalesce(sum(most) FILTER (WHERE possible IS NOT NULL AND rmatter IS NULL AND most IS NOT NULL), 0)
+                     + coalesce(any_value(e.extra), 0) AS high,
+                   list(label_json ORDER BY pos) FILTER (WHERE paid_now AND kind IN ('case_by_case', 'unspecified')) AS open,
+                   list(label_json ORDER BY possible, pos) FILTER (WHERE possible IS NOT NULL AND most IS NULL) AS undecided
+            FROM rows r JOIN clause_info i USING (pos) LEFT JOIN extra e ON e._line = r._line
+            GROUP BY r._line""".replace("{static}", ", ".join(literal(m) for m in static) or "NULL")
+
+    # ------------------------------------------------------------ summary
+    def _summary(self, loaded, quotas: dict, budgets: dict) -> dict:
+        bad = self._bad_rows()
+        stats = {}
+        for (key, applies, undecidable, paid, oq, ob, lo, ns, low, high) in self.con.execute("""
+                SELECT i.policy || ' ' || i.clause, count(*) FILTER (WHERE applies),
+                       count(*) FILTER (WHERE applies IS NULL), count(*) FILTER (WHERE paid_now),
+                       count(*) FILTER (WHERE allocation = 'outside_quota'), count(*) FILTER (WHERE allocation = 'outside_budget'),
+                       count(*) FILTER (WHERE allocation = 'list_over'), count(*) FILTER (WHERE allocation = 'needs_selection'),
+                       coalesce(sum(amount_min) FILTER (WHERE paid_now AND amount_max IS NOT NULL), 0),
+                       coalesce(sum(amount_max) FILTER (WHERE paid_now AND amount_max IS NOT NULL), 0)
+                FROM final f JOIN clause_info i USING (pos)
+                GROUP BY i.policy, i.clause, i.pos ORDER BY min(f._line), i.pos""").fetchall():
+            stats[key] = {"applies": applies, "undecidable": undecidable, "paid": paid, "outside_quota": oq,
+                          "outside_budget": ob, "list_over": lo, "needs_selection": ns,
+                          "min": runtime.yuan(Decimal(low)), "max": runtime.yuan(Decimal(high))}
+        self.bad_count = len(bad)
+        return {"on": str(self.on_given) if self.on_given else None, "rows": loaded.rows,
+                "evaluated": loaded.rows - len(bad),
+                "bad_rows": {"count": len(bad), "listed": self._listed_bad(bad)},
+                "clauses": stats, "quotas": quotas, "budgets": budgets}
+
+    def _bad_rows(self) -> list[dict]:
+        """Every bad row with its message, as batch.run words them."""
+        twice = dict(self.con.execute("SELECT applicant, first FROM twice").fetchall())
+        bad = []
+        for entry in self.loaded.bad:
+            applicant = entry.get("applicant")
+            if not entry["structural"] and applicant in twice and entry["line"] > twice[applicant]:
+                bad.append({"line": entry["line"], "applicant": applicant, "error": batch._twice(applicant)})
+            elif applicant is None or entry["structural"]:
+                bad.append({"line": entry["line"], "error": entry["error"]})
+            else:
+                bad.append({"line": entry["line"], "applicant": applicant, "error": entry["error"]})
+        a = ident(IDENTIFIER)
+        for line, applicant in self.con.execute(f"""
+                SELECT r._line, r.{a} FROM register_rows r JOIN twice t ON r.{a} = t.applicant""").fetchall():
+            bad.append({"line": line, "applicant": applicant, "error": batch._twice(applicant)})
+        missing = (f"缺少「{IDENTIFIER}」列：名额或预算排序需要申请人标识 / "
+                   f"the {IDENTIFIER} column is needed to rank applicants")
+        for (line,) in self.con.execute("SELECT _line FROM competes_unnamed").fetchall():
+            bad.append({"line": line, "error": missing})
+        bad.sort(key=lambda entry: entry["line"])
+        return bad
+
+    def _listed_bad(self, bad: list[dict]) -> list[dict]:
+        return bad[:batch.MAX_BAD_ROWS_LISTED]
+
+    def _report_bad(self, errors) -> None:
+        bad = self._bad_rows()
+        for entry in bad[:batch.MAX_BAD_ROWS_LISTED]:
+            errors.write(f"{self.source}:{entry['line']}: 第{entry['line']}行已跳过 / line {entry['line']} skipped: "
+                         f"{entry['error']}\n")
+        if len(bad) > batch.MAX_BAD_ROWS_LISTED:
+            errors.write(f"……共跳过 {len(bad)} 行，只列出前 {batch.MAX_BAD_ROWS_LISTED} 行 / "
+                         f"{len(bad)} rows skipped, the first {batch.MAX_BAD_ROWS_LISTED} listed\n")
+
+    # ------------------------------------------------------------ output
+    def _clause_json_sql(self) -> str:
+        """One listed clause as JSON text, keys in the contract's order."""
+        def dec(column):
+            return f"CASE WHEN {column} IS NULL THEN 'null' ELSE '\"' || CAST({column} AS VARCHAR) || '\"' END"
+        reason = ("CASE WHEN f.allocation IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over') "
+                  "THEN f.allocation ELSE f.reason END")
+        funding = self._funding_sql()
+        return (f"'{{\"policy\"{KEY}' || i.policy_json || '{ITEM}\"clause\"{KEY}' || i.clause_json || "
+                f"'{ITEM}\"reason\"{KEY}\"' || {reason} || '\"' || "
+                f"CASE WHEN f.applies AND f.kind IS NOT NULL THEN '{ITEM}\"kind\"{KEY}\"' || f.kind || '\"' || "
+                f"CASE WHEN f.amount_min IS NOT NULL THEN '{ITEM}\"min\"{KEY}' || {dec('f.amount_min')} ELSE '' END || "
+                f"CASE WHEN f.amount_max IS NOT NULL THEN '{ITEM}\"max\"{KEY}' || {dec('f.amount_max')} ELSE '' END "
+                f"ELSE '' END || "
+                f"CASE WHEN f.applies IS NULL AND NOT f.is_modifier AND f.could_pay IS NOT NULL "
+                f"THEN '{ITEM}\"could_pay\"{KEY}' || {dec('f.could_pay')} ELSE '' END || "
+                f"CASE WHEN f.allocation IS NOT NULL THEN '{ITEM}\"allocation\"{KEY}\"' || f.allocation || '\"' ELSE '' END || "
+                f"{funding} || '}}'")
+
+    def _funding_sql(self) -> str:
+        """runtime.ClauseResult.funding for paid clauses of a co-funded policy: each payer's
+        part rounded half up, the last payer takes what is left."""
+        cases = []
+        for clause in self.clauses:
+            split = clause.spec.split
+            if not split:
+                continue
+            parts = []
+            for bound, column in (("min", "f.amount_min"), ("max", "f.amount_max")):
+                taken = []
+                for position, (payer, share) in enumerate(split):
+                    if position == len(split) - 1:
+                        value = f"({column}" + "".join(f" - {t}" for t in taken) + ")"
+                    else:
+                        value = f"round({column} * CAST({literal(str(share))} AS DECIMAL(38,10)), 2)"
+                        taken.append(value)
+                    parts.append((payer, bound, f"CAST(CAST({value} AS DECIMAL(38,2)) AS VARCHAR)"))
+            text = []
+            for index, (payer, _share) in enumerate(split):
+                low = next(v for p, b, v in parts if p == payer and b == "min")
+                high = next(v for p, b, v in parts if p == payer and b == "max")
+                text.append(f"'{ITEM if index else ''}' || {literal(_j(payer))} || '{KEY}{{\"min\"{KEY}\"' || {low} || "
+                            f"'\"{ITEM}\"max\"{KEY}\"' || {high} || '\"}}'")
+            cases.append(f"WHEN {clause.position} THEN '{ITEM}\"funding\"{KEY}{{' || {' || '.join(text)} || '}}'")
+        if not cases:
+            return "''"
+        return (f"CASE WHEN f.paid_now AND f.amount_max IS NOT NULL THEN CASE f.pos {' '.join(cases)} ELSE '' END "
+                f"ELSE '' END")
+
+    def _write_jsonl(self, out) -> None:
+        total = (f"'{{\"min\"{KEY}\"' || CAST(t.low AS VARCHAR) || '\"{ITEM}\"max\"{KEY}\"' || CAST(t.high AS VARCHAR) || '\"' || "
+                 f"CASE WHEN len(t.open) > 0 THEN '{ITEM}\"open\"{KEY}[' || array_to_string(t.open, '{ITEM}') || ']' ELSE '' END || "
+                 f"CASE WHEN len(t.undecided) > 0 THEN '{ITEM}\"undecided\"{KEY}[' || array_to_string(t.undecided, '{ITEM}') || ']' "
+                 f"ELSE '' END || '}}'")
+        self.con.execute(f"CREATE TEMP TABLE totals AS {self._totals_sql()}")
+        # Every evaluated row has a record, also one with no clause listed.
+        a_row = _json_text_sql(f"r.{ident(IDENTIFIER)}")
+        cursor = self.con.execute(f"""
+            WITH clauses AS (
+              SELECT f._line, string_agg({self._clause_json_sql()}, '{ITEM}' ORDER BY f.pos) AS text
+              FROM final f JOIN clause_info i USING (pos) GROUP BY f._line)
+            SELECT '{{\"line\"{KEY}' || r._line || '{ITEM}\"{IDENTIFIER}\"{KEY}' || {a_row} || '{ITEM}\"clauses\"{KEY}[' ||
+                   coalesce(c.text, '') || ']{ITEM}\"total\"{KEY}' ||
+                   coalesce({total}, '{{\"min\"{KEY}\"0.00\"{ITEM}\"max\"{KEY}\"0.00\"}}') || '}}'
+            FROM register r LEFT JOIN clauses c ON c._line = r._line LEFT JOIN totals t ON t._line = r._line
+            LEFT JOIN twice w ON w.applicant = r.{ident(IDENTIFIER)}
+            WHERE r._line NOT IN (SELECT _line FROM competes_unnamed) AND w.applicant IS NULL
+            ORDER BY r._line""")
+        while chunk := cursor.fetchmany(20_000):
+            out.write("".join(text + "\n" for (text,) in chunk))
+
+    def _rows_sql(self) -> str:
+        """One row per listed clause, compact.CSV_COLUMNS, in register and clause order."""
+        reason = ("CASE WHEN f.allocation IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over') "
+                  "THEN f.allocation ELSE f.reason END")
+        award = "f.applies AND f.kind IS NOT NULL"
+        return f"""
+            SELECT f._line AS line, f.applicant AS {ident(IDENTIFIER)}, f.policy, f.clause, {reason} AS reason,
+                   CASE WHEN {award} THEN f.kind END AS kind,
+                   CASE WHEN {award} THEN CAST(f.amount_min AS VARCHAR) END AS min,
+                   CASE WHEN {award} THEN CAST(f.amount_max AS VARCHAR) END AS max,
+                   CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN CAST(f.could_pay AS VARCHAR) END AS could_pay,
+                   f.allocation
+            FROM final f WHERE f._line NOT IN (SELECT _line FROM competes_unnamed)
+            ORDER BY f._line, f.pos"""
+
+    def _write_parquet(self, path: str) -> None:
+        typed = ", ".join(f"CAST({ident(name)} AS {compact.PARQUET_TYPES.get(name, 'VARCHAR')}) AS {ident(name)}"
+                          for name in compact.CSV_COLUMNS)
+        self.con.execute(f"COPY (SELECT {typed} FROM ({self._rows_sql()})) TO {literal(path)} (FORMAT parquet)")
+
+
+def _json_text_sql(column: str) -> str:
+    """A VARCHAR as json.dumps(ensure_ascii=False) writes it. DuckDB's to_json escapes the
+    same characters; it writes the hex of a control character in capitals, Python in small
+    letters, so those ten escapes are lowered."""
+    lowered = f"to_json({column})"
+    for code in (0x0B, 0x0E, 0x0F, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x1F):
+        upper = f"\\u{code:04X}"
+        lowered = f"replace({lowered}, {literal(upper)}, {literal(upper.lower())})"
+    return f"CASE WHEN {column} IS NULL THEN 'null' ELSE {lowered} END"
+
+
+def _clause_row(line, applicant, clause: Clause, result) -> dict:
+    """The stand-in's row of CONTRACTS.md §2 for one clause of one applicant."""
+    spec = result.spec
+    if result.applies is None:
+        reason = "undecidable"
+    elif result.applies is False:
+        reason = "not_applicable"
+    elif spec.modifies is not None:
+        reason = "modifier"
+    elif not result.paid:
+        reason = "not_highest"
+    elif result.award.kind == "routing":
+        reason = "routing"
+    else:
+        reason = "paid"
+    award = result.award
+    return {"_line": line, IDENTIFIER: applicant, "policy": spec.policy, "policy_index": clause.policy_index,
+            "clause_index": clause.position, "clause": spec.label, "matter": result.matter,
+            "applies": result.applies, "paid": result.paid, "kind": award.kind if award is not None else None,
+            "amount_min": runtime.yuan(award.min) if award is not None else None,
+            "amount_max": runtime.yuan(award.max) if award is not None else None,
+            "could_pay": runtime.yuan(spec.ceiling) if result.applies is None else None,
+            "reason": reason, "funding": None}
+
+
+def _shown(value):
+    return runtime.format_value(value, "number") if isinstance(value, Decimal) else value
+
+
+def _sort_text(value) -> str:
+    if isinstance(value, Decimal):
+        return runtime.format_value(value, "number")
+    return str(value)

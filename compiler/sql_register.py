@@ -1,0 +1,677 @@
+"""A register loaded into DuckDB as the typed view of CONTRACTS.md §4, for the SQL batch engine.
+
+Sources: CSV (any encoding polc reads), JSON Lines, Parquet, or a table of a DuckDB database
+file written `FILE.duckdb:TABLE` (also `.db`). The view `register` has `_line` (the physical
+line a row starts on; for Parquet and a table the row number from 1), `申请人`, and one
+typed column per declared fact: a yearly series as `名.2019`, `名.2020` … (the years whose
+columns the register has), a 逐项 fact as a list. Money, numbers and percentages are
+DECIMAL(38,6) (a percentage as the fraction), yes/no BOOLEAN, dates DATE, years INTEGER,
+enumerations and 标识 VARCHAR; a missing value is NULL.
+
+Cells are validated in two steps, so that the result is exactly runtime.validate_facts':
+SQL accepts the common forms of each type (`300000`, `25亿元`, `12.5%`, `是`, `2019`,
+`2020-06-30`, an enumeration label) with patterns that only ever accept what the runtime
+accepts, with the same value; a row holding any other cell (grouped digits, `+5`, `1e3`,
+a misspelt label, a value out of range…) is handed to the runtime itself, which either types
+it (and the row is updated) or says why it is bad, in the words the Python engine uses.
+Bad rows are rare, so this costs nothing on a clean register and keeps one definition of a
+valid fact.
+
+A CSV that DuckDB can read as it is (UTF-8, no quotes, one record per line, no blank lines,
+no line over the limit) is read by DuckDB directly; any other (GBK, UTF-16, quoted fields,
+ragged rows…) is read by polc's own streaming CSV reader (the Python engine's, so bad rows
+are the same) and staged as UTF-8 JSON lines for DuckDB. JSON Lines registers are read and
+validated by the runtime row by row, then staged the same way.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+import sqlglot.expressions as sqlexp
+
+from . import batch, runtime, source as sources
+
+IDENTIFIER = batch.IDENTIFIER
+# Every character Python's str.strip() removes, so a cell is trimmed as batch._from_csv does.
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+              "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+SCALE = 6  # DECIMAL(38,6): a value with more decimal places is refused, never rounded
+SQL_TYPES = {"money": "DECIMAL(38,6)", "number": "DECIMAL(38,6)", "percent": "DECIMAL(38,6)", "bool": "BOOLEAN",
+             "date": "DATE", "year": "INTEGER", "enum": "VARCHAR", "text": "VARCHAR"}
+_UNIT_FACTORS = (("万亿元", 10 ** 12), ("亿元", 10 ** 8), ("万元", 10 ** 4), ("元", 1))
+_JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+_TABLE_SOURCE = re.compile(r"^(?P<file>.+\.(?:duckdb|db)):(?P<table>[^:/\\]+)$")
+STAGED_LIST_SEPARATOR = "\x01"  # items of a 逐项 fact staged from JSON (never in a valid item)
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier (through sqlglot, never pasted)."""
+    return sqlexp.to_identifier(name, quoted=True).sql("duckdb")
+
+
+def literal(text: str) -> str:
+    """A SQL string literal (through sqlglot, never pasted)."""
+    return sqlexp.Literal.string(text).sql("duckdb")
+
+
+def table_source(path: str) -> tuple[str, str] | None:
+    """(database file, table) for a register written FILE.duckdb:TABLE, else None."""
+    match = _TABLE_SOURCE.match(path)
+    if match and not os.path.exists(path):
+        return match.group("file"), match.group("table")
+    return None
+
+
+def register_format(path: str) -> str:
+    if path == "-":
+        return "jsonl"
+    if table_source(path):
+        return "table"
+    suffix = Path(path).suffix.lower()
+    if suffix in _JSON_SUFFIXES:
+        return "jsonl"
+    if suffix == ".parquet":
+        return "parquet"
+    return "csv"
+
+
+class Column:
+    """One column of the register's header and what it holds."""
+
+    __slots__ = ("position", "name", "role", "fact", "year", "as_list")
+
+    def __init__(self, position: int, name: str, role: str, fact: str | None = None, year: int | None = None):
+        self.position = position
+        self.name = name
+        self.role = role  # "id" | "fact" | "year" | "other": a value under "other" is always checked by the runtime
+        self.fact = fact
+        self.year = year
+        self.as_list = False  # the source gives a 逐项 fact's items as a list, not as text to split
+
+
+def classify(names: list[str], schema: dict, conflicts: frozenset | set = frozenset()) -> list[Column]:
+    """What each header column is. Anything the fast path does not know (an unknown fact, a
+    year column of a fact that is not yearly, an unnamed column…) is 'other': the runtime
+    reads a row with a value there, and reports it as the Python engine does."""
+    columns = []
+    for position, name in enumerate(names):
+        if name == IDENTIFIER:
+            columns.append(Column(position, name, "id"))
+            continue
+        spec = schema.get(name)
+        if name in conflicts or (name.rsplit(".", 1)[0] in conflicts and name.rsplit(".", 1)[-1].isdigit()):
+            columns.append(Column(position, name, "other"))
+            continue
+        if spec is not None and not spec[1]:
+            columns.append(Column(position, name, "fact", name))
+            continue
+        if "." in name and name.rsplit(".", 1)[1].isdigit():
+            base, year = name.rsplit(".", 1)
+            spec = schema.get(base)
+            if (spec is not None and spec[1] and not (len(spec) > 3 and spec[3]) and year.isascii()
+                    and len(year) == 4 and 1000 <= int(year) <= 9999):
+                columns.append(Column(position, name, "year", base, int(year)))
+                continue
+        columns.append(Column(position, name, "other"))
+    return columns
+
+
+# ---------------------------------------------------------------- the fast forms, in SQL
+def _fast_scalar(base: str, options, t: str) -> tuple[str, str]:
+    """(accepted, value) SQL for a non-null raw cell `t`: `accepted` is true only for text
+    runtime.validate_facts accepts (after batch's strip), and `value` is then the value it
+    gives. A cell with whitespace around it, or in any other form, is not accepted here: its
+    row goes to the runtime. `value` is computed without a guard (NULL or anything for a cell
+    not accepted): a row with such a cell is either typed by the runtime or bad."""
+    if base == "money":
+        pattern = literal(r"^-?[0-9]{1,15}(\.[0-9]{1,6})?(万亿元|亿元|万元|元)?$")
+        factor = " ".join(f"WHEN suffix({t}, {literal(unit)}) THEN {f}" for unit, f in _UNIT_FACTORS[:3])
+        value = (f"(TRY_CAST(rtrim({t}, '万亿元') AS DECIMAL(38,6)) * "
+                 f"CAST(CASE {factor} ELSE 1 END AS DECIMAL(38,0)))")
+        accepted = f"(regexp_full_match({t}, {pattern}) AND abs({value}) < CAST(1000000000000000 AS DECIMAL(38,0)))"
+        return accepted, f"CAST({value} AS DECIMAL(38,6))"
+    if base == "number":
+        pattern = literal(r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$")
+        return f"regexp_full_match({t}, {pattern})", f"TRY_CAST({t} AS DECIMAL(38,6))"
+    if base == "percent":
+        pattern = literal(r"^-?[0-9]{1,6}((\.[0-9]{1,4})?%|(\.[0-9]{1,6})?)$")
+        return (f"regexp_full_match({t}, {pattern})",
+                f"CASE WHEN suffix({t}, '%') THEN CAST(TRY_CAST(rtrim({t}, '%') AS DECIMAL(38,6)) * 0.01 AS DECIMAL(38,6)) "
+                f"ELSE TRY_CAST({t} AS DECIMAL(38,6)) END")
+    if base == "bool":
+        return (f"({t} IN ('是', 'true', 'True', '否', 'false', 'False'))", f"({t} IN ('是', 'true', 'True'))")
+    if base == "year":
+        pattern = literal(r"^[1-9][0-9]{3}年?$")
+        return f"regexp_full_match({t}, {pattern})", f"TRY_CAST(left({t}, 4) AS INTEGER)"
+    if base == "date":
+        pattern = literal(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+        return (f"(regexp_full_match({t}, {pattern}) AND NOT starts_with({t}, '0000') AND TRY_CAST({t} AS DATE) IS NOT NULL)",
+                f"TRY_CAST({t} AS DATE)")
+    if base == "enum":
+        return f"({t} IN ({', '.join(literal(o) for o in options)}))", t
+    if base == "text":
+        edges = literal(f"^[{WHITESPACE}]|[{WHITESPACE}]$")
+        return f"(NOT regexp_matches({t}, {edges}))", t
+    raise ValueError(base)
+
+
+def _fast_cell(spec, t: str, as_list: bool, separator: str) -> tuple[str, str]:
+    """(accepted, typed) for a column's raw cell `t` (accepted is true for NULL)."""
+    base, _series, options = spec[0], spec[1], spec[2]
+    sql_type = SQL_TYPES[base]
+    if len(spec) > 3 and spec[3]:
+        items = t if as_list else (
+            f"list_filter(list_transform(string_split({t}, {literal(separator)}), "
+            f"lambda x: trim(x, {literal(WHITESPACE)})), lambda x: x <> '')"
+            if separator == STAGED_LIST_SEPARATOR else
+            f"list_filter(list_transform(string_split(replace({t}, '；', ';'), ';'), "
+            f"lambda x: trim(x, {literal(WHITESPACE)})), lambda x: x <> '')")
+        ok, value = _fast_scalar(base, options, "x")
+        return (f"({t} IS NULL OR list_bool_and(list_transform({items}, lambda x: coalesce({ok}, false))) IS NOT false)",
+                f"CAST(list_transform({items}, lambda x: {value}) AS {sql_type}[])")
+    ok, value = _fast_scalar(base, options, t)
+    return f"({t} IS NULL OR coalesce({ok}, false))", f"CAST({value} AS {sql_type})"
+
+
+class Loaded:
+    """The register in DuckDB: the view `register`, its years, the rows read and the bad rows."""
+
+    def __init__(self):
+        self.rows = 0
+        self.bad: list[dict] = []  # {"line", "error"[, "applicant"], "structural"}
+        self.years: dict[str, tuple[int, ...]] = {}
+        self.view_columns: list[tuple[str, str]] = []  # (column, SQL type) after _line and 申请人
+        self.columns: list[Column] = []
+
+
+class Loader:
+    """Loads one register into a DuckDB connection (see the module docstring)."""
+
+    def __init__(self, con, policies: list, evaluator, path: str, encoding: str | None, work: str,
+                 stdin=None):
+        self.con = con
+        self.policies = policies  # [(PolicyInfo, clauses)]
+        self.evaluator = evaluator
+        # One view column per fact, typed as the first policy declaring it types it. A fact two
+        # policies declare differently is read only by the runtime (each policy validates it
+        # as it declares it, as in the Python engine).
+        self.schema: dict = {}
+        self.conflicts: set[str] = set()
+        for policy, _clauses in policies:
+            for name, spec in policy.schema.items():
+                if name in self.schema and tuple(self.schema[name]) != tuple(spec):
+                    self.conflicts.add(name)
+                self.schema.setdefault(name, spec)
+        self.known = evaluator.known  # what batch.py reads the register with
+        self.path = path
+        self.encoding = encoding
+        self.work = work
+        self.stdin = stdin
+        self.loaded = Loaded()
+
+    # ------------------------------------------------------------ entry
+    def load(self) -> Loaded:
+        kind = register_format(self.path)
+        if kind == "csv":
+            self._csv()
+        elif kind == "jsonl":
+            self._jsonl()
+        elif kind == "parquet":
+            self._columnar(f"read_parquet({literal(self.path)}, file_row_number = true)", "file_row_number + 1")
+        else:
+            database, table = table_source(self.path)
+            self.con.execute(f"ATTACH {literal(database)} AS polc_register (READ_ONLY)")
+            self._columnar(f"polc_register.main.{ident(table)}", "row_number() OVER (ORDER BY rowid)", rowid=True)
+        self._check_rows()
+        self._view()
+        return self.loaded
+
+    # ------------------------------------------------------------ CSV
+    def _csv(self) -> None:
+        stream, used = sources.open_text(self.path, self.encoding)
+        try:
+            header_line, names, simple = self._csv_header(stream, used)
+        finally:
+            stream.close()
+        self.loaded.columns = classify(names, self.schema, self.conflicts)
+        self.header_names = names
+        if simple and self._plain_utf8(header_line):
+            try:
+                self._csv_direct(header_line, len(names))
+                return
+            except Exception as exc:  # noqa: BLE001 - any DuckDB reading error: read it polc's way
+                if not (_is_duckdb_error(exc) or isinstance(exc, _DirectReadMismatch)):
+                    raise
+                self.con.execute("DROP TABLE IF EXISTS reg")
+        self._csv_staged()
+
+    def _csv_header(self, stream, used: str) -> tuple[int, list[str], bool]:
+        """The header's line number and names (checked as batch does); simple is whether the
+        header is the first line and unquoted."""
+        import csv
+        csv.field_size_limit(batch.MAX_LINE_CHARS)
+        lines = batch._lines(stream)
+        number = 0
+        for text in lines:
+            number += 1
+            try:
+                fields = next(csv.reader([text]))
+            except (csv.Error, StopIteration):
+                fields = None
+            if fields is None or ("\"" in text):
+                return number, [], False  # let the streaming reader decide (and report)
+            if not fields or all(not f.strip() for f in fields):
+                continue
+            names = batch._header(self.path, number, fields, used, self.known)
+            return number, names, number == 1
+        return number, [], False
+
+    def _plain_utf8(self, header_line: int) -> bool:
+        """Whether DuckDB reads this file line for line as polc would: UTF-8 (checked whole),
+        no quote character, one line-ending style, no blank line. Read in 16 MiB chunks."""
+        import codecs
+        if self.encoding is not None and codecs.lookup(self.encoding).name != "utf-8":
+            return False
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        carry, tail, crlf, lf, lines, last = b"", b"", False, False, 0, b"\n"
+        with open(self.path, "rb") as handle:
+            while chunk := handle.read(1 << 24):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    return False
+                data = carry + chunk
+                carry = b"\r" if data.endswith(b"\r") else b""
+                data = data[:-1] if carry else data
+                if b'"' in data or b"\r" in data.replace(b"\r\n", b""):
+                    return False
+                if b"\n\n" in tail + data or b"\n\r\n" in tail + data:
+                    return False
+                crlf = crlf or b"\r\n" in data
+                lf = lf or data.count(b"\n") != data.count(b"\r\n")
+                tail = (tail + data)[-2:]
+                lines += chunk.count(b"\n")
+                last = chunk[-1:]
+        try:
+            decoder.decode(b"", True)
+        except UnicodeDecodeError:
+            return False
+        if carry or (crlf and lf):
+            return False
+        # DuckDB must give one row per line after the header: checked after reading.
+        self.data_lines = lines + (0 if last == b"\n" else 1) - header_line
+        return True
+
+    def _csv_direct(self, header_line: int, width: int) -> None:
+        columns = "{" + ", ".join(f"{literal(f'c{i}')}: 'VARCHAR'" for i in range(width)) + "}"
+        scan = (f"read_csv({literal(self.path)}, header = false, skip = {header_line}, columns = {columns}, "
+                f"delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
+                f"null_padding = false, strict_mode = true, max_line_size = {batch.MAX_LINE_CHARS - 2}, "
+                f"comment = '', ignore_errors = false, encoding = 'utf-8')")
+        raw = [f"c{i}" for i in range(width)]
+        self._create(scan, raw, line=None, blanks=True)
+        read = self.con.execute("SELECT count(*) FROM reg").fetchone()[0]
+        if read != self.data_lines:
+            # (DuckDB 2.0 with new_line '\r\n' and strict_mode reads nothing, silently.)
+            raise _DirectReadMismatch(f"DuckDB read {read} rows for {self.data_lines} lines")
+        self.loaded.rows = self.con.execute("SELECT count(*) FROM reg WHERE NOT _blank").fetchone()[0]
+        # Rows keep the file's order (preserve_insertion_order), one line each: the row id
+        # gives the physical line.
+        self.con.execute(f"UPDATE reg SET _line = rowid + {header_line + 1}")
+
+    def _csv_staged(self) -> None:
+        """Any CSV: read with batch's streaming reader (bad rows as it reports them) and staged
+        for DuckDB as UTF-8 JSON lines of raw cells."""
+        staged = os.path.join(self.work, "register.staged.jsonl")
+        names = None
+        width = 0
+        with open(staged, "w", encoding="utf-8") as out:
+            for line, fields in _csv_fields(self.path, self.encoding, self.known):
+                if isinstance(fields, batch.RegisterError):
+                    raise fields
+                if isinstance(fields, list) and names is None:
+                    names = fields
+                    continue
+                if isinstance(fields, batch.BadRow):
+                    self.loaded.rows += 1
+                    self.loaded.bad.append({"line": line, "error": str(fields), "structural": True})
+                    continue
+                out.write(json.dumps({"_line": line, "c": fields[1]}, ensure_ascii=False) + "\n")
+        if names is None:
+            names = []
+        self.header_names = names
+        self.loaded.columns = classify(names, self.schema, self.conflicts)
+        width = len(names)
+        scan = (f"read_json({literal(staged)}, format = 'newline_delimited', "
+                f"columns = {{'_line': 'BIGINT', 'c': 'VARCHAR[]'}}, maximum_object_size = {1 << 26})")
+        self._create(scan, [f"c[{i + 1}]" for i in range(width)], line="_line")
+        self.loaded.rows += self.con.execute("SELECT count(*) FROM reg").fetchone()[0]
+
+    # ------------------------------------------------------------ JSON Lines
+    def _jsonl(self) -> None:
+        """Each row read and validated by the runtime (exactly the Python engine's reading),
+        then staged as canonical text that the fast forms accept with the same value."""
+        staged = os.path.join(self.work, "register.staged.jsonl")
+        positions: dict[str, int] = {IDENTIFIER: 0}
+        names = [IDENTIFIER]
+        binary = self.stdin if self.path == "-" else None
+        with open(staged, "w", encoding="utf-8") as out:
+            for line, row in batch.read_rows(self.path, self.known, self.encoding, binary):
+                self.loaded.rows += 1
+                if isinstance(row, batch.BadRow):
+                    self.loaded.bad.append({"line": line, "error": str(row), "structural": True})
+                    continue
+                applicant = batch._identifier(row.pop(IDENTIFIER, None))
+                if isinstance(applicant, batch.BadRow):
+                    self.loaded.bad.append({"line": line, "error": str(applicant), "structural": True})
+                    continue
+                typed = self._validate(row)
+                if isinstance(typed, str):
+                    self.loaded.bad.append({"line": line, "error": typed, "applicant": applicant, "structural": False})
+                    continue
+                cells: list = [None] * len(names)
+                cells[0] = applicant
+                for name, value in typed.items():
+                    spec = self.schema[name]
+                    if spec[1] and not (len(spec) > 3 and spec[3]):
+                        for year, item in value.items():
+                            key = f"{name}.{year}"
+                            if key not in positions:
+                                positions[key] = len(names)
+                                names.append(key)
+                                cells.append(None)
+                            cells[positions[key]] = _canonical(item)
+                        continue
+                    if name not in positions:
+                        positions[name] = len(names)
+                        names.append(name)
+                        cells.append(None)
+                    cells[positions[name]] = (STAGED_LIST_SEPARATOR.join(_canonical(i) for i in value) or
+                                              STAGED_LIST_SEPARATOR) if isinstance(value, list) else _canonical(value)
+                out.write(json.dumps({"_line": line, "c": cells}, ensure_ascii=False) + "\n")
+        self.header_names = names
+        self.loaded.columns = classify(names, self.schema, self.conflicts)
+        self.list_separator = STAGED_LIST_SEPARATOR
+        scan = (f"read_json({literal(staged)}, format = 'newline_delimited', "
+                f"columns = {{'_line': 'BIGINT', 'c': 'VARCHAR[]'}}, maximum_object_size = {1 << 26})")
+        self._create(scan, [f"c[{i + 1}]" for i in range(len(names))], line="_line")
+
+    # ------------------------------------------------------------ Parquet, DuckDB table
+    def _columnar(self, relation: str, line: str, rowid: bool = False) -> None:
+        described = self.con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        names = [name for name, *_rest in described if name != "file_row_number"]
+        types = {name: kind for name, kind, *_rest in described}
+        where = f"{self.path}"
+        batch._header(where, 1, names, "utf-8", self.known)
+        self.header_names = names
+        self.loaded.columns = classify(names, self.schema, self.conflicts)
+        raw = []
+        for column in self.loaded.columns:
+            kind = types[column.name]
+            if kind.endswith("[]") and column.role == "fact" and len(self.schema[column.fact]) > 3 and self.schema[column.fact][3]:
+                column.as_list = True
+                raw.append(f"CAST({ident(column.name)} AS VARCHAR[])")
+            elif kind.startswith("TIMESTAMP") and column.role == "fact" and self.schema[column.fact][0] == "date":
+                raw.append(f"CAST(CAST({ident(column.name)} AS DATE) AS VARCHAR)")
+            else:
+                raw.append(f"CAST({ident(column.name)} AS VARCHAR)")
+        scan = f"(SELECT {line} AS _line, * FROM {relation})"
+        self._create(scan, raw, line="_line")
+        self.loaded.rows = self.con.execute("SELECT count(*) FROM reg").fetchone()[0]
+
+    # ------------------------------------------------------------ the typed table
+    def _create(self, scan: str, raw: list[str], line: str | None, blanks: bool = False) -> None:
+        """CREATE TABLE reg: per row _line, 申请人, whether every cell is in a fast form
+        (_fast), whether it is blank, the raw cells of a row that is not, and typed facts.
+        Each cell's check is computed once (inner projection) and its value without a guard."""
+        separator = getattr(self, "list_separator", ";")
+        cells = [f"{cell} AS t{position}" for position, cell in enumerate(raw)]
+        checks, blank, outputs = [], [], []
+        identifier = "NULL::VARCHAR"
+        by_fact: dict[str, list[Column]] = {}
+        for position, column in enumerate(self.loaded.columns):
+            t = f"t{position}"
+            blank.append(f"{t} IS NULL" if not column.as_list else f"({t} IS NULL OR len({t}) = 0)")
+            if column.role == "id":
+                identifier = t
+                edges = literal(f"^[{WHITESPACE}]|[{WHITESPACE}]$")
+                checks.append(f"({t} IS NULL OR NOT regexp_matches({t}, {edges}))")
+            elif column.role == "other":
+                checks.append(f"{t} IS NULL")
+            else:
+                by_fact.setdefault(column.fact, []).append(column)
+                ok, _value = _fast_cell(self.schema[column.fact], t, column.as_list, separator)
+                checks.append(ok)
+        self.loaded.years = {}
+        self.loaded.view_columns = []
+        for name, spec in self.schema.items():
+            present = by_fact.get(name, [])
+            sql_type = SQL_TYPES[spec[0]] + ("[]" if len(spec) > 3 and spec[3] else "")
+            if spec[1] and not (len(spec) > 3 and spec[3]):
+                years = sorted({c.year for c in present})
+                self.loaded.years[name] = tuple(years)
+                for year in years:
+                    column = next(c for c in present if c.year == year)
+                    _ok, value = _fast_cell(spec, f"t{column.position}", column.as_list, separator)
+                    outputs.append(f"{value} AS {ident(f'{name}.{year}')}")
+                    self.loaded.view_columns.append((f"{name}.{year}", SQL_TYPES[spec[0]]))
+                continue
+            if present:
+                column = present[0]
+                _ok, value = _fast_cell(spec, f"t{column.position}", column.as_list, separator)
+                outputs.append(f"{value} AS {ident(name)}")
+            else:
+                outputs.append(f"CAST(NULL AS {sql_type}) AS {ident(name)}")
+            self.loaded.view_columns.append((name, sql_type))
+        oks = [f"coalesce({c}, false) AS ok{i}" for i, c in enumerate(checks)]
+        inner = (f"SELECT {line if line else 'NULL::BIGINT'} AS _src_line"
+                 f"{''.join(', ' + c for c in cells)} FROM {scan}")
+        middle = f"SELECT *{''.join(', ' + o for o in oks)} FROM ({inner})"
+        fast = " AND ".join(f"ok{i}" for i in range(len(checks))) or "true"
+        raw_list = "[" + ", ".join(f"CAST(t{i} AS VARCHAR)" if not c.as_list else f"array_to_string(t{i}, ';')"
+                                   for i, c in enumerate(self.loaded.columns)) + "]"
+        self.con.execute(
+            f"CREATE TABLE reg AS SELECT _src_line AS _line, {identifier} AS {ident(IDENTIFIER)}, "
+            f"({fast}) AS _fast, ({' AND '.join(blank) if blanks and blank else 'false'}) AS _blank, "
+            f"CASE WHEN NOT ({fast}) THEN {raw_list} END AS _raw"
+            f"{''.join(', ' + o for o in outputs)} FROM ({middle})")
+
+    # ------------------------------------------------------------ rows the fast forms do not cover
+    def _check_rows(self) -> None:
+        """Rows with a cell outside the fast forms go through the runtime: typed (the row is
+        updated) or bad (with the Python engine's message)."""
+        pending = self.con.execute("SELECT _line, _raw FROM reg WHERE NOT _fast AND NOT _blank ORDER BY _line")
+        blank_lines: list = []
+        fixes = []
+        schema_with_items = self.known
+        while chunk := pending.fetchmany(10_000):
+            for line, raw in chunk:
+                fields = ["" if cell is None else cell for cell in raw]
+                if register_format(self.path) == "csv" and all(not field.strip() for field in fields):
+                    blank_lines.append((line,))  # only whitespace: a blank line, as batch skips it
+                    continue
+                facts = batch._from_csv(self.header_names, fields, schema_with_items)
+                if register_format(self.path) == "jsonl":
+                    # Staged from validated JSON: a cell outside the fast forms is a value this
+                    # engine cannot hold exactly (should not happen: _canonical refuses those).
+                    self.loaded.bad.append({"line": line, "error": _engine_limit("*"), "structural": True})
+                    continue
+                if isinstance(facts, batch.BadRow):
+                    self.loaded.bad.append({"line": line, "error": str(facts), "structural": True})
+                    continue
+                applicant = batch._identifier(facts.pop(IDENTIFIER, None))
+                if isinstance(applicant, batch.BadRow):
+                    self.loaded.bad.append({"line": line, "error": str(applicant), "structural": True})
+                    continue
+                typed = self._validate(facts)
+                if isinstance(typed, str):
+                    self.loaded.bad.append({"line": line, "error": typed, "applicant": applicant, "structural": False})
+                    continue
+                fixes.append((line, applicant, typed))
+        if fixes:
+            self._apply(fixes)
+        if blank_lines:
+            self.loaded.rows -= len(blank_lines)
+            self.con.executemany("UPDATE reg SET _blank = true WHERE _line = ?", blank_lines)
+        bad_lines = [(b["line"],) for b in self.loaded.bad]
+        self.con.execute("CREATE TABLE bad_lines (_line BIGINT)")
+        if bad_lines:
+            self.con.executemany("INSERT INTO bad_lines VALUES (?)", bad_lines) if len(bad_lines) < 1000 else \
+                self._stage_lines(bad_lines)
+
+    def _stage_lines(self, lines) -> None:
+        path = os.path.join(self.work, "bad.lines")
+        with open(path, "w") as out:
+            out.write("".join(f"{line}\n" for (line,) in lines))
+        self.con.execute(f"INSERT INTO bad_lines SELECT * FROM read_csv({literal(path)}, header = false, "
+                         f"columns = {{'_line': 'BIGINT'}}, auto_detect = false)")
+
+    def _validate(self, facts: dict) -> dict | str:
+        """Typed facts, or the error as the Python engine words it: the same steps as its
+        batch._Engine.typed, in its order, so the first problem named is the same."""
+        try:
+            unknown = next((name for name in facts if name not in self.known), None)
+            if unknown is not None:
+                runtime.validate_facts({unknown: facts[unknown]}, self.known)  # raises, with a suggestion
+            if not self.conflicts:
+                typed = runtime.validate_facts(facts, self.known)
+            else:
+                typed = {}
+                for policy, _clauses in self.policies:
+                    own = {name: value for name, value in facts.items() if name in policy.schema}
+                    for name, value in runtime.validate_facts(own, policy.schema).items():
+                        typed.setdefault(name, value)
+        except runtime.FactError as exc:
+            return f"事实「{exc.fact}」{exc.problem_zh} / {exc.problem_en}"
+        for name, value in typed.items():
+            for item in _values(value):
+                if isinstance(item, Decimal) and item != item.quantize(Decimal(1).scaleb(-SCALE)):
+                    return _engine_limit(name, item)
+        return typed
+
+    def _apply(self, fixes: list) -> None:
+        """Rows the runtime typed: their typed values replace the row's, and it counts as read."""
+        path = os.path.join(self.work, "fixes.jsonl")
+        columns = self.loaded.view_columns
+        with open(path, "w", encoding="utf-8") as out:
+            for line, applicant, typed in fixes:
+                cells = {"_line": line, "a": applicant, "v": [_typed_cell(typed, name) for name, _t in columns]}
+                out.write(json.dumps(cells, ensure_ascii=False) + "\n")
+        self.con.execute(f"CREATE TABLE fixes AS SELECT * FROM read_json({literal(path)}, format = 'newline_delimited', "
+                         f"columns = {{'_line': 'BIGINT', 'a': 'VARCHAR', 'v': 'JSON[]'}}, "
+                         f"maximum_object_size = {1 << 26})")
+        sets = [f"{ident(IDENTIFIER)} = fixes.a", "_fast = true"]
+        for index, (name, sql_type) in enumerate(columns, 1):
+            if sql_type.endswith("[]"):
+                value = f"CAST(CAST(fixes.v[{index}] AS VARCHAR[]) AS {sql_type})"
+            else:
+                value = f"CAST(CAST(fixes.v[{index}] ->> '$' AS VARCHAR) AS {sql_type})"
+            sets.append(f"{ident(name)} = {value}")
+        self.con.execute(f"UPDATE reg SET {', '.join(sets)} FROM fixes WHERE reg._line = fixes._line")
+        self.con.execute("DROP TABLE fixes")
+
+    def _view(self) -> None:
+        cols = ", ".join(ident(name) for name, _t in self.loaded.view_columns)
+        self.con.execute(f"CREATE VIEW register_rows AS SELECT _line, {ident(IDENTIFIER)}{', ' + cols if cols else ''} "
+                         f"FROM reg WHERE _fast AND NOT _blank")
+
+
+def _values(value):
+    if isinstance(value, dict):
+        return list(value.values())
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def _canonical(value) -> str:
+    """Text the fast forms read back as exactly this typed value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _typed_cell(typed: dict, column: str):
+    if column in typed:
+        value = typed[column]
+        if isinstance(value, list):
+            return [_canonical(v) for v in value]
+        return None if value is None else _canonical(value)
+    if "." in column:
+        name, year = column.rsplit(".", 1)
+        series = typed.get(name)
+        if isinstance(series, dict):
+            value = series.get(int(year))
+            return None if value is None else _canonical(value)
+    return None
+
+
+def _engine_limit(fact: str, value=None) -> str:
+    shown = "" if value is None else f"{runtime.shown(str(value))} "
+    return (f"事实「{fact}」的值 {shown}超过 {SCALE} 位小数：DuckDB 引擎按 DECIMAL(38,{SCALE}) 精确计算，不作舍入"
+            f"（可用 --engine python 评估这一行） / fact {fact!r}: the value {shown}has more than {SCALE} decimal places, "
+            f"which the DuckDB engine holds exactly only up to {SCALE} (never rounded): use --engine python for it")
+
+
+class _DirectReadMismatch(Exception):
+    """DuckDB's direct read did not give one row per line: the file is read polc's way."""
+
+
+def _is_duckdb_error(exc: BaseException) -> bool:
+    import duckdb
+    return isinstance(exc, duckdb.Error)
+
+
+def _csv_fields(path: str, encoding: str | None, schema: dict):
+    """(line, header names | (line, fields) | BadRow) from batch's CSV reader, raw cells kept."""
+    import csv
+    stream, used = sources.open_text(path, encoding)
+    try:
+        csv.field_size_limit(batch.MAX_LINE_CHARS)
+        reader = csv.reader(batch._lines(stream))
+        names = None
+        end = 0
+        while True:
+            start = end + 1
+            try:
+                fields = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                end = reader.line_num
+                if names is None:
+                    raise batch.RegisterError(f"{path}:{start}: 表头无法读取：{exc}", f"{path}:{start}: cannot read the header: {exc}")
+                yield start, batch.BadRow(f"CSV 格式错误：{exc} / malformed CSV: {exc}")
+                continue
+            end = reader.line_num
+            if not fields or all(not field.strip() for field in fields):
+                continue
+            if names is None:
+                names = batch._header(path, start, fields, used, schema)
+                yield start, names
+                continue
+            damage = batch._damage("".join(fields), used)
+            if damage:
+                yield start, batch.BadRow(" / ".join(damage))
+            elif len(fields) != len(names):
+                yield start, batch.BadRow(f"有 {len(fields)} 列，而表头有 {len(names)} 列 / "
+                                          f"{len(fields)} fields, but the header has {len(names)}")
+            else:
+                yield start, (start, fields)
+    finally:
+        stream.close()
+
+
+def work_directory() -> tempfile.TemporaryDirectory:
+    return tempfile.TemporaryDirectory(prefix="polc-duckdb-")
