@@ -108,6 +108,10 @@ def cmd_build(args) -> int:
         _print_diagnostics(project, args, sys.stderr)
         print(_say(args.lang, "有错误，未生成任何文件", "errors found: nothing was written"), file=sys.stderr)
         return 1
+    if args.emit == "schema":  # one document: the facts of the policies evaluated together
+        from . import schema
+        print(schema.dumps(schema.for_policies(project.policies)), end="")
+        return 0
     if args.emit == "sql":
         return _emit_sql(project, args)
     if args.emit:
@@ -584,6 +588,39 @@ def cmd_lsp(args) -> int:
     return serve(args.lang)
 
 
+def cmd_serve(args) -> int:
+    """polc serve: the policies as an HTTP JSON service (compiler/serve.py)."""
+    try:
+        from . import serve
+    except ImportError as exc:  # starlette and uvicorn are dependencies; say so plainly if missing
+        print(f"polc serve: 缺少 starlette/uvicorn / starlette or uvicorn is not installed: {exc}", file=sys.stderr)
+        return 2
+    return serve.run(args.policies or DEFAULT_PATHS, args.host, args.port, args.generated, args.workers,
+                     args.timeout, args.lang, args.poll)
+
+
+def _positive(kind, zero: bool = False):
+    """A finite number above 0 (or 0 too, with zero=True), for argparse."""
+    import math
+    wanted = "应为非负数 / must be 0 or more" if zero else "应为正数 / must be a positive number"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{wanted}: {text!r}") from None
+        if not math.isfinite(value) or not (value >= 0 if zero else value > 0):
+            raise argparse.ArgumentTypeError(f"{wanted}: {text!r}")
+        return value
+    return parse
+
+
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"端口应为 1–65535 / a port is 1-65535: {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="polc", description="polc：中文关键字的政策语言编译器 / a policy language compiler")
     parser.add_argument("--version", action="version", version=f"polc {__version__}")
@@ -605,7 +642,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("paths", nargs="*")
     build.add_argument("--out", default=None, help="输出目录（默认 generated/）")
     build.add_argument("--check", action="store_true", help="只检查 generated/ 是否最新 / only check generated/ is current")
-    build.add_argument("--emit", choices=["ast", "py", "md", "sql"], help="输出到标准输出，不写文件 / print one stage's output")
+    build.add_argument("--emit", choices=["ast", "py", "md", "sql", "schema"],
+                       help="输出到标准输出，不写文件；schema 为共同评估时事实的 JSON Schema / print one stage's output "
+                            "(schema: JSON Schema of the facts of the policies evaluated together)")
     build.add_argument("--on", default=None,
                        help="--emit sql：评估日 YYYY-MM-DD（默认为首个考核年度的次年6月30日） / the evaluation date of the SQL")
     build.add_argument("--dialect", default="duckdb",
@@ -660,6 +699,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     server = sub.add_parser("lsp", parents=[common], help="语言服务器（标准输入输出） / language server over stdio")
     server.set_defaults(run=cmd_lsp)
+
+    service = sub.add_parser("serve", parents=[common], help="HTTP JSON 服务 / serve the policies over HTTP")
+    service.add_argument("policies", nargs="*", help="一个或多个 .pol 文件或目录（默认 policies/）")
+    service.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，仅本机）")
+    service.add_argument("--port", type=_port, default=8000, help="端口（默认 8000）")
+    service.add_argument("--generated", metavar="DIR", default=None,
+                         help="已生成模块所在目录（默认项目根目录下的 generated/）")
+    service.add_argument("--workers", type=_positive(int), default=1, help="工作进程数（默认 1）/ worker processes")
+    service.add_argument("--timeout", type=_positive(float), default=5.0,
+                         help="每个请求的评估时限，秒（默认 5）/ seconds allowed per evaluation")
+    service.add_argument("--poll", type=_positive(float, zero=True), default=1.0,
+                         help="检查政策与生成文件是否改动的间隔，秒（默认 1；0 只在 SIGHUP 时重新加载）/ "
+                              "seconds between checks for changed files (0: reload on SIGHUP only)")
+    service.set_defaults(run=cmd_serve)
 
     explain = sub.add_parser("explain", parents=[common], help="解释诊断代码 / explain a diagnostic code")
     explain.add_argument("code", nargs="?")
