@@ -429,12 +429,11 @@ class _Engine:
                     results.append(_outside(spec, outside))
                 else:
                     results.append(runtime._run_clause(spec, facts, year, factors.get(spec.matter), make_run))
-        runtime.resolve(results, self.principles)
-        return results
+        return runtime.resolve(results, self.principles)  # results are frozen: the losers come back replaced
 
 
 def _outside(spec, outside: str):
-    return runtime.ClauseResult(spec, False, None, outside, [outside], [])
+    return runtime.clause_result(spec, False, None, outside, [outside], [])
 
 
 # A clause row while the batch runs: the compact row's fields, plus what the total needs.
@@ -472,7 +471,8 @@ def compact_clause(result, matter) -> list:
     else:
         why = _PAID
         if spec.split is not None:
-            funding = result.funding()
+            shares = result.funding  # Decimal shares; strings in the output, as in the full record
+            funding = None if shares is None else {s.payer: {"min": _yuan(s.min), "max": _yuan(s.max)} for s in shares}
     if award is None:
         return [spec.policy, spec.label, why, None, None, None, could_pay, possible, funding, matter, None]
     return [spec.policy, spec.label, why, award.kind, _yuan(award.min), _yuan(award.max), could_pay, possible,

@@ -911,11 +911,12 @@ def find_overlaps(policies: list[ast.Policy]) -> list:
     prepared: dict[int, tuple] = {}
 
     def prepare(policy: ast.Policy) -> tuple:
-        # Each policy's evaluator is built once per analysis, not once per pair.
+        # Each policy's evaluator is built once per analysis, not once per pair; so is each
+        # filler it validates (the same fillers recur in every pair: see _typed_filler).
         if id(policy) not in prepared:
             lowered = lower(policy)
             specs = {spec.label: spec for spec in interpreter.clause_specs(lowered)}
-            prepared[id(policy)] = (interpreter.policy_info(lowered), specs)
+            prepared[id(policy)] = (interpreter.policy_info(lowered), specs, {})
         return prepared[id(policy)]
 
     return overlaps.analyse(policies, confirm=lambda first, second, facts, year:
@@ -975,23 +976,53 @@ def _confirm(first, second, facts: dict, year: int, prepare) -> dict | None:
     from . import overlaps, runtime
     on = overlaps.evaluation_date(first[0], second[0], year)
     completed = dict(facts)
+    fillers: dict[str, tuple] = {}  # fact -> what its filler was made from (see _filler)
     for policy, _clause in (first, second):
-        info_, _specs = prepare(policy)
+        info_, _specs, _typed = prepare(policy)
         for name, (base, series, options, items) in info_.schema.items():
-            completed.setdefault(name, _filler(base, series, options, items, on.year - info_.assessed_offset))
+            if name not in completed:
+                made_from = (base, series, options, items, on.year - info_.assessed_offset)
+                completed[name] = _filler(*made_from)
+                fillers[name] = made_from
     for policy, clause in (first, second):
-        info_, specs = prepare(policy)
+        info_, specs, typed_fillers = prepare(policy)
         spec = specs[clause.label]
-        own = {name: value for name, value in completed.items() if name in info_.schema}
+        # What runtime.evaluate_clauses does for one clause, except that a filler is validated
+        # once per policy, not once per pair (validating the same fillers again and again was
+        # half the cost of confirming a witness).
         try:
-            result = runtime.evaluate_clauses(info_, [spec], own, on)[0]
+            typed = runtime.validate_facts({name: value for name, value in completed.items()
+                                            if name in info_.schema and name not in fillers}, info_.schema)
+            for name in fillers:
+                if name in info_.schema:
+                    typed.update(_typed_filler(info_.schema, typed_fillers, name, fillers[name], completed[name]))
         except runtime.FactError:
             return None  # the witness does not fit the facts' types: not confirmed
-        # Anything else (a clause failing inside the interpreter) propagates: it is a compiler
-        # bug, reported as E199 by overlaps.analyse, never swallowed as "cannot decide".
+        assessed = on.year - info_.assessed_offset
+        if runtime._not_in_force(info_, on, assessed) is not None:
+            return None
+        # Anything raised here (a clause failing inside the interpreter) propagates: it is a
+        # compiler bug, reported as E199 by overlaps.analyse, never swallowed as "cannot decide".
+        result = runtime._run_clause(spec, typed, assessed)
         if result.applies is not True:
             return None
     return completed
+
+
+def _typed_filler(schema: dict, cache: dict, name: str, made_from: tuple, value) -> dict:
+    """runtime.validate_facts of one filler, remembered by what it was made from (a FactError
+    too). The typed values are shared between pairs: the interpreter only reads them."""
+    from . import runtime
+    key = (name, made_from)
+    if key not in cache:
+        try:
+            cache[key] = runtime.validate_facts({name: value}, schema)
+        except runtime.FactError as exc:
+            cache[key] = exc
+    found = cache[key]
+    if isinstance(found, runtime.FactError):
+        raise found
+    return found
 
 
 def _filler(base, series, options, items, year):

@@ -108,6 +108,10 @@ def cmd_build(args) -> int:
         _print_diagnostics(project, args, sys.stderr)
         print(_say(args.lang, "有错误，未生成任何文件", "errors found: nothing was written"), file=sys.stderr)
         return 1
+    if args.emit == "schema":  # one document: the facts of the policies evaluated together
+        from . import schema
+        print(schema.dumps(schema.for_policies(project.policies)), end="")
+        return 0
     if args.emit == "sql":
         return _emit_sql(project, args)
     if args.emit:
@@ -116,12 +120,22 @@ def cmd_build(args) -> int:
                 print(printer.policy(policy), end="")
             elif args.emit == "py":
                 from .to_python import to_python
-                print(to_python(project.model(policy)), end="")
+                print(to_python(project.model(policy), standalone=args.standalone), end="")
             else:
-                print(driver.outputs(attrs.evolve(project, policies=[policy]), args.out)[
+                print(driver.outputs(attrs.evolve(project, policies=[policy]), args.out or DEFAULT_OUT)[
                     f"{driver.module_name(policy.path)}.md"], end="")
         return 0
-    out = args.out
+    if args.package is not None:
+        from .package import name_problem, version_problem
+        problem = name_problem(args.package) or version_problem(args.package_version)
+        if args.out is None:
+            problem = ("--package 需要 --out 目录", "--package needs an --out folder")
+        elif args.standalone:
+            problem = ("--package 与 --standalone 不能同时使用", "--package and --standalone cannot be used together")
+        if problem:
+            print("polc: " + _say(args.lang, *problem), file=sys.stderr)
+            return 2
+    out = args.out if args.out is not None else DEFAULT_OUT
     if not project.policies and args.paths:
         # Nothing to build (a folder with no .pol file, or only folders named *.pol): writing an
         # empty output folder or index would look like a build. Usage, as for a missing path.
@@ -138,7 +152,14 @@ def cmd_build(args) -> int:
         print(_say(args.lang, f"polc: --out {out} 的上级目录不存在", f"polc: the parent of --out {out} does not exist"),
               file=sys.stderr)
         return 2
-    files = driver.outputs(project, out)
+    if args.package is not None:
+        from .package import package_outputs
+        # Summaries link to no source: the package leaves the project behind.
+        built = driver.outputs(project, out, links=False)
+        files = package_outputs(args.package, args.package_version, built,
+                                {p.docno: driver.module_name(p.path) for p in project.policies})
+    else:
+        files = driver.outputs(project, out, standalone=args.standalone)
     if args.check:
         problems = driver.stale(out, files)
         for problem in problems:
@@ -182,8 +203,9 @@ def cmd_build(args) -> int:
 def _record_modules(project, files: dict[str, str]) -> None:
     """Tell `polc eval` these modules are polc's own, and from which inputs (fast_eval)."""
     from . import driver, fast_eval
-    fast_eval.record({name: text.encode("utf-8") for name, text in files.items() if name.endswith(".py")},
-                     driver.module_inputs(project))
+    inputs = driver.module_inputs(project)
+    if set(inputs) <= set(files):  # the policies' modules (not runtime.py, __init__.py, nor a package's)
+        fast_eval.record({name: files[name].encode("utf-8") for name in inputs}, inputs)
 
 
 def cmd_test(args) -> int:
@@ -269,8 +291,9 @@ def cmd_eval(args) -> int:
     try:
         evaluation = runtime.evaluate_policies([(m.POLICY, m.CLAUSES) for m in modules], facts, args.on)
     except runtime.FactError as exc:
-        print(_say(args.lang, f"事实错误：「{exc.fact}」{exc.problem_zh}", f"fact error: {exc.fact!r} {exc.problem_en}"),
-              file=sys.stderr)
+        for problem in exc.problems:  # every problem of the facts, one line each
+            print(_say(args.lang, f"事实错误：「{problem.fact}」{problem.problem_zh}",
+                       f"fact error: {problem.fact!r} {problem.problem_en}"), file=sys.stderr)
         return 1
     report = evaluation.to_json()
     if args.format == "json":
@@ -565,6 +588,39 @@ def cmd_lsp(args) -> int:
     return serve(args.lang)
 
 
+def cmd_serve(args) -> int:
+    """polc serve: the policies as an HTTP JSON service (compiler/serve.py)."""
+    try:
+        from . import serve
+    except ImportError as exc:  # starlette and uvicorn are dependencies; say so plainly if missing
+        print(f"polc serve: 缺少 starlette/uvicorn / starlette or uvicorn is not installed: {exc}", file=sys.stderr)
+        return 2
+    return serve.run(args.policies or DEFAULT_PATHS, args.host, args.port, args.generated, args.workers,
+                     args.timeout, args.lang, args.poll)
+
+
+def _positive(kind, zero: bool = False):
+    """A finite number above 0 (or 0 too, with zero=True), for argparse."""
+    import math
+    wanted = "应为非负数 / must be 0 or more" if zero else "应为正数 / must be a positive number"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{wanted}: {text!r}") from None
+        if not math.isfinite(value) or not (value >= 0 if zero else value > 0):
+            raise argparse.ArgumentTypeError(f"{wanted}: {text!r}")
+        return value
+    return parse
+
+
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"端口应为 1–65535 / a port is 1-65535: {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="polc", description="polc：中文关键字的政策语言编译器 / a policy language compiler")
     parser.add_argument("--version", action="version", version=f"polc {__version__}")
@@ -584,15 +640,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", parents=[common, encoded], help="生成 generated/ / write generated/")
     build.add_argument("paths", nargs="*")
-    build.add_argument("--out", default=DEFAULT_OUT, help="输出目录（默认 generated/）")
+    build.add_argument("--out", default=None, help="输出目录（默认 generated/）")
     build.add_argument("--check", action="store_true", help="只检查 generated/ 是否最新 / only check generated/ is current")
-    build.add_argument("--emit", choices=["ast", "py", "md", "sql"], help="输出到标准输出，不写文件 / print one stage's output")
+    build.add_argument("--emit", choices=["ast", "py", "md", "sql", "schema"],
+                       help="输出到标准输出，不写文件；schema 为共同评估时事实的 JSON Schema / print one stage's output "
+                            "(schema: JSON Schema of the facts of the policies evaluated together)")
     build.add_argument("--on", default=None,
                        help="--emit sql：评估日 YYYY-MM-DD（默认为首个考核年度的次年6月30日） / the evaluation date of the SQL")
     build.add_argument("--dialect", default="duckdb",
                        help="--emit sql：SQL 方言（默认 duckdb，唯一经测试的方言） / SQL dialect (duckdb, the one tested)")
     build.add_argument("--register", default="register",
                        help="--emit sql：登记表（表或视图）名称 / the register table or view the SQL reads")
+    build.add_argument("--standalone", action="store_true",
+                       help="每个模块自带运行时（单文件，不写 runtime.py）/ single-file modules with the runtime inlined")
+    build.add_argument("--package", metavar="NAME",
+                       help="在 --out 目录写出可 pip 安装的包 NAME / write an installable package NAME into --out")
+    build.add_argument("--package-version", metavar="VERSION", default="1.0.0",
+                       help="--package 的版本号（默认 1.0.0）/ the package's version (default 1.0.0)")
     build.set_defaults(run=cmd_build, format="human")
 
     test = sub.add_parser("test", parents=[common, encoded], help="运行案例 / run the examples")
@@ -613,7 +677,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="批量结果写每行的完整记录（含追踪），而非紧凑记录 / full records with traces for every row")
     traced.add_argument("--explain", nargs="+", metavar="ID",
                         help="只写这些申请人（或 @行号）的完整记录（含追踪） / full records for these 申请人 (or @LINE) only")
-    evaluate.add_argument("--on", default=None, help="评估日 YYYY-MM-DD（默认今天）")
+    evaluate.add_argument("--on", default=None,
+                          help="评估日 YYYY-MM-DD（默认今天，由此处明确给出）/ the evaluation date (default: today, set here)")
     evaluate.add_argument("--generated", metavar="DIR", default=None,
                           help="已生成模块所在目录（默认项目根目录下的 generated/）；模块最新时直接使用 / "
                                "where the generated modules are (default: generated/ under the project root)")
@@ -634,6 +699,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     server = sub.add_parser("lsp", parents=[common], help="语言服务器（标准输入输出） / language server over stdio")
     server.set_defaults(run=cmd_lsp)
+
+    service = sub.add_parser("serve", parents=[common], help="HTTP JSON 服务 / serve the policies over HTTP")
+    service.add_argument("policies", nargs="*", help="一个或多个 .pol 文件或目录（默认 policies/）")
+    service.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1，仅本机）")
+    service.add_argument("--port", type=_port, default=8000, help="端口（默认 8000）")
+    service.add_argument("--generated", metavar="DIR", default=None,
+                         help="已生成模块所在目录（默认项目根目录下的 generated/）")
+    service.add_argument("--workers", type=_positive(int), default=1, help="工作进程数（默认 1）/ worker processes")
+    service.add_argument("--timeout", type=_positive(float), default=5.0,
+                         help="每个请求的评估时限，秒（默认 5）/ seconds allowed per evaluation")
+    service.add_argument("--poll", type=_positive(float, zero=True), default=1.0,
+                         help="检查政策与生成文件是否改动的间隔，秒（默认 1；0 只在 SIGHUP 时重新加载）/ "
+                              "seconds between checks for changed files (0: reload on SIGHUP only)")
+    service.set_defaults(run=cmd_serve)
 
     explain = sub.add_parser("explain", parents=[common], help="解释诊断代码 / explain a diagnostic code")
     explain.add_argument("code", nargs="?")
@@ -669,6 +748,10 @@ def _main(argv: list[str] | None) -> int:
             runtime.parse_date(args.on, "--on")
         except runtime.FactError:
             parser.error(f"--on 应为日期 YYYY-MM-DD，得到 {args.on!r}")
+    elif getattr(args, "run", None) is cmd_eval:
+        # The runtime requires the date; the command line's default, today, is given here.
+        import datetime
+        args.on = datetime.date.today().isoformat()
     try:
         return args.run(args)
     except UsageError as exc:

@@ -7,7 +7,9 @@ can use the same steps.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import errno
+import gc
 import linecache
 import os
 import re
@@ -21,6 +23,7 @@ import attrs
 from . import law  # the law beside the code: 来源 and the source checks
 from . import ast, checks, runtime
 from .diagnostics import Diagnostic, Message, error, sorted_diagnostics
+from .parse_cache import parse_kept
 from .parser import parse
 from .source import DecodeError, SourceFile, read_bounded
 from .to_python import module_name, module_name_problem, to_python
@@ -126,12 +129,13 @@ class _Reader:
             self.found.append(error("E000", None, f"无法读取 {path}：{zh}", f"cannot read {path}: {en}"))
             self.parsed[path] = None
             return None
-        return self.take(path, source)
+        return self.take(path, source, from_disk=True)
 
-    def take(self, path: str, source: SourceFile):
-        """Parse a source read from path (from disk, or an editor's buffer) and keep it."""
+    def take(self, path: str, source: SourceFile, from_disk: bool = False):
+        """Parse a source read from path (from disk, or an editor's buffer) and keep it.
+        A file from disk that parsed before is taken from the cache (compiler/parse_cache.py)."""
         self.sources[path] = source
-        tree, problems = parse(source)
+        tree, problems = parse_kept(source) if from_disk else parse(source)
         self.found.extend(problems)
         if isinstance(tree, ast.Vocabulary):
             self.found.extend(checks.check_vocabulary(tree))
@@ -190,6 +194,27 @@ def _import_path(policy_path: str, wanted: str) -> tuple[str, Message | None]:
 def load(paths: list[str], overlaps: bool = True, encoding: str | None = None) -> Project:
     """Read, parse and check. overlaps=False skips the cross-file overlap analysis, which
     evaluating and running examples do not need. encoding: of the .pol files (--encoding)."""
+    with _no_cycle_collection():
+        return _load(paths, overlaps, encoding)
+
+
+@contextlib.contextmanager
+def _no_cycle_collection():
+    """Python's cycle collector off while loading. Nearly everything loading allocates lives
+    until the end (the ASTs, their spans, the overlap analysis) and its garbage holds no
+    cycles (reference counting frees it), yet every full collection walks all of it again:
+    a fifth of the time at 5,000 clauses, and growing faster than the input
+    (bench/check_bench.py). It is switched back on, as it was, when loading ends."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _load(paths: list[str], overlaps: bool, encoding: str | None) -> Project:
     reader = _Reader(encoding)
     policies = []
     for path in discover(paths):
@@ -211,31 +236,63 @@ def load(paths: list[str], overlaps: bool = True, encoding: str | None = None) -
 INDEX = "README.md"
 
 
-def outputs(project: Project, out_dir: str | None = None) -> dict[str, str]:
+RUNTIME_FILE = "runtime.py"    # the shared runtime, copied beside the modules byte for byte
+PACKAGE_INIT = "__init__.py"   # makes the output directory a package
+TYPED_MARKER = "py.typed"      # PEP 561: the modules carry their types
+
+
+def outputs(project: Project, out_dir: str | None = None, standalone: bool = False,
+            links: bool = True) -> dict[str, str]:
     """File name -> content for every generated file (nothing is written here).
 
     Sources are named relative to their project root (see project_root), and each summary
     links to its source as seen from out_dir (default: generated/ under the project root),
-    so the bytes do not depend on the working directory.
+    so the bytes do not depend on the working directory. The output directory is a package
+    (__init__.py, the runtime, py.typed) whose modules import the runtime; standalone, each
+    module carries its own copy of the runtime instead and nothing else is added.
     """
     from .to_markdown import index, to_markdown
-    files = python_outputs(project)
+    files = python_outputs(project, standalone)
     found_overlaps = project.model_overlaps(embedded=True)
     for policy in project.policies:
         name = module_name(policy.path)
         shown = embedded_path(policy.path)
-        link = _source_link(policy.path, out_dir)
+        link = _source_link(policy.path, out_dir) if links else None
         files[f"{name}.md"] = to_markdown(project.model(policy, embedded=True), project.findings_for(policy),
                                           found_overlaps, source_path=shown, source_link=link)
     if project.policies:
         files[INDEX] = index([project.model(policy, embedded=True) for policy in project.policies])
+        if not standalone:
+            files.update(package_files())
     return dict(sorted(files.items()))
 
 
-def python_outputs(project: Project) -> dict[str, str]:
+def package_files(policies: dict[str, str] | None = None) -> dict[str, str]:
+    """The files that make a folder of generated modules a typed package sharing one runtime.
+    policies (文号 -> module name), when given, are listed in __init__.py as POLICIES (a
+    package built with --package; generated/ lists none, so a build of some policies only
+    leaves it as it is)."""
+    from .to_python import runtime_text, runtime_version
+    lines = ["# Generated by polc. Do not edit: run `polc build`.",
+             '"""Policy evaluators generated by polc: one module per policy, sharing runtime.py.',
+             "",
+             "    from <package> import <module>",
+             '    <module>.evaluate({...facts...}, on="2021-06-30")',
+             '"""',
+             "",
+             f"RUNTIME_VERSION = {runtime_version()!r}  # the version of runtime.py these modules were built for"]
+    if policies is not None:
+        lines += ["", "# 文号 -> the module evaluating that policy",
+                  "POLICIES: dict[str, str] = {"]
+        lines += [f"    {docno!r}: {name!r}," for docno, name in policies.items()]
+        lines += ["}"]
+    return {PACKAGE_INIT: "\n".join(lines) + "\n", RUNTIME_FILE: runtime_text(), TYPED_MARKER: ""}
+
+
+def python_outputs(project: Project, standalone: bool = False) -> dict[str, str]:
     """Module file name -> the generated module as `polc build` writes it (the source named
     from the project root)."""
-    return {f"{module_name(policy.path)}.py": to_python(project.model(policy, embedded=True))
+    return {f"{module_name(policy.path)}.py": to_python(project.model(policy, embedded=True), standalone)
             for policy in project.policies}
 
 
@@ -274,8 +331,9 @@ def _source_link(path: str, out_dir: str | None) -> str | None:
 # would add a file to keep consistent and say nothing the content comparison does not.
 # Temporary names carry the writer's process id, so a build deletes only those whose writer
 # is gone, never those of a build running beside it.
-_TEMP_FILE = re.compile(r"^\.(?:polc-)?.+\.(?:py|md)\.(?:(\d+)\.)?[A-Za-z0-9_]+\.tmp$")
+_TEMP_FILE = re.compile(r"^\.(?:polc-)?.+\.(?:py|md|typed|toml)\.(?:(\d+)\.)?[A-Za-z0-9_]+\.tmp$")
 _GENERATED_HEADERS = {".py": b"# Generated by polc", ".md": "<!-- 由 polc".encode("utf-8")}
+_RUNTIME_HEADER = b'"""The polc evaluation runtime'  # runtime.py is copied as it is: known by its first line
 
 
 class WriteError(Exception):
@@ -304,7 +362,7 @@ def foreign_modules(out_dir: str, files: dict[str, str]) -> list[str]:
     except OSError:
         return []
     for name in names:
-        header = _GENERATED_HEADERS.get(os.path.splitext(name)[1])
+        header = _RUNTIME_HEADER if name == RUNTIME_FILE else _GENERATED_HEADERS.get(os.path.splitext(name)[1])
         if header is None or name in files or name == INDEX:
             continue
         path = os.path.join(out_dir, name)
@@ -360,8 +418,11 @@ def write_atomically(out_dir: str, files: dict[str, str]) -> None:
     staged: list[tuple[str, str]] = []
     try:
         for name, content in files.items():
-            handle, temp = tempfile.mkstemp(prefix=f".polc-{name}.{os.getpid()}.", suffix=".tmp", dir=out_dir)
-            staged.append((temp, os.path.join(out_dir, name)))
+            target = os.path.join(out_dir, name)  # a name may hold a folder: a package's NAME/module.py
+            folder, base = os.path.split(target)
+            os.makedirs(folder, exist_ok=True)
+            handle, temp = tempfile.mkstemp(prefix=f".polc-{base}.{os.getpid()}.", suffix=".tmp", dir=folder)
+            staged.append((temp, target))
             with os.fdopen(handle, "wb") as stream:
                 os.chmod(temp, mode)
                 stream.write(content.encode("utf-8"))
@@ -430,6 +491,7 @@ def load_module(policy: ast.Policy, source: str | None = None, lowered: model.Po
     filename = f"<polc:{name}.py>"
     module = types.ModuleType(name)
     module.__file__ = filename
+    module.__package__ = __package__  # `from .runtime import …` gets polc's own runtime (see fast_eval._load)
     # Registered with linecache so a traceback through generated code shows its lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(compile(source, filename, "exec"), module.__dict__)
@@ -513,9 +575,10 @@ def run_cases(policy: ast.Policy) -> list[CaseOutcome]:
             if case.expected is None:
                 continue
             facts = case_facts(case)
-            on = case.on.value if case.on else (policy.effective_from.value if policy.effective_from else None)
+            # An example with no 评估日, of a policy with no 施行日期, is evaluated today (stated: the runtime needs a date).
+            on = case.on.value if case.on else (policy.effective_from.value if policy.effective_from else datetime.date.today())
             key = (clause.article, clause.item)
-            got = module.evaluate_clauses(module.POLICY, [generated[key]], facts, on)[0]
+            got = runtime.evaluate_clauses(module.POLICY, [generated[key]], facts, on)[0]
             ref = runtime.evaluate_clauses(info, [reference[key]], facts, on)[0]
             actual, wanted = describe_result(got), describe_expected(case.expected)
             detail = (f"原因：{got.reason}", *(f"  {line}" for line in runtime.render_trace(got.trace)))

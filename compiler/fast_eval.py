@@ -191,5 +191,9 @@ def _load(name: str, path: Path, data: bytes) -> types.ModuleType:
         cache.write(key, marshal.dumps(code))
     module = types.ModuleType(name)
     module.__file__ = str(path)
+    # A generated module imports its runtime relatively (`from .runtime import …`): here it
+    # gets polc's own, the file `polc build` copies beside it (verified modules come from
+    # this polc, whose fingerprint includes runtime.py). A standalone module imports nothing.
+    module.__package__ = __package__
     exec(code, module.__dict__)
     return module

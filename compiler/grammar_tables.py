@@ -60,12 +60,26 @@ def _cached_lark(text: str, cache) -> Lark:
 
 @functools.cache
 def keywords() -> frozenset[str]:
-    """Every keyword of the language written in CJK characters (the ones a name can swallow)."""
+    """Every keyword of the language written in CJK characters (the ones a name can swallow).
+
+    Kept in the cache beside the parser tables, under the same hash of the grammar: the
+    printer needs the keywords to quote names, and a check whose files all come from the
+    parse cache (compiler/parse_cache.py) then never loads the parser at all."""
+    import json
+    from . import cache
+    name = grammar_cache_name(GRAMMAR_PATH.read_text(encoding="utf-8")).replace(".lark", ".keywords.json")
+    data = cache.read(name)
+    if data is not None:
+        try:
+            return frozenset(json.loads(data.decode("utf-8")))
+        except (ValueError, TypeError):  # an unreadable entry: work them out again
+            pass
     words = set()
     for terminal in _lark().terminals:
         pattern = terminal.pattern
         if pattern.type == "str" and re.fullmatch(r"[\u3400-\u9fff]+", pattern.value):
             words.add(pattern.value)
+    cache.write(name, json.dumps(sorted(words), ensure_ascii=False).encode("utf-8"))
     return frozenset(words)
 
 

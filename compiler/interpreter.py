@@ -160,7 +160,8 @@ def policy_info(policy: model.PolicyModel) -> runtime.PolicyInfo:
         docno=policy.docno, title=policy.title, path=policy.path,
         effective_from=policy.effective_from, effective_until=policy.effective_until,
         assessed_offset=policy.assessed_year.offset,
-        principle=policy.principle.value if policy.principle else None, schema=policy.schema(),
+        principle=policy.principle.value if policy.principle else None,
+        schema={name: runtime.FactSpec(*spec) for name, spec in policy.schema().items()},
         transitional=policy.transitional_spec(), budgets=policy.budgets_spec())
 
 
@@ -184,5 +185,5 @@ def clause_specs(policy: model.PolicyModel) -> list[runtime.ClauseSpec]:
     return specs
 
 
-def evaluate(policies: list[model.PolicyModel], facts: dict, on: datetime.date | str | None = None) -> runtime.Evaluation:
+def evaluate(policies: list[model.PolicyModel], facts: dict, on: datetime.date | str) -> runtime.Evaluation:
     return runtime.evaluate_policies([(policy_info(p), clause_specs(p)) for p in policies], facts, on)

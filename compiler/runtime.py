@@ -1,24 +1,36 @@
-"""The polc evaluation runtime: standard library only.
+"""The polc evaluation runtime: standard library only, one module shared by all generated code.
 
-This file is copied verbatim into every generated evaluator module (so a generated module
-imports nothing but the standard library), and the reference interpreter imports it
-directly. It holds what both must share for their results to be comparable: fact
-validation, three-valued logic, the wording of traces, awards and their rounding, and the
-就高不重复 resolution. How a clause is *evaluated* is not here: the generated module does
-it with straight-line code, the interpreter by walking the AST.
+Generated evaluator modules import it (`from .runtime import …`): `polc build` copies this
+file, byte for byte, beside them (`generated/runtime.py`, or into a `--package`), so the
+results of every module of a build are instances of the same classes. `polc build
+--standalone` instead inlines it into each module, for those who want one file. The
+reference interpreter imports it directly. It holds what all of them must share for their
+results to be comparable: fact validation, three-valued logic, the wording of traces, awards
+and their rounding, the typed results (frozen dataclasses) and the 就高不重复 resolution. How a
+clause is *evaluated* is not here: the generated module does it with straight-line code, the
+interpreter by walking the AST.
+
+RUNTIME_VERSION names the interface generated code relies on. A generated module checks it
+when imported and refuses (ImportError naming both versions) to run against another one. It
+changes whenever a generated module built against the previous runtime could notice: a name
+it uses removed or renamed, a signature or a field changed, a value meaning something else
+(tests/test_api.py holds the interface's fingerprint and fails if it changes while the
+version does not).
 
 Rounding: every amount of money is rounded to 0.01 元 (分), half up (ROUND_HALF_UP), once,
 when an award is produced. Intermediate values are exact Decimals.
 """
 
+import dataclasses
 import datetime
 import json
 import operator
 import re
-from collections.abc import Iterable, Mapping
+import typing
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
-RUNTIME_VERSION = "1"
+RUNTIME_VERSION = "2"
 CENT = Decimal("0.01")
 _ZERO = Decimal(0)
 ROUNDING = "金额四舍五入到分（0.01元，ROUND_HALF_UP）；中间计算精确，不作舍入"
@@ -29,16 +41,62 @@ _MONEY_TEXT = re.compile(r"\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(万亿元|亿元|万元
 
 
 # ---------------------------------------------------------------- facts
-class FactError(ValueError):
-    """A fact is unknown, or its value does not fit its declared type."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class FactProblem:
+    """One thing wrong with the facts of a call: which fact (its name, `name.2019` for a year
+    of a series, `name[2]` for an item, "*" for facts that are not a mapping, "on" for the
+    date), and what is wrong, in Chinese and in English."""
 
-    def __init__(self, fact, problem_zh, problem_en):
+    fact: str
+    problem_zh: str
+    problem_en: str
+
+    def __str__(self) -> str:
+        return f"事实「{self.fact}」{self.problem_zh} / fact {self.fact!r}: {self.problem_en}"
+
+
+class FactError(ValueError):
+    """The facts of one call do not fit the declared facts: unknown names, values of the wrong
+    type, out of range. `problems` lists every problem found in the call (all of them are
+    checked before anything is evaluated); `fact`, `problem_zh` and `problem_en` are those of
+    the first. The message lists them all."""
+
+    problems: tuple[FactProblem, ...]
+    fact: str
+    problem_zh: str
+    problem_en: str
+
+    def __init__(self, fact: object, problem_zh: str, problem_en: str,
+                 more: Iterable[FactProblem] = ()) -> None:
         if not isinstance(fact, str) or len(fact) > 80:  # a bad key may be megabytes long: do not print it all
             fact = shown(fact, 80, str)
-        super().__init__(f"事实「{fact}」{problem_zh} / fact {fact!r}: {problem_en}")
-        self.fact = fact
+        problems = (FactProblem(str(fact), problem_zh, problem_en), *more)
+        if len(problems) == 1:
+            message = str(problems[0])
+        else:
+            message = (f"{len(problems)} 个事实有误 / {len(problems)} problems with the facts:\n"
+                       + "\n".join(f"  {problem}" for problem in problems))
+        super().__init__(message)
+        self.problems = problems
+        self.fact = problems[0].fact
         self.problem_zh = problem_zh
         self.problem_en = problem_en
+
+    @classmethod
+    def of(cls, problems: Iterable[FactProblem]) -> "FactError":
+        """One error for several problems (at least one)."""
+        first, *more = problems
+        return cls(first.fact, first.problem_zh, first.problem_en, more)
+
+
+class FactSpec(typing.NamedTuple):
+    """A declared fact as evaluate() reads it (the values of FACTS). A tuple too, so
+    `spec[0]` still reads `kind`."""
+
+    kind: str                            # money | percent | number | bool | year | date | enum | text
+    yearly: bool                         # 逐年: a mapping year -> value
+    options: tuple[str, ...] | None      # an enumeration's labels, in declared order
+    items: bool = False                  # 逐项: a list of values
 
 
 # Bounds on numeric facts: every value is finite, is read without rounding, and cannot make
@@ -107,6 +165,17 @@ def _decimal(value, fact, what_zh, what_en, kind):
 # Digit grouping is accepted only where it cannot be misread: 1,200,000.50 (groups of three
 # before the point). "1.200,5" (a European decimal comma) is refused rather than read wrongly.
 _MONEY_GROUPED = re.compile(r"\s*(-?[0-9]{1,3}(?:[,，][0-9]{3})+(?:\.[0-9]+)?)\s*(万亿元|亿元|万元|元)?\s*")
+
+
+# What the parse_* functions accept, as types (a generated module's Facts TypedDict uses them):
+# money, percentages and numbers as numbers or text ("30万元", "5%"); yes/no as a bool or its
+# word; a year as a number or text ("2019", "2019年"); a date as a date or text; a 标识 as text
+# or a code.
+NumberInput: typing.TypeAlias = Decimal | int | float | str
+BoolInput: typing.TypeAlias = bool | typing.Literal["是", "否", "true", "false", "True", "False"]
+YearInput: typing.TypeAlias = int | str | Decimal
+DateInput: typing.TypeAlias = datetime.date | str
+TextInput: typing.TypeAlias = str | int
 
 
 def parse_money(value, fact="?"):
@@ -242,53 +311,80 @@ def _parse_scalar(name, spec, value):
     return _PARSERS[base](value, name)
 
 
+MAX_PROBLEMS = 100  # reported per call; a row of a million bad facts does not build a million messages
+
+
 def validate_facts(raw, schema):
     """Check raw facts (e.g. decoded JSON) against the declared facts; return typed values.
 
     Keys are fact names; a value of None means "not known" and is the same as leaving the
-    fact out. A yearly series is a mapping of year -> value. Raises FactError naming the fact.
+    fact out. A yearly series is a mapping of year -> value. Every fact is checked, and one
+    FactError lists every problem found (up to MAX_PROBLEMS).
     """
     if not isinstance(raw, Mapping):
         raise FactError("*", f"事实应为以事实名称为键的对象，得到的是 {type(raw).__name__}",
                         f"facts must be a mapping keyed by fact names, got {type(raw).__name__}")
     typed = {}
+    problems = []
     for name, value in raw.items():
-        spec = schema.get(name)
-        if spec is None:
-            near = _closest(name, list(schema)) if isinstance(name, str) else None
-            hint_zh = f"；是否想写「{near}」？" if near else ""
-            hint_en = f"; did you mean {near!r}?" if near else ""
-            raise FactError(name, f"未声明{hint_zh}", f"is not a declared fact{hint_en}")
-        if value is None:
+        try:
+            checked = _validate_fact(name, value, schema)
+        except FactError as exc:
+            problems.extend(exc.problems)
+            if len(problems) >= MAX_PROBLEMS:
+                break
             continue
-        if len(spec) > 3 and spec[3]:
-            if not isinstance(value, (list, tuple)):
-                raise FactError(name, "是逐项数据，应写成列表 [ …, … ]", "is a list of items: write it as [..., ...]")
-            typed[name] = [_parse_scalar(f"{name}[{index}]", spec, item) for index, item in enumerate(value, 1)]
-        elif spec[1]:
-            if not isinstance(value, Mapping):
-                raise FactError(name, "是逐年数据，应写成 {\"2019\": …, \"2020\": …}",
-                                'is a yearly series: write it as {"2019": ..., "2020": ...}')
-            series = {}
-            for year, item in value.items():
-                if item is not None:
-                    # The label (营业收入.2019) names the value only in a message: made when one is needed.
-                    try:
-                        number = parse_year(year)
-                        if number not in series:
-                            series[number] = _parse_scalar(name, spec, item)
-                            continue
-                    except FactError:
-                        pass
-                    label = f"{name}.{shown(year, 16, str)}"
-                    number = parse_year(year, label)
-                    if number in series:
-                        raise FactError(label, f"与同一年份的另一个值重复（{number}年）", f"repeats the year {number}")
-                    series[number] = _parse_scalar(label, spec, item)
-            typed[name] = series
-        else:
-            typed[name] = _parse_scalar(name, spec, value)
+        if checked is not None:
+            typed[name] = checked
+    if problems:
+        raise FactError.of(problems[:MAX_PROBLEMS])
     return typed
+
+
+def _validate_fact(name, value, schema):
+    """One fact's typed value (None: unknown); FactError listing its problems."""
+    spec = schema.get(name)
+    if spec is None:
+        near = _closest(name, list(schema)) if isinstance(name, str) else None
+        hint_zh = f"；是否想写「{near}」？" if near else ""
+        hint_en = f"; did you mean {near!r}?" if near else ""
+        raise FactError(name, f"未声明{hint_zh}", f"is not a declared fact{hint_en}")
+    if value is None:
+        return None
+    if len(spec) > 3 and spec[3]:
+        if not isinstance(value, (list, tuple)):
+            raise FactError(name, "是逐项数据，应写成列表 [ …, … ]", "is a list of items: write it as [..., ...]")
+        return [_parse_scalar(f"{name}[{index}]", spec, item) for index, item in enumerate(value, 1)]
+    if spec[1]:
+        if not isinstance(value, Mapping):
+            raise FactError(name, "是逐年数据，应写成 {\"2019\": …, \"2020\": …}",
+                            'is a yearly series: write it as {"2019": ..., "2020": ...}')
+        series, problems = {}, []
+        for year, item in value.items():
+            if item is None:
+                continue
+            # The label (营业收入.2019) names the value only in a message: made when one is needed.
+            try:
+                number = parse_year(year)
+                if number not in series:
+                    series[number] = _parse_scalar(name, spec, item)
+                    continue
+            except FactError:
+                pass
+            label = f"{name}.{shown(year, 16, str)}"
+            try:
+                number = parse_year(year, label)
+                if number in series:
+                    raise FactError(label, f"与同一年份的另一个值重复（{number}年）", f"repeats the year {number}")
+                series[number] = _parse_scalar(label, spec, item)
+            except FactError as exc:
+                problems.extend(exc.problems)
+                if len(problems) >= MAX_PROBLEMS:
+                    break
+        if problems:
+            raise FactError.of(problems)
+        return series
+    return _parse_scalar(name, spec, value)
 
 
 # ---------------------------------------------------------------- formatting
@@ -535,53 +631,58 @@ class Run:
 
 
 # ---------------------------------------------------------------- results
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)
 class ClauseSpec:
-    """What a result needs to know about a clause: where it is, what it is, how to run it."""
+    """What a result needs to know about a clause: where it is, what it is, how to run it
+    (the entries of a generated module's CLAUSES)."""
 
-    __slots__ = ("policy", "article", "item", "title", "matter", "source", "evaluate", "duration",
-                 "start_fact", "start_next_year", "cofunded", "modifies", "split", "matter_fact", "quota",
-                 "ceiling")
-
-    def __init__(self, policy, article, item, title, matter, source, evaluate, duration=None,
-                 start_fact=None, start_next_year=False, cofunded=True, modifies=None, split=None,
-                 matter_fact=None, quota=None, ceiling=None):
-        self.policy = policy
-        self.article = article
-        self.item = item
-        self.title = title
-        self.matter = matter
-        self.source = source
-        self.evaluate = evaluate
-        self.duration = duration
-        self.start_fact = start_fact
-        self.start_next_year = start_next_year
-        self.cofunded = cofunded
-        self.modifies = modifies  # (matter, coefficient) for a MODIFIER clause
-        self.split = split        # ((payer, share), ...) for CO-FUNDING, or None
-        self.matter_fact = matter_fact  # 事项 按 X: the matter is the value of fact X
-        # QUOTA: (per year, share of the list, list size above which the share applies,
-        # ranking keys ((fact, descending), ...)); enforced across applicants by allocate().
-        self.quota = quota
-        # The most the clause can pay in one year (None: unbounded or not stated): what an
-        # undecidable result could pay, counted in total.max.
-        self.ceiling = ceiling
+    policy: str                      # 文号
+    article: str                     # 第七条
+    item: int | None                 # 第2项, or None
+    title: str | None
+    matter: str | None               # 事项
+    source: str                      # path:line of the .pol file
+    evaluate: Callable[[Run], typing.Any] = dataclasses.field(repr=False)
+    duration: int | None = None      # 期限 N年: paid each year for N years
+    start_fact: str | None = None    # the year the 期限 starts from
+    start_next_year: bool = False
+    cofunded: bool = True
+    modifies: tuple[str, Decimal] | None = None  # (matter, coefficient) for a MODIFIER clause
+    split: tuple[tuple[str, Decimal], ...] | None = None  # ((payer, share), ...) for CO-FUNDING
+    matter_fact: str | None = None   # 事项 按 X: the matter is the value of fact X
+    # QUOTA: (per year, share of the list, list size above which the share applies,
+    # ranking keys ((fact, descending), ...), 基数 fact, 每个 facts); enforced across
+    # applicants by allocate_quota().
+    quota: tuple[typing.Any, ...] | None = None
+    # The most the clause can pay in one year (None: unbounded or not stated): what an
+    # undecidable result could pay, counted in total.max.
+    ceiling: Decimal | None = None
 
     @property
-    def label(self):
+    def label(self) -> str:
         return self.article + (f"第{self.item}项" if self.item is not None else "")
 
 
+AwardKind = typing.Literal["exact", "up_to", "range", "case_by_case", "unspecified", "routing"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Award:
-    __slots__ = ("kind", "min", "max", "note")
+    """What a clause pays, before 就高不重复, quotas and budgets.
 
-    def __init__(self, kind, low=None, high=None, note=None):
-        self.kind = kind  # exact | up_to | range | case_by_case | unspecified | routing
-        self.min = low
-        self.max = high
-        self.note = note
+    kind: `exact` (min == max), `up_to` (0 to max, the amount left to reviewers), `range`
+    (min to max), `case_by_case` (一事一议: no amount), `unspecified` (the text states none:
+    `note` says what it says), `routing` (not money: `note` names who decides).
+    min/max: Decimal 元, rounded to 0.01 half up (None for the kinds without an amount).
+    """
 
-    def to_json(self):
-        row = {"kind": self.kind, "min": yuan(self.min), "max": yuan(self.max)}
+    kind: AwardKind
+    min: Decimal | None = None
+    max: Decimal | None = None
+    note: str | None = None
+
+    def to_json(self) -> dict[str, typing.Any]:
+        row: dict[str, typing.Any] = {"kind": self.kind, "min": yuan(self.min), "max": yuan(self.max)}
         if self.kind == "routing":
             row["approver"] = self.note
         return row
@@ -699,52 +800,100 @@ def _line_not_capped(cap_label):
     return f"未达封顶 {cap_label}"
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class FundingShare:
+    """CO-FUNDING (分担): the part of a paid award one payer bears, in Decimal 元 (each part
+    rounded to 0.01 half up; the last payer takes what is left, so parts add up to the award)."""
+
+    payer: str
+    min: Decimal
+    max: Decimal
+
+
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)
 class ClauseResult:
-    __slots__ = ("spec", "applies", "paid", "award", "reason", "trace", "missing", "per_year", "matter",
-                 "allocation")
+    """One clause for one applicant.
 
-    def __init__(self, spec, applies, award, reason, trace, missing, matter=None):
-        self.spec = spec
-        self.matter = matter if matter is not None else spec.matter
-        self.allocation = None  # set across applicants: within_quota, outside_quota, …
-        self.applies = applies
-        self.award = award
-        self.paid = applies is True and award is not None
-        self.reason = reason
-        self.trace = trace
-        self.missing = missing
-        self.per_year = spec.duration is not None
+    applies: True, False, or None (cannot be decided: facts in `missing` are unknown).
+    paid: applies and an award, and not lost to 就高不重复 (quotas and budgets across
+    applicants are decided by `polc eval --batch`, and shown in `allocation`).
+    reason: why, in Chinese. trace: each step of the evaluation, as text.
+    """
 
-    def funding(self):
-        """CO-FUNDING: each payer's part of a paid award. Each part is rounded to 0.01 元 half
-        up, and the last payer takes what is left, so the parts always add up to the award."""
+    spec: "ClauseSpec" = dataclasses.field(repr=False)
+    label: str                       # 第七条, 第十二条第2项
+    applies: bool | None
+    paid: bool
+    award: Award | None
+    reason: str
+    missing: tuple[str, ...]
+    matter: str | None               # 事项: clauses of one matter are resolved by 就高不重复
+    allocation: str | None = None    # across applicants: within_quota, outside_quota, …
+    entries: list[typing.Any] = dataclasses.field(default_factory=list, repr=False)  # the trace, unformatted
+
+    @property
+    def policy(self) -> str:
+        """The policy's 文号."""
+        return self.spec.policy
+
+    @property
+    def article(self) -> str:
+        return self.spec.article
+
+    @property
+    def item(self) -> int | None:
+        return self.spec.item
+
+    @property
+    def title(self) -> str | None:
+        return self.spec.title
+
+    @property
+    def source(self) -> str:
+        """The .pol file and line the clause comes from."""
+        return self.spec.source
+
+    @property
+    def per_year(self) -> bool:
+        """Paid each year for a stated number of years (期限)."""
+        return self.spec.duration is not None
+
+    @property
+    def trace(self) -> tuple[str, ...]:
+        """The steps of the evaluation as text (formatted when read, not while evaluating)."""
+        return tuple(render_trace(self.entries))
+
+    @property
+    def funding(self) -> tuple[FundingShare, ...] | None:
+        """CO-FUNDING: each payer's part of a paid award, or None (not paid, or no 分担)."""
         award = self.award
-        if not self.paid or self.spec.split is None or award.max is None:
+        split = self.spec.split
+        if not self.paid or split is None or award is None or award.max is None or award.min is None:
             return None
-        parts = {}
+        parts: dict[str, dict[str, Decimal]] = {}
         for bound, amount in (("min", award.min), ("max", award.max)):
             left = amount
-            for position, (payer, share) in enumerate(self.spec.split):
-                part = left if position == len(self.spec.split) - 1 else _rounded(amount * share)
+            for position, (payer, share) in enumerate(split):
+                part = left if position == len(split) - 1 else _rounded(amount * share)
                 left -= part
-                parts.setdefault(payer, {})[bound] = yuan(part)
-        return parts
+                parts.setdefault(payer, {})[bound] = part
+        return tuple(FundingShare(payer, bounds["min"], bounds["max"]) for payer, bounds in parts.items())
 
-    def to_json(self):
+    def to_json(self) -> dict[str, typing.Any]:
         spec = self.spec
         award = self.award.to_json() if self.award is not None else None
         row = {
             "policy": spec.policy, "article": spec.article, "item": spec.item, "title": spec.title,
             "matter": self.matter, "applies": self.applies, "paid": self.paid, "award": award,
-            "reason": self.reason, "trace": render_trace(self.trace), "missing": list(self.missing),
+            "reason": self.reason, "trace": render_trace(self.entries), "missing": list(self.missing),
             "source": spec.source,
         }
         if spec.duration is not None:
             row["per_year"] = True
             row["years_max"] = spec.duration
-        funding = self.funding()
+        funding = self.funding
         if funding is not None:
-            row["funding"] = funding
+            row["funding"] = {share.payer: {"min": yuan(share.min), "max": yuan(share.max)} for share in funding}
         if spec.modifies is not None:
             row["modifies"] = {"matter": spec.modifies[0], "factor": str(spec.modifies[1])}
         if self.allocation is not None:
@@ -752,6 +901,19 @@ class ClauseResult:
         if self.applies is None and spec.modifies is None:
             row["could_pay"] = yuan(spec.ceiling)  # null: no stated bound (see total.undecided)
         return row
+
+
+def _result(spec, applies, award, reason, trace, missing, matter=None):
+    """A ClauseResult, with what follows from its parts (paid, the matter, the label)."""
+    return ClauseResult(spec, spec.label, applies, applies is True and award is not None, award, reason,
+                        tuple(missing), matter if matter is not None else spec.matter, None, trace)
+
+
+def clause_result(spec: ClauseSpec, applies: bool | None, award: Award | None, reason: str, trace: list[typing.Any],
+                  missing: Iterable[str], matter: str | None = None) -> ClauseResult:
+    """A ClauseResult from what evaluating a clause gives (for engines that run clauses
+    themselves, such as polc's batch): paid, the label and the matter follow from these."""
+    return _result(spec, applies, award, reason, trace, missing, matter)
 
 
 def _run_clause(spec, facts, year, factor=None, make_run=None):
@@ -763,7 +925,7 @@ def _run_clause(spec, facts, year, factor=None, make_run=None):
         raise RuntimeError(f"{spec.source} {spec.policy} {spec.label}: {type(exc).__name__}: {exc}") from exc
     if outcome is True:  # a MODIFIER clause whose conditions hold: it pays nothing itself
         matter, coefficient = spec.modifies
-        return ClauseResult(spec, True, None, f"事项「{matter}」的补助系数为{_plain(coefficient)}", run.trace, run.missing)
+        return _result(spec, True, None, f"事项「{matter}」的补助系数为{_plain(coefficient)}", run.trace, run.missing)
     # Awards are recognised by shape, not class: a result may come from another generated
     # module's copy of this runtime when several policies are evaluated together.
     if outcome is not None and outcome is not False and not isinstance(outcome, str):
@@ -772,12 +934,12 @@ def _run_clause(spec, facts, year, factor=None, make_run=None):
         if spec.start_fact is not None:
             applies, reason = _within_duration(run, spec)
         matter = facts.get(spec.matter_fact) if spec.matter_fact is not None else None
-        return ClauseResult(spec, applies, outcome if applies else None, reason, run.trace, run.missing, matter)
+        return _result(spec, applies, outcome if applies else None, reason, run.trace, run.missing, matter)
     if outcome is False:
-        return ClauseResult(spec, False, None, "条件不成立", run.trace, run.missing)
+        return _result(spec, False, None, "条件不成立", run.trace, run.missing)
     if isinstance(outcome, str):
-        return ClauseResult(spec, False, None, outcome, run.trace, run.missing)
-    return ClauseResult(spec, None, None, "无法判定：缺少事实 " + "、".join(run.missing or ["（未知）"]),
+        return _result(spec, False, None, outcome, run.trace, run.missing)
+    return _result(spec, None, None, "无法判定：缺少事实 " + "、".join(run.missing or ["（未知）"]),
                         run.trace, run.missing)
 
 
@@ -794,22 +956,20 @@ def _within_duration(run, spec):
     return False, f"考核年度{run.year}年不在奖励期限{first}–{last}年内"
 
 
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)
 class PolicyInfo:
-    __slots__ = ("docno", "title", "path", "effective_from", "effective_until", "assessed_offset",
-                 "principle", "schema", "transitional", "budgets")
+    """A policy as evaluation needs it (a generated module's POLICY)."""
 
-    def __init__(self, docno, title, path, effective_from, effective_until, assessed_offset, principle, schema,
-                 transitional=(), budgets=()):
-        self.docno = docno
-        self.title = title
-        self.path = path
-        self.effective_from = effective_from
-        self.effective_until = effective_until
-        self.assessed_offset = assessed_offset
-        self.principle = principle
-        self.schema = schema
-        self.transitional = transitional  # ((before_year, governing docno), ...)
-        self.budgets = budgets  # ((payer, yearly amount, ranking keys), ...): enforced by allocate()
+    docno: str                       # 文号
+    title: str | None
+    path: str                        # the .pol file, from the project root
+    effective_from: datetime.date | None
+    effective_until: datetime.date | None
+    assessed_offset: int             # 1: the year before the evaluation date is assessed (考核年度 上一年)
+    principle: str | None            # 冲突原则: 就高不重复 or 可叠加
+    schema: Mapping[str, FactSpec]   # the facts it reads
+    transitional: tuple[tuple[int, str], ...] = ()  # ((before_year, governing docno), ...)
+    budgets: tuple[tuple[typing.Any, ...], ...] = ()  # ((payer, yearly amount, ranking keys), ...): see allocate_budget
 
 
 def _not_in_force(policy, on, year):
@@ -828,14 +988,25 @@ def evaluate_clauses(policy, clauses, facts, on, factors=None):
 
     factors maps a matter to (coefficient, source) for MODIFIER clauses that apply.
     """
-    typed = validate_facts(facts, policy.schema)
-    on = parse_date(on, "on") if on is not None else datetime.date.today()
+    return _evaluate_typed(policy, clauses, validate_facts(facts, policy.schema), _the_date(on), factors)
+
+
+def _the_date(on):
+    """The evaluation date: required (a date, a datetime's day, or text such as 2021-06-30)."""
+    if on is None:
+        raise FactError("on", "评估日必须给出（如 \"2021-06-30\"）：政策是否施行、考核哪一年都取决于它",
+                        'the evaluation date is required (such as "2021-06-30"): whether a policy is in force '
+                        "and which year is assessed depend on it")
+    return parse_date(on, "on")
+
+
+def _evaluate_typed(policy, clauses, typed, on, factors=None):
     year = on.year - policy.assessed_offset
     outside = _not_in_force(policy, on, year)
     results = []
     for spec in clauses:
         if outside is not None:
-            results.append(ClauseResult(spec, False, None, outside, [outside], []))
+            results.append(_result(spec, False, None, outside, [outside], []))
             continue
         factor = (factors or {}).get(spec.matter) if spec.modifies is None else None
         results.append(_run_clause(spec, typed, year, factor))
@@ -855,13 +1026,16 @@ def resolve(results, principles):
     The highest is the one with the greatest maximum amount; case-by-case and unspecified
     awards rank below any stated amount; ties go to the earlier clause (policy order, then
     article order as written). `principles` maps a policy's 文号 to its principle; a matter
-    is resolved when any policy that covers it says 就高不重复.
+    is resolved when any policy that covers it says 就高不重复. Returns the results, those
+    not paid replaced (results are frozen) by copies saying why.
     """
     groups = {}
-    for result in results:
+    for position, result in enumerate(results):
         if result.applies is True and result.award is not None and result.matter is not None:
-            groups.setdefault(result.matter, []).append(result)
-    for matter, members in groups.items():
+            groups.setdefault(result.matter, []).append(position)
+    results = list(results)
+    for matter, positions in groups.items():
+        members = [results[position] for position in positions]
         if len(members) < 2:
             continue
         if not any(principles.get(r.spec.policy) == "就高不重复" for r in members):
@@ -870,29 +1044,20 @@ def resolve(results, principles):
         for candidate in members[1:]:
             if _rank(candidate) > _rank(winner):
                 winner = candidate
-        for result in members:
+        for position, result in zip(positions, members):
             if result is winner:
                 others = "、".join(f"{r.spec.policy}{r.spec.label}" for r in members if r is not winner)
-                result.trace.append(f"就高不重复：同一事项「{matter}」另有 {others} 适用，本条排序最前（金额最高，同额取在前者），予以支付")
+                result.entries.append(f"就高不重复：同一事项「{matter}」另有 {others} 适用，本条排序最前（金额最高，同额取在前者），予以支付")
                 continue
-            result.paid = False
             amount = format_money(winner.award.max) if winner.award.max is not None else {
                 "case_by_case": "一事一议", "unspecified": "金额未定", "routing": f"由{winner.award.note}审定"}[winner.award.kind]
-            result.reason = (f"就高不重复：同一事项「{matter}」按 {winner.spec.policy}{winner.spec.label} 支付"
-                             f"（{amount}），本条不重复支付")
+            results[position] = dataclasses.replace(
+                result, paid=False, reason=(f"就高不重复：同一事项「{matter}」按 {winner.spec.policy}{winner.spec.label} 支付"
+                                            f"（{amount}），本条不重复支付"))
     return results
 
 
-def add_up(paid_awards, possible=()):
-    """The total of paid awards, each given as (kind, min, max, label[, matter]). Routing is
-    not money; case-by-case and unspecified amounts are listed as open.
-
-    `possible` are the clauses that could still pay — undecidable, or waiting for the
-    reviewers' selection — as (label, most it could pay or None, matter). They never raise
-    `min`; `max` includes them: a clause with no matter adds its most, and within a matter
-    resolved by 就高不重复 (matter given, not None) only the highest counts, so `max` grows
-    by how much the highest possible exceeds what that matter already pays. Those with no
-    stated bound are listed in `undecided` (shown only when there are any)."""
+def _add_up(paid_awards, possible=()):
     low, high, open_ = Decimal("0.00"), Decimal("0.00"), []
     paid_by_matter = {}
     for kind, award_min, award_max, label, *matter in paid_awards:
@@ -915,54 +1080,115 @@ def add_up(paid_awards, possible=()):
             best_by_matter[matter] = max(best_by_matter.get(matter, Decimal(0)), most)
     for matter, most in best_by_matter.items():
         high += max(Decimal(0), most - paid_by_matter.get(matter, Decimal(0)))
-    total = {"min": yuan(low), "max": yuan(high), "open": open_}
-    if undecided:
-        total["undecided"] = undecided
-    return total
+    return Total(_rounded(low), _rounded(high), tuple(open_), tuple(undecided))
+
+
+def add_up(paid_awards, possible=()):
+    """The total of paid awards, each given as (kind, min, max, label[, matter]), as JSON
+    (see Total). Routing is not money; case-by-case and unspecified amounts are listed as open.
+
+    `possible` are the clauses that could still pay — undecidable, or waiting for the
+    reviewers' selection — as (label, most it could pay or None, matter). They never raise
+    `min`; `max` includes them: a clause with no matter adds its most, and within a matter
+    resolved by 就高不重复 (matter given, not None) only the highest counts, so `max` grows
+    by how much the highest possible exceeds what that matter already pays. Those with no
+    stated bound are listed in `undecided` (shown only when there are any)."""
+    return _add_up(paid_awards, possible).to_json()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Total:
+    """What one applicant is paid in all, in Decimal 元.
+
+    min: the paid awards' minimums. max: their maximums plus what clauses that cannot be
+    decided could pay (within a matter under 就高不重复, only the highest counts).
+    open: clauses paid an amount not stated (一事一议, 金额未定), as 文号 + label.
+    undecided: clauses that cannot be decided and state no bound (so max cannot include them).
+    """
+
+    min: Decimal
+    max: Decimal
+    open: tuple[str, ...] = ()
+    undecided: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, typing.Any]:
+        total: dict[str, typing.Any] = {"min": yuan(self.min), "max": yuan(self.max), "open": list(self.open)}
+        if self.undecided:
+            total["undecided"] = list(self.undecided)
+        return total
 
 
 def totals(results, principles=None):
-    """The applicant's total: paid awards, and in `max` what undecidable clauses could pay."""
+    """The applicant's total (a Total): paid awards, and in `max` what undecidable clauses could pay."""
     resolved = {r.matter for r in results
                 if r.matter is not None and (principles or {}).get(r.spec.policy) == "就高不重复"}
 
     def matter(result):
         return result.matter if result.matter in resolved else None
-    return add_up(((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}", matter(r))
-                   for r in results if r.paid),
-                  [(f"{r.spec.policy}{r.spec.label}", r.spec.ceiling, matter(r))
-                   for r in results if r.applies is None and r.spec.modifies is None])
+    return _add_up(((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}", matter(r))
+                    for r in results if r.paid),
+                   [(f"{r.spec.policy}{r.spec.label}", r.spec.ceiling, matter(r))
+                    for r in results if r.applies is None and r.spec.modifies is None])
 
 
 def report(results, on, warnings=(), principles=None):
     """The stable JSON contract of `polc eval` and of evaluate(...).to_json()."""
-    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results, principles),
+    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results, principles).to_json(),
             "warnings": list(warnings)}
 
 
+class ClauseNotFound(KeyError):
+    """Evaluation.clause(label) for a label that is not one of the evaluated clauses. The
+    message lists the labels there are (an article with items is asked for by item)."""
+
+    def __init__(self, label: object, labels: Iterable[str]) -> None:
+        labels = list(dict.fromkeys(labels))
+        wanted = shown(label, 40, str)
+        items = [known for known in labels if isinstance(label, str) and known.startswith(label + "第")]
+        if items:
+            zh = f"{wanted}分项评估，请指明哪一项：{'、'.join(items)}"
+            en = f"{wanted} is evaluated item by item: name one of {', '.join(items)}"
+        else:
+            zh = f"没有条款 {wanted}；可选：{'、'.join(labels) or '（无）'}"
+            en = f"no clause {wanted}; the clauses are: {', '.join(labels) or '(none)'}"
+        super().__init__(label)
+        self.label = label
+        self.labels = tuple(labels)
+        self.message = f"{zh} / {en}"
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)
 class Evaluation:
-    """The result of evaluating policies for one applicant on one date."""
+    """The result of evaluating policies for one applicant on one date.
 
-    __slots__ = ("on", "clauses", "warnings", "principles")
+    clauses: every evaluated clause, in policy order then clause order. warnings: e.g. a
+    policy not in force on the date. `.total` adds up what is paid; `.to_json()` is the
+    stable JSON contract of `polc eval --format json` (money as strings there only).
+    """
 
-    def __init__(self, on, clauses, warnings=(), principles=None):
-        self.on = on
-        self.clauses = clauses
-        self.warnings = list(warnings)  # e.g. a policy not in force on the date
-        self.principles = principles or {}  # 文号 -> 冲突原则, for total.max of undecided clauses
+    on: datetime.date
+    clauses: tuple[ClauseResult, ...]
+    warnings: tuple[str, ...] = ()
+    principles: Mapping[str, str | None] = dataclasses.field(default_factory=dict, repr=False)  # 文号 -> 冲突原则
 
     @property
-    def total(self):
+    def total(self) -> Total:
         return totals(self.clauses, self.principles)
 
-    def to_json(self):
+    def to_json(self) -> dict[str, typing.Any]:
         return report(self.clauses, self.on, self.warnings, self.principles)
 
-    def clause(self, label):
+    def clause(self, label: str, policy: str | None = None) -> ClauseResult:
+        """The result of the clause with this label (第七条, 第十二条第2项); with several
+        policies, `policy` (a 文号) chooses among clauses of the same label (else the first).
+        ClauseNotFound (a KeyError) lists the labels there are."""
         for result in self.clauses:
-            if result.spec.label == label:
+            if result.label == label and (policy is None or result.spec.policy == policy):
                 return result
-        raise KeyError(label)
+        raise ClauseNotFound(label, (r.label for r in self.clauses if policy is None or r.spec.policy == policy))
 
 
 class Evaluator:
@@ -971,58 +1197,78 @@ class Evaluator:
     MODIFIER clauses are evaluated first; a coefficient they set applies to every clause of
     its matter, in any of the policies (the highest coefficient if several apply)."""
 
-    def __init__(self, policies):
+    def __init__(self, policies: Iterable[tuple["PolicyInfo", typing.Sequence["ClauseSpec"]]]) -> None:
         self.policies = list(policies)
-        self.known = {}
+        self.known: dict[str, FactSpec] = {}
         for policy, _clauses in self.policies:
             self.known.update(policy.schema)
         self.principles = {policy.docno: policy.principle for policy, _ in self.policies}
         self.modifiers = [[s for s in clauses if s.modifies is not None] for _p, clauses in self.policies]
         self.others = [[s for s in clauses if s.modifies is None] for _p, clauses in self.policies]
 
-    def evaluate(self, facts, on=None):
-        """Every clause for one applicant. A bad argument raises FactError (naming the fact,
-        or "*" for facts that are not a mapping, or "on") before any clause runs."""
-        on = parse_date(on, "on") if on is not None else datetime.date.today()
+    def validate(self, facts: object) -> list[dict[str, typing.Any]]:
+        """Each policy's own facts, typed; one FactError listing every problem (unknown names,
+        values that do not fit) across all the policies."""
         if not isinstance(facts, Mapping):
             raise FactError("*", f"事实应为以事实名称为键的对象，得到的是 {type(facts).__name__}",
                             f"facts must be a mapping keyed by fact names, got {type(facts).__name__}")
         facts = dict(facts)
-        unknown = [name for name in facts if name not in self.known]
+        problems: list[FactProblem] = []
+        unknown = {name: facts[name] for name in facts if name not in self.known}
         if unknown:
-            validate_facts({unknown[0]: facts[unknown[0]]}, self.known)  # raises with a suggestion
+            try:
+                validate_facts(unknown, self.known)  # unknown names, each with a suggestion
+            except FactError as exc:
+                problems.extend(exc.problems)
+        typed = []
+        for policy, _clauses in self.policies:
+            try:
+                typed.append(validate_facts(_own(policy, facts), policy.schema))
+            except FactError as exc:
+                problems.extend(p for p in exc.problems if p not in problems)  # a fact two policies read: once
+        if problems:
+            raise FactError.of(problems[:MAX_PROBLEMS])
+        return typed
+
+    def evaluate(self, facts: Mapping[str, object], on: "datetime.date | str") -> Evaluation:
+        """Every clause for one applicant on the date `on` (required). Bad arguments raise one
+        FactError listing every problem (naming each fact, or "*" for facts that are not a
+        mapping, or "on"), before any clause runs."""
+        day = _the_date(on)
+        typed_by_policy = self.validate(facts)
         factors, modifier_results = {}, {}
-        for (policy, _clauses), modifiers in zip(self.policies, self.modifiers):
+        for (policy, _clauses), modifiers, typed in zip(self.policies, self.modifiers, typed_by_policy):
             if not modifiers:
                 continue
-            for result in evaluate_clauses(policy, modifiers, _own(policy, facts), on):
+            for result in _evaluate_typed(policy, modifiers, typed, day):
                 modifier_results[id(result.spec)] = result
                 if result.applies is True:
                     matter, coefficient = result.spec.modifies
                     if matter not in factors or coefficient > factors[matter][0]:
                         factors[matter] = (coefficient, f"{policy.docno}{result.spec.label}")
         results = []
-        for (policy, clauses), others in zip(self.policies, self.others):
-            evaluated = iter(evaluate_clauses(policy, others, _own(policy, facts), on, factors))
+        for (policy, clauses), others, typed in zip(self.policies, self.others, typed_by_policy):
+            evaluated = iter(_evaluate_typed(policy, others, typed, day, factors))
             for spec in clauses:
                 results.append(modifier_results[id(spec)] if spec.modifies is not None else next(evaluated))
-        resolve(results, self.principles)
+        results = resolve(results, self.principles)
         warnings = []
         for policy, _clauses in self.policies:
-            outside = _not_in_force(policy, on, on.year - policy.assessed_offset)
+            outside = _not_in_force(policy, day, day.year - policy.assessed_offset)
             if outside is not None:
                 warnings.append(f"{policy.docno}：{outside}，其条款均未评估")
-        return Evaluation(on, results, warnings, self.principles)
+        return Evaluation(day, tuple(results), tuple(warnings), self.principles)
 
-    def evaluate_many(self, rows, on=None):
+    def evaluate_many(self, rows: Iterable[Mapping[str, object]],
+                      on: "datetime.date | str") -> Iterator[tuple[int, "Evaluation | FactError"]]:
         """Streaming: yields (row number, Evaluation or FactError) for each row, in order.
         Nothing is kept between rows, so memory does not grow with the number of rows.
         rows that are not an iterable of rows raise TypeError, and a bad `on` FactError,
         here, before any row is read; a bad row is yielded as its FactError."""
-        on = parse_date(on, "on") if on is not None else datetime.date.today()
+        day = _the_date(on)
         if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Iterable):
             raise TypeError(f"evaluate_many: rows must be an iterable of fact mappings, got {type(rows).__name__}")
-        return self._stream(rows, on)
+        return self._stream(rows, day)
 
     def _stream(self, rows, on):
         for number, row in enumerate(rows, 1):
@@ -1036,7 +1282,7 @@ def _own(policy, facts):
     return {name: value for name, value in facts.items() if name in policy.schema}
 
 
-def evaluate_policies(policies, facts, on=None):
+def evaluate_policies(policies, facts, on):
     return Evaluator(policies).evaluate(facts, on)
 
 

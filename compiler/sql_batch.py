@@ -31,7 +31,8 @@ from .sql_register import IDENTIFIER, ident, literal
 OUTS = ("outside_quota", "outside_budget", "needs_selection", "list_over")
 # JSON text as compact.JsonLinesWriter writes it: no spaces after separators, Chinese as it is.
 ITEM, KEY = ",", ":"
-DEFAULT_MEMORY = "1GB"
+DEFAULT_MEMORY = "1536MB"  # the issue's bound is 2 GB for the whole process
+OUTPUT_SLICE = 50_000  # register lines whose JSON text is built at a time
 
 
 def _j(value) -> str:
@@ -92,11 +93,17 @@ def run(modules: list, source: str, on, out, errors, include_all: bool = False, 
             engine = Engine(con, modules, source, on, include_all, encoding, work, stdin)
             engine.models = list(models or ())
             return engine.run(writer, errors)
+        except duckdb.InterruptException:
+            raise KeyboardInterrupt from None  # Ctrl-C during a query: exit 130, as elsewhere
         except duckdb.Error as exc:
-            # A register DuckDB cannot read (a damaged Parquet file, a missing table…).
             message = str(exc).splitlines()[0][:300]
-            raise batch.RegisterError(f"{source}：DuckDB 无法读取：{message}", f"{source}: DuckDB cannot read it: {message}") \
-                from None
+            if engine.loading:  # a register DuckDB cannot read (a damaged Parquet file, a missing table…)
+                raise batch.RegisterError(f"{source}：DuckDB 无法读取：{message}",
+                                          f"{source}: DuckDB cannot read it: {message}") from None
+            hint = ("（可用环境变量 POLC_DUCKDB_MEMORY 提高内存上限，或用 --engine python）", " (raise the limit with "
+                    "POLC_DUCKDB_MEMORY, or use --engine python)") if "Out of Memory" in message else ("", "")
+            raise batch.RegisterError(f"{source}：DuckDB 执行失败：{message}{hint[0]}",
+                                      f"{source}: DuckDB failed: {message}{hint[1]}") from None
         finally:
             con.close()
 
@@ -120,12 +127,15 @@ class Engine:
         self.budgets = {policy.docno: policy.budgets for policy, _ in self.policies if policy.budgets}
         self.models: list = []
         self.notes: list[tuple[str, str]] = []
+        self.loading = True
 
     # ------------------------------------------------------------ the whole run
     def run(self, writer, errors) -> dict:
+        self.loading = True
         loaded = sql_register.Loader(self.con, self.policies, self.evaluator, self.source, self.encoding,
                                      self.work, self.stdin).load()
         self.loaded = loaded
+        self.loading = False
         self._clause_table()
         self._applicants()
         self._clause_rows()
@@ -446,7 +456,7 @@ class Engine:
             SELECT l.*, a.allocation,
                    l.paid AND coalesce(a.allocation NOT IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over'), true) AS paid_now
             FROM listed l LEFT JOIN allocation a ON a._line = l._line AND a.pos = l.pos
-            WHERE NOT l.twice""")
+            WHERE NOT l.twice ORDER BY l._line, l.pos""")
 
     # ------------------------------------------------------------ totals (runtime.add_up over the listed rows)
     def _totals_sql(self) -> str:
@@ -599,19 +609,27 @@ class Engine:
         self.con.execute(f"CREATE TEMP TABLE totals AS {self._totals_sql()}")
         # Every evaluated row has a record, also one with no clause listed.
         a_row = _json_text_sql(f"r.{ident(IDENTIFIER)}")
-        cursor = self.con.execute(f"""
+        # In slices of lines, so that memory holds one slice's text, not the whole output.
+        low, high = self.con.execute("SELECT min(_line), max(_line) FROM register").fetchone()
+        if low is None:
+            return
+        step = OUTPUT_SLICE
+        for start in range(low, high + 1, step):
+            cursor = self.con.execute(f"""
             WITH clauses AS (
               SELECT f._line, string_agg({self._clause_json_sql()}, '{ITEM}' ORDER BY f.pos) AS text
-              FROM final f JOIN clause_info i USING (pos) GROUP BY f._line)
+              FROM final f JOIN clause_info i USING (pos) WHERE f._line BETWEEN {start} AND {start + step - 1}
+              GROUP BY f._line)
             SELECT '{{\"line\"{KEY}' || r._line || '{ITEM}\"{IDENTIFIER}\"{KEY}' || {a_row} || '{ITEM}\"clauses\"{KEY}[' ||
                    coalesce(c.text, '') || ']{ITEM}\"total\"{KEY}' ||
                    coalesce({total}, '{{\"min\"{KEY}\"0.00\"{ITEM}\"max\"{KEY}\"0.00\"}}') || '}}'
             FROM register r LEFT JOIN clauses c ON c._line = r._line LEFT JOIN totals t ON t._line = r._line
             LEFT JOIN twice w ON w.applicant = r.{ident(IDENTIFIER)}
-            WHERE r._line NOT IN (SELECT _line FROM competes_unnamed) AND w.applicant IS NULL
+            WHERE r._line BETWEEN {start} AND {start + step - 1}
+              AND r._line NOT IN (SELECT _line FROM competes_unnamed) AND w.applicant IS NULL
             ORDER BY r._line""")
-        while chunk := cursor.fetchmany(20_000):
-            out.write("".join(text + "\n" for (text,) in chunk))
+            while chunk := cursor.fetchmany(20_000):
+                out.write("".join(text + "\n" for (text,) in chunk))
 
     def _rows_sql(self) -> str:
         """One row per listed clause, compact.CSV_COLUMNS, in register and clause order."""

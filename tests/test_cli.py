@@ -56,7 +56,8 @@ def test_build_writes_outputs_and_check_detects_staleness(tmp_path):
     out = tmp_path / "out"
     result = run_polc("build", SHAPES.relative_to(ROOT), "--out", out)
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "shapes.md", "shapes.py"]
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "__init__.py", "py.typed", "runtime.py", "shapes.md",
+                                                     "shapes.py"]
     assert run_polc("build", "--check", SHAPES.relative_to(ROOT), "--out", out).returncode == 0
     (out / "shapes.md").write_text("edited by hand\n", encoding="utf-8")
     stale = run_polc("build", "--check", SHAPES.relative_to(ROOT), "--out", out)
@@ -83,7 +84,8 @@ def test_failed_build_writes_nothing_and_keeps_previous_outputs(tmp_path):
 
 def test_emit_stops_after_a_stage():
     assert run_polc("build", "--emit", "ast", SHAPES.relative_to(ROOT)).stdout.startswith("政策 测试〔2020〕1号")
-    assert "def evaluate(facts, on=None):" in run_polc("build", "--emit", "py", SHAPES.relative_to(ROOT)).stdout
+    assert "def evaluate(facts: Facts, on: datetime.date | str) -> Evaluation:" in run_polc(
+        "build", "--emit", "py", SHAPES.relative_to(ROOT)).stdout
     assert "## 条款一览" in run_polc("build", "--emit", "md", SHAPES.relative_to(ROOT)).stdout
 
 
@@ -169,7 +171,7 @@ def test_explain():
 def test_generated_module_needs_only_the_standard_library(tmp_path):
     """-S: no site-packages, so lark, attrs and jinja2 cannot be imported at all."""
     code = (
-        "import sys, json; sys.path.insert(0, 'generated'); import jzf_2020_06 as m; "
+        "import sys, json; sys.path.insert(0, '.'); from generated import jzf_2020_06 as m; "
         "r = m.evaluate({'实现税收': True, '企业服务业类别': '生活性服务业', "
         "'年营业收入': {'2019': '9亿元', '2020': '10.5亿元'}}, on='2021-06-30'); "
         "assert not {'lark', 'attrs', 'jinja2'} & set(sys.modules); "

@@ -260,7 +260,7 @@ def test_an_internal_error_while_confirming_a_witness_is_E199_not_W073(tmp_path,
 
     def broken(*args, **kwargs):
         raise RuntimeError("hostile.pol:9 第一条: ZeroDivisionError: a bug in a clause function")
-    monkeypatch.setattr(runtime, "evaluate_clauses", broken)
+    monkeypatch.setattr(runtime, "_run_clause", broken)  # how _confirm runs one clause
     project = load(tmp_path, OUTSIDE_FRAGMENT)
     assert "E199" in codes(project) and "W073" not in codes(project)
     (bug,) = [d for d in project.diagnostics if d.code == "E199"]

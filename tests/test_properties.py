@@ -3,7 +3,7 @@ field, for random facts (including values exactly at thresholds and missing fact
 awards are never negative and never above their ceiling; tiers are monotone."""
 
 import datetime
-import importlib.util
+import importlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,10 +38,7 @@ def _generated(path: Path, policy: ast.Policy):
     """The shipped module from generated/ for shipped policies, else compiled in memory."""
     shipped = ROOT / "generated" / (driver.module_name(policy.path) + ".py")
     if path.parent == ROOT / "policies" and shipped.exists():
-        spec = importlib.util.spec_from_file_location(shipped.stem, shipped)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
+        return importlib.import_module(f"generated.{shipped.stem}")  # the package, sharing runtime.py
     return driver.load_module(policy)
 
 

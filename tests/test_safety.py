@@ -65,13 +65,14 @@ def test_code_in_text_stays_text(tmp_path):
     marker = tmp_path / "pwned"
     policy, problems = parse_text(hostile_policy(marker), "hostile.pol")
     assert problems == [], problems
-    source = to_python(lower(policy))
+    source = to_python(lower(policy), standalone=True)  # one file, the runtime inlined: everything it runs is here
     tree = pyast.parse(source)
     imported = {alias.name for node in pyast.walk(tree) if isinstance(node, (pyast.Import, pyast.ImportFrom))
                 for alias in node.names}
     imported |= {node.module for node in pyast.walk(tree) if isinstance(node, pyast.ImportFrom)}
-    assert imported <= {"datetime", "json", "operator", "re", "decimal", "typing", "ROUND_HALF_UP", "ROUND_FLOOR", "Decimal",
-                        "InvalidOperation", "collections.abc", "Iterable", "Mapping"}
+    assert imported <= {"dataclasses", "datetime", "json", "operator", "re", "decimal", "typing", "ROUND_HALF_UP",
+                        "ROUND_FLOOR", "Decimal", "InvalidOperation", "collections.abc", "Callable", "Iterable", "Iterator",
+                        "Mapping"}
     called = {node.func.id for node in pyast.walk(tree) if isinstance(node, pyast.Call) and isinstance(node.func, pyast.Name)}
     assert not called & {"__import__", "eval", "exec", "compile", "open", "getattr", "system"}
     # Every user string is in the module as a constant, intact.

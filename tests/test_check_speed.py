@@ -1,0 +1,118 @@
+"""What keeps `polc check` fast, tested for what it must not change: the check path imports
+only what checking needs, and a parsed file kept in the cache (compiler/parse_cache.py) is
+used only while the file and polc are unchanged, gives the same diagnostics, and is never
+kept for a file with errors. (The times themselves are measured by bench/check_bench.py and
+bench/eval_bench.py, not asserted: CPU time on a shared machine is too noisy for a test.)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from compiler import driver, grammar_tables, parse_cache, parser
+from compiler.diagnostics import to_json
+from conftest import ROOT
+
+HEAVY = ("jinja2", "duckdb", "sqlglot", "pygls", "lsprotocol", "starlette", "uvicorn")
+
+
+def test_polc_check_imports_none_of_the_heavy_libraries(tmp_path):
+    # In a fresh interpreter, as `polc check` runs: code generation (jinja2), SQL (duckdb,
+    # sqlglot), the language server (pygls) and the service (starlette, uvicorn) are each
+    # imported by the command that needs them, never on the check path.
+    probe = (
+        "import sys\n"
+        "from compiler.cli import main\n"
+        "code = main(['check', 'policies/'])\n"
+        f"heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))\n"
+        "print(code, ','.join(heavy))\n")
+    for cache in (str(tmp_path / "cache"), str(tmp_path / "cache"), ""):  # cold, warm, no cache
+        env = dict(os.environ, PYTHONPATH=str(ROOT), POLC_CACHE_DIR=cache)
+        result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0, result.stderr
+        code, heavy = result.stdout.split("\n")[-2].split(" ")
+        assert code == "0" and heavy == "", f"polc check imported {heavy}"
+
+
+def _diagnostics(project) -> list[str]:
+    return [to_json(project.diagnostics, lang) for lang in ("zh", "en")]
+
+
+def _entries(cache_dir) -> list[str]:
+    return sorted(p.name for p in cache_dir.iterdir() if p.name.startswith("ast-"))
+
+
+def test_a_kept_parse_gives_the_same_project_and_is_used(tmp_path, monkeypatch):
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("POLC_CACHE_DIR", str(cache_dir))
+    grammar_tables.keywords.cache_clear()  # worked out (and kept in this cache) as in a first run
+    cold = driver.load(["policies/"])
+    assert len(_entries(cache_dir)) == len(cold.sources)  # six policies and the vocabulary
+    parsed = []
+    monkeypatch.setattr(parse_cache, "parse", lambda source: parsed.append(source.path) or parser.parse(source))
+    # Nor are the parser's tables loaded: the printer's keywords come from the cache too.
+    grammar_tables.keywords.cache_clear()
+    monkeypatch.setattr(grammar_tables, "_lark", lambda: (_ for _ in ()).throw(AssertionError("the parser was loaded")))
+    try:
+        warm = driver.load(["policies/"])
+    finally:
+        grammar_tables.keywords.cache_clear()
+    assert parsed == []  # every file came from the cache
+    assert warm.policies == cold.policies
+    assert _diagnostics(warm) == _diagnostics(cold)
+    assert [(o.matter, o.witness, o.confirmed) for o in warm.overlaps] == \
+        [(o.matter, o.witness, o.confirmed) for o in cold.overlaps]
+
+
+DRAFT = """政策 测试〔2020〕1号
+  施行日期 2020年1月1日
+
+事实 投资额: 金额
+
+条款 第一条
+  当 投资额 超过 {threshold}
+  给予 10万元
+"""
+
+
+def test_an_edited_file_is_parsed_again_and_keeps_one_entry(tmp_path, monkeypatch):
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("POLC_CACHE_DIR", str(cache_dir))
+    policy = tmp_path / "p.pol"
+    policy.write_text(DRAFT.format(threshold="100万元"), encoding="utf-8")
+    first = driver.load([str(policy)]).policies[0]
+    policy.write_text(DRAFT.format(threshold="200万元"), encoding="utf-8")
+    second = driver.load([str(policy)]).policies[0]
+    assert first != second and "200万元" in repr(second.clauses[0].conditions)  # not the stale tree
+    assert len(_entries(cache_dir)) == 1  # the older entry of this path was replaced
+
+
+def test_a_file_with_errors_is_not_kept_and_reports_the_same(tmp_path, monkeypatch):
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("POLC_CACHE_DIR", str(cache_dir))
+    policy = tmp_path / "p.pol"
+    policy.write_text(DRAFT.format(threshold="100万元").replace("当 投资额", "当投资额"), encoding="utf-8")
+    runs = [_diagnostics(driver.load([str(policy)])) for _ in range(2)]
+    assert runs[0] == runs[1] and '"E002"' in runs[0][0]
+    assert _entries(cache_dir) == []
+
+
+def test_an_unreadable_entry_only_costs_a_parse(tmp_path, monkeypatch):
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("POLC_CACHE_DIR", str(cache_dir))
+    policy = tmp_path / "p.pol"
+    policy.write_text(DRAFT.format(threshold="100万元"), encoding="utf-8")
+    expected = driver.load([str(policy)]).policies
+    (entry,) = _entries(cache_dir)
+    (cache_dir / entry).write_bytes(b"not a pickle")
+    assert driver.load([str(policy)]).policies == expected
+
+
+def test_without_a_cache_nothing_is_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("POLC_CACHE_DIR", "")
+    monkeypatch.setenv("HOME", str(tmp_path))  # nothing may land in a default location either
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert not driver.load(["policies/"]).has_errors
+    assert not (tmp_path / ".cache").exists()

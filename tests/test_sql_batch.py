@@ -1,0 +1,287 @@
+"""The DuckDB batch engine (the default of `polc eval --batch`) against the Python engine:
+the same register gives the same bytes (compact JSON Lines, CSV, the summary), bad rows are
+reported alike, the fast SQL forms of a cell accept only what runtime.validate_facts accepts
+(with the same value), and the registers only DuckDB reads (Parquet, a DuckDB table) give the
+same decisions."""
+
+import csv
+import io
+import json
+import random
+from decimal import Decimal
+
+import duckdb
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from compiler import batch, driver, runtime, sql_batch, sql_register
+
+from conftest import ROOT, run_polc
+
+POLICIES = ("tests/fixtures/quotas.pol", "policies")
+_LOADED: dict = {}
+
+
+def _project(paths):
+    if paths not in _LOADED:
+        project = driver.load([str(ROOT / p) for p in paths])
+        assert not project.has_errors
+        _LOADED[paths] = ([driver.load_module(p) for p in project.policies], [project.model(p) for p in project.policies])
+    return _LOADED[paths]
+
+
+def _schema(paths):
+    schema = {}
+    for module in _project(paths)[0]:
+        schema.update(module.POLICY.schema)
+    return schema
+
+
+def _both(register, paths=POLICIES, include_all=False, on="2021-06-30"):
+    modules, models = _project(paths)
+    python_out, python_err = io.StringIO(), io.StringIO()
+    batch.run(modules, str(register), on, python_out, python_err, include_all=include_all)
+    sql_out, sql_err = io.StringIO(), io.StringIO()
+    sql_batch.run(modules, str(register), on, sql_out, sql_err, include_all=include_all, models=models)
+    return python_out.getvalue(), sql_out.getvalue(), python_err.getvalue(), sql_err.getvalue()
+
+
+# ---------------------------------------------------------------- random registers
+TRICKY = {"money": ["30万元", "1,200.5元", "+5", "1e3", " 7亿元 ", "x", "NaN", "-0", "30 万元", "1000000000000000",
+                    "999999999999999.99", "１２３", "0"],
+          "number": ["+5", "1e2", "1_000", "NaN", "Infinity", "５", "-0", "007", "1.", ".5", " 3 "],
+          "percent": ["5%", "5 %", "0.05", "+5%", "1e-2", "150%", "x%", "999999%", "1000000%", "-0%"],
+          "bool": ["是", "否", "true", "True", "TRUE", "yes", "1", " 是"],
+          "year": ["2019", "2019年", "0999", "20190", "２０１９", "2019.0", " 2019"],
+          "date": ["2020-06-30", "2020年6月30日", "2020-02-30", "0000-01-01", "2020-6-3"],
+          "enum": ["其它", " "], "text": [" H1 ", "H2", "H1", "\u3000H3"]}
+
+
+def _cell(rng, base, options, tricky):
+    if tricky and rng.random() < 0.006:  # about one in a row, so that many rows are still good
+        return rng.choice(TRICKY[base] + ([options[0] + " "] if options else []))
+    if base == "money":
+        return str(Decimal(rng.choice([0, 1, 5, 50, 100, 500, 1000, 5000, 20000, 300000])) * 10000)
+    if base == "number":
+        return str(rng.choice([0, 1, 3, 10, 50, 100, 150, 200, 250, 300]))
+    if base == "percent":
+        return rng.choice([f"{rng.randint(-20, 60)}%", str(Decimal(rng.randint(-20, 60)) / 100)])
+    if base == "bool":
+        return rng.choice(["是", "否"])
+    if base == "year":
+        return str(rng.randint(2016, 2021))
+    if base == "date":
+        return "2020-06-30"
+    if base == "text":
+        return rng.choice(["H1", "H2", "H3"])
+    return rng.choice(options)
+
+
+def _rows(schema, count, seed, tricky=False, named=False):
+    rng = random.Random(seed)
+    for number in range(count):
+        row = {"申请人": f"E{number:05d}"}
+        if named and rng.random() < 0.15:  # missing, named twice, or awkward to write as JSON
+            row["申请人"] = rng.choice([None, "E00003", "E00007", "q\"uote", "A\x01b", "back\\slash", " 空格 "])
+        for name in sorted(schema):
+            base, series, options, items = schema[name]
+            if rng.random() < 0.3:
+                continue
+            if series:
+                row[name] = {str(y): _cell(rng, base, options, tricky) for y in range(2016, 2021) if rng.random() > 0.1}
+            elif items:
+                row[name] = [_cell(rng, base, options, tricky) for _ in range(rng.randint(1, 3))]
+            else:
+                row[name] = _cell(rng, base, options, tricky)
+        if row["申请人"] is None:
+            del row["申请人"]
+        yield row
+
+
+def _write_csv(path, schema, rows, encoding="utf-8"):
+    names = ["申请人"]
+    for name in sorted(schema):
+        names += [f"{name}.{y}" for y in range(2016, 2021)] if schema[name][1] else [name]
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(names)
+        for row in rows:
+            cells = []
+            for column in names:
+                base = column.rsplit(".", 1)[0]
+                if "." in column and isinstance(row.get(base), dict):
+                    cells.append(row[base].get(column.rsplit(".", 1)[1], ""))
+                else:
+                    value = row.get(column, "")
+                    cells.append(";".join(value) if isinstance(value, list) else value)
+            out.writerow(cells)
+
+
+def _write_jsonl(path, rows):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+@pytest.mark.parametrize("form, seed, tricky, named, include_all", [
+    ("csv", 1, False, False, False),       # read by DuckDB directly (plain UTF-8, no quotes)
+    ("csv", 2, True, True, False),         # quoted fields: polc's reader, staged; bad cells; names twice
+    ("jsonl", 3, True, True, True),        # JSON Lines, --all
+])
+def test_both_engines_write_the_same_bytes(tmp_path, form, seed, tricky, named, include_all):
+    schema = _schema(POLICIES)
+    rows = list(_rows(schema, 150, seed, tricky, named))
+    register = tmp_path / f"register.{form}"
+    if form == "csv":
+        _write_csv(register, schema, rows)
+    else:
+        _write_jsonl(register, rows)
+    python, sql, python_err, sql_err = _both(register, include_all=include_all)
+    assert sql == python
+    assert sql_err == python_err
+    summary = json.loads(sql.splitlines()[-1])["summary"]
+    assert summary["evaluated"] > 20 and summary["quotas"] and summary["budgets"]
+    if tricky:
+        assert summary["bad_rows"]["count"] > 0
+
+
+def test_a_gbk_register_with_quotas_gives_the_same_bytes(tmp_path):
+    rows = [{"申请人": f"P{n:02d}", "平台企业": "是", "平台交易额": f"{7 + n % 4}亿元", "申报项目": "是",
+             "验收评分": str(90 - n % 5)} for n in range(14)]
+    rows += [{"申请人": "空格 ", "平台企业": "是", "平台交易额": "6亿元", "申报项目": "否"},
+             {"申请人": "P03", "平台企业": "否"}]  # P03 named twice: every row of it is bad
+    schema = _schema(("tests/fixtures/quotas.pol",))
+    register = tmp_path / "register.csv"
+    _write_csv(register, schema, rows, encoding="gbk")
+    python, sql, python_err, sql_err = _both(register, ("tests/fixtures/quotas.pol",))
+    assert sql == python and sql_err == python_err
+    summary = json.loads(sql.splitlines()[-1])["summary"]
+    assert summary["quotas"]["测试〔2020〕9号 第一条"]["cut_off"] == ["700000000"]  # the tie at 7亿元 goes to P00 (by 申请人)
+    assert summary["bad_rows"]["count"] == 2
+
+
+# ---------------------------------------------------------------- the fast forms of a cell
+CELL = st.text(alphabet="0123456789.-+e%元万亿年, 是否truefalsTF１\u3000_", max_size=12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(texts=st.lists(CELL, min_size=1, max_size=60), base=st.sampled_from(["money", "number", "percent", "bool",
+                                                                             "year"]))
+def test_a_cell_the_sql_accepts_is_one_the_runtime_accepts_with_the_same_value(texts, base):
+    """The SQL accepts a subset of what runtime.validate_facts accepts; the rest go to the
+    runtime itself, so agreement needs only: accepted by SQL ⇒ accepted by the runtime, same value."""
+    con = duckdb.connect()
+    ok, value = sql_register._fast_cell((base, False, None, False), "t", False, ";")
+    rows = con.execute(f"SELECT t, {ok}, {value} FROM (SELECT unnest(?::VARCHAR[]) AS t)", [texts]).fetchall()
+    for text, accepted, typed in rows:
+        if not accepted or text == "":
+            continue
+        expected = runtime.validate_facts({"f": text.strip()}, {"f": (base, False, None, False)})["f"]
+        assert accepted and typed == expected and text == text.strip(), (text, typed, expected)
+
+
+def test_a_value_with_more_than_six_decimal_places_is_a_bad_row_never_rounded(tmp_path):
+    register = tmp_path / "register.csv"
+    register.write_text("申请人,验收评分,申报项目\nA,0.1234567,是\nB,0.123456,是\n", encoding="utf-8")
+    result = run_polc("eval", "tests/fixtures/quotas.pol", "--batch", register, "--on", "2021-06-30")
+    assert result.returncode == 0, result.stderr
+    assert f"{register}:2: " in result.stderr and "DECIMAL(38,6)" in result.stderr and "--engine python" in result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["申请人"] for r in records[:-1]] == ["B"]
+
+
+# ---------------------------------------------------------------- the command
+def _register(tmp_path):
+    rows = [{"申请人": f"F{n}", "申报项目": "是", "验收评分": str(90 - n), "平台企业": "是" if n % 2 else "否",
+             "平台交易额": f"{n}亿元"} for n in range(8)]
+    register = tmp_path / "register.csv"
+    _write_csv(register, _schema(("tests/fixtures/quotas.pol",)), rows)
+    return register
+
+
+def _eval(*args):
+    return run_polc("eval", "tests/fixtures/quotas.pol", "--on", "2021-06-30", *args)
+
+
+def test_the_default_engine_is_duckdb_and_its_outputs_match_the_python_engine(tmp_path):
+    register = _register(tmp_path)
+    outputs = {}
+    for engine in ("duckdb", "python"):
+        for suffix in ("jsonl", "csv"):
+            out = tmp_path / f"{engine}.{suffix}"
+            result = _eval("--batch", register, "--out", out, *(["--engine", engine] if engine == "python" else []))
+            assert result.returncode == 0, result.stderr
+            outputs[engine, suffix] = out.read_bytes()
+            if suffix == "csv":
+                outputs[engine, "summary"] = (tmp_path / f"{engine}.summary.json").read_bytes()
+    for kind in ("jsonl", "csv", "summary"):
+        assert outputs["duckdb", kind] == outputs["python", kind], kind
+    assert b"outside_budget" in outputs["duckdb", "jsonl"]
+
+
+def _decisions(records):
+    return [(r["申请人"], r["clauses"], r["total"]) for r in records]
+
+
+def test_parquet_and_duckdb_table_registers_give_the_decisions_of_the_csv(tmp_path):
+    register = _register(tmp_path)
+    con = duckdb.connect(str(tmp_path / "names.duckdb"))
+    con.execute(f"CREATE TABLE 企业名册 AS SELECT * FROM read_csv('{register}', all_varchar = true)")
+    con.execute(f"COPY 企业名册 TO '{tmp_path / 'register.parquet'}' (FORMAT parquet)")
+    con.close()
+    results = {}
+    for source in (register, tmp_path / "register.parquet", f"{tmp_path / 'names.duckdb'}:企业名册"):
+        result = _eval("--batch", source)
+        assert result.returncode == 0, result.stderr
+        results[str(source)] = [json.loads(line) for line in result.stdout.splitlines()]
+    csv_records, parquet_records, table_records = results.values()
+    assert _decisions(parquet_records[:-1]) == _decisions(csv_records[:-1]) == _decisions(table_records[:-1])
+    assert [r["line"] for r in parquet_records[:-1]] == list(range(1, 9))  # row numbers, not file lines
+    assert [r["line"] for r in csv_records[:-1]] == list(range(2, 10))
+
+
+def test_parquet_results_hold_the_csv_rows(tmp_path):
+    register = _register(tmp_path)
+    assert _eval("--batch", register, "--out", tmp_path / "r.csv").returncode == 0
+    result = _eval("--batch", register, "--out", tmp_path / "r.parquet")
+    assert result.returncode == 0, result.stderr
+    con = duckdb.connect()
+    parquet = con.execute(f"SELECT * FROM '{tmp_path / 'r.parquet'}'").fetchall()
+    with open(tmp_path / "r.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))[1:]
+    assert [[("" if v is None else str(v)) for v in row] for row in parquet] == rows
+    assert json.loads((tmp_path / "r.summary.json").read_text(encoding="utf-8"))["summary"]["rows"] == 8
+
+
+def test_a_register_only_duckdb_reads_is_a_usage_error_for_the_python_engine(tmp_path):
+    result = _eval("--batch", tmp_path / "x.parquet", "--engine", "python")
+    assert result.returncode == 2 and "DuckDB" in result.stderr
+
+
+def test_a_missing_table_is_an_error_and_an_existing_out_is_kept(tmp_path):
+    database = tmp_path / "names.duckdb"
+    duckdb.connect(str(database)).close()
+    out = tmp_path / "results.jsonl"
+    out.write_text("previous\n", encoding="utf-8")
+    result = _eval("--batch", f"{database}:没有这张表", "--out", out)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "没有这张表" in result.stderr and "未写出任何结果" in result.stderr
+    assert out.read_text(encoding="utf-8") == "previous\n"
+
+
+def test_a_refused_register_writes_nothing_on_either_engine(tmp_path):
+    register = tmp_path / "register.csv"
+    register.write_text("申请人,验收评分,验收评分\nA,1,2\n", encoding="utf-8")
+    out = tmp_path / "results.jsonl"
+    out.write_text("previous\n", encoding="utf-8")
+    messages = set()
+    for engine in ("duckdb", "python"):
+        result = _eval("--batch", register, "--out", out, "--engine", engine)
+        assert result.returncode == 1
+        messages.add(result.stderr)
+    assert len(messages) == 1 and "重复" in messages.pop()
+    assert out.read_text(encoding="utf-8") == "previous\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_zero_award_is_written_as_zero_not_negative_zero():
+    assert runtime.yuan(Decimal("-0.00")) == "0.00" and runtime.yuan(Decimal("-0.004")) == "0.00"
+    assert runtime.yuan(Decimal("0") * Decimal("-0.5")) == "0.00"
