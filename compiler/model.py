@@ -341,8 +341,17 @@ class Arith:
     span: Span | None = _span()
 
 
+class _Condition:
+    """A condition: its type is always 是/否 (one definition for every condition node)."""
+    __slots__ = ()
+
+    @property
+    def type(self) -> Type:
+        return Type(Base.BOOL)
+
+
 @attrs.frozen(eq=False)
-class Compare:
+class Compare(_Condition):
     """left op right, three-valued (None if either side is unknown).
 
     first_time (首次…): left is a 逐年 `FactRef`; true when the year's value passes and no
@@ -365,17 +374,13 @@ class Compare:
     span: Span | None = _span()
 
     @property
-    def type(self) -> Type:
-        return Type(Base.BOOL)
-
-    @property
     def ordered(self) -> bool:
         """An enumeration comparison: by declared order (runtime.Run.compare_ordered)."""
         return self.kind is Base.ENUM
 
 
 @attrs.frozen(eq=False)
-class Member:
+class Member(_Condition):
     """subject 属于 A、B (or 不属于 when negated)."""
     subject: "Expr"
     options: tuple[str, ...]
@@ -383,13 +388,9 @@ class Member:
     text: str
     span: Span | None = _span()
 
-    @property
-    def type(self) -> Type:
-        return Type(Base.BOOL)
-
 
 @attrs.frozen(eq=False)
-class RunOfYears:
+class RunOfYears(_Condition):
     """连续N年 cond / 近N年 cond: cond holds in each of the last N years (year offsets 0..N-1)."""
     kind: RunKind
     years: int
@@ -398,46 +399,30 @@ class RunOfYears:
     text: str
     span: Span | None = _span()
 
-    @property
-    def type(self) -> Type:
-        return Type(Base.BOOL)
-
 
 @attrs.frozen(eq=False)
-class And:
+class And(_Condition):
     """Kleene and: false wins over unknown; the right side is not read after false."""
     left: "Expr"
     right: "Expr"
     text: str
     span: Span | None = _span()
 
-    @property
-    def type(self) -> Type:
-        return Type(Base.BOOL)
-
 
 @attrs.frozen(eq=False)
-class Or:
+class Or(_Condition):
     """Kleene or: true wins over unknown; the right side is not read after true."""
     left: "Expr"
     right: "Expr"
     text: str
     span: Span | None = _span()
 
-    @property
-    def type(self) -> Type:
-        return Type(Base.BOOL)
-
 
 @attrs.frozen(eq=False)
-class Not:
+class Not(_Condition):
     operand: "Expr"
     text: str
     span: Span | None = _span()
-
-    @property
-    def type(self) -> Type:
-        return Type(Base.BOOL)
 
 
 Expr = Union[Constant, BoolConstant, YearConstant, AssessedYear, FactRef, DefRef, EnumValue, PrevYear,
