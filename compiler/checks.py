@@ -15,7 +15,6 @@ import attrs
 
 from . import ast, limits, printer
 from .diagnostics import Diagnostic, Message, error, info, warning
-from .parser import keyword_against_name
 from .types import Symbols, Type, comparable, comparison, infer
 
 
@@ -259,6 +258,7 @@ def _refers_to(node, target: str, symbols: Symbols, seen: set) -> bool:
 
 
 def _unknown(name: ast.Name, candidates: list[str], what_zh: str, what_en: str) -> Diagnostic:
+    from .parser import keyword_against_name  # here, not at the top: checking clean drafts never loads the parser
     glued = keyword_against_name(name.text, name.span)
     if glued is not None:
         return glued

@@ -121,3 +121,10 @@ def test_the_nesting_limit_is_where_it_was():
         fast, slow = both_ways(source)
         assert ran == runs and difference(fast, slow) is None
         assert (fast[0] is not None) == runs and (runs or fast[1][0].code == "E101")
+
+
+def test_larks_version_is_read_without_importing_it_and_agrees():
+    import lark
+
+    from compiler import grammar_tables
+    assert grammar_tables.lark_version() == lark.__version__
