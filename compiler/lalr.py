@@ -176,6 +176,8 @@ class Runner:
                 if kind == _PASS:  # the child stands for the rule: same entry, new state
                     del states[-1]
                     states.append(table[states[-1]][origin])
+                    if entry is None and states[-1] == end_state:
+                        return stack[-1][0]
                     continue
                 raw = stack[-size:]
                 del stack[-size:]
