@@ -181,16 +181,16 @@ class _Evaluator:
                         return runtime.exact(run, self.amount(row.amount, run), cap, cap_label)
                 return model.NO_BAND_MET
             case model.EachTier():
-                outcomes = [runtime.crossed(run, row.test.text, form.op.value, form.subject.name,
-                                            self.value(row.threshold, run, 0), form.kind.value) for row in form.rows]
+                outcomes = [runtime.crossed(run, tier.test.text, form.op.value, form.subject.name,
+                                            self.value(tier.threshold, run, 0), form.kind.value) for tier in form.rows]
                 if None in outcomes:
                     return None
                 if not any(outcomes):
                     return model.NO_TIER_MET
                 total = Decimal(0)
-                for row, outcome in zip(form.rows, outcomes):
+                for tier, outcome in zip(form.rows, outcomes):
                     if outcome:
-                        part = self.amount(row.amount, run)
+                        part = self.amount(tier.amount, run)
                         if part is None:
                             return None
                         total += part

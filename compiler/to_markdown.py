@@ -93,9 +93,9 @@ def _award(award: model.Award | None) -> str:
         case model.ByTier():
             tiers = "；".join(f"{form.word} {_amount(r.threshold)} → {_amount(r.amount)}" for r in form.rows)
             return f"按{form.subject.text}分档（自上而下取首个满足的档次）：{tiers}"
-        case model.PerItem() if form.item_cap is None:
-            return f"每项 {_amount(form.amount)}，各项不设单项上限，合计（受总额封顶）"
         case model.PerItem():
+            if form.item_cap is None:  # 每项 with the total cap only
+                return f"每项 {_amount(form.amount)}，各项不设单项上限，合计（受总额封顶）"
             return f"每项 {_amount(form.amount)}，每项最高 {_amount(form.item_cap)}，合计"
         case model.Routing():
             return f"非金钱结果：由{form.approver}审定"

@@ -350,23 +350,23 @@ class _ClauseCompiler:
                         out.outdent()
                 out.line("return None  # not reached: pick_cell picks a filled cell")
             case model.ByBand():
-                for row in form.rows:
-                    test = self.expr(row.test, "0")
+                for band in form.rows:
+                    test = self.expr(band.test, "0")
                     outcome = out.temp("band")
                     out.line(f"{outcome} = {test}")
                     out.line(f"if {outcome} is None:")
                     out.line("    return None")
                     out.line(f"if {outcome}:")
                     out.indent()
-                    out.line(f"return exact(run, {self.amount(row.amount)}, {cap}, {cap_label})")
+                    out.line(f"return exact(run, {self.amount(band.amount)}, {cap}, {cap_label})")
                     out.outdent()
                 out.line(f"return {model.NO_BAND_MET!r}")
             case model.EachTier():
                 outcomes = []
-                for row in form.rows:
-                    threshold = self.expr(row.threshold, "0")
+                for tier in form.rows:
+                    threshold = self.expr(tier.threshold, "0")
                     outcome = out.temp("tier")
-                    out.line(f"{outcome} = crossed(run, {row.test.text!r}, {form.op.value!r}, {form.subject.name!r}, "
+                    out.line(f"{outcome} = crossed(run, {tier.test.text!r}, {form.op.value!r}, {form.subject.name!r}, "
                              f"{threshold}, {form.kind.value!r})")
                     outcomes.append(outcome)
                 out.line(f"if None in ({', '.join(outcomes)},):")
@@ -374,11 +374,11 @@ class _ClauseCompiler:
                 out.line(f"if not any(({', '.join(outcomes)},)):")
                 out.line(f"    return {model.NO_TIER_MET!r}")
                 out.line("total = Decimal(0)")
-                for row, outcome in zip(form.rows, outcomes):
+                for tier, outcome in zip(form.rows, outcomes):
                     out.line(f"if {outcome}:")
                     out.indent()
                     part = out.temp("part")
-                    out.line(f"{part} = {self.amount(row.amount)}")
+                    out.line(f"{part} = {self.amount(tier.amount)}")
                     out.line(f"if {part} is None:")
                     out.line("    return None")
                     out.line(f"total += {part}")
@@ -393,10 +393,10 @@ class _ClauseCompiler:
                 out.line("    return picked")
                 out.line("new = old = Decimal(0)")
                 for side in ("new", "old"):
-                    for index, row in enumerate(form.rows):
-                        out.line(f"if picked[{0 if side == 'new' else 1}] == {index}:  # {_ascii_safe(row.level)}")
+                    for index, level in enumerate(form.rows):
+                        out.line(f"if picked[{0 if side == 'new' else 1}] == {index}:  # {_ascii_safe(level.level)}")
                         out.indent()
-                        out.line(f"{side} = {self.amount(row.amount)}")
+                        out.line(f"{side} = {self.amount(level.amount)}")
                         out.outdent()
                 out.line(f"return exact(run, sub(new, old), {cap}, {cap_label})")
             case _:

@@ -653,7 +653,7 @@ class _PolicySql:
                 rows_paying = [_str(r) for i, r in enumerate(form.levels) if any(filled[i])]
                 cols_paying = [_str(c) for j, c in enumerate(form.columns) if any(f[j] for f in filled)]
 
-                def either(values: list[exp.Expr], subject: exp.Expr) -> exp.Expr:
+                def either(values: Sequence[exp.Expr], subject: exp.Expr) -> exp.Expr:
                     return _case([(exp.In(this=_p(subject), expressions=values), unknown.copy())], false.copy()) \
                         if values else false.copy()
                 ifs_known: list[tuple[exp.Expr, exp.Expr]] = [
@@ -689,10 +689,10 @@ class _PolicySql:
                 return AwardSql("exact", with_cap(_case(ifs_known, false.copy())), value, value.copy())
             case model.EachTier():
                 # runtime.crossed for each tier; any undecidable → undecidable; the amounts of those crossed add up
-                tests = [self.bind(self.crossed(form, row)) for row in form.rows]
+                tests = [self.bind(self.crossed(form, tier)) for tier in form.rows]
                 total = _const(0)
-                for row, test in zip(form.rows, tests):
-                    total = num_add(total, num_case(_is(test, True), self.amount(row.amount), _const(0)))
+                for tier, test in zip(form.rows, tests):
+                    total = num_add(total, num_case(_is(test, True), self.amount(tier.amount), _const(0)))
                 known, value = self.exact(clause, self.bind_num(total), cap)
                 decided = _case([(_or(*(_is(t, None) for t in tests)), unknown.copy()),
                                  (_or(*(_is(t, True) for t in tests)), truth(known))], false.copy())
@@ -703,12 +703,12 @@ class _PolicySql:
                 held = self.bind(self.column(form.held.name))
                 levels = [r.level for r in form.rows]
                 new_amount, held_amount = Num(_null(), 0), _const(0)
-                for row in reversed(form.rows):
-                    amount = self.amount(row.amount)
-                    new_amount = num_case(exp.EQ(this=_p(new), expression=_str(row.level)), amount, new_amount)
+                for level in reversed(form.rows):
+                    amount = self.amount(level.amount)
+                    new_amount = num_case(exp.EQ(this=_p(new), expression=_str(level.level)), amount, new_amount)
                     again = Num(amount.num.copy(), amount.scale, amount.den.copy() if amount.den is not None else None,
                                 amount.den_scale, amount.const)
-                    held_amount = num_case(exp.EQ(this=_p(held), expression=_str(row.level)), again, held_amount)
+                    held_amount = num_case(exp.EQ(this=_p(held), expression=_str(level.level)), again, held_amount)
                 known, value = self.exact(clause, self.bind_num(num_add(new_amount, held_amount, subtract=True)), cap)
 
                 def position(subject: exp.Expr) -> exp.Expr:
