@@ -219,3 +219,23 @@ def test_sql_agrees_near_every_band_bound_and_tier_threshold():
     histories = [{2022: now} for now in values] + [{2021: before, 2022: now} for before in values for now in values] \
         + [{2020: before, 2022: now} for before in values for now in values]
     compare(tiers, [{"年营业收入": history} for history in histories], ON[1])
+
+
+def test_highest_only_across_the_new_forms_agrees_in_sql(tmp_path):
+    """就高不重复 over clauses of one matter paid by a band, a table, tiers crossed and an upgrade."""
+    path = tmp_path / "matter.pol"
+    path.write_text(HEAD.replace("  施行日期 2021年1月1日\n", "  施行日期 2021年1月1日\n  冲突原则 就高不重复\n")
+                    .replace("\n\n条款 第一条\n  原文 \"x\"\n", "\n定义事项 用地\n")
+                    + "".join(f"\n条款 第{n}条\n  原文 \"x\"\n  事项 用地\n{award}" for n, award in (
+                        ("一", "  给予 按 面积 分段 全量计价\n    不低于 100 且 不超过 500 → 100元/亩\n    超过 500 且 不超过 900 → 200元/亩\n"),
+                        ("二", "  给予 按 甲类、乙型 分别\n    列 子、丑\n    甲 → 1万元、—\n    乙 → 2万元、3万元\n"),
+                        ("三", "  给予 按 收入 首次超过 逐档\n    20万元 → 2万元\n    10万元 → 1万元\n"),
+                        ("四", "  给予 按 新级 自 旧级 晋级差额\n    省级 → 5万元\n    市级 → 2万元\n"),
+                        ("五", "  给予 每项 清单 × 30% 最高 4万元\n"))), encoding="utf-8")
+    register = Register([path])
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(_register_strategy(register), st.sampled_from(DATES + ON))
+    def check(rows, on):
+        compare(register, rows, on)
+    check()
