@@ -377,11 +377,14 @@ class _ClauseCompiler:
                 for tier, outcome in zip(form.rows, outcomes):
                     out.line(f"if {outcome}:")
                     out.indent()
-                    part = out.temp("part")
-                    out.line(f"{part} = {self.amount(tier.amount)}")
-                    out.line(f"if {part} is None:")
-                    out.line("    return None")
-                    out.line(f"total += {part}")
+                    if model.is_money_constant(tier.amount):  # a stated amount is never unknown
+                        out.line(f"total += {self.amount(tier.amount)}")
+                    else:
+                        part = out.temp("part")
+                        out.line(f"{part} = {self.amount(tier.amount)}")
+                        out.line(f"if {part} is None:")
+                        out.line("    return None")
+                        out.line(f"total += {part}")
                     out.outdent()
                 out.line(f"return exact(run, total, {cap}, {cap_label})")
             case model.Upgrade():

@@ -231,11 +231,49 @@ def test_highest_only_across_the_new_forms_agrees_in_sql(tmp_path):
                         ("二", "  给予 按 甲类、乙型 分别\n    列 子、丑\n    甲 → 1万元、—\n    乙 → 2万元、3万元\n"),
                         ("三", "  给予 按 收入 首次超过 逐档\n    20万元 → 2万元\n    10万元 → 1万元\n"),
                         ("四", "  给予 按 新级 自 旧级 晋级差额\n    省级 → 5万元\n    市级 → 2万元\n"),
-                        ("五", "  给予 每项 清单 × 30% 最高 4万元\n"))), encoding="utf-8")
+                        ("五", "  给予 每项 清单 × 30% 最高 4万元\n"),
+                        # amounts that are formulas: an unknown fact makes a crossed tier or a level undecidable
+                        ("六", "  给予 按 收入 首次超过 逐档\n    20万元 → 现有 × 10%\n    10万元 → 1万元\n  最高 5万元\n"),
+                        ("七", "  给予 按 新级 自 旧级 晋级差额\n    省级 → 现有 × 5%\n    市级 → 现有 × 2%\n  最高 5万元\n"))),
+                    encoding="utf-8")
     register = Register([path])
 
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(_register_strategy(register), st.sampled_from(DATES + ON))
     def check(rows, on):
         compare(register, rows, on)
+        for facts in rows:  # and the generated modules agree with the reference interpreter
+            assert register.evaluator.evaluate(facts, on).to_json() == interpreter.evaluate(register.models, facts, on).to_json()
     check()
+
+
+# ---------------------------------------------------------------- printing and formatting
+_numbers = st.integers(1, 10 ** 6).map(str)
+_lower = st.sampled_from(["超过", "不低于", "达到"])
+_upper = st.sampled_from(["不超过", "低于"])
+_bound = st.one_of(st.tuples(_lower, _numbers).map(" ".join), st.tuples(_upper, _numbers).map(" ".join),
+                   st.tuples(_lower, _numbers, _upper, _numbers).map(lambda t: f"{t[0]} {t[1]} 且 {t[2]} {t[3]}"),
+                   _numbers.map(lambda n: f"{n}以上"), _numbers.map(lambda n: f"{n}以下(不含)"))
+_cell = st.one_of(st.just("—"), st.integers(1, 999).map(lambda n: f"{n}万元"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_bound, min_size=1, max_size=4), st.booleans(),
+       st.lists(st.lists(_cell, min_size=2, max_size=2), min_size=1, max_size=2), st.sampled_from(["分档", "逐档"]))
+def test_the_new_forms_survive_print_and_fmt(bands, whole, cells, tiers):
+    from compiler import fmt, printer
+    price = "元/亩" if whole else "万元"
+    text = (HEAD + f"  给予 按 面积 分段{' 全量计价' if whole else ''}\n"
+            + "".join(f"    {b} → {i + 1}{price}\n" for i, b in enumerate(bands)) + "  最高 10万元\n"
+            + "\n条款 第二条\n  给予 按 甲类、乙型 分别\n    列 子、丑\n"
+            + "".join(f"    {level} → {'、'.join(row)}\n" for level, row in zip(["甲", "乙"], cells))
+            + f"\n条款 第三条\n  给予 按 收入 首次超过 {tiers}\n    20万元 → 2万元\n    10万元 → 1万元\n"
+            + "\n条款 第四条\n  给予 按 新级 自 旧级 晋级差额\n    省级 → 5万元\n    市级 → 2万元\n"
+            + "\n条款 第五条\n  给予 每项 清单 × 30% 最高 4万元\n")
+    policy, problems = parse(SourceFile("draft.pol", text))
+    assert problems == [], [p.message.zh for p in problems]
+    printed = printer.policy(policy)
+    again, _ = parse(SourceFile("draft.pol", printed))
+    assert again == policy and printer.policy(again) == printed
+    formatted = fmt.format_text(text).text
+    assert parse(SourceFile("draft.pol", formatted))[0] == policy and fmt.format_text(formatted).text == formatted
