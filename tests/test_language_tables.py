@@ -277,3 +277,25 @@ def test_the_new_forms_survive_print_and_fmt(bands, whole, cells, tiers):
     assert again == policy and printer.policy(again) == printed
     formatted = fmt.format_text(text).text
     assert parse(SourceFile("draft.pol", formatted))[0] == policy and fmt.format_text(formatted).text == formatted
+
+
+def test_batch_engines_write_the_same_results_for_every_form(tmp_path):
+    """`polc eval --batch` of the five policies together on one CSV register: DuckDB and Python byte for byte."""
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "申请人,项目类型,改造类型,设备投资额,盘活存量用地面积,亩均税收增加额,设备租赁费,年营业收入.2020,年营业收入.2021,"
+        "年营业收入.2022,新认定等级,已获等级\n"
+        "A1,技改项目,智能工厂,2500万元,600,100001元,300万元;40万元,,800万元,2500万元,国家级,市级\n"
+        "A2,战新项目,单纯购置软件,800万元,500,5万元,,2100万元,900万元,2500万元,省级,省级\n"
+        "A3,,数字化车间,800万元,99.9,,100万元,,,2500万元,国家级,\n"
+        "A4,,单纯购置软件,5000000.5,100,10万元,,,1500万元,5000.01万元,,未认定\n", encoding="utf-8")
+    outputs = {}
+    for engine in ("duckdb", "python"):
+        out = tmp_path / f"{engine}.jsonl"
+        result = run_polc("eval", *(str(p.relative_to(ROOT)) for p in PATHS), "--batch", str(register),
+                          "--on", "2023-06-30", "--engine", engine, "--out", str(out))
+        assert result.returncode == 0, result.stderr
+        outputs[engine] = out.read_bytes()
+    assert outputs["duckdb"] == outputs["python"]
+    first = outputs["python"].decode("utf-8").splitlines()[0]
+    assert '"clause":"第五条第1项","reason":"paid","kind":"exact","min":"120000.00"' in first
