@@ -590,23 +590,32 @@ class Engine:
                          f"{len(bad)} rows skipped, the first {batch.MAX_BAD_ROWS_LISTED} listed\n")
 
     # ------------------------------------------------------------ output
-    def _clause_json_sql(self) -> str:
-        """One listed clause as JSON text, keys in the contract's order."""
-        def dec(column):
-            return f"CASE WHEN {column} IS NULL THEN 'null' ELSE '\"' || CAST({column} AS VARCHAR) || '\"' END"
-        reason = ("CASE WHEN f.allocation IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over') "
+    REASON_SQL = ("CASE WHEN f.allocation IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over') "
                   "THEN f.allocation ELSE f.reason END")
+
+    def _clause_value_sql(self) -> str:
+        """One listed clause's value under its policy and reason, as compact.clause_value
+        writes it: could_pay (or null) for undecidable; else [kind, min, max, {extra}], max
+        left out when equal to min, the kind alone when nothing else."""
+        def text(column):
+            return f"'\"' || CAST({column} AS VARCHAR) || '\"'"
+        award = "coalesce(f.applies AND f.kind IS NOT NULL, false)"
+        kind = f"CASE WHEN {award} THEN '\"' || f.kind || '\"' END"
+        low = f"CASE WHEN {award} AND f.amount_min IS NOT NULL THEN {text('f.amount_min')} END"
+        high = (f"CASE WHEN {award} AND f.amount_max IS NOT NULL AND f.amount_max IS DISTINCT FROM f.amount_min "
+                f"THEN {text('f.amount_max')} WHEN {award} AND f.amount_min IS NOT NULL AND f.amount_max IS NULL "
+                f"THEN 'null' END")
+        allocation = (f"CASE WHEN f.allocation IS NOT NULL AND f.allocation <> ({self.REASON_SQL}) "
+                      f"THEN '\"allocation\"{KEY}\"' || f.allocation || '\"' END")
         funding = self._funding_sql()
-        return (f"'{{\"policy\"{KEY}' || i.policy_json || '{ITEM}\"clause\"{KEY}' || i.clause_json || "
-                f"'{ITEM}\"reason\"{KEY}\"' || {reason} || '\"' || "
-                f"CASE WHEN f.applies AND f.kind IS NOT NULL THEN '{ITEM}\"kind\"{KEY}\"' || f.kind || '\"' || "
-                f"CASE WHEN f.amount_min IS NOT NULL THEN '{ITEM}\"min\"{KEY}' || {dec('f.amount_min')} ELSE '' END || "
-                f"CASE WHEN f.amount_max IS NOT NULL THEN '{ITEM}\"max\"{KEY}' || {dec('f.amount_max')} ELSE '' END "
-                f"ELSE '' END || "
-                f"CASE WHEN f.applies IS NULL AND NOT f.is_modifier AND f.could_pay IS NOT NULL "
-                f"THEN '{ITEM}\"could_pay\"{KEY}' || {dec('f.could_pay')} ELSE '' END || "
-                f"CASE WHEN f.allocation IS NOT NULL THEN '{ITEM}\"allocation\"{KEY}\"' || f.allocation || '\"' ELSE '' END || "
-                f"{funding} || '}}'")
+        extra = (f"CASE WHEN ({allocation}) IS NOT NULL OR ({funding}) IS NOT NULL "
+                 f"THEN '{{' || concat_ws('{ITEM}', {allocation}, {funding}) || '}}' END")
+        could_pay = (f"CASE WHEN f.applies IS NULL AND NOT f.is_modifier AND f.could_pay IS NOT NULL "
+                     f"THEN {text('f.could_pay')} ELSE 'null' END")
+        return (f"CASE WHEN ({self.REASON_SQL}) = 'undecidable' THEN {could_pay} "
+                f"WHEN ({kind}) IS NULL AND ({extra}) IS NULL THEN 'null' "
+                f"WHEN ({low}) IS NULL AND ({high}) IS NULL AND ({extra}) IS NULL THEN {kind} "
+                f"ELSE '[' || concat_ws('{ITEM}', {kind}, {low}, {high}, {extra}) || ']' END")
 
     def _funding_sql(self) -> str:
         """runtime.ClauseResult.funding for paid clauses of a co-funded policy: each payer's
@@ -632,11 +641,10 @@ class Engine:
                 high = next(v for p, b, v in parts if p == payer and b == "max")
                 text.append(f"'{ITEM if index else ''}' || {literal(_j(payer))} || '{KEY}{{\"min\"{KEY}\"' || {low} || "
                             f"'\"{ITEM}\"max\"{KEY}\"' || {high} || '\"}}'")
-            cases.append(f"WHEN {clause.position} THEN '{ITEM}\"funding\"{KEY}{{' || {' || '.join(text)} || '}}'")
+            cases.append(f"WHEN {clause.position} THEN '\"funding\"{KEY}{{' || {' || '.join(text)} || '}}'")
         if not cases:
-            return "''"
-        return (f"CASE WHEN f.paid_now AND f.amount_max IS NOT NULL THEN CASE f.pos {' '.join(cases)} ELSE '' END "
-                f"ELSE '' END")
+            return "CAST(NULL AS VARCHAR)"
+        return f"CASE WHEN f.paid_now AND f.amount_max IS NOT NULL THEN CASE f.pos {' '.join(cases)} END END"
 
     def _write_jsonl(self, out) -> None:
         total = (f"'{{\"min\"{KEY}\"' || CAST(t.low AS VARCHAR) || '\"{ITEM}\"max\"{KEY}\"' || CAST(t.high AS VARCHAR) || '\"' || "
@@ -653,12 +661,22 @@ class Engine:
         step = OUTPUT_SLICE
         for start in range(low, high + 1, step):
             cursor = self.con.execute(f"""
-            WITH clauses AS (
-              SELECT f._line, string_agg({self._clause_json_sql()}, '{ITEM}' ORDER BY f.pos) AS text
-              FROM final f JOIN clause_info i USING (pos) WHERE f._line BETWEEN {start} AND {start + step - 1}
-              GROUP BY f._line)
-            SELECT '{{\"line\"{KEY}' || r._line || '{ITEM}\"{IDENTIFIER}\"{KEY}' || {a_row} || '{ITEM}\"clauses\"{KEY}[' ||
-                   coalesce(c.text, '') || ']{ITEM}\"total\"{KEY}' ||
+            WITH rows AS (
+              SELECT f._line, f.pos, i.policy_index, i.policy_json, {self.REASON_SQL} AS why,
+                     i.clause_json || '{KEY}' || ({self._clause_value_sql()}) AS text
+              FROM final f JOIN clause_info i USING (pos) WHERE f._line BETWEEN {start} AND {start + step - 1}),
+            reasons AS (
+              SELECT _line, policy_index, any_value(policy_json) AS policy_json, min(pos) AS first,
+                     '"' || why || '"{KEY}{{' || string_agg(text, '{ITEM}' ORDER BY pos) || '}}' AS text
+              FROM rows GROUP BY _line, policy_index, why),
+            policies AS (
+              SELECT _line, policy_index,
+                     any_value(policy_json) || '{KEY}{{' || string_agg(text, '{ITEM}' ORDER BY first) || '}}' AS text
+              FROM reasons GROUP BY _line, policy_index),
+            clauses AS (
+              SELECT _line, string_agg(text, '{ITEM}' ORDER BY policy_index) AS text FROM policies GROUP BY _line)
+            SELECT '{{\"line\"{KEY}' || r._line || '{ITEM}\"{IDENTIFIER}\"{KEY}' || {a_row} || '{ITEM}\"policies\"{KEY}{{' ||
+                   coalesce(c.text, '') || '}}{ITEM}\"total\"{KEY}' ||
                    coalesce({total}, '{{\"min\"{KEY}\"0.00\"{ITEM}\"max\"{KEY}\"0.00\"}}') || '}}'
             FROM register_lines r LEFT JOIN clauses c ON c._line = r._line LEFT JOIN totals t ON t._line = r._line
             LEFT JOIN twice w ON w.applicant = r.{ident(IDENTIFIER)}

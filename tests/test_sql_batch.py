@@ -218,7 +218,7 @@ def test_the_default_engine_is_duckdb_and_its_outputs_match_the_python_engine(tm
 
 
 def _decisions(records):
-    return [(r["申请人"], r["clauses"], r["total"]) for r in records]
+    return [(r["申请人"], r["policies"], r["total"]) for r in records]
 
 
 def test_parquet_and_duckdb_table_registers_give_the_decisions_of_the_csv(tmp_path):
