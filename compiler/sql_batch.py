@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import shutil
 import tempfile
 from decimal import Decimal
 
@@ -32,7 +33,9 @@ OUTS = ("outside_quota", "outside_budget", "needs_selection", "list_over")
 # JSON text as compact.JsonLinesWriter writes it: no spaces after separators, Chinese as it is.
 ITEM, KEY = ",", ":"
 DEFAULT_MEMORY = "1536MB"  # the issue's bound is 2 GB for the whole process
-OUTPUT_SLICE = 50_000  # register lines whose JSON text is built at a time
+OUTPUT_SLICE = 250_000  # register lines whose JSON text is built at a time
+# COPY options that write one VARCHAR column as raw lines (nothing quoted or escaped).
+RAW_LINES = "FORMAT csv, HEADER false, DELIMITER '\x01', QUOTE '\x02', ESCAPE '\x02'"
 CHUNK_LINES = 250_000  # register lines evaluated by one run of the per-applicant query
 
 
@@ -488,12 +491,16 @@ class Engine:
                    CASE WHEN b.outside THEN 'outside_budget' WHEN q.allocation IS NOT NULL THEN q.allocation
                         ELSE b.first END AS allocation
             FROM quota_decisions q FULL OUTER JOIN budget b ON q._line = b._line AND q.pos = b.pos""")
-        self.con.execute("""
+        # The rows written, narrow: not those of a row withheld (an applicant named twice, or
+        # one competing without 申请人); labels and 申请人 are joined where they are written.
+        shown = "true" if self.include_all else "c.applies IS DISTINCT FROM false"
+        self.con.execute(f"""
             CREATE TABLE final AS
-            SELECT l.*, a.allocation,
-                   l.paid AND coalesce(a.allocation NOT IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over'), true) AS paid_now
-            FROM listed l LEFT JOIN allocation a ON a._line = l._line AND a.pos = l.pos
-            WHERE NOT l.twice""")
+            SELECT c._line, c.pos, c.matter, c.applies, c.paid, c.kind, c.amount_min, c.amount_max, c.could_pay,
+                   c.reason, i.is_modifier, a.allocation,
+                   c.paid AND coalesce(a.allocation NOT IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over'), true) AS paid_now
+            FROM clause_rows c JOIN clause_info i USING (pos) LEFT JOIN allocation a ON a._line = c._line AND a.pos = c.pos
+            WHERE {shown} AND c._line NOT IN (SELECT _line FROM competes_unnamed UNION ALL SELECT first FROM twice)""")
 
     # ------------------------------------------------------------ totals (runtime.add_up over the listed rows)
     def _totals_sql(self) -> str:
@@ -660,8 +667,9 @@ class Engine:
             return
         step = OUTPUT_SLICE
         for start in range(low, high + 1, step):
-            cursor = self.con.execute(f"""
-            WITH rows AS (
+            part = os.path.join(self.work, "slice.jsonl")
+            self.con.execute(f"""
+            COPY (WITH rows AS (
               SELECT f._line, f.pos, i.policy_index, i.policy_json, {self.REASON_SQL} AS why,
                      i.clause_json || '{KEY}' || ({self._clause_value_sql()}) AS text
               FROM final f JOIN clause_info i USING (pos) WHERE f._line BETWEEN {start} AND {start + step - 1}),
@@ -682,9 +690,12 @@ class Engine:
             LEFT JOIN twice w ON w.applicant = r.{ident(IDENTIFIER)}
             WHERE r._line BETWEEN {start} AND {start + step - 1}
               AND r._line NOT IN (SELECT _line FROM competes_unnamed) AND w.applicant IS NULL
-            ORDER BY r._line""")
-            while chunk := cursor.fetchmany(20_000):
-                out.write("".join(text + "\n" for (text,) in chunk))
+            ORDER BY r._line) TO {literal(part)} ({RAW_LINES})""")
+            # DuckDB writes the lines as they are: JSON text holds no raw control character,
+            # so neither the delimiter nor the quote character below ever occurs in it.
+            with open(part, encoding="utf-8", newline="") as text:
+                shutil.copyfileobj(text, out, 1 << 20)
+            os.unlink(part)
 
     def _rows_sql(self) -> str:
         """One row per listed clause, compact.CSV_COLUMNS, in register and clause order."""
@@ -692,13 +703,13 @@ class Engine:
                   "THEN f.allocation ELSE f.reason END")
         award = "f.applies AND f.kind IS NOT NULL"
         return f"""
-            SELECT f._line AS line, f.applicant AS {ident(IDENTIFIER)}, f.policy, f.clause, {reason} AS reason,
+            SELECT f._line AS line, r.{ident(IDENTIFIER)} AS {ident(IDENTIFIER)}, i.policy, i.clause, {reason} AS reason,
                    CASE WHEN {award} THEN f.kind END AS kind,
                    CASE WHEN {award} THEN CAST(f.amount_min AS VARCHAR) END AS min,
                    CASE WHEN {award} THEN CAST(f.amount_max AS VARCHAR) END AS max,
                    CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN CAST(f.could_pay AS VARCHAR) END AS could_pay,
                    f.allocation
-            FROM final f WHERE f._line NOT IN (SELECT _line FROM competes_unnamed)
+            FROM final f JOIN clause_info i USING (pos) JOIN register_lines r USING (_line)
             ORDER BY f._line, f.pos"""
 
     def _write_parquet(self, path: str) -> None:
