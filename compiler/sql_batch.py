@@ -32,7 +32,7 @@ from .sql_register import IDENTIFIER, ident, literal
 OUTS = ("outside_quota", "outside_budget", "needs_selection", "list_over")
 # JSON text as compact.JsonLinesWriter writes it: no spaces after separators, Chinese as it is.
 ITEM, KEY = ",", ":"
-DEFAULT_MEMORY = "1536MB"  # the issue's bound is 2 GB for the whole process
+DEFAULT_MEMORY = "1280MB"  # the issue's bound is 2 GB for the whole process (Python and DuckDB's own)
 OUTPUT_SLICE = 250_000  # register lines whose JSON text is built at a time
 # COPY options that write one VARCHAR column as raw lines (nothing quoted or escaped).
 RAW_LINES = "FORMAT csv, HEADER false, DELIMITER '\x01', QUOTE '\x02', ESCAPE '\x02'"
@@ -600,29 +600,35 @@ class Engine:
     REASON_SQL = ("CASE WHEN f.allocation IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over') "
                   "THEN f.allocation ELSE f.reason END")
 
-    def _clause_value_sql(self) -> str:
-        """One listed clause's value under its policy and reason, as compact.clause_value
-        writes it: could_pay (or null) for undecidable; else [kind, min, max, {extra}], max
-        left out when equal to min, the kind alone when nothing else."""
+    def _clause_parts_sql(self) -> str:
+        """The parts of one listed clause's value, as columns of `final f` (computed once
+        each, then joined by _clause_value_sql): why, kind, low, high, extra, could."""
         def text(column):
             return f"'\"' || CAST({column} AS VARCHAR) || '\"'"
         award = "coalesce(f.applies AND f.kind IS NOT NULL, false)"
-        kind = f"CASE WHEN {award} THEN '\"' || f.kind || '\"' END"
-        low = f"CASE WHEN {award} AND f.amount_min IS NOT NULL THEN {text('f.amount_min')} END"
         high = (f"CASE WHEN {award} AND f.amount_max IS NOT NULL AND f.amount_max IS DISTINCT FROM f.amount_min "
                 f"THEN {text('f.amount_max')} WHEN {award} AND f.amount_min IS NOT NULL AND f.amount_max IS NULL "
                 f"THEN 'null' END")
-        allocation = (f"CASE WHEN f.allocation IS NOT NULL AND f.allocation <> ({self.REASON_SQL}) "
-                      f"THEN '\"allocation\"{KEY}\"' || f.allocation || '\"' END")
-        funding = self._funding_sql()
-        extra = (f"CASE WHEN ({allocation}) IS NOT NULL OR ({funding}) IS NOT NULL "
-                 f"THEN '{{' || concat_ws('{ITEM}', {allocation}, {funding}) || '}}' END")
-        could_pay = (f"CASE WHEN f.applies IS NULL AND NOT f.is_modifier AND f.could_pay IS NOT NULL "
-                     f"THEN {text('f.could_pay')} ELSE 'null' END")
-        return (f"CASE WHEN ({self.REASON_SQL}) = 'undecidable' THEN {could_pay} "
-                f"WHEN ({kind}) IS NULL AND ({extra}) IS NULL THEN 'null' "
-                f"WHEN ({low}) IS NULL AND ({high}) IS NULL AND ({extra}) IS NULL THEN {kind} "
-                f"ELSE '[' || concat_ws('{ITEM}', {kind}, {low}, {high}, {extra}) || ']' END")
+        return (f"{self.REASON_SQL} AS why, CASE WHEN {award} THEN '\"' || f.kind || '\"' END AS kind_text, "
+                f"CASE WHEN {award} AND f.amount_min IS NOT NULL THEN {text('f.amount_min')} END AS low_text, "
+                f"{high} AS high_text, {self._funding_sql()} AS funding_text, "
+                f"CASE WHEN f.applies IS NULL AND NOT f.is_modifier AND f.could_pay IS NOT NULL "
+                f"THEN {text('f.could_pay')} ELSE 'null' END AS could_text")
+
+    @staticmethod
+    def _clause_value_sql() -> str:
+        """One listed clause's value under its policy and reason, as compact.clause_value
+        writes it: could_pay (or null) for undecidable; else [kind, min, max, {extra}], max
+        left out when equal to min, the kind alone when nothing else. Reads the columns of
+        _clause_parts_sql and `allocation`."""
+        allocation = (f"CASE WHEN allocation IS NOT NULL AND allocation <> why "
+                      f"THEN '\"allocation\"{KEY}\"' || allocation || '\"' END")
+        extra = (f"CASE WHEN allocation IS NOT NULL AND allocation <> why OR funding_text IS NOT NULL "
+                 f"THEN '{{' || concat_ws('{ITEM}', {allocation}, funding_text) || '}}' END")
+        return (f"CASE WHEN why = 'undecidable' THEN could_text "
+                f"WHEN kind_text IS NULL AND ({extra}) IS NULL THEN 'null' "
+                f"WHEN low_text IS NULL AND high_text IS NULL AND ({extra}) IS NULL THEN kind_text "
+                f"ELSE '[' || concat_ws('{ITEM}', kind_text, low_text, high_text, {extra}) || ']' END")
 
     def _funding_sql(self) -> str:
         """runtime.ClauseResult.funding for paid clauses of a co-funded policy: each payer's
@@ -669,10 +675,13 @@ class Engine:
         for start in range(low, high + 1, step):
             part = os.path.join(self.work, "slice.jsonl")
             self.con.execute(f"""
-            COPY (WITH rows AS (
-              SELECT f._line, f.pos, i.policy_index, i.policy_json, {self.REASON_SQL} AS why,
+            COPY (WITH parts AS (
+              SELECT f._line, f.pos, f.allocation, {self._clause_parts_sql()}
+              FROM final f WHERE f._line BETWEEN {start} AND {start + step - 1}),
+            rows AS (
+              SELECT p._line, p.pos, i.policy_index, i.policy_json, p.why,
                      i.clause_json || '{KEY}' || ({self._clause_value_sql()}) AS text
-              FROM final f JOIN clause_info i USING (pos) WHERE f._line BETWEEN {start} AND {start + step - 1}),
+              FROM parts p JOIN clause_info i USING (pos)),
             reasons AS (
               SELECT _line, policy_index, any_value(policy_json) AS policy_json, min(pos) AS first,
                      '"' || why || '"{KEY}{{' || string_agg(text, '{ITEM}' ORDER BY pos) || '}}' AS text
