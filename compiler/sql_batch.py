@@ -9,8 +9,14 @@
    the 基数), ranked (missing values last, then 申请人) or not (needs_selection / list_over),
    budgets after quotas (the payer's share, no skipping ahead), then each enterprise's total
    as runtime.add_up (could_pay, 就高不重复 per matter), and the summary.
-4. The compact results (CONTRACTS.md §3) are written as JSON Lines built in SQL, or as CSV /
-   Parquet (one row per listed clause) by the extension of --out; whole or not at all.
+4. The compact results (CONTRACTS.md §3) are written as JSON Lines built in SQL (the line of
+   compact.grouped, written by COPY), or as CSV / Parquet (one row per listed clause) by the
+   extension of --out; whole or not at all.
+
+Memory: the per-applicant query runs over slices of register lines (CHUNK_LINES) and keeps
+narrow rows of the clauses written only; tables live in a database file in a private
+temporary directory, so DuckDB spills them there beyond its memory limit. Quotas, budgets
+and totals read the whole table, so slicing changes no decision.
 
 Bad rows are reported as the Python engine reports them (batch.py's messages and rules: the
 physical line, an applicant named twice makes all its rows bad, an applicant competing for a
