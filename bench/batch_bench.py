@@ -271,11 +271,11 @@ def engine_run(engine: str, register_path: Path, out: Path) -> dict:
 RATE_5X, LEAD = Decimal("1.5"), "重点行业绩效评价领跑企业"
 
 
-def hand_loop(register_path: Path, out: Path) -> float:
+def hand_loop(register_path: Path, out: Path) -> tuple[float, float]:
     """The three clauses written by hand, over the CSV register, one JSON line per enterprise
-    (read, evaluate, write): the yardstick for the engines. Returns wall seconds."""
+    (read, evaluate, write): the yardstick for the engines. Returns wall and CPU seconds."""
     import csv
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with open(register_path, encoding="utf-8", newline="") as handle, open(out, "w", encoding="utf-8") as result:
         reader = csv.reader(handle)
         header = next(reader)
@@ -313,7 +313,7 @@ def hand_loop(register_path: Path, out: Path) -> float:
                                      "clauses": [str(v) if isinstance(v, Decimal) else v
                                                  for v in (article_5, article_7, article_12)]},
                                     ensure_ascii=False, separators=(",", ":")) + "\n")
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 GROWTH_12 = Decimal("1.1")
@@ -336,6 +336,7 @@ def hand_article_12(headquarters, new, this_year, last_year, first_year):
 
 
 def engines(sizes: list[int], names: list[str]) -> None:
+    import os
     import tempfile
     print(f"polc eval policies --batch register.csv --on {ON} --out results.jsonl --engine E "
           f"(six policies, a child process per run; CPU = user + system of the child)")
@@ -343,15 +344,18 @@ def engines(sizes: list[int], names: list[str]) -> None:
         with tempfile.TemporaryDirectory(prefix="polc-bench-") as work:
             register_path = Path(work) / "register.csv"
             write_register_csv(register_path, rows)
-            hand = hand_loop(register_path, Path(work) / "hand.jsonl")
+            hand, hand_cpu = hand_loop(register_path, Path(work) / "hand.jsonl")
             print(f"  {rows:>9,} enterprises, register {register_path.stat().st_size / 1e6:,.0f} MB; "
-                  f"hand-written loop over three clauses of 6号: {hand:.1f} s")
+                  f"hand-written loop over three clauses of 6号: {hand:.1f} s ({hand_cpu:.1f} s CPU)")
             for name in names:
+                load = os.getloadavg()
                 r = engine_run(name, register_path, Path(work) / f"results-{name}.jsonl")
                 print(f"    {name:<7} {r['seconds']:7.1f} s ({r['cpu_seconds']:6.1f} s CPU), "
-                      f"{rows / r['seconds']:9,.0f} rows/s, peak RSS {r['peak_rss_mb']:7.1f} MB, "
+                      f"{rows / r['seconds']:9,.0f} rows/s ({rows / r['cpu_seconds']:,.0f} per CPU second), "
+                      f"peak RSS {r['peak_rss_mb']:7.1f} MB, "
                       f"output {r['output_bytes'] / 1e6:8.1f} MB = {r['output_bytes'] / rows:5.0f} bytes/enterprise, "
-                      f"×{r['seconds'] / hand:.1f} the hand-written loop")
+                      f"×{r['seconds'] / hand:.1f} the hand-written loop (×{r['cpu_seconds'] / hand_cpu:.1f} in CPU); "
+                      f"load average before the run {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
 
 
 def main() -> None:
