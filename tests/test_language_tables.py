@@ -298,4 +298,4 @@ def test_batch_engines_write_the_same_results_for_every_form(tmp_path):
         outputs[engine] = out.read_bytes()
     assert outputs["duckdb"] == outputs["python"]
     first = outputs["python"].decode("utf-8").splitlines()[0]
-    assert '"clause":"第五条第1项","reason":"paid","kind":"exact","min":"120000.00"' in first
+    assert '"paid":{"第五条第1项":["exact","120000.00"]' in first
