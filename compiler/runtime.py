@@ -869,12 +869,18 @@ def per_item(run, name, index, value, amount, item_cap, cap_label):
     if amount is None or item_cap is None:
         return None
     amount = max(amount, Decimal(0))
-    shown = f"第{index}项（{format_money(value) if isinstance(value, Decimal) else value}）"
     if amount > item_cap:
-        run.note(f"{shown}：{format_money(amount)} 超过每项封顶 {cap_label}，按 {format_money(item_cap)} 计")
+        run.note_lazily(_line_item, index, value, amount, item_cap, cap_label)
         return item_cap
-    run.note(f"{shown}：{format_money(amount)}")
+    run.note_lazily(_line_item, index, value, amount, None, cap_label)
     return amount
+
+
+def _line_item(index, value, amount, item_cap, cap_label):
+    shown = f"第{index}项（{format_money(value) if isinstance(value, Decimal) else value}）"
+    if item_cap is not None:
+        return f"{shown}：{format_money(amount)} 超过每项封顶 {cap_label}，按 {format_money(item_cap)} 计"
+    return f"{shown}：{format_money(amount)}"
 
 
 def unspecified(run, note):
