@@ -809,7 +809,9 @@ def exact(run, amount, cap=None, cap_label=None):
             elif run.tracing:
                 run.trace.append((_line_not_capped, cap_label))
         amount = amount.quantize(CENT, ROUND_HALF_UP)
-        return _award("exact", amount, amount)
+        award = _AwardParts("exact", amount, amount, None)  # _award, inline: every paying clause comes here
+        award.__class__ = Award
+        return award
     amount = _non_negative(run, _scaled(run, amount), "计算金额")
     if amount is None:
         return None
@@ -1048,8 +1050,10 @@ def _run_clause(spec, facts, year, factor=None, make_run=None):
         outcome = spec.evaluate(run)
     except Exception as exc:  # a bug in a generated function must name where it came from
         raise RuntimeError(f"{spec.source} {spec.policy} {spec.label}: {type(exc).__name__}: {exc}") from exc
-    if outcome is False:
-        return _result(spec, False, None, "条件不成立", run.trace, run.missing)
+    if outcome is False:  # the most common outcome: _result, inline
+        result = _ClauseResultParts(spec, False, None, "条件不成立", run.trace, run.missing, None)
+        result.__class__ = ClauseResult
+        return result
     if outcome is None:
         return _result(spec, None, None, "无法判定：缺少事实 " + "、".join(run.missing or ["（未知）"]),
                        run.trace, run.missing)
@@ -1065,7 +1069,9 @@ def _run_clause(spec, facts, year, factor=None, make_run=None):
     if spec.start_fact is not None:
         applies, reason = _within_duration(run, spec)
     matter = facts.get(spec.matter_fact) if spec.matter_fact is not None else None
-    return _result(spec, applies, outcome if applies else None, reason, run.trace, run.missing, matter)
+    result = _ClauseResultParts(spec, applies, outcome if applies else None, reason, run.trace, run.missing, matter)
+    result.__class__ = ClauseResult
+    return result
 
 
 def _line_duration(first, last, year, inside):
