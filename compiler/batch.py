@@ -327,6 +327,7 @@ class _QuietRun(runtime.Run):
     compares compact rows, built with this, against projections of traced full records)."""
 
     __slots__ = ()
+    tracing = False  # generated code and the award functions build no trace entries
 
     def note(self, text):
         pass
@@ -336,13 +337,17 @@ class _QuietRun(runtime.Run):
 
     def first_time(self, label, op, name, threshold, kind, offset):
         year = self.year - offset
-        current = self.at(name, offset)
-        if current is None or threshold is None:
+        series = self.facts.get(name)
+        current = None if series is None else series.get(year)
+        if current is None:
+            self.at(name, offset)  # records what is missing: the fact, or its year
+            return None
+        if threshold is None:
             return None
         test = _COMPARE[op]
         if not test(current, threshold):
             return False
-        for earlier_year, value in self.facts[name].items():
+        for earlier_year, value in series.items():
             if earlier_year < year and test(value, threshold):
                 return False
         return True

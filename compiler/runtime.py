@@ -33,6 +33,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 RUNTIME_VERSION = "3"
 CENT = Decimal("0.01")
 _ZERO = Decimal(0)
+_NO_CENTS = Decimal("0.00")
 ROUNDING = "金额四舍五入到分（0.01元，ROUND_HALF_UP）；中间计算精确，不作舍入"
 ROUNDING_EN = "amounts are rounded to 0.01 yuan, half up; intermediate values are exact"
 _UNITS = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000),
@@ -518,6 +519,33 @@ def _line_define(label, value, kind):
     return f"{label} = {format_value(value, kind)}"
 
 
+def _line_growth_undefined(name, year):
+    return f"{name}{year - 1}年为0，{year}年增速无法计算"
+
+
+def _line_compare_year(label, year, left, right, kind, result):
+    return _line_compare(label, f"［{year}年］", left, right, kind, result)
+
+
+# Traces are lazy, twice over (why: a batch of 100,000 applicants × 160 clauses shows no
+# trace, and formatting one — Chinese amounts, years, outcomes — costs more than deciding
+# the clause):
+# - an entry is kept as (formatter, *arguments) while evaluating and turned into text only
+#   when someone reads it (render_trace, from ClauseResult.trace or .to_json());
+# - a Run whose `tracing` is False (polc's batch, when no full record is wanted) keeps no
+#   entries at all: generated code tests it before building an entry, and so do the award
+#   functions below.
+# Generated modules build the entries of conditions, comparisons and definitions inline (no
+# method call per condition), with the same formatters the Run methods use, so the
+# interpreter (which calls the methods) and generated code give the same trace. These are
+# the names they import; the formatters' wording stays here, in one place.
+trace_value = _line_value
+trace_compare = _line_compare
+trace_compare_year = _line_compare_year
+trace_define = _line_define
+trace_first_time = _line_first_time
+
+
 def render_trace(entries):
     """Trace entries are kept as (formatter, *arguments) while evaluating, and turned into
     text only when someone reads them: a batch over 100,000 applicants formats nothing it
@@ -526,9 +554,15 @@ def render_trace(entries):
 
 
 class Run:
-    """The state of evaluating one clause for one applicant: facts, year, trace, missing facts."""
+    """The state of evaluating one clause for one applicant: facts, year, trace, missing facts.
+
+    `tracing` (a class attribute) says whether trace entries are wanted: True here; polc's
+    batch evaluates with a subclass that sets it False and records none. Code that adds to
+    `trace` tests it first (the methods of a subclass that records nothing may be overridden
+    instead); `trace` is a list either way, so code that does not test it still works."""
 
     __slots__ = ("facts", "year", "trace", "missing", "factor", "item")
+    tracing = True
 
     def __init__(self, facts, year, factor=None):
         self.facts = facts
@@ -541,6 +575,12 @@ class Run:
     def _miss(self, what):
         if what not in self.missing:
             self.missing.append(what)
+
+    def missed(self, name):
+        """Record a fact the applicant did not give (generated code reads facts itself and
+        calls this only when one is None); missing facts are listed once, in order."""
+        if name not in self.missing:
+            self.missing.append(name)
 
     def fact(self, name):
         if name in self.item:
@@ -567,12 +607,18 @@ class Run:
         if current is None or previous is None:
             return None
         if previous == 0:
-            self.trace.append(f"{name}{self.year - offset - 1}年为0，{self.year - offset}年增速无法计算")
+            if self.tracing:
+                self.trace.append((_line_growth_undefined, name, self.year - offset))
             return None
         return (current - previous) / previous
 
     def note(self, text):
         self.trace.append(text)
+
+    def note_lazily(self, formatter, *arguments):
+        """A trace line formatted only if the trace is read (and kept only when tracing)."""
+        if self.tracing:
+            self.trace.append((formatter, *arguments))
 
     def compare(self, label, op, left, right, kind, offset=None):
         result = None if left is None or right is None else _COMPARE[op](left, right)
@@ -583,14 +629,17 @@ class Run:
     def first_time(self, label, op, name, threshold, kind, offset):
         """首次…: the year's value passes, and no recorded earlier year did."""
         year = self.year - offset
-        current = self.at(name, offset)
+        series = self.facts.get(name)
+        current = None if series is None else series.get(year)
+        if current is None:
+            self.at(name, offset)  # records what is missing: the fact, or its year
         if current is None or threshold is None:
             result = None
         else:
             test = _COMPARE[op]
             result = test(current, threshold)
             if result:
-                for earlier_year, value in self.facts[name].items():
+                for earlier_year, value in series.items():
                     if earlier_year < year and test(value, threshold):
                         result = False
                         break
@@ -657,10 +706,11 @@ class ClauseSpec:
     # The most the clause can pay in one year (None: unbounded or not stated): what an
     # undecidable result could pay, counted in total.max.
     ceiling: Decimal | None = None
+    # 第七条, 第十二条第2项: worked out once here, not for every result (each result has one).
+    label: str = dataclasses.field(init=False, repr=False)
 
-    @property
-    def label(self) -> str:
-        return self.article + (f"第{self.item}项" if self.item is not None else "")
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", self.article + (f"第{self.item}项" if self.item is not None else ""))
 
 
 AwardKind = typing.Literal["exact", "up_to", "range", "case_by_case", "unspecified", "routing"]
@@ -688,6 +738,31 @@ class Award:
         return row
 
 
+# Building frozen results quickly. A frozen dataclass's __init__ sets each field through
+# object.__setattr__ (to get past its own refusing __setattr__), about 0.1 µs a field: more
+# than deciding a clause costs, for a result of ten fields built for every clause of every
+# applicant. Instead, a plain class with the very same slots is filled by an ordinary
+# __init__ and the object then becomes the frozen class (CPython allows assigning __class__
+# between two classes of identical layout). What comes out is an ordinary instance of the
+# frozen class — equal, hashed, printed, pickled, replaced and refusing assignment exactly
+# like one built by its __init__; tests/test_api.py checks both ways agree field for field.
+class _AwardParts:
+    __slots__ = ("kind", "min", "max", "note")
+
+    def __init__(self, kind, low, high, note):
+        self.kind = kind
+        self.min = low
+        self.max = high
+        self.note = note
+
+
+def _award(kind, low=None, high=None, note=None):
+    """Award(kind, low, high, note), built quickly (see above)."""
+    award = _AwardParts(kind, low, high, note)
+    award.__class__ = Award
+    return award
+
+
 def _rounded(value):
     # Rounding passed positionally: Decimal.quantize parses keywords several times slower than the call itself.
     return None if value is None else value.quantize(CENT, ROUND_HALF_UP)
@@ -695,9 +770,13 @@ def _rounded(value):
 
 def _non_negative(run, value, label):
     if value is not None and value < _ZERO:
-        run.note(f"{label}为 {format_money(value)}，低于零，按0计")
+        run.note_lazily(_line_negative, label, value)
         return Decimal(0)
     return value
+
+
+def _line_negative(label, value):
+    return f"{label}为 {format_money(value)}，低于零，按0计"
 
 
 def _scaled(run, amount):
@@ -705,22 +784,40 @@ def _scaled(run, amount):
     if run.factor is None or amount is None:
         return amount
     factor, source = run.factor
-    run.note(f"{source}：系数{_plain(factor)}，{format_money(amount)} × {_plain(factor)} = {format_money(amount * factor)}")
+    run.note_lazily(_line_scaled, source, factor, amount)
     return amount * factor
 
 
+def _line_scaled(source, factor, amount):
+    return f"{source}：系数{_plain(factor)}，{format_money(amount)} × {_plain(factor)} = {format_money(amount * factor)}"
+
+
 def exact(run, amount, cap=None, cap_label=None):
-    if run.factor is None and amount is not None and amount >= _ZERO:  # the common case, kept short
+    if amount is not None and amount >= _ZERO:  # the common case, kept short
+        factor = run.factor
+        if factor is not None:
+            if run.tracing:
+                run.trace.append((_line_scaled, factor[1], factor[0], amount))
+            amount = amount * factor[0]
+            if amount < _ZERO:  # a negative coefficient: as _non_negative says
+                amount = _non_negative(run, amount, "计算金额")
         if cap is not None:
-            amount = _apply_cap(run, amount, cap, cap_label)
+            if amount > cap:
+                if run.tracing:
+                    run.trace.append((_line_capped, amount, cap, cap_label))
+                amount = cap
+            elif run.tracing:
+                run.trace.append((_line_not_capped, cap_label))
         amount = amount.quantize(CENT, ROUND_HALF_UP)
-        return Award("exact", amount, amount)
+        award = _AwardParts("exact", amount, amount, None)  # _award, inline: every paying clause comes here
+        award.__class__ = Award
+        return award
     amount = _non_negative(run, _scaled(run, amount), "计算金额")
     if amount is None:
         return None
     amount = _apply_cap(run, amount, cap, cap_label)
     amount = _rounded(amount)
-    return Award("exact", amount, amount)
+    return _award("exact", amount, amount)
 
 
 def up_to(run, ceiling, cap=None, cap_label=None):
@@ -728,8 +825,9 @@ def up_to(run, ceiling, cap=None, cap_label=None):
     if ceiling is None:
         return None
     ceiling = _rounded(_apply_cap(run, ceiling, cap, cap_label))
-    run.trace.append((_line_up_to, ceiling))
-    return Award("up_to", Decimal("0.00"), ceiling)
+    if run.tracing:
+        run.trace.append((_line_up_to, ceiling))
+    return _award("up_to", _NO_CENTS, ceiling)
 
 
 def _line_up_to(ceiling):
@@ -741,8 +839,12 @@ def between(run, low, high, cap=None, cap_label=None):
         return None
     low = _rounded(_apply_cap(run, _non_negative(run, _scaled(run, low), "下限"), cap, cap_label))
     high = _rounded(_apply_cap(run, _non_negative(run, _scaled(run, high), "上限"), cap, cap_label))
-    run.note(f"{format_money(low)}至{format_money(high)}，具体金额由评审确定")
-    return Award("range", low, high)
+    run.note_lazily(_line_range, low, high)
+    return _award("range", low, high)
+
+
+def _line_range(low, high):
+    return f"{format_money(low)}至{format_money(high)}，具体金额由评审确定"
 
 
 def case_by_case(run):
@@ -769,12 +871,18 @@ def per_item(run, name, index, value, amount, item_cap, cap_label):
     if amount is None or item_cap is None:
         return None
     amount = max(amount, Decimal(0))
-    shown = f"第{index}项（{format_money(value) if isinstance(value, Decimal) else value}）"
     if amount > item_cap:
-        run.note(f"{shown}：{format_money(amount)} 超过每项封顶 {cap_label}，按 {format_money(item_cap)} 计")
+        run.note_lazily(_line_item, index, value, amount, item_cap, cap_label)
         return item_cap
-    run.note(f"{shown}：{format_money(amount)}")
+    run.note_lazily(_line_item, index, value, amount, None, cap_label)
     return amount
+
+
+def _line_item(index, value, amount, item_cap, cap_label):
+    shown = f"第{index}项（{format_money(value) if isinstance(value, Decimal) else value}）"
+    if item_cap is not None:
+        return f"{shown}：{format_money(amount)} 超过每项封顶 {cap_label}，按 {format_money(item_cap)} 计"
+    return f"{shown}：{format_money(amount)}"
 
 
 def unspecified(run, note):
@@ -786,9 +894,9 @@ def _apply_cap(run, amount, cap, cap_label):
     if cap is None or amount is None:
         return amount
     if amount > cap:
-        run.trace.append((_line_capped, amount, cap, cap_label))
+        run.note_lazily(_line_capped, amount, cap, cap_label)
         return cap
-    run.trace.append((_line_not_capped, cap_label))
+    run.note_lazily(_line_not_capped, cap_label)
     return amount
 
 
@@ -903,10 +1011,29 @@ class ClauseResult:
         return row
 
 
+class _ClauseResultParts:
+    """ClauseResult's slots, filled by a plain __init__ (see _AwardParts for why)."""
+
+    __slots__ = ("spec", "label", "applies", "paid", "award", "reason", "missing", "matter", "allocation", "entries")
+
+    def __init__(self, spec, applies, award, reason, trace, missing, matter):
+        self.spec = spec
+        self.label = spec.label
+        self.applies = applies
+        self.paid = applies is True and award is not None
+        self.award = award
+        self.reason = reason
+        self.missing = tuple(missing)
+        self.matter = matter if matter is not None else spec.matter
+        self.allocation = None
+        self.entries = trace
+
+
 def _result(spec, applies, award, reason, trace, missing, matter=None):
     """A ClauseResult, with what follows from its parts (paid, the matter, the label)."""
-    return ClauseResult(spec, spec.label, applies, applies is True and award is not None, award, reason,
-                        tuple(missing), matter if matter is not None else spec.matter, None, trace)
+    result = _ClauseResultParts(spec, applies, award, reason, trace, missing, matter)
+    result.__class__ = ClauseResult
+    return result
 
 
 def clause_result(spec: ClauseSpec, applies: bool | None, award: Award | None, reason: str, trace: list[typing.Any],
@@ -923,24 +1050,32 @@ def _run_clause(spec, facts, year, factor=None, make_run=None):
         outcome = spec.evaluate(run)
     except Exception as exc:  # a bug in a generated function must name where it came from
         raise RuntimeError(f"{spec.source} {spec.policy} {spec.label}: {type(exc).__name__}: {exc}") from exc
+    if outcome is False:  # the most common outcome: _result, inline
+        result = _ClauseResultParts(spec, False, None, "条件不成立", run.trace, run.missing, None)
+        result.__class__ = ClauseResult
+        return result
+    if outcome is None:
+        return _result(spec, None, None, "无法判定：缺少事实 " + "、".join(run.missing or ["（未知）"]),
+                       run.trace, run.missing)
     if outcome is True:  # a MODIFIER clause whose conditions hold: it pays nothing itself
         matter, coefficient = spec.modifies
         return _result(spec, True, None, f"事项「{matter}」的补助系数为{_plain(coefficient)}", run.trace, run.missing)
-    # Awards are recognised by shape, not class: a result may come from another generated
-    # module's copy of this runtime when several policies are evaluated together.
-    if outcome is not None and outcome is not False and not isinstance(outcome, str):
-        applies = True
-        reason = "符合条件"
-        if spec.start_fact is not None:
-            applies, reason = _within_duration(run, spec)
-        matter = facts.get(spec.matter_fact) if spec.matter_fact is not None else None
-        return _result(spec, applies, outcome if applies else None, reason, run.trace, run.missing, matter)
-    if outcome is False:
-        return _result(spec, False, None, "条件不成立", run.trace, run.missing)
     if isinstance(outcome, str):
         return _result(spec, False, None, outcome, run.trace, run.missing)
-    return _result(spec, None, None, "无法判定：缺少事实 " + "、".join(run.missing or ["（未知）"]),
-                        run.trace, run.missing)
+    # An award. Awards are recognised by shape, not class: a result may come from another
+    # generated module's copy of this runtime when several policies are evaluated together.
+    applies = True
+    reason = "符合条件"
+    if spec.start_fact is not None:
+        applies, reason = _within_duration(run, spec)
+    matter = facts.get(spec.matter_fact) if spec.matter_fact is not None else None
+    result = _ClauseResultParts(spec, applies, outcome if applies else None, reason, run.trace, run.missing, matter)
+    result.__class__ = ClauseResult
+    return result
+
+
+def _line_duration(first, last, year, inside):
+    return f"期限：{first}–{last}年，考核年度{year}年 → {_OUTCOME[inside]}"
 
 
 def _within_duration(run, spec):
@@ -950,7 +1085,7 @@ def _within_duration(run, spec):
     first = start + (1 if spec.start_next_year else 0)
     last = first + spec.duration - 1
     inside = first <= run.year <= last
-    run.note(f"期限：{first}–{last}年，考核年度{run.year}年 → {_OUTCOME[inside]}")
+    run.note_lazily(_line_duration, first, last, run.year, inside)
     if inside:
         return True, "符合条件"
     return False, f"考核年度{run.year}年不在奖励期限{first}–{last}年内"
