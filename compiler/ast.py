@@ -511,6 +511,8 @@ class Budget:
     ranking: tuple[tuple[Name, bool], ...] = ()  # the order in which awards are funded
     select: bool = False  # 择优: no order; over budget, the reviewers choose
     span: Span | None = _span()
+    # 按比例核减 / 按比例分配 as written: over budget, every award is scaled by budget ÷ wanted.
+    prorate: str | None = None
 
 
 @attrs.frozen

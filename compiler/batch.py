@@ -603,12 +603,15 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
                 group = _rank(_group_keys(spec.quota), facts, infos[spec.policy], on)
                 competing.append(("quota", key, spec.quota, (applicant, values, (line_number, index), group)))
             if result.award.max is not None and spec.policy in budgets:
-                for payer, _amount, keys in budgets[spec.policy]:
+                for budget in budgets[spec.policy]:
+                    payer, keys = budget[0], budget[2]
                     cost = result.award.max * runtime.payer_share(spec, payer)
                     if cost > 0:
                         values = _rank(keys, facts, infos[spec.policy], on)
-                        competing.append(("budget", (spec.policy, payer), None,
-                                          (applicant, values, (line_number, index), cost)))
+                        candidate = (applicant, values, (line_number, index), cost)
+                        if _prorated(budget):  # the minimum is scaled too
+                            candidate += (result.award.min,)
+                        competing.append(("budget", (spec.policy, payer), None, candidate))
         if competing is None:
             bad_rows.add(line_number, f"缺少「{IDENTIFIER}」列：名额或预算排序需要申请人标识 / "
                                       f"the {IDENTIFIER} column is needed to rank applicants")
@@ -651,7 +654,9 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
             clause[ALLOCATION] = allocation
             if allocation in compact.UNPAID_ALLOCATIONS:
                 clause[REASON] = allocation
-            if full is not None:
+            if allocation == runtime.PRORATED:
+                _apply_prorated(clause, None if full is None else full["clauses"][index], decision[3])
+            elif full is not None:
                 _mark(full["clauses"][index], *decision)
         total = _total(clauses)
         for clause in clauses:
@@ -694,12 +699,46 @@ def _allocate(quota_specs: dict, quota_candidates: dict, budget_candidates: dict
         eligible = [c for c in candidates
                     if decisions.get(c[2], ("within_quota",))[0] not in ("outside_quota", "needs_selection", "list_over")]
         budget = next(b for b in budgets[policy] if b[0] == payer)
+        if _prorated(budget):
+            _allocate_prorated(budget, eligible, decisions, budget_summary, f"{policy} {payer}")
+            continue
         decided, summary = runtime.allocate_budget(budget, eligible)
         budget_summary[f"{policy} {payer}"] = summary
         for payload, (allocation, place) in decided.items():
             if allocation == "outside_budget" or payload not in decisions:
                 decisions[payload] = (allocation, place, "预算")
     return decisions, quota_summary, budget_summary
+
+
+# ---- issue 13: budgets that pro-rate (预算 … 按比例核减)
+def _prorated(budget) -> bool:
+    return len(budget) > 3 and budget[3] == "prorate"
+
+
+def _allocate_prorated(budget, eligible: list, decisions: dict, budget_summary: dict, key: str) -> None:
+    """runtime.allocate_budget_prorata over the awards a quota left in; its decision replaces
+    a within_quota one (the award's amount changes, and the row must say why)."""
+    decided, amounts, summary = runtime.allocate_budget_prorata(budget, eligible)
+    budget_summary[key] = summary
+    for payload, (allocation, place) in decided.items():
+        decisions[payload] = (allocation, place, "预算", amounts.get(payload))
+
+
+def _apply_prorated(clause: list, full: dict | None, amounts) -> None:
+    """A prorated award: the compact row (and the full record, if written) get the funded
+    amounts; the reason stays paid."""
+    low, high = amounts
+    before = clause[MAX]
+    if low is not None:
+        clause[MIN] = _yuan(low)
+    clause[MAX] = _yuan(high)
+    if full is not None:
+        full["allocation"] = runtime.PRORATED
+        award = full.get("award") or {}
+        if low is not None:
+            award["min"] = _yuan(low)
+        award["max"] = _yuan(high)
+        full["reason"] = f"符合条件；申请总额超出预算，按比例核减：{before} 元核减为 {_yuan(high)} 元"
 
 
 def _twice(applicant: str) -> str:

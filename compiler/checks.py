@@ -783,6 +783,7 @@ def check_bounds(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     for budget in policy.budgets:
         yield from _check_ranking(budget.ranking, symbols)
         yield from _budget_coverage(policy, budget)
+    yield from _check_prorated_budgets(policy)
 
 
 def _money(value: Decimal) -> str:
@@ -813,6 +814,25 @@ def _budget_coverage(policy: ast.Policy, budget: ast.Budget) -> Iterator[Diagnos
                f"预算可覆盖 {count} 个最高额奖励",
                f"{budget.payer.text}'s yearly budget {budget.amount.text} covers {count} maximum awards "
                f"({_money(largest)} in {clause.label}, of which this payer bears {_money(borne)})")
+
+
+# ---- issue 13: budgets that pro-rate
+def _check_prorated_budgets(policy: ast.Policy) -> Iterator[Diagnostic]:
+    """预算 … 按比例核减 scales each award by budget ÷ wanted. That is defined for an award one
+    payer funds from one budget: with 分担 (the award shared) or a second budget for the same
+    awards, which part is scaled, and by which ratio, the text does not say (E360)."""
+    for budget in policy.budgets:
+        if not budget.prorate:
+            continue
+        if policy.splits or len(policy.budgets) > 1:
+            why_zh = "政策有「分担」" if policy.splits else "政策还有另一项「预算」"
+            why_en = "the policy shares awards (分担)" if policy.splits else "the policy has another 预算"
+            yield error("E360", budget.span,
+                        f"「{budget.prorate}」的预算只能是奖励的唯一出资：{why_zh}，按比例核减哪一部分、按哪个比例，原文未定",
+                        f"a {budget.prorate} budget must be the awards' only funding: {why_en}, so which part is scaled, "
+                        f"and by which ratio, is not defined",
+                        suggestion=Message("删去「分担」或另一项「预算」；确需分担时，改用按排序或择优的预算",
+                                           "remove the 分担 or the other 预算; if the award is shared, use a ranked or 择优 budget"))
 
 
 # ---------------------------------------------------------------- year-by-year tables

@@ -196,6 +196,13 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
              "Internal compiler error: a bug in polc itself (for example the interpreter failing while confirming an "
              "overlap witness), not a problem in the draft; please report it with the draft.", "", ""),
     "I070": ("多个条款涵盖同一事项，按就高不重复只支付最高一项。", "Several clauses cover one matter; 就高不重复 pays the highest.", "", ""),
+    # ---- issue 13 (r14-outcomes): budgets that pro-rate, payers, outcomes, no silent overwrite
+    "E360": ("按比例核减的预算（预算 … 按比例核减/按比例分配）只能是奖励的唯一出资：同一政策有「分担」或另一项「预算」时，"
+             "核减哪一部分、按哪个比例未定义。",
+             "A pro-rated budget (预算 … 按比例核减) must be the awards' only funding: with 分担 or a second 预算 in the "
+             "policy, which part is scaled and by which ratio is not defined.",
+             "  分担 市级财政 50%、县级财政 50%\n  预算 市级财政 每年 500万元 按比例核减",
+             "  预算 市级财政 每年 500万元 按比例核减"),
 }
 
 

@@ -347,7 +347,8 @@ class _Lowering:
                                             tuple(a.text for a in co.except_articles), co.span) for co in policy.cofunding),
             splits=tuple(model.Split(tuple(model.Share(payer.text, share.value, share.text, payer.span) for payer, share in rule.shares),
                                      tuple(a.text for a in rule.except_articles), rule.span) for rule in policy.splits),
-            budgets=tuple(model.Budget(b.payer.text, b.amount.value, b.amount.text, self.ranking(b.ranking), b.select, b.span)
+            budgets=tuple(model.Budget(b.payer.text, b.amount.value, b.amount.text, self.ranking(b.ranking), b.select, b.span,
+                                       prorate=b.prorate)
                           for b in policy.budgets),
             transitional=tuple(model.Transitional(t.text, t.before_year, t.governed_by, t.span) for t in policy.transitional),
             imports=policy.imports, notes=policy.notes,

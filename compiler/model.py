@@ -637,6 +637,8 @@ class Budget:
     ranking: tuple[RankKey, ...] = ()
     select: bool = False
     span: Span | None = _span()
+    # 按比例核减 / 按比例分配: over budget, each award is scaled by budget ÷ wanted (the words as written).
+    prorate: str | None = None
 
 
 @attrs.frozen(eq=False)
@@ -799,8 +801,10 @@ class PolicyModel:
         return tuple((rule.before_year, rule.governed_by) for rule in self.transitional if rule.before_year is not None)
 
     def budgets_spec(self) -> tuple:
-        """((payer, yearly amount, ranking keys), …) for runtime.PolicyInfo.budgets."""
-        return tuple((b.payer, b.amount, tuple((k.fact, k.descending) for k in b.ranking)) for b in self.budgets)
+        """((payer, yearly amount, ranking keys[, "prorate"]), …) for runtime.PolicyInfo.budgets:
+        a pro-rated budget (按比例核减) has a fourth element, so the others keep their shape."""
+        return tuple((b.payer, b.amount, tuple((k.fact, k.descending) for k in b.ranking))
+                     + (("prorate",) if b.prorate else ()) for b in self.budgets)
 
 
 @attrs.frozen(eq=False)

@@ -628,7 +628,10 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         amount = ast.Money(self._bounded(token, limits.money), str(token), self._tok_span(token))
         fields = self._quota_tail(list(rest))
         return ("budgets", ast.Budget(payer, amount, fields.get("ranking", ()), fields.get("select", False),
-                                      self._span(meta)))
+                                      self._span(meta), prorate=fields.get("prorate")))
+
+    def prorate(self, meta, children):
+        return ("prorate", str(children[0]))
 
     def h_split(self, meta, children):
         shares, articles = [], []

@@ -272,7 +272,8 @@ def policy(node: ast.Policy) -> str:
             text += " 除外 " + "、".join(article_ref(a) for a in split.except_articles)
         lines.append(text)
     for budget in node.budgets:
-        lines.append(f"  预算 {name(budget.payer)} 每年 {budget.amount.text}{ranking(budget.ranking, budget.select)}")
+        tail = f" {budget.prorate}" if budget.prorate else ranking(budget.ranking, budget.select)
+        lines.append(f"  预算 {name(budget.payer)} 每年 {budget.amount.text}{tail}")
     for rule in node.transitional:
         text = f"  过渡 {string(rule.text)}"
         if rule.before_year is not None:

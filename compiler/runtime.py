@@ -30,7 +30,7 @@ import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
-RUNTIME_VERSION = "2"
+RUNTIME_VERSION = "3"
 CENT = Decimal("0.01")
 _ZERO = Decimal(0)
 ROUNDING = "金额四舍五入到分（0.01元，ROUND_HALF_UP）；中间计算精确，不作舍入"
@@ -1409,6 +1409,68 @@ def allocate_budget(budget, candidates):
     return decisions, {"payer": payer, "budget": yuan(amount), "wanted": yuan(wanted), "spent": yuan(amount - remaining),
                        "candidates": len(candidates),
                        "funded": sum(1 for d, _p in decisions.values() if d == "within_budget")}
+
+
+# ---- issue 13: budgets that pro-rate
+PRORATED = "prorated"  # the allocation of an award scaled down by a 按比例核减 budget
+
+
+def allocate_budget_prorata(budget, candidates):
+    """BUDGET 按比例核减 / 按比例分配 ("资金不足时按比例核减"): when the qualifying awards want
+    no more than the budget, every one is funded as it is (within_budget); when they want
+    more, every one is scaled by budget ÷ wanted (prorated) and the budget is spent exactly.
+
+    candidates: [(applicant id, rank values, payload, claim, low)], where claim is the award's
+    maximum in 元 (whole cents) and low its minimum (None when it has none).
+
+    The arithmetic, exact and in whole cents (T the budget in cents, rounded down so that no
+    cent is invented; c the claim in cents; W = Σ c):
+      share   r = c × T ÷ W, rounded once to the cent, half up: (2·c·T + W) // (2·W);
+      remainder k = T − Σ r cents (|k| is at most half the number of awards): when k > 0 one
+      cent more for each of the k awards that rounding cut the most (c·T − r·W largest), when
+      k < 0 one cent less for each of the −k awards it raised the most (smallest); ties go to
+      the applicant identifier, then the payload (register line, clause) — never the input
+      order. So Σ funded = T: no cent lost or invented, and each award is within a cent of
+      its exact share.
+      The minimum is scaled the same way (half up, no remainder rule) and kept at most the
+      funded maximum; an exact award (minimum = maximum) stays exact.
+    Returns (decisions: payload -> (allocation, None), amounts: payload -> (min, max) in 元 for
+    the prorated awards, summary)."""
+    payer, amount = budget[0], budget[1]
+    cents = [(int(candidate[3] * 100), candidate) for candidate in candidates]
+    wanted = sum(c for c, _candidate in cents)
+    total = int((Decimal(amount) * 100).to_integral_value(rounding=ROUND_FLOOR))
+    summary = {"payer": payer, "budget": yuan(amount), "wanted": yuan(Decimal(wanted) / 100),
+               "candidates": len(candidates)}
+    if wanted <= total:
+        summary.update({"spent": yuan(Decimal(wanted) / 100), "funded": len(candidates)})
+        return {candidate[2]: ("within_budget", None) for candidate in candidates}, {}, summary
+    shares = []
+    for c, candidate in cents:
+        r = (2 * c * total + wanted) // (2 * wanted)
+        shares.append([c * total - r * wanted, str(candidate[0]), candidate[2], r, candidate, c])
+    remainder = total - sum(share[3] for share in shares)
+    if remainder > 0:
+        for share in sorted(shares, key=lambda s: (-s[0], s[1], s[2]))[:remainder]:
+            share[3] += 1
+    elif remainder < 0:
+        for share in sorted(shares, key=lambda s: (s[0], s[1], s[2]))[:-remainder]:
+            share[3] -= 1
+    decisions, amounts = {}, {}
+    for _d, _a, payload, funded, candidate, _c in shares:
+        low = candidate[4]
+        if low is not None:
+            low_cents = int(low * 100)
+            if low_cents != _c:  # an exact award stays exact: its minimum is its funded maximum
+                low_cents = min((2 * low_cents * total + wanted) // (2 * wanted), funded)
+            else:
+                low_cents = funded
+            low = Decimal(low_cents) / 100
+        decisions[payload] = (PRORATED, None)
+        amounts[payload] = (None if low is None else low.quantize(CENT), (Decimal(funded) / 100).quantize(CENT))
+    summary.update({"spent": yuan(Decimal(total) / 100), "funded": len(candidates), "prorated": len(candidates),
+                    "over_by": yuan(Decimal(wanted - total) / 100)})
+    return decisions, amounts, summary
 
 
 def payer_share(spec, payer):
