@@ -342,9 +342,12 @@ class PerItem:
 
 @attrs.frozen
 class Routing:
-    """由 "…" 审定: a non-money outcome, who decides."""
+    """由 "…" 审定: a non-money outcome, who decides. Issue 13: the other non-money outcomes
+    (免收 "手续费", 优先保障 "用地指标", 列入 "…名单", 授予 "…称号") are the same form with their
+    verb in `outcome`; `approver` then holds what is waived, secured, listed or conferred."""
     approver: str
     span: Span | None = _span()
+    outcome: str = "审定"
 
 
 AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing]
@@ -403,6 +406,7 @@ class Expected:
     high: Literal | None = None
     approver: str | None = None
     span: Span | None = _span()
+    outcome: str = "审定"  # kind routing: the verb (审定, or an issue-13 outcome: 免收 优先保障 列入 授予)
 
 
 @attrs.frozen

@@ -680,6 +680,10 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
         "clauses": {f"{policy} {label}": _finish(value) for (policy, label), value in stats.items()},
         "quotas": quota_summary, "budgets": budget_summary,
     }
+    outcomes = outcome_counts({f"{spec.policy} {spec.label}": spec for _p, specs in engine.policies for spec in specs},
+                              summary["clauses"])
+    if outcomes:
+        summary["outcomes"] = outcomes
     writer.summary(summary)
     return summary
 
@@ -708,6 +712,20 @@ def _allocate(quota_specs: dict, quota_candidates: dict, budget_candidates: dict
             if allocation == "outside_budget" or payload not in decisions:
                 decisions[payload] = (allocation, place, "预算")
     return decisions, quota_summary, budget_summary
+
+
+# ---- issue 13: outcomes that are not money
+def outcome_counts(specs: dict, clauses: dict) -> dict:
+    """The summary's `outcomes`: for each listed clause whose result is not money (免收手续费,
+    优先保障用地指标, 列入名单, 由X审定), its verb, its object and how many applicants are
+    given it (its `paid` count: within any quota). Both engines build it from their
+    per-clause counts, in the same order."""
+    counts = {}
+    for key, entry in clauses.items():
+        spec = specs.get(key)
+        if spec is not None and spec.outcome is not None:
+            counts[key] = {"outcome": spec.outcome[0], "object": spec.outcome[1], "count": entry["paid"]}
+    return counts
 
 
 # ---- issue 13: budgets that pro-rate (预算 … 按比例核减)

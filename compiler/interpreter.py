@@ -127,6 +127,8 @@ class _Evaluator:
                 if not isinstance(picked, int):
                     return picked
                 return runtime.exact(run, self.amount(form.rows[picked].amount, run), cap, cap_label)
+            case model.Routing() if form.outcome != "审定":  # issue 13: 免收, 优先保障, 列入, 授予
+                return runtime.outcome(run, form.outcome, form.approver)
             case model.Routing():
                 return runtime.routing(run, form.approver)
             case model.PerItem():
@@ -181,7 +183,8 @@ def clause_specs(policy: model.PolicyModel) -> list[runtime.ClauseSpec]:
             cofunded=clause.cofunded,
             modifies=(clause.modifier.matter, clause.modifier.factor) if clause.modifier else None,
             split=tuple((s.payer, s.share) for s in clause.split) if clause.split is not None else None,
-            quota=clause.quota.runtime_spec() if clause.quota else None, ceiling=clause.could_pay))
+            quota=clause.quota.runtime_spec() if clause.quota else None, ceiling=clause.could_pay,
+            outcome=clause.outcome))
     return specs
 
 

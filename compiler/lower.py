@@ -245,7 +245,7 @@ class _Lowering:
             case ast.PerItem():
                 return model.PerItem(self.item_fact(form), self.expr(form.amount), self.expr(form.item_cap), form.span)
             case ast.Routing():
-                return model.Routing(form.approver, form.span)
+                return model.Routing(form.approver, form.span, outcome=form.outcome)
             case _:
                 assert_never(form)
 

@@ -527,9 +527,17 @@ class PerItem:
 
 @attrs.frozen(eq=False)
 class Routing:
-    """由 "…" 审定: a non-money outcome and who decides it."""
+    """由 "…" 审定: a non-money outcome and who decides it. Issue 13: every non-money outcome
+    is this form, its verb in `outcome` (审定; 免收 优先保障 列入 授予, for which `approver`
+    holds what is waived, secured, listed or conferred)."""
     approver: str
     span: Span | None = _span()
+    outcome: str = "审定"
+
+    @property
+    def text(self) -> str:
+        """The outcome as the summary and the results say it: 由X审定, 免收手续费."""
+        return f"由{self.approver}审定" if self.outcome == "审定" else f"{self.outcome}{self.approver}"
 
 
 AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing]
@@ -708,6 +716,14 @@ class ClauseModel:
     decisive_facts: tuple[str, ...] = ()
     case_count: int = 0
     span: Span | None = _span()
+
+    @property
+    def outcome(self) -> tuple[str, str] | None:
+        """Issue 13: (verb, what) of a non-money outcome (由X审定 → ("审定", X), 免收手续费 →
+        ("免收", "手续费")), else None."""
+        if self.award is not None and isinstance(self.award.form, Routing):
+            return (self.award.form.outcome, self.award.form.approver)
+        return None
 
     @property
     def label(self) -> str:

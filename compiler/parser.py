@@ -387,6 +387,15 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def a_routing(self, meta, children):
         return ast.Routing(self._string(children[0]), self._span(meta))
 
+    def outcome_verb(self, meta, children):
+        return str(children[0])
+
+    def a_outcome(self, meta, children):
+        return ast.Routing(self._string(children[1]), self._span(meta), outcome=children[0])
+
+    def e_outcome(self, meta, children):
+        return ast.Expected("routing", approver=self._string(children[1]), span=self._span(meta), outcome=children[0])
+
     def level_row(self, meta, children):
         level, _arrow, amount = children
         return ast.LevelRow(level, amount, self._span(meta))

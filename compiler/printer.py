@@ -140,7 +140,7 @@ def award(node: ast.Award, indent: str = "    ") -> str:
     elif isinstance(form, ast.PerItem):
         text = f"每项 {expr(form.amount)} 每项最高 {expr(form.item_cap)}"
     elif isinstance(form, ast.Routing):
-        text = f"由 {string(form.approver)} 审定"
+        text = _outcome(form.outcome, form.approver)
     elif isinstance(form, ast.ByTier):
         rows = "".join(f"\n{indent}{_wrapped(r.threshold, _ADDITIVE)} → {expr(r.amount)}" for r in form.rows)
         text = f"按 {_wrapped(form.subject, _ADDITIVE)} {form.op} 分档{rows}"
@@ -165,7 +165,7 @@ def expected(node: ast.Expected) -> str:
     if node.kind == "range":
         return f"{literal(node.low)} 至 {literal(node.high)}"
     if node.kind == "routing":
-        return f"由 {string(node.approver)} 审定"
+        return _outcome(node.outcome, node.approver)
     return {"applies": "适用", "case_by_case": "一事一议", "unspecified": "金额未定", "not_applicable": "不适用",
             "undecidable": "无法判定"}[node.kind]
 
@@ -314,3 +314,9 @@ def vocabulary(node: ast.Vocabulary) -> str:
         blocks.append(f"枚举 {name(decl.name)}: " + "、".join(name(v) for v in decl.values))
     blocks += declarations(node)
     return "\n\n".join(blocks) + "\n"
+
+
+# ---- issue 13: outcomes that are not money
+def _outcome(verb: str, what: str) -> str:
+    """由 "X" 审定, or 免收 "手续费" / 优先保障 "用地指标" / 列入 "…" / 授予 "…"."""
+    return f"由 {string(what)} 审定" if verb == "审定" else f"{verb} {string(what)}"

@@ -657,6 +657,9 @@ class ClauseSpec:
     # The most the clause can pay in one year (None: unbounded or not stated): what an
     # undecidable result could pay, counted in total.max.
     ceiling: Decimal | None = None
+    # Issue 13: a non-money outcome, (verb, what): ("免收", "手续费"), ("审定", who decides);
+    # counted per clause in batch summaries (`outcomes`).
+    outcome: tuple[str, str] | None = None
 
     @property
     def label(self) -> str:
@@ -672,7 +675,8 @@ class Award:
 
     kind: `exact` (min == max), `up_to` (0 to max, the amount left to reviewers), `range`
     (min to max), `case_by_case` (一事一议: no amount), `unspecified` (the text states none:
-    `note` says what it says), `routing` (not money: `note` names who decides).
+    `note` says what it says), `routing` (not money: `note` names who decides, or, with
+    `outcome` — 免收 优先保障 列入 授予 — what is waived, secured, listed or conferred).
     min/max: Decimal 元, rounded to 0.01 half up (None for the kinds without an amount).
     """
 
@@ -680,11 +684,16 @@ class Award:
     min: Decimal | None = None
     max: Decimal | None = None
     note: str | None = None
+    outcome: str | None = None  # issue 13: the verb of a non-money outcome other than 审定
 
     def to_json(self) -> dict[str, typing.Any]:
         row: dict[str, typing.Any] = {"kind": self.kind, "min": yuan(self.min), "max": yuan(self.max)}
         if self.kind == "routing":
-            row["approver"] = self.note
+            if self.outcome is None:
+                row["approver"] = self.note
+            else:
+                row["outcome"] = self.outcome
+                row["object"] = self.note
         return row
 
 
@@ -753,6 +762,21 @@ def case_by_case(run):
 def routing(run, approver):
     run.note(f"非金钱结果：由{approver}审定")
     return Award("routing", note=approver)
+
+
+# ---- issue 13: outcomes that are not money
+OUTCOME_VERBS = ("免收", "优先保障", "列入", "授予")
+
+
+def outcome(run, verb, what):
+    """A non-money outcome: 免收手续费, 优先保障用地指标, 列入名单, 授予称号 (kind routing)."""
+    run.note(f"非金钱结果：{verb}{what}")
+    return Award("routing", note=what, outcome=verb)
+
+
+def outcome_text(award):
+    """A routing award as the results say it: 由X审定, 免收手续费."""
+    return f"由{award.note}审定" if award.outcome is None else f"{award.outcome}{award.note}"
 
 
 def items(run, name):
@@ -1050,7 +1074,7 @@ def resolve(results, principles):
                 result.entries.append(f"就高不重复：同一事项「{matter}」另有 {others} 适用，本条排序最前（金额最高，同额取在前者），予以支付")
                 continue
             amount = format_money(winner.award.max) if winner.award.max is not None else {
-                "case_by_case": "一事一议", "unspecified": "金额未定", "routing": f"由{winner.award.note}审定"}[winner.award.kind]
+                "case_by_case": "一事一议", "unspecified": "金额未定", "routing": outcome_text(winner.award)}[winner.award.kind]
             results[position] = dataclasses.replace(
                 result, paid=False, reason=(f"就高不重复：同一事项「{matter}」按 {winner.spec.policy}{winner.spec.label} 支付"
                                             f"（{amount}），本条不重复支付"))

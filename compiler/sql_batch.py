@@ -571,10 +571,14 @@ class Engine:
                           "outside_budget": ob, "list_over": lo, "needs_selection": ns,
                           "min": runtime.yuan(Decimal(low)), "max": runtime.yuan(Decimal(high))}
         self.bad_count = len(bad)
-        return {"on": str(self.on_given) if self.on_given else None, "rows": loaded.rows,
-                "evaluated": loaded.rows - len(bad),
-                "bad_rows": {"count": len(bad), "listed": self._listed_bad(bad)},
-                "clauses": stats, "quotas": quotas, "budgets": budgets}
+        summary = {"on": str(self.on_given) if self.on_given else None, "rows": loaded.rows,
+                   "evaluated": loaded.rows - len(bad),
+                   "bad_rows": {"count": len(bad), "listed": self._listed_bad(bad)},
+                   "clauses": stats, "quotas": quotas, "budgets": budgets}
+        outcomes = batch.outcome_counts({c.key: c.spec for c in self.clauses}, stats)  # issue 13
+        if outcomes:
+            summary["outcomes"] = outcomes
+        return summary
 
     def _bad_rows(self) -> list[dict]:
         """Every bad row with its message, as batch.run words them."""

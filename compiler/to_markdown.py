@@ -96,7 +96,7 @@ def _award(award: model.Award | None) -> str:
         case model.PerItem():
             return f"每项 {_amount(form.amount)}，每项最高 {_amount(form.item_cap)}，合计"
         case model.Routing():
-            return f"非金钱结果：由{form.approver}审定"
+            return f"非金钱结果：{form.text}"
         case _:
             assert_never(form)
 

@@ -289,6 +289,8 @@ class _ClauseCompiler:
                     out.indent()
                     out.line(f"return exact(run, {self.amount(level.amount)}, {cap}, {cap_label})")
                     out.outdent()
+            case model.Routing() if form.outcome != "审定":  # issue 13: 免收, 优先保障, 列入, 授予
+                out.line(f"return outcome(run, {form.outcome!r}, {form.approver!r})")
             case model.Routing():
                 out.line(f"return routing(run, {form.approver!r})")
             case model.PerItem():
@@ -390,7 +392,7 @@ def _runtime_names() -> frozenset[str]:
 # What a generated module offers its users besides its own FACTS, Facts, POLICY, CLAUSES,
 # evaluate and evaluate_many: the result types, the error, and the functions across applicants.
 _API = ("Award", "ClauseNotFound", "ClauseResult", "Evaluation", "Evaluator", "FactError", "FactProblem",
-        "FactSpec", "FundingShare", "RUNTIME_VERSION", "Total", "allocate_budget", "allocate_quota")
+        "FactSpec", "FundingShare", "RUNTIME_VERSION", "Total", "allocate_budget", "allocate_budget_prorata", "allocate_quota")
 _OWN = ("CLAUSES", "EVALUATOR", "FACTS", "Facts", "POLICY", "evaluate", "evaluate_many")
 
 
@@ -547,6 +549,8 @@ def _policy_part(policy: model.PolicyModel) -> str:
         out.line(f"        matter_fact={clause.matter_by.name if clause.matter_by else None!r}, "
                  f"quota={_literal(clause.quota.runtime_spec() if clause.quota else None)}, "
                  f"ceiling={_literal(clause.could_pay)},")
+        if clause.outcome is not None:  # issue 13: a non-money outcome, counted in batch summaries
+            out.line(f"        outcome={_literal(clause.outcome)},")
         out.line("    ),")
     out.line(")")
     out.line()
