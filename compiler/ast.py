@@ -520,6 +520,15 @@ class Budget:
 
 
 @attrs.frozen
+class FundMinimum:
+    """资金 专项资金 每年 不少于 2000万元 ("专项资金每年不少于2000万元"): what a fund is to hold
+    each year, at least — a statement about the fund, not a cap on any applicant."""
+    fund: Name
+    amount: Money
+    span: Span | None = _span()
+
+
+@attrs.frozen
 class Transitional:
     """过渡 "…" [考核年度 早于 2020年 依照 文号]: earlier years follow the old policy."""
     text: str
@@ -603,6 +612,7 @@ class Policy:
     repeated: tuple[tuple[str, Span | None], ...] = attrs.field(default=(), eq=False, repr=False)
     # 政策 无文号 「简称」: published without a document number; docno holds the short name.
     numbered: bool = True
+    fund_minimums: tuple["FundMinimum", ...] = ()  # issue 13: 资金 X 每年 不少于 A
 
     @property
     def key(self) -> str:

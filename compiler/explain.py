@@ -203,6 +203,23 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
              "policy, which part is scaled and by which ratio is not defined.",
              "  分担 市级财政 50%、县级财政 50%\n  预算 市级财政 每年 500万元 按比例核减",
              "  预算 市级财政 每年 500万元 按比例核减"),
+    "E361": ("「分担」永远不会被采用：前面一条「分担」没有「除外」，已适用于每个条款（条款采用第一条不除外它的「分担」）。",
+             "A 分担 is never used: an earlier 分担 excepts nothing, so it covers every clause (a clause takes the first "
+             "分担 that does not except it).",
+             "  分担 市级财政 50%、县级财政 50%\n  分担 市级财政 100%",
+             "  分担 市级财政 50%、县级财政 50% 除外 第十二条 第2项\n  分担 市级财政 100%"),
+    "E362": ("同一事实在一个排序（按 …）或分组（每个 …）里写了两次：后一次永远不起作用。",
+             "The same fact twice in one ranking (按 …) or grouping (每个 …): the later one never counts.",
+             "  名额 每年 10 家 按 营业收入 降序、营业收入 升序", "  名额 每年 10 家 按 营业收入 降序"),
+    "E363": ("「过渡」永远不会被采用：按顺序逐条判断，前面一条的年份不晚于本条，本条覆盖的年度都已由前面一条处理。",
+             "A 过渡 rule is never used: rules are tried in order, and an earlier one with a year no later than this "
+             "one's already takes every year this one covers.",
+             "  过渡 \"…\" 当 考核年度 早于 2021年 依照 嘉政发〔2016〕29号\n  过渡 \"…\" 当 考核年度 早于 2020年 依照 嘉政发〔2016〕28号",
+             "  过渡 \"…\" 当 考核年度 早于 2020年 依照 嘉政发〔2016〕28号\n  过渡 \"…\" 当 考核年度 早于 2021年 依照 嘉政发〔2016〕29号"),
+    "W360": ("资金每年的下限（资金 F 每年 不少于 A）高于同一资金的每年预算（预算 F 每年 B）：两个数字必有一个写错。",
+             "A fund's yearly minimum (资金 F 每年 不少于 A) is above its yearly budget (预算 F 每年 B): one of them is wrong.",
+             "  预算 专项资金 每年 500万元\n  资金 专项资金 每年 不少于 2000万元",
+             "  预算 专项资金 每年 2000万元\n  资金 专项资金 每年 不少于 2000万元"),
 }
 
 

@@ -357,5 +357,7 @@ class _Lowering:
             enumerations=self.enumerations, facts=self.facts, definitions=self.definitions, matters=self.matters,
             clauses=clauses, used_facts=self.used_facts(policy, clauses),
             used_definitions=self.used_definitions(clauses),
-            ceiling=total, unbounded_clauses=tuple(unbounded), unstated_clauses=tuple(unstated), span=policy.span)
+            ceiling=total, unbounded_clauses=tuple(unbounded), unstated_clauses=tuple(unstated), span=policy.span,
+            fund_minimums=tuple(model.FundMinimum(f.fund.text, f.amount.value, f.amount.text, f.span)
+                                for f in policy.fund_minimums))
 

@@ -675,6 +675,17 @@ class NotEncoded:
     span: Span | None = _span()
 
 
+# ---- issue 13: payers and funds
+@attrs.frozen(eq=False)
+class FundMinimum:
+    """资金 F 每年 不少于 A: fund F holds at least A a year (a statement about the fund, shown
+    in summaries; not a cap on applicants, and not the 预算 awards draw on)."""
+    fund: str
+    amount: Decimal
+    amount_text: str
+    span: Span | None = _span()
+
+
 # ---------------------------------------------------------------- clauses and policies
 @attrs.frozen(eq=False)
 class ClauseModel:
@@ -777,6 +788,7 @@ class PolicyModel:
     unstated_clauses: tuple[str, ...] = ()
     span: Span | None = _span()
     numbered: bool = True  # False: 政策 无文号 「简称」 (docno holds the short name)
+    fund_minimums: tuple[FundMinimum, ...] = ()  # issue 13: 资金 F 每年 不少于 A
 
     @property
     def effective_from(self) -> datetime.date | None:

@@ -654,6 +654,10 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def h_note(self, meta, c): return ("notes", self._string(c[0]))
     def h_source_document(self, meta, c):
         return ("source_document", ast.SourceDocument(self._string(c[0]), self._tok_span(c[0])))
+    def h_fund_minimum(self, meta, c):
+        fund, token = c
+        amount = ast.Money(self._bounded(token, limits.money), str(token), self._tok_span(token))
+        return ("fund_minimums", ast.FundMinimum(fund, amount, self._span(meta)))
     def h_not_encoded(self, meta, c):
         return ("not_encoded", ast.NotEncoded(self._string(c[0]), self._string(c[1]), self._tok_span(c[0])))
 
@@ -690,7 +694,8 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
 
     def policy(self, meta, children):
         (docno, numbered), *rest = children
-        repeated = ("cofunding", "splits", "budgets", "transitional", "notes", "imports", "not_encoded")
+        repeated = ("cofunding", "splits", "budgets", "transitional", "notes", "imports", "not_encoded",
+                    "fund_minimums")
         fields: dict = {"repeals": (), **{key: [] for key in repeated}}
         groups = {ast.EnumDecl: "enums", ast.FactDecl: "facts", ast.DefDecl: "defs", ast.MatterDecl: "matters",
                   ast.Clause: "clauses"}

@@ -289,6 +289,8 @@ def policy(node: ast.Policy) -> str:
         lines.append(f"  来源 {string(node.source_document.path)}")
     for sentence in node.not_encoded:
         lines.append(f"  不编码 {string(sentence.text)} 说明 {string(sentence.reason)}")
+    for minimum in node.fund_minimums:  # issue 13
+        lines.append(f"  资金 {name(minimum.fund)} 每年 不少于 {minimum.amount.text}")
     blocks = ["\n".join(lines)]
     for decl in node.enums:
         blocks.append(f"枚举 {name(decl.name)}: " + "、".join(name(v) for v in decl.values))

@@ -387,6 +387,8 @@ def to_markdown(policy: model.PolicyModel, findings: list[Diagnostic], found_ove
         *([("不编码", [f"「{s.text}」：{s.reason}" for s in policy.not_encoded])] if policy.not_encoded else []),
         ("每个申请人每年最高", _policy_ceiling(policy)),
         ("预算", [f"{b.payer} 每年 {b.amount_text}" + _budget_rule(b) for b in policy.budgets] or ["未规定"]),
+        *([("资金安排", [f"{f.fund} 每年不少于 {f.amount_text}（对资金总量的要求，不是对申请人的上限）"
+                         for f in policy.fund_minimums])] if policy.fund_minimums else []),
         ("金额取整", [ROUNDING]),
     ]
     # Lines that would only say 无 are left out; 未规定 stays (a missing date matters).

@@ -392,7 +392,7 @@ def _runtime_names() -> frozenset[str]:
 # What a generated module offers its users besides its own FACTS, Facts, POLICY, CLAUSES,
 # evaluate and evaluate_many: the result types, the error, and the functions across applicants.
 _API = ("Award", "ClauseNotFound", "ClauseResult", "Evaluation", "Evaluator", "FactError", "FactProblem",
-        "FactSpec", "FundingShare", "RUNTIME_VERSION", "Total", "allocate_budget", "allocate_budget_prorata", "allocate_quota")
+        "FactSpec", "FundingShare", "RUNTIME_VERSION", "Total", "allocate_budget", "allocate_quota")
 _OWN = ("CLAUSES", "EVALUATOR", "FACTS", "Facts", "POLICY", "evaluate", "evaluate_many")
 
 

@@ -28,9 +28,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '2':
+if _runtime.RUNTIME_VERSION != '3':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 2, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -500,6 +500,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.01'), 200, (), '参评总人数', ()), ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=2,
@@ -508,6 +509,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.02'), 100, (), '参评集体总数', ()), ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=3,
@@ -516,6 +518,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=4,
@@ -524,6 +527,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.2'), None, (), '参评总人数', ()), ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=5,
@@ -532,6 +536,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.15'), None, (), '同类参评总数', ('奖励对象类型',)), ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=6,
@@ -540,6 +545,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.05'), None, (), '同类参评总数', ('奖励对象类型',)), ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=2,
@@ -548,6 +554,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '县（市、区）政府'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=3,
@@ -556,6 +563,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=4,
@@ -564,6 +572,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '人力社保部门（经组织部门审核同意）'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=5,
@@ -572,6 +581,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '市政府常务会议'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=6,
@@ -580,6 +590,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '省政府（经市政府常务会议审定后申报）'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=7,
@@ -588,6 +599,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '组织部门（按公务员奖励有关规定）'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=8,
@@ -596,6 +608,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '现行劳动模范、见义勇为评选程序'),
     ),
 )
 

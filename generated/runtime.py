@@ -30,7 +30,7 @@ import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
-RUNTIME_VERSION = "2"
+RUNTIME_VERSION = "3"
 CENT = Decimal("0.01")
 _ZERO = Decimal(0)
 ROUNDING = "金额四舍五入到分（0.01元，ROUND_HALF_UP）；中间计算精确，不作舍入"
@@ -657,6 +657,9 @@ class ClauseSpec:
     # The most the clause can pay in one year (None: unbounded or not stated): what an
     # undecidable result could pay, counted in total.max.
     ceiling: Decimal | None = None
+    # Issue 13: a non-money outcome, (verb, what): ("免收", "手续费"), ("审定", who decides);
+    # counted per clause in batch summaries (`outcomes`).
+    outcome: tuple[str, str] | None = None
 
     @property
     def label(self) -> str:
@@ -672,7 +675,8 @@ class Award:
 
     kind: `exact` (min == max), `up_to` (0 to max, the amount left to reviewers), `range`
     (min to max), `case_by_case` (一事一议: no amount), `unspecified` (the text states none:
-    `note` says what it says), `routing` (not money: `note` names who decides).
+    `note` says what it says), `routing` (not money: `note` names who decides, or, with
+    `outcome` — 免收 优先保障 列入 授予 — what is waived, secured, listed or conferred).
     min/max: Decimal 元, rounded to 0.01 half up (None for the kinds without an amount).
     """
 
@@ -680,11 +684,16 @@ class Award:
     min: Decimal | None = None
     max: Decimal | None = None
     note: str | None = None
+    outcome: str | None = None  # issue 13: the verb of a non-money outcome other than 审定
 
     def to_json(self) -> dict[str, typing.Any]:
         row: dict[str, typing.Any] = {"kind": self.kind, "min": yuan(self.min), "max": yuan(self.max)}
         if self.kind == "routing":
-            row["approver"] = self.note
+            if self.outcome is None:
+                row["approver"] = self.note
+            else:
+                row["outcome"] = self.outcome
+                row["object"] = self.note
         return row
 
 
@@ -753,6 +762,21 @@ def case_by_case(run):
 def routing(run, approver):
     run.note(f"非金钱结果：由{approver}审定")
     return Award("routing", note=approver)
+
+
+# ---- issue 13: outcomes that are not money
+OUTCOME_VERBS = ("免收", "优先保障", "列入", "授予")
+
+
+def outcome(run, verb, what):
+    """A non-money outcome: 免收手续费, 优先保障用地指标, 列入名单, 授予称号 (kind routing)."""
+    run.note(f"非金钱结果：{verb}{what}")
+    return Award("routing", note=what, outcome=verb)
+
+
+def outcome_text(award):
+    """A routing award as the results say it: 由X审定, 免收手续费."""
+    return f"由{award.note}审定" if award.outcome is None else f"{award.outcome}{award.note}"
 
 
 def items(run, name):
@@ -1050,7 +1074,7 @@ def resolve(results, principles):
                 result.entries.append(f"就高不重复：同一事项「{matter}」另有 {others} 适用，本条排序最前（金额最高，同额取在前者），予以支付")
                 continue
             amount = format_money(winner.award.max) if winner.award.max is not None else {
-                "case_by_case": "一事一议", "unspecified": "金额未定", "routing": f"由{winner.award.note}审定"}[winner.award.kind]
+                "case_by_case": "一事一议", "unspecified": "金额未定", "routing": outcome_text(winner.award)}[winner.award.kind]
             results[position] = dataclasses.replace(
                 result, paid=False, reason=(f"就高不重复：同一事项「{matter}」按 {winner.spec.policy}{winner.spec.label} 支付"
                                             f"（{amount}），本条不重复支付"))
@@ -1409,6 +1433,68 @@ def allocate_budget(budget, candidates):
     return decisions, {"payer": payer, "budget": yuan(amount), "wanted": yuan(wanted), "spent": yuan(amount - remaining),
                        "candidates": len(candidates),
                        "funded": sum(1 for d, _p in decisions.values() if d == "within_budget")}
+
+
+# ---- issue 13: budgets that pro-rate
+PRORATED = "prorated"  # the allocation of an award scaled down by a 按比例核减 budget
+
+
+def allocate_budget_prorata(budget, candidates):
+    """BUDGET 按比例核减 / 按比例分配 ("资金不足时按比例核减"): when the qualifying awards want
+    no more than the budget, every one is funded as it is (within_budget); when they want
+    more, every one is scaled by budget ÷ wanted (prorated) and the budget is spent exactly.
+
+    candidates: [(applicant id, rank values, payload, claim, low)], where claim is the award's
+    maximum in 元 (whole cents) and low its minimum (None when it has none).
+
+    The arithmetic, exact and in whole cents (T the budget in cents, rounded down so that no
+    cent is invented; c the claim in cents; W = Σ c):
+      share   r = c × T ÷ W, rounded once to the cent, half up: (2·c·T + W) // (2·W);
+      remainder k = T − Σ r cents (|k| is at most half the number of awards): when k > 0 one
+      cent more for each of the k awards that rounding cut the most (c·T − r·W largest), when
+      k < 0 one cent less for each of the −k awards it raised the most (smallest); ties go to
+      the applicant identifier, then the payload (register line, clause) — never the input
+      order. So Σ funded = T: no cent lost or invented, and each award is within a cent of
+      its exact share.
+      The minimum is scaled the same way (half up, no remainder rule) and kept at most the
+      funded maximum; an exact award (minimum = maximum) stays exact.
+    Returns (decisions: payload -> (allocation, None), amounts: payload -> (min, max) in 元 for
+    the prorated awards, summary)."""
+    payer, amount = budget[0], budget[1]
+    cents = [(int(candidate[3] * 100), candidate) for candidate in candidates]
+    wanted = sum(c for c, _candidate in cents)
+    total = int((Decimal(amount) * 100).to_integral_value(rounding=ROUND_FLOOR))
+    summary = {"payer": payer, "budget": yuan(amount), "wanted": yuan(Decimal(wanted) / 100),
+               "candidates": len(candidates)}
+    if wanted <= total:
+        summary.update({"spent": yuan(Decimal(wanted) / 100), "funded": len(candidates)})
+        return {candidate[2]: ("within_budget", None) for candidate in candidates}, {}, summary
+    shares = []
+    for c, candidate in cents:
+        r = (2 * c * total + wanted) // (2 * wanted)
+        shares.append([c * total - r * wanted, str(candidate[0]), candidate[2], r, candidate, c])
+    remainder = total - sum(share[3] for share in shares)
+    if remainder > 0:
+        for share in sorted(shares, key=lambda s: (-s[0], s[1], s[2]))[:remainder]:
+            share[3] += 1
+    elif remainder < 0:
+        for share in sorted(shares, key=lambda s: (s[0], s[1], s[2]))[:-remainder]:
+            share[3] -= 1
+    decisions, amounts = {}, {}
+    for _d, _a, payload, funded, candidate, _c in shares:
+        low = candidate[4]
+        if low is not None:
+            low_cents = int(low * 100)
+            if low_cents != _c:  # an exact award stays exact: its minimum is its funded maximum
+                low_cents = min((2 * low_cents * total + wanted) // (2 * wanted), funded)
+            else:
+                low_cents = funded
+            low = Decimal(low_cents) / 100
+        decisions[payload] = (PRORATED, None)
+        amounts[payload] = (None if low is None else low.quantize(CENT), (Decimal(funded) / 100).quantize(CENT))
+    summary.update({"spent": yuan(Decimal(total) / 100), "funded": len(candidates), "prorated": len(candidates),
+                    "over_by": yuan(Decimal(wanted - total) / 100)})
+    return decisions, amounts, summary
 
 
 def payer_share(spec, payer):

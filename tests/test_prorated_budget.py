@@ -208,3 +208,28 @@ def test_the_summary_states_the_rule():
     done = run_polc("build", "--emit", "md", POLICY)
     assert done.returncode == 0
     assert "资金不足时按比例核减" in done.stdout and "prorated" in done.stdout
+
+
+# ---------------------------------------------------------------- fund minimums (资金 … 每年 不少于 …)
+def test_a_fund_minimum_is_recorded_shown_and_never_a_cap(tmp_path):
+    from compiler import printer
+    text = (ROOT / POLICY).read_text(encoding="utf-8")
+    policy, problems = parse(SourceFile("d.pol", text))
+    assert problems == [] and [(f.fund.text, f.amount.text) for f in policy.fund_minimums] == [("外贸专项资金", "100万元")]
+    assert "  资金 外贸专项资金 每年 不少于 100万元\n" in printer.policy(policy)
+    assert "外贸专项资金 每年不少于 100万元（对资金总量的要求，不是对申请人的上限）" in run_polc(
+        "build", "--emit", "md", POLICY).stdout
+    # the same register with the line taken out gives the same bytes: it pays and limits nothing
+    without = tmp_path / "without.pol"
+    without.write_text(text.replace("资金 外贸专项资金 每年 不少于 100万元\n", ""), encoding="utf-8")
+    rows = [(f"E{i:02d}", "1000万元", "") for i in range(13)]
+    register = _register(tmp_path, rows)
+    assert _both(register, _project()) == _both(register, _project(without.read_text(encoding="utf-8"), tmp_path))
+
+
+def test_a_budget_below_the_fund_minimum_is_W360():
+    text = ("政策 测试〔2022〕1号\n  施行日期 2022年1月1日\n  预算 专项资金 每年 10万元\n  资金 专项资金 每年 不少于 20万元\n\n"
+            "事实 投资额: 金额\n\n条款 第一条\n  当 投资额 超过 0元\n  给予 5万元\n")
+    policy, _problems = parse(SourceFile("d.pol", text))
+    assert "W360" in [d.code for d in check_policy(policy)]
+    assert "W360" not in [d.code for d in check_policy(parse(SourceFile("d.pol", text.replace("10万元", "20万元")))[0])]
