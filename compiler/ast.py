@@ -505,6 +505,10 @@ class Split:
     shares: tuple[tuple[Name, Percent], ...]
     except_articles: tuple[Name, ...] = ()
     span: Span | None = _span()
+    # Issue 13, payers by condition ("乡镇招商的项目由各乡镇参照执行"): 分担 … 当 条件 — the rule
+    # holds for the applicants (projects) the condition holds for; a clause takes the first rule
+    # that does not except it and whose condition holds.
+    condition: "Expr | None" = None
 
 
 @attrs.frozen

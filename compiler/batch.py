@@ -470,7 +470,7 @@ def compact_clause(result, matter) -> list:
         why = _ROUTING
     else:
         why = _PAID
-        if spec.split is not None:
+        if spec.split is not None or spec.payer_rules:  # issue 13: payers by condition
             shares = result.funding  # Decimal shares; strings in the output, as in the full record
             funding = None if shares is None else {s.payer: {"min": _yuan(s.min), "max": _yuan(s.max)} for s in shares}
     if award is None:

@@ -349,8 +349,9 @@ def clause_expressions(clause: ast.Clause) -> Iterator[tuple[object, str]]:
 def check_expressions(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     for decl in policy.defs:
         yield from _check_expr(decl.expr, symbols)
-    for clause in policy.clauses:
-        for node, role in clause_expressions(clause):
+    header = [(split.condition, "condition") for split in policy.splits if split.condition is not None]  # issue 13
+    for clause in [None, *policy.clauses]:
+        for node, role in (header if clause is None else clause_expressions(clause)):
             problems = list(_check_expr(node, symbols))
             yield from problems
             if problems:
@@ -367,7 +368,7 @@ def check_expressions(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnost
                             f"the award {printer.expr(node)!r} must be money, but it is {t.describe('en')}",
                             suggestion=Message("乘以一个金额，或写明单位（元、万元、亿元）",
                                                "multiply by an amount, or write a unit (元, 万元, 亿元)"))
-        form = clause.award.form if clause.award is not None else None
+        form = clause.award.form if clause is not None and clause.award is not None else None
         if isinstance(form, ast.ByTier):
             yield from _check_tier_subject(form, symbols)
 
@@ -837,6 +838,13 @@ def _check_prorated_budgets(policy: ast.Policy) -> Iterator[Diagnostic]:
     """预算 … 按比例核减 scales each award by budget ÷ wanted. That is defined for an award one
     payer funds from one budget: with 分担 (the award shared) or a second budget for the same
     awards, which part is scaled, and by which ratio, the text does not say (E360)."""
+    if policy.budgets and any(split.condition is not None for split in policy.splits):
+        yield error("E364", policy.budgets[0].span,
+                    "有「预算」的政策不能用带条件的「分担」：各出资方从预算中承担多少取决于每个申请人，批量评估尚不支持",
+                    "a policy with a 预算 cannot have a 分担 with a condition: each payer's part of the budget "
+                    "depends on the applicant, which batch evaluation does not support yet",
+                    suggestion=Message("去掉「分担」的条件（改用「除外」按条款指定出资方），或去掉「预算」",
+                                       "drop the 分担's condition (name payers by clause with 除外), or the 预算"))
     for budget in policy.budgets:
         if not budget.prorate:
             continue
@@ -1153,7 +1161,7 @@ def _silent_overwrites(policy: ast.Policy) -> Iterator[Diagnostic]:
                                "同一资金只有一个每年下限（两项互相矛盾）", "a fund has one yearly minimum (two contradict each other)")
         funds.add(minimum.fund.text)
     for index, split in enumerate(policy.splits):
-        if not split.except_articles and index + 1 < len(policy.splits):
+        if not split.except_articles and split.condition is None and index + 1 < len(policy.splits):
             for later in policy.splits[index + 1:]:
                 yield error("E361", later.span,
                             "这一条「分担」永远不会被采用：前面的「分担」没有「除外」，已适用于每个条款",

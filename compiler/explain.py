@@ -220,6 +220,11 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
              "A fund's yearly minimum (资金 F 每年 不少于 A) is above its yearly budget (预算 F 每年 B): one of them is wrong.",
              "  预算 专项资金 每年 500万元\n  资金 专项资金 每年 不少于 2000万元",
              "  预算 专项资金 每年 2000万元\n  资金 专项资金 每年 不少于 2000万元"),
+    "E364": ("有「预算」的政策不能用带条件的「分担」（分担 … 当 …）：各出资方从预算中承担多少取决于每个申请人，批量评估尚不支持。",
+             "A policy with a 预算 cannot have a 分担 with a condition (分担 … 当 …): each payer's part of the budget "
+             "depends on the applicant, which batch evaluation does not support yet.",
+             "  分担 乡镇财政 100% 当 招商主体 属于 乡镇\n  分担 县级财政 100%\n  预算 县级财政 每年 500万元",
+             "  分担 乡镇财政 100% 除外 第五条\n  分担 县级财政 100%\n  预算 县级财政 每年 500万元"),
 }
 
 

@@ -623,6 +623,7 @@ class Split:
     shares: tuple[Share, ...]
     except_articles: tuple[str, ...] = ()
     span: Span | None = _span()
+    condition: "Expr | None" = None  # issue 13: 分担 … 当 条件 (payers by condition)
 
 
 @attrs.frozen(eq=False)
@@ -677,6 +678,16 @@ class NotEncoded:
 
 # ---- issue 13: payers and funds
 @attrs.frozen(eq=False)
+class PayerRule:
+    """One 分担 rule a clause may take, in order: `condition` None holds always (and ends the
+    list); otherwise the rule holds for the applicants the condition holds for (乡镇招商的项目
+    由各乡镇参照执行: 分担 乡镇财政 100% 当 招商主体 等于 乡镇). The first that holds pays."""
+    condition: "Expr | None"
+    shares: tuple[Share, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
 class FundMinimum:
     """资金 F 每年 不少于 A: fund F holds at least A a year (a statement about the fund, shown
     in summaries; not a cap on applicants, and not the 预算 awards draw on)."""
@@ -726,6 +737,9 @@ class ClauseModel:
     split: tuple[Share, ...] | None = None
     decisive_facts: tuple[str, ...] = ()
     case_count: int = 0
+    # Issue 13: the 分担 rules, in order, when the first that applies to this clause has a
+    # condition (payers by condition); `split` is then None. Empty otherwise.
+    payer_rules: tuple[PayerRule, ...] = ()
     span: Span | None = _span()
 
     @property

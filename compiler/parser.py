@@ -648,8 +648,9 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         while items and isinstance(items[0], ast.Name) and len(items) > 1 and isinstance(items[1], Token):
             payer, share_token = items.pop(0), items.pop(0)
             shares.append((payer, self._percent(share_token)))
+        condition = items.pop() if items and not isinstance(items[-1], ast.Name) else None  # 当 …
         articles = items
-        return ("splits", ast.Split(tuple(shares), tuple(articles), self._span(meta)))
+        return ("splits", ast.Split(tuple(shares), tuple(articles), self._span(meta), condition=condition))
     def h_assessed_year(self, meta, c): return ("assessed_year", c[0])
     def h_note(self, meta, c): return ("notes", self._string(c[0]))
     def h_source_document(self, meta, c):

@@ -270,6 +270,8 @@ def policy(node: ast.Policy) -> str:
         text = "  分担 " + "、".join(f"{name(payer)} {share.text}" for payer, share in split.shares)
         if split.except_articles:
             text += " 除外 " + "、".join(article_ref(a) for a in split.except_articles)
+        if split.condition is not None:  # issue 13: payers by condition
+            text += f" 当 {expr(split.condition)}"
         lines.append(text)
     for budget in node.budgets:
         tail = f" {budget.prorate}" if budget.prorate else ranking(budget.ranking, budget.select)

@@ -640,6 +640,9 @@ class Engine:
         cases = []
         for clause in self.clauses:
             split = clause.spec.split
+            if clause.spec.payer_rules:  # issue 13: payers by condition, chosen per applicant
+                cases.append(self._chosen_funding_sql(clause))
+                continue
             if not split:
                 continue
             parts = []
@@ -663,6 +666,13 @@ class Engine:
             return "''"
         return (f"CASE WHEN f.paid_now AND f.amount_max IS NOT NULL THEN CASE f.pos {' '.join(cases)} ELSE '' END "
                 f"ELSE '' END")
+
+    def _chosen_funding_sql(self, clause: Clause) -> str:
+        """Issue 13, payers by condition: the funding the per-applicant query chose (its
+        `funding` column, JSON text), written compact (DuckDB's json() minifies it, keeping
+        the order and the characters); none when no rule was chosen."""
+        chosen = (f"(SELECT r.funding FROM clause_rows r WHERE r._line = f._line AND r.pos = {clause.position})")
+        return (f"WHEN {clause.position} THEN coalesce('{ITEM}\"funding\"{KEY}' || CAST(json({chosen}) AS VARCHAR), '')")
 
     def _write_jsonl(self, out) -> None:
         total = (f"'{{\"min\"{KEY}\"' || CAST(t.low AS VARCHAR) || '\"{ITEM}\"max\"{KEY}\"' || CAST(t.high AS VARCHAR) || '\"' || "
@@ -748,7 +758,17 @@ def _clause_row(line, applicant, clause: Clause, result) -> dict:
             "amount_min": runtime.yuan(award.min) if award is not None else None,
             "amount_max": runtime.yuan(award.max) if award is not None else None,
             "could_pay": runtime.yuan(spec.ceiling) if result.applies is None else None,
-            "reason": reason, "funding": None}
+            "reason": reason, "funding": _chosen_funding(result)}
+
+
+def _chosen_funding(result) -> str | None:
+    """Issue 13, payers by condition: the funding chosen for this applicant, as JSON text (the
+    engine reads it for these clauses only; others take their static 分担)."""
+    funding = result.funding if result.spec.payer_rules else None
+    if funding is None:
+        return None
+    return json.dumps({s.payer: {"min": runtime.yuan(s.min), "max": runtime.yuan(s.max)} for s in funding},
+                      ensure_ascii=False)
 
 
 def _shown(value):

@@ -232,6 +232,8 @@ def _split(rule: model.Split) -> str:
     text = "、".join(f"{share.payer} {share.text}" for share in rule.shares)
     if rule.except_articles:
         text += "（" + "、".join(rule.except_articles) + " 除外）"
+    if rule.condition is not None:  # issue 13: payers by condition
+        text = f"当 {_condition(rule.condition)} 时：" + text + "（条款取第一条成立的分担；条件无法判定时不列出资方）"
     return text + "；每一方的份额四舍五入到分，尾差由最后一方承担"
 
 

@@ -256,6 +256,26 @@ class _ClauseCompiler:
         out.line()
         out.line()
 
+    def payer_rules(self, clause: model.ClauseModel, index: int) -> str:
+        """Issue 13, payers by condition: a function per conditional 分担 rule of the clause
+        (`_payers_<clause>_<rule>(run)`, the condition's value), and the ClauseSpec literal."""
+        out = self.out
+        parts = []
+        for number, rule in enumerate(clause.payer_rules, 1):
+            shares = _literal(tuple((share.payer, share.share) for share in rule.shares))
+            if rule.condition is None:
+                parts.append(f"(None, {shares})")
+                continue
+            function = f"_payers_{index}_{number}"
+            out.line(f"def {function}(run):")
+            out.indent()
+            out.line(f"return {self.expr(rule.condition, '0')}")
+            out.outdent()
+            out.line()
+            out.line()
+            parts.append(f"({function}, {shares})")
+        return "(" + ", ".join(parts) + ",)"
+
     def award(self, award: model.Award) -> None:
         out = self.out
         cap = "None"
@@ -522,10 +542,13 @@ def _policy_part(policy: model.PolicyModel) -> str:
     for decl in definitions:
         compiler.definition(decl, def_functions[decl.name])
     specs = []
+    payer_rules: dict[int, str] = {}  # issue 13: clause index -> the payer_rules literal (conditions as functions)
     for index, clause in enumerate(policy.evaluated_clauses, 1):
         function = f"_clause_{index}"
         compiler.clause(clause, function)
         specs.append((clause, function))
+        if clause.payer_rules:
+            payer_rules[id(clause)] = compiler.payer_rules(clause, index)
     for text, name in compiler.constants.items():
         out.line(f"{name} = Decimal({text!r})")
     if compiler.constants:
@@ -551,6 +574,8 @@ def _policy_part(policy: model.PolicyModel) -> str:
                  f"ceiling={_literal(clause.could_pay)},")
         if clause.outcome is not None:  # issue 13: a non-money outcome, counted in batch summaries
             out.line(f"        outcome={_literal(clause.outcome)},")
+        if id(clause) in payer_rules:  # issue 13: payers by condition
+            out.line(f"        payer_rules={payer_rules[id(clause)]},")
         out.line("    ),")
     out.line(")")
     out.line()

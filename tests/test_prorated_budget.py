@@ -233,3 +233,18 @@ def test_a_budget_below_the_fund_minimum_is_W360():
     policy, _problems = parse(SourceFile("d.pol", text))
     assert "W360" in [d.code for d in check_policy(policy)]
     assert "W360" not in [d.code for d in check_policy(parse(SourceFile("d.pol", text.replace("10万元", "20万元")))[0])]
+
+
+# ---------------------------------------------------------------- 分担 … 除外 for an item (issue 13, on main): both engines
+def test_payer_by_item_funding_is_the_same_in_both_engines(tmp_path):
+    path = ROOT / "tests" / "language" / "payer-by-item" / "payer-by-item.pol"
+    project = driver.load([str(path)])
+    modules, models = [driver.load_module(p) for p in project.policies], [project.model(p) for p in project.policies]
+    register = tmp_path / "r.csv"
+    register.write_text("申请人,获评高新技术企业,获评科技小巨人\nA,是,是\nB,否,是\nC,是,\n", encoding="utf-8")
+    python, sql = _both(register, (modules, models), on="2023-06-30")
+    assert python == sql
+    first = json.loads(python.splitlines()[0])
+    assert [c["funding"] for c in first["clauses"]] == [
+        {"市级财政": {"min": "100000.00", "max": "100000.00"}, "县级财政": {"min": "100000.00", "max": "100000.00"}},
+        {"市级财政": {"min": "500000.00", "max": "500000.00"}}]

@@ -280,7 +280,7 @@ def test_modifier_highest_only_and_funding_across_policies(all_policies):
 
 
 # ---- issue 13 (r14-outcomes): outcomes that are not money, budgets that pro-rate
-ISSUE13_OUTCOMES = [ROOT / "tests" / "language" / name / f"{name}.pol" for name in ("outcomes", "prorated-budget")]
+ISSUE13_OUTCOMES = [ROOT / "tests" / "language" / name / f"{name}.pol" for name in ("outcomes", "prorated-budget", "payer-by-item", "payer-by-condition")]
 
 
 @pytest.mark.parametrize("path", ISSUE13_OUTCOMES, ids=lambda p: p.stem)
