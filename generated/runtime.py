@@ -660,6 +660,9 @@ class ClauseSpec:
     # Issue 13: a non-money outcome, (verb, what): ("免收", "手续费"), ("审定", who decides);
     # counted per clause in batch summaries (`outcomes`).
     outcome: tuple[str, str] | None = None
+    # Issue 13, payers by condition: ((condition function or None, ((payer, share), ...)), ...),
+    # tried in order when the first 分担 the clause takes has a condition (`split` is then None).
+    payer_rules: tuple[tuple[typing.Any, tuple[tuple[str, Decimal], ...]], ...] | None = None
 
     @property
     def label(self) -> str:
@@ -854,6 +857,8 @@ class ClauseResult:
     matter: str | None               # 事项: clauses of one matter are resolved by 就高不重复
     allocation: str | None = None    # across applicants: within_quota, outside_quota, …
     entries: list[typing.Any] = dataclasses.field(default_factory=list, repr=False)  # the trace, unformatted
+    # Issue 13, payers by condition: the 分担 shares this applicant's award takes (spec.payer_rules).
+    payers: tuple[tuple[str, Decimal], ...] | None = None
 
     @property
     def policy(self) -> str:
@@ -891,7 +896,7 @@ class ClauseResult:
     def funding(self) -> tuple[FundingShare, ...] | None:
         """CO-FUNDING: each payer's part of a paid award, or None (not paid, or no 分担)."""
         award = self.award
-        split = self.spec.split
+        split = self.payers if self.spec.payer_rules else self.spec.split
         if not self.paid or split is None or award is None or award.max is None or award.min is None:
             return None
         parts: dict[str, dict[str, Decimal]] = {}
@@ -958,13 +963,37 @@ def _run_clause(spec, facts, year, factor=None, make_run=None):
         if spec.start_fact is not None:
             applies, reason = _within_duration(run, spec)
         matter = facts.get(spec.matter_fact) if spec.matter_fact is not None else None
-        return _result(spec, applies, outcome if applies else None, reason, run.trace, run.missing, matter)
+        result = _result(spec, applies, outcome if applies else None, reason, run.trace, run.missing, matter)
+        if applies and spec.payer_rules:
+            result = dataclasses.replace(result, payers=_choose_payers(run, spec.payer_rules))
+        return result
     if outcome is False:
         return _result(spec, False, None, "条件不成立", run.trace, run.missing)
     if isinstance(outcome, str):
         return _result(spec, False, None, outcome, run.trace, run.missing)
     return _result(spec, None, None, "无法判定：缺少事实 " + "、".join(run.missing or ["（未知）"]),
                         run.trace, run.missing)
+
+
+def _choose_payers(run, rules):
+    """Issue 13, payers by condition: the shares of the first 分担 rule whose condition holds
+    (None when one before it cannot be decided, or none holds: no funding is stated). The
+    facts a payer condition lacks are said in the trace, not added to the clause's missing."""
+    missing = len(run.missing)
+    chosen = None
+    for condition, shares in rules:
+        holds = True if condition is None else condition(run)
+        if holds is None:
+            run.note("分担无法判定：出资方取决于未知的事实（" + "、".join(run.missing[missing:]) + "）")
+            break
+        if holds:
+            run.note("分担：" + "、".join(f"{payer} {_plain(share * 100)}%" for payer, share in shares))
+            chosen = shares
+            break
+    else:
+        run.note("分担：没有一条成立，不列出资方")
+    del run.missing[missing:]
+    return chosen
 
 
 def _within_duration(run, spec):
