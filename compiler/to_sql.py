@@ -804,7 +804,7 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         outside = _not_in_force(policy, on, year)
         sql = _PolicySql(policy, year, years_present, coefficient)
         for clause_index, clause in enumerate(policy.evaluated_clauses, 1):
-            split_no = None
+            split_no: int | _PayerRuleNo | None = None
             if clause.split is not None:
                 key = tuple((share.payer, share.share) for share in clause.split)
                 if key not in splits:
@@ -1010,7 +1010,7 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
         _cast(could_pay, MONEY_OUT).as_("could_pay", copy=False),
         exp.Boolean(this=principle).as_("highest_only", copy=False),
         exp.Boolean(this=is_modifier).as_("is_modifier", copy=False),
-        _cast(split_no if isinstance(split_no, exp.Expr) else _int(split_no) if split_no is not None else _null(),
+        _cast(split_no if isinstance(split_no, exp.Expr) else _int(split_no) if isinstance(split_no, int) else _null(),
               "INTEGER").as_("split_no", copy=False),
     ).from_(copy=False, expression=source)
 
