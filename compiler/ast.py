@@ -343,9 +343,12 @@ class PerItem:
 
 @attrs.frozen
 class Routing:
-    """由 "…" 审定: a non-money outcome, who decides."""
+    """由 "…" 审定: a non-money outcome, who decides. Issue 13: the other non-money outcomes
+    (免收 "手续费", 优先保障 "用地指标", 列入 "…名单", 授予 "…称号") are the same form with their
+    verb in `outcome`; `approver` then holds what is waived, secured, listed or conferred."""
     approver: str
     span: Span | None = _span()
+    outcome: str = "审定"
 
 
 # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
@@ -472,6 +475,7 @@ class Expected:
     high: Literal | None = None
     approver: str | None = None
     span: Span | None = _span()
+    outcome: str = "审定"  # kind routing: the verb (审定, or an issue-13 outcome: 免收 优先保障 列入 授予)
 
 
 @attrs.frozen
@@ -570,6 +574,10 @@ class Split:
     shares: tuple[tuple[Name, Percent], ...]
     except_articles: tuple[Name, ...] = ()
     span: Span | None = _span()
+    # Issue 13, payers by condition ("乡镇招商的项目由各乡镇参照执行"): 分担 … 当 条件 — the rule
+    # holds for the applicants (projects) the condition holds for; a clause takes the first rule
+    # that does not except it and whose condition holds.
+    condition: "Expr | None" = None
 
 
 @attrs.frozen
@@ -579,6 +587,17 @@ class Budget:
     amount: Money
     ranking: tuple[tuple[Name, bool], ...] = ()  # the order in which awards are funded
     select: bool = False  # 择优: no order; over budget, the reviewers choose
+    span: Span | None = _span()
+    # 按比例核减 / 按比例分配 as written: over budget, every award is scaled by budget ÷ wanted.
+    prorate: str | None = None
+
+
+@attrs.frozen
+class FundMinimum:
+    """资金 专项资金 每年 不少于 2000万元 ("专项资金每年不少于2000万元"): what a fund is to hold
+    each year, at least — a statement about the fund, not a cap on any applicant."""
+    fund: Name
+    amount: Money
     span: Span | None = _span()
 
 
@@ -666,6 +685,7 @@ class Policy:
     repeated: tuple[tuple[str, Span | None], ...] = attrs.field(default=(), eq=False, repr=False)
     # 政策 无文号 「简称」: published without a document number; docno holds the short name.
     numbered: bool = True
+    fund_minimums: tuple["FundMinimum", ...] = ()  # issue 13: 资金 X 每年 不少于 A
 
     @property
     def key(self) -> str:

@@ -591,8 +591,9 @@ def _check_upgrade(form: ast.Upgrade, symbols: Symbols) -> Iterator[Diagnostic]:
 def check_expressions(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     for decl in policy.defs:
         yield from _check_expr(decl.expr, symbols)
-    for clause in policy.clauses:
-        for node, role in clause_expressions(clause):
+    header = [(split.condition, "condition") for split in policy.splits if split.condition is not None]  # issue 13
+    for clause in [None, *policy.clauses]:
+        for node, role in (header if clause is None else clause_expressions(clause)):
             problems = list(_check_expr(node, symbols))
             yield from problems
             if problems:
@@ -609,7 +610,7 @@ def check_expressions(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnost
                             f"the award {printer.expr(node)!r} must be money, but it is {t.describe('en')}",
                             suggestion=Message("乘以一个金额，或写明单位（元、万元、亿元）",
                                                "multiply by an amount, or write a unit (元, 万元, 亿元)"))
-        form = clause.award.form if clause.award is not None else None
+        form = clause.award.form if clause is not None and clause.award is not None else None
         if isinstance(form, ast.ByTier):
             yield from _check_tier_subject(form, symbols)
 
@@ -1025,6 +1026,8 @@ def check_bounds(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     for budget in policy.budgets:
         yield from _check_ranking(budget.ranking, symbols)
         yield from _budget_coverage(policy, budget)
+    yield from _check_prorated_budgets(policy)
+    yield from _check_fund_minimums(policy)
 
 
 def _money(value: Decimal) -> str:
@@ -1055,6 +1058,47 @@ def _budget_coverage(policy: ast.Policy, budget: ast.Budget) -> Iterator[Diagnos
                f"预算可覆盖 {count} 个最高额奖励",
                f"{budget.payer.text}'s yearly budget {budget.amount.text} covers {count} maximum awards "
                f"({_money(largest)} in {clause.label}, of which this payer bears {_money(borne)})")
+
+
+# ---- issue 13: fund minimums
+def _check_fund_minimums(policy: ast.Policy) -> Iterator[Diagnostic]:
+    """资金 F 每年 不少于 A beside 预算 F 每年 B with B < A: the yearly amount the awards draw on
+    is below what the fund must hold — one of the two numbers is wrong (W360)."""
+    budgets = {b.payer.text: b for b in policy.budgets}
+    for minimum in policy.fund_minimums:
+        budget = budgets.get(minimum.fund.text)
+        if budget is not None and budget.amount.value < minimum.amount.value:
+            yield warning("W360", budget.span,
+                          f"「{minimum.fund.text}」每年预算 {budget.amount.text} 低于它每年不少于 {minimum.amount.text} 的下限",
+                          f"the yearly budget of {minimum.fund.text}, {budget.amount.text}, is below its yearly minimum "
+                          f"of {minimum.amount.text}",
+                          suggestion=Message("核对原文：预算应不少于资金下限", "check the text: the budget should be at least the minimum"))
+
+
+# ---- issue 13: budgets that pro-rate
+def _check_prorated_budgets(policy: ast.Policy) -> Iterator[Diagnostic]:
+    """预算 … 按比例核减 scales each award by budget ÷ wanted. That is defined for an award one
+    payer funds from one budget: with 分担 (the award shared) or a second budget for the same
+    awards, which part is scaled, and by which ratio, the text does not say (E360)."""
+    if policy.budgets and any(split.condition is not None for split in policy.splits):
+        yield error("E364", policy.budgets[0].span,
+                    "有「预算」的政策不能用带条件的「分担」：各出资方从预算中承担多少取决于每个申请人，批量评估尚不支持",
+                    "a policy with a 预算 cannot have a 分担 with a condition: each payer's part of the budget "
+                    "depends on the applicant, which batch evaluation does not support yet",
+                    suggestion=Message("去掉「分担」的条件（改用「除外」按条款指定出资方），或去掉「预算」",
+                                       "drop the 分担's condition (name payers by clause with 除外), or the 预算"))
+    for budget in policy.budgets:
+        if not budget.prorate:
+            continue
+        if policy.splits or len(policy.budgets) > 1:
+            why_zh = "政策有「分担」" if policy.splits else "政策还有另一项「预算」"
+            why_en = "the policy shares awards (分担)" if policy.splits else "the policy has another 预算"
+            yield error("E360", budget.span,
+                        f"「{budget.prorate}」的预算只能是奖励的唯一出资：{why_zh}，按比例核减哪一部分、按哪个比例，原文未定",
+                        f"a {budget.prorate} budget must be the awards' only funding: {why_en}, so which part is scaled, "
+                        f"and by which ratio, is not defined",
+                        suggestion=Message("删去「分担」或另一项「预算」；确需分担时，改用按排序或择优的预算",
+                                           "remove the 分担 or the other 预算; if the award is shared, use a ranked or 择优 budget"))
 
 
 # ---------------------------------------------------------------- year-by-year tables
@@ -1312,6 +1356,88 @@ def check_drafting(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]
     if policy.principle == "就高不重复":
         yield from _matterless_twins(policy, symbols)
     yield from _unreachable_years(policy, symbols)
+    yield from _silent_overwrites(policy)
+
+
+# ---- issue 13: no silent overwrite (the lines E019 did not yet cover)
+def _twice_error(span, where_zh: str, where_en: str, word: str, taken_zh: str, taken_en: str) -> Diagnostic:
+    return error("E019", span, f"{where_zh}的「{word}」写了两次：{taken_zh}",
+                 f"{where_en} has {word} twice: {taken_en}",
+                 suggestion=Message(f"删去多余的「{word}」，或把它们合并为一项", f"delete the extra {word}, or merge them into one"))
+
+
+def _silent_overwrites(policy: ast.Policy) -> Iterator[Diagnostic]:
+    """Single-valued things written twice where one silently wins: a fact given twice in one
+    example (已知 X = 1, X = 2), a year twice in one series value, a payer's 预算 or 配套
+    twice (E019); a 分担 after one that excepts nothing, which no clause can reach (E361);
+    the same fact twice in one ranking (按 X 降序、X 升序) or one grouping (每个 X、X) (E362)."""
+    for clause in policy.clauses:
+        for case in clause.cases:
+            where_zh = f"{clause.label}的案例{'「' + case.title + '」' if case.title else ''}"
+            where_en = f"an example of {clause.label}"
+            seen: set[str] = set()
+            for name, value in case.facts:
+                if name.text in seen:
+                    yield _twice_error(name.span, where_zh, where_en, f"已知 {name.text}",
+                                       "只有最后一次生效，前一次被丢弃", "only the last counts, the earlier is dropped")
+                seen.add(name.text)
+                if isinstance(value, ast.SeriesValue):
+                    years = [year for year, _v in value.entries]
+                    for (year, literal), earlier in zip(value.entries[1:], years):
+                        if year == earlier:
+                            yield _twice_error(literal.span or value.span, where_zh, where_en, f"{name.text} 的 {year}年",
+                                               "只有一个值会被采用", "only one value is used")
+    taken = {"预算": ("同一出资方每年只有一项预算（写两项时，批量评估只会采用其中一项）",
+                      "a payer has one yearly budget (with two, a batch would use only one of them)"),
+             "配套": ("同一出资方只有一个最低配套比例（两项互相矛盾）", "a payer has one minimum share (two contradict each other)")}
+    for kind, rules in (("预算", policy.budgets), ("配套", policy.cofunding)):
+        payers: set[str] = set()
+        for rule in rules:
+            if rule.payer.text in payers:
+                yield _twice_error(rule.span, "政策头部", "the header", f"{kind} {rule.payer.text}", *taken[kind])
+            payers.add(rule.payer.text)
+    funds: set[str] = set()
+    for minimum in policy.fund_minimums:
+        if minimum.fund.text in funds:
+            yield _twice_error(minimum.span, "政策头部", "the header", f"资金 {minimum.fund.text}",
+                               "同一资金只有一个每年下限（两项互相矛盾）", "a fund has one yearly minimum (two contradict each other)")
+        funds.add(minimum.fund.text)
+    for index, split in enumerate(policy.splits):
+        if not split.except_articles and split.condition is None and index + 1 < len(policy.splits):
+            for later in policy.splits[index + 1:]:
+                yield error("E361", later.span,
+                            "这一条「分担」永远不会被采用：前面的「分担」没有「除外」，已适用于每个条款",
+                            "this 分担 is never used: an earlier 分担 excepts nothing, so it covers every clause",
+                            suggestion=Message("在前一条「分担」后写明「除外 …」（本条适用的条款），或删去本条",
+                                               "add 除外 … (the clauses this one is for) to the earlier 分担, or delete this one"))
+            break
+    latest: int | None = None  # 过渡 rules are tried in order: the first whose year is later than the assessed year wins
+    for rule in policy.transitional:
+        if rule.before_year is None:
+            continue
+        if latest is not None and rule.before_year <= latest:
+            yield error("E363", rule.span,
+                        f"这一条「过渡」永远不会被采用：早于 {rule.before_year}年的考核年度已由前面「早于 {latest}年」的一条处理",
+                        f"this 过渡 is never used: years before {rule.before_year} are already taken by an earlier rule "
+                        f"(before {latest})",
+                        suggestion=Message("按年份从早到晚排列「过渡」（早于 2019年 … 在 早于 2020年 … 之前），或删去本条",
+                                           "order the 过渡 rules by year, earliest first, or delete this one"))
+        latest = rule.before_year if latest is None else max(latest, rule.before_year)
+    rankings = [(b.ranking, b.span, f"预算 {b.payer.text}", f"the budget of {b.payer.text}") for b in policy.budgets]
+    for clause in policy.clauses:
+        if clause.quota is not None:
+            rankings.append((clause.quota.ranking, clause.quota.span, f"{clause.label} 的名额", f"{clause.label}'s quota"))
+            names = [g.text for g in clause.quota.groups]
+            for name in sorted({n for n in names if names.count(n) > 1}):
+                yield error("E362", clause.quota.span, f"{clause.label} 的名额分组「每个」把「{name}」写了两次",
+                            f"{clause.label}'s quota groups by {name} twice (每个)",
+                            suggestion=Message(f"只写一次「{name}」", f"write {name} once"))
+    for keys, span, where_zh, where_en in rankings:
+        names = [fact.text for fact, _descending in keys]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            yield error("E362", span, f"{where_zh}排序把「{name}」写了两次：后一次永远不起作用（前一次已按它排完）",
+                        f"{where_en} ranking names {name} twice: the later key never counts",
+                        suggestion=Message(f"只写一次「{name}」，升序或降序按原文", f"write {name} once, in the text's order"))
 
 
 def _condition_facts(clause: ast.Clause, symbols: Symbols) -> frozenset[str]:

@@ -196,6 +196,35 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
              "Internal compiler error: a bug in polc itself (for example the interpreter failing while confirming an "
              "overlap witness), not a problem in the draft; please report it with the draft.", "", ""),
     "I070": ("多个条款涵盖同一事项，按就高不重复只支付最高一项。", "Several clauses cover one matter; 就高不重复 pays the highest.", "", ""),
+    # ---- issue 13 (r14-outcomes): budgets that pro-rate, payers, outcomes, no silent overwrite
+    "E360": ("按比例核减的预算（预算 … 按比例核减/按比例分配）只能是奖励的唯一出资：同一政策有「分担」或另一项「预算」时，"
+             "核减哪一部分、按哪个比例未定义。",
+             "A pro-rated budget (预算 … 按比例核减) must be the awards' only funding: with 分担 or a second 预算 in the "
+             "policy, which part is scaled and by which ratio is not defined.",
+             "  分担 市级财政 50%、县级财政 50%\n  预算 市级财政 每年 500万元 按比例核减",
+             "  预算 市级财政 每年 500万元 按比例核减"),
+    "E361": ("「分担」永远不会被采用：前面一条「分担」没有「除外」，已适用于每个条款（条款采用第一条不除外它的「分担」）。",
+             "A 分担 is never used: an earlier 分担 excepts nothing, so it covers every clause (a clause takes the first "
+             "分担 that does not except it).",
+             "  分担 市级财政 50%、县级财政 50%\n  分担 市级财政 100%",
+             "  分担 市级财政 50%、县级财政 50% 除外 第十二条 第2项\n  分担 市级财政 100%"),
+    "E362": ("同一事实在一个排序（按 …）或分组（每个 …）里写了两次：后一次永远不起作用。",
+             "The same fact twice in one ranking (按 …) or grouping (每个 …): the later one never counts.",
+             "  名额 每年 10 家 按 营业收入 降序、营业收入 升序", "  名额 每年 10 家 按 营业收入 降序"),
+    "E363": ("「过渡」永远不会被采用：按顺序逐条判断，前面一条的年份不晚于本条，本条覆盖的年度都已由前面一条处理。",
+             "A 过渡 rule is never used: rules are tried in order, and an earlier one with a year no later than this "
+             "one's already takes every year this one covers.",
+             "  过渡 \"…\" 当 考核年度 早于 2021年 依照 嘉政发〔2016〕29号\n  过渡 \"…\" 当 考核年度 早于 2020年 依照 嘉政发〔2016〕28号",
+             "  过渡 \"…\" 当 考核年度 早于 2020年 依照 嘉政发〔2016〕28号\n  过渡 \"…\" 当 考核年度 早于 2021年 依照 嘉政发〔2016〕29号"),
+    "W360": ("资金每年的下限（资金 F 每年 不少于 A）高于同一资金的每年预算（预算 F 每年 B）：两个数字必有一个写错。",
+             "A fund's yearly minimum (资金 F 每年 不少于 A) is above its yearly budget (预算 F 每年 B): one of them is wrong.",
+             "  预算 专项资金 每年 500万元\n  资金 专项资金 每年 不少于 2000万元",
+             "  预算 专项资金 每年 2000万元\n  资金 专项资金 每年 不少于 2000万元"),
+    "E364": ("有「预算」的政策不能用带条件的「分担」（分担 … 当 …）：各出资方从预算中承担多少取决于每个申请人，批量评估尚不支持。",
+             "A policy with a 预算 cannot have a 分担 with a condition (分担 … 当 …): each payer's part of the budget "
+             "depends on the applicant, which batch evaluation does not support yet.",
+             "  分担 乡镇财政 100% 当 招商主体 属于 乡镇\n  分担 县级财政 100%\n  预算 县级财政 每年 500万元",
+             "  分担 乡镇财政 100% 除外 第五条\n  分担 县级财政 100%\n  预算 县级财政 每年 500万元"),
     # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
     "E320": ("奖励表的一行格数与表头列数不同：缺格会让某些组合没有金额，多格无处对应。",
              "A row of a two-key table has more or fewer cells than the head has columns.",

@@ -96,6 +96,15 @@ class _Evaluator:
             return self.award(clause.award, run)
         return evaluate
 
+    def payer_rules(self, clause: model.ClauseModel):
+        """Issue 13, payers by condition: runtime.ClauseSpec.payer_rules, or None."""
+        if not clause.payer_rules:
+            return None
+        def test(condition):
+            return lambda run: self.value(condition, run, 0)
+        return tuple((None if rule.condition is None else test(rule.condition),
+                      tuple((share.payer, share.share) for share in rule.shares)) for rule in clause.payer_rules)
+
     def amount(self, node: model.Expr, run: runtime.Run):
         """An award's amount; a formula's value is shown in the trace, a constant needs no line."""
         value = self.value(node, run, 0)
@@ -127,6 +136,8 @@ class _Evaluator:
                 if not isinstance(picked, int):
                     return picked
                 return runtime.exact(run, self.amount(form.rows[picked].amount, run), cap, cap_label)
+            case model.Routing() if form.outcome != "审定":  # issue 13: 免收, 优先保障, 列入, 授予
+                return runtime.outcome(run, form.outcome, form.approver)
             case model.Routing():
                 return runtime.routing(run, form.approver)
             case model.PerItem():
@@ -234,7 +245,8 @@ def clause_specs(policy: model.PolicyModel) -> list[runtime.ClauseSpec]:
             cofunded=clause.cofunded,
             modifies=(clause.modifier.matter, clause.modifier.factor) if clause.modifier else None,
             split=tuple((s.payer, s.share) for s in clause.split) if clause.split is not None else None,
-            quota=clause.quota.runtime_spec() if clause.quota else None, ceiling=clause.could_pay))
+            quota=clause.quota.runtime_spec() if clause.quota else None, ceiling=clause.could_pay,
+            outcome=clause.outcome, payer_rules=evaluator.payer_rules(clause)))
     return specs
 
 

@@ -63,11 +63,22 @@ def lower_overlaps(found: Iterable, policies: Iterable[ast.Policy],
 # ---------------------------------------------------------------- helpers on the AST
 # Used by the checks too (which still read the AST): one definition of each.
 def split_rule(policy: ast.Policy, clause: ast.Clause) -> ast.Split | None:
-    """The 分担 rule for this clause: the first one it is not excepted from, or None."""
+    """The 分担 rule for this clause: the first one it is not excepted from, or None (also
+    when that one has a condition: the payers then depend on the applicant, see payer_rules)."""
+    rules = payer_rules(policy, clause)
+    return rules[0] if rules and rules[0].condition is None else None
+
+
+def payer_rules(policy: ast.Policy, clause: ast.Clause) -> list[ast.Split]:
+    """Issue 13, payers by condition: the 分担 rules this clause may take, in order — those it
+    is not excepted from, up to and including the first without a condition."""
+    rules = []
     for rule in policy.splits:
         if not any(clause.under(a.text) for a in rule.except_articles):  # 除外 第十二条 [第2项] | "二、（一）"
-            return rule
-    return None
+            rules.append(rule)
+            if rule.condition is None:
+                break
+    return rules
 
 
 def split_of(policy: ast.Policy, clause: ast.Clause) -> tuple[tuple[str, Decimal], ...] | None:
@@ -246,7 +257,7 @@ class _Lowering:
                 return model.PerItem(self.item_fact(form), self.expr(form.amount),
                                      self.expr(form.item_cap) if form.item_cap is not None else None, form.span)
             case ast.Routing():
-                return model.Routing(form.approver, form.span)
+                return model.Routing(form.approver, form.span, outcome=form.outcome)
             case ast.ByTable() | ast.ByBand() | ast.EachTier() | ast.Upgrade():
                 return self.table_form(form)
             case _:
@@ -351,12 +362,22 @@ class _Lowering:
             could_pay=could_pay, cofunded=is_cofunded(policy, clause),
             split=tuple(model.Share(payer.text, share.value, share.text, payer.span) for payer, share in rule.shares)
             if rule is not None else None,
-            decisive_facts=tuple(sorted(decisive)), case_count=len(clause.cases), span=clause.span)
+            decisive_facts=tuple(sorted(decisive)), case_count=len(clause.cases), span=clause.span,
+            payer_rules=self.payer_rules(policy, clause) if rule is None else ())
 
     def ranking(self, keys) -> tuple[model.RankKey, ...]:
         return tuple(model.RankKey(fact.text, descending, fact.span) for fact, descending in keys)
 
     # ------------------------------------------------------------ the policy
+    def payer_rules(self, policy: ast.Policy, clause: ast.Clause) -> tuple[model.PayerRule, ...]:
+        """Issue 13: the clause's 分担 rules when the first has a condition (else ())."""
+        rules = payer_rules(policy, clause)
+        if not rules or rules[0].condition is None:
+            return ()
+        return tuple(model.PayerRule(None if r.condition is None else self.expr(r.condition),
+                                     tuple(model.Share(p.text, s.value, s.text, p.span) for p, s in r.shares), r.span)
+                     for r in rules)
+
     def used_facts(self, policy: ast.Policy, clauses: tuple[model.ClauseModel, ...]) -> tuple[str, ...]:
         """Facts the policy reads: its own, and those of its vocabulary that it refers to
         (through conditions, awards, definitions, 按 levels, 期限 start years, 名额 keys,
@@ -400,8 +421,11 @@ class _Lowering:
             cofunding=tuple(model.CoFunding(co.payer.text, co.minimum_share.value, co.minimum_share.text,
                                             tuple(a.text for a in co.except_articles), co.span) for co in policy.cofunding),
             splits=tuple(model.Split(tuple(model.Share(payer.text, share.value, share.text, payer.span) for payer, share in rule.shares),
-                                     tuple(a.text for a in rule.except_articles), rule.span) for rule in policy.splits),
-            budgets=tuple(model.Budget(b.payer.text, b.amount.value, b.amount.text, self.ranking(b.ranking), b.select, b.span)
+                                     tuple(a.text for a in rule.except_articles), rule.span,
+                                     condition=None if rule.condition is None else self.expr(rule.condition))
+                         for rule in policy.splits),
+            budgets=tuple(model.Budget(b.payer.text, b.amount.value, b.amount.text, self.ranking(b.ranking), b.select, b.span,
+                                       prorate=b.prorate)
                           for b in policy.budgets),
             transitional=tuple(model.Transitional(t.text, t.before_year, t.governed_by, t.span) for t in policy.transitional),
             imports=policy.imports, notes=policy.notes,
@@ -410,5 +434,7 @@ class _Lowering:
             enumerations=self.enumerations, facts=self.facts, definitions=self.definitions, matters=self.matters,
             clauses=clauses, used_facts=self.used_facts(policy, clauses),
             used_definitions=self.used_definitions(clauses),
-            ceiling=total, unbounded_clauses=tuple(unbounded), unstated_clauses=tuple(unstated), span=policy.span)
+            ceiling=total, unbounded_clauses=tuple(unbounded), unstated_clauses=tuple(unstated), span=policy.span,
+            fund_minimums=tuple(model.FundMinimum(f.fund.text, f.amount.value, f.amount.text, f.span)
+                                for f in policy.fund_minimums))
 

@@ -578,9 +578,17 @@ class PerItem:
 
 @attrs.frozen(eq=False)
 class Routing:
-    """由 "…" 审定: a non-money outcome and who decides it."""
+    """由 "…" 审定: a non-money outcome and who decides it. Issue 13: every non-money outcome
+    is this form, its verb in `outcome` (审定; 免收 优先保障 列入 授予, for which `approver`
+    holds what is waived, secured, listed or conferred)."""
     approver: str
     span: Span | None = _span()
+    outcome: str = "审定"
+
+    @property
+    def text(self) -> str:
+        """The outcome as the summary and the results say it: 由X审定, 免收手续费."""
+        return f"由{self.approver}审定" if self.outcome == "审定" else f"{self.outcome}{self.approver}"
 
 
 AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing,
@@ -667,6 +675,7 @@ class Split:
     shares: tuple[Share, ...]
     except_articles: tuple[str, ...] = ()
     span: Span | None = _span()
+    condition: "Expr | None" = None  # issue 13: 分担 … 当 条件 (payers by condition)
 
 
 @attrs.frozen(eq=False)
@@ -689,6 +698,8 @@ class Budget:
     ranking: tuple[RankKey, ...] = ()
     select: bool = False
     span: Span | None = _span()
+    # 按比例核减 / 按比例分配: over budget, each award is scaled by budget ÷ wanted (the words as written).
+    prorate: str | None = None
 
 
 @attrs.frozen(eq=False)
@@ -714,6 +725,27 @@ class NotEncoded:
     """不编码 "…" 说明 "…": a sentence deliberately not encoded, and why."""
     text: str
     reason: str
+    span: Span | None = _span()
+
+
+# ---- issue 13: payers and funds
+@attrs.frozen(eq=False)
+class PayerRule:
+    """One 分担 rule a clause may take, in order: `condition` None holds always (and ends the
+    list); otherwise the rule holds for the applicants the condition holds for (乡镇招商的项目
+    由各乡镇参照执行: 分担 乡镇财政 100% 当 招商主体 等于 乡镇). The first that holds pays."""
+    condition: "Expr | None"
+    shares: tuple[Share, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class FundMinimum:
+    """资金 F 每年 不少于 A: fund F holds at least A a year (a statement about the fund, shown
+    in summaries; not a cap on applicants, and not the 预算 awards draw on)."""
+    fund: str
+    amount: Decimal
+    amount_text: str
     span: Span | None = _span()
 
 
@@ -840,7 +872,18 @@ class ClauseModel:
     split: tuple[Share, ...] | None = None
     decisive_facts: tuple[str, ...] = ()
     case_count: int = 0
+    # Issue 13: the 分担 rules, in order, when the first that applies to this clause has a
+    # condition (payers by condition); `split` is then None. Empty otherwise.
+    payer_rules: tuple[PayerRule, ...] = ()
     span: Span | None = _span()
+
+    @property
+    def outcome(self) -> tuple[str, str] | None:
+        """Issue 13: (verb, what) of a non-money outcome (由X审定 → ("审定", X), 免收手续费 →
+        ("免收", "手续费")), else None."""
+        if self.award is not None and isinstance(self.award.form, Routing):
+            return (self.award.form.outcome, self.award.form.approver)
+        return None
 
     @property
     def label(self) -> str:
@@ -894,6 +937,7 @@ class PolicyModel:
     unstated_clauses: tuple[str, ...] = ()
     span: Span | None = _span()
     numbered: bool = True  # False: 政策 无文号 「简称」 (docno holds the short name)
+    fund_minimums: tuple[FundMinimum, ...] = ()  # issue 13: 资金 F 每年 不少于 A
 
     @property
     def effective_from(self) -> datetime.date | None:
@@ -934,8 +978,10 @@ class PolicyModel:
         return tuple((rule.before_year, rule.governed_by) for rule in self.transitional if rule.before_year is not None)
 
     def budgets_spec(self) -> tuple:
-        """((payer, yearly amount, ranking keys), …) for runtime.PolicyInfo.budgets."""
-        return tuple((b.payer, b.amount, tuple((k.fact, k.descending) for k in b.ranking)) for b in self.budgets)
+        """((payer, yearly amount, ranking keys[, "prorate"]), …) for runtime.PolicyInfo.budgets:
+        a pro-rated budget (按比例核减) has a fourth element, so the others keep their shape."""
+        return tuple((b.payer, b.amount, tuple((k.fact, k.descending) for k in b.ranking))
+                     + (("prorate",) if b.prorate else ()) for b in self.budgets)
 
 
 @attrs.frozen(eq=False)

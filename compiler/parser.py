@@ -390,6 +390,15 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def a_routing(self, meta, children):
         return ast.Routing(self._string(children[0]), self._span(meta))
 
+    def outcome_verb(self, meta, children):
+        return str(children[0])
+
+    def a_outcome(self, meta, children):
+        return ast.Routing(self._string(children[1]), self._span(meta), outcome=children[0])
+
+    def e_outcome(self, meta, children):
+        return ast.Expected("routing", approver=self._string(children[1]), span=self._span(meta), outcome=children[0])
+
     def level_row(self, meta, children):
         level, _arrow, amount = children
         return ast.LevelRow(level, amount, self._span(meta))
@@ -679,7 +688,10 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         amount = ast.Money(self._bounded(token, limits.money), str(token), self._tok_span(token))
         fields = self._quota_tail(list(rest))
         return ("budgets", ast.Budget(payer, amount, fields.get("ranking", ()), fields.get("select", False),
-                                      self._span(meta)))
+                                      self._span(meta), prorate=fields.get("prorate")))
+
+    def prorate(self, meta, children):
+        return ("prorate", str(children[0]))
 
     def h_split(self, meta, children):
         shares, articles = [], []
@@ -687,12 +699,17 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         while items and isinstance(items[0], ast.Name) and len(items) > 1 and isinstance(items[1], Token):
             payer, share_token = items.pop(0), items.pop(0)
             shares.append((payer, self._percent(share_token)))
+        condition = items.pop() if items and not isinstance(items[-1], ast.Name) else None  # 当 …
         articles = items
-        return ("splits", ast.Split(tuple(shares), tuple(articles), self._span(meta)))
+        return ("splits", ast.Split(tuple(shares), tuple(articles), self._span(meta), condition=condition))
     def h_assessed_year(self, meta, c): return ("assessed_year", c[0])
     def h_note(self, meta, c): return ("notes", self._string(c[0]))
     def h_source_document(self, meta, c):
         return ("source_document", ast.SourceDocument(self._string(c[0]), self._tok_span(c[0])))
+    def h_fund_minimum(self, meta, c):
+        fund, token = c
+        amount = ast.Money(self._bounded(token, limits.money), str(token), self._tok_span(token))
+        return ("fund_minimums", ast.FundMinimum(fund, amount, self._span(meta)))
     def h_not_encoded(self, meta, c):
         return ("not_encoded", ast.NotEncoded(self._string(c[0]), self._string(c[1]), self._tok_span(c[0])))
 
@@ -729,7 +746,8 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
 
     def policy(self, meta, children):
         (docno, numbered), *rest = children
-        repeated = ("cofunding", "splits", "budgets", "transitional", "notes", "imports", "not_encoded")
+        repeated = ("cofunding", "splits", "budgets", "transitional", "notes", "imports", "not_encoded",
+                    "fund_minimums")
         fields: dict = {"repeals": (), **{key: [] for key in repeated}}
         groups = {ast.EnumDecl: "enums", ast.FactDecl: "facts", ast.DefDecl: "defs", ast.MatterDecl: "matters",
                   ast.Clause: "clauses"}

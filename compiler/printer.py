@@ -140,7 +140,7 @@ def award(node: ast.Award, indent: str = "    ") -> str:
     elif isinstance(form, ast.PerItem):
         text = f"每项 {expr(form.amount)}" + (f" 每项最高 {expr(form.item_cap)}" if form.item_cap is not None else "")
     elif isinstance(form, ast.Routing):
-        text = f"由 {string(form.approver)} 审定"
+        text = _outcome(form.outcome, form.approver)
     elif isinstance(form, ast.ByTier):
         rows = "".join(f"\n{indent}{_wrapped(r.threshold, _ADDITIVE)} → {expr(r.amount)}" for r in form.rows)
         text = f"按 {_wrapped(form.subject, _ADDITIVE)} {form.op} 分档{rows}"
@@ -187,7 +187,7 @@ def expected(node: ast.Expected) -> str:
     if node.kind == "range":
         return f"{literal(node.low)} 至 {literal(node.high)}"
     if node.kind == "routing":
-        return f"由 {string(node.approver)} 审定"
+        return _outcome(node.outcome, node.approver)
     return {"applies": "适用", "case_by_case": "一事一议", "unspecified": "金额未定", "not_applicable": "不适用",
             "undecidable": "无法判定"}[node.kind]
 
@@ -292,9 +292,12 @@ def policy(node: ast.Policy) -> str:
         text = "  分担 " + "、".join(f"{name(payer)} {share.text}" for payer, share in split.shares)
         if split.except_articles:
             text += " 除外 " + "、".join(article_ref(a) for a in split.except_articles)
+        if split.condition is not None:  # issue 13: payers by condition
+            text += f" 当 {expr(split.condition)}"
         lines.append(text)
     for budget in node.budgets:
-        lines.append(f"  预算 {name(budget.payer)} 每年 {budget.amount.text}{ranking(budget.ranking, budget.select)}")
+        tail = f" {budget.prorate}" if budget.prorate else ranking(budget.ranking, budget.select)
+        lines.append(f"  预算 {name(budget.payer)} 每年 {budget.amount.text}{tail}")
     for rule in node.transitional:
         text = f"  过渡 {string(rule.text)}"
         if rule.before_year is not None:
@@ -310,6 +313,8 @@ def policy(node: ast.Policy) -> str:
         lines.append(f"  来源 {string(node.source_document.path)}")
     for sentence in node.not_encoded:
         lines.append(f"  不编码 {string(sentence.text)} 说明 {string(sentence.reason)}")
+    for minimum in node.fund_minimums:  # issue 13
+        lines.append(f"  资金 {name(minimum.fund)} 每年 不少于 {minimum.amount.text}")
     blocks = ["\n".join(lines)]
     for decl in node.enums:
         blocks.append(f"枚举 {name(decl.name)}: " + "、".join(name(v) for v in decl.values))
@@ -335,3 +340,9 @@ def vocabulary(node: ast.Vocabulary) -> str:
         blocks.append(f"枚举 {name(decl.name)}: " + "、".join(name(v) for v in decl.values))
     blocks += declarations(node)
     return "\n\n".join(blocks) + "\n"
+
+
+# ---- issue 13: outcomes that are not money
+def _outcome(verb: str, what: str) -> str:
+    """由 "X" 审定, or 免收 "手续费" / 优先保障 "用地指标" / 列入 "…" / 授予 "…"."""
+    return f"由 {string(what)} 审定" if verb == "审定" else f"{verb} {string(what)}"

@@ -161,6 +161,7 @@ class Engine:
         quotas = self._quotas()
         budgets = self._budgets()
         self._allocations()
+        self._prorated_amounts()
         summary = self._summary(loaded, quotas, budgets)
         self._report_bad(errors)
         for zh, en in self.notes:
@@ -242,6 +243,8 @@ class Engine:
         pos = ("CAST(CASE policy_index " + " ".join(f"WHEN {p} THEN {f}" for p, f in first.items())
                + " END + clause_index - 1 AS INTEGER)") if first else "CAST(NULL AS INTEGER)"
         columns = (f"_line, {pos} AS pos, matter, applies, paid, kind, amount_min, amount_max, could_pay, reason")
+        if any(c.spec.payer_rules for c in self.clauses):  # issue 13: the payer chosen per applicant (_chosen_funding_sql)
+            columns += ", funding"
         low, high = self.con.execute("SELECT min(_line), max(_line) FROM register_lines").fetchone()
         step = chunk_lines()
         starts = range(low, high + 1, step) if low is not None else range(1)
@@ -442,9 +445,12 @@ class Engine:
     def _budgets(self) -> dict:
         """Decides every budget, after the quotas; CREATE TABLE budget_decisions."""
         self.con.execute("CREATE TABLE budget_decisions (_line BIGINT, pos INTEGER, payer VARCHAR, allocation VARCHAR)")
+        self.con.execute("CREATE TABLE budget_amounts (_line BIGINT, pos INTEGER, amount_min DECIMAL(38,2), "
+                         "amount_max DECIMAL(38,2))")
         summaries = {}
         for policy, specs in self.policies:
-            for payer, amount, keys in (self.budgets.get(policy.docno) or ()):
+            for budget in (self.budgets.get(policy.docno) or ()):
+                payer, amount, keys = budget[0], budget[1], budget[2]
                 share_cases = []
                 for clause in self.clauses:
                     if clause.policy is policy:
@@ -468,7 +474,9 @@ class Engine:
                 wanted, count = self.con.execute("SELECT coalesce(sum(cost), 0), count(*) FROM eligible").fetchone()
                 wanted = Decimal(wanted)
                 amount_sql = f"CAST({literal(str(amount))} AS DECIMAL(38,12))"
-                if not keys and wanted > amount:
+                if batch._prorated(budget):
+                    summary = self._prorate(budget, wanted, count)
+                elif not keys and wanted > amount:
                     self.con.execute(f"INSERT INTO budget_decisions SELECT _line, pos, {literal(payer)}, 'needs_selection' "
                                      "FROM eligible")
                     summary = {"payer": payer, "budget": runtime.yuan(amount), "wanted": runtime.yuan(wanted),
@@ -484,6 +492,58 @@ class Engine:
                 summaries[(policy.docno, payer)] = summary
         return {f"{policy} {payer}": value for (policy, payer), value in sorted(summaries.items())}
 
+    # ---- issue 13: budgets that pro-rate (预算 … 按比例核减), as runtime.allocate_budget_prorata
+    def _prorate(self, budget, wanted: Decimal, count: int) -> dict:
+        """Decides one 按比例核减 budget over the table `eligible` (its rows' cost is the award's
+        maximum): within_budget when the awards want no more than it, else prorated, with the
+        funded amounts in budget_amounts. In whole cents, in HUGEINT, exactly as the runtime:
+        share (2·c·T + W) // (2·W), the remainder cents to the awards rounding cut (or raised)
+        the most, ties to 申请人, line, clause."""
+        payer, amount = budget[0], budget[1]
+        total = int((Decimal(amount) * 100).to_integral_value(rounding="ROUND_FLOOR"))
+        cents = int(wanted * 100)
+        summary = {"payer": payer, "budget": runtime.yuan(amount), "wanted": runtime.yuan(wanted), "candidates": count}
+        if cents <= total:
+            self.con.execute(f"INSERT INTO budget_decisions SELECT _line, pos, {literal(payer)}, 'within_budget' FROM eligible")
+            summary.update({"spent": runtime.yuan(wanted), "funded": count})
+            return summary
+        t, w = f"CAST({total} AS HUGEINT)", f"CAST({cents} AS HUGEINT)"
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE prorating AS
+            WITH claims AS (
+              SELECT e._line, e.pos, e.applicant, CAST(e.cost * 100 AS HUGEINT) AS c,
+                     CAST(l.amount_min * 100 AS HUGEINT) AS low
+              FROM eligible e JOIN listed l ON l._line = e._line AND l.pos = e.pos),
+            rounded AS (SELECT *, (2 * c * {t} + {w}) // (2 * {w}) AS r FROM claims)
+            SELECT *, c * {t} - r * {w} AS d FROM rounded""")
+        remainder = total - int(self.con.execute("SELECT coalesce(sum(r), 0) FROM prorating").fetchone()[0])
+        order = "d DESC" if remainder > 0 else "d ASC"
+        step = 1 if remainder > 0 else -1
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE prorated AS
+            WITH placed AS (
+              SELECT *, row_number() OVER (ORDER BY {order}, applicant, _line, pos) AS n FROM prorating),
+            funded AS (
+              SELECT *, r + CASE WHEN n <= {abs(remainder)} THEN {step} ELSE 0 END AS f FROM placed)
+            SELECT _line, pos,
+                   CASE WHEN low IS NULL THEN NULL WHEN low = c THEN f
+                        ELSE least((2 * low * {t} + {w}) // (2 * {w}), f) END AS low_f, f
+            FROM funded""")
+        self.con.execute(f"INSERT INTO budget_decisions SELECT _line, pos, {literal(payer)}, 'prorated' FROM prorated")
+        self.con.execute("""
+            INSERT INTO budget_amounts SELECT _line, pos, CAST(CAST(low_f AS DECIMAL(38,0)) * 0.01 AS DECIMAL(38,2)),
+                                              CAST(CAST(f AS DECIMAL(38,0)) * 0.01 AS DECIMAL(38,2)) FROM prorated""")
+        summary.update({"spent": runtime.yuan(Decimal(total) / 100), "funded": count, "prorated": count,
+                        "over_by": runtime.yuan(Decimal(cents - total) / 100)})
+        return summary
+
+    def _prorated_amounts(self) -> None:
+        """The funded amounts of prorated awards replace their evaluated ones (after the
+        allocations, before the totals, the summary and the output)."""
+        self.con.execute("""
+            UPDATE final SET amount_min = coalesce(b.amount_min, final.amount_min), amount_max = b.amount_max
+            FROM budget_amounts b WHERE b._line = final._line AND b.pos = final.pos AND final.allocation = 'prorated'""")
+
     def _allocations(self) -> None:
         """One allocation per listed clause row, combined as batch.run does: a quota's
         decision first; a budget's replaces it only when outside_budget; with no quota, the
@@ -494,7 +554,8 @@ class Engine:
               SELECT _line, pos, bool_or(allocation = 'outside_budget') AS outside,
                      arg_min(allocation, payer) AS first FROM budget_decisions GROUP BY _line, pos)
             SELECT coalesce(q._line, b._line) AS _line, coalesce(q.pos, b.pos) AS pos,
-                   CASE WHEN b.outside THEN 'outside_budget' WHEN q.allocation IS NOT NULL THEN q.allocation
+                   CASE WHEN b.outside THEN 'outside_budget' WHEN b.first = 'prorated' THEN 'prorated'
+                        WHEN q.allocation IS NOT NULL THEN q.allocation
                         ELSE b.first END AS allocation
             FROM quota_decisions q FULL OUTER JOIN budget b ON q._line = b._line AND q.pos = b.pos""")
         # The rows written, narrow: not those of a row withheld (an applicant named twice, or
@@ -562,10 +623,14 @@ class Engine:
                           "outside_budget": ob, "list_over": lo, "needs_selection": ns,
                           "min": runtime.yuan(Decimal(low)), "max": runtime.yuan(Decimal(high))}
         self.bad_count = len(bad)
-        return {"on": str(self.on_given) if self.on_given else None, "rows": loaded.rows,
-                "evaluated": loaded.rows - len(bad),
-                "bad_rows": {"count": len(bad), "listed": self._listed_bad(bad)},
-                "clauses": stats, "quotas": quotas, "budgets": budgets}
+        summary = {"on": str(self.on_given) if self.on_given else None, "rows": loaded.rows,
+                   "evaluated": loaded.rows - len(bad),
+                   "bad_rows": {"count": len(bad), "listed": self._listed_bad(bad)},
+                   "clauses": stats, "quotas": quotas, "budgets": budgets}
+        outcomes = batch.outcome_counts({c.key: c.spec for c in self.clauses}, stats)  # issue 13
+        if outcomes:
+            summary["outcomes"] = outcomes
+        return summary
 
     def _bad_rows(self) -> list[dict]:
         """Every bad row with its message, as batch.run words them."""
@@ -642,6 +707,9 @@ class Engine:
         cases = []
         for clause in self.clauses:
             split = clause.spec.split
+            if clause.spec.payer_rules:  # issue 13: payers by condition, chosen per applicant
+                cases.append(self._chosen_funding_sql(clause))
+                continue
             if not split:
                 continue
             parts = []
@@ -664,6 +732,13 @@ class Engine:
         if not cases:
             return "CAST(NULL AS VARCHAR)"
         return f"CASE WHEN f.paid_now AND f.amount_max IS NOT NULL THEN CASE f.pos {' '.join(cases)} END END"
+
+    def _chosen_funding_sql(self, clause: Clause) -> str:
+        """Issue 13, payers by condition: the funding the per-applicant query chose (its
+        `funding` column, JSON text), written compact (DuckDB's json() minifies it, keeping
+        the order and the characters); NULL when no rule was chosen."""
+        chosen = (f"(SELECT r.funding FROM clause_rows r WHERE r._line = f._line AND r.pos = {clause.position})")
+        return f"WHEN {clause.position} THEN '\"funding\"{KEY}' || CAST(json({chosen}) AS VARCHAR)"
 
     def _write_jsonl(self, out) -> None:
         total = (f"'{{\"min\"{KEY}\"' || CAST(t.low AS VARCHAR) || '\"{ITEM}\"max\"{KEY}\"' || CAST(t.high AS VARCHAR) || '\"' || "
@@ -766,7 +841,17 @@ def _clause_row(line, applicant, clause: Clause, result) -> dict:
             "amount_min": runtime.yuan(award.min) if award is not None else None,
             "amount_max": runtime.yuan(award.max) if award is not None else None,
             "could_pay": runtime.yuan(spec.ceiling) if result.applies is None else None,
-            "reason": reason, "funding": None}
+            "reason": reason, "funding": _chosen_funding(result)}
+
+
+def _chosen_funding(result) -> str | None:
+    """Issue 13, payers by condition: the funding chosen for this applicant, as JSON text (the
+    engine reads it for these clauses only; others take their static 分担)."""
+    funding = result.funding if result.spec.payer_rules else None
+    if funding is None:
+        return None
+    return json.dumps({s.payer: {"min": runtime.yuan(s.min), "max": runtime.yuan(s.max)} for s in funding},
+                      ensure_ascii=False)
 
 
 def _shown(value):

@@ -174,6 +174,10 @@ _WORDS = {
 }
 
 
+# Issue 13: the verbs of a non-money outcome (给予 免收 "…"), told with the values they stand beside.
+_OUTCOME_VERBS = ("免收", "优先保障", "列入", "授予")
+
+
 def describe_expected(accepted: set[str], grammar: _Grammar) -> Message | None:
     """What could come next, summarised by what the drafter could mean. None if nothing to say.
 
@@ -193,12 +197,12 @@ def describe_expected(accepted: set[str], grammar: _Grammar) -> Message | None:
     values = words & (_VALUE_TERMINALS | {"NAME", "QUOTED_NAME"})
     if "不适用" in words:
         group(words & (_VALUE_TERMINALS | {"NAME", "QUOTED_NAME", "DATE", "-", "是", "否", "一事一议", "金额未定", "不适用",
-                                            "无法判定", "由", "适用", "最高", "最高不超过"}),
+                                            "无法判定", "由", "适用", "最高", "最高不超过", *_OUTCOME_VERBS}),
               "预期的结果（金额如 20万元、最高 X、X 至 Y、不适用、无法判定、一事一议…）",
               "the expected result (an amount such as 20万元, 最高 X, X 至 Y, 不适用, 无法判定, 一事一议, …)")
     elif "MONEY" in words and "NAME" in words:
         group(words & (_VALUE_TERMINALS | {"NAME", "QUOTED_NAME", "(", "-", "上年", "取整", "考核年度", "是", "否",
-                                            "非", "连续", "近", "DATE"}),
+                                            "非", "连续", "近", "DATE", *_OUTCOME_VERBS}),
               "一个值（金额如 30万元、百分比如 5%、数字，或事实名称）",
               "a value (an amount such as 30万元, a percentage such as 5%, a number, or a fact's name)")
     elif values == {"NAME", "QUOTED_NAME"} or values == {"NAME"}:

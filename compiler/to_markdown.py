@@ -98,7 +98,7 @@ def _award(award: model.Award | None) -> str:
                 return f"每项 {_amount(form.amount)}，各项不设单项上限，合计（受总额封顶）"
             return f"每项 {_amount(form.amount)}，每项最高 {_amount(form.item_cap)}，合计"
         case model.Routing():
-            return f"非金钱结果：由{form.approver}审定"
+            return f"非金钱结果：{form.text}"
         case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
             return _table_award(form)
         case _:
@@ -264,6 +264,8 @@ def _split(rule: model.Split) -> str:
     text = "、".join(f"{share.payer} {share.text}" for share in rule.shares)
     if rule.except_articles:
         text += "（" + "、".join(rule.except_articles) + " 除外）"
+    if rule.condition is not None:  # issue 13: payers by condition
+        text = f"当 {_condition(rule.condition)} 时：" + text + "（条款取第一条成立的分担；条件无法判定时不列出资方）"
     return text + "；每一方的份额四舍五入到分，尾差由最后一方承担"
 
 
@@ -418,9 +420,9 @@ def to_markdown(policy: model.PolicyModel, findings: list[Diagnostic], found_ove
         *([("来源", [f"{policy.source_document}（原文已逐字核对）"])] if policy.source_document else []),
         *([("不编码", [f"「{s.text}」：{s.reason}" for s in policy.not_encoded])] if policy.not_encoded else []),
         ("每个申请人每年最高", _policy_ceiling(policy)),
-        ("预算", [f"{b.payer} 每年 {b.amount_text}" + (
-            "，按" + "、".join(f"{k.fact}{'降序' if k.descending else '升序'}" for k in b.ranking) + "安排" if b.ranking
-            else "；超出时由评审择优（批量结果标为 needs_selection）") for b in policy.budgets] or ["未规定"]),
+        ("预算", [f"{b.payer} 每年 {b.amount_text}" + _budget_rule(b) for b in policy.budgets] or ["未规定"]),
+        *([("资金安排", [f"{f.fund} 每年不少于 {f.amount_text}（对资金总量的要求，不是对申请人的上限）"
+                         for f in policy.fund_minimums])] if policy.fund_minimums else []),
         ("金额取整", [ROUNDING]),
     ]
     # Lines that would only say 无 are left out; 未规定 stays (a missing date matters).
@@ -518,3 +520,14 @@ def index(policies: list[model.PolicyModel]) -> str:
         policies=rows,
         matters=[m for m in matters.values() if len(m["policies"]) > 1],
         readings=readings)
+
+
+# ---- issue 13: budgets that pro-rate
+def _budget_rule(budget: model.Budget) -> str:
+    """How a budget is shared when the awards want more than it holds."""
+    if budget.prorate:
+        return (f"；资金不足时{budget.prorate}：各项奖励按 预算 ÷ 申请总额 同比例核减，四舍五入到分，"
+                "尾差按舍入差额大小逐分调整（批量结果标为 prorated）")
+    if budget.ranking:
+        return "，按" + "、".join(f"{k.fact}{'降序' if k.descending else '升序'}" for k in budget.ranking) + "安排"
+    return "；超出时由评审择优（批量结果标为 needs_selection）"

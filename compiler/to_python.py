@@ -414,6 +414,28 @@ class _ClauseCompiler:
         out.line()
         out.line()
 
+    def payer_rules(self, clause: model.ClauseModel, index: int) -> str:
+        """Issue 13, payers by condition: a function per conditional 分担 rule of the clause
+        (`_payers_<clause>_<rule>(run)`, the condition's value), and the ClauseSpec literal."""
+        out = self.out
+        parts = []
+        for number, rule in enumerate(clause.payer_rules, 1):
+            shares = _literal(tuple((share.payer, share.share) for share in rule.shares))
+            if rule.condition is None:
+                parts.append(f"(None, {shares})")
+                continue
+            function = f"_payers_{index}_{number}"
+            out.line(f"def {function}(run):")
+            out.indent()
+            started = self.begin_function()
+            out.line(f"return {self.expr(rule.condition, '0')}")
+            out.outdent()
+            self.end_function(started)
+            out.line()
+            out.line()
+            parts.append(f"({function}, {shares})")
+        return "(" + ", ".join(parts) + ",)"
+
     def award(self, award: model.Award) -> None:
         out = self.out
         cap = "None"
@@ -447,6 +469,8 @@ class _ClauseCompiler:
                     out.indent()
                     out.line(f"return exact(run, {self.amount(level.amount)}, {cap}, {cap_label})")
                     out.outdent()
+            case model.Routing() if form.outcome != "审定":  # issue 13: 免收, 优先保障, 列入, 授予
+                out.line(f"return outcome(run, {form.outcome!r}, {form.approver!r})")
             case model.Routing():
                 out.line(f"return routing(run, {form.approver!r})")
             case model.PerItem():
@@ -784,10 +808,13 @@ def _policy_part(policy: model.PolicyModel) -> str:
     for decl in definitions:
         compiler.definition(decl, def_functions[decl.name])
     specs = []
+    payer_rules: dict[int, str] = {}  # issue 13: clause index -> the payer_rules literal (conditions as functions)
     for index, clause in enumerate(policy.evaluated_clauses, 1):
         function = f"_clause_{index}"
         compiler.clause(clause, function)
         specs.append((clause, function))
+        if clause.payer_rules:
+            payer_rules[id(clause)] = compiler.payer_rules(clause, index)
     for text, name in compiler.constants.items():
         out.line(f"{name} = Decimal({text!r})")
     if compiler.constants:
@@ -811,6 +838,10 @@ def _policy_part(policy: model.PolicyModel) -> str:
         out.line(f"        matter_fact={clause.matter_by.name if clause.matter_by else None!r}, "
                  f"quota={_literal(clause.quota.runtime_spec() if clause.quota else None)}, "
                  f"ceiling={_literal(clause.could_pay)},")
+        if clause.outcome is not None:  # issue 13: a non-money outcome, counted in batch summaries
+            out.line(f"        outcome={_literal(clause.outcome)},")
+        if id(clause) in payer_rules:  # issue 13: payers by condition
+            out.line(f"        payer_rules={payer_rules[id(clause)]},")
         out.line("    ),")
     out.line(")")
     out.line()

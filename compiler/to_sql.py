@@ -786,6 +786,40 @@ def _not_in_force(policy: model.PolicyModel, on: datetime.date, year: int) -> bo
     return any(rule.before_year is not None and year < rule.before_year for rule in policy.transitional)
 
 
+# ---- issue 13: payers by condition
+@attrs.frozen
+class _PayerRuleNo:
+    """The rule number of a clause's conditional 分担, built when the clause's SELECT reads
+    the applicant's row (after its bound values are reset), so what it binds is read there."""
+    sql: "_PolicySql"
+    clause: model.ClauseModel
+    splits: list
+    split_rules: list
+
+    def build(self) -> exp.Expr:
+        return _payer_rule_no(self.sql, self.clause, self.splits, self.split_rules)
+
+
+def _payer_rule_no(sql: "_PolicySql", clause: model.ClauseModel, splits: list, split_rules: list) -> exp.Expr:
+    """The number of the 分担 rule an applicant's award takes (runtime._choose_payers): the
+    first whose condition holds; NULL (no funding stated) when one before it cannot be
+    decided, or none holds."""
+    whens: list[tuple[exp.Expr, exp.Expr]] = []
+    for rule in clause.payer_rules:
+        key = tuple((share.payer, share.share) for share in rule.shares)
+        if key not in splits:
+            splits.append(key)
+            split_rules.append(rule.shares)
+        number = _int(splits.index(key) + 1)
+        if rule.condition is None:
+            whens.append((exp.Boolean(this=True), number))
+            break
+        holds = sql.condition(rule.condition, 0)
+        whens.append((_is(holds.copy(), True), number))
+        whens.append((_is(holds, None), _null("INTEGER")))
+    return _case(whens, _null("INTEGER"))
+
+
 def _funding(split: tuple[model.Share, ...], low: exp.Expr, high: exp.Expr) -> exp.Expr:
     """runtime.ClauseResult.funding as JSON text: each part rounded half up to 0.01 元, the
     last payer taking what is left, so the parts add up to the award."""
@@ -876,13 +910,15 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         outside = _not_in_force(policy, on, year)
         sql = _PolicySql(policy, year, years_present, coefficient)
         for clause_index, clause in enumerate(policy.evaluated_clauses, 1):
-            split_no = None
+            split_no: int | _PayerRuleNo | None = None
             if clause.split is not None:
                 key = tuple((share.payer, share.share) for share in clause.split)
                 if key not in splits:
                     splits.append(key)
                     split_rules.append(clause.split)
                 split_no = splits.index(key) + 1
+            elif clause.payer_rules:  # issue 13: payers by condition (built inside the clause's SELECT)
+                split_no = _PayerRuleNo(sql, clause, splits, split_rules)
             select = _clause_select(policy, policy_index, clause, clause_index, sql, outside, split_no, register)
             (contested if could_be[position] & shared else alone).append(select)
             position += 1
@@ -982,7 +1018,8 @@ def _from(select: exp.Expr, alias: str) -> exp.Subquery:
 
 
 def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.ClauseModel, clause_index: int,
-                   sql: _PolicySql, outside: bool, split_no: int | None, register: str) -> exp.Select:
+                   sql: _PolicySql, outside: bool, split_no: "int | _PayerRuleNo | exp.Expr | None",
+                   register: str) -> exp.Select:
     """One clause for every applicant: the columns of CONTRACTS.md §2 before 就高不重复,
     plus what the resolution needs (award_kind, highest_only, is_modifier, split_no).
 
@@ -991,6 +1028,8 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
     reads; (2) the award: known or not, its amounts; (3) whether the clause applies, its
     matter, and the result columns."""
     sql.bound = []
+    if outside and isinstance(split_no, _PayerRuleNo):  # not applicable: pays nothing, so no payers
+        split_no = None
     static_matter = _str(clause.matter.name) if clause.matter is not None else _null("VARCHAR")
     is_modifier = clause.modifier is not None
     applicant = exp.Table(this=_ident(register))
@@ -1006,6 +1045,8 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
         source: exp.Expr = applicant
     else:
         read = [*keys, _conditions(sql, clause).as_("_polc_c", copy=False)]
+        if isinstance(split_no, _PayerRuleNo):  # issue 13: payers by condition
+            split_no = split_no.build()
         duration = clause.duration
         start_fact = duration.start_fact if duration is not None else None
         timed = start_fact is not None and award is not None
@@ -1014,6 +1055,11 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
         if clause.matter_by is not None and award is not None:
             read.append(sql.column(clause.matter_by.name).as_("_polc_by", copy=False))
         read += [node.as_(name, copy=False) for name, node in sql.bound]
+        conditional_payers = isinstance(split_no, exp.Expr)
+        if conditional_payers:  # issue 13: payers by condition, read from the applicant's row here
+            assert isinstance(split_no, exp.Expr)
+            read.append(split_no.as_("_polc_payers", copy=False))
+            split_no = _col("_polc_payers")
         step1 = _columns(*read).from_(copy=False, expression=applicant)
         holds = _col("_polc_c")
         if award is None:  # a modifier: applies when its conditions hold, pays nothing itself
@@ -1021,7 +1067,8 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
             source = _from(step1, "_polc_read")
         else:
             carried = [*keys, holds] + ([_col("_polc_start")] if timed else []) + (
-                [_col("_polc_by")] if clause.matter_by is not None else [])
+                [_col("_polc_by")] if clause.matter_by is not None else []) + (
+                [_col("_polc_payers")] if conditional_payers else [])
             step2 = _columns(*carried, _cast(award.known, "BOOLEAN").as_("_polc_known", copy=False),
                                _cast(award.low if award.low is not None else _null(), MONEY_OUT).as_("_polc_lo", copy=False),
                                _cast(award.high if award.high is not None else _null(), MONEY_OUT).as_("_polc_hi", copy=False),
@@ -1069,7 +1116,8 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
         _cast(could_pay, MONEY_OUT).as_("could_pay", copy=False),
         exp.Boolean(this=principle).as_("highest_only", copy=False),
         exp.Boolean(this=is_modifier).as_("is_modifier", copy=False),
-        _cast(_int(split_no) if split_no is not None else _null(), "INTEGER").as_("split_no", copy=False),
+        _cast(split_no if isinstance(split_no, exp.Expr) else _int(split_no) if isinstance(split_no, int) else _null(),
+              "INTEGER").as_("split_no", copy=False),
     ).from_(copy=False, expression=source)
 
 

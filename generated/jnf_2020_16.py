@@ -217,6 +217,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=(('市级财政', Decimal('0.5')), ('区级财政', Decimal('0.5'))),
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '市农业农村局'),
     ),
     ClauseSpec(
         policy='嘉农发〔2020〕16号', article='第六条', item=3,

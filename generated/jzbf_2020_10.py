@@ -730,6 +730,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.01'), 200, (), '参评总人数', ()), ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=2,
@@ -738,6 +739,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.02'), 100, (), '参评集体总数', ()), ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=3,
@@ -746,6 +748,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=4,
@@ -754,6 +757,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.2'), None, (), '参评总人数', ()), ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=5,
@@ -762,6 +766,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.15'), None, (), '同类参评总数', ('奖励对象类型',)), ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=6,
@@ -770,6 +775,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.05'), None, (), '同类参评总数', ('奖励对象类型',)), ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=2,
@@ -778,6 +784,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '县（市、区）政府'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=3,
@@ -786,6 +793,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=4,
@@ -794,6 +802,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '人力社保部门（经组织部门审核同意）'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=5,
@@ -802,6 +811,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '市政府常务会议'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=6,
@@ -810,6 +820,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '省政府（经市政府常务会议审定后申报）'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=7,
@@ -818,6 +829,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '组织部门（按公务员奖励有关规定）'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=8,
@@ -826,6 +838,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '现行劳动模范、见义勇为评选程序'),
     ),
 )
 

@@ -708,6 +708,12 @@ class ClauseSpec:
     ceiling: Decimal | None = None
     # 第七条, 第十二条第2项: worked out once here, not for every result (each result has one).
     label: str = dataclasses.field(init=False, repr=False)
+    # Issue 13: a non-money outcome, (verb, what): ("免收", "手续费"), ("审定", who decides);
+    # counted per clause in batch summaries (`outcomes`).
+    outcome: tuple[str, str] | None = None
+    # Issue 13, payers by condition: ((condition function or None, ((payer, share), ...)), ...),
+    # tried in order when the first 分担 the clause takes has a condition (`split` is then None).
+    payer_rules: tuple[tuple[typing.Any, tuple[tuple[str, Decimal], ...]], ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "label", self.article + (f"第{self.item}项" if self.item is not None else ""))
@@ -722,7 +728,8 @@ class Award:
 
     kind: `exact` (min == max), `up_to` (0 to max, the amount left to reviewers), `range`
     (min to max), `case_by_case` (一事一议: no amount), `unspecified` (the text states none:
-    `note` says what it says), `routing` (not money: `note` names who decides).
+    `note` says what it says), `routing` (not money: `note` names who decides, or, with
+    `outcome` — 免收 优先保障 列入 授予 — what is waived, secured, listed or conferred).
     min/max: Decimal 元, rounded to 0.01 half up (None for the kinds without an amount).
     """
 
@@ -730,11 +737,16 @@ class Award:
     min: Decimal | None = None
     max: Decimal | None = None
     note: str | None = None
+    outcome: str | None = None  # issue 13: the verb of a non-money outcome other than 审定
 
     def to_json(self) -> dict[str, typing.Any]:
         row: dict[str, typing.Any] = {"kind": self.kind, "min": yuan(self.min), "max": yuan(self.max)}
         if self.kind == "routing":
-            row["approver"] = self.note
+            if self.outcome is None:
+                row["approver"] = self.note
+            else:
+                row["outcome"] = self.outcome
+                row["object"] = self.note
         return row
 
 
@@ -746,14 +758,25 @@ class Award:
 # between two classes of identical layout). What comes out is an ordinary instance of the
 # frozen class — equal, hashed, printed, pickled, replaced and refusing assignment exactly
 # like one built by its __init__; tests/test_api.py checks both ways agree field for field.
+#
+# The slots are read from the frozen class, so a field added to it (issue 13 adds several)
+# cannot make the layouts differ; a field the __init__ does not fill takes its declared
+# default (_defaults_of), so it cannot be left unset either.
+def _defaults_of(cls, filled):
+    return tuple((field.name, field.default) for field in dataclasses.fields(cls) if field.name not in filled)
+
+
 class _AwardParts:
-    __slots__ = ("kind", "min", "max", "note")
+    __slots__ = tuple(field.name for field in dataclasses.fields(Award))
+    _others = _defaults_of(Award, ("kind", "min", "max", "note"))
 
     def __init__(self, kind, low, high, note):
         self.kind = kind
         self.min = low
         self.max = high
         self.note = note
+        for name, default in self._others:
+            setattr(self, name, default)
 
 
 def _award(kind, low=None, high=None, note=None):
@@ -857,6 +880,21 @@ def routing(run, approver):
     return Award("routing", note=approver)
 
 
+# ---- issue 13: outcomes that are not money
+OUTCOME_VERBS = ("免收", "优先保障", "列入", "授予")
+
+
+def outcome(run, verb, what):
+    """A non-money outcome: 免收手续费, 优先保障用地指标, 列入名单, 授予称号 (kind routing)."""
+    run.note(f"非金钱结果：{verb}{what}")
+    return Award("routing", note=what, outcome=verb)
+
+
+def outcome_text(award):
+    """A routing award as the results say it: 由X审定, 免收手续费."""
+    return f"由{award.note}审定" if award.outcome is None else f"{award.outcome}{award.note}"
+
+
 def items(run, name):
     """The items of a 逐项 fact, or None (recorded as missing)."""
     values = run.facts.get(name)
@@ -938,6 +976,8 @@ class ClauseResult:
     matter: str | None               # 事项: clauses of one matter are resolved by 就高不重复
     allocation: str | None = None    # across applicants: within_quota, outside_quota, …
     entries: list[typing.Any] = dataclasses.field(default_factory=list, repr=False)  # the trace, unformatted
+    # Issue 13, payers by condition: the 分担 shares this applicant's award takes (spec.payer_rules).
+    payers: tuple[tuple[str, Decimal], ...] | None = None
 
     @property
     def policy(self) -> str:
@@ -975,7 +1015,7 @@ class ClauseResult:
     def funding(self) -> tuple[FundingShare, ...] | None:
         """CO-FUNDING: each payer's part of a paid award, or None (not paid, or no 分担)."""
         award = self.award
-        split = self.spec.split
+        split = self.payers if self.spec.payer_rules else self.spec.split
         if not self.paid or split is None or award is None or award.max is None or award.min is None:
             return None
         parts: dict[str, dict[str, Decimal]] = {}
@@ -1014,7 +1054,10 @@ class ClauseResult:
 class _ClauseResultParts:
     """ClauseResult's slots, filled by a plain __init__ (see _AwardParts for why)."""
 
-    __slots__ = ("spec", "label", "applies", "paid", "award", "reason", "missing", "matter", "allocation", "entries")
+    # The same slots as ClauseResult, in its order (__class__ assignment needs one layout).
+    __slots__ = tuple(field.name for field in dataclasses.fields(ClauseResult))
+    _others = _defaults_of(ClauseResult, ("spec", "label", "applies", "paid", "award", "reason", "missing", "matter",
+                                          "allocation", "entries"))
 
     def __init__(self, spec, applies, award, reason, trace, missing, matter):
         self.spec = spec
@@ -1027,6 +1070,8 @@ class _ClauseResultParts:
         self.matter = matter if matter is not None else spec.matter
         self.allocation = None
         self.entries = trace
+        for name, default in self._others:
+            setattr(self, name, default)
 
 
 def _result(spec, applies, award, reason, trace, missing, matter=None):
@@ -1071,11 +1116,34 @@ def _run_clause(spec, facts, year, factor=None, make_run=None):
     matter = facts.get(spec.matter_fact) if spec.matter_fact is not None else None
     result = _ClauseResultParts(spec, applies, outcome if applies else None, reason, run.trace, run.missing, matter)
     result.__class__ = ClauseResult
+    if applies and spec.payer_rules:
+        result = dataclasses.replace(result, payers=_choose_payers(run, spec.payer_rules))
     return result
 
 
 def _line_duration(first, last, year, inside):
     return f"期限：{first}–{last}年，考核年度{year}年 → {_OUTCOME[inside]}"
+
+
+def _choose_payers(run, rules):
+    """Issue 13, payers by condition: the shares of the first 分担 rule whose condition holds
+    (None when one before it cannot be decided, or none holds: no funding is stated). The
+    facts a payer condition lacks are said in the trace, not added to the clause's missing."""
+    missing = len(run.missing)
+    chosen = None
+    for condition, shares in rules:
+        holds = True if condition is None else condition(run)
+        if holds is None:
+            run.note("分担无法判定：出资方取决于未知的事实（" + "、".join(run.missing[missing:]) + "）")
+            break
+        if holds:
+            run.note("分担：" + "、".join(f"{payer} {_plain(share * 100)}%" for payer, share in shares))
+            chosen = shares
+            break
+    else:
+        run.note("分担：没有一条成立，不列出资方")
+    del run.missing[missing:]
+    return chosen
 
 
 def _within_duration(run, spec):
@@ -1185,7 +1253,7 @@ def resolve(results, principles):
                 result.entries.append(f"就高不重复：同一事项「{matter}」另有 {others} 适用，本条排序最前（金额最高，同额取在前者），予以支付")
                 continue
             amount = format_money(winner.award.max) if winner.award.max is not None else {
-                "case_by_case": "一事一议", "unspecified": "金额未定", "routing": f"由{winner.award.note}审定"}[winner.award.kind]
+                "case_by_case": "一事一议", "unspecified": "金额未定", "routing": outcome_text(winner.award)}[winner.award.kind]
             results[position] = dataclasses.replace(
                 result, paid=False, reason=(f"就高不重复：同一事项「{matter}」按 {winner.spec.policy}{winner.spec.label} 支付"
                                             f"（{amount}），本条不重复支付"))
@@ -1544,6 +1612,68 @@ def allocate_budget(budget, candidates):
     return decisions, {"payer": payer, "budget": yuan(amount), "wanted": yuan(wanted), "spent": yuan(amount - remaining),
                        "candidates": len(candidates),
                        "funded": sum(1 for d, _p in decisions.values() if d == "within_budget")}
+
+
+# ---- issue 13: budgets that pro-rate
+PRORATED = "prorated"  # the allocation of an award scaled down by a 按比例核减 budget
+
+
+def allocate_budget_prorata(budget, candidates):
+    """BUDGET 按比例核减 / 按比例分配 ("资金不足时按比例核减"): when the qualifying awards want
+    no more than the budget, every one is funded as it is (within_budget); when they want
+    more, every one is scaled by budget ÷ wanted (prorated) and the budget is spent exactly.
+
+    candidates: [(applicant id, rank values, payload, claim, low)], where claim is the award's
+    maximum in 元 (whole cents) and low its minimum (None when it has none).
+
+    The arithmetic, exact and in whole cents (T the budget in cents, rounded down so that no
+    cent is invented; c the claim in cents; W = Σ c):
+      share   r = c × T ÷ W, rounded once to the cent, half up: (2·c·T + W) // (2·W);
+      remainder k = T − Σ r cents (|k| is at most half the number of awards): when k > 0 one
+      cent more for each of the k awards that rounding cut the most (c·T − r·W largest), when
+      k < 0 one cent less for each of the −k awards it raised the most (smallest); ties go to
+      the applicant identifier, then the payload (register line, clause) — never the input
+      order. So Σ funded = T: no cent lost or invented, and each award is within a cent of
+      its exact share.
+      The minimum is scaled the same way (half up, no remainder rule) and kept at most the
+      funded maximum; an exact award (minimum = maximum) stays exact.
+    Returns (decisions: payload -> (allocation, None), amounts: payload -> (min, max) in 元 for
+    the prorated awards, summary)."""
+    payer, amount = budget[0], budget[1]
+    cents = [(int(candidate[3] * 100), candidate) for candidate in candidates]
+    wanted = sum(c for c, _candidate in cents)
+    total = int((Decimal(amount) * 100).to_integral_value(rounding=ROUND_FLOOR))
+    summary = {"payer": payer, "budget": yuan(amount), "wanted": yuan(Decimal(wanted) / 100),
+               "candidates": len(candidates)}
+    if wanted <= total:
+        summary.update({"spent": yuan(Decimal(wanted) / 100), "funded": len(candidates)})
+        return {candidate[2]: ("within_budget", None) for candidate in candidates}, {}, summary
+    shares = []
+    for c, candidate in cents:
+        r = (2 * c * total + wanted) // (2 * wanted)
+        shares.append([c * total - r * wanted, str(candidate[0]), candidate[2], r, candidate, c])
+    remainder = total - sum(share[3] for share in shares)
+    if remainder > 0:
+        for share in sorted(shares, key=lambda s: (-s[0], s[1], s[2]))[:remainder]:
+            share[3] += 1
+    elif remainder < 0:
+        for share in sorted(shares, key=lambda s: (s[0], s[1], s[2]))[:-remainder]:
+            share[3] -= 1
+    decisions, amounts = {}, {}
+    for _d, _a, payload, funded, candidate, _c in shares:
+        low = candidate[4]
+        if low is not None:
+            low_cents = int(low * 100)
+            if low_cents != _c:  # an exact award stays exact: its minimum is its funded maximum
+                low_cents = min((2 * low_cents * total + wanted) // (2 * wanted), funded)
+            else:
+                low_cents = funded
+            low = Decimal(low_cents) / 100
+        decisions[payload] = (PRORATED, None)
+        amounts[payload] = (None if low is None else low.quantize(CENT), (Decimal(funded) / 100).quantize(CENT))
+    summary.update({"spent": yuan(Decimal(total) / 100), "funded": len(candidates), "prorated": len(candidates),
+                    "over_by": yuan(Decimal(wanted - total) / 100)})
+    return decisions, amounts, summary
 
 
 def payer_share(spec, payer):

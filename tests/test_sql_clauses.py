@@ -277,3 +277,18 @@ def test_modifier_highest_only_and_funding_across_policies(all_policies):
     split = found[(4, "嘉农发〔2020〕16号", "第六条第3项")]
     assert json.loads(split["funding"]) == {"市级财政": {"min": "432098.76", "max": "432098.76"},
                                             "区级财政": {"min": "432098.76", "max": "432098.76"}}
+
+
+# ---- issue 13 (r14-outcomes): outcomes that are not money, budgets that pro-rate
+ISSUE13_OUTCOMES = [ROOT / "tests" / "language" / name / f"{name}.pol" for name in ("outcomes", "prorated-budget", "payer-by-item", "payer-by-condition")]
+
+
+@pytest.mark.parametrize("path", ISSUE13_OUTCOMES, ids=lambda p: p.stem)
+def test_issue13_outcome_policies_agree_with_the_runtime(path):
+    register = Register([path.relative_to(ROOT)])
+
+    @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(_register_strategy(register), st.sampled_from(DATES))
+    def check(rows, on):
+        compare(register, rows, on)
+    check()
