@@ -145,6 +145,9 @@ class Compare:
     left: "Expr"
     right: "Expr"
     span: Span | None = _span()
+    # issue 13: 自 认定年度 起 第4年 is read as 考核年度 等于 认定年度 + 3; the year as the
+    # drafter wrote it (第4年) is kept for printing. None for a comparison written as one.
+    run_year: str | None = None
 
 
 @attrs.frozen
@@ -170,6 +173,9 @@ class And:
     left: "Expr"
     right: "Expr"
     span: Span | None = _span()
+    # issue 13: 自 认定年度 起 第4至5年 is read as 考核年度 不低于 认定年度 + 3 且 考核年度 不超过
+    # 认定年度 + 4; the years as written (第4至5年) are kept for printing.
+    run_year: str | None = None
 
 
 @attrs.frozen
@@ -347,7 +353,27 @@ class Routing:
     span: Span | None = _span()
 
 
-AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing]
+# ---- issue 13: rates over a run of years
+@attrs.frozen
+class RunYearRow:
+    """One row of 分年度: 前三年 / 后两年 (a span, following the row before) or 第4年 / 第4至5年;
+    `first`..`last` are the years of the clause's 期限 it covers (the first year is 1)."""
+    text: str  # as written, half-width digits kept (前三年, 第4至5年)
+    first: int
+    last: int
+    amount: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ByRunYear:
+    """分年度 + rows: "前三年给予80%，后两年给予50%" — the year of the clause's 期限 (counted
+    from its start fact) picks the row."""
+    rows: tuple[RunYearRow, ...]
+    span: Span | None = _span()
+
+
+AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing, ByRunYear]
 
 
 @attrs.frozen

@@ -151,6 +151,15 @@ class _Evaluator:
                     if outcome:
                         return runtime.exact(run, self.amount(row.amount, run), cap, cap_label)
                 return model.NO_TIER_MET
+            case model.ByRunYear():  # issue 13: the row whose years of the 期限 hold the assessed year
+                for run_row in form.rows:
+                    outcome = self.value(run_row.test, run, 0)
+                    if outcome is None:
+                        return None
+                    if outcome:
+                        run.note(f"分年度：{run_row.text}")
+                        return runtime.exact(run, self.amount(run_row.amount, run), cap, cap_label)
+                return model.NO_RUN_YEAR
             case _:
                 assert_never(form)
 

@@ -125,6 +125,7 @@ class _Lowering:
                                                    id(decl) in shared, decl.span)
                             for name, decl in self.symbols.defs.items()}
         self.partial = model.PolicyModel(docno=policy.docno, path=policy.path, definitions=self.definitions)
+        self.current: ast.Clause | None = None  # the clause being lowered
 
     # ------------------------------------------------------------ names
     def fact(self, name: ast.Name, default: model.Type) -> model.Fact:
@@ -246,8 +247,32 @@ class _Lowering:
                 return model.PerItem(self.item_fact(form), self.expr(form.amount), self.expr(form.item_cap), form.span)
             case ast.Routing():
                 return model.Routing(form.approver, form.span)
+            case ast.ByRunYear():
+                return self.by_run_year(form)
             case _:
                 assert_never(form)
+
+    # ---- issue 13: rates over a run of years
+    def by_run_year(self, form: ast.ByRunYear) -> model.ByRunYear:
+        """分年度: each row's test is that the assessed year is one of its years of the 期限,
+        counted from the 期限's start fact (当年起: the start year is year 1; 次年起: the year
+        after it)."""
+        duration = self.current.duration if self.current is not None else None
+        if duration is None or duration.start_fact is None:
+            raise LoweringError("分年度 needs 期限 … 自 F 当年起|次年起 (E340)")
+        start, lead = duration.start_fact, (1 if duration.start_next_year else 0)
+        rows = []
+        for row in form.rows:
+            def offset(year: int) -> ast.Expr:  # the assessed year of year `year` of the run
+                return ast.Binary("+", ast.Ref(start, start.span), ast.Number(Decimal(year - 1 + lead), str(year - 1 + lead),
+                                                                             row.span), row.span)
+            if row.first == row.last:
+                test: ast.Expr = ast.Compare("等于", ast.AssessedYear(row.span), offset(row.first), row.span)
+            else:
+                test = ast.And(ast.Compare("不低于", ast.AssessedYear(row.span), offset(row.first), row.span),
+                               ast.Compare("不超过", ast.AssessedYear(row.span), offset(row.last), row.span), row.span)
+            rows.append(model.RunYearRow(row.text, row.first, row.last, self.expr(row.amount), self.expr(test), row.span))
+        return model.ByRunYear(self.fact(start, model.Type(model.Base.YEAR)), duration.start_next_year, tuple(rows), form.span)
 
     def item_fact(self, form: ast.PerItem) -> model.Fact:
         """The 逐项 fact a 每项 award goes through (the checks make sure there is exactly one)."""
@@ -258,6 +283,7 @@ class _Lowering:
 
     # ------------------------------------------------------------ clauses
     def clause(self, clause: ast.Clause) -> model.ClauseModel:
+        self.current = clause  # the clause being lowered (分年度 reads its 期限)
         policy = self.source
         conditions = tuple(self.expr(c) for c in clause.conditions)
         award = self.award(clause.award) if clause.award is not None else None
@@ -293,7 +319,7 @@ class _Lowering:
             conditions=conditions, award=award, duration=duration, once=clause.once, uncapped=clause.uncapped,
             quota=quota, modifier=modifier, notes=clause.notes, text_only=clause.text_only,
             evaluated=is_evaluated(clause), ceiling=ceiling,
-            total_ceiling=None if ceiling is None else ceiling * (d.years if d is not None else 1),
+            total_ceiling=None if ceiling is None else analysis.clause_total_ceiling(clause),
             could_pay=could_pay, cofunded=is_cofunded(policy, clause),
             split=tuple(model.Share(payer.text, share.value, share.text, payer.span) for payer, share in rule.shares)
             if rule is not None else None,

@@ -532,7 +532,7 @@ class Routing:
     span: Span | None = _span()
 
 
-AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing]
+AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing, "ByRunYear"]
 NO_AMOUNT_FORMS = (CaseByCase, Unspecified, Routing)  # forms that state no amount to bound
 
 
@@ -663,6 +663,36 @@ class NotEncoded:
     text: str
     reason: str
     span: Span | None = _span()
+
+
+# ---- issue 13: rates over a run of years
+@attrs.frozen(eq=False)
+class RunYearRow:
+    """One row of 分年度 (前三年, 后两年, 第4年, 第4至5年): years `first`..`last` of the clause's
+    期限 (the first year of the run is 1). `test` is the condition that the assessed year is
+    one of them, decided at lowering (考核年度 不低于 F + a 且 考核年度 不超过 F + b, F the
+    期限's start fact, a and b counted from it), so a backend evaluates it as any condition."""
+    text: str
+    first: int
+    last: int
+    amount: Expr
+    test: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class ByRunYear:
+    """分年度: "前三年给予80%，后两年给予50%". The row whose years hold the assessed year pays
+    (evaluated as ByTier: rows in order, an unknown test makes the award unknown); none —
+    the assessed year is outside the run — pays nothing (NO_RUN_YEAR). `start` is the 期限's
+    start fact (the checks require one: the year of a run is never guessed)."""
+    start: Fact
+    start_next_year: bool
+    rows: tuple[RunYearRow, ...]
+    span: Span | None = _span()
+
+
+NO_RUN_YEAR = "考核年度不在分年度的年次之内"  # the reason 分年度 pays nothing
 
 
 # ---------------------------------------------------------------- clauses and policies

@@ -17,6 +17,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import lark
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedInput
@@ -293,6 +294,61 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         keyword = "连续" if normalise(self.source.text[meta.start_pos:meta.start_pos + 2]) == "连续" else "近"
         years_token, condition = children
         return ast.RunOfYears(keyword, self._years_of(years_token), str(years_token), condition, self._span(meta))
+
+    # ---- issue 13: years of a run (自 认定年度 起 第4年; 分年度 rows 前三年 / 后两年 / 第4至5年)
+    _RUN_NUMBER = r"([0-9]+|[一二两三四五六七八九十]+)"
+    _RUN_YEAR = re.compile(rf"第{_RUN_NUMBER}(?:年至第?{_RUN_NUMBER})?年|第{_RUN_NUMBER}至{_RUN_NUMBER}年")
+
+    def _run_count(self, token: Token, text: str) -> int:
+        count = text if text.isdigit() else str(chinese_number(text))
+        return self._bounded(token, limits.whole, None, count, 1, limits.MAX_YEARS, "年数", "the number of years")
+
+    def _run_year(self, token: Token) -> tuple[int, int, str]:
+        """第4年 -> (4, 4, "第4年"); 第4至5年 / 第四年至第五年 -> (4, 5, as written): the years of
+        a run, the start year being the first."""
+        match = self._RUN_YEAR.fullmatch(str(token))
+        assert match is not None  # the terminal's own pattern
+        a, b, c, d = match.groups()
+        first = self._run_count(token, a or c)
+        last = self._run_count(token, b or d) if (b or d) else first
+        if last < first:
+            raise _Problem(error("E341", self._tok_span(token), f"「{self._original(token)}」的年次倒置：后一年早于前一年",
+                                 f"{self._original(token)!r}: the years are reversed (the later year comes first)",
+                                 suggestion=Message(f"写作 第{last}至{first}年", f"write 第{last}至{first}年")))
+        return first, last, str(token)  # as written (第四年至第五年 stays so in fmt and summaries)
+
+    def year_of_run(self, meta, children):
+        """自 F 起 第4年: the assessed year is the 4th counted from F (F itself the first), i.e.
+        考核年度 等于 F + 3; 第4至5年: 考核年度 不低于 F + 3 且 考核年度 不超过 F + 4."""
+        fact, token = children
+        first, last, text = self._run_year(token)
+        span = self._span(meta)
+
+        def offset(years: int):
+            return ast.Binary("+", ast.Ref(fact, fact.span), ast.Number(Decimal(years - 1), str(years - 1), span), span)
+        if first == last:
+            return ast.Compare("等于", ast.AssessedYear(span), offset(first), span, run_year=text)
+        return ast.And(ast.Compare("不低于", ast.AssessedYear(span), offset(first), span),
+                       ast.Compare("不超过", ast.AssessedYear(span), offset(last), span), span, run_year=text)
+
+    def run_year_row(self, meta, children):
+        token, _arrow, amount = children
+        if token.type == "RUN_YEAR":
+            first, last, text = self._run_year(token)
+            return ast.RunYearRow(text, first, last, amount, self._span(meta))
+        word, count = str(token)[0], self._run_count(token, str(token)[1:-1])
+        # 前N年 / 后N年: a span; a_by_run_year places it after the row before.
+        return ast.RunYearRow(str(token), 0, count, amount, self._span(meta))
+
+    def a_by_run_year(self, meta, children):
+        rows, last = [], 0
+        for row in children:
+            if row.first == 0:  # 前N年 starts the run; 后N年 follows the row before
+                start = 1 if row.text.startswith("前") else last + 1
+                row = attrs.evolve(row, first=start, last=start + row.last - 1)
+            rows.append(row)
+            last = row.last
+        return ast.ByRunYear(tuple(rows), self._span(meta))
 
     def and_(self, meta, children):
         return ast.And(children[0], children[1], self._span(meta))

@@ -59,6 +59,8 @@ def _precedence(node) -> int:
         return _UNARY
     if isinstance(node, ast.Growth):
         return 8
+    if isinstance(node, ast.And) and node.run_year is not None:  # 自 F 起 第4至5年: one comparison
+        return _PRECEDENCE[ast.Compare]
     return _PRECEDENCE.get(type(node), _ATOM)
 
 
@@ -90,6 +92,10 @@ def expr(node) -> str:
         return f"{node.value}年"
     if isinstance(node, ast.Growth):
         return f"{_wrapped(node.operand, _ATOM)} 增速"
+    if isinstance(node, ast.Compare) and node.run_year is not None:  # issue 13: 自 F 起 第4年
+        return f"自 {name(node.right.left.name)} 起 {node.run_year}"
+    if isinstance(node, ast.And) and node.run_year is not None:  # issue 13: 自 F 起 第4至5年
+        return f"自 {name(node.left.right.left.name)} 起 {node.run_year}"
     if isinstance(node, ast.Compare):
         return f"{_wrapped(node.left, _ADDITIVE)} {node.op} {_wrapped(node.right, _ADDITIVE)}"
     if isinstance(node, ast.Member):
@@ -144,10 +150,13 @@ def award(node: ast.Award, indent: str = "    ") -> str:
     elif isinstance(form, ast.ByTier):
         rows = "".join(f"\n{indent}{_wrapped(r.threshold, _ADDITIVE)} → {expr(r.amount)}" for r in form.rows)
         text = f"按 {_wrapped(form.subject, _ADDITIVE)} {form.op} 分档{rows}"
+    elif isinstance(form, ast.ByRunYear):  # issue 13: 分年度 + rows
+        text = "分年度" + "".join(f"\n{indent}{r.text} → {expr(r.amount)}" for r in form.rows)
     else:
         raise TypeError(form)
     if node.cap is not None:
-        text += f"{chr(10) + indent[:-2] if isinstance(form, (ast.ByLevel, ast.ByTier)) else ' '}最高 {expr(node.cap)}"
+        rows = isinstance(form, (ast.ByLevel, ast.ByTier, ast.ByRunYear))
+        text += f"{chr(10) + indent[:-2] if rows else ' '}最高 {expr(node.cap)}"
     return text
 
 

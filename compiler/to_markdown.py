@@ -97,6 +97,11 @@ def _award(award: model.Award | None) -> str:
             return f"每项 {_amount(form.amount)}，每项最高 {_amount(form.item_cap)}，合计"
         case model.Routing():
             return f"非金钱结果：由{form.approver}审定"
+        case model.ByRunYear():  # issue 13: 前三年 X；后两年 Y, with the years they are
+            start = f"{form.start.name}{'次年' if form.start_next_year else '当年'}为第1年"
+            rows = "；".join(f"{r.text}（第{r.first}–{r.last}年）{_amount(r.amount)}" if r.first != r.last
+                            else f"{r.text} {_amount(r.amount)}" for r in form.rows)
+            return f"分年度（{start}）：{rows}"
         case _:
             assert_never(form)
 

@@ -320,6 +320,19 @@ class _ClauseCompiler:
                     out.line(f"return exact(run, {self.amount(tier.amount)}, {cap}, {cap_label})")
                     out.outdent()
                 out.line(f"return {model.NO_TIER_MET!r}")
+            case model.ByRunYear():  # issue 13: the row whose years of the 期限 hold the assessed year
+                for run_row in form.rows:
+                    test = self.expr(run_row.test, "0")
+                    outcome = out.temp("year")
+                    out.line(f"{outcome} = {test}")
+                    out.line(f"if {outcome} is None:")
+                    out.line("    return None")
+                    out.line(f"if {outcome}:")
+                    out.indent()
+                    out.line(f"run.note({'分年度：' + run_row.text!r})")
+                    out.line(f"return exact(run, {self.amount(run_row.amount)}, {cap}, {cap_label})")
+                    out.outdent()
+                out.line(f"return {model.NO_RUN_YEAR!r}")
             case _:
                 assert_never(form)
 

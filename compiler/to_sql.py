@@ -634,6 +634,17 @@ class _PolicySql:
                 return AwardSql("exact", with_cap(known), value, value)
             case model.PerItem(item_fact=item_fact, amount=amount_node, item_cap=cap_node):
                 return self.per_item(clause, item_fact, amount_node, cap_node, cap, with_cap, truth)
+            case model.ByRunYear(rows=run_rows):
+                # issue 13 (分年度): as ByTier — the first row whose years hold the assessed year
+                ifs_known, ifs_value = [], []
+                for run_row in run_rows:
+                    test = self.bind(self.condition(run_row.test, 0))
+                    known, value = self.exact(clause, self.amount(run_row.amount), cap)
+                    ifs_known += [(_is(test, None), _null("BOOLEAN")), (test, truth(known))]
+                    ifs_value += [(_is(test, None), _null(MONEY_OUT)), (test, value)]
+                known = _case(ifs_known, exp.Boolean(this=False))
+                value = _case(ifs_value) if ifs_value else _null(MONEY_OUT)
+                return AwardSql("exact", with_cap(known), value, value)
             case _:
                 assert_never(form)
 
