@@ -29,7 +29,8 @@ def check_policy(policy: ast.Policy) -> list[Diagnostic]:
         return found
     for check in (check_declarations, check_expressions, check_clauses, check_awards,
                   check_header, check_cases, check_matters, check_items, check_bounds, check_year_tables,
-                  check_drafting, check_as_written):
+                  check_drafting, check_as_written,
+                  check_run_years):  # issue 13: rates over a run of years
         found.extend(check(policy, symbols))
     return found
 
@@ -341,6 +342,9 @@ def clause_expressions(clause: ast.Clause) -> Iterator[tuple[object, str]]:
         for row in form.rows:
             yield row.threshold, "threshold"
             yield row.amount, "amount"
+    elif isinstance(form, ast.ByRunYear):
+        for run_row in form.rows:
+            yield run_row.amount, "amount"
     if award.cap is not None:
         yield award.cap, "amount"
 
@@ -588,7 +592,7 @@ def _constant_amounts(form) -> list[tuple[Decimal, ast.Money]]:
         nodes = [form.ceiling]
     elif isinstance(form, ast.Range):
         nodes = [form.low, form.high]
-    elif isinstance(form, (ast.ByLevel, ast.ByTier)):
+    elif isinstance(form, (ast.ByLevel, ast.ByTier, ast.ByRunYear)):
         nodes = [row.amount for row in form.rows]
     return [(n.value, n) for n in nodes if isinstance(n, ast.Money)]
 
@@ -1167,3 +1171,53 @@ def _unreachable_years(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnos
                       suggestion=Message("若本政策考核施行期内的年度，写「考核年度 当年」；或延后失效日期；原文如此的，在说明中写明",
                                          "if the policy assesses the years it is in force, write 考核年度 当年; or extend 失效日期; "
                                          "if the text says so, record it in a 说明"))
+
+
+# ---------------------------------------------------------------- issue 13: rates over a run of years
+def check_run_years(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """分年度 counts the years of the clause's 期限 from its start fact: without one the year of
+    the run would be guessed (E340); its rows cover the 期限's years once each, in order (E341).
+    自 F 起 第N年 counts from F, which must be a year fact (E342)."""
+    for clause in policy.clauses:
+        for condition in clause.conditions:
+            for node in walk(condition):
+                if isinstance(node, (ast.Compare, ast.And)) and node.run_year is not None:
+                    compare = node if isinstance(node, ast.Compare) else node.left
+                    start = compare.right.left.name
+                    decl = symbols.facts.get(start.text)
+                    if decl is not None and (decl.type.base != "year" or decl.type.series):
+                        yield error("E342", start.span, f"「自 {start.text} 起 {node.run_year}」从事实「{start.text}」起算，它应为年份",
+                                    f"「自 {start.text} 起 {node.run_year}」 counts from {start.text!r}, which must be a year fact",
+                                    suggestion=Message(f"声明为年份：事实 {start.text}: 年份", f"declare it a year: 事实 {start.text}: 年份"))
+        form = clause.award.form if clause.award is not None else None
+        if not isinstance(form, ast.ByRunYear):
+            continue
+        duration = clause.duration
+        if duration is None or duration.start_fact is None:
+            yield error("E340", form.span, f"{clause.label} 分年度给予，但没有写期限从哪一年起算：第几年无从判断",
+                        f"{clause.label} pays by year of a run, but its 期限 has no start year: which year of the run "
+                        f"an assessed year is cannot be known",
+                        notes=(Message("起算年度须是申请人提供的年份事实（如 认定年度）；原文没有写起算年度时，声明一个事实由申请人提供，"
+                                       "缺少它的评估为「无法判定」，polc 不会自行假定",
+                                       "the start must be a year fact the applicant states (such as 认定年度); where the text "
+                                       "names none, declare a fact for it: an evaluation without it cannot be decided, polc "
+                                       "never assumes one"),),
+                        suggestion=Message(f"期限 最多 {form.rows[-1].last}年 自 认定年度 当年起",
+                                           f"期限 最多 {form.rows[-1].last}年 自 认定年度 当年起"))
+        expected_first = 1
+        for run_row in form.rows:
+            if run_row.first != expected_first:
+                yield error("E341", run_row.span,
+                            f"分年度的「{run_row.text}」是第{run_row.first}–{run_row.last}年，应从第{expected_first}年接续",
+                            f"the row {run_row.text!r} covers years {run_row.first}–{run_row.last} of the run; it should "
+                            f"continue from year {expected_first}",
+                            notes=(Message("各行依次覆盖期限的每一年，不重叠、不留空：前三年、后两年，或 第1至3年、第4至5年",
+                                           "the rows cover each year of the 期限 once, in order: 前三年, 后两年, or 第1至3年, 第4至5年"),))
+                break
+            expected_first = run_row.last + 1
+        else:
+            if duration is not None and expected_first - 1 != duration.years:
+                yield error("E341", form.span,
+                            f"分年度各行共{expected_first - 1}年，与期限 {duration.years_text} 不一致",
+                            f"the rows cover {expected_first - 1} years, but the 期限 is {duration.years_text}",
+                            suggestion=Message(f"期限 最多 {expected_first - 1}年", f"期限 最多 {expected_first - 1}年"))

@@ -195,6 +195,20 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
     "E199": ("编译器内部错误：polc 自身的缺陷（例如解释器在验证重叠见证时失败），不是草稿的问题；请连同草稿报告。",
              "Internal compiler error: a bug in polc itself (for example the interpreter failing while confirming an "
              "overlap witness), not a problem in the draft; please report it with the draft.", "", ""),
+    "E340": ("分年度给予（前三年…后两年…）需要期限的起算年度：第几年由「期限 … 自 年份事实 当年起|次年起」决定；原文没有写起算年度时，声明一个由申请人提供的年份事实，缺少它的评估为「无法判定」，不会被假定。",
+             "分年度 (a rate per year of a run) needs the 期限's start year: the year of the run is counted from "
+             "期限 … 自 <year fact> 当年起|次年起; where the text names none, declare a year fact the applicant states, "
+             "and an evaluation without it cannot be decided — polc never assumes one.",
+             "  期限 最多 5年\n  给予 分年度\n    前三年 → 地方财政贡献 × 80%\n    后两年 → 地方财政贡献 × 50%",
+             "  期限 最多 5年 自 认定年度 次年起\n  给予 分年度\n    前三年 → 地方财政贡献 × 80%\n    后两年 → 地方财政贡献 × 50%"),
+    "E341": ("分年度的各行须依次覆盖期限的每一年，不重叠、不留空，合计等于期限的年数；「第N至M年」不能倒置。",
+             "The rows of 分年度 cover each year of the 期限 once, in order, adding up to its years; 第N至M年 "
+             "cannot run backwards.",
+             "  期限 最多 5年 自 认定年度 当年起\n  给予 分年度\n    前三年 → 地方财政贡献 × 80%\n    第3至5年 → 地方财政贡献 × 50%",
+             "  期限 最多 5年 自 认定年度 当年起\n  给予 分年度\n    前三年 → 地方财政贡献 × 80%\n    第4至5年 → 地方财政贡献 × 50%"),
+    "E342": ("「自 F 起 第N年」从年份事实 F 起算（F 当年为第1年），F 须声明为年份。",
+             "自 F 起 第N年 counts from the year fact F (F's own year is the first): F must be declared a year.",
+             "事实 认定年度: 数值\n...\n  当 自 认定年度 起 第4年", "事实 认定年度: 年份\n...\n  当 自 认定年度 起 第4年"),
     "I070": ("多个条款涵盖同一事项，按就高不重复只支付最高一项。", "Several clauses cover one matter; 就高不重复 pays the highest.", "", ""),
 }
 

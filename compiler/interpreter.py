@@ -157,7 +157,7 @@ class _Evaluator:
                     if outcome is None:
                         return None
                     if outcome:
-                        run.note(f"分年度：{run_row.text}")
+                        run.note(run_row.label)
                         return runtime.exact(run, self.amount(run_row.amount, run), cap, cap_label)
                 return model.NO_RUN_YEAR
             case _:

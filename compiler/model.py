@@ -679,6 +679,12 @@ class RunYearRow:
     test: Expr
     span: Span | None = _span()
 
+    @property
+    def label(self) -> str:
+        """The trace's words for the row reached: 分年度：后两年（第4–5年）."""
+        years = f"第{self.first}年" if self.first == self.last else f"第{self.first}–{self.last}年"
+        return f"分年度：{self.text}" + ("" if self.text == years else f"（{years}）")
+
 
 @attrs.frozen(eq=False)
 class ByRunYear:

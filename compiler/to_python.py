@@ -329,7 +329,7 @@ class _ClauseCompiler:
                     out.line("    return None")
                     out.line(f"if {outcome}:")
                     out.indent()
-                    out.line(f"run.note({'分年度：' + run_row.text!r})")
+                    out.line(f"run.note({run_row.label!r})")
                     out.line(f"return exact(run, {self.amount(run_row.amount)}, {cap}, {cap_label})")
                     out.outdent()
                 out.line(f"return {model.NO_RUN_YEAR!r}")
