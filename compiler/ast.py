@@ -424,7 +424,7 @@ class Modifier:
 # ---------------------------------------------------------------- examples
 @attrs.frozen
 class Expected:
-    kind: str  # exact | up_to | range | case_by_case | unspecified | not_applicable | undecidable | routing
+    kind: str  # exact | up_to | range | case_by_case | unspecified | not_applicable | undecidable | routing | parts
     low: Literal | None = None
     high: Literal | None = None
     approver: str | None = None
@@ -440,6 +440,18 @@ class Case:
     span: Span | None = _span()
     # 评估日 or 预期 written more than once (name, span of the later one): reported as E019.
     repeated: tuple[tuple[str, Span | None], ...] = attrs.field(default=(), eq=False, repr=False)
+
+
+# ---- issue 13: payments in parts
+@attrs.frozen
+class Part:
+    """其中 50% [第2年] [待 达产升规]: a share of the clause's award, paid now, in year N of
+    payment (第1年 is now), or once the condition holds."""
+    share: Percent
+    year: int | None = None
+    year_text: str | None = None
+    condition: "Expr | None" = None
+    span: Span | None = _span()
 
 
 # ---------------------------------------------------------------- clauses and policies
@@ -472,6 +484,8 @@ class Clause:
     # the numbering exactly as written (full-width brackets kept) and item is None.
     numbered_as_written: bool = False
     numbering_span: Span | None = _span()  # where that numbering string is written (for E200)
+    # issue 13: 其中 P [第N年] [待 条件] — the award paid in parts (in the order written)
+    parts: tuple["Part", ...] = ()
 
     @property
     def label(self) -> str:

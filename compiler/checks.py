@@ -30,7 +30,8 @@ def check_policy(policy: ast.Policy) -> list[Diagnostic]:
     for check in (check_declarations, check_expressions, check_clauses, check_awards,
                   check_header, check_cases, check_matters, check_items, check_bounds, check_year_tables,
                   check_drafting, check_as_written,
-                  check_run_years):  # issue 13: rates over a run of years
+                  check_run_years,  # issue 13: rates over a run of years
+                  check_parts):  # issue 13: payments in parts
         found.extend(check(policy, symbols))
     return found
 
@@ -320,6 +321,9 @@ def clause_expressions(clause: ast.Clause) -> Iterator[tuple[object, str]]:
     """Every expression of a clause, with the role it plays (condition, amount, threshold…)."""
     for condition in clause.conditions:
         yield condition, "condition"
+    for part in clause.parts:  # issue 13: 其中 50% 待 条件
+        if part.condition is not None:
+            yield part.condition, "condition"
     award = clause.award
     if award is None:
         return
@@ -1221,3 +1225,44 @@ def check_run_years(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic
                             f"分年度各行共{expected_first - 1}年，与期限 {duration.years_text} 不一致",
                             f"the rows cover {expected_first - 1} years, but the 期限 is {duration.years_text}",
                             suggestion=Message(f"期限 最多 {expected_first - 1}年", f"期限 最多 {expected_first - 1}年"))
+
+
+# ---------------------------------------------------------------- issue 13: payments in parts
+def check_parts(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """其中 …: the parts of one award add up to exactly 100%, each above 0 (E343); only an
+    award with an amount is paid in parts (E345)."""
+    for clause in policy.clauses:
+        if not clause.parts:
+            continue
+        form = clause.award.form if clause.award is not None else None
+        if clause.text_only or form is None or isinstance(form, (ast.CaseByCase, ast.Unspecified, ast.Routing)):
+            yield error("E345", clause.parts[0].span, f"{clause.label} 没有金额，不能分期兑现",
+                        f"{clause.label} pays no amount, so it cannot be paid in parts",
+                        notes=(Message("「其中 …」把本条「给予」的金额分成几部分；本条须有金额（不是仅文本、系数、一事一议、金额未定或由…审定）",
+                                       "其中 … splits the amount of the clause's 给予; the clause must pay an amount (not text "
+                                       "only, a modifier, 一事一议, 金额未定 or 由…审定)"),))
+            continue
+        total = sum((part.share.value for part in clause.parts), Decimal(0))
+        zero = next((part for part in clause.parts if part.share.value <= 0), None)
+        if zero is not None:
+            yield error("E343", zero.share.span, f"{clause.label} 的分期比例 {zero.share.text} 不大于0",
+                        f"the part {zero.share.text} of {clause.label} is not above 0")
+        elif total != 1:
+            shown = "、".join(part.share.text for part in clause.parts)
+            rest = (Decimal(1) - total) * 100
+            yield error("E343", clause.parts[-1].span,
+                        f"{clause.label} 的分期比例 {shown} 合计 {_plain_percent(total)}，应为100%",
+                        f"the parts of {clause.label}, {shown}, add up to {_plain_percent(total)}, not 100%",
+                        notes=(Message("每一部分都要写出，包括本期兑现的部分（其中 50%），各部分合计100%",
+                                       "write every part, the one paid now too (其中 50%): together they are 100%"),),
+                        suggestion=Message(f"补上其余部分：其中 {_plain_number(rest)}%", f"add the rest: 其中 {_plain_number(rest)}%")
+                        if rest > 0 else None)
+
+
+def _plain_number(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _plain_percent(fraction: Decimal) -> str:
+    return _plain_number(fraction * 100) + "%"

@@ -473,6 +473,8 @@ def _print_report(report: dict, lang: str) -> None:
             amount = {"exact": f"{award['max']}元", "up_to": f"最高 {award['max']}元",
                       "range": f"{award['min']}–{award['max']}元", "case_by_case": "一事一议",
                       "unspecified": "金额未定", "routing": f"由{award.get('approver')}审定"}[award["kind"]]
+            if award.get("parts") is not None:  # issue 13: paid in parts
+                amount += _say(lang, f"（本期 {award['min']}元）", f" ({award['min']} now)")
         label = row["article"] + (f"第{row['item']}项" if row["item"] is not None else "")
         print(f"- {row['policy']} {label} {row['title'] or ''}：{state}，{paid} {amount}（{row['reason']}）")
         for line in row["trace"]:

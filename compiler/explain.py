@@ -209,6 +209,19 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
     "E342": ("「自 F 起 第N年」从年份事实 F 起算（F 当年为第1年），F 须声明为年份。",
              "自 F 起 第N年 counts from the year fact F (F's own year is the first): F must be declared a year.",
              "事实 认定年度: 数值\n...\n  当 自 认定年度 起 第4年", "事实 认定年度: 年份\n...\n  当 自 认定年度 起 第4年"),
+    "E343": ("分期兑现（其中 …）的各部分比例须都大于0、合计恰为100%：本期兑现的部分也要写出。",
+             "The parts of an award paid in parts (其中 …) are each above 0 and add up to exactly 100%: the part "
+             "paid now is written too.",
+             "  给予 投资额 × 10% 最高 500万元\n  其中 50% 待 达产升规",
+             "  给予 投资额 × 10% 最高 500万元\n  其中 50%\n  其中 50% 待 达产升规"),
+    "E344": ("分期的一部分在一个年度兑现：「其中 30% 第2年」；跨几年的，分成几部分写。",
+             "A part is paid in one year (其中 30% 第2年); a payment over several years is several parts.",
+             "  其中 60% 第2至3年", "  其中 30% 第2年\n  其中 30% 第3年"),
+    "E345": ("只有给出金额的条款才能分期兑现：仅文本、系数、一事一议、金额未定、由…审定都没有可分的金额。",
+             "Only a clause that pays an amount can pay it in parts: text only, a modifier, 一事一议, 金额未定 and "
+             "由…审定 have no amount to split.",
+             "  给予 一事一议\n  其中 50%\n  其中 50% 待 达产升规",
+             "  给予 最高 200万元\n  其中 50%\n  其中 50% 待 达产升规"),
     "I070": ("多个条款涵盖同一事项，按就高不重复只支付最高一项。", "Several clauses cover one matter; 就高不重复 pays the highest.", "", ""),
 }
 

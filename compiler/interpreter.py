@@ -93,8 +93,18 @@ class _Evaluator:
             if clause.modifier is not None:
                 return True
             assert clause.award is not None  # an evaluated clause has an award or a modifier
+            if clause.parts:  # issue 13: payments in parts
+                return self.in_parts(clause, self.award(clause.award, run), run)
             return self.award(clause.award, run)
         return evaluate
+
+    def in_parts(self, clause: model.ClauseModel, award, run: runtime.Run):
+        """其中 …: each part's condition is read only once the clause pays (runtime.in_parts)."""
+        if award is None or award is False or isinstance(award, str):
+            return award
+        parts = tuple((part.share, part.text, part.year,
+                       True if part.condition is None else self.value(part.condition, run, 0)) for part in clause.parts)
+        return runtime.in_parts(run, award, parts)
 
     def amount(self, node: model.Expr, run: runtime.Run):
         """An award's amount; a formula's value is shown in the trace, a constant needs no line."""

@@ -323,7 +323,10 @@ class _Lowering:
             could_pay=could_pay, cofunded=is_cofunded(policy, clause),
             split=tuple(model.Share(payer.text, share.value, share.text, payer.span) for payer, share in rule.shares)
             if rule is not None else None,
-            decisive_facts=tuple(sorted(decisive)), case_count=len(clause.cases), span=clause.span)
+            decisive_facts=tuple(sorted(decisive)), case_count=len(clause.cases),
+            parts=tuple(model.Part(p.share.value, p.share.text, p.year, self.expr(p.condition) if p.condition is not None else None,
+                                   printer.part_text(p).removeprefix("其中 "), p.span) for p in clause.parts),
+            span=clause.span)
 
     def ranking(self, keys) -> tuple[model.RankKey, ...]:
         return tuple(model.RankKey(fact.text, descending, fact.span) for fact, descending in keys)

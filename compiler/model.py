@@ -701,6 +701,21 @@ class ByRunYear:
 NO_RUN_YEAR = "考核年度不在分年度的年次之内"  # the reason 分年度 pays nothing
 
 
+# ---- issue 13: payments in parts
+@attrs.frozen(eq=False)
+class Part:
+    """其中 50% [第2年] [待 达产升规]: a share of the clause's award (runtime.in_parts has the
+    rule). Paid now when it has no year after the first and its condition (if any) holds;
+    pending when it is due in a later year of payment or its condition does not hold yet;
+    cannot be decided when its condition is unknown. `text` is as printed (the trace's label)."""
+    share: Decimal
+    share_text: str
+    year: int | None
+    condition: Expr | None
+    text: str
+    span: Span | None = _span()
+
+
 # ---------------------------------------------------------------- clauses and policies
 @attrs.frozen(eq=False)
 class ClauseModel:
@@ -741,6 +756,7 @@ class ClauseModel:
     split: tuple[Share, ...] | None = None
     decisive_facts: tuple[str, ...] = ()
     case_count: int = 0
+    parts: tuple[Part, ...] = ()  # issue 13: 其中 … (payments in parts), in the order written
     span: Span | None = _span()
 
     @property

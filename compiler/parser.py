@@ -496,6 +496,10 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def e_up_to(self, meta, children):
         return ast.Expected("up_to", None, children[0], span=self._span(meta))
 
+    def e_parts(self, meta, children):
+        """预期 100万元 本期 50万元: an award paid in parts, the whole and the part paid now."""
+        return ast.Expected("parts", children[1], children[0], span=self._span(meta))
+
     def e_range(self, meta, children):
         return ast.Expected("range", children[0], children[1], span=self._span(meta))
 
@@ -618,6 +622,24 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         return ("quota", ast.Quota(None, unit=unit, share=share, threshold=threshold, base=base,
                                    span=self._span(meta), **fields))
 
+    def f_part(self, meta, children):
+        """其中 50% [第2年] [待 条件] (issue 13: payments in parts)."""
+        share = self._percent(children[0])
+        year = year_text = None
+        condition = None
+        for child in children[1:]:
+            if isinstance(child, Token) and child.type == "RUN_YEAR":
+                first, last, year_text = self._run_year(child)
+                if first != last:
+                    raise _Problem(error("E344", self._tok_span(child), f"分期的一部分只在一个年度兑现，不能写「{year_text}」",
+                                         f"a part is paid in one year, not {year_text!r}",
+                                         suggestion=Message(f"分成两部分：其中 …% 第{first}年、其中 …% 第{last}年",
+                                                            f"write two parts: 其中 …% 第{first}年 and 其中 …% 第{last}年")))
+                year = first
+            else:
+                condition = child
+        return ("parts", ast.Part(share, year, year_text, condition, self._span(meta)))
+
     def f_modifier(self, meta, children):
         factor, matter = children
         return ("modifier", ast.Modifier(self._bounded(factor, limits.factor), str(factor), matter, self._span(meta)))
@@ -637,11 +659,11 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
                 item = self._item_number(token)
             else:
                 title = self._original(token)[1:-1]
-        fields: dict = {"conditions": [], "notes": [], "cases": []}
+        fields: dict = {"conditions": [], "notes": [], "cases": [], "parts": []}
         repeated = []
         slots: set[str] = set()
         for key, value, span in rest:
-            if key in ("conditions", "notes", "cases"):
+            if key in ("conditions", "notes", "cases", "parts"):
                 fields[key].append(value)
             else:
                 # 事项 X and 事项 按 Y fill one slot: a clause pays for one matter (or one per value).
@@ -650,7 +672,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
                     repeated.append((slot, span))
                 slots.add(slot)
                 fields[key] = value
-        for key in ("conditions", "notes", "cases"):
+        for key in ("conditions", "notes", "cases", "parts"):
             fields[key] = tuple(fields[key])
 
         if "source_text" in fields:  # the quote, and where it is written (for the source checks)

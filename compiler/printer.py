@@ -175,6 +175,8 @@ def expected(node: ast.Expected) -> str:
         return f"{literal(node.low)} 至 {literal(node.high)}"
     if node.kind == "routing":
         return f"由 {string(node.approver)} 审定"
+    if node.kind == "parts":  # issue 13: the whole award, then what is paid now
+        return f"{literal(node.high)} 本期 {literal(node.low)}"
     return {"applies": "适用", "case_by_case": "一事一议", "unspecified": "金额未定", "not_applicable": "不适用",
             "undecidable": "无法判定"}[node.kind]
 
@@ -219,6 +221,8 @@ def clause(node: ast.Clause) -> str:
         lines.append(f"  当 {expr(condition)}")
     if node.award is not None:
         lines.append(f"  给予 {award(node.award)}")
+    for part in node.parts:  # issue 13: payments in parts
+        lines.append(f"  {part_text(part)}")
     if node.duration is not None:
         d = node.duration
         start = f" 自 {name(d.start_fact)} {'次年起' if d.start_next_year else '当年起'}" if d.start_fact else ""
@@ -322,3 +326,14 @@ def vocabulary(node: ast.Vocabulary) -> str:
         blocks.append(f"枚举 {name(decl.name)}: " + "、".join(name(v) for v in decl.values))
     blocks += declarations(node)
     return "\n\n".join(blocks) + "\n"
+
+
+# ---- issue 13: payments in parts
+def part_text(node: ast.Part) -> str:
+    """其中 50% [第2年] [待 达产升规]."""
+    text = f"其中 {node.share.text}"
+    if node.year_text is not None:
+        text += f" {node.year_text}"
+    if node.condition is not None:
+        text += f" 待 {expr(node.condition)}"
+    return text

@@ -111,7 +111,19 @@ def _payment(clause: model.ClauseModel) -> str:
         return TEXT_ONLY
     if clause.modifier is not None:
         return f"系数 {clause.modifier.text}，作用于事项「{clause.modifier.matter}」的补助"
+    if clause.parts:  # issue 13: payments in parts, each with when it is paid
+        return f"{_award(clause.award)}；分期兑现：" + "；".join(_part(part) for part in clause.parts)
     return _award(clause.award)
+
+
+def _part(part: model.Part) -> str:
+    """其中 50% 待 达产升规 → 50% 待「达产升规」成立后兑现; 30% 第2年 → 30% 第2年兑现; 50% → 50% 本期兑现."""
+    when = []
+    if part.year is not None and part.year > 1:
+        when.append(f"第{part.year}年")
+    if part.condition is not None:
+        when.append(f"待「{_condition(part.condition)}」成立后")
+    return f"{part.share_text} {''.join(when) or '本期'}兑现"
 
 
 def _condition(node: model.Expr) -> str:

@@ -249,12 +249,35 @@ class _ClauseCompiler:
             out.line("    return None")
         if clause.modifier is not None:
             out.line("return True  # a MODIFIER clause: its coefficient applies to its matter")
+        elif clause.parts:  # issue 13: payments in parts — the award, then each part's condition
+            assert clause.award is not None
+            self.in_parts(clause, clause.award)
         else:
             assert clause.award is not None  # an evaluated clause has an award or a modifier
             self.award(clause.award)
         out.outdent()
         out.line()
         out.line()
+
+    def in_parts(self, clause: model.ClauseModel, award: model.Award) -> None:
+        """The award computed by an inner function, then runtime.in_parts with each part's
+        condition read only when the clause pays (as the interpreter does)."""
+        out = self.out
+        out.line("def award(run):")
+        out.indent()
+        self.award(award)
+        out.outdent()
+        out.line("awarded = award(run)")
+        out.line("if awarded is None or awarded is False or isinstance(awarded, str):")
+        out.line("    return awarded")
+        parts = []
+        for part in clause.parts:
+            outcome = "True"
+            if part.condition is not None:
+                outcome = out.temp("part")
+                out.line(f"{outcome} = {self.expr(part.condition, '0')}")
+            parts.append(f"({_literal(part.share)}, {_literal(part.text)}, {_literal(part.year)}, {outcome})")
+        out.line(f"return in_parts(run, awarded, ({', '.join(parts)},))")
 
     def award(self, award: model.Award) -> None:
         out = self.out

@@ -895,6 +895,8 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
     computed) once: (1) from the applicant's row, the conditions and the values the award
     reads; (2) the award: known or not, its amounts; (3) whether the clause applies, its
     matter, and the result columns."""
+    if clause.parts:  # issue 13: the query has one amount pair per clause, not one per part
+        raise SqlUnsupported(f"{policy.docno}{clause.label}: 其中 … (an award paid in parts)")
     sql.bound = []
     static_matter = _str(clause.matter.name) if clause.matter is not None else _null("VARCHAR")
     is_modifier = clause.modifier is not None
