@@ -633,8 +633,9 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
                 if first != last:
                     raise _Problem(error("E344", self._tok_span(child), f"分期的一部分只在一个年度兑现，不能写「{year_text}」",
                                          f"a part is paid in one year, not {year_text!r}",
-                                         suggestion=Message(f"分成两部分：其中 …% 第{first}年、其中 …% 第{last}年",
-                                                            f"write two parts: 其中 …% 第{first}年 and 其中 …% 第{last}年")))
+                                         notes=(Message(f"每年一部分，按原文写出各年的比例（第{first}年、…、第{last}年各一行「其中 P 第N年」）",
+                                                        f"one part per year, each with the text's share (a line 其中 P 第N年 "
+                                                        f"for each of years {first}–{last})"),)))
                 year = first
             else:
                 condition = child

@@ -30,7 +30,7 @@ import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
-RUNTIME_VERSION = "2"
+RUNTIME_VERSION = "3"
 CENT = Decimal("0.01")
 _ZERO = Decimal(0)
 ROUNDING = "金额四舍五入到分（0.01元，ROUND_HALF_UP）；中间计算精确，不作舍入"
@@ -680,12 +680,81 @@ class Award:
     min: Decimal | None = None
     max: Decimal | None = None
     note: str | None = None
+    # Payments in parts (其中 50% 待 …): each part and where it stands; then `min` counts only
+    # the parts paid now and `max` the whole award (see in_parts). None: paid as one.
+    parts: "tuple[Part, ...] | None" = None
 
     def to_json(self) -> dict[str, typing.Any]:
         row: dict[str, typing.Any] = {"kind": self.kind, "min": yuan(self.min), "max": yuan(self.max)}
         if self.kind == "routing":
             row["approver"] = self.note
+        if self.parts is not None:
+            row["parts"] = [part.to_json() for part in self.parts]
         return row
+
+
+PartStatus = typing.Literal["paid", "pending", "undecidable"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Part:
+    """One part of an award paid in parts (其中 50% 待 达产升规), in Decimal 元.
+
+    text: the part as written. status: `paid` (paid now: no later year, its condition holds
+    or it has none), `pending` (due in a later year of payment, `year`, or its condition does
+    not hold yet), `undecidable` (its condition cannot be decided). min/max: its amount
+    (share × the award, rounded to 0.01 half up; the last part takes what is left, so the
+    parts add up to the award); None for an award with no amount.
+    """
+
+    text: str
+    share: Decimal
+    status: PartStatus
+    min: Decimal | None = None
+    max: Decimal | None = None
+    year: int | None = None
+
+    def to_json(self) -> dict[str, typing.Any]:
+        row: dict[str, typing.Any] = {"part": self.text, "status": self.status, "min": yuan(self.min),
+                                      "max": yuan(self.max)}
+        if self.year is not None:
+            row["year"] = self.year
+        return row
+
+
+_PART_WORDS = {"paid": "本期兑现", "pending": "待兑现", "undecidable": "无法判定是否兑现"}
+
+
+def in_parts(run, award, parts):
+    """Payments in parts: `parts` are (share, text, year of payment or None, the condition's
+    outcome: True, False or None) in the order written, shares adding up to 100%. Anything but
+    an award (not applicable, unknown, a reason) passes through. The result is the award with
+    `parts`; its `min` counts the parts paid now, its `max` stays the whole award."""
+    if award is None or award is True or award is False or isinstance(award, str):
+        return award
+    shown = []
+    now = Decimal("0.00")
+    left_min, left_max = award.min, award.max
+    for position, (share, text, year, outcome) in enumerate(parts):
+        last = position == len(parts) - 1
+        part_min = None if award.min is None else (left_min if last else _rounded(award.min * share))
+        part_max = None if award.max is None else (left_max if last else _rounded(award.max * share))
+        if not last:
+            left_min = None if left_min is None else left_min - part_min
+            left_max = None if left_max is None else left_max - part_max
+        if (year is not None and year > 1) or outcome is False:
+            status = "pending"
+        elif outcome is None:
+            status = "undecidable"
+        else:
+            status = "paid"
+            if part_min is not None:
+                now += part_min
+        amount = "" if part_max is None else (format_money(part_max) if part_min == part_max
+                                              else f"{format_money(part_min)}至{format_money(part_max)}")
+        run.note(f"其中 {text}：{amount + '，' if amount else ''}{_PART_WORDS[status]}")
+        shown.append(Part(text, share, status, part_min, part_max, year))
+    return Award(award.kind, now if award.min is not None else None, award.max, award.note, tuple(shown))
 
 
 def _rounded(value):
