@@ -486,6 +486,8 @@ class Clause:
     numbering_span: Span | None = _span()  # where that numbering string is written (for E200)
     # issue 13: 其中 P [第N年] [待 条件] — the award paid in parts (in the order written)
     parts: tuple["Part", ...] = ()
+    # issue 13: 抵扣 X、Y — the award is reduced by what is paid for matter X (or by fact X)
+    offsets: tuple[Name, ...] = ()
 
     @property
     def label(self) -> str:

@@ -31,7 +31,8 @@ def check_policy(policy: ast.Policy) -> list[Diagnostic]:
                   check_header, check_cases, check_matters, check_items, check_bounds, check_year_tables,
                   check_drafting, check_as_written,
                   check_run_years,  # issue 13: rates over a run of years
-                  check_parts):  # issue 13: payments in parts
+                  check_parts,  # issue 13: payments in parts
+                  check_offsets):  # issue 13: offsets
         found.extend(check(policy, symbols))
     return found
 
@@ -1266,3 +1267,52 @@ def _plain_number(value: Decimal) -> str:
 
 def _plain_percent(fraction: Decimal) -> str:
     return _plain_number(fraction * 100) + "%"
+
+
+# ---------------------------------------------------------------- issue 13: offsets
+def check_offsets(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """抵扣 X: X is a declared matter or a money fact (E346); a clause never offsets its own
+    matter, and offsets between matters do not go round in a cycle (E347); only an award
+    with an amount, not paid in parts, is reduced (E348)."""
+    offsets_of: dict[str, set[str]] = {}  # matter -> the matters its clauses offset
+    for clause in policy.clauses:
+        if not clause.offsets:
+            continue
+        form = clause.award.form if clause.award is not None else None
+        if clause.text_only or form is None or isinstance(form, (ast.CaseByCase, ast.Unspecified, ast.Routing)) \
+                or clause.parts:
+            yield error("E348", clause.offsets[0].span, f"{clause.label} 没有可抵扣的确定金额（或已分期兑现），不能写「抵扣」",
+                        f"{clause.label} has no amount to reduce (or is paid in parts), so it cannot have 抵扣",
+                        notes=(Message("「抵扣」从本条「给予」的金额中扣除；本条须有金额，且不与「其中 …」同用",
+                                       "抵扣 reduces the amount of the clause's 给予: it needs an amount, and is not used "
+                                       "with 其中 …"),))
+        for name in clause.offsets:
+            decl = symbols.facts.get(name.text)
+            if name.text in symbols.matters:
+                if clause.matter is not None and clause.matter.text == name.text:
+                    yield error("E347", name.span, f"{clause.label} 抵扣它自己的事项「{name.text}」",
+                                f"{clause.label} offsets its own matter {name.text!r}")
+                elif clause.matter is not None:
+                    offsets_of.setdefault(clause.matter.text, set()).add(name.text)
+            elif decl is None or decl.type.base != "money" or decl.type.series or decl.type.items:
+                yield error("E346", name.span, f"「抵扣 {name.text}」：{name.text} 既不是已定义的事项，也不是金额事实",
+                            f"抵扣 {name.text}: {name.text!r} is neither a declared matter nor a money fact",
+                            notes=(Message("抵扣另一项奖励写它的事项（定义事项 X，且那一条写 事项 X）；抵扣已获得的金额写一个金额事实",
+                                           "to offset another award name its matter (定义事项 X, and 事项 X on that clause); "
+                                           "to offset an amount already received, name a money fact"),))
+    # a cycle: matter A's clauses offset B, …, and some clause of that chain offsets A again
+    for start in sorted(offsets_of):
+        seen, pending = set(), list(offsets_of[start])
+        while pending:
+            current = pending.pop()
+            if current == start:
+                clause = next(c for c in policy.clauses if c.matter is not None and c.matter.text == start and c.offsets)
+                yield error("E347", clause.offsets[0].span, f"「抵扣」成环：事项「{start}」经抵扣又回到自身",
+                            f"offsets go round in a cycle: matter {start!r} is offset, through others, by itself",
+                            notes=(Message("抵扣须有先后：一项奖励在另一项中扣除，后者不能再在前者中扣除",
+                                           "offsets have an order: if one award is deducted from another, the other cannot "
+                                           "be deducted from the first"),))
+                break
+            if current not in seen:
+                seen.add(current)
+                pending.extend(offsets_of.get(current, ()))

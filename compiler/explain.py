@@ -222,6 +222,19 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
              "由…审定 have no amount to split.",
              "  给予 一事一议\n  其中 50%\n  其中 50% 待 达产升规",
              "  给予 最高 200万元\n  其中 50%\n  其中 50% 待 达产升规"),
+    "E346": ("「抵扣 X」的 X 须是已定义的事项（抵扣本申请人该事项所获奖励）或金额事实（抵扣已获得的金额，如往年所获奖励）。",
+             "In 抵扣 X, X is a declared matter (what the applicant is paid for it) or a money fact (an amount already "
+             "received, such as an earlier year's award).",
+             "  抵扣 固定资产投资", "定义事项 固定资产投资奖励\n...\n  抵扣 固定资产投资奖励"),
+    "E347": ("抵扣不能成环：一个条款不抵扣自己的事项；事项 A 在 B 中抵扣时，B 不能（直接或经其他事项）再在 A 中抵扣。",
+             "Offsets cannot go round: a clause does not offset its own matter, and if A is deducted from B, B cannot "
+             "(directly or through others) be deducted from A.",
+             "条款 第一条\n  事项 绩效支持奖励\n  抵扣 固定资产投资奖励\n条款 第二条\n  事项 固定资产投资奖励\n  抵扣 绩效支持奖励",
+             "条款 第一条\n  事项 绩效支持奖励\n  抵扣 固定资产投资奖励\n条款 第二条\n  事项 固定资产投资奖励"),
+    "E348": ("「抵扣」从本条的金额中扣除：本条须给出金额（不是一事一议、金额未定、由…审定或系数），且不与分期兑现（其中 …）同用。",
+             "抵扣 reduces this clause's amount: the clause must pay an amount (not 一事一议, 金额未定, 由…审定 or a "
+             "modifier), and is not also paid in parts (其中 …).",
+             "  给予 一事一议\n  抵扣 固定资产投资奖励", "  给予 绩效 × 50% 最高 300万元\n  抵扣 固定资产投资奖励"),
     "I070": ("多个条款涵盖同一事项，按就高不重复只支付最高一项。", "Several clauses cover one matter; 就高不重复 pays the highest.", "", ""),
 }
 

@@ -200,7 +200,8 @@ def clause_specs(policy: model.PolicyModel) -> list[runtime.ClauseSpec]:
             cofunded=clause.cofunded,
             modifies=(clause.modifier.matter, clause.modifier.factor) if clause.modifier else None,
             split=tuple((s.payer, s.share) for s in clause.split) if clause.split is not None else None,
-            quota=clause.quota.runtime_spec() if clause.quota else None, ceiling=clause.could_pay))
+            quota=clause.quota.runtime_spec() if clause.quota else None, ceiling=clause.could_pay,
+            offsets=tuple((offset.source.value, offset.name) for offset in clause.offsets)))
     return specs
 
 

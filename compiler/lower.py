@@ -326,6 +326,8 @@ class _Lowering:
             decisive_facts=tuple(sorted(decisive)), case_count=len(clause.cases),
             parts=tuple(model.Part(p.share.value, p.share.text, p.year, self.expr(p.condition) if p.condition is not None else None,
                                    printer.part_text(p).removeprefix("其中 "), p.span) for p in clause.parts),
+            offsets=tuple(model.Offset(n.text, model.OffsetSource.MATTER if n.text in self.matters or n.text not in self.facts
+                                       else model.OffsetSource.FACT, n.span) for n in clause.offsets),
             span=clause.span)
 
     def ranking(self, keys) -> tuple[model.RankKey, ...]:
@@ -347,6 +349,8 @@ class _Lowering:
                 used.update(n.text for n in (q.base, *q.groups, *(fact for fact, _d in q.ranking)) if n is not None)
             for case in clause.cases:
                 used.update(name.text for name, _value in case.facts)
+            # 抵扣 F (issue 13): an amount already received, stated as a fact
+            used.update(n.text for n in clause.offsets if n.text in self.facts and n.text not in self.matters)
         return tuple(name for name in self.facts if name in used)
 
     def used_definitions(self, clauses: tuple[model.ClauseModel, ...]) -> tuple[str, ...]:

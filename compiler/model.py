@@ -716,6 +716,22 @@ class Part:
     span: Span | None = _span()
 
 
+# ---- issue 13: offsets
+class OffsetSource(enum.Enum):
+    """What 抵扣 X names: a matter (what the applicant is paid for it, in any policy evaluated
+    together) or a money fact (an amount already received, such as an earlier year's award)."""
+    MATTER = "matter"
+    FACT = "fact"
+
+
+@attrs.frozen(eq=False)
+class Offset:
+    """抵扣 X: this clause's award is reduced by X (runtime.apply_offsets has the rule)."""
+    name: str
+    source: OffsetSource
+    span: Span | None = _span()
+
+
 # ---------------------------------------------------------------- clauses and policies
 @attrs.frozen(eq=False)
 class ClauseModel:
@@ -757,6 +773,7 @@ class ClauseModel:
     decisive_facts: tuple[str, ...] = ()
     case_count: int = 0
     parts: tuple[Part, ...] = ()  # issue 13: 其中 … (payments in parts), in the order written
+    offsets: tuple[Offset, ...] = ()  # issue 13: 抵扣 … (what reduces the award), in the order written
     span: Span | None = _span()
 
     @property

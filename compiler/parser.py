@@ -641,6 +641,10 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
                 condition = child
         return ("parts", ast.Part(share, year, year_text, condition, self._span(meta)))
 
+    def f_offset(self, meta, children):
+        """抵扣 X、Y (issue 13: offsets): the names of the matters or facts that reduce the award."""
+        return ("offsets", tuple(children))
+
     def f_modifier(self, meta, children):
         factor, matter = children
         return ("modifier", ast.Modifier(self._bounded(factor, limits.factor), str(factor), matter, self._span(meta)))
@@ -660,11 +664,13 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
                 item = self._item_number(token)
             else:
                 title = self._original(token)[1:-1]
-        fields: dict = {"conditions": [], "notes": [], "cases": [], "parts": []}
+        fields: dict = {"conditions": [], "notes": [], "cases": [], "parts": [], "offsets": []}
         repeated = []
         slots: set[str] = set()
         for key, value, span in rest:
-            if key in ("conditions", "notes", "cases", "parts"):
+            if key == "offsets":  # 抵扣 X、Y on one line or several: all of them, in order
+                fields[key].extend(value)
+            elif key in ("conditions", "notes", "cases", "parts"):
                 fields[key].append(value)
             else:
                 # 事项 X and 事项 按 Y fill one slot: a clause pays for one matter (or one per value).
@@ -673,7 +679,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
                     repeated.append((slot, span))
                 slots.add(slot)
                 fields[key] = value
-        for key in ("conditions", "notes", "cases", "parts"):
+        for key in ("conditions", "notes", "cases", "parts", "offsets"):
             fields[key] = tuple(fields[key])
 
         if "source_text" in fields:  # the quote, and where it is written (for the source checks)

@@ -223,6 +223,8 @@ def clause(node: ast.Clause) -> str:
         lines.append(f"  给予 {award(node.award)}")
     for part in node.parts:  # issue 13: payments in parts
         lines.append(f"  {part_text(part)}")
+    if node.offsets:  # issue 13: offsets
+        lines.append("  抵扣 " + "、".join(name(n) for n in node.offsets))
     if node.duration is not None:
         d = node.duration
         start = f" 自 {name(d.start_fact)} {'次年起' if d.start_next_year else '当年起'}" if d.start_fact else ""

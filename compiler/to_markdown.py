@@ -111,9 +111,19 @@ def _payment(clause: model.ClauseModel) -> str:
         return TEXT_ONLY
     if clause.modifier is not None:
         return f"系数 {clause.modifier.text}，作用于事项「{clause.modifier.matter}」的补助"
+    text = _award(clause.award)
     if clause.parts:  # issue 13: payments in parts, each with when it is paid
-        return f"{_award(clause.award)}；分期兑现：" + "；".join(_part(part) for part in clause.parts)
-    return _award(clause.award)
+        text += "；分期兑现：" + "；".join(_part(part) for part in clause.parts)
+    if clause.offsets:  # issue 13: what reduces the award
+        text += "；" + _offsets(clause.offsets)
+    return text
+
+
+def _offsets(offsets: tuple[model.Offset, ...]) -> str:
+    """抵扣 → 抵扣事项「固定资产投资奖励」所获奖励、已获投资奖励（事实），不低于0."""
+    names = "、".join(f"事项「{o.name}」所获奖励" if o.source is model.OffsetSource.MATTER else f"「{o.name}」（申报事实）"
+                     for o in offsets)
+    return f"扣除{names}，扣后不低于0"
 
 
 def _part(part: model.Part) -> str:

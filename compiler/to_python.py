@@ -583,6 +583,8 @@ def _policy_part(policy: model.PolicyModel) -> str:
         out.line(f"        matter_fact={clause.matter_by.name if clause.matter_by else None!r}, "
                  f"quota={_literal(clause.quota.runtime_spec() if clause.quota else None)}, "
                  f"ceiling={_literal(clause.could_pay)},")
+        if clause.offsets:  # issue 13: 抵扣 (written only when there are some: other modules stay as they were)
+            out.line(f"        offsets={_literal(_offsets_spec(clause))},")
         out.line("    ),")
     out.line(")")
     out.line()
@@ -608,3 +610,9 @@ def _policy_part(policy: model.PolicyModel) -> str:
 
 def _date(value) -> str:
     return "None" if value is None else f"datetime.date({value.year}, {value.month}, {value.day})"
+
+
+# ---- issue 13: offsets
+def _offsets_spec(clause: model.ClauseModel) -> tuple[tuple[str, str], ...]:
+    """ClauseSpec.offsets: (("matter" | "fact", name), …)."""
+    return tuple((offset.source.value, offset.name) for offset in clause.offsets)

@@ -897,6 +897,8 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
     matter, and the result columns."""
     if clause.parts:  # issue 13: the query has one amount pair per clause, not one per part
         raise SqlUnsupported(f"{policy.docno}{clause.label}: 其中 … (an award paid in parts)")
+    if clause.offsets:  # issue 13: an award reduced by another (after 就高不重复)
+        raise SqlUnsupported(f"{policy.docno}{clause.label}: 抵扣 … (an award reduced by another)")
     sql.bound = []
     static_matter = _str(clause.matter.name) if clause.matter is not None else _null("VARCHAR")
     is_modifier = clause.modifier is not None
