@@ -120,3 +120,76 @@ def test_full_batch_records_carry_the_parts(tmp_path):
     fourth = next(c for c in record["clauses"] if c["article"] == "第四条")
     assert [p["status"] for p in fourth["award"]["parts"]] == ["paid", "pending"]
     assert record["total"]["min"] == "500000.00" and record["total"]["max"] == "13000000.00"  # with what 第五、六条 could pay
+
+
+# ---------------------------------------------------------------- offsets (抵扣)
+OFFSETS = ROOT / "tests" / "language" / "offsets" / "offsets.pol"
+
+
+def test_an_award_is_reduced_by_another_and_says_by_which_and_how_much():
+    model = _model(OFFSETS)
+    facts = {"固定资产投资额": "2000万元", "亩均税收": "30万元", "用地面积": 150, "往年已获技改奖励": "80万元"}
+    evaluation = interpreter.evaluate([model], facts, "2024-03-31").to_json()
+    performance = _clause(evaluation, "第八条")  # 150万元 less the 60万元 of 第七条
+    assert performance["award"] == {"kind": "exact", "min": "900000.00", "max": "900000.00"}
+    assert performance["offsets"] == [{"offset": "固定资产投资奖励", "by": ["区政发[2023]3号第七条"],
+                                       "min": "600000.00", "max": "600000.00"}]
+    assert "抵扣「固定资产投资奖励」（区政发[2023]3号第七条）：60万元" in performance["trace"]
+    followup = _clause(evaluation, "第九条")  # 75万元 less 80万元 received before: never below 0
+    assert followup["award"]["min"] == followup["award"]["max"] == "0.00"
+    assert evaluation["total"]["min"] == evaluation["total"]["max"] == "1500000.00"  # 60 + 90 + 0
+
+
+def test_an_offset_whose_source_cannot_be_decided_leaves_a_range():
+    model = _model(OFFSETS)
+    evaluation = interpreter.evaluate([model], {"亩均税收": "30万元", "用地面积": 150}, "2024-03-31").to_json()
+    performance = _clause(evaluation, "第八条")  # 第七条 could pay up to 300万元
+    assert performance["award"]["min"] == "0.00" and performance["award"]["max"] == "1500000.00"
+    assert performance["offsets"][0]["by"] == ["区政发[2023]3号第七条（无法判定）"]
+    followup = _clause(evaluation, "第九条")  # the amount received before is unknown: no upper bound
+    assert followup["award"]["min"] == "0.00" and followup["award"]["max"] == "750000.00"
+    assert followup["offsets"][0]["max"] is None
+
+
+def test_without_the_source_nothing_is_taken_off():
+    model = _model(OFFSETS)
+    evaluation = interpreter.evaluate([model], {"固定资产投资额": "100万元", "亩均税收": "30万元", "用地面积": 150,
+                                                "往年已获技改奖励": "0元"}, "2024-03-31").to_json()
+    performance = _clause(evaluation, "第八条")
+    assert performance["award"]["max"] == "1500000.00" and performance["offsets"][0]["by"] == []
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 4000), st.integers(0, 400), st.integers(0, 200), st.sampled_from(["2024-03-31", "2022-06-30"]))
+def test_offsets_agree_between_the_interpreter_the_generated_module_and_the_python_batch(invest, area, before, on):
+    from compiler import batch, driver
+    project = driver.load([str(OFFSETS)])
+    module = driver.load_module(project.policies[0])
+    facts = {"固定资产投资额": Decimal(invest) * 10000, "亩均税收": Decimal(300000), "用地面积": Decimal(area),
+             "往年已获技改奖励": Decimal(before) * 10000}
+    reference = interpreter.evaluate([project.model(project.policies[0])], facts, on).to_json()
+    generated = runtime.Evaluator([(module.POLICY, module.CLAUSES)]).evaluate(facts, on).to_json()
+    assert generated == reference
+    engine = batch._Engine([module], on)  # the Python batch's own evaluation loop
+    assert [r.to_json() for r in engine.evaluate(engine.typed(facts), True)] == reference["clauses"]
+    for row in reference["clauses"]:
+        if row["award"] is not None:
+            assert Decimal(row["award"]["min"]) >= 0 and Decimal(row["award"]["min"]) <= Decimal(row["award"]["max"])
+
+
+def test_sql_says_it_cannot_express_offsets_and_the_duckdb_batch_matches_the_python_batch(tmp_path):
+    result = run_polc("build", "--emit", "sql", str(OFFSETS.relative_to(ROOT)))
+    assert result.returncode == 1 and "an award reduced by another" in result.stderr
+    register = tmp_path / "r.csv"
+    register.write_text("申请人,固定资产投资额,亩均税收,用地面积,往年已获技改奖励\n"
+                        "A1,2000万元,30万元,150,80万元\nA2,,30万元,150,\nA3,1亿元,30万元,400,10万元\n", encoding="utf-8")
+    outputs = {}
+    for engine in ("duckdb", "python"):
+        out = tmp_path / f"{engine}.jsonl"
+        done = run_polc("eval", str(OFFSETS.relative_to(ROOT)), "--batch", str(register), "--on", "2024-03-31",
+                        "--out", str(out), "--engine", engine)
+        assert done.returncode == 0, done.stderr
+        outputs[engine] = out.read_bytes()
+    assert outputs["duckdb"] == outputs["python"]
+    first = json.loads(outputs["python"].decode("utf-8").splitlines()[0])
+    assert first["total"] == {"min": "1500000.00", "max": "1500000.00"}
