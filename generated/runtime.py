@@ -657,6 +657,8 @@ class ClauseSpec:
     # The most the clause can pay in one year (None: unbounded or not stated): what an
     # undecidable result could pay, counted in total.max.
     ceiling: Decimal | None = None
+    # OFFSETS (抵扣): (("matter", M) | ("fact", F), ...): what reduces this clause's award (apply_offsets)
+    offsets: tuple[tuple[str, str], ...] = ()
 
     @property
     def label(self) -> str:
@@ -899,6 +901,7 @@ class ClauseResult:
     matter: str | None               # 事项: clauses of one matter are resolved by 就高不重复
     allocation: str | None = None    # across applicants: within_quota, outside_quota, …
     entries: list[typing.Any] = dataclasses.field(default_factory=list, repr=False)  # the trace, unformatted
+    offsets: "tuple[OffsetApplied, ...]" = ()  # OFFSETS (抵扣): what reduced the award, and by how much
 
     @property
     def policy(self) -> str:
@@ -969,7 +972,90 @@ class ClauseResult:
             row["allocation"] = self.allocation
         if self.applies is None and spec.modifies is None:
             row["could_pay"] = yuan(spec.ceiling)  # null: no stated bound (see total.undecided)
+        if self.offsets:
+            row["offsets"] = [offset.to_json() for offset in self.offsets]
         return row
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OffsetApplied:
+    """OFFSETS (抵扣 X): what one source took off a clause's award, in Decimal 元: `by` names it
+    (the 文号 and clause paid for matter X, or the fact X); min/max the least and the most
+    taken off (max None: no bound, e.g. an undecidable source with no stated ceiling)."""
+
+    name: str
+    by: tuple[str, ...]
+    min: Decimal
+    max: Decimal | None
+
+    def to_json(self) -> dict[str, typing.Any]:
+        return {"offset": self.name, "by": list(self.by), "min": yuan(self.min), "max": yuan(self.max)}
+
+
+_WITH_AMOUNT = ("exact", "up_to", "range")
+
+
+def _offset_by(result, kind, name, results, facts_of):
+    """(least, most or None, what) one 抵扣 source takes off `result`'s award, read from the
+    amounts before any offset (one pass, so a cycle across documents cannot loop)."""
+    if kind == "fact":
+        value = facts_of.get(result.spec.policy, {}).get(name)
+        if value is None:
+            return _ZERO, None, (f"{name}（缺）",)
+        value = max(value, _ZERO)
+        return value, value, (name,)
+    least, most, by = _ZERO, _ZERO, []
+    for other in results:
+        if other is result or other.matter != name:
+            continue
+        label = f"{other.spec.policy}{other.spec.label}"
+        if other.paid and other.award is not None and other.award.kind in _WITH_AMOUNT:
+            least += other.award.min
+            most = None if most is None else most + other.award.max
+            by.append(label)
+        elif other.paid and other.award is not None and other.award.kind != "routing":
+            most = None  # 一事一议 / 金额未定: its amount is not stated
+            by.append(label)
+        elif other.applies is None and other.spec.modifies is None:
+            most = None if most is None or other.spec.ceiling is None else most + other.spec.ceiling
+            by.append(f"{label}（无法判定）")
+    return least, most, tuple(by)
+
+
+def apply_offsets(results, facts_of=None):
+    """OFFSETS (抵扣 X): a paid award is reduced by what the applicant is paid for matter X
+    (any clause of any policy evaluated together, after 就高不重复) or by the money fact X,
+    never below 0. Sources are read before any offset is applied. A source whose amount is
+    not known exactly (a range, an undecidable clause) leaves the award a range: `min` less
+    the most it could take, `max` less the least. facts_of maps a 文号 to its typed facts.
+    Returns the results, the reduced ones replaced by copies saying what took how much."""
+    if not any(r.spec.offsets for r in results):
+        return results
+    results = list(results)
+    before = list(results)
+    for position, result in enumerate(before):
+        award = result.award
+        if not result.spec.offsets or not result.paid or award is None or award.kind not in _WITH_AMOUNT:
+            continue
+        applied, least, most = [], _ZERO, _ZERO
+        for kind, name in result.spec.offsets:
+            low, high, by = _offset_by(result, kind, name, before, facts_of or {})
+            applied.append(OffsetApplied(name, by, _rounded(low), _rounded(high)))
+            least += low
+            most = None if most is None or high is None else most + high
+        new_min = _ZERO if most is None else max(_ZERO, award.min - most)
+        new_max = max(_ZERO, award.max - least)
+        new_min, new_max = _rounded(new_min), _rounded(new_max)
+        for offset in applied:
+            taken = format_money(offset.min) if offset.min == offset.max else (
+                f"{format_money(offset.min)}至{format_money(offset.max)}" if offset.max is not None
+                else f"至少{format_money(offset.min)}（上限不明）")
+            result.entries.append(f"抵扣「{offset.name}」（{'、'.join(offset.by) or '本次未获'}）：{taken}")
+        shown = format_money(new_min) if new_min == new_max else f"{format_money(new_min)}至{format_money(new_max)}"
+        result.entries.append(f"抵扣后本条 {shown}（不低于0）")
+        results[position] = dataclasses.replace(result, award=dataclasses.replace(award, min=new_min, max=new_max),
+                                                offsets=tuple(applied))
+    return results
 
 
 def _result(spec, applies, award, reason, trace, missing, matter=None):
@@ -1274,6 +1360,7 @@ class Evaluator:
         self.principles = {policy.docno: policy.principle for policy, _ in self.policies}
         self.modifiers = [[s for s in clauses if s.modifies is not None] for _p, clauses in self.policies]
         self.others = [[s for s in clauses if s.modifies is None] for _p, clauses in self.policies]
+        self.offsetting = any(s.offsets for _p, clauses in self.policies for s in clauses)
 
     def validate(self, facts: object) -> list[dict[str, typing.Any]]:
         """Each policy's own facts, typed; one FactError listing every problem (unknown names,
@@ -1321,6 +1408,8 @@ class Evaluator:
             for spec in clauses:
                 results.append(modifier_results[id(spec)] if spec.modifies is not None else next(evaluated))
         results = resolve(results, self.principles)
+        if self.offsetting:  # OFFSETS (抵扣), after 就高不重复
+            results = apply_offsets(results, {policy.docno: typed for (policy, _c), typed in zip(self.policies, typed_by_policy)})
         warnings = []
         for policy, _clauses in self.policies:
             outside = _not_in_force(policy, day, day.year - policy.assessed_offset)
