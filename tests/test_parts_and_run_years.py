@@ -193,3 +193,11 @@ def test_sql_says_it_cannot_express_offsets_and_the_duckdb_batch_matches_the_pyt
     assert outputs["duckdb"] == outputs["python"]
     first = json.loads(outputs["python"].decode("utf-8").splitlines()[0])
     assert first["total"] == {"min": "1500000.00", "max": "1500000.00"}
+
+
+def test_polc_facts_lists_the_facts_of_part_conditions_and_offsets():
+    parts = json.loads(run_polc("facts", str(PARTS.relative_to(ROOT))).stdout)["facts"]
+    assert {"达产升规", "投资进度", "竣工投产"} <= set(parts)
+    offsets = json.loads(run_polc("facts", str(OFFSETS.relative_to(ROOT))).stdout)["facts"]
+    assert "往年已获技改奖励" in offsets and "固定资产投资奖励" not in offsets
+    assert {"达产升规", "投资进度"} <= set(_model(PARTS).used_facts) and "往年已获技改奖励" in _model(OFFSETS).used_facts
