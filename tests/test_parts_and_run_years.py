@@ -75,10 +75,6 @@ def test_parts_add_up_to_the_award_each_rounded_half_up_the_last_taking_the_rest
                                                for o in outcomes[:len(shares)]]
 
 
-def test_sql_says_it_cannot_express_parts():
-    result = run_polc("build", "--emit", "sql", str(PARTS.relative_to(ROOT)))
-    assert result.returncode == 1
-    assert "an award paid in parts" in result.stderr and "第四条" in result.stderr
 
 
 def test_summaries_show_parts_and_the_rates_of_each_year_of_the_run():

@@ -281,6 +281,7 @@ def test_modifier_highest_only_and_funding_across_policies(all_policies):
 
 # ---- issue 13: rates over a run of years (分年度, 自 F 起 第N年)
 RUN_YEAR_FILES = sorted((ROOT / "tests" / "language" / "run-years").glob("*.pol"))
+RUN_YEAR_FILES += sorted((ROOT / "tests" / "language" / "parts").glob("*.pol"))  # 其中 …: amount_min is paid now
 
 
 @pytest.mark.parametrize("path", RUN_YEAR_FILES, ids=lambda p: p.stem)
@@ -314,3 +315,16 @@ def test_run_years_every_year_of_the_run_agrees_with_the_runtime():
         (True, Decimal("800000.00")), (True, Decimal("800000.00")), (True, Decimal("800000.00")),  # years 3, 2, 1
         (False, None), (False, None),                                     # 2022 (its own year), 2023
         (None, None), (None, None)]                                       # no start year; no amount
+
+
+def test_parts_paid_now_agree_with_the_runtime_at_every_boundary():
+    """其中 …: amount_min is what is paid now, amount_max the whole award; conditions true,
+    false and unknown, a part due in a later year, and an amount whose parts round."""
+    path = ROOT / "tests" / "language" / "parts" / "parts.pol"
+    register = Register([path.relative_to(ROOT)])
+    rows = [{"设备投资额": Decimal(amount), "达产升规": done, "项目投资额": Decimal(amount) * 5, "投资进度": progress,
+             "竣工投产": done, "首台套装备": True}
+            for amount in (9999999, 10000000, 10000001, 123456789, 1000000000)
+            for done in (True, False, None) for progress in (Decimal("0.4999"), Decimal("0.5"), None)]
+    rows = [{k: v for k, v in row.items() if v is not None} for row in rows]
+    compare(register, rows, datetime.date(2024, 3, 31))
