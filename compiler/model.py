@@ -73,11 +73,58 @@ _LEAVES: tuple[type, ...] = (str, bool, int, Decimal, enum.Enum, datetime.date)
 def iter_child_nodes(node, skip: Collection[str] = ()) -> Iterator:
     """The model nodes directly under node, in field order (tuples and mappings followed;
     spans and the fields named in skip left out)."""
+    return iter(_child_list(node, skip))
+
+
+def _child_list(node, skip: Collection[str]) -> list:
+    """iter_child_nodes as a list, built without a generator per field and with what each
+    value is decided once per type (_value_kind): lowering and every analysis walk the model
+    many times over (a fifth of checking 5,000 clauses went here)."""
+    found: list = []
     for name in _child_fields(type(node)):
         if name not in skip:
             value = getattr(node, name)
-            if value is not None and not isinstance(value, _LEAVES):
-                yield from _nodes_in(value)
+            kind = _KINDS.get(type(value))
+            if kind is None:
+                kind = _value_kind(type(value))
+            if kind == _NODE:
+                found.append(value)
+            elif kind != _LEAF:
+                _collect(value, kind, found)
+    return found
+
+
+_LEAF, _NODE, _SEQUENCE, _MAPPING = range(4)
+_KINDS: dict[type, int] = {type(None): _LEAF}
+
+
+def _value_kind(cls: type) -> int:
+    """What _nodes_in does with a value of this type, as iter_child_nodes reads a field: leaves
+    (_LEAVES, None, anything else not a node) hold no nodes; tuples and lists, mappings are followed."""
+    if issubclass(cls, _LEAVES):
+        kind = _LEAF
+    elif issubclass(cls, (tuple, list)):
+        kind = _SEQUENCE
+    elif issubclass(cls, dict):
+        kind = _MAPPING
+    elif hasattr(cls, "__attrs_attrs__"):
+        kind = _NODE
+    else:
+        kind = _LEAF
+    _KINDS[cls] = kind
+    return kind
+
+
+def _collect(value, kind: int, found: list) -> None:
+    """The nodes in a tuple, list or mapping, in order, followed as deep as they nest."""
+    for item in (value if kind == _SEQUENCE else value.values()):
+        item_kind = _KINDS.get(type(item))
+        if item_kind is None:
+            item_kind = _value_kind(type(item))
+        if item_kind == _NODE:
+            found.append(item)
+        elif item_kind != _LEAF:
+            _collect(item, item_kind, found)
 
 
 def walk(root, skip: Collection[str] = ()) -> Iterator:
@@ -88,7 +135,10 @@ def walk(root, skip: Collection[str] = ()) -> Iterator:
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(list(iter_child_nodes(node, skip))[::-1])
+        children = _child_list(node, skip)
+        if children:
+            children.reverse()
+            stack.extend(children)
 
 
 # ---------------------------------------------------------------- enums of meaning
@@ -517,11 +567,12 @@ NO_TIER_MET = "未达到任何一档门槛"  # the reason a tiered award pays no
 
 @attrs.frozen(eq=False)
 class PerItem:
-    """每项 X 每项最高 C: for each item of the 逐项 fact `item_fact`, X capped at C, added up
-    (runtime.items / runtime.per_item); inside X, a FactRef to item_fact reads the item."""
+    """每项 X [每项最高 C]: for each item of the 逐项 fact `item_fact`, X capped at C, added up
+    (runtime.items / runtime.per_item); inside X, a FactRef to item_fact reads the item.
+    item_cap None: no cap per item (runtime.per_item_uncapped; only the award's cap bounds it)."""
     item_fact: Fact
     amount: Expr
-    item_cap: Expr
+    item_cap: Expr | None
     span: Span | None = _span()
 
 
@@ -532,7 +583,8 @@ class Routing:
     span: Span | None = _span()
 
 
-AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing, "ByRunYear"]
+AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing,
+                  "ByTable", "ByBand", "EachTier", "Upgrade", "ByRunYear"]
 NO_AMOUNT_FORMS = (CaseByCase, Unspecified, Routing)  # forms that state no amount to bound
 
 
@@ -729,6 +781,89 @@ class Offset:
     """抵扣 X: this clause's award is reduced by X (runtime.apply_offsets has the rule)."""
     name: str
     source: OffsetSource
+    span: Span | None = _span()
+
+
+# ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+@attrs.frozen(eq=False)
+class TableRow:
+    """One row of a two-key table: the row fact's value and one cell per column (None: —,
+    no award for that pair)."""
+    level: str
+    cells: tuple[Expr | None, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class ByTable:
+    """按 A、B 分别 / 列 …: the cell at (the applicant's A, the applicant's B) (runtime.pick_cell).
+    A value with no row or column, or an empty cell, pays nothing; an unknown value is
+    undecidable unless every cell it could pick is empty (then it pays nothing either way)."""
+    row_fact: Fact
+    column_fact: Fact
+    columns: tuple[str, ...]
+    rows: tuple[TableRow, ...]
+    span: Span | None = _span()
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        return tuple(row.level for row in self.rows)
+
+    @property
+    def filled(self) -> tuple[tuple[bool, ...], ...]:
+        """Which cells hold an award, row by row (runtime.pick_cell reads it)."""
+        return tuple(tuple(cell is not None for cell in row.cells) for row in self.rows)
+
+
+@attrs.frozen(eq=False)
+class BandRow:
+    """A band: `test` is its bounds as one condition on the subject (a Compare, or two joined
+    by And: 不低于 100 且 不超过 500), decided at lowering; `amount` what it pays — with 全量计价
+    `subject × price` (the price is `price`), else the amount as written."""
+    test: Expr
+    amount: Expr
+    price: Expr | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class ByBand:
+    """按 X 分段 [全量计价]: the row, top down, whose bounds hold X (the checks make sure no two
+    rows overlap); no row holds → nothing (NO_BAND_MET); X unknown → undecidable. With
+    `whole_quantity`, the row's unit price × the whole of X — not marginal, not progressive."""
+    subject: Expr
+    rows: tuple[BandRow, ...]
+    whole_quantity: bool = False
+    span: Span | None = _span()
+
+
+NO_BAND_MET = "不在任何一段之内"  # the reason a banded award pays nothing
+
+
+@attrs.frozen(eq=False)
+class EachTier:
+    """按 X 首次超过 逐档: every tier whose threshold X crosses for the first time in the assessed
+    year pays, and the amounts add up (runtime.crossed; a tier crossed before pays nothing).
+    Unlike 首次 in a condition, the year before must be on record: without it a tier the year
+    passes is undecidable (it may have been crossed then). Nothing crossed: NO_TIER_MET."""
+    subject: Fact
+    op: CompareOp
+    word: str
+    rows: tuple[TierRow, ...]
+    kind: Base = Base.MONEY
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class Upgrade:
+    """按 新等级 自 原等级 晋级差额: the row of the applicant's new level less the row of the
+    level held (a held level with no row counts 0) (runtime.pick_upgrade). The new level
+    must be above the held one in the enumeration's declared order (`order`, lowest first);
+    the same or a lower level pays nothing; either level unknown is undecidable."""
+    subject: Fact
+    held: Fact
+    rows: tuple[LevelRow, ...]
+    order: tuple[str, ...]
     span: Span | None = _span()
 
 

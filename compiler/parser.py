@@ -22,7 +22,7 @@ import lark
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedInput
 
-from . import ast, limits
+from . import ast, lalr, limits
 from .diagnostics import Diagnostic, Message, error
 from .source import SourceFile, Span, normalise, span_of_offsets
 
@@ -101,6 +101,9 @@ def parse_date(text: str) -> datetime.date:
     if not match:
         raise ValueError(text)
     return datetime.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+
+
+_EMPTY_CELL = object()  # — in a table row, until the row is built (then None)
 
 
 class _Problem(Exception):
@@ -438,7 +441,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         return ast.Unspecified(self._string(children[0]) if children else None, self._span(meta))
 
     def a_per_item(self, meta, children):
-        return ast.PerItem(children[0], children[1], self._span(meta))
+        return ast.PerItem(children[0], children[1] if len(children) > 1 else None, self._span(meta))
 
     def a_routing(self, meta, children):
         return ast.Routing(self._string(children[0]), self._span(meta))
@@ -476,6 +479,54 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
 
     def cap(self, meta, children):
         return children[0]
+
+    # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+    def table_head(self, meta, children):
+        return tuple(children)
+
+    def empty_cell(self, meta, children):
+        return _EMPTY_CELL
+
+    def table_row(self, meta, children):
+        level, _arrow, *cells = children
+        return ast.TableRow(level, tuple(None if c is _EMPTY_CELL else c for c in cells), self._span(meta))
+
+    def a_by_table(self, meta, children):
+        row_fact, column_fact, columns, *rows = children
+        return ast.ByTable(row_fact, column_fact, columns, tuple(rows), self._span(meta))
+
+    def band_bound(self, meta, children):
+        op, value = children
+        return ast.BandBound(op, value, self._span(meta))
+
+    def band_bound_word(self, meta, children):
+        value, word = self._bound(children[0])
+        return ast.BandBound(word, value, self._span(meta))
+
+    def band_row(self, meta, children):
+        *bounds, _arrow, amount = children
+        return ast.BandRow(tuple(bounds), amount, self._span(meta))
+
+    def a_by_band(self, meta, children):
+        subject, *rest = children
+        whole = bool(rest) and isinstance(rest[0], Token) and rest[0].type == "WHOLE_QUANTITY"
+        return ast.ByBand(subject, tuple(rest[1:] if whole else rest), whole, self._span(meta))
+
+    def a_each_tier(self, meta, children):
+        subject, word, *rest = children
+        words, rows = {word}, []
+        for row in rest:
+            if isinstance(row, tuple):  # 1000万元以上 → …: a row with its own word
+                words.add(row[0])
+                row = row[1]
+            rows.append(row)
+        if len(words) != 1:
+            raise _Problem(_tier_words_problem(self.source, meta, words))
+        return ast.EachTier(subject, word, tuple(rows), self._span(meta))
+
+    def a_upgrade(self, meta, children):
+        subject, held, *rows = children
+        return ast.Upgrade(subject, held, tuple(rows), self._span(meta))
 
     # ------------------------------------------------------------ examples
     def assignment(self, meta, children):
@@ -914,6 +965,27 @@ def parse(source: SourceFile) -> tuple[ast.Policy | None, list[Diagnostic]]:
             suggestion=Message("把政策拆成几个文件，共用的声明放进词汇文件（引用 \"…\"）",
                                "split the policy into several files, with shared declarations in a vocabulary (引用 \"…\")"))]
     normalised = normalise(source.text)
+    runner = _runner()
+    if runner is not None:
+        try:
+            return runner.run(normalised, _ToAst(source)), []
+        except lalr.Fallback:  # a problem somewhere: the parse below reports it, exactly as it always did
+            pass
+    return _parse_by_tree(source, normalised)
+
+
+@functools.cache
+def _runner() -> lalr.Runner | None:
+    """The fast runner over the grammar's tables (compiler/lalr.py), built once per process."""
+    try:
+        return lalr.Runner(_lark(), _BUILDERS, _EXPRESSION_RULES, limits.MAX_NESTING)
+    except lalr.Unsupported:
+        return None
+
+
+def _parse_by_tree(source: SourceFile, normalised: str) -> tuple[ast.Policy | None, list[Diagnostic]]:
+    """Lark's parse tree, then the AST built from it: what every draft went through before the
+    runner, and what a draft with a problem still goes through (the diagnostics come from here)."""
     try:
         tree = _lark().parse(normalised)
     except UnexpectedInput:
