@@ -69,7 +69,7 @@ def amount_bound(form) -> Decimal | None:
         return upper(form.ceiling)
     if isinstance(form, ast.Range):
         return upper(form.high)
-    if isinstance(form, (ast.ByLevel, ast.ByTier)):
+    if isinstance(form, (ast.ByLevel, ast.ByTier, ast.ByRunYear)):
         amounts = [upper(row.amount) for row in form.rows]
         return None if None in amounts else max(amounts, default=Decimal(0))
     if isinstance(form, (ast.ByTable, ast.ByBand, ast.EachTier, ast.Upgrade)):
@@ -139,6 +139,17 @@ def clause_total_ceiling(clause: ast.Clause) -> Decimal | None:
     if per_year is None:
         return None
     years = clause.duration.years if clause.duration is not None else 1
+    form = clause.award.form if clause.award is not None else None
+    if isinstance(form, ast.ByRunYear):  # issue 13: 前三年 80%、后两年 50%: each row for its own years
+        cap = upper(clause.award.cap) if clause.award.cap is not None else None
+        total = Decimal(0)
+        for row in form.rows:
+            bound = upper(row.amount)
+            bound = cap if bound is None else (bound if cap is None else min(bound, cap))
+            if bound is None:
+                return None
+            total += bound * (row.last - row.first + 1)
+        return total
     return per_year * years
 
 

@@ -145,6 +145,9 @@ class Compare:
     left: "Expr"
     right: "Expr"
     span: Span | None = _span()
+    # issue 13: 自 认定年度 起 第4年 is read as 考核年度 等于 认定年度 + 3; the year as the
+    # drafter wrote it (第4年) is kept for printing. None for a comparison written as one.
+    run_year: str | None = None
 
 
 @attrs.frozen
@@ -170,6 +173,9 @@ class And:
     left: "Expr"
     right: "Expr"
     span: Span | None = _span()
+    # issue 13: 自 认定年度 起 第4至5年 is read as 考核年度 不低于 认定年度 + 3 且 考核年度 不超过
+    # 认定年度 + 4; the years as written (第4至5年) are kept for printing.
+    run_year: str | None = None
 
 
 @attrs.frozen
@@ -351,6 +357,26 @@ class Routing:
     outcome: str = "审定"
 
 
+# ---- issue 13: rates over a run of years
+@attrs.frozen
+class RunYearRow:
+    """One row of 分年度: 前三年 / 后两年 (a span, following the row before) or 第4年 / 第4至5年;
+    `first`..`last` are the years of the clause's 期限 it covers (the first year is 1)."""
+    text: str  # as written, half-width digits kept (前三年, 第4至5年)
+    first: int
+    last: int
+    amount: "Expr"
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ByRunYear:
+    """分年度 + rows: "前三年给予80%，后两年给予50%" — the year of the clause's 期限 (counted
+    from its start fact) picks the row."""
+    rows: tuple[RunYearRow, ...]
+    span: Span | None = _span()
+
+
 # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
 @attrs.frozen
 class TableRow:
@@ -419,7 +445,7 @@ class Upgrade:
 
 
 AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing,
-                  ByTable, ByBand, EachTier, Upgrade]
+                  ByTable, ByBand, EachTier, Upgrade, ByRunYear]
 
 
 @attrs.frozen
@@ -470,7 +496,7 @@ class Modifier:
 # ---------------------------------------------------------------- examples
 @attrs.frozen
 class Expected:
-    kind: str  # exact | up_to | range | case_by_case | unspecified | not_applicable | undecidable | routing
+    kind: str  # exact | up_to | range | case_by_case | unspecified | not_applicable | undecidable | routing | parts
     low: Literal | None = None
     high: Literal | None = None
     approver: str | None = None
@@ -487,6 +513,18 @@ class Case:
     span: Span | None = _span()
     # 评估日 or 预期 written more than once (name, span of the later one): reported as E019.
     repeated: tuple[tuple[str, Span | None], ...] = attrs.field(default=(), eq=False, repr=False)
+
+
+# ---- issue 13: payments in parts
+@attrs.frozen
+class Part:
+    """其中 50% [第2年] [待 达产升规]: a share of the clause's award, paid now, in year N of
+    payment (第1年 is now), or once the condition holds."""
+    share: Percent
+    year: int | None = None
+    year_text: str | None = None
+    condition: "Expr | None" = None
+    span: Span | None = _span()
 
 
 # ---------------------------------------------------------------- clauses and policies
@@ -519,6 +557,10 @@ class Clause:
     # the numbering exactly as written (full-width brackets kept) and item is None.
     numbered_as_written: bool = False
     numbering_span: Span | None = _span()  # where that numbering string is written (for E200)
+    # issue 13: 其中 P [第N年] [待 条件] — the award paid in parts (in the order written)
+    parts: tuple["Part", ...] = ()
+    # issue 13: 抵扣 X、Y — the award is reduced by what is paid for matter X (or by fact X)
+    offsets: tuple[Name, ...] = ()
 
     @property
     def label(self) -> str:

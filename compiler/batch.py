@@ -434,7 +434,10 @@ class _Engine:
                     results.append(_outside(spec, outside))
                 else:
                     results.append(runtime._run_clause(spec, facts, year, factors.get(spec.matter), make_run))
-        return runtime.resolve(results, self.principles)  # results are frozen: the losers come back replaced
+        results = runtime.resolve(results, self.principles)  # results are frozen: the losers come back replaced
+        if self.evaluator.offsetting:  # OFFSETS (抵扣, issue 13), after 就高不重复 as runtime.Evaluator does
+            results = runtime.apply_offsets(results, {plan[0].docno: facts for plan, facts in zip(self.plan, typed)})
+        return results
 
 
 def _outside(spec, outside: str):

@@ -28,7 +28,10 @@ def check_policy(policy: ast.Policy) -> list[Diagnostic]:
         return found
     for check in (check_declarations, check_expressions, check_clauses, check_awards,
                   check_header, check_cases, check_matters, check_items, check_bounds, check_year_tables,
-                  check_drafting, check_as_written, check_tables):
+                  check_drafting, check_as_written, check_tables,
+                  check_run_years,  # issue 13: rates over a run of years
+                  check_parts,  # issue 13: payments in parts
+                  check_offsets):  # issue 13: offsets
         found.extend(check(policy, symbols))
     return found
 
@@ -325,6 +328,9 @@ def clause_expressions(clause: ast.Clause) -> Iterator[tuple[object, str]]:
     """Every expression of a clause, with the role it plays (condition, amount, threshold…)."""
     for condition in clause.conditions:
         yield condition, "condition"
+    for part in clause.parts:  # issue 13: 其中 50% 待 条件
+        if part.condition is not None:
+            yield part.condition, "condition"
     award = clause.award
     if award is None:
         return
@@ -348,6 +354,9 @@ def clause_expressions(clause: ast.Clause) -> Iterator[tuple[object, str]]:
         for row in form.rows:
             yield row.threshold, "threshold"
             yield row.amount, "amount"
+    elif isinstance(form, ast.ByRunYear):
+        for run_row in form.rows:
+            yield run_row.amount, "amount"
     elif isinstance(form, (ast.ByTable, ast.ByBand, ast.EachTier, ast.Upgrade)):
         yield from _table_expressions(form)
     if award.cap is not None:
@@ -831,7 +840,7 @@ def _constant_amounts(form) -> list[tuple[Decimal, ast.Money]]:
         nodes = [form.ceiling]
     elif isinstance(form, ast.Range):
         nodes = [form.low, form.high]
-    elif isinstance(form, (ast.ByLevel, ast.ByTier)):
+    elif isinstance(form, (ast.ByLevel, ast.ByTier, ast.ByRunYear)):
         nodes = [row.amount for row in form.rows]
     return [(n.value, n) for n in nodes if isinstance(n, ast.Money)]
 
@@ -1535,3 +1544,143 @@ def _unreachable_years(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnos
                       suggestion=Message("若本政策考核施行期内的年度，写「考核年度 当年」；或延后失效日期；原文如此的，在说明中写明",
                                          "if the policy assesses the years it is in force, write 考核年度 当年; or extend 失效日期; "
                                          "if the text says so, record it in a 说明"))
+
+
+# ---------------------------------------------------------------- issue 13: rates over a run of years
+def check_run_years(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """分年度 counts the years of the clause's 期限 from its start fact: without one the year of
+    the run would be guessed (E340); its rows cover the 期限's years once each, in order (E341).
+    自 F 起 第N年 counts from F, which must be a year fact (E342)."""
+    for clause in policy.clauses:
+        for condition in clause.conditions:
+            for node in walk(condition):
+                if isinstance(node, (ast.Compare, ast.And)) and node.run_year is not None:
+                    compare = node if isinstance(node, ast.Compare) else node.left
+                    start = compare.right.left.name
+                    decl = symbols.facts.get(start.text)
+                    if decl is not None and (decl.type.base != "year" or decl.type.series):
+                        yield error("E342", start.span, f"「自 {start.text} 起 {node.run_year}」从事实「{start.text}」起算，它应为年份",
+                                    f"「自 {start.text} 起 {node.run_year}」 counts from {start.text!r}, which must be a year fact",
+                                    suggestion=Message(f"声明为年份：事实 {start.text}: 年份", f"declare it a year: 事实 {start.text}: 年份"))
+        form = clause.award.form if clause.award is not None else None
+        if not isinstance(form, ast.ByRunYear):
+            continue
+        duration = clause.duration
+        if duration is None or duration.start_fact is None:
+            yield error("E340", form.span, f"{clause.label} 分年度给予，但没有写期限从哪一年起算：第几年无从判断",
+                        f"{clause.label} pays by year of a run, but its 期限 has no start year: which year of the run "
+                        f"an assessed year is cannot be known",
+                        notes=(Message("起算年度须是申请人提供的年份事实（如 认定年度）；原文没有写起算年度时，声明一个事实由申请人提供，"
+                                       "缺少它的评估为「无法判定」，polc 不会自行假定",
+                                       "the start must be a year fact the applicant states (such as 认定年度); where the text "
+                                       "names none, declare a fact for it: an evaluation without it cannot be decided, polc "
+                                       "never assumes one"),),
+                        suggestion=Message(f"期限 最多 {form.rows[-1].last}年 自 认定年度 当年起",
+                                           f"期限 最多 {form.rows[-1].last}年 自 认定年度 当年起"))
+        expected_first = 1
+        for run_row in form.rows:
+            if run_row.first != expected_first:
+                yield error("E341", run_row.span,
+                            f"分年度的「{run_row.text}」是第{run_row.first}–{run_row.last}年，应从第{expected_first}年接续",
+                            f"the row {run_row.text!r} covers years {run_row.first}–{run_row.last} of the run; it should "
+                            f"continue from year {expected_first}",
+                            notes=(Message("各行依次覆盖期限的每一年，不重叠、不留空：前三年、后两年，或 第1至3年、第4至5年",
+                                           "the rows cover each year of the 期限 once, in order: 前三年, 后两年, or 第1至3年, 第4至5年"),))
+                break
+            expected_first = run_row.last + 1
+        else:
+            if duration is not None and expected_first - 1 != duration.years:
+                yield error("E341", form.span,
+                            f"分年度各行共{expected_first - 1}年，与期限 {duration.years_text} 不一致",
+                            f"the rows cover {expected_first - 1} years, but the 期限 is {duration.years_text}",
+                            suggestion=Message(f"期限 最多 {expected_first - 1}年", f"期限 最多 {expected_first - 1}年"))
+
+
+# ---------------------------------------------------------------- issue 13: payments in parts
+def check_parts(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """其中 …: the parts of one award add up to exactly 100%, each above 0 (E343); only an
+    award with an amount is paid in parts (E345)."""
+    for clause in policy.clauses:
+        if not clause.parts:
+            continue
+        form = clause.award.form if clause.award is not None else None
+        if clause.text_only or form is None or isinstance(form, (ast.CaseByCase, ast.Unspecified, ast.Routing)):
+            yield error("E345", clause.parts[0].span, f"{clause.label} 没有金额，不能分期兑现",
+                        f"{clause.label} pays no amount, so it cannot be paid in parts",
+                        notes=(Message("「其中 …」把本条「给予」的金额分成几部分；本条须有金额（不是仅文本、系数、一事一议、金额未定或由…审定）",
+                                       "其中 … splits the amount of the clause's 给予; the clause must pay an amount (not text "
+                                       "only, a modifier, 一事一议, 金额未定 or 由…审定)"),))
+            continue
+        total = sum((part.share.value for part in clause.parts), Decimal(0))
+        zero = next((part for part in clause.parts if part.share.value <= 0), None)
+        if zero is not None:
+            yield error("E343", zero.share.span, f"{clause.label} 的分期比例 {zero.share.text} 不大于0",
+                        f"the part {zero.share.text} of {clause.label} is not above 0")
+        elif total != 1:
+            shown = "、".join(part.share.text for part in clause.parts)
+            rest = (Decimal(1) - total) * 100
+            yield error("E343", clause.parts[-1].span,
+                        f"{clause.label} 的分期比例 {shown} 合计 {_plain_percent(total)}，应为100%",
+                        f"the parts of {clause.label}, {shown}, add up to {_plain_percent(total)}, not 100%",
+                        notes=(Message("每一部分都要写出，包括本期兑现的部分（其中 50%），各部分合计100%",
+                                       "write every part, the one paid now too (其中 50%): together they are 100%"),),
+                        suggestion=Message(f"补上其余部分：其中 {_plain_number(rest)}%", f"add the rest: 其中 {_plain_number(rest)}%")
+                        if rest > 0 else None)
+
+
+def _plain_number(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _plain_percent(fraction: Decimal) -> str:
+    return _plain_number(fraction * 100) + "%"
+
+
+# ---------------------------------------------------------------- issue 13: offsets
+def check_offsets(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """抵扣 X: X is a declared matter or a money fact (E346); a clause never offsets its own
+    matter, and offsets between matters do not go round in a cycle (E347); only an award
+    with an amount, not paid in parts, is reduced (E348)."""
+    offsets_of: dict[str, set[str]] = {}  # matter -> the matters its clauses offset
+    for clause in policy.clauses:
+        if not clause.offsets:
+            continue
+        form = clause.award.form if clause.award is not None else None
+        if clause.text_only or form is None or isinstance(form, (ast.CaseByCase, ast.Unspecified, ast.Routing)) \
+                or clause.parts:
+            yield error("E348", clause.offsets[0].span, f"{clause.label} 没有可抵扣的确定金额（或已分期兑现），不能写「抵扣」",
+                        f"{clause.label} has no amount to reduce (or is paid in parts), so it cannot have 抵扣",
+                        notes=(Message("「抵扣」从本条「给予」的金额中扣除；本条须有金额，且不与「其中 …」同用",
+                                       "抵扣 reduces the amount of the clause's 给予: it needs an amount, and is not used "
+                                       "with 其中 …"),))
+        for name in clause.offsets:
+            decl = symbols.facts.get(name.text)
+            if name.text in symbols.matters:
+                if clause.matter is not None and clause.matter.text == name.text:
+                    yield error("E347", name.span, f"{clause.label} 抵扣它自己的事项「{name.text}」",
+                                f"{clause.label} offsets its own matter {name.text!r}")
+                elif clause.matter is not None:
+                    offsets_of.setdefault(clause.matter.text, set()).add(name.text)
+            elif decl is None or decl.type.base != "money" or decl.type.series or decl.type.items:
+                yield error("E346", name.span, f"「抵扣 {name.text}」：{name.text} 既不是已定义的事项，也不是金额事实",
+                            f"抵扣 {name.text}: {name.text!r} is neither a declared matter nor a money fact",
+                            notes=(Message("抵扣另一项奖励写它的事项（定义事项 X，且那一条写 事项 X）；抵扣已获得的金额写一个金额事实",
+                                           "to offset another award name its matter (定义事项 X, and 事项 X on that clause); "
+                                           "to offset an amount already received, name a money fact"),))
+    # a cycle: matter A's clauses offset B, …, and some clause of that chain offsets A again
+    for start in sorted(offsets_of):
+        seen, pending = set(), list(offsets_of[start])
+        while pending:
+            current = pending.pop()
+            if current == start:
+                clause = next(c for c in policy.clauses if c.matter is not None and c.matter.text == start and c.offsets)
+                yield error("E347", clause.offsets[0].span, f"「抵扣」成环：事项「{start}」经抵扣又回到自身",
+                            f"offsets go round in a cycle: matter {start!r} is offset, through others, by itself",
+                            notes=(Message("抵扣须有先后：一项奖励在另一项中扣除，后者不能再在前者中扣除",
+                                           "offsets have an order: if one award is deducted from another, the other cannot "
+                                           "be deducted from the first"),))
+                break
+            if current not in seen:
+                seen.add(current)
+                pending.extend(offsets_of.get(current, ()))

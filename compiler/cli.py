@@ -480,6 +480,8 @@ def _print_report(report: dict, lang: str) -> None:
                       "unspecified": "金额未定",
                       "routing": (f"{award['outcome']}{award.get('object')}" if award.get("outcome")  # issue 13
                                   else f"由{award.get('approver')}审定")}[award["kind"]]
+            if award.get("parts") is not None:  # issue 13: paid in parts
+                amount += _say(lang, f"（本期 {award['min']}元）", f" ({award['min']} now)")
         label = row["article"] + (f"第{row['item']}项" if row["item"] is not None else "")
         print(f"- {row['policy']} {label} {row['title'] or ''}：{state}，{paid} {amount}（{row['reason']}）")
         for line in row["trace"]:

@@ -195,6 +195,46 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
     "E199": ("编译器内部错误：polc 自身的缺陷（例如解释器在验证重叠见证时失败），不是草稿的问题；请连同草稿报告。",
              "Internal compiler error: a bug in polc itself (for example the interpreter failing while confirming an "
              "overlap witness), not a problem in the draft; please report it with the draft.", "", ""),
+    "E340": ("分年度给予（前三年…后两年…）需要期限的起算年度：第几年由「期限 … 自 年份事实 当年起|次年起」决定；原文没有写起算年度时，声明一个由申请人提供的年份事实，缺少它的评估为「无法判定」，不会被假定。",
+             "分年度 (a rate per year of a run) needs the 期限's start year: the year of the run is counted from "
+             "期限 … 自 <year fact> 当年起|次年起; where the text names none, declare a year fact the applicant states, "
+             "and an evaluation without it cannot be decided — polc never assumes one.",
+             "  期限 最多 5年\n  给予 分年度\n    前三年 → 地方财政贡献 × 80%\n    后两年 → 地方财政贡献 × 50%",
+             "  期限 最多 5年 自 认定年度 次年起\n  给予 分年度\n    前三年 → 地方财政贡献 × 80%\n    后两年 → 地方财政贡献 × 50%"),
+    "E341": ("分年度的各行须依次覆盖期限的每一年，不重叠、不留空，合计等于期限的年数；「第N至M年」不能倒置。",
+             "The rows of 分年度 cover each year of the 期限 once, in order, adding up to its years; 第N至M年 "
+             "cannot run backwards.",
+             "  期限 最多 5年 自 认定年度 当年起\n  给予 分年度\n    前三年 → 地方财政贡献 × 80%\n    第3至5年 → 地方财政贡献 × 50%",
+             "  期限 最多 5年 自 认定年度 当年起\n  给予 分年度\n    前三年 → 地方财政贡献 × 80%\n    第4至5年 → 地方财政贡献 × 50%"),
+    "E342": ("「自 F 起 第N年」从年份事实 F 起算（F 当年为第1年），F 须声明为年份。",
+             "自 F 起 第N年 counts from the year fact F (F's own year is the first): F must be declared a year.",
+             "事实 认定年度: 数值\n...\n  当 自 认定年度 起 第4年", "事实 认定年度: 年份\n...\n  当 自 认定年度 起 第4年"),
+    "E343": ("分期兑现（其中 …）的各部分比例须都大于0、合计恰为100%：本期兑现的部分也要写出。",
+             "The parts of an award paid in parts (其中 …) are each above 0 and add up to exactly 100%: the part "
+             "paid now is written too.",
+             "  给予 投资额 × 10% 最高 500万元\n  其中 50% 待 达产升规",
+             "  给予 投资额 × 10% 最高 500万元\n  其中 50%\n  其中 50% 待 达产升规"),
+    "E344": ("分期的一部分在一个年度兑现：「其中 30% 第2年」；跨几年的，分成几部分写。",
+             "A part is paid in one year (其中 30% 第2年); a payment over several years is several parts.",
+             "  其中 60% 第2至3年", "  其中 30% 第2年\n  其中 30% 第3年"),
+    "E345": ("只有给出金额的条款才能分期兑现：仅文本、系数、一事一议、金额未定、由…审定都没有可分的金额。",
+             "Only a clause that pays an amount can pay it in parts: text only, a modifier, 一事一议, 金额未定 and "
+             "由…审定 have no amount to split.",
+             "  给予 一事一议\n  其中 50%\n  其中 50% 待 达产升规",
+             "  给予 最高 200万元\n  其中 50%\n  其中 50% 待 达产升规"),
+    "E346": ("「抵扣 X」的 X 须是已定义的事项（抵扣本申请人该事项所获奖励）或金额事实（抵扣已获得的金额，如往年所获奖励）。",
+             "In 抵扣 X, X is a declared matter (what the applicant is paid for it) or a money fact (an amount already "
+             "received, such as an earlier year's award).",
+             "  抵扣 固定资产投资", "定义事项 固定资产投资奖励\n...\n  抵扣 固定资产投资奖励"),
+    "E347": ("抵扣不能成环：一个条款不抵扣自己的事项；事项 A 在 B 中抵扣时，B 不能（直接或经其他事项）再在 A 中抵扣。",
+             "Offsets cannot go round: a clause does not offset its own matter, and if A is deducted from B, B cannot "
+             "(directly or through others) be deducted from A.",
+             "条款 第一条\n  事项 绩效支持奖励\n  抵扣 固定资产投资奖励\n条款 第二条\n  事项 固定资产投资奖励\n  抵扣 绩效支持奖励",
+             "条款 第一条\n  事项 绩效支持奖励\n  抵扣 固定资产投资奖励\n条款 第二条\n  事项 固定资产投资奖励"),
+    "E348": ("「抵扣」从本条的金额中扣除：本条须给出金额（不是一事一议、金额未定、由…审定或系数），且不与分期兑现（其中 …）同用。",
+             "抵扣 reduces this clause's amount: the clause must pay an amount (not 一事一议, 金额未定, 由…审定 or a "
+             "modifier), and is not also paid in parts (其中 …).",
+             "  给予 一事一议\n  抵扣 固定资产投资奖励", "  给予 绩效 × 50% 最高 300万元\n  抵扣 固定资产投资奖励"),
     "I070": ("多个条款涵盖同一事项，按就高不重复只支付最高一项。", "Several clauses cover one matter; 就高不重复 pays the highest.", "", ""),
     # ---- issue 13 (r14-outcomes): budgets that pro-rate, payers, outcomes, no silent overwrite
     "E360": ("按比例核减的预算（预算 … 按比例核减/按比例分配）只能是奖励的唯一出资：同一政策有「分担」或另一项「预算」时，"

@@ -104,6 +104,11 @@ class _Collector:
         if clause.quota is not None:
             for key, _descending in clause.quota.ranking:
                 self.fact(key.text, 0)
+        # issue 13: the conditions of parts (其中 … 待 条件) and facts that offset (抵扣 F)
+        self.expr(tuple(part.condition for part in clause.parts if part.condition is not None))
+        for name in clause.offsets:
+            if name.text not in self.symbols.matters:  # a matter is another award, not a fact
+                self.fact(name.text, 0)
 
 
 def assessed_year(policy: ast.Policy) -> int | None:

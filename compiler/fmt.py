@@ -48,8 +48,8 @@ from .source import SourceFile, normalise
 
 # Rules (tree node names, after aliasing) whose tokens start a new line, and its indent.
 _TOP = {"policy", "vocabulary", "enum_decl", "fact_decl", "def_decl", "matter_decl", "clause"}
-_ROWS = {"level_row", "tier_row", "table_head", "table_row", "band_row"}  # (the last three: issue 13 tables)
-_TABLES = ("a_by_level", "a_by_tier", "a_by_table", "a_by_band", "a_each_tier", "a_upgrade")
+_ROWS = {"level_row", "tier_row", "table_head", "table_row", "band_row", "run_year_row"}  # (the last four: issue 13)
+_TABLES = ("a_by_level", "a_by_tier", "a_by_table", "a_by_band", "a_each_tier", "a_upgrade", "a_by_run_year")
 _NO_SPACE_BEFORE = {",", ":", "、", ")", "]", "}"}
 _NO_SPACE_AFTER = {"(", "[", "{", "、"}
 _SIGNED = {"neg", "negative_number", "negative_money"}

@@ -93,6 +93,8 @@ class _Evaluator:
             if clause.modifier is not None:
                 return True
             assert clause.award is not None  # an evaluated clause has an award or a modifier
+            if clause.parts:  # issue 13: payments in parts
+                return self.in_parts(clause, self.award(clause.award, run), run)
             return self.award(clause.award, run)
         return evaluate
 
@@ -104,6 +106,14 @@ class _Evaluator:
             return lambda run: self.value(condition, run, 0)
         return tuple((None if rule.condition is None else test(rule.condition),
                       tuple((share.payer, share.share) for share in rule.shares)) for rule in clause.payer_rules)
+
+    def in_parts(self, clause: model.ClauseModel, award, run: runtime.Run):
+        """其中 …: each part's condition is read only once the clause pays (runtime.in_parts)."""
+        if award is None or award is False or isinstance(award, str):
+            return award
+        parts = tuple((part.share, part.text, part.year,
+                       True if part.condition is None else self.value(part.condition, run, 0)) for part in clause.parts)
+        return runtime.in_parts(run, award, parts)
 
     def amount(self, node: model.Expr, run: runtime.Run):
         """An award's amount; a formula's value is shown in the trace, a constant needs no line."""
@@ -165,6 +175,15 @@ class _Evaluator:
                     if outcome:
                         return runtime.exact(run, self.amount(row.amount, run), cap, cap_label)
                 return model.NO_TIER_MET
+            case model.ByRunYear():  # issue 13: the row whose years of the 期限 hold the assessed year
+                for run_row in form.rows:
+                    outcome = self.value(run_row.test, run, 0)
+                    if outcome is None:
+                        return None
+                    if outcome:
+                        run.note(run_row.label)
+                        return runtime.exact(run, self.amount(run_row.amount, run), cap, cap_label)
+                return model.NO_RUN_YEAR
             case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
                 return self.table_award(form, run, cap, cap_label)
             case _:
@@ -246,7 +265,8 @@ def clause_specs(policy: model.PolicyModel) -> list[runtime.ClauseSpec]:
             modifies=(clause.modifier.matter, clause.modifier.factor) if clause.modifier else None,
             split=tuple((s.payer, s.share) for s in clause.split) if clause.split is not None else None,
             quota=clause.quota.runtime_spec() if clause.quota else None, ceiling=clause.could_pay,
-            outcome=clause.outcome, payer_rules=evaluator.payer_rules(clause)))
+            outcome=clause.outcome, payer_rules=evaluator.payer_rules(clause),
+            offsets=tuple((offset.source.value, offset.name) for offset in clause.offsets)))
     return specs
 
 

@@ -136,6 +136,7 @@ class _Lowering:
                                                    id(decl) in shared, decl.span)
                             for name, decl in self.symbols.defs.items()}
         self.partial = model.PolicyModel(docno=policy.docno, path=policy.path, definitions=self.definitions)
+        self.current: ast.Clause | None = None  # the clause being lowered
 
     # ------------------------------------------------------------ names
     def fact(self, name: ast.Name, default: model.Type) -> model.Fact:
@@ -258,10 +259,35 @@ class _Lowering:
                                      self.expr(form.item_cap) if form.item_cap is not None else None, form.span)
             case ast.Routing():
                 return model.Routing(form.approver, form.span, outcome=form.outcome)
+            case ast.ByRunYear():
+                return self.by_run_year(form)
             case ast.ByTable() | ast.ByBand() | ast.EachTier() | ast.Upgrade():
                 return self.table_form(form)
             case _:
                 assert_never(form)
+
+    # ---- issue 13: rates over a run of years
+    def by_run_year(self, form: ast.ByRunYear) -> model.ByRunYear:
+        """分年度: each row's test is that the assessed year is one of its years of the 期限,
+        counted from the 期限's start fact (当年起: the start year is year 1; 次年起: the year
+        after it)."""
+        duration = self.current.duration if self.current is not None else None
+        if duration is None or duration.start_fact is None:
+            raise LoweringError("分年度 needs 期限 … 自 F 当年起|次年起 (E340)")
+        start, lead = duration.start_fact, (1 if duration.start_next_year else 0)
+        rows = []
+        for row in form.rows:
+            def offset(year: int) -> ast.Expr:  # the assessed year of year `year` of the run
+                return ast.Binary("+", ast.Ref(start, start.span), ast.Number(Decimal(year - 1 + lead), str(year - 1 + lead),
+                                                                             row.span), row.span)
+            if row.first == row.last:
+                test: ast.Expr = ast.Compare("等于", ast.AssessedYear(row.span), offset(row.first), row.span)
+            else:
+                test = ast.And(ast.Compare("不低于", ast.AssessedYear(row.span), offset(row.first), row.span),
+                               ast.Compare("不超过", ast.AssessedYear(row.span), offset(row.last), row.span), row.span)
+            rows.append(model.RunYearRow(row.text, row.first, row.last, self.expr(row.amount), self.expr(test), row.span))
+        return model.ByRunYear(self.fact(start, model.Type(model.Base.YEAR)), duration.start_next_year, tuple(rows), form.span)
+
 
     # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
     def table_form(self, form: ast.ByTable | ast.ByBand | ast.EachTier | ast.Upgrade) -> model.AwardForm:
@@ -322,6 +348,7 @@ class _Lowering:
 
     # ------------------------------------------------------------ clauses
     def clause(self, clause: ast.Clause) -> model.ClauseModel:
+        self.current = clause  # the clause being lowered (分年度 reads its 期限)
         policy = self.source
         conditions = tuple(self.expr(c) for c in clause.conditions)
         award = self.award(clause.award) if clause.award is not None else None
@@ -358,12 +385,16 @@ class _Lowering:
             conditions=conditions, award=award, duration=duration, once=clause.once, uncapped=clause.uncapped,
             quota=quota, modifier=modifier, notes=clause.notes, text_only=clause.text_only,
             evaluated=is_evaluated(clause), ceiling=ceiling,
-            total_ceiling=None if ceiling is None else ceiling * (d.years if d is not None else 1),
+            total_ceiling=None if ceiling is None else analysis.clause_total_ceiling(clause),
             could_pay=could_pay, cofunded=is_cofunded(policy, clause),
             split=tuple(model.Share(payer.text, share.value, share.text, payer.span) for payer, share in rule.shares)
             if rule is not None else None,
             decisive_facts=tuple(sorted(decisive)), case_count=len(clause.cases), span=clause.span,
-            payer_rules=self.payer_rules(policy, clause) if rule is None else ())
+            payer_rules=self.payer_rules(policy, clause) if rule is None else (),
+            parts=tuple(model.Part(p.share.value, p.share.text, p.year, self.expr(p.condition) if p.condition is not None else None,
+                                   printer.part_text(p).removeprefix("其中 "), p.span) for p in clause.parts),
+            offsets=tuple(model.Offset(n.text, model.OffsetSource.MATTER if n.text in self.matters or n.text not in self.facts
+                                       else model.OffsetSource.FACT, n.span) for n in clause.offsets))
 
     def ranking(self, keys) -> tuple[model.RankKey, ...]:
         return tuple(model.RankKey(fact.text, descending, fact.span) for fact, descending in keys)
@@ -393,6 +424,8 @@ class _Lowering:
                 used.update(n.text for n in (q.base, *q.groups, *(fact for fact, _d in q.ranking)) if n is not None)
             for case in clause.cases:
                 used.update(name.text for name, _value in case.facts)
+            # 抵扣 F (issue 13): an amount already received, stated as a fact
+            used.update(n.text for n in clause.offsets if n.text in self.facts and n.text not in self.matters)
         return tuple(name for name in self.facts if name in used)
 
     def used_definitions(self, clauses: tuple[model.ClauseModel, ...]) -> tuple[str, ...]:

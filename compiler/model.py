@@ -592,7 +592,7 @@ class Routing:
 
 
 AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing,
-                  "ByTable", "ByBand", "EachTier", "Upgrade"]
+                  "ByTable", "ByBand", "EachTier", "Upgrade", "ByRunYear"]
 NO_AMOUNT_FORMS = (CaseByCase, Unspecified, Routing)  # forms that state no amount to bound
 
 
@@ -749,6 +749,73 @@ class FundMinimum:
     span: Span | None = _span()
 
 
+# ---- issue 13: rates over a run of years
+@attrs.frozen(eq=False)
+class RunYearRow:
+    """One row of 分年度 (前三年, 后两年, 第4年, 第4至5年): years `first`..`last` of the clause's
+    期限 (the first year of the run is 1). `test` is the condition that the assessed year is
+    one of them, decided at lowering (考核年度 不低于 F + a 且 考核年度 不超过 F + b, F the
+    期限's start fact, a and b counted from it), so a backend evaluates it as any condition."""
+    text: str
+    first: int
+    last: int
+    amount: Expr
+    test: Expr
+    span: Span | None = _span()
+
+    @property
+    def label(self) -> str:
+        """The trace's words for the row reached: 分年度：后两年（第4–5年）."""
+        years = f"第{self.first}年" if self.first == self.last else f"第{self.first}–{self.last}年"
+        return f"分年度：{self.text}" + ("" if self.text == years else f"（{years}）")
+
+
+@attrs.frozen(eq=False)
+class ByRunYear:
+    """分年度: "前三年给予80%，后两年给予50%". The row whose years hold the assessed year pays
+    (evaluated as ByTier: rows in order, an unknown test makes the award unknown); none —
+    the assessed year is outside the run — pays nothing (NO_RUN_YEAR). `start` is the 期限's
+    start fact (the checks require one: the year of a run is never guessed)."""
+    start: Fact
+    start_next_year: bool
+    rows: tuple[RunYearRow, ...]
+    span: Span | None = _span()
+
+
+NO_RUN_YEAR = "考核年度不在分年度的年次之内"  # the reason 分年度 pays nothing
+
+
+# ---- issue 13: payments in parts
+@attrs.frozen(eq=False)
+class Part:
+    """其中 50% [第2年] [待 达产升规]: a share of the clause's award (runtime.in_parts has the
+    rule). Paid now when it has no year after the first and its condition (if any) holds;
+    pending when it is due in a later year of payment or its condition does not hold yet;
+    cannot be decided when its condition is unknown. `text` is as printed (the trace's label)."""
+    share: Decimal
+    share_text: str
+    year: int | None
+    condition: Expr | None
+    text: str
+    span: Span | None = _span()
+
+
+# ---- issue 13: offsets
+class OffsetSource(enum.Enum):
+    """What 抵扣 X names: a matter (what the applicant is paid for it, in any policy evaluated
+    together) or a money fact (an amount already received, such as an earlier year's award)."""
+    MATTER = "matter"
+    FACT = "fact"
+
+
+@attrs.frozen(eq=False)
+class Offset:
+    """抵扣 X: this clause's award is reduced by X (runtime.apply_offsets has the rule)."""
+    name: str
+    source: OffsetSource
+    span: Span | None = _span()
+
+
 # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
 @attrs.frozen(eq=False)
 class TableRow:
@@ -875,6 +942,8 @@ class ClauseModel:
     # Issue 13: the 分担 rules, in order, when the first that applies to this clause has a
     # condition (payers by condition); `split` is then None. Empty otherwise.
     payer_rules: tuple[PayerRule, ...] = ()
+    parts: tuple[Part, ...] = ()  # issue 13: 其中 … (payments in parts), in the order written
+    offsets: tuple[Offset, ...] = ()  # issue 13: 抵扣 … (what reduces the award), in the order written
     span: Span | None = _span()
 
     @property

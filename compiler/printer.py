@@ -59,6 +59,8 @@ def _precedence(node) -> int:
         return _UNARY
     if isinstance(node, ast.Growth):
         return 8
+    if isinstance(node, ast.And) and node.run_year is not None:  # 自 F 起 第4至5年: one comparison
+        return _PRECEDENCE[ast.Compare]
     return _PRECEDENCE.get(type(node), _ATOM)
 
 
@@ -90,6 +92,10 @@ def expr(node) -> str:
         return f"{node.value}年"
     if isinstance(node, ast.Growth):
         return f"{_wrapped(node.operand, _ATOM)} 增速"
+    if isinstance(node, ast.Compare) and node.run_year is not None:  # issue 13: 自 F 起 第4年
+        return f"自 {name(node.right.left.name)} 起 {node.run_year}"
+    if isinstance(node, ast.And) and node.run_year is not None:  # issue 13: 自 F 起 第4至5年
+        return f"自 {name(node.left.right.left.name)} 起 {node.run_year}"
     if isinstance(node, ast.Compare):
         return f"{_wrapped(node.left, _ADDITIVE)} {node.op} {_wrapped(node.right, _ADDITIVE)}"
     if isinstance(node, ast.Member):
@@ -144,12 +150,14 @@ def award(node: ast.Award, indent: str = "    ") -> str:
     elif isinstance(form, ast.ByTier):
         rows = "".join(f"\n{indent}{_wrapped(r.threshold, _ADDITIVE)} → {expr(r.amount)}" for r in form.rows)
         text = f"按 {_wrapped(form.subject, _ADDITIVE)} {form.op} 分档{rows}"
+    elif isinstance(form, ast.ByRunYear):  # issue 13: 分年度 + rows
+        text = "分年度" + "".join(f"\n{indent}{r.text} → {expr(r.amount)}" for r in form.rows)
     elif isinstance(form, (ast.ByTable, ast.ByBand, ast.EachTier, ast.Upgrade)):
         text = _table_award(form, indent)
     else:
         raise TypeError(form)
     if node.cap is not None:
-        tabular = (ast.ByLevel, ast.ByTier, ast.ByTable, ast.ByBand, ast.EachTier, ast.Upgrade)
+        tabular = (ast.ByLevel, ast.ByTier, ast.ByTable, ast.ByBand, ast.EachTier, ast.Upgrade, ast.ByRunYear)
         text += f"{chr(10) + indent[:-2] if isinstance(form, tabular) else ' '}最高 {expr(node.cap)}"
     return text
 
@@ -188,6 +196,8 @@ def expected(node: ast.Expected) -> str:
         return f"{literal(node.low)} 至 {literal(node.high)}"
     if node.kind == "routing":
         return _outcome(node.outcome, node.approver)
+    if node.kind == "parts":  # issue 13: the whole award, then what is paid now
+        return f"{literal(node.high)} 本期 {literal(node.low)}"
     return {"applies": "适用", "case_by_case": "一事一议", "unspecified": "金额未定", "not_applicable": "不适用",
             "undecidable": "无法判定"}[node.kind]
 
@@ -232,6 +242,10 @@ def clause(node: ast.Clause) -> str:
         lines.append(f"  当 {expr(condition)}")
     if node.award is not None:
         lines.append(f"  给予 {award(node.award)}")
+    for part in node.parts:  # issue 13: payments in parts
+        lines.append(f"  {part_text(part)}")
+    if node.offsets:  # issue 13: offsets
+        lines.append("  抵扣 " + "、".join(name(n) for n in node.offsets))
     if node.duration is not None:
         d = node.duration
         start = f" 自 {name(d.start_fact)} {'次年起' if d.start_next_year else '当年起'}" if d.start_fact else ""
@@ -346,3 +360,12 @@ def vocabulary(node: ast.Vocabulary) -> str:
 def _outcome(verb: str, what: str) -> str:
     """由 "X" 审定, or 免收 "手续费" / 优先保障 "用地指标" / 列入 "…" / 授予 "…"."""
     return f"由 {string(what)} 审定" if verb == "审定" else f"{verb} {string(what)}"
+# ---- issue 13: payments in parts
+def part_text(node: ast.Part) -> str:
+    """其中 50% [第2年] [待 达产升规]."""
+    text = f"其中 {node.share.text}"
+    if node.year_text is not None:
+        text += f" {node.year_text}"
+    if node.condition is not None:
+        text += f" 待 {expr(node.condition)}"
+    return text

@@ -714,6 +714,8 @@ class ClauseSpec:
     # Issue 13, payers by condition: ((condition function or None, ((payer, share), ...)), ...),
     # tried in order when the first 分担 the clause takes has a condition (`split` is then None).
     payer_rules: tuple[tuple[typing.Any, tuple[tuple[str, Decimal], ...]], ...] | None = None
+    # OFFSETS (抵扣): (("matter", M) | ("fact", F), ...): what reduces this clause's award (apply_offsets)
+    offsets: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "label", self.article + (f"第{self.item}项" if self.item is not None else ""))
@@ -738,6 +740,9 @@ class Award:
     max: Decimal | None = None
     note: str | None = None
     outcome: str | None = None  # issue 13: the verb of a non-money outcome other than 审定
+    # Payments in parts (其中 50% 待 …): each part and where it stands; then `min` counts only
+    # the parts paid now and `max` the whole award (see in_parts). None: paid as one.
+    parts: "tuple[Part, ...] | None" = None
 
     def to_json(self) -> dict[str, typing.Any]:
         row: dict[str, typing.Any] = {"kind": self.kind, "min": yuan(self.min), "max": yuan(self.max)}
@@ -747,7 +752,73 @@ class Award:
             else:
                 row["outcome"] = self.outcome
                 row["object"] = self.note
+        if self.parts is not None:
+            row["parts"] = [part.to_json() for part in self.parts]
         return row
+
+
+PartStatus = typing.Literal["paid", "pending", "undecidable"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Part:
+    """One part of an award paid in parts (其中 50% 待 达产升规), in Decimal 元.
+
+    text: the part as written. status: `paid` (paid now: no later year, its condition holds
+    or it has none), `pending` (due in a later year of payment, `year`, or its condition does
+    not hold yet), `undecidable` (its condition cannot be decided). min/max: its amount
+    (share × the award, rounded to 0.01 half up; the last part takes what is left, so the
+    parts add up to the award); None for an award with no amount.
+    """
+
+    text: str
+    share: Decimal
+    status: PartStatus
+    min: Decimal | None = None
+    max: Decimal | None = None
+    year: int | None = None
+
+    def to_json(self) -> dict[str, typing.Any]:
+        row: dict[str, typing.Any] = {"part": self.text, "status": self.status, "min": yuan(self.min),
+                                      "max": yuan(self.max)}
+        if self.year is not None:
+            row["year"] = self.year
+        return row
+
+
+_PART_WORDS = {"paid": "本期兑现", "pending": "待兑现", "undecidable": "无法判定是否兑现"}
+
+
+def in_parts(run, award, parts):
+    """Payments in parts: `parts` are (share, text, year of payment or None, the condition's
+    outcome: True, False or None) in the order written, shares adding up to 100%. Anything but
+    an award (not applicable, unknown, a reason) passes through. The result is the award with
+    `parts`; its `min` counts the parts paid now, its `max` stays the whole award."""
+    if award is None or award is True or award is False or isinstance(award, str):
+        return award
+    shown = []
+    now = Decimal("0.00")
+    left_min, left_max = award.min, award.max
+    for position, (share, text, year, outcome) in enumerate(parts):
+        last = position == len(parts) - 1
+        part_min = None if award.min is None else (left_min if last else _rounded(award.min * share))
+        part_max = None if award.max is None else (left_max if last else _rounded(award.max * share))
+        if not last:
+            left_min = None if left_min is None else left_min - part_min
+            left_max = None if left_max is None else left_max - part_max
+        if (year is not None and year > 1) or outcome is False:
+            status = "pending"
+        elif outcome is None:
+            status = "undecidable"
+        else:
+            status = "paid"
+            if part_min is not None:
+                now += part_min
+        amount = "" if part_max is None else (format_money(part_max) if part_min == part_max
+                                              else f"{format_money(part_min)}至{format_money(part_max)}")
+        run.note(f"其中 {text}：{amount + '，' if amount else ''}{_PART_WORDS[status]}")
+        shown.append(Part(text, share, status, part_min, part_max, year))
+    return dataclasses.replace(award, min=now if award.min is not None else None, parts=tuple(shown))
 
 
 # Building frozen results quickly. A frozen dataclass's __init__ sets each field through
@@ -978,6 +1049,7 @@ class ClauseResult:
     entries: list[typing.Any] = dataclasses.field(default_factory=list, repr=False)  # the trace, unformatted
     # Issue 13, payers by condition: the 分担 shares this applicant's award takes (spec.payer_rules).
     payers: tuple[tuple[str, Decimal], ...] | None = None
+    offsets: "tuple[OffsetApplied, ...]" = ()  # OFFSETS (抵扣): what reduced the award, and by how much
 
     @property
     def policy(self) -> str:
@@ -1048,6 +1120,8 @@ class ClauseResult:
             row["allocation"] = self.allocation
         if self.applies is None and spec.modifies is None:
             row["could_pay"] = yuan(spec.ceiling)  # null: no stated bound (see total.undecided)
+        if self.offsets:
+            row["offsets"] = [offset.to_json() for offset in self.offsets]
         return row
 
 
@@ -1072,6 +1146,87 @@ class _ClauseResultParts:
         self.entries = trace
         for name, default in self._others:
             setattr(self, name, default)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OffsetApplied:
+    """OFFSETS (抵扣 X): what one source took off a clause's award, in Decimal 元: `by` names it
+    (the 文号 and clause paid for matter X, or the fact X); min/max the least and the most
+    taken off (max None: no bound, e.g. an undecidable source with no stated ceiling)."""
+
+    name: str
+    by: tuple[str, ...]
+    min: Decimal
+    max: Decimal | None
+
+    def to_json(self) -> dict[str, typing.Any]:
+        return {"offset": self.name, "by": list(self.by), "min": yuan(self.min), "max": yuan(self.max)}
+
+
+_WITH_AMOUNT = ("exact", "up_to", "range")
+
+
+def _offset_by(result, kind, name, results, facts_of):
+    """(least, most or None, what) one 抵扣 source takes off `result`'s award, read from the
+    amounts before any offset (one pass, so a cycle across documents cannot loop)."""
+    if kind == "fact":
+        value = facts_of.get(result.spec.policy, {}).get(name)
+        if value is None:
+            return _ZERO, None, (f"{name}（缺）",)
+        value = max(value, _ZERO)
+        return value, value, (name,)
+    least, most, by = _ZERO, _ZERO, []
+    for other in results:
+        if other is result or other.matter != name:
+            continue
+        label = f"{other.spec.policy}{other.spec.label}"
+        if other.paid and other.award is not None and other.award.kind in _WITH_AMOUNT:
+            least += other.award.min
+            most = None if most is None else most + other.award.max
+            by.append(label)
+        elif other.paid and other.award is not None and other.award.kind != "routing":
+            most = None  # 一事一议 / 金额未定: its amount is not stated
+            by.append(label)
+        elif other.applies is None and other.spec.modifies is None:
+            most = None if most is None or other.spec.ceiling is None else most + other.spec.ceiling
+            by.append(f"{label}（无法判定）")
+    return least, most, tuple(by)
+
+
+def apply_offsets(results, facts_of=None):
+    """OFFSETS (抵扣 X): a paid award is reduced by what the applicant is paid for matter X
+    (any clause of any policy evaluated together, after 就高不重复) or by the money fact X,
+    never below 0. Sources are read before any offset is applied. A source whose amount is
+    not known exactly (a range, an undecidable clause) leaves the award a range: `min` less
+    the most it could take, `max` less the least. facts_of maps a 文号 to its typed facts.
+    Returns the results, the reduced ones replaced by copies saying what took how much."""
+    if not any(r.spec.offsets for r in results):
+        return results
+    results = list(results)
+    before = list(results)
+    for position, result in enumerate(before):
+        award = result.award
+        if not result.spec.offsets or not result.paid or award is None or award.kind not in _WITH_AMOUNT:
+            continue
+        applied, least, most = [], _ZERO, _ZERO
+        for kind, name in result.spec.offsets:
+            low, high, by = _offset_by(result, kind, name, before, facts_of or {})
+            applied.append(OffsetApplied(name, by, _rounded(low), _rounded(high)))
+            least += low
+            most = None if most is None or high is None else most + high
+        new_min = _ZERO if most is None else max(_ZERO, award.min - most)
+        new_max = max(_ZERO, award.max - least)
+        new_min, new_max = _rounded(new_min), _rounded(new_max)
+        for offset in applied:
+            taken = format_money(offset.min) if offset.min == offset.max else (
+                f"{format_money(offset.min)}至{format_money(offset.max)}" if offset.max is not None
+                else f"至少{format_money(offset.min)}（上限不明）")
+            result.entries.append(f"抵扣「{offset.name}」（{'、'.join(offset.by) or '本次未获'}）：{taken}")
+        shown = format_money(new_min) if new_min == new_max else f"{format_money(new_min)}至{format_money(new_max)}"
+        result.entries.append(f"抵扣后本条 {shown}（不低于0）")
+        results[position] = dataclasses.replace(result, award=dataclasses.replace(award, min=new_min, max=new_max),
+                                                offsets=tuple(applied))
+    return results
 
 
 def _result(spec, applies, award, reason, trace, missing, matter=None):
@@ -1408,6 +1563,7 @@ class Evaluator:
         self.principles = {policy.docno: policy.principle for policy, _ in self.policies}
         self.modifiers = [[s for s in clauses if s.modifies is not None] for _p, clauses in self.policies]
         self.others = [[s for s in clauses if s.modifies is None] for _p, clauses in self.policies]
+        self.offsetting = any(s.offsets for _p, clauses in self.policies for s in clauses)
 
     def validate(self, facts: object) -> list[dict[str, typing.Any]]:
         """Each policy's own facts, typed; one FactError listing every problem (unknown names,
@@ -1455,6 +1611,8 @@ class Evaluator:
             for spec in clauses:
                 results.append(modifier_results[id(spec)] if spec.modifies is not None else next(evaluated))
         results = resolve(results, self.principles)
+        if self.offsetting:  # OFFSETS (抵扣), after 就高不重复
+            results = apply_offsets(results, {policy.docno: typed for (policy, _c), typed in zip(self.policies, typed_by_policy)})
         warnings = []
         for policy, _clauses in self.policies:
             outside = _not_in_force(policy, day, day.year - policy.assessed_offset)

@@ -171,6 +171,9 @@ _WORDS = {
     "ITEM": ("项号（如 第1项）", "an item number (e.g. 第1项)"),
     "ARROW": ("→", "→"),
     "BOUND": ("带「以上/以下」的门槛（如 5000万元以上）", "a threshold with 以上/以下 (e.g. 5000万元以上)"),
+    # issue 13: the years of a run
+    "RUN_SPAN": ("年次段（如 前三年、后两年）", "years of a run (e.g. 前三年, 后两年)"),
+    "RUN_YEAR": ("第几年（如 第4年、第4至5年）", "a year of a run (e.g. 第4年, 第4至5年)"),
 }
 
 

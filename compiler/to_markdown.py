@@ -99,6 +99,11 @@ def _award(award: model.Award | None) -> str:
             return f"每项 {_amount(form.amount)}，每项最高 {_amount(form.item_cap)}，合计"
         case model.Routing():
             return f"非金钱结果：{form.text}"
+        case model.ByRunYear():  # issue 13: 前三年 X；后两年 Y, with the years they are
+            start = f"{form.start.name}{'次年' if form.start_next_year else '当年'}为第1年"
+            rows = "；".join(f"{r.text}（第{r.first}–{r.last}年）{_amount(r.amount)}" if r.first != r.last
+                            else f"{r.text} {_amount(r.amount)}" for r in form.rows)
+            return f"分年度（{start}）：{rows}"
         case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
             return _table_award(form)
         case _:
@@ -138,7 +143,29 @@ def _payment(clause: model.ClauseModel) -> str:
         return TEXT_ONLY
     if clause.modifier is not None:
         return f"系数 {clause.modifier.text}，作用于事项「{clause.modifier.matter}」的补助"
-    return _award(clause.award)
+    text = _award(clause.award)
+    if clause.parts:  # issue 13: payments in parts, each with when it is paid
+        text += "；分期兑现：" + "；".join(_part(part) for part in clause.parts)
+    if clause.offsets:  # issue 13: what reduces the award
+        text += "；" + _offsets(clause.offsets)
+    return text
+
+
+def _offsets(offsets: tuple[model.Offset, ...]) -> str:
+    """抵扣 → 抵扣事项「固定资产投资奖励」所获奖励、已获投资奖励（事实），不低于0."""
+    names = "、".join(f"事项「{o.name}」所获奖励" if o.source is model.OffsetSource.MATTER else f"「{o.name}」（申报事实）"
+                     for o in offsets)
+    return f"扣除{names}，扣后不低于0"
+
+
+def _part(part: model.Part) -> str:
+    """其中 50% 待 达产升规 → 50% 待「达产升规」成立后兑现; 30% 第2年 → 30% 第2年兑现; 50% → 50% 本期兑现."""
+    when = []
+    if part.year is not None and part.year > 1:
+        when.append(f"第{part.year}年")
+    if part.condition is not None:
+        when.append(f"待「{_condition(part.condition)}」成立后")
+    return f"{part.share_text} {''.join(when) or '本期'}兑现"
 
 
 def _condition(node: model.Expr) -> str:

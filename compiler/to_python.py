@@ -406,6 +406,9 @@ class _ClauseCompiler:
             out.line("    return None")
         if clause.modifier is not None:
             out.line("return True  # a MODIFIER clause: its coefficient applies to its matter")
+        elif clause.parts:  # issue 13: payments in parts — the award, then each part's condition
+            assert clause.award is not None
+            self.in_parts(clause, clause.award)
         else:
             assert clause.award is not None  # an evaluated clause has an award or a modifier
             self.award(clause.award)
@@ -435,6 +438,26 @@ class _ClauseCompiler:
             out.line()
             parts.append(f"({function}, {shares})")
         return "(" + ", ".join(parts) + ",)"
+
+    def in_parts(self, clause: model.ClauseModel, award: model.Award) -> None:
+        """The award computed by an inner function, then runtime.in_parts with each part's
+        condition read only when the clause pays (as the interpreter does)."""
+        out = self.out
+        out.line("def award(run):")
+        out.indent()
+        self.award(award)
+        out.outdent()
+        out.line("awarded = award(run)")
+        out.line("if awarded is None or awarded is False or isinstance(awarded, str):")
+        out.line("    return awarded")
+        parts = []
+        for part in clause.parts:
+            outcome = "True"
+            if part.condition is not None:
+                outcome = out.temp("part")
+                out.line(f"{outcome} = {self.expr(part.condition, '0')}")
+            parts.append(f"({_literal(part.share)}, {_literal(part.text)}, {_literal(part.year)}, {outcome})")
+        out.line(f"return in_parts(run, awarded, ({', '.join(parts)},))")
 
     def award(self, award: model.Award) -> None:
         out = self.out
@@ -505,6 +528,19 @@ class _ClauseCompiler:
                     out.line(f"return exact(run, {self.amount(tier.amount)}, {cap}, {cap_label})")
                     out.outdent()
                 out.line(f"return {model.NO_TIER_MET!r}")
+            case model.ByRunYear():  # issue 13: the row whose years of the 期限 hold the assessed year
+                for run_row in form.rows:
+                    test = self.expr(run_row.test, "0")
+                    outcome = out.temp("year")
+                    out.line(f"{outcome} = {test}")
+                    out.line(f"if {outcome} is None:")
+                    out.line("    return None")
+                    out.line(f"if {outcome}:")
+                    out.indent()
+                    out.line(f"run.note({run_row.label!r})")
+                    out.line(f"return exact(run, {self.amount(run_row.amount)}, {cap}, {cap_label})")
+                    out.outdent()
+                out.line(f"return {model.NO_RUN_YEAR!r}")
             case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
                 self.table_award(form, cap, cap_label)
             case _:
@@ -842,6 +878,8 @@ def _policy_part(policy: model.PolicyModel) -> str:
             out.line(f"        outcome={_literal(clause.outcome)},")
         if id(clause) in payer_rules:  # issue 13: payers by condition
             out.line(f"        payer_rules={payer_rules[id(clause)]},")
+        if clause.offsets:  # issue 13: 抵扣 (written only when there are some: other modules stay as they were)
+            out.line(f"        offsets={_literal(_offsets_spec(clause))},")
         out.line("    ),")
     out.line(")")
     out.line()
@@ -867,3 +905,9 @@ def _policy_part(policy: model.PolicyModel) -> str:
 
 def _date(value) -> str:
     return "None" if value is None else f"datetime.date({value.year}, {value.month}, {value.day})"
+
+
+# ---- issue 13: offsets
+def _offsets_spec(clause: model.ClauseModel) -> tuple[tuple[str, str], ...]:
+    """ClauseSpec.offsets: (("matter" | "fact", name), …)."""
+    return tuple((offset.source.value, offset.name) for offset in clause.offsets)

@@ -634,6 +634,17 @@ class _PolicySql:
                 return AwardSql("exact", with_cap(known), value, value)
             case model.PerItem(item_fact=item_fact, amount=amount_node, item_cap=cap_node):
                 return self.per_item(clause, item_fact, amount_node, cap_node, cap, with_cap, truth)
+            case model.ByRunYear(rows=run_rows):
+                # issue 13 (分年度): as ByTier — the first row whose years hold the assessed year
+                ifs_known, ifs_value = [], []
+                for run_row in run_rows:
+                    test = self.bind(self.condition(run_row.test, 0))
+                    known, value = self.exact(clause, self.amount(run_row.amount), cap)
+                    ifs_known += [(_is(test, None), _null("BOOLEAN")), (test, truth(known))]
+                    ifs_value += [(_is(test, None), _null(MONEY_OUT)), (test, value)]
+                known = _case(ifs_known, exp.Boolean(this=False))
+                value = _case(ifs_value) if ifs_value else _null(MONEY_OUT)
+                return AwardSql("exact", with_cap(known), value, value)
             case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
                 return self.table_award(clause, form, cap, with_cap, truth)
             case _:
@@ -818,6 +829,32 @@ def _payer_rule_no(sql: "_PolicySql", clause: model.ClauseModel, splits: list, s
         whens.append((_is(holds.copy(), True), number))
         whens.append((_is(holds, None), _null("INTEGER")))
     return _case(whens, _null("INTEGER"))
+
+
+def _paid_now(parts: tuple[model.Part, ...], low: exp.Expr) -> exp.Expr:
+    """runtime.in_parts: the award's `min` becomes the sum of the parts paid now — due in the
+    first year of payment, with a condition that holds (column _polc_part{i}) or none — each
+    part share × min rounded half up to 0.01 元, the last taking what is left."""
+    taken: list[exp.Expr] = []
+    now: exp.Expr = _cast(_decimal_literal(Decimal("0.00"))[0], MONEY_OUT)
+    for position, part in enumerate(parts):
+        if position == len(parts) - 1:
+            amount: exp.Expr = low.copy()
+            for earlier in taken:
+                amount = exp.Sub(this=_p(amount), expression=_p(earlier.copy()))
+            amount = _cast(amount, MONEY_OUT)
+        else:
+            amount = num_cents(num_mul(Num(low.copy(), 2), Num(*_decimal_literal(part.share))))
+        taken.append(amount)
+        if part.year is not None and part.year > 1:
+            continue  # due in a later year of payment: pending
+        if part.condition is None:
+            now = exp.Add(this=_p(now), expression=_p(amount.copy()))
+        else:
+            holds = _is(_col(f"_polc_part{position}"), True)
+            now = exp.Add(this=_p(now), expression=_p(_case([(holds, amount.copy())],
+                                                            _cast(_decimal_literal(Decimal("0.00"))[0], MONEY_OUT))))
+    return _case([(_is(low.copy(), None), _null(MONEY_OUT))], _cast(now, MONEY_OUT))
 
 
 def _funding(split: tuple[model.Share, ...], low: exp.Expr, high: exp.Expr) -> exp.Expr:
@@ -1027,6 +1064,8 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
     computed) once: (1) from the applicant's row, the conditions and the values the award
     reads; (2) the award: known or not, its amounts; (3) whether the clause applies, its
     matter, and the result columns."""
+    if clause.offsets:  # issue 13: an award reduced by another (after 就高不重复)
+        raise SqlUnsupported(f"{policy.docno}{clause.label}: 抵扣 … (an award reduced by another)")
     sql.bound = []
     if outside and isinstance(split_no, _PayerRuleNo):  # not applicable: pays nothing, so no payers
         split_no = None
@@ -1054,6 +1093,9 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
             read.append(sql.column(start_fact.name).as_("_polc_start", copy=False))
         if clause.matter_by is not None and award is not None:
             read.append(sql.column(clause.matter_by.name).as_("_polc_by", copy=False))
+        # issue 13 (其中 … 待 条件): each part's condition, read in step 1 like a tier's test
+        part_tests = [sql.bind(sql.condition(part.condition, 0)) if part.condition is not None else None
+                      for part in clause.parts] if award is not None else []
         read += [node.as_(name, copy=False) for name, node in sql.bound]
         conditional_payers = isinstance(split_no, exp.Expr)
         if conditional_payers:  # issue 13: payers by condition, read from the applicant's row here
@@ -1072,6 +1114,8 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
             step2 = _columns(*carried, _cast(award.known, "BOOLEAN").as_("_polc_known", copy=False),
                                _cast(award.low if award.low is not None else _null(), MONEY_OUT).as_("_polc_lo", copy=False),
                                _cast(award.high if award.high is not None else _null(), MONEY_OUT).as_("_polc_hi", copy=False),
+                               *(_cast(test, "BOOLEAN").as_(f"_polc_part{i}", copy=False)
+                                 for i, test in enumerate(part_tests) if test is not None),
                                ).from_(copy=False, expression=_from(step1, "_polc_read"))
             known = _col("_polc_known")
             within: exp.Expr = exp.Boolean(this=True)
@@ -1094,6 +1138,8 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
                 matter = _case([(outcome, exp.Coalesce(this=_col("_polc_by"), expressions=[static_matter.copy()]))],
                                static_matter.copy())
             low, high = _col("_polc_lo"), _col("_polc_hi")
+            if clause.parts:  # issue 13: amount_min is what is paid now (runtime.in_parts)
+                low = _paid_now(clause.parts, low)
             source = _from(step2, "_polc_award")
     if_applies = _is(applies.copy(), True)
     could_pay: exp.Expr = _null(MONEY_OUT)
