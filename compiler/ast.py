@@ -538,6 +538,19 @@ class NotEncoded:
     span: Span | None = _span()
 
 
+# ---- issue 13: caps per enterprise (r14-caps)
+@attrs.frozen
+class EnterpriseCap:
+    """企业上限 每年 20万元 ("每个企业最高奖补不超过20万元"): what one applicant is paid in one
+    year by every clause of the policy together, at most `amount`; 企业上限 累计 100万元 已获 F
+    ("累计最高…"): across years, so this year at most `amount` less the applicant's fact F (what
+    it already received in earlier years, stated by the applicant, never assumed)."""
+    amount: Money
+    cumulative: bool = False
+    received: Name | None = None
+    span: Span | None = _span()
+
+
 @attrs.frozen
 class Vocabulary:
     """Declarations shared by several policies (引用 "vocabulary.pol")."""
@@ -597,6 +610,8 @@ class Policy:
     repeated: tuple[tuple[str, Span | None], ...] = attrs.field(default=(), eq=False, repr=False)
     # 政策 无文号 「简称」: published without a document number; docno holds the short name.
     numbered: bool = True
+    # 企业上限: caps on the sum of every clause's award for one applicant (issue 13, r14-caps)
+    enterprise_caps: tuple[EnterpriseCap, ...] = ()
 
     @property
     def key(self) -> str:

@@ -162,7 +162,8 @@ def policy_info(policy: model.PolicyModel) -> runtime.PolicyInfo:
         assessed_offset=policy.assessed_year.offset,
         principle=policy.principle.value if policy.principle else None,
         schema={name: runtime.FactSpec(*spec) for name, spec in policy.schema().items()},
-        transitional=policy.transitional_spec(), budgets=policy.budgets_spec())
+        transitional=policy.transitional_spec(), budgets=policy.budgets_spec(),
+        caps=policy.caps_spec())
 
 
 def clause_specs(policy: model.PolicyModel) -> list[runtime.ClauseSpec]:

@@ -312,6 +312,7 @@ class _Lowering:
         used |= model.facts_read([*clauses, *(d.expr for d in own_defs)], self.partial)
         for budget in policy.budgets:
             used.update(fact.text for fact, _descending in budget.ranking)
+        used.update(cap.received.text for cap in policy.enterprise_caps if cap.received is not None)
         for clause in policy.clauses:
             if clause.quota is not None:  # read across applicants by --batch: 基数, 每个, ranking
                 q = clause.quota
@@ -356,5 +357,14 @@ class _Lowering:
             enumerations=self.enumerations, facts=self.facts, definitions=self.definitions, matters=self.matters,
             clauses=clauses, used_facts=self.used_facts(policy, clauses),
             used_definitions=self.used_definitions(clauses),
-            ceiling=total, unbounded_clauses=tuple(unbounded), unstated_clauses=tuple(unstated), span=policy.span)
+            ceiling=total, unbounded_clauses=tuple(unbounded), unstated_clauses=tuple(unstated), span=policy.span,
+            enterprise_caps=self.enterprise_caps(policy))
+
+    # ---- issue 13: caps per enterprise (r14-caps)
+    def enterprise_caps(self, policy: ast.Policy) -> tuple[model.EnterpriseCap, ...]:
+        caps = []
+        for cap in policy.enterprise_caps:
+            received = self.facts.get(cap.received.text) if cap.received is not None else None
+            caps.append(model.EnterpriseCap(cap.amount.value, cap.amount.text, received, cap.span))
+        return tuple(caps)
 

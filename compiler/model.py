@@ -665,6 +665,23 @@ class NotEncoded:
     span: Span | None = _span()
 
 
+# ---- issue 13: caps per enterprise (r14-caps)
+@attrs.frozen(eq=False)
+class EnterpriseCap:
+    """企业上限: the sum of every clause's award for one applicant in one year is at most
+    `amount` (每年); with `received` (累计 … 已获 F), at most `amount` less what the applicant
+    states it already received in earlier years (F, a money fact; unknown F: this year's room
+    is anything from 0 to `amount`). runtime.cap_rooms/apply_caps have the rule."""
+    amount: Decimal
+    amount_text: str
+    received: Fact | None = None
+    span: Span | None = _span()
+
+    def runtime_spec(self) -> tuple:
+        """(limit, received fact or None): an entry of runtime.PolicyInfo.caps."""
+        return (self.amount, self.received.name if self.received is not None else None)
+
+
 # ---------------------------------------------------------------- clauses and policies
 @attrs.frozen(eq=False)
 class ClauseModel:
@@ -759,6 +776,11 @@ class PolicyModel:
     unstated_clauses: tuple[str, ...] = ()
     span: Span | None = _span()
     numbered: bool = True  # False: 政策 无文号 「简称」 (docno holds the short name)
+    enterprise_caps: tuple[EnterpriseCap, ...] = ()  # 企业上限 (issue 13): on the sum of the clauses
+
+    def caps_spec(self) -> tuple:
+        """((limit, received fact or None), …) for runtime.PolicyInfo.caps."""
+        return tuple(cap.runtime_spec() for cap in self.enterprise_caps)
 
     @property
     def effective_from(self) -> datetime.date | None:

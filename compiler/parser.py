@@ -645,6 +645,15 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def h_not_encoded(self, meta, c):
         return ("not_encoded", ast.NotEncoded(self._string(c[0]), self._string(c[1]), self._tok_span(c[0])))
 
+    # ---- issue 13: caps per enterprise (r14-caps)
+    def h_enterprise_cap(self, meta, c):
+        amount = ast.Money(self._bounded(c[0], limits.money), str(c[0]), self._tok_span(c[0]))
+        return ("enterprise_caps", ast.EnterpriseCap(amount, False, None, self._span(meta)))
+
+    def h_enterprise_cap_cumulative(self, meta, c):
+        amount = ast.Money(self._bounded(c[0], limits.money), str(c[0]), self._tok_span(c[0]))
+        return ("enterprise_caps", ast.EnterpriseCap(amount, True, c[1], self._span(meta)))
+
     def principle(self, meta, children):
         return str(children[0])
 
@@ -678,7 +687,8 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
 
     def policy(self, meta, children):
         (docno, numbered), *rest = children
-        repeated = ("cofunding", "splits", "budgets", "transitional", "notes", "imports", "not_encoded")
+        repeated = ("cofunding", "splits", "budgets", "transitional", "notes", "imports", "not_encoded",
+                    "enterprise_caps")
         fields: dict = {"repeals": (), **{key: [] for key in repeated}}
         groups = {ast.EnumDecl: "enums", ast.FactDecl: "facts", ast.DefDecl: "defs", ast.MatterDecl: "matters",
                   ast.Clause: "clauses"}

@@ -273,6 +273,11 @@ def policy(node: ast.Policy) -> str:
         lines.append(text)
     for budget in node.budgets:
         lines.append(f"  预算 {name(budget.payer)} 每年 {budget.amount.text}{ranking(budget.ranking, budget.select)}")
+    for cap in node.enterprise_caps:
+        if cap.cumulative:
+            lines.append(f"  企业上限 累计 {cap.amount.text} 已获 {name(cap.received)}")
+        else:
+            lines.append(f"  企业上限 每年 {cap.amount.text}")
     for rule in node.transitional:
         text = f"  过渡 {string(rule.text)}"
         if rule.before_year is not None:

@@ -509,6 +509,8 @@ def _policy_part(policy: model.PolicyModel) -> str:
     out.line("    schema=FACTS,")
     out.line(f"    transitional={_literal(policy.transitional_spec())},")
     out.line(f"    budgets={_literal(policy.budgets_spec())},")
+    if policy.enterprise_caps:  # 企业上限 (issue 13); left out when none, so other modules are unchanged
+        out.line(f"    caps={_literal(policy.caps_spec())},")
     out.line(")")
     out.line()
     out.line()
