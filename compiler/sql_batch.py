@@ -143,6 +143,7 @@ class Engine:
         quotas = self._quotas()
         budgets = self._budgets()
         self._allocations()
+        self._enterprise_caps()
         summary = self._summary(loaded, quotas, budgets)
         self._report_bad(errors)
         for zh, en in self.notes:
@@ -486,14 +487,63 @@ class Engine:
               SELECT _line, sum(greatest(0, best - coalesce(paid_most, 0))) AS extra FROM by_matter
               WHERE best IS NOT NULL GROUP BY _line)
             SELECT r._line,
-                   coalesce(sum(amount_min) FILTER (WHERE money), 0) AS low,
-                   coalesce(sum(amount_max) FILTER (WHERE money), 0)
+                   CAST(coalesce(sum(amount_min) FILTER (WHERE money), 0) - coalesce(any_value(k.cut_min), 0)
+                        AS DECIMAL(38,2)) AS low,
+                   CAST(coalesce(sum(amount_max) FILTER (WHERE money), 0)
                      + coalesce(sum(most) FILTER (WHERE possible IS NOT NULL AND rmatter IS NULL AND most IS NOT NULL), 0)
-                     + coalesce(any_value(e.extra), 0) AS high,
+                     + coalesce(any_value(e.extra), 0) - coalesce(any_value(k.cut_max), 0) AS DECIMAL(38,2)) AS high,
                    list(label_json ORDER BY pos) FILTER (WHERE paid_now AND kind IN ('case_by_case', 'unspecified')) AS open,
                    list(label_json ORDER BY possible, pos) FILTER (WHERE possible IS NOT NULL AND most IS NULL) AS undecided
             FROM rows r JOIN clause_info i USING (pos) LEFT JOIN extra e ON e._line = r._line
+            LEFT JOIN cap_cuts_by_line k ON k._line = r._line
             GROUP BY r._line""".replace("{static}", ", ".join(literal(m) for m in static) or "NULL")
+
+    # ------------------------------------------------------------ issue 13: caps per enterprise (r14-caps)
+    def _enterprise_caps(self) -> None:
+        """企业上限, as runtime.cap_room/cap_cuts/mark_capped decide it, after quotas and budgets:
+        per applicant and capped policy, the paid money awards' sums (an at_least award at its
+        floor) against the room (limit, less the 已获 fact: unknown → 0 … limit; the least room
+        of several caps); CREATE TABLE cap_cuts_by_line (_line, cut_min, cut_max), and each paid
+        money row of a policy whose cap binds gets allocation 'capped'."""
+        available = {column for column, _t in self.loaded.view_columns}
+        rooms = []
+        for policy, _specs in self.policies:
+            caps = getattr(policy, "caps", ())
+            if not caps:
+                continue
+            lows, highs = [], []
+            for limit, received in caps:
+                amount = f"CAST({literal(str(limit))} AS DECIMAL(38,6))"
+                if received is None:
+                    lows.append(amount)
+                    highs.append(amount)
+                    continue
+                already = f"r.{ident(received)}" if received in available else "CAST(NULL AS DECIMAL(38,6))"
+                room = f"greatest(CAST(0 AS DECIMAL(38,6)), {amount} - {already})"
+                lows.append(f"CASE WHEN {already} IS NULL THEN CAST(0 AS DECIMAL(38,6)) ELSE {room} END")
+                highs.append(f"CASE WHEN {already} IS NULL THEN {amount} ELSE {room} END")
+            rooms.append((policy.docno, f"least({', '.join(lows)})", f"least({', '.join(highs)})"))
+        if not rooms:
+            self.con.execute("CREATE TABLE cap_cuts_by_line (_line BIGINT, cut_min DECIMAL(38,6), cut_max DECIMAL(38,6))")
+            return
+        low = "CASE s.policy " + " ".join(f"WHEN {literal(d)} THEN {lo}" for d, lo, _hi in rooms) + " END"
+        high = "CASE s.policy " + " ".join(f"WHEN {literal(d)} THEN {hi}" for d, _lo, hi in rooms) + " END"
+        money = "f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AND f.amount_min IS NOT NULL"
+        self.con.execute(f"""
+            CREATE TABLE cap_cuts AS
+            WITH sums AS (
+              SELECT f._line, f.policy, sum(f.amount_min) AS smin, sum(coalesce(f.amount_max, f.amount_min)) AS smax
+              FROM final f WHERE {money} AND f.policy IN ({', '.join(literal(d) for d, _lo, _hi in rooms)})
+              GROUP BY f._line, f.policy)
+            SELECT s._line, s.policy, greatest(0, s.smin - {low}) AS cut_min, greatest(0, s.smax - {high}) AS cut_max
+            FROM sums s JOIN register r ON r._line = s._line""")
+        self.con.execute("DELETE FROM cap_cuts WHERE cut_min = 0 AND cut_max = 0")
+        self.con.execute(f"""
+            UPDATE final f SET allocation = 'capped' FROM cap_cuts c
+            WHERE c._line = f._line AND c.policy = f.policy AND {money}""")
+        self.con.execute("""
+            CREATE TABLE cap_cuts_by_line AS
+            SELECT _line, sum(cut_min) AS cut_min, sum(cut_max) AS cut_max FROM cap_cuts GROUP BY _line""")
 
     # ------------------------------------------------------------ summary
     def _summary(self, loaded, quotas: dict, budgets: dict) -> dict:
