@@ -28,9 +28,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '2':
+if _runtime.RUNTIME_VERSION != '3':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 2, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402

@@ -30,7 +30,7 @@ import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
-RUNTIME_VERSION = "2"
+RUNTIME_VERSION = "3"
 CENT = Decimal("0.01")
 _ZERO = Decimal(0)
 ROUNDING = "金额四舍五入到分（0.01元，ROUND_HALF_UP）；中间计算精确，不作舍入"
@@ -970,6 +970,8 @@ class PolicyInfo:
     schema: Mapping[str, FactSpec]   # the facts it reads
     transitional: tuple[tuple[int, str], ...] = ()  # ((before_year, governing docno), ...)
     budgets: tuple[tuple[typing.Any, ...], ...] = ()  # ((payer, yearly amount, ranking keys), ...): see allocate_budget
+    # 企业上限: ((limit, fact of what was received in earlier years or None), ...): see cap_room
+    caps: tuple[tuple[typing.Any, ...], ...] = ()
 
 
 def _not_in_force(policy, on, year):
@@ -1017,6 +1019,8 @@ def _rank(result):
     award = result.award
     if award.kind in ("case_by_case", "unspecified", "routing"):
         return (0, Decimal(0))
+    if award.kind == "at_least":  # a floor ranks by the amount it states (its minimum)
+        return (1, award.min)
     return (1, award.max)
 
 
@@ -1057,7 +1061,7 @@ def resolve(results, principles):
     return results
 
 
-def _add_up(paid_awards, possible=()):
+def _add_up(paid_awards, possible=(), cuts=None):
     low, high, open_ = Decimal("0.00"), Decimal("0.00"), []
     paid_by_matter = {}
     for kind, award_min, award_max, label, *matter in paid_awards:
@@ -1066,6 +1070,9 @@ def _add_up(paid_awards, possible=()):
         if kind in ("case_by_case", "unspecified"):
             open_.append(label)
             continue
+        if kind == "at_least":  # a floor: counted at its floor, the amount above it is open
+            open_.append(label)
+            award_max = award_min
         low += award_min
         high += award_max
         if matter and matter[0] is not None:
@@ -1080,10 +1087,13 @@ def _add_up(paid_awards, possible=()):
             best_by_matter[matter] = max(best_by_matter.get(matter, Decimal(0)), most)
     for matter, most in best_by_matter.items():
         high += max(Decimal(0), most - paid_by_matter.get(matter, Decimal(0)))
+    for cut_min, cut_max in (cuts or {}).values():  # 企业上限: what the caps take off (cap_cuts)
+        low -= cut_min
+        high -= cut_max
     return Total(_rounded(low), _rounded(high), tuple(open_), tuple(undecided))
 
 
-def add_up(paid_awards, possible=()):
+def add_up(paid_awards, possible=(), cuts=None):
     """The total of paid awards, each given as (kind, min, max, label[, matter]), as JSON
     (see Total). Routing is not money; case-by-case and unspecified amounts are listed as open.
 
@@ -1092,8 +1102,9 @@ def add_up(paid_awards, possible=()):
     `min`; `max` includes them: a clause with no matter adds its most, and within a matter
     resolved by 就高不重复 (matter given, not None) only the highest counts, so `max` grows
     by how much the highest possible exceeds what that matter already pays. Those with no
-    stated bound are listed in `undecided` (shown only when there are any)."""
-    return _add_up(paid_awards, possible).to_json()
+    stated bound are listed in `undecided` (shown only when there are any). `cuts` (from
+    cap_cuts) is what the enterprise caps take off `min` and `max`."""
+    return _add_up(paid_awards, possible, cuts).to_json()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -1118,8 +1129,9 @@ class Total:
         return total
 
 
-def totals(results, principles=None):
-    """The applicant's total (a Total): paid awards, and in `max` what undecidable clauses could pay."""
+def totals(results, principles=None, rooms=None):
+    """The applicant's total (a Total): paid awards, and in `max` what undecidable clauses could
+    pay; `rooms` ({文号: (low, high)}, cap_room) the enterprise caps of the policies that have one."""
     resolved = {r.matter for r in results
                 if r.matter is not None and (principles or {}).get(r.spec.policy) == "就高不重复"}
 
@@ -1128,13 +1140,15 @@ def totals(results, principles=None):
     return _add_up(((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}", matter(r))
                     for r in results if r.paid),
                    [(f"{r.spec.policy}{r.spec.label}", r.spec.ceiling, matter(r))
-                    for r in results if r.applies is None and r.spec.modifies is None])
+                    for r in results if r.applies is None and r.spec.modifies is None],
+                   cap_cuts(((r.spec.policy, r.award.kind, r.award.min, r.award.max) for r in results if r.paid), rooms)
+                   if rooms else None)
 
 
-def report(results, on, warnings=(), principles=None):
+def report(results, on, warnings=(), principles=None, rooms=None):
     """The stable JSON contract of `polc eval` and of evaluate(...).to_json()."""
-    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results, principles).to_json(),
-            "warnings": list(warnings)}
+    return {"on": str(on), "clauses": [r.to_json() for r in results],
+            "total": totals(results, principles, rooms).to_json(), "warnings": list(warnings)}
 
 
 class ClauseNotFound(KeyError):
@@ -1173,13 +1187,15 @@ class Evaluation:
     clauses: tuple[ClauseResult, ...]
     warnings: tuple[str, ...] = ()
     principles: Mapping[str, str | None] = dataclasses.field(default_factory=dict, repr=False)  # 文号 -> 冲突原则
+    # 企业上限: 文号 -> (low, high) room this year under the policy's enterprise caps (cap_room)
+    rooms: Mapping[str, tuple[Decimal, Decimal]] = dataclasses.field(default_factory=dict, repr=False)
 
     @property
     def total(self) -> Total:
-        return totals(self.clauses, self.principles)
+        return totals(self.clauses, self.principles, self.rooms)
 
     def to_json(self) -> dict[str, typing.Any]:
-        return report(self.clauses, self.on, self.warnings, self.principles)
+        return report(self.clauses, self.on, self.warnings, self.principles, self.rooms)
 
     def clause(self, label: str, policy: str | None = None) -> ClauseResult:
         """The result of the clause with this label (第七条, 第十二条第2项); with several
@@ -1257,7 +1273,10 @@ class Evaluator:
             outside = _not_in_force(policy, day, day.year - policy.assessed_offset)
             if outside is not None:
                 warnings.append(f"{policy.docno}：{outside}，其条款均未评估")
-        return Evaluation(day, tuple(results), tuple(warnings), self.principles)
+        rooms = cap_rooms(self.policies, typed_by_policy)
+        if rooms:
+            results = mark_capped(results, rooms)
+        return Evaluation(day, tuple(results), tuple(warnings), self.principles, rooms)
 
     def evaluate_many(self, rows: Iterable[Mapping[str, object]],
                       on: "datetime.date | str") -> Iterator[tuple[int, "Evaluation | FactError"]]:
@@ -1284,6 +1303,78 @@ def _own(policy, facts):
 
 def evaluate_policies(policies, facts, on):
     return Evaluator(policies).evaluate(facts, on)
+
+
+# ---------------------------------------------------------------- issue 13: caps per enterprise
+# 企业上限 caps the sum of a policy's awards to one applicant in one year (每年), or across
+# years (累计 … 已获 F: less what the applicant received in earlier years, its fact F). The
+# text does not say which clause is reduced, so no clause's award is changed: the total is
+# capped, and every paid money clause of the policy is marked `allocation: "capped"`.
+# It applies to the awards as paid: after 系数, each clause's own cap and 就高不重复, and
+# in a batch after quotas and budgets (a clause they leave unpaid does not count).
+_OPEN_KINDS = ("routing", "case_by_case", "unspecified")
+
+
+def cap_room(caps, facts):
+    """(low, high): what one applicant can still be paid this year under a policy's caps, or
+    None when it has none. A cap with `已获 F`: limit − F (not below 0); F unknown: anything
+    from 0 (it may all be used) to the limit. Several caps: the least room."""
+    if not caps:
+        return None
+    low = high = None
+    for limit, received in caps:
+        if received is None:
+            cap_low = cap_high = limit
+        else:
+            already = facts.get(received)
+            if already is None:
+                cap_low, cap_high = _ZERO, limit
+            else:
+                cap_low = cap_high = max(_ZERO, limit - already)
+        low = cap_low if low is None else min(low, cap_low)
+        high = cap_high if high is None else min(high, cap_high)
+    return (low, high)
+
+
+def cap_rooms(policies, typed_by_policy):
+    """{文号: (low, high)} for each policy with 企业上限, from its typed facts."""
+    rooms = {}
+    for (policy, _clauses), typed in zip(policies, typed_by_policy):
+        room = cap_room(getattr(policy, "caps", ()), typed)
+        if room is not None:
+            rooms[policy.docno] = room
+    return rooms
+
+
+def cap_cuts(paid, rooms):
+    """What the caps take off the total: {文号: (off min, off max)} for the policies whose cap
+    binds. `paid`: (文号, kind, min, max) of each paid award; an `at_least` award counts at
+    its floor in both; routing, case by case and unspecified state no amount."""
+    if not rooms:
+        return {}
+    sums = {}
+    for policy, kind, low, high in paid:
+        if policy not in rooms or kind in _OPEN_KINDS or low is None:
+            continue
+        both = sums.setdefault(policy, [_ZERO, _ZERO])
+        both[0] += low
+        both[1] += high if high is not None else low
+    cuts = {}
+    for policy, (low, high) in sums.items():
+        room_low, room_high = rooms[policy]
+        cut = (max(_ZERO, low - room_low), max(_ZERO, high - room_high))
+        if cut[0] or cut[1]:
+            cuts[policy] = cut
+    return cuts
+
+
+def mark_capped(results, rooms):
+    """The results, each paid money clause of a policy whose cap binds marked "capped"."""
+    cuts = cap_cuts(((r.spec.policy, r.award.kind, r.award.min, r.award.max) for r in results if r.paid), rooms)
+    if not cuts:
+        return results
+    return [dataclasses.replace(r, allocation="capped")
+            if r.paid and r.spec.policy in cuts and r.award.kind not in _OPEN_KINDS else r for r in results]
 
 
 # ---------------------------------------------------------------- across applicants
