@@ -496,7 +496,7 @@ def _compact_row(clause: list) -> dict:
     return row
 
 
-def _total(clauses: list[list], cuts=None) -> dict:
+def _total(clauses: list[list], rooms=None) -> dict:
     """The applicant's total after quotas and budgets, as runtime.totals adds it up: `max`
     also counts what undecidable clauses and those awaiting the reviewers' selection
     (needs_selection, list_over) could pay, with 就高不重复 applied per matter."""
@@ -504,13 +504,13 @@ def _total(clauses: list[list], cuts=None) -> dict:
     for c in clauses:
         reason = c[REASON]
         if reason in ("paid", "routing"):
-            paid.append((c[KIND], _number(c[MIN]), _number(c[MAX]), c[POLICY] + c[LABEL], c[MATTER]))
+            paid.append((c[KIND], _number(c[MIN]), _number(c[MAX]), c[POLICY] + c[LABEL], c[MATTER], c[POLICY]))
         elif reason == "undecidable":
             if c[POSSIBLE]:
-                possible.append((c[POLICY] + c[LABEL], _number(c[COULD_PAY]), c[MATTER]))
+                possible.append((c[POLICY] + c[LABEL], _number(c[COULD_PAY]), c[MATTER], c[POLICY]))
         elif reason in ("needs_selection", "list_over") and c[KIND] is not None and c[KIND] != "routing":
-            possible.append((c[POLICY] + c[LABEL], _number(c[MAX]), c[MATTER]))
-    return runtime.add_up(paid, possible, cuts)
+            possible.append((c[POLICY] + c[LABEL], _number(c[MAX]), c[MATTER], c[POLICY]))
+    return runtime.add_up(paid, possible, rooms)
 
 
 # ---- issue 13: caps per enterprise (r14-caps)
@@ -521,10 +521,10 @@ def _rooms_text(policies, typed) -> dict | None:
 
 
 def _capped(clauses: list[list], full: dict | None, rooms: dict | None) -> dict | None:
-    """After quotas and budgets: what each policy's 企业上限 takes off the total
-    (runtime.cap_cuts over the clauses still paid), and each paid money clause of a policy
-    whose cap binds marked "capped" (as runtime.mark_capped; a within_quota/within_budget
-    mark gives way to it, an unpaid one is not paid and not counted)."""
+    """After quotas and budgets: each paid money clause of a policy whose 企业上限 binds
+    (runtime.cap_cuts over the clauses still paid) marked "capped" (as runtime.mark_capped; a within_quota/within_budget
+    mark gives way to it, an unpaid one is not paid and not counted). Returns the rooms
+    (Decimals) for _total."""
     if not rooms:
         return None
     rooms = {docno: (Decimal(low), Decimal(high)) for docno, (low, high) in rooms.items()}
@@ -535,7 +535,7 @@ def _capped(clauses: list[list], full: dict | None, rooms: dict | None) -> dict 
             c[ALLOCATION] = "capped"
             if full is not None:
                 full["clauses"][index]["allocation"] = "capped"
-    return cuts
+    return rooms
 
 
 def _number(text):
@@ -678,7 +678,7 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
                 clause[REASON] = allocation
             if full is not None:
                 _mark(full["clauses"][index], *decision)
-        total = _total(clauses, _capped(clauses, full, rooms))
+        total = _total(clauses, _capped(clauses, full, rooms))  # marks "capped"; the rooms as Decimals
         for clause in clauses:
             _count(stats, clause)
         if explain is None:

@@ -333,6 +333,22 @@ def _policy_ceiling(policy: model.PolicyModel) -> list[str]:
         lines.append("另有不设上限的条款：" + "、".join(unbounded))
     if unstated:
         lines.append("另有未列明金额、一事一议或非金钱结果的条款：" + "、".join(unstated))
+    return lines + _enterprise_caps(policy)
+
+
+# ---- issue 13: caps per enterprise (r14-caps)
+def _enterprise_caps(policy: model.PolicyModel) -> list[str]:
+    """企业上限 as a reviewer reads it: what is capped, and how a binding cap is reported."""
+    lines = []
+    for cap in policy.enterprise_caps:
+        if cap.received is None:
+            lines.append(f"企业上限：每个企业每年从本政策各条款所得合计最高 {cap.amount_text}")
+        else:
+            lines.append(f"企业上限：每个企业跨年度累计最高 {cap.amount_text}，今年最多为其减去企业申报的「{cap.received.name}」"
+                         f"（未申报时今年可得在0至{cap.amount_text}之间）")
+    if lines:
+        lines.append("超过企业上限时合计按上限计；原文未规定核减哪一条，各条金额照列并标为 capped（在各条系数、封顶、就高不重复"
+                     "及名额、预算之后）")
     return lines
 
 
