@@ -347,7 +347,16 @@ class Routing:
     span: Span | None = _span()
 
 
-AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing]
+# ---- issue 13: floors (r14-caps)
+@attrs.frozen
+class AtLeast:
+    """不低于 X ("给予不低于10%的资金支持"): at least X; the amount above it is set by review
+    (no upper bound unless a 最高 cap follows)."""
+    floor: Expr
+    span: Span | None = _span()
+
+
+AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing, AtLeast]
 
 
 @attrs.frozen
@@ -398,7 +407,7 @@ class Modifier:
 # ---------------------------------------------------------------- examples
 @attrs.frozen
 class Expected:
-    kind: str  # exact | up_to | range | case_by_case | unspecified | not_applicable | undecidable | routing
+    kind: str  # exact | up_to | range | case_by_case | unspecified | not_applicable | undecidable | routing | at_least
     low: Literal | None = None
     high: Literal | None = None
     approver: str | None = None

@@ -362,6 +362,8 @@ def clause_expressions(clause: ast.Clause) -> Iterator[tuple[object, str]]:
     elif isinstance(form, ast.Range):
         yield form.low, "amount"
         yield form.high, "amount"
+    elif isinstance(form, ast.AtLeast):
+        yield form.floor, "amount"
     elif isinstance(form, ast.ByLevel):
         for row in form.rows:
             yield row.amount, "amount"
@@ -620,6 +622,8 @@ def _constant_amounts(form) -> list[tuple[Decimal, ast.Money]]:
         nodes = [form.ceiling]
     elif isinstance(form, ast.Range):
         nodes = [form.low, form.high]
+    elif isinstance(form, ast.AtLeast):
+        nodes = [form.floor]
     elif isinstance(form, (ast.ByLevel, ast.ByTier)):
         nodes = [row.amount for row in form.rows]
     return [(n.value, n) for n in nodes if isinstance(n, ast.Money)]
@@ -798,7 +802,8 @@ def check_bounds(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
         ceiling = analysis.clause_ceiling(clause)
         if ceiling is not None and ceiling <= 0 and award.cap is not None:
             continue  # a cap not above 0: E035 says so
-        if ceiling is None and not clause.uncapped:
+        if ceiling is None and not clause.uncapped and not isinstance(award.form, ast.AtLeast):
+            # (不低于 X states a floor and leaves the rest to review: an open maximum is what it says)
             yield error("E080", award.span, f"{clause.label} 的奖励没有上限：公式随事实无限增长，且没有「最高」封顶",
                         f"{clause.label} has no upper bound: its formula grows with the facts and there is no 最高 cap",
                         suggestion=Message("加上原文的封顶（最高 …）；原文确无上限时，写「不设上限」并用「说明」记录",

@@ -151,6 +151,8 @@ class _Evaluator:
                     if outcome:
                         return runtime.exact(run, self.amount(row.amount, run), cap, cap_label)
                 return model.NO_TIER_MET
+            case model.AtLeast():
+                return runtime.at_least(run, self.amount(form.floor, run), cap, cap_label)
             case _:
                 assert_never(form)
 

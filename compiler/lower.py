@@ -246,6 +246,8 @@ class _Lowering:
                 return model.PerItem(self.item_fact(form), self.expr(form.amount), self.expr(form.item_cap), form.span)
             case ast.Routing():
                 return model.Routing(form.approver, form.span)
+            case ast.AtLeast():
+                return model.AtLeast(self.expr(form.floor), form.span)
             case _:
                 assert_never(form)
 

@@ -532,7 +532,16 @@ class Routing:
     span: Span | None = _span()
 
 
-AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing]
+# ---- issue 13: floors (r14-caps)
+@attrs.frozen(eq=False)
+class AtLeast:
+    """不低于 X: at least X, the amount above it set by review (runtime.at_least: kind
+    `at_least`, min X, max open; with a 最高 C cap, the range min(X, C) … C)."""
+    floor: Expr
+    span: Span | None = _span()
+
+
+AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing, AtLeast]
 NO_AMOUNT_FORMS = (CaseByCase, Unspecified, Routing)  # forms that state no amount to bound
 
 

@@ -378,6 +378,9 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         low, high = (ast.Binary("×", base, rate, self._span(meta)) for rate in rates)
         return ast.Range(low, high, self._span(meta), rate=str(token))  # half-width, as printed
 
+    def a_at_least(self, meta, children):  # issue 13: floors (r14-caps)
+        return ast.AtLeast(children[0], self._span(meta))
+
     def a_unspecified(self, meta, children):
         return ast.Unspecified(self._string(children[0]) if children else None, self._span(meta))
 
@@ -451,6 +454,9 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
 
     def e_not_applicable(self, meta, children):
         return ast.Expected("not_applicable", span=self._span(meta))
+
+    def e_at_least(self, meta, children):  # issue 13: floors (r14-caps)
+        return ast.Expected("at_least", children[0], None, span=self._span(meta))
 
     def e_applies(self, meta, children):
         return ast.Expected("applies", span=self._span(meta))

@@ -144,6 +144,8 @@ def award(node: ast.Award, indent: str = "    ") -> str:
     elif isinstance(form, ast.ByTier):
         rows = "".join(f"\n{indent}{_wrapped(r.threshold, _ADDITIVE)} → {expr(r.amount)}" for r in form.rows)
         text = f"按 {_wrapped(form.subject, _ADDITIVE)} {form.op} 分档{rows}"
+    elif isinstance(form, ast.AtLeast):  # issue 13: floors
+        text = f"不低于 {expr(form.floor)}"
     else:
         raise TypeError(form)
     if node.cap is not None:
@@ -166,6 +168,8 @@ def expected(node: ast.Expected) -> str:
         return f"{literal(node.low)} 至 {literal(node.high)}"
     if node.kind == "routing":
         return f"由 {string(node.approver)} 审定"
+    if node.kind == "at_least":
+        return f"不低于 {literal(node.low)}"
     return {"applies": "适用", "case_by_case": "一事一议", "unspecified": "金额未定", "not_applicable": "不适用",
             "undecidable": "无法判定"}[node.kind]
 

@@ -663,7 +663,7 @@ class ClauseSpec:
         return self.article + (f"第{self.item}项" if self.item is not None else "")
 
 
-AwardKind = typing.Literal["exact", "up_to", "range", "case_by_case", "unspecified", "routing"]
+AwardKind = typing.Literal["exact", "up_to", "range", "case_by_case", "unspecified", "routing", "at_least"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -672,7 +672,8 @@ class Award:
 
     kind: `exact` (min == max), `up_to` (0 to max, the amount left to reviewers), `range`
     (min to max), `case_by_case` (一事一议: no amount), `unspecified` (the text states none:
-    `note` says what it says), `routing` (not money: `note` names who decides).
+    `note` says what it says), `routing` (not money: `note` names who decides), `at_least`
+    (不低于: min, and max None — the amount above the floor is set by review).
     min/max: Decimal 元, rounded to 0.01 half up (None for the kinds without an amount).
     """
 
@@ -743,6 +744,21 @@ def between(run, low, high, cap=None, cap_label=None):
     high = _rounded(_apply_cap(run, _non_negative(run, _scaled(run, high), "上限"), cap, cap_label))
     run.note(f"{format_money(low)}至{format_money(high)}，具体金额由评审确定")
     return Award("range", low, high)
+
+
+def at_least(run, floor, cap=None, cap_label=None):
+    """不低于 X (issue 13): at least X, the rest by review; under a 最高 C cap, min(X, C) to C."""
+    floor = _non_negative(run, _scaled(run, floor), "下限")
+    if floor is None:
+        return None
+    if cap is not None:
+        low = _rounded(_apply_cap(run, floor, cap, cap_label))
+        high = _rounded(cap)
+        run.note(f"不低于 {format_money(low)}，最高 {format_money(high)}，具体金额由评审确定")
+        return Award("range", low, high)
+    floor = _rounded(floor)
+    run.note(f"不低于 {format_money(floor)}，超出部分由评审确定")
+    return Award("at_least", floor, None)
 
 
 def case_by_case(run):

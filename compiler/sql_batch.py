@@ -476,11 +476,12 @@ class Engine:
                           WHEN f.allocation IN ('needs_selection', 'list_over') AND f.kind IS NOT NULL
                                AND f.kind <> 'routing' THEN 1 END AS possible,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN f.could_pay ELSE f.amount_max END AS most,
-                     f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AS money
+                     f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AS money,
+                     coalesce(f.amount_max, f.amount_min) AS most_paid
               FROM final f LEFT JOIN resolved r ON r._line = f._line AND r.matter = f.matter),
             by_matter AS (
               SELECT _line, rmatter,
-                     max(amount_max) FILTER (WHERE money) AS paid_most,
+                     max(most_paid) FILTER (WHERE money) AS paid_most,
                      max(most) FILTER (WHERE possible IS NOT NULL AND most IS NOT NULL) AS best,
                      arg_min(policy, (-most, pos)) FILTER (WHERE possible IS NOT NULL AND most IS NOT NULL) AS best_policy
               FROM rows WHERE rmatter IS NOT NULL GROUP BY _line, rmatter),
@@ -491,10 +492,11 @@ class Engine:
             SELECT r._line,
                    CAST(coalesce(sum(amount_min) FILTER (WHERE money), 0) - coalesce(any_value(k.cut_min), 0)
                         AS DECIMAL(38,2)) AS low,
-                   CAST(coalesce(sum(amount_max) FILTER (WHERE money), 0)
+                   CAST(coalesce(sum(most_paid) FILTER (WHERE money), 0)
                      + coalesce(sum(most) FILTER (WHERE possible IS NOT NULL AND rmatter IS NULL AND most IS NOT NULL), 0)
                      + coalesce(any_value(e.extra), 0) - coalesce(any_value(k.cut_max), 0) AS DECIMAL(38,2)) AS high,
-                   list(label_json ORDER BY pos) FILTER (WHERE paid_now AND kind IN ('case_by_case', 'unspecified')) AS open,
+                   list(label_json ORDER BY pos) FILTER (WHERE paid_now AND kind IN ('case_by_case', 'unspecified', 'at_least'))
+                     AS open,
                    list(label_json ORDER BY possible, pos) FILTER (WHERE possible IS NOT NULL AND most IS NULL) AS undecided
             FROM rows r JOIN clause_info i USING (pos) LEFT JOIN extra e ON e._line = r._line
             LEFT JOIN cap_cut k ON k._line = r._line

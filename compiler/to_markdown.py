@@ -97,6 +97,8 @@ def _award(award: model.Award | None) -> str:
             return f"每项 {_amount(form.amount)}，每项最高 {_amount(form.item_cap)}，合计"
         case model.Routing():
             return f"非金钱结果：由{form.approver}审定"
+        case model.AtLeast():
+            return f"不低于 {_amount(form.floor)}（超出部分由评审确定）"
         case _:
             assert_never(form)
 

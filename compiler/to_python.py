@@ -291,6 +291,8 @@ class _ClauseCompiler:
                     out.outdent()
             case model.Routing():
                 out.line(f"return routing(run, {form.approver!r})")
+            case model.AtLeast():
+                out.line(f"return at_least(run, {self.amount(form.floor)}, {cap}, {cap_label})")
             case model.PerItem():
                 name = form.item_fact.name
                 out.line(f"values = items(run, {name!r})")

@@ -634,6 +634,13 @@ class _PolicySql:
                 return AwardSql("exact", with_cap(known), value, value)
             case model.PerItem(item_fact=item_fact, amount=amount_node, item_cap=cap_node):
                 return self.per_item(clause, item_fact, amount_node, cap_node, cap, with_cap, truth)
+            case model.AtLeast(floor=floor_node):  # issue 13: floors (runtime.at_least)
+                floor = self.amount(floor_node)
+                known = truth(exp.Not(this=_is_null(floor)))
+                low = num_cents(_capped(_nonnegative(self.scaled(clause, floor)), cap))
+                if cap is None:
+                    return AwardSql("at_least", with_cap(known), low, None)
+                return AwardSql("range", with_cap(known), low, num_cents(cap))
             case _:
                 assert_never(form)
 
@@ -796,7 +803,9 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         exp.Star(),
         participant.as_("_polc_participant", copy=False),
         rank_class.as_("_polc_rank_class", copy=False),
-        _case([(exp.EQ(this=rank_class.copy(), expression=_int(1)), _col("amount_max"))],
+        # an at_least award (no maximum) ranks by its floor, as runtime._rank
+        _case([(exp.EQ(this=rank_class.copy(), expression=_int(1)),
+                exp.Coalesce(this=_col("amount_max"), expressions=[_col("amount_min")]))],
               _cast(_int(0), MONEY_OUT)).as_("_polc_rank_amount", copy=False),
     ).from_(copy=False, expression=_from(_union(contested, register), "_polc_clauses"))
     # One window specification for both values (the same partition, order and a frame of the

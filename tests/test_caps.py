@@ -197,3 +197,57 @@ def test_the_cap_comes_after_highest_only(facts, low, high, marks):
     report = _evaluate(HIGHEST_ONLY, facts, datetime.date(2024, 6, 30))
     assert (report["total"]["min"], report["total"]["max"]) == (low, high)
     assert [r.get("allocation") for r in report["clauses"] if r["applies"] is not False] == marks
+
+
+# ---------------------------------------------------------------- floors (不低于 X)
+FLOOR = LANGUAGE / "floor" / "floor.pol"
+
+
+def test_a_floor_counts_at_its_floor_and_leaves_the_maximum_open():
+    report = _evaluate(FLOOR, {"设备投资额": "1000万元", "列入示范项目": True}, datetime.date(2024, 6, 30))
+    first, second = report["clauses"]
+    assert first["award"] == {"kind": "at_least", "min": "1000000.00", "max": None}
+    assert second["award"] == {"kind": "range", "min": "500000.00", "max": "2000000.00"}
+    assert report["total"] == {"min": "1500000.00", "max": "3000000.00", "open": ["云溪经信〔2023〕12号第五条"]}
+    undecided = _evaluate(FLOOR, {"列入示范项目": True}, datetime.date(2024, 6, 30))
+    assert undecided["clauses"][0]["could_pay"] is None  # no bound stated: listed, never guessed
+    # 第五条 states no bound (listed in undecided); 第六条 could pay its cap, counted in max
+    assert undecided["total"] == {"min": "0.00", "max": "2000000.00", "open": [],
+                                  "undecided": ["云溪经信〔2023〕12号第五条"]}
+
+
+def test_a_floor_under_an_enterprise_cap_is_capped_at_its_floor(tmp_path):
+    policy = tmp_path / "floor-cap.pol"
+    policy.write_text(FLOOR.read_text(encoding="utf-8").replace(
+        "  施行日期 2023年1月1日\n", "  施行日期 2023年1月1日\n  企业上限 每年 100万元\n"), encoding="utf-8")
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps({"设备投资额": "1000万元", "列入示范项目": True}), encoding="utf-8")
+    result = run_polc("eval", str(policy), "--facts", str(facts), "--on", "2024-06-30", "--format", "json")
+    report = json.loads(result.stdout)
+    assert report["total"]["min"] == report["total"]["max"] == "1000000.00"
+    assert [c.get("allocation") for c in report["clauses"]] == ["capped", "capped"]
+
+
+@pytest.mark.parametrize("path", [FLOOR, PER_YEAR, CUMULATIVE, HIGHEST_ONLY], ids=lambda p: p.stem)
+def test_the_per_applicant_sql_agrees_with_the_runtime(path):
+    """to_sql.applicant_clauses (before quotas, budgets and caps) on random registers around
+    the thresholds, row by row and clause by clause, as tests/test_sql_clauses.py does."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+    from test_sql_clauses import Register, _register_strategy, compare
+    register = Register([path.relative_to(ROOT)])
+
+    @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(_register_strategy(register), st.sampled_from([datetime.date(2024, 6, 30), datetime.date(2025, 3, 1)]))
+    def check(rows, on):
+        compare(register, rows, on)
+    check()
+
+
+def test_both_batch_engines_agree_on_floors(tmp_path):
+    rng = random.Random(7)
+    money = ["", "0元", "499.99万元", "500万元", "1000万元", "4000万元", "5000万元"]
+    rows = [[f"F{n:03d}", rng.choice(money), rng.choice(["", "是", "否"])] for n in range(40)]
+    register = _register(tmp_path, ["申请人", "设备投资额", "列入示范项目"], rows)
+    out = _both((FLOOR,), register, "2024-06-30")
+    assert out["python"] == out["duckdb"]
+    assert '"kind":"at_least"' in out["python"] and '"open":[' in out["python"]
