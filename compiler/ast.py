@@ -301,6 +301,8 @@ class CaseByCase:
 class Unspecified:
     note: str | None = None
     span: Span | None = _span()
+    # 地方财政贡献 × 一定比例 (issue 13): the text names the base and leaves the rate open
+    base: "Expr | None" = None
 
 
 @attrs.frozen

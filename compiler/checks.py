@@ -364,6 +364,8 @@ def clause_expressions(clause: ast.Clause) -> Iterator[tuple[object, str]]:
         yield form.high, "amount"
     elif isinstance(form, ast.AtLeast):
         yield form.floor, "amount"
+    elif isinstance(form, ast.Unspecified) and form.base is not None:
+        yield form.base, "amount"
     elif isinstance(form, ast.ByLevel):
         for row in form.rows:
             yield row.amount, "amount"
@@ -802,8 +804,10 @@ def check_bounds(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
         ceiling = analysis.clause_ceiling(clause)
         if ceiling is not None and ceiling <= 0 and award.cap is not None:
             continue  # a cap not above 0: E035 says so
-        if ceiling is None and not clause.uncapped and not isinstance(award.form, ast.AtLeast):
-            # (不低于 X states a floor and leaves the rest to review: an open maximum is what it says)
+        # Issue 13 (r14-caps): a 最高 written as a formula of facts (最高 上年 地方财政贡献 × 50%)
+        # is a cap like any other, and 不低于 X states a floor and leaves the rest to review.
+        formula_cap = award.cap is not None or isinstance(award.form, ast.UpTo)
+        if ceiling is None and not clause.uncapped and not formula_cap and not isinstance(award.form, ast.AtLeast):
             yield error("E080", award.span, f"{clause.label} 的奖励没有上限：公式随事实无限增长，且没有「最高」封顶",
                         f"{clause.label} has no upper bound: its formula grows with the facts and there is no 最高 cap",
                         suggestion=Message("加上原文的封顶（最高 …）；原文确无上限时，写「不设上限」并用「说明」记录",

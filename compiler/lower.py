@@ -230,6 +230,9 @@ class _Lowering:
                 return model.Range(self.expr(form.low), self.expr(form.high), form.span, rate=form.rate)
             case ast.CaseByCase():
                 return model.CaseByCase(form.span)
+            case ast.Unspecified() if form.base is not None:  # X × 一定比例: the rate is not stated
+                base = self.expr(form.base)
+                return model.Unspecified(f"按{base.text}的一定比例，比例原文未定", form.span, base=base)
             case ast.Unspecified():
                 return model.Unspecified(form.note, form.span)
             case ast.ByLevel():

@@ -470,9 +470,11 @@ class CaseByCase:
 
 @attrs.frozen(eq=False)
 class Unspecified:
-    """金额未定 ["note"]: the text pays but states no amount."""
+    """金额未定 ["note"]: the text pays but states no amount. `base` (issue 13): X × 一定比例,
+    the text names what the amount is a share of but not the rate (the note says so)."""
     note: str | None = None
     span: Span | None = _span()
+    base: Expr | None = None
 
 
 @attrs.frozen(eq=False)

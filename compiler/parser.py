@@ -381,6 +381,9 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def a_at_least(self, meta, children):  # issue 13: floors (r14-caps)
         return ast.AtLeast(children[0], self._span(meta))
 
+    def a_open_rate(self, meta, children):  # issue 13: 按 X 的一定比例 (r14-caps)
+        return ast.Unspecified(None, self._span(meta), base=children[0])
+
     def a_unspecified(self, meta, children):
         return ast.Unspecified(self._string(children[0]) if children else None, self._span(meta))
 

@@ -132,6 +132,8 @@ def award(node: ast.Award, indent: str = "    ") -> str:
         text = f"{expr(form.low)} 至 {expr(form.high)}"
     elif isinstance(form, ast.CaseByCase):
         text = "一事一议"
+    elif isinstance(form, ast.Unspecified) and form.base is not None:
+        text = f"{_wrapped(form.base, _MULTIPLICATIVE)} × 一定比例"
     elif isinstance(form, ast.Unspecified):
         text = "金额未定" + (f" {string(form.note)}" if form.note is not None else "")
     elif isinstance(form, ast.ByLevel):

@@ -663,7 +663,7 @@ class ClauseSpec:
         return self.article + (f"第{self.item}项" if self.item is not None else "")
 
 
-AwardKind = typing.Literal["exact", "up_to", "range", "case_by_case", "unspecified", "routing"]
+AwardKind = typing.Literal["exact", "up_to", "range", "case_by_case", "unspecified", "routing", "at_least"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -672,7 +672,8 @@ class Award:
 
     kind: `exact` (min == max), `up_to` (0 to max, the amount left to reviewers), `range`
     (min to max), `case_by_case` (一事一议: no amount), `unspecified` (the text states none:
-    `note` says what it says), `routing` (not money: `note` names who decides).
+    `note` says what it says), `routing` (not money: `note` names who decides), `at_least`
+    (不低于: min, and max None — the amount above the floor is set by review).
     min/max: Decimal 元, rounded to 0.01 half up (None for the kinds without an amount).
     """
 
@@ -743,6 +744,21 @@ def between(run, low, high, cap=None, cap_label=None):
     high = _rounded(_apply_cap(run, _non_negative(run, _scaled(run, high), "上限"), cap, cap_label))
     run.note(f"{format_money(low)}至{format_money(high)}，具体金额由评审确定")
     return Award("range", low, high)
+
+
+def at_least(run, floor, cap=None, cap_label=None):
+    """不低于 X (issue 13): at least X, the rest by review; under a 最高 C cap, min(X, C) to C."""
+    floor = _non_negative(run, _scaled(run, floor), "下限")
+    if floor is None:
+        return None
+    if cap is not None:
+        low = _rounded(_apply_cap(run, floor, cap, cap_label))
+        high = _rounded(cap)
+        run.note(f"不低于 {format_money(low)}，最高 {format_money(high)}，具体金额由评审确定")
+        return Award("range", low, high)
+    floor = _rounded(floor)
+    run.note(f"不低于 {format_money(floor)}，超出部分由评审确定")
+    return Award("at_least", floor, None)
 
 
 def case_by_case(run):
@@ -1061,10 +1077,11 @@ def resolve(results, principles):
     return results
 
 
-def _add_up(paid_awards, possible=(), cuts=None):
+def _add_up(paid_awards, possible=(), rooms=None):
     low, high, open_ = Decimal("0.00"), Decimal("0.00"), []
     paid_by_matter = {}
-    for kind, award_min, award_max, label, *matter in paid_awards:
+    capped = {}  # 企业上限: 文号 -> [paid min, paid max + what its undecided clauses could add]
+    for kind, award_min, award_max, label, *rest in paid_awards:
         if kind == "routing":
             continue  # not money: who decides, not how much
         if kind in ("case_by_case", "unspecified"):
@@ -1075,36 +1092,54 @@ def _add_up(paid_awards, possible=(), cuts=None):
             award_max = award_min
         low += award_min
         high += award_max
-        if matter and matter[0] is not None:
-            paid_by_matter[matter[0]] = max(paid_by_matter.get(matter[0], Decimal(0)), award_max)
+        matter = rest[0] if rest else None
+        if matter is not None:
+            paid_by_matter[matter] = max(paid_by_matter.get(matter, Decimal(0)), award_max)
+        if rooms and len(rest) > 1 and rest[1] in rooms:
+            sums = capped.setdefault(rest[1], [_ZERO, _ZERO])
+            sums[0] += award_min
+            sums[1] += award_max
     best_by_matter, undecided = {}, []
-    for label, most, matter in possible:
+    for label, most, matter, *rest in possible:
+        policy = rest[0] if rest else None
         if most is None:
             undecided.append(label)
         elif matter is None:
             high += most
+            if rooms and policy in rooms:
+                capped.setdefault(policy, [_ZERO, _ZERO])[1] += most
         else:
-            best_by_matter[matter] = max(best_by_matter.get(matter, Decimal(0)), most)
-    for matter, most in best_by_matter.items():
-        high += max(Decimal(0), most - paid_by_matter.get(matter, Decimal(0)))
-    for cut_min, cut_max in (cuts or {}).values():  # 企业上限: what the caps take off (cap_cuts)
-        low -= cut_min
-        high -= cut_max
+            best = best_by_matter.get(matter)
+            if best is None or most > best[0]:  # ties: the earlier clause (its policy's cap)
+                best_by_matter[matter] = (most, policy)
+    for matter, (most, policy) in best_by_matter.items():
+        extra = max(Decimal(0), most - paid_by_matter.get(matter, Decimal(0)))
+        high += extra
+        if rooms and policy in rooms:
+            capped.setdefault(policy, [_ZERO, _ZERO])[1] += extra
+    for policy, (most_low, most_high) in capped.items():  # 企业上限: a policy pays at most its room
+        room_low, room_high = rooms[policy]
+        low -= max(_ZERO, most_low - room_low)
+        high -= max(_ZERO, most_high - room_high)
     return Total(_rounded(low), _rounded(high), tuple(open_), tuple(undecided))
 
 
-def add_up(paid_awards, possible=(), cuts=None):
-    """The total of paid awards, each given as (kind, min, max, label[, matter]), as JSON
+def add_up(paid_awards, possible=(), rooms=None):
+    """The total of paid awards, each given as (kind, min, max, label[, matter[, 文号]]), as JSON
     (see Total). Routing is not money; case-by-case and unspecified amounts are listed as open.
 
     `possible` are the clauses that could still pay — undecidable, or waiting for the
-    reviewers' selection — as (label, most it could pay or None, matter). They never raise
+    reviewers' selection — as (label, most it could pay or None, matter[, 文号]). They never raise
     `min`; `max` includes them: a clause with no matter adds its most, and within a matter
     resolved by 就高不重复 (matter given, not None) only the highest counts, so `max` grows
     by how much the highest possible exceeds what that matter already pays. Those with no
-    stated bound are listed in `undecided` (shown only when there are any). `cuts` (from
-    cap_cuts) is what the enterprise caps take off `min` and `max`."""
-    return _add_up(paid_awards, possible, cuts).to_json()
+    stated bound are listed in `undecided` (shown only when there are any).
+
+    `rooms` ({文号: (low, high)}, cap_room): 企业上限. A policy with one adds to `min` at most
+    `low` of its paid minimums, and to `max` at most `high` of its paid maximums and what its
+    possible clauses add (a possible clause's addition within a matter counts for the policy
+    of the highest one, the earlier on a tie)."""
+    return _add_up(paid_awards, possible, rooms).to_json()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -1137,12 +1172,10 @@ def totals(results, principles=None, rooms=None):
 
     def matter(result):
         return result.matter if result.matter in resolved else None
-    return _add_up(((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}", matter(r))
+    return _add_up(((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}", matter(r), r.spec.policy)
                     for r in results if r.paid),
-                   [(f"{r.spec.policy}{r.spec.label}", r.spec.ceiling, matter(r))
-                    for r in results if r.applies is None and r.spec.modifies is None],
-                   cap_cuts(((r.spec.policy, r.award.kind, r.award.min, r.award.max) for r in results if r.paid), rooms)
-                   if rooms else None)
+                   [(f"{r.spec.policy}{r.spec.label}", r.spec.ceiling, matter(r), r.spec.policy)
+                    for r in results if r.applies is None and r.spec.modifies is None], rooms)
 
 
 def report(results, on, warnings=(), principles=None, rooms=None):
