@@ -228,7 +228,8 @@ def test_a_floor_under_an_enterprise_cap_is_capped_at_its_floor(tmp_path):
     assert [c.get("allocation") for c in report["clauses"]] == ["capped", "capped"]
 
 
-@pytest.mark.parametrize("path", [FLOOR, PER_YEAR, CUMULATIVE, HIGHEST_ONLY], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [FLOOR, PER_YEAR, CUMULATIVE, HIGHEST_ONLY, LANGUAGE / "formula-cap" / "formula-cap.pol"],
+                         ids=lambda p: p.stem)
 def test_the_per_applicant_sql_agrees_with_the_runtime(path):
     """to_sql.applicant_clauses (before quotas, budgets and caps) on random registers around
     the thresholds, row by row and clause by clause, as tests/test_sql_clauses.py does."""
@@ -251,3 +252,57 @@ def test_both_batch_engines_agree_on_floors(tmp_path):
     out = _both((FLOOR,), register, "2024-06-30")
     assert out["python"] == out["duckdb"]
     assert '"kind":"at_least"' in out["python"] and '"open":[' in out["python"]
+
+
+# ---------------------------------------------------------------- caps that are formulas of facts
+FORMULA = LANGUAGE / "formula-cap" / "formula-cap.pol"
+HEAD = "政策 测试〔2023〕1号\n  施行日期 2023年1月1日\n\n事实 投资额: 金额\n事实 贡献: 逐年 金额\n事实 甲: 是否\n\n条款 第一条\n"
+
+
+def _codes(body: str) -> list[str]:
+    from compiler.checks import check_policy
+    from compiler.parser import parse
+    from compiler.source import SourceFile
+    policy, problems = parse(SourceFile("draft.pol", HEAD + body))
+    assert problems == [], [p.message.zh for p in problems]
+    return [d.code for d in check_policy(policy)]
+
+
+@pytest.mark.parametrize("body, unbounded", [
+    ("  给予 投资额 × 5%\n", True),                                   # a formula, nothing caps it
+    ("  给予 最高 贡献 × 50%\n", False),                               # 最高不超过…的50%: a cap
+    ("  给予 投资额 × 5% 最高 贡献 × 50%\n", False),                     # a formula cap on a formula
+    ("  当 投资额 低于 1000万元\n  给予 投资额 × 5%\n", False),              # the condition bounds it: 50万元
+    ("  当 投资额 1000万元以下 且 甲\n  给予 投资额 × 5%\n", False),          # a side of 且 counts
+    ("  当 投资额 低于 1000万元 或 甲\n  给予 投资额 × 5%\n", True),          # not under 或
+    ("  当 非 投资额 超过 1000万元\n  给予 投资额 × 5%\n", True),             # nor under 非
+    ("  当 投资额 超过 1000万元\n  给予 投资额 × 5%\n", True),               # a lower bound bounds nothing
+    ("  当 贡献 低于 100万元\n  给予 上年 贡献 × 50%\n", True),              # another year is another value
+    ("  给予 不低于 投资额 × 10%\n", False),                            # a floor: the rest by review
+])
+def test_e080_sees_formula_caps_and_the_clauses_own_bounds(body, unbounded):
+    assert ("E080" in _codes(body)) is unbounded
+
+
+def test_a_bound_from_the_conditions_is_the_clauses_ceiling():
+    models, _modules = _load(FORMULA)
+    clauses = {c.label: c for c in models[0].clauses}
+    assert clauses["第五条"].ceiling == Decimal("500000") and clauses["第五条"].could_pay == Decimal("500000")
+    assert clauses["第三条"].ceiling is None and clauses["第四条"].ceiling is None  # bounded per applicant only
+    report = _evaluate(FORMULA, {"技改投资额": None, "新落户总部": True, "设备投资额": "0元", "总部经济贡献奖励": False},
+                       datetime.date(2024, 6, 30))
+    # 第五条 could pay 50万元 (its condition's bound); 第三条's cap is a formula of a missing fact: no bound stated
+    assert report["total"] == {"min": "0.00", "max": "500000.00", "open": [], "undecided": ["云溪政发〔2023〕9号第三条"]}
+
+
+def test_an_open_rate_names_its_base_and_invents_no_rate():
+    report = _evaluate(FORMULA, {"总部经济贡献奖励": True}, datetime.date(2024, 6, 30))
+    row = report["clauses"][3]
+    assert row["award"] == {"kind": "unspecified", "min": None, "max": None}
+    assert "按地方财政贡献的一定比例，比例原文未定" in "".join(row["trace"])
+    assert report["total"]["open"] == ["云溪政发〔2023〕9号第六条"]
+    printed = run_polc("build", "--emit", "ast", str(FORMULA.relative_to(ROOT))).stdout
+    assert "  给予 地方财政贡献 × 一定比例\n" in printed
+    summary = run_polc("build", "--emit", "md", str(FORMULA.relative_to(ROOT))).stdout
+    assert "按 地方财政贡献 的一定比例（比例原文未定，金额未列明）" in summary
+    assert "另有按公式封顶的条款（封顶随企业事实而定）：第三条（地方财政贡献 × 50%）" in summary
