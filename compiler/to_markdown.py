@@ -339,8 +339,7 @@ def _policy_ceiling(policy: model.PolicyModel) -> list[str]:
     lines = [f"有上限的条款合计（同一事项取最高）：{format_money(total)}"]
     by_label = {c.label: c for c in policy.clauses}
     by_formula = [label for label in unbounded if label in by_label and _formula_cap(by_label[label]) is not None]
-    floors = [label for label in unbounded if label in by_label and by_label[label].award is not None
-              and isinstance(by_label[label].award.form, model.AtLeast)]
+    floors = [label for label in unbounded if label in by_label and _is_floor(by_label[label])]
     unbounded = tuple(label for label in unbounded if label not in by_formula and label not in floors)
     if floors:  # issue 13: 不低于 X, the rest by review
         lines.append("另有只定下限的条款（超出部分由评审确定）：" + "、".join(floors))
@@ -365,6 +364,10 @@ def _formula_cap(clause: model.ClauseModel) -> str | None:
     if isinstance(award.form, model.UpTo):
         return award.form.ceiling.text
     return None
+
+
+def _is_floor(clause: model.ClauseModel) -> bool:
+    return clause.award is not None and isinstance(clause.award.form, model.AtLeast)
 
 
 # ---- issue 13: caps per enterprise (r14-caps)

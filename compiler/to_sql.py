@@ -636,11 +636,11 @@ class _PolicySql:
                 return self.per_item(clause, item_fact, amount_node, cap_node, cap, with_cap, truth)
             case model.AtLeast(floor=floor_node):  # issue 13: floors (runtime.at_least)
                 floor = self.amount(floor_node)
-                known = truth(exp.Not(this=_is_null(floor)))
-                low = num_cents(_capped(_nonnegative(self.scaled(clause, floor)), cap))
+                floor_known = truth(exp.Not(this=_is_null(floor)))
+                floor_cents = num_cents(_capped(_nonnegative(self.scaled(clause, floor)), cap))
                 if cap is None:
-                    return AwardSql("at_least", with_cap(known), low, None)
-                return AwardSql("range", with_cap(known), low, num_cents(cap))
+                    return AwardSql("at_least", with_cap(floor_known), floor_cents, None)
+                return AwardSql("range", with_cap(floor_known), floor_cents, num_cents(cap))
             case _:
                 assert_never(form)
 
