@@ -306,3 +306,22 @@ def test_an_open_rate_names_its_base_and_invents_no_rate():
     summary = run_polc("build", "--emit", "md", str(FORMULA.relative_to(ROOT))).stdout
     assert "按 地方财政贡献 的一定比例（比例原文未定，金额未列明）" in summary
     assert "另有按公式封顶的条款（封顶随企业事实而定）：第三条（地方财政贡献 × 50%）" in summary
+
+
+def test_the_received_fact_is_asked_for_and_traced_records_carry_the_marks(tmp_path):
+    template = json.loads(run_polc("facts", str(CUMULATIVE.relative_to(ROOT))).stdout)
+    assert template["facts"]["往年已获奖励"]["used_by"] == ["云溪科〔2023〕2号 企业上限"]
+    register = _register(tmp_path, ["申请人", "往年已获奖励", "高新技术企业", "研发费用增长额"],
+                         [["B1", "5万元", "是", "200万元"], ["B2", "", "是", ""]])
+    models, modules = _load(CUMULATIVE)
+    evaluator = runtime.Evaluator([(m.POLICY, m.CLAUSES) for m in modules])
+    for engine in ("python", "duckdb"):
+        result = run_polc("eval", str(CUMULATIVE.relative_to(ROOT)), "--batch", str(register), "--on", "2024-06-30",
+                          "--engine", engine, "--trace")
+        records = [json.loads(line) for line in result.stdout.splitlines()[:-1]]
+        for record, facts in zip(records, [{"往年已获奖励": "5万元", "高新技术企业": True, "研发费用增长额": "200万元"},
+                                           {"高新技术企业": True}]):
+            single = evaluator.evaluate(facts, datetime.date(2024, 6, 30)).to_json()
+            assert record["clauses"] == [c for c in single["clauses"] if c["applies"] is not False]
+            assert record["total"] == single["total"]
+        assert [c.get("allocation") for c in records[0]["clauses"]] == ["capped", "capped"]
