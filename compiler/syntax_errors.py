@@ -193,7 +193,7 @@ def describe_expected(accepted: set[str], grammar: _Grammar) -> Message | None:
     values = words & (_VALUE_TERMINALS | {"NAME", "QUOTED_NAME"})
     if "不适用" in words:
         group(words & (_VALUE_TERMINALS | {"NAME", "QUOTED_NAME", "DATE", "-", "是", "否", "一事一议", "金额未定", "不适用",
-                                            "无法判定", "由", "适用", "最高", "最高不超过"}),
+                                            "无法判定", "由", "适用", "最高", "最高不超过", "不低于"}),
               "预期的结果（金额如 20万元、最高 X、X 至 Y、不适用、无法判定、一事一议…）",
               "the expected result (an amount such as 20万元, 最高 X, X 至 Y, 不适用, 无法判定, 一事一议, …)")
     elif "MONEY" in words and "NAME" in words:
