@@ -1373,7 +1373,7 @@ def cap_rooms(policies, typed_by_policy):
     """{文号: (low, high)} for each policy with 企业上限, from its typed facts."""
     rooms = {}
     for (policy, _clauses), typed in zip(policies, typed_by_policy):
-        room = cap_room(getattr(policy, "caps", ()), typed)
+        room = cap_room(policy.caps, typed)
         if room is not None:
             rooms[policy.docno] = room
     return rooms

@@ -513,7 +513,7 @@ class Engine:
         available = {column for column, _t in self.loaded.view_columns}
         rooms = []
         for policy, _specs in self.policies:
-            caps = getattr(policy, "caps", ())
+            caps = policy.caps
             if not caps:
                 continue
             lows, highs = [], []
@@ -529,7 +529,7 @@ class Engine:
                 highs.append(f"CASE WHEN {already} IS NULL THEN {amount} ELSE {room} END")
             rooms.append(f"SELECT r._line, {literal(policy.docno)} AS policy, least({', '.join(lows)}) AS room_low, "
                          f"least({', '.join(highs)}) AS room_high FROM register r")
-        self.capped_policies = [policy.docno for policy, _specs in self.policies if getattr(policy, "caps", ())]
+        self.capped_policies = [policy.docno for policy, _specs in self.policies if policy.caps]
         if not rooms:
             return
         self.con.execute("CREATE TABLE cap_rooms AS " + " UNION ALL ".join(rooms))

@@ -218,8 +218,10 @@ def test_a_floor_counts_at_its_floor_and_leaves_the_maximum_open():
 
 def test_a_floor_under_an_enterprise_cap_is_capped_at_its_floor(tmp_path):
     policy = tmp_path / "floor-cap.pol"
-    policy.write_text(FLOOR.read_text(encoding="utf-8").replace(
-        "  施行日期 2023年1月1日\n", "  施行日期 2023年1月1日\n  企业上限 每年 100万元\n"), encoding="utf-8")
+    text = FLOOR.read_text(encoding="utf-8")
+    assert text.count("施行日期 2023年1月1日\n") == 1
+    policy.write_text(text.replace("施行日期 2023年1月1日\n", "施行日期 2023年1月1日\n企业上限 每年 100万元\n"),
+                      encoding="utf-8")
     facts = tmp_path / "facts.json"
     facts.write_text(json.dumps({"设备投资额": "1000万元", "列入示范项目": True}), encoding="utf-8")
     result = run_polc("eval", str(policy), "--facts", str(facts), "--on", "2024-06-30", "--format", "json")
