@@ -9,7 +9,11 @@ issue 10 are met (5,000 clauses under 2 s; ×5.5 or less from 1,000 to 5,000).
 Two figures per size: "every file parsed" (no parse cache: what a first check of new or
 edited drafts costs; the targets are judged on it) and "files unchanged" (the parsed files
 kept in polc's cache, compiler/parse_cache.py, as for a second check). The cache is a
-private temporary directory, so the user's own is neither used nor filled.
+private temporary directory, so the user's own is neither used nor filled. A third line per
+size times parsing alone, both ways, in the same run: the LALR runner that builds the AST as
+it parses (compiler/lalr.py, what polc uses) and the tree path it replaced (Lark's parse
+tree, then the tree walk; still used for drafts with problems). The machine's load average
+is printed first: compare figures of one run (ratios), not across runs.
 
     python bench/check_bench.py [--sizes 100 1000 5000] [--repeat 3]
 """
@@ -84,11 +88,13 @@ def build(folder: Path, clauses: int) -> None:
         (folder / f"p{index:03d}.pol").write_text(policy(index, first, count, matters), encoding="utf-8")
 
 
-def measure(clauses: int, repeat: int) -> tuple[float, float, int, int]:
-    """(CPU seconds with every file parsed, with the files unchanged, overlap pairs, clauses)."""
+def measure(clauses: int, repeat: int) -> tuple[float, float, int, int, float, float]:
+    """(CPU seconds with every file parsed, with the files unchanged, overlap pairs, clauses,
+    parsing alone with the runner, parsing alone by the tree path)."""
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as cache:
         folder = Path(tmp)
         build(folder, clauses)
+        runner, tree = parse_alone(folder, repeat)
         os.environ["POLC_CACHE_DIR"] = ""  # no parse cache: every file is parsed
         driver.load([str(folder)])  # the parser tables, once per process as in any run
         cold = best_of(folder, repeat)
@@ -98,7 +104,26 @@ def measure(clauses: int, repeat: int) -> tuple[float, float, int, int]:
         errors = [d for d in project.diagnostics if d.is_error]
         if errors:
             raise SystemExit(f"synthetic policies do not check cleanly: {errors[0].message.en}")
-        return cold, warm, len(project.overlaps), sum(len(p.clauses) for p in project.policies)
+        return cold, warm, len(project.overlaps), sum(len(p.clauses) for p in project.policies), runner, tree
+
+
+def parse_alone(folder: Path, repeat: int) -> tuple[float, float]:
+    """CPU seconds to parse every file: with the LALR runner (parser.parse), and by the tree path."""
+    from compiler import parser
+    from compiler.source import SourceFile, normalise
+    sources = [SourceFile.read(str(path)) for path in sorted(folder.glob("*.pol"))]
+    parser.parse(sources[0])  # the tables, once
+    timings = []
+    for parse in (parser.parse, lambda source: parser._parse_by_tree(source, normalise(source.text))):
+        best = float("inf")
+        for _ in range(repeat):
+            start = time.process_time()
+            for source in sources:
+                tree, problems = parse(source)
+                assert tree is not None and not problems
+            best = min(best, time.process_time() - start)
+        timings.append(best)
+    return timings[0], timings[1]
 
 
 def best_of(folder: Path, repeat: int) -> float:
@@ -115,14 +140,17 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"polc check on synthetic policies ({PER_FILE} clauses per file, {PER_MATTER} clauses per matter), "
-          f"best of {args.repeat}, CPU seconds, {os.cpu_count()} CPUs")
+          f"best of {args.repeat}, CPU seconds, {os.cpu_count()} CPUs, load average {load}")
     results = {}
     for size in args.sizes:
-        cold, warm, pairs, clauses = measure(size, args.repeat)
+        cold, warm, pairs, clauses, runner, tree = measure(size, args.repeat)
         results[size] = cold
         print(f"{clauses:>6} clauses  {pairs:>6} overlap pairs decided  every file parsed {cold:7.2f} s "
               f"({cold / clauses * 1000:5.2f} ms/clause)  files unchanged {warm:7.2f} s")
+        print(f"{'':>6}         parsing alone: LALR runner {runner:6.2f} s, tree path {tree:6.2f} s "
+              f"(×{tree / runner:.2f} faster), parsing {runner / cold:.0%} of the check")
     sizes = sorted(results)
     for small, large in zip(sizes, sizes[1:]):
         print(f"{small} → {large} clauses (×{large / small:g}): time ×{results[large] / results[small]:.2f} "

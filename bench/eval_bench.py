@@ -66,8 +66,9 @@ def main() -> None:
             "check policies/": best([*polc, "check", "policies/"], env, options.repeat),
             "check policies/, no cache": best([*polc, "check", "policies/"], cold, options.repeat),
         }
-    print(f"whole commands, CPU seconds (user + system), best of {options.repeat}, {os.cpu_count()} CPUs; "
-          f"python startup alone {start:.3f} s")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"whole commands, CPU seconds (user + system), best of {options.repeat}, {os.cpu_count()} CPUs, "
+          f"load average {load}; python startup alone {start:.3f} s")
     for label, seconds in figures.items():
         print(f"  {label:<28} {seconds:6.3f} s")
     fast, compiled = figures["eval, generated modules"], figures["eval, compiled in memory"]

@@ -15,7 +15,6 @@ import attrs
 
 from . import ast, limits, printer
 from .diagnostics import Diagnostic, Message, error, info, warning
-from .parser import keyword_against_name
 from .types import Symbols, Type, comparable, comparison, infer
 
 
@@ -291,6 +290,7 @@ def _refers_to(node, target: str, symbols: Symbols, seen: set) -> bool:
 
 
 def _unknown(name: ast.Name, candidates: list[str], what_zh: str, what_en: str) -> Diagnostic:
+    from .parser import keyword_against_name  # here, not at the top: checking clean drafts never loads the parser
     glued = keyword_against_name(name.text, name.span)
     if glued is not None:
         return glued
@@ -305,13 +305,19 @@ def _unknown(name: ast.Name, candidates: list[str], what_zh: str, what_en: str) 
 _EXPRESSION_NODES = tuple(t for t in typing.get_args(ast.Expr) if isinstance(t, type)) + (ast.YearValue,)
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # attrs class -> its field names, read once per class
+
+
 def _children(node) -> Iterable:
     """The sub-expressions of an expression node, read from its attrs fields."""
-    if not attrs.has(type(node)):
-        return ()
+    names = _FIELD_NAMES.get(type(node))
+    if names is None:
+        if not attrs.has(type(node)):
+            return ()
+        names = _FIELD_NAMES[type(node)] = tuple(field.name for field in attrs.fields(type(node)))
     children = []
-    for field in attrs.fields(type(node)):
-        value = getattr(node, field.name)
+    for name in names:
+        value = getattr(node, name)
         if isinstance(value, _EXPRESSION_NODES):
             children.append(value)
         elif isinstance(value, tuple):

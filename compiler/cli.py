@@ -456,6 +456,8 @@ def _read_facts(path: str, encoding: str | None = None) -> dict:
     if not isinstance(facts, dict):
         raise _InputError(1, f"{shown}: 事实文件应为 JSON 对象（以事实名称为键）",
                           f"{path}: facts must be a JSON object keyed by fact names")
+    if "polc" not in facts:  # an applicant's facts as they are (compiler.facts, and the AST with it, not imported)
+        return facts
     from .facts import TEMPLATE_MARK, template_facts
     if facts.get("polc") == TEMPLATE_MARK:  # a filled-in `polc facts` template
         return template_facts(facts)

@@ -23,10 +23,9 @@ import attrs
 from . import law  # the law beside the code: 来源 and the source checks
 from . import ast, checks, runtime
 from .diagnostics import Diagnostic, Message, error, sorted_diagnostics
-from .parse_cache import parse_kept
-from .parser import parse
+from .parse_cache import parse, parse_kept  # parse: the parser, imported when a file is parsed
 from .source import DecodeError, SourceFile, read_bounded
-from .to_python import module_name, module_name_problem, to_python
+from .paths import module_name, module_name_problem
 from . import model  # the lowered model: what the backends read
 from .lower import is_evaluated, lower, lower_overlaps
 
@@ -292,6 +291,7 @@ def package_files(policies: dict[str, str] | None = None) -> dict[str, str]:
 def python_outputs(project: Project, standalone: bool = False) -> dict[str, str]:
     """Module file name -> the generated module as `polc build` writes it (the source named
     from the project root)."""
+    from .to_python import to_python  # code generation: not imported by check or eval --facts
     return {f"{module_name(policy.path)}.py": to_python(project.model(policy, embedded=True), standalone)
             for policy in project.policies}
 
@@ -487,6 +487,7 @@ def load_module(policy: ast.Policy, source: str | None = None, lowered: model.Po
     """Compile a policy's generated module in memory: source, or to_python of its model."""
     name = module_name(policy.path)
     if source is None:
+        from .to_python import to_python
         source = to_python(lowered if lowered is not None else lower(policy))
     filename = f"<polc:{name}.py>"
     module = types.ModuleType(name)

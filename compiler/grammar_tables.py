@@ -14,9 +14,6 @@ import re
 import sys
 from pathlib import Path
 
-import lark
-from lark import Lark
-
 GRAMMAR_PATH = Path(__file__).resolve().parent.parent / "grammar" / "polc.lark"
 
 
@@ -24,7 +21,25 @@ _LARK_OPTIONS = {"parser": "lalr", "lexer": "basic", "propagate_positions": True
 
 
 @functools.cache
-def _lark() -> Lark:
+def lark_version() -> str:
+    """Lark's version, read from its package without importing it: a check whose files all come
+    from the parse cache (compiler/parse_cache.py) never loads Lark, yet the cache names carry
+    its version. Importing it is the fallback (tests/test_fast_parse.py checks the two agree)."""
+    import importlib.util
+    try:
+        spec = importlib.util.find_spec("lark")
+        text = Path(spec.origin).read_text(encoding="utf-8")  # type: ignore[union-attr, arg-type]
+        found = re.search(r"""^__version__(?:\s*:\s*str)?\s*=\s*["']([^"']+)["']""", text, re.MULTILINE)
+        if found:
+            return found.group(1)
+    except (ImportError, OSError, AttributeError, TypeError, ValueError, UnicodeDecodeError):
+        pass
+    import lark
+    return lark.__version__
+
+
+@functools.cache
+def _lark():
     """The parser, its LALR tables built once and kept in polc's cache directory.
 
     The cache entry is named by a hash of everything the tables are made from (the grammar
@@ -39,11 +54,12 @@ def _lark() -> Lark:
 
 
 def grammar_cache_name(text: str) -> str:
-    made_from = "\0".join([text, repr(sorted(_LARK_OPTIONS.items())), lark.__version__, sys.version])
+    made_from = "\0".join([text, repr(sorted(_LARK_OPTIONS.items())), lark_version(), sys.version])
     return f"grammar-{hashlib.sha256(made_from.encode('utf-8')).hexdigest()}.lark"
 
 
-def _cached_lark(text: str, cache) -> Lark:
+def _cached_lark(text: str, cache):
+    from lark import Lark  # imported when a file is parsed, not by every command
     name = grammar_cache_name(text)
     data = cache.read(name)
     if data is not None:

@@ -20,11 +20,9 @@ import contextlib
 import hashlib
 import pickle
 
-import lark
-
 from . import cache
 from .fast_eval import compiler_fingerprint
-from .parser import parse
+from .grammar_tables import lark_version
 from .source import SourceFile
 
 _PREFIX = "ast-"
@@ -34,11 +32,18 @@ def _names(source: SourceFile) -> tuple[str, str]:
     """(the prefix shared by every entry of this path, this entry's name)."""
     by_path = hashlib.sha256(source.path.encode("utf-8", "surrogatepass")).hexdigest()[:20]
     made_from = hashlib.sha256(compiler_fingerprint().encode("ascii"))
-    made_from.update(f"\0lark {lark.__version__}".encode("ascii"))
+    made_from.update(f"\0lark {lark_version()}".encode("ascii"))
     made_from.update(b"\0" + source.path.encode("utf-8", "surrogatepass") + b"\0")
     made_from.update(source.text.encode("utf-8", "surrogatepass"))
     prefix = f"{_PREFIX}{by_path}-"
     return prefix, f"{prefix}{made_from.hexdigest()}.pickle"
+
+
+def parse(source: SourceFile):
+    """parser.parse, imported only when a file is parsed: a check whose files all come from
+    the cache does not load the parser, nor Lark with it."""
+    from .parser import parse as parse_source
+    return parse_source(source)
 
 
 def parse_kept(source: SourceFile):

@@ -21,7 +21,7 @@ import lark
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedInput
 
-from . import ast, limits
+from . import ast, lalr, limits
 from .diagnostics import Diagnostic, Message, error
 from .source import SourceFile, Span, normalise, span_of_offsets
 
@@ -848,6 +848,27 @@ def parse(source: SourceFile) -> tuple[ast.Policy | None, list[Diagnostic]]:
             suggestion=Message("把政策拆成几个文件，共用的声明放进词汇文件（引用 \"…\"）",
                                "split the policy into several files, with shared declarations in a vocabulary (引用 \"…\")"))]
     normalised = normalise(source.text)
+    runner = _runner()
+    if runner is not None:
+        try:
+            return runner.run(normalised, _ToAst(source)), []
+        except lalr.Fallback:  # a problem somewhere: the parse below reports it, exactly as it always did
+            pass
+    return _parse_by_tree(source, normalised)
+
+
+@functools.cache
+def _runner() -> lalr.Runner | None:
+    """The fast runner over the grammar's tables (compiler/lalr.py), built once per process."""
+    try:
+        return lalr.Runner(_lark(), _BUILDERS, _EXPRESSION_RULES, limits.MAX_NESTING)
+    except lalr.Unsupported:
+        return None
+
+
+def _parse_by_tree(source: SourceFile, normalised: str) -> tuple[ast.Policy | None, list[Diagnostic]]:
+    """Lark's parse tree, then the AST built from it: what every draft went through before the
+    runner, and what a draft with a problem still goes through (the diagnostics come from here)."""
     try:
         tree = _lark().parse(normalised)
     except UnexpectedInput:

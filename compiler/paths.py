@@ -7,7 +7,9 @@ without importing the compiler proper.
 from __future__ import annotations
 
 import hashlib
+import keyword
 import os
+import sys
 from pathlib import Path
 
 
@@ -105,3 +107,21 @@ def module_name(path: str) -> str:
     if not name or name[0].isdigit():
         name = "policy_" + name
     return name
+
+
+# Module names a generated file may not take: the index generated/README.md, the standard
+# library and keywords (an import of the generated module, or of decimal by it, would pick the
+# wrong file), our own package and runtime, and package markers (__init__ makes generated/ a
+# package). Compared case-insensitively: README.md and readme.md are one file on macOS/Windows.
+_RESERVED_NAMES = frozenset(n.casefold() for n in (
+    *sys.stdlib_module_names, *keyword.kwlist, *keyword.softkwlist, *sys.builtin_module_names,
+    "readme", "index", "compiler", "runtime", "polc", "__init__", "__main__", "conftest", "setup"))
+
+
+def module_name_problem(name: str) -> str | None:
+    """Why a module name cannot be written to the output directory, or None."""
+    if name.casefold() in _RESERVED_NAMES:
+        return "reserved"
+    if name.startswith("__"):
+        return "dunder"
+    return None

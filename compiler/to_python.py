@@ -29,25 +29,11 @@ from . import __version__, model
 RUNTIME_PATH = Path(__file__).resolve().parent / "runtime.py"
 
 
-from .paths import module_name  # noqa: E402,F401 (re-exported: the name of a policy's generated module)
+# Re-exported: the name of a policy's generated module, and why a name cannot be one (in paths,
+# standard library only, so that `polc check` does not import the code generator for them).
+from .paths import _RESERVED_NAMES, module_name, module_name_problem  # noqa: E402,F401
 
 
-# Module names a generated file may not take: the index generated/README.md, the standard
-# library and keywords (an import of the generated module, or of decimal by it, would pick the
-# wrong file), our own package and runtime, and package markers (__init__ makes generated/ a
-# package). Compared case-insensitively: README.md and readme.md are one file on macOS/Windows.
-_RESERVED_NAMES = frozenset(n.casefold() for n in (
-    *sys.stdlib_module_names, *keyword.kwlist, *keyword.softkwlist, *sys.builtin_module_names,
-    "readme", "index", "compiler", "runtime", "polc", "__init__", "__main__", "conftest", "setup"))
-
-
-def module_name_problem(name: str) -> str | None:
-    """Why a module name cannot be written to the output directory, or None."""
-    if name.casefold() in _RESERVED_NAMES:
-        return "reserved"
-    if name.startswith("__"):
-        return "dunder"
-    return None
 
 
 class Writer:

@@ -36,6 +36,68 @@ def test_polc_check_imports_none_of_the_heavy_libraries(tmp_path):
         assert code == "0" and heavy == "", f"polc check imported {heavy}"
 
 
+def _modules_after(argv: list[str], cache: str, before: str = "") -> set[str]:
+    """The modules a fresh interpreter holds after running `polc ARGV` in-process, as the CLI runs it."""
+    probe = (
+        "import contextlib, io, sys\n"
+        "from compiler.cli import main\n"
+        f"{before}"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main({argv!r})\n"
+        "print(code, ' '.join(sorted(sys.modules)))\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), POLC_CACHE_DIR=cache)
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    code, modules = result.stdout.split("\n")[-2].split(" ", 1)
+    assert code == "0", result.stdout
+    return set(modules.split())
+
+
+def test_a_check_of_unchanged_files_loads_neither_the_parser_nor_the_code_generator(tmp_path):
+    cache = str(tmp_path / "cache")
+    cold = _modules_after(["check", "policies/"], cache)
+    assert {"lark", "compiler.parser"} <= cold  # the first check parses (and fills the cache)
+    warm = _modules_after(["check", "policies/"], cache)
+    assert not {m for m in warm if m == "lark" or m.startswith("lark.")}
+    assert not {"compiler.parser", "compiler.lalr", "compiler.to_python", "compiler.syntax_errors"} & warm
+
+
+def test_eval_with_current_generated_modules_loads_no_compiler(tmp_path):
+    # `polc build --check` records the committed modules as current; eval --facts then runs them
+    # with the runtime alone: no AST, no parser (Lark), no driver, none of the heavy libraries.
+    # (attrs still comes with compiler.source, which decodes the facts file.)
+    cache = str(tmp_path / "cache")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), POLC_CACHE_DIR=cache)
+    subprocess.run([sys.executable, "-m", "compiler", "build", "--check"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=120)
+    facts = tmp_path / "facts.json"
+    facts.write_text('{"实现税收": true, "年营业收入": {"2019": "22亿元", "2020": "31亿元"}}', encoding="utf-8")
+    loaded = _modules_after(["eval", "policies/", "--facts", str(facts), "--on", "2021-06-30"], cache)
+    assert "compiler.fast_eval" in loaded
+    unwanted = {"compiler.ast", "compiler.driver", "compiler.parser", "compiler.facts", "lark", *HEAVY}
+    assert not {m for m in loaded if m in unwanted or m.split(".")[0] in unwanted}
+
+
+def test_check_time_grows_about_linearly_with_the_clauses(tmp_path, monkeypatch):
+    # Every file parsed (no cache), 200 and 1,000 synthetic clauses (bench/check_bench.py's
+    # generator: five clauses per matter, so the overlap pairs grow linearly too). Linear growth
+    # is x5; what the overlap analysis once did (every pair of clauses, a symbol table copied per
+    # pair) grows towards x25. A ratio of two CPU times measured side by side in one process,
+    # best of three, with a generous bound: load on a shared machine moves both alike.
+    sys.path.insert(0, str(ROOT / "bench"))
+    import check_bench
+    monkeypatch.setenv("POLC_CACHE_DIR", "")
+    times = {}
+    for clauses in (200, 1000):
+        folder = tmp_path / str(clauses)
+        folder.mkdir()
+        check_bench.build(folder, clauses)
+        driver.load([str(folder)])  # parser tables and imports, once, as in any run
+        times[clauses] = check_bench.best_of(folder, 3)
+    assert times[1000] / times[200] < 8.5, times
+
+
 def _diagnostics(project) -> list[str]:
     return [to_json(project.diagnostics, lang) for lang in ("zh", "en")]
 
