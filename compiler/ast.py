@@ -336,9 +336,10 @@ class ByTier:
 
 @attrs.frozen
 class PerItem:
-    """每项 X 每项最高 C: X for each item of a 逐项 fact, each capped at C, added up."""
+    """每项 X [每项最高 C]: X for each item of a 逐项 fact, each capped at C, added up. Without
+    每项最高 no item has a cap of its own (only the award's total cap, 最高, bounds it)."""
     amount: Expr
-    item_cap: Expr
+    item_cap: Expr | None
     span: Span | None = _span()
 
 
@@ -346,6 +347,73 @@ class PerItem:
 class Routing:
     """由 "…" 审定: a non-money outcome, who decides."""
     approver: str
+    span: Span | None = _span()
+
+
+# ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+@attrs.frozen
+class TableRow:
+    """One row of a two-key table: the row fact's value, then one cell per column (None: 无,
+    no award for that pair)."""
+    level: Name
+    cells: tuple[Expr | None, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ByTable:
+    """按 A、B 分别 / 列 c1、c2 / r1 → x、y: the cell at (A's value, B's value)."""
+    row_fact: Name
+    column_fact: Name
+    columns: tuple[Name, ...]
+    rows: tuple[TableRow, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class BandBound:
+    """One bound of a band row: the comparison word as written (不低于, 超过, 不超过, 低于 …;
+    500亩以上 is read as 不低于 500) and the value."""
+    op: str
+    value: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class BandRow:
+    """A band with its own bounds (one or two), and its amount (a unit price with 全量计价)."""
+    bounds: tuple[BandBound, ...]
+    amount: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ByBand:
+    """按 X 分段 [全量计价]: the row whose bounds hold X pays; with 全量计价 its amount is a unit
+    price applied to the whole of X (not marginal, not progressive)."""
+    subject: Expr
+    rows: tuple[BandRow, ...]
+    whole_quantity: bool = False
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class EachTier:
+    """按 X 首次超过 逐档: every tier X crosses for the first time pays (two crossed in one year:
+    both), instead of the highest tier only (分档)."""
+    subject: Expr
+    op: str
+    rows: tuple[TierRow, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Upgrade:
+    """按 新等级 自 原等级 晋级差额: the new level's amount less the held level's (a level with no
+    row counts 0); no upgrade (the same or a lower level) pays nothing."""
+    subject: Name
+    held: Name
+    rows: tuple[LevelRow, ...]
     span: Span | None = _span()
 
 
@@ -358,7 +426,8 @@ class AtLeast:
     span: Span | None = _span()
 
 
-AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing, AtLeast]
+AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing,
+                  ByTable, ByBand, EachTier, Upgrade, AtLeast]
 
 
 @attrs.frozen

@@ -28,7 +28,7 @@ def check_policy(policy: ast.Policy) -> list[Diagnostic]:
         return found
     for check in (check_declarations, check_expressions, check_clauses, check_awards,
                   check_header, check_cases, check_matters, check_items, check_bounds, check_year_tables,
-                  check_drafting, check_as_written, check_enterprise_caps):
+                  check_drafting, check_as_written, check_tables, check_enterprise_caps):
         found.extend(check(policy, symbols))
     return found
 
@@ -377,14 +377,250 @@ def clause_expressions(clause: ast.Clause) -> Iterator[tuple[object, str]]:
             yield row.amount, "amount"
     elif isinstance(form, ast.PerItem):
         yield form.amount, "item_amount"
-        yield form.item_cap, "amount"
+        if form.item_cap is not None:
+            yield form.item_cap, "amount"
     elif isinstance(form, ast.ByTier):
         yield form.subject, "tier_subject"
         for row in form.rows:
             yield row.threshold, "threshold"
             yield row.amount, "amount"
+    elif isinstance(form, (ast.ByTable, ast.ByBand, ast.EachTier, ast.Upgrade)):
+        yield from _table_expressions(form)
     if award.cap is not None:
         yield award.cap, "amount"
+
+
+# ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+def _table_expressions(form) -> Iterator[tuple[object, str]]:
+    if isinstance(form, ast.ByTable):
+        for row in form.rows:
+            for cell in row.cells:
+                if cell is not None:
+                    yield cell, "amount"
+    elif isinstance(form, ast.ByBand):
+        yield form.subject, "tier_subject"
+        for band in form.rows:
+            for bound in band.bounds:
+                yield bound.value, "threshold"
+            yield band.amount, "unit_price" if form.whole_quantity else "band_amount"  # a unit price there: E325
+    elif isinstance(form, ast.EachTier):
+        yield form.subject, "tier_subject"
+        for row in form.rows:
+            yield row.threshold, "threshold"
+            yield row.amount, "amount"
+    else:
+        for level in form.rows:
+            yield level.amount, "amount"
+
+
+def check_tables(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """The issue-13 table forms: a two-key table is complete and its keys are enumerations; bands
+    are bounded by written numbers and neither overlap nor leave gaps unsaid; 逐档 reads a
+    first-time crossing; 晋级差额 compares two levels of one enumeration."""
+    for clause in policy.clauses:
+        form = clause.award.form if clause.award is not None else None
+        if isinstance(form, ast.ByTable):
+            yield from _check_table(form, symbols)
+        elif isinstance(form, ast.ByBand):
+            yield from _check_bands(form, symbols)
+        elif isinstance(form, ast.EachTier):
+            yield from _check_each_tier(clause, form, symbols)
+        elif isinstance(form, ast.Upgrade):
+            yield from _check_upgrade(form, symbols)
+
+
+def _enum_fact(name: ast.Name, symbols: Symbols, form_text: str) -> Iterator[Diagnostic]:
+    decl = symbols.facts.get(name.text)
+    if decl is None:
+        yield _unknown(name, list(symbols.facts), "事实", "fact")
+    elif decl.type.base != "enum" or decl.type.series or decl.type.items:
+        yield error("E033", name.span, f"「{form_text}」中的「{name.text}」应为枚举事实",
+                    f"{name.text!r} in {form_text} must be an enumeration fact")
+
+
+def _enum_values(name: ast.Name, symbols: Symbols) -> tuple[str | None, list[str]]:
+    decl = symbols.facts.get(name.text)
+    if decl is None or decl.type.base != "enum" or decl.type.enum is None:
+        return None, []
+    enum = decl.type.enum.text
+    return enum, [v.text for v in symbols.enums[enum].values] if enum in symbols.enums else []
+
+
+def _check_table(form: ast.ByTable, symbols: Symbols) -> Iterator[Diagnostic]:
+    text = f"按 {form.row_fact.text}、{form.column_fact.text} 分别"
+    problems = [*_enum_fact(form.row_fact, symbols, text), *_enum_fact(form.column_fact, symbols, text)]
+    yield from problems
+    for axis, names in ((form.row_fact, [r.level for r in form.rows]), (form.column_fact, list(form.columns))):
+        enum, values = _enum_values(axis, symbols)
+        seen: set[str] = set()
+        for name in names:
+            if enum is not None and name.text not in values:
+                yield _not_a_value(name, enum, values)
+            elif name.text in seen:
+                yield error("E034", name.span, f"奖励表中「{name.text}」重复", f"{name.text!r} appears twice in the table")
+            seen.add(name.text)
+    for row in form.rows:
+        if len(row.cells) != len(form.columns):
+            yield error("E320", row.span,
+                        f"奖励表「{row.level.text}」一行有{len(row.cells)}格，而表头有{len(form.columns)}列",
+                        f"the table row {row.level.text!r} has {len(row.cells)} cells, but the head has {len(form.columns)} columns",
+                        notes=(Message("每行按表头的列依次写金额，用「、」隔开；某格无奖励写「—」",
+                                       "give one amount per column of the head, separated by 、; write — where a pair gets nothing"),),
+                        suggestion=Message(f"写满{len(form.columns)}格，如：{row.level.text} → "
+                                           + "、".join(["—"] * len(form.columns)),
+                                           f"give {len(form.columns)} cells, e.g. {row.level.text} → "
+                                           + "、".join(["—"] * len(form.columns))))
+
+
+def _band_interval(band: ast.BandRow):
+    """(low, low inclusive, high, high inclusive) of a band whose bounds are written numbers
+    (None for an open side); None when a bound is not a number or two bound one side."""
+    from .analysis import band_side
+    low = high = None
+    for bound in band.bounds:
+        value = _threshold_value(bound.value)
+        side = band_side(bound.op)
+        if value is None or side is None:
+            return None
+        inclusive = bound.op in ("不低于", "不少于", "达到", ">=", "≥", "不超过", "不高于", "<=", "≤")
+        if side == "lower":
+            if low is not None:
+                return None
+            low = (value, inclusive)
+        else:
+            if high is not None:
+                return None
+            high = (value, inclusive)
+    return low, high
+
+
+def _check_bands(form: ast.ByBand, symbols: Symbols) -> Iterator[Diagnostic]:
+    from .analysis import band_side
+    subject = infer(form.subject, symbols)
+    intervals = []
+    for band in form.rows:
+        sides = [band_side(b.op) for b in band.bounds]
+        bad = [b for b in band.bounds if band_side(b.op) is None or _threshold_value(b.value) is None]
+        if bad or len(set(sides)) != len(sides):
+            where = bad[0] if bad else band.bounds[-1]
+            yield error("E323", where.span,
+                        "分段的每一行写一个下限和（或）一个上限，各用一个比较词和一个数："
+                        f"「{' 且 '.join(f'{b.op} {printer.expr(b.value)}' for b in band.bounds)}」不是",
+                        "each band gives a lower and/or an upper bound, each a comparison word and a number: "
+                        f"{' 且 '.join(f'{b.op} {printer.expr(b.value)}' for b in band.bounds)!r} is not",
+                        notes=(Message("下限用 超过/不低于（或 500以上），上限用 不超过/低于（或 500以下）；「（含500亩）」写作 不超过 500",
+                                       "a lower bound is 超过/不低于 (or 500以上), an upper one 不超过/低于 (or 500以下); "
+                                       "(含500亩) is 不超过 500"),),
+                        suggestion=Message("如：不低于 100 且 不超过 500 → 100元/亩", "e.g. 不低于 100 且 不超过 500 → 100元/亩"))
+            intervals.append(None)
+            continue
+        for bound in band.bounds:
+            threshold = infer(bound.value, symbols)
+            if subject is not None and threshold is not None and not comparable(subject, threshold):
+                yield error("E020", bound.value.span,
+                            f"单位不匹配：分段界限 {printer.expr(bound.value)} 是{threshold.describe()}，"
+                            f"而「{printer.expr(form.subject)}」是{subject.describe()}",
+                            f"units do not match: the band bound {printer.expr(bound.value)} is {threshold.describe('en')}, "
+                            f"but {printer.expr(form.subject)!r} is {subject.describe('en')}")
+        intervals.append(_band_interval(band))
+    yield from _check_band_prices(form, symbols, subject)
+    known = sorted(((iv, band) for iv, band in zip(intervals, form.rows) if iv is not None),
+                   key=lambda pair: (pair[0][0] is not None, pair[0][0][0] if pair[0][0] is not None else 0))
+    for (first, first_band), (second, second_band) in zip(known, known[1:]):
+        high, low = first[1], second[0]
+        if high is None or low is None or high[0] > low[0] or (high[0] == low[0] and high[1] and low[1]):
+            line = first_band.span.line if first_band.span else "?"
+            yield error("E324", second_band.span, f"分段重叠：有些值既在这一段，也在第{line}行那一段",
+                        f"the bands overlap: some values are both in this band and in the band on line {line}",
+                        notes=(Message("相邻两段在同一界限上只能有一段含本数：不超过 500 与 超过 500",
+                                       "of two bands meeting at one bound, only one includes it: 不超过 500 and 超过 500"),))
+        elif high[0] < low[0] or (not high[1] and not low[1]):
+            upper_text = next(printer.expr(b.value) for b in first_band.bounds if band_side(b.op) == "upper")
+            lower_text = next(printer.expr(b.value) for b in second_band.bounds if band_side(b.op) == "lower")
+            gap = (upper_text if high[0] == low[0]
+                   else f"{'超过' if high[1] else '不低于'} {upper_text} 且 {'低于' if low[1] else '不超过'} {lower_text}")
+            yield warning("W324", second_band.span, f"分段之间有空档：{gap} 不在任何一段内，不予奖励",
+                          f"a gap between the bands: {gap} is in no band and gets nothing",
+                          notes=(Message("原文如确不奖励这一段，可忽略；否则把界限接上（不超过 500 与 超过 500）",
+                                         "if the text pays nothing there, this is as meant; otherwise make the bounds meet "
+                                         "(不超过 500 and 超过 500)"),))
+
+
+def _check_band_prices(form: ast.ByBand, symbols: Symbols, subject) -> Iterator[Diagnostic]:
+    """全量计价: each row is a unit price applied to the whole quantity (a number): the prices all
+    per one unit. Without 全量计价 a unit price would pay a price as if it were an amount."""
+    types = [(band, infer(band.amount, symbols)) for band in form.rows]
+    prices = [(band, t) for band, t in types if t is not None and t.base == "unit_price"]
+    if not form.whole_quantity:
+        for band, _t in prices[:1]:
+            yield error("E325", band.amount.span, f"分段金额 {printer.expr(band.amount)} 是单价，但没有写「全量计价」",
+                        f"the band amount {printer.expr(band.amount)} is a unit price, but 全量计价 is not written",
+                        notes=(Message("单价 × 全部数量（所在段的单价适用于全部数量，非超额累进）写作「按 X 分段 全量计价」",
+                                       "a price × the whole quantity (the band's price applies to all of it, not marginally) "
+                                       "is written 按 X 分段 全量计价"),),
+                        suggestion=Message(f"给予 按 {printer.expr(form.subject)} 分段 全量计价",
+                                           f"给予 按 {printer.expr(form.subject)} 分段 全量计价"))
+        return
+    for band, t in types:
+        if t is not None and t.base != "unit_price":
+            yield error("E325", band.amount.span, f"「全量计价」的每段应为单价（如 100元/亩），{printer.expr(band.amount)} 不是",
+                        f"with 全量计价 each band is a unit price (e.g. 100元/亩); {printer.expr(band.amount)} is not",
+                        suggestion=Message("写成单价：100元/亩；若每段是固定金额，去掉「全量计价」",
+                                           "write a unit price: 100元/亩; for a fixed amount per band, drop 全量计价"))
+    units = {t.enum for _band, t in prices}
+    if len(units) > 1:
+        yield error("E325", form.span, f"「全量计价」各段单价的单位不同：{'、'.join(sorted(u or '?' for u in units))}",
+                    f"the unit prices of 全量计价 are per different units: {'、'.join(sorted(u or '?' for u in units))}")
+    if subject is not None and (subject.base != "number" or subject.series or subject.items):
+        yield error("E325", form.subject.span, f"「全量计价」按数量计价，「{printer.expr(form.subject)}」应为数值，实际是{subject.describe()}",
+                    f"全量计价 prices a quantity: {printer.expr(form.subject)!r} must be a number, it is {subject.describe('en')}")
+
+
+def _check_each_tier(clause: ast.Clause, form: ast.EachTier, symbols: Symbols) -> Iterator[Diagnostic]:
+    if not form.op.startswith("首次"):
+        yield error("E326", form.span, f"「逐档」按首次越过的各档分别给予，比较词应为 首次超过/首次达到/首次不低于，而不是「{form.op}」",
+                    f"逐档 pays each tier crossed for the first time: the word must be 首次超过/首次达到/首次不低于, not {form.op!r}",
+                    notes=(Message("只付最高一档写作「分档」", "to pay the highest tier only, write 分档"),),
+                    suggestion=Message(f"给予 按 {printer.expr(form.subject)} 首次超过 逐档",
+                                       f"给予 按 {printer.expr(form.subject)} 首次超过 逐档"))
+        return
+    yield from _check_tier_subject(form, symbols)  # type: ignore[arg-type]  (the same subject and rows)
+    yield from _check_tiers(clause, form, symbols, None)  # type: ignore[arg-type]
+
+
+def _check_upgrade(form: ast.Upgrade, symbols: Symbols) -> Iterator[Diagnostic]:
+    text = f"按 {form.subject.text} 自 {form.held.text} 晋级差额"
+    problems = [*_enum_fact(form.subject, symbols, text), *_enum_fact(form.held, symbols, text)]
+    yield from problems
+    if problems:
+        return
+    enum, values = _enum_values(form.subject, symbols)
+    held_enum, _held_values = _enum_values(form.held, symbols)
+    if held_enum != enum:
+        yield error("E327", form.held.span, f"「{form.held.text}」是枚举「{held_enum}」，而「{form.subject.text}」是「{enum}」：晋级须在同一等级序列中比较",
+                    f"{form.held.text!r} is of the enumeration {held_enum!r} but {form.subject.text!r} of {enum!r}: "
+                    "an upgrade compares levels of one enumeration",
+                    suggestion=Message(f"把「{form.held.text}」声明为 {enum}：事实 {form.held.text}: {enum}",
+                                       f"declare {form.held.text!r} as {enum}: 事实 {form.held.text}: {enum}"))
+        return
+    seen: dict[str, ast.LevelRow] = {}
+    for row in form.rows:
+        if row.level.text not in values:
+            yield _not_a_value(row.level, enum or "?", values)
+        elif row.level.text in seen:
+            yield error("E034", row.level.span, f"等级「{row.level.text}」重复", f"level {row.level.text!r} appears twice")
+        seen.setdefault(row.level.text, row)
+    ordered = sorted(((values.index(name), row) for name, row in seen.items()), key=lambda pair: pair[0])
+    for (_i, lower), (_j, higher) in zip(ordered, ordered[1:]):
+        low, high = _constant(lower.amount), _constant(higher.amount)
+        if low is not None and high is not None and high <= low:
+            yield warning("W327", higher.amount.span,
+                          f"晋级差额：较高等级「{higher.level.text}」的金额 {printer.expr(higher.amount)} 不高于"
+                          f"较低等级「{lower.level.text}」的 {printer.expr(lower.amount)}，由后者晋级到前者将不付钱",
+                          f"upgrade difference: the higher level {higher.level.text!r} pays {printer.expr(higher.amount)}, "
+                          f"not more than the lower {lower.level.text!r} ({printer.expr(lower.amount)}): that upgrade pays nothing",
+                          notes=(Message("等级按枚举声明的顺序由低到高；核对枚举顺序和各级金额",
+                                         "levels rise in the enumeration's declared order; check the order and the amounts"),))
 
 
 # ---------------------------------------------------------------- types
@@ -404,7 +640,7 @@ def check_expressions(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnost
                 yield error("E021", node.span, f"条件「{printer.expr(node)}」不是是/否判断（它是{t.describe()}）",
                             f"the condition {printer.expr(node)!r} is not a yes/no test (it is {t.describe('en')})",
                             suggestion=Message("用比较词写成判断，如 X 超过 10万元", "write a comparison, e.g. X 超过 10万元"))
-            if role in ("amount", "item_amount") and t.base != "money":
+            if (role in ("amount", "item_amount") or (role == "band_amount" and t.base != "unit_price")) and t.base != "money":
                 yield error("E022", node.span, f"奖励金额「{printer.expr(node)}」应为金额，实际是{t.describe()}",
                             f"the award {printer.expr(node)!r} must be money, but it is {t.describe('en')}",
                             suggestion=Message("乘以一个金额，或写明单位（元、万元、亿元）",

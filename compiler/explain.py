@@ -207,6 +207,40 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
              "Internal compiler error: a bug in polc itself (for example the interpreter failing while confirming an "
              "overlap witness), not a problem in the draft; please report it with the draft.", "", ""),
     "I070": ("多个条款涵盖同一事项，按就高不重复只支付最高一项。", "Several clauses cover one matter; 就高不重复 pays the highest.", "", ""),
+    # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+    "E320": ("奖励表的一行格数与表头列数不同：缺格会让某些组合没有金额，多格无处对应。",
+             "A row of a two-key table has more or fewer cells than the head has columns.",
+             "  给予 按 项目类别、建设类型 分别\n    列 整条生产线、数字化车间、智能工厂\n    技改项目 → 10万元、20万元",
+             "  给予 按 项目类别、建设类型 分别\n    列 整条生产线、数字化车间、智能工厂\n    技改项目 → 10万元、20万元、—"),
+    "E323": ("分段的一行应写一个下限和（或）一个上限，各是一个比较词加一个写明的数（超过/不低于 为下限，不超过/低于 为上限）。",
+             "A band gives a lower and/or an upper bound, each a comparison word and a written number.",
+             "    不低于 100 且 等于 500 → 100元/亩", "    不低于 100 且 不超过 500 → 100元/亩"),
+    "E324": ("分段重叠：某些数值同时落在两段里，该付哪一段的金额无从确定。",
+             "Bands overlap: some values fall in two bands, so which band pays is not determined.",
+             "    不低于 100 且 不超过 500 → 100元/亩\n    不低于 500 → 200元/亩",
+             "    不低于 100 且 不超过 500 → 100元/亩\n    超过 500 → 200元/亩"),
+    "W324": ("分段之间有空档：落在空档里的数值不属于任何一段，不予奖励。原文如此则可忽略。",
+             "A gap between bands: values in it belong to no band and get nothing. Ignore it if the text means that.",
+             "    不低于 100 且 低于 500 → 100元/亩\n    超过 500 → 200元/亩",
+             "    不低于 100 且 不超过 500 → 100元/亩\n    超过 500 → 200元/亩"),
+    "E325": ("全量计价（所在段的单价 × 全部数量）的每段须是单价、单位一致、分段依据为数值；单价而未写「全量计价」也是错误。",
+             "全量计价 (the band's unit price × the whole quantity) needs unit prices of one unit and a number to price; "
+             "a unit price without 全量计价 is an error too.",
+             "  给予 按 新增用地面积 分段\n    超过 500 → 200元/亩",
+             "  给予 按 新增用地面积 分段 全量计价\n    超过 500 → 200元/亩"),
+    "E326": ("「逐档」按首次越过的各档分别给予，比较词须是 首次超过/首次达到/首次不低于。",
+             "逐档 pays each tier crossed for the first time: its word must be 首次超过, 首次达到 or 首次不低于.",
+             "  给予 按 年营业收入 超过 逐档", "  给予 按 年营业收入 首次超过 逐档"),
+    "E327": ("晋级差额比较新等级与原等级：两个事实须是同一个枚举（同一等级序列）。",
+             "An upgrade difference compares the new level with the held one: both facts must be of one enumeration.",
+             "枚举 荣誉: 市级、省级\n事实 原有等级: 荣誉\n事实 认定等级: 等级\n  给予 按 认定等级 自 原有等级 晋级差额",
+             "事实 原有等级: 等级\n事实 认定等级: 等级\n  给予 按 认定等级 自 原有等级 晋级差额"),
+    "W327": ("晋级差额表中较高等级的金额不高于较低等级：由低晋级到高将不付钱（等级按枚举声明顺序由低到高）。",
+             "In an upgrade table a higher level pays no more than a lower one: that upgrade pays nothing (levels rise "
+             "in the enumeration's declared order).",
+             "枚举 等级: 市级、省级、国家级\n    市级 → 50万元\n    省级 → 20万元",
+             "枚举 等级: 市级、省级、国家级\n    市级 → 20万元\n    省级 → 50万元"),
+
 }
 
 

@@ -77,7 +77,11 @@ class _Collector:
         elif isinstance(node, ast.ByLevel):
             self.fact(node.subject.text, back)
             self.expr(node.rows, back, seen)
-        elif isinstance(node, ast.ByTier) and node.op.startswith("首次"):
+        elif isinstance(node, (ast.ByTable, ast.Upgrade)):  # issue 13: the two facts a table or an upgrade reads
+            for name in ((node.row_fact, node.column_fact) if isinstance(node, ast.ByTable) else (node.subject, node.held)):
+                self.fact(name.text, back)
+            self.expr(node.rows, back, seen)
+        elif isinstance(node, (ast.ByTier, ast.EachTier)) and node.op.startswith("首次"):
             self.expr(node.subject, back + _FIRST_LOOKBACK, seen)
             for row in node.rows:
                 self.expr(row, back, seen)

@@ -137,8 +137,11 @@ class _Evaluator:
                 total = Decimal(0)
                 for index, value in enumerate(values, 1):
                     run.item[name] = value
-                    part = runtime.per_item(run, name, index, value, self.value(form.amount, run, 0),
-                                            self.value(form.item_cap, run, 0), form.item_cap.text)
+                    if form.item_cap is None:  # 每项 with the total cap only
+                        part = runtime.per_item_uncapped(run, name, index, value, self.value(form.amount, run, 0))
+                    else:
+                        part = runtime.per_item(run, name, index, value, self.value(form.amount, run, 0),
+                                                self.value(form.item_cap, run, 0), form.item_cap.text)
                     if part is None:
                         return None
                     total += part
@@ -153,6 +156,56 @@ class _Evaluator:
                 return model.NO_TIER_MET
             case model.AtLeast():
                 return runtime.at_least(run, self.amount(form.floor, run), cap, cap_label)
+            case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
+                return self.table_award(form, run, cap, cap_label)
+            case _:
+                assert_never(form)
+
+    # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+    def table_award(self, form: model.ByTable | model.ByBand | model.EachTier | model.Upgrade, run: runtime.Run,
+                    cap, cap_label):
+        match form:
+            case model.ByTable():
+                row_fact, column_fact = form.row_fact.name, form.column_fact.name
+                picked = runtime.pick_cell(run, row_fact, run.fact(row_fact), column_fact, run.fact(column_fact),
+                                           form.levels, form.columns, form.filled)
+                if not isinstance(picked, tuple):
+                    return picked
+                cell = form.rows[picked[0]].cells[picked[1]]
+                assert cell is not None  # pick_cell picks filled cells only
+                return runtime.exact(run, self.amount(cell, run), cap, cap_label)
+            case model.ByBand():
+                for row in form.rows:
+                    outcome = self.value(row.test, run, 0)
+                    if outcome is None:
+                        return None
+                    if outcome:
+                        return runtime.exact(run, self.amount(row.amount, run), cap, cap_label)
+                return model.NO_BAND_MET
+            case model.EachTier():
+                outcomes = [runtime.crossed(run, tier.test.text, form.op.value, form.subject.name,
+                                            self.value(tier.threshold, run, 0), form.kind.value) for tier in form.rows]
+                if None in outcomes:
+                    return None
+                if not any(outcomes):
+                    return model.NO_TIER_MET
+                total = Decimal(0)
+                for tier, outcome in zip(form.rows, outcomes):
+                    if outcome:
+                        part = self.amount(tier.amount, run)
+                        if part is None:
+                            return None
+                        total += part
+                return runtime.exact(run, total, cap, cap_label)
+            case model.Upgrade():
+                subject, held = form.subject.name, form.held.name
+                picked = runtime.pick_upgrade(run, subject, run.fact(subject), held, run.fact(held),
+                                              tuple(r.level for r in form.rows), form.order)
+                if not isinstance(picked, tuple):
+                    return picked
+                new = self.amount(form.rows[picked[0]].amount, run)
+                old = self.amount(form.rows[picked[1]].amount, run) if picked[1] >= 0 else Decimal(0)
+                return runtime.exact(run, runtime.sub(new, old), cap, cap_label)
             case _:
                 assert_never(form)
 

@@ -246,13 +246,66 @@ class _Lowering:
                              for r in form.rows)
                 return model.ByTier(self.expr(form.subject), model.CompareOp(op), form.op, tiers, form.span)
             case ast.PerItem():
-                return model.PerItem(self.item_fact(form), self.expr(form.amount), self.expr(form.item_cap), form.span)
+                return model.PerItem(self.item_fact(form), self.expr(form.amount),
+                                     self.expr(form.item_cap) if form.item_cap is not None else None, form.span)
             case ast.Routing():
                 return model.Routing(form.approver, form.span)
             case ast.AtLeast():
                 return model.AtLeast(self.expr(form.floor), form.span)
+            case ast.ByTable() | ast.ByBand() | ast.EachTier() | ast.Upgrade():
+                return self.table_form(form)
             case _:
                 assert_never(form)
+
+    # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+    def table_form(self, form: ast.ByTable | ast.ByBand | ast.EachTier | ast.Upgrade) -> model.AwardForm:
+        enum = model.Type(model.Base.ENUM)
+        match form:
+            case ast.ByTable():
+                rows = tuple(model.TableRow(r.level.text, tuple(self.expr(c) if c is not None else None for c in r.cells),
+                                            r.span) for r in form.rows)
+                return model.ByTable(self.fact(form.row_fact, enum), self.fact(form.column_fact, enum),
+                                     tuple(c.text for c in form.columns), rows, form.span)
+            case ast.ByBand():
+                bands = []
+                for row in form.rows:
+                    tests = [ast.Compare(b.op, form.subject, b.value, span=b.span) for b in row.bounds]
+                    test = tests[0] if len(tests) == 1 else ast.And(tests[0], tests[1], span=row.span)
+                    if form.whole_quantity:  # the row's price × the whole quantity
+                        amount = self.expr(ast.Binary("×", form.subject, row.amount, span=row.amount.span))
+                        bands.append(model.BandRow(self.expr(test), amount, self.expr(row.amount), row.span))
+                    else:
+                        bands.append(model.BandRow(self.expr(test), self.expr(row.amount), None, row.span))
+                return model.ByBand(self.expr(form.subject), tuple(bands), form.whole_quantity, form.span)
+            case ast.EachTier():
+                op, _first_time = comparison(form.op)
+                subject = self.series_fact(form.subject, form.op)
+                tiers = tuple(model.TierRow(self.expr(r.threshold), self.expr(r.amount),
+                                            self.compare(ast.Compare(form.op, form.subject, r.threshold, span=r.span)),
+                                            r.span) for r in form.rows)
+                return model.EachTier(subject, model.CompareOp(op), form.op, tiers,
+                                      model.Base(value_kind(infer(form.subject, self.symbols))), form.span)
+            case ast.Upgrade():
+                subject = self.fact(form.subject, enum)
+                levels = tuple(model.LevelRow(r.level.text, self.expr(r.amount), r.span) for r in form.rows)
+                order = subject.values or self.fact(form.held, enum).values
+                return model.Upgrade(subject, self.fact(form.held, enum), levels, order, form.span)
+            case _:
+                assert_never(form)
+
+    def table_deciding(self, form: model.AwardForm | None) -> tuple[list, set[str]]:
+        """What decides whether an issue-13 table form pays: expressions (read through
+        definitions) and facts named directly."""
+        match form:
+            case model.ByTable():
+                return [], {form.row_fact.name, form.column_fact.name}
+            case model.ByBand():
+                return [form.subject], set()
+            case model.EachTier():
+                return [], {form.subject.name}
+            case model.Upgrade():
+                return [], {form.subject.name, form.held.name}
+        return [], set()
 
     def item_fact(self, form: ast.PerItem) -> model.Fact:
         """The 逐项 fact a 每项 award goes through (the checks make sure there is exactly one)."""
@@ -281,7 +334,8 @@ class _Lowering:
         deciding: list = list(conditions)
         if award is not None and isinstance(award.form, model.ByTier):
             deciding.append(award.form.subject)
-        decisive = model.facts_read(deciding, self.partial)
+        table_expressions, table_facts = self.table_deciding(award.form if award is not None else None)
+        decisive = model.facts_read(deciding + table_expressions, self.partial) | table_facts
         if matter_by is not None:
             decisive.add(matter_by.name)
         if award is not None and isinstance(award.form, model.ByLevel):

@@ -569,11 +569,12 @@ NO_TIER_MET = "未达到任何一档门槛"  # the reason a tiered award pays no
 
 @attrs.frozen(eq=False)
 class PerItem:
-    """每项 X 每项最高 C: for each item of the 逐项 fact `item_fact`, X capped at C, added up
-    (runtime.items / runtime.per_item); inside X, a FactRef to item_fact reads the item."""
+    """每项 X [每项最高 C]: for each item of the 逐项 fact `item_fact`, X capped at C, added up
+    (runtime.items / runtime.per_item); inside X, a FactRef to item_fact reads the item.
+    item_cap None: no cap per item (runtime.per_item_uncapped; only the award's cap bounds it)."""
     item_fact: Fact
     amount: Expr
-    item_cap: Expr
+    item_cap: Expr | None
     span: Span | None = _span()
 
 
@@ -593,7 +594,8 @@ class AtLeast:
     span: Span | None = _span()
 
 
-AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing, AtLeast]
+AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing,
+                  "ByTable", "ByBand", "EachTier", "Upgrade", AtLeast]
 NO_AMOUNT_FORMS = (CaseByCase, Unspecified, Routing)  # forms that state no amount to bound
 
 
@@ -732,7 +734,7 @@ class EnterpriseCap:
     """企业上限: the sum of every clause's award for one applicant in one year is at most
     `amount` (每年); with `received` (累计 … 已获 F), at most `amount` less what the applicant
     states it already received in earlier years (F, a money fact; unknown F: this year's room
-    is anything from 0 to `amount`). runtime.cap_rooms/apply_caps have the rule."""
+    is anything from 0 to `amount`). runtime.cap_room/cap_cuts/mark_capped have the rule."""
     amount: Decimal
     amount_text: str
     received: Fact | None = None
@@ -741,6 +743,89 @@ class EnterpriseCap:
     def runtime_spec(self) -> tuple:
         """(limit, received fact or None): an entry of runtime.PolicyInfo.caps."""
         return (self.amount, self.received.name if self.received is not None else None)
+
+
+# ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+@attrs.frozen(eq=False)
+class TableRow:
+    """One row of a two-key table: the row fact's value and one cell per column (None: —,
+    no award for that pair)."""
+    level: str
+    cells: tuple[Expr | None, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class ByTable:
+    """按 A、B 分别 / 列 …: the cell at (the applicant's A, the applicant's B) (runtime.pick_cell).
+    A value with no row or column, or an empty cell, pays nothing; an unknown value is
+    undecidable unless every cell it could pick is empty (then it pays nothing either way)."""
+    row_fact: Fact
+    column_fact: Fact
+    columns: tuple[str, ...]
+    rows: tuple[TableRow, ...]
+    span: Span | None = _span()
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        return tuple(row.level for row in self.rows)
+
+    @property
+    def filled(self) -> tuple[tuple[bool, ...], ...]:
+        """Which cells hold an award, row by row (runtime.pick_cell reads it)."""
+        return tuple(tuple(cell is not None for cell in row.cells) for row in self.rows)
+
+
+@attrs.frozen(eq=False)
+class BandRow:
+    """A band: `test` is its bounds as one condition on the subject (a Compare, or two joined
+    by And: 不低于 100 且 不超过 500), decided at lowering; `amount` what it pays — with 全量计价
+    `subject × price` (the price is `price`), else the amount as written."""
+    test: Expr
+    amount: Expr
+    price: Expr | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class ByBand:
+    """按 X 分段 [全量计价]: the row, top down, whose bounds hold X (the checks make sure no two
+    rows overlap); no row holds → nothing (NO_BAND_MET); X unknown → undecidable. With
+    `whole_quantity`, the row's unit price × the whole of X — not marginal, not progressive."""
+    subject: Expr
+    rows: tuple[BandRow, ...]
+    whole_quantity: bool = False
+    span: Span | None = _span()
+
+
+NO_BAND_MET = "不在任何一段之内"  # the reason a banded award pays nothing
+
+
+@attrs.frozen(eq=False)
+class EachTier:
+    """按 X 首次超过 逐档: every tier whose threshold X crosses for the first time in the assessed
+    year pays, and the amounts add up (runtime.crossed; a tier crossed before pays nothing).
+    Unlike 首次 in a condition, the year before must be on record: without it a tier the year
+    passes is undecidable (it may have been crossed then). Nothing crossed: NO_TIER_MET."""
+    subject: Fact
+    op: CompareOp
+    word: str
+    rows: tuple[TierRow, ...]
+    kind: Base = Base.MONEY
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class Upgrade:
+    """按 新等级 自 原等级 晋级差额: the row of the applicant's new level less the row of the
+    level held (a held level with no row counts 0) (runtime.pick_upgrade). The new level
+    must be above the held one in the enumeration's declared order (`order`, lowest first);
+    the same or a lower level pays nothing; either level unknown is undecidable."""
+    subject: Fact
+    held: Fact
+    rows: tuple[LevelRow, ...]
+    order: tuple[str, ...]
+    span: Span | None = _span()
 
 
 # ---------------------------------------------------------------- clauses and policies

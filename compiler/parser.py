@@ -102,6 +102,9 @@ def parse_date(text: str) -> datetime.date:
     return datetime.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
 
 
+_EMPTY_CELL = object()  # — in a table row, until the row is built (then None)
+
+
 class _Problem(Exception):
     """A semantic problem found while building the AST (e.g. 2020年2月30日)."""
 
@@ -388,7 +391,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         return ast.Unspecified(self._string(children[0]) if children else None, self._span(meta))
 
     def a_per_item(self, meta, children):
-        return ast.PerItem(children[0], children[1], self._span(meta))
+        return ast.PerItem(children[0], children[1] if len(children) > 1 else None, self._span(meta))
 
     def a_routing(self, meta, children):
         return ast.Routing(self._string(children[0]), self._span(meta))
@@ -426,6 +429,54 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
 
     def cap(self, meta, children):
         return children[0]
+
+    # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+    def table_head(self, meta, children):
+        return tuple(children)
+
+    def empty_cell(self, meta, children):
+        return _EMPTY_CELL
+
+    def table_row(self, meta, children):
+        level, _arrow, *cells = children
+        return ast.TableRow(level, tuple(None if c is _EMPTY_CELL else c for c in cells), self._span(meta))
+
+    def a_by_table(self, meta, children):
+        row_fact, column_fact, columns, *rows = children
+        return ast.ByTable(row_fact, column_fact, columns, tuple(rows), self._span(meta))
+
+    def band_bound(self, meta, children):
+        op, value = children
+        return ast.BandBound(op, value, self._span(meta))
+
+    def band_bound_word(self, meta, children):
+        value, word = self._bound(children[0])
+        return ast.BandBound(word, value, self._span(meta))
+
+    def band_row(self, meta, children):
+        *bounds, _arrow, amount = children
+        return ast.BandRow(tuple(bounds), amount, self._span(meta))
+
+    def a_by_band(self, meta, children):
+        subject, *rest = children
+        whole = bool(rest) and isinstance(rest[0], Token) and rest[0].type == "WHOLE_QUANTITY"
+        return ast.ByBand(subject, tuple(rest[1:] if whole else rest), whole, self._span(meta))
+
+    def a_each_tier(self, meta, children):
+        subject, word, *rest = children
+        words, rows = {word}, []
+        for row in rest:
+            if isinstance(row, tuple):  # 1000万元以上 → …: a row with its own word
+                words.add(row[0])
+                row = row[1]
+            rows.append(row)
+        if len(words) != 1:
+            raise _Problem(_tier_words_problem(self.source, meta, words))
+        return ast.EachTier(subject, word, tuple(rows), self._span(meta))
+
+    def a_upgrade(self, meta, children):
+        subject, held, *rows = children
+        return ast.Upgrade(subject, held, tuple(rows), self._span(meta))
 
     # ------------------------------------------------------------ examples
     def assignment(self, meta, children):

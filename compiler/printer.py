@@ -140,7 +140,7 @@ def award(node: ast.Award, indent: str = "    ") -> str:
         rows = "".join(f"\n{indent}{name(r.level)} → {expr(r.amount)}" for r in form.rows)
         text = f"按 {name(form.subject)} 分别{rows}"
     elif isinstance(form, ast.PerItem):
-        text = f"每项 {expr(form.amount)} 每项最高 {expr(form.item_cap)}"
+        text = f"每项 {expr(form.amount)}" + (f" 每项最高 {expr(form.item_cap)}" if form.item_cap is not None else "")
     elif isinstance(form, ast.Routing):
         text = f"由 {string(form.approver)} 审定"
     elif isinstance(form, ast.ByTier):
@@ -148,11 +148,33 @@ def award(node: ast.Award, indent: str = "    ") -> str:
         text = f"按 {_wrapped(form.subject, _ADDITIVE)} {form.op} 分档{rows}"
     elif isinstance(form, ast.AtLeast):  # issue 13: floors
         text = f"不低于 {expr(form.floor)}"
+    elif isinstance(form, (ast.ByTable, ast.ByBand, ast.EachTier, ast.Upgrade)):
+        text = _table_award(form, indent)
     else:
         raise TypeError(form)
     if node.cap is not None:
-        text += f"{chr(10) + indent[:-2] if isinstance(form, (ast.ByLevel, ast.ByTier)) else ' '}最高 {expr(node.cap)}"
+        tabular = (ast.ByLevel, ast.ByTier, ast.ByTable, ast.ByBand, ast.EachTier, ast.Upgrade)
+        text += f"{chr(10) + indent[:-2] if isinstance(form, tabular) else ' '}最高 {expr(node.cap)}"
     return text
+
+
+# ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+def _table_award(form, indent: str) -> str:
+    """The issue-13 table forms: a head line, then one row per line at `indent`."""
+    if isinstance(form, ast.ByTable):
+        rows = "".join(f"\n{indent}{name(r.level)} → " + "、".join("—" if c is None else expr(c) for c in r.cells)
+                       for r in form.rows)
+        columns = "、".join(name(c) for c in form.columns)
+        return f"按 {name(form.row_fact)}、{name(form.column_fact)} 分别\n{indent}列 {columns}{rows}"
+    if isinstance(form, ast.ByBand):
+        rows = "".join(f"\n{indent}" + " 且 ".join(f"{b.op} {_wrapped(b.value, _ADDITIVE)}" for b in r.bounds)
+                       + f" → {expr(r.amount)}" for r in form.rows)
+        return f"按 {_wrapped(form.subject, _ADDITIVE)} 分段{' 全量计价' if form.whole_quantity else ''}{rows}"
+    if isinstance(form, ast.EachTier):
+        rows = "".join(f"\n{indent}{_wrapped(r.threshold, _ADDITIVE)} → {expr(r.amount)}" for r in form.rows)
+        return f"按 {_wrapped(form.subject, _ADDITIVE)} {form.op} 逐档{rows}"
+    rows = "".join(f"\n{indent}{name(r.level)} → {expr(r.amount)}" for r in form.rows)
+    return f"按 {name(form.subject)} 自 {name(form.held)} 晋级差额{rows}"
 
 
 def ranking(keys, select: bool = False) -> str:

@@ -96,11 +96,43 @@ def _award(award: model.Award | None) -> str:
             tiers = "；".join(f"{form.word} {_amount(r.threshold)} → {_amount(r.amount)}" for r in form.rows)
             return f"按{form.subject.text}分档（自上而下取首个满足的档次）：{tiers}"
         case model.PerItem():
+            if form.item_cap is None:  # 每项 with the total cap only
+                return f"每项 {_amount(form.amount)}，各项不设单项上限，合计（受总额封顶）"
             return f"每项 {_amount(form.amount)}，每项最高 {_amount(form.item_cap)}，合计"
         case model.Routing():
             return f"非金钱结果：由{form.approver}审定"
         case model.AtLeast():
             return f"不低于 {_amount(form.floor)}（超出部分由评审确定）"
+        case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
+            return _table_award(form)
+        case _:
+            assert_never(form)
+
+
+# ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+def _table_award(form: model.ByTable | model.ByBand | model.EachTier | model.Upgrade) -> str:
+    """The issue-13 table forms in words, with the reading each one takes stated."""
+    match form:
+        case model.ByTable():
+            rows = "；".join(f"{row.level}：" + "、".join(f"{column} {'无' if cell is None else _amount(cell)}"
+                                                      for column, cell in zip(form.columns, row.cells))
+                            for row in form.rows)
+            return f"按{form.row_fact.name}和{form.column_fact.name}查表：{rows}（表外或“无”的组合不予奖励）"
+        case model.ByBand():
+            if form.whole_quantity:
+                rows = "；".join(f"{row.test.text} → 单价 {row.price.text if row.price is not None else ''}" for row in form.rows)
+                return (f"按{form.subject.text}分段，全量计价（所在段的单价 × 全部{form.subject.text}，"
+                        f"不是超额累进）：{rows}")
+            rows = "；".join(f"{row.test.text} → {_amount(row.amount)}" for row in form.rows)
+            return f"按{form.subject.text}分段（各段上下限如所写）：{rows}"
+        case model.EachTier():
+            tiers = "；".join(f"{form.word} {_amount(r.threshold)} → {_amount(r.amount)}" for r in form.rows)
+            return (f"按{form.subject.name}逐档给予（每个首次越过的档次各付一次，同一年越过两档则两档都付；"
+                    f"另一读法是只付最高一档；上一年无记录时无法判定）：{tiers}")
+        case model.Upgrade():
+            levels = "；".join(f"{r.level} {_amount(r.amount)}" for r in form.rows)
+            return (f"按{form.subject.name}晋级差额（新等级金额减去{form.held.name}对应金额，"
+                    f"原等级无金额按0计；未晋级不予奖励）：{levels}")
         case _:
             assert_never(form)
 

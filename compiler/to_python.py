@@ -289,8 +289,11 @@ class _ClauseCompiler:
                 out.indent()
                 out.line(f"run.item[{name!r}] = value")
                 amount = self.expr(form.amount, "0")
-                item_cap = self.expr(form.item_cap, "0")
-                out.line(f"part = per_item(run, {name!r}, index, value, {amount}, {item_cap}, {form.item_cap.text!r})")
+                if form.item_cap is None:  # 每项 with the total cap only
+                    out.line(f"part = per_item_uncapped(run, {name!r}, index, value, {amount})")
+                else:
+                    item_cap = self.expr(form.item_cap, "0")
+                    out.line(f"part = per_item(run, {name!r}, index, value, {amount}, {item_cap}, {form.item_cap.text!r})")
                 out.line("if part is None:")
                 out.line("    return None")
                 out.line("total += part")
@@ -308,6 +311,85 @@ class _ClauseCompiler:
                     out.line(f"return exact(run, {self.amount(tier.amount)}, {cap}, {cap_label})")
                     out.outdent()
                 out.line(f"return {model.NO_TIER_MET!r}")
+            case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
+                self.table_award(form, cap, cap_label)
+            case _:
+                assert_never(form)
+
+    # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+    def table_award(self, form: model.ByTable | model.ByBand | model.EachTier | model.Upgrade, cap: str,
+                    cap_label: str) -> None:
+        out = self.out
+        match form:
+            case model.ByTable():
+                row_fact, column_fact = form.row_fact.name, form.column_fact.name
+                out.line(f"picked = pick_cell(run, {row_fact!r}, run.fact({row_fact!r}), {column_fact!r}, "
+                         f"run.fact({column_fact!r}), {_literal(form.levels)}, {_literal(form.columns)}, "
+                         f"{_literal(form.filled)})")
+                out.line("if not isinstance(picked, tuple):")
+                out.line("    return picked")
+                for i, row in enumerate(form.rows):
+                    for j, cell in enumerate(row.cells):
+                        if cell is None:
+                            continue
+                        out.line(f"if picked == ({i}, {j}):  # {_ascii_safe(row.level)} × {_ascii_safe(form.columns[j])}")
+                        out.indent()
+                        out.line(f"return exact(run, {self.amount(cell)}, {cap}, {cap_label})")
+                        out.outdent()
+                out.line("return None  # not reached: pick_cell picks a filled cell")
+            case model.ByBand():
+                for band in form.rows:
+                    test = self.expr(band.test, "0")
+                    outcome = out.temp("band")
+                    out.line(f"{outcome} = {test}")
+                    out.line(f"if {outcome} is None:")
+                    out.line("    return None")
+                    out.line(f"if {outcome}:")
+                    out.indent()
+                    out.line(f"return exact(run, {self.amount(band.amount)}, {cap}, {cap_label})")
+                    out.outdent()
+                out.line(f"return {model.NO_BAND_MET!r}")
+            case model.EachTier():
+                outcomes = []
+                for tier in form.rows:
+                    threshold = self.expr(tier.threshold, "0")
+                    outcome = out.temp("tier")
+                    out.line(f"{outcome} = crossed(run, {tier.test.text!r}, {form.op.value!r}, {form.subject.name!r}, "
+                             f"{threshold}, {form.kind.value!r})")
+                    outcomes.append(outcome)
+                out.line(f"if None in ({', '.join(outcomes)},):")
+                out.line("    return None")
+                out.line(f"if not any(({', '.join(outcomes)},)):")
+                out.line(f"    return {model.NO_TIER_MET!r}")
+                out.line("total = Decimal(0)")
+                for tier, outcome in zip(form.rows, outcomes):
+                    out.line(f"if {outcome}:")
+                    out.indent()
+                    if model.is_money_constant(tier.amount):  # a stated amount is never unknown
+                        out.line(f"total += {self.amount(tier.amount)}")
+                    else:
+                        part = out.temp("part")
+                        out.line(f"{part} = {self.amount(tier.amount)}")
+                        out.line(f"if {part} is None:")
+                        out.line("    return None")
+                        out.line(f"total += {part}")
+                    out.outdent()
+                out.line(f"return exact(run, total, {cap}, {cap_label})")
+            case model.Upgrade():
+                subject, held = form.subject.name, form.held.name
+                levels = _literal(tuple(r.level for r in form.rows))
+                out.line(f"picked = pick_upgrade(run, {subject!r}, run.fact({subject!r}), {held!r}, run.fact({held!r}), "
+                         f"{levels}, {_literal(form.order)})")
+                out.line("if not isinstance(picked, tuple):")
+                out.line("    return picked")
+                out.line("new = old = Decimal(0)")
+                for side in ("new", "old"):
+                    for index, level in enumerate(form.rows):
+                        out.line(f"if picked[{0 if side == 'new' else 1}] == {index}:  # {_ascii_safe(level.level)}")
+                        out.indent()
+                        out.line(f"{side} = {self.amount(level.amount)}")
+                        out.outdent()
+                out.line(f"return exact(run, sub(new, old), {cap}, {cap_label})")
             case _:
                 assert_never(form)
 

@@ -641,10 +641,113 @@ class _PolicySql:
                 if cap is None:
                     return AwardSql("at_least", with_cap(floor_known), floor_cents, None)
                 return AwardSql("range", with_cap(floor_known), floor_cents, num_cents(cap))
+            case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
+                return self.table_award(clause, form, cap, with_cap, truth)
             case _:
                 assert_never(form)
 
-    def per_item(self, clause, item_fact: model.Fact, amount_node: model.Expr, cap_node: model.Expr,
+    # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+    def table_award(self, clause: model.ClauseModel, form: model.ByTable | model.ByBand | model.EachTier | model.Upgrade,
+                    cap: Num | None, with_cap, truth) -> AwardSql:
+        false, unknown = exp.Boolean(this=False), _null("BOOLEAN")
+        match form:
+            case model.ByTable():
+                # runtime.pick_cell: a value outside the table or an empty cell → nothing; a value
+                # unknown → undecidable, unless every cell it could pick is empty
+                row = self.bind(self.column(form.row_fact.name))
+                col = self.bind(self.column(form.column_fact.name))
+                filled = form.filled
+                rows_paying = [_str(r) for i, r in enumerate(form.levels) if any(filled[i])]
+                cols_paying = [_str(c) for j, c in enumerate(form.columns) if any(f[j] for f in filled)]
+
+                def either(values: Sequence[exp.Expr], subject: exp.Expr) -> exp.Expr:
+                    return _case([(exp.In(this=_p(subject), expressions=values), unknown.copy())], false.copy()) \
+                        if values else false.copy()
+                ifs_known: list[tuple[exp.Expr, exp.Expr]] = [
+                    (_and(exp.Not(this=_is(row, None)), _not(exp.In(this=_p(row), expressions=[_str(r) for r in form.levels]))),
+                     false.copy()),
+                    (_and(exp.Not(this=_is(col, None)), _not(exp.In(this=_p(col), expressions=[_str(c) for c in form.columns]))),
+                     false.copy()),
+                    (_and(_is(row, None), _is(col, None)), unknown.copy() if rows_paying else false.copy()),
+                    (_is(row, None), either(cols_paying, col)),
+                    (_is(col, None), either(rows_paying, row)),
+                ]
+                ifs_value: list[tuple[exp.Expr, exp.Expr]] = []
+                for table_row in form.rows:
+                    for column, cell in zip(form.columns, table_row.cells):
+                        if cell is None:
+                            continue
+                        known, value = self.exact(clause, self.amount(cell), cap)
+                        hit = _and(exp.EQ(this=_p(row), expression=_str(table_row.level)),
+                                   exp.EQ(this=_p(col), expression=_str(column)))
+                        ifs_known.append((hit, truth(known)))
+                        ifs_value.append((hit.copy(), value))
+                value = _case(ifs_value) if ifs_value else _null(MONEY_OUT)
+                return AwardSql("exact", with_cap(_case(ifs_known, false.copy())), value, value.copy())
+            case model.ByBand():
+                # the first band, top down, whose bounds hold (the checks keep bands apart)
+                ifs_known, ifs_value = [], []
+                for band in form.rows:
+                    test = self.bind(self.condition(band.test, 0))
+                    known, value = self.exact(clause, self.amount(band.amount), cap)
+                    ifs_known += [(_is(test, None), unknown.copy()), (test, truth(known))]
+                    ifs_value += [(_is(test, None), _null(MONEY_OUT)), (test, value)]
+                value = _case(ifs_value) if ifs_value else _null(MONEY_OUT)
+                return AwardSql("exact", with_cap(_case(ifs_known, false.copy())), value, value.copy())
+            case model.EachTier():
+                # runtime.crossed for each tier; any undecidable → undecidable; the amounts of those crossed add up
+                tests = [self.bind(self.crossed(form, tier)) for tier in form.rows]
+                total = _const(0)
+                for tier, test in zip(form.rows, tests):
+                    total = num_add(total, num_case(_is(test, True), self.amount(tier.amount), _const(0)))
+                known, value = self.exact(clause, self.bind_num(total), cap)
+                decided = _case([(_or(*(_is(t, None) for t in tests)), unknown.copy()),
+                                 (_or(*(_is(t, True) for t in tests)), truth(known))], false.copy())
+                return AwardSql("exact", with_cap(decided), value, value.copy())
+            case model.Upgrade():
+                # runtime.pick_upgrade: the new level's row less the held level's (none: 0)
+                new = self.bind(self.column(form.subject.name))
+                held = self.bind(self.column(form.held.name))
+                levels = [r.level for r in form.rows]
+                new_amount, held_amount = Num(_null(), 0), _const(0)
+                for level in reversed(form.rows):
+                    amount = self.amount(level.amount)
+                    new_amount = num_case(exp.EQ(this=_p(new), expression=_str(level.level)), amount, new_amount)
+                    again = Num(amount.num.copy(), amount.scale, amount.den.copy() if amount.den is not None else None,
+                                amount.den_scale, amount.const)
+                    held_amount = num_case(exp.EQ(this=_p(held), expression=_str(level.level)), again, held_amount)
+                known, value = self.exact(clause, self.bind_num(num_add(new_amount, held_amount, subtract=True)), cap)
+
+                def position(subject: exp.Expr) -> exp.Expr:
+                    return _case([(_str(v), _int(i)) for i, v in enumerate(form.order)], subject=subject)
+                decided = _case([
+                    (_is(new, None), unknown.copy()),
+                    (_not(exp.In(this=_p(new), expressions=[_str(v) for v in levels])), false.copy()),
+                    (_is(held, None), unknown.copy()),
+                    (exp.LTE(this=position(new), expression=position(held)), false.copy()),
+                ], truth(known))
+                return AwardSql("exact", with_cap(decided), value, value.copy())
+            case _:
+                assert_never(form)
+
+    def crossed(self, form: model.EachTier, row: model.TierRow) -> exp.Expr:
+        """runtime.crossed: the year passes, no earlier recorded year did, and the year before
+        is on record (else undecidable)."""
+        fact = form.subject
+        current = self._as_num(self.at(fact, 0), fact.type)
+        previous = self.at(fact, 1)
+        threshold = self.number(row.threshold, 0)
+        earlier = [y for y in sorted(self.years.get(fact.name, ())) if y < self.year]
+        ifs = [(_or(_is_null(current), _is_null(threshold)), _null()),
+               (_not(num_compare(form.op, current, threshold)), exp.Boolean(this=False))]
+        if earlier:
+            before = [_is(num_compare(form.op, self._as_num(self.column(f"{fact.name}.{y}"), fact.type), threshold), True)
+                      for y in earlier]
+            ifs.append((_or(*before), exp.Boolean(this=False)))
+        ifs.append((_is(previous, None), _null()))
+        return _case(ifs, exp.Boolean(this=True))
+
+    def per_item(self, clause, item_fact: model.Fact, amount_node: model.Expr, cap_node: model.Expr | None,
                  cap: Num | None, with_cap, truth) -> AwardSql:
         """每项: each item's amount (at least 0), capped on its own, added up, then the award's
         own cap (runtime.per_item, runtime.exact). An item whose amount is unknown makes the
@@ -653,14 +756,17 @@ class _PolicySql:
         self.item = (item_fact.name, _cast(variable, FACT_DECIMAL) if item_fact.type.base in _NUMERIC else variable)
         try:
             part = self.number(amount_node, 0)
-            item_cap = self.number(cap_node, 0)
+            item_cap = self.number(cap_node, 0) if cap_node is not None else None
         finally:
             self.item = None
-        if not part.plain or not item_cap.plain:
+        if not part.plain or (item_cap is not None and not item_cap.plain):
             raise SqlUnsupported("a 每项 amount with ÷ cannot be added up exactly in SQL")
         floored = _nonnegative(part)
-        one = num_case(_or(_is_null(part), _is_null(item_cap)), Num(_null(), 0),
-                       num_case(num_compare(model.CompareOp.GT, floored, item_cap), item_cap, floored))
+        if item_cap is None:  # 每项 with the total cap only (runtime.per_item_uncapped)
+            one = num_case(_is_null(part), Num(_null(), 0), floored)
+        else:
+            one = num_case(_or(_is_null(part), _is_null(item_cap)), Num(_null(), 0),
+                           num_case(num_compare(model.CompareOp.GT, floored, item_cap), item_cap, floored))
         items = self.column(item_fact.name)
         lam = exp.Lambda(this=one.num, expressions=[exp.Identifier(this=_ITEM, quoted=False)])
         parts = exp.Anonymous(this="LIST_TRANSFORM", expressions=[items, lam])

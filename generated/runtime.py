@@ -1551,3 +1551,81 @@ def pick_level(run, subject, value, levels):
         return f"{subject}为「{value}」，不在奖励等级之内"
     run.note(f"{subject}：{value}")
     return levels.index(value)
+
+
+# ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+def per_item_uncapped(run, name, index, value, amount):
+    """One item of a 每项 award with no cap per item (only the award's total cap): its amount,
+    at least 0."""
+    del run.item[name]
+    if amount is None:
+        return None
+    amount = max(amount, Decimal(0))
+    run.note(f"第{index}项（{format_money(value) if isinstance(value, Decimal) else value}）：{format_money(amount)}")
+    return amount
+
+
+def pick_cell(run, row_fact, row_value, column_fact, column_value, rows, columns, filled):
+    """TWO-KEY TABLE: (row, column) of the applicant's cell; a reason string when it pays
+    nothing (a value with no row or column, an empty cell — or, with a value unknown, when
+    every cell it could pick is empty); None when it cannot be decided."""
+    if row_value is not None and row_value not in rows:
+        run.note(f"{row_fact}：{row_value}，不在表中（{'、'.join(rows)}）")
+        return f"{row_fact}为「{row_value}」，不在奖励表之内"
+    if column_value is not None and column_value not in columns:
+        run.note(f"{column_fact}：{column_value}，不在表中（{'、'.join(columns)}）")
+        return f"{column_fact}为「{column_value}」，不在奖励表之内"
+    candidates = [(i, j) for i in range(len(rows)) for j in range(len(columns))
+                  if (row_value is None or rows[i] == row_value) and (column_value is None or columns[j] == column_value)]
+    if not any(filled[i][j] for i, j in candidates):
+        shown = "、".join(f"{rows[i]}×{columns[j]}" for i, j in candidates)
+        run.note(f"{row_fact}×{column_fact}：{shown} 无奖励")
+        return "奖励表中该项无奖励"
+    if row_value is None or column_value is None:
+        return None
+    i, j = candidates[0]
+    run.note(f"{row_fact}：{row_value}，{column_fact}：{column_value}")
+    return (i, j)
+
+
+def crossed(run, label, op, name, threshold, kind):
+    """EACH TIER CROSSED (逐档): the assessed year's value passes the threshold and no earlier
+    year on record did. The year before must be on record (it may have crossed the tier):
+    without it, a tier the year passes is undecidable unless an older record passed it."""
+    current = run.at(name, 0)
+    if current is None or threshold is None:
+        return None
+    test = _COMPARE[op]
+    shown = f"{label}［{run.year}年］：{format_value(current, kind)} 对 {format_value(threshold, kind)}"
+    if not test(current, threshold):
+        run.note(f"{shown} → 不成立")
+        return False
+    series = run.facts[name]
+    for year in sorted(series):
+        if year < run.year and test(series[year], threshold):
+            run.note(f"{shown}，{year}年已达到 → 不成立")
+            return False
+    if series.get(run.year - 1) is None:
+        run._miss(f"{name}（{run.year - 1}年）")
+        run.note(f"{shown}，{run.year - 1}年无记录，无法判断此前是否已达到 → 无法判定")
+        return None
+    run.note(f"{shown}，此前未达到 → 成立")
+    return True
+
+
+def pick_upgrade(run, subject, value, held_fact, held, levels, order):
+    """UPGRADE DIFFERENCE (晋级差额): (row of the new level, row of the held level or -1 when it
+    has none); a reason string when it pays nothing (a new level with no row, no upgrade);
+    None when it cannot be decided."""
+    if value is None:
+        return None
+    if value not in levels:
+        run.note(f"{subject}：{value}，不在奖励等级（{'、'.join(levels)}）之内")
+        return f"{subject}为「{value}」，不在奖励等级之内"
+    if held is None:
+        return None
+    if order.index(value) <= order.index(held):
+        run.note(f"{subject}：{value}，{held_fact}：{held}，未晋级")
+        return f"{subject}「{value}」未高于{held_fact}「{held}」，不属于晋级"
+    run.note(f"{subject}：{value}，{held_fact}：{held}，按差额给予")
+    return (levels.index(value), levels.index(held) if held in levels else -1)
