@@ -493,7 +493,7 @@ def _compact_row(clause: list) -> dict:
         row["kind"] = clause[KIND]
         if clause[MIN] is not None:
             row["min"] = clause[MIN]
-        if clause[MAX] is not None:
+        if clause[MAX] is not None or clause[MIN] is not None:  # an at_least award: a minimum, max null (open)
             row["max"] = clause[MAX]
     if clause[COULD_PAY] is not None and clause[REASON] == "undecidable":
         row["could_pay"] = clause[COULD_PAY]

@@ -582,14 +582,14 @@ class Engine:
               SELECT DISTINCT c._line, c.matter FROM clause_rows c JOIN clause_info i USING (pos)
               WHERE c.matter IS NOT NULL AND i.highest_only AND i.dynamic_matter),
             rows AS (
-              SELECT f.*, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
+              SELECT f.*, i.policy, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN 0
                           WHEN f.allocation IN ('needs_selection', 'list_over') AND f.kind IS NOT NULL
                                AND f.kind <> 'routing' THEN 1 END AS possible,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN f.could_pay ELSE f.amount_max END AS most,
                      f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AS money,
                      coalesce(f.amount_max, f.amount_min) AS most_paid
-              FROM final f LEFT JOIN resolved r ON r._line = f._line AND r.matter = f.matter),
+              FROM final f JOIN clause_info i USING (pos) LEFT JOIN resolved r ON r._line = f._line AND r.matter = f.matter),
             by_matter AS (
               SELECT _line, rmatter,
                      max(most_paid) FILTER (WHERE money) AS paid_most,
@@ -647,10 +647,12 @@ class Engine:
         money = "f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AND f.amount_min IS NOT NULL"
         self.con.execute(f"""
             UPDATE final f SET allocation = 'capped' FROM (
-              SELECT f._line, f.policy FROM final f JOIN cap_rooms c ON c._line = f._line AND c.policy = f.policy
-              WHERE {money} GROUP BY f._line, f.policy, c.room_low, c.room_high
-              HAVING sum(f.amount_min) > c.room_low OR sum(coalesce(f.amount_max, f.amount_min)) > c.room_high) b
-            WHERE b._line = f._line AND b.policy = f.policy AND {money}""")
+              SELECT f._line, i.policy FROM final f JOIN clause_info i USING (pos)
+              JOIN cap_rooms c ON c._line = f._line AND c.policy = i.policy
+              WHERE {money} GROUP BY f._line, i.policy, c.room_low, c.room_high
+              HAVING sum(f.amount_min) > c.room_low OR sum(coalesce(f.amount_max, f.amount_min)) > c.room_high) b,
+              clause_info ci
+            WHERE ci.pos = f.pos AND b._line = f._line AND b.policy = ci.policy AND {money}""")
 
     def _cap_ctes(self) -> str:
         """The CTE `cap_cut (_line, cut_min, cut_max)` of _totals_sql: what 企业上限 takes off
