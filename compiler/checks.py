@@ -286,17 +286,42 @@ def _children(node) -> Iterable:
     children = []
     for name in names:
         value = getattr(node, name)
-        if isinstance(value, _EXPRESSION_NODES):
+        kind = _VALUE_KINDS.get(type(value))
+        if kind is None:
+            kind = _value_kind(type(value))
+        if kind == _EXPRESSION:
             children.append(value)
-        elif isinstance(value, tuple):
-            children.extend(v for v in value if isinstance(v, _EXPRESSION_NODES))
+        elif kind == _TUPLE:
+            for item in value:
+                item_kind = _VALUE_KINDS.get(type(item))
+                if (item_kind if item_kind is not None else _value_kind(type(item))) == _EXPRESSION:
+                    children.append(item)
     return children
 
 
+# What _children does with a field's value, decided once per type (isinstance against every
+# expression class, for every field of every node, was most of walking): an expression node,
+# a tuple to look into, or neither.
+_OTHER, _EXPRESSION, _TUPLE = range(3)
+_VALUE_KINDS: dict[type, int] = {}
+
+
+def _value_kind(cls: type) -> int:
+    kind = _EXPRESSION if issubclass(cls, _EXPRESSION_NODES) else _TUPLE if issubclass(cls, tuple) else _OTHER
+    _VALUE_KINDS[cls] = kind
+    return kind
+
+
 def walk(node) -> Iterator:
-    yield node
-    for child in _children(node):
-        yield from walk(child)
+    """node and every expression under it, depth first in field order. Iterative: a
+    generator per level (yield from) cost every node as many steps as it was deep."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        children = _children(current)
+        if children:
+            stack.extend(reversed(children))
 
 
 def facts_read(expressions: Iterable, symbols: Symbols) -> set[str]:
