@@ -69,10 +69,49 @@ def amount_bound(form) -> Decimal | None:
         return upper(form.ceiling)
     if isinstance(form, ast.Range):
         return upper(form.high)
-    if isinstance(form, (ast.ByLevel, ast.ByTier)):
+    if isinstance(form, (ast.ByLevel, ast.ByTier, ast.ByRunYear)):
         amounts = [upper(row.amount) for row in form.rows]
         return None if None in amounts else max(amounts, default=Decimal(0))
+    if isinstance(form, (ast.ByTable, ast.ByBand, ast.EachTier, ast.Upgrade)):
+        return table_amount_bound(form)
     return UNBOUNDED  # PerItem: the number of items is not bounded
+
+
+# ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+def table_amount_bound(form) -> Decimal | None:
+    """The most an issue-13 table form pays in one year before its cap (None: unbounded)."""
+    if isinstance(form, ast.ByTable):
+        amounts = [upper(cell) for row in form.rows for cell in row.cells if cell is not None]
+    elif isinstance(form, ast.ByBand) and form.whole_quantity:
+        # price × the whole quantity: bounded by the band's upper bound (none: unbounded)
+        amounts = []
+        for row in form.rows:
+            highs = [upper(b.value) for b in row.bounds if band_side(b.op) == "upper"]
+            price = upper(row.amount)
+            amounts.append(None if not highs or None in highs or price is None else max(price * min(highs), Decimal(0)))
+    elif isinstance(form, ast.ByBand):
+        amounts = [upper(row.amount) for row in form.rows]
+    elif isinstance(form, ast.EachTier):  # every tier can be crossed in one year: they add up
+        parts = [upper(row.amount) for row in form.rows]
+        return None if None in parts else sum((max(p, Decimal(0)) for p in parts), Decimal(0))
+    else:  # Upgrade: the new level's amount less the held one's (at least 0, unless a row can be negative)
+        amounts = [upper(row.amount) for row in form.rows]
+        lows = [bounds(row.amount)[0] for row in form.rows]
+        if None in amounts or None in lows:
+            return None
+        least = min([Decimal(0), *lows])
+        return max(amounts, default=Decimal(0)) - least
+    return None if None in amounts else max(amounts, default=Decimal(0))
+
+
+_BAND_SIDES = {"超过": "lower", "高于": "lower", "大于": "lower", "不低于": "lower", "不少于": "lower", "达到": "lower",
+               ">": "lower", ">=": "lower", "≥": "lower", "不超过": "upper", "不高于": "upper", "低于": "upper",
+               "少于": "upper", "不足": "upper", "<": "upper", "<=": "upper", "≤": "upper"}
+
+
+def band_side(word: str) -> str | None:
+    """Whether a band bound's word bounds it from below or above (None: 等于, 首次…, 均…)."""
+    return _BAND_SIDES.get(word)
 
 
 def states_no_amount(clause: ast.Clause) -> bool:
@@ -100,6 +139,17 @@ def clause_total_ceiling(clause: ast.Clause) -> Decimal | None:
     if per_year is None:
         return None
     years = clause.duration.years if clause.duration is not None else 1
+    form = clause.award.form if clause.award is not None else None
+    if isinstance(form, ast.ByRunYear):  # issue 13: 前三年 80%、后两年 50%: each row for its own years
+        cap = upper(clause.award.cap) if clause.award.cap is not None else None
+        total = Decimal(0)
+        for row in form.rows:
+            bound = upper(row.amount)
+            bound = cap if bound is None else (bound if cap is None else min(bound, cap))
+            if bound is None:
+                return None
+            total += bound * (row.last - row.first + 1)
+        return total
     return per_year * years
 
 

@@ -145,6 +145,9 @@ class Compare:
     left: "Expr"
     right: "Expr"
     span: Span | None = _span()
+    # issue 13: 自 认定年度 起 第4年 is read as 考核年度 等于 认定年度 + 3; the year as the
+    # drafter wrote it (第4年) is kept for printing. None for a comparison written as one.
+    run_year: str | None = None
 
 
 @attrs.frozen
@@ -170,6 +173,9 @@ class And:
     left: "Expr"
     right: "Expr"
     span: Span | None = _span()
+    # issue 13: 自 认定年度 起 第4至5年 is read as 考核年度 不低于 认定年度 + 3 且 考核年度 不超过
+    # 认定年度 + 4; the years as written (第4至5年) are kept for printing.
+    run_year: str | None = None
 
 
 @attrs.frozen
@@ -334,20 +340,112 @@ class ByTier:
 
 @attrs.frozen
 class PerItem:
-    """每项 X 每项最高 C: X for each item of a 逐项 fact, each capped at C, added up."""
+    """每项 X [每项最高 C]: X for each item of a 逐项 fact, each capped at C, added up. Without
+    每项最高 no item has a cap of its own (only the award's total cap, 最高, bounds it)."""
     amount: Expr
-    item_cap: Expr
+    item_cap: Expr | None
     span: Span | None = _span()
 
 
 @attrs.frozen
 class Routing:
-    """由 "…" 审定: a non-money outcome, who decides."""
+    """由 "…" 审定: a non-money outcome, who decides. Issue 13: the other non-money outcomes
+    (免收 "手续费", 优先保障 "用地指标", 列入 "…名单", 授予 "…称号") are the same form with their
+    verb in `outcome`; `approver` then holds what is waived, secured, listed or conferred."""
     approver: str
+    span: Span | None = _span()
+    outcome: str = "审定"
+
+
+# ---- issue 13: rates over a run of years
+@attrs.frozen
+class RunYearRow:
+    """One row of 分年度: 前三年 / 后两年 (a span, following the row before) or 第4年 / 第4至5年;
+    `first`..`last` are the years of the clause's 期限 it covers (the first year is 1)."""
+    text: str  # as written, half-width digits kept (前三年, 第4至5年)
+    first: int
+    last: int
+    amount: "Expr"
     span: Span | None = _span()
 
 
-AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing]
+@attrs.frozen
+class ByRunYear:
+    """分年度 + rows: "前三年给予80%，后两年给予50%" — the year of the clause's 期限 (counted
+    from its start fact) picks the row."""
+    rows: tuple[RunYearRow, ...]
+    span: Span | None = _span()
+
+
+# ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+@attrs.frozen
+class TableRow:
+    """One row of a two-key table: the row fact's value, then one cell per column (None: 无,
+    no award for that pair)."""
+    level: Name
+    cells: tuple[Expr | None, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ByTable:
+    """按 A、B 分别 / 列 c1、c2 / r1 → x、y: the cell at (A's value, B's value)."""
+    row_fact: Name
+    column_fact: Name
+    columns: tuple[Name, ...]
+    rows: tuple[TableRow, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class BandBound:
+    """One bound of a band row: the comparison word as written (不低于, 超过, 不超过, 低于 …;
+    500亩以上 is read as 不低于 500) and the value."""
+    op: str
+    value: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class BandRow:
+    """A band with its own bounds (one or two), and its amount (a unit price with 全量计价)."""
+    bounds: tuple[BandBound, ...]
+    amount: Expr
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class ByBand:
+    """按 X 分段 [全量计价]: the row whose bounds hold X pays; with 全量计价 its amount is a unit
+    price applied to the whole of X (not marginal, not progressive)."""
+    subject: Expr
+    rows: tuple[BandRow, ...]
+    whole_quantity: bool = False
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class EachTier:
+    """按 X 首次超过 逐档: every tier X crosses for the first time pays (two crossed in one year:
+    both), instead of the highest tier only (分档)."""
+    subject: Expr
+    op: str
+    rows: tuple[TierRow, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen
+class Upgrade:
+    """按 新等级 自 原等级 晋级差额: the new level's amount less the held level's (a level with no
+    row counts 0); no upgrade (the same or a lower level) pays nothing."""
+    subject: Name
+    held: Name
+    rows: tuple[LevelRow, ...]
+    span: Span | None = _span()
+
+
+AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing,
+                  ByTable, ByBand, EachTier, Upgrade, ByRunYear]
 
 
 @attrs.frozen
@@ -398,11 +496,12 @@ class Modifier:
 # ---------------------------------------------------------------- examples
 @attrs.frozen
 class Expected:
-    kind: str  # exact | up_to | range | case_by_case | unspecified | not_applicable | undecidable | routing
+    kind: str  # exact | up_to | range | case_by_case | unspecified | not_applicable | undecidable | routing | parts
     low: Literal | None = None
     high: Literal | None = None
     approver: str | None = None
     span: Span | None = _span()
+    outcome: str = "审定"  # kind routing: the verb (审定, or an issue-13 outcome: 免收 优先保障 列入 授予)
 
 
 @attrs.frozen
@@ -414,6 +513,18 @@ class Case:
     span: Span | None = _span()
     # 评估日 or 预期 written more than once (name, span of the later one): reported as E019.
     repeated: tuple[tuple[str, Span | None], ...] = attrs.field(default=(), eq=False, repr=False)
+
+
+# ---- issue 13: payments in parts
+@attrs.frozen
+class Part:
+    """其中 50% [第2年] [待 达产升规]: a share of the clause's award, paid now, in year N of
+    payment (第1年 is now), or once the condition holds."""
+    share: Percent
+    year: int | None = None
+    year_text: str | None = None
+    condition: "Expr | None" = None
+    span: Span | None = _span()
 
 
 # ---------------------------------------------------------------- clauses and policies
@@ -446,6 +557,10 @@ class Clause:
     # the numbering exactly as written (full-width brackets kept) and item is None.
     numbered_as_written: bool = False
     numbering_span: Span | None = _span()  # where that numbering string is written (for E200)
+    # issue 13: 其中 P [第N年] [待 条件] — the award paid in parts (in the order written)
+    parts: tuple["Part", ...] = ()
+    # issue 13: 抵扣 X、Y — the award is reduced by what is paid for matter X (or by fact X)
+    offsets: tuple[Name, ...] = ()
 
     @property
     def label(self) -> str:
@@ -501,6 +616,10 @@ class Split:
     shares: tuple[tuple[Name, Percent], ...]
     except_articles: tuple[Name, ...] = ()
     span: Span | None = _span()
+    # Issue 13, payers by condition ("乡镇招商的项目由各乡镇参照执行"): 分担 … 当 条件 — the rule
+    # holds for the applicants (projects) the condition holds for; a clause takes the first rule
+    # that does not except it and whose condition holds.
+    condition: "Expr | None" = None
 
 
 @attrs.frozen
@@ -510,6 +629,17 @@ class Budget:
     amount: Money
     ranking: tuple[tuple[Name, bool], ...] = ()  # the order in which awards are funded
     select: bool = False  # 择优: no order; over budget, the reviewers choose
+    span: Span | None = _span()
+    # 按比例核减 / 按比例分配 as written: over budget, every award is scaled by budget ÷ wanted.
+    prorate: str | None = None
+
+
+@attrs.frozen
+class FundMinimum:
+    """资金 专项资金 每年 不少于 2000万元 ("专项资金每年不少于2000万元"): what a fund is to hold
+    each year, at least — a statement about the fund, not a cap on any applicant."""
+    fund: Name
+    amount: Money
     span: Span | None = _span()
 
 
@@ -597,6 +727,7 @@ class Policy:
     repeated: tuple[tuple[str, Span | None], ...] = attrs.field(default=(), eq=False, repr=False)
     # 政策 无文号 「简称」: published without a document number; docno holds the short name.
     numbered: bool = True
+    fund_minimums: tuple["FundMinimum", ...] = ()  # issue 13: 资金 X 每年 不少于 A
 
     @property
     def key(self) -> str:

@@ -327,6 +327,7 @@ class _QuietRun(runtime.Run):
     compares compact rows, built with this, against projections of traced full records)."""
 
     __slots__ = ()
+    tracing = False  # generated code and the award functions build no trace entries
 
     def note(self, text):
         pass
@@ -336,13 +337,17 @@ class _QuietRun(runtime.Run):
 
     def first_time(self, label, op, name, threshold, kind, offset):
         year = self.year - offset
-        current = self.at(name, offset)
-        if current is None or threshold is None:
+        series = self.facts.get(name)
+        current = None if series is None else series.get(year)
+        if current is None:
+            self.at(name, offset)  # records what is missing: the fact, or its year
+            return None
+        if threshold is None:
             return None
         test = _COMPARE[op]
         if not test(current, threshold):
             return False
-        for earlier_year, value in self.facts[name].items():
+        for earlier_year, value in series.items():
             if earlier_year < year and test(value, threshold):
                 return False
         return True
@@ -429,7 +434,10 @@ class _Engine:
                     results.append(_outside(spec, outside))
                 else:
                     results.append(runtime._run_clause(spec, facts, year, factors.get(spec.matter), make_run))
-        return runtime.resolve(results, self.principles)  # results are frozen: the losers come back replaced
+        results = runtime.resolve(results, self.principles)  # results are frozen: the losers come back replaced
+        if self.evaluator.offsetting:  # OFFSETS (抵扣, issue 13), after 就高不重复 as runtime.Evaluator does
+            results = runtime.apply_offsets(results, {plan[0].docno: facts for plan, facts in zip(self.plan, typed)})
+        return results
 
 
 def _outside(spec, outside: str):
@@ -470,7 +478,7 @@ def compact_clause(result, matter) -> list:
         why = _ROUTING
     else:
         why = _PAID
-        if spec.split is not None:
+        if spec.split is not None or spec.payer_rules:  # issue 13: payers by condition
             shares = result.funding  # Decimal shares; strings in the output, as in the full record
             funding = None if shares is None else {s.payer: {"min": _yuan(s.min), "max": _yuan(s.max)} for s in shares}
     if award is None:
@@ -603,12 +611,15 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
                 group = _rank(_group_keys(spec.quota), facts, infos[spec.policy], on)
                 competing.append(("quota", key, spec.quota, (applicant, values, (line_number, index), group)))
             if result.award.max is not None and spec.policy in budgets:
-                for payer, _amount, keys in budgets[spec.policy]:
+                for budget in budgets[spec.policy]:
+                    payer, keys = budget[0], budget[2]
                     cost = result.award.max * runtime.payer_share(spec, payer)
                     if cost > 0:
                         values = _rank(keys, facts, infos[spec.policy], on)
-                        competing.append(("budget", (spec.policy, payer), None,
-                                          (applicant, values, (line_number, index), cost)))
+                        candidate = (applicant, values, (line_number, index), cost)
+                        if _prorated(budget):  # the minimum is scaled too
+                            candidate += (result.award.min,)
+                        competing.append(("budget", (spec.policy, payer), None, candidate))
         if competing is None:
             bad_rows.add(line_number, f"缺少「{IDENTIFIER}」列：名额或预算排序需要申请人标识 / "
                                       f"the {IDENTIFIER} column is needed to rank applicants")
@@ -651,7 +662,9 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
             clause[ALLOCATION] = allocation
             if allocation in compact.UNPAID_ALLOCATIONS:
                 clause[REASON] = allocation
-            if full is not None:
+            if allocation == runtime.PRORATED:
+                _apply_prorated(clause, None if full is None else full["clauses"][index], decision[3])
+            elif full is not None:
                 _mark(full["clauses"][index], *decision)
         total = _total(clauses)
         for clause in clauses:
@@ -675,6 +688,10 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
         "clauses": {f"{policy} {label}": _finish(value) for (policy, label), value in stats.items()},
         "quotas": quota_summary, "budgets": budget_summary,
     }
+    outcomes = outcome_counts({f"{spec.policy} {spec.label}": spec for _p, specs in engine.policies for spec in specs},
+                              summary["clauses"])
+    if outcomes:
+        summary["outcomes"] = outcomes
     writer.summary(summary)
     return summary
 
@@ -694,12 +711,60 @@ def _allocate(quota_specs: dict, quota_candidates: dict, budget_candidates: dict
         eligible = [c for c in candidates
                     if decisions.get(c[2], ("within_quota",))[0] not in ("outside_quota", "needs_selection", "list_over")]
         budget = next(b for b in budgets[policy] if b[0] == payer)
+        if _prorated(budget):
+            _allocate_prorated(budget, eligible, decisions, budget_summary, f"{policy} {payer}")
+            continue
         decided, summary = runtime.allocate_budget(budget, eligible)
         budget_summary[f"{policy} {payer}"] = summary
         for payload, (allocation, place) in decided.items():
             if allocation == "outside_budget" or payload not in decisions:
                 decisions[payload] = (allocation, place, "预算")
     return decisions, quota_summary, budget_summary
+
+
+# ---- issue 13: outcomes that are not money
+def outcome_counts(specs: dict, clauses: dict) -> dict:
+    """The summary's `outcomes`: for each listed clause whose result is not money (免收手续费,
+    优先保障用地指标, 列入名单, 由X审定), its verb, its object and how many applicants are
+    given it (its `paid` count: within any quota). Both engines build it from their
+    per-clause counts, in the same order."""
+    counts = {}
+    for key, entry in clauses.items():
+        spec = specs.get(key)
+        if spec is not None and spec.outcome is not None:
+            counts[key] = {"outcome": spec.outcome[0], "object": spec.outcome[1], "count": entry["paid"]}
+    return counts
+
+
+# ---- issue 13: budgets that pro-rate (预算 … 按比例核减)
+def _prorated(budget) -> bool:
+    return len(budget) > 3 and budget[3] == "prorate"
+
+
+def _allocate_prorated(budget, eligible: list, decisions: dict, budget_summary: dict, key: str) -> None:
+    """runtime.allocate_budget_prorata over the awards a quota left in; its decision replaces
+    a within_quota one (the award's amount changes, and the row must say why)."""
+    decided, amounts, summary = runtime.allocate_budget_prorata(budget, eligible)
+    budget_summary[key] = summary
+    for payload, (allocation, place) in decided.items():
+        decisions[payload] = (allocation, place, "预算", amounts.get(payload))
+
+
+def _apply_prorated(clause: list, full: dict | None, amounts) -> None:
+    """A prorated award: the compact row (and the full record, if written) get the funded
+    amounts; the reason stays paid."""
+    low, high = amounts
+    before = clause[MAX]
+    if low is not None:
+        clause[MIN] = _yuan(low)
+    clause[MAX] = _yuan(high)
+    if full is not None:
+        full["allocation"] = runtime.PRORATED
+        award = full.get("award") or {}
+        if low is not None:
+            award["min"] = _yuan(low)
+        award["max"] = _yuan(high)
+        full["reason"] = f"符合条件；申请总额超出预算，按比例核减：{before} 元核减为 {_yuan(high)} 元"
 
 
 def _twice(applicant: str) -> str:

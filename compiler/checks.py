@@ -28,7 +28,10 @@ def check_policy(policy: ast.Policy) -> list[Diagnostic]:
         return found
     for check in (check_declarations, check_expressions, check_clauses, check_awards,
                   check_header, check_cases, check_matters, check_items, check_bounds, check_year_tables,
-                  check_drafting, check_as_written):
+                  check_drafting, check_as_written, check_tables,
+                  check_run_years,  # issue 13: rates over a run of years
+                  check_parts,  # issue 13: payments in parts
+                  check_offsets):  # issue 13: offsets
         found.extend(check(policy, symbols))
     return found
 
@@ -350,6 +353,9 @@ def clause_expressions(clause: ast.Clause) -> Iterator[tuple[object, str]]:
     """Every expression of a clause, with the role it plays (condition, amount, threshold…)."""
     for condition in clause.conditions:
         yield condition, "condition"
+    for part in clause.parts:  # issue 13: 其中 50% 待 条件
+        if part.condition is not None:
+            yield part.condition, "condition"
     award = clause.award
     if award is None:
         return
@@ -366,22 +372,262 @@ def clause_expressions(clause: ast.Clause) -> Iterator[tuple[object, str]]:
             yield row.amount, "amount"
     elif isinstance(form, ast.PerItem):
         yield form.amount, "item_amount"
-        yield form.item_cap, "amount"
+        if form.item_cap is not None:
+            yield form.item_cap, "amount"
     elif isinstance(form, ast.ByTier):
         yield form.subject, "tier_subject"
         for row in form.rows:
             yield row.threshold, "threshold"
             yield row.amount, "amount"
+    elif isinstance(form, ast.ByRunYear):
+        for run_row in form.rows:
+            yield run_row.amount, "amount"
+    elif isinstance(form, (ast.ByTable, ast.ByBand, ast.EachTier, ast.Upgrade)):
+        yield from _table_expressions(form)
     if award.cap is not None:
         yield award.cap, "amount"
+
+
+# ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+def _table_expressions(form) -> Iterator[tuple[object, str]]:
+    if isinstance(form, ast.ByTable):
+        for row in form.rows:
+            for cell in row.cells:
+                if cell is not None:
+                    yield cell, "amount"
+    elif isinstance(form, ast.ByBand):
+        yield form.subject, "tier_subject"
+        for band in form.rows:
+            for bound in band.bounds:
+                yield bound.value, "threshold"
+            yield band.amount, "unit_price" if form.whole_quantity else "band_amount"  # a unit price there: E325
+    elif isinstance(form, ast.EachTier):
+        yield form.subject, "tier_subject"
+        for row in form.rows:
+            yield row.threshold, "threshold"
+            yield row.amount, "amount"
+    else:
+        for level in form.rows:
+            yield level.amount, "amount"
+
+
+def check_tables(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """The issue-13 table forms: a two-key table is complete and its keys are enumerations; bands
+    are bounded by written numbers and neither overlap nor leave gaps unsaid; 逐档 reads a
+    first-time crossing; 晋级差额 compares two levels of one enumeration."""
+    for clause in policy.clauses:
+        form = clause.award.form if clause.award is not None else None
+        if isinstance(form, ast.ByTable):
+            yield from _check_table(form, symbols)
+        elif isinstance(form, ast.ByBand):
+            yield from _check_bands(form, symbols)
+        elif isinstance(form, ast.EachTier):
+            yield from _check_each_tier(clause, form, symbols)
+        elif isinstance(form, ast.Upgrade):
+            yield from _check_upgrade(form, symbols)
+
+
+def _enum_fact(name: ast.Name, symbols: Symbols, form_text: str) -> Iterator[Diagnostic]:
+    decl = symbols.facts.get(name.text)
+    if decl is None:
+        yield _unknown(name, list(symbols.facts), "事实", "fact")
+    elif decl.type.base != "enum" or decl.type.series or decl.type.items:
+        yield error("E033", name.span, f"「{form_text}」中的「{name.text}」应为枚举事实",
+                    f"{name.text!r} in {form_text} must be an enumeration fact")
+
+
+def _enum_values(name: ast.Name, symbols: Symbols) -> tuple[str | None, list[str]]:
+    decl = symbols.facts.get(name.text)
+    if decl is None or decl.type.base != "enum" or decl.type.enum is None:
+        return None, []
+    enum = decl.type.enum.text
+    return enum, [v.text for v in symbols.enums[enum].values] if enum in symbols.enums else []
+
+
+def _check_table(form: ast.ByTable, symbols: Symbols) -> Iterator[Diagnostic]:
+    text = f"按 {form.row_fact.text}、{form.column_fact.text} 分别"
+    problems = [*_enum_fact(form.row_fact, symbols, text), *_enum_fact(form.column_fact, symbols, text)]
+    yield from problems
+    for axis, names in ((form.row_fact, [r.level for r in form.rows]), (form.column_fact, list(form.columns))):
+        enum, values = _enum_values(axis, symbols)
+        seen: set[str] = set()
+        for name in names:
+            if enum is not None and name.text not in values:
+                yield _not_a_value(name, enum, values)
+            elif name.text in seen:
+                yield error("E034", name.span, f"奖励表中「{name.text}」重复", f"{name.text!r} appears twice in the table")
+            seen.add(name.text)
+    for row in form.rows:
+        if len(row.cells) != len(form.columns):
+            yield error("E320", row.span,
+                        f"奖励表「{row.level.text}」一行有{len(row.cells)}格，而表头有{len(form.columns)}列",
+                        f"the table row {row.level.text!r} has {len(row.cells)} cells, but the head has {len(form.columns)} columns",
+                        notes=(Message("每行按表头的列依次写金额，用「、」隔开；某格无奖励写「—」",
+                                       "give one amount per column of the head, separated by 、; write — where a pair gets nothing"),),
+                        suggestion=Message(f"写满{len(form.columns)}格，如：{row.level.text} → "
+                                           + "、".join(["—"] * len(form.columns)),
+                                           f"give {len(form.columns)} cells, e.g. {row.level.text} → "
+                                           + "、".join(["—"] * len(form.columns))))
+
+
+def _band_interval(band: ast.BandRow):
+    """(low, low inclusive, high, high inclusive) of a band whose bounds are written numbers
+    (None for an open side); None when a bound is not a number or two bound one side."""
+    from .analysis import band_side
+    low = high = None
+    for bound in band.bounds:
+        value = _threshold_value(bound.value)
+        side = band_side(bound.op)
+        if value is None or side is None:
+            return None
+        inclusive = bound.op in ("不低于", "不少于", "达到", ">=", "≥", "不超过", "不高于", "<=", "≤")
+        if side == "lower":
+            if low is not None:
+                return None
+            low = (value, inclusive)
+        else:
+            if high is not None:
+                return None
+            high = (value, inclusive)
+    return low, high
+
+
+def _check_bands(form: ast.ByBand, symbols: Symbols) -> Iterator[Diagnostic]:
+    from .analysis import band_side
+    subject = infer(form.subject, symbols)
+    intervals = []
+    for band in form.rows:
+        sides = [band_side(b.op) for b in band.bounds]
+        bad = [b for b in band.bounds if band_side(b.op) is None or _threshold_value(b.value) is None]
+        if bad or len(set(sides)) != len(sides):
+            where = bad[0] if bad else band.bounds[-1]
+            yield error("E323", where.span,
+                        "分段的每一行写一个下限和（或）一个上限，各用一个比较词和一个数："
+                        f"「{' 且 '.join(f'{b.op} {printer.expr(b.value)}' for b in band.bounds)}」不是",
+                        "each band gives a lower and/or an upper bound, each a comparison word and a number: "
+                        f"{' 且 '.join(f'{b.op} {printer.expr(b.value)}' for b in band.bounds)!r} is not",
+                        notes=(Message("下限用 超过/不低于（或 500以上），上限用 不超过/低于（或 500以下）；「（含500亩）」写作 不超过 500",
+                                       "a lower bound is 超过/不低于 (or 500以上), an upper one 不超过/低于 (or 500以下); "
+                                       "(含500亩) is 不超过 500"),),
+                        suggestion=Message("如：不低于 100 且 不超过 500 → 100元/亩", "e.g. 不低于 100 且 不超过 500 → 100元/亩"))
+            intervals.append(None)
+            continue
+        for bound in band.bounds:
+            threshold = infer(bound.value, symbols)
+            if subject is not None and threshold is not None and not comparable(subject, threshold):
+                yield error("E020", bound.value.span,
+                            f"单位不匹配：分段界限 {printer.expr(bound.value)} 是{threshold.describe()}，"
+                            f"而「{printer.expr(form.subject)}」是{subject.describe()}",
+                            f"units do not match: the band bound {printer.expr(bound.value)} is {threshold.describe('en')}, "
+                            f"but {printer.expr(form.subject)!r} is {subject.describe('en')}")
+        intervals.append(_band_interval(band))
+    yield from _check_band_prices(form, symbols, subject)
+    known = sorted(((iv, band) for iv, band in zip(intervals, form.rows) if iv is not None),
+                   key=lambda pair: (pair[0][0] is not None, pair[0][0][0] if pair[0][0] is not None else 0))
+    for (first, first_band), (second, second_band) in zip(known, known[1:]):
+        high, low = first[1], second[0]
+        if high is None or low is None or high[0] > low[0] or (high[0] == low[0] and high[1] and low[1]):
+            line = first_band.span.line if first_band.span else "?"
+            yield error("E324", second_band.span, f"分段重叠：有些值既在这一段，也在第{line}行那一段",
+                        f"the bands overlap: some values are both in this band and in the band on line {line}",
+                        notes=(Message("相邻两段在同一界限上只能有一段含本数：不超过 500 与 超过 500",
+                                       "of two bands meeting at one bound, only one includes it: 不超过 500 and 超过 500"),))
+        elif high[0] < low[0] or (not high[1] and not low[1]):
+            upper_text = next(printer.expr(b.value) for b in first_band.bounds if band_side(b.op) == "upper")
+            lower_text = next(printer.expr(b.value) for b in second_band.bounds if band_side(b.op) == "lower")
+            gap = (upper_text if high[0] == low[0]
+                   else f"{'超过' if high[1] else '不低于'} {upper_text} 且 {'低于' if low[1] else '不超过'} {lower_text}")
+            yield warning("W324", second_band.span, f"分段之间有空档：{gap} 不在任何一段内，不予奖励",
+                          f"a gap between the bands: {gap} is in no band and gets nothing",
+                          notes=(Message("原文如确不奖励这一段，可忽略；否则把界限接上（不超过 500 与 超过 500）",
+                                         "if the text pays nothing there, this is as meant; otherwise make the bounds meet "
+                                         "(不超过 500 and 超过 500)"),))
+
+
+def _check_band_prices(form: ast.ByBand, symbols: Symbols, subject) -> Iterator[Diagnostic]:
+    """全量计价: each row is a unit price applied to the whole quantity (a number): the prices all
+    per one unit. Without 全量计价 a unit price would pay a price as if it were an amount."""
+    types = [(band, infer(band.amount, symbols)) for band in form.rows]
+    prices = [(band, t) for band, t in types if t is not None and t.base == "unit_price"]
+    if not form.whole_quantity:
+        for band, _t in prices[:1]:
+            yield error("E325", band.amount.span, f"分段金额 {printer.expr(band.amount)} 是单价，但没有写「全量计价」",
+                        f"the band amount {printer.expr(band.amount)} is a unit price, but 全量计价 is not written",
+                        notes=(Message("单价 × 全部数量（所在段的单价适用于全部数量，非超额累进）写作「按 X 分段 全量计价」",
+                                       "a price × the whole quantity (the band's price applies to all of it, not marginally) "
+                                       "is written 按 X 分段 全量计价"),),
+                        suggestion=Message(f"给予 按 {printer.expr(form.subject)} 分段 全量计价",
+                                           f"给予 按 {printer.expr(form.subject)} 分段 全量计价"))
+        return
+    for band, t in types:
+        if t is not None and t.base != "unit_price":
+            yield error("E325", band.amount.span, f"「全量计价」的每段应为单价（如 100元/亩），{printer.expr(band.amount)} 不是",
+                        f"with 全量计价 each band is a unit price (e.g. 100元/亩); {printer.expr(band.amount)} is not",
+                        suggestion=Message("写成单价：100元/亩；若每段是固定金额，去掉「全量计价」",
+                                           "write a unit price: 100元/亩; for a fixed amount per band, drop 全量计价"))
+    units = {t.enum for _band, t in prices}
+    if len(units) > 1:
+        yield error("E325", form.span, f"「全量计价」各段单价的单位不同：{'、'.join(sorted(u or '?' for u in units))}",
+                    f"the unit prices of 全量计价 are per different units: {'、'.join(sorted(u or '?' for u in units))}")
+    if subject is not None and (subject.base != "number" or subject.series or subject.items):
+        yield error("E325", form.subject.span, f"「全量计价」按数量计价，「{printer.expr(form.subject)}」应为数值，实际是{subject.describe()}",
+                    f"全量计价 prices a quantity: {printer.expr(form.subject)!r} must be a number, it is {subject.describe('en')}")
+
+
+def _check_each_tier(clause: ast.Clause, form: ast.EachTier, symbols: Symbols) -> Iterator[Diagnostic]:
+    if not form.op.startswith("首次"):
+        yield error("E326", form.span, f"「逐档」按首次越过的各档分别给予，比较词应为 首次超过/首次达到/首次不低于，而不是「{form.op}」",
+                    f"逐档 pays each tier crossed for the first time: the word must be 首次超过/首次达到/首次不低于, not {form.op!r}",
+                    notes=(Message("只付最高一档写作「分档」", "to pay the highest tier only, write 分档"),),
+                    suggestion=Message(f"给予 按 {printer.expr(form.subject)} 首次超过 逐档",
+                                       f"给予 按 {printer.expr(form.subject)} 首次超过 逐档"))
+        return
+    yield from _check_tier_subject(form, symbols)  # type: ignore[arg-type]  (the same subject and rows)
+    yield from _check_tiers(clause, form, symbols, None)  # type: ignore[arg-type]
+
+
+def _check_upgrade(form: ast.Upgrade, symbols: Symbols) -> Iterator[Diagnostic]:
+    text = f"按 {form.subject.text} 自 {form.held.text} 晋级差额"
+    problems = [*_enum_fact(form.subject, symbols, text), *_enum_fact(form.held, symbols, text)]
+    yield from problems
+    if problems:
+        return
+    enum, values = _enum_values(form.subject, symbols)
+    held_enum, _held_values = _enum_values(form.held, symbols)
+    if held_enum != enum:
+        yield error("E327", form.held.span, f"「{form.held.text}」是枚举「{held_enum}」，而「{form.subject.text}」是「{enum}」：晋级须在同一等级序列中比较",
+                    f"{form.held.text!r} is of the enumeration {held_enum!r} but {form.subject.text!r} of {enum!r}: "
+                    "an upgrade compares levels of one enumeration",
+                    suggestion=Message(f"把「{form.held.text}」声明为 {enum}：事实 {form.held.text}: {enum}",
+                                       f"declare {form.held.text!r} as {enum}: 事实 {form.held.text}: {enum}"))
+        return
+    seen: dict[str, ast.LevelRow] = {}
+    for row in form.rows:
+        if row.level.text not in values:
+            yield _not_a_value(row.level, enum or "?", values)
+        elif row.level.text in seen:
+            yield error("E034", row.level.span, f"等级「{row.level.text}」重复", f"level {row.level.text!r} appears twice")
+        seen.setdefault(row.level.text, row)
+    ordered = sorted(((values.index(name), row) for name, row in seen.items()), key=lambda pair: pair[0])
+    for (_i, lower), (_j, higher) in zip(ordered, ordered[1:]):
+        low, high = _constant(lower.amount), _constant(higher.amount)
+        if low is not None and high is not None and high <= low:
+            yield warning("W327", higher.amount.span,
+                          f"晋级差额：较高等级「{higher.level.text}」的金额 {printer.expr(higher.amount)} 不高于"
+                          f"较低等级「{lower.level.text}」的 {printer.expr(lower.amount)}，由后者晋级到前者将不付钱",
+                          f"upgrade difference: the higher level {higher.level.text!r} pays {printer.expr(higher.amount)}, "
+                          f"not more than the lower {lower.level.text!r} ({printer.expr(lower.amount)}): that upgrade pays nothing",
+                          notes=(Message("等级按枚举声明的顺序由低到高；核对枚举顺序和各级金额",
+                                         "levels rise in the enumeration's declared order; check the order and the amounts"),))
 
 
 # ---------------------------------------------------------------- types
 def check_expressions(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     for decl in policy.defs:
         yield from _check_expr(decl.expr, symbols)
-    for clause in policy.clauses:
-        for node, role in clause_expressions(clause):
+    header = [(split.condition, "condition") for split in policy.splits if split.condition is not None]  # issue 13
+    for clause in [None, *policy.clauses]:
+        for node, role in (header if clause is None else clause_expressions(clause)):
             problems = list(_check_expr(node, symbols))
             yield from problems
             if problems:
@@ -393,12 +639,12 @@ def check_expressions(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnost
                 yield error("E021", node.span, f"条件「{printer.expr(node)}」不是是/否判断（它是{t.describe()}）",
                             f"the condition {printer.expr(node)!r} is not a yes/no test (it is {t.describe('en')})",
                             suggestion=Message("用比较词写成判断，如 X 超过 10万元", "write a comparison, e.g. X 超过 10万元"))
-            if role in ("amount", "item_amount") and t.base != "money":
+            if (role in ("amount", "item_amount") or (role == "band_amount" and t.base != "unit_price")) and t.base != "money":
                 yield error("E022", node.span, f"奖励金额「{printer.expr(node)}」应为金额，实际是{t.describe()}",
                             f"the award {printer.expr(node)!r} must be money, but it is {t.describe('en')}",
                             suggestion=Message("乘以一个金额，或写明单位（元、万元、亿元）",
                                                "multiply by an amount, or write a unit (元, 万元, 亿元)"))
-        form = clause.award.form if clause.award is not None else None
+        form = clause.award.form if clause is not None and clause.award is not None else None
         if isinstance(form, ast.ByTier):
             yield from _check_tier_subject(form, symbols)
 
@@ -619,7 +865,7 @@ def _constant_amounts(form) -> list[tuple[Decimal, ast.Money]]:
         nodes = [form.ceiling]
     elif isinstance(form, ast.Range):
         nodes = [form.low, form.high]
-    elif isinstance(form, (ast.ByLevel, ast.ByTier)):
+    elif isinstance(form, (ast.ByLevel, ast.ByTier, ast.ByRunYear)):
         nodes = [row.amount for row in form.rows]
     return [(n.value, n) for n in nodes if isinstance(n, ast.Money)]
 
@@ -814,6 +1060,8 @@ def check_bounds(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     for budget in policy.budgets:
         yield from _check_ranking(budget.ranking, symbols)
         yield from _budget_coverage(policy, budget)
+    yield from _check_prorated_budgets(policy)
+    yield from _check_fund_minimums(policy)
 
 
 def _money(value: Decimal) -> str:
@@ -844,6 +1092,47 @@ def _budget_coverage(policy: ast.Policy, budget: ast.Budget) -> Iterator[Diagnos
                f"预算可覆盖 {count} 个最高额奖励",
                f"{budget.payer.text}'s yearly budget {budget.amount.text} covers {count} maximum awards "
                f"({_money(largest)} in {clause.label}, of which this payer bears {_money(borne)})")
+
+
+# ---- issue 13: fund minimums
+def _check_fund_minimums(policy: ast.Policy) -> Iterator[Diagnostic]:
+    """资金 F 每年 不少于 A beside 预算 F 每年 B with B < A: the yearly amount the awards draw on
+    is below what the fund must hold — one of the two numbers is wrong (W360)."""
+    budgets = {b.payer.text: b for b in policy.budgets}
+    for minimum in policy.fund_minimums:
+        budget = budgets.get(minimum.fund.text)
+        if budget is not None and budget.amount.value < minimum.amount.value:
+            yield warning("W360", budget.span,
+                          f"「{minimum.fund.text}」每年预算 {budget.amount.text} 低于它每年不少于 {minimum.amount.text} 的下限",
+                          f"the yearly budget of {minimum.fund.text}, {budget.amount.text}, is below its yearly minimum "
+                          f"of {minimum.amount.text}",
+                          suggestion=Message("核对原文：预算应不少于资金下限", "check the text: the budget should be at least the minimum"))
+
+
+# ---- issue 13: budgets that pro-rate
+def _check_prorated_budgets(policy: ast.Policy) -> Iterator[Diagnostic]:
+    """预算 … 按比例核减 scales each award by budget ÷ wanted. That is defined for an award one
+    payer funds from one budget: with 分担 (the award shared) or a second budget for the same
+    awards, which part is scaled, and by which ratio, the text does not say (E360)."""
+    if policy.budgets and any(split.condition is not None for split in policy.splits):
+        yield error("E364", policy.budgets[0].span,
+                    "有「预算」的政策不能用带条件的「分担」：各出资方从预算中承担多少取决于每个申请人，批量评估尚不支持",
+                    "a policy with a 预算 cannot have a 分担 with a condition: each payer's part of the budget "
+                    "depends on the applicant, which batch evaluation does not support yet",
+                    suggestion=Message("去掉「分担」的条件（改用「除外」按条款指定出资方），或去掉「预算」",
+                                       "drop the 分担's condition (name payers by clause with 除外), or the 预算"))
+    for budget in policy.budgets:
+        if not budget.prorate:
+            continue
+        if policy.splits or len(policy.budgets) > 1:
+            why_zh = "政策有「分担」" if policy.splits else "政策还有另一项「预算」"
+            why_en = "the policy shares awards (分担)" if policy.splits else "the policy has another 预算"
+            yield error("E360", budget.span,
+                        f"「{budget.prorate}」的预算只能是奖励的唯一出资：{why_zh}，按比例核减哪一部分、按哪个比例，原文未定",
+                        f"a {budget.prorate} budget must be the awards' only funding: {why_en}, so which part is scaled, "
+                        f"and by which ratio, is not defined",
+                        suggestion=Message("删去「分担」或另一项「预算」；确需分担时，改用按排序或择优的预算",
+                                           "remove the 分担 or the other 预算; if the award is shared, use a ranked or 择优 budget"))
 
 
 # ---------------------------------------------------------------- year-by-year tables
@@ -1132,6 +1421,88 @@ def check_drafting(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]
     if policy.principle == "就高不重复":
         yield from _matterless_twins(policy, symbols)
     yield from _unreachable_years(policy, symbols)
+    yield from _silent_overwrites(policy)
+
+
+# ---- issue 13: no silent overwrite (the lines E019 did not yet cover)
+def _twice_error(span, where_zh: str, where_en: str, word: str, taken_zh: str, taken_en: str) -> Diagnostic:
+    return error("E019", span, f"{where_zh}的「{word}」写了两次：{taken_zh}",
+                 f"{where_en} has {word} twice: {taken_en}",
+                 suggestion=Message(f"删去多余的「{word}」，或把它们合并为一项", f"delete the extra {word}, or merge them into one"))
+
+
+def _silent_overwrites(policy: ast.Policy) -> Iterator[Diagnostic]:
+    """Single-valued things written twice where one silently wins: a fact given twice in one
+    example (已知 X = 1, X = 2), a year twice in one series value, a payer's 预算 or 配套
+    twice (E019); a 分担 after one that excepts nothing, which no clause can reach (E361);
+    the same fact twice in one ranking (按 X 降序、X 升序) or one grouping (每个 X、X) (E362)."""
+    for clause in policy.clauses:
+        for case in clause.cases:
+            where_zh = f"{clause.label}的案例{'「' + case.title + '」' if case.title else ''}"
+            where_en = f"an example of {clause.label}"
+            seen: set[str] = set()
+            for name, value in case.facts:
+                if name.text in seen:
+                    yield _twice_error(name.span, where_zh, where_en, f"已知 {name.text}",
+                                       "只有最后一次生效，前一次被丢弃", "only the last counts, the earlier is dropped")
+                seen.add(name.text)
+                if isinstance(value, ast.SeriesValue):
+                    years = [year for year, _v in value.entries]
+                    for (year, literal), earlier in zip(value.entries[1:], years):
+                        if year == earlier:
+                            yield _twice_error(literal.span or value.span, where_zh, where_en, f"{name.text} 的 {year}年",
+                                               "只有一个值会被采用", "only one value is used")
+    taken = {"预算": ("同一出资方每年只有一项预算（写两项时，批量评估只会采用其中一项）",
+                      "a payer has one yearly budget (with two, a batch would use only one of them)"),
+             "配套": ("同一出资方只有一个最低配套比例（两项互相矛盾）", "a payer has one minimum share (two contradict each other)")}
+    for kind, rules in (("预算", policy.budgets), ("配套", policy.cofunding)):
+        payers: set[str] = set()
+        for rule in rules:
+            if rule.payer.text in payers:
+                yield _twice_error(rule.span, "政策头部", "the header", f"{kind} {rule.payer.text}", *taken[kind])
+            payers.add(rule.payer.text)
+    funds: set[str] = set()
+    for minimum in policy.fund_minimums:
+        if minimum.fund.text in funds:
+            yield _twice_error(minimum.span, "政策头部", "the header", f"资金 {minimum.fund.text}",
+                               "同一资金只有一个每年下限（两项互相矛盾）", "a fund has one yearly minimum (two contradict each other)")
+        funds.add(minimum.fund.text)
+    for index, split in enumerate(policy.splits):
+        if not split.except_articles and split.condition is None and index + 1 < len(policy.splits):
+            for later in policy.splits[index + 1:]:
+                yield error("E361", later.span,
+                            "这一条「分担」永远不会被采用：前面的「分担」没有「除外」，已适用于每个条款",
+                            "this 分担 is never used: an earlier 分担 excepts nothing, so it covers every clause",
+                            suggestion=Message("在前一条「分担」后写明「除外 …」（本条适用的条款），或删去本条",
+                                               "add 除外 … (the clauses this one is for) to the earlier 分担, or delete this one"))
+            break
+    latest: int | None = None  # 过渡 rules are tried in order: the first whose year is later than the assessed year wins
+    for rule in policy.transitional:
+        if rule.before_year is None:
+            continue
+        if latest is not None and rule.before_year <= latest:
+            yield error("E363", rule.span,
+                        f"这一条「过渡」永远不会被采用：早于 {rule.before_year}年的考核年度已由前面「早于 {latest}年」的一条处理",
+                        f"this 过渡 is never used: years before {rule.before_year} are already taken by an earlier rule "
+                        f"(before {latest})",
+                        suggestion=Message("按年份从早到晚排列「过渡」（早于 2019年 … 在 早于 2020年 … 之前），或删去本条",
+                                           "order the 过渡 rules by year, earliest first, or delete this one"))
+        latest = rule.before_year if latest is None else max(latest, rule.before_year)
+    rankings = [(b.ranking, b.span, f"预算 {b.payer.text}", f"the budget of {b.payer.text}") for b in policy.budgets]
+    for clause in policy.clauses:
+        if clause.quota is not None:
+            rankings.append((clause.quota.ranking, clause.quota.span, f"{clause.label} 的名额", f"{clause.label}'s quota"))
+            names = [g.text for g in clause.quota.groups]
+            for name in sorted({n for n in names if names.count(n) > 1}):
+                yield error("E362", clause.quota.span, f"{clause.label} 的名额分组「每个」把「{name}」写了两次",
+                            f"{clause.label}'s quota groups by {name} twice (每个)",
+                            suggestion=Message(f"只写一次「{name}」", f"write {name} once"))
+    for keys, span, where_zh, where_en in rankings:
+        names = [fact.text for fact, _descending in keys]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            yield error("E362", span, f"{where_zh}排序把「{name}」写了两次：后一次永远不起作用（前一次已按它排完）",
+                        f"{where_en} ranking names {name} twice: the later key never counts",
+                        suggestion=Message(f"只写一次「{name}」，升序或降序按原文", f"write {name} once, in the text's order"))
 
 
 def _condition_facts(clause: ast.Clause, symbols: Symbols) -> frozenset[str]:
@@ -1229,3 +1600,143 @@ def _unreachable_years(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnos
                       suggestion=Message("若本政策考核施行期内的年度，写「考核年度 当年」；或延后失效日期；原文如此的，在说明中写明",
                                          "if the policy assesses the years it is in force, write 考核年度 当年; or extend 失效日期; "
                                          "if the text says so, record it in a 说明"))
+
+
+# ---------------------------------------------------------------- issue 13: rates over a run of years
+def check_run_years(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """分年度 counts the years of the clause's 期限 from its start fact: without one the year of
+    the run would be guessed (E340); its rows cover the 期限's years once each, in order (E341).
+    自 F 起 第N年 counts from F, which must be a year fact (E342)."""
+    for clause in policy.clauses:
+        for condition in clause.conditions:
+            for node in walk(condition):
+                if isinstance(node, (ast.Compare, ast.And)) and node.run_year is not None:
+                    compare = node if isinstance(node, ast.Compare) else node.left
+                    start = compare.right.left.name
+                    decl = symbols.facts.get(start.text)
+                    if decl is not None and (decl.type.base != "year" or decl.type.series):
+                        yield error("E342", start.span, f"「自 {start.text} 起 {node.run_year}」从事实「{start.text}」起算，它应为年份",
+                                    f"「自 {start.text} 起 {node.run_year}」 counts from {start.text!r}, which must be a year fact",
+                                    suggestion=Message(f"声明为年份：事实 {start.text}: 年份", f"declare it a year: 事实 {start.text}: 年份"))
+        form = clause.award.form if clause.award is not None else None
+        if not isinstance(form, ast.ByRunYear):
+            continue
+        duration = clause.duration
+        if duration is None or duration.start_fact is None:
+            yield error("E340", form.span, f"{clause.label} 分年度给予，但没有写期限从哪一年起算：第几年无从判断",
+                        f"{clause.label} pays by year of a run, but its 期限 has no start year: which year of the run "
+                        f"an assessed year is cannot be known",
+                        notes=(Message("起算年度须是申请人提供的年份事实（如 认定年度）；原文没有写起算年度时，声明一个事实由申请人提供，"
+                                       "缺少它的评估为「无法判定」，polc 不会自行假定",
+                                       "the start must be a year fact the applicant states (such as 认定年度); where the text "
+                                       "names none, declare a fact for it: an evaluation without it cannot be decided, polc "
+                                       "never assumes one"),),
+                        suggestion=Message(f"期限 最多 {form.rows[-1].last}年 自 认定年度 当年起",
+                                           f"期限 最多 {form.rows[-1].last}年 自 认定年度 当年起"))
+        expected_first = 1
+        for run_row in form.rows:
+            if run_row.first != expected_first:
+                yield error("E341", run_row.span,
+                            f"分年度的「{run_row.text}」是第{run_row.first}–{run_row.last}年，应从第{expected_first}年接续",
+                            f"the row {run_row.text!r} covers years {run_row.first}–{run_row.last} of the run; it should "
+                            f"continue from year {expected_first}",
+                            notes=(Message("各行依次覆盖期限的每一年，不重叠、不留空：前三年、后两年，或 第1至3年、第4至5年",
+                                           "the rows cover each year of the 期限 once, in order: 前三年, 后两年, or 第1至3年, 第4至5年"),))
+                break
+            expected_first = run_row.last + 1
+        else:
+            if duration is not None and expected_first - 1 != duration.years:
+                yield error("E341", form.span,
+                            f"分年度各行共{expected_first - 1}年，与期限 {duration.years_text} 不一致",
+                            f"the rows cover {expected_first - 1} years, but the 期限 is {duration.years_text}",
+                            suggestion=Message(f"期限 最多 {expected_first - 1}年", f"期限 最多 {expected_first - 1}年"))
+
+
+# ---------------------------------------------------------------- issue 13: payments in parts
+def check_parts(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """其中 …: the parts of one award add up to exactly 100%, each above 0 (E343); only an
+    award with an amount is paid in parts (E345)."""
+    for clause in policy.clauses:
+        if not clause.parts:
+            continue
+        form = clause.award.form if clause.award is not None else None
+        if clause.text_only or form is None or isinstance(form, (ast.CaseByCase, ast.Unspecified, ast.Routing)):
+            yield error("E345", clause.parts[0].span, f"{clause.label} 没有金额，不能分期兑现",
+                        f"{clause.label} pays no amount, so it cannot be paid in parts",
+                        notes=(Message("「其中 …」把本条「给予」的金额分成几部分；本条须有金额（不是仅文本、系数、一事一议、金额未定或由…审定）",
+                                       "其中 … splits the amount of the clause's 给予; the clause must pay an amount (not text "
+                                       "only, a modifier, 一事一议, 金额未定 or 由…审定)"),))
+            continue
+        total = sum((part.share.value for part in clause.parts), Decimal(0))
+        zero = next((part for part in clause.parts if part.share.value <= 0), None)
+        if zero is not None:
+            yield error("E343", zero.share.span, f"{clause.label} 的分期比例 {zero.share.text} 不大于0",
+                        f"the part {zero.share.text} of {clause.label} is not above 0")
+        elif total != 1:
+            shown = "、".join(part.share.text for part in clause.parts)
+            rest = (Decimal(1) - total) * 100
+            yield error("E343", clause.parts[-1].span,
+                        f"{clause.label} 的分期比例 {shown} 合计 {_plain_percent(total)}，应为100%",
+                        f"the parts of {clause.label}, {shown}, add up to {_plain_percent(total)}, not 100%",
+                        notes=(Message("每一部分都要写出，包括本期兑现的部分（其中 50%），各部分合计100%",
+                                       "write every part, the one paid now too (其中 50%): together they are 100%"),),
+                        suggestion=Message(f"补上其余部分：其中 {_plain_number(rest)}%", f"add the rest: 其中 {_plain_number(rest)}%")
+                        if rest > 0 else None)
+
+
+def _plain_number(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _plain_percent(fraction: Decimal) -> str:
+    return _plain_number(fraction * 100) + "%"
+
+
+# ---------------------------------------------------------------- issue 13: offsets
+def check_offsets(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """抵扣 X: X is a declared matter or a money fact (E346); a clause never offsets its own
+    matter, and offsets between matters do not go round in a cycle (E347); only an award
+    with an amount, not paid in parts, is reduced (E348)."""
+    offsets_of: dict[str, set[str]] = {}  # matter -> the matters its clauses offset
+    for clause in policy.clauses:
+        if not clause.offsets:
+            continue
+        form = clause.award.form if clause.award is not None else None
+        if clause.text_only or form is None or isinstance(form, (ast.CaseByCase, ast.Unspecified, ast.Routing)) \
+                or clause.parts:
+            yield error("E348", clause.offsets[0].span, f"{clause.label} 没有可抵扣的确定金额（或已分期兑现），不能写「抵扣」",
+                        f"{clause.label} has no amount to reduce (or is paid in parts), so it cannot have 抵扣",
+                        notes=(Message("「抵扣」从本条「给予」的金额中扣除；本条须有金额，且不与「其中 …」同用",
+                                       "抵扣 reduces the amount of the clause's 给予: it needs an amount, and is not used "
+                                       "with 其中 …"),))
+        for name in clause.offsets:
+            decl = symbols.facts.get(name.text)
+            if name.text in symbols.matters:
+                if clause.matter is not None and clause.matter.text == name.text:
+                    yield error("E347", name.span, f"{clause.label} 抵扣它自己的事项「{name.text}」",
+                                f"{clause.label} offsets its own matter {name.text!r}")
+                elif clause.matter is not None:
+                    offsets_of.setdefault(clause.matter.text, set()).add(name.text)
+            elif decl is None or decl.type.base != "money" or decl.type.series or decl.type.items:
+                yield error("E346", name.span, f"「抵扣 {name.text}」：{name.text} 既不是已定义的事项，也不是金额事实",
+                            f"抵扣 {name.text}: {name.text!r} is neither a declared matter nor a money fact",
+                            notes=(Message("抵扣另一项奖励写它的事项（定义事项 X，且那一条写 事项 X）；抵扣已获得的金额写一个金额事实",
+                                           "to offset another award name its matter (定义事项 X, and 事项 X on that clause); "
+                                           "to offset an amount already received, name a money fact"),))
+    # a cycle: matter A's clauses offset B, …, and some clause of that chain offsets A again
+    for start in sorted(offsets_of):
+        seen, pending = set(), list(offsets_of[start])
+        while pending:
+            current = pending.pop()
+            if current == start:
+                clause = next(c for c in policy.clauses if c.matter is not None and c.matter.text == start and c.offsets)
+                yield error("E347", clause.offsets[0].span, f"「抵扣」成环：事项「{start}」经抵扣又回到自身",
+                            f"offsets go round in a cycle: matter {start!r} is offset, through others, by itself",
+                            notes=(Message("抵扣须有先后：一项奖励在另一项中扣除，后者不能再在前者中扣除",
+                                           "offsets have an order: if one award is deducted from another, the other cannot "
+                                           "be deducted from the first"),))
+                break
+            if current not in seen:
+                seen.add(current)
+                pending.extend(offsets_of.get(current, ()))

@@ -399,6 +399,9 @@ def _eval_batch(project, args) -> int:
         print(f"  名额 {key}：{entry}", file=human)
     for key, entry in summary["budgets"].items():
         print(f"  预算 {key}：{entry}", file=human)
+    for key, entry in summary.get("outcomes", {}).items():  # issue 13: outcomes that are not money
+        print(_say(args.lang, f"  非金钱结果 {key}：{entry['outcome']}{entry['object']} {entry['count']} 个",
+                   f"  non-money outcome {key}: {entry['outcome']}{entry['object']} × {entry['count']}"), file=human)
     missing = explain.missing() if explain is not None else []
     if missing:
         print(_say(args.lang, f"polc: --explain 中的 {'、'.join(missing)} 不是任何已评估行的申请人或行号（@行号）",
@@ -474,7 +477,11 @@ def _print_report(report: dict, lang: str) -> None:
         if award:
             amount = {"exact": f"{award['max']}元", "up_to": f"最高 {award['max']}元",
                       "range": f"{award['min']}–{award['max']}元", "case_by_case": "一事一议",
-                      "unspecified": "金额未定", "routing": f"由{award.get('approver')}审定"}[award["kind"]]
+                      "unspecified": "金额未定",
+                      "routing": (f"{award['outcome']}{award.get('object')}" if award.get("outcome")  # issue 13
+                                  else f"由{award.get('approver')}审定")}[award["kind"]]
+            if award.get("parts") is not None:  # issue 13: paid in parts
+                amount += _say(lang, f"（本期 {award['min']}元）", f" ({award['min']} now)")
         label = row["article"] + (f"第{row['item']}项" if row["item"] is not None else "")
         print(f"- {row['policy']} {label} {row['title'] or ''}：{state}，{paid} {amount}（{row['reason']}）")
         for line in row["trace"]:

@@ -1,17 +1,27 @@
 """Compact batch results: what `polc eval … --batch` writes by default, for every engine.
 
-One JSON line per evaluated enterprise, in register order, then one `{"summary": …}` line:
+One JSON line per evaluated enterprise, in register order, then one `{"summary": …}` line.
+A line groups the listed clauses under their policy, then under their reason code:
 
-    {"line": 12, "申请人": "A001",
-     "clauses": [{"policy": "嘉政发〔2020〕6号", "clause": "第五条", "reason": "paid",
-                  "kind": "exact", "min": "300000.00", "max": "300000.00"}, …],
-     "total": {"min": "300000.00", "max": "2300000.00"}}
+    {"line":12,"申请人":"A001","policies":{"嘉政发〔2020〕6号":{
+       "paid":{"第五条":["exact","300000.00"],"第十五条第2项":["range","10000.00","50000.00"]},
+       "undecidable":{"第七条":"2000000.00","第十三条":null}}},
+     "total":{"min":"300000.00","max":"2350000.00"}}
+
+A clause's value: for `undecidable`, what it could pay at most (`could_pay`, null when it
+states no bound); otherwise its award as `[kind, min, max]` — `max` left out when it equals
+`min`, both left out for an award with no amount (then the value is the kind alone, e.g.
+`"routing"`), null for a clause with no award (a modifier) — followed by an object of what
+else the row holds (`allocation` when it is not already the reason, `funding`).
 
 It is a projection of the full record (`--trace`, the `polc eval` JSON contract): the
 clauses that apply or cannot be decided (every clause with `--all`), each with a reason code
-instead of the Chinese reason and trace. `project` is that projection, the definition the
-engines are tested against; the Python engine builds the same rows straight from its
-results (`batch.compact_clause`) so as not to build the full record first.
+instead of the Chinese reason and trace. `project` gives the record as rows (one dict per
+clause: policy, clause, reason, kind, min, max, could_pay, allocation, funding) — the
+definition the engines are tested against, and what CSV and Parquet write; `grouped` turns
+it into the line written, and `flatten` back (nothing is lost). The Python engine builds the
+rows straight from its results (`batch.compact_clause`) so as not to build the full record
+first; the DuckDB engine builds the same line in SQL.
 
 The DuckDB engine imports the names and the writers from here, so both engines write the
 same bytes: `Reason`, `CSV_COLUMNS`, `writer_for`.
@@ -116,6 +126,67 @@ def project(record: dict) -> dict:
             "clauses": [project_clause(c) for c in record["clauses"]], "total": project_total(record["total"])}
 
 
+# ---------------------------------------------------------------- the line written (JSON Lines)
+# Keys of a clause row that the grouped line carries in its structure (policy, reason, the
+# clause's key) or in the award array; any other key goes into the trailing object.
+_PLACED = ("policy", "clause", "reason", "kind", "min", "max", "could_pay")
+
+
+def clause_value(row: dict):
+    """The value of one clause row under its policy and reason (see the module docstring)."""
+    if row["reason"] == Reason.UNDECIDABLE:
+        return row.get("could_pay")
+    parts: list = []
+    if "kind" in row:
+        parts.append(row["kind"])
+        if "min" in row:
+            parts.append(row["min"])
+        if "max" in row and row["max"] != row.get("min"):
+            parts.append(row["max"])
+    extra = {key: value for key, value in row.items()
+             if key not in _PLACED and not (key == "allocation" and value == row["reason"])}
+    if extra:
+        parts.append(extra)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 and "kind" in row else parts
+
+
+def grouped(record: dict) -> dict:
+    """The JSON line of a compact record: clauses under their policy, then their reason
+    (groups and clauses in the order listed, which is policy and clause order)."""
+    policies: dict = {}
+    for row in record["clauses"]:
+        policies.setdefault(row["policy"], {}).setdefault(row["reason"], {})[row["clause"]] = clause_value(row)
+    return {"line": record["line"], IDENTIFIER: record[IDENTIFIER], "policies": policies, "total": record["total"]}
+
+
+def flatten(line: dict) -> dict:
+    """The compact record (rows in policy and clause order) of a JSON line: `grouped` undone.
+    Clause order within a policy is the order of the reason groups, then within each group."""
+    rows = []
+    for policy, reasons in line["policies"].items():
+        for why, clauses in reasons.items():
+            for label, value in clauses.items():
+                row = {"policy": policy, "clause": label, "reason": why}
+                if why == Reason.UNDECIDABLE:
+                    if value is not None:
+                        row["could_pay"] = value
+                elif value is not None:
+                    parts = [value] if isinstance(value, str) else list(value)
+                    extra = parts.pop() if parts and isinstance(parts[-1], dict) else {}
+                    if parts:
+                        row["kind"] = parts[0]
+                        if len(parts) > 1:
+                            row["min"] = parts[1]
+                            row["max"] = parts[2] if len(parts) > 2 else parts[1]
+                    if why in UNPAID_ALLOCATIONS and "allocation" not in extra:
+                        row["allocation"] = why
+                    row.update(extra)
+                rows.append(row)
+    return {"line": line["line"], IDENTIFIER: line[IDENTIFIER], "clauses": rows, "total": line["total"]}
+
+
 def csv_rows(record: dict) -> Iterable[tuple]:
     """The CSV rows (CSV_COLUMNS) of one compact record."""
     for clause in record["clauses"]:
@@ -133,7 +204,7 @@ class JsonLinesWriter:
         self.stream = stream
 
     def record(self, record: dict) -> None:
-        self.stream.write(_encode(record) + "\n")
+        self.stream.write(_encode(grouped(record)) + "\n")
 
     def full(self, record: dict) -> None:
         self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")

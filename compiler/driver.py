@@ -536,7 +536,9 @@ def describe_result(result) -> str:
     if award is None:  # a MODIFIER clause that applies
         return "适用（系数）"
     if award.kind == "routing":
-        return f"由 {award.note} 审定"
+        return f"由 {award.note} 审定" if award.outcome is None else f"{award.outcome} {award.note}"
+    if award.parts is not None and award.min is not None and award.max is not None:  # issue 13: in parts
+        return f"{fmt(award.max)}，本期 {fmt(award.min)}"
     return {"exact": lambda: fmt(award.min), "up_to": lambda: f"最高 {fmt(award.max)}",
             "range": lambda: f"{fmt(award.min)} 至 {fmt(award.max)}",
             "case_by_case": lambda: "一事一议", "unspecified": lambda: "金额未定"}[award.kind]()
@@ -551,7 +553,9 @@ def describe_expected(expected: ast.Expected) -> str:
     if expected.kind == "range":
         return f"{fmt(expected.low.value)} 至 {fmt(expected.high.value)}"
     if expected.kind == "routing":
-        return f"由 {expected.approver} 审定"
+        return f"由 {expected.approver} 审定" if expected.outcome == "审定" else f"{expected.outcome} {expected.approver}"
+    if expected.kind == "parts":  # issue 13: the whole award, then what is paid now
+        return f"{fmt(expected.high.value)}，本期 {fmt(expected.low.value)}"
     return {"applies": "适用（系数）", "case_by_case": "一事一议", "unspecified": "金额未定", "not_applicable": "不适用",
             "undecidable": "无法判定"}[expected.kind]
 

@@ -195,7 +195,110 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
     "E199": ("编译器内部错误：polc 自身的缺陷（例如解释器在验证重叠见证时失败），不是草稿的问题；请连同草稿报告。",
              "Internal compiler error: a bug in polc itself (for example the interpreter failing while confirming an "
              "overlap witness), not a problem in the draft; please report it with the draft.", "", ""),
+    "E340": ("分年度给予（前三年…后两年…）需要期限的起算年度：第几年由「期限 … 自 年份事实 当年起|次年起」决定；原文没有写起算年度时，声明一个由申请人提供的年份事实，缺少它的评估为「无法判定」，不会被假定。",
+             "分年度 (a rate per year of a run) needs the 期限's start year: the year of the run is counted from "
+             "期限 … 自 <year fact> 当年起|次年起; where the text names none, declare a year fact the applicant states, "
+             "and an evaluation without it cannot be decided — polc never assumes one.",
+             "  期限 最多 5年\n  给予 分年度\n    前三年 → 地方财政贡献 × 80%\n    后两年 → 地方财政贡献 × 50%",
+             "  期限 最多 5年 自 认定年度 次年起\n  给予 分年度\n    前三年 → 地方财政贡献 × 80%\n    后两年 → 地方财政贡献 × 50%"),
+    "E341": ("分年度的各行须依次覆盖期限的每一年，不重叠、不留空，合计等于期限的年数；「第N至M年」不能倒置。",
+             "The rows of 分年度 cover each year of the 期限 once, in order, adding up to its years; 第N至M年 "
+             "cannot run backwards.",
+             "  期限 最多 5年 自 认定年度 当年起\n  给予 分年度\n    前三年 → 地方财政贡献 × 80%\n    第3至5年 → 地方财政贡献 × 50%",
+             "  期限 最多 5年 自 认定年度 当年起\n  给予 分年度\n    前三年 → 地方财政贡献 × 80%\n    第4至5年 → 地方财政贡献 × 50%"),
+    "E342": ("「自 F 起 第N年」从年份事实 F 起算（F 当年为第1年），F 须声明为年份。",
+             "自 F 起 第N年 counts from the year fact F (F's own year is the first): F must be declared a year.",
+             "事实 认定年度: 数值\n...\n  当 自 认定年度 起 第4年", "事实 认定年度: 年份\n...\n  当 自 认定年度 起 第4年"),
+    "E343": ("分期兑现（其中 …）的各部分比例须都大于0、合计恰为100%：本期兑现的部分也要写出。",
+             "The parts of an award paid in parts (其中 …) are each above 0 and add up to exactly 100%: the part "
+             "paid now is written too.",
+             "  给予 投资额 × 10% 最高 500万元\n  其中 50% 待 达产升规",
+             "  给予 投资额 × 10% 最高 500万元\n  其中 50%\n  其中 50% 待 达产升规"),
+    "E344": ("分期的一部分在一个年度兑现：「其中 30% 第2年」；跨几年的，分成几部分写。",
+             "A part is paid in one year (其中 30% 第2年); a payment over several years is several parts.",
+             "  其中 60% 第2至3年", "  其中 30% 第2年\n  其中 30% 第3年"),
+    "E345": ("只有给出金额的条款才能分期兑现：仅文本、系数、一事一议、金额未定、由…审定都没有可分的金额。",
+             "Only a clause that pays an amount can pay it in parts: text only, a modifier, 一事一议, 金额未定 and "
+             "由…审定 have no amount to split.",
+             "  给予 一事一议\n  其中 50%\n  其中 50% 待 达产升规",
+             "  给予 最高 200万元\n  其中 50%\n  其中 50% 待 达产升规"),
+    "E346": ("「抵扣 X」的 X 须是已定义的事项（抵扣本申请人该事项所获奖励）或金额事实（抵扣已获得的金额，如往年所获奖励）。",
+             "In 抵扣 X, X is a declared matter (what the applicant is paid for it) or a money fact (an amount already "
+             "received, such as an earlier year's award).",
+             "  抵扣 固定资产投资", "定义事项 固定资产投资奖励\n...\n  抵扣 固定资产投资奖励"),
+    "E347": ("抵扣不能成环：一个条款不抵扣自己的事项；事项 A 在 B 中抵扣时，B 不能（直接或经其他事项）再在 A 中抵扣。",
+             "Offsets cannot go round: a clause does not offset its own matter, and if A is deducted from B, B cannot "
+             "(directly or through others) be deducted from A.",
+             "条款 第一条\n  事项 绩效支持奖励\n  抵扣 固定资产投资奖励\n条款 第二条\n  事项 固定资产投资奖励\n  抵扣 绩效支持奖励",
+             "条款 第一条\n  事项 绩效支持奖励\n  抵扣 固定资产投资奖励\n条款 第二条\n  事项 固定资产投资奖励"),
+    "E348": ("「抵扣」从本条的金额中扣除：本条须给出金额（不是一事一议、金额未定、由…审定或系数），且不与分期兑现（其中 …）同用。",
+             "抵扣 reduces this clause's amount: the clause must pay an amount (not 一事一议, 金额未定, 由…审定 or a "
+             "modifier), and is not also paid in parts (其中 …).",
+             "  给予 一事一议\n  抵扣 固定资产投资奖励", "  给予 绩效 × 50% 最高 300万元\n  抵扣 固定资产投资奖励"),
     "I070": ("多个条款涵盖同一事项，按就高不重复只支付最高一项。", "Several clauses cover one matter; 就高不重复 pays the highest.", "", ""),
+    # ---- issue 13 (r14-outcomes): budgets that pro-rate, payers, outcomes, no silent overwrite
+    "E360": ("按比例核减的预算（预算 … 按比例核减/按比例分配）只能是奖励的唯一出资：同一政策有「分担」或另一项「预算」时，"
+             "核减哪一部分、按哪个比例未定义。",
+             "A pro-rated budget (预算 … 按比例核减) must be the awards' only funding: with 分担 or a second 预算 in the "
+             "policy, which part is scaled and by which ratio is not defined.",
+             "  分担 市级财政 50%、县级财政 50%\n  预算 市级财政 每年 500万元 按比例核减",
+             "  预算 市级财政 每年 500万元 按比例核减"),
+    "E361": ("「分担」永远不会被采用：前面一条「分担」没有「除外」，已适用于每个条款（条款采用第一条不除外它的「分担」）。",
+             "A 分担 is never used: an earlier 分担 excepts nothing, so it covers every clause (a clause takes the first "
+             "分担 that does not except it).",
+             "  分担 市级财政 50%、县级财政 50%\n  分担 市级财政 100%",
+             "  分担 市级财政 50%、县级财政 50% 除外 第十二条 第2项\n  分担 市级财政 100%"),
+    "E362": ("同一事实在一个排序（按 …）或分组（每个 …）里写了两次：后一次永远不起作用。",
+             "The same fact twice in one ranking (按 …) or grouping (每个 …): the later one never counts.",
+             "  名额 每年 10 家 按 营业收入 降序、营业收入 升序", "  名额 每年 10 家 按 营业收入 降序"),
+    "E363": ("「过渡」永远不会被采用：按顺序逐条判断，前面一条的年份不晚于本条，本条覆盖的年度都已由前面一条处理。",
+             "A 过渡 rule is never used: rules are tried in order, and an earlier one with a year no later than this "
+             "one's already takes every year this one covers.",
+             "  过渡 \"…\" 当 考核年度 早于 2021年 依照 嘉政发〔2016〕29号\n  过渡 \"…\" 当 考核年度 早于 2020年 依照 嘉政发〔2016〕28号",
+             "  过渡 \"…\" 当 考核年度 早于 2020年 依照 嘉政发〔2016〕28号\n  过渡 \"…\" 当 考核年度 早于 2021年 依照 嘉政发〔2016〕29号"),
+    "W360": ("资金每年的下限（资金 F 每年 不少于 A）高于同一资金的每年预算（预算 F 每年 B）：两个数字必有一个写错。",
+             "A fund's yearly minimum (资金 F 每年 不少于 A) is above its yearly budget (预算 F 每年 B): one of them is wrong.",
+             "  预算 专项资金 每年 500万元\n  资金 专项资金 每年 不少于 2000万元",
+             "  预算 专项资金 每年 2000万元\n  资金 专项资金 每年 不少于 2000万元"),
+    "E364": ("有「预算」的政策不能用带条件的「分担」（分担 … 当 …）：各出资方从预算中承担多少取决于每个申请人，批量评估尚不支持。",
+             "A policy with a 预算 cannot have a 分担 with a condition (分担 … 当 …): each payer's part of the budget "
+             "depends on the applicant, which batch evaluation does not support yet.",
+             "  分担 乡镇财政 100% 当 招商主体 属于 乡镇\n  分担 县级财政 100%\n  预算 县级财政 每年 500万元",
+             "  分担 乡镇财政 100% 除外 第五条\n  分担 县级财政 100%\n  预算 县级财政 每年 500万元"),
+    # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+    "E320": ("奖励表的一行格数与表头列数不同：缺格会让某些组合没有金额，多格无处对应。",
+             "A row of a two-key table has more or fewer cells than the head has columns.",
+             "  给予 按 项目类别、建设类型 分别\n    列 整条生产线、数字化车间、智能工厂\n    技改项目 → 10万元、20万元",
+             "  给予 按 项目类别、建设类型 分别\n    列 整条生产线、数字化车间、智能工厂\n    技改项目 → 10万元、20万元、—"),
+    "E323": ("分段的一行应写一个下限和（或）一个上限，各是一个比较词加一个写明的数（超过/不低于 为下限，不超过/低于 为上限）。",
+             "A band gives a lower and/or an upper bound, each a comparison word and a written number.",
+             "    不低于 100 且 等于 500 → 100元/亩", "    不低于 100 且 不超过 500 → 100元/亩"),
+    "E324": ("分段重叠：某些数值同时落在两段里，该付哪一段的金额无从确定。",
+             "Bands overlap: some values fall in two bands, so which band pays is not determined.",
+             "    不低于 100 且 不超过 500 → 100元/亩\n    不低于 500 → 200元/亩",
+             "    不低于 100 且 不超过 500 → 100元/亩\n    超过 500 → 200元/亩"),
+    "W324": ("分段之间有空档：落在空档里的数值不属于任何一段，不予奖励。原文如此则可忽略。",
+             "A gap between bands: values in it belong to no band and get nothing. Ignore it if the text means that.",
+             "    不低于 100 且 低于 500 → 100元/亩\n    超过 500 → 200元/亩",
+             "    不低于 100 且 不超过 500 → 100元/亩\n    超过 500 → 200元/亩"),
+    "E325": ("全量计价（所在段的单价 × 全部数量）的每段须是单价、单位一致、分段依据为数值；单价而未写「全量计价」也是错误。",
+             "全量计价 (the band's unit price × the whole quantity) needs unit prices of one unit and a number to price; "
+             "a unit price without 全量计价 is an error too.",
+             "  给予 按 新增用地面积 分段\n    超过 500 → 200元/亩",
+             "  给予 按 新增用地面积 分段 全量计价\n    超过 500 → 200元/亩"),
+    "E326": ("「逐档」按首次越过的各档分别给予，比较词须是 首次超过/首次达到/首次不低于。",
+             "逐档 pays each tier crossed for the first time: its word must be 首次超过, 首次达到 or 首次不低于.",
+             "  给予 按 年营业收入 超过 逐档", "  给予 按 年营业收入 首次超过 逐档"),
+    "E327": ("晋级差额比较新等级与原等级：两个事实须是同一个枚举（同一等级序列）。",
+             "An upgrade difference compares the new level with the held one: both facts must be of one enumeration.",
+             "枚举 荣誉: 市级、省级\n事实 原有等级: 荣誉\n事实 认定等级: 等级\n  给予 按 认定等级 自 原有等级 晋级差额",
+             "事实 原有等级: 等级\n事实 认定等级: 等级\n  给予 按 认定等级 自 原有等级 晋级差额"),
+    "W327": ("晋级差额表中较高等级的金额不高于较低等级：由低晋级到高将不付钱（等级按枚举声明顺序由低到高）。",
+             "In an upgrade table a higher level pays no more than a lower one: that upgrade pays nothing (levels rise "
+             "in the enumeration's declared order).",
+             "枚举 等级: 市级、省级、国家级\n    市级 → 50万元\n    省级 → 20万元",
+             "枚举 等级: 市级、省级、国家级\n    市级 → 20万元\n    省级 → 50万元"),
+
 }
 
 

@@ -77,7 +77,11 @@ class _Collector:
         elif isinstance(node, ast.ByLevel):
             self.fact(node.subject.text, back)
             self.expr(node.rows, back, seen)
-        elif isinstance(node, ast.ByTier) and node.op.startswith("首次"):
+        elif isinstance(node, (ast.ByTable, ast.Upgrade)):  # issue 13: the two facts a table or an upgrade reads
+            for name in ((node.row_fact, node.column_fact) if isinstance(node, ast.ByTable) else (node.subject, node.held)):
+                self.fact(name.text, back)
+            self.expr(node.rows, back, seen)
+        elif isinstance(node, (ast.ByTier, ast.EachTier)) and node.op.startswith("首次"):
             self.expr(node.subject, back + _FIRST_LOOKBACK, seen)
             for row in node.rows:
                 self.expr(row, back, seen)
@@ -100,6 +104,11 @@ class _Collector:
         if clause.quota is not None:
             for key, _descending in clause.quota.ranking:
                 self.fact(key.text, 0)
+        # issue 13: the conditions of parts (其中 … 待 条件) and facts that offset (抵扣 F)
+        self.expr(tuple(part.condition for part in clause.parts if part.condition is not None))
+        for name in clause.offsets:
+            if name.text not in self.symbols.matters:  # a matter is another award, not a fact
+                self.fact(name.text, 0)
 
 
 def assessed_year(policy: ast.Policy) -> int | None:

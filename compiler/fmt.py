@@ -48,7 +48,8 @@ from .source import SourceFile, normalise
 
 # Rules (tree node names, after aliasing) whose tokens start a new line, and its indent.
 _TOP = {"policy", "vocabulary", "enum_decl", "fact_decl", "def_decl", "matter_decl", "clause"}
-_ROWS = {"level_row", "tier_row"}
+_ROWS = {"level_row", "tier_row", "table_head", "table_row", "band_row", "run_year_row"}  # (the last four: issue 13)
+_TABLES = ("a_by_level", "a_by_tier", "a_by_table", "a_by_band", "a_each_tier", "a_upgrade", "a_by_run_year")
 _NO_SPACE_BEFORE = {",", ":", "、", ")", "]", "}"}
 _NO_SPACE_AFTER = {"(", "[", "{", "、"}
 _SIGNED = {"neg", "negative_number", "negative_money"}
@@ -79,7 +80,7 @@ def _walk(tree: Tree, source_text: str) -> list[_Placed]:
     placed: list[_Placed] = []
     # A cap after a 分别/分档 table goes on its own line; after a formula it stays on the line.
     table_caps = {id(child) for award in tree.iter_subtrees() if award.data in ("f_award", "f_case_by_case")
-                  and any(isinstance(c, Tree) and c.data in ("a_by_level", "a_by_tier") for c in award.children)
+                  and any(isinstance(c, Tree) and c.data in _TABLES for c in award.children)
                   for child in award.children if isinstance(child, Tree) and child.data == "cap"}
 
     def visit(node, indent: int | None, signed_parent: bool, clause: bool) -> None:

@@ -93,8 +93,27 @@ class _Evaluator:
             if clause.modifier is not None:
                 return True
             assert clause.award is not None  # an evaluated clause has an award or a modifier
+            if clause.parts:  # issue 13: payments in parts
+                return self.in_parts(clause, self.award(clause.award, run), run)
             return self.award(clause.award, run)
         return evaluate
+
+    def payer_rules(self, clause: model.ClauseModel):
+        """Issue 13, payers by condition: runtime.ClauseSpec.payer_rules, or None."""
+        if not clause.payer_rules:
+            return None
+        def test(condition):
+            return lambda run: self.value(condition, run, 0)
+        return tuple((None if rule.condition is None else test(rule.condition),
+                      tuple((share.payer, share.share) for share in rule.shares)) for rule in clause.payer_rules)
+
+    def in_parts(self, clause: model.ClauseModel, award, run: runtime.Run):
+        """其中 …: each part's condition is read only once the clause pays (runtime.in_parts)."""
+        if award is None or award is False or isinstance(award, str):
+            return award
+        parts = tuple((part.share, part.text, part.year,
+                       True if part.condition is None else self.value(part.condition, run, 0)) for part in clause.parts)
+        return runtime.in_parts(run, award, parts)
 
     def amount(self, node: model.Expr, run: runtime.Run):
         """An award's amount; a formula's value is shown in the trace, a constant needs no line."""
@@ -127,6 +146,8 @@ class _Evaluator:
                 if not isinstance(picked, int):
                     return picked
                 return runtime.exact(run, self.amount(form.rows[picked].amount, run), cap, cap_label)
+            case model.Routing() if form.outcome != "审定":  # issue 13: 免收, 优先保障, 列入, 授予
+                return runtime.outcome(run, form.outcome, form.approver)
             case model.Routing():
                 return runtime.routing(run, form.approver)
             case model.PerItem():
@@ -137,8 +158,11 @@ class _Evaluator:
                 total = Decimal(0)
                 for index, value in enumerate(values, 1):
                     run.item[name] = value
-                    part = runtime.per_item(run, name, index, value, self.value(form.amount, run, 0),
-                                            self.value(form.item_cap, run, 0), form.item_cap.text)
+                    if form.item_cap is None:  # 每项 with the total cap only
+                        part = runtime.per_item_uncapped(run, name, index, value, self.value(form.amount, run, 0))
+                    else:
+                        part = runtime.per_item(run, name, index, value, self.value(form.amount, run, 0),
+                                                self.value(form.item_cap, run, 0), form.item_cap.text)
                     if part is None:
                         return None
                     total += part
@@ -151,6 +175,65 @@ class _Evaluator:
                     if outcome:
                         return runtime.exact(run, self.amount(row.amount, run), cap, cap_label)
                 return model.NO_TIER_MET
+            case model.ByRunYear():  # issue 13: the row whose years of the 期限 hold the assessed year
+                for run_row in form.rows:
+                    outcome = self.value(run_row.test, run, 0)
+                    if outcome is None:
+                        return None
+                    if outcome:
+                        run.note(run_row.label)
+                        return runtime.exact(run, self.amount(run_row.amount, run), cap, cap_label)
+                return model.NO_RUN_YEAR
+            case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
+                return self.table_award(form, run, cap, cap_label)
+            case _:
+                assert_never(form)
+
+    # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+    def table_award(self, form: model.ByTable | model.ByBand | model.EachTier | model.Upgrade, run: runtime.Run,
+                    cap, cap_label):
+        match form:
+            case model.ByTable():
+                row_fact, column_fact = form.row_fact.name, form.column_fact.name
+                picked = runtime.pick_cell(run, row_fact, run.fact(row_fact), column_fact, run.fact(column_fact),
+                                           form.levels, form.columns, form.filled)
+                if not isinstance(picked, tuple):
+                    return picked
+                cell = form.rows[picked[0]].cells[picked[1]]
+                assert cell is not None  # pick_cell picks filled cells only
+                return runtime.exact(run, self.amount(cell, run), cap, cap_label)
+            case model.ByBand():
+                for row in form.rows:
+                    outcome = self.value(row.test, run, 0)
+                    if outcome is None:
+                        return None
+                    if outcome:
+                        return runtime.exact(run, self.amount(row.amount, run), cap, cap_label)
+                return model.NO_BAND_MET
+            case model.EachTier():
+                outcomes = [runtime.crossed(run, tier.test.text, form.op.value, form.subject.name,
+                                            self.value(tier.threshold, run, 0), form.kind.value) for tier in form.rows]
+                if None in outcomes:
+                    return None
+                if not any(outcomes):
+                    return model.NO_TIER_MET
+                total = Decimal(0)
+                for tier, outcome in zip(form.rows, outcomes):
+                    if outcome:
+                        part = self.amount(tier.amount, run)
+                        if part is None:
+                            return None
+                        total += part
+                return runtime.exact(run, total, cap, cap_label)
+            case model.Upgrade():
+                subject, held = form.subject.name, form.held.name
+                picked = runtime.pick_upgrade(run, subject, run.fact(subject), held, run.fact(held),
+                                              tuple(r.level for r in form.rows), form.order)
+                if not isinstance(picked, tuple):
+                    return picked
+                new = self.amount(form.rows[picked[0]].amount, run)
+                old = self.amount(form.rows[picked[1]].amount, run) if picked[1] >= 0 else Decimal(0)
+                return runtime.exact(run, runtime.sub(new, old), cap, cap_label)
             case _:
                 assert_never(form)
 
@@ -181,7 +264,9 @@ def clause_specs(policy: model.PolicyModel) -> list[runtime.ClauseSpec]:
             cofunded=clause.cofunded,
             modifies=(clause.modifier.matter, clause.modifier.factor) if clause.modifier else None,
             split=tuple((s.payer, s.share) for s in clause.split) if clause.split is not None else None,
-            quota=clause.quota.runtime_spec() if clause.quota else None, ceiling=clause.could_pay))
+            quota=clause.quota.runtime_spec() if clause.quota else None, ceiling=clause.could_pay,
+            outcome=clause.outcome, payer_rules=evaluator.payer_rules(clause),
+            offsets=tuple((offset.source.value, offset.name) for offset in clause.offsets)))
     return specs
 
 

@@ -385,9 +385,17 @@ def numbers_in_encoding(clause: ast.Clause, definitions: dict[str, ast.DefDecl])
     一次性, and the definitions they read (followed once each)."""
     found: list[Encoded] = []
     seen_defs: set[str] = set()
+    # issue 13: 自 F 起 第4年 is an ordinal of the text (not a quantity), read as 考核年度 等于 F + 3:
+    # the 3 is the compiler's, not the drafter's.
+    ordinal = {id(inner) for condition in clause.conditions for node in ast.walk(condition)
+               if isinstance(node, (ast.Compare, ast.And)) and node.run_year is not None for inner in ast.walk(node)}
 
     def collect(root, via):
         for node in ast.walk(root):
+            if id(node) in ordinal:
+                continue
+            if isinstance(node, ast.RunYearRow) and node.text[0] in "前后":  # 前三年, 后两年: years of the run
+                found.append(Encoded(Quantity("years", Decimal(node.last - node.first + 1), node.text[1:]), node.span, via))
             if isinstance(node, ast.Ref) and node.name.text in definitions and node.name.text not in seen_defs:
                 seen_defs.add(node.name.text)
                 collect(definitions[node.name.text].expr, node.name.text)

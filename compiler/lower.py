@@ -63,11 +63,22 @@ def lower_overlaps(found: Iterable, policies: Iterable[ast.Policy],
 # ---------------------------------------------------------------- helpers on the AST
 # Used by the checks too (which still read the AST): one definition of each.
 def split_rule(policy: ast.Policy, clause: ast.Clause) -> ast.Split | None:
-    """The 分担 rule for this clause: the first one it is not excepted from, or None."""
+    """The 分担 rule for this clause: the first one it is not excepted from, or None (also
+    when that one has a condition: the payers then depend on the applicant, see payer_rules)."""
+    rules = payer_rules(policy, clause)
+    return rules[0] if rules and rules[0].condition is None else None
+
+
+def payer_rules(policy: ast.Policy, clause: ast.Clause) -> list[ast.Split]:
+    """Issue 13, payers by condition: the 分担 rules this clause may take, in order — those it
+    is not excepted from, up to and including the first without a condition."""
+    rules = []
     for rule in policy.splits:
         if not any(clause.under(a.text) for a in rule.except_articles):  # 除外 第十二条 [第2项] | "二、（一）"
-            return rule
-    return None
+            rules.append(rule)
+            if rule.condition is None:
+                break
+    return rules
 
 
 def split_of(policy: ast.Policy, clause: ast.Clause) -> tuple[tuple[str, Decimal], ...] | None:
@@ -126,6 +137,7 @@ class _Lowering:
                                                    id(decl) in shared, decl.span)
                             for name, decl in self.symbols.defs.items()}
         self.partial = model.PolicyModel(docno=policy.docno, path=policy.path, definitions=self.definitions)
+        self.current: ast.Clause | None = None  # the clause being lowered
 
     # ------------------------------------------------------------ names
     def fact(self, name: ast.Name, default: model.Type) -> model.Fact:
@@ -244,11 +256,89 @@ class _Lowering:
                              for r in form.rows)
                 return model.ByTier(self.expr(form.subject), model.CompareOp(op), form.op, tiers, form.span)
             case ast.PerItem():
-                return model.PerItem(self.item_fact(form), self.expr(form.amount), self.expr(form.item_cap), form.span)
+                return model.PerItem(self.item_fact(form), self.expr(form.amount),
+                                     self.expr(form.item_cap) if form.item_cap is not None else None, form.span)
             case ast.Routing():
-                return model.Routing(form.approver, form.span)
+                return model.Routing(form.approver, form.span, outcome=form.outcome)
+            case ast.ByRunYear():
+                return self.by_run_year(form)
+            case ast.ByTable() | ast.ByBand() | ast.EachTier() | ast.Upgrade():
+                return self.table_form(form)
             case _:
                 assert_never(form)
+
+    # ---- issue 13: rates over a run of years
+    def by_run_year(self, form: ast.ByRunYear) -> model.ByRunYear:
+        """分年度: each row's test is that the assessed year is one of its years of the 期限,
+        counted from the 期限's start fact (当年起: the start year is year 1; 次年起: the year
+        after it)."""
+        duration = self.current.duration if self.current is not None else None
+        if duration is None or duration.start_fact is None:
+            raise LoweringError("分年度 needs 期限 … 自 F 当年起|次年起 (E340)")
+        start, lead = duration.start_fact, (1 if duration.start_next_year else 0)
+        rows = []
+        for row in form.rows:
+            def offset(year: int) -> ast.Expr:  # the assessed year of year `year` of the run
+                return ast.Binary("+", ast.Ref(start, start.span), ast.Number(Decimal(year - 1 + lead), str(year - 1 + lead),
+                                                                             row.span), row.span)
+            if row.first == row.last:
+                test: ast.Expr = ast.Compare("等于", ast.AssessedYear(row.span), offset(row.first), row.span)
+            else:
+                test = ast.And(ast.Compare("不低于", ast.AssessedYear(row.span), offset(row.first), row.span),
+                               ast.Compare("不超过", ast.AssessedYear(row.span), offset(row.last), row.span), row.span)
+            rows.append(model.RunYearRow(row.text, row.first, row.last, self.expr(row.amount), self.expr(test), row.span))
+        return model.ByRunYear(self.fact(start, model.Type(model.Base.YEAR)), duration.start_next_year, tuple(rows), form.span)
+
+
+    # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+    def table_form(self, form: ast.ByTable | ast.ByBand | ast.EachTier | ast.Upgrade) -> model.AwardForm:
+        enum = model.Type(model.Base.ENUM)
+        match form:
+            case ast.ByTable():
+                rows = tuple(model.TableRow(r.level.text, tuple(self.expr(c) if c is not None else None for c in r.cells),
+                                            r.span) for r in form.rows)
+                return model.ByTable(self.fact(form.row_fact, enum), self.fact(form.column_fact, enum),
+                                     tuple(c.text for c in form.columns), rows, form.span)
+            case ast.ByBand():
+                bands = []
+                for row in form.rows:
+                    tests = [ast.Compare(b.op, form.subject, b.value, span=b.span) for b in row.bounds]
+                    test = tests[0] if len(tests) == 1 else ast.And(tests[0], tests[1], span=row.span)
+                    if form.whole_quantity:  # the row's price × the whole quantity
+                        amount = self.expr(ast.Binary("×", form.subject, row.amount, span=row.amount.span))
+                        bands.append(model.BandRow(self.expr(test), amount, self.expr(row.amount), row.span))
+                    else:
+                        bands.append(model.BandRow(self.expr(test), self.expr(row.amount), None, row.span))
+                return model.ByBand(self.expr(form.subject), tuple(bands), form.whole_quantity, form.span)
+            case ast.EachTier():
+                op, _first_time = comparison(form.op)
+                subject = self.series_fact(form.subject, form.op)
+                tiers = tuple(model.TierRow(self.expr(r.threshold), self.expr(r.amount),
+                                            self.compare(ast.Compare(form.op, form.subject, r.threshold, span=r.span)),
+                                            r.span) for r in form.rows)
+                return model.EachTier(subject, model.CompareOp(op), form.op, tiers,
+                                      model.Base(value_kind(infer(form.subject, self.symbols))), form.span)
+            case ast.Upgrade():
+                subject = self.fact(form.subject, enum)
+                levels = tuple(model.LevelRow(r.level.text, self.expr(r.amount), r.span) for r in form.rows)
+                order = subject.values or self.fact(form.held, enum).values
+                return model.Upgrade(subject, self.fact(form.held, enum), levels, order, form.span)
+            case _:
+                assert_never(form)
+
+    def table_deciding(self, form: model.AwardForm | None) -> tuple[list, set[str]]:
+        """What decides whether an issue-13 table form pays: expressions (read through
+        definitions) and facts named directly."""
+        match form:
+            case model.ByTable():
+                return [], {form.row_fact.name, form.column_fact.name}
+            case model.ByBand():
+                return [form.subject], set()
+            case model.EachTier():
+                return [], {form.subject.name}
+            case model.Upgrade():
+                return [], {form.subject.name, form.held.name}
+        return [], set()
 
     def item_fact(self, form: ast.PerItem) -> model.Fact:
         """The 逐项 fact a 每项 award goes through (the checks make sure there is exactly one)."""
@@ -259,6 +349,7 @@ class _Lowering:
 
     # ------------------------------------------------------------ clauses
     def clause(self, clause: ast.Clause) -> model.ClauseModel:
+        self.current = clause  # the clause being lowered (分年度 reads its 期限)
         policy = self.source
         conditions = tuple(self.expr(c) for c in clause.conditions)
         award = self.award(clause.award) if clause.award is not None else None
@@ -277,7 +368,8 @@ class _Lowering:
         deciding: list = list(conditions)
         if award is not None and isinstance(award.form, model.ByTier):
             deciding.append(award.form.subject)
-        decisive = model.facts_read(deciding, self.partial)
+        table_expressions, table_facts = self.table_deciding(award.form if award is not None else None)
+        decisive = model.facts_read(deciding + table_expressions, self.partial) | table_facts
         if matter_by is not None:
             decisive.add(matter_by.name)
         if award is not None and isinstance(award.form, model.ByLevel):
@@ -294,16 +386,30 @@ class _Lowering:
             conditions=conditions, award=award, duration=duration, once=clause.once, uncapped=clause.uncapped,
             quota=quota, modifier=modifier, notes=clause.notes, text_only=clause.text_only,
             evaluated=is_evaluated(clause), ceiling=ceiling,
-            total_ceiling=None if ceiling is None else ceiling * (d.years if d is not None else 1),
+            total_ceiling=None if ceiling is None else analysis.clause_total_ceiling(clause),
             could_pay=could_pay, cofunded=is_cofunded(policy, clause),
             split=tuple(model.Share(payer.text, share.value, share.text, payer.span) for payer, share in rule.shares)
             if rule is not None else None,
-            decisive_facts=tuple(sorted(decisive)), case_count=len(clause.cases), span=clause.span)
+            decisive_facts=tuple(sorted(decisive)), case_count=len(clause.cases), span=clause.span,
+            payer_rules=self.payer_rules(policy, clause) if rule is None else (),
+            parts=tuple(model.Part(p.share.value, p.share.text, p.year, self.expr(p.condition) if p.condition is not None else None,
+                                   printer.part_text(p).removeprefix("其中 "), p.span) for p in clause.parts),
+            offsets=tuple(model.Offset(n.text, model.OffsetSource.MATTER if n.text in self.matters or n.text not in self.facts
+                                       else model.OffsetSource.FACT, n.span) for n in clause.offsets))
 
     def ranking(self, keys) -> tuple[model.RankKey, ...]:
         return tuple(model.RankKey(fact.text, descending, fact.span) for fact, descending in keys)
 
     # ------------------------------------------------------------ the policy
+    def payer_rules(self, policy: ast.Policy, clause: ast.Clause) -> tuple[model.PayerRule, ...]:
+        """Issue 13: the clause's 分担 rules when the first has a condition (else ())."""
+        rules = payer_rules(policy, clause)
+        if not rules or rules[0].condition is None:
+            return ()
+        return tuple(model.PayerRule(None if r.condition is None else self.expr(r.condition),
+                                     tuple(model.Share(p.text, s.value, s.text, p.span) for p, s in r.shares), r.span)
+                     for r in rules)
+
     def used_facts(self, policy: ast.Policy, clauses: tuple[model.ClauseModel, ...]) -> tuple[str, ...]:
         """Facts the policy reads: its own, and those of its vocabulary that it refers to
         (through conditions, awards, definitions, 按 levels, 期限 start years, 名额 keys,
@@ -321,6 +427,8 @@ class _Lowering:
                 used.update(n.text for n in (q.base, *q.groups, *(fact for fact, _d in q.ranking)) if n is not None)
             for case in clause.cases:
                 used.update(name.text for name, _value in case.facts)
+            # 抵扣 F (issue 13): an amount already received, stated as a fact
+            used.update(n.text for n in clause.offsets if n.text in self.facts and n.text not in self.matters)
         return tuple(name for name in self.facts if name in used)
 
     def clause_reads(self, clauses: tuple[model.ClauseModel, ...]) -> tuple[set[str], set[str]]:
@@ -370,8 +478,11 @@ class _Lowering:
             cofunding=tuple(model.CoFunding(co.payer.text, co.minimum_share.value, co.minimum_share.text,
                                             tuple(a.text for a in co.except_articles), co.span) for co in policy.cofunding),
             splits=tuple(model.Split(tuple(model.Share(payer.text, share.value, share.text, payer.span) for payer, share in rule.shares),
-                                     tuple(a.text for a in rule.except_articles), rule.span) for rule in policy.splits),
-            budgets=tuple(model.Budget(b.payer.text, b.amount.value, b.amount.text, self.ranking(b.ranking), b.select, b.span)
+                                     tuple(a.text for a in rule.except_articles), rule.span,
+                                     condition=None if rule.condition is None else self.expr(rule.condition))
+                         for rule in policy.splits),
+            budgets=tuple(model.Budget(b.payer.text, b.amount.value, b.amount.text, self.ranking(b.ranking), b.select, b.span,
+                                       prorate=b.prorate)
                           for b in policy.budgets),
             transitional=tuple(model.Transitional(t.text, t.before_year, t.governed_by, t.span) for t in policy.transitional),
             imports=policy.imports, notes=policy.notes,
@@ -380,5 +491,7 @@ class _Lowering:
             enumerations=self.enumerations, facts=self.facts, definitions=self.definitions, matters=self.matters,
             clauses=clauses, used_facts=self.used_facts(policy, clauses),
             used_definitions=self.used_definitions(clauses),
-            ceiling=total, unbounded_clauses=tuple(unbounded), unstated_clauses=tuple(unstated), span=policy.span)
+            ceiling=total, unbounded_clauses=tuple(unbounded), unstated_clauses=tuple(unstated), span=policy.span,
+            fund_minimums=tuple(model.FundMinimum(f.fund.text, f.amount.value, f.amount.text, f.span)
+                                for f in policy.fund_minimums))
 

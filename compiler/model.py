@@ -590,22 +590,32 @@ NO_TIER_MET = "未达到任何一档门槛"  # the reason a tiered award pays no
 
 @attrs.frozen(eq=False)
 class PerItem:
-    """每项 X 每项最高 C: for each item of the 逐项 fact `item_fact`, X capped at C, added up
-    (runtime.items / runtime.per_item); inside X, a FactRef to item_fact reads the item."""
+    """每项 X [每项最高 C]: for each item of the 逐项 fact `item_fact`, X capped at C, added up
+    (runtime.items / runtime.per_item); inside X, a FactRef to item_fact reads the item.
+    item_cap None: no cap per item (runtime.per_item_uncapped; only the award's cap bounds it)."""
     item_fact: Fact
     amount: Expr
-    item_cap: Expr
+    item_cap: Expr | None
     span: Span | None = _span()
 
 
 @attrs.frozen(eq=False)
 class Routing:
-    """由 "…" 审定: a non-money outcome and who decides it."""
+    """由 "…" 审定: a non-money outcome and who decides it. Issue 13: every non-money outcome
+    is this form, its verb in `outcome` (审定; 免收 优先保障 列入 授予, for which `approver`
+    holds what is waived, secured, listed or conferred)."""
     approver: str
     span: Span | None = _span()
+    outcome: str = "审定"
+
+    @property
+    def text(self) -> str:
+        """The outcome as the summary and the results say it: 由X审定, 免收手续费."""
+        return f"由{self.approver}审定" if self.outcome == "审定" else f"{self.outcome}{self.approver}"
 
 
-AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing]
+AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing,
+                  "ByTable", "ByBand", "EachTier", "Upgrade", "ByRunYear"]
 NO_AMOUNT_FORMS = (CaseByCase, Unspecified, Routing)  # forms that state no amount to bound
 
 
@@ -688,6 +698,7 @@ class Split:
     shares: tuple[Share, ...]
     except_articles: tuple[str, ...] = ()
     span: Span | None = _span()
+    condition: "Expr | None" = None  # issue 13: 分担 … 当 条件 (payers by condition)
 
 
 @attrs.frozen(eq=False)
@@ -710,6 +721,8 @@ class Budget:
     ranking: tuple[RankKey, ...] = ()
     select: bool = False
     span: Span | None = _span()
+    # 按比例核减 / 按比例分配: over budget, each award is scaled by budget ÷ wanted (the words as written).
+    prorate: str | None = None
 
 
 @attrs.frozen(eq=False)
@@ -735,6 +748,177 @@ class NotEncoded:
     """不编码 "…" 说明 "…": a sentence deliberately not encoded, and why."""
     text: str
     reason: str
+    span: Span | None = _span()
+
+
+# ---- issue 13: payers and funds
+@attrs.frozen(eq=False)
+class PayerRule:
+    """One 分担 rule a clause may take, in order: `condition` None holds always (and ends the
+    list); otherwise the rule holds for the applicants the condition holds for (乡镇招商的项目
+    由各乡镇参照执行: 分担 乡镇财政 100% 当 招商主体 等于 乡镇). The first that holds pays."""
+    condition: "Expr | None"
+    shares: tuple[Share, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class FundMinimum:
+    """资金 F 每年 不少于 A: fund F holds at least A a year (a statement about the fund, shown
+    in summaries; not a cap on applicants, and not the 预算 awards draw on)."""
+    fund: str
+    amount: Decimal
+    amount_text: str
+    span: Span | None = _span()
+
+
+# ---- issue 13: rates over a run of years
+@attrs.frozen(eq=False)
+class RunYearRow:
+    """One row of 分年度 (前三年, 后两年, 第4年, 第4至5年): years `first`..`last` of the clause's
+    期限 (the first year of the run is 1). `test` is the condition that the assessed year is
+    one of them, decided at lowering (考核年度 不低于 F + a 且 考核年度 不超过 F + b, F the
+    期限's start fact, a and b counted from it), so a backend evaluates it as any condition."""
+    text: str
+    first: int
+    last: int
+    amount: Expr
+    test: Expr
+    span: Span | None = _span()
+
+    @property
+    def label(self) -> str:
+        """The trace's words for the row reached: 分年度：后两年（第4–5年）."""
+        years = f"第{self.first}年" if self.first == self.last else f"第{self.first}–{self.last}年"
+        return f"分年度：{self.text}" + ("" if self.text == years else f"（{years}）")
+
+
+@attrs.frozen(eq=False)
+class ByRunYear:
+    """分年度: "前三年给予80%，后两年给予50%". The row whose years hold the assessed year pays
+    (evaluated as ByTier: rows in order, an unknown test makes the award unknown); none —
+    the assessed year is outside the run — pays nothing (NO_RUN_YEAR). `start` is the 期限's
+    start fact (the checks require one: the year of a run is never guessed)."""
+    start: Fact
+    start_next_year: bool
+    rows: tuple[RunYearRow, ...]
+    span: Span | None = _span()
+
+
+NO_RUN_YEAR = "考核年度不在分年度的年次之内"  # the reason 分年度 pays nothing
+
+
+# ---- issue 13: payments in parts
+@attrs.frozen(eq=False)
+class Part:
+    """其中 50% [第2年] [待 达产升规]: a share of the clause's award (runtime.in_parts has the
+    rule). Paid now when it has no year after the first and its condition (if any) holds;
+    pending when it is due in a later year of payment or its condition does not hold yet;
+    cannot be decided when its condition is unknown. `text` is as printed (the trace's label)."""
+    share: Decimal
+    share_text: str
+    year: int | None
+    condition: Expr | None
+    text: str
+    span: Span | None = _span()
+
+
+# ---- issue 13: offsets
+class OffsetSource(enum.Enum):
+    """What 抵扣 X names: a matter (what the applicant is paid for it, in any policy evaluated
+    together) or a money fact (an amount already received, such as an earlier year's award)."""
+    MATTER = "matter"
+    FACT = "fact"
+
+
+@attrs.frozen(eq=False)
+class Offset:
+    """抵扣 X: this clause's award is reduced by X (runtime.apply_offsets has the rule)."""
+    name: str
+    source: OffsetSource
+    span: Span | None = _span()
+
+
+# ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+@attrs.frozen(eq=False)
+class TableRow:
+    """One row of a two-key table: the row fact's value and one cell per column (None: —,
+    no award for that pair)."""
+    level: str
+    cells: tuple[Expr | None, ...]
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class ByTable:
+    """按 A、B 分别 / 列 …: the cell at (the applicant's A, the applicant's B) (runtime.pick_cell).
+    A value with no row or column, or an empty cell, pays nothing; an unknown value is
+    undecidable unless every cell it could pick is empty (then it pays nothing either way)."""
+    row_fact: Fact
+    column_fact: Fact
+    columns: tuple[str, ...]
+    rows: tuple[TableRow, ...]
+    span: Span | None = _span()
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        return tuple(row.level for row in self.rows)
+
+    @property
+    def filled(self) -> tuple[tuple[bool, ...], ...]:
+        """Which cells hold an award, row by row (runtime.pick_cell reads it)."""
+        return tuple(tuple(cell is not None for cell in row.cells) for row in self.rows)
+
+
+@attrs.frozen(eq=False)
+class BandRow:
+    """A band: `test` is its bounds as one condition on the subject (a Compare, or two joined
+    by And: 不低于 100 且 不超过 500), decided at lowering; `amount` what it pays — with 全量计价
+    `subject × price` (the price is `price`), else the amount as written."""
+    test: Expr
+    amount: Expr
+    price: Expr | None = None
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class ByBand:
+    """按 X 分段 [全量计价]: the row, top down, whose bounds hold X (the checks make sure no two
+    rows overlap); no row holds → nothing (NO_BAND_MET); X unknown → undecidable. With
+    `whole_quantity`, the row's unit price × the whole of X — not marginal, not progressive."""
+    subject: Expr
+    rows: tuple[BandRow, ...]
+    whole_quantity: bool = False
+    span: Span | None = _span()
+
+
+NO_BAND_MET = "不在任何一段之内"  # the reason a banded award pays nothing
+
+
+@attrs.frozen(eq=False)
+class EachTier:
+    """按 X 首次超过 逐档: every tier whose threshold X crosses for the first time in the assessed
+    year pays, and the amounts add up (runtime.crossed; a tier crossed before pays nothing).
+    Unlike 首次 in a condition, the year before must be on record: without it a tier the year
+    passes is undecidable (it may have been crossed then). Nothing crossed: NO_TIER_MET."""
+    subject: Fact
+    op: CompareOp
+    word: str
+    rows: tuple[TierRow, ...]
+    kind: Base = Base.MONEY
+    span: Span | None = _span()
+
+
+@attrs.frozen(eq=False)
+class Upgrade:
+    """按 新等级 自 原等级 晋级差额: the row of the applicant's new level less the row of the
+    level held (a held level with no row counts 0) (runtime.pick_upgrade). The new level
+    must be above the held one in the enumeration's declared order (`order`, lowest first);
+    the same or a lower level pays nothing; either level unknown is undecidable."""
+    subject: Fact
+    held: Fact
+    rows: tuple[LevelRow, ...]
+    order: tuple[str, ...]
     span: Span | None = _span()
 
 
@@ -778,7 +962,20 @@ class ClauseModel:
     split: tuple[Share, ...] | None = None
     decisive_facts: tuple[str, ...] = ()
     case_count: int = 0
+    # Issue 13: the 分担 rules, in order, when the first that applies to this clause has a
+    # condition (payers by condition); `split` is then None. Empty otherwise.
+    payer_rules: tuple[PayerRule, ...] = ()
+    parts: tuple[Part, ...] = ()  # issue 13: 其中 … (payments in parts), in the order written
+    offsets: tuple[Offset, ...] = ()  # issue 13: 抵扣 … (what reduces the award), in the order written
     span: Span | None = _span()
+
+    @property
+    def outcome(self) -> tuple[str, str] | None:
+        """Issue 13: (verb, what) of a non-money outcome (由X审定 → ("审定", X), 免收手续费 →
+        ("免收", "手续费")), else None."""
+        if self.award is not None and isinstance(self.award.form, Routing):
+            return (self.award.form.outcome, self.award.form.approver)
+        return None
 
     @property
     def label(self) -> str:
@@ -832,6 +1029,7 @@ class PolicyModel:
     unstated_clauses: tuple[str, ...] = ()
     span: Span | None = _span()
     numbered: bool = True  # False: 政策 无文号 「简称」 (docno holds the short name)
+    fund_minimums: tuple[FundMinimum, ...] = ()  # issue 13: 资金 F 每年 不少于 A
 
     @property
     def effective_from(self) -> datetime.date | None:
@@ -872,8 +1070,10 @@ class PolicyModel:
         return tuple((rule.before_year, rule.governed_by) for rule in self.transitional if rule.before_year is not None)
 
     def budgets_spec(self) -> tuple:
-        """((payer, yearly amount, ranking keys), …) for runtime.PolicyInfo.budgets."""
-        return tuple((b.payer, b.amount, tuple((k.fact, k.descending) for k in b.ranking)) for b in self.budgets)
+        """((payer, yearly amount, ranking keys[, "prorate"]), …) for runtime.PolicyInfo.budgets:
+        a pro-rated budget (按比例核减) has a fourth element, so the others keep their shape."""
+        return tuple((b.payer, b.amount, tuple((k.fact, k.descending) for k in b.ranking))
+                     + (("prorate",) if b.prorate else ()) for b in self.budgets)
 
 
 @attrs.frozen(eq=False)

@@ -321,9 +321,32 @@ def applicability(clause: ast.Clause, symbols: Symbols) -> object:
     elif isinstance(award, ast.ByTier) and award.rows:
         tests = [ast.Compare(award.op, award.subject, row.threshold) for row in award.rows]
         parts.append(balanced(tests, ast.Or))
+    elif isinstance(award, (ast.ByTable, ast.ByBand, ast.EachTier, ast.Upgrade)):
+        reached = _table_reached(award)
+        if reached is not None:
+            parts.append(reached)
     if not parts:
         return ast.Bool(True)
     return balanced(parts, ast.And)
+
+
+# ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+def _table_reached(award) -> object | None:
+    """When an issue-13 table form can pay: a filled cell's pair, a band's bounds, a tier crossed
+    for the first time (the year before being on record is not in the fragment: a witness
+    is confirmed by the interpreter), a new level with a row (its order over the held level
+    compares two facts, outside the fragment)."""
+    if isinstance(award, ast.ByTable):
+        cells = [ast.And(ast.Member(ast.Ref(award.row_fact), (row.level,)), ast.Member(ast.Ref(award.column_fact), (column,)))
+                 for row in award.rows for column, cell in zip(award.columns, row.cells) if cell is not None]
+        return balanced(cells, ast.Or) if cells else ast.Bool(False)
+    if isinstance(award, ast.ByBand):
+        bands = [balanced([ast.Compare(b.op, award.subject, b.value) for b in band.bounds], ast.And) for band in award.rows]
+        return balanced(bands, ast.Or) if bands else None
+    if isinstance(award, ast.EachTier):
+        tiers = [ast.Compare(award.op, award.subject, row.threshold) for row in award.rows]
+        return balanced(tiers, ast.Or) if tiers else None
+    return ast.Member(ast.Ref(award.subject), tuple(row.level for row in award.rows)) if award.rows else None
 
 
 def matter_constraint(clause: ast.Clause, matter: str) -> object | None:

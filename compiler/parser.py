@@ -17,6 +17,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import lark
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedInput
@@ -100,6 +101,9 @@ def parse_date(text: str) -> datetime.date:
     if not match:
         raise ValueError(text)
     return datetime.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+
+
+_EMPTY_CELL = object()  # — in a table row, until the row is built (then None)
 
 
 class _Problem(Exception):
@@ -294,6 +298,61 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         years_token, condition = children
         return ast.RunOfYears(keyword, self._years_of(years_token), str(years_token), condition, self._span(meta))
 
+    # ---- issue 13: years of a run (自 认定年度 起 第4年; 分年度 rows 前三年 / 后两年 / 第4至5年)
+    _RUN_NUMBER = r"([0-9]+|[一二两三四五六七八九十]+)"
+    _RUN_YEAR = re.compile(rf"第{_RUN_NUMBER}(?:年至第?{_RUN_NUMBER})?年|第{_RUN_NUMBER}至{_RUN_NUMBER}年")
+
+    def _run_count(self, token: Token, text: str) -> int:
+        count = text if text.isdigit() else str(chinese_number(text))
+        return self._bounded(token, limits.whole, None, count, 1, limits.MAX_YEARS, "年数", "the number of years")
+
+    def _run_year(self, token: Token) -> tuple[int, int, str]:
+        """第4年 -> (4, 4, "第4年"); 第4至5年 / 第四年至第五年 -> (4, 5, as written): the years of
+        a run, the start year being the first."""
+        match = self._RUN_YEAR.fullmatch(str(token))
+        assert match is not None  # the terminal's own pattern
+        a, b, c, d = match.groups()
+        first = self._run_count(token, a or c)
+        last = self._run_count(token, b or d) if (b or d) else first
+        if last < first:
+            raise _Problem(error("E341", self._tok_span(token), f"「{self._original(token)}」的年次倒置：后一年早于前一年",
+                                 f"{self._original(token)!r}: the years are reversed (the later year comes first)",
+                                 suggestion=Message(f"写作 第{last}至{first}年", f"write 第{last}至{first}年")))
+        return first, last, str(token)  # as written (第四年至第五年 stays so in fmt and summaries)
+
+    def year_of_run(self, meta, children):
+        """自 F 起 第4年: the assessed year is the 4th counted from F (F itself the first), i.e.
+        考核年度 等于 F + 3; 第4至5年: 考核年度 不低于 F + 3 且 考核年度 不超过 F + 4."""
+        fact, token = children
+        first, last, text = self._run_year(token)
+        span = self._span(meta)
+
+        def offset(years: int):
+            return ast.Binary("+", ast.Ref(fact, fact.span), ast.Number(Decimal(years - 1), str(years - 1), span), span)
+        if first == last:
+            return ast.Compare("等于", ast.AssessedYear(span), offset(first), span, run_year=text)
+        return ast.And(ast.Compare("不低于", ast.AssessedYear(span), offset(first), span),
+                       ast.Compare("不超过", ast.AssessedYear(span), offset(last), span), span, run_year=text)
+
+    def run_year_row(self, meta, children):
+        token, _arrow, amount = children
+        if token.type == "RUN_YEAR":
+            first, last, text = self._run_year(token)
+            return ast.RunYearRow(text, first, last, amount, self._span(meta))
+        word, count = str(token)[0], self._run_count(token, str(token)[1:-1])
+        # 前N年 / 后N年: a span; a_by_run_year places it after the row before.
+        return ast.RunYearRow(str(token), 0, count, amount, self._span(meta))
+
+    def a_by_run_year(self, meta, children):
+        rows, last = [], 0
+        for row in children:
+            if row.first == 0:  # 前N年 starts the run; 后N年 follows the row before
+                start = 1 if row.text.startswith("前") else last + 1
+                row = attrs.evolve(row, first=start, last=start + row.last - 1)
+            rows.append(row)
+            last = row.last
+        return ast.ByRunYear(tuple(rows), self._span(meta))
+
     def and_(self, meta, children):
         return ast.And(children[0], children[1], self._span(meta))
 
@@ -382,10 +441,19 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         return ast.Unspecified(self._string(children[0]) if children else None, self._span(meta))
 
     def a_per_item(self, meta, children):
-        return ast.PerItem(children[0], children[1], self._span(meta))
+        return ast.PerItem(children[0], children[1] if len(children) > 1 else None, self._span(meta))
 
     def a_routing(self, meta, children):
         return ast.Routing(self._string(children[0]), self._span(meta))
+
+    def outcome_verb(self, meta, children):
+        return str(children[0])
+
+    def a_outcome(self, meta, children):
+        return ast.Routing(self._string(children[1]), self._span(meta), outcome=children[0])
+
+    def e_outcome(self, meta, children):
+        return ast.Expected("routing", approver=self._string(children[1]), span=self._span(meta), outcome=children[0])
 
     def level_row(self, meta, children):
         level, _arrow, amount = children
@@ -421,6 +489,54 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def cap(self, meta, children):
         return children[0]
 
+    # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+    def table_head(self, meta, children):
+        return tuple(children)
+
+    def empty_cell(self, meta, children):
+        return _EMPTY_CELL
+
+    def table_row(self, meta, children):
+        level, _arrow, *cells = children
+        return ast.TableRow(level, tuple(None if c is _EMPTY_CELL else c for c in cells), self._span(meta))
+
+    def a_by_table(self, meta, children):
+        row_fact, column_fact, columns, *rows = children
+        return ast.ByTable(row_fact, column_fact, columns, tuple(rows), self._span(meta))
+
+    def band_bound(self, meta, children):
+        op, value = children
+        return ast.BandBound(op, value, self._span(meta))
+
+    def band_bound_word(self, meta, children):
+        value, word = self._bound(children[0])
+        return ast.BandBound(word, value, self._span(meta))
+
+    def band_row(self, meta, children):
+        *bounds, _arrow, amount = children
+        return ast.BandRow(tuple(bounds), amount, self._span(meta))
+
+    def a_by_band(self, meta, children):
+        subject, *rest = children
+        whole = bool(rest) and isinstance(rest[0], Token) and rest[0].type == "WHOLE_QUANTITY"
+        return ast.ByBand(subject, tuple(rest[1:] if whole else rest), whole, self._span(meta))
+
+    def a_each_tier(self, meta, children):
+        subject, word, *rest = children
+        words, rows = {word}, []
+        for row in rest:
+            if isinstance(row, tuple):  # 1000万元以上 → …: a row with its own word
+                words.add(row[0])
+                row = row[1]
+            rows.append(row)
+        if len(words) != 1:
+            raise _Problem(_tier_words_problem(self.source, meta, words))
+        return ast.EachTier(subject, word, tuple(rows), self._span(meta))
+
+    def a_upgrade(self, meta, children):
+        subject, held, *rows = children
+        return ast.Upgrade(subject, held, tuple(rows), self._span(meta))
+
     # ------------------------------------------------------------ examples
     def assignment(self, meta, children):
         return (children[0], children[1])
@@ -439,6 +555,10 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
 
     def e_up_to(self, meta, children):
         return ast.Expected("up_to", None, children[0], span=self._span(meta))
+
+    def e_parts(self, meta, children):
+        """预期 100万元 本期 50万元: an award paid in parts, the whole and the part paid now."""
+        return ast.Expected("parts", children[1], children[0], span=self._span(meta))
 
     def e_range(self, meta, children):
         return ast.Expected("range", children[0], children[1], span=self._span(meta))
@@ -562,6 +682,29 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         return ("quota", ast.Quota(None, unit=unit, share=share, threshold=threshold, base=base,
                                    span=self._span(meta), **fields))
 
+    def f_part(self, meta, children):
+        """其中 50% [第2年] [待 条件] (issue 13: payments in parts)."""
+        share = self._percent(children[0])
+        year = year_text = None
+        condition = None
+        for child in children[1:]:
+            if isinstance(child, Token) and child.type == "RUN_YEAR":
+                first, last, year_text = self._run_year(child)
+                if first != last:
+                    raise _Problem(error("E344", self._tok_span(child), f"分期的一部分只在一个年度兑现，不能写「{year_text}」",
+                                         f"a part is paid in one year, not {year_text!r}",
+                                         notes=(Message(f"每年一部分，按原文写出各年的比例（第{first}年、…、第{last}年各一行「其中 P 第N年」）",
+                                                        f"one part per year, each with the text's share (a line 其中 P 第N年 "
+                                                        f"for each of years {first}–{last})"),)))
+                year = first
+            else:
+                condition = child
+        return ("parts", ast.Part(share, year, year_text, condition, self._span(meta)))
+
+    def f_offset(self, meta, children):
+        """抵扣 X、Y (issue 13: offsets): the names of the matters or facts that reduce the award."""
+        return ("offsets", tuple(children))
+
     def f_modifier(self, meta, children):
         factor, matter = children
         return ("modifier", ast.Modifier(self._bounded(factor, limits.factor), str(factor), matter, self._span(meta)))
@@ -581,11 +724,13 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
                 item = self._item_number(token)
             else:
                 title = self._original(token)[1:-1]
-        fields: dict = {"conditions": [], "notes": [], "cases": []}
+        fields: dict = {"conditions": [], "notes": [], "cases": [], "parts": [], "offsets": []}
         repeated = []
         slots: set[str] = set()
         for key, value, span in rest:
-            if key in ("conditions", "notes", "cases"):
+            if key == "offsets":  # 抵扣 X、Y on one line or several: all of them, in order
+                fields[key].extend(value)
+            elif key in ("conditions", "notes", "cases", "parts"):
                 fields[key].append(value)
             else:
                 # 事项 X and 事项 按 Y fill one slot: a clause pays for one matter (or one per value).
@@ -594,7 +739,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
                     repeated.append((slot, span))
                 slots.add(slot)
                 fields[key] = value
-        for key in ("conditions", "notes", "cases"):
+        for key in ("conditions", "notes", "cases", "parts", "offsets"):
             fields[key] = tuple(fields[key])
 
         if "source_text" in fields:  # the quote, and where it is written (for the source checks)
@@ -628,7 +773,10 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         amount = ast.Money(self._bounded(token, limits.money), str(token), self._tok_span(token))
         fields = self._quota_tail(list(rest))
         return ("budgets", ast.Budget(payer, amount, fields.get("ranking", ()), fields.get("select", False),
-                                      self._span(meta)))
+                                      self._span(meta), prorate=fields.get("prorate")))
+
+    def prorate(self, meta, children):
+        return ("prorate", str(children[0]))
 
     def h_split(self, meta, children):
         shares, articles = [], []
@@ -636,12 +784,17 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         while items and isinstance(items[0], ast.Name) and len(items) > 1 and isinstance(items[1], Token):
             payer, share_token = items.pop(0), items.pop(0)
             shares.append((payer, self._percent(share_token)))
+        condition = items.pop() if items and not isinstance(items[-1], ast.Name) else None  # 当 …
         articles = items
-        return ("splits", ast.Split(tuple(shares), tuple(articles), self._span(meta)))
+        return ("splits", ast.Split(tuple(shares), tuple(articles), self._span(meta), condition=condition))
     def h_assessed_year(self, meta, c): return ("assessed_year", c[0])
     def h_note(self, meta, c): return ("notes", self._string(c[0]))
     def h_source_document(self, meta, c):
         return ("source_document", ast.SourceDocument(self._string(c[0]), self._tok_span(c[0])))
+    def h_fund_minimum(self, meta, c):
+        fund, token = c
+        amount = ast.Money(self._bounded(token, limits.money), str(token), self._tok_span(token))
+        return ("fund_minimums", ast.FundMinimum(fund, amount, self._span(meta)))
     def h_not_encoded(self, meta, c):
         return ("not_encoded", ast.NotEncoded(self._string(c[0]), self._string(c[1]), self._tok_span(c[0])))
 
@@ -678,7 +831,8 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
 
     def policy(self, meta, children):
         (docno, numbered), *rest = children
-        repeated = ("cofunding", "splits", "budgets", "transitional", "notes", "imports", "not_encoded")
+        repeated = ("cofunding", "splits", "budgets", "transitional", "notes", "imports", "not_encoded",
+                    "fund_minimums")
         fields: dict = {"repeals": (), **{key: [] for key in repeated}}
         groups = {ast.EnumDecl: "enums", ast.FactDecl: "facts", ast.DefDecl: "defs", ast.MatterDecl: "matters",
                   ast.Clause: "clauses"}

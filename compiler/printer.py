@@ -59,6 +59,8 @@ def _precedence(node) -> int:
         return _UNARY
     if isinstance(node, ast.Growth):
         return 8
+    if isinstance(node, ast.And) and node.run_year is not None:  # 自 F 起 第4至5年: one comparison
+        return _PRECEDENCE[ast.Compare]
     return _PRECEDENCE.get(type(node), _ATOM)
 
 
@@ -90,6 +92,10 @@ def expr(node) -> str:
         return f"{node.value}年"
     if isinstance(node, ast.Growth):
         return f"{_wrapped(node.operand, _ATOM)} 增速"
+    if isinstance(node, ast.Compare) and node.run_year is not None:  # issue 13: 自 F 起 第4年
+        return f"自 {name(node.right.left.name)} 起 {node.run_year}"
+    if isinstance(node, ast.And) and node.run_year is not None:  # issue 13: 自 F 起 第4至5年
+        return f"自 {name(node.left.right.left.name)} 起 {node.run_year}"
     if isinstance(node, ast.Compare):
         return f"{_wrapped(node.left, _ADDITIVE)} {node.op} {_wrapped(node.right, _ADDITIVE)}"
     if isinstance(node, ast.Member):
@@ -138,17 +144,41 @@ def award(node: ast.Award, indent: str = "    ") -> str:
         rows = "".join(f"\n{indent}{name(r.level)} → {expr(r.amount)}" for r in form.rows)
         text = f"按 {name(form.subject)} 分别{rows}"
     elif isinstance(form, ast.PerItem):
-        text = f"每项 {expr(form.amount)} 每项最高 {expr(form.item_cap)}"
+        text = f"每项 {expr(form.amount)}" + (f" 每项最高 {expr(form.item_cap)}" if form.item_cap is not None else "")
     elif isinstance(form, ast.Routing):
-        text = f"由 {string(form.approver)} 审定"
+        text = _outcome(form.outcome, form.approver)
     elif isinstance(form, ast.ByTier):
         rows = "".join(f"\n{indent}{_wrapped(r.threshold, _ADDITIVE)} → {expr(r.amount)}" for r in form.rows)
         text = f"按 {_wrapped(form.subject, _ADDITIVE)} {form.op} 分档{rows}"
+    elif isinstance(form, ast.ByRunYear):  # issue 13: 分年度 + rows
+        text = "分年度" + "".join(f"\n{indent}{r.text} → {expr(r.amount)}" for r in form.rows)
+    elif isinstance(form, (ast.ByTable, ast.ByBand, ast.EachTier, ast.Upgrade)):
+        text = _table_award(form, indent)
     else:
         raise TypeError(form)
     if node.cap is not None:
-        text += f"{chr(10) + indent[:-2] if isinstance(form, (ast.ByLevel, ast.ByTier)) else ' '}最高 {expr(node.cap)}"
+        tabular = (ast.ByLevel, ast.ByTier, ast.ByTable, ast.ByBand, ast.EachTier, ast.Upgrade, ast.ByRunYear)
+        text += f"{chr(10) + indent[:-2] if isinstance(form, tabular) else ' '}最高 {expr(node.cap)}"
     return text
+
+
+# ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+def _table_award(form, indent: str) -> str:
+    """The issue-13 table forms: a head line, then one row per line at `indent`."""
+    if isinstance(form, ast.ByTable):
+        rows = "".join(f"\n{indent}{name(r.level)} → " + "、".join("—" if c is None else expr(c) for c in r.cells)
+                       for r in form.rows)
+        columns = "、".join(name(c) for c in form.columns)
+        return f"按 {name(form.row_fact)}、{name(form.column_fact)} 分别\n{indent}列 {columns}{rows}"
+    if isinstance(form, ast.ByBand):
+        rows = "".join(f"\n{indent}" + " 且 ".join(f"{b.op} {_wrapped(b.value, _ADDITIVE)}" for b in r.bounds)
+                       + f" → {expr(r.amount)}" for r in form.rows)
+        return f"按 {_wrapped(form.subject, _ADDITIVE)} 分段{' 全量计价' if form.whole_quantity else ''}{rows}"
+    if isinstance(form, ast.EachTier):
+        rows = "".join(f"\n{indent}{_wrapped(r.threshold, _ADDITIVE)} → {expr(r.amount)}" for r in form.rows)
+        return f"按 {_wrapped(form.subject, _ADDITIVE)} {form.op} 逐档{rows}"
+    rows = "".join(f"\n{indent}{name(r.level)} → {expr(r.amount)}" for r in form.rows)
+    return f"按 {name(form.subject)} 自 {name(form.held)} 晋级差额{rows}"
 
 
 def ranking(keys, select: bool = False) -> str:
@@ -165,7 +195,9 @@ def expected(node: ast.Expected) -> str:
     if node.kind == "range":
         return f"{literal(node.low)} 至 {literal(node.high)}"
     if node.kind == "routing":
-        return f"由 {string(node.approver)} 审定"
+        return _outcome(node.outcome, node.approver)
+    if node.kind == "parts":  # issue 13: the whole award, then what is paid now
+        return f"{literal(node.high)} 本期 {literal(node.low)}"
     return {"applies": "适用", "case_by_case": "一事一议", "unspecified": "金额未定", "not_applicable": "不适用",
             "undecidable": "无法判定"}[node.kind]
 
@@ -210,6 +242,10 @@ def clause(node: ast.Clause) -> str:
         lines.append(f"  当 {expr(condition)}")
     if node.award is not None:
         lines.append(f"  给予 {award(node.award)}")
+    for part in node.parts:  # issue 13: payments in parts
+        lines.append(f"  {part_text(part)}")
+    if node.offsets:  # issue 13: offsets
+        lines.append("  抵扣 " + "、".join(name(n) for n in node.offsets))
     if node.duration is not None:
         d = node.duration
         start = f" 自 {name(d.start_fact)} {'次年起' if d.start_next_year else '当年起'}" if d.start_fact else ""
@@ -270,9 +306,12 @@ def policy(node: ast.Policy) -> str:
         text = "  分担 " + "、".join(f"{name(payer)} {share.text}" for payer, share in split.shares)
         if split.except_articles:
             text += " 除外 " + "、".join(article_ref(a) for a in split.except_articles)
+        if split.condition is not None:  # issue 13: payers by condition
+            text += f" 当 {expr(split.condition)}"
         lines.append(text)
     for budget in node.budgets:
-        lines.append(f"  预算 {name(budget.payer)} 每年 {budget.amount.text}{ranking(budget.ranking, budget.select)}")
+        tail = f" {budget.prorate}" if budget.prorate else ranking(budget.ranking, budget.select)
+        lines.append(f"  预算 {name(budget.payer)} 每年 {budget.amount.text}{tail}")
     for rule in node.transitional:
         text = f"  过渡 {string(rule.text)}"
         if rule.before_year is not None:
@@ -288,6 +327,8 @@ def policy(node: ast.Policy) -> str:
         lines.append(f"  来源 {string(node.source_document.path)}")
     for sentence in node.not_encoded:
         lines.append(f"  不编码 {string(sentence.text)} 说明 {string(sentence.reason)}")
+    for minimum in node.fund_minimums:  # issue 13
+        lines.append(f"  资金 {name(minimum.fund)} 每年 不少于 {minimum.amount.text}")
     blocks = ["\n".join(lines)]
     for decl in node.enums:
         blocks.append(f"枚举 {name(decl.name)}: " + "、".join(name(v) for v in decl.values))
@@ -313,3 +354,18 @@ def vocabulary(node: ast.Vocabulary) -> str:
         blocks.append(f"枚举 {name(decl.name)}: " + "、".join(name(v) for v in decl.values))
     blocks += declarations(node)
     return "\n\n".join(blocks) + "\n"
+
+
+# ---- issue 13: outcomes that are not money
+def _outcome(verb: str, what: str) -> str:
+    """由 "X" 审定, or 免收 "手续费" / 优先保障 "用地指标" / 列入 "…" / 授予 "…"."""
+    return f"由 {string(what)} 审定" if verb == "审定" else f"{verb} {string(what)}"
+# ---- issue 13: payments in parts
+def part_text(node: ast.Part) -> str:
+    """其中 50% [第2年] [待 达产升规]."""
+    text = f"其中 {node.share.text}"
+    if node.year_text is not None:
+        text += f" {node.year_text}"
+    if node.condition is not None:
+        text += f" 待 {expr(node.condition)}"
+    return text

@@ -30,9 +30,10 @@ import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
-RUNTIME_VERSION = "2"
+RUNTIME_VERSION = "3"
 CENT = Decimal("0.01")
 _ZERO = Decimal(0)
+_NO_CENTS = Decimal("0.00")
 ROUNDING = "金额四舍五入到分（0.01元，ROUND_HALF_UP）；中间计算精确，不作舍入"
 ROUNDING_EN = "amounts are rounded to 0.01 yuan, half up; intermediate values are exact"
 _UNITS = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000),
@@ -518,6 +519,33 @@ def _line_define(label, value, kind):
     return f"{label} = {format_value(value, kind)}"
 
 
+def _line_growth_undefined(name, year):
+    return f"{name}{year - 1}年为0，{year}年增速无法计算"
+
+
+def _line_compare_year(label, year, left, right, kind, result):
+    return _line_compare(label, f"［{year}年］", left, right, kind, result)
+
+
+# Traces are lazy, twice over (why: a batch of 100,000 applicants × 160 clauses shows no
+# trace, and formatting one — Chinese amounts, years, outcomes — costs more than deciding
+# the clause):
+# - an entry is kept as (formatter, *arguments) while evaluating and turned into text only
+#   when someone reads it (render_trace, from ClauseResult.trace or .to_json());
+# - a Run whose `tracing` is False (polc's batch, when no full record is wanted) keeps no
+#   entries at all: generated code tests it before building an entry, and so do the award
+#   functions below.
+# Generated modules build the entries of conditions, comparisons and definitions inline (no
+# method call per condition), with the same formatters the Run methods use, so the
+# interpreter (which calls the methods) and generated code give the same trace. These are
+# the names they import; the formatters' wording stays here, in one place.
+trace_value = _line_value
+trace_compare = _line_compare
+trace_compare_year = _line_compare_year
+trace_define = _line_define
+trace_first_time = _line_first_time
+
+
 def render_trace(entries):
     """Trace entries are kept as (formatter, *arguments) while evaluating, and turned into
     text only when someone reads them: a batch over 100,000 applicants formats nothing it
@@ -526,9 +554,15 @@ def render_trace(entries):
 
 
 class Run:
-    """The state of evaluating one clause for one applicant: facts, year, trace, missing facts."""
+    """The state of evaluating one clause for one applicant: facts, year, trace, missing facts.
+
+    `tracing` (a class attribute) says whether trace entries are wanted: True here; polc's
+    batch evaluates with a subclass that sets it False and records none. Code that adds to
+    `trace` tests it first (the methods of a subclass that records nothing may be overridden
+    instead); `trace` is a list either way, so code that does not test it still works."""
 
     __slots__ = ("facts", "year", "trace", "missing", "factor", "item")
+    tracing = True
 
     def __init__(self, facts, year, factor=None):
         self.facts = facts
@@ -541,6 +575,12 @@ class Run:
     def _miss(self, what):
         if what not in self.missing:
             self.missing.append(what)
+
+    def missed(self, name):
+        """Record a fact the applicant did not give (generated code reads facts itself and
+        calls this only when one is None); missing facts are listed once, in order."""
+        if name not in self.missing:
+            self.missing.append(name)
 
     def fact(self, name):
         if name in self.item:
@@ -567,12 +607,18 @@ class Run:
         if current is None or previous is None:
             return None
         if previous == 0:
-            self.trace.append(f"{name}{self.year - offset - 1}年为0，{self.year - offset}年增速无法计算")
+            if self.tracing:
+                self.trace.append((_line_growth_undefined, name, self.year - offset))
             return None
         return (current - previous) / previous
 
     def note(self, text):
         self.trace.append(text)
+
+    def note_lazily(self, formatter, *arguments):
+        """A trace line formatted only if the trace is read (and kept only when tracing)."""
+        if self.tracing:
+            self.trace.append((formatter, *arguments))
 
     def compare(self, label, op, left, right, kind, offset=None):
         result = None if left is None or right is None else _COMPARE[op](left, right)
@@ -583,14 +629,17 @@ class Run:
     def first_time(self, label, op, name, threshold, kind, offset):
         """首次…: the year's value passes, and no recorded earlier year did."""
         year = self.year - offset
-        current = self.at(name, offset)
+        series = self.facts.get(name)
+        current = None if series is None else series.get(year)
+        if current is None:
+            self.at(name, offset)  # records what is missing: the fact, or its year
         if current is None or threshold is None:
             result = None
         else:
             test = _COMPARE[op]
             result = test(current, threshold)
             if result:
-                for earlier_year, value in self.facts[name].items():
+                for earlier_year, value in series.items():
                     if earlier_year < year and test(value, threshold):
                         result = False
                         break
@@ -657,10 +706,19 @@ class ClauseSpec:
     # The most the clause can pay in one year (None: unbounded or not stated): what an
     # undecidable result could pay, counted in total.max.
     ceiling: Decimal | None = None
+    # 第七条, 第十二条第2项: worked out once here, not for every result (each result has one).
+    label: str = dataclasses.field(init=False, repr=False)
+    # Issue 13: a non-money outcome, (verb, what): ("免收", "手续费"), ("审定", who decides);
+    # counted per clause in batch summaries (`outcomes`).
+    outcome: tuple[str, str] | None = None
+    # Issue 13, payers by condition: ((condition function or None, ((payer, share), ...)), ...),
+    # tried in order when the first 分担 the clause takes has a condition (`split` is then None).
+    payer_rules: tuple[tuple[typing.Any, tuple[tuple[str, Decimal], ...]], ...] | None = None
+    # OFFSETS (抵扣): (("matter", M) | ("fact", F), ...): what reduces this clause's award (apply_offsets)
+    offsets: tuple[tuple[str, str], ...] = ()
 
-    @property
-    def label(self) -> str:
-        return self.article + (f"第{self.item}项" if self.item is not None else "")
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", self.article + (f"第{self.item}项" if self.item is not None else ""))
 
 
 AwardKind = typing.Literal["exact", "up_to", "range", "case_by_case", "unspecified", "routing"]
@@ -672,7 +730,8 @@ class Award:
 
     kind: `exact` (min == max), `up_to` (0 to max, the amount left to reviewers), `range`
     (min to max), `case_by_case` (一事一议: no amount), `unspecified` (the text states none:
-    `note` says what it says), `routing` (not money: `note` names who decides).
+    `note` says what it says), `routing` (not money: `note` names who decides, or, with
+    `outcome` — 免收 优先保障 列入 授予 — what is waived, secured, listed or conferred).
     min/max: Decimal 元, rounded to 0.01 half up (None for the kinds without an amount).
     """
 
@@ -680,12 +739,122 @@ class Award:
     min: Decimal | None = None
     max: Decimal | None = None
     note: str | None = None
+    outcome: str | None = None  # issue 13: the verb of a non-money outcome other than 审定
+    # Payments in parts (其中 50% 待 …): each part and where it stands; then `min` counts only
+    # the parts paid now and `max` the whole award (see in_parts). None: paid as one.
+    parts: "tuple[Part, ...] | None" = None
 
     def to_json(self) -> dict[str, typing.Any]:
         row: dict[str, typing.Any] = {"kind": self.kind, "min": yuan(self.min), "max": yuan(self.max)}
         if self.kind == "routing":
-            row["approver"] = self.note
+            if self.outcome is None:
+                row["approver"] = self.note
+            else:
+                row["outcome"] = self.outcome
+                row["object"] = self.note
+        if self.parts is not None:
+            row["parts"] = [part.to_json() for part in self.parts]
         return row
+
+
+PartStatus = typing.Literal["paid", "pending", "undecidable"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Part:
+    """One part of an award paid in parts (其中 50% 待 达产升规), in Decimal 元.
+
+    text: the part as written. status: `paid` (paid now: no later year, its condition holds
+    or it has none), `pending` (due in a later year of payment, `year`, or its condition does
+    not hold yet), `undecidable` (its condition cannot be decided). min/max: its amount
+    (share × the award, rounded to 0.01 half up; the last part takes what is left, so the
+    parts add up to the award); None for an award with no amount.
+    """
+
+    text: str
+    share: Decimal
+    status: PartStatus
+    min: Decimal | None = None
+    max: Decimal | None = None
+    year: int | None = None
+
+    def to_json(self) -> dict[str, typing.Any]:
+        row: dict[str, typing.Any] = {"part": self.text, "status": self.status, "min": yuan(self.min),
+                                      "max": yuan(self.max)}
+        if self.year is not None:
+            row["year"] = self.year
+        return row
+
+
+_PART_WORDS = {"paid": "本期兑现", "pending": "待兑现", "undecidable": "无法判定是否兑现"}
+
+
+def in_parts(run, award, parts):
+    """Payments in parts: `parts` are (share, text, year of payment or None, the condition's
+    outcome: True, False or None) in the order written, shares adding up to 100%. Anything but
+    an award (not applicable, unknown, a reason) passes through. The result is the award with
+    `parts`; its `min` counts the parts paid now, its `max` stays the whole award."""
+    if award is None or award is True or award is False or isinstance(award, str):
+        return award
+    shown = []
+    now = Decimal("0.00")
+    left_min, left_max = award.min, award.max
+    for position, (share, text, year, outcome) in enumerate(parts):
+        last = position == len(parts) - 1
+        part_min = None if award.min is None else (left_min if last else _rounded(award.min * share))
+        part_max = None if award.max is None else (left_max if last else _rounded(award.max * share))
+        if not last:
+            left_min = None if left_min is None else left_min - part_min
+            left_max = None if left_max is None else left_max - part_max
+        if (year is not None and year > 1) or outcome is False:
+            status = "pending"
+        elif outcome is None:
+            status = "undecidable"
+        else:
+            status = "paid"
+            if part_min is not None:
+                now += part_min
+        amount = "" if part_max is None else (format_money(part_max) if part_min == part_max
+                                              else f"{format_money(part_min)}至{format_money(part_max)}")
+        run.note(f"其中 {text}：{amount + '，' if amount else ''}{_PART_WORDS[status]}")
+        shown.append(Part(text, share, status, part_min, part_max, year))
+    return dataclasses.replace(award, min=now if award.min is not None else None, parts=tuple(shown))
+
+
+# Building frozen results quickly. A frozen dataclass's __init__ sets each field through
+# object.__setattr__ (to get past its own refusing __setattr__), about 0.1 µs a field: more
+# than deciding a clause costs, for a result of ten fields built for every clause of every
+# applicant. Instead, a plain class with the very same slots is filled by an ordinary
+# __init__ and the object then becomes the frozen class (CPython allows assigning __class__
+# between two classes of identical layout). What comes out is an ordinary instance of the
+# frozen class — equal, hashed, printed, pickled, replaced and refusing assignment exactly
+# like one built by its __init__; tests/test_api.py checks both ways agree field for field.
+#
+# The slots are read from the frozen class, so a field added to it (issue 13 adds several)
+# cannot make the layouts differ; a field the __init__ does not fill takes its declared
+# default (_defaults_of), so it cannot be left unset either.
+def _defaults_of(cls, filled):
+    return tuple((field.name, field.default) for field in dataclasses.fields(cls) if field.name not in filled)
+
+
+class _AwardParts:
+    __slots__ = tuple(field.name for field in dataclasses.fields(Award))
+    _others = _defaults_of(Award, ("kind", "min", "max", "note"))
+
+    def __init__(self, kind, low, high, note):
+        self.kind = kind
+        self.min = low
+        self.max = high
+        self.note = note
+        for name, default in self._others:
+            setattr(self, name, default)
+
+
+def _award(kind, low=None, high=None, note=None):
+    """Award(kind, low, high, note), built quickly (see above)."""
+    award = _AwardParts(kind, low, high, note)
+    award.__class__ = Award
+    return award
 
 
 def _rounded(value):
@@ -695,9 +864,13 @@ def _rounded(value):
 
 def _non_negative(run, value, label):
     if value is not None and value < _ZERO:
-        run.note(f"{label}为 {format_money(value)}，低于零，按0计")
+        run.note_lazily(_line_negative, label, value)
         return Decimal(0)
     return value
+
+
+def _line_negative(label, value):
+    return f"{label}为 {format_money(value)}，低于零，按0计"
 
 
 def _scaled(run, amount):
@@ -705,22 +878,40 @@ def _scaled(run, amount):
     if run.factor is None or amount is None:
         return amount
     factor, source = run.factor
-    run.note(f"{source}：系数{_plain(factor)}，{format_money(amount)} × {_plain(factor)} = {format_money(amount * factor)}")
+    run.note_lazily(_line_scaled, source, factor, amount)
     return amount * factor
 
 
+def _line_scaled(source, factor, amount):
+    return f"{source}：系数{_plain(factor)}，{format_money(amount)} × {_plain(factor)} = {format_money(amount * factor)}"
+
+
 def exact(run, amount, cap=None, cap_label=None):
-    if run.factor is None and amount is not None and amount >= _ZERO:  # the common case, kept short
+    if amount is not None and amount >= _ZERO:  # the common case, kept short
+        factor = run.factor
+        if factor is not None:
+            if run.tracing:
+                run.trace.append((_line_scaled, factor[1], factor[0], amount))
+            amount = amount * factor[0]
+            if amount < _ZERO:  # a negative coefficient: as _non_negative says
+                amount = _non_negative(run, amount, "计算金额")
         if cap is not None:
-            amount = _apply_cap(run, amount, cap, cap_label)
+            if amount > cap:
+                if run.tracing:
+                    run.trace.append((_line_capped, amount, cap, cap_label))
+                amount = cap
+            elif run.tracing:
+                run.trace.append((_line_not_capped, cap_label))
         amount = amount.quantize(CENT, ROUND_HALF_UP)
-        return Award("exact", amount, amount)
+        award = _AwardParts("exact", amount, amount, None)  # _award, inline: every paying clause comes here
+        award.__class__ = Award
+        return award
     amount = _non_negative(run, _scaled(run, amount), "计算金额")
     if amount is None:
         return None
     amount = _apply_cap(run, amount, cap, cap_label)
     amount = _rounded(amount)
-    return Award("exact", amount, amount)
+    return _award("exact", amount, amount)
 
 
 def up_to(run, ceiling, cap=None, cap_label=None):
@@ -728,8 +919,9 @@ def up_to(run, ceiling, cap=None, cap_label=None):
     if ceiling is None:
         return None
     ceiling = _rounded(_apply_cap(run, ceiling, cap, cap_label))
-    run.trace.append((_line_up_to, ceiling))
-    return Award("up_to", Decimal("0.00"), ceiling)
+    if run.tracing:
+        run.trace.append((_line_up_to, ceiling))
+    return _award("up_to", _NO_CENTS, ceiling)
 
 
 def _line_up_to(ceiling):
@@ -741,8 +933,12 @@ def between(run, low, high, cap=None, cap_label=None):
         return None
     low = _rounded(_apply_cap(run, _non_negative(run, _scaled(run, low), "下限"), cap, cap_label))
     high = _rounded(_apply_cap(run, _non_negative(run, _scaled(run, high), "上限"), cap, cap_label))
-    run.note(f"{format_money(low)}至{format_money(high)}，具体金额由评审确定")
-    return Award("range", low, high)
+    run.note_lazily(_line_range, low, high)
+    return _award("range", low, high)
+
+
+def _line_range(low, high):
+    return f"{format_money(low)}至{format_money(high)}，具体金额由评审确定"
 
 
 def case_by_case(run):
@@ -753,6 +949,21 @@ def case_by_case(run):
 def routing(run, approver):
     run.note(f"非金钱结果：由{approver}审定")
     return Award("routing", note=approver)
+
+
+# ---- issue 13: outcomes that are not money
+OUTCOME_VERBS = ("免收", "优先保障", "列入", "授予")
+
+
+def outcome(run, verb, what):
+    """A non-money outcome: 免收手续费, 优先保障用地指标, 列入名单, 授予称号 (kind routing)."""
+    run.note(f"非金钱结果：{verb}{what}")
+    return Award("routing", note=what, outcome=verb)
+
+
+def outcome_text(award):
+    """A routing award as the results say it: 由X审定, 免收手续费."""
+    return f"由{award.note}审定" if award.outcome is None else f"{award.outcome}{award.note}"
 
 
 def items(run, name):
@@ -769,12 +980,18 @@ def per_item(run, name, index, value, amount, item_cap, cap_label):
     if amount is None or item_cap is None:
         return None
     amount = max(amount, Decimal(0))
-    shown = f"第{index}项（{format_money(value) if isinstance(value, Decimal) else value}）"
     if amount > item_cap:
-        run.note(f"{shown}：{format_money(amount)} 超过每项封顶 {cap_label}，按 {format_money(item_cap)} 计")
+        run.note_lazily(_line_item, index, value, amount, item_cap, cap_label)
         return item_cap
-    run.note(f"{shown}：{format_money(amount)}")
+    run.note_lazily(_line_item, index, value, amount, None, cap_label)
     return amount
+
+
+def _line_item(index, value, amount, item_cap, cap_label):
+    shown = f"第{index}项（{format_money(value) if isinstance(value, Decimal) else value}）"
+    if item_cap is not None:
+        return f"{shown}：{format_money(amount)} 超过每项封顶 {cap_label}，按 {format_money(item_cap)} 计"
+    return f"{shown}：{format_money(amount)}"
 
 
 def unspecified(run, note):
@@ -786,9 +1003,9 @@ def _apply_cap(run, amount, cap, cap_label):
     if cap is None or amount is None:
         return amount
     if amount > cap:
-        run.trace.append((_line_capped, amount, cap, cap_label))
+        run.note_lazily(_line_capped, amount, cap, cap_label)
         return cap
-    run.trace.append((_line_not_capped, cap_label))
+    run.note_lazily(_line_not_capped, cap_label)
     return amount
 
 
@@ -830,6 +1047,9 @@ class ClauseResult:
     matter: str | None               # 事项: clauses of one matter are resolved by 就高不重复
     allocation: str | None = None    # across applicants: within_quota, outside_quota, …
     entries: list[typing.Any] = dataclasses.field(default_factory=list, repr=False)  # the trace, unformatted
+    # Issue 13, payers by condition: the 分担 shares this applicant's award takes (spec.payer_rules).
+    payers: tuple[tuple[str, Decimal], ...] | None = None
+    offsets: "tuple[OffsetApplied, ...]" = ()  # OFFSETS (抵扣): what reduced the award, and by how much
 
     @property
     def policy(self) -> str:
@@ -867,7 +1087,7 @@ class ClauseResult:
     def funding(self) -> tuple[FundingShare, ...] | None:
         """CO-FUNDING: each payer's part of a paid award, or None (not paid, or no 分担)."""
         award = self.award
-        split = self.spec.split
+        split = self.payers if self.spec.payer_rules else self.spec.split
         if not self.paid or split is None or award is None or award.max is None or award.min is None:
             return None
         parts: dict[str, dict[str, Decimal]] = {}
@@ -900,13 +1120,120 @@ class ClauseResult:
             row["allocation"] = self.allocation
         if self.applies is None and spec.modifies is None:
             row["could_pay"] = yuan(spec.ceiling)  # null: no stated bound (see total.undecided)
+        if self.offsets:
+            row["offsets"] = [offset.to_json() for offset in self.offsets]
         return row
+
+
+class _ClauseResultParts:
+    """ClauseResult's slots, filled by a plain __init__ (see _AwardParts for why)."""
+
+    # The same slots as ClauseResult, in its order (__class__ assignment needs one layout).
+    __slots__ = tuple(field.name for field in dataclasses.fields(ClauseResult))
+    _others = _defaults_of(ClauseResult, ("spec", "label", "applies", "paid", "award", "reason", "missing", "matter",
+                                          "allocation", "entries"))
+
+    def __init__(self, spec, applies, award, reason, trace, missing, matter):
+        self.spec = spec
+        self.label = spec.label
+        self.applies = applies
+        self.paid = applies is True and award is not None
+        self.award = award
+        self.reason = reason
+        self.missing = tuple(missing)
+        self.matter = matter if matter is not None else spec.matter
+        self.allocation = None
+        self.entries = trace
+        for name, default in self._others:
+            setattr(self, name, default)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OffsetApplied:
+    """OFFSETS (抵扣 X): what one source took off a clause's award, in Decimal 元: `by` names it
+    (the 文号 and clause paid for matter X, or the fact X); min/max the least and the most
+    taken off (max None: no bound, e.g. an undecidable source with no stated ceiling)."""
+
+    name: str
+    by: tuple[str, ...]
+    min: Decimal
+    max: Decimal | None
+
+    def to_json(self) -> dict[str, typing.Any]:
+        return {"offset": self.name, "by": list(self.by), "min": yuan(self.min), "max": yuan(self.max)}
+
+
+_WITH_AMOUNT = ("exact", "up_to", "range")
+
+
+def _offset_by(result, kind, name, results, facts_of):
+    """(least, most or None, what) one 抵扣 source takes off `result`'s award, read from the
+    amounts before any offset (one pass, so a cycle across documents cannot loop)."""
+    if kind == "fact":
+        value = facts_of.get(result.spec.policy, {}).get(name)
+        if value is None:
+            return _ZERO, None, (f"{name}（缺）",)
+        value = max(value, _ZERO)
+        return value, value, (name,)
+    least, most, by = _ZERO, _ZERO, []
+    for other in results:
+        if other is result or other.matter != name:
+            continue
+        label = f"{other.spec.policy}{other.spec.label}"
+        if other.paid and other.award is not None and other.award.kind in _WITH_AMOUNT:
+            least += other.award.min
+            most = None if most is None else most + other.award.max
+            by.append(label)
+        elif other.paid and other.award is not None and other.award.kind != "routing":
+            most = None  # 一事一议 / 金额未定: its amount is not stated
+            by.append(label)
+        elif other.applies is None and other.spec.modifies is None:
+            most = None if most is None or other.spec.ceiling is None else most + other.spec.ceiling
+            by.append(f"{label}（无法判定）")
+    return least, most, tuple(by)
+
+
+def apply_offsets(results, facts_of=None):
+    """OFFSETS (抵扣 X): a paid award is reduced by what the applicant is paid for matter X
+    (any clause of any policy evaluated together, after 就高不重复) or by the money fact X,
+    never below 0. Sources are read before any offset is applied. A source whose amount is
+    not known exactly (a range, an undecidable clause) leaves the award a range: `min` less
+    the most it could take, `max` less the least. facts_of maps a 文号 to its typed facts.
+    Returns the results, the reduced ones replaced by copies saying what took how much."""
+    if not any(r.spec.offsets for r in results):
+        return results
+    results = list(results)
+    before = list(results)
+    for position, result in enumerate(before):
+        award = result.award
+        if not result.spec.offsets or not result.paid or award is None or award.kind not in _WITH_AMOUNT:
+            continue
+        applied, least, most = [], _ZERO, _ZERO
+        for kind, name in result.spec.offsets:
+            low, high, by = _offset_by(result, kind, name, before, facts_of or {})
+            applied.append(OffsetApplied(name, by, _rounded(low), _rounded(high)))
+            least += low
+            most = None if most is None or high is None else most + high
+        new_min = _ZERO if most is None else max(_ZERO, award.min - most)
+        new_max = max(_ZERO, award.max - least)
+        new_min, new_max = _rounded(new_min), _rounded(new_max)
+        for offset in applied:
+            taken = format_money(offset.min) if offset.min == offset.max else (
+                f"{format_money(offset.min)}至{format_money(offset.max)}" if offset.max is not None
+                else f"至少{format_money(offset.min)}（上限不明）")
+            result.entries.append(f"抵扣「{offset.name}」（{'、'.join(offset.by) or '本次未获'}）：{taken}")
+        shown = format_money(new_min) if new_min == new_max else f"{format_money(new_min)}至{format_money(new_max)}"
+        result.entries.append(f"抵扣后本条 {shown}（不低于0）")
+        results[position] = dataclasses.replace(result, award=dataclasses.replace(award, min=new_min, max=new_max),
+                                                offsets=tuple(applied))
+    return results
 
 
 def _result(spec, applies, award, reason, trace, missing, matter=None):
     """A ClauseResult, with what follows from its parts (paid, the matter, the label)."""
-    return ClauseResult(spec, spec.label, applies, applies is True and award is not None, award, reason,
-                        tuple(missing), matter if matter is not None else spec.matter, None, trace)
+    result = _ClauseResultParts(spec, applies, award, reason, trace, missing, matter)
+    result.__class__ = ClauseResult
+    return result
 
 
 def clause_result(spec: ClauseSpec, applies: bool | None, award: Award | None, reason: str, trace: list[typing.Any],
@@ -923,24 +1250,55 @@ def _run_clause(spec, facts, year, factor=None, make_run=None):
         outcome = spec.evaluate(run)
     except Exception as exc:  # a bug in a generated function must name where it came from
         raise RuntimeError(f"{spec.source} {spec.policy} {spec.label}: {type(exc).__name__}: {exc}") from exc
+    if outcome is False:  # the most common outcome: _result, inline
+        result = _ClauseResultParts(spec, False, None, "条件不成立", run.trace, run.missing, None)
+        result.__class__ = ClauseResult
+        return result
+    if outcome is None:
+        return _result(spec, None, None, "无法判定：缺少事实 " + "、".join(run.missing or ["（未知）"]),
+                       run.trace, run.missing)
     if outcome is True:  # a MODIFIER clause whose conditions hold: it pays nothing itself
         matter, coefficient = spec.modifies
         return _result(spec, True, None, f"事项「{matter}」的补助系数为{_plain(coefficient)}", run.trace, run.missing)
-    # Awards are recognised by shape, not class: a result may come from another generated
-    # module's copy of this runtime when several policies are evaluated together.
-    if outcome is not None and outcome is not False and not isinstance(outcome, str):
-        applies = True
-        reason = "符合条件"
-        if spec.start_fact is not None:
-            applies, reason = _within_duration(run, spec)
-        matter = facts.get(spec.matter_fact) if spec.matter_fact is not None else None
-        return _result(spec, applies, outcome if applies else None, reason, run.trace, run.missing, matter)
-    if outcome is False:
-        return _result(spec, False, None, "条件不成立", run.trace, run.missing)
     if isinstance(outcome, str):
         return _result(spec, False, None, outcome, run.trace, run.missing)
-    return _result(spec, None, None, "无法判定：缺少事实 " + "、".join(run.missing or ["（未知）"]),
-                        run.trace, run.missing)
+    # An award. Awards are recognised by shape, not class: a result may come from another
+    # generated module's copy of this runtime when several policies are evaluated together.
+    applies = True
+    reason = "符合条件"
+    if spec.start_fact is not None:
+        applies, reason = _within_duration(run, spec)
+    matter = facts.get(spec.matter_fact) if spec.matter_fact is not None else None
+    result = _ClauseResultParts(spec, applies, outcome if applies else None, reason, run.trace, run.missing, matter)
+    result.__class__ = ClauseResult
+    if applies and spec.payer_rules:
+        result = dataclasses.replace(result, payers=_choose_payers(run, spec.payer_rules))
+    return result
+
+
+def _line_duration(first, last, year, inside):
+    return f"期限：{first}–{last}年，考核年度{year}年 → {_OUTCOME[inside]}"
+
+
+def _choose_payers(run, rules):
+    """Issue 13, payers by condition: the shares of the first 分担 rule whose condition holds
+    (None when one before it cannot be decided, or none holds: no funding is stated). The
+    facts a payer condition lacks are said in the trace, not added to the clause's missing."""
+    missing = len(run.missing)
+    chosen = None
+    for condition, shares in rules:
+        holds = True if condition is None else condition(run)
+        if holds is None:
+            run.note("分担无法判定：出资方取决于未知的事实（" + "、".join(run.missing[missing:]) + "）")
+            break
+        if holds:
+            run.note("分担：" + "、".join(f"{payer} {_plain(share * 100)}%" for payer, share in shares))
+            chosen = shares
+            break
+    else:
+        run.note("分担：没有一条成立，不列出资方")
+    del run.missing[missing:]
+    return chosen
 
 
 def _within_duration(run, spec):
@@ -950,7 +1308,7 @@ def _within_duration(run, spec):
     first = start + (1 if spec.start_next_year else 0)
     last = first + spec.duration - 1
     inside = first <= run.year <= last
-    run.note(f"期限：{first}–{last}年，考核年度{run.year}年 → {_OUTCOME[inside]}")
+    run.note_lazily(_line_duration, first, last, run.year, inside)
     if inside:
         return True, "符合条件"
     return False, f"考核年度{run.year}年不在奖励期限{first}–{last}年内"
@@ -1050,7 +1408,7 @@ def resolve(results, principles):
                 result.entries.append(f"就高不重复：同一事项「{matter}」另有 {others} 适用，本条排序最前（金额最高，同额取在前者），予以支付")
                 continue
             amount = format_money(winner.award.max) if winner.award.max is not None else {
-                "case_by_case": "一事一议", "unspecified": "金额未定", "routing": f"由{winner.award.note}审定"}[winner.award.kind]
+                "case_by_case": "一事一议", "unspecified": "金额未定", "routing": outcome_text(winner.award)}[winner.award.kind]
             results[position] = dataclasses.replace(
                 result, paid=False, reason=(f"就高不重复：同一事项「{matter}」按 {winner.spec.policy}{winner.spec.label} 支付"
                                             f"（{amount}），本条不重复支付"))
@@ -1205,6 +1563,7 @@ class Evaluator:
         self.principles = {policy.docno: policy.principle for policy, _ in self.policies}
         self.modifiers = [[s for s in clauses if s.modifies is not None] for _p, clauses in self.policies]
         self.others = [[s for s in clauses if s.modifies is None] for _p, clauses in self.policies]
+        self.offsetting = any(s.offsets for _p, clauses in self.policies for s in clauses)
 
     def validate(self, facts: object) -> list[dict[str, typing.Any]]:
         """Each policy's own facts, typed; one FactError listing every problem (unknown names,
@@ -1252,6 +1611,8 @@ class Evaluator:
             for spec in clauses:
                 results.append(modifier_results[id(spec)] if spec.modifies is not None else next(evaluated))
         results = resolve(results, self.principles)
+        if self.offsetting:  # OFFSETS (抵扣), after 就高不重复
+            results = apply_offsets(results, {policy.docno: typed for (policy, _c), typed in zip(self.policies, typed_by_policy)})
         warnings = []
         for policy, _clauses in self.policies:
             outside = _not_in_force(policy, day, day.year - policy.assessed_offset)
@@ -1411,6 +1772,68 @@ def allocate_budget(budget, candidates):
                        "funded": sum(1 for d, _p in decisions.values() if d == "within_budget")}
 
 
+# ---- issue 13: budgets that pro-rate
+PRORATED = "prorated"  # the allocation of an award scaled down by a 按比例核减 budget
+
+
+def allocate_budget_prorata(budget, candidates):
+    """BUDGET 按比例核减 / 按比例分配 ("资金不足时按比例核减"): when the qualifying awards want
+    no more than the budget, every one is funded as it is (within_budget); when they want
+    more, every one is scaled by budget ÷ wanted (prorated) and the budget is spent exactly.
+
+    candidates: [(applicant id, rank values, payload, claim, low)], where claim is the award's
+    maximum in 元 (whole cents) and low its minimum (None when it has none).
+
+    The arithmetic, exact and in whole cents (T the budget in cents, rounded down so that no
+    cent is invented; c the claim in cents; W = Σ c):
+      share   r = c × T ÷ W, rounded once to the cent, half up: (2·c·T + W) // (2·W);
+      remainder k = T − Σ r cents (|k| is at most half the number of awards): when k > 0 one
+      cent more for each of the k awards that rounding cut the most (c·T − r·W largest), when
+      k < 0 one cent less for each of the −k awards it raised the most (smallest); ties go to
+      the applicant identifier, then the payload (register line, clause) — never the input
+      order. So Σ funded = T: no cent lost or invented, and each award is within a cent of
+      its exact share.
+      The minimum is scaled the same way (half up, no remainder rule) and kept at most the
+      funded maximum; an exact award (minimum = maximum) stays exact.
+    Returns (decisions: payload -> (allocation, None), amounts: payload -> (min, max) in 元 for
+    the prorated awards, summary)."""
+    payer, amount = budget[0], budget[1]
+    cents = [(int(candidate[3] * 100), candidate) for candidate in candidates]
+    wanted = sum(c for c, _candidate in cents)
+    total = int((Decimal(amount) * 100).to_integral_value(rounding=ROUND_FLOOR))
+    summary = {"payer": payer, "budget": yuan(amount), "wanted": yuan(Decimal(wanted) / 100),
+               "candidates": len(candidates)}
+    if wanted <= total:
+        summary.update({"spent": yuan(Decimal(wanted) / 100), "funded": len(candidates)})
+        return {candidate[2]: ("within_budget", None) for candidate in candidates}, {}, summary
+    shares = []
+    for c, candidate in cents:
+        r = (2 * c * total + wanted) // (2 * wanted)
+        shares.append([c * total - r * wanted, str(candidate[0]), candidate[2], r, candidate, c])
+    remainder = total - sum(share[3] for share in shares)
+    if remainder > 0:
+        for share in sorted(shares, key=lambda s: (-s[0], s[1], s[2]))[:remainder]:
+            share[3] += 1
+    elif remainder < 0:
+        for share in sorted(shares, key=lambda s: (s[0], s[1], s[2]))[:-remainder]:
+            share[3] -= 1
+    decisions, amounts = {}, {}
+    for _d, _a, payload, funded, candidate, _c in shares:
+        low = candidate[4]
+        if low is not None:
+            low_cents = int(low * 100)
+            if low_cents != _c:  # an exact award stays exact: its minimum is its funded maximum
+                low_cents = min((2 * low_cents * total + wanted) // (2 * wanted), funded)
+            else:
+                low_cents = funded
+            low = Decimal(low_cents) / 100
+        decisions[payload] = (PRORATED, None)
+        amounts[payload] = (None if low is None else low.quantize(CENT), (Decimal(funded) / 100).quantize(CENT))
+    summary.update({"spent": yuan(Decimal(total) / 100), "funded": len(candidates), "prorated": len(candidates),
+                    "over_by": yuan(Decimal(wanted - total) / 100)})
+    return decisions, amounts, summary
+
+
 def payer_share(spec, payer):
     """The part of an award a payer bears (all of it when the policy states no split)."""
     if spec.split is None:
@@ -1427,3 +1850,81 @@ def pick_level(run, subject, value, levels):
         return f"{subject}为「{value}」，不在奖励等级之内"
     run.note(f"{subject}：{value}")
     return levels.index(value)
+
+
+# ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+def per_item_uncapped(run, name, index, value, amount):
+    """One item of a 每项 award with no cap per item (only the award's total cap): its amount,
+    at least 0."""
+    del run.item[name]
+    if amount is None:
+        return None
+    amount = max(amount, Decimal(0))
+    run.note(f"第{index}项（{format_money(value) if isinstance(value, Decimal) else value}）：{format_money(amount)}")
+    return amount
+
+
+def pick_cell(run, row_fact, row_value, column_fact, column_value, rows, columns, filled):
+    """TWO-KEY TABLE: (row, column) of the applicant's cell; a reason string when it pays
+    nothing (a value with no row or column, an empty cell — or, with a value unknown, when
+    every cell it could pick is empty); None when it cannot be decided."""
+    if row_value is not None and row_value not in rows:
+        run.note(f"{row_fact}：{row_value}，不在表中（{'、'.join(rows)}）")
+        return f"{row_fact}为「{row_value}」，不在奖励表之内"
+    if column_value is not None and column_value not in columns:
+        run.note(f"{column_fact}：{column_value}，不在表中（{'、'.join(columns)}）")
+        return f"{column_fact}为「{column_value}」，不在奖励表之内"
+    candidates = [(i, j) for i in range(len(rows)) for j in range(len(columns))
+                  if (row_value is None or rows[i] == row_value) and (column_value is None or columns[j] == column_value)]
+    if not any(filled[i][j] for i, j in candidates):
+        shown = "、".join(f"{rows[i]}×{columns[j]}" for i, j in candidates)
+        run.note(f"{row_fact}×{column_fact}：{shown} 无奖励")
+        return "奖励表中该项无奖励"
+    if row_value is None or column_value is None:
+        return None
+    i, j = candidates[0]
+    run.note(f"{row_fact}：{row_value}，{column_fact}：{column_value}")
+    return (i, j)
+
+
+def crossed(run, label, op, name, threshold, kind):
+    """EACH TIER CROSSED (逐档): the assessed year's value passes the threshold and no earlier
+    year on record did. The year before must be on record (it may have crossed the tier):
+    without it, a tier the year passes is undecidable unless an older record passed it."""
+    current = run.at(name, 0)
+    if current is None or threshold is None:
+        return None
+    test = _COMPARE[op]
+    shown = f"{label}［{run.year}年］：{format_value(current, kind)} 对 {format_value(threshold, kind)}"
+    if not test(current, threshold):
+        run.note(f"{shown} → 不成立")
+        return False
+    series = run.facts[name]
+    for year in sorted(series):
+        if year < run.year and test(series[year], threshold):
+            run.note(f"{shown}，{year}年已达到 → 不成立")
+            return False
+    if series.get(run.year - 1) is None:
+        run._miss(f"{name}（{run.year - 1}年）")
+        run.note(f"{shown}，{run.year - 1}年无记录，无法判断此前是否已达到 → 无法判定")
+        return None
+    run.note(f"{shown}，此前未达到 → 成立")
+    return True
+
+
+def pick_upgrade(run, subject, value, held_fact, held, levels, order):
+    """UPGRADE DIFFERENCE (晋级差额): (row of the new level, row of the held level or -1 when it
+    has none); a reason string when it pays nothing (a new level with no row, no upgrade);
+    None when it cannot be decided."""
+    if value is None:
+        return None
+    if value not in levels:
+        run.note(f"{subject}：{value}，不在奖励等级（{'、'.join(levels)}）之内")
+        return f"{subject}为「{value}」，不在奖励等级之内"
+    if held is None:
+        return None
+    if order.index(value) <= order.index(held):
+        run.note(f"{subject}：{value}，{held_fact}：{held}，未晋级")
+        return f"{subject}「{value}」未高于{held_fact}「{held}」，不属于晋级"
+    run.note(f"{subject}：{value}，{held_fact}：{held}，按差额给予")
+    return (levels.index(value), levels.index(held) if held in levels else -1)

@@ -407,7 +407,11 @@ def openapi(merged: dict, docnos: list[str]) -> dict:
     money = {"type": ["string", "null"], "pattern": "^-?[0-9]+\\.[0-9]{2}$", "description": "元，两位小数 / yuan, two places"}
     award = {"type": ["object", "null"], "properties": {
         "kind": {"enum": ["exact", "up_to", "range", "case_by_case", "unspecified", "routing"]},
-        "min": money, "max": money}}
+        "min": money, "max": money,
+        # issue 13: an award paid in parts (其中 …): each part and whether it is paid now
+        "parts": {"type": "array", "items": {"type": "object", "properties": {
+            "part": {"type": "string"}, "status": {"enum": ["paid", "pending", "undecidable"]},
+            "min": money, "max": money, "year": {"type": "integer"}}}}}}
     clause = {"type": "object", "required": ["policy", "article", "item", "title", "matter", "applies", "paid", "award",
                                              "reason", "trace", "missing", "source"],
               "properties": {"policy": {"type": "string"}, "article": {"type": "string"},
@@ -418,7 +422,11 @@ def openapi(merged: dict, docnos: list[str]) -> dict:
                              "missing": {"type": "array", "items": {"type": "string"}},
                              "source": {"type": "string"}, "could_pay": money,
                              "per_year": {"type": "boolean"}, "years_max": {"type": "integer"},
-                             "funding": {"type": "object"}, "modifies": {"type": "object"}}}
+                             "funding": {"type": "object"}, "modifies": {"type": "object"},
+                             # issue 13: what reduced the award (抵扣 …)
+                             "offsets": {"type": "array", "items": {"type": "object", "properties": {
+                                 "offset": {"type": "string"}, "by": {"type": "array", "items": {"type": "string"}},
+                                 "min": money, "max": money}}}}}
     evaluation = {"type": "object", "required": ["on", "clauses", "total", "warnings"],
                   "description": "与 `polc eval --format json` 相同的文档 / the `polc eval --format json` document",
                   "properties": {"on": {"type": "string", "format": "date"},

@@ -9,8 +9,14 @@
    the 基数), ranked (missing values last, then 申请人) or not (needs_selection / list_over),
    budgets after quotas (the payer's share, no skipping ahead), then each enterprise's total
    as runtime.add_up (could_pay, 就高不重复 per matter), and the summary.
-4. The compact results (CONTRACTS.md §3) are written as JSON Lines built in SQL, or as CSV /
-   Parquet (one row per listed clause) by the extension of --out; whole or not at all.
+4. The compact results (CONTRACTS.md §3) are written as JSON Lines built in SQL (the line of
+   compact.grouped, written by COPY), or as CSV / Parquet (one row per listed clause) by the
+   extension of --out; whole or not at all.
+
+Memory: the per-applicant query runs over slices of register lines (CHUNK_LINES) and keeps
+narrow rows of the clauses written only; tables live in a database file in a private
+temporary directory, so DuckDB spills them there beyond its memory limit. Quotas, budgets
+and totals read the whole table, so slicing changes no decision.
 
 Bad rows are reported as the Python engine reports them (batch.py's messages and rules: the
 physical line, an applicant named twice makes all its rows bad, an applicant competing for a
@@ -22,6 +28,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import shutil
 import tempfile
 from decimal import Decimal
 
@@ -31,8 +38,18 @@ from .sql_register import IDENTIFIER, ident, literal
 OUTS = ("outside_quota", "outside_budget", "needs_selection", "list_over")
 # JSON text as compact.JsonLinesWriter writes it: no spaces after separators, Chinese as it is.
 ITEM, KEY = ",", ":"
-DEFAULT_MEMORY = "1536MB"  # the issue's bound is 2 GB for the whole process
-OUTPUT_SLICE = 50_000  # register lines whose JSON text is built at a time
+DEFAULT_MEMORY = "1280MB"  # the issue's bound is 2 GB for the whole process (Python and DuckDB's own)
+OUTPUT_SLICE = 250_000  # register lines whose JSON text is built at a time
+# COPY options that write one VARCHAR column as raw lines (nothing quoted or escaped).
+RAW_LINES = "FORMAT csv, HEADER false, DELIMITER '\x01', QUOTE '\x02', ESCAPE '\x02'"
+CHUNK_LINES = 250_000  # register lines evaluated by one run of the per-applicant query
+
+
+def chunk_lines() -> int:
+    """Register lines per run of the per-applicant query (POLC_DUCKDB_CHUNK overrides; the
+    results do not depend on it: every decision in that query is per applicant)."""
+    value = os.environ.get("POLC_DUCKDB_CHUNK", "")
+    return int(value) if value.isdigit() and int(value) > 0 else CHUNK_LINES
 
 
 def _j(value) -> str:
@@ -42,9 +59,10 @@ def _j(value) -> str:
 class Clause:
     """What the engine needs of one clause, from the evaluator modules."""
 
-    def __init__(self, position: int, policy_index: int, policy, spec):
+    def __init__(self, position: int, policy_index: int, policy, spec, index: int):
         self.position = position
         self.policy_index = policy_index
+        self.index = index  # from 1 within its policy: to_sql's clause_index
         self.policy = policy
         self.spec = spec
         self.label = spec.label
@@ -122,8 +140,8 @@ class Engine:
         self.stdin = stdin
         self.clauses: list[Clause] = []
         for policy_index, (policy, specs) in enumerate(self.policies):
-            for spec in specs:
-                self.clauses.append(Clause(len(self.clauses), policy_index, policy, spec))
+            for index, spec in enumerate(specs, 1):
+                self.clauses.append(Clause(len(self.clauses), policy_index, policy, spec, index))
         self.budgets = {policy.docno: policy.budgets for policy, _ in self.policies if policy.budgets}
         self.models: list = []
         self.notes: list[tuple[str, str]] = []
@@ -143,6 +161,7 @@ class Engine:
         quotas = self._quotas()
         budgets = self._budgets()
         self._allocations()
+        self._prorated_amounts()
         summary = self._summary(loaded, quotas, budgets)
         self._report_bad(errors)
         for zh, en in self.notes:
@@ -190,27 +209,51 @@ class Engine:
             CREATE TABLE twice AS
             SELECT f.applicant, f.first FROM firsts f
             WHERE f.n > 1 OR EXISTS (SELECT 1 FROM bad_facts b WHERE b.applicant = f.applicant AND b._line > f.first)""")
-        # Evaluated: every good row except the later rows of an applicant named twice.
+        # Evaluated: every good row except the later rows of an applicant named twice. A table
+        # (the per-applicant query reads it once per clause); the view `register` that the
+        # query reads is the slice of its lines being evaluated.
         self.con.execute(f"""
-            CREATE VIEW register AS
+            CREATE TABLE register_lines AS
             SELECT r.* FROM register_rows r LEFT JOIN twice t ON r.{a} = t.applicant
             WHERE t.applicant IS NULL OR r._line = t.first""")
+        self.con.execute("""
+            CREATE VIEW register AS SELECT * FROM register_lines
+            WHERE _line BETWEEN getvariable('polc_low') AND getvariable('polc_high')""")
 
     # ------------------------------------------------------------ per applicant
     def _clause_rows(self) -> None:
-        """CREATE TABLE applicant_clauses with the columns of CONTRACTS.md §2."""
+        """CREATE TABLE clause_rows: the rows of CONTRACTS.md §2 the engine keeps, narrow
+        (the clause as its position `pos`; 申请人, labels and funding text are joined back
+        where they are written). Kept: the rows written (applies not false, or all with
+        --all), and those whose matter comes from a fact (事项 按 X) in a 就高不重复 policy,
+        which resolve that matter for the applicant even when they do not apply (runtime:
+        any result naming it). The query runs over slices of the register's lines, so that
+        DuckDB holds one slice's intermediate rows at a time (CHUNK_LINES)."""
         query = self._to_sql()
         if query is None:
             self._python_clauses()
             query = "SELECT * FROM applicant_clauses"
-        # Kept: the rows written (applies not false, or all with --all), and those naming a
-        # matter from a fact (事项 按 X), which 就高不重复 resolves for the applicant even
-        # when they do not apply (runtime: any result naming it). Not 107 rows per enterprise.
-        kept = "true" if self.include_all else "c.applies IS DISTINCT FROM false OR (i.dynamic_matter AND c.matter IS NOT NULL)"
-        self.con.execute(f"""
-            CREATE TABLE clause_rows AS
-            SELECT c.*, i.pos FROM ({query}) c JOIN clause_info i ON c.policy = i.policy AND c.clause = i.clause
-            WHERE {kept}""")
+        keep = ["true"] if self.include_all else ["applies IS DISTINCT FROM false"] + [
+            f"(policy_index = {c.policy_index + 1} AND clause_index = {c.index} AND matter IS NOT NULL)"
+            for c in self.clauses if c.spec.matter_fact is not None and c.policy.principle == "就高不重复"]
+        # The clause's position from its (policy, clause) numbers: integers, no join on labels.
+        first = {}
+        for c in self.clauses:
+            first.setdefault(c.policy_index + 1, c.position - c.index + 1)
+        pos = ("CAST(CASE policy_index " + " ".join(f"WHEN {p} THEN {f}" for p, f in first.items())
+               + " END + clause_index - 1 AS INTEGER)") if first else "CAST(NULL AS INTEGER)"
+        columns = (f"_line, {pos} AS pos, matter, applies, paid, kind, amount_min, amount_max, could_pay, reason")
+        if any(c.spec.payer_rules for c in self.clauses):  # issue 13: the payer chosen per applicant (_chosen_funding_sql)
+            columns += ", funding"
+        low, high = self.con.execute("SELECT min(_line), max(_line) FROM register_lines").fetchone()
+        step = chunk_lines()
+        starts = range(low, high + 1, step) if low is not None else range(1)
+        for number, start in enumerate(starts):
+            # Each run is planned again (a few tenths of a second for six policies): slices are large.
+            self.con.execute(f"SET VARIABLE polc_low = {int(start)}")
+            self.con.execute(f"SET VARIABLE polc_high = {int(start + step - 1)}")
+            self.con.execute(f"{'INSERT INTO clause_rows' if number else 'CREATE TABLE clause_rows AS'} "
+                             f"SELECT {columns} FROM ({query}) c WHERE {' OR '.join(keep)}")
 
     def _to_sql(self) -> str | None:
         """The per-applicant query of to_sql over the view `register`, or None when there are
@@ -218,6 +261,9 @@ class Engine:
         SQL backend cannot express a policy (said on stderr once)."""
         if not self.models or os.environ.get("POLC_SQL_CLAUSES") == "python":
             return None
+        if [[c.label for c in m.evaluated_clauses] for m in self.models] != [[s.label for s in specs]
+                                                                              for _p, specs in self.policies]:
+            raise ValueError("the models and the evaluator modules list different clauses")
         from . import to_sql
         try:
             select = to_sql.applicant_clauses(self.models, "register", self.on, years=self.loaded.years)
@@ -234,7 +280,7 @@ class Engine:
         columns = [name for name, _t in self.loaded.view_columns]
         series = {name for name, spec in self.evaluator.known.items() if spec[1] and not (len(spec) > 3 and spec[3])}
         cursor = self.con.execute(
-            f"SELECT _line, {ident(IDENTIFIER)}{''.join(', ' + ident(c) for c in columns)} FROM register ORDER BY _line")
+            f"SELECT _line, {ident(IDENTIFIER)}{''.join(', ' + ident(c) for c in columns)} FROM register_lines ORDER BY _line")
         with open(path, "w", encoding="utf-8") as out:
             while chunk := cursor.fetchmany(5000):
                 for line, applicant, *values in chunk:
@@ -251,12 +297,14 @@ class Engine:
                     for clause, result in zip(self.clauses, evaluation.clauses):
                         out.write(json.dumps(_clause_row(line, applicant, clause, result), ensure_ascii=False) + "\n")
         self.con.execute(f"""
-            CREATE TABLE applicant_clauses AS SELECT * FROM read_json({literal(path)}, format = 'newline_delimited',
+            CREATE TABLE applicant_clauses_all AS SELECT * FROM read_json({literal(path)}, format = 'newline_delimited',
               columns = {{'_line': 'BIGINT', {literal(IDENTIFIER)}: 'VARCHAR', 'policy': 'VARCHAR',
                           'policy_index': 'INTEGER', 'clause_index': 'INTEGER', 'clause': 'VARCHAR',
                           'matter': 'VARCHAR', 'applies': 'BOOLEAN', 'paid': 'BOOLEAN', 'kind': 'VARCHAR',
                           'amount_min': 'DECIMAL(38,2)', 'amount_max': 'DECIMAL(38,2)',
                           'could_pay': 'DECIMAL(38,2)', 'reason': 'VARCHAR', 'funding': 'VARCHAR'}})""")
+        self.con.execute("CREATE VIEW applicant_clauses AS SELECT * FROM applicant_clauses_all "
+                         "WHERE _line BETWEEN getvariable('polc_low') AND getvariable('polc_high')")
 
     # ------------------------------------------------------------ listed rows
     def _listed(self) -> None:
@@ -266,16 +314,17 @@ class Engine:
         budget_policies = ", ".join(literal(p) for p in self.budgets) or "NULL"
         self.con.execute(f"""
             CREATE TABLE competes_unnamed AS
-            SELECT DISTINCT c._line FROM clause_rows c JOIN clause_info i USING (pos)
-            WHERE c.{a} IS NULL AND c.paid AND (i.has_quota OR c.policy IN ({budget_policies}))""")
+            SELECT DISTINCT c._line FROM clause_rows c JOIN clause_info i USING (pos) JOIN register_lines r USING (_line)
+            WHERE r.{a} IS NULL AND c.paid AND (i.has_quota OR i.policy IN ({budget_policies}))""")
         shown = "true" if self.include_all else "c.applies IS DISTINCT FROM false"
+        # A view: the quotas and budgets read the few rows of their clauses from it.
         self.con.execute(f"""
-            CREATE TABLE listed AS
-            SELECT c._line, c.{a} AS applicant, i.pos, i.policy_index, c.policy, c.clause, c.matter, c.applies, c.paid,
+            CREATE VIEW listed AS
+            SELECT c._line, r.{a} AS applicant, i.pos, i.policy_index, i.policy, i.clause, c.matter, c.applies, c.paid,
                    c.kind, c.amount_min, c.amount_max, c.could_pay, c.reason, i.is_modifier, i.highest_only,
                    t.applicant IS NOT NULL AS twice
-            FROM clause_rows c JOIN clause_info i USING (pos)
-            LEFT JOIN twice t ON c.{a} = t.applicant
+            FROM clause_rows c JOIN clause_info i USING (pos) JOIN register_lines r USING (_line)
+            LEFT JOIN twice t ON r.{a} = t.applicant
             WHERE {shown} AND c._line NOT IN (SELECT _line FROM competes_unnamed)""")
 
     # ------------------------------------------------------------ quotas
@@ -348,7 +397,7 @@ class Engine:
             CREATE OR REPLACE TEMP TABLE candidates AS
             SELECT l._line, l.pos, l.applicant{selects},
                    row_number() OVER (ORDER BY {self._order_by(policy, keys)}) AS rank_all
-            FROM listed l JOIN register r ON r._line = l._line
+            FROM listed l JOIN register_lines r ON r._line = l._line
             WHERE l.pos = {clause.position} AND l.paid AND NOT l.twice""")
         self.con.execute(f"""
             CREATE OR REPLACE TEMP TABLE placed AS
@@ -379,7 +428,7 @@ class Engine:
             elif not keys:
                 row["over_by"] = count - lim
             else:
-                cut = self.con.execute(f"SELECT {key_values} FROM register r WHERE r._line = ?", [cut_line]).fetchone()
+                cut = self.con.execute(f"SELECT {key_values} FROM register_lines r WHERE r._line = ?", [cut_line]).fetchone()
                 row["cut_off"] = [_shown(v) for v in cut] if lim else None
             rows.append((tuple(_sort_text(v) for v in group), row))
         rows = [row for _key, row in sorted(rows, key=lambda item: item[0])]
@@ -396,9 +445,12 @@ class Engine:
     def _budgets(self) -> dict:
         """Decides every budget, after the quotas; CREATE TABLE budget_decisions."""
         self.con.execute("CREATE TABLE budget_decisions (_line BIGINT, pos INTEGER, payer VARCHAR, allocation VARCHAR)")
+        self.con.execute("CREATE TABLE budget_amounts (_line BIGINT, pos INTEGER, amount_min DECIMAL(38,2), "
+                         "amount_max DECIMAL(38,2))")
         summaries = {}
         for policy, specs in self.policies:
-            for payer, amount, keys in (self.budgets.get(policy.docno) or ()):
+            for budget in (self.budgets.get(policy.docno) or ()):
+                payer, amount, keys = budget[0], budget[1], budget[2]
                 share_cases = []
                 for clause in self.clauses:
                     if clause.policy is policy:
@@ -409,7 +461,7 @@ class Engine:
                     CREATE OR REPLACE TEMP TABLE wanting AS
                     SELECT l._line, l.pos, l.applicant, l.twice, CAST(l.amount_max * {share} AS DECIMAL(38,12)) AS cost,
                            q.allocation AS quota, row_number() OVER (ORDER BY {self._order_by(policy, keys)}) AS place
-                    FROM listed l JOIN register r ON r._line = l._line
+                    FROM listed l JOIN register_lines r ON r._line = l._line
                     LEFT JOIN quota_decisions q ON q._line = l._line AND q.pos = l.pos
                     WHERE l.policy = {literal(policy.docno)} AND l.paid AND l.amount_max IS NOT NULL
                       AND l.amount_max * {share} > 0""")
@@ -422,7 +474,9 @@ class Engine:
                 wanted, count = self.con.execute("SELECT coalesce(sum(cost), 0), count(*) FROM eligible").fetchone()
                 wanted = Decimal(wanted)
                 amount_sql = f"CAST({literal(str(amount))} AS DECIMAL(38,12))"
-                if not keys and wanted > amount:
+                if batch._prorated(budget):
+                    summary = self._prorate(budget, wanted, count)
+                elif not keys and wanted > amount:
                     self.con.execute(f"INSERT INTO budget_decisions SELECT _line, pos, {literal(payer)}, 'needs_selection' "
                                      "FROM eligible")
                     summary = {"payer": payer, "budget": runtime.yuan(amount), "wanted": runtime.yuan(wanted),
@@ -438,6 +492,58 @@ class Engine:
                 summaries[(policy.docno, payer)] = summary
         return {f"{policy} {payer}": value for (policy, payer), value in sorted(summaries.items())}
 
+    # ---- issue 13: budgets that pro-rate (预算 … 按比例核减), as runtime.allocate_budget_prorata
+    def _prorate(self, budget, wanted: Decimal, count: int) -> dict:
+        """Decides one 按比例核减 budget over the table `eligible` (its rows' cost is the award's
+        maximum): within_budget when the awards want no more than it, else prorated, with the
+        funded amounts in budget_amounts. In whole cents, in HUGEINT, exactly as the runtime:
+        share (2·c·T + W) // (2·W), the remainder cents to the awards rounding cut (or raised)
+        the most, ties to 申请人, line, clause."""
+        payer, amount = budget[0], budget[1]
+        total = int((Decimal(amount) * 100).to_integral_value(rounding="ROUND_FLOOR"))
+        cents = int(wanted * 100)
+        summary = {"payer": payer, "budget": runtime.yuan(amount), "wanted": runtime.yuan(wanted), "candidates": count}
+        if cents <= total:
+            self.con.execute(f"INSERT INTO budget_decisions SELECT _line, pos, {literal(payer)}, 'within_budget' FROM eligible")
+            summary.update({"spent": runtime.yuan(wanted), "funded": count})
+            return summary
+        t, w = f"CAST({total} AS HUGEINT)", f"CAST({cents} AS HUGEINT)"
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE prorating AS
+            WITH claims AS (
+              SELECT e._line, e.pos, e.applicant, CAST(e.cost * 100 AS HUGEINT) AS c,
+                     CAST(l.amount_min * 100 AS HUGEINT) AS low
+              FROM eligible e JOIN listed l ON l._line = e._line AND l.pos = e.pos),
+            rounded AS (SELECT *, (2 * c * {t} + {w}) // (2 * {w}) AS r FROM claims)
+            SELECT *, c * {t} - r * {w} AS d FROM rounded""")
+        remainder = total - int(self.con.execute("SELECT coalesce(sum(r), 0) FROM prorating").fetchone()[0])
+        order = "d DESC" if remainder > 0 else "d ASC"
+        step = 1 if remainder > 0 else -1
+        self.con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE prorated AS
+            WITH placed AS (
+              SELECT *, row_number() OVER (ORDER BY {order}, applicant, _line, pos) AS n FROM prorating),
+            funded AS (
+              SELECT *, r + CASE WHEN n <= {abs(remainder)} THEN {step} ELSE 0 END AS f FROM placed)
+            SELECT _line, pos,
+                   CASE WHEN low IS NULL THEN NULL WHEN low = c THEN f
+                        ELSE least((2 * low * {t} + {w}) // (2 * {w}), f) END AS low_f, f
+            FROM funded""")
+        self.con.execute(f"INSERT INTO budget_decisions SELECT _line, pos, {literal(payer)}, 'prorated' FROM prorated")
+        self.con.execute("""
+            INSERT INTO budget_amounts SELECT _line, pos, CAST(CAST(low_f AS DECIMAL(38,0)) * 0.01 AS DECIMAL(38,2)),
+                                              CAST(CAST(f AS DECIMAL(38,0)) * 0.01 AS DECIMAL(38,2)) FROM prorated""")
+        summary.update({"spent": runtime.yuan(Decimal(total) / 100), "funded": count, "prorated": count,
+                        "over_by": runtime.yuan(Decimal(cents - total) / 100)})
+        return summary
+
+    def _prorated_amounts(self) -> None:
+        """The funded amounts of prorated awards replace their evaluated ones (after the
+        allocations, before the totals, the summary and the output)."""
+        self.con.execute("""
+            UPDATE final SET amount_min = coalesce(b.amount_min, final.amount_min), amount_max = b.amount_max
+            FROM budget_amounts b WHERE b._line = final._line AND b.pos = final.pos AND final.allocation = 'prorated'""")
+
     def _allocations(self) -> None:
         """One allocation per listed clause row, combined as batch.run does: a quota's
         decision first; a budget's replaces it only when outside_budget; with no quota, the
@@ -448,15 +554,20 @@ class Engine:
               SELECT _line, pos, bool_or(allocation = 'outside_budget') AS outside,
                      arg_min(allocation, payer) AS first FROM budget_decisions GROUP BY _line, pos)
             SELECT coalesce(q._line, b._line) AS _line, coalesce(q.pos, b.pos) AS pos,
-                   CASE WHEN b.outside THEN 'outside_budget' WHEN q.allocation IS NOT NULL THEN q.allocation
+                   CASE WHEN b.outside THEN 'outside_budget' WHEN b.first = 'prorated' THEN 'prorated'
+                        WHEN q.allocation IS NOT NULL THEN q.allocation
                         ELSE b.first END AS allocation
             FROM quota_decisions q FULL OUTER JOIN budget b ON q._line = b._line AND q.pos = b.pos""")
-        self.con.execute("""
+        # The rows written, narrow: not those of a row withheld (an applicant named twice, or
+        # one competing without 申请人); labels and 申请人 are joined where they are written.
+        shown = "true" if self.include_all else "c.applies IS DISTINCT FROM false"
+        self.con.execute(f"""
             CREATE TABLE final AS
-            SELECT l.*, a.allocation,
-                   l.paid AND coalesce(a.allocation NOT IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over'), true) AS paid_now
-            FROM listed l LEFT JOIN allocation a ON a._line = l._line AND a.pos = l.pos
-            WHERE NOT l.twice ORDER BY l._line, l.pos""")
+            SELECT c._line, c.pos, c.matter, c.applies, c.paid, c.kind, c.amount_min, c.amount_max, c.could_pay,
+                   c.reason, i.is_modifier, a.allocation,
+                   c.paid AND coalesce(a.allocation NOT IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over'), true) AS paid_now
+            FROM clause_rows c JOIN clause_info i USING (pos) LEFT JOIN allocation a ON a._line = c._line AND a.pos = c.pos
+            WHERE {shown} AND c._line NOT IN (SELECT _line FROM competes_unnamed UNION ALL SELECT first FROM twice)""")
 
     # ------------------------------------------------------------ totals (runtime.add_up over the listed rows)
     def _totals_sql(self) -> str:
@@ -512,10 +623,14 @@ class Engine:
                           "outside_budget": ob, "list_over": lo, "needs_selection": ns,
                           "min": runtime.yuan(Decimal(low)), "max": runtime.yuan(Decimal(high))}
         self.bad_count = len(bad)
-        return {"on": str(self.on_given) if self.on_given else None, "rows": loaded.rows,
-                "evaluated": loaded.rows - len(bad),
-                "bad_rows": {"count": len(bad), "listed": self._listed_bad(bad)},
-                "clauses": stats, "quotas": quotas, "budgets": budgets}
+        summary = {"on": str(self.on_given) if self.on_given else None, "rows": loaded.rows,
+                   "evaluated": loaded.rows - len(bad),
+                   "bad_rows": {"count": len(bad), "listed": self._listed_bad(bad)},
+                   "clauses": stats, "quotas": quotas, "budgets": budgets}
+        outcomes = batch.outcome_counts({c.key: c.spec for c in self.clauses}, stats)  # issue 13
+        if outcomes:
+            summary["outcomes"] = outcomes
+        return summary
 
     def _bad_rows(self) -> list[dict]:
         """Every bad row with its message, as batch.run words them."""
@@ -553,23 +668,38 @@ class Engine:
                          f"{len(bad)} rows skipped, the first {batch.MAX_BAD_ROWS_LISTED} listed\n")
 
     # ------------------------------------------------------------ output
-    def _clause_json_sql(self) -> str:
-        """One listed clause as JSON text, keys in the contract's order."""
-        def dec(column):
-            return f"CASE WHEN {column} IS NULL THEN 'null' ELSE '\"' || CAST({column} AS VARCHAR) || '\"' END"
-        reason = ("CASE WHEN f.allocation IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over') "
+    REASON_SQL = ("CASE WHEN f.allocation IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over') "
                   "THEN f.allocation ELSE f.reason END")
-        funding = self._funding_sql()
-        return (f"'{{\"policy\"{KEY}' || i.policy_json || '{ITEM}\"clause\"{KEY}' || i.clause_json || "
-                f"'{ITEM}\"reason\"{KEY}\"' || {reason} || '\"' || "
-                f"CASE WHEN f.applies AND f.kind IS NOT NULL THEN '{ITEM}\"kind\"{KEY}\"' || f.kind || '\"' || "
-                f"CASE WHEN f.amount_min IS NOT NULL THEN '{ITEM}\"min\"{KEY}' || {dec('f.amount_min')} ELSE '' END || "
-                f"CASE WHEN f.amount_max IS NOT NULL THEN '{ITEM}\"max\"{KEY}' || {dec('f.amount_max')} ELSE '' END "
-                f"ELSE '' END || "
+
+    def _clause_parts_sql(self) -> str:
+        """The parts of one listed clause's value, as columns of `final f` (computed once
+        each, then joined by _clause_value_sql): why, kind, low, high, extra, could."""
+        def text(column):
+            return f"'\"' || CAST({column} AS VARCHAR) || '\"'"
+        award = "coalesce(f.applies AND f.kind IS NOT NULL, false)"
+        high = (f"CASE WHEN {award} AND f.amount_max IS NOT NULL AND f.amount_max IS DISTINCT FROM f.amount_min "
+                f"THEN {text('f.amount_max')} WHEN {award} AND f.amount_min IS NOT NULL AND f.amount_max IS NULL "
+                f"THEN 'null' END")
+        return (f"{self.REASON_SQL} AS why, CASE WHEN {award} THEN '\"' || f.kind || '\"' END AS kind_text, "
+                f"CASE WHEN {award} AND f.amount_min IS NOT NULL THEN {text('f.amount_min')} END AS low_text, "
+                f"{high} AS high_text, {self._funding_sql()} AS funding_text, "
                 f"CASE WHEN f.applies IS NULL AND NOT f.is_modifier AND f.could_pay IS NOT NULL "
-                f"THEN '{ITEM}\"could_pay\"{KEY}' || {dec('f.could_pay')} ELSE '' END || "
-                f"CASE WHEN f.allocation IS NOT NULL THEN '{ITEM}\"allocation\"{KEY}\"' || f.allocation || '\"' ELSE '' END || "
-                f"{funding} || '}}'")
+                f"THEN {text('f.could_pay')} ELSE 'null' END AS could_text")
+
+    @staticmethod
+    def _clause_value_sql() -> str:
+        """One listed clause's value under its policy and reason, as compact.clause_value
+        writes it: could_pay (or null) for undecidable; else [kind, min, max, {extra}], max
+        left out when equal to min, the kind alone when nothing else. Reads the columns of
+        _clause_parts_sql and `allocation`."""
+        allocation = (f"CASE WHEN allocation IS NOT NULL AND allocation <> why "
+                      f"THEN '\"allocation\"{KEY}\"' || allocation || '\"' END")
+        extra = (f"CASE WHEN allocation IS NOT NULL AND allocation <> why OR funding_text IS NOT NULL "
+                 f"THEN '{{' || concat_ws('{ITEM}', {allocation}, funding_text) || '}}' END")
+        return (f"CASE WHEN why = 'undecidable' THEN could_text "
+                f"WHEN kind_text IS NULL AND ({extra}) IS NULL THEN 'null' "
+                f"WHEN low_text IS NULL AND high_text IS NULL AND ({extra}) IS NULL THEN kind_text "
+                f"ELSE '[' || concat_ws('{ITEM}', kind_text, low_text, high_text, {extra}) || ']' END")
 
     def _funding_sql(self) -> str:
         """runtime.ClauseResult.funding for paid clauses of a co-funded policy: each payer's
@@ -577,6 +707,9 @@ class Engine:
         cases = []
         for clause in self.clauses:
             split = clause.spec.split
+            if clause.spec.payer_rules:  # issue 13: payers by condition, chosen per applicant
+                cases.append(self._chosen_funding_sql(clause))
+                continue
             if not split:
                 continue
             parts = []
@@ -595,11 +728,17 @@ class Engine:
                 high = next(v for p, b, v in parts if p == payer and b == "max")
                 text.append(f"'{ITEM if index else ''}' || {literal(_j(payer))} || '{KEY}{{\"min\"{KEY}\"' || {low} || "
                             f"'\"{ITEM}\"max\"{KEY}\"' || {high} || '\"}}'")
-            cases.append(f"WHEN {clause.position} THEN '{ITEM}\"funding\"{KEY}{{' || {' || '.join(text)} || '}}'")
+            cases.append(f"WHEN {clause.position} THEN '\"funding\"{KEY}{{' || {' || '.join(text)} || '}}'")
         if not cases:
-            return "''"
-        return (f"CASE WHEN f.paid_now AND f.amount_max IS NOT NULL THEN CASE f.pos {' '.join(cases)} ELSE '' END "
-                f"ELSE '' END")
+            return "CAST(NULL AS VARCHAR)"
+        return f"CASE WHEN f.paid_now AND f.amount_max IS NOT NULL THEN CASE f.pos {' '.join(cases)} END END"
+
+    def _chosen_funding_sql(self, clause: Clause) -> str:
+        """Issue 13, payers by condition: the funding the per-applicant query chose (its
+        `funding` column, JSON text), written compact (DuckDB's json() minifies it, keeping
+        the order and the characters); NULL when no rule was chosen."""
+        chosen = (f"(SELECT r.funding FROM clause_rows r WHERE r._line = f._line AND r.pos = {clause.position})")
+        return f"WHEN {clause.position} THEN '\"funding\"{KEY}' || CAST(json({chosen}) AS VARCHAR)"
 
     def _write_jsonl(self, out) -> None:
         total = (f"'{{\"min\"{KEY}\"' || CAST(t.low AS VARCHAR) || '\"{ITEM}\"max\"{KEY}\"' || CAST(t.high AS VARCHAR) || '\"' || "
@@ -610,26 +749,43 @@ class Engine:
         # Every evaluated row has a record, also one with no clause listed.
         a_row = _json_text_sql(f"r.{ident(IDENTIFIER)}")
         # In slices of lines, so that memory holds one slice's text, not the whole output.
-        low, high = self.con.execute("SELECT min(_line), max(_line) FROM register").fetchone()
+        low, high = self.con.execute("SELECT min(_line), max(_line) FROM register_lines").fetchone()
         if low is None:
             return
         step = OUTPUT_SLICE
         for start in range(low, high + 1, step):
-            cursor = self.con.execute(f"""
-            WITH clauses AS (
-              SELECT f._line, string_agg({self._clause_json_sql()}, '{ITEM}' ORDER BY f.pos) AS text
-              FROM final f JOIN clause_info i USING (pos) WHERE f._line BETWEEN {start} AND {start + step - 1}
-              GROUP BY f._line)
-            SELECT '{{\"line\"{KEY}' || r._line || '{ITEM}\"{IDENTIFIER}\"{KEY}' || {a_row} || '{ITEM}\"clauses\"{KEY}[' ||
-                   coalesce(c.text, '') || ']{ITEM}\"total\"{KEY}' ||
+            part = os.path.join(self.work, "slice.jsonl")
+            self.con.execute(f"""
+            COPY (WITH parts AS (
+              SELECT f._line, f.pos, f.allocation, {self._clause_parts_sql()}
+              FROM final f WHERE f._line BETWEEN {start} AND {start + step - 1}),
+            rows AS (
+              SELECT p._line, p.pos, i.policy_index, i.policy_json, p.why,
+                     i.clause_json || '{KEY}' || ({self._clause_value_sql()}) AS text
+              FROM parts p JOIN clause_info i USING (pos)),
+            reasons AS (
+              SELECT _line, policy_index, any_value(policy_json) AS policy_json, min(pos) AS first,
+                     '"' || why || '"{KEY}{{' || string_agg(text, '{ITEM}' ORDER BY pos) || '}}' AS text
+              FROM rows GROUP BY _line, policy_index, why),
+            policies AS (
+              SELECT _line, policy_index,
+                     any_value(policy_json) || '{KEY}{{' || string_agg(text, '{ITEM}' ORDER BY first) || '}}' AS text
+              FROM reasons GROUP BY _line, policy_index),
+            clauses AS (
+              SELECT _line, string_agg(text, '{ITEM}' ORDER BY policy_index) AS text FROM policies GROUP BY _line)
+            SELECT '{{\"line\"{KEY}' || r._line || '{ITEM}\"{IDENTIFIER}\"{KEY}' || {a_row} || '{ITEM}\"policies\"{KEY}{{' ||
+                   coalesce(c.text, '') || '}}{ITEM}\"total\"{KEY}' ||
                    coalesce({total}, '{{\"min\"{KEY}\"0.00\"{ITEM}\"max\"{KEY}\"0.00\"}}') || '}}'
-            FROM register r LEFT JOIN clauses c ON c._line = r._line LEFT JOIN totals t ON t._line = r._line
+            FROM register_lines r LEFT JOIN clauses c ON c._line = r._line LEFT JOIN totals t ON t._line = r._line
             LEFT JOIN twice w ON w.applicant = r.{ident(IDENTIFIER)}
             WHERE r._line BETWEEN {start} AND {start + step - 1}
               AND r._line NOT IN (SELECT _line FROM competes_unnamed) AND w.applicant IS NULL
-            ORDER BY r._line""")
-            while chunk := cursor.fetchmany(20_000):
-                out.write("".join(text + "\n" for (text,) in chunk))
+            ORDER BY r._line) TO {literal(part)} ({RAW_LINES})""")
+            # DuckDB writes the lines as they are: JSON text holds no raw control character,
+            # so neither the delimiter nor the quote character below ever occurs in it.
+            with open(part, encoding="utf-8", newline="") as text:
+                shutil.copyfileobj(text, out, 1 << 20)
+            os.unlink(part)
 
     def _rows_sql(self) -> str:
         """One row per listed clause, compact.CSV_COLUMNS, in register and clause order."""
@@ -637,13 +793,13 @@ class Engine:
                   "THEN f.allocation ELSE f.reason END")
         award = "f.applies AND f.kind IS NOT NULL"
         return f"""
-            SELECT f._line AS line, f.applicant AS {ident(IDENTIFIER)}, f.policy, f.clause, {reason} AS reason,
+            SELECT f._line AS line, r.{ident(IDENTIFIER)} AS {ident(IDENTIFIER)}, i.policy, i.clause, {reason} AS reason,
                    CASE WHEN {award} THEN f.kind END AS kind,
                    CASE WHEN {award} THEN CAST(f.amount_min AS VARCHAR) END AS min,
                    CASE WHEN {award} THEN CAST(f.amount_max AS VARCHAR) END AS max,
                    CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN CAST(f.could_pay AS VARCHAR) END AS could_pay,
                    f.allocation
-            FROM final f WHERE f._line NOT IN (SELECT _line FROM competes_unnamed)
+            FROM final f JOIN clause_info i USING (pos) JOIN register_lines r USING (_line)
             ORDER BY f._line, f.pos"""
 
     def _write_parquet(self, path: str) -> None:
@@ -679,13 +835,23 @@ def _clause_row(line, applicant, clause: Clause, result) -> dict:
     else:
         reason = "paid"
     award = result.award
-    return {"_line": line, IDENTIFIER: applicant, "policy": spec.policy, "policy_index": clause.policy_index,
-            "clause_index": clause.position, "clause": spec.label, "matter": result.matter,
+    return {"_line": line, IDENTIFIER: applicant, "policy": spec.policy, "policy_index": clause.policy_index + 1,
+            "clause_index": clause.index, "clause": spec.label, "matter": result.matter,
             "applies": result.applies, "paid": result.paid, "kind": award.kind if award is not None else None,
             "amount_min": runtime.yuan(award.min) if award is not None else None,
             "amount_max": runtime.yuan(award.max) if award is not None else None,
             "could_pay": runtime.yuan(spec.ceiling) if result.applies is None else None,
-            "reason": reason, "funding": None}
+            "reason": reason, "funding": _chosen_funding(result)}
+
+
+def _chosen_funding(result) -> str | None:
+    """Issue 13, payers by condition: the funding chosen for this applicant, as JSON text (the
+    engine reads it for these clauses only; others take their static 分担)."""
+    funding = result.funding if result.spec.payer_rules else None
+    if funding is None:
+        return None
+    return json.dumps({s.payer: {"min": runtime.yuan(s.min), "max": runtime.yuan(s.max)} for s in funding},
+                      ensure_ascii=False)
 
 
 def _shown(value):

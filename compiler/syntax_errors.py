@@ -171,7 +171,14 @@ _WORDS = {
     "ITEM": ("项号（如 第1项）", "an item number (e.g. 第1项)"),
     "ARROW": ("→", "→"),
     "BOUND": ("带「以上/以下」的门槛（如 5000万元以上）", "a threshold with 以上/以下 (e.g. 5000万元以上)"),
+    # issue 13: the years of a run
+    "RUN_SPAN": ("年次段（如 前三年、后两年）", "years of a run (e.g. 前三年, 后两年)"),
+    "RUN_YEAR": ("第几年（如 第4年、第4至5年）", "a year of a run (e.g. 第4年, 第4至5年)"),
 }
+
+
+# Issue 13: the verbs of a non-money outcome (给予 免收 "…"), told with the values they stand beside.
+_OUTCOME_VERBS = ("免收", "优先保障", "列入", "授予")
 
 
 def describe_expected(accepted: set[str], grammar: _Grammar) -> Message | None:
@@ -193,12 +200,12 @@ def describe_expected(accepted: set[str], grammar: _Grammar) -> Message | None:
     values = words & (_VALUE_TERMINALS | {"NAME", "QUOTED_NAME"})
     if "不适用" in words:
         group(words & (_VALUE_TERMINALS | {"NAME", "QUOTED_NAME", "DATE", "-", "是", "否", "一事一议", "金额未定", "不适用",
-                                            "无法判定", "由", "适用", "最高", "最高不超过"}),
+                                            "无法判定", "由", "适用", "最高", "最高不超过", *_OUTCOME_VERBS}),
               "预期的结果（金额如 20万元、最高 X、X 至 Y、不适用、无法判定、一事一议…）",
               "the expected result (an amount such as 20万元, 最高 X, X 至 Y, 不适用, 无法判定, 一事一议, …)")
     elif "MONEY" in words and "NAME" in words:
         group(words & (_VALUE_TERMINALS | {"NAME", "QUOTED_NAME", "(", "-", "上年", "取整", "考核年度", "是", "否",
-                                            "非", "连续", "近", "DATE"}),
+                                            "非", "连续", "近", "DATE", *_OUTCOME_VERBS}),
               "一个值（金额如 30万元、百分比如 5%、数字，或事实名称）",
               "a value (an amount such as 30万元, a percentage such as 5%, a number, or a fact's name)")
     elif values == {"NAME", "QUOTED_NAME"} or values == {"NAME"}:

@@ -94,9 +94,46 @@ def _award(award: model.Award | None) -> str:
             tiers = "；".join(f"{form.word} {_amount(r.threshold)} → {_amount(r.amount)}" for r in form.rows)
             return f"按{form.subject.text}分档（自上而下取首个满足的档次）：{tiers}"
         case model.PerItem():
+            if form.item_cap is None:  # 每项 with the total cap only
+                return f"每项 {_amount(form.amount)}，各项不设单项上限，合计（受总额封顶）"
             return f"每项 {_amount(form.amount)}，每项最高 {_amount(form.item_cap)}，合计"
         case model.Routing():
-            return f"非金钱结果：由{form.approver}审定"
+            return f"非金钱结果：{form.text}"
+        case model.ByRunYear():  # issue 13: 前三年 X；后两年 Y, with the years they are
+            start = f"{form.start.name}{'次年' if form.start_next_year else '当年'}为第1年"
+            rows = "；".join(f"{r.text}（第{r.first}–{r.last}年）{_amount(r.amount)}" if r.first != r.last
+                            else f"{r.text} {_amount(r.amount)}" for r in form.rows)
+            return f"分年度（{start}）：{rows}"
+        case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
+            return _table_award(form)
+        case _:
+            assert_never(form)
+
+
+# ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+def _table_award(form: model.ByTable | model.ByBand | model.EachTier | model.Upgrade) -> str:
+    """The issue-13 table forms in words, with the reading each one takes stated."""
+    match form:
+        case model.ByTable():
+            rows = "；".join(f"{row.level}：" + "、".join(f"{column} {'无' if cell is None else _amount(cell)}"
+                                                      for column, cell in zip(form.columns, row.cells))
+                            for row in form.rows)
+            return f"按{form.row_fact.name}和{form.column_fact.name}查表：{rows}（表外或“无”的组合不予奖励）"
+        case model.ByBand():
+            if form.whole_quantity:
+                rows = "；".join(f"{row.test.text} → 单价 {row.price.text if row.price is not None else ''}" for row in form.rows)
+                return (f"按{form.subject.text}分段，全量计价（所在段的单价 × 全部{form.subject.text}，"
+                        f"不是超额累进）：{rows}")
+            rows = "；".join(f"{row.test.text} → {_amount(row.amount)}" for row in form.rows)
+            return f"按{form.subject.text}分段（各段上下限如所写）：{rows}"
+        case model.EachTier():
+            tiers = "；".join(f"{form.word} {_amount(r.threshold)} → {_amount(r.amount)}" for r in form.rows)
+            return (f"按{form.subject.name}逐档给予（每个首次越过的档次各付一次，同一年越过两档则两档都付；"
+                    f"另一读法是只付最高一档；上一年无记录时无法判定）：{tiers}")
+        case model.Upgrade():
+            levels = "；".join(f"{r.level} {_amount(r.amount)}" for r in form.rows)
+            return (f"按{form.subject.name}晋级差额（新等级金额减去{form.held.name}对应金额，"
+                    f"原等级无金额按0计；未晋级不予奖励）：{levels}")
         case _:
             assert_never(form)
 
@@ -106,7 +143,29 @@ def _payment(clause: model.ClauseModel) -> str:
         return TEXT_ONLY
     if clause.modifier is not None:
         return f"系数 {clause.modifier.text}，作用于事项「{clause.modifier.matter}」的补助"
-    return _award(clause.award)
+    text = _award(clause.award)
+    if clause.parts:  # issue 13: payments in parts, each with when it is paid
+        text += "；分期兑现：" + "；".join(_part(part) for part in clause.parts)
+    if clause.offsets:  # issue 13: what reduces the award
+        text += "；" + _offsets(clause.offsets)
+    return text
+
+
+def _offsets(offsets: tuple[model.Offset, ...]) -> str:
+    """抵扣 → 抵扣事项「固定资产投资奖励」所获奖励、已获投资奖励（事实），不低于0."""
+    names = "、".join(f"事项「{o.name}」所获奖励" if o.source is model.OffsetSource.MATTER else f"「{o.name}」（申报事实）"
+                     for o in offsets)
+    return f"扣除{names}，扣后不低于0"
+
+
+def _part(part: model.Part) -> str:
+    """其中 50% 待 达产升规 → 50% 待「达产升规」成立后兑现; 30% 第2年 → 30% 第2年兑现; 50% → 50% 本期兑现."""
+    when = []
+    if part.year is not None and part.year > 1:
+        when.append(f"第{part.year}年")
+    if part.condition is not None:
+        when.append(f"待「{_condition(part.condition)}」成立后")
+    return f"{part.share_text} {''.join(when) or '本期'}兑现"
 
 
 def _condition(node: model.Expr) -> str:
@@ -232,6 +291,8 @@ def _split(rule: model.Split) -> str:
     text = "、".join(f"{share.payer} {share.text}" for share in rule.shares)
     if rule.except_articles:
         text += "（" + "、".join(rule.except_articles) + " 除外）"
+    if rule.condition is not None:  # issue 13: payers by condition
+        text = f"当 {_condition(rule.condition)} 时：" + text + "（条款取第一条成立的分担；条件无法判定时不列出资方）"
     return text + "；每一方的份额四舍五入到分，尾差由最后一方承担"
 
 
@@ -386,9 +447,9 @@ def to_markdown(policy: model.PolicyModel, findings: list[Diagnostic], found_ove
         *([("来源", [f"{policy.source_document}（原文已逐字核对）"])] if policy.source_document else []),
         *([("不编码", [f"「{s.text}」：{s.reason}" for s in policy.not_encoded])] if policy.not_encoded else []),
         ("每个申请人每年最高", _policy_ceiling(policy)),
-        ("预算", [f"{b.payer} 每年 {b.amount_text}" + (
-            "，按" + "、".join(f"{k.fact}{'降序' if k.descending else '升序'}" for k in b.ranking) + "安排" if b.ranking
-            else "；超出时由评审择优（批量结果标为 needs_selection）") for b in policy.budgets] or ["未规定"]),
+        ("预算", [f"{b.payer} 每年 {b.amount_text}" + _budget_rule(b) for b in policy.budgets] or ["未规定"]),
+        *([("资金安排", [f"{f.fund} 每年不少于 {f.amount_text}（对资金总量的要求，不是对申请人的上限）"
+                         for f in policy.fund_minimums])] if policy.fund_minimums else []),
         ("金额取整", [ROUNDING]),
     ]
     # Lines that would only say 无 are left out; 未规定 stays (a missing date matters).
@@ -486,3 +547,14 @@ def index(policies: list[model.PolicyModel]) -> str:
         policies=rows,
         matters=[m for m in matters.values() if len(m["policies"]) > 1],
         readings=readings)
+
+
+# ---- issue 13: budgets that pro-rate
+def _budget_rule(budget: model.Budget) -> str:
+    """How a budget is shared when the awards want more than it holds."""
+    if budget.prorate:
+        return (f"；资金不足时{budget.prorate}：各项奖励按 预算 ÷ 申请总额 同比例核减，四舍五入到分，"
+                "尾差按舍入差额大小逐分调整（批量结果标为 prorated）")
+    if budget.ranking:
+        return "，按" + "、".join(f"{k.fact}{'降序' if k.descending else '升序'}" for k in budget.ranking) + "安排"
+    return "；超出时由评审择优（批量结果标为 needs_selection）"

@@ -98,6 +98,40 @@ _ARITH = {"+": "add", "-": "sub", "×": "mul", "÷": "div"}
 _HOIST_LEVEL = 6
 
 
+# How a clause function is written (the shared scaffolding; each award form is one `case`
+# in _ClauseCompiler.award, each expression one `case` in _ClauseCompiler._expr):
+#
+#     def _clause_8(run):
+#         """docstring: the clause's words and where it is"""
+#         facts = run.facts                                  # the applicant's typed facts
+#         trace = run.trace if run.tracing else None         # None: nobody will read a trace
+#         holds = True
+#         v1 = facts.get('项目类别')
+#         if v1 is None:
+#             run.missed('项目类别')
+#         c2 = None if v1 is None else v1 == '生产性服务业'
+#         if trace is not None:
+#             trace.append((trace_value, '项目类别 属于 生产性服务业', v1, 'enum', c2))
+#         if c2 is False:
+#             return False
+#         ...
+#         return exact(run, v7, _K17, '200万元')
+#
+# Why it looks like this (generated clauses were ×3–5 a hand-written function; see the
+# README, "Generated modules"):
+# - facts are read straight from the dict, and conditions, comparisons, arithmetic and
+#   三值 logic (Kleene 且/或/非) are inline code, not a method or function call each;
+# - trace entries are built only when a trace is wanted (`trace` is None in polc's batch
+#   without --trace), and even then kept as (formatter, arguments) and formatted only when
+#   read; the formatters (trace_value, trace_compare, …) are the runtime's, the ones its Run
+#   methods use, so the interpreter and generated code give the same words;
+# - constants are module-level Decimals, built once at import.
+# Every expression's code is an *atom* (a name or a constant): what computes it is written
+# first, as statements, so facts are read and trace entries recorded in the order the
+# interpreter evaluates them, whatever the nesting.
+_PREAMBLE = {"facts": "facts = run.facts", "trace": "trace = run.trace if run.tracing else None"}
+
+
 class _ClauseCompiler:
     def __init__(self, policy: model.PolicyModel, writer: Writer, def_functions: dict[str, str]):
         self.policy = policy
@@ -106,6 +140,56 @@ class _ClauseCompiler:
         self.constants: dict[str, str] = {}  # Decimal text -> module-level name
         self.helpers: list[str] = []  # lines of the module-level functions split off deep conditions
         self._parts = 0
+        self.uses: set[str] = set()  # the locals of _PREAMBLE the function being written reads
+
+    def begin_function(self) -> tuple[Writer, int, set[str]]:
+        """Where the preamble of the function starting here goes (after its docstring), and
+        what the enclosing function had used (a _part_ function starts inside another)."""
+        outer_uses, self.uses = self.uses, set()
+        return self.out, len(self.out.lines), outer_uses
+
+    def end_function(self, started: tuple[Writer, int, set[str]]) -> None:
+        """Insert the locals the function read, at the place begin_function marked."""
+        writer, position, outer_uses = started
+        indent = "    " * (writer.level + 1)
+        writer.lines[position:position] = [indent + _PREAMBLE[name] for name in _PREAMBLE if name in self.uses]
+        self.uses = outer_uses
+
+    def atom(self, code: str) -> str:
+        """A name or constant for code: code itself if it is one, else a temporary holding it."""
+        if code.isidentifier() or code in ("None", "True", "False") or _is_literal(code):
+            return code
+        temp = self.out.temp("e")
+        self.out.line(f"{temp} = {code}")
+        return temp
+
+    def read_fact(self, name: str) -> str:
+        """A plain fact (not 逐年, not 逐项) read from the facts; recorded as missing if None."""
+        self.uses.add("facts")
+        value = self.out.temp("v")
+        self.out.line(f"{value} = facts.get({name!r})")
+        self.out.line(f"if {value} is None:")
+        self.out.line(f"    run.missed({name!r})")
+        return value
+
+    def read_year(self, name: str, offset: str) -> str:
+        """A 逐年 fact's value in the assessed year less offset (Run.at inline); when it is
+        None, Run.at records what is missing (the fact, or that year of it)."""
+        self.uses.add("facts")
+        out = self.out
+        series, value = out.temp("s"), out.temp("v")
+        year = "run.year" if offset == "0" else f"run.year - ({offset})"
+        out.line(f"{series} = facts.get({name!r})")
+        out.line(f"{value} = None if {series} is None else {series}.get({year})")
+        out.line(f"if {value} is None:")
+        out.line(f"    run.at({name!r}, {offset})")
+        return value
+
+    def record(self, entry: str) -> None:
+        """A trace entry, built only when a trace is wanted."""
+        self.uses.add("trace")
+        self.out.line("if trace is not None:")
+        self.out.line(f"    trace.append(({entry}))")
 
     def nested(self, node: model.Expr, offset: str) -> str:
         """Python source for a sub-expression written inside a block: inline while shallow,
@@ -116,9 +200,12 @@ class _ClauseCompiler:
         self._parts += 1
         function = f"_part_{self._parts}"
         outer, self.out = self.out, Writer()
+        started = self.begin_function()
         self.out.indent()
         value = self.expr(node, "offset")
         self.out.line(f"return {value}")
+        self.out.outdent()
+        self.end_function(started)
         body, self.out = self.out.lines, outer
         self.helpers.extend([f"def {function}(run, offset):", *body, "", ""])
         return f"{function}(run, {offset})"
@@ -131,7 +218,13 @@ class _ClauseCompiler:
         return self.constants[text]
 
     def expr(self, node: model.Expr, offset: str) -> str:
-        """Python source computing node's value; statements it needs are written first."""
+        """An atom (a name or a constant) holding node's value; the statements computing it
+        are written first (see the comment above _PREAMBLE)."""
+        return self.atom(self._expr(node, offset))
+
+    def _expr(self, node: model.Expr, offset: str) -> str:
+        """Python source computing node's value, statements it needs written first; its
+        operands are atoms, so it may be evaluated at any later point."""
         out = self.out
         match node:
             case model.Constant():
@@ -145,32 +238,56 @@ class _ClauseCompiler:
             case model.FactRef():
                 name, t = node.fact.name, node.fact.type
                 if t.series:
-                    return f"run.at({name!r}, {offset})"
-                if t.base is model.Base.BOOL:
-                    return f"run.truth({name!r}, run.fact({name!r}))"
-                return f"run.fact({name!r})"
+                    return self.read_year(name, offset)
+                if t.items:  # inside 每项 this is the current item (run.item)
+                    if t.base is model.Base.BOOL:
+                        return f"run.truth({name!r}, run.fact({name!r}))"
+                    return f"run.fact({name!r})"
+                value = self.read_fact(name)
+                if t.base is model.Base.BOOL:  # a 是否 fact is traced as it is read (Run.truth)
+                    self.record(f"trace_value, {name!r}, {value}, 'bool', {value}")
+                return value
             case model.DefRef():
                 return f"{self.defs[node.name]}(run, {offset})"
             case model.EnumValue():
                 return repr(node.value)
             case model.PrevYear():
-                return f"run.at({node.fact.name!r}, {offset} + 1)"
+                return self.read_year(node.fact.name, f"{offset} + 1")
             case model.Growth():
-                return f"run.growth({node.fact.name!r}, {offset})"
+                # Run.growth inline; a year before of 0 goes to Run.growth, which traces why
+                # the rate is unknown.
+                name = node.fact.name
+                current = self.read_year(name, offset)
+                previous = self.read_year(name, f"{offset} + 1")
+                return (f"(None if {current} is None or {previous} is None else "
+                        f"run.growth({name!r}, {offset}) if {previous} == 0 else ({current} - {previous}) / {previous})")
             case model.Neg():
                 operand = self.expr(node.operand, offset)
-                temp = out.temp()
-                out.line(f"{temp} = {operand}")
-                return f"(None if {temp} is None else -{temp})"
+                return f"(None if {operand} is None else -{operand})"
             case model.Arith():
+                # runtime.add/sub/mul/div inline: None (unknown) if an operand is, and a
+                # quotient by zero is unknown too.
                 left = self.expr(node.left, offset)
                 right = self.expr(node.right, offset)
-                return f"{node.op.function}({left}, {right})"
+                unknown = [f"{operand} is None" for operand in (left, right) if not _is_literal(operand)]
+                if node.op is model.ArithOp.DIV:
+                    unknown.append(f"{right} == 0")
+                value = f"{left} {_PYTHON_ARITH[node.op]} {right}"
+                return f"(None if {' or '.join(unknown)} else {value})" if unknown else value
             case model.Compare():
                 return self.compare(node, offset)
             case model.Member():
+                # Run.member inline: unknown if the subject is; traced as Run.member does.
                 subject = self.expr(node.subject, offset)
-                return f"run.member({node.text!r}, {subject}, {_literal(node.options)}, {node.negated!r})"
+                options = node.options
+                if len(options) == 1:
+                    test = f"{subject} {'!=' if node.negated else '=='} {options[0]!r}"
+                else:
+                    test = f"{subject} {'not in' if node.negated else 'in'} {_literal(options)}"
+                result = out.temp("m")
+                out.line(f"{result} = None if {subject} is None else {test}")
+                self.record(f"trace_value, {node.text!r}, {subject}, 'enum', {result}")
+                return result
             case model.RunOfYears():
                 results, year = out.temp("years"), out.temp("k")
                 out.line(f"{results} = []")
@@ -181,17 +298,26 @@ class _ClauseCompiler:
                 out.outdent()
                 return f"run.run_of_years({node.text!r}, {results})"
             case model.And() | model.Or():
-                stop, combine = ("False", "kleene_and") if isinstance(node, model.And) else ("True", "kleene_or")
+                # Kleene 且/或 (runtime.kleene_and/kleene_or) inline. The right side is
+                # evaluated only when the left does not decide (False for 且, True for 或), as
+                # the interpreter does; then the left is the other truth value or None, and
+                # the result is the right's value, unless the left is None and the right does
+                # not decide either.
+                stop, go = ("False", "True") if isinstance(node, model.And) else ("True", "False")
                 temp = out.temp()
                 out.line(f"{temp} = {self.expr(node.left, offset)}")
                 out.line(f"if {temp} is not {stop}:")
                 out.indent()
                 right = self.nested(node.right, offset)
-                out.line(f"{temp} = {combine}({temp}, {right})")
+                out.line(f"if {temp} is {go}:")
+                out.line(f"    {temp} = {right}")
+                out.line(f"elif {right} is {stop}:")
+                out.line(f"    {temp} = {stop}")
                 out.outdent()
                 return temp
             case model.Not():
-                return f"kleene_not({self.expr(node.operand, offset)})"
+                operand = self.expr(node.operand, offset)
+                return f"(None if {operand} is None else not {operand})"
             case _:
                 assert_never(node)
 
@@ -200,25 +326,70 @@ class _ClauseCompiler:
         if node.first_time:
             assert isinstance(node.left, model.FactRef)  # lowering guarantees it
             threshold = self.expr(node.right, offset)
-            return f"run.first_time({label!r}, {op!r}, {node.left.fact.name!r}, {threshold}, {kind!r}, {offset})"
+            return self.first_time(node, node.left.fact.name, threshold, offset)
         left = self.expr(node.left, offset)
         right = self.expr(node.right, offset)
         if node.ordered:
             return f"run.compare_ordered({label!r}, {op!r}, {left}, {right}, {_literal(node.order)})"
-        shown = offset if node.per_year else "None"
-        return f"run.compare({label!r}, {op!r}, {left}, {right}, {kind!r}, {shown})"
+        # Run.compare inline: unknown if a side is; traced as Run.compare does (with the year
+        # read when the comparison is of a 逐年 value).
+        unknown = [f"{side} is None" for side in (left, right) if not _is_literal(side)]
+        test = f"{left} {_PYTHON_COMPARE[node.op]} {right}"
+        result = self.out.temp("r")
+        self.out.line(f"{result} = None if {' or '.join(unknown)} else {test}" if unknown else f"{result} = {test}")
+        if node.per_year:
+            year = "run.year" if offset == "0" else f"run.year - ({offset})"
+            self.record(f"trace_compare_year, {label!r}, {year}, {left}, {right}, {kind!r}, {result}")
+        else:
+            self.record(f"trace_compare, {label!r}, '', {left}, {right}, {kind!r}, {result}")
+        return result
+
+    def first_time(self, node: model.Compare, name: str, threshold: str, offset: str) -> str:
+        """Run.first_time inline: the year's value passes, and no recorded earlier year did;
+        unknown if the year's value or the threshold is. Traced as Run.first_time does."""
+        self.uses.add("facts")
+        out = self.out
+        test = _PYTHON_COMPARE[node.op]
+        series, year, current, result = out.temp("s"), out.temp("y"), out.temp("v"), out.temp("r")
+        earlier_year, earlier = out.temp("y"), out.temp("v")
+        out.line(f"{series} = facts.get({name!r})")
+        out.line(f"{year} = run.year" if offset == "0" else f"{year} = run.year - ({offset})")
+        out.line(f"{current} = None if {series} is None else {series}.get({year})")
+        out.line(f"if {current} is None:")
+        out.line(f"    run.at({name!r}, {offset})  # records what is missing: the fact, or its year")
+        out.line(f"    {result} = None")
+        if not _is_literal(threshold):
+            out.line(f"elif {threshold} is None:")
+            out.line(f"    {result} = None")
+        out.line(f"elif {current} {test} {threshold}:")
+        out.line(f"    {result} = True")
+        out.line(f"    for {earlier_year}, {earlier} in {series}.items():")
+        out.line(f"        if {earlier_year} < {year} and {earlier} {test} {threshold}:")
+        out.line(f"            {result} = False")
+        out.line("            break")
+        out.line("else:")
+        out.line(f"    {result} = False")
+        self.record(f"trace_first_time, {node.text!r}, {year}, {current}, {threshold}, {node.kind.value!r}, "
+                    f"{series}, {node.op.value!r}, {result}")
+        return result
 
     def amount(self, node: model.Expr) -> str:
+        """An award's amount: its value, traced as a definition (Run.define) unless it is a
+        sum of money written as such."""
         value = self.expr(node, "0")
         if model.is_money_constant(node):
             return value
-        return f"run.define({node.text!r}, {value}, 'money')"
+        self.record(f"trace_define, {node.text!r}, {value}, 'money'")
+        return value
 
     def clause(self, clause: model.ClauseModel, function: str) -> None:
         out = self.out
         out.line(f"def {function}(run):")
         out.indent()
         out.line(_docstring(_clause_doc(self.policy, clause), "    "))
+        out.outdent()
+        started = self.begin_function()
+        out.indent()
         if clause.conditions:
             out.line("holds = True")
         for condition in clause.conditions:
@@ -235,12 +406,58 @@ class _ClauseCompiler:
             out.line("    return None")
         if clause.modifier is not None:
             out.line("return True  # a MODIFIER clause: its coefficient applies to its matter")
+        elif clause.parts:  # issue 13: payments in parts — the award, then each part's condition
+            assert clause.award is not None
+            self.in_parts(clause, clause.award)
         else:
             assert clause.award is not None  # an evaluated clause has an award or a modifier
             self.award(clause.award)
         out.outdent()
+        self.end_function(started)
         out.line()
         out.line()
+
+    def payer_rules(self, clause: model.ClauseModel, index: int) -> str:
+        """Issue 13, payers by condition: a function per conditional 分担 rule of the clause
+        (`_payers_<clause>_<rule>(run)`, the condition's value), and the ClauseSpec literal."""
+        out = self.out
+        parts = []
+        for number, rule in enumerate(clause.payer_rules, 1):
+            shares = _literal(tuple((share.payer, share.share) for share in rule.shares))
+            if rule.condition is None:
+                parts.append(f"(None, {shares})")
+                continue
+            function = f"_payers_{index}_{number}"
+            out.line(f"def {function}(run):")
+            out.indent()
+            started = self.begin_function()
+            out.line(f"return {self.expr(rule.condition, '0')}")
+            out.outdent()
+            self.end_function(started)
+            out.line()
+            out.line()
+            parts.append(f"({function}, {shares})")
+        return "(" + ", ".join(parts) + ",)"
+
+    def in_parts(self, clause: model.ClauseModel, award: model.Award) -> None:
+        """The award computed by an inner function, then runtime.in_parts with each part's
+        condition read only when the clause pays (as the interpreter does)."""
+        out = self.out
+        out.line("def award(run):")
+        out.indent()
+        self.award(award)
+        out.outdent()
+        out.line("awarded = award(run)")
+        out.line("if awarded is None or awarded is False or isinstance(awarded, str):")
+        out.line("    return awarded")
+        parts = []
+        for part in clause.parts:
+            outcome = "True"
+            if part.condition is not None:
+                outcome = out.temp("part")
+                out.line(f"{outcome} = {self.expr(part.condition, '0')}")
+            parts.append(f"({_literal(part.share)}, {_literal(part.text)}, {_literal(part.year)}, {outcome})")
+        out.line(f"return in_parts(run, awarded, ({', '.join(parts)},))")
 
     def award(self, award: model.Award) -> None:
         out = self.out
@@ -275,6 +492,8 @@ class _ClauseCompiler:
                     out.indent()
                     out.line(f"return exact(run, {self.amount(level.amount)}, {cap}, {cap_label})")
                     out.outdent()
+            case model.Routing() if form.outcome != "审定":  # issue 13: 免收, 优先保障, 列入, 授予
+                out.line(f"return outcome(run, {form.outcome!r}, {form.approver!r})")
             case model.Routing():
                 out.line(f"return routing(run, {form.approver!r})")
             case model.PerItem():
@@ -287,8 +506,11 @@ class _ClauseCompiler:
                 out.indent()
                 out.line(f"run.item[{name!r}] = value")
                 amount = self.expr(form.amount, "0")
-                item_cap = self.expr(form.item_cap, "0")
-                out.line(f"part = per_item(run, {name!r}, index, value, {amount}, {item_cap}, {form.item_cap.text!r})")
+                if form.item_cap is None:  # 每项 with the total cap only
+                    out.line(f"part = per_item_uncapped(run, {name!r}, index, value, {amount})")
+                else:
+                    item_cap = self.expr(form.item_cap, "0")
+                    out.line(f"part = per_item(run, {name!r}, index, value, {amount}, {item_cap}, {form.item_cap.text!r})")
                 out.line("if part is None:")
                 out.line("    return None")
                 out.line("total += part")
@@ -306,6 +528,98 @@ class _ClauseCompiler:
                     out.line(f"return exact(run, {self.amount(tier.amount)}, {cap}, {cap_label})")
                     out.outdent()
                 out.line(f"return {model.NO_TIER_MET!r}")
+            case model.ByRunYear():  # issue 13: the row whose years of the 期限 hold the assessed year
+                for run_row in form.rows:
+                    test = self.expr(run_row.test, "0")
+                    outcome = out.temp("year")
+                    out.line(f"{outcome} = {test}")
+                    out.line(f"if {outcome} is None:")
+                    out.line("    return None")
+                    out.line(f"if {outcome}:")
+                    out.indent()
+                    out.line(f"run.note({run_row.label!r})")
+                    out.line(f"return exact(run, {self.amount(run_row.amount)}, {cap}, {cap_label})")
+                    out.outdent()
+                out.line(f"return {model.NO_RUN_YEAR!r}")
+            case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
+                self.table_award(form, cap, cap_label)
+            case _:
+                assert_never(form)
+
+    # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+    def table_award(self, form: model.ByTable | model.ByBand | model.EachTier | model.Upgrade, cap: str,
+                    cap_label: str) -> None:
+        out = self.out
+        match form:
+            case model.ByTable():
+                row_fact, column_fact = form.row_fact.name, form.column_fact.name
+                out.line(f"picked = pick_cell(run, {row_fact!r}, run.fact({row_fact!r}), {column_fact!r}, "
+                         f"run.fact({column_fact!r}), {_literal(form.levels)}, {_literal(form.columns)}, "
+                         f"{_literal(form.filled)})")
+                out.line("if not isinstance(picked, tuple):")
+                out.line("    return picked")
+                for i, row in enumerate(form.rows):
+                    for j, cell in enumerate(row.cells):
+                        if cell is None:
+                            continue
+                        out.line(f"if picked == ({i}, {j}):  # {_ascii_safe(row.level)} × {_ascii_safe(form.columns[j])}")
+                        out.indent()
+                        out.line(f"return exact(run, {self.amount(cell)}, {cap}, {cap_label})")
+                        out.outdent()
+                out.line("return None  # not reached: pick_cell picks a filled cell")
+            case model.ByBand():
+                for band in form.rows:
+                    test = self.expr(band.test, "0")
+                    outcome = out.temp("band")
+                    out.line(f"{outcome} = {test}")
+                    out.line(f"if {outcome} is None:")
+                    out.line("    return None")
+                    out.line(f"if {outcome}:")
+                    out.indent()
+                    out.line(f"return exact(run, {self.amount(band.amount)}, {cap}, {cap_label})")
+                    out.outdent()
+                out.line(f"return {model.NO_BAND_MET!r}")
+            case model.EachTier():
+                outcomes = []
+                for tier in form.rows:
+                    threshold = self.expr(tier.threshold, "0")
+                    outcome = out.temp("tier")
+                    out.line(f"{outcome} = crossed(run, {tier.test.text!r}, {form.op.value!r}, {form.subject.name!r}, "
+                             f"{threshold}, {form.kind.value!r})")
+                    outcomes.append(outcome)
+                out.line(f"if None in ({', '.join(outcomes)},):")
+                out.line("    return None")
+                out.line(f"if not any(({', '.join(outcomes)},)):")
+                out.line(f"    return {model.NO_TIER_MET!r}")
+                out.line("total = Decimal(0)")
+                for tier, outcome in zip(form.rows, outcomes):
+                    out.line(f"if {outcome}:")
+                    out.indent()
+                    if model.is_money_constant(tier.amount):  # a stated amount is never unknown
+                        out.line(f"total += {self.amount(tier.amount)}")
+                    else:
+                        part = out.temp("part")
+                        out.line(f"{part} = {self.amount(tier.amount)}")
+                        out.line(f"if {part} is None:")
+                        out.line("    return None")
+                        out.line(f"total += {part}")
+                    out.outdent()
+                out.line(f"return exact(run, total, {cap}, {cap_label})")
+            case model.Upgrade():
+                subject, held = form.subject.name, form.held.name
+                levels = _literal(tuple(r.level for r in form.rows))
+                out.line(f"picked = pick_upgrade(run, {subject!r}, run.fact({subject!r}), {held!r}, run.fact({held!r}), "
+                         f"{levels}, {_literal(form.order)})")
+                out.line("if not isinstance(picked, tuple):")
+                out.line("    return picked")
+                out.line("new = old = Decimal(0)")
+                for side in ("new", "old"):
+                    for index, level in enumerate(form.rows):
+                        out.line(f"if picked[{0 if side == 'new' else 1}] == {index}:  # {_ascii_safe(level.level)}")
+                        out.indent()
+                        out.line(f"{side} = {self.amount(level.amount)}")
+                        out.outdent()
+                out.line(f"return exact(run, sub(new, old), {cap}, {cap_label})")
             case _:
                 assert_never(form)
 
@@ -315,11 +629,35 @@ class _ClauseCompiler:
         out.indent()
         out.line(_docstring(f"定义 {decl.name_text} = {decl.expr.text}"
                             + (f"\n\n{decl.note}" if decl.note else ""), "    "))
-        value = self.expr(decl.expr, "offset")
-        out.line(f"return run.define({decl.name!r}, {value}, {decl.kind!r})")
         out.outdent()
+        started = self.begin_function()
+        out.indent()
+        value = self.expr(decl.expr, "offset")
+        self.record(f"trace_define, {decl.name!r}, {value}, {decl.kind!r}")  # as Run.define
+        out.line(f"return {value}")
+        out.outdent()
+        self.end_function(started)
         out.line()
         out.line()
+
+
+_PYTHON_ARITH = {model.ArithOp.ADD: "+", model.ArithOp.SUB: "-", model.ArithOp.MUL: "*", model.ArithOp.DIV: "/"}
+_PYTHON_COMPARE = {model.CompareOp.GT: ">", model.CompareOp.GE: ">=", model.CompareOp.LT: "<",
+                   model.CompareOp.LE: "<=", model.CompareOp.EQ: "=="}
+
+
+def _is_literal(code: str) -> bool:
+    """Code that is a constant, never None: a module-level Decimal (_K3), a number or a
+    string literal (an enumeration value, repr'd), True/False."""
+    if code in ("True", "False"):
+        return True
+    if code.startswith("_K") and code[2:].isdigit():
+        return True
+    try:
+        value = pyast.literal_eval(code)
+    except (ValueError, SyntaxError):
+        return False
+    return isinstance(value, (int, str))  # bool is an int
 
 
 def _ascii_safe(text: str) -> str:
@@ -506,10 +844,13 @@ def _policy_part(policy: model.PolicyModel) -> str:
     for decl in definitions:
         compiler.definition(decl, def_functions[decl.name])
     specs = []
+    payer_rules: dict[int, str] = {}  # issue 13: clause index -> the payer_rules literal (conditions as functions)
     for index, clause in enumerate(policy.evaluated_clauses, 1):
         function = f"_clause_{index}"
         compiler.clause(clause, function)
         specs.append((clause, function))
+        if clause.payer_rules:
+            payer_rules[id(clause)] = compiler.payer_rules(clause, index)
     for text, name in compiler.constants.items():
         out.line(f"{name} = Decimal({text!r})")
     if compiler.constants:
@@ -533,6 +874,12 @@ def _policy_part(policy: model.PolicyModel) -> str:
         out.line(f"        matter_fact={clause.matter_by.name if clause.matter_by else None!r}, "
                  f"quota={_literal(clause.quota.runtime_spec() if clause.quota else None)}, "
                  f"ceiling={_literal(clause.could_pay)},")
+        if clause.outcome is not None:  # issue 13: a non-money outcome, counted in batch summaries
+            out.line(f"        outcome={_literal(clause.outcome)},")
+        if id(clause) in payer_rules:  # issue 13: payers by condition
+            out.line(f"        payer_rules={payer_rules[id(clause)]},")
+        if clause.offsets:  # issue 13: 抵扣 (written only when there are some: other modules stay as they were)
+            out.line(f"        offsets={_literal(_offsets_spec(clause))},")
         out.line("    ),")
     out.line(")")
     out.line()
@@ -558,3 +905,9 @@ def _policy_part(policy: model.PolicyModel) -> str:
 
 def _date(value) -> str:
     return "None" if value is None else f"datetime.date({value.year}, {value.month}, {value.day})"
+
+
+# ---- issue 13: offsets
+def _offsets_spec(clause: model.ClauseModel) -> tuple[tuple[str, str], ...]:
+    """ClauseSpec.offsets: (("matter" | "fact", name), …)."""
+    return tuple((offset.source.value, offset.name) for offset in clause.offsets)

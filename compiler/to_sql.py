@@ -634,10 +634,124 @@ class _PolicySql:
                 return AwardSql("exact", with_cap(known), value, value)
             case model.PerItem(item_fact=item_fact, amount=amount_node, item_cap=cap_node):
                 return self.per_item(clause, item_fact, amount_node, cap_node, cap, with_cap, truth)
+            case model.ByRunYear(rows=run_rows):
+                # issue 13 (分年度): as ByTier — the first row whose years hold the assessed year
+                ifs_known, ifs_value = [], []
+                for run_row in run_rows:
+                    test = self.bind(self.condition(run_row.test, 0))
+                    known, value = self.exact(clause, self.amount(run_row.amount), cap)
+                    ifs_known += [(_is(test, None), _null("BOOLEAN")), (test, truth(known))]
+                    ifs_value += [(_is(test, None), _null(MONEY_OUT)), (test, value)]
+                known = _case(ifs_known, exp.Boolean(this=False))
+                value = _case(ifs_value) if ifs_value else _null(MONEY_OUT)
+                return AwardSql("exact", with_cap(known), value, value)
+            case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
+                return self.table_award(clause, form, cap, with_cap, truth)
             case _:
                 assert_never(form)
 
-    def per_item(self, clause, item_fact: model.Fact, amount_node: model.Expr, cap_node: model.Expr,
+    # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
+    def table_award(self, clause: model.ClauseModel, form: model.ByTable | model.ByBand | model.EachTier | model.Upgrade,
+                    cap: Num | None, with_cap, truth) -> AwardSql:
+        false, unknown = exp.Boolean(this=False), _null("BOOLEAN")
+        match form:
+            case model.ByTable():
+                # runtime.pick_cell: a value outside the table or an empty cell → nothing; a value
+                # unknown → undecidable, unless every cell it could pick is empty
+                row = self.bind(self.column(form.row_fact.name))
+                col = self.bind(self.column(form.column_fact.name))
+                filled = form.filled
+                rows_paying = [_str(r) for i, r in enumerate(form.levels) if any(filled[i])]
+                cols_paying = [_str(c) for j, c in enumerate(form.columns) if any(f[j] for f in filled)]
+
+                def either(values: Sequence[exp.Expr], subject: exp.Expr) -> exp.Expr:
+                    return _case([(exp.In(this=_p(subject), expressions=values), unknown.copy())], false.copy()) \
+                        if values else false.copy()
+                ifs_known: list[tuple[exp.Expr, exp.Expr]] = [
+                    (_and(exp.Not(this=_is(row, None)), _not(exp.In(this=_p(row), expressions=[_str(r) for r in form.levels]))),
+                     false.copy()),
+                    (_and(exp.Not(this=_is(col, None)), _not(exp.In(this=_p(col), expressions=[_str(c) for c in form.columns]))),
+                     false.copy()),
+                    (_and(_is(row, None), _is(col, None)), unknown.copy() if rows_paying else false.copy()),
+                    (_is(row, None), either(cols_paying, col)),
+                    (_is(col, None), either(rows_paying, row)),
+                ]
+                ifs_value: list[tuple[exp.Expr, exp.Expr]] = []
+                for table_row in form.rows:
+                    for column, cell in zip(form.columns, table_row.cells):
+                        if cell is None:
+                            continue
+                        known, value = self.exact(clause, self.amount(cell), cap)
+                        hit = _and(exp.EQ(this=_p(row), expression=_str(table_row.level)),
+                                   exp.EQ(this=_p(col), expression=_str(column)))
+                        ifs_known.append((hit, truth(known)))
+                        ifs_value.append((hit.copy(), value))
+                value = _case(ifs_value) if ifs_value else _null(MONEY_OUT)
+                return AwardSql("exact", with_cap(_case(ifs_known, false.copy())), value, value.copy())
+            case model.ByBand():
+                # the first band, top down, whose bounds hold (the checks keep bands apart)
+                ifs_known, ifs_value = [], []
+                for band in form.rows:
+                    test = self.bind(self.condition(band.test, 0))
+                    known, value = self.exact(clause, self.amount(band.amount), cap)
+                    ifs_known += [(_is(test, None), unknown.copy()), (test, truth(known))]
+                    ifs_value += [(_is(test, None), _null(MONEY_OUT)), (test, value)]
+                value = _case(ifs_value) if ifs_value else _null(MONEY_OUT)
+                return AwardSql("exact", with_cap(_case(ifs_known, false.copy())), value, value.copy())
+            case model.EachTier():
+                # runtime.crossed for each tier; any undecidable → undecidable; the amounts of those crossed add up
+                tests = [self.bind(self.crossed(form, tier)) for tier in form.rows]
+                total = _const(0)
+                for tier, test in zip(form.rows, tests):
+                    total = num_add(total, num_case(_is(test, True), self.amount(tier.amount), _const(0)))
+                known, value = self.exact(clause, self.bind_num(total), cap)
+                decided = _case([(_or(*(_is(t, None) for t in tests)), unknown.copy()),
+                                 (_or(*(_is(t, True) for t in tests)), truth(known))], false.copy())
+                return AwardSql("exact", with_cap(decided), value, value.copy())
+            case model.Upgrade():
+                # runtime.pick_upgrade: the new level's row less the held level's (none: 0)
+                new = self.bind(self.column(form.subject.name))
+                held = self.bind(self.column(form.held.name))
+                levels = [r.level for r in form.rows]
+                new_amount, held_amount = Num(_null(), 0), _const(0)
+                for level in reversed(form.rows):
+                    amount = self.amount(level.amount)
+                    new_amount = num_case(exp.EQ(this=_p(new), expression=_str(level.level)), amount, new_amount)
+                    again = Num(amount.num.copy(), amount.scale, amount.den.copy() if amount.den is not None else None,
+                                amount.den_scale, amount.const)
+                    held_amount = num_case(exp.EQ(this=_p(held), expression=_str(level.level)), again, held_amount)
+                known, value = self.exact(clause, self.bind_num(num_add(new_amount, held_amount, subtract=True)), cap)
+
+                def position(subject: exp.Expr) -> exp.Expr:
+                    return _case([(_str(v), _int(i)) for i, v in enumerate(form.order)], subject=subject)
+                decided = _case([
+                    (_is(new, None), unknown.copy()),
+                    (_not(exp.In(this=_p(new), expressions=[_str(v) for v in levels])), false.copy()),
+                    (_is(held, None), unknown.copy()),
+                    (exp.LTE(this=position(new), expression=position(held)), false.copy()),
+                ], truth(known))
+                return AwardSql("exact", with_cap(decided), value, value.copy())
+            case _:
+                assert_never(form)
+
+    def crossed(self, form: model.EachTier, row: model.TierRow) -> exp.Expr:
+        """runtime.crossed: the year passes, no earlier recorded year did, and the year before
+        is on record (else undecidable)."""
+        fact = form.subject
+        current = self._as_num(self.at(fact, 0), fact.type)
+        previous = self.at(fact, 1)
+        threshold = self.number(row.threshold, 0)
+        earlier = [y for y in sorted(self.years.get(fact.name, ())) if y < self.year]
+        ifs = [(_or(_is_null(current), _is_null(threshold)), _null()),
+               (_not(num_compare(form.op, current, threshold)), exp.Boolean(this=False))]
+        if earlier:
+            before = [_is(num_compare(form.op, self._as_num(self.column(f"{fact.name}.{y}"), fact.type), threshold), True)
+                      for y in earlier]
+            ifs.append((_or(*before), exp.Boolean(this=False)))
+        ifs.append((_is(previous, None), _null()))
+        return _case(ifs, exp.Boolean(this=True))
+
+    def per_item(self, clause, item_fact: model.Fact, amount_node: model.Expr, cap_node: model.Expr | None,
                  cap: Num | None, with_cap, truth) -> AwardSql:
         """每项: each item's amount (at least 0), capped on its own, added up, then the award's
         own cap (runtime.per_item, runtime.exact). An item whose amount is unknown makes the
@@ -646,14 +760,17 @@ class _PolicySql:
         self.item = (item_fact.name, _cast(variable, FACT_DECIMAL) if item_fact.type.base in _NUMERIC else variable)
         try:
             part = self.number(amount_node, 0)
-            item_cap = self.number(cap_node, 0)
+            item_cap = self.number(cap_node, 0) if cap_node is not None else None
         finally:
             self.item = None
-        if not part.plain or not item_cap.plain:
+        if not part.plain or (item_cap is not None and not item_cap.plain):
             raise SqlUnsupported("a 每项 amount with ÷ cannot be added up exactly in SQL")
         floored = _nonnegative(part)
-        one = num_case(_or(_is_null(part), _is_null(item_cap)), Num(_null(), 0),
-                       num_case(num_compare(model.CompareOp.GT, floored, item_cap), item_cap, floored))
+        if item_cap is None:  # 每项 with the total cap only (runtime.per_item_uncapped)
+            one = num_case(_is_null(part), Num(_null(), 0), floored)
+        else:
+            one = num_case(_or(_is_null(part), _is_null(item_cap)), Num(_null(), 0),
+                           num_case(num_compare(model.CompareOp.GT, floored, item_cap), item_cap, floored))
         items = self.column(item_fact.name)
         lam = exp.Lambda(this=one.num, expressions=[exp.Identifier(this=_ITEM, quoted=False)])
         parts = exp.Anonymous(this="LIST_TRANSFORM", expressions=[items, lam])
@@ -678,6 +795,66 @@ def _not_in_force(policy: model.PolicyModel, on: datetime.date, year: int) -> bo
     if policy.effective_until is not None and on > policy.effective_until:
         return True
     return any(rule.before_year is not None and year < rule.before_year for rule in policy.transitional)
+
+
+# ---- issue 13: payers by condition
+@attrs.frozen
+class _PayerRuleNo:
+    """The rule number of a clause's conditional 分担, built when the clause's SELECT reads
+    the applicant's row (after its bound values are reset), so what it binds is read there."""
+    sql: "_PolicySql"
+    clause: model.ClauseModel
+    splits: list
+    split_rules: list
+
+    def build(self) -> exp.Expr:
+        return _payer_rule_no(self.sql, self.clause, self.splits, self.split_rules)
+
+
+def _payer_rule_no(sql: "_PolicySql", clause: model.ClauseModel, splits: list, split_rules: list) -> exp.Expr:
+    """The number of the 分担 rule an applicant's award takes (runtime._choose_payers): the
+    first whose condition holds; NULL (no funding stated) when one before it cannot be
+    decided, or none holds."""
+    whens: list[tuple[exp.Expr, exp.Expr]] = []
+    for rule in clause.payer_rules:
+        key = tuple((share.payer, share.share) for share in rule.shares)
+        if key not in splits:
+            splits.append(key)
+            split_rules.append(rule.shares)
+        number = _int(splits.index(key) + 1)
+        if rule.condition is None:
+            whens.append((exp.Boolean(this=True), number))
+            break
+        holds = sql.condition(rule.condition, 0)
+        whens.append((_is(holds.copy(), True), number))
+        whens.append((_is(holds, None), _null("INTEGER")))
+    return _case(whens, _null("INTEGER"))
+
+
+def _paid_now(parts: tuple[model.Part, ...], low: exp.Expr) -> exp.Expr:
+    """runtime.in_parts: the award's `min` becomes the sum of the parts paid now — due in the
+    first year of payment, with a condition that holds (column _polc_part{i}) or none — each
+    part share × min rounded half up to 0.01 元, the last taking what is left."""
+    taken: list[exp.Expr] = []
+    now: exp.Expr = _cast(_decimal_literal(Decimal("0.00"))[0], MONEY_OUT)
+    for position, part in enumerate(parts):
+        if position == len(parts) - 1:
+            amount: exp.Expr = low.copy()
+            for earlier in taken:
+                amount = exp.Sub(this=_p(amount), expression=_p(earlier.copy()))
+            amount = _cast(amount, MONEY_OUT)
+        else:
+            amount = num_cents(num_mul(Num(low.copy(), 2), Num(*_decimal_literal(part.share))))
+        taken.append(amount)
+        if part.year is not None and part.year > 1:
+            continue  # due in a later year of payment: pending
+        if part.condition is None:
+            now = exp.Add(this=_p(now), expression=_p(amount.copy()))
+        else:
+            holds = _is(_col(f"_polc_part{position}"), True)
+            now = exp.Add(this=_p(now), expression=_p(_case([(holds, amount.copy())],
+                                                            _cast(_decimal_literal(Decimal("0.00"))[0], MONEY_OUT))))
+    return _case([(_is(low.copy(), None), _null(MONEY_OUT))], _cast(now, MONEY_OUT))
 
 
 def _funding(split: tuple[model.Share, ...], low: exp.Expr, high: exp.Expr) -> exp.Expr:
@@ -770,13 +947,15 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         outside = _not_in_force(policy, on, year)
         sql = _PolicySql(policy, year, years_present, coefficient)
         for clause_index, clause in enumerate(policy.evaluated_clauses, 1):
-            split_no = None
+            split_no: int | _PayerRuleNo | None = None
             if clause.split is not None:
                 key = tuple((share.payer, share.share) for share in clause.split)
                 if key not in splits:
                     splits.append(key)
                     split_rules.append(clause.split)
                 split_no = splits.index(key) + 1
+            elif clause.payer_rules:  # issue 13: payers by condition (built inside the clause's SELECT)
+                split_no = _PayerRuleNo(sql, clause, splits, split_rules)
             select = _clause_select(policy, policy_index, clause, clause_index, sql, outside, split_no, register)
             (contested if could_be[position] & shared else alone).append(select)
             position += 1
@@ -876,7 +1055,8 @@ def _from(select: exp.Expr, alias: str) -> exp.Subquery:
 
 
 def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.ClauseModel, clause_index: int,
-                   sql: _PolicySql, outside: bool, split_no: int | None, register: str) -> exp.Select:
+                   sql: _PolicySql, outside: bool, split_no: "int | _PayerRuleNo | exp.Expr | None",
+                   register: str) -> exp.Select:
     """One clause for every applicant: the columns of CONTRACTS.md §2 before 就高不重复,
     plus what the resolution needs (award_kind, highest_only, is_modifier, split_no).
 
@@ -884,7 +1064,11 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
     computed) once: (1) from the applicant's row, the conditions and the values the award
     reads; (2) the award: known or not, its amounts; (3) whether the clause applies, its
     matter, and the result columns."""
+    if clause.offsets:  # issue 13: an award reduced by another (after 就高不重复)
+        raise SqlUnsupported(f"{policy.docno}{clause.label}: 抵扣 … (an award reduced by another)")
     sql.bound = []
+    if outside and isinstance(split_no, _PayerRuleNo):  # not applicable: pays nothing, so no payers
+        split_no = None
     static_matter = _str(clause.matter.name) if clause.matter is not None else _null("VARCHAR")
     is_modifier = clause.modifier is not None
     applicant = exp.Table(this=_ident(register))
@@ -900,6 +1084,8 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
         source: exp.Expr = applicant
     else:
         read = [*keys, _conditions(sql, clause).as_("_polc_c", copy=False)]
+        if isinstance(split_no, _PayerRuleNo):  # issue 13: payers by condition
+            split_no = split_no.build()
         duration = clause.duration
         start_fact = duration.start_fact if duration is not None else None
         timed = start_fact is not None and award is not None
@@ -907,7 +1093,15 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
             read.append(sql.column(start_fact.name).as_("_polc_start", copy=False))
         if clause.matter_by is not None and award is not None:
             read.append(sql.column(clause.matter_by.name).as_("_polc_by", copy=False))
+        # issue 13 (其中 … 待 条件): each part's condition, read in step 1 like a tier's test
+        part_tests = [sql.bind(sql.condition(part.condition, 0)) if part.condition is not None else None
+                      for part in clause.parts] if award is not None else []
         read += [node.as_(name, copy=False) for name, node in sql.bound]
+        conditional_payers = isinstance(split_no, exp.Expr)
+        if conditional_payers:  # issue 13: payers by condition, read from the applicant's row here
+            assert isinstance(split_no, exp.Expr)
+            read.append(split_no.as_("_polc_payers", copy=False))
+            split_no = _col("_polc_payers")
         step1 = _columns(*read).from_(copy=False, expression=applicant)
         holds = _col("_polc_c")
         if award is None:  # a modifier: applies when its conditions hold, pays nothing itself
@@ -915,10 +1109,13 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
             source = _from(step1, "_polc_read")
         else:
             carried = [*keys, holds] + ([_col("_polc_start")] if timed else []) + (
-                [_col("_polc_by")] if clause.matter_by is not None else [])
+                [_col("_polc_by")] if clause.matter_by is not None else []) + (
+                [_col("_polc_payers")] if conditional_payers else [])
             step2 = _columns(*carried, _cast(award.known, "BOOLEAN").as_("_polc_known", copy=False),
                                _cast(award.low if award.low is not None else _null(), MONEY_OUT).as_("_polc_lo", copy=False),
                                _cast(award.high if award.high is not None else _null(), MONEY_OUT).as_("_polc_hi", copy=False),
+                               *(_cast(test, "BOOLEAN").as_(f"_polc_part{i}", copy=False)
+                                 for i, test in enumerate(part_tests) if test is not None),
                                ).from_(copy=False, expression=_from(step1, "_polc_read"))
             known = _col("_polc_known")
             within: exp.Expr = exp.Boolean(this=True)
@@ -941,6 +1138,8 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
                 matter = _case([(outcome, exp.Coalesce(this=_col("_polc_by"), expressions=[static_matter.copy()]))],
                                static_matter.copy())
             low, high = _col("_polc_lo"), _col("_polc_hi")
+            if clause.parts:  # issue 13: amount_min is what is paid now (runtime.in_parts)
+                low = _paid_now(clause.parts, low)
             source = _from(step2, "_polc_award")
     if_applies = _is(applies.copy(), True)
     could_pay: exp.Expr = _null(MONEY_OUT)
@@ -963,7 +1162,8 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
         _cast(could_pay, MONEY_OUT).as_("could_pay", copy=False),
         exp.Boolean(this=principle).as_("highest_only", copy=False),
         exp.Boolean(this=is_modifier).as_("is_modifier", copy=False),
-        _cast(_int(split_no) if split_no is not None else _null(), "INTEGER").as_("split_no", copy=False),
+        _cast(split_no if isinstance(split_no, exp.Expr) else _int(split_no) if isinstance(split_no, int) else _null(),
+              "INTEGER").as_("split_no", copy=False),
     ).from_(copy=False, expression=source)
 
 

@@ -28,9 +28,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '2':
+if _runtime.RUNTIME_VERSION != '3':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 2, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -52,9 +52,11 @@ from .runtime import (  # noqa: E402
     allocate_budget as allocate_budget,
     allocate_quota as allocate_quota,
     exact,
-    mul,
     pick_level,
     routing,
+    trace_compare,
+    trace_define,
+    trace_value,
 )
 
 __all__ = ['Award', 'CLAUSES', 'ClauseNotFound', 'ClauseResult', 'EVALUATOR', 'Evaluation', 'Evaluator', 'FACTS', 'FactError', 'FactProblem', 'FactSpec', 'Facts', 'FundingShare', 'POLICY', 'RUNTIME_VERSION', 'Total', 'allocate_budget', 'allocate_quota', 'evaluate', 'evaluate_many']
@@ -113,16 +115,29 @@ def _clause_1(run):
 
     来源：policies/jnf-2020-16.pol:95
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c1 = run.truth('列入创建名单', run.fact('列入创建名单'))
-    if c1 is False:
-        return False
-    if c1 is None:
-        holds = None
-    c2 = run.compare('验收评分 不低于 80', 'ge', run.fact('验收评分'), _K1, 'number', None)
+    v1 = facts.get('列入创建名单')
+    if v1 is None:
+        run.missed('列入创建名单')
+    if trace is not None:
+        trace.append((trace_value, '列入创建名单', v1, 'bool', v1))
+    c2 = v1
     if c2 is False:
         return False
     if c2 is None:
+        holds = None
+    v3 = facts.get('验收评分')
+    if v3 is None:
+        run.missed('验收评分')
+    r4 = None if v3 is None else v3 >= _K1
+    if trace is not None:
+        trace.append((trace_compare, '验收评分 不低于 80', '', v3, _K1, 'number', r4))
+    c5 = r4
+    if c5 is False:
+        return False
+    if c5 is None:
         holds = None
     if holds is None:
         return None
@@ -146,16 +161,29 @@ def _clause_2(run):
 
     来源：policies/jnf-2020-16.pol:129
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c3 = run.truth('市本级创建项目', run.fact('市本级创建项目'))
-    if c3 is False:
+    v6 = facts.get('市本级创建项目')
+    if v6 is None:
+        run.missed('市本级创建项目')
+    if trace is not None:
+        trace.append((trace_value, '市本级创建项目', v6, 'bool', v6))
+    c7 = v6
+    if c7 is False:
         return False
-    if c3 is None:
+    if c7 is None:
         holds = None
-    c4 = run.compare('投资额 不低于 100万元', 'ge', run.fact('投资额'), _K2, 'money', None)
-    if c4 is False:
+    v8 = facts.get('投资额')
+    if v8 is None:
+        run.missed('投资额')
+    r9 = None if v8 is None else v8 >= _K2
+    if trace is not None:
+        trace.append((trace_compare, '投资额 不低于 100万元', '', v8, _K2, 'money', r9))
+    c10 = r9
+    if c10 is False:
         return False
-    if c4 is None:
+    if c10 is None:
         holds = None
     if holds is None:
         return None
@@ -164,9 +192,21 @@ def _clause_2(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 镇村集体美丽粮园
-        return exact(run, run.define('投资额 × 70%', mul(run.fact('投资额'), _K4), 'money'), cap, '200万元')
+        v11 = facts.get('投资额')
+        if v11 is None:
+            run.missed('投资额')
+        e12 = (None if v11 is None else v11 * _K4)
+        if trace is not None:
+            trace.append((trace_define, '投资额 × 70%', e12, 'money'))
+        return exact(run, e12, cap, '200万元')
     elif picked == 1:  # 其他美丽农场项目
-        return exact(run, run.define('投资额 × 50%', mul(run.fact('投资额'), _K5), 'money'), cap, '200万元')
+        v13 = facts.get('投资额')
+        if v13 is None:
+            run.missed('投资额')
+        e14 = (None if v13 is None else v13 * _K5)
+        if trace is not None:
+            trace.append((trace_define, '投资额 × 50%', e14, 'money'))
+        return exact(run, e14, cap, '200万元')
 
 
 CLAUSES: tuple[ClauseSpec, ...] = (
@@ -177,6 +217,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=(('市级财政', Decimal('0.5')), ('区级财政', Decimal('0.5'))),
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '市农业农村局'),
     ),
     ClauseSpec(
         policy='嘉农发〔2020〕16号', article='第六条', item=3,

@@ -28,9 +28,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '2':
+if _runtime.RUNTIME_VERSION != '3':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 2, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -51,13 +51,10 @@ from .runtime import (  # noqa: E402
     Total as Total,
     allocate_budget as allocate_budget,
     allocate_quota as allocate_quota,
-    div,
     exact,
-    kleene_and,
-    kleene_not,
-    kleene_or,
-    mul,
-    sub,
+    trace_compare,
+    trace_define,
+    trace_value,
 )
 
 __all__ = ['Award', 'CLAUSES', 'ClauseNotFound', 'ClauseResult', 'EVALUATOR', 'Evaluation', 'Evaluator', 'FACTS', 'FactError', 'FactProblem', 'FactSpec', 'Facts', 'FundingShare', 'POLICY', 'RUNTIME_VERSION', 'Total', 'allocate_budget', 'allocate_quota', 'evaluate', 'evaluate_many']
@@ -121,7 +118,26 @@ def _def_1(run, offset):
 
     原文第一个公式：（2018年末失业保险参保人数-2019年末失业保险参保人数-2019年不计入裁员人数）/2018年末失业保险参保人数*100%
     """
-    return run.define('裁员率', div(sub(sub(run.fact('2018年末参保人数'), run.fact('2019年末参保人数')), run.fact('2019年不计入裁员人数')), run.fact('2018年末参保人数')), 'number')
+    facts = run.facts
+    trace = run.trace if run.tracing else None
+    v1 = facts.get('2018年末参保人数')
+    if v1 is None:
+        run.missed('2018年末参保人数')
+    v2 = facts.get('2019年末参保人数')
+    if v2 is None:
+        run.missed('2019年末参保人数')
+    e3 = (None if v1 is None or v2 is None else v1 - v2)
+    v4 = facts.get('2019年不计入裁员人数')
+    if v4 is None:
+        run.missed('2019年不计入裁员人数')
+    e5 = (None if e3 is None or v4 is None else e3 - v4)
+    v6 = facts.get('2018年末参保人数')
+    if v6 is None:
+        run.missed('2018年末参保人数')
+    e7 = (None if e5 is None or v6 is None or v6 == 0 else e5 / v6)
+    if trace is not None:
+        trace.append((trace_define, '裁员率', e7, 'number'))
+    return e7
 
 
 def _def_2(run, offset):
@@ -129,7 +145,26 @@ def _def_2(run, offset):
 
     原文第二个公式（以“或”并列）：（2019年首月失业保险参保人数-2019年末失业保险参保人数-2019年不计入裁员人数）/2019年首月失业保险参保人数*100%
     """
-    return run.define('首月口径裁员率', div(sub(sub(run.fact('2019年首月参保人数'), run.fact('2019年末参保人数')), run.fact('2019年不计入裁员人数')), run.fact('2019年首月参保人数')), 'number')
+    facts = run.facts
+    trace = run.trace if run.tracing else None
+    v8 = facts.get('2019年首月参保人数')
+    if v8 is None:
+        run.missed('2019年首月参保人数')
+    v9 = facts.get('2019年末参保人数')
+    if v9 is None:
+        run.missed('2019年末参保人数')
+    e10 = (None if v8 is None or v9 is None else v8 - v9)
+    v11 = facts.get('2019年不计入裁员人数')
+    if v11 is None:
+        run.missed('2019年不计入裁员人数')
+    e12 = (None if e10 is None or v11 is None else e10 - v11)
+    v13 = facts.get('2019年首月参保人数')
+    if v13 is None:
+        run.missed('2019年首月参保人数')
+    e14 = (None if e12 is None or v13 is None or v13 == 0 else e12 / v13)
+    if trace is not None:
+        trace.append((trace_define, '首月口径裁员率', e14, 'number'))
+    return e14
 
 
 def _clause_1(run):
@@ -151,35 +186,72 @@ def _clause_1(run):
 
     来源：policies/jrs-2020-11.pol:54
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c1 = run.truth('市本级参保企业', run.fact('市本级参保企业'))
-    if c1 is False:
+    v15 = facts.get('市本级参保企业')
+    if v15 is None:
+        run.missed('市本级参保企业')
+    if trace is not None:
+        trace.append((trace_value, '市本级参保企业', v15, 'bool', v15))
+    c16 = v15
+    if c16 is False:
         return False
-    if c1 is None:
+    if c16 is None:
         holds = None
-    c2 = kleene_not(run.truth('国有企业', run.fact('国有企业')))
-    if c2 is False:
+    v17 = facts.get('国有企业')
+    if v17 is None:
+        run.missed('国有企业')
+    if trace is not None:
+        trace.append((trace_value, '国有企业', v17, 'bool', v17))
+    e18 = (None if v17 is None else not v17)
+    c19 = e18
+    if c19 is False:
         return False
-    if c2 is None:
+    if c19 is None:
         holds = None
-    c3 = kleene_not(run.truth('严重失信企业', run.fact('严重失信企业')))
-    if c3 is False:
+    v20 = facts.get('严重失信企业')
+    if v20 is None:
+        run.missed('严重失信企业')
+    if trace is not None:
+        trace.append((trace_value, '严重失信企业', v20, 'bool', v20))
+    e21 = (None if v20 is None else not v20)
+    c22 = e21
+    if c22 is False:
         return False
-    if c3 is None:
+    if c22 is None:
         holds = None
-    c4 = run.member('参保企业行业 不属于 烟草加工业、电力生产和供应业、采矿业、水泥业、金融保险业', run.fact('参保企业行业'), ('烟草加工业', '电力生产和供应业', '采矿业', '水泥业', '金融保险业'), True)
-    if c4 is False:
+    v23 = facts.get('参保企业行业')
+    if v23 is None:
+        run.missed('参保企业行业')
+    m24 = None if v23 is None else v23 not in ('烟草加工业', '电力生产和供应业', '采矿业', '水泥业', '金融保险业')
+    if trace is not None:
+        trace.append((trace_value, '参保企业行业 不属于 烟草加工业、电力生产和供应业、采矿业、水泥业、金融保险业', v23, 'enum', m24))
+    c25 = m24
+    if c25 is False:
         return False
-    if c4 is None:
+    if c25 is None:
         holds = None
-    c5 = kleene_not(run.truth('僵尸企业', run.fact('僵尸企业')))
-    if c5 is False:
+    v26 = facts.get('僵尸企业')
+    if v26 is None:
+        run.missed('僵尸企业')
+    if trace is not None:
+        trace.append((trace_value, '僵尸企业', v26, 'bool', v26))
+    e27 = (None if v26 is None else not v26)
+    c28 = e27
+    if c28 is False:
         return False
-    if c5 is None:
+    if c28 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, run.define('「2019年12月实缴社会保险费」 × 100%', mul(run.fact('2019年12月实缴社会保险费'), _K1), 'money'), None, None)
+    v29 = facts.get('2019年12月实缴社会保险费')
+    if v29 is None:
+        run.missed('2019年12月实缴社会保险费')
+    e30 = (None if v29 is None else v29 * _K1)
+    if trace is not None:
+        trace.append((trace_define, '「2019年12月实缴社会保险费」 × 100%', e30, 'money'))
+    return exact(run, e30, None, None)
 
 
 def _clause_2(run):
@@ -205,56 +277,148 @@ def _clause_2(run):
 
     来源：policies/jrs-2020-11.pol:94
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c6 = run.truth('市本级参保企业', run.fact('市本级参保企业'))
-    if c6 is False:
+    v31 = facts.get('市本级参保企业')
+    if v31 is None:
+        run.missed('市本级参保企业')
+    if trace is not None:
+        trace.append((trace_value, '市本级参保企业', v31, 'bool', v31))
+    c32 = v31
+    if c32 is False:
         return False
-    if c6 is None:
+    if c32 is None:
         holds = None
-    c7 = kleene_not(run.truth('严重失信企业', run.fact('严重失信企业')))
-    if c7 is False:
+    v33 = facts.get('严重失信企业')
+    if v33 is None:
+        run.missed('严重失信企业')
+    if trace is not None:
+        trace.append((trace_value, '严重失信企业', v33, 'bool', v33))
+    e34 = (None if v33 is None else not v33)
+    c35 = e34
+    if c35 is False:
         return False
-    if c7 is None:
+    if c35 is None:
         holds = None
-    c8 = kleene_not(run.truth('僵尸企业', run.fact('僵尸企业')))
-    if c8 is False:
+    v36 = facts.get('僵尸企业')
+    if v36 is None:
+        run.missed('僵尸企业')
+    if trace is not None:
+        trace.append((trace_value, '僵尸企业', v36, 'bool', v36))
+    e37 = (None if v36 is None else not v36)
+    c38 = e37
+    if c38 is False:
         return False
-    if c8 is None:
+    if c38 is None:
         holds = None
-    t10 = run.compare('「2018年末参保人数」 超过 0', 'gt', run.fact('2018年末参保人数'), _K2, 'number', None)
-    if t10 is not False:
-        t11 = run.compare('裁员率 不超过 5.5%', 'le', _def_1(run, 0), _K3, 'number', None)
-        if t11 is not True:
-            t12 = run.compare('「2018年末参保人数」 不超过 30', 'le', run.fact('2018年末参保人数'), _K4, 'number', None)
-            if t12 is not False:
-                t12 = kleene_and(t12, run.compare('裁员率 不超过 20%', 'le', _def_1(run, 0), _K5, 'number', None))
-            t11 = kleene_or(t11, t12)
-        t10 = kleene_and(t10, t11)
-    t9 = t10
-    if t9 is not True:
-        t13 = run.compare('「2019年首月参保人数」 超过 0', 'gt', run.fact('2019年首月参保人数'), _K2, 'number', None)
-        if t13 is not False:
-            t14 = run.compare('首月口径裁员率 不超过 5.5%', 'le', _def_2(run, 0), _K3, 'number', None)
-            if t14 is not True:
-                t15 = run.compare('「2019年首月参保人数」 不超过 30', 'le', run.fact('2019年首月参保人数'), _K4, 'number', None)
-                if t15 is not False:
-                    t15 = kleene_and(t15, run.compare('首月口径裁员率 不超过 20%', 'le', _def_2(run, 0), _K5, 'number', None))
-                t14 = kleene_or(t14, t15)
-            t13 = kleene_and(t13, t14)
-        t9 = kleene_or(t9, t13)
-    c16 = t9
-    if c16 is False:
+    v41 = facts.get('2018年末参保人数')
+    if v41 is None:
+        run.missed('2018年末参保人数')
+    r42 = None if v41 is None else v41 > _K2
+    if trace is not None:
+        trace.append((trace_compare, '「2018年末参保人数」 超过 0', '', v41, _K2, 'number', r42))
+    t40 = r42
+    if t40 is not False:
+        e44 = _def_1(run, 0)
+        r45 = None if e44 is None else e44 <= _K3
+        if trace is not None:
+            trace.append((trace_compare, '裁员率 不超过 5.5%', '', e44, _K3, 'number', r45))
+        t43 = r45
+        if t43 is not True:
+            v47 = facts.get('2018年末参保人数')
+            if v47 is None:
+                run.missed('2018年末参保人数')
+            r48 = None if v47 is None else v47 <= _K4
+            if trace is not None:
+                trace.append((trace_compare, '「2018年末参保人数」 不超过 30', '', v47, _K4, 'number', r48))
+            t46 = r48
+            if t46 is not False:
+                e49 = _def_1(run, 0)
+                r50 = None if e49 is None else e49 <= _K5
+                if trace is not None:
+                    trace.append((trace_compare, '裁员率 不超过 20%', '', e49, _K5, 'number', r50))
+                if t46 is True:
+                    t46 = r50
+                elif r50 is False:
+                    t46 = False
+            if t43 is False:
+                t43 = t46
+            elif t46 is True:
+                t43 = True
+        if t40 is True:
+            t40 = t43
+        elif t43 is False:
+            t40 = False
+    t39 = t40
+    if t39 is not True:
+        v52 = facts.get('2019年首月参保人数')
+        if v52 is None:
+            run.missed('2019年首月参保人数')
+        r53 = None if v52 is None else v52 > _K2
+        if trace is not None:
+            trace.append((trace_compare, '「2019年首月参保人数」 超过 0', '', v52, _K2, 'number', r53))
+        t51 = r53
+        if t51 is not False:
+            e55 = _def_2(run, 0)
+            r56 = None if e55 is None else e55 <= _K3
+            if trace is not None:
+                trace.append((trace_compare, '首月口径裁员率 不超过 5.5%', '', e55, _K3, 'number', r56))
+            t54 = r56
+            if t54 is not True:
+                v58 = facts.get('2019年首月参保人数')
+                if v58 is None:
+                    run.missed('2019年首月参保人数')
+                r59 = None if v58 is None else v58 <= _K4
+                if trace is not None:
+                    trace.append((trace_compare, '「2019年首月参保人数」 不超过 30', '', v58, _K4, 'number', r59))
+                t57 = r59
+                if t57 is not False:
+                    e60 = _def_2(run, 0)
+                    r61 = None if e60 is None else e60 <= _K5
+                    if trace is not None:
+                        trace.append((trace_compare, '首月口径裁员率 不超过 20%', '', e60, _K5, 'number', r61))
+                    if t57 is True:
+                        t57 = r61
+                    elif r61 is False:
+                        t57 = False
+                if t54 is False:
+                    t54 = t57
+                elif t57 is True:
+                    t54 = True
+            if t51 is True:
+                t51 = t54
+            elif t54 is False:
+                t51 = False
+        if t39 is False:
+            t39 = t51
+        elif t51 is True:
+            t39 = True
+    c62 = t39
+    if c62 is False:
         return False
-    if c16 is None:
+    if c62 is None:
         holds = None
-    c17 = kleene_not(run.truth('已享受社会保险费返还', run.fact('已享受社会保险费返还')))
-    if c17 is False:
+    v63 = facts.get('已享受社会保险费返还')
+    if v63 is None:
+        run.missed('已享受社会保险费返还')
+    if trace is not None:
+        trace.append((trace_value, '已享受社会保险费返还', v63, 'bool', v63))
+    e64 = (None if v63 is None else not v63)
+    c65 = e64
+    if c65 is False:
         return False
-    if c17 is None:
+    if c65 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, run.define('「2019年度实缴失业保险费」 × 50%', mul(run.fact('2019年度实缴失业保险费'), _K6), 'money'), None, None)
+    v66 = facts.get('2019年度实缴失业保险费')
+    if v66 is None:
+        run.missed('2019年度实缴失业保险费')
+    e67 = (None if v66 is None else v66 * _K6)
+    if trace is not None:
+        trace.append((trace_define, '「2019年度实缴失业保险费」 × 50%', e67, 'money'))
+    return exact(run, e67, None, None)
 
 
 CLAUSES: tuple[ClauseSpec, ...] = (

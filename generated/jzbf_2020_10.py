@@ -28,9 +28,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '2':
+if _runtime.RUNTIME_VERSION != '3':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 2, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -51,9 +51,9 @@ from .runtime import (  # noqa: E402
     Total as Total,
     allocate_budget as allocate_budget,
     allocate_quota as allocate_quota,
-    kleene_and,
-    kleene_not,
     routing,
+    trace_compare,
+    trace_value,
 )
 
 __all__ = ['Award', 'CLAUSES', 'ClauseNotFound', 'ClauseResult', 'EVALUATOR', 'Evaluation', 'Evaluator', 'FACTS', 'FactError', 'FactProblem', 'FactSpec', 'Facts', 'FundingShare', 'POLICY', 'RUNTIME_VERSION', 'Total', 'allocate_budget', 'allocate_quota', 'evaluate', 'evaluate_many']
@@ -115,16 +115,28 @@ def _clause_1(run):
 
     来源：policies/jzbf-2020-10.pol:79
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c1 = run.compare_ordered('奖励对象类型 等于 个人', 'eq', run.fact('奖励对象类型'), '个人', ('集体', '个人'))
-    if c1 is False:
+    v1 = facts.get('奖励对象类型')
+    if v1 is None:
+        run.missed('奖励对象类型')
+    e2 = run.compare_ordered('奖励对象类型 等于 个人', 'eq', v1, '个人', ('集体', '个人'))
+    c3 = e2
+    if c3 is False:
         return False
-    if c1 is None:
+    if c3 is None:
         holds = None
-    c2 = run.compare('参评总人数 超过 200', 'gt', run.fact('参评总人数'), _K1, 'number', None)
-    if c2 is False:
+    v4 = facts.get('参评总人数')
+    if v4 is None:
+        run.missed('参评总人数')
+    r5 = None if v4 is None else v4 > _K1
+    if trace is not None:
+        trace.append((trace_compare, '参评总人数 超过 200', '', v4, _K1, 'number', r5))
+    c6 = r5
+    if c6 is False:
         return False
-    if c2 is None:
+    if c6 is None:
         holds = None
     if holds is None:
         return None
@@ -140,16 +152,28 @@ def _clause_2(run):
 
     来源：policies/jzbf-2020-10.pol:95
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c3 = run.compare_ordered('奖励对象类型 等于 集体', 'eq', run.fact('奖励对象类型'), '集体', ('集体', '个人'))
-    if c3 is False:
+    v7 = facts.get('奖励对象类型')
+    if v7 is None:
+        run.missed('奖励对象类型')
+    e8 = run.compare_ordered('奖励对象类型 等于 集体', 'eq', v7, '集体', ('集体', '个人'))
+    c9 = e8
+    if c9 is False:
         return False
-    if c3 is None:
+    if c9 is None:
         holds = None
-    c4 = run.compare('参评集体总数 超过 100', 'gt', run.fact('参评集体总数'), _K2, 'number', None)
-    if c4 is False:
+    v10 = facts.get('参评集体总数')
+    if v10 is None:
+        run.missed('参评集体总数')
+    r11 = None if v10 is None else v10 > _K2
+    if trace is not None:
+        trace.append((trace_compare, '参评集体总数 超过 100', '', v10, _K2, 'number', r11))
+    c12 = r11
+    if c12 is False:
         return False
-    if c4 is None:
+    if c12 is None:
         holds = None
     if holds is None:
         return None
@@ -167,11 +191,19 @@ def _clause_3(run):
 
     来源：policies/jzbf-2020-10.pol:109
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c5 = run.member('参评对象层级 不属于 厅局级个人、厅局级单位、县级以上政府、县市区主要领导', run.fact('参评对象层级'), ('厅局级个人', '厅局级单位', '县级以上政府', '县市区主要领导'), True)
-    if c5 is False:
+    v13 = facts.get('参评对象层级')
+    if v13 is None:
+        run.missed('参评对象层级')
+    m14 = None if v13 is None else v13 not in ('厅局级个人', '厅局级单位', '县级以上政府', '县市区主要领导')
+    if trace is not None:
+        trace.append((trace_value, '参评对象层级 不属于 厅局级个人、厅局级单位、县级以上政府、县市区主要领导', v13, 'enum', m14))
+    c15 = m14
+    if c15 is False:
         return False
-    if c5 is None:
+    if c15 is None:
         holds = None
     if holds is None:
         return None
@@ -187,16 +219,28 @@ def _clause_4(run):
 
     来源：policies/jzbf-2020-10.pol:124
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c6 = run.compare_ordered('奖励对象类型 等于 个人', 'eq', run.fact('奖励对象类型'), '个人', ('集体', '个人'))
-    if c6 is False:
+    v16 = facts.get('奖励对象类型')
+    if v16 is None:
+        run.missed('奖励对象类型')
+    e17 = run.compare_ordered('奖励对象类型 等于 个人', 'eq', v16, '个人', ('集体', '个人'))
+    c18 = e17
+    if c18 is False:
         return False
-    if c6 is None:
+    if c18 is None:
         holds = None
-    c7 = run.member('参评对象层级 属于 县处级领导干部、县市区主要领导', run.fact('参评对象层级'), ('县处级领导干部', '县市区主要领导'), False)
-    if c7 is False:
+    v19 = facts.get('参评对象层级')
+    if v19 is None:
+        run.missed('参评对象层级')
+    m20 = None if v19 is None else v19 in ('县处级领导干部', '县市区主要领导')
+    if trace is not None:
+        trace.append((trace_value, '参评对象层级 属于 县处级领导干部、县市区主要领导', v19, 'enum', m20))
+    c21 = m20
+    if c21 is False:
         return False
-    if c7 is None:
+    if c21 is None:
         holds = None
     if holds is None:
         return None
@@ -212,11 +256,16 @@ def _clause_5(run):
 
     来源：policies/jzbf-2020-10.pol:137
     """
+    facts = run.facts
     holds = True
-    c8 = run.compare_ordered('奖励种类 等于 记三等功', 'eq', run.fact('奖励种类'), '记三等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    if c8 is False:
+    v22 = facts.get('奖励种类')
+    if v22 is None:
+        run.missed('奖励种类')
+    e23 = run.compare_ordered('奖励种类 等于 记三等功', 'eq', v22, '记三等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c24 = e23
+    if c24 is False:
         return False
-    if c8 is None:
+    if c24 is None:
         holds = None
     if holds is None:
         return None
@@ -232,11 +281,16 @@ def _clause_6(run):
 
     来源：policies/jzbf-2020-10.pol:149
     """
+    facts = run.facts
     holds = True
-    c9 = run.compare_ordered('奖励种类 等于 记二等功', 'eq', run.fact('奖励种类'), '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    if c9 is False:
+    v25 = facts.get('奖励种类')
+    if v25 is None:
+        run.missed('奖励种类')
+    e26 = run.compare_ordered('奖励种类 等于 记二等功', 'eq', v25, '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c27 = e26
+    if c27 is False:
         return False
-    if c9 is None:
+    if c27 is None:
         holds = None
     if holds is None:
         return None
@@ -252,29 +306,58 @@ def _clause_7(run):
 
     来源：policies/jzbf-2020-10.pol:170
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c10 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
-    if c10 is False:
+    v28 = facts.get('推荐评选劳模见义勇为')
+    if v28 is None:
+        run.missed('推荐评选劳模见义勇为')
+    if trace is not None:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v28, 'bool', v28))
+    e29 = (None if v28 is None else not v28)
+    c30 = e29
+    if c30 is False:
         return False
-    if c10 is None:
+    if c30 is None:
         holds = None
-    t11 = run.truth('对象均为公务员', run.fact('对象均为公务员'))
-    if t11 is not False:
-        t11 = kleene_and(t11, run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', run.fact('奖励种类'), '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号')))
-    c12 = kleene_not(t11)
-    if c12 is False:
+    v32 = facts.get('对象均为公务员')
+    if v32 is None:
+        run.missed('对象均为公务员')
+    if trace is not None:
+        trace.append((trace_value, '对象均为公务员', v32, 'bool', v32))
+    t31 = v32
+    if t31 is not False:
+        v33 = facts.get('奖励种类')
+        if v33 is None:
+            run.missed('奖励种类')
+        e34 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v33, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+        if t31 is True:
+            t31 = e34
+        elif e34 is False:
+            t31 = False
+    e35 = (None if t31 is None else not t31)
+    c36 = e35
+    if c36 is False:
         return False
-    if c12 is None:
+    if c36 is None:
         holds = None
-    c13 = run.compare_ordered('奖励种类 低于 记二等功', 'lt', run.fact('奖励种类'), '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    if c13 is False:
+    v37 = facts.get('奖励种类')
+    if v37 is None:
+        run.missed('奖励种类')
+    e38 = run.compare_ordered('奖励种类 低于 记二等功', 'lt', v37, '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c39 = e38
+    if c39 is False:
         return False
-    if c13 is None:
+    if c39 is None:
         holds = None
-    c14 = run.compare_ordered('申报单位层级 等于 县级', 'eq', run.fact('申报单位层级'), '县级', ('市级', '县级'))
-    if c14 is False:
+    v40 = facts.get('申报单位层级')
+    if v40 is None:
+        run.missed('申报单位层级')
+    e41 = run.compare_ordered('申报单位层级 等于 县级', 'eq', v40, '县级', ('市级', '县级'))
+    c42 = e41
+    if c42 is False:
         return False
-    if c14 is None:
+    if c42 is None:
         holds = None
     if holds is None:
         return None
@@ -288,34 +371,69 @@ def _clause_8(run):
 
     来源：policies/jzbf-2020-10.pol:186
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c15 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
-    if c15 is False:
+    v43 = facts.get('推荐评选劳模见义勇为')
+    if v43 is None:
+        run.missed('推荐评选劳模见义勇为')
+    if trace is not None:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v43, 'bool', v43))
+    e44 = (None if v43 is None else not v43)
+    c45 = e44
+    if c45 is False:
         return False
-    if c15 is None:
+    if c45 is None:
         holds = None
-    t16 = run.truth('对象均为公务员', run.fact('对象均为公务员'))
-    if t16 is not False:
-        t16 = kleene_and(t16, run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', run.fact('奖励种类'), '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号')))
-    c17 = kleene_not(t16)
-    if c17 is False:
+    v47 = facts.get('对象均为公务员')
+    if v47 is None:
+        run.missed('对象均为公务员')
+    if trace is not None:
+        trace.append((trace_value, '对象均为公务员', v47, 'bool', v47))
+    t46 = v47
+    if t46 is not False:
+        v48 = facts.get('奖励种类')
+        if v48 is None:
+            run.missed('奖励种类')
+        e49 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v48, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+        if t46 is True:
+            t46 = e49
+        elif e49 is False:
+            t46 = False
+    e50 = (None if t46 is None else not t46)
+    c51 = e50
+    if c51 is False:
         return False
-    if c17 is None:
+    if c51 is None:
         holds = None
-    c18 = run.compare_ordered('奖励种类 低于 记二等功', 'lt', run.fact('奖励种类'), '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    if c18 is False:
+    v52 = facts.get('奖励种类')
+    if v52 is None:
+        run.missed('奖励种类')
+    e53 = run.compare_ordered('奖励种类 低于 记二等功', 'lt', v52, '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c54 = e53
+    if c54 is False:
         return False
-    if c18 is None:
+    if c54 is None:
         holds = None
-    c19 = run.compare_ordered('申报单位层级 等于 市级', 'eq', run.fact('申报单位层级'), '市级', ('市级', '县级'))
-    if c19 is False:
+    v55 = facts.get('申报单位层级')
+    if v55 is None:
+        run.missed('申报单位层级')
+    e56 = run.compare_ordered('申报单位层级 等于 市级', 'eq', v55, '市级', ('市级', '县级'))
+    c57 = e56
+    if c57 is False:
         return False
-    if c19 is None:
+    if c57 is None:
         holds = None
-    c20 = kleene_not(run.truth('对象为公务员', run.fact('对象为公务员')))
-    if c20 is False:
+    v58 = facts.get('对象为公务员')
+    if v58 is None:
+        run.missed('对象为公务员')
+    if trace is not None:
+        trace.append((trace_value, '对象为公务员', v58, 'bool', v58))
+    e59 = (None if v58 is None else not v58)
+    c60 = e59
+    if c60 is False:
         return False
-    if c20 is None:
+    if c60 is None:
         holds = None
     if holds is None:
         return None
@@ -333,34 +451,68 @@ def _clause_9(run):
 
     来源：policies/jzbf-2020-10.pol:202
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c21 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
-    if c21 is False:
+    v61 = facts.get('推荐评选劳模见义勇为')
+    if v61 is None:
+        run.missed('推荐评选劳模见义勇为')
+    if trace is not None:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v61, 'bool', v61))
+    e62 = (None if v61 is None else not v61)
+    c63 = e62
+    if c63 is False:
         return False
-    if c21 is None:
+    if c63 is None:
         holds = None
-    t22 = run.truth('对象均为公务员', run.fact('对象均为公务员'))
-    if t22 is not False:
-        t22 = kleene_and(t22, run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', run.fact('奖励种类'), '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号')))
-    c23 = kleene_not(t22)
-    if c23 is False:
+    v65 = facts.get('对象均为公务员')
+    if v65 is None:
+        run.missed('对象均为公务员')
+    if trace is not None:
+        trace.append((trace_value, '对象均为公务员', v65, 'bool', v65))
+    t64 = v65
+    if t64 is not False:
+        v66 = facts.get('奖励种类')
+        if v66 is None:
+            run.missed('奖励种类')
+        e67 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v66, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+        if t64 is True:
+            t64 = e67
+        elif e67 is False:
+            t64 = False
+    e68 = (None if t64 is None else not t64)
+    c69 = e68
+    if c69 is False:
         return False
-    if c23 is None:
+    if c69 is None:
         holds = None
-    c24 = run.compare_ordered('奖励种类 低于 记二等功', 'lt', run.fact('奖励种类'), '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    if c24 is False:
+    v70 = facts.get('奖励种类')
+    if v70 is None:
+        run.missed('奖励种类')
+    e71 = run.compare_ordered('奖励种类 低于 记二等功', 'lt', v70, '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c72 = e71
+    if c72 is False:
         return False
-    if c24 is None:
+    if c72 is None:
         holds = None
-    c25 = run.compare_ordered('申报单位层级 等于 市级', 'eq', run.fact('申报单位层级'), '市级', ('市级', '县级'))
-    if c25 is False:
+    v73 = facts.get('申报单位层级')
+    if v73 is None:
+        run.missed('申报单位层级')
+    e74 = run.compare_ordered('申报单位层级 等于 市级', 'eq', v73, '市级', ('市级', '县级'))
+    c75 = e74
+    if c75 is False:
         return False
-    if c25 is None:
+    if c75 is None:
         holds = None
-    c26 = run.truth('对象为公务员', run.fact('对象为公务员'))
-    if c26 is False:
+    v76 = facts.get('对象为公务员')
+    if v76 is None:
+        run.missed('对象为公务员')
+    if trace is not None:
+        trace.append((trace_value, '对象为公务员', v76, 'bool', v76))
+    c77 = v76
+    if c77 is False:
         return False
-    if c26 is None:
+    if c77 is None:
         holds = None
     if holds is None:
         return None
@@ -378,29 +530,58 @@ def _clause_10(run):
 
     来源：policies/jzbf-2020-10.pol:219
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c27 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
-    if c27 is False:
+    v78 = facts.get('推荐评选劳模见义勇为')
+    if v78 is None:
+        run.missed('推荐评选劳模见义勇为')
+    if trace is not None:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v78, 'bool', v78))
+    e79 = (None if v78 is None else not v78)
+    c80 = e79
+    if c80 is False:
         return False
-    if c27 is None:
+    if c80 is None:
         holds = None
-    t28 = run.truth('对象均为公务员', run.fact('对象均为公务员'))
-    if t28 is not False:
-        t28 = kleene_and(t28, run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', run.fact('奖励种类'), '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号')))
-    c29 = kleene_not(t28)
-    if c29 is False:
+    v82 = facts.get('对象均为公务员')
+    if v82 is None:
+        run.missed('对象均为公务员')
+    if trace is not None:
+        trace.append((trace_value, '对象均为公务员', v82, 'bool', v82))
+    t81 = v82
+    if t81 is not False:
+        v83 = facts.get('奖励种类')
+        if v83 is None:
+            run.missed('奖励种类')
+        e84 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v83, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+        if t81 is True:
+            t81 = e84
+        elif e84 is False:
+            t81 = False
+    e85 = (None if t81 is None else not t81)
+    c86 = e85
+    if c86 is False:
         return False
-    if c29 is None:
+    if c86 is None:
         holds = None
-    c30 = run.compare_ordered('奖励种类 不低于 记二等功', 'ge', run.fact('奖励种类'), '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    if c30 is False:
+    v87 = facts.get('奖励种类')
+    if v87 is None:
+        run.missed('奖励种类')
+    e88 = run.compare_ordered('奖励种类 不低于 记二等功', 'ge', v87, '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c89 = e88
+    if c89 is False:
         return False
-    if c30 is None:
+    if c89 is None:
         holds = None
-    c31 = run.compare_ordered('奖励种类 低于 记一等功', 'lt', run.fact('奖励种类'), '记一等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    if c31 is False:
+    v90 = facts.get('奖励种类')
+    if v90 is None:
+        run.missed('奖励种类')
+    e91 = run.compare_ordered('奖励种类 低于 记一等功', 'lt', v90, '记一等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c92 = e91
+    if c92 is False:
         return False
-    if c31 is None:
+    if c92 is None:
         holds = None
     if holds is None:
         return None
@@ -418,24 +599,49 @@ def _clause_11(run):
 
     来源：policies/jzbf-2020-10.pol:238
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c32 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
-    if c32 is False:
+    v93 = facts.get('推荐评选劳模见义勇为')
+    if v93 is None:
+        run.missed('推荐评选劳模见义勇为')
+    if trace is not None:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v93, 'bool', v93))
+    e94 = (None if v93 is None else not v93)
+    c95 = e94
+    if c95 is False:
         return False
-    if c32 is None:
+    if c95 is None:
         holds = None
-    t33 = run.truth('对象均为公务员', run.fact('对象均为公务员'))
-    if t33 is not False:
-        t33 = kleene_and(t33, run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', run.fact('奖励种类'), '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号')))
-    c34 = kleene_not(t33)
-    if c34 is False:
+    v97 = facts.get('对象均为公务员')
+    if v97 is None:
+        run.missed('对象均为公务员')
+    if trace is not None:
+        trace.append((trace_value, '对象均为公务员', v97, 'bool', v97))
+    t96 = v97
+    if t96 is not False:
+        v98 = facts.get('奖励种类')
+        if v98 is None:
+            run.missed('奖励种类')
+        e99 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v98, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+        if t96 is True:
+            t96 = e99
+        elif e99 is False:
+            t96 = False
+    e100 = (None if t96 is None else not t96)
+    c101 = e100
+    if c101 is False:
         return False
-    if c34 is None:
+    if c101 is None:
         holds = None
-    c35 = run.compare_ordered('奖励种类 不低于 记一等功', 'ge', run.fact('奖励种类'), '记一等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    if c35 is False:
+    v102 = facts.get('奖励种类')
+    if v102 is None:
+        run.missed('奖励种类')
+    e103 = run.compare_ordered('奖励种类 不低于 记一等功', 'ge', v102, '记一等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c104 = e103
+    if c104 is False:
         return False
-    if c35 is None:
+    if c104 is None:
         holds = None
     if holds is None:
         return None
@@ -451,21 +657,38 @@ def _clause_12(run):
 
     来源：policies/jzbf-2020-10.pol:255
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c36 = kleene_not(run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为')))
-    if c36 is False:
+    v105 = facts.get('推荐评选劳模见义勇为')
+    if v105 is None:
+        run.missed('推荐评选劳模见义勇为')
+    if trace is not None:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v105, 'bool', v105))
+    e106 = (None if v105 is None else not v105)
+    c107 = e106
+    if c107 is False:
         return False
-    if c36 is None:
+    if c107 is None:
         holds = None
-    c37 = run.truth('对象均为公务员', run.fact('对象均为公务员'))
-    if c37 is False:
+    v108 = facts.get('对象均为公务员')
+    if v108 is None:
+        run.missed('对象均为公务员')
+    if trace is not None:
+        trace.append((trace_value, '对象均为公务员', v108, 'bool', v108))
+    c109 = v108
+    if c109 is False:
         return False
-    if c37 is None:
+    if c109 is None:
         holds = None
-    c38 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', run.fact('奖励种类'), '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    if c38 is False:
+    v110 = facts.get('奖励种类')
+    if v110 is None:
+        run.missed('奖励种类')
+    e111 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v110, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c112 = e111
+    if c112 is False:
         return False
-    if c38 is None:
+    if c112 is None:
         holds = None
     if holds is None:
         return None
@@ -481,11 +704,18 @@ def _clause_13(run):
 
     来源：policies/jzbf-2020-10.pol:270
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c39 = run.truth('推荐评选劳模见义勇为', run.fact('推荐评选劳模见义勇为'))
-    if c39 is False:
+    v113 = facts.get('推荐评选劳模见义勇为')
+    if v113 is None:
+        run.missed('推荐评选劳模见义勇为')
+    if trace is not None:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v113, 'bool', v113))
+    c114 = v113
+    if c114 is False:
         return False
-    if c39 is None:
+    if c114 is None:
         holds = None
     if holds is None:
         return None
@@ -500,6 +730,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.01'), 200, (), '参评总人数', ()), ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=2,
@@ -508,6 +739,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.02'), 100, (), '参评集体总数', ()), ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=3,
@@ -516,6 +748,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=4,
@@ -524,6 +757,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.2'), None, (), '参评总人数', ()), ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=5,
@@ -532,6 +766,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.15'), None, (), '同类参评总数', ('奖励对象类型',)), ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=6,
@@ -540,6 +775,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.05'), None, (), '同类参评总数', ('奖励对象类型',)), ceiling=Decimal('0'),
+        outcome=('审定', '同级组织、人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=2,
@@ -548,6 +784,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '县（市、区）政府'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=3,
@@ -556,6 +793,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '人力社保部门'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=4,
@@ -564,6 +802,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '人力社保部门（经组织部门审核同意）'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=5,
@@ -572,6 +811,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '市政府常务会议'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=6,
@@ -580,6 +820,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '省政府（经市政府常务会议审定后申报）'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=7,
@@ -588,6 +829,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '组织部门（按公务员奖励有关规定）'),
     ),
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=8,
@@ -596,6 +838,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
+        outcome=('审定', '现行劳动模范、见义勇为评选程序'),
     ),
 )
 

@@ -28,9 +28,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '2':
+if _runtime.RUNTIME_VERSION != '3':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 2, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -50,18 +50,17 @@ from .runtime import (  # noqa: E402
     RUNTIME_VERSION as RUNTIME_VERSION,
     Total as Total,
     YearInput,
-    add,
     allocate_budget as allocate_budget,
     allocate_quota as allocate_quota,
     between,
     case_by_case,
     exact,
     items,
-    kleene_and,
-    kleene_not,
-    mul,
     per_item,
     pick_level,
+    trace_compare,
+    trace_define,
+    trace_value,
     up_to,
 )
 
@@ -197,7 +196,20 @@ def _def_1(run, offset):
 
     设备额的10%与信息系统的20%之和（共用一个200万元封顶）
     """
-    return run.define('本地装备与信息系统补贴额', add(mul(run.fact('本地智能装备投资额'), _K1), mul(run.fact('本地信息系统投资额'), _K2)), 'money')
+    facts = run.facts
+    trace = run.trace if run.tracing else None
+    v1 = facts.get('本地智能装备投资额')
+    if v1 is None:
+        run.missed('本地智能装备投资额')
+    e2 = (None if v1 is None else v1 * _K1)
+    v3 = facts.get('本地信息系统投资额')
+    if v3 is None:
+        run.missed('本地信息系统投资额')
+    e4 = (None if v3 is None else v3 * _K2)
+    e5 = (None if e2 is None or e4 is None else e2 + e4)
+    if trace is not None:
+        trace.append((trace_define, '本地装备与信息系统补贴额', e5, 'money'))
+    return e5
 
 
 def _clause_1(run):
@@ -213,11 +225,18 @@ def _clause_1(run):
 
     来源：policies/jzbf-2020-14.pol:149
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c1 = run.truth('智能化改造示范行业', run.fact('智能化改造示范行业'))
-    if c1 is False:
+    v6 = facts.get('智能化改造示范行业')
+    if v6 is None:
+        run.missed('智能化改造示范行业')
+    if trace is not None:
+        trace.append((trace_value, '智能化改造示范行业', v6, 'bool', v6))
+    c7 = v6
+    if c7 is False:
         return False
-    if c1 is None:
+    if c7 is None:
         holds = None
     if holds is None:
         return None
@@ -235,11 +254,18 @@ def _clause_2(run):
 
     来源：policies/jzbf-2020-14.pol:170
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c2 = run.truth('小微企业智能化改造示范区', run.fact('小微企业智能化改造示范区'))
-    if c2 is False:
+    v8 = facts.get('小微企业智能化改造示范区')
+    if v8 is None:
+        run.missed('小微企业智能化改造示范区')
+    if trace is not None:
+        trace.append((trace_value, '小微企业智能化改造示范区', v8, 'bool', v8))
+    c9 = v8
+    if c9 is False:
         return False
-    if c2 is None:
+    if c9 is None:
         holds = None
     if holds is None:
         return None
@@ -257,11 +283,18 @@ def _clause_3(run):
 
     来源：policies/jzbf-2020-14.pol:187
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c3 = run.truth('智能化改造示范企业', run.fact('智能化改造示范企业'))
-    if c3 is False:
+    v10 = facts.get('智能化改造示范企业')
+    if v10 is None:
+        run.missed('智能化改造示范企业')
+    if trace is not None:
+        trace.append((trace_value, '智能化改造示范企业', v10, 'bool', v10))
+    c11 = v10
+    if c11 is False:
         return False
-    if c3 is None:
+    if c11 is None:
         holds = None
     if holds is None:
         return None
@@ -279,34 +312,72 @@ def _clause_4(run):
 
     来源：policies/jzbf-2020-14.pol:200
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    t4 = run.truth('经认定高质量项目', run.fact('经认定高质量项目'))
-    if t4 is not False:
-        t4 = kleene_and(t4, run.truth('智能工厂数字车间项目', run.fact('智能工厂数字车间项目')))
-    c5 = t4
-    if c5 is False:
+    v13 = facts.get('经认定高质量项目')
+    if v13 is None:
+        run.missed('经认定高质量项目')
+    if trace is not None:
+        trace.append((trace_value, '经认定高质量项目', v13, 'bool', v13))
+    t12 = v13
+    if t12 is not False:
+        v14 = facts.get('智能工厂数字车间项目')
+        if v14 is None:
+            run.missed('智能工厂数字车间项目')
+        if trace is not None:
+            trace.append((trace_value, '智能工厂数字车间项目', v14, 'bool', v14))
+        if t12 is True:
+            t12 = v14
+        elif v14 is False:
+            t12 = False
+    c15 = t12
+    if c15 is False:
         return False
-    if c5 is None:
+    if c15 is None:
         holds = None
-    c6 = run.compare('投资额 不低于 5000万元', 'ge', run.fact('投资额'), _K6, 'money', None)
-    if c6 is False:
+    v16 = facts.get('投资额')
+    if v16 is None:
+        run.missed('投资额')
+    r17 = None if v16 is None else v16 >= _K6
+    if trace is not None:
+        trace.append((trace_compare, '投资额 不低于 5000万元', '', v16, _K6, 'money', r17))
+    c18 = r17
+    if c18 is False:
         return False
-    if c6 is None:
+    if c18 is None:
         holds = None
-    c7 = run.truth('一年内实施完成', run.fact('一年内实施完成'))
-    if c7 is False:
+    v19 = facts.get('一年内实施完成')
+    if v19 is None:
+        run.missed('一年内实施完成')
+    if trace is not None:
+        trace.append((trace_value, '一年内实施完成', v19, 'bool', v19))
+    c20 = v19
+    if c20 is False:
         return False
-    if c7 is None:
+    if c20 is None:
         holds = None
-    c8 = run.compare('项目实施年度 等于 2020年', 'eq', run.fact('项目实施年度'), 2020, 'year', None)
-    if c8 is False:
+    v21 = facts.get('项目实施年度')
+    if v21 is None:
+        run.missed('项目实施年度')
+    r22 = None if v21 is None else v21 == 2020
+    if trace is not None:
+        trace.append((trace_compare, '项目实施年度 等于 2020年', '', v21, 2020, 'year', r22))
+    c23 = r22
+    if c23 is False:
         return False
-    if c8 is None:
+    if c23 is None:
         holds = None
     if holds is None:
         return None
     cap = _K7
-    return exact(run, run.define('投资额 × 25%', mul(run.fact('投资额'), _K8), 'money'), cap, '2000万元')
+    v24 = facts.get('投资额')
+    if v24 is None:
+        run.missed('投资额')
+    e25 = (None if v24 is None else v24 * _K8)
+    if trace is not None:
+        trace.append((trace_define, '投资额 × 25%', e25, 'money'))
+    return exact(run, e25, cap, '2000万元')
 
 
 def _clause_5(run):
@@ -320,34 +391,72 @@ def _clause_5(run):
 
     来源：policies/jzbf-2020-14.pol:222
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    t9 = run.truth('经认定高质量项目', run.fact('经认定高质量项目'))
-    if t9 is not False:
-        t9 = kleene_and(t9, run.truth('智能工厂数字车间项目', run.fact('智能工厂数字车间项目')))
-    c10 = t9
-    if c10 is False:
+    v27 = facts.get('经认定高质量项目')
+    if v27 is None:
+        run.missed('经认定高质量项目')
+    if trace is not None:
+        trace.append((trace_value, '经认定高质量项目', v27, 'bool', v27))
+    t26 = v27
+    if t26 is not False:
+        v28 = facts.get('智能工厂数字车间项目')
+        if v28 is None:
+            run.missed('智能工厂数字车间项目')
+        if trace is not None:
+            trace.append((trace_value, '智能工厂数字车间项目', v28, 'bool', v28))
+        if t26 is True:
+            t26 = v28
+        elif v28 is False:
+            t26 = False
+    c29 = t26
+    if c29 is False:
         return False
-    if c10 is None:
+    if c29 is None:
         holds = None
-    c11 = run.compare('投资额 不低于 5000万元', 'ge', run.fact('投资额'), _K6, 'money', None)
-    if c11 is False:
+    v30 = facts.get('投资额')
+    if v30 is None:
+        run.missed('投资额')
+    r31 = None if v30 is None else v30 >= _K6
+    if trace is not None:
+        trace.append((trace_compare, '投资额 不低于 5000万元', '', v30, _K6, 'money', r31))
+    c32 = r31
+    if c32 is False:
         return False
-    if c11 is None:
+    if c32 is None:
         holds = None
-    c12 = run.truth('一年内实施完成', run.fact('一年内实施完成'))
-    if c12 is False:
+    v33 = facts.get('一年内实施完成')
+    if v33 is None:
+        run.missed('一年内实施完成')
+    if trace is not None:
+        trace.append((trace_value, '一年内实施完成', v33, 'bool', v33))
+    c34 = v33
+    if c34 is False:
         return False
-    if c12 is None:
+    if c34 is None:
         holds = None
-    c13 = run.compare('项目实施年度 等于 2021年', 'eq', run.fact('项目实施年度'), 2021, 'year', None)
-    if c13 is False:
+    v35 = facts.get('项目实施年度')
+    if v35 is None:
+        run.missed('项目实施年度')
+    r36 = None if v35 is None else v35 == 2021
+    if trace is not None:
+        trace.append((trace_compare, '项目实施年度 等于 2021年', '', v35, 2021, 'year', r36))
+    c37 = r36
+    if c37 is False:
         return False
-    if c13 is None:
+    if c37 is None:
         holds = None
     if holds is None:
         return None
     cap = _K7
-    return exact(run, run.define('投资额 × 20%', mul(run.fact('投资额'), _K2), 'money'), cap, '2000万元')
+    v38 = facts.get('投资额')
+    if v38 is None:
+        run.missed('投资额')
+    e39 = (None if v38 is None else v38 * _K2)
+    if trace is not None:
+        trace.append((trace_define, '投资额 × 20%', e39, 'money'))
+    return exact(run, e39, cap, '2000万元')
 
 
 def _clause_6(run):
@@ -361,35 +470,85 @@ def _clause_6(run):
 
     来源：policies/jzbf-2020-14.pol:242
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c14 = run.truth('智能化改造投资项目', run.fact('智能化改造投资项目'))
-    if c14 is False:
+    v40 = facts.get('智能化改造投资项目')
+    if v40 is None:
+        run.missed('智能化改造投资项目')
+    if trace is not None:
+        trace.append((trace_value, '智能化改造投资项目', v40, 'bool', v40))
+    c41 = v40
+    if c41 is False:
         return False
-    if c14 is None:
+    if c41 is None:
         holds = None
-    t17 = run.truth('经认定高质量项目', run.fact('经认定高质量项目'))
-    if t17 is not False:
-        t17 = kleene_and(t17, run.truth('智能工厂数字车间项目', run.fact('智能工厂数字车间项目')))
-    t16 = t17
-    if t16 is not False:
-        t16 = kleene_and(t16, run.compare('投资额 不低于 5000万元', 'ge', run.fact('投资额'), _K6, 'money', None))
-    t15 = t16
-    if t15 is not False:
-        t15 = kleene_and(t15, run.truth('一年内实施完成', run.fact('一年内实施完成')))
-    c18 = kleene_not(t15)
-    if c18 is False:
+    v45 = facts.get('经认定高质量项目')
+    if v45 is None:
+        run.missed('经认定高质量项目')
+    if trace is not None:
+        trace.append((trace_value, '经认定高质量项目', v45, 'bool', v45))
+    t44 = v45
+    if t44 is not False:
+        v46 = facts.get('智能工厂数字车间项目')
+        if v46 is None:
+            run.missed('智能工厂数字车间项目')
+        if trace is not None:
+            trace.append((trace_value, '智能工厂数字车间项目', v46, 'bool', v46))
+        if t44 is True:
+            t44 = v46
+        elif v46 is False:
+            t44 = False
+    t43 = t44
+    if t43 is not False:
+        v47 = facts.get('投资额')
+        if v47 is None:
+            run.missed('投资额')
+        r48 = None if v47 is None else v47 >= _K6
+        if trace is not None:
+            trace.append((trace_compare, '投资额 不低于 5000万元', '', v47, _K6, 'money', r48))
+        if t43 is True:
+            t43 = r48
+        elif r48 is False:
+            t43 = False
+    t42 = t43
+    if t42 is not False:
+        v49 = facts.get('一年内实施完成')
+        if v49 is None:
+            run.missed('一年内实施完成')
+        if trace is not None:
+            trace.append((trace_value, '一年内实施完成', v49, 'bool', v49))
+        if t42 is True:
+            t42 = v49
+        elif v49 is False:
+            t42 = False
+    e50 = (None if t42 is None else not t42)
+    c51 = e50
+    if c51 is False:
         return False
-    if c18 is None:
+    if c51 is None:
         holds = None
-    c19 = run.compare('项目实施年度 等于 2020年', 'eq', run.fact('项目实施年度'), 2020, 'year', None)
-    if c19 is False:
+    v52 = facts.get('项目实施年度')
+    if v52 is None:
+        run.missed('项目实施年度')
+    r53 = None if v52 is None else v52 == 2020
+    if trace is not None:
+        trace.append((trace_compare, '项目实施年度 等于 2020年', '', v52, 2020, 'year', r53))
+    c54 = r53
+    if c54 is False:
         return False
-    if c19 is None:
+    if c54 is None:
         holds = None
     if holds is None:
         return None
     cap = _K9
-    return exact(run, run.define('投资额 × 20%', mul(run.fact('投资额'), _K2), 'money'), cap, '1500万元')
+    v55 = facts.get('投资额')
+    if v55 is None:
+        run.missed('投资额')
+    e56 = (None if v55 is None else v55 * _K2)
+    if trace is not None:
+        trace.append((trace_define, '投资额 × 20%', e56, 'money'))
+    return exact(run, e56, cap, '1500万元')
 
 
 def _clause_7(run):
@@ -403,35 +562,85 @@ def _clause_7(run):
 
     来源：policies/jzbf-2020-14.pol:262
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c20 = run.truth('智能化改造投资项目', run.fact('智能化改造投资项目'))
-    if c20 is False:
+    v57 = facts.get('智能化改造投资项目')
+    if v57 is None:
+        run.missed('智能化改造投资项目')
+    if trace is not None:
+        trace.append((trace_value, '智能化改造投资项目', v57, 'bool', v57))
+    c58 = v57
+    if c58 is False:
         return False
-    if c20 is None:
+    if c58 is None:
         holds = None
-    t23 = run.truth('经认定高质量项目', run.fact('经认定高质量项目'))
-    if t23 is not False:
-        t23 = kleene_and(t23, run.truth('智能工厂数字车间项目', run.fact('智能工厂数字车间项目')))
-    t22 = t23
-    if t22 is not False:
-        t22 = kleene_and(t22, run.compare('投资额 不低于 5000万元', 'ge', run.fact('投资额'), _K6, 'money', None))
-    t21 = t22
-    if t21 is not False:
-        t21 = kleene_and(t21, run.truth('一年内实施完成', run.fact('一年内实施完成')))
-    c24 = kleene_not(t21)
-    if c24 is False:
+    v62 = facts.get('经认定高质量项目')
+    if v62 is None:
+        run.missed('经认定高质量项目')
+    if trace is not None:
+        trace.append((trace_value, '经认定高质量项目', v62, 'bool', v62))
+    t61 = v62
+    if t61 is not False:
+        v63 = facts.get('智能工厂数字车间项目')
+        if v63 is None:
+            run.missed('智能工厂数字车间项目')
+        if trace is not None:
+            trace.append((trace_value, '智能工厂数字车间项目', v63, 'bool', v63))
+        if t61 is True:
+            t61 = v63
+        elif v63 is False:
+            t61 = False
+    t60 = t61
+    if t60 is not False:
+        v64 = facts.get('投资额')
+        if v64 is None:
+            run.missed('投资额')
+        r65 = None if v64 is None else v64 >= _K6
+        if trace is not None:
+            trace.append((trace_compare, '投资额 不低于 5000万元', '', v64, _K6, 'money', r65))
+        if t60 is True:
+            t60 = r65
+        elif r65 is False:
+            t60 = False
+    t59 = t60
+    if t59 is not False:
+        v66 = facts.get('一年内实施完成')
+        if v66 is None:
+            run.missed('一年内实施完成')
+        if trace is not None:
+            trace.append((trace_value, '一年内实施完成', v66, 'bool', v66))
+        if t59 is True:
+            t59 = v66
+        elif v66 is False:
+            t59 = False
+    e67 = (None if t59 is None else not t59)
+    c68 = e67
+    if c68 is False:
         return False
-    if c24 is None:
+    if c68 is None:
         holds = None
-    c25 = run.compare('项目实施年度 等于 2021年', 'eq', run.fact('项目实施年度'), 2021, 'year', None)
-    if c25 is False:
+    v69 = facts.get('项目实施年度')
+    if v69 is None:
+        run.missed('项目实施年度')
+    r70 = None if v69 is None else v69 == 2021
+    if trace is not None:
+        trace.append((trace_compare, '项目实施年度 等于 2021年', '', v69, 2021, 'year', r70))
+    c71 = r70
+    if c71 is False:
         return False
-    if c25 is None:
+    if c71 is None:
         holds = None
     if holds is None:
         return None
     cap = _K9
-    return exact(run, run.define('投资额 × 15%', mul(run.fact('投资额'), _K10), 'money'), cap, '1500万元')
+    v72 = facts.get('投资额')
+    if v72 is None:
+        run.missed('投资额')
+    e73 = (None if v72 is None else v72 * _K10)
+    if trace is not None:
+        trace.append((trace_define, '投资额 × 15%', e73, 'money'))
+    return exact(run, e73, cap, '1500万元')
 
 
 def _clause_8(run):
@@ -445,16 +654,31 @@ def _clause_8(run):
 
     来源：policies/jzbf-2020-14.pol:281
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c26 = run.compare('本地智能装备投资额 + 本地信息系统投资额 超过 0元', 'gt', add(run.fact('本地智能装备投资额'), run.fact('本地信息系统投资额')), _K11, 'money', None)
-    if c26 is False:
+    v74 = facts.get('本地智能装备投资额')
+    if v74 is None:
+        run.missed('本地智能装备投资额')
+    v75 = facts.get('本地信息系统投资额')
+    if v75 is None:
+        run.missed('本地信息系统投资额')
+    e76 = (None if v74 is None or v75 is None else v74 + v75)
+    r77 = None if e76 is None else e76 > _K11
+    if trace is not None:
+        trace.append((trace_compare, '本地智能装备投资额 + 本地信息系统投资额 超过 0元', '', e76, _K11, 'money', r77))
+    c78 = r77
+    if c78 is False:
         return False
-    if c26 is None:
+    if c78 is None:
         holds = None
     if holds is None:
         return None
     cap = _K12
-    return exact(run, run.define('本地装备与信息系统补贴额', _def_1(run, 0), 'money'), cap, '200万元')
+    e79 = _def_1(run, 0)
+    if trace is not None:
+        trace.append((trace_define, '本地装备与信息系统补贴额', e79, 'money'))
+    return exact(run, e79, cap, '200万元')
 
 
 def _clause_9(run):
@@ -466,11 +690,18 @@ def _clause_9(run):
 
     来源：policies/jzbf-2020-14.pol:297
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c27 = run.truth('本市注册智能制造服务商', run.fact('本市注册智能制造服务商'))
-    if c27 is False:
+    v80 = facts.get('本市注册智能制造服务商')
+    if v80 is None:
+        run.missed('本市注册智能制造服务商')
+    if trace is not None:
+        trace.append((trace_value, '本市注册智能制造服务商', v80, 'bool', v80))
+    c81 = v80
+    if c81 is False:
         return False
-    if c27 is None:
+    if c81 is None:
         holds = None
     if holds is None:
         return None
@@ -486,20 +717,39 @@ def _clause_10(run):
 
     来源：policies/jzbf-2020-14.pol:308
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c28 = run.truth('智能制造诊断软件服务商', run.fact('智能制造诊断软件服务商'))
-    if c28 is False:
+    v82 = facts.get('智能制造诊断软件服务商')
+    if v82 is None:
+        run.missed('智能制造诊断软件服务商')
+    if trace is not None:
+        trace.append((trace_value, '智能制造诊断软件服务商', v82, 'bool', v82))
+    c83 = v82
+    if c83 is False:
         return False
-    if c28 is None:
+    if c83 is None:
         holds = None
-    c29 = run.compare('诊断落地项目数 不低于 1', 'ge', run.fact('诊断落地项目数'), _K15, 'number', None)
-    if c29 is False:
+    v84 = facts.get('诊断落地项目数')
+    if v84 is None:
+        run.missed('诊断落地项目数')
+    r85 = None if v84 is None else v84 >= _K15
+    if trace is not None:
+        trace.append((trace_compare, '诊断落地项目数 不低于 1', '', v84, _K15, 'number', r85))
+    c86 = r85
+    if c86 is False:
         return False
-    if c29 is None:
+    if c86 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, run.define('诊断落地项目数 × 5万元', mul(run.fact('诊断落地项目数'), _K16), 'money'), None, None)
+    v87 = facts.get('诊断落地项目数')
+    if v87 is None:
+        run.missed('诊断落地项目数')
+    e88 = (None if v87 is None else v87 * _K16)
+    if trace is not None:
+        trace.append((trace_define, '诊断落地项目数 × 5万元', e88, 'money'))
+    return exact(run, e88, None, None)
 
 
 def _clause_11(run):
@@ -511,16 +761,30 @@ def _clause_11(run):
 
     来源：policies/jzbf-2020-14.pol:323
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c30 = run.truth('市级智能制造服务商集聚区', run.fact('市级智能制造服务商集聚区'))
-    if c30 is False:
+    v89 = facts.get('市级智能制造服务商集聚区')
+    if v89 is None:
+        run.missed('市级智能制造服务商集聚区')
+    if trace is not None:
+        trace.append((trace_value, '市级智能制造服务商集聚区', v89, 'bool', v89))
+    c90 = v89
+    if c90 is False:
         return False
-    if c30 is None:
+    if c90 is None:
         holds = None
-    c31 = run.compare('考核年度 等于 集聚区认定年度', 'eq', run.year, run.fact('集聚区认定年度'), 'year', None)
-    if c31 is False:
+    e91 = run.year
+    v92 = facts.get('集聚区认定年度')
+    if v92 is None:
+        run.missed('集聚区认定年度')
+    r93 = None if e91 is None or v92 is None else e91 == v92
+    if trace is not None:
+        trace.append((trace_compare, '考核年度 等于 集聚区认定年度', '', e91, v92, 'year', r93))
+    c94 = r93
+    if c94 is False:
         return False
-    if c31 is None:
+    if c94 is None:
         holds = None
     if holds is None:
         return None
@@ -538,16 +802,31 @@ def _clause_12(run):
 
     来源：policies/jzbf-2020-14.pol:337
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c32 = run.truth('市级智能制造服务商集聚区', run.fact('市级智能制造服务商集聚区'))
-    if c32 is False:
+    v95 = facts.get('市级智能制造服务商集聚区')
+    if v95 is None:
+        run.missed('市级智能制造服务商集聚区')
+    if trace is not None:
+        trace.append((trace_value, '市级智能制造服务商集聚区', v95, 'bool', v95))
+    c96 = v95
+    if c96 is False:
         return False
-    if c32 is None:
+    if c96 is None:
         holds = None
-    c33 = run.compare('考核年度 等于 集聚区认定年度 + 1', 'eq', run.year, add(run.fact('集聚区认定年度'), _K15), 'year', None)
-    if c33 is False:
+    e97 = run.year
+    v98 = facts.get('集聚区认定年度')
+    if v98 is None:
+        run.missed('集聚区认定年度')
+    e99 = (None if v98 is None else v98 + _K15)
+    r100 = None if e97 is None or e99 is None else e97 == e99
+    if trace is not None:
+        trace.append((trace_compare, '考核年度 等于 集聚区认定年度 + 1', '', e97, e99, 'year', r100))
+    c101 = r100
+    if c101 is False:
         return False
-    if c33 is None:
+    if c101 is None:
         holds = None
     if holds is None:
         return None
@@ -565,21 +844,38 @@ def _clause_13(run):
 
     来源：policies/jzbf-2020-14.pol:353
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c34 = run.truth('主导制修订标准', run.fact('主导制修订标准'))
-    if c34 is False:
+    v102 = facts.get('主导制修订标准')
+    if v102 is None:
+        run.missed('主导制修订标准')
+    if trace is not None:
+        trace.append((trace_value, '主导制修订标准', v102, 'bool', v102))
+    c103 = v102
+    if c103 is False:
         return False
-    if c34 is None:
+    if c103 is None:
         holds = None
-    c35 = run.truth('标准排名第一', run.fact('标准排名第一'))
-    if c35 is False:
+    v104 = facts.get('标准排名第一')
+    if v104 is None:
+        run.missed('标准排名第一')
+    if trace is not None:
+        trace.append((trace_value, '标准排名第一', v104, 'bool', v104))
+    c105 = v104
+    if c105 is False:
         return False
-    if c35 is None:
+    if c105 is None:
         holds = None
-    c36 = run.truth('智能制造领域标准', run.fact('智能制造领域标准'))
-    if c36 is False:
+    v106 = facts.get('智能制造领域标准')
+    if v106 is None:
+        run.missed('智能制造领域标准')
+    if trace is not None:
+        trace.append((trace_value, '智能制造领域标准', v106, 'bool', v106))
+    c107 = v106
+    if c107 is False:
         return False
-    if c36 is None:
+    if c107 is None:
         holds = None
     if holds is None:
         return None
@@ -599,11 +895,18 @@ def _clause_14(run):
 
     来源：policies/jzbf-2020-14.pol:373
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c37 = run.truth('创建标识解析二级节点', run.fact('创建标识解析二级节点'))
-    if c37 is False:
+    v108 = facts.get('创建标识解析二级节点')
+    if v108 is None:
+        run.missed('创建标识解析二级节点')
+    if trace is not None:
+        trace.append((trace_value, '创建标识解析二级节点', v108, 'bool', v108))
+    c109 = v108
+    if c109 is False:
         return False
-    if c37 is None:
+    if c109 is None:
         holds = None
     if holds is None:
         return None
@@ -619,11 +922,18 @@ def _clause_15(run):
 
     来源：policies/jzbf-2020-14.pol:383
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c38 = run.truth('新技术深度应用示范企业', run.fact('新技术深度应用示范企业'))
-    if c38 is False:
+    v110 = facts.get('新技术深度应用示范企业')
+    if v110 is None:
+        run.missed('新技术深度应用示范企业')
+    if trace is not None:
+        trace.append((trace_value, '新技术深度应用示范企业', v110, 'bool', v110))
+    c111 = v110
+    if c111 is False:
         return False
-    if c38 is None:
+    if c111 is None:
         holds = None
     if holds is None:
         return None
@@ -639,11 +949,18 @@ def _clause_16(run):
 
     来源：policies/jzbf-2020-14.pol:394
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c39 = run.truth('特别重大创新载体', run.fact('特别重大创新载体'))
-    if c39 is False:
+    v112 = facts.get('特别重大创新载体')
+    if v112 is None:
+        run.missed('特别重大创新载体')
+    if trace is not None:
+        trace.append((trace_value, '特别重大创新载体', v112, 'bool', v112))
+    c113 = v112
+    if c113 is False:
         return False
-    if c39 is None:
+    if c113 is None:
         holds = None
     if holds is None:
         return None
@@ -661,20 +978,39 @@ def _clause_17(run):
 
     来源：policies/jzbf-2020-14.pol:412
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c40 = run.truth('社会资本智能化改造产业基金', run.fact('社会资本智能化改造产业基金'))
-    if c40 is False:
+    v114 = facts.get('社会资本智能化改造产业基金')
+    if v114 is None:
+        run.missed('社会资本智能化改造产业基金')
+    if trace is not None:
+        trace.append((trace_value, '社会资本智能化改造产业基金', v114, 'bool', v114))
+    c115 = v114
+    if c115 is False:
         return False
-    if c40 is None:
+    if c115 is None:
         holds = None
-    c41 = run.compare('基金投入额 超过 0元', 'gt', run.fact('基金投入额'), _K11, 'money', None)
-    if c41 is False:
+    v116 = facts.get('基金投入额')
+    if v116 is None:
+        run.missed('基金投入额')
+    r117 = None if v116 is None else v116 > _K11
+    if trace is not None:
+        trace.append((trace_compare, '基金投入额 超过 0元', '', v116, _K11, 'money', r117))
+    c118 = r117
+    if c118 is False:
         return False
-    if c41 is None:
+    if c118 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, run.define('基金投入额 × 100%', mul(run.fact('基金投入额'), _K15), 'money'), None, None)
+    v119 = facts.get('基金投入额')
+    if v119 is None:
+        run.missed('基金投入额')
+    e120 = (None if v119 is None else v119 * _K15)
+    if trace is not None:
+        trace.append((trace_define, '基金投入额 × 100%', e120, 'money'))
+    return exact(run, e120, None, None)
 
 
 def _clause_18(run):
@@ -686,16 +1022,30 @@ def _clause_18(run):
 
     来源：policies/jzbf-2020-14.pol:427
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c42 = run.truth('融资租赁机构', run.fact('融资租赁机构'))
-    if c42 is False:
+    v121 = facts.get('融资租赁机构')
+    if v121 is None:
+        run.missed('融资租赁机构')
+    if trace is not None:
+        trace.append((trace_value, '融资租赁机构', v121, 'bool', v121))
+    c122 = v121
+    if c122 is False:
         return False
-    if c42 is None:
+    if c122 is None:
         holds = None
     if holds is None:
         return None
     cap = _K17
-    return exact(run, run.define('月均融资租赁余额 × 1%', mul(run.at('月均融资租赁余额', 0), _K19), 'money'), cap, '300万元')
+    s123 = facts.get('月均融资租赁余额')
+    v124 = None if s123 is None else s123.get(run.year)
+    if v124 is None:
+        run.at('月均融资租赁余额', 0)
+    e125 = (None if v124 is None else v124 * _K19)
+    if trace is not None:
+        trace.append((trace_define, '月均融资租赁余额 × 1%', e125, 'money'))
+    return exact(run, e125, cap, '300万元')
 
 
 def _clause_19(run):
@@ -709,11 +1059,18 @@ def _clause_19(run):
 
     来源：policies/jzbf-2020-14.pol:441
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c43 = run.truth('名单内企业', run.fact('名单内企业'))
-    if c43 is False:
+    v126 = facts.get('名单内企业')
+    if v126 is None:
+        run.missed('名单内企业')
+    if trace is not None:
+        trace.append((trace_value, '名单内企业', v126, 'bool', v126))
+    c127 = v126
+    if c127 is False:
         return False
-    if c43 is None:
+    if c127 is None:
         holds = None
     if holds is None:
         return None
@@ -723,7 +1080,9 @@ def _clause_19(run):
     total = Decimal(0)
     for index, value in enumerate(values, 1):
         run.item['单套设备租赁费用'] = value
-        part = per_item(run, '单套设备租赁费用', index, value, mul(run.fact('单套设备租赁费用'), _K20), _K5, '50万元')
+        e128 = run.fact('单套设备租赁费用')
+        e129 = (None if e128 is None else e128 * _K20)
+        part = per_item(run, '单套设备租赁费用', index, value, e129, _K5, '50万元')
         if part is None:
             return None
         total += part
@@ -737,11 +1096,18 @@ def _clause_20(run):
 
     来源：policies/jzbf-2020-14.pol:459
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c44 = run.truth('实训平台经认定', run.fact('实训平台经认定'))
-    if c44 is False:
+    v130 = facts.get('实训平台经认定')
+    if v130 is None:
+        run.missed('实训平台经认定')
+    if trace is not None:
+        trace.append((trace_value, '实训平台经认定', v130, 'bool', v130))
+    c131 = v130
+    if c131 is False:
         return False
-    if c44 is None:
+    if c131 is None:
         holds = None
     if holds is None:
         return None
@@ -761,11 +1127,18 @@ def _clause_21(run):
 
     来源：policies/jzbf-2020-14.pol:473
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c45 = run.truth('市级现代学徒制试点院校', run.fact('市级现代学徒制试点院校'))
-    if c45 is False:
+    v132 = facts.get('市级现代学徒制试点院校')
+    if v132 is None:
+        run.missed('市级现代学徒制试点院校')
+    if trace is not None:
+        trace.append((trace_value, '市级现代学徒制试点院校', v132, 'bool', v132))
+    c133 = v132
+    if c133 is False:
         return False
-    if c45 is None:
+    if c133 is None:
         holds = None
     if holds is None:
         return None
@@ -785,20 +1158,39 @@ def _clause_22(run):
 
     来源：policies/jzbf-2020-14.pol:484
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c46 = run.truth('智能制造公共服务平台项目', run.fact('智能制造公共服务平台项目'))
-    if c46 is False:
+    v134 = facts.get('智能制造公共服务平台项目')
+    if v134 is None:
+        run.missed('智能制造公共服务平台项目')
+    if trace is not None:
+        trace.append((trace_value, '智能制造公共服务平台项目', v134, 'bool', v134))
+    c135 = v134
+    if c135 is False:
         return False
-    if c46 is None:
+    if c135 is None:
         holds = None
-    c47 = run.compare('公共服务平台投资额 超过 1000万元', 'gt', run.fact('公共服务平台投资额'), _K21, 'money', None)
-    if c47 is False:
+    v136 = facts.get('公共服务平台投资额')
+    if v136 is None:
+        run.missed('公共服务平台投资额')
+    r137 = None if v136 is None else v136 > _K21
+    if trace is not None:
+        trace.append((trace_compare, '公共服务平台投资额 超过 1000万元', '', v136, _K21, 'money', r137))
+    c138 = r137
+    if c138 is False:
         return False
-    if c47 is None:
+    if c138 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, run.define('公共服务平台投资额 × 50%', mul(run.fact('公共服务平台投资额'), _K20), 'money'), None, None)
+    v139 = facts.get('公共服务平台投资额')
+    if v139 is None:
+        run.missed('公共服务平台投资额')
+    e140 = (None if v139 is None else v139 * _K20)
+    if trace is not None:
+        trace.append((trace_define, '公共服务平台投资额 × 50%', e140, 'money'))
+    return up_to(run, e140, None, None)
 
 
 def _clause_23(run):
@@ -810,11 +1202,18 @@ def _clause_23(run):
 
     来源：policies/jzbf-2020-14.pol:501
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c48 = run.truth('云平台经认定', run.fact('云平台经认定'))
-    if c48 is False:
+    v141 = facts.get('云平台经认定')
+    if v141 is None:
+        run.missed('云平台经认定')
+    if trace is not None:
+        trace.append((trace_value, '云平台经认定', v141, 'bool', v141))
+    c142 = v141
+    if c142 is False:
         return False
-    if c48 is None:
+    if c142 is None:
         holds = None
     if holds is None:
         return None
@@ -838,20 +1237,39 @@ def _clause_24(run):
 
     来源：policies/jzbf-2020-14.pol:518
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c49 = run.truth('提供智能制造公共服务', run.fact('提供智能制造公共服务'))
-    if c49 is False:
+    v143 = facts.get('提供智能制造公共服务')
+    if v143 is None:
+        run.missed('提供智能制造公共服务')
+    if trace is not None:
+        trace.append((trace_value, '提供智能制造公共服务', v143, 'bool', v143))
+    c144 = v143
+    if c144 is False:
         return False
-    if c49 is None:
+    if c144 is None:
         holds = None
-    c50 = run.compare('公共服务项目数 不低于 1', 'ge', run.fact('公共服务项目数'), _K15, 'number', None)
-    if c50 is False:
+    v145 = facts.get('公共服务项目数')
+    if v145 is None:
+        run.missed('公共服务项目数')
+    r146 = None if v145 is None else v145 >= _K15
+    if trace is not None:
+        trace.append((trace_compare, '公共服务项目数 不低于 1', '', v145, _K15, 'number', r146))
+    c147 = r146
+    if c147 is False:
         return False
-    if c50 is None:
+    if c147 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, run.define('公共服务项目数 × 20万元', mul(run.fact('公共服务项目数'), _K13), 'money'), None, None)
+    v148 = facts.get('公共服务项目数')
+    if v148 is None:
+        run.missed('公共服务项目数')
+    e149 = (None if v148 is None else v148 * _K13)
+    if trace is not None:
+        trace.append((trace_define, '公共服务项目数 × 20万元', e149, 'money'))
+    return up_to(run, e149, None, None)
 
 
 CLAUSES: tuple[ClauseSpec, ...] = (

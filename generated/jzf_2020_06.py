@@ -28,9 +28,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '2':
+if _runtime.RUNTIME_VERSION != '3':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 2, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -56,12 +56,12 @@ from .runtime import (  # noqa: E402
     between,
     case_by_case,
     exact,
-    kleene_and,
-    kleene_not,
-    kleene_or,
-    mul,
     pick_level,
-    sub,
+    trace_compare,
+    trace_compare_year,
+    trace_define,
+    trace_first_time,
+    trace_value,
     unspecified,
     up_to,
 )
@@ -242,7 +242,21 @@ def _def_1(run, offset):
 
     年度地方留存入库总税收中增长10%以上的部分：本年 − 上年 × 110%
     """
-    return run.define('超额增长', sub(run.at('地方留存税收', offset), mul(run.at('地方留存税收', offset + 1), _K1)), 'money')
+    facts = run.facts
+    trace = run.trace if run.tracing else None
+    s1 = facts.get('地方留存税收')
+    v2 = None if s1 is None else s1.get(run.year - (offset))
+    if v2 is None:
+        run.at('地方留存税收', offset)
+    s3 = facts.get('地方留存税收')
+    v4 = None if s3 is None else s3.get(run.year - (offset + 1))
+    if v4 is None:
+        run.at('地方留存税收', offset + 1)
+    e5 = (None if v4 is None else v4 * _K1)
+    e6 = (None if v2 is None or e5 is None else v2 - e5)
+    if trace is not None:
+        trace.append((trace_define, '超额增长', e6, 'money'))
+    return e6
 
 
 def _clause_1(run):
@@ -254,16 +268,29 @@ def _clause_1(run):
 
     来源：policies/jzf-2020-06.pol:124
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c1 = run.truth('市级生产性服务业集聚区', run.fact('市级生产性服务业集聚区'))
-    if c1 is False:
+    v7 = facts.get('市级生产性服务业集聚区')
+    if v7 is None:
+        run.missed('市级生产性服务业集聚区')
+    if trace is not None:
+        trace.append((trace_value, '市级生产性服务业集聚区', v7, 'bool', v7))
+    c8 = v7
+    if c8 is False:
         return False
-    if c1 is None:
+    if c8 is None:
         holds = None
-    c2 = run.compare('园区考核排名 不超过 2', 'le', run.fact('园区考核排名'), _K2, 'number', None)
-    if c2 is False:
+    v9 = facts.get('园区考核排名')
+    if v9 is None:
+        run.missed('园区考核排名')
+    r10 = None if v9 is None else v9 <= _K2
+    if trace is not None:
+        trace.append((trace_compare, '园区考核排名 不超过 2', '', v9, _K2, 'number', r10))
+    c11 = r10
+    if c11 is False:
         return False
-    if c2 is None:
+    if c11 is None:
         holds = None
     if holds is None:
         return None
@@ -279,16 +306,29 @@ def _clause_2(run):
 
     来源：policies/jzf-2020-06.pol:138
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c3 = run.truth('市级生产性服务业集聚区', run.fact('市级生产性服务业集聚区'))
-    if c3 is False:
+    v12 = facts.get('市级生产性服务业集聚区')
+    if v12 is None:
+        run.missed('市级生产性服务业集聚区')
+    if trace is not None:
+        trace.append((trace_value, '市级生产性服务业集聚区', v12, 'bool', v12))
+    c13 = v12
+    if c13 is False:
         return False
-    if c3 is None:
+    if c13 is None:
         holds = None
-    c4 = run.compare('全省专项评价排名 不超过 3', 'le', run.fact('全省专项评价排名'), _K4, 'number', None)
-    if c4 is False:
+    v14 = facts.get('全省专项评价排名')
+    if v14 is None:
+        run.missed('全省专项评价排名')
+    r15 = None if v14 is None else v14 <= _K4
+    if trace is not None:
+        trace.append((trace_compare, '全省专项评价排名 不超过 3', '', v14, _K4, 'number', r15))
+    c16 = r15
+    if c16 is False:
         return False
-    if c4 is None:
+    if c16 is None:
         holds = None
     if holds is None:
         return None
@@ -304,11 +344,18 @@ def _clause_3(run):
 
     来源：policies/jzf-2020-06.pol:151
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c5 = run.truth('星级为新认定', run.fact('星级为新认定'))
-    if c5 is False:
+    v17 = facts.get('星级为新认定')
+    if v17 is None:
+        run.missed('星级为新认定')
+    if trace is not None:
+        trace.append((trace_value, '星级为新认定', v17, 'bool', v17))
+    c18 = v17
+    if c18 is False:
         return False
-    if c5 is None:
+    if c18 is None:
         holds = None
     if holds is None:
         return None
@@ -332,11 +379,29 @@ def _clause_4(run):
 
     来源：policies/jzf-2020-06.pol:166
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c6 = run.first_time('楼宇年税收总量 首次超过 1亿元', 'gt', '楼宇年税收总量', _K8, 'money', 0)
-    if c6 is False:
+    s19 = facts.get('楼宇年税收总量')
+    y20 = run.year
+    v21 = None if s19 is None else s19.get(y20)
+    if v21 is None:
+        run.at('楼宇年税收总量', 0)  # records what is missing: the fact, or its year
+        r22 = None
+    elif v21 > _K8:
+        r22 = True
+        for y23, v24 in s19.items():
+            if y23 < y20 and v24 > _K8:
+                r22 = False
+                break
+    else:
+        r22 = False
+    if trace is not None:
+        trace.append((trace_first_time, '楼宇年税收总量 首次超过 1亿元', y20, v21, _K8, 'money', s19, 'gt', r22))
+    c25 = r22
+    if c25 is False:
         return False
-    if c6 is None:
+    if c25 is None:
         holds = None
     if holds is None:
         return None
@@ -354,17 +419,42 @@ def _clause_5(run):
 
     来源：policies/jzf-2020-06.pol:178
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    years7 = []
-    for k8 in range(3):
-        t9 = run.compare('楼宇年税收总量 超过 5000万元', 'gt', run.at('楼宇年税收总量', k8), _K10, 'money', k8)
-        if t9 is not False:
-            t9 = kleene_and(t9, run.compare('楼宇年税收总量 增速 超过 10%', 'gt', run.growth('楼宇年税收总量', k8), _K11, 'percent', k8))
-        years7.append(t9)
-    c10 = run.run_of_years('连续 3年 (楼宇年税收总量 超过 5000万元 且 楼宇年税收总量 增速 超过 10%)', years7)
-    if c10 is False:
+    years26 = []
+    for k27 in range(3):
+        s29 = facts.get('楼宇年税收总量')
+        v30 = None if s29 is None else s29.get(run.year - (k27))
+        if v30 is None:
+            run.at('楼宇年税收总量', k27)
+        r31 = None if v30 is None else v30 > _K10
+        if trace is not None:
+            trace.append((trace_compare_year, '楼宇年税收总量 超过 5000万元', run.year - (k27), v30, _K10, 'money', r31))
+        t28 = r31
+        if t28 is not False:
+            s32 = facts.get('楼宇年税收总量')
+            v33 = None if s32 is None else s32.get(run.year - (k27))
+            if v33 is None:
+                run.at('楼宇年税收总量', k27)
+            s34 = facts.get('楼宇年税收总量')
+            v35 = None if s34 is None else s34.get(run.year - (k27 + 1))
+            if v35 is None:
+                run.at('楼宇年税收总量', k27 + 1)
+            e36 = (None if v33 is None or v35 is None else run.growth('楼宇年税收总量', k27) if v35 == 0 else (v33 - v35) / v35)
+            r37 = None if e36 is None else e36 > _K11
+            if trace is not None:
+                trace.append((trace_compare_year, '楼宇年税收总量 增速 超过 10%', run.year - (k27), e36, _K11, 'percent', r37))
+            if t28 is True:
+                t28 = r37
+            elif r37 is False:
+                t28 = False
+        years26.append(t28)
+    e38 = run.run_of_years('连续 3年 (楼宇年税收总量 超过 5000万元 且 楼宇年税收总量 增速 超过 10%)', years26)
+    c39 = e38
+    if c39 is False:
         return False
-    if c10 is None:
+    if c39 is None:
         holds = None
     if holds is None:
         return None
@@ -380,11 +470,19 @@ def _clause_6(run):
 
     来源：policies/jzf-2020-06.pol:193
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c11 = run.compare('强镇竞赛排名 不超过 10', 'le', run.fact('强镇竞赛排名'), _K12, 'number', None)
-    if c11 is False:
+    v40 = facts.get('强镇竞赛排名')
+    if v40 is None:
+        run.missed('强镇竞赛排名')
+    r41 = None if v40 is None else v40 <= _K12
+    if trace is not None:
+        trace.append((trace_compare, '强镇竞赛排名 不超过 10', '', v40, _K12, 'number', r41))
+    c42 = r41
+    if c42 is False:
         return False
-    if c11 is None:
+    if c42 is None:
         holds = None
     if holds is None:
         return None
@@ -404,38 +502,98 @@ def _clause_7(run):
 
     来源：policies/jzf-2020-06.pol:205
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c12 = run.truth('互联网平台企业', run.fact('互联网平台企业'))
-    if c12 is False:
+    v43 = facts.get('互联网平台企业')
+    if v43 is None:
+        run.missed('互联网平台企业')
+    if trace is not None:
+        trace.append((trace_value, '互联网平台企业', v43, 'bool', v43))
+    c44 = v43
+    if c44 is False:
         return False
-    if c12 is None:
+    if c44 is None:
         holds = None
-    t14 = run.member('平台类别 属于 云计算、大数据', run.fact('平台类别'), ('云计算', '大数据'), False)
-    if t14 is not False:
-        t14 = kleene_and(t14, run.compare('平台交易额 超过 5000万元', 'gt', run.at('平台交易额', 0), _K10, 'money', 0))
-    t13 = t14
-    if t13 is not True:
-        t15 = run.member('平台类别 不属于 云计算、大数据', run.fact('平台类别'), ('云计算', '大数据'), True)
-        if t15 is not False:
-            t15 = kleene_and(t15, run.compare('平台交易额 超过 5亿元', 'gt', run.at('平台交易额', 0), _K14, 'money', 0))
-        t13 = kleene_or(t13, t15)
-    c16 = t13
-    if c16 is False:
+    v47 = facts.get('平台类别')
+    if v47 is None:
+        run.missed('平台类别')
+    m48 = None if v47 is None else v47 in ('云计算', '大数据')
+    if trace is not None:
+        trace.append((trace_value, '平台类别 属于 云计算、大数据', v47, 'enum', m48))
+    t46 = m48
+    if t46 is not False:
+        s49 = facts.get('平台交易额')
+        v50 = None if s49 is None else s49.get(run.year)
+        if v50 is None:
+            run.at('平台交易额', 0)
+        r51 = None if v50 is None else v50 > _K10
+        if trace is not None:
+            trace.append((trace_compare_year, '平台交易额 超过 5000万元', run.year, v50, _K10, 'money', r51))
+        if t46 is True:
+            t46 = r51
+        elif r51 is False:
+            t46 = False
+    t45 = t46
+    if t45 is not True:
+        v53 = facts.get('平台类别')
+        if v53 is None:
+            run.missed('平台类别')
+        m54 = None if v53 is None else v53 not in ('云计算', '大数据')
+        if trace is not None:
+            trace.append((trace_value, '平台类别 不属于 云计算、大数据', v53, 'enum', m54))
+        t52 = m54
+        if t52 is not False:
+            s55 = facts.get('平台交易额')
+            v56 = None if s55 is None else s55.get(run.year)
+            if v56 is None:
+                run.at('平台交易额', 0)
+            r57 = None if v56 is None else v56 > _K14
+            if trace is not None:
+                trace.append((trace_compare_year, '平台交易额 超过 5亿元', run.year, v56, _K14, 'money', r57))
+            if t52 is True:
+                t52 = r57
+            elif r57 is False:
+                t52 = False
+        if t45 is False:
+            t45 = t52
+        elif t52 is True:
+            t45 = True
+    c58 = t45
+    if c58 is False:
         return False
-    if c16 is None:
+    if c58 is None:
         holds = None
-    years17 = []
-    for k18 in range(2):
-        years17.append(run.compare('平台交易额 增速 均超过 30%', 'gt', run.growth('平台交易额', k18), _K15, 'percent', k18))
-    c19 = run.run_of_years('近 2年 平台交易额 增速 均超过 30%', years17)
-    if c19 is False:
+    years59 = []
+    for k60 in range(2):
+        s61 = facts.get('平台交易额')
+        v62 = None if s61 is None else s61.get(run.year - (k60))
+        if v62 is None:
+            run.at('平台交易额', k60)
+        s63 = facts.get('平台交易额')
+        v64 = None if s63 is None else s63.get(run.year - (k60 + 1))
+        if v64 is None:
+            run.at('平台交易额', k60 + 1)
+        e65 = (None if v62 is None or v64 is None else run.growth('平台交易额', k60) if v64 == 0 else (v62 - v64) / v64)
+        r66 = None if e65 is None else e65 > _K15
+        if trace is not None:
+            trace.append((trace_compare_year, '平台交易额 增速 均超过 30%', run.year - (k60), e65, _K15, 'percent', r66))
+        years59.append(r66)
+    e67 = run.run_of_years('近 2年 平台交易额 增速 均超过 30%', years59)
+    c68 = e67
+    if c68 is False:
         return False
-    if c19 is None:
+    if c68 is None:
         holds = None
-    c20 = run.truth('平台企业经认定', run.fact('平台企业经认定'))
-    if c20 is False:
+    v69 = facts.get('平台企业经认定')
+    if v69 is None:
+        run.missed('平台企业经认定')
+    if trace is not None:
+        trace.append((trace_value, '平台企业经认定', v69, 'bool', v69))
+    c70 = v69
+    if c70 is False:
         return False
-    if c20 is None:
+    if c70 is None:
         holds = None
     if holds is None:
         return None
@@ -451,35 +609,87 @@ def _clause_8(run):
 
     来源：policies/jzf-2020-06.pol:228
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c21 = run.member('项目类别 属于 生产性服务业', run.fact('项目类别'), ('生产性服务业',), False)
-    if c21 is False:
+    v71 = facts.get('项目类别')
+    if v71 is None:
+        run.missed('项目类别')
+    m72 = None if v71 is None else v71 == '生产性服务业'
+    if trace is not None:
+        trace.append((trace_value, '项目类别 属于 生产性服务业', v71, 'enum', m72))
+    c73 = m72
+    if c73 is False:
         return False
-    if c21 is None:
+    if c73 is None:
         holds = None
-    t22 = run.member('项目投资方式 属于 新增投资项目', run.fact('项目投资方式'), ('新增投资项目',), False)
-    if t22 is not True:
-        t24 = run.member('项目投资方式 属于 融资租赁购置设备', run.fact('项目投资方式'), ('融资租赁购置设备',), False)
-        if t24 is not False:
-            t24 = kleene_and(t24, run.compare('设备单价 不低于 5万元', 'ge', run.fact('设备单价'), _K16, 'money', None))
-        t23 = t24
-        if t23 is not False:
-            t23 = kleene_and(t23, kleene_not(run.truth('设备为交通工具', run.fact('设备为交通工具'))))
-        t22 = kleene_or(t22, t23)
-    c25 = t22
-    if c25 is False:
+    v75 = facts.get('项目投资方式')
+    if v75 is None:
+        run.missed('项目投资方式')
+    m76 = None if v75 is None else v75 == '新增投资项目'
+    if trace is not None:
+        trace.append((trace_value, '项目投资方式 属于 新增投资项目', v75, 'enum', m76))
+    t74 = m76
+    if t74 is not True:
+        v79 = facts.get('项目投资方式')
+        if v79 is None:
+            run.missed('项目投资方式')
+        m80 = None if v79 is None else v79 == '融资租赁购置设备'
+        if trace is not None:
+            trace.append((trace_value, '项目投资方式 属于 融资租赁购置设备', v79, 'enum', m80))
+        t78 = m80
+        if t78 is not False:
+            v81 = facts.get('设备单价')
+            if v81 is None:
+                run.missed('设备单价')
+            r82 = None if v81 is None else v81 >= _K16
+            if trace is not None:
+                trace.append((trace_compare, '设备单价 不低于 5万元', '', v81, _K16, 'money', r82))
+            if t78 is True:
+                t78 = r82
+            elif r82 is False:
+                t78 = False
+        t77 = t78
+        if t77 is not False:
+            v83 = facts.get('设备为交通工具')
+            if v83 is None:
+                run.missed('设备为交通工具')
+            if trace is not None:
+                trace.append((trace_value, '设备为交通工具', v83, 'bool', v83))
+            e84 = (None if v83 is None else not v83)
+            if t77 is True:
+                t77 = e84
+            elif e84 is False:
+                t77 = False
+        if t74 is False:
+            t74 = t77
+        elif t77 is True:
+            t74 = True
+    c85 = t74
+    if c85 is False:
         return False
-    if c25 is None:
+    if c85 is None:
         holds = None
-    c26 = run.truth('竣工验收', run.fact('竣工验收'))
-    if c26 is False:
+    v86 = facts.get('竣工验收')
+    if v86 is None:
+        run.missed('竣工验收')
+    if trace is not None:
+        trace.append((trace_value, '竣工验收', v86, 'bool', v86))
+    c87 = v86
+    if c87 is False:
         return False
-    if c26 is None:
+    if c87 is None:
         holds = None
     if holds is None:
         return None
     cap = _K17
-    return exact(run, run.define('投资额 × 5%', mul(run.fact('投资额'), _K18), 'money'), cap, '200万元')
+    v88 = facts.get('投资额')
+    if v88 is None:
+        run.missed('投资额')
+    e89 = (None if v88 is None else v88 * _K18)
+    if trace is not None:
+        trace.append((trace_define, '投资额 × 5%', e89, 'money'))
+    return exact(run, e89, cap, '200万元')
 
 
 def _clause_9(run):
@@ -491,26 +701,50 @@ def _clause_9(run):
 
     来源：policies/jzf-2020-06.pol:247
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c27 = run.member('项目类别 属于 生活性服务业', run.fact('项目类别'), ('生活性服务业',), False)
-    if c27 is False:
+    v90 = facts.get('项目类别')
+    if v90 is None:
+        run.missed('项目类别')
+    m91 = None if v90 is None else v90 == '生活性服务业'
+    if trace is not None:
+        trace.append((trace_value, '项目类别 属于 生活性服务业', v90, 'enum', m91))
+    c92 = m91
+    if c92 is False:
         return False
-    if c27 is None:
+    if c92 is None:
         holds = None
-    c28 = run.truth('社会资本投资', run.fact('社会资本投资'))
-    if c28 is False:
+    v93 = facts.get('社会资本投资')
+    if v93 is None:
+        run.missed('社会资本投资')
+    if trace is not None:
+        trace.append((trace_value, '社会资本投资', v93, 'bool', v93))
+    c94 = v93
+    if c94 is False:
         return False
-    if c28 is None:
+    if c94 is None:
         holds = None
-    c29 = run.truth('竣工验收', run.fact('竣工验收'))
-    if c29 is False:
+    v95 = facts.get('竣工验收')
+    if v95 is None:
+        run.missed('竣工验收')
+    if trace is not None:
+        trace.append((trace_value, '竣工验收', v95, 'bool', v95))
+    c96 = v95
+    if c96 is False:
         return False
-    if c29 is None:
+    if c96 is None:
         holds = None
     if holds is None:
         return None
     cap = _K17
-    return exact(run, run.define('投资额 × 5%', mul(run.fact('投资额'), _K18), 'money'), cap, '200万元')
+    v97 = facts.get('投资额')
+    if v97 is None:
+        run.missed('投资额')
+    e98 = (None if v97 is None else v97 * _K18)
+    if trace is not None:
+        trace.append((trace_define, '投资额 × 5%', e98, 'money'))
+    return exact(run, e98, cap, '200万元')
 
 
 def _clause_10(run):
@@ -522,33 +756,94 @@ def _clause_10(run):
 
     来源：policies/jzf-2020-06.pol:263
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c30 = run.member('企业服务业类别 属于 生产性服务业、生活性服务业', run.fact('企业服务业类别'), ('生产性服务业', '生活性服务业'), False)
-    if c30 is False:
+    v99 = facts.get('企业服务业类别')
+    if v99 is None:
+        run.missed('企业服务业类别')
+    m100 = None if v99 is None else v99 in ('生产性服务业', '生活性服务业')
+    if trace is not None:
+        trace.append((trace_value, '企业服务业类别 属于 生产性服务业、生活性服务业', v99, 'enum', m100))
+    c101 = m100
+    if c101 is False:
         return False
-    if c30 is None:
+    if c101 is None:
         holds = None
-    c31 = run.truth('实现税收', run.fact('实现税收'))
-    if c31 is False:
+    v102 = facts.get('实现税收')
+    if v102 is None:
+        run.missed('实现税收')
+    if trace is not None:
+        trace.append((trace_value, '实现税收', v102, 'bool', v102))
+    c103 = v102
+    if c103 is False:
         return False
-    if c31 is None:
+    if c103 is None:
         holds = None
     if holds is None:
         return None
-    tier32 = run.first_time('年营业收入 首次超过 30亿元', 'gt', '年营业收入', _K19, 'money', 0)
-    if tier32 is None:
+    s104 = facts.get('年营业收入')
+    y105 = run.year
+    v106 = None if s104 is None else s104.get(y105)
+    if v106 is None:
+        run.at('年营业收入', 0)  # records what is missing: the fact, or its year
+        r107 = None
+    elif v106 > _K19:
+        r107 = True
+        for y108, v109 in s104.items():
+            if y108 < y105 and v109 > _K19:
+                r107 = False
+                break
+    else:
+        r107 = False
+    if trace is not None:
+        trace.append((trace_first_time, '年营业收入 首次超过 30亿元', y105, v106, _K19, 'money', s104, 'gt', r107))
+    tier110 = r107
+    if tier110 is None:
         return None
-    if tier32:
+    if tier110:
         return exact(run, _K6, None, None)
-    tier33 = run.first_time('年营业收入 首次超过 20亿元', 'gt', '年营业收入', _K20, 'money', 0)
-    if tier33 is None:
+    s111 = facts.get('年营业收入')
+    y112 = run.year
+    v113 = None if s111 is None else s111.get(y112)
+    if v113 is None:
+        run.at('年营业收入', 0)  # records what is missing: the fact, or its year
+        r114 = None
+    elif v113 > _K20:
+        r114 = True
+        for y115, v116 in s111.items():
+            if y115 < y112 and v116 > _K20:
+                r114 = False
+                break
+    else:
+        r114 = False
+    if trace is not None:
+        trace.append((trace_first_time, '年营业收入 首次超过 20亿元', y112, v113, _K20, 'money', s111, 'gt', r114))
+    tier117 = r114
+    if tier117 is None:
         return None
-    if tier33:
+    if tier117:
         return exact(run, _K7, None, None)
-    tier34 = run.first_time('年营业收入 首次超过 10亿元', 'gt', '年营业收入', _K21, 'money', 0)
-    if tier34 is None:
+    s118 = facts.get('年营业收入')
+    y119 = run.year
+    v120 = None if s118 is None else s118.get(y119)
+    if v120 is None:
+        run.at('年营业收入', 0)  # records what is missing: the fact, or its year
+        r121 = None
+    elif v120 > _K21:
+        r121 = True
+        for y122, v123 in s118.items():
+            if y122 < y119 and v123 > _K21:
+                r121 = False
+                break
+    else:
+        r121 = False
+    if trace is not None:
+        trace.append((trace_first_time, '年营业收入 首次超过 10亿元', y119, v120, _K21, 'money', s118, 'gt', r121))
+    tier124 = r121
+    if tier124 is None:
         return None
-    if tier34:
+    if tier124:
         return exact(run, _K9, None, None)
     return '未达到任何一档门槛'
 
@@ -562,16 +857,29 @@ def _clause_11(run):
 
     来源：policies/jzf-2020-06.pol:285
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c35 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
-    if c35 is False:
+    v125 = facts.get('所属行业')
+    if v125 is None:
+        run.missed('所属行业')
+    m126 = None if v125 is None else v125 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    if trace is not None:
+        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v125, 'enum', m126))
+    c127 = m126
+    if c127 is False:
         return False
-    if c35 is None:
+    if c127 is None:
         holds = None
-    c36 = run.truth('领军型企业认定', run.fact('领军型企业认定'))
-    if c36 is False:
+    v128 = facts.get('领军型企业认定')
+    if v128 is None:
+        run.missed('领军型企业认定')
+    if trace is not None:
+        trace.append((trace_value, '领军型企业认定', v128, 'bool', v128))
+    c129 = v128
+    if c129 is False:
         return False
-    if c36 is None:
+    if c129 is None:
         holds = None
     if holds is None:
         return None
@@ -591,37 +899,112 @@ def _clause_12(run):
 
     来源：policies/jzf-2020-06.pol:298
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c37 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
-    if c37 is False:
+    v130 = facts.get('所属行业')
+    if v130 is None:
+        run.missed('所属行业')
+    m131 = None if v130 is None else v130 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    if trace is not None:
+        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v130, 'enum', m131))
+    c132 = m131
+    if c132 is False:
         return False
-    if c37 is None:
+    if c132 is None:
         holds = None
-    years41 = []
-    for k42 in range(3):
-        years41.append(run.compare('主营业务收入 增速 均超过 15%', 'gt', run.growth('主营业务收入', k42), _K22, 'percent', k42))
-    t40 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years41)
-    if t40 is not False:
-        t40 = kleene_and(t40, run.compare('主营业务收入 不低于 2000万元', 'ge', run.at('主营业务收入', 0), _K23, 'money', 0))
-    t39 = t40
-    if t39 is not False:
-        t39 = kleene_and(t39, run.member('企业服务业类别 属于 生产性服务业', run.fact('企业服务业类别'), ('生产性服务业',), False))
-    t38 = t39
-    if t38 is not True:
-        years45 = []
-        for k46 in range(3):
-            years45.append(run.compare('主营业务收入 增速 均超过 15%', 'gt', run.growth('主营业务收入', k46), _K22, 'percent', k46))
-        t44 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years45)
-        if t44 is not False:
-            t44 = kleene_and(t44, run.compare('主营业务收入 不低于 1500万元', 'ge', run.at('主营业务收入', 0), _K24, 'money', 0))
-        t43 = t44
-        if t43 is not False:
-            t43 = kleene_and(t43, run.member('企业服务业类别 属于 生活性服务业', run.fact('企业服务业类别'), ('生活性服务业',), False))
-        t38 = kleene_or(t38, t43)
-    c47 = t38
-    if c47 is False:
+    years136 = []
+    for k137 in range(3):
+        s138 = facts.get('主营业务收入')
+        v139 = None if s138 is None else s138.get(run.year - (k137))
+        if v139 is None:
+            run.at('主营业务收入', k137)
+        s140 = facts.get('主营业务收入')
+        v141 = None if s140 is None else s140.get(run.year - (k137 + 1))
+        if v141 is None:
+            run.at('主营业务收入', k137 + 1)
+        e142 = (None if v139 is None or v141 is None else run.growth('主营业务收入', k137) if v141 == 0 else (v139 - v141) / v141)
+        r143 = None if e142 is None else e142 > _K22
+        if trace is not None:
+            trace.append((trace_compare_year, '主营业务收入 增速 均超过 15%', run.year - (k137), e142, _K22, 'percent', r143))
+        years136.append(r143)
+    e144 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years136)
+    t135 = e144
+    if t135 is not False:
+        s145 = facts.get('主营业务收入')
+        v146 = None if s145 is None else s145.get(run.year)
+        if v146 is None:
+            run.at('主营业务收入', 0)
+        r147 = None if v146 is None else v146 >= _K23
+        if trace is not None:
+            trace.append((trace_compare_year, '主营业务收入 不低于 2000万元', run.year, v146, _K23, 'money', r147))
+        if t135 is True:
+            t135 = r147
+        elif r147 is False:
+            t135 = False
+    t134 = t135
+    if t134 is not False:
+        v148 = facts.get('企业服务业类别')
+        if v148 is None:
+            run.missed('企业服务业类别')
+        m149 = None if v148 is None else v148 == '生产性服务业'
+        if trace is not None:
+            trace.append((trace_value, '企业服务业类别 属于 生产性服务业', v148, 'enum', m149))
+        if t134 is True:
+            t134 = m149
+        elif m149 is False:
+            t134 = False
+    t133 = t134
+    if t133 is not True:
+        years152 = []
+        for k153 in range(3):
+            s154 = facts.get('主营业务收入')
+            v155 = None if s154 is None else s154.get(run.year - (k153))
+            if v155 is None:
+                run.at('主营业务收入', k153)
+            s156 = facts.get('主营业务收入')
+            v157 = None if s156 is None else s156.get(run.year - (k153 + 1))
+            if v157 is None:
+                run.at('主营业务收入', k153 + 1)
+            e158 = (None if v155 is None or v157 is None else run.growth('主营业务收入', k153) if v157 == 0 else (v155 - v157) / v157)
+            r159 = None if e158 is None else e158 > _K22
+            if trace is not None:
+                trace.append((trace_compare_year, '主营业务收入 增速 均超过 15%', run.year - (k153), e158, _K22, 'percent', r159))
+            years152.append(r159)
+        e160 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years152)
+        t151 = e160
+        if t151 is not False:
+            s161 = facts.get('主营业务收入')
+            v162 = None if s161 is None else s161.get(run.year)
+            if v162 is None:
+                run.at('主营业务收入', 0)
+            r163 = None if v162 is None else v162 >= _K24
+            if trace is not None:
+                trace.append((trace_compare_year, '主营业务收入 不低于 1500万元', run.year, v162, _K24, 'money', r163))
+            if t151 is True:
+                t151 = r163
+            elif r163 is False:
+                t151 = False
+        t150 = t151
+        if t150 is not False:
+            v164 = facts.get('企业服务业类别')
+            if v164 is None:
+                run.missed('企业服务业类别')
+            m165 = None if v164 is None else v164 == '生活性服务业'
+            if trace is not None:
+                trace.append((trace_value, '企业服务业类别 属于 生活性服务业', v164, 'enum', m165))
+            if t150 is True:
+                t150 = m165
+            elif m165 is False:
+                t150 = False
+        if t133 is False:
+            t133 = t150
+        elif t150 is True:
+            t133 = True
+    c166 = t133
+    if c166 is False:
         return False
-    if c47 is None:
+    if c166 is None:
         holds = None
     if holds is None:
         return None
@@ -641,27 +1024,66 @@ def _clause_13(run):
 
     来源：policies/jzf-2020-06.pol:317
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c48 = run.member('获得品牌类型 属于 驰名商标、商标品牌示范、知识产权示范、老字号', run.fact('获得品牌类型'), ('驰名商标', '商标品牌示范', '知识产权示范', '老字号'), False)
-    if c48 is False:
+    v167 = facts.get('获得品牌类型')
+    if v167 is None:
+        run.missed('获得品牌类型')
+    m168 = None if v167 is None else v167 in ('驰名商标', '商标品牌示范', '知识产权示范', '老字号')
+    if trace is not None:
+        trace.append((trace_value, '获得品牌类型 属于 驰名商标、商标品牌示范、知识产权示范、老字号', v167, 'enum', m168))
+    c169 = m168
+    if c169 is False:
         return False
-    if c48 is None:
+    if c169 is None:
         holds = None
-    t49 = run.member('获得品牌类型 属于 驰名商标', run.fact('获得品牌类型'), ('驰名商标',), False)
-    if t49 is not False:
-        t49 = kleene_and(t49, run.truth('经司法认定', run.fact('经司法认定')))
-    c50 = kleene_not(t49)
-    if c50 is False:
+    v171 = facts.get('获得品牌类型')
+    if v171 is None:
+        run.missed('获得品牌类型')
+    m172 = None if v171 is None else v171 == '驰名商标'
+    if trace is not None:
+        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v171, 'enum', m172))
+    t170 = m172
+    if t170 is not False:
+        v173 = facts.get('经司法认定')
+        if v173 is None:
+            run.missed('经司法认定')
+        if trace is not None:
+            trace.append((trace_value, '经司法认定', v173, 'bool', v173))
+        if t170 is True:
+            t170 = v173
+        elif v173 is False:
+            t170 = False
+    e174 = (None if t170 is None else not t170)
+    c175 = e174
+    if c175 is False:
         return False
-    if c50 is None:
+    if c175 is None:
         holds = None
-    t51 = run.member('获得品牌类型 属于 驰名商标', run.fact('获得品牌类型'), ('驰名商标',), False)
-    if t51 is not False:
-        t51 = kleene_and(t51, run.member('品牌级别 不属于 国家', run.fact('品牌级别'), ('国家',), True))
-    c52 = kleene_not(t51)
-    if c52 is False:
+    v177 = facts.get('获得品牌类型')
+    if v177 is None:
+        run.missed('获得品牌类型')
+    m178 = None if v177 is None else v177 == '驰名商标'
+    if trace is not None:
+        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v177, 'enum', m178))
+    t176 = m178
+    if t176 is not False:
+        v179 = facts.get('品牌级别')
+        if v179 is None:
+            run.missed('品牌级别')
+        m180 = None if v179 is None else v179 != '国家'
+        if trace is not None:
+            trace.append((trace_value, '品牌级别 不属于 国家', v179, 'enum', m180))
+        if t176 is True:
+            t176 = m180
+        elif m180 is False:
+            t176 = False
+    e181 = (None if t176 is None else not t176)
+    c182 = e181
+    if c182 is False:
         return False
-    if c52 is None:
+    if c182 is None:
         holds = None
     if holds is None:
         return None
@@ -683,11 +1105,19 @@ def _clause_14(run):
 
     来源：policies/jzf-2020-06.pol:339
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c53 = run.member('认证认可级别 属于 国际认证、国家认证', run.fact('认证认可级别'), ('国际认证', '国家认证'), False)
-    if c53 is False:
+    v183 = facts.get('认证认可级别')
+    if v183 is None:
+        run.missed('认证认可级别')
+    m184 = None if v183 is None else v183 in ('国际认证', '国家认证')
+    if trace is not None:
+        trace.append((trace_value, '认证认可级别 属于 国际认证、国家认证', v183, 'enum', m184))
+    c185 = m184
+    if c185 is False:
         return False
-    if c53 is None:
+    if c185 is None:
         holds = None
     if holds is None:
         return None
@@ -703,16 +1133,29 @@ def _clause_15(run):
 
     来源：policies/jzf-2020-06.pol:349
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c54 = run.truth('物流等级为新评定', run.fact('物流等级为新评定'))
-    if c54 is False:
+    v186 = facts.get('物流等级为新评定')
+    if v186 is None:
+        run.missed('物流等级为新评定')
+    if trace is not None:
+        trace.append((trace_value, '物流等级为新评定', v186, 'bool', v186))
+    c187 = v186
+    if c187 is False:
         return False
-    if c54 is None:
+    if c187 is None:
         holds = None
-    c55 = run.member('物流企业等级 属于 「5A」、「4A」、「3A」、「2A」', run.fact('物流企业等级'), ('5A', '4A', '3A', '2A'), False)
-    if c55 is False:
+    v188 = facts.get('物流企业等级')
+    if v188 is None:
+        run.missed('物流企业等级')
+    m189 = None if v188 is None else v188 in ('5A', '4A', '3A', '2A')
+    if trace is not None:
+        trace.append((trace_value, '物流企业等级 属于 「5A」、「4A」、「3A」、「2A」', v188, 'enum', m189))
+    c190 = m189
+    if c190 is False:
         return False
-    if c55 is None:
+    if c190 is None:
         holds = None
     if holds is None:
         return None
@@ -738,11 +1181,18 @@ def _clause_16(run):
 
     来源：policies/jzf-2020-06.pol:368
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c56 = run.truth('主导制修订标准', run.fact('主导制修订标准'))
-    if c56 is False:
+    v191 = facts.get('主导制修订标准')
+    if v191 is None:
+        run.missed('主导制修订标准')
+    if trace is not None:
+        trace.append((trace_value, '主导制修订标准', v191, 'bool', v191))
+    c192 = v191
+    if c192 is False:
         return False
-    if c56 is None:
+    if c192 is None:
         holds = None
     if holds is None:
         return None
@@ -772,33 +1222,94 @@ def _clause_17(run):
 
     来源：policies/jzf-2020-06.pol:388
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c57 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
-    if c57 is False:
+    v193 = facts.get('主辅分离服务业企业')
+    if v193 is None:
+        run.missed('主辅分离服务业企业')
+    if trace is not None:
+        trace.append((trace_value, '主辅分离服务业企业', v193, 'bool', v193))
+    c194 = v193
+    if c194 is False:
         return False
-    if c57 is None:
+    if c194 is None:
         holds = None
-    c58 = run.member('分离业务类型 不属于 批零贸易', run.fact('分离业务类型'), ('批零贸易',), True)
-    if c58 is False:
+    v195 = facts.get('分离业务类型')
+    if v195 is None:
+        run.missed('分离业务类型')
+    m196 = None if v195 is None else v195 != '批零贸易'
+    if trace is not None:
+        trace.append((trace_value, '分离业务类型 不属于 批零贸易', v195, 'enum', m196))
+    c197 = m196
+    if c197 is False:
         return False
-    if c58 is None:
+    if c197 is None:
         holds = None
     if holds is None:
         return None
-    tier59 = run.first_time('主营业务收入 首次超过 1亿元', 'gt', '主营业务收入', _K8, 'money', 0)
-    if tier59 is None:
+    s198 = facts.get('主营业务收入')
+    y199 = run.year
+    v200 = None if s198 is None else s198.get(y199)
+    if v200 is None:
+        run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
+        r201 = None
+    elif v200 > _K8:
+        r201 = True
+        for y202, v203 in s198.items():
+            if y202 < y199 and v203 > _K8:
+                r201 = False
+                break
+    else:
+        r201 = False
+    if trace is not None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 1亿元', y199, v200, _K8, 'money', s198, 'gt', r201))
+    tier204 = r201
+    if tier204 is None:
         return None
-    if tier59:
+    if tier204:
         return exact(run, _K5, None, None)
-    tier60 = run.first_time('主营业务收入 首次超过 5000万元', 'gt', '主营业务收入', _K10, 'money', 0)
-    if tier60 is None:
+    s205 = facts.get('主营业务收入')
+    y206 = run.year
+    v207 = None if s205 is None else s205.get(y206)
+    if v207 is None:
+        run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
+        r208 = None
+    elif v207 > _K10:
+        r208 = True
+        for y209, v210 in s205.items():
+            if y209 < y206 and v210 > _K10:
+                r208 = False
+                break
+    else:
+        r208 = False
+    if trace is not None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 5000万元', y206, v207, _K10, 'money', s205, 'gt', r208))
+    tier211 = r208
+    if tier211 is None:
         return None
-    if tier60:
+    if tier211:
         return exact(run, _K7, None, None)
-    tier61 = run.first_time('主营业务收入 首次超过 2000万元', 'gt', '主营业务收入', _K23, 'money', 0)
-    if tier61 is None:
+    s212 = facts.get('主营业务收入')
+    y213 = run.year
+    v214 = None if s212 is None else s212.get(y213)
+    if v214 is None:
+        run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
+        r215 = None
+    elif v214 > _K23:
+        r215 = True
+        for y216, v217 in s212.items():
+            if y216 < y213 and v217 > _K23:
+                r215 = False
+                break
+    else:
+        r215 = False
+    if trace is not None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 2000万元', y213, v214, _K23, 'money', s212, 'gt', r215))
+    tier218 = r215
+    if tier218 is None:
         return None
-    if tier61:
+    if tier218:
         return exact(run, _K9, None, None)
     return '未达到任何一档门槛'
 
@@ -814,33 +1325,94 @@ def _clause_18(run):
 
     来源：policies/jzf-2020-06.pol:406
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c62 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
-    if c62 is False:
+    v219 = facts.get('主辅分离服务业企业')
+    if v219 is None:
+        run.missed('主辅分离服务业企业')
+    if trace is not None:
+        trace.append((trace_value, '主辅分离服务业企业', v219, 'bool', v219))
+    c220 = v219
+    if c220 is False:
         return False
-    if c62 is None:
+    if c220 is None:
         holds = None
-    c63 = run.member('分离业务类型 属于 批零贸易', run.fact('分离业务类型'), ('批零贸易',), False)
-    if c63 is False:
+    v221 = facts.get('分离业务类型')
+    if v221 is None:
+        run.missed('分离业务类型')
+    m222 = None if v221 is None else v221 == '批零贸易'
+    if trace is not None:
+        trace.append((trace_value, '分离业务类型 属于 批零贸易', v221, 'enum', m222))
+    c223 = m222
+    if c223 is False:
         return False
-    if c63 is None:
+    if c223 is None:
         holds = None
     if holds is None:
         return None
-    tier64 = run.first_time('主营业务收入 首次超过 20亿元', 'gt', '主营业务收入', _K20, 'money', 0)
-    if tier64 is None:
+    s224 = facts.get('主营业务收入')
+    y225 = run.year
+    v226 = None if s224 is None else s224.get(y225)
+    if v226 is None:
+        run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
+        r227 = None
+    elif v226 > _K20:
+        r227 = True
+        for y228, v229 in s224.items():
+            if y228 < y225 and v229 > _K20:
+                r227 = False
+                break
+    else:
+        r227 = False
+    if trace is not None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 20亿元', y225, v226, _K20, 'money', s224, 'gt', r227))
+    tier230 = r227
+    if tier230 is None:
         return None
-    if tier64:
+    if tier230:
         return exact(run, _K5, None, None)
-    tier65 = run.first_time('主营业务收入 首次超过 10亿元', 'gt', '主营业务收入', _K21, 'money', 0)
-    if tier65 is None:
+    s231 = facts.get('主营业务收入')
+    y232 = run.year
+    v233 = None if s231 is None else s231.get(y232)
+    if v233 is None:
+        run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
+        r234 = None
+    elif v233 > _K21:
+        r234 = True
+        for y235, v236 in s231.items():
+            if y235 < y232 and v236 > _K21:
+                r234 = False
+                break
+    else:
+        r234 = False
+    if trace is not None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 10亿元', y232, v233, _K21, 'money', s231, 'gt', r234))
+    tier237 = r234
+    if tier237 is None:
         return None
-    if tier65:
+    if tier237:
         return exact(run, _K7, None, None)
-    tier66 = run.first_time('主营业务收入 首次超过 5亿元', 'gt', '主营业务收入', _K14, 'money', 0)
-    if tier66 is None:
+    s238 = facts.get('主营业务收入')
+    y239 = run.year
+    v240 = None if s238 is None else s238.get(y239)
+    if v240 is None:
+        run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
+        r241 = None
+    elif v240 > _K14:
+        r241 = True
+        for y242, v243 in s238.items():
+            if y242 < y239 and v243 > _K14:
+                r241 = False
+                break
+    else:
+        r241 = False
+    if trace is not None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 5亿元', y239, v240, _K14, 'money', s238, 'gt', r241))
+    tier244 = r241
+    if tier244 is None:
         return None
-    if tier66:
+    if tier244:
         return exact(run, _K9, None, None)
     return '未达到任何一档门槛'
 
@@ -854,16 +1426,35 @@ def _clause_19(run):
 
     来源：policies/jzf-2020-06.pol:424
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c67 = run.truth('主辅分离服务业企业', run.fact('主辅分离服务业企业'))
-    if c67 is False:
+    v245 = facts.get('主辅分离服务业企业')
+    if v245 is None:
+        run.missed('主辅分离服务业企业')
+    if trace is not None:
+        trace.append((trace_value, '主辅分离服务业企业', v245, 'bool', v245))
+    c246 = v245
+    if c246 is False:
         return False
-    if c67 is None:
+    if c246 is None:
         holds = None
-    c68 = run.compare('主营业务收入 增速 超过 15%', 'gt', run.growth('主营业务收入', 0), _K22, 'percent', 0)
-    if c68 is False:
+    s247 = facts.get('主营业务收入')
+    v248 = None if s247 is None else s247.get(run.year)
+    if v248 is None:
+        run.at('主营业务收入', 0)
+    s249 = facts.get('主营业务收入')
+    v250 = None if s249 is None else s249.get(run.year - (0 + 1))
+    if v250 is None:
+        run.at('主营业务收入', 0 + 1)
+    e251 = (None if v248 is None or v250 is None else run.growth('主营业务收入', 0) if v250 == 0 else (v248 - v250) / v250)
+    r252 = None if e251 is None else e251 > _K22
+    if trace is not None:
+        trace.append((trace_compare_year, '主营业务收入 增速 超过 15%', run.year, e251, _K22, 'percent', r252))
+    c253 = r252
+    if c253 is False:
         return False
-    if c68 is None:
+    if c253 is None:
         holds = None
     if holds is None:
         return None
@@ -881,20 +1472,38 @@ def _clause_20(run):
 
     来源：policies/jzf-2020-06.pol:446
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c69 = run.truth('总部型企业', run.fact('总部型企业'))
-    if c69 is False:
+    v254 = facts.get('总部型企业')
+    if v254 is None:
+        run.missed('总部型企业')
+    if trace is not None:
+        trace.append((trace_value, '总部型企业', v254, 'bool', v254))
+    c255 = v254
+    if c255 is False:
         return False
-    if c69 is None:
+    if c255 is None:
         holds = None
-    c70 = run.truth('副职以上高管', run.fact('副职以上高管'))
-    if c70 is False:
+    v256 = facts.get('副职以上高管')
+    if v256 is None:
+        run.missed('副职以上高管')
+    if trace is not None:
+        trace.append((trace_value, '副职以上高管', v256, 'bool', v256))
+    c257 = v256
+    if c257 is False:
         return False
-    if c70 is None:
+    if c257 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, run.define('高管个税地方留存 × 100%', mul(run.fact('高管个税地方留存'), _K25), 'money'), None, None)
+    v258 = facts.get('高管个税地方留存')
+    if v258 is None:
+        run.missed('高管个税地方留存')
+    e259 = (None if v258 is None else v258 * _K25)
+    if trace is not None:
+        trace.append((trace_define, '高管个税地方留存 × 100%', e259, 'money'))
+    return up_to(run, e259, None, None)
 
 
 def _clause_21(run):
@@ -908,25 +1517,53 @@ def _clause_21(run):
 
     来源：policies/jzf-2020-06.pol:464
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c71 = run.truth('总部型企业', run.fact('总部型企业'))
-    if c71 is False:
+    v260 = facts.get('总部型企业')
+    if v260 is None:
+        run.missed('总部型企业')
+    if trace is not None:
+        trace.append((trace_value, '总部型企业', v260, 'bool', v260))
+    c261 = v260
+    if c261 is False:
         return False
-    if c71 is None:
+    if c261 is None:
         holds = None
-    c72 = run.truth('新引进总部型企业', run.fact('新引进总部型企业'))
-    if c72 is False:
+    v262 = facts.get('新引进总部型企业')
+    if v262 is None:
+        run.missed('新引进总部型企业')
+    if trace is not None:
+        trace.append((trace_value, '新引进总部型企业', v262, 'bool', v262))
+    c263 = v262
+    if c263 is False:
         return False
-    if c72 is None:
+    if c263 is None:
         holds = None
-    c73 = run.compare('地方留存税收 增速 不低于 10%', 'ge', run.growth('地方留存税收', 0), _K11, 'percent', 0)
-    if c73 is False:
+    s264 = facts.get('地方留存税收')
+    v265 = None if s264 is None else s264.get(run.year)
+    if v265 is None:
+        run.at('地方留存税收', 0)
+    s266 = facts.get('地方留存税收')
+    v267 = None if s266 is None else s266.get(run.year - (0 + 1))
+    if v267 is None:
+        run.at('地方留存税收', 0 + 1)
+    e268 = (None if v265 is None or v267 is None else run.growth('地方留存税收', 0) if v267 == 0 else (v265 - v267) / v267)
+    r269 = None if e268 is None else e268 >= _K11
+    if trace is not None:
+        trace.append((trace_compare_year, '地方留存税收 增速 不低于 10%', run.year, e268, _K11, 'percent', r269))
+    c270 = r269
+    if c270 is False:
         return False
-    if c73 is None:
+    if c270 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, run.define('超额增长 × 100%', mul(_def_1(run, 0), _K25), 'money'), None, None)
+    e271 = _def_1(run, 0)
+    e272 = (None if e271 is None else e271 * _K25)
+    if trace is not None:
+        trace.append((trace_define, '超额增长 × 100%', e272, 'money'))
+    return exact(run, e272, None, None)
 
 
 def _clause_22(run):
@@ -938,11 +1575,18 @@ def _clause_22(run):
 
     来源：policies/jzf-2020-06.pol:484
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c74 = run.truth('高端总部型企业', run.fact('高端总部型企业'))
-    if c74 is False:
+    v273 = facts.get('高端总部型企业')
+    if v273 is None:
+        run.missed('高端总部型企业')
+    if trace is not None:
+        trace.append((trace_value, '高端总部型企业', v273, 'bool', v273))
+    c274 = v273
+    if c274 is False:
         return False
-    if c74 is None:
+    if c274 is None:
         holds = None
     if holds is None:
         return None
@@ -956,11 +1600,19 @@ def _clause_23(run):
 
     来源：policies/jzf-2020-06.pol:496
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c75 = run.member('所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', run.fact('所属行业'), ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务'), False)
-    if c75 is False:
+    v275 = facts.get('所属行业')
+    if v275 is None:
+        run.missed('所属行业')
+    m276 = None if v275 is None else v275 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    if trace is not None:
+        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v275, 'enum', m276))
+    c277 = m276
+    if c277 is False:
         return False
-    if c75 is None:
+    if c277 is None:
         holds = None
     if holds is None:
         return None
@@ -982,11 +1634,18 @@ def _clause_24(run):
 
     来源：policies/jzf-2020-06.pol:509
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c76 = run.truth('开展集装箱海河联运', run.fact('开展集装箱海河联运'))
-    if c76 is False:
+    v278 = facts.get('开展集装箱海河联运')
+    if v278 is None:
+        run.missed('开展集装箱海河联运')
+    if trace is not None:
+        trace.append((trace_value, '开展集装箱海河联运', v278, 'bool', v278))
+    c279 = v278
+    if c279 is False:
         return False
-    if c76 is None:
+    if c279 is None:
         holds = None
     if holds is None:
         return None
@@ -1002,11 +1661,18 @@ def _clause_25(run):
 
     来源：policies/jzf-2020-06.pol:519
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c77 = run.truth('新开辟近洋集装箱航线', run.fact('新开辟近洋集装箱航线'))
-    if c77 is False:
+    v280 = facts.get('新开辟近洋集装箱航线')
+    if v280 is None:
+        run.missed('新开辟近洋集装箱航线')
+    if trace is not None:
+        trace.append((trace_value, '新开辟近洋集装箱航线', v280, 'bool', v280))
+    c281 = v280
+    if c281 is False:
         return False
-    if c77 is None:
+    if c281 is None:
         holds = None
     if holds is None:
         return None
@@ -1022,11 +1688,18 @@ def _clause_26(run):
 
     来源：policies/jzf-2020-06.pol:531
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c78 = run.truth('展会经评定', run.fact('展会经评定'))
-    if c78 is False:
+    v282 = facts.get('展会经评定')
+    if v282 is None:
+        run.missed('展会经评定')
+    if trace is not None:
+        trace.append((trace_value, '展会经评定', v282, 'bool', v282))
+    c283 = v282
+    if c283 is False:
         return False
-    if c78 is None:
+    if c283 is None:
         holds = None
     if holds is None:
         return None
@@ -1042,11 +1715,18 @@ def _clause_27(run):
 
     来源：policies/jzf-2020-06.pol:541
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c79 = run.truth('行业协会经评价', run.fact('行业协会经评价'))
-    if c79 is False:
+    v284 = facts.get('行业协会经评价')
+    if v284 is None:
+        run.missed('行业协会经评价')
+    if trace is not None:
+        trace.append((trace_value, '行业协会经评价', v284, 'bool', v284))
+    c285 = v284
+    if c285 is False:
         return False
-    if c79 is None:
+    if c285 is None:
         holds = None
     if holds is None:
         return None
@@ -1062,11 +1742,18 @@ def _clause_28(run):
 
     来源：policies/jzf-2020-06.pol:552
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c80 = run.truth('入选市级夜间经济特色街区', run.fact('入选市级夜间经济特色街区'))
-    if c80 is False:
+    v286 = facts.get('入选市级夜间经济特色街区')
+    if v286 is None:
+        run.missed('入选市级夜间经济特色街区')
+    if trace is not None:
+        trace.append((trace_value, '入选市级夜间经济特色街区', v286, 'bool', v286))
+    c287 = v286
+    if c287 is False:
         return False
-    if c80 is None:
+    if c287 is None:
         holds = None
     if holds is None:
         return None
@@ -1082,11 +1769,18 @@ def _clause_29(run):
 
     来源：policies/jzf-2020-06.pol:562
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c81 = run.truth('入选市级夜间经济示范店', run.fact('入选市级夜间经济示范店'))
-    if c81 is False:
+    v288 = facts.get('入选市级夜间经济示范店')
+    if v288 is None:
+        run.missed('入选市级夜间经济示范店')
+    if trace is not None:
+        trace.append((trace_value, '入选市级夜间经济示范店', v288, 'bool', v288))
+    c289 = v288
+    if c289 is False:
         return False
-    if c81 is None:
+    if c289 is None:
         holds = None
     if holds is None:
         return None
@@ -1102,26 +1796,50 @@ def _clause_30(run):
 
     来源：policies/jzf-2020-06.pol:573
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c82 = run.member('商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', run.fact('商圈经营主体类型'), ('大型商超', '大型专业市场', '特色街区', '高品质步行街'), False)
-    if c82 is False:
+    v290 = facts.get('商圈经营主体类型')
+    if v290 is None:
+        run.missed('商圈经营主体类型')
+    m291 = None if v290 is None else v290 in ('大型商超', '大型专业市场', '特色街区', '高品质步行街')
+    if trace is not None:
+        trace.append((trace_value, '商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', v290, 'enum', m291))
+    c292 = m291
+    if c292 is False:
         return False
-    if c82 is None:
+    if c292 is None:
         holds = None
-    c83 = run.truth('开发数字化智能营销系统', run.fact('开发数字化智能营销系统'))
-    if c83 is False:
+    v293 = facts.get('开发数字化智能营销系统')
+    if v293 is None:
+        run.missed('开发数字化智能营销系统')
+    if trace is not None:
+        trace.append((trace_value, '开发数字化智能营销系统', v293, 'bool', v293))
+    c294 = v293
+    if c294 is False:
         return False
-    if c83 is None:
+    if c294 is None:
         holds = None
-    c84 = run.truth('准确统计全体商户经营业绩', run.fact('准确统计全体商户经营业绩'))
-    if c84 is False:
+    v295 = facts.get('准确统计全体商户经营业绩')
+    if v295 is None:
+        run.missed('准确统计全体商户经营业绩')
+    if trace is not None:
+        trace.append((trace_value, '准确统计全体商户经营业绩', v295, 'bool', v295))
+    c296 = v295
+    if c296 is False:
         return False
-    if c84 is None:
+    if c296 is None:
         holds = None
     if holds is None:
         return None
     cap = _K7
-    return exact(run, run.define('营销系统实际投资额 × 30%', mul(run.fact('营销系统实际投资额'), _K15), 'money'), cap, '20万元')
+    v297 = facts.get('营销系统实际投资额')
+    if v297 is None:
+        run.missed('营销系统实际投资额')
+    e298 = (None if v297 is None else v297 * _K15)
+    if trace is not None:
+        trace.append((trace_define, '营销系统实际投资额 × 30%', e298, 'money'))
+    return exact(run, e298, cap, '20万元')
 
 
 def _clause_31(run):
@@ -1133,16 +1851,35 @@ def _clause_31(run):
 
     来源：policies/jzf-2020-06.pol:588
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c85 = run.truth('商圈启用智能营销系统', run.fact('商圈启用智能营销系统'))
-    if c85 is False:
+    v299 = facts.get('商圈启用智能营销系统')
+    if v299 is None:
+        run.missed('商圈启用智能营销系统')
+    if trace is not None:
+        trace.append((trace_value, '商圈启用智能营销系统', v299, 'bool', v299))
+    c300 = v299
+    if c300 is False:
         return False
-    if c85 is None:
+    if c300 is None:
         holds = None
-    c86 = run.compare('商圈年营收 增速 超过 15%', 'gt', run.growth('商圈年营收', 0), _K22, 'percent', 0)
-    if c86 is False:
+    s301 = facts.get('商圈年营收')
+    v302 = None if s301 is None else s301.get(run.year)
+    if v302 is None:
+        run.at('商圈年营收', 0)
+    s303 = facts.get('商圈年营收')
+    v304 = None if s303 is None else s303.get(run.year - (0 + 1))
+    if v304 is None:
+        run.at('商圈年营收', 0 + 1)
+    e305 = (None if v302 is None or v304 is None else run.growth('商圈年营收', 0) if v304 == 0 else (v302 - v304) / v304)
+    r306 = None if e305 is None else e305 > _K22
+    if trace is not None:
+        trace.append((trace_compare_year, '商圈年营收 增速 超过 15%', run.year, e305, _K22, 'percent', r306))
+    c307 = r306
+    if c307 is False:
         return False
-    if c86 is None:
+    if c307 is None:
         holds = None
     if holds is None:
         return None

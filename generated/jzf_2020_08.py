@@ -28,9 +28,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '2':
+if _runtime.RUNTIME_VERSION != '3':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 2, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -50,19 +50,17 @@ from .runtime import (  # noqa: E402
     RUNTIME_VERSION as RUNTIME_VERSION,
     Total as Total,
     YearInput,
-    add,
     allocate_budget as allocate_budget,
     allocate_quota as allocate_quota,
     case_by_case,
-    div,
     exact,
     floor,
-    kleene_and,
-    kleene_not,
-    kleene_or,
-    mul,
     pick_level,
-    sub,
+    trace_compare,
+    trace_compare_year,
+    trace_define,
+    trace_first_time,
+    trace_value,
     unspecified,
     up_to,
 )
@@ -246,7 +244,21 @@ def _def_1(run, offset):
 
     当年实缴税收中增长超过10%的部分：本年 − 上年 × 110%
     """
-    return run.define('超额税收', sub(run.at('实缴税收', offset), mul(run.at('实缴税收', offset + 1), _K1)), 'money')
+    facts = run.facts
+    trace = run.trace if run.tracing else None
+    s1 = facts.get('实缴税收')
+    v2 = None if s1 is None else s1.get(run.year - (offset))
+    if v2 is None:
+        run.at('实缴税收', offset)
+    s3 = facts.get('实缴税收')
+    v4 = None if s3 is None else s3.get(run.year - (offset + 1))
+    if v4 is None:
+        run.at('实缴税收', offset + 1)
+    e5 = (None if v4 is None else v4 * _K1)
+    e6 = (None if v2 is None or e5 is None else v2 - e5)
+    if trace is not None:
+        trace.append((trace_define, '超额税收', e6, 'money'))
+    return e6
 
 
 def _def_2(run, offset):
@@ -254,7 +266,16 @@ def _def_2(run, offset):
 
     增长超过10%部分形成的市、县（市、区）地方贡献
     """
-    return run.define('超额地方贡献', mul(_def_1(run, offset), run.fact('市县地方贡献比例')), 'money')
+    facts = run.facts
+    trace = run.trace if run.tracing else None
+    e7 = _def_1(run, offset)
+    v8 = facts.get('市县地方贡献比例')
+    if v8 is None:
+        run.missed('市县地方贡献比例')
+    e9 = (None if e7 is None or v8 is None else e7 * v8)
+    if trace is not None:
+        trace.append((trace_define, '超额地方贡献', e9, 'money'))
+    return e9
 
 
 def _def_3(run, offset):
@@ -262,7 +283,19 @@ def _def_3(run, offset):
 
     容积率超过2.0的部分折算成的建筑面积（平方米）
     """
-    return run.define('超过部分建筑面积', mul(sub(run.fact('小微园容积率'), _K2), run.fact('小微园用地面积')), 'number')
+    facts = run.facts
+    trace = run.trace if run.tracing else None
+    v10 = facts.get('小微园容积率')
+    if v10 is None:
+        run.missed('小微园容积率')
+    e11 = (None if v10 is None else v10 - _K2)
+    v12 = facts.get('小微园用地面积')
+    if v12 is None:
+        run.missed('小微园用地面积')
+    e13 = (None if e11 is None or v12 is None else e11 * v12)
+    if trace is not None:
+        trace.append((trace_define, '超过部分建筑面积', e13, 'number'))
+    return e13
 
 
 def _def_4(run, offset):
@@ -270,7 +303,22 @@ def _def_4(run, offset):
 
     原容积率已超过2.0时，本次增加的容积率折算成的建筑面积（平方米）
     """
-    return run.define('新增建筑面积', mul(sub(run.fact('小微园容积率'), run.fact('小微园原容积率')), run.fact('小微园用地面积')), 'number')
+    facts = run.facts
+    trace = run.trace if run.tracing else None
+    v14 = facts.get('小微园容积率')
+    if v14 is None:
+        run.missed('小微园容积率')
+    v15 = facts.get('小微园原容积率')
+    if v15 is None:
+        run.missed('小微园原容积率')
+    e16 = (None if v14 is None or v15 is None else v14 - v15)
+    v17 = facts.get('小微园用地面积')
+    if v17 is None:
+        run.missed('小微园用地面积')
+    e18 = (None if e16 is None or v17 is None else e16 * v17)
+    if trace is not None:
+        trace.append((trace_define, '新增建筑面积', e18, 'number'))
+    return e18
 
 
 def _clause_1(run):
@@ -284,16 +332,29 @@ def _clause_1(run):
 
     来源：policies/jzf-2020-08.pol:143
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c1 = run.member('所属先进制造业集群 属于 现代纺织、新能源、化工新材料、汽车制造、智能家居', run.fact('所属先进制造业集群'), ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居'), False)
-    if c1 is False:
+    v19 = facts.get('所属先进制造业集群')
+    if v19 is None:
+        run.missed('所属先进制造业集群')
+    m20 = None if v19 is None else v19 in ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居')
+    if trace is not None:
+        trace.append((trace_value, '所属先进制造业集群 属于 现代纺织、新能源、化工新材料、汽车制造、智能家居', v19, 'enum', m20))
+    c21 = m20
+    if c21 is False:
         return False
-    if c1 is None:
+    if c21 is None:
         holds = None
-    c2 = run.truth('集群培育奖补对象', run.fact('集群培育奖补对象'))
-    if c2 is False:
+    v22 = facts.get('集群培育奖补对象')
+    if v22 is None:
+        run.missed('集群培育奖补对象')
+    if trace is not None:
+        trace.append((trace_value, '集群培育奖补对象', v22, 'bool', v22))
+    c23 = v22
+    if c23 is False:
         return False
-    if c2 is None:
+    if c23 is None:
         holds = None
     if holds is None:
         return None
@@ -309,16 +370,29 @@ def _clause_2(run):
 
     来源：policies/jzf-2020-08.pol:162
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c3 = run.truth('集群发展促进机构', run.fact('集群发展促进机构'))
-    if c3 is False:
+    v24 = facts.get('集群发展促进机构')
+    if v24 is None:
+        run.missed('集群发展促进机构')
+    if trace is not None:
+        trace.append((trace_value, '集群发展促进机构', v24, 'bool', v24))
+    c25 = v24
+    if c25 is False:
         return False
-    if c3 is None:
+    if c25 is None:
         holds = None
-    c4 = run.member('所属先进制造业集群 属于 现代纺织、新能源、化工新材料、汽车制造、智能家居', run.fact('所属先进制造业集群'), ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居'), False)
-    if c4 is False:
+    v26 = facts.get('所属先进制造业集群')
+    if v26 is None:
+        run.missed('所属先进制造业集群')
+    m27 = None if v26 is None else v26 in ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居')
+    if trace is not None:
+        trace.append((trace_value, '所属先进制造业集群 属于 现代纺织、新能源、化工新材料、汽车制造、智能家居', v26, 'enum', m27))
+    c28 = m27
+    if c28 is False:
         return False
-    if c4 is None:
+    if c28 is None:
         holds = None
     if holds is None:
         return None
@@ -336,16 +410,29 @@ def _clause_3(run):
 
     来源：policies/jzf-2020-08.pol:179
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c5 = run.member('所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', run.fact('所属新兴产业'), ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康'), False)
-    if c5 is False:
+    v29 = facts.get('所属新兴产业')
+    if v29 is None:
+        run.missed('所属新兴产业')
+    m30 = None if v29 is None else v29 in ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康')
+    if trace is not None:
+        trace.append((trace_value, '所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', v29, 'enum', m30))
+    c31 = m30
+    if c31 is False:
         return False
-    if c5 is None:
+    if c31 is None:
         holds = None
-    c6 = run.truth('新兴产业奖补对象', run.fact('新兴产业奖补对象'))
-    if c6 is False:
+    v32 = facts.get('新兴产业奖补对象')
+    if v32 is None:
+        run.missed('新兴产业奖补对象')
+    if trace is not None:
+        trace.append((trace_value, '新兴产业奖补对象', v32, 'bool', v32))
+    c33 = v32
+    if c33 is False:
         return False
-    if c6 is None:
+    if c33 is None:
         holds = None
     if holds is None:
         return None
@@ -363,21 +450,50 @@ def _clause_4(run):
 
     来源：policies/jzf-2020-08.pol:193
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c7 = run.member('所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', run.fact('所属新兴产业'), ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康'), False)
-    if c7 is False:
+    v34 = facts.get('所属新兴产业')
+    if v34 is None:
+        run.missed('所属新兴产业')
+    m35 = None if v34 is None else v34 in ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康')
+    if trace is not None:
+        trace.append((trace_value, '所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', v34, 'enum', m35))
+    c36 = m35
+    if c36 is False:
         return False
-    if c7 is None:
+    if c36 is None:
         holds = None
-    c8 = run.truth('制造业企业', run.fact('制造业企业'))
-    if c8 is False:
+    v37 = facts.get('制造业企业')
+    if v37 is None:
+        run.missed('制造业企业')
+    if trace is not None:
+        trace.append((trace_value, '制造业企业', v37, 'bool', v37))
+    c38 = v37
+    if c38 is False:
         return False
-    if c8 is None:
+    if c38 is None:
         holds = None
-    c9 = run.first_time('年营业收入 首次达到 1亿元', 'ge', '年营业收入', _K5, 'money', 0)
-    if c9 is False:
+    s39 = facts.get('年营业收入')
+    y40 = run.year
+    v41 = None if s39 is None else s39.get(y40)
+    if v41 is None:
+        run.at('年营业收入', 0)  # records what is missing: the fact, or its year
+        r42 = None
+    elif v41 >= _K5:
+        r42 = True
+        for y43, v44 in s39.items():
+            if y43 < y40 and v44 >= _K5:
+                r42 = False
+                break
+    else:
+        r42 = False
+    if trace is not None:
+        trace.append((trace_first_time, '年营业收入 首次达到 1亿元', y40, v41, _K5, 'money', s39, 'ge', r42))
+    c45 = r42
+    if c45 is False:
         return False
-    if c9 is None:
+    if c45 is None:
         holds = None
     if holds is None:
         return None
@@ -397,40 +513,152 @@ def _clause_5(run):
 
     来源：policies/jzf-2020-08.pol:218
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c10 = run.truth('制造业企业', run.fact('制造业企业'))
-    if c10 is False:
+    v46 = facts.get('制造业企业')
+    if v46 is None:
+        run.missed('制造业企业')
+    if trace is not None:
+        trace.append((trace_value, '制造业企业', v46, 'bool', v46))
+    c47 = v46
+    if c47 is False:
         return False
-    if c10 is None:
+    if c47 is None:
         holds = None
-    t15 = run.truth('首次入围全国民营企业500强', run.fact('首次入围全国民营企业500强'))
-    if t15 is not True:
-        t15 = kleene_or(t15, run.truth('全国民营企业500强排名明显提升', run.fact('全国民营企业500强排名明显提升')))
-    t14 = t15
-    if t14 is not True:
-        t14 = kleene_or(t14, run.first_time('年营业收入 首次超过 1000亿元', 'gt', '年营业收入', _K6, 'money', 0))
-    t13 = t14
-    if t13 is not True:
-        t13 = kleene_or(t13, run.first_time('年营业收入 首次超过 500亿元', 'gt', '年营业收入', _K7, 'money', 0))
-    t12 = t13
-    if t12 is not True:
-        t12 = kleene_or(t12, run.first_time('年营业收入 首次超过 100亿元', 'gt', '年营业收入', _K8, 'money', 0))
-    t11 = t12
-    if t11 is not True:
-        t11 = kleene_or(t11, run.first_time('年营业收入 首次超过 50亿元', 'gt', '年营业收入', _K9, 'money', 0))
-    c16 = t11
-    if c16 is False:
+    v53 = facts.get('首次入围全国民营企业500强')
+    if v53 is None:
+        run.missed('首次入围全国民营企业500强')
+    if trace is not None:
+        trace.append((trace_value, '首次入围全国民营企业500强', v53, 'bool', v53))
+    t52 = v53
+    if t52 is not True:
+        v54 = facts.get('全国民营企业500强排名明显提升')
+        if v54 is None:
+            run.missed('全国民营企业500强排名明显提升')
+        if trace is not None:
+            trace.append((trace_value, '全国民营企业500强排名明显提升', v54, 'bool', v54))
+        if t52 is False:
+            t52 = v54
+        elif v54 is True:
+            t52 = True
+    t51 = t52
+    if t51 is not True:
+        s55 = facts.get('年营业收入')
+        y56 = run.year
+        v57 = None if s55 is None else s55.get(y56)
+        if v57 is None:
+            run.at('年营业收入', 0)  # records what is missing: the fact, or its year
+            r58 = None
+        elif v57 > _K6:
+            r58 = True
+            for y59, v60 in s55.items():
+                if y59 < y56 and v60 > _K6:
+                    r58 = False
+                    break
+        else:
+            r58 = False
+        if trace is not None:
+            trace.append((trace_first_time, '年营业收入 首次超过 1000亿元', y56, v57, _K6, 'money', s55, 'gt', r58))
+        if t51 is False:
+            t51 = r58
+        elif r58 is True:
+            t51 = True
+    t50 = t51
+    if t50 is not True:
+        s61 = facts.get('年营业收入')
+        y62 = run.year
+        v63 = None if s61 is None else s61.get(y62)
+        if v63 is None:
+            run.at('年营业收入', 0)  # records what is missing: the fact, or its year
+            r64 = None
+        elif v63 > _K7:
+            r64 = True
+            for y65, v66 in s61.items():
+                if y65 < y62 and v66 > _K7:
+                    r64 = False
+                    break
+        else:
+            r64 = False
+        if trace is not None:
+            trace.append((trace_first_time, '年营业收入 首次超过 500亿元', y62, v63, _K7, 'money', s61, 'gt', r64))
+        if t50 is False:
+            t50 = r64
+        elif r64 is True:
+            t50 = True
+    t49 = t50
+    if t49 is not True:
+        s67 = facts.get('年营业收入')
+        y68 = run.year
+        v69 = None if s67 is None else s67.get(y68)
+        if v69 is None:
+            run.at('年营业收入', 0)  # records what is missing: the fact, or its year
+            r70 = None
+        elif v69 > _K8:
+            r70 = True
+            for y71, v72 in s67.items():
+                if y71 < y68 and v72 > _K8:
+                    r70 = False
+                    break
+        else:
+            r70 = False
+        if trace is not None:
+            trace.append((trace_first_time, '年营业收入 首次超过 100亿元', y68, v69, _K8, 'money', s67, 'gt', r70))
+        if t49 is False:
+            t49 = r70
+        elif r70 is True:
+            t49 = True
+    t48 = t49
+    if t48 is not True:
+        s73 = facts.get('年营业收入')
+        y74 = run.year
+        v75 = None if s73 is None else s73.get(y74)
+        if v75 is None:
+            run.at('年营业收入', 0)  # records what is missing: the fact, or its year
+            r76 = None
+        elif v75 > _K9:
+            r76 = True
+            for y77, v78 in s73.items():
+                if y77 < y74 and v78 > _K9:
+                    r76 = False
+                    break
+        else:
+            r76 = False
+        if trace is not None:
+            trace.append((trace_first_time, '年营业收入 首次超过 50亿元', y74, v75, _K9, 'money', s73, 'gt', r76))
+        if t48 is False:
+            t48 = r76
+        elif r76 is True:
+            t48 = True
+    c79 = t48
+    if c79 is False:
         return False
-    if c16 is None:
+    if c79 is None:
         holds = None
-    c17 = run.compare('实缴税收 增速 不低于 10%', 'ge', run.growth('实缴税收', 0), _K10, 'percent', 0)
-    if c17 is False:
+    s80 = facts.get('实缴税收')
+    v81 = None if s80 is None else s80.get(run.year)
+    if v81 is None:
+        run.at('实缴税收', 0)
+    s82 = facts.get('实缴税收')
+    v83 = None if s82 is None else s82.get(run.year - (0 + 1))
+    if v83 is None:
+        run.at('实缴税收', 0 + 1)
+    e84 = (None if v81 is None or v83 is None else run.growth('实缴税收', 0) if v83 == 0 else (v81 - v83) / v83)
+    r85 = None if e84 is None else e84 >= _K10
+    if trace is not None:
+        trace.append((trace_compare_year, '实缴税收 增速 不低于 10%', run.year, e84, _K10, 'percent', r85))
+    c86 = r85
+    if c86 is False:
         return False
-    if c17 is None:
+    if c86 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, run.define('超额地方贡献 × 100%', mul(_def_2(run, 0), _K11), 'money'), None, None)
+    e87 = _def_2(run, 0)
+    e88 = (None if e87 is None else e87 * _K11)
+    if trace is not None:
+        trace.append((trace_define, '超额地方贡献 × 100%', e88, 'money'))
+    return exact(run, e88, None, None)
 
 
 def _clause_6(run):
@@ -442,16 +670,29 @@ def _clause_6(run):
 
     来源：policies/jzf-2020-08.pol:240
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c18 = run.truth('制造业企业', run.fact('制造业企业'))
-    if c18 is False:
+    v89 = facts.get('制造业企业')
+    if v89 is None:
+        run.missed('制造业企业')
+    if trace is not None:
+        trace.append((trace_value, '制造业企业', v89, 'bool', v89))
+    c90 = v89
+    if c90 is False:
         return False
-    if c18 is None:
+    if c90 is None:
         holds = None
-    c19 = run.member('冠军企业类型 属于 单项冠军、隐形冠军、专精特新小巨人', run.fact('冠军企业类型'), ('单项冠军', '隐形冠军', '专精特新小巨人'), False)
-    if c19 is False:
+    v91 = facts.get('冠军企业类型')
+    if v91 is None:
+        run.missed('冠军企业类型')
+    m92 = None if v91 is None else v91 in ('单项冠军', '隐形冠军', '专精特新小巨人')
+    if trace is not None:
+        trace.append((trace_value, '冠军企业类型 属于 单项冠军、隐形冠军、专精特新小巨人', v91, 'enum', m92))
+    c93 = m92
+    if c93 is False:
         return False
-    if c19 is None:
+    if c93 is None:
         holds = None
     if holds is None:
         return None
@@ -475,29 +716,55 @@ def _clause_7(run):
 
     来源：policies/jzf-2020-08.pol:257
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c20 = run.truth('制造业企业', run.fact('制造业企业'))
-    if c20 is False:
+    v94 = facts.get('制造业企业')
+    if v94 is None:
+        run.missed('制造业企业')
+    if trace is not None:
+        trace.append((trace_value, '制造业企业', v94, 'bool', v94))
+    c95 = v94
+    if c95 is False:
         return False
-    if c20 is None:
+    if c95 is None:
         holds = None
-    c21 = run.compare('升规年度 不低于 2019年', 'ge', run.fact('升规年度'), 2019, 'year', None)
-    if c21 is False:
+    v96 = facts.get('升规年度')
+    if v96 is None:
+        run.missed('升规年度')
+    r97 = None if v96 is None else v96 >= 2019
+    if trace is not None:
+        trace.append((trace_compare, '升规年度 不低于 2019年', '', v96, 2019, 'year', r97))
+    c98 = r97
+    if c98 is False:
         return False
-    if c21 is None:
+    if c98 is None:
         holds = None
-    c22 = run.compare('考核年度 等于 升规年度 + 2', 'eq', run.year, add(run.fact('升规年度'), _K14), 'year', None)
-    if c22 is False:
+    e99 = run.year
+    v100 = facts.get('升规年度')
+    if v100 is None:
+        run.missed('升规年度')
+    e101 = (None if v100 is None else v100 + _K14)
+    r102 = None if e99 is None or e101 is None else e99 == e101
+    if trace is not None:
+        trace.append((trace_compare, '考核年度 等于 升规年度 + 2', '', e99, e101, 'year', r102))
+    c103 = r102
+    if c103 is False:
         return False
-    if c22 is None:
+    if c103 is None:
         holds = None
-    years23 = []
-    for k24 in range(3):
-        years23.append(run.at('规上企业', k24))
-    c25 = run.run_of_years('连续 3年 规上企业', years23)
-    if c25 is False:
+    years104 = []
+    for k105 in range(3):
+        s106 = facts.get('规上企业')
+        v107 = None if s106 is None else s106.get(run.year - (k105))
+        if v107 is None:
+            run.at('规上企业', k105)
+        years104.append(v107)
+    e108 = run.run_of_years('连续 3年 规上企业', years104)
+    c109 = e108
+    if c109 is False:
         return False
-    if c25 is None:
+    if c109 is None:
         holds = None
     if holds is None:
         return None
@@ -517,35 +784,85 @@ def _clause_8(run):
 
     来源：policies/jzf-2020-08.pol:278
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c26 = run.member('项目投资方 属于 「世界500强企业」、全球行业龙头企业', run.fact('项目投资方'), ('世界500强企业', '全球行业龙头企业'), False)
-    if c26 is False:
+    v110 = facts.get('项目投资方')
+    if v110 is None:
+        run.missed('项目投资方')
+    m111 = None if v110 is None else v110 in ('世界500强企业', '全球行业龙头企业')
+    if trace is not None:
+        trace.append((trace_value, '项目投资方 属于 「世界500强企业」、全球行业龙头企业', v110, 'enum', m111))
+    c112 = m111
+    if c112 is False:
         return False
-    if c26 is None:
+    if c112 is None:
         holds = None
-    c27 = run.truth('在嘉新设或增资设立', run.fact('在嘉新设或增资设立'))
-    if c27 is False:
+    v113 = facts.get('在嘉新设或增资设立')
+    if v113 is None:
+        run.missed('在嘉新设或增资设立')
+    if trace is not None:
+        trace.append((trace_value, '在嘉新设或增资设立', v113, 'bool', v113))
+    c114 = v113
+    if c114 is False:
         return False
-    if c27 is None:
+    if c114 is None:
         holds = None
-    c28 = run.truth('强链项目', run.fact('强链项目'))
-    if c28 is False:
+    v115 = facts.get('强链项目')
+    if v115 is None:
+        run.missed('强链项目')
+    if trace is not None:
+        trace.append((trace_value, '强链项目', v115, 'bool', v115))
+    c116 = v115
+    if c116 is False:
         return False
-    if c28 is None:
+    if c116 is None:
         holds = None
-    t30 = kleene_not(run.truth('外资项目', run.fact('外资项目')))
-    if t30 is not False:
-        t30 = kleene_and(t30, run.compare('年到账资金 不低于 10亿元', 'ge', run.fact('年到账资金'), _K16, 'money', None))
-    t29 = t30
-    if t29 is not True:
-        t31 = run.truth('外资项目', run.fact('外资项目'))
-        if t31 is not False:
-            t31 = kleene_and(t31, run.compare('年到账外资 超过 1', 'gt', run.fact('年到账外资'), _K11, 'number', None))
-        t29 = kleene_or(t29, t31)
-    c32 = t29
-    if c32 is False:
+    v119 = facts.get('外资项目')
+    if v119 is None:
+        run.missed('外资项目')
+    if trace is not None:
+        trace.append((trace_value, '外资项目', v119, 'bool', v119))
+    e120 = (None if v119 is None else not v119)
+    t118 = e120
+    if t118 is not False:
+        v121 = facts.get('年到账资金')
+        if v121 is None:
+            run.missed('年到账资金')
+        r122 = None if v121 is None else v121 >= _K16
+        if trace is not None:
+            trace.append((trace_compare, '年到账资金 不低于 10亿元', '', v121, _K16, 'money', r122))
+        if t118 is True:
+            t118 = r122
+        elif r122 is False:
+            t118 = False
+    t117 = t118
+    if t117 is not True:
+        v124 = facts.get('外资项目')
+        if v124 is None:
+            run.missed('外资项目')
+        if trace is not None:
+            trace.append((trace_value, '外资项目', v124, 'bool', v124))
+        t123 = v124
+        if t123 is not False:
+            v125 = facts.get('年到账外资')
+            if v125 is None:
+                run.missed('年到账外资')
+            r126 = None if v125 is None else v125 > _K11
+            if trace is not None:
+                trace.append((trace_compare, '年到账外资 超过 1', '', v125, _K11, 'number', r126))
+            if t123 is True:
+                t123 = r126
+            elif r126 is False:
+                t123 = False
+        if t117 is False:
+            t117 = t123
+        elif t123 is True:
+            t117 = True
+    c127 = t117
+    if c127 is False:
         return False
-    if c32 is None:
+    if c127 is None:
         holds = None
     if holds is None:
         return None
@@ -561,11 +878,18 @@ def _clause_9(run):
 
     来源：policies/jzf-2020-08.pol:298
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c33 = run.truth('落地重大招引项目', run.fact('落地重大招引项目'))
-    if c33 is False:
+    v128 = facts.get('落地重大招引项目')
+    if v128 is None:
+        run.missed('落地重大招引项目')
+    if trace is not None:
+        trace.append((trace_value, '落地重大招引项目', v128, 'bool', v128))
+    c129 = v128
+    if c129 is False:
         return False
-    if c33 is None:
+    if c129 is None:
         holds = None
     if holds is None:
         return None
@@ -581,11 +905,18 @@ def _clause_10(run):
 
     来源：policies/jzf-2020-08.pol:309
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c34 = run.truth('强链项目', run.fact('强链项目'))
-    if c34 is False:
+    v130 = facts.get('强链项目')
+    if v130 is None:
+        run.missed('强链项目')
+    if trace is not None:
+        trace.append((trace_value, '强链项目', v130, 'bool', v130))
+    c131 = v130
+    if c131 is False:
         return False
-    if c34 is None:
+    if c131 is None:
         holds = None
     if holds is None:
         return None
@@ -601,11 +932,18 @@ def _clause_11(run):
 
     来源：policies/jzf-2020-08.pol:328
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c35 = run.truth('制造业高质量发展示范园区', run.fact('制造业高质量发展示范园区'))
-    if c35 is False:
+    v132 = facts.get('制造业高质量发展示范园区')
+    if v132 is None:
+        run.missed('制造业高质量发展示范园区')
+    if trace is not None:
+        trace.append((trace_value, '制造业高质量发展示范园区', v132, 'bool', v132))
+    c133 = v132
+    if c133 is False:
         return False
-    if c35 is None:
+    if c133 is None:
         holds = None
     if holds is None:
         return None
@@ -623,31 +961,59 @@ def _clause_12(run):
 
     来源：policies/jzf-2020-08.pol:347
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c36 = run.truth('存量小微企业园', run.fact('存量小微企业园'))
-    if c36 is False:
+    v134 = facts.get('存量小微企业园')
+    if v134 is None:
+        run.missed('存量小微企业园')
+    if trace is not None:
+        trace.append((trace_value, '存量小微企业园', v134, 'bool', v134))
+    c135 = v134
+    if c135 is False:
         return False
-    if c36 is None:
+    if c135 is None:
         holds = None
-    c37 = run.compare('小微园原容积率 不超过 2.0', 'le', run.fact('小微园原容积率'), _K2, 'number', None)
-    if c37 is False:
+    v136 = facts.get('小微园原容积率')
+    if v136 is None:
+        run.missed('小微园原容积率')
+    r137 = None if v136 is None else v136 <= _K2
+    if trace is not None:
+        trace.append((trace_compare, '小微园原容积率 不超过 2.0', '', v136, _K2, 'number', r137))
+    c138 = r137
+    if c138 is False:
         return False
-    if c37 is None:
+    if c138 is None:
         holds = None
-    c38 = run.compare('小微园容积率 不低于 2.0', 'ge', run.fact('小微园容积率'), _K2, 'number', None)
-    if c38 is False:
+    v139 = facts.get('小微园容积率')
+    if v139 is None:
+        run.missed('小微园容积率')
+    r140 = None if v139 is None else v139 >= _K2
+    if trace is not None:
+        trace.append((trace_compare, '小微园容积率 不低于 2.0', '', v139, _K2, 'number', r140))
+    c141 = r140
+    if c141 is False:
         return False
-    if c38 is None:
+    if c141 is None:
         holds = None
-    c39 = run.truth('小微园增加容积率', run.fact('小微园增加容积率'))
-    if c39 is False:
+    v142 = facts.get('小微园增加容积率')
+    if v142 is None:
+        run.missed('小微园增加容积率')
+    if trace is not None:
+        trace.append((trace_value, '小微园增加容积率', v142, 'bool', v142))
+    c143 = v142
+    if c143 is False:
         return False
-    if c39 is None:
+    if c143 is None:
         holds = None
     if holds is None:
         return None
     cap = _K18
-    return exact(run, run.define('超过部分建筑面积 × 150元/平方米', mul(_def_3(run, 0), _K19), 'money'), cap, '500万元')
+    e144 = _def_3(run, 0)
+    e145 = (None if e144 is None else e144 * _K19)
+    if trace is not None:
+        trace.append((trace_define, '超过部分建筑面积 × 150元/平方米', e145, 'money'))
+    return exact(run, e145, cap, '500万元')
 
 
 def _clause_13(run):
@@ -659,26 +1025,48 @@ def _clause_13(run):
 
     来源：policies/jzf-2020-08.pol:368
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c40 = run.truth('存量小微企业园', run.fact('存量小微企业园'))
-    if c40 is False:
+    v146 = facts.get('存量小微企业园')
+    if v146 is None:
+        run.missed('存量小微企业园')
+    if trace is not None:
+        trace.append((trace_value, '存量小微企业园', v146, 'bool', v146))
+    c147 = v146
+    if c147 is False:
         return False
-    if c40 is None:
+    if c147 is None:
         holds = None
-    c41 = run.compare('小微园原容积率 超过 2.0', 'gt', run.fact('小微园原容积率'), _K2, 'number', None)
-    if c41 is False:
+    v148 = facts.get('小微园原容积率')
+    if v148 is None:
+        run.missed('小微园原容积率')
+    r149 = None if v148 is None else v148 > _K2
+    if trace is not None:
+        trace.append((trace_compare, '小微园原容积率 超过 2.0', '', v148, _K2, 'number', r149))
+    c150 = r149
+    if c150 is False:
         return False
-    if c41 is None:
+    if c150 is None:
         holds = None
-    c42 = run.truth('小微园增加容积率', run.fact('小微园增加容积率'))
-    if c42 is False:
+    v151 = facts.get('小微园增加容积率')
+    if v151 is None:
+        run.missed('小微园增加容积率')
+    if trace is not None:
+        trace.append((trace_value, '小微园增加容积率', v151, 'bool', v151))
+    c152 = v151
+    if c152 is False:
         return False
-    if c42 is None:
+    if c152 is None:
         holds = None
     if holds is None:
         return None
     cap = _K18
-    return exact(run, run.define('新增建筑面积 × 150元/平方米', mul(_def_4(run, 0), _K19), 'money'), cap, '500万元')
+    e153 = _def_4(run, 0)
+    e154 = (None if e153 is None else e153 * _K19)
+    if trace is not None:
+        trace.append((trace_define, '新增建筑面积 × 150元/平方米', e154, 'money'))
+    return exact(run, e154, cap, '500万元')
 
 
 def _clause_14(run):
@@ -688,31 +1076,58 @@ def _clause_14(run):
 
     来源：policies/jzf-2020-08.pol:383
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c43 = run.truth('小微园第三方运维机构', run.fact('小微园第三方运维机构'))
-    if c43 is False:
+    v155 = facts.get('小微园第三方运维机构')
+    if v155 is None:
+        run.missed('小微园第三方运维机构')
+    if trace is not None:
+        trace.append((trace_value, '小微园第三方运维机构', v155, 'bool', v155))
+    c156 = v155
+    if c156 is False:
         return False
-    if c43 is None:
+    if c156 is None:
         holds = None
-    c44 = run.truth('注册在市本级', run.fact('注册在市本级'))
-    if c44 is False:
+    v157 = facts.get('注册在市本级')
+    if v157 is None:
+        run.missed('注册在市本级')
+    if trace is not None:
+        trace.append((trace_value, '注册在市本级', v157, 'bool', v157))
+    c158 = v157
+    if c158 is False:
         return False
-    if c44 is None:
+    if c158 is None:
         holds = None
-    c45 = run.truth('具有独立法人资格', run.fact('具有独立法人资格'))
-    if c45 is False:
+    v159 = facts.get('具有独立法人资格')
+    if v159 is None:
+        run.missed('具有独立法人资格')
+    if trace is not None:
+        trace.append((trace_value, '具有独立法人资格', v159, 'bool', v159))
+    c160 = v159
+    if c160 is False:
         return False
-    if c45 is None:
+    if c160 is None:
         holds = None
-    c46 = run.truth('开展实质性服务', run.fact('开展实质性服务'))
-    if c46 is False:
+    v161 = facts.get('开展实质性服务')
+    if v161 is None:
+        run.missed('开展实质性服务')
+    if trace is not None:
+        trace.append((trace_value, '开展实质性服务', v161, 'bool', v161))
+    c162 = v161
+    if c162 is False:
         return False
-    if c46 is None:
+    if c162 is None:
         holds = None
-    c47 = run.truth('运维机构考核合格', run.fact('运维机构考核合格'))
-    if c47 is False:
+    v163 = facts.get('运维机构考核合格')
+    if v163 is None:
+        run.missed('运维机构考核合格')
+    if trace is not None:
+        trace.append((trace_value, '运维机构考核合格', v163, 'bool', v163))
+    c164 = v163
+    if c164 is False:
         return False
-    if c47 is None:
+    if c164 is None:
         holds = None
     if holds is None:
         return None
@@ -728,21 +1143,38 @@ def _clause_15(run):
 
     来源：policies/jzf-2020-08.pol:399
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c48 = run.truth('小微园服务联盟经批准', run.fact('小微园服务联盟经批准'))
-    if c48 is False:
+    v165 = facts.get('小微园服务联盟经批准')
+    if v165 is None:
+        run.missed('小微园服务联盟经批准')
+    if trace is not None:
+        trace.append((trace_value, '小微园服务联盟经批准', v165, 'bool', v165))
+    c166 = v165
+    if c166 is False:
         return False
-    if c48 is None:
+    if c166 is None:
         holds = None
-    c49 = run.truth('联盟实体化运行', run.fact('联盟实体化运行'))
-    if c49 is False:
+    v167 = facts.get('联盟实体化运行')
+    if v167 is None:
+        run.missed('联盟实体化运行')
+    if trace is not None:
+        trace.append((trace_value, '联盟实体化运行', v167, 'bool', v167))
+    c168 = v167
+    if c168 is False:
         return False
-    if c49 is None:
+    if c168 is None:
         holds = None
-    c50 = run.truth('服务联盟考核合格', run.fact('服务联盟考核合格'))
-    if c50 is False:
+    v169 = facts.get('服务联盟考核合格')
+    if v169 is None:
+        run.missed('服务联盟考核合格')
+    if trace is not None:
+        trace.append((trace_value, '服务联盟考核合格', v169, 'bool', v169))
+    c170 = v169
+    if c170 is False:
         return False
-    if c50 is None:
+    if c170 is None:
         holds = None
     if holds is None:
         return None
@@ -758,11 +1190,18 @@ def _clause_16(run):
 
     来源：policies/jzf-2020-08.pol:415
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c51 = run.truth('核心技术目录内项目', run.fact('核心技术目录内项目'))
-    if c51 is False:
+    v171 = facts.get('核心技术目录内项目')
+    if v171 is None:
+        run.missed('核心技术目录内项目')
+    if trace is not None:
+        trace.append((trace_value, '核心技术目录内项目', v171, 'bool', v171))
+    c172 = v171
+    if c172 is False:
         return False
-    if c51 is None:
+    if c172 is None:
         holds = None
     if holds is None:
         return None
@@ -778,11 +1217,19 @@ def _clause_17(run):
 
     来源：policies/jzf-2020-08.pol:426
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c52 = run.member('首台套类型 属于 首台套装备、首批次新材料、首版次软件', run.fact('首台套类型'), ('首台套装备', '首批次新材料', '首版次软件'), False)
-    if c52 is False:
+    v173 = facts.get('首台套类型')
+    if v173 is None:
+        run.missed('首台套类型')
+    m174 = None if v173 is None else v173 in ('首台套装备', '首批次新材料', '首版次软件')
+    if trace is not None:
+        trace.append((trace_value, '首台套类型 属于 首台套装备、首批次新材料、首版次软件', v173, 'enum', m174))
+    c175 = m174
+    if c175 is False:
         return False
-    if c52 is None:
+    if c175 is None:
         holds = None
     if holds is None:
         return None
@@ -804,11 +1251,18 @@ def _clause_18(run):
 
     来源：policies/jzf-2020-08.pol:443
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c53 = run.truth('更芯换代项目', run.fact('更芯换代项目'))
-    if c53 is False:
+    v176 = facts.get('更芯换代项目')
+    if v176 is None:
+        run.missed('更芯换代项目')
+    if trace is not None:
+        trace.append((trace_value, '更芯换代项目', v176, 'bool', v176))
+    c177 = v176
+    if c177 is False:
         return False
-    if c53 is None:
+    if c177 is None:
         holds = None
     if holds is None:
         return None
@@ -824,11 +1278,19 @@ def _clause_19(run):
 
     来源：policies/jzf-2020-08.pol:453
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c54 = run.compare('更芯换代设计服务费 超过 100万元', 'gt', run.fact('更芯换代设计服务费'), _K4, 'money', None)
-    if c54 is False:
+    v178 = facts.get('更芯换代设计服务费')
+    if v178 is None:
+        run.missed('更芯换代设计服务费')
+    r179 = None if v178 is None else v178 > _K4
+    if trace is not None:
+        trace.append((trace_compare, '更芯换代设计服务费 超过 100万元', '', v178, _K4, 'money', r179))
+    c180 = r179
+    if c180 is False:
         return False
-    if c54 is None:
+    if c180 is None:
         holds = None
     if holds is None:
         return None
@@ -862,11 +1324,18 @@ def _clause_21(run):
 
     来源：policies/jzf-2020-08.pol:479
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c55 = run.truth('工业强基工程项目', run.fact('工业强基工程项目'))
-    if c55 is False:
+    v181 = facts.get('工业强基工程项目')
+    if v181 is None:
+        run.missed('工业强基工程项目')
+    if trace is not None:
+        trace.append((trace_value, '工业强基工程项目', v181, 'bool', v181))
+    c182 = v181
+    if c182 is False:
         return False
-    if c55 is None:
+    if c182 is None:
         holds = None
     if holds is None:
         return None
@@ -910,21 +1379,40 @@ def _clause_23(run):
 
     来源：policies/jzf-2020-08.pol:510
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c56 = run.truth('工业企业', run.fact('工业企业'))
-    if c56 is False:
+    v183 = facts.get('工业企业')
+    if v183 is None:
+        run.missed('工业企业')
+    if trace is not None:
+        trace.append((trace_value, '工业企业', v183, 'bool', v183))
+    c184 = v183
+    if c184 is False:
         return False
-    if c56 is None:
+    if c184 is None:
         holds = None
-    c57 = run.member('获得品牌类型 属于 驰名商标', run.fact('获得品牌类型'), ('驰名商标',), False)
-    if c57 is False:
+    v185 = facts.get('获得品牌类型')
+    if v185 is None:
+        run.missed('获得品牌类型')
+    m186 = None if v185 is None else v185 == '驰名商标'
+    if trace is not None:
+        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v185, 'enum', m186))
+    c187 = m186
+    if c187 is False:
         return False
-    if c57 is None:
+    if c187 is None:
         holds = None
-    c58 = kleene_not(run.truth('经司法认定', run.fact('经司法认定')))
-    if c58 is False:
+    v188 = facts.get('经司法认定')
+    if v188 is None:
+        run.missed('经司法认定')
+    if trace is not None:
+        trace.append((trace_value, '经司法认定', v188, 'bool', v188))
+    e189 = (None if v188 is None else not v188)
+    c190 = e189
+    if c190 is False:
         return False
-    if c58 is None:
+    if c190 is None:
         holds = None
     if holds is None:
         return None
@@ -940,16 +1428,29 @@ def _clause_24(run):
 
     来源：policies/jzf-2020-08.pol:527
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c59 = run.truth('工业企业', run.fact('工业企业'))
-    if c59 is False:
+    v191 = facts.get('工业企业')
+    if v191 is None:
+        run.missed('工业企业')
+    if trace is not None:
+        trace.append((trace_value, '工业企业', v191, 'bool', v191))
+    c192 = v191
+    if c192 is False:
         return False
-    if c59 is None:
+    if c192 is None:
         holds = None
-    c60 = run.member('获得品牌类型 属于 商标品牌示范', run.fact('获得品牌类型'), ('商标品牌示范',), False)
-    if c60 is False:
+    v193 = facts.get('获得品牌类型')
+    if v193 is None:
+        run.missed('获得品牌类型')
+    m194 = None if v193 is None else v193 == '商标品牌示范'
+    if trace is not None:
+        trace.append((trace_value, '获得品牌类型 属于 商标品牌示范', v193, 'enum', m194))
+    c195 = m194
+    if c195 is False:
         return False
-    if c60 is None:
+    if c195 is None:
         holds = None
     if holds is None:
         return None
@@ -971,16 +1472,29 @@ def _clause_25(run):
 
     来源：policies/jzf-2020-08.pol:544
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c61 = run.truth('工业企业', run.fact('工业企业'))
-    if c61 is False:
+    v196 = facts.get('工业企业')
+    if v196 is None:
+        run.missed('工业企业')
+    if trace is not None:
+        trace.append((trace_value, '工业企业', v196, 'bool', v196))
+    c197 = v196
+    if c197 is False:
         return False
-    if c61 is None:
+    if c197 is None:
         holds = None
-    c62 = run.member('获得品牌类型 属于 知识产权示范', run.fact('获得品牌类型'), ('知识产权示范',), False)
-    if c62 is False:
+    v198 = facts.get('获得品牌类型')
+    if v198 is None:
+        run.missed('获得品牌类型')
+    m199 = None if v198 is None else v198 == '知识产权示范'
+    if trace is not None:
+        trace.append((trace_value, '获得品牌类型 属于 知识产权示范', v198, 'enum', m199))
+    c200 = m199
+    if c200 is False:
         return False
-    if c62 is None:
+    if c200 is None:
         holds = None
     if holds is None:
         return None
@@ -1002,11 +1516,18 @@ def _clause_26(run):
 
     来源：policies/jzf-2020-08.pol:561
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c63 = run.truth('创新企业研究院', run.fact('创新企业研究院'))
-    if c63 is False:
+    v201 = facts.get('创新企业研究院')
+    if v201 is None:
+        run.missed('创新企业研究院')
+    if trace is not None:
+        trace.append((trace_value, '创新企业研究院', v201, 'bool', v201))
+    c202 = v201
+    if c202 is False:
         return False
-    if c63 is None:
+    if c202 is None:
         holds = None
     if holds is None:
         return None
@@ -1020,11 +1541,18 @@ def _clause_27(run):
 
     来源：policies/jzf-2020-08.pol:572
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c64 = run.truth('制造业创新中心', run.fact('制造业创新中心'))
-    if c64 is False:
+    v203 = facts.get('制造业创新中心')
+    if v203 is None:
+        run.missed('制造业创新中心')
+    if trace is not None:
+        trace.append((trace_value, '制造业创新中心', v203, 'bool', v203))
+    c204 = v203
+    if c204 is False:
         return False
-    if c64 is None:
+    if c204 is None:
         holds = None
     if holds is None:
         return None
@@ -1040,11 +1568,18 @@ def _clause_28(run):
 
     来源：policies/jzf-2020-08.pol:590
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c65 = run.truth('智能化改造示范', run.fact('智能化改造示范'))
-    if c65 is False:
+    v205 = facts.get('智能化改造示范')
+    if v205 is None:
+        run.missed('智能化改造示范')
+    if trace is not None:
+        trace.append((trace_value, '智能化改造示范', v205, 'bool', v205))
+    c206 = v205
+    if c206 is False:
         return False
-    if c65 is None:
+    if c206 is None:
         holds = None
     if holds is None:
         return None
@@ -1062,15 +1597,28 @@ def _clause_29(run):
 
     来源：policies/jzf-2020-08.pol:610
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c66 = run.truth('省级生产性服务业功能区', run.fact('省级生产性服务业功能区'))
-    if c66 is False:
+    v207 = facts.get('省级生产性服务业功能区')
+    if v207 is None:
+        run.missed('省级生产性服务业功能区')
+    if trace is not None:
+        trace.append((trace_value, '省级生产性服务业功能区', v207, 'bool', v207))
+    c208 = v207
+    if c208 is False:
         return False
-    if c66 is None:
+    if c208 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, run.define('省级功能区资助额 × 100%', mul(run.fact('省级功能区资助额'), _K11), 'money'), None, None)
+    v209 = facts.get('省级功能区资助额')
+    if v209 is None:
+        run.missed('省级功能区资助额')
+    e210 = (None if v209 is None else v209 * _K11)
+    if trace is not None:
+        trace.append((trace_define, '省级功能区资助额 × 100%', e210, 'money'))
+    return exact(run, e210, None, None)
 
 
 def _clause_30(run):
@@ -1080,11 +1628,18 @@ def _clause_30(run):
 
     来源：policies/jzf-2020-08.pol:624
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c67 = run.truth('工业技术软件化示范', run.fact('工业技术软件化示范'))
-    if c67 is False:
+    v211 = facts.get('工业技术软件化示范')
+    if v211 is None:
+        run.missed('工业技术软件化示范')
+    if trace is not None:
+        trace.append((trace_value, '工业技术软件化示范', v211, 'bool', v211))
+    c212 = v211
+    if c212 is False:
         return False
-    if c67 is None:
+    if c212 is None:
         holds = None
     if holds is None:
         return None
@@ -1100,11 +1655,19 @@ def _clause_31(run):
 
     来源：policies/jzf-2020-08.pol:634
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c68 = run.member('百网万品称号 属于 最具影响力电商平台、最具魅力产品、最具诚信网店、最佳服务机构', run.fact('百网万品称号'), ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构'), False)
-    if c68 is False:
+    v213 = facts.get('百网万品称号')
+    if v213 is None:
+        run.missed('百网万品称号')
+    m214 = None if v213 is None else v213 in ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构')
+    if trace is not None:
+        trace.append((trace_value, '百网万品称号 属于 最具影响力电商平台、最具魅力产品、最具诚信网店、最佳服务机构', v213, 'enum', m214))
+    c215 = m214
+    if c215 is False:
         return False
-    if c68 is None:
+    if c215 is None:
         holds = None
     if holds is None:
         return None
@@ -1142,30 +1705,62 @@ def _clause_33(run):
 
     来源：policies/jzf-2020-08.pol:670
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c69 = run.truth('工业或生产性研发项目', run.fact('工业或生产性研发项目'))
-    if c69 is False:
+    v216 = facts.get('工业或生产性研发项目')
+    if v216 is None:
+        run.missed('工业或生产性研发项目')
+    if trace is not None:
+        trace.append((trace_value, '工业或生产性研发项目', v216, 'bool', v216))
+    c217 = v216
+    if c217 is False:
         return False
-    if c69 is None:
+    if c217 is None:
         holds = None
-    c70 = run.truth('符合规划', run.fact('符合规划'))
-    if c70 is False:
+    v218 = facts.get('符合规划')
+    if v218 is None:
+        run.missed('符合规划')
+    if trace is not None:
+        trace.append((trace_value, '符合规划', v218, 'bool', v218))
+    c219 = v218
+    if c219 is False:
         return False
-    if c70 is None:
+    if c219 is None:
         holds = None
-    c71 = run.compare('出让用地容积率 高于 1.5', 'gt', run.fact('出让用地容积率'), _K22, 'number', None)
-    if c71 is False:
+    v220 = facts.get('出让用地容积率')
+    if v220 is None:
+        run.missed('出让用地容积率')
+    r221 = None if v220 is None else v220 > _K22
+    if trace is not None:
+        trace.append((trace_compare, '出让用地容积率 高于 1.5', '', v220, _K22, 'number', r221))
+    c222 = r221
+    if c222 is False:
         return False
-    if c71 is None:
+    if c222 is None:
         holds = None
-    c72 = run.truth('项目已建成', run.fact('项目已建成'))
-    if c72 is False:
+    v223 = facts.get('项目已建成')
+    if v223 is None:
+        run.missed('项目已建成')
+    if trace is not None:
+        trace.append((trace_value, '项目已建成', v223, 'bool', v223))
+    c224 = v223
+    if c224 is False:
         return False
-    if c72 is None:
+    if c224 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, run.define('取整 ((出让用地容积率 - 1.5) ÷ 0.1) × 100万元', mul(floor(div(sub(run.fact('出让用地容积率'), _K22), _K10)), _K4), 'money'), None, None)
+    v225 = facts.get('出让用地容积率')
+    if v225 is None:
+        run.missed('出让用地容积率')
+    e226 = (None if v225 is None else v225 - _K22)
+    e227 = (None if e226 is None or _K10 == 0 else e226 / _K10)
+    e228 = floor(e227)
+    e229 = (None if e228 is None else e228 * _K4)
+    if trace is not None:
+        trace.append((trace_define, '取整 ((出让用地容积率 - 1.5) ÷ 0.1) × 100万元', e229, 'money'))
+    return up_to(run, e229, None, None)
 
 
 def _clause_34(run):
@@ -1177,11 +1772,18 @@ def _clause_34(run):
 
     来源：policies/jzf-2020-08.pol:706
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c73 = run.truth('突出贡献优秀企业家', run.fact('突出贡献优秀企业家'))
-    if c73 is False:
+    v230 = facts.get('突出贡献优秀企业家')
+    if v230 is None:
+        run.missed('突出贡献优秀企业家')
+    if trace is not None:
+        trace.append((trace_value, '突出贡献优秀企业家', v230, 'bool', v230))
+    c231 = v230
+    if c231 is False:
         return False
-    if c73 is None:
+    if c231 is None:
         holds = None
     if holds is None:
         return None
@@ -1197,11 +1799,18 @@ def _clause_35(run):
 
     来源：policies/jzf-2020-08.pol:717
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c74 = run.truth('重点行业绩效评价领跑企业', run.fact('重点行业绩效评价领跑企业'))
-    if c74 is False:
+    v232 = facts.get('重点行业绩效评价领跑企业')
+    if v232 is None:
+        run.missed('重点行业绩效评价领跑企业')
+    if trace is not None:
+        trace.append((trace_value, '重点行业绩效评价领跑企业', v232, 'bool', v232))
+    c233 = v232
+    if c233 is False:
         return False
-    if c74 is None:
+    if c233 is None:
         holds = None
     if holds is None:
         return None

@@ -83,7 +83,7 @@ def test_csv_header_is_a_register_that_batch_reads(tmp_path):
     assert batch.returncode == 0, batch.stderr
     lines = [json.loads(line) for line in batch.stdout.splitlines()]
     assert lines[-1]["summary"]["bad_rows"]["count"] == 0
-    assert any(c["clause"] == "第七条" and c["reason"] == "paid" for c in lines[0]["clauses"])
+    assert "第七条" in lines[0]["policies"]["嘉政发〔2020〕6号"]["paid"]
 
 
 def test_year_option_moves_the_columns():

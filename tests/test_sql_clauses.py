@@ -277,3 +277,69 @@ def test_modifier_highest_only_and_funding_across_policies(all_policies):
     split = found[(4, "嘉农发〔2020〕16号", "第六条第3项")]
     assert json.loads(split["funding"]) == {"市级财政": {"min": "432098.76", "max": "432098.76"},
                                             "区级财政": {"min": "432098.76", "max": "432098.76"}}
+
+
+# ---- issue 13 (r14-outcomes): outcomes that are not money, budgets that pro-rate
+ISSUE13_OUTCOMES = [ROOT / "tests" / "language" / name / f"{name}.pol" for name in ("outcomes", "prorated-budget", "payer-by-item", "payer-by-condition")]
+
+
+@pytest.mark.parametrize("path", ISSUE13_OUTCOMES, ids=lambda p: p.stem)
+def test_issue13_outcome_policies_agree_with_the_runtime(path):
+    register = Register([path.relative_to(ROOT)])
+
+    @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(_register_strategy(register), st.sampled_from(DATES))
+    def check(rows, on):
+        compare(register, rows, on)
+    check()
+
+
+# ---- issue 13: rates over a run of years (分年度, 自 F 起 第N年)
+RUN_YEAR_FILES = sorted((ROOT / "tests" / "language" / "run-years").glob("*.pol"))
+RUN_YEAR_FILES += sorted((ROOT / "tests" / "language" / "parts").glob("*.pol"))  # 其中 …: amount_min is paid now
+
+
+@pytest.mark.parametrize("path", RUN_YEAR_FILES, ids=lambda p: p.stem)
+def test_run_years_agree_with_the_runtime(path):
+    """分年度 and 自 F 起 第N年 on random registers (start years around the assessed year,
+    missing start facts and years), SQL against the runtime."""
+    register = Register([path.relative_to(ROOT)])
+
+    @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(_register_strategy(register), st.sampled_from(DATES))
+    def check(rows, on):
+        compare(register, rows, on)
+    check()
+
+
+def test_run_years_every_year_of_the_run_agrees_with_the_runtime():
+    """Every year of the run and either side of it (认定年度 2015–2023 assessed in 2022), with
+    the start year or the year's amount unknown: each row, SQL against the runtime, and the
+    rates the text gives (80% for years 1–3, 50% for 4–5, nothing after)."""
+    path = ROOT / "tests" / "language" / "run-years" / "run-years.pol"
+    register = Register([path.relative_to(ROOT)])
+    rows = [{"总部企业": True, "认定年度": start, "地方财政贡献": {2022: Decimal(1000000)},
+             "营业收入": {2022: Decimal(500000000)}} for start in range(2015, 2024)]
+    rows += [{"总部企业": True, "地方财政贡献": {2022: Decimal(1000000)}}, {"总部企业": True, "认定年度": 2020}]
+    on = datetime.date(2023, 6, 30)
+    compare(register, rows, on)
+    first_clause = [found[0] for _line, found in sorted(register.run(rows, on).items())]
+    assert [(row["applies"], row["amount_max"]) for row in first_clause] == [
+        (False, None), (False, None),                                     # 2015, 2016: years 7 and 6
+        (True, Decimal("500000.00")), (True, Decimal("500000.00")),       # 2017, 2018: years 5 and 4
+        (True, Decimal("800000.00")), (True, Decimal("800000.00")), (True, Decimal("800000.00")),  # years 3, 2, 1
+        (False, None), (False, None),                                     # 2022 (its own year), 2023
+        (None, None), (None, None)]                                       # no start year; no amount
+
+
+def test_parts_paid_now_agree_with_the_runtime_at_every_boundary():
+    """其中 …: amount_min is what is paid now, amount_max the whole award; conditions true,
+    false and unknown, a part due in a later year, and an amount whose parts round."""
+    path = ROOT / "tests" / "language" / "parts" / "parts.pol"
+    register = Register([path.relative_to(ROOT)])
+    rows = [{"设备投资额": Decimal(amount), "达产升规": done, "项目投资额": Decimal(amount) * 5, "投资进度": progress,
+             "竣工投产": done, "首台套装备": True}
+            for amount in (9999999, 10000000, 10000001, 123456789, 1000000000)
+            for done in (True, False, None) for progress in (Decimal("0.4999"), Decimal("0.5"), None)]
+    rows = [{k: v for k, v in row.items() if v is not None} for row in rows]
+    compare(register, rows, datetime.date(2024, 3, 31))

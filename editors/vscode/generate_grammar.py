@@ -61,8 +61,12 @@ def grammar() -> dict:
         # a rate range as written (5%-20%, 5%～20%) is one constant, as in the Lark grammar
         "percent": {"name": "constant.numeric.percent.polc",
                     "match": "[0-9]+(?:\\.[0-9]+)?%(?:[-~－～—–〜][0-9]+(?:\\.[0-9]+)?%)?"},
+        # the years of a run (issue 13: 前三年, 后两年, 第4年, 第4至5年) are one token, as in the Lark grammar
         "years": {"name": "constant.numeric.year.polc",
-                  "match": f"[0-9]+年|(?<!{NAME_CHAR})[一二两三四五六七八九十]+年(?!{NAME_CHAR})"},
+                  "match": "(?:前|后)(?:[0-9]+|[一二两三四五六七八九十]+)年"
+                           "|第(?:[0-9]+|[一二两三四五六七八九十]+)(?:年至第?(?:[0-9]+|[一二两三四五六七八九十]+))?年"
+                           "|第(?:[0-9]+|[一二两三四五六七八九十]+)至(?:[0-9]+|[一二两三四五六七八九十]+)年"
+                           f"|[0-9]+年|(?<!{NAME_CHAR})[一二两三四五六七八九十]+年(?!{NAME_CHAR})"},
         "number": {"name": "constant.numeric.polc", "match": "[0-9]+(?:\\.[0-9]+)?"},
         "keywords": {"patterns": [{"name": scope, "match": _alternation(words)} for scope, words in groups if words]},
         "operators": {"name": "keyword.operator.polc", "match": "→|->|>=|<=|≥|≤|>|<|×|÷|\\*|/|\\+|-|="},

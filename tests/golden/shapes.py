@@ -28,9 +28,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '2':
+if _runtime.RUNTIME_VERSION != '3':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 2, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -55,12 +55,12 @@ from .runtime import (  # noqa: E402
     between,
     case_by_case,
     exact,
-    kleene_and,
-    kleene_not,
-    kleene_or,
-    mul,
     pick_level,
-    sub,
+    trace_compare,
+    trace_compare_year,
+    trace_define,
+    trace_first_time,
+    trace_value,
     unspecified,
     up_to,
 )
@@ -134,7 +134,21 @@ def _def_1(run, offset):
 
     增长10%以上部分
     """
-    return run.define('超额增长', sub(run.at('税收', offset), mul(run.at('税收', offset + 1), _K1)), 'money')
+    facts = run.facts
+    trace = run.trace if run.tracing else None
+    s1 = facts.get('税收')
+    v2 = None if s1 is None else s1.get(run.year - (offset))
+    if v2 is None:
+        run.at('税收', offset)
+    s3 = facts.get('税收')
+    v4 = None if s3 is None else s3.get(run.year - (offset + 1))
+    if v4 is None:
+        run.at('税收', offset + 1)
+    e5 = (None if v4 is None else v4 * _K1)
+    e6 = (None if v2 is None or e5 is None else v2 - e5)
+    if trace is not None:
+        trace.append((trace_define, '超额增长', e6, 'money'))
+    return e6
 
 
 def _clause_1(run):
@@ -144,11 +158,18 @@ def _clause_1(run):
 
     来源：tests/fixtures/shapes.pol:32
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c1 = run.truth('实现税收', run.fact('实现税收'))
-    if c1 is False:
+    v7 = facts.get('实现税收')
+    if v7 is None:
+        run.missed('实现税收')
+    if trace is not None:
+        trace.append((trace_value, '实现税收', v7, 'bool', v7))
+    c8 = v7
+    if c8 is False:
         return False
-    if c1 is None:
+    if c8 is None:
         holds = None
     if holds is None:
         return None
@@ -162,16 +183,30 @@ def _clause_2(run):
 
     来源：tests/fixtures/shapes.pol:41
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c2 = run.member('企业行业 属于 生产性服务业、生活性服务业', run.fact('企业行业'), ('生产性服务业', '生活性服务业'), False)
-    if c2 is False:
+    v9 = facts.get('企业行业')
+    if v9 is None:
+        run.missed('企业行业')
+    m10 = None if v9 is None else v9 in ('生产性服务业', '生活性服务业')
+    if trace is not None:
+        trace.append((trace_value, '企业行业 属于 生产性服务业、生活性服务业', v9, 'enum', m10))
+    c11 = m10
+    if c11 is False:
         return False
-    if c2 is None:
+    if c11 is None:
         holds = None
     if holds is None:
         return None
     cap = _K3
-    return exact(run, run.define('投资额 × 5%', mul(run.fact('投资额'), _K4), 'money'), cap, '200万元')
+    v12 = facts.get('投资额')
+    if v12 is None:
+        run.missed('投资额')
+    e13 = (None if v12 is None else v12 * _K4)
+    if trace is not None:
+        trace.append((trace_define, '投资额 × 5%', e13, 'money'))
+    return exact(run, e13, cap, '200万元')
 
 
 def _clause_3(run):
@@ -197,20 +232,70 @@ def _clause_4(run):
 
     来源：tests/fixtures/shapes.pol:58
     """
-    tier3 = run.first_time('营业收入 首次超过 30亿元', 'gt', '营业收入', _K7, 'money', 0)
-    if tier3 is None:
+    facts = run.facts
+    trace = run.trace if run.tracing else None
+    s14 = facts.get('营业收入')
+    y15 = run.year
+    v16 = None if s14 is None else s14.get(y15)
+    if v16 is None:
+        run.at('营业收入', 0)  # records what is missing: the fact, or its year
+        r17 = None
+    elif v16 > _K7:
+        r17 = True
+        for y18, v19 in s14.items():
+            if y18 < y15 and v19 > _K7:
+                r17 = False
+                break
+    else:
+        r17 = False
+    if trace is not None:
+        trace.append((trace_first_time, '营业收入 首次超过 30亿元', y15, v16, _K7, 'money', s14, 'gt', r17))
+    tier20 = r17
+    if tier20 is None:
         return None
-    if tier3:
+    if tier20:
         return exact(run, _K5, None, None)
-    tier4 = run.first_time('营业收入 首次超过 20亿元', 'gt', '营业收入', _K8, 'money', 0)
-    if tier4 is None:
+    s21 = facts.get('营业收入')
+    y22 = run.year
+    v23 = None if s21 is None else s21.get(y22)
+    if v23 is None:
+        run.at('营业收入', 0)  # records what is missing: the fact, or its year
+        r24 = None
+    elif v23 > _K8:
+        r24 = True
+        for y25, v26 in s21.items():
+            if y25 < y22 and v26 > _K8:
+                r24 = False
+                break
+    else:
+        r24 = False
+    if trace is not None:
+        trace.append((trace_first_time, '营业收入 首次超过 20亿元', y22, v23, _K8, 'money', s21, 'gt', r24))
+    tier27 = r24
+    if tier27 is None:
         return None
-    if tier4:
+    if tier27:
         return exact(run, _K6, None, None)
-    tier5 = run.first_time('营业收入 首次超过 10亿元', 'gt', '营业收入', _K9, 'money', 0)
-    if tier5 is None:
+    s28 = facts.get('营业收入')
+    y29 = run.year
+    v30 = None if s28 is None else s28.get(y29)
+    if v30 is None:
+        run.at('营业收入', 0)  # records what is missing: the fact, or its year
+        r31 = None
+    elif v30 > _K9:
+        r31 = True
+        for y32, v33 in s28.items():
+            if y32 < y29 and v33 > _K9:
+                r31 = False
+                break
+    else:
+        r31 = False
+    if trace is not None:
+        trace.append((trace_first_time, '营业收入 首次超过 10亿元', y29, v30, _K9, 'money', s28, 'gt', r31))
+    tier34 = r31
+    if tier34 is None:
         return None
-    if tier5:
+    if tier34:
         return exact(run, _K2, None, None)
     return '未达到任何一档门槛'
 
@@ -222,17 +307,42 @@ def _clause_5(run):
 
     来源：tests/fixtures/shapes.pol:70
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    years7 = []
-    for k8 in range(3):
-        years7.append(run.compare('营业收入 增速 均超过 15%', 'gt', run.growth('营业收入', k8), _K10, 'percent', k8))
-    t6 = run.run_of_years('连续 3年 营业收入 增速 均超过 15%', years7)
-    if t6 is not False:
-        t6 = kleene_and(t6, run.compare('营业收入 不低于 2000万元', 'ge', run.at('营业收入', 0), _K11, 'money', 0))
-    c9 = t6
-    if c9 is False:
+    years36 = []
+    for k37 in range(3):
+        s38 = facts.get('营业收入')
+        v39 = None if s38 is None else s38.get(run.year - (k37))
+        if v39 is None:
+            run.at('营业收入', k37)
+        s40 = facts.get('营业收入')
+        v41 = None if s40 is None else s40.get(run.year - (k37 + 1))
+        if v41 is None:
+            run.at('营业收入', k37 + 1)
+        e42 = (None if v39 is None or v41 is None else run.growth('营业收入', k37) if v41 == 0 else (v39 - v41) / v41)
+        r43 = None if e42 is None else e42 > _K10
+        if trace is not None:
+            trace.append((trace_compare_year, '营业收入 增速 均超过 15%', run.year - (k37), e42, _K10, 'percent', r43))
+        years36.append(r43)
+    e44 = run.run_of_years('连续 3年 营业收入 增速 均超过 15%', years36)
+    t35 = e44
+    if t35 is not False:
+        s45 = facts.get('营业收入')
+        v46 = None if s45 is None else s45.get(run.year)
+        if v46 is None:
+            run.at('营业收入', 0)
+        r47 = None if v46 is None else v46 >= _K11
+        if trace is not None:
+            trace.append((trace_compare_year, '营业收入 不低于 2000万元', run.year, v46, _K11, 'money', r47))
+        if t35 is True:
+            t35 = r47
+        elif r47 is False:
+            t35 = False
+    c48 = t35
+    if c48 is False:
         return False
-    if c9 is None:
+    if c48 is None:
         holds = None
     if holds is None:
         return None
@@ -246,15 +356,33 @@ def _clause_6(run):
 
     来源：tests/fixtures/shapes.pol:78
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c10 = run.compare('税收 增速 不低于 10%', 'ge', run.growth('税收', 0), _K12, 'percent', 0)
-    if c10 is False:
+    s49 = facts.get('税收')
+    v50 = None if s49 is None else s49.get(run.year)
+    if v50 is None:
+        run.at('税收', 0)
+    s51 = facts.get('税收')
+    v52 = None if s51 is None else s51.get(run.year - (0 + 1))
+    if v52 is None:
+        run.at('税收', 0 + 1)
+    e53 = (None if v50 is None or v52 is None else run.growth('税收', 0) if v52 == 0 else (v50 - v52) / v52)
+    r54 = None if e53 is None else e53 >= _K12
+    if trace is not None:
+        trace.append((trace_compare_year, '税收 增速 不低于 10%', run.year, e53, _K12, 'percent', r54))
+    c55 = r54
+    if c55 is False:
         return False
-    if c10 is None:
+    if c55 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, run.define('超额增长 × 100%', mul(_def_1(run, 0), _K13), 'money'), None, None)
+    e56 = _def_1(run, 0)
+    e57 = (None if e56 is None else e56 * _K13)
+    if trace is not None:
+        trace.append((trace_define, '超额增长 × 100%', e57, 'money'))
+    return exact(run, e57, None, None)
 
 
 def _clause_7(run):
@@ -264,14 +392,32 @@ def _clause_7(run):
 
     来源：tests/fixtures/shapes.pol:87
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    t11 = run.compare('排名 不超过 10', 'le', run.fact('排名'), _K14, 'number', None)
-    if t11 is not True:
-        t11 = kleene_or(t11, kleene_not(run.compare('增长率 低于 5%', 'lt', run.fact('增长率'), _K4, 'percent', None)))
-    c12 = t11
-    if c12 is False:
+    v59 = facts.get('排名')
+    if v59 is None:
+        run.missed('排名')
+    r60 = None if v59 is None else v59 <= _K14
+    if trace is not None:
+        trace.append((trace_compare, '排名 不超过 10', '', v59, _K14, 'number', r60))
+    t58 = r60
+    if t58 is not True:
+        v61 = facts.get('增长率')
+        if v61 is None:
+            run.missed('增长率')
+        r62 = None if v61 is None else v61 < _K4
+        if trace is not None:
+            trace.append((trace_compare, '增长率 低于 5%', '', v61, _K4, 'percent', r62))
+        e63 = (None if r62 is None else not r62)
+        if t58 is False:
+            t58 = e63
+        elif e63 is True:
+            t58 = True
+    c64 = t58
+    if c64 is False:
         return False
-    if c12 is None:
+    if c64 is None:
         holds = None
     if holds is None:
         return None
@@ -285,11 +431,19 @@ def _clause_8(run):
 
     来源：tests/fixtures/shapes.pol:94
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     holds = True
-    c13 = run.member('企业行业 不属于 批零贸易', run.fact('企业行业'), ('批零贸易',), True)
-    if c13 is False:
+    v65 = facts.get('企业行业')
+    if v65 is None:
+        run.missed('企业行业')
+    m66 = None if v65 is None else v65 != '批零贸易'
+    if trace is not None:
+        trace.append((trace_value, '企业行业 不属于 批零贸易', v65, 'enum', m66))
+    c67 = m66
+    if c67 is False:
         return False
-    if c13 is None:
+    if c67 is None:
         holds = None
     if holds is None:
         return None
@@ -313,8 +467,16 @@ def _clause_10(run):
 
     来源：tests/fixtures/shapes.pol:110
     """
+    facts = run.facts
+    trace = run.trace if run.tracing else None
     cap = _K17
-    return exact(run, run.define('超出面积 × 150元/平方米', mul(run.fact('超出面积'), _K18), 'money'), cap, '500万元')
+    v68 = facts.get('超出面积')
+    if v68 is None:
+        run.missed('超出面积')
+    e69 = (None if v68 is None else v68 * _K18)
+    if trace is not None:
+        trace.append((trace_define, '超出面积 × 150元/平方米', e69, 'money'))
+    return exact(run, e69, cap, '500万元')
 
 
 CLAUSES: tuple[ClauseSpec, ...] = (
