@@ -14,25 +14,29 @@ from . import ast
 UNBOUNDED = None  # an upper bound that does not exist (a formula over facts with no cap)
 
 
-def upper(node) -> Decimal | None:
-    """An upper bound of an amount expression, or None if unbounded."""
-    return bounds(node)[1]
+def upper(node, known=None) -> Decimal | None:
+    """An upper bound of an amount expression, or None if unbounded (`known`: see bounds)."""
+    return bounds(node, known)[1]
 
 
-def bounds(node) -> tuple[Decimal | None, Decimal | None]:
+def bounds(node, known=None) -> tuple[Decimal | None, Decimal | None]:
     """(lowest, highest) an amount expression can be, by interval arithmetic; None for no
-    bound on that side. Facts are taken as non-negative and unbounded above; constants bound
-    themselves; a minus sign turns bounds round (10万元 - -5万元 is 15万元, not 10万元)."""
+    bound on that side. Facts are taken as non-negative and unbounded above, unless `known`
+    (a name → its upper bound, from the clause's own conditions: condition_bounds) bounds
+    them; constants bound themselves; a minus sign turns bounds round (10万元 - -5万元 is
+    15万元, not 10万元)."""
     if isinstance(node, (ast.Money, ast.Number, ast.Percent, ast.UnitPrice)):
         return node.value, node.value
     if isinstance(node, ast.Floor):
-        low, high = bounds(node.operand)
+        low, high = bounds(node.operand, known)
         return (None if low is None else low.to_integral_value(rounding=ROUND_FLOOR)), high
     if isinstance(node, ast.Neg):
-        low, high = bounds(node.operand)
+        low, high = bounds(node.operand, known)
         return (None if high is None else -high), (None if low is None else -low)
+    if isinstance(node, ast.Ref) and known and node.name.text in known:
+        return Decimal(0), known[node.name.text]
     if isinstance(node, ast.Binary):
-        (l1, h1), (l2, h2) = bounds(node.left), bounds(node.right)
+        (l1, h1), (l2, h2) = bounds(node.left, known), bounds(node.right, known)
         if node.op == "+":
             return _plus(l1, l2), _plus(h1, h2)
         if node.op == "-":
@@ -61,16 +65,17 @@ def _times(l1, h1, l2, h2) -> tuple[Decimal | None, Decimal | None]:
     return None, None
 
 
-def amount_bound(form) -> Decimal | None:
-    """The most an award form can pay in one year before its cap, or None if unbounded."""
+def amount_bound(form, known=None) -> Decimal | None:
+    """The most an award form can pay in one year before its cap, or None if unbounded
+    (`known`: upper bounds of names, see bounds)."""
     if isinstance(form, ast.Exact):
-        return upper(form.amount)
+        return upper(form.amount, known)
     if isinstance(form, ast.UpTo):
-        return upper(form.ceiling)
+        return upper(form.ceiling, known)
     if isinstance(form, ast.Range):
-        return upper(form.high)
+        return upper(form.high, known)
     if isinstance(form, (ast.ByLevel, ast.ByTier, ast.ByRunYear)):
-        amounts = [upper(row.amount) for row in form.rows]
+        amounts = [upper(row.amount, known) for row in form.rows]
         return None if None in amounts else max(amounts, default=Decimal(0))
     if isinstance(form, (ast.ByTable, ast.ByBand, ast.EachTier, ast.Upgrade)):
         return table_amount_bound(form)
@@ -123,11 +128,13 @@ def states_no_amount(clause: ast.Clause) -> bool:
 
 def clause_ceiling(clause: ast.Clause) -> Decimal | None:
     """The most one clause can pay in one year, or None if nothing bounds it (or it states
-    no amount)."""
+    no amount). The clause's own conditions bound the facts they compare with a constant
+    (condition_bounds): 投资额 低于 1000万元 and 投资额 × 5% pay at most 50万元."""
     if states_no_amount(clause):
         return None
-    bound = amount_bound(clause.award.form)
-    cap = upper(clause.award.cap) if clause.award.cap is not None else None
+    known = condition_bounds(clause.conditions)
+    bound = amount_bound(clause.award.form, known)
+    cap = upper(clause.award.cap, known) if clause.award.cap is not None else None
     if cap is not None:
         bound = cap if bound is None else min(bound, cap)
     return bound
@@ -172,3 +179,32 @@ def policy_ceiling(policy: ast.Policy) -> tuple[Decimal, list[str], list[str]]:
         groups.setdefault(key, []).append(clause)
     total = sum((max(clause_ceiling(c) for c in members) for members in groups.values()), Decimal(0))
     return total, unbounded, unstated
+
+
+# ---- issue 13: bounds the clause's own conditions imply (r14-caps)
+_AT_MOST = ("lt", "le", "eq")  # 低于/不足/少于, 不超过/不高于/以下/以内, 等于
+
+
+def condition_bounds(conditions) -> dict[str, Decimal]:
+    """Upper bounds of names (facts, definitions) that a clause's own conditions state: each
+    `当` line, and each side of 且 in it, that compares a name with a constant by <, ≤ or =
+    (投资额 低于 1000万元, 投资额 1000万元以下, 人数 等于 5). Nothing under 或, 非, 连续/近 N年 or
+    首次 counts, nor a constant on the left; a name read in another year (上年 X, X 增速) is
+    another value and not bounded. A strict bound (低于) is used as the bound itself."""
+    from .types import COMPARISONS
+    found: dict[str, Decimal] = {}
+    pending = list(conditions)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.And):
+            pending += [node.left, node.right]
+            continue
+        if not isinstance(node, ast.Compare) or node.op not in COMPARISONS:  # 首次…/均… are not plain bounds
+            continue
+        if COMPARISONS[node.op] not in _AT_MOST or not isinstance(node.left, ast.Ref):
+            continue
+        if not isinstance(node.right, (ast.Money, ast.Number, ast.Percent)):
+            continue
+        name = node.left.name.text
+        found[name] = node.right.value if name not in found else min(found[name], node.right.value)
+    return found

@@ -307,6 +307,8 @@ class CaseByCase:
 class Unspecified:
     note: str | None = None
     span: Span | None = _span()
+    # 地方财政贡献 × 一定比例 (issue 13): the text names the base and leaves the rate open
+    base: "Expr | None" = None
 
 
 @attrs.frozen
@@ -444,8 +446,17 @@ class Upgrade:
     span: Span | None = _span()
 
 
+# ---- issue 13: floors (r14-caps)
+@attrs.frozen
+class AtLeast:
+    """不低于 X ("给予不低于10%的资金支持"): at least X; the amount above it is set by review
+    (no upper bound unless a 最高 cap follows)."""
+    floor: Expr
+    span: Span | None = _span()
+
+
 AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing,
-                  ByTable, ByBand, EachTier, Upgrade, ByRunYear]
+                  ByTable, ByBand, EachTier, Upgrade, ByRunYear, AtLeast]
 
 
 @attrs.frozen
@@ -496,7 +507,7 @@ class Modifier:
 # ---------------------------------------------------------------- examples
 @attrs.frozen
 class Expected:
-    kind: str  # exact | up_to | range | case_by_case | unspecified | not_applicable | undecidable | routing | parts
+    kind: str  # exact | up_to | range | case_by_case | unspecified | not_applicable | undecidable | routing | parts | at_least
     low: Literal | None = None
     high: Literal | None = None
     approver: str | None = None
@@ -668,6 +679,19 @@ class NotEncoded:
     span: Span | None = _span()
 
 
+# ---- issue 13: caps per enterprise (r14-caps)
+@attrs.frozen
+class EnterpriseCap:
+    """企业上限 每年 20万元 ("每个企业最高奖补不超过20万元"): what one applicant is paid in one
+    year by every clause of the policy together, at most `amount`; 企业上限 累计 100万元 已获 F
+    ("累计最高…"): across years, so this year at most `amount` less the applicant's fact F (what
+    it already received in earlier years, stated by the applicant, never assumed)."""
+    amount: Money
+    cumulative: bool = False
+    received: Name | None = None
+    span: Span | None = _span()
+
+
 @attrs.frozen
 class Vocabulary:
     """Declarations shared by several policies (引用 "vocabulary.pol")."""
@@ -728,6 +752,8 @@ class Policy:
     # 政策 无文号 「简称」: published without a document number; docno holds the short name.
     numbered: bool = True
     fund_minimums: tuple["FundMinimum", ...] = ()  # issue 13: 资金 X 每年 不少于 A
+    # 企业上限: caps on the sum of every clause's award for one applicant (issue 13, r14-caps)
+    enterprise_caps: tuple[EnterpriseCap, ...] = ()
 
     @property
     def key(self) -> str:

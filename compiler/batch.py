@@ -504,7 +504,7 @@ def _compact_row(clause: list) -> dict:
     return row
 
 
-def _total(clauses: list[list]) -> dict:
+def _total(clauses: list[list], rooms=None) -> dict:
     """The applicant's total after quotas and budgets, as runtime.totals adds it up: `max`
     also counts what undecidable clauses and those awaiting the reviewers' selection
     (needs_selection, list_over) could pay, with 就高不重复 applied per matter."""
@@ -512,13 +512,38 @@ def _total(clauses: list[list]) -> dict:
     for c in clauses:
         reason = c[REASON]
         if reason in ("paid", "routing"):
-            paid.append((c[KIND], _number(c[MIN]), _number(c[MAX]), c[POLICY] + c[LABEL], c[MATTER]))
+            paid.append((c[KIND], _number(c[MIN]), _number(c[MAX]), c[POLICY] + c[LABEL], c[MATTER], c[POLICY]))
         elif reason == "undecidable":
             if c[POSSIBLE]:
-                possible.append((c[POLICY] + c[LABEL], _number(c[COULD_PAY]), c[MATTER]))
+                possible.append((c[POLICY] + c[LABEL], _number(c[COULD_PAY]), c[MATTER], c[POLICY]))
         elif reason in ("needs_selection", "list_over") and c[KIND] is not None and c[KIND] != "routing":
-            possible.append((c[POLICY] + c[LABEL], _number(c[MAX]), c[MATTER]))
-    return runtime.add_up(paid, possible)
+            possible.append((c[POLICY] + c[LABEL], _number(c[MAX]), c[MATTER], c[POLICY]))
+    return runtime.add_up(paid, possible, rooms)
+
+
+# ---- issue 13: caps per enterprise (r14-caps)
+def _rooms_text(policies, typed) -> dict | None:
+    """The row's room under each policy's 企业上限 (runtime.cap_rooms), as text for the spool."""
+    rooms = runtime.cap_rooms(policies, typed)
+    return {docno: (str(low), str(high)) for docno, (low, high) in rooms.items()} or None
+
+
+def _capped(clauses: list[list], full: dict | None, rooms: dict | None) -> dict | None:
+    """After quotas and budgets: each paid money clause of a policy whose 企业上限 binds
+    (runtime.cap_cuts over the clauses still paid) marked "capped" (as runtime.mark_capped; a within_quota/within_budget
+    mark gives way to it, an unpaid one is not paid and not counted). Returns the rooms
+    (Decimals) for _total."""
+    if not rooms:
+        return None
+    rooms = {docno: (Decimal(low), Decimal(high)) for docno, (low, high) in rooms.items()}
+    paid = [(c[POLICY], c[KIND], _number(c[MIN]), _number(c[MAX])) for c in clauses if c[REASON] == _PAID]
+    cuts = runtime.cap_cuts(paid, rooms)
+    for index, c in enumerate(clauses):
+        if c[REASON] == _PAID and c[POLICY] in cuts and c[KIND] not in runtime._OPEN_KINDS:
+            c[ALLOCATION] = "capped"
+            if full is not None:
+                full["clauses"][index]["allocation"] = "capped"
+    return rooms
 
 
 def _number(text):
@@ -639,7 +664,7 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
         if traced:
             full = {"line": line_number, "applicant": applicant, "on": on_text,
                     "clauses": [r.to_json() for r in shown], "total": None, "warnings": engine.warnings}
-        spool.write((line_number, applicant, clauses, full))
+        spool.write((line_number, applicant, clauses, full, _rooms_text(engine.policies, typed)))
     progress.done()
     seen.clear()
     if named_twice:
@@ -650,7 +675,7 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
 
     decisions, quota_summary, budget_summary = _allocate(quota_specs, quota_candidates, budget_candidates, budgets)
 
-    for line_number, applicant, clauses, full in spool:
+    for line_number, applicant, clauses, full, rooms in spool:
         if applicant in named_twice:
             bad_rows.add(line_number, _twice(applicant), applicant)
             continue
@@ -666,7 +691,7 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
                 _apply_prorated(clause, None if full is None else full["clauses"][index], decision[3])
             elif full is not None:
                 _mark(full["clauses"][index], *decision)
-        total = _total(clauses)
+        total = _total(clauses, _capped(clauses, full, rooms))  # marks "capped"; the rooms as Decimals
         for clause in clauses:
             _count(stats, clause)
         if explain is None:

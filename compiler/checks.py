@@ -31,7 +31,8 @@ def check_policy(policy: ast.Policy) -> list[Diagnostic]:
                   check_drafting, check_as_written, check_tables,
                   check_run_years,  # issue 13: rates over a run of years
                   check_parts,  # issue 13: payments in parts
-                  check_offsets):  # issue 13: offsets
+                  check_offsets,  # issue 13: offsets
+                  check_enterprise_caps):  # issue 13: caps per enterprise
         found.extend(check(policy, symbols))
     return found
 
@@ -55,6 +56,38 @@ def check_as_written(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnosti
                     f"document it is",
                     suggestion=Message("在「政策 无文号 「简称」」下一行写上原文的完整标题：标题 \"…\"",
                                        "give the document's full title on the next line: 标题 \"…\""))
+
+
+# ---- issue 13: caps per enterprise (r14-caps)
+def check_enterprise_caps(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
+    """企业上限: an amount above 0 (E300), 已获 naming a money fact of one value (E301), and a
+    yearly cap that no applicant can reach (W300: the clauses together pay at most less)."""
+    from . import analysis
+    for cap in policy.enterprise_caps:
+        if cap.amount.value <= 0:
+            yield error("E300", cap.amount.span, f"企业上限 {cap.amount.text} 不大于0：本政策将不向任何企业支付",
+                        f"the enterprise cap {cap.amount.text} is not above 0: the policy would pay no one",
+                        suggestion=Message("核对原文的上限金额，如 企业上限 每年 20万元",
+                                           "check the text's amount, e.g. 企业上限 每年 20万元"))
+        if cap.received is not None:
+            decl = symbols.facts.get(cap.received.text)
+            t = decl.type if decl is not None else None
+            if t is None or t.base != "money" or t.series or t.items:
+                what = ("未声明" if decl is None else f"类型为{symbols.fact_type(decl).describe()}",
+                        "is not declared" if decl is None else f"is {symbols.fact_type(decl).describe('en')}")
+                yield error("E301", cap.received.span,
+                            f"「已获 {cap.received.text}」{what[0]}：应为一个金额事实（企业往年已获得的奖补合计）",
+                            f"「已获 {cap.received.text}」 {what[1]}: it must be a money fact (what the applicant "
+                            f"received in earlier years, in all)",
+                            suggestion=Message(f"声明：事实 {cap.received.text}: 金额 说明 \"企业往年已按本政策获得的奖补合计\"",
+                                               f"declare it: 事实 {cap.received.text}: 金额"))
+        elif cap.amount.value > 0:
+            total, unbounded, unstated = analysis.policy_ceiling(policy)
+            if not unbounded and not unstated and total <= cap.amount.value and any(
+                    not c.text_only and c.award is not None for c in policy.clauses):
+                yield warning("W300", cap.span, f"企业上限 {cap.amount.text} 永远不会起作用：各条款合计最高 {_money(total)}",
+                              f"the enterprise cap {cap.amount.text} can never bind: the clauses together pay at most "
+                              f"{_money(total)}")
 
 
 def check_vocabulary(vocabulary: ast.Vocabulary) -> list[Diagnostic]:
@@ -367,6 +400,10 @@ def clause_expressions(clause: ast.Clause) -> Iterator[tuple[object, str]]:
     elif isinstance(form, ast.Range):
         yield form.low, "amount"
         yield form.high, "amount"
+    elif isinstance(form, ast.AtLeast):
+        yield form.floor, "amount"
+    elif isinstance(form, ast.Unspecified) and form.base is not None:
+        yield form.base, "amount"
     elif isinstance(form, ast.ByLevel):
         for row in form.rows:
             yield row.amount, "amount"
@@ -865,6 +902,8 @@ def _constant_amounts(form) -> list[tuple[Decimal, ast.Money]]:
         nodes = [form.ceiling]
     elif isinstance(form, ast.Range):
         nodes = [form.low, form.high]
+    elif isinstance(form, ast.AtLeast):
+        nodes = [form.floor]
     elif isinstance(form, (ast.ByLevel, ast.ByTier, ast.ByRunYear)):
         nodes = [row.amount for row in form.rows]
     return [(n.value, n) for n in nodes if isinstance(n, ast.Money)]
@@ -1043,7 +1082,10 @@ def check_bounds(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
         ceiling = analysis.clause_ceiling(clause)
         if ceiling is not None and ceiling <= 0 and award.cap is not None:
             continue  # a cap not above 0: E035 says so
-        if ceiling is None and not clause.uncapped:
+        # Issue 13 (r14-caps): a 最高 written as a formula of facts (最高 上年 地方财政贡献 × 50%)
+        # is a cap like any other, and 不低于 X states a floor and leaves the rest to review.
+        formula_cap = award.cap is not None or isinstance(award.form, ast.UpTo)
+        if ceiling is None and not clause.uncapped and not formula_cap and not isinstance(award.form, ast.AtLeast):
             yield error("E080", award.span, f"{clause.label} 的奖励没有上限：公式随事实无限增长，且没有「最高」封顶",
                         f"{clause.label} has no upper bound: its formula grows with the facts and there is no 最高 cap",
                         suggestion=Message("加上原文的封顶（最高 …）；原文确无上限时，写「不设上限」并用「说明」记录",

@@ -479,13 +479,18 @@ def _print_report(report: dict, lang: str) -> None:
                       "range": f"{award['min']}–{award['max']}元", "case_by_case": "一事一议",
                       "unspecified": "金额未定",
                       "routing": (f"{award['outcome']}{award.get('object')}" if award.get("outcome")  # issue 13
-                                  else f"由{award.get('approver')}审定")}[award["kind"]]
+                                  else f"由{award.get('approver')}审定"),
+                      "at_least": f"不低于 {award['min']}元"}[award["kind"]]
             if award.get("parts") is not None:  # issue 13: paid in parts
                 amount += _say(lang, f"（本期 {award['min']}元）", f" ({award['min']} now)")
         label = row["article"] + (f"第{row['item']}项" if row["item"] is not None else "")
         print(f"- {row['policy']} {label} {row['title'] or ''}：{state}，{paid} {amount}（{row['reason']}）")
         for line in row["trace"]:
             print(f"    {line}")
+        if row.get("allocation") == "capped":  # 企业上限 (issue 13)
+            print(_say(lang, "    企业上限：本政策各条合计超过上限，合计按上限计（原文未规定核减哪一条）",
+                       "    enterprise cap: this policy's clauses together exceed its cap; the total is capped "
+                       "(the text does not say which clause is reduced)"))
     for warning in report.get("warnings", []):
         print(_say(lang, f"注意：{warning}", f"warning: {warning}"))
     total = report["total"]

@@ -541,7 +541,8 @@ def describe_result(result) -> str:
         return f"{fmt(award.max)}，本期 {fmt(award.min)}"
     return {"exact": lambda: fmt(award.min), "up_to": lambda: f"最高 {fmt(award.max)}",
             "range": lambda: f"{fmt(award.min)} 至 {fmt(award.max)}",
-            "case_by_case": lambda: "一事一议", "unspecified": lambda: "金额未定"}[award.kind]()
+            "case_by_case": lambda: "一事一议", "unspecified": lambda: "金额未定",
+            "at_least": lambda: f"不低于 {fmt(award.min)}"}[award.kind]()
 
 
 def describe_expected(expected: ast.Expected) -> str:
@@ -556,6 +557,8 @@ def describe_expected(expected: ast.Expected) -> str:
         return f"由 {expected.approver} 审定" if expected.outcome == "审定" else f"{expected.outcome} {expected.approver}"
     if expected.kind == "parts":  # issue 13: the whole award, then what is paid now
         return f"{fmt(expected.high.value)}，本期 {fmt(expected.low.value)}"
+    if expected.kind == "at_least":
+        return f"不低于 {fmt(expected.low.value)}"
     return {"applies": "适用（系数）", "case_by_case": "一事一议", "unspecified": "金额未定", "not_applicable": "不适用",
             "undecidable": "无法判定"}[expected.kind]
 

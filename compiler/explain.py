@@ -147,6 +147,17 @@ EXPLANATIONS: dict[str, tuple[str, str, str, str]] = {
     "E080": ("奖励没有上限：公式随事实增长且没有封顶。原文确无上限的，写「不设上限」并说明。",
              "An award has no upper bound: its formula grows with the facts and nothing caps it. If the text sets none, write 不设上限.",
              "  给予 投资额 × 5%", "  给予 投资额 × 5% 最高 200万元"),
+    # ---- issue 13: caps per enterprise (r14-caps)
+    "E300": ("企业上限不大于0：本政策将不向任何企业支付。", "An enterprise cap not above 0: the policy would pay no one.",
+             "  企业上限 每年 0元", "  企业上限 每年 20万元"),
+    "E301": ("「企业上限 累计 … 已获 F」的 F 应为已声明的金额事实（企业往年已按本政策获得的奖补合计，由企业申报）。",
+             "The F of 企业上限 累计 … 已获 F must be a declared money fact (what the applicant received in earlier "
+             "years, as it states).",
+             "  企业上限 累计 100万元 已获 往年奖补\n事实 往年奖补: 逐年 金额",
+             "  企业上限 累计 100万元 已获 往年奖补\n事实 往年奖补: 金额"),
+    "W300": ("企业上限永远不会起作用：各条款（就高不重复后）合计最高也不到上限。",
+             "An enterprise cap can never bind: the clauses together (after 就高不重复) pay at most less.",
+             "  企业上限 每年 100万元\n…\n  给予 10万元", "  企业上限 每年 20万元\n…\n  给予 10万元"),
     "W081": ("封顶永远不会起作用：奖励本身不会超过它。", "A cap can never bind: the award never reaches it.",
              "    国家 → 30万元\n  最高 50万元", "    国家 → 30万元"),
     "W082": ("逐年比例表中有一年不在政策施行期内。", "A year-by-year rate applies to a year outside the policy's validity.",

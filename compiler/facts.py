@@ -136,6 +136,11 @@ def collect(policies: list[ast.Policy]) -> list[FactNeed]:
             for key, _descending in budget.ranking:
                 collector.fact(key.text, 0)
             users.append((f"{policy.docno} 预算 {budget.payer.text}", collector.reads))
+        for cap in policy.enterprise_caps:  # issue 13: 企业上限 累计 … 已获 F reads F
+            if cap.received is not None and cap.received.text in symbols.facts:
+                collector = _Collector(symbols)
+                collector.fact(cap.received.text, 0)
+                users.append((f"{policy.docno} 企业上限", collector.reads))
         for label, reads in users:
             for name, back in reads.items():
                 decl = symbols.facts[name]

@@ -184,6 +184,8 @@ class _Evaluator:
                         run.note(run_row.label)
                         return runtime.exact(run, self.amount(run_row.amount, run), cap, cap_label)
                 return model.NO_RUN_YEAR
+            case model.AtLeast():
+                return runtime.at_least(run, self.amount(form.floor, run), cap, cap_label)
             case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
                 return self.table_award(form, run, cap, cap_label)
             case _:
@@ -245,7 +247,8 @@ def policy_info(policy: model.PolicyModel) -> runtime.PolicyInfo:
         assessed_offset=policy.assessed_year.offset,
         principle=policy.principle.value if policy.principle else None,
         schema={name: runtime.FactSpec(*spec) for name, spec in policy.schema().items()},
-        transitional=policy.transitional_spec(), budgets=policy.budgets_spec())
+        transitional=policy.transitional_spec(), budgets=policy.budgets_spec(),
+        caps=policy.caps_spec())
 
 
 def clause_specs(policy: model.PolicyModel) -> list[runtime.ClauseSpec]:

@@ -243,6 +243,9 @@ class _Lowering:
                 return model.Range(self.expr(form.low), self.expr(form.high), form.span, rate=form.rate)
             case ast.CaseByCase():
                 return model.CaseByCase(form.span)
+            case ast.Unspecified() if form.base is not None:  # X × 一定比例: the rate is not stated
+                base = self.expr(form.base)
+                return model.Unspecified(f"按{base.text}的一定比例，比例原文未定", form.span, base=base)
             case ast.Unspecified():
                 return model.Unspecified(form.note, form.span)
             case ast.ByLevel():
@@ -262,6 +265,8 @@ class _Lowering:
                 return model.Routing(form.approver, form.span, outcome=form.outcome)
             case ast.ByRunYear():
                 return self.by_run_year(form)
+            case ast.AtLeast():
+                return model.AtLeast(self.expr(form.floor), form.span)
             case ast.ByTable() | ast.ByBand() | ast.EachTier() | ast.Upgrade():
                 return self.table_form(form)
             case _:
@@ -421,6 +426,7 @@ class _Lowering:
                                            *(d.expr for d in own_defs)], self.partial)
         for budget in policy.budgets:
             used.update(fact.text for fact, _descending in budget.ranking)
+        used.update(cap.received.text for cap in policy.enterprise_caps if cap.received is not None)
         for clause in policy.clauses:
             if clause.quota is not None:  # read across applicants by --batch: 基数, 每个, ranking
                 q = clause.quota
@@ -493,5 +499,14 @@ class _Lowering:
             used_definitions=self.used_definitions(clauses),
             ceiling=total, unbounded_clauses=tuple(unbounded), unstated_clauses=tuple(unstated), span=policy.span,
             fund_minimums=tuple(model.FundMinimum(f.fund.text, f.amount.value, f.amount.text, f.span)
-                                for f in policy.fund_minimums))
+                                for f in policy.fund_minimums),
+            enterprise_caps=self.enterprise_caps(policy))
+
+    # ---- issue 13: caps per enterprise (r14-caps)
+    def enterprise_caps(self, policy: ast.Policy) -> tuple[model.EnterpriseCap, ...]:
+        caps = []
+        for cap in policy.enterprise_caps:
+            received = self.facts.get(cap.received.text) if cap.received is not None else None
+            caps.append(model.EnterpriseCap(cap.amount.value, cap.amount.text, received, cap.span))
+        return tuple(caps)
 

@@ -543,9 +543,11 @@ class CaseByCase:
 
 @attrs.frozen(eq=False)
 class Unspecified:
-    """金额未定 ["note"]: the text pays but states no amount."""
+    """金额未定 ["note"]: the text pays but states no amount. `base` (issue 13): X × 一定比例,
+    the text names what the amount is a share of but not the rate (the note says so)."""
     note: str | None = None
     span: Span | None = _span()
+    base: Expr | None = None
 
 
 @attrs.frozen(eq=False)
@@ -614,8 +616,17 @@ class Routing:
         return f"由{self.approver}审定" if self.outcome == "审定" else f"{self.outcome}{self.approver}"
 
 
+# ---- issue 13: floors (r14-caps)
+@attrs.frozen(eq=False)
+class AtLeast:
+    """不低于 X: at least X, the amount above it set by review (runtime.at_least: kind
+    `at_least`, min X, max open; with a 最高 C cap, the range min(X, C) … C)."""
+    floor: Expr
+    span: Span | None = _span()
+
+
 AwardForm = Union[Exact, UpTo, Range, CaseByCase, Unspecified, ByLevel, ByTier, PerItem, Routing,
-                  "ByTable", "ByBand", "EachTier", "Upgrade", "ByRunYear"]
+                  "ByTable", "ByBand", "EachTier", "Upgrade", "ByRunYear", AtLeast]
 NO_AMOUNT_FORMS = (CaseByCase, Unspecified, Routing)  # forms that state no amount to bound
 
 
@@ -839,6 +850,23 @@ class Offset:
     span: Span | None = _span()
 
 
+# ---- issue 13: caps per enterprise (r14-caps)
+@attrs.frozen(eq=False)
+class EnterpriseCap:
+    """企业上限: the sum of every clause's award for one applicant in one year is at most
+    `amount` (每年); with `received` (累计 … 已获 F), at most `amount` less what the applicant
+    states it already received in earlier years (F, a money fact; unknown F: this year's room
+    is anything from 0 to `amount`). runtime.cap_room/cap_cuts/mark_capped have the rule."""
+    amount: Decimal
+    amount_text: str
+    received: Fact | None = None
+    span: Span | None = _span()
+
+    def runtime_spec(self) -> tuple:
+        """(limit, received fact or None): an entry of runtime.PolicyInfo.caps."""
+        return (self.amount, self.received.name if self.received is not None else None)
+
+
 # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
 @attrs.frozen(eq=False)
 class TableRow:
@@ -1030,6 +1058,11 @@ class PolicyModel:
     span: Span | None = _span()
     numbered: bool = True  # False: 政策 无文号 「简称」 (docno holds the short name)
     fund_minimums: tuple[FundMinimum, ...] = ()  # issue 13: 资金 F 每年 不少于 A
+    enterprise_caps: tuple[EnterpriseCap, ...] = ()  # 企业上限 (issue 13): on the sum of the clauses
+
+    def caps_spec(self) -> tuple:
+        """((limit, received fact or None), …) for runtime.PolicyInfo.caps."""
+        return tuple(cap.runtime_spec() for cap in self.enterprise_caps)
 
     @property
     def effective_from(self) -> datetime.date | None:

@@ -437,6 +437,12 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         low, high = (ast.Binary("×", base, rate, self._span(meta)) for rate in rates)
         return ast.Range(low, high, self._span(meta), rate=str(token))  # half-width, as printed
 
+    def a_at_least(self, meta, children):  # issue 13: floors (r14-caps)
+        return ast.AtLeast(children[0], self._span(meta))
+
+    def a_open_rate(self, meta, children):  # issue 13: 按 X 的一定比例 (r14-caps)
+        return ast.Unspecified(None, self._span(meta), base=children[0])
+
     def a_unspecified(self, meta, children):
         return ast.Unspecified(self._string(children[0]) if children else None, self._span(meta))
 
@@ -571,6 +577,9 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
 
     def e_not_applicable(self, meta, children):
         return ast.Expected("not_applicable", span=self._span(meta))
+
+    def e_at_least(self, meta, children):  # issue 13: floors (r14-caps)
+        return ast.Expected("at_least", children[0], None, span=self._span(meta))
 
     def e_applies(self, meta, children):
         return ast.Expected("applies", span=self._span(meta))
@@ -798,6 +807,15 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def h_not_encoded(self, meta, c):
         return ("not_encoded", ast.NotEncoded(self._string(c[0]), self._string(c[1]), self._tok_span(c[0])))
 
+    # ---- issue 13: caps per enterprise (r14-caps)
+    def h_enterprise_cap(self, meta, c):
+        amount = ast.Money(self._bounded(c[0], limits.money), str(c[0]), self._tok_span(c[0]))
+        return ("enterprise_caps", ast.EnterpriseCap(amount, False, None, self._span(meta)))
+
+    def h_enterprise_cap_cumulative(self, meta, c):
+        amount = ast.Money(self._bounded(c[0], limits.money), str(c[0]), self._tok_span(c[0]))
+        return ("enterprise_caps", ast.EnterpriseCap(amount, True, c[1], self._span(meta)))
+
     def principle(self, meta, children):
         return str(children[0])
 
@@ -832,7 +850,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
     def policy(self, meta, children):
         (docno, numbered), *rest = children
         repeated = ("cofunding", "splits", "budgets", "transitional", "notes", "imports", "not_encoded",
-                    "fund_minimums")
+                    "fund_minimums", "enterprise_caps")
         fields: dict = {"repeals": (), **{key: [] for key in repeated}}
         groups = {ast.EnumDecl: "enums", ast.FactDecl: "facts", ast.DefDecl: "defs", ast.MatterDecl: "matters",
                   ast.Clause: "clauses"}

@@ -138,6 +138,8 @@ def award(node: ast.Award, indent: str = "    ") -> str:
         text = f"{expr(form.low)} 至 {expr(form.high)}"
     elif isinstance(form, ast.CaseByCase):
         text = "一事一议"
+    elif isinstance(form, ast.Unspecified) and form.base is not None:
+        text = f"{_wrapped(form.base, _MULTIPLICATIVE)} × 一定比例"
     elif isinstance(form, ast.Unspecified):
         text = "金额未定" + (f" {string(form.note)}" if form.note is not None else "")
     elif isinstance(form, ast.ByLevel):
@@ -152,6 +154,8 @@ def award(node: ast.Award, indent: str = "    ") -> str:
         text = f"按 {_wrapped(form.subject, _ADDITIVE)} {form.op} 分档{rows}"
     elif isinstance(form, ast.ByRunYear):  # issue 13: 分年度 + rows
         text = "分年度" + "".join(f"\n{indent}{r.text} → {expr(r.amount)}" for r in form.rows)
+    elif isinstance(form, ast.AtLeast):  # issue 13: floors
+        text = f"不低于 {expr(form.floor)}"
     elif isinstance(form, (ast.ByTable, ast.ByBand, ast.EachTier, ast.Upgrade)):
         text = _table_award(form, indent)
     else:
@@ -198,6 +202,7 @@ def expected(node: ast.Expected) -> str:
         return _outcome(node.outcome, node.approver)
     if node.kind == "parts":  # issue 13: the whole award, then what is paid now
         return f"{literal(node.high)} 本期 {literal(node.low)}"
+        return f"不低于 {literal(node.low)}"
     return {"applies": "适用", "case_by_case": "一事一议", "unspecified": "金额未定", "not_applicable": "不适用",
             "undecidable": "无法判定"}[node.kind]
 
@@ -312,6 +317,11 @@ def policy(node: ast.Policy) -> str:
     for budget in node.budgets:
         tail = f" {budget.prorate}" if budget.prorate else ranking(budget.ranking, budget.select)
         lines.append(f"  预算 {name(budget.payer)} 每年 {budget.amount.text}{tail}")
+    for cap in node.enterprise_caps:
+        if cap.cumulative:
+            lines.append(f"  企业上限 累计 {cap.amount.text} 已获 {name(cap.received)}")
+        else:
+            lines.append(f"  企业上限 每年 {cap.amount.text}")
     for rule in node.transitional:
         text = f"  过渡 {string(rule.text)}"
         if rule.before_year is not None:

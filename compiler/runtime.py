@@ -721,7 +721,7 @@ class ClauseSpec:
         object.__setattr__(self, "label", self.article + (f"第{self.item}项" if self.item is not None else ""))
 
 
-AwardKind = typing.Literal["exact", "up_to", "range", "case_by_case", "unspecified", "routing"]
+AwardKind = typing.Literal["exact", "up_to", "range", "case_by_case", "unspecified", "routing", "at_least"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -731,7 +731,8 @@ class Award:
     kind: `exact` (min == max), `up_to` (0 to max, the amount left to reviewers), `range`
     (min to max), `case_by_case` (一事一议: no amount), `unspecified` (the text states none:
     `note` says what it says), `routing` (not money: `note` names who decides, or, with
-    `outcome` — 免收 优先保障 列入 授予 — what is waived, secured, listed or conferred).
+    `outcome` — 免收 优先保障 列入 授予 — what is waived, secured, listed or conferred),
+    `at_least` (不低于: min, and max None — the amount above the floor is set by review).
     min/max: Decimal 元, rounded to 0.01 half up (None for the kinds without an amount).
     """
 
@@ -939,6 +940,21 @@ def between(run, low, high, cap=None, cap_label=None):
 
 def _line_range(low, high):
     return f"{format_money(low)}至{format_money(high)}，具体金额由评审确定"
+
+
+def at_least(run, floor, cap=None, cap_label=None):
+    """不低于 X (issue 13): at least X, the rest by review; under a 最高 C cap, min(X, C) to C."""
+    floor = _non_negative(run, _scaled(run, floor), "下限")
+    if floor is None:
+        return None
+    if cap is not None:
+        low = _rounded(_apply_cap(run, floor, cap, cap_label))
+        high = _rounded(cap)
+        run.note(f"不低于 {format_money(low)}，最高 {format_money(high)}，具体金额由评审确定")
+        return Award("range", low, high)
+    floor = _rounded(floor)
+    run.note(f"不低于 {format_money(floor)}，超出部分由评审确定")
+    return Award("at_least", floor, None)
 
 
 def case_by_case(run):
@@ -1328,6 +1344,8 @@ class PolicyInfo:
     schema: Mapping[str, FactSpec]   # the facts it reads
     transitional: tuple[tuple[int, str], ...] = ()  # ((before_year, governing docno), ...)
     budgets: tuple[tuple[typing.Any, ...], ...] = ()  # ((payer, yearly amount, ranking keys), ...): see allocate_budget
+    # 企业上限: ((limit, fact of what was received in earlier years or None), ...): see cap_room
+    caps: tuple[tuple[typing.Any, ...], ...] = ()
 
 
 def _not_in_force(policy, on, year):
@@ -1375,6 +1393,8 @@ def _rank(result):
     award = result.award
     if award.kind in ("case_by_case", "unspecified", "routing"):
         return (0, Decimal(0))
+    if award.kind == "at_least":  # a floor ranks by the amount it states (its minimum)
+        return (1, award.min)
     return (1, award.max)
 
 
@@ -1415,43 +1435,69 @@ def resolve(results, principles):
     return results
 
 
-def _add_up(paid_awards, possible=()):
+def _add_up(paid_awards, possible=(), rooms=None):
     low, high, open_ = Decimal("0.00"), Decimal("0.00"), []
     paid_by_matter = {}
-    for kind, award_min, award_max, label, *matter in paid_awards:
+    capped = {}  # 企业上限: 文号 -> [paid min, paid max + what its undecided clauses could add]
+    for kind, award_min, award_max, label, *rest in paid_awards:
         if kind == "routing":
             continue  # not money: who decides, not how much
         if kind in ("case_by_case", "unspecified"):
             open_.append(label)
             continue
+        if kind == "at_least":  # a floor: counted at its floor, the amount above it is open
+            open_.append(label)
+            award_max = award_min
         low += award_min
         high += award_max
-        if matter and matter[0] is not None:
-            paid_by_matter[matter[0]] = max(paid_by_matter.get(matter[0], Decimal(0)), award_max)
+        matter = rest[0] if rest else None
+        if matter is not None:
+            paid_by_matter[matter] = max(paid_by_matter.get(matter, Decimal(0)), award_max)
+        if rooms and len(rest) > 1 and rest[1] in rooms:
+            sums = capped.setdefault(rest[1], [_ZERO, _ZERO])
+            sums[0] += award_min
+            sums[1] += award_max
     best_by_matter, undecided = {}, []
-    for label, most, matter in possible:
+    for label, most, matter, *rest in possible:
+        policy = rest[0] if rest else None
         if most is None:
             undecided.append(label)
         elif matter is None:
             high += most
+            if rooms and policy in rooms:
+                capped.setdefault(policy, [_ZERO, _ZERO])[1] += most
         else:
-            best_by_matter[matter] = max(best_by_matter.get(matter, Decimal(0)), most)
-    for matter, most in best_by_matter.items():
-        high += max(Decimal(0), most - paid_by_matter.get(matter, Decimal(0)))
+            best = best_by_matter.get(matter)
+            if best is None or most > best[0]:  # ties: the earlier clause (its policy's cap)
+                best_by_matter[matter] = (most, policy)
+    for matter, (most, policy) in best_by_matter.items():
+        extra = max(Decimal(0), most - paid_by_matter.get(matter, Decimal(0)))
+        high += extra
+        if rooms and policy in rooms:
+            capped.setdefault(policy, [_ZERO, _ZERO])[1] += extra
+    for policy, (most_low, most_high) in capped.items():  # 企业上限: a policy pays at most its room
+        room_low, room_high = rooms[policy]
+        low -= max(_ZERO, most_low - room_low)
+        high -= max(_ZERO, most_high - room_high)
     return Total(_rounded(low), _rounded(high), tuple(open_), tuple(undecided))
 
 
-def add_up(paid_awards, possible=()):
-    """The total of paid awards, each given as (kind, min, max, label[, matter]), as JSON
+def add_up(paid_awards, possible=(), rooms=None):
+    """The total of paid awards, each given as (kind, min, max, label[, matter[, 文号]]), as JSON
     (see Total). Routing is not money; case-by-case and unspecified amounts are listed as open.
 
     `possible` are the clauses that could still pay — undecidable, or waiting for the
-    reviewers' selection — as (label, most it could pay or None, matter). They never raise
+    reviewers' selection — as (label, most it could pay or None, matter[, 文号]). They never raise
     `min`; `max` includes them: a clause with no matter adds its most, and within a matter
     resolved by 就高不重复 (matter given, not None) only the highest counts, so `max` grows
     by how much the highest possible exceeds what that matter already pays. Those with no
-    stated bound are listed in `undecided` (shown only when there are any)."""
-    return _add_up(paid_awards, possible).to_json()
+    stated bound are listed in `undecided` (shown only when there are any).
+
+    `rooms` ({文号: (low, high)}, cap_room): 企业上限. A policy with one adds to `min` at most
+    `low` of its paid minimums, and to `max` at most `high` of its paid maximums and what its
+    possible clauses add (a possible clause's addition within a matter counts for the policy
+    of the highest one, the earlier on a tie)."""
+    return _add_up(paid_awards, possible, rooms).to_json()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -1476,23 +1522,24 @@ class Total:
         return total
 
 
-def totals(results, principles=None):
-    """The applicant's total (a Total): paid awards, and in `max` what undecidable clauses could pay."""
+def totals(results, principles=None, rooms=None):
+    """The applicant's total (a Total): paid awards, and in `max` what undecidable clauses could
+    pay; `rooms` ({文号: (low, high)}, cap_room) the enterprise caps of the policies that have one."""
     resolved = {r.matter for r in results
                 if r.matter is not None and (principles or {}).get(r.spec.policy) == "就高不重复"}
 
     def matter(result):
         return result.matter if result.matter in resolved else None
-    return _add_up(((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}", matter(r))
+    return _add_up(((r.award.kind, r.award.min, r.award.max, f"{r.spec.policy}{r.spec.label}", matter(r), r.spec.policy)
                     for r in results if r.paid),
-                   [(f"{r.spec.policy}{r.spec.label}", r.spec.ceiling, matter(r))
-                    for r in results if r.applies is None and r.spec.modifies is None])
+                   [(f"{r.spec.policy}{r.spec.label}", r.spec.ceiling, matter(r), r.spec.policy)
+                    for r in results if r.applies is None and r.spec.modifies is None], rooms)
 
 
-def report(results, on, warnings=(), principles=None):
+def report(results, on, warnings=(), principles=None, rooms=None):
     """The stable JSON contract of `polc eval` and of evaluate(...).to_json()."""
-    return {"on": str(on), "clauses": [r.to_json() for r in results], "total": totals(results, principles).to_json(),
-            "warnings": list(warnings)}
+    return {"on": str(on), "clauses": [r.to_json() for r in results],
+            "total": totals(results, principles, rooms).to_json(), "warnings": list(warnings)}
 
 
 class ClauseNotFound(KeyError):
@@ -1531,13 +1578,15 @@ class Evaluation:
     clauses: tuple[ClauseResult, ...]
     warnings: tuple[str, ...] = ()
     principles: Mapping[str, str | None] = dataclasses.field(default_factory=dict, repr=False)  # 文号 -> 冲突原则
+    # 企业上限: 文号 -> (low, high) room this year under the policy's enterprise caps (cap_room)
+    rooms: Mapping[str, tuple[Decimal, Decimal]] = dataclasses.field(default_factory=dict, repr=False)
 
     @property
     def total(self) -> Total:
-        return totals(self.clauses, self.principles)
+        return totals(self.clauses, self.principles, self.rooms)
 
     def to_json(self) -> dict[str, typing.Any]:
-        return report(self.clauses, self.on, self.warnings, self.principles)
+        return report(self.clauses, self.on, self.warnings, self.principles, self.rooms)
 
     def clause(self, label: str, policy: str | None = None) -> ClauseResult:
         """The result of the clause with this label (第七条, 第十二条第2项); with several
@@ -1618,7 +1667,10 @@ class Evaluator:
             outside = _not_in_force(policy, day, day.year - policy.assessed_offset)
             if outside is not None:
                 warnings.append(f"{policy.docno}：{outside}，其条款均未评估")
-        return Evaluation(day, tuple(results), tuple(warnings), self.principles)
+        rooms = cap_rooms(self.policies, typed_by_policy)
+        if rooms:
+            results = mark_capped(results, rooms)
+        return Evaluation(day, tuple(results), tuple(warnings), self.principles, rooms)
 
     def evaluate_many(self, rows: Iterable[Mapping[str, object]],
                       on: "datetime.date | str") -> Iterator[tuple[int, "Evaluation | FactError"]]:
@@ -1645,6 +1697,78 @@ def _own(policy, facts):
 
 def evaluate_policies(policies, facts, on):
     return Evaluator(policies).evaluate(facts, on)
+
+
+# ---------------------------------------------------------------- issue 13: caps per enterprise
+# 企业上限 caps the sum of a policy's awards to one applicant in one year (每年), or across
+# years (累计 … 已获 F: less what the applicant received in earlier years, its fact F). The
+# text does not say which clause is reduced, so no clause's award is changed: the total is
+# capped, and every paid money clause of the policy is marked `allocation: "capped"`.
+# It applies to the awards as paid: after 系数, each clause's own cap and 就高不重复, and
+# in a batch after quotas and budgets (a clause they leave unpaid does not count).
+_OPEN_KINDS = ("routing", "case_by_case", "unspecified")
+
+
+def cap_room(caps, facts):
+    """(low, high): what one applicant can still be paid this year under a policy's caps, or
+    None when it has none. A cap with `已获 F`: limit − F (not below 0); F unknown: anything
+    from 0 (it may all be used) to the limit. Several caps: the least room."""
+    if not caps:
+        return None
+    low = high = None
+    for limit, received in caps:
+        if received is None:
+            cap_low = cap_high = limit
+        else:
+            already = facts.get(received)
+            if already is None:
+                cap_low, cap_high = _ZERO, limit
+            else:
+                cap_low = cap_high = max(_ZERO, limit - already)
+        low = cap_low if low is None else min(low, cap_low)
+        high = cap_high if high is None else min(high, cap_high)
+    return (low, high)
+
+
+def cap_rooms(policies, typed_by_policy):
+    """{文号: (low, high)} for each policy with 企业上限, from its typed facts."""
+    rooms = {}
+    for (policy, _clauses), typed in zip(policies, typed_by_policy):
+        room = cap_room(policy.caps, typed)
+        if room is not None:
+            rooms[policy.docno] = room
+    return rooms
+
+
+def cap_cuts(paid, rooms):
+    """What the caps take off the total: {文号: (off min, off max)} for the policies whose cap
+    binds. `paid`: (文号, kind, min, max) of each paid award; an `at_least` award counts at
+    its floor in both; routing, case by case and unspecified state no amount."""
+    if not rooms:
+        return {}
+    sums = {}
+    for policy, kind, low, high in paid:
+        if policy not in rooms or kind in _OPEN_KINDS or low is None:
+            continue
+        both = sums.setdefault(policy, [_ZERO, _ZERO])
+        both[0] += low
+        both[1] += high if high is not None else low
+    cuts = {}
+    for policy, (low, high) in sums.items():
+        room_low, room_high = rooms[policy]
+        cut = (max(_ZERO, low - room_low), max(_ZERO, high - room_high))
+        if cut[0] or cut[1]:
+            cuts[policy] = cut
+    return cuts
+
+
+def mark_capped(results, rooms):
+    """The results, each paid money clause of a policy whose cap binds marked "capped"."""
+    cuts = cap_cuts(((r.spec.policy, r.award.kind, r.award.min, r.award.max) for r in results if r.paid), rooms)
+    if not cuts:
+        return results
+    return [dataclasses.replace(r, allocation="capped")
+            if r.paid and r.spec.policy in cuts and r.award.kind not in _OPEN_KINDS else r for r in results]
 
 
 # ---------------------------------------------------------------- across applicants

@@ -162,6 +162,7 @@ class Engine:
         budgets = self._budgets()
         self._allocations()
         self._prorated_amounts()
+        self._enterprise_caps()
         summary = self._summary(loaded, quotas, budgets)
         self._report_bad(errors)
         for zh, en in self.notes:
@@ -586,25 +587,95 @@ class Engine:
                           WHEN f.allocation IN ('needs_selection', 'list_over') AND f.kind IS NOT NULL
                                AND f.kind <> 'routing' THEN 1 END AS possible,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN f.could_pay ELSE f.amount_max END AS most,
-                     f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AS money
+                     f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AS money,
+                     coalesce(f.amount_max, f.amount_min) AS most_paid
               FROM final f LEFT JOIN resolved r ON r._line = f._line AND r.matter = f.matter),
             by_matter AS (
               SELECT _line, rmatter,
-                     max(amount_max) FILTER (WHERE money) AS paid_most,
-                     max(most) FILTER (WHERE possible IS NOT NULL AND most IS NOT NULL) AS best
+                     max(most_paid) FILTER (WHERE money) AS paid_most,
+                     max(most) FILTER (WHERE possible IS NOT NULL AND most IS NOT NULL) AS best,
+                     arg_min(policy, (-most, pos)) FILTER (WHERE possible IS NOT NULL AND most IS NOT NULL) AS best_policy
               FROM rows WHERE rmatter IS NOT NULL GROUP BY _line, rmatter),
             extra AS (
               SELECT _line, sum(greatest(0, best - coalesce(paid_most, 0))) AS extra FROM by_matter
-              WHERE best IS NOT NULL GROUP BY _line)
+              WHERE best IS NOT NULL GROUP BY _line),
+            {caps}
             SELECT r._line,
-                   coalesce(sum(amount_min) FILTER (WHERE money), 0) AS low,
-                   coalesce(sum(amount_max) FILTER (WHERE money), 0)
+                   CAST(coalesce(sum(amount_min) FILTER (WHERE money), 0) - coalesce(any_value(k.cut_min), 0)
+                        AS DECIMAL(38,2)) AS low,
+                   CAST(coalesce(sum(most_paid) FILTER (WHERE money), 0)
                      + coalesce(sum(most) FILTER (WHERE possible IS NOT NULL AND rmatter IS NULL AND most IS NOT NULL), 0)
-                     + coalesce(any_value(e.extra), 0) AS high,
-                   list(label_json ORDER BY pos) FILTER (WHERE paid_now AND kind IN ('case_by_case', 'unspecified')) AS open,
+                     + coalesce(any_value(e.extra), 0) - coalesce(any_value(k.cut_max), 0) AS DECIMAL(38,2)) AS high,
+                   list(label_json ORDER BY pos) FILTER (WHERE paid_now AND kind IN ('case_by_case', 'unspecified', 'at_least'))
+                     AS open,
                    list(label_json ORDER BY possible, pos) FILTER (WHERE possible IS NOT NULL AND most IS NULL) AS undecided
             FROM rows r JOIN clause_info i USING (pos) LEFT JOIN extra e ON e._line = r._line
-            GROUP BY r._line""".replace("{static}", ", ".join(literal(m) for m in static) or "NULL")
+            LEFT JOIN cap_cut k ON k._line = r._line
+            GROUP BY r._line""".replace("{static}", ", ".join(literal(m) for m in static) or "NULL").replace(
+                "{caps}", self._cap_ctes())
+
+    # ------------------------------------------------------------ issue 13: caps per enterprise (r14-caps)
+    def _enterprise_caps(self) -> None:
+        """企业上限, as runtime.cap_room and mark_capped decide it, after quotas and budgets:
+        CREATE TABLE cap_rooms (_line, policy, room_low, room_high) for every evaluated row and
+        capped policy (the limit, less the 已获 fact: unknown → 0 … limit; the least room of
+        several caps), and each paid money row of a policy whose paid awards (an at_least
+        award at its floor) exceed its room gets allocation 'capped'."""
+        available = {column for column, _t in self.loaded.view_columns}
+        rooms = []
+        for policy, _specs in self.policies:
+            caps = policy.caps
+            if not caps:
+                continue
+            lows, highs = [], []
+            for limit, received in caps:
+                amount = f"CAST({literal(str(limit))} AS DECIMAL(38,6))"
+                if received is None:
+                    lows.append(amount)
+                    highs.append(amount)
+                    continue
+                already = f"r.{ident(received)}" if received in available else "CAST(NULL AS DECIMAL(38,6))"
+                room = f"greatest(CAST(0 AS DECIMAL(38,6)), {amount} - {already})"
+                lows.append(f"CASE WHEN {already} IS NULL THEN CAST(0 AS DECIMAL(38,6)) ELSE {room} END")
+                highs.append(f"CASE WHEN {already} IS NULL THEN {amount} ELSE {room} END")
+            rooms.append(f"SELECT r._line, {literal(policy.docno)} AS policy, least({', '.join(lows)}) AS room_low, "
+                         f"least({', '.join(highs)}) AS room_high FROM register r")
+        self.capped_policies = [policy.docno for policy, _specs in self.policies if policy.caps]
+        if not rooms:
+            return
+        self.con.execute("CREATE TABLE cap_rooms AS " + " UNION ALL ".join(rooms))
+        money = "f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AND f.amount_min IS NOT NULL"
+        self.con.execute(f"""
+            UPDATE final f SET allocation = 'capped' FROM (
+              SELECT f._line, f.policy FROM final f JOIN cap_rooms c ON c._line = f._line AND c.policy = f.policy
+              WHERE {money} GROUP BY f._line, f.policy, c.room_low, c.room_high
+              HAVING sum(f.amount_min) > c.room_low OR sum(coalesce(f.amount_max, f.amount_min)) > c.room_high) b
+            WHERE b._line = f._line AND b.policy = f.policy AND {money}""")
+
+    def _cap_ctes(self) -> str:
+        """The CTE `cap_cut (_line, cut_min, cut_max)` of _totals_sql: what 企业上限 takes off
+        (runtime._add_up): per capped policy, its paid minimums over room_low, and its paid
+        maximums plus what its possible clauses add (within a matter, the addition counts for
+        the policy of the highest possible clause, the earlier on a tie) over room_high."""
+        if not getattr(self, "capped_policies", None):
+            return ("cap_cut AS (SELECT CAST(NULL AS BIGINT) AS _line, CAST(0 AS DECIMAL(38,6)) AS cut_min, "
+                    "CAST(0 AS DECIMAL(38,6)) AS cut_max WHERE false)")
+        capped = ", ".join(literal(d) for d in self.capped_policies)
+        return f"""
+            cap_sums AS (
+              SELECT _line, policy, coalesce(sum(amount_min) FILTER (WHERE money), 0) AS pmin,
+                     coalesce(sum(coalesce(amount_max, amount_min)) FILTER (WHERE money), 0)
+                       + coalesce(sum(most) FILTER (WHERE possible IS NOT NULL AND rmatter IS NULL AND most IS NOT NULL), 0)
+                       AS pmax
+              FROM rows WHERE policy IN ({capped}) GROUP BY _line, policy
+              UNION ALL
+              SELECT _line, best_policy, 0, greatest(0, best - coalesce(paid_most, 0)) FROM by_matter
+              WHERE best IS NOT NULL AND best_policy IN ({capped})),
+            cap_cut AS (
+              SELECT s._line, sum(greatest(0, s.pmin - c.room_low)) AS cut_min,
+                     sum(greatest(0, s.pmax - c.room_high)) AS cut_max
+              FROM (SELECT _line, policy, sum(pmin) AS pmin, sum(pmax) AS pmax FROM cap_sums GROUP BY _line, policy) s
+              JOIN cap_rooms c ON c._line = s._line AND c.policy = s.policy GROUP BY s._line)"""
 
     # ------------------------------------------------------------ summary
     def _summary(self, loaded, quotas: dict, budgets: dict) -> dict:

@@ -42,7 +42,7 @@ MAX_ERRORS = 50  # per file: past this a file is not a draft with mistakes but s
 FIX_CHECK_BUDGET = 2_000_000
 
 _HEADER_WORDS = ("标题", "发布机关", "发布日期", "施行日期", "失效日期", "废止", "适用范围", "冲突原则", "配套",
-                 "过渡", "分担", "引用", "预算", "考核年度")
+                 "过渡", "分担", "引用", "预算", "考核年度", "企业上限")
 _ITEM_WORDS = ("条款", "事实", "枚举", "定义", "定义事项")
 _CLAUSE_WORDS = ("原文", "对象", "责任单位", "事项", "当", "给予", "期限", "一次性", "不设上限", "名额", "系数",
                  "说明", "仅文本", "案例")
@@ -200,7 +200,7 @@ def describe_expected(accepted: set[str], grammar: _Grammar) -> Message | None:
     values = words & (_VALUE_TERMINALS | {"NAME", "QUOTED_NAME"})
     if "不适用" in words:
         group(words & (_VALUE_TERMINALS | {"NAME", "QUOTED_NAME", "DATE", "-", "是", "否", "一事一议", "金额未定", "不适用",
-                                            "无法判定", "由", "适用", "最高", "最高不超过", *_OUTCOME_VERBS}),
+                                            "无法判定", "由", "适用", "最高", "最高不超过", "不低于", *_OUTCOME_VERBS}),
               "预期的结果（金额如 20万元、最高 X、X 至 Y、不适用、无法判定、一事一议…）",
               "the expected result (an amount such as 20万元, 最高 X, X 至 Y, 不适用, 无法判定, 一事一议, …)")
     elif "MONEY" in words and "NAME" in words:

@@ -85,6 +85,8 @@ def _award(award: model.Award | None) -> str:
             return f"{_amount(form.low)}{gap}至{gap}{_amount(form.high)}"
         case model.CaseByCase():
             return "一事一议"
+        case model.Unspecified() if form.base is not None:
+            return f"按 {_amount(form.base)} 的一定比例（比例原文未定，金额未列明）"
         case model.Unspecified():
             return "未列明金额" + (f"（{form.note}）" if form.note else "")
         case model.ByLevel():
@@ -104,6 +106,8 @@ def _award(award: model.Award | None) -> str:
             rows = "；".join(f"{r.text}（第{r.first}–{r.last}年）{_amount(r.amount)}" if r.first != r.last
                             else f"{r.text} {_amount(r.amount)}" for r in form.rows)
             return f"分年度（{start}）：{rows}"
+        case model.AtLeast():
+            return f"不低于 {_amount(form.floor)}（超出部分由评审确定）"
         case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
             return _table_award(form)
         case _:
@@ -379,6 +383,10 @@ def _ceiling(clause: model.ClauseModel) -> str:
         routing = clause.award is not None and isinstance(clause.award.form, model.Routing)
         return "不涉及金额" if clause.modifier is not None or routing else "金额未列明"
     per_year = clause.ceiling
+    if per_year is None and _formula_cap(clause) is not None:
+        return f"按公式封顶：{_formula_cap(clause)}"
+    if per_year is None and clause.award is not None and isinstance(clause.award.form, model.AtLeast):
+        return "无上限（原文只定下限，超出部分由评审确定）"
     if per_year is None:
         return "无上限（原文未设）"
     text = format_money(per_year)
@@ -390,10 +398,52 @@ def _ceiling(clause: model.ClauseModel) -> str:
 def _policy_ceiling(policy: model.PolicyModel) -> list[str]:
     total, unbounded, unstated = policy.ceiling, policy.unbounded_clauses, policy.unstated_clauses
     lines = [f"有上限的条款合计（同一事项取最高）：{format_money(total)}"]
+    by_label = {c.label: c for c in policy.clauses}
+    by_formula = [label for label in unbounded if label in by_label and _formula_cap(by_label[label]) is not None]
+    floors = [label for label in unbounded if label in by_label and _is_floor(by_label[label])]
+    unbounded = tuple(label for label in unbounded if label not in by_formula and label not in floors)
+    if floors:  # issue 13: 不低于 X, the rest by review
+        lines.append("另有只定下限的条款（超出部分由评审确定）：" + "、".join(floors))
+    if by_formula:  # issue 13: a cap that is a formula of the applicant's facts
+        lines.append("另有按公式封顶的条款（封顶随企业事实而定）：" + "、".join(
+            f"{label}（{_formula_cap(by_label[label])}）" for label in by_formula))
     if unbounded:
         lines.append("另有不设上限的条款：" + "、".join(unbounded))
     if unstated:
         lines.append("另有未列明金额、一事一议或非金钱结果的条款：" + "、".join(unstated))
+    return lines + _enterprise_caps(policy)
+
+
+# ---- issue 13: caps that are formulas of facts (r14-caps)
+def _formula_cap(clause: model.ClauseModel) -> str | None:
+    """The text of a clause's 最高 when it is a formula of facts (最高 地方财政贡献 × 50%), else None."""
+    award = clause.award
+    if award is None or clause.ceiling is not None:
+        return None
+    if award.cap is not None:
+        return award.cap.text
+    if isinstance(award.form, model.UpTo):
+        return award.form.ceiling.text
+    return None
+
+
+def _is_floor(clause: model.ClauseModel) -> bool:
+    return clause.award is not None and isinstance(clause.award.form, model.AtLeast)
+
+
+# ---- issue 13: caps per enterprise (r14-caps)
+def _enterprise_caps(policy: model.PolicyModel) -> list[str]:
+    """企业上限 as a reviewer reads it: what is capped, and how a binding cap is reported."""
+    lines = []
+    for cap in policy.enterprise_caps:
+        if cap.received is None:
+            lines.append(f"企业上限：每个企业每年从本政策各条款所得合计最高 {cap.amount_text}")
+        else:
+            lines.append(f"企业上限：每个企业跨年度累计最高 {cap.amount_text}，今年最多为其减去企业申报的「{cap.received.name}」"
+                         f"（未申报时今年可得在0至{cap.amount_text}之间）")
+    if lines:
+        lines.append("超过企业上限时合计按上限计；原文未规定核减哪一条，各条金额照列并标为 capped（在各条系数、封顶、就高不重复"
+                     "及名额、预算之后）")
     return lines
 
 

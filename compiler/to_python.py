@@ -496,6 +496,8 @@ class _ClauseCompiler:
                 out.line(f"return outcome(run, {form.outcome!r}, {form.approver!r})")
             case model.Routing():
                 out.line(f"return routing(run, {form.approver!r})")
+            case model.AtLeast():
+                out.line(f"return at_least(run, {self.amount(form.floor)}, {cap}, {cap_label})")
             case model.PerItem():
                 name = form.item_fact.name
                 out.line(f"values = items(run, {name!r})")
@@ -833,6 +835,8 @@ def _policy_part(policy: model.PolicyModel) -> str:
     out.line("    schema=FACTS,")
     out.line(f"    transitional={_literal(policy.transitional_spec())},")
     out.line(f"    budgets={_literal(policy.budgets_spec())},")
+    if policy.enterprise_caps:  # 企业上限 (issue 13); left out when none, so other modules are unchanged
+        out.line(f"    caps={_literal(policy.caps_spec())},")
     out.line(")")
     out.line()
     out.line()

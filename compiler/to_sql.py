@@ -645,6 +645,13 @@ class _PolicySql:
                 known = _case(ifs_known, exp.Boolean(this=False))
                 value = _case(ifs_value) if ifs_value else _null(MONEY_OUT)
                 return AwardSql("exact", with_cap(known), value, value)
+            case model.AtLeast(floor=floor_node):  # issue 13: floors (runtime.at_least)
+                floor = self.amount(floor_node)
+                floor_known = truth(exp.Not(this=_is_null(floor)))
+                floor_cents = num_cents(_capped(_nonnegative(self.scaled(clause, floor)), cap))
+                if cap is None:
+                    return AwardSql("at_least", with_cap(floor_known), floor_cents, None)
+                return AwardSql("range", with_cap(floor_known), floor_cents, num_cents(cap))
             case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
                 return self.table_award(clause, form, cap, with_cap, truth)
             case _:
@@ -975,7 +982,9 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         exp.Star(),
         participant.as_("_polc_participant", copy=False),
         rank_class.as_("_polc_rank_class", copy=False),
-        _case([(exp.EQ(this=rank_class.copy(), expression=_int(1)), _col("amount_max"))],
+        # an at_least award (no maximum) ranks by its floor, as runtime._rank
+        _case([(exp.EQ(this=rank_class.copy(), expression=_int(1)),
+                exp.Coalesce(this=_col("amount_max"), expressions=[_col("amount_min")]))],
               _cast(_int(0), MONEY_OUT)).as_("_polc_rank_amount", copy=False),
     ).from_(copy=False, expression=_from(_union(contested, register), "_polc_clauses"))
     # One window specification for both values (the same partition, order and a frame of the

@@ -88,7 +88,7 @@ FROM (
           THEN 0
           ELSE 1
         END = 1
-        THEN "amount_max"
+        THEN COALESCE("amount_max", "amount_min")
         ELSE CAST(0 AS DECIMAL(38, 2))
       END AS _polc_rank_amount
     FROM (
@@ -477,7 +477,7 @@ FROM (
             THEN 0
             ELSE 1
           END = 1
-          THEN "amount_max"
+          THEN COALESCE("amount_max", "amount_min")
           ELSE CAST(0 AS DECIMAL(38, 2))
         END AS _polc_rank_amount
       FROM (
