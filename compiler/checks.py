@@ -322,17 +322,42 @@ def _children(node) -> Iterable:
     children = []
     for name in names:
         value = getattr(node, name)
-        if isinstance(value, _EXPRESSION_NODES):
+        kind = _VALUE_KINDS.get(type(value))
+        if kind is None:
+            kind = _value_kind(type(value))
+        if kind == _EXPRESSION:
             children.append(value)
-        elif isinstance(value, tuple):
-            children.extend(v for v in value if isinstance(v, _EXPRESSION_NODES))
+        elif kind == _TUPLE:
+            for item in value:
+                item_kind = _VALUE_KINDS.get(type(item))
+                if (item_kind if item_kind is not None else _value_kind(type(item))) == _EXPRESSION:
+                    children.append(item)
     return children
 
 
+# What _children does with a field's value, decided once per type (isinstance against every
+# expression class, for every field of every node, was most of walking): an expression node,
+# a tuple to look into, or neither.
+_OTHER, _EXPRESSION, _TUPLE = range(3)
+_VALUE_KINDS: dict[type, int] = {}
+
+
+def _value_kind(cls: type) -> int:
+    kind = _EXPRESSION if issubclass(cls, _EXPRESSION_NODES) else _TUPLE if issubclass(cls, tuple) else _OTHER
+    _VALUE_KINDS[cls] = kind
+    return kind
+
+
 def walk(node) -> Iterator:
-    yield node
-    for child in _children(node):
-        yield from walk(child)
+    """node and every expression under it, depth first in field order. Iterative: a
+    generator per level (yield from) cost every node as many steps as it was deep."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        children = _children(current)
+        if children:
+            stack.extend(reversed(children))
 
 
 def facts_read(expressions: Iterable, symbols: Symbols) -> set[str]:
@@ -1328,8 +1353,8 @@ def _confirm(first, second, facts: dict, year: int, prepare) -> dict | None:
         # once per policy, not once per pair (validating the same fillers again and again was
         # half the cost of confirming a witness).
         try:
-            typed = runtime.validate_facts({name: value for name, value in completed.items()
-                                            if name in info_.schema and name not in fillers}, info_.schema)
+            typed = _typed_witness(info_.schema, typed_fillers, {name: value for name, value in completed.items()
+                                                                 if name in info_.schema and name not in fillers})
             for name in fillers:
                 if name in info_.schema:
                     typed.update(_typed_filler(info_.schema, typed_fillers, name, fillers[name], completed[name]))
@@ -1344,6 +1369,37 @@ def _confirm(first, second, facts: dict, year: int, prepare) -> dict | None:
         if result.applies is not True:
             return None
     return completed
+
+
+def _typed_witness(schema: dict, cache: dict, raw: dict) -> dict:
+    """runtime.validate_facts of a witness's facts, each fact's typed value remembered by its
+    name and value (the witnesses of one policy's pairs repeat the thresholds its clauses
+    name). Facts validate one by one, so this gives what validate_facts gives: the typed
+    values of the facts that are known, or a FactError if any fact is wrong."""
+    from . import runtime
+    typed = {}
+    for name, value in raw.items():
+        key = ("witness", name, _frozen(value))
+        if key not in cache:
+            try:
+                cache[key] = runtime.validate_facts({name: value}, schema)
+            except runtime.FactError as exc:
+                cache[key] = exc
+        found = cache[key]
+        if isinstance(found, runtime.FactError):
+            raise found
+        typed.update(found)
+    return typed
+
+
+def _frozen(value) -> tuple:
+    """A JSON-like value as a key: its type kept (1 and True are one key otherwise), mappings
+    and lists in their order."""
+    if isinstance(value, dict):
+        return (dict, *((key, _frozen(item)) for key, item in value.items()))
+    if isinstance(value, list):
+        return (list, *(_frozen(item) for item in value))
+    return (type(value), value)
 
 
 def _typed_filler(schema: dict, cache: dict, name: str, made_from: tuple, value) -> dict:

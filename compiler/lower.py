@@ -116,6 +116,7 @@ class _Lowering:
     def __init__(self, policy: ast.Policy):
         self.source = policy
         self.symbols = Symbols.of(policy)
+        self._reads: tuple | None = None  # see clause_reads
         vocabulary = policy.vocabulary
         shared = {id(decl) for source in ([vocabulary] if vocabulary is not None else [])
                   for kind in ("enums", "facts", "defs", "matters") for decl in getattr(source, kind)}
@@ -420,7 +421,9 @@ class _Lowering:
         预算 rankings and examples), in declaration order."""
         used = {decl.name.text for decl in policy.facts}
         own_defs = [self.definitions[d.name.text] for d in policy.defs if d.name.text in self.definitions]
-        used |= model.facts_read([*clauses, *(d.expr for d in own_defs)], self.partial)
+        direct, named = self.clause_reads(clauses)
+        used |= direct | model.facts_read([*(self.definitions[name].expr for name in named if name in self.definitions),
+                                           *(d.expr for d in own_defs)], self.partial)
         for budget in policy.budgets:
             used.update(fact.text for fact, _descending in budget.ranking)
         used.update(cap.received.text for cap in policy.enterprise_caps if cap.received is not None)
@@ -434,10 +437,31 @@ class _Lowering:
             used.update(n.text for n in clause.offsets if n.text in self.facts and n.text not in self.matters)
         return tuple(name for name in self.facts if name in used)
 
+    def clause_reads(self, clauses: tuple[model.ClauseModel, ...]) -> tuple[set[str], set[str]]:
+        """(the facts the clauses read themselves, the definitions they name), from one walk
+        over them shared by used_facts and used_definitions (walking every clause was a third
+        of lowering). A definition is not followed here: model.walk stops at a DefRef."""
+        if self._reads is None or self._reads[0] is not clauses:
+            facts: set[str] = set()
+            named: set[str] = set()
+            for node in model.walk(clauses):
+                if isinstance(node, (model.FactRef, model.PrevYear, model.Growth)):
+                    facts.add(node.fact.name)
+                elif isinstance(node, model.Fact):
+                    facts.add(node.name)
+                elif isinstance(node, model.DefRef):
+                    named.add(node.name)
+            self._reads = (clauses, facts, named)
+        return self._reads[1], self._reads[2]
+
     def used_definitions(self, clauses: tuple[model.ClauseModel, ...]) -> tuple[str, ...]:
         """Own definitions, and the vocabulary's that clauses or definitions refer to."""
         used = {name for name, d in self.definitions.items() if not d.shared}
-        pending: list = [*clauses, *(self.definitions[name].expr for name in used)]
+        pending: list = [self.definitions[name].expr for name in used]
+        for name in self.clause_reads(clauses)[1]:  # named by the clauses (walked once for used_facts too)
+            if name in self.definitions and name not in used:
+                used.add(name)
+                pending.append(self.definitions[name].expr)
         while pending:
             for node in model.walk(pending.pop()):
                 if isinstance(node, model.DefRef) and node.name in self.definitions and node.name not in used:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import re
 from decimal import Decimal
 from typing import Collection, Iterator, Mapping, Union
 
@@ -48,11 +49,33 @@ _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _child_fields(cls: type) -> tuple[str, ...]:
-    """The fields of a node class that can hold nodes: all but its span (read once per class)."""
+    """The fields of a node class that can hold nodes: all but its span and those whose
+    declared type holds none (read once per class). A Fact, a Matter or a Constant has
+    only such fields, and they were half of the nodes lowering walked."""
     names = _FIELDS.get(cls)
     if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in attrs.fields(cls) if f.name != "span")
+        names = _FIELDS[cls] = tuple(f.name for f in attrs.fields(cls)
+                                     if f.name != "span" and not _holds_no_node(f.type))
     return names
+
+
+_ANNOTATION_NAMES = re.compile(r"[A-Za-z_][A-Za-z_0-9.]*")
+_PLAIN = {"None": type(None), "str": str, "bool": bool, "int": int, "tuple": tuple, "datetime.date": datetime.date}
+
+
+def _holds_no_node(annotation) -> bool:
+    """Whether a field's declared type (the annotation's text) is made only of leaves
+    (_LEAVES, None) and tuples of them: `str | None`, `tuple[str, ...]`, `CompareOp`.
+    Anything else (a node class, `object`, a mapping, a union with a node) is followed.
+    mypy holds the fields to their declared types; tests/test_model.py checks every node of
+    the shipped policies' models against it."""
+    if not isinstance(annotation, str):
+        return False
+    for token in _ANNOTATION_NAMES.findall(annotation):
+        cls = _PLAIN.get(token, globals().get(token))
+        if not isinstance(cls, type) or not (cls in (type(None), tuple) or issubclass(cls, _LEAVES)):
+            return False
+    return True
 
 
 def _nodes_in(value) -> Iterator:

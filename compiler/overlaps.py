@@ -452,12 +452,13 @@ def analyse(policies: list[ast.Policy], confirm=None) -> list[Overlap]:
     in polc, not an undecidable pair: it is kept on the Overlap, and reported as one (E199)."""
     results = []
     tables: dict[tuple[int, int], Symbols] = {}  # one merged symbol table per pair of policies, not per pair of clauses
+    forms = _ClauseForms()  # each clause's normal form once per distinct table, not once per pair
     for matter, first, second in clause_pairs(policies):
         key = (id(first[0]), id(second[0]))
         try:
             if key not in tables:
                 tables[key] = _combined_symbols(first[0], second[0])
-            results.append(decide(matter, first, second, confirm, tables[key]))
+            results.append(decide(matter, first, second, confirm, tables[key], forms))
         except Exception as exc:  # noqa: BLE001 - reported as a compiler bug, with its type and message
             results.append(Overlap(matter, first, second, None, False, None,
                                    internal_error=f"{type(exc).__name__}: {exc}"))
@@ -474,6 +475,48 @@ def _combined_symbols(first: ast.Policy, second: ast.Policy) -> Symbols:
     return symbols
 
 
+class _ClauseForms:
+    """The disjunctive normal form of each clause's applicability, remembered.
+
+    A clause takes part in several pairs (five clauses of one matter make ten), and its form
+    depends only on the clause and on what the merged symbol table says of the names it uses.
+    Tables are told apart by their content (each declaration by identity, each table in its
+    order, as infer reads them), so policies sharing one vocabulary share the forms, and a
+    pair whose merged names differ gets its own. A clause outside the fragment is remembered
+    as the node that put it outside, and raised again as a new OutsideFragment each time."""
+
+    def __init__(self):
+        self._signatures: dict[int, tuple[Symbols, int]] = {}  # id(table) -> (table, its content's number)
+        self._contents: dict[tuple, int] = {}
+        self._forms: dict[tuple[int, int], tuple] = {}  # (id(clause), content) -> (clause, conjuncts, outside?, node)
+
+    def _content(self, symbols: Symbols) -> int:
+        known = self._signatures.get(id(symbols))
+        if known is not None and known[0] is symbols:
+            return known[1]
+        content = (tuple((name, id(decl)) for name, decl in symbols.enums.items()),
+                   tuple((name, id(decl)) for name, decl in symbols.facts.items()),
+                   tuple((name, id(decl)) for name, decl in symbols.defs.items()),
+                   tuple(symbols.enum_of_value.items()))
+        number = self._contents.setdefault(content, len(self._contents))
+        self._signatures[id(symbols)] = (symbols, number)
+        return number
+
+    def dnf(self, clause: ast.Clause, symbols: Symbols) -> list[Conjunct]:
+        key = (id(clause), self._content(symbols))
+        known = self._forms.get(key)
+        if known is None or known[0] is not clause:
+            try:
+                known = (clause, _Builder(symbols).dnf(applicability(clause, symbols)), False, None)
+            except OutsideFragment as exc:
+                known = (clause, None, True, exc.node)
+            self._forms[key] = known
+        _clause, conjuncts, outside, node = known
+        if outside:
+            raise OutsideFragment(node)
+        return conjuncts
+
+
 def _conjuncts(builder: _Builder, parts: list) -> list[Conjunct]:
     conjuncts = builder.dnf(parts[0])
     for part in parts[1:]:
@@ -481,19 +524,28 @@ def _conjuncts(builder: _Builder, parts: list) -> list[Conjunct]:
     return conjuncts
 
 
-def decide(matter: str, first, second, confirm=None, symbols: Symbols | None = None) -> Overlap:
+def decide(matter: str, first, second, confirm=None, symbols: Symbols | None = None,
+           forms: _ClauseForms | None = None) -> Overlap:
     """Exact where the conditions are in the fragment. Otherwise the conditions outside it
     are dropped, and an overlap is reported only if the interpreter confirms a witness
-    (a proof that both apply); failing that the pair is reported as undecided."""
+    (a proof that both apply); failing that the pair is reported as undecided.
+    forms: each clause's normal form remembered across pairs (analyse passes one)."""
     (p1, c1), (p2, c2) = first, second
     if symbols is None:  # the policies' merged names; analyse builds it once per pair of policies
         symbols = _combined_symbols(p1, p2)
-    parts = [applicability(c1, symbols), applicability(c2, symbols)]
-    parts += [m for m in (matter_constraint(c1, matter), matter_constraint(c2, matter)) if m is not None]
+    constraints = [m for m in (matter_constraint(c1, matter), matter_constraint(c2, matter)) if m is not None]
     year = _common_year(p1, p2)
     try:
-        conjuncts = _conjuncts(_Builder(symbols), parts)
+        if forms is None:
+            conjuncts = _conjuncts(_Builder(symbols), [applicability(c1, symbols), applicability(c2, symbols), *constraints])
+        else:  # the same steps in the same order as _conjuncts, the clauses' forms remembered
+            conjuncts = forms.dnf(c1, symbols)
+            conjuncts = _and(conjuncts, forms.dnf(c2, symbols))
+            builder = _Builder(symbols)
+            for constraint in constraints:
+                conjuncts = _and(conjuncts, builder.dnf(constraint))
     except OutsideFragment as exc:
+        parts = [applicability(c1, symbols), applicability(c2, symbols), *constraints]
         reason = "条件过于复杂（析取范式过大）" if exc.node is None else f"「{printer.expr(exc.node)}」不是事实与常量的比较"
         relaxed = _Builder(symbols, relax=True)
         try:

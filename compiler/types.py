@@ -67,6 +67,10 @@ class Symbols:
     defs: dict[str, ast.DefDecl] = attrs.Factory(dict)
     matters: dict[str, ast.MatterDecl] = attrs.Factory(dict)
     enum_of_value: dict[str, str] = attrs.Factory(dict)  # value name -> enum name (first one)
+    # id(declaration) -> (declaration, its Type): a Type depends on the declaration alone, and
+    # infer asks for the same facts' types again and again (kept beside the declaration, so
+    # its id cannot be reused while the entry lives).
+    _fact_types: dict = attrs.field(factory=dict, init=False, repr=False, eq=False)
 
     @classmethod
     def of(cls, policy: ast.Policy | ast.Vocabulary) -> "Symbols":
@@ -84,8 +88,13 @@ class Symbols:
         return symbols
 
     def fact_type(self, decl: ast.FactDecl) -> Type:
+        known = self._fact_types.get(id(decl))
+        if known is not None and known[0] is decl:
+            return known[1]
         t = decl.type
-        return Type(t.base, t.enum.text if t.enum else None, t.series, t.items)
+        made = Type(t.base, t.enum.text if t.enum else None, t.series, t.items)
+        self._fact_types[id(decl)] = (decl, made)
+        return made
 
     def enum_values(self, enum: str | None) -> tuple[str, ...]:
         decl = self.enums.get(enum) if enum else None

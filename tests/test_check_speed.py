@@ -178,3 +178,32 @@ def test_without_a_cache_nothing_is_kept(tmp_path, monkeypatch):
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     assert not driver.load(["policies/"]).has_errors
     assert not (tmp_path / ".cache").exists()
+
+
+def test_each_clause_normal_form_is_built_once_and_pairs_decide_as_before(tmp_path, monkeypatch):
+    # Three policies sharing one vocabulary, two clauses each on one matter: 15 pairs, 6
+    # clauses. With the forms remembered (overlaps._ClauseForms) each clause's applicability is
+    # put in normal form once, not once per pair, and every pair is decided exactly as
+    # decide() alone decides it (witness, confirmation, reason).
+    from compiler import overlaps
+    (tmp_path / "vocabulary.pol").write_text(
+        "词汇 共用\n事实 投资额: 金额\n事实 认定: 是否\n定义事项 「设备补助」\n", encoding="utf-8")
+    for index in range(3):
+        lines = [f"政策 测试〔2020〕{index + 1}号", "  施行日期 2020年1月1日", "  冲突原则 就高不重复",
+                 '  引用 "vocabulary.pol"']
+        for article, threshold in (("一", 100 + index), ("二", 300 + index)):
+            lines += [f"条款 第{article}条", '  原文 "设备补助。"', "  事项 「设备补助」",
+                      f"  当 投资额 不低于 {threshold}万元 且 认定", "  给予 最高 20万元"]
+        (tmp_path / f"p{index}.pol").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    project = driver.load([str(tmp_path)], overlaps=False)
+    assert not project.has_errors and len(project.policies) == 3
+    built = []
+    applicability = overlaps.applicability
+    monkeypatch.setattr(overlaps, "applicability", lambda clause, symbols: built.append(clause) or applicability(clause, symbols))
+    remembered = overlaps.analyse(project.policies)
+    assert len(remembered) == 15 and len(built) == 6
+    monkeypatch.setattr(overlaps, "applicability", applicability)
+    alone = [overlaps.decide(o.matter, o.first, o.second) for o in remembered]
+    assert [(o.witness, o.decided, o.confirmed, o.reason) for o in remembered] == \
+        [(o.witness, o.decided, o.confirmed, o.reason) for o in alone]
+    assert all(o.witness is not None for o in remembered)

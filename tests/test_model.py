@@ -70,3 +70,29 @@ def test_a_definition_from_the_vocabulary_is_evaluated_by_every_backend(tmp_path
         assert generated["clauses"][0]["applies"] is paid
     summary = driver.outputs(project)["p.md"]
     assert "| 大企业（共用词汇） | 营业收入 超过 10亿元 |" in summary
+
+
+def test_fields_walking_leaves_out_hold_no_nodes():
+    """model.walk skips the fields whose declared type holds no node (str, enums, Type…):
+    in every model of the shipped policies and of the language folders, each field it skips
+    holds no node, so walking finds the same nodes it would find reading every field."""
+    import attrs
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    project = driver.load([str(root / "policies"), *map(str, sorted((root / "tests" / "language").iterdir()))],
+                          overlaps=False)
+    assert project.policies and not project.has_errors
+    checked = set()
+    for policy in project.policies:
+        for node in model.walk(project.model(policy)):
+            followed = model._child_fields(type(node))
+            for field in attrs.fields(type(node)):
+                if field.name != "span" and field.name not in followed:
+                    checked.add((type(node).__name__, field.name))
+                    value = getattr(node, field.name)
+                    kind = model._value_kind(type(value))  # as walking reads a value: Type, str, enums are leaves
+                    found: list = [value] if kind == model._NODE else []
+                    if kind in (model._SEQUENCE, model._MAPPING):
+                        model._collect(value, kind, found)
+                    assert not found, (type(node).__name__, field.name)
+    assert {("Fact", "type"), ("Compare", "text"), ("ClauseModel", "decisive_facts")} <= checked
