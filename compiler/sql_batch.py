@@ -582,14 +582,15 @@ class Engine:
               SELECT DISTINCT c._line, c.matter FROM clause_rows c JOIN clause_info i USING (pos)
               WHERE c.matter IS NOT NULL AND i.highest_only AND i.dynamic_matter),
             rows AS (
-              SELECT f.*, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
+              SELECT f.*, i.policy, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN 0
                           WHEN f.allocation IN ('needs_selection', 'list_over') AND f.kind IS NOT NULL
                                AND f.kind <> 'routing' THEN 1 END AS possible,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN f.could_pay ELSE f.amount_max END AS most,
                      f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AS money,
                      coalesce(f.amount_max, f.amount_min) AS most_paid
-              FROM final f LEFT JOIN resolved r ON r._line = f._line AND r.matter = f.matter),
+              FROM final f JOIN clause_info i USING (pos)  -- the 文号 (final is narrow): by_matter and _cap_ctes read it
+              LEFT JOIN resolved r ON r._line = f._line AND r.matter = f.matter),
             by_matter AS (
               SELECT _line, rmatter,
                      max(most_paid) FILTER (WHERE money) AS paid_most,
