@@ -33,7 +33,9 @@ How the runtime's meaning carries over:
 - 系数 … 作用于 事项 (modifiers, across all policies given): the highest coefficient whose
   clause applies, worked out in each clause of that matter from the applicant's row;
   就高不重复 across policies is a window over the applicant's clauses that can share a
-  matter; co-funding parts are rounded half up, the last payer taking the remainder.
+  matter; offsets (抵扣, runtime.apply_offsets) follow it, with window sums over the
+  applicant's rows, read before any offset is applied; co-funding parts are rounded half
+  up from the reduced amounts, the last payer taking the remainder.
 
 Nothing from a policy or a register becomes SQL text except through sqlglot: names become
 quoted identifiers, labels, 文号 and enumeration values string literals, numbers DECIMAL
@@ -1066,10 +1068,13 @@ def _fact_offsets(sql: _PolicySql, names: Sequence[str]) -> list[tuple[str, exp.
     is unbounded (NULL) as soon as one is missing (NULL + x is NULL)."""
     values = [_case([(exp.LT(this=sql.column(name), expression=_int(0)), _cast(_int(0), FACT_DECIMAL))],
                     _cast(sql.column(name), FACT_DECIMAL)) for name in names]
-    least = functools.reduce(lambda a, b: exp.Add(this=_p(a), expression=_p(b)),
-                             [exp.Coalesce(this=value.copy(), expressions=[_cast(_int(0), FACT_DECIMAL)]) for value in values])
-    most = functools.reduce(lambda a, b: exp.Add(this=_p(a), expression=_p(b)), values)
-    return [("_polc_fact_lo", least), ("_polc_fact_hi", most)]
+    def total(terms: list[exp.Expr]) -> exp.Expr:
+        result = terms[0]
+        for term in terms[1:]:
+            result = exp.Add(this=_p(result), expression=_p(term))
+        return result
+    least = total([exp.Coalesce(this=value.copy(), expressions=[_cast(_int(0), FACT_DECIMAL)]) for value in values])
+    return [("_polc_fact_lo", least), ("_polc_fact_hi", total(values))]
 
 
 def _offset_fact_columns(reads_facts: bool) -> tuple[exp.Expr, ...]:

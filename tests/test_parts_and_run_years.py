@@ -1,7 +1,7 @@
 """Issue 13: payments in parts (其中 P [第N年] [待 条件]) and rates over a run of years
 (分年度, 自 F 起 第N年), beyond the examples of tests/language/parts and run-years: what the
 results say about each part, how totals count them, the runtime's splitting rule, the
-summary, and what the SQL backend says it cannot express."""
+summary; offsets (抵扣), which the SQL backend and so the DuckDB batch engine decide too."""
 
 import json
 from decimal import Decimal
