@@ -434,3 +434,10 @@ def test_offsets_at_their_boundaries_agree_with_the_runtime(offsets_with_compani
     assert amounts[6]["第八条"] == (True, money("1200000.00"), money("1500000.00"))  # at most the 30万元 stated
     assert amounts[7]["第八条"] == (True, money("0.00"), money("1500000.00"))
     assert amounts[8]["第九条"] == (True, money("650000.00"), money("650000.00"))  # 649999.995 rounded half up
+    # only_listed (the batch engine's form) filters before the offset windows: the same rows
+    listed = to_sql.to_sql(to_sql.applicant_clauses(register.models, "register", on, years=register.years,
+                                                    only_listed=True), pretty=False)
+    got = sorted(register.connection.execute(listed).fetchall(), key=lambda r: r[:1] + r[3:5])
+    want = sorted((tuple(r.values()) for rs in found.values() for r in rs if r["applies"] is not False),
+                  key=lambda r: r[:1] + r[3:5])
+    assert got == want
