@@ -648,10 +648,12 @@ class Engine:
         money = "f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AND f.amount_min IS NOT NULL"
         self.con.execute(f"""
             UPDATE final f SET allocation = 'capped' FROM (
-              SELECT f._line, f.policy FROM final f JOIN cap_rooms c ON c._line = f._line AND c.policy = f.policy
-              WHERE {money} GROUP BY f._line, f.policy, c.room_low, c.room_high
-              HAVING sum(f.amount_min) > c.room_low OR sum(coalesce(f.amount_max, f.amount_min)) > c.room_high) b
-            WHERE b._line = f._line AND b.policy = f.policy AND {money}""")
+              SELECT f._line, i.policy FROM final f JOIN clause_info i USING (pos)  -- final is narrow: the 文号 from clause_info
+              JOIN cap_rooms c ON c._line = f._line AND c.policy = i.policy
+              WHERE {money} GROUP BY f._line, i.policy, c.room_low, c.room_high
+              HAVING sum(f.amount_min) > c.room_low OR sum(coalesce(f.amount_max, f.amount_min)) > c.room_high) b,
+              clause_info j
+            WHERE j.pos = f.pos AND b._line = f._line AND b.policy = j.policy AND {money}""")
 
     def _cap_ctes(self) -> str:
         """The CTE `cap_cut (_line, cut_min, cut_max)` of _totals_sql: what 企业上限 takes off
