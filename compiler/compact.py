@@ -143,6 +143,8 @@ def clause_value(row: dict):
             parts.append(row["min"])
         if "max" in row and row["max"] != row.get("min"):
             parts.append(row["max"])
+        elif "min" in row and "max" not in row:
+            parts.append(None)  # no maximum (at_least): null, so that flatten does not read max = min
     extra = {key: value for key, value in row.items()
              if key not in _PLACED and not (key == "allocation" and value == row["reason"])}
     if extra:
@@ -179,7 +181,8 @@ def flatten(line: dict) -> dict:
                         row["kind"] = parts[0]
                         if len(parts) > 1:
                             row["min"] = parts[1]
-                            row["max"] = parts[2] if len(parts) > 2 else parts[1]
+                            if len(parts) == 2 or parts[2] is not None:  # null: no maximum (at_least)
+                                row["max"] = parts[2] if len(parts) > 2 else parts[1]
                     if why in UNPAID_ALLOCATIONS and "allocation" not in extra:
                         row["allocation"] = why
                     row.update(extra)

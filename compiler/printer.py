@@ -202,7 +202,7 @@ def expected(node: ast.Expected) -> str:
         return _outcome(node.outcome, node.approver)
     if node.kind == "parts":  # issue 13: the whole award, then what is paid now
         return f"{literal(node.high)} 本期 {literal(node.low)}"
-    if node.kind == "at_least":  # issue 13: floors
+    if node.kind == "at_least":  # issue 13: floors (this test was lost when parts and caps were merged)
         return f"不低于 {literal(node.low)}"
     return {"applies": "适用", "case_by_case": "一事一议", "unspecified": "金额未定", "not_applicable": "不适用",
             "undecidable": "无法判定"}[node.kind]

@@ -589,7 +589,8 @@ class Engine:
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN f.could_pay ELSE f.amount_max END AS most,
                      f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AS money,
                      coalesce(f.amount_max, f.amount_min) AS most_paid
-              FROM final f JOIN clause_info i USING (pos) LEFT JOIN resolved r ON r._line = f._line AND r.matter = f.matter),
+              FROM final f JOIN clause_info i USING (pos)  -- the 文号 (final is narrow): by_matter and _cap_ctes read it
+              LEFT JOIN resolved r ON r._line = f._line AND r.matter = f.matter),
             by_matter AS (
               SELECT _line, rmatter,
                      max(most_paid) FILTER (WHERE money) AS paid_most,
@@ -647,12 +648,12 @@ class Engine:
         money = "f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AND f.amount_min IS NOT NULL"
         self.con.execute(f"""
             UPDATE final f SET allocation = 'capped' FROM (
-              SELECT f._line, i.policy FROM final f JOIN clause_info i USING (pos)
+              SELECT f._line, i.policy FROM final f JOIN clause_info i USING (pos)  -- final is narrow: the 文号 from clause_info
               JOIN cap_rooms c ON c._line = f._line AND c.policy = i.policy
               WHERE {money} GROUP BY f._line, i.policy, c.room_low, c.room_high
               HAVING sum(f.amount_min) > c.room_low OR sum(coalesce(f.amount_max, f.amount_min)) > c.room_high) b,
-              clause_info ci
-            WHERE ci.pos = f.pos AND b._line = f._line AND b.policy = ci.policy AND {money}""")
+              clause_info j
+            WHERE j.pos = f.pos AND b._line = f._line AND b.policy = j.policy AND {money}""")
 
     def _cap_ctes(self) -> str:
         """The CTE `cap_cut (_line, cut_min, cut_max)` of _totals_sql: what 企业上限 takes off

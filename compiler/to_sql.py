@@ -33,7 +33,9 @@ How the runtime's meaning carries over:
 - 系数 … 作用于 事项 (modifiers, across all policies given): the highest coefficient whose
   clause applies, worked out in each clause of that matter from the applicant's row;
   就高不重复 across policies is a window over the applicant's clauses that can share a
-  matter; co-funding parts are rounded half up, the last payer taking the remainder.
+  matter; offsets (抵扣, runtime.apply_offsets) follow it, with window sums over the
+  applicant's rows, read before any offset is applied; co-funding parts are rounded half
+  up from the reduced amounts, the last payer taking the remainder.
 
 Nothing from a policy or a register becomes SQL text except through sqlglot: names become
 quoted identifiers, labels, 文号 and enumeration values string literals, numbers DECIMAL
@@ -943,6 +945,7 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
             if clause.matter_by is not None:
                 matters |= set(clause.matter_by.values)
             could_be.append(matters)
+    offsetting = any(clause.offsets for policy in policies for clause in policy.evaluated_clauses)
     shared = {m for i, ms in enumerate(could_be) for m in ms if any(m in other for j, other in enumerate(could_be) if j != i)}
     contested: list[exp.Select] = []
     alone: list[exp.Select] = []
@@ -963,7 +966,8 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
                 split_no = splits.index(key) + 1
             elif clause.payer_rules:  # issue 13: payers by condition (built inside the clause's SELECT)
                 split_no = _PayerRuleNo(sql, clause, splits, split_rules)
-            select = _clause_select(policy, policy_index, clause, clause_index, sql, outside, split_no, register)
+            select = _clause_select(policy, policy_index, clause, clause_index, sql, outside, split_no, register,
+                                    offsetting)
             (contested if could_be[position] & shared else alone).append(select)
             position += 1
 
@@ -986,7 +990,7 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         _case([(exp.EQ(this=rank_class.copy(), expression=_int(1)),
                 exp.Coalesce(this=_col("amount_max"), expressions=[_col("amount_min")]))],
               _cast(_int(0), MONEY_OUT)).as_("_polc_rank_amount", copy=False),
-    ).from_(copy=False, expression=_from(_union(contested, register), "_polc_clauses"))
+    ).from_(copy=False, expression=_from(_union(contested, register, offsetting), "_polc_clauses"))
     # One window specification for both values (the same partition, order and a frame of the
     # whole partition for BOOL_OR), so DuckDB sorts the contested rows once; a place after the
     # first already means two members or more, so no COUNT window is needed.
@@ -1023,7 +1027,7 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         _null(MONEY_OUT).as_("_polc_rank_amount", copy=False),
         exp.Boolean(this=False).as_("_polc_principle", copy=False),
         _cast(_int(1), "BIGINT").as_("_polc_place", copy=False),
-    ).from_(copy=False, expression=_from(_union(alone, register), "_polc_alone"))
+    ).from_(copy=False, expression=_from(_union(alone, register, offsetting), "_polc_alone"))
     every = exp.Union(this=resolved, expression=unresolved, distinct=False)
     lost = _and(_col("_polc_principle"), exp.GT(this=_col("_polc_place"), expression=_int(1)))
     awarded = _and(_is(_col("applies"), True), exp.Not(this=_is(_col("award_kind"), None)))
@@ -1044,13 +1048,138 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         _col("_line"), _col("申请人"), _col("policy"), _col("policy_index"), _col("clause_index"), _col("clause"),
         _col("matter"), _col("applies"), _cast(paid, "BOOLEAN").as_("paid", copy=False), _col("kind"), _col("amount_min"),
         _col("amount_max"), _col("could_pay"), reason.as_("reason", copy=False), _cast(funding, "VARCHAR").as_("funding", copy=False),
-    ).from_(copy=False, expression=_from(every, "_polc_resolved"))
+    ).from_(copy=False, expression=_from(_offsets_applied(every, policies, paid, only_listed)
+                                         if offsetting else every, "_polc_resolved"))
     if only_listed:
         # A clause that does not apply takes no part in 就高不重复 (not a participant) and pays
         # nothing, so leaving its rows out changes no other row. DuckDB pushes the filter into
         # each clause's SELECT (a clause not in force drops out whole).
         final = final.where(exp.Not(this=_is(_col("applies"), False)), copy=False)
     return final
+
+
+# ---------------------------------------------------------------- issue 13: offsets (抵扣)
+_WITH_AMOUNT = ("exact", "up_to", "range")  # runtime._WITH_AMOUNT: the kinds with a stated amount
+
+
+def _fact_offsets(sql: _PolicySql, names: Sequence[str]) -> list[tuple[str, exp.Expr]]:
+    """抵扣 F (money facts), read from the applicant's row as runtime._offset_by reads them:
+    each value below 0 counts as 0; the least taken is the sum of the known values, the most
+    is unbounded (NULL) as soon as one is missing (NULL + x is NULL)."""
+    values = [_case([(exp.LT(this=sql.column(name), expression=_int(0)), _cast(_int(0), FACT_DECIMAL))],
+                    _cast(sql.column(name), FACT_DECIMAL)) for name in names]
+    def total(terms: list[exp.Expr]) -> exp.Expr:
+        result = terms[0]
+        for term in terms[1:]:
+            result = exp.Add(this=_p(result), expression=_p(term))
+        return result
+    least = total([exp.Coalesce(this=value.copy(), expressions=[_cast(_int(0), FACT_DECIMAL)]) for value in values])
+    return [("_polc_fact_lo", least), ("_polc_fact_hi", total(values))]
+
+
+def _offset_fact_columns(reads_facts: bool) -> tuple[exp.Expr, ...]:
+    """The two columns every clause's SELECT has when some clause offsets: what its money-fact
+    sources take off at least and at most (0 and 0 for a clause with none)."""
+    zero = _cast(_int(0), FACT_DECIMAL)
+    return (_cast(_col("_polc_fact_lo") if reads_facts else zero, FACT_DECIMAL).as_("_polc_fact_lo", copy=False),
+            _cast(_col("_polc_fact_hi") if reads_facts else zero.copy(), FACT_DECIMAL).as_("_polc_fact_hi", copy=False))
+
+
+_OFFSET_CARRIED = ("_line", "申请人", "policy", "policy_index", "clause_index", "clause", "matter", "applies",
+                   "award_kind", "kind", "could_pay", "is_modifier", "split_no",
+                   "_polc_participant", "_polc_principle", "_polc_place")
+
+
+def _offsets_applied(every: exp.Expr, policies: Sequence[model.PolicyModel], paid: exp.Expr,
+                     only_listed: bool) -> exp.Select:
+    """runtime.apply_offsets over the applicant's rows, after 就高不重复 and before the
+    funding split: each paid clause with 抵扣 and an amount (exact, up_to, range) is reduced
+    by its sources, read before any offset is applied (one pass).
+
+    A matter source M is what the applicant is paid for M by every other clause of every
+    policy (windows partitioned by `_line`, less the row's own part): a paid amount adds its
+    min to the least taken and its max to the most; a paid award with no stated amount
+    (一事一议, 金额未定, a floor) and a clause that cannot be decided with no stated ceiling make
+    the most unbounded; one that cannot be decided with a ceiling adds it to the most. A money
+    fact adds its value (missing: unbounded). The award becomes max(0, min − most) (0 when
+    unbounded) to max(0, max − least), rounded to 0.01 元 half up, as the runtime."""
+    zero_money = _cast(_int(0), MONEY_OUT)
+    amounts = _or(*(exp.EQ(this=_col("award_kind"), expression=_str(kind)) for kind in _WITH_AMOUNT))
+    has_amount = _and(_col("_polc_paid"), amounts)
+    unstated = _and(_col("_polc_paid"), exp.Not(this=_is(_col("award_kind"), None)), _not(amounts.copy()),
+                    exp.NEQ(this=_col("award_kind"), expression=_str("routing")))
+    undecided = _and(_is(_col("applies"), None), _not(_col("is_modifier")))
+
+    def of_matter(matter: str) -> tuple[exp.Expr, exp.Expr, exp.Expr]:
+        """A row's part in matter source M: (least, most, unbounded 0/1); 0 when not of M."""
+        is_m = _is(exp.EQ(this=_col("matter"), expression=_str(matter)), True)
+        least = _case([(_and(is_m, has_amount.copy()), _col("amount_min"))], zero_money.copy())
+        most = _case([(_and(is_m.copy(), has_amount.copy()), _col("amount_max")),
+                      (_and(is_m.copy(), undecided.copy(), exp.Not(this=_is(_col("could_pay"), None))), _col("could_pay"))],
+                     zero_money.copy())
+        unbounded = _case([(_and(is_m.copy(), _or(unstated.copy(), _and(undecided.copy(), _is(_col("could_pay"), None)))),
+                            _int(1))], _int(0))
+        return least, most, unbounded
+
+    matters = sorted({offset.name for policy in policies for clause in policy.evaluated_clauses
+                      for offset in clause.offsets if offset.source is model.OffsetSource.MATTER})
+    with_paid = _columns(
+        *(_col(name) for name in _OFFSET_CARRIED), _col("amount_min"), _col("amount_max"),
+        _col("_polc_fact_lo"), _col("_polc_fact_hi"), _cast(paid.copy(), "BOOLEAN").as_("_polc_paid", copy=False),
+    ).from_(copy=False, expression=_from(every, "_polc_every"))
+    if only_listed:  # rows that do not apply are no source (neither paid nor undecidable): leave them out first
+        with_paid = with_paid.where(exp.Not(this=_is(_col("applies"), False)), copy=False)
+    # Sums over the applicant's rows: one window (PARTITION BY _line) per value; a row's own
+    # part is taken off again below, since a clause is never its own source.
+    sums: list[exp.Expr] = []
+    for number, matter in enumerate(matters):
+        for part, value in zip(("lo", "hi", "open"), of_matter(matter)):
+            window = exp.Window(this=exp.Sum(this=value), partition_by=[_col("_line")])
+            sums.append(window.as_(f"_polc_m{number}_{part}", copy=False))
+    windowed = _columns(exp.Star(), *sums).from_(copy=False, expression=_from(with_paid, "_polc_paid_rows"))
+
+    def taken(clause: model.ClauseModel) -> tuple[exp.Expr, exp.Expr]:
+        """(least, most — NULL when unbounded) the clause's sources take off, as DECIMAL(38,6)."""
+        least: exp.Expr = _col("_polc_fact_lo")
+        most: exp.Expr = _col("_polc_fact_hi")
+        unbounded: list[exp.Expr] = []
+        for offset in clause.offsets:
+            if offset.source is not model.OffsetSource.MATTER:
+                continue  # the money facts are in _polc_fact_lo/_hi, each once per offset written
+            number = matters.index(offset.name)
+            own_lo, own_hi, own_open = of_matter(offset.name)
+            least = exp.Add(this=_p(least), expression=exp.Paren(this=exp.Sub(
+                this=_col(f"_polc_m{number}_lo"), expression=_p(own_lo))))
+            most = exp.Add(this=_p(most), expression=exp.Paren(this=exp.Sub(
+                this=_col(f"_polc_m{number}_hi"), expression=_p(own_hi))))
+            unbounded.append(exp.GT(this=exp.Paren(this=exp.Sub(this=_col(f"_polc_m{number}_open"), expression=_p(own_open))),
+                                    expression=_int(0)))
+        if unbounded:
+            most = _case([(_or(*unbounded), _null(FACT_DECIMAL))], most)
+        return least, most
+
+    def at_least_zero(value: exp.Expr) -> exp.Expr:
+        return _case([(exp.LT(this=_p(value), expression=_int(0)), _cast(_int(0), FACT_DECIMAL))], value.copy())
+
+    low_cases: list[tuple[exp.Expr, exp.Expr]] = []
+    high_cases: list[tuple[exp.Expr, exp.Expr]] = []
+    for policy_index, policy in enumerate(policies, 1):
+        for clause_index, clause in enumerate(policy.evaluated_clauses, 1):
+            if not clause.offsets:
+                continue
+            this_clause = _and(exp.EQ(this=_col("policy_index"), expression=_int(policy_index)),
+                               exp.EQ(this=_col("clause_index"), expression=_int(clause_index)), has_amount.copy())
+            least, most = taken(clause)
+            reduced_min = _case([(_is(most, None), _cast(_int(0), FACT_DECIMAL))],
+                                at_least_zero(exp.Sub(this=_col("amount_min"), expression=_p(most.copy()))))
+            reduced_max = at_least_zero(exp.Sub(this=_col("amount_max"), expression=_p(least)))
+            low_cases.append((this_clause, _cast(exp.Round(this=reduced_min, decimals=_int(2)), MONEY_OUT)))
+            high_cases.append((this_clause.copy(), _cast(exp.Round(this=reduced_max, decimals=_int(2)), MONEY_OUT)))
+    return _columns(
+        *(_col(name) for name in _OFFSET_CARRIED),
+        _cast(_case(low_cases, _col("amount_min")), MONEY_OUT).as_("amount_min", copy=False),
+        _cast(_case(high_cases, _col("amount_max")), MONEY_OUT).as_("amount_max", copy=False),
+    ).from_(copy=False, expression=_from(windowed, "_polc_sources"))
 
 
 def _conditions(sql: _PolicySql, clause: model.ClauseModel) -> exp.Expr:
@@ -1065,7 +1194,7 @@ def _from(select: exp.Expr, alias: str) -> exp.Subquery:
 
 def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.ClauseModel, clause_index: int,
                    sql: _PolicySql, outside: bool, split_no: "int | _PayerRuleNo | exp.Expr | None",
-                   register: str) -> exp.Select:
+                   register: str, offsetting: bool = False) -> exp.Select:
     """One clause for every applicant: the columns of CONTRACTS.md §2 before 就高不重复,
     plus what the resolution needs (award_kind, highest_only, is_modifier, split_no).
 
@@ -1073,8 +1202,6 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
     computed) once: (1) from the applicant's row, the conditions and the values the award
     reads; (2) the award: known or not, its amounts; (3) whether the clause applies, its
     matter, and the result columns."""
-    if clause.offsets:  # issue 13: an award reduced by another (after 就高不重复)
-        raise SqlUnsupported(f"{policy.docno}{clause.label}: 抵扣 … (an award reduced by another)")
     sql.bound = []
     if outside and isinstance(split_no, _PayerRuleNo):  # not applicable: pays nothing, so no payers
         split_no = None
@@ -1084,6 +1211,9 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
     keys = [_col("_line"), _col("申请人")]
     award = None if is_modifier or clause.award is None else sql.award(clause)
     kind = award.kind if award is not None else None
+    # issue 13 (抵扣 F, F a money fact): what the facts take off, read from the applicant's row
+    fact_offsets = [offset.name for offset in clause.offsets if offset.source is model.OffsetSource.FACT]
+    reads_facts = bool(fact_offsets) and award is not None and not outside
     if outside:
         # not in force on the date, or an assessed year another policy governs: not applicable
         applies: exp.Expr = exp.Boolean(this=False)
@@ -1106,6 +1236,8 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
         part_tests = [sql.bind(sql.condition(part.condition, 0)) if part.condition is not None else None
                       for part in clause.parts] if award is not None else []
         read += [node.as_(name, copy=False) for name, node in sql.bound]
+        if reads_facts:
+            read += [node.as_(name, copy=False) for name, node in _fact_offsets(sql, fact_offsets)]
         conditional_payers = isinstance(split_no, exp.Expr)
         if conditional_payers:  # issue 13: payers by condition, read from the applicant's row here
             assert isinstance(split_no, exp.Expr)
@@ -1119,7 +1251,8 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
         else:
             carried = [*keys, holds] + ([_col("_polc_start")] if timed else []) + (
                 [_col("_polc_by")] if clause.matter_by is not None else []) + (
-                [_col("_polc_payers")] if conditional_payers else [])
+                [_col("_polc_payers")] if conditional_payers else []) + (
+                [_col("_polc_fact_lo"), _col("_polc_fact_hi")] if reads_facts else [])
             step2 = _columns(*carried, _cast(award.known, "BOOLEAN").as_("_polc_known", copy=False),
                                _cast(award.low if award.low is not None else _null(), MONEY_OUT).as_("_polc_lo", copy=False),
                                _cast(award.high if award.high is not None else _null(), MONEY_OUT).as_("_polc_hi", copy=False),
@@ -1173,20 +1306,21 @@ def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.C
         exp.Boolean(this=is_modifier).as_("is_modifier", copy=False),
         _cast(split_no if isinstance(split_no, exp.Expr) else _int(split_no) if isinstance(split_no, int) else _null(),
               "INTEGER").as_("split_no", copy=False),
+        *(_offset_fact_columns(reads_facts) if offsetting else ()),
     ).from_(copy=False, expression=source)
 
 
-def _union(selects: list[exp.Select], register: str) -> exp.Expr:
+def _union(selects: list[exp.Select], register: str, offsetting: bool = False) -> exp.Expr:
     """UNION ALL of the selects (a query with no rows when there are none)."""
     if not selects:
-        return _empty_clauses(register)
+        return _empty_clauses(register, offsetting)
     union: exp.Expr = selects[0]
     for select in selects[1:]:
         union = exp.Union(this=union, expression=select, distinct=False)
     return union
 
 
-def _empty_clauses(register: str) -> exp.Select:
+def _empty_clauses(register: str, offsetting: bool = False) -> exp.Select:
     """No clause is evaluated: a query of the right columns and no rows."""
     return _columns(
         _col("_line"), _col("申请人"), _null("VARCHAR").as_("policy", copy=False), _null("INTEGER").as_("policy_index", copy=False),
@@ -1195,6 +1329,7 @@ def _empty_clauses(register: str) -> exp.Select:
         _null(MONEY_OUT).as_("amount_min", copy=False), _null(MONEY_OUT).as_("amount_max", copy=False), _null(MONEY_OUT).as_("could_pay", copy=False),
         exp.Boolean(this=False).as_("highest_only", copy=False), exp.Boolean(this=False).as_("is_modifier", copy=False),
         _null("INTEGER").as_("split_no", copy=False),
+        *(_offset_fact_columns(False) if offsetting else ()),
     ).from_(copy=False, expression=exp.Table(this=_ident(register))).where(exp.Boolean(this=False), copy=False)
 
 
