@@ -1376,20 +1376,25 @@ def _typed_witness(schema: dict, cache: dict, raw: dict) -> dict:
     name and value (the witnesses of one policy's pairs repeat the thresholds its clauses
     name). Facts validate one by one, so this gives what validate_facts gives: the typed
     values of the facts that are known, or a FactError if any fact is wrong."""
-    from . import runtime
     typed = {}
     for name, value in raw.items():
-        key = ("witness", name, _frozen(value))
-        if key not in cache:
-            try:
-                cache[key] = runtime.validate_facts({name: value}, schema)
-            except runtime.FactError as exc:
-                cache[key] = exc
-        found = cache[key]
-        if isinstance(found, runtime.FactError):
-            raise found
-        typed.update(found)
+        typed.update(_validated_once(schema, cache, ("witness", name, _frozen(value)), name, value))
     return typed
+
+
+def _validated_once(schema: dict, cache: dict, key: tuple, name: str, value) -> dict:
+    """runtime.validate_facts({name: value}), remembered under key (a FactError too, raised
+    again each time it is asked for)."""
+    from . import runtime
+    if key not in cache:
+        try:
+            cache[key] = runtime.validate_facts({name: value}, schema)
+        except runtime.FactError as exc:
+            cache[key] = exc
+    found = cache[key]
+    if isinstance(found, runtime.FactError):
+        raise found
+    return found
 
 
 def _frozen(value) -> tuple:
@@ -1405,17 +1410,7 @@ def _frozen(value) -> tuple:
 def _typed_filler(schema: dict, cache: dict, name: str, made_from: tuple, value) -> dict:
     """runtime.validate_facts of one filler, remembered by what it was made from (a FactError
     too). The typed values are shared between pairs: the interpreter only reads them."""
-    from . import runtime
-    key = (name, made_from)
-    if key not in cache:
-        try:
-            cache[key] = runtime.validate_facts({name: value}, schema)
-        except runtime.FactError as exc:
-            cache[key] = exc
-    found = cache[key]
-    if isinstance(found, runtime.FactError):
-        raise found
-    return found
+    return _validated_once(schema, cache, (name, made_from), name, value)
 
 
 def _filler(base, series, options, items, year):

@@ -168,28 +168,29 @@ class _Evaluator:
                     total += part
                 return runtime.exact(run, total, cap, cap_label)
             case model.ByTier():
-                for row in form.rows:
-                    outcome = self.value(row.test, run, 0)
-                    if outcome is None:
-                        return None
-                    if outcome:
-                        return runtime.exact(run, self.amount(row.amount, run), cap, cap_label)
-                return model.NO_TIER_MET
+                return self.first_row(form.rows, run, cap, cap_label, model.NO_TIER_MET)
             case model.ByRunYear():  # issue 13: the row whose years of the 期限 hold the assessed year
-                for run_row in form.rows:
-                    outcome = self.value(run_row.test, run, 0)
-                    if outcome is None:
-                        return None
-                    if outcome:
-                        run.note(run_row.label)
-                        return runtime.exact(run, self.amount(run_row.amount, run), cap, cap_label)
-                return model.NO_RUN_YEAR
+                return self.first_row(form.rows, run, cap, cap_label, model.NO_RUN_YEAR, labelled=True)
             case model.AtLeast():
                 return runtime.at_least(run, self.amount(form.floor, run), cap, cap_label)
             case model.ByTable() | model.ByBand() | model.EachTier() | model.Upgrade():
                 return self.table_award(form, run, cap, cap_label)
             case _:
                 assert_never(form)
+
+    def first_row(self, rows, run: runtime.Run, cap, cap_label, none_met: str, labelled: bool = False):
+        """Tiers, bands and the years of a run: the first row whose test holds pays its amount;
+        an unknown test before it makes the award unknown; none holding gives `none_met`.
+        `labelled`: the row reached is named in the trace (分年度：后两年（第4–5年）)."""
+        for row in rows:
+            outcome = self.value(row.test, run, 0)
+            if outcome is None:
+                return None
+            if outcome:
+                if labelled:
+                    run.note(row.label)
+                return runtime.exact(run, self.amount(row.amount, run), cap, cap_label)
+        return none_met
 
     # ---- issue 13: tables, bands, tiers crossed, upgrades (r14-tables)
     def table_award(self, form: model.ByTable | model.ByBand | model.EachTier | model.Upgrade, run: runtime.Run,
@@ -205,13 +206,7 @@ class _Evaluator:
                 assert cell is not None  # pick_cell picks filled cells only
                 return runtime.exact(run, self.amount(cell, run), cap, cap_label)
             case model.ByBand():
-                for row in form.rows:
-                    outcome = self.value(row.test, run, 0)
-                    if outcome is None:
-                        return None
-                    if outcome:
-                        return runtime.exact(run, self.amount(row.amount, run), cap, cap_label)
-                return model.NO_BAND_MET
+                return self.first_row(form.rows, run, cap, cap_label, model.NO_BAND_MET)
             case model.EachTier():
                 outcomes = [runtime.crossed(run, tier.test.text, form.op.value, form.subject.name,
                                             self.value(tier.threshold, run, 0), form.kind.value) for tier in form.rows]
