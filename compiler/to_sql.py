@@ -1292,7 +1292,7 @@ def _highest_only(clauses: list[_ClauseColumns]) -> list[exp.Expr]:
         if not (could_be[i] & shared):
             continue
         partners = [j for n, j in enumerate(clauses) if n != i and could_be[n] & could_be[i]]
-        principle: list[exp.Expr] = [exp.Boolean(this=k.highest_only)]
+        principle: list[exp.Expr] = []  # another 就高不重复 clause of the matter (k's own policy: always)
         ahead: list[exp.Expr] = []
         for j in partners:
             together = same(j, k)
@@ -1301,9 +1301,9 @@ def _highest_only(clauses: list[_ClauseColumns]) -> list[exp.Expr]:
             if j.highest_only and not k.highest_only:
                 principle.append(together)
             ahead.append(_and(together.copy(), before(j, k)))
-        if not ahead:
+        if not ahead or not (k.highest_only or principle):
             continue
-        lost = _and(participant(k), _or(*principle), _or(*ahead))
+        lost = _and(participant(k), *([] if k.highest_only else [_or(*principle)]), _or(*ahead))
         k.contested = True
         columns.append(_and(k.awarded(), _not(lost)).as_(k.name("paid"), copy=False))
     return columns
