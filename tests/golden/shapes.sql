@@ -89,9 +89,7 @@ FROM (
       AND (
         NOT (
           (
-            (
-              "_polc_2_applies" IS TRUE
-            ) AND TRUE
+            "_polc_2_applies" IS TRUE
           )
           AND (
             (
@@ -121,9 +119,7 @@ FROM (
       AND (
         NOT (
           (
-            (
-              "_polc_4_applies" IS TRUE
-            ) AND TRUE
+            "_polc_4_applies" IS TRUE
           )
           AND (
             (
