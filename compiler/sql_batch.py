@@ -231,12 +231,14 @@ class Engine:
         any result naming it). The query runs over slices of the register's lines, so that
         DuckDB holds one slice's intermediate rows at a time (CHUNK_LINES)."""
         query = self._to_sql()
-        if query is None:
-            self._python_clauses()
-            query = "SELECT * FROM applicant_clauses"
         keep = ["true"] if self.include_all else ["applies IS DISTINCT FROM false"] + [
             f"(policy_index = {c.policy_index + 1} AND clause_index = {c.index} AND matter IS NOT NULL)"
             for c in self.clauses if c.spec.matter_fact is not None and c.policy.principle == "就高不重复"]
+        if query is None:
+            self._python_clauses()
+            query = "SELECT * FROM applicant_clauses"
+        elif not self.include_all:
+            keep = ["true"]  # the query keeps those rows itself (only_listed, keep_matters_read), before its join
         # The clause's position from its (policy, clause) numbers: integers, no join on labels.
         first = {}
         for c in self.clauses:
@@ -267,7 +269,8 @@ class Engine:
             raise ValueError("the models and the evaluator modules list different clauses")
         from . import to_sql
         try:
-            select = to_sql.applicant_clauses(self.models, "register", self.on, years=self.loaded.years)
+            select = to_sql.applicant_clauses(self.models, "register", self.on, years=self.loaded.years,
+                                              only_listed=not self.include_all, keep_matters_read=True)
             return to_sql.to_sql(select, pretty=False)
         except (to_sql.SqlUnsupported, to_sql.SqlglotError) as exc:
             self.notes.append((f"注意：SQL 后端不能表达 {exc}；各条款改由 Python 运行时逐行判定（结果相同，较慢）",

@@ -906,13 +906,16 @@ _UNRANKED = ("case_by_case", "unspecified", "routing")  # runtime._rank: below e
 
 
 def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: datetime.date,
-                      years: Mapping[str, Iterable[int]] | None = None, only_listed: bool = False) -> exp.Select:
+                      years: Mapping[str, Iterable[int]] | None = None, only_listed: bool = False,
+                      keep_matters_read: bool = False) -> exp.Select:
     """One row per (register row, evaluated clause of every policy), decided as the Python
     runtime decides it for that applicant on `on` (CONTRACTS.md §2). `register` names a table
     or view laid out as CONTRACTS.md §4; `years` gives, for each 逐年 fact, the years that
     have a column `名.年份` (any other year reads as unknown). With `only_listed`, the rows
     whose `applies` is false are left out (the compact batch output lists only the others);
-    every other row is the same.
+    every other row is the same. With `keep_matters_read` too, a row left out that way is kept
+    when its clause reads its matter from a fact (事项 按 X) in a 就高不重复 policy and the
+    matter is known: the batch totals resolve that matter for the applicant with it.
 
     The query is wide, then long: one scan of the register gives ONE row per applicant with
     every clause's values as columns (`_polc_<n>_…`, n the clause's place among all the
@@ -1000,9 +1003,19 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
     long = _columns(*keys, *lists).from_(copy=False, expression=_from(layer, "_polc_wide"))
     if only_listed:
         # A clause that does not apply takes no part in 就高不重复 and pays nothing, so leaving
-        # its rows out changes no other row.
-        long = _columns(exp.Star()).from_(copy=False, expression=_from(long, "_polc_long")).where(
-            exp.Not(this=_is(_col("applies"), False)), copy=False)
+        # its rows out changes no other row. Filtered before the join: most rows go here.
+        keep = exp.Not(this=_is(_col("applies"), False))
+        by_fact = [clause for clause in clauses if clause.clause.matter_by is not None and clause.highest_only]
+        if keep_matters_read and by_fact:
+            # read from the fact (a column), or, not in force or with no award, the stated matter
+            read = [_int(clause.pos) for clause in by_fact if clause.dynamic_matter]
+            stated = [_int(clause.pos) for clause in by_fact if not clause.dynamic_matter and clause.static_matter]
+            if read:
+                keep = _or(keep, _and(exp.In(this=_col("_polc_pos"), expressions=read),
+                                      exp.Not(this=_is(_col("_polc_matter"), None))))
+            if stated:
+                keep = _or(keep, exp.In(this=_col("_polc_pos"), expressions=stated))
+        long = _columns(exp.Star()).from_(copy=False, expression=_from(long, "_polc_long")).where(keep, copy=False)
 
     constants = exp.Values(expressions=[exp.Tuple(expressions=clause.constants()) for clause in clauses],
                            alias=exp.TableAlias(this=_ident("_polc_clauses"),
