@@ -588,7 +588,7 @@ class Engine:
               SELECT DISTINCT c._line, c.matter FROM clause_rows c JOIN clause_info i USING (pos)
               WHERE c.matter IS NOT NULL AND i.highest_only AND i.dynamic_matter),
             rows AS (
-              SELECT f.*, i.policy, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
+              SELECT f.*, i.policy, i.label_json, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN 0
                           WHEN f.allocation IN ('needs_selection', 'list_over') AND f.kind IS NOT NULL
                                AND f.kind <> 'routing' THEN 1 END AS possible,
@@ -616,7 +616,7 @@ class Engine:
                    list(label_json ORDER BY pos) FILTER (WHERE paid_now AND kind IN ('case_by_case', 'unspecified', 'at_least'))
                      AS open,
                    list(label_json ORDER BY possible, pos) FILTER (WHERE possible IS NOT NULL AND most IS NULL) AS undecided
-            FROM rows r JOIN clause_info i USING (pos) LEFT JOIN extra e ON e._line = r._line
+            FROM rows r LEFT JOIN extra e ON e._line = r._line
             LEFT JOIN cap_cut k ON k._line = r._line
             GROUP BY r._line""".replace("{static}", ", ".join(literal(m) for m in static) or "NULL").replace(
                 "{caps}", self._cap_ctes())
