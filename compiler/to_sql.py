@@ -32,10 +32,10 @@ How the runtime's meaning carries over:
   when the query is built, so they are constants in it;
 - 系数 … 作用于 事项 (modifiers, across all policies given): the highest coefficient whose
   clause applies, worked out in each clause of that matter from the applicant's row;
-  就高不重复 across policies is a window over the applicant's clauses that can share a
-  matter; offsets (抵扣, runtime.apply_offsets) follow it, with window sums over the
-  applicant's rows, read before any offset is applied; co-funding parts are rounded half
-  up from the reduced amounts, the last payer taking the remainder.
+  就高不重复 across policies and offsets (抵扣, runtime.apply_offsets, every source read
+  before any offset is applied) are expressions over the other clauses' columns of the
+  applicant's one wide row (see applicant_clauses: no window); co-funding parts are rounded
+  half up from the reduced amounts, the last payer taking the remainder.
 
 Nothing from a policy or a register becomes SQL text except through sqlglot: names become
 quoted identifiers, labels, 文号 and enumeration values string literals, numbers DECIMAL
