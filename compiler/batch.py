@@ -320,55 +320,9 @@ class Explain:
         return [name for name in wanted if name not in self.found]
 
 
-class _QuietRun(runtime.Run):
-    """A Run that keeps no trace: the compact output never shows one, and a batch over
-    100,000 applicants need not build millions of trace entries to throw them away. Each
-    method decides exactly as runtime.Run does (the property test in tests/test_compact.py
-    compares compact rows, built with this, against projections of traced full records)."""
-
-    __slots__ = ()
-    tracing = False  # generated code and the award functions build no trace entries
-
-    def note(self, text):
-        pass
-
-    def compare(self, label, op, left, right, kind, offset=None):
-        return None if left is None or right is None else _COMPARE[op](left, right)
-
-    def first_time(self, label, op, name, threshold, kind, offset):
-        year = self.year - offset
-        series = self.facts.get(name)
-        current = None if series is None else series.get(year)
-        if current is None:
-            self.at(name, offset)  # records what is missing: the fact, or its year
-            return None
-        if threshold is None:
-            return None
-        test = _COMPARE[op]
-        if not test(current, threshold):
-            return False
-        for earlier_year, value in series.items():
-            if earlier_year < year and test(value, threshold):
-                return False
-        return True
-
-    def compare_ordered(self, label, op, left, right, order):
-        return None if left is None or right is None else _COMPARE[op](order.index(left), order.index(right))
-
-    def member(self, label, value, options, negated):
-        return None if value is None else ((value in options) != negated)
-
-    def truth(self, label, value):
-        return value
-
-    def run_of_years(self, label, results):
-        combined = True
-        for outcome in results:
-            combined = runtime.kleene_and(combined, outcome)
-        return combined
-
-    def define(self, label, value, kind):
-        return value
+# A Run that keeps no trace (the compact output never shows one): the runtime's, so that
+# generated decision functions falling back on their clause function use the same one.
+_QuietRun = runtime.QuietRun
 
 
 _COMPARE = runtime._COMPARE

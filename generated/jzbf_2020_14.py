@@ -28,9 +28,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '3':
+if _runtime.RUNTIME_VERSION != '4':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 4, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -54,14 +54,19 @@ from .runtime import (  # noqa: E402
     allocate_quota as allocate_quota,
     between,
     case_by_case,
+    decide_by_running,
     exact,
+    exact_decision,
+    in_period,
     items,
     per_item,
     pick_level,
+    range_decision,
     trace_compare,
     trace_define,
     trace_value,
     up_to,
+    up_to_decision,
 )
 
 __all__ = ['Award', 'CLAUSES', 'ClauseNotFound', 'ClauseResult', 'EVALUATOR', 'Evaluation', 'Evaluator', 'FACTS', 'FactError', 'FactProblem', 'FactSpec', 'Facts', 'FundingShare', 'POLICY', 'RUNTIME_VERSION', 'Total', 'allocate_budget', 'allocate_quota', 'evaluate', 'evaluate_many']
@@ -243,6 +248,20 @@ def _clause_1(run):
     return exact(run, _K3, None, None)
 
 
+def _decide_1(facts, year, factor=None):
+    """第三条第1项: the decision of _clause_1 (see runtime, "decisions").
+    """
+    holds = True
+    v8 = facts.get('智能化改造示范行业')
+    if v8 is False:
+        return False
+    if v8 is None:
+        holds = None
+    if holds is None:
+        return None
+    return in_period(exact_decision(_K3, None, factor), facts.get('示范行业确定年度'), year, 2, False)
+
+
 def _clause_2(run):
     """第三条第2项「（一）小微企业智能化改造示范区专项激励」
 
@@ -257,19 +276,33 @@ def _clause_2(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v8 = facts.get('小微企业智能化改造示范区')
-    if v8 is None:
+    v9 = facts.get('小微企业智能化改造示范区')
+    if v9 is None:
         run.missed('小微企业智能化改造示范区')
     if trace is not None:
-        trace.append((trace_value, '小微企业智能化改造示范区', v8, 'bool', v8))
-    c9 = v8
-    if c9 is False:
+        trace.append((trace_value, '小微企业智能化改造示范区', v9, 'bool', v9))
+    c10 = v9
+    if c10 is False:
         return False
-    if c9 is None:
+    if c10 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K4, None, None)
+
+
+def _decide_2(facts, year, factor=None):
+    """第三条第2项: the decision of _clause_2 (see runtime, "decisions").
+    """
+    holds = True
+    v11 = facts.get('小微企业智能化改造示范区')
+    if v11 is False:
+        return False
+    if v11 is None:
+        holds = None
+    if holds is None:
+        return None
+    return in_period(exact_decision(_K4, None, factor), facts.get('示范区确定年度'), year, 2, False)
 
 
 def _clause_3(run):
@@ -286,19 +319,33 @@ def _clause_3(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v10 = facts.get('智能化改造示范企业')
-    if v10 is None:
+    v12 = facts.get('智能化改造示范企业')
+    if v12 is None:
         run.missed('智能化改造示范企业')
     if trace is not None:
-        trace.append((trace_value, '智能化改造示范企业', v10, 'bool', v10))
-    c11 = v10
-    if c11 is False:
+        trace.append((trace_value, '智能化改造示范企业', v12, 'bool', v12))
+    c13 = v12
+    if c13 is False:
         return False
-    if c11 is None:
+    if c13 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K5, None, None)
+
+
+def _decide_3(facts, year, factor=None):
+    """第三条第3项: the decision of _clause_3 (see runtime, "decisions").
+    """
+    holds = True
+    v14 = facts.get('智能化改造示范企业')
+    if v14 is False:
+        return False
+    if v14 is None:
+        holds = None
+    if holds is None:
+        return None
+    return exact_decision(_K5, None, factor)
 
 
 def _clause_4(run):
@@ -315,69 +362,110 @@ def _clause_4(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v13 = facts.get('经认定高质量项目')
-    if v13 is None:
+    v16 = facts.get('经认定高质量项目')
+    if v16 is None:
         run.missed('经认定高质量项目')
     if trace is not None:
-        trace.append((trace_value, '经认定高质量项目', v13, 'bool', v13))
-    t12 = v13
-    if t12 is not False:
-        v14 = facts.get('智能工厂数字车间项目')
-        if v14 is None:
+        trace.append((trace_value, '经认定高质量项目', v16, 'bool', v16))
+    t15 = v16
+    if t15 is not False:
+        v17 = facts.get('智能工厂数字车间项目')
+        if v17 is None:
             run.missed('智能工厂数字车间项目')
         if trace is not None:
-            trace.append((trace_value, '智能工厂数字车间项目', v14, 'bool', v14))
-        if t12 is True:
-            t12 = v14
-        elif v14 is False:
-            t12 = False
-    c15 = t12
-    if c15 is False:
-        return False
-    if c15 is None:
-        holds = None
-    v16 = facts.get('投资额')
-    if v16 is None:
-        run.missed('投资额')
-    r17 = None if v16 is None else v16 >= _K6
-    if trace is not None:
-        trace.append((trace_compare, '投资额 不低于 5000万元', '', v16, _K6, 'money', r17))
-    c18 = r17
+            trace.append((trace_value, '智能工厂数字车间项目', v17, 'bool', v17))
+        if t15 is True:
+            t15 = v17
+        elif v17 is False:
+            t15 = False
+    c18 = t15
     if c18 is False:
         return False
     if c18 is None:
         holds = None
-    v19 = facts.get('一年内实施完成')
+    v19 = facts.get('投资额')
     if v19 is None:
+        run.missed('投资额')
+    r20 = None if v19 is None else v19 >= _K6
+    if trace is not None:
+        trace.append((trace_compare, '投资额 不低于 5000万元', '', v19, _K6, 'money', r20))
+    c21 = r20
+    if c21 is False:
+        return False
+    if c21 is None:
+        holds = None
+    v22 = facts.get('一年内实施完成')
+    if v22 is None:
         run.missed('一年内实施完成')
     if trace is not None:
-        trace.append((trace_value, '一年内实施完成', v19, 'bool', v19))
-    c20 = v19
-    if c20 is False:
-        return False
-    if c20 is None:
-        holds = None
-    v21 = facts.get('项目实施年度')
-    if v21 is None:
-        run.missed('项目实施年度')
-    r22 = None if v21 is None else v21 == 2020
-    if trace is not None:
-        trace.append((trace_compare, '项目实施年度 等于 2020年', '', v21, 2020, 'year', r22))
-    c23 = r22
+        trace.append((trace_value, '一年内实施完成', v22, 'bool', v22))
+    c23 = v22
     if c23 is False:
         return False
     if c23 is None:
         holds = None
+    v24 = facts.get('项目实施年度')
+    if v24 is None:
+        run.missed('项目实施年度')
+    r25 = None if v24 is None else v24 == 2020
+    if trace is not None:
+        trace.append((trace_compare, '项目实施年度 等于 2020年', '', v24, 2020, 'year', r25))
+    c26 = r25
+    if c26 is False:
+        return False
+    if c26 is None:
+        holds = None
     if holds is None:
         return None
     cap = _K7
-    v24 = facts.get('投资额')
-    if v24 is None:
+    v27 = facts.get('投资额')
+    if v27 is None:
         run.missed('投资额')
-    e25 = (None if v24 is None else v24 * _K8)
+    e28 = (None if v27 is None else v27 * _K8)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 25%', e25, 'money'))
-    return exact(run, e25, cap, '2000万元')
+        trace.append((trace_define, '投资额 × 25%', e28, 'money'))
+    return exact(run, e28, cap, '2000万元')
+
+
+def _decide_4(facts, year, factor=None):
+    """第三条第4项: the decision of _clause_4 (see runtime, "decisions").
+    """
+    holds = True
+    v30 = facts.get('经认定高质量项目')
+    t29 = v30
+    if t29 is not False:
+        v31 = facts.get('智能工厂数字车间项目')
+        if t29 is True:
+            t29 = v31
+        elif v31 is False:
+            t29 = False
+    if t29 is False:
+        return False
+    if t29 is None:
+        holds = None
+    v32 = facts.get('投资额')
+    r33 = None if v32 is None else v32 >= _K6
+    if r33 is False:
+        return False
+    if r33 is None:
+        holds = None
+    v34 = facts.get('一年内实施完成')
+    if v34 is False:
+        return False
+    if v34 is None:
+        holds = None
+    v35 = facts.get('项目实施年度')
+    r36 = None if v35 is None else v35 == 2020
+    if r36 is False:
+        return False
+    if r36 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K7
+    v37 = facts.get('投资额')
+    e38 = (None if v37 is None else v37 * _K8)
+    return exact_decision(e38, cap, factor)
 
 
 def _clause_5(run):
@@ -394,69 +482,110 @@ def _clause_5(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v27 = facts.get('经认定高质量项目')
-    if v27 is None:
+    v40 = facts.get('经认定高质量项目')
+    if v40 is None:
         run.missed('经认定高质量项目')
     if trace is not None:
-        trace.append((trace_value, '经认定高质量项目', v27, 'bool', v27))
-    t26 = v27
-    if t26 is not False:
-        v28 = facts.get('智能工厂数字车间项目')
-        if v28 is None:
+        trace.append((trace_value, '经认定高质量项目', v40, 'bool', v40))
+    t39 = v40
+    if t39 is not False:
+        v41 = facts.get('智能工厂数字车间项目')
+        if v41 is None:
             run.missed('智能工厂数字车间项目')
         if trace is not None:
-            trace.append((trace_value, '智能工厂数字车间项目', v28, 'bool', v28))
-        if t26 is True:
-            t26 = v28
-        elif v28 is False:
-            t26 = False
-    c29 = t26
-    if c29 is False:
+            trace.append((trace_value, '智能工厂数字车间项目', v41, 'bool', v41))
+        if t39 is True:
+            t39 = v41
+        elif v41 is False:
+            t39 = False
+    c42 = t39
+    if c42 is False:
         return False
-    if c29 is None:
+    if c42 is None:
         holds = None
-    v30 = facts.get('投资额')
-    if v30 is None:
+    v43 = facts.get('投资额')
+    if v43 is None:
         run.missed('投资额')
-    r31 = None if v30 is None else v30 >= _K6
+    r44 = None if v43 is None else v43 >= _K6
     if trace is not None:
-        trace.append((trace_compare, '投资额 不低于 5000万元', '', v30, _K6, 'money', r31))
-    c32 = r31
-    if c32 is False:
+        trace.append((trace_compare, '投资额 不低于 5000万元', '', v43, _K6, 'money', r44))
+    c45 = r44
+    if c45 is False:
         return False
-    if c32 is None:
+    if c45 is None:
         holds = None
-    v33 = facts.get('一年内实施完成')
-    if v33 is None:
+    v46 = facts.get('一年内实施完成')
+    if v46 is None:
         run.missed('一年内实施完成')
     if trace is not None:
-        trace.append((trace_value, '一年内实施完成', v33, 'bool', v33))
-    c34 = v33
-    if c34 is False:
+        trace.append((trace_value, '一年内实施完成', v46, 'bool', v46))
+    c47 = v46
+    if c47 is False:
         return False
-    if c34 is None:
+    if c47 is None:
         holds = None
-    v35 = facts.get('项目实施年度')
-    if v35 is None:
+    v48 = facts.get('项目实施年度')
+    if v48 is None:
         run.missed('项目实施年度')
-    r36 = None if v35 is None else v35 == 2021
+    r49 = None if v48 is None else v48 == 2021
     if trace is not None:
-        trace.append((trace_compare, '项目实施年度 等于 2021年', '', v35, 2021, 'year', r36))
-    c37 = r36
-    if c37 is False:
+        trace.append((trace_compare, '项目实施年度 等于 2021年', '', v48, 2021, 'year', r49))
+    c50 = r49
+    if c50 is False:
         return False
-    if c37 is None:
+    if c50 is None:
         holds = None
     if holds is None:
         return None
     cap = _K7
-    v38 = facts.get('投资额')
-    if v38 is None:
+    v51 = facts.get('投资额')
+    if v51 is None:
         run.missed('投资额')
-    e39 = (None if v38 is None else v38 * _K2)
+    e52 = (None if v51 is None else v51 * _K2)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 20%', e39, 'money'))
-    return exact(run, e39, cap, '2000万元')
+        trace.append((trace_define, '投资额 × 20%', e52, 'money'))
+    return exact(run, e52, cap, '2000万元')
+
+
+def _decide_5(facts, year, factor=None):
+    """第三条第5项: the decision of _clause_5 (see runtime, "decisions").
+    """
+    holds = True
+    v54 = facts.get('经认定高质量项目')
+    t53 = v54
+    if t53 is not False:
+        v55 = facts.get('智能工厂数字车间项目')
+        if t53 is True:
+            t53 = v55
+        elif v55 is False:
+            t53 = False
+    if t53 is False:
+        return False
+    if t53 is None:
+        holds = None
+    v56 = facts.get('投资额')
+    r57 = None if v56 is None else v56 >= _K6
+    if r57 is False:
+        return False
+    if r57 is None:
+        holds = None
+    v58 = facts.get('一年内实施完成')
+    if v58 is False:
+        return False
+    if v58 is None:
+        holds = None
+    v59 = facts.get('项目实施年度')
+    r60 = None if v59 is None else v59 == 2021
+    if r60 is False:
+        return False
+    if r60 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K7
+    v61 = facts.get('投资额')
+    e62 = (None if v61 is None else v61 * _K2)
+    return exact_decision(e62, cap, factor)
 
 
 def _clause_6(run):
@@ -473,82 +602,133 @@ def _clause_6(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v40 = facts.get('智能化改造投资项目')
-    if v40 is None:
+    v63 = facts.get('智能化改造投资项目')
+    if v63 is None:
         run.missed('智能化改造投资项目')
     if trace is not None:
-        trace.append((trace_value, '智能化改造投资项目', v40, 'bool', v40))
-    c41 = v40
-    if c41 is False:
+        trace.append((trace_value, '智能化改造投资项目', v63, 'bool', v63))
+    c64 = v63
+    if c64 is False:
         return False
-    if c41 is None:
+    if c64 is None:
         holds = None
-    v45 = facts.get('经认定高质量项目')
-    if v45 is None:
+    v68 = facts.get('经认定高质量项目')
+    if v68 is None:
         run.missed('经认定高质量项目')
     if trace is not None:
-        trace.append((trace_value, '经认定高质量项目', v45, 'bool', v45))
-    t44 = v45
-    if t44 is not False:
-        v46 = facts.get('智能工厂数字车间项目')
-        if v46 is None:
+        trace.append((trace_value, '经认定高质量项目', v68, 'bool', v68))
+    t67 = v68
+    if t67 is not False:
+        v69 = facts.get('智能工厂数字车间项目')
+        if v69 is None:
             run.missed('智能工厂数字车间项目')
         if trace is not None:
-            trace.append((trace_value, '智能工厂数字车间项目', v46, 'bool', v46))
-        if t44 is True:
-            t44 = v46
-        elif v46 is False:
-            t44 = False
-    t43 = t44
-    if t43 is not False:
-        v47 = facts.get('投资额')
-        if v47 is None:
+            trace.append((trace_value, '智能工厂数字车间项目', v69, 'bool', v69))
+        if t67 is True:
+            t67 = v69
+        elif v69 is False:
+            t67 = False
+    t66 = t67
+    if t66 is not False:
+        v70 = facts.get('投资额')
+        if v70 is None:
             run.missed('投资额')
-        r48 = None if v47 is None else v47 >= _K6
+        r71 = None if v70 is None else v70 >= _K6
         if trace is not None:
-            trace.append((trace_compare, '投资额 不低于 5000万元', '', v47, _K6, 'money', r48))
-        if t43 is True:
-            t43 = r48
-        elif r48 is False:
-            t43 = False
-    t42 = t43
-    if t42 is not False:
-        v49 = facts.get('一年内实施完成')
-        if v49 is None:
+            trace.append((trace_compare, '投资额 不低于 5000万元', '', v70, _K6, 'money', r71))
+        if t66 is True:
+            t66 = r71
+        elif r71 is False:
+            t66 = False
+    t65 = t66
+    if t65 is not False:
+        v72 = facts.get('一年内实施完成')
+        if v72 is None:
             run.missed('一年内实施完成')
         if trace is not None:
-            trace.append((trace_value, '一年内实施完成', v49, 'bool', v49))
-        if t42 is True:
-            t42 = v49
-        elif v49 is False:
-            t42 = False
-    e50 = (None if t42 is None else not t42)
-    c51 = e50
-    if c51 is False:
+            trace.append((trace_value, '一年内实施完成', v72, 'bool', v72))
+        if t65 is True:
+            t65 = v72
+        elif v72 is False:
+            t65 = False
+    e73 = (None if t65 is None else not t65)
+    c74 = e73
+    if c74 is False:
         return False
-    if c51 is None:
+    if c74 is None:
         holds = None
-    v52 = facts.get('项目实施年度')
-    if v52 is None:
+    v75 = facts.get('项目实施年度')
+    if v75 is None:
         run.missed('项目实施年度')
-    r53 = None if v52 is None else v52 == 2020
+    r76 = None if v75 is None else v75 == 2020
     if trace is not None:
-        trace.append((trace_compare, '项目实施年度 等于 2020年', '', v52, 2020, 'year', r53))
-    c54 = r53
-    if c54 is False:
+        trace.append((trace_compare, '项目实施年度 等于 2020年', '', v75, 2020, 'year', r76))
+    c77 = r76
+    if c77 is False:
         return False
-    if c54 is None:
+    if c77 is None:
         holds = None
     if holds is None:
         return None
     cap = _K9
-    v55 = facts.get('投资额')
-    if v55 is None:
+    v78 = facts.get('投资额')
+    if v78 is None:
         run.missed('投资额')
-    e56 = (None if v55 is None else v55 * _K2)
+    e79 = (None if v78 is None else v78 * _K2)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 20%', e56, 'money'))
-    return exact(run, e56, cap, '1500万元')
+        trace.append((trace_define, '投资额 × 20%', e79, 'money'))
+    return exact(run, e79, cap, '1500万元')
+
+
+def _decide_6(facts, year, factor=None):
+    """第三条第6项: the decision of _clause_6 (see runtime, "decisions").
+    """
+    holds = True
+    v80 = facts.get('智能化改造投资项目')
+    if v80 is False:
+        return False
+    if v80 is None:
+        holds = None
+    v84 = facts.get('经认定高质量项目')
+    t83 = v84
+    if t83 is not False:
+        v85 = facts.get('智能工厂数字车间项目')
+        if t83 is True:
+            t83 = v85
+        elif v85 is False:
+            t83 = False
+    t82 = t83
+    if t82 is not False:
+        v86 = facts.get('投资额')
+        r87 = None if v86 is None else v86 >= _K6
+        if t82 is True:
+            t82 = r87
+        elif r87 is False:
+            t82 = False
+    t81 = t82
+    if t81 is not False:
+        v88 = facts.get('一年内实施完成')
+        if t81 is True:
+            t81 = v88
+        elif v88 is False:
+            t81 = False
+    e89 = (None if t81 is None else not t81)
+    if e89 is False:
+        return False
+    if e89 is None:
+        holds = None
+    v90 = facts.get('项目实施年度')
+    r91 = None if v90 is None else v90 == 2020
+    if r91 is False:
+        return False
+    if r91 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K9
+    v92 = facts.get('投资额')
+    e93 = (None if v92 is None else v92 * _K2)
+    return exact_decision(e93, cap, factor)
 
 
 def _clause_7(run):
@@ -565,82 +745,133 @@ def _clause_7(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v57 = facts.get('智能化改造投资项目')
-    if v57 is None:
+    v94 = facts.get('智能化改造投资项目')
+    if v94 is None:
         run.missed('智能化改造投资项目')
     if trace is not None:
-        trace.append((trace_value, '智能化改造投资项目', v57, 'bool', v57))
-    c58 = v57
-    if c58 is False:
+        trace.append((trace_value, '智能化改造投资项目', v94, 'bool', v94))
+    c95 = v94
+    if c95 is False:
         return False
-    if c58 is None:
+    if c95 is None:
         holds = None
-    v62 = facts.get('经认定高质量项目')
-    if v62 is None:
+    v99 = facts.get('经认定高质量项目')
+    if v99 is None:
         run.missed('经认定高质量项目')
     if trace is not None:
-        trace.append((trace_value, '经认定高质量项目', v62, 'bool', v62))
-    t61 = v62
-    if t61 is not False:
-        v63 = facts.get('智能工厂数字车间项目')
-        if v63 is None:
+        trace.append((trace_value, '经认定高质量项目', v99, 'bool', v99))
+    t98 = v99
+    if t98 is not False:
+        v100 = facts.get('智能工厂数字车间项目')
+        if v100 is None:
             run.missed('智能工厂数字车间项目')
         if trace is not None:
-            trace.append((trace_value, '智能工厂数字车间项目', v63, 'bool', v63))
-        if t61 is True:
-            t61 = v63
-        elif v63 is False:
-            t61 = False
-    t60 = t61
-    if t60 is not False:
-        v64 = facts.get('投资额')
-        if v64 is None:
+            trace.append((trace_value, '智能工厂数字车间项目', v100, 'bool', v100))
+        if t98 is True:
+            t98 = v100
+        elif v100 is False:
+            t98 = False
+    t97 = t98
+    if t97 is not False:
+        v101 = facts.get('投资额')
+        if v101 is None:
             run.missed('投资额')
-        r65 = None if v64 is None else v64 >= _K6
+        r102 = None if v101 is None else v101 >= _K6
         if trace is not None:
-            trace.append((trace_compare, '投资额 不低于 5000万元', '', v64, _K6, 'money', r65))
-        if t60 is True:
-            t60 = r65
-        elif r65 is False:
-            t60 = False
-    t59 = t60
-    if t59 is not False:
-        v66 = facts.get('一年内实施完成')
-        if v66 is None:
+            trace.append((trace_compare, '投资额 不低于 5000万元', '', v101, _K6, 'money', r102))
+        if t97 is True:
+            t97 = r102
+        elif r102 is False:
+            t97 = False
+    t96 = t97
+    if t96 is not False:
+        v103 = facts.get('一年内实施完成')
+        if v103 is None:
             run.missed('一年内实施完成')
         if trace is not None:
-            trace.append((trace_value, '一年内实施完成', v66, 'bool', v66))
-        if t59 is True:
-            t59 = v66
-        elif v66 is False:
-            t59 = False
-    e67 = (None if t59 is None else not t59)
-    c68 = e67
-    if c68 is False:
+            trace.append((trace_value, '一年内实施完成', v103, 'bool', v103))
+        if t96 is True:
+            t96 = v103
+        elif v103 is False:
+            t96 = False
+    e104 = (None if t96 is None else not t96)
+    c105 = e104
+    if c105 is False:
         return False
-    if c68 is None:
+    if c105 is None:
         holds = None
-    v69 = facts.get('项目实施年度')
-    if v69 is None:
+    v106 = facts.get('项目实施年度')
+    if v106 is None:
         run.missed('项目实施年度')
-    r70 = None if v69 is None else v69 == 2021
+    r107 = None if v106 is None else v106 == 2021
     if trace is not None:
-        trace.append((trace_compare, '项目实施年度 等于 2021年', '', v69, 2021, 'year', r70))
-    c71 = r70
-    if c71 is False:
+        trace.append((trace_compare, '项目实施年度 等于 2021年', '', v106, 2021, 'year', r107))
+    c108 = r107
+    if c108 is False:
         return False
-    if c71 is None:
+    if c108 is None:
         holds = None
     if holds is None:
         return None
     cap = _K9
-    v72 = facts.get('投资额')
-    if v72 is None:
+    v109 = facts.get('投资额')
+    if v109 is None:
         run.missed('投资额')
-    e73 = (None if v72 is None else v72 * _K10)
+    e110 = (None if v109 is None else v109 * _K10)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 15%', e73, 'money'))
-    return exact(run, e73, cap, '1500万元')
+        trace.append((trace_define, '投资额 × 15%', e110, 'money'))
+    return exact(run, e110, cap, '1500万元')
+
+
+def _decide_7(facts, year, factor=None):
+    """第三条第7项: the decision of _clause_7 (see runtime, "decisions").
+    """
+    holds = True
+    v111 = facts.get('智能化改造投资项目')
+    if v111 is False:
+        return False
+    if v111 is None:
+        holds = None
+    v115 = facts.get('经认定高质量项目')
+    t114 = v115
+    if t114 is not False:
+        v116 = facts.get('智能工厂数字车间项目')
+        if t114 is True:
+            t114 = v116
+        elif v116 is False:
+            t114 = False
+    t113 = t114
+    if t113 is not False:
+        v117 = facts.get('投资额')
+        r118 = None if v117 is None else v117 >= _K6
+        if t113 is True:
+            t113 = r118
+        elif r118 is False:
+            t113 = False
+    t112 = t113
+    if t112 is not False:
+        v119 = facts.get('一年内实施完成')
+        if t112 is True:
+            t112 = v119
+        elif v119 is False:
+            t112 = False
+    e120 = (None if t112 is None else not t112)
+    if e120 is False:
+        return False
+    if e120 is None:
+        holds = None
+    v121 = facts.get('项目实施年度')
+    r122 = None if v121 is None else v121 == 2021
+    if r122 is False:
+        return False
+    if r122 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K9
+    v123 = facts.get('投资额')
+    e124 = (None if v123 is None else v123 * _K10)
+    return exact_decision(e124, cap, factor)
 
 
 def _clause_8(run):
@@ -657,28 +888,51 @@ def _clause_8(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v74 = facts.get('本地智能装备投资额')
-    if v74 is None:
+    v125 = facts.get('本地智能装备投资额')
+    if v125 is None:
         run.missed('本地智能装备投资额')
-    v75 = facts.get('本地信息系统投资额')
-    if v75 is None:
+    v126 = facts.get('本地信息系统投资额')
+    if v126 is None:
         run.missed('本地信息系统投资额')
-    e76 = (None if v74 is None or v75 is None else v74 + v75)
-    r77 = None if e76 is None else e76 > _K11
+    e127 = (None if v125 is None or v126 is None else v125 + v126)
+    r128 = None if e127 is None else e127 > _K11
     if trace is not None:
-        trace.append((trace_compare, '本地智能装备投资额 + 本地信息系统投资额 超过 0元', '', e76, _K11, 'money', r77))
-    c78 = r77
-    if c78 is False:
+        trace.append((trace_compare, '本地智能装备投资额 + 本地信息系统投资额 超过 0元', '', e127, _K11, 'money', r128))
+    c129 = r128
+    if c129 is False:
         return False
-    if c78 is None:
+    if c129 is None:
         holds = None
     if holds is None:
         return None
     cap = _K12
-    e79 = _def_1(run, 0)
+    e130 = _def_1(run, 0)
     if trace is not None:
-        trace.append((trace_define, '本地装备与信息系统补贴额', e79, 'money'))
-    return exact(run, e79, cap, '200万元')
+        trace.append((trace_define, '本地装备与信息系统补贴额', e130, 'money'))
+    return exact(run, e130, cap, '200万元')
+
+
+def _decide_8(facts, year, factor=None):
+    """第三条第8项: the decision of _clause_8 (see runtime, "decisions").
+    """
+    holds = True
+    v131 = facts.get('本地智能装备投资额')
+    v132 = facts.get('本地信息系统投资额')
+    e133 = (None if v131 is None or v132 is None else v131 + v132)
+    r134 = None if e133 is None else e133 > _K11
+    if r134 is False:
+        return False
+    if r134 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K12
+    v135 = facts.get('本地智能装备投资额')
+    e136 = (None if v135 is None else v135 * _K1)
+    v137 = facts.get('本地信息系统投资额')
+    e138 = (None if v137 is None else v137 * _K2)
+    e139 = (None if e136 is None or e138 is None else e136 + e138)
+    return exact_decision(e139, cap, factor)
 
 
 def _clause_9(run):
@@ -693,19 +947,33 @@ def _clause_9(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v80 = facts.get('本市注册智能制造服务商')
-    if v80 is None:
+    v140 = facts.get('本市注册智能制造服务商')
+    if v140 is None:
         run.missed('本市注册智能制造服务商')
     if trace is not None:
-        trace.append((trace_value, '本市注册智能制造服务商', v80, 'bool', v80))
-    c81 = v80
-    if c81 is False:
+        trace.append((trace_value, '本市注册智能制造服务商', v140, 'bool', v140))
+    c141 = v140
+    if c141 is False:
         return False
-    if c81 is None:
+    if c141 is None:
         holds = None
     if holds is None:
         return None
     return between(run, _K13, _K14, None, None)
+
+
+def _decide_9(facts, year, factor=None):
+    """第三条第9项: the decision of _clause_9 (see runtime, "decisions").
+    """
+    holds = True
+    v142 = facts.get('本市注册智能制造服务商')
+    if v142 is False:
+        return False
+    if v142 is None:
+        holds = None
+    if holds is None:
+        return None
+    return range_decision(_K13, _K14, None, factor)
 
 
 def _clause_10(run):
@@ -720,36 +988,58 @@ def _clause_10(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v82 = facts.get('智能制造诊断软件服务商')
-    if v82 is None:
+    v143 = facts.get('智能制造诊断软件服务商')
+    if v143 is None:
         run.missed('智能制造诊断软件服务商')
     if trace is not None:
-        trace.append((trace_value, '智能制造诊断软件服务商', v82, 'bool', v82))
-    c83 = v82
-    if c83 is False:
+        trace.append((trace_value, '智能制造诊断软件服务商', v143, 'bool', v143))
+    c144 = v143
+    if c144 is False:
         return False
-    if c83 is None:
+    if c144 is None:
         holds = None
-    v84 = facts.get('诊断落地项目数')
-    if v84 is None:
+    v145 = facts.get('诊断落地项目数')
+    if v145 is None:
         run.missed('诊断落地项目数')
-    r85 = None if v84 is None else v84 >= _K15
+    r146 = None if v145 is None else v145 >= _K15
     if trace is not None:
-        trace.append((trace_compare, '诊断落地项目数 不低于 1', '', v84, _K15, 'number', r85))
-    c86 = r85
-    if c86 is False:
+        trace.append((trace_compare, '诊断落地项目数 不低于 1', '', v145, _K15, 'number', r146))
+    c147 = r146
+    if c147 is False:
         return False
-    if c86 is None:
+    if c147 is None:
         holds = None
     if holds is None:
         return None
-    v87 = facts.get('诊断落地项目数')
-    if v87 is None:
+    v148 = facts.get('诊断落地项目数')
+    if v148 is None:
         run.missed('诊断落地项目数')
-    e88 = (None if v87 is None else v87 * _K16)
+    e149 = (None if v148 is None else v148 * _K16)
     if trace is not None:
-        trace.append((trace_define, '诊断落地项目数 × 5万元', e88, 'money'))
-    return exact(run, e88, None, None)
+        trace.append((trace_define, '诊断落地项目数 × 5万元', e149, 'money'))
+    return exact(run, e149, None, None)
+
+
+def _decide_10(facts, year, factor=None):
+    """第三条第10项: the decision of _clause_10 (see runtime, "decisions").
+    """
+    holds = True
+    v150 = facts.get('智能制造诊断软件服务商')
+    if v150 is False:
+        return False
+    if v150 is None:
+        holds = None
+    v151 = facts.get('诊断落地项目数')
+    r152 = None if v151 is None else v151 >= _K15
+    if r152 is False:
+        return False
+    if r152 is None:
+        holds = None
+    if holds is None:
+        return None
+    v153 = facts.get('诊断落地项目数')
+    e154 = (None if v153 is None else v153 * _K16)
+    return exact_decision(e154, None, factor)
 
 
 def _clause_11(run):
@@ -764,31 +1054,51 @@ def _clause_11(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v89 = facts.get('市级智能制造服务商集聚区')
-    if v89 is None:
+    v155 = facts.get('市级智能制造服务商集聚区')
+    if v155 is None:
         run.missed('市级智能制造服务商集聚区')
     if trace is not None:
-        trace.append((trace_value, '市级智能制造服务商集聚区', v89, 'bool', v89))
-    c90 = v89
-    if c90 is False:
+        trace.append((trace_value, '市级智能制造服务商集聚区', v155, 'bool', v155))
+    c156 = v155
+    if c156 is False:
         return False
-    if c90 is None:
+    if c156 is None:
         holds = None
-    e91 = run.year
-    v92 = facts.get('集聚区认定年度')
-    if v92 is None:
+    e157 = run.year
+    v158 = facts.get('集聚区认定年度')
+    if v158 is None:
         run.missed('集聚区认定年度')
-    r93 = None if e91 is None or v92 is None else e91 == v92
+    r159 = None if e157 is None or v158 is None else e157 == v158
     if trace is not None:
-        trace.append((trace_compare, '考核年度 等于 集聚区认定年度', '', e91, v92, 'year', r93))
-    c94 = r93
-    if c94 is False:
+        trace.append((trace_compare, '考核年度 等于 集聚区认定年度', '', e157, v158, 'year', r159))
+    c160 = r159
+    if c160 is False:
         return False
-    if c94 is None:
+    if c160 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K4, None, None)
+
+
+def _decide_11(facts, year, factor=None):
+    """第三条第11项: the decision of _clause_11 (see runtime, "decisions").
+    """
+    holds = True
+    v161 = facts.get('市级智能制造服务商集聚区')
+    if v161 is False:
+        return False
+    if v161 is None:
+        holds = None
+    v162 = facts.get('集聚区认定年度')
+    r163 = None if year is None or v162 is None else year == v162
+    if r163 is False:
+        return False
+    if r163 is None:
+        holds = None
+    if holds is None:
+        return None
+    return exact_decision(_K4, None, factor)
 
 
 def _clause_12(run):
@@ -805,32 +1115,53 @@ def _clause_12(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v95 = facts.get('市级智能制造服务商集聚区')
-    if v95 is None:
+    v164 = facts.get('市级智能制造服务商集聚区')
+    if v164 is None:
         run.missed('市级智能制造服务商集聚区')
     if trace is not None:
-        trace.append((trace_value, '市级智能制造服务商集聚区', v95, 'bool', v95))
-    c96 = v95
-    if c96 is False:
+        trace.append((trace_value, '市级智能制造服务商集聚区', v164, 'bool', v164))
+    c165 = v164
+    if c165 is False:
         return False
-    if c96 is None:
+    if c165 is None:
         holds = None
-    e97 = run.year
-    v98 = facts.get('集聚区认定年度')
-    if v98 is None:
+    e166 = run.year
+    v167 = facts.get('集聚区认定年度')
+    if v167 is None:
         run.missed('集聚区认定年度')
-    e99 = (None if v98 is None else v98 + _K15)
-    r100 = None if e97 is None or e99 is None else e97 == e99
+    e168 = (None if v167 is None else v167 + _K15)
+    r169 = None if e166 is None or e168 is None else e166 == e168
     if trace is not None:
-        trace.append((trace_compare, '考核年度 等于 集聚区认定年度 + 1', '', e97, e99, 'year', r100))
-    c101 = r100
-    if c101 is False:
+        trace.append((trace_compare, '考核年度 等于 集聚区认定年度 + 1', '', e166, e168, 'year', r169))
+    c170 = r169
+    if c170 is False:
         return False
-    if c101 is None:
+    if c170 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K17, None, None)
+
+
+def _decide_12(facts, year, factor=None):
+    """第三条第12项: the decision of _clause_12 (see runtime, "decisions").
+    """
+    holds = True
+    v171 = facts.get('市级智能制造服务商集聚区')
+    if v171 is False:
+        return False
+    if v171 is None:
+        holds = None
+    v172 = facts.get('集聚区认定年度')
+    e173 = (None if v172 is None else v172 + _K15)
+    r174 = None if year is None or e173 is None else year == e173
+    if r174 is False:
+        return False
+    if r174 is None:
+        holds = None
+    if holds is None:
+        return None
+    return exact_decision(_K17, None, factor)
 
 
 def _clause_13(run):
@@ -847,35 +1178,35 @@ def _clause_13(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v102 = facts.get('主导制修订标准')
-    if v102 is None:
+    v175 = facts.get('主导制修订标准')
+    if v175 is None:
         run.missed('主导制修订标准')
     if trace is not None:
-        trace.append((trace_value, '主导制修订标准', v102, 'bool', v102))
-    c103 = v102
-    if c103 is False:
+        trace.append((trace_value, '主导制修订标准', v175, 'bool', v175))
+    c176 = v175
+    if c176 is False:
         return False
-    if c103 is None:
+    if c176 is None:
         holds = None
-    v104 = facts.get('标准排名第一')
-    if v104 is None:
+    v177 = facts.get('标准排名第一')
+    if v177 is None:
         run.missed('标准排名第一')
     if trace is not None:
-        trace.append((trace_value, '标准排名第一', v104, 'bool', v104))
-    c105 = v104
-    if c105 is False:
+        trace.append((trace_value, '标准排名第一', v177, 'bool', v177))
+    c178 = v177
+    if c178 is False:
         return False
-    if c105 is None:
+    if c178 is None:
         holds = None
-    v106 = facts.get('智能制造领域标准')
-    if v106 is None:
+    v179 = facts.get('智能制造领域标准')
+    if v179 is None:
         run.missed('智能制造领域标准')
     if trace is not None:
-        trace.append((trace_value, '智能制造领域标准', v106, 'bool', v106))
-    c107 = v106
-    if c107 is False:
+        trace.append((trace_value, '智能制造领域标准', v179, 'bool', v179))
+    c180 = v179
+    if c180 is False:
         return False
-    if c107 is None:
+    if c180 is None:
         holds = None
     if holds is None:
         return None
@@ -888,6 +1219,37 @@ def _clause_13(run):
         return exact(run, _K5, None, None)
 
 
+def _decide_13(facts, year, factor=None):
+    """第三条第13项: the decision of _clause_13 (see runtime, "decisions").
+    """
+    holds = True
+    v181 = facts.get('主导制修订标准')
+    if v181 is False:
+        return False
+    if v181 is None:
+        holds = None
+    v182 = facts.get('标准排名第一')
+    if v182 is False:
+        return False
+    if v182 is None:
+        holds = None
+    v183 = facts.get('智能制造领域标准')
+    if v183 is False:
+        return False
+    if v183 is None:
+        holds = None
+    if holds is None:
+        return None
+    level184 = facts.get('主导标准级别')
+    if level184 is None:
+        return None
+    if level184 == '国际标准':
+        return exact_decision(_K18, None, factor)
+    elif level184 == '国家标准':
+        return exact_decision(_K5, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('主导标准级别', level184)
+
+
 def _clause_14(run):
     """第三条第14项「（三）工业互联网标识解析二级节点」
 
@@ -898,19 +1260,33 @@ def _clause_14(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v108 = facts.get('创建标识解析二级节点')
-    if v108 is None:
+    v185 = facts.get('创建标识解析二级节点')
+    if v185 is None:
         run.missed('创建标识解析二级节点')
     if trace is not None:
-        trace.append((trace_value, '创建标识解析二级节点', v108, 'bool', v108))
-    c109 = v108
-    if c109 is False:
+        trace.append((trace_value, '创建标识解析二级节点', v185, 'bool', v185))
+    c186 = v185
+    if c186 is False:
         return False
-    if c109 is None:
+    if c186 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K17, None, None)
+
+
+def _decide_14(facts, year, factor=None):
+    """第三条第14项: the decision of _clause_14 (see runtime, "decisions").
+    """
+    holds = True
+    v187 = facts.get('创建标识解析二级节点')
+    if v187 is False:
+        return False
+    if v187 is None:
+        holds = None
+    if holds is None:
+        return None
+    return exact_decision(_K17, None, factor)
 
 
 def _clause_15(run):
@@ -925,19 +1301,33 @@ def _clause_15(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v110 = facts.get('新技术深度应用示范企业')
-    if v110 is None:
+    v188 = facts.get('新技术深度应用示范企业')
+    if v188 is None:
         run.missed('新技术深度应用示范企业')
     if trace is not None:
-        trace.append((trace_value, '新技术深度应用示范企业', v110, 'bool', v110))
-    c111 = v110
-    if c111 is False:
+        trace.append((trace_value, '新技术深度应用示范企业', v188, 'bool', v188))
+    c189 = v188
+    if c189 is False:
         return False
-    if c111 is None:
+    if c189 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K5, None, None)
+
+
+def _decide_15(facts, year, factor=None):
+    """第三条第15项: the decision of _clause_15 (see runtime, "decisions").
+    """
+    holds = True
+    v190 = facts.get('新技术深度应用示范企业')
+    if v190 is False:
+        return False
+    if v190 is None:
+        holds = None
+    if holds is None:
+        return None
+    return exact_decision(_K5, None, factor)
 
 
 def _clause_16(run):
@@ -952,19 +1342,33 @@ def _clause_16(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v112 = facts.get('特别重大创新载体')
-    if v112 is None:
+    v191 = facts.get('特别重大创新载体')
+    if v191 is None:
         run.missed('特别重大创新载体')
     if trace is not None:
-        trace.append((trace_value, '特别重大创新载体', v112, 'bool', v112))
-    c113 = v112
-    if c113 is False:
+        trace.append((trace_value, '特别重大创新载体', v191, 'bool', v191))
+    c192 = v191
+    if c192 is False:
         return False
-    if c113 is None:
+    if c192 is None:
         holds = None
     if holds is None:
         return None
     return case_by_case(run)
+
+
+def _decide_16(facts, year, factor=None):
+    """第三条第16项: the decision of _clause_16 (see runtime, "decisions").
+    """
+    holds = True
+    v193 = facts.get('特别重大创新载体')
+    if v193 is False:
+        return False
+    if v193 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('case_by_case', None, None)
 
 
 def _clause_17(run):
@@ -981,36 +1385,58 @@ def _clause_17(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v114 = facts.get('社会资本智能化改造产业基金')
-    if v114 is None:
+    v194 = facts.get('社会资本智能化改造产业基金')
+    if v194 is None:
         run.missed('社会资本智能化改造产业基金')
     if trace is not None:
-        trace.append((trace_value, '社会资本智能化改造产业基金', v114, 'bool', v114))
-    c115 = v114
-    if c115 is False:
+        trace.append((trace_value, '社会资本智能化改造产业基金', v194, 'bool', v194))
+    c195 = v194
+    if c195 is False:
         return False
-    if c115 is None:
+    if c195 is None:
         holds = None
-    v116 = facts.get('基金投入额')
-    if v116 is None:
+    v196 = facts.get('基金投入额')
+    if v196 is None:
         run.missed('基金投入额')
-    r117 = None if v116 is None else v116 > _K11
+    r197 = None if v196 is None else v196 > _K11
     if trace is not None:
-        trace.append((trace_compare, '基金投入额 超过 0元', '', v116, _K11, 'money', r117))
-    c118 = r117
-    if c118 is False:
+        trace.append((trace_compare, '基金投入额 超过 0元', '', v196, _K11, 'money', r197))
+    c198 = r197
+    if c198 is False:
         return False
-    if c118 is None:
+    if c198 is None:
         holds = None
     if holds is None:
         return None
-    v119 = facts.get('基金投入额')
-    if v119 is None:
+    v199 = facts.get('基金投入额')
+    if v199 is None:
         run.missed('基金投入额')
-    e120 = (None if v119 is None else v119 * _K15)
+    e200 = (None if v199 is None else v199 * _K15)
     if trace is not None:
-        trace.append((trace_define, '基金投入额 × 100%', e120, 'money'))
-    return exact(run, e120, None, None)
+        trace.append((trace_define, '基金投入额 × 100%', e200, 'money'))
+    return exact(run, e200, None, None)
+
+
+def _decide_17(facts, year, factor=None):
+    """第三条第18项: the decision of _clause_17 (see runtime, "decisions").
+    """
+    holds = True
+    v201 = facts.get('社会资本智能化改造产业基金')
+    if v201 is False:
+        return False
+    if v201 is None:
+        holds = None
+    v202 = facts.get('基金投入额')
+    r203 = None if v202 is None else v202 > _K11
+    if r203 is False:
+        return False
+    if r203 is None:
+        holds = None
+    if holds is None:
+        return None
+    v204 = facts.get('基金投入额')
+    e205 = (None if v204 is None else v204 * _K15)
+    return exact_decision(e205, None, factor)
 
 
 def _clause_18(run):
@@ -1025,27 +1451,45 @@ def _clause_18(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v121 = facts.get('融资租赁机构')
-    if v121 is None:
+    v206 = facts.get('融资租赁机构')
+    if v206 is None:
         run.missed('融资租赁机构')
     if trace is not None:
-        trace.append((trace_value, '融资租赁机构', v121, 'bool', v121))
-    c122 = v121
-    if c122 is False:
+        trace.append((trace_value, '融资租赁机构', v206, 'bool', v206))
+    c207 = v206
+    if c207 is False:
         return False
-    if c122 is None:
+    if c207 is None:
         holds = None
     if holds is None:
         return None
     cap = _K17
-    s123 = facts.get('月均融资租赁余额')
-    v124 = None if s123 is None else s123.get(run.year)
-    if v124 is None:
+    s208 = facts.get('月均融资租赁余额')
+    v209 = None if s208 is None else s208.get(run.year)
+    if v209 is None:
         run.at('月均融资租赁余额', 0)
-    e125 = (None if v124 is None else v124 * _K19)
+    e210 = (None if v209 is None else v209 * _K19)
     if trace is not None:
-        trace.append((trace_define, '月均融资租赁余额 × 1%', e125, 'money'))
-    return exact(run, e125, cap, '300万元')
+        trace.append((trace_define, '月均融资租赁余额 × 1%', e210, 'money'))
+    return exact(run, e210, cap, '300万元')
+
+
+def _decide_18(facts, year, factor=None):
+    """第三条第19项: the decision of _clause_18 (see runtime, "decisions").
+    """
+    holds = True
+    v211 = facts.get('融资租赁机构')
+    if v211 is False:
+        return False
+    if v211 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K17
+    s212 = facts.get('月均融资租赁余额')
+    v213 = None if s212 is None else s212.get(year)
+    e214 = (None if v213 is None else v213 * _K19)
+    return exact_decision(e214, cap, factor)
 
 
 def _clause_19(run):
@@ -1062,15 +1506,15 @@ def _clause_19(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v126 = facts.get('名单内企业')
-    if v126 is None:
+    v215 = facts.get('名单内企业')
+    if v215 is None:
         run.missed('名单内企业')
     if trace is not None:
-        trace.append((trace_value, '名单内企业', v126, 'bool', v126))
-    c127 = v126
-    if c127 is False:
+        trace.append((trace_value, '名单内企业', v215, 'bool', v215))
+    c216 = v215
+    if c216 is False:
         return False
-    if c127 is None:
+    if c216 is None:
         holds = None
     if holds is None:
         return None
@@ -1080,13 +1524,19 @@ def _clause_19(run):
     total = Decimal(0)
     for index, value in enumerate(values, 1):
         run.item['单套设备租赁费用'] = value
-        e128 = run.fact('单套设备租赁费用')
-        e129 = (None if e128 is None else e128 * _K20)
-        part = per_item(run, '单套设备租赁费用', index, value, e129, _K5, '50万元')
+        e217 = run.fact('单套设备租赁费用')
+        e218 = (None if e217 is None else e217 * _K20)
+        part = per_item(run, '单套设备租赁费用', index, value, e218, _K5, '50万元')
         if part is None:
             return None
         total += part
     return exact(run, total, None, None)
+
+
+def _decide_19(facts, year, factor=None):
+    """第三条第20项: the decision of _clause_19 (see runtime, "decisions").
+    """
+    return decide_by_running(_clause_19, facts, year, factor)
 
 
 def _clause_20(run):
@@ -1099,15 +1549,15 @@ def _clause_20(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v130 = facts.get('实训平台经认定')
-    if v130 is None:
+    v220 = facts.get('实训平台经认定')
+    if v220 is None:
         run.missed('实训平台经认定')
     if trace is not None:
-        trace.append((trace_value, '实训平台经认定', v130, 'bool', v130))
-    c131 = v130
-    if c131 is False:
+        trace.append((trace_value, '实训平台经认定', v220, 'bool', v220))
+    c221 = v220
+    if c221 is False:
         return False
-    if c131 is None:
+    if c221 is None:
         holds = None
     if holds is None:
         return None
@@ -1120,6 +1570,27 @@ def _clause_20(run):
         return exact(run, _K13, None, None)
 
 
+def _decide_20(facts, year, factor=None):
+    """第三条第21项: the decision of _clause_20 (see runtime, "decisions").
+    """
+    holds = True
+    v222 = facts.get('实训平台经认定')
+    if v222 is False:
+        return False
+    if v222 is None:
+        holds = None
+    if holds is None:
+        return None
+    level223 = facts.get('实训平台类型')
+    if level223 is None:
+        return None
+    if level223 == '全市智能制造实训平台':
+        return exact_decision(_K18, None, factor)
+    elif level223 == '校企共建智能制造实训平台':
+        return exact_decision(_K13, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('实训平台类型', level223)
+
+
 def _clause_21(run):
     """第三条第22项「（五）市级现代学徒制试点院校」
 
@@ -1130,19 +1601,33 @@ def _clause_21(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v132 = facts.get('市级现代学徒制试点院校')
-    if v132 is None:
+    v224 = facts.get('市级现代学徒制试点院校')
+    if v224 is None:
         run.missed('市级现代学徒制试点院校')
     if trace is not None:
-        trace.append((trace_value, '市级现代学徒制试点院校', v132, 'bool', v132))
-    c133 = v132
-    if c133 is False:
+        trace.append((trace_value, '市级现代学徒制试点院校', v224, 'bool', v224))
+    c225 = v224
+    if c225 is False:
         return False
-    if c133 is None:
+    if c225 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K13, None, None)
+
+
+def _decide_21(facts, year, factor=None):
+    """第三条第22项: the decision of _clause_21 (see runtime, "decisions").
+    """
+    holds = True
+    v226 = facts.get('市级现代学徒制试点院校')
+    if v226 is False:
+        return False
+    if v226 is None:
+        holds = None
+    if holds is None:
+        return None
+    return exact_decision(_K13, None, factor)
 
 
 def _clause_22(run):
@@ -1161,36 +1646,58 @@ def _clause_22(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v134 = facts.get('智能制造公共服务平台项目')
-    if v134 is None:
+    v227 = facts.get('智能制造公共服务平台项目')
+    if v227 is None:
         run.missed('智能制造公共服务平台项目')
     if trace is not None:
-        trace.append((trace_value, '智能制造公共服务平台项目', v134, 'bool', v134))
-    c135 = v134
-    if c135 is False:
+        trace.append((trace_value, '智能制造公共服务平台项目', v227, 'bool', v227))
+    c228 = v227
+    if c228 is False:
         return False
-    if c135 is None:
+    if c228 is None:
         holds = None
-    v136 = facts.get('公共服务平台投资额')
-    if v136 is None:
+    v229 = facts.get('公共服务平台投资额')
+    if v229 is None:
         run.missed('公共服务平台投资额')
-    r137 = None if v136 is None else v136 > _K21
+    r230 = None if v229 is None else v229 > _K21
     if trace is not None:
-        trace.append((trace_compare, '公共服务平台投资额 超过 1000万元', '', v136, _K21, 'money', r137))
-    c138 = r137
-    if c138 is False:
+        trace.append((trace_compare, '公共服务平台投资额 超过 1000万元', '', v229, _K21, 'money', r230))
+    c231 = r230
+    if c231 is False:
         return False
-    if c138 is None:
+    if c231 is None:
         holds = None
     if holds is None:
         return None
-    v139 = facts.get('公共服务平台投资额')
-    if v139 is None:
+    v232 = facts.get('公共服务平台投资额')
+    if v232 is None:
         run.missed('公共服务平台投资额')
-    e140 = (None if v139 is None else v139 * _K20)
+    e233 = (None if v232 is None else v232 * _K20)
     if trace is not None:
-        trace.append((trace_define, '公共服务平台投资额 × 50%', e140, 'money'))
-    return up_to(run, e140, None, None)
+        trace.append((trace_define, '公共服务平台投资额 × 50%', e233, 'money'))
+    return up_to(run, e233, None, None)
+
+
+def _decide_22(facts, year, factor=None):
+    """第三条第23项: the decision of _clause_22 (see runtime, "decisions").
+    """
+    holds = True
+    v234 = facts.get('智能制造公共服务平台项目')
+    if v234 is False:
+        return False
+    if v234 is None:
+        holds = None
+    v235 = facts.get('公共服务平台投资额')
+    r236 = None if v235 is None else v235 > _K21
+    if r236 is False:
+        return False
+    if r236 is None:
+        holds = None
+    if holds is None:
+        return None
+    v237 = facts.get('公共服务平台投资额')
+    e238 = (None if v237 is None else v237 * _K20)
+    return up_to_decision(e238, None, factor)
 
 
 def _clause_23(run):
@@ -1205,15 +1712,15 @@ def _clause_23(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v141 = facts.get('云平台经认定')
-    if v141 is None:
+    v239 = facts.get('云平台经认定')
+    if v239 is None:
         run.missed('云平台经认定')
     if trace is not None:
-        trace.append((trace_value, '云平台经认定', v141, 'bool', v141))
-    c142 = v141
-    if c142 is False:
+        trace.append((trace_value, '云平台经认定', v239, 'bool', v239))
+    c240 = v239
+    if c240 is False:
         return False
-    if c142 is None:
+    if c240 is None:
         holds = None
     if holds is None:
         return None
@@ -1228,6 +1735,29 @@ def _clause_23(run):
         return exact(run, _K18, None, None)
 
 
+def _decide_23(facts, year, factor=None):
+    """第三条第24项: the decision of _clause_23 (see runtime, "decisions").
+    """
+    holds = True
+    v241 = facts.get('云平台经认定')
+    if v241 is False:
+        return False
+    if v241 is None:
+        holds = None
+    if holds is None:
+        return None
+    level242 = facts.get('云平台类型')
+    if level242 is None:
+        return None
+    if level242 == '工业互联网行业级云平台':
+        return exact_decision(_K17, None, factor)
+    elif level242 == '工业互联网企业级云平台':
+        return exact_decision(_K12, None, factor)
+    elif level242 == '数字产业公共服务平台':
+        return exact_decision(_K18, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('云平台类型', level242)
+
+
 def _clause_24(run):
     """第三条第25项「（六）行业协会、产业联盟等公共服务」
 
@@ -1240,43 +1770,65 @@ def _clause_24(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v143 = facts.get('提供智能制造公共服务')
-    if v143 is None:
+    v243 = facts.get('提供智能制造公共服务')
+    if v243 is None:
         run.missed('提供智能制造公共服务')
     if trace is not None:
-        trace.append((trace_value, '提供智能制造公共服务', v143, 'bool', v143))
-    c144 = v143
-    if c144 is False:
+        trace.append((trace_value, '提供智能制造公共服务', v243, 'bool', v243))
+    c244 = v243
+    if c244 is False:
         return False
-    if c144 is None:
+    if c244 is None:
         holds = None
-    v145 = facts.get('公共服务项目数')
-    if v145 is None:
+    v245 = facts.get('公共服务项目数')
+    if v245 is None:
         run.missed('公共服务项目数')
-    r146 = None if v145 is None else v145 >= _K15
+    r246 = None if v245 is None else v245 >= _K15
     if trace is not None:
-        trace.append((trace_compare, '公共服务项目数 不低于 1', '', v145, _K15, 'number', r146))
-    c147 = r146
-    if c147 is False:
+        trace.append((trace_compare, '公共服务项目数 不低于 1', '', v245, _K15, 'number', r246))
+    c247 = r246
+    if c247 is False:
         return False
-    if c147 is None:
+    if c247 is None:
         holds = None
     if holds is None:
         return None
-    v148 = facts.get('公共服务项目数')
-    if v148 is None:
+    v248 = facts.get('公共服务项目数')
+    if v248 is None:
         run.missed('公共服务项目数')
-    e149 = (None if v148 is None else v148 * _K13)
+    e249 = (None if v248 is None else v248 * _K13)
     if trace is not None:
-        trace.append((trace_define, '公共服务项目数 × 20万元', e149, 'money'))
-    return up_to(run, e149, None, None)
+        trace.append((trace_define, '公共服务项目数 × 20万元', e249, 'money'))
+    return up_to(run, e249, None, None)
+
+
+def _decide_24(facts, year, factor=None):
+    """第三条第25项: the decision of _clause_24 (see runtime, "decisions").
+    """
+    holds = True
+    v250 = facts.get('提供智能制造公共服务')
+    if v250 is False:
+        return False
+    if v250 is None:
+        holds = None
+    v251 = facts.get('公共服务项目数')
+    r252 = None if v251 is None else v251 >= _K15
+    if r252 is False:
+        return False
+    if r252 is None:
+        holds = None
+    if holds is None:
+        return None
+    v253 = facts.get('公共服务项目数')
+    e254 = (None if v253 is None else v253 * _K13)
+    return up_to_decision(e254, None, factor)
 
 
 CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=1,
         title='（一）智能化改造示范行业专项激励', matter='智能化改造示范激励',
-        source='policies/jzbf-2020-14.pol:149', evaluate=_clause_1,
+        source='policies/jzbf-2020-14.pol:149', evaluate=_clause_1, decide=_decide_1,
         duration=2, start_fact='示范行业确定年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('8000000'),
@@ -1284,7 +1836,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=2,
         title='（一）小微企业智能化改造示范区专项激励', matter='智能化改造示范激励',
-        source='policies/jzbf-2020-14.pol:170', evaluate=_clause_2,
+        source='policies/jzbf-2020-14.pol:170', evaluate=_clause_2, decide=_decide_2,
         duration=2, start_fact='示范区确定年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
@@ -1292,7 +1844,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=3,
         title='（一）智能化改造示范企业', matter='智能化改造示范激励',
-        source='policies/jzbf-2020-14.pol:187', evaluate=_clause_3,
+        source='policies/jzbf-2020-14.pol:187', evaluate=_clause_3, decide=_decide_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -1300,7 +1852,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=4,
         title='（一）智能工厂/数字车间投资项目（2020年实施）', matter='工业项目投资补助',
-        source='policies/jzbf-2020-14.pol:200', evaluate=_clause_4,
+        source='policies/jzbf-2020-14.pol:200', evaluate=_clause_4, decide=_decide_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('20000000'),
@@ -1308,7 +1860,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=5,
         title='（一）智能工厂/数字车间投资项目（2021年实施）', matter='工业项目投资补助',
-        source='policies/jzbf-2020-14.pol:222', evaluate=_clause_5,
+        source='policies/jzbf-2020-14.pol:222', evaluate=_clause_5, decide=_decide_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('20000000'),
@@ -1316,7 +1868,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=6,
         title='（一）其他智能化改造投资项目（2020年实施）', matter='工业项目投资补助',
-        source='policies/jzbf-2020-14.pol:242', evaluate=_clause_6,
+        source='policies/jzbf-2020-14.pol:242', evaluate=_clause_6, decide=_decide_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('15000000'),
@@ -1324,7 +1876,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=7,
         title='（一）其他智能化改造投资项目（2021年实施）', matter='工业项目投资补助',
-        source='policies/jzbf-2020-14.pol:262', evaluate=_clause_7,
+        source='policies/jzbf-2020-14.pol:262', evaluate=_clause_7, decide=_decide_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('15000000'),
@@ -1332,7 +1884,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=8,
         title='（二）购置本市生产的智能制造核心装备和信息系统', matter=None,
-        source='policies/jzbf-2020-14.pol:281', evaluate=_clause_8,
+        source='policies/jzbf-2020-14.pol:281', evaluate=_clause_8, decide=_decide_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('2000000'),
@@ -1340,7 +1892,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=9,
         title='（二）智能制造服务商分档奖励', matter=None,
-        source='policies/jzbf-2020-14.pol:297', evaluate=_clause_9,
+        source='policies/jzbf-2020-14.pol:297', evaluate=_clause_9, decide=_decide_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -1348,7 +1900,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=10,
         title='（二）智能制造诊断服务', matter=None,
-        source='policies/jzbf-2020-14.pol:308', evaluate=_clause_10,
+        source='policies/jzbf-2020-14.pol:308', evaluate=_clause_10, decide=_decide_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1356,7 +1908,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=11,
         title='（二）智能制造服务商集聚区（第一年）', matter='服务商集聚区激励',
-        source='policies/jzbf-2020-14.pol:323', evaluate=_clause_11,
+        source='policies/jzbf-2020-14.pol:323', evaluate=_clause_11, decide=_decide_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
@@ -1364,7 +1916,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=12,
         title='（二）智能制造服务商集聚区（第二年）', matter='服务商集聚区次年激励',
-        source='policies/jzbf-2020-14.pol:337', evaluate=_clause_12,
+        source='policies/jzbf-2020-14.pol:337', evaluate=_clause_12, decide=_decide_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('3000000'),
@@ -1372,7 +1924,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=13,
         title='（三）牵头制订智能制造标准', matter='主导标准',
-        source='policies/jzbf-2020-14.pol:353', evaluate=_clause_13,
+        source='policies/jzbf-2020-14.pol:353', evaluate=_clause_13, decide=_decide_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -1380,7 +1932,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=14,
         title='（三）工业互联网标识解析二级节点', matter=None,
-        source='policies/jzbf-2020-14.pol:373', evaluate=_clause_14,
+        source='policies/jzbf-2020-14.pol:373', evaluate=_clause_14, decide=_decide_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('3000000'),
@@ -1388,7 +1940,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=15,
         title='（三）新技术与智能制造深度应用示范企业', matter=None,
-        source='policies/jzbf-2020-14.pol:383', evaluate=_clause_15,
+        source='policies/jzbf-2020-14.pol:383', evaluate=_clause_15, decide=_decide_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -1396,7 +1948,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=16,
         title='（三）特别重大的创新载体、团队、项目', matter=None,
-        source='policies/jzbf-2020-14.pol:394', evaluate=_clause_16,
+        source='policies/jzbf-2020-14.pol:394', evaluate=_clause_16, decide=_decide_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1404,7 +1956,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=18,
         title='（四）智能化改造产业基金投入返还', matter=None,
-        source='policies/jzbf-2020-14.pol:412', evaluate=_clause_17,
+        source='policies/jzbf-2020-14.pol:412', evaluate=_clause_17, decide=_decide_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1412,7 +1964,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=19,
         title='（四）融资租赁机构风险补偿', matter=None,
-        source='policies/jzbf-2020-14.pol:427', evaluate=_clause_18,
+        source='policies/jzbf-2020-14.pol:427', evaluate=_clause_18, decide=_decide_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('3000000'),
@@ -1420,7 +1972,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=20,
         title='（四）名单内企业融资租赁贴息', matter=None,
-        source='policies/jzbf-2020-14.pol:441', evaluate=_clause_19,
+        source='policies/jzbf-2020-14.pol:441', evaluate=_clause_19, decide=_decide_19,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1428,7 +1980,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=21,
         title='（五）智能制造实训平台', matter=None,
-        source='policies/jzbf-2020-14.pol:459', evaluate=_clause_20,
+        source='policies/jzbf-2020-14.pol:459', evaluate=_clause_20, decide=_decide_20,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -1436,7 +1988,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=22,
         title='（五）市级现代学徒制试点院校', matter=None,
-        source='policies/jzbf-2020-14.pol:473', evaluate=_clause_21,
+        source='policies/jzbf-2020-14.pol:473', evaluate=_clause_21, decide=_decide_21,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('200000'),
@@ -1444,7 +1996,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=23,
         title='（六）智能制造公共服务平台项目', matter=None,
-        source='policies/jzbf-2020-14.pol:484', evaluate=_clause_22,
+        source='policies/jzbf-2020-14.pol:484', evaluate=_clause_22, decide=_decide_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1452,7 +2004,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=24,
         title='（六）工业互联网云平台和数字产业公共服务平台', matter=None,
-        source='policies/jzbf-2020-14.pol:501', evaluate=_clause_23,
+        source='policies/jzbf-2020-14.pol:501', evaluate=_clause_23, decide=_decide_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('3000000'),
@@ -1460,7 +2012,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=25,
         title='（六）行业协会、产业联盟等公共服务', matter=None,
-        source='policies/jzbf-2020-14.pol:518', evaluate=_clause_24,
+        source='policies/jzbf-2020-14.pol:518', evaluate=_clause_24, decide=_decide_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,

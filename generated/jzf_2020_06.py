@@ -28,9 +28,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '3':
+if _runtime.RUNTIME_VERSION != '4':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 4, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -56,7 +56,10 @@ from .runtime import (  # noqa: E402
     between,
     case_by_case,
     exact,
+    exact_decision,
+    in_period,
     pick_level,
+    range_decision,
     trace_compare,
     trace_compare_year,
     trace_define,
@@ -64,6 +67,7 @@ from .runtime import (  # noqa: E402
     trace_value,
     unspecified,
     up_to,
+    up_to_decision,
 )
 
 __all__ = ['Award', 'CLAUSES', 'ClauseNotFound', 'ClauseResult', 'EVALUATOR', 'Evaluation', 'Evaluator', 'FACTS', 'FactError', 'FactProblem', 'FactSpec', 'Facts', 'FundingShare', 'POLICY', 'RUNTIME_VERSION', 'Total', 'allocate_budget', 'allocate_quota', 'evaluate', 'evaluate_many']
@@ -297,6 +301,26 @@ def _clause_1(run):
     return up_to(run, _K3, None, None)
 
 
+def _decide_1(facts, year, factor=None):
+    """第一条第1项: the decision of _clause_1 (see runtime, "decisions").
+    """
+    holds = True
+    v12 = facts.get('市级生产性服务业集聚区')
+    if v12 is False:
+        return False
+    if v12 is None:
+        holds = None
+    v13 = facts.get('园区考核排名')
+    r14 = None if v13 is None else v13 <= _K2
+    if r14 is False:
+        return False
+    if r14 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K3, None, factor)
+
+
 def _clause_2(run):
     """第一条第2项「支持生产性服务业集聚区建设（全省专项评价）」
 
@@ -309,30 +333,50 @@ def _clause_2(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v12 = facts.get('市级生产性服务业集聚区')
-    if v12 is None:
+    v15 = facts.get('市级生产性服务业集聚区')
+    if v15 is None:
         run.missed('市级生产性服务业集聚区')
     if trace is not None:
-        trace.append((trace_value, '市级生产性服务业集聚区', v12, 'bool', v12))
-    c13 = v12
-    if c13 is False:
-        return False
-    if c13 is None:
-        holds = None
-    v14 = facts.get('全省专项评价排名')
-    if v14 is None:
-        run.missed('全省专项评价排名')
-    r15 = None if v14 is None else v14 <= _K4
-    if trace is not None:
-        trace.append((trace_compare, '全省专项评价排名 不超过 3', '', v14, _K4, 'number', r15))
-    c16 = r15
+        trace.append((trace_value, '市级生产性服务业集聚区', v15, 'bool', v15))
+    c16 = v15
     if c16 is False:
         return False
     if c16 is None:
         holds = None
+    v17 = facts.get('全省专项评价排名')
+    if v17 is None:
+        run.missed('全省专项评价排名')
+    r18 = None if v17 is None else v17 <= _K4
+    if trace is not None:
+        trace.append((trace_compare, '全省专项评价排名 不超过 3', '', v17, _K4, 'number', r18))
+    c19 = r18
+    if c19 is False:
+        return False
+    if c19 is None:
+        holds = None
     if holds is None:
         return None
     return up_to(run, _K5, None, None)
+
+
+def _decide_2(facts, year, factor=None):
+    """第一条第2项: the decision of _clause_2 (see runtime, "decisions").
+    """
+    holds = True
+    v20 = facts.get('市级生产性服务业集聚区')
+    if v20 is False:
+        return False
+    if v20 is None:
+        holds = None
+    v21 = facts.get('全省专项评价排名')
+    r22 = None if v21 is None else v21 <= _K4
+    if r22 is False:
+        return False
+    if r22 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K5, None, factor)
 
 
 def _clause_3(run):
@@ -347,15 +391,15 @@ def _clause_3(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v17 = facts.get('星级为新认定')
-    if v17 is None:
+    v23 = facts.get('星级为新认定')
+    if v23 is None:
         run.missed('星级为新认定')
     if trace is not None:
-        trace.append((trace_value, '星级为新认定', v17, 'bool', v17))
-    c18 = v17
-    if c18 is False:
+        trace.append((trace_value, '星级为新认定', v23, 'bool', v23))
+    c24 = v23
+    if c24 is False:
         return False
-    if c18 is None:
+    if c24 is None:
         holds = None
     if holds is None:
         return None
@@ -370,6 +414,29 @@ def _clause_3(run):
         return exact(run, _K7, None, None)
 
 
+def _decide_3(facts, year, factor=None):
+    """第二条第1项: the decision of _clause_3 (see runtime, "decisions").
+    """
+    holds = True
+    v25 = facts.get('星级为新认定')
+    if v25 is False:
+        return False
+    if v25 is None:
+        holds = None
+    if holds is None:
+        return None
+    level26 = facts.get('楼宇星级等级')
+    if level26 is None:
+        return None
+    if level26 == '五星':
+        return exact_decision(_K3, None, factor)
+    elif level26 == '四星':
+        return exact_decision(_K6, None, factor)
+    elif level26 == '三星':
+        return exact_decision(_K7, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('楼宇星级等级', level26)
+
+
 def _clause_4(run):
     """第二条第2项「支持楼宇平台做精做强（税收首次超过1亿元）」
 
@@ -382,30 +449,56 @@ def _clause_4(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    s19 = facts.get('楼宇年税收总量')
-    y20 = run.year
-    v21 = None if s19 is None else s19.get(y20)
-    if v21 is None:
+    s27 = facts.get('楼宇年税收总量')
+    y28 = run.year
+    v29 = None if s27 is None else s27.get(y28)
+    if v29 is None:
         run.at('楼宇年税收总量', 0)  # records what is missing: the fact, or its year
-        r22 = None
-    elif v21 > _K8:
-        r22 = True
-        for y23, v24 in s19.items():
-            if y23 < y20 and v24 > _K8:
-                r22 = False
+        r30 = None
+    elif v29 > _K8:
+        r30 = True
+        for y31, v32 in s27.items():
+            if y31 < y28 and v32 > _K8:
+                r30 = False
                 break
     else:
-        r22 = False
+        r30 = False
     if trace is not None:
-        trace.append((trace_first_time, '楼宇年税收总量 首次超过 1亿元', y20, v21, _K8, 'money', s19, 'gt', r22))
-    c25 = r22
-    if c25 is False:
+        trace.append((trace_first_time, '楼宇年税收总量 首次超过 1亿元', y28, v29, _K8, 'money', s27, 'gt', r30))
+    c33 = r30
+    if c33 is False:
         return False
-    if c25 is None:
+    if c33 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K9, None, None)
+
+
+def _decide_4(facts, year, factor=None):
+    """第二条第2项: the decision of _clause_4 (see runtime, "decisions").
+    """
+    holds = True
+    s34 = facts.get('楼宇年税收总量')
+    y35 = year
+    v36 = None if s34 is None else s34.get(y35)
+    if v36 is None:
+        r37 = None
+    elif v36 > _K8:
+        r37 = True
+        for y38, v39 in s34.items():
+            if y38 < y35 and v39 > _K8:
+                r37 = False
+                break
+    else:
+        r37 = False
+    if r37 is False:
+        return False
+    if r37 is None:
+        holds = None
+    if holds is None:
+        return None
+    return exact_decision(_K9, None, factor)
 
 
 def _clause_5(run):
@@ -422,43 +515,81 @@ def _clause_5(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    years26 = []
-    for k27 in range(3):
-        s29 = facts.get('楼宇年税收总量')
-        v30 = None if s29 is None else s29.get(run.year - (k27))
-        if v30 is None:
-            run.at('楼宇年税收总量', k27)
-        r31 = None if v30 is None else v30 > _K10
+    years40 = []
+    for k41 in range(3):
+        s43 = facts.get('楼宇年税收总量')
+        v44 = None if s43 is None else s43.get(run.year - (k41))
+        if v44 is None:
+            run.at('楼宇年税收总量', k41)
+        r45 = None if v44 is None else v44 > _K10
         if trace is not None:
-            trace.append((trace_compare_year, '楼宇年税收总量 超过 5000万元', run.year - (k27), v30, _K10, 'money', r31))
-        t28 = r31
-        if t28 is not False:
-            s32 = facts.get('楼宇年税收总量')
-            v33 = None if s32 is None else s32.get(run.year - (k27))
-            if v33 is None:
-                run.at('楼宇年税收总量', k27)
-            s34 = facts.get('楼宇年税收总量')
-            v35 = None if s34 is None else s34.get(run.year - (k27 + 1))
-            if v35 is None:
-                run.at('楼宇年税收总量', k27 + 1)
-            e36 = (None if v33 is None or v35 is None else run.growth('楼宇年税收总量', k27) if v35 == 0 else (v33 - v35) / v35)
-            r37 = None if e36 is None else e36 > _K11
+            trace.append((trace_compare_year, '楼宇年税收总量 超过 5000万元', run.year - (k41), v44, _K10, 'money', r45))
+        t42 = r45
+        if t42 is not False:
+            s46 = facts.get('楼宇年税收总量')
+            v47 = None if s46 is None else s46.get(run.year - (k41))
+            if v47 is None:
+                run.at('楼宇年税收总量', k41)
+            s48 = facts.get('楼宇年税收总量')
+            v49 = None if s48 is None else s48.get(run.year - (k41 + 1))
+            if v49 is None:
+                run.at('楼宇年税收总量', k41 + 1)
+            e50 = (None if v47 is None or v49 is None else run.growth('楼宇年税收总量', k41) if v49 == 0 else (v47 - v49) / v49)
+            r51 = None if e50 is None else e50 > _K11
             if trace is not None:
-                trace.append((trace_compare_year, '楼宇年税收总量 增速 超过 10%', run.year - (k27), e36, _K11, 'percent', r37))
-            if t28 is True:
-                t28 = r37
-            elif r37 is False:
-                t28 = False
-        years26.append(t28)
-    e38 = run.run_of_years('连续 3年 (楼宇年税收总量 超过 5000万元 且 楼宇年税收总量 增速 超过 10%)', years26)
-    c39 = e38
-    if c39 is False:
+                trace.append((trace_compare_year, '楼宇年税收总量 增速 超过 10%', run.year - (k41), e50, _K11, 'percent', r51))
+            if t42 is True:
+                t42 = r51
+            elif r51 is False:
+                t42 = False
+        years40.append(t42)
+    e52 = run.run_of_years('连续 3年 (楼宇年税收总量 超过 5000万元 且 楼宇年税收总量 增速 超过 10%)', years40)
+    c53 = e52
+    if c53 is False:
         return False
-    if c39 is None:
+    if c53 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K9, None, None)
+
+
+def _decide_5(facts, year, factor=None):
+    """第二条第3项: the decision of _clause_5 (see runtime, "decisions").
+    """
+    holds = True
+    years54 = []
+    for k55 in range(3):
+        s57 = facts.get('楼宇年税收总量')
+        v58 = None if s57 is None else s57.get(year - (k55))
+        r59 = None if v58 is None else v58 > _K10
+        t56 = r59
+        if t56 is not False:
+            s60 = facts.get('楼宇年税收总量')
+            v61 = None if s60 is None else s60.get(year - (k55))
+            s62 = facts.get('楼宇年税收总量')
+            v63 = None if s62 is None else s62.get(year - (k55 + 1))
+            e64 = (None if v61 is None or v63 is None or v63 == 0 else (v61 - v63) / v63)
+            r65 = None if e64 is None else e64 > _K11
+            if t56 is True:
+                t56 = r65
+            elif r65 is False:
+                t56 = False
+        years54.append(t56)
+    r66 = True
+    for o67 in years54:
+        if o67 is False:
+            r66 = False
+            break
+        if o67 is None:
+            r66 = None
+    if r66 is False:
+        return False
+    if r66 is None:
+        holds = None
+    if holds is None:
+        return None
+    return exact_decision(_K9, None, factor)
 
 
 def _clause_6(run):
@@ -473,20 +604,35 @@ def _clause_6(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v40 = facts.get('强镇竞赛排名')
-    if v40 is None:
+    v68 = facts.get('强镇竞赛排名')
+    if v68 is None:
         run.missed('强镇竞赛排名')
-    r41 = None if v40 is None else v40 <= _K12
+    r69 = None if v68 is None else v68 <= _K12
     if trace is not None:
-        trace.append((trace_compare, '强镇竞赛排名 不超过 10', '', v40, _K12, 'number', r41))
-    c42 = r41
-    if c42 is False:
+        trace.append((trace_compare, '强镇竞赛排名 不超过 10', '', v68, _K12, 'number', r69))
+    c70 = r69
+    if c70 is False:
         return False
-    if c42 is None:
+    if c70 is None:
         holds = None
     if holds is None:
         return None
     return up_to(run, _K13, None, None)
+
+
+def _decide_6(facts, year, factor=None):
+    """第三条: the decision of _clause_6 (see runtime, "decisions").
+    """
+    holds = True
+    v71 = facts.get('强镇竞赛排名')
+    r72 = None if v71 is None else v71 <= _K12
+    if r72 is False:
+        return False
+    if r72 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K13, None, factor)
 
 
 def _clause_7(run):
@@ -505,99 +651,170 @@ def _clause_7(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v43 = facts.get('互联网平台企业')
-    if v43 is None:
+    v73 = facts.get('互联网平台企业')
+    if v73 is None:
         run.missed('互联网平台企业')
     if trace is not None:
-        trace.append((trace_value, '互联网平台企业', v43, 'bool', v43))
-    c44 = v43
-    if c44 is False:
+        trace.append((trace_value, '互联网平台企业', v73, 'bool', v73))
+    c74 = v73
+    if c74 is False:
         return False
-    if c44 is None:
+    if c74 is None:
         holds = None
-    v47 = facts.get('平台类别')
-    if v47 is None:
+    v77 = facts.get('平台类别')
+    if v77 is None:
         run.missed('平台类别')
-    m48 = None if v47 is None else v47 in ('云计算', '大数据')
+    m78 = None if v77 is None else v77 in ('云计算', '大数据')
     if trace is not None:
-        trace.append((trace_value, '平台类别 属于 云计算、大数据', v47, 'enum', m48))
-    t46 = m48
-    if t46 is not False:
-        s49 = facts.get('平台交易额')
-        v50 = None if s49 is None else s49.get(run.year)
-        if v50 is None:
+        trace.append((trace_value, '平台类别 属于 云计算、大数据', v77, 'enum', m78))
+    t76 = m78
+    if t76 is not False:
+        s79 = facts.get('平台交易额')
+        v80 = None if s79 is None else s79.get(run.year)
+        if v80 is None:
             run.at('平台交易额', 0)
-        r51 = None if v50 is None else v50 > _K10
+        r81 = None if v80 is None else v80 > _K10
         if trace is not None:
-            trace.append((trace_compare_year, '平台交易额 超过 5000万元', run.year, v50, _K10, 'money', r51))
-        if t46 is True:
-            t46 = r51
-        elif r51 is False:
-            t46 = False
-    t45 = t46
-    if t45 is not True:
-        v53 = facts.get('平台类别')
-        if v53 is None:
+            trace.append((trace_compare_year, '平台交易额 超过 5000万元', run.year, v80, _K10, 'money', r81))
+        if t76 is True:
+            t76 = r81
+        elif r81 is False:
+            t76 = False
+    t75 = t76
+    if t75 is not True:
+        v83 = facts.get('平台类别')
+        if v83 is None:
             run.missed('平台类别')
-        m54 = None if v53 is None else v53 not in ('云计算', '大数据')
+        m84 = None if v83 is None else v83 not in ('云计算', '大数据')
         if trace is not None:
-            trace.append((trace_value, '平台类别 不属于 云计算、大数据', v53, 'enum', m54))
-        t52 = m54
-        if t52 is not False:
-            s55 = facts.get('平台交易额')
-            v56 = None if s55 is None else s55.get(run.year)
-            if v56 is None:
+            trace.append((trace_value, '平台类别 不属于 云计算、大数据', v83, 'enum', m84))
+        t82 = m84
+        if t82 is not False:
+            s85 = facts.get('平台交易额')
+            v86 = None if s85 is None else s85.get(run.year)
+            if v86 is None:
                 run.at('平台交易额', 0)
-            r57 = None if v56 is None else v56 > _K14
+            r87 = None if v86 is None else v86 > _K14
             if trace is not None:
-                trace.append((trace_compare_year, '平台交易额 超过 5亿元', run.year, v56, _K14, 'money', r57))
-            if t52 is True:
-                t52 = r57
-            elif r57 is False:
-                t52 = False
-        if t45 is False:
-            t45 = t52
-        elif t52 is True:
-            t45 = True
-    c58 = t45
-    if c58 is False:
+                trace.append((trace_compare_year, '平台交易额 超过 5亿元', run.year, v86, _K14, 'money', r87))
+            if t82 is True:
+                t82 = r87
+            elif r87 is False:
+                t82 = False
+        if t75 is False:
+            t75 = t82
+        elif t82 is True:
+            t75 = True
+    c88 = t75
+    if c88 is False:
         return False
-    if c58 is None:
+    if c88 is None:
         holds = None
-    years59 = []
-    for k60 in range(2):
-        s61 = facts.get('平台交易额')
-        v62 = None if s61 is None else s61.get(run.year - (k60))
-        if v62 is None:
-            run.at('平台交易额', k60)
-        s63 = facts.get('平台交易额')
-        v64 = None if s63 is None else s63.get(run.year - (k60 + 1))
-        if v64 is None:
-            run.at('平台交易额', k60 + 1)
-        e65 = (None if v62 is None or v64 is None else run.growth('平台交易额', k60) if v64 == 0 else (v62 - v64) / v64)
-        r66 = None if e65 is None else e65 > _K15
+    years89 = []
+    for k90 in range(2):
+        s91 = facts.get('平台交易额')
+        v92 = None if s91 is None else s91.get(run.year - (k90))
+        if v92 is None:
+            run.at('平台交易额', k90)
+        s93 = facts.get('平台交易额')
+        v94 = None if s93 is None else s93.get(run.year - (k90 + 1))
+        if v94 is None:
+            run.at('平台交易额', k90 + 1)
+        e95 = (None if v92 is None or v94 is None else run.growth('平台交易额', k90) if v94 == 0 else (v92 - v94) / v94)
+        r96 = None if e95 is None else e95 > _K15
         if trace is not None:
-            trace.append((trace_compare_year, '平台交易额 增速 均超过 30%', run.year - (k60), e65, _K15, 'percent', r66))
-        years59.append(r66)
-    e67 = run.run_of_years('近 2年 平台交易额 增速 均超过 30%', years59)
-    c68 = e67
-    if c68 is False:
+            trace.append((trace_compare_year, '平台交易额 增速 均超过 30%', run.year - (k90), e95, _K15, 'percent', r96))
+        years89.append(r96)
+    e97 = run.run_of_years('近 2年 平台交易额 增速 均超过 30%', years89)
+    c98 = e97
+    if c98 is False:
         return False
-    if c68 is None:
+    if c98 is None:
         holds = None
-    v69 = facts.get('平台企业经认定')
-    if v69 is None:
+    v99 = facts.get('平台企业经认定')
+    if v99 is None:
         run.missed('平台企业经认定')
     if trace is not None:
-        trace.append((trace_value, '平台企业经认定', v69, 'bool', v69))
-    c70 = v69
-    if c70 is False:
+        trace.append((trace_value, '平台企业经认定', v99, 'bool', v99))
+    c100 = v99
+    if c100 is False:
         return False
-    if c70 is None:
+    if c100 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K7, None, None)
+
+
+def _decide_7(facts, year, factor=None):
+    """第四条: the decision of _clause_7 (see runtime, "decisions").
+    """
+    holds = True
+    v101 = facts.get('互联网平台企业')
+    if v101 is False:
+        return False
+    if v101 is None:
+        holds = None
+    v104 = facts.get('平台类别')
+    m105 = None if v104 is None else v104 in ('云计算', '大数据')
+    t103 = m105
+    if t103 is not False:
+        s106 = facts.get('平台交易额')
+        v107 = None if s106 is None else s106.get(year)
+        r108 = None if v107 is None else v107 > _K10
+        if t103 is True:
+            t103 = r108
+        elif r108 is False:
+            t103 = False
+    t102 = t103
+    if t102 is not True:
+        v110 = facts.get('平台类别')
+        m111 = None if v110 is None else v110 not in ('云计算', '大数据')
+        t109 = m111
+        if t109 is not False:
+            s112 = facts.get('平台交易额')
+            v113 = None if s112 is None else s112.get(year)
+            r114 = None if v113 is None else v113 > _K14
+            if t109 is True:
+                t109 = r114
+            elif r114 is False:
+                t109 = False
+        if t102 is False:
+            t102 = t109
+        elif t109 is True:
+            t102 = True
+    if t102 is False:
+        return False
+    if t102 is None:
+        holds = None
+    years115 = []
+    for k116 in range(2):
+        s117 = facts.get('平台交易额')
+        v118 = None if s117 is None else s117.get(year - (k116))
+        s119 = facts.get('平台交易额')
+        v120 = None if s119 is None else s119.get(year - (k116 + 1))
+        e121 = (None if v118 is None or v120 is None or v120 == 0 else (v118 - v120) / v120)
+        r122 = None if e121 is None else e121 > _K15
+        years115.append(r122)
+    r123 = True
+    for o124 in years115:
+        if o124 is False:
+            r123 = False
+            break
+        if o124 is None:
+            r123 = None
+    if r123 is False:
+        return False
+    if r123 is None:
+        holds = None
+    v125 = facts.get('平台企业经认定')
+    if v125 is False:
+        return False
+    if v125 is None:
+        holds = None
+    if holds is None:
+        return None
+    return exact_decision(_K7, None, factor)
 
 
 def _clause_8(run):
@@ -612,84 +829,137 @@ def _clause_8(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v71 = facts.get('项目类别')
-    if v71 is None:
+    v126 = facts.get('项目类别')
+    if v126 is None:
         run.missed('项目类别')
-    m72 = None if v71 is None else v71 == '生产性服务业'
+    m127 = None if v126 is None else v126 == '生产性服务业'
     if trace is not None:
-        trace.append((trace_value, '项目类别 属于 生产性服务业', v71, 'enum', m72))
-    c73 = m72
-    if c73 is False:
+        trace.append((trace_value, '项目类别 属于 生产性服务业', v126, 'enum', m127))
+    c128 = m127
+    if c128 is False:
         return False
-    if c73 is None:
+    if c128 is None:
         holds = None
-    v75 = facts.get('项目投资方式')
-    if v75 is None:
+    v130 = facts.get('项目投资方式')
+    if v130 is None:
         run.missed('项目投资方式')
-    m76 = None if v75 is None else v75 == '新增投资项目'
+    m131 = None if v130 is None else v130 == '新增投资项目'
     if trace is not None:
-        trace.append((trace_value, '项目投资方式 属于 新增投资项目', v75, 'enum', m76))
-    t74 = m76
-    if t74 is not True:
-        v79 = facts.get('项目投资方式')
-        if v79 is None:
+        trace.append((trace_value, '项目投资方式 属于 新增投资项目', v130, 'enum', m131))
+    t129 = m131
+    if t129 is not True:
+        v134 = facts.get('项目投资方式')
+        if v134 is None:
             run.missed('项目投资方式')
-        m80 = None if v79 is None else v79 == '融资租赁购置设备'
+        m135 = None if v134 is None else v134 == '融资租赁购置设备'
         if trace is not None:
-            trace.append((trace_value, '项目投资方式 属于 融资租赁购置设备', v79, 'enum', m80))
-        t78 = m80
-        if t78 is not False:
-            v81 = facts.get('设备单价')
-            if v81 is None:
+            trace.append((trace_value, '项目投资方式 属于 融资租赁购置设备', v134, 'enum', m135))
+        t133 = m135
+        if t133 is not False:
+            v136 = facts.get('设备单价')
+            if v136 is None:
                 run.missed('设备单价')
-            r82 = None if v81 is None else v81 >= _K16
+            r137 = None if v136 is None else v136 >= _K16
             if trace is not None:
-                trace.append((trace_compare, '设备单价 不低于 5万元', '', v81, _K16, 'money', r82))
-            if t78 is True:
-                t78 = r82
-            elif r82 is False:
-                t78 = False
-        t77 = t78
-        if t77 is not False:
-            v83 = facts.get('设备为交通工具')
-            if v83 is None:
+                trace.append((trace_compare, '设备单价 不低于 5万元', '', v136, _K16, 'money', r137))
+            if t133 is True:
+                t133 = r137
+            elif r137 is False:
+                t133 = False
+        t132 = t133
+        if t132 is not False:
+            v138 = facts.get('设备为交通工具')
+            if v138 is None:
                 run.missed('设备为交通工具')
             if trace is not None:
-                trace.append((trace_value, '设备为交通工具', v83, 'bool', v83))
-            e84 = (None if v83 is None else not v83)
-            if t77 is True:
-                t77 = e84
-            elif e84 is False:
-                t77 = False
-        if t74 is False:
-            t74 = t77
-        elif t77 is True:
-            t74 = True
-    c85 = t74
-    if c85 is False:
+                trace.append((trace_value, '设备为交通工具', v138, 'bool', v138))
+            e139 = (None if v138 is None else not v138)
+            if t132 is True:
+                t132 = e139
+            elif e139 is False:
+                t132 = False
+        if t129 is False:
+            t129 = t132
+        elif t132 is True:
+            t129 = True
+    c140 = t129
+    if c140 is False:
         return False
-    if c85 is None:
+    if c140 is None:
         holds = None
-    v86 = facts.get('竣工验收')
-    if v86 is None:
+    v141 = facts.get('竣工验收')
+    if v141 is None:
         run.missed('竣工验收')
     if trace is not None:
-        trace.append((trace_value, '竣工验收', v86, 'bool', v86))
-    c87 = v86
-    if c87 is False:
+        trace.append((trace_value, '竣工验收', v141, 'bool', v141))
+    c142 = v141
+    if c142 is False:
         return False
-    if c87 is None:
+    if c142 is None:
         holds = None
     if holds is None:
         return None
     cap = _K17
-    v88 = facts.get('投资额')
-    if v88 is None:
+    v143 = facts.get('投资额')
+    if v143 is None:
         run.missed('投资额')
-    e89 = (None if v88 is None else v88 * _K18)
+    e144 = (None if v143 is None else v143 * _K18)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 5%', e89, 'money'))
-    return exact(run, e89, cap, '200万元')
+        trace.append((trace_define, '投资额 × 5%', e144, 'money'))
+    return exact(run, e144, cap, '200万元')
+
+
+def _decide_8(facts, year, factor=None):
+    """第五条: the decision of _clause_8 (see runtime, "decisions").
+    """
+    holds = True
+    v145 = facts.get('项目类别')
+    m146 = None if v145 is None else v145 == '生产性服务业'
+    if m146 is False:
+        return False
+    if m146 is None:
+        holds = None
+    v148 = facts.get('项目投资方式')
+    m149 = None if v148 is None else v148 == '新增投资项目'
+    t147 = m149
+    if t147 is not True:
+        v152 = facts.get('项目投资方式')
+        m153 = None if v152 is None else v152 == '融资租赁购置设备'
+        t151 = m153
+        if t151 is not False:
+            v154 = facts.get('设备单价')
+            r155 = None if v154 is None else v154 >= _K16
+            if t151 is True:
+                t151 = r155
+            elif r155 is False:
+                t151 = False
+        t150 = t151
+        if t150 is not False:
+            v156 = facts.get('设备为交通工具')
+            e157 = (None if v156 is None else not v156)
+            if t150 is True:
+                t150 = e157
+            elif e157 is False:
+                t150 = False
+        if t147 is False:
+            t147 = t150
+        elif t150 is True:
+            t147 = True
+    if t147 is False:
+        return False
+    if t147 is None:
+        holds = None
+    v158 = facts.get('竣工验收')
+    if v158 is False:
+        return False
+    if v158 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K17
+    v159 = facts.get('投资额')
+    e160 = (None if v159 is None else v159 * _K18)
+    return exact_decision(e160, cap, factor)
 
 
 def _clause_9(run):
@@ -704,47 +974,75 @@ def _clause_9(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v90 = facts.get('项目类别')
-    if v90 is None:
+    v161 = facts.get('项目类别')
+    if v161 is None:
         run.missed('项目类别')
-    m91 = None if v90 is None else v90 == '生活性服务业'
+    m162 = None if v161 is None else v161 == '生活性服务业'
     if trace is not None:
-        trace.append((trace_value, '项目类别 属于 生活性服务业', v90, 'enum', m91))
-    c92 = m91
-    if c92 is False:
+        trace.append((trace_value, '项目类别 属于 生活性服务业', v161, 'enum', m162))
+    c163 = m162
+    if c163 is False:
         return False
-    if c92 is None:
+    if c163 is None:
         holds = None
-    v93 = facts.get('社会资本投资')
-    if v93 is None:
+    v164 = facts.get('社会资本投资')
+    if v164 is None:
         run.missed('社会资本投资')
     if trace is not None:
-        trace.append((trace_value, '社会资本投资', v93, 'bool', v93))
-    c94 = v93
-    if c94 is False:
+        trace.append((trace_value, '社会资本投资', v164, 'bool', v164))
+    c165 = v164
+    if c165 is False:
         return False
-    if c94 is None:
+    if c165 is None:
         holds = None
-    v95 = facts.get('竣工验收')
-    if v95 is None:
+    v166 = facts.get('竣工验收')
+    if v166 is None:
         run.missed('竣工验收')
     if trace is not None:
-        trace.append((trace_value, '竣工验收', v95, 'bool', v95))
-    c96 = v95
-    if c96 is False:
+        trace.append((trace_value, '竣工验收', v166, 'bool', v166))
+    c167 = v166
+    if c167 is False:
         return False
-    if c96 is None:
+    if c167 is None:
         holds = None
     if holds is None:
         return None
     cap = _K17
-    v97 = facts.get('投资额')
-    if v97 is None:
+    v168 = facts.get('投资额')
+    if v168 is None:
         run.missed('投资额')
-    e98 = (None if v97 is None else v97 * _K18)
+    e169 = (None if v168 is None else v168 * _K18)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 5%', e98, 'money'))
-    return exact(run, e98, cap, '200万元')
+        trace.append((trace_define, '投资额 × 5%', e169, 'money'))
+    return exact(run, e169, cap, '200万元')
+
+
+def _decide_9(facts, year, factor=None):
+    """第六条: the decision of _clause_9 (see runtime, "decisions").
+    """
+    holds = True
+    v170 = facts.get('项目类别')
+    m171 = None if v170 is None else v170 == '生活性服务业'
+    if m171 is False:
+        return False
+    if m171 is None:
+        holds = None
+    v172 = facts.get('社会资本投资')
+    if v172 is False:
+        return False
+    if v172 is None:
+        holds = None
+    v173 = facts.get('竣工验收')
+    if v173 is False:
+        return False
+    if v173 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K17
+    v174 = facts.get('投资额')
+    e175 = (None if v174 is None else v174 * _K18)
+    return exact_decision(e175, cap, factor)
 
 
 def _clause_10(run):
@@ -759,92 +1057,163 @@ def _clause_10(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v99 = facts.get('企业服务业类别')
-    if v99 is None:
+    v176 = facts.get('企业服务业类别')
+    if v176 is None:
         run.missed('企业服务业类别')
-    m100 = None if v99 is None else v99 in ('生产性服务业', '生活性服务业')
+    m177 = None if v176 is None else v176 in ('生产性服务业', '生活性服务业')
     if trace is not None:
-        trace.append((trace_value, '企业服务业类别 属于 生产性服务业、生活性服务业', v99, 'enum', m100))
-    c101 = m100
-    if c101 is False:
+        trace.append((trace_value, '企业服务业类别 属于 生产性服务业、生活性服务业', v176, 'enum', m177))
+    c178 = m177
+    if c178 is False:
         return False
-    if c101 is None:
+    if c178 is None:
         holds = None
-    v102 = facts.get('实现税收')
-    if v102 is None:
+    v179 = facts.get('实现税收')
+    if v179 is None:
         run.missed('实现税收')
     if trace is not None:
-        trace.append((trace_value, '实现税收', v102, 'bool', v102))
-    c103 = v102
-    if c103 is False:
+        trace.append((trace_value, '实现税收', v179, 'bool', v179))
+    c180 = v179
+    if c180 is False:
         return False
-    if c103 is None:
+    if c180 is None:
         holds = None
     if holds is None:
         return None
-    s104 = facts.get('年营业收入')
-    y105 = run.year
-    v106 = None if s104 is None else s104.get(y105)
-    if v106 is None:
+    s181 = facts.get('年营业收入')
+    y182 = run.year
+    v183 = None if s181 is None else s181.get(y182)
+    if v183 is None:
         run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-        r107 = None
-    elif v106 > _K19:
-        r107 = True
-        for y108, v109 in s104.items():
-            if y108 < y105 and v109 > _K19:
-                r107 = False
+        r184 = None
+    elif v183 > _K19:
+        r184 = True
+        for y185, v186 in s181.items():
+            if y185 < y182 and v186 > _K19:
+                r184 = False
                 break
     else:
-        r107 = False
+        r184 = False
     if trace is not None:
-        trace.append((trace_first_time, '年营业收入 首次超过 30亿元', y105, v106, _K19, 'money', s104, 'gt', r107))
-    tier110 = r107
-    if tier110 is None:
+        trace.append((trace_first_time, '年营业收入 首次超过 30亿元', y182, v183, _K19, 'money', s181, 'gt', r184))
+    tier187 = r184
+    if tier187 is None:
         return None
-    if tier110:
+    if tier187:
         return exact(run, _K6, None, None)
-    s111 = facts.get('年营业收入')
-    y112 = run.year
-    v113 = None if s111 is None else s111.get(y112)
-    if v113 is None:
+    s188 = facts.get('年营业收入')
+    y189 = run.year
+    v190 = None if s188 is None else s188.get(y189)
+    if v190 is None:
         run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-        r114 = None
-    elif v113 > _K20:
-        r114 = True
-        for y115, v116 in s111.items():
-            if y115 < y112 and v116 > _K20:
-                r114 = False
+        r191 = None
+    elif v190 > _K20:
+        r191 = True
+        for y192, v193 in s188.items():
+            if y192 < y189 and v193 > _K20:
+                r191 = False
                 break
     else:
-        r114 = False
+        r191 = False
     if trace is not None:
-        trace.append((trace_first_time, '年营业收入 首次超过 20亿元', y112, v113, _K20, 'money', s111, 'gt', r114))
-    tier117 = r114
-    if tier117 is None:
+        trace.append((trace_first_time, '年营业收入 首次超过 20亿元', y189, v190, _K20, 'money', s188, 'gt', r191))
+    tier194 = r191
+    if tier194 is None:
         return None
-    if tier117:
+    if tier194:
         return exact(run, _K7, None, None)
-    s118 = facts.get('年营业收入')
-    y119 = run.year
-    v120 = None if s118 is None else s118.get(y119)
-    if v120 is None:
+    s195 = facts.get('年营业收入')
+    y196 = run.year
+    v197 = None if s195 is None else s195.get(y196)
+    if v197 is None:
         run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-        r121 = None
-    elif v120 > _K21:
-        r121 = True
-        for y122, v123 in s118.items():
-            if y122 < y119 and v123 > _K21:
-                r121 = False
+        r198 = None
+    elif v197 > _K21:
+        r198 = True
+        for y199, v200 in s195.items():
+            if y199 < y196 and v200 > _K21:
+                r198 = False
                 break
     else:
-        r121 = False
+        r198 = False
     if trace is not None:
-        trace.append((trace_first_time, '年营业收入 首次超过 10亿元', y119, v120, _K21, 'money', s118, 'gt', r121))
-    tier124 = r121
-    if tier124 is None:
+        trace.append((trace_first_time, '年营业收入 首次超过 10亿元', y196, v197, _K21, 'money', s195, 'gt', r198))
+    tier201 = r198
+    if tier201 is None:
         return None
-    if tier124:
+    if tier201:
         return exact(run, _K9, None, None)
+    return '未达到任何一档门槛'
+
+
+def _decide_10(facts, year, factor=None):
+    """第七条: the decision of _clause_10 (see runtime, "decisions").
+    """
+    holds = True
+    v202 = facts.get('企业服务业类别')
+    m203 = None if v202 is None else v202 in ('生产性服务业', '生活性服务业')
+    if m203 is False:
+        return False
+    if m203 is None:
+        holds = None
+    v204 = facts.get('实现税收')
+    if v204 is False:
+        return False
+    if v204 is None:
+        holds = None
+    if holds is None:
+        return None
+    s205 = facts.get('年营业收入')
+    y206 = year
+    v207 = None if s205 is None else s205.get(y206)
+    if v207 is None:
+        r208 = None
+    elif v207 > _K19:
+        r208 = True
+        for y209, v210 in s205.items():
+            if y209 < y206 and v210 > _K19:
+                r208 = False
+                break
+    else:
+        r208 = False
+    if r208 is None:
+        return None
+    if r208:
+        return exact_decision(_K6, None, factor)
+    s211 = facts.get('年营业收入')
+    y212 = year
+    v213 = None if s211 is None else s211.get(y212)
+    if v213 is None:
+        r214 = None
+    elif v213 > _K20:
+        r214 = True
+        for y215, v216 in s211.items():
+            if y215 < y212 and v216 > _K20:
+                r214 = False
+                break
+    else:
+        r214 = False
+    if r214 is None:
+        return None
+    if r214:
+        return exact_decision(_K7, None, factor)
+    s217 = facts.get('年营业收入')
+    y218 = year
+    v219 = None if s217 is None else s217.get(y218)
+    if v219 is None:
+        r220 = None
+    elif v219 > _K21:
+        r220 = True
+        for y221, v222 in s217.items():
+            if y221 < y218 and v222 > _K21:
+                r220 = False
+                break
+    else:
+        r220 = False
+    if r220 is None:
+        return None
+    if r220:
+        return exact_decision(_K9, None, factor)
     return '未达到任何一档门槛'
 
 
@@ -860,30 +1229,50 @@ def _clause_11(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v125 = facts.get('所属行业')
-    if v125 is None:
+    v223 = facts.get('所属行业')
+    if v223 is None:
         run.missed('所属行业')
-    m126 = None if v125 is None else v125 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    m224 = None if v223 is None else v223 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
     if trace is not None:
-        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v125, 'enum', m126))
-    c127 = m126
-    if c127 is False:
+        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v223, 'enum', m224))
+    c225 = m224
+    if c225 is False:
         return False
-    if c127 is None:
+    if c225 is None:
         holds = None
-    v128 = facts.get('领军型企业认定')
-    if v128 is None:
+    v226 = facts.get('领军型企业认定')
+    if v226 is None:
         run.missed('领军型企业认定')
     if trace is not None:
-        trace.append((trace_value, '领军型企业认定', v128, 'bool', v128))
-    c129 = v128
-    if c129 is False:
+        trace.append((trace_value, '领军型企业认定', v226, 'bool', v226))
+    c227 = v226
+    if c227 is False:
         return False
-    if c129 is None:
+    if c227 is None:
         holds = None
     if holds is None:
         return None
     return up_to(run, _K7, None, None)
+
+
+def _decide_11(facts, year, factor=None):
+    """第八条: the decision of _clause_11 (see runtime, "decisions").
+    """
+    holds = True
+    v228 = facts.get('所属行业')
+    m229 = None if v228 is None else v228 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    if m229 is False:
+        return False
+    if m229 is None:
+        holds = None
+    v230 = facts.get('领军型企业认定')
+    if v230 is False:
+        return False
+    if v230 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K7, None, factor)
 
 
 def _clause_12(run):
@@ -902,113 +1291,204 @@ def _clause_12(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v130 = facts.get('所属行业')
-    if v130 is None:
+    v231 = facts.get('所属行业')
+    if v231 is None:
         run.missed('所属行业')
-    m131 = None if v130 is None else v130 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    m232 = None if v231 is None else v231 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
     if trace is not None:
-        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v130, 'enum', m131))
-    c132 = m131
-    if c132 is False:
+        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v231, 'enum', m232))
+    c233 = m232
+    if c233 is False:
         return False
-    if c132 is None:
+    if c233 is None:
         holds = None
-    years136 = []
-    for k137 in range(3):
-        s138 = facts.get('主营业务收入')
-        v139 = None if s138 is None else s138.get(run.year - (k137))
-        if v139 is None:
-            run.at('主营业务收入', k137)
-        s140 = facts.get('主营业务收入')
-        v141 = None if s140 is None else s140.get(run.year - (k137 + 1))
-        if v141 is None:
-            run.at('主营业务收入', k137 + 1)
-        e142 = (None if v139 is None or v141 is None else run.growth('主营业务收入', k137) if v141 == 0 else (v139 - v141) / v141)
-        r143 = None if e142 is None else e142 > _K22
+    years237 = []
+    for k238 in range(3):
+        s239 = facts.get('主营业务收入')
+        v240 = None if s239 is None else s239.get(run.year - (k238))
+        if v240 is None:
+            run.at('主营业务收入', k238)
+        s241 = facts.get('主营业务收入')
+        v242 = None if s241 is None else s241.get(run.year - (k238 + 1))
+        if v242 is None:
+            run.at('主营业务收入', k238 + 1)
+        e243 = (None if v240 is None or v242 is None else run.growth('主营业务收入', k238) if v242 == 0 else (v240 - v242) / v242)
+        r244 = None if e243 is None else e243 > _K22
         if trace is not None:
-            trace.append((trace_compare_year, '主营业务收入 增速 均超过 15%', run.year - (k137), e142, _K22, 'percent', r143))
-        years136.append(r143)
-    e144 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years136)
-    t135 = e144
-    if t135 is not False:
-        s145 = facts.get('主营业务收入')
-        v146 = None if s145 is None else s145.get(run.year)
-        if v146 is None:
+            trace.append((trace_compare_year, '主营业务收入 增速 均超过 15%', run.year - (k238), e243, _K22, 'percent', r244))
+        years237.append(r244)
+    e245 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years237)
+    t236 = e245
+    if t236 is not False:
+        s246 = facts.get('主营业务收入')
+        v247 = None if s246 is None else s246.get(run.year)
+        if v247 is None:
             run.at('主营业务收入', 0)
-        r147 = None if v146 is None else v146 >= _K23
+        r248 = None if v247 is None else v247 >= _K23
         if trace is not None:
-            trace.append((trace_compare_year, '主营业务收入 不低于 2000万元', run.year, v146, _K23, 'money', r147))
-        if t135 is True:
-            t135 = r147
-        elif r147 is False:
-            t135 = False
-    t134 = t135
-    if t134 is not False:
-        v148 = facts.get('企业服务业类别')
-        if v148 is None:
+            trace.append((trace_compare_year, '主营业务收入 不低于 2000万元', run.year, v247, _K23, 'money', r248))
+        if t236 is True:
+            t236 = r248
+        elif r248 is False:
+            t236 = False
+    t235 = t236
+    if t235 is not False:
+        v249 = facts.get('企业服务业类别')
+        if v249 is None:
             run.missed('企业服务业类别')
-        m149 = None if v148 is None else v148 == '生产性服务业'
+        m250 = None if v249 is None else v249 == '生产性服务业'
         if trace is not None:
-            trace.append((trace_value, '企业服务业类别 属于 生产性服务业', v148, 'enum', m149))
-        if t134 is True:
-            t134 = m149
-        elif m149 is False:
-            t134 = False
-    t133 = t134
-    if t133 is not True:
-        years152 = []
-        for k153 in range(3):
-            s154 = facts.get('主营业务收入')
-            v155 = None if s154 is None else s154.get(run.year - (k153))
-            if v155 is None:
-                run.at('主营业务收入', k153)
-            s156 = facts.get('主营业务收入')
-            v157 = None if s156 is None else s156.get(run.year - (k153 + 1))
-            if v157 is None:
-                run.at('主营业务收入', k153 + 1)
-            e158 = (None if v155 is None or v157 is None else run.growth('主营业务收入', k153) if v157 == 0 else (v155 - v157) / v157)
-            r159 = None if e158 is None else e158 > _K22
+            trace.append((trace_value, '企业服务业类别 属于 生产性服务业', v249, 'enum', m250))
+        if t235 is True:
+            t235 = m250
+        elif m250 is False:
+            t235 = False
+    t234 = t235
+    if t234 is not True:
+        years253 = []
+        for k254 in range(3):
+            s255 = facts.get('主营业务收入')
+            v256 = None if s255 is None else s255.get(run.year - (k254))
+            if v256 is None:
+                run.at('主营业务收入', k254)
+            s257 = facts.get('主营业务收入')
+            v258 = None if s257 is None else s257.get(run.year - (k254 + 1))
+            if v258 is None:
+                run.at('主营业务收入', k254 + 1)
+            e259 = (None if v256 is None or v258 is None else run.growth('主营业务收入', k254) if v258 == 0 else (v256 - v258) / v258)
+            r260 = None if e259 is None else e259 > _K22
             if trace is not None:
-                trace.append((trace_compare_year, '主营业务收入 增速 均超过 15%', run.year - (k153), e158, _K22, 'percent', r159))
-            years152.append(r159)
-        e160 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years152)
-        t151 = e160
-        if t151 is not False:
-            s161 = facts.get('主营业务收入')
-            v162 = None if s161 is None else s161.get(run.year)
-            if v162 is None:
+                trace.append((trace_compare_year, '主营业务收入 增速 均超过 15%', run.year - (k254), e259, _K22, 'percent', r260))
+            years253.append(r260)
+        e261 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years253)
+        t252 = e261
+        if t252 is not False:
+            s262 = facts.get('主营业务收入')
+            v263 = None if s262 is None else s262.get(run.year)
+            if v263 is None:
                 run.at('主营业务收入', 0)
-            r163 = None if v162 is None else v162 >= _K24
+            r264 = None if v263 is None else v263 >= _K24
             if trace is not None:
-                trace.append((trace_compare_year, '主营业务收入 不低于 1500万元', run.year, v162, _K24, 'money', r163))
-            if t151 is True:
-                t151 = r163
-            elif r163 is False:
-                t151 = False
-        t150 = t151
-        if t150 is not False:
-            v164 = facts.get('企业服务业类别')
-            if v164 is None:
+                trace.append((trace_compare_year, '主营业务收入 不低于 1500万元', run.year, v263, _K24, 'money', r264))
+            if t252 is True:
+                t252 = r264
+            elif r264 is False:
+                t252 = False
+        t251 = t252
+        if t251 is not False:
+            v265 = facts.get('企业服务业类别')
+            if v265 is None:
                 run.missed('企业服务业类别')
-            m165 = None if v164 is None else v164 == '生活性服务业'
+            m266 = None if v265 is None else v265 == '生活性服务业'
             if trace is not None:
-                trace.append((trace_value, '企业服务业类别 属于 生活性服务业', v164, 'enum', m165))
-            if t150 is True:
-                t150 = m165
-            elif m165 is False:
-                t150 = False
-        if t133 is False:
-            t133 = t150
-        elif t150 is True:
-            t133 = True
-    c166 = t133
-    if c166 is False:
+                trace.append((trace_value, '企业服务业类别 属于 生活性服务业', v265, 'enum', m266))
+            if t251 is True:
+                t251 = m266
+            elif m266 is False:
+                t251 = False
+        if t234 is False:
+            t234 = t251
+        elif t251 is True:
+            t234 = True
+    c267 = t234
+    if c267 is False:
         return False
-    if c166 is None:
+    if c267 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K9, None, None)
+
+
+def _decide_12(facts, year, factor=None):
+    """第九条: the decision of _clause_12 (see runtime, "decisions").
+    """
+    holds = True
+    v268 = facts.get('所属行业')
+    m269 = None if v268 is None else v268 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    if m269 is False:
+        return False
+    if m269 is None:
+        holds = None
+    years273 = []
+    for k274 in range(3):
+        s275 = facts.get('主营业务收入')
+        v276 = None if s275 is None else s275.get(year - (k274))
+        s277 = facts.get('主营业务收入')
+        v278 = None if s277 is None else s277.get(year - (k274 + 1))
+        e279 = (None if v276 is None or v278 is None or v278 == 0 else (v276 - v278) / v278)
+        r280 = None if e279 is None else e279 > _K22
+        years273.append(r280)
+    r281 = True
+    for o282 in years273:
+        if o282 is False:
+            r281 = False
+            break
+        if o282 is None:
+            r281 = None
+    t272 = r281
+    if t272 is not False:
+        s283 = facts.get('主营业务收入')
+        v284 = None if s283 is None else s283.get(year)
+        r285 = None if v284 is None else v284 >= _K23
+        if t272 is True:
+            t272 = r285
+        elif r285 is False:
+            t272 = False
+    t271 = t272
+    if t271 is not False:
+        v286 = facts.get('企业服务业类别')
+        m287 = None if v286 is None else v286 == '生产性服务业'
+        if t271 is True:
+            t271 = m287
+        elif m287 is False:
+            t271 = False
+    t270 = t271
+    if t270 is not True:
+        years290 = []
+        for k291 in range(3):
+            s292 = facts.get('主营业务收入')
+            v293 = None if s292 is None else s292.get(year - (k291))
+            s294 = facts.get('主营业务收入')
+            v295 = None if s294 is None else s294.get(year - (k291 + 1))
+            e296 = (None if v293 is None or v295 is None or v295 == 0 else (v293 - v295) / v295)
+            r297 = None if e296 is None else e296 > _K22
+            years290.append(r297)
+        r298 = True
+        for o299 in years290:
+            if o299 is False:
+                r298 = False
+                break
+            if o299 is None:
+                r298 = None
+        t289 = r298
+        if t289 is not False:
+            s300 = facts.get('主营业务收入')
+            v301 = None if s300 is None else s300.get(year)
+            r302 = None if v301 is None else v301 >= _K24
+            if t289 is True:
+                t289 = r302
+            elif r302 is False:
+                t289 = False
+        t288 = t289
+        if t288 is not False:
+            v303 = facts.get('企业服务业类别')
+            m304 = None if v303 is None else v303 == '生活性服务业'
+            if t288 is True:
+                t288 = m304
+            elif m304 is False:
+                t288 = False
+        if t270 is False:
+            t270 = t288
+        elif t288 is True:
+            t270 = True
+    if t270 is False:
+        return False
+    if t270 is None:
+        holds = None
+    if holds is None:
+        return None
+    return exact_decision(_K9, None, factor)
 
 
 def _clause_13(run):
@@ -1027,63 +1507,63 @@ def _clause_13(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v167 = facts.get('获得品牌类型')
-    if v167 is None:
+    v305 = facts.get('获得品牌类型')
+    if v305 is None:
         run.missed('获得品牌类型')
-    m168 = None if v167 is None else v167 in ('驰名商标', '商标品牌示范', '知识产权示范', '老字号')
+    m306 = None if v305 is None else v305 in ('驰名商标', '商标品牌示范', '知识产权示范', '老字号')
     if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 驰名商标、商标品牌示范、知识产权示范、老字号', v167, 'enum', m168))
-    c169 = m168
-    if c169 is False:
+        trace.append((trace_value, '获得品牌类型 属于 驰名商标、商标品牌示范、知识产权示范、老字号', v305, 'enum', m306))
+    c307 = m306
+    if c307 is False:
         return False
-    if c169 is None:
+    if c307 is None:
         holds = None
-    v171 = facts.get('获得品牌类型')
-    if v171 is None:
+    v309 = facts.get('获得品牌类型')
+    if v309 is None:
         run.missed('获得品牌类型')
-    m172 = None if v171 is None else v171 == '驰名商标'
+    m310 = None if v309 is None else v309 == '驰名商标'
     if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v171, 'enum', m172))
-    t170 = m172
-    if t170 is not False:
-        v173 = facts.get('经司法认定')
-        if v173 is None:
+        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v309, 'enum', m310))
+    t308 = m310
+    if t308 is not False:
+        v311 = facts.get('经司法认定')
+        if v311 is None:
             run.missed('经司法认定')
         if trace is not None:
-            trace.append((trace_value, '经司法认定', v173, 'bool', v173))
-        if t170 is True:
-            t170 = v173
-        elif v173 is False:
-            t170 = False
-    e174 = (None if t170 is None else not t170)
-    c175 = e174
-    if c175 is False:
+            trace.append((trace_value, '经司法认定', v311, 'bool', v311))
+        if t308 is True:
+            t308 = v311
+        elif v311 is False:
+            t308 = False
+    e312 = (None if t308 is None else not t308)
+    c313 = e312
+    if c313 is False:
         return False
-    if c175 is None:
+    if c313 is None:
         holds = None
-    v177 = facts.get('获得品牌类型')
-    if v177 is None:
+    v315 = facts.get('获得品牌类型')
+    if v315 is None:
         run.missed('获得品牌类型')
-    m178 = None if v177 is None else v177 == '驰名商标'
+    m316 = None if v315 is None else v315 == '驰名商标'
     if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v177, 'enum', m178))
-    t176 = m178
-    if t176 is not False:
-        v179 = facts.get('品牌级别')
-        if v179 is None:
+        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v315, 'enum', m316))
+    t314 = m316
+    if t314 is not False:
+        v317 = facts.get('品牌级别')
+        if v317 is None:
             run.missed('品牌级别')
-        m180 = None if v179 is None else v179 != '国家'
+        m318 = None if v317 is None else v317 != '国家'
         if trace is not None:
-            trace.append((trace_value, '品牌级别 不属于 国家', v179, 'enum', m180))
-        if t176 is True:
-            t176 = m180
-        elif m180 is False:
-            t176 = False
-    e181 = (None if t176 is None else not t176)
-    c182 = e181
-    if c182 is False:
+            trace.append((trace_value, '品牌级别 不属于 国家', v317, 'enum', m318))
+        if t314 is True:
+            t314 = m318
+        elif m318 is False:
+            t314 = False
+    e319 = (None if t314 is None else not t314)
+    c320 = e319
+    if c320 is False:
         return False
-    if c182 is None:
+    if c320 is None:
         holds = None
     if holds is None:
         return None
@@ -1098,6 +1578,59 @@ def _clause_13(run):
         return exact(run, _K16, None, None)
 
 
+def _decide_13(facts, year, factor=None):
+    """第十条第1项: the decision of _clause_13 (see runtime, "decisions").
+    """
+    holds = True
+    v321 = facts.get('获得品牌类型')
+    m322 = None if v321 is None else v321 in ('驰名商标', '商标品牌示范', '知识产权示范', '老字号')
+    if m322 is False:
+        return False
+    if m322 is None:
+        holds = None
+    v324 = facts.get('获得品牌类型')
+    m325 = None if v324 is None else v324 == '驰名商标'
+    t323 = m325
+    if t323 is not False:
+        v326 = facts.get('经司法认定')
+        if t323 is True:
+            t323 = v326
+        elif v326 is False:
+            t323 = False
+    e327 = (None if t323 is None else not t323)
+    if e327 is False:
+        return False
+    if e327 is None:
+        holds = None
+    v329 = facts.get('获得品牌类型')
+    m330 = None if v329 is None else v329 == '驰名商标'
+    t328 = m330
+    if t328 is not False:
+        v331 = facts.get('品牌级别')
+        m332 = None if v331 is None else v331 != '国家'
+        if t328 is True:
+            t328 = m332
+        elif m332 is False:
+            t328 = False
+    e333 = (None if t328 is None else not t328)
+    if e333 is False:
+        return False
+    if e333 is None:
+        holds = None
+    if holds is None:
+        return None
+    level334 = facts.get('品牌级别')
+    if level334 is None:
+        return None
+    if level334 == '国家':
+        return exact_decision(_K6, None, factor)
+    elif level334 == '省':
+        return exact_decision(_K7, None, factor)
+    elif level334 == '市':
+        return exact_decision(_K16, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('品牌级别', level334)
+
+
 def _clause_14(run):
     """第十条第2项「支持企业开展质量品牌标准化建设（认证认可）」
 
@@ -1108,20 +1641,35 @@ def _clause_14(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v183 = facts.get('认证认可级别')
-    if v183 is None:
+    v335 = facts.get('认证认可级别')
+    if v335 is None:
         run.missed('认证认可级别')
-    m184 = None if v183 is None else v183 in ('国际认证', '国家认证')
+    m336 = None if v335 is None else v335 in ('国际认证', '国家认证')
     if trace is not None:
-        trace.append((trace_value, '认证认可级别 属于 国际认证、国家认证', v183, 'enum', m184))
-    c185 = m184
-    if c185 is False:
+        trace.append((trace_value, '认证认可级别 属于 国际认证、国家认证', v335, 'enum', m336))
+    c337 = m336
+    if c337 is False:
         return False
-    if c185 is None:
+    if c337 is None:
         holds = None
     if holds is None:
         return None
     return up_to(run, _K16, None, None)
+
+
+def _decide_14(facts, year, factor=None):
+    """第十条第2项: the decision of _clause_14 (see runtime, "decisions").
+    """
+    holds = True
+    v338 = facts.get('认证认可级别')
+    m339 = None if v338 is None else v338 in ('国际认证', '国家认证')
+    if m339 is False:
+        return False
+    if m339 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K16, None, factor)
 
 
 def _clause_15(run):
@@ -1136,26 +1684,26 @@ def _clause_15(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v186 = facts.get('物流等级为新评定')
-    if v186 is None:
+    v340 = facts.get('物流等级为新评定')
+    if v340 is None:
         run.missed('物流等级为新评定')
     if trace is not None:
-        trace.append((trace_value, '物流等级为新评定', v186, 'bool', v186))
-    c187 = v186
-    if c187 is False:
+        trace.append((trace_value, '物流等级为新评定', v340, 'bool', v340))
+    c341 = v340
+    if c341 is False:
         return False
-    if c187 is None:
+    if c341 is None:
         holds = None
-    v188 = facts.get('物流企业等级')
-    if v188 is None:
+    v342 = facts.get('物流企业等级')
+    if v342 is None:
         run.missed('物流企业等级')
-    m189 = None if v188 is None else v188 in ('5A', '4A', '3A', '2A')
+    m343 = None if v342 is None else v342 in ('5A', '4A', '3A', '2A')
     if trace is not None:
-        trace.append((trace_value, '物流企业等级 属于 「5A」、「4A」、「3A」、「2A」', v188, 'enum', m189))
-    c190 = m189
-    if c190 is False:
+        trace.append((trace_value, '物流企业等级 属于 「5A」、「4A」、「3A」、「2A」', v342, 'enum', m343))
+    c344 = m343
+    if c344 is False:
         return False
-    if c190 is None:
+    if c344 is None:
         holds = None
     if holds is None:
         return None
@@ -1172,6 +1720,37 @@ def _clause_15(run):
         return exact(run, _K16, None, None)
 
 
+def _decide_15(facts, year, factor=None):
+    """第十条第3项: the decision of _clause_15 (see runtime, "decisions").
+    """
+    holds = True
+    v345 = facts.get('物流等级为新评定')
+    if v345 is False:
+        return False
+    if v345 is None:
+        holds = None
+    v346 = facts.get('物流企业等级')
+    m347 = None if v346 is None else v346 in ('5A', '4A', '3A', '2A')
+    if m347 is False:
+        return False
+    if m347 is None:
+        holds = None
+    if holds is None:
+        return None
+    level348 = facts.get('物流企业等级')
+    if level348 is None:
+        return None
+    if level348 == '5A':
+        return exact_decision(_K6, None, factor)
+    elif level348 == '4A':
+        return exact_decision(_K7, None, factor)
+    elif level348 == '3A':
+        return exact_decision(_K9, None, factor)
+    elif level348 == '2A':
+        return exact_decision(_K16, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('物流企业等级', level348)
+
+
 def _clause_16(run):
     """第十条第4项「支持企业开展质量品牌标准化建设（标准）」
 
@@ -1184,15 +1763,15 @@ def _clause_16(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v191 = facts.get('主导制修订标准')
-    if v191 is None:
+    v349 = facts.get('主导制修订标准')
+    if v349 is None:
         run.missed('主导制修订标准')
     if trace is not None:
-        trace.append((trace_value, '主导制修订标准', v191, 'bool', v191))
-    c192 = v191
-    if c192 is False:
+        trace.append((trace_value, '主导制修订标准', v349, 'bool', v349))
+    c350 = v349
+    if c350 is False:
         return False
-    if c192 is None:
+    if c350 is None:
         holds = None
     if holds is None:
         return None
@@ -1211,6 +1790,33 @@ def _clause_16(run):
         return exact(run, _K9, None, None)
 
 
+def _decide_16(facts, year, factor=None):
+    """第十条第4项: the decision of _clause_16 (see runtime, "decisions").
+    """
+    holds = True
+    v351 = facts.get('主导制修订标准')
+    if v351 is False:
+        return False
+    if v351 is None:
+        holds = None
+    if holds is None:
+        return None
+    level352 = facts.get('主导标准级别')
+    if level352 is None:
+        return None
+    if level352 == '国际标准':
+        return exact_decision(_K5, None, factor)
+    elif level352 == '国家标准':
+        return exact_decision(_K6, None, factor)
+    elif level352 == '行业标准':
+        return exact_decision(_K7, None, factor)
+    elif level352 == '团体标准':
+        return exact_decision(_K7, None, factor)
+    elif level352 == '地方标准':
+        return exact_decision(_K9, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('主导标准级别', level352)
+
+
 def _clause_17(run):
     """第十一条第1项「鼓励工业企业主辅分离（首次突破）」
 
@@ -1225,92 +1831,163 @@ def _clause_17(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v193 = facts.get('主辅分离服务业企业')
-    if v193 is None:
+    v353 = facts.get('主辅分离服务业企业')
+    if v353 is None:
         run.missed('主辅分离服务业企业')
     if trace is not None:
-        trace.append((trace_value, '主辅分离服务业企业', v193, 'bool', v193))
-    c194 = v193
-    if c194 is False:
+        trace.append((trace_value, '主辅分离服务业企业', v353, 'bool', v353))
+    c354 = v353
+    if c354 is False:
         return False
-    if c194 is None:
+    if c354 is None:
         holds = None
-    v195 = facts.get('分离业务类型')
-    if v195 is None:
+    v355 = facts.get('分离业务类型')
+    if v355 is None:
         run.missed('分离业务类型')
-    m196 = None if v195 is None else v195 != '批零贸易'
+    m356 = None if v355 is None else v355 != '批零贸易'
     if trace is not None:
-        trace.append((trace_value, '分离业务类型 不属于 批零贸易', v195, 'enum', m196))
-    c197 = m196
-    if c197 is False:
+        trace.append((trace_value, '分离业务类型 不属于 批零贸易', v355, 'enum', m356))
+    c357 = m356
+    if c357 is False:
         return False
-    if c197 is None:
+    if c357 is None:
         holds = None
     if holds is None:
         return None
-    s198 = facts.get('主营业务收入')
-    y199 = run.year
-    v200 = None if s198 is None else s198.get(y199)
-    if v200 is None:
+    s358 = facts.get('主营业务收入')
+    y359 = run.year
+    v360 = None if s358 is None else s358.get(y359)
+    if v360 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r201 = None
-    elif v200 > _K8:
-        r201 = True
-        for y202, v203 in s198.items():
-            if y202 < y199 and v203 > _K8:
-                r201 = False
+        r361 = None
+    elif v360 > _K8:
+        r361 = True
+        for y362, v363 in s358.items():
+            if y362 < y359 and v363 > _K8:
+                r361 = False
                 break
     else:
-        r201 = False
+        r361 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 1亿元', y199, v200, _K8, 'money', s198, 'gt', r201))
-    tier204 = r201
-    if tier204 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 1亿元', y359, v360, _K8, 'money', s358, 'gt', r361))
+    tier364 = r361
+    if tier364 is None:
         return None
-    if tier204:
+    if tier364:
         return exact(run, _K5, None, None)
-    s205 = facts.get('主营业务收入')
-    y206 = run.year
-    v207 = None if s205 is None else s205.get(y206)
-    if v207 is None:
+    s365 = facts.get('主营业务收入')
+    y366 = run.year
+    v367 = None if s365 is None else s365.get(y366)
+    if v367 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r208 = None
-    elif v207 > _K10:
-        r208 = True
-        for y209, v210 in s205.items():
-            if y209 < y206 and v210 > _K10:
-                r208 = False
+        r368 = None
+    elif v367 > _K10:
+        r368 = True
+        for y369, v370 in s365.items():
+            if y369 < y366 and v370 > _K10:
+                r368 = False
                 break
     else:
-        r208 = False
+        r368 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 5000万元', y206, v207, _K10, 'money', s205, 'gt', r208))
-    tier211 = r208
-    if tier211 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 5000万元', y366, v367, _K10, 'money', s365, 'gt', r368))
+    tier371 = r368
+    if tier371 is None:
         return None
-    if tier211:
+    if tier371:
         return exact(run, _K7, None, None)
-    s212 = facts.get('主营业务收入')
-    y213 = run.year
-    v214 = None if s212 is None else s212.get(y213)
-    if v214 is None:
+    s372 = facts.get('主营业务收入')
+    y373 = run.year
+    v374 = None if s372 is None else s372.get(y373)
+    if v374 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r215 = None
-    elif v214 > _K23:
-        r215 = True
-        for y216, v217 in s212.items():
-            if y216 < y213 and v217 > _K23:
-                r215 = False
+        r375 = None
+    elif v374 > _K23:
+        r375 = True
+        for y376, v377 in s372.items():
+            if y376 < y373 and v377 > _K23:
+                r375 = False
                 break
     else:
-        r215 = False
+        r375 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 2000万元', y213, v214, _K23, 'money', s212, 'gt', r215))
-    tier218 = r215
-    if tier218 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 2000万元', y373, v374, _K23, 'money', s372, 'gt', r375))
+    tier378 = r375
+    if tier378 is None:
         return None
-    if tier218:
+    if tier378:
         return exact(run, _K9, None, None)
+    return '未达到任何一档门槛'
+
+
+def _decide_17(facts, year, factor=None):
+    """第十一条第1项: the decision of _clause_17 (see runtime, "decisions").
+    """
+    holds = True
+    v379 = facts.get('主辅分离服务业企业')
+    if v379 is False:
+        return False
+    if v379 is None:
+        holds = None
+    v380 = facts.get('分离业务类型')
+    m381 = None if v380 is None else v380 != '批零贸易'
+    if m381 is False:
+        return False
+    if m381 is None:
+        holds = None
+    if holds is None:
+        return None
+    s382 = facts.get('主营业务收入')
+    y383 = year
+    v384 = None if s382 is None else s382.get(y383)
+    if v384 is None:
+        r385 = None
+    elif v384 > _K8:
+        r385 = True
+        for y386, v387 in s382.items():
+            if y386 < y383 and v387 > _K8:
+                r385 = False
+                break
+    else:
+        r385 = False
+    if r385 is None:
+        return None
+    if r385:
+        return exact_decision(_K5, None, factor)
+    s388 = facts.get('主营业务收入')
+    y389 = year
+    v390 = None if s388 is None else s388.get(y389)
+    if v390 is None:
+        r391 = None
+    elif v390 > _K10:
+        r391 = True
+        for y392, v393 in s388.items():
+            if y392 < y389 and v393 > _K10:
+                r391 = False
+                break
+    else:
+        r391 = False
+    if r391 is None:
+        return None
+    if r391:
+        return exact_decision(_K7, None, factor)
+    s394 = facts.get('主营业务收入')
+    y395 = year
+    v396 = None if s394 is None else s394.get(y395)
+    if v396 is None:
+        r397 = None
+    elif v396 > _K23:
+        r397 = True
+        for y398, v399 in s394.items():
+            if y398 < y395 and v399 > _K23:
+                r397 = False
+                break
+    else:
+        r397 = False
+    if r397 is None:
+        return None
+    if r397:
+        return exact_decision(_K9, None, factor)
     return '未达到任何一档门槛'
 
 
@@ -1328,92 +2005,163 @@ def _clause_18(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v219 = facts.get('主辅分离服务业企业')
-    if v219 is None:
+    v400 = facts.get('主辅分离服务业企业')
+    if v400 is None:
         run.missed('主辅分离服务业企业')
     if trace is not None:
-        trace.append((trace_value, '主辅分离服务业企业', v219, 'bool', v219))
-    c220 = v219
-    if c220 is False:
+        trace.append((trace_value, '主辅分离服务业企业', v400, 'bool', v400))
+    c401 = v400
+    if c401 is False:
         return False
-    if c220 is None:
+    if c401 is None:
         holds = None
-    v221 = facts.get('分离业务类型')
-    if v221 is None:
+    v402 = facts.get('分离业务类型')
+    if v402 is None:
         run.missed('分离业务类型')
-    m222 = None if v221 is None else v221 == '批零贸易'
+    m403 = None if v402 is None else v402 == '批零贸易'
     if trace is not None:
-        trace.append((trace_value, '分离业务类型 属于 批零贸易', v221, 'enum', m222))
-    c223 = m222
-    if c223 is False:
+        trace.append((trace_value, '分离业务类型 属于 批零贸易', v402, 'enum', m403))
+    c404 = m403
+    if c404 is False:
         return False
-    if c223 is None:
+    if c404 is None:
         holds = None
     if holds is None:
         return None
-    s224 = facts.get('主营业务收入')
-    y225 = run.year
-    v226 = None if s224 is None else s224.get(y225)
-    if v226 is None:
+    s405 = facts.get('主营业务收入')
+    y406 = run.year
+    v407 = None if s405 is None else s405.get(y406)
+    if v407 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r227 = None
-    elif v226 > _K20:
-        r227 = True
-        for y228, v229 in s224.items():
-            if y228 < y225 and v229 > _K20:
-                r227 = False
+        r408 = None
+    elif v407 > _K20:
+        r408 = True
+        for y409, v410 in s405.items():
+            if y409 < y406 and v410 > _K20:
+                r408 = False
                 break
     else:
-        r227 = False
+        r408 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 20亿元', y225, v226, _K20, 'money', s224, 'gt', r227))
-    tier230 = r227
-    if tier230 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 20亿元', y406, v407, _K20, 'money', s405, 'gt', r408))
+    tier411 = r408
+    if tier411 is None:
         return None
-    if tier230:
+    if tier411:
         return exact(run, _K5, None, None)
-    s231 = facts.get('主营业务收入')
-    y232 = run.year
-    v233 = None if s231 is None else s231.get(y232)
-    if v233 is None:
+    s412 = facts.get('主营业务收入')
+    y413 = run.year
+    v414 = None if s412 is None else s412.get(y413)
+    if v414 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r234 = None
-    elif v233 > _K21:
-        r234 = True
-        for y235, v236 in s231.items():
-            if y235 < y232 and v236 > _K21:
-                r234 = False
+        r415 = None
+    elif v414 > _K21:
+        r415 = True
+        for y416, v417 in s412.items():
+            if y416 < y413 and v417 > _K21:
+                r415 = False
                 break
     else:
-        r234 = False
+        r415 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 10亿元', y232, v233, _K21, 'money', s231, 'gt', r234))
-    tier237 = r234
-    if tier237 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 10亿元', y413, v414, _K21, 'money', s412, 'gt', r415))
+    tier418 = r415
+    if tier418 is None:
         return None
-    if tier237:
+    if tier418:
         return exact(run, _K7, None, None)
-    s238 = facts.get('主营业务收入')
-    y239 = run.year
-    v240 = None if s238 is None else s238.get(y239)
-    if v240 is None:
+    s419 = facts.get('主营业务收入')
+    y420 = run.year
+    v421 = None if s419 is None else s419.get(y420)
+    if v421 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r241 = None
-    elif v240 > _K14:
-        r241 = True
-        for y242, v243 in s238.items():
-            if y242 < y239 and v243 > _K14:
-                r241 = False
+        r422 = None
+    elif v421 > _K14:
+        r422 = True
+        for y423, v424 in s419.items():
+            if y423 < y420 and v424 > _K14:
+                r422 = False
                 break
     else:
-        r241 = False
+        r422 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 5亿元', y239, v240, _K14, 'money', s238, 'gt', r241))
-    tier244 = r241
-    if tier244 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 5亿元', y420, v421, _K14, 'money', s419, 'gt', r422))
+    tier425 = r422
+    if tier425 is None:
         return None
-    if tier244:
+    if tier425:
         return exact(run, _K9, None, None)
+    return '未达到任何一档门槛'
+
+
+def _decide_18(facts, year, factor=None):
+    """第十一条第2项: the decision of _clause_18 (see runtime, "decisions").
+    """
+    holds = True
+    v426 = facts.get('主辅分离服务业企业')
+    if v426 is False:
+        return False
+    if v426 is None:
+        holds = None
+    v427 = facts.get('分离业务类型')
+    m428 = None if v427 is None else v427 == '批零贸易'
+    if m428 is False:
+        return False
+    if m428 is None:
+        holds = None
+    if holds is None:
+        return None
+    s429 = facts.get('主营业务收入')
+    y430 = year
+    v431 = None if s429 is None else s429.get(y430)
+    if v431 is None:
+        r432 = None
+    elif v431 > _K20:
+        r432 = True
+        for y433, v434 in s429.items():
+            if y433 < y430 and v434 > _K20:
+                r432 = False
+                break
+    else:
+        r432 = False
+    if r432 is None:
+        return None
+    if r432:
+        return exact_decision(_K5, None, factor)
+    s435 = facts.get('主营业务收入')
+    y436 = year
+    v437 = None if s435 is None else s435.get(y436)
+    if v437 is None:
+        r438 = None
+    elif v437 > _K21:
+        r438 = True
+        for y439, v440 in s435.items():
+            if y439 < y436 and v440 > _K21:
+                r438 = False
+                break
+    else:
+        r438 = False
+    if r438 is None:
+        return None
+    if r438:
+        return exact_decision(_K7, None, factor)
+    s441 = facts.get('主营业务收入')
+    y442 = year
+    v443 = None if s441 is None else s441.get(y442)
+    if v443 is None:
+        r444 = None
+    elif v443 > _K14:
+        r444 = True
+        for y445, v446 in s441.items():
+            if y445 < y442 and v446 > _K14:
+                r444 = False
+                break
+    else:
+        r444 = False
+    if r444 is None:
+        return None
+    if r444:
+        return exact_decision(_K9, None, factor)
     return '未达到任何一档门槛'
 
 
@@ -1429,36 +2177,60 @@ def _clause_19(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v245 = facts.get('主辅分离服务业企业')
-    if v245 is None:
+    v447 = facts.get('主辅分离服务业企业')
+    if v447 is None:
         run.missed('主辅分离服务业企业')
     if trace is not None:
-        trace.append((trace_value, '主辅分离服务业企业', v245, 'bool', v245))
-    c246 = v245
-    if c246 is False:
+        trace.append((trace_value, '主辅分离服务业企业', v447, 'bool', v447))
+    c448 = v447
+    if c448 is False:
         return False
-    if c246 is None:
+    if c448 is None:
         holds = None
-    s247 = facts.get('主营业务收入')
-    v248 = None if s247 is None else s247.get(run.year)
-    if v248 is None:
+    s449 = facts.get('主营业务收入')
+    v450 = None if s449 is None else s449.get(run.year)
+    if v450 is None:
         run.at('主营业务收入', 0)
-    s249 = facts.get('主营业务收入')
-    v250 = None if s249 is None else s249.get(run.year - (0 + 1))
-    if v250 is None:
+    s451 = facts.get('主营业务收入')
+    v452 = None if s451 is None else s451.get(run.year - (0 + 1))
+    if v452 is None:
         run.at('主营业务收入', 0 + 1)
-    e251 = (None if v248 is None or v250 is None else run.growth('主营业务收入', 0) if v250 == 0 else (v248 - v250) / v250)
-    r252 = None if e251 is None else e251 > _K22
+    e453 = (None if v450 is None or v452 is None else run.growth('主营业务收入', 0) if v452 == 0 else (v450 - v452) / v452)
+    r454 = None if e453 is None else e453 > _K22
     if trace is not None:
-        trace.append((trace_compare_year, '主营业务收入 增速 超过 15%', run.year, e251, _K22, 'percent', r252))
-    c253 = r252
-    if c253 is False:
+        trace.append((trace_compare_year, '主营业务收入 增速 超过 15%', run.year, e453, _K22, 'percent', r454))
+    c455 = r454
+    if c455 is False:
         return False
-    if c253 is None:
+    if c455 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K9, None, None)
+
+
+def _decide_19(facts, year, factor=None):
+    """第十一条第3项: the decision of _clause_19 (see runtime, "decisions").
+    """
+    holds = True
+    v456 = facts.get('主辅分离服务业企业')
+    if v456 is False:
+        return False
+    if v456 is None:
+        holds = None
+    s457 = facts.get('主营业务收入')
+    v458 = None if s457 is None else s457.get(year)
+    s459 = facts.get('主营业务收入')
+    v460 = None if s459 is None else s459.get(year - (0 + 1))
+    e461 = (None if v458 is None or v460 is None or v460 == 0 else (v458 - v460) / v460)
+    r462 = None if e461 is None else e461 > _K22
+    if r462 is False:
+        return False
+    if r462 is None:
+        holds = None
+    if holds is None:
+        return None
+    return in_period(exact_decision(_K9, None, factor), facts.get('首次获奖年度'), year, 3, True)
 
 
 def _clause_20(run):
@@ -1475,35 +2247,56 @@ def _clause_20(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v254 = facts.get('总部型企业')
-    if v254 is None:
+    v463 = facts.get('总部型企业')
+    if v463 is None:
         run.missed('总部型企业')
     if trace is not None:
-        trace.append((trace_value, '总部型企业', v254, 'bool', v254))
-    c255 = v254
-    if c255 is False:
+        trace.append((trace_value, '总部型企业', v463, 'bool', v463))
+    c464 = v463
+    if c464 is False:
         return False
-    if c255 is None:
+    if c464 is None:
         holds = None
-    v256 = facts.get('副职以上高管')
-    if v256 is None:
+    v465 = facts.get('副职以上高管')
+    if v465 is None:
         run.missed('副职以上高管')
     if trace is not None:
-        trace.append((trace_value, '副职以上高管', v256, 'bool', v256))
-    c257 = v256
-    if c257 is False:
+        trace.append((trace_value, '副职以上高管', v465, 'bool', v465))
+    c466 = v465
+    if c466 is False:
         return False
-    if c257 is None:
+    if c466 is None:
         holds = None
     if holds is None:
         return None
-    v258 = facts.get('高管个税地方留存')
-    if v258 is None:
+    v467 = facts.get('高管个税地方留存')
+    if v467 is None:
         run.missed('高管个税地方留存')
-    e259 = (None if v258 is None else v258 * _K25)
+    e468 = (None if v467 is None else v467 * _K25)
     if trace is not None:
-        trace.append((trace_define, '高管个税地方留存 × 100%', e259, 'money'))
-    return up_to(run, e259, None, None)
+        trace.append((trace_define, '高管个税地方留存 × 100%', e468, 'money'))
+    return up_to(run, e468, None, None)
+
+
+def _decide_20(facts, year, factor=None):
+    """第十二条第1项: the decision of _clause_20 (see runtime, "decisions").
+    """
+    holds = True
+    v469 = facts.get('总部型企业')
+    if v469 is False:
+        return False
+    if v469 is None:
+        holds = None
+    v470 = facts.get('副职以上高管')
+    if v470 is False:
+        return False
+    if v470 is None:
+        holds = None
+    if holds is None:
+        return None
+    v471 = facts.get('高管个税地方留存')
+    e472 = (None if v471 is None else v471 * _K25)
+    return in_period(up_to_decision(e472, None, factor), facts.get('高管首次奖励年度'), year, 3, False)
 
 
 def _clause_21(run):
@@ -1520,50 +2313,86 @@ def _clause_21(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v260 = facts.get('总部型企业')
-    if v260 is None:
+    v473 = facts.get('总部型企业')
+    if v473 is None:
         run.missed('总部型企业')
     if trace is not None:
-        trace.append((trace_value, '总部型企业', v260, 'bool', v260))
-    c261 = v260
-    if c261 is False:
+        trace.append((trace_value, '总部型企业', v473, 'bool', v473))
+    c474 = v473
+    if c474 is False:
         return False
-    if c261 is None:
+    if c474 is None:
         holds = None
-    v262 = facts.get('新引进总部型企业')
-    if v262 is None:
+    v475 = facts.get('新引进总部型企业')
+    if v475 is None:
         run.missed('新引进总部型企业')
     if trace is not None:
-        trace.append((trace_value, '新引进总部型企业', v262, 'bool', v262))
-    c263 = v262
-    if c263 is False:
+        trace.append((trace_value, '新引进总部型企业', v475, 'bool', v475))
+    c476 = v475
+    if c476 is False:
         return False
-    if c263 is None:
+    if c476 is None:
         holds = None
-    s264 = facts.get('地方留存税收')
-    v265 = None if s264 is None else s264.get(run.year)
-    if v265 is None:
+    s477 = facts.get('地方留存税收')
+    v478 = None if s477 is None else s477.get(run.year)
+    if v478 is None:
         run.at('地方留存税收', 0)
-    s266 = facts.get('地方留存税收')
-    v267 = None if s266 is None else s266.get(run.year - (0 + 1))
-    if v267 is None:
+    s479 = facts.get('地方留存税收')
+    v480 = None if s479 is None else s479.get(run.year - (0 + 1))
+    if v480 is None:
         run.at('地方留存税收', 0 + 1)
-    e268 = (None if v265 is None or v267 is None else run.growth('地方留存税收', 0) if v267 == 0 else (v265 - v267) / v267)
-    r269 = None if e268 is None else e268 >= _K11
+    e481 = (None if v478 is None or v480 is None else run.growth('地方留存税收', 0) if v480 == 0 else (v478 - v480) / v480)
+    r482 = None if e481 is None else e481 >= _K11
     if trace is not None:
-        trace.append((trace_compare_year, '地方留存税收 增速 不低于 10%', run.year, e268, _K11, 'percent', r269))
-    c270 = r269
-    if c270 is False:
+        trace.append((trace_compare_year, '地方留存税收 增速 不低于 10%', run.year, e481, _K11, 'percent', r482))
+    c483 = r482
+    if c483 is False:
         return False
-    if c270 is None:
+    if c483 is None:
         holds = None
     if holds is None:
         return None
-    e271 = _def_1(run, 0)
-    e272 = (None if e271 is None else e271 * _K25)
+    e484 = _def_1(run, 0)
+    e485 = (None if e484 is None else e484 * _K25)
     if trace is not None:
-        trace.append((trace_define, '超额增长 × 100%', e272, 'money'))
-    return exact(run, e272, None, None)
+        trace.append((trace_define, '超额增长 × 100%', e485, 'money'))
+    return exact(run, e485, None, None)
+
+
+def _decide_21(facts, year, factor=None):
+    """第十二条第2项: the decision of _clause_21 (see runtime, "decisions").
+    """
+    holds = True
+    v486 = facts.get('总部型企业')
+    if v486 is False:
+        return False
+    if v486 is None:
+        holds = None
+    v487 = facts.get('新引进总部型企业')
+    if v487 is False:
+        return False
+    if v487 is None:
+        holds = None
+    s488 = facts.get('地方留存税收')
+    v489 = None if s488 is None else s488.get(year)
+    s490 = facts.get('地方留存税收')
+    v491 = None if s490 is None else s490.get(year - (0 + 1))
+    e492 = (None if v489 is None or v491 is None or v491 == 0 else (v489 - v491) / v491)
+    r493 = None if e492 is None else e492 >= _K11
+    if r493 is False:
+        return False
+    if r493 is None:
+        holds = None
+    if holds is None:
+        return None
+    s494 = facts.get('地方留存税收')
+    v495 = None if s494 is None else s494.get(year)
+    s496 = facts.get('地方留存税收')
+    v497 = None if s496 is None else s496.get(year - (0 + 1))
+    e498 = (None if v497 is None else v497 * _K1)
+    e499 = (None if v495 is None or e498 is None else v495 - e498)
+    e500 = (None if e499 is None else e499 * _K25)
+    return in_period(exact_decision(e500, None, factor), facts.get('总部首次奖励年度'), year, 3, False)
 
 
 def _clause_22(run):
@@ -1578,19 +2407,33 @@ def _clause_22(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v273 = facts.get('高端总部型企业')
-    if v273 is None:
+    v501 = facts.get('高端总部型企业')
+    if v501 is None:
         run.missed('高端总部型企业')
     if trace is not None:
-        trace.append((trace_value, '高端总部型企业', v273, 'bool', v273))
-    c274 = v273
-    if c274 is False:
+        trace.append((trace_value, '高端总部型企业', v501, 'bool', v501))
+    c502 = v501
+    if c502 is False:
         return False
-    if c274 is None:
+    if c502 is None:
         holds = None
     if holds is None:
         return None
     return case_by_case(run)
+
+
+def _decide_22(facts, year, factor=None):
+    """第十三条: the decision of _clause_22 (see runtime, "decisions").
+    """
+    holds = True
+    v503 = facts.get('高端总部型企业')
+    if v503 is False:
+        return False
+    if v503 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('case_by_case', None, None)
 
 
 def _clause_23(run):
@@ -1603,16 +2446,16 @@ def _clause_23(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v275 = facts.get('所属行业')
-    if v275 is None:
+    v504 = facts.get('所属行业')
+    if v504 is None:
         run.missed('所属行业')
-    m276 = None if v275 is None else v275 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    m505 = None if v504 is None else v504 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
     if trace is not None:
-        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v275, 'enum', m276))
-    c277 = m276
-    if c277 is False:
+        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v504, 'enum', m505))
+    c506 = m505
+    if c506 is False:
         return False
-    if c277 is None:
+    if c506 is None:
         holds = None
     if holds is None:
         return None
@@ -1623,6 +2466,28 @@ def _clause_23(run):
         return exact(run, _K5, None, None)
     elif picked == 1:  # 省级
         return exact(run, _K7, None, None)
+
+
+def _decide_23(facts, year, factor=None):
+    """第十四条第1项: the decision of _clause_23 (see runtime, "decisions").
+    """
+    holds = True
+    v507 = facts.get('所属行业')
+    m508 = None if v507 is None else v507 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    if m508 is False:
+        return False
+    if m508 is None:
+        holds = None
+    if holds is None:
+        return None
+    level509 = facts.get('示范试点级别')
+    if level509 is None:
+        return None
+    if level509 == '国家级':
+        return exact_decision(_K5, None, factor)
+    elif level509 == '省级':
+        return exact_decision(_K7, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('示范试点级别', level509)
 
 
 def _clause_24(run):
@@ -1637,19 +2502,33 @@ def _clause_24(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v278 = facts.get('开展集装箱海河联运')
-    if v278 is None:
+    v510 = facts.get('开展集装箱海河联运')
+    if v510 is None:
         run.missed('开展集装箱海河联运')
     if trace is not None:
-        trace.append((trace_value, '开展集装箱海河联运', v278, 'bool', v278))
-    c279 = v278
-    if c279 is False:
+        trace.append((trace_value, '开展集装箱海河联运', v510, 'bool', v510))
+    c511 = v510
+    if c511 is False:
         return False
-    if c279 is None:
+    if c511 is None:
         holds = None
     if holds is None:
         return None
     return unspecified(run, '根据规定给予补贴')
+
+
+def _decide_24(facts, year, factor=None):
+    """第十四条第2项: the decision of _clause_24 (see runtime, "decisions").
+    """
+    holds = True
+    v512 = facts.get('开展集装箱海河联运')
+    if v512 is False:
+        return False
+    if v512 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('unspecified', None, None, '根据规定给予补贴')
 
 
 def _clause_25(run):
@@ -1664,19 +2543,33 @@ def _clause_25(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v280 = facts.get('新开辟近洋集装箱航线')
-    if v280 is None:
+    v513 = facts.get('新开辟近洋集装箱航线')
+    if v513 is None:
         run.missed('新开辟近洋集装箱航线')
     if trace is not None:
-        trace.append((trace_value, '新开辟近洋集装箱航线', v280, 'bool', v280))
-    c281 = v280
-    if c281 is False:
+        trace.append((trace_value, '新开辟近洋集装箱航线', v513, 'bool', v513))
+    c514 = v513
+    if c514 is False:
         return False
-    if c281 is None:
+    if c514 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K13, None, None)
+
+
+def _decide_25(facts, year, factor=None):
+    """第十四条第3项: the decision of _clause_25 (see runtime, "decisions").
+    """
+    holds = True
+    v515 = facts.get('新开辟近洋集装箱航线')
+    if v515 is False:
+        return False
+    if v515 is None:
+        holds = None
+    if holds is None:
+        return None
+    return in_period(exact_decision(_K13, None, factor), facts.get('航线开辟年度'), year, 2, False)
 
 
 def _clause_26(run):
@@ -1691,19 +2584,33 @@ def _clause_26(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v282 = facts.get('展会经评定')
-    if v282 is None:
+    v516 = facts.get('展会经评定')
+    if v516 is None:
         run.missed('展会经评定')
     if trace is not None:
-        trace.append((trace_value, '展会经评定', v282, 'bool', v282))
-    c283 = v282
-    if c283 is False:
+        trace.append((trace_value, '展会经评定', v516, 'bool', v516))
+    c517 = v516
+    if c517 is False:
         return False
-    if c283 is None:
+    if c517 is None:
         holds = None
     if holds is None:
         return None
     return up_to(run, _K13, None, None)
+
+
+def _decide_26(facts, year, factor=None):
+    """第十四条第4项: the decision of _clause_26 (see runtime, "decisions").
+    """
+    holds = True
+    v518 = facts.get('展会经评定')
+    if v518 is False:
+        return False
+    if v518 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K13, None, factor)
 
 
 def _clause_27(run):
@@ -1718,19 +2625,33 @@ def _clause_27(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v284 = facts.get('行业协会经评价')
-    if v284 is None:
+    v519 = facts.get('行业协会经评价')
+    if v519 is None:
         run.missed('行业协会经评价')
     if trace is not None:
-        trace.append((trace_value, '行业协会经评价', v284, 'bool', v284))
-    c285 = v284
-    if c285 is False:
+        trace.append((trace_value, '行业协会经评价', v519, 'bool', v519))
+    c520 = v519
+    if c520 is False:
         return False
-    if c285 is None:
+    if c520 is None:
         holds = None
     if holds is None:
         return None
     return up_to(run, _K9, None, None)
+
+
+def _decide_27(facts, year, factor=None):
+    """第十四条第5项: the decision of _clause_27 (see runtime, "decisions").
+    """
+    holds = True
+    v521 = facts.get('行业协会经评价')
+    if v521 is False:
+        return False
+    if v521 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K9, None, factor)
 
 
 def _clause_28(run):
@@ -1745,19 +2666,33 @@ def _clause_28(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v286 = facts.get('入选市级夜间经济特色街区')
-    if v286 is None:
+    v522 = facts.get('入选市级夜间经济特色街区')
+    if v522 is None:
         run.missed('入选市级夜间经济特色街区')
     if trace is not None:
-        trace.append((trace_value, '入选市级夜间经济特色街区', v286, 'bool', v286))
-    c287 = v286
-    if c287 is False:
+        trace.append((trace_value, '入选市级夜间经济特色街区', v522, 'bool', v522))
+    c523 = v522
+    if c523 is False:
         return False
-    if c287 is None:
+    if c523 is None:
         holds = None
     if holds is None:
         return None
     return up_to(run, _K26, None, None)
+
+
+def _decide_28(facts, year, factor=None):
+    """第十五条第1项: the decision of _clause_28 (see runtime, "decisions").
+    """
+    holds = True
+    v524 = facts.get('入选市级夜间经济特色街区')
+    if v524 is False:
+        return False
+    if v524 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K26, None, factor)
 
 
 def _clause_29(run):
@@ -1772,19 +2707,33 @@ def _clause_29(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v288 = facts.get('入选市级夜间经济示范店')
-    if v288 is None:
+    v525 = facts.get('入选市级夜间经济示范店')
+    if v525 is None:
         run.missed('入选市级夜间经济示范店')
     if trace is not None:
-        trace.append((trace_value, '入选市级夜间经济示范店', v288, 'bool', v288))
-    c289 = v288
-    if c289 is False:
+        trace.append((trace_value, '入选市级夜间经济示范店', v525, 'bool', v525))
+    c526 = v525
+    if c526 is False:
         return False
-    if c289 is None:
+    if c526 is None:
         holds = None
     if holds is None:
         return None
     return between(run, _K27, _K16, None, None)
+
+
+def _decide_29(facts, year, factor=None):
+    """第十五条第2项: the decision of _clause_29 (see runtime, "decisions").
+    """
+    holds = True
+    v527 = facts.get('入选市级夜间经济示范店')
+    if v527 is False:
+        return False
+    if v527 is None:
+        holds = None
+    if holds is None:
+        return None
+    return range_decision(_K27, _K16, None, factor)
 
 
 def _clause_30(run):
@@ -1799,47 +2748,75 @@ def _clause_30(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v290 = facts.get('商圈经营主体类型')
-    if v290 is None:
+    v528 = facts.get('商圈经营主体类型')
+    if v528 is None:
         run.missed('商圈经营主体类型')
-    m291 = None if v290 is None else v290 in ('大型商超', '大型专业市场', '特色街区', '高品质步行街')
+    m529 = None if v528 is None else v528 in ('大型商超', '大型专业市场', '特色街区', '高品质步行街')
     if trace is not None:
-        trace.append((trace_value, '商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', v290, 'enum', m291))
-    c292 = m291
-    if c292 is False:
+        trace.append((trace_value, '商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', v528, 'enum', m529))
+    c530 = m529
+    if c530 is False:
         return False
-    if c292 is None:
+    if c530 is None:
         holds = None
-    v293 = facts.get('开发数字化智能营销系统')
-    if v293 is None:
+    v531 = facts.get('开发数字化智能营销系统')
+    if v531 is None:
         run.missed('开发数字化智能营销系统')
     if trace is not None:
-        trace.append((trace_value, '开发数字化智能营销系统', v293, 'bool', v293))
-    c294 = v293
-    if c294 is False:
+        trace.append((trace_value, '开发数字化智能营销系统', v531, 'bool', v531))
+    c532 = v531
+    if c532 is False:
         return False
-    if c294 is None:
+    if c532 is None:
         holds = None
-    v295 = facts.get('准确统计全体商户经营业绩')
-    if v295 is None:
+    v533 = facts.get('准确统计全体商户经营业绩')
+    if v533 is None:
         run.missed('准确统计全体商户经营业绩')
     if trace is not None:
-        trace.append((trace_value, '准确统计全体商户经营业绩', v295, 'bool', v295))
-    c296 = v295
-    if c296 is False:
+        trace.append((trace_value, '准确统计全体商户经营业绩', v533, 'bool', v533))
+    c534 = v533
+    if c534 is False:
         return False
-    if c296 is None:
+    if c534 is None:
         holds = None
     if holds is None:
         return None
     cap = _K7
-    v297 = facts.get('营销系统实际投资额')
-    if v297 is None:
+    v535 = facts.get('营销系统实际投资额')
+    if v535 is None:
         run.missed('营销系统实际投资额')
-    e298 = (None if v297 is None else v297 * _K15)
+    e536 = (None if v535 is None else v535 * _K15)
     if trace is not None:
-        trace.append((trace_define, '营销系统实际投资额 × 30%', e298, 'money'))
-    return exact(run, e298, cap, '20万元')
+        trace.append((trace_define, '营销系统实际投资额 × 30%', e536, 'money'))
+    return exact(run, e536, cap, '20万元')
+
+
+def _decide_30(facts, year, factor=None):
+    """第十六条第1项: the decision of _clause_30 (see runtime, "decisions").
+    """
+    holds = True
+    v537 = facts.get('商圈经营主体类型')
+    m538 = None if v537 is None else v537 in ('大型商超', '大型专业市场', '特色街区', '高品质步行街')
+    if m538 is False:
+        return False
+    if m538 is None:
+        holds = None
+    v539 = facts.get('开发数字化智能营销系统')
+    if v539 is False:
+        return False
+    if v539 is None:
+        holds = None
+    v540 = facts.get('准确统计全体商户经营业绩')
+    if v540 is False:
+        return False
+    if v540 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K7
+    v541 = facts.get('营销系统实际投资额')
+    e542 = (None if v541 is None else v541 * _K15)
+    return exact_decision(e542, cap, factor)
 
 
 def _clause_31(run):
@@ -1854,43 +2831,67 @@ def _clause_31(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v299 = facts.get('商圈启用智能营销系统')
-    if v299 is None:
+    v543 = facts.get('商圈启用智能营销系统')
+    if v543 is None:
         run.missed('商圈启用智能营销系统')
     if trace is not None:
-        trace.append((trace_value, '商圈启用智能营销系统', v299, 'bool', v299))
-    c300 = v299
-    if c300 is False:
+        trace.append((trace_value, '商圈启用智能营销系统', v543, 'bool', v543))
+    c544 = v543
+    if c544 is False:
         return False
-    if c300 is None:
+    if c544 is None:
         holds = None
-    s301 = facts.get('商圈年营收')
-    v302 = None if s301 is None else s301.get(run.year)
-    if v302 is None:
+    s545 = facts.get('商圈年营收')
+    v546 = None if s545 is None else s545.get(run.year)
+    if v546 is None:
         run.at('商圈年营收', 0)
-    s303 = facts.get('商圈年营收')
-    v304 = None if s303 is None else s303.get(run.year - (0 + 1))
-    if v304 is None:
+    s547 = facts.get('商圈年营收')
+    v548 = None if s547 is None else s547.get(run.year - (0 + 1))
+    if v548 is None:
         run.at('商圈年营收', 0 + 1)
-    e305 = (None if v302 is None or v304 is None else run.growth('商圈年营收', 0) if v304 == 0 else (v302 - v304) / v304)
-    r306 = None if e305 is None else e305 > _K22
+    e549 = (None if v546 is None or v548 is None else run.growth('商圈年营收', 0) if v548 == 0 else (v546 - v548) / v548)
+    r550 = None if e549 is None else e549 > _K22
     if trace is not None:
-        trace.append((trace_compare_year, '商圈年营收 增速 超过 15%', run.year, e305, _K22, 'percent', r306))
-    c307 = r306
-    if c307 is False:
+        trace.append((trace_compare_year, '商圈年营收 增速 超过 15%', run.year, e549, _K22, 'percent', r550))
+    c551 = r550
+    if c551 is False:
         return False
-    if c307 is None:
+    if c551 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K9, None, None)
 
 
+def _decide_31(facts, year, factor=None):
+    """第十六条第2项: the decision of _clause_31 (see runtime, "decisions").
+    """
+    holds = True
+    v552 = facts.get('商圈启用智能营销系统')
+    if v552 is False:
+        return False
+    if v552 is None:
+        holds = None
+    s553 = facts.get('商圈年营收')
+    v554 = None if s553 is None else s553.get(year)
+    s555 = facts.get('商圈年营收')
+    v556 = None if s555 is None else s555.get(year - (0 + 1))
+    e557 = (None if v554 is None or v556 is None or v556 == 0 else (v554 - v556) / v556)
+    r558 = None if e557 is None else e557 > _K22
+    if r558 is False:
+        return False
+    if r558 is None:
+        holds = None
+    if holds is None:
+        return None
+    return in_period(exact_decision(_K9, None, factor), facts.get('商圈首次奖励年度'), year, 3, False)
+
+
 CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第一条', item=1,
         title='支持生产性服务业集聚区建设', matter='集聚区考评奖励',
-        source='policies/jzf-2020-06.pol:124', evaluate=_clause_1,
+        source='policies/jzf-2020-06.pol:124', evaluate=_clause_1, decide=_decide_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('400000'),
@@ -1898,7 +2899,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第一条', item=2,
         title='支持生产性服务业集聚区建设（全省专项评价）', matter='集聚区考评奖励',
-        source='policies/jzf-2020-06.pol:138', evaluate=_clause_2,
+        source='policies/jzf-2020-06.pol:138', evaluate=_clause_2, decide=_decide_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -1906,7 +2907,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=1,
         title='支持楼宇平台做精做强（星级楼宇）', matter=None,
-        source='policies/jzf-2020-06.pol:151', evaluate=_clause_3,
+        source='policies/jzf-2020-06.pol:151', evaluate=_clause_3, decide=_decide_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('400000'),
@@ -1914,7 +2915,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=2,
         title='支持楼宇平台做精做强（税收首次超过1亿元）', matter='楼宇税收首次突破',
-        source='policies/jzf-2020-06.pol:166', evaluate=_clause_4,
+        source='policies/jzf-2020-06.pol:166', evaluate=_clause_4, decide=_decide_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),
@@ -1922,7 +2923,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=3,
         title='支持楼宇平台做精做强（连续3年增长）', matter='楼宇税收连续增长',
-        source='policies/jzf-2020-06.pol:178', evaluate=_clause_5,
+        source='policies/jzf-2020-06.pol:178', evaluate=_clause_5, decide=_decide_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),
@@ -1930,7 +2931,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第三条', item=None,
         title='持续推进服务业强镇（街道）发展', matter=None,
-        source='policies/jzf-2020-06.pol:193', evaluate=_clause_6,
+        source='policies/jzf-2020-06.pol:193', evaluate=_clause_6, decide=_decide_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -1938,7 +2939,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第四条', item=None,
         title='培育壮大互联网平台企业', matter=None,
-        source='policies/jzf-2020-06.pol:205', evaluate=_clause_7,
+        source='policies/jzf-2020-06.pol:205', evaluate=_clause_7, decide=_decide_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=(10, None, None, (), None, ()), ceiling=Decimal('200000'),
@@ -1946,7 +2947,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第五条', item=None,
         title='扶持生产性服务业项目建设', matter='项目投资补助',
-        source='policies/jzf-2020-06.pol:228', evaluate=_clause_8,
+        source='policies/jzf-2020-06.pol:228', evaluate=_clause_8, decide=_decide_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('2000000'),
@@ -1954,7 +2955,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第六条', item=None,
         title='扶持生活性服务业项目建设', matter='项目投资补助',
-        source='policies/jzf-2020-06.pol:247', evaluate=_clause_9,
+        source='policies/jzf-2020-06.pol:247', evaluate=_clause_9, decide=_decide_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('2000000'),
@@ -1962,7 +2963,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第七条', item=None,
         title='支持服务业企业规模上台阶', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:263', evaluate=_clause_10,
+        source='policies/jzf-2020-06.pol:263', evaluate=_clause_10, decide=_decide_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -1970,7 +2971,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第八条', item=None,
         title='支持领军型企业加快发展', matter=None,
-        source='policies/jzf-2020-06.pol:285', evaluate=_clause_11,
+        source='policies/jzf-2020-06.pol:285', evaluate=_clause_11, decide=_decide_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=(20, None, None, (), None, ()), ceiling=Decimal('200000'),
@@ -1978,7 +2979,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第九条', item=None,
         title='支持高成长企业加快发展', matter=None,
-        source='policies/jzf-2020-06.pol:298', evaluate=_clause_12,
+        source='policies/jzf-2020-06.pol:298', evaluate=_clause_12, decide=_decide_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=(15, None, None, (), None, ()), ceiling=Decimal('100000'),
@@ -1986,7 +2987,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=1,
         title='支持企业开展质量品牌标准化建设（品牌）', matter=None,
-        source='policies/jzf-2020-06.pol:317', evaluate=_clause_13,
+        source='policies/jzf-2020-06.pol:317', evaluate=_clause_13, decide=_decide_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact='获得品牌类型', quota=None, ceiling=Decimal('300000'),
@@ -1994,7 +2995,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=2,
         title='支持企业开展质量品牌标准化建设（认证认可）', matter=None,
-        source='policies/jzf-2020-06.pol:339', evaluate=_clause_14,
+        source='policies/jzf-2020-06.pol:339', evaluate=_clause_14, decide=_decide_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('50000'),
@@ -2002,7 +3003,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=3,
         title='支持企业开展质量品牌标准化建设（A级物流企业）', matter=None,
-        source='policies/jzf-2020-06.pol:349', evaluate=_clause_15,
+        source='policies/jzf-2020-06.pol:349', evaluate=_clause_15, decide=_decide_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -2010,7 +3011,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=4,
         title='支持企业开展质量品牌标准化建设（标准）', matter='主导标准',
-        source='policies/jzf-2020-06.pol:368', evaluate=_clause_16,
+        source='policies/jzf-2020-06.pol:368', evaluate=_clause_16, decide=_decide_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2018,7 +3019,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=1,
         title='鼓励工业企业主辅分离（首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:388', evaluate=_clause_17,
+        source='policies/jzf-2020-06.pol:388', evaluate=_clause_17, decide=_decide_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2026,7 +3027,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=2,
         title='鼓励工业企业主辅分离（批零贸易类首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:406', evaluate=_clause_18,
+        source='policies/jzf-2020-06.pol:406', evaluate=_clause_18, decide=_decide_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2034,7 +3035,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=3,
         title='鼓励工业企业主辅分离（获奖后增长）', matter=None,
-        source='policies/jzf-2020-06.pol:424', evaluate=_clause_19,
+        source='policies/jzf-2020-06.pol:424', evaluate=_clause_19, decide=_decide_19,
         duration=3, start_fact='首次获奖年度', start_next_year=True, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),
@@ -2042,7 +3043,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=1,
         title='招引总部型企业（高管奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:446', evaluate=_clause_20,
+        source='policies/jzf-2020-06.pol:446', evaluate=_clause_20, decide=_decide_20,
         duration=3, start_fact='高管首次奖励年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(10, None, None, (), None, ('所属总部企业',)), ceiling=None,
@@ -2050,7 +3051,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=2,
         title='招引总部型企业（税收增长奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:464', evaluate=_clause_21,
+        source='policies/jzf-2020-06.pol:464', evaluate=_clause_21, decide=_decide_21,
         duration=3, start_fact='总部首次奖励年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2058,7 +3059,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十三条', item=None,
         title='集聚高端总部型企业', matter=None,
-        source='policies/jzf-2020-06.pol:484', evaluate=_clause_22,
+        source='policies/jzf-2020-06.pol:484', evaluate=_clause_22, decide=_decide_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2066,7 +3067,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=1,
         title='鼓励服务业企业创新发展（示范试点）', matter=None,
-        source='policies/jzf-2020-06.pol:496', evaluate=_clause_23,
+        source='policies/jzf-2020-06.pol:496', evaluate=_clause_23, decide=_decide_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2074,7 +3075,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=2,
         title='鼓励服务业企业创新发展（海河联运）', matter=None,
-        source='policies/jzf-2020-06.pol:509', evaluate=_clause_24,
+        source='policies/jzf-2020-06.pol:509', evaluate=_clause_24, decide=_decide_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2082,7 +3083,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=3,
         title='鼓励服务业企业创新发展（近洋航线）', matter=None,
-        source='policies/jzf-2020-06.pol:519', evaluate=_clause_25,
+        source='policies/jzf-2020-06.pol:519', evaluate=_clause_25, decide=_decide_25,
         duration=2, start_fact='航线开辟年度', start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -2090,7 +3091,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=4,
         title='鼓励服务业企业创新发展（会展）', matter=None,
-        source='policies/jzf-2020-06.pol:531', evaluate=_clause_26,
+        source='policies/jzf-2020-06.pol:531', evaluate=_clause_26, decide=_decide_26,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -2098,7 +3099,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=5,
         title='鼓励服务业企业创新发展（行业协会）', matter=None,
-        source='policies/jzf-2020-06.pol:541', evaluate=_clause_27,
+        source='policies/jzf-2020-06.pol:541', evaluate=_clause_27, decide=_decide_27,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),
@@ -2106,7 +3107,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=1,
         title='发展夜间经济（特色街区）', matter=None,
-        source='policies/jzf-2020-06.pol:552', evaluate=_clause_28,
+        source='policies/jzf-2020-06.pol:552', evaluate=_clause_28, decide=_decide_28,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
@@ -2114,7 +3115,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=2,
         title='发展夜间经济（示范店）', matter=None,
-        source='policies/jzf-2020-06.pol:562', evaluate=_clause_29,
+        source='policies/jzf-2020-06.pol:562', evaluate=_clause_29, decide=_decide_29,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('50000'),
@@ -2122,7 +3123,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=1,
         title='支持智慧商圈建设（智能营销系统）', matter=None,
-        source='policies/jzf-2020-06.pol:573', evaluate=_clause_30,
+        source='policies/jzf-2020-06.pol:573', evaluate=_clause_30, decide=_decide_30,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('200000'),
@@ -2130,7 +3131,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=2,
         title='支持智慧商圈建设（商圈营收增长）', matter=None,
-        source='policies/jzf-2020-06.pol:588', evaluate=_clause_31,
+        source='policies/jzf-2020-06.pol:588', evaluate=_clause_31, decide=_decide_31,
         duration=3, start_fact='商圈首次奖励年度', start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),

@@ -28,9 +28,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '3':
+if _runtime.RUNTIME_VERSION != '4':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 4, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -54,7 +54,9 @@ from .runtime import (  # noqa: E402
     allocate_quota as allocate_quota,
     case_by_case,
     exact,
+    exact_decision,
     floor,
+    in_period,
     pick_level,
     trace_compare,
     trace_compare_year,
@@ -63,6 +65,7 @@ from .runtime import (  # noqa: E402
     trace_value,
     unspecified,
     up_to,
+    up_to_decision,
 )
 
 __all__ = ['Award', 'CLAUSES', 'ClauseNotFound', 'ClauseResult', 'EVALUATOR', 'Evaluation', 'Evaluator', 'FACTS', 'FactError', 'FactProblem', 'FactSpec', 'Facts', 'FundingShare', 'POLICY', 'RUNTIME_VERSION', 'Total', 'allocate_budget', 'allocate_quota', 'evaluate', 'evaluate_many']
@@ -361,6 +364,26 @@ def _clause_1(run):
     return up_to(run, _K3, None, None)
 
 
+def _decide_1(facts, year, factor=None):
+    """第三条第1项: the decision of _clause_1 (see runtime, "decisions").
+    """
+    holds = True
+    v24 = facts.get('所属先进制造业集群')
+    m25 = None if v24 is None else v24 in ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居')
+    if m25 is False:
+        return False
+    if m25 is None:
+        holds = None
+    v26 = facts.get('集群培育奖补对象')
+    if v26 is False:
+        return False
+    if v26 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K3, None, factor)
+
+
 def _clause_2(run):
     """第三条第2项「打造五大先进制造业集群（集群促进机构）」
 
@@ -373,30 +396,50 @@ def _clause_2(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v24 = facts.get('集群发展促进机构')
-    if v24 is None:
+    v27 = facts.get('集群发展促进机构')
+    if v27 is None:
         run.missed('集群发展促进机构')
     if trace is not None:
-        trace.append((trace_value, '集群发展促进机构', v24, 'bool', v24))
-    c25 = v24
-    if c25 is False:
-        return False
-    if c25 is None:
-        holds = None
-    v26 = facts.get('所属先进制造业集群')
-    if v26 is None:
-        run.missed('所属先进制造业集群')
-    m27 = None if v26 is None else v26 in ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居')
-    if trace is not None:
-        trace.append((trace_value, '所属先进制造业集群 属于 现代纺织、新能源、化工新材料、汽车制造、智能家居', v26, 'enum', m27))
-    c28 = m27
+        trace.append((trace_value, '集群发展促进机构', v27, 'bool', v27))
+    c28 = v27
     if c28 is False:
         return False
     if c28 is None:
         holds = None
+    v29 = facts.get('所属先进制造业集群')
+    if v29 is None:
+        run.missed('所属先进制造业集群')
+    m30 = None if v29 is None else v29 in ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居')
+    if trace is not None:
+        trace.append((trace_value, '所属先进制造业集群 属于 现代纺织、新能源、化工新材料、汽车制造、智能家居', v29, 'enum', m30))
+    c31 = m30
+    if c31 is False:
+        return False
+    if c31 is None:
+        holds = None
     if holds is None:
         return None
     return exact(run, _K4, None, None)
+
+
+def _decide_2(facts, year, factor=None):
+    """第三条第2项: the decision of _clause_2 (see runtime, "decisions").
+    """
+    holds = True
+    v32 = facts.get('集群发展促进机构')
+    if v32 is False:
+        return False
+    if v32 is None:
+        holds = None
+    v33 = facts.get('所属先进制造业集群')
+    m34 = None if v33 is None else v33 in ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居')
+    if m34 is False:
+        return False
+    if m34 is None:
+        holds = None
+    if holds is None:
+        return None
+    return in_period(exact_decision(_K4, None, factor), facts.get('促进机构确定年度'), year, 3, False)
 
 
 def _clause_3(run):
@@ -413,30 +456,50 @@ def _clause_3(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v29 = facts.get('所属新兴产业')
-    if v29 is None:
+    v35 = facts.get('所属新兴产业')
+    if v35 is None:
         run.missed('所属新兴产业')
-    m30 = None if v29 is None else v29 in ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康')
+    m36 = None if v35 is None else v35 in ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康')
     if trace is not None:
-        trace.append((trace_value, '所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', v29, 'enum', m30))
-    c31 = m30
-    if c31 is False:
+        trace.append((trace_value, '所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', v35, 'enum', m36))
+    c37 = m36
+    if c37 is False:
         return False
-    if c31 is None:
+    if c37 is None:
         holds = None
-    v32 = facts.get('新兴产业奖补对象')
-    if v32 is None:
+    v38 = facts.get('新兴产业奖补对象')
+    if v38 is None:
         run.missed('新兴产业奖补对象')
     if trace is not None:
-        trace.append((trace_value, '新兴产业奖补对象', v32, 'bool', v32))
-    c33 = v32
-    if c33 is False:
+        trace.append((trace_value, '新兴产业奖补对象', v38, 'bool', v38))
+    c39 = v38
+    if c39 is False:
         return False
-    if c33 is None:
+    if c39 is None:
         holds = None
     if holds is None:
         return None
     return up_to(run, _K3, None, None)
+
+
+def _decide_3(facts, year, factor=None):
+    """第四条第1项: the decision of _clause_3 (see runtime, "decisions").
+    """
+    holds = True
+    v40 = facts.get('所属新兴产业')
+    m41 = None if v40 is None else v40 in ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康')
+    if m41 is False:
+        return False
+    if m41 is None:
+        holds = None
+    v42 = facts.get('新兴产业奖补对象')
+    if v42 is False:
+        return False
+    if v42 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K3, None, factor)
 
 
 def _clause_4(run):
@@ -453,51 +516,88 @@ def _clause_4(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v34 = facts.get('所属新兴产业')
-    if v34 is None:
+    v43 = facts.get('所属新兴产业')
+    if v43 is None:
         run.missed('所属新兴产业')
-    m35 = None if v34 is None else v34 in ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康')
+    m44 = None if v43 is None else v43 in ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康')
     if trace is not None:
-        trace.append((trace_value, '所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', v34, 'enum', m35))
-    c36 = m35
-    if c36 is False:
-        return False
-    if c36 is None:
-        holds = None
-    v37 = facts.get('制造业企业')
-    if v37 is None:
-        run.missed('制造业企业')
-    if trace is not None:
-        trace.append((trace_value, '制造业企业', v37, 'bool', v37))
-    c38 = v37
-    if c38 is False:
-        return False
-    if c38 is None:
-        holds = None
-    s39 = facts.get('年营业收入')
-    y40 = run.year
-    v41 = None if s39 is None else s39.get(y40)
-    if v41 is None:
-        run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-        r42 = None
-    elif v41 >= _K5:
-        r42 = True
-        for y43, v44 in s39.items():
-            if y43 < y40 and v44 >= _K5:
-                r42 = False
-                break
-    else:
-        r42 = False
-    if trace is not None:
-        trace.append((trace_first_time, '年营业收入 首次达到 1亿元', y40, v41, _K5, 'money', s39, 'ge', r42))
-    c45 = r42
+        trace.append((trace_value, '所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', v43, 'enum', m44))
+    c45 = m44
     if c45 is False:
         return False
     if c45 is None:
         holds = None
+    v46 = facts.get('制造业企业')
+    if v46 is None:
+        run.missed('制造业企业')
+    if trace is not None:
+        trace.append((trace_value, '制造业企业', v46, 'bool', v46))
+    c47 = v46
+    if c47 is False:
+        return False
+    if c47 is None:
+        holds = None
+    s48 = facts.get('年营业收入')
+    y49 = run.year
+    v50 = None if s48 is None else s48.get(y49)
+    if v50 is None:
+        run.at('年营业收入', 0)  # records what is missing: the fact, or its year
+        r51 = None
+    elif v50 >= _K5:
+        r51 = True
+        for y52, v53 in s48.items():
+            if y52 < y49 and v53 >= _K5:
+                r51 = False
+                break
+    else:
+        r51 = False
+    if trace is not None:
+        trace.append((trace_first_time, '年营业收入 首次达到 1亿元', y49, v50, _K5, 'money', s48, 'ge', r51))
+    c54 = r51
+    if c54 is False:
+        return False
+    if c54 is None:
+        holds = None
     if holds is None:
         return None
     return unspecified(run, '分档定额奖励（档次与金额本意见未列明）')
+
+
+def _decide_4(facts, year, factor=None):
+    """第四条第2项: the decision of _clause_4 (see runtime, "decisions").
+    """
+    holds = True
+    v55 = facts.get('所属新兴产业')
+    m56 = None if v55 is None else v55 in ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康')
+    if m56 is False:
+        return False
+    if m56 is None:
+        holds = None
+    v57 = facts.get('制造业企业')
+    if v57 is False:
+        return False
+    if v57 is None:
+        holds = None
+    s58 = facts.get('年营业收入')
+    y59 = year
+    v60 = None if s58 is None else s58.get(y59)
+    if v60 is None:
+        r61 = None
+    elif v60 >= _K5:
+        r61 = True
+        for y62, v63 in s58.items():
+            if y62 < y59 and v63 >= _K5:
+                r61 = False
+                break
+    else:
+        r61 = False
+    if r61 is False:
+        return False
+    if r61 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('unspecified', None, None, '分档定额奖励（档次与金额本意见未列明）')
 
 
 def _clause_5(run):
@@ -516,149 +616,270 @@ def _clause_5(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v46 = facts.get('制造业企业')
-    if v46 is None:
+    v64 = facts.get('制造业企业')
+    if v64 is None:
         run.missed('制造业企业')
     if trace is not None:
-        trace.append((trace_value, '制造业企业', v46, 'bool', v46))
-    c47 = v46
-    if c47 is False:
+        trace.append((trace_value, '制造业企业', v64, 'bool', v64))
+    c65 = v64
+    if c65 is False:
         return False
-    if c47 is None:
+    if c65 is None:
         holds = None
-    v53 = facts.get('首次入围全国民营企业500强')
-    if v53 is None:
+    v71 = facts.get('首次入围全国民营企业500强')
+    if v71 is None:
         run.missed('首次入围全国民营企业500强')
     if trace is not None:
-        trace.append((trace_value, '首次入围全国民营企业500强', v53, 'bool', v53))
-    t52 = v53
-    if t52 is not True:
-        v54 = facts.get('全国民营企业500强排名明显提升')
-        if v54 is None:
+        trace.append((trace_value, '首次入围全国民营企业500强', v71, 'bool', v71))
+    t70 = v71
+    if t70 is not True:
+        v72 = facts.get('全国民营企业500强排名明显提升')
+        if v72 is None:
             run.missed('全国民营企业500强排名明显提升')
         if trace is not None:
-            trace.append((trace_value, '全国民营企业500强排名明显提升', v54, 'bool', v54))
-        if t52 is False:
-            t52 = v54
-        elif v54 is True:
-            t52 = True
-    t51 = t52
-    if t51 is not True:
-        s55 = facts.get('年营业收入')
-        y56 = run.year
-        v57 = None if s55 is None else s55.get(y56)
-        if v57 is None:
-            run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-            r58 = None
-        elif v57 > _K6:
-            r58 = True
-            for y59, v60 in s55.items():
-                if y59 < y56 and v60 > _K6:
-                    r58 = False
-                    break
-        else:
-            r58 = False
-        if trace is not None:
-            trace.append((trace_first_time, '年营业收入 首次超过 1000亿元', y56, v57, _K6, 'money', s55, 'gt', r58))
-        if t51 is False:
-            t51 = r58
-        elif r58 is True:
-            t51 = True
-    t50 = t51
-    if t50 is not True:
-        s61 = facts.get('年营业收入')
-        y62 = run.year
-        v63 = None if s61 is None else s61.get(y62)
-        if v63 is None:
-            run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-            r64 = None
-        elif v63 > _K7:
-            r64 = True
-            for y65, v66 in s61.items():
-                if y65 < y62 and v66 > _K7:
-                    r64 = False
-                    break
-        else:
-            r64 = False
-        if trace is not None:
-            trace.append((trace_first_time, '年营业收入 首次超过 500亿元', y62, v63, _K7, 'money', s61, 'gt', r64))
-        if t50 is False:
-            t50 = r64
-        elif r64 is True:
-            t50 = True
-    t49 = t50
-    if t49 is not True:
-        s67 = facts.get('年营业收入')
-        y68 = run.year
-        v69 = None if s67 is None else s67.get(y68)
-        if v69 is None:
-            run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-            r70 = None
-        elif v69 > _K8:
-            r70 = True
-            for y71, v72 in s67.items():
-                if y71 < y68 and v72 > _K8:
-                    r70 = False
-                    break
-        else:
-            r70 = False
-        if trace is not None:
-            trace.append((trace_first_time, '年营业收入 首次超过 100亿元', y68, v69, _K8, 'money', s67, 'gt', r70))
-        if t49 is False:
-            t49 = r70
-        elif r70 is True:
-            t49 = True
-    t48 = t49
-    if t48 is not True:
+            trace.append((trace_value, '全国民营企业500强排名明显提升', v72, 'bool', v72))
+        if t70 is False:
+            t70 = v72
+        elif v72 is True:
+            t70 = True
+    t69 = t70
+    if t69 is not True:
         s73 = facts.get('年营业收入')
         y74 = run.year
         v75 = None if s73 is None else s73.get(y74)
         if v75 is None:
             run.at('年营业收入', 0)  # records what is missing: the fact, or its year
             r76 = None
-        elif v75 > _K9:
+        elif v75 > _K6:
             r76 = True
             for y77, v78 in s73.items():
-                if y77 < y74 and v78 > _K9:
+                if y77 < y74 and v78 > _K6:
                     r76 = False
                     break
         else:
             r76 = False
         if trace is not None:
-            trace.append((trace_first_time, '年营业收入 首次超过 50亿元', y74, v75, _K9, 'money', s73, 'gt', r76))
-        if t48 is False:
-            t48 = r76
+            trace.append((trace_first_time, '年营业收入 首次超过 1000亿元', y74, v75, _K6, 'money', s73, 'gt', r76))
+        if t69 is False:
+            t69 = r76
         elif r76 is True:
-            t48 = True
-    c79 = t48
-    if c79 is False:
+            t69 = True
+    t68 = t69
+    if t68 is not True:
+        s79 = facts.get('年营业收入')
+        y80 = run.year
+        v81 = None if s79 is None else s79.get(y80)
+        if v81 is None:
+            run.at('年营业收入', 0)  # records what is missing: the fact, or its year
+            r82 = None
+        elif v81 > _K7:
+            r82 = True
+            for y83, v84 in s79.items():
+                if y83 < y80 and v84 > _K7:
+                    r82 = False
+                    break
+        else:
+            r82 = False
+        if trace is not None:
+            trace.append((trace_first_time, '年营业收入 首次超过 500亿元', y80, v81, _K7, 'money', s79, 'gt', r82))
+        if t68 is False:
+            t68 = r82
+        elif r82 is True:
+            t68 = True
+    t67 = t68
+    if t67 is not True:
+        s85 = facts.get('年营业收入')
+        y86 = run.year
+        v87 = None if s85 is None else s85.get(y86)
+        if v87 is None:
+            run.at('年营业收入', 0)  # records what is missing: the fact, or its year
+            r88 = None
+        elif v87 > _K8:
+            r88 = True
+            for y89, v90 in s85.items():
+                if y89 < y86 and v90 > _K8:
+                    r88 = False
+                    break
+        else:
+            r88 = False
+        if trace is not None:
+            trace.append((trace_first_time, '年营业收入 首次超过 100亿元', y86, v87, _K8, 'money', s85, 'gt', r88))
+        if t67 is False:
+            t67 = r88
+        elif r88 is True:
+            t67 = True
+    t66 = t67
+    if t66 is not True:
+        s91 = facts.get('年营业收入')
+        y92 = run.year
+        v93 = None if s91 is None else s91.get(y92)
+        if v93 is None:
+            run.at('年营业收入', 0)  # records what is missing: the fact, or its year
+            r94 = None
+        elif v93 > _K9:
+            r94 = True
+            for y95, v96 in s91.items():
+                if y95 < y92 and v96 > _K9:
+                    r94 = False
+                    break
+        else:
+            r94 = False
+        if trace is not None:
+            trace.append((trace_first_time, '年营业收入 首次超过 50亿元', y92, v93, _K9, 'money', s91, 'gt', r94))
+        if t66 is False:
+            t66 = r94
+        elif r94 is True:
+            t66 = True
+    c97 = t66
+    if c97 is False:
         return False
-    if c79 is None:
+    if c97 is None:
         holds = None
-    s80 = facts.get('实缴税收')
-    v81 = None if s80 is None else s80.get(run.year)
-    if v81 is None:
+    s98 = facts.get('实缴税收')
+    v99 = None if s98 is None else s98.get(run.year)
+    if v99 is None:
         run.at('实缴税收', 0)
-    s82 = facts.get('实缴税收')
-    v83 = None if s82 is None else s82.get(run.year - (0 + 1))
-    if v83 is None:
+    s100 = facts.get('实缴税收')
+    v101 = None if s100 is None else s100.get(run.year - (0 + 1))
+    if v101 is None:
         run.at('实缴税收', 0 + 1)
-    e84 = (None if v81 is None or v83 is None else run.growth('实缴税收', 0) if v83 == 0 else (v81 - v83) / v83)
-    r85 = None if e84 is None else e84 >= _K10
+    e102 = (None if v99 is None or v101 is None else run.growth('实缴税收', 0) if v101 == 0 else (v99 - v101) / v101)
+    r103 = None if e102 is None else e102 >= _K10
     if trace is not None:
-        trace.append((trace_compare_year, '实缴税收 增速 不低于 10%', run.year, e84, _K10, 'percent', r85))
-    c86 = r85
-    if c86 is False:
+        trace.append((trace_compare_year, '实缴税收 增速 不低于 10%', run.year, e102, _K10, 'percent', r103))
+    c104 = r103
+    if c104 is False:
         return False
-    if c86 is None:
+    if c104 is None:
         holds = None
     if holds is None:
         return None
-    e87 = _def_2(run, 0)
-    e88 = (None if e87 is None else e87 * _K11)
+    e105 = _def_2(run, 0)
+    e106 = (None if e105 is None else e105 * _K11)
     if trace is not None:
-        trace.append((trace_define, '超额地方贡献 × 100%', e88, 'money'))
-    return exact(run, e88, None, None)
+        trace.append((trace_define, '超额地方贡献 × 100%', e106, 'money'))
+    return exact(run, e106, None, None)
+
+
+def _decide_5(facts, year, factor=None):
+    """第六条第1项: the decision of _clause_5 (see runtime, "decisions").
+    """
+    holds = True
+    v107 = facts.get('制造业企业')
+    if v107 is False:
+        return False
+    if v107 is None:
+        holds = None
+    v113 = facts.get('首次入围全国民营企业500强')
+    t112 = v113
+    if t112 is not True:
+        v114 = facts.get('全国民营企业500强排名明显提升')
+        if t112 is False:
+            t112 = v114
+        elif v114 is True:
+            t112 = True
+    t111 = t112
+    if t111 is not True:
+        s115 = facts.get('年营业收入')
+        y116 = year
+        v117 = None if s115 is None else s115.get(y116)
+        if v117 is None:
+            r118 = None
+        elif v117 > _K6:
+            r118 = True
+            for y119, v120 in s115.items():
+                if y119 < y116 and v120 > _K6:
+                    r118 = False
+                    break
+        else:
+            r118 = False
+        if t111 is False:
+            t111 = r118
+        elif r118 is True:
+            t111 = True
+    t110 = t111
+    if t110 is not True:
+        s121 = facts.get('年营业收入')
+        y122 = year
+        v123 = None if s121 is None else s121.get(y122)
+        if v123 is None:
+            r124 = None
+        elif v123 > _K7:
+            r124 = True
+            for y125, v126 in s121.items():
+                if y125 < y122 and v126 > _K7:
+                    r124 = False
+                    break
+        else:
+            r124 = False
+        if t110 is False:
+            t110 = r124
+        elif r124 is True:
+            t110 = True
+    t109 = t110
+    if t109 is not True:
+        s127 = facts.get('年营业收入')
+        y128 = year
+        v129 = None if s127 is None else s127.get(y128)
+        if v129 is None:
+            r130 = None
+        elif v129 > _K8:
+            r130 = True
+            for y131, v132 in s127.items():
+                if y131 < y128 and v132 > _K8:
+                    r130 = False
+                    break
+        else:
+            r130 = False
+        if t109 is False:
+            t109 = r130
+        elif r130 is True:
+            t109 = True
+    t108 = t109
+    if t108 is not True:
+        s133 = facts.get('年营业收入')
+        y134 = year
+        v135 = None if s133 is None else s133.get(y134)
+        if v135 is None:
+            r136 = None
+        elif v135 > _K9:
+            r136 = True
+            for y137, v138 in s133.items():
+                if y137 < y134 and v138 > _K9:
+                    r136 = False
+                    break
+        else:
+            r136 = False
+        if t108 is False:
+            t108 = r136
+        elif r136 is True:
+            t108 = True
+    if t108 is False:
+        return False
+    if t108 is None:
+        holds = None
+    s139 = facts.get('实缴税收')
+    v140 = None if s139 is None else s139.get(year)
+    s141 = facts.get('实缴税收')
+    v142 = None if s141 is None else s141.get(year - (0 + 1))
+    e143 = (None if v140 is None or v142 is None or v142 == 0 else (v140 - v142) / v142)
+    r144 = None if e143 is None else e143 >= _K10
+    if r144 is False:
+        return False
+    if r144 is None:
+        holds = None
+    if holds is None:
+        return None
+    s145 = facts.get('实缴税收')
+    v146 = None if s145 is None else s145.get(year)
+    s147 = facts.get('实缴税收')
+    v148 = None if s147 is None else s147.get(year - (0 + 1))
+    e149 = (None if v148 is None else v148 * _K1)
+    e150 = (None if v146 is None or e149 is None else v146 - e149)
+    v151 = facts.get('市县地方贡献比例')
+    e152 = (None if e150 is None or v151 is None else e150 * v151)
+    e153 = (None if e152 is None else e152 * _K11)
+    return exact_decision(e153, None, factor)
 
 
 def _clause_6(run):
@@ -673,26 +894,26 @@ def _clause_6(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v89 = facts.get('制造业企业')
-    if v89 is None:
+    v154 = facts.get('制造业企业')
+    if v154 is None:
         run.missed('制造业企业')
     if trace is not None:
-        trace.append((trace_value, '制造业企业', v89, 'bool', v89))
-    c90 = v89
-    if c90 is False:
+        trace.append((trace_value, '制造业企业', v154, 'bool', v154))
+    c155 = v154
+    if c155 is False:
         return False
-    if c90 is None:
+    if c155 is None:
         holds = None
-    v91 = facts.get('冠军企业类型')
-    if v91 is None:
+    v156 = facts.get('冠军企业类型')
+    if v156 is None:
         run.missed('冠军企业类型')
-    m92 = None if v91 is None else v91 in ('单项冠军', '隐形冠军', '专精特新小巨人')
+    m157 = None if v156 is None else v156 in ('单项冠军', '隐形冠军', '专精特新小巨人')
     if trace is not None:
-        trace.append((trace_value, '冠军企业类型 属于 单项冠军、隐形冠军、专精特新小巨人', v91, 'enum', m92))
-    c93 = m92
-    if c93 is False:
+        trace.append((trace_value, '冠军企业类型 属于 单项冠军、隐形冠军、专精特新小巨人', v156, 'enum', m157))
+    c158 = m157
+    if c158 is False:
         return False
-    if c93 is None:
+    if c158 is None:
         holds = None
     if holds is None:
         return None
@@ -703,6 +924,33 @@ def _clause_6(run):
         return exact(run, _K12, None, None)
     elif picked == 1:  # 省
         return exact(run, _K13, None, None)
+
+
+def _decide_6(facts, year, factor=None):
+    """第六条第2项: the decision of _clause_6 (see runtime, "decisions").
+    """
+    holds = True
+    v159 = facts.get('制造业企业')
+    if v159 is False:
+        return False
+    if v159 is None:
+        holds = None
+    v160 = facts.get('冠军企业类型')
+    m161 = None if v160 is None else v160 in ('单项冠军', '隐形冠军', '专精特新小巨人')
+    if m161 is False:
+        return False
+    if m161 is None:
+        holds = None
+    if holds is None:
+        return None
+    level162 = facts.get('冠军企业级别')
+    if level162 is None:
+        return None
+    if level162 == '国家':
+        return exact_decision(_K12, None, factor)
+    elif level162 == '省':
+        return exact_decision(_K13, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('冠军企业级别', level162)
 
 
 def _clause_7(run):
@@ -719,56 +967,99 @@ def _clause_7(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v94 = facts.get('制造业企业')
-    if v94 is None:
+    v163 = facts.get('制造业企业')
+    if v163 is None:
         run.missed('制造业企业')
     if trace is not None:
-        trace.append((trace_value, '制造业企业', v94, 'bool', v94))
-    c95 = v94
-    if c95 is False:
+        trace.append((trace_value, '制造业企业', v163, 'bool', v163))
+    c164 = v163
+    if c164 is False:
         return False
-    if c95 is None:
+    if c164 is None:
         holds = None
-    v96 = facts.get('升规年度')
-    if v96 is None:
+    v165 = facts.get('升规年度')
+    if v165 is None:
         run.missed('升规年度')
-    r97 = None if v96 is None else v96 >= 2019
+    r166 = None if v165 is None else v165 >= 2019
     if trace is not None:
-        trace.append((trace_compare, '升规年度 不低于 2019年', '', v96, 2019, 'year', r97))
-    c98 = r97
-    if c98 is False:
+        trace.append((trace_compare, '升规年度 不低于 2019年', '', v165, 2019, 'year', r166))
+    c167 = r166
+    if c167 is False:
         return False
-    if c98 is None:
+    if c167 is None:
         holds = None
-    e99 = run.year
-    v100 = facts.get('升规年度')
-    if v100 is None:
+    e168 = run.year
+    v169 = facts.get('升规年度')
+    if v169 is None:
         run.missed('升规年度')
-    e101 = (None if v100 is None else v100 + _K14)
-    r102 = None if e99 is None or e101 is None else e99 == e101
+    e170 = (None if v169 is None else v169 + _K14)
+    r171 = None if e168 is None or e170 is None else e168 == e170
     if trace is not None:
-        trace.append((trace_compare, '考核年度 等于 升规年度 + 2', '', e99, e101, 'year', r102))
-    c103 = r102
-    if c103 is False:
+        trace.append((trace_compare, '考核年度 等于 升规年度 + 2', '', e168, e170, 'year', r171))
+    c172 = r171
+    if c172 is False:
         return False
-    if c103 is None:
+    if c172 is None:
         holds = None
-    years104 = []
-    for k105 in range(3):
-        s106 = facts.get('规上企业')
-        v107 = None if s106 is None else s106.get(run.year - (k105))
-        if v107 is None:
-            run.at('规上企业', k105)
-        years104.append(v107)
-    e108 = run.run_of_years('连续 3年 规上企业', years104)
-    c109 = e108
-    if c109 is False:
+    years173 = []
+    for k174 in range(3):
+        s175 = facts.get('规上企业')
+        v176 = None if s175 is None else s175.get(run.year - (k174))
+        if v176 is None:
+            run.at('规上企业', k174)
+        years173.append(v176)
+    e177 = run.run_of_years('连续 3年 规上企业', years173)
+    c178 = e177
+    if c178 is False:
         return False
-    if c109 is None:
+    if c178 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K15, None, None)
+
+
+def _decide_7(facts, year, factor=None):
+    """第六条第3项: the decision of _clause_7 (see runtime, "decisions").
+    """
+    holds = True
+    v179 = facts.get('制造业企业')
+    if v179 is False:
+        return False
+    if v179 is None:
+        holds = None
+    v180 = facts.get('升规年度')
+    r181 = None if v180 is None else v180 >= 2019
+    if r181 is False:
+        return False
+    if r181 is None:
+        holds = None
+    v182 = facts.get('升规年度')
+    e183 = (None if v182 is None else v182 + _K14)
+    r184 = None if year is None or e183 is None else year == e183
+    if r184 is False:
+        return False
+    if r184 is None:
+        holds = None
+    years185 = []
+    for k186 in range(3):
+        s187 = facts.get('规上企业')
+        v188 = None if s187 is None else s187.get(year - (k186))
+        years185.append(v188)
+    r189 = True
+    for o190 in years185:
+        if o190 is False:
+            r189 = False
+            break
+        if o190 is None:
+            r189 = None
+    if r189 is False:
+        return False
+    if r189 is None:
+        holds = None
+    if holds is None:
+        return None
+    return exact_decision(_K15, None, factor)
 
 
 def _clause_8(run):
@@ -787,86 +1078,140 @@ def _clause_8(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v110 = facts.get('项目投资方')
-    if v110 is None:
+    v191 = facts.get('项目投资方')
+    if v191 is None:
         run.missed('项目投资方')
-    m111 = None if v110 is None else v110 in ('世界500强企业', '全球行业龙头企业')
+    m192 = None if v191 is None else v191 in ('世界500强企业', '全球行业龙头企业')
     if trace is not None:
-        trace.append((trace_value, '项目投资方 属于 「世界500强企业」、全球行业龙头企业', v110, 'enum', m111))
-    c112 = m111
-    if c112 is False:
+        trace.append((trace_value, '项目投资方 属于 「世界500强企业」、全球行业龙头企业', v191, 'enum', m192))
+    c193 = m192
+    if c193 is False:
         return False
-    if c112 is None:
+    if c193 is None:
         holds = None
-    v113 = facts.get('在嘉新设或增资设立')
-    if v113 is None:
+    v194 = facts.get('在嘉新设或增资设立')
+    if v194 is None:
         run.missed('在嘉新设或增资设立')
     if trace is not None:
-        trace.append((trace_value, '在嘉新设或增资设立', v113, 'bool', v113))
-    c114 = v113
-    if c114 is False:
+        trace.append((trace_value, '在嘉新设或增资设立', v194, 'bool', v194))
+    c195 = v194
+    if c195 is False:
         return False
-    if c114 is None:
+    if c195 is None:
         holds = None
-    v115 = facts.get('强链项目')
-    if v115 is None:
+    v196 = facts.get('强链项目')
+    if v196 is None:
         run.missed('强链项目')
     if trace is not None:
-        trace.append((trace_value, '强链项目', v115, 'bool', v115))
-    c116 = v115
-    if c116 is False:
+        trace.append((trace_value, '强链项目', v196, 'bool', v196))
+    c197 = v196
+    if c197 is False:
         return False
-    if c116 is None:
+    if c197 is None:
         holds = None
-    v119 = facts.get('外资项目')
-    if v119 is None:
+    v200 = facts.get('外资项目')
+    if v200 is None:
         run.missed('外资项目')
     if trace is not None:
-        trace.append((trace_value, '外资项目', v119, 'bool', v119))
-    e120 = (None if v119 is None else not v119)
-    t118 = e120
-    if t118 is not False:
-        v121 = facts.get('年到账资金')
-        if v121 is None:
+        trace.append((trace_value, '外资项目', v200, 'bool', v200))
+    e201 = (None if v200 is None else not v200)
+    t199 = e201
+    if t199 is not False:
+        v202 = facts.get('年到账资金')
+        if v202 is None:
             run.missed('年到账资金')
-        r122 = None if v121 is None else v121 >= _K16
+        r203 = None if v202 is None else v202 >= _K16
         if trace is not None:
-            trace.append((trace_compare, '年到账资金 不低于 10亿元', '', v121, _K16, 'money', r122))
-        if t118 is True:
-            t118 = r122
-        elif r122 is False:
-            t118 = False
-    t117 = t118
-    if t117 is not True:
-        v124 = facts.get('外资项目')
-        if v124 is None:
+            trace.append((trace_compare, '年到账资金 不低于 10亿元', '', v202, _K16, 'money', r203))
+        if t199 is True:
+            t199 = r203
+        elif r203 is False:
+            t199 = False
+    t198 = t199
+    if t198 is not True:
+        v205 = facts.get('外资项目')
+        if v205 is None:
             run.missed('外资项目')
         if trace is not None:
-            trace.append((trace_value, '外资项目', v124, 'bool', v124))
-        t123 = v124
-        if t123 is not False:
-            v125 = facts.get('年到账外资')
-            if v125 is None:
+            trace.append((trace_value, '外资项目', v205, 'bool', v205))
+        t204 = v205
+        if t204 is not False:
+            v206 = facts.get('年到账外资')
+            if v206 is None:
                 run.missed('年到账外资')
-            r126 = None if v125 is None else v125 > _K11
+            r207 = None if v206 is None else v206 > _K11
             if trace is not None:
-                trace.append((trace_compare, '年到账外资 超过 1', '', v125, _K11, 'number', r126))
-            if t123 is True:
-                t123 = r126
-            elif r126 is False:
-                t123 = False
-        if t117 is False:
-            t117 = t123
-        elif t123 is True:
-            t117 = True
-    c127 = t117
-    if c127 is False:
+                trace.append((trace_compare, '年到账外资 超过 1', '', v206, _K11, 'number', r207))
+            if t204 is True:
+                t204 = r207
+            elif r207 is False:
+                t204 = False
+        if t198 is False:
+            t198 = t204
+        elif t204 is True:
+            t198 = True
+    c208 = t198
+    if c208 is False:
         return False
-    if c127 is None:
+    if c208 is None:
         holds = None
     if holds is None:
         return None
     return case_by_case(run)
+
+
+def _decide_8(facts, year, factor=None):
+    """第七条第1项: the decision of _clause_8 (see runtime, "decisions").
+    """
+    holds = True
+    v209 = facts.get('项目投资方')
+    m210 = None if v209 is None else v209 in ('世界500强企业', '全球行业龙头企业')
+    if m210 is False:
+        return False
+    if m210 is None:
+        holds = None
+    v211 = facts.get('在嘉新设或增资设立')
+    if v211 is False:
+        return False
+    if v211 is None:
+        holds = None
+    v212 = facts.get('强链项目')
+    if v212 is False:
+        return False
+    if v212 is None:
+        holds = None
+    v215 = facts.get('外资项目')
+    e216 = (None if v215 is None else not v215)
+    t214 = e216
+    if t214 is not False:
+        v217 = facts.get('年到账资金')
+        r218 = None if v217 is None else v217 >= _K16
+        if t214 is True:
+            t214 = r218
+        elif r218 is False:
+            t214 = False
+    t213 = t214
+    if t213 is not True:
+        v220 = facts.get('外资项目')
+        t219 = v220
+        if t219 is not False:
+            v221 = facts.get('年到账外资')
+            r222 = None if v221 is None else v221 > _K11
+            if t219 is True:
+                t219 = r222
+            elif r222 is False:
+                t219 = False
+        if t213 is False:
+            t213 = t219
+        elif t219 is True:
+            t213 = True
+    if t213 is False:
+        return False
+    if t213 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('case_by_case', None, None)
 
 
 def _clause_9(run):
@@ -881,19 +1226,33 @@ def _clause_9(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v128 = facts.get('落地重大招引项目')
-    if v128 is None:
+    v223 = facts.get('落地重大招引项目')
+    if v223 is None:
         run.missed('落地重大招引项目')
     if trace is not None:
-        trace.append((trace_value, '落地重大招引项目', v128, 'bool', v128))
-    c129 = v128
-    if c129 is False:
+        trace.append((trace_value, '落地重大招引项目', v223, 'bool', v223))
+    c224 = v223
+    if c224 is False:
         return False
-    if c129 is None:
+    if c224 is None:
         holds = None
     if holds is None:
         return None
     return unspecified(run, '贴息支持（贴息比例、期限本意见未列明）')
+
+
+def _decide_9(facts, year, factor=None):
+    """第七条第2项: the decision of _clause_9 (see runtime, "decisions").
+    """
+    holds = True
+    v225 = facts.get('落地重大招引项目')
+    if v225 is False:
+        return False
+    if v225 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('unspecified', None, None, '贴息支持（贴息比例、期限本意见未列明）')
 
 
 def _clause_10(run):
@@ -908,19 +1267,33 @@ def _clause_10(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v130 = facts.get('强链项目')
-    if v130 is None:
+    v226 = facts.get('强链项目')
+    if v226 is None:
         run.missed('强链项目')
     if trace is not None:
-        trace.append((trace_value, '强链项目', v130, 'bool', v130))
-    c131 = v130
-    if c131 is False:
+        trace.append((trace_value, '强链项目', v226, 'bool', v226))
+    c227 = v226
+    if c227 is False:
         return False
-    if c131 is None:
+    if c227 is None:
         holds = None
     if holds is None:
         return None
     return up_to(run, _K17, None, None)
+
+
+def _decide_10(facts, year, factor=None):
+    """第七条第3项: the decision of _clause_10 (see runtime, "decisions").
+    """
+    holds = True
+    v228 = facts.get('强链项目')
+    if v228 is False:
+        return False
+    if v228 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K17, None, factor)
 
 
 def _clause_11(run):
@@ -935,19 +1308,33 @@ def _clause_11(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v132 = facts.get('制造业高质量发展示范园区')
-    if v132 is None:
+    v229 = facts.get('制造业高质量发展示范园区')
+    if v229 is None:
         run.missed('制造业高质量发展示范园区')
     if trace is not None:
-        trace.append((trace_value, '制造业高质量发展示范园区', v132, 'bool', v132))
-    c133 = v132
-    if c133 is False:
+        trace.append((trace_value, '制造业高质量发展示范园区', v229, 'bool', v229))
+    c230 = v229
+    if c230 is False:
         return False
-    if c133 is None:
+    if c230 is None:
         holds = None
     if holds is None:
         return None
     return unspecified(run, '采用项目和平台补助方式给予支持（标准本意见未列明）')
+
+
+def _decide_11(facts, year, factor=None):
+    """第八条第2项: the decision of _clause_11 (see runtime, "decisions").
+    """
+    holds = True
+    v231 = facts.get('制造业高质量发展示范园区')
+    if v231 is False:
+        return False
+    if v231 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('unspecified', None, None, '采用项目和平台补助方式给予支持（标准本意见未列明）')
 
 
 def _clause_12(run):
@@ -964,56 +1351,93 @@ def _clause_12(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v134 = facts.get('存量小微企业园')
-    if v134 is None:
+    v232 = facts.get('存量小微企业园')
+    if v232 is None:
         run.missed('存量小微企业园')
     if trace is not None:
-        trace.append((trace_value, '存量小微企业园', v134, 'bool', v134))
-    c135 = v134
-    if c135 is False:
+        trace.append((trace_value, '存量小微企业园', v232, 'bool', v232))
+    c233 = v232
+    if c233 is False:
         return False
-    if c135 is None:
+    if c233 is None:
         holds = None
-    v136 = facts.get('小微园原容积率')
-    if v136 is None:
+    v234 = facts.get('小微园原容积率')
+    if v234 is None:
         run.missed('小微园原容积率')
-    r137 = None if v136 is None else v136 <= _K2
+    r235 = None if v234 is None else v234 <= _K2
     if trace is not None:
-        trace.append((trace_compare, '小微园原容积率 不超过 2.0', '', v136, _K2, 'number', r137))
-    c138 = r137
-    if c138 is False:
+        trace.append((trace_compare, '小微园原容积率 不超过 2.0', '', v234, _K2, 'number', r235))
+    c236 = r235
+    if c236 is False:
         return False
-    if c138 is None:
+    if c236 is None:
         holds = None
-    v139 = facts.get('小微园容积率')
-    if v139 is None:
+    v237 = facts.get('小微园容积率')
+    if v237 is None:
         run.missed('小微园容积率')
-    r140 = None if v139 is None else v139 >= _K2
+    r238 = None if v237 is None else v237 >= _K2
     if trace is not None:
-        trace.append((trace_compare, '小微园容积率 不低于 2.0', '', v139, _K2, 'number', r140))
-    c141 = r140
-    if c141 is False:
+        trace.append((trace_compare, '小微园容积率 不低于 2.0', '', v237, _K2, 'number', r238))
+    c239 = r238
+    if c239 is False:
         return False
-    if c141 is None:
+    if c239 is None:
         holds = None
-    v142 = facts.get('小微园增加容积率')
-    if v142 is None:
+    v240 = facts.get('小微园增加容积率')
+    if v240 is None:
         run.missed('小微园增加容积率')
     if trace is not None:
-        trace.append((trace_value, '小微园增加容积率', v142, 'bool', v142))
-    c143 = v142
-    if c143 is False:
+        trace.append((trace_value, '小微园增加容积率', v240, 'bool', v240))
+    c241 = v240
+    if c241 is False:
         return False
-    if c143 is None:
+    if c241 is None:
         holds = None
     if holds is None:
         return None
     cap = _K18
-    e144 = _def_3(run, 0)
-    e145 = (None if e144 is None else e144 * _K19)
+    e242 = _def_3(run, 0)
+    e243 = (None if e242 is None else e242 * _K19)
     if trace is not None:
-        trace.append((trace_define, '超过部分建筑面积 × 150元/平方米', e145, 'money'))
-    return exact(run, e145, cap, '500万元')
+        trace.append((trace_define, '超过部分建筑面积 × 150元/平方米', e243, 'money'))
+    return exact(run, e243, cap, '500万元')
+
+
+def _decide_12(facts, year, factor=None):
+    """第十条第1项: the decision of _clause_12 (see runtime, "decisions").
+    """
+    holds = True
+    v244 = facts.get('存量小微企业园')
+    if v244 is False:
+        return False
+    if v244 is None:
+        holds = None
+    v245 = facts.get('小微园原容积率')
+    r246 = None if v245 is None else v245 <= _K2
+    if r246 is False:
+        return False
+    if r246 is None:
+        holds = None
+    v247 = facts.get('小微园容积率')
+    r248 = None if v247 is None else v247 >= _K2
+    if r248 is False:
+        return False
+    if r248 is None:
+        holds = None
+    v249 = facts.get('小微园增加容积率')
+    if v249 is False:
+        return False
+    if v249 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K18
+    v250 = facts.get('小微园容积率')
+    e251 = (None if v250 is None else v250 - _K2)
+    v252 = facts.get('小微园用地面积')
+    e253 = (None if e251 is None or v252 is None else e251 * v252)
+    e254 = (None if e253 is None else e253 * _K19)
+    return exact_decision(e254, cap, factor)
 
 
 def _clause_13(run):
@@ -1028,45 +1452,77 @@ def _clause_13(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v146 = facts.get('存量小微企业园')
-    if v146 is None:
+    v255 = facts.get('存量小微企业园')
+    if v255 is None:
         run.missed('存量小微企业园')
     if trace is not None:
-        trace.append((trace_value, '存量小微企业园', v146, 'bool', v146))
-    c147 = v146
-    if c147 is False:
+        trace.append((trace_value, '存量小微企业园', v255, 'bool', v255))
+    c256 = v255
+    if c256 is False:
         return False
-    if c147 is None:
+    if c256 is None:
         holds = None
-    v148 = facts.get('小微园原容积率')
-    if v148 is None:
+    v257 = facts.get('小微园原容积率')
+    if v257 is None:
         run.missed('小微园原容积率')
-    r149 = None if v148 is None else v148 > _K2
+    r258 = None if v257 is None else v257 > _K2
     if trace is not None:
-        trace.append((trace_compare, '小微园原容积率 超过 2.0', '', v148, _K2, 'number', r149))
-    c150 = r149
-    if c150 is False:
+        trace.append((trace_compare, '小微园原容积率 超过 2.0', '', v257, _K2, 'number', r258))
+    c259 = r258
+    if c259 is False:
         return False
-    if c150 is None:
+    if c259 is None:
         holds = None
-    v151 = facts.get('小微园增加容积率')
-    if v151 is None:
+    v260 = facts.get('小微园增加容积率')
+    if v260 is None:
         run.missed('小微园增加容积率')
     if trace is not None:
-        trace.append((trace_value, '小微园增加容积率', v151, 'bool', v151))
-    c152 = v151
-    if c152 is False:
+        trace.append((trace_value, '小微园增加容积率', v260, 'bool', v260))
+    c261 = v260
+    if c261 is False:
         return False
-    if c152 is None:
+    if c261 is None:
         holds = None
     if holds is None:
         return None
     cap = _K18
-    e153 = _def_4(run, 0)
-    e154 = (None if e153 is None else e153 * _K19)
+    e262 = _def_4(run, 0)
+    e263 = (None if e262 is None else e262 * _K19)
     if trace is not None:
-        trace.append((trace_define, '新增建筑面积 × 150元/平方米', e154, 'money'))
-    return exact(run, e154, cap, '500万元')
+        trace.append((trace_define, '新增建筑面积 × 150元/平方米', e263, 'money'))
+    return exact(run, e263, cap, '500万元')
+
+
+def _decide_13(facts, year, factor=None):
+    """第十条第2项: the decision of _clause_13 (see runtime, "decisions").
+    """
+    holds = True
+    v264 = facts.get('存量小微企业园')
+    if v264 is False:
+        return False
+    if v264 is None:
+        holds = None
+    v265 = facts.get('小微园原容积率')
+    r266 = None if v265 is None else v265 > _K2
+    if r266 is False:
+        return False
+    if r266 is None:
+        holds = None
+    v267 = facts.get('小微园增加容积率')
+    if v267 is False:
+        return False
+    if v267 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K18
+    v268 = facts.get('小微园容积率')
+    v269 = facts.get('小微园原容积率')
+    e270 = (None if v268 is None or v269 is None else v268 - v269)
+    v271 = facts.get('小微园用地面积')
+    e272 = (None if e270 is None or v271 is None else e270 * v271)
+    e273 = (None if e272 is None else e272 * _K19)
+    return exact_decision(e273, cap, factor)
 
 
 def _clause_14(run):
@@ -1079,59 +1535,93 @@ def _clause_14(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v155 = facts.get('小微园第三方运维机构')
-    if v155 is None:
+    v274 = facts.get('小微园第三方运维机构')
+    if v274 is None:
         run.missed('小微园第三方运维机构')
     if trace is not None:
-        trace.append((trace_value, '小微园第三方运维机构', v155, 'bool', v155))
-    c156 = v155
-    if c156 is False:
+        trace.append((trace_value, '小微园第三方运维机构', v274, 'bool', v274))
+    c275 = v274
+    if c275 is False:
         return False
-    if c156 is None:
+    if c275 is None:
         holds = None
-    v157 = facts.get('注册在市本级')
-    if v157 is None:
+    v276 = facts.get('注册在市本级')
+    if v276 is None:
         run.missed('注册在市本级')
     if trace is not None:
-        trace.append((trace_value, '注册在市本级', v157, 'bool', v157))
-    c158 = v157
-    if c158 is False:
+        trace.append((trace_value, '注册在市本级', v276, 'bool', v276))
+    c277 = v276
+    if c277 is False:
         return False
-    if c158 is None:
+    if c277 is None:
         holds = None
-    v159 = facts.get('具有独立法人资格')
-    if v159 is None:
+    v278 = facts.get('具有独立法人资格')
+    if v278 is None:
         run.missed('具有独立法人资格')
     if trace is not None:
-        trace.append((trace_value, '具有独立法人资格', v159, 'bool', v159))
-    c160 = v159
-    if c160 is False:
+        trace.append((trace_value, '具有独立法人资格', v278, 'bool', v278))
+    c279 = v278
+    if c279 is False:
         return False
-    if c160 is None:
+    if c279 is None:
         holds = None
-    v161 = facts.get('开展实质性服务')
-    if v161 is None:
+    v280 = facts.get('开展实质性服务')
+    if v280 is None:
         run.missed('开展实质性服务')
     if trace is not None:
-        trace.append((trace_value, '开展实质性服务', v161, 'bool', v161))
-    c162 = v161
-    if c162 is False:
+        trace.append((trace_value, '开展实质性服务', v280, 'bool', v280))
+    c281 = v280
+    if c281 is False:
         return False
-    if c162 is None:
+    if c281 is None:
         holds = None
-    v163 = facts.get('运维机构考核合格')
-    if v163 is None:
+    v282 = facts.get('运维机构考核合格')
+    if v282 is None:
         run.missed('运维机构考核合格')
     if trace is not None:
-        trace.append((trace_value, '运维机构考核合格', v163, 'bool', v163))
-    c164 = v163
-    if c164 is False:
+        trace.append((trace_value, '运维机构考核合格', v282, 'bool', v282))
+    c283 = v282
+    if c283 is False:
         return False
-    if c164 is None:
+    if c283 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K13, None, None)
+
+
+def _decide_14(facts, year, factor=None):
+    """第十条第3项: the decision of _clause_14 (see runtime, "decisions").
+    """
+    holds = True
+    v284 = facts.get('小微园第三方运维机构')
+    if v284 is False:
+        return False
+    if v284 is None:
+        holds = None
+    v285 = facts.get('注册在市本级')
+    if v285 is False:
+        return False
+    if v285 is None:
+        holds = None
+    v286 = facts.get('具有独立法人资格')
+    if v286 is False:
+        return False
+    if v286 is None:
+        holds = None
+    v287 = facts.get('开展实质性服务')
+    if v287 is False:
+        return False
+    if v287 is None:
+        holds = None
+    v288 = facts.get('运维机构考核合格')
+    if v288 is False:
+        return False
+    if v288 is None:
+        holds = None
+    if holds is None:
+        return None
+    return exact_decision(_K13, None, factor)
 
 
 def _clause_15(run):
@@ -1146,39 +1636,63 @@ def _clause_15(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v165 = facts.get('小微园服务联盟经批准')
-    if v165 is None:
+    v289 = facts.get('小微园服务联盟经批准')
+    if v289 is None:
         run.missed('小微园服务联盟经批准')
     if trace is not None:
-        trace.append((trace_value, '小微园服务联盟经批准', v165, 'bool', v165))
-    c166 = v165
-    if c166 is False:
+        trace.append((trace_value, '小微园服务联盟经批准', v289, 'bool', v289))
+    c290 = v289
+    if c290 is False:
         return False
-    if c166 is None:
+    if c290 is None:
         holds = None
-    v167 = facts.get('联盟实体化运行')
-    if v167 is None:
+    v291 = facts.get('联盟实体化运行')
+    if v291 is None:
         run.missed('联盟实体化运行')
     if trace is not None:
-        trace.append((trace_value, '联盟实体化运行', v167, 'bool', v167))
-    c168 = v167
-    if c168 is False:
+        trace.append((trace_value, '联盟实体化运行', v291, 'bool', v291))
+    c292 = v291
+    if c292 is False:
         return False
-    if c168 is None:
+    if c292 is None:
         holds = None
-    v169 = facts.get('服务联盟考核合格')
-    if v169 is None:
+    v293 = facts.get('服务联盟考核合格')
+    if v293 is None:
         run.missed('服务联盟考核合格')
     if trace is not None:
-        trace.append((trace_value, '服务联盟考核合格', v169, 'bool', v169))
-    c170 = v169
-    if c170 is False:
+        trace.append((trace_value, '服务联盟考核合格', v293, 'bool', v293))
+    c294 = v293
+    if c294 is False:
         return False
-    if c170 is None:
+    if c294 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K13, None, None)
+
+
+def _decide_15(facts, year, factor=None):
+    """第十条第4项: the decision of _clause_15 (see runtime, "decisions").
+    """
+    holds = True
+    v295 = facts.get('小微园服务联盟经批准')
+    if v295 is False:
+        return False
+    if v295 is None:
+        holds = None
+    v296 = facts.get('联盟实体化运行')
+    if v296 is False:
+        return False
+    if v296 is None:
+        holds = None
+    v297 = facts.get('服务联盟考核合格')
+    if v297 is False:
+        return False
+    if v297 is None:
+        holds = None
+    if holds is None:
+        return None
+    return exact_decision(_K13, None, factor)
 
 
 def _clause_16(run):
@@ -1193,19 +1707,33 @@ def _clause_16(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v171 = facts.get('核心技术目录内项目')
-    if v171 is None:
+    v298 = facts.get('核心技术目录内项目')
+    if v298 is None:
         run.missed('核心技术目录内项目')
     if trace is not None:
-        trace.append((trace_value, '核心技术目录内项目', v171, 'bool', v171))
-    c172 = v171
-    if c172 is False:
+        trace.append((trace_value, '核心技术目录内项目', v298, 'bool', v298))
+    c299 = v298
+    if c299 is False:
         return False
-    if c172 is None:
+    if c299 is None:
         holds = None
     if holds is None:
         return None
     return unspecified(run, '给予激励支持（标准本意见未列明）')
+
+
+def _decide_16(facts, year, factor=None):
+    """第十一条第1项: the decision of _clause_16 (see runtime, "decisions").
+    """
+    holds = True
+    v300 = facts.get('核心技术目录内项目')
+    if v300 is False:
+        return False
+    if v300 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('unspecified', None, None, '给予激励支持（标准本意见未列明）')
 
 
 def _clause_17(run):
@@ -1220,16 +1748,16 @@ def _clause_17(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v173 = facts.get('首台套类型')
-    if v173 is None:
+    v301 = facts.get('首台套类型')
+    if v301 is None:
         run.missed('首台套类型')
-    m174 = None if v173 is None else v173 in ('首台套装备', '首批次新材料', '首版次软件')
+    m302 = None if v301 is None else v301 in ('首台套装备', '首批次新材料', '首版次软件')
     if trace is not None:
-        trace.append((trace_value, '首台套类型 属于 首台套装备、首批次新材料、首版次软件', v173, 'enum', m174))
-    c175 = m174
-    if c175 is False:
+        trace.append((trace_value, '首台套类型 属于 首台套装备、首批次新材料、首版次软件', v301, 'enum', m302))
+    c303 = m302
+    if c303 is False:
         return False
-    if c175 is None:
+    if c303 is None:
         holds = None
     if holds is None:
         return None
@@ -1244,6 +1772,30 @@ def _clause_17(run):
         return exact(run, _K20, None, None)
 
 
+def _decide_17(facts, year, factor=None):
+    """第十一条第2项: the decision of _clause_17 (see runtime, "decisions").
+    """
+    holds = True
+    v304 = facts.get('首台套类型')
+    m305 = None if v304 is None else v304 in ('首台套装备', '首批次新材料', '首版次软件')
+    if m305 is False:
+        return False
+    if m305 is None:
+        holds = None
+    if holds is None:
+        return None
+    level306 = facts.get('首台套认定范围')
+    if level306 is None:
+        return None
+    if level306 == '国内':
+        return exact_decision(_K12, None, factor)
+    elif level306 == '省内':
+        return exact_decision(_K13, None, factor)
+    elif level306 == '市内':
+        return exact_decision(_K20, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('首台套认定范围', level306)
+
+
 def _clause_18(run):
     """第十一条第3项「实施工业强基工程（更芯换代项目）」
 
@@ -1254,19 +1806,33 @@ def _clause_18(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v176 = facts.get('更芯换代项目')
-    if v176 is None:
+    v307 = facts.get('更芯换代项目')
+    if v307 is None:
         run.missed('更芯换代项目')
     if trace is not None:
-        trace.append((trace_value, '更芯换代项目', v176, 'bool', v176))
-    c177 = v176
-    if c177 is False:
+        trace.append((trace_value, '更芯换代项目', v307, 'bool', v307))
+    c308 = v307
+    if c308 is False:
         return False
-    if c177 is None:
+    if c308 is None:
         holds = None
     if holds is None:
         return None
     return up_to(run, _K12, None, None)
+
+
+def _decide_18(facts, year, factor=None):
+    """第十一条第3项: the decision of _clause_18 (see runtime, "decisions").
+    """
+    holds = True
+    v309 = facts.get('更芯换代项目')
+    if v309 is False:
+        return False
+    if v309 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K12, None, factor)
 
 
 def _clause_19(run):
@@ -1281,20 +1847,35 @@ def _clause_19(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v178 = facts.get('更芯换代设计服务费')
-    if v178 is None:
+    v310 = facts.get('更芯换代设计服务费')
+    if v310 is None:
         run.missed('更芯换代设计服务费')
-    r179 = None if v178 is None else v178 > _K4
+    r311 = None if v310 is None else v310 > _K4
     if trace is not None:
-        trace.append((trace_compare, '更芯换代设计服务费 超过 100万元', '', v178, _K4, 'money', r179))
-    c180 = r179
-    if c180 is False:
+        trace.append((trace_compare, '更芯换代设计服务费 超过 100万元', '', v310, _K4, 'money', r311))
+    c312 = r311
+    if c312 is False:
         return False
-    if c180 is None:
+    if c312 is None:
         holds = None
     if holds is None:
         return None
     return unspecified(run, '给予设计机构分档奖励（档次与金额本意见未列明）')
+
+
+def _decide_19(facts, year, factor=None):
+    """第十一条第4项: the decision of _clause_19 (see runtime, "decisions").
+    """
+    holds = True
+    v313 = facts.get('更芯换代设计服务费')
+    r314 = None if v313 is None else v313 > _K4
+    if r314 is False:
+        return False
+    if r314 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('unspecified', None, None, '给予设计机构分档奖励（档次与金额本意见未列明）')
 
 
 def _clause_20(run):
@@ -1315,6 +1896,21 @@ def _clause_20(run):
         return exact(run, _K20, None, None)
 
 
+def _decide_20(facts, year, factor=None):
+    """第十一条第5项: the decision of _clause_20 (see runtime, "decisions").
+    """
+    level315 = facts.get('绿色设计示范级别')
+    if level315 is None:
+        return None
+    if level315 == '国家':
+        return exact_decision(_K12, None, factor)
+    elif level315 == '省':
+        return exact_decision(_K13, None, factor)
+    elif level315 == '市':
+        return exact_decision(_K20, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('绿色设计示范级别', level315)
+
+
 def _clause_21(run):
     """第十一条第6项「实施工业强基工程（产业基础再造工程项目）」
 
@@ -1327,19 +1923,33 @@ def _clause_21(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v181 = facts.get('工业强基工程项目')
-    if v181 is None:
+    v316 = facts.get('工业强基工程项目')
+    if v316 is None:
         run.missed('工业强基工程项目')
     if trace is not None:
-        trace.append((trace_value, '工业强基工程项目', v181, 'bool', v181))
-    c182 = v181
-    if c182 is False:
+        trace.append((trace_value, '工业强基工程项目', v316, 'bool', v316))
+    c317 = v316
+    if c317 is False:
         return False
-    if c182 is None:
+    if c317 is None:
         holds = None
     if holds is None:
         return None
     return up_to(run, _K17, None, None)
+
+
+def _decide_21(facts, year, factor=None):
+    """第十一条第6项: the decision of _clause_21 (see runtime, "decisions").
+    """
+    holds = True
+    v318 = facts.get('工业强基工程项目')
+    if v318 is False:
+        return False
+    if v318 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K17, None, factor)
 
 
 def _clause_22(run):
@@ -1368,6 +1978,27 @@ def _clause_22(run):
         return exact(run, _K13, None, None)
 
 
+def _decide_22(facts, year, factor=None):
+    """第十二条第1项: the decision of _clause_22 (see runtime, "decisions").
+    """
+    level319 = facts.get('获得质量奖')
+    if level319 is None:
+        return None
+    if level319 == '中国质量奖':
+        return exact_decision(_K21, None, factor)
+    elif level319 == '中国质量奖提名奖':
+        return exact_decision(_K21, None, factor)
+    elif level319 == '浙江省人民政府质量奖':
+        return exact_decision(_K4, None, factor)
+    elif level319 == '浙江省人民政府质量创新奖':
+        return exact_decision(_K4, None, factor)
+    elif level319 == '嘉兴市人民政府质量奖':
+        return exact_decision(_K13, None, factor)
+    elif level319 == '嘉兴市人民政府质量奖提名奖':
+        return exact_decision(_K13, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('获得质量奖', level319)
+
+
 def _clause_23(run):
     """第十二条第2项「实施品质标准提升行动（驰名商标）」
 
@@ -1382,41 +2013,67 @@ def _clause_23(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v183 = facts.get('工业企业')
-    if v183 is None:
+    v320 = facts.get('工业企业')
+    if v320 is None:
         run.missed('工业企业')
     if trace is not None:
-        trace.append((trace_value, '工业企业', v183, 'bool', v183))
-    c184 = v183
-    if c184 is False:
+        trace.append((trace_value, '工业企业', v320, 'bool', v320))
+    c321 = v320
+    if c321 is False:
         return False
-    if c184 is None:
+    if c321 is None:
         holds = None
-    v185 = facts.get('获得品牌类型')
-    if v185 is None:
+    v322 = facts.get('获得品牌类型')
+    if v322 is None:
         run.missed('获得品牌类型')
-    m186 = None if v185 is None else v185 == '驰名商标'
+    m323 = None if v322 is None else v322 == '驰名商标'
     if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v185, 'enum', m186))
-    c187 = m186
-    if c187 is False:
+        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v322, 'enum', m323))
+    c324 = m323
+    if c324 is False:
         return False
-    if c187 is None:
+    if c324 is None:
         holds = None
-    v188 = facts.get('经司法认定')
-    if v188 is None:
+    v325 = facts.get('经司法认定')
+    if v325 is None:
         run.missed('经司法认定')
     if trace is not None:
-        trace.append((trace_value, '经司法认定', v188, 'bool', v188))
-    e189 = (None if v188 is None else not v188)
-    c190 = e189
-    if c190 is False:
+        trace.append((trace_value, '经司法认定', v325, 'bool', v325))
+    e326 = (None if v325 is None else not v325)
+    c327 = e326
+    if c327 is False:
         return False
-    if c190 is None:
+    if c327 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K13, None, None)
+
+
+def _decide_23(facts, year, factor=None):
+    """第十二条第2项: the decision of _clause_23 (see runtime, "decisions").
+    """
+    holds = True
+    v328 = facts.get('工业企业')
+    if v328 is False:
+        return False
+    if v328 is None:
+        holds = None
+    v329 = facts.get('获得品牌类型')
+    m330 = None if v329 is None else v329 == '驰名商标'
+    if m330 is False:
+        return False
+    if m330 is None:
+        holds = None
+    v331 = facts.get('经司法认定')
+    e332 = (None if v331 is None else not v331)
+    if e332 is False:
+        return False
+    if e332 is None:
+        holds = None
+    if holds is None:
+        return None
+    return exact_decision(_K13, None, factor)
 
 
 def _clause_24(run):
@@ -1431,26 +2088,26 @@ def _clause_24(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v191 = facts.get('工业企业')
-    if v191 is None:
+    v333 = facts.get('工业企业')
+    if v333 is None:
         run.missed('工业企业')
     if trace is not None:
-        trace.append((trace_value, '工业企业', v191, 'bool', v191))
-    c192 = v191
-    if c192 is False:
+        trace.append((trace_value, '工业企业', v333, 'bool', v333))
+    c334 = v333
+    if c334 is False:
         return False
-    if c192 is None:
+    if c334 is None:
         holds = None
-    v193 = facts.get('获得品牌类型')
-    if v193 is None:
+    v335 = facts.get('获得品牌类型')
+    if v335 is None:
         run.missed('获得品牌类型')
-    m194 = None if v193 is None else v193 == '商标品牌示范'
+    m336 = None if v335 is None else v335 == '商标品牌示范'
     if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 商标品牌示范', v193, 'enum', m194))
-    c195 = m194
-    if c195 is False:
+        trace.append((trace_value, '获得品牌类型 属于 商标品牌示范', v335, 'enum', m336))
+    c337 = m336
+    if c337 is False:
         return False
-    if c195 is None:
+    if c337 is None:
         holds = None
     if holds is None:
         return None
@@ -1461,6 +2118,33 @@ def _clause_24(run):
         return exact(run, _K15, None, None)
     elif picked == 1:  # 省
         return exact(run, _K20, None, None)
+
+
+def _decide_24(facts, year, factor=None):
+    """第十二条第3项: the decision of _clause_24 (see runtime, "decisions").
+    """
+    holds = True
+    v338 = facts.get('工业企业')
+    if v338 is False:
+        return False
+    if v338 is None:
+        holds = None
+    v339 = facts.get('获得品牌类型')
+    m340 = None if v339 is None else v339 == '商标品牌示范'
+    if m340 is False:
+        return False
+    if m340 is None:
+        holds = None
+    if holds is None:
+        return None
+    level341 = facts.get('品牌级别')
+    if level341 is None:
+        return None
+    if level341 == '国家':
+        return exact_decision(_K15, None, factor)
+    elif level341 == '省':
+        return exact_decision(_K20, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('品牌级别', level341)
 
 
 def _clause_25(run):
@@ -1475,26 +2159,26 @@ def _clause_25(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v196 = facts.get('工业企业')
-    if v196 is None:
+    v342 = facts.get('工业企业')
+    if v342 is None:
         run.missed('工业企业')
     if trace is not None:
-        trace.append((trace_value, '工业企业', v196, 'bool', v196))
-    c197 = v196
-    if c197 is False:
+        trace.append((trace_value, '工业企业', v342, 'bool', v342))
+    c343 = v342
+    if c343 is False:
         return False
-    if c197 is None:
+    if c343 is None:
         holds = None
-    v198 = facts.get('获得品牌类型')
-    if v198 is None:
+    v344 = facts.get('获得品牌类型')
+    if v344 is None:
         run.missed('获得品牌类型')
-    m199 = None if v198 is None else v198 == '知识产权示范'
+    m345 = None if v344 is None else v344 == '知识产权示范'
     if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 知识产权示范', v198, 'enum', m199))
-    c200 = m199
-    if c200 is False:
+        trace.append((trace_value, '获得品牌类型 属于 知识产权示范', v344, 'enum', m345))
+    c346 = m345
+    if c346 is False:
         return False
-    if c200 is None:
+    if c346 is None:
         holds = None
     if holds is None:
         return None
@@ -1505,6 +2189,33 @@ def _clause_25(run):
         return exact(run, _K15, None, None)
     elif picked == 1:  # 省
         return exact(run, _K20, None, None)
+
+
+def _decide_25(facts, year, factor=None):
+    """第十二条第4项: the decision of _clause_25 (see runtime, "decisions").
+    """
+    holds = True
+    v347 = facts.get('工业企业')
+    if v347 is False:
+        return False
+    if v347 is None:
+        holds = None
+    v348 = facts.get('获得品牌类型')
+    m349 = None if v348 is None else v348 == '知识产权示范'
+    if m349 is False:
+        return False
+    if m349 is None:
+        holds = None
+    if holds is None:
+        return None
+    level350 = facts.get('品牌级别')
+    if level350 is None:
+        return None
+    if level350 == '国家':
+        return exact_decision(_K15, None, factor)
+    elif level350 == '省':
+        return exact_decision(_K20, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('品牌级别', level350)
 
 
 def _clause_26(run):
@@ -1519,19 +2230,33 @@ def _clause_26(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v201 = facts.get('创新企业研究院')
-    if v201 is None:
+    v351 = facts.get('创新企业研究院')
+    if v351 is None:
         run.missed('创新企业研究院')
     if trace is not None:
-        trace.append((trace_value, '创新企业研究院', v201, 'bool', v201))
-    c202 = v201
-    if c202 is False:
+        trace.append((trace_value, '创新企业研究院', v351, 'bool', v351))
+    c352 = v351
+    if c352 is False:
         return False
-    if c202 is None:
+    if c352 is None:
         holds = None
     if holds is None:
         return None
     return case_by_case(run)
+
+
+def _decide_26(facts, year, factor=None):
+    """第十三条第1项: the decision of _clause_26 (see runtime, "decisions").
+    """
+    holds = True
+    v353 = facts.get('创新企业研究院')
+    if v353 is False:
+        return False
+    if v353 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('case_by_case', None, None)
 
 
 def _clause_27(run):
@@ -1544,19 +2269,33 @@ def _clause_27(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v203 = facts.get('制造业创新中心')
-    if v203 is None:
+    v354 = facts.get('制造业创新中心')
+    if v354 is None:
         run.missed('制造业创新中心')
     if trace is not None:
-        trace.append((trace_value, '制造业创新中心', v203, 'bool', v203))
-    c204 = v203
-    if c204 is False:
+        trace.append((trace_value, '制造业创新中心', v354, 'bool', v354))
+    c355 = v354
+    if c355 is False:
         return False
-    if c204 is None:
+    if c355 is None:
         holds = None
     if holds is None:
         return None
     return up_to(run, _K3, None, None)
+
+
+def _decide_27(facts, year, factor=None):
+    """第十三条第2项: the decision of _clause_27 (see runtime, "decisions").
+    """
+    holds = True
+    v356 = facts.get('制造业创新中心')
+    if v356 is False:
+        return False
+    if v356 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K3, None, factor)
 
 
 def _clause_28(run):
@@ -1571,19 +2310,33 @@ def _clause_28(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v205 = facts.get('智能化改造示范')
-    if v205 is None:
+    v357 = facts.get('智能化改造示范')
+    if v357 is None:
         run.missed('智能化改造示范')
     if trace is not None:
-        trace.append((trace_value, '智能化改造示范', v205, 'bool', v205))
-    c206 = v205
-    if c206 is False:
+        trace.append((trace_value, '智能化改造示范', v357, 'bool', v357))
+    c358 = v357
+    if c358 is False:
         return False
-    if c206 is None:
+    if c358 is None:
         holds = None
     if holds is None:
         return None
     return unspecified(run, '给予专项激励（标准本意见未列明）')
+
+
+def _decide_28(facts, year, factor=None):
+    """第十四条: the decision of _clause_28 (see runtime, "decisions").
+    """
+    holds = True
+    v359 = facts.get('智能化改造示范')
+    if v359 is False:
+        return False
+    if v359 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('unspecified', None, None, '给予专项激励（标准本意见未列明）')
 
 
 def _clause_29(run):
@@ -1600,25 +2353,41 @@ def _clause_29(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v207 = facts.get('省级生产性服务业功能区')
-    if v207 is None:
+    v360 = facts.get('省级生产性服务业功能区')
+    if v360 is None:
         run.missed('省级生产性服务业功能区')
     if trace is not None:
-        trace.append((trace_value, '省级生产性服务业功能区', v207, 'bool', v207))
-    c208 = v207
-    if c208 is False:
+        trace.append((trace_value, '省级生产性服务业功能区', v360, 'bool', v360))
+    c361 = v360
+    if c361 is False:
         return False
-    if c208 is None:
+    if c361 is None:
         holds = None
     if holds is None:
         return None
-    v209 = facts.get('省级功能区资助额')
-    if v209 is None:
+    v362 = facts.get('省级功能区资助额')
+    if v362 is None:
         run.missed('省级功能区资助额')
-    e210 = (None if v209 is None else v209 * _K11)
+    e363 = (None if v362 is None else v362 * _K11)
     if trace is not None:
-        trace.append((trace_define, '省级功能区资助额 × 100%', e210, 'money'))
-    return exact(run, e210, None, None)
+        trace.append((trace_define, '省级功能区资助额 × 100%', e363, 'money'))
+    return exact(run, e363, None, None)
+
+
+def _decide_29(facts, year, factor=None):
+    """第十六条第1项: the decision of _clause_29 (see runtime, "decisions").
+    """
+    holds = True
+    v364 = facts.get('省级生产性服务业功能区')
+    if v364 is False:
+        return False
+    if v364 is None:
+        holds = None
+    if holds is None:
+        return None
+    v365 = facts.get('省级功能区资助额')
+    e366 = (None if v365 is None else v365 * _K11)
+    return exact_decision(e366, None, factor)
 
 
 def _clause_30(run):
@@ -1631,19 +2400,33 @@ def _clause_30(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v211 = facts.get('工业技术软件化示范')
-    if v211 is None:
+    v367 = facts.get('工业技术软件化示范')
+    if v367 is None:
         run.missed('工业技术软件化示范')
     if trace is not None:
-        trace.append((trace_value, '工业技术软件化示范', v211, 'bool', v211))
-    c212 = v211
-    if c212 is False:
+        trace.append((trace_value, '工业技术软件化示范', v367, 'bool', v367))
+    c368 = v367
+    if c368 is False:
         return False
-    if c212 is None:
+    if c368 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K20, None, None)
+
+
+def _decide_30(facts, year, factor=None):
+    """第十六条第2项: the decision of _clause_30 (see runtime, "decisions").
+    """
+    holds = True
+    v369 = facts.get('工业技术软件化示范')
+    if v369 is False:
+        return False
+    if v369 is None:
+        holds = None
+    if holds is None:
+        return None
+    return exact_decision(_K20, None, factor)
 
 
 def _clause_31(run):
@@ -1658,20 +2441,35 @@ def _clause_31(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v213 = facts.get('百网万品称号')
-    if v213 is None:
+    v370 = facts.get('百网万品称号')
+    if v370 is None:
         run.missed('百网万品称号')
-    m214 = None if v213 is None else v213 in ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构')
+    m371 = None if v370 is None else v370 in ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构')
     if trace is not None:
-        trace.append((trace_value, '百网万品称号 属于 最具影响力电商平台、最具魅力产品、最具诚信网店、最佳服务机构', v213, 'enum', m214))
-    c215 = m214
-    if c215 is False:
+        trace.append((trace_value, '百网万品称号 属于 最具影响力电商平台、最具魅力产品、最具诚信网店、最佳服务机构', v370, 'enum', m371))
+    c372 = m371
+    if c372 is False:
         return False
-    if c215 is None:
+    if c372 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K13, None, None)
+
+
+def _decide_31(facts, year, factor=None):
+    """第十六条第3项: the decision of _clause_31 (see runtime, "decisions").
+    """
+    holds = True
+    v373 = facts.get('百网万品称号')
+    m374 = None if v373 is None else v373 in ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构')
+    if m374 is False:
+        return False
+    if m374 is None:
+        holds = None
+    if holds is None:
+        return None
+    return exact_decision(_K13, None, factor)
 
 
 def _clause_32(run):
@@ -1694,6 +2492,21 @@ def _clause_32(run):
         return exact(run, _K20, None, None)
 
 
+def _decide_32(facts, year, factor=None):
+    """第十七条: the decision of _clause_32 (see runtime, "decisions").
+    """
+    level375 = facts.get('共享制造示范级别')
+    if level375 is None:
+        return None
+    if level375 == '国家':
+        return exact_decision(_K12, None, factor)
+    elif level375 == '省':
+        return exact_decision(_K13, None, factor)
+    elif level375 == '市':
+        return exact_decision(_K20, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('共享制造示范级别', level375)
+
+
 def _clause_33(run):
     """第十八条第2项「强化土地要素保障（提高容积率奖励）」
 
@@ -1708,59 +2521,94 @@ def _clause_33(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v216 = facts.get('工业或生产性研发项目')
-    if v216 is None:
+    v376 = facts.get('工业或生产性研发项目')
+    if v376 is None:
         run.missed('工业或生产性研发项目')
     if trace is not None:
-        trace.append((trace_value, '工业或生产性研发项目', v216, 'bool', v216))
-    c217 = v216
-    if c217 is False:
+        trace.append((trace_value, '工业或生产性研发项目', v376, 'bool', v376))
+    c377 = v376
+    if c377 is False:
         return False
-    if c217 is None:
+    if c377 is None:
         holds = None
-    v218 = facts.get('符合规划')
-    if v218 is None:
+    v378 = facts.get('符合规划')
+    if v378 is None:
         run.missed('符合规划')
     if trace is not None:
-        trace.append((trace_value, '符合规划', v218, 'bool', v218))
-    c219 = v218
-    if c219 is False:
+        trace.append((trace_value, '符合规划', v378, 'bool', v378))
+    c379 = v378
+    if c379 is False:
         return False
-    if c219 is None:
+    if c379 is None:
         holds = None
-    v220 = facts.get('出让用地容积率')
-    if v220 is None:
+    v380 = facts.get('出让用地容积率')
+    if v380 is None:
         run.missed('出让用地容积率')
-    r221 = None if v220 is None else v220 > _K22
+    r381 = None if v380 is None else v380 > _K22
     if trace is not None:
-        trace.append((trace_compare, '出让用地容积率 高于 1.5', '', v220, _K22, 'number', r221))
-    c222 = r221
-    if c222 is False:
+        trace.append((trace_compare, '出让用地容积率 高于 1.5', '', v380, _K22, 'number', r381))
+    c382 = r381
+    if c382 is False:
         return False
-    if c222 is None:
+    if c382 is None:
         holds = None
-    v223 = facts.get('项目已建成')
-    if v223 is None:
+    v383 = facts.get('项目已建成')
+    if v383 is None:
         run.missed('项目已建成')
     if trace is not None:
-        trace.append((trace_value, '项目已建成', v223, 'bool', v223))
-    c224 = v223
-    if c224 is False:
+        trace.append((trace_value, '项目已建成', v383, 'bool', v383))
+    c384 = v383
+    if c384 is False:
         return False
-    if c224 is None:
+    if c384 is None:
         holds = None
     if holds is None:
         return None
-    v225 = facts.get('出让用地容积率')
-    if v225 is None:
+    v385 = facts.get('出让用地容积率')
+    if v385 is None:
         run.missed('出让用地容积率')
-    e226 = (None if v225 is None else v225 - _K22)
-    e227 = (None if e226 is None or _K10 == 0 else e226 / _K10)
-    e228 = floor(e227)
-    e229 = (None if e228 is None else e228 * _K4)
+    e386 = (None if v385 is None else v385 - _K22)
+    e387 = (None if e386 is None or _K10 == 0 else e386 / _K10)
+    e388 = floor(e387)
+    e389 = (None if e388 is None else e388 * _K4)
     if trace is not None:
-        trace.append((trace_define, '取整 ((出让用地容积率 - 1.5) ÷ 0.1) × 100万元', e229, 'money'))
-    return up_to(run, e229, None, None)
+        trace.append((trace_define, '取整 ((出让用地容积率 - 1.5) ÷ 0.1) × 100万元', e389, 'money'))
+    return up_to(run, e389, None, None)
+
+
+def _decide_33(facts, year, factor=None):
+    """第十八条第2项: the decision of _clause_33 (see runtime, "decisions").
+    """
+    holds = True
+    v390 = facts.get('工业或生产性研发项目')
+    if v390 is False:
+        return False
+    if v390 is None:
+        holds = None
+    v391 = facts.get('符合规划')
+    if v391 is False:
+        return False
+    if v391 is None:
+        holds = None
+    v392 = facts.get('出让用地容积率')
+    r393 = None if v392 is None else v392 > _K22
+    if r393 is False:
+        return False
+    if r393 is None:
+        holds = None
+    v394 = facts.get('项目已建成')
+    if v394 is False:
+        return False
+    if v394 is None:
+        holds = None
+    if holds is None:
+        return None
+    v395 = facts.get('出让用地容积率')
+    e396 = (None if v395 is None else v395 - _K22)
+    e397 = (None if e396 is None or _K10 == 0 else e396 / _K10)
+    e398 = floor(e397)
+    e399 = (None if e398 is None else e398 * _K4)
+    return up_to_decision(e399, None, factor)
 
 
 def _clause_34(run):
@@ -1775,19 +2623,33 @@ def _clause_34(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v230 = facts.get('突出贡献优秀企业家')
-    if v230 is None:
+    v400 = facts.get('突出贡献优秀企业家')
+    if v400 is None:
         run.missed('突出贡献优秀企业家')
     if trace is not None:
-        trace.append((trace_value, '突出贡献优秀企业家', v230, 'bool', v230))
-    c231 = v230
-    if c231 is False:
+        trace.append((trace_value, '突出贡献优秀企业家', v400, 'bool', v400))
+    c401 = v400
+    if c401 is False:
         return False
-    if c231 is None:
+    if c401 is None:
         holds = None
     if holds is None:
         return None
     return up_to(run, _K4, None, None)
+
+
+def _decide_34(facts, year, factor=None):
+    """第二十一条第1项: the decision of _clause_34 (see runtime, "decisions").
+    """
+    holds = True
+    v402 = facts.get('突出贡献优秀企业家')
+    if v402 is False:
+        return False
+    if v402 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K4, None, factor)
 
 
 def _clause_35(run):
@@ -1802,15 +2664,29 @@ def _clause_35(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v232 = facts.get('重点行业绩效评价领跑企业')
-    if v232 is None:
+    v403 = facts.get('重点行业绩效评价领跑企业')
+    if v403 is None:
         run.missed('重点行业绩效评价领跑企业')
     if trace is not None:
-        trace.append((trace_value, '重点行业绩效评价领跑企业', v232, 'bool', v232))
-    c233 = v232
-    if c233 is False:
+        trace.append((trace_value, '重点行业绩效评价领跑企业', v403, 'bool', v403))
+    c404 = v403
+    if c404 is False:
         return False
-    if c233 is None:
+    if c404 is None:
+        holds = None
+    if holds is None:
+        return None
+    return True  # a MODIFIER clause: its coefficient applies to its matter
+
+
+def _decide_35(facts, year, factor=None):
+    """第二十一条第2项: the decision of _clause_35 (see runtime, "decisions").
+    """
+    holds = True
+    v405 = facts.get('重点行业绩效评价领跑企业')
+    if v405 is False:
+        return False
+    if v405 is None:
         holds = None
     if holds is None:
         return None
@@ -1821,7 +2697,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第三条', item=1,
         title='打造五大先进制造业集群（集群奖补）', matter=None,
-        source='policies/jzf-2020-08.pol:143', evaluate=_clause_1,
+        source='policies/jzf-2020-08.pol:143', evaluate=_clause_1, decide=_decide_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('10000000'),
@@ -1829,7 +2705,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第三条', item=2,
         title='打造五大先进制造业集群（集群促进机构）', matter=None,
-        source='policies/jzf-2020-08.pol:162', evaluate=_clause_2,
+        source='policies/jzf-2020-08.pol:162', evaluate=_clause_2, decide=_decide_2,
         duration=3, start_fact='促进机构确定年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -1837,7 +2713,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第四条', item=1,
         title='培育五大战略性新兴产业（新兴产业奖补）', matter=None,
-        source='policies/jzf-2020-08.pol:179', evaluate=_clause_3,
+        source='policies/jzf-2020-08.pol:179', evaluate=_clause_3, decide=_decide_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('10000000'),
@@ -1845,7 +2721,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第四条', item=2,
         title='培育五大战略性新兴产业（营收首次达到1亿元）', matter=None,
-        source='policies/jzf-2020-08.pol:193', evaluate=_clause_4,
+        source='policies/jzf-2020-08.pol:193', evaluate=_clause_4, decide=_decide_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1853,7 +2729,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第六条', item=1,
         title='培育强链企业（民营500强税收增长奖励）', matter=None,
-        source='policies/jzf-2020-08.pol:218', evaluate=_clause_5,
+        source='policies/jzf-2020-08.pol:218', evaluate=_clause_5, decide=_decide_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1861,7 +2737,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第六条', item=2,
         title='培育强链企业（单项冠军、隐形冠军、专精特新小巨人）', matter=None,
-        source='policies/jzf-2020-08.pol:240', evaluate=_clause_6,
+        source='policies/jzf-2020-08.pol:240', evaluate=_clause_6, decide=_decide_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -1869,7 +2745,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第六条', item=3,
         title='培育强链企业（升规连续三年在规）', matter=None,
-        source='policies/jzf-2020-08.pol:257', evaluate=_clause_7,
+        source='policies/jzf-2020-08.pol:257', evaluate=_clause_7, decide=_decide_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -1877,7 +2753,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第七条', item=1,
         title='实施强链项目（世界500强、龙头企业项目）', matter=None,
-        source='policies/jzf-2020-08.pol:278', evaluate=_clause_8,
+        source='policies/jzf-2020-08.pol:278', evaluate=_clause_8, decide=_decide_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1885,7 +2761,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第七条', item=2,
         title='实施强链项目（重大招引项目贴息）', matter=None,
-        source='policies/jzf-2020-08.pol:298', evaluate=_clause_9,
+        source='policies/jzf-2020-08.pol:298', evaluate=_clause_9, decide=_decide_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1893,7 +2769,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第七条', item=3,
         title='实施强链项目（强链投资项目综合奖补）', matter=None,
-        source='policies/jzf-2020-08.pol:309', evaluate=_clause_10,
+        source='policies/jzf-2020-08.pol:309', evaluate=_clause_10, decide=_decide_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('20000000'),
@@ -1901,7 +2777,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第八条', item=2,
         title='提升平台产业集聚度（示范园区）', matter=None,
-        source='policies/jzf-2020-08.pol:328', evaluate=_clause_11,
+        source='policies/jzf-2020-08.pol:328', evaluate=_clause_11, decide=_decide_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1909,7 +2785,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=1,
         title='提升发展小微企业园（提容补助）', matter='小微企业园提容补助',
-        source='policies/jzf-2020-08.pol:347', evaluate=_clause_12,
+        source='policies/jzf-2020-08.pol:347', evaluate=_clause_12, decide=_decide_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
@@ -1917,7 +2793,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=2,
         title='提升发展小微企业园（原容积率已超过2.0的提容补助）', matter='小微企业园提容补助',
-        source='policies/jzf-2020-08.pol:368', evaluate=_clause_13,
+        source='policies/jzf-2020-08.pol:368', evaluate=_clause_13, decide=_decide_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
@@ -1925,7 +2801,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=3,
         title='提升发展小微企业园（第三方运维机构）', matter=None,
-        source='policies/jzf-2020-08.pol:383', evaluate=_clause_14,
+        source='policies/jzf-2020-08.pol:383', evaluate=_clause_14, decide=_decide_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -1933,7 +2809,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=4,
         title='提升发展小微企业园（服务联盟）', matter=None,
-        source='policies/jzf-2020-08.pol:399', evaluate=_clause_15,
+        source='policies/jzf-2020-08.pol:399', evaluate=_clause_15, decide=_decide_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -1941,7 +2817,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=1,
         title='实施工业强基工程（目录内项目）', matter=None,
-        source='policies/jzf-2020-08.pol:415', evaluate=_clause_16,
+        source='policies/jzf-2020-08.pol:415', evaluate=_clause_16, decide=_decide_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1949,7 +2825,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=2,
         title='实施工业强基工程（首台套首批次首版次）', matter=None,
-        source='policies/jzf-2020-08.pol:426', evaluate=_clause_17,
+        source='policies/jzf-2020-08.pol:426', evaluate=_clause_17, decide=_decide_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -1957,7 +2833,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=3,
         title='实施工业强基工程（更芯换代项目）', matter=None,
-        source='policies/jzf-2020-08.pol:443', evaluate=_clause_18,
+        source='policies/jzf-2020-08.pol:443', evaluate=_clause_18, decide=_decide_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -1965,7 +2841,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=4,
         title='实施工业强基工程（设计机构分档奖励）', matter=None,
-        source='policies/jzf-2020-08.pol:453', evaluate=_clause_19,
+        source='policies/jzf-2020-08.pol:453', evaluate=_clause_19, decide=_decide_19,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1973,7 +2849,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=5,
         title='实施工业强基工程（生态（绿色）设计示范企业）', matter=None,
-        source='policies/jzf-2020-08.pol:465', evaluate=_clause_20,
+        source='policies/jzf-2020-08.pol:465', evaluate=_clause_20, decide=_decide_20,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -1981,7 +2857,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=6,
         title='实施工业强基工程（产业基础再造工程项目）', matter=None,
-        source='policies/jzf-2020-08.pol:479', evaluate=_clause_21,
+        source='policies/jzf-2020-08.pol:479', evaluate=_clause_21, decide=_decide_21,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('20000000'),
@@ -1989,7 +2865,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=1,
         title='实施品质标准提升行动（质量奖）', matter=None,
-        source='policies/jzf-2020-08.pol:491', evaluate=_clause_22,
+        source='policies/jzf-2020-08.pol:491', evaluate=_clause_22, decide=_decide_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('3000000'),
@@ -1997,7 +2873,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=2,
         title='实施品质标准提升行动（驰名商标）', matter='驰名商标',
-        source='policies/jzf-2020-08.pol:510', evaluate=_clause_23,
+        source='policies/jzf-2020-08.pol:510', evaluate=_clause_23, decide=_decide_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2005,7 +2881,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=3,
         title='实施品质标准提升行动（商标品牌示范）', matter='商标品牌示范',
-        source='policies/jzf-2020-08.pol:527', evaluate=_clause_24,
+        source='policies/jzf-2020-08.pol:527', evaluate=_clause_24, decide=_decide_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -2013,7 +2889,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=4,
         title='实施品质标准提升行动（知识产权示范）', matter='知识产权示范',
-        source='policies/jzf-2020-08.pol:544', evaluate=_clause_25,
+        source='policies/jzf-2020-08.pol:544', evaluate=_clause_25, decide=_decide_25,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -2021,7 +2897,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十三条', item=1,
         title='提升自主创新能力（创新企业研究院）', matter=None,
-        source='policies/jzf-2020-08.pol:561', evaluate=_clause_26,
+        source='policies/jzf-2020-08.pol:561', evaluate=_clause_26, decide=_decide_26,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2029,7 +2905,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十三条', item=2,
         title='提升自主创新能力（制造业创新中心）', matter=None,
-        source='policies/jzf-2020-08.pol:572', evaluate=_clause_27,
+        source='policies/jzf-2020-08.pol:572', evaluate=_clause_27, decide=_decide_27,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('10000000'),
@@ -2037,7 +2913,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十四条', item=None,
         title='推进智能制造赋能工程', matter='智能化改造示范激励',
-        source='policies/jzf-2020-08.pol:590', evaluate=_clause_28,
+        source='policies/jzf-2020-08.pol:590', evaluate=_clause_28, decide=_decide_28,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2045,7 +2921,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十六条', item=1,
         title='推进服务型制造推广工程（省级生产性服务业功能区）', matter=None,
-        source='policies/jzf-2020-08.pol:610', evaluate=_clause_29,
+        source='policies/jzf-2020-08.pol:610', evaluate=_clause_29, decide=_decide_29,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2053,7 +2929,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十六条', item=2,
         title='推进服务型制造推广工程（工业APP）', matter=None,
-        source='policies/jzf-2020-08.pol:624', evaluate=_clause_30,
+        source='policies/jzf-2020-08.pol:624', evaluate=_clause_30, decide=_decide_30,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('200000'),
@@ -2061,7 +2937,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十六条', item=3,
         title='推进服务型制造推广工程（“百网万品”）', matter=None,
-        source='policies/jzf-2020-08.pol:634', evaluate=_clause_31,
+        source='policies/jzf-2020-08.pol:634', evaluate=_clause_31, decide=_decide_31,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2069,7 +2945,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十七条', item=None,
         title='推进共享制造培育工程', matter=None,
-        source='policies/jzf-2020-08.pol:647', evaluate=_clause_32,
+        source='policies/jzf-2020-08.pol:647', evaluate=_clause_32, decide=_decide_32,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -2077,7 +2953,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十八条', item=2,
         title='强化土地要素保障（提高容积率奖励）', matter=None,
-        source='policies/jzf-2020-08.pol:670', evaluate=_clause_33,
+        source='policies/jzf-2020-08.pol:670', evaluate=_clause_33, decide=_decide_33,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2085,7 +2961,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第二十一条', item=1,
         title='完善企业服务机制（优秀企业家）', matter=None,
-        source='policies/jzf-2020-08.pol:706', evaluate=_clause_34,
+        source='policies/jzf-2020-08.pol:706', evaluate=_clause_34, decide=_decide_34,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -2093,7 +2969,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第二十一条', item=2,
         title='完善企业服务机制（领跑企业投资补助系数）', matter=None,
-        source='policies/jzf-2020-08.pol:717', evaluate=_clause_35,
+        source='policies/jzf-2020-08.pol:717', evaluate=_clause_35, decide=_decide_35,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=('工业项目投资补助', Decimal('1.5')), split=None,
         matter_fact=None, quota=None, ceiling=None,
