@@ -355,6 +355,11 @@ class _Engine:
             self.plan.append((policy, clauses, modifiers, others, year, runtime._not_in_force(policy, on, year)))
         self.warnings = [f"{policy.docno}：{outside}，其条款均未评估"
                          for policy, _c, _m, _o, _y, outside in self.plan if outside is not None]
+        # For the compact output (decisions, below): the policies whose 就高不重复 resolves a
+        # matter, and the matters every result names whatever the facts (not 事项 按 X).
+        self.resolving = {docno for docno, principle in self.principles.items() if principle == "就高不重复"}
+        self.fixed_matters = {spec.matter for policy, clauses in self.policies if policy.docno in self.resolving
+                              for spec in clauses if spec.matter is not None and spec.matter_fact is None}
 
     def typed(self, row: dict) -> list[dict]:
         """The row's facts validated: one dict per policy (the same dict when uniform)."""
@@ -392,6 +397,137 @@ class _Engine:
         if self.evaluator.offsetting:  # OFFSETS (抵扣, issue 13), after 就高不重复 as runtime.Evaluator does
             results = runtime.apply_offsets(results, {plan[0].docno: facts for plan, facts in zip(self.plan, typed)})
         return results
+
+
+    def compact(self, typed: list[dict], include_all: bool) -> tuple[list[list], list[tuple]]:
+        """The compact rows of one applicant (compact_clause's, before quotas and budgets) and
+        its paid clauses ((index in the rows, spec, award min, award max)), from the clauses'
+        decision functions (runtime, "decisions"): no ClauseResult, Award or trace is built,
+        and a clause that does not apply costs its decision and nothing else. The same rows as
+        compact_clause makes of evaluate()'s results, which tests/test_compact.py and the
+        engine-agreement tests hold. A clause whose compact row needs more than its decision
+        (payers by condition; a 期限 together with 事项 按 X, whose matter is read even when
+        its period fails) is evaluated whole, without a trace; with offsets (抵扣), which
+        reduce one clause by another, the applicant is."""
+        if self.evaluator.offsetting:
+            return _compact_results(self.evaluate(typed, False), include_all, self.resolving)
+        decide_spec, quiet, in_force = runtime.decide_spec, _QuietRun, runtime._run_clause
+        factors, modifier_decisions = {}, {}
+        for (policy, _clauses, modifiers, _others, year, outside), facts in zip(self.plan, typed):
+            for spec in modifiers:
+                decision = False if outside is not None else decide_spec(spec, facts, year, None)
+                modifier_decisions[id(spec)] = decision
+                if decision is True:
+                    matter, coefficient = spec.modifies
+                    if matter not in factors or coefficient > factors[matter][0]:
+                        factors[matter] = (coefficient, f"{policy.docno}{spec.label}")
+        # (spec, applies, award decision or None, matter, payers) of each listed clause
+        listed: list[list] = []
+        matters = set(self.fixed_matters)
+        resolving = self.resolving
+        spec = None
+        try:
+            for (policy, clauses, _modifiers, _others, year, outside), facts in zip(self.plan, typed):
+                for spec in clauses:
+                    if spec.modifies is not None:
+                        decision = modifier_decisions[id(spec)]
+                    elif outside is not None:
+                        decision = False
+                    elif spec.payer_rules or (spec.matter_fact is not None and spec.start_fact is not None):
+                        result = in_force(spec, facts, year, factors.get(spec.matter), quiet)
+                        if result.matter is not None and spec.policy in resolving:
+                            matters.add(result.matter)
+                        if result.applies is not False or include_all:
+                            listed.append([spec, result.applies, runtime.decision_of(result.award), result.matter,
+                                           result.payers])
+                        continue
+                    elif spec.decide is not None:
+                        decision = spec.decide(facts, year, factors.get(spec.matter))
+                    else:
+                        decision = decide_spec(spec, facts, year, factors.get(spec.matter))
+                    matter = spec.matter
+                    if spec.matter_fact is not None:  # 事项 按 X: an award's matter is X's value, when known
+                        value = facts.get(spec.matter_fact) if decision.__class__ is tuple else None
+                        if value is not None:
+                            matter = value
+                        if matter is not None and spec.policy in resolving:
+                            matters.add(matter)
+                    if decision.__class__ is tuple:
+                        listed.append([spec, True, decision, matter, None])
+                    elif decision is None:
+                        listed.append([spec, None, None, matter, None])
+                    elif decision is True:
+                        listed.append([spec, True, None, matter, None])
+                    elif include_all:  # False, or why not
+                        listed.append([spec, False, None, matter, None])
+        except Exception as exc:  # as runtime._run_clause: name the clause a generated function failed in
+            if spec is None or isinstance(exc, RuntimeError) and str(exc).startswith(spec.source):
+                raise
+            raise RuntimeError(f"{spec.source} {spec.policy} {spec.label}: {type(exc).__name__}: {exc}") from exc
+        return _compact_decisions(listed, matters, self.principles)
+
+
+def _compact_decisions(listed: list[list], matters: set, principles: dict) -> tuple[list[list], list[tuple]]:
+    """The compact rows of the listed decisions, 就高不重复 applied (runtime.resolve's rule)."""
+    groups: dict = {}
+    for position, (_spec, applies, award, matter, _payers) in enumerate(listed):
+        if applies is True and award is not None and matter is not None:
+            groups.setdefault(matter, []).append(position)
+    unpaid = set()
+    for positions in groups.values():
+        if len(positions) < 2 or not any(principles.get(listed[p][0].policy) == "就高不重复" for p in positions):
+            continue
+        winner, best = positions[0], runtime.award_rank(*listed[positions[0]][2][:3])
+        for position in positions[1:]:
+            rank = runtime.award_rank(*listed[position][2][:3])
+            if rank > best:
+                winner, best = position, rank
+        unpaid.update(p for p in positions if p != winner)
+    rows, paying = [], []
+    for position, (spec, applies, award, matter, payers) in enumerate(listed):
+        resolved_matter = matter if matter in matters else None
+        if applies is False:
+            rows.append([spec.policy, spec.label, _NOT_APPLICABLE, None, None, None, None, False, None,
+                         resolved_matter, None])
+            continue
+        if applies is None:
+            possible = spec.modifies is None
+            rows.append([spec.policy, spec.label, _UNDECIDABLE, None, None, None,
+                         _yuan(spec.ceiling) if possible else None, possible, None, resolved_matter, None])
+            continue
+        if spec.modifies is not None:
+            rows.append([spec.policy, spec.label, _MODIFIER, None, None, None, None, False, None, resolved_matter,
+                         None])
+            continue
+        if award is None:
+            raise ValueError(f"{spec.policy}{spec.label}: applies, not a modifier, and no award")
+        kind, low, high = award[0], award[1], award[2]
+        funding = None
+        if position in unpaid:
+            why = _NOT_HIGHEST
+        else:
+            paying.append((len(rows), spec, low, high))
+            if kind == "routing":
+                why = _ROUTING
+            else:
+                why = _PAID
+                split = payers if spec.payer_rules else spec.split
+                if split is not None and low is not None and high is not None:
+                    funding = {share.payer: {"min": _yuan(share.min), "max": _yuan(share.max)}
+                               for share in runtime.funding_shares(split, low, high)}
+        rows.append([spec.policy, spec.label, why, kind, _yuan(low), _yuan(high), None, False, funding,
+                     resolved_matter, None])
+    return rows, paying
+
+
+def _compact_results(results: list, include_all: bool, resolving: set) -> tuple[list[list], list[tuple]]:
+    """The compact rows and paid clauses of full results (a traced row's, or with offsets)."""
+    shown = results if include_all else [r for r in results if r.applies is not False]
+    # 就高不重复 resolves a matter when any policy covering it (any result naming it) says so.
+    resolved = {r.matter for r in results if r.matter is not None and r.spec.policy in resolving}
+    rows = [compact_clause(r, r.matter if r.matter in resolved else None) for r in shown]
+    paying = [(index, r.spec, r.award.min, r.award.max) for index, r in enumerate(shown) if r.paid]
+    return rows, paying
 
 
 def _outside(spec, outside: str):
@@ -537,7 +673,6 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
     budgets = {policy.docno: policy.budgets for policy, _ in engine.policies if policy.budgets}
     infos = {policy.docno: policy for policy, _ in engine.policies}
     index_of_policy = {policy.docno: index for index, (policy, _) in enumerate(engine.policies)}
-    resolved_principle = {docno for docno, principle in engine.principles.items() if principle == "就高不重复"}
     quota_candidates: dict[str, list] = {}
     quota_specs: dict[str, tuple] = {}
     budget_candidates: dict[tuple, list] = {}
@@ -565,18 +700,22 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
             bad_rows.add(line_number, _twice(applicant), applicant)
             continue
         traced = explain is not None and explain.chosen(line_number, applicant)
+        full = None
         try:
             typed = engine.typed(row)
-            results = engine.evaluate(typed, traced)
+            if traced:
+                results = engine.evaluate(typed, True)
+                clauses, paying = _compact_results(results, include_all, engine.resolving)
+                full = {"line": line_number, "applicant": applicant, "on": on_text,
+                        "clauses": [r.to_json() for r in results if include_all or r.applies is not False],
+                        "total": None, "warnings": engine.warnings}
+            else:
+                clauses, paying = engine.compact(typed, include_all)
         except runtime.FactError as exc:
             bad_rows.add(line_number, f"事实「{exc.fact}」{exc.problem_zh} / {exc.problem_en}", applicant)
             continue
-        shown = results if include_all else [r for r in results if r.applies is not False]
         competing = []  # (quota key or budget key, candidate): added only when the whole row is good
-        for index, result in enumerate(shown):
-            if not result.paid:
-                continue
-            spec = result.spec
+        for index, spec, award_min, award_max in paying:
             if spec.quota is None and spec.policy not in budgets:
                 continue
             if applicant is None:
@@ -589,15 +728,15 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
                 values = _rank(spec.quota[3], facts, infos[spec.policy], on)
                 group = _rank(_group_keys(spec.quota), facts, infos[spec.policy], on)
                 competing.append(("quota", key, spec.quota, (applicant, values, (line_number, index), group)))
-            if result.award.max is not None and spec.policy in budgets:
+            if award_max is not None and spec.policy in budgets:
                 for budget in budgets[spec.policy]:
                     payer, keys = budget[0], budget[2]
-                    cost = result.award.max * runtime.payer_share(spec, payer)
+                    cost = award_max * runtime.payer_share(spec, payer)
                     if cost > 0:
                         values = _rank(keys, facts, infos[spec.policy], on)
                         candidate = (applicant, values, (line_number, index), cost)
                         if _prorated(budget):  # the minimum is scaled too
-                            candidate += (result.award.min,)
+                            candidate += (award_min,)
                         competing.append(("budget", (spec.policy, payer), None, candidate))
         if competing is None:
             bad_rows.add(line_number, f"缺少「{IDENTIFIER}」列：名额或预算排序需要申请人标识 / "
@@ -611,13 +750,6 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
                 budget_candidates.setdefault(key, []).append(candidate)
         if fingerprint is not None:
             seen.add(fingerprint)
-        # 就高不重复 resolves a matter when any policy covering it (any result naming it) says so.
-        resolved = {r.matter for r in results if r.matter is not None and r.spec.policy in resolved_principle}
-        clauses = [compact_clause(r, r.matter if r.matter in resolved else None) for r in shown]
-        full = None
-        if traced:
-            full = {"line": line_number, "applicant": applicant, "on": on_text,
-                    "clauses": [r.to_json() for r in shown], "total": None, "warnings": engine.warnings}
         spool.write((line_number, applicant, clauses, full, _rooms_text(engine.policies, typed)))
     progress.done()
     seen.clear()

@@ -431,7 +431,7 @@ def yuan(value):
     never "-0.00" (0 × a negative rate is a negative zero in Decimal arithmetic)."""
     if value is None:
         return None
-    value = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    value = value.quantize(CENT, ROUND_HALF_UP)  # positional: keywords are parsed several times slower
     return str(value.copy_abs() if value.is_zero() else value)
 
 
@@ -1161,14 +1161,7 @@ class ClauseResult:
         split = self.payers if self.spec.payer_rules else self.spec.split
         if not self.paid or split is None or award is None or award.max is None or award.min is None:
             return None
-        parts: dict[str, dict[str, Decimal]] = {}
-        for bound, amount in (("min", award.min), ("max", award.max)):
-            left = amount
-            for position, (payer, share) in enumerate(split):
-                part = left if position == len(split) - 1 else _rounded(amount * share)
-                left -= part
-                parts.setdefault(payer, {})[bound] = part
-        return tuple(FundingShare(payer, bounds["min"], bounds["max"]) for payer, bounds in parts.items())
+        return funding_shares(split, award.min, award.max)
 
     def to_json(self) -> dict[str, typing.Any]:
         spec = self.spec
@@ -1194,6 +1187,19 @@ class ClauseResult:
         if self.offsets:
             row["offsets"] = [offset.to_json() for offset in self.offsets]
         return row
+
+
+def funding_shares(split, low, high):
+    """CO-FUNDING: each payer's part (FundingShare) of an award of low … high 元 split as
+    ((payer, share), …): each part rounded to 0.01 half up, the last payer taking what is left."""
+    parts: dict[str, dict[str, Decimal]] = {}
+    for bound, amount in (("min", low), ("max", high)):
+        left = amount
+        for position, (payer, share) in enumerate(split):
+            part = left if position == len(split) - 1 else _rounded(amount * share)
+            left -= part
+            parts.setdefault(payer, {})[bound] = part
+    return tuple(FundingShare(payer, bounds["min"], bounds["max"]) for payer, bounds in parts.items())
 
 
 class _ClauseResultParts:
@@ -1566,11 +1572,17 @@ def _evaluate_typed(policy, clauses, typed, on, factors=None):
 
 def _rank(result):
     award = result.award
-    if award.kind in ("case_by_case", "unspecified", "routing"):
+    return award_rank(award.kind, award.min, award.max)
+
+
+def award_rank(kind, low, high):
+    """How 就高不重复 ranks an award (higher first): a stated amount by its maximum (a floor,
+    at_least, by its minimum), above any award that states none."""
+    if kind in ("case_by_case", "unspecified", "routing"):
         return (0, Decimal(0))
-    if award.kind == "at_least":  # a floor ranks by the amount it states (its minimum)
-        return (1, award.min)
-    return (1, award.max)
+    if kind == "at_least":
+        return (1, low)
+    return (1, high)
 
 
 def resolve(results, principles):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast as pyast
 import keyword
 import sys
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from typing import assert_never
@@ -152,6 +152,10 @@ class _ClauseCompiler:
         # arguments, nothing is traced or recorded as missing, awards are plain tuples.
         self.deciding = False
         self.duration: model.Duration | None = None  # the 期限 of the clause being decided, if it has a start
+        # A decision function reads a fact (or a year of one) once: reads made at the top level
+        # of the function being written (so they ran before anything after them) are reused.
+        self.reads: dict[tuple[str, ...], str] = {}
+        self.read_at: tuple[Writer, int] | None = None
 
     def begin_function(self) -> tuple[Writer, int, set[str]]:
         """Where the preamble of the function starting here goes (after its docstring), and
@@ -180,14 +184,26 @@ class _ClauseCompiler:
         self.out.line(f"{temp} = {code}")
         return temp
 
+    def _reused(self, key: tuple[str, ...]) -> str | None:
+        """In a decision function, the local already holding this read, if one does."""
+        return self.reads.get(key) if self.deciding else None
+
+    def _keep(self, key: tuple[str, ...], local: str) -> None:
+        """Remember a read made at the top level of a decision function, for reuse."""
+        if self.deciding and self.read_at == (self.out, self.out.level):
+            self.reads[key] = local
+
     def read_fact(self, name: str) -> str:
         """A plain fact (not 逐年, not 逐项) read from the facts; recorded as missing if None."""
         self.uses.add("facts")
+        if (known := self._reused(("fact", name))) is not None:
+            return known
         value = self.out.temp("v")
         self.out.line(f"{value} = facts.get({name!r})")
         if not self.deciding:
             self.out.line(f"if {value} is None:")
             self.out.line(f"    run.missed({name!r})")
+        self._keep(("fact", name), value)
         return value
 
     def read_year(self, name: str, offset: str) -> str:
@@ -195,14 +211,25 @@ class _ClauseCompiler:
         None, Run.at records what is missing (the fact, or that year of it)."""
         self.uses.add("facts")
         out = self.out
-        series, value = out.temp("s"), out.temp("v")
+        if (known := self._reused(("year", name, offset))) is not None:
+            return known
+        series, value = self.read_series(name), out.temp("v")
         year = self.year if offset == "0" else f"{self.year} - ({offset})"
-        out.line(f"{series} = facts.get({name!r})")
         out.line(f"{value} = None if {series} is None else {series}.get({year})")
         if not self.deciding:
             out.line(f"if {value} is None:")
             out.line(f"    run.at({name!r}, {offset})")
+        self._keep(("year", name, offset), value)
         return value
+
+    def read_series(self, name: str) -> str:
+        """A 逐年 fact's series (a dict by year, or None)."""
+        if (known := self._reused(("series", name))) is not None:
+            return known
+        series = self.out.temp("s")
+        self.out.line(f"{series} = facts.get({name!r})")
+        self._keep(("series", name), series)
+        return series
 
     def record(self, entry: str) -> None:
         """A trace entry, built only when a trace is wanted (never in a decision function)."""
@@ -223,7 +250,11 @@ class _ClauseCompiler:
         outer, self.out = self.out, Writer()
         started = self.begin_function()
         self.out.indent()
-        value = self.expr(node, "offset")
+        outer_reads, self.reads, outer_at, self.read_at = self.reads, {}, self.read_at, (self.out, self.out.level)
+        try:
+            value = self.expr(node, "offset")
+        finally:
+            self.reads, self.read_at = outer_reads, outer_at
         self.out.line(f"return {value}")
         self.out.outdent()
         self.end_function(started)
@@ -400,11 +431,19 @@ class _ClauseCompiler:
         self.uses.add("facts")
         out = self.out
         test = _PYTHON_COMPARE[node.op]
-        series, year, current, result = out.temp("s"), out.temp("y"), out.temp("v"), out.temp("r")
-        earlier_year, earlier = out.temp("y"), out.temp("v")
-        out.line(f"{series} = facts.get({name!r})")
-        out.line(f"{year} = {self.year}" if offset == "0" else f"{year} = {self.year} - ({offset})")
-        out.line(f"{current} = None if {series} is None else {series}.get({year})")
+        if self.deciding:  # the series and the year's value as read_year reads them (once)
+            current = self.read_year(name, offset)
+            series = self.reads.get(("series", name)) or self.read_series(name)
+            year = self.year if offset == "0" else out.temp("y")
+            result, earlier_year, earlier = out.temp("r"), out.temp("y"), out.temp("v")
+            if offset != "0":
+                out.line(f"{year} = {self.year} - ({offset})")
+        else:
+            series, year, current, result = out.temp("s"), out.temp("y"), out.temp("v"), out.temp("r")
+            earlier_year, earlier = out.temp("y"), out.temp("v")
+            out.line(f"{series} = facts.get({name!r})")
+            out.line(f"{year} = {self.year}" if offset == "0" else f"{year} = {self.year} - ({offset})")
+            out.line(f"{current} = None if {series} is None else {series}.get({year})")
         out.line(f"if {current} is None:")
         if not self.deciding:
             out.line(f"    run.at({name!r}, {offset})  # records what is missing: the fact, or its year")
@@ -481,6 +520,7 @@ class _ClauseCompiler:
         out.line(_docstring(f"{clause.label}: the decision of {clause_function} (see runtime, \"decisions\").", "    "))
         saved = (len(out.lines), out.level, len(self.helpers), dict(self.constants), self._parts)
         self.deciding = True
+        self.reads, self.read_at = {}, (out, out.level)
         try:
             self._decision_body(clause)
         except _NeedsRun:
@@ -491,6 +531,7 @@ class _ClauseCompiler:
         finally:
             self.deciding = False
             self.duration = None
+            self.reads, self.read_at = {}, None
         out.outdent()
         out.line()
         out.line()
@@ -528,6 +569,18 @@ class _ClauseCompiler:
         self.out.line(f"return in_period({decision}, facts.get({d.start_fact.name!r}), year, {d.years!r}, "
                       f"{bool(d.start_next_year)!r})")
 
+    def exact_decision(self, amount: model.Expr, cap_node: model.Expr | None, cap: str) -> str:
+        """runtime.exact_decision of the amount; a stated amount (under a stated cap, or none)
+        is decided here, rounded once as exact_decision would, unless a coefficient scales it."""
+        code = f"exact_decision({self.amount(amount)}, {cap}, factor)"
+        if not (isinstance(amount, model.Constant) and model.is_money_constant(amount) and amount.value >= 0):
+            return code
+        if cap_node is not None and not (isinstance(cap_node, model.Constant) and model.is_money_constant(cap_node)):
+            return code
+        value = amount.value if cap_node is None or amount.value <= cap_node.value else cap_node.value
+        rounded = self.constant(value.quantize(Decimal("0.01"), ROUND_HALF_UP))
+        return f"('exact', {rounded}, {rounded}) if factor is None else {code}"
+
     def decided_award(self, award: model.Award) -> None:
         """The award's decision, as award() writes the award (the same forms, amounts and caps)."""
         out = self.out
@@ -541,7 +594,7 @@ class _ClauseCompiler:
         form = award.form
         match form:
             case model.Exact():
-                self.give(f"exact_decision({self.amount(form.amount)}, {cap}, factor)")
+                self.give(self.exact_decision(form.amount, award.cap, cap))
             case model.UpTo():
                 self.give(f"up_to_decision({self.amount(form.ceiling)}, {cap}, factor)")
             case model.Range():
@@ -566,7 +619,7 @@ class _ClauseCompiler:
                 for index, level in enumerate(form.rows):
                     out.line(f"{'if' if index == 0 else 'elif'} {picked} == {level.level!r}:")
                     out.indent()
-                    self.give(f"exact_decision({self.amount(level.amount)}, {cap}, factor)")
+                    self.give(self.exact_decision(level.amount, award.cap, cap))
                     out.outdent()
                 out.line(f"return '%s为「%s」，不在奖励等级之内' % ({subject!r}, {picked})")
             case model.ByTier() | model.ByBand():
@@ -576,7 +629,7 @@ class _ClauseCompiler:
                     out.line("    return None")
                     out.line(f"if {test}:")
                     out.indent()
-                    self.give(f"exact_decision({self.amount(row.amount)}, {cap}, factor)")
+                    self.give(self.exact_decision(row.amount, award.cap, cap))
                     out.outdent()
                 out.line(f"return {(model.NO_TIER_MET if isinstance(form, model.ByTier) else model.NO_BAND_MET)!r}")
             case model.PerItem() | model.ByRunYear() | model.ByTable() | model.EachTier() | model.Upgrade():

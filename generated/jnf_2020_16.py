@@ -252,13 +252,11 @@ def _decide_2(facts, year, factor=None):
     if level21 is None:
         return None
     if level21 == '镇村集体美丽粮园':
-        v22 = facts.get('投资额')
-        e23 = (None if v22 is None else v22 * _K4)
-        return exact_decision(e23, cap, factor)
+        e22 = (None if v19 is None else v19 * _K4)
+        return exact_decision(e22, cap, factor)
     elif level21 == '其他美丽农场项目':
-        v24 = facts.get('投资额')
-        e25 = (None if v24 is None else v24 * _K5)
-        return exact_decision(e25, cap, factor)
+        e23 = (None if v19 is None else v19 * _K5)
+        return exact_decision(e23, cap, factor)
     return '%s为「%s」，不在奖励等级之内' % ('补助类别', level21)
 
 

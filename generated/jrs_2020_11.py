@@ -487,35 +487,30 @@ def _decide_2(facts, year, factor=None):
     r87 = None if v86 is None else v86 > _K2
     t85 = r87
     if t85 is not False:
-        v89 = facts.get('2018年末参保人数')
-        v90 = facts.get('2019年末参保人数')
-        e91 = (None if v89 is None or v90 is None else v89 - v90)
-        v92 = facts.get('2019年不计入裁员人数')
-        e93 = (None if e91 is None or v92 is None else e91 - v92)
-        v94 = facts.get('2018年末参保人数')
-        e95 = (None if e93 is None or v94 is None or v94 == 0 else e93 / v94)
-        r96 = None if e95 is None else e95 <= _K3
-        t88 = r96
+        v89 = facts.get('2019年末参保人数')
+        e90 = (None if v86 is None or v89 is None else v86 - v89)
+        v91 = facts.get('2019年不计入裁员人数')
+        e92 = (None if e90 is None or v91 is None else e90 - v91)
+        e93 = (None if e92 is None or v86 is None or v86 == 0 else e92 / v86)
+        r94 = None if e93 is None else e93 <= _K3
+        t88 = r94
         if t88 is not True:
-            v98 = facts.get('2018年末参保人数')
-            r99 = None if v98 is None else v98 <= _K4
-            t97 = r99
-            if t97 is not False:
-                v100 = facts.get('2018年末参保人数')
-                v101 = facts.get('2019年末参保人数')
-                e102 = (None if v100 is None or v101 is None else v100 - v101)
-                v103 = facts.get('2019年不计入裁员人数')
-                e104 = (None if e102 is None or v103 is None else e102 - v103)
-                v105 = facts.get('2018年末参保人数')
-                e106 = (None if e104 is None or v105 is None or v105 == 0 else e104 / v105)
-                r107 = None if e106 is None else e106 <= _K5
-                if t97 is True:
-                    t97 = r107
-                elif r107 is False:
-                    t97 = False
+            r96 = None if v86 is None else v86 <= _K4
+            t95 = r96
+            if t95 is not False:
+                v97 = facts.get('2019年末参保人数')
+                e98 = (None if v86 is None or v97 is None else v86 - v97)
+                v99 = facts.get('2019年不计入裁员人数')
+                e100 = (None if e98 is None or v99 is None else e98 - v99)
+                e101 = (None if e100 is None or v86 is None or v86 == 0 else e100 / v86)
+                r102 = None if e101 is None else e101 <= _K5
+                if t95 is True:
+                    t95 = r102
+                elif r102 is False:
+                    t95 = False
             if t88 is False:
-                t88 = t97
-            elif t97 is True:
+                t88 = t95
+            elif t95 is True:
                 t88 = True
         if t85 is True:
             t85 = t88
@@ -523,63 +518,63 @@ def _decide_2(facts, year, factor=None):
             t85 = False
     t84 = t85
     if t84 is not True:
-        v109 = facts.get('2019年首月参保人数')
-        r110 = None if v109 is None else v109 > _K2
-        t108 = r110
-        if t108 is not False:
+        v104 = facts.get('2019年首月参保人数')
+        r105 = None if v104 is None else v104 > _K2
+        t103 = r105
+        if t103 is not False:
+            v107 = facts.get('2019年首月参保人数')
+            v108 = facts.get('2019年末参保人数')
+            e109 = (None if v107 is None or v108 is None else v107 - v108)
+            v110 = facts.get('2019年不计入裁员人数')
+            e111 = (None if e109 is None or v110 is None else e109 - v110)
             v112 = facts.get('2019年首月参保人数')
-            v113 = facts.get('2019年末参保人数')
-            e114 = (None if v112 is None or v113 is None else v112 - v113)
-            v115 = facts.get('2019年不计入裁员人数')
-            e116 = (None if e114 is None or v115 is None else e114 - v115)
-            v117 = facts.get('2019年首月参保人数')
-            e118 = (None if e116 is None or v117 is None or v117 == 0 else e116 / v117)
-            r119 = None if e118 is None else e118 <= _K3
-            t111 = r119
-            if t111 is not True:
-                v121 = facts.get('2019年首月参保人数')
-                r122 = None if v121 is None else v121 <= _K4
-                t120 = r122
-                if t120 is not False:
+            e113 = (None if e111 is None or v112 is None or v112 == 0 else e111 / v112)
+            r114 = None if e113 is None else e113 <= _K3
+            t106 = r114
+            if t106 is not True:
+                v116 = facts.get('2019年首月参保人数')
+                r117 = None if v116 is None else v116 <= _K4
+                t115 = r117
+                if t115 is not False:
+                    v118 = facts.get('2019年首月参保人数')
+                    v119 = facts.get('2019年末参保人数')
+                    e120 = (None if v118 is None or v119 is None else v118 - v119)
+                    v121 = facts.get('2019年不计入裁员人数')
+                    e122 = (None if e120 is None or v121 is None else e120 - v121)
                     v123 = facts.get('2019年首月参保人数')
-                    v124 = facts.get('2019年末参保人数')
-                    e125 = (None if v123 is None or v124 is None else v123 - v124)
-                    v126 = facts.get('2019年不计入裁员人数')
-                    e127 = (None if e125 is None or v126 is None else e125 - v126)
-                    v128 = facts.get('2019年首月参保人数')
-                    e129 = (None if e127 is None or v128 is None or v128 == 0 else e127 / v128)
-                    r130 = None if e129 is None else e129 <= _K5
-                    if t120 is True:
-                        t120 = r130
-                    elif r130 is False:
-                        t120 = False
-                if t111 is False:
-                    t111 = t120
-                elif t120 is True:
-                    t111 = True
-            if t108 is True:
-                t108 = t111
-            elif t111 is False:
-                t108 = False
+                    e124 = (None if e122 is None or v123 is None or v123 == 0 else e122 / v123)
+                    r125 = None if e124 is None else e124 <= _K5
+                    if t115 is True:
+                        t115 = r125
+                    elif r125 is False:
+                        t115 = False
+                if t106 is False:
+                    t106 = t115
+                elif t115 is True:
+                    t106 = True
+            if t103 is True:
+                t103 = t106
+            elif t106 is False:
+                t103 = False
         if t84 is False:
-            t84 = t108
-        elif t108 is True:
+            t84 = t103
+        elif t103 is True:
             t84 = True
     if t84 is False:
         return False
     if t84 is None:
         holds = None
-    v131 = facts.get('已享受社会保险费返还')
-    e132 = (None if v131 is None else not v131)
-    if e132 is False:
+    v126 = facts.get('已享受社会保险费返还')
+    e127 = (None if v126 is None else not v126)
+    if e127 is False:
         return False
-    if e132 is None:
+    if e127 is None:
         holds = None
     if holds is None:
         return None
-    v133 = facts.get('2019年度实缴失业保险费')
-    e134 = (None if v133 is None else v133 * _K6)
-    return exact_decision(e134, None, factor)
+    v128 = facts.get('2019年度实缴失业保险费')
+    e129 = (None if v128 is None else v128 * _K6)
+    return exact_decision(e129, None, factor)
 
 
 CLAUSES: tuple[ClauseSpec, ...] = (

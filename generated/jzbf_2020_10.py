@@ -860,11 +860,10 @@ def _decide_10(facts, year, factor=None):
         return False
     if e155 is None:
         holds = None
-    v156 = facts.get('奖励种类')
-    e157 = (None if v156 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v156) < 3)
-    if e157 is False:
+    e156 = (None if v154 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v154) < 3)
+    if e156 is False:
         return False
-    if e157 is None:
+    if e156 is None:
         holds = None
     if holds is None:
         return None
@@ -885,46 +884,46 @@ def _clause_11(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v158 = facts.get('推荐评选劳模见义勇为')
-    if v158 is None:
+    v157 = facts.get('推荐评选劳模见义勇为')
+    if v157 is None:
         run.missed('推荐评选劳模见义勇为')
     if trace is not None:
-        trace.append((trace_value, '推荐评选劳模见义勇为', v158, 'bool', v158))
-    e159 = (None if v158 is None else not v158)
-    c160 = e159
-    if c160 is False:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v157, 'bool', v157))
+    e158 = (None if v157 is None else not v157)
+    c159 = e158
+    if c159 is False:
         return False
-    if c160 is None:
+    if c159 is None:
         holds = None
-    v162 = facts.get('对象均为公务员')
-    if v162 is None:
+    v161 = facts.get('对象均为公务员')
+    if v161 is None:
         run.missed('对象均为公务员')
     if trace is not None:
-        trace.append((trace_value, '对象均为公务员', v162, 'bool', v162))
-    t161 = v162
-    if t161 is not False:
-        v163 = facts.get('奖励种类')
-        if v163 is None:
+        trace.append((trace_value, '对象均为公务员', v161, 'bool', v161))
+    t160 = v161
+    if t160 is not False:
+        v162 = facts.get('奖励种类')
+        if v162 is None:
             run.missed('奖励种类')
-        e164 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v163, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-        if t161 is True:
-            t161 = e164
-        elif e164 is False:
-            t161 = False
-    e165 = (None if t161 is None else not t161)
-    c166 = e165
-    if c166 is False:
+        e163 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v162, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+        if t160 is True:
+            t160 = e163
+        elif e163 is False:
+            t160 = False
+    e164 = (None if t160 is None else not t160)
+    c165 = e164
+    if c165 is False:
         return False
-    if c166 is None:
+    if c165 is None:
         holds = None
-    v167 = facts.get('奖励种类')
-    if v167 is None:
+    v166 = facts.get('奖励种类')
+    if v166 is None:
         run.missed('奖励种类')
-    e168 = run.compare_ordered('奖励种类 不低于 记一等功', 'ge', v167, '记一等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    c169 = e168
-    if c169 is False:
+    e167 = run.compare_ordered('奖励种类 不低于 记一等功', 'ge', v166, '记一等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c168 = e167
+    if c168 is False:
         return False
-    if c169 is None:
+    if c168 is None:
         holds = None
     if holds is None:
         return None
@@ -935,31 +934,31 @@ def _decide_11(facts, year, factor=None):
     """第五条第6项: the decision of _clause_11 (see runtime, "decisions").
     """
     holds = True
-    v170 = facts.get('推荐评选劳模见义勇为')
-    e171 = (None if v170 is None else not v170)
-    if e171 is False:
+    v169 = facts.get('推荐评选劳模见义勇为')
+    e170 = (None if v169 is None else not v169)
+    if e170 is False:
         return False
-    if e171 is None:
+    if e170 is None:
         holds = None
-    v173 = facts.get('对象均为公务员')
-    t172 = v173
-    if t172 is not False:
-        v174 = facts.get('奖励种类')
-        e175 = (None if v174 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v174) < 4)
-        if t172 is True:
-            t172 = e175
-        elif e175 is False:
-            t172 = False
-    e176 = (None if t172 is None else not t172)
-    if e176 is False:
+    v172 = facts.get('对象均为公务员')
+    t171 = v172
+    if t171 is not False:
+        v173 = facts.get('奖励种类')
+        e174 = (None if v173 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v173) < 4)
+        if t171 is True:
+            t171 = e174
+        elif e174 is False:
+            t171 = False
+    e175 = (None if t171 is None else not t171)
+    if e175 is False:
         return False
-    if e176 is None:
+    if e175 is None:
         holds = None
-    v177 = facts.get('奖励种类')
-    e178 = (None if v177 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v177) >= 3)
-    if e178 is False:
+    v176 = facts.get('奖励种类')
+    e177 = (None if v176 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v176) >= 3)
+    if e177 is False:
         return False
-    if e178 is None:
+    if e177 is None:
         holds = None
     if holds is None:
         return None
@@ -978,35 +977,35 @@ def _clause_12(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v179 = facts.get('推荐评选劳模见义勇为')
-    if v179 is None:
+    v178 = facts.get('推荐评选劳模见义勇为')
+    if v178 is None:
         run.missed('推荐评选劳模见义勇为')
     if trace is not None:
-        trace.append((trace_value, '推荐评选劳模见义勇为', v179, 'bool', v179))
-    e180 = (None if v179 is None else not v179)
-    c181 = e180
-    if c181 is False:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v178, 'bool', v178))
+    e179 = (None if v178 is None else not v178)
+    c180 = e179
+    if c180 is False:
         return False
-    if c181 is None:
+    if c180 is None:
         holds = None
-    v182 = facts.get('对象均为公务员')
-    if v182 is None:
+    v181 = facts.get('对象均为公务员')
+    if v181 is None:
         run.missed('对象均为公务员')
     if trace is not None:
-        trace.append((trace_value, '对象均为公务员', v182, 'bool', v182))
-    c183 = v182
-    if c183 is False:
+        trace.append((trace_value, '对象均为公务员', v181, 'bool', v181))
+    c182 = v181
+    if c182 is False:
         return False
-    if c183 is None:
+    if c182 is None:
         holds = None
-    v184 = facts.get('奖励种类')
-    if v184 is None:
+    v183 = facts.get('奖励种类')
+    if v183 is None:
         run.missed('奖励种类')
-    e185 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v184, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    c186 = e185
-    if c186 is False:
+    e184 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v183, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c185 = e184
+    if c185 is False:
         return False
-    if c186 is None:
+    if c185 is None:
         holds = None
     if holds is None:
         return None
@@ -1017,22 +1016,22 @@ def _decide_12(facts, year, factor=None):
     """第五条第7项: the decision of _clause_12 (see runtime, "decisions").
     """
     holds = True
-    v187 = facts.get('推荐评选劳模见义勇为')
-    e188 = (None if v187 is None else not v187)
-    if e188 is False:
+    v186 = facts.get('推荐评选劳模见义勇为')
+    e187 = (None if v186 is None else not v186)
+    if e187 is False:
         return False
-    if e188 is None:
+    if e187 is None:
         holds = None
-    v189 = facts.get('对象均为公务员')
-    if v189 is False:
+    v188 = facts.get('对象均为公务员')
+    if v188 is False:
         return False
-    if v189 is None:
+    if v188 is None:
         holds = None
-    v190 = facts.get('奖励种类')
-    e191 = (None if v190 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v190) < 4)
-    if e191 is False:
+    v189 = facts.get('奖励种类')
+    e190 = (None if v189 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v189) < 4)
+    if e190 is False:
         return False
-    if e191 is None:
+    if e190 is None:
         holds = None
     if holds is None:
         return None
@@ -1051,15 +1050,15 @@ def _clause_13(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v192 = facts.get('推荐评选劳模见义勇为')
-    if v192 is None:
+    v191 = facts.get('推荐评选劳模见义勇为')
+    if v191 is None:
         run.missed('推荐评选劳模见义勇为')
     if trace is not None:
-        trace.append((trace_value, '推荐评选劳模见义勇为', v192, 'bool', v192))
-    c193 = v192
-    if c193 is False:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v191, 'bool', v191))
+    c192 = v191
+    if c192 is False:
         return False
-    if c193 is None:
+    if c192 is None:
         holds = None
     if holds is None:
         return None
@@ -1070,10 +1069,10 @@ def _decide_13(facts, year, factor=None):
     """第五条第8项: the decision of _clause_13 (see runtime, "decisions").
     """
     holds = True
-    v194 = facts.get('推荐评选劳模见义勇为')
-    if v194 is False:
+    v193 = facts.get('推荐评选劳模见义勇为')
+    if v193 is False:
         return False
-    if v194 is None:
+    if v193 is None:
         holds = None
     if holds is None:
         return None

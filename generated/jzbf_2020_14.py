@@ -176,24 +176,31 @@ POLICY: PolicyInfo = PolicyInfo(
 _K1 = Decimal('0.1')
 _K2 = Decimal('0.2')
 _K3 = Decimal('8000000')
-_K4 = Decimal('5000000')
-_K5 = Decimal('500000')
-_K6 = Decimal('50000000')
-_K7 = Decimal('20000000')
-_K8 = Decimal('0.25')
-_K9 = Decimal('15000000')
-_K10 = Decimal('0.15')
-_K11 = Decimal('0')
-_K12 = Decimal('2000000')
-_K13 = Decimal('200000')
-_K14 = Decimal('1500000')
-_K15 = Decimal('1')
-_K16 = Decimal('50000')
-_K17 = Decimal('3000000')
-_K18 = Decimal('1000000')
-_K19 = Decimal('0.01')
-_K20 = Decimal('0.5')
-_K21 = Decimal('10000000')
+_K4 = Decimal('8000000.00')
+_K5 = Decimal('5000000')
+_K6 = Decimal('5000000.00')
+_K7 = Decimal('500000')
+_K8 = Decimal('500000.00')
+_K9 = Decimal('50000000')
+_K10 = Decimal('20000000')
+_K11 = Decimal('0.25')
+_K12 = Decimal('15000000')
+_K13 = Decimal('0.15')
+_K14 = Decimal('0')
+_K15 = Decimal('2000000')
+_K16 = Decimal('200000')
+_K17 = Decimal('1500000')
+_K18 = Decimal('1')
+_K19 = Decimal('50000')
+_K20 = Decimal('3000000')
+_K21 = Decimal('3000000.00')
+_K22 = Decimal('1000000')
+_K23 = Decimal('1000000.00')
+_K24 = Decimal('0.01')
+_K25 = Decimal('0.5')
+_K26 = Decimal('200000.00')
+_K27 = Decimal('10000000')
+_K28 = Decimal('2000000.00')
 
 
 def _def_1(run, offset):
@@ -259,7 +266,7 @@ def _decide_1(facts, year, factor=None):
         holds = None
     if holds is None:
         return None
-    return in_period(exact_decision(_K3, None, factor), facts.get('示范行业确定年度'), year, 2, False)
+    return in_period(('exact', _K4, _K4) if factor is None else exact_decision(_K3, None, factor), facts.get('示范行业确定年度'), year, 2, False)
 
 
 def _clause_2(run):
@@ -288,7 +295,7 @@ def _clause_2(run):
         holds = None
     if holds is None:
         return None
-    return exact(run, _K4, None, None)
+    return exact(run, _K5, None, None)
 
 
 def _decide_2(facts, year, factor=None):
@@ -302,7 +309,7 @@ def _decide_2(facts, year, factor=None):
         holds = None
     if holds is None:
         return None
-    return in_period(exact_decision(_K4, None, factor), facts.get('示范区确定年度'), year, 2, False)
+    return in_period(('exact', _K6, _K6) if factor is None else exact_decision(_K5, None, factor), facts.get('示范区确定年度'), year, 2, False)
 
 
 def _clause_3(run):
@@ -331,7 +338,7 @@ def _clause_3(run):
         holds = None
     if holds is None:
         return None
-    return exact(run, _K5, None, None)
+    return exact(run, _K7, None, None)
 
 
 def _decide_3(facts, year, factor=None):
@@ -345,7 +352,7 @@ def _decide_3(facts, year, factor=None):
         holds = None
     if holds is None:
         return None
-    return exact_decision(_K5, None, factor)
+    return ('exact', _K8, _K8) if factor is None else exact_decision(_K7, None, factor)
 
 
 def _clause_4(run):
@@ -386,9 +393,9 @@ def _clause_4(run):
     v19 = facts.get('投资额')
     if v19 is None:
         run.missed('投资额')
-    r20 = None if v19 is None else v19 >= _K6
+    r20 = None if v19 is None else v19 >= _K9
     if trace is not None:
-        trace.append((trace_compare, '投资额 不低于 5000万元', '', v19, _K6, 'money', r20))
+        trace.append((trace_compare, '投资额 不低于 5000万元', '', v19, _K9, 'money', r20))
     c21 = r20
     if c21 is False:
         return False
@@ -417,11 +424,11 @@ def _clause_4(run):
         holds = None
     if holds is None:
         return None
-    cap = _K7
+    cap = _K10
     v27 = facts.get('投资额')
     if v27 is None:
         run.missed('投资额')
-    e28 = (None if v27 is None else v27 * _K8)
+    e28 = (None if v27 is None else v27 * _K11)
     if trace is not None:
         trace.append((trace_define, '投资额 × 25%', e28, 'money'))
     return exact(run, e28, cap, '2000万元')
@@ -444,7 +451,7 @@ def _decide_4(facts, year, factor=None):
     if t29 is None:
         holds = None
     v32 = facts.get('投资额')
-    r33 = None if v32 is None else v32 >= _K6
+    r33 = None if v32 is None else v32 >= _K9
     if r33 is False:
         return False
     if r33 is None:
@@ -462,10 +469,9 @@ def _decide_4(facts, year, factor=None):
         holds = None
     if holds is None:
         return None
-    cap = _K7
-    v37 = facts.get('投资额')
-    e38 = (None if v37 is None else v37 * _K8)
-    return exact_decision(e38, cap, factor)
+    cap = _K10
+    e37 = (None if v32 is None else v32 * _K11)
+    return exact_decision(e37, cap, factor)
 
 
 def _clause_5(run):
@@ -482,110 +488,109 @@ def _clause_5(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v40 = facts.get('经认定高质量项目')
-    if v40 is None:
+    v39 = facts.get('经认定高质量项目')
+    if v39 is None:
         run.missed('经认定高质量项目')
     if trace is not None:
-        trace.append((trace_value, '经认定高质量项目', v40, 'bool', v40))
-    t39 = v40
-    if t39 is not False:
-        v41 = facts.get('智能工厂数字车间项目')
-        if v41 is None:
+        trace.append((trace_value, '经认定高质量项目', v39, 'bool', v39))
+    t38 = v39
+    if t38 is not False:
+        v40 = facts.get('智能工厂数字车间项目')
+        if v40 is None:
             run.missed('智能工厂数字车间项目')
         if trace is not None:
-            trace.append((trace_value, '智能工厂数字车间项目', v41, 'bool', v41))
-        if t39 is True:
-            t39 = v41
-        elif v41 is False:
-            t39 = False
-    c42 = t39
-    if c42 is False:
+            trace.append((trace_value, '智能工厂数字车间项目', v40, 'bool', v40))
+        if t38 is True:
+            t38 = v40
+        elif v40 is False:
+            t38 = False
+    c41 = t38
+    if c41 is False:
         return False
-    if c42 is None:
+    if c41 is None:
         holds = None
-    v43 = facts.get('投资额')
-    if v43 is None:
+    v42 = facts.get('投资额')
+    if v42 is None:
         run.missed('投资额')
-    r44 = None if v43 is None else v43 >= _K6
+    r43 = None if v42 is None else v42 >= _K9
     if trace is not None:
-        trace.append((trace_compare, '投资额 不低于 5000万元', '', v43, _K6, 'money', r44))
-    c45 = r44
-    if c45 is False:
+        trace.append((trace_compare, '投资额 不低于 5000万元', '', v42, _K9, 'money', r43))
+    c44 = r43
+    if c44 is False:
         return False
-    if c45 is None:
+    if c44 is None:
         holds = None
-    v46 = facts.get('一年内实施完成')
-    if v46 is None:
+    v45 = facts.get('一年内实施完成')
+    if v45 is None:
         run.missed('一年内实施完成')
     if trace is not None:
-        trace.append((trace_value, '一年内实施完成', v46, 'bool', v46))
-    c47 = v46
-    if c47 is False:
+        trace.append((trace_value, '一年内实施完成', v45, 'bool', v45))
+    c46 = v45
+    if c46 is False:
         return False
-    if c47 is None:
+    if c46 is None:
         holds = None
-    v48 = facts.get('项目实施年度')
-    if v48 is None:
+    v47 = facts.get('项目实施年度')
+    if v47 is None:
         run.missed('项目实施年度')
-    r49 = None if v48 is None else v48 == 2021
+    r48 = None if v47 is None else v47 == 2021
     if trace is not None:
-        trace.append((trace_compare, '项目实施年度 等于 2021年', '', v48, 2021, 'year', r49))
-    c50 = r49
-    if c50 is False:
+        trace.append((trace_compare, '项目实施年度 等于 2021年', '', v47, 2021, 'year', r48))
+    c49 = r48
+    if c49 is False:
         return False
-    if c50 is None:
+    if c49 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K7
-    v51 = facts.get('投资额')
-    if v51 is None:
+    cap = _K10
+    v50 = facts.get('投资额')
+    if v50 is None:
         run.missed('投资额')
-    e52 = (None if v51 is None else v51 * _K2)
+    e51 = (None if v50 is None else v50 * _K2)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 20%', e52, 'money'))
-    return exact(run, e52, cap, '2000万元')
+        trace.append((trace_define, '投资额 × 20%', e51, 'money'))
+    return exact(run, e51, cap, '2000万元')
 
 
 def _decide_5(facts, year, factor=None):
     """第三条第5项: the decision of _clause_5 (see runtime, "decisions").
     """
     holds = True
-    v54 = facts.get('经认定高质量项目')
-    t53 = v54
-    if t53 is not False:
-        v55 = facts.get('智能工厂数字车间项目')
-        if t53 is True:
-            t53 = v55
-        elif v55 is False:
-            t53 = False
-    if t53 is False:
+    v53 = facts.get('经认定高质量项目')
+    t52 = v53
+    if t52 is not False:
+        v54 = facts.get('智能工厂数字车间项目')
+        if t52 is True:
+            t52 = v54
+        elif v54 is False:
+            t52 = False
+    if t52 is False:
         return False
-    if t53 is None:
+    if t52 is None:
         holds = None
-    v56 = facts.get('投资额')
-    r57 = None if v56 is None else v56 >= _K6
-    if r57 is False:
+    v55 = facts.get('投资额')
+    r56 = None if v55 is None else v55 >= _K9
+    if r56 is False:
         return False
-    if r57 is None:
+    if r56 is None:
         holds = None
-    v58 = facts.get('一年内实施完成')
-    if v58 is False:
+    v57 = facts.get('一年内实施完成')
+    if v57 is False:
         return False
-    if v58 is None:
+    if v57 is None:
         holds = None
-    v59 = facts.get('项目实施年度')
-    r60 = None if v59 is None else v59 == 2021
-    if r60 is False:
+    v58 = facts.get('项目实施年度')
+    r59 = None if v58 is None else v58 == 2021
+    if r59 is False:
         return False
-    if r60 is None:
+    if r59 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K7
-    v61 = facts.get('投资额')
-    e62 = (None if v61 is None else v61 * _K2)
-    return exact_decision(e62, cap, factor)
+    cap = _K10
+    e60 = (None if v55 is None else v55 * _K2)
+    return exact_decision(e60, cap, factor)
 
 
 def _clause_6(run):
@@ -602,133 +607,133 @@ def _clause_6(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v63 = facts.get('智能化改造投资项目')
-    if v63 is None:
+    v61 = facts.get('智能化改造投资项目')
+    if v61 is None:
         run.missed('智能化改造投资项目')
     if trace is not None:
-        trace.append((trace_value, '智能化改造投资项目', v63, 'bool', v63))
-    c64 = v63
-    if c64 is False:
+        trace.append((trace_value, '智能化改造投资项目', v61, 'bool', v61))
+    c62 = v61
+    if c62 is False:
         return False
-    if c64 is None:
+    if c62 is None:
         holds = None
-    v68 = facts.get('经认定高质量项目')
-    if v68 is None:
+    v66 = facts.get('经认定高质量项目')
+    if v66 is None:
         run.missed('经认定高质量项目')
     if trace is not None:
-        trace.append((trace_value, '经认定高质量项目', v68, 'bool', v68))
-    t67 = v68
-    if t67 is not False:
-        v69 = facts.get('智能工厂数字车间项目')
-        if v69 is None:
+        trace.append((trace_value, '经认定高质量项目', v66, 'bool', v66))
+    t65 = v66
+    if t65 is not False:
+        v67 = facts.get('智能工厂数字车间项目')
+        if v67 is None:
             run.missed('智能工厂数字车间项目')
         if trace is not None:
-            trace.append((trace_value, '智能工厂数字车间项目', v69, 'bool', v69))
-        if t67 is True:
-            t67 = v69
-        elif v69 is False:
-            t67 = False
-    t66 = t67
-    if t66 is not False:
-        v70 = facts.get('投资额')
-        if v70 is None:
+            trace.append((trace_value, '智能工厂数字车间项目', v67, 'bool', v67))
+        if t65 is True:
+            t65 = v67
+        elif v67 is False:
+            t65 = False
+    t64 = t65
+    if t64 is not False:
+        v68 = facts.get('投资额')
+        if v68 is None:
             run.missed('投资额')
-        r71 = None if v70 is None else v70 >= _K6
+        r69 = None if v68 is None else v68 >= _K9
         if trace is not None:
-            trace.append((trace_compare, '投资额 不低于 5000万元', '', v70, _K6, 'money', r71))
-        if t66 is True:
-            t66 = r71
-        elif r71 is False:
-            t66 = False
-    t65 = t66
-    if t65 is not False:
-        v72 = facts.get('一年内实施完成')
-        if v72 is None:
+            trace.append((trace_compare, '投资额 不低于 5000万元', '', v68, _K9, 'money', r69))
+        if t64 is True:
+            t64 = r69
+        elif r69 is False:
+            t64 = False
+    t63 = t64
+    if t63 is not False:
+        v70 = facts.get('一年内实施完成')
+        if v70 is None:
             run.missed('一年内实施完成')
         if trace is not None:
-            trace.append((trace_value, '一年内实施完成', v72, 'bool', v72))
-        if t65 is True:
-            t65 = v72
-        elif v72 is False:
-            t65 = False
-    e73 = (None if t65 is None else not t65)
-    c74 = e73
-    if c74 is False:
+            trace.append((trace_value, '一年内实施完成', v70, 'bool', v70))
+        if t63 is True:
+            t63 = v70
+        elif v70 is False:
+            t63 = False
+    e71 = (None if t63 is None else not t63)
+    c72 = e71
+    if c72 is False:
         return False
-    if c74 is None:
+    if c72 is None:
         holds = None
-    v75 = facts.get('项目实施年度')
-    if v75 is None:
+    v73 = facts.get('项目实施年度')
+    if v73 is None:
         run.missed('项目实施年度')
-    r76 = None if v75 is None else v75 == 2020
+    r74 = None if v73 is None else v73 == 2020
     if trace is not None:
-        trace.append((trace_compare, '项目实施年度 等于 2020年', '', v75, 2020, 'year', r76))
-    c77 = r76
-    if c77 is False:
+        trace.append((trace_compare, '项目实施年度 等于 2020年', '', v73, 2020, 'year', r74))
+    c75 = r74
+    if c75 is False:
         return False
-    if c77 is None:
+    if c75 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K9
-    v78 = facts.get('投资额')
-    if v78 is None:
+    cap = _K12
+    v76 = facts.get('投资额')
+    if v76 is None:
         run.missed('投资额')
-    e79 = (None if v78 is None else v78 * _K2)
+    e77 = (None if v76 is None else v76 * _K2)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 20%', e79, 'money'))
-    return exact(run, e79, cap, '1500万元')
+        trace.append((trace_define, '投资额 × 20%', e77, 'money'))
+    return exact(run, e77, cap, '1500万元')
 
 
 def _decide_6(facts, year, factor=None):
     """第三条第6项: the decision of _clause_6 (see runtime, "decisions").
     """
     holds = True
-    v80 = facts.get('智能化改造投资项目')
-    if v80 is False:
+    v78 = facts.get('智能化改造投资项目')
+    if v78 is False:
         return False
-    if v80 is None:
+    if v78 is None:
         holds = None
-    v84 = facts.get('经认定高质量项目')
-    t83 = v84
-    if t83 is not False:
-        v85 = facts.get('智能工厂数字车间项目')
-        if t83 is True:
-            t83 = v85
-        elif v85 is False:
-            t83 = False
-    t82 = t83
-    if t82 is not False:
-        v86 = facts.get('投资额')
-        r87 = None if v86 is None else v86 >= _K6
-        if t82 is True:
-            t82 = r87
-        elif r87 is False:
-            t82 = False
-    t81 = t82
+    v82 = facts.get('经认定高质量项目')
+    t81 = v82
     if t81 is not False:
-        v88 = facts.get('一年内实施完成')
+        v83 = facts.get('智能工厂数字车间项目')
         if t81 is True:
-            t81 = v88
-        elif v88 is False:
+            t81 = v83
+        elif v83 is False:
             t81 = False
-    e89 = (None if t81 is None else not t81)
-    if e89 is False:
+    t80 = t81
+    if t80 is not False:
+        v84 = facts.get('投资额')
+        r85 = None if v84 is None else v84 >= _K9
+        if t80 is True:
+            t80 = r85
+        elif r85 is False:
+            t80 = False
+    t79 = t80
+    if t79 is not False:
+        v86 = facts.get('一年内实施完成')
+        if t79 is True:
+            t79 = v86
+        elif v86 is False:
+            t79 = False
+    e87 = (None if t79 is None else not t79)
+    if e87 is False:
         return False
-    if e89 is None:
+    if e87 is None:
         holds = None
-    v90 = facts.get('项目实施年度')
-    r91 = None if v90 is None else v90 == 2020
-    if r91 is False:
+    v88 = facts.get('项目实施年度')
+    r89 = None if v88 is None else v88 == 2020
+    if r89 is False:
         return False
-    if r91 is None:
+    if r89 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K9
-    v92 = facts.get('投资额')
-    e93 = (None if v92 is None else v92 * _K2)
-    return exact_decision(e93, cap, factor)
+    cap = _K12
+    v90 = facts.get('投资额')
+    e91 = (None if v90 is None else v90 * _K2)
+    return exact_decision(e91, cap, factor)
 
 
 def _clause_7(run):
@@ -745,133 +750,133 @@ def _clause_7(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v94 = facts.get('智能化改造投资项目')
-    if v94 is None:
+    v92 = facts.get('智能化改造投资项目')
+    if v92 is None:
         run.missed('智能化改造投资项目')
     if trace is not None:
-        trace.append((trace_value, '智能化改造投资项目', v94, 'bool', v94))
-    c95 = v94
-    if c95 is False:
+        trace.append((trace_value, '智能化改造投资项目', v92, 'bool', v92))
+    c93 = v92
+    if c93 is False:
         return False
-    if c95 is None:
+    if c93 is None:
         holds = None
-    v99 = facts.get('经认定高质量项目')
-    if v99 is None:
+    v97 = facts.get('经认定高质量项目')
+    if v97 is None:
         run.missed('经认定高质量项目')
     if trace is not None:
-        trace.append((trace_value, '经认定高质量项目', v99, 'bool', v99))
-    t98 = v99
-    if t98 is not False:
-        v100 = facts.get('智能工厂数字车间项目')
-        if v100 is None:
+        trace.append((trace_value, '经认定高质量项目', v97, 'bool', v97))
+    t96 = v97
+    if t96 is not False:
+        v98 = facts.get('智能工厂数字车间项目')
+        if v98 is None:
             run.missed('智能工厂数字车间项目')
         if trace is not None:
-            trace.append((trace_value, '智能工厂数字车间项目', v100, 'bool', v100))
-        if t98 is True:
-            t98 = v100
-        elif v100 is False:
-            t98 = False
-    t97 = t98
-    if t97 is not False:
-        v101 = facts.get('投资额')
-        if v101 is None:
+            trace.append((trace_value, '智能工厂数字车间项目', v98, 'bool', v98))
+        if t96 is True:
+            t96 = v98
+        elif v98 is False:
+            t96 = False
+    t95 = t96
+    if t95 is not False:
+        v99 = facts.get('投资额')
+        if v99 is None:
             run.missed('投资额')
-        r102 = None if v101 is None else v101 >= _K6
+        r100 = None if v99 is None else v99 >= _K9
         if trace is not None:
-            trace.append((trace_compare, '投资额 不低于 5000万元', '', v101, _K6, 'money', r102))
-        if t97 is True:
-            t97 = r102
-        elif r102 is False:
-            t97 = False
-    t96 = t97
-    if t96 is not False:
-        v103 = facts.get('一年内实施完成')
-        if v103 is None:
+            trace.append((trace_compare, '投资额 不低于 5000万元', '', v99, _K9, 'money', r100))
+        if t95 is True:
+            t95 = r100
+        elif r100 is False:
+            t95 = False
+    t94 = t95
+    if t94 is not False:
+        v101 = facts.get('一年内实施完成')
+        if v101 is None:
             run.missed('一年内实施完成')
         if trace is not None:
-            trace.append((trace_value, '一年内实施完成', v103, 'bool', v103))
-        if t96 is True:
-            t96 = v103
-        elif v103 is False:
-            t96 = False
-    e104 = (None if t96 is None else not t96)
-    c105 = e104
-    if c105 is False:
+            trace.append((trace_value, '一年内实施完成', v101, 'bool', v101))
+        if t94 is True:
+            t94 = v101
+        elif v101 is False:
+            t94 = False
+    e102 = (None if t94 is None else not t94)
+    c103 = e102
+    if c103 is False:
         return False
-    if c105 is None:
+    if c103 is None:
         holds = None
-    v106 = facts.get('项目实施年度')
-    if v106 is None:
+    v104 = facts.get('项目实施年度')
+    if v104 is None:
         run.missed('项目实施年度')
-    r107 = None if v106 is None else v106 == 2021
+    r105 = None if v104 is None else v104 == 2021
     if trace is not None:
-        trace.append((trace_compare, '项目实施年度 等于 2021年', '', v106, 2021, 'year', r107))
-    c108 = r107
-    if c108 is False:
+        trace.append((trace_compare, '项目实施年度 等于 2021年', '', v104, 2021, 'year', r105))
+    c106 = r105
+    if c106 is False:
         return False
-    if c108 is None:
+    if c106 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K9
-    v109 = facts.get('投资额')
-    if v109 is None:
+    cap = _K12
+    v107 = facts.get('投资额')
+    if v107 is None:
         run.missed('投资额')
-    e110 = (None if v109 is None else v109 * _K10)
+    e108 = (None if v107 is None else v107 * _K13)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 15%', e110, 'money'))
-    return exact(run, e110, cap, '1500万元')
+        trace.append((trace_define, '投资额 × 15%', e108, 'money'))
+    return exact(run, e108, cap, '1500万元')
 
 
 def _decide_7(facts, year, factor=None):
     """第三条第7项: the decision of _clause_7 (see runtime, "decisions").
     """
     holds = True
-    v111 = facts.get('智能化改造投资项目')
-    if v111 is False:
+    v109 = facts.get('智能化改造投资项目')
+    if v109 is False:
         return False
-    if v111 is None:
+    if v109 is None:
         holds = None
-    v115 = facts.get('经认定高质量项目')
-    t114 = v115
-    if t114 is not False:
-        v116 = facts.get('智能工厂数字车间项目')
-        if t114 is True:
-            t114 = v116
-        elif v116 is False:
-            t114 = False
-    t113 = t114
-    if t113 is not False:
-        v117 = facts.get('投资额')
-        r118 = None if v117 is None else v117 >= _K6
-        if t113 is True:
-            t113 = r118
-        elif r118 is False:
-            t113 = False
-    t112 = t113
+    v113 = facts.get('经认定高质量项目')
+    t112 = v113
     if t112 is not False:
-        v119 = facts.get('一年内实施完成')
+        v114 = facts.get('智能工厂数字车间项目')
         if t112 is True:
-            t112 = v119
-        elif v119 is False:
+            t112 = v114
+        elif v114 is False:
             t112 = False
-    e120 = (None if t112 is None else not t112)
-    if e120 is False:
+    t111 = t112
+    if t111 is not False:
+        v115 = facts.get('投资额')
+        r116 = None if v115 is None else v115 >= _K9
+        if t111 is True:
+            t111 = r116
+        elif r116 is False:
+            t111 = False
+    t110 = t111
+    if t110 is not False:
+        v117 = facts.get('一年内实施完成')
+        if t110 is True:
+            t110 = v117
+        elif v117 is False:
+            t110 = False
+    e118 = (None if t110 is None else not t110)
+    if e118 is False:
         return False
-    if e120 is None:
+    if e118 is None:
         holds = None
-    v121 = facts.get('项目实施年度')
-    r122 = None if v121 is None else v121 == 2021
-    if r122 is False:
+    v119 = facts.get('项目实施年度')
+    r120 = None if v119 is None else v119 == 2021
+    if r120 is False:
         return False
-    if r122 is None:
+    if r120 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K9
-    v123 = facts.get('投资额')
-    e124 = (None if v123 is None else v123 * _K10)
-    return exact_decision(e124, cap, factor)
+    cap = _K12
+    v121 = facts.get('投资额')
+    e122 = (None if v121 is None else v121 * _K13)
+    return exact_decision(e122, cap, factor)
 
 
 def _clause_8(run):
@@ -888,51 +893,49 @@ def _clause_8(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v125 = facts.get('本地智能装备投资额')
-    if v125 is None:
+    v123 = facts.get('本地智能装备投资额')
+    if v123 is None:
         run.missed('本地智能装备投资额')
-    v126 = facts.get('本地信息系统投资额')
-    if v126 is None:
+    v124 = facts.get('本地信息系统投资额')
+    if v124 is None:
         run.missed('本地信息系统投资额')
-    e127 = (None if v125 is None or v126 is None else v125 + v126)
-    r128 = None if e127 is None else e127 > _K11
+    e125 = (None if v123 is None or v124 is None else v123 + v124)
+    r126 = None if e125 is None else e125 > _K14
     if trace is not None:
-        trace.append((trace_compare, '本地智能装备投资额 + 本地信息系统投资额 超过 0元', '', e127, _K11, 'money', r128))
-    c129 = r128
-    if c129 is False:
+        trace.append((trace_compare, '本地智能装备投资额 + 本地信息系统投资额 超过 0元', '', e125, _K14, 'money', r126))
+    c127 = r126
+    if c127 is False:
         return False
-    if c129 is None:
+    if c127 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K12
-    e130 = _def_1(run, 0)
+    cap = _K15
+    e128 = _def_1(run, 0)
     if trace is not None:
-        trace.append((trace_define, '本地装备与信息系统补贴额', e130, 'money'))
-    return exact(run, e130, cap, '200万元')
+        trace.append((trace_define, '本地装备与信息系统补贴额', e128, 'money'))
+    return exact(run, e128, cap, '200万元')
 
 
 def _decide_8(facts, year, factor=None):
     """第三条第8项: the decision of _clause_8 (see runtime, "decisions").
     """
     holds = True
-    v131 = facts.get('本地智能装备投资额')
-    v132 = facts.get('本地信息系统投资额')
-    e133 = (None if v131 is None or v132 is None else v131 + v132)
-    r134 = None if e133 is None else e133 > _K11
-    if r134 is False:
+    v129 = facts.get('本地智能装备投资额')
+    v130 = facts.get('本地信息系统投资额')
+    e131 = (None if v129 is None or v130 is None else v129 + v130)
+    r132 = None if e131 is None else e131 > _K14
+    if r132 is False:
         return False
-    if r134 is None:
+    if r132 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K12
-    v135 = facts.get('本地智能装备投资额')
-    e136 = (None if v135 is None else v135 * _K1)
-    v137 = facts.get('本地信息系统投资额')
-    e138 = (None if v137 is None else v137 * _K2)
-    e139 = (None if e136 is None or e138 is None else e136 + e138)
-    return exact_decision(e139, cap, factor)
+    cap = _K15
+    e133 = (None if v129 is None else v129 * _K1)
+    e134 = (None if v130 is None else v130 * _K2)
+    e135 = (None if e133 is None or e134 is None else e133 + e134)
+    return exact_decision(e135, cap, factor)
 
 
 def _clause_9(run):
@@ -947,33 +950,33 @@ def _clause_9(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v140 = facts.get('本市注册智能制造服务商')
-    if v140 is None:
+    v136 = facts.get('本市注册智能制造服务商')
+    if v136 is None:
         run.missed('本市注册智能制造服务商')
     if trace is not None:
-        trace.append((trace_value, '本市注册智能制造服务商', v140, 'bool', v140))
-    c141 = v140
-    if c141 is False:
+        trace.append((trace_value, '本市注册智能制造服务商', v136, 'bool', v136))
+    c137 = v136
+    if c137 is False:
         return False
-    if c141 is None:
+    if c137 is None:
         holds = None
     if holds is None:
         return None
-    return between(run, _K13, _K14, None, None)
+    return between(run, _K16, _K17, None, None)
 
 
 def _decide_9(facts, year, factor=None):
     """第三条第9项: the decision of _clause_9 (see runtime, "decisions").
     """
     holds = True
-    v142 = facts.get('本市注册智能制造服务商')
-    if v142 is False:
+    v138 = facts.get('本市注册智能制造服务商')
+    if v138 is False:
         return False
-    if v142 is None:
+    if v138 is None:
         holds = None
     if holds is None:
         return None
-    return range_decision(_K13, _K14, None, factor)
+    return range_decision(_K16, _K17, None, factor)
 
 
 def _clause_10(run):
@@ -988,58 +991,57 @@ def _clause_10(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v143 = facts.get('智能制造诊断软件服务商')
-    if v143 is None:
+    v139 = facts.get('智能制造诊断软件服务商')
+    if v139 is None:
         run.missed('智能制造诊断软件服务商')
     if trace is not None:
-        trace.append((trace_value, '智能制造诊断软件服务商', v143, 'bool', v143))
-    c144 = v143
-    if c144 is False:
+        trace.append((trace_value, '智能制造诊断软件服务商', v139, 'bool', v139))
+    c140 = v139
+    if c140 is False:
         return False
-    if c144 is None:
+    if c140 is None:
         holds = None
-    v145 = facts.get('诊断落地项目数')
-    if v145 is None:
+    v141 = facts.get('诊断落地项目数')
+    if v141 is None:
         run.missed('诊断落地项目数')
-    r146 = None if v145 is None else v145 >= _K15
+    r142 = None if v141 is None else v141 >= _K18
     if trace is not None:
-        trace.append((trace_compare, '诊断落地项目数 不低于 1', '', v145, _K15, 'number', r146))
-    c147 = r146
-    if c147 is False:
+        trace.append((trace_compare, '诊断落地项目数 不低于 1', '', v141, _K18, 'number', r142))
+    c143 = r142
+    if c143 is False:
         return False
-    if c147 is None:
+    if c143 is None:
         holds = None
     if holds is None:
         return None
-    v148 = facts.get('诊断落地项目数')
-    if v148 is None:
+    v144 = facts.get('诊断落地项目数')
+    if v144 is None:
         run.missed('诊断落地项目数')
-    e149 = (None if v148 is None else v148 * _K16)
+    e145 = (None if v144 is None else v144 * _K19)
     if trace is not None:
-        trace.append((trace_define, '诊断落地项目数 × 5万元', e149, 'money'))
-    return exact(run, e149, None, None)
+        trace.append((trace_define, '诊断落地项目数 × 5万元', e145, 'money'))
+    return exact(run, e145, None, None)
 
 
 def _decide_10(facts, year, factor=None):
     """第三条第10项: the decision of _clause_10 (see runtime, "decisions").
     """
     holds = True
-    v150 = facts.get('智能制造诊断软件服务商')
-    if v150 is False:
+    v146 = facts.get('智能制造诊断软件服务商')
+    if v146 is False:
         return False
-    if v150 is None:
+    if v146 is None:
         holds = None
-    v151 = facts.get('诊断落地项目数')
-    r152 = None if v151 is None else v151 >= _K15
-    if r152 is False:
+    v147 = facts.get('诊断落地项目数')
+    r148 = None if v147 is None else v147 >= _K18
+    if r148 is False:
         return False
-    if r152 is None:
+    if r148 is None:
         holds = None
     if holds is None:
         return None
-    v153 = facts.get('诊断落地项目数')
-    e154 = (None if v153 is None else v153 * _K16)
-    return exact_decision(e154, None, factor)
+    e149 = (None if v147 is None else v147 * _K19)
+    return exact_decision(e149, None, factor)
 
 
 def _clause_11(run):
@@ -1054,51 +1056,51 @@ def _clause_11(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v155 = facts.get('市级智能制造服务商集聚区')
-    if v155 is None:
+    v150 = facts.get('市级智能制造服务商集聚区')
+    if v150 is None:
         run.missed('市级智能制造服务商集聚区')
     if trace is not None:
-        trace.append((trace_value, '市级智能制造服务商集聚区', v155, 'bool', v155))
-    c156 = v155
-    if c156 is False:
+        trace.append((trace_value, '市级智能制造服务商集聚区', v150, 'bool', v150))
+    c151 = v150
+    if c151 is False:
         return False
-    if c156 is None:
+    if c151 is None:
         holds = None
-    e157 = run.year
-    v158 = facts.get('集聚区认定年度')
-    if v158 is None:
+    e152 = run.year
+    v153 = facts.get('集聚区认定年度')
+    if v153 is None:
         run.missed('集聚区认定年度')
-    r159 = None if e157 is None or v158 is None else e157 == v158
+    r154 = None if e152 is None or v153 is None else e152 == v153
     if trace is not None:
-        trace.append((trace_compare, '考核年度 等于 集聚区认定年度', '', e157, v158, 'year', r159))
-    c160 = r159
-    if c160 is False:
+        trace.append((trace_compare, '考核年度 等于 集聚区认定年度', '', e152, v153, 'year', r154))
+    c155 = r154
+    if c155 is False:
         return False
-    if c160 is None:
+    if c155 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K4, None, None)
+    return exact(run, _K5, None, None)
 
 
 def _decide_11(facts, year, factor=None):
     """第三条第11项: the decision of _clause_11 (see runtime, "decisions").
     """
     holds = True
-    v161 = facts.get('市级智能制造服务商集聚区')
-    if v161 is False:
+    v156 = facts.get('市级智能制造服务商集聚区')
+    if v156 is False:
         return False
-    if v161 is None:
+    if v156 is None:
         holds = None
-    v162 = facts.get('集聚区认定年度')
-    r163 = None if year is None or v162 is None else year == v162
-    if r163 is False:
+    v157 = facts.get('集聚区认定年度')
+    r158 = None if year is None or v157 is None else year == v157
+    if r158 is False:
         return False
-    if r163 is None:
+    if r158 is None:
         holds = None
     if holds is None:
         return None
-    return exact_decision(_K4, None, factor)
+    return ('exact', _K6, _K6) if factor is None else exact_decision(_K5, None, factor)
 
 
 def _clause_12(run):
@@ -1115,53 +1117,53 @@ def _clause_12(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v164 = facts.get('市级智能制造服务商集聚区')
-    if v164 is None:
+    v159 = facts.get('市级智能制造服务商集聚区')
+    if v159 is None:
         run.missed('市级智能制造服务商集聚区')
     if trace is not None:
-        trace.append((trace_value, '市级智能制造服务商集聚区', v164, 'bool', v164))
-    c165 = v164
+        trace.append((trace_value, '市级智能制造服务商集聚区', v159, 'bool', v159))
+    c160 = v159
+    if c160 is False:
+        return False
+    if c160 is None:
+        holds = None
+    e161 = run.year
+    v162 = facts.get('集聚区认定年度')
+    if v162 is None:
+        run.missed('集聚区认定年度')
+    e163 = (None if v162 is None else v162 + _K18)
+    r164 = None if e161 is None or e163 is None else e161 == e163
+    if trace is not None:
+        trace.append((trace_compare, '考核年度 等于 集聚区认定年度 + 1', '', e161, e163, 'year', r164))
+    c165 = r164
     if c165 is False:
         return False
     if c165 is None:
         holds = None
-    e166 = run.year
-    v167 = facts.get('集聚区认定年度')
-    if v167 is None:
-        run.missed('集聚区认定年度')
-    e168 = (None if v167 is None else v167 + _K15)
-    r169 = None if e166 is None or e168 is None else e166 == e168
-    if trace is not None:
-        trace.append((trace_compare, '考核年度 等于 集聚区认定年度 + 1', '', e166, e168, 'year', r169))
-    c170 = r169
-    if c170 is False:
-        return False
-    if c170 is None:
-        holds = None
     if holds is None:
         return None
-    return exact(run, _K17, None, None)
+    return exact(run, _K20, None, None)
 
 
 def _decide_12(facts, year, factor=None):
     """第三条第12项: the decision of _clause_12 (see runtime, "decisions").
     """
     holds = True
-    v171 = facts.get('市级智能制造服务商集聚区')
-    if v171 is False:
+    v166 = facts.get('市级智能制造服务商集聚区')
+    if v166 is False:
         return False
-    if v171 is None:
+    if v166 is None:
         holds = None
-    v172 = facts.get('集聚区认定年度')
-    e173 = (None if v172 is None else v172 + _K15)
-    r174 = None if year is None or e173 is None else year == e173
-    if r174 is False:
+    v167 = facts.get('集聚区认定年度')
+    e168 = (None if v167 is None else v167 + _K18)
+    r169 = None if year is None or e168 is None else year == e168
+    if r169 is False:
         return False
-    if r174 is None:
+    if r169 is None:
         holds = None
     if holds is None:
         return None
-    return exact_decision(_K17, None, factor)
+    return ('exact', _K21, _K21) if factor is None else exact_decision(_K20, None, factor)
 
 
 def _clause_13(run):
@@ -1178,35 +1180,35 @@ def _clause_13(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v175 = facts.get('主导制修订标准')
-    if v175 is None:
+    v170 = facts.get('主导制修订标准')
+    if v170 is None:
         run.missed('主导制修订标准')
     if trace is not None:
-        trace.append((trace_value, '主导制修订标准', v175, 'bool', v175))
-    c176 = v175
-    if c176 is False:
+        trace.append((trace_value, '主导制修订标准', v170, 'bool', v170))
+    c171 = v170
+    if c171 is False:
         return False
-    if c176 is None:
+    if c171 is None:
         holds = None
-    v177 = facts.get('标准排名第一')
-    if v177 is None:
+    v172 = facts.get('标准排名第一')
+    if v172 is None:
         run.missed('标准排名第一')
     if trace is not None:
-        trace.append((trace_value, '标准排名第一', v177, 'bool', v177))
-    c178 = v177
-    if c178 is False:
+        trace.append((trace_value, '标准排名第一', v172, 'bool', v172))
+    c173 = v172
+    if c173 is False:
         return False
-    if c178 is None:
+    if c173 is None:
         holds = None
-    v179 = facts.get('智能制造领域标准')
-    if v179 is None:
+    v174 = facts.get('智能制造领域标准')
+    if v174 is None:
         run.missed('智能制造领域标准')
     if trace is not None:
-        trace.append((trace_value, '智能制造领域标准', v179, 'bool', v179))
-    c180 = v179
-    if c180 is False:
+        trace.append((trace_value, '智能制造领域标准', v174, 'bool', v174))
+    c175 = v174
+    if c175 is False:
         return False
-    if c180 is None:
+    if c175 is None:
         holds = None
     if holds is None:
         return None
@@ -1214,40 +1216,40 @@ def _clause_13(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国际标准
-        return exact(run, _K18, None, None)
+        return exact(run, _K22, None, None)
     elif picked == 1:  # 国家标准
-        return exact(run, _K5, None, None)
+        return exact(run, _K7, None, None)
 
 
 def _decide_13(facts, year, factor=None):
     """第三条第13项: the decision of _clause_13 (see runtime, "decisions").
     """
     holds = True
-    v181 = facts.get('主导制修订标准')
-    if v181 is False:
+    v176 = facts.get('主导制修订标准')
+    if v176 is False:
         return False
-    if v181 is None:
+    if v176 is None:
         holds = None
-    v182 = facts.get('标准排名第一')
-    if v182 is False:
+    v177 = facts.get('标准排名第一')
+    if v177 is False:
         return False
-    if v182 is None:
+    if v177 is None:
         holds = None
-    v183 = facts.get('智能制造领域标准')
-    if v183 is False:
+    v178 = facts.get('智能制造领域标准')
+    if v178 is False:
         return False
-    if v183 is None:
+    if v178 is None:
         holds = None
     if holds is None:
         return None
-    level184 = facts.get('主导标准级别')
-    if level184 is None:
+    level179 = facts.get('主导标准级别')
+    if level179 is None:
         return None
-    if level184 == '国际标准':
-        return exact_decision(_K18, None, factor)
-    elif level184 == '国家标准':
-        return exact_decision(_K5, None, factor)
-    return '%s为「%s」，不在奖励等级之内' % ('主导标准级别', level184)
+    if level179 == '国际标准':
+        return ('exact', _K23, _K23) if factor is None else exact_decision(_K22, None, factor)
+    elif level179 == '国家标准':
+        return ('exact', _K8, _K8) if factor is None else exact_decision(_K7, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('主导标准级别', level179)
 
 
 def _clause_14(run):
@@ -1260,33 +1262,33 @@ def _clause_14(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v185 = facts.get('创建标识解析二级节点')
-    if v185 is None:
+    v180 = facts.get('创建标识解析二级节点')
+    if v180 is None:
         run.missed('创建标识解析二级节点')
     if trace is not None:
-        trace.append((trace_value, '创建标识解析二级节点', v185, 'bool', v185))
-    c186 = v185
-    if c186 is False:
+        trace.append((trace_value, '创建标识解析二级节点', v180, 'bool', v180))
+    c181 = v180
+    if c181 is False:
         return False
-    if c186 is None:
+    if c181 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K17, None, None)
+    return exact(run, _K20, None, None)
 
 
 def _decide_14(facts, year, factor=None):
     """第三条第14项: the decision of _clause_14 (see runtime, "decisions").
     """
     holds = True
-    v187 = facts.get('创建标识解析二级节点')
-    if v187 is False:
+    v182 = facts.get('创建标识解析二级节点')
+    if v182 is False:
         return False
-    if v187 is None:
+    if v182 is None:
         holds = None
     if holds is None:
         return None
-    return exact_decision(_K17, None, factor)
+    return ('exact', _K21, _K21) if factor is None else exact_decision(_K20, None, factor)
 
 
 def _clause_15(run):
@@ -1301,33 +1303,33 @@ def _clause_15(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v188 = facts.get('新技术深度应用示范企业')
-    if v188 is None:
+    v183 = facts.get('新技术深度应用示范企业')
+    if v183 is None:
         run.missed('新技术深度应用示范企业')
     if trace is not None:
-        trace.append((trace_value, '新技术深度应用示范企业', v188, 'bool', v188))
-    c189 = v188
-    if c189 is False:
+        trace.append((trace_value, '新技术深度应用示范企业', v183, 'bool', v183))
+    c184 = v183
+    if c184 is False:
         return False
-    if c189 is None:
+    if c184 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K5, None, None)
+    return exact(run, _K7, None, None)
 
 
 def _decide_15(facts, year, factor=None):
     """第三条第15项: the decision of _clause_15 (see runtime, "decisions").
     """
     holds = True
-    v190 = facts.get('新技术深度应用示范企业')
-    if v190 is False:
+    v185 = facts.get('新技术深度应用示范企业')
+    if v185 is False:
         return False
-    if v190 is None:
+    if v185 is None:
         holds = None
     if holds is None:
         return None
-    return exact_decision(_K5, None, factor)
+    return ('exact', _K8, _K8) if factor is None else exact_decision(_K7, None, factor)
 
 
 def _clause_16(run):
@@ -1342,15 +1344,15 @@ def _clause_16(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v191 = facts.get('特别重大创新载体')
-    if v191 is None:
+    v186 = facts.get('特别重大创新载体')
+    if v186 is None:
         run.missed('特别重大创新载体')
     if trace is not None:
-        trace.append((trace_value, '特别重大创新载体', v191, 'bool', v191))
-    c192 = v191
-    if c192 is False:
+        trace.append((trace_value, '特别重大创新载体', v186, 'bool', v186))
+    c187 = v186
+    if c187 is False:
         return False
-    if c192 is None:
+    if c187 is None:
         holds = None
     if holds is None:
         return None
@@ -1361,10 +1363,10 @@ def _decide_16(facts, year, factor=None):
     """第三条第16项: the decision of _clause_16 (see runtime, "decisions").
     """
     holds = True
-    v193 = facts.get('特别重大创新载体')
-    if v193 is False:
+    v188 = facts.get('特别重大创新载体')
+    if v188 is False:
         return False
-    if v193 is None:
+    if v188 is None:
         holds = None
     if holds is None:
         return None
@@ -1385,58 +1387,57 @@ def _clause_17(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v194 = facts.get('社会资本智能化改造产业基金')
-    if v194 is None:
+    v189 = facts.get('社会资本智能化改造产业基金')
+    if v189 is None:
         run.missed('社会资本智能化改造产业基金')
     if trace is not None:
-        trace.append((trace_value, '社会资本智能化改造产业基金', v194, 'bool', v194))
-    c195 = v194
-    if c195 is False:
+        trace.append((trace_value, '社会资本智能化改造产业基金', v189, 'bool', v189))
+    c190 = v189
+    if c190 is False:
         return False
-    if c195 is None:
+    if c190 is None:
         holds = None
-    v196 = facts.get('基金投入额')
-    if v196 is None:
+    v191 = facts.get('基金投入额')
+    if v191 is None:
         run.missed('基金投入额')
-    r197 = None if v196 is None else v196 > _K11
+    r192 = None if v191 is None else v191 > _K14
     if trace is not None:
-        trace.append((trace_compare, '基金投入额 超过 0元', '', v196, _K11, 'money', r197))
-    c198 = r197
-    if c198 is False:
+        trace.append((trace_compare, '基金投入额 超过 0元', '', v191, _K14, 'money', r192))
+    c193 = r192
+    if c193 is False:
         return False
-    if c198 is None:
+    if c193 is None:
         holds = None
     if holds is None:
         return None
-    v199 = facts.get('基金投入额')
-    if v199 is None:
+    v194 = facts.get('基金投入额')
+    if v194 is None:
         run.missed('基金投入额')
-    e200 = (None if v199 is None else v199 * _K15)
+    e195 = (None if v194 is None else v194 * _K18)
     if trace is not None:
-        trace.append((trace_define, '基金投入额 × 100%', e200, 'money'))
-    return exact(run, e200, None, None)
+        trace.append((trace_define, '基金投入额 × 100%', e195, 'money'))
+    return exact(run, e195, None, None)
 
 
 def _decide_17(facts, year, factor=None):
     """第三条第18项: the decision of _clause_17 (see runtime, "decisions").
     """
     holds = True
-    v201 = facts.get('社会资本智能化改造产业基金')
-    if v201 is False:
+    v196 = facts.get('社会资本智能化改造产业基金')
+    if v196 is False:
         return False
-    if v201 is None:
+    if v196 is None:
         holds = None
-    v202 = facts.get('基金投入额')
-    r203 = None if v202 is None else v202 > _K11
-    if r203 is False:
+    v197 = facts.get('基金投入额')
+    r198 = None if v197 is None else v197 > _K14
+    if r198 is False:
         return False
-    if r203 is None:
+    if r198 is None:
         holds = None
     if holds is None:
         return None
-    v204 = facts.get('基金投入额')
-    e205 = (None if v204 is None else v204 * _K15)
-    return exact_decision(e205, None, factor)
+    e199 = (None if v197 is None else v197 * _K18)
+    return exact_decision(e199, None, factor)
 
 
 def _clause_18(run):
@@ -1451,45 +1452,45 @@ def _clause_18(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v206 = facts.get('融资租赁机构')
-    if v206 is None:
+    v200 = facts.get('融资租赁机构')
+    if v200 is None:
         run.missed('融资租赁机构')
     if trace is not None:
-        trace.append((trace_value, '融资租赁机构', v206, 'bool', v206))
-    c207 = v206
-    if c207 is False:
+        trace.append((trace_value, '融资租赁机构', v200, 'bool', v200))
+    c201 = v200
+    if c201 is False:
         return False
-    if c207 is None:
+    if c201 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K17
-    s208 = facts.get('月均融资租赁余额')
-    v209 = None if s208 is None else s208.get(run.year)
-    if v209 is None:
+    cap = _K20
+    s202 = facts.get('月均融资租赁余额')
+    v203 = None if s202 is None else s202.get(run.year)
+    if v203 is None:
         run.at('月均融资租赁余额', 0)
-    e210 = (None if v209 is None else v209 * _K19)
+    e204 = (None if v203 is None else v203 * _K24)
     if trace is not None:
-        trace.append((trace_define, '月均融资租赁余额 × 1%', e210, 'money'))
-    return exact(run, e210, cap, '300万元')
+        trace.append((trace_define, '月均融资租赁余额 × 1%', e204, 'money'))
+    return exact(run, e204, cap, '300万元')
 
 
 def _decide_18(facts, year, factor=None):
     """第三条第19项: the decision of _clause_18 (see runtime, "decisions").
     """
     holds = True
-    v211 = facts.get('融资租赁机构')
-    if v211 is False:
+    v205 = facts.get('融资租赁机构')
+    if v205 is False:
         return False
-    if v211 is None:
+    if v205 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K17
-    s212 = facts.get('月均融资租赁余额')
-    v213 = None if s212 is None else s212.get(year)
-    e214 = (None if v213 is None else v213 * _K19)
-    return exact_decision(e214, cap, factor)
+    cap = _K20
+    s206 = facts.get('月均融资租赁余额')
+    v207 = None if s206 is None else s206.get(year)
+    e208 = (None if v207 is None else v207 * _K24)
+    return exact_decision(e208, cap, factor)
 
 
 def _clause_19(run):
@@ -1506,15 +1507,15 @@ def _clause_19(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v215 = facts.get('名单内企业')
-    if v215 is None:
+    v209 = facts.get('名单内企业')
+    if v209 is None:
         run.missed('名单内企业')
     if trace is not None:
-        trace.append((trace_value, '名单内企业', v215, 'bool', v215))
-    c216 = v215
-    if c216 is False:
+        trace.append((trace_value, '名单内企业', v209, 'bool', v209))
+    c210 = v209
+    if c210 is False:
         return False
-    if c216 is None:
+    if c210 is None:
         holds = None
     if holds is None:
         return None
@@ -1524,9 +1525,9 @@ def _clause_19(run):
     total = Decimal(0)
     for index, value in enumerate(values, 1):
         run.item['单套设备租赁费用'] = value
-        e217 = run.fact('单套设备租赁费用')
-        e218 = (None if e217 is None else e217 * _K20)
-        part = per_item(run, '单套设备租赁费用', index, value, e218, _K5, '50万元')
+        e211 = run.fact('单套设备租赁费用')
+        e212 = (None if e211 is None else e211 * _K25)
+        part = per_item(run, '单套设备租赁费用', index, value, e212, _K7, '50万元')
         if part is None:
             return None
         total += part
@@ -1549,15 +1550,15 @@ def _clause_20(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v220 = facts.get('实训平台经认定')
-    if v220 is None:
+    v214 = facts.get('实训平台经认定')
+    if v214 is None:
         run.missed('实训平台经认定')
     if trace is not None:
-        trace.append((trace_value, '实训平台经认定', v220, 'bool', v220))
-    c221 = v220
-    if c221 is False:
+        trace.append((trace_value, '实训平台经认定', v214, 'bool', v214))
+    c215 = v214
+    if c215 is False:
         return False
-    if c221 is None:
+    if c215 is None:
         holds = None
     if holds is None:
         return None
@@ -1565,30 +1566,30 @@ def _clause_20(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 全市智能制造实训平台
-        return exact(run, _K18, None, None)
+        return exact(run, _K22, None, None)
     elif picked == 1:  # 校企共建智能制造实训平台
-        return exact(run, _K13, None, None)
+        return exact(run, _K16, None, None)
 
 
 def _decide_20(facts, year, factor=None):
     """第三条第21项: the decision of _clause_20 (see runtime, "decisions").
     """
     holds = True
-    v222 = facts.get('实训平台经认定')
-    if v222 is False:
+    v216 = facts.get('实训平台经认定')
+    if v216 is False:
         return False
-    if v222 is None:
+    if v216 is None:
         holds = None
     if holds is None:
         return None
-    level223 = facts.get('实训平台类型')
-    if level223 is None:
+    level217 = facts.get('实训平台类型')
+    if level217 is None:
         return None
-    if level223 == '全市智能制造实训平台':
-        return exact_decision(_K18, None, factor)
-    elif level223 == '校企共建智能制造实训平台':
-        return exact_decision(_K13, None, factor)
-    return '%s为「%s」，不在奖励等级之内' % ('实训平台类型', level223)
+    if level217 == '全市智能制造实训平台':
+        return ('exact', _K23, _K23) if factor is None else exact_decision(_K22, None, factor)
+    elif level217 == '校企共建智能制造实训平台':
+        return ('exact', _K26, _K26) if factor is None else exact_decision(_K16, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('实训平台类型', level217)
 
 
 def _clause_21(run):
@@ -1601,33 +1602,33 @@ def _clause_21(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v224 = facts.get('市级现代学徒制试点院校')
-    if v224 is None:
+    v218 = facts.get('市级现代学徒制试点院校')
+    if v218 is None:
         run.missed('市级现代学徒制试点院校')
     if trace is not None:
-        trace.append((trace_value, '市级现代学徒制试点院校', v224, 'bool', v224))
-    c225 = v224
-    if c225 is False:
+        trace.append((trace_value, '市级现代学徒制试点院校', v218, 'bool', v218))
+    c219 = v218
+    if c219 is False:
         return False
-    if c225 is None:
+    if c219 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K13, None, None)
+    return exact(run, _K16, None, None)
 
 
 def _decide_21(facts, year, factor=None):
     """第三条第22项: the decision of _clause_21 (see runtime, "decisions").
     """
     holds = True
-    v226 = facts.get('市级现代学徒制试点院校')
-    if v226 is False:
+    v220 = facts.get('市级现代学徒制试点院校')
+    if v220 is False:
         return False
-    if v226 is None:
+    if v220 is None:
         holds = None
     if holds is None:
         return None
-    return exact_decision(_K13, None, factor)
+    return ('exact', _K26, _K26) if factor is None else exact_decision(_K16, None, factor)
 
 
 def _clause_22(run):
@@ -1646,58 +1647,57 @@ def _clause_22(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v227 = facts.get('智能制造公共服务平台项目')
-    if v227 is None:
+    v221 = facts.get('智能制造公共服务平台项目')
+    if v221 is None:
         run.missed('智能制造公共服务平台项目')
     if trace is not None:
-        trace.append((trace_value, '智能制造公共服务平台项目', v227, 'bool', v227))
-    c228 = v227
-    if c228 is False:
+        trace.append((trace_value, '智能制造公共服务平台项目', v221, 'bool', v221))
+    c222 = v221
+    if c222 is False:
         return False
-    if c228 is None:
+    if c222 is None:
         holds = None
-    v229 = facts.get('公共服务平台投资额')
-    if v229 is None:
+    v223 = facts.get('公共服务平台投资额')
+    if v223 is None:
         run.missed('公共服务平台投资额')
-    r230 = None if v229 is None else v229 > _K21
+    r224 = None if v223 is None else v223 > _K27
     if trace is not None:
-        trace.append((trace_compare, '公共服务平台投资额 超过 1000万元', '', v229, _K21, 'money', r230))
-    c231 = r230
-    if c231 is False:
+        trace.append((trace_compare, '公共服务平台投资额 超过 1000万元', '', v223, _K27, 'money', r224))
+    c225 = r224
+    if c225 is False:
         return False
-    if c231 is None:
+    if c225 is None:
         holds = None
     if holds is None:
         return None
-    v232 = facts.get('公共服务平台投资额')
-    if v232 is None:
+    v226 = facts.get('公共服务平台投资额')
+    if v226 is None:
         run.missed('公共服务平台投资额')
-    e233 = (None if v232 is None else v232 * _K20)
+    e227 = (None if v226 is None else v226 * _K25)
     if trace is not None:
-        trace.append((trace_define, '公共服务平台投资额 × 50%', e233, 'money'))
-    return up_to(run, e233, None, None)
+        trace.append((trace_define, '公共服务平台投资额 × 50%', e227, 'money'))
+    return up_to(run, e227, None, None)
 
 
 def _decide_22(facts, year, factor=None):
     """第三条第23项: the decision of _clause_22 (see runtime, "decisions").
     """
     holds = True
-    v234 = facts.get('智能制造公共服务平台项目')
-    if v234 is False:
+    v228 = facts.get('智能制造公共服务平台项目')
+    if v228 is False:
         return False
-    if v234 is None:
+    if v228 is None:
         holds = None
-    v235 = facts.get('公共服务平台投资额')
-    r236 = None if v235 is None else v235 > _K21
-    if r236 is False:
+    v229 = facts.get('公共服务平台投资额')
+    r230 = None if v229 is None else v229 > _K27
+    if r230 is False:
         return False
-    if r236 is None:
+    if r230 is None:
         holds = None
     if holds is None:
         return None
-    v237 = facts.get('公共服务平台投资额')
-    e238 = (None if v237 is None else v237 * _K20)
-    return up_to_decision(e238, None, factor)
+    e231 = (None if v229 is None else v229 * _K25)
+    return up_to_decision(e231, None, factor)
 
 
 def _clause_23(run):
@@ -1712,15 +1712,15 @@ def _clause_23(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v239 = facts.get('云平台经认定')
-    if v239 is None:
+    v232 = facts.get('云平台经认定')
+    if v232 is None:
         run.missed('云平台经认定')
     if trace is not None:
-        trace.append((trace_value, '云平台经认定', v239, 'bool', v239))
-    c240 = v239
-    if c240 is False:
+        trace.append((trace_value, '云平台经认定', v232, 'bool', v232))
+    c233 = v232
+    if c233 is False:
         return False
-    if c240 is None:
+    if c233 is None:
         holds = None
     if holds is None:
         return None
@@ -1728,34 +1728,34 @@ def _clause_23(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 工业互联网行业级云平台
-        return exact(run, _K17, None, None)
+        return exact(run, _K20, None, None)
     elif picked == 1:  # 工业互联网企业级云平台
-        return exact(run, _K12, None, None)
+        return exact(run, _K15, None, None)
     elif picked == 2:  # 数字产业公共服务平台
-        return exact(run, _K18, None, None)
+        return exact(run, _K22, None, None)
 
 
 def _decide_23(facts, year, factor=None):
     """第三条第24项: the decision of _clause_23 (see runtime, "decisions").
     """
     holds = True
-    v241 = facts.get('云平台经认定')
-    if v241 is False:
+    v234 = facts.get('云平台经认定')
+    if v234 is False:
         return False
-    if v241 is None:
+    if v234 is None:
         holds = None
     if holds is None:
         return None
-    level242 = facts.get('云平台类型')
-    if level242 is None:
+    level235 = facts.get('云平台类型')
+    if level235 is None:
         return None
-    if level242 == '工业互联网行业级云平台':
-        return exact_decision(_K17, None, factor)
-    elif level242 == '工业互联网企业级云平台':
-        return exact_decision(_K12, None, factor)
-    elif level242 == '数字产业公共服务平台':
-        return exact_decision(_K18, None, factor)
-    return '%s为「%s」，不在奖励等级之内' % ('云平台类型', level242)
+    if level235 == '工业互联网行业级云平台':
+        return ('exact', _K21, _K21) if factor is None else exact_decision(_K20, None, factor)
+    elif level235 == '工业互联网企业级云平台':
+        return ('exact', _K28, _K28) if factor is None else exact_decision(_K15, None, factor)
+    elif level235 == '数字产业公共服务平台':
+        return ('exact', _K23, _K23) if factor is None else exact_decision(_K22, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('云平台类型', level235)
 
 
 def _clause_24(run):
@@ -1770,58 +1770,57 @@ def _clause_24(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v243 = facts.get('提供智能制造公共服务')
-    if v243 is None:
+    v236 = facts.get('提供智能制造公共服务')
+    if v236 is None:
         run.missed('提供智能制造公共服务')
     if trace is not None:
-        trace.append((trace_value, '提供智能制造公共服务', v243, 'bool', v243))
-    c244 = v243
-    if c244 is False:
+        trace.append((trace_value, '提供智能制造公共服务', v236, 'bool', v236))
+    c237 = v236
+    if c237 is False:
         return False
-    if c244 is None:
+    if c237 is None:
         holds = None
-    v245 = facts.get('公共服务项目数')
-    if v245 is None:
+    v238 = facts.get('公共服务项目数')
+    if v238 is None:
         run.missed('公共服务项目数')
-    r246 = None if v245 is None else v245 >= _K15
+    r239 = None if v238 is None else v238 >= _K18
     if trace is not None:
-        trace.append((trace_compare, '公共服务项目数 不低于 1', '', v245, _K15, 'number', r246))
-    c247 = r246
-    if c247 is False:
+        trace.append((trace_compare, '公共服务项目数 不低于 1', '', v238, _K18, 'number', r239))
+    c240 = r239
+    if c240 is False:
         return False
-    if c247 is None:
+    if c240 is None:
         holds = None
     if holds is None:
         return None
-    v248 = facts.get('公共服务项目数')
-    if v248 is None:
+    v241 = facts.get('公共服务项目数')
+    if v241 is None:
         run.missed('公共服务项目数')
-    e249 = (None if v248 is None else v248 * _K13)
+    e242 = (None if v241 is None else v241 * _K16)
     if trace is not None:
-        trace.append((trace_define, '公共服务项目数 × 20万元', e249, 'money'))
-    return up_to(run, e249, None, None)
+        trace.append((trace_define, '公共服务项目数 × 20万元', e242, 'money'))
+    return up_to(run, e242, None, None)
 
 
 def _decide_24(facts, year, factor=None):
     """第三条第25项: the decision of _clause_24 (see runtime, "decisions").
     """
     holds = True
-    v250 = facts.get('提供智能制造公共服务')
-    if v250 is False:
+    v243 = facts.get('提供智能制造公共服务')
+    if v243 is False:
         return False
-    if v250 is None:
+    if v243 is None:
         holds = None
-    v251 = facts.get('公共服务项目数')
-    r252 = None if v251 is None else v251 >= _K15
-    if r252 is False:
+    v244 = facts.get('公共服务项目数')
+    r245 = None if v244 is None else v244 >= _K18
+    if r245 is False:
         return False
-    if r252 is None:
+    if r245 is None:
         holds = None
     if holds is None:
         return None
-    v253 = facts.get('公共服务项目数')
-    e254 = (None if v253 is None else v253 * _K13)
-    return up_to_decision(e254, None, factor)
+    e246 = (None if v244 is None else v244 * _K16)
+    return up_to_decision(e246, None, factor)
 
 
 CLAUSES: tuple[ClauseSpec, ...] = (

@@ -219,26 +219,33 @@ _K4 = Decimal('3')
 _K5 = Decimal('500000')
 _K6 = Decimal('300000')
 _K7 = Decimal('200000')
-_K8 = Decimal('100000000')
-_K9 = Decimal('100000')
-_K10 = Decimal('50000000')
-_K11 = Decimal('0.1')
-_K12 = Decimal('10')
-_K13 = Decimal('1000000')
-_K14 = Decimal('500000000')
-_K15 = Decimal('0.3')
-_K16 = Decimal('50000')
-_K17 = Decimal('2000000')
-_K18 = Decimal('0.05')
-_K19 = Decimal('3000000000')
-_K20 = Decimal('2000000000')
-_K21 = Decimal('1000000000')
-_K22 = Decimal('0.15')
-_K23 = Decimal('20000000')
-_K24 = Decimal('15000000')
-_K25 = Decimal('1')
-_K26 = Decimal('5000000')
-_K27 = Decimal('10000')
+_K8 = Decimal('400000.00')
+_K9 = Decimal('300000.00')
+_K10 = Decimal('200000.00')
+_K11 = Decimal('100000000')
+_K12 = Decimal('100000')
+_K13 = Decimal('100000.00')
+_K14 = Decimal('50000000')
+_K15 = Decimal('0.1')
+_K16 = Decimal('10')
+_K17 = Decimal('1000000')
+_K18 = Decimal('500000000')
+_K19 = Decimal('0.3')
+_K20 = Decimal('50000')
+_K21 = Decimal('2000000')
+_K22 = Decimal('0.05')
+_K23 = Decimal('3000000000')
+_K24 = Decimal('2000000000')
+_K25 = Decimal('1000000000')
+_K26 = Decimal('0.15')
+_K27 = Decimal('20000000')
+_K28 = Decimal('15000000')
+_K29 = Decimal('50000.00')
+_K30 = Decimal('500000.00')
+_K31 = Decimal('1')
+_K32 = Decimal('1000000.00')
+_K33 = Decimal('5000000')
+_K34 = Decimal('10000')
 
 
 def _def_1(run, offset):
@@ -429,11 +436,11 @@ def _decide_3(facts, year, factor=None):
     if level26 is None:
         return None
     if level26 == '五星':
-        return exact_decision(_K3, None, factor)
+        return ('exact', _K8, _K8) if factor is None else exact_decision(_K3, None, factor)
     elif level26 == '四星':
-        return exact_decision(_K6, None, factor)
+        return ('exact', _K9, _K9) if factor is None else exact_decision(_K6, None, factor)
     elif level26 == '三星':
-        return exact_decision(_K7, None, factor)
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
     return '%s为「%s」，不在奖励等级之内' % ('楼宇星级等级', level26)
 
 
@@ -455,16 +462,16 @@ def _clause_4(run):
     if v29 is None:
         run.at('楼宇年税收总量', 0)  # records what is missing: the fact, or its year
         r30 = None
-    elif v29 > _K8:
+    elif v29 > _K11:
         r30 = True
         for y31, v32 in s27.items():
-            if y31 < y28 and v32 > _K8:
+            if y31 < y28 and v32 > _K11:
                 r30 = False
                 break
     else:
         r30 = False
     if trace is not None:
-        trace.append((trace_first_time, '楼宇年税收总量 首次超过 1亿元', y28, v29, _K8, 'money', s27, 'gt', r30))
+        trace.append((trace_first_time, '楼宇年税收总量 首次超过 1亿元', y28, v29, _K11, 'money', s27, 'gt', r30))
     c33 = r30
     if c33 is False:
         return False
@@ -472,7 +479,7 @@ def _clause_4(run):
         holds = None
     if holds is None:
         return None
-    return exact(run, _K9, None, None)
+    return exact(run, _K12, None, None)
 
 
 def _decide_4(facts, year, factor=None):
@@ -480,25 +487,24 @@ def _decide_4(facts, year, factor=None):
     """
     holds = True
     s34 = facts.get('楼宇年税收总量')
-    y35 = year
-    v36 = None if s34 is None else s34.get(y35)
-    if v36 is None:
-        r37 = None
-    elif v36 > _K8:
-        r37 = True
-        for y38, v39 in s34.items():
-            if y38 < y35 and v39 > _K8:
-                r37 = False
+    v35 = None if s34 is None else s34.get(year)
+    if v35 is None:
+        r36 = None
+    elif v35 > _K11:
+        r36 = True
+        for y37, v38 in s34.items():
+            if y37 < year and v38 > _K11:
+                r36 = False
                 break
     else:
-        r37 = False
-    if r37 is False:
+        r36 = False
+    if r36 is False:
         return False
-    if r37 is None:
+    if r36 is None:
         holds = None
     if holds is None:
         return None
-    return exact_decision(_K9, None, factor)
+    return ('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor)
 
 
 def _clause_5(run):
@@ -515,81 +521,81 @@ def _clause_5(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    years40 = []
-    for k41 in range(3):
-        s43 = facts.get('楼宇年税收总量')
-        v44 = None if s43 is None else s43.get(run.year - (k41))
-        if v44 is None:
-            run.at('楼宇年税收总量', k41)
-        r45 = None if v44 is None else v44 > _K10
+    years39 = []
+    for k40 in range(3):
+        s42 = facts.get('楼宇年税收总量')
+        v43 = None if s42 is None else s42.get(run.year - (k40))
+        if v43 is None:
+            run.at('楼宇年税收总量', k40)
+        r44 = None if v43 is None else v43 > _K14
         if trace is not None:
-            trace.append((trace_compare_year, '楼宇年税收总量 超过 5000万元', run.year - (k41), v44, _K10, 'money', r45))
-        t42 = r45
-        if t42 is not False:
-            s46 = facts.get('楼宇年税收总量')
-            v47 = None if s46 is None else s46.get(run.year - (k41))
-            if v47 is None:
-                run.at('楼宇年税收总量', k41)
-            s48 = facts.get('楼宇年税收总量')
-            v49 = None if s48 is None else s48.get(run.year - (k41 + 1))
-            if v49 is None:
-                run.at('楼宇年税收总量', k41 + 1)
-            e50 = (None if v47 is None or v49 is None else run.growth('楼宇年税收总量', k41) if v49 == 0 else (v47 - v49) / v49)
-            r51 = None if e50 is None else e50 > _K11
+            trace.append((trace_compare_year, '楼宇年税收总量 超过 5000万元', run.year - (k40), v43, _K14, 'money', r44))
+        t41 = r44
+        if t41 is not False:
+            s45 = facts.get('楼宇年税收总量')
+            v46 = None if s45 is None else s45.get(run.year - (k40))
+            if v46 is None:
+                run.at('楼宇年税收总量', k40)
+            s47 = facts.get('楼宇年税收总量')
+            v48 = None if s47 is None else s47.get(run.year - (k40 + 1))
+            if v48 is None:
+                run.at('楼宇年税收总量', k40 + 1)
+            e49 = (None if v46 is None or v48 is None else run.growth('楼宇年税收总量', k40) if v48 == 0 else (v46 - v48) / v48)
+            r50 = None if e49 is None else e49 > _K15
             if trace is not None:
-                trace.append((trace_compare_year, '楼宇年税收总量 增速 超过 10%', run.year - (k41), e50, _K11, 'percent', r51))
-            if t42 is True:
-                t42 = r51
-            elif r51 is False:
-                t42 = False
-        years40.append(t42)
-    e52 = run.run_of_years('连续 3年 (楼宇年税收总量 超过 5000万元 且 楼宇年税收总量 增速 超过 10%)', years40)
-    c53 = e52
-    if c53 is False:
+                trace.append((trace_compare_year, '楼宇年税收总量 增速 超过 10%', run.year - (k40), e49, _K15, 'percent', r50))
+            if t41 is True:
+                t41 = r50
+            elif r50 is False:
+                t41 = False
+        years39.append(t41)
+    e51 = run.run_of_years('连续 3年 (楼宇年税收总量 超过 5000万元 且 楼宇年税收总量 增速 超过 10%)', years39)
+    c52 = e51
+    if c52 is False:
         return False
-    if c53 is None:
+    if c52 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K9, None, None)
+    return exact(run, _K12, None, None)
 
 
 def _decide_5(facts, year, factor=None):
     """第二条第3项: the decision of _clause_5 (see runtime, "decisions").
     """
     holds = True
-    years54 = []
-    for k55 in range(3):
-        s57 = facts.get('楼宇年税收总量')
-        v58 = None if s57 is None else s57.get(year - (k55))
-        r59 = None if v58 is None else v58 > _K10
-        t56 = r59
-        if t56 is not False:
-            s60 = facts.get('楼宇年税收总量')
-            v61 = None if s60 is None else s60.get(year - (k55))
-            s62 = facts.get('楼宇年税收总量')
-            v63 = None if s62 is None else s62.get(year - (k55 + 1))
-            e64 = (None if v61 is None or v63 is None or v63 == 0 else (v61 - v63) / v63)
-            r65 = None if e64 is None else e64 > _K11
-            if t56 is True:
-                t56 = r65
-            elif r65 is False:
-                t56 = False
-        years54.append(t56)
-    r66 = True
-    for o67 in years54:
-        if o67 is False:
-            r66 = False
+    years53 = []
+    for k54 in range(3):
+        s56 = facts.get('楼宇年税收总量')
+        v57 = None if s56 is None else s56.get(year - (k54))
+        r58 = None if v57 is None else v57 > _K14
+        t55 = r58
+        if t55 is not False:
+            s59 = facts.get('楼宇年税收总量')
+            v60 = None if s59 is None else s59.get(year - (k54))
+            s61 = facts.get('楼宇年税收总量')
+            v62 = None if s61 is None else s61.get(year - (k54 + 1))
+            e63 = (None if v60 is None or v62 is None or v62 == 0 else (v60 - v62) / v62)
+            r64 = None if e63 is None else e63 > _K15
+            if t55 is True:
+                t55 = r64
+            elif r64 is False:
+                t55 = False
+        years53.append(t55)
+    r65 = True
+    for o66 in years53:
+        if o66 is False:
+            r65 = False
             break
-        if o67 is None:
-            r66 = None
-    if r66 is False:
+        if o66 is None:
+            r65 = None
+    if r65 is False:
         return False
-    if r66 is None:
+    if r65 is None:
         holds = None
     if holds is None:
         return None
-    return exact_decision(_K9, None, factor)
+    return ('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor)
 
 
 def _clause_6(run):
@@ -604,35 +610,35 @@ def _clause_6(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v68 = facts.get('强镇竞赛排名')
-    if v68 is None:
+    v67 = facts.get('强镇竞赛排名')
+    if v67 is None:
         run.missed('强镇竞赛排名')
-    r69 = None if v68 is None else v68 <= _K12
+    r68 = None if v67 is None else v67 <= _K16
     if trace is not None:
-        trace.append((trace_compare, '强镇竞赛排名 不超过 10', '', v68, _K12, 'number', r69))
-    c70 = r69
-    if c70 is False:
+        trace.append((trace_compare, '强镇竞赛排名 不超过 10', '', v67, _K16, 'number', r68))
+    c69 = r68
+    if c69 is False:
         return False
-    if c70 is None:
+    if c69 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K13, None, None)
+    return up_to(run, _K17, None, None)
 
 
 def _decide_6(facts, year, factor=None):
     """第三条: the decision of _clause_6 (see runtime, "decisions").
     """
     holds = True
-    v71 = facts.get('强镇竞赛排名')
-    r72 = None if v71 is None else v71 <= _K12
-    if r72 is False:
+    v70 = facts.get('强镇竞赛排名')
+    r71 = None if v70 is None else v70 <= _K16
+    if r71 is False:
         return False
-    if r72 is None:
+    if r71 is None:
         holds = None
     if holds is None:
         return None
-    return up_to_decision(_K13, None, factor)
+    return up_to_decision(_K17, None, factor)
 
 
 def _clause_7(run):
@@ -651,95 +657,95 @@ def _clause_7(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v73 = facts.get('互联网平台企业')
-    if v73 is None:
+    v72 = facts.get('互联网平台企业')
+    if v72 is None:
         run.missed('互联网平台企业')
     if trace is not None:
-        trace.append((trace_value, '互联网平台企业', v73, 'bool', v73))
-    c74 = v73
-    if c74 is False:
+        trace.append((trace_value, '互联网平台企业', v72, 'bool', v72))
+    c73 = v72
+    if c73 is False:
         return False
-    if c74 is None:
+    if c73 is None:
         holds = None
-    v77 = facts.get('平台类别')
-    if v77 is None:
+    v76 = facts.get('平台类别')
+    if v76 is None:
         run.missed('平台类别')
-    m78 = None if v77 is None else v77 in ('云计算', '大数据')
+    m77 = None if v76 is None else v76 in ('云计算', '大数据')
     if trace is not None:
-        trace.append((trace_value, '平台类别 属于 云计算、大数据', v77, 'enum', m78))
-    t76 = m78
-    if t76 is not False:
-        s79 = facts.get('平台交易额')
-        v80 = None if s79 is None else s79.get(run.year)
-        if v80 is None:
+        trace.append((trace_value, '平台类别 属于 云计算、大数据', v76, 'enum', m77))
+    t75 = m77
+    if t75 is not False:
+        s78 = facts.get('平台交易额')
+        v79 = None if s78 is None else s78.get(run.year)
+        if v79 is None:
             run.at('平台交易额', 0)
-        r81 = None if v80 is None else v80 > _K10
+        r80 = None if v79 is None else v79 > _K14
         if trace is not None:
-            trace.append((trace_compare_year, '平台交易额 超过 5000万元', run.year, v80, _K10, 'money', r81))
-        if t76 is True:
-            t76 = r81
-        elif r81 is False:
-            t76 = False
-    t75 = t76
-    if t75 is not True:
-        v83 = facts.get('平台类别')
-        if v83 is None:
+            trace.append((trace_compare_year, '平台交易额 超过 5000万元', run.year, v79, _K14, 'money', r80))
+        if t75 is True:
+            t75 = r80
+        elif r80 is False:
+            t75 = False
+    t74 = t75
+    if t74 is not True:
+        v82 = facts.get('平台类别')
+        if v82 is None:
             run.missed('平台类别')
-        m84 = None if v83 is None else v83 not in ('云计算', '大数据')
+        m83 = None if v82 is None else v82 not in ('云计算', '大数据')
         if trace is not None:
-            trace.append((trace_value, '平台类别 不属于 云计算、大数据', v83, 'enum', m84))
-        t82 = m84
-        if t82 is not False:
-            s85 = facts.get('平台交易额')
-            v86 = None if s85 is None else s85.get(run.year)
-            if v86 is None:
+            trace.append((trace_value, '平台类别 不属于 云计算、大数据', v82, 'enum', m83))
+        t81 = m83
+        if t81 is not False:
+            s84 = facts.get('平台交易额')
+            v85 = None if s84 is None else s84.get(run.year)
+            if v85 is None:
                 run.at('平台交易额', 0)
-            r87 = None if v86 is None else v86 > _K14
+            r86 = None if v85 is None else v85 > _K18
             if trace is not None:
-                trace.append((trace_compare_year, '平台交易额 超过 5亿元', run.year, v86, _K14, 'money', r87))
-            if t82 is True:
-                t82 = r87
-            elif r87 is False:
-                t82 = False
-        if t75 is False:
-            t75 = t82
-        elif t82 is True:
-            t75 = True
-    c88 = t75
-    if c88 is False:
+                trace.append((trace_compare_year, '平台交易额 超过 5亿元', run.year, v85, _K18, 'money', r86))
+            if t81 is True:
+                t81 = r86
+            elif r86 is False:
+                t81 = False
+        if t74 is False:
+            t74 = t81
+        elif t81 is True:
+            t74 = True
+    c87 = t74
+    if c87 is False:
         return False
-    if c88 is None:
+    if c87 is None:
         holds = None
-    years89 = []
-    for k90 in range(2):
-        s91 = facts.get('平台交易额')
-        v92 = None if s91 is None else s91.get(run.year - (k90))
-        if v92 is None:
-            run.at('平台交易额', k90)
-        s93 = facts.get('平台交易额')
-        v94 = None if s93 is None else s93.get(run.year - (k90 + 1))
-        if v94 is None:
-            run.at('平台交易额', k90 + 1)
-        e95 = (None if v92 is None or v94 is None else run.growth('平台交易额', k90) if v94 == 0 else (v92 - v94) / v94)
-        r96 = None if e95 is None else e95 > _K15
+    years88 = []
+    for k89 in range(2):
+        s90 = facts.get('平台交易额')
+        v91 = None if s90 is None else s90.get(run.year - (k89))
+        if v91 is None:
+            run.at('平台交易额', k89)
+        s92 = facts.get('平台交易额')
+        v93 = None if s92 is None else s92.get(run.year - (k89 + 1))
+        if v93 is None:
+            run.at('平台交易额', k89 + 1)
+        e94 = (None if v91 is None or v93 is None else run.growth('平台交易额', k89) if v93 == 0 else (v91 - v93) / v93)
+        r95 = None if e94 is None else e94 > _K19
         if trace is not None:
-            trace.append((trace_compare_year, '平台交易额 增速 均超过 30%', run.year - (k90), e95, _K15, 'percent', r96))
-        years89.append(r96)
-    e97 = run.run_of_years('近 2年 平台交易额 增速 均超过 30%', years89)
-    c98 = e97
-    if c98 is False:
+            trace.append((trace_compare_year, '平台交易额 增速 均超过 30%', run.year - (k89), e94, _K19, 'percent', r95))
+        years88.append(r95)
+    e96 = run.run_of_years('近 2年 平台交易额 增速 均超过 30%', years88)
+    c97 = e96
+    if c97 is False:
         return False
-    if c98 is None:
+    if c97 is None:
         holds = None
-    v99 = facts.get('平台企业经认定')
-    if v99 is None:
+    v98 = facts.get('平台企业经认定')
+    if v98 is None:
         run.missed('平台企业经认定')
     if trace is not None:
-        trace.append((trace_value, '平台企业经认定', v99, 'bool', v99))
-    c100 = v99
-    if c100 is False:
+        trace.append((trace_value, '平台企业经认定', v98, 'bool', v98))
+    c99 = v98
+    if c99 is False:
         return False
-    if c100 is None:
+    if c99 is None:
         holds = None
     if holds is None:
         return None
@@ -750,71 +756,70 @@ def _decide_7(facts, year, factor=None):
     """第四条: the decision of _clause_7 (see runtime, "decisions").
     """
     holds = True
-    v101 = facts.get('互联网平台企业')
-    if v101 is False:
+    v100 = facts.get('互联网平台企业')
+    if v100 is False:
         return False
-    if v101 is None:
+    if v100 is None:
         holds = None
-    v104 = facts.get('平台类别')
-    m105 = None if v104 is None else v104 in ('云计算', '大数据')
-    t103 = m105
-    if t103 is not False:
-        s106 = facts.get('平台交易额')
-        v107 = None if s106 is None else s106.get(year)
-        r108 = None if v107 is None else v107 > _K10
-        if t103 is True:
-            t103 = r108
-        elif r108 is False:
-            t103 = False
-    t102 = t103
-    if t102 is not True:
-        v110 = facts.get('平台类别')
-        m111 = None if v110 is None else v110 not in ('云计算', '大数据')
-        t109 = m111
-        if t109 is not False:
-            s112 = facts.get('平台交易额')
-            v113 = None if s112 is None else s112.get(year)
-            r114 = None if v113 is None else v113 > _K14
-            if t109 is True:
-                t109 = r114
-            elif r114 is False:
-                t109 = False
-        if t102 is False:
-            t102 = t109
-        elif t109 is True:
-            t102 = True
-    if t102 is False:
+    v103 = facts.get('平台类别')
+    m104 = None if v103 is None else v103 in ('云计算', '大数据')
+    t102 = m104
+    if t102 is not False:
+        s105 = facts.get('平台交易额')
+        v106 = None if s105 is None else s105.get(year)
+        r107 = None if v106 is None else v106 > _K14
+        if t102 is True:
+            t102 = r107
+        elif r107 is False:
+            t102 = False
+    t101 = t102
+    if t101 is not True:
+        m109 = None if v103 is None else v103 not in ('云计算', '大数据')
+        t108 = m109
+        if t108 is not False:
+            s110 = facts.get('平台交易额')
+            v111 = None if s110 is None else s110.get(year)
+            r112 = None if v111 is None else v111 > _K18
+            if t108 is True:
+                t108 = r112
+            elif r112 is False:
+                t108 = False
+        if t101 is False:
+            t101 = t108
+        elif t108 is True:
+            t101 = True
+    if t101 is False:
         return False
-    if t102 is None:
+    if t101 is None:
         holds = None
-    years115 = []
-    for k116 in range(2):
+    years113 = []
+    for k114 in range(2):
+        s115 = facts.get('平台交易额')
+        v116 = None if s115 is None else s115.get(year - (k114))
         s117 = facts.get('平台交易额')
-        v118 = None if s117 is None else s117.get(year - (k116))
-        s119 = facts.get('平台交易额')
-        v120 = None if s119 is None else s119.get(year - (k116 + 1))
-        e121 = (None if v118 is None or v120 is None or v120 == 0 else (v118 - v120) / v120)
-        r122 = None if e121 is None else e121 > _K15
-        years115.append(r122)
-    r123 = True
-    for o124 in years115:
-        if o124 is False:
-            r123 = False
+        v118 = None if s117 is None else s117.get(year - (k114 + 1))
+        e119 = (None if v116 is None or v118 is None or v118 == 0 else (v116 - v118) / v118)
+        r120 = None if e119 is None else e119 > _K19
+        years113.append(r120)
+    r121 = True
+    for o122 in years113:
+        if o122 is False:
+            r121 = False
             break
-        if o124 is None:
-            r123 = None
-    if r123 is False:
+        if o122 is None:
+            r121 = None
+    if r121 is False:
         return False
-    if r123 is None:
+    if r121 is None:
         holds = None
-    v125 = facts.get('平台企业经认定')
-    if v125 is False:
+    v123 = facts.get('平台企业经认定')
+    if v123 is False:
         return False
-    if v125 is None:
+    if v123 is None:
         holds = None
     if holds is None:
         return None
-    return exact_decision(_K7, None, factor)
+    return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
 
 
 def _clause_8(run):
@@ -829,137 +834,136 @@ def _clause_8(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v126 = facts.get('项目类别')
-    if v126 is None:
+    v124 = facts.get('项目类别')
+    if v124 is None:
         run.missed('项目类别')
-    m127 = None if v126 is None else v126 == '生产性服务业'
+    m125 = None if v124 is None else v124 == '生产性服务业'
     if trace is not None:
-        trace.append((trace_value, '项目类别 属于 生产性服务业', v126, 'enum', m127))
-    c128 = m127
-    if c128 is False:
+        trace.append((trace_value, '项目类别 属于 生产性服务业', v124, 'enum', m125))
+    c126 = m125
+    if c126 is False:
         return False
-    if c128 is None:
+    if c126 is None:
         holds = None
-    v130 = facts.get('项目投资方式')
-    if v130 is None:
+    v128 = facts.get('项目投资方式')
+    if v128 is None:
         run.missed('项目投资方式')
-    m131 = None if v130 is None else v130 == '新增投资项目'
+    m129 = None if v128 is None else v128 == '新增投资项目'
     if trace is not None:
-        trace.append((trace_value, '项目投资方式 属于 新增投资项目', v130, 'enum', m131))
-    t129 = m131
-    if t129 is not True:
-        v134 = facts.get('项目投资方式')
-        if v134 is None:
+        trace.append((trace_value, '项目投资方式 属于 新增投资项目', v128, 'enum', m129))
+    t127 = m129
+    if t127 is not True:
+        v132 = facts.get('项目投资方式')
+        if v132 is None:
             run.missed('项目投资方式')
-        m135 = None if v134 is None else v134 == '融资租赁购置设备'
+        m133 = None if v132 is None else v132 == '融资租赁购置设备'
         if trace is not None:
-            trace.append((trace_value, '项目投资方式 属于 融资租赁购置设备', v134, 'enum', m135))
-        t133 = m135
-        if t133 is not False:
-            v136 = facts.get('设备单价')
-            if v136 is None:
+            trace.append((trace_value, '项目投资方式 属于 融资租赁购置设备', v132, 'enum', m133))
+        t131 = m133
+        if t131 is not False:
+            v134 = facts.get('设备单价')
+            if v134 is None:
                 run.missed('设备单价')
-            r137 = None if v136 is None else v136 >= _K16
+            r135 = None if v134 is None else v134 >= _K20
             if trace is not None:
-                trace.append((trace_compare, '设备单价 不低于 5万元', '', v136, _K16, 'money', r137))
-            if t133 is True:
-                t133 = r137
-            elif r137 is False:
-                t133 = False
-        t132 = t133
-        if t132 is not False:
-            v138 = facts.get('设备为交通工具')
-            if v138 is None:
+                trace.append((trace_compare, '设备单价 不低于 5万元', '', v134, _K20, 'money', r135))
+            if t131 is True:
+                t131 = r135
+            elif r135 is False:
+                t131 = False
+        t130 = t131
+        if t130 is not False:
+            v136 = facts.get('设备为交通工具')
+            if v136 is None:
                 run.missed('设备为交通工具')
             if trace is not None:
-                trace.append((trace_value, '设备为交通工具', v138, 'bool', v138))
-            e139 = (None if v138 is None else not v138)
-            if t132 is True:
-                t132 = e139
-            elif e139 is False:
-                t132 = False
-        if t129 is False:
-            t129 = t132
-        elif t132 is True:
-            t129 = True
-    c140 = t129
+                trace.append((trace_value, '设备为交通工具', v136, 'bool', v136))
+            e137 = (None if v136 is None else not v136)
+            if t130 is True:
+                t130 = e137
+            elif e137 is False:
+                t130 = False
+        if t127 is False:
+            t127 = t130
+        elif t130 is True:
+            t127 = True
+    c138 = t127
+    if c138 is False:
+        return False
+    if c138 is None:
+        holds = None
+    v139 = facts.get('竣工验收')
+    if v139 is None:
+        run.missed('竣工验收')
+    if trace is not None:
+        trace.append((trace_value, '竣工验收', v139, 'bool', v139))
+    c140 = v139
     if c140 is False:
         return False
     if c140 is None:
         holds = None
-    v141 = facts.get('竣工验收')
-    if v141 is None:
-        run.missed('竣工验收')
-    if trace is not None:
-        trace.append((trace_value, '竣工验收', v141, 'bool', v141))
-    c142 = v141
-    if c142 is False:
-        return False
-    if c142 is None:
-        holds = None
     if holds is None:
         return None
-    cap = _K17
-    v143 = facts.get('投资额')
-    if v143 is None:
+    cap = _K21
+    v141 = facts.get('投资额')
+    if v141 is None:
         run.missed('投资额')
-    e144 = (None if v143 is None else v143 * _K18)
+    e142 = (None if v141 is None else v141 * _K22)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 5%', e144, 'money'))
-    return exact(run, e144, cap, '200万元')
+        trace.append((trace_define, '投资额 × 5%', e142, 'money'))
+    return exact(run, e142, cap, '200万元')
 
 
 def _decide_8(facts, year, factor=None):
     """第五条: the decision of _clause_8 (see runtime, "decisions").
     """
     holds = True
-    v145 = facts.get('项目类别')
-    m146 = None if v145 is None else v145 == '生产性服务业'
-    if m146 is False:
+    v143 = facts.get('项目类别')
+    m144 = None if v143 is None else v143 == '生产性服务业'
+    if m144 is False:
         return False
-    if m146 is None:
+    if m144 is None:
         holds = None
-    v148 = facts.get('项目投资方式')
-    m149 = None if v148 is None else v148 == '新增投资项目'
-    t147 = m149
-    if t147 is not True:
-        v152 = facts.get('项目投资方式')
-        m153 = None if v152 is None else v152 == '融资租赁购置设备'
-        t151 = m153
-        if t151 is not False:
-            v154 = facts.get('设备单价')
-            r155 = None if v154 is None else v154 >= _K16
-            if t151 is True:
-                t151 = r155
-            elif r155 is False:
-                t151 = False
-        t150 = t151
-        if t150 is not False:
-            v156 = facts.get('设备为交通工具')
-            e157 = (None if v156 is None else not v156)
-            if t150 is True:
-                t150 = e157
-            elif e157 is False:
-                t150 = False
-        if t147 is False:
-            t147 = t150
-        elif t150 is True:
-            t147 = True
-    if t147 is False:
+    v146 = facts.get('项目投资方式')
+    m147 = None if v146 is None else v146 == '新增投资项目'
+    t145 = m147
+    if t145 is not True:
+        m150 = None if v146 is None else v146 == '融资租赁购置设备'
+        t149 = m150
+        if t149 is not False:
+            v151 = facts.get('设备单价')
+            r152 = None if v151 is None else v151 >= _K20
+            if t149 is True:
+                t149 = r152
+            elif r152 is False:
+                t149 = False
+        t148 = t149
+        if t148 is not False:
+            v153 = facts.get('设备为交通工具')
+            e154 = (None if v153 is None else not v153)
+            if t148 is True:
+                t148 = e154
+            elif e154 is False:
+                t148 = False
+        if t145 is False:
+            t145 = t148
+        elif t148 is True:
+            t145 = True
+    if t145 is False:
         return False
-    if t147 is None:
+    if t145 is None:
         holds = None
-    v158 = facts.get('竣工验收')
-    if v158 is False:
+    v155 = facts.get('竣工验收')
+    if v155 is False:
         return False
-    if v158 is None:
+    if v155 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K17
-    v159 = facts.get('投资额')
-    e160 = (None if v159 is None else v159 * _K18)
-    return exact_decision(e160, cap, factor)
+    cap = _K21
+    v156 = facts.get('投资额')
+    e157 = (None if v156 is None else v156 * _K22)
+    return exact_decision(e157, cap, factor)
 
 
 def _clause_9(run):
@@ -974,75 +978,75 @@ def _clause_9(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v161 = facts.get('项目类别')
-    if v161 is None:
+    v158 = facts.get('项目类别')
+    if v158 is None:
         run.missed('项目类别')
-    m162 = None if v161 is None else v161 == '生活性服务业'
+    m159 = None if v158 is None else v158 == '生活性服务业'
     if trace is not None:
-        trace.append((trace_value, '项目类别 属于 生活性服务业', v161, 'enum', m162))
-    c163 = m162
-    if c163 is False:
+        trace.append((trace_value, '项目类别 属于 生活性服务业', v158, 'enum', m159))
+    c160 = m159
+    if c160 is False:
         return False
-    if c163 is None:
+    if c160 is None:
         holds = None
-    v164 = facts.get('社会资本投资')
-    if v164 is None:
+    v161 = facts.get('社会资本投资')
+    if v161 is None:
         run.missed('社会资本投资')
     if trace is not None:
-        trace.append((trace_value, '社会资本投资', v164, 'bool', v164))
-    c165 = v164
-    if c165 is False:
+        trace.append((trace_value, '社会资本投资', v161, 'bool', v161))
+    c162 = v161
+    if c162 is False:
         return False
-    if c165 is None:
+    if c162 is None:
         holds = None
-    v166 = facts.get('竣工验收')
-    if v166 is None:
+    v163 = facts.get('竣工验收')
+    if v163 is None:
         run.missed('竣工验收')
     if trace is not None:
-        trace.append((trace_value, '竣工验收', v166, 'bool', v166))
-    c167 = v166
-    if c167 is False:
+        trace.append((trace_value, '竣工验收', v163, 'bool', v163))
+    c164 = v163
+    if c164 is False:
         return False
-    if c167 is None:
+    if c164 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K17
-    v168 = facts.get('投资额')
-    if v168 is None:
+    cap = _K21
+    v165 = facts.get('投资额')
+    if v165 is None:
         run.missed('投资额')
-    e169 = (None if v168 is None else v168 * _K18)
+    e166 = (None if v165 is None else v165 * _K22)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 5%', e169, 'money'))
-    return exact(run, e169, cap, '200万元')
+        trace.append((trace_define, '投资额 × 5%', e166, 'money'))
+    return exact(run, e166, cap, '200万元')
 
 
 def _decide_9(facts, year, factor=None):
     """第六条: the decision of _clause_9 (see runtime, "decisions").
     """
     holds = True
-    v170 = facts.get('项目类别')
-    m171 = None if v170 is None else v170 == '生活性服务业'
-    if m171 is False:
+    v167 = facts.get('项目类别')
+    m168 = None if v167 is None else v167 == '生活性服务业'
+    if m168 is False:
         return False
-    if m171 is None:
+    if m168 is None:
         holds = None
-    v172 = facts.get('社会资本投资')
-    if v172 is False:
+    v169 = facts.get('社会资本投资')
+    if v169 is False:
         return False
-    if v172 is None:
+    if v169 is None:
         holds = None
-    v173 = facts.get('竣工验收')
-    if v173 is False:
+    v170 = facts.get('竣工验收')
+    if v170 is False:
         return False
-    if v173 is None:
+    if v170 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K17
-    v174 = facts.get('投资额')
-    e175 = (None if v174 is None else v174 * _K18)
-    return exact_decision(e175, cap, factor)
+    cap = _K21
+    v171 = facts.get('投资额')
+    e172 = (None if v171 is None else v171 * _K22)
+    return exact_decision(e172, cap, factor)
 
 
 def _clause_10(run):
@@ -1057,92 +1061,92 @@ def _clause_10(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v176 = facts.get('企业服务业类别')
-    if v176 is None:
+    v173 = facts.get('企业服务业类别')
+    if v173 is None:
         run.missed('企业服务业类别')
-    m177 = None if v176 is None else v176 in ('生产性服务业', '生活性服务业')
+    m174 = None if v173 is None else v173 in ('生产性服务业', '生活性服务业')
     if trace is not None:
-        trace.append((trace_value, '企业服务业类别 属于 生产性服务业、生活性服务业', v176, 'enum', m177))
-    c178 = m177
-    if c178 is False:
+        trace.append((trace_value, '企业服务业类别 属于 生产性服务业、生活性服务业', v173, 'enum', m174))
+    c175 = m174
+    if c175 is False:
         return False
-    if c178 is None:
+    if c175 is None:
         holds = None
-    v179 = facts.get('实现税收')
-    if v179 is None:
+    v176 = facts.get('实现税收')
+    if v176 is None:
         run.missed('实现税收')
     if trace is not None:
-        trace.append((trace_value, '实现税收', v179, 'bool', v179))
-    c180 = v179
-    if c180 is False:
+        trace.append((trace_value, '实现税收', v176, 'bool', v176))
+    c177 = v176
+    if c177 is False:
         return False
-    if c180 is None:
+    if c177 is None:
         holds = None
     if holds is None:
         return None
-    s181 = facts.get('年营业收入')
-    y182 = run.year
-    v183 = None if s181 is None else s181.get(y182)
-    if v183 is None:
+    s178 = facts.get('年营业收入')
+    y179 = run.year
+    v180 = None if s178 is None else s178.get(y179)
+    if v180 is None:
         run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-        r184 = None
-    elif v183 > _K19:
-        r184 = True
-        for y185, v186 in s181.items():
-            if y185 < y182 and v186 > _K19:
-                r184 = False
+        r181 = None
+    elif v180 > _K23:
+        r181 = True
+        for y182, v183 in s178.items():
+            if y182 < y179 and v183 > _K23:
+                r181 = False
                 break
     else:
-        r184 = False
+        r181 = False
     if trace is not None:
-        trace.append((trace_first_time, '年营业收入 首次超过 30亿元', y182, v183, _K19, 'money', s181, 'gt', r184))
-    tier187 = r184
-    if tier187 is None:
+        trace.append((trace_first_time, '年营业收入 首次超过 30亿元', y179, v180, _K23, 'money', s178, 'gt', r181))
+    tier184 = r181
+    if tier184 is None:
         return None
-    if tier187:
+    if tier184:
         return exact(run, _K6, None, None)
-    s188 = facts.get('年营业收入')
-    y189 = run.year
-    v190 = None if s188 is None else s188.get(y189)
-    if v190 is None:
+    s185 = facts.get('年营业收入')
+    y186 = run.year
+    v187 = None if s185 is None else s185.get(y186)
+    if v187 is None:
         run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-        r191 = None
-    elif v190 > _K20:
-        r191 = True
-        for y192, v193 in s188.items():
-            if y192 < y189 and v193 > _K20:
-                r191 = False
+        r188 = None
+    elif v187 > _K24:
+        r188 = True
+        for y189, v190 in s185.items():
+            if y189 < y186 and v190 > _K24:
+                r188 = False
                 break
     else:
-        r191 = False
+        r188 = False
     if trace is not None:
-        trace.append((trace_first_time, '年营业收入 首次超过 20亿元', y189, v190, _K20, 'money', s188, 'gt', r191))
-    tier194 = r191
-    if tier194 is None:
+        trace.append((trace_first_time, '年营业收入 首次超过 20亿元', y186, v187, _K24, 'money', s185, 'gt', r188))
+    tier191 = r188
+    if tier191 is None:
         return None
-    if tier194:
+    if tier191:
         return exact(run, _K7, None, None)
-    s195 = facts.get('年营业收入')
-    y196 = run.year
-    v197 = None if s195 is None else s195.get(y196)
-    if v197 is None:
+    s192 = facts.get('年营业收入')
+    y193 = run.year
+    v194 = None if s192 is None else s192.get(y193)
+    if v194 is None:
         run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-        r198 = None
-    elif v197 > _K21:
-        r198 = True
-        for y199, v200 in s195.items():
-            if y199 < y196 and v200 > _K21:
-                r198 = False
+        r195 = None
+    elif v194 > _K25:
+        r195 = True
+        for y196, v197 in s192.items():
+            if y196 < y193 and v197 > _K25:
+                r195 = False
                 break
     else:
-        r198 = False
+        r195 = False
     if trace is not None:
-        trace.append((trace_first_time, '年营业收入 首次超过 10亿元', y196, v197, _K21, 'money', s195, 'gt', r198))
-    tier201 = r198
-    if tier201 is None:
+        trace.append((trace_first_time, '年营业收入 首次超过 10亿元', y193, v194, _K25, 'money', s192, 'gt', r195))
+    tier198 = r195
+    if tier198 is None:
         return None
-    if tier201:
-        return exact(run, _K9, None, None)
+    if tier198:
+        return exact(run, _K12, None, None)
     return '未达到任何一档门槛'
 
 
@@ -1150,70 +1154,63 @@ def _decide_10(facts, year, factor=None):
     """第七条: the decision of _clause_10 (see runtime, "decisions").
     """
     holds = True
-    v202 = facts.get('企业服务业类别')
-    m203 = None if v202 is None else v202 in ('生产性服务业', '生活性服务业')
-    if m203 is False:
+    v199 = facts.get('企业服务业类别')
+    m200 = None if v199 is None else v199 in ('生产性服务业', '生活性服务业')
+    if m200 is False:
         return False
-    if m203 is None:
+    if m200 is None:
         holds = None
-    v204 = facts.get('实现税收')
-    if v204 is False:
+    v201 = facts.get('实现税收')
+    if v201 is False:
         return False
-    if v204 is None:
+    if v201 is None:
         holds = None
     if holds is None:
         return None
-    s205 = facts.get('年营业收入')
-    y206 = year
-    v207 = None if s205 is None else s205.get(y206)
-    if v207 is None:
-        r208 = None
-    elif v207 > _K19:
-        r208 = True
-        for y209, v210 in s205.items():
-            if y209 < y206 and v210 > _K19:
-                r208 = False
+    s202 = facts.get('年营业收入')
+    v203 = None if s202 is None else s202.get(year)
+    if v203 is None:
+        r204 = None
+    elif v203 > _K23:
+        r204 = True
+        for y205, v206 in s202.items():
+            if y205 < year and v206 > _K23:
+                r204 = False
                 break
     else:
-        r208 = False
-    if r208 is None:
+        r204 = False
+    if r204 is None:
         return None
-    if r208:
-        return exact_decision(_K6, None, factor)
-    s211 = facts.get('年营业收入')
-    y212 = year
-    v213 = None if s211 is None else s211.get(y212)
-    if v213 is None:
-        r214 = None
-    elif v213 > _K20:
-        r214 = True
-        for y215, v216 in s211.items():
-            if y215 < y212 and v216 > _K20:
-                r214 = False
+    if r204:
+        return ('exact', _K9, _K9) if factor is None else exact_decision(_K6, None, factor)
+    if v203 is None:
+        r207 = None
+    elif v203 > _K24:
+        r207 = True
+        for y208, v209 in s202.items():
+            if y208 < year and v209 > _K24:
+                r207 = False
                 break
     else:
-        r214 = False
-    if r214 is None:
+        r207 = False
+    if r207 is None:
         return None
-    if r214:
-        return exact_decision(_K7, None, factor)
-    s217 = facts.get('年营业收入')
-    y218 = year
-    v219 = None if s217 is None else s217.get(y218)
-    if v219 is None:
-        r220 = None
-    elif v219 > _K21:
-        r220 = True
-        for y221, v222 in s217.items():
-            if y221 < y218 and v222 > _K21:
-                r220 = False
+    if r207:
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    if v203 is None:
+        r210 = None
+    elif v203 > _K25:
+        r210 = True
+        for y211, v212 in s202.items():
+            if y211 < year and v212 > _K25:
+                r210 = False
                 break
     else:
-        r220 = False
-    if r220 is None:
+        r210 = False
+    if r210 is None:
         return None
-    if r220:
-        return exact_decision(_K9, None, factor)
+    if r210:
+        return ('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor)
     return '未达到任何一档门槛'
 
 
@@ -1229,26 +1226,26 @@ def _clause_11(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v223 = facts.get('所属行业')
-    if v223 is None:
+    v213 = facts.get('所属行业')
+    if v213 is None:
         run.missed('所属行业')
-    m224 = None if v223 is None else v223 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    m214 = None if v213 is None else v213 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
     if trace is not None:
-        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v223, 'enum', m224))
-    c225 = m224
-    if c225 is False:
+        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v213, 'enum', m214))
+    c215 = m214
+    if c215 is False:
         return False
-    if c225 is None:
+    if c215 is None:
         holds = None
-    v226 = facts.get('领军型企业认定')
-    if v226 is None:
+    v216 = facts.get('领军型企业认定')
+    if v216 is None:
         run.missed('领军型企业认定')
     if trace is not None:
-        trace.append((trace_value, '领军型企业认定', v226, 'bool', v226))
-    c227 = v226
-    if c227 is False:
+        trace.append((trace_value, '领军型企业认定', v216, 'bool', v216))
+    c217 = v216
+    if c217 is False:
         return False
-    if c227 is None:
+    if c217 is None:
         holds = None
     if holds is None:
         return None
@@ -1259,16 +1256,16 @@ def _decide_11(facts, year, factor=None):
     """第八条: the decision of _clause_11 (see runtime, "decisions").
     """
     holds = True
-    v228 = facts.get('所属行业')
-    m229 = None if v228 is None else v228 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
-    if m229 is False:
+    v218 = facts.get('所属行业')
+    m219 = None if v218 is None else v218 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    if m219 is False:
         return False
-    if m229 is None:
+    if m219 is None:
         holds = None
-    v230 = facts.get('领军型企业认定')
-    if v230 is False:
+    v220 = facts.get('领军型企业认定')
+    if v220 is False:
         return False
-    if v230 is None:
+    if v220 is None:
         holds = None
     if holds is None:
         return None
@@ -1291,204 +1288,204 @@ def _clause_12(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v231 = facts.get('所属行业')
-    if v231 is None:
+    v221 = facts.get('所属行业')
+    if v221 is None:
         run.missed('所属行业')
-    m232 = None if v231 is None else v231 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    m222 = None if v221 is None else v221 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
     if trace is not None:
-        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v231, 'enum', m232))
-    c233 = m232
-    if c233 is False:
+        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v221, 'enum', m222))
+    c223 = m222
+    if c223 is False:
         return False
-    if c233 is None:
+    if c223 is None:
         holds = None
-    years237 = []
-    for k238 in range(3):
-        s239 = facts.get('主营业务收入')
-        v240 = None if s239 is None else s239.get(run.year - (k238))
-        if v240 is None:
-            run.at('主营业务收入', k238)
-        s241 = facts.get('主营业务收入')
-        v242 = None if s241 is None else s241.get(run.year - (k238 + 1))
-        if v242 is None:
-            run.at('主营业务收入', k238 + 1)
-        e243 = (None if v240 is None or v242 is None else run.growth('主营业务收入', k238) if v242 == 0 else (v240 - v242) / v242)
-        r244 = None if e243 is None else e243 > _K22
+    years227 = []
+    for k228 in range(3):
+        s229 = facts.get('主营业务收入')
+        v230 = None if s229 is None else s229.get(run.year - (k228))
+        if v230 is None:
+            run.at('主营业务收入', k228)
+        s231 = facts.get('主营业务收入')
+        v232 = None if s231 is None else s231.get(run.year - (k228 + 1))
+        if v232 is None:
+            run.at('主营业务收入', k228 + 1)
+        e233 = (None if v230 is None or v232 is None else run.growth('主营业务收入', k228) if v232 == 0 else (v230 - v232) / v232)
+        r234 = None if e233 is None else e233 > _K26
         if trace is not None:
-            trace.append((trace_compare_year, '主营业务收入 增速 均超过 15%', run.year - (k238), e243, _K22, 'percent', r244))
-        years237.append(r244)
-    e245 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years237)
-    t236 = e245
-    if t236 is not False:
-        s246 = facts.get('主营业务收入')
-        v247 = None if s246 is None else s246.get(run.year)
-        if v247 is None:
+            trace.append((trace_compare_year, '主营业务收入 增速 均超过 15%', run.year - (k228), e233, _K26, 'percent', r234))
+        years227.append(r234)
+    e235 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years227)
+    t226 = e235
+    if t226 is not False:
+        s236 = facts.get('主营业务收入')
+        v237 = None if s236 is None else s236.get(run.year)
+        if v237 is None:
             run.at('主营业务收入', 0)
-        r248 = None if v247 is None else v247 >= _K23
+        r238 = None if v237 is None else v237 >= _K27
         if trace is not None:
-            trace.append((trace_compare_year, '主营业务收入 不低于 2000万元', run.year, v247, _K23, 'money', r248))
-        if t236 is True:
-            t236 = r248
-        elif r248 is False:
-            t236 = False
-    t235 = t236
-    if t235 is not False:
-        v249 = facts.get('企业服务业类别')
-        if v249 is None:
+            trace.append((trace_compare_year, '主营业务收入 不低于 2000万元', run.year, v237, _K27, 'money', r238))
+        if t226 is True:
+            t226 = r238
+        elif r238 is False:
+            t226 = False
+    t225 = t226
+    if t225 is not False:
+        v239 = facts.get('企业服务业类别')
+        if v239 is None:
             run.missed('企业服务业类别')
-        m250 = None if v249 is None else v249 == '生产性服务业'
+        m240 = None if v239 is None else v239 == '生产性服务业'
         if trace is not None:
-            trace.append((trace_value, '企业服务业类别 属于 生产性服务业', v249, 'enum', m250))
-        if t235 is True:
-            t235 = m250
-        elif m250 is False:
-            t235 = False
-    t234 = t235
-    if t234 is not True:
-        years253 = []
-        for k254 in range(3):
-            s255 = facts.get('主营业务收入')
-            v256 = None if s255 is None else s255.get(run.year - (k254))
-            if v256 is None:
-                run.at('主营业务收入', k254)
-            s257 = facts.get('主营业务收入')
-            v258 = None if s257 is None else s257.get(run.year - (k254 + 1))
-            if v258 is None:
-                run.at('主营业务收入', k254 + 1)
-            e259 = (None if v256 is None or v258 is None else run.growth('主营业务收入', k254) if v258 == 0 else (v256 - v258) / v258)
-            r260 = None if e259 is None else e259 > _K22
+            trace.append((trace_value, '企业服务业类别 属于 生产性服务业', v239, 'enum', m240))
+        if t225 is True:
+            t225 = m240
+        elif m240 is False:
+            t225 = False
+    t224 = t225
+    if t224 is not True:
+        years243 = []
+        for k244 in range(3):
+            s245 = facts.get('主营业务收入')
+            v246 = None if s245 is None else s245.get(run.year - (k244))
+            if v246 is None:
+                run.at('主营业务收入', k244)
+            s247 = facts.get('主营业务收入')
+            v248 = None if s247 is None else s247.get(run.year - (k244 + 1))
+            if v248 is None:
+                run.at('主营业务收入', k244 + 1)
+            e249 = (None if v246 is None or v248 is None else run.growth('主营业务收入', k244) if v248 == 0 else (v246 - v248) / v248)
+            r250 = None if e249 is None else e249 > _K26
             if trace is not None:
-                trace.append((trace_compare_year, '主营业务收入 增速 均超过 15%', run.year - (k254), e259, _K22, 'percent', r260))
-            years253.append(r260)
-        e261 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years253)
-        t252 = e261
-        if t252 is not False:
-            s262 = facts.get('主营业务收入')
-            v263 = None if s262 is None else s262.get(run.year)
-            if v263 is None:
+                trace.append((trace_compare_year, '主营业务收入 增速 均超过 15%', run.year - (k244), e249, _K26, 'percent', r250))
+            years243.append(r250)
+        e251 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years243)
+        t242 = e251
+        if t242 is not False:
+            s252 = facts.get('主营业务收入')
+            v253 = None if s252 is None else s252.get(run.year)
+            if v253 is None:
                 run.at('主营业务收入', 0)
-            r264 = None if v263 is None else v263 >= _K24
+            r254 = None if v253 is None else v253 >= _K28
             if trace is not None:
-                trace.append((trace_compare_year, '主营业务收入 不低于 1500万元', run.year, v263, _K24, 'money', r264))
-            if t252 is True:
-                t252 = r264
-            elif r264 is False:
-                t252 = False
-        t251 = t252
-        if t251 is not False:
-            v265 = facts.get('企业服务业类别')
-            if v265 is None:
+                trace.append((trace_compare_year, '主营业务收入 不低于 1500万元', run.year, v253, _K28, 'money', r254))
+            if t242 is True:
+                t242 = r254
+            elif r254 is False:
+                t242 = False
+        t241 = t242
+        if t241 is not False:
+            v255 = facts.get('企业服务业类别')
+            if v255 is None:
                 run.missed('企业服务业类别')
-            m266 = None if v265 is None else v265 == '生活性服务业'
+            m256 = None if v255 is None else v255 == '生活性服务业'
             if trace is not None:
-                trace.append((trace_value, '企业服务业类别 属于 生活性服务业', v265, 'enum', m266))
-            if t251 is True:
-                t251 = m266
-            elif m266 is False:
-                t251 = False
-        if t234 is False:
-            t234 = t251
-        elif t251 is True:
-            t234 = True
-    c267 = t234
-    if c267 is False:
+                trace.append((trace_value, '企业服务业类别 属于 生活性服务业', v255, 'enum', m256))
+            if t241 is True:
+                t241 = m256
+            elif m256 is False:
+                t241 = False
+        if t224 is False:
+            t224 = t241
+        elif t241 is True:
+            t224 = True
+    c257 = t224
+    if c257 is False:
         return False
-    if c267 is None:
+    if c257 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K9, None, None)
+    return exact(run, _K12, None, None)
 
 
 def _decide_12(facts, year, factor=None):
     """第九条: the decision of _clause_12 (see runtime, "decisions").
     """
     holds = True
-    v268 = facts.get('所属行业')
-    m269 = None if v268 is None else v268 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
-    if m269 is False:
+    v258 = facts.get('所属行业')
+    m259 = None if v258 is None else v258 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    if m259 is False:
         return False
-    if m269 is None:
+    if m259 is None:
         holds = None
-    years273 = []
-    for k274 in range(3):
-        s275 = facts.get('主营业务收入')
-        v276 = None if s275 is None else s275.get(year - (k274))
-        s277 = facts.get('主营业务收入')
-        v278 = None if s277 is None else s277.get(year - (k274 + 1))
-        e279 = (None if v276 is None or v278 is None or v278 == 0 else (v276 - v278) / v278)
-        r280 = None if e279 is None else e279 > _K22
-        years273.append(r280)
-    r281 = True
-    for o282 in years273:
-        if o282 is False:
-            r281 = False
+    years263 = []
+    for k264 in range(3):
+        s265 = facts.get('主营业务收入')
+        v266 = None if s265 is None else s265.get(year - (k264))
+        s267 = facts.get('主营业务收入')
+        v268 = None if s267 is None else s267.get(year - (k264 + 1))
+        e269 = (None if v266 is None or v268 is None or v268 == 0 else (v266 - v268) / v268)
+        r270 = None if e269 is None else e269 > _K26
+        years263.append(r270)
+    r271 = True
+    for o272 in years263:
+        if o272 is False:
+            r271 = False
             break
-        if o282 is None:
-            r281 = None
-    t272 = r281
-    if t272 is not False:
-        s283 = facts.get('主营业务收入')
-        v284 = None if s283 is None else s283.get(year)
-        r285 = None if v284 is None else v284 >= _K23
-        if t272 is True:
-            t272 = r285
-        elif r285 is False:
-            t272 = False
-    t271 = t272
-    if t271 is not False:
-        v286 = facts.get('企业服务业类别')
-        m287 = None if v286 is None else v286 == '生产性服务业'
-        if t271 is True:
-            t271 = m287
-        elif m287 is False:
-            t271 = False
-    t270 = t271
-    if t270 is not True:
-        years290 = []
-        for k291 in range(3):
-            s292 = facts.get('主营业务收入')
-            v293 = None if s292 is None else s292.get(year - (k291))
-            s294 = facts.get('主营业务收入')
-            v295 = None if s294 is None else s294.get(year - (k291 + 1))
-            e296 = (None if v293 is None or v295 is None or v295 == 0 else (v293 - v295) / v295)
-            r297 = None if e296 is None else e296 > _K22
-            years290.append(r297)
-        r298 = True
-        for o299 in years290:
-            if o299 is False:
-                r298 = False
+        if o272 is None:
+            r271 = None
+    t262 = r271
+    if t262 is not False:
+        s273 = facts.get('主营业务收入')
+        v274 = None if s273 is None else s273.get(year)
+        r275 = None if v274 is None else v274 >= _K27
+        if t262 is True:
+            t262 = r275
+        elif r275 is False:
+            t262 = False
+    t261 = t262
+    if t261 is not False:
+        v276 = facts.get('企业服务业类别')
+        m277 = None if v276 is None else v276 == '生产性服务业'
+        if t261 is True:
+            t261 = m277
+        elif m277 is False:
+            t261 = False
+    t260 = t261
+    if t260 is not True:
+        years280 = []
+        for k281 in range(3):
+            s282 = facts.get('主营业务收入')
+            v283 = None if s282 is None else s282.get(year - (k281))
+            s284 = facts.get('主营业务收入')
+            v285 = None if s284 is None else s284.get(year - (k281 + 1))
+            e286 = (None if v283 is None or v285 is None or v285 == 0 else (v283 - v285) / v285)
+            r287 = None if e286 is None else e286 > _K26
+            years280.append(r287)
+        r288 = True
+        for o289 in years280:
+            if o289 is False:
+                r288 = False
                 break
-            if o299 is None:
-                r298 = None
-        t289 = r298
-        if t289 is not False:
-            s300 = facts.get('主营业务收入')
-            v301 = None if s300 is None else s300.get(year)
-            r302 = None if v301 is None else v301 >= _K24
-            if t289 is True:
-                t289 = r302
-            elif r302 is False:
-                t289 = False
-        t288 = t289
-        if t288 is not False:
-            v303 = facts.get('企业服务业类别')
-            m304 = None if v303 is None else v303 == '生活性服务业'
-            if t288 is True:
-                t288 = m304
-            elif m304 is False:
-                t288 = False
-        if t270 is False:
-            t270 = t288
-        elif t288 is True:
-            t270 = True
-    if t270 is False:
+            if o289 is None:
+                r288 = None
+        t279 = r288
+        if t279 is not False:
+            s290 = facts.get('主营业务收入')
+            v291 = None if s290 is None else s290.get(year)
+            r292 = None if v291 is None else v291 >= _K28
+            if t279 is True:
+                t279 = r292
+            elif r292 is False:
+                t279 = False
+        t278 = t279
+        if t278 is not False:
+            v293 = facts.get('企业服务业类别')
+            m294 = None if v293 is None else v293 == '生活性服务业'
+            if t278 is True:
+                t278 = m294
+            elif m294 is False:
+                t278 = False
+        if t260 is False:
+            t260 = t278
+        elif t278 is True:
+            t260 = True
+    if t260 is False:
         return False
-    if t270 is None:
+    if t260 is None:
         holds = None
     if holds is None:
         return None
-    return exact_decision(_K9, None, factor)
+    return ('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor)
 
 
 def _clause_13(run):
@@ -1507,63 +1504,63 @@ def _clause_13(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
+    v295 = facts.get('获得品牌类型')
+    if v295 is None:
+        run.missed('获得品牌类型')
+    m296 = None if v295 is None else v295 in ('驰名商标', '商标品牌示范', '知识产权示范', '老字号')
+    if trace is not None:
+        trace.append((trace_value, '获得品牌类型 属于 驰名商标、商标品牌示范、知识产权示范、老字号', v295, 'enum', m296))
+    c297 = m296
+    if c297 is False:
+        return False
+    if c297 is None:
+        holds = None
+    v299 = facts.get('获得品牌类型')
+    if v299 is None:
+        run.missed('获得品牌类型')
+    m300 = None if v299 is None else v299 == '驰名商标'
+    if trace is not None:
+        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v299, 'enum', m300))
+    t298 = m300
+    if t298 is not False:
+        v301 = facts.get('经司法认定')
+        if v301 is None:
+            run.missed('经司法认定')
+        if trace is not None:
+            trace.append((trace_value, '经司法认定', v301, 'bool', v301))
+        if t298 is True:
+            t298 = v301
+        elif v301 is False:
+            t298 = False
+    e302 = (None if t298 is None else not t298)
+    c303 = e302
+    if c303 is False:
+        return False
+    if c303 is None:
+        holds = None
     v305 = facts.get('获得品牌类型')
     if v305 is None:
         run.missed('获得品牌类型')
-    m306 = None if v305 is None else v305 in ('驰名商标', '商标品牌示范', '知识产权示范', '老字号')
+    m306 = None if v305 is None else v305 == '驰名商标'
     if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 驰名商标、商标品牌示范、知识产权示范、老字号', v305, 'enum', m306))
-    c307 = m306
-    if c307 is False:
-        return False
-    if c307 is None:
-        holds = None
-    v309 = facts.get('获得品牌类型')
-    if v309 is None:
-        run.missed('获得品牌类型')
-    m310 = None if v309 is None else v309 == '驰名商标'
-    if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v309, 'enum', m310))
-    t308 = m310
-    if t308 is not False:
-        v311 = facts.get('经司法认定')
-        if v311 is None:
-            run.missed('经司法认定')
-        if trace is not None:
-            trace.append((trace_value, '经司法认定', v311, 'bool', v311))
-        if t308 is True:
-            t308 = v311
-        elif v311 is False:
-            t308 = False
-    e312 = (None if t308 is None else not t308)
-    c313 = e312
-    if c313 is False:
-        return False
-    if c313 is None:
-        holds = None
-    v315 = facts.get('获得品牌类型')
-    if v315 is None:
-        run.missed('获得品牌类型')
-    m316 = None if v315 is None else v315 == '驰名商标'
-    if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v315, 'enum', m316))
-    t314 = m316
-    if t314 is not False:
-        v317 = facts.get('品牌级别')
-        if v317 is None:
+        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v305, 'enum', m306))
+    t304 = m306
+    if t304 is not False:
+        v307 = facts.get('品牌级别')
+        if v307 is None:
             run.missed('品牌级别')
-        m318 = None if v317 is None else v317 != '国家'
+        m308 = None if v307 is None else v307 != '国家'
         if trace is not None:
-            trace.append((trace_value, '品牌级别 不属于 国家', v317, 'enum', m318))
-        if t314 is True:
-            t314 = m318
-        elif m318 is False:
-            t314 = False
-    e319 = (None if t314 is None else not t314)
-    c320 = e319
-    if c320 is False:
+            trace.append((trace_value, '品牌级别 不属于 国家', v307, 'enum', m308))
+        if t304 is True:
+            t304 = m308
+        elif m308 is False:
+            t304 = False
+    e309 = (None if t304 is None else not t304)
+    c310 = e309
+    if c310 is False:
         return False
-    if c320 is None:
+    if c310 is None:
         holds = None
     if holds is None:
         return None
@@ -1575,60 +1572,58 @@ def _clause_13(run):
     elif picked == 1:  # 省
         return exact(run, _K7, None, None)
     elif picked == 2:  # 市
-        return exact(run, _K16, None, None)
+        return exact(run, _K20, None, None)
 
 
 def _decide_13(facts, year, factor=None):
     """第十条第1项: the decision of _clause_13 (see runtime, "decisions").
     """
     holds = True
-    v321 = facts.get('获得品牌类型')
-    m322 = None if v321 is None else v321 in ('驰名商标', '商标品牌示范', '知识产权示范', '老字号')
-    if m322 is False:
+    v311 = facts.get('获得品牌类型')
+    m312 = None if v311 is None else v311 in ('驰名商标', '商标品牌示范', '知识产权示范', '老字号')
+    if m312 is False:
         return False
-    if m322 is None:
+    if m312 is None:
         holds = None
-    v324 = facts.get('获得品牌类型')
-    m325 = None if v324 is None else v324 == '驰名商标'
-    t323 = m325
-    if t323 is not False:
-        v326 = facts.get('经司法认定')
-        if t323 is True:
-            t323 = v326
-        elif v326 is False:
-            t323 = False
-    e327 = (None if t323 is None else not t323)
-    if e327 is False:
+    m314 = None if v311 is None else v311 == '驰名商标'
+    t313 = m314
+    if t313 is not False:
+        v315 = facts.get('经司法认定')
+        if t313 is True:
+            t313 = v315
+        elif v315 is False:
+            t313 = False
+    e316 = (None if t313 is None else not t313)
+    if e316 is False:
         return False
-    if e327 is None:
+    if e316 is None:
         holds = None
-    v329 = facts.get('获得品牌类型')
-    m330 = None if v329 is None else v329 == '驰名商标'
-    t328 = m330
-    if t328 is not False:
-        v331 = facts.get('品牌级别')
-        m332 = None if v331 is None else v331 != '国家'
-        if t328 is True:
-            t328 = m332
-        elif m332 is False:
-            t328 = False
-    e333 = (None if t328 is None else not t328)
-    if e333 is False:
+    m318 = None if v311 is None else v311 == '驰名商标'
+    t317 = m318
+    if t317 is not False:
+        v319 = facts.get('品牌级别')
+        m320 = None if v319 is None else v319 != '国家'
+        if t317 is True:
+            t317 = m320
+        elif m320 is False:
+            t317 = False
+    e321 = (None if t317 is None else not t317)
+    if e321 is False:
         return False
-    if e333 is None:
+    if e321 is None:
         holds = None
     if holds is None:
         return None
-    level334 = facts.get('品牌级别')
-    if level334 is None:
+    level322 = facts.get('品牌级别')
+    if level322 is None:
         return None
-    if level334 == '国家':
-        return exact_decision(_K6, None, factor)
-    elif level334 == '省':
-        return exact_decision(_K7, None, factor)
-    elif level334 == '市':
-        return exact_decision(_K16, None, factor)
-    return '%s为「%s」，不在奖励等级之内' % ('品牌级别', level334)
+    if level322 == '国家':
+        return ('exact', _K9, _K9) if factor is None else exact_decision(_K6, None, factor)
+    elif level322 == '省':
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    elif level322 == '市':
+        return ('exact', _K29, _K29) if factor is None else exact_decision(_K20, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('品牌级别', level322)
 
 
 def _clause_14(run):
@@ -1641,35 +1636,35 @@ def _clause_14(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v335 = facts.get('认证认可级别')
-    if v335 is None:
+    v323 = facts.get('认证认可级别')
+    if v323 is None:
         run.missed('认证认可级别')
-    m336 = None if v335 is None else v335 in ('国际认证', '国家认证')
+    m324 = None if v323 is None else v323 in ('国际认证', '国家认证')
     if trace is not None:
-        trace.append((trace_value, '认证认可级别 属于 国际认证、国家认证', v335, 'enum', m336))
-    c337 = m336
-    if c337 is False:
+        trace.append((trace_value, '认证认可级别 属于 国际认证、国家认证', v323, 'enum', m324))
+    c325 = m324
+    if c325 is False:
         return False
-    if c337 is None:
+    if c325 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K16, None, None)
+    return up_to(run, _K20, None, None)
 
 
 def _decide_14(facts, year, factor=None):
     """第十条第2项: the decision of _clause_14 (see runtime, "decisions").
     """
     holds = True
-    v338 = facts.get('认证认可级别')
-    m339 = None if v338 is None else v338 in ('国际认证', '国家认证')
-    if m339 is False:
+    v326 = facts.get('认证认可级别')
+    m327 = None if v326 is None else v326 in ('国际认证', '国家认证')
+    if m327 is False:
         return False
-    if m339 is None:
+    if m327 is None:
         holds = None
     if holds is None:
         return None
-    return up_to_decision(_K16, None, factor)
+    return up_to_decision(_K20, None, factor)
 
 
 def _clause_15(run):
@@ -1684,26 +1679,26 @@ def _clause_15(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v340 = facts.get('物流等级为新评定')
-    if v340 is None:
+    v328 = facts.get('物流等级为新评定')
+    if v328 is None:
         run.missed('物流等级为新评定')
     if trace is not None:
-        trace.append((trace_value, '物流等级为新评定', v340, 'bool', v340))
-    c341 = v340
-    if c341 is False:
+        trace.append((trace_value, '物流等级为新评定', v328, 'bool', v328))
+    c329 = v328
+    if c329 is False:
         return False
-    if c341 is None:
+    if c329 is None:
         holds = None
-    v342 = facts.get('物流企业等级')
-    if v342 is None:
+    v330 = facts.get('物流企业等级')
+    if v330 is None:
         run.missed('物流企业等级')
-    m343 = None if v342 is None else v342 in ('5A', '4A', '3A', '2A')
+    m331 = None if v330 is None else v330 in ('5A', '4A', '3A', '2A')
     if trace is not None:
-        trace.append((trace_value, '物流企业等级 属于 「5A」、「4A」、「3A」、「2A」', v342, 'enum', m343))
-    c344 = m343
-    if c344 is False:
+        trace.append((trace_value, '物流企业等级 属于 「5A」、「4A」、「3A」、「2A」', v330, 'enum', m331))
+    c332 = m331
+    if c332 is False:
         return False
-    if c344 is None:
+    if c332 is None:
         holds = None
     if holds is None:
         return None
@@ -1715,40 +1710,40 @@ def _clause_15(run):
     elif picked == 1:  # 4A
         return exact(run, _K7, None, None)
     elif picked == 2:  # 3A
-        return exact(run, _K9, None, None)
+        return exact(run, _K12, None, None)
     elif picked == 3:  # 2A
-        return exact(run, _K16, None, None)
+        return exact(run, _K20, None, None)
 
 
 def _decide_15(facts, year, factor=None):
     """第十条第3项: the decision of _clause_15 (see runtime, "decisions").
     """
     holds = True
-    v345 = facts.get('物流等级为新评定')
-    if v345 is False:
+    v333 = facts.get('物流等级为新评定')
+    if v333 is False:
         return False
-    if v345 is None:
+    if v333 is None:
         holds = None
-    v346 = facts.get('物流企业等级')
-    m347 = None if v346 is None else v346 in ('5A', '4A', '3A', '2A')
-    if m347 is False:
+    v334 = facts.get('物流企业等级')
+    m335 = None if v334 is None else v334 in ('5A', '4A', '3A', '2A')
+    if m335 is False:
         return False
-    if m347 is None:
+    if m335 is None:
         holds = None
     if holds is None:
         return None
-    level348 = facts.get('物流企业等级')
-    if level348 is None:
+    level336 = facts.get('物流企业等级')
+    if level336 is None:
         return None
-    if level348 == '5A':
-        return exact_decision(_K6, None, factor)
-    elif level348 == '4A':
-        return exact_decision(_K7, None, factor)
-    elif level348 == '3A':
-        return exact_decision(_K9, None, factor)
-    elif level348 == '2A':
-        return exact_decision(_K16, None, factor)
-    return '%s为「%s」，不在奖励等级之内' % ('物流企业等级', level348)
+    if level336 == '5A':
+        return ('exact', _K9, _K9) if factor is None else exact_decision(_K6, None, factor)
+    elif level336 == '4A':
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    elif level336 == '3A':
+        return ('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor)
+    elif level336 == '2A':
+        return ('exact', _K29, _K29) if factor is None else exact_decision(_K20, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('物流企业等级', level336)
 
 
 def _clause_16(run):
@@ -1763,15 +1758,15 @@ def _clause_16(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v349 = facts.get('主导制修订标准')
-    if v349 is None:
+    v337 = facts.get('主导制修订标准')
+    if v337 is None:
         run.missed('主导制修订标准')
     if trace is not None:
-        trace.append((trace_value, '主导制修订标准', v349, 'bool', v349))
-    c350 = v349
-    if c350 is False:
+        trace.append((trace_value, '主导制修订标准', v337, 'bool', v337))
+    c338 = v337
+    if c338 is False:
         return False
-    if c350 is None:
+    if c338 is None:
         holds = None
     if holds is None:
         return None
@@ -1787,34 +1782,34 @@ def _clause_16(run):
     elif picked == 3:  # 团体标准
         return exact(run, _K7, None, None)
     elif picked == 4:  # 地方标准
-        return exact(run, _K9, None, None)
+        return exact(run, _K12, None, None)
 
 
 def _decide_16(facts, year, factor=None):
     """第十条第4项: the decision of _clause_16 (see runtime, "decisions").
     """
     holds = True
-    v351 = facts.get('主导制修订标准')
-    if v351 is False:
+    v339 = facts.get('主导制修订标准')
+    if v339 is False:
         return False
-    if v351 is None:
+    if v339 is None:
         holds = None
     if holds is None:
         return None
-    level352 = facts.get('主导标准级别')
-    if level352 is None:
+    level340 = facts.get('主导标准级别')
+    if level340 is None:
         return None
-    if level352 == '国际标准':
-        return exact_decision(_K5, None, factor)
-    elif level352 == '国家标准':
-        return exact_decision(_K6, None, factor)
-    elif level352 == '行业标准':
-        return exact_decision(_K7, None, factor)
-    elif level352 == '团体标准':
-        return exact_decision(_K7, None, factor)
-    elif level352 == '地方标准':
-        return exact_decision(_K9, None, factor)
-    return '%s为「%s」，不在奖励等级之内' % ('主导标准级别', level352)
+    if level340 == '国际标准':
+        return ('exact', _K30, _K30) if factor is None else exact_decision(_K5, None, factor)
+    elif level340 == '国家标准':
+        return ('exact', _K9, _K9) if factor is None else exact_decision(_K6, None, factor)
+    elif level340 == '行业标准':
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    elif level340 == '团体标准':
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    elif level340 == '地方标准':
+        return ('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('主导标准级别', level340)
 
 
 def _clause_17(run):
@@ -1831,92 +1826,92 @@ def _clause_17(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v353 = facts.get('主辅分离服务业企业')
-    if v353 is None:
+    v341 = facts.get('主辅分离服务业企业')
+    if v341 is None:
         run.missed('主辅分离服务业企业')
     if trace is not None:
-        trace.append((trace_value, '主辅分离服务业企业', v353, 'bool', v353))
-    c354 = v353
-    if c354 is False:
+        trace.append((trace_value, '主辅分离服务业企业', v341, 'bool', v341))
+    c342 = v341
+    if c342 is False:
         return False
-    if c354 is None:
+    if c342 is None:
         holds = None
-    v355 = facts.get('分离业务类型')
-    if v355 is None:
+    v343 = facts.get('分离业务类型')
+    if v343 is None:
         run.missed('分离业务类型')
-    m356 = None if v355 is None else v355 != '批零贸易'
+    m344 = None if v343 is None else v343 != '批零贸易'
     if trace is not None:
-        trace.append((trace_value, '分离业务类型 不属于 批零贸易', v355, 'enum', m356))
-    c357 = m356
-    if c357 is False:
+        trace.append((trace_value, '分离业务类型 不属于 批零贸易', v343, 'enum', m344))
+    c345 = m344
+    if c345 is False:
         return False
-    if c357 is None:
+    if c345 is None:
         holds = None
     if holds is None:
         return None
-    s358 = facts.get('主营业务收入')
-    y359 = run.year
-    v360 = None if s358 is None else s358.get(y359)
-    if v360 is None:
+    s346 = facts.get('主营业务收入')
+    y347 = run.year
+    v348 = None if s346 is None else s346.get(y347)
+    if v348 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r361 = None
-    elif v360 > _K8:
-        r361 = True
-        for y362, v363 in s358.items():
-            if y362 < y359 and v363 > _K8:
-                r361 = False
+        r349 = None
+    elif v348 > _K11:
+        r349 = True
+        for y350, v351 in s346.items():
+            if y350 < y347 and v351 > _K11:
+                r349 = False
                 break
     else:
-        r361 = False
+        r349 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 1亿元', y359, v360, _K8, 'money', s358, 'gt', r361))
-    tier364 = r361
-    if tier364 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 1亿元', y347, v348, _K11, 'money', s346, 'gt', r349))
+    tier352 = r349
+    if tier352 is None:
         return None
-    if tier364:
+    if tier352:
         return exact(run, _K5, None, None)
-    s365 = facts.get('主营业务收入')
-    y366 = run.year
-    v367 = None if s365 is None else s365.get(y366)
-    if v367 is None:
+    s353 = facts.get('主营业务收入')
+    y354 = run.year
+    v355 = None if s353 is None else s353.get(y354)
+    if v355 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r368 = None
-    elif v367 > _K10:
-        r368 = True
-        for y369, v370 in s365.items():
-            if y369 < y366 and v370 > _K10:
-                r368 = False
+        r356 = None
+    elif v355 > _K14:
+        r356 = True
+        for y357, v358 in s353.items():
+            if y357 < y354 and v358 > _K14:
+                r356 = False
                 break
     else:
-        r368 = False
+        r356 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 5000万元', y366, v367, _K10, 'money', s365, 'gt', r368))
-    tier371 = r368
-    if tier371 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 5000万元', y354, v355, _K14, 'money', s353, 'gt', r356))
+    tier359 = r356
+    if tier359 is None:
         return None
-    if tier371:
+    if tier359:
         return exact(run, _K7, None, None)
-    s372 = facts.get('主营业务收入')
-    y373 = run.year
-    v374 = None if s372 is None else s372.get(y373)
-    if v374 is None:
+    s360 = facts.get('主营业务收入')
+    y361 = run.year
+    v362 = None if s360 is None else s360.get(y361)
+    if v362 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r375 = None
-    elif v374 > _K23:
-        r375 = True
-        for y376, v377 in s372.items():
-            if y376 < y373 and v377 > _K23:
-                r375 = False
+        r363 = None
+    elif v362 > _K27:
+        r363 = True
+        for y364, v365 in s360.items():
+            if y364 < y361 and v365 > _K27:
+                r363 = False
                 break
     else:
-        r375 = False
+        r363 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 2000万元', y373, v374, _K23, 'money', s372, 'gt', r375))
-    tier378 = r375
-    if tier378 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 2000万元', y361, v362, _K27, 'money', s360, 'gt', r363))
+    tier366 = r363
+    if tier366 is None:
         return None
-    if tier378:
-        return exact(run, _K9, None, None)
+    if tier366:
+        return exact(run, _K12, None, None)
     return '未达到任何一档门槛'
 
 
@@ -1924,70 +1919,63 @@ def _decide_17(facts, year, factor=None):
     """第十一条第1项: the decision of _clause_17 (see runtime, "decisions").
     """
     holds = True
-    v379 = facts.get('主辅分离服务业企业')
-    if v379 is False:
+    v367 = facts.get('主辅分离服务业企业')
+    if v367 is False:
         return False
-    if v379 is None:
+    if v367 is None:
         holds = None
-    v380 = facts.get('分离业务类型')
-    m381 = None if v380 is None else v380 != '批零贸易'
-    if m381 is False:
+    v368 = facts.get('分离业务类型')
+    m369 = None if v368 is None else v368 != '批零贸易'
+    if m369 is False:
         return False
-    if m381 is None:
+    if m369 is None:
         holds = None
     if holds is None:
         return None
-    s382 = facts.get('主营业务收入')
-    y383 = year
-    v384 = None if s382 is None else s382.get(y383)
-    if v384 is None:
-        r385 = None
-    elif v384 > _K8:
-        r385 = True
-        for y386, v387 in s382.items():
-            if y386 < y383 and v387 > _K8:
-                r385 = False
+    s370 = facts.get('主营业务收入')
+    v371 = None if s370 is None else s370.get(year)
+    if v371 is None:
+        r372 = None
+    elif v371 > _K11:
+        r372 = True
+        for y373, v374 in s370.items():
+            if y373 < year and v374 > _K11:
+                r372 = False
                 break
     else:
-        r385 = False
-    if r385 is None:
+        r372 = False
+    if r372 is None:
         return None
-    if r385:
-        return exact_decision(_K5, None, factor)
-    s388 = facts.get('主营业务收入')
-    y389 = year
-    v390 = None if s388 is None else s388.get(y389)
-    if v390 is None:
-        r391 = None
-    elif v390 > _K10:
-        r391 = True
-        for y392, v393 in s388.items():
-            if y392 < y389 and v393 > _K10:
-                r391 = False
+    if r372:
+        return ('exact', _K30, _K30) if factor is None else exact_decision(_K5, None, factor)
+    if v371 is None:
+        r375 = None
+    elif v371 > _K14:
+        r375 = True
+        for y376, v377 in s370.items():
+            if y376 < year and v377 > _K14:
+                r375 = False
                 break
     else:
-        r391 = False
-    if r391 is None:
+        r375 = False
+    if r375 is None:
         return None
-    if r391:
-        return exact_decision(_K7, None, factor)
-    s394 = facts.get('主营业务收入')
-    y395 = year
-    v396 = None if s394 is None else s394.get(y395)
-    if v396 is None:
-        r397 = None
-    elif v396 > _K23:
-        r397 = True
-        for y398, v399 in s394.items():
-            if y398 < y395 and v399 > _K23:
-                r397 = False
+    if r375:
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    if v371 is None:
+        r378 = None
+    elif v371 > _K27:
+        r378 = True
+        for y379, v380 in s370.items():
+            if y379 < year and v380 > _K27:
+                r378 = False
                 break
     else:
-        r397 = False
-    if r397 is None:
+        r378 = False
+    if r378 is None:
         return None
-    if r397:
-        return exact_decision(_K9, None, factor)
+    if r378:
+        return ('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor)
     return '未达到任何一档门槛'
 
 
@@ -2005,92 +1993,92 @@ def _clause_18(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v400 = facts.get('主辅分离服务业企业')
-    if v400 is None:
+    v381 = facts.get('主辅分离服务业企业')
+    if v381 is None:
         run.missed('主辅分离服务业企业')
     if trace is not None:
-        trace.append((trace_value, '主辅分离服务业企业', v400, 'bool', v400))
-    c401 = v400
-    if c401 is False:
+        trace.append((trace_value, '主辅分离服务业企业', v381, 'bool', v381))
+    c382 = v381
+    if c382 is False:
         return False
-    if c401 is None:
+    if c382 is None:
         holds = None
-    v402 = facts.get('分离业务类型')
-    if v402 is None:
+    v383 = facts.get('分离业务类型')
+    if v383 is None:
         run.missed('分离业务类型')
-    m403 = None if v402 is None else v402 == '批零贸易'
+    m384 = None if v383 is None else v383 == '批零贸易'
     if trace is not None:
-        trace.append((trace_value, '分离业务类型 属于 批零贸易', v402, 'enum', m403))
-    c404 = m403
-    if c404 is False:
+        trace.append((trace_value, '分离业务类型 属于 批零贸易', v383, 'enum', m384))
+    c385 = m384
+    if c385 is False:
         return False
-    if c404 is None:
+    if c385 is None:
         holds = None
     if holds is None:
         return None
-    s405 = facts.get('主营业务收入')
-    y406 = run.year
-    v407 = None if s405 is None else s405.get(y406)
-    if v407 is None:
+    s386 = facts.get('主营业务收入')
+    y387 = run.year
+    v388 = None if s386 is None else s386.get(y387)
+    if v388 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r408 = None
-    elif v407 > _K20:
-        r408 = True
-        for y409, v410 in s405.items():
-            if y409 < y406 and v410 > _K20:
-                r408 = False
+        r389 = None
+    elif v388 > _K24:
+        r389 = True
+        for y390, v391 in s386.items():
+            if y390 < y387 and v391 > _K24:
+                r389 = False
                 break
     else:
-        r408 = False
+        r389 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 20亿元', y406, v407, _K20, 'money', s405, 'gt', r408))
-    tier411 = r408
-    if tier411 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 20亿元', y387, v388, _K24, 'money', s386, 'gt', r389))
+    tier392 = r389
+    if tier392 is None:
         return None
-    if tier411:
+    if tier392:
         return exact(run, _K5, None, None)
-    s412 = facts.get('主营业务收入')
-    y413 = run.year
-    v414 = None if s412 is None else s412.get(y413)
-    if v414 is None:
+    s393 = facts.get('主营业务收入')
+    y394 = run.year
+    v395 = None if s393 is None else s393.get(y394)
+    if v395 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r415 = None
-    elif v414 > _K21:
-        r415 = True
-        for y416, v417 in s412.items():
-            if y416 < y413 and v417 > _K21:
-                r415 = False
+        r396 = None
+    elif v395 > _K25:
+        r396 = True
+        for y397, v398 in s393.items():
+            if y397 < y394 and v398 > _K25:
+                r396 = False
                 break
     else:
-        r415 = False
+        r396 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 10亿元', y413, v414, _K21, 'money', s412, 'gt', r415))
-    tier418 = r415
-    if tier418 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 10亿元', y394, v395, _K25, 'money', s393, 'gt', r396))
+    tier399 = r396
+    if tier399 is None:
         return None
-    if tier418:
+    if tier399:
         return exact(run, _K7, None, None)
-    s419 = facts.get('主营业务收入')
-    y420 = run.year
-    v421 = None if s419 is None else s419.get(y420)
-    if v421 is None:
+    s400 = facts.get('主营业务收入')
+    y401 = run.year
+    v402 = None if s400 is None else s400.get(y401)
+    if v402 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r422 = None
-    elif v421 > _K14:
-        r422 = True
-        for y423, v424 in s419.items():
-            if y423 < y420 and v424 > _K14:
-                r422 = False
+        r403 = None
+    elif v402 > _K18:
+        r403 = True
+        for y404, v405 in s400.items():
+            if y404 < y401 and v405 > _K18:
+                r403 = False
                 break
     else:
-        r422 = False
+        r403 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 5亿元', y420, v421, _K14, 'money', s419, 'gt', r422))
-    tier425 = r422
-    if tier425 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 5亿元', y401, v402, _K18, 'money', s400, 'gt', r403))
+    tier406 = r403
+    if tier406 is None:
         return None
-    if tier425:
-        return exact(run, _K9, None, None)
+    if tier406:
+        return exact(run, _K12, None, None)
     return '未达到任何一档门槛'
 
 
@@ -2098,70 +2086,63 @@ def _decide_18(facts, year, factor=None):
     """第十一条第2项: the decision of _clause_18 (see runtime, "decisions").
     """
     holds = True
-    v426 = facts.get('主辅分离服务业企业')
-    if v426 is False:
+    v407 = facts.get('主辅分离服务业企业')
+    if v407 is False:
         return False
-    if v426 is None:
+    if v407 is None:
         holds = None
-    v427 = facts.get('分离业务类型')
-    m428 = None if v427 is None else v427 == '批零贸易'
-    if m428 is False:
+    v408 = facts.get('分离业务类型')
+    m409 = None if v408 is None else v408 == '批零贸易'
+    if m409 is False:
         return False
-    if m428 is None:
+    if m409 is None:
         holds = None
     if holds is None:
         return None
-    s429 = facts.get('主营业务收入')
-    y430 = year
-    v431 = None if s429 is None else s429.get(y430)
-    if v431 is None:
-        r432 = None
-    elif v431 > _K20:
-        r432 = True
-        for y433, v434 in s429.items():
-            if y433 < y430 and v434 > _K20:
-                r432 = False
+    s410 = facts.get('主营业务收入')
+    v411 = None if s410 is None else s410.get(year)
+    if v411 is None:
+        r412 = None
+    elif v411 > _K24:
+        r412 = True
+        for y413, v414 in s410.items():
+            if y413 < year and v414 > _K24:
+                r412 = False
                 break
     else:
-        r432 = False
-    if r432 is None:
+        r412 = False
+    if r412 is None:
         return None
-    if r432:
-        return exact_decision(_K5, None, factor)
-    s435 = facts.get('主营业务收入')
-    y436 = year
-    v437 = None if s435 is None else s435.get(y436)
-    if v437 is None:
-        r438 = None
-    elif v437 > _K21:
-        r438 = True
-        for y439, v440 in s435.items():
-            if y439 < y436 and v440 > _K21:
-                r438 = False
+    if r412:
+        return ('exact', _K30, _K30) if factor is None else exact_decision(_K5, None, factor)
+    if v411 is None:
+        r415 = None
+    elif v411 > _K25:
+        r415 = True
+        for y416, v417 in s410.items():
+            if y416 < year and v417 > _K25:
+                r415 = False
                 break
     else:
-        r438 = False
-    if r438 is None:
+        r415 = False
+    if r415 is None:
         return None
-    if r438:
-        return exact_decision(_K7, None, factor)
-    s441 = facts.get('主营业务收入')
-    y442 = year
-    v443 = None if s441 is None else s441.get(y442)
-    if v443 is None:
-        r444 = None
-    elif v443 > _K14:
-        r444 = True
-        for y445, v446 in s441.items():
-            if y445 < y442 and v446 > _K14:
-                r444 = False
+    if r415:
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    if v411 is None:
+        r418 = None
+    elif v411 > _K18:
+        r418 = True
+        for y419, v420 in s410.items():
+            if y419 < year and v420 > _K18:
+                r418 = False
                 break
     else:
-        r444 = False
-    if r444 is None:
+        r418 = False
+    if r418 is None:
         return None
-    if r444:
-        return exact_decision(_K9, None, factor)
+    if r418:
+        return ('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor)
     return '未达到任何一档门槛'
 
 
@@ -2177,60 +2158,59 @@ def _clause_19(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v447 = facts.get('主辅分离服务业企业')
-    if v447 is None:
+    v421 = facts.get('主辅分离服务业企业')
+    if v421 is None:
         run.missed('主辅分离服务业企业')
     if trace is not None:
-        trace.append((trace_value, '主辅分离服务业企业', v447, 'bool', v447))
-    c448 = v447
-    if c448 is False:
+        trace.append((trace_value, '主辅分离服务业企业', v421, 'bool', v421))
+    c422 = v421
+    if c422 is False:
         return False
-    if c448 is None:
+    if c422 is None:
         holds = None
-    s449 = facts.get('主营业务收入')
-    v450 = None if s449 is None else s449.get(run.year)
-    if v450 is None:
+    s423 = facts.get('主营业务收入')
+    v424 = None if s423 is None else s423.get(run.year)
+    if v424 is None:
         run.at('主营业务收入', 0)
-    s451 = facts.get('主营业务收入')
-    v452 = None if s451 is None else s451.get(run.year - (0 + 1))
-    if v452 is None:
+    s425 = facts.get('主营业务收入')
+    v426 = None if s425 is None else s425.get(run.year - (0 + 1))
+    if v426 is None:
         run.at('主营业务收入', 0 + 1)
-    e453 = (None if v450 is None or v452 is None else run.growth('主营业务收入', 0) if v452 == 0 else (v450 - v452) / v452)
-    r454 = None if e453 is None else e453 > _K22
+    e427 = (None if v424 is None or v426 is None else run.growth('主营业务收入', 0) if v426 == 0 else (v424 - v426) / v426)
+    r428 = None if e427 is None else e427 > _K26
     if trace is not None:
-        trace.append((trace_compare_year, '主营业务收入 增速 超过 15%', run.year, e453, _K22, 'percent', r454))
-    c455 = r454
-    if c455 is False:
+        trace.append((trace_compare_year, '主营业务收入 增速 超过 15%', run.year, e427, _K26, 'percent', r428))
+    c429 = r428
+    if c429 is False:
         return False
-    if c455 is None:
+    if c429 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K9, None, None)
+    return exact(run, _K12, None, None)
 
 
 def _decide_19(facts, year, factor=None):
     """第十一条第3项: the decision of _clause_19 (see runtime, "decisions").
     """
     holds = True
-    v456 = facts.get('主辅分离服务业企业')
-    if v456 is False:
+    v430 = facts.get('主辅分离服务业企业')
+    if v430 is False:
         return False
-    if v456 is None:
+    if v430 is None:
         holds = None
-    s457 = facts.get('主营业务收入')
-    v458 = None if s457 is None else s457.get(year)
-    s459 = facts.get('主营业务收入')
-    v460 = None if s459 is None else s459.get(year - (0 + 1))
-    e461 = (None if v458 is None or v460 is None or v460 == 0 else (v458 - v460) / v460)
-    r462 = None if e461 is None else e461 > _K22
-    if r462 is False:
+    s431 = facts.get('主营业务收入')
+    v432 = None if s431 is None else s431.get(year)
+    v433 = None if s431 is None else s431.get(year - (0 + 1))
+    e434 = (None if v432 is None or v433 is None or v433 == 0 else (v432 - v433) / v433)
+    r435 = None if e434 is None else e434 > _K26
+    if r435 is False:
         return False
-    if r462 is None:
+    if r435 is None:
         holds = None
     if holds is None:
         return None
-    return in_period(exact_decision(_K9, None, factor), facts.get('首次获奖年度'), year, 3, True)
+    return in_period(('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor), facts.get('首次获奖年度'), year, 3, True)
 
 
 def _clause_20(run):
@@ -2247,56 +2227,56 @@ def _clause_20(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v463 = facts.get('总部型企业')
-    if v463 is None:
+    v436 = facts.get('总部型企业')
+    if v436 is None:
         run.missed('总部型企业')
     if trace is not None:
-        trace.append((trace_value, '总部型企业', v463, 'bool', v463))
-    c464 = v463
-    if c464 is False:
+        trace.append((trace_value, '总部型企业', v436, 'bool', v436))
+    c437 = v436
+    if c437 is False:
         return False
-    if c464 is None:
+    if c437 is None:
         holds = None
-    v465 = facts.get('副职以上高管')
-    if v465 is None:
+    v438 = facts.get('副职以上高管')
+    if v438 is None:
         run.missed('副职以上高管')
     if trace is not None:
-        trace.append((trace_value, '副职以上高管', v465, 'bool', v465))
-    c466 = v465
-    if c466 is False:
+        trace.append((trace_value, '副职以上高管', v438, 'bool', v438))
+    c439 = v438
+    if c439 is False:
         return False
-    if c466 is None:
+    if c439 is None:
         holds = None
     if holds is None:
         return None
-    v467 = facts.get('高管个税地方留存')
-    if v467 is None:
+    v440 = facts.get('高管个税地方留存')
+    if v440 is None:
         run.missed('高管个税地方留存')
-    e468 = (None if v467 is None else v467 * _K25)
+    e441 = (None if v440 is None else v440 * _K31)
     if trace is not None:
-        trace.append((trace_define, '高管个税地方留存 × 100%', e468, 'money'))
-    return up_to(run, e468, None, None)
+        trace.append((trace_define, '高管个税地方留存 × 100%', e441, 'money'))
+    return up_to(run, e441, None, None)
 
 
 def _decide_20(facts, year, factor=None):
     """第十二条第1项: the decision of _clause_20 (see runtime, "decisions").
     """
     holds = True
-    v469 = facts.get('总部型企业')
-    if v469 is False:
+    v442 = facts.get('总部型企业')
+    if v442 is False:
         return False
-    if v469 is None:
+    if v442 is None:
         holds = None
-    v470 = facts.get('副职以上高管')
-    if v470 is False:
+    v443 = facts.get('副职以上高管')
+    if v443 is False:
         return False
-    if v470 is None:
+    if v443 is None:
         holds = None
     if holds is None:
         return None
-    v471 = facts.get('高管个税地方留存')
-    e472 = (None if v471 is None else v471 * _K25)
-    return in_period(up_to_decision(e472, None, factor), facts.get('高管首次奖励年度'), year, 3, False)
+    v444 = facts.get('高管个税地方留存')
+    e445 = (None if v444 is None else v444 * _K31)
+    return in_period(up_to_decision(e445, None, factor), facts.get('高管首次奖励年度'), year, 3, False)
 
 
 def _clause_21(run):
@@ -2313,86 +2293,81 @@ def _clause_21(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v473 = facts.get('总部型企业')
-    if v473 is None:
+    v446 = facts.get('总部型企业')
+    if v446 is None:
         run.missed('总部型企业')
     if trace is not None:
-        trace.append((trace_value, '总部型企业', v473, 'bool', v473))
-    c474 = v473
-    if c474 is False:
+        trace.append((trace_value, '总部型企业', v446, 'bool', v446))
+    c447 = v446
+    if c447 is False:
         return False
-    if c474 is None:
+    if c447 is None:
         holds = None
-    v475 = facts.get('新引进总部型企业')
-    if v475 is None:
+    v448 = facts.get('新引进总部型企业')
+    if v448 is None:
         run.missed('新引进总部型企业')
     if trace is not None:
-        trace.append((trace_value, '新引进总部型企业', v475, 'bool', v475))
-    c476 = v475
-    if c476 is False:
+        trace.append((trace_value, '新引进总部型企业', v448, 'bool', v448))
+    c449 = v448
+    if c449 is False:
         return False
-    if c476 is None:
+    if c449 is None:
         holds = None
-    s477 = facts.get('地方留存税收')
-    v478 = None if s477 is None else s477.get(run.year)
-    if v478 is None:
+    s450 = facts.get('地方留存税收')
+    v451 = None if s450 is None else s450.get(run.year)
+    if v451 is None:
         run.at('地方留存税收', 0)
-    s479 = facts.get('地方留存税收')
-    v480 = None if s479 is None else s479.get(run.year - (0 + 1))
-    if v480 is None:
+    s452 = facts.get('地方留存税收')
+    v453 = None if s452 is None else s452.get(run.year - (0 + 1))
+    if v453 is None:
         run.at('地方留存税收', 0 + 1)
-    e481 = (None if v478 is None or v480 is None else run.growth('地方留存税收', 0) if v480 == 0 else (v478 - v480) / v480)
-    r482 = None if e481 is None else e481 >= _K11
+    e454 = (None if v451 is None or v453 is None else run.growth('地方留存税收', 0) if v453 == 0 else (v451 - v453) / v453)
+    r455 = None if e454 is None else e454 >= _K15
     if trace is not None:
-        trace.append((trace_compare_year, '地方留存税收 增速 不低于 10%', run.year, e481, _K11, 'percent', r482))
-    c483 = r482
-    if c483 is False:
+        trace.append((trace_compare_year, '地方留存税收 增速 不低于 10%', run.year, e454, _K15, 'percent', r455))
+    c456 = r455
+    if c456 is False:
         return False
-    if c483 is None:
+    if c456 is None:
         holds = None
     if holds is None:
         return None
-    e484 = _def_1(run, 0)
-    e485 = (None if e484 is None else e484 * _K25)
+    e457 = _def_1(run, 0)
+    e458 = (None if e457 is None else e457 * _K31)
     if trace is not None:
-        trace.append((trace_define, '超额增长 × 100%', e485, 'money'))
-    return exact(run, e485, None, None)
+        trace.append((trace_define, '超额增长 × 100%', e458, 'money'))
+    return exact(run, e458, None, None)
 
 
 def _decide_21(facts, year, factor=None):
     """第十二条第2项: the decision of _clause_21 (see runtime, "decisions").
     """
     holds = True
-    v486 = facts.get('总部型企业')
-    if v486 is False:
+    v459 = facts.get('总部型企业')
+    if v459 is False:
         return False
-    if v486 is None:
+    if v459 is None:
         holds = None
-    v487 = facts.get('新引进总部型企业')
-    if v487 is False:
+    v460 = facts.get('新引进总部型企业')
+    if v460 is False:
         return False
-    if v487 is None:
+    if v460 is None:
         holds = None
-    s488 = facts.get('地方留存税收')
-    v489 = None if s488 is None else s488.get(year)
-    s490 = facts.get('地方留存税收')
-    v491 = None if s490 is None else s490.get(year - (0 + 1))
-    e492 = (None if v489 is None or v491 is None or v491 == 0 else (v489 - v491) / v491)
-    r493 = None if e492 is None else e492 >= _K11
-    if r493 is False:
+    s461 = facts.get('地方留存税收')
+    v462 = None if s461 is None else s461.get(year)
+    v463 = None if s461 is None else s461.get(year - (0 + 1))
+    e464 = (None if v462 is None or v463 is None or v463 == 0 else (v462 - v463) / v463)
+    r465 = None if e464 is None else e464 >= _K15
+    if r465 is False:
         return False
-    if r493 is None:
+    if r465 is None:
         holds = None
     if holds is None:
         return None
-    s494 = facts.get('地方留存税收')
-    v495 = None if s494 is None else s494.get(year)
-    s496 = facts.get('地方留存税收')
-    v497 = None if s496 is None else s496.get(year - (0 + 1))
-    e498 = (None if v497 is None else v497 * _K1)
-    e499 = (None if v495 is None or e498 is None else v495 - e498)
-    e500 = (None if e499 is None else e499 * _K25)
-    return in_period(exact_decision(e500, None, factor), facts.get('总部首次奖励年度'), year, 3, False)
+    e466 = (None if v463 is None else v463 * _K1)
+    e467 = (None if v462 is None or e466 is None else v462 - e466)
+    e468 = (None if e467 is None else e467 * _K31)
+    return in_period(exact_decision(e468, None, factor), facts.get('总部首次奖励年度'), year, 3, False)
 
 
 def _clause_22(run):
@@ -2407,15 +2382,15 @@ def _clause_22(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v501 = facts.get('高端总部型企业')
-    if v501 is None:
+    v469 = facts.get('高端总部型企业')
+    if v469 is None:
         run.missed('高端总部型企业')
     if trace is not None:
-        trace.append((trace_value, '高端总部型企业', v501, 'bool', v501))
-    c502 = v501
-    if c502 is False:
+        trace.append((trace_value, '高端总部型企业', v469, 'bool', v469))
+    c470 = v469
+    if c470 is False:
         return False
-    if c502 is None:
+    if c470 is None:
         holds = None
     if holds is None:
         return None
@@ -2426,10 +2401,10 @@ def _decide_22(facts, year, factor=None):
     """第十三条: the decision of _clause_22 (see runtime, "decisions").
     """
     holds = True
-    v503 = facts.get('高端总部型企业')
-    if v503 is False:
+    v471 = facts.get('高端总部型企业')
+    if v471 is False:
         return False
-    if v503 is None:
+    if v471 is None:
         holds = None
     if holds is None:
         return None
@@ -2446,16 +2421,16 @@ def _clause_23(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v504 = facts.get('所属行业')
-    if v504 is None:
+    v472 = facts.get('所属行业')
+    if v472 is None:
         run.missed('所属行业')
-    m505 = None if v504 is None else v504 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    m473 = None if v472 is None else v472 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
     if trace is not None:
-        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v504, 'enum', m505))
-    c506 = m505
-    if c506 is False:
+        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v472, 'enum', m473))
+    c474 = m473
+    if c474 is False:
         return False
-    if c506 is None:
+    if c474 is None:
         holds = None
     if holds is None:
         return None
@@ -2472,22 +2447,22 @@ def _decide_23(facts, year, factor=None):
     """第十四条第1项: the decision of _clause_23 (see runtime, "decisions").
     """
     holds = True
-    v507 = facts.get('所属行业')
-    m508 = None if v507 is None else v507 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
-    if m508 is False:
+    v475 = facts.get('所属行业')
+    m476 = None if v475 is None else v475 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    if m476 is False:
         return False
-    if m508 is None:
+    if m476 is None:
         holds = None
     if holds is None:
         return None
-    level509 = facts.get('示范试点级别')
-    if level509 is None:
+    level477 = facts.get('示范试点级别')
+    if level477 is None:
         return None
-    if level509 == '国家级':
-        return exact_decision(_K5, None, factor)
-    elif level509 == '省级':
-        return exact_decision(_K7, None, factor)
-    return '%s为「%s」，不在奖励等级之内' % ('示范试点级别', level509)
+    if level477 == '国家级':
+        return ('exact', _K30, _K30) if factor is None else exact_decision(_K5, None, factor)
+    elif level477 == '省级':
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('示范试点级别', level477)
 
 
 def _clause_24(run):
@@ -2502,15 +2477,15 @@ def _clause_24(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v510 = facts.get('开展集装箱海河联运')
-    if v510 is None:
+    v478 = facts.get('开展集装箱海河联运')
+    if v478 is None:
         run.missed('开展集装箱海河联运')
     if trace is not None:
-        trace.append((trace_value, '开展集装箱海河联运', v510, 'bool', v510))
-    c511 = v510
-    if c511 is False:
+        trace.append((trace_value, '开展集装箱海河联运', v478, 'bool', v478))
+    c479 = v478
+    if c479 is False:
         return False
-    if c511 is None:
+    if c479 is None:
         holds = None
     if holds is None:
         return None
@@ -2521,10 +2496,10 @@ def _decide_24(facts, year, factor=None):
     """第十四条第2项: the decision of _clause_24 (see runtime, "decisions").
     """
     holds = True
-    v512 = facts.get('开展集装箱海河联运')
-    if v512 is False:
+    v480 = facts.get('开展集装箱海河联运')
+    if v480 is False:
         return False
-    if v512 is None:
+    if v480 is None:
         holds = None
     if holds is None:
         return None
@@ -2543,33 +2518,33 @@ def _clause_25(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v513 = facts.get('新开辟近洋集装箱航线')
-    if v513 is None:
+    v481 = facts.get('新开辟近洋集装箱航线')
+    if v481 is None:
         run.missed('新开辟近洋集装箱航线')
     if trace is not None:
-        trace.append((trace_value, '新开辟近洋集装箱航线', v513, 'bool', v513))
-    c514 = v513
-    if c514 is False:
+        trace.append((trace_value, '新开辟近洋集装箱航线', v481, 'bool', v481))
+    c482 = v481
+    if c482 is False:
         return False
-    if c514 is None:
+    if c482 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K13, None, None)
+    return exact(run, _K17, None, None)
 
 
 def _decide_25(facts, year, factor=None):
     """第十四条第3项: the decision of _clause_25 (see runtime, "decisions").
     """
     holds = True
-    v515 = facts.get('新开辟近洋集装箱航线')
-    if v515 is False:
+    v483 = facts.get('新开辟近洋集装箱航线')
+    if v483 is False:
         return False
-    if v515 is None:
+    if v483 is None:
         holds = None
     if holds is None:
         return None
-    return in_period(exact_decision(_K13, None, factor), facts.get('航线开辟年度'), year, 2, False)
+    return in_period(('exact', _K32, _K32) if factor is None else exact_decision(_K17, None, factor), facts.get('航线开辟年度'), year, 2, False)
 
 
 def _clause_26(run):
@@ -2584,33 +2559,33 @@ def _clause_26(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v516 = facts.get('展会经评定')
-    if v516 is None:
+    v484 = facts.get('展会经评定')
+    if v484 is None:
         run.missed('展会经评定')
     if trace is not None:
-        trace.append((trace_value, '展会经评定', v516, 'bool', v516))
-    c517 = v516
-    if c517 is False:
+        trace.append((trace_value, '展会经评定', v484, 'bool', v484))
+    c485 = v484
+    if c485 is False:
         return False
-    if c517 is None:
+    if c485 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K13, None, None)
+    return up_to(run, _K17, None, None)
 
 
 def _decide_26(facts, year, factor=None):
     """第十四条第4项: the decision of _clause_26 (see runtime, "decisions").
     """
     holds = True
-    v518 = facts.get('展会经评定')
-    if v518 is False:
+    v486 = facts.get('展会经评定')
+    if v486 is False:
         return False
-    if v518 is None:
+    if v486 is None:
         holds = None
     if holds is None:
         return None
-    return up_to_decision(_K13, None, factor)
+    return up_to_decision(_K17, None, factor)
 
 
 def _clause_27(run):
@@ -2625,33 +2600,33 @@ def _clause_27(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v519 = facts.get('行业协会经评价')
-    if v519 is None:
+    v487 = facts.get('行业协会经评价')
+    if v487 is None:
         run.missed('行业协会经评价')
     if trace is not None:
-        trace.append((trace_value, '行业协会经评价', v519, 'bool', v519))
-    c520 = v519
-    if c520 is False:
+        trace.append((trace_value, '行业协会经评价', v487, 'bool', v487))
+    c488 = v487
+    if c488 is False:
         return False
-    if c520 is None:
+    if c488 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K9, None, None)
+    return up_to(run, _K12, None, None)
 
 
 def _decide_27(facts, year, factor=None):
     """第十四条第5项: the decision of _clause_27 (see runtime, "decisions").
     """
     holds = True
-    v521 = facts.get('行业协会经评价')
-    if v521 is False:
+    v489 = facts.get('行业协会经评价')
+    if v489 is False:
         return False
-    if v521 is None:
+    if v489 is None:
         holds = None
     if holds is None:
         return None
-    return up_to_decision(_K9, None, factor)
+    return up_to_decision(_K12, None, factor)
 
 
 def _clause_28(run):
@@ -2666,33 +2641,33 @@ def _clause_28(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v522 = facts.get('入选市级夜间经济特色街区')
-    if v522 is None:
+    v490 = facts.get('入选市级夜间经济特色街区')
+    if v490 is None:
         run.missed('入选市级夜间经济特色街区')
     if trace is not None:
-        trace.append((trace_value, '入选市级夜间经济特色街区', v522, 'bool', v522))
-    c523 = v522
-    if c523 is False:
+        trace.append((trace_value, '入选市级夜间经济特色街区', v490, 'bool', v490))
+    c491 = v490
+    if c491 is False:
         return False
-    if c523 is None:
+    if c491 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K26, None, None)
+    return up_to(run, _K33, None, None)
 
 
 def _decide_28(facts, year, factor=None):
     """第十五条第1项: the decision of _clause_28 (see runtime, "decisions").
     """
     holds = True
-    v524 = facts.get('入选市级夜间经济特色街区')
-    if v524 is False:
+    v492 = facts.get('入选市级夜间经济特色街区')
+    if v492 is False:
         return False
-    if v524 is None:
+    if v492 is None:
         holds = None
     if holds is None:
         return None
-    return up_to_decision(_K26, None, factor)
+    return up_to_decision(_K33, None, factor)
 
 
 def _clause_29(run):
@@ -2707,33 +2682,33 @@ def _clause_29(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v525 = facts.get('入选市级夜间经济示范店')
-    if v525 is None:
+    v493 = facts.get('入选市级夜间经济示范店')
+    if v493 is None:
         run.missed('入选市级夜间经济示范店')
     if trace is not None:
-        trace.append((trace_value, '入选市级夜间经济示范店', v525, 'bool', v525))
-    c526 = v525
-    if c526 is False:
+        trace.append((trace_value, '入选市级夜间经济示范店', v493, 'bool', v493))
+    c494 = v493
+    if c494 is False:
         return False
-    if c526 is None:
+    if c494 is None:
         holds = None
     if holds is None:
         return None
-    return between(run, _K27, _K16, None, None)
+    return between(run, _K34, _K20, None, None)
 
 
 def _decide_29(facts, year, factor=None):
     """第十五条第2项: the decision of _clause_29 (see runtime, "decisions").
     """
     holds = True
-    v527 = facts.get('入选市级夜间经济示范店')
-    if v527 is False:
+    v495 = facts.get('入选市级夜间经济示范店')
+    if v495 is False:
         return False
-    if v527 is None:
+    if v495 is None:
         holds = None
     if holds is None:
         return None
-    return range_decision(_K27, _K16, None, factor)
+    return range_decision(_K34, _K20, None, factor)
 
 
 def _clause_30(run):
@@ -2748,75 +2723,75 @@ def _clause_30(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v528 = facts.get('商圈经营主体类型')
-    if v528 is None:
+    v496 = facts.get('商圈经营主体类型')
+    if v496 is None:
         run.missed('商圈经营主体类型')
-    m529 = None if v528 is None else v528 in ('大型商超', '大型专业市场', '特色街区', '高品质步行街')
+    m497 = None if v496 is None else v496 in ('大型商超', '大型专业市场', '特色街区', '高品质步行街')
     if trace is not None:
-        trace.append((trace_value, '商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', v528, 'enum', m529))
-    c530 = m529
-    if c530 is False:
+        trace.append((trace_value, '商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', v496, 'enum', m497))
+    c498 = m497
+    if c498 is False:
         return False
-    if c530 is None:
+    if c498 is None:
         holds = None
-    v531 = facts.get('开发数字化智能营销系统')
-    if v531 is None:
+    v499 = facts.get('开发数字化智能营销系统')
+    if v499 is None:
         run.missed('开发数字化智能营销系统')
     if trace is not None:
-        trace.append((trace_value, '开发数字化智能营销系统', v531, 'bool', v531))
-    c532 = v531
-    if c532 is False:
+        trace.append((trace_value, '开发数字化智能营销系统', v499, 'bool', v499))
+    c500 = v499
+    if c500 is False:
         return False
-    if c532 is None:
+    if c500 is None:
         holds = None
-    v533 = facts.get('准确统计全体商户经营业绩')
-    if v533 is None:
+    v501 = facts.get('准确统计全体商户经营业绩')
+    if v501 is None:
         run.missed('准确统计全体商户经营业绩')
     if trace is not None:
-        trace.append((trace_value, '准确统计全体商户经营业绩', v533, 'bool', v533))
-    c534 = v533
-    if c534 is False:
+        trace.append((trace_value, '准确统计全体商户经营业绩', v501, 'bool', v501))
+    c502 = v501
+    if c502 is False:
         return False
-    if c534 is None:
+    if c502 is None:
         holds = None
     if holds is None:
         return None
     cap = _K7
-    v535 = facts.get('营销系统实际投资额')
-    if v535 is None:
+    v503 = facts.get('营销系统实际投资额')
+    if v503 is None:
         run.missed('营销系统实际投资额')
-    e536 = (None if v535 is None else v535 * _K15)
+    e504 = (None if v503 is None else v503 * _K19)
     if trace is not None:
-        trace.append((trace_define, '营销系统实际投资额 × 30%', e536, 'money'))
-    return exact(run, e536, cap, '20万元')
+        trace.append((trace_define, '营销系统实际投资额 × 30%', e504, 'money'))
+    return exact(run, e504, cap, '20万元')
 
 
 def _decide_30(facts, year, factor=None):
     """第十六条第1项: the decision of _clause_30 (see runtime, "decisions").
     """
     holds = True
-    v537 = facts.get('商圈经营主体类型')
-    m538 = None if v537 is None else v537 in ('大型商超', '大型专业市场', '特色街区', '高品质步行街')
-    if m538 is False:
+    v505 = facts.get('商圈经营主体类型')
+    m506 = None if v505 is None else v505 in ('大型商超', '大型专业市场', '特色街区', '高品质步行街')
+    if m506 is False:
         return False
-    if m538 is None:
+    if m506 is None:
         holds = None
-    v539 = facts.get('开发数字化智能营销系统')
-    if v539 is False:
+    v507 = facts.get('开发数字化智能营销系统')
+    if v507 is False:
         return False
-    if v539 is None:
+    if v507 is None:
         holds = None
-    v540 = facts.get('准确统计全体商户经营业绩')
-    if v540 is False:
+    v508 = facts.get('准确统计全体商户经营业绩')
+    if v508 is False:
         return False
-    if v540 is None:
+    if v508 is None:
         holds = None
     if holds is None:
         return None
     cap = _K7
-    v541 = facts.get('营销系统实际投资额')
-    e542 = (None if v541 is None else v541 * _K15)
-    return exact_decision(e542, cap, factor)
+    v509 = facts.get('营销系统实际投资额')
+    e510 = (None if v509 is None else v509 * _K19)
+    return exact_decision(e510, cap, factor)
 
 
 def _clause_31(run):
@@ -2831,60 +2806,59 @@ def _clause_31(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v543 = facts.get('商圈启用智能营销系统')
-    if v543 is None:
+    v511 = facts.get('商圈启用智能营销系统')
+    if v511 is None:
         run.missed('商圈启用智能营销系统')
     if trace is not None:
-        trace.append((trace_value, '商圈启用智能营销系统', v543, 'bool', v543))
-    c544 = v543
-    if c544 is False:
+        trace.append((trace_value, '商圈启用智能营销系统', v511, 'bool', v511))
+    c512 = v511
+    if c512 is False:
         return False
-    if c544 is None:
+    if c512 is None:
         holds = None
-    s545 = facts.get('商圈年营收')
-    v546 = None if s545 is None else s545.get(run.year)
-    if v546 is None:
+    s513 = facts.get('商圈年营收')
+    v514 = None if s513 is None else s513.get(run.year)
+    if v514 is None:
         run.at('商圈年营收', 0)
-    s547 = facts.get('商圈年营收')
-    v548 = None if s547 is None else s547.get(run.year - (0 + 1))
-    if v548 is None:
+    s515 = facts.get('商圈年营收')
+    v516 = None if s515 is None else s515.get(run.year - (0 + 1))
+    if v516 is None:
         run.at('商圈年营收', 0 + 1)
-    e549 = (None if v546 is None or v548 is None else run.growth('商圈年营收', 0) if v548 == 0 else (v546 - v548) / v548)
-    r550 = None if e549 is None else e549 > _K22
+    e517 = (None if v514 is None or v516 is None else run.growth('商圈年营收', 0) if v516 == 0 else (v514 - v516) / v516)
+    r518 = None if e517 is None else e517 > _K26
     if trace is not None:
-        trace.append((trace_compare_year, '商圈年营收 增速 超过 15%', run.year, e549, _K22, 'percent', r550))
-    c551 = r550
-    if c551 is False:
+        trace.append((trace_compare_year, '商圈年营收 增速 超过 15%', run.year, e517, _K26, 'percent', r518))
+    c519 = r518
+    if c519 is False:
         return False
-    if c551 is None:
+    if c519 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K9, None, None)
+    return exact(run, _K12, None, None)
 
 
 def _decide_31(facts, year, factor=None):
     """第十六条第2项: the decision of _clause_31 (see runtime, "decisions").
     """
     holds = True
-    v552 = facts.get('商圈启用智能营销系统')
-    if v552 is False:
+    v520 = facts.get('商圈启用智能营销系统')
+    if v520 is False:
         return False
-    if v552 is None:
+    if v520 is None:
         holds = None
-    s553 = facts.get('商圈年营收')
-    v554 = None if s553 is None else s553.get(year)
-    s555 = facts.get('商圈年营收')
-    v556 = None if s555 is None else s555.get(year - (0 + 1))
-    e557 = (None if v554 is None or v556 is None or v556 == 0 else (v554 - v556) / v556)
-    r558 = None if e557 is None else e557 > _K22
-    if r558 is False:
+    s521 = facts.get('商圈年营收')
+    v522 = None if s521 is None else s521.get(year)
+    v523 = None if s521 is None else s521.get(year - (0 + 1))
+    e524 = (None if v522 is None or v523 is None or v523 == 0 else (v522 - v523) / v523)
+    r525 = None if e524 is None else e524 > _K26
+    if r525 is False:
         return False
-    if r558 is None:
+    if r525 is None:
         holds = None
     if holds is None:
         return None
-    return in_period(exact_decision(_K9, None, factor), facts.get('商圈首次奖励年度'), year, 3, False)
+    return in_period(('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor), facts.get('商圈首次奖励年度'), year, 3, False)
 
 
 CLAUSES: tuple[ClauseSpec, ...] = (

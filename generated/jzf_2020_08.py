@@ -222,24 +222,30 @@ _K1 = Decimal('1.1')
 _K2 = Decimal('2.0')
 _K3 = Decimal('10000000')
 _K4 = Decimal('1000000')
-_K5 = Decimal('100000000')
-_K6 = Decimal('100000000000')
-_K7 = Decimal('50000000000')
-_K8 = Decimal('10000000000')
-_K9 = Decimal('5000000000')
-_K10 = Decimal('0.1')
-_K11 = Decimal('1')
-_K12 = Decimal('1500000')
-_K13 = Decimal('500000')
-_K14 = Decimal('2')
-_K15 = Decimal('300000')
-_K16 = Decimal('1000000000')
-_K17 = Decimal('20000000')
-_K18 = Decimal('5000000')
-_K19 = Decimal('150')
-_K20 = Decimal('200000')
-_K21 = Decimal('3000000')
-_K22 = Decimal('1.5')
+_K5 = Decimal('1000000.00')
+_K6 = Decimal('100000000')
+_K7 = Decimal('100000000000')
+_K8 = Decimal('50000000000')
+_K9 = Decimal('10000000000')
+_K10 = Decimal('5000000000')
+_K11 = Decimal('0.1')
+_K12 = Decimal('1')
+_K13 = Decimal('1500000')
+_K14 = Decimal('500000')
+_K15 = Decimal('1500000.00')
+_K16 = Decimal('500000.00')
+_K17 = Decimal('2')
+_K18 = Decimal('300000')
+_K19 = Decimal('300000.00')
+_K20 = Decimal('1000000000')
+_K21 = Decimal('20000000')
+_K22 = Decimal('5000000')
+_K23 = Decimal('150')
+_K24 = Decimal('200000')
+_K25 = Decimal('200000.00')
+_K26 = Decimal('3000000')
+_K27 = Decimal('3000000.00')
+_K28 = Decimal('1.5')
 
 
 def _def_1(run, offset):
@@ -439,7 +445,7 @@ def _decide_2(facts, year, factor=None):
         holds = None
     if holds is None:
         return None
-    return in_period(exact_decision(_K4, None, factor), facts.get('促进机构确定年度'), year, 3, False)
+    return in_period(('exact', _K5, _K5) if factor is None else exact_decision(_K4, None, factor), facts.get('促进机构确定年度'), year, 3, False)
 
 
 def _clause_3(run):
@@ -543,16 +549,16 @@ def _clause_4(run):
     if v50 is None:
         run.at('年营业收入', 0)  # records what is missing: the fact, or its year
         r51 = None
-    elif v50 >= _K5:
+    elif v50 >= _K6:
         r51 = True
         for y52, v53 in s48.items():
-            if y52 < y49 and v53 >= _K5:
+            if y52 < y49 and v53 >= _K6:
                 r51 = False
                 break
     else:
         r51 = False
     if trace is not None:
-        trace.append((trace_first_time, '年营业收入 首次达到 1亿元', y49, v50, _K5, 'money', s48, 'ge', r51))
+        trace.append((trace_first_time, '年营业收入 首次达到 1亿元', y49, v50, _K6, 'money', s48, 'ge', r51))
     c54 = r51
     if c54 is False:
         return False
@@ -579,21 +585,20 @@ def _decide_4(facts, year, factor=None):
     if v57 is None:
         holds = None
     s58 = facts.get('年营业收入')
-    y59 = year
-    v60 = None if s58 is None else s58.get(y59)
-    if v60 is None:
-        r61 = None
-    elif v60 >= _K5:
-        r61 = True
-        for y62, v63 in s58.items():
-            if y62 < y59 and v63 >= _K5:
-                r61 = False
+    v59 = None if s58 is None else s58.get(year)
+    if v59 is None:
+        r60 = None
+    elif v59 >= _K6:
+        r60 = True
+        for y61, v62 in s58.items():
+            if y61 < year and v62 >= _K6:
+                r60 = False
                 break
     else:
-        r61 = False
-    if r61 is False:
+        r60 = False
+    if r60 is False:
         return False
-    if r61 is None:
+    if r60 is None:
         holds = None
     if holds is None:
         return None
@@ -616,270 +621,265 @@ def _clause_5(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v64 = facts.get('制造业企业')
-    if v64 is None:
+    v63 = facts.get('制造业企业')
+    if v63 is None:
         run.missed('制造业企业')
     if trace is not None:
-        trace.append((trace_value, '制造业企业', v64, 'bool', v64))
-    c65 = v64
-    if c65 is False:
+        trace.append((trace_value, '制造业企业', v63, 'bool', v63))
+    c64 = v63
+    if c64 is False:
         return False
-    if c65 is None:
+    if c64 is None:
         holds = None
-    v71 = facts.get('首次入围全国民营企业500强')
-    if v71 is None:
+    v70 = facts.get('首次入围全国民营企业500强')
+    if v70 is None:
         run.missed('首次入围全国民营企业500强')
     if trace is not None:
-        trace.append((trace_value, '首次入围全国民营企业500强', v71, 'bool', v71))
-    t70 = v71
-    if t70 is not True:
-        v72 = facts.get('全国民营企业500强排名明显提升')
-        if v72 is None:
+        trace.append((trace_value, '首次入围全国民营企业500强', v70, 'bool', v70))
+    t69 = v70
+    if t69 is not True:
+        v71 = facts.get('全国民营企业500强排名明显提升')
+        if v71 is None:
             run.missed('全国民营企业500强排名明显提升')
         if trace is not None:
-            trace.append((trace_value, '全国民营企业500强排名明显提升', v72, 'bool', v72))
-        if t70 is False:
-            t70 = v72
-        elif v72 is True:
-            t70 = True
-    t69 = t70
-    if t69 is not True:
-        s73 = facts.get('年营业收入')
-        y74 = run.year
-        v75 = None if s73 is None else s73.get(y74)
-        if v75 is None:
-            run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-            r76 = None
-        elif v75 > _K6:
-            r76 = True
-            for y77, v78 in s73.items():
-                if y77 < y74 and v78 > _K6:
-                    r76 = False
-                    break
-        else:
-            r76 = False
-        if trace is not None:
-            trace.append((trace_first_time, '年营业收入 首次超过 1000亿元', y74, v75, _K6, 'money', s73, 'gt', r76))
+            trace.append((trace_value, '全国民营企业500强排名明显提升', v71, 'bool', v71))
         if t69 is False:
-            t69 = r76
-        elif r76 is True:
+            t69 = v71
+        elif v71 is True:
             t69 = True
     t68 = t69
     if t68 is not True:
-        s79 = facts.get('年营业收入')
-        y80 = run.year
-        v81 = None if s79 is None else s79.get(y80)
-        if v81 is None:
+        s72 = facts.get('年营业收入')
+        y73 = run.year
+        v74 = None if s72 is None else s72.get(y73)
+        if v74 is None:
             run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-            r82 = None
-        elif v81 > _K7:
-            r82 = True
-            for y83, v84 in s79.items():
-                if y83 < y80 and v84 > _K7:
-                    r82 = False
+            r75 = None
+        elif v74 > _K7:
+            r75 = True
+            for y76, v77 in s72.items():
+                if y76 < y73 and v77 > _K7:
+                    r75 = False
                     break
         else:
-            r82 = False
+            r75 = False
         if trace is not None:
-            trace.append((trace_first_time, '年营业收入 首次超过 500亿元', y80, v81, _K7, 'money', s79, 'gt', r82))
+            trace.append((trace_first_time, '年营业收入 首次超过 1000亿元', y73, v74, _K7, 'money', s72, 'gt', r75))
         if t68 is False:
-            t68 = r82
-        elif r82 is True:
+            t68 = r75
+        elif r75 is True:
             t68 = True
     t67 = t68
     if t67 is not True:
-        s85 = facts.get('年营业收入')
-        y86 = run.year
-        v87 = None if s85 is None else s85.get(y86)
-        if v87 is None:
+        s78 = facts.get('年营业收入')
+        y79 = run.year
+        v80 = None if s78 is None else s78.get(y79)
+        if v80 is None:
             run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-            r88 = None
-        elif v87 > _K8:
-            r88 = True
-            for y89, v90 in s85.items():
-                if y89 < y86 and v90 > _K8:
-                    r88 = False
+            r81 = None
+        elif v80 > _K8:
+            r81 = True
+            for y82, v83 in s78.items():
+                if y82 < y79 and v83 > _K8:
+                    r81 = False
                     break
         else:
-            r88 = False
+            r81 = False
         if trace is not None:
-            trace.append((trace_first_time, '年营业收入 首次超过 100亿元', y86, v87, _K8, 'money', s85, 'gt', r88))
+            trace.append((trace_first_time, '年营业收入 首次超过 500亿元', y79, v80, _K8, 'money', s78, 'gt', r81))
         if t67 is False:
-            t67 = r88
-        elif r88 is True:
+            t67 = r81
+        elif r81 is True:
             t67 = True
     t66 = t67
     if t66 is not True:
-        s91 = facts.get('年营业收入')
-        y92 = run.year
-        v93 = None if s91 is None else s91.get(y92)
-        if v93 is None:
+        s84 = facts.get('年营业收入')
+        y85 = run.year
+        v86 = None if s84 is None else s84.get(y85)
+        if v86 is None:
             run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-            r94 = None
-        elif v93 > _K9:
-            r94 = True
-            for y95, v96 in s91.items():
-                if y95 < y92 and v96 > _K9:
-                    r94 = False
+            r87 = None
+        elif v86 > _K9:
+            r87 = True
+            for y88, v89 in s84.items():
+                if y88 < y85 and v89 > _K9:
+                    r87 = False
                     break
         else:
-            r94 = False
+            r87 = False
         if trace is not None:
-            trace.append((trace_first_time, '年营业收入 首次超过 50亿元', y92, v93, _K9, 'money', s91, 'gt', r94))
+            trace.append((trace_first_time, '年营业收入 首次超过 100亿元', y85, v86, _K9, 'money', s84, 'gt', r87))
         if t66 is False:
-            t66 = r94
-        elif r94 is True:
+            t66 = r87
+        elif r87 is True:
             t66 = True
-    c97 = t66
-    if c97 is False:
+    t65 = t66
+    if t65 is not True:
+        s90 = facts.get('年营业收入')
+        y91 = run.year
+        v92 = None if s90 is None else s90.get(y91)
+        if v92 is None:
+            run.at('年营业收入', 0)  # records what is missing: the fact, or its year
+            r93 = None
+        elif v92 > _K10:
+            r93 = True
+            for y94, v95 in s90.items():
+                if y94 < y91 and v95 > _K10:
+                    r93 = False
+                    break
+        else:
+            r93 = False
+        if trace is not None:
+            trace.append((trace_first_time, '年营业收入 首次超过 50亿元', y91, v92, _K10, 'money', s90, 'gt', r93))
+        if t65 is False:
+            t65 = r93
+        elif r93 is True:
+            t65 = True
+    c96 = t65
+    if c96 is False:
         return False
-    if c97 is None:
+    if c96 is None:
         holds = None
-    s98 = facts.get('实缴税收')
-    v99 = None if s98 is None else s98.get(run.year)
-    if v99 is None:
+    s97 = facts.get('实缴税收')
+    v98 = None if s97 is None else s97.get(run.year)
+    if v98 is None:
         run.at('实缴税收', 0)
-    s100 = facts.get('实缴税收')
-    v101 = None if s100 is None else s100.get(run.year - (0 + 1))
-    if v101 is None:
+    s99 = facts.get('实缴税收')
+    v100 = None if s99 is None else s99.get(run.year - (0 + 1))
+    if v100 is None:
         run.at('实缴税收', 0 + 1)
-    e102 = (None if v99 is None or v101 is None else run.growth('实缴税收', 0) if v101 == 0 else (v99 - v101) / v101)
-    r103 = None if e102 is None else e102 >= _K10
+    e101 = (None if v98 is None or v100 is None else run.growth('实缴税收', 0) if v100 == 0 else (v98 - v100) / v100)
+    r102 = None if e101 is None else e101 >= _K11
     if trace is not None:
-        trace.append((trace_compare_year, '实缴税收 增速 不低于 10%', run.year, e102, _K10, 'percent', r103))
-    c104 = r103
-    if c104 is False:
+        trace.append((trace_compare_year, '实缴税收 增速 不低于 10%', run.year, e101, _K11, 'percent', r102))
+    c103 = r102
+    if c103 is False:
         return False
-    if c104 is None:
+    if c103 is None:
         holds = None
     if holds is None:
         return None
-    e105 = _def_2(run, 0)
-    e106 = (None if e105 is None else e105 * _K11)
+    e104 = _def_2(run, 0)
+    e105 = (None if e104 is None else e104 * _K12)
     if trace is not None:
-        trace.append((trace_define, '超额地方贡献 × 100%', e106, 'money'))
-    return exact(run, e106, None, None)
+        trace.append((trace_define, '超额地方贡献 × 100%', e105, 'money'))
+    return exact(run, e105, None, None)
 
 
 def _decide_5(facts, year, factor=None):
     """第六条第1项: the decision of _clause_5 (see runtime, "decisions").
     """
     holds = True
-    v107 = facts.get('制造业企业')
-    if v107 is False:
+    v106 = facts.get('制造业企业')
+    if v106 is False:
         return False
-    if v107 is None:
+    if v106 is None:
         holds = None
-    v113 = facts.get('首次入围全国民营企业500强')
-    t112 = v113
-    if t112 is not True:
-        v114 = facts.get('全国民营企业500强排名明显提升')
-        if t112 is False:
-            t112 = v114
-        elif v114 is True:
-            t112 = True
-    t111 = t112
+    v112 = facts.get('首次入围全国民营企业500强')
+    t111 = v112
     if t111 is not True:
-        s115 = facts.get('年营业收入')
-        y116 = year
-        v117 = None if s115 is None else s115.get(y116)
-        if v117 is None:
-            r118 = None
-        elif v117 > _K6:
-            r118 = True
-            for y119, v120 in s115.items():
-                if y119 < y116 and v120 > _K6:
-                    r118 = False
-                    break
-        else:
-            r118 = False
+        v113 = facts.get('全国民营企业500强排名明显提升')
         if t111 is False:
-            t111 = r118
-        elif r118 is True:
+            t111 = v113
+        elif v113 is True:
             t111 = True
     t110 = t111
     if t110 is not True:
-        s121 = facts.get('年营业收入')
-        y122 = year
-        v123 = None if s121 is None else s121.get(y122)
-        if v123 is None:
-            r124 = None
-        elif v123 > _K7:
-            r124 = True
-            for y125, v126 in s121.items():
-                if y125 < y122 and v126 > _K7:
-                    r124 = False
+        s114 = facts.get('年营业收入')
+        v115 = None if s114 is None else s114.get(year)
+        s116 = facts.get('年营业收入')
+        if v115 is None:
+            r117 = None
+        elif v115 > _K7:
+            r117 = True
+            for y118, v119 in s116.items():
+                if y118 < year and v119 > _K7:
+                    r117 = False
                     break
         else:
-            r124 = False
+            r117 = False
         if t110 is False:
-            t110 = r124
-        elif r124 is True:
+            t110 = r117
+        elif r117 is True:
             t110 = True
     t109 = t110
     if t109 is not True:
-        s127 = facts.get('年营业收入')
-        y128 = year
-        v129 = None if s127 is None else s127.get(y128)
-        if v129 is None:
-            r130 = None
-        elif v129 > _K8:
-            r130 = True
-            for y131, v132 in s127.items():
-                if y131 < y128 and v132 > _K8:
-                    r130 = False
+        s120 = facts.get('年营业收入')
+        v121 = None if s120 is None else s120.get(year)
+        s122 = facts.get('年营业收入')
+        if v121 is None:
+            r123 = None
+        elif v121 > _K8:
+            r123 = True
+            for y124, v125 in s122.items():
+                if y124 < year and v125 > _K8:
+                    r123 = False
                     break
         else:
-            r130 = False
+            r123 = False
         if t109 is False:
-            t109 = r130
-        elif r130 is True:
+            t109 = r123
+        elif r123 is True:
             t109 = True
     t108 = t109
     if t108 is not True:
-        s133 = facts.get('年营业收入')
-        y134 = year
-        v135 = None if s133 is None else s133.get(y134)
-        if v135 is None:
-            r136 = None
-        elif v135 > _K9:
-            r136 = True
-            for y137, v138 in s133.items():
-                if y137 < y134 and v138 > _K9:
-                    r136 = False
+        s126 = facts.get('年营业收入')
+        v127 = None if s126 is None else s126.get(year)
+        s128 = facts.get('年营业收入')
+        if v127 is None:
+            r129 = None
+        elif v127 > _K9:
+            r129 = True
+            for y130, v131 in s128.items():
+                if y130 < year and v131 > _K9:
+                    r129 = False
                     break
         else:
-            r136 = False
+            r129 = False
         if t108 is False:
-            t108 = r136
-        elif r136 is True:
+            t108 = r129
+        elif r129 is True:
             t108 = True
-    if t108 is False:
+    t107 = t108
+    if t107 is not True:
+        s132 = facts.get('年营业收入')
+        v133 = None if s132 is None else s132.get(year)
+        s134 = facts.get('年营业收入')
+        if v133 is None:
+            r135 = None
+        elif v133 > _K10:
+            r135 = True
+            for y136, v137 in s134.items():
+                if y136 < year and v137 > _K10:
+                    r135 = False
+                    break
+        else:
+            r135 = False
+        if t107 is False:
+            t107 = r135
+        elif r135 is True:
+            t107 = True
+    if t107 is False:
         return False
-    if t108 is None:
+    if t107 is None:
         holds = None
-    s139 = facts.get('实缴税收')
-    v140 = None if s139 is None else s139.get(year)
-    s141 = facts.get('实缴税收')
-    v142 = None if s141 is None else s141.get(year - (0 + 1))
-    e143 = (None if v140 is None or v142 is None or v142 == 0 else (v140 - v142) / v142)
-    r144 = None if e143 is None else e143 >= _K10
-    if r144 is False:
+    s138 = facts.get('实缴税收')
+    v139 = None if s138 is None else s138.get(year)
+    v140 = None if s138 is None else s138.get(year - (0 + 1))
+    e141 = (None if v139 is None or v140 is None or v140 == 0 else (v139 - v140) / v140)
+    r142 = None if e141 is None else e141 >= _K11
+    if r142 is False:
         return False
-    if r144 is None:
+    if r142 is None:
         holds = None
     if holds is None:
         return None
-    s145 = facts.get('实缴税收')
-    v146 = None if s145 is None else s145.get(year)
-    s147 = facts.get('实缴税收')
-    v148 = None if s147 is None else s147.get(year - (0 + 1))
-    e149 = (None if v148 is None else v148 * _K1)
-    e150 = (None if v146 is None or e149 is None else v146 - e149)
-    v151 = facts.get('市县地方贡献比例')
-    e152 = (None if e150 is None or v151 is None else e150 * v151)
-    e153 = (None if e152 is None else e152 * _K11)
-    return exact_decision(e153, None, factor)
+    e143 = (None if v140 is None else v140 * _K1)
+    e144 = (None if v139 is None or e143 is None else v139 - e143)
+    v145 = facts.get('市县地方贡献比例')
+    e146 = (None if e144 is None or v145 is None else e144 * v145)
+    e147 = (None if e146 is None else e146 * _K12)
+    return exact_decision(e147, None, factor)
 
 
 def _clause_6(run):
@@ -894,26 +894,26 @@ def _clause_6(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v154 = facts.get('制造业企业')
-    if v154 is None:
+    v148 = facts.get('制造业企业')
+    if v148 is None:
         run.missed('制造业企业')
     if trace is not None:
-        trace.append((trace_value, '制造业企业', v154, 'bool', v154))
-    c155 = v154
-    if c155 is False:
+        trace.append((trace_value, '制造业企业', v148, 'bool', v148))
+    c149 = v148
+    if c149 is False:
         return False
-    if c155 is None:
+    if c149 is None:
         holds = None
-    v156 = facts.get('冠军企业类型')
-    if v156 is None:
+    v150 = facts.get('冠军企业类型')
+    if v150 is None:
         run.missed('冠军企业类型')
-    m157 = None if v156 is None else v156 in ('单项冠军', '隐形冠军', '专精特新小巨人')
+    m151 = None if v150 is None else v150 in ('单项冠军', '隐形冠军', '专精特新小巨人')
     if trace is not None:
-        trace.append((trace_value, '冠军企业类型 属于 单项冠军、隐形冠军、专精特新小巨人', v156, 'enum', m157))
-    c158 = m157
-    if c158 is False:
+        trace.append((trace_value, '冠军企业类型 属于 单项冠军、隐形冠军、专精特新小巨人', v150, 'enum', m151))
+    c152 = m151
+    if c152 is False:
         return False
-    if c158 is None:
+    if c152 is None:
         holds = None
     if holds is None:
         return None
@@ -921,36 +921,36 @@ def _clause_6(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, _K12, None, None)
-    elif picked == 1:  # 省
         return exact(run, _K13, None, None)
+    elif picked == 1:  # 省
+        return exact(run, _K14, None, None)
 
 
 def _decide_6(facts, year, factor=None):
     """第六条第2项: the decision of _clause_6 (see runtime, "decisions").
     """
     holds = True
-    v159 = facts.get('制造业企业')
-    if v159 is False:
+    v153 = facts.get('制造业企业')
+    if v153 is False:
         return False
-    if v159 is None:
+    if v153 is None:
         holds = None
-    v160 = facts.get('冠军企业类型')
-    m161 = None if v160 is None else v160 in ('单项冠军', '隐形冠军', '专精特新小巨人')
-    if m161 is False:
+    v154 = facts.get('冠军企业类型')
+    m155 = None if v154 is None else v154 in ('单项冠军', '隐形冠军', '专精特新小巨人')
+    if m155 is False:
         return False
-    if m161 is None:
+    if m155 is None:
         holds = None
     if holds is None:
         return None
-    level162 = facts.get('冠军企业级别')
-    if level162 is None:
+    level156 = facts.get('冠军企业级别')
+    if level156 is None:
         return None
-    if level162 == '国家':
-        return exact_decision(_K12, None, factor)
-    elif level162 == '省':
-        return exact_decision(_K13, None, factor)
-    return '%s为「%s」，不在奖励等级之内' % ('冠军企业级别', level162)
+    if level156 == '国家':
+        return ('exact', _K15, _K15) if factor is None else exact_decision(_K13, None, factor)
+    elif level156 == '省':
+        return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('冠军企业级别', level156)
 
 
 def _clause_7(run):
@@ -967,99 +967,98 @@ def _clause_7(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v163 = facts.get('制造业企业')
-    if v163 is None:
+    v157 = facts.get('制造业企业')
+    if v157 is None:
         run.missed('制造业企业')
     if trace is not None:
-        trace.append((trace_value, '制造业企业', v163, 'bool', v163))
-    c164 = v163
-    if c164 is False:
+        trace.append((trace_value, '制造业企业', v157, 'bool', v157))
+    c158 = v157
+    if c158 is False:
         return False
-    if c164 is None:
+    if c158 is None:
         holds = None
-    v165 = facts.get('升规年度')
-    if v165 is None:
+    v159 = facts.get('升规年度')
+    if v159 is None:
         run.missed('升规年度')
-    r166 = None if v165 is None else v165 >= 2019
+    r160 = None if v159 is None else v159 >= 2019
     if trace is not None:
-        trace.append((trace_compare, '升规年度 不低于 2019年', '', v165, 2019, 'year', r166))
-    c167 = r166
-    if c167 is False:
+        trace.append((trace_compare, '升规年度 不低于 2019年', '', v159, 2019, 'year', r160))
+    c161 = r160
+    if c161 is False:
         return False
-    if c167 is None:
+    if c161 is None:
         holds = None
-    e168 = run.year
-    v169 = facts.get('升规年度')
-    if v169 is None:
+    e162 = run.year
+    v163 = facts.get('升规年度')
+    if v163 is None:
         run.missed('升规年度')
-    e170 = (None if v169 is None else v169 + _K14)
-    r171 = None if e168 is None or e170 is None else e168 == e170
+    e164 = (None if v163 is None else v163 + _K17)
+    r165 = None if e162 is None or e164 is None else e162 == e164
     if trace is not None:
-        trace.append((trace_compare, '考核年度 等于 升规年度 + 2', '', e168, e170, 'year', r171))
-    c172 = r171
+        trace.append((trace_compare, '考核年度 等于 升规年度 + 2', '', e162, e164, 'year', r165))
+    c166 = r165
+    if c166 is False:
+        return False
+    if c166 is None:
+        holds = None
+    years167 = []
+    for k168 in range(3):
+        s169 = facts.get('规上企业')
+        v170 = None if s169 is None else s169.get(run.year - (k168))
+        if v170 is None:
+            run.at('规上企业', k168)
+        years167.append(v170)
+    e171 = run.run_of_years('连续 3年 规上企业', years167)
+    c172 = e171
     if c172 is False:
         return False
     if c172 is None:
         holds = None
-    years173 = []
-    for k174 in range(3):
-        s175 = facts.get('规上企业')
-        v176 = None if s175 is None else s175.get(run.year - (k174))
-        if v176 is None:
-            run.at('规上企业', k174)
-        years173.append(v176)
-    e177 = run.run_of_years('连续 3年 规上企业', years173)
-    c178 = e177
-    if c178 is False:
-        return False
-    if c178 is None:
-        holds = None
     if holds is None:
         return None
-    return exact(run, _K15, None, None)
+    return exact(run, _K18, None, None)
 
 
 def _decide_7(facts, year, factor=None):
     """第六条第3项: the decision of _clause_7 (see runtime, "decisions").
     """
     holds = True
-    v179 = facts.get('制造业企业')
-    if v179 is False:
+    v173 = facts.get('制造业企业')
+    if v173 is False:
         return False
-    if v179 is None:
+    if v173 is None:
         holds = None
-    v180 = facts.get('升规年度')
-    r181 = None if v180 is None else v180 >= 2019
-    if r181 is False:
+    v174 = facts.get('升规年度')
+    r175 = None if v174 is None else v174 >= 2019
+    if r175 is False:
         return False
-    if r181 is None:
+    if r175 is None:
         holds = None
-    v182 = facts.get('升规年度')
-    e183 = (None if v182 is None else v182 + _K14)
-    r184 = None if year is None or e183 is None else year == e183
-    if r184 is False:
+    e176 = (None if v174 is None else v174 + _K17)
+    r177 = None if year is None or e176 is None else year == e176
+    if r177 is False:
         return False
-    if r184 is None:
+    if r177 is None:
         holds = None
-    years185 = []
-    for k186 in range(3):
-        s187 = facts.get('规上企业')
-        v188 = None if s187 is None else s187.get(year - (k186))
-        years185.append(v188)
-    r189 = True
-    for o190 in years185:
-        if o190 is False:
-            r189 = False
+    years178 = []
+    for k179 in range(3):
+        s180 = facts.get('规上企业')
+        v181 = None if s180 is None else s180.get(year - (k179))
+        years178.append(v181)
+    r182 = True
+    for o183 in years178:
+        if o183 is False:
+            r182 = False
             break
-        if o190 is None:
-            r189 = None
-    if r189 is False:
+        if o183 is None:
+            r182 = None
+    if r182 is False:
         return False
-    if r189 is None:
+    if r182 is None:
         holds = None
     if holds is None:
         return None
-    return exact_decision(_K15, None, factor)
+    return ('exact', _K19, _K19) if factor is None else exact_decision(_K18, None, factor)
 
 
 def _clause_8(run):
@@ -1078,82 +1077,82 @@ def _clause_8(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v191 = facts.get('项目投资方')
-    if v191 is None:
+    v184 = facts.get('项目投资方')
+    if v184 is None:
         run.missed('项目投资方')
-    m192 = None if v191 is None else v191 in ('世界500强企业', '全球行业龙头企业')
+    m185 = None if v184 is None else v184 in ('世界500强企业', '全球行业龙头企业')
     if trace is not None:
-        trace.append((trace_value, '项目投资方 属于 「世界500强企业」、全球行业龙头企业', v191, 'enum', m192))
-    c193 = m192
-    if c193 is False:
+        trace.append((trace_value, '项目投资方 属于 「世界500强企业」、全球行业龙头企业', v184, 'enum', m185))
+    c186 = m185
+    if c186 is False:
         return False
-    if c193 is None:
+    if c186 is None:
         holds = None
-    v194 = facts.get('在嘉新设或增资设立')
-    if v194 is None:
+    v187 = facts.get('在嘉新设或增资设立')
+    if v187 is None:
         run.missed('在嘉新设或增资设立')
     if trace is not None:
-        trace.append((trace_value, '在嘉新设或增资设立', v194, 'bool', v194))
-    c195 = v194
-    if c195 is False:
+        trace.append((trace_value, '在嘉新设或增资设立', v187, 'bool', v187))
+    c188 = v187
+    if c188 is False:
         return False
-    if c195 is None:
+    if c188 is None:
         holds = None
-    v196 = facts.get('强链项目')
-    if v196 is None:
+    v189 = facts.get('强链项目')
+    if v189 is None:
         run.missed('强链项目')
     if trace is not None:
-        trace.append((trace_value, '强链项目', v196, 'bool', v196))
-    c197 = v196
-    if c197 is False:
+        trace.append((trace_value, '强链项目', v189, 'bool', v189))
+    c190 = v189
+    if c190 is False:
         return False
-    if c197 is None:
+    if c190 is None:
         holds = None
-    v200 = facts.get('外资项目')
-    if v200 is None:
+    v193 = facts.get('外资项目')
+    if v193 is None:
         run.missed('外资项目')
     if trace is not None:
-        trace.append((trace_value, '外资项目', v200, 'bool', v200))
-    e201 = (None if v200 is None else not v200)
-    t199 = e201
-    if t199 is not False:
-        v202 = facts.get('年到账资金')
-        if v202 is None:
+        trace.append((trace_value, '外资项目', v193, 'bool', v193))
+    e194 = (None if v193 is None else not v193)
+    t192 = e194
+    if t192 is not False:
+        v195 = facts.get('年到账资金')
+        if v195 is None:
             run.missed('年到账资金')
-        r203 = None if v202 is None else v202 >= _K16
+        r196 = None if v195 is None else v195 >= _K20
         if trace is not None:
-            trace.append((trace_compare, '年到账资金 不低于 10亿元', '', v202, _K16, 'money', r203))
-        if t199 is True:
-            t199 = r203
-        elif r203 is False:
-            t199 = False
-    t198 = t199
-    if t198 is not True:
-        v205 = facts.get('外资项目')
-        if v205 is None:
+            trace.append((trace_compare, '年到账资金 不低于 10亿元', '', v195, _K20, 'money', r196))
+        if t192 is True:
+            t192 = r196
+        elif r196 is False:
+            t192 = False
+    t191 = t192
+    if t191 is not True:
+        v198 = facts.get('外资项目')
+        if v198 is None:
             run.missed('外资项目')
         if trace is not None:
-            trace.append((trace_value, '外资项目', v205, 'bool', v205))
-        t204 = v205
-        if t204 is not False:
-            v206 = facts.get('年到账外资')
-            if v206 is None:
+            trace.append((trace_value, '外资项目', v198, 'bool', v198))
+        t197 = v198
+        if t197 is not False:
+            v199 = facts.get('年到账外资')
+            if v199 is None:
                 run.missed('年到账外资')
-            r207 = None if v206 is None else v206 > _K11
+            r200 = None if v199 is None else v199 > _K12
             if trace is not None:
-                trace.append((trace_compare, '年到账外资 超过 1', '', v206, _K11, 'number', r207))
-            if t204 is True:
-                t204 = r207
-            elif r207 is False:
-                t204 = False
-        if t198 is False:
-            t198 = t204
-        elif t204 is True:
-            t198 = True
-    c208 = t198
-    if c208 is False:
+                trace.append((trace_compare, '年到账外资 超过 1', '', v199, _K12, 'number', r200))
+            if t197 is True:
+                t197 = r200
+            elif r200 is False:
+                t197 = False
+        if t191 is False:
+            t191 = t197
+        elif t197 is True:
+            t191 = True
+    c201 = t191
+    if c201 is False:
         return False
-    if c208 is None:
+    if c201 is None:
         holds = None
     if holds is None:
         return None
@@ -1164,50 +1163,49 @@ def _decide_8(facts, year, factor=None):
     """第七条第1项: the decision of _clause_8 (see runtime, "decisions").
     """
     holds = True
-    v209 = facts.get('项目投资方')
-    m210 = None if v209 is None else v209 in ('世界500强企业', '全球行业龙头企业')
-    if m210 is False:
+    v202 = facts.get('项目投资方')
+    m203 = None if v202 is None else v202 in ('世界500强企业', '全球行业龙头企业')
+    if m203 is False:
         return False
-    if m210 is None:
+    if m203 is None:
         holds = None
-    v211 = facts.get('在嘉新设或增资设立')
-    if v211 is False:
+    v204 = facts.get('在嘉新设或增资设立')
+    if v204 is False:
         return False
-    if v211 is None:
+    if v204 is None:
         holds = None
-    v212 = facts.get('强链项目')
-    if v212 is False:
+    v205 = facts.get('强链项目')
+    if v205 is False:
         return False
-    if v212 is None:
+    if v205 is None:
         holds = None
-    v215 = facts.get('外资项目')
-    e216 = (None if v215 is None else not v215)
-    t214 = e216
-    if t214 is not False:
-        v217 = facts.get('年到账资金')
-        r218 = None if v217 is None else v217 >= _K16
-        if t214 is True:
-            t214 = r218
-        elif r218 is False:
-            t214 = False
-    t213 = t214
-    if t213 is not True:
-        v220 = facts.get('外资项目')
-        t219 = v220
-        if t219 is not False:
-            v221 = facts.get('年到账外资')
-            r222 = None if v221 is None else v221 > _K11
-            if t219 is True:
-                t219 = r222
-            elif r222 is False:
-                t219 = False
-        if t213 is False:
-            t213 = t219
-        elif t219 is True:
-            t213 = True
-    if t213 is False:
+    v208 = facts.get('外资项目')
+    e209 = (None if v208 is None else not v208)
+    t207 = e209
+    if t207 is not False:
+        v210 = facts.get('年到账资金')
+        r211 = None if v210 is None else v210 >= _K20
+        if t207 is True:
+            t207 = r211
+        elif r211 is False:
+            t207 = False
+    t206 = t207
+    if t206 is not True:
+        t212 = v208
+        if t212 is not False:
+            v213 = facts.get('年到账外资')
+            r214 = None if v213 is None else v213 > _K12
+            if t212 is True:
+                t212 = r214
+            elif r214 is False:
+                t212 = False
+        if t206 is False:
+            t206 = t212
+        elif t212 is True:
+            t206 = True
+    if t206 is False:
         return False
-    if t213 is None:
+    if t206 is None:
         holds = None
     if holds is None:
         return None
@@ -1226,15 +1224,15 @@ def _clause_9(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v223 = facts.get('落地重大招引项目')
-    if v223 is None:
+    v215 = facts.get('落地重大招引项目')
+    if v215 is None:
         run.missed('落地重大招引项目')
     if trace is not None:
-        trace.append((trace_value, '落地重大招引项目', v223, 'bool', v223))
-    c224 = v223
-    if c224 is False:
+        trace.append((trace_value, '落地重大招引项目', v215, 'bool', v215))
+    c216 = v215
+    if c216 is False:
         return False
-    if c224 is None:
+    if c216 is None:
         holds = None
     if holds is None:
         return None
@@ -1245,10 +1243,10 @@ def _decide_9(facts, year, factor=None):
     """第七条第2项: the decision of _clause_9 (see runtime, "decisions").
     """
     holds = True
-    v225 = facts.get('落地重大招引项目')
-    if v225 is False:
+    v217 = facts.get('落地重大招引项目')
+    if v217 is False:
         return False
-    if v225 is None:
+    if v217 is None:
         holds = None
     if holds is None:
         return None
@@ -1267,33 +1265,33 @@ def _clause_10(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v226 = facts.get('强链项目')
-    if v226 is None:
+    v218 = facts.get('强链项目')
+    if v218 is None:
         run.missed('强链项目')
     if trace is not None:
-        trace.append((trace_value, '强链项目', v226, 'bool', v226))
-    c227 = v226
-    if c227 is False:
+        trace.append((trace_value, '强链项目', v218, 'bool', v218))
+    c219 = v218
+    if c219 is False:
         return False
-    if c227 is None:
+    if c219 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K17, None, None)
+    return up_to(run, _K21, None, None)
 
 
 def _decide_10(facts, year, factor=None):
     """第七条第3项: the decision of _clause_10 (see runtime, "decisions").
     """
     holds = True
-    v228 = facts.get('强链项目')
-    if v228 is False:
+    v220 = facts.get('强链项目')
+    if v220 is False:
         return False
-    if v228 is None:
+    if v220 is None:
         holds = None
     if holds is None:
         return None
-    return up_to_decision(_K17, None, factor)
+    return up_to_decision(_K21, None, factor)
 
 
 def _clause_11(run):
@@ -1308,15 +1306,15 @@ def _clause_11(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v229 = facts.get('制造业高质量发展示范园区')
-    if v229 is None:
+    v221 = facts.get('制造业高质量发展示范园区')
+    if v221 is None:
         run.missed('制造业高质量发展示范园区')
     if trace is not None:
-        trace.append((trace_value, '制造业高质量发展示范园区', v229, 'bool', v229))
-    c230 = v229
-    if c230 is False:
+        trace.append((trace_value, '制造业高质量发展示范园区', v221, 'bool', v221))
+    c222 = v221
+    if c222 is False:
         return False
-    if c230 is None:
+    if c222 is None:
         holds = None
     if holds is None:
         return None
@@ -1327,10 +1325,10 @@ def _decide_11(facts, year, factor=None):
     """第八条第2项: the decision of _clause_11 (see runtime, "decisions").
     """
     holds = True
-    v231 = facts.get('制造业高质量发展示范园区')
-    if v231 is False:
+    v223 = facts.get('制造业高质量发展示范园区')
+    if v223 is False:
         return False
-    if v231 is None:
+    if v223 is None:
         holds = None
     if holds is None:
         return None
@@ -1351,93 +1349,92 @@ def _clause_12(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v232 = facts.get('存量小微企业园')
-    if v232 is None:
+    v224 = facts.get('存量小微企业园')
+    if v224 is None:
         run.missed('存量小微企业园')
     if trace is not None:
-        trace.append((trace_value, '存量小微企业园', v232, 'bool', v232))
+        trace.append((trace_value, '存量小微企业园', v224, 'bool', v224))
+    c225 = v224
+    if c225 is False:
+        return False
+    if c225 is None:
+        holds = None
+    v226 = facts.get('小微园原容积率')
+    if v226 is None:
+        run.missed('小微园原容积率')
+    r227 = None if v226 is None else v226 <= _K2
+    if trace is not None:
+        trace.append((trace_compare, '小微园原容积率 不超过 2.0', '', v226, _K2, 'number', r227))
+    c228 = r227
+    if c228 is False:
+        return False
+    if c228 is None:
+        holds = None
+    v229 = facts.get('小微园容积率')
+    if v229 is None:
+        run.missed('小微园容积率')
+    r230 = None if v229 is None else v229 >= _K2
+    if trace is not None:
+        trace.append((trace_compare, '小微园容积率 不低于 2.0', '', v229, _K2, 'number', r230))
+    c231 = r230
+    if c231 is False:
+        return False
+    if c231 is None:
+        holds = None
+    v232 = facts.get('小微园增加容积率')
+    if v232 is None:
+        run.missed('小微园增加容积率')
+    if trace is not None:
+        trace.append((trace_value, '小微园增加容积率', v232, 'bool', v232))
     c233 = v232
     if c233 is False:
         return False
     if c233 is None:
         holds = None
-    v234 = facts.get('小微园原容积率')
-    if v234 is None:
-        run.missed('小微园原容积率')
-    r235 = None if v234 is None else v234 <= _K2
-    if trace is not None:
-        trace.append((trace_compare, '小微园原容积率 不超过 2.0', '', v234, _K2, 'number', r235))
-    c236 = r235
-    if c236 is False:
-        return False
-    if c236 is None:
-        holds = None
-    v237 = facts.get('小微园容积率')
-    if v237 is None:
-        run.missed('小微园容积率')
-    r238 = None if v237 is None else v237 >= _K2
-    if trace is not None:
-        trace.append((trace_compare, '小微园容积率 不低于 2.0', '', v237, _K2, 'number', r238))
-    c239 = r238
-    if c239 is False:
-        return False
-    if c239 is None:
-        holds = None
-    v240 = facts.get('小微园增加容积率')
-    if v240 is None:
-        run.missed('小微园增加容积率')
-    if trace is not None:
-        trace.append((trace_value, '小微园增加容积率', v240, 'bool', v240))
-    c241 = v240
-    if c241 is False:
-        return False
-    if c241 is None:
-        holds = None
     if holds is None:
         return None
-    cap = _K18
-    e242 = _def_3(run, 0)
-    e243 = (None if e242 is None else e242 * _K19)
+    cap = _K22
+    e234 = _def_3(run, 0)
+    e235 = (None if e234 is None else e234 * _K23)
     if trace is not None:
-        trace.append((trace_define, '超过部分建筑面积 × 150元/平方米', e243, 'money'))
-    return exact(run, e243, cap, '500万元')
+        trace.append((trace_define, '超过部分建筑面积 × 150元/平方米', e235, 'money'))
+    return exact(run, e235, cap, '500万元')
 
 
 def _decide_12(facts, year, factor=None):
     """第十条第1项: the decision of _clause_12 (see runtime, "decisions").
     """
     holds = True
-    v244 = facts.get('存量小微企业园')
-    if v244 is False:
+    v236 = facts.get('存量小微企业园')
+    if v236 is False:
         return False
-    if v244 is None:
+    if v236 is None:
         holds = None
-    v245 = facts.get('小微园原容积率')
-    r246 = None if v245 is None else v245 <= _K2
-    if r246 is False:
+    v237 = facts.get('小微园原容积率')
+    r238 = None if v237 is None else v237 <= _K2
+    if r238 is False:
         return False
-    if r246 is None:
+    if r238 is None:
         holds = None
-    v247 = facts.get('小微园容积率')
-    r248 = None if v247 is None else v247 >= _K2
-    if r248 is False:
+    v239 = facts.get('小微园容积率')
+    r240 = None if v239 is None else v239 >= _K2
+    if r240 is False:
         return False
-    if r248 is None:
+    if r240 is None:
         holds = None
-    v249 = facts.get('小微园增加容积率')
-    if v249 is False:
+    v241 = facts.get('小微园增加容积率')
+    if v241 is False:
         return False
-    if v249 is None:
+    if v241 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K18
-    v250 = facts.get('小微园容积率')
-    e251 = (None if v250 is None else v250 - _K2)
-    v252 = facts.get('小微园用地面积')
-    e253 = (None if e251 is None or v252 is None else e251 * v252)
-    e254 = (None if e253 is None else e253 * _K19)
-    return exact_decision(e254, cap, factor)
+    cap = _K22
+    e242 = (None if v239 is None else v239 - _K2)
+    v243 = facts.get('小微园用地面积')
+    e244 = (None if e242 is None or v243 is None else e242 * v243)
+    e245 = (None if e244 is None else e244 * _K23)
+    return exact_decision(e245, cap, factor)
 
 
 def _clause_13(run):
@@ -1452,77 +1449,76 @@ def _clause_13(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v255 = facts.get('存量小微企业园')
-    if v255 is None:
+    v246 = facts.get('存量小微企业园')
+    if v246 is None:
         run.missed('存量小微企业园')
     if trace is not None:
-        trace.append((trace_value, '存量小微企业园', v255, 'bool', v255))
-    c256 = v255
-    if c256 is False:
+        trace.append((trace_value, '存量小微企业园', v246, 'bool', v246))
+    c247 = v246
+    if c247 is False:
         return False
-    if c256 is None:
+    if c247 is None:
         holds = None
-    v257 = facts.get('小微园原容积率')
-    if v257 is None:
+    v248 = facts.get('小微园原容积率')
+    if v248 is None:
         run.missed('小微园原容积率')
-    r258 = None if v257 is None else v257 > _K2
+    r249 = None if v248 is None else v248 > _K2
     if trace is not None:
-        trace.append((trace_compare, '小微园原容积率 超过 2.0', '', v257, _K2, 'number', r258))
-    c259 = r258
-    if c259 is False:
+        trace.append((trace_compare, '小微园原容积率 超过 2.0', '', v248, _K2, 'number', r249))
+    c250 = r249
+    if c250 is False:
         return False
-    if c259 is None:
+    if c250 is None:
         holds = None
-    v260 = facts.get('小微园增加容积率')
-    if v260 is None:
+    v251 = facts.get('小微园增加容积率')
+    if v251 is None:
         run.missed('小微园增加容积率')
     if trace is not None:
-        trace.append((trace_value, '小微园增加容积率', v260, 'bool', v260))
-    c261 = v260
-    if c261 is False:
+        trace.append((trace_value, '小微园增加容积率', v251, 'bool', v251))
+    c252 = v251
+    if c252 is False:
         return False
-    if c261 is None:
+    if c252 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K18
-    e262 = _def_4(run, 0)
-    e263 = (None if e262 is None else e262 * _K19)
+    cap = _K22
+    e253 = _def_4(run, 0)
+    e254 = (None if e253 is None else e253 * _K23)
     if trace is not None:
-        trace.append((trace_define, '新增建筑面积 × 150元/平方米', e263, 'money'))
-    return exact(run, e263, cap, '500万元')
+        trace.append((trace_define, '新增建筑面积 × 150元/平方米', e254, 'money'))
+    return exact(run, e254, cap, '500万元')
 
 
 def _decide_13(facts, year, factor=None):
     """第十条第2项: the decision of _clause_13 (see runtime, "decisions").
     """
     holds = True
-    v264 = facts.get('存量小微企业园')
-    if v264 is False:
+    v255 = facts.get('存量小微企业园')
+    if v255 is False:
         return False
-    if v264 is None:
+    if v255 is None:
         holds = None
-    v265 = facts.get('小微园原容积率')
-    r266 = None if v265 is None else v265 > _K2
-    if r266 is False:
+    v256 = facts.get('小微园原容积率')
+    r257 = None if v256 is None else v256 > _K2
+    if r257 is False:
         return False
-    if r266 is None:
+    if r257 is None:
         holds = None
-    v267 = facts.get('小微园增加容积率')
-    if v267 is False:
+    v258 = facts.get('小微园增加容积率')
+    if v258 is False:
         return False
-    if v267 is None:
+    if v258 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K18
-    v268 = facts.get('小微园容积率')
-    v269 = facts.get('小微园原容积率')
-    e270 = (None if v268 is None or v269 is None else v268 - v269)
-    v271 = facts.get('小微园用地面积')
-    e272 = (None if e270 is None or v271 is None else e270 * v271)
-    e273 = (None if e272 is None else e272 * _K19)
-    return exact_decision(e273, cap, factor)
+    cap = _K22
+    v259 = facts.get('小微园容积率')
+    e260 = (None if v259 is None or v256 is None else v259 - v256)
+    v261 = facts.get('小微园用地面积')
+    e262 = (None if e260 is None or v261 is None else e260 * v261)
+    e263 = (None if e262 is None else e262 * _K23)
+    return exact_decision(e263, cap, factor)
 
 
 def _clause_14(run):
@@ -1535,93 +1531,93 @@ def _clause_14(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v274 = facts.get('小微园第三方运维机构')
-    if v274 is None:
+    v264 = facts.get('小微园第三方运维机构')
+    if v264 is None:
         run.missed('小微园第三方运维机构')
     if trace is not None:
-        trace.append((trace_value, '小微园第三方运维机构', v274, 'bool', v274))
-    c275 = v274
-    if c275 is False:
+        trace.append((trace_value, '小微园第三方运维机构', v264, 'bool', v264))
+    c265 = v264
+    if c265 is False:
         return False
-    if c275 is None:
+    if c265 is None:
         holds = None
-    v276 = facts.get('注册在市本级')
-    if v276 is None:
+    v266 = facts.get('注册在市本级')
+    if v266 is None:
         run.missed('注册在市本级')
     if trace is not None:
-        trace.append((trace_value, '注册在市本级', v276, 'bool', v276))
-    c277 = v276
-    if c277 is False:
+        trace.append((trace_value, '注册在市本级', v266, 'bool', v266))
+    c267 = v266
+    if c267 is False:
         return False
-    if c277 is None:
+    if c267 is None:
         holds = None
-    v278 = facts.get('具有独立法人资格')
-    if v278 is None:
+    v268 = facts.get('具有独立法人资格')
+    if v268 is None:
         run.missed('具有独立法人资格')
     if trace is not None:
-        trace.append((trace_value, '具有独立法人资格', v278, 'bool', v278))
-    c279 = v278
-    if c279 is False:
+        trace.append((trace_value, '具有独立法人资格', v268, 'bool', v268))
+    c269 = v268
+    if c269 is False:
         return False
-    if c279 is None:
+    if c269 is None:
         holds = None
-    v280 = facts.get('开展实质性服务')
-    if v280 is None:
+    v270 = facts.get('开展实质性服务')
+    if v270 is None:
         run.missed('开展实质性服务')
     if trace is not None:
-        trace.append((trace_value, '开展实质性服务', v280, 'bool', v280))
-    c281 = v280
-    if c281 is False:
+        trace.append((trace_value, '开展实质性服务', v270, 'bool', v270))
+    c271 = v270
+    if c271 is False:
         return False
-    if c281 is None:
+    if c271 is None:
         holds = None
-    v282 = facts.get('运维机构考核合格')
-    if v282 is None:
+    v272 = facts.get('运维机构考核合格')
+    if v272 is None:
         run.missed('运维机构考核合格')
     if trace is not None:
-        trace.append((trace_value, '运维机构考核合格', v282, 'bool', v282))
-    c283 = v282
-    if c283 is False:
+        trace.append((trace_value, '运维机构考核合格', v272, 'bool', v272))
+    c273 = v272
+    if c273 is False:
         return False
-    if c283 is None:
+    if c273 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K13, None, None)
+    return exact(run, _K14, None, None)
 
 
 def _decide_14(facts, year, factor=None):
     """第十条第3项: the decision of _clause_14 (see runtime, "decisions").
     """
     holds = True
-    v284 = facts.get('小微园第三方运维机构')
-    if v284 is False:
+    v274 = facts.get('小微园第三方运维机构')
+    if v274 is False:
         return False
-    if v284 is None:
+    if v274 is None:
         holds = None
-    v285 = facts.get('注册在市本级')
-    if v285 is False:
+    v275 = facts.get('注册在市本级')
+    if v275 is False:
         return False
-    if v285 is None:
+    if v275 is None:
         holds = None
-    v286 = facts.get('具有独立法人资格')
-    if v286 is False:
+    v276 = facts.get('具有独立法人资格')
+    if v276 is False:
         return False
-    if v286 is None:
+    if v276 is None:
         holds = None
-    v287 = facts.get('开展实质性服务')
-    if v287 is False:
+    v277 = facts.get('开展实质性服务')
+    if v277 is False:
         return False
-    if v287 is None:
+    if v277 is None:
         holds = None
-    v288 = facts.get('运维机构考核合格')
-    if v288 is False:
+    v278 = facts.get('运维机构考核合格')
+    if v278 is False:
         return False
-    if v288 is None:
+    if v278 is None:
         holds = None
     if holds is None:
         return None
-    return exact_decision(_K13, None, factor)
+    return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
 
 
 def _clause_15(run):
@@ -1636,63 +1632,63 @@ def _clause_15(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v289 = facts.get('小微园服务联盟经批准')
-    if v289 is None:
+    v279 = facts.get('小微园服务联盟经批准')
+    if v279 is None:
         run.missed('小微园服务联盟经批准')
     if trace is not None:
-        trace.append((trace_value, '小微园服务联盟经批准', v289, 'bool', v289))
-    c290 = v289
-    if c290 is False:
+        trace.append((trace_value, '小微园服务联盟经批准', v279, 'bool', v279))
+    c280 = v279
+    if c280 is False:
         return False
-    if c290 is None:
+    if c280 is None:
         holds = None
-    v291 = facts.get('联盟实体化运行')
-    if v291 is None:
+    v281 = facts.get('联盟实体化运行')
+    if v281 is None:
         run.missed('联盟实体化运行')
     if trace is not None:
-        trace.append((trace_value, '联盟实体化运行', v291, 'bool', v291))
-    c292 = v291
-    if c292 is False:
+        trace.append((trace_value, '联盟实体化运行', v281, 'bool', v281))
+    c282 = v281
+    if c282 is False:
         return False
-    if c292 is None:
+    if c282 is None:
         holds = None
-    v293 = facts.get('服务联盟考核合格')
-    if v293 is None:
+    v283 = facts.get('服务联盟考核合格')
+    if v283 is None:
         run.missed('服务联盟考核合格')
     if trace is not None:
-        trace.append((trace_value, '服务联盟考核合格', v293, 'bool', v293))
-    c294 = v293
-    if c294 is False:
+        trace.append((trace_value, '服务联盟考核合格', v283, 'bool', v283))
+    c284 = v283
+    if c284 is False:
         return False
-    if c294 is None:
+    if c284 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K13, None, None)
+    return exact(run, _K14, None, None)
 
 
 def _decide_15(facts, year, factor=None):
     """第十条第4项: the decision of _clause_15 (see runtime, "decisions").
     """
     holds = True
-    v295 = facts.get('小微园服务联盟经批准')
-    if v295 is False:
+    v285 = facts.get('小微园服务联盟经批准')
+    if v285 is False:
         return False
-    if v295 is None:
+    if v285 is None:
         holds = None
-    v296 = facts.get('联盟实体化运行')
-    if v296 is False:
+    v286 = facts.get('联盟实体化运行')
+    if v286 is False:
         return False
-    if v296 is None:
+    if v286 is None:
         holds = None
-    v297 = facts.get('服务联盟考核合格')
-    if v297 is False:
+    v287 = facts.get('服务联盟考核合格')
+    if v287 is False:
         return False
-    if v297 is None:
+    if v287 is None:
         holds = None
     if holds is None:
         return None
-    return exact_decision(_K13, None, factor)
+    return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
 
 
 def _clause_16(run):
@@ -1707,15 +1703,15 @@ def _clause_16(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v298 = facts.get('核心技术目录内项目')
-    if v298 is None:
+    v288 = facts.get('核心技术目录内项目')
+    if v288 is None:
         run.missed('核心技术目录内项目')
     if trace is not None:
-        trace.append((trace_value, '核心技术目录内项目', v298, 'bool', v298))
-    c299 = v298
-    if c299 is False:
+        trace.append((trace_value, '核心技术目录内项目', v288, 'bool', v288))
+    c289 = v288
+    if c289 is False:
         return False
-    if c299 is None:
+    if c289 is None:
         holds = None
     if holds is None:
         return None
@@ -1726,10 +1722,10 @@ def _decide_16(facts, year, factor=None):
     """第十一条第1项: the decision of _clause_16 (see runtime, "decisions").
     """
     holds = True
-    v300 = facts.get('核心技术目录内项目')
-    if v300 is False:
+    v290 = facts.get('核心技术目录内项目')
+    if v290 is False:
         return False
-    if v300 is None:
+    if v290 is None:
         holds = None
     if holds is None:
         return None
@@ -1748,16 +1744,16 @@ def _clause_17(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v301 = facts.get('首台套类型')
-    if v301 is None:
+    v291 = facts.get('首台套类型')
+    if v291 is None:
         run.missed('首台套类型')
-    m302 = None if v301 is None else v301 in ('首台套装备', '首批次新材料', '首版次软件')
+    m292 = None if v291 is None else v291 in ('首台套装备', '首批次新材料', '首版次软件')
     if trace is not None:
-        trace.append((trace_value, '首台套类型 属于 首台套装备、首批次新材料、首版次软件', v301, 'enum', m302))
-    c303 = m302
-    if c303 is False:
+        trace.append((trace_value, '首台套类型 属于 首台套装备、首批次新材料、首版次软件', v291, 'enum', m292))
+    c293 = m292
+    if c293 is False:
         return False
-    if c303 is None:
+    if c293 is None:
         holds = None
     if holds is None:
         return None
@@ -1765,35 +1761,35 @@ def _clause_17(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国内
-        return exact(run, _K12, None, None)
-    elif picked == 1:  # 省内
         return exact(run, _K13, None, None)
+    elif picked == 1:  # 省内
+        return exact(run, _K14, None, None)
     elif picked == 2:  # 市内
-        return exact(run, _K20, None, None)
+        return exact(run, _K24, None, None)
 
 
 def _decide_17(facts, year, factor=None):
     """第十一条第2项: the decision of _clause_17 (see runtime, "decisions").
     """
     holds = True
-    v304 = facts.get('首台套类型')
-    m305 = None if v304 is None else v304 in ('首台套装备', '首批次新材料', '首版次软件')
-    if m305 is False:
+    v294 = facts.get('首台套类型')
+    m295 = None if v294 is None else v294 in ('首台套装备', '首批次新材料', '首版次软件')
+    if m295 is False:
         return False
-    if m305 is None:
+    if m295 is None:
         holds = None
     if holds is None:
         return None
-    level306 = facts.get('首台套认定范围')
-    if level306 is None:
+    level296 = facts.get('首台套认定范围')
+    if level296 is None:
         return None
-    if level306 == '国内':
-        return exact_decision(_K12, None, factor)
-    elif level306 == '省内':
-        return exact_decision(_K13, None, factor)
-    elif level306 == '市内':
-        return exact_decision(_K20, None, factor)
-    return '%s为「%s」，不在奖励等级之内' % ('首台套认定范围', level306)
+    if level296 == '国内':
+        return ('exact', _K15, _K15) if factor is None else exact_decision(_K13, None, factor)
+    elif level296 == '省内':
+        return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
+    elif level296 == '市内':
+        return ('exact', _K25, _K25) if factor is None else exact_decision(_K24, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('首台套认定范围', level296)
 
 
 def _clause_18(run):
@@ -1806,33 +1802,33 @@ def _clause_18(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v307 = facts.get('更芯换代项目')
-    if v307 is None:
+    v297 = facts.get('更芯换代项目')
+    if v297 is None:
         run.missed('更芯换代项目')
     if trace is not None:
-        trace.append((trace_value, '更芯换代项目', v307, 'bool', v307))
-    c308 = v307
-    if c308 is False:
+        trace.append((trace_value, '更芯换代项目', v297, 'bool', v297))
+    c298 = v297
+    if c298 is False:
         return False
-    if c308 is None:
+    if c298 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K12, None, None)
+    return up_to(run, _K13, None, None)
 
 
 def _decide_18(facts, year, factor=None):
     """第十一条第3项: the decision of _clause_18 (see runtime, "decisions").
     """
     holds = True
-    v309 = facts.get('更芯换代项目')
-    if v309 is False:
+    v299 = facts.get('更芯换代项目')
+    if v299 is False:
         return False
-    if v309 is None:
+    if v299 is None:
         holds = None
     if holds is None:
         return None
-    return up_to_decision(_K12, None, factor)
+    return up_to_decision(_K13, None, factor)
 
 
 def _clause_19(run):
@@ -1847,16 +1843,16 @@ def _clause_19(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v310 = facts.get('更芯换代设计服务费')
-    if v310 is None:
+    v300 = facts.get('更芯换代设计服务费')
+    if v300 is None:
         run.missed('更芯换代设计服务费')
-    r311 = None if v310 is None else v310 > _K4
+    r301 = None if v300 is None else v300 > _K4
     if trace is not None:
-        trace.append((trace_compare, '更芯换代设计服务费 超过 100万元', '', v310, _K4, 'money', r311))
-    c312 = r311
-    if c312 is False:
+        trace.append((trace_compare, '更芯换代设计服务费 超过 100万元', '', v300, _K4, 'money', r301))
+    c302 = r301
+    if c302 is False:
         return False
-    if c312 is None:
+    if c302 is None:
         holds = None
     if holds is None:
         return None
@@ -1867,11 +1863,11 @@ def _decide_19(facts, year, factor=None):
     """第十一条第4项: the decision of _clause_19 (see runtime, "decisions").
     """
     holds = True
-    v313 = facts.get('更芯换代设计服务费')
-    r314 = None if v313 is None else v313 > _K4
-    if r314 is False:
+    v303 = facts.get('更芯换代设计服务费')
+    r304 = None if v303 is None else v303 > _K4
+    if r304 is False:
         return False
-    if r314 is None:
+    if r304 is None:
         holds = None
     if holds is None:
         return None
@@ -1889,26 +1885,26 @@ def _clause_20(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, _K12, None, None)
-    elif picked == 1:  # 省
         return exact(run, _K13, None, None)
+    elif picked == 1:  # 省
+        return exact(run, _K14, None, None)
     elif picked == 2:  # 市
-        return exact(run, _K20, None, None)
+        return exact(run, _K24, None, None)
 
 
 def _decide_20(facts, year, factor=None):
     """第十一条第5项: the decision of _clause_20 (see runtime, "decisions").
     """
-    level315 = facts.get('绿色设计示范级别')
-    if level315 is None:
+    level305 = facts.get('绿色设计示范级别')
+    if level305 is None:
         return None
-    if level315 == '国家':
-        return exact_decision(_K12, None, factor)
-    elif level315 == '省':
-        return exact_decision(_K13, None, factor)
-    elif level315 == '市':
-        return exact_decision(_K20, None, factor)
-    return '%s为「%s」，不在奖励等级之内' % ('绿色设计示范级别', level315)
+    if level305 == '国家':
+        return ('exact', _K15, _K15) if factor is None else exact_decision(_K13, None, factor)
+    elif level305 == '省':
+        return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
+    elif level305 == '市':
+        return ('exact', _K25, _K25) if factor is None else exact_decision(_K24, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('绿色设计示范级别', level305)
 
 
 def _clause_21(run):
@@ -1923,33 +1919,33 @@ def _clause_21(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v316 = facts.get('工业强基工程项目')
-    if v316 is None:
+    v306 = facts.get('工业强基工程项目')
+    if v306 is None:
         run.missed('工业强基工程项目')
     if trace is not None:
-        trace.append((trace_value, '工业强基工程项目', v316, 'bool', v316))
-    c317 = v316
-    if c317 is False:
+        trace.append((trace_value, '工业强基工程项目', v306, 'bool', v306))
+    c307 = v306
+    if c307 is False:
         return False
-    if c317 is None:
+    if c307 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K17, None, None)
+    return up_to(run, _K21, None, None)
 
 
 def _decide_21(facts, year, factor=None):
     """第十一条第6项: the decision of _clause_21 (see runtime, "decisions").
     """
     holds = True
-    v318 = facts.get('工业强基工程项目')
-    if v318 is False:
+    v308 = facts.get('工业强基工程项目')
+    if v308 is False:
         return False
-    if v318 is None:
+    if v308 is None:
         holds = None
     if holds is None:
         return None
-    return up_to_decision(_K17, None, factor)
+    return up_to_decision(_K21, None, factor)
 
 
 def _clause_22(run):
@@ -1965,38 +1961,38 @@ def _clause_22(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 中国质量奖
-        return exact(run, _K21, None, None)
+        return exact(run, _K26, None, None)
     elif picked == 1:  # 中国质量奖提名奖
-        return exact(run, _K21, None, None)
+        return exact(run, _K26, None, None)
     elif picked == 2:  # 浙江省人民政府质量奖
         return exact(run, _K4, None, None)
     elif picked == 3:  # 浙江省人民政府质量创新奖
         return exact(run, _K4, None, None)
     elif picked == 4:  # 嘉兴市人民政府质量奖
-        return exact(run, _K13, None, None)
+        return exact(run, _K14, None, None)
     elif picked == 5:  # 嘉兴市人民政府质量奖提名奖
-        return exact(run, _K13, None, None)
+        return exact(run, _K14, None, None)
 
 
 def _decide_22(facts, year, factor=None):
     """第十二条第1项: the decision of _clause_22 (see runtime, "decisions").
     """
-    level319 = facts.get('获得质量奖')
-    if level319 is None:
+    level309 = facts.get('获得质量奖')
+    if level309 is None:
         return None
-    if level319 == '中国质量奖':
-        return exact_decision(_K21, None, factor)
-    elif level319 == '中国质量奖提名奖':
-        return exact_decision(_K21, None, factor)
-    elif level319 == '浙江省人民政府质量奖':
-        return exact_decision(_K4, None, factor)
-    elif level319 == '浙江省人民政府质量创新奖':
-        return exact_decision(_K4, None, factor)
-    elif level319 == '嘉兴市人民政府质量奖':
-        return exact_decision(_K13, None, factor)
-    elif level319 == '嘉兴市人民政府质量奖提名奖':
-        return exact_decision(_K13, None, factor)
-    return '%s为「%s」，不在奖励等级之内' % ('获得质量奖', level319)
+    if level309 == '中国质量奖':
+        return ('exact', _K27, _K27) if factor is None else exact_decision(_K26, None, factor)
+    elif level309 == '中国质量奖提名奖':
+        return ('exact', _K27, _K27) if factor is None else exact_decision(_K26, None, factor)
+    elif level309 == '浙江省人民政府质量奖':
+        return ('exact', _K5, _K5) if factor is None else exact_decision(_K4, None, factor)
+    elif level309 == '浙江省人民政府质量创新奖':
+        return ('exact', _K5, _K5) if factor is None else exact_decision(_K4, None, factor)
+    elif level309 == '嘉兴市人民政府质量奖':
+        return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
+    elif level309 == '嘉兴市人民政府质量奖提名奖':
+        return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('获得质量奖', level309)
 
 
 def _clause_23(run):
@@ -2013,67 +2009,67 @@ def _clause_23(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v320 = facts.get('工业企业')
-    if v320 is None:
+    v310 = facts.get('工业企业')
+    if v310 is None:
         run.missed('工业企业')
     if trace is not None:
-        trace.append((trace_value, '工业企业', v320, 'bool', v320))
-    c321 = v320
-    if c321 is False:
+        trace.append((trace_value, '工业企业', v310, 'bool', v310))
+    c311 = v310
+    if c311 is False:
         return False
-    if c321 is None:
+    if c311 is None:
         holds = None
-    v322 = facts.get('获得品牌类型')
-    if v322 is None:
+    v312 = facts.get('获得品牌类型')
+    if v312 is None:
         run.missed('获得品牌类型')
-    m323 = None if v322 is None else v322 == '驰名商标'
+    m313 = None if v312 is None else v312 == '驰名商标'
     if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v322, 'enum', m323))
-    c324 = m323
-    if c324 is False:
+        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v312, 'enum', m313))
+    c314 = m313
+    if c314 is False:
         return False
-    if c324 is None:
+    if c314 is None:
         holds = None
-    v325 = facts.get('经司法认定')
-    if v325 is None:
+    v315 = facts.get('经司法认定')
+    if v315 is None:
         run.missed('经司法认定')
     if trace is not None:
-        trace.append((trace_value, '经司法认定', v325, 'bool', v325))
-    e326 = (None if v325 is None else not v325)
-    c327 = e326
-    if c327 is False:
+        trace.append((trace_value, '经司法认定', v315, 'bool', v315))
+    e316 = (None if v315 is None else not v315)
+    c317 = e316
+    if c317 is False:
         return False
-    if c327 is None:
+    if c317 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K13, None, None)
+    return exact(run, _K14, None, None)
 
 
 def _decide_23(facts, year, factor=None):
     """第十二条第2项: the decision of _clause_23 (see runtime, "decisions").
     """
     holds = True
-    v328 = facts.get('工业企业')
-    if v328 is False:
+    v318 = facts.get('工业企业')
+    if v318 is False:
         return False
-    if v328 is None:
+    if v318 is None:
         holds = None
-    v329 = facts.get('获得品牌类型')
-    m330 = None if v329 is None else v329 == '驰名商标'
-    if m330 is False:
+    v319 = facts.get('获得品牌类型')
+    m320 = None if v319 is None else v319 == '驰名商标'
+    if m320 is False:
         return False
-    if m330 is None:
+    if m320 is None:
         holds = None
-    v331 = facts.get('经司法认定')
-    e332 = (None if v331 is None else not v331)
-    if e332 is False:
+    v321 = facts.get('经司法认定')
+    e322 = (None if v321 is None else not v321)
+    if e322 is False:
         return False
-    if e332 is None:
+    if e322 is None:
         holds = None
     if holds is None:
         return None
-    return exact_decision(_K13, None, factor)
+    return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
 
 
 def _clause_24(run):
@@ -2088,26 +2084,26 @@ def _clause_24(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v333 = facts.get('工业企业')
-    if v333 is None:
+    v323 = facts.get('工业企业')
+    if v323 is None:
         run.missed('工业企业')
     if trace is not None:
-        trace.append((trace_value, '工业企业', v333, 'bool', v333))
-    c334 = v333
-    if c334 is False:
+        trace.append((trace_value, '工业企业', v323, 'bool', v323))
+    c324 = v323
+    if c324 is False:
         return False
-    if c334 is None:
+    if c324 is None:
         holds = None
-    v335 = facts.get('获得品牌类型')
-    if v335 is None:
+    v325 = facts.get('获得品牌类型')
+    if v325 is None:
         run.missed('获得品牌类型')
-    m336 = None if v335 is None else v335 == '商标品牌示范'
+    m326 = None if v325 is None else v325 == '商标品牌示范'
     if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 商标品牌示范', v335, 'enum', m336))
-    c337 = m336
-    if c337 is False:
+        trace.append((trace_value, '获得品牌类型 属于 商标品牌示范', v325, 'enum', m326))
+    c327 = m326
+    if c327 is False:
         return False
-    if c337 is None:
+    if c327 is None:
         holds = None
     if holds is None:
         return None
@@ -2115,36 +2111,36 @@ def _clause_24(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, _K15, None, None)
+        return exact(run, _K18, None, None)
     elif picked == 1:  # 省
-        return exact(run, _K20, None, None)
+        return exact(run, _K24, None, None)
 
 
 def _decide_24(facts, year, factor=None):
     """第十二条第3项: the decision of _clause_24 (see runtime, "decisions").
     """
     holds = True
-    v338 = facts.get('工业企业')
-    if v338 is False:
+    v328 = facts.get('工业企业')
+    if v328 is False:
         return False
-    if v338 is None:
+    if v328 is None:
         holds = None
-    v339 = facts.get('获得品牌类型')
-    m340 = None if v339 is None else v339 == '商标品牌示范'
-    if m340 is False:
+    v329 = facts.get('获得品牌类型')
+    m330 = None if v329 is None else v329 == '商标品牌示范'
+    if m330 is False:
         return False
-    if m340 is None:
+    if m330 is None:
         holds = None
     if holds is None:
         return None
-    level341 = facts.get('品牌级别')
-    if level341 is None:
+    level331 = facts.get('品牌级别')
+    if level331 is None:
         return None
-    if level341 == '国家':
-        return exact_decision(_K15, None, factor)
-    elif level341 == '省':
-        return exact_decision(_K20, None, factor)
-    return '%s为「%s」，不在奖励等级之内' % ('品牌级别', level341)
+    if level331 == '国家':
+        return ('exact', _K19, _K19) if factor is None else exact_decision(_K18, None, factor)
+    elif level331 == '省':
+        return ('exact', _K25, _K25) if factor is None else exact_decision(_K24, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('品牌级别', level331)
 
 
 def _clause_25(run):
@@ -2159,26 +2155,26 @@ def _clause_25(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v342 = facts.get('工业企业')
-    if v342 is None:
+    v332 = facts.get('工业企业')
+    if v332 is None:
         run.missed('工业企业')
     if trace is not None:
-        trace.append((trace_value, '工业企业', v342, 'bool', v342))
-    c343 = v342
-    if c343 is False:
+        trace.append((trace_value, '工业企业', v332, 'bool', v332))
+    c333 = v332
+    if c333 is False:
         return False
-    if c343 is None:
+    if c333 is None:
         holds = None
-    v344 = facts.get('获得品牌类型')
-    if v344 is None:
+    v334 = facts.get('获得品牌类型')
+    if v334 is None:
         run.missed('获得品牌类型')
-    m345 = None if v344 is None else v344 == '知识产权示范'
+    m335 = None if v334 is None else v334 == '知识产权示范'
     if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 知识产权示范', v344, 'enum', m345))
-    c346 = m345
-    if c346 is False:
+        trace.append((trace_value, '获得品牌类型 属于 知识产权示范', v334, 'enum', m335))
+    c336 = m335
+    if c336 is False:
         return False
-    if c346 is None:
+    if c336 is None:
         holds = None
     if holds is None:
         return None
@@ -2186,36 +2182,36 @@ def _clause_25(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, _K15, None, None)
+        return exact(run, _K18, None, None)
     elif picked == 1:  # 省
-        return exact(run, _K20, None, None)
+        return exact(run, _K24, None, None)
 
 
 def _decide_25(facts, year, factor=None):
     """第十二条第4项: the decision of _clause_25 (see runtime, "decisions").
     """
     holds = True
-    v347 = facts.get('工业企业')
-    if v347 is False:
+    v337 = facts.get('工业企业')
+    if v337 is False:
         return False
-    if v347 is None:
+    if v337 is None:
         holds = None
-    v348 = facts.get('获得品牌类型')
-    m349 = None if v348 is None else v348 == '知识产权示范'
-    if m349 is False:
+    v338 = facts.get('获得品牌类型')
+    m339 = None if v338 is None else v338 == '知识产权示范'
+    if m339 is False:
         return False
-    if m349 is None:
+    if m339 is None:
         holds = None
     if holds is None:
         return None
-    level350 = facts.get('品牌级别')
-    if level350 is None:
+    level340 = facts.get('品牌级别')
+    if level340 is None:
         return None
-    if level350 == '国家':
-        return exact_decision(_K15, None, factor)
-    elif level350 == '省':
-        return exact_decision(_K20, None, factor)
-    return '%s为「%s」，不在奖励等级之内' % ('品牌级别', level350)
+    if level340 == '国家':
+        return ('exact', _K19, _K19) if factor is None else exact_decision(_K18, None, factor)
+    elif level340 == '省':
+        return ('exact', _K25, _K25) if factor is None else exact_decision(_K24, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('品牌级别', level340)
 
 
 def _clause_26(run):
@@ -2230,15 +2226,15 @@ def _clause_26(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v351 = facts.get('创新企业研究院')
-    if v351 is None:
+    v341 = facts.get('创新企业研究院')
+    if v341 is None:
         run.missed('创新企业研究院')
     if trace is not None:
-        trace.append((trace_value, '创新企业研究院', v351, 'bool', v351))
-    c352 = v351
-    if c352 is False:
+        trace.append((trace_value, '创新企业研究院', v341, 'bool', v341))
+    c342 = v341
+    if c342 is False:
         return False
-    if c352 is None:
+    if c342 is None:
         holds = None
     if holds is None:
         return None
@@ -2249,10 +2245,10 @@ def _decide_26(facts, year, factor=None):
     """第十三条第1项: the decision of _clause_26 (see runtime, "decisions").
     """
     holds = True
-    v353 = facts.get('创新企业研究院')
-    if v353 is False:
+    v343 = facts.get('创新企业研究院')
+    if v343 is False:
         return False
-    if v353 is None:
+    if v343 is None:
         holds = None
     if holds is None:
         return None
@@ -2269,15 +2265,15 @@ def _clause_27(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v354 = facts.get('制造业创新中心')
-    if v354 is None:
+    v344 = facts.get('制造业创新中心')
+    if v344 is None:
         run.missed('制造业创新中心')
     if trace is not None:
-        trace.append((trace_value, '制造业创新中心', v354, 'bool', v354))
-    c355 = v354
-    if c355 is False:
+        trace.append((trace_value, '制造业创新中心', v344, 'bool', v344))
+    c345 = v344
+    if c345 is False:
         return False
-    if c355 is None:
+    if c345 is None:
         holds = None
     if holds is None:
         return None
@@ -2288,10 +2284,10 @@ def _decide_27(facts, year, factor=None):
     """第十三条第2项: the decision of _clause_27 (see runtime, "decisions").
     """
     holds = True
-    v356 = facts.get('制造业创新中心')
-    if v356 is False:
+    v346 = facts.get('制造业创新中心')
+    if v346 is False:
         return False
-    if v356 is None:
+    if v346 is None:
         holds = None
     if holds is None:
         return None
@@ -2310,15 +2306,15 @@ def _clause_28(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v357 = facts.get('智能化改造示范')
-    if v357 is None:
+    v347 = facts.get('智能化改造示范')
+    if v347 is None:
         run.missed('智能化改造示范')
     if trace is not None:
-        trace.append((trace_value, '智能化改造示范', v357, 'bool', v357))
-    c358 = v357
-    if c358 is False:
+        trace.append((trace_value, '智能化改造示范', v347, 'bool', v347))
+    c348 = v347
+    if c348 is False:
         return False
-    if c358 is None:
+    if c348 is None:
         holds = None
     if holds is None:
         return None
@@ -2329,10 +2325,10 @@ def _decide_28(facts, year, factor=None):
     """第十四条: the decision of _clause_28 (see runtime, "decisions").
     """
     holds = True
-    v359 = facts.get('智能化改造示范')
-    if v359 is False:
+    v349 = facts.get('智能化改造示范')
+    if v349 is False:
         return False
-    if v359 is None:
+    if v349 is None:
         holds = None
     if holds is None:
         return None
@@ -2353,41 +2349,41 @@ def _clause_29(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v360 = facts.get('省级生产性服务业功能区')
-    if v360 is None:
+    v350 = facts.get('省级生产性服务业功能区')
+    if v350 is None:
         run.missed('省级生产性服务业功能区')
     if trace is not None:
-        trace.append((trace_value, '省级生产性服务业功能区', v360, 'bool', v360))
-    c361 = v360
-    if c361 is False:
+        trace.append((trace_value, '省级生产性服务业功能区', v350, 'bool', v350))
+    c351 = v350
+    if c351 is False:
         return False
-    if c361 is None:
+    if c351 is None:
         holds = None
     if holds is None:
         return None
-    v362 = facts.get('省级功能区资助额')
-    if v362 is None:
+    v352 = facts.get('省级功能区资助额')
+    if v352 is None:
         run.missed('省级功能区资助额')
-    e363 = (None if v362 is None else v362 * _K11)
+    e353 = (None if v352 is None else v352 * _K12)
     if trace is not None:
-        trace.append((trace_define, '省级功能区资助额 × 100%', e363, 'money'))
-    return exact(run, e363, None, None)
+        trace.append((trace_define, '省级功能区资助额 × 100%', e353, 'money'))
+    return exact(run, e353, None, None)
 
 
 def _decide_29(facts, year, factor=None):
     """第十六条第1项: the decision of _clause_29 (see runtime, "decisions").
     """
     holds = True
-    v364 = facts.get('省级生产性服务业功能区')
-    if v364 is False:
+    v354 = facts.get('省级生产性服务业功能区')
+    if v354 is False:
         return False
-    if v364 is None:
+    if v354 is None:
         holds = None
     if holds is None:
         return None
-    v365 = facts.get('省级功能区资助额')
-    e366 = (None if v365 is None else v365 * _K11)
-    return exact_decision(e366, None, factor)
+    v355 = facts.get('省级功能区资助额')
+    e356 = (None if v355 is None else v355 * _K12)
+    return exact_decision(e356, None, factor)
 
 
 def _clause_30(run):
@@ -2400,33 +2396,33 @@ def _clause_30(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v367 = facts.get('工业技术软件化示范')
-    if v367 is None:
+    v357 = facts.get('工业技术软件化示范')
+    if v357 is None:
         run.missed('工业技术软件化示范')
     if trace is not None:
-        trace.append((trace_value, '工业技术软件化示范', v367, 'bool', v367))
-    c368 = v367
-    if c368 is False:
+        trace.append((trace_value, '工业技术软件化示范', v357, 'bool', v357))
+    c358 = v357
+    if c358 is False:
         return False
-    if c368 is None:
+    if c358 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K20, None, None)
+    return exact(run, _K24, None, None)
 
 
 def _decide_30(facts, year, factor=None):
     """第十六条第2项: the decision of _clause_30 (see runtime, "decisions").
     """
     holds = True
-    v369 = facts.get('工业技术软件化示范')
-    if v369 is False:
+    v359 = facts.get('工业技术软件化示范')
+    if v359 is False:
         return False
-    if v369 is None:
+    if v359 is None:
         holds = None
     if holds is None:
         return None
-    return exact_decision(_K20, None, factor)
+    return ('exact', _K25, _K25) if factor is None else exact_decision(_K24, None, factor)
 
 
 def _clause_31(run):
@@ -2441,35 +2437,35 @@ def _clause_31(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v370 = facts.get('百网万品称号')
-    if v370 is None:
+    v360 = facts.get('百网万品称号')
+    if v360 is None:
         run.missed('百网万品称号')
-    m371 = None if v370 is None else v370 in ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构')
+    m361 = None if v360 is None else v360 in ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构')
     if trace is not None:
-        trace.append((trace_value, '百网万品称号 属于 最具影响力电商平台、最具魅力产品、最具诚信网店、最佳服务机构', v370, 'enum', m371))
-    c372 = m371
-    if c372 is False:
+        trace.append((trace_value, '百网万品称号 属于 最具影响力电商平台、最具魅力产品、最具诚信网店、最佳服务机构', v360, 'enum', m361))
+    c362 = m361
+    if c362 is False:
         return False
-    if c372 is None:
+    if c362 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K13, None, None)
+    return exact(run, _K14, None, None)
 
 
 def _decide_31(facts, year, factor=None):
     """第十六条第3项: the decision of _clause_31 (see runtime, "decisions").
     """
     holds = True
-    v373 = facts.get('百网万品称号')
-    m374 = None if v373 is None else v373 in ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构')
-    if m374 is False:
+    v363 = facts.get('百网万品称号')
+    m364 = None if v363 is None else v363 in ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构')
+    if m364 is False:
         return False
-    if m374 is None:
+    if m364 is None:
         holds = None
     if holds is None:
         return None
-    return exact_decision(_K13, None, factor)
+    return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
 
 
 def _clause_32(run):
@@ -2485,26 +2481,26 @@ def _clause_32(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, _K12, None, None)
-    elif picked == 1:  # 省
         return exact(run, _K13, None, None)
+    elif picked == 1:  # 省
+        return exact(run, _K14, None, None)
     elif picked == 2:  # 市
-        return exact(run, _K20, None, None)
+        return exact(run, _K24, None, None)
 
 
 def _decide_32(facts, year, factor=None):
     """第十七条: the decision of _clause_32 (see runtime, "decisions").
     """
-    level375 = facts.get('共享制造示范级别')
-    if level375 is None:
+    level365 = facts.get('共享制造示范级别')
+    if level365 is None:
         return None
-    if level375 == '国家':
-        return exact_decision(_K12, None, factor)
-    elif level375 == '省':
-        return exact_decision(_K13, None, factor)
-    elif level375 == '市':
-        return exact_decision(_K20, None, factor)
-    return '%s为「%s」，不在奖励等级之内' % ('共享制造示范级别', level375)
+    if level365 == '国家':
+        return ('exact', _K15, _K15) if factor is None else exact_decision(_K13, None, factor)
+    elif level365 == '省':
+        return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
+    elif level365 == '市':
+        return ('exact', _K25, _K25) if factor is None else exact_decision(_K24, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('共享制造示范级别', level365)
 
 
 def _clause_33(run):
@@ -2521,94 +2517,93 @@ def _clause_33(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v376 = facts.get('工业或生产性研发项目')
-    if v376 is None:
+    v366 = facts.get('工业或生产性研发项目')
+    if v366 is None:
         run.missed('工业或生产性研发项目')
     if trace is not None:
-        trace.append((trace_value, '工业或生产性研发项目', v376, 'bool', v376))
-    c377 = v376
-    if c377 is False:
+        trace.append((trace_value, '工业或生产性研发项目', v366, 'bool', v366))
+    c367 = v366
+    if c367 is False:
         return False
-    if c377 is None:
+    if c367 is None:
         holds = None
-    v378 = facts.get('符合规划')
-    if v378 is None:
+    v368 = facts.get('符合规划')
+    if v368 is None:
         run.missed('符合规划')
     if trace is not None:
-        trace.append((trace_value, '符合规划', v378, 'bool', v378))
-    c379 = v378
-    if c379 is False:
+        trace.append((trace_value, '符合规划', v368, 'bool', v368))
+    c369 = v368
+    if c369 is False:
         return False
-    if c379 is None:
+    if c369 is None:
         holds = None
-    v380 = facts.get('出让用地容积率')
-    if v380 is None:
+    v370 = facts.get('出让用地容积率')
+    if v370 is None:
         run.missed('出让用地容积率')
-    r381 = None if v380 is None else v380 > _K22
+    r371 = None if v370 is None else v370 > _K28
     if trace is not None:
-        trace.append((trace_compare, '出让用地容积率 高于 1.5', '', v380, _K22, 'number', r381))
-    c382 = r381
-    if c382 is False:
+        trace.append((trace_compare, '出让用地容积率 高于 1.5', '', v370, _K28, 'number', r371))
+    c372 = r371
+    if c372 is False:
         return False
-    if c382 is None:
+    if c372 is None:
         holds = None
-    v383 = facts.get('项目已建成')
-    if v383 is None:
+    v373 = facts.get('项目已建成')
+    if v373 is None:
         run.missed('项目已建成')
     if trace is not None:
-        trace.append((trace_value, '项目已建成', v383, 'bool', v383))
-    c384 = v383
-    if c384 is False:
+        trace.append((trace_value, '项目已建成', v373, 'bool', v373))
+    c374 = v373
+    if c374 is False:
         return False
-    if c384 is None:
+    if c374 is None:
         holds = None
     if holds is None:
         return None
-    v385 = facts.get('出让用地容积率')
-    if v385 is None:
+    v375 = facts.get('出让用地容积率')
+    if v375 is None:
         run.missed('出让用地容积率')
-    e386 = (None if v385 is None else v385 - _K22)
-    e387 = (None if e386 is None or _K10 == 0 else e386 / _K10)
-    e388 = floor(e387)
-    e389 = (None if e388 is None else e388 * _K4)
+    e376 = (None if v375 is None else v375 - _K28)
+    e377 = (None if e376 is None or _K11 == 0 else e376 / _K11)
+    e378 = floor(e377)
+    e379 = (None if e378 is None else e378 * _K4)
     if trace is not None:
-        trace.append((trace_define, '取整 ((出让用地容积率 - 1.5) ÷ 0.1) × 100万元', e389, 'money'))
-    return up_to(run, e389, None, None)
+        trace.append((trace_define, '取整 ((出让用地容积率 - 1.5) ÷ 0.1) × 100万元', e379, 'money'))
+    return up_to(run, e379, None, None)
 
 
 def _decide_33(facts, year, factor=None):
     """第十八条第2项: the decision of _clause_33 (see runtime, "decisions").
     """
     holds = True
-    v390 = facts.get('工业或生产性研发项目')
-    if v390 is False:
+    v380 = facts.get('工业或生产性研发项目')
+    if v380 is False:
         return False
-    if v390 is None:
+    if v380 is None:
         holds = None
-    v391 = facts.get('符合规划')
-    if v391 is False:
+    v381 = facts.get('符合规划')
+    if v381 is False:
         return False
-    if v391 is None:
+    if v381 is None:
         holds = None
-    v392 = facts.get('出让用地容积率')
-    r393 = None if v392 is None else v392 > _K22
-    if r393 is False:
+    v382 = facts.get('出让用地容积率')
+    r383 = None if v382 is None else v382 > _K28
+    if r383 is False:
         return False
-    if r393 is None:
+    if r383 is None:
         holds = None
-    v394 = facts.get('项目已建成')
-    if v394 is False:
+    v384 = facts.get('项目已建成')
+    if v384 is False:
         return False
-    if v394 is None:
+    if v384 is None:
         holds = None
     if holds is None:
         return None
-    v395 = facts.get('出让用地容积率')
-    e396 = (None if v395 is None else v395 - _K22)
-    e397 = (None if e396 is None or _K10 == 0 else e396 / _K10)
-    e398 = floor(e397)
-    e399 = (None if e398 is None else e398 * _K4)
-    return up_to_decision(e399, None, factor)
+    e385 = (None if v382 is None else v382 - _K28)
+    e386 = (None if e385 is None or _K11 == 0 else e385 / _K11)
+    e387 = floor(e386)
+    e388 = (None if e387 is None else e387 * _K4)
+    return up_to_decision(e388, None, factor)
 
 
 def _clause_34(run):
@@ -2623,15 +2618,15 @@ def _clause_34(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v400 = facts.get('突出贡献优秀企业家')
-    if v400 is None:
+    v389 = facts.get('突出贡献优秀企业家')
+    if v389 is None:
         run.missed('突出贡献优秀企业家')
     if trace is not None:
-        trace.append((trace_value, '突出贡献优秀企业家', v400, 'bool', v400))
-    c401 = v400
-    if c401 is False:
+        trace.append((trace_value, '突出贡献优秀企业家', v389, 'bool', v389))
+    c390 = v389
+    if c390 is False:
         return False
-    if c401 is None:
+    if c390 is None:
         holds = None
     if holds is None:
         return None
@@ -2642,10 +2637,10 @@ def _decide_34(facts, year, factor=None):
     """第二十一条第1项: the decision of _clause_34 (see runtime, "decisions").
     """
     holds = True
-    v402 = facts.get('突出贡献优秀企业家')
-    if v402 is False:
+    v391 = facts.get('突出贡献优秀企业家')
+    if v391 is False:
         return False
-    if v402 is None:
+    if v391 is None:
         holds = None
     if holds is None:
         return None
@@ -2664,15 +2659,15 @@ def _clause_35(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v403 = facts.get('重点行业绩效评价领跑企业')
-    if v403 is None:
+    v392 = facts.get('重点行业绩效评价领跑企业')
+    if v392 is None:
         run.missed('重点行业绩效评价领跑企业')
     if trace is not None:
-        trace.append((trace_value, '重点行业绩效评价领跑企业', v403, 'bool', v403))
-    c404 = v403
-    if c404 is False:
+        trace.append((trace_value, '重点行业绩效评价领跑企业', v392, 'bool', v392))
+    c393 = v392
+    if c393 is False:
         return False
-    if c404 is None:
+    if c393 is None:
         holds = None
     if holds is None:
         return None
@@ -2683,10 +2678,10 @@ def _decide_35(facts, year, factor=None):
     """第二十一条第2项: the decision of _clause_35 (see runtime, "decisions").
     """
     holds = True
-    v405 = facts.get('重点行业绩效评价领跑企业')
-    if v405 is False:
+    v394 = facts.get('重点行业绩效评价领跑企业')
+    if v394 is False:
         return False
-    if v405 is None:
+    if v394 is None:
         holds = None
     if holds is None:
         return None
