@@ -348,6 +348,12 @@ class _Engine:
             for name, spec in policy.schema.items():
                 if declared.setdefault(name, spec) != spec:
                     self.uniform = False
+        self.cells: dict = {}  # (fact, cell text) -> its typed value (see _typed_row)
+        # Per policy, per clause (spec, decision function, matter, special): `special` when the
+        # clause is not simply decided by its decision function (see compact).
+        self.steps = [[(spec, spec.decide, spec.matter,
+                        spec.decide is None or spec.modifies is not None or bool(spec.payer_rules)
+                        or spec.matter_fact is not None) for spec in clauses] for _policy, clauses in self.policies]
         self.plan = []  # per policy: (info, clauses, modifiers, others, assessed year, not in force)
         for (policy, clauses), modifiers, others in zip(self.policies, self.evaluator.modifiers,
                                                          self.evaluator.others):
@@ -367,7 +373,7 @@ class _Engine:
         if unknown is not None:
             runtime.validate_facts({unknown: row[unknown]}, self.known)  # raises, with a suggestion
         if self.uniform:
-            return [runtime.validate_facts(row, self.known)] * len(self.plan)
+            return [_typed_row(row, self.known, self.cells)] * len(self.plan)
         return [runtime.validate_facts({k: v for k, v in row.items() if k in policy.schema}, policy.schema)
                 for policy, *_rest in self.plan]
 
@@ -411,7 +417,7 @@ class _Engine:
         reduce one clause by another, the applicant is."""
         if self.evaluator.offsetting:
             return _compact_results(self.evaluate(typed, False), include_all, self.resolving)
-        decide_spec, quiet, in_force = runtime.decide_spec, _QuietRun, runtime._run_clause
+        decide_spec = runtime.decide_spec
         factors, modifier_decisions = {}, {}
         for (policy, _clauses, modifiers, _others, year, outside), facts in zip(self.plan, typed):
             for spec in modifiers:
@@ -424,34 +430,15 @@ class _Engine:
         # (spec, applies, award decision or None, matter, payers) of each listed clause
         listed: list[list] = []
         matters = set(self.fixed_matters)
-        resolving = self.resolving
         spec = None
         try:
-            for (policy, clauses, _modifiers, _others, year, outside), facts in zip(self.plan, typed):
-                for spec in clauses:
-                    if spec.modifies is not None:
-                        decision = modifier_decisions[id(spec)]
-                    elif outside is not None:
-                        decision = False
-                    elif spec.payer_rules or (spec.matter_fact is not None and spec.start_fact is not None):
-                        result = in_force(spec, facts, year, factors.get(spec.matter), quiet)
-                        if result.matter is not None and spec.policy in resolving:
-                            matters.add(result.matter)
-                        if result.applies is not False or include_all:
-                            listed.append([spec, result.applies, runtime.decision_of(result.award), result.matter,
-                                           result.payers])
+            for (_policy, _clauses, _modifiers, _others, year, outside), facts, steps in zip(self.plan, typed, self.steps):
+                for spec, decide, matter, special in steps:
+                    if special or outside is not None:
+                        self._decide_special(spec, facts, year, outside, factors, modifier_decisions, include_all,
+                                             listed, matters)
                         continue
-                    elif spec.decide is not None:
-                        decision = spec.decide(facts, year, factors.get(spec.matter))
-                    else:
-                        decision = decide_spec(spec, facts, year, factors.get(spec.matter))
-                    matter = spec.matter
-                    if spec.matter_fact is not None:  # 事项 按 X: an award's matter is X's value, when known
-                        value = facts.get(spec.matter_fact) if decision.__class__ is tuple else None
-                        if value is not None:
-                            matter = value
-                        if matter is not None and spec.policy in resolving:
-                            matters.add(matter)
+                    decision = decide(facts, year, factors.get(matter) if factors else None)
                     if decision.__class__ is tuple:
                         listed.append([spec, True, decision, matter, None])
                     elif decision is None:
@@ -465,6 +452,93 @@ class _Engine:
                 raise
             raise RuntimeError(f"{spec.source} {spec.policy} {spec.label}: {type(exc).__name__}: {exc}") from exc
         return _compact_decisions(listed, matters, self.principles)
+
+    def _decide_special(self, spec, facts: dict, year: int, outside, factors: dict, modifier_decisions: dict,
+                        include_all: bool, listed: list, matters: set) -> None:
+        """compact() for a clause of a policy not in force, a modifier (decided first), one
+        with payers by condition (evaluated whole, without a trace), or one whose matter is a
+        fact's value (事项 按 X: read when the clause gives an award; with a 期限 too, evaluated
+        whole, since the matter is read even when the period fails)."""
+        if spec.modifies is not None:
+            decision = modifier_decisions[id(spec)]
+        elif outside is not None:
+            decision = False
+        elif spec.payer_rules or (spec.matter_fact is not None and spec.start_fact is not None):
+            result = runtime._run_clause(spec, facts, year, factors.get(spec.matter), _QuietRun)
+            if result.matter is not None and spec.policy in self.resolving:
+                matters.add(result.matter)
+            if result.applies is not False or include_all:
+                listed.append([spec, result.applies, runtime.decision_of(result.award), result.matter, result.payers])
+            return
+        else:
+            decision = runtime.decide_spec(spec, facts, year, factors.get(spec.matter))
+        matter = spec.matter
+        if spec.matter_fact is not None:  # 事项 按 X: an award's matter is X's value, when known
+            value = facts.get(spec.matter_fact) if decision.__class__ is tuple else None
+            if value is not None:
+                matter = value
+            if matter is not None and spec.policy in self.resolving:
+                matters.add(matter)
+        if decision.__class__ is tuple:
+            listed.append([spec, True, decision, matter, None])
+        elif decision is None:
+            listed.append([spec, None, None, matter, None])
+        elif decision is True:
+            listed.append([spec, True, None, matter, None])
+        elif include_all:  # False, or why not
+            listed.append([spec, False, None, matter, None])
+
+
+class _Slow(Exception):
+    """A row _typed_row leaves to runtime.validate_facts."""
+
+
+_MAX_CELLS = 200_000  # typed cells remembered; past that the memory is cleared and starts again
+
+
+def _typed_row(row: dict, known: dict, cells: dict) -> dict:
+    """runtime.validate_facts(row, known), remembering the typed value of each (fact, cell
+    text): a register's cells repeat (amounts, 是/否, labels, years), and checking a cell
+    costs more than looking it up. Values are immutable (Decimal, bool, int, str, date), so
+    rows may share them. Only good cells are remembered: a row with any problem, a year
+    written twice, or anything unusual is validated by validate_facts itself, which then
+    gives the same value or the same FactError listing every problem."""
+    if len(cells) > _MAX_CELLS:
+        cells.clear()
+    typed = {}
+    try:
+        for name, value in row.items():
+            spec = known[name]  # a name not declared was refused before (Engine.typed)
+            if value is None:
+                continue
+            if value.__class__ is str:
+                checked = cells.get((name, value))
+                if checked is None:
+                    checked = cells[(name, value)] = runtime._validate_fact(name, value, known)
+            elif value.__class__ is dict and spec[1] and not (len(spec) > 3 and spec[3]):
+                checked = {}
+                for year, item in value.items():
+                    if item is None:
+                        continue
+                    number = cells.get((None, year))
+                    if number is None:
+                        number = cells[(None, year)] = runtime.parse_year(year)
+                    if number in checked:
+                        raise _Slow  # a year twice ("2019" and "2019年"): validate_facts words it
+                    if item.__class__ is str:
+                        item_value = cells.get((name, item))
+                        if item_value is None:
+                            item_value = cells[(name, item)] = runtime._parse_scalar(name, spec, item)
+                    else:
+                        item_value = runtime._parse_scalar(name, spec, item)
+                    checked[number] = item_value
+            else:
+                checked = runtime._validate_fact(name, value, known)
+            if checked is not None:
+                typed[name] = checked
+    except (runtime.FactError, _Slow):
+        return runtime.validate_facts(row, known)
+    return typed
 
 
 def _compact_decisions(listed: list[list], matters: set, principles: dict) -> tuple[list[list], list[tuple]]:

@@ -11,7 +11,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from compiler import driver, interpreter, runtime
@@ -127,3 +127,63 @@ def test_decision_of_a_scaled_award_and_a_period():
     assert twelfth.decide({**facts, "总部首次奖励年度": 2019}, 2020) == \
         ("exact", Decimal("1500000.00"), Decimal("1500000.00"))
     assert twelfth.decide({**facts, "总部首次奖励年度": None}, 2020) is None
+
+
+# ---------------------------------------------------------------- the batch's typed cells
+def _cells_strategy(schema):
+    """Rows as a CSV register gives them (text cells, a series by year text), with bad cells,
+    a year written twice, blanks and other types mixed in."""
+    good = {"money": st.sampled_from(["0", "500000", "30万元", "1,200.5元", "2.5亿元"]),
+            "percent": st.sampled_from(["5%", "0.05", "-3%"]), "number": st.sampled_from(["0", "12", "3.5"]),
+            "bool": st.sampled_from(["是", "否", "true"]), "year": st.sampled_from(["2019", "2020年"]),
+            "date": st.sampled_from(["2020-06-30", "2020年2月3日"]), "text": st.sampled_from(["总部甲", " 总部乙 "])}
+    bad = st.sampled_from(["", "abc", "NaN", "1.200,5", "2020年2月30日", "99999999999999999999亿元", "否定"])
+
+    def cell(spec):
+        base, _series, options, _items = spec
+        known = st.sampled_from(list(options)) if base == "enum" else good[base]
+        rare = st.one_of(bad, st.integers(0, 3000), st.none())
+        return st.one_of(*[known] * 30, rare)  # mostly good rows: those the memory serves
+
+    def value(spec):
+        if spec[3]:
+            return st.lists(cell(spec), max_size=3)
+        if spec[1]:
+            return st.dictionaries(st.sampled_from(["2018", "2019", "2019年", "2020", "20x0", 2020]), cell(spec),
+                                   max_size=4)
+        return cell(spec)
+
+    return st.fixed_dictionaries({}, optional={name: value(spec) for name, spec in schema.items()})
+
+
+def test_typed_cells_are_exactly_validate_facts():
+    """batch._typed_row remembers typed cells across rows: it must give validate_facts's value,
+    or its FactError with every problem, for every row, whatever was remembered before."""
+    from compiler import batch
+    policy = _policy(ROOT / "policies" / "jzf-2020-06.pol")
+    schema = {name: tuple(spec) for name, spec in lower(policy).schema().items()}
+    known = {name: runtime.FactSpec(*spec) for name, spec in schema.items()}
+    cells: dict = {}
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(_cells_strategy(schema))
+    @example({"年营业收入": {"2019": "25亿元", "2020": "31亿元"}, "实现税收": "是"})
+    @example({"年营业收入": {"2019": "25亿元", "2019年": "31亿元"}, "实现税收": "是"})  # one year twice
+    @example({"年营业收入": {"2019": "25亿元"}, "实现税收": "也许"})
+    def check(row):
+        try:
+            expected = runtime.validate_facts(row, known)
+        except runtime.FactError as exc:
+            expected = exc.problems
+        for _ in range(2):  # the second time from what the first remembered
+            try:
+                actual = batch._typed_row(row, known, cells)
+            except runtime.FactError as exc:
+                actual = exc.problems
+            assert actual == expected
+            if isinstance(expected, dict):
+                assert [list(v) if isinstance(v, dict) else None for v in actual.values()] == \
+                       [list(v) if isinstance(v, dict) else None for v in expected.values()]  # years in order
+
+    check()
+    assert len(cells) > 20
