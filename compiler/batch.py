@@ -192,6 +192,7 @@ def _csv_rows(path: str, stream: IO[str], encoding: str, schema: dict | None) ->
             continue  # a blank line
         if names is None:
             names = _header(path, start, fields, encoding, schema)
+            columns = _columns(names, schema or {})
             continue
         damage = _damage("".join(fields), encoding)
         if damage:
@@ -200,25 +201,50 @@ def _csv_rows(path: str, stream: IO[str], encoding: str, schema: dict | None) ->
             yield start, BadRow(f"有 {len(fields)} 列，而表头有 {len(names)} 列 / "
                                 f"{len(fields)} fields, but the header has {len(names)}")
         else:
-            yield start, _from_csv(names, fields, schema or {})
+            yield start, _from_cells(columns, fields)
 
 
 def _from_csv(names: list[str], fields: list[str], schema: dict) -> dict | BadRow:
+    """The facts of one CSV row under the header `names`."""
+    return _from_cells(_columns(names, schema), fields)
+
+
+# What a CSV column holds, worked out once per header (not once per cell of every row).
+_PLAIN, _BY_YEAR, _ITEMS, _UNNAMED = range(4)
+
+
+def _columns(names: list[str], schema: dict) -> list[tuple]:
+    """Per column: (_PLAIN, fact), (_BY_YEAR, fact, year text) for `营业收入.2019`, (_ITEMS, fact)
+    for a 逐项 fact, or (_UNNAMED,) for a column with no name."""
+    columns: list[tuple] = []
+    for column in names:
+        if not column:
+            columns.append((_UNNAMED,))
+        elif "." in column and column.rsplit(".", 1)[1].isdigit():
+            columns.append((_BY_YEAR, *column.rsplit(".", 1)))
+        elif len(schema.get(column, ())) > 3 and schema[column][3]:
+            columns.append((_ITEMS, column))
+        else:
+            columns.append((_PLAIN, column))
+    return columns
+
+
+def _from_cells(columns: list[tuple], fields: list[str]) -> dict | BadRow:
     facts: dict = {}
-    for column, cell in zip(names, fields):
+    for column, cell in zip(columns, fields):
         cell = cell.strip()
         if cell == "":
             continue
-        if not column:
-            return BadRow(f"无列名的列有值 {runtime.shown(cell)} / a value under a column with no name")
-        if "." in column and column.rsplit(".", 1)[1].isdigit():
-            name, year = column.rsplit(".", 1)
-            facts.setdefault(name, {})[year] = cell
-        elif len(schema.get(column, ())) > 3 and schema[column][3]:
+        kind = column[0]
+        if kind == _PLAIN:
+            facts[column[1]] = cell
+        elif kind == _BY_YEAR:
+            facts.setdefault(column[1], {})[column[2]] = cell
+        elif kind == _ITEMS:
             # A 逐项 fact: items separated by ";" — one item needs none.
-            facts[column] = [part.strip() for part in cell.replace("；", ";").split(";") if part.strip()]
+            facts[column[1]] = [part.strip() for part in cell.replace("；", ";").split(";") if part.strip()]
         else:
-            facts[column] = cell
+            return BadRow(f"无列名的列有值 {runtime.shown(cell)} / a value under a column with no name")
     return facts
 
 
