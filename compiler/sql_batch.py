@@ -15,7 +15,10 @@
 
 Memory: the per-applicant query runs over slices of register lines (CHUNK_LINES) and keeps
 narrow rows of the clauses written only; tables live in a database file in a private
-temporary directory, so DuckDB spills them there beyond its memory limit. Quotas, budgets
+temporary directory, so DuckDB spills them there beyond its memory limit. The two large
+tables of clause rows (`clause_rows`, `final`) are TEMP tables: DuckDB keeps them in its
+buffer pool and spills them to the temporary directory too, without compressing them into
+the database file (a third less CPU for the per-applicant stage). Quotas, budgets
 and totals read the whole table, so slicing changes no decision.
 
 Bad rows are reported as the Python engine reports them (batch.py's messages and rules: the
@@ -231,12 +234,14 @@ class Engine:
         any result naming it). The query runs over slices of the register's lines, so that
         DuckDB holds one slice's intermediate rows at a time (CHUNK_LINES)."""
         query = self._to_sql()
-        if query is None:
-            self._python_clauses()
-            query = "SELECT * FROM applicant_clauses"
         keep = ["true"] if self.include_all else ["applies IS DISTINCT FROM false"] + [
             f"(policy_index = {c.policy_index + 1} AND clause_index = {c.index} AND matter IS NOT NULL)"
             for c in self.clauses if c.spec.matter_fact is not None and c.policy.principle == "就高不重复"]
+        if query is None:
+            self._python_clauses()
+            query = "SELECT * FROM applicant_clauses"
+        elif not self.include_all:
+            keep = ["true"]  # the query keeps those rows itself (only_listed, keep_matters_read), before its join
         # The clause's position from its (policy, clause) numbers: integers, no join on labels.
         first = {}
         for c in self.clauses:
@@ -253,7 +258,7 @@ class Engine:
             # Each run is planned again (a few tenths of a second for six policies): slices are large.
             self.con.execute(f"SET VARIABLE polc_low = {int(start)}")
             self.con.execute(f"SET VARIABLE polc_high = {int(start + step - 1)}")
-            self.con.execute(f"{'INSERT INTO clause_rows' if number else 'CREATE TABLE clause_rows AS'} "
+            self.con.execute(f"{'INSERT INTO clause_rows' if number else 'CREATE TEMP TABLE clause_rows AS'} "
                              f"SELECT {columns} FROM ({query}) c WHERE {' OR '.join(keep)}")
 
     def _to_sql(self) -> str | None:
@@ -267,7 +272,8 @@ class Engine:
             raise ValueError("the models and the evaluator modules list different clauses")
         from . import to_sql
         try:
-            select = to_sql.applicant_clauses(self.models, "register", self.on, years=self.loaded.years)
+            select = to_sql.applicant_clauses(self.models, "register", self.on, years=self.loaded.years,
+                                              only_listed=not self.include_all, keep_matters_read=True)
             return to_sql.to_sql(select, pretty=False)
         except (to_sql.SqlUnsupported, to_sql.SqlglotError) as exc:
             self.notes.append((f"注意：SQL 后端不能表达 {exc}；各条款改由 Python 运行时逐行判定（结果相同，较慢）",
@@ -563,7 +569,7 @@ class Engine:
         # one competing without 申请人); labels and 申请人 are joined where they are written.
         shown = "true" if self.include_all else "c.applies IS DISTINCT FROM false"
         self.con.execute(f"""
-            CREATE TABLE final AS
+            CREATE TEMP TABLE final AS
             SELECT c._line, c.pos, c.matter, c.applies, c.paid, c.kind, c.amount_min, c.amount_max, c.could_pay,
                    c.reason, i.is_modifier, a.allocation,
                    c.paid AND coalesce(a.allocation NOT IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over'), true) AS paid_now
@@ -582,7 +588,7 @@ class Engine:
               SELECT DISTINCT c._line, c.matter FROM clause_rows c JOIN clause_info i USING (pos)
               WHERE c.matter IS NOT NULL AND i.highest_only AND i.dynamic_matter),
             rows AS (
-              SELECT f.*, i.policy, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
+              SELECT f.*, i.policy, i.label_json, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN 0
                           WHEN f.allocation IN ('needs_selection', 'list_over') AND f.kind IS NOT NULL
                                AND f.kind <> 'routing' THEN 1 END AS possible,
@@ -610,7 +616,7 @@ class Engine:
                    list(label_json ORDER BY pos) FILTER (WHERE paid_now AND kind IN ('case_by_case', 'unspecified', 'at_least'))
                      AS open,
                    list(label_json ORDER BY possible, pos) FILTER (WHERE possible IS NOT NULL AND most IS NULL) AS undecided
-            FROM rows r JOIN clause_info i USING (pos) LEFT JOIN extra e ON e._line = r._line
+            FROM rows r LEFT JOIN extra e ON e._line = r._line
             LEFT JOIN cap_cut k ON k._line = r._line
             GROUP BY r._line""".replace("{static}", ", ".join(literal(m) for m in static) or "NULL").replace(
                 "{caps}", self._cap_ctes())
