@@ -274,6 +274,7 @@ def test_a_package_installs_offline_and_evaluates_with_nothing_else(installed):
     assert found["report"] == _module().evaluate(GOOD, on="2021-06-30").to_json()
 
 
+@pytest.mark.fresh_process  # two runs compared: each its own interpreter (and hash seed)
 def test_a_package_build_refuses_a_bad_name_and_is_deterministic(tmp_path):
     assert run_polc("build", "--package", "Bad-Name", "--out", tmp_path / "x").returncode == 2
     assert run_polc("build", "--package", "json", "--out", tmp_path / "x").returncode == 2
