@@ -36,13 +36,13 @@ _zygote = forked_polc.Zygote(str(ROOT))
 _fresh_process_test = False
 
 
-def run_polc(*args, cwd=ROOT, stdin=None):
+def run_polc(*args, cwd=ROOT, stdin=None, timeout=120):
     """Run the CLI as a user would, in a process of its own; returns the CompletedProcess."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     if FRESH_PROCESS or _fresh_process_test:
         return subprocess.run([sys.executable, "-m", "compiler", *map(str, args)], cwd=cwd, input=stdin,
-                              capture_output=True, text=True, env=env, timeout=120)
-    return _zygote.run([str(a) for a in args], cwd, env, stdin, timeout=120)
+                              capture_output=True, text=True, env=env, timeout=timeout)
+    return _zygote.run([str(a) for a in args], cwd, env, stdin, timeout=timeout)
 
 
 def pytest_configure(config):
