@@ -124,17 +124,20 @@ def serve(sock: socket.socket) -> None:
 class Zygote:
     def __init__(self, root: str):
         self.root = root
+        # the environment the zygote's interpreter starts from: the test run's, as it is now,
+        # not as a test that happens to make the first call may have changed it
+        self.start_env = dict(os.environ)
         self.sock: socket.socket | None = None
         self.process: subprocess.Popen | None = None
         self.lock = threading.Lock()
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = dict(os.environ, PYTHONPATH=self.root)
+        here = os.path.dirname(os.path.abspath(__file__))
         self.process = subprocess.Popen(
             [sys.executable, "-c", "import socket, sys, forked_polc; "
              "forked_polc.serve(socket.socket(fileno=int(sys.argv[1])))", str(theirs.fileno())],
-            cwd=self.root, env=dict(env, PYTHONPATH=os.pathsep.join([self.root, os.path.join(self.root, "tests")])),
+            cwd=self.root, env=dict(self.start_env, PYTHONPATH=os.pathsep.join([self.root, here])),
             pass_fds=[theirs.fileno()])
         theirs.close()
         self.sock = ours
