@@ -9,7 +9,7 @@ modules and nothing else (no policy is read, no parser table loaded, no DuckDB d
 opened, so it runs no threads), and forks one child per call. The child is a new process:
 it gets the caller's pipes as its fds 0, 1 and 2 (the ones not redirected are the
 zygote's, inherited from the test run, as with subprocess), closes every other fd, takes
-the call's working directory, environment, argv and sys.path[0] as `python -m` would set
+the call's working directory, umask, environment, argv and sys.path[0] as `python -m` would set
 them, and runs the `compiler` package's __main__ with runpy; an exception that escapes is
 printed as the interpreter prints it and exits 1. Nothing a test does in the pytest
 process (monkeypatched modules, imported generated modules, open DuckDB connections)
@@ -52,6 +52,7 @@ def _child(request: dict, fds: list[int]) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.chdir(request["cwd"])
+        os.umask(request["umask"])  # a subprocess inherits the caller's umask of the moment
         os.environ.clear()
         os.environ.update(request["env"])
         # fresh standard streams on fds 0-2, as the interpreter makes them at start-up
@@ -166,7 +167,10 @@ class Zygote:
                 read, write = os.pipe()
                 fds.append(write), targets.append(target)
                 ours[target] = read
-            request = {"argv": [str(a) for a in argv], "cwd": os.path.abspath(cwd), "env": env, "targets": targets}
+            umask = os.umask(0)
+            os.umask(umask)
+            request = {"argv": [str(a) for a in argv], "cwd": os.path.abspath(cwd), "env": env, "targets": targets,
+                       "umask": umask}
             try:
                 socket.send_fds(self.sock, [json.dumps(request).encode()], fds)
             finally:
