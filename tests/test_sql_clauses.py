@@ -256,6 +256,7 @@ def test_each_policy_agrees_with_the_runtime(path):
     check()
 
 
+@pytest.mark.fresh_process  # two runs compared: each its own interpreter (and hash seed)
 def test_emit_sql_golden_deterministic_and_runs_in_duckdb(tmp_path):
     """`polc build --emit sql` of one policy: the golden text, the same bytes from another
     directory, and a query DuckDB runs over a register of the §4 layout."""
