@@ -379,15 +379,14 @@ class Loader:
                 f"null_padding = false, strict_mode = true, max_line_size = {batch.MAX_LINE_CHARS - 2}, "
                 f"comment = '', ignore_errors = false, encoding = 'utf-8')")
         raw = [f"c{i}" for i in range(width)]
-        read = self._create(scan, raw, line=None, blanks=True, plain=True)
+        # Rows come in the file's order, one line each: the row's number gives its physical
+        # line (a streaming window, computed as the rows are read: no second pass over the table).
+        read = self._create(scan, raw, line=f"row_number() OVER () + {header_line}", blanks=True, plain=True)
         self.loaded.reader = "duckdb"
         if read != self.data_lines:
             # (DuckDB 2.0 with new_line '\r\n' and strict_mode reads nothing, silently.)
             raise _DirectReadMismatch(f"DuckDB read {read} rows for {self.data_lines} lines")
         self.loaded.rows = read - self.con.execute("SELECT count(*) FROM reg WHERE _blank").fetchone()[0]
-        # Rows keep the file's order (preserve_insertion_order), one line each: the row id
-        # gives the physical line.
-        self.con.execute(f"UPDATE reg SET _line = rowid + {header_line + 1}")
 
     def _csv_staged(self) -> None:
         """Any CSV: read with batch's streaming reader (bad rows as it reports them) and staged
