@@ -169,7 +169,10 @@ def _fast_scalar(base: str, options, t: str) -> tuple[str, str]:
     not accepted): a row with such a cell is either typed by the runtime or bad."""
     value = _fast_value(base, t)
     if base == "enum":
-        return f"({t} IN ({', '.join(literal(o) for o in options)}))", value
+        # A label with whitespace at an edge is never matched here: the runtime strips the
+        # cell first, so such a cell is not that label (the runtime says so).
+        labels = [o for o in options if o.strip() == o] or [None]
+        return f"({t} IN ({', '.join('NULL' if o is None else literal(o) for o in labels)}))", value
     if base == "text":  # any text without whitespace at its edges (CELL_PATTERNS["text"] also refuses "," inside)
         return f"(NOT regexp_matches({t}, {literal(f'^[{WHITESPACE}]|[{WHITESPACE}]$')}))", value
     accepted = f"regexp_full_match({t}, {literal('(?:' + cell_pattern(base, options) + ')')})"
