@@ -26,6 +26,7 @@ validated by the runtime row by row, then staged the same way.
 
 from __future__ import annotations
 
+import codecs
 import datetime
 import functools
 import json
@@ -291,14 +292,23 @@ class Loader:
 
     # ------------------------------------------------------------ CSV
     def _csv(self) -> None:
-        stream, used = sources.open_text(self.path, self.encoding)
+        plain = self._plain_utf8()
+        encoding = self.encoding
+        if plain and encoding is None:
+            # Valid UTF-8 from end to end (just checked) and no BOM or UTF-16 look: open_text
+            # would find UTF-8 too, after decoding the whole file once more to guess.
+            with open(self.path, "rb") as handle:
+                name, skip, _tried = sources.choose_encoding(handle.read(sources._SNIFF_BYTES))
+            encoding = "utf-8" if name == "utf-8" and not skip else None
+        stream, used = sources.open_text(self.path, encoding)
         try:
             header_line, names, simple = self._csv_header(stream, used)
         finally:
             stream.close()
         self.loaded.columns = classify(names, self.schema, self.conflicts)
         self.header_names = names
-        if simple and self._plain_utf8(header_line):
+        if simple and plain and codecs.lookup(used).name in ("utf-8", "utf-8-sig"):
+            self.data_lines = self.file_lines - header_line
             try:
                 self._csv_direct(header_line, len(names))
                 return
@@ -329,10 +339,9 @@ class Loader:
             return number, names, number == 1
         return number, [], False
 
-    def _plain_utf8(self, header_line: int) -> bool:
+    def _plain_utf8(self) -> bool:
         """Whether DuckDB reads this file line for line as polc would: UTF-8 (checked whole),
         no quote character, one line-ending style, no blank line. Read in 16 MiB chunks."""
-        import codecs
         if self.encoding is not None and codecs.lookup(self.encoding).name != "utf-8":
             return False
         decoder = codecs.getincrementaldecoder("utf-8")()
@@ -372,7 +381,7 @@ class Loader:
         if carry or (crlf and lf):
             return False
         # DuckDB must give one row per line after the header: checked after reading.
-        self.data_lines = lines + (0 if last == b"\n" else 1) - header_line
+        self.file_lines = lines + (0 if last == b"\n" else 1)
         return True
 
     def _csv_direct(self, header_line: int, width: int) -> None:
