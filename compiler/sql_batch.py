@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import shutil
 import tempfile
 from decimal import Decimal
 
@@ -43,6 +44,8 @@ OUTPUT_SLICE = 250_000  # register lines whose JSON text is built at a time
 # they are (nothing quoted or escaped: JSON text holds no raw control character, so the
 # delimiter never occurs in it): see Engine._jsonl_fragments_sql.
 JSON_FRAGMENTS = "FORMAT csv, HEADER false, DELIMITER '\x01', QUOTE '', ESCAPE '', NEW_LINE ','"
+# COPY options that write CSV rows as compact.CsvWriter does (csv.writer, lineterminator "\n").
+CSV_ROWS = "FORMAT csv, HEADER false, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\n', COMMENT ''"
 CHUNK_LINES = 250_000  # register lines evaluated by one run of the per-applicant query
 
 
@@ -171,9 +174,7 @@ class Engine:
         if isinstance(writer, ParquetTarget):
             self._write_parquet(writer.target)
         elif isinstance(writer, compact.CsvWriter):
-            cursor = self.con.execute(self._rows_sql())
-            while chunk := cursor.fetchmany(50_000):
-                writer.writer.writerows(chunk)
+            self._write_csv(writer)
         else:
             self._write_jsonl(writer.stream)
         writer.summary(summary)
@@ -897,25 +898,48 @@ class Engine:
               SELECT * FROM (SELECT _line, 2147483647, 0, closing FROM lines ORDER BY _line DESC LIMIT 1))
             ORDER BY _line, g, pos"""
 
-    def _rows_sql(self) -> str:
-        """One row per listed clause, compact.CSV_COLUMNS, in register and clause order."""
-        reason = ("CASE WHEN f.allocation IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over') "
-                  "THEN f.allocation ELSE f.reason END")
+    def _rows_sql(self, typed: bool = False) -> str:
+        """One row per listed clause, compact.CSV_COLUMNS, in register and clause order; the
+        money columns as text (CSV) or, `typed`, as DECIMAL(38,2) (Parquet). An empty 申请人
+        is NULL, as the Python engine writes it (an empty CSV cell, a Parquet NULL)."""
         award = "f.applies AND f.kind IS NOT NULL"
+
+        def money(column):
+            return column if typed else f"CAST({column} AS VARCHAR)"
         return f"""
-            SELECT f._line AS line, r.{ident(IDENTIFIER)} AS {ident(IDENTIFIER)}, i.policy, i.clause, {reason} AS reason,
+            SELECT f._line AS line, nullif(r.{ident(IDENTIFIER)}, '') AS {ident(IDENTIFIER)}, i.policy, i.clause,
+                   {self.REASON_SQL} AS reason,
                    CASE WHEN {award} THEN f.kind END AS kind,
-                   CASE WHEN {award} THEN CAST(f.amount_min AS VARCHAR) END AS min,
-                   CASE WHEN {award} THEN CAST(f.amount_max AS VARCHAR) END AS max,
-                   CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN CAST(f.could_pay AS VARCHAR) END AS could_pay,
+                   CASE WHEN {award} THEN {money('f.amount_min')} END AS min,
+                   CASE WHEN {award} THEN {money('f.amount_max')} END AS max,
+                   CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN {money('f.could_pay')} END AS could_pay,
                    f.allocation
             FROM final f JOIN clause_info i USING (pos) JOIN register_lines r USING (_line)
             ORDER BY f._line, f.pos"""
 
+    def _write_csv(self, writer: compact.CsvWriter) -> None:
+        """The CSV rows after the header compact.CsvWriter wrote: by DuckDB's COPY, which
+        quotes exactly as Python's csv module (QUOTE_MINIMAL: a field holding a comma, a
+        quote or a newline; COMMENT '' so that '#' is not quoted), except for a lone carriage
+        return, which this Python leaves unquoted: a label or 申请人 holding one sends the rows
+        through the Python writer instead (tests/test_compact.py compares the bytes)."""
+        carriage_return = any("\r" in c.policy.docno or "\r" in c.label for c in self.clauses) or self.con.execute(
+            f"SELECT count(*) FROM register_lines WHERE contains({ident(IDENTIFIER)}, chr(13))").fetchone()[0]
+        if carriage_return:
+            cursor = self.con.execute(self._rows_sql())
+            while chunk := cursor.fetchmany(50_000):
+                writer.writer.writerows(chunk)
+            return
+        part = os.path.join(self.work, "rows.csv")
+        self.con.execute(f"COPY ({self._rows_sql()}) TO {literal(part)} ({CSV_ROWS})")
+        with open(part, encoding="utf-8", newline="") as text:
+            shutil.copyfileobj(text, writer.stream, 1 << 20)
+        os.unlink(part)
+
     def _write_parquet(self, path: str) -> None:
         typed = ", ".join(f"CAST({ident(name)} AS {compact.PARQUET_TYPES.get(name, 'VARCHAR')}) AS {ident(name)}"
                           for name in compact.CSV_COLUMNS)
-        self.con.execute(f"COPY (SELECT {typed} FROM ({self._rows_sql()})) TO {literal(path)} (FORMAT parquet)")
+        self.con.execute(f"COPY (SELECT {typed} FROM ({self._rows_sql(typed=True)})) TO {literal(path)} (FORMAT parquet)")
 
 
 def _json_text_sql(column: str) -> str:
