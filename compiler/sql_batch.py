@@ -26,9 +26,9 @@ quota or budget needs an identifier).
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import os
-import shutil
 import tempfile
 from decimal import Decimal
 
@@ -832,13 +832,7 @@ class Engine:
         for start in range(low, high + 1, OUTPUT_SLICE):
             self.con.execute(f"COPY ({self._jsonl_fragments_sql(start, start + OUTPUT_SLICE - 1)}) "
                              f"TO {literal(part)} ({JSON_FRAGMENTS})")
-            # The file is the slice's lines followed by one separator: copy all but that.
-            with open(part, encoding="utf-8", newline="") as text:
-                held = ""
-                while chunk := text.read(1 << 20):
-                    out.write(held)
-                    held = chunk
-                out.write(held[:-1])
+            _append(part, out, os.path.getsize(part) - 1)  # the slice's lines, less the comma after the last
             os.unlink(part)
 
     def _jsonl_fragments_sql(self, first_line: int, last_line: int) -> str:
@@ -932,14 +926,36 @@ class Engine:
             return
         part = os.path.join(self.work, "rows.csv")
         self.con.execute(f"COPY ({self._rows_sql()}) TO {literal(part)} ({CSV_ROWS})")
-        with open(part, encoding="utf-8", newline="") as text:
-            shutil.copyfileobj(text, writer.stream, 1 << 20)
+        _append(part, writer.stream, os.path.getsize(part))
         os.unlink(part)
 
     def _write_parquet(self, path: str) -> None:
         typed = ", ".join(f"CAST({ident(name)} AS {compact.PARQUET_TYPES.get(name, 'VARCHAR')}) AS {ident(name)}"
                           for name in compact.CSV_COLUMNS)
         self.con.execute(f"COPY (SELECT {typed} FROM ({self._rows_sql(typed=True)})) TO {literal(path)} (FORMAT parquet)")
+
+
+def _append(path: str, out, size: int) -> None:
+    """The first `size` bytes of the UTF-8 file `path` written to the text stream `out`: as
+    bytes to the binary file under it when it writes UTF-8 (no decoding and encoding again),
+    else as text (a StringIO, a terminal in another encoding)."""
+    utf8 = str(getattr(out, "encoding", "")).lower().replace("-", "").replace("_", "") == "utf8"
+    binary = getattr(out, "buffer", None) if utf8 else None
+    with open(path, "rb") as source:
+        if binary is not None:
+            out.flush()
+            while size > 0 and (chunk := source.read(min(size, 1 << 20))):
+                binary.write(chunk)
+                size -= len(chunk)
+            binary.flush()
+            return
+        dropped = os.path.getsize(path) - size  # ASCII characters: as many characters as bytes
+        held = ""
+        with io.TextIOWrapper(source, encoding="utf-8", newline="") as text:
+            while chunk := text.read(1 << 20):
+                out.write(held)
+                held = chunk
+        out.write(held[:len(held) - dropped])
 
 
 def _json_text_sql(column: str) -> str:
