@@ -53,18 +53,18 @@ def main() -> None:
         """Stands in for Engine._write_jsonl during the run: times every writer on the
         tables the run built, then writes the JSON lines the command asked for."""
         work = engine.work
-        csv_text = io.StringIO()
+        jsonl_path, csv_path = os.path.join(work, "results.jsonl"), os.path.join(work, "results.csv")
 
-        def jsonl():
+        def jsonl():  # to a file opened as `--out` opens it (batch.Output)
             engine.con.execute("DROP TABLE IF EXISTS totals")
-            buffer = io.StringIO()
-            original(engine, buffer)
-            jsonl.text = buffer.getvalue()
+            with open(jsonl_path, "w", encoding="utf-8", newline="\n") as stream:
+                original(engine, stream)
 
         def csv():
-            csv_text.seek(0)
-            csv_text.truncate()
-            writer = compact.CsvWriter(csv_text, io.StringIO())
+            with open(csv_path, "w", encoding="utf-8", newline="\n") as stream:
+                write_csv(compact.CsvWriter(stream, io.StringIO()))
+
+        def write_csv(writer):
             if hasattr(engine, "_write_csv"):
                 engine._write_csv(writer)
             else:  # before the DuckDB engine wrote CSV by COPY (to compare with earlier versions)
@@ -73,10 +73,11 @@ def main() -> None:
                     writer.writer.writerows(chunk)
 
         parquet_path = os.path.join(work, "results.parquet")
-        timed("jsonl", jsonl, lambda: len(jsonl.text.encode("utf-8")))
-        timed("csv", csv, lambda: len(csv_text.getvalue().encode("utf-8")))
+        timed("jsonl", jsonl, lambda: os.path.getsize(jsonl_path))
+        timed("csv", csv, lambda: os.path.getsize(csv_path))
         timed("parquet", lambda: engine._write_parquet(parquet_path), lambda: os.path.getsize(parquet_path))
-        out.write(jsonl.text)
+        with open(jsonl_path, encoding="utf-8", newline="") as text:
+            out.write(text.read())
 
     with tempfile.TemporaryDirectory(prefix="polc-write-bench-") as work:
         register = Path(work) / "register.csv"
