@@ -7,6 +7,7 @@ Codes are stable: `polc explain CODE` describes each one (compiler/explain.py).
 
 from __future__ import annotations
 
+import re
 import typing
 from decimal import Decimal
 from typing import Iterable, Iterator
@@ -309,16 +310,33 @@ def _unknown(name: ast.Name, candidates: list[str], what_zh: str, what_en: str) 
 _EXPRESSION_NODES = tuple(t for t in typing.get_args(ast.Expr) if isinstance(t, type)) + (ast.YearValue,)
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # attrs class -> its field names, read once per class
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # attrs class -> the fields that can hold expressions, read once per class
+# Types whose values are never expressions: a field declared with only these (`str | None`,
+# `Span | None`, `Name`, `tuple[Name, ...]`) is not looked into. Half the fields of the nodes
+# walked were such (every span, every Ref's name, every literal's value and text).
+_NO_EXPRESSION_TYPES = frozenset({"str", "int", "bool", "Decimal", "Span", "None", "Name", "tuple", "datetime", "date"})
+_ANNOTATION_NAMES = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+
+def _may_hold_expressions(annotation) -> bool:
+    return not isinstance(annotation, str) or not set(_ANNOTATION_NAMES.findall(annotation)) <= _NO_EXPRESSION_TYPES
+
+
+def _expression_fields(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(field.name for field in attrs.fields(cls) if _may_hold_expressions(field.type)) \
+            if attrs.has(cls) else ()
+    return names
 
 
 def _children(node) -> Iterable:
     """The sub-expressions of an expression node, read from its attrs fields."""
     names = _FIELD_NAMES.get(type(node))
     if names is None:
-        if not attrs.has(type(node)):
-            return ()
-        names = _FIELD_NAMES[type(node)] = tuple(field.name for field in attrs.fields(type(node)))
+        names = _expression_fields(type(node))
+    if not names:
+        return ()
     children = []
     for name in names:
         value = getattr(node, name)
