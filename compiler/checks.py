@@ -1289,6 +1289,7 @@ def find_overlaps(policies: list[ast.Policy]) -> list:
     from . import interpreter, overlaps
     from .lower import lower
     prepared: dict[int, tuple] = {}
+    plans: dict[tuple, _ConfirmPlan] = {}
 
     def prepare(policy: ast.Policy) -> tuple:
         # Each policy's evaluator is built once per analysis, not once per pair; so is each
@@ -1299,8 +1300,82 @@ def find_overlaps(policies: list[ast.Policy]) -> list:
             prepared[id(policy)] = (interpreter.policy_info(lowered), specs, {})
         return prepared[id(policy)]
 
-    return overlaps.analyse(policies, confirm=lambda first, second, facts, year:
-                            _confirm(first, second, facts, year, prepare))
+    def confirm(first, second, facts: dict, year: int) -> dict | None:
+        # What a pair's confirmation needs besides the witness depends only on the two
+        # policies, the year and which facts the witness names: worked out once (see _plan).
+        key = (id(first[0]), id(second[0]), year, frozenset(facts))
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = _plan(first[0], second[0], facts, year, prepare)
+        return _confirm(first, second, facts, plan, prepare)
+
+    return overlaps.analyse(policies, confirm=confirm)
+
+
+@attrs.frozen
+class _ConfirmPlan:
+    """For a pair of policies, a year and the names of a witness's facts: the facts filled in
+    (a value for each fact of either policy's schema the witness does not name, see _filler),
+    and per policy which witness facts it validates, its fillers validated (or the FactError
+    one raised), the assessed year and whether it is in force on the evaluation date."""
+    fillers: tuple[tuple[str, tuple], ...]  # (fact, what its filler is made from), in order
+    sides: tuple[tuple, tuple]  # per policy: (witness facts in its schema, typed fillers or FactError, assessed year, in force)
+
+
+def _plan(first: ast.Policy, second: ast.Policy, facts: dict, year: int, prepare) -> _ConfirmPlan:
+    from . import overlaps, runtime
+    on = overlaps.evaluation_date(first, second, year)
+    named = set(facts)
+    fillers: dict[str, tuple] = {}  # fact -> what its filler was made from (see _filler)
+    for policy in (first, second):
+        info_, _specs, _typed = prepare(policy)
+        for name, (base, series, options, items) in info_.schema.items():
+            if name not in named and name not in fillers:
+                fillers[name] = (base, series, options, items, on.year - info_.assessed_offset)
+    sides = []
+    for policy in (first, second):
+        info_, _specs, typed_fillers = prepare(policy)
+        typed: dict | runtime.FactError = {}
+        try:
+            for name, made_from in fillers.items():
+                if name in info_.schema:
+                    typed.update(_typed_filler(info_.schema, typed_fillers, name, made_from, _filler(*made_from)))
+        except runtime.FactError as exc:
+            typed = exc
+        assessed = on.year - info_.assessed_offset
+        sides.append((frozenset(name for name in facts if name in info_.schema), typed, assessed,
+                      runtime._not_in_force(info_, on, assessed) is None))
+    return _ConfirmPlan(tuple(fillers.items()), (sides[0], sides[1]))
+
+
+def _confirm(first, second, facts: dict, plan: _ConfirmPlan, prepare) -> dict | None:
+    """Run both clauses on the witness with the reference interpreter. If both apply, return
+    the witness completed with the facts the conditions did not constrain; else None."""
+    from . import runtime
+    completed = dict(facts)
+    for name, made_from in plan.fillers:
+        completed[name] = _filler(*made_from)
+    for (policy, clause), (named, typed_fillers, assessed, in_force) in zip((first, second), plan.sides):
+        info_, specs, cache = prepare(policy)
+        spec = specs[clause.label]
+        # What runtime.evaluate_clauses does for one clause, except that a fact's value is
+        # validated once per policy and value, not once per pair (validating the same
+        # fillers again and again was half the cost of confirming a witness).
+        try:
+            typed = _typed_witness(info_.schema, cache, {name: value for name, value in facts.items() if name in named})
+        except runtime.FactError:
+            return None  # the witness does not fit the facts' types: not confirmed
+        if isinstance(typed_fillers, runtime.FactError):
+            return None
+        typed.update(typed_fillers)
+        if not in_force:
+            return None
+        # Anything raised here (a clause failing inside the interpreter) propagates: it is a
+        # compiler bug, reported as E199 by overlaps.analyse, never swallowed as "cannot decide".
+        result = runtime._run_clause(spec, typed, assessed)
+        if result.applies is not True:
+            return None
+    return completed
 
 
 def check_overlaps_across(found_overlaps: list) -> list[Diagnostic]:
@@ -1348,45 +1423,6 @@ def check_overlaps_across(found_overlaps: list) -> list[Diagnostic]:
                                suggestion=Message("在政策头部写「冲突原则 就高不重复」或「冲突原则 可叠加」",
                                                   "state 冲突原则 就高不重复 or 冲突原则 可叠加 in the header")))
     return found
-
-
-def _confirm(first, second, facts: dict, year: int, prepare) -> dict | None:
-    """Run both clauses on the witness with the reference interpreter. If both apply, return
-    the witness completed with the facts the conditions did not constrain; else None."""
-    from . import overlaps, runtime
-    on = overlaps.evaluation_date(first[0], second[0], year)
-    completed = dict(facts)
-    fillers: dict[str, tuple] = {}  # fact -> what its filler was made from (see _filler)
-    for policy, _clause in (first, second):
-        info_, _specs, _typed = prepare(policy)
-        for name, (base, series, options, items) in info_.schema.items():
-            if name not in completed:
-                made_from = (base, series, options, items, on.year - info_.assessed_offset)
-                completed[name] = _filler(*made_from)
-                fillers[name] = made_from
-    for policy, clause in (first, second):
-        info_, specs, typed_fillers = prepare(policy)
-        spec = specs[clause.label]
-        # What runtime.evaluate_clauses does for one clause, except that a filler is validated
-        # once per policy, not once per pair (validating the same fillers again and again was
-        # half the cost of confirming a witness).
-        try:
-            typed = _typed_witness(info_.schema, typed_fillers, {name: value for name, value in completed.items()
-                                                                 if name in info_.schema and name not in fillers})
-            for name in fillers:
-                if name in info_.schema:
-                    typed.update(_typed_filler(info_.schema, typed_fillers, name, fillers[name], completed[name]))
-        except runtime.FactError:
-            return None  # the witness does not fit the facts' types: not confirmed
-        assessed = on.year - info_.assessed_offset
-        if runtime._not_in_force(info_, on, assessed) is not None:
-            return None
-        # Anything raised here (a clause failing inside the interpreter) propagates: it is a
-        # compiler bug, reported as E199 by overlaps.analyse, never swallowed as "cannot decide".
-        result = runtime._run_clause(spec, typed, assessed)
-        if result.applies is not True:
-            return None
-    return completed
 
 
 def _typed_witness(schema: dict, cache: dict, raw: dict) -> dict:
