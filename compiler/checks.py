@@ -1432,7 +1432,14 @@ def _typed_witness(schema: dict, cache: dict, raw: dict) -> dict:
     values of the facts that are known, or a FactError if any fact is wrong."""
     typed = {}
     for name, value in raw.items():
-        typed.update(_validated_once(schema, cache, ("witness", name, _frozen(value)), name, value))
+        cls = value.__class__
+        # A plain value is its own key (with its type: 1 and True differ); a series or a list
+        # is frozen (_frozen). The two kinds of key have different lengths, so never meet.
+        key = ("witness", name, cls, value) if cls is str or cls is int or cls is bool else ("witness", name, _frozen(value))
+        found = cache.get(key)
+        if found is None or found.__class__ is not dict:
+            found = _validated_once(schema, cache, key, name, value)  # validates, or raises the FactError
+        typed.update(found)
     return typed
 
 

@@ -118,6 +118,7 @@ class _Lowering:
         self.symbols = Symbols.of(policy)
         self._reads: tuple | None = None  # see clause_reads
         self.texts: dict = {}  # printer.expr's texts, each node printed once (see printer.expr)
+        self.posix_path = Path(policy.path).as_posix()  # each clause's source names it
         self.ceilings: dict = {}  # id(clause) -> (clause, its ceiling): see ceiling
         vocabulary = policy.vocabulary
         shared = {id(decl) for source in ([vocabulary] if vocabulary is not None else [])
@@ -388,7 +389,7 @@ class _Lowering:
         return model.ClauseModel(
             article=clause.article, article_number=clause.article_number, item=clause.item, title=clause.title,
             line=clause.span.line if clause.span is not None else 0,
-            source=f"{Path(policy.path).as_posix()}:{clause.span.line if clause.span is not None else 0}",
+            source=f"{self.posix_path}:{clause.span.line if clause.span is not None else 0}",
             source_text=clause.source_text, recipient=clause.recipient, units=tuple(u.text for u in clause.units),
             matter=self.matter(clause.matter) if clause.matter else None, matter_by=matter_by,
             conditions=conditions, award=award, duration=duration, once=clause.once, uncapped=clause.uncapped,

@@ -101,6 +101,7 @@ class Interval:
 
 
 NON_NEGATIVE = Interval(Decimal(0))
+_EVERYTHING = Interval()  # no bound (Intervals are frozen: meet makes a new one)
 
 
 @attrs.frozen
@@ -281,9 +282,14 @@ def solve(conjunct: Conjunct, symbols: Symbols) -> dict | None:
     Numeric domains hold only what the conditions say (so a witness sits at the numbers the
     drafter wrote); the natural range of a fact (money is not negative) is checked apart."""
     domains: dict = {}
+    naturals: dict = {}  # each variable's natural domain, worked out once per conjunct
     for atom in conjunct:
-        default = _domain_of(atom.var, symbols)
-        current = domains.get(atom.var, Interval() if isinstance(default, Interval) else default)
+        var = atom.var
+        if var in domains:
+            current = domains[var]
+        else:
+            natural = naturals[var] = _domain_of(var, symbols)
+            current = _EVERYTHING if isinstance(natural, Interval) else natural
         domain = atom.domain
         if isinstance(domain, bool):
             if current is not None and current is not True and current is not False:
@@ -296,12 +302,12 @@ def solve(conjunct: Conjunct, symbols: Symbols) -> dict | None:
             if not current:
                 return None
         else:
-            current = (current if isinstance(current, Interval) else Interval()).meet(domain)
+            current = (current if isinstance(current, Interval) else _EVERYTHING).meet(domain)
             if current.empty:
                 return None
-        domains[atom.var] = current
+        domains[var] = current
     for var, current in domains.items():
-        natural = _domain_of(var, symbols)
+        natural = naturals[var]
         if isinstance(current, Interval) and isinstance(natural, Interval):
             if current.meet(natural).empty:
                 return None
