@@ -128,9 +128,12 @@ def check_limits(policy, symbols: Symbols) -> Iterator[Diagnostic]:
     own = {decl.name.text for decl in policy.defs}
 
     def crosses(node, measure: tuple[int, int]) -> bool:
-        # Report where a limit is first crossed, not every expression built on top of it.
+        # Report where a limit is first crossed, not every expression built on top of it
+        # (the definitions it uses are looked at only for an expression over a limit).
+        if not _over(measure):
+            return False
         used = [measures[r.name.text] for r in _refs(node) if r.name.text in measures]
-        return _over(measure) and not any(_over(m) for m in used)
+        return not any(_over(m) for m in used)
 
     for decl in policy.defs:
         measure = measures[decl.name.text]
@@ -1266,8 +1269,10 @@ def check_matters(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
 
 def check_items(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     """A 逐项 fact is read one item at a time, so only inside 每项 … (the per-item amount)."""
+    item_facts = {name for name, decl in symbols.facts.items() if decl.type.items}
+
     def item_refs(node):
-        return [r for r in _refs(node) if r.name.text in symbols.facts and symbols.facts[r.name.text].type.items]
+        return [r for r in _refs(node) if r.name.text in item_facts] if item_facts else []  # no 逐项 fact: no walk
     for clause in policy.clauses:
         for node, role in clause_expressions(clause):
             found = item_refs(node)
