@@ -15,7 +15,10 @@
 
 Memory: the per-applicant query runs over slices of register lines (CHUNK_LINES) and keeps
 narrow rows of the clauses written only; tables live in a database file in a private
-temporary directory, so DuckDB spills them there beyond its memory limit. Quotas, budgets
+temporary directory, so DuckDB spills them there beyond its memory limit. The two large
+tables of clause rows (`clause_rows`, `final`) are TEMP tables: DuckDB keeps them in its
+buffer pool and spills them to the temporary directory too, without compressing them into
+the database file (a third less CPU for the per-applicant stage). Quotas, budgets
 and totals read the whole table, so slicing changes no decision.
 
 Bad rows are reported as the Python engine reports them (batch.py's messages and rules: the
@@ -26,9 +29,9 @@ quota or budget needs an identifier).
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import os
-import shutil
 import tempfile
 from decimal import Decimal
 
@@ -40,8 +43,12 @@ OUTS = ("outside_quota", "outside_budget", "needs_selection", "list_over")
 ITEM, KEY = ",", ":"
 DEFAULT_MEMORY = "1280MB"  # the issue's bound is 2 GB for the whole process (Python and DuckDB's own)
 OUTPUT_SLICE = 250_000  # register lines whose JSON text is built at a time
-# COPY options that write one VARCHAR column as raw lines (nothing quoted or escaped).
-RAW_LINES = "FORMAT csv, HEADER false, DELIMITER '\x01', QUOTE '\x02', ESCAPE '\x02'"
+# COPY options that write one VARCHAR column as text fragments each followed by a comma, as
+# they are (nothing quoted or escaped: JSON text holds no raw control character, so the
+# delimiter never occurs in it): see Engine._jsonl_fragments_sql.
+JSON_FRAGMENTS = "FORMAT csv, HEADER false, DELIMITER '\x01', QUOTE '', ESCAPE '', NEW_LINE ','"
+# COPY options that write CSV rows as compact.CsvWriter does (csv.writer, lineterminator "\n").
+CSV_ROWS = "FORMAT csv, HEADER false, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\n', COMMENT ''"
 CHUNK_LINES = 250_000  # register lines evaluated by one run of the per-applicant query
 
 
@@ -170,9 +177,7 @@ class Engine:
         if isinstance(writer, ParquetTarget):
             self._write_parquet(writer.target)
         elif isinstance(writer, compact.CsvWriter):
-            cursor = self.con.execute(self._rows_sql())
-            while chunk := cursor.fetchmany(50_000):
-                writer.writer.writerows(chunk)
+            self._write_csv(writer)
         else:
             self._write_jsonl(writer.stream)
         writer.summary(summary)
@@ -231,12 +236,14 @@ class Engine:
         any result naming it). The query runs over slices of the register's lines, so that
         DuckDB holds one slice's intermediate rows at a time (CHUNK_LINES)."""
         query = self._to_sql()
-        if query is None:
-            self._python_clauses()
-            query = "SELECT * FROM applicant_clauses"
         keep = ["true"] if self.include_all else ["applies IS DISTINCT FROM false"] + [
             f"(policy_index = {c.policy_index + 1} AND clause_index = {c.index} AND matter IS NOT NULL)"
             for c in self.clauses if c.spec.matter_fact is not None and c.policy.principle == "就高不重复"]
+        if query is None:
+            self._python_clauses()
+            query = "SELECT * FROM applicant_clauses"
+        elif not self.include_all:
+            keep = ["true"]  # the query keeps those rows itself (only_listed, keep_matters_read), before its join
         # The clause's position from its (policy, clause) numbers: integers, no join on labels.
         first = {}
         for c in self.clauses:
@@ -253,7 +260,7 @@ class Engine:
             # Each run is planned again (a few tenths of a second for six policies): slices are large.
             self.con.execute(f"SET VARIABLE polc_low = {int(start)}")
             self.con.execute(f"SET VARIABLE polc_high = {int(start + step - 1)}")
-            self.con.execute(f"{'INSERT INTO clause_rows' if number else 'CREATE TABLE clause_rows AS'} "
+            self.con.execute(f"{'INSERT INTO clause_rows' if number else 'CREATE TEMP TABLE clause_rows AS'} "
                              f"SELECT {columns} FROM ({query}) c WHERE {' OR '.join(keep)}")
 
     def _to_sql(self) -> str | None:
@@ -267,7 +274,8 @@ class Engine:
             raise ValueError("the models and the evaluator modules list different clauses")
         from . import to_sql
         try:
-            select = to_sql.applicant_clauses(self.models, "register", self.on, years=self.loaded.years)
+            select = to_sql.applicant_clauses(self.models, "register", self.on, years=self.loaded.years,
+                                              only_listed=not self.include_all, keep_matters_read=True)
             return to_sql.to_sql(select, pretty=False)
         except (to_sql.SqlUnsupported, to_sql.SqlglotError) as exc:
             self.notes.append((f"注意：SQL 后端不能表达 {exc}；各条款改由 Python 运行时逐行判定（结果相同，较慢）",
@@ -563,7 +571,7 @@ class Engine:
         # one competing without 申请人); labels and 申请人 are joined where they are written.
         shown = "true" if self.include_all else "c.applies IS DISTINCT FROM false"
         self.con.execute(f"""
-            CREATE TABLE final AS
+            CREATE TEMP TABLE final AS
             SELECT c._line, c.pos, c.matter, c.applies, c.paid, c.kind, c.amount_min, c.amount_max, c.could_pay,
                    c.reason, i.is_modifier, a.allocation,
                    c.paid AND coalesce(a.allocation NOT IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over'), true) AS paid_now
@@ -582,7 +590,7 @@ class Engine:
               SELECT DISTINCT c._line, c.matter FROM clause_rows c JOIN clause_info i USING (pos)
               WHERE c.matter IS NOT NULL AND i.highest_only AND i.dynamic_matter),
             rows AS (
-              SELECT f.*, i.policy, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
+              SELECT f.*, i.policy, i.label_json, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN 0
                           WHEN f.allocation IN ('needs_selection', 'list_over') AND f.kind IS NOT NULL
                                AND f.kind <> 'routing' THEN 1 END AS possible,
@@ -610,7 +618,7 @@ class Engine:
                    list(label_json ORDER BY pos) FILTER (WHERE paid_now AND kind IN ('case_by_case', 'unspecified', 'at_least'))
                      AS open,
                    list(label_json ORDER BY possible, pos) FILTER (WHERE possible IS NOT NULL AND most IS NULL) AS undecided
-            FROM rows r JOIN clause_info i USING (pos) LEFT JOIN extra e ON e._line = r._line
+            FROM rows r LEFT JOIN extra e ON e._line = r._line
             LEFT JOIN cap_cut k ON k._line = r._line
             GROUP BY r._line""".replace("{static}", ", ".join(literal(m) for m in static) or "NULL").replace(
                 "{caps}", self._cap_ctes())
@@ -746,34 +754,39 @@ class Engine:
                   "THEN f.allocation ELSE f.reason END")
 
     def _clause_parts_sql(self) -> str:
-        """The parts of one listed clause's value, as columns of `final f` (computed once
-        each, then joined by _clause_value_sql): why, kind, low, high, extra, could."""
-        def text(column):
-            return f"'\"' || CAST({column} AS VARCHAR) || '\"'"
-        award = "coalesce(f.applies AND f.kind IS NOT NULL, false)"
-        high = (f"CASE WHEN {award} AND f.amount_max IS NOT NULL AND f.amount_max IS DISTINCT FROM f.amount_min "
-                f"THEN {text('f.amount_max')} WHEN {award} AND f.amount_min IS NOT NULL AND f.amount_max IS NULL "
-                f"THEN 'null' END")
-        return (f"{self.REASON_SQL} AS why, CASE WHEN {award} THEN '\"' || f.kind || '\"' END AS kind_text, "
-                f"CASE WHEN {award} AND f.amount_min IS NOT NULL THEN {text('f.amount_min')} END AS low_text, "
-                f"{high} AS high_text, {self._funding_sql()} AS funding_text, "
-                f"CASE WHEN f.applies IS NULL AND NOT f.is_modifier AND f.could_pay IS NOT NULL "
-                f"THEN {text('f.could_pay')} ELSE 'null' END AS could_text")
+        """Columns of `final f` that a listed clause's value needs besides final's own: `why`
+        (its reason code) and `funding_text` (the "funding" member of its trailing object)."""
+        return f"{self.REASON_SQL} AS why, {self._funding_sql()} AS funding_text"
 
     @staticmethod
     def _clause_value_sql() -> str:
         """One listed clause's value under its policy and reason, as compact.clause_value
         writes it: could_pay (or null) for undecidable; else [kind, min, max, {extra}], max
         left out when equal to min, the kind alone when nothing else. Reads the columns of
-        _clause_parts_sql and `allocation`."""
-        allocation = (f"CASE WHEN allocation IS NOT NULL AND allocation <> why "
-                      f"THEN '\"allocation\"{KEY}\"' || allocation || '\"' END")
-        extra = (f"CASE WHEN allocation IS NOT NULL AND allocation <> why OR funding_text IS NOT NULL "
-                 f"THEN '{{' || concat_ws('{ITEM}', {allocation}, funding_text) || '}}' END")
-        return (f"CASE WHEN why = 'undecidable' THEN could_text "
-                f"WHEN kind_text IS NULL AND ({extra}) IS NULL THEN 'null' "
-                f"WHEN low_text IS NULL AND high_text IS NULL AND ({extra}) IS NULL THEN kind_text "
-                f"ELSE '[' || concat_ws('{ITEM}', kind_text, low_text, high_text, {extra}) || ']' END")
+        `final` and those of _clause_parts_sql, as `f`. The two common shapes (an exact award,
+        no award) come first, as one concat each; the general form handles every other."""
+        award = "coalesce(f.applies AND f.kind IS NOT NULL, false)"
+        plain = "(f.allocation IS NULL OR f.allocation = f.why) AND f.funding_text IS NULL"  # no trailing object
+
+        def text(column):
+            return f"'\"' || CAST({column} AS VARCHAR) || '\"'"
+        kind = f"CASE WHEN {award} THEN '\"' || f.kind || '\"' END"
+        low = f"CASE WHEN {award} AND f.amount_min IS NOT NULL THEN {text('f.amount_min')} END"
+        high = (f"CASE WHEN {award} AND f.amount_max IS NOT NULL AND f.amount_max IS DISTINCT FROM f.amount_min "
+                f"THEN {text('f.amount_max')} WHEN {award} AND f.amount_min IS NOT NULL AND f.amount_max IS NULL "
+                f"THEN 'null' END")
+        allocation = (f"CASE WHEN f.allocation IS NOT NULL AND f.allocation <> f.why "
+                      f"THEN '\"allocation\"{KEY}\"' || f.allocation || '\"' END")
+        extra = f"CASE WHEN NOT ({plain}) THEN '{{' || concat_ws('{ITEM}', {allocation}, f.funding_text) || '}}' END"
+        could = (f"CASE WHEN f.applies IS NULL AND NOT f.is_modifier AND f.could_pay IS NOT NULL "
+                 f"THEN concat('\"', CAST(f.could_pay AS VARCHAR), '\"') ELSE 'null' END")
+        return (f"CASE WHEN f.why = 'undecidable' THEN {could} "
+                f"WHEN {plain} AND {award} AND f.amount_max = f.amount_min "
+                f"THEN concat('[\"', f.kind, '\"{ITEM}\"', CAST(f.amount_min AS VARCHAR), '\"]') "
+                f"WHEN {plain} AND NOT {award} THEN 'null' "
+                f"WHEN ({kind}) IS NULL AND ({extra}) IS NULL THEN 'null' "
+                f"WHEN ({low}) IS NULL AND ({high}) IS NULL AND ({extra}) IS NULL THEN {kind} "
+                f"ELSE '[' || concat_ws('{ITEM}', {kind}, {low}, {high}, {extra}) || ']' END")
 
     def _funding_sql(self) -> str:
         """runtime.ClauseResult.funding for paid clauses of a co-funded policy: each payer's
@@ -815,71 +828,140 @@ class Engine:
         return f"WHEN {clause.position} THEN '\"funding\"{KEY}' || CAST(json({chosen}) AS VARCHAR)"
 
     def _write_jsonl(self, out) -> None:
-        total = (f"'{{\"min\"{KEY}\"' || CAST(t.low AS VARCHAR) || '\"{ITEM}\"max\"{KEY}\"' || CAST(t.high AS VARCHAR) || '\"' || "
-                 f"CASE WHEN len(t.open) > 0 THEN '{ITEM}\"open\"{KEY}[' || array_to_string(t.open, '{ITEM}') || ']' ELSE '' END || "
-                 f"CASE WHEN len(t.undecided) > 0 THEN '{ITEM}\"undecided\"{KEY}[' || array_to_string(t.undecided, '{ITEM}') || ']' "
-                 f"ELSE '' END || '}}'")
+        """The JSON lines (compact.grouped), built by DuckDB and written by COPY, in slices of
+        register lines (OUTPUT_SLICE) so that memory holds one slice's text at a time."""
         self.con.execute(f"CREATE TEMP TABLE totals AS {self._totals_sql()}")
-        # Every evaluated row has a record, also one with no clause listed.
-        a_row = _json_text_sql(f"r.{ident(IDENTIFIER)}")
-        # In slices of lines, so that memory holds one slice's text, not the whole output.
         low, high = self.con.execute("SELECT min(_line), max(_line) FROM register_lines").fetchone()
         if low is None:
             return
-        step = OUTPUT_SLICE
-        for start in range(low, high + 1, step):
-            part = os.path.join(self.work, "slice.jsonl")
-            self.con.execute(f"""
-            COPY (WITH parts AS (
-              SELECT f._line, f.pos, f.allocation, {self._clause_parts_sql()}
-              FROM final f WHERE f._line BETWEEN {start} AND {start + step - 1}),
-            rows AS (
-              SELECT p._line, p.pos, i.policy_index, i.policy_json, p.why,
-                     i.clause_json || '{KEY}' || ({self._clause_value_sql()}) AS text
-              FROM parts p JOIN clause_info i USING (pos)),
-            reasons AS (
-              SELECT _line, policy_index, any_value(policy_json) AS policy_json, min(pos) AS first,
-                     '"' || why || '"{KEY}{{' || string_agg(text, '{ITEM}' ORDER BY pos) || '}}' AS text
-              FROM rows GROUP BY _line, policy_index, why),
-            policies AS (
-              SELECT _line, policy_index,
-                     any_value(policy_json) || '{KEY}{{' || string_agg(text, '{ITEM}' ORDER BY first) || '}}' AS text
-              FROM reasons GROUP BY _line, policy_index),
-            clauses AS (
-              SELECT _line, string_agg(text, '{ITEM}' ORDER BY policy_index) AS text FROM policies GROUP BY _line)
-            SELECT '{{\"line\"{KEY}' || r._line || '{ITEM}\"{IDENTIFIER}\"{KEY}' || {a_row} || '{ITEM}\"policies\"{KEY}{{' ||
-                   coalesce(c.text, '') || '}}{ITEM}\"total\"{KEY}' ||
-                   coalesce({total}, '{{\"min\"{KEY}\"0.00\"{ITEM}\"max\"{KEY}\"0.00\"}}') || '}}'
-            FROM register_lines r LEFT JOIN clauses c ON c._line = r._line LEFT JOIN totals t ON t._line = r._line
-            LEFT JOIN twice w ON w.applicant = r.{ident(IDENTIFIER)}
-            WHERE r._line BETWEEN {start} AND {start + step - 1}
-              AND r._line NOT IN (SELECT _line FROM competes_unnamed) AND w.applicant IS NULL
-            ORDER BY r._line) TO {literal(part)} ({RAW_LINES})""")
-            # DuckDB writes the lines as they are: JSON text holds no raw control character,
-            # so neither the delimiter nor the quote character below ever occurs in it.
-            with open(part, encoding="utf-8", newline="") as text:
-                shutil.copyfileobj(text, out, 1 << 20)
+        part = os.path.join(self.work, "slice.jsonl")
+        for start in range(low, high + 1, OUTPUT_SLICE):
+            self.con.execute(f"COPY ({self._jsonl_fragments_sql(start, start + OUTPUT_SLICE - 1)}) "
+                             f"TO {literal(part)} ({JSON_FRAGMENTS})")
+            _append(part, out, os.path.getsize(part) - 1)  # the slice's lines, less the comma after the last
             os.unlink(part)
 
-    def _rows_sql(self) -> str:
-        """One row per listed clause, compact.CSV_COLUMNS, in register and clause order."""
-        reason = ("CASE WHEN f.allocation IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over') "
-                  "THEN f.allocation ELSE f.reason END")
-        award = "f.applies AND f.kind IS NOT NULL"
+    def _jsonl_fragments_sql(self, first_line: int, last_line: int) -> str:
+        """The JSON lines of register lines first_line…last_line as fragments that COPY joins
+        with "," (JSON_FRAGMENTS), sorted by (line, g, pos): every separator the written text
+        has between two fragments is a comma of the JSON. Why fragments and not a text per
+        line: ordered string_agg per reason, policy and line (three sorted aggregates) cost
+        four times what one sort of the fragments does.
+
+        A line is: {"line":N,"申请人":A,"policies":{ P:{ R:{ clause:value, … }, … }, … },"total":T}.
+        A fragment is one listed clause `"label":value`, with before it what opens (its reason
+        group when it is the group's first clause `g`; its policy when that group is the
+        policy's first; the line's head when that policy is the line's first) and after it
+        what closes (the group when it is the last clause, the policy, the `policies` object).
+        The `"total":T}` and newline of a line, which a comma precedes but none follows, go at
+        the start of the next line's first fragment (or alone, after the slice's last line). A
+        line with no listed clause is the fragment `head}`. Groups are ordered by their first
+        clause (g), and positions order policies and clauses, as compact.grouped orders them."""
+        a = ident(IDENTIFIER)
+        total = (f"'\"total\"{KEY}' || coalesce('{{\"min\"{KEY}\"' || CAST(t.low AS VARCHAR) || '\"{ITEM}\"max\"{KEY}\"' "
+                 f"|| CAST(t.high AS VARCHAR) || '\"' || "
+                 f"CASE WHEN len(t.open) > 0 THEN '{ITEM}\"open\"{KEY}[' || array_to_string(t.open, '{ITEM}') || ']' ELSE '' END || "
+                 f"CASE WHEN len(t.undecided) > 0 THEN '{ITEM}\"undecided\"{KEY}[' || array_to_string(t.undecided, '{ITEM}') || ']' "
+                 f"ELSE '' END || '}}', '{{\"min\"{KEY}\"0.00\"{ITEM}\"max\"{KEY}\"0.00\"}}') || '}}' || chr(10)")
+        head = (f"'{{\"line\"{KEY}' || r._line || '{ITEM}\"{IDENTIFIER}\"{KEY}' || {_json_text_sql(f'r.{a}')} || "
+                f"'{ITEM}\"policies\"{KEY}{{'")
         return f"""
-            SELECT f._line AS line, r.{ident(IDENTIFIER)} AS {ident(IDENTIFIER)}, i.policy, i.clause, {reason} AS reason,
+            WITH rows AS (
+              SELECT f._line, f.pos, i.policy_index, f.why, concat(i.clause_json, '{KEY}', {self._clause_value_sql()}) AS text
+              FROM (SELECT f.*, {self._clause_parts_sql()} FROM final f WHERE f._line BETWEEN {first_line} AND {last_line}) f
+              JOIN clause_info i USING (pos)),
+            groups AS (SELECT _line, policy_index, why, min(pos) AS g, max(pos) AS g_last FROM rows GROUP BY ALL),
+            policies AS (SELECT _line, policy_index, min(g) AS p_first, max(g) AS p_last FROM groups GROUP BY ALL),
+            bounds AS (SELECT _line, min(policy_index) AS l_first, max(policy_index) AS l_last FROM policies GROUP BY ALL),
+            lines AS (
+              SELECT r._line, b._line IS NOT NULL AS listed,
+                     lag({total}, 1, '') OVER (ORDER BY r._line) || {head} AS opening, {total} AS closing
+              FROM register_lines r LEFT JOIN totals t USING (_line) LEFT JOIN bounds b USING (_line)
+              LEFT JOIN twice w ON w.applicant = r.{a}
+              WHERE r._line BETWEEN {first_line} AND {last_line}
+                AND r._line NOT IN (SELECT _line FROM competes_unnamed) AND w.applicant IS NULL),
+            marks AS (
+              SELECT s._line, s.policy_index, s.why, s.g, s.g_last,
+                     CASE WHEN s.g = o.p_first THEN CASE WHEN s.policy_index = b.l_first THEN l.opening ELSE '' END
+                          || i.policy_json || '{KEY}{{' ELSE '' END || '"' || s.why || '"{KEY}{{' AS opens,
+                     CASE WHEN s.g = o.p_last THEN CASE WHEN s.policy_index = b.l_last THEN '}}}}}}' ELSE '}}}}' END
+                          ELSE '}}' END AS closes
+              FROM groups s JOIN policies o USING (_line, policy_index) JOIN bounds b USING (_line)
+              JOIN lines l USING (_line) JOIN (SELECT DISTINCT policy_index, policy_json FROM clause_info) i USING (policy_index))
+            SELECT text FROM (
+              SELECT r._line, m.g, r.pos, CASE WHEN r.pos = m.g THEN m.opens || r.text ELSE r.text END
+                     || CASE WHEN r.pos = m.g_last THEN m.closes ELSE '' END AS text
+              FROM rows r JOIN marks m USING (_line, policy_index, why)
+              UNION ALL
+              SELECT _line, -1, -1, opening || '}}' FROM lines WHERE NOT listed
+              UNION ALL
+              SELECT * FROM (SELECT _line, 2147483647, 0, closing FROM lines ORDER BY _line DESC LIMIT 1))
+            ORDER BY _line, g, pos"""
+
+    def _rows_sql(self, typed: bool = False) -> str:
+        """One row per listed clause, compact.CSV_COLUMNS, in register and clause order; the
+        money columns as text (CSV) or, `typed`, as DECIMAL(38,2) (Parquet). An empty 申请人
+        is NULL, as the Python engine writes it (an empty CSV cell, a Parquet NULL)."""
+        award = "f.applies AND f.kind IS NOT NULL"
+
+        def money(column):
+            return column if typed else f"CAST({column} AS VARCHAR)"
+        return f"""
+            SELECT f._line AS line, nullif(r.{ident(IDENTIFIER)}, '') AS {ident(IDENTIFIER)}, i.policy, i.clause,
+                   {self.REASON_SQL} AS reason,
                    CASE WHEN {award} THEN f.kind END AS kind,
-                   CASE WHEN {award} THEN CAST(f.amount_min AS VARCHAR) END AS min,
-                   CASE WHEN {award} THEN CAST(f.amount_max AS VARCHAR) END AS max,
-                   CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN CAST(f.could_pay AS VARCHAR) END AS could_pay,
+                   CASE WHEN {award} THEN {money('f.amount_min')} END AS min,
+                   CASE WHEN {award} THEN {money('f.amount_max')} END AS max,
+                   CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN {money('f.could_pay')} END AS could_pay,
                    f.allocation
             FROM final f JOIN clause_info i USING (pos) JOIN register_lines r USING (_line)
             ORDER BY f._line, f.pos"""
 
+    def _write_csv(self, writer: compact.CsvWriter) -> None:
+        """The CSV rows after the header compact.CsvWriter wrote: by DuckDB's COPY, which
+        quotes exactly as Python's csv module (QUOTE_MINIMAL: a field holding a comma, a
+        quote or a newline; COMMENT '' so that '#' is not quoted), except for a lone carriage
+        return, which this Python leaves unquoted: a label or 申请人 holding one sends the rows
+        through the Python writer instead (tests/test_compact.py compares the bytes)."""
+        carriage_return = any("\r" in c.policy.docno or "\r" in c.label for c in self.clauses) or self.con.execute(
+            f"SELECT count(*) FROM register_lines WHERE contains({ident(IDENTIFIER)}, chr(13))").fetchone()[0]
+        if carriage_return:
+            cursor = self.con.execute(self._rows_sql())
+            while chunk := cursor.fetchmany(50_000):
+                writer.writer.writerows(chunk)
+            return
+        part = os.path.join(self.work, "rows.csv")
+        self.con.execute(f"COPY ({self._rows_sql()}) TO {literal(part)} ({CSV_ROWS})")
+        _append(part, writer.stream, os.path.getsize(part))
+        os.unlink(part)
+
     def _write_parquet(self, path: str) -> None:
         typed = ", ".join(f"CAST({ident(name)} AS {compact.PARQUET_TYPES.get(name, 'VARCHAR')}) AS {ident(name)}"
                           for name in compact.CSV_COLUMNS)
-        self.con.execute(f"COPY (SELECT {typed} FROM ({self._rows_sql()})) TO {literal(path)} (FORMAT parquet)")
+        self.con.execute(f"COPY (SELECT {typed} FROM ({self._rows_sql(typed=True)})) TO {literal(path)} (FORMAT parquet)")
+
+
+def _append(path: str, out, size: int) -> None:
+    """The first `size` bytes of the UTF-8 file `path` written to the text stream `out`: as
+    bytes to the binary file under it when it writes UTF-8 (no decoding and encoding again),
+    else as text (a StringIO, a terminal in another encoding)."""
+    utf8 = str(getattr(out, "encoding", "")).lower().replace("-", "").replace("_", "") == "utf8"
+    binary = getattr(out, "buffer", None) if utf8 else None
+    with open(path, "rb") as source:
+        if binary is not None:
+            out.flush()
+            while size > 0 and (chunk := source.read(min(size, 1 << 20))):
+                binary.write(chunk)
+                size -= len(chunk)
+            binary.flush()
+            return
+        dropped = os.path.getsize(path) - size  # ASCII characters: as many characters as bytes
+        held = ""
+        with io.TextIOWrapper(source, encoding="utf-8", newline="") as text:
+            while chunk := text.read(1 << 20):
+                out.write(held)
+                held = chunk
+        out.write(held[:len(held) - dropped])
 
 
 def _json_text_sql(column: str) -> str:

@@ -26,7 +26,9 @@ validated by the runtime row by row, then staged the same way.
 
 from __future__ import annotations
 
+import codecs
 import datetime
+import functools
 import json
 import os
 import re
@@ -56,6 +58,7 @@ def ident(name: str) -> str:
     return sqlexp.to_identifier(name, quoted=True).sql("duckdb")
 
 
+@functools.lru_cache(maxsize=4096)  # the same few literals recur once per column
 def literal(text: str) -> str:
     """A SQL string literal (through sqlglot, never pasted)."""
     return sqlexp.Literal.string(text).sql("duckdb")
@@ -124,41 +127,81 @@ def classify(names: list[str], schema: dict, conflicts: frozenset | set = frozen
 
 
 # ---------------------------------------------------------------- the fast forms, in SQL
+def _re2_literal(text: str) -> str:
+    """text as an RE2 pattern matching exactly it: every character not an ASCII letter or
+    digit written as \\x{…} (valid in RE2 whatever the character)."""
+    return "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):x}}}" for c in text)
+
+
+_EDGE = "".join(_re2_literal(c) for c in WHITESPACE)
+# The forms SQL accepts for a (stripped, non-empty) cell, as RE2 patterns without anchors. Each
+# accepts only text runtime.validate_facts accepts, and the value SQL gives it (_fast_scalar) is
+# the runtime's. None of them matches "," or a line break, so cells joined by "," and grouped
+# by "\n" are checked by one pattern per row (_row_check). Money: at most 15 digits before the
+# point and 6 after, fewer with a unit, so that the value is below 10^15 and exact in
+# DECIMAL(38,6) (a longer form, e.g. with leading zeros, goes to the runtime).
+CELL_PATTERNS = {
+    "money": (r"-?[0-9]{1,15}(?:\.[0-9]{1,6})?(?:\x{5143})?|-?[0-9]{1,11}(?:\.[0-9]{1,6})?\x{4e07}\x{5143}"
+              r"|-?[0-9]{1,7}(?:\.[0-9]{1,6})?\x{4ebf}\x{5143}|-?[0-9]{1,3}(?:\.[0-9]{1,6})?\x{4e07}\x{4ebf}\x{5143}"),
+    "number": r"-?[0-9]{1,15}(?:\.[0-9]{1,6})?",
+    "percent": r"-?[0-9]{1,6}(?:(?:\.[0-9]{1,4})?%|(?:\.[0-9]{1,6})?)",
+    "bool": "|".join(_re2_literal(w) for w in ("是", "true", "True", "否", "false", "False")),
+    "year": r"[1-9][0-9]{3}(?:\x{5e74})?",
+    # A date's month and day are checked by the cast (2020-02-30 is not a date); year 0 is not one.
+    "date": r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-[0-9]{2}-[0-9]{2}",
+    "text": f"[^,\\n{_EDGE}](?:[^,\\n]*[^,\\n{_EDGE}])?",
+}
+
+
+def cell_pattern(base: str, options) -> str:
+    """The RE2 pattern of a cell SQL accepts for a fact of this base type (see CELL_PATTERNS);
+    an enumeration's labels holding "," or a line break are left out (the runtime reads them)."""
+    if base == "enum":
+        labels = [o for o in options if o and "," not in o and "\n" not in o and o.strip() == o]
+        return "|".join(_re2_literal(o) for o in labels) or r"[^\x{0}-\x{10ffff}]"  # (no label: matches nothing)
+    return CELL_PATTERNS[base]
+
+
 def _fast_scalar(base: str, options, t: str) -> tuple[str, str]:
     """(accepted, value) SQL for a non-null raw cell `t`: `accepted` is true only for text
     runtime.validate_facts accepts (after batch's strip), and `value` is then the value it
     gives. A cell with whitespace around it, or in any other form, is not accepted here: its
     row goes to the runtime. `value` is computed without a guard (NULL or anything for a cell
     not accepted): a row with such a cell is either typed by the runtime or bad."""
+    value = _fast_value(base, t)
+    if base == "enum":
+        # A label with whitespace at an edge is never matched here: the runtime strips the
+        # cell first, so such a cell is not that label (the runtime says so).
+        labels = [o for o in options if o.strip() == o] or [None]
+        return f"({t} IN ({', '.join('NULL' if o is None else literal(o) for o in labels)}))", value
+    if base == "text":  # any text without whitespace at its edges (CELL_PATTERNS["text"] also refuses "," inside)
+        return f"(NOT regexp_matches({t}, {literal(f'^[{WHITESPACE}]|[{WHITESPACE}]$')}))", value
+    accepted = f"regexp_full_match({t}, {literal('(?:' + cell_pattern(base, options) + ')')})"
+    if base == "date":
+        accepted = f"({accepted} AND {value} IS NOT NULL)"
+    return accepted, value
+
+
+def _fast_value(base: str, t: str) -> str:
+    """The SQL value of a cell `t` that cell_pattern accepts (anything, or NULL, for any other)."""
     if base == "money":
-        pattern = literal(r"^-?[0-9]{1,15}(\.[0-9]{1,6})?(万亿元|亿元|万元|元)?$")
+        # A plain number is read by one cast; only a cell with a unit takes the second branch.
         factor = " ".join(f"WHEN suffix({t}, {literal(unit)}) THEN {f}" for unit, f in _UNIT_FACTORS[:3])
-        value = (f"(TRY_CAST(rtrim({t}, '万亿元') AS DECIMAL(38,6)) * "
-                 f"CAST(CASE {factor} ELSE 1 END AS DECIMAL(38,0)))")
-        accepted = f"(regexp_full_match({t}, {pattern}) AND abs({value}) < CAST(1000000000000000 AS DECIMAL(38,0)))"
-        return accepted, f"CAST({value} AS DECIMAL(38,6))"
+        return (f"coalesce(TRY_CAST({t} AS DECIMAL(38,6)), CAST(TRY_CAST(rtrim({t}, '万亿元') AS DECIMAL(38,6)) * "
+                f"CAST(CASE {factor} ELSE 1 END AS DECIMAL(38,0)) AS DECIMAL(38,6)))")
     if base == "number":
-        pattern = literal(r"^-?[0-9]{1,15}(\.[0-9]{1,6})?$")
-        return f"regexp_full_match({t}, {pattern})", f"TRY_CAST({t} AS DECIMAL(38,6))"
+        return f"TRY_CAST({t} AS DECIMAL(38,6))"
     if base == "percent":
-        pattern = literal(r"^-?[0-9]{1,6}((\.[0-9]{1,4})?%|(\.[0-9]{1,6})?)$")
-        return (f"regexp_full_match({t}, {pattern})",
-                f"CASE WHEN suffix({t}, '%') THEN CAST(TRY_CAST(rtrim({t}, '%') AS DECIMAL(38,6)) * 0.01 AS DECIMAL(38,6)) "
+        return (f"CASE WHEN suffix({t}, '%') THEN CAST(TRY_CAST(rtrim({t}, '%') AS DECIMAL(38,6)) * 0.01 AS DECIMAL(38,6)) "
                 f"ELSE TRY_CAST({t} AS DECIMAL(38,6)) END")
     if base == "bool":
-        return (f"({t} IN ('是', 'true', 'True', '否', 'false', 'False'))", f"({t} IN ('是', 'true', 'True'))")
+        return f"({t} IN ('是', 'true', 'True'))"
     if base == "year":
-        pattern = literal(r"^[1-9][0-9]{3}年?$")
-        return f"regexp_full_match({t}, {pattern})", f"TRY_CAST(left({t}, 4) AS INTEGER)"
+        return f"TRY_CAST(left({t}, 4) AS INTEGER)"
     if base == "date":
-        pattern = literal(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-        return (f"(regexp_full_match({t}, {pattern}) AND NOT starts_with({t}, '0000') AND TRY_CAST({t} AS DATE) IS NOT NULL)",
-                f"TRY_CAST({t} AS DATE)")
-    if base == "enum":
-        return f"({t} IN ({', '.join(literal(o) for o in options)}))", t
-    if base == "text":
-        edges = literal(f"^[{WHITESPACE}]|[{WHITESPACE}]$")
-        return f"(NOT regexp_matches({t}, {edges}))", t
+        return f"TRY_CAST({t} AS DATE)"
+    if base in ("enum", "text"):
+        return t
     raise ValueError(base)
 
 
@@ -180,6 +223,19 @@ def _fast_cell(spec, t: str, as_list: bool, separator: str) -> tuple[str, str]:
     return f"({t} IS NULL OR coalesce({ok}, false))", f"CAST({value} AS {sql_type})"
 
 
+def _row_check(grouped: dict[str, list[str]]) -> str:
+    """SQL true when every cell of the row is NULL or matches its pattern: the cells joined,
+    each followed by ",", each group of cells sharing a pattern followed by a line break, and
+    matched by one pattern `(?:(?:P)?,)*\n` per group. No pattern matches "," or a line break
+    and no cell holds one (the caller's promise), so the only way to match is cell by cell.
+    One match per row instead of one per cell: RE2 runs it as one small automaton."""
+    parts, patterns = [], []
+    for pattern, cells in grouped.items():
+        parts += [item for cell in cells for item in (cell, "','")] + [literal("\n")]
+        patterns.append(f"(?:(?:{pattern})?,)*\\n")
+    return f"regexp_full_match(concat({', '.join(parts)}), {literal(''.join(patterns))})"
+
+
 class Loaded:
     """The register in DuckDB: the view `register`, its years, the rows read and the bad rows."""
 
@@ -189,6 +245,7 @@ class Loaded:
         self.years: dict[str, tuple[int, ...]] = {}
         self.view_columns: list[tuple[str, str]] = []  # (column, SQL type) after _line and 申请人
         self.columns: list[Column] = []
+        self.reader = "staged"  # "duckdb": DuckDB read the CSV itself (one pattern per row checks it)
 
 
 class Loader:
@@ -235,14 +292,23 @@ class Loader:
 
     # ------------------------------------------------------------ CSV
     def _csv(self) -> None:
-        stream, used = sources.open_text(self.path, self.encoding)
+        plain = self._plain_utf8()
+        encoding = self.encoding
+        if plain and encoding is None:
+            # Valid UTF-8 from end to end (just checked) and no BOM or UTF-16 look: open_text
+            # would find UTF-8 too, after decoding the whole file once more to guess.
+            with open(self.path, "rb") as handle:
+                name, skip, _tried = sources.choose_encoding(handle.read(sources._SNIFF_BYTES))
+            encoding = "utf-8" if name == "utf-8" and not skip else None
+        stream, used = sources.open_text(self.path, encoding)
         try:
             header_line, names, simple = self._csv_header(stream, used)
         finally:
             stream.close()
         self.loaded.columns = classify(names, self.schema, self.conflicts)
         self.header_names = names
-        if simple and self._plain_utf8(header_line):
+        if simple and plain and codecs.lookup(used).name in ("utf-8", "utf-8-sig"):
+            self.data_lines = self.file_lines - header_line
             try:
                 self._csv_direct(header_line, len(names))
                 return
@@ -273,10 +339,9 @@ class Loader:
             return number, names, number == 1
         return number, [], False
 
-    def _plain_utf8(self, header_line: int) -> bool:
+    def _plain_utf8(self) -> bool:
         """Whether DuckDB reads this file line for line as polc would: UTF-8 (checked whole),
         no quote character, one line-ending style, no blank line. Read in 16 MiB chunks."""
-        import codecs
         if self.encoding is not None and codecs.lookup(self.encoding).name != "utf-8":
             return False
         decoder = codecs.getincrementaldecoder("utf-8")()
@@ -287,16 +352,26 @@ class Loader:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
                     return False
-                data = carry + chunk
-                carry = b"\r" if data.endswith(b"\r") else b""
-                data = data[:-1] if carry else data
-                if b'"' in data or b"\r" in data.replace(b"\r\n", b""):
+                if b'"' in chunk:
                     return False
-                if b"\n\n" in tail + data or b"\n\r\n" in tail + data:
-                    return False
-                crlf = crlf or b"\r\n" in data
-                lf = lf or data.count(b"\n") != data.count(b"\r\n")
-                tail = (tail + data)[-2:]
+                if not carry and b"\r" not in chunk:
+                    # The usual file (LF only): no copy of the chunk; a blank line is "\n\n",
+                    # possibly across the previous chunk's end.
+                    if b"\n\n" in chunk or (tail.endswith(b"\n") and chunk.startswith(b"\n")):
+                        return False
+                    lf = lf or b"\n" in chunk
+                    tail = (tail + chunk[-2:])[-2:]
+                else:
+                    data = carry + chunk
+                    carry = b"\r" if data.endswith(b"\r") else b""
+                    data = data[:-1] if carry else data
+                    if b"\r" in data.replace(b"\r\n", b""):
+                        return False
+                    if b"\n\n" in tail + data or b"\n\r\n" in tail + data:
+                        return False
+                    crlf = crlf or b"\r\n" in data
+                    lf = lf or data.count(b"\n") != data.count(b"\r\n")
+                    tail = (tail + data)[-2:]
                 lines += chunk.count(b"\n")
                 last = chunk[-1:]
         try:
@@ -306,7 +381,7 @@ class Loader:
         if carry or (crlf and lf):
             return False
         # DuckDB must give one row per line after the header: checked after reading.
-        self.data_lines = lines + (0 if last == b"\n" else 1) - header_line
+        self.file_lines = lines + (0 if last == b"\n" else 1)
         return True
 
     def _csv_direct(self, header_line: int, width: int) -> None:
@@ -316,15 +391,14 @@ class Loader:
                 f"null_padding = false, strict_mode = true, max_line_size = {batch.MAX_LINE_CHARS - 2}, "
                 f"comment = '', ignore_errors = false, encoding = 'utf-8')")
         raw = [f"c{i}" for i in range(width)]
-        self._create(scan, raw, line=None, blanks=True)
-        read = self.con.execute("SELECT count(*) FROM reg").fetchone()[0]
+        # Rows come in the file's order, one line each: the row's number gives its physical
+        # line (a streaming window, computed as the rows are read: no second pass over the table).
+        read = self._create(scan, raw, line=f"row_number() OVER () + {header_line}", blanks=True, plain=True)
+        self.loaded.reader = "duckdb"
         if read != self.data_lines:
             # (DuckDB 2.0 with new_line '\r\n' and strict_mode reads nothing, silently.)
             raise _DirectReadMismatch(f"DuckDB read {read} rows for {self.data_lines} lines")
-        self.loaded.rows = self.con.execute("SELECT count(*) FROM reg WHERE NOT _blank").fetchone()[0]
-        # Rows keep the file's order (preserve_insertion_order), one line each: the row id
-        # gives the physical line.
-        self.con.execute(f"UPDATE reg SET _line = rowid + {header_line + 1}")
+        self.loaded.rows = read - self.con.execute("SELECT count(*) FROM reg WHERE _blank").fetchone()[0]
 
     def _csv_staged(self) -> None:
         """Any CSV: read with batch's streaming reader (bad rows as it reports them) and staged
@@ -427,13 +501,17 @@ class Loader:
         self.loaded.rows = self.con.execute("SELECT count(*) FROM reg").fetchone()[0]
 
     # ------------------------------------------------------------ the typed table
-    def _create(self, scan: str, raw: list[str], line: str | None, blanks: bool = False) -> None:
+    def _create(self, scan: str, raw: list[str], line: str | None, blanks: bool = False, plain: bool = False) -> int:
         """CREATE TABLE reg: per row _line, 申请人, whether every cell is in a fast form
-        (_fast), whether it is blank, the raw cells of a row that is not, and typed facts.
-        Each cell's check is computed once (inner projection) and its value without a guard."""
+        (_fast), whether it is blank, the raw cells of a row that is not, and typed facts; the
+        number of rows. The check is computed once per row (inner projection) and each value
+        without a guard. `plain`: no cell can hold "," or a line break (DuckDB read the CSV
+        itself, unquoted), so the scalar cells are checked by one pattern per row (_row_check)
+        rather than one per cell, which is most of the cost of loading."""
         separator = getattr(self, "list_separator", ";")
         cells = [f"{cell} AS t{position}" for position, cell in enumerate(raw)]
         checks, blank, outputs = [], [], []
+        grouped: dict[str, list[str]] = {}  # plain: pattern -> the cells it checks
         identifier = "NULL::VARCHAR"
         by_fact: dict[str, list[Column]] = {}
         for position, column in enumerate(self.loaded.columns):
@@ -441,14 +519,25 @@ class Loader:
             blank.append(f"{t} IS NULL" if not column.as_list else f"({t} IS NULL OR len({t}) = 0)")
             if column.role == "id":
                 identifier = t
-                edges = literal(f"^[{WHITESPACE}]|[{WHITESPACE}]$")
-                checks.append(f"({t} IS NULL OR NOT regexp_matches({t}, {edges}))")
+                if plain:
+                    grouped.setdefault(CELL_PATTERNS["text"], []).append(t)
+                else:
+                    edges = literal(f"^[{WHITESPACE}]|[{WHITESPACE}]$")
+                    checks.append(f"({t} IS NULL OR NOT regexp_matches({t}, {edges}))")
             elif column.role == "other":
                 checks.append(f"{t} IS NULL")
             else:
                 by_fact.setdefault(column.fact, []).append(column)
-                ok, _value = _fast_cell(self.schema[column.fact], t, column.as_list, separator)
+                spec = self.schema[column.fact]
+                if plain and not column.as_list and not (len(spec) > 3 and spec[3]):
+                    grouped.setdefault(cell_pattern(spec[0], spec[2]), []).append(t)
+                    if spec[0] == "date":  # the pattern pins the form; the cast, the day
+                        checks.append(f"({t} IS NULL OR {_fast_value('date', t)} IS NOT NULL)")
+                    continue
+                ok, _value = _fast_cell(spec, t, column.as_list, separator)
                 checks.append(ok)
+        if grouped:
+            checks.insert(0, _row_check(grouped))
         self.loaded.years = {}
         self.loaded.view_columns = []
         for name, spec in self.schema.items():
@@ -470,18 +559,17 @@ class Loader:
             else:
                 outputs.append(f"CAST(NULL AS {sql_type}) AS {ident(name)}")
             self.loaded.view_columns.append((name, sql_type))
-        oks = [f"coalesce({c}, false) AS ok{i}" for i, c in enumerate(checks)]
         inner = (f"SELECT {line if line else 'NULL::BIGINT'} AS _src_line"
                  f"{''.join(', ' + c for c in cells)} FROM {scan}")
-        middle = f"SELECT *{''.join(', ' + o for o in oks)} FROM ({inner})"
-        fast = " AND ".join(f"ok{i}" for i in range(len(checks))) or "true"
+        fast = " AND ".join(f"coalesce({c}, false)" for c in checks) or "true"
+        middle = f"SELECT *, {fast} AS _ok FROM ({inner})"
         raw_list = "[" + ", ".join(f"CAST(t{i} AS VARCHAR)" if not c.as_list else f"array_to_string(t{i}, ';')"
                                    for i, c in enumerate(self.loaded.columns)) + "]"
-        self.con.execute(
+        return self.con.execute(
             f"CREATE TABLE reg AS SELECT _src_line AS _line, {identifier} AS {ident(IDENTIFIER)}, "
-            f"({fast}) AS _fast, ({' AND '.join(blank) if blanks and blank else 'false'}) AS _blank, "
-            f"CASE WHEN NOT ({fast}) THEN {raw_list} END AS _raw"
-            f"{''.join(', ' + o for o in outputs)} FROM ({middle})")
+            f"_ok AS _fast, ({' AND '.join(blank) if blanks and blank else 'false'}) AS _blank, "
+            f"CASE WHEN NOT _ok THEN {raw_list} END AS _raw"
+            f"{''.join(', ' + o for o in outputs)} FROM ({middle})").fetchone()[0]
 
     # ------------------------------------------------------------ rows the fast forms do not cover
     def _check_rows(self) -> None:

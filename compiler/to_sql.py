@@ -32,10 +32,10 @@ How the runtime's meaning carries over:
   when the query is built, so they are constants in it;
 - 系数 … 作用于 事项 (modifiers, across all policies given): the highest coefficient whose
   clause applies, worked out in each clause of that matter from the applicant's row;
-  就高不重复 across policies is a window over the applicant's clauses that can share a
-  matter; offsets (抵扣, runtime.apply_offsets) follow it, with window sums over the
-  applicant's rows, read before any offset is applied; co-funding parts are rounded half
-  up from the reduced amounts, the last payer taking the remainder.
+  就高不重复 across policies and offsets (抵扣, runtime.apply_offsets, every source read
+  before any offset is applied) are expressions over the other clauses' columns of the
+  applicant's one wide row (see applicant_clauses: no window); co-funding parts are rounded
+  half up from the reduced amounts, the last payer taking the remainder.
 
 Nothing from a policy or a register becomes SQL text except through sqlglot: names become
 quoted identifiers, labels, 文号 and enumeration values string literals, numbers DECIMAL
@@ -373,6 +373,7 @@ class _PolicySql:
         # floored, capped and rounded, a tier's test decides both whether and how much): each
         # is computed once, as a column of an inner SELECT, and the outer one refers to it.
         self.bound: list[tuple[str, exp.Expr]] = []
+        self.prefix = _HELPER  # of the bound columns' names: each clause has its own in the wide row
         self.read: set[str] = set()  # the register's columns the expressions read
 
     def column(self, name: str) -> exp.Column:
@@ -384,7 +385,7 @@ class _PolicySql:
         """node computed once in the clause's inner SELECT; a reference to it for the outer."""
         if isinstance(node, exp.Literal):
             return node
-        name = f"{_HELPER}v{len(self.bound) + 1}"
+        name = f"{self.prefix}v{len(self.bound) + 1}"
         self.bound.append((name, node))
         return _col(name)
 
@@ -840,9 +841,9 @@ def _payer_rule_no(sql: "_PolicySql", clause: model.ClauseModel, splits: list, s
     return _case(whens, _null("INTEGER"))
 
 
-def _paid_now(parts: tuple[model.Part, ...], low: exp.Expr) -> exp.Expr:
+def _paid_now(parts: tuple[model.Part, ...], low: exp.Expr, prefix: str = _HELPER) -> exp.Expr:
     """runtime.in_parts: the award's `min` becomes the sum of the parts paid now — due in the
-    first year of payment, with a condition that holds (column _polc_part{i}) or none — each
+    first year of payment, with a condition that holds (column {prefix}part{i}) or none — each
     part share × min rounded half up to 0.01 元, the last taking what is left."""
     taken: list[exp.Expr] = []
     now: exp.Expr = _cast(_decimal_literal(Decimal("0.00"))[0], MONEY_OUT)
@@ -860,7 +861,7 @@ def _paid_now(parts: tuple[model.Part, ...], low: exp.Expr) -> exp.Expr:
         if part.condition is None:
             now = exp.Add(this=_p(now), expression=_p(amount.copy()))
         else:
-            holds = _is(_col(f"_polc_part{position}"), True)
+            holds = _is(_col(f"{prefix}part{position}"), True)
             now = exp.Add(this=_p(now), expression=_p(_case([(holds, amount.copy())],
                                                             _cast(_decimal_literal(Decimal("0.00"))[0], MONEY_OUT))))
     return _case([(_is(low.copy(), None), _null(MONEY_OUT))], _cast(now, MONEY_OUT))
@@ -900,16 +901,31 @@ def _funding(split: tuple[model.Share, ...], low: exp.Expr, high: exp.Expr) -> e
 
 OUTPUT_COLUMNS = ("_line", "申请人", "policy", "policy_index", "clause_index", "clause", "matter", "applies", "paid",
                   "kind", "amount_min", "amount_max", "could_pay", "reason", "funding")
+_WITH_AMOUNT = ("exact", "up_to", "range")  # runtime._WITH_AMOUNT: the kinds with a stated amount
+_UNRANKED = ("case_by_case", "unspecified", "routing")  # runtime._rank: below every amount under 就高不重复
 
 
 def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: datetime.date,
-                      years: Mapping[str, Iterable[int]] | None = None, only_listed: bool = False) -> exp.Select:
+                      years: Mapping[str, Iterable[int]] | None = None, only_listed: bool = False,
+                      keep_matters_read: bool = False) -> exp.Select:
     """One row per (register row, evaluated clause of every policy), decided as the Python
     runtime decides it for that applicant on `on` (CONTRACTS.md §2). `register` names a table
     or view laid out as CONTRACTS.md §4; `years` gives, for each 逐年 fact, the years that
     have a column `名.年份` (any other year reads as unknown). With `only_listed`, the rows
     whose `applies` is false are left out (the compact batch output lists only the others);
-    every other row is the same."""
+    every other row is the same. With `keep_matters_read` too, a row left out that way is kept
+    when its clause reads its matter from a fact (事项 按 X) in a 就高不重复 policy and the
+    matter is known: the batch totals resolve that matter for the applicant with it.
+
+    The query is wide, then long: one scan of the register gives ONE row per applicant with
+    every clause's values as columns (`_polc_<n>_…`, n the clause's place among all the
+    clauses), in layers that each compute a value once — read from the register row, the
+    award, whether the clause applies, 就高不重复 and offsets as expressions over the other
+    clauses' columns of the same row (no window, no sort) — and only the last layer unnests
+    the row into one row per clause, joined with a small table of each clause's constants
+    (labels, award kind, ceiling). Planning one SELECT of columns is far cheaper for DuckDB
+    than a UNION of a SELECT per clause, and the register is read once instead of once per
+    clause."""
     years_present = {name: tuple(sorted(set(ys))) for name, ys in (years or {}).items()}
 
     # -- modifiers first (runtime.Evaluator): per matter, the highest coefficient that applies
@@ -934,24 +950,10 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         # read in each clause of the matter from the applicant's own row
         return coefficients[matter].copy() if matter in coefficients else None
 
-    # -- every evaluated clause, per applicant
-    # 就高不重复 needs a window over the applicant's clauses of one matter; only clauses that
-    # can share a matter with another (the same 事项, or one that a 事项 按 X can take) go
-    # through it, the others are paid as they are (most clauses name no matter).
-    could_be: list[set[str]] = []
-    for policy in policies:
-        for clause in policy.evaluated_clauses:
-            matters = {clause.matter.name} if clause.matter is not None else set()
-            if clause.matter_by is not None:
-                matters |= set(clause.matter_by.values)
-            could_be.append(matters)
-    offsetting = any(clause.offsets for policy in policies for clause in policy.evaluated_clauses)
-    shared = {m for i, ms in enumerate(could_be) for m in ms if any(m in other for j, other in enumerate(could_be) if j != i)}
-    contested: list[exp.Select] = []
-    alone: list[exp.Select] = []
-    position = 0
+    # -- every evaluated clause: its columns in the wide row
     splits: list[tuple[tuple[str, Decimal], ...]] = []  # distinct 分担 rules, by payer and share
     split_rules: list[tuple[model.Share, ...]] = []
+    clauses: list[_ClauseColumns] = []
     for policy_index, policy in enumerate(policies, 1):
         year = on.year - policy.assessed_year.offset
         outside = _not_in_force(policy, on, year)
@@ -964,102 +966,442 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
                     splits.append(key)
                     split_rules.append(clause.split)
                 split_no = splits.index(key) + 1
-            elif clause.payer_rules:  # issue 13: payers by condition (built inside the clause's SELECT)
+            elif clause.payer_rules:  # issue 13: payers by condition (read from the applicant's row)
                 split_no = _PayerRuleNo(sql, clause, splits, split_rules)
-            select = _clause_select(policy, policy_index, clause, clause_index, sql, outside, split_no, register,
-                                    offsetting)
-            (contested if could_be[position] & shared else alone).append(select)
-            position += 1
+            clauses.append(_clause_columns(len(clauses) + 1, policy, policy_index, clause, clause_index, sql, outside,
+                                           split_no))
+    if not clauses:
+        return _empty_clauses(register)
 
-    # -- across the applicant's clauses: 就高不重复 (runtime.resolve), then reasons and funding
-    participant = _and(_is(_col("applies"), True), exp.Not(this=_is(_col("award_kind"), None)),
-                       exp.Not(this=_is(_col("matter"), None)))
-    rank_class = _case([(exp.In(this=_col("award_kind"), expressions=[_str(k) for k in
-                                                                      ("case_by_case", "unspecified", "routing")]),
-                         _int(0))], _int(1))
-    window = exp.Window(this=exp.RowNumber(), partition_by=[_col("_line"), _col("matter"), _col("_polc_participant")],
-                        order=exp.Order(expressions=[
-                            exp.Ordered(this=_col("_polc_rank_class"), desc=True),
-                            exp.Ordered(this=_col("_polc_rank_amount"), desc=True, nulls_first=False),
-                            exp.Ordered(this=_col("policy_index")), exp.Ordered(this=_col("clause_index"))]))
-    ranked = _columns(
-        exp.Star(),
-        participant.as_("_polc_participant", copy=False),
-        rank_class.as_("_polc_rank_class", copy=False),
-        # an at_least award (no maximum) ranks by its floor, as runtime._rank
-        _case([(exp.EQ(this=rank_class.copy(), expression=_int(1)),
-                exp.Coalesce(this=_col("amount_max"), expressions=[_col("amount_min")]))],
-              _cast(_int(0), MONEY_OUT)).as_("_polc_rank_amount", copy=False),
-    ).from_(copy=False, expression=_from(_union(contested, register, offsetting), "_polc_clauses"))
-    # One window specification for both values (the same partition, order and a frame of the
-    # whole partition for BOOL_OR), so DuckDB sorts the contested rows once; a place after the
-    # first already means two members or more, so no COUNT window is needed.
-    whole = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
-                           end="UNBOUNDED", end_side="FOLLOWING")
-    principle_window = window.copy()
-    principle_window.set("this", exp.Anonymous(this="BOOL_OR", expressions=[_col("highest_only")]))
-    principle_window.set("spec", whole)
-    # The window runs over the participants alone, narrow (keys and ranks, not the whole
-    # result row), and its places join back to every contested row: sorting wide rows of
-    # every contested clause was most of the query's time.
-    places = _columns(
-        _col("_line").as_("_polc_pl", copy=False), _col("policy_index").as_("_polc_pp", copy=False),
-        _col("clause_index").as_("_polc_pc", copy=False),
-        principle_window.as_("_polc_principle", copy=False),
-        window.as_("_polc_place", copy=False),
-    ).from_(copy=False, expression=_from(ranked.copy(), "_polc_ranked")).where(_col("_polc_participant"), copy=False)
-    joined = exp.Join(this=_from(places, "_polc_places"), side="LEFT",
-                      on=_and(exp.EQ(this=_col("_line", "_polc_ranked"), expression=_col("_polc_pl")),
-                              exp.EQ(this=_col("policy_index", "_polc_ranked"), expression=_col("_polc_pp")),
-                              exp.EQ(this=_col("clause_index", "_polc_ranked"), expression=_col("_polc_pc"))))
-    resolved = _columns(
-        exp.Column(this=exp.Star(), table=_ident("_polc_ranked")),
-        exp.Coalesce(this=_col("_polc_principle", "_polc_places"), expressions=[exp.Boolean(this=False)]
-                     ).as_("_polc_principle", copy=False),
-        exp.Coalesce(this=_col("_polc_place", "_polc_places"), expressions=[_cast(_int(1), "BIGINT")]
-                     ).as_("_polc_place", copy=False),
-    ).from_(copy=False, expression=_from(ranked, "_polc_ranked"))
-    resolved.set("joins", [joined])
-    unresolved = _columns(
-        exp.Star(),
-        exp.Boolean(this=False).as_("_polc_participant", copy=False),
-        _int(1).as_("_polc_rank_class", copy=False),
-        _null(MONEY_OUT).as_("_polc_rank_amount", copy=False),
-        exp.Boolean(this=False).as_("_polc_principle", copy=False),
-        _cast(_int(1), "BIGINT").as_("_polc_place", copy=False),
-    ).from_(copy=False, expression=_from(_union(alone, register, offsetting), "_polc_alone"))
-    every = exp.Union(this=resolved, expression=unresolved, distinct=False)
-    lost = _and(_col("_polc_principle"), exp.GT(this=_col("_polc_place"), expression=_int(1)))
-    awarded = _and(_is(_col("applies"), True), exp.Not(this=_is(_col("award_kind"), None)))
-    paid = _and(awarded, _not(_and(_col("_polc_participant"), lost)))
+    keys = [_col("_line"), _col("申请人")]
+    # Layers, each `SELECT *, <new columns> FROM <the one before>`.
+    layer: exp.Expr = _columns(*keys, *(c for clause in clauses for c in clause.read)).from_(
+        copy=False, expression=exp.Table(this=_ident(register)))
+    for number, columns in enumerate(([c for clause in clauses for c in clause.award],
+                                      [c for clause in clauses for c in clause.decided],
+                                      [c for clause in clauses for c in clause.amounts],
+                                      _highest_only(clauses),
+                                      _offsets(clauses, policies))):
+        if columns:
+            layer = _columns(exp.Star(), *columns).from_(copy=False, expression=_from(layer, f"_polc_layer{number}"))
+
+    # -- the wide row unnested: one row per clause, with its constants joined by its place
+    def unnest(name: str, values: list[exp.Expr]) -> exp.Expr:
+        return exp.Unnest(expressions=[exp.Array(expressions=values)]).as_(name, copy=False)
+
+    lists = [unnest("_polc_pos", [_int(clause.pos) for clause in clauses]),
+             unnest("applies", [clause.applies_column() for clause in clauses]),
+             unnest("_polc_paid", [clause.paid_column() for clause in clauses]),
+             unnest("amount_min", [clause.final_column("min") for clause in clauses]),
+             unnest("amount_max", [clause.final_column("max") for clause in clauses])]
+    if any(clause.dynamic_matter for clause in clauses):
+        lists.append(unnest("_polc_matter", [clause.column("matter") if clause.dynamic_matter else _null("VARCHAR")
+                                            for clause in clauses]))
+    if any(clause.payers for clause in clauses):
+        lists.append(unnest("_polc_payers", [clause.column("payers") if clause.payers else _null("INTEGER")
+                                            for clause in clauses]))
+    long = _columns(*keys, *lists).from_(copy=False, expression=_from(layer, "_polc_wide"))
+    if only_listed:
+        # A clause that does not apply takes no part in 就高不重复 and pays nothing, so leaving
+        # its rows out changes no other row. Filtered before the join: most rows go here.
+        keep = exp.Not(this=_is(_col("applies"), False))
+        by_fact = [clause for clause in clauses if clause.clause.matter_by is not None and clause.highest_only]
+        if keep_matters_read and by_fact:
+            # read from the fact (a column), or, not in force or with no award, the stated matter
+            read = [_int(clause.pos) for clause in by_fact if clause.dynamic_matter]
+            stated = [_int(clause.pos) for clause in by_fact if not clause.dynamic_matter and clause.static_matter]
+            if read:
+                keep = _or(keep, _and(exp.In(this=_col("_polc_pos"), expressions=read),
+                                      exp.Not(this=_is(_col("_polc_matter"), None))))
+            if stated:
+                keep = _or(keep, exp.In(this=_col("_polc_pos"), expressions=stated))
+        long = _columns(exp.Star()).from_(copy=False, expression=_from(long, "_polc_long")).where(keep, copy=False)
+
+    constants = exp.Values(expressions=[exp.Tuple(expressions=clause.constants()) for clause in clauses],
+                           alias=exp.TableAlias(this=_ident("_polc_clauses"),
+                                                columns=[_ident(name) for name in _CONSTANTS]))
+    applies, paid = _col("applies"), _col("_polc_paid")
+    kind = _case([(_is(applies, True), _col("award_kind"))])
+    matter = (exp.Coalesce(this=_col("_polc_matter"), expressions=[_col("static_matter")])
+              if any(clause.dynamic_matter for clause in clauses) else _col("static_matter"))
+    split_no = (exp.Coalesce(this=_col("_polc_payers"), expressions=[_col("split_no")])
+                if any(clause.payers for clause in clauses) else _col("split_no"))
     reason = _case([
-        (_is(_col("applies"), None), _str("undecidable")),
-        (_not(_col("applies")), _str("not_applicable")),
+        (_is(applies.copy(), None), _str("undecidable")),
+        (_not(applies.copy()), _str("not_applicable")),
         (_col("is_modifier"), _str("modifier")),
-        (_not(paid), _str("not_highest")),
-        (exp.EQ(this=_col("kind"), expression=_str("routing")), _str("routing")),
+        (_not(paid.copy()), _str("not_highest")),
+        (exp.EQ(this=_col("award_kind"), expression=_str("routing")), _str("routing")),
     ], _str("paid"))
-    funding_cases = [(exp.EQ(this=_col("split_no"), expression=_int(number)),
+    funding_cases = [(exp.EQ(this=_p(split_no.copy()), expression=_int(number)),
                       _funding(split, _col("amount_min"), _col("amount_max")))
                      for number, split in enumerate(split_rules, 1)]
-    funding = (_case([(_and(paid, exp.Not(this=_is(_col("amount_max"), None))), _case(funding_cases))],
+    funding = (_case([(_and(paid.copy(), exp.Not(this=_is(_col("amount_max"), None))), _case(funding_cases))],
                      _null("VARCHAR")) if funding_cases else _null("VARCHAR"))
     final = _columns(
-        _col("_line"), _col("申请人"), _col("policy"), _col("policy_index"), _col("clause_index"), _col("clause"),
-        _col("matter"), _col("applies"), _cast(paid, "BOOLEAN").as_("paid", copy=False), _col("kind"), _col("amount_min"),
-        _col("amount_max"), _col("could_pay"), reason.as_("reason", copy=False), _cast(funding, "VARCHAR").as_("funding", copy=False),
-    ).from_(copy=False, expression=_from(_offsets_applied(every, policies, paid, only_listed)
-                                         if offsetting else every, "_polc_resolved"))
-    if only_listed:
-        # A clause that does not apply takes no part in 就高不重复 (not a participant) and pays
-        # nothing, so leaving its rows out changes no other row. DuckDB pushes the filter into
-        # each clause's SELECT (a clause not in force drops out whole).
-        final = final.where(exp.Not(this=_is(_col("applies"), False)), copy=False)
+        _col("_line"), _col("申请人"), _cast(_col("policy"), "VARCHAR").as_("policy", copy=False),
+        _cast(_col("policy_index"), "INTEGER").as_("policy_index", copy=False),
+        _cast(_col("clause_index"), "INTEGER").as_("clause_index", copy=False),
+        _cast(_col("clause"), "VARCHAR").as_("clause", copy=False),
+        _cast(matter, "VARCHAR").as_("matter", copy=False), _cast(applies.copy(), "BOOLEAN").as_("applies", copy=False),
+        _cast(paid.copy(), "BOOLEAN").as_("paid", copy=False), _cast(kind, "VARCHAR").as_("kind", copy=False),
+        _cast(_col("amount_min"), MONEY_OUT).as_("amount_min", copy=False),
+        _cast(_col("amount_max"), MONEY_OUT).as_("amount_max", copy=False),
+        _cast(_case([(_is(applies.copy(), None), _col("ceiling"))]), MONEY_OUT).as_("could_pay", copy=False),
+        reason.as_("reason", copy=False), _cast(funding, "VARCHAR").as_("funding", copy=False),
+    ).from_(copy=False, expression=_from(long, "_polc_rows"))
+    final.set("joins", [exp.Join(this=constants, on=exp.EQ(this=_col("_polc_pos", "_polc_rows"),
+                                                           expression=_col("pos", "_polc_clauses")))])
     return final
 
 
-# ---------------------------------------------------------------- issue 13: offsets (抵扣)
-_WITH_AMOUNT = ("exact", "up_to", "range")  # runtime._WITH_AMOUNT: the kinds with a stated amount
+# The constants of each clause, joined to its rows by `pos` (the query's VALUES table).
+_CONSTANTS = ("pos", "policy", "policy_index", "clause_index", "clause", "static_matter", "award_kind", "ceiling",
+              "is_modifier", "split_no")
+
+
+@attrs.define
+class _ClauseColumns:
+    """One clause's expressions in the wide row; its own columns are named `_polc_<pos>_<name>`.
+
+    read: aliased, over the register row (conditions, values read more than once, payers,
+    the start fact, 事项 按 X's fact, money facts offset); award: over `read` (known, lo, hi,
+    the parts' tests); decided: over `award` (applies, a matter read from a fact, the amount
+    paid now); amounts: over `decided` (min and max, NULL unless the clause applies)."""
+    pos: int
+    policy: model.PolicyModel
+    policy_index: int
+    clause: model.ClauseModel
+    clause_index: int
+    outside: bool
+    kind: str | None
+    split_no: int | None
+    read: list[exp.Expr] = attrs.Factory(list)
+    award: list[exp.Expr] = attrs.Factory(list)
+    decided: list[exp.Expr] = attrs.Factory(list)
+    amounts: list[exp.Expr] = attrs.Factory(list)
+    dynamic_matter: bool = False
+    payers: bool = False
+    fact_offsets: bool = False
+    offset: bool = False  # its amounts are reduced by 抵扣 (the columns omin / omax)
+    contested: bool = False  # takes part in 就高不重复 with another clause (then has a column paid)
+
+    def name(self, what: str) -> str:
+        return f"{_HELPER}{self.pos}_{what}"
+
+    def column(self, what: str) -> exp.Column:
+        return _col(self.name(what))
+
+    @property
+    def ceiling(self) -> Decimal | None:
+        if self.clause.could_pay is None or self.clause.modifier is not None:
+            return None
+        return self.clause.could_pay.quantize(CENT, ROUND_HALF_UP)
+
+    @property
+    def static_matter(self) -> str | None:
+        return self.clause.matter.name if self.clause.matter is not None else None
+
+    @property
+    def highest_only(self) -> bool:
+        return self.policy.principle is model.Principle.HIGHEST_ONLY
+
+    def applies_column(self) -> exp.Expr:
+        return exp.Boolean(this=False) if self.outside else self.column("applies")
+
+    def matter_of(self) -> exp.Expr:
+        """The applicant's matter of the clause (a column when read from a fact)."""
+        if self.dynamic_matter:
+            return self.column("matter")
+        return _str(self.static_matter) if self.static_matter is not None else _null("VARCHAR")
+
+    def amount(self, bound: str) -> exp.Expr:
+        """min or max as awarded (before offsets): NULL unless the clause applies."""
+        return _null(MONEY_OUT) if self.outside or self.kind is None else self.column(bound)
+
+    def final_column(self, bound: str) -> exp.Expr:
+        return self.column("o" + bound) if self.offset else self.amount(bound)
+
+    def awarded(self) -> exp.Expr:
+        """applies and an award (runtime: an outcome that can be paid)."""
+        if self.outside or self.kind is None:
+            return exp.Boolean(this=False)
+        return _is(self.column("applies"), True)
+
+    def paid_column(self) -> exp.Expr:
+        return self.column("paid") if self.contested else self.awarded()
+
+    def constants(self) -> list[exp.Expr]:
+        ceiling = self.ceiling
+        return [_int(self.pos), _str(self.policy.docno), _int(self.policy_index), _int(self.clause_index),
+                _str(self.clause.label),
+                _str(self.static_matter) if self.static_matter is not None else _null("VARCHAR"),
+                _str(self.kind) if self.kind else _null("VARCHAR"),
+                _decimal_literal(ceiling)[0] if ceiling is not None else _null(MONEY_OUT),
+                exp.Boolean(this=self.clause.modifier is not None),
+                _int(self.split_no) if self.split_no is not None else _null("INTEGER")]
+
+
+def _clause_columns(pos: int, policy: model.PolicyModel, policy_index: int, clause: model.ClauseModel,
+                    clause_index: int, sql: _PolicySql, outside: bool,
+                    split_no: "int | _PayerRuleNo | None") -> _ClauseColumns:
+    """One clause's columns for every applicant: the values of CONTRACTS.md §2 before
+    就高不重复, each computed once in the layer where it can be (see _ClauseColumns)."""
+    prefix = f"{_HELPER}{pos}_"
+    sql.bound = []
+    sql.prefix = prefix
+    is_modifier = clause.modifier is not None
+    award = None if is_modifier or clause.award is None or outside else sql.award(clause)
+    kind = None if is_modifier or clause.award is None else _award_kind(clause)
+    if award is not None:
+        assert award.kind == kind
+    columns = _ClauseColumns(pos, policy, policy_index, clause, clause_index, outside, kind,
+                             split_no if isinstance(split_no, int) else None)
+    if outside:
+        # not in force on the date, or an assessed year another policy governs: not applicable,
+        # so no column at all (FALSE and NULLs where the rows are unnested)
+        return columns
+    c = columns.column
+    static_matter = _str(clause.matter.name) if clause.matter is not None else _null("VARCHAR")
+    read = [_conditions(sql, clause).as_(prefix + "c", copy=False)]
+    duration = clause.duration
+    start_fact = duration.start_fact if duration is not None else None
+    timed = start_fact is not None and award is not None
+    if timed:
+        read.append(sql.column(start_fact.name).as_(prefix + "start", copy=False))
+    if clause.matter_by is not None and award is not None:
+        read.append(sql.column(clause.matter_by.name).as_(prefix + "by", copy=False))
+    # issue 13 (其中 … 待 条件): each part's condition, read like a tier's test
+    part_tests = [sql.bind(sql.condition(part.condition, 0)) if part.condition is not None else None
+                  for part in clause.parts] if award is not None else []
+    if isinstance(split_no, _PayerRuleNo):  # issue 13: payers by condition, read from the applicant's row
+        read.append(split_no.build().as_(prefix + "payers", copy=False))
+        columns.payers = True
+    read += [node.as_(name, copy=False) for name, node in sql.bound]
+    fact_offsets = [offset.name for offset in clause.offsets if offset.source is model.OffsetSource.FACT]
+    if fact_offsets and award is not None:
+        read += [node.as_(prefix + name, copy=False) for name, node in _fact_offsets(sql, fact_offsets)]
+        columns.fact_offsets = True
+    columns.read = read
+    holds = c("c")
+    if award is None:  # a modifier: applies when its conditions hold, pays nothing itself
+        columns.decided = [_cast(holds, "BOOLEAN").as_(prefix + "applies", copy=False)]
+        return columns
+    columns.award = [
+        _cast(award.known, "BOOLEAN").as_(prefix + "known", copy=False),
+        _cast(award.low if award.low is not None else _null(), MONEY_OUT).as_(prefix + "lo", copy=False),
+        _cast(award.high if award.high is not None else _null(), MONEY_OUT).as_(prefix + "hi", copy=False),
+        *(_cast(test, "BOOLEAN").as_(f"{prefix}part{i}", copy=False) for i, test in enumerate(part_tests)
+          if test is not None)]
+    known = c("known")
+    within: exp.Expr = exp.Boolean(this=True)
+    if timed:
+        # runtime._within_duration: the assessed year in first … first + N − 1
+        assert duration is not None
+        start = c("start")
+        lead = 1 if duration.start_next_year else 0
+        first = exp.Add(this=start, expression=_int(lead))
+        last = exp.Add(this=start.copy(), expression=_int(lead + duration.years - 1))
+        within = _case([(_is(start.copy(), None), _null("BOOLEAN"))],
+                       _and(exp.LTE(this=_p(first), expression=_int(sql.year)),
+                            exp.LTE(this=_int(sql.year), expression=_p(last))))
+    applies = _case([(_not(_is(holds.copy(), True)), holds.copy()),
+                     (_not(_is(known.copy(), True)), known.copy())], within)
+    decided = [_cast(applies, "BOOLEAN").as_(prefix + "applies", copy=False)]
+    if clause.matter_by is not None:
+        # 事项 按 X: a result that has an award takes the applicant's value of X as its matter
+        outcome = _and(_is(holds.copy(), True), _is(known.copy(), True))
+        matter = _case([(outcome, exp.Coalesce(this=c("by"), expressions=[static_matter.copy()]))], static_matter.copy())
+        decided.append(_cast(matter, "VARCHAR").as_(prefix + "matter", copy=False))
+        columns.dynamic_matter = True
+    low: exp.Expr = c("lo")
+    if clause.parts:  # issue 13: amount_min is what is paid now (runtime.in_parts)
+        decided.append(_cast(_paid_now(clause.parts, low, prefix), MONEY_OUT).as_(prefix + "now", copy=False))
+        low = c("now")
+    columns.decided = decided
+    if_applies = _is(c("applies"), True)
+    columns.amounts = [_cast(_case([(if_applies, low)]), MONEY_OUT).as_(prefix + "min", copy=False),
+                       _cast(_case([(if_applies.copy(), c("hi"))]), MONEY_OUT).as_(prefix + "max", copy=False)]
+    return columns
+
+
+def _award_kind(clause: model.ClauseModel) -> str:
+    """The contract's award kind of a clause (AwardSql.kind, known without building the award)."""
+    assert clause.award is not None
+    form = clause.award.form
+    match form:
+        case model.UpTo():
+            return "up_to"
+        case model.Range():
+            return "range"
+        case model.CaseByCase():
+            return "case_by_case"
+        case model.Unspecified():
+            return "unspecified"
+        case model.Routing():
+            return "routing"
+        case model.AtLeast():
+            return "at_least" if clause.award.cap is None else "range"
+        case (model.Exact() | model.ByLevel() | model.ByTier() | model.PerItem() | model.ByRunYear() | model.ByTable()
+              | model.ByBand() | model.EachTier() | model.Upgrade()):
+            return "exact"
+        case _:
+            assert_never(form)
+
+
+def _highest_only(clauses: list[_ClauseColumns]) -> list[exp.Expr]:
+    """就高不重复 across policies (runtime.resolve), as columns `_polc_<n>_paid` of the clauses
+    that can share a matter with another. Among the applicant's clauses of one matter that
+    take part (apply, with an award, a matter), ranked as runtime._rank — an amount above
+    一事一议/金额未定/routing, the greater maximum (a floor: its minimum) first, unknown last,
+    then the earlier policy and clause — only the first is paid when any of them belongs to
+    a 就高不重复 policy. Each comparison is an expression over the two clauses' columns: the
+    ranking constants (kind, order) are known when the query is built."""
+    could_be: list[set[str]] = []
+    for clause in clauses:
+        matters = {clause.static_matter} if clause.static_matter is not None else set()
+        if clause.clause.matter_by is not None:
+            matters |= set(clause.clause.matter_by.values)
+        could_be.append(matters if not clause.outside and clause.kind is not None else set())
+    shared = {m for i, ms in enumerate(could_be) for m in ms
+              if any(m in other for j, other in enumerate(could_be) if j != i)}
+
+    def participant(clause: _ClauseColumns) -> exp.Expr:
+        """applies, with an award and a matter (the clauses here all have an award)."""
+        if clause.dynamic_matter:
+            return _and(_is(clause.column("applies"), True), exp.Not(this=_is(clause.column("matter"), None)))
+        if clause.static_matter is not None:
+            return _is(clause.column("applies"), True)
+        return exp.Boolean(this=False)
+
+    def same(j: _ClauseColumns, k: _ClauseColumns) -> exp.Expr | None:
+        """j takes part in k's matter (None: never, known when the query is built)."""
+        if not (j.dynamic_matter or k.dynamic_matter):
+            if j.static_matter != k.static_matter:
+                return None
+            return participant(j)
+        return _and(participant(j), _is(exp.EQ(this=_p(j.matter_of()), expression=_p(k.matter_of())), True))
+
+    def rank_class(clause: _ClauseColumns) -> int:
+        return 0 if clause.kind in _UNRANKED else 1
+
+    def rank_amount(clause: _ClauseColumns) -> exp.Expr:
+        return exp.Coalesce(this=clause.column("max"), expressions=[clause.column("min")])
+
+    def before(j: _ClauseColumns, k: _ClauseColumns) -> exp.Expr:
+        """j ranks before k (both taking part in one matter)."""
+        if rank_class(j) != rank_class(k):
+            return exp.Boolean(this=rank_class(j) > rank_class(k))
+        if rank_class(j) == 0:
+            return exp.Boolean(this=j.pos < k.pos)  # equal ranks: the earlier policy and clause
+        a_j, a_k = rank_amount(j), rank_amount(k)
+        if j.pos < k.pos:  # greater first, unknown last; a tie to j
+            return _or(_is(a_k, None), _is(exp.GTE(this=a_j, expression=a_k.copy()), True))
+        return _and(exp.Not(this=_is(a_j, None)),
+                    _or(_is(a_k, None), _is(exp.GT(this=a_j.copy(), expression=a_k.copy()), True)))
+
+    columns: list[exp.Expr] = []
+    for i, k in enumerate(clauses):
+        if not (could_be[i] & shared):
+            continue
+        partners = [j for n, j in enumerate(clauses) if n != i and could_be[n] & could_be[i]]
+        principle: list[exp.Expr] = []  # another 就高不重复 clause of the matter (k's own policy: always)
+        ahead: list[exp.Expr] = []
+        for j in partners:
+            together = same(j, k)
+            if together is None:
+                continue
+            if j.highest_only and not k.highest_only:
+                principle.append(together)
+            ahead.append(_and(together.copy(), before(j, k)))
+        if not ahead or not (k.highest_only or principle):
+            continue
+        lost = _and(participant(k), *([] if k.highest_only else [_or(*principle)]), _or(*ahead))
+        k.contested = True
+        columns.append(_and(k.awarded(), _not(lost)).as_(k.name("paid"), copy=False))
+    return columns
+
+
+def _offsets(clauses: list[_ClauseColumns], policies: Sequence[model.PolicyModel]) -> list[exp.Expr]:
+    """runtime.apply_offsets, after 就高不重复 and before the funding split: each paid clause
+    with 抵扣 and an amount (exact, up_to, range) is reduced by its sources, read before any
+    offset is applied (one pass), as columns `_polc_<n>_omin` / `_omax`.
+
+    A matter source M is what the applicant is paid for M by every other clause of every
+    policy: a paid amount adds its min to the least taken and its max to the most; a paid
+    award with no stated amount (一事一议, 金额未定, a floor) and a clause that cannot be
+    decided with no stated ceiling make the most unbounded; one that cannot be decided with a
+    ceiling adds it to the most. A money fact adds its value (missing: unbounded). The award
+    becomes max(0, min − most) (0 when unbounded) to max(0, max − least), rounded to 0.01 元
+    half up, as the runtime."""
+    zero = _cast(_int(0), FACT_DECIMAL)
+
+    def of_matter(j: _ClauseColumns, matter: str) -> tuple[exp.Expr, exp.Expr, exp.Expr] | None:
+        """j's part in matter source M: (least, most, unbounded); None when it never has one."""
+        if j.outside or j.clause.modifier is not None:
+            return None
+        if j.dynamic_matter:
+            is_m: exp.Expr = _is(exp.EQ(this=j.column("matter"), expression=_str(matter)), True)
+        elif j.static_matter == matter:
+            is_m = exp.Boolean(this=True)
+        else:
+            return None
+        paid = j.paid_column()
+        undecided = _and(is_m.copy(), _is(j.column("applies"), None))
+        ceiling = j.ceiling
+        if j.kind in _WITH_AMOUNT:
+            with_amount = _and(is_m, paid)
+            least = _case([(with_amount, j.column("min"))], zero.copy())
+            most = _case([(with_amount.copy(), j.column("max"))] + (
+                [(undecided, _decimal_literal(ceiling)[0])] if ceiling is not None else []), zero.copy())
+            unbounded = undecided.copy() if ceiling is None else exp.Boolean(this=False)
+        else:
+            least = zero.copy()
+            most = _case([(undecided, _decimal_literal(ceiling)[0])], zero.copy()) if ceiling is not None else zero.copy()
+            unstated = _and(is_m.copy(), paid.copy()) if j.kind is not None and j.kind != "routing" \
+                else exp.Boolean(this=False)
+            unbounded = _or(unstated, undecided.copy()) if ceiling is None else unstated
+        return least, most, unbounded
+
+    def total(terms: list[exp.Expr]) -> exp.Expr:
+        result = terms[0]
+        for term in terms[1:]:
+            result = exp.Add(this=_p(result), expression=_p(term))
+        return result
+
+    def at_least_zero(value: exp.Expr) -> exp.Expr:
+        return _case([(exp.LT(this=_p(value), expression=_int(0)), zero.copy())], value.copy())
+
+    columns: list[exp.Expr] = []
+    for k in clauses:
+        if not k.clause.offsets or k.outside or k.kind not in _WITH_AMOUNT:
+            continue  # nothing to reduce (its amounts, if any, are as awarded)
+        least_terms: list[exp.Expr] = [k.column("fact_lo") if k.fact_offsets else zero.copy()]
+        most_terms: list[exp.Expr] = [k.column("fact_hi") if k.fact_offsets else zero.copy()]
+        unbounded: list[exp.Expr] = []
+        for offset in k.clause.offsets:
+            if offset.source is not model.OffsetSource.MATTER:
+                continue  # the money facts are in fact_lo / fact_hi, each once per offset written
+            for j in clauses:
+                part = of_matter(j, offset.name) if j is not k else None
+                if part is None:
+                    continue
+                least_terms.append(part[0])
+                most_terms.append(part[1])
+                unbounded.append(part[2])
+        least, most = total(least_terms), total(most_terms)
+        if unbounded:
+            most = _case([(_or(*unbounded), _null(FACT_DECIMAL))], most)
+        reduced_min = _case([(_is(most, None), zero.copy())],
+                            at_least_zero(exp.Sub(this=k.column("min"), expression=_p(most.copy()))))
+        reduced_max = at_least_zero(exp.Sub(this=k.column("max"), expression=_p(least)))
+        reduces = k.paid_column()
+        columns.append(_cast(_case([(reduces, _cast(exp.Round(this=reduced_min, decimals=_int(2)), MONEY_OUT))],
+                                   k.column("min")), MONEY_OUT).as_(k.name("omin"), copy=False))
+        columns.append(_cast(_case([(reduces.copy(), _cast(exp.Round(this=reduced_max, decimals=_int(2)), MONEY_OUT))],
+                                   k.column("max")), MONEY_OUT).as_(k.name("omax"), copy=False))
+        k.offset = True
+    return columns
 
 
 def _fact_offsets(sql: _PolicySql, names: Sequence[str]) -> list[tuple[str, exp.Expr]]:
@@ -1074,112 +1416,7 @@ def _fact_offsets(sql: _PolicySql, names: Sequence[str]) -> list[tuple[str, exp.
             result = exp.Add(this=_p(result), expression=_p(term))
         return result
     least = total([exp.Coalesce(this=value.copy(), expressions=[_cast(_int(0), FACT_DECIMAL)]) for value in values])
-    return [("_polc_fact_lo", least), ("_polc_fact_hi", total(values))]
-
-
-def _offset_fact_columns(reads_facts: bool) -> tuple[exp.Expr, ...]:
-    """The two columns every clause's SELECT has when some clause offsets: what its money-fact
-    sources take off at least and at most (0 and 0 for a clause with none)."""
-    zero = _cast(_int(0), FACT_DECIMAL)
-    return (_cast(_col("_polc_fact_lo") if reads_facts else zero, FACT_DECIMAL).as_("_polc_fact_lo", copy=False),
-            _cast(_col("_polc_fact_hi") if reads_facts else zero.copy(), FACT_DECIMAL).as_("_polc_fact_hi", copy=False))
-
-
-_OFFSET_CARRIED = ("_line", "申请人", "policy", "policy_index", "clause_index", "clause", "matter", "applies",
-                   "award_kind", "kind", "could_pay", "is_modifier", "split_no",
-                   "_polc_participant", "_polc_principle", "_polc_place")
-
-
-def _offsets_applied(every: exp.Expr, policies: Sequence[model.PolicyModel], paid: exp.Expr,
-                     only_listed: bool) -> exp.Select:
-    """runtime.apply_offsets over the applicant's rows, after 就高不重复 and before the
-    funding split: each paid clause with 抵扣 and an amount (exact, up_to, range) is reduced
-    by its sources, read before any offset is applied (one pass).
-
-    A matter source M is what the applicant is paid for M by every other clause of every
-    policy (windows partitioned by `_line`, less the row's own part): a paid amount adds its
-    min to the least taken and its max to the most; a paid award with no stated amount
-    (一事一议, 金额未定, a floor) and a clause that cannot be decided with no stated ceiling make
-    the most unbounded; one that cannot be decided with a ceiling adds it to the most. A money
-    fact adds its value (missing: unbounded). The award becomes max(0, min − most) (0 when
-    unbounded) to max(0, max − least), rounded to 0.01 元 half up, as the runtime."""
-    zero_money = _cast(_int(0), MONEY_OUT)
-    amounts = _or(*(exp.EQ(this=_col("award_kind"), expression=_str(kind)) for kind in _WITH_AMOUNT))
-    has_amount = _and(_col("_polc_paid"), amounts)
-    unstated = _and(_col("_polc_paid"), exp.Not(this=_is(_col("award_kind"), None)), _not(amounts.copy()),
-                    exp.NEQ(this=_col("award_kind"), expression=_str("routing")))
-    undecided = _and(_is(_col("applies"), None), _not(_col("is_modifier")))
-
-    def of_matter(matter: str) -> tuple[exp.Expr, exp.Expr, exp.Expr]:
-        """A row's part in matter source M: (least, most, unbounded 0/1); 0 when not of M."""
-        is_m = _is(exp.EQ(this=_col("matter"), expression=_str(matter)), True)
-        least = _case([(_and(is_m, has_amount.copy()), _col("amount_min"))], zero_money.copy())
-        most = _case([(_and(is_m.copy(), has_amount.copy()), _col("amount_max")),
-                      (_and(is_m.copy(), undecided.copy(), exp.Not(this=_is(_col("could_pay"), None))), _col("could_pay"))],
-                     zero_money.copy())
-        unbounded = _case([(_and(is_m.copy(), _or(unstated.copy(), _and(undecided.copy(), _is(_col("could_pay"), None)))),
-                            _int(1))], _int(0))
-        return least, most, unbounded
-
-    matters = sorted({offset.name for policy in policies for clause in policy.evaluated_clauses
-                      for offset in clause.offsets if offset.source is model.OffsetSource.MATTER})
-    with_paid = _columns(
-        *(_col(name) for name in _OFFSET_CARRIED), _col("amount_min"), _col("amount_max"),
-        _col("_polc_fact_lo"), _col("_polc_fact_hi"), _cast(paid.copy(), "BOOLEAN").as_("_polc_paid", copy=False),
-    ).from_(copy=False, expression=_from(every, "_polc_every"))
-    if only_listed:  # rows that do not apply are no source (neither paid nor undecidable): leave them out first
-        with_paid = with_paid.where(exp.Not(this=_is(_col("applies"), False)), copy=False)
-    # Sums over the applicant's rows: one window (PARTITION BY _line) per value; a row's own
-    # part is taken off again below, since a clause is never its own source.
-    sums: list[exp.Expr] = []
-    for number, matter in enumerate(matters):
-        for part, value in zip(("lo", "hi", "open"), of_matter(matter)):
-            window = exp.Window(this=exp.Sum(this=value), partition_by=[_col("_line")])
-            sums.append(window.as_(f"_polc_m{number}_{part}", copy=False))
-    windowed = _columns(exp.Star(), *sums).from_(copy=False, expression=_from(with_paid, "_polc_paid_rows"))
-
-    def taken(clause: model.ClauseModel) -> tuple[exp.Expr, exp.Expr]:
-        """(least, most — NULL when unbounded) the clause's sources take off, as DECIMAL(38,6)."""
-        least: exp.Expr = _col("_polc_fact_lo")
-        most: exp.Expr = _col("_polc_fact_hi")
-        unbounded: list[exp.Expr] = []
-        for offset in clause.offsets:
-            if offset.source is not model.OffsetSource.MATTER:
-                continue  # the money facts are in _polc_fact_lo/_hi, each once per offset written
-            number = matters.index(offset.name)
-            own_lo, own_hi, own_open = of_matter(offset.name)
-            least = exp.Add(this=_p(least), expression=exp.Paren(this=exp.Sub(
-                this=_col(f"_polc_m{number}_lo"), expression=_p(own_lo))))
-            most = exp.Add(this=_p(most), expression=exp.Paren(this=exp.Sub(
-                this=_col(f"_polc_m{number}_hi"), expression=_p(own_hi))))
-            unbounded.append(exp.GT(this=exp.Paren(this=exp.Sub(this=_col(f"_polc_m{number}_open"), expression=_p(own_open))),
-                                    expression=_int(0)))
-        if unbounded:
-            most = _case([(_or(*unbounded), _null(FACT_DECIMAL))], most)
-        return least, most
-
-    def at_least_zero(value: exp.Expr) -> exp.Expr:
-        return _case([(exp.LT(this=_p(value), expression=_int(0)), _cast(_int(0), FACT_DECIMAL))], value.copy())
-
-    low_cases: list[tuple[exp.Expr, exp.Expr]] = []
-    high_cases: list[tuple[exp.Expr, exp.Expr]] = []
-    for policy_index, policy in enumerate(policies, 1):
-        for clause_index, clause in enumerate(policy.evaluated_clauses, 1):
-            if not clause.offsets:
-                continue
-            this_clause = _and(exp.EQ(this=_col("policy_index"), expression=_int(policy_index)),
-                               exp.EQ(this=_col("clause_index"), expression=_int(clause_index)), has_amount.copy())
-            least, most = taken(clause)
-            reduced_min = _case([(_is(most, None), _cast(_int(0), FACT_DECIMAL))],
-                                at_least_zero(exp.Sub(this=_col("amount_min"), expression=_p(most.copy()))))
-            reduced_max = at_least_zero(exp.Sub(this=_col("amount_max"), expression=_p(least)))
-            low_cases.append((this_clause, _cast(exp.Round(this=reduced_min, decimals=_int(2)), MONEY_OUT)))
-            high_cases.append((this_clause.copy(), _cast(exp.Round(this=reduced_max, decimals=_int(2)), MONEY_OUT)))
-    return _columns(
-        *(_col(name) for name in _OFFSET_CARRIED),
-        _cast(_case(low_cases, _col("amount_min")), MONEY_OUT).as_("amount_min", copy=False),
-        _cast(_case(high_cases, _col("amount_max")), MONEY_OUT).as_("amount_max", copy=False),
-    ).from_(copy=False, expression=_from(windowed, "_polc_sources"))
+    return [("fact_lo", least), ("fact_hi", total(values))]
 
 
 def _conditions(sql: _PolicySql, clause: model.ClauseModel) -> exp.Expr:
@@ -1192,144 +1429,13 @@ def _from(select: exp.Expr, alias: str) -> exp.Subquery:
     return exp.Subquery(this=select, alias=exp.TableAlias(this=_ident(alias)))
 
 
-def _clause_select(policy: model.PolicyModel, policy_index: int, clause: model.ClauseModel, clause_index: int,
-                   sql: _PolicySql, outside: bool, split_no: "int | _PayerRuleNo | exp.Expr | None",
-                   register: str, offsetting: bool = False) -> exp.Select:
-    """One clause for every applicant: the columns of CONTRACTS.md §2 before 就高不重复,
-    plus what the resolution needs (award_kind, highest_only, is_modifier, split_no).
-
-    Built in steps, each a SELECT over the one before, so that every value is written (and
-    computed) once: (1) from the applicant's row, the conditions and the values the award
-    reads; (2) the award: known or not, its amounts; (3) whether the clause applies, its
-    matter, and the result columns."""
-    sql.bound = []
-    if outside and isinstance(split_no, _PayerRuleNo):  # not applicable: pays nothing, so no payers
-        split_no = None
-    static_matter = _str(clause.matter.name) if clause.matter is not None else _null("VARCHAR")
-    is_modifier = clause.modifier is not None
-    applicant = exp.Table(this=_ident(register))
-    keys = [_col("_line"), _col("申请人")]
-    award = None if is_modifier or clause.award is None else sql.award(clause)
-    kind = award.kind if award is not None else None
-    # issue 13 (抵扣 F, F a money fact): what the facts take off, read from the applicant's row
-    fact_offsets = [offset.name for offset in clause.offsets if offset.source is model.OffsetSource.FACT]
-    reads_facts = bool(fact_offsets) and award is not None and not outside
-    if outside:
-        # not in force on the date, or an assessed year another policy governs: not applicable
-        applies: exp.Expr = exp.Boolean(this=False)
-        matter: exp.Expr = static_matter
-        low: exp.Expr = _null(MONEY_OUT)
-        high: exp.Expr = _null(MONEY_OUT)
-        source: exp.Expr = applicant
-    else:
-        read = [*keys, _conditions(sql, clause).as_("_polc_c", copy=False)]
-        if isinstance(split_no, _PayerRuleNo):  # issue 13: payers by condition
-            split_no = split_no.build()
-        duration = clause.duration
-        start_fact = duration.start_fact if duration is not None else None
-        timed = start_fact is not None and award is not None
-        if start_fact is not None and award is not None:
-            read.append(sql.column(start_fact.name).as_("_polc_start", copy=False))
-        if clause.matter_by is not None and award is not None:
-            read.append(sql.column(clause.matter_by.name).as_("_polc_by", copy=False))
-        # issue 13 (其中 … 待 条件): each part's condition, read in step 1 like a tier's test
-        part_tests = [sql.bind(sql.condition(part.condition, 0)) if part.condition is not None else None
-                      for part in clause.parts] if award is not None else []
-        read += [node.as_(name, copy=False) for name, node in sql.bound]
-        if reads_facts:
-            read += [node.as_(name, copy=False) for name, node in _fact_offsets(sql, fact_offsets)]
-        conditional_payers = isinstance(split_no, exp.Expr)
-        if conditional_payers:  # issue 13: payers by condition, read from the applicant's row here
-            assert isinstance(split_no, exp.Expr)
-            read.append(split_no.as_("_polc_payers", copy=False))
-            split_no = _col("_polc_payers")
-        step1 = _columns(*read).from_(copy=False, expression=applicant)
-        holds = _col("_polc_c")
-        if award is None:  # a modifier: applies when its conditions hold, pays nothing itself
-            applies, matter, low, high = holds, static_matter, _null(MONEY_OUT), _null(MONEY_OUT)
-            source = _from(step1, "_polc_read")
-        else:
-            carried = [*keys, holds] + ([_col("_polc_start")] if timed else []) + (
-                [_col("_polc_by")] if clause.matter_by is not None else []) + (
-                [_col("_polc_payers")] if conditional_payers else []) + (
-                [_col("_polc_fact_lo"), _col("_polc_fact_hi")] if reads_facts else [])
-            step2 = _columns(*carried, _cast(award.known, "BOOLEAN").as_("_polc_known", copy=False),
-                               _cast(award.low if award.low is not None else _null(), MONEY_OUT).as_("_polc_lo", copy=False),
-                               _cast(award.high if award.high is not None else _null(), MONEY_OUT).as_("_polc_hi", copy=False),
-                               *(_cast(test, "BOOLEAN").as_(f"_polc_part{i}", copy=False)
-                                 for i, test in enumerate(part_tests) if test is not None),
-                               ).from_(copy=False, expression=_from(step1, "_polc_read"))
-            known = _col("_polc_known")
-            within: exp.Expr = exp.Boolean(this=True)
-            if timed:
-                # runtime._within_duration: the assessed year in first … first + N − 1
-                assert duration is not None
-                start = _col("_polc_start")
-                lead = 1 if duration.start_next_year else 0
-                first = exp.Add(this=start, expression=_int(lead))
-                last = exp.Add(this=start.copy(), expression=_int(lead + duration.years - 1))
-                within = _case([(_is(start.copy(), None), _null("BOOLEAN"))],
-                               _and(exp.LTE(this=_p(first), expression=_int(sql.year)),
-                                    exp.LTE(this=_int(sql.year), expression=_p(last))))
-            applies = _case([(_not(_is(holds.copy(), True)), holds.copy()),
-                             (_not(_is(known.copy(), True)), known.copy())], within)
-            matter = static_matter
-            if clause.matter_by is not None:
-                # 事项 按 X: a result that has an award takes the applicant's value of X as its matter
-                outcome = _and(_is(holds.copy(), True), _is(known.copy(), True))
-                matter = _case([(outcome, exp.Coalesce(this=_col("_polc_by"), expressions=[static_matter.copy()]))],
-                               static_matter.copy())
-            low, high = _col("_polc_lo"), _col("_polc_hi")
-            if clause.parts:  # issue 13: amount_min is what is paid now (runtime.in_parts)
-                low = _paid_now(clause.parts, low)
-            source = _from(step2, "_polc_award")
-    if_applies = _is(applies.copy(), True)
-    could_pay: exp.Expr = _null(MONEY_OUT)
-    if clause.could_pay is not None and not is_modifier:
-        bound = _decimal_literal(clause.could_pay.quantize(CENT, ROUND_HALF_UP))[0]
-        could_pay = _case([(_is(applies.copy(), None), bound)])
-    principle = policy.principle is model.Principle.HIGHEST_ONLY
-    return _columns(
-        *keys,
-        _str(policy.docno).as_("policy", copy=False),
-        _cast(_int(policy_index), "INTEGER").as_("policy_index", copy=False),
-        _cast(_int(clause_index), "INTEGER").as_("clause_index", copy=False),
-        _str(clause.label).as_("clause", copy=False),
-        _cast(matter, "VARCHAR").as_("matter", copy=False),
-        _cast(applies, "BOOLEAN").as_("applies", copy=False),
-        _cast(_str(kind) if kind else _null(), "VARCHAR").as_("award_kind", copy=False),
-        _cast(_case([(if_applies, _str(kind))]) if kind else _null(), "VARCHAR").as_("kind", copy=False),
-        _cast(_case([(if_applies.copy(), low)]), MONEY_OUT).as_("amount_min", copy=False),
-        _cast(_case([(if_applies.copy(), high)]), MONEY_OUT).as_("amount_max", copy=False),
-        _cast(could_pay, MONEY_OUT).as_("could_pay", copy=False),
-        exp.Boolean(this=principle).as_("highest_only", copy=False),
-        exp.Boolean(this=is_modifier).as_("is_modifier", copy=False),
-        _cast(split_no if isinstance(split_no, exp.Expr) else _int(split_no) if isinstance(split_no, int) else _null(),
-              "INTEGER").as_("split_no", copy=False),
-        *(_offset_fact_columns(reads_facts) if offsetting else ()),
-    ).from_(copy=False, expression=source)
-
-
-def _union(selects: list[exp.Select], register: str, offsetting: bool = False) -> exp.Expr:
-    """UNION ALL of the selects (a query with no rows when there are none)."""
-    if not selects:
-        return _empty_clauses(register, offsetting)
-    union: exp.Expr = selects[0]
-    for select in selects[1:]:
-        union = exp.Union(this=union, expression=select, distinct=False)
-    return union
-
-
-def _empty_clauses(register: str, offsetting: bool = False) -> exp.Select:
+def _empty_clauses(register: str) -> exp.Select:
     """No clause is evaluated: a query of the right columns and no rows."""
+    types = {"policy": "VARCHAR", "policy_index": "INTEGER", "clause_index": "INTEGER", "clause": "VARCHAR",
+             "matter": "VARCHAR", "applies": "BOOLEAN", "paid": "BOOLEAN", "kind": "VARCHAR", "amount_min": MONEY_OUT,
+             "amount_max": MONEY_OUT, "could_pay": MONEY_OUT, "reason": "VARCHAR", "funding": "VARCHAR"}
     return _columns(
-        _col("_line"), _col("申请人"), _null("VARCHAR").as_("policy", copy=False), _null("INTEGER").as_("policy_index", copy=False),
-        _null("INTEGER").as_("clause_index", copy=False), _null("VARCHAR").as_("clause", copy=False), _null("VARCHAR").as_("matter", copy=False),
-        _null("BOOLEAN").as_("applies", copy=False), _null("VARCHAR").as_("award_kind", copy=False), _null("VARCHAR").as_("kind", copy=False),
-        _null(MONEY_OUT).as_("amount_min", copy=False), _null(MONEY_OUT).as_("amount_max", copy=False), _null(MONEY_OUT).as_("could_pay", copy=False),
-        exp.Boolean(this=False).as_("highest_only", copy=False), exp.Boolean(this=False).as_("is_modifier", copy=False),
-        _null("INTEGER").as_("split_no", copy=False),
-        *(_offset_fact_columns(False) if offsetting else ()),
+        _col("_line"), _col("申请人"), *(_null(types[name]).as_(name, copy=False) for name in OUTPUT_COLUMNS[2:]),
     ).from_(copy=False, expression=exp.Table(this=_ident(register))).where(exp.Boolean(this=False), copy=False)
 
 

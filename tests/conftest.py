@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+import forked_polc
+
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -25,11 +27,38 @@ settings.register_profile("explore")
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-def run_polc(*args, cwd=ROOT, stdin=None):
-    """Run the CLI as a user would, in a subprocess; returns the CompletedProcess."""
+# Most CLI tests run polc as a new process forked from a zygote that has imported the
+# compiler's libraries already (tests/forked_polc.py says what that keeps and what it does
+# not); a test marked fresh_process (test_cli.py, cold starts, determinism between two runs)
+# starts the interpreter itself, as does every test with POLC_TEST_FRESH_PROCESS=1.
+FRESH_PROCESS = os.environ.get("POLC_TEST_FRESH_PROCESS") == "1"
+_zygote = forked_polc.Zygote(str(ROOT))
+_fresh_process_test = False
+
+
+def run_polc(*args, cwd=ROOT, stdin=None, timeout=120):
+    """Run the CLI as a user would, in a process of its own; returns the CompletedProcess."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "compiler", *map(str, args)], cwd=cwd, input=stdin,
-                          capture_output=True, text=True, env=env, timeout=120)
+    if FRESH_PROCESS or _fresh_process_test:
+        return subprocess.run([sys.executable, "-m", "compiler", *map(str, args)], cwd=cwd, input=stdin,
+                              capture_output=True, text=True, env=env, timeout=timeout)
+    return _zygote.run([str(a) for a in args], cwd, env, stdin, timeout=timeout)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "fresh_process: run_polc starts a new interpreter (no zygote) in this test")
+
+
+def pytest_unconfigure(config):
+    _zygote.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_marker(request):
+    global _fresh_process_test
+    _fresh_process_test = request.node.get_closest_marker("fresh_process") is not None
+    yield
+    _fresh_process_test = False
 
 
 def golden(path: Path, actual: str) -> None:

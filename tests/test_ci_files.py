@@ -1,18 +1,14 @@
 """The CI workflow and pre-commit hooks we ship for policy-draft repositories actually work:
 their commands are run against a copy of a drafts repository, clean and broken."""
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-
-POLC = [sys.executable, "-m", "compiler"]
+from conftest import ROOT, run_polc
 
 
 def _drafts_repo(tmp_path: Path) -> Path:
@@ -32,9 +28,7 @@ def _drafts_repo(tmp_path: Path) -> Path:
 
 def _run(command: str, repo: Path) -> subprocess.CompletedProcess:
     # `polc` in the shipped files is this checkout's CLI (the workflow installs it first).
-    argv = POLC + command.split()[1:]
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run(argv, cwd=repo, capture_output=True, text=True, env=env, timeout=300)
+    return run_polc(*command.split()[1:], cwd=repo, timeout=300)
 
 
 def _workflow_commands() -> list[str]:

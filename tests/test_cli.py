@@ -11,6 +11,8 @@ import pytest
 from conftest import FIXTURES, ROOT, run_polc
 
 SHAPES = FIXTURES / "shapes.pol"
+# Every command here starts the interpreter itself, as a user does (no zygote: conftest.run_polc).
+pytestmark = pytest.mark.fresh_process
 
 
 def test_check_clean_policies_exits_zero():

@@ -4,6 +4,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from compiler.explain import EXPLANATIONS
 from conftest import ROOT, run_polc
 
@@ -40,6 +42,7 @@ def test_json_template_describes_each_fact_a_clause_reads():
     assert "投资额" in farm["facts"] and "主导标准级别" not in farm["facts"]
 
 
+@pytest.mark.fresh_process  # two runs compared: each its own interpreter (and hash seed)
 def test_output_is_deterministic_from_any_directory(tmp_path):
     here = run_polc("facts", POLICY).stdout
     elsewhere = run_polc("facts", ROOT / POLICY, cwd=tmp_path).stdout

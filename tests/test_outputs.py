@@ -175,6 +175,7 @@ def test_shipped_generated_files_are_readable_by_others():
 
 
 # ---------------------------------------------------------------- determinism
+@pytest.mark.fresh_process  # two runs compared: each its own interpreter (and hash seed)
 def test_builds_from_two_working_directories_are_byte_identical(tmp_path):
     make_project(tmp_path, ["one.pol"])
     (tmp_path / "sub").mkdir()

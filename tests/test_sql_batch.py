@@ -315,6 +315,50 @@ def test_slices_of_the_register_give_the_same_bytes_as_one_pass(tmp_path, monkey
     assert python_out.getvalue() == one_jsonl
 
 
+def _outputs(register, paths):
+    """JSON Lines and CSV of both engines, in process: {(engine, kind): text}."""
+    modules, models = _project(paths)
+    outputs = {}
+    for kind in ("jsonl", "csv"):
+        for engine in ("python", "duckdb"):
+            out = io.StringIO()
+            writer = out if kind == "jsonl" else compact.CsvWriter(out, io.StringIO())
+            if engine == "python":
+                batch.run(modules, str(register), "2021-06-30", writer, io.StringIO())
+            else:
+                sql_batch.run(modules, str(register), "2021-06-30", writer, io.StringIO(), models=models)
+            outputs[engine, kind] = out.getvalue()
+    return outputs
+
+
+@pytest.mark.parametrize("odd", ["#hash", "cr\rx"])
+def test_lines_listing_nothing_and_applicants_csv_must_quote_give_the_same_bytes(tmp_path, monkeypatch, odd):
+    """The DuckDB engine writes JSON lines as fragments joined by COPY and CSV rows by COPY
+    (Engine._jsonl_fragments_sql, _write_csv): lines that list no clause (first, last, in a
+    slice of their own), applicants with commas, quotes, newlines, tabs, spaces, '#' (which
+    DuckDB would quote but csv does not) and a carriage return (which sends the CSV rows
+    through Python's writer) give the Python engine's bytes, in slices of every size."""
+    nothing = {"平台企业": "否", "另一奖励条件": "否", "申报项目": "否", "择优对象": "否"}
+    rows = [{"申请人": "N1", **nothing},
+            {"申请人": "a,b", "平台企业": "是", "平台交易额": "7亿元", "申报项目": "是", "验收评分": "90"},
+            {"申请人": "q\"uote\nnew line", "平台企业": "是", "另一奖励条件": "是"},
+            {"申请人": odd, "申报项目": "是", "验收评分": "80", "择优对象": "是"},
+            {"申请人": "N2", **nothing},
+            {"申请人": " 空格\t", "平台企业": "是", "平台交易额": "9亿元"},
+            {"申请人": "", "另一奖励条件": "是"},
+            {"申请人": "N3", **nothing}]
+    register = tmp_path / "register.jsonl"
+    _write_jsonl(register, rows)
+    for slice_lines in (sql_batch.OUTPUT_SLICE, 1, 2, 3):
+        monkeypatch.setattr(sql_batch, "OUTPUT_SLICE", slice_lines)
+        outputs = _outputs(register, ("tests/fixtures/quotas.pol",))
+        assert outputs["duckdb", "jsonl"] == outputs["python", "jsonl"], slice_lines
+        assert outputs["duckdb", "csv"] == outputs["python", "csv"], slice_lines
+    lines = [json.loads(line) for line in outputs["duckdb", "jsonl"].splitlines()]
+    assert [line["policies"] for line in lines if line.get("申请人") in ("N1", "N2", "N3")] == [{}, {}, {}]
+    assert odd in outputs["duckdb", "csv"] and '"a,b"' in outputs["duckdb", "csv"]
+
+
 # ---- issue 13: payments in parts and rates over a run of years, both in SQL
 ISSUE13_PARTS = ("tests/language/parts/parts.pol", "tests/language/run-years/run-years.pol")
 

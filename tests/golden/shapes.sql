@@ -2,32 +2,17 @@
 SELECT
   "_line",
   "申请人",
-  "policy",
-  "policy_index",
-  "clause_index",
-  "clause",
-  "matter",
-  "applies",
-  CAST((
-    (
-      "applies" IS TRUE
-    ) AND (
-      NOT "award_kind" IS NULL
-    )
-  )
-  AND (
-    NOT (
-      "_polc_participant" AND (
-        "_polc_principle" AND (
-          "_polc_place" > 1
-        )
-      )
-    )
-  ) AS BOOLEAN) AS paid,
-  "kind",
-  "amount_min",
-  "amount_max",
-  "could_pay",
+  CAST("policy" AS TEXT) AS policy,
+  CAST("policy_index" AS INT) AS policy_index,
+  CAST("clause_index" AS INT) AS clause_index,
+  CAST("clause" AS TEXT) AS clause,
+  CAST("static_matter" AS TEXT) AS matter,
+  CAST("applies" AS BOOLEAN) AS applies,
+  CAST("_polc_paid" AS BOOLEAN) AS paid,
+  CAST(CASE WHEN "applies" IS TRUE THEN "award_kind" END AS TEXT) AS kind,
+  CAST("amount_min" AS DECIMAL(38, 2)) AS amount_min,
+  CAST("amount_max" AS DECIMAL(38, 2)) AS amount_max,
+  CAST(CASE WHEN "applies" IS NULL THEN "ceiling" END AS DECIMAL(38, 2)) AS could_pay,
   CASE
     WHEN "applies" IS NULL
     THEN 'undecidable'
@@ -35,701 +20,422 @@ SELECT
     THEN 'not_applicable'
     WHEN "is_modifier"
     THEN 'modifier'
-    WHEN NOT (
-      (
-        (
-          "applies" IS TRUE
-        ) AND (
-          NOT "award_kind" IS NULL
-        )
-      )
-      AND (
-        NOT (
-          "_polc_participant" AND (
-            "_polc_principle" AND (
-              "_polc_place" > 1
-            )
-          )
-        )
-      )
-    )
+    WHEN NOT "_polc_paid"
     THEN 'not_highest'
-    WHEN "kind" = 'routing'
+    WHEN "award_kind" = 'routing'
     THEN 'routing'
     ELSE 'paid'
   END AS reason,
   CAST(CAST(NULL AS TEXT) AS TEXT) AS funding
 FROM (
   SELECT
-    "_polc_ranked".*,
-    COALESCE("_polc_places"."_polc_principle", FALSE) AS _polc_principle,
-    COALESCE("_polc_places"."_polc_place", CAST(1 AS BIGINT)) AS _polc_place
+    "_line",
+    "申请人",
+    UNNEST([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) AS _polc_pos,
+    UNNEST([
+      "_polc_1_applies",
+      "_polc_2_applies",
+      "_polc_3_applies",
+      "_polc_4_applies",
+      "_polc_5_applies",
+      "_polc_6_applies",
+      "_polc_7_applies",
+      "_polc_8_applies",
+      "_polc_9_applies",
+      "_polc_10_applies"
+    ]) AS applies,
+    UNNEST([
+      "_polc_1_applies" IS TRUE,
+      "_polc_2_paid",
+      "_polc_3_applies" IS TRUE,
+      "_polc_4_paid",
+      "_polc_5_applies" IS TRUE,
+      "_polc_6_applies" IS TRUE,
+      "_polc_7_applies" IS TRUE,
+      "_polc_8_applies" IS TRUE,
+      "_polc_9_applies" IS TRUE,
+      "_polc_10_applies" IS TRUE
+    ]) AS _polc_paid,
+    UNNEST([
+      "_polc_1_min",
+      "_polc_2_min",
+      "_polc_3_min",
+      "_polc_4_min",
+      "_polc_5_min",
+      "_polc_6_min",
+      "_polc_7_min",
+      "_polc_8_min",
+      "_polc_9_min",
+      "_polc_10_min"
+    ]) AS amount_min,
+    UNNEST([
+      "_polc_1_max",
+      "_polc_2_max",
+      "_polc_3_max",
+      "_polc_4_max",
+      "_polc_5_max",
+      "_polc_6_max",
+      "_polc_7_max",
+      "_polc_8_max",
+      "_polc_9_max",
+      "_polc_10_max"
+    ]) AS amount_max
   FROM (
     SELECT
       *,
       (
-        (
-          "applies" IS TRUE
-        ) AND (
-          NOT "award_kind" IS NULL
-        )
+        "_polc_2_applies" IS TRUE
       )
       AND (
-        NOT "matter" IS NULL
-      ) AS _polc_participant,
-      CASE
-        WHEN "award_kind" IN ('case_by_case', 'unspecified', 'routing')
-        THEN 0
-        ELSE 1
-      END AS _polc_rank_class,
-      CASE
-        WHEN CASE
-          WHEN "award_kind" IN ('case_by_case', 'unspecified', 'routing')
-          THEN 0
-          ELSE 1
-        END = 1
-        THEN COALESCE("amount_max", "amount_min")
-        ELSE CAST(0 AS DECIMAL(38, 2))
-      END AS _polc_rank_amount
-    FROM (
-      SELECT
-        "_line",
-        "申请人",
-        '测试〔2020〕1号' AS policy,
-        CAST(1 AS INT) AS policy_index,
-        CAST(2 AS INT) AS clause_index,
-        '第二条' AS clause,
-        CAST('投资补助' AS TEXT) AS matter,
-        CAST(CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
+        NOT (
+          (
+            "_polc_2_applies" IS TRUE
           )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END AS BOOLEAN) AS applies,
-        CAST('exact' AS TEXT) AS award_kind,
-        CAST(CASE
-          WHEN CASE
-            WHEN NOT (
-              "_polc_c" IS TRUE
+          AND (
+            (
+              "_polc_4_applies" IS TRUE
             )
-            THEN "_polc_c"
-            WHEN NOT (
-              "_polc_known" IS TRUE
-            )
-            THEN "_polc_known"
-            ELSE TRUE
-          END IS TRUE
-          THEN 'exact'
-        END AS TEXT) AS kind,
-        CAST(CASE
-          WHEN CASE
-            WHEN NOT (
-              "_polc_c" IS TRUE
-            )
-            THEN "_polc_c"
-            WHEN NOT (
-              "_polc_known" IS TRUE
-            )
-            THEN "_polc_known"
-            ELSE TRUE
-          END IS TRUE
-          THEN "_polc_lo"
-        END AS DECIMAL(38, 2)) AS amount_min,
-        CAST(CASE
-          WHEN CASE
-            WHEN NOT (
-              "_polc_c" IS TRUE
-            )
-            THEN "_polc_c"
-            WHEN NOT (
-              "_polc_known" IS TRUE
-            )
-            THEN "_polc_known"
-            ELSE TRUE
-          END IS TRUE
-          THEN "_polc_hi"
-        END AS DECIMAL(38, 2)) AS amount_max,
-        CAST(CASE
-          WHEN CASE
-            WHEN NOT (
-              "_polc_c" IS TRUE
-            )
-            THEN "_polc_c"
-            WHEN NOT (
-              "_polc_known" IS TRUE
-            )
-            THEN "_polc_known"
-            ELSE TRUE
-          END IS NULL
-          THEN 2000000.00
-        END AS DECIMAL(38, 2)) AS could_pay,
-        TRUE AS highest_only,
-        FALSE AS is_modifier,
-        CAST(NULL AS INT) AS split_no
-      FROM (
-        SELECT
-          "_line",
-          "申请人",
-          "_polc_c",
-          CAST(CASE
-            WHEN NOT (
-              NOT 2000000 IS NULL
-            )
-            THEN CAST(NULL AS BOOLEAN)
-            ELSE CASE WHEN NOT "_polc_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-          END AS BOOLEAN) AS _polc_known,
-          CAST(CAST(ROUND(
-            CASE
-              WHEN CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END > 2000000
-              THEN 2000000
-              ELSE CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END
-            END,
-            2
-          ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_lo,
-          CAST(CAST(ROUND(
-            CASE
-              WHEN CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END > 2000000
-              THEN 2000000
-              ELSE CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END
-            END,
-            2
-          ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_hi
-        FROM (
-          SELECT
-            "_line",
-            "申请人",
-            "企业行业" IN ('生产性服务业', '生活性服务业') AS _polc_c,
-            "投资额" * 0.05 AS _polc_v1
-          FROM "register"
-        ) AS "_polc_read"
-      ) AS "_polc_award"
-      UNION ALL
-      SELECT
-        "_line",
-        "申请人",
-        '测试〔2020〕1号' AS policy,
-        CAST(1 AS INT) AS policy_index,
-        CAST(4 AS INT) AS clause_index,
-        '第四条' AS clause,
-        CAST('投资补助' AS TEXT) AS matter,
-        CAST(CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END AS BOOLEAN) AS applies,
-        CAST('exact' AS TEXT) AS award_kind,
-        CAST(CASE
-          WHEN CASE
-            WHEN NOT (
-              "_polc_c" IS TRUE
-            )
-            THEN "_polc_c"
-            WHEN NOT (
-              "_polc_known" IS TRUE
-            )
-            THEN "_polc_known"
-            ELSE TRUE
-          END IS TRUE
-          THEN 'exact'
-        END AS TEXT) AS kind,
-        CAST(CASE
-          WHEN CASE
-            WHEN NOT (
-              "_polc_c" IS TRUE
-            )
-            THEN "_polc_c"
-            WHEN NOT (
-              "_polc_known" IS TRUE
-            )
-            THEN "_polc_known"
-            ELSE TRUE
-          END IS TRUE
-          THEN "_polc_lo"
-        END AS DECIMAL(38, 2)) AS amount_min,
-        CAST(CASE
-          WHEN CASE
-            WHEN NOT (
-              "_polc_c" IS TRUE
-            )
-            THEN "_polc_c"
-            WHEN NOT (
-              "_polc_known" IS TRUE
-            )
-            THEN "_polc_known"
-            ELSE TRUE
-          END IS TRUE
-          THEN "_polc_hi"
-        END AS DECIMAL(38, 2)) AS amount_max,
-        CAST(CASE
-          WHEN CASE
-            WHEN NOT (
-              "_polc_c" IS TRUE
-            )
-            THEN "_polc_c"
-            WHEN NOT (
-              "_polc_known" IS TRUE
-            )
-            THEN "_polc_known"
-            ELSE TRUE
-          END IS NULL
-          THEN 300000.00
-        END AS DECIMAL(38, 2)) AS could_pay,
-        TRUE AS highest_only,
-        FALSE AS is_modifier,
-        CAST(NULL AS INT) AS split_no
-      FROM (
-        SELECT
-          "_line",
-          "申请人",
-          "_polc_c",
-          CAST(CASE
-            WHEN "_polc_v1" IS NULL
-            THEN CAST(NULL AS BOOLEAN)
-            WHEN "_polc_v1"
-            THEN CASE WHEN NOT 300000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-            WHEN "_polc_v2" IS NULL
-            THEN CAST(NULL AS BOOLEAN)
-            WHEN "_polc_v2"
-            THEN CASE WHEN NOT 200000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-            WHEN "_polc_v3" IS NULL
-            THEN CAST(NULL AS BOOLEAN)
-            WHEN "_polc_v3"
-            THEN CASE WHEN NOT 100000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-            ELSE FALSE
-          END AS BOOLEAN) AS _polc_known,
-          CAST(CASE
-            WHEN "_polc_v1" IS NULL
-            THEN CAST(NULL AS DECIMAL(38, 2))
-            WHEN "_polc_v1"
-            THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
-            WHEN "_polc_v2" IS NULL
-            THEN CAST(NULL AS DECIMAL(38, 2))
-            WHEN "_polc_v2"
-            THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
-            WHEN "_polc_v3" IS NULL
-            THEN CAST(NULL AS DECIMAL(38, 2))
-            WHEN "_polc_v3"
-            THEN CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2))
-          END AS DECIMAL(38, 2)) AS _polc_lo,
-          CAST(CASE
-            WHEN "_polc_v1" IS NULL
-            THEN CAST(NULL AS DECIMAL(38, 2))
-            WHEN "_polc_v1"
-            THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
-            WHEN "_polc_v2" IS NULL
-            THEN CAST(NULL AS DECIMAL(38, 2))
-            WHEN "_polc_v2"
-            THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
-            WHEN "_polc_v3" IS NULL
-            THEN CAST(NULL AS DECIMAL(38, 2))
-            WHEN "_polc_v3"
-            THEN CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2))
-          END AS DECIMAL(38, 2)) AS _polc_hi
-        FROM (
-          SELECT
-            "_line",
-            "申请人",
-            TRUE AS _polc_c,
-            CASE
-              WHEN (
-                "营业收入.2020" IS NULL
-              ) OR (
-                3000000000 IS NULL
+            AND (
+              (
+                NOT COALESCE("_polc_4_max", "_polc_4_min") IS NULL
               )
-              THEN NULL
-              WHEN NOT (
-                "营业收入.2020" > 3000000000
-              )
-              THEN FALSE
-              WHEN (
+              AND (
                 (
-                  (
-                    "营业收入.2017" > 3000000000
-                  ) IS TRUE
+                  COALESCE("_polc_2_max", "_polc_2_min") IS NULL
                 )
                 OR (
                   (
-                    "营业收入.2018" > 3000000000
+                    COALESCE("_polc_4_max", "_polc_4_min") > COALESCE("_polc_2_max", "_polc_2_min")
                   ) IS TRUE
                 )
+              )
+            )
+          )
+        )
+      ) AS _polc_2_paid,
+      (
+        "_polc_4_applies" IS TRUE
+      )
+      AND (
+        NOT (
+          (
+            "_polc_4_applies" IS TRUE
+          )
+          AND (
+            (
+              "_polc_2_applies" IS TRUE
+            )
+            AND (
+              (
+                COALESCE("_polc_4_max", "_polc_4_min") IS NULL
               )
               OR (
                 (
-                  "营业收入.2019" > 3000000000
+                  COALESCE("_polc_2_max", "_polc_2_min") >= COALESCE("_polc_4_max", "_polc_4_min")
                 ) IS TRUE
               )
-              THEN FALSE
-              ELSE TRUE
-            END AS _polc_v1,
-            CASE
-              WHEN (
-                "营业收入.2020" IS NULL
-              ) OR (
-                2000000000 IS NULL
-              )
-              THEN NULL
-              WHEN NOT (
-                "营业收入.2020" > 2000000000
-              )
-              THEN FALSE
-              WHEN (
-                (
-                  (
-                    "营业收入.2017" > 2000000000
-                  ) IS TRUE
-                )
-                OR (
-                  (
-                    "营业收入.2018" > 2000000000
-                  ) IS TRUE
-                )
-              )
-              OR (
-                (
-                  "营业收入.2019" > 2000000000
-                ) IS TRUE
-              )
-              THEN FALSE
-              ELSE TRUE
-            END AS _polc_v2,
-            CASE
-              WHEN (
-                "营业收入.2020" IS NULL
-              ) OR (
-                1000000000 IS NULL
-              )
-              THEN NULL
-              WHEN NOT (
-                "营业收入.2020" > 1000000000
-              )
-              THEN FALSE
-              WHEN (
-                (
-                  (
-                    "营业收入.2017" > 1000000000
-                  ) IS TRUE
-                )
-                OR (
-                  (
-                    "营业收入.2018" > 1000000000
-                  ) IS TRUE
-                )
-              )
-              OR (
-                (
-                  "营业收入.2019" > 1000000000
-                ) IS TRUE
-              )
-              THEN FALSE
-              ELSE TRUE
-            END AS _polc_v3
-          FROM "register"
-        ) AS "_polc_read"
-      ) AS "_polc_award"
-    ) AS "_polc_clauses"
-  ) AS "_polc_ranked"
-  LEFT JOIN (
-    SELECT
-      "_line" AS _polc_pl,
-      "policy_index" AS _polc_pp,
-      "clause_index" AS _polc_pc,
-      BOOL_OR("highest_only") OVER (
-        PARTITION BY "_line", "matter", "_polc_participant"
-        ORDER BY "_polc_rank_class" DESC, "_polc_rank_amount" DESC, "policy_index", "clause_index"
-        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
-      ) AS _polc_principle,
-      ROW_NUMBER() OVER (
-        PARTITION BY "_line", "matter", "_polc_participant"
-        ORDER BY "_polc_rank_class" DESC, "_polc_rank_amount" DESC, "policy_index", "clause_index"
-      ) AS _polc_place
+            )
+          )
+        )
+      ) AS _polc_4_paid
     FROM (
       SELECT
         *,
-        (
-          (
-            "applies" IS TRUE
-          ) AND (
-            NOT "award_kind" IS NULL
-          )
-        )
-        AND (
-          NOT "matter" IS NULL
-        ) AS _polc_participant,
-        CASE
-          WHEN "award_kind" IN ('case_by_case', 'unspecified', 'routing')
-          THEN 0
-          ELSE 1
-        END AS _polc_rank_class,
-        CASE
-          WHEN CASE
-            WHEN "award_kind" IN ('case_by_case', 'unspecified', 'routing')
-            THEN 0
-            ELSE 1
-          END = 1
-          THEN COALESCE("amount_max", "amount_min")
-          ELSE CAST(0 AS DECIMAL(38, 2))
-        END AS _polc_rank_amount
+        CAST(CASE WHEN "_polc_1_applies" IS TRUE THEN "_polc_1_lo" END AS DECIMAL(38, 2)) AS _polc_1_min,
+        CAST(CASE WHEN "_polc_1_applies" IS TRUE THEN "_polc_1_hi" END AS DECIMAL(38, 2)) AS _polc_1_max,
+        CAST(CASE WHEN "_polc_2_applies" IS TRUE THEN "_polc_2_lo" END AS DECIMAL(38, 2)) AS _polc_2_min,
+        CAST(CASE WHEN "_polc_2_applies" IS TRUE THEN "_polc_2_hi" END AS DECIMAL(38, 2)) AS _polc_2_max,
+        CAST(CASE WHEN "_polc_3_applies" IS TRUE THEN "_polc_3_lo" END AS DECIMAL(38, 2)) AS _polc_3_min,
+        CAST(CASE WHEN "_polc_3_applies" IS TRUE THEN "_polc_3_hi" END AS DECIMAL(38, 2)) AS _polc_3_max,
+        CAST(CASE WHEN "_polc_4_applies" IS TRUE THEN "_polc_4_lo" END AS DECIMAL(38, 2)) AS _polc_4_min,
+        CAST(CASE WHEN "_polc_4_applies" IS TRUE THEN "_polc_4_hi" END AS DECIMAL(38, 2)) AS _polc_4_max,
+        CAST(CASE WHEN "_polc_5_applies" IS TRUE THEN "_polc_5_lo" END AS DECIMAL(38, 2)) AS _polc_5_min,
+        CAST(CASE WHEN "_polc_5_applies" IS TRUE THEN "_polc_5_hi" END AS DECIMAL(38, 2)) AS _polc_5_max,
+        CAST(CASE WHEN "_polc_6_applies" IS TRUE THEN "_polc_6_lo" END AS DECIMAL(38, 2)) AS _polc_6_min,
+        CAST(CASE WHEN "_polc_6_applies" IS TRUE THEN "_polc_6_hi" END AS DECIMAL(38, 2)) AS _polc_6_max,
+        CAST(CASE WHEN "_polc_7_applies" IS TRUE THEN "_polc_7_lo" END AS DECIMAL(38, 2)) AS _polc_7_min,
+        CAST(CASE WHEN "_polc_7_applies" IS TRUE THEN "_polc_7_hi" END AS DECIMAL(38, 2)) AS _polc_7_max,
+        CAST(CASE WHEN "_polc_8_applies" IS TRUE THEN "_polc_8_lo" END AS DECIMAL(38, 2)) AS _polc_8_min,
+        CAST(CASE WHEN "_polc_8_applies" IS TRUE THEN "_polc_8_hi" END AS DECIMAL(38, 2)) AS _polc_8_max,
+        CAST(CASE WHEN "_polc_9_applies" IS TRUE THEN "_polc_9_lo" END AS DECIMAL(38, 2)) AS _polc_9_min,
+        CAST(CASE WHEN "_polc_9_applies" IS TRUE THEN "_polc_9_hi" END AS DECIMAL(38, 2)) AS _polc_9_max,
+        CAST(CASE WHEN "_polc_10_applies" IS TRUE THEN "_polc_10_lo" END AS DECIMAL(38, 2)) AS _polc_10_min,
+        CAST(CASE WHEN "_polc_10_applies" IS TRUE THEN "_polc_10_hi" END AS DECIMAL(38, 2)) AS _polc_10_max
       FROM (
         SELECT
-          "_line",
-          "申请人",
-          '测试〔2020〕1号' AS policy,
-          CAST(1 AS INT) AS policy_index,
-          CAST(2 AS INT) AS clause_index,
-          '第二条' AS clause,
-          CAST('投资补助' AS TEXT) AS matter,
+          *,
           CAST(CASE
             WHEN NOT (
-              "_polc_c" IS TRUE
+              "_polc_1_c" IS TRUE
             )
-            THEN "_polc_c"
+            THEN "_polc_1_c"
             WHEN NOT (
-              "_polc_known" IS TRUE
+              "_polc_1_known" IS TRUE
             )
-            THEN "_polc_known"
+            THEN "_polc_1_known"
             ELSE TRUE
-          END AS BOOLEAN) AS applies,
-          CAST('exact' AS TEXT) AS award_kind,
+          END AS BOOLEAN) AS _polc_1_applies,
           CAST(CASE
-            WHEN CASE
-              WHEN NOT (
-                "_polc_c" IS TRUE
-              )
-              THEN "_polc_c"
-              WHEN NOT (
-                "_polc_known" IS TRUE
-              )
-              THEN "_polc_known"
-              ELSE TRUE
-            END IS TRUE
-            THEN 'exact'
-          END AS TEXT) AS kind,
+            WHEN NOT (
+              "_polc_2_c" IS TRUE
+            )
+            THEN "_polc_2_c"
+            WHEN NOT (
+              "_polc_2_known" IS TRUE
+            )
+            THEN "_polc_2_known"
+            ELSE TRUE
+          END AS BOOLEAN) AS _polc_2_applies,
           CAST(CASE
-            WHEN CASE
-              WHEN NOT (
-                "_polc_c" IS TRUE
-              )
-              THEN "_polc_c"
-              WHEN NOT (
-                "_polc_known" IS TRUE
-              )
-              THEN "_polc_known"
-              ELSE TRUE
-            END IS TRUE
-            THEN "_polc_lo"
-          END AS DECIMAL(38, 2)) AS amount_min,
+            WHEN NOT (
+              "_polc_3_c" IS TRUE
+            )
+            THEN "_polc_3_c"
+            WHEN NOT (
+              "_polc_3_known" IS TRUE
+            )
+            THEN "_polc_3_known"
+            ELSE TRUE
+          END AS BOOLEAN) AS _polc_3_applies,
           CAST(CASE
-            WHEN CASE
-              WHEN NOT (
-                "_polc_c" IS TRUE
-              )
-              THEN "_polc_c"
-              WHEN NOT (
-                "_polc_known" IS TRUE
-              )
-              THEN "_polc_known"
-              ELSE TRUE
-            END IS TRUE
-            THEN "_polc_hi"
-          END AS DECIMAL(38, 2)) AS amount_max,
+            WHEN NOT (
+              "_polc_4_c" IS TRUE
+            )
+            THEN "_polc_4_c"
+            WHEN NOT (
+              "_polc_4_known" IS TRUE
+            )
+            THEN "_polc_4_known"
+            ELSE TRUE
+          END AS BOOLEAN) AS _polc_4_applies,
           CAST(CASE
-            WHEN CASE
-              WHEN NOT (
-                "_polc_c" IS TRUE
+            WHEN NOT (
+              "_polc_5_c" IS TRUE
+            )
+            THEN "_polc_5_c"
+            WHEN NOT (
+              "_polc_5_known" IS TRUE
+            )
+            THEN "_polc_5_known"
+            ELSE TRUE
+          END AS BOOLEAN) AS _polc_5_applies,
+          CAST(CASE
+            WHEN NOT (
+              "_polc_6_c" IS TRUE
+            )
+            THEN "_polc_6_c"
+            WHEN NOT (
+              "_polc_6_known" IS TRUE
+            )
+            THEN "_polc_6_known"
+            ELSE CASE
+              WHEN "_polc_6_start" IS NULL
+              THEN CAST(NULL AS BOOLEAN)
+              ELSE (
+                (
+                  "_polc_6_start" + 1
+                ) <= 2020
               )
-              THEN "_polc_c"
-              WHEN NOT (
-                "_polc_known" IS TRUE
+              AND (
+                2020 <= (
+                  "_polc_6_start" + 3
+                )
               )
-              THEN "_polc_known"
-              ELSE TRUE
-            END IS NULL
-            THEN 2000000.00
-          END AS DECIMAL(38, 2)) AS could_pay,
-          TRUE AS highest_only,
-          FALSE AS is_modifier,
-          CAST(NULL AS INT) AS split_no
+            END
+          END AS BOOLEAN) AS _polc_6_applies,
+          CAST(CASE
+            WHEN NOT (
+              "_polc_7_c" IS TRUE
+            )
+            THEN "_polc_7_c"
+            WHEN NOT (
+              "_polc_7_known" IS TRUE
+            )
+            THEN "_polc_7_known"
+            ELSE TRUE
+          END AS BOOLEAN) AS _polc_7_applies,
+          CAST(CASE
+            WHEN NOT (
+              "_polc_8_c" IS TRUE
+            )
+            THEN "_polc_8_c"
+            WHEN NOT (
+              "_polc_8_known" IS TRUE
+            )
+            THEN "_polc_8_known"
+            ELSE TRUE
+          END AS BOOLEAN) AS _polc_8_applies,
+          CAST(CASE
+            WHEN NOT (
+              "_polc_9_c" IS TRUE
+            )
+            THEN "_polc_9_c"
+            WHEN NOT (
+              "_polc_9_known" IS TRUE
+            )
+            THEN "_polc_9_known"
+            ELSE TRUE
+          END AS BOOLEAN) AS _polc_9_applies,
+          CAST(CASE
+            WHEN NOT (
+              "_polc_10_c" IS TRUE
+            )
+            THEN "_polc_10_c"
+            WHEN NOT (
+              "_polc_10_known" IS TRUE
+            )
+            THEN "_polc_10_known"
+            ELSE TRUE
+          END AS BOOLEAN) AS _polc_10_applies
         FROM (
           SELECT
-            "_line",
-            "申请人",
-            "_polc_c",
+            *,
+            CAST(CASE WHEN NOT 100000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_1_known,
+            CAST(CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_1_lo,
+            CAST(CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_1_hi,
             CAST(CASE
               WHEN NOT (
                 NOT 2000000 IS NULL
               )
               THEN CAST(NULL AS BOOLEAN)
-              ELSE CASE WHEN NOT "_polc_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-            END AS BOOLEAN) AS _polc_known,
+              ELSE CASE WHEN NOT "_polc_2_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
+            END AS BOOLEAN) AS _polc_2_known,
             CAST(CAST(ROUND(
               CASE
-                WHEN CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END > 2000000
+                WHEN CASE WHEN "_polc_2_v1" < 0 THEN 0 ELSE "_polc_2_v1" END > 2000000
                 THEN 2000000
-                ELSE CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END
+                ELSE CASE WHEN "_polc_2_v1" < 0 THEN 0 ELSE "_polc_2_v1" END
               END,
               2
-            ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_lo,
+            ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_2_lo,
             CAST(CAST(ROUND(
               CASE
-                WHEN CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END > 2000000
+                WHEN CASE WHEN "_polc_2_v1" < 0 THEN 0 ELSE "_polc_2_v1" END > 2000000
                 THEN 2000000
-                ELSE CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END
+                ELSE CASE WHEN "_polc_2_v1" < 0 THEN 0 ELSE "_polc_2_v1" END
               END,
               2
-            ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_hi
-          FROM (
-            SELECT
-              "_line",
-              "申请人",
-              "企业行业" IN ('生产性服务业', '生活性服务业') AS _polc_c,
-              "投资额" * 0.05 AS _polc_v1
-            FROM "register"
-          ) AS "_polc_read"
-        ) AS "_polc_award"
-        UNION ALL
-        SELECT
-          "_line",
-          "申请人",
-          '测试〔2020〕1号' AS policy,
-          CAST(1 AS INT) AS policy_index,
-          CAST(4 AS INT) AS clause_index,
-          '第四条' AS clause,
-          CAST('投资补助' AS TEXT) AS matter,
-          CAST(CASE
-            WHEN NOT (
-              "_polc_c" IS TRUE
-            )
-            THEN "_polc_c"
-            WHEN NOT (
-              "_polc_known" IS TRUE
-            )
-            THEN "_polc_known"
-            ELSE TRUE
-          END AS BOOLEAN) AS applies,
-          CAST('exact' AS TEXT) AS award_kind,
-          CAST(CASE
-            WHEN CASE
-              WHEN NOT (
-                "_polc_c" IS TRUE
-              )
-              THEN "_polc_c"
-              WHEN NOT (
-                "_polc_known" IS TRUE
-              )
-              THEN "_polc_known"
-              ELSE TRUE
-            END IS TRUE
-            THEN 'exact'
-          END AS TEXT) AS kind,
-          CAST(CASE
-            WHEN CASE
-              WHEN NOT (
-                "_polc_c" IS TRUE
-              )
-              THEN "_polc_c"
-              WHEN NOT (
-                "_polc_known" IS TRUE
-              )
-              THEN "_polc_known"
-              ELSE TRUE
-            END IS TRUE
-            THEN "_polc_lo"
-          END AS DECIMAL(38, 2)) AS amount_min,
-          CAST(CASE
-            WHEN CASE
-              WHEN NOT (
-                "_polc_c" IS TRUE
-              )
-              THEN "_polc_c"
-              WHEN NOT (
-                "_polc_known" IS TRUE
-              )
-              THEN "_polc_known"
-              ELSE TRUE
-            END IS TRUE
-            THEN "_polc_hi"
-          END AS DECIMAL(38, 2)) AS amount_max,
-          CAST(CASE
-            WHEN CASE
-              WHEN NOT (
-                "_polc_c" IS TRUE
-              )
-              THEN "_polc_c"
-              WHEN NOT (
-                "_polc_known" IS TRUE
-              )
-              THEN "_polc_known"
-              ELSE TRUE
-            END IS NULL
-            THEN 300000.00
-          END AS DECIMAL(38, 2)) AS could_pay,
-          TRUE AS highest_only,
-          FALSE AS is_modifier,
-          CAST(NULL AS INT) AS split_no
-        FROM (
-          SELECT
-            "_line",
-            "申请人",
-            "_polc_c",
+            ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_2_hi,
             CAST(CASE
-              WHEN "_polc_v1" IS NULL
+              WHEN "_polc_3_v1" IS NULL
               THEN CAST(NULL AS BOOLEAN)
-              WHEN "_polc_v1"
+              WHEN "_polc_3_v1" = '国家'
               THEN CASE WHEN NOT 300000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-              WHEN "_polc_v2" IS NULL
-              THEN CAST(NULL AS BOOLEAN)
-              WHEN "_polc_v2"
+              WHEN "_polc_3_v1" = '省'
               THEN CASE WHEN NOT 200000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-              WHEN "_polc_v3" IS NULL
+              ELSE FALSE
+            END AS BOOLEAN) AS _polc_3_known,
+            CAST(CASE
+              WHEN "_polc_3_v1" = '国家'
+              THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
+              WHEN "_polc_3_v1" = '省'
+              THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
+            END AS DECIMAL(38, 2)) AS _polc_3_lo,
+            CAST(CASE
+              WHEN "_polc_3_v1" = '国家'
+              THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
+              WHEN "_polc_3_v1" = '省'
+              THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
+            END AS DECIMAL(38, 2)) AS _polc_3_hi,
+            CAST(CASE
+              WHEN "_polc_4_v1" IS NULL
               THEN CAST(NULL AS BOOLEAN)
-              WHEN "_polc_v3"
+              WHEN "_polc_4_v1"
+              THEN CASE WHEN NOT 300000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
+              WHEN "_polc_4_v2" IS NULL
+              THEN CAST(NULL AS BOOLEAN)
+              WHEN "_polc_4_v2"
+              THEN CASE WHEN NOT 200000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
+              WHEN "_polc_4_v3" IS NULL
+              THEN CAST(NULL AS BOOLEAN)
+              WHEN "_polc_4_v3"
               THEN CASE WHEN NOT 100000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
               ELSE FALSE
-            END AS BOOLEAN) AS _polc_known,
+            END AS BOOLEAN) AS _polc_4_known,
             CAST(CASE
-              WHEN "_polc_v1" IS NULL
+              WHEN "_polc_4_v1" IS NULL
               THEN CAST(NULL AS DECIMAL(38, 2))
-              WHEN "_polc_v1"
+              WHEN "_polc_4_v1"
               THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
-              WHEN "_polc_v2" IS NULL
+              WHEN "_polc_4_v2" IS NULL
               THEN CAST(NULL AS DECIMAL(38, 2))
-              WHEN "_polc_v2"
+              WHEN "_polc_4_v2"
               THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
-              WHEN "_polc_v3" IS NULL
+              WHEN "_polc_4_v3" IS NULL
               THEN CAST(NULL AS DECIMAL(38, 2))
-              WHEN "_polc_v3"
+              WHEN "_polc_4_v3"
               THEN CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2))
-            END AS DECIMAL(38, 2)) AS _polc_lo,
+            END AS DECIMAL(38, 2)) AS _polc_4_lo,
             CAST(CASE
-              WHEN "_polc_v1" IS NULL
+              WHEN "_polc_4_v1" IS NULL
               THEN CAST(NULL AS DECIMAL(38, 2))
-              WHEN "_polc_v1"
+              WHEN "_polc_4_v1"
               THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
-              WHEN "_polc_v2" IS NULL
+              WHEN "_polc_4_v2" IS NULL
               THEN CAST(NULL AS DECIMAL(38, 2))
-              WHEN "_polc_v2"
+              WHEN "_polc_4_v2"
               THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
-              WHEN "_polc_v3" IS NULL
+              WHEN "_polc_4_v3" IS NULL
               THEN CAST(NULL AS DECIMAL(38, 2))
-              WHEN "_polc_v3"
+              WHEN "_polc_4_v3"
               THEN CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2))
-            END AS DECIMAL(38, 2)) AS _polc_hi
+            END AS DECIMAL(38, 2)) AS _polc_4_hi,
+            CAST(CASE WHEN NOT 200000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_5_known,
+            CAST(CAST(0.00 AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_5_lo,
+            CAST(CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_5_hi,
+            CAST(CASE WHEN NOT "_polc_6_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_6_known,
+            CAST(CAST(ROUND(CASE WHEN "_polc_6_v1" < 0 THEN 0 ELSE "_polc_6_v1" END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_6_lo,
+            CAST(CAST(ROUND(CASE WHEN "_polc_6_v1" < 0 THEN 0 ELSE "_polc_6_v1" END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_6_hi,
+            CAST(CASE
+              WHEN (
+                NOT 10000 IS NULL
+              ) AND (
+                NOT 50000 IS NULL
+              )
+              THEN TRUE
+              ELSE CAST(NULL AS BOOLEAN)
+            END AS BOOLEAN) AS _polc_7_known,
+            CAST(CAST(ROUND(CASE WHEN 10000 < 0 THEN 0 ELSE 10000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_7_lo,
+            CAST(CAST(ROUND(CASE WHEN 50000 < 0 THEN 0 ELSE 50000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_7_hi,
+            CAST(TRUE AS BOOLEAN) AS _polc_8_known,
+            CAST(NULL AS DECIMAL(38, 2)) AS _polc_8_lo,
+            CAST(NULL AS DECIMAL(38, 2)) AS _polc_8_hi,
+            CAST(TRUE AS BOOLEAN) AS _polc_9_known,
+            CAST(NULL AS DECIMAL(38, 2)) AS _polc_9_lo,
+            CAST(NULL AS DECIMAL(38, 2)) AS _polc_9_hi,
+            CAST(CASE
+              WHEN NOT (
+                NOT 5000000 IS NULL
+              )
+              THEN CAST(NULL AS BOOLEAN)
+              ELSE CASE WHEN NOT "_polc_10_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
+            END AS BOOLEAN) AS _polc_10_known,
+            CAST(CAST(ROUND(
+              CASE
+                WHEN CASE WHEN "_polc_10_v1" < 0 THEN 0 ELSE "_polc_10_v1" END > 5000000
+                THEN 5000000
+                ELSE CASE WHEN "_polc_10_v1" < 0 THEN 0 ELSE "_polc_10_v1" END
+              END,
+              2
+            ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_10_lo,
+            CAST(CAST(ROUND(
+              CASE
+                WHEN CASE WHEN "_polc_10_v1" < 0 THEN 0 ELSE "_polc_10_v1" END > 5000000
+                THEN 5000000
+                ELSE CASE WHEN "_polc_10_v1" < 0 THEN 0 ELSE "_polc_10_v1" END
+              END,
+              2
+            ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_10_hi
           FROM (
             SELECT
               "_line",
               "申请人",
-              TRUE AS _polc_c,
+              "实现税收" AS _polc_1_c,
+              "企业行业" IN ('生产性服务业', '生活性服务业') AS _polc_2_c,
+              "投资额" * 0.05 AS _polc_2_v1,
+              TRUE AS _polc_3_c,
+              "品牌级别" AS _polc_3_v1,
+              TRUE AS _polc_4_c,
               CASE
                 WHEN (
                   "营业收入.2020" IS NULL
@@ -760,7 +466,7 @@ FROM (
                 )
                 THEN FALSE
                 ELSE TRUE
-              END AS _polc_v1,
+              END AS _polc_4_v1,
               CASE
                 WHEN (
                   "营业收入.2020" IS NULL
@@ -791,7 +497,7 @@ FROM (
                 )
                 THEN FALSE
                 ELSE TRUE
-              END AS _polc_v2,
+              END AS _polc_4_v2,
               CASE
                 WHEN (
                   "营业收入.2020" IS NULL
@@ -822,908 +528,185 @@ FROM (
                 )
                 THEN FALSE
                 ELSE TRUE
-              END AS _polc_v3
-            FROM "register"
-          ) AS "_polc_read"
-        ) AS "_polc_award"
-      ) AS "_polc_clauses"
-    ) AS "_polc_ranked"
-    WHERE
-      "_polc_participant"
-  ) AS "_polc_places"
-    ON (
-      (
-        "_polc_ranked"."_line" = "_polc_pl"
-      )
-      AND (
-        "_polc_ranked"."policy_index" = "_polc_pp"
-      )
-    )
-    AND (
-      "_polc_ranked"."clause_index" = "_polc_pc"
-    )
-  UNION ALL
-  SELECT
-    *,
-    FALSE AS _polc_participant,
-    1 AS _polc_rank_class,
-    CAST(NULL AS DECIMAL(38, 2)) AS _polc_rank_amount,
-    FALSE AS _polc_principle,
-    CAST(1 AS BIGINT) AS _polc_place
-  FROM (
-    SELECT
-      "_line",
-      "申请人",
-      '测试〔2020〕1号' AS policy,
-      CAST(1 AS INT) AS policy_index,
-      CAST(1 AS INT) AS clause_index,
-      '第一条' AS clause,
-      CAST(CAST(NULL AS TEXT) AS TEXT) AS matter,
-      CAST(CASE
-        WHEN NOT (
-          "_polc_c" IS TRUE
-        )
-        THEN "_polc_c"
-        WHEN NOT (
-          "_polc_known" IS TRUE
-        )
-        THEN "_polc_known"
-        ELSE TRUE
-      END AS BOOLEAN) AS applies,
-      CAST('exact' AS TEXT) AS award_kind,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN 'exact'
-      END AS TEXT) AS kind,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN "_polc_lo"
-      END AS DECIMAL(38, 2)) AS amount_min,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN "_polc_hi"
-      END AS DECIMAL(38, 2)) AS amount_max,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS NULL
-        THEN 100000.00
-      END AS DECIMAL(38, 2)) AS could_pay,
-      TRUE AS highest_only,
-      FALSE AS is_modifier,
-      CAST(NULL AS INT) AS split_no
-    FROM (
-      SELECT
-        "_line",
-        "申请人",
-        "_polc_c",
-        CAST(CASE WHEN NOT 100000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_known,
-        CAST(CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_lo,
-        CAST(CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_hi
-      FROM (
-        SELECT
-          "_line",
-          "申请人",
-          "实现税收" AS _polc_c
-        FROM "register"
-      ) AS "_polc_read"
-    ) AS "_polc_award"
-    UNION ALL
-    SELECT
-      "_line",
-      "申请人",
-      '测试〔2020〕1号' AS policy,
-      CAST(1 AS INT) AS policy_index,
-      CAST(3 AS INT) AS clause_index,
-      '第三条' AS clause,
-      CAST(CAST(NULL AS TEXT) AS TEXT) AS matter,
-      CAST(CASE
-        WHEN NOT (
-          "_polc_c" IS TRUE
-        )
-        THEN "_polc_c"
-        WHEN NOT (
-          "_polc_known" IS TRUE
-        )
-        THEN "_polc_known"
-        ELSE TRUE
-      END AS BOOLEAN) AS applies,
-      CAST('exact' AS TEXT) AS award_kind,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN 'exact'
-      END AS TEXT) AS kind,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN "_polc_lo"
-      END AS DECIMAL(38, 2)) AS amount_min,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN "_polc_hi"
-      END AS DECIMAL(38, 2)) AS amount_max,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS NULL
-        THEN 300000.00
-      END AS DECIMAL(38, 2)) AS could_pay,
-      TRUE AS highest_only,
-      FALSE AS is_modifier,
-      CAST(NULL AS INT) AS split_no
-    FROM (
-      SELECT
-        "_line",
-        "申请人",
-        "_polc_c",
-        CAST(CASE
-          WHEN "_polc_v1" IS NULL
-          THEN CAST(NULL AS BOOLEAN)
-          WHEN "_polc_v1" = '国家'
-          THEN CASE WHEN NOT 300000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-          WHEN "_polc_v1" = '省'
-          THEN CASE WHEN NOT 200000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-          ELSE FALSE
-        END AS BOOLEAN) AS _polc_known,
-        CAST(CASE
-          WHEN "_polc_v1" = '国家'
-          THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
-          WHEN "_polc_v1" = '省'
-          THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
-        END AS DECIMAL(38, 2)) AS _polc_lo,
-        CAST(CASE
-          WHEN "_polc_v1" = '国家'
-          THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
-          WHEN "_polc_v1" = '省'
-          THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
-        END AS DECIMAL(38, 2)) AS _polc_hi
-      FROM (
-        SELECT
-          "_line",
-          "申请人",
-          TRUE AS _polc_c,
-          "品牌级别" AS _polc_v1
-        FROM "register"
-      ) AS "_polc_read"
-    ) AS "_polc_award"
-    UNION ALL
-    SELECT
-      "_line",
-      "申请人",
-      '测试〔2020〕1号' AS policy,
-      CAST(1 AS INT) AS policy_index,
-      CAST(5 AS INT) AS clause_index,
-      '第五条' AS clause,
-      CAST(CAST(NULL AS TEXT) AS TEXT) AS matter,
-      CAST(CASE
-        WHEN NOT (
-          "_polc_c" IS TRUE
-        )
-        THEN "_polc_c"
-        WHEN NOT (
-          "_polc_known" IS TRUE
-        )
-        THEN "_polc_known"
-        ELSE TRUE
-      END AS BOOLEAN) AS applies,
-      CAST('up_to' AS TEXT) AS award_kind,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN 'up_to'
-      END AS TEXT) AS kind,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN "_polc_lo"
-      END AS DECIMAL(38, 2)) AS amount_min,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN "_polc_hi"
-      END AS DECIMAL(38, 2)) AS amount_max,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS NULL
-        THEN 200000.00
-      END AS DECIMAL(38, 2)) AS could_pay,
-      TRUE AS highest_only,
-      FALSE AS is_modifier,
-      CAST(NULL AS INT) AS split_no
-    FROM (
-      SELECT
-        "_line",
-        "申请人",
-        "_polc_c",
-        CAST(CASE WHEN NOT 200000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_known,
-        CAST(CAST(0.00 AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_lo,
-        CAST(CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_hi
-      FROM (
-        SELECT
-          "_line",
-          "申请人",
-          (
-            (
+              END AS _polc_4_v3,
               (
                 (
-                  CASE WHEN "营业收入.2019" = 0 THEN NULL ELSE "营业收入.2020" - "营业收入.2019" END * SIGN("营业收入.2019")
-                ) > (
-                  0.15 * ABS("营业收入.2019")
+                  (
+                    (
+                      CASE WHEN "营业收入.2019" = 0 THEN NULL ELSE "营业收入.2020" - "营业收入.2019" END * SIGN("营业收入.2019")
+                    ) > (
+                      0.15 * ABS("营业收入.2019")
+                    )
+                  )
+                  AND (
+                    (
+                      CASE WHEN "营业收入.2018" = 0 THEN NULL ELSE "营业收入.2019" - "营业收入.2018" END * SIGN("营业收入.2018")
+                    ) > (
+                      0.15 * ABS("营业收入.2018")
+                    )
+                  )
+                )
+                AND (
+                  (
+                    CASE WHEN "营业收入.2017" = 0 THEN NULL ELSE "营业收入.2018" - "营业收入.2017" END * SIGN("营业收入.2017")
+                  ) > (
+                    0.15 * ABS("营业收入.2017")
+                  )
                 )
               )
               AND (
-                (
-                  CASE WHEN "营业收入.2018" = 0 THEN NULL ELSE "营业收入.2019" - "营业收入.2018" END * SIGN("营业收入.2018")
-                ) > (
-                  0.15 * ABS("营业收入.2018")
+                "营业收入.2020" >= 20000000
+              ) AS _polc_5_c,
+              (
+                CASE WHEN "税收.2019" = 0 THEN NULL ELSE "税收.2020" - "税收.2019" END * SIGN("税收.2019")
+              ) >= (
+                0.1 * ABS("税收.2019")
+              ) AS _polc_6_c,
+              "首次获奖年度" AS _polc_6_start,
+              (
+                "税收.2020" - (
+                  "税收.2019" * 1.1
                 )
-              )
-            )
-            AND (
+              ) * 1 AS _polc_6_v1,
               (
-                CASE WHEN "营业收入.2017" = 0 THEN NULL ELSE "营业收入.2018" - "营业收入.2017" END * SIGN("营业收入.2017")
-              ) > (
-                0.15 * ABS("营业收入.2017")
-              )
-            )
-          )
-          AND (
-            "营业收入.2020" >= 20000000
-          ) AS _polc_c
-        FROM "register"
-      ) AS "_polc_read"
-    ) AS "_polc_award"
-    UNION ALL
-    SELECT
-      "_line",
-      "申请人",
-      '测试〔2020〕1号' AS policy,
-      CAST(1 AS INT) AS policy_index,
-      CAST(6 AS INT) AS clause_index,
-      '第六条' AS clause,
-      CAST(CAST(NULL AS TEXT) AS TEXT) AS matter,
-      CAST(CASE
-        WHEN NOT (
-          "_polc_c" IS TRUE
-        )
-        THEN "_polc_c"
-        WHEN NOT (
-          "_polc_known" IS TRUE
-        )
-        THEN "_polc_known"
-        ELSE CASE
-          WHEN "_polc_start" IS NULL
-          THEN CAST(NULL AS BOOLEAN)
-          ELSE (
-            (
-              "_polc_start" + 1
-            ) <= 2020
-          )
-          AND (
-            2020 <= (
-              "_polc_start" + 3
-            )
-          )
-        END
-      END AS BOOLEAN) AS applies,
-      CAST('exact' AS TEXT) AS award_kind,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE CASE
-            WHEN "_polc_start" IS NULL
-            THEN CAST(NULL AS BOOLEAN)
-            ELSE (
-              (
-                "_polc_start" + 1
-              ) <= 2020
-            )
-            AND (
-              2020 <= (
-                "_polc_start" + 3
-              )
-            )
-          END
-        END IS TRUE
-        THEN 'exact'
-      END AS TEXT) AS kind,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE CASE
-            WHEN "_polc_start" IS NULL
-            THEN CAST(NULL AS BOOLEAN)
-            ELSE (
-              (
-                "_polc_start" + 1
-              ) <= 2020
-            )
-            AND (
-              2020 <= (
-                "_polc_start" + 3
-              )
-            )
-          END
-        END IS TRUE
-        THEN "_polc_lo"
-      END AS DECIMAL(38, 2)) AS amount_min,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE CASE
-            WHEN "_polc_start" IS NULL
-            THEN CAST(NULL AS BOOLEAN)
-            ELSE (
-              (
-                "_polc_start" + 1
-              ) <= 2020
-            )
-            AND (
-              2020 <= (
-                "_polc_start" + 3
-              )
-            )
-          END
-        END IS TRUE
-        THEN "_polc_hi"
-      END AS DECIMAL(38, 2)) AS amount_max,
-      CAST(CAST(NULL AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS could_pay,
-      TRUE AS highest_only,
-      FALSE AS is_modifier,
-      CAST(NULL AS INT) AS split_no
-    FROM (
-      SELECT
-        "_line",
-        "申请人",
-        "_polc_c",
-        "_polc_start",
-        CAST(CASE WHEN NOT "_polc_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_known,
-        CAST(CAST(ROUND(CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_lo,
-        CAST(CAST(ROUND(CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_hi
-      FROM (
-        SELECT
-          "_line",
-          "申请人",
-          (
-            CASE WHEN "税收.2019" = 0 THEN NULL ELSE "税收.2020" - "税收.2019" END * SIGN("税收.2019")
-          ) >= (
-            0.1 * ABS("税收.2019")
-          ) AS _polc_c,
-          "首次获奖年度" AS _polc_start,
-          (
-            "税收.2020" - (
-              "税收.2019" * 1.1
-            )
-          ) * 1 AS _polc_v1
-        FROM "register"
-      ) AS "_polc_read"
-    ) AS "_polc_award"
-    UNION ALL
-    SELECT
-      "_line",
-      "申请人",
-      '测试〔2020〕1号' AS policy,
-      CAST(1 AS INT) AS policy_index,
-      CAST(7 AS INT) AS clause_index,
-      '第七条' AS clause,
-      CAST(CAST(NULL AS TEXT) AS TEXT) AS matter,
-      CAST(CASE
-        WHEN NOT (
-          "_polc_c" IS TRUE
-        )
-        THEN "_polc_c"
-        WHEN NOT (
-          "_polc_known" IS TRUE
-        )
-        THEN "_polc_known"
-        ELSE TRUE
-      END AS BOOLEAN) AS applies,
-      CAST('range' AS TEXT) AS award_kind,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN 'range'
-      END AS TEXT) AS kind,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN "_polc_lo"
-      END AS DECIMAL(38, 2)) AS amount_min,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN "_polc_hi"
-      END AS DECIMAL(38, 2)) AS amount_max,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS NULL
-        THEN 50000.00
-      END AS DECIMAL(38, 2)) AS could_pay,
-      TRUE AS highest_only,
-      FALSE AS is_modifier,
-      CAST(NULL AS INT) AS split_no
-    FROM (
-      SELECT
-        "_line",
-        "申请人",
-        "_polc_c",
-        CAST(CASE
-          WHEN (
-            NOT 10000 IS NULL
-          ) AND (
-            NOT 50000 IS NULL
-          )
-          THEN TRUE
-          ELSE CAST(NULL AS BOOLEAN)
-        END AS BOOLEAN) AS _polc_known,
-        CAST(CAST(ROUND(CASE WHEN 10000 < 0 THEN 0 ELSE 10000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_lo,
-        CAST(CAST(ROUND(CASE WHEN 50000 < 0 THEN 0 ELSE 50000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_hi
-      FROM (
-        SELECT
-          "_line",
-          "申请人",
-          (
-            "排名" <= 10
-          ) OR (
-            NOT (
-              "增长率" < 0.05
-            )
-          ) AS _polc_c
-        FROM "register"
-      ) AS "_polc_read"
-    ) AS "_polc_award"
-    UNION ALL
-    SELECT
-      "_line",
-      "申请人",
-      '测试〔2020〕1号' AS policy,
-      CAST(1 AS INT) AS policy_index,
-      CAST(8 AS INT) AS clause_index,
-      '第八条' AS clause,
-      CAST(CAST(NULL AS TEXT) AS TEXT) AS matter,
-      CAST(CASE
-        WHEN NOT (
-          "_polc_c" IS TRUE
-        )
-        THEN "_polc_c"
-        WHEN NOT (
-          "_polc_known" IS TRUE
-        )
-        THEN "_polc_known"
-        ELSE TRUE
-      END AS BOOLEAN) AS applies,
-      CAST('case_by_case' AS TEXT) AS award_kind,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN 'case_by_case'
-      END AS TEXT) AS kind,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN "_polc_lo"
-      END AS DECIMAL(38, 2)) AS amount_min,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN "_polc_hi"
-      END AS DECIMAL(38, 2)) AS amount_max,
-      CAST(CAST(NULL AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS could_pay,
-      TRUE AS highest_only,
-      FALSE AS is_modifier,
-      CAST(NULL AS INT) AS split_no
-    FROM (
-      SELECT
-        "_line",
-        "申请人",
-        "_polc_c",
-        CAST(TRUE AS BOOLEAN) AS _polc_known,
-        CAST(NULL AS DECIMAL(38, 2)) AS _polc_lo,
-        CAST(NULL AS DECIMAL(38, 2)) AS _polc_hi
-      FROM (
-        SELECT
-          "_line",
-          "申请人",
-          NOT (
-            "企业行业" IN ('批零贸易')
-          ) AS _polc_c
-        FROM "register"
-      ) AS "_polc_read"
-    ) AS "_polc_award"
-    UNION ALL
-    SELECT
-      "_line",
-      "申请人",
-      '测试〔2020〕1号' AS policy,
-      CAST(1 AS INT) AS policy_index,
-      CAST(9 AS INT) AS clause_index,
-      '第九条' AS clause,
-      CAST(CAST(NULL AS TEXT) AS TEXT) AS matter,
-      CAST(CASE
-        WHEN NOT (
-          "_polc_c" IS TRUE
-        )
-        THEN "_polc_c"
-        WHEN NOT (
-          "_polc_known" IS TRUE
-        )
-        THEN "_polc_known"
-        ELSE TRUE
-      END AS BOOLEAN) AS applies,
-      CAST('unspecified' AS TEXT) AS award_kind,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN 'unspecified'
-      END AS TEXT) AS kind,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN "_polc_lo"
-      END AS DECIMAL(38, 2)) AS amount_min,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN "_polc_hi"
-      END AS DECIMAL(38, 2)) AS amount_max,
-      CAST(CAST(NULL AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS could_pay,
-      TRUE AS highest_only,
-      FALSE AS is_modifier,
-      CAST(NULL AS INT) AS split_no
-    FROM (
-      SELECT
-        "_line",
-        "申请人",
-        "_polc_c",
-        CAST(TRUE AS BOOLEAN) AS _polc_known,
-        CAST(NULL AS DECIMAL(38, 2)) AS _polc_lo,
-        CAST(NULL AS DECIMAL(38, 2)) AS _polc_hi
-      FROM (
-        SELECT
-          "_line",
-          "申请人",
-          TRUE AS _polc_c
-        FROM "register"
-      ) AS "_polc_read"
-    ) AS "_polc_award"
-    UNION ALL
-    SELECT
-      "_line",
-      "申请人",
-      '测试〔2020〕1号' AS policy,
-      CAST(1 AS INT) AS policy_index,
-      CAST(10 AS INT) AS clause_index,
-      '第十一条' AS clause,
-      CAST(CAST(NULL AS TEXT) AS TEXT) AS matter,
-      CAST(CASE
-        WHEN NOT (
-          "_polc_c" IS TRUE
-        )
-        THEN "_polc_c"
-        WHEN NOT (
-          "_polc_known" IS TRUE
-        )
-        THEN "_polc_known"
-        ELSE TRUE
-      END AS BOOLEAN) AS applies,
-      CAST('exact' AS TEXT) AS award_kind,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN 'exact'
-      END AS TEXT) AS kind,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN "_polc_lo"
-      END AS DECIMAL(38, 2)) AS amount_min,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS TRUE
-        THEN "_polc_hi"
-      END AS DECIMAL(38, 2)) AS amount_max,
-      CAST(CASE
-        WHEN CASE
-          WHEN NOT (
-            "_polc_c" IS TRUE
-          )
-          THEN "_polc_c"
-          WHEN NOT (
-            "_polc_known" IS TRUE
-          )
-          THEN "_polc_known"
-          ELSE TRUE
-        END IS NULL
-        THEN 5000000.00
-      END AS DECIMAL(38, 2)) AS could_pay,
-      TRUE AS highest_only,
-      FALSE AS is_modifier,
-      CAST(NULL AS INT) AS split_no
-    FROM (
-      SELECT
-        "_line",
-        "申请人",
-        "_polc_c",
-        CAST(CASE
-          WHEN NOT (
-            NOT 5000000 IS NULL
-          )
-          THEN CAST(NULL AS BOOLEAN)
-          ELSE CASE WHEN NOT "_polc_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-        END AS BOOLEAN) AS _polc_known,
-        CAST(CAST(ROUND(
-          CASE
-            WHEN CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END > 5000000
-            THEN 5000000
-            ELSE CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END
-          END,
-          2
-        ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_lo,
-        CAST(CAST(ROUND(
-          CASE
-            WHEN CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END > 5000000
-            THEN 5000000
-            ELSE CASE WHEN "_polc_v1" < 0 THEN 0 ELSE "_polc_v1" END
-          END,
-          2
-        ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_hi
-      FROM (
-        SELECT
-          "_line",
-          "申请人",
-          TRUE AS _polc_c,
-          "超出面积" * 150 AS _polc_v1
-        FROM "register"
-      ) AS "_polc_read"
-    ) AS "_polc_award"
-  ) AS "_polc_alone"
-) AS "_polc_resolved";
+                "排名" <= 10
+              ) OR (
+                NOT (
+                  "增长率" < 0.05
+                )
+              ) AS _polc_7_c,
+              NOT (
+                "企业行业" IN ('批零贸易')
+              ) AS _polc_8_c,
+              TRUE AS _polc_9_c,
+              TRUE AS _polc_10_c,
+              "超出面积" * 150 AS _polc_10_v1
+            FROM "register"
+          ) AS "_polc_layer0"
+        ) AS "_polc_layer1"
+      ) AS "_polc_layer2"
+    ) AS "_polc_layer3"
+  ) AS "_polc_wide"
+) AS "_polc_rows"
+JOIN (VALUES
+  (
+    1,
+    '测试〔2020〕1号',
+    1,
+    1,
+    '第一条',
+    CAST(NULL AS TEXT),
+    'exact',
+    100000.00,
+    FALSE,
+    CAST(NULL AS INT)
+  ),
+  (
+    2,
+    '测试〔2020〕1号',
+    1,
+    2,
+    '第二条',
+    '投资补助',
+    'exact',
+    2000000.00,
+    FALSE,
+    CAST(NULL AS INT)
+  ),
+  (
+    3,
+    '测试〔2020〕1号',
+    1,
+    3,
+    '第三条',
+    CAST(NULL AS TEXT),
+    'exact',
+    300000.00,
+    FALSE,
+    CAST(NULL AS INT)
+  ),
+  (
+    4,
+    '测试〔2020〕1号',
+    1,
+    4,
+    '第四条',
+    '投资补助',
+    'exact',
+    300000.00,
+    FALSE,
+    CAST(NULL AS INT)
+  ),
+  (
+    5,
+    '测试〔2020〕1号',
+    1,
+    5,
+    '第五条',
+    CAST(NULL AS TEXT),
+    'up_to',
+    200000.00,
+    FALSE,
+    CAST(NULL AS INT)
+  ),
+  (
+    6,
+    '测试〔2020〕1号',
+    1,
+    6,
+    '第六条',
+    CAST(NULL AS TEXT),
+    'exact',
+    CAST(NULL AS DECIMAL(38, 2)),
+    FALSE,
+    CAST(NULL AS INT)
+  ),
+  (
+    7,
+    '测试〔2020〕1号',
+    1,
+    7,
+    '第七条',
+    CAST(NULL AS TEXT),
+    'range',
+    50000.00,
+    FALSE,
+    CAST(NULL AS INT)
+  ),
+  (
+    8,
+    '测试〔2020〕1号',
+    1,
+    8,
+    '第八条',
+    CAST(NULL AS TEXT),
+    'case_by_case',
+    CAST(NULL AS DECIMAL(38, 2)),
+    FALSE,
+    CAST(NULL AS INT)
+  ),
+  (
+    9,
+    '测试〔2020〕1号',
+    1,
+    9,
+    '第九条',
+    CAST(NULL AS TEXT),
+    'unspecified',
+    CAST(NULL AS DECIMAL(38, 2)),
+    FALSE,
+    CAST(NULL AS INT)
+  ),
+  (
+    10,
+    '测试〔2020〕1号',
+    1,
+    10,
+    '第十一条',
+    CAST(NULL AS TEXT),
+    'exact',
+    5000000.00,
+    FALSE,
+    CAST(NULL AS INT)
+  )) AS "_polc_clauses"("pos", "policy", "policy_index", "clause_index", "clause", "static_matter", "award_kind", "ceiling", "is_modifier", "split_no")
+  ON "_polc_rows"."_polc_pos" = "_polc_clauses"."pos";

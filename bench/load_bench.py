@@ -1,0 +1,81 @@
+"""Benchmark: loading and typing a register in DuckDB (sql_register.Loader), the first stage of
+`polc eval policies --batch REGISTER` on the DuckDB engine, as that command runs it (the same
+connection settings, the six shipped policies, a temporary database file).
+
+    python bench/load_bench.py [--rows 20000] [--register FILE] [--repeat 3]
+
+Each run is a child process: it loads the evaluator modules (not timed), then times
+`Loader.load()` alone: wall seconds, CPU seconds (user + system of every thread, so DuckDB's
+worker threads count), and the child's peak RSS. Without --register a synthetic CSV register
+of --rows enterprises is written first (bench/batch_bench.py's, 218 columns).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def child(register: str) -> None:
+    import resource
+
+    from compiler import runtime, sql_batch, sql_register
+    sys.path.insert(0, str(ROOT / "bench"))
+    import batch_bench
+    _project, modules = batch_bench._modules()
+    policies = [(m.POLICY, m.CLAUSES) for m in modules]
+    evaluator = runtime.Evaluator(policies)
+    with tempfile.TemporaryDirectory(prefix="polc-loadbench-") as work:
+        con = sql_batch.connect(work)
+        cpu, wall = time.process_time(), time.perf_counter()
+        loaded = sql_register.Loader(con, policies, evaluator, register, None, work).load()
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        typed = con.execute("SELECT count(*) FROM register_rows").fetchone()[0]
+        con.close()
+    print(json.dumps({"cpu": cpu, "wall": wall, "rows": loaded.rows, "typed": typed, "bad": len(loaded.bad),
+                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--register", help="an existing register instead of a synthetic one")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+    with tempfile.TemporaryDirectory(prefix="polc-loadbench-") as work:
+        register = args.register
+        if register is None:
+            sys.path.insert(0, str(ROOT / "bench"))
+            import batch_bench
+            register = str(Path(work) / "register.csv")
+            batch_bench.write_register_csv(Path(register), args.rows)
+        size = os.path.getsize(register) / 1e6
+        for _ in range(args.repeat):
+            load = os.getloadavg()
+            out = subprocess.run([sys.executable, __file__, "--child", register], capture_output=True, text=True,
+                                 cwd=ROOT)
+            if out.returncode:
+                raise SystemExit(out.stderr[-3000:])
+            r = json.loads(out.stdout.splitlines()[-1])
+            print(f"Loader.load {register if args.register else 'synthetic CSV'} ({size:,.0f} MB): "
+                  f"{r['rows']:,} rows ({r['typed']:,} typed, {r['bad']} bad) in {r['wall']:.2f} s wall, "
+                  f"{r['cpu']:.2f} s CPU ({r['cpu'] * 1e9 / max(r['rows'], 1) / 218:.0f} ns CPU per cell of 218), "
+                  f"peak RSS {r['peak_mb']:.0f} MB; load average before {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""Loading a register into DuckDB (compiler/sql_register.py) accepts exactly what the Python
+runtime accepts, with the same values: the one-pattern-per-row check of a CSV DuckDB reads
+itself agrees with the per-cell forms and with runtime.validate_facts on generated cells
+(tricky forms included), and a whole register loaded through the Loader gives, row by row,
+the runtime's typed values or a bad row."""
+
+import csv
+import datetime
+import types
+from decimal import Decimal
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, example, given, settings, strategies as st
+
+from compiler import batch, runtime, sql_batch, sql_register
+
+OPTIONS = ("甲类", "乙类", "a.b", "(x)", "其它", "有,逗号", " 边 ")
+SPECS = {"money": ("money", False, None, False), "number": ("number", False, None, False),
+         "percent": ("percent", False, None, False), "bool": ("bool", False, None, False),
+         "year": ("year", False, None, False), "date": ("date", False, None, False),
+         "enum": ("enum", False, OPTIONS, False), "text": ("text", False, None, False)}
+TRICKY = ["+1", "1e5", " 1", "1 ", "1.", ".5", "-.5", "-", "", "١", "１２", "1_000", "NaN", "Infinity", "-Infinity",
+          "0x10", "5万元", "5.5亿元", "1万亿元", "5 万元", "万元", "5元", "5万", "5%", "5.25%", "5.12345%", "-0", "-0.0",
+          "00012", "0012万元", "999999999999999", "1000000000000000", "999999999999999.999999", "99999999999.999999万元",
+          "100000000000万元", "9999999.9亿元", "10000000亿元", "999万亿元", "1000万亿元", "1.1234567", "1.123456",
+          "999999%", "1000000%", "999999.9999%", "2019", "2019年", "0999", "20190", "２０１９", "2019.0", "2020-06-30",
+          "2020-02-30", "2020-02-29", "2021-02-29", "0000-01-01", "0001-01-01", "2020-6-3", "2020年6月30日",
+          "是", "否", " 是", "true", "True", "TRUE", "false", "False", "yes", "1", "甲类", "乙类", "a.b", "aXb", "(x)",
+          "其它", " 甲类", " 边 ", "H1", "\u3000H3", "H\u3000", "a b", "x;y", "\x1fz", "z\x85"]
+CELL = st.one_of(st.sampled_from(TRICKY),
+                 st.text(alphabet="0123456789.-+e%元万亿年是否truefalsTF１١\u3000 _x甲类()", max_size=14))
+
+
+def _runtime(base: str, text: str):
+    """The runtime's value of a cell as the Python engine reads it (stripped; blank: None),
+    or the FactError."""
+    text = text.strip()
+    if text == "":
+        return None
+    try:
+        return runtime.validate_facts({"f": text}, {"f": SPECS[base]})["f"]
+    except runtime.FactError as exc:
+        return exc
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.lists(st.tuples(st.sampled_from(sorted(SPECS)), CELL), min_size=1, max_size=12),
+                     min_size=1, max_size=25))
+@example(rows=[[(base, text)] for text in TRICKY for base in sorted(SPECS)])
+def test_the_row_pattern_accepts_a_row_only_when_the_runtime_accepts_every_cell_with_the_values_sql_gives(rows):
+    """Cells holding no "," and no line break (what DuckDB's own CSV read gives): the row check
+    is true exactly when every cell passes its per-cell form, and then the runtime accepts each
+    cell with the value SQL computes."""
+    con = duckdb.connect()
+    for row in rows:
+        row = [(base, text) for base, text in row if "," not in text and "\n" not in text]
+        if not row:
+            continue
+        cells = [None if text == "" else text for _base, text in row]  # DuckDB reads an empty cell as NULL
+        grouped: dict = {}
+        for index, (base, _text) in enumerate(row):
+            grouped.setdefault(sql_register.cell_pattern(base, SPECS[base][2]), []).append(f"t{index}")
+        extra = [f"(t{i} IS NULL OR {sql_register._fast_value('date', f't{i}')} IS NOT NULL)"
+                 for i, (base, _t) in enumerate(row) if base == "date"]
+        per_cell = [sql_register._fast_cell(SPECS[base], f"t{i}", False, ";") for i, (base, _t) in enumerate(row)]
+        columns = ", ".join(f"?::VARCHAR AS t{i}" for i in range(len(row)))
+        checks = " AND ".join([sql_register._row_check(grouped)] + extra)
+        got = con.execute(f"SELECT coalesce({checks}, false), {', '.join(f'coalesce({ok}, false)' for ok, _v in per_cell)}, "
+                          f"{', '.join(value for _ok, value in per_cell)} FROM (SELECT {columns})", cells).fetchone()
+        row_ok, cell_oks, values = got[0], got[1:1 + len(row)], got[1 + len(row):]
+        assert row_ok == all(cell_oks), (row, cell_oks)
+        for (base, text), cell_ok, value in zip(row, cell_oks, values):
+            if cell_ok and text != "":
+                expected = _runtime(base, text)
+                assert not isinstance(expected, Exception) and text == text.strip(), (base, text, expected)
+                assert value == expected and type(value) is type(expected), (base, text, value, expected)
+
+
+# ---------------------------------------------------------------- whole registers through the Loader
+SCHEMA = {"金额": SPECS["money"], "人数": SPECS["number"], "比例": SPECS["percent"], "是否": SPECS["bool"],
+          "年度": SPECS["year"], "日期": SPECS["date"], "类别": SPECS["enum"], "总部": SPECS["text"],
+          "营业收入": ("money", True, None, False), "项目金额": ("money", False, None, True)}
+HEADER = ["申请人", "金额", "人数", "比例", "是否", "年度", "日期", "类别", "总部", "营业收入.2019", "营业收入.2020", "项目金额"]
+BASES = [None, "money", "number", "percent", "bool", "year", "date", "enum", "text", "money", "money", "money"]
+
+
+def _load(path):
+    policy = types.SimpleNamespace(schema=SCHEMA)
+    evaluator = types.SimpleNamespace(known=SCHEMA)
+    work = sql_register.work_directory()
+    with work as directory:
+        con = sql_batch.connect(directory)
+        try:
+            loaded = sql_register.Loader(con, [(policy, [])], evaluator, str(path), None, directory).load()
+            names = [name for name, _t in loaded.view_columns]
+            rows = {row[0]: dict(zip(["申请人"] + names, row[1:])) for row in con.execute(
+                f"SELECT _line, \"申请人\", {', '.join(sql_register.ident(n) for n in names)} FROM register_rows").fetchall()}
+        finally:
+            con.close()
+    return loaded, rows
+
+
+def _expected(fields):
+    """What the Python engine makes of one CSV row: typed facts, or None for a bad row."""
+    facts = batch._from_csv(HEADER, fields, SCHEMA)
+    if isinstance(facts, batch.BadRow):
+        return None
+    applicant = batch._identifier(facts.pop("申请人", None))
+    if isinstance(applicant, batch.BadRow):
+        return None
+    try:
+        typed = runtime.validate_facts(facts, SCHEMA)
+    except runtime.FactError:
+        return None
+    for value in typed.values():
+        for item in value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]:
+            if isinstance(item, Decimal) and item != item.quantize(Decimal("0.000001")):
+                return None  # more than 6 places: the DuckDB engine's stated limit (a bad row)
+    return applicant, typed
+
+
+ROW_CELL = st.one_of(CELL.filter(lambda t: "," not in t and "\n" not in t and "\r" not in t and '"' not in t),
+                     st.sampled_from(["1", "300000", "30万元", "是", "否", "2019", "2020-06-30", "甲类", "H1", "5%",
+                                      "1;2万元", "1；2", ";", "x;1"]))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(ROW_CELL, min_size=len(HEADER), max_size=len(HEADER)), min_size=1, max_size=30))
+def test_a_plain_csv_loads_as_the_runtime_reads_it_row_by_row(tmp_path, rows):
+    """A plain UTF-8 CSV (read by DuckDB itself, checked one pattern per row): each row is in
+    the view with the runtime's typed values, or it is a bad row because the runtime refuses it."""
+    path = tmp_path / "register.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(",".join(HEADER) + "\n")
+        for number, row in enumerate(rows):
+            row = [f"E{number:03d}"] + row[1:]
+            handle.write(",".join(row) + "\n")
+    loaded, got = _load(path)
+    assert loaded.reader == "duckdb"  # the plain path: checked one pattern per row
+    bad = {entry["line"] for entry in loaded.bad}
+    for number, row in enumerate(rows):
+        line = number + 2
+        fields = [f"E{number:03d}"] + row[1:]
+        expected = _expected(fields)
+        if all(not f.strip() for f in fields):
+            continue
+        if expected is None:
+            assert line in bad and line not in got, (line, fields)
+            continue
+        applicant, typed = expected
+        assert line not in bad, (line, fields, loaded.bad)
+        values = got[line]
+        assert values["申请人"] == applicant
+        for name, spec in SCHEMA.items():
+            if spec[1]:
+                for year in (2019, 2020):
+                    assert values[f"{name}.{year}"] == typed.get(name, {}).get(year), (line, name, year, fields)
+            elif spec[3]:
+                want = typed.get(name)
+                assert (values[name] and [Decimal(v) for v in values[name]]) == want or (not values[name] and not want), \
+                    (line, name, fields, values[name], want)
+            else:
+                want = typed.get(name)
+                assert values[name] == want and (want is None or type(values[name]) is type(want)), \
+                    (line, name, fields, values[name], want)
