@@ -8,6 +8,7 @@ property tests (no evaluated award may exceed a clause's ceiling).
 from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
+from typing import Callable
 
 from . import ast
 
@@ -140,9 +141,11 @@ def clause_ceiling(clause: ast.Clause) -> Decimal | None:
     return bound
 
 
-def clause_total_ceiling(clause: ast.Clause) -> Decimal | None:
-    """The most a clause can pay over its whole duration (3 years × 100万元 = 300万元)."""
-    per_year = clause_ceiling(clause)
+def clause_total_ceiling(clause: ast.Clause, ceiling: Callable[[ast.Clause], Decimal | None] | None = None) -> Decimal | None:
+    """The most a clause can pay over its whole duration (3 years × 100万元 = 300万元).
+    ceiling: clause_ceiling, or a caller's copy that remembers it (lowering asks for each
+    clause's ceiling three times)."""
+    per_year = (ceiling or clause_ceiling)(clause)
     if per_year is None:
         return None
     years = clause.duration.years if clause.duration is not None else 1
@@ -160,10 +163,13 @@ def clause_total_ceiling(clause: ast.Clause) -> Decimal | None:
     return per_year * years
 
 
-def policy_ceiling(policy: ast.Policy) -> tuple[Decimal, list[str], list[str]]:
+def policy_ceiling(policy: ast.Policy, ceiling: Callable[[ast.Clause], Decimal | None] | None = None
+                   ) -> tuple[Decimal, list[str], list[str]]:
     """The most the policy can pay one applicant in one year after 就高不重复: per matter the
     highest clause, plus every clause with a matter of its own. Returns the sum of bounded
-    awards, the clauses with no bound, and those whose amount is not stated."""
+    awards, the clauses with no bound, and those whose amount is not stated.
+    ceiling: as for clause_total_ceiling."""
+    ceiling_of = ceiling or clause_ceiling
     groups: dict[str, list[ast.Clause]] = {}
     unbounded, unstated = [], []
     for clause in policy.clauses:
@@ -172,12 +178,12 @@ def policy_ceiling(policy: ast.Policy) -> tuple[Decimal, list[str], list[str]]:
         if states_no_amount(clause):
             unstated.append(clause.label)
             continue
-        if clause_ceiling(clause) is None:
+        if ceiling_of(clause) is None:
             unbounded.append(clause.label)
             continue
         key = clause.matter.text if clause.matter and policy.principle == "就高不重复" else clause.label
         groups.setdefault(key, []).append(clause)
-    total = sum((max(clause_ceiling(c) for c in members) for members in groups.values()), Decimal(0))
+    total = sum((max(ceiling_of(c) for c in members) for members in groups.values()), Decimal(0))
     return total, unbounded, unstated
 
 

@@ -7,6 +7,7 @@ Codes are stable: `polc explain CODE` describes each one (compiler/explain.py).
 
 from __future__ import annotations
 
+import re
 import typing
 from decimal import Decimal
 from typing import Iterable, Iterator
@@ -127,9 +128,12 @@ def check_limits(policy, symbols: Symbols) -> Iterator[Diagnostic]:
     own = {decl.name.text for decl in policy.defs}
 
     def crosses(node, measure: tuple[int, int]) -> bool:
-        # Report where a limit is first crossed, not every expression built on top of it.
+        # Report where a limit is first crossed, not every expression built on top of it
+        # (the definitions it uses are looked at only for an expression over a limit).
+        if not _over(measure):
+            return False
         used = [measures[r.name.text] for r in _refs(node) if r.name.text in measures]
-        return _over(measure) and not any(_over(m) for m in used)
+        return not any(_over(m) for m in used)
 
     for decl in policy.defs:
         measure = measures[decl.name.text]
@@ -309,16 +313,33 @@ def _unknown(name: ast.Name, candidates: list[str], what_zh: str, what_en: str) 
 _EXPRESSION_NODES = tuple(t for t in typing.get_args(ast.Expr) if isinstance(t, type)) + (ast.YearValue,)
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # attrs class -> its field names, read once per class
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # attrs class -> the fields that can hold expressions, read once per class
+# Types whose values are never expressions: a field declared with only these (`str | None`,
+# `Span | None`, `Name`, `tuple[Name, ...]`) is not looked into. Half the fields of the nodes
+# walked were such (every span, every Ref's name, every literal's value and text).
+_NO_EXPRESSION_TYPES = frozenset({"str", "int", "bool", "Decimal", "Span", "None", "Name", "tuple", "datetime", "date"})
+_ANNOTATION_NAMES = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+
+def _may_hold_expressions(annotation) -> bool:
+    return not isinstance(annotation, str) or not set(_ANNOTATION_NAMES.findall(annotation)) <= _NO_EXPRESSION_TYPES
+
+
+def _expression_fields(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(field.name for field in attrs.fields(cls) if _may_hold_expressions(field.type)) \
+            if attrs.has(cls) else ()
+    return names
 
 
 def _children(node) -> Iterable:
     """The sub-expressions of an expression node, read from its attrs fields."""
     names = _FIELD_NAMES.get(type(node))
     if names is None:
-        if not attrs.has(type(node)):
-            return ()
-        names = _FIELD_NAMES[type(node)] = tuple(field.name for field in attrs.fields(type(node)))
+        names = _expression_fields(type(node))
+    if not names:
+        return ()
     children = []
     for name in names:
         value = getattr(node, name)
@@ -1248,8 +1269,10 @@ def check_matters(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
 
 def check_items(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
     """A 逐项 fact is read one item at a time, so only inside 每项 … (the per-item amount)."""
+    item_facts = {name for name, decl in symbols.facts.items() if decl.type.items}
+
     def item_refs(node):
-        return [r for r in _refs(node) if r.name.text in symbols.facts and symbols.facts[r.name.text].type.items]
+        return [r for r in _refs(node) if r.name.text in item_facts] if item_facts else []  # no 逐项 fact: no walk
     for clause in policy.clauses:
         for node, role in clause_expressions(clause):
             found = item_refs(node)
@@ -1271,6 +1294,7 @@ def find_overlaps(policies: list[ast.Policy]) -> list:
     from . import interpreter, overlaps
     from .lower import lower
     prepared: dict[int, tuple] = {}
+    plans: dict[tuple, _ConfirmPlan] = {}
 
     def prepare(policy: ast.Policy) -> tuple:
         # Each policy's evaluator is built once per analysis, not once per pair; so is each
@@ -1281,8 +1305,82 @@ def find_overlaps(policies: list[ast.Policy]) -> list:
             prepared[id(policy)] = (interpreter.policy_info(lowered), specs, {})
         return prepared[id(policy)]
 
-    return overlaps.analyse(policies, confirm=lambda first, second, facts, year:
-                            _confirm(first, second, facts, year, prepare))
+    def confirm(first, second, facts: dict, year: int) -> dict | None:
+        # What a pair's confirmation needs besides the witness depends only on the two
+        # policies, the year and which facts the witness names: worked out once (see _plan).
+        key = (id(first[0]), id(second[0]), year, frozenset(facts))
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = _plan(first[0], second[0], facts, year, prepare)
+        return _confirm(first, second, facts, plan, prepare)
+
+    return overlaps.analyse(policies, confirm=confirm)
+
+
+@attrs.frozen
+class _ConfirmPlan:
+    """For a pair of policies, a year and the names of a witness's facts: the facts filled in
+    (a value for each fact of either policy's schema the witness does not name, see _filler),
+    and per policy which witness facts it validates, its fillers validated (or the FactError
+    one raised), the assessed year and whether it is in force on the evaluation date."""
+    fillers: tuple[tuple[str, tuple], ...]  # (fact, what its filler is made from), in order
+    sides: tuple[tuple, tuple]  # per policy: (witness facts in its schema, typed fillers or FactError, assessed year, in force)
+
+
+def _plan(first: ast.Policy, second: ast.Policy, facts: dict, year: int, prepare) -> _ConfirmPlan:
+    from . import overlaps, runtime
+    on = overlaps.evaluation_date(first, second, year)
+    named = set(facts)
+    fillers: dict[str, tuple] = {}  # fact -> what its filler was made from (see _filler)
+    for policy in (first, second):
+        info_, _specs, _typed = prepare(policy)
+        for name, (base, series, options, items) in info_.schema.items():
+            if name not in named and name not in fillers:
+                fillers[name] = (base, series, options, items, on.year - info_.assessed_offset)
+    sides = []
+    for policy in (first, second):
+        info_, _specs, typed_fillers = prepare(policy)
+        typed: dict | runtime.FactError = {}
+        try:
+            for name, made_from in fillers.items():
+                if name in info_.schema:
+                    typed.update(_typed_filler(info_.schema, typed_fillers, name, made_from, _filler(*made_from)))
+        except runtime.FactError as exc:
+            typed = exc
+        assessed = on.year - info_.assessed_offset
+        sides.append((frozenset(name for name in facts if name in info_.schema), typed, assessed,
+                      runtime._not_in_force(info_, on, assessed) is None))
+    return _ConfirmPlan(tuple(fillers.items()), (sides[0], sides[1]))
+
+
+def _confirm(first, second, facts: dict, plan: _ConfirmPlan, prepare) -> dict | None:
+    """Run both clauses on the witness with the reference interpreter. If both apply, return
+    the witness completed with the facts the conditions did not constrain; else None."""
+    from . import runtime
+    completed = dict(facts)
+    for name, made_from in plan.fillers:
+        completed[name] = _filler(*made_from)
+    for (policy, clause), (named, typed_fillers, assessed, in_force) in zip((first, second), plan.sides):
+        info_, specs, cache = prepare(policy)
+        spec = specs[clause.label]
+        # What runtime.evaluate_clauses does for one clause, except that a fact's value is
+        # validated once per policy and value, not once per pair (validating the same
+        # fillers again and again was half the cost of confirming a witness).
+        try:
+            typed = _typed_witness(info_.schema, cache, {name: value for name, value in facts.items() if name in named})
+        except runtime.FactError:
+            return None  # the witness does not fit the facts' types: not confirmed
+        if isinstance(typed_fillers, runtime.FactError):
+            return None
+        typed.update(typed_fillers)
+        if not in_force:
+            return None
+        # Anything raised here (a clause failing inside the interpreter) propagates: it is a
+        # compiler bug, reported as E199 by overlaps.analyse, never swallowed as "cannot decide".
+        result = runtime._run_clause(spec, typed, assessed)
+        if result.applies is not True:
+            return None
+    return completed
 
 
 def check_overlaps_across(found_overlaps: list) -> list[Diagnostic]:
@@ -1332,45 +1430,6 @@ def check_overlaps_across(found_overlaps: list) -> list[Diagnostic]:
     return found
 
 
-def _confirm(first, second, facts: dict, year: int, prepare) -> dict | None:
-    """Run both clauses on the witness with the reference interpreter. If both apply, return
-    the witness completed with the facts the conditions did not constrain; else None."""
-    from . import overlaps, runtime
-    on = overlaps.evaluation_date(first[0], second[0], year)
-    completed = dict(facts)
-    fillers: dict[str, tuple] = {}  # fact -> what its filler was made from (see _filler)
-    for policy, _clause in (first, second):
-        info_, _specs, _typed = prepare(policy)
-        for name, (base, series, options, items) in info_.schema.items():
-            if name not in completed:
-                made_from = (base, series, options, items, on.year - info_.assessed_offset)
-                completed[name] = _filler(*made_from)
-                fillers[name] = made_from
-    for policy, clause in (first, second):
-        info_, specs, typed_fillers = prepare(policy)
-        spec = specs[clause.label]
-        # What runtime.evaluate_clauses does for one clause, except that a filler is validated
-        # once per policy, not once per pair (validating the same fillers again and again was
-        # half the cost of confirming a witness).
-        try:
-            typed = _typed_witness(info_.schema, typed_fillers, {name: value for name, value in completed.items()
-                                                                 if name in info_.schema and name not in fillers})
-            for name in fillers:
-                if name in info_.schema:
-                    typed.update(_typed_filler(info_.schema, typed_fillers, name, fillers[name], completed[name]))
-        except runtime.FactError:
-            return None  # the witness does not fit the facts' types: not confirmed
-        assessed = on.year - info_.assessed_offset
-        if runtime._not_in_force(info_, on, assessed) is not None:
-            return None
-        # Anything raised here (a clause failing inside the interpreter) propagates: it is a
-        # compiler bug, reported as E199 by overlaps.analyse, never swallowed as "cannot decide".
-        result = runtime._run_clause(spec, typed, assessed)
-        if result.applies is not True:
-            return None
-    return completed
-
-
 def _typed_witness(schema: dict, cache: dict, raw: dict) -> dict:
     """runtime.validate_facts of a witness's facts, each fact's typed value remembered by its
     name and value (the witnesses of one policy's pairs repeat the thresholds its clauses
@@ -1378,7 +1437,14 @@ def _typed_witness(schema: dict, cache: dict, raw: dict) -> dict:
     values of the facts that are known, or a FactError if any fact is wrong."""
     typed = {}
     for name, value in raw.items():
-        typed.update(_validated_once(schema, cache, ("witness", name, _frozen(value)), name, value))
+        cls = value.__class__
+        # A plain value is its own key (with its type: 1 and True differ); a series or a list
+        # is frozen (_frozen). The two kinds of key have different lengths, so never meet.
+        key = ("witness", name, cls, value) if cls is str or cls is int or cls is bool else ("witness", name, _frozen(value))
+        found = cache.get(key)
+        if found is None or found.__class__ is not dict:
+            found = _validated_once(schema, cache, key, name, value)  # validates, or raises the FactError
+        typed.update(found)
     return typed
 
 

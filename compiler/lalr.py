@@ -32,7 +32,9 @@ has a problem pays for parsing twice.
 
 from __future__ import annotations
 
+import re
 from operator import itemgetter
+from re import _constants as _sre, _parser as _sre_parse  # type: ignore[attr-defined]
 
 from lark import Lark, Token, Tree
 from lark.tree import Meta
@@ -85,6 +87,8 @@ class Runner:
         lexer = frontend.lexer
         scanner = lexer.scanner
         self.patterns = tuple(scanner._mres)
+        self.lexer = _FirstCharLexer(scanner) if len(self.patterns) == 1 and not scanner.use_bytes \
+            and not any(_BACKREFERENCE.search(t.pattern.to_regexp()) for t in scanner.terminals) else None
         self.ignore = frozenset(lexer.ignore_types)
         # Lark's basic lexer retypes a NAME that is exactly a keyword (UnlessCallback): the
         # same as a look-up of the token's text among those keywords' strings.
@@ -119,7 +123,9 @@ class Runner:
                 kind = _TREE
             index_of[rule] = len(plans)
             spliced = any(splice for _i, splice in keep)
-            plans.append((kind, len(rule.expansion), rule.origin.name, keep if spliced else None,
+            # str(): built afresh (not from the cached tables), a rule's name is a lark Token,
+            # and every look-up of it in a state's row would call Token.__eq__.
+            plans.append((kind, len(rule.expansion), str(rule.origin.name), keep if spliced else None,
                           tuple(i for i, _splice in keep), expand1, name, builders.get(name), name in deep_rules))
         self.plans = tuple(plans)
         self.kept_terminals = frozenset(kept_terminals)
@@ -139,11 +145,18 @@ class Runner:
         table, plans, ignore, retype = self.states, self.plans, self.ignore, self.retype
         patterns, kept, end_state, max_depth = self.patterns, self.kept_terminals, self.end_state, self.max_depth
         single = patterns[0].match if len(patterns) == 1 else None
+        lexer = self.lexer
+        by_char = lexer.by_char if lexer is not None else None
         new_token = Token._future_new  # Token(...) without its deprecated-argument check
         pos, length = 0, len(text)
         while True:
             if pos < length:
-                if single is not None:
+                if by_char is not None:
+                    match = by_char.get(text[pos])
+                    if match is None:
+                        match = lexer.matcher(text[pos])  # type: ignore[union-attr]
+                    found = match(text, pos)
+                elif single is not None:
                     found = single(text, pos)
                 else:
                     found = next((m for m in (p.match(text, pos) for p in patterns) if m), None)
@@ -219,6 +232,109 @@ class Runner:
                 stack.append(new)
                 if entry is None and states[-1] == end_state:
                     return new[0]
+
+
+class _FirstCharLexer:
+    """Lark's lexer, one regular expression per first character.
+
+    Lark's basic lexer matches one alternation of every terminal at each position, and
+    Python's `re` tries its alternatives in order: a space (half the tokens of a draft) was
+    tried against sixteen terminals before WS, and a name against DOCNO, whose `[一-鿿]+`
+    runs over the whole name before it fails. Here each character that starts a token picks
+    the alternation of the terminals that can begin with it, in Lark's order: alternatives
+    that cannot match at this position are left out, so the first that matches, and the
+    token, are the same (`tests/test_fast_parse.py` compares the tokens on every draft). The
+    characters a terminal can begin with are read from the terminal's parsed regular
+    expression, over-approximated where unsure (then it is kept for every character).
+    """
+
+    def __init__(self, scanner):
+        self.flags = scanner.g_regex_flags
+        self.terminals = [(t.name, t.pattern.to_regexp()) for t in scanner.terminals]
+        anywhere = bool(self.flags & re.IGNORECASE)
+        self.firsts = [None if anywhere else _first_chars(regexp, self.flags) for _name, regexp in self.terminals]
+        self.by_char: dict = {}      # character -> the match function of its alternation
+        self._by_terminals: dict = {}  # indices of the terminals kept -> that match function
+
+    def matcher(self, char: str):
+        code = ord(char)
+        kept = tuple(i for i, ranges in enumerate(self.firsts)
+                     if ranges is None or any(low <= code <= high for low, high in ranges))
+        match = self._by_terminals.get(kept)
+        if match is None:
+            if kept:
+                match = re.compile("|".join(f"(?P<{self.terminals[i][0]}>{self.terminals[i][1]})" for i in kept),
+                                   self.flags).match
+            else:
+                match = _no_match
+            self._by_terminals[kept] = match
+        self.by_char[char] = match
+        return match
+
+
+# A terminal referring to a group by number would see other numbers in a shorter alternation.
+_BACKREFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+
+
+def _no_match(_text: str, _pos: int) -> None:
+    return None
+
+
+def _first_chars(regexp: str, flags: int) -> list[tuple[int, int]] | None:
+    """The code point ranges a match of regexp can begin with; None: any character (also when
+    it can match the empty string, or uses something not understood here)."""
+    parsed = _sre_parse.parse(regexp, flags)
+    if parsed.state.flags & re.IGNORECASE:
+        return None
+    ranges, nullable = _first_of_sequence(list(parsed))
+    return None if ranges is None or nullable else ranges
+
+
+def _first_of_sequence(items) -> tuple[list | None, bool]:
+    found: list = []
+    for op, argument in items:
+        ranges, nullable = _first_of_item(op, argument)
+        if ranges is None:
+            return None, False
+        found += ranges
+        if not nullable:
+            return found, False
+    return found, True
+
+
+def _first_of_item(op, argument) -> tuple[list | None, bool]:
+    """(ranges, whether the item can match the empty string); None: any character."""
+    if op is _sre.LITERAL:
+        return [(argument, argument)], False
+    if op is _sre.IN:
+        ranges = []
+        for kind, value in argument:
+            if kind is _sre.LITERAL:
+                ranges.append((value, value))
+            elif kind is _sre.RANGE:
+                ranges.append(value)
+            else:  # a negated set, a category (\d, \w): any character
+                return None, False
+        return ranges, False
+    if op is _sre.SUBPATTERN:
+        _group, add_flags, _del_flags, pattern = argument
+        return (None, False) if add_flags & re.IGNORECASE else _first_of_sequence(list(pattern))
+    if op is _sre.BRANCH:
+        found, nullable = [], False
+        for alternative in argument[1]:
+            ranges, empty = _first_of_sequence(list(alternative))
+            if ranges is None:
+                return None, False
+            found += ranges
+            nullable = nullable or empty
+        return found, nullable
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", _sre.MAX_REPEAT)):
+        least, _most, pattern = argument
+        ranges, nullable = _first_of_sequence(list(pattern))
+        return (None, False) if ranges is None else (ranges, nullable or least == 0)
+    if op in (_sre.ASSERT, _sre.ASSERT_NOT, _sre.AT):  # consumes nothing: what follows begins the match
+        return [], True
+    return None, False
 
 
 def _tree_meta(text: str, start: int, end: int) -> Meta:

@@ -11,6 +11,7 @@ README's "Limits" section states the same figures.
 from __future__ import annotations
 
 import decimal
+import functools
 import re
 from decimal import Decimal
 
@@ -86,6 +87,7 @@ def _short(text: str) -> str:
     return text if len(text) <= 24 else f"{text[:10]}…{text[-6:]}（共{len(text)}字）"
 
 
+@functools.lru_cache(maxsize=4096)  # a draft repeats its amounts; the value is immutable
 def money(text: str) -> Decimal:
     """30万元 -> Decimal('300000'), exactly; out of range raises OutOfRange."""
     match = re.fullmatch(r"([0-9.]+)(万亿元|亿元|万元|元)", text)
@@ -98,6 +100,7 @@ def money(text: str) -> Decimal:
     return value
 
 
+@functools.lru_cache(maxsize=4096)  # a draft repeats its amounts; the value is immutable
 def number(text: str) -> Decimal:
     value = _digits(text)
     if value > MAX_NUMBER:
@@ -105,6 +108,7 @@ def number(text: str) -> Decimal:
     return value
 
 
+@functools.lru_cache(maxsize=4096)  # a draft repeats its amounts; the value is immutable
 def percent(text: str) -> Decimal:
     """5% -> Decimal('0.05'), exactly."""
     value = EXACT.divide(_digits(text.rstrip("%")), Decimal(100))

@@ -117,6 +117,9 @@ class _Lowering:
         self.source = policy
         self.symbols = Symbols.of(policy)
         self._reads: tuple | None = None  # see clause_reads
+        self.texts: dict = {}  # printer.expr's texts, each node printed once (see printer.expr)
+        self.posix_path = Path(policy.path).as_posix()  # each clause's source names it
+        self.ceilings: dict = {}  # id(clause) -> (clause, its ceiling): see ceiling
         vocabulary = policy.vocabulary
         shared = {id(decl) for source in ([vocabulary] if vocabulary is not None else [])
                   for kind in ("enums", "facts", "defs", "matters") for decl in getattr(source, kind)}
@@ -159,7 +162,7 @@ class _Lowering:
 
     # ------------------------------------------------------------ expressions
     def expr(self, node: ast.Expr) -> model.Expr:
-        text = printer.expr(node)
+        text = printer.expr(node, self.texts)
         span = node.span
         match node:
             case ast.Money() | ast.UnitPrice() | ast.Percent() | ast.Number():
@@ -214,17 +217,18 @@ class _Lowering:
         left = self.expr(node.left)
         if first_time and not isinstance(left, model.FactRef):
             raise LoweringError(f"首次… needs a yearly fact on its left: {printer.expr(node)}")
-        per_year = any(t is not None and t.series for t in (infer(node.left, self.symbols), infer(node.right, self.symbols)))
+        sides = (infer(node.left, self.symbols), infer(node.right, self.symbols))  # each side's type, once
+        per_year = any(t is not None and t.series for t in sides)
         return model.Compare(
-            op=model.CompareOp(op), left=left, right=self.expr(node.right), text=printer.expr(node), word=node.op,
+            op=model.CompareOp(op), left=left, right=self.expr(node.right), text=printer.expr(node, self.texts), word=node.op,
             first_time=first_time, each_year=node.op.startswith("均"),
-            kind=model.Base(value_kind(infer(node.left, self.symbols))), order=self.enum_order(node),
+            kind=model.Base(value_kind(sides[0])), order=self.enum_order(sides),
             per_year=per_year, span=node.span)
 
-    def enum_order(self, node: ast.Compare) -> tuple[str, ...]:
-        """The declared order of the enumeration compared (嘉奖 < 记三等功 < …)."""
-        for side in (node.left, node.right):
-            t = infer(side, self.symbols)
+    def enum_order(self, sides: tuple[Type | None, Type | None]) -> tuple[str, ...]:
+        """The declared order of the enumeration compared (嘉奖 < 记三等功 < …), from the types
+        of the two sides."""
+        for t in sides:
             if t is not None and t.enum:
                 return self.symbols.enum_values(t.enum)
         return ()
@@ -380,18 +384,18 @@ class _Lowering:
         if award is not None and isinstance(award.form, model.ByLevel):
             decisive.add(award.form.subject.name)
         no_amount = clause.award is None or isinstance(clause.award.form, (ast.CaseByCase, ast.Unspecified, ast.Routing))
-        ceiling = None if clause.text_only or no_amount else analysis.clause_ceiling(clause)
+        ceiling = None if clause.text_only or no_amount else self.ceiling(clause)
         could_pay = Decimal(0) if clause.award is not None and isinstance(clause.award.form, ast.Routing) else ceiling
         return model.ClauseModel(
             article=clause.article, article_number=clause.article_number, item=clause.item, title=clause.title,
             line=clause.span.line if clause.span is not None else 0,
-            source=f"{Path(policy.path).as_posix()}:{clause.span.line if clause.span is not None else 0}",
+            source=f"{self.posix_path}:{clause.span.line if clause.span is not None else 0}",
             source_text=clause.source_text, recipient=clause.recipient, units=tuple(u.text for u in clause.units),
             matter=self.matter(clause.matter) if clause.matter else None, matter_by=matter_by,
             conditions=conditions, award=award, duration=duration, once=clause.once, uncapped=clause.uncapped,
             quota=quota, modifier=modifier, notes=clause.notes, text_only=clause.text_only,
             evaluated=is_evaluated(clause), ceiling=ceiling,
-            total_ceiling=None if ceiling is None else analysis.clause_total_ceiling(clause),
+            total_ceiling=None if ceiling is None else analysis.clause_total_ceiling(clause, self.ceiling),
             could_pay=could_pay, cofunded=is_cofunded(policy, clause),
             split=tuple(model.Share(payer.text, share.value, share.text, payer.span) for payer, share in rule.shares)
             if rule is not None else None,
@@ -401,6 +405,14 @@ class _Lowering:
                                    printer.part_text(p).removeprefix("其中 "), p.span) for p in clause.parts),
             offsets=tuple(model.Offset(n.text, model.OffsetSource.MATTER if n.text in self.matters or n.text not in self.facts
                                        else model.OffsetSource.FACT, n.span) for n in clause.offsets))
+
+    def ceiling(self, clause: ast.Clause) -> Decimal | None:
+        """analysis.clause_ceiling, once per clause (the clause, its total and the policy's
+        ceiling each ask for it)."""
+        known = self.ceilings.get(id(clause))
+        if known is None or known[0] is not clause:
+            known = self.ceilings[id(clause)] = (clause, analysis.clause_ceiling(clause))
+        return known[1]
 
     def ranking(self, keys) -> tuple[model.RankKey, ...]:
         return tuple(model.RankKey(fact.text, descending, fact.span) for fact, descending in keys)
@@ -472,7 +484,7 @@ class _Lowering:
     def policy(self) -> model.PolicyModel:
         policy = self.source
         clauses = tuple(self.clause(c) for c in policy.clauses)
-        total, unbounded, unstated = analysis.policy_ceiling(policy)
+        total, unbounded, unstated = analysis.policy_ceiling(policy, self.ceiling)
         return model.PolicyModel(
             docno=policy.docno, numbered=policy.numbered, path=policy.path, title=policy.title, issuer=policy.issuer,
             issued=policy.issued.value if policy.issued else None,

@@ -49,8 +49,17 @@ class Interval:
 
     @classmethod
     def of(cls, op: str, bound: Decimal) -> "Interval":
-        return {"gt": cls(bound, True), "ge": cls(bound, False), "lt": cls(None, False, bound, True),
-                "le": cls(None, False, bound, False), "eq": cls(bound, False, bound, False)}[op]
+        if op == "gt":
+            return cls(bound, True)
+        if op == "ge":
+            return cls(bound, False)
+        if op == "lt":
+            return cls(None, False, bound, True)
+        if op == "le":
+            return cls(None, False, bound, False)
+        if op == "eq":
+            return cls(bound, False, bound, False)
+        raise KeyError(op)
 
     def meet(self, other: "Interval") -> "Interval":
         low, low_open = self.low, self.low_open
@@ -101,6 +110,7 @@ class Interval:
 
 
 NON_NEGATIVE = Interval(Decimal(0))
+_EVERYTHING = Interval()  # no bound (Intervals are frozen: meet makes a new one)
 
 
 @attrs.frozen
@@ -281,9 +291,14 @@ def solve(conjunct: Conjunct, symbols: Symbols) -> dict | None:
     Numeric domains hold only what the conditions say (so a witness sits at the numbers the
     drafter wrote); the natural range of a fact (money is not negative) is checked apart."""
     domains: dict = {}
+    naturals: dict = {}  # each variable's natural domain, worked out once per conjunct
     for atom in conjunct:
-        default = _domain_of(atom.var, symbols)
-        current = domains.get(atom.var, Interval() if isinstance(default, Interval) else default)
+        var = atom.var
+        if var in domains:
+            current = domains[var]
+        else:
+            natural = naturals[var] = _domain_of(var, symbols)
+            current = _EVERYTHING if isinstance(natural, Interval) else natural
         domain = atom.domain
         if isinstance(domain, bool):
             if current is not None and current is not True and current is not False:
@@ -296,12 +311,12 @@ def solve(conjunct: Conjunct, symbols: Symbols) -> dict | None:
             if not current:
                 return None
         else:
-            current = (current if isinstance(current, Interval) else Interval()).meet(domain)
+            current = (current if isinstance(current, Interval) else _EVERYTHING).meet(domain)
             if current.empty:
                 return None
-        domains[atom.var] = current
+        domains[var] = current
     for var, current in domains.items():
-        natural = _domain_of(var, symbols)
+        natural = naturals[var]
         if isinstance(current, Interval) and isinstance(natural, Interval):
             if current.meet(natural).empty:
                 return None
@@ -452,12 +467,19 @@ def analyse(policies: list[ast.Policy], confirm=None) -> list[Overlap]:
     in polc, not an undecidable pair: it is kept on the Overlap, and reported as one (E199)."""
     results = []
     tables: dict[tuple[int, int], Symbols] = {}  # one merged symbol table per pair of policies, not per pair of clauses
+    own: dict[int, Symbols] = {}  # each policy's own table, read once (a shared vocabulary can be long)
     forms = _ClauseForms()  # each clause's normal form once per distinct table, not once per pair
+
+    def symbols_of(policy: ast.Policy) -> Symbols:
+        if id(policy) not in own:
+            own[id(policy)] = Symbols.of(policy)
+        return own[id(policy)]
+
     for matter, first, second in clause_pairs(policies):
         key = (id(first[0]), id(second[0]))
         try:
             if key not in tables:
-                tables[key] = _combined_symbols(first[0], second[0])
+                tables[key] = _combined_symbols(first[0], second[0], symbols_of)
             results.append(decide(matter, first, second, confirm, tables[key], forms))
         except Exception as exc:  # noqa: BLE001 - reported as a compiler bug, with its type and message
             results.append(Overlap(matter, first, second, None, False, None,
@@ -465,13 +487,17 @@ def analyse(policies: list[ast.Policy], confirm=None) -> list[Overlap]:
     return results
 
 
-def _combined_symbols(first: ast.Policy, second: ast.Policy) -> Symbols:
-    symbols = Symbols.of(first)
-    if second is not first:
-        other = Symbols.of(second)
-        for table in ("enums", "facts", "defs", "matters", "enum_of_value"):
-            for key, value in getattr(other, table).items():
-                getattr(symbols, table).setdefault(key, value)
+def _combined_symbols(first: ast.Policy, second: ast.Policy, symbols_of=Symbols.of) -> Symbols:
+    """The names of both policies, the first's winning. symbols_of: each policy's own table
+    (analyse remembers them; they are only read here, and a merged table is a new one)."""
+    mine = symbols_of(first)
+    if second is first:
+        return mine
+    symbols = Symbols(dict(mine.enums), dict(mine.facts), dict(mine.defs), dict(mine.matters), dict(mine.enum_of_value))
+    other = symbols_of(second)
+    for table in ("enums", "facts", "defs", "matters", "enum_of_value"):
+        for key, value in getattr(other, table).items():
+            getattr(symbols, table).setdefault(key, value)
     return symbols
 
 

@@ -7,6 +7,7 @@ with 「」 only when a bare name could not carry them.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from . import ast
@@ -20,8 +21,14 @@ _ADDITIVE, _MULTIPLICATIVE, _UNARY, _ATOM = 5, 6, 7, 9
 
 
 def name(node: ast.Name) -> str:
+    return _name_text(node.text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_text(text: str) -> str:
+    """A name as printed: bare when it reads as one name, else quoted (decided once per text:
+    the keywords are the grammar's, fixed for the process)."""
     from .grammar_tables import keywords
-    text = node.text
     if _BARE_NAME.fullmatch(text) and text not in keywords() and not _YEARS_LIKE.match(text):
         return text
     return f"「{text}」"
@@ -64,12 +71,26 @@ def _precedence(node) -> int:
     return _PRECEDENCE.get(type(node), _ATOM)
 
 
-def _wrapped(node, minimum: int) -> str:
-    text = expr(node)
+def _wrapped(node, minimum: int, texts: dict | None = None) -> str:
+    text = expr(node, texts)
     return f"({text})" if _precedence(node) < minimum else text
 
 
-def expr(node) -> str:
+def expr(node, texts: dict | None = None) -> str:
+    """The canonical text of an expression. texts: id(node) -> (node, text) of nodes printed
+    before, filled as nodes are printed (lowering gives every node of a clause its text, and
+    printing each one afresh printed a node once per level above it)."""
+    if texts is None:
+        return _expr(node, None)
+    known = texts.get(id(node))
+    if known is not None and known[0] is node:
+        return known[1]
+    text = _expr(node, texts)
+    texts[id(node)] = (node, text)  # the node kept beside its text, so its id cannot be reused
+    return text
+
+
+def _expr(node, texts: dict | None) -> str:
     if isinstance(node, ast.Ref):
         return name(node.name)
     if isinstance(node, (ast.Money, ast.UnitPrice, ast.Percent, ast.Number)):
@@ -79,36 +100,36 @@ def expr(node) -> str:
     if isinstance(node, ast.Binary):
         level = _precedence(node)
         # Left-associative: the right operand needs parentheses at the same level.
-        return f"{_wrapped(node.left, level)} {node.op} {_wrapped(node.right, level + 1)}"
+        return f"{_wrapped(node.left, level, texts)} {node.op} {_wrapped(node.right, level + 1, texts)}"
     if isinstance(node, ast.Neg):
-        return f"-{_wrapped(node.operand, _UNARY)}"
+        return f"-{_wrapped(node.operand, _UNARY, texts)}"
     if isinstance(node, ast.PrevYear):
-        return f"上年 {_wrapped(node.operand, _UNARY)}"
+        return f"上年 {_wrapped(node.operand, _UNARY, texts)}"
     if isinstance(node, ast.Floor):
-        return f"取整 {_wrapped(node.operand, _UNARY)}"
+        return f"取整 {_wrapped(node.operand, _UNARY, texts)}"
     if isinstance(node, ast.AssessedYear):
         return "考核年度"
     if isinstance(node, ast.YearValue):
         return f"{node.value}年"
     if isinstance(node, ast.Growth):
-        return f"{_wrapped(node.operand, _ATOM)} 增速"
+        return f"{_wrapped(node.operand, _ATOM, texts)} 增速"
     if isinstance(node, ast.Compare) and node.run_year is not None:  # issue 13: 自 F 起 第4年
         return f"自 {name(node.right.left.name)} 起 {node.run_year}"
     if isinstance(node, ast.And) and node.run_year is not None:  # issue 13: 自 F 起 第4至5年
         return f"自 {name(node.left.right.left.name)} 起 {node.run_year}"
     if isinstance(node, ast.Compare):
-        return f"{_wrapped(node.left, _ADDITIVE)} {node.op} {_wrapped(node.right, _ADDITIVE)}"
+        return f"{_wrapped(node.left, _ADDITIVE, texts)} {node.op} {_wrapped(node.right, _ADDITIVE, texts)}"
     if isinstance(node, ast.Member):
         word = "不属于" if node.negated else "属于"
-        return f"{_wrapped(node.subject, _ADDITIVE)} {word} " + "、".join(name(o) for o in node.options)
+        return f"{_wrapped(node.subject, _ADDITIVE, texts)} {word} " + "、".join(name(o) for o in node.options)
     if isinstance(node, ast.RunOfYears):
-        return f"{node.keyword} {node.years_text} {_wrapped(node.condition, 4)}"
+        return f"{node.keyword} {node.years_text} {_wrapped(node.condition, 4, texts)}"
     if isinstance(node, ast.And):
-        return f"{_wrapped(node.left, 2)} 且 {_wrapped(node.right, 3)}"
+        return f"{_wrapped(node.left, 2, texts)} 且 {_wrapped(node.right, 3, texts)}"
     if isinstance(node, ast.Or):
-        return f"{_wrapped(node.left, 1)} 或 {_wrapped(node.right, 2)}"
+        return f"{_wrapped(node.left, 1, texts)} 或 {_wrapped(node.right, 2, texts)}"
     if isinstance(node, ast.Not):
-        return f"非 {_wrapped(node.operand, 3)}"
+        return f"非 {_wrapped(node.operand, 3, texts)}"
     raise TypeError(f"not an expression: {node!r}")
 
 

@@ -91,28 +91,84 @@ def read_bounded(path: str, limit: int) -> bytes:
         os.close(fd)
 
 
-@attrs.frozen
 class Span:
-    """A region of a source file. Lines and columns are 1-based; columns count characters."""
+    """A region of a source file. Lines and columns are 1-based; columns count characters;
+    start and end are character offsets into the text, end exclusive.
 
-    path: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    start: int = 0  # character offsets into the text, end exclusive
-    end: int = 0
+    A value: equal (and hashed) by all seven, immutable (read-only properties). A span made
+    by span_of_offsets keeps only its offsets and the file's line index, and works out its
+    lines and columns when one is first read: parsing makes a span for nearly every node
+    (115,000 for 5,000 clauses), and the lines and columns of most are never shown."""
+
+    __slots__ = ("_path", "_start", "_end", "_starts", "_position")
+
+    def __init__(self, path: str, line: int, column: int, end_line: int, end_column: int, start: int = 0, end: int = 0):
+        self._path, self._start, self._end = path, start, end
+        self._starts = None
+        self._position = (line, column, end_line, end_column)
+
+    def _where(self) -> tuple[int, int, int, int]:
+        position = self._position
+        if position is None:
+            starts, start, end = self._starts, self._start, self._end
+            line = bisect.bisect_right(starts, start)
+            end_line = bisect.bisect_right(starts, end)
+            position = self._position = (line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1)
+        return position
+
+    path = property(lambda self: self._path)
+    start = property(lambda self: self._start)
+    end = property(lambda self: self._end)
+    line = property(lambda self: self._where()[0])
+    column = property(lambda self: self._where()[1])
+    end_line = property(lambda self: self._where()[2])
+    end_column = property(lambda self: self._where()[3])
+
+    def _values(self) -> tuple:
+        return (self._path, *self._where(), self._start, self._end)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        line, column, end_line, end_column = self._where()
+        return (f"Span(path={self._path!r}, line={line!r}, column={column!r}, end_line={end_line!r}, "
+                f"end_column={end_column!r}, start={self._start!r}, end={self._end!r})")
+
+    def __reduce__(self):
+        # Pickled (the parse cache) as its values: every span of a file shares one line index,
+        # which pickle writes once.
+        if self._position is None:
+            return (_span_at, (self._path, self._start, self._end, self._starts))
+        return (Span, (self._path, *self._position, self._start, self._end))
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}"
 
 
+def _span_at(path: str, start: int, end: int, starts: list[int]) -> Span:
+    """A span of text[start:end] whose lines and columns are read from starts (the offset
+    where each line begins) when first asked for."""
+    span = _new_span(Span)
+    span._path, span._start, span._end, span._starts, span._position = path, start, end, starts, None
+    return span
+
+
+_new_span = object.__new__
+
+
 def span_of_offsets(source: SourceFile, start: int, end: int) -> Span:
     """Span covering text[start:end] of a source file."""
-    starts = _line_starts(source.text)
-    line = bisect.bisect_right(starts, start)
-    end_line = bisect.bisect_right(starts, end)
-    return Span(source.path, line, start - starts[line - 1] + 1, end_line, end - starts[end_line - 1] + 1, start, end)
+    return _span_at(source.path, start, end, _line_starts(source.text))
 
 
 @functools.lru_cache(maxsize=16)

@@ -128,3 +128,39 @@ def test_larks_version_is_read_without_importing_it_and_agrees():
 
     from compiler import grammar_tables
     assert grammar_tables.lark_version() == lark.__version__
+
+
+def lexed_both_ways(text: str) -> tuple[list, list]:
+    """(type, end) of each token from the runner's first-character lexer and from Lark's own
+    alternation of every terminal, up to the first position neither can match."""
+    lexer = parser._runner().lexer
+    assert lexer is not None, "the first-character lexer is not in use"
+    whole = parser._runner().patterns[0].match
+    fast, slow = [], []
+    pos = 0
+    while pos < len(text):
+        by_char = lexer.by_char.get(text[pos]) or lexer.matcher(text[pos])
+        a, b = by_char(text, pos), whole(text, pos)
+        fast.append(a and (a.lastgroup, a.end()))
+        slow.append(b and (b.lastgroup, b.end()))
+        if a is None or b is None or a.end() == pos:
+            break
+        pos = a.end()
+    return fast, slow
+
+
+def test_the_first_character_lexer_gives_larks_tokens_on_every_draft():
+    for path in DRAFTS:
+        text = normalise(path.read_text(encoding="utf-8", errors="replace"))
+        fast, slow = lexed_both_ways(text)
+        assert fast == slow, path
+
+
+_LEXER_ALPHABET = "0123456789.%-~—–〜/:,=<>(){}[]+*×÷≥≤→、「」\"\\#_·aZ \t\n第年至项条前后百分之零〇一二两三四五六七八九十点万亿元以上下内含不〔〕号属于且或非当给予最高\u3400\u9fff\u00e9😀"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_LEXER_ALPHABET) | st.characters(), max_size=60))
+def test_the_first_character_lexer_agrees_with_larks_on_any_text(text: str):
+    fast, slow = lexed_both_ways(text)
+    assert fast == slow
