@@ -1004,7 +1004,7 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
     if only_listed:
         # A clause that does not apply takes no part in 就高不重复 and pays nothing, so leaving
         # its rows out changes no other row. Filtered before the join: most rows go here.
-        keep = exp.Not(this=_is(_col("applies"), False))
+        keep: exp.Expr = exp.Not(this=_is(_col("applies"), False))
         by_fact = [clause for clause in clauses if clause.clause.matter_by is not None and clause.highest_only]
         if keep_matters_read and by_fact:
             # read from the fact (a column), or, not in force or with no award, the stated matter
@@ -1022,10 +1022,10 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
                                                 columns=[_ident(name) for name in _CONSTANTS]))
     applies, paid = _col("applies"), _col("_polc_paid")
     kind = _case([(_is(applies, True), _col("award_kind"))])
-    matter = (exp.Coalesce(this=_col("_polc_matter"), expressions=[_col("static_matter")])
+    matter_of_row: exp.Expr = (exp.Coalesce(this=_col("_polc_matter"), expressions=[_col("static_matter")])
               if any(clause.dynamic_matter for clause in clauses) else _col("static_matter"))
-    split_no = (exp.Coalesce(this=_col("_polc_payers"), expressions=[_col("split_no")])
-                if any(clause.payers for clause in clauses) else _col("split_no"))
+    split_of_row: exp.Expr = (exp.Coalesce(this=_col("_polc_payers"), expressions=[_col("split_no")])
+                              if any(clause.payers for clause in clauses) else _col("split_no"))
     reason = _case([
         (_is(applies.copy(), None), _str("undecidable")),
         (_not(applies.copy()), _str("not_applicable")),
@@ -1033,7 +1033,7 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         (_not(paid.copy()), _str("not_highest")),
         (exp.EQ(this=_col("award_kind"), expression=_str("routing")), _str("routing")),
     ], _str("paid"))
-    funding_cases = [(exp.EQ(this=_p(split_no.copy()), expression=_int(number)),
+    funding_cases = [(exp.EQ(this=_p(split_of_row.copy()), expression=_int(number)),
                       _funding(split, _col("amount_min"), _col("amount_max")))
                      for number, split in enumerate(split_rules, 1)]
     funding = (_case([(_and(paid.copy(), exp.Not(this=_is(_col("amount_max"), None))), _case(funding_cases))],
@@ -1043,7 +1043,7 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         _cast(_col("policy_index"), "INTEGER").as_("policy_index", copy=False),
         _cast(_col("clause_index"), "INTEGER").as_("clause_index", copy=False),
         _cast(_col("clause"), "VARCHAR").as_("clause", copy=False),
-        _cast(matter, "VARCHAR").as_("matter", copy=False), _cast(applies.copy(), "BOOLEAN").as_("applies", copy=False),
+        _cast(matter_of_row, "VARCHAR").as_("matter", copy=False), _cast(applies.copy(), "BOOLEAN").as_("applies", copy=False),
         _cast(paid.copy(), "BOOLEAN").as_("paid", copy=False), _cast(kind, "VARCHAR").as_("kind", copy=False),
         _cast(_col("amount_min"), MONEY_OUT).as_("amount_min", copy=False),
         _cast(_col("amount_max"), MONEY_OUT).as_("amount_max", copy=False),
@@ -1167,7 +1167,7 @@ def _clause_columns(pos: int, policy: model.PolicyModel, policy_index: int, clau
     duration = clause.duration
     start_fact = duration.start_fact if duration is not None else None
     timed = start_fact is not None and award is not None
-    if timed:
+    if timed and start_fact is not None:  # (timed implies it; said again for the type checker)
         read.append(sql.column(start_fact.name).as_(prefix + "start", copy=False))
     if clause.matter_by is not None and award is not None:
         read.append(sql.column(clause.matter_by.name).as_(prefix + "by", copy=False))
