@@ -32,7 +32,7 @@ import shutil
 import tempfile
 from decimal import Decimal
 
-from . import batch, compact, runtime, sql_register
+from . import batch, compact, runtime, sql_cache, sql_register
 from .sql_register import IDENTIFIER, ident, literal
 
 OUTS = ("outside_quota", "outside_budget", "needs_selection", "list_over")
@@ -109,7 +109,8 @@ def run(modules: list, source: str, on, out, errors, include_all: bool = False, 
         con = connect(work)
         try:
             engine = Engine(con, modules, source, on, include_all, encoding, work, stdin)
-            engine.models = list(models or ())
+            # sql_cache.Models are made only if the query text is not in polc's cache
+            engine.models = models if isinstance(models, sql_cache.Models) else list(models or ())
             return engine.run(writer, errors)
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None  # Ctrl-C during a query: exit 130, as elsewhere
@@ -256,6 +257,7 @@ class Engine:
             self.con.execute(f"{'INSERT INTO clause_rows' if number else 'CREATE TABLE clause_rows AS'} "
                              f"SELECT {columns} FROM ({query}) c WHERE {' OR '.join(keep)}")
 
+    @sql_cache.cached  # the text from polc's cache when the same sources, --on and years made it
     def _to_sql(self) -> str | None:
         """The per-applicant query of to_sql over the view `register`, or None when there are
         no models (the Python runtime stands in, e.g. for a caller with modules only) or the
