@@ -191,7 +191,9 @@ class Engine:
         self.con.execute("CREATE TABLE clause_info (pos INTEGER, policy_index INTEGER, policy VARCHAR, clause VARCHAR, "
                          "policy_json VARCHAR, clause_json VARCHAR, label_json VARCHAR, is_modifier BOOLEAN, "
                          "highest_only BOOLEAN, has_quota BOOLEAN, dynamic_matter BOOLEAN)")
-        self.con.executemany("INSERT INTO clause_info VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        if rows:  # one statement (executemany plans one INSERT per clause: 0.1 s for 107)
+            self.con.execute("INSERT INTO clause_info VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows)),
+                             [value for row in rows for value in row])
 
     def _applicants(self) -> None:
         """Which rows are evaluated: an applicant on more than one line makes all those rows

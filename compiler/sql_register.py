@@ -51,14 +51,14 @@ STAGED_LIST_SEPARATOR = "\x01"  # items of a 逐项 fact staged from JSON (never
 
 def ident(name: str) -> str:
     """A quoted SQL identifier, never pasted: the quote doubled, as sqlglot writes it for
-    DuckDB (tests/test_sql_cache.py compares the two). Written here so that a batch whose
+    DuckDB (tests/test_batch_fixed_costs.py compares the two). Written here so that a batch whose
     query comes from polc's cache does not import sqlglot (a fifth of a second)."""
     return '"' + name.replace('"', '""') + '"'
 
 
 def literal(text: str) -> str:
     """A SQL string literal, never pasted: the quote doubled, as sqlglot writes it for DuckDB
-    (tests/test_sql_cache.py compares the two; DuckDB reads no backslash escapes in '…')."""
+    (tests/test_batch_fixed_costs.py compares the two; DuckDB reads no backslash escapes in '…')."""
     return "'" + text.replace("'", "''") + "'"
 
 

@@ -304,9 +304,47 @@ def test_a_policy_edited_while_the_batch_runs_is_an_error_not_sql_of_other_text(
     assert entries(cache) == set()
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from('a"\'\\\n\r\t\x00\x01中 ;-/*{}$?') | st.characters(), max_size=12))
 def test_identifiers_and_literals_are_quoted_as_sqlglot_quotes_them(text):
     import sqlglot.expressions as sqlexp
     assert sql_register.ident(text) == sqlexp.to_identifier(text, quoted=True).sql("duckdb")
     assert sql_register.literal(text) == sqlexp.Literal.string(text).sql("duckdb")
+
+
+def _header_by_search(names: list[str]):
+    """batch._header's checks as first written (every column seen searched for each name): the
+    reference its index must agree with, error for error."""
+    seen: dict[str, int] = {}
+    for column, name in enumerate(names, 1):
+        if not name:
+            continue
+        key = name
+        if "." in name and name.rsplit(".", 1)[1].isdigit():
+            base, year = name.rsplit(".", 1)
+            key = f"{base}.{int(year)}" if len(year) <= 4 else name
+            if base in seen:
+                return ("whole and yearly", base, name)
+        elif any(other.startswith(name + ".") for other in seen):
+            return ("yearly and whole", name, next(o for o in seen if o.startswith(name + ".")))
+        if key in seen:
+            return ("twice", name)
+        seen[key] = column
+    return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.text(alphabet="ab.12", max_size=6), max_size=8))
+def test_the_header_check_finds_what_searching_every_column_found(names):
+    from compiler import batch
+    expected = _header_by_search([name.strip() for name in names])
+    try:
+        batch._header("r.csv", 1, names, "utf-8")
+    except batch.RegisterError as exc:
+        assert expected is not None, exc.en
+        kind, *named = expected
+        assert all(repr(name) in exc.en for name in named), (exc.en, expected)
+        assert {"whole and yearly": "and the yearly column", "yearly and whole": "and the yearly column",
+                "twice": "appears twice"}[kind] in exc.en
+    else:
+        assert expected is None
