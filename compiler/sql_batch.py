@@ -114,6 +114,11 @@ def run(modules: list, source: str, on, out, errors, include_all: bool = False, 
             return engine.run(writer, errors)
         except duckdb.InterruptException:
             raise KeyboardInterrupt from None  # Ctrl-C during a query: exit 130, as elsewhere
+        except RuntimeError as exc:
+            # DuckDB 2 reports Ctrl-C during a query as a plain RuntimeError with this message
+            if str(exc) == "Query interrupted":
+                raise KeyboardInterrupt from None
+            raise
         except duckdb.Error as exc:
             message = str(exc).splitlines()[0][:300]
             if engine.loading:  # a register DuckDB cannot read (a damaged Parquet file, a missing table…)
