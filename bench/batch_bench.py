@@ -229,7 +229,7 @@ def clauses(calls: int) -> list[str]:
     batch runs it when no trace is asked for (`polc eval --batch`: no trace entries), and
     the reference interpreter. The generated figures include everything a caller gets: the
     run, the clause function, the award and the ClauseResult record."""
-    from compiler import batch, interpreter, runtime
+    from compiler import interpreter, runtime
     from compiler.lower import lower
     project, modules = _modules()
     policy = next(p for p in project.policies if p.docno == "嘉政发〔2020〕6号")
@@ -237,7 +237,7 @@ def clauses(calls: int) -> list[str]:
     reference = {s.label: s for s in interpreter.clause_specs(lower(policy))}
     generated = {s.label: s for s in module.CLAUSES}
     factor = (Decimal("1.5"), "嘉政发〔2020〕8号第十四条")
-    quiet = batch._QuietRun
+    quiet = runtime.QuietRun
     run_clause = runtime._run_clause  # generated modules import polc's own runtime (driver.load_module)
 
     def timed(*functions):
@@ -259,11 +259,14 @@ def clauses(calls: int) -> list[str]:
         traced = run_clause(spec, facts, YEAR, scale)
         assert str(hand(facts, YEAR)) == traced.award.to_json()["max"], (name, hand(facts, YEAR), traced.award)
         assert traced.to_json() == run_clause(ref, facts, YEAR, scale).to_json()
-        by_hand, ours, ours_quiet, interp = timed(
-            lambda: hand(facts, YEAR), lambda: run_clause(spec, facts, YEAR, scale),
+        decide = spec.decide
+        assert runtime.Award(*decide(facts, YEAR, scale)) == traced.award, (name, decide(facts, YEAR, scale))
+        by_hand, decided, ours, ours_quiet, interp = timed(
+            lambda: hand(facts, YEAR), lambda: decide(facts, YEAR, scale), lambda: run_clause(spec, facts, YEAR, scale),
             lambda: run_clause(spec, facts, YEAR, scale, quiet), lambda: run_clause(ref, facts, YEAR, scale))
-        lines.append(f"  {name:<16} by hand {by_hand * 1e6:5.2f} µs; generated: traced {ours * 1e6:5.2f} µs "
-                     f"(×{ours / by_hand:.2f}), no trace {ours_quiet * 1e6:5.2f} µs (×{ours_quiet / by_hand:.2f}); "
+        lines.append(f"  {name:<16} by hand {by_hand * 1e6:5.2f} µs; generated: decision {decided * 1e6:5.2f} µs "
+                     f"(×{decided / by_hand:.2f}), result traced {ours * 1e6:5.2f} µs (×{ours / by_hand:.2f}), "
+                     f"result no trace {ours_quiet * 1e6:5.2f} µs (×{ours_quiet / by_hand:.2f}); "
                      f"interpreter {interp * 1e6:5.2f} µs (×{interp / by_hand:.2f})")
     return lines
 

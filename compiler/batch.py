@@ -199,6 +199,7 @@ def _csv_rows(path: str, stream: IO[str], encoding: str, schema: dict | None) ->
             continue  # a blank line
         if names is None:
             names = _header(path, start, fields, encoding, schema)
+            columns = _columns(names, schema or {})
             continue
         damage = _damage("".join(fields), encoding)
         if damage:
@@ -207,25 +208,50 @@ def _csv_rows(path: str, stream: IO[str], encoding: str, schema: dict | None) ->
             yield start, BadRow(f"有 {len(fields)} 列，而表头有 {len(names)} 列 / "
                                 f"{len(fields)} fields, but the header has {len(names)}")
         else:
-            yield start, _from_csv(names, fields, schema or {})
+            yield start, _from_cells(columns, fields)
 
 
 def _from_csv(names: list[str], fields: list[str], schema: dict) -> dict | BadRow:
+    """The facts of one CSV row under the header `names`."""
+    return _from_cells(_columns(names, schema), fields)
+
+
+# What a CSV column holds, worked out once per header (not once per cell of every row).
+_PLAIN, _BY_YEAR, _ITEMS, _UNNAMED = range(4)
+
+
+def _columns(names: list[str], schema: dict) -> list[tuple]:
+    """Per column: (_PLAIN, fact), (_BY_YEAR, fact, year text) for `营业收入.2019`, (_ITEMS, fact)
+    for a 逐项 fact, or (_UNNAMED,) for a column with no name."""
+    columns: list[tuple] = []
+    for column in names:
+        if not column:
+            columns.append((_UNNAMED,))
+        elif "." in column and column.rsplit(".", 1)[1].isdigit():
+            columns.append((_BY_YEAR, *column.rsplit(".", 1)))
+        elif len(schema.get(column, ())) > 3 and schema[column][3]:
+            columns.append((_ITEMS, column))
+        else:
+            columns.append((_PLAIN, column))
+    return columns
+
+
+def _from_cells(columns: list[tuple], fields: list[str]) -> dict | BadRow:
     facts: dict = {}
-    for column, cell in zip(names, fields):
+    for column, cell in zip(columns, fields):
         cell = cell.strip()
         if cell == "":
             continue
-        if not column:
-            return BadRow(f"无列名的列有值 {runtime.shown(cell)} / a value under a column with no name")
-        if "." in column and column.rsplit(".", 1)[1].isdigit():
-            name, year = column.rsplit(".", 1)
-            facts.setdefault(name, {})[year] = cell
-        elif len(schema.get(column, ())) > 3 and schema[column][3]:
+        kind = column[0]
+        if kind == _PLAIN:
+            facts[column[1]] = cell
+        elif kind == _BY_YEAR:
+            facts.setdefault(column[1], {})[column[2]] = cell
+        elif kind == _ITEMS:
             # A 逐项 fact: items separated by ";" — one item needs none.
-            facts[column] = [part.strip() for part in cell.replace("；", ";").split(";") if part.strip()]
+            facts[column[1]] = [part.strip() for part in cell.replace("；", ";").split(";") if part.strip()]
         else:
-            facts[column] = cell
+            return BadRow(f"无列名的列有值 {runtime.shown(cell)} / a value under a column with no name")
     return facts
 
 
@@ -327,55 +353,9 @@ class Explain:
         return [name for name in wanted if name not in self.found]
 
 
-class _QuietRun(runtime.Run):
-    """A Run that keeps no trace: the compact output never shows one, and a batch over
-    100,000 applicants need not build millions of trace entries to throw them away. Each
-    method decides exactly as runtime.Run does (the property test in tests/test_compact.py
-    compares compact rows, built with this, against projections of traced full records)."""
-
-    __slots__ = ()
-    tracing = False  # generated code and the award functions build no trace entries
-
-    def note(self, text):
-        pass
-
-    def compare(self, label, op, left, right, kind, offset=None):
-        return None if left is None or right is None else _COMPARE[op](left, right)
-
-    def first_time(self, label, op, name, threshold, kind, offset):
-        year = self.year - offset
-        series = self.facts.get(name)
-        current = None if series is None else series.get(year)
-        if current is None:
-            self.at(name, offset)  # records what is missing: the fact, or its year
-            return None
-        if threshold is None:
-            return None
-        test = _COMPARE[op]
-        if not test(current, threshold):
-            return False
-        for earlier_year, value in series.items():
-            if earlier_year < year and test(value, threshold):
-                return False
-        return True
-
-    def compare_ordered(self, label, op, left, right, order):
-        return None if left is None or right is None else _COMPARE[op](order.index(left), order.index(right))
-
-    def member(self, label, value, options, negated):
-        return None if value is None else ((value in options) != negated)
-
-    def truth(self, label, value):
-        return value
-
-    def run_of_years(self, label, results):
-        combined = True
-        for outcome in results:
-            combined = runtime.kleene_and(combined, outcome)
-        return combined
-
-    def define(self, label, value, kind):
-        return value
+# A Run that keeps no trace (the compact output never shows one): the runtime's, so that
+# generated decision functions falling back on their clause function use the same one.
+_QuietRun = runtime.QuietRun
 
 
 _COMPARE = runtime._COMPARE
@@ -401,6 +381,12 @@ class _Engine:
             for name, spec in policy.schema.items():
                 if declared.setdefault(name, spec) != spec:
                     self.uniform = False
+        self.cells: dict = {}  # (fact, cell text) -> its typed value (see _typed_row)
+        # Per policy, per clause (spec, decision function, matter, special): `special` when the
+        # clause is not simply decided by its decision function (see compact).
+        self.steps = [[(spec, spec.decide, spec.matter,
+                        spec.decide is None or spec.modifies is not None or bool(spec.payer_rules)
+                        or spec.matter_fact is not None) for spec in clauses] for _policy, clauses in self.policies]
         self.plan = []  # per policy: (info, clauses, modifiers, others, assessed year, not in force)
         for (policy, clauses), modifiers, others in zip(self.policies, self.evaluator.modifiers,
                                                          self.evaluator.others):
@@ -408,6 +394,11 @@ class _Engine:
             self.plan.append((policy, clauses, modifiers, others, year, runtime._not_in_force(policy, on, year)))
         self.warnings = [f"{policy.docno}：{outside}，其条款均未评估"
                          for policy, _c, _m, _o, _y, outside in self.plan if outside is not None]
+        # For the compact output (decisions, below): the policies whose 就高不重复 resolves a
+        # matter, and the matters every result names whatever the facts (not 事项 按 X).
+        self.resolving = {docno for docno, principle in self.principles.items() if principle == "就高不重复"}
+        self.fixed_matters = {spec.matter for policy, clauses in self.policies if policy.docno in self.resolving
+                              for spec in clauses if spec.matter is not None and spec.matter_fact is None}
 
     def typed(self, row: dict) -> list[dict]:
         """The row's facts validated: one dict per policy (the same dict when uniform)."""
@@ -415,7 +406,7 @@ class _Engine:
         if unknown is not None:
             runtime.validate_facts({unknown: row[unknown]}, self.known)  # raises, with a suggestion
         if self.uniform:
-            return [runtime.validate_facts(row, self.known)] * len(self.plan)
+            return [_typed_row(row, self.known, self.cells)] * len(self.plan)
         return [runtime.validate_facts({k: v for k, v in row.items() if k in policy.schema}, policy.schema)
                 for policy, *_rest in self.plan]
 
@@ -445,6 +436,205 @@ class _Engine:
         if self.evaluator.offsetting:  # OFFSETS (抵扣, issue 13), after 就高不重复 as runtime.Evaluator does
             results = runtime.apply_offsets(results, {plan[0].docno: facts for plan, facts in zip(self.plan, typed)})
         return results
+
+
+    def compact(self, typed: list[dict], include_all: bool) -> tuple[list[list], list[tuple]]:
+        """The compact rows of one applicant (compact_clause's, before quotas and budgets) and
+        its paid clauses ((index in the rows, spec, award min, award max)), from the clauses'
+        decision functions (runtime, "decisions"): no ClauseResult, Award or trace is built,
+        and a clause that does not apply costs its decision and nothing else. The same rows as
+        compact_clause makes of evaluate()'s results, which tests/test_compact.py and the
+        engine-agreement tests hold. A clause whose compact row needs more than its decision
+        (payers by condition; a 期限 together with 事项 按 X, whose matter is read even when
+        its period fails) is evaluated whole, without a trace; with offsets (抵扣), which
+        reduce one clause by another, the applicant is."""
+        if self.evaluator.offsetting:
+            return _compact_results(self.evaluate(typed, False), include_all, self.resolving)
+        decide_spec = runtime.decide_spec
+        factors, modifier_decisions = {}, {}
+        for (policy, _clauses, modifiers, _others, year, outside), facts in zip(self.plan, typed):
+            for spec in modifiers:
+                decision = False if outside is not None else decide_spec(spec, facts, year, None)
+                modifier_decisions[id(spec)] = decision
+                if decision is True:
+                    matter, coefficient = spec.modifies
+                    if matter not in factors or coefficient > factors[matter][0]:
+                        factors[matter] = (coefficient, f"{policy.docno}{spec.label}")
+        # (spec, applies, award decision or None, matter, payers) of each listed clause
+        listed: list[list] = []
+        matters = set(self.fixed_matters)
+        spec = None
+        try:
+            for (_policy, _clauses, _modifiers, _others, year, outside), facts, steps in zip(self.plan, typed, self.steps):
+                for spec, decide, matter, special in steps:
+                    if special or outside is not None:
+                        self._decide_special(spec, facts, year, outside, factors, modifier_decisions, include_all,
+                                             listed, matters)
+                        continue
+                    decision = decide(facts, year, factors.get(matter) if factors else None)
+                    if decision.__class__ is tuple:
+                        listed.append([spec, True, decision, matter, None])
+                    elif decision is None:
+                        listed.append([spec, None, None, matter, None])
+                    elif decision is True:
+                        listed.append([spec, True, None, matter, None])
+                    elif include_all:  # False, or why not
+                        listed.append([spec, False, None, matter, None])
+        except Exception as exc:  # as runtime._run_clause: name the clause a generated function failed in
+            if spec is None or isinstance(exc, RuntimeError) and str(exc).startswith(spec.source):
+                raise
+            raise RuntimeError(f"{spec.source} {spec.policy} {spec.label}: {type(exc).__name__}: {exc}") from exc
+        return _compact_decisions(listed, matters, self.principles)
+
+    def _decide_special(self, spec, facts: dict, year: int, outside, factors: dict, modifier_decisions: dict,
+                        include_all: bool, listed: list, matters: set) -> None:
+        """compact() for a clause of a policy not in force, a modifier (decided first), one
+        with payers by condition (evaluated whole, without a trace), or one whose matter is a
+        fact's value (事项 按 X: read when the clause gives an award; with a 期限 too, evaluated
+        whole, since the matter is read even when the period fails)."""
+        if spec.modifies is not None:
+            decision = modifier_decisions[id(spec)]
+        elif outside is not None:
+            decision = False
+        elif spec.payer_rules or (spec.matter_fact is not None and spec.start_fact is not None):
+            result = runtime._run_clause(spec, facts, year, factors.get(spec.matter), _QuietRun)
+            if result.matter is not None and spec.policy in self.resolving:
+                matters.add(result.matter)
+            if result.applies is not False or include_all:
+                listed.append([spec, result.applies, runtime.decision_of(result.award), result.matter, result.payers])
+            return
+        else:
+            decision = runtime.decide_spec(spec, facts, year, factors.get(spec.matter))
+        matter = spec.matter
+        if spec.matter_fact is not None:  # 事项 按 X: an award's matter is X's value, when known
+            value = facts.get(spec.matter_fact) if decision.__class__ is tuple else None
+            if value is not None:
+                matter = value
+            if matter is not None and spec.policy in self.resolving:
+                matters.add(matter)
+        if decision.__class__ is tuple:
+            listed.append([spec, True, decision, matter, None])
+        elif decision is None:
+            listed.append([spec, None, None, matter, None])
+        elif decision is True:
+            listed.append([spec, True, None, matter, None])
+        elif include_all:  # False, or why not
+            listed.append([spec, False, None, matter, None])
+
+
+class _Slow(Exception):
+    """A row _typed_row leaves to runtime.validate_facts."""
+
+
+_MAX_CELLS = 200_000  # typed cells remembered; past that the memory is cleared and starts again
+
+
+def _typed_row(row: dict, known: dict, cells: dict) -> dict:
+    """runtime.validate_facts(row, known), remembering the typed value of each (fact, cell
+    text): a register's cells repeat (amounts, 是/否, labels, years), and checking a cell
+    costs more than looking it up. Values are immutable (Decimal, bool, int, str, date), so
+    rows may share them. Only good cells are remembered: a row with any problem, a year
+    written twice, or anything unusual is validated by validate_facts itself, which then
+    gives the same value or the same FactError listing every problem."""
+    if len(cells) > _MAX_CELLS:
+        cells.clear()
+    typed = {}
+    try:
+        for name, value in row.items():
+            spec = known[name]  # a name not declared was refused before (Engine.typed)
+            if value is None:
+                continue
+            if value.__class__ is str:
+                checked = cells.get((name, value))
+                if checked is None:
+                    checked = cells[(name, value)] = runtime._validate_fact(name, value, known)
+            elif value.__class__ is dict and spec[1] and not (len(spec) > 3 and spec[3]):
+                checked = {}
+                for year, item in value.items():
+                    if item is None:
+                        continue
+                    number = cells.get((None, year))
+                    if number is None:
+                        number = cells[(None, year)] = runtime.parse_year(year)
+                    if number in checked:
+                        raise _Slow  # a year twice ("2019" and "2019年"): validate_facts words it
+                    if item.__class__ is str:
+                        item_value = cells.get((name, item))
+                        if item_value is None:
+                            item_value = cells[(name, item)] = runtime._parse_scalar(name, spec, item)
+                    else:
+                        item_value = runtime._parse_scalar(name, spec, item)
+                    checked[number] = item_value
+            else:
+                checked = runtime._validate_fact(name, value, known)
+            if checked is not None:
+                typed[name] = checked
+    except (runtime.FactError, _Slow):
+        return runtime.validate_facts(row, known)
+    return typed
+
+
+def _compact_decisions(listed: list[list], matters: set, principles: dict) -> tuple[list[list], list[tuple]]:
+    """The compact rows of the listed decisions, 就高不重复 applied (runtime.resolve's rule)."""
+    groups: dict = {}
+    for position, (_spec, applies, award, matter, _payers) in enumerate(listed):
+        if applies is True and award is not None and matter is not None:
+            groups.setdefault(matter, []).append(position)
+    unpaid = set()
+    for positions in groups.values():
+        if len(positions) < 2 or not any(principles.get(listed[p][0].policy) == "就高不重复" for p in positions):
+            continue
+        winner, best = positions[0], runtime.award_rank(*listed[positions[0]][2][:3])
+        for position in positions[1:]:
+            rank = runtime.award_rank(*listed[position][2][:3])
+            if rank > best:
+                winner, best = position, rank
+        unpaid.update(p for p in positions if p != winner)
+    rows, paying = [], []
+    for position, (spec, applies, award, matter, payers) in enumerate(listed):
+        resolved_matter = matter if matter in matters else None
+        if applies is False:
+            rows.append([spec.policy, spec.label, _NOT_APPLICABLE, None, None, None, None, False, None,
+                         resolved_matter, None])
+            continue
+        if applies is None:
+            possible = spec.modifies is None
+            rows.append([spec.policy, spec.label, _UNDECIDABLE, None, None, None,
+                         _yuan(spec.ceiling) if possible else None, possible, None, resolved_matter, None])
+            continue
+        if spec.modifies is not None:
+            rows.append([spec.policy, spec.label, _MODIFIER, None, None, None, None, False, None, resolved_matter,
+                         None])
+            continue
+        if award is None:
+            raise ValueError(f"{spec.policy}{spec.label}: applies, not a modifier, and no award")
+        kind, low, high = award[0], award[1], award[2]
+        funding = None
+        if position in unpaid:
+            why = _NOT_HIGHEST
+        else:
+            paying.append((len(rows), spec, low, high))
+            if kind == "routing":
+                why = _ROUTING
+            else:
+                why = _PAID
+                split = payers if spec.payer_rules else spec.split
+                if split is not None and low is not None and high is not None:
+                    funding = {share.payer: {"min": _yuan(share.min), "max": _yuan(share.max)}
+                               for share in runtime.funding_shares(split, low, high)}
+        rows.append([spec.policy, spec.label, why, kind, _yuan(low), _yuan(high), None, False, funding,
+                     resolved_matter, None])
+    return rows, paying
+
+
+def _compact_results(results: list, include_all: bool, resolving: set) -> tuple[list[list], list[tuple]]:
+    """The compact rows and paid clauses of full results (a traced row's, or with offsets)."""
+    shown = results if include_all else [r for r in results if r.applies is not False]
+    # 就高不重复 resolves a matter when any policy covering it (any result naming it) says so.
+    resolved = {r.matter for r in results if r.matter is not None and r.spec.policy in resolving}
+    rows = [compact_clause(r, r.matter if r.matter in resolved else None) for r in shown]
+    paying = [(index, r.spec, r.award.min, r.award.max) for index, r in enumerate(shown) if r.paid]
+    return rows, paying
 
 
 def _outside(spec, outside: str):
@@ -590,7 +780,6 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
     budgets = {policy.docno: policy.budgets for policy, _ in engine.policies if policy.budgets}
     infos = {policy.docno: policy for policy, _ in engine.policies}
     index_of_policy = {policy.docno: index for index, (policy, _) in enumerate(engine.policies)}
-    resolved_principle = {docno for docno, principle in engine.principles.items() if principle == "就高不重复"}
     quota_candidates: dict[str, list] = {}
     quota_specs: dict[str, tuple] = {}
     budget_candidates: dict[tuple, list] = {}
@@ -618,18 +807,22 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
             bad_rows.add(line_number, _twice(applicant), applicant)
             continue
         traced = explain is not None and explain.chosen(line_number, applicant)
+        full = None
         try:
             typed = engine.typed(row)
-            results = engine.evaluate(typed, traced)
+            if traced:
+                results = engine.evaluate(typed, True)
+                clauses, paying = _compact_results(results, include_all, engine.resolving)
+                full = {"line": line_number, "applicant": applicant, "on": on_text,
+                        "clauses": [r.to_json() for r in results if include_all or r.applies is not False],
+                        "total": None, "warnings": engine.warnings}
+            else:
+                clauses, paying = engine.compact(typed, include_all)
         except runtime.FactError as exc:
             bad_rows.add(line_number, f"事实「{exc.fact}」{exc.problem_zh} / {exc.problem_en}", applicant)
             continue
-        shown = results if include_all else [r for r in results if r.applies is not False]
         competing = []  # (quota key or budget key, candidate): added only when the whole row is good
-        for index, result in enumerate(shown):
-            if not result.paid:
-                continue
-            spec = result.spec
+        for index, spec, award_min, award_max in paying:
             if spec.quota is None and spec.policy not in budgets:
                 continue
             if applicant is None:
@@ -642,15 +835,15 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
                 values = _rank(spec.quota[3], facts, infos[spec.policy], on)
                 group = _rank(_group_keys(spec.quota), facts, infos[spec.policy], on)
                 competing.append(("quota", key, spec.quota, (applicant, values, (line_number, index), group)))
-            if result.award.max is not None and spec.policy in budgets:
+            if award_max is not None and spec.policy in budgets:
                 for budget in budgets[spec.policy]:
                     payer, keys = budget[0], budget[2]
-                    cost = result.award.max * runtime.payer_share(spec, payer)
+                    cost = award_max * runtime.payer_share(spec, payer)
                     if cost > 0:
                         values = _rank(keys, facts, infos[spec.policy], on)
                         candidate = (applicant, values, (line_number, index), cost)
                         if _prorated(budget):  # the minimum is scaled too
-                            candidate += (result.award.min,)
+                            candidate += (award_min,)
                         competing.append(("budget", (spec.policy, payer), None, candidate))
         if competing is None:
             bad_rows.add(line_number, f"缺少「{IDENTIFIER}」列：名额或预算排序需要申请人标识 / "
@@ -664,13 +857,6 @@ def run(modules: list, source: str, on, out, errors: IO, include_all: bool = Fal
                 budget_candidates.setdefault(key, []).append(candidate)
         if fingerprint is not None:
             seen.add(fingerprint)
-        # 就高不重复 resolves a matter when any policy covering it (any result naming it) says so.
-        resolved = {r.matter for r in results if r.matter is not None and r.spec.policy in resolved_principle}
-        clauses = [compact_clause(r, r.matter if r.matter in resolved else None) for r in shown]
-        full = None
-        if traced:
-            full = {"line": line_number, "applicant": applicant, "on": on_text,
-                    "clauses": [r.to_json() for r in shown], "total": None, "warnings": engine.warnings}
         spool.write((line_number, applicant, clauses, full, _rooms_text(engine.policies, typed)))
     progress.done()
     seen.clear()

@@ -30,7 +30,7 @@ import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
-RUNTIME_VERSION = "3"
+RUNTIME_VERSION = "4"
 CENT = Decimal("0.01")
 _ZERO = Decimal(0)
 _NO_CENTS = Decimal("0.00")
@@ -431,7 +431,7 @@ def yuan(value):
     never "-0.00" (0 × a negative rate is a negative zero in Decimal arithmetic)."""
     if value is None:
         return None
-    value = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    value = value.quantize(CENT, ROUND_HALF_UP)  # positional: keywords are parsed several times slower
     return str(value.copy_abs() if value.is_zero() else value)
 
 
@@ -679,6 +679,57 @@ class Run:
         return value
 
 
+class QuietRun(Run):
+    """A Run that keeps no trace (`tracing` False): for callers that never show one — polc's
+    batch without --trace, and a clause's decision function when it needs a Run for a helper
+    (see decide_by_running). Each method decides exactly as Run does (tests/test_compact.py
+    and tests/test_decisions.py compare the two)."""
+
+    __slots__ = ()
+    tracing = False  # generated code and the award functions build no trace entries
+
+    def note(self, text):
+        pass
+
+    def compare(self, label, op, left, right, kind, offset=None):
+        return None if left is None or right is None else _COMPARE[op](left, right)
+
+    def first_time(self, label, op, name, threshold, kind, offset):
+        year = self.year - offset
+        series = self.facts.get(name)
+        current = None if series is None else series.get(year)
+        if current is None:
+            self.at(name, offset)  # records what is missing: the fact, or its year
+            return None
+        if threshold is None:
+            return None
+        test = _COMPARE[op]
+        if not test(current, threshold):
+            return False
+        for earlier_year, value in series.items():
+            if earlier_year < year and test(value, threshold):
+                return False
+        return True
+
+    def compare_ordered(self, label, op, left, right, order):
+        return None if left is None or right is None else _COMPARE[op](order.index(left), order.index(right))
+
+    def member(self, label, value, options, negated):
+        return None if value is None else ((value in options) != negated)
+
+    def truth(self, label, value):
+        return value
+
+    def run_of_years(self, label, results):
+        combined = True
+        for outcome in results:
+            combined = kleene_and(combined, outcome)
+        return combined
+
+    def define(self, label, value, kind):
+        return value
+
+
 # ---------------------------------------------------------------- results
 @dataclasses.dataclass(frozen=True, slots=True, eq=False)
 class ClauseSpec:
@@ -716,6 +767,10 @@ class ClauseSpec:
     payer_rules: tuple[tuple[typing.Any, tuple[tuple[str, Decimal], ...]], ...] | None = None
     # OFFSETS (抵扣): (("matter", M) | ("fact", F), ...): what reduces this clause's award (apply_offsets)
     offsets: tuple[tuple[str, str], ...] = ()
+    # The clause's decision function, decide(typed facts, assessed year, factor=None): what it
+    # decides as a plain value, with no result object and no trace (see "decisions" below).
+    # None (the reference interpreter's specs): decide_spec runs `evaluate` instead.
+    decide: Callable[..., typing.Any] | None = dataclasses.field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "label", self.article + (f"第{self.item}项" if self.item is not None else ""))
@@ -1106,14 +1161,7 @@ class ClauseResult:
         split = self.payers if self.spec.payer_rules else self.spec.split
         if not self.paid or split is None or award is None or award.max is None or award.min is None:
             return None
-        parts: dict[str, dict[str, Decimal]] = {}
-        for bound, amount in (("min", award.min), ("max", award.max)):
-            left = amount
-            for position, (payer, share) in enumerate(split):
-                part = left if position == len(split) - 1 else _rounded(amount * share)
-                left -= part
-                parts.setdefault(payer, {})[bound] = part
-        return tuple(FundingShare(payer, bounds["min"], bounds["max"]) for payer, bounds in parts.items())
+        return funding_shares(split, award.min, award.max)
 
     def to_json(self) -> dict[str, typing.Any]:
         spec = self.spec
@@ -1139,6 +1187,19 @@ class ClauseResult:
         if self.offsets:
             row["offsets"] = [offset.to_json() for offset in self.offsets]
         return row
+
+
+def funding_shares(split, low, high):
+    """CO-FUNDING: each payer's part (FundingShare) of an award of low … high 元 split as
+    ((payer, share), …): each part rounded to 0.01 half up, the last payer taking what is left."""
+    parts: dict[str, dict[str, Decimal]] = {}
+    for bound, amount in (("min", low), ("max", high)):
+        left = amount
+        for position, (payer, share) in enumerate(split):
+            part = left if position == len(split) - 1 else _rounded(amount * share)
+            left -= part
+            parts.setdefault(payer, {})[bound] = part
+    return tuple(FundingShare(payer, bounds["min"], bounds["max"]) for payer, bounds in parts.items())
 
 
 class _ClauseResultParts:
@@ -1330,6 +1391,126 @@ def _within_duration(run, spec):
     return False, f"考核年度{run.year}年不在奖励期限{first}–{last}年内"
 
 
+# ---------------------------------------------------------------- decisions (issue 10)
+# A clause's *decision* is what it decides for one applicant as a small plain value: no
+# ClauseResult, no Award, no trace, no list of missing facts. It is what polc's batch needs
+# for its compact output (kind, amounts, reason code), and what a program deciding many
+# applicants can call itself: every generated clause has a decision function, `spec.decide`,
+# written as straight-line code like the clause function (the same conditions, in the same
+# order, without the trace and the bookkeeping), taking the typed facts (validate_facts), the
+# assessed year and the coefficient a modifier sets ((factor, source) or None). Its value:
+#
+#   False, or a str (why)  the clause does not apply
+#   None                   it cannot be decided: a fact it needs is unknown
+#   True                   a modifier clause that applies (it scales its matter, pays nothing)
+#   a tuple                it applies and pays (kind, min, max[, note[, outcome[, parts]]]):
+#                          Award's fields in order, the empty ones at the end left out (never
+#                          fewer than three), so Award(*decision) is the award evaluate() gives.
+#
+# The 期限 of a clause paid for N years is part of its decision (in_period); 就高不重复,
+# quotas and budgets are not (they compare applicants or clauses), nor is the matter of a
+# clause whose matter is a fact (事项 按 X: the fact's value). tests/test_decisions.py holds
+# every decision to the full result's applies, award and reason.
+
+def _bounded_amount(amount, cap, factor):
+    """An amount as the award functions make it: scaled by a modifier's coefficient, not
+    below 0, capped, rounded once to 0.01 half up."""
+    if factor is not None:
+        amount = amount * factor[0]
+    if amount < _ZERO:
+        amount = _ZERO
+    if cap is not None and amount > cap:
+        amount = cap
+    return amount.quantize(CENT, ROUND_HALF_UP)
+
+
+def exact_decision(amount, cap=None, factor=None):
+    """exact(), as a decision: ("exact", amount, amount), or None for an unknown amount."""
+    if amount is None:
+        return None
+    if factor is not None:
+        amount = amount * factor[0]
+    if amount < _ZERO:
+        amount = _ZERO
+    if cap is not None and amount > cap:
+        amount = cap
+    amount = amount.quantize(CENT, ROUND_HALF_UP)
+    return ("exact", amount, amount)
+
+
+def up_to_decision(ceiling, cap=None, factor=None):
+    """up_to(), as a decision: ("up_to", 0.00, ceiling)."""
+    if ceiling is None:
+        return None
+    return ("up_to", _NO_CENTS, _bounded_amount(ceiling, cap, factor))
+
+
+def range_decision(low, high, cap=None, factor=None):
+    """between(), as a decision: ("range", low, high)."""
+    if low is None or high is None:
+        return None
+    return ("range", _bounded_amount(low, cap, factor), _bounded_amount(high, cap, factor))
+
+
+def at_least_decision(floor, cap=None, factor=None):
+    """at_least(), as a decision: ("at_least", floor, None), or under a cap ("range", …)."""
+    if floor is None:
+        return None
+    if factor is not None:
+        floor = floor * factor[0]
+    if floor < _ZERO:
+        floor = _ZERO
+    if cap is not None:
+        return ("range", _bounded_amount(floor, cap, None), cap.quantize(CENT, ROUND_HALF_UP))
+    return ("at_least", floor.quantize(CENT, ROUND_HALF_UP), None)
+
+
+def in_period(decision, start, year, years, next_year):
+    """A clause paid for `years` years (期限) from the year `start` (the year after it when
+    next_year), as _within_duration decides it: an award outside the period does not apply;
+    with the start unknown, it cannot be decided. Anything but an award passes through."""
+    if decision is None or decision is True or decision is False or isinstance(decision, str):
+        return decision
+    if start is None:
+        return None
+    first = start + 1 if next_year else start
+    last = first + years - 1
+    if first <= year <= last:
+        return decision
+    return f"考核年度{year}年不在奖励期限{first}–{last}年内"
+
+
+def decision_of(outcome):
+    """What a clause function returned (an Award, or False/None/True/a reason), as a decision."""
+    if outcome is None or outcome is True or outcome is False or isinstance(outcome, str):
+        return outcome
+    fields = (outcome.kind, outcome.min, outcome.max, outcome.note, outcome.outcome, outcome.parts)
+    end = len(fields)
+    while end > 3 and fields[end - 1] is None:
+        end -= 1
+    return fields[:end]
+
+
+def decide_by_running(clause, facts, year, factor=None):
+    """The decision of a clause function (`evaluate`), run without a trace: what the decision
+    functions of clauses whose award needs the runtime's helpers (tables, levels held, items…)
+    do, and how decide_spec decides a clause that has no decision function."""
+    return decision_of(clause(QuietRun(facts, year, factor)))
+
+
+def decide_spec(spec, facts, year, factor=None):
+    """The decision of one clause (spec.decide, or its evaluate run without a trace)."""
+    try:
+        if spec.decide is not None:
+            return spec.decide(facts, year, factor)
+        decision = decide_by_running(spec.evaluate, facts, year, factor)
+    except Exception as exc:  # as _run_clause: a bug in a generated function names where it came from
+        raise RuntimeError(f"{spec.source} {spec.policy} {spec.label}: {type(exc).__name__}: {exc}") from exc
+    if spec.start_fact is None:
+        return decision
+    return in_period(decision, facts.get(spec.start_fact), year, spec.duration, spec.start_next_year)
+
+
 @dataclasses.dataclass(frozen=True, slots=True, eq=False)
 class PolicyInfo:
     """A policy as evaluation needs it (a generated module's POLICY)."""
@@ -1391,11 +1572,17 @@ def _evaluate_typed(policy, clauses, typed, on, factors=None):
 
 def _rank(result):
     award = result.award
-    if award.kind in ("case_by_case", "unspecified", "routing"):
+    return award_rank(award.kind, award.min, award.max)
+
+
+def award_rank(kind, low, high):
+    """How 就高不重复 ranks an award (higher first): a stated amount by its maximum (a floor,
+    at_least, by its minimum), above any award that states none."""
+    if kind in ("case_by_case", "unspecified", "routing"):
         return (0, Decimal(0))
-    if award.kind == "at_least":  # a floor ranks by the amount it states (its minimum)
-        return (1, award.min)
-    return (1, award.max)
+    if kind == "at_least":
+        return (1, low)
+    return (1, high)
 
 
 def resolve(results, principles):

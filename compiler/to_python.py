@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast as pyast
 import keyword
 import sys
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from typing import assert_never
@@ -132,15 +132,30 @@ _HOIST_LEVEL = 6
 _PREAMBLE = {"facts": "facts = run.facts", "trace": "trace = run.trace if run.tracing else None"}
 
 
+class _NeedsRun(Exception):
+    """Raised while writing a decision function for a construct it does not write inline (an
+    item of a 逐项 fact, a table, levels held, parts…): the decision then runs the clause
+    function with a QuietRun instead (runtime.decide_by_running)."""
+
+
 class _ClauseCompiler:
     def __init__(self, policy: model.PolicyModel, writer: Writer, def_functions: dict[str, str]):
         self.policy = policy
         self.out = writer
         self.defs = def_functions
+        self.definitions = {decl.name: decl for decl in policy.evaluated_definitions}
         self.constants: dict[str, str] = {}  # Decimal text -> module-level name
         self.helpers: list[str] = []  # lines of the module-level functions split off deep conditions
         self._parts = 0
         self.uses: set[str] = set()  # the locals of _PREAMBLE the function being written reads
+        # Writing a decision function (see decision()): facts, year and factor are its
+        # arguments, nothing is traced or recorded as missing, awards are plain tuples.
+        self.deciding = False
+        self.duration: model.Duration | None = None  # the 期限 of the clause being decided, if it has a start
+        # A decision function reads a fact (or a year of one) once: reads made at the top level
+        # of the function being written (so they ran before anything after them) are reused.
+        self.reads: dict[tuple[str, ...], str] = {}
+        self.read_at: tuple[Writer, int] | None = None
 
     def begin_function(self) -> tuple[Writer, int, set[str]]:
         """Where the preamble of the function starting here goes (after its docstring), and
@@ -152,8 +167,14 @@ class _ClauseCompiler:
         """Insert the locals the function read, at the place begin_function marked."""
         writer, position, outer_uses = started
         indent = "    " * (writer.level + 1)
-        writer.lines[position:position] = [indent + _PREAMBLE[name] for name in _PREAMBLE if name in self.uses]
+        if not self.deciding:  # a decision function has its facts, year and factor as arguments
+            writer.lines[position:position] = [indent + _PREAMBLE[name] for name in _PREAMBLE if name in self.uses]
         self.uses = outer_uses
+
+    @property
+    def year(self) -> str:
+        """The assessed year: the run's, or a decision function's argument."""
+        return "year" if self.deciding else "run.year"
 
     def atom(self, code: str) -> str:
         """A name or constant for code: code itself if it is one, else a temporary holding it."""
@@ -163,13 +184,26 @@ class _ClauseCompiler:
         self.out.line(f"{temp} = {code}")
         return temp
 
+    def _reused(self, key: tuple[str, ...]) -> str | None:
+        """In a decision function, the local already holding this read, if one does."""
+        return self.reads.get(key) if self.deciding else None
+
+    def _keep(self, key: tuple[str, ...], local: str) -> None:
+        """Remember a read made at the top level of a decision function, for reuse."""
+        if self.deciding and self.read_at == (self.out, self.out.level):
+            self.reads[key] = local
+
     def read_fact(self, name: str) -> str:
         """A plain fact (not 逐年, not 逐项) read from the facts; recorded as missing if None."""
         self.uses.add("facts")
+        if (known := self._reused(("fact", name))) is not None:
+            return known
         value = self.out.temp("v")
         self.out.line(f"{value} = facts.get({name!r})")
-        self.out.line(f"if {value} is None:")
-        self.out.line(f"    run.missed({name!r})")
+        if not self.deciding:
+            self.out.line(f"if {value} is None:")
+            self.out.line(f"    run.missed({name!r})")
+        self._keep(("fact", name), value)
         return value
 
     def read_year(self, name: str, offset: str) -> str:
@@ -177,16 +211,30 @@ class _ClauseCompiler:
         None, Run.at records what is missing (the fact, or that year of it)."""
         self.uses.add("facts")
         out = self.out
-        series, value = out.temp("s"), out.temp("v")
-        year = "run.year" if offset == "0" else f"run.year - ({offset})"
-        out.line(f"{series} = facts.get({name!r})")
+        if (known := self._reused(("year", name, offset))) is not None:
+            return known
+        series, value = self.read_series(name), out.temp("v")
+        year = self.year if offset == "0" else f"{self.year} - ({offset})"
         out.line(f"{value} = None if {series} is None else {series}.get({year})")
-        out.line(f"if {value} is None:")
-        out.line(f"    run.at({name!r}, {offset})")
+        if not self.deciding:
+            out.line(f"if {value} is None:")
+            out.line(f"    run.at({name!r}, {offset})")
+        self._keep(("year", name, offset), value)
         return value
 
+    def read_series(self, name: str) -> str:
+        """A 逐年 fact's series (a dict by year, or None)."""
+        if (known := self._reused(("series", name))) is not None:
+            return known
+        series = self.out.temp("s")
+        self.out.line(f"{series} = facts.get({name!r})")
+        self._keep(("series", name), series)
+        return series
+
     def record(self, entry: str) -> None:
-        """A trace entry, built only when a trace is wanted."""
+        """A trace entry, built only when a trace is wanted (never in a decision function)."""
+        if self.deciding:
+            return
         self.uses.add("trace")
         self.out.line("if trace is not None:")
         self.out.line(f"    trace.append(({entry}))")
@@ -202,13 +250,18 @@ class _ClauseCompiler:
         outer, self.out = self.out, Writer()
         started = self.begin_function()
         self.out.indent()
-        value = self.expr(node, "offset")
+        outer_reads, self.reads, outer_at, self.read_at = self.reads, {}, self.read_at, (self.out, self.out.level)
+        try:
+            value = self.expr(node, "offset")
+        finally:
+            self.reads, self.read_at = outer_reads, outer_at
         self.out.line(f"return {value}")
         self.out.outdent()
         self.end_function(started)
         body, self.out = self.out.lines, outer
-        self.helpers.extend([f"def {function}(run, offset):", *body, "", ""])
-        return f"{function}(run, {offset})"
+        arguments = "facts, year, offset" if self.deciding else "run, offset"
+        self.helpers.extend([f"def {function}({arguments}):", *body, "", ""])
+        return f"{function}({arguments.replace('offset', offset)})"
 
     def constant(self, value: Decimal) -> str:
         """Decimal constants are built once, at import, not on every call."""
@@ -232,13 +285,15 @@ class _ClauseCompiler:
             case model.BoolConstant() | model.YearConstant():
                 return repr(node.value)
             case model.AssessedYear():
-                return "run.year" if offset == "0" else f"(run.year - ({offset}))"
+                return self.year if offset == "0" else f"({self.year} - ({offset}))"
             case model.Floor():
                 return f"floor({self.expr(node.operand, offset)})"
             case model.FactRef():
                 name, t = node.fact.name, node.fact.type
                 if t.series:
                     return self.read_year(name, offset)
+                if t.items and self.deciding:
+                    raise _NeedsRun(name)
                 if t.items:  # inside 每项 this is the current item (run.item)
                     if t.base is model.Base.BOOL:
                         return f"run.truth({name!r}, run.fact({name!r}))"
@@ -247,6 +302,9 @@ class _ClauseCompiler:
                 if t.base is model.Base.BOOL:  # a 是否 fact is traced as it is read (Run.truth)
                     self.record(f"trace_value, {name!r}, {value}, 'bool', {value}")
                 return value
+            case model.DefRef() if self.deciding:
+                # Inline: a definition's value is its expression's, and a decision traces nothing.
+                return self._expr(self.definitions[node.name].expr, offset)
             case model.DefRef():
                 return f"{self.defs[node.name]}(run, {offset})"
             case model.EnumValue():
@@ -259,6 +317,9 @@ class _ClauseCompiler:
                 name = node.fact.name
                 current = self.read_year(name, offset)
                 previous = self.read_year(name, f"{offset} + 1")
+                if self.deciding:  # a rate over a year of 0 is unknown (Run.growth, without its trace)
+                    return (f"(None if {current} is None or {previous} is None or {previous} == 0 else "
+                            f"({current} - {previous}) / {previous})")
                 return (f"(None if {current} is None or {previous} is None else "
                         f"run.growth({name!r}, {offset}) if {previous} == 0 else ({current} - {previous}) / {previous})")
             case model.Neg():
@@ -296,6 +357,16 @@ class _ClauseCompiler:
                 inner = self.nested(node.condition, f"{offset} + {year}" if offset != "0" else year)
                 out.line(f"{results}.append({inner})")
                 out.outdent()
+                if self.deciding:  # Run.run_of_years: the Kleene 且 of the years, inline
+                    combined, outcome = out.temp("r"), out.temp("o")
+                    out.line(f"{combined} = True")
+                    out.line(f"for {outcome} in {results}:")
+                    out.line(f"    if {outcome} is False:")
+                    out.line(f"        {combined} = False")
+                    out.line("        break")
+                    out.line(f"    if {outcome} is None:")
+                    out.line(f"        {combined} = None")
+                    return combined
                 return f"run.run_of_years({node.text!r}, {results})"
             case model.And() | model.Or():
                 # Kleene 且/或 (runtime.kleene_and/kleene_or) inline. The right side is
@@ -329,6 +400,16 @@ class _ClauseCompiler:
             return self.first_time(node, node.left.fact.name, threshold, offset)
         left = self.expr(node.left, offset)
         right = self.expr(node.right, offset)
+        if node.ordered and self.deciding:  # Run.compare_ordered: by position in the order
+            order = _literal(node.order)
+
+            def position(side: str) -> str:  # a stated level's position is worked out here
+                if _is_literal(side) and pyast.literal_eval(side) in node.order:
+                    return repr(node.order.index(pyast.literal_eval(side)))
+                return f"{order}.index({side})"
+            unknown = [f"{side} is None" for side in (left, right) if not _is_literal(side)]
+            test = f"{position(left)} {_PYTHON_COMPARE[node.op]} {position(right)}"
+            return f"(None if {' or '.join(unknown)} else {test})" if unknown else test
         if node.ordered:
             return f"run.compare_ordered({label!r}, {op!r}, {left}, {right}, {_literal(node.order)})"
         # Run.compare inline: unknown if a side is; traced as Run.compare does (with the year
@@ -337,7 +418,7 @@ class _ClauseCompiler:
         test = f"{left} {_PYTHON_COMPARE[node.op]} {right}"
         result = self.out.temp("r")
         self.out.line(f"{result} = None if {' or '.join(unknown)} else {test}" if unknown else f"{result} = {test}")
-        if node.per_year:
+        if node.per_year and not self.deciding:
             year = "run.year" if offset == "0" else f"run.year - ({offset})"
             self.record(f"trace_compare_year, {label!r}, {year}, {left}, {right}, {kind!r}, {result}")
         else:
@@ -350,13 +431,22 @@ class _ClauseCompiler:
         self.uses.add("facts")
         out = self.out
         test = _PYTHON_COMPARE[node.op]
-        series, year, current, result = out.temp("s"), out.temp("y"), out.temp("v"), out.temp("r")
-        earlier_year, earlier = out.temp("y"), out.temp("v")
-        out.line(f"{series} = facts.get({name!r})")
-        out.line(f"{year} = run.year" if offset == "0" else f"{year} = run.year - ({offset})")
-        out.line(f"{current} = None if {series} is None else {series}.get({year})")
+        if self.deciding:  # the series and the year's value as read_year reads them (once)
+            current = self.read_year(name, offset)
+            series = self.reads.get(("series", name)) or self.read_series(name)
+            year = self.year if offset == "0" else out.temp("y")
+            result, earlier_year, earlier = out.temp("r"), out.temp("y"), out.temp("v")
+            if offset != "0":
+                out.line(f"{year} = {self.year} - ({offset})")
+        else:
+            series, year, current, result = out.temp("s"), out.temp("y"), out.temp("v"), out.temp("r")
+            earlier_year, earlier = out.temp("y"), out.temp("v")
+            out.line(f"{series} = facts.get({name!r})")
+            out.line(f"{year} = {self.year}" if offset == "0" else f"{year} = {self.year} - ({offset})")
+            out.line(f"{current} = None if {series} is None else {series}.get({year})")
         out.line(f"if {current} is None:")
-        out.line(f"    run.at({name!r}, {offset})  # records what is missing: the fact, or its year")
+        if not self.deciding:
+            out.line(f"    run.at({name!r}, {offset})  # records what is missing: the fact, or its year")
         out.line(f"    {result} = None")
         if not _is_literal(threshold):
             out.line(f"elif {threshold} is None:")
@@ -416,6 +506,136 @@ class _ClauseCompiler:
         self.end_function(started)
         out.line()
         out.line()
+
+    # ---- decision functions (issue 10): the clause decided as a plain value
+    def decision(self, clause: model.ClauseModel, function: str, clause_function: str) -> None:
+        """`def {function}(facts, year, factor=None)`: the clause's decision (runtime, "decisions"):
+        the clause function's conditions, in its order, with nothing traced or recorded, and
+        the award as a plain tuple. A clause whose award needs the runtime's helpers (items,
+        levels held, tables, parts…) decides by running its clause function without a trace."""
+        out = self.out
+        self.duration = clause.duration if clause.duration and clause.duration.start_fact else None
+        out.line(f"def {function}(facts, year, factor=None):")
+        out.indent()
+        out.line(_docstring(f"{clause.label}: the decision of {clause_function} (see runtime, \"decisions\").", "    "))
+        saved = (len(out.lines), out.level, len(self.helpers), dict(self.constants), self._parts)
+        self.deciding = True
+        self.reads, self.read_at = {}, (out, out.level)
+        try:
+            self._decision_body(clause)
+        except _NeedsRun:
+            lines, out.level, helpers, self.constants, self._parts = saved
+            del out.lines[lines:]
+            del self.helpers[helpers:]
+            self.give(f"decide_by_running({clause_function}, facts, year, factor)")
+        finally:
+            self.deciding = False
+            self.duration = None
+            self.reads, self.read_at = {}, None
+        out.outdent()
+        out.line()
+        out.line()
+
+    def _decision_body(self, clause: model.ClauseModel) -> None:
+        out = self.out
+        started = self.begin_function()
+        if clause.parts:
+            raise _NeedsRun("parts")
+        if clause.conditions:
+            out.line("holds = True")
+        for condition in clause.conditions:
+            value = self.expr(condition, "0")
+            out.line(f"if {value} is False:")
+            out.line("    return False")
+            out.line(f"if {value} is None:")
+            out.line("    holds = None")
+        if clause.conditions:
+            out.line("if holds is None:")
+            out.line("    return None")
+        if clause.modifier is not None:
+            out.line("return True  # a MODIFIER clause: its coefficient applies to its matter")
+        else:
+            assert clause.award is not None
+            self.decided_award(clause.award)
+        self.end_function(started)
+
+    def give(self, decision: str) -> None:
+        """Return an award's decision, within the clause's 期限 when it has one (runtime.in_period)."""
+        d = self.duration
+        if d is None:
+            self.out.line(f"return {decision}")
+            return
+        assert d.start_fact is not None
+        self.out.line(f"return in_period({decision}, facts.get({d.start_fact.name!r}), year, {d.years!r}, "
+                      f"{bool(d.start_next_year)!r})")
+
+    def exact_decision(self, amount: model.Expr, cap_node: model.Expr | None, cap: str) -> str:
+        """runtime.exact_decision of the amount; a stated amount (under a stated cap, or none)
+        is decided here, rounded once as exact_decision would, unless a coefficient scales it."""
+        code = f"exact_decision({self.amount(amount)}, {cap}, factor)"
+        if not (isinstance(amount, model.Constant) and model.is_money_constant(amount) and amount.value >= 0):
+            return code
+        if cap_node is not None and not (isinstance(cap_node, model.Constant) and model.is_money_constant(cap_node)):
+            return code
+        value = amount.value if cap_node is None or amount.value <= cap_node.value else cap_node.value
+        rounded = self.constant(value.quantize(Decimal("0.01"), ROUND_HALF_UP))
+        return f"('exact', {rounded}, {rounded}) if factor is None else {code}"
+
+    def decided_award(self, award: model.Award) -> None:
+        """The award's decision, as award() writes the award (the same forms, amounts and caps)."""
+        out = self.out
+        cap = "None"
+        if award.cap is not None:
+            out.line(f"cap = {self.expr(award.cap, '0')}")
+            if not model.is_money_constant(award.cap):
+                out.line("if cap is None:")
+                out.line("    return None")
+            cap = "cap"
+        form = award.form
+        match form:
+            case model.Exact():
+                self.give(self.exact_decision(form.amount, award.cap, cap))
+            case model.UpTo():
+                self.give(f"up_to_decision({self.amount(form.ceiling)}, {cap}, factor)")
+            case model.Range():
+                self.give(f"range_decision({self.amount(form.low)}, {self.amount(form.high)}, {cap}, factor)")
+            case model.AtLeast():
+                self.give(f"at_least_decision({self.amount(form.floor)}, {cap}, factor)")
+            case model.CaseByCase():
+                self.give("('case_by_case', None, None)")
+            case model.Unspecified():
+                self.give("('unspecified', None, None" + (f", {form.note!r})" if form.note is not None else ")"))
+            case model.Routing() if form.outcome != "审定":
+                self.give(f"('routing', None, None, {form.approver!r}, {form.outcome!r})")
+            case model.Routing():
+                self.give(f"('routing', None, None, {form.approver!r})")
+            case model.ByLevel():
+                # pick_level inline: unknown, not a paying level (the reason it gives), or the first row of the level.
+                subject = form.subject.name
+                picked = out.temp("level")
+                out.line(f"{picked} = facts.get({subject!r})")
+                out.line(f"if {picked} is None:")
+                out.line("    return None")
+                for index, level in enumerate(form.rows):
+                    out.line(f"{'if' if index == 0 else 'elif'} {picked} == {level.level!r}:")
+                    out.indent()
+                    self.give(self.exact_decision(level.amount, award.cap, cap))
+                    out.outdent()
+                out.line(f"return '%s为「%s」，不在奖励等级之内' % ({subject!r}, {picked})")
+            case model.ByTier() | model.ByBand():
+                for row in form.rows:
+                    test = self.expr(row.test, "0")
+                    out.line(f"if {test} is None:")
+                    out.line("    return None")
+                    out.line(f"if {test}:")
+                    out.indent()
+                    self.give(self.exact_decision(row.amount, award.cap, cap))
+                    out.outdent()
+                out.line(f"return {(model.NO_TIER_MET if isinstance(form, model.ByTier) else model.NO_BAND_MET)!r}")
+            case model.PerItem() | model.ByRunYear() | model.ByTable() | model.EachTier() | model.Upgrade():
+                raise _NeedsRun(type(form).__name__)
+            case _:
+                assert_never(form)
 
     def payer_rules(self, clause: model.ClauseModel, index: int) -> str:
         """Issue 13, payers by condition: a function per conditional 分担 rule of the clause
@@ -764,7 +984,8 @@ def to_python(policy: model.PolicyModel, standalone: bool = False) -> str:
            f"    result = {name}.evaluate({{...facts...}}, on=\"2020-06-30\")",
            "    result.to_json()   # the same JSON as `polc eval --format json`",
            "    result.total.max, result.clause(\"第七条\").award   # Decimal amounts, typed results",
-           f"    for row_number, result in {name}.evaluate_many(rows, on=\"2020-06-30\"): ...", "",
+           f"    for row_number, result in {name}.evaluate_many(rows, on=\"2020-06-30\"): ...",
+           f"    {name}.CLAUSES[0].decide(typed_facts, 2019)   # one clause decided as a plain value (no trace)", "",
            "Facts: a dict keyed by the declared fact names (see FACTS, and the Facts TypedDict). Money",
            "as a number of 元 or text with a unit (\"30亿元\"); a yearly series as {\"2019\": ..., \"2020\": ...};",
            "enumerations by their Chinese label; yes/no as True/False; None for unknown.", "",
@@ -852,6 +1073,7 @@ def _policy_part(policy: model.PolicyModel) -> str:
     for index, clause in enumerate(policy.evaluated_clauses, 1):
         function = f"_clause_{index}"
         compiler.clause(clause, function)
+        compiler.decision(clause, decide_name(function), function)
         specs.append((clause, function))
         if clause.payer_rules:
             payer_rules[id(clause)] = compiler.payer_rules(clause, index)
@@ -868,7 +1090,7 @@ def _policy_part(policy: model.PolicyModel) -> str:
         out.line("    ClauseSpec(")
         out.line(f"        policy={policy.docno!r}, article={clause.article!r}, item={clause.item!r},")
         out.line(f"        title={clause.title!r}, matter={clause.matter.name if clause.matter else None!r},")
-        out.line(f"        source={clause.source!r}, evaluate={function},")
+        out.line(f"        source={clause.source!r}, evaluate={function}, decide={decide_name(function)},")
         out.line(f"        duration={d.years if d else None!r}, "
                  f"start_fact={d.start_fact.name if d and d.start_fact else None!r}, "
                  f"start_next_year={bool(d and d.start_next_year)!r}, cofunded={clause.cofunded!r},")
@@ -905,6 +1127,11 @@ def _policy_part(policy: model.PolicyModel) -> str:
     out.line('    `polc eval --batch` (or allocate_quota / allocate_budget on the collected candidates)."""')
     out.line("    return EVALUATOR.evaluate_many(rows, on)")
     return out.text()
+
+
+def decide_name(clause_function: str) -> str:
+    """The decision function of a clause function: _clause_8 -> _decide_8."""
+    return clause_function.replace("_clause_", "_decide_", 1)
 
 
 def _date(value) -> str:

@@ -5,4 +5,4 @@
     <module>.evaluate({...facts...}, on="2021-06-30")
 """
 
-RUNTIME_VERSION = '3'  # the version of runtime.py these modules were built for
+RUNTIME_VERSION = '4'  # the version of runtime.py these modules were built for

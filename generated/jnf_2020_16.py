@@ -9,6 +9,7 @@ Usage:
     result.to_json()   # the same JSON as `polc eval --format json`
     result.total.max, result.clause("第七条").award   # Decimal amounts, typed results
     for row_number, result in jnf_2020_16.evaluate_many(rows, on="2020-06-30"): ...
+    jnf_2020_16.CLAUSES[0].decide(typed_facts, 2019)   # one clause decided as a plain value (no trace)
 
 Facts: a dict keyed by the declared fact names (see FACTS, and the Facts TypedDict). Money
 as a number of 元 or text with a unit ("30亿元"); a yearly series as {"2019": ..., "2020": ...};
@@ -28,9 +29,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '3':
+if _runtime.RUNTIME_VERSION != '4':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 4, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -52,6 +53,7 @@ from .runtime import (  # noqa: E402
     allocate_budget as allocate_budget,
     allocate_quota as allocate_quota,
     exact,
+    exact_decision,
     pick_level,
     routing,
     trace_compare,
@@ -144,6 +146,26 @@ def _clause_1(run):
     return routing(run, '市农业农村局')
 
 
+def _decide_1(facts, year, factor=None):
+    """第五条第3项: the decision of _clause_1 (see runtime, "decisions").
+    """
+    holds = True
+    v6 = facts.get('列入创建名单')
+    if v6 is False:
+        return False
+    if v6 is None:
+        holds = None
+    v7 = facts.get('验收评分')
+    r8 = None if v7 is None else v7 >= _K1
+    if r8 is False:
+        return False
+    if r8 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('routing', None, None, '市农业农村局')
+
+
 def _clause_2(run):
     """第六条第3项「加大投入（市本级建设项目补助）」
 
@@ -164,26 +186,26 @@ def _clause_2(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v6 = facts.get('市本级创建项目')
-    if v6 is None:
+    v9 = facts.get('市本级创建项目')
+    if v9 is None:
         run.missed('市本级创建项目')
     if trace is not None:
-        trace.append((trace_value, '市本级创建项目', v6, 'bool', v6))
-    c7 = v6
-    if c7 is False:
-        return False
-    if c7 is None:
-        holds = None
-    v8 = facts.get('投资额')
-    if v8 is None:
-        run.missed('投资额')
-    r9 = None if v8 is None else v8 >= _K2
-    if trace is not None:
-        trace.append((trace_compare, '投资额 不低于 100万元', '', v8, _K2, 'money', r9))
-    c10 = r9
+        trace.append((trace_value, '市本级创建项目', v9, 'bool', v9))
+    c10 = v9
     if c10 is False:
         return False
     if c10 is None:
+        holds = None
+    v11 = facts.get('投资额')
+    if v11 is None:
+        run.missed('投资额')
+    r12 = None if v11 is None else v11 >= _K2
+    if trace is not None:
+        trace.append((trace_compare, '投资额 不低于 100万元', '', v11, _K2, 'money', r12))
+    c13 = r12
+    if c13 is False:
+        return False
+    if c13 is None:
         holds = None
     if holds is None:
         return None
@@ -192,28 +214,58 @@ def _clause_2(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 镇村集体美丽粮园
-        v11 = facts.get('投资额')
-        if v11 is None:
+        v14 = facts.get('投资额')
+        if v14 is None:
             run.missed('投资额')
-        e12 = (None if v11 is None else v11 * _K4)
+        e15 = (None if v14 is None else v14 * _K4)
         if trace is not None:
-            trace.append((trace_define, '投资额 × 70%', e12, 'money'))
-        return exact(run, e12, cap, '200万元')
+            trace.append((trace_define, '投资额 × 70%', e15, 'money'))
+        return exact(run, e15, cap, '200万元')
     elif picked == 1:  # 其他美丽农场项目
-        v13 = facts.get('投资额')
-        if v13 is None:
+        v16 = facts.get('投资额')
+        if v16 is None:
             run.missed('投资额')
-        e14 = (None if v13 is None else v13 * _K5)
+        e17 = (None if v16 is None else v16 * _K5)
         if trace is not None:
-            trace.append((trace_define, '投资额 × 50%', e14, 'money'))
-        return exact(run, e14, cap, '200万元')
+            trace.append((trace_define, '投资额 × 50%', e17, 'money'))
+        return exact(run, e17, cap, '200万元')
+
+
+def _decide_2(facts, year, factor=None):
+    """第六条第3项: the decision of _clause_2 (see runtime, "decisions").
+    """
+    holds = True
+    v18 = facts.get('市本级创建项目')
+    if v18 is False:
+        return False
+    if v18 is None:
+        holds = None
+    v19 = facts.get('投资额')
+    r20 = None if v19 is None else v19 >= _K2
+    if r20 is False:
+        return False
+    if r20 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K3
+    level21 = facts.get('补助类别')
+    if level21 is None:
+        return None
+    if level21 == '镇村集体美丽粮园':
+        e22 = (None if v19 is None else v19 * _K4)
+        return exact_decision(e22, cap, factor)
+    elif level21 == '其他美丽农场项目':
+        e23 = (None if v19 is None else v19 * _K5)
+        return exact_decision(e23, cap, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('补助类别', level21)
 
 
 CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉农发〔2020〕16号', article='第五条', item=3,
         title='验收认定', matter=None,
-        source='policies/jnf-2020-16.pol:95', evaluate=_clause_1,
+        source='policies/jnf-2020-16.pol:95', evaluate=_clause_1, decide=_decide_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=(('市级财政', Decimal('0.5')), ('区级财政', Decimal('0.5'))),
         matter_fact=None, quota=None, ceiling=Decimal('0'),
@@ -222,7 +274,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉农发〔2020〕16号', article='第六条', item=3,
         title='加大投入（市本级建设项目补助）', matter=None,
-        source='policies/jnf-2020-16.pol:129', evaluate=_clause_2,
+        source='policies/jnf-2020-16.pol:129', evaluate=_clause_2, decide=_decide_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=(('市级财政', Decimal('0.5')), ('区级财政', Decimal('0.5'))),
         matter_fact=None, quota=None, ceiling=Decimal('2000000'),

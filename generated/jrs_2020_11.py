@@ -9,6 +9,7 @@ Usage:
     result.to_json()   # the same JSON as `polc eval --format json`
     result.total.max, result.clause("第七条").award   # Decimal amounts, typed results
     for row_number, result in jrs_2020_11.evaluate_many(rows, on="2020-06-30"): ...
+    jrs_2020_11.CLAUSES[0].decide(typed_facts, 2019)   # one clause decided as a plain value (no trace)
 
 Facts: a dict keyed by the declared fact names (see FACTS, and the Facts TypedDict). Money
 as a number of 元 or text with a unit ("30亿元"); a yearly series as {"2019": ..., "2020": ...};
@@ -28,9 +29,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '3':
+if _runtime.RUNTIME_VERSION != '4':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 4, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -52,6 +53,7 @@ from .runtime import (  # noqa: E402
     allocate_budget as allocate_budget,
     allocate_quota as allocate_quota,
     exact,
+    exact_decision,
     trace_compare,
     trace_define,
     trace_value,
@@ -254,6 +256,46 @@ def _clause_1(run):
     return exact(run, e30, None, None)
 
 
+def _decide_1(facts, year, factor=None):
+    """第一条第1项: the decision of _clause_1 (see runtime, "decisions").
+    """
+    holds = True
+    v31 = facts.get('市本级参保企业')
+    if v31 is False:
+        return False
+    if v31 is None:
+        holds = None
+    v32 = facts.get('国有企业')
+    e33 = (None if v32 is None else not v32)
+    if e33 is False:
+        return False
+    if e33 is None:
+        holds = None
+    v34 = facts.get('严重失信企业')
+    e35 = (None if v34 is None else not v34)
+    if e35 is False:
+        return False
+    if e35 is None:
+        holds = None
+    v36 = facts.get('参保企业行业')
+    m37 = None if v36 is None else v36 not in ('烟草加工业', '电力生产和供应业', '采矿业', '水泥业', '金融保险业')
+    if m37 is False:
+        return False
+    if m37 is None:
+        holds = None
+    v38 = facts.get('僵尸企业')
+    e39 = (None if v38 is None else not v38)
+    if e39 is False:
+        return False
+    if e39 is None:
+        holds = None
+    if holds is None:
+        return None
+    v40 = facts.get('2019年12月实缴社会保险费')
+    e41 = (None if v40 is None else v40 * _K1)
+    return exact_decision(e41, None, factor)
+
+
 def _clause_2(run):
     """第一条第2项「稳岗返还失业保险费」
 
@@ -280,152 +322,267 @@ def _clause_2(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v31 = facts.get('市本级参保企业')
-    if v31 is None:
+    v42 = facts.get('市本级参保企业')
+    if v42 is None:
         run.missed('市本级参保企业')
     if trace is not None:
-        trace.append((trace_value, '市本级参保企业', v31, 'bool', v31))
-    c32 = v31
-    if c32 is False:
+        trace.append((trace_value, '市本级参保企业', v42, 'bool', v42))
+    c43 = v42
+    if c43 is False:
         return False
-    if c32 is None:
+    if c43 is None:
         holds = None
-    v33 = facts.get('严重失信企业')
-    if v33 is None:
+    v44 = facts.get('严重失信企业')
+    if v44 is None:
         run.missed('严重失信企业')
     if trace is not None:
-        trace.append((trace_value, '严重失信企业', v33, 'bool', v33))
-    e34 = (None if v33 is None else not v33)
-    c35 = e34
-    if c35 is False:
+        trace.append((trace_value, '严重失信企业', v44, 'bool', v44))
+    e45 = (None if v44 is None else not v44)
+    c46 = e45
+    if c46 is False:
         return False
-    if c35 is None:
+    if c46 is None:
         holds = None
-    v36 = facts.get('僵尸企业')
-    if v36 is None:
+    v47 = facts.get('僵尸企业')
+    if v47 is None:
         run.missed('僵尸企业')
     if trace is not None:
-        trace.append((trace_value, '僵尸企业', v36, 'bool', v36))
-    e37 = (None if v36 is None else not v36)
-    c38 = e37
-    if c38 is False:
+        trace.append((trace_value, '僵尸企业', v47, 'bool', v47))
+    e48 = (None if v47 is None else not v47)
+    c49 = e48
+    if c49 is False:
         return False
-    if c38 is None:
+    if c49 is None:
         holds = None
-    v41 = facts.get('2018年末参保人数')
-    if v41 is None:
+    v52 = facts.get('2018年末参保人数')
+    if v52 is None:
         run.missed('2018年末参保人数')
-    r42 = None if v41 is None else v41 > _K2
+    r53 = None if v52 is None else v52 > _K2
     if trace is not None:
-        trace.append((trace_compare, '「2018年末参保人数」 超过 0', '', v41, _K2, 'number', r42))
-    t40 = r42
-    if t40 is not False:
-        e44 = _def_1(run, 0)
-        r45 = None if e44 is None else e44 <= _K3
+        trace.append((trace_compare, '「2018年末参保人数」 超过 0', '', v52, _K2, 'number', r53))
+    t51 = r53
+    if t51 is not False:
+        e55 = _def_1(run, 0)
+        r56 = None if e55 is None else e55 <= _K3
         if trace is not None:
-            trace.append((trace_compare, '裁员率 不超过 5.5%', '', e44, _K3, 'number', r45))
-        t43 = r45
-        if t43 is not True:
-            v47 = facts.get('2018年末参保人数')
-            if v47 is None:
+            trace.append((trace_compare, '裁员率 不超过 5.5%', '', e55, _K3, 'number', r56))
+        t54 = r56
+        if t54 is not True:
+            v58 = facts.get('2018年末参保人数')
+            if v58 is None:
                 run.missed('2018年末参保人数')
-            r48 = None if v47 is None else v47 <= _K4
+            r59 = None if v58 is None else v58 <= _K4
             if trace is not None:
-                trace.append((trace_compare, '「2018年末参保人数」 不超过 30', '', v47, _K4, 'number', r48))
-            t46 = r48
-            if t46 is not False:
-                e49 = _def_1(run, 0)
-                r50 = None if e49 is None else e49 <= _K5
+                trace.append((trace_compare, '「2018年末参保人数」 不超过 30', '', v58, _K4, 'number', r59))
+            t57 = r59
+            if t57 is not False:
+                e60 = _def_1(run, 0)
+                r61 = None if e60 is None else e60 <= _K5
                 if trace is not None:
-                    trace.append((trace_compare, '裁员率 不超过 20%', '', e49, _K5, 'number', r50))
-                if t46 is True:
-                    t46 = r50
-                elif r50 is False:
-                    t46 = False
-            if t43 is False:
-                t43 = t46
-            elif t46 is True:
-                t43 = True
-        if t40 is True:
-            t40 = t43
-        elif t43 is False:
-            t40 = False
-    t39 = t40
-    if t39 is not True:
-        v52 = facts.get('2019年首月参保人数')
-        if v52 is None:
+                    trace.append((trace_compare, '裁员率 不超过 20%', '', e60, _K5, 'number', r61))
+                if t57 is True:
+                    t57 = r61
+                elif r61 is False:
+                    t57 = False
+            if t54 is False:
+                t54 = t57
+            elif t57 is True:
+                t54 = True
+        if t51 is True:
+            t51 = t54
+        elif t54 is False:
+            t51 = False
+    t50 = t51
+    if t50 is not True:
+        v63 = facts.get('2019年首月参保人数')
+        if v63 is None:
             run.missed('2019年首月参保人数')
-        r53 = None if v52 is None else v52 > _K2
+        r64 = None if v63 is None else v63 > _K2
         if trace is not None:
-            trace.append((trace_compare, '「2019年首月参保人数」 超过 0', '', v52, _K2, 'number', r53))
-        t51 = r53
-        if t51 is not False:
-            e55 = _def_2(run, 0)
-            r56 = None if e55 is None else e55 <= _K3
+            trace.append((trace_compare, '「2019年首月参保人数」 超过 0', '', v63, _K2, 'number', r64))
+        t62 = r64
+        if t62 is not False:
+            e66 = _def_2(run, 0)
+            r67 = None if e66 is None else e66 <= _K3
             if trace is not None:
-                trace.append((trace_compare, '首月口径裁员率 不超过 5.5%', '', e55, _K3, 'number', r56))
-            t54 = r56
-            if t54 is not True:
-                v58 = facts.get('2019年首月参保人数')
-                if v58 is None:
+                trace.append((trace_compare, '首月口径裁员率 不超过 5.5%', '', e66, _K3, 'number', r67))
+            t65 = r67
+            if t65 is not True:
+                v69 = facts.get('2019年首月参保人数')
+                if v69 is None:
                     run.missed('2019年首月参保人数')
-                r59 = None if v58 is None else v58 <= _K4
+                r70 = None if v69 is None else v69 <= _K4
                 if trace is not None:
-                    trace.append((trace_compare, '「2019年首月参保人数」 不超过 30', '', v58, _K4, 'number', r59))
-                t57 = r59
-                if t57 is not False:
-                    e60 = _def_2(run, 0)
-                    r61 = None if e60 is None else e60 <= _K5
+                    trace.append((trace_compare, '「2019年首月参保人数」 不超过 30', '', v69, _K4, 'number', r70))
+                t68 = r70
+                if t68 is not False:
+                    e71 = _def_2(run, 0)
+                    r72 = None if e71 is None else e71 <= _K5
                     if trace is not None:
-                        trace.append((trace_compare, '首月口径裁员率 不超过 20%', '', e60, _K5, 'number', r61))
-                    if t57 is True:
-                        t57 = r61
-                    elif r61 is False:
-                        t57 = False
-                if t54 is False:
-                    t54 = t57
-                elif t57 is True:
-                    t54 = True
-            if t51 is True:
-                t51 = t54
-            elif t54 is False:
-                t51 = False
-        if t39 is False:
-            t39 = t51
-        elif t51 is True:
-            t39 = True
-    c62 = t39
-    if c62 is False:
+                        trace.append((trace_compare, '首月口径裁员率 不超过 20%', '', e71, _K5, 'number', r72))
+                    if t68 is True:
+                        t68 = r72
+                    elif r72 is False:
+                        t68 = False
+                if t65 is False:
+                    t65 = t68
+                elif t68 is True:
+                    t65 = True
+            if t62 is True:
+                t62 = t65
+            elif t65 is False:
+                t62 = False
+        if t50 is False:
+            t50 = t62
+        elif t62 is True:
+            t50 = True
+    c73 = t50
+    if c73 is False:
         return False
-    if c62 is None:
+    if c73 is None:
         holds = None
-    v63 = facts.get('已享受社会保险费返还')
-    if v63 is None:
+    v74 = facts.get('已享受社会保险费返还')
+    if v74 is None:
         run.missed('已享受社会保险费返还')
     if trace is not None:
-        trace.append((trace_value, '已享受社会保险费返还', v63, 'bool', v63))
-    e64 = (None if v63 is None else not v63)
-    c65 = e64
-    if c65 is False:
+        trace.append((trace_value, '已享受社会保险费返还', v74, 'bool', v74))
+    e75 = (None if v74 is None else not v74)
+    c76 = e75
+    if c76 is False:
         return False
-    if c65 is None:
+    if c76 is None:
         holds = None
     if holds is None:
         return None
-    v66 = facts.get('2019年度实缴失业保险费')
-    if v66 is None:
+    v77 = facts.get('2019年度实缴失业保险费')
+    if v77 is None:
         run.missed('2019年度实缴失业保险费')
-    e67 = (None if v66 is None else v66 * _K6)
+    e78 = (None if v77 is None else v77 * _K6)
     if trace is not None:
-        trace.append((trace_define, '「2019年度实缴失业保险费」 × 50%', e67, 'money'))
-    return exact(run, e67, None, None)
+        trace.append((trace_define, '「2019年度实缴失业保险费」 × 50%', e78, 'money'))
+    return exact(run, e78, None, None)
+
+
+def _decide_2(facts, year, factor=None):
+    """第一条第2项: the decision of _clause_2 (see runtime, "decisions").
+    """
+    holds = True
+    v79 = facts.get('市本级参保企业')
+    if v79 is False:
+        return False
+    if v79 is None:
+        holds = None
+    v80 = facts.get('严重失信企业')
+    e81 = (None if v80 is None else not v80)
+    if e81 is False:
+        return False
+    if e81 is None:
+        holds = None
+    v82 = facts.get('僵尸企业')
+    e83 = (None if v82 is None else not v82)
+    if e83 is False:
+        return False
+    if e83 is None:
+        holds = None
+    v86 = facts.get('2018年末参保人数')
+    r87 = None if v86 is None else v86 > _K2
+    t85 = r87
+    if t85 is not False:
+        v89 = facts.get('2019年末参保人数')
+        e90 = (None if v86 is None or v89 is None else v86 - v89)
+        v91 = facts.get('2019年不计入裁员人数')
+        e92 = (None if e90 is None or v91 is None else e90 - v91)
+        e93 = (None if e92 is None or v86 is None or v86 == 0 else e92 / v86)
+        r94 = None if e93 is None else e93 <= _K3
+        t88 = r94
+        if t88 is not True:
+            r96 = None if v86 is None else v86 <= _K4
+            t95 = r96
+            if t95 is not False:
+                v97 = facts.get('2019年末参保人数')
+                e98 = (None if v86 is None or v97 is None else v86 - v97)
+                v99 = facts.get('2019年不计入裁员人数')
+                e100 = (None if e98 is None or v99 is None else e98 - v99)
+                e101 = (None if e100 is None or v86 is None or v86 == 0 else e100 / v86)
+                r102 = None if e101 is None else e101 <= _K5
+                if t95 is True:
+                    t95 = r102
+                elif r102 is False:
+                    t95 = False
+            if t88 is False:
+                t88 = t95
+            elif t95 is True:
+                t88 = True
+        if t85 is True:
+            t85 = t88
+        elif t88 is False:
+            t85 = False
+    t84 = t85
+    if t84 is not True:
+        v104 = facts.get('2019年首月参保人数')
+        r105 = None if v104 is None else v104 > _K2
+        t103 = r105
+        if t103 is not False:
+            v107 = facts.get('2019年首月参保人数')
+            v108 = facts.get('2019年末参保人数')
+            e109 = (None if v107 is None or v108 is None else v107 - v108)
+            v110 = facts.get('2019年不计入裁员人数')
+            e111 = (None if e109 is None or v110 is None else e109 - v110)
+            v112 = facts.get('2019年首月参保人数')
+            e113 = (None if e111 is None or v112 is None or v112 == 0 else e111 / v112)
+            r114 = None if e113 is None else e113 <= _K3
+            t106 = r114
+            if t106 is not True:
+                v116 = facts.get('2019年首月参保人数')
+                r117 = None if v116 is None else v116 <= _K4
+                t115 = r117
+                if t115 is not False:
+                    v118 = facts.get('2019年首月参保人数')
+                    v119 = facts.get('2019年末参保人数')
+                    e120 = (None if v118 is None or v119 is None else v118 - v119)
+                    v121 = facts.get('2019年不计入裁员人数')
+                    e122 = (None if e120 is None or v121 is None else e120 - v121)
+                    v123 = facts.get('2019年首月参保人数')
+                    e124 = (None if e122 is None or v123 is None or v123 == 0 else e122 / v123)
+                    r125 = None if e124 is None else e124 <= _K5
+                    if t115 is True:
+                        t115 = r125
+                    elif r125 is False:
+                        t115 = False
+                if t106 is False:
+                    t106 = t115
+                elif t115 is True:
+                    t106 = True
+            if t103 is True:
+                t103 = t106
+            elif t106 is False:
+                t103 = False
+        if t84 is False:
+            t84 = t103
+        elif t103 is True:
+            t84 = True
+    if t84 is False:
+        return False
+    if t84 is None:
+        holds = None
+    v126 = facts.get('已享受社会保险费返还')
+    e127 = (None if v126 is None else not v126)
+    if e127 is False:
+        return False
+    if e127 is None:
+        holds = None
+    if holds is None:
+        return None
+    v128 = facts.get('2019年度实缴失业保险费')
+    e129 = (None if v128 is None else v128 * _K6)
+    return exact_decision(e129, None, factor)
 
 
 CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉人社〔2020〕11号', article='第一条', item=1,
         title='稳岗返还社会保险费', matter='稳岗返还',
-        source='policies/jrs-2020-11.pol:54', evaluate=_clause_1,
+        source='policies/jrs-2020-11.pol:54', evaluate=_clause_1, decide=_decide_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -433,7 +590,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉人社〔2020〕11号', article='第一条', item=2,
         title='稳岗返还失业保险费', matter='稳岗返还',
-        source='policies/jrs-2020-11.pol:94', evaluate=_clause_2,
+        source='policies/jrs-2020-11.pol:94', evaluate=_clause_2, decide=_decide_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,

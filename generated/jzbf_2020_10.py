@@ -9,6 +9,7 @@ Usage:
     result.to_json()   # the same JSON as `polc eval --format json`
     result.total.max, result.clause("第七条").award   # Decimal amounts, typed results
     for row_number, result in jzbf_2020_10.evaluate_many(rows, on="2020-06-30"): ...
+    jzbf_2020_10.CLAUSES[0].decide(typed_facts, 2019)   # one clause decided as a plain value (no trace)
 
 Facts: a dict keyed by the declared fact names (see FACTS, and the Facts TypedDict). Money
 as a number of 元 or text with a unit ("30亿元"); a yearly series as {"2019": ..., "2020": ...};
@@ -28,9 +29,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '3':
+if _runtime.RUNTIME_VERSION != '4':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 4, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -143,6 +144,27 @@ def _clause_1(run):
     return routing(run, '同级组织、人力社保部门')
 
 
+def _decide_1(facts, year, factor=None):
+    """第四条第1项: the decision of _clause_1 (see runtime, "decisions").
+    """
+    holds = True
+    v7 = facts.get('奖励对象类型')
+    e8 = (None if v7 is None else ('集体', '个人').index(v7) == 1)
+    if e8 is False:
+        return False
+    if e8 is None:
+        holds = None
+    v9 = facts.get('参评总人数')
+    r10 = None if v9 is None else v9 > _K1
+    if r10 is False:
+        return False
+    if r10 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('routing', None, None, '同级组织、人力社保部门')
+
+
 def _clause_2(run):
     """第四条第2项「控制集体奖励名额」
 
@@ -155,29 +177,50 @@ def _clause_2(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v7 = facts.get('奖励对象类型')
-    if v7 is None:
+    v11 = facts.get('奖励对象类型')
+    if v11 is None:
         run.missed('奖励对象类型')
-    e8 = run.compare_ordered('奖励对象类型 等于 集体', 'eq', v7, '集体', ('集体', '个人'))
-    c9 = e8
-    if c9 is False:
+    e12 = run.compare_ordered('奖励对象类型 等于 集体', 'eq', v11, '集体', ('集体', '个人'))
+    c13 = e12
+    if c13 is False:
         return False
-    if c9 is None:
+    if c13 is None:
         holds = None
-    v10 = facts.get('参评集体总数')
-    if v10 is None:
+    v14 = facts.get('参评集体总数')
+    if v14 is None:
         run.missed('参评集体总数')
-    r11 = None if v10 is None else v10 > _K2
+    r15 = None if v14 is None else v14 > _K2
     if trace is not None:
-        trace.append((trace_compare, '参评集体总数 超过 100', '', v10, _K2, 'number', r11))
-    c12 = r11
-    if c12 is False:
+        trace.append((trace_compare, '参评集体总数 超过 100', '', v14, _K2, 'number', r15))
+    c16 = r15
+    if c16 is False:
         return False
-    if c12 is None:
+    if c16 is None:
         holds = None
     if holds is None:
         return None
     return routing(run, '同级组织、人力社保部门')
+
+
+def _decide_2(facts, year, factor=None):
+    """第四条第2项: the decision of _clause_2 (see runtime, "decisions").
+    """
+    holds = True
+    v17 = facts.get('奖励对象类型')
+    e18 = (None if v17 is None else ('集体', '个人').index(v17) == 0)
+    if e18 is False:
+        return False
+    if e18 is None:
+        holds = None
+    v19 = facts.get('参评集体总数')
+    r20 = None if v19 is None else v19 > _K2
+    if r20 is False:
+        return False
+    if r20 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('routing', None, None, '同级组织、人力社保部门')
 
 
 def _clause_3(run):
@@ -194,20 +237,35 @@ def _clause_3(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v13 = facts.get('参评对象层级')
-    if v13 is None:
+    v21 = facts.get('参评对象层级')
+    if v21 is None:
         run.missed('参评对象层级')
-    m14 = None if v13 is None else v13 not in ('厅局级个人', '厅局级单位', '县级以上政府', '县市区主要领导')
+    m22 = None if v21 is None else v21 not in ('厅局级个人', '厅局级单位', '县级以上政府', '县市区主要领导')
     if trace is not None:
-        trace.append((trace_value, '参评对象层级 不属于 厅局级个人、厅局级单位、县级以上政府、县市区主要领导', v13, 'enum', m14))
-    c15 = m14
-    if c15 is False:
+        trace.append((trace_value, '参评对象层级 不属于 厅局级个人、厅局级单位、县级以上政府、县市区主要领导', v21, 'enum', m22))
+    c23 = m22
+    if c23 is False:
         return False
-    if c15 is None:
+    if c23 is None:
         holds = None
     if holds is None:
         return None
     return routing(run, '同级组织、人力社保部门')
+
+
+def _decide_3(facts, year, factor=None):
+    """第四条第3项: the decision of _clause_3 (see runtime, "decisions").
+    """
+    holds = True
+    v24 = facts.get('参评对象层级')
+    m25 = None if v24 is None else v24 not in ('厅局级个人', '厅局级单位', '县级以上政府', '县市区主要领导')
+    if m25 is False:
+        return False
+    if m25 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('routing', None, None, '同级组织、人力社保部门')
 
 
 def _clause_4(run):
@@ -222,29 +280,50 @@ def _clause_4(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v16 = facts.get('奖励对象类型')
-    if v16 is None:
+    v26 = facts.get('奖励对象类型')
+    if v26 is None:
         run.missed('奖励对象类型')
-    e17 = run.compare_ordered('奖励对象类型 等于 个人', 'eq', v16, '个人', ('集体', '个人'))
-    c18 = e17
-    if c18 is False:
+    e27 = run.compare_ordered('奖励对象类型 等于 个人', 'eq', v26, '个人', ('集体', '个人'))
+    c28 = e27
+    if c28 is False:
         return False
-    if c18 is None:
+    if c28 is None:
         holds = None
-    v19 = facts.get('参评对象层级')
-    if v19 is None:
+    v29 = facts.get('参评对象层级')
+    if v29 is None:
         run.missed('参评对象层级')
-    m20 = None if v19 is None else v19 in ('县处级领导干部', '县市区主要领导')
+    m30 = None if v29 is None else v29 in ('县处级领导干部', '县市区主要领导')
     if trace is not None:
-        trace.append((trace_value, '参评对象层级 属于 县处级领导干部、县市区主要领导', v19, 'enum', m20))
-    c21 = m20
-    if c21 is False:
+        trace.append((trace_value, '参评对象层级 属于 县处级领导干部、县市区主要领导', v29, 'enum', m30))
+    c31 = m30
+    if c31 is False:
         return False
-    if c21 is None:
+    if c31 is None:
         holds = None
     if holds is None:
         return None
     return routing(run, '同级组织、人力社保部门')
+
+
+def _decide_4(facts, year, factor=None):
+    """第四条第4项: the decision of _clause_4 (see runtime, "decisions").
+    """
+    holds = True
+    v32 = facts.get('奖励对象类型')
+    e33 = (None if v32 is None else ('集体', '个人').index(v32) == 1)
+    if e33 is False:
+        return False
+    if e33 is None:
+        holds = None
+    v34 = facts.get('参评对象层级')
+    m35 = None if v34 is None else v34 in ('县处级领导干部', '县市区主要领导')
+    if m35 is False:
+        return False
+    if m35 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('routing', None, None, '同级组织、人力社保部门')
 
 
 def _clause_5(run):
@@ -258,18 +337,33 @@ def _clause_5(run):
     """
     facts = run.facts
     holds = True
-    v22 = facts.get('奖励种类')
-    if v22 is None:
+    v36 = facts.get('奖励种类')
+    if v36 is None:
         run.missed('奖励种类')
-    e23 = run.compare_ordered('奖励种类 等于 记三等功', 'eq', v22, '记三等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    c24 = e23
-    if c24 is False:
+    e37 = run.compare_ordered('奖励种类 等于 记三等功', 'eq', v36, '记三等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c38 = e37
+    if c38 is False:
         return False
-    if c24 is None:
+    if c38 is None:
         holds = None
     if holds is None:
         return None
     return routing(run, '同级组织、人力社保部门')
+
+
+def _decide_5(facts, year, factor=None):
+    """第四条第5项: the decision of _clause_5 (see runtime, "decisions").
+    """
+    holds = True
+    v39 = facts.get('奖励种类')
+    e40 = (None if v39 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v39) == 1)
+    if e40 is False:
+        return False
+    if e40 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('routing', None, None, '同级组织、人力社保部门')
 
 
 def _clause_6(run):
@@ -283,18 +377,33 @@ def _clause_6(run):
     """
     facts = run.facts
     holds = True
-    v25 = facts.get('奖励种类')
-    if v25 is None:
+    v41 = facts.get('奖励种类')
+    if v41 is None:
         run.missed('奖励种类')
-    e26 = run.compare_ordered('奖励种类 等于 记二等功', 'eq', v25, '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    c27 = e26
-    if c27 is False:
+    e42 = run.compare_ordered('奖励种类 等于 记二等功', 'eq', v41, '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c43 = e42
+    if c43 is False:
         return False
-    if c27 is None:
+    if c43 is None:
         holds = None
     if holds is None:
         return None
     return routing(run, '同级组织、人力社保部门')
+
+
+def _decide_6(facts, year, factor=None):
+    """第四条第6项: the decision of _clause_6 (see runtime, "decisions").
+    """
+    holds = True
+    v44 = facts.get('奖励种类')
+    e45 = (None if v44 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v44) == 2)
+    if e45 is False:
+        return False
+    if e45 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('routing', None, None, '同级组织、人力社保部门')
 
 
 def _clause_7(run):
@@ -309,59 +418,100 @@ def _clause_7(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v28 = facts.get('推荐评选劳模见义勇为')
-    if v28 is None:
+    v46 = facts.get('推荐评选劳模见义勇为')
+    if v46 is None:
         run.missed('推荐评选劳模见义勇为')
     if trace is not None:
-        trace.append((trace_value, '推荐评选劳模见义勇为', v28, 'bool', v28))
-    e29 = (None if v28 is None else not v28)
-    c30 = e29
-    if c30 is False:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v46, 'bool', v46))
+    e47 = (None if v46 is None else not v46)
+    c48 = e47
+    if c48 is False:
         return False
-    if c30 is None:
+    if c48 is None:
         holds = None
-    v32 = facts.get('对象均为公务员')
-    if v32 is None:
+    v50 = facts.get('对象均为公务员')
+    if v50 is None:
         run.missed('对象均为公务员')
     if trace is not None:
-        trace.append((trace_value, '对象均为公务员', v32, 'bool', v32))
-    t31 = v32
-    if t31 is not False:
-        v33 = facts.get('奖励种类')
-        if v33 is None:
+        trace.append((trace_value, '对象均为公务员', v50, 'bool', v50))
+    t49 = v50
+    if t49 is not False:
+        v51 = facts.get('奖励种类')
+        if v51 is None:
             run.missed('奖励种类')
-        e34 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v33, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-        if t31 is True:
-            t31 = e34
-        elif e34 is False:
-            t31 = False
-    e35 = (None if t31 is None else not t31)
-    c36 = e35
-    if c36 is False:
+        e52 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v51, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+        if t49 is True:
+            t49 = e52
+        elif e52 is False:
+            t49 = False
+    e53 = (None if t49 is None else not t49)
+    c54 = e53
+    if c54 is False:
         return False
-    if c36 is None:
+    if c54 is None:
         holds = None
-    v37 = facts.get('奖励种类')
-    if v37 is None:
+    v55 = facts.get('奖励种类')
+    if v55 is None:
         run.missed('奖励种类')
-    e38 = run.compare_ordered('奖励种类 低于 记二等功', 'lt', v37, '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    c39 = e38
-    if c39 is False:
+    e56 = run.compare_ordered('奖励种类 低于 记二等功', 'lt', v55, '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c57 = e56
+    if c57 is False:
         return False
-    if c39 is None:
+    if c57 is None:
         holds = None
-    v40 = facts.get('申报单位层级')
-    if v40 is None:
+    v58 = facts.get('申报单位层级')
+    if v58 is None:
         run.missed('申报单位层级')
-    e41 = run.compare_ordered('申报单位层级 等于 县级', 'eq', v40, '县级', ('市级', '县级'))
-    c42 = e41
-    if c42 is False:
+    e59 = run.compare_ordered('申报单位层级 等于 县级', 'eq', v58, '县级', ('市级', '县级'))
+    c60 = e59
+    if c60 is False:
         return False
-    if c42 is None:
+    if c60 is None:
         holds = None
     if holds is None:
         return None
     return routing(run, '县（市、区）政府')
+
+
+def _decide_7(facts, year, factor=None):
+    """第五条第2项: the decision of _clause_7 (see runtime, "decisions").
+    """
+    holds = True
+    v61 = facts.get('推荐评选劳模见义勇为')
+    e62 = (None if v61 is None else not v61)
+    if e62 is False:
+        return False
+    if e62 is None:
+        holds = None
+    v64 = facts.get('对象均为公务员')
+    t63 = v64
+    if t63 is not False:
+        v65 = facts.get('奖励种类')
+        e66 = (None if v65 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v65) < 4)
+        if t63 is True:
+            t63 = e66
+        elif e66 is False:
+            t63 = False
+    e67 = (None if t63 is None else not t63)
+    if e67 is False:
+        return False
+    if e67 is None:
+        holds = None
+    v68 = facts.get('奖励种类')
+    e69 = (None if v68 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v68) < 2)
+    if e69 is False:
+        return False
+    if e69 is None:
+        holds = None
+    v70 = facts.get('申报单位层级')
+    e71 = (None if v70 is None else ('市级', '县级').index(v70) == 1)
+    if e71 is False:
+        return False
+    if e71 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('routing', None, None, '县（市、区）政府')
 
 
 def _clause_8(run):
@@ -374,70 +524,117 @@ def _clause_8(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v43 = facts.get('推荐评选劳模见义勇为')
-    if v43 is None:
+    v72 = facts.get('推荐评选劳模见义勇为')
+    if v72 is None:
         run.missed('推荐评选劳模见义勇为')
     if trace is not None:
-        trace.append((trace_value, '推荐评选劳模见义勇为', v43, 'bool', v43))
-    e44 = (None if v43 is None else not v43)
-    c45 = e44
-    if c45 is False:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v72, 'bool', v72))
+    e73 = (None if v72 is None else not v72)
+    c74 = e73
+    if c74 is False:
         return False
-    if c45 is None:
+    if c74 is None:
         holds = None
-    v47 = facts.get('对象均为公务员')
-    if v47 is None:
+    v76 = facts.get('对象均为公务员')
+    if v76 is None:
         run.missed('对象均为公务员')
     if trace is not None:
-        trace.append((trace_value, '对象均为公务员', v47, 'bool', v47))
-    t46 = v47
-    if t46 is not False:
-        v48 = facts.get('奖励种类')
-        if v48 is None:
+        trace.append((trace_value, '对象均为公务员', v76, 'bool', v76))
+    t75 = v76
+    if t75 is not False:
+        v77 = facts.get('奖励种类')
+        if v77 is None:
             run.missed('奖励种类')
-        e49 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v48, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-        if t46 is True:
-            t46 = e49
-        elif e49 is False:
-            t46 = False
-    e50 = (None if t46 is None else not t46)
-    c51 = e50
-    if c51 is False:
+        e78 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v77, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+        if t75 is True:
+            t75 = e78
+        elif e78 is False:
+            t75 = False
+    e79 = (None if t75 is None else not t75)
+    c80 = e79
+    if c80 is False:
         return False
-    if c51 is None:
+    if c80 is None:
         holds = None
-    v52 = facts.get('奖励种类')
-    if v52 is None:
+    v81 = facts.get('奖励种类')
+    if v81 is None:
         run.missed('奖励种类')
-    e53 = run.compare_ordered('奖励种类 低于 记二等功', 'lt', v52, '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    c54 = e53
-    if c54 is False:
+    e82 = run.compare_ordered('奖励种类 低于 记二等功', 'lt', v81, '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c83 = e82
+    if c83 is False:
         return False
-    if c54 is None:
+    if c83 is None:
         holds = None
-    v55 = facts.get('申报单位层级')
-    if v55 is None:
+    v84 = facts.get('申报单位层级')
+    if v84 is None:
         run.missed('申报单位层级')
-    e56 = run.compare_ordered('申报单位层级 等于 市级', 'eq', v55, '市级', ('市级', '县级'))
-    c57 = e56
-    if c57 is False:
+    e85 = run.compare_ordered('申报单位层级 等于 市级', 'eq', v84, '市级', ('市级', '县级'))
+    c86 = e85
+    if c86 is False:
         return False
-    if c57 is None:
+    if c86 is None:
         holds = None
-    v58 = facts.get('对象为公务员')
-    if v58 is None:
+    v87 = facts.get('对象为公务员')
+    if v87 is None:
         run.missed('对象为公务员')
     if trace is not None:
-        trace.append((trace_value, '对象为公务员', v58, 'bool', v58))
-    e59 = (None if v58 is None else not v58)
-    c60 = e59
-    if c60 is False:
+        trace.append((trace_value, '对象为公务员', v87, 'bool', v87))
+    e88 = (None if v87 is None else not v87)
+    c89 = e88
+    if c89 is False:
         return False
-    if c60 is None:
+    if c89 is None:
         holds = None
     if holds is None:
         return None
     return routing(run, '人力社保部门')
+
+
+def _decide_8(facts, year, factor=None):
+    """第五条第3项: the decision of _clause_8 (see runtime, "decisions").
+    """
+    holds = True
+    v90 = facts.get('推荐评选劳模见义勇为')
+    e91 = (None if v90 is None else not v90)
+    if e91 is False:
+        return False
+    if e91 is None:
+        holds = None
+    v93 = facts.get('对象均为公务员')
+    t92 = v93
+    if t92 is not False:
+        v94 = facts.get('奖励种类')
+        e95 = (None if v94 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v94) < 4)
+        if t92 is True:
+            t92 = e95
+        elif e95 is False:
+            t92 = False
+    e96 = (None if t92 is None else not t92)
+    if e96 is False:
+        return False
+    if e96 is None:
+        holds = None
+    v97 = facts.get('奖励种类')
+    e98 = (None if v97 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v97) < 2)
+    if e98 is False:
+        return False
+    if e98 is None:
+        holds = None
+    v99 = facts.get('申报单位层级')
+    e100 = (None if v99 is None else ('市级', '县级').index(v99) == 0)
+    if e100 is False:
+        return False
+    if e100 is None:
+        holds = None
+    v101 = facts.get('对象为公务员')
+    e102 = (None if v101 is None else not v101)
+    if e102 is False:
+        return False
+    if e102 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('routing', None, None, '人力社保部门')
 
 
 def _clause_9(run):
@@ -454,69 +651,115 @@ def _clause_9(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v61 = facts.get('推荐评选劳模见义勇为')
-    if v61 is None:
+    v103 = facts.get('推荐评选劳模见义勇为')
+    if v103 is None:
         run.missed('推荐评选劳模见义勇为')
     if trace is not None:
-        trace.append((trace_value, '推荐评选劳模见义勇为', v61, 'bool', v61))
-    e62 = (None if v61 is None else not v61)
-    c63 = e62
-    if c63 is False:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v103, 'bool', v103))
+    e104 = (None if v103 is None else not v103)
+    c105 = e104
+    if c105 is False:
         return False
-    if c63 is None:
+    if c105 is None:
         holds = None
-    v65 = facts.get('对象均为公务员')
-    if v65 is None:
+    v107 = facts.get('对象均为公务员')
+    if v107 is None:
         run.missed('对象均为公务员')
     if trace is not None:
-        trace.append((trace_value, '对象均为公务员', v65, 'bool', v65))
-    t64 = v65
-    if t64 is not False:
-        v66 = facts.get('奖励种类')
-        if v66 is None:
+        trace.append((trace_value, '对象均为公务员', v107, 'bool', v107))
+    t106 = v107
+    if t106 is not False:
+        v108 = facts.get('奖励种类')
+        if v108 is None:
             run.missed('奖励种类')
-        e67 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v66, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-        if t64 is True:
-            t64 = e67
-        elif e67 is False:
-            t64 = False
-    e68 = (None if t64 is None else not t64)
-    c69 = e68
-    if c69 is False:
+        e109 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v108, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+        if t106 is True:
+            t106 = e109
+        elif e109 is False:
+            t106 = False
+    e110 = (None if t106 is None else not t106)
+    c111 = e110
+    if c111 is False:
         return False
-    if c69 is None:
+    if c111 is None:
         holds = None
-    v70 = facts.get('奖励种类')
-    if v70 is None:
+    v112 = facts.get('奖励种类')
+    if v112 is None:
         run.missed('奖励种类')
-    e71 = run.compare_ordered('奖励种类 低于 记二等功', 'lt', v70, '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    c72 = e71
-    if c72 is False:
+    e113 = run.compare_ordered('奖励种类 低于 记二等功', 'lt', v112, '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c114 = e113
+    if c114 is False:
         return False
-    if c72 is None:
+    if c114 is None:
         holds = None
-    v73 = facts.get('申报单位层级')
-    if v73 is None:
+    v115 = facts.get('申报单位层级')
+    if v115 is None:
         run.missed('申报单位层级')
-    e74 = run.compare_ordered('申报单位层级 等于 市级', 'eq', v73, '市级', ('市级', '县级'))
-    c75 = e74
-    if c75 is False:
+    e116 = run.compare_ordered('申报单位层级 等于 市级', 'eq', v115, '市级', ('市级', '县级'))
+    c117 = e116
+    if c117 is False:
         return False
-    if c75 is None:
+    if c117 is None:
         holds = None
-    v76 = facts.get('对象为公务员')
-    if v76 is None:
+    v118 = facts.get('对象为公务员')
+    if v118 is None:
         run.missed('对象为公务员')
     if trace is not None:
-        trace.append((trace_value, '对象为公务员', v76, 'bool', v76))
-    c77 = v76
-    if c77 is False:
+        trace.append((trace_value, '对象为公务员', v118, 'bool', v118))
+    c119 = v118
+    if c119 is False:
         return False
-    if c77 is None:
+    if c119 is None:
         holds = None
     if holds is None:
         return None
     return routing(run, '人力社保部门（经组织部门审核同意）')
+
+
+def _decide_9(facts, year, factor=None):
+    """第五条第4项: the decision of _clause_9 (see runtime, "decisions").
+    """
+    holds = True
+    v120 = facts.get('推荐评选劳模见义勇为')
+    e121 = (None if v120 is None else not v120)
+    if e121 is False:
+        return False
+    if e121 is None:
+        holds = None
+    v123 = facts.get('对象均为公务员')
+    t122 = v123
+    if t122 is not False:
+        v124 = facts.get('奖励种类')
+        e125 = (None if v124 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v124) < 4)
+        if t122 is True:
+            t122 = e125
+        elif e125 is False:
+            t122 = False
+    e126 = (None if t122 is None else not t122)
+    if e126 is False:
+        return False
+    if e126 is None:
+        holds = None
+    v127 = facts.get('奖励种类')
+    e128 = (None if v127 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v127) < 2)
+    if e128 is False:
+        return False
+    if e128 is None:
+        holds = None
+    v129 = facts.get('申报单位层级')
+    e130 = (None if v129 is None else ('市级', '县级').index(v129) == 0)
+    if e130 is False:
+        return False
+    if e130 is None:
+        holds = None
+    v131 = facts.get('对象为公务员')
+    if v131 is False:
+        return False
+    if v131 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('routing', None, None, '人力社保部门（经组织部门审核同意）')
 
 
 def _clause_10(run):
@@ -533,59 +776,99 @@ def _clause_10(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v78 = facts.get('推荐评选劳模见义勇为')
-    if v78 is None:
+    v132 = facts.get('推荐评选劳模见义勇为')
+    if v132 is None:
         run.missed('推荐评选劳模见义勇为')
     if trace is not None:
-        trace.append((trace_value, '推荐评选劳模见义勇为', v78, 'bool', v78))
-    e79 = (None if v78 is None else not v78)
-    c80 = e79
-    if c80 is False:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v132, 'bool', v132))
+    e133 = (None if v132 is None else not v132)
+    c134 = e133
+    if c134 is False:
         return False
-    if c80 is None:
+    if c134 is None:
         holds = None
-    v82 = facts.get('对象均为公务员')
-    if v82 is None:
+    v136 = facts.get('对象均为公务员')
+    if v136 is None:
         run.missed('对象均为公务员')
     if trace is not None:
-        trace.append((trace_value, '对象均为公务员', v82, 'bool', v82))
-    t81 = v82
-    if t81 is not False:
-        v83 = facts.get('奖励种类')
-        if v83 is None:
+        trace.append((trace_value, '对象均为公务员', v136, 'bool', v136))
+    t135 = v136
+    if t135 is not False:
+        v137 = facts.get('奖励种类')
+        if v137 is None:
             run.missed('奖励种类')
-        e84 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v83, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-        if t81 is True:
-            t81 = e84
-        elif e84 is False:
-            t81 = False
-    e85 = (None if t81 is None else not t81)
-    c86 = e85
-    if c86 is False:
+        e138 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v137, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+        if t135 is True:
+            t135 = e138
+        elif e138 is False:
+            t135 = False
+    e139 = (None if t135 is None else not t135)
+    c140 = e139
+    if c140 is False:
         return False
-    if c86 is None:
+    if c140 is None:
         holds = None
-    v87 = facts.get('奖励种类')
-    if v87 is None:
+    v141 = facts.get('奖励种类')
+    if v141 is None:
         run.missed('奖励种类')
-    e88 = run.compare_ordered('奖励种类 不低于 记二等功', 'ge', v87, '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    c89 = e88
-    if c89 is False:
+    e142 = run.compare_ordered('奖励种类 不低于 记二等功', 'ge', v141, '记二等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c143 = e142
+    if c143 is False:
         return False
-    if c89 is None:
+    if c143 is None:
         holds = None
-    v90 = facts.get('奖励种类')
-    if v90 is None:
+    v144 = facts.get('奖励种类')
+    if v144 is None:
         run.missed('奖励种类')
-    e91 = run.compare_ordered('奖励种类 低于 记一等功', 'lt', v90, '记一等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    c92 = e91
-    if c92 is False:
+    e145 = run.compare_ordered('奖励种类 低于 记一等功', 'lt', v144, '记一等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c146 = e145
+    if c146 is False:
         return False
-    if c92 is None:
+    if c146 is None:
         holds = None
     if holds is None:
         return None
     return routing(run, '市政府常务会议')
+
+
+def _decide_10(facts, year, factor=None):
+    """第五条第5项: the decision of _clause_10 (see runtime, "decisions").
+    """
+    holds = True
+    v147 = facts.get('推荐评选劳模见义勇为')
+    e148 = (None if v147 is None else not v147)
+    if e148 is False:
+        return False
+    if e148 is None:
+        holds = None
+    v150 = facts.get('对象均为公务员')
+    t149 = v150
+    if t149 is not False:
+        v151 = facts.get('奖励种类')
+        e152 = (None if v151 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v151) < 4)
+        if t149 is True:
+            t149 = e152
+        elif e152 is False:
+            t149 = False
+    e153 = (None if t149 is None else not t149)
+    if e153 is False:
+        return False
+    if e153 is None:
+        holds = None
+    v154 = facts.get('奖励种类')
+    e155 = (None if v154 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v154) >= 2)
+    if e155 is False:
+        return False
+    if e155 is None:
+        holds = None
+    e156 = (None if v154 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v154) < 3)
+    if e156 is False:
+        return False
+    if e156 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('routing', None, None, '市政府常务会议')
 
 
 def _clause_11(run):
@@ -602,50 +885,85 @@ def _clause_11(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v93 = facts.get('推荐评选劳模见义勇为')
-    if v93 is None:
+    v157 = facts.get('推荐评选劳模见义勇为')
+    if v157 is None:
         run.missed('推荐评选劳模见义勇为')
     if trace is not None:
-        trace.append((trace_value, '推荐评选劳模见义勇为', v93, 'bool', v93))
-    e94 = (None if v93 is None else not v93)
-    c95 = e94
-    if c95 is False:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v157, 'bool', v157))
+    e158 = (None if v157 is None else not v157)
+    c159 = e158
+    if c159 is False:
         return False
-    if c95 is None:
+    if c159 is None:
         holds = None
-    v97 = facts.get('对象均为公务员')
-    if v97 is None:
+    v161 = facts.get('对象均为公务员')
+    if v161 is None:
         run.missed('对象均为公务员')
     if trace is not None:
-        trace.append((trace_value, '对象均为公务员', v97, 'bool', v97))
-    t96 = v97
-    if t96 is not False:
-        v98 = facts.get('奖励种类')
-        if v98 is None:
+        trace.append((trace_value, '对象均为公务员', v161, 'bool', v161))
+    t160 = v161
+    if t160 is not False:
+        v162 = facts.get('奖励种类')
+        if v162 is None:
             run.missed('奖励种类')
-        e99 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v98, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-        if t96 is True:
-            t96 = e99
-        elif e99 is False:
-            t96 = False
-    e100 = (None if t96 is None else not t96)
-    c101 = e100
-    if c101 is False:
+        e163 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v162, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+        if t160 is True:
+            t160 = e163
+        elif e163 is False:
+            t160 = False
+    e164 = (None if t160 is None else not t160)
+    c165 = e164
+    if c165 is False:
         return False
-    if c101 is None:
+    if c165 is None:
         holds = None
-    v102 = facts.get('奖励种类')
-    if v102 is None:
+    v166 = facts.get('奖励种类')
+    if v166 is None:
         run.missed('奖励种类')
-    e103 = run.compare_ordered('奖励种类 不低于 记一等功', 'ge', v102, '记一等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    c104 = e103
-    if c104 is False:
+    e167 = run.compare_ordered('奖励种类 不低于 记一等功', 'ge', v166, '记一等功', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c168 = e167
+    if c168 is False:
         return False
-    if c104 is None:
+    if c168 is None:
         holds = None
     if holds is None:
         return None
     return routing(run, '省政府（经市政府常务会议审定后申报）')
+
+
+def _decide_11(facts, year, factor=None):
+    """第五条第6项: the decision of _clause_11 (see runtime, "decisions").
+    """
+    holds = True
+    v169 = facts.get('推荐评选劳模见义勇为')
+    e170 = (None if v169 is None else not v169)
+    if e170 is False:
+        return False
+    if e170 is None:
+        holds = None
+    v172 = facts.get('对象均为公务员')
+    t171 = v172
+    if t171 is not False:
+        v173 = facts.get('奖励种类')
+        e174 = (None if v173 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v173) < 4)
+        if t171 is True:
+            t171 = e174
+        elif e174 is False:
+            t171 = False
+    e175 = (None if t171 is None else not t171)
+    if e175 is False:
+        return False
+    if e175 is None:
+        holds = None
+    v176 = facts.get('奖励种类')
+    e177 = (None if v176 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v176) >= 3)
+    if e177 is False:
+        return False
+    if e177 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('routing', None, None, '省政府（经市政府常务会议审定后申报）')
 
 
 def _clause_12(run):
@@ -660,39 +978,65 @@ def _clause_12(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v105 = facts.get('推荐评选劳模见义勇为')
-    if v105 is None:
+    v178 = facts.get('推荐评选劳模见义勇为')
+    if v178 is None:
         run.missed('推荐评选劳模见义勇为')
     if trace is not None:
-        trace.append((trace_value, '推荐评选劳模见义勇为', v105, 'bool', v105))
-    e106 = (None if v105 is None else not v105)
-    c107 = e106
-    if c107 is False:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v178, 'bool', v178))
+    e179 = (None if v178 is None else not v178)
+    c180 = e179
+    if c180 is False:
         return False
-    if c107 is None:
+    if c180 is None:
         holds = None
-    v108 = facts.get('对象均为公务员')
-    if v108 is None:
+    v181 = facts.get('对象均为公务员')
+    if v181 is None:
         run.missed('对象均为公务员')
     if trace is not None:
-        trace.append((trace_value, '对象均为公务员', v108, 'bool', v108))
-    c109 = v108
-    if c109 is False:
+        trace.append((trace_value, '对象均为公务员', v181, 'bool', v181))
+    c182 = v181
+    if c182 is False:
         return False
-    if c109 is None:
+    if c182 is None:
         holds = None
-    v110 = facts.get('奖励种类')
-    if v110 is None:
+    v183 = facts.get('奖励种类')
+    if v183 is None:
         run.missed('奖励种类')
-    e111 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v110, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
-    c112 = e111
-    if c112 is False:
+    e184 = run.compare_ordered('奖励种类 低于 授予荣誉称号', 'lt', v183, '授予荣誉称号', ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号'))
+    c185 = e184
+    if c185 is False:
         return False
-    if c112 is None:
+    if c185 is None:
         holds = None
     if holds is None:
         return None
     return routing(run, '组织部门（按公务员奖励有关规定）')
+
+
+def _decide_12(facts, year, factor=None):
+    """第五条第7项: the decision of _clause_12 (see runtime, "decisions").
+    """
+    holds = True
+    v186 = facts.get('推荐评选劳模见义勇为')
+    e187 = (None if v186 is None else not v186)
+    if e187 is False:
+        return False
+    if e187 is None:
+        holds = None
+    v188 = facts.get('对象均为公务员')
+    if v188 is False:
+        return False
+    if v188 is None:
+        holds = None
+    v189 = facts.get('奖励种类')
+    e190 = (None if v189 is None else ('嘉奖', '记三等功', '记二等功', '记一等功', '授予荣誉称号').index(v189) < 4)
+    if e190 is False:
+        return False
+    if e190 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('routing', None, None, '组织部门（按公务员奖励有关规定）')
 
 
 def _clause_13(run):
@@ -707,26 +1051,40 @@ def _clause_13(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v113 = facts.get('推荐评选劳模见义勇为')
-    if v113 is None:
+    v191 = facts.get('推荐评选劳模见义勇为')
+    if v191 is None:
         run.missed('推荐评选劳模见义勇为')
     if trace is not None:
-        trace.append((trace_value, '推荐评选劳模见义勇为', v113, 'bool', v113))
-    c114 = v113
-    if c114 is False:
+        trace.append((trace_value, '推荐评选劳模见义勇为', v191, 'bool', v191))
+    c192 = v191
+    if c192 is False:
         return False
-    if c114 is None:
+    if c192 is None:
         holds = None
     if holds is None:
         return None
     return routing(run, '现行劳动模范、见义勇为评选程序')
 
 
+def _decide_13(facts, year, factor=None):
+    """第五条第8项: the decision of _clause_13 (see runtime, "decisions").
+    """
+    holds = True
+    v193 = facts.get('推荐评选劳模见义勇为')
+    if v193 is False:
+        return False
+    if v193 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('routing', None, None, '现行劳动模范、见义勇为评选程序')
+
+
 CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=1,
         title='控制个人奖励名额', matter=None,
-        source='policies/jzbf-2020-10.pol:79', evaluate=_clause_1,
+        source='policies/jzbf-2020-10.pol:79', evaluate=_clause_1, decide=_decide_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.01'), 200, (), '参评总人数', ()), ceiling=Decimal('0'),
@@ -735,7 +1093,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=2,
         title='控制集体奖励名额', matter=None,
-        source='policies/jzbf-2020-10.pol:95', evaluate=_clause_2,
+        source='policies/jzbf-2020-10.pol:95', evaluate=_clause_2, decide=_decide_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.02'), 100, (), '参评集体总数', ()), ceiling=Decimal('0'),
@@ -744,7 +1102,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=3,
         title='控制奖励对象层级', matter=None,
-        source='policies/jzbf-2020-10.pol:109', evaluate=_clause_3,
+        source='policies/jzbf-2020-10.pol:109', evaluate=_clause_3, decide=_decide_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
@@ -753,7 +1111,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=4,
         title='县处级领导干部参评比例', matter=None,
-        source='policies/jzbf-2020-10.pol:124', evaluate=_clause_4,
+        source='policies/jzbf-2020-10.pol:124', evaluate=_clause_4, decide=_decide_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.2'), None, (), '参评总人数', ()), ceiling=Decimal('0'),
@@ -762,7 +1120,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=5,
         title='记三等功比例', matter=None,
-        source='policies/jzbf-2020-10.pol:137', evaluate=_clause_5,
+        source='policies/jzbf-2020-10.pol:137', evaluate=_clause_5, decide=_decide_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.15'), None, (), '同类参评总数', ('奖励对象类型',)), ceiling=Decimal('0'),
@@ -771,7 +1129,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第四条', item=6,
         title='记二等功比例', matter=None,
-        source='policies/jzbf-2020-10.pol:149', evaluate=_clause_6,
+        source='policies/jzbf-2020-10.pol:149', evaluate=_clause_6, decide=_decide_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(None, Decimal('0.05'), None, (), '同类参评总数', ('奖励对象类型',)), ceiling=Decimal('0'),
@@ -780,7 +1138,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=2,
         title='嘉奖、记三等功（县（市、区））', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:170', evaluate=_clause_7,
+        source='policies/jzbf-2020-10.pol:170', evaluate=_clause_7, decide=_decide_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
@@ -789,7 +1147,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=3,
         title='嘉奖、记三等功（市级）', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:186', evaluate=_clause_8,
+        source='policies/jzbf-2020-10.pol:186', evaluate=_clause_8, decide=_decide_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
@@ -798,7 +1156,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=4,
         title='嘉奖、记三等功（市级，对象为公务员）', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:202', evaluate=_clause_9,
+        source='policies/jzbf-2020-10.pol:202', evaluate=_clause_9, decide=_decide_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
@@ -807,7 +1165,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=5,
         title='记二等功', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:219', evaluate=_clause_10,
+        source='policies/jzbf-2020-10.pol:219', evaluate=_clause_10, decide=_decide_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
@@ -816,7 +1174,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=6,
         title='记一等功、授予荣誉称号', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:238', evaluate=_clause_11,
+        source='policies/jzbf-2020-10.pol:238', evaluate=_clause_11, decide=_decide_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
@@ -825,7 +1183,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=7,
         title='嘉奖、立功对象均为公务员', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:255', evaluate=_clause_12,
+        source='policies/jzbf-2020-10.pol:255', evaluate=_clause_12, decide=_decide_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),
@@ -834,7 +1192,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕10号', article='第五条', item=8,
         title='劳动模范、见义勇为人员', matter='行政奖励审批',
-        source='policies/jzbf-2020-10.pol:270', evaluate=_clause_13,
+        source='policies/jzbf-2020-10.pol:270', evaluate=_clause_13, decide=_decide_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('0'),

@@ -9,6 +9,7 @@ Usage:
     result.to_json()   # the same JSON as `polc eval --format json`
     result.total.max, result.clause("第七条").award   # Decimal amounts, typed results
     for row_number, result in jzbf_2020_14.evaluate_many(rows, on="2020-06-30"): ...
+    jzbf_2020_14.CLAUSES[0].decide(typed_facts, 2019)   # one clause decided as a plain value (no trace)
 
 Facts: a dict keyed by the declared fact names (see FACTS, and the Facts TypedDict). Money
 as a number of 元 or text with a unit ("30亿元"); a yearly series as {"2019": ..., "2020": ...};
@@ -28,9 +29,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '3':
+if _runtime.RUNTIME_VERSION != '4':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 4, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -54,14 +55,19 @@ from .runtime import (  # noqa: E402
     allocate_quota as allocate_quota,
     between,
     case_by_case,
+    decide_by_running,
     exact,
+    exact_decision,
+    in_period,
     items,
     per_item,
     pick_level,
+    range_decision,
     trace_compare,
     trace_define,
     trace_value,
     up_to,
+    up_to_decision,
 )
 
 __all__ = ['Award', 'CLAUSES', 'ClauseNotFound', 'ClauseResult', 'EVALUATOR', 'Evaluation', 'Evaluator', 'FACTS', 'FactError', 'FactProblem', 'FactSpec', 'Facts', 'FundingShare', 'POLICY', 'RUNTIME_VERSION', 'Total', 'allocate_budget', 'allocate_quota', 'evaluate', 'evaluate_many']
@@ -171,24 +177,31 @@ POLICY: PolicyInfo = PolicyInfo(
 _K1 = Decimal('0.1')
 _K2 = Decimal('0.2')
 _K3 = Decimal('8000000')
-_K4 = Decimal('5000000')
-_K5 = Decimal('500000')
-_K6 = Decimal('50000000')
-_K7 = Decimal('20000000')
-_K8 = Decimal('0.25')
-_K9 = Decimal('15000000')
-_K10 = Decimal('0.15')
-_K11 = Decimal('0')
-_K12 = Decimal('2000000')
-_K13 = Decimal('200000')
-_K14 = Decimal('1500000')
-_K15 = Decimal('1')
-_K16 = Decimal('50000')
-_K17 = Decimal('3000000')
-_K18 = Decimal('1000000')
-_K19 = Decimal('0.01')
-_K20 = Decimal('0.5')
-_K21 = Decimal('10000000')
+_K4 = Decimal('8000000.00')
+_K5 = Decimal('5000000')
+_K6 = Decimal('5000000.00')
+_K7 = Decimal('500000')
+_K8 = Decimal('500000.00')
+_K9 = Decimal('50000000')
+_K10 = Decimal('20000000')
+_K11 = Decimal('0.25')
+_K12 = Decimal('15000000')
+_K13 = Decimal('0.15')
+_K14 = Decimal('0')
+_K15 = Decimal('2000000')
+_K16 = Decimal('200000')
+_K17 = Decimal('1500000')
+_K18 = Decimal('1')
+_K19 = Decimal('50000')
+_K20 = Decimal('3000000')
+_K21 = Decimal('3000000.00')
+_K22 = Decimal('1000000')
+_K23 = Decimal('1000000.00')
+_K24 = Decimal('0.01')
+_K25 = Decimal('0.5')
+_K26 = Decimal('200000.00')
+_K27 = Decimal('10000000')
+_K28 = Decimal('2000000.00')
 
 
 def _def_1(run, offset):
@@ -243,6 +256,20 @@ def _clause_1(run):
     return exact(run, _K3, None, None)
 
 
+def _decide_1(facts, year, factor=None):
+    """第三条第1项: the decision of _clause_1 (see runtime, "decisions").
+    """
+    holds = True
+    v8 = facts.get('智能化改造示范行业')
+    if v8 is False:
+        return False
+    if v8 is None:
+        holds = None
+    if holds is None:
+        return None
+    return in_period(('exact', _K4, _K4) if factor is None else exact_decision(_K3, None, factor), facts.get('示范行业确定年度'), year, 2, False)
+
+
 def _clause_2(run):
     """第三条第2项「（一）小微企业智能化改造示范区专项激励」
 
@@ -257,19 +284,33 @@ def _clause_2(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v8 = facts.get('小微企业智能化改造示范区')
-    if v8 is None:
+    v9 = facts.get('小微企业智能化改造示范区')
+    if v9 is None:
         run.missed('小微企业智能化改造示范区')
     if trace is not None:
-        trace.append((trace_value, '小微企业智能化改造示范区', v8, 'bool', v8))
-    c9 = v8
-    if c9 is False:
+        trace.append((trace_value, '小微企业智能化改造示范区', v9, 'bool', v9))
+    c10 = v9
+    if c10 is False:
         return False
-    if c9 is None:
+    if c10 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K4, None, None)
+    return exact(run, _K5, None, None)
+
+
+def _decide_2(facts, year, factor=None):
+    """第三条第2项: the decision of _clause_2 (see runtime, "decisions").
+    """
+    holds = True
+    v11 = facts.get('小微企业智能化改造示范区')
+    if v11 is False:
+        return False
+    if v11 is None:
+        holds = None
+    if holds is None:
+        return None
+    return in_period(('exact', _K6, _K6) if factor is None else exact_decision(_K5, None, factor), facts.get('示范区确定年度'), year, 2, False)
 
 
 def _clause_3(run):
@@ -286,19 +327,33 @@ def _clause_3(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v10 = facts.get('智能化改造示范企业')
-    if v10 is None:
+    v12 = facts.get('智能化改造示范企业')
+    if v12 is None:
         run.missed('智能化改造示范企业')
     if trace is not None:
-        trace.append((trace_value, '智能化改造示范企业', v10, 'bool', v10))
-    c11 = v10
-    if c11 is False:
+        trace.append((trace_value, '智能化改造示范企业', v12, 'bool', v12))
+    c13 = v12
+    if c13 is False:
         return False
-    if c11 is None:
+    if c13 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K5, None, None)
+    return exact(run, _K7, None, None)
+
+
+def _decide_3(facts, year, factor=None):
+    """第三条第3项: the decision of _clause_3 (see runtime, "decisions").
+    """
+    holds = True
+    v14 = facts.get('智能化改造示范企业')
+    if v14 is False:
+        return False
+    if v14 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K8, _K8) if factor is None else exact_decision(_K7, None, factor)
 
 
 def _clause_4(run):
@@ -315,69 +370,109 @@ def _clause_4(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v13 = facts.get('经认定高质量项目')
-    if v13 is None:
+    v16 = facts.get('经认定高质量项目')
+    if v16 is None:
         run.missed('经认定高质量项目')
     if trace is not None:
-        trace.append((trace_value, '经认定高质量项目', v13, 'bool', v13))
-    t12 = v13
-    if t12 is not False:
-        v14 = facts.get('智能工厂数字车间项目')
-        if v14 is None:
+        trace.append((trace_value, '经认定高质量项目', v16, 'bool', v16))
+    t15 = v16
+    if t15 is not False:
+        v17 = facts.get('智能工厂数字车间项目')
+        if v17 is None:
             run.missed('智能工厂数字车间项目')
         if trace is not None:
-            trace.append((trace_value, '智能工厂数字车间项目', v14, 'bool', v14))
-        if t12 is True:
-            t12 = v14
-        elif v14 is False:
-            t12 = False
-    c15 = t12
-    if c15 is False:
-        return False
-    if c15 is None:
-        holds = None
-    v16 = facts.get('投资额')
-    if v16 is None:
-        run.missed('投资额')
-    r17 = None if v16 is None else v16 >= _K6
-    if trace is not None:
-        trace.append((trace_compare, '投资额 不低于 5000万元', '', v16, _K6, 'money', r17))
-    c18 = r17
+            trace.append((trace_value, '智能工厂数字车间项目', v17, 'bool', v17))
+        if t15 is True:
+            t15 = v17
+        elif v17 is False:
+            t15 = False
+    c18 = t15
     if c18 is False:
         return False
     if c18 is None:
         holds = None
-    v19 = facts.get('一年内实施完成')
+    v19 = facts.get('投资额')
     if v19 is None:
+        run.missed('投资额')
+    r20 = None if v19 is None else v19 >= _K9
+    if trace is not None:
+        trace.append((trace_compare, '投资额 不低于 5000万元', '', v19, _K9, 'money', r20))
+    c21 = r20
+    if c21 is False:
+        return False
+    if c21 is None:
+        holds = None
+    v22 = facts.get('一年内实施完成')
+    if v22 is None:
         run.missed('一年内实施完成')
     if trace is not None:
-        trace.append((trace_value, '一年内实施完成', v19, 'bool', v19))
-    c20 = v19
-    if c20 is False:
-        return False
-    if c20 is None:
-        holds = None
-    v21 = facts.get('项目实施年度')
-    if v21 is None:
-        run.missed('项目实施年度')
-    r22 = None if v21 is None else v21 == 2020
-    if trace is not None:
-        trace.append((trace_compare, '项目实施年度 等于 2020年', '', v21, 2020, 'year', r22))
-    c23 = r22
+        trace.append((trace_value, '一年内实施完成', v22, 'bool', v22))
+    c23 = v22
     if c23 is False:
         return False
     if c23 is None:
         holds = None
+    v24 = facts.get('项目实施年度')
+    if v24 is None:
+        run.missed('项目实施年度')
+    r25 = None if v24 is None else v24 == 2020
+    if trace is not None:
+        trace.append((trace_compare, '项目实施年度 等于 2020年', '', v24, 2020, 'year', r25))
+    c26 = r25
+    if c26 is False:
+        return False
+    if c26 is None:
+        holds = None
     if holds is None:
         return None
-    cap = _K7
-    v24 = facts.get('投资额')
-    if v24 is None:
+    cap = _K10
+    v27 = facts.get('投资额')
+    if v27 is None:
         run.missed('投资额')
-    e25 = (None if v24 is None else v24 * _K8)
+    e28 = (None if v27 is None else v27 * _K11)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 25%', e25, 'money'))
-    return exact(run, e25, cap, '2000万元')
+        trace.append((trace_define, '投资额 × 25%', e28, 'money'))
+    return exact(run, e28, cap, '2000万元')
+
+
+def _decide_4(facts, year, factor=None):
+    """第三条第4项: the decision of _clause_4 (see runtime, "decisions").
+    """
+    holds = True
+    v30 = facts.get('经认定高质量项目')
+    t29 = v30
+    if t29 is not False:
+        v31 = facts.get('智能工厂数字车间项目')
+        if t29 is True:
+            t29 = v31
+        elif v31 is False:
+            t29 = False
+    if t29 is False:
+        return False
+    if t29 is None:
+        holds = None
+    v32 = facts.get('投资额')
+    r33 = None if v32 is None else v32 >= _K9
+    if r33 is False:
+        return False
+    if r33 is None:
+        holds = None
+    v34 = facts.get('一年内实施完成')
+    if v34 is False:
+        return False
+    if v34 is None:
+        holds = None
+    v35 = facts.get('项目实施年度')
+    r36 = None if v35 is None else v35 == 2020
+    if r36 is False:
+        return False
+    if r36 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K10
+    e37 = (None if v32 is None else v32 * _K11)
+    return exact_decision(e37, cap, factor)
 
 
 def _clause_5(run):
@@ -394,69 +489,109 @@ def _clause_5(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v27 = facts.get('经认定高质量项目')
-    if v27 is None:
+    v39 = facts.get('经认定高质量项目')
+    if v39 is None:
         run.missed('经认定高质量项目')
     if trace is not None:
-        trace.append((trace_value, '经认定高质量项目', v27, 'bool', v27))
-    t26 = v27
-    if t26 is not False:
-        v28 = facts.get('智能工厂数字车间项目')
-        if v28 is None:
+        trace.append((trace_value, '经认定高质量项目', v39, 'bool', v39))
+    t38 = v39
+    if t38 is not False:
+        v40 = facts.get('智能工厂数字车间项目')
+        if v40 is None:
             run.missed('智能工厂数字车间项目')
         if trace is not None:
-            trace.append((trace_value, '智能工厂数字车间项目', v28, 'bool', v28))
-        if t26 is True:
-            t26 = v28
-        elif v28 is False:
-            t26 = False
-    c29 = t26
-    if c29 is False:
+            trace.append((trace_value, '智能工厂数字车间项目', v40, 'bool', v40))
+        if t38 is True:
+            t38 = v40
+        elif v40 is False:
+            t38 = False
+    c41 = t38
+    if c41 is False:
         return False
-    if c29 is None:
+    if c41 is None:
         holds = None
-    v30 = facts.get('投资额')
-    if v30 is None:
+    v42 = facts.get('投资额')
+    if v42 is None:
         run.missed('投资额')
-    r31 = None if v30 is None else v30 >= _K6
+    r43 = None if v42 is None else v42 >= _K9
     if trace is not None:
-        trace.append((trace_compare, '投资额 不低于 5000万元', '', v30, _K6, 'money', r31))
-    c32 = r31
-    if c32 is False:
+        trace.append((trace_compare, '投资额 不低于 5000万元', '', v42, _K9, 'money', r43))
+    c44 = r43
+    if c44 is False:
         return False
-    if c32 is None:
+    if c44 is None:
         holds = None
-    v33 = facts.get('一年内实施完成')
-    if v33 is None:
+    v45 = facts.get('一年内实施完成')
+    if v45 is None:
         run.missed('一年内实施完成')
     if trace is not None:
-        trace.append((trace_value, '一年内实施完成', v33, 'bool', v33))
-    c34 = v33
-    if c34 is False:
+        trace.append((trace_value, '一年内实施完成', v45, 'bool', v45))
+    c46 = v45
+    if c46 is False:
         return False
-    if c34 is None:
+    if c46 is None:
         holds = None
-    v35 = facts.get('项目实施年度')
-    if v35 is None:
+    v47 = facts.get('项目实施年度')
+    if v47 is None:
         run.missed('项目实施年度')
-    r36 = None if v35 is None else v35 == 2021
+    r48 = None if v47 is None else v47 == 2021
     if trace is not None:
-        trace.append((trace_compare, '项目实施年度 等于 2021年', '', v35, 2021, 'year', r36))
-    c37 = r36
-    if c37 is False:
+        trace.append((trace_compare, '项目实施年度 等于 2021年', '', v47, 2021, 'year', r48))
+    c49 = r48
+    if c49 is False:
         return False
-    if c37 is None:
+    if c49 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K7
-    v38 = facts.get('投资额')
-    if v38 is None:
+    cap = _K10
+    v50 = facts.get('投资额')
+    if v50 is None:
         run.missed('投资额')
-    e39 = (None if v38 is None else v38 * _K2)
+    e51 = (None if v50 is None else v50 * _K2)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 20%', e39, 'money'))
-    return exact(run, e39, cap, '2000万元')
+        trace.append((trace_define, '投资额 × 20%', e51, 'money'))
+    return exact(run, e51, cap, '2000万元')
+
+
+def _decide_5(facts, year, factor=None):
+    """第三条第5项: the decision of _clause_5 (see runtime, "decisions").
+    """
+    holds = True
+    v53 = facts.get('经认定高质量项目')
+    t52 = v53
+    if t52 is not False:
+        v54 = facts.get('智能工厂数字车间项目')
+        if t52 is True:
+            t52 = v54
+        elif v54 is False:
+            t52 = False
+    if t52 is False:
+        return False
+    if t52 is None:
+        holds = None
+    v55 = facts.get('投资额')
+    r56 = None if v55 is None else v55 >= _K9
+    if r56 is False:
+        return False
+    if r56 is None:
+        holds = None
+    v57 = facts.get('一年内实施完成')
+    if v57 is False:
+        return False
+    if v57 is None:
+        holds = None
+    v58 = facts.get('项目实施年度')
+    r59 = None if v58 is None else v58 == 2021
+    if r59 is False:
+        return False
+    if r59 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K10
+    e60 = (None if v55 is None else v55 * _K2)
+    return exact_decision(e60, cap, factor)
 
 
 def _clause_6(run):
@@ -473,82 +608,133 @@ def _clause_6(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v40 = facts.get('智能化改造投资项目')
-    if v40 is None:
+    v61 = facts.get('智能化改造投资项目')
+    if v61 is None:
         run.missed('智能化改造投资项目')
     if trace is not None:
-        trace.append((trace_value, '智能化改造投资项目', v40, 'bool', v40))
-    c41 = v40
-    if c41 is False:
+        trace.append((trace_value, '智能化改造投资项目', v61, 'bool', v61))
+    c62 = v61
+    if c62 is False:
         return False
-    if c41 is None:
+    if c62 is None:
         holds = None
-    v45 = facts.get('经认定高质量项目')
-    if v45 is None:
+    v66 = facts.get('经认定高质量项目')
+    if v66 is None:
         run.missed('经认定高质量项目')
     if trace is not None:
-        trace.append((trace_value, '经认定高质量项目', v45, 'bool', v45))
-    t44 = v45
-    if t44 is not False:
-        v46 = facts.get('智能工厂数字车间项目')
-        if v46 is None:
+        trace.append((trace_value, '经认定高质量项目', v66, 'bool', v66))
+    t65 = v66
+    if t65 is not False:
+        v67 = facts.get('智能工厂数字车间项目')
+        if v67 is None:
             run.missed('智能工厂数字车间项目')
         if trace is not None:
-            trace.append((trace_value, '智能工厂数字车间项目', v46, 'bool', v46))
-        if t44 is True:
-            t44 = v46
-        elif v46 is False:
-            t44 = False
-    t43 = t44
-    if t43 is not False:
-        v47 = facts.get('投资额')
-        if v47 is None:
+            trace.append((trace_value, '智能工厂数字车间项目', v67, 'bool', v67))
+        if t65 is True:
+            t65 = v67
+        elif v67 is False:
+            t65 = False
+    t64 = t65
+    if t64 is not False:
+        v68 = facts.get('投资额')
+        if v68 is None:
             run.missed('投资额')
-        r48 = None if v47 is None else v47 >= _K6
+        r69 = None if v68 is None else v68 >= _K9
         if trace is not None:
-            trace.append((trace_compare, '投资额 不低于 5000万元', '', v47, _K6, 'money', r48))
-        if t43 is True:
-            t43 = r48
-        elif r48 is False:
-            t43 = False
-    t42 = t43
-    if t42 is not False:
-        v49 = facts.get('一年内实施完成')
-        if v49 is None:
+            trace.append((trace_compare, '投资额 不低于 5000万元', '', v68, _K9, 'money', r69))
+        if t64 is True:
+            t64 = r69
+        elif r69 is False:
+            t64 = False
+    t63 = t64
+    if t63 is not False:
+        v70 = facts.get('一年内实施完成')
+        if v70 is None:
             run.missed('一年内实施完成')
         if trace is not None:
-            trace.append((trace_value, '一年内实施完成', v49, 'bool', v49))
-        if t42 is True:
-            t42 = v49
-        elif v49 is False:
-            t42 = False
-    e50 = (None if t42 is None else not t42)
-    c51 = e50
-    if c51 is False:
+            trace.append((trace_value, '一年内实施完成', v70, 'bool', v70))
+        if t63 is True:
+            t63 = v70
+        elif v70 is False:
+            t63 = False
+    e71 = (None if t63 is None else not t63)
+    c72 = e71
+    if c72 is False:
         return False
-    if c51 is None:
+    if c72 is None:
         holds = None
-    v52 = facts.get('项目实施年度')
-    if v52 is None:
+    v73 = facts.get('项目实施年度')
+    if v73 is None:
         run.missed('项目实施年度')
-    r53 = None if v52 is None else v52 == 2020
+    r74 = None if v73 is None else v73 == 2020
     if trace is not None:
-        trace.append((trace_compare, '项目实施年度 等于 2020年', '', v52, 2020, 'year', r53))
-    c54 = r53
-    if c54 is False:
+        trace.append((trace_compare, '项目实施年度 等于 2020年', '', v73, 2020, 'year', r74))
+    c75 = r74
+    if c75 is False:
         return False
-    if c54 is None:
+    if c75 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K9
-    v55 = facts.get('投资额')
-    if v55 is None:
+    cap = _K12
+    v76 = facts.get('投资额')
+    if v76 is None:
         run.missed('投资额')
-    e56 = (None if v55 is None else v55 * _K2)
+    e77 = (None if v76 is None else v76 * _K2)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 20%', e56, 'money'))
-    return exact(run, e56, cap, '1500万元')
+        trace.append((trace_define, '投资额 × 20%', e77, 'money'))
+    return exact(run, e77, cap, '1500万元')
+
+
+def _decide_6(facts, year, factor=None):
+    """第三条第6项: the decision of _clause_6 (see runtime, "decisions").
+    """
+    holds = True
+    v78 = facts.get('智能化改造投资项目')
+    if v78 is False:
+        return False
+    if v78 is None:
+        holds = None
+    v82 = facts.get('经认定高质量项目')
+    t81 = v82
+    if t81 is not False:
+        v83 = facts.get('智能工厂数字车间项目')
+        if t81 is True:
+            t81 = v83
+        elif v83 is False:
+            t81 = False
+    t80 = t81
+    if t80 is not False:
+        v84 = facts.get('投资额')
+        r85 = None if v84 is None else v84 >= _K9
+        if t80 is True:
+            t80 = r85
+        elif r85 is False:
+            t80 = False
+    t79 = t80
+    if t79 is not False:
+        v86 = facts.get('一年内实施完成')
+        if t79 is True:
+            t79 = v86
+        elif v86 is False:
+            t79 = False
+    e87 = (None if t79 is None else not t79)
+    if e87 is False:
+        return False
+    if e87 is None:
+        holds = None
+    v88 = facts.get('项目实施年度')
+    r89 = None if v88 is None else v88 == 2020
+    if r89 is False:
+        return False
+    if r89 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K12
+    v90 = facts.get('投资额')
+    e91 = (None if v90 is None else v90 * _K2)
+    return exact_decision(e91, cap, factor)
 
 
 def _clause_7(run):
@@ -565,82 +751,133 @@ def _clause_7(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v57 = facts.get('智能化改造投资项目')
-    if v57 is None:
+    v92 = facts.get('智能化改造投资项目')
+    if v92 is None:
         run.missed('智能化改造投资项目')
     if trace is not None:
-        trace.append((trace_value, '智能化改造投资项目', v57, 'bool', v57))
-    c58 = v57
-    if c58 is False:
+        trace.append((trace_value, '智能化改造投资项目', v92, 'bool', v92))
+    c93 = v92
+    if c93 is False:
         return False
-    if c58 is None:
+    if c93 is None:
         holds = None
-    v62 = facts.get('经认定高质量项目')
-    if v62 is None:
+    v97 = facts.get('经认定高质量项目')
+    if v97 is None:
         run.missed('经认定高质量项目')
     if trace is not None:
-        trace.append((trace_value, '经认定高质量项目', v62, 'bool', v62))
-    t61 = v62
-    if t61 is not False:
-        v63 = facts.get('智能工厂数字车间项目')
-        if v63 is None:
+        trace.append((trace_value, '经认定高质量项目', v97, 'bool', v97))
+    t96 = v97
+    if t96 is not False:
+        v98 = facts.get('智能工厂数字车间项目')
+        if v98 is None:
             run.missed('智能工厂数字车间项目')
         if trace is not None:
-            trace.append((trace_value, '智能工厂数字车间项目', v63, 'bool', v63))
-        if t61 is True:
-            t61 = v63
-        elif v63 is False:
-            t61 = False
-    t60 = t61
-    if t60 is not False:
-        v64 = facts.get('投资额')
-        if v64 is None:
+            trace.append((trace_value, '智能工厂数字车间项目', v98, 'bool', v98))
+        if t96 is True:
+            t96 = v98
+        elif v98 is False:
+            t96 = False
+    t95 = t96
+    if t95 is not False:
+        v99 = facts.get('投资额')
+        if v99 is None:
             run.missed('投资额')
-        r65 = None if v64 is None else v64 >= _K6
+        r100 = None if v99 is None else v99 >= _K9
         if trace is not None:
-            trace.append((trace_compare, '投资额 不低于 5000万元', '', v64, _K6, 'money', r65))
-        if t60 is True:
-            t60 = r65
-        elif r65 is False:
-            t60 = False
-    t59 = t60
-    if t59 is not False:
-        v66 = facts.get('一年内实施完成')
-        if v66 is None:
+            trace.append((trace_compare, '投资额 不低于 5000万元', '', v99, _K9, 'money', r100))
+        if t95 is True:
+            t95 = r100
+        elif r100 is False:
+            t95 = False
+    t94 = t95
+    if t94 is not False:
+        v101 = facts.get('一年内实施完成')
+        if v101 is None:
             run.missed('一年内实施完成')
         if trace is not None:
-            trace.append((trace_value, '一年内实施完成', v66, 'bool', v66))
-        if t59 is True:
-            t59 = v66
-        elif v66 is False:
-            t59 = False
-    e67 = (None if t59 is None else not t59)
-    c68 = e67
-    if c68 is False:
+            trace.append((trace_value, '一年内实施完成', v101, 'bool', v101))
+        if t94 is True:
+            t94 = v101
+        elif v101 is False:
+            t94 = False
+    e102 = (None if t94 is None else not t94)
+    c103 = e102
+    if c103 is False:
         return False
-    if c68 is None:
+    if c103 is None:
         holds = None
-    v69 = facts.get('项目实施年度')
-    if v69 is None:
+    v104 = facts.get('项目实施年度')
+    if v104 is None:
         run.missed('项目实施年度')
-    r70 = None if v69 is None else v69 == 2021
+    r105 = None if v104 is None else v104 == 2021
     if trace is not None:
-        trace.append((trace_compare, '项目实施年度 等于 2021年', '', v69, 2021, 'year', r70))
-    c71 = r70
-    if c71 is False:
+        trace.append((trace_compare, '项目实施年度 等于 2021年', '', v104, 2021, 'year', r105))
+    c106 = r105
+    if c106 is False:
         return False
-    if c71 is None:
+    if c106 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K9
-    v72 = facts.get('投资额')
-    if v72 is None:
+    cap = _K12
+    v107 = facts.get('投资额')
+    if v107 is None:
         run.missed('投资额')
-    e73 = (None if v72 is None else v72 * _K10)
+    e108 = (None if v107 is None else v107 * _K13)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 15%', e73, 'money'))
-    return exact(run, e73, cap, '1500万元')
+        trace.append((trace_define, '投资额 × 15%', e108, 'money'))
+    return exact(run, e108, cap, '1500万元')
+
+
+def _decide_7(facts, year, factor=None):
+    """第三条第7项: the decision of _clause_7 (see runtime, "decisions").
+    """
+    holds = True
+    v109 = facts.get('智能化改造投资项目')
+    if v109 is False:
+        return False
+    if v109 is None:
+        holds = None
+    v113 = facts.get('经认定高质量项目')
+    t112 = v113
+    if t112 is not False:
+        v114 = facts.get('智能工厂数字车间项目')
+        if t112 is True:
+            t112 = v114
+        elif v114 is False:
+            t112 = False
+    t111 = t112
+    if t111 is not False:
+        v115 = facts.get('投资额')
+        r116 = None if v115 is None else v115 >= _K9
+        if t111 is True:
+            t111 = r116
+        elif r116 is False:
+            t111 = False
+    t110 = t111
+    if t110 is not False:
+        v117 = facts.get('一年内实施完成')
+        if t110 is True:
+            t110 = v117
+        elif v117 is False:
+            t110 = False
+    e118 = (None if t110 is None else not t110)
+    if e118 is False:
+        return False
+    if e118 is None:
+        holds = None
+    v119 = facts.get('项目实施年度')
+    r120 = None if v119 is None else v119 == 2021
+    if r120 is False:
+        return False
+    if r120 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K12
+    v121 = facts.get('投资额')
+    e122 = (None if v121 is None else v121 * _K13)
+    return exact_decision(e122, cap, factor)
 
 
 def _clause_8(run):
@@ -657,28 +894,49 @@ def _clause_8(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v74 = facts.get('本地智能装备投资额')
-    if v74 is None:
+    v123 = facts.get('本地智能装备投资额')
+    if v123 is None:
         run.missed('本地智能装备投资额')
-    v75 = facts.get('本地信息系统投资额')
-    if v75 is None:
+    v124 = facts.get('本地信息系统投资额')
+    if v124 is None:
         run.missed('本地信息系统投资额')
-    e76 = (None if v74 is None or v75 is None else v74 + v75)
-    r77 = None if e76 is None else e76 > _K11
+    e125 = (None if v123 is None or v124 is None else v123 + v124)
+    r126 = None if e125 is None else e125 > _K14
     if trace is not None:
-        trace.append((trace_compare, '本地智能装备投资额 + 本地信息系统投资额 超过 0元', '', e76, _K11, 'money', r77))
-    c78 = r77
-    if c78 is False:
+        trace.append((trace_compare, '本地智能装备投资额 + 本地信息系统投资额 超过 0元', '', e125, _K14, 'money', r126))
+    c127 = r126
+    if c127 is False:
         return False
-    if c78 is None:
+    if c127 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K12
-    e79 = _def_1(run, 0)
+    cap = _K15
+    e128 = _def_1(run, 0)
     if trace is not None:
-        trace.append((trace_define, '本地装备与信息系统补贴额', e79, 'money'))
-    return exact(run, e79, cap, '200万元')
+        trace.append((trace_define, '本地装备与信息系统补贴额', e128, 'money'))
+    return exact(run, e128, cap, '200万元')
+
+
+def _decide_8(facts, year, factor=None):
+    """第三条第8项: the decision of _clause_8 (see runtime, "decisions").
+    """
+    holds = True
+    v129 = facts.get('本地智能装备投资额')
+    v130 = facts.get('本地信息系统投资额')
+    e131 = (None if v129 is None or v130 is None else v129 + v130)
+    r132 = None if e131 is None else e131 > _K14
+    if r132 is False:
+        return False
+    if r132 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K15
+    e133 = (None if v129 is None else v129 * _K1)
+    e134 = (None if v130 is None else v130 * _K2)
+    e135 = (None if e133 is None or e134 is None else e133 + e134)
+    return exact_decision(e135, cap, factor)
 
 
 def _clause_9(run):
@@ -693,19 +951,33 @@ def _clause_9(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v80 = facts.get('本市注册智能制造服务商')
-    if v80 is None:
+    v136 = facts.get('本市注册智能制造服务商')
+    if v136 is None:
         run.missed('本市注册智能制造服务商')
     if trace is not None:
-        trace.append((trace_value, '本市注册智能制造服务商', v80, 'bool', v80))
-    c81 = v80
-    if c81 is False:
+        trace.append((trace_value, '本市注册智能制造服务商', v136, 'bool', v136))
+    c137 = v136
+    if c137 is False:
         return False
-    if c81 is None:
+    if c137 is None:
         holds = None
     if holds is None:
         return None
-    return between(run, _K13, _K14, None, None)
+    return between(run, _K16, _K17, None, None)
+
+
+def _decide_9(facts, year, factor=None):
+    """第三条第9项: the decision of _clause_9 (see runtime, "decisions").
+    """
+    holds = True
+    v138 = facts.get('本市注册智能制造服务商')
+    if v138 is False:
+        return False
+    if v138 is None:
+        holds = None
+    if holds is None:
+        return None
+    return range_decision(_K16, _K17, None, factor)
 
 
 def _clause_10(run):
@@ -720,36 +992,57 @@ def _clause_10(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v82 = facts.get('智能制造诊断软件服务商')
-    if v82 is None:
+    v139 = facts.get('智能制造诊断软件服务商')
+    if v139 is None:
         run.missed('智能制造诊断软件服务商')
     if trace is not None:
-        trace.append((trace_value, '智能制造诊断软件服务商', v82, 'bool', v82))
-    c83 = v82
-    if c83 is False:
+        trace.append((trace_value, '智能制造诊断软件服务商', v139, 'bool', v139))
+    c140 = v139
+    if c140 is False:
         return False
-    if c83 is None:
+    if c140 is None:
         holds = None
-    v84 = facts.get('诊断落地项目数')
-    if v84 is None:
+    v141 = facts.get('诊断落地项目数')
+    if v141 is None:
         run.missed('诊断落地项目数')
-    r85 = None if v84 is None else v84 >= _K15
+    r142 = None if v141 is None else v141 >= _K18
     if trace is not None:
-        trace.append((trace_compare, '诊断落地项目数 不低于 1', '', v84, _K15, 'number', r85))
-    c86 = r85
-    if c86 is False:
+        trace.append((trace_compare, '诊断落地项目数 不低于 1', '', v141, _K18, 'number', r142))
+    c143 = r142
+    if c143 is False:
         return False
-    if c86 is None:
+    if c143 is None:
         holds = None
     if holds is None:
         return None
-    v87 = facts.get('诊断落地项目数')
-    if v87 is None:
+    v144 = facts.get('诊断落地项目数')
+    if v144 is None:
         run.missed('诊断落地项目数')
-    e88 = (None if v87 is None else v87 * _K16)
+    e145 = (None if v144 is None else v144 * _K19)
     if trace is not None:
-        trace.append((trace_define, '诊断落地项目数 × 5万元', e88, 'money'))
-    return exact(run, e88, None, None)
+        trace.append((trace_define, '诊断落地项目数 × 5万元', e145, 'money'))
+    return exact(run, e145, None, None)
+
+
+def _decide_10(facts, year, factor=None):
+    """第三条第10项: the decision of _clause_10 (see runtime, "decisions").
+    """
+    holds = True
+    v146 = facts.get('智能制造诊断软件服务商')
+    if v146 is False:
+        return False
+    if v146 is None:
+        holds = None
+    v147 = facts.get('诊断落地项目数')
+    r148 = None if v147 is None else v147 >= _K18
+    if r148 is False:
+        return False
+    if r148 is None:
+        holds = None
+    if holds is None:
+        return None
+    e149 = (None if v147 is None else v147 * _K19)
+    return exact_decision(e149, None, factor)
 
 
 def _clause_11(run):
@@ -764,31 +1057,51 @@ def _clause_11(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v89 = facts.get('市级智能制造服务商集聚区')
-    if v89 is None:
+    v150 = facts.get('市级智能制造服务商集聚区')
+    if v150 is None:
         run.missed('市级智能制造服务商集聚区')
     if trace is not None:
-        trace.append((trace_value, '市级智能制造服务商集聚区', v89, 'bool', v89))
-    c90 = v89
-    if c90 is False:
+        trace.append((trace_value, '市级智能制造服务商集聚区', v150, 'bool', v150))
+    c151 = v150
+    if c151 is False:
         return False
-    if c90 is None:
+    if c151 is None:
         holds = None
-    e91 = run.year
-    v92 = facts.get('集聚区认定年度')
-    if v92 is None:
+    e152 = run.year
+    v153 = facts.get('集聚区认定年度')
+    if v153 is None:
         run.missed('集聚区认定年度')
-    r93 = None if e91 is None or v92 is None else e91 == v92
+    r154 = None if e152 is None or v153 is None else e152 == v153
     if trace is not None:
-        trace.append((trace_compare, '考核年度 等于 集聚区认定年度', '', e91, v92, 'year', r93))
-    c94 = r93
-    if c94 is False:
+        trace.append((trace_compare, '考核年度 等于 集聚区认定年度', '', e152, v153, 'year', r154))
+    c155 = r154
+    if c155 is False:
         return False
-    if c94 is None:
+    if c155 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K4, None, None)
+    return exact(run, _K5, None, None)
+
+
+def _decide_11(facts, year, factor=None):
+    """第三条第11项: the decision of _clause_11 (see runtime, "decisions").
+    """
+    holds = True
+    v156 = facts.get('市级智能制造服务商集聚区')
+    if v156 is False:
+        return False
+    if v156 is None:
+        holds = None
+    v157 = facts.get('集聚区认定年度')
+    r158 = None if year is None or v157 is None else year == v157
+    if r158 is False:
+        return False
+    if r158 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K6, _K6) if factor is None else exact_decision(_K5, None, factor)
 
 
 def _clause_12(run):
@@ -805,32 +1118,53 @@ def _clause_12(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v95 = facts.get('市级智能制造服务商集聚区')
-    if v95 is None:
+    v159 = facts.get('市级智能制造服务商集聚区')
+    if v159 is None:
         run.missed('市级智能制造服务商集聚区')
     if trace is not None:
-        trace.append((trace_value, '市级智能制造服务商集聚区', v95, 'bool', v95))
-    c96 = v95
-    if c96 is False:
+        trace.append((trace_value, '市级智能制造服务商集聚区', v159, 'bool', v159))
+    c160 = v159
+    if c160 is False:
         return False
-    if c96 is None:
+    if c160 is None:
         holds = None
-    e97 = run.year
-    v98 = facts.get('集聚区认定年度')
-    if v98 is None:
+    e161 = run.year
+    v162 = facts.get('集聚区认定年度')
+    if v162 is None:
         run.missed('集聚区认定年度')
-    e99 = (None if v98 is None else v98 + _K15)
-    r100 = None if e97 is None or e99 is None else e97 == e99
+    e163 = (None if v162 is None else v162 + _K18)
+    r164 = None if e161 is None or e163 is None else e161 == e163
     if trace is not None:
-        trace.append((trace_compare, '考核年度 等于 集聚区认定年度 + 1', '', e97, e99, 'year', r100))
-    c101 = r100
-    if c101 is False:
+        trace.append((trace_compare, '考核年度 等于 集聚区认定年度 + 1', '', e161, e163, 'year', r164))
+    c165 = r164
+    if c165 is False:
         return False
-    if c101 is None:
+    if c165 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K17, None, None)
+    return exact(run, _K20, None, None)
+
+
+def _decide_12(facts, year, factor=None):
+    """第三条第12项: the decision of _clause_12 (see runtime, "decisions").
+    """
+    holds = True
+    v166 = facts.get('市级智能制造服务商集聚区')
+    if v166 is False:
+        return False
+    if v166 is None:
+        holds = None
+    v167 = facts.get('集聚区认定年度')
+    e168 = (None if v167 is None else v167 + _K18)
+    r169 = None if year is None or e168 is None else year == e168
+    if r169 is False:
+        return False
+    if r169 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K21, _K21) if factor is None else exact_decision(_K20, None, factor)
 
 
 def _clause_13(run):
@@ -847,35 +1181,35 @@ def _clause_13(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v102 = facts.get('主导制修订标准')
-    if v102 is None:
+    v170 = facts.get('主导制修订标准')
+    if v170 is None:
         run.missed('主导制修订标准')
     if trace is not None:
-        trace.append((trace_value, '主导制修订标准', v102, 'bool', v102))
-    c103 = v102
-    if c103 is False:
+        trace.append((trace_value, '主导制修订标准', v170, 'bool', v170))
+    c171 = v170
+    if c171 is False:
         return False
-    if c103 is None:
+    if c171 is None:
         holds = None
-    v104 = facts.get('标准排名第一')
-    if v104 is None:
+    v172 = facts.get('标准排名第一')
+    if v172 is None:
         run.missed('标准排名第一')
     if trace is not None:
-        trace.append((trace_value, '标准排名第一', v104, 'bool', v104))
-    c105 = v104
-    if c105 is False:
+        trace.append((trace_value, '标准排名第一', v172, 'bool', v172))
+    c173 = v172
+    if c173 is False:
         return False
-    if c105 is None:
+    if c173 is None:
         holds = None
-    v106 = facts.get('智能制造领域标准')
-    if v106 is None:
+    v174 = facts.get('智能制造领域标准')
+    if v174 is None:
         run.missed('智能制造领域标准')
     if trace is not None:
-        trace.append((trace_value, '智能制造领域标准', v106, 'bool', v106))
-    c107 = v106
-    if c107 is False:
+        trace.append((trace_value, '智能制造领域标准', v174, 'bool', v174))
+    c175 = v174
+    if c175 is False:
         return False
-    if c107 is None:
+    if c175 is None:
         holds = None
     if holds is None:
         return None
@@ -883,9 +1217,40 @@ def _clause_13(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国际标准
-        return exact(run, _K18, None, None)
+        return exact(run, _K22, None, None)
     elif picked == 1:  # 国家标准
-        return exact(run, _K5, None, None)
+        return exact(run, _K7, None, None)
+
+
+def _decide_13(facts, year, factor=None):
+    """第三条第13项: the decision of _clause_13 (see runtime, "decisions").
+    """
+    holds = True
+    v176 = facts.get('主导制修订标准')
+    if v176 is False:
+        return False
+    if v176 is None:
+        holds = None
+    v177 = facts.get('标准排名第一')
+    if v177 is False:
+        return False
+    if v177 is None:
+        holds = None
+    v178 = facts.get('智能制造领域标准')
+    if v178 is False:
+        return False
+    if v178 is None:
+        holds = None
+    if holds is None:
+        return None
+    level179 = facts.get('主导标准级别')
+    if level179 is None:
+        return None
+    if level179 == '国际标准':
+        return ('exact', _K23, _K23) if factor is None else exact_decision(_K22, None, factor)
+    elif level179 == '国家标准':
+        return ('exact', _K8, _K8) if factor is None else exact_decision(_K7, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('主导标准级别', level179)
 
 
 def _clause_14(run):
@@ -898,19 +1263,33 @@ def _clause_14(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v108 = facts.get('创建标识解析二级节点')
-    if v108 is None:
+    v180 = facts.get('创建标识解析二级节点')
+    if v180 is None:
         run.missed('创建标识解析二级节点')
     if trace is not None:
-        trace.append((trace_value, '创建标识解析二级节点', v108, 'bool', v108))
-    c109 = v108
-    if c109 is False:
+        trace.append((trace_value, '创建标识解析二级节点', v180, 'bool', v180))
+    c181 = v180
+    if c181 is False:
         return False
-    if c109 is None:
+    if c181 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K17, None, None)
+    return exact(run, _K20, None, None)
+
+
+def _decide_14(facts, year, factor=None):
+    """第三条第14项: the decision of _clause_14 (see runtime, "decisions").
+    """
+    holds = True
+    v182 = facts.get('创建标识解析二级节点')
+    if v182 is False:
+        return False
+    if v182 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K21, _K21) if factor is None else exact_decision(_K20, None, factor)
 
 
 def _clause_15(run):
@@ -925,19 +1304,33 @@ def _clause_15(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v110 = facts.get('新技术深度应用示范企业')
-    if v110 is None:
+    v183 = facts.get('新技术深度应用示范企业')
+    if v183 is None:
         run.missed('新技术深度应用示范企业')
     if trace is not None:
-        trace.append((trace_value, '新技术深度应用示范企业', v110, 'bool', v110))
-    c111 = v110
-    if c111 is False:
+        trace.append((trace_value, '新技术深度应用示范企业', v183, 'bool', v183))
+    c184 = v183
+    if c184 is False:
         return False
-    if c111 is None:
+    if c184 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K5, None, None)
+    return exact(run, _K7, None, None)
+
+
+def _decide_15(facts, year, factor=None):
+    """第三条第15项: the decision of _clause_15 (see runtime, "decisions").
+    """
+    holds = True
+    v185 = facts.get('新技术深度应用示范企业')
+    if v185 is False:
+        return False
+    if v185 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K8, _K8) if factor is None else exact_decision(_K7, None, factor)
 
 
 def _clause_16(run):
@@ -952,19 +1345,33 @@ def _clause_16(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v112 = facts.get('特别重大创新载体')
-    if v112 is None:
+    v186 = facts.get('特别重大创新载体')
+    if v186 is None:
         run.missed('特别重大创新载体')
     if trace is not None:
-        trace.append((trace_value, '特别重大创新载体', v112, 'bool', v112))
-    c113 = v112
-    if c113 is False:
+        trace.append((trace_value, '特别重大创新载体', v186, 'bool', v186))
+    c187 = v186
+    if c187 is False:
         return False
-    if c113 is None:
+    if c187 is None:
         holds = None
     if holds is None:
         return None
     return case_by_case(run)
+
+
+def _decide_16(facts, year, factor=None):
+    """第三条第16项: the decision of _clause_16 (see runtime, "decisions").
+    """
+    holds = True
+    v188 = facts.get('特别重大创新载体')
+    if v188 is False:
+        return False
+    if v188 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('case_by_case', None, None)
 
 
 def _clause_17(run):
@@ -981,36 +1388,57 @@ def _clause_17(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v114 = facts.get('社会资本智能化改造产业基金')
-    if v114 is None:
+    v189 = facts.get('社会资本智能化改造产业基金')
+    if v189 is None:
         run.missed('社会资本智能化改造产业基金')
     if trace is not None:
-        trace.append((trace_value, '社会资本智能化改造产业基金', v114, 'bool', v114))
-    c115 = v114
-    if c115 is False:
+        trace.append((trace_value, '社会资本智能化改造产业基金', v189, 'bool', v189))
+    c190 = v189
+    if c190 is False:
         return False
-    if c115 is None:
+    if c190 is None:
         holds = None
-    v116 = facts.get('基金投入额')
-    if v116 is None:
+    v191 = facts.get('基金投入额')
+    if v191 is None:
         run.missed('基金投入额')
-    r117 = None if v116 is None else v116 > _K11
+    r192 = None if v191 is None else v191 > _K14
     if trace is not None:
-        trace.append((trace_compare, '基金投入额 超过 0元', '', v116, _K11, 'money', r117))
-    c118 = r117
-    if c118 is False:
+        trace.append((trace_compare, '基金投入额 超过 0元', '', v191, _K14, 'money', r192))
+    c193 = r192
+    if c193 is False:
         return False
-    if c118 is None:
+    if c193 is None:
         holds = None
     if holds is None:
         return None
-    v119 = facts.get('基金投入额')
-    if v119 is None:
+    v194 = facts.get('基金投入额')
+    if v194 is None:
         run.missed('基金投入额')
-    e120 = (None if v119 is None else v119 * _K15)
+    e195 = (None if v194 is None else v194 * _K18)
     if trace is not None:
-        trace.append((trace_define, '基金投入额 × 100%', e120, 'money'))
-    return exact(run, e120, None, None)
+        trace.append((trace_define, '基金投入额 × 100%', e195, 'money'))
+    return exact(run, e195, None, None)
+
+
+def _decide_17(facts, year, factor=None):
+    """第三条第18项: the decision of _clause_17 (see runtime, "decisions").
+    """
+    holds = True
+    v196 = facts.get('社会资本智能化改造产业基金')
+    if v196 is False:
+        return False
+    if v196 is None:
+        holds = None
+    v197 = facts.get('基金投入额')
+    r198 = None if v197 is None else v197 > _K14
+    if r198 is False:
+        return False
+    if r198 is None:
+        holds = None
+    if holds is None:
+        return None
+    e199 = (None if v197 is None else v197 * _K18)
+    return exact_decision(e199, None, factor)
 
 
 def _clause_18(run):
@@ -1025,27 +1453,45 @@ def _clause_18(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v121 = facts.get('融资租赁机构')
-    if v121 is None:
+    v200 = facts.get('融资租赁机构')
+    if v200 is None:
         run.missed('融资租赁机构')
     if trace is not None:
-        trace.append((trace_value, '融资租赁机构', v121, 'bool', v121))
-    c122 = v121
-    if c122 is False:
+        trace.append((trace_value, '融资租赁机构', v200, 'bool', v200))
+    c201 = v200
+    if c201 is False:
         return False
-    if c122 is None:
+    if c201 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K17
-    s123 = facts.get('月均融资租赁余额')
-    v124 = None if s123 is None else s123.get(run.year)
-    if v124 is None:
+    cap = _K20
+    s202 = facts.get('月均融资租赁余额')
+    v203 = None if s202 is None else s202.get(run.year)
+    if v203 is None:
         run.at('月均融资租赁余额', 0)
-    e125 = (None if v124 is None else v124 * _K19)
+    e204 = (None if v203 is None else v203 * _K24)
     if trace is not None:
-        trace.append((trace_define, '月均融资租赁余额 × 1%', e125, 'money'))
-    return exact(run, e125, cap, '300万元')
+        trace.append((trace_define, '月均融资租赁余额 × 1%', e204, 'money'))
+    return exact(run, e204, cap, '300万元')
+
+
+def _decide_18(facts, year, factor=None):
+    """第三条第19项: the decision of _clause_18 (see runtime, "decisions").
+    """
+    holds = True
+    v205 = facts.get('融资租赁机构')
+    if v205 is False:
+        return False
+    if v205 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K20
+    s206 = facts.get('月均融资租赁余额')
+    v207 = None if s206 is None else s206.get(year)
+    e208 = (None if v207 is None else v207 * _K24)
+    return exact_decision(e208, cap, factor)
 
 
 def _clause_19(run):
@@ -1062,15 +1508,15 @@ def _clause_19(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v126 = facts.get('名单内企业')
-    if v126 is None:
+    v209 = facts.get('名单内企业')
+    if v209 is None:
         run.missed('名单内企业')
     if trace is not None:
-        trace.append((trace_value, '名单内企业', v126, 'bool', v126))
-    c127 = v126
-    if c127 is False:
+        trace.append((trace_value, '名单内企业', v209, 'bool', v209))
+    c210 = v209
+    if c210 is False:
         return False
-    if c127 is None:
+    if c210 is None:
         holds = None
     if holds is None:
         return None
@@ -1080,13 +1526,19 @@ def _clause_19(run):
     total = Decimal(0)
     for index, value in enumerate(values, 1):
         run.item['单套设备租赁费用'] = value
-        e128 = run.fact('单套设备租赁费用')
-        e129 = (None if e128 is None else e128 * _K20)
-        part = per_item(run, '单套设备租赁费用', index, value, e129, _K5, '50万元')
+        e211 = run.fact('单套设备租赁费用')
+        e212 = (None if e211 is None else e211 * _K25)
+        part = per_item(run, '单套设备租赁费用', index, value, e212, _K7, '50万元')
         if part is None:
             return None
         total += part
     return exact(run, total, None, None)
+
+
+def _decide_19(facts, year, factor=None):
+    """第三条第20项: the decision of _clause_19 (see runtime, "decisions").
+    """
+    return decide_by_running(_clause_19, facts, year, factor)
 
 
 def _clause_20(run):
@@ -1099,15 +1551,15 @@ def _clause_20(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v130 = facts.get('实训平台经认定')
-    if v130 is None:
+    v214 = facts.get('实训平台经认定')
+    if v214 is None:
         run.missed('实训平台经认定')
     if trace is not None:
-        trace.append((trace_value, '实训平台经认定', v130, 'bool', v130))
-    c131 = v130
-    if c131 is False:
+        trace.append((trace_value, '实训平台经认定', v214, 'bool', v214))
+    c215 = v214
+    if c215 is False:
         return False
-    if c131 is None:
+    if c215 is None:
         holds = None
     if holds is None:
         return None
@@ -1115,9 +1567,30 @@ def _clause_20(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 全市智能制造实训平台
-        return exact(run, _K18, None, None)
+        return exact(run, _K22, None, None)
     elif picked == 1:  # 校企共建智能制造实训平台
-        return exact(run, _K13, None, None)
+        return exact(run, _K16, None, None)
+
+
+def _decide_20(facts, year, factor=None):
+    """第三条第21项: the decision of _clause_20 (see runtime, "decisions").
+    """
+    holds = True
+    v216 = facts.get('实训平台经认定')
+    if v216 is False:
+        return False
+    if v216 is None:
+        holds = None
+    if holds is None:
+        return None
+    level217 = facts.get('实训平台类型')
+    if level217 is None:
+        return None
+    if level217 == '全市智能制造实训平台':
+        return ('exact', _K23, _K23) if factor is None else exact_decision(_K22, None, factor)
+    elif level217 == '校企共建智能制造实训平台':
+        return ('exact', _K26, _K26) if factor is None else exact_decision(_K16, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('实训平台类型', level217)
 
 
 def _clause_21(run):
@@ -1130,19 +1603,33 @@ def _clause_21(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v132 = facts.get('市级现代学徒制试点院校')
-    if v132 is None:
+    v218 = facts.get('市级现代学徒制试点院校')
+    if v218 is None:
         run.missed('市级现代学徒制试点院校')
     if trace is not None:
-        trace.append((trace_value, '市级现代学徒制试点院校', v132, 'bool', v132))
-    c133 = v132
-    if c133 is False:
+        trace.append((trace_value, '市级现代学徒制试点院校', v218, 'bool', v218))
+    c219 = v218
+    if c219 is False:
         return False
-    if c133 is None:
+    if c219 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K13, None, None)
+    return exact(run, _K16, None, None)
+
+
+def _decide_21(facts, year, factor=None):
+    """第三条第22项: the decision of _clause_21 (see runtime, "decisions").
+    """
+    holds = True
+    v220 = facts.get('市级现代学徒制试点院校')
+    if v220 is False:
+        return False
+    if v220 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K26, _K26) if factor is None else exact_decision(_K16, None, factor)
 
 
 def _clause_22(run):
@@ -1161,36 +1648,57 @@ def _clause_22(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v134 = facts.get('智能制造公共服务平台项目')
-    if v134 is None:
+    v221 = facts.get('智能制造公共服务平台项目')
+    if v221 is None:
         run.missed('智能制造公共服务平台项目')
     if trace is not None:
-        trace.append((trace_value, '智能制造公共服务平台项目', v134, 'bool', v134))
-    c135 = v134
-    if c135 is False:
+        trace.append((trace_value, '智能制造公共服务平台项目', v221, 'bool', v221))
+    c222 = v221
+    if c222 is False:
         return False
-    if c135 is None:
+    if c222 is None:
         holds = None
-    v136 = facts.get('公共服务平台投资额')
-    if v136 is None:
+    v223 = facts.get('公共服务平台投资额')
+    if v223 is None:
         run.missed('公共服务平台投资额')
-    r137 = None if v136 is None else v136 > _K21
+    r224 = None if v223 is None else v223 > _K27
     if trace is not None:
-        trace.append((trace_compare, '公共服务平台投资额 超过 1000万元', '', v136, _K21, 'money', r137))
-    c138 = r137
-    if c138 is False:
+        trace.append((trace_compare, '公共服务平台投资额 超过 1000万元', '', v223, _K27, 'money', r224))
+    c225 = r224
+    if c225 is False:
         return False
-    if c138 is None:
+    if c225 is None:
         holds = None
     if holds is None:
         return None
-    v139 = facts.get('公共服务平台投资额')
-    if v139 is None:
+    v226 = facts.get('公共服务平台投资额')
+    if v226 is None:
         run.missed('公共服务平台投资额')
-    e140 = (None if v139 is None else v139 * _K20)
+    e227 = (None if v226 is None else v226 * _K25)
     if trace is not None:
-        trace.append((trace_define, '公共服务平台投资额 × 50%', e140, 'money'))
-    return up_to(run, e140, None, None)
+        trace.append((trace_define, '公共服务平台投资额 × 50%', e227, 'money'))
+    return up_to(run, e227, None, None)
+
+
+def _decide_22(facts, year, factor=None):
+    """第三条第23项: the decision of _clause_22 (see runtime, "decisions").
+    """
+    holds = True
+    v228 = facts.get('智能制造公共服务平台项目')
+    if v228 is False:
+        return False
+    if v228 is None:
+        holds = None
+    v229 = facts.get('公共服务平台投资额')
+    r230 = None if v229 is None else v229 > _K27
+    if r230 is False:
+        return False
+    if r230 is None:
+        holds = None
+    if holds is None:
+        return None
+    e231 = (None if v229 is None else v229 * _K25)
+    return up_to_decision(e231, None, factor)
 
 
 def _clause_23(run):
@@ -1205,15 +1713,15 @@ def _clause_23(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v141 = facts.get('云平台经认定')
-    if v141 is None:
+    v232 = facts.get('云平台经认定')
+    if v232 is None:
         run.missed('云平台经认定')
     if trace is not None:
-        trace.append((trace_value, '云平台经认定', v141, 'bool', v141))
-    c142 = v141
-    if c142 is False:
+        trace.append((trace_value, '云平台经认定', v232, 'bool', v232))
+    c233 = v232
+    if c233 is False:
         return False
-    if c142 is None:
+    if c233 is None:
         holds = None
     if holds is None:
         return None
@@ -1221,11 +1729,34 @@ def _clause_23(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 工业互联网行业级云平台
-        return exact(run, _K17, None, None)
+        return exact(run, _K20, None, None)
     elif picked == 1:  # 工业互联网企业级云平台
-        return exact(run, _K12, None, None)
+        return exact(run, _K15, None, None)
     elif picked == 2:  # 数字产业公共服务平台
-        return exact(run, _K18, None, None)
+        return exact(run, _K22, None, None)
+
+
+def _decide_23(facts, year, factor=None):
+    """第三条第24项: the decision of _clause_23 (see runtime, "decisions").
+    """
+    holds = True
+    v234 = facts.get('云平台经认定')
+    if v234 is False:
+        return False
+    if v234 is None:
+        holds = None
+    if holds is None:
+        return None
+    level235 = facts.get('云平台类型')
+    if level235 is None:
+        return None
+    if level235 == '工业互联网行业级云平台':
+        return ('exact', _K21, _K21) if factor is None else exact_decision(_K20, None, factor)
+    elif level235 == '工业互联网企业级云平台':
+        return ('exact', _K28, _K28) if factor is None else exact_decision(_K15, None, factor)
+    elif level235 == '数字产业公共服务平台':
+        return ('exact', _K23, _K23) if factor is None else exact_decision(_K22, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('云平台类型', level235)
 
 
 def _clause_24(run):
@@ -1240,43 +1771,64 @@ def _clause_24(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v143 = facts.get('提供智能制造公共服务')
-    if v143 is None:
+    v236 = facts.get('提供智能制造公共服务')
+    if v236 is None:
         run.missed('提供智能制造公共服务')
     if trace is not None:
-        trace.append((trace_value, '提供智能制造公共服务', v143, 'bool', v143))
-    c144 = v143
-    if c144 is False:
+        trace.append((trace_value, '提供智能制造公共服务', v236, 'bool', v236))
+    c237 = v236
+    if c237 is False:
         return False
-    if c144 is None:
+    if c237 is None:
         holds = None
-    v145 = facts.get('公共服务项目数')
-    if v145 is None:
+    v238 = facts.get('公共服务项目数')
+    if v238 is None:
         run.missed('公共服务项目数')
-    r146 = None if v145 is None else v145 >= _K15
+    r239 = None if v238 is None else v238 >= _K18
     if trace is not None:
-        trace.append((trace_compare, '公共服务项目数 不低于 1', '', v145, _K15, 'number', r146))
-    c147 = r146
-    if c147 is False:
+        trace.append((trace_compare, '公共服务项目数 不低于 1', '', v238, _K18, 'number', r239))
+    c240 = r239
+    if c240 is False:
         return False
-    if c147 is None:
+    if c240 is None:
         holds = None
     if holds is None:
         return None
-    v148 = facts.get('公共服务项目数')
-    if v148 is None:
+    v241 = facts.get('公共服务项目数')
+    if v241 is None:
         run.missed('公共服务项目数')
-    e149 = (None if v148 is None else v148 * _K13)
+    e242 = (None if v241 is None else v241 * _K16)
     if trace is not None:
-        trace.append((trace_define, '公共服务项目数 × 20万元', e149, 'money'))
-    return up_to(run, e149, None, None)
+        trace.append((trace_define, '公共服务项目数 × 20万元', e242, 'money'))
+    return up_to(run, e242, None, None)
+
+
+def _decide_24(facts, year, factor=None):
+    """第三条第25项: the decision of _clause_24 (see runtime, "decisions").
+    """
+    holds = True
+    v243 = facts.get('提供智能制造公共服务')
+    if v243 is False:
+        return False
+    if v243 is None:
+        holds = None
+    v244 = facts.get('公共服务项目数')
+    r245 = None if v244 is None else v244 >= _K18
+    if r245 is False:
+        return False
+    if r245 is None:
+        holds = None
+    if holds is None:
+        return None
+    e246 = (None if v244 is None else v244 * _K16)
+    return up_to_decision(e246, None, factor)
 
 
 CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=1,
         title='（一）智能化改造示范行业专项激励', matter='智能化改造示范激励',
-        source='policies/jzbf-2020-14.pol:149', evaluate=_clause_1,
+        source='policies/jzbf-2020-14.pol:149', evaluate=_clause_1, decide=_decide_1,
         duration=2, start_fact='示范行业确定年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('8000000'),
@@ -1284,7 +1836,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=2,
         title='（一）小微企业智能化改造示范区专项激励', matter='智能化改造示范激励',
-        source='policies/jzbf-2020-14.pol:170', evaluate=_clause_2,
+        source='policies/jzbf-2020-14.pol:170', evaluate=_clause_2, decide=_decide_2,
         duration=2, start_fact='示范区确定年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
@@ -1292,7 +1844,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=3,
         title='（一）智能化改造示范企业', matter='智能化改造示范激励',
-        source='policies/jzbf-2020-14.pol:187', evaluate=_clause_3,
+        source='policies/jzbf-2020-14.pol:187', evaluate=_clause_3, decide=_decide_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -1300,7 +1852,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=4,
         title='（一）智能工厂/数字车间投资项目（2020年实施）', matter='工业项目投资补助',
-        source='policies/jzbf-2020-14.pol:200', evaluate=_clause_4,
+        source='policies/jzbf-2020-14.pol:200', evaluate=_clause_4, decide=_decide_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('20000000'),
@@ -1308,7 +1860,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=5,
         title='（一）智能工厂/数字车间投资项目（2021年实施）', matter='工业项目投资补助',
-        source='policies/jzbf-2020-14.pol:222', evaluate=_clause_5,
+        source='policies/jzbf-2020-14.pol:222', evaluate=_clause_5, decide=_decide_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('20000000'),
@@ -1316,7 +1868,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=6,
         title='（一）其他智能化改造投资项目（2020年实施）', matter='工业项目投资补助',
-        source='policies/jzbf-2020-14.pol:242', evaluate=_clause_6,
+        source='policies/jzbf-2020-14.pol:242', evaluate=_clause_6, decide=_decide_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('15000000'),
@@ -1324,7 +1876,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=7,
         title='（一）其他智能化改造投资项目（2021年实施）', matter='工业项目投资补助',
-        source='policies/jzbf-2020-14.pol:262', evaluate=_clause_7,
+        source='policies/jzbf-2020-14.pol:262', evaluate=_clause_7, decide=_decide_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('15000000'),
@@ -1332,7 +1884,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=8,
         title='（二）购置本市生产的智能制造核心装备和信息系统', matter=None,
-        source='policies/jzbf-2020-14.pol:281', evaluate=_clause_8,
+        source='policies/jzbf-2020-14.pol:281', evaluate=_clause_8, decide=_decide_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('2000000'),
@@ -1340,7 +1892,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=9,
         title='（二）智能制造服务商分档奖励', matter=None,
-        source='policies/jzbf-2020-14.pol:297', evaluate=_clause_9,
+        source='policies/jzbf-2020-14.pol:297', evaluate=_clause_9, decide=_decide_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -1348,7 +1900,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=10,
         title='（二）智能制造诊断服务', matter=None,
-        source='policies/jzbf-2020-14.pol:308', evaluate=_clause_10,
+        source='policies/jzbf-2020-14.pol:308', evaluate=_clause_10, decide=_decide_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1356,7 +1908,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=11,
         title='（二）智能制造服务商集聚区（第一年）', matter='服务商集聚区激励',
-        source='policies/jzbf-2020-14.pol:323', evaluate=_clause_11,
+        source='policies/jzbf-2020-14.pol:323', evaluate=_clause_11, decide=_decide_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
@@ -1364,7 +1916,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=12,
         title='（二）智能制造服务商集聚区（第二年）', matter='服务商集聚区次年激励',
-        source='policies/jzbf-2020-14.pol:337', evaluate=_clause_12,
+        source='policies/jzbf-2020-14.pol:337', evaluate=_clause_12, decide=_decide_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('3000000'),
@@ -1372,7 +1924,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=13,
         title='（三）牵头制订智能制造标准', matter='主导标准',
-        source='policies/jzbf-2020-14.pol:353', evaluate=_clause_13,
+        source='policies/jzbf-2020-14.pol:353', evaluate=_clause_13, decide=_decide_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -1380,7 +1932,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=14,
         title='（三）工业互联网标识解析二级节点', matter=None,
-        source='policies/jzbf-2020-14.pol:373', evaluate=_clause_14,
+        source='policies/jzbf-2020-14.pol:373', evaluate=_clause_14, decide=_decide_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('3000000'),
@@ -1388,7 +1940,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=15,
         title='（三）新技术与智能制造深度应用示范企业', matter=None,
-        source='policies/jzbf-2020-14.pol:383', evaluate=_clause_15,
+        source='policies/jzbf-2020-14.pol:383', evaluate=_clause_15, decide=_decide_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -1396,7 +1948,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=16,
         title='（三）特别重大的创新载体、团队、项目', matter=None,
-        source='policies/jzbf-2020-14.pol:394', evaluate=_clause_16,
+        source='policies/jzbf-2020-14.pol:394', evaluate=_clause_16, decide=_decide_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1404,7 +1956,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=18,
         title='（四）智能化改造产业基金投入返还', matter=None,
-        source='policies/jzbf-2020-14.pol:412', evaluate=_clause_17,
+        source='policies/jzbf-2020-14.pol:412', evaluate=_clause_17, decide=_decide_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1412,7 +1964,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=19,
         title='（四）融资租赁机构风险补偿', matter=None,
-        source='policies/jzbf-2020-14.pol:427', evaluate=_clause_18,
+        source='policies/jzbf-2020-14.pol:427', evaluate=_clause_18, decide=_decide_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('3000000'),
@@ -1420,7 +1972,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=20,
         title='（四）名单内企业融资租赁贴息', matter=None,
-        source='policies/jzbf-2020-14.pol:441', evaluate=_clause_19,
+        source='policies/jzbf-2020-14.pol:441', evaluate=_clause_19, decide=_decide_19,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1428,7 +1980,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=21,
         title='（五）智能制造实训平台', matter=None,
-        source='policies/jzbf-2020-14.pol:459', evaluate=_clause_20,
+        source='policies/jzbf-2020-14.pol:459', evaluate=_clause_20, decide=_decide_20,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -1436,7 +1988,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=22,
         title='（五）市级现代学徒制试点院校', matter=None,
-        source='policies/jzbf-2020-14.pol:473', evaluate=_clause_21,
+        source='policies/jzbf-2020-14.pol:473', evaluate=_clause_21, decide=_decide_21,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('200000'),
@@ -1444,7 +1996,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=23,
         title='（六）智能制造公共服务平台项目', matter=None,
-        source='policies/jzbf-2020-14.pol:484', evaluate=_clause_22,
+        source='policies/jzbf-2020-14.pol:484', evaluate=_clause_22, decide=_decide_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1452,7 +2004,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=24,
         title='（六）工业互联网云平台和数字产业公共服务平台', matter=None,
-        source='policies/jzbf-2020-14.pol:501', evaluate=_clause_23,
+        source='policies/jzbf-2020-14.pol:501', evaluate=_clause_23, decide=_decide_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('3000000'),
@@ -1460,7 +2012,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政办发〔2020〕14号', article='第三条', item=25,
         title='（六）行业协会、产业联盟等公共服务', matter=None,
-        source='policies/jzbf-2020-14.pol:518', evaluate=_clause_24,
+        source='policies/jzbf-2020-14.pol:518', evaluate=_clause_24, decide=_decide_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,

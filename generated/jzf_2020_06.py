@@ -9,6 +9,7 @@ Usage:
     result.to_json()   # the same JSON as `polc eval --format json`
     result.total.max, result.clause("第七条").award   # Decimal amounts, typed results
     for row_number, result in jzf_2020_06.evaluate_many(rows, on="2020-06-30"): ...
+    jzf_2020_06.CLAUSES[0].decide(typed_facts, 2019)   # one clause decided as a plain value (no trace)
 
 Facts: a dict keyed by the declared fact names (see FACTS, and the Facts TypedDict). Money
 as a number of 元 or text with a unit ("30亿元"); a yearly series as {"2019": ..., "2020": ...};
@@ -28,9 +29,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '3':
+if _runtime.RUNTIME_VERSION != '4':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 4, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -56,7 +57,10 @@ from .runtime import (  # noqa: E402
     between,
     case_by_case,
     exact,
+    exact_decision,
+    in_period,
     pick_level,
+    range_decision,
     trace_compare,
     trace_compare_year,
     trace_define,
@@ -64,6 +68,7 @@ from .runtime import (  # noqa: E402
     trace_value,
     unspecified,
     up_to,
+    up_to_decision,
 )
 
 __all__ = ['Award', 'CLAUSES', 'ClauseNotFound', 'ClauseResult', 'EVALUATOR', 'Evaluation', 'Evaluator', 'FACTS', 'FactError', 'FactProblem', 'FactSpec', 'Facts', 'FundingShare', 'POLICY', 'RUNTIME_VERSION', 'Total', 'allocate_budget', 'allocate_quota', 'evaluate', 'evaluate_many']
@@ -215,26 +220,33 @@ _K4 = Decimal('3')
 _K5 = Decimal('500000')
 _K6 = Decimal('300000')
 _K7 = Decimal('200000')
-_K8 = Decimal('100000000')
-_K9 = Decimal('100000')
-_K10 = Decimal('50000000')
-_K11 = Decimal('0.1')
-_K12 = Decimal('10')
-_K13 = Decimal('1000000')
-_K14 = Decimal('500000000')
-_K15 = Decimal('0.3')
-_K16 = Decimal('50000')
-_K17 = Decimal('2000000')
-_K18 = Decimal('0.05')
-_K19 = Decimal('3000000000')
-_K20 = Decimal('2000000000')
-_K21 = Decimal('1000000000')
-_K22 = Decimal('0.15')
-_K23 = Decimal('20000000')
-_K24 = Decimal('15000000')
-_K25 = Decimal('1')
-_K26 = Decimal('5000000')
-_K27 = Decimal('10000')
+_K8 = Decimal('400000.00')
+_K9 = Decimal('300000.00')
+_K10 = Decimal('200000.00')
+_K11 = Decimal('100000000')
+_K12 = Decimal('100000')
+_K13 = Decimal('100000.00')
+_K14 = Decimal('50000000')
+_K15 = Decimal('0.1')
+_K16 = Decimal('10')
+_K17 = Decimal('1000000')
+_K18 = Decimal('500000000')
+_K19 = Decimal('0.3')
+_K20 = Decimal('50000')
+_K21 = Decimal('2000000')
+_K22 = Decimal('0.05')
+_K23 = Decimal('3000000000')
+_K24 = Decimal('2000000000')
+_K25 = Decimal('1000000000')
+_K26 = Decimal('0.15')
+_K27 = Decimal('20000000')
+_K28 = Decimal('15000000')
+_K29 = Decimal('50000.00')
+_K30 = Decimal('500000.00')
+_K31 = Decimal('1')
+_K32 = Decimal('1000000.00')
+_K33 = Decimal('5000000')
+_K34 = Decimal('10000')
 
 
 def _def_1(run, offset):
@@ -297,6 +309,26 @@ def _clause_1(run):
     return up_to(run, _K3, None, None)
 
 
+def _decide_1(facts, year, factor=None):
+    """第一条第1项: the decision of _clause_1 (see runtime, "decisions").
+    """
+    holds = True
+    v12 = facts.get('市级生产性服务业集聚区')
+    if v12 is False:
+        return False
+    if v12 is None:
+        holds = None
+    v13 = facts.get('园区考核排名')
+    r14 = None if v13 is None else v13 <= _K2
+    if r14 is False:
+        return False
+    if r14 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K3, None, factor)
+
+
 def _clause_2(run):
     """第一条第2项「支持生产性服务业集聚区建设（全省专项评价）」
 
@@ -309,30 +341,50 @@ def _clause_2(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v12 = facts.get('市级生产性服务业集聚区')
-    if v12 is None:
+    v15 = facts.get('市级生产性服务业集聚区')
+    if v15 is None:
         run.missed('市级生产性服务业集聚区')
     if trace is not None:
-        trace.append((trace_value, '市级生产性服务业集聚区', v12, 'bool', v12))
-    c13 = v12
-    if c13 is False:
-        return False
-    if c13 is None:
-        holds = None
-    v14 = facts.get('全省专项评价排名')
-    if v14 is None:
-        run.missed('全省专项评价排名')
-    r15 = None if v14 is None else v14 <= _K4
-    if trace is not None:
-        trace.append((trace_compare, '全省专项评价排名 不超过 3', '', v14, _K4, 'number', r15))
-    c16 = r15
+        trace.append((trace_value, '市级生产性服务业集聚区', v15, 'bool', v15))
+    c16 = v15
     if c16 is False:
         return False
     if c16 is None:
         holds = None
+    v17 = facts.get('全省专项评价排名')
+    if v17 is None:
+        run.missed('全省专项评价排名')
+    r18 = None if v17 is None else v17 <= _K4
+    if trace is not None:
+        trace.append((trace_compare, '全省专项评价排名 不超过 3', '', v17, _K4, 'number', r18))
+    c19 = r18
+    if c19 is False:
+        return False
+    if c19 is None:
+        holds = None
     if holds is None:
         return None
     return up_to(run, _K5, None, None)
+
+
+def _decide_2(facts, year, factor=None):
+    """第一条第2项: the decision of _clause_2 (see runtime, "decisions").
+    """
+    holds = True
+    v20 = facts.get('市级生产性服务业集聚区')
+    if v20 is False:
+        return False
+    if v20 is None:
+        holds = None
+    v21 = facts.get('全省专项评价排名')
+    r22 = None if v21 is None else v21 <= _K4
+    if r22 is False:
+        return False
+    if r22 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K5, None, factor)
 
 
 def _clause_3(run):
@@ -347,15 +399,15 @@ def _clause_3(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v17 = facts.get('星级为新认定')
-    if v17 is None:
+    v23 = facts.get('星级为新认定')
+    if v23 is None:
         run.missed('星级为新认定')
     if trace is not None:
-        trace.append((trace_value, '星级为新认定', v17, 'bool', v17))
-    c18 = v17
-    if c18 is False:
+        trace.append((trace_value, '星级为新认定', v23, 'bool', v23))
+    c24 = v23
+    if c24 is False:
         return False
-    if c18 is None:
+    if c24 is None:
         holds = None
     if holds is None:
         return None
@@ -370,6 +422,29 @@ def _clause_3(run):
         return exact(run, _K7, None, None)
 
 
+def _decide_3(facts, year, factor=None):
+    """第二条第1项: the decision of _clause_3 (see runtime, "decisions").
+    """
+    holds = True
+    v25 = facts.get('星级为新认定')
+    if v25 is False:
+        return False
+    if v25 is None:
+        holds = None
+    if holds is None:
+        return None
+    level26 = facts.get('楼宇星级等级')
+    if level26 is None:
+        return None
+    if level26 == '五星':
+        return ('exact', _K8, _K8) if factor is None else exact_decision(_K3, None, factor)
+    elif level26 == '四星':
+        return ('exact', _K9, _K9) if factor is None else exact_decision(_K6, None, factor)
+    elif level26 == '三星':
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('楼宇星级等级', level26)
+
+
 def _clause_4(run):
     """第二条第2项「支持楼宇平台做精做强（税收首次超过1亿元）」
 
@@ -382,30 +457,55 @@ def _clause_4(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    s19 = facts.get('楼宇年税收总量')
-    y20 = run.year
-    v21 = None if s19 is None else s19.get(y20)
-    if v21 is None:
+    s27 = facts.get('楼宇年税收总量')
+    y28 = run.year
+    v29 = None if s27 is None else s27.get(y28)
+    if v29 is None:
         run.at('楼宇年税收总量', 0)  # records what is missing: the fact, or its year
-        r22 = None
-    elif v21 > _K8:
-        r22 = True
-        for y23, v24 in s19.items():
-            if y23 < y20 and v24 > _K8:
-                r22 = False
+        r30 = None
+    elif v29 > _K11:
+        r30 = True
+        for y31, v32 in s27.items():
+            if y31 < y28 and v32 > _K11:
+                r30 = False
                 break
     else:
-        r22 = False
+        r30 = False
     if trace is not None:
-        trace.append((trace_first_time, '楼宇年税收总量 首次超过 1亿元', y20, v21, _K8, 'money', s19, 'gt', r22))
-    c25 = r22
-    if c25 is False:
+        trace.append((trace_first_time, '楼宇年税收总量 首次超过 1亿元', y28, v29, _K11, 'money', s27, 'gt', r30))
+    c33 = r30
+    if c33 is False:
         return False
-    if c25 is None:
+    if c33 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K9, None, None)
+    return exact(run, _K12, None, None)
+
+
+def _decide_4(facts, year, factor=None):
+    """第二条第2项: the decision of _clause_4 (see runtime, "decisions").
+    """
+    holds = True
+    s34 = facts.get('楼宇年税收总量')
+    v35 = None if s34 is None else s34.get(year)
+    if v35 is None:
+        r36 = None
+    elif v35 > _K11:
+        r36 = True
+        for y37, v38 in s34.items():
+            if y37 < year and v38 > _K11:
+                r36 = False
+                break
+    else:
+        r36 = False
+    if r36 is False:
+        return False
+    if r36 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor)
 
 
 def _clause_5(run):
@@ -422,43 +522,81 @@ def _clause_5(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    years26 = []
-    for k27 in range(3):
-        s29 = facts.get('楼宇年税收总量')
-        v30 = None if s29 is None else s29.get(run.year - (k27))
-        if v30 is None:
-            run.at('楼宇年税收总量', k27)
-        r31 = None if v30 is None else v30 > _K10
+    years39 = []
+    for k40 in range(3):
+        s42 = facts.get('楼宇年税收总量')
+        v43 = None if s42 is None else s42.get(run.year - (k40))
+        if v43 is None:
+            run.at('楼宇年税收总量', k40)
+        r44 = None if v43 is None else v43 > _K14
         if trace is not None:
-            trace.append((trace_compare_year, '楼宇年税收总量 超过 5000万元', run.year - (k27), v30, _K10, 'money', r31))
-        t28 = r31
-        if t28 is not False:
-            s32 = facts.get('楼宇年税收总量')
-            v33 = None if s32 is None else s32.get(run.year - (k27))
-            if v33 is None:
-                run.at('楼宇年税收总量', k27)
-            s34 = facts.get('楼宇年税收总量')
-            v35 = None if s34 is None else s34.get(run.year - (k27 + 1))
-            if v35 is None:
-                run.at('楼宇年税收总量', k27 + 1)
-            e36 = (None if v33 is None or v35 is None else run.growth('楼宇年税收总量', k27) if v35 == 0 else (v33 - v35) / v35)
-            r37 = None if e36 is None else e36 > _K11
+            trace.append((trace_compare_year, '楼宇年税收总量 超过 5000万元', run.year - (k40), v43, _K14, 'money', r44))
+        t41 = r44
+        if t41 is not False:
+            s45 = facts.get('楼宇年税收总量')
+            v46 = None if s45 is None else s45.get(run.year - (k40))
+            if v46 is None:
+                run.at('楼宇年税收总量', k40)
+            s47 = facts.get('楼宇年税收总量')
+            v48 = None if s47 is None else s47.get(run.year - (k40 + 1))
+            if v48 is None:
+                run.at('楼宇年税收总量', k40 + 1)
+            e49 = (None if v46 is None or v48 is None else run.growth('楼宇年税收总量', k40) if v48 == 0 else (v46 - v48) / v48)
+            r50 = None if e49 is None else e49 > _K15
             if trace is not None:
-                trace.append((trace_compare_year, '楼宇年税收总量 增速 超过 10%', run.year - (k27), e36, _K11, 'percent', r37))
-            if t28 is True:
-                t28 = r37
-            elif r37 is False:
-                t28 = False
-        years26.append(t28)
-    e38 = run.run_of_years('连续 3年 (楼宇年税收总量 超过 5000万元 且 楼宇年税收总量 增速 超过 10%)', years26)
-    c39 = e38
-    if c39 is False:
+                trace.append((trace_compare_year, '楼宇年税收总量 增速 超过 10%', run.year - (k40), e49, _K15, 'percent', r50))
+            if t41 is True:
+                t41 = r50
+            elif r50 is False:
+                t41 = False
+        years39.append(t41)
+    e51 = run.run_of_years('连续 3年 (楼宇年税收总量 超过 5000万元 且 楼宇年税收总量 增速 超过 10%)', years39)
+    c52 = e51
+    if c52 is False:
         return False
-    if c39 is None:
+    if c52 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K9, None, None)
+    return exact(run, _K12, None, None)
+
+
+def _decide_5(facts, year, factor=None):
+    """第二条第3项: the decision of _clause_5 (see runtime, "decisions").
+    """
+    holds = True
+    years53 = []
+    for k54 in range(3):
+        s56 = facts.get('楼宇年税收总量')
+        v57 = None if s56 is None else s56.get(year - (k54))
+        r58 = None if v57 is None else v57 > _K14
+        t55 = r58
+        if t55 is not False:
+            s59 = facts.get('楼宇年税收总量')
+            v60 = None if s59 is None else s59.get(year - (k54))
+            s61 = facts.get('楼宇年税收总量')
+            v62 = None if s61 is None else s61.get(year - (k54 + 1))
+            e63 = (None if v60 is None or v62 is None or v62 == 0 else (v60 - v62) / v62)
+            r64 = None if e63 is None else e63 > _K15
+            if t55 is True:
+                t55 = r64
+            elif r64 is False:
+                t55 = False
+        years53.append(t55)
+    r65 = True
+    for o66 in years53:
+        if o66 is False:
+            r65 = False
+            break
+        if o66 is None:
+            r65 = None
+    if r65 is False:
+        return False
+    if r65 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor)
 
 
 def _clause_6(run):
@@ -473,20 +611,35 @@ def _clause_6(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v40 = facts.get('强镇竞赛排名')
-    if v40 is None:
+    v67 = facts.get('强镇竞赛排名')
+    if v67 is None:
         run.missed('强镇竞赛排名')
-    r41 = None if v40 is None else v40 <= _K12
+    r68 = None if v67 is None else v67 <= _K16
     if trace is not None:
-        trace.append((trace_compare, '强镇竞赛排名 不超过 10', '', v40, _K12, 'number', r41))
-    c42 = r41
-    if c42 is False:
+        trace.append((trace_compare, '强镇竞赛排名 不超过 10', '', v67, _K16, 'number', r68))
+    c69 = r68
+    if c69 is False:
         return False
-    if c42 is None:
+    if c69 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K13, None, None)
+    return up_to(run, _K17, None, None)
+
+
+def _decide_6(facts, year, factor=None):
+    """第三条: the decision of _clause_6 (see runtime, "decisions").
+    """
+    holds = True
+    v70 = facts.get('强镇竞赛排名')
+    r71 = None if v70 is None else v70 <= _K16
+    if r71 is False:
+        return False
+    if r71 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K17, None, factor)
 
 
 def _clause_7(run):
@@ -505,99 +658,169 @@ def _clause_7(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v43 = facts.get('互联网平台企业')
-    if v43 is None:
+    v72 = facts.get('互联网平台企业')
+    if v72 is None:
         run.missed('互联网平台企业')
     if trace is not None:
-        trace.append((trace_value, '互联网平台企业', v43, 'bool', v43))
-    c44 = v43
-    if c44 is False:
+        trace.append((trace_value, '互联网平台企业', v72, 'bool', v72))
+    c73 = v72
+    if c73 is False:
         return False
-    if c44 is None:
+    if c73 is None:
         holds = None
-    v47 = facts.get('平台类别')
-    if v47 is None:
+    v76 = facts.get('平台类别')
+    if v76 is None:
         run.missed('平台类别')
-    m48 = None if v47 is None else v47 in ('云计算', '大数据')
+    m77 = None if v76 is None else v76 in ('云计算', '大数据')
     if trace is not None:
-        trace.append((trace_value, '平台类别 属于 云计算、大数据', v47, 'enum', m48))
-    t46 = m48
-    if t46 is not False:
-        s49 = facts.get('平台交易额')
-        v50 = None if s49 is None else s49.get(run.year)
-        if v50 is None:
+        trace.append((trace_value, '平台类别 属于 云计算、大数据', v76, 'enum', m77))
+    t75 = m77
+    if t75 is not False:
+        s78 = facts.get('平台交易额')
+        v79 = None if s78 is None else s78.get(run.year)
+        if v79 is None:
             run.at('平台交易额', 0)
-        r51 = None if v50 is None else v50 > _K10
+        r80 = None if v79 is None else v79 > _K14
         if trace is not None:
-            trace.append((trace_compare_year, '平台交易额 超过 5000万元', run.year, v50, _K10, 'money', r51))
-        if t46 is True:
-            t46 = r51
-        elif r51 is False:
-            t46 = False
-    t45 = t46
-    if t45 is not True:
-        v53 = facts.get('平台类别')
-        if v53 is None:
+            trace.append((trace_compare_year, '平台交易额 超过 5000万元', run.year, v79, _K14, 'money', r80))
+        if t75 is True:
+            t75 = r80
+        elif r80 is False:
+            t75 = False
+    t74 = t75
+    if t74 is not True:
+        v82 = facts.get('平台类别')
+        if v82 is None:
             run.missed('平台类别')
-        m54 = None if v53 is None else v53 not in ('云计算', '大数据')
+        m83 = None if v82 is None else v82 not in ('云计算', '大数据')
         if trace is not None:
-            trace.append((trace_value, '平台类别 不属于 云计算、大数据', v53, 'enum', m54))
-        t52 = m54
-        if t52 is not False:
-            s55 = facts.get('平台交易额')
-            v56 = None if s55 is None else s55.get(run.year)
-            if v56 is None:
+            trace.append((trace_value, '平台类别 不属于 云计算、大数据', v82, 'enum', m83))
+        t81 = m83
+        if t81 is not False:
+            s84 = facts.get('平台交易额')
+            v85 = None if s84 is None else s84.get(run.year)
+            if v85 is None:
                 run.at('平台交易额', 0)
-            r57 = None if v56 is None else v56 > _K14
+            r86 = None if v85 is None else v85 > _K18
             if trace is not None:
-                trace.append((trace_compare_year, '平台交易额 超过 5亿元', run.year, v56, _K14, 'money', r57))
-            if t52 is True:
-                t52 = r57
-            elif r57 is False:
-                t52 = False
-        if t45 is False:
-            t45 = t52
-        elif t52 is True:
-            t45 = True
-    c58 = t45
-    if c58 is False:
+                trace.append((trace_compare_year, '平台交易额 超过 5亿元', run.year, v85, _K18, 'money', r86))
+            if t81 is True:
+                t81 = r86
+            elif r86 is False:
+                t81 = False
+        if t74 is False:
+            t74 = t81
+        elif t81 is True:
+            t74 = True
+    c87 = t74
+    if c87 is False:
         return False
-    if c58 is None:
+    if c87 is None:
         holds = None
-    years59 = []
-    for k60 in range(2):
-        s61 = facts.get('平台交易额')
-        v62 = None if s61 is None else s61.get(run.year - (k60))
-        if v62 is None:
-            run.at('平台交易额', k60)
-        s63 = facts.get('平台交易额')
-        v64 = None if s63 is None else s63.get(run.year - (k60 + 1))
-        if v64 is None:
-            run.at('平台交易额', k60 + 1)
-        e65 = (None if v62 is None or v64 is None else run.growth('平台交易额', k60) if v64 == 0 else (v62 - v64) / v64)
-        r66 = None if e65 is None else e65 > _K15
+    years88 = []
+    for k89 in range(2):
+        s90 = facts.get('平台交易额')
+        v91 = None if s90 is None else s90.get(run.year - (k89))
+        if v91 is None:
+            run.at('平台交易额', k89)
+        s92 = facts.get('平台交易额')
+        v93 = None if s92 is None else s92.get(run.year - (k89 + 1))
+        if v93 is None:
+            run.at('平台交易额', k89 + 1)
+        e94 = (None if v91 is None or v93 is None else run.growth('平台交易额', k89) if v93 == 0 else (v91 - v93) / v93)
+        r95 = None if e94 is None else e94 > _K19
         if trace is not None:
-            trace.append((trace_compare_year, '平台交易额 增速 均超过 30%', run.year - (k60), e65, _K15, 'percent', r66))
-        years59.append(r66)
-    e67 = run.run_of_years('近 2年 平台交易额 增速 均超过 30%', years59)
-    c68 = e67
-    if c68 is False:
+            trace.append((trace_compare_year, '平台交易额 增速 均超过 30%', run.year - (k89), e94, _K19, 'percent', r95))
+        years88.append(r95)
+    e96 = run.run_of_years('近 2年 平台交易额 增速 均超过 30%', years88)
+    c97 = e96
+    if c97 is False:
         return False
-    if c68 is None:
+    if c97 is None:
         holds = None
-    v69 = facts.get('平台企业经认定')
-    if v69 is None:
+    v98 = facts.get('平台企业经认定')
+    if v98 is None:
         run.missed('平台企业经认定')
     if trace is not None:
-        trace.append((trace_value, '平台企业经认定', v69, 'bool', v69))
-    c70 = v69
-    if c70 is False:
+        trace.append((trace_value, '平台企业经认定', v98, 'bool', v98))
+    c99 = v98
+    if c99 is False:
         return False
-    if c70 is None:
+    if c99 is None:
         holds = None
     if holds is None:
         return None
     return exact(run, _K7, None, None)
+
+
+def _decide_7(facts, year, factor=None):
+    """第四条: the decision of _clause_7 (see runtime, "decisions").
+    """
+    holds = True
+    v100 = facts.get('互联网平台企业')
+    if v100 is False:
+        return False
+    if v100 is None:
+        holds = None
+    v103 = facts.get('平台类别')
+    m104 = None if v103 is None else v103 in ('云计算', '大数据')
+    t102 = m104
+    if t102 is not False:
+        s105 = facts.get('平台交易额')
+        v106 = None if s105 is None else s105.get(year)
+        r107 = None if v106 is None else v106 > _K14
+        if t102 is True:
+            t102 = r107
+        elif r107 is False:
+            t102 = False
+    t101 = t102
+    if t101 is not True:
+        m109 = None if v103 is None else v103 not in ('云计算', '大数据')
+        t108 = m109
+        if t108 is not False:
+            s110 = facts.get('平台交易额')
+            v111 = None if s110 is None else s110.get(year)
+            r112 = None if v111 is None else v111 > _K18
+            if t108 is True:
+                t108 = r112
+            elif r112 is False:
+                t108 = False
+        if t101 is False:
+            t101 = t108
+        elif t108 is True:
+            t101 = True
+    if t101 is False:
+        return False
+    if t101 is None:
+        holds = None
+    years113 = []
+    for k114 in range(2):
+        s115 = facts.get('平台交易额')
+        v116 = None if s115 is None else s115.get(year - (k114))
+        s117 = facts.get('平台交易额')
+        v118 = None if s117 is None else s117.get(year - (k114 + 1))
+        e119 = (None if v116 is None or v118 is None or v118 == 0 else (v116 - v118) / v118)
+        r120 = None if e119 is None else e119 > _K19
+        years113.append(r120)
+    r121 = True
+    for o122 in years113:
+        if o122 is False:
+            r121 = False
+            break
+        if o122 is None:
+            r121 = None
+    if r121 is False:
+        return False
+    if r121 is None:
+        holds = None
+    v123 = facts.get('平台企业经认定')
+    if v123 is False:
+        return False
+    if v123 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
 
 
 def _clause_8(run):
@@ -612,84 +835,136 @@ def _clause_8(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v71 = facts.get('项目类别')
-    if v71 is None:
+    v124 = facts.get('项目类别')
+    if v124 is None:
         run.missed('项目类别')
-    m72 = None if v71 is None else v71 == '生产性服务业'
+    m125 = None if v124 is None else v124 == '生产性服务业'
     if trace is not None:
-        trace.append((trace_value, '项目类别 属于 生产性服务业', v71, 'enum', m72))
-    c73 = m72
-    if c73 is False:
+        trace.append((trace_value, '项目类别 属于 生产性服务业', v124, 'enum', m125))
+    c126 = m125
+    if c126 is False:
         return False
-    if c73 is None:
+    if c126 is None:
         holds = None
-    v75 = facts.get('项目投资方式')
-    if v75 is None:
+    v128 = facts.get('项目投资方式')
+    if v128 is None:
         run.missed('项目投资方式')
-    m76 = None if v75 is None else v75 == '新增投资项目'
+    m129 = None if v128 is None else v128 == '新增投资项目'
     if trace is not None:
-        trace.append((trace_value, '项目投资方式 属于 新增投资项目', v75, 'enum', m76))
-    t74 = m76
-    if t74 is not True:
-        v79 = facts.get('项目投资方式')
-        if v79 is None:
+        trace.append((trace_value, '项目投资方式 属于 新增投资项目', v128, 'enum', m129))
+    t127 = m129
+    if t127 is not True:
+        v132 = facts.get('项目投资方式')
+        if v132 is None:
             run.missed('项目投资方式')
-        m80 = None if v79 is None else v79 == '融资租赁购置设备'
+        m133 = None if v132 is None else v132 == '融资租赁购置设备'
         if trace is not None:
-            trace.append((trace_value, '项目投资方式 属于 融资租赁购置设备', v79, 'enum', m80))
-        t78 = m80
-        if t78 is not False:
-            v81 = facts.get('设备单价')
-            if v81 is None:
+            trace.append((trace_value, '项目投资方式 属于 融资租赁购置设备', v132, 'enum', m133))
+        t131 = m133
+        if t131 is not False:
+            v134 = facts.get('设备单价')
+            if v134 is None:
                 run.missed('设备单价')
-            r82 = None if v81 is None else v81 >= _K16
+            r135 = None if v134 is None else v134 >= _K20
             if trace is not None:
-                trace.append((trace_compare, '设备单价 不低于 5万元', '', v81, _K16, 'money', r82))
-            if t78 is True:
-                t78 = r82
-            elif r82 is False:
-                t78 = False
-        t77 = t78
-        if t77 is not False:
-            v83 = facts.get('设备为交通工具')
-            if v83 is None:
+                trace.append((trace_compare, '设备单价 不低于 5万元', '', v134, _K20, 'money', r135))
+            if t131 is True:
+                t131 = r135
+            elif r135 is False:
+                t131 = False
+        t130 = t131
+        if t130 is not False:
+            v136 = facts.get('设备为交通工具')
+            if v136 is None:
                 run.missed('设备为交通工具')
             if trace is not None:
-                trace.append((trace_value, '设备为交通工具', v83, 'bool', v83))
-            e84 = (None if v83 is None else not v83)
-            if t77 is True:
-                t77 = e84
-            elif e84 is False:
-                t77 = False
-        if t74 is False:
-            t74 = t77
-        elif t77 is True:
-            t74 = True
-    c85 = t74
-    if c85 is False:
+                trace.append((trace_value, '设备为交通工具', v136, 'bool', v136))
+            e137 = (None if v136 is None else not v136)
+            if t130 is True:
+                t130 = e137
+            elif e137 is False:
+                t130 = False
+        if t127 is False:
+            t127 = t130
+        elif t130 is True:
+            t127 = True
+    c138 = t127
+    if c138 is False:
         return False
-    if c85 is None:
+    if c138 is None:
         holds = None
-    v86 = facts.get('竣工验收')
-    if v86 is None:
+    v139 = facts.get('竣工验收')
+    if v139 is None:
         run.missed('竣工验收')
     if trace is not None:
-        trace.append((trace_value, '竣工验收', v86, 'bool', v86))
-    c87 = v86
-    if c87 is False:
+        trace.append((trace_value, '竣工验收', v139, 'bool', v139))
+    c140 = v139
+    if c140 is False:
         return False
-    if c87 is None:
+    if c140 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K17
-    v88 = facts.get('投资额')
-    if v88 is None:
+    cap = _K21
+    v141 = facts.get('投资额')
+    if v141 is None:
         run.missed('投资额')
-    e89 = (None if v88 is None else v88 * _K18)
+    e142 = (None if v141 is None else v141 * _K22)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 5%', e89, 'money'))
-    return exact(run, e89, cap, '200万元')
+        trace.append((trace_define, '投资额 × 5%', e142, 'money'))
+    return exact(run, e142, cap, '200万元')
+
+
+def _decide_8(facts, year, factor=None):
+    """第五条: the decision of _clause_8 (see runtime, "decisions").
+    """
+    holds = True
+    v143 = facts.get('项目类别')
+    m144 = None if v143 is None else v143 == '生产性服务业'
+    if m144 is False:
+        return False
+    if m144 is None:
+        holds = None
+    v146 = facts.get('项目投资方式')
+    m147 = None if v146 is None else v146 == '新增投资项目'
+    t145 = m147
+    if t145 is not True:
+        m150 = None if v146 is None else v146 == '融资租赁购置设备'
+        t149 = m150
+        if t149 is not False:
+            v151 = facts.get('设备单价')
+            r152 = None if v151 is None else v151 >= _K20
+            if t149 is True:
+                t149 = r152
+            elif r152 is False:
+                t149 = False
+        t148 = t149
+        if t148 is not False:
+            v153 = facts.get('设备为交通工具')
+            e154 = (None if v153 is None else not v153)
+            if t148 is True:
+                t148 = e154
+            elif e154 is False:
+                t148 = False
+        if t145 is False:
+            t145 = t148
+        elif t148 is True:
+            t145 = True
+    if t145 is False:
+        return False
+    if t145 is None:
+        holds = None
+    v155 = facts.get('竣工验收')
+    if v155 is False:
+        return False
+    if v155 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K21
+    v156 = facts.get('投资额')
+    e157 = (None if v156 is None else v156 * _K22)
+    return exact_decision(e157, cap, factor)
 
 
 def _clause_9(run):
@@ -704,47 +979,75 @@ def _clause_9(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v90 = facts.get('项目类别')
-    if v90 is None:
+    v158 = facts.get('项目类别')
+    if v158 is None:
         run.missed('项目类别')
-    m91 = None if v90 is None else v90 == '生活性服务业'
+    m159 = None if v158 is None else v158 == '生活性服务业'
     if trace is not None:
-        trace.append((trace_value, '项目类别 属于 生活性服务业', v90, 'enum', m91))
-    c92 = m91
-    if c92 is False:
+        trace.append((trace_value, '项目类别 属于 生活性服务业', v158, 'enum', m159))
+    c160 = m159
+    if c160 is False:
         return False
-    if c92 is None:
+    if c160 is None:
         holds = None
-    v93 = facts.get('社会资本投资')
-    if v93 is None:
+    v161 = facts.get('社会资本投资')
+    if v161 is None:
         run.missed('社会资本投资')
     if trace is not None:
-        trace.append((trace_value, '社会资本投资', v93, 'bool', v93))
-    c94 = v93
-    if c94 is False:
+        trace.append((trace_value, '社会资本投资', v161, 'bool', v161))
+    c162 = v161
+    if c162 is False:
         return False
-    if c94 is None:
+    if c162 is None:
         holds = None
-    v95 = facts.get('竣工验收')
-    if v95 is None:
+    v163 = facts.get('竣工验收')
+    if v163 is None:
         run.missed('竣工验收')
     if trace is not None:
-        trace.append((trace_value, '竣工验收', v95, 'bool', v95))
-    c96 = v95
-    if c96 is False:
+        trace.append((trace_value, '竣工验收', v163, 'bool', v163))
+    c164 = v163
+    if c164 is False:
         return False
-    if c96 is None:
+    if c164 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K17
-    v97 = facts.get('投资额')
-    if v97 is None:
+    cap = _K21
+    v165 = facts.get('投资额')
+    if v165 is None:
         run.missed('投资额')
-    e98 = (None if v97 is None else v97 * _K18)
+    e166 = (None if v165 is None else v165 * _K22)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 5%', e98, 'money'))
-    return exact(run, e98, cap, '200万元')
+        trace.append((trace_define, '投资额 × 5%', e166, 'money'))
+    return exact(run, e166, cap, '200万元')
+
+
+def _decide_9(facts, year, factor=None):
+    """第六条: the decision of _clause_9 (see runtime, "decisions").
+    """
+    holds = True
+    v167 = facts.get('项目类别')
+    m168 = None if v167 is None else v167 == '生活性服务业'
+    if m168 is False:
+        return False
+    if m168 is None:
+        holds = None
+    v169 = facts.get('社会资本投资')
+    if v169 is False:
+        return False
+    if v169 is None:
+        holds = None
+    v170 = facts.get('竣工验收')
+    if v170 is False:
+        return False
+    if v170 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K21
+    v171 = facts.get('投资额')
+    e172 = (None if v171 is None else v171 * _K22)
+    return exact_decision(e172, cap, factor)
 
 
 def _clause_10(run):
@@ -759,92 +1062,156 @@ def _clause_10(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v99 = facts.get('企业服务业类别')
-    if v99 is None:
+    v173 = facts.get('企业服务业类别')
+    if v173 is None:
         run.missed('企业服务业类别')
-    m100 = None if v99 is None else v99 in ('生产性服务业', '生活性服务业')
+    m174 = None if v173 is None else v173 in ('生产性服务业', '生活性服务业')
     if trace is not None:
-        trace.append((trace_value, '企业服务业类别 属于 生产性服务业、生活性服务业', v99, 'enum', m100))
-    c101 = m100
-    if c101 is False:
+        trace.append((trace_value, '企业服务业类别 属于 生产性服务业、生活性服务业', v173, 'enum', m174))
+    c175 = m174
+    if c175 is False:
         return False
-    if c101 is None:
+    if c175 is None:
         holds = None
-    v102 = facts.get('实现税收')
-    if v102 is None:
+    v176 = facts.get('实现税收')
+    if v176 is None:
         run.missed('实现税收')
     if trace is not None:
-        trace.append((trace_value, '实现税收', v102, 'bool', v102))
-    c103 = v102
-    if c103 is False:
+        trace.append((trace_value, '实现税收', v176, 'bool', v176))
+    c177 = v176
+    if c177 is False:
         return False
-    if c103 is None:
+    if c177 is None:
         holds = None
     if holds is None:
         return None
-    s104 = facts.get('年营业收入')
-    y105 = run.year
-    v106 = None if s104 is None else s104.get(y105)
-    if v106 is None:
+    s178 = facts.get('年营业收入')
+    y179 = run.year
+    v180 = None if s178 is None else s178.get(y179)
+    if v180 is None:
         run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-        r107 = None
-    elif v106 > _K19:
-        r107 = True
-        for y108, v109 in s104.items():
-            if y108 < y105 and v109 > _K19:
-                r107 = False
+        r181 = None
+    elif v180 > _K23:
+        r181 = True
+        for y182, v183 in s178.items():
+            if y182 < y179 and v183 > _K23:
+                r181 = False
                 break
     else:
-        r107 = False
+        r181 = False
     if trace is not None:
-        trace.append((trace_first_time, '年营业收入 首次超过 30亿元', y105, v106, _K19, 'money', s104, 'gt', r107))
-    tier110 = r107
-    if tier110 is None:
+        trace.append((trace_first_time, '年营业收入 首次超过 30亿元', y179, v180, _K23, 'money', s178, 'gt', r181))
+    tier184 = r181
+    if tier184 is None:
         return None
-    if tier110:
+    if tier184:
         return exact(run, _K6, None, None)
-    s111 = facts.get('年营业收入')
-    y112 = run.year
-    v113 = None if s111 is None else s111.get(y112)
-    if v113 is None:
+    s185 = facts.get('年营业收入')
+    y186 = run.year
+    v187 = None if s185 is None else s185.get(y186)
+    if v187 is None:
         run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-        r114 = None
-    elif v113 > _K20:
-        r114 = True
-        for y115, v116 in s111.items():
-            if y115 < y112 and v116 > _K20:
-                r114 = False
+        r188 = None
+    elif v187 > _K24:
+        r188 = True
+        for y189, v190 in s185.items():
+            if y189 < y186 and v190 > _K24:
+                r188 = False
                 break
     else:
-        r114 = False
+        r188 = False
     if trace is not None:
-        trace.append((trace_first_time, '年营业收入 首次超过 20亿元', y112, v113, _K20, 'money', s111, 'gt', r114))
-    tier117 = r114
-    if tier117 is None:
+        trace.append((trace_first_time, '年营业收入 首次超过 20亿元', y186, v187, _K24, 'money', s185, 'gt', r188))
+    tier191 = r188
+    if tier191 is None:
         return None
-    if tier117:
+    if tier191:
         return exact(run, _K7, None, None)
-    s118 = facts.get('年营业收入')
-    y119 = run.year
-    v120 = None if s118 is None else s118.get(y119)
-    if v120 is None:
+    s192 = facts.get('年营业收入')
+    y193 = run.year
+    v194 = None if s192 is None else s192.get(y193)
+    if v194 is None:
         run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-        r121 = None
-    elif v120 > _K21:
-        r121 = True
-        for y122, v123 in s118.items():
-            if y122 < y119 and v123 > _K21:
-                r121 = False
+        r195 = None
+    elif v194 > _K25:
+        r195 = True
+        for y196, v197 in s192.items():
+            if y196 < y193 and v197 > _K25:
+                r195 = False
                 break
     else:
-        r121 = False
+        r195 = False
     if trace is not None:
-        trace.append((trace_first_time, '年营业收入 首次超过 10亿元', y119, v120, _K21, 'money', s118, 'gt', r121))
-    tier124 = r121
-    if tier124 is None:
+        trace.append((trace_first_time, '年营业收入 首次超过 10亿元', y193, v194, _K25, 'money', s192, 'gt', r195))
+    tier198 = r195
+    if tier198 is None:
         return None
-    if tier124:
-        return exact(run, _K9, None, None)
+    if tier198:
+        return exact(run, _K12, None, None)
+    return '未达到任何一档门槛'
+
+
+def _decide_10(facts, year, factor=None):
+    """第七条: the decision of _clause_10 (see runtime, "decisions").
+    """
+    holds = True
+    v199 = facts.get('企业服务业类别')
+    m200 = None if v199 is None else v199 in ('生产性服务业', '生活性服务业')
+    if m200 is False:
+        return False
+    if m200 is None:
+        holds = None
+    v201 = facts.get('实现税收')
+    if v201 is False:
+        return False
+    if v201 is None:
+        holds = None
+    if holds is None:
+        return None
+    s202 = facts.get('年营业收入')
+    v203 = None if s202 is None else s202.get(year)
+    if v203 is None:
+        r204 = None
+    elif v203 > _K23:
+        r204 = True
+        for y205, v206 in s202.items():
+            if y205 < year and v206 > _K23:
+                r204 = False
+                break
+    else:
+        r204 = False
+    if r204 is None:
+        return None
+    if r204:
+        return ('exact', _K9, _K9) if factor is None else exact_decision(_K6, None, factor)
+    if v203 is None:
+        r207 = None
+    elif v203 > _K24:
+        r207 = True
+        for y208, v209 in s202.items():
+            if y208 < year and v209 > _K24:
+                r207 = False
+                break
+    else:
+        r207 = False
+    if r207 is None:
+        return None
+    if r207:
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    if v203 is None:
+        r210 = None
+    elif v203 > _K25:
+        r210 = True
+        for y211, v212 in s202.items():
+            if y211 < year and v212 > _K25:
+                r210 = False
+                break
+    else:
+        r210 = False
+    if r210 is None:
+        return None
+    if r210:
+        return ('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor)
     return '未达到任何一档门槛'
 
 
@@ -860,30 +1227,50 @@ def _clause_11(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v125 = facts.get('所属行业')
-    if v125 is None:
+    v213 = facts.get('所属行业')
+    if v213 is None:
         run.missed('所属行业')
-    m126 = None if v125 is None else v125 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    m214 = None if v213 is None else v213 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
     if trace is not None:
-        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v125, 'enum', m126))
-    c127 = m126
-    if c127 is False:
+        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v213, 'enum', m214))
+    c215 = m214
+    if c215 is False:
         return False
-    if c127 is None:
+    if c215 is None:
         holds = None
-    v128 = facts.get('领军型企业认定')
-    if v128 is None:
+    v216 = facts.get('领军型企业认定')
+    if v216 is None:
         run.missed('领军型企业认定')
     if trace is not None:
-        trace.append((trace_value, '领军型企业认定', v128, 'bool', v128))
-    c129 = v128
-    if c129 is False:
+        trace.append((trace_value, '领军型企业认定', v216, 'bool', v216))
+    c217 = v216
+    if c217 is False:
         return False
-    if c129 is None:
+    if c217 is None:
         holds = None
     if holds is None:
         return None
     return up_to(run, _K7, None, None)
+
+
+def _decide_11(facts, year, factor=None):
+    """第八条: the decision of _clause_11 (see runtime, "decisions").
+    """
+    holds = True
+    v218 = facts.get('所属行业')
+    m219 = None if v218 is None else v218 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    if m219 is False:
+        return False
+    if m219 is None:
+        holds = None
+    v220 = facts.get('领军型企业认定')
+    if v220 is False:
+        return False
+    if v220 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K7, None, factor)
 
 
 def _clause_12(run):
@@ -902,113 +1289,204 @@ def _clause_12(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v130 = facts.get('所属行业')
-    if v130 is None:
+    v221 = facts.get('所属行业')
+    if v221 is None:
         run.missed('所属行业')
-    m131 = None if v130 is None else v130 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    m222 = None if v221 is None else v221 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
     if trace is not None:
-        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v130, 'enum', m131))
-    c132 = m131
-    if c132 is False:
+        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v221, 'enum', m222))
+    c223 = m222
+    if c223 is False:
         return False
-    if c132 is None:
+    if c223 is None:
         holds = None
-    years136 = []
-    for k137 in range(3):
-        s138 = facts.get('主营业务收入')
-        v139 = None if s138 is None else s138.get(run.year - (k137))
-        if v139 is None:
-            run.at('主营业务收入', k137)
-        s140 = facts.get('主营业务收入')
-        v141 = None if s140 is None else s140.get(run.year - (k137 + 1))
-        if v141 is None:
-            run.at('主营业务收入', k137 + 1)
-        e142 = (None if v139 is None or v141 is None else run.growth('主营业务收入', k137) if v141 == 0 else (v139 - v141) / v141)
-        r143 = None if e142 is None else e142 > _K22
+    years227 = []
+    for k228 in range(3):
+        s229 = facts.get('主营业务收入')
+        v230 = None if s229 is None else s229.get(run.year - (k228))
+        if v230 is None:
+            run.at('主营业务收入', k228)
+        s231 = facts.get('主营业务收入')
+        v232 = None if s231 is None else s231.get(run.year - (k228 + 1))
+        if v232 is None:
+            run.at('主营业务收入', k228 + 1)
+        e233 = (None if v230 is None or v232 is None else run.growth('主营业务收入', k228) if v232 == 0 else (v230 - v232) / v232)
+        r234 = None if e233 is None else e233 > _K26
         if trace is not None:
-            trace.append((trace_compare_year, '主营业务收入 增速 均超过 15%', run.year - (k137), e142, _K22, 'percent', r143))
-        years136.append(r143)
-    e144 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years136)
-    t135 = e144
-    if t135 is not False:
-        s145 = facts.get('主营业务收入')
-        v146 = None if s145 is None else s145.get(run.year)
-        if v146 is None:
+            trace.append((trace_compare_year, '主营业务收入 增速 均超过 15%', run.year - (k228), e233, _K26, 'percent', r234))
+        years227.append(r234)
+    e235 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years227)
+    t226 = e235
+    if t226 is not False:
+        s236 = facts.get('主营业务收入')
+        v237 = None if s236 is None else s236.get(run.year)
+        if v237 is None:
             run.at('主营业务收入', 0)
-        r147 = None if v146 is None else v146 >= _K23
+        r238 = None if v237 is None else v237 >= _K27
         if trace is not None:
-            trace.append((trace_compare_year, '主营业务收入 不低于 2000万元', run.year, v146, _K23, 'money', r147))
-        if t135 is True:
-            t135 = r147
-        elif r147 is False:
-            t135 = False
-    t134 = t135
-    if t134 is not False:
-        v148 = facts.get('企业服务业类别')
-        if v148 is None:
+            trace.append((trace_compare_year, '主营业务收入 不低于 2000万元', run.year, v237, _K27, 'money', r238))
+        if t226 is True:
+            t226 = r238
+        elif r238 is False:
+            t226 = False
+    t225 = t226
+    if t225 is not False:
+        v239 = facts.get('企业服务业类别')
+        if v239 is None:
             run.missed('企业服务业类别')
-        m149 = None if v148 is None else v148 == '生产性服务业'
+        m240 = None if v239 is None else v239 == '生产性服务业'
         if trace is not None:
-            trace.append((trace_value, '企业服务业类别 属于 生产性服务业', v148, 'enum', m149))
-        if t134 is True:
-            t134 = m149
-        elif m149 is False:
-            t134 = False
-    t133 = t134
-    if t133 is not True:
-        years152 = []
-        for k153 in range(3):
-            s154 = facts.get('主营业务收入')
-            v155 = None if s154 is None else s154.get(run.year - (k153))
-            if v155 is None:
-                run.at('主营业务收入', k153)
-            s156 = facts.get('主营业务收入')
-            v157 = None if s156 is None else s156.get(run.year - (k153 + 1))
-            if v157 is None:
-                run.at('主营业务收入', k153 + 1)
-            e158 = (None if v155 is None or v157 is None else run.growth('主营业务收入', k153) if v157 == 0 else (v155 - v157) / v157)
-            r159 = None if e158 is None else e158 > _K22
+            trace.append((trace_value, '企业服务业类别 属于 生产性服务业', v239, 'enum', m240))
+        if t225 is True:
+            t225 = m240
+        elif m240 is False:
+            t225 = False
+    t224 = t225
+    if t224 is not True:
+        years243 = []
+        for k244 in range(3):
+            s245 = facts.get('主营业务收入')
+            v246 = None if s245 is None else s245.get(run.year - (k244))
+            if v246 is None:
+                run.at('主营业务收入', k244)
+            s247 = facts.get('主营业务收入')
+            v248 = None if s247 is None else s247.get(run.year - (k244 + 1))
+            if v248 is None:
+                run.at('主营业务收入', k244 + 1)
+            e249 = (None if v246 is None or v248 is None else run.growth('主营业务收入', k244) if v248 == 0 else (v246 - v248) / v248)
+            r250 = None if e249 is None else e249 > _K26
             if trace is not None:
-                trace.append((trace_compare_year, '主营业务收入 增速 均超过 15%', run.year - (k153), e158, _K22, 'percent', r159))
-            years152.append(r159)
-        e160 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years152)
-        t151 = e160
-        if t151 is not False:
-            s161 = facts.get('主营业务收入')
-            v162 = None if s161 is None else s161.get(run.year)
-            if v162 is None:
+                trace.append((trace_compare_year, '主营业务收入 增速 均超过 15%', run.year - (k244), e249, _K26, 'percent', r250))
+            years243.append(r250)
+        e251 = run.run_of_years('连续 3年 主营业务收入 增速 均超过 15%', years243)
+        t242 = e251
+        if t242 is not False:
+            s252 = facts.get('主营业务收入')
+            v253 = None if s252 is None else s252.get(run.year)
+            if v253 is None:
                 run.at('主营业务收入', 0)
-            r163 = None if v162 is None else v162 >= _K24
+            r254 = None if v253 is None else v253 >= _K28
             if trace is not None:
-                trace.append((trace_compare_year, '主营业务收入 不低于 1500万元', run.year, v162, _K24, 'money', r163))
-            if t151 is True:
-                t151 = r163
-            elif r163 is False:
-                t151 = False
-        t150 = t151
-        if t150 is not False:
-            v164 = facts.get('企业服务业类别')
-            if v164 is None:
+                trace.append((trace_compare_year, '主营业务收入 不低于 1500万元', run.year, v253, _K28, 'money', r254))
+            if t242 is True:
+                t242 = r254
+            elif r254 is False:
+                t242 = False
+        t241 = t242
+        if t241 is not False:
+            v255 = facts.get('企业服务业类别')
+            if v255 is None:
                 run.missed('企业服务业类别')
-            m165 = None if v164 is None else v164 == '生活性服务业'
+            m256 = None if v255 is None else v255 == '生活性服务业'
             if trace is not None:
-                trace.append((trace_value, '企业服务业类别 属于 生活性服务业', v164, 'enum', m165))
-            if t150 is True:
-                t150 = m165
-            elif m165 is False:
-                t150 = False
-        if t133 is False:
-            t133 = t150
-        elif t150 is True:
-            t133 = True
-    c166 = t133
-    if c166 is False:
+                trace.append((trace_value, '企业服务业类别 属于 生活性服务业', v255, 'enum', m256))
+            if t241 is True:
+                t241 = m256
+            elif m256 is False:
+                t241 = False
+        if t224 is False:
+            t224 = t241
+        elif t241 is True:
+            t224 = True
+    c257 = t224
+    if c257 is False:
         return False
-    if c166 is None:
+    if c257 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K9, None, None)
+    return exact(run, _K12, None, None)
+
+
+def _decide_12(facts, year, factor=None):
+    """第九条: the decision of _clause_12 (see runtime, "decisions").
+    """
+    holds = True
+    v258 = facts.get('所属行业')
+    m259 = None if v258 is None else v258 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    if m259 is False:
+        return False
+    if m259 is None:
+        holds = None
+    years263 = []
+    for k264 in range(3):
+        s265 = facts.get('主营业务收入')
+        v266 = None if s265 is None else s265.get(year - (k264))
+        s267 = facts.get('主营业务收入')
+        v268 = None if s267 is None else s267.get(year - (k264 + 1))
+        e269 = (None if v266 is None or v268 is None or v268 == 0 else (v266 - v268) / v268)
+        r270 = None if e269 is None else e269 > _K26
+        years263.append(r270)
+    r271 = True
+    for o272 in years263:
+        if o272 is False:
+            r271 = False
+            break
+        if o272 is None:
+            r271 = None
+    t262 = r271
+    if t262 is not False:
+        s273 = facts.get('主营业务收入')
+        v274 = None if s273 is None else s273.get(year)
+        r275 = None if v274 is None else v274 >= _K27
+        if t262 is True:
+            t262 = r275
+        elif r275 is False:
+            t262 = False
+    t261 = t262
+    if t261 is not False:
+        v276 = facts.get('企业服务业类别')
+        m277 = None if v276 is None else v276 == '生产性服务业'
+        if t261 is True:
+            t261 = m277
+        elif m277 is False:
+            t261 = False
+    t260 = t261
+    if t260 is not True:
+        years280 = []
+        for k281 in range(3):
+            s282 = facts.get('主营业务收入')
+            v283 = None if s282 is None else s282.get(year - (k281))
+            s284 = facts.get('主营业务收入')
+            v285 = None if s284 is None else s284.get(year - (k281 + 1))
+            e286 = (None if v283 is None or v285 is None or v285 == 0 else (v283 - v285) / v285)
+            r287 = None if e286 is None else e286 > _K26
+            years280.append(r287)
+        r288 = True
+        for o289 in years280:
+            if o289 is False:
+                r288 = False
+                break
+            if o289 is None:
+                r288 = None
+        t279 = r288
+        if t279 is not False:
+            s290 = facts.get('主营业务收入')
+            v291 = None if s290 is None else s290.get(year)
+            r292 = None if v291 is None else v291 >= _K28
+            if t279 is True:
+                t279 = r292
+            elif r292 is False:
+                t279 = False
+        t278 = t279
+        if t278 is not False:
+            v293 = facts.get('企业服务业类别')
+            m294 = None if v293 is None else v293 == '生活性服务业'
+            if t278 is True:
+                t278 = m294
+            elif m294 is False:
+                t278 = False
+        if t260 is False:
+            t260 = t278
+        elif t278 is True:
+            t260 = True
+    if t260 is False:
+        return False
+    if t260 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor)
 
 
 def _clause_13(run):
@@ -1027,63 +1505,63 @@ def _clause_13(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v167 = facts.get('获得品牌类型')
-    if v167 is None:
+    v295 = facts.get('获得品牌类型')
+    if v295 is None:
         run.missed('获得品牌类型')
-    m168 = None if v167 is None else v167 in ('驰名商标', '商标品牌示范', '知识产权示范', '老字号')
+    m296 = None if v295 is None else v295 in ('驰名商标', '商标品牌示范', '知识产权示范', '老字号')
     if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 驰名商标、商标品牌示范、知识产权示范、老字号', v167, 'enum', m168))
-    c169 = m168
-    if c169 is False:
+        trace.append((trace_value, '获得品牌类型 属于 驰名商标、商标品牌示范、知识产权示范、老字号', v295, 'enum', m296))
+    c297 = m296
+    if c297 is False:
         return False
-    if c169 is None:
+    if c297 is None:
         holds = None
-    v171 = facts.get('获得品牌类型')
-    if v171 is None:
+    v299 = facts.get('获得品牌类型')
+    if v299 is None:
         run.missed('获得品牌类型')
-    m172 = None if v171 is None else v171 == '驰名商标'
+    m300 = None if v299 is None else v299 == '驰名商标'
     if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v171, 'enum', m172))
-    t170 = m172
-    if t170 is not False:
-        v173 = facts.get('经司法认定')
-        if v173 is None:
+        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v299, 'enum', m300))
+    t298 = m300
+    if t298 is not False:
+        v301 = facts.get('经司法认定')
+        if v301 is None:
             run.missed('经司法认定')
         if trace is not None:
-            trace.append((trace_value, '经司法认定', v173, 'bool', v173))
-        if t170 is True:
-            t170 = v173
-        elif v173 is False:
-            t170 = False
-    e174 = (None if t170 is None else not t170)
-    c175 = e174
-    if c175 is False:
+            trace.append((trace_value, '经司法认定', v301, 'bool', v301))
+        if t298 is True:
+            t298 = v301
+        elif v301 is False:
+            t298 = False
+    e302 = (None if t298 is None else not t298)
+    c303 = e302
+    if c303 is False:
         return False
-    if c175 is None:
+    if c303 is None:
         holds = None
-    v177 = facts.get('获得品牌类型')
-    if v177 is None:
+    v305 = facts.get('获得品牌类型')
+    if v305 is None:
         run.missed('获得品牌类型')
-    m178 = None if v177 is None else v177 == '驰名商标'
+    m306 = None if v305 is None else v305 == '驰名商标'
     if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v177, 'enum', m178))
-    t176 = m178
-    if t176 is not False:
-        v179 = facts.get('品牌级别')
-        if v179 is None:
+        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v305, 'enum', m306))
+    t304 = m306
+    if t304 is not False:
+        v307 = facts.get('品牌级别')
+        if v307 is None:
             run.missed('品牌级别')
-        m180 = None if v179 is None else v179 != '国家'
+        m308 = None if v307 is None else v307 != '国家'
         if trace is not None:
-            trace.append((trace_value, '品牌级别 不属于 国家', v179, 'enum', m180))
-        if t176 is True:
-            t176 = m180
-        elif m180 is False:
-            t176 = False
-    e181 = (None if t176 is None else not t176)
-    c182 = e181
-    if c182 is False:
+            trace.append((trace_value, '品牌级别 不属于 国家', v307, 'enum', m308))
+        if t304 is True:
+            t304 = m308
+        elif m308 is False:
+            t304 = False
+    e309 = (None if t304 is None else not t304)
+    c310 = e309
+    if c310 is False:
         return False
-    if c182 is None:
+    if c310 is None:
         holds = None
     if holds is None:
         return None
@@ -1095,7 +1573,58 @@ def _clause_13(run):
     elif picked == 1:  # 省
         return exact(run, _K7, None, None)
     elif picked == 2:  # 市
-        return exact(run, _K16, None, None)
+        return exact(run, _K20, None, None)
+
+
+def _decide_13(facts, year, factor=None):
+    """第十条第1项: the decision of _clause_13 (see runtime, "decisions").
+    """
+    holds = True
+    v311 = facts.get('获得品牌类型')
+    m312 = None if v311 is None else v311 in ('驰名商标', '商标品牌示范', '知识产权示范', '老字号')
+    if m312 is False:
+        return False
+    if m312 is None:
+        holds = None
+    m314 = None if v311 is None else v311 == '驰名商标'
+    t313 = m314
+    if t313 is not False:
+        v315 = facts.get('经司法认定')
+        if t313 is True:
+            t313 = v315
+        elif v315 is False:
+            t313 = False
+    e316 = (None if t313 is None else not t313)
+    if e316 is False:
+        return False
+    if e316 is None:
+        holds = None
+    m318 = None if v311 is None else v311 == '驰名商标'
+    t317 = m318
+    if t317 is not False:
+        v319 = facts.get('品牌级别')
+        m320 = None if v319 is None else v319 != '国家'
+        if t317 is True:
+            t317 = m320
+        elif m320 is False:
+            t317 = False
+    e321 = (None if t317 is None else not t317)
+    if e321 is False:
+        return False
+    if e321 is None:
+        holds = None
+    if holds is None:
+        return None
+    level322 = facts.get('品牌级别')
+    if level322 is None:
+        return None
+    if level322 == '国家':
+        return ('exact', _K9, _K9) if factor is None else exact_decision(_K6, None, factor)
+    elif level322 == '省':
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    elif level322 == '市':
+        return ('exact', _K29, _K29) if factor is None else exact_decision(_K20, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('品牌级别', level322)
 
 
 def _clause_14(run):
@@ -1108,20 +1637,35 @@ def _clause_14(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v183 = facts.get('认证认可级别')
-    if v183 is None:
+    v323 = facts.get('认证认可级别')
+    if v323 is None:
         run.missed('认证认可级别')
-    m184 = None if v183 is None else v183 in ('国际认证', '国家认证')
+    m324 = None if v323 is None else v323 in ('国际认证', '国家认证')
     if trace is not None:
-        trace.append((trace_value, '认证认可级别 属于 国际认证、国家认证', v183, 'enum', m184))
-    c185 = m184
-    if c185 is False:
+        trace.append((trace_value, '认证认可级别 属于 国际认证、国家认证', v323, 'enum', m324))
+    c325 = m324
+    if c325 is False:
         return False
-    if c185 is None:
+    if c325 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K16, None, None)
+    return up_to(run, _K20, None, None)
+
+
+def _decide_14(facts, year, factor=None):
+    """第十条第2项: the decision of _clause_14 (see runtime, "decisions").
+    """
+    holds = True
+    v326 = facts.get('认证认可级别')
+    m327 = None if v326 is None else v326 in ('国际认证', '国家认证')
+    if m327 is False:
+        return False
+    if m327 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K20, None, factor)
 
 
 def _clause_15(run):
@@ -1136,26 +1680,26 @@ def _clause_15(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v186 = facts.get('物流等级为新评定')
-    if v186 is None:
+    v328 = facts.get('物流等级为新评定')
+    if v328 is None:
         run.missed('物流等级为新评定')
     if trace is not None:
-        trace.append((trace_value, '物流等级为新评定', v186, 'bool', v186))
-    c187 = v186
-    if c187 is False:
+        trace.append((trace_value, '物流等级为新评定', v328, 'bool', v328))
+    c329 = v328
+    if c329 is False:
         return False
-    if c187 is None:
+    if c329 is None:
         holds = None
-    v188 = facts.get('物流企业等级')
-    if v188 is None:
+    v330 = facts.get('物流企业等级')
+    if v330 is None:
         run.missed('物流企业等级')
-    m189 = None if v188 is None else v188 in ('5A', '4A', '3A', '2A')
+    m331 = None if v330 is None else v330 in ('5A', '4A', '3A', '2A')
     if trace is not None:
-        trace.append((trace_value, '物流企业等级 属于 「5A」、「4A」、「3A」、「2A」', v188, 'enum', m189))
-    c190 = m189
-    if c190 is False:
+        trace.append((trace_value, '物流企业等级 属于 「5A」、「4A」、「3A」、「2A」', v330, 'enum', m331))
+    c332 = m331
+    if c332 is False:
         return False
-    if c190 is None:
+    if c332 is None:
         holds = None
     if holds is None:
         return None
@@ -1167,9 +1711,40 @@ def _clause_15(run):
     elif picked == 1:  # 4A
         return exact(run, _K7, None, None)
     elif picked == 2:  # 3A
-        return exact(run, _K9, None, None)
+        return exact(run, _K12, None, None)
     elif picked == 3:  # 2A
-        return exact(run, _K16, None, None)
+        return exact(run, _K20, None, None)
+
+
+def _decide_15(facts, year, factor=None):
+    """第十条第3项: the decision of _clause_15 (see runtime, "decisions").
+    """
+    holds = True
+    v333 = facts.get('物流等级为新评定')
+    if v333 is False:
+        return False
+    if v333 is None:
+        holds = None
+    v334 = facts.get('物流企业等级')
+    m335 = None if v334 is None else v334 in ('5A', '4A', '3A', '2A')
+    if m335 is False:
+        return False
+    if m335 is None:
+        holds = None
+    if holds is None:
+        return None
+    level336 = facts.get('物流企业等级')
+    if level336 is None:
+        return None
+    if level336 == '5A':
+        return ('exact', _K9, _K9) if factor is None else exact_decision(_K6, None, factor)
+    elif level336 == '4A':
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    elif level336 == '3A':
+        return ('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor)
+    elif level336 == '2A':
+        return ('exact', _K29, _K29) if factor is None else exact_decision(_K20, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('物流企业等级', level336)
 
 
 def _clause_16(run):
@@ -1184,15 +1759,15 @@ def _clause_16(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v191 = facts.get('主导制修订标准')
-    if v191 is None:
+    v337 = facts.get('主导制修订标准')
+    if v337 is None:
         run.missed('主导制修订标准')
     if trace is not None:
-        trace.append((trace_value, '主导制修订标准', v191, 'bool', v191))
-    c192 = v191
-    if c192 is False:
+        trace.append((trace_value, '主导制修订标准', v337, 'bool', v337))
+    c338 = v337
+    if c338 is False:
         return False
-    if c192 is None:
+    if c338 is None:
         holds = None
     if holds is None:
         return None
@@ -1208,7 +1783,34 @@ def _clause_16(run):
     elif picked == 3:  # 团体标准
         return exact(run, _K7, None, None)
     elif picked == 4:  # 地方标准
-        return exact(run, _K9, None, None)
+        return exact(run, _K12, None, None)
+
+
+def _decide_16(facts, year, factor=None):
+    """第十条第4项: the decision of _clause_16 (see runtime, "decisions").
+    """
+    holds = True
+    v339 = facts.get('主导制修订标准')
+    if v339 is False:
+        return False
+    if v339 is None:
+        holds = None
+    if holds is None:
+        return None
+    level340 = facts.get('主导标准级别')
+    if level340 is None:
+        return None
+    if level340 == '国际标准':
+        return ('exact', _K30, _K30) if factor is None else exact_decision(_K5, None, factor)
+    elif level340 == '国家标准':
+        return ('exact', _K9, _K9) if factor is None else exact_decision(_K6, None, factor)
+    elif level340 == '行业标准':
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    elif level340 == '团体标准':
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    elif level340 == '地方标准':
+        return ('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('主导标准级别', level340)
 
 
 def _clause_17(run):
@@ -1225,92 +1827,156 @@ def _clause_17(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v193 = facts.get('主辅分离服务业企业')
-    if v193 is None:
+    v341 = facts.get('主辅分离服务业企业')
+    if v341 is None:
         run.missed('主辅分离服务业企业')
     if trace is not None:
-        trace.append((trace_value, '主辅分离服务业企业', v193, 'bool', v193))
-    c194 = v193
-    if c194 is False:
+        trace.append((trace_value, '主辅分离服务业企业', v341, 'bool', v341))
+    c342 = v341
+    if c342 is False:
         return False
-    if c194 is None:
+    if c342 is None:
         holds = None
-    v195 = facts.get('分离业务类型')
-    if v195 is None:
+    v343 = facts.get('分离业务类型')
+    if v343 is None:
         run.missed('分离业务类型')
-    m196 = None if v195 is None else v195 != '批零贸易'
+    m344 = None if v343 is None else v343 != '批零贸易'
     if trace is not None:
-        trace.append((trace_value, '分离业务类型 不属于 批零贸易', v195, 'enum', m196))
-    c197 = m196
-    if c197 is False:
+        trace.append((trace_value, '分离业务类型 不属于 批零贸易', v343, 'enum', m344))
+    c345 = m344
+    if c345 is False:
         return False
-    if c197 is None:
+    if c345 is None:
         holds = None
     if holds is None:
         return None
-    s198 = facts.get('主营业务收入')
-    y199 = run.year
-    v200 = None if s198 is None else s198.get(y199)
-    if v200 is None:
+    s346 = facts.get('主营业务收入')
+    y347 = run.year
+    v348 = None if s346 is None else s346.get(y347)
+    if v348 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r201 = None
-    elif v200 > _K8:
-        r201 = True
-        for y202, v203 in s198.items():
-            if y202 < y199 and v203 > _K8:
-                r201 = False
+        r349 = None
+    elif v348 > _K11:
+        r349 = True
+        for y350, v351 in s346.items():
+            if y350 < y347 and v351 > _K11:
+                r349 = False
                 break
     else:
-        r201 = False
+        r349 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 1亿元', y199, v200, _K8, 'money', s198, 'gt', r201))
-    tier204 = r201
-    if tier204 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 1亿元', y347, v348, _K11, 'money', s346, 'gt', r349))
+    tier352 = r349
+    if tier352 is None:
         return None
-    if tier204:
+    if tier352:
         return exact(run, _K5, None, None)
-    s205 = facts.get('主营业务收入')
-    y206 = run.year
-    v207 = None if s205 is None else s205.get(y206)
-    if v207 is None:
+    s353 = facts.get('主营业务收入')
+    y354 = run.year
+    v355 = None if s353 is None else s353.get(y354)
+    if v355 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r208 = None
-    elif v207 > _K10:
-        r208 = True
-        for y209, v210 in s205.items():
-            if y209 < y206 and v210 > _K10:
-                r208 = False
+        r356 = None
+    elif v355 > _K14:
+        r356 = True
+        for y357, v358 in s353.items():
+            if y357 < y354 and v358 > _K14:
+                r356 = False
                 break
     else:
-        r208 = False
+        r356 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 5000万元', y206, v207, _K10, 'money', s205, 'gt', r208))
-    tier211 = r208
-    if tier211 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 5000万元', y354, v355, _K14, 'money', s353, 'gt', r356))
+    tier359 = r356
+    if tier359 is None:
         return None
-    if tier211:
+    if tier359:
         return exact(run, _K7, None, None)
-    s212 = facts.get('主营业务收入')
-    y213 = run.year
-    v214 = None if s212 is None else s212.get(y213)
-    if v214 is None:
+    s360 = facts.get('主营业务收入')
+    y361 = run.year
+    v362 = None if s360 is None else s360.get(y361)
+    if v362 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r215 = None
-    elif v214 > _K23:
-        r215 = True
-        for y216, v217 in s212.items():
-            if y216 < y213 and v217 > _K23:
-                r215 = False
+        r363 = None
+    elif v362 > _K27:
+        r363 = True
+        for y364, v365 in s360.items():
+            if y364 < y361 and v365 > _K27:
+                r363 = False
                 break
     else:
-        r215 = False
+        r363 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 2000万元', y213, v214, _K23, 'money', s212, 'gt', r215))
-    tier218 = r215
-    if tier218 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 2000万元', y361, v362, _K27, 'money', s360, 'gt', r363))
+    tier366 = r363
+    if tier366 is None:
         return None
-    if tier218:
-        return exact(run, _K9, None, None)
+    if tier366:
+        return exact(run, _K12, None, None)
+    return '未达到任何一档门槛'
+
+
+def _decide_17(facts, year, factor=None):
+    """第十一条第1项: the decision of _clause_17 (see runtime, "decisions").
+    """
+    holds = True
+    v367 = facts.get('主辅分离服务业企业')
+    if v367 is False:
+        return False
+    if v367 is None:
+        holds = None
+    v368 = facts.get('分离业务类型')
+    m369 = None if v368 is None else v368 != '批零贸易'
+    if m369 is False:
+        return False
+    if m369 is None:
+        holds = None
+    if holds is None:
+        return None
+    s370 = facts.get('主营业务收入')
+    v371 = None if s370 is None else s370.get(year)
+    if v371 is None:
+        r372 = None
+    elif v371 > _K11:
+        r372 = True
+        for y373, v374 in s370.items():
+            if y373 < year and v374 > _K11:
+                r372 = False
+                break
+    else:
+        r372 = False
+    if r372 is None:
+        return None
+    if r372:
+        return ('exact', _K30, _K30) if factor is None else exact_decision(_K5, None, factor)
+    if v371 is None:
+        r375 = None
+    elif v371 > _K14:
+        r375 = True
+        for y376, v377 in s370.items():
+            if y376 < year and v377 > _K14:
+                r375 = False
+                break
+    else:
+        r375 = False
+    if r375 is None:
+        return None
+    if r375:
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    if v371 is None:
+        r378 = None
+    elif v371 > _K27:
+        r378 = True
+        for y379, v380 in s370.items():
+            if y379 < year and v380 > _K27:
+                r378 = False
+                break
+    else:
+        r378 = False
+    if r378 is None:
+        return None
+    if r378:
+        return ('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor)
     return '未达到任何一档门槛'
 
 
@@ -1328,92 +1994,156 @@ def _clause_18(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v219 = facts.get('主辅分离服务业企业')
-    if v219 is None:
+    v381 = facts.get('主辅分离服务业企业')
+    if v381 is None:
         run.missed('主辅分离服务业企业')
     if trace is not None:
-        trace.append((trace_value, '主辅分离服务业企业', v219, 'bool', v219))
-    c220 = v219
-    if c220 is False:
+        trace.append((trace_value, '主辅分离服务业企业', v381, 'bool', v381))
+    c382 = v381
+    if c382 is False:
         return False
-    if c220 is None:
+    if c382 is None:
         holds = None
-    v221 = facts.get('分离业务类型')
-    if v221 is None:
+    v383 = facts.get('分离业务类型')
+    if v383 is None:
         run.missed('分离业务类型')
-    m222 = None if v221 is None else v221 == '批零贸易'
+    m384 = None if v383 is None else v383 == '批零贸易'
     if trace is not None:
-        trace.append((trace_value, '分离业务类型 属于 批零贸易', v221, 'enum', m222))
-    c223 = m222
-    if c223 is False:
+        trace.append((trace_value, '分离业务类型 属于 批零贸易', v383, 'enum', m384))
+    c385 = m384
+    if c385 is False:
         return False
-    if c223 is None:
+    if c385 is None:
         holds = None
     if holds is None:
         return None
-    s224 = facts.get('主营业务收入')
-    y225 = run.year
-    v226 = None if s224 is None else s224.get(y225)
-    if v226 is None:
+    s386 = facts.get('主营业务收入')
+    y387 = run.year
+    v388 = None if s386 is None else s386.get(y387)
+    if v388 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r227 = None
-    elif v226 > _K20:
-        r227 = True
-        for y228, v229 in s224.items():
-            if y228 < y225 and v229 > _K20:
-                r227 = False
+        r389 = None
+    elif v388 > _K24:
+        r389 = True
+        for y390, v391 in s386.items():
+            if y390 < y387 and v391 > _K24:
+                r389 = False
                 break
     else:
-        r227 = False
+        r389 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 20亿元', y225, v226, _K20, 'money', s224, 'gt', r227))
-    tier230 = r227
-    if tier230 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 20亿元', y387, v388, _K24, 'money', s386, 'gt', r389))
+    tier392 = r389
+    if tier392 is None:
         return None
-    if tier230:
+    if tier392:
         return exact(run, _K5, None, None)
-    s231 = facts.get('主营业务收入')
-    y232 = run.year
-    v233 = None if s231 is None else s231.get(y232)
-    if v233 is None:
+    s393 = facts.get('主营业务收入')
+    y394 = run.year
+    v395 = None if s393 is None else s393.get(y394)
+    if v395 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r234 = None
-    elif v233 > _K21:
-        r234 = True
-        for y235, v236 in s231.items():
-            if y235 < y232 and v236 > _K21:
-                r234 = False
+        r396 = None
+    elif v395 > _K25:
+        r396 = True
+        for y397, v398 in s393.items():
+            if y397 < y394 and v398 > _K25:
+                r396 = False
                 break
     else:
-        r234 = False
+        r396 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 10亿元', y232, v233, _K21, 'money', s231, 'gt', r234))
-    tier237 = r234
-    if tier237 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 10亿元', y394, v395, _K25, 'money', s393, 'gt', r396))
+    tier399 = r396
+    if tier399 is None:
         return None
-    if tier237:
+    if tier399:
         return exact(run, _K7, None, None)
-    s238 = facts.get('主营业务收入')
-    y239 = run.year
-    v240 = None if s238 is None else s238.get(y239)
-    if v240 is None:
+    s400 = facts.get('主营业务收入')
+    y401 = run.year
+    v402 = None if s400 is None else s400.get(y401)
+    if v402 is None:
         run.at('主营业务收入', 0)  # records what is missing: the fact, or its year
-        r241 = None
-    elif v240 > _K14:
-        r241 = True
-        for y242, v243 in s238.items():
-            if y242 < y239 and v243 > _K14:
-                r241 = False
+        r403 = None
+    elif v402 > _K18:
+        r403 = True
+        for y404, v405 in s400.items():
+            if y404 < y401 and v405 > _K18:
+                r403 = False
                 break
     else:
-        r241 = False
+        r403 = False
     if trace is not None:
-        trace.append((trace_first_time, '主营业务收入 首次超过 5亿元', y239, v240, _K14, 'money', s238, 'gt', r241))
-    tier244 = r241
-    if tier244 is None:
+        trace.append((trace_first_time, '主营业务收入 首次超过 5亿元', y401, v402, _K18, 'money', s400, 'gt', r403))
+    tier406 = r403
+    if tier406 is None:
         return None
-    if tier244:
-        return exact(run, _K9, None, None)
+    if tier406:
+        return exact(run, _K12, None, None)
+    return '未达到任何一档门槛'
+
+
+def _decide_18(facts, year, factor=None):
+    """第十一条第2项: the decision of _clause_18 (see runtime, "decisions").
+    """
+    holds = True
+    v407 = facts.get('主辅分离服务业企业')
+    if v407 is False:
+        return False
+    if v407 is None:
+        holds = None
+    v408 = facts.get('分离业务类型')
+    m409 = None if v408 is None else v408 == '批零贸易'
+    if m409 is False:
+        return False
+    if m409 is None:
+        holds = None
+    if holds is None:
+        return None
+    s410 = facts.get('主营业务收入')
+    v411 = None if s410 is None else s410.get(year)
+    if v411 is None:
+        r412 = None
+    elif v411 > _K24:
+        r412 = True
+        for y413, v414 in s410.items():
+            if y413 < year and v414 > _K24:
+                r412 = False
+                break
+    else:
+        r412 = False
+    if r412 is None:
+        return None
+    if r412:
+        return ('exact', _K30, _K30) if factor is None else exact_decision(_K5, None, factor)
+    if v411 is None:
+        r415 = None
+    elif v411 > _K25:
+        r415 = True
+        for y416, v417 in s410.items():
+            if y416 < year and v417 > _K25:
+                r415 = False
+                break
+    else:
+        r415 = False
+    if r415 is None:
+        return None
+    if r415:
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    if v411 is None:
+        r418 = None
+    elif v411 > _K18:
+        r418 = True
+        for y419, v420 in s410.items():
+            if y419 < year and v420 > _K18:
+                r418 = False
+                break
+    else:
+        r418 = False
+    if r418 is None:
+        return None
+    if r418:
+        return ('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor)
     return '未达到任何一档门槛'
 
 
@@ -1429,36 +2159,59 @@ def _clause_19(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v245 = facts.get('主辅分离服务业企业')
-    if v245 is None:
+    v421 = facts.get('主辅分离服务业企业')
+    if v421 is None:
         run.missed('主辅分离服务业企业')
     if trace is not None:
-        trace.append((trace_value, '主辅分离服务业企业', v245, 'bool', v245))
-    c246 = v245
-    if c246 is False:
+        trace.append((trace_value, '主辅分离服务业企业', v421, 'bool', v421))
+    c422 = v421
+    if c422 is False:
         return False
-    if c246 is None:
+    if c422 is None:
         holds = None
-    s247 = facts.get('主营业务收入')
-    v248 = None if s247 is None else s247.get(run.year)
-    if v248 is None:
+    s423 = facts.get('主营业务收入')
+    v424 = None if s423 is None else s423.get(run.year)
+    if v424 is None:
         run.at('主营业务收入', 0)
-    s249 = facts.get('主营业务收入')
-    v250 = None if s249 is None else s249.get(run.year - (0 + 1))
-    if v250 is None:
+    s425 = facts.get('主营业务收入')
+    v426 = None if s425 is None else s425.get(run.year - (0 + 1))
+    if v426 is None:
         run.at('主营业务收入', 0 + 1)
-    e251 = (None if v248 is None or v250 is None else run.growth('主营业务收入', 0) if v250 == 0 else (v248 - v250) / v250)
-    r252 = None if e251 is None else e251 > _K22
+    e427 = (None if v424 is None or v426 is None else run.growth('主营业务收入', 0) if v426 == 0 else (v424 - v426) / v426)
+    r428 = None if e427 is None else e427 > _K26
     if trace is not None:
-        trace.append((trace_compare_year, '主营业务收入 增速 超过 15%', run.year, e251, _K22, 'percent', r252))
-    c253 = r252
-    if c253 is False:
+        trace.append((trace_compare_year, '主营业务收入 增速 超过 15%', run.year, e427, _K26, 'percent', r428))
+    c429 = r428
+    if c429 is False:
         return False
-    if c253 is None:
+    if c429 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K9, None, None)
+    return exact(run, _K12, None, None)
+
+
+def _decide_19(facts, year, factor=None):
+    """第十一条第3项: the decision of _clause_19 (see runtime, "decisions").
+    """
+    holds = True
+    v430 = facts.get('主辅分离服务业企业')
+    if v430 is False:
+        return False
+    if v430 is None:
+        holds = None
+    s431 = facts.get('主营业务收入')
+    v432 = None if s431 is None else s431.get(year)
+    v433 = None if s431 is None else s431.get(year - (0 + 1))
+    e434 = (None if v432 is None or v433 is None or v433 == 0 else (v432 - v433) / v433)
+    r435 = None if e434 is None else e434 > _K26
+    if r435 is False:
+        return False
+    if r435 is None:
+        holds = None
+    if holds is None:
+        return None
+    return in_period(('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor), facts.get('首次获奖年度'), year, 3, True)
 
 
 def _clause_20(run):
@@ -1475,35 +2228,56 @@ def _clause_20(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v254 = facts.get('总部型企业')
-    if v254 is None:
+    v436 = facts.get('总部型企业')
+    if v436 is None:
         run.missed('总部型企业')
     if trace is not None:
-        trace.append((trace_value, '总部型企业', v254, 'bool', v254))
-    c255 = v254
-    if c255 is False:
+        trace.append((trace_value, '总部型企业', v436, 'bool', v436))
+    c437 = v436
+    if c437 is False:
         return False
-    if c255 is None:
+    if c437 is None:
         holds = None
-    v256 = facts.get('副职以上高管')
-    if v256 is None:
+    v438 = facts.get('副职以上高管')
+    if v438 is None:
         run.missed('副职以上高管')
     if trace is not None:
-        trace.append((trace_value, '副职以上高管', v256, 'bool', v256))
-    c257 = v256
-    if c257 is False:
+        trace.append((trace_value, '副职以上高管', v438, 'bool', v438))
+    c439 = v438
+    if c439 is False:
         return False
-    if c257 is None:
+    if c439 is None:
         holds = None
     if holds is None:
         return None
-    v258 = facts.get('高管个税地方留存')
-    if v258 is None:
+    v440 = facts.get('高管个税地方留存')
+    if v440 is None:
         run.missed('高管个税地方留存')
-    e259 = (None if v258 is None else v258 * _K25)
+    e441 = (None if v440 is None else v440 * _K31)
     if trace is not None:
-        trace.append((trace_define, '高管个税地方留存 × 100%', e259, 'money'))
-    return up_to(run, e259, None, None)
+        trace.append((trace_define, '高管个税地方留存 × 100%', e441, 'money'))
+    return up_to(run, e441, None, None)
+
+
+def _decide_20(facts, year, factor=None):
+    """第十二条第1项: the decision of _clause_20 (see runtime, "decisions").
+    """
+    holds = True
+    v442 = facts.get('总部型企业')
+    if v442 is False:
+        return False
+    if v442 is None:
+        holds = None
+    v443 = facts.get('副职以上高管')
+    if v443 is False:
+        return False
+    if v443 is None:
+        holds = None
+    if holds is None:
+        return None
+    v444 = facts.get('高管个税地方留存')
+    e445 = (None if v444 is None else v444 * _K31)
+    return in_period(up_to_decision(e445, None, factor), facts.get('高管首次奖励年度'), year, 3, False)
 
 
 def _clause_21(run):
@@ -1520,50 +2294,81 @@ def _clause_21(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v260 = facts.get('总部型企业')
-    if v260 is None:
+    v446 = facts.get('总部型企业')
+    if v446 is None:
         run.missed('总部型企业')
     if trace is not None:
-        trace.append((trace_value, '总部型企业', v260, 'bool', v260))
-    c261 = v260
-    if c261 is False:
+        trace.append((trace_value, '总部型企业', v446, 'bool', v446))
+    c447 = v446
+    if c447 is False:
         return False
-    if c261 is None:
+    if c447 is None:
         holds = None
-    v262 = facts.get('新引进总部型企业')
-    if v262 is None:
+    v448 = facts.get('新引进总部型企业')
+    if v448 is None:
         run.missed('新引进总部型企业')
     if trace is not None:
-        trace.append((trace_value, '新引进总部型企业', v262, 'bool', v262))
-    c263 = v262
-    if c263 is False:
+        trace.append((trace_value, '新引进总部型企业', v448, 'bool', v448))
+    c449 = v448
+    if c449 is False:
         return False
-    if c263 is None:
+    if c449 is None:
         holds = None
-    s264 = facts.get('地方留存税收')
-    v265 = None if s264 is None else s264.get(run.year)
-    if v265 is None:
+    s450 = facts.get('地方留存税收')
+    v451 = None if s450 is None else s450.get(run.year)
+    if v451 is None:
         run.at('地方留存税收', 0)
-    s266 = facts.get('地方留存税收')
-    v267 = None if s266 is None else s266.get(run.year - (0 + 1))
-    if v267 is None:
+    s452 = facts.get('地方留存税收')
+    v453 = None if s452 is None else s452.get(run.year - (0 + 1))
+    if v453 is None:
         run.at('地方留存税收', 0 + 1)
-    e268 = (None if v265 is None or v267 is None else run.growth('地方留存税收', 0) if v267 == 0 else (v265 - v267) / v267)
-    r269 = None if e268 is None else e268 >= _K11
+    e454 = (None if v451 is None or v453 is None else run.growth('地方留存税收', 0) if v453 == 0 else (v451 - v453) / v453)
+    r455 = None if e454 is None else e454 >= _K15
     if trace is not None:
-        trace.append((trace_compare_year, '地方留存税收 增速 不低于 10%', run.year, e268, _K11, 'percent', r269))
-    c270 = r269
-    if c270 is False:
+        trace.append((trace_compare_year, '地方留存税收 增速 不低于 10%', run.year, e454, _K15, 'percent', r455))
+    c456 = r455
+    if c456 is False:
         return False
-    if c270 is None:
+    if c456 is None:
         holds = None
     if holds is None:
         return None
-    e271 = _def_1(run, 0)
-    e272 = (None if e271 is None else e271 * _K25)
+    e457 = _def_1(run, 0)
+    e458 = (None if e457 is None else e457 * _K31)
     if trace is not None:
-        trace.append((trace_define, '超额增长 × 100%', e272, 'money'))
-    return exact(run, e272, None, None)
+        trace.append((trace_define, '超额增长 × 100%', e458, 'money'))
+    return exact(run, e458, None, None)
+
+
+def _decide_21(facts, year, factor=None):
+    """第十二条第2项: the decision of _clause_21 (see runtime, "decisions").
+    """
+    holds = True
+    v459 = facts.get('总部型企业')
+    if v459 is False:
+        return False
+    if v459 is None:
+        holds = None
+    v460 = facts.get('新引进总部型企业')
+    if v460 is False:
+        return False
+    if v460 is None:
+        holds = None
+    s461 = facts.get('地方留存税收')
+    v462 = None if s461 is None else s461.get(year)
+    v463 = None if s461 is None else s461.get(year - (0 + 1))
+    e464 = (None if v462 is None or v463 is None or v463 == 0 else (v462 - v463) / v463)
+    r465 = None if e464 is None else e464 >= _K15
+    if r465 is False:
+        return False
+    if r465 is None:
+        holds = None
+    if holds is None:
+        return None
+    e466 = (None if v463 is None else v463 * _K1)
+    e467 = (None if v462 is None or e466 is None else v462 - e466)
+    e468 = (None if e467 is None else e467 * _K31)
+    return in_period(exact_decision(e468, None, factor), facts.get('总部首次奖励年度'), year, 3, False)
 
 
 def _clause_22(run):
@@ -1578,19 +2383,33 @@ def _clause_22(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v273 = facts.get('高端总部型企业')
-    if v273 is None:
+    v469 = facts.get('高端总部型企业')
+    if v469 is None:
         run.missed('高端总部型企业')
     if trace is not None:
-        trace.append((trace_value, '高端总部型企业', v273, 'bool', v273))
-    c274 = v273
-    if c274 is False:
+        trace.append((trace_value, '高端总部型企业', v469, 'bool', v469))
+    c470 = v469
+    if c470 is False:
         return False
-    if c274 is None:
+    if c470 is None:
         holds = None
     if holds is None:
         return None
     return case_by_case(run)
+
+
+def _decide_22(facts, year, factor=None):
+    """第十三条: the decision of _clause_22 (see runtime, "decisions").
+    """
+    holds = True
+    v471 = facts.get('高端总部型企业')
+    if v471 is False:
+        return False
+    if v471 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('case_by_case', None, None)
 
 
 def _clause_23(run):
@@ -1603,16 +2422,16 @@ def _clause_23(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v275 = facts.get('所属行业')
-    if v275 is None:
+    v472 = facts.get('所属行业')
+    if v472 is None:
         run.missed('所属行业')
-    m276 = None if v275 is None else v275 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    m473 = None if v472 is None else v472 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
     if trace is not None:
-        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v275, 'enum', m276))
-    c277 = m276
-    if c277 is False:
+        trace.append((trace_value, '所属行业 属于 商贸服务、科技服务、信息服务、商务服务、金融服务、物流服务、健康服务、文创服务', v472, 'enum', m473))
+    c474 = m473
+    if c474 is False:
         return False
-    if c277 is None:
+    if c474 is None:
         holds = None
     if holds is None:
         return None
@@ -1623,6 +2442,28 @@ def _clause_23(run):
         return exact(run, _K5, None, None)
     elif picked == 1:  # 省级
         return exact(run, _K7, None, None)
+
+
+def _decide_23(facts, year, factor=None):
+    """第十四条第1项: the decision of _clause_23 (see runtime, "decisions").
+    """
+    holds = True
+    v475 = facts.get('所属行业')
+    m476 = None if v475 is None else v475 in ('商贸服务', '科技服务', '信息服务', '商务服务', '金融服务', '物流服务', '健康服务', '文创服务')
+    if m476 is False:
+        return False
+    if m476 is None:
+        holds = None
+    if holds is None:
+        return None
+    level477 = facts.get('示范试点级别')
+    if level477 is None:
+        return None
+    if level477 == '国家级':
+        return ('exact', _K30, _K30) if factor is None else exact_decision(_K5, None, factor)
+    elif level477 == '省级':
+        return ('exact', _K10, _K10) if factor is None else exact_decision(_K7, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('示范试点级别', level477)
 
 
 def _clause_24(run):
@@ -1637,19 +2478,33 @@ def _clause_24(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v278 = facts.get('开展集装箱海河联运')
-    if v278 is None:
+    v478 = facts.get('开展集装箱海河联运')
+    if v478 is None:
         run.missed('开展集装箱海河联运')
     if trace is not None:
-        trace.append((trace_value, '开展集装箱海河联运', v278, 'bool', v278))
-    c279 = v278
-    if c279 is False:
+        trace.append((trace_value, '开展集装箱海河联运', v478, 'bool', v478))
+    c479 = v478
+    if c479 is False:
         return False
-    if c279 is None:
+    if c479 is None:
         holds = None
     if holds is None:
         return None
     return unspecified(run, '根据规定给予补贴')
+
+
+def _decide_24(facts, year, factor=None):
+    """第十四条第2项: the decision of _clause_24 (see runtime, "decisions").
+    """
+    holds = True
+    v480 = facts.get('开展集装箱海河联运')
+    if v480 is False:
+        return False
+    if v480 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('unspecified', None, None, '根据规定给予补贴')
 
 
 def _clause_25(run):
@@ -1664,19 +2519,33 @@ def _clause_25(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v280 = facts.get('新开辟近洋集装箱航线')
-    if v280 is None:
+    v481 = facts.get('新开辟近洋集装箱航线')
+    if v481 is None:
         run.missed('新开辟近洋集装箱航线')
     if trace is not None:
-        trace.append((trace_value, '新开辟近洋集装箱航线', v280, 'bool', v280))
-    c281 = v280
-    if c281 is False:
+        trace.append((trace_value, '新开辟近洋集装箱航线', v481, 'bool', v481))
+    c482 = v481
+    if c482 is False:
         return False
-    if c281 is None:
+    if c482 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K13, None, None)
+    return exact(run, _K17, None, None)
+
+
+def _decide_25(facts, year, factor=None):
+    """第十四条第3项: the decision of _clause_25 (see runtime, "decisions").
+    """
+    holds = True
+    v483 = facts.get('新开辟近洋集装箱航线')
+    if v483 is False:
+        return False
+    if v483 is None:
+        holds = None
+    if holds is None:
+        return None
+    return in_period(('exact', _K32, _K32) if factor is None else exact_decision(_K17, None, factor), facts.get('航线开辟年度'), year, 2, False)
 
 
 def _clause_26(run):
@@ -1691,19 +2560,33 @@ def _clause_26(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v282 = facts.get('展会经评定')
-    if v282 is None:
+    v484 = facts.get('展会经评定')
+    if v484 is None:
         run.missed('展会经评定')
     if trace is not None:
-        trace.append((trace_value, '展会经评定', v282, 'bool', v282))
-    c283 = v282
-    if c283 is False:
+        trace.append((trace_value, '展会经评定', v484, 'bool', v484))
+    c485 = v484
+    if c485 is False:
         return False
-    if c283 is None:
+    if c485 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K13, None, None)
+    return up_to(run, _K17, None, None)
+
+
+def _decide_26(facts, year, factor=None):
+    """第十四条第4项: the decision of _clause_26 (see runtime, "decisions").
+    """
+    holds = True
+    v486 = facts.get('展会经评定')
+    if v486 is False:
+        return False
+    if v486 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K17, None, factor)
 
 
 def _clause_27(run):
@@ -1718,19 +2601,33 @@ def _clause_27(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v284 = facts.get('行业协会经评价')
-    if v284 is None:
+    v487 = facts.get('行业协会经评价')
+    if v487 is None:
         run.missed('行业协会经评价')
     if trace is not None:
-        trace.append((trace_value, '行业协会经评价', v284, 'bool', v284))
-    c285 = v284
-    if c285 is False:
+        trace.append((trace_value, '行业协会经评价', v487, 'bool', v487))
+    c488 = v487
+    if c488 is False:
         return False
-    if c285 is None:
+    if c488 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K9, None, None)
+    return up_to(run, _K12, None, None)
+
+
+def _decide_27(facts, year, factor=None):
+    """第十四条第5项: the decision of _clause_27 (see runtime, "decisions").
+    """
+    holds = True
+    v489 = facts.get('行业协会经评价')
+    if v489 is False:
+        return False
+    if v489 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K12, None, factor)
 
 
 def _clause_28(run):
@@ -1745,19 +2642,33 @@ def _clause_28(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v286 = facts.get('入选市级夜间经济特色街区')
-    if v286 is None:
+    v490 = facts.get('入选市级夜间经济特色街区')
+    if v490 is None:
         run.missed('入选市级夜间经济特色街区')
     if trace is not None:
-        trace.append((trace_value, '入选市级夜间经济特色街区', v286, 'bool', v286))
-    c287 = v286
-    if c287 is False:
+        trace.append((trace_value, '入选市级夜间经济特色街区', v490, 'bool', v490))
+    c491 = v490
+    if c491 is False:
         return False
-    if c287 is None:
+    if c491 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K26, None, None)
+    return up_to(run, _K33, None, None)
+
+
+def _decide_28(facts, year, factor=None):
+    """第十五条第1项: the decision of _clause_28 (see runtime, "decisions").
+    """
+    holds = True
+    v492 = facts.get('入选市级夜间经济特色街区')
+    if v492 is False:
+        return False
+    if v492 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K33, None, factor)
 
 
 def _clause_29(run):
@@ -1772,19 +2683,33 @@ def _clause_29(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v288 = facts.get('入选市级夜间经济示范店')
-    if v288 is None:
+    v493 = facts.get('入选市级夜间经济示范店')
+    if v493 is None:
         run.missed('入选市级夜间经济示范店')
     if trace is not None:
-        trace.append((trace_value, '入选市级夜间经济示范店', v288, 'bool', v288))
-    c289 = v288
-    if c289 is False:
+        trace.append((trace_value, '入选市级夜间经济示范店', v493, 'bool', v493))
+    c494 = v493
+    if c494 is False:
         return False
-    if c289 is None:
+    if c494 is None:
         holds = None
     if holds is None:
         return None
-    return between(run, _K27, _K16, None, None)
+    return between(run, _K34, _K20, None, None)
+
+
+def _decide_29(facts, year, factor=None):
+    """第十五条第2项: the decision of _clause_29 (see runtime, "decisions").
+    """
+    holds = True
+    v495 = facts.get('入选市级夜间经济示范店')
+    if v495 is False:
+        return False
+    if v495 is None:
+        holds = None
+    if holds is None:
+        return None
+    return range_decision(_K34, _K20, None, factor)
 
 
 def _clause_30(run):
@@ -1799,47 +2724,75 @@ def _clause_30(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v290 = facts.get('商圈经营主体类型')
-    if v290 is None:
+    v496 = facts.get('商圈经营主体类型')
+    if v496 is None:
         run.missed('商圈经营主体类型')
-    m291 = None if v290 is None else v290 in ('大型商超', '大型专业市场', '特色街区', '高品质步行街')
+    m497 = None if v496 is None else v496 in ('大型商超', '大型专业市场', '特色街区', '高品质步行街')
     if trace is not None:
-        trace.append((trace_value, '商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', v290, 'enum', m291))
-    c292 = m291
-    if c292 is False:
+        trace.append((trace_value, '商圈经营主体类型 属于 大型商超、大型专业市场、特色街区、高品质步行街', v496, 'enum', m497))
+    c498 = m497
+    if c498 is False:
         return False
-    if c292 is None:
+    if c498 is None:
         holds = None
-    v293 = facts.get('开发数字化智能营销系统')
-    if v293 is None:
+    v499 = facts.get('开发数字化智能营销系统')
+    if v499 is None:
         run.missed('开发数字化智能营销系统')
     if trace is not None:
-        trace.append((trace_value, '开发数字化智能营销系统', v293, 'bool', v293))
-    c294 = v293
-    if c294 is False:
+        trace.append((trace_value, '开发数字化智能营销系统', v499, 'bool', v499))
+    c500 = v499
+    if c500 is False:
         return False
-    if c294 is None:
+    if c500 is None:
         holds = None
-    v295 = facts.get('准确统计全体商户经营业绩')
-    if v295 is None:
+    v501 = facts.get('准确统计全体商户经营业绩')
+    if v501 is None:
         run.missed('准确统计全体商户经营业绩')
     if trace is not None:
-        trace.append((trace_value, '准确统计全体商户经营业绩', v295, 'bool', v295))
-    c296 = v295
-    if c296 is False:
+        trace.append((trace_value, '准确统计全体商户经营业绩', v501, 'bool', v501))
+    c502 = v501
+    if c502 is False:
         return False
-    if c296 is None:
+    if c502 is None:
         holds = None
     if holds is None:
         return None
     cap = _K7
-    v297 = facts.get('营销系统实际投资额')
-    if v297 is None:
+    v503 = facts.get('营销系统实际投资额')
+    if v503 is None:
         run.missed('营销系统实际投资额')
-    e298 = (None if v297 is None else v297 * _K15)
+    e504 = (None if v503 is None else v503 * _K19)
     if trace is not None:
-        trace.append((trace_define, '营销系统实际投资额 × 30%', e298, 'money'))
-    return exact(run, e298, cap, '20万元')
+        trace.append((trace_define, '营销系统实际投资额 × 30%', e504, 'money'))
+    return exact(run, e504, cap, '20万元')
+
+
+def _decide_30(facts, year, factor=None):
+    """第十六条第1项: the decision of _clause_30 (see runtime, "decisions").
+    """
+    holds = True
+    v505 = facts.get('商圈经营主体类型')
+    m506 = None if v505 is None else v505 in ('大型商超', '大型专业市场', '特色街区', '高品质步行街')
+    if m506 is False:
+        return False
+    if m506 is None:
+        holds = None
+    v507 = facts.get('开发数字化智能营销系统')
+    if v507 is False:
+        return False
+    if v507 is None:
+        holds = None
+    v508 = facts.get('准确统计全体商户经营业绩')
+    if v508 is False:
+        return False
+    if v508 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K7
+    v509 = facts.get('营销系统实际投资额')
+    e510 = (None if v509 is None else v509 * _K19)
+    return exact_decision(e510, cap, factor)
 
 
 def _clause_31(run):
@@ -1854,43 +2807,66 @@ def _clause_31(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v299 = facts.get('商圈启用智能营销系统')
-    if v299 is None:
+    v511 = facts.get('商圈启用智能营销系统')
+    if v511 is None:
         run.missed('商圈启用智能营销系统')
     if trace is not None:
-        trace.append((trace_value, '商圈启用智能营销系统', v299, 'bool', v299))
-    c300 = v299
-    if c300 is False:
+        trace.append((trace_value, '商圈启用智能营销系统', v511, 'bool', v511))
+    c512 = v511
+    if c512 is False:
         return False
-    if c300 is None:
+    if c512 is None:
         holds = None
-    s301 = facts.get('商圈年营收')
-    v302 = None if s301 is None else s301.get(run.year)
-    if v302 is None:
+    s513 = facts.get('商圈年营收')
+    v514 = None if s513 is None else s513.get(run.year)
+    if v514 is None:
         run.at('商圈年营收', 0)
-    s303 = facts.get('商圈年营收')
-    v304 = None if s303 is None else s303.get(run.year - (0 + 1))
-    if v304 is None:
+    s515 = facts.get('商圈年营收')
+    v516 = None if s515 is None else s515.get(run.year - (0 + 1))
+    if v516 is None:
         run.at('商圈年营收', 0 + 1)
-    e305 = (None if v302 is None or v304 is None else run.growth('商圈年营收', 0) if v304 == 0 else (v302 - v304) / v304)
-    r306 = None if e305 is None else e305 > _K22
+    e517 = (None if v514 is None or v516 is None else run.growth('商圈年营收', 0) if v516 == 0 else (v514 - v516) / v516)
+    r518 = None if e517 is None else e517 > _K26
     if trace is not None:
-        trace.append((trace_compare_year, '商圈年营收 增速 超过 15%', run.year, e305, _K22, 'percent', r306))
-    c307 = r306
-    if c307 is False:
+        trace.append((trace_compare_year, '商圈年营收 增速 超过 15%', run.year, e517, _K26, 'percent', r518))
+    c519 = r518
+    if c519 is False:
         return False
-    if c307 is None:
+    if c519 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K9, None, None)
+    return exact(run, _K12, None, None)
+
+
+def _decide_31(facts, year, factor=None):
+    """第十六条第2项: the decision of _clause_31 (see runtime, "decisions").
+    """
+    holds = True
+    v520 = facts.get('商圈启用智能营销系统')
+    if v520 is False:
+        return False
+    if v520 is None:
+        holds = None
+    s521 = facts.get('商圈年营收')
+    v522 = None if s521 is None else s521.get(year)
+    v523 = None if s521 is None else s521.get(year - (0 + 1))
+    e524 = (None if v522 is None or v523 is None or v523 == 0 else (v522 - v523) / v523)
+    r525 = None if e524 is None else e524 > _K26
+    if r525 is False:
+        return False
+    if r525 is None:
+        holds = None
+    if holds is None:
+        return None
+    return in_period(('exact', _K13, _K13) if factor is None else exact_decision(_K12, None, factor), facts.get('商圈首次奖励年度'), year, 3, False)
 
 
 CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第一条', item=1,
         title='支持生产性服务业集聚区建设', matter='集聚区考评奖励',
-        source='policies/jzf-2020-06.pol:124', evaluate=_clause_1,
+        source='policies/jzf-2020-06.pol:124', evaluate=_clause_1, decide=_decide_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('400000'),
@@ -1898,7 +2874,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第一条', item=2,
         title='支持生产性服务业集聚区建设（全省专项评价）', matter='集聚区考评奖励',
-        source='policies/jzf-2020-06.pol:138', evaluate=_clause_2,
+        source='policies/jzf-2020-06.pol:138', evaluate=_clause_2, decide=_decide_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -1906,7 +2882,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=1,
         title='支持楼宇平台做精做强（星级楼宇）', matter=None,
-        source='policies/jzf-2020-06.pol:151', evaluate=_clause_3,
+        source='policies/jzf-2020-06.pol:151', evaluate=_clause_3, decide=_decide_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('400000'),
@@ -1914,7 +2890,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=2,
         title='支持楼宇平台做精做强（税收首次超过1亿元）', matter='楼宇税收首次突破',
-        source='policies/jzf-2020-06.pol:166', evaluate=_clause_4,
+        source='policies/jzf-2020-06.pol:166', evaluate=_clause_4, decide=_decide_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),
@@ -1922,7 +2898,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第二条', item=3,
         title='支持楼宇平台做精做强（连续3年增长）', matter='楼宇税收连续增长',
-        source='policies/jzf-2020-06.pol:178', evaluate=_clause_5,
+        source='policies/jzf-2020-06.pol:178', evaluate=_clause_5, decide=_decide_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),
@@ -1930,7 +2906,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第三条', item=None,
         title='持续推进服务业强镇（街道）发展', matter=None,
-        source='policies/jzf-2020-06.pol:193', evaluate=_clause_6,
+        source='policies/jzf-2020-06.pol:193', evaluate=_clause_6, decide=_decide_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -1938,7 +2914,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第四条', item=None,
         title='培育壮大互联网平台企业', matter=None,
-        source='policies/jzf-2020-06.pol:205', evaluate=_clause_7,
+        source='policies/jzf-2020-06.pol:205', evaluate=_clause_7, decide=_decide_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=(10, None, None, (), None, ()), ceiling=Decimal('200000'),
@@ -1946,7 +2922,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第五条', item=None,
         title='扶持生产性服务业项目建设', matter='项目投资补助',
-        source='policies/jzf-2020-06.pol:228', evaluate=_clause_8,
+        source='policies/jzf-2020-06.pol:228', evaluate=_clause_8, decide=_decide_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('2000000'),
@@ -1954,7 +2930,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第六条', item=None,
         title='扶持生活性服务业项目建设', matter='项目投资补助',
-        source='policies/jzf-2020-06.pol:247', evaluate=_clause_9,
+        source='policies/jzf-2020-06.pol:247', evaluate=_clause_9, decide=_decide_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('2000000'),
@@ -1962,7 +2938,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第七条', item=None,
         title='支持服务业企业规模上台阶', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:263', evaluate=_clause_10,
+        source='policies/jzf-2020-06.pol:263', evaluate=_clause_10, decide=_decide_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -1970,7 +2946,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第八条', item=None,
         title='支持领军型企业加快发展', matter=None,
-        source='policies/jzf-2020-06.pol:285', evaluate=_clause_11,
+        source='policies/jzf-2020-06.pol:285', evaluate=_clause_11, decide=_decide_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=(20, None, None, (), None, ()), ceiling=Decimal('200000'),
@@ -1978,7 +2954,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第九条', item=None,
         title='支持高成长企业加快发展', matter=None,
-        source='policies/jzf-2020-06.pol:298', evaluate=_clause_12,
+        source='policies/jzf-2020-06.pol:298', evaluate=_clause_12, decide=_decide_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=(15, None, None, (), None, ()), ceiling=Decimal('100000'),
@@ -1986,7 +2962,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=1,
         title='支持企业开展质量品牌标准化建设（品牌）', matter=None,
-        source='policies/jzf-2020-06.pol:317', evaluate=_clause_13,
+        source='policies/jzf-2020-06.pol:317', evaluate=_clause_13, decide=_decide_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact='获得品牌类型', quota=None, ceiling=Decimal('300000'),
@@ -1994,7 +2970,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=2,
         title='支持企业开展质量品牌标准化建设（认证认可）', matter=None,
-        source='policies/jzf-2020-06.pol:339', evaluate=_clause_14,
+        source='policies/jzf-2020-06.pol:339', evaluate=_clause_14, decide=_decide_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('50000'),
@@ -2002,7 +2978,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=3,
         title='支持企业开展质量品牌标准化建设（A级物流企业）', matter=None,
-        source='policies/jzf-2020-06.pol:349', evaluate=_clause_15,
+        source='policies/jzf-2020-06.pol:349', evaluate=_clause_15, decide=_decide_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -2010,7 +2986,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十条', item=4,
         title='支持企业开展质量品牌标准化建设（标准）', matter='主导标准',
-        source='policies/jzf-2020-06.pol:368', evaluate=_clause_16,
+        source='policies/jzf-2020-06.pol:368', evaluate=_clause_16, decide=_decide_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2018,7 +2994,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=1,
         title='鼓励工业企业主辅分离（首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:388', evaluate=_clause_17,
+        source='policies/jzf-2020-06.pol:388', evaluate=_clause_17, decide=_decide_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2026,7 +3002,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=2,
         title='鼓励工业企业主辅分离（批零贸易类首次突破）', matter='营业收入首次突破',
-        source='policies/jzf-2020-06.pol:406', evaluate=_clause_18,
+        source='policies/jzf-2020-06.pol:406', evaluate=_clause_18, decide=_decide_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2034,7 +3010,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十一条', item=3,
         title='鼓励工业企业主辅分离（获奖后增长）', matter=None,
-        source='policies/jzf-2020-06.pol:424', evaluate=_clause_19,
+        source='policies/jzf-2020-06.pol:424', evaluate=_clause_19, decide=_decide_19,
         duration=3, start_fact='首次获奖年度', start_next_year=True, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),
@@ -2042,7 +3018,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=1,
         title='招引总部型企业（高管奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:446', evaluate=_clause_20,
+        source='policies/jzf-2020-06.pol:446', evaluate=_clause_20, decide=_decide_20,
         duration=3, start_fact='高管首次奖励年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=(10, None, None, (), None, ('所属总部企业',)), ceiling=None,
@@ -2050,7 +3026,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十二条', item=2,
         title='招引总部型企业（税收增长奖励）', matter=None,
-        source='policies/jzf-2020-06.pol:464', evaluate=_clause_21,
+        source='policies/jzf-2020-06.pol:464', evaluate=_clause_21, decide=_decide_21,
         duration=3, start_fact='总部首次奖励年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2058,7 +3034,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十三条', item=None,
         title='集聚高端总部型企业', matter=None,
-        source='policies/jzf-2020-06.pol:484', evaluate=_clause_22,
+        source='policies/jzf-2020-06.pol:484', evaluate=_clause_22, decide=_decide_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2066,7 +3042,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=1,
         title='鼓励服务业企业创新发展（示范试点）', matter=None,
-        source='policies/jzf-2020-06.pol:496', evaluate=_clause_23,
+        source='policies/jzf-2020-06.pol:496', evaluate=_clause_23, decide=_decide_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2074,7 +3050,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=2,
         title='鼓励服务业企业创新发展（海河联运）', matter=None,
-        source='policies/jzf-2020-06.pol:509', evaluate=_clause_24,
+        source='policies/jzf-2020-06.pol:509', evaluate=_clause_24, decide=_decide_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2082,7 +3058,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=3,
         title='鼓励服务业企业创新发展（近洋航线）', matter=None,
-        source='policies/jzf-2020-06.pol:519', evaluate=_clause_25,
+        source='policies/jzf-2020-06.pol:519', evaluate=_clause_25, decide=_decide_25,
         duration=2, start_fact='航线开辟年度', start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -2090,7 +3066,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=4,
         title='鼓励服务业企业创新发展（会展）', matter=None,
-        source='policies/jzf-2020-06.pol:531', evaluate=_clause_26,
+        source='policies/jzf-2020-06.pol:531', evaluate=_clause_26, decide=_decide_26,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -2098,7 +3074,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十四条', item=5,
         title='鼓励服务业企业创新发展（行业协会）', matter=None,
-        source='policies/jzf-2020-06.pol:541', evaluate=_clause_27,
+        source='policies/jzf-2020-06.pol:541', evaluate=_clause_27, decide=_decide_27,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),
@@ -2106,7 +3082,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=1,
         title='发展夜间经济（特色街区）', matter=None,
-        source='policies/jzf-2020-06.pol:552', evaluate=_clause_28,
+        source='policies/jzf-2020-06.pol:552', evaluate=_clause_28, decide=_decide_28,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
@@ -2114,7 +3090,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十五条', item=2,
         title='发展夜间经济（示范店）', matter=None,
-        source='policies/jzf-2020-06.pol:562', evaluate=_clause_29,
+        source='policies/jzf-2020-06.pol:562', evaluate=_clause_29, decide=_decide_29,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('50000'),
@@ -2122,7 +3098,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=1,
         title='支持智慧商圈建设（智能营销系统）', matter=None,
-        source='policies/jzf-2020-06.pol:573', evaluate=_clause_30,
+        source='policies/jzf-2020-06.pol:573', evaluate=_clause_30, decide=_decide_30,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('200000'),
@@ -2130,7 +3106,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕6号', article='第十六条', item=2,
         title='支持智慧商圈建设（商圈营收增长）', matter=None,
-        source='policies/jzf-2020-06.pol:588', evaluate=_clause_31,
+        source='policies/jzf-2020-06.pol:588', evaluate=_clause_31, decide=_decide_31,
         duration=3, start_fact='商圈首次奖励年度', start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),

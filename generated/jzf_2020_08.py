@@ -9,6 +9,7 @@ Usage:
     result.to_json()   # the same JSON as `polc eval --format json`
     result.total.max, result.clause("第七条").award   # Decimal amounts, typed results
     for row_number, result in jzf_2020_08.evaluate_many(rows, on="2020-06-30"): ...
+    jzf_2020_08.CLAUSES[0].decide(typed_facts, 2019)   # one clause decided as a plain value (no trace)
 
 Facts: a dict keyed by the declared fact names (see FACTS, and the Facts TypedDict). Money
 as a number of 元 or text with a unit ("30亿元"); a yearly series as {"2019": ..., "2020": ...};
@@ -28,9 +29,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '3':
+if _runtime.RUNTIME_VERSION != '4':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 4, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -54,7 +55,9 @@ from .runtime import (  # noqa: E402
     allocate_quota as allocate_quota,
     case_by_case,
     exact,
+    exact_decision,
     floor,
+    in_period,
     pick_level,
     trace_compare,
     trace_compare_year,
@@ -63,6 +66,7 @@ from .runtime import (  # noqa: E402
     trace_value,
     unspecified,
     up_to,
+    up_to_decision,
 )
 
 __all__ = ['Award', 'CLAUSES', 'ClauseNotFound', 'ClauseResult', 'EVALUATOR', 'Evaluation', 'Evaluator', 'FACTS', 'FactError', 'FactProblem', 'FactSpec', 'Facts', 'FundingShare', 'POLICY', 'RUNTIME_VERSION', 'Total', 'allocate_budget', 'allocate_quota', 'evaluate', 'evaluate_many']
@@ -219,24 +223,30 @@ _K1 = Decimal('1.1')
 _K2 = Decimal('2.0')
 _K3 = Decimal('10000000')
 _K4 = Decimal('1000000')
-_K5 = Decimal('100000000')
-_K6 = Decimal('100000000000')
-_K7 = Decimal('50000000000')
-_K8 = Decimal('10000000000')
-_K9 = Decimal('5000000000')
-_K10 = Decimal('0.1')
-_K11 = Decimal('1')
-_K12 = Decimal('1500000')
-_K13 = Decimal('500000')
-_K14 = Decimal('2')
-_K15 = Decimal('300000')
-_K16 = Decimal('1000000000')
-_K17 = Decimal('20000000')
-_K18 = Decimal('5000000')
-_K19 = Decimal('150')
-_K20 = Decimal('200000')
-_K21 = Decimal('3000000')
-_K22 = Decimal('1.5')
+_K5 = Decimal('1000000.00')
+_K6 = Decimal('100000000')
+_K7 = Decimal('100000000000')
+_K8 = Decimal('50000000000')
+_K9 = Decimal('10000000000')
+_K10 = Decimal('5000000000')
+_K11 = Decimal('0.1')
+_K12 = Decimal('1')
+_K13 = Decimal('1500000')
+_K14 = Decimal('500000')
+_K15 = Decimal('1500000.00')
+_K16 = Decimal('500000.00')
+_K17 = Decimal('2')
+_K18 = Decimal('300000')
+_K19 = Decimal('300000.00')
+_K20 = Decimal('1000000000')
+_K21 = Decimal('20000000')
+_K22 = Decimal('5000000')
+_K23 = Decimal('150')
+_K24 = Decimal('200000')
+_K25 = Decimal('200000.00')
+_K26 = Decimal('3000000')
+_K27 = Decimal('3000000.00')
+_K28 = Decimal('1.5')
 
 
 def _def_1(run, offset):
@@ -361,6 +371,26 @@ def _clause_1(run):
     return up_to(run, _K3, None, None)
 
 
+def _decide_1(facts, year, factor=None):
+    """第三条第1项: the decision of _clause_1 (see runtime, "decisions").
+    """
+    holds = True
+    v24 = facts.get('所属先进制造业集群')
+    m25 = None if v24 is None else v24 in ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居')
+    if m25 is False:
+        return False
+    if m25 is None:
+        holds = None
+    v26 = facts.get('集群培育奖补对象')
+    if v26 is False:
+        return False
+    if v26 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K3, None, factor)
+
+
 def _clause_2(run):
     """第三条第2项「打造五大先进制造业集群（集群促进机构）」
 
@@ -373,30 +403,50 @@ def _clause_2(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v24 = facts.get('集群发展促进机构')
-    if v24 is None:
+    v27 = facts.get('集群发展促进机构')
+    if v27 is None:
         run.missed('集群发展促进机构')
     if trace is not None:
-        trace.append((trace_value, '集群发展促进机构', v24, 'bool', v24))
-    c25 = v24
-    if c25 is False:
-        return False
-    if c25 is None:
-        holds = None
-    v26 = facts.get('所属先进制造业集群')
-    if v26 is None:
-        run.missed('所属先进制造业集群')
-    m27 = None if v26 is None else v26 in ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居')
-    if trace is not None:
-        trace.append((trace_value, '所属先进制造业集群 属于 现代纺织、新能源、化工新材料、汽车制造、智能家居', v26, 'enum', m27))
-    c28 = m27
+        trace.append((trace_value, '集群发展促进机构', v27, 'bool', v27))
+    c28 = v27
     if c28 is False:
         return False
     if c28 is None:
         holds = None
+    v29 = facts.get('所属先进制造业集群')
+    if v29 is None:
+        run.missed('所属先进制造业集群')
+    m30 = None if v29 is None else v29 in ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居')
+    if trace is not None:
+        trace.append((trace_value, '所属先进制造业集群 属于 现代纺织、新能源、化工新材料、汽车制造、智能家居', v29, 'enum', m30))
+    c31 = m30
+    if c31 is False:
+        return False
+    if c31 is None:
+        holds = None
     if holds is None:
         return None
     return exact(run, _K4, None, None)
+
+
+def _decide_2(facts, year, factor=None):
+    """第三条第2项: the decision of _clause_2 (see runtime, "decisions").
+    """
+    holds = True
+    v32 = facts.get('集群发展促进机构')
+    if v32 is False:
+        return False
+    if v32 is None:
+        holds = None
+    v33 = facts.get('所属先进制造业集群')
+    m34 = None if v33 is None else v33 in ('现代纺织', '新能源', '化工新材料', '汽车制造', '智能家居')
+    if m34 is False:
+        return False
+    if m34 is None:
+        holds = None
+    if holds is None:
+        return None
+    return in_period(('exact', _K5, _K5) if factor is None else exact_decision(_K4, None, factor), facts.get('促进机构确定年度'), year, 3, False)
 
 
 def _clause_3(run):
@@ -413,30 +463,50 @@ def _clause_3(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v29 = facts.get('所属新兴产业')
-    if v29 is None:
+    v35 = facts.get('所属新兴产业')
+    if v35 is None:
         run.missed('所属新兴产业')
-    m30 = None if v29 is None else v29 in ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康')
+    m36 = None if v35 is None else v35 in ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康')
     if trace is not None:
-        trace.append((trace_value, '所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', v29, 'enum', m30))
-    c31 = m30
-    if c31 is False:
+        trace.append((trace_value, '所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', v35, 'enum', m36))
+    c37 = m36
+    if c37 is False:
         return False
-    if c31 is None:
+    if c37 is None:
         holds = None
-    v32 = facts.get('新兴产业奖补对象')
-    if v32 is None:
+    v38 = facts.get('新兴产业奖补对象')
+    if v38 is None:
         run.missed('新兴产业奖补对象')
     if trace is not None:
-        trace.append((trace_value, '新兴产业奖补对象', v32, 'bool', v32))
-    c33 = v32
-    if c33 is False:
+        trace.append((trace_value, '新兴产业奖补对象', v38, 'bool', v38))
+    c39 = v38
+    if c39 is False:
         return False
-    if c33 is None:
+    if c39 is None:
         holds = None
     if holds is None:
         return None
     return up_to(run, _K3, None, None)
+
+
+def _decide_3(facts, year, factor=None):
+    """第四条第1项: the decision of _clause_3 (see runtime, "decisions").
+    """
+    holds = True
+    v40 = facts.get('所属新兴产业')
+    m41 = None if v40 is None else v40 in ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康')
+    if m41 is False:
+        return False
+    if m41 is None:
+        holds = None
+    v42 = facts.get('新兴产业奖补对象')
+    if v42 is False:
+        return False
+    if v42 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K3, None, factor)
 
 
 def _clause_4(run):
@@ -453,51 +523,87 @@ def _clause_4(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v34 = facts.get('所属新兴产业')
-    if v34 is None:
+    v43 = facts.get('所属新兴产业')
+    if v43 is None:
         run.missed('所属新兴产业')
-    m35 = None if v34 is None else v34 in ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康')
+    m44 = None if v43 is None else v43 in ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康')
     if trace is not None:
-        trace.append((trace_value, '所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', v34, 'enum', m35))
-    c36 = m35
-    if c36 is False:
-        return False
-    if c36 is None:
-        holds = None
-    v37 = facts.get('制造业企业')
-    if v37 is None:
-        run.missed('制造业企业')
-    if trace is not None:
-        trace.append((trace_value, '制造业企业', v37, 'bool', v37))
-    c38 = v37
-    if c38 is False:
-        return False
-    if c38 is None:
-        holds = None
-    s39 = facts.get('年营业收入')
-    y40 = run.year
-    v41 = None if s39 is None else s39.get(y40)
-    if v41 is None:
-        run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-        r42 = None
-    elif v41 >= _K5:
-        r42 = True
-        for y43, v44 in s39.items():
-            if y43 < y40 and v44 >= _K5:
-                r42 = False
-                break
-    else:
-        r42 = False
-    if trace is not None:
-        trace.append((trace_first_time, '年营业收入 首次达到 1亿元', y40, v41, _K5, 'money', s39, 'ge', r42))
-    c45 = r42
+        trace.append((trace_value, '所属新兴产业 属于 集成电路、人工智能、氢能源、航空航天、生命健康', v43, 'enum', m44))
+    c45 = m44
     if c45 is False:
         return False
     if c45 is None:
         holds = None
+    v46 = facts.get('制造业企业')
+    if v46 is None:
+        run.missed('制造业企业')
+    if trace is not None:
+        trace.append((trace_value, '制造业企业', v46, 'bool', v46))
+    c47 = v46
+    if c47 is False:
+        return False
+    if c47 is None:
+        holds = None
+    s48 = facts.get('年营业收入')
+    y49 = run.year
+    v50 = None if s48 is None else s48.get(y49)
+    if v50 is None:
+        run.at('年营业收入', 0)  # records what is missing: the fact, or its year
+        r51 = None
+    elif v50 >= _K6:
+        r51 = True
+        for y52, v53 in s48.items():
+            if y52 < y49 and v53 >= _K6:
+                r51 = False
+                break
+    else:
+        r51 = False
+    if trace is not None:
+        trace.append((trace_first_time, '年营业收入 首次达到 1亿元', y49, v50, _K6, 'money', s48, 'ge', r51))
+    c54 = r51
+    if c54 is False:
+        return False
+    if c54 is None:
+        holds = None
     if holds is None:
         return None
     return unspecified(run, '分档定额奖励（档次与金额本意见未列明）')
+
+
+def _decide_4(facts, year, factor=None):
+    """第四条第2项: the decision of _clause_4 (see runtime, "decisions").
+    """
+    holds = True
+    v55 = facts.get('所属新兴产业')
+    m56 = None if v55 is None else v55 in ('集成电路', '人工智能', '氢能源', '航空航天', '生命健康')
+    if m56 is False:
+        return False
+    if m56 is None:
+        holds = None
+    v57 = facts.get('制造业企业')
+    if v57 is False:
+        return False
+    if v57 is None:
+        holds = None
+    s58 = facts.get('年营业收入')
+    v59 = None if s58 is None else s58.get(year)
+    if v59 is None:
+        r60 = None
+    elif v59 >= _K6:
+        r60 = True
+        for y61, v62 in s58.items():
+            if y61 < year and v62 >= _K6:
+                r60 = False
+                break
+    else:
+        r60 = False
+    if r60 is False:
+        return False
+    if r60 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('unspecified', None, None, '分档定额奖励（档次与金额本意见未列明）')
 
 
 def _clause_5(run):
@@ -516,149 +622,265 @@ def _clause_5(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v46 = facts.get('制造业企业')
-    if v46 is None:
+    v63 = facts.get('制造业企业')
+    if v63 is None:
         run.missed('制造业企业')
     if trace is not None:
-        trace.append((trace_value, '制造业企业', v46, 'bool', v46))
-    c47 = v46
-    if c47 is False:
+        trace.append((trace_value, '制造业企业', v63, 'bool', v63))
+    c64 = v63
+    if c64 is False:
         return False
-    if c47 is None:
+    if c64 is None:
         holds = None
-    v53 = facts.get('首次入围全国民营企业500强')
-    if v53 is None:
+    v70 = facts.get('首次入围全国民营企业500强')
+    if v70 is None:
         run.missed('首次入围全国民营企业500强')
     if trace is not None:
-        trace.append((trace_value, '首次入围全国民营企业500强', v53, 'bool', v53))
-    t52 = v53
-    if t52 is not True:
-        v54 = facts.get('全国民营企业500强排名明显提升')
-        if v54 is None:
+        trace.append((trace_value, '首次入围全国民营企业500强', v70, 'bool', v70))
+    t69 = v70
+    if t69 is not True:
+        v71 = facts.get('全国民营企业500强排名明显提升')
+        if v71 is None:
             run.missed('全国民营企业500强排名明显提升')
         if trace is not None:
-            trace.append((trace_value, '全国民营企业500强排名明显提升', v54, 'bool', v54))
-        if t52 is False:
-            t52 = v54
-        elif v54 is True:
-            t52 = True
-    t51 = t52
-    if t51 is not True:
-        s55 = facts.get('年营业收入')
-        y56 = run.year
-        v57 = None if s55 is None else s55.get(y56)
-        if v57 is None:
+            trace.append((trace_value, '全国民营企业500强排名明显提升', v71, 'bool', v71))
+        if t69 is False:
+            t69 = v71
+        elif v71 is True:
+            t69 = True
+    t68 = t69
+    if t68 is not True:
+        s72 = facts.get('年营业收入')
+        y73 = run.year
+        v74 = None if s72 is None else s72.get(y73)
+        if v74 is None:
             run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-            r58 = None
-        elif v57 > _K6:
-            r58 = True
-            for y59, v60 in s55.items():
-                if y59 < y56 and v60 > _K6:
-                    r58 = False
+            r75 = None
+        elif v74 > _K7:
+            r75 = True
+            for y76, v77 in s72.items():
+                if y76 < y73 and v77 > _K7:
+                    r75 = False
                     break
         else:
-            r58 = False
+            r75 = False
         if trace is not None:
-            trace.append((trace_first_time, '年营业收入 首次超过 1000亿元', y56, v57, _K6, 'money', s55, 'gt', r58))
-        if t51 is False:
-            t51 = r58
-        elif r58 is True:
-            t51 = True
-    t50 = t51
-    if t50 is not True:
-        s61 = facts.get('年营业收入')
-        y62 = run.year
-        v63 = None if s61 is None else s61.get(y62)
-        if v63 is None:
+            trace.append((trace_first_time, '年营业收入 首次超过 1000亿元', y73, v74, _K7, 'money', s72, 'gt', r75))
+        if t68 is False:
+            t68 = r75
+        elif r75 is True:
+            t68 = True
+    t67 = t68
+    if t67 is not True:
+        s78 = facts.get('年营业收入')
+        y79 = run.year
+        v80 = None if s78 is None else s78.get(y79)
+        if v80 is None:
             run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-            r64 = None
-        elif v63 > _K7:
-            r64 = True
-            for y65, v66 in s61.items():
-                if y65 < y62 and v66 > _K7:
-                    r64 = False
+            r81 = None
+        elif v80 > _K8:
+            r81 = True
+            for y82, v83 in s78.items():
+                if y82 < y79 and v83 > _K8:
+                    r81 = False
                     break
         else:
-            r64 = False
+            r81 = False
         if trace is not None:
-            trace.append((trace_first_time, '年营业收入 首次超过 500亿元', y62, v63, _K7, 'money', s61, 'gt', r64))
-        if t50 is False:
-            t50 = r64
-        elif r64 is True:
-            t50 = True
-    t49 = t50
-    if t49 is not True:
-        s67 = facts.get('年营业收入')
-        y68 = run.year
-        v69 = None if s67 is None else s67.get(y68)
-        if v69 is None:
+            trace.append((trace_first_time, '年营业收入 首次超过 500亿元', y79, v80, _K8, 'money', s78, 'gt', r81))
+        if t67 is False:
+            t67 = r81
+        elif r81 is True:
+            t67 = True
+    t66 = t67
+    if t66 is not True:
+        s84 = facts.get('年营业收入')
+        y85 = run.year
+        v86 = None if s84 is None else s84.get(y85)
+        if v86 is None:
             run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-            r70 = None
-        elif v69 > _K8:
-            r70 = True
-            for y71, v72 in s67.items():
-                if y71 < y68 and v72 > _K8:
-                    r70 = False
+            r87 = None
+        elif v86 > _K9:
+            r87 = True
+            for y88, v89 in s84.items():
+                if y88 < y85 and v89 > _K9:
+                    r87 = False
                     break
         else:
-            r70 = False
+            r87 = False
         if trace is not None:
-            trace.append((trace_first_time, '年营业收入 首次超过 100亿元', y68, v69, _K8, 'money', s67, 'gt', r70))
-        if t49 is False:
-            t49 = r70
-        elif r70 is True:
-            t49 = True
-    t48 = t49
-    if t48 is not True:
-        s73 = facts.get('年营业收入')
-        y74 = run.year
-        v75 = None if s73 is None else s73.get(y74)
-        if v75 is None:
+            trace.append((trace_first_time, '年营业收入 首次超过 100亿元', y85, v86, _K9, 'money', s84, 'gt', r87))
+        if t66 is False:
+            t66 = r87
+        elif r87 is True:
+            t66 = True
+    t65 = t66
+    if t65 is not True:
+        s90 = facts.get('年营业收入')
+        y91 = run.year
+        v92 = None if s90 is None else s90.get(y91)
+        if v92 is None:
             run.at('年营业收入', 0)  # records what is missing: the fact, or its year
-            r76 = None
-        elif v75 > _K9:
-            r76 = True
-            for y77, v78 in s73.items():
-                if y77 < y74 and v78 > _K9:
-                    r76 = False
+            r93 = None
+        elif v92 > _K10:
+            r93 = True
+            for y94, v95 in s90.items():
+                if y94 < y91 and v95 > _K10:
+                    r93 = False
                     break
         else:
-            r76 = False
+            r93 = False
         if trace is not None:
-            trace.append((trace_first_time, '年营业收入 首次超过 50亿元', y74, v75, _K9, 'money', s73, 'gt', r76))
-        if t48 is False:
-            t48 = r76
-        elif r76 is True:
-            t48 = True
-    c79 = t48
-    if c79 is False:
+            trace.append((trace_first_time, '年营业收入 首次超过 50亿元', y91, v92, _K10, 'money', s90, 'gt', r93))
+        if t65 is False:
+            t65 = r93
+        elif r93 is True:
+            t65 = True
+    c96 = t65
+    if c96 is False:
         return False
-    if c79 is None:
+    if c96 is None:
         holds = None
-    s80 = facts.get('实缴税收')
-    v81 = None if s80 is None else s80.get(run.year)
-    if v81 is None:
+    s97 = facts.get('实缴税收')
+    v98 = None if s97 is None else s97.get(run.year)
+    if v98 is None:
         run.at('实缴税收', 0)
-    s82 = facts.get('实缴税收')
-    v83 = None if s82 is None else s82.get(run.year - (0 + 1))
-    if v83 is None:
+    s99 = facts.get('实缴税收')
+    v100 = None if s99 is None else s99.get(run.year - (0 + 1))
+    if v100 is None:
         run.at('实缴税收', 0 + 1)
-    e84 = (None if v81 is None or v83 is None else run.growth('实缴税收', 0) if v83 == 0 else (v81 - v83) / v83)
-    r85 = None if e84 is None else e84 >= _K10
+    e101 = (None if v98 is None or v100 is None else run.growth('实缴税收', 0) if v100 == 0 else (v98 - v100) / v100)
+    r102 = None if e101 is None else e101 >= _K11
     if trace is not None:
-        trace.append((trace_compare_year, '实缴税收 增速 不低于 10%', run.year, e84, _K10, 'percent', r85))
-    c86 = r85
-    if c86 is False:
+        trace.append((trace_compare_year, '实缴税收 增速 不低于 10%', run.year, e101, _K11, 'percent', r102))
+    c103 = r102
+    if c103 is False:
         return False
-    if c86 is None:
+    if c103 is None:
         holds = None
     if holds is None:
         return None
-    e87 = _def_2(run, 0)
-    e88 = (None if e87 is None else e87 * _K11)
+    e104 = _def_2(run, 0)
+    e105 = (None if e104 is None else e104 * _K12)
     if trace is not None:
-        trace.append((trace_define, '超额地方贡献 × 100%', e88, 'money'))
-    return exact(run, e88, None, None)
+        trace.append((trace_define, '超额地方贡献 × 100%', e105, 'money'))
+    return exact(run, e105, None, None)
+
+
+def _decide_5(facts, year, factor=None):
+    """第六条第1项: the decision of _clause_5 (see runtime, "decisions").
+    """
+    holds = True
+    v106 = facts.get('制造业企业')
+    if v106 is False:
+        return False
+    if v106 is None:
+        holds = None
+    v112 = facts.get('首次入围全国民营企业500强')
+    t111 = v112
+    if t111 is not True:
+        v113 = facts.get('全国民营企业500强排名明显提升')
+        if t111 is False:
+            t111 = v113
+        elif v113 is True:
+            t111 = True
+    t110 = t111
+    if t110 is not True:
+        s114 = facts.get('年营业收入')
+        v115 = None if s114 is None else s114.get(year)
+        s116 = facts.get('年营业收入')
+        if v115 is None:
+            r117 = None
+        elif v115 > _K7:
+            r117 = True
+            for y118, v119 in s116.items():
+                if y118 < year and v119 > _K7:
+                    r117 = False
+                    break
+        else:
+            r117 = False
+        if t110 is False:
+            t110 = r117
+        elif r117 is True:
+            t110 = True
+    t109 = t110
+    if t109 is not True:
+        s120 = facts.get('年营业收入')
+        v121 = None if s120 is None else s120.get(year)
+        s122 = facts.get('年营业收入')
+        if v121 is None:
+            r123 = None
+        elif v121 > _K8:
+            r123 = True
+            for y124, v125 in s122.items():
+                if y124 < year and v125 > _K8:
+                    r123 = False
+                    break
+        else:
+            r123 = False
+        if t109 is False:
+            t109 = r123
+        elif r123 is True:
+            t109 = True
+    t108 = t109
+    if t108 is not True:
+        s126 = facts.get('年营业收入')
+        v127 = None if s126 is None else s126.get(year)
+        s128 = facts.get('年营业收入')
+        if v127 is None:
+            r129 = None
+        elif v127 > _K9:
+            r129 = True
+            for y130, v131 in s128.items():
+                if y130 < year and v131 > _K9:
+                    r129 = False
+                    break
+        else:
+            r129 = False
+        if t108 is False:
+            t108 = r129
+        elif r129 is True:
+            t108 = True
+    t107 = t108
+    if t107 is not True:
+        s132 = facts.get('年营业收入')
+        v133 = None if s132 is None else s132.get(year)
+        s134 = facts.get('年营业收入')
+        if v133 is None:
+            r135 = None
+        elif v133 > _K10:
+            r135 = True
+            for y136, v137 in s134.items():
+                if y136 < year and v137 > _K10:
+                    r135 = False
+                    break
+        else:
+            r135 = False
+        if t107 is False:
+            t107 = r135
+        elif r135 is True:
+            t107 = True
+    if t107 is False:
+        return False
+    if t107 is None:
+        holds = None
+    s138 = facts.get('实缴税收')
+    v139 = None if s138 is None else s138.get(year)
+    v140 = None if s138 is None else s138.get(year - (0 + 1))
+    e141 = (None if v139 is None or v140 is None or v140 == 0 else (v139 - v140) / v140)
+    r142 = None if e141 is None else e141 >= _K11
+    if r142 is False:
+        return False
+    if r142 is None:
+        holds = None
+    if holds is None:
+        return None
+    e143 = (None if v140 is None else v140 * _K1)
+    e144 = (None if v139 is None or e143 is None else v139 - e143)
+    v145 = facts.get('市县地方贡献比例')
+    e146 = (None if e144 is None or v145 is None else e144 * v145)
+    e147 = (None if e146 is None else e146 * _K12)
+    return exact_decision(e147, None, factor)
 
 
 def _clause_6(run):
@@ -673,26 +895,26 @@ def _clause_6(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v89 = facts.get('制造业企业')
-    if v89 is None:
+    v148 = facts.get('制造业企业')
+    if v148 is None:
         run.missed('制造业企业')
     if trace is not None:
-        trace.append((trace_value, '制造业企业', v89, 'bool', v89))
-    c90 = v89
-    if c90 is False:
+        trace.append((trace_value, '制造业企业', v148, 'bool', v148))
+    c149 = v148
+    if c149 is False:
         return False
-    if c90 is None:
+    if c149 is None:
         holds = None
-    v91 = facts.get('冠军企业类型')
-    if v91 is None:
+    v150 = facts.get('冠军企业类型')
+    if v150 is None:
         run.missed('冠军企业类型')
-    m92 = None if v91 is None else v91 in ('单项冠军', '隐形冠军', '专精特新小巨人')
+    m151 = None if v150 is None else v150 in ('单项冠军', '隐形冠军', '专精特新小巨人')
     if trace is not None:
-        trace.append((trace_value, '冠军企业类型 属于 单项冠军、隐形冠军、专精特新小巨人', v91, 'enum', m92))
-    c93 = m92
-    if c93 is False:
+        trace.append((trace_value, '冠军企业类型 属于 单项冠军、隐形冠军、专精特新小巨人', v150, 'enum', m151))
+    c152 = m151
+    if c152 is False:
         return False
-    if c93 is None:
+    if c152 is None:
         holds = None
     if holds is None:
         return None
@@ -700,9 +922,36 @@ def _clause_6(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, _K12, None, None)
-    elif picked == 1:  # 省
         return exact(run, _K13, None, None)
+    elif picked == 1:  # 省
+        return exact(run, _K14, None, None)
+
+
+def _decide_6(facts, year, factor=None):
+    """第六条第2项: the decision of _clause_6 (see runtime, "decisions").
+    """
+    holds = True
+    v153 = facts.get('制造业企业')
+    if v153 is False:
+        return False
+    if v153 is None:
+        holds = None
+    v154 = facts.get('冠军企业类型')
+    m155 = None if v154 is None else v154 in ('单项冠军', '隐形冠军', '专精特新小巨人')
+    if m155 is False:
+        return False
+    if m155 is None:
+        holds = None
+    if holds is None:
+        return None
+    level156 = facts.get('冠军企业级别')
+    if level156 is None:
+        return None
+    if level156 == '国家':
+        return ('exact', _K15, _K15) if factor is None else exact_decision(_K13, None, factor)
+    elif level156 == '省':
+        return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('冠军企业级别', level156)
 
 
 def _clause_7(run):
@@ -719,56 +968,98 @@ def _clause_7(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v94 = facts.get('制造业企业')
-    if v94 is None:
+    v157 = facts.get('制造业企业')
+    if v157 is None:
         run.missed('制造业企业')
     if trace is not None:
-        trace.append((trace_value, '制造业企业', v94, 'bool', v94))
-    c95 = v94
-    if c95 is False:
+        trace.append((trace_value, '制造业企业', v157, 'bool', v157))
+    c158 = v157
+    if c158 is False:
         return False
-    if c95 is None:
+    if c158 is None:
         holds = None
-    v96 = facts.get('升规年度')
-    if v96 is None:
+    v159 = facts.get('升规年度')
+    if v159 is None:
         run.missed('升规年度')
-    r97 = None if v96 is None else v96 >= 2019
+    r160 = None if v159 is None else v159 >= 2019
     if trace is not None:
-        trace.append((trace_compare, '升规年度 不低于 2019年', '', v96, 2019, 'year', r97))
-    c98 = r97
-    if c98 is False:
+        trace.append((trace_compare, '升规年度 不低于 2019年', '', v159, 2019, 'year', r160))
+    c161 = r160
+    if c161 is False:
         return False
-    if c98 is None:
+    if c161 is None:
         holds = None
-    e99 = run.year
-    v100 = facts.get('升规年度')
-    if v100 is None:
+    e162 = run.year
+    v163 = facts.get('升规年度')
+    if v163 is None:
         run.missed('升规年度')
-    e101 = (None if v100 is None else v100 + _K14)
-    r102 = None if e99 is None or e101 is None else e99 == e101
+    e164 = (None if v163 is None else v163 + _K17)
+    r165 = None if e162 is None or e164 is None else e162 == e164
     if trace is not None:
-        trace.append((trace_compare, '考核年度 等于 升规年度 + 2', '', e99, e101, 'year', r102))
-    c103 = r102
-    if c103 is False:
+        trace.append((trace_compare, '考核年度 等于 升规年度 + 2', '', e162, e164, 'year', r165))
+    c166 = r165
+    if c166 is False:
         return False
-    if c103 is None:
+    if c166 is None:
         holds = None
-    years104 = []
-    for k105 in range(3):
-        s106 = facts.get('规上企业')
-        v107 = None if s106 is None else s106.get(run.year - (k105))
-        if v107 is None:
-            run.at('规上企业', k105)
-        years104.append(v107)
-    e108 = run.run_of_years('连续 3年 规上企业', years104)
-    c109 = e108
-    if c109 is False:
+    years167 = []
+    for k168 in range(3):
+        s169 = facts.get('规上企业')
+        v170 = None if s169 is None else s169.get(run.year - (k168))
+        if v170 is None:
+            run.at('规上企业', k168)
+        years167.append(v170)
+    e171 = run.run_of_years('连续 3年 规上企业', years167)
+    c172 = e171
+    if c172 is False:
         return False
-    if c109 is None:
+    if c172 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K15, None, None)
+    return exact(run, _K18, None, None)
+
+
+def _decide_7(facts, year, factor=None):
+    """第六条第3项: the decision of _clause_7 (see runtime, "decisions").
+    """
+    holds = True
+    v173 = facts.get('制造业企业')
+    if v173 is False:
+        return False
+    if v173 is None:
+        holds = None
+    v174 = facts.get('升规年度')
+    r175 = None if v174 is None else v174 >= 2019
+    if r175 is False:
+        return False
+    if r175 is None:
+        holds = None
+    e176 = (None if v174 is None else v174 + _K17)
+    r177 = None if year is None or e176 is None else year == e176
+    if r177 is False:
+        return False
+    if r177 is None:
+        holds = None
+    years178 = []
+    for k179 in range(3):
+        s180 = facts.get('规上企业')
+        v181 = None if s180 is None else s180.get(year - (k179))
+        years178.append(v181)
+    r182 = True
+    for o183 in years178:
+        if o183 is False:
+            r182 = False
+            break
+        if o183 is None:
+            r182 = None
+    if r182 is False:
+        return False
+    if r182 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K19, _K19) if factor is None else exact_decision(_K18, None, factor)
 
 
 def _clause_8(run):
@@ -787,86 +1078,139 @@ def _clause_8(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v110 = facts.get('项目投资方')
-    if v110 is None:
+    v184 = facts.get('项目投资方')
+    if v184 is None:
         run.missed('项目投资方')
-    m111 = None if v110 is None else v110 in ('世界500强企业', '全球行业龙头企业')
+    m185 = None if v184 is None else v184 in ('世界500强企业', '全球行业龙头企业')
     if trace is not None:
-        trace.append((trace_value, '项目投资方 属于 「世界500强企业」、全球行业龙头企业', v110, 'enum', m111))
-    c112 = m111
-    if c112 is False:
+        trace.append((trace_value, '项目投资方 属于 「世界500强企业」、全球行业龙头企业', v184, 'enum', m185))
+    c186 = m185
+    if c186 is False:
         return False
-    if c112 is None:
+    if c186 is None:
         holds = None
-    v113 = facts.get('在嘉新设或增资设立')
-    if v113 is None:
+    v187 = facts.get('在嘉新设或增资设立')
+    if v187 is None:
         run.missed('在嘉新设或增资设立')
     if trace is not None:
-        trace.append((trace_value, '在嘉新设或增资设立', v113, 'bool', v113))
-    c114 = v113
-    if c114 is False:
+        trace.append((trace_value, '在嘉新设或增资设立', v187, 'bool', v187))
+    c188 = v187
+    if c188 is False:
         return False
-    if c114 is None:
+    if c188 is None:
         holds = None
-    v115 = facts.get('强链项目')
-    if v115 is None:
+    v189 = facts.get('强链项目')
+    if v189 is None:
         run.missed('强链项目')
     if trace is not None:
-        trace.append((trace_value, '强链项目', v115, 'bool', v115))
-    c116 = v115
-    if c116 is False:
+        trace.append((trace_value, '强链项目', v189, 'bool', v189))
+    c190 = v189
+    if c190 is False:
         return False
-    if c116 is None:
+    if c190 is None:
         holds = None
-    v119 = facts.get('外资项目')
-    if v119 is None:
+    v193 = facts.get('外资项目')
+    if v193 is None:
         run.missed('外资项目')
     if trace is not None:
-        trace.append((trace_value, '外资项目', v119, 'bool', v119))
-    e120 = (None if v119 is None else not v119)
-    t118 = e120
-    if t118 is not False:
-        v121 = facts.get('年到账资金')
-        if v121 is None:
+        trace.append((trace_value, '外资项目', v193, 'bool', v193))
+    e194 = (None if v193 is None else not v193)
+    t192 = e194
+    if t192 is not False:
+        v195 = facts.get('年到账资金')
+        if v195 is None:
             run.missed('年到账资金')
-        r122 = None if v121 is None else v121 >= _K16
+        r196 = None if v195 is None else v195 >= _K20
         if trace is not None:
-            trace.append((trace_compare, '年到账资金 不低于 10亿元', '', v121, _K16, 'money', r122))
-        if t118 is True:
-            t118 = r122
-        elif r122 is False:
-            t118 = False
-    t117 = t118
-    if t117 is not True:
-        v124 = facts.get('外资项目')
-        if v124 is None:
+            trace.append((trace_compare, '年到账资金 不低于 10亿元', '', v195, _K20, 'money', r196))
+        if t192 is True:
+            t192 = r196
+        elif r196 is False:
+            t192 = False
+    t191 = t192
+    if t191 is not True:
+        v198 = facts.get('外资项目')
+        if v198 is None:
             run.missed('外资项目')
         if trace is not None:
-            trace.append((trace_value, '外资项目', v124, 'bool', v124))
-        t123 = v124
-        if t123 is not False:
-            v125 = facts.get('年到账外资')
-            if v125 is None:
+            trace.append((trace_value, '外资项目', v198, 'bool', v198))
+        t197 = v198
+        if t197 is not False:
+            v199 = facts.get('年到账外资')
+            if v199 is None:
                 run.missed('年到账外资')
-            r126 = None if v125 is None else v125 > _K11
+            r200 = None if v199 is None else v199 > _K12
             if trace is not None:
-                trace.append((trace_compare, '年到账外资 超过 1', '', v125, _K11, 'number', r126))
-            if t123 is True:
-                t123 = r126
-            elif r126 is False:
-                t123 = False
-        if t117 is False:
-            t117 = t123
-        elif t123 is True:
-            t117 = True
-    c127 = t117
-    if c127 is False:
+                trace.append((trace_compare, '年到账外资 超过 1', '', v199, _K12, 'number', r200))
+            if t197 is True:
+                t197 = r200
+            elif r200 is False:
+                t197 = False
+        if t191 is False:
+            t191 = t197
+        elif t197 is True:
+            t191 = True
+    c201 = t191
+    if c201 is False:
         return False
-    if c127 is None:
+    if c201 is None:
         holds = None
     if holds is None:
         return None
     return case_by_case(run)
+
+
+def _decide_8(facts, year, factor=None):
+    """第七条第1项: the decision of _clause_8 (see runtime, "decisions").
+    """
+    holds = True
+    v202 = facts.get('项目投资方')
+    m203 = None if v202 is None else v202 in ('世界500强企业', '全球行业龙头企业')
+    if m203 is False:
+        return False
+    if m203 is None:
+        holds = None
+    v204 = facts.get('在嘉新设或增资设立')
+    if v204 is False:
+        return False
+    if v204 is None:
+        holds = None
+    v205 = facts.get('强链项目')
+    if v205 is False:
+        return False
+    if v205 is None:
+        holds = None
+    v208 = facts.get('外资项目')
+    e209 = (None if v208 is None else not v208)
+    t207 = e209
+    if t207 is not False:
+        v210 = facts.get('年到账资金')
+        r211 = None if v210 is None else v210 >= _K20
+        if t207 is True:
+            t207 = r211
+        elif r211 is False:
+            t207 = False
+    t206 = t207
+    if t206 is not True:
+        t212 = v208
+        if t212 is not False:
+            v213 = facts.get('年到账外资')
+            r214 = None if v213 is None else v213 > _K12
+            if t212 is True:
+                t212 = r214
+            elif r214 is False:
+                t212 = False
+        if t206 is False:
+            t206 = t212
+        elif t212 is True:
+            t206 = True
+    if t206 is False:
+        return False
+    if t206 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('case_by_case', None, None)
 
 
 def _clause_9(run):
@@ -881,19 +1225,33 @@ def _clause_9(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v128 = facts.get('落地重大招引项目')
-    if v128 is None:
+    v215 = facts.get('落地重大招引项目')
+    if v215 is None:
         run.missed('落地重大招引项目')
     if trace is not None:
-        trace.append((trace_value, '落地重大招引项目', v128, 'bool', v128))
-    c129 = v128
-    if c129 is False:
+        trace.append((trace_value, '落地重大招引项目', v215, 'bool', v215))
+    c216 = v215
+    if c216 is False:
         return False
-    if c129 is None:
+    if c216 is None:
         holds = None
     if holds is None:
         return None
     return unspecified(run, '贴息支持（贴息比例、期限本意见未列明）')
+
+
+def _decide_9(facts, year, factor=None):
+    """第七条第2项: the decision of _clause_9 (see runtime, "decisions").
+    """
+    holds = True
+    v217 = facts.get('落地重大招引项目')
+    if v217 is False:
+        return False
+    if v217 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('unspecified', None, None, '贴息支持（贴息比例、期限本意见未列明）')
 
 
 def _clause_10(run):
@@ -908,19 +1266,33 @@ def _clause_10(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v130 = facts.get('强链项目')
-    if v130 is None:
+    v218 = facts.get('强链项目')
+    if v218 is None:
         run.missed('强链项目')
     if trace is not None:
-        trace.append((trace_value, '强链项目', v130, 'bool', v130))
-    c131 = v130
-    if c131 is False:
+        trace.append((trace_value, '强链项目', v218, 'bool', v218))
+    c219 = v218
+    if c219 is False:
         return False
-    if c131 is None:
+    if c219 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K17, None, None)
+    return up_to(run, _K21, None, None)
+
+
+def _decide_10(facts, year, factor=None):
+    """第七条第3项: the decision of _clause_10 (see runtime, "decisions").
+    """
+    holds = True
+    v220 = facts.get('强链项目')
+    if v220 is False:
+        return False
+    if v220 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K21, None, factor)
 
 
 def _clause_11(run):
@@ -935,19 +1307,33 @@ def _clause_11(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v132 = facts.get('制造业高质量发展示范园区')
-    if v132 is None:
+    v221 = facts.get('制造业高质量发展示范园区')
+    if v221 is None:
         run.missed('制造业高质量发展示范园区')
     if trace is not None:
-        trace.append((trace_value, '制造业高质量发展示范园区', v132, 'bool', v132))
-    c133 = v132
-    if c133 is False:
+        trace.append((trace_value, '制造业高质量发展示范园区', v221, 'bool', v221))
+    c222 = v221
+    if c222 is False:
         return False
-    if c133 is None:
+    if c222 is None:
         holds = None
     if holds is None:
         return None
     return unspecified(run, '采用项目和平台补助方式给予支持（标准本意见未列明）')
+
+
+def _decide_11(facts, year, factor=None):
+    """第八条第2项: the decision of _clause_11 (see runtime, "decisions").
+    """
+    holds = True
+    v223 = facts.get('制造业高质量发展示范园区')
+    if v223 is False:
+        return False
+    if v223 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('unspecified', None, None, '采用项目和平台补助方式给予支持（标准本意见未列明）')
 
 
 def _clause_12(run):
@@ -964,56 +1350,92 @@ def _clause_12(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v134 = facts.get('存量小微企业园')
-    if v134 is None:
+    v224 = facts.get('存量小微企业园')
+    if v224 is None:
         run.missed('存量小微企业园')
     if trace is not None:
-        trace.append((trace_value, '存量小微企业园', v134, 'bool', v134))
-    c135 = v134
-    if c135 is False:
+        trace.append((trace_value, '存量小微企业园', v224, 'bool', v224))
+    c225 = v224
+    if c225 is False:
         return False
-    if c135 is None:
+    if c225 is None:
         holds = None
-    v136 = facts.get('小微园原容积率')
-    if v136 is None:
+    v226 = facts.get('小微园原容积率')
+    if v226 is None:
         run.missed('小微园原容积率')
-    r137 = None if v136 is None else v136 <= _K2
+    r227 = None if v226 is None else v226 <= _K2
     if trace is not None:
-        trace.append((trace_compare, '小微园原容积率 不超过 2.0', '', v136, _K2, 'number', r137))
-    c138 = r137
-    if c138 is False:
+        trace.append((trace_compare, '小微园原容积率 不超过 2.0', '', v226, _K2, 'number', r227))
+    c228 = r227
+    if c228 is False:
         return False
-    if c138 is None:
+    if c228 is None:
         holds = None
-    v139 = facts.get('小微园容积率')
-    if v139 is None:
+    v229 = facts.get('小微园容积率')
+    if v229 is None:
         run.missed('小微园容积率')
-    r140 = None if v139 is None else v139 >= _K2
+    r230 = None if v229 is None else v229 >= _K2
     if trace is not None:
-        trace.append((trace_compare, '小微园容积率 不低于 2.0', '', v139, _K2, 'number', r140))
-    c141 = r140
-    if c141 is False:
+        trace.append((trace_compare, '小微园容积率 不低于 2.0', '', v229, _K2, 'number', r230))
+    c231 = r230
+    if c231 is False:
         return False
-    if c141 is None:
+    if c231 is None:
         holds = None
-    v142 = facts.get('小微园增加容积率')
-    if v142 is None:
+    v232 = facts.get('小微园增加容积率')
+    if v232 is None:
         run.missed('小微园增加容积率')
     if trace is not None:
-        trace.append((trace_value, '小微园增加容积率', v142, 'bool', v142))
-    c143 = v142
-    if c143 is False:
+        trace.append((trace_value, '小微园增加容积率', v232, 'bool', v232))
+    c233 = v232
+    if c233 is False:
         return False
-    if c143 is None:
+    if c233 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K18
-    e144 = _def_3(run, 0)
-    e145 = (None if e144 is None else e144 * _K19)
+    cap = _K22
+    e234 = _def_3(run, 0)
+    e235 = (None if e234 is None else e234 * _K23)
     if trace is not None:
-        trace.append((trace_define, '超过部分建筑面积 × 150元/平方米', e145, 'money'))
-    return exact(run, e145, cap, '500万元')
+        trace.append((trace_define, '超过部分建筑面积 × 150元/平方米', e235, 'money'))
+    return exact(run, e235, cap, '500万元')
+
+
+def _decide_12(facts, year, factor=None):
+    """第十条第1项: the decision of _clause_12 (see runtime, "decisions").
+    """
+    holds = True
+    v236 = facts.get('存量小微企业园')
+    if v236 is False:
+        return False
+    if v236 is None:
+        holds = None
+    v237 = facts.get('小微园原容积率')
+    r238 = None if v237 is None else v237 <= _K2
+    if r238 is False:
+        return False
+    if r238 is None:
+        holds = None
+    v239 = facts.get('小微园容积率')
+    r240 = None if v239 is None else v239 >= _K2
+    if r240 is False:
+        return False
+    if r240 is None:
+        holds = None
+    v241 = facts.get('小微园增加容积率')
+    if v241 is False:
+        return False
+    if v241 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K22
+    e242 = (None if v239 is None else v239 - _K2)
+    v243 = facts.get('小微园用地面积')
+    e244 = (None if e242 is None or v243 is None else e242 * v243)
+    e245 = (None if e244 is None else e244 * _K23)
+    return exact_decision(e245, cap, factor)
 
 
 def _clause_13(run):
@@ -1028,45 +1450,76 @@ def _clause_13(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v146 = facts.get('存量小微企业园')
-    if v146 is None:
+    v246 = facts.get('存量小微企业园')
+    if v246 is None:
         run.missed('存量小微企业园')
     if trace is not None:
-        trace.append((trace_value, '存量小微企业园', v146, 'bool', v146))
-    c147 = v146
-    if c147 is False:
+        trace.append((trace_value, '存量小微企业园', v246, 'bool', v246))
+    c247 = v246
+    if c247 is False:
         return False
-    if c147 is None:
+    if c247 is None:
         holds = None
-    v148 = facts.get('小微园原容积率')
-    if v148 is None:
+    v248 = facts.get('小微园原容积率')
+    if v248 is None:
         run.missed('小微园原容积率')
-    r149 = None if v148 is None else v148 > _K2
+    r249 = None if v248 is None else v248 > _K2
     if trace is not None:
-        trace.append((trace_compare, '小微园原容积率 超过 2.0', '', v148, _K2, 'number', r149))
-    c150 = r149
-    if c150 is False:
+        trace.append((trace_compare, '小微园原容积率 超过 2.0', '', v248, _K2, 'number', r249))
+    c250 = r249
+    if c250 is False:
         return False
-    if c150 is None:
+    if c250 is None:
         holds = None
-    v151 = facts.get('小微园增加容积率')
-    if v151 is None:
+    v251 = facts.get('小微园增加容积率')
+    if v251 is None:
         run.missed('小微园增加容积率')
     if trace is not None:
-        trace.append((trace_value, '小微园增加容积率', v151, 'bool', v151))
-    c152 = v151
-    if c152 is False:
+        trace.append((trace_value, '小微园增加容积率', v251, 'bool', v251))
+    c252 = v251
+    if c252 is False:
         return False
-    if c152 is None:
+    if c252 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K18
-    e153 = _def_4(run, 0)
-    e154 = (None if e153 is None else e153 * _K19)
+    cap = _K22
+    e253 = _def_4(run, 0)
+    e254 = (None if e253 is None else e253 * _K23)
     if trace is not None:
-        trace.append((trace_define, '新增建筑面积 × 150元/平方米', e154, 'money'))
-    return exact(run, e154, cap, '500万元')
+        trace.append((trace_define, '新增建筑面积 × 150元/平方米', e254, 'money'))
+    return exact(run, e254, cap, '500万元')
+
+
+def _decide_13(facts, year, factor=None):
+    """第十条第2项: the decision of _clause_13 (see runtime, "decisions").
+    """
+    holds = True
+    v255 = facts.get('存量小微企业园')
+    if v255 is False:
+        return False
+    if v255 is None:
+        holds = None
+    v256 = facts.get('小微园原容积率')
+    r257 = None if v256 is None else v256 > _K2
+    if r257 is False:
+        return False
+    if r257 is None:
+        holds = None
+    v258 = facts.get('小微园增加容积率')
+    if v258 is False:
+        return False
+    if v258 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K22
+    v259 = facts.get('小微园容积率')
+    e260 = (None if v259 is None or v256 is None else v259 - v256)
+    v261 = facts.get('小微园用地面积')
+    e262 = (None if e260 is None or v261 is None else e260 * v261)
+    e263 = (None if e262 is None else e262 * _K23)
+    return exact_decision(e263, cap, factor)
 
 
 def _clause_14(run):
@@ -1079,59 +1532,93 @@ def _clause_14(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v155 = facts.get('小微园第三方运维机构')
-    if v155 is None:
+    v264 = facts.get('小微园第三方运维机构')
+    if v264 is None:
         run.missed('小微园第三方运维机构')
     if trace is not None:
-        trace.append((trace_value, '小微园第三方运维机构', v155, 'bool', v155))
-    c156 = v155
-    if c156 is False:
+        trace.append((trace_value, '小微园第三方运维机构', v264, 'bool', v264))
+    c265 = v264
+    if c265 is False:
         return False
-    if c156 is None:
+    if c265 is None:
         holds = None
-    v157 = facts.get('注册在市本级')
-    if v157 is None:
+    v266 = facts.get('注册在市本级')
+    if v266 is None:
         run.missed('注册在市本级')
     if trace is not None:
-        trace.append((trace_value, '注册在市本级', v157, 'bool', v157))
-    c158 = v157
-    if c158 is False:
+        trace.append((trace_value, '注册在市本级', v266, 'bool', v266))
+    c267 = v266
+    if c267 is False:
         return False
-    if c158 is None:
+    if c267 is None:
         holds = None
-    v159 = facts.get('具有独立法人资格')
-    if v159 is None:
+    v268 = facts.get('具有独立法人资格')
+    if v268 is None:
         run.missed('具有独立法人资格')
     if trace is not None:
-        trace.append((trace_value, '具有独立法人资格', v159, 'bool', v159))
-    c160 = v159
-    if c160 is False:
+        trace.append((trace_value, '具有独立法人资格', v268, 'bool', v268))
+    c269 = v268
+    if c269 is False:
         return False
-    if c160 is None:
+    if c269 is None:
         holds = None
-    v161 = facts.get('开展实质性服务')
-    if v161 is None:
+    v270 = facts.get('开展实质性服务')
+    if v270 is None:
         run.missed('开展实质性服务')
     if trace is not None:
-        trace.append((trace_value, '开展实质性服务', v161, 'bool', v161))
-    c162 = v161
-    if c162 is False:
+        trace.append((trace_value, '开展实质性服务', v270, 'bool', v270))
+    c271 = v270
+    if c271 is False:
         return False
-    if c162 is None:
+    if c271 is None:
         holds = None
-    v163 = facts.get('运维机构考核合格')
-    if v163 is None:
+    v272 = facts.get('运维机构考核合格')
+    if v272 is None:
         run.missed('运维机构考核合格')
     if trace is not None:
-        trace.append((trace_value, '运维机构考核合格', v163, 'bool', v163))
-    c164 = v163
-    if c164 is False:
+        trace.append((trace_value, '运维机构考核合格', v272, 'bool', v272))
+    c273 = v272
+    if c273 is False:
         return False
-    if c164 is None:
+    if c273 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K13, None, None)
+    return exact(run, _K14, None, None)
+
+
+def _decide_14(facts, year, factor=None):
+    """第十条第3项: the decision of _clause_14 (see runtime, "decisions").
+    """
+    holds = True
+    v274 = facts.get('小微园第三方运维机构')
+    if v274 is False:
+        return False
+    if v274 is None:
+        holds = None
+    v275 = facts.get('注册在市本级')
+    if v275 is False:
+        return False
+    if v275 is None:
+        holds = None
+    v276 = facts.get('具有独立法人资格')
+    if v276 is False:
+        return False
+    if v276 is None:
+        holds = None
+    v277 = facts.get('开展实质性服务')
+    if v277 is False:
+        return False
+    if v277 is None:
+        holds = None
+    v278 = facts.get('运维机构考核合格')
+    if v278 is False:
+        return False
+    if v278 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
 
 
 def _clause_15(run):
@@ -1146,39 +1633,63 @@ def _clause_15(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v165 = facts.get('小微园服务联盟经批准')
-    if v165 is None:
+    v279 = facts.get('小微园服务联盟经批准')
+    if v279 is None:
         run.missed('小微园服务联盟经批准')
     if trace is not None:
-        trace.append((trace_value, '小微园服务联盟经批准', v165, 'bool', v165))
-    c166 = v165
-    if c166 is False:
+        trace.append((trace_value, '小微园服务联盟经批准', v279, 'bool', v279))
+    c280 = v279
+    if c280 is False:
         return False
-    if c166 is None:
+    if c280 is None:
         holds = None
-    v167 = facts.get('联盟实体化运行')
-    if v167 is None:
+    v281 = facts.get('联盟实体化运行')
+    if v281 is None:
         run.missed('联盟实体化运行')
     if trace is not None:
-        trace.append((trace_value, '联盟实体化运行', v167, 'bool', v167))
-    c168 = v167
-    if c168 is False:
+        trace.append((trace_value, '联盟实体化运行', v281, 'bool', v281))
+    c282 = v281
+    if c282 is False:
         return False
-    if c168 is None:
+    if c282 is None:
         holds = None
-    v169 = facts.get('服务联盟考核合格')
-    if v169 is None:
+    v283 = facts.get('服务联盟考核合格')
+    if v283 is None:
         run.missed('服务联盟考核合格')
     if trace is not None:
-        trace.append((trace_value, '服务联盟考核合格', v169, 'bool', v169))
-    c170 = v169
-    if c170 is False:
+        trace.append((trace_value, '服务联盟考核合格', v283, 'bool', v283))
+    c284 = v283
+    if c284 is False:
         return False
-    if c170 is None:
+    if c284 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K13, None, None)
+    return exact(run, _K14, None, None)
+
+
+def _decide_15(facts, year, factor=None):
+    """第十条第4项: the decision of _clause_15 (see runtime, "decisions").
+    """
+    holds = True
+    v285 = facts.get('小微园服务联盟经批准')
+    if v285 is False:
+        return False
+    if v285 is None:
+        holds = None
+    v286 = facts.get('联盟实体化运行')
+    if v286 is False:
+        return False
+    if v286 is None:
+        holds = None
+    v287 = facts.get('服务联盟考核合格')
+    if v287 is False:
+        return False
+    if v287 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
 
 
 def _clause_16(run):
@@ -1193,19 +1704,33 @@ def _clause_16(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v171 = facts.get('核心技术目录内项目')
-    if v171 is None:
+    v288 = facts.get('核心技术目录内项目')
+    if v288 is None:
         run.missed('核心技术目录内项目')
     if trace is not None:
-        trace.append((trace_value, '核心技术目录内项目', v171, 'bool', v171))
-    c172 = v171
-    if c172 is False:
+        trace.append((trace_value, '核心技术目录内项目', v288, 'bool', v288))
+    c289 = v288
+    if c289 is False:
         return False
-    if c172 is None:
+    if c289 is None:
         holds = None
     if holds is None:
         return None
     return unspecified(run, '给予激励支持（标准本意见未列明）')
+
+
+def _decide_16(facts, year, factor=None):
+    """第十一条第1项: the decision of _clause_16 (see runtime, "decisions").
+    """
+    holds = True
+    v290 = facts.get('核心技术目录内项目')
+    if v290 is False:
+        return False
+    if v290 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('unspecified', None, None, '给予激励支持（标准本意见未列明）')
 
 
 def _clause_17(run):
@@ -1220,16 +1745,16 @@ def _clause_17(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v173 = facts.get('首台套类型')
-    if v173 is None:
+    v291 = facts.get('首台套类型')
+    if v291 is None:
         run.missed('首台套类型')
-    m174 = None if v173 is None else v173 in ('首台套装备', '首批次新材料', '首版次软件')
+    m292 = None if v291 is None else v291 in ('首台套装备', '首批次新材料', '首版次软件')
     if trace is not None:
-        trace.append((trace_value, '首台套类型 属于 首台套装备、首批次新材料、首版次软件', v173, 'enum', m174))
-    c175 = m174
-    if c175 is False:
+        trace.append((trace_value, '首台套类型 属于 首台套装备、首批次新材料、首版次软件', v291, 'enum', m292))
+    c293 = m292
+    if c293 is False:
         return False
-    if c175 is None:
+    if c293 is None:
         holds = None
     if holds is None:
         return None
@@ -1237,11 +1762,35 @@ def _clause_17(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国内
-        return exact(run, _K12, None, None)
-    elif picked == 1:  # 省内
         return exact(run, _K13, None, None)
+    elif picked == 1:  # 省内
+        return exact(run, _K14, None, None)
     elif picked == 2:  # 市内
-        return exact(run, _K20, None, None)
+        return exact(run, _K24, None, None)
+
+
+def _decide_17(facts, year, factor=None):
+    """第十一条第2项: the decision of _clause_17 (see runtime, "decisions").
+    """
+    holds = True
+    v294 = facts.get('首台套类型')
+    m295 = None if v294 is None else v294 in ('首台套装备', '首批次新材料', '首版次软件')
+    if m295 is False:
+        return False
+    if m295 is None:
+        holds = None
+    if holds is None:
+        return None
+    level296 = facts.get('首台套认定范围')
+    if level296 is None:
+        return None
+    if level296 == '国内':
+        return ('exact', _K15, _K15) if factor is None else exact_decision(_K13, None, factor)
+    elif level296 == '省内':
+        return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
+    elif level296 == '市内':
+        return ('exact', _K25, _K25) if factor is None else exact_decision(_K24, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('首台套认定范围', level296)
 
 
 def _clause_18(run):
@@ -1254,19 +1803,33 @@ def _clause_18(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v176 = facts.get('更芯换代项目')
-    if v176 is None:
+    v297 = facts.get('更芯换代项目')
+    if v297 is None:
         run.missed('更芯换代项目')
     if trace is not None:
-        trace.append((trace_value, '更芯换代项目', v176, 'bool', v176))
-    c177 = v176
-    if c177 is False:
+        trace.append((trace_value, '更芯换代项目', v297, 'bool', v297))
+    c298 = v297
+    if c298 is False:
         return False
-    if c177 is None:
+    if c298 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K12, None, None)
+    return up_to(run, _K13, None, None)
+
+
+def _decide_18(facts, year, factor=None):
+    """第十一条第3项: the decision of _clause_18 (see runtime, "decisions").
+    """
+    holds = True
+    v299 = facts.get('更芯换代项目')
+    if v299 is False:
+        return False
+    if v299 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K13, None, factor)
 
 
 def _clause_19(run):
@@ -1281,20 +1844,35 @@ def _clause_19(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v178 = facts.get('更芯换代设计服务费')
-    if v178 is None:
+    v300 = facts.get('更芯换代设计服务费')
+    if v300 is None:
         run.missed('更芯换代设计服务费')
-    r179 = None if v178 is None else v178 > _K4
+    r301 = None if v300 is None else v300 > _K4
     if trace is not None:
-        trace.append((trace_compare, '更芯换代设计服务费 超过 100万元', '', v178, _K4, 'money', r179))
-    c180 = r179
-    if c180 is False:
+        trace.append((trace_compare, '更芯换代设计服务费 超过 100万元', '', v300, _K4, 'money', r301))
+    c302 = r301
+    if c302 is False:
         return False
-    if c180 is None:
+    if c302 is None:
         holds = None
     if holds is None:
         return None
     return unspecified(run, '给予设计机构分档奖励（档次与金额本意见未列明）')
+
+
+def _decide_19(facts, year, factor=None):
+    """第十一条第4项: the decision of _clause_19 (see runtime, "decisions").
+    """
+    holds = True
+    v303 = facts.get('更芯换代设计服务费')
+    r304 = None if v303 is None else v303 > _K4
+    if r304 is False:
+        return False
+    if r304 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('unspecified', None, None, '给予设计机构分档奖励（档次与金额本意见未列明）')
 
 
 def _clause_20(run):
@@ -1308,11 +1886,26 @@ def _clause_20(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, _K12, None, None)
-    elif picked == 1:  # 省
         return exact(run, _K13, None, None)
+    elif picked == 1:  # 省
+        return exact(run, _K14, None, None)
     elif picked == 2:  # 市
-        return exact(run, _K20, None, None)
+        return exact(run, _K24, None, None)
+
+
+def _decide_20(facts, year, factor=None):
+    """第十一条第5项: the decision of _clause_20 (see runtime, "decisions").
+    """
+    level305 = facts.get('绿色设计示范级别')
+    if level305 is None:
+        return None
+    if level305 == '国家':
+        return ('exact', _K15, _K15) if factor is None else exact_decision(_K13, None, factor)
+    elif level305 == '省':
+        return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
+    elif level305 == '市':
+        return ('exact', _K25, _K25) if factor is None else exact_decision(_K24, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('绿色设计示范级别', level305)
 
 
 def _clause_21(run):
@@ -1327,19 +1920,33 @@ def _clause_21(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v181 = facts.get('工业强基工程项目')
-    if v181 is None:
+    v306 = facts.get('工业强基工程项目')
+    if v306 is None:
         run.missed('工业强基工程项目')
     if trace is not None:
-        trace.append((trace_value, '工业强基工程项目', v181, 'bool', v181))
-    c182 = v181
-    if c182 is False:
+        trace.append((trace_value, '工业强基工程项目', v306, 'bool', v306))
+    c307 = v306
+    if c307 is False:
         return False
-    if c182 is None:
+    if c307 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K17, None, None)
+    return up_to(run, _K21, None, None)
+
+
+def _decide_21(facts, year, factor=None):
+    """第十一条第6项: the decision of _clause_21 (see runtime, "decisions").
+    """
+    holds = True
+    v308 = facts.get('工业强基工程项目')
+    if v308 is False:
+        return False
+    if v308 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K21, None, factor)
 
 
 def _clause_22(run):
@@ -1355,17 +1962,38 @@ def _clause_22(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 中国质量奖
-        return exact(run, _K21, None, None)
+        return exact(run, _K26, None, None)
     elif picked == 1:  # 中国质量奖提名奖
-        return exact(run, _K21, None, None)
+        return exact(run, _K26, None, None)
     elif picked == 2:  # 浙江省人民政府质量奖
         return exact(run, _K4, None, None)
     elif picked == 3:  # 浙江省人民政府质量创新奖
         return exact(run, _K4, None, None)
     elif picked == 4:  # 嘉兴市人民政府质量奖
-        return exact(run, _K13, None, None)
+        return exact(run, _K14, None, None)
     elif picked == 5:  # 嘉兴市人民政府质量奖提名奖
-        return exact(run, _K13, None, None)
+        return exact(run, _K14, None, None)
+
+
+def _decide_22(facts, year, factor=None):
+    """第十二条第1项: the decision of _clause_22 (see runtime, "decisions").
+    """
+    level309 = facts.get('获得质量奖')
+    if level309 is None:
+        return None
+    if level309 == '中国质量奖':
+        return ('exact', _K27, _K27) if factor is None else exact_decision(_K26, None, factor)
+    elif level309 == '中国质量奖提名奖':
+        return ('exact', _K27, _K27) if factor is None else exact_decision(_K26, None, factor)
+    elif level309 == '浙江省人民政府质量奖':
+        return ('exact', _K5, _K5) if factor is None else exact_decision(_K4, None, factor)
+    elif level309 == '浙江省人民政府质量创新奖':
+        return ('exact', _K5, _K5) if factor is None else exact_decision(_K4, None, factor)
+    elif level309 == '嘉兴市人民政府质量奖':
+        return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
+    elif level309 == '嘉兴市人民政府质量奖提名奖':
+        return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('获得质量奖', level309)
 
 
 def _clause_23(run):
@@ -1382,41 +2010,67 @@ def _clause_23(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v183 = facts.get('工业企业')
-    if v183 is None:
+    v310 = facts.get('工业企业')
+    if v310 is None:
         run.missed('工业企业')
     if trace is not None:
-        trace.append((trace_value, '工业企业', v183, 'bool', v183))
-    c184 = v183
-    if c184 is False:
+        trace.append((trace_value, '工业企业', v310, 'bool', v310))
+    c311 = v310
+    if c311 is False:
         return False
-    if c184 is None:
+    if c311 is None:
         holds = None
-    v185 = facts.get('获得品牌类型')
-    if v185 is None:
+    v312 = facts.get('获得品牌类型')
+    if v312 is None:
         run.missed('获得品牌类型')
-    m186 = None if v185 is None else v185 == '驰名商标'
+    m313 = None if v312 is None else v312 == '驰名商标'
     if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v185, 'enum', m186))
-    c187 = m186
-    if c187 is False:
+        trace.append((trace_value, '获得品牌类型 属于 驰名商标', v312, 'enum', m313))
+    c314 = m313
+    if c314 is False:
         return False
-    if c187 is None:
+    if c314 is None:
         holds = None
-    v188 = facts.get('经司法认定')
-    if v188 is None:
+    v315 = facts.get('经司法认定')
+    if v315 is None:
         run.missed('经司法认定')
     if trace is not None:
-        trace.append((trace_value, '经司法认定', v188, 'bool', v188))
-    e189 = (None if v188 is None else not v188)
-    c190 = e189
-    if c190 is False:
+        trace.append((trace_value, '经司法认定', v315, 'bool', v315))
+    e316 = (None if v315 is None else not v315)
+    c317 = e316
+    if c317 is False:
         return False
-    if c190 is None:
+    if c317 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K13, None, None)
+    return exact(run, _K14, None, None)
+
+
+def _decide_23(facts, year, factor=None):
+    """第十二条第2项: the decision of _clause_23 (see runtime, "decisions").
+    """
+    holds = True
+    v318 = facts.get('工业企业')
+    if v318 is False:
+        return False
+    if v318 is None:
+        holds = None
+    v319 = facts.get('获得品牌类型')
+    m320 = None if v319 is None else v319 == '驰名商标'
+    if m320 is False:
+        return False
+    if m320 is None:
+        holds = None
+    v321 = facts.get('经司法认定')
+    e322 = (None if v321 is None else not v321)
+    if e322 is False:
+        return False
+    if e322 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
 
 
 def _clause_24(run):
@@ -1431,26 +2085,26 @@ def _clause_24(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v191 = facts.get('工业企业')
-    if v191 is None:
+    v323 = facts.get('工业企业')
+    if v323 is None:
         run.missed('工业企业')
     if trace is not None:
-        trace.append((trace_value, '工业企业', v191, 'bool', v191))
-    c192 = v191
-    if c192 is False:
+        trace.append((trace_value, '工业企业', v323, 'bool', v323))
+    c324 = v323
+    if c324 is False:
         return False
-    if c192 is None:
+    if c324 is None:
         holds = None
-    v193 = facts.get('获得品牌类型')
-    if v193 is None:
+    v325 = facts.get('获得品牌类型')
+    if v325 is None:
         run.missed('获得品牌类型')
-    m194 = None if v193 is None else v193 == '商标品牌示范'
+    m326 = None if v325 is None else v325 == '商标品牌示范'
     if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 商标品牌示范', v193, 'enum', m194))
-    c195 = m194
-    if c195 is False:
+        trace.append((trace_value, '获得品牌类型 属于 商标品牌示范', v325, 'enum', m326))
+    c327 = m326
+    if c327 is False:
         return False
-    if c195 is None:
+    if c327 is None:
         holds = None
     if holds is None:
         return None
@@ -1458,9 +2112,36 @@ def _clause_24(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, _K15, None, None)
+        return exact(run, _K18, None, None)
     elif picked == 1:  # 省
-        return exact(run, _K20, None, None)
+        return exact(run, _K24, None, None)
+
+
+def _decide_24(facts, year, factor=None):
+    """第十二条第3项: the decision of _clause_24 (see runtime, "decisions").
+    """
+    holds = True
+    v328 = facts.get('工业企业')
+    if v328 is False:
+        return False
+    if v328 is None:
+        holds = None
+    v329 = facts.get('获得品牌类型')
+    m330 = None if v329 is None else v329 == '商标品牌示范'
+    if m330 is False:
+        return False
+    if m330 is None:
+        holds = None
+    if holds is None:
+        return None
+    level331 = facts.get('品牌级别')
+    if level331 is None:
+        return None
+    if level331 == '国家':
+        return ('exact', _K19, _K19) if factor is None else exact_decision(_K18, None, factor)
+    elif level331 == '省':
+        return ('exact', _K25, _K25) if factor is None else exact_decision(_K24, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('品牌级别', level331)
 
 
 def _clause_25(run):
@@ -1475,26 +2156,26 @@ def _clause_25(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v196 = facts.get('工业企业')
-    if v196 is None:
+    v332 = facts.get('工业企业')
+    if v332 is None:
         run.missed('工业企业')
     if trace is not None:
-        trace.append((trace_value, '工业企业', v196, 'bool', v196))
-    c197 = v196
-    if c197 is False:
+        trace.append((trace_value, '工业企业', v332, 'bool', v332))
+    c333 = v332
+    if c333 is False:
         return False
-    if c197 is None:
+    if c333 is None:
         holds = None
-    v198 = facts.get('获得品牌类型')
-    if v198 is None:
+    v334 = facts.get('获得品牌类型')
+    if v334 is None:
         run.missed('获得品牌类型')
-    m199 = None if v198 is None else v198 == '知识产权示范'
+    m335 = None if v334 is None else v334 == '知识产权示范'
     if trace is not None:
-        trace.append((trace_value, '获得品牌类型 属于 知识产权示范', v198, 'enum', m199))
-    c200 = m199
-    if c200 is False:
+        trace.append((trace_value, '获得品牌类型 属于 知识产权示范', v334, 'enum', m335))
+    c336 = m335
+    if c336 is False:
         return False
-    if c200 is None:
+    if c336 is None:
         holds = None
     if holds is None:
         return None
@@ -1502,9 +2183,36 @@ def _clause_25(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, _K15, None, None)
+        return exact(run, _K18, None, None)
     elif picked == 1:  # 省
-        return exact(run, _K20, None, None)
+        return exact(run, _K24, None, None)
+
+
+def _decide_25(facts, year, factor=None):
+    """第十二条第4项: the decision of _clause_25 (see runtime, "decisions").
+    """
+    holds = True
+    v337 = facts.get('工业企业')
+    if v337 is False:
+        return False
+    if v337 is None:
+        holds = None
+    v338 = facts.get('获得品牌类型')
+    m339 = None if v338 is None else v338 == '知识产权示范'
+    if m339 is False:
+        return False
+    if m339 is None:
+        holds = None
+    if holds is None:
+        return None
+    level340 = facts.get('品牌级别')
+    if level340 is None:
+        return None
+    if level340 == '国家':
+        return ('exact', _K19, _K19) if factor is None else exact_decision(_K18, None, factor)
+    elif level340 == '省':
+        return ('exact', _K25, _K25) if factor is None else exact_decision(_K24, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('品牌级别', level340)
 
 
 def _clause_26(run):
@@ -1519,19 +2227,33 @@ def _clause_26(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v201 = facts.get('创新企业研究院')
-    if v201 is None:
+    v341 = facts.get('创新企业研究院')
+    if v341 is None:
         run.missed('创新企业研究院')
     if trace is not None:
-        trace.append((trace_value, '创新企业研究院', v201, 'bool', v201))
-    c202 = v201
-    if c202 is False:
+        trace.append((trace_value, '创新企业研究院', v341, 'bool', v341))
+    c342 = v341
+    if c342 is False:
         return False
-    if c202 is None:
+    if c342 is None:
         holds = None
     if holds is None:
         return None
     return case_by_case(run)
+
+
+def _decide_26(facts, year, factor=None):
+    """第十三条第1项: the decision of _clause_26 (see runtime, "decisions").
+    """
+    holds = True
+    v343 = facts.get('创新企业研究院')
+    if v343 is False:
+        return False
+    if v343 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('case_by_case', None, None)
 
 
 def _clause_27(run):
@@ -1544,19 +2266,33 @@ def _clause_27(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v203 = facts.get('制造业创新中心')
-    if v203 is None:
+    v344 = facts.get('制造业创新中心')
+    if v344 is None:
         run.missed('制造业创新中心')
     if trace is not None:
-        trace.append((trace_value, '制造业创新中心', v203, 'bool', v203))
-    c204 = v203
-    if c204 is False:
+        trace.append((trace_value, '制造业创新中心', v344, 'bool', v344))
+    c345 = v344
+    if c345 is False:
         return False
-    if c204 is None:
+    if c345 is None:
         holds = None
     if holds is None:
         return None
     return up_to(run, _K3, None, None)
+
+
+def _decide_27(facts, year, factor=None):
+    """第十三条第2项: the decision of _clause_27 (see runtime, "decisions").
+    """
+    holds = True
+    v346 = facts.get('制造业创新中心')
+    if v346 is False:
+        return False
+    if v346 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K3, None, factor)
 
 
 def _clause_28(run):
@@ -1571,19 +2307,33 @@ def _clause_28(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v205 = facts.get('智能化改造示范')
-    if v205 is None:
+    v347 = facts.get('智能化改造示范')
+    if v347 is None:
         run.missed('智能化改造示范')
     if trace is not None:
-        trace.append((trace_value, '智能化改造示范', v205, 'bool', v205))
-    c206 = v205
-    if c206 is False:
+        trace.append((trace_value, '智能化改造示范', v347, 'bool', v347))
+    c348 = v347
+    if c348 is False:
         return False
-    if c206 is None:
+    if c348 is None:
         holds = None
     if holds is None:
         return None
     return unspecified(run, '给予专项激励（标准本意见未列明）')
+
+
+def _decide_28(facts, year, factor=None):
+    """第十四条: the decision of _clause_28 (see runtime, "decisions").
+    """
+    holds = True
+    v349 = facts.get('智能化改造示范')
+    if v349 is False:
+        return False
+    if v349 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('unspecified', None, None, '给予专项激励（标准本意见未列明）')
 
 
 def _clause_29(run):
@@ -1600,25 +2350,41 @@ def _clause_29(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v207 = facts.get('省级生产性服务业功能区')
-    if v207 is None:
+    v350 = facts.get('省级生产性服务业功能区')
+    if v350 is None:
         run.missed('省级生产性服务业功能区')
     if trace is not None:
-        trace.append((trace_value, '省级生产性服务业功能区', v207, 'bool', v207))
-    c208 = v207
-    if c208 is False:
+        trace.append((trace_value, '省级生产性服务业功能区', v350, 'bool', v350))
+    c351 = v350
+    if c351 is False:
         return False
-    if c208 is None:
+    if c351 is None:
         holds = None
     if holds is None:
         return None
-    v209 = facts.get('省级功能区资助额')
-    if v209 is None:
+    v352 = facts.get('省级功能区资助额')
+    if v352 is None:
         run.missed('省级功能区资助额')
-    e210 = (None if v209 is None else v209 * _K11)
+    e353 = (None if v352 is None else v352 * _K12)
     if trace is not None:
-        trace.append((trace_define, '省级功能区资助额 × 100%', e210, 'money'))
-    return exact(run, e210, None, None)
+        trace.append((trace_define, '省级功能区资助额 × 100%', e353, 'money'))
+    return exact(run, e353, None, None)
+
+
+def _decide_29(facts, year, factor=None):
+    """第十六条第1项: the decision of _clause_29 (see runtime, "decisions").
+    """
+    holds = True
+    v354 = facts.get('省级生产性服务业功能区')
+    if v354 is False:
+        return False
+    if v354 is None:
+        holds = None
+    if holds is None:
+        return None
+    v355 = facts.get('省级功能区资助额')
+    e356 = (None if v355 is None else v355 * _K12)
+    return exact_decision(e356, None, factor)
 
 
 def _clause_30(run):
@@ -1631,19 +2397,33 @@ def _clause_30(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v211 = facts.get('工业技术软件化示范')
-    if v211 is None:
+    v357 = facts.get('工业技术软件化示范')
+    if v357 is None:
         run.missed('工业技术软件化示范')
     if trace is not None:
-        trace.append((trace_value, '工业技术软件化示范', v211, 'bool', v211))
-    c212 = v211
-    if c212 is False:
+        trace.append((trace_value, '工业技术软件化示范', v357, 'bool', v357))
+    c358 = v357
+    if c358 is False:
         return False
-    if c212 is None:
+    if c358 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K20, None, None)
+    return exact(run, _K24, None, None)
+
+
+def _decide_30(facts, year, factor=None):
+    """第十六条第2项: the decision of _clause_30 (see runtime, "decisions").
+    """
+    holds = True
+    v359 = facts.get('工业技术软件化示范')
+    if v359 is False:
+        return False
+    if v359 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K25, _K25) if factor is None else exact_decision(_K24, None, factor)
 
 
 def _clause_31(run):
@@ -1658,20 +2438,35 @@ def _clause_31(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v213 = facts.get('百网万品称号')
-    if v213 is None:
+    v360 = facts.get('百网万品称号')
+    if v360 is None:
         run.missed('百网万品称号')
-    m214 = None if v213 is None else v213 in ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构')
+    m361 = None if v360 is None else v360 in ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构')
     if trace is not None:
-        trace.append((trace_value, '百网万品称号 属于 最具影响力电商平台、最具魅力产品、最具诚信网店、最佳服务机构', v213, 'enum', m214))
-    c215 = m214
-    if c215 is False:
+        trace.append((trace_value, '百网万品称号 属于 最具影响力电商平台、最具魅力产品、最具诚信网店、最佳服务机构', v360, 'enum', m361))
+    c362 = m361
+    if c362 is False:
         return False
-    if c215 is None:
+    if c362 is None:
         holds = None
     if holds is None:
         return None
-    return exact(run, _K13, None, None)
+    return exact(run, _K14, None, None)
+
+
+def _decide_31(facts, year, factor=None):
+    """第十六条第3项: the decision of _clause_31 (see runtime, "decisions").
+    """
+    holds = True
+    v363 = facts.get('百网万品称号')
+    m364 = None if v363 is None else v363 in ('最具影响力电商平台', '最具魅力产品', '最具诚信网店', '最佳服务机构')
+    if m364 is False:
+        return False
+    if m364 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
 
 
 def _clause_32(run):
@@ -1687,11 +2482,26 @@ def _clause_32(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, _K12, None, None)
-    elif picked == 1:  # 省
         return exact(run, _K13, None, None)
+    elif picked == 1:  # 省
+        return exact(run, _K14, None, None)
     elif picked == 2:  # 市
-        return exact(run, _K20, None, None)
+        return exact(run, _K24, None, None)
+
+
+def _decide_32(facts, year, factor=None):
+    """第十七条: the decision of _clause_32 (see runtime, "decisions").
+    """
+    level365 = facts.get('共享制造示范级别')
+    if level365 is None:
+        return None
+    if level365 == '国家':
+        return ('exact', _K15, _K15) if factor is None else exact_decision(_K13, None, factor)
+    elif level365 == '省':
+        return ('exact', _K16, _K16) if factor is None else exact_decision(_K14, None, factor)
+    elif level365 == '市':
+        return ('exact', _K25, _K25) if factor is None else exact_decision(_K24, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('共享制造示范级别', level365)
 
 
 def _clause_33(run):
@@ -1708,59 +2518,93 @@ def _clause_33(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v216 = facts.get('工业或生产性研发项目')
-    if v216 is None:
+    v366 = facts.get('工业或生产性研发项目')
+    if v366 is None:
         run.missed('工业或生产性研发项目')
     if trace is not None:
-        trace.append((trace_value, '工业或生产性研发项目', v216, 'bool', v216))
-    c217 = v216
-    if c217 is False:
+        trace.append((trace_value, '工业或生产性研发项目', v366, 'bool', v366))
+    c367 = v366
+    if c367 is False:
         return False
-    if c217 is None:
+    if c367 is None:
         holds = None
-    v218 = facts.get('符合规划')
-    if v218 is None:
+    v368 = facts.get('符合规划')
+    if v368 is None:
         run.missed('符合规划')
     if trace is not None:
-        trace.append((trace_value, '符合规划', v218, 'bool', v218))
-    c219 = v218
-    if c219 is False:
+        trace.append((trace_value, '符合规划', v368, 'bool', v368))
+    c369 = v368
+    if c369 is False:
         return False
-    if c219 is None:
+    if c369 is None:
         holds = None
-    v220 = facts.get('出让用地容积率')
-    if v220 is None:
+    v370 = facts.get('出让用地容积率')
+    if v370 is None:
         run.missed('出让用地容积率')
-    r221 = None if v220 is None else v220 > _K22
+    r371 = None if v370 is None else v370 > _K28
     if trace is not None:
-        trace.append((trace_compare, '出让用地容积率 高于 1.5', '', v220, _K22, 'number', r221))
-    c222 = r221
-    if c222 is False:
+        trace.append((trace_compare, '出让用地容积率 高于 1.5', '', v370, _K28, 'number', r371))
+    c372 = r371
+    if c372 is False:
         return False
-    if c222 is None:
+    if c372 is None:
         holds = None
-    v223 = facts.get('项目已建成')
-    if v223 is None:
+    v373 = facts.get('项目已建成')
+    if v373 is None:
         run.missed('项目已建成')
     if trace is not None:
-        trace.append((trace_value, '项目已建成', v223, 'bool', v223))
-    c224 = v223
-    if c224 is False:
+        trace.append((trace_value, '项目已建成', v373, 'bool', v373))
+    c374 = v373
+    if c374 is False:
         return False
-    if c224 is None:
+    if c374 is None:
         holds = None
     if holds is None:
         return None
-    v225 = facts.get('出让用地容积率')
-    if v225 is None:
+    v375 = facts.get('出让用地容积率')
+    if v375 is None:
         run.missed('出让用地容积率')
-    e226 = (None if v225 is None else v225 - _K22)
-    e227 = (None if e226 is None or _K10 == 0 else e226 / _K10)
-    e228 = floor(e227)
-    e229 = (None if e228 is None else e228 * _K4)
+    e376 = (None if v375 is None else v375 - _K28)
+    e377 = (None if e376 is None or _K11 == 0 else e376 / _K11)
+    e378 = floor(e377)
+    e379 = (None if e378 is None else e378 * _K4)
     if trace is not None:
-        trace.append((trace_define, '取整 ((出让用地容积率 - 1.5) ÷ 0.1) × 100万元', e229, 'money'))
-    return up_to(run, e229, None, None)
+        trace.append((trace_define, '取整 ((出让用地容积率 - 1.5) ÷ 0.1) × 100万元', e379, 'money'))
+    return up_to(run, e379, None, None)
+
+
+def _decide_33(facts, year, factor=None):
+    """第十八条第2项: the decision of _clause_33 (see runtime, "decisions").
+    """
+    holds = True
+    v380 = facts.get('工业或生产性研发项目')
+    if v380 is False:
+        return False
+    if v380 is None:
+        holds = None
+    v381 = facts.get('符合规划')
+    if v381 is False:
+        return False
+    if v381 is None:
+        holds = None
+    v382 = facts.get('出让用地容积率')
+    r383 = None if v382 is None else v382 > _K28
+    if r383 is False:
+        return False
+    if r383 is None:
+        holds = None
+    v384 = facts.get('项目已建成')
+    if v384 is False:
+        return False
+    if v384 is None:
+        holds = None
+    if holds is None:
+        return None
+    e385 = (None if v382 is None else v382 - _K28)
+    e386 = (None if e385 is None or _K11 == 0 else e385 / _K11)
+    e387 = floor(e386)
+    e388 = (None if e387 is None else e387 * _K4)
+    return up_to_decision(e388, None, factor)
 
 
 def _clause_34(run):
@@ -1775,19 +2619,33 @@ def _clause_34(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v230 = facts.get('突出贡献优秀企业家')
-    if v230 is None:
+    v389 = facts.get('突出贡献优秀企业家')
+    if v389 is None:
         run.missed('突出贡献优秀企业家')
     if trace is not None:
-        trace.append((trace_value, '突出贡献优秀企业家', v230, 'bool', v230))
-    c231 = v230
-    if c231 is False:
+        trace.append((trace_value, '突出贡献优秀企业家', v389, 'bool', v389))
+    c390 = v389
+    if c390 is False:
         return False
-    if c231 is None:
+    if c390 is None:
         holds = None
     if holds is None:
         return None
     return up_to(run, _K4, None, None)
+
+
+def _decide_34(facts, year, factor=None):
+    """第二十一条第1项: the decision of _clause_34 (see runtime, "decisions").
+    """
+    holds = True
+    v391 = facts.get('突出贡献优秀企业家')
+    if v391 is False:
+        return False
+    if v391 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K4, None, factor)
 
 
 def _clause_35(run):
@@ -1802,15 +2660,29 @@ def _clause_35(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v232 = facts.get('重点行业绩效评价领跑企业')
-    if v232 is None:
+    v392 = facts.get('重点行业绩效评价领跑企业')
+    if v392 is None:
         run.missed('重点行业绩效评价领跑企业')
     if trace is not None:
-        trace.append((trace_value, '重点行业绩效评价领跑企业', v232, 'bool', v232))
-    c233 = v232
-    if c233 is False:
+        trace.append((trace_value, '重点行业绩效评价领跑企业', v392, 'bool', v392))
+    c393 = v392
+    if c393 is False:
         return False
-    if c233 is None:
+    if c393 is None:
+        holds = None
+    if holds is None:
+        return None
+    return True  # a MODIFIER clause: its coefficient applies to its matter
+
+
+def _decide_35(facts, year, factor=None):
+    """第二十一条第2项: the decision of _clause_35 (see runtime, "decisions").
+    """
+    holds = True
+    v394 = facts.get('重点行业绩效评价领跑企业')
+    if v394 is False:
+        return False
+    if v394 is None:
         holds = None
     if holds is None:
         return None
@@ -1821,7 +2693,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第三条', item=1,
         title='打造五大先进制造业集群（集群奖补）', matter=None,
-        source='policies/jzf-2020-08.pol:143', evaluate=_clause_1,
+        source='policies/jzf-2020-08.pol:143', evaluate=_clause_1, decide=_decide_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('10000000'),
@@ -1829,7 +2701,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第三条', item=2,
         title='打造五大先进制造业集群（集群促进机构）', matter=None,
-        source='policies/jzf-2020-08.pol:162', evaluate=_clause_2,
+        source='policies/jzf-2020-08.pol:162', evaluate=_clause_2, decide=_decide_2,
         duration=3, start_fact='促进机构确定年度', start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -1837,7 +2709,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第四条', item=1,
         title='培育五大战略性新兴产业（新兴产业奖补）', matter=None,
-        source='policies/jzf-2020-08.pol:179', evaluate=_clause_3,
+        source='policies/jzf-2020-08.pol:179', evaluate=_clause_3, decide=_decide_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('10000000'),
@@ -1845,7 +2717,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第四条', item=2,
         title='培育五大战略性新兴产业（营收首次达到1亿元）', matter=None,
-        source='policies/jzf-2020-08.pol:193', evaluate=_clause_4,
+        source='policies/jzf-2020-08.pol:193', evaluate=_clause_4, decide=_decide_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1853,7 +2725,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第六条', item=1,
         title='培育强链企业（民营500强税收增长奖励）', matter=None,
-        source='policies/jzf-2020-08.pol:218', evaluate=_clause_5,
+        source='policies/jzf-2020-08.pol:218', evaluate=_clause_5, decide=_decide_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1861,7 +2733,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第六条', item=2,
         title='培育强链企业（单项冠军、隐形冠军、专精特新小巨人）', matter=None,
-        source='policies/jzf-2020-08.pol:240', evaluate=_clause_6,
+        source='policies/jzf-2020-08.pol:240', evaluate=_clause_6, decide=_decide_6,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -1869,7 +2741,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第六条', item=3,
         title='培育强链企业（升规连续三年在规）', matter=None,
-        source='policies/jzf-2020-08.pol:257', evaluate=_clause_7,
+        source='policies/jzf-2020-08.pol:257', evaluate=_clause_7, decide=_decide_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -1877,7 +2749,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第七条', item=1,
         title='实施强链项目（世界500强、龙头企业项目）', matter=None,
-        source='policies/jzf-2020-08.pol:278', evaluate=_clause_8,
+        source='policies/jzf-2020-08.pol:278', evaluate=_clause_8, decide=_decide_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1885,7 +2757,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第七条', item=2,
         title='实施强链项目（重大招引项目贴息）', matter=None,
-        source='policies/jzf-2020-08.pol:298', evaluate=_clause_9,
+        source='policies/jzf-2020-08.pol:298', evaluate=_clause_9, decide=_decide_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1893,7 +2765,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第七条', item=3,
         title='实施强链项目（强链投资项目综合奖补）', matter=None,
-        source='policies/jzf-2020-08.pol:309', evaluate=_clause_10,
+        source='policies/jzf-2020-08.pol:309', evaluate=_clause_10, decide=_decide_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('20000000'),
@@ -1901,7 +2773,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第八条', item=2,
         title='提升平台产业集聚度（示范园区）', matter=None,
-        source='policies/jzf-2020-08.pol:328', evaluate=_clause_11,
+        source='policies/jzf-2020-08.pol:328', evaluate=_clause_11, decide=_decide_11,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1909,7 +2781,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=1,
         title='提升发展小微企业园（提容补助）', matter='小微企业园提容补助',
-        source='policies/jzf-2020-08.pol:347', evaluate=_clause_12,
+        source='policies/jzf-2020-08.pol:347', evaluate=_clause_12, decide=_decide_12,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
@@ -1917,7 +2789,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=2,
         title='提升发展小微企业园（原容积率已超过2.0的提容补助）', matter='小微企业园提容补助',
-        source='policies/jzf-2020-08.pol:368', evaluate=_clause_13,
+        source='policies/jzf-2020-08.pol:368', evaluate=_clause_13, decide=_decide_13,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
@@ -1925,7 +2797,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=3,
         title='提升发展小微企业园（第三方运维机构）', matter=None,
-        source='policies/jzf-2020-08.pol:383', evaluate=_clause_14,
+        source='policies/jzf-2020-08.pol:383', evaluate=_clause_14, decide=_decide_14,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -1933,7 +2805,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十条', item=4,
         title='提升发展小微企业园（服务联盟）', matter=None,
-        source='policies/jzf-2020-08.pol:399', evaluate=_clause_15,
+        source='policies/jzf-2020-08.pol:399', evaluate=_clause_15, decide=_decide_15,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -1941,7 +2813,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=1,
         title='实施工业强基工程（目录内项目）', matter=None,
-        source='policies/jzf-2020-08.pol:415', evaluate=_clause_16,
+        source='policies/jzf-2020-08.pol:415', evaluate=_clause_16, decide=_decide_16,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1949,7 +2821,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=2,
         title='实施工业强基工程（首台套首批次首版次）', matter=None,
-        source='policies/jzf-2020-08.pol:426', evaluate=_clause_17,
+        source='policies/jzf-2020-08.pol:426', evaluate=_clause_17, decide=_decide_17,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -1957,7 +2829,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=3,
         title='实施工业强基工程（更芯换代项目）', matter=None,
-        source='policies/jzf-2020-08.pol:443', evaluate=_clause_18,
+        source='policies/jzf-2020-08.pol:443', evaluate=_clause_18, decide=_decide_18,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -1965,7 +2837,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=4,
         title='实施工业强基工程（设计机构分档奖励）', matter=None,
-        source='policies/jzf-2020-08.pol:453', evaluate=_clause_19,
+        source='policies/jzf-2020-08.pol:453', evaluate=_clause_19, decide=_decide_19,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -1973,7 +2845,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=5,
         title='实施工业强基工程（生态（绿色）设计示范企业）', matter=None,
-        source='policies/jzf-2020-08.pol:465', evaluate=_clause_20,
+        source='policies/jzf-2020-08.pol:465', evaluate=_clause_20, decide=_decide_20,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -1981,7 +2853,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十一条', item=6,
         title='实施工业强基工程（产业基础再造工程项目）', matter=None,
-        source='policies/jzf-2020-08.pol:479', evaluate=_clause_21,
+        source='policies/jzf-2020-08.pol:479', evaluate=_clause_21, decide=_decide_21,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('20000000'),
@@ -1989,7 +2861,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=1,
         title='实施品质标准提升行动（质量奖）', matter=None,
-        source='policies/jzf-2020-08.pol:491', evaluate=_clause_22,
+        source='policies/jzf-2020-08.pol:491', evaluate=_clause_22, decide=_decide_22,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('3000000'),
@@ -1997,7 +2869,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=2,
         title='实施品质标准提升行动（驰名商标）', matter='驰名商标',
-        source='policies/jzf-2020-08.pol:510', evaluate=_clause_23,
+        source='policies/jzf-2020-08.pol:510', evaluate=_clause_23, decide=_decide_23,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2005,7 +2877,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=3,
         title='实施品质标准提升行动（商标品牌示范）', matter='商标品牌示范',
-        source='policies/jzf-2020-08.pol:527', evaluate=_clause_24,
+        source='policies/jzf-2020-08.pol:527', evaluate=_clause_24, decide=_decide_24,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -2013,7 +2885,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十二条', item=4,
         title='实施品质标准提升行动（知识产权示范）', matter='知识产权示范',
-        source='policies/jzf-2020-08.pol:544', evaluate=_clause_25,
+        source='policies/jzf-2020-08.pol:544', evaluate=_clause_25, decide=_decide_25,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -2021,7 +2893,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十三条', item=1,
         title='提升自主创新能力（创新企业研究院）', matter=None,
-        source='policies/jzf-2020-08.pol:561', evaluate=_clause_26,
+        source='policies/jzf-2020-08.pol:561', evaluate=_clause_26, decide=_decide_26,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2029,7 +2901,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十三条', item=2,
         title='提升自主创新能力（制造业创新中心）', matter=None,
-        source='policies/jzf-2020-08.pol:572', evaluate=_clause_27,
+        source='policies/jzf-2020-08.pol:572', evaluate=_clause_27, decide=_decide_27,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('10000000'),
@@ -2037,7 +2909,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十四条', item=None,
         title='推进智能制造赋能工程', matter='智能化改造示范激励',
-        source='policies/jzf-2020-08.pol:590', evaluate=_clause_28,
+        source='policies/jzf-2020-08.pol:590', evaluate=_clause_28, decide=_decide_28,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2045,7 +2917,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十六条', item=1,
         title='推进服务型制造推广工程（省级生产性服务业功能区）', matter=None,
-        source='policies/jzf-2020-08.pol:610', evaluate=_clause_29,
+        source='policies/jzf-2020-08.pol:610', evaluate=_clause_29, decide=_decide_29,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2053,7 +2925,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十六条', item=2,
         title='推进服务型制造推广工程（工业APP）', matter=None,
-        source='policies/jzf-2020-08.pol:624', evaluate=_clause_30,
+        source='policies/jzf-2020-08.pol:624', evaluate=_clause_30, decide=_decide_30,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('200000'),
@@ -2061,7 +2933,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十六条', item=3,
         title='推进服务型制造推广工程（“百网万品”）', matter=None,
-        source='policies/jzf-2020-08.pol:634', evaluate=_clause_31,
+        source='policies/jzf-2020-08.pol:634', evaluate=_clause_31, decide=_decide_31,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('500000'),
@@ -2069,7 +2941,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十七条', item=None,
         title='推进共享制造培育工程', matter=None,
-        source='policies/jzf-2020-08.pol:647', evaluate=_clause_32,
+        source='policies/jzf-2020-08.pol:647', evaluate=_clause_32, decide=_decide_32,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1500000'),
@@ -2077,7 +2949,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第十八条', item=2,
         title='强化土地要素保障（提高容积率奖励）', matter=None,
-        source='policies/jzf-2020-08.pol:670', evaluate=_clause_33,
+        source='policies/jzf-2020-08.pol:670', evaluate=_clause_33, decide=_decide_33,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -2085,7 +2957,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第二十一条', item=1,
         title='完善企业服务机制（优秀企业家）', matter=None,
-        source='policies/jzf-2020-08.pol:706', evaluate=_clause_34,
+        source='policies/jzf-2020-08.pol:706', evaluate=_clause_34, decide=_decide_34,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('1000000'),
@@ -2093,7 +2965,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='嘉政发〔2020〕8号', article='第二十一条', item=2,
         title='完善企业服务机制（领跑企业投资补助系数）', matter=None,
-        source='policies/jzf-2020-08.pol:717', evaluate=_clause_35,
+        source='policies/jzf-2020-08.pol:717', evaluate=_clause_35, decide=_decide_35,
         duration=None, start_fact=None, start_next_year=False, cofunded=False,
         modifies=('工业项目投资补助', Decimal('1.5')), split=None,
         matter_fact=None, quota=None, ceiling=None,

@@ -9,6 +9,7 @@ Usage:
     result.to_json()   # the same JSON as `polc eval --format json`
     result.total.max, result.clause("第七条").award   # Decimal amounts, typed results
     for row_number, result in shapes.evaluate_many(rows, on="2020-06-30"): ...
+    shapes.CLAUSES[0].decide(typed_facts, 2019)   # one clause decided as a plain value (no trace)
 
 Facts: a dict keyed by the declared fact names (see FACTS, and the Facts TypedDict). Money
 as a number of 元 or text with a unit ("30亿元"); a yearly series as {"2019": ..., "2020": ...};
@@ -28,9 +29,9 @@ if not __package__:
 
 from . import runtime as _runtime  # noqa: E402
 
-if _runtime.RUNTIME_VERSION != '3':
+if _runtime.RUNTIME_VERSION != '4':
     raise ImportError(
-        f'{__name__} was generated for polc runtime version 3, but {_runtime.__file__} is version '
+        f'{__name__} was generated for polc runtime version 4, but {_runtime.__file__} is version '
         f'{_runtime.RUNTIME_VERSION}: rebuild the modules and the runtime with one polc (`polc build`)')
 
 from .runtime import (  # noqa: E402
@@ -55,7 +56,10 @@ from .runtime import (  # noqa: E402
     between,
     case_by_case,
     exact,
+    exact_decision,
+    in_period,
     pick_level,
+    range_decision,
     trace_compare,
     trace_compare_year,
     trace_define,
@@ -63,6 +67,7 @@ from .runtime import (  # noqa: E402
     trace_value,
     unspecified,
     up_to,
+    up_to_decision,
 )
 
 __all__ = ['Award', 'CLAUSES', 'ClauseNotFound', 'ClauseResult', 'EVALUATOR', 'Evaluation', 'Evaluator', 'FACTS', 'FactError', 'FactProblem', 'FactSpec', 'Facts', 'FundingShare', 'POLICY', 'RUNTIME_VERSION', 'Total', 'allocate_budget', 'allocate_quota', 'evaluate', 'evaluate_many']
@@ -111,22 +116,25 @@ POLICY: PolicyInfo = PolicyInfo(
 
 _K1 = Decimal('1.1')
 _K2 = Decimal('100000')
-_K3 = Decimal('2000000')
-_K4 = Decimal('0.05')
-_K5 = Decimal('300000')
-_K6 = Decimal('200000')
-_K7 = Decimal('3000000000')
-_K8 = Decimal('2000000000')
-_K9 = Decimal('1000000000')
-_K10 = Decimal('0.15')
-_K11 = Decimal('20000000')
-_K12 = Decimal('0.1')
-_K13 = Decimal('1')
-_K14 = Decimal('10')
-_K15 = Decimal('10000')
-_K16 = Decimal('50000')
-_K17 = Decimal('5000000')
-_K18 = Decimal('150')
+_K3 = Decimal('100000.00')
+_K4 = Decimal('2000000')
+_K5 = Decimal('0.05')
+_K6 = Decimal('300000')
+_K7 = Decimal('200000')
+_K8 = Decimal('300000.00')
+_K9 = Decimal('200000.00')
+_K10 = Decimal('3000000000')
+_K11 = Decimal('2000000000')
+_K12 = Decimal('1000000000')
+_K13 = Decimal('0.15')
+_K14 = Decimal('20000000')
+_K15 = Decimal('0.1')
+_K16 = Decimal('1')
+_K17 = Decimal('10')
+_K18 = Decimal('10000')
+_K19 = Decimal('50000')
+_K20 = Decimal('5000000')
+_K21 = Decimal('150')
 
 
 def _def_1(run, offset):
@@ -176,6 +184,20 @@ def _clause_1(run):
     return exact(run, _K2, None, None)
 
 
+def _decide_1(facts, year, factor=None):
+    """第一条: the decision of _clause_1 (see runtime, "decisions").
+    """
+    holds = True
+    v9 = facts.get('实现税收')
+    if v9 is False:
+        return False
+    if v9 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('exact', _K3, _K3) if factor is None else exact_decision(_K2, None, factor)
+
+
 def _clause_2(run):
     """第二条「比例封顶」
 
@@ -186,27 +208,45 @@ def _clause_2(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v9 = facts.get('企业行业')
-    if v9 is None:
+    v10 = facts.get('企业行业')
+    if v10 is None:
         run.missed('企业行业')
-    m10 = None if v9 is None else v9 in ('生产性服务业', '生活性服务业')
+    m11 = None if v10 is None else v10 in ('生产性服务业', '生活性服务业')
     if trace is not None:
-        trace.append((trace_value, '企业行业 属于 生产性服务业、生活性服务业', v9, 'enum', m10))
-    c11 = m10
-    if c11 is False:
+        trace.append((trace_value, '企业行业 属于 生产性服务业、生活性服务业', v10, 'enum', m11))
+    c12 = m11
+    if c12 is False:
         return False
-    if c11 is None:
+    if c12 is None:
         holds = None
     if holds is None:
         return None
-    cap = _K3
-    v12 = facts.get('投资额')
-    if v12 is None:
+    cap = _K4
+    v13 = facts.get('投资额')
+    if v13 is None:
         run.missed('投资额')
-    e13 = (None if v12 is None else v12 * _K4)
+    e14 = (None if v13 is None else v13 * _K5)
     if trace is not None:
-        trace.append((trace_define, '投资额 × 5%', e13, 'money'))
-    return exact(run, e13, cap, '200万元')
+        trace.append((trace_define, '投资额 × 5%', e14, 'money'))
+    return exact(run, e14, cap, '200万元')
+
+
+def _decide_2(facts, year, factor=None):
+    """第二条: the decision of _clause_2 (see runtime, "decisions").
+    """
+    holds = True
+    v15 = facts.get('企业行业')
+    m16 = None if v15 is None else v15 in ('生产性服务业', '生活性服务业')
+    if m16 is False:
+        return False
+    if m16 is None:
+        holds = None
+    if holds is None:
+        return None
+    cap = _K4
+    v17 = facts.get('投资额')
+    e18 = (None if v17 is None else v17 * _K5)
+    return exact_decision(e18, cap, factor)
 
 
 def _clause_3(run):
@@ -220,9 +260,22 @@ def _clause_3(run):
     if not isinstance(picked, int):
         return picked
     if picked == 0:  # 国家
-        return exact(run, _K5, None, None)
-    elif picked == 1:  # 省
         return exact(run, _K6, None, None)
+    elif picked == 1:  # 省
+        return exact(run, _K7, None, None)
+
+
+def _decide_3(facts, year, factor=None):
+    """第三条: the decision of _clause_3 (see runtime, "decisions").
+    """
+    level19 = facts.get('品牌级别')
+    if level19 is None:
+        return None
+    if level19 == '国家':
+        return ('exact', _K8, _K8) if factor is None else exact_decision(_K6, None, factor)
+    elif level19 == '省':
+        return ('exact', _K9, _K9) if factor is None else exact_decision(_K7, None, factor)
+    return '%s为「%s」，不在奖励等级之内' % ('品牌级别', level19)
 
 
 def _clause_4(run):
@@ -234,69 +287,119 @@ def _clause_4(run):
     """
     facts = run.facts
     trace = run.trace if run.tracing else None
-    s14 = facts.get('营业收入')
-    y15 = run.year
-    v16 = None if s14 is None else s14.get(y15)
-    if v16 is None:
+    s20 = facts.get('营业收入')
+    y21 = run.year
+    v22 = None if s20 is None else s20.get(y21)
+    if v22 is None:
         run.at('营业收入', 0)  # records what is missing: the fact, or its year
-        r17 = None
-    elif v16 > _K7:
-        r17 = True
-        for y18, v19 in s14.items():
-            if y18 < y15 and v19 > _K7:
-                r17 = False
+        r23 = None
+    elif v22 > _K10:
+        r23 = True
+        for y24, v25 in s20.items():
+            if y24 < y21 and v25 > _K10:
+                r23 = False
                 break
     else:
-        r17 = False
+        r23 = False
     if trace is not None:
-        trace.append((trace_first_time, '营业收入 首次超过 30亿元', y15, v16, _K7, 'money', s14, 'gt', r17))
-    tier20 = r17
-    if tier20 is None:
+        trace.append((trace_first_time, '营业收入 首次超过 30亿元', y21, v22, _K10, 'money', s20, 'gt', r23))
+    tier26 = r23
+    if tier26 is None:
         return None
-    if tier20:
-        return exact(run, _K5, None, None)
-    s21 = facts.get('营业收入')
-    y22 = run.year
-    v23 = None if s21 is None else s21.get(y22)
-    if v23 is None:
-        run.at('营业收入', 0)  # records what is missing: the fact, or its year
-        r24 = None
-    elif v23 > _K8:
-        r24 = True
-        for y25, v26 in s21.items():
-            if y25 < y22 and v26 > _K8:
-                r24 = False
-                break
-    else:
-        r24 = False
-    if trace is not None:
-        trace.append((trace_first_time, '营业收入 首次超过 20亿元', y22, v23, _K8, 'money', s21, 'gt', r24))
-    tier27 = r24
-    if tier27 is None:
-        return None
-    if tier27:
+    if tier26:
         return exact(run, _K6, None, None)
-    s28 = facts.get('营业收入')
-    y29 = run.year
-    v30 = None if s28 is None else s28.get(y29)
-    if v30 is None:
+    s27 = facts.get('营业收入')
+    y28 = run.year
+    v29 = None if s27 is None else s27.get(y28)
+    if v29 is None:
         run.at('营业收入', 0)  # records what is missing: the fact, or its year
-        r31 = None
-    elif v30 > _K9:
-        r31 = True
-        for y32, v33 in s28.items():
-            if y32 < y29 and v33 > _K9:
-                r31 = False
+        r30 = None
+    elif v29 > _K11:
+        r30 = True
+        for y31, v32 in s27.items():
+            if y31 < y28 and v32 > _K11:
+                r30 = False
                 break
     else:
-        r31 = False
+        r30 = False
     if trace is not None:
-        trace.append((trace_first_time, '营业收入 首次超过 10亿元', y29, v30, _K9, 'money', s28, 'gt', r31))
-    tier34 = r31
-    if tier34 is None:
+        trace.append((trace_first_time, '营业收入 首次超过 20亿元', y28, v29, _K11, 'money', s27, 'gt', r30))
+    tier33 = r30
+    if tier33 is None:
         return None
-    if tier34:
+    if tier33:
+        return exact(run, _K7, None, None)
+    s34 = facts.get('营业收入')
+    y35 = run.year
+    v36 = None if s34 is None else s34.get(y35)
+    if v36 is None:
+        run.at('营业收入', 0)  # records what is missing: the fact, or its year
+        r37 = None
+    elif v36 > _K12:
+        r37 = True
+        for y38, v39 in s34.items():
+            if y38 < y35 and v39 > _K12:
+                r37 = False
+                break
+    else:
+        r37 = False
+    if trace is not None:
+        trace.append((trace_first_time, '营业收入 首次超过 10亿元', y35, v36, _K12, 'money', s34, 'gt', r37))
+    tier40 = r37
+    if tier40 is None:
+        return None
+    if tier40:
         return exact(run, _K2, None, None)
+    return '未达到任何一档门槛'
+
+
+def _decide_4(facts, year, factor=None):
+    """第四条: the decision of _clause_4 (see runtime, "decisions").
+    """
+    s41 = facts.get('营业收入')
+    v42 = None if s41 is None else s41.get(year)
+    if v42 is None:
+        r43 = None
+    elif v42 > _K10:
+        r43 = True
+        for y44, v45 in s41.items():
+            if y44 < year and v45 > _K10:
+                r43 = False
+                break
+    else:
+        r43 = False
+    if r43 is None:
+        return None
+    if r43:
+        return ('exact', _K8, _K8) if factor is None else exact_decision(_K6, None, factor)
+    if v42 is None:
+        r46 = None
+    elif v42 > _K11:
+        r46 = True
+        for y47, v48 in s41.items():
+            if y47 < year and v48 > _K11:
+                r46 = False
+                break
+    else:
+        r46 = False
+    if r46 is None:
+        return None
+    if r46:
+        return ('exact', _K9, _K9) if factor is None else exact_decision(_K7, None, factor)
+    if v42 is None:
+        r49 = None
+    elif v42 > _K12:
+        r49 = True
+        for y50, v51 in s41.items():
+            if y50 < year and v51 > _K12:
+                r49 = False
+                break
+    else:
+        r49 = False
+    if r49 is None:
+        return None
+    if r49:
+        return ('exact', _K3, _K3) if factor is None else exact_decision(_K2, None, factor)
     return '未达到任何一档门槛'
 
 
@@ -310,43 +413,81 @@ def _clause_5(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    years36 = []
-    for k37 in range(3):
-        s38 = facts.get('营业收入')
-        v39 = None if s38 is None else s38.get(run.year - (k37))
-        if v39 is None:
-            run.at('营业收入', k37)
-        s40 = facts.get('营业收入')
-        v41 = None if s40 is None else s40.get(run.year - (k37 + 1))
-        if v41 is None:
-            run.at('营业收入', k37 + 1)
-        e42 = (None if v39 is None or v41 is None else run.growth('营业收入', k37) if v41 == 0 else (v39 - v41) / v41)
-        r43 = None if e42 is None else e42 > _K10
+    years53 = []
+    for k54 in range(3):
+        s55 = facts.get('营业收入')
+        v56 = None if s55 is None else s55.get(run.year - (k54))
+        if v56 is None:
+            run.at('营业收入', k54)
+        s57 = facts.get('营业收入')
+        v58 = None if s57 is None else s57.get(run.year - (k54 + 1))
+        if v58 is None:
+            run.at('营业收入', k54 + 1)
+        e59 = (None if v56 is None or v58 is None else run.growth('营业收入', k54) if v58 == 0 else (v56 - v58) / v58)
+        r60 = None if e59 is None else e59 > _K13
         if trace is not None:
-            trace.append((trace_compare_year, '营业收入 增速 均超过 15%', run.year - (k37), e42, _K10, 'percent', r43))
-        years36.append(r43)
-    e44 = run.run_of_years('连续 3年 营业收入 增速 均超过 15%', years36)
-    t35 = e44
-    if t35 is not False:
-        s45 = facts.get('营业收入')
-        v46 = None if s45 is None else s45.get(run.year)
-        if v46 is None:
+            trace.append((trace_compare_year, '营业收入 增速 均超过 15%', run.year - (k54), e59, _K13, 'percent', r60))
+        years53.append(r60)
+    e61 = run.run_of_years('连续 3年 营业收入 增速 均超过 15%', years53)
+    t52 = e61
+    if t52 is not False:
+        s62 = facts.get('营业收入')
+        v63 = None if s62 is None else s62.get(run.year)
+        if v63 is None:
             run.at('营业收入', 0)
-        r47 = None if v46 is None else v46 >= _K11
+        r64 = None if v63 is None else v63 >= _K14
         if trace is not None:
-            trace.append((trace_compare_year, '营业收入 不低于 2000万元', run.year, v46, _K11, 'money', r47))
-        if t35 is True:
-            t35 = r47
-        elif r47 is False:
-            t35 = False
-    c48 = t35
-    if c48 is False:
+            trace.append((trace_compare_year, '营业收入 不低于 2000万元', run.year, v63, _K14, 'money', r64))
+        if t52 is True:
+            t52 = r64
+        elif r64 is False:
+            t52 = False
+    c65 = t52
+    if c65 is False:
         return False
-    if c48 is None:
+    if c65 is None:
         holds = None
     if holds is None:
         return None
-    return up_to(run, _K6, None, None)
+    return up_to(run, _K7, None, None)
+
+
+def _decide_5(facts, year, factor=None):
+    """第五条: the decision of _clause_5 (see runtime, "decisions").
+    """
+    holds = True
+    years67 = []
+    for k68 in range(3):
+        s69 = facts.get('营业收入')
+        v70 = None if s69 is None else s69.get(year - (k68))
+        s71 = facts.get('营业收入')
+        v72 = None if s71 is None else s71.get(year - (k68 + 1))
+        e73 = (None if v70 is None or v72 is None or v72 == 0 else (v70 - v72) / v72)
+        r74 = None if e73 is None else e73 > _K13
+        years67.append(r74)
+    r75 = True
+    for o76 in years67:
+        if o76 is False:
+            r75 = False
+            break
+        if o76 is None:
+            r75 = None
+    t66 = r75
+    if t66 is not False:
+        s77 = facts.get('营业收入')
+        v78 = None if s77 is None else s77.get(year)
+        r79 = None if v78 is None else v78 >= _K14
+        if t66 is True:
+            t66 = r79
+        elif r79 is False:
+            t66 = False
+    if t66 is False:
+        return False
+    if t66 is None:
+        holds = None
+    if holds is None:
+        return None
+    return up_to_decision(_K7, None, factor)
 
 
 def _clause_6(run):
@@ -359,30 +500,51 @@ def _clause_6(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    s49 = facts.get('税收')
-    v50 = None if s49 is None else s49.get(run.year)
-    if v50 is None:
+    s80 = facts.get('税收')
+    v81 = None if s80 is None else s80.get(run.year)
+    if v81 is None:
         run.at('税收', 0)
-    s51 = facts.get('税收')
-    v52 = None if s51 is None else s51.get(run.year - (0 + 1))
-    if v52 is None:
+    s82 = facts.get('税收')
+    v83 = None if s82 is None else s82.get(run.year - (0 + 1))
+    if v83 is None:
         run.at('税收', 0 + 1)
-    e53 = (None if v50 is None or v52 is None else run.growth('税收', 0) if v52 == 0 else (v50 - v52) / v52)
-    r54 = None if e53 is None else e53 >= _K12
+    e84 = (None if v81 is None or v83 is None else run.growth('税收', 0) if v83 == 0 else (v81 - v83) / v83)
+    r85 = None if e84 is None else e84 >= _K15
     if trace is not None:
-        trace.append((trace_compare_year, '税收 增速 不低于 10%', run.year, e53, _K12, 'percent', r54))
-    c55 = r54
-    if c55 is False:
+        trace.append((trace_compare_year, '税收 增速 不低于 10%', run.year, e84, _K15, 'percent', r85))
+    c86 = r85
+    if c86 is False:
         return False
-    if c55 is None:
+    if c86 is None:
         holds = None
     if holds is None:
         return None
-    e56 = _def_1(run, 0)
-    e57 = (None if e56 is None else e56 * _K13)
+    e87 = _def_1(run, 0)
+    e88 = (None if e87 is None else e87 * _K16)
     if trace is not None:
-        trace.append((trace_define, '超额增长 × 100%', e57, 'money'))
-    return exact(run, e57, None, None)
+        trace.append((trace_define, '超额增长 × 100%', e88, 'money'))
+    return exact(run, e88, None, None)
+
+
+def _decide_6(facts, year, factor=None):
+    """第六条: the decision of _clause_6 (see runtime, "decisions").
+    """
+    holds = True
+    s89 = facts.get('税收')
+    v90 = None if s89 is None else s89.get(year)
+    v91 = None if s89 is None else s89.get(year - (0 + 1))
+    e92 = (None if v90 is None or v91 is None or v91 == 0 else (v90 - v91) / v91)
+    r93 = None if e92 is None else e92 >= _K15
+    if r93 is False:
+        return False
+    if r93 is None:
+        holds = None
+    if holds is None:
+        return None
+    e94 = (None if v91 is None else v91 * _K1)
+    e95 = (None if v90 is None or e94 is None else v90 - e94)
+    e96 = (None if e95 is None else e95 * _K16)
+    return in_period(exact_decision(e96, None, factor), facts.get('首次获奖年度'), year, 3, True)
 
 
 def _clause_7(run):
@@ -395,33 +557,57 @@ def _clause_7(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v59 = facts.get('排名')
-    if v59 is None:
+    v98 = facts.get('排名')
+    if v98 is None:
         run.missed('排名')
-    r60 = None if v59 is None else v59 <= _K14
+    r99 = None if v98 is None else v98 <= _K17
     if trace is not None:
-        trace.append((trace_compare, '排名 不超过 10', '', v59, _K14, 'number', r60))
-    t58 = r60
-    if t58 is not True:
-        v61 = facts.get('增长率')
-        if v61 is None:
+        trace.append((trace_compare, '排名 不超过 10', '', v98, _K17, 'number', r99))
+    t97 = r99
+    if t97 is not True:
+        v100 = facts.get('增长率')
+        if v100 is None:
             run.missed('增长率')
-        r62 = None if v61 is None else v61 < _K4
+        r101 = None if v100 is None else v100 < _K5
         if trace is not None:
-            trace.append((trace_compare, '增长率 低于 5%', '', v61, _K4, 'percent', r62))
-        e63 = (None if r62 is None else not r62)
-        if t58 is False:
-            t58 = e63
-        elif e63 is True:
-            t58 = True
-    c64 = t58
-    if c64 is False:
+            trace.append((trace_compare, '增长率 低于 5%', '', v100, _K5, 'percent', r101))
+        e102 = (None if r101 is None else not r101)
+        if t97 is False:
+            t97 = e102
+        elif e102 is True:
+            t97 = True
+    c103 = t97
+    if c103 is False:
         return False
-    if c64 is None:
+    if c103 is None:
         holds = None
     if holds is None:
         return None
-    return between(run, _K15, _K16, None, None)
+    return between(run, _K18, _K19, None, None)
+
+
+def _decide_7(facts, year, factor=None):
+    """第七条: the decision of _clause_7 (see runtime, "decisions").
+    """
+    holds = True
+    v105 = facts.get('排名')
+    r106 = None if v105 is None else v105 <= _K17
+    t104 = r106
+    if t104 is not True:
+        v107 = facts.get('增长率')
+        r108 = None if v107 is None else v107 < _K5
+        e109 = (None if r108 is None else not r108)
+        if t104 is False:
+            t104 = e109
+        elif e109 is True:
+            t104 = True
+    if t104 is False:
+        return False
+    if t104 is None:
+        holds = None
+    if holds is None:
+        return None
+    return range_decision(_K18, _K19, None, factor)
 
 
 def _clause_8(run):
@@ -434,20 +620,35 @@ def _clause_8(run):
     facts = run.facts
     trace = run.trace if run.tracing else None
     holds = True
-    v65 = facts.get('企业行业')
-    if v65 is None:
+    v110 = facts.get('企业行业')
+    if v110 is None:
         run.missed('企业行业')
-    m66 = None if v65 is None else v65 != '批零贸易'
+    m111 = None if v110 is None else v110 != '批零贸易'
     if trace is not None:
-        trace.append((trace_value, '企业行业 不属于 批零贸易', v65, 'enum', m66))
-    c67 = m66
-    if c67 is False:
+        trace.append((trace_value, '企业行业 不属于 批零贸易', v110, 'enum', m111))
+    c112 = m111
+    if c112 is False:
         return False
-    if c67 is None:
+    if c112 is None:
         holds = None
     if holds is None:
         return None
     return case_by_case(run)
+
+
+def _decide_8(facts, year, factor=None):
+    """第八条: the decision of _clause_8 (see runtime, "decisions").
+    """
+    holds = True
+    v113 = facts.get('企业行业')
+    m114 = None if v113 is None else v113 != '批零贸易'
+    if m114 is False:
+        return False
+    if m114 is None:
+        holds = None
+    if holds is None:
+        return None
+    return ('case_by_case', None, None)
 
 
 def _clause_9(run):
@@ -460,6 +661,12 @@ def _clause_9(run):
     return unspecified(run, '根据规定')
 
 
+def _decide_9(facts, year, factor=None):
+    """第九条: the decision of _clause_9 (see runtime, "decisions").
+    """
+    return ('unspecified', None, None, '根据规定')
+
+
 def _clause_10(run):
     """第十一条「单价」
 
@@ -469,21 +676,30 @@ def _clause_10(run):
     """
     facts = run.facts
     trace = run.trace if run.tracing else None
-    cap = _K17
-    v68 = facts.get('超出面积')
-    if v68 is None:
+    cap = _K20
+    v115 = facts.get('超出面积')
+    if v115 is None:
         run.missed('超出面积')
-    e69 = (None if v68 is None else v68 * _K18)
+    e116 = (None if v115 is None else v115 * _K21)
     if trace is not None:
-        trace.append((trace_define, '超出面积 × 150元/平方米', e69, 'money'))
-    return exact(run, e69, cap, '500万元')
+        trace.append((trace_define, '超出面积 × 150元/平方米', e116, 'money'))
+    return exact(run, e116, cap, '500万元')
+
+
+def _decide_10(facts, year, factor=None):
+    """第十一条: the decision of _clause_10 (see runtime, "decisions").
+    """
+    cap = _K20
+    v117 = facts.get('超出面积')
+    e118 = (None if v117 is None else v117 * _K21)
+    return exact_decision(e118, cap, factor)
 
 
 CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第一条', item=None,
         title='固定', matter=None,
-        source='tests/fixtures/shapes.pol:32', evaluate=_clause_1,
+        source='tests/fixtures/shapes.pol:32', evaluate=_clause_1, decide=_decide_1,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('100000'),
@@ -491,7 +707,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第二条', item=None,
         title='比例封顶', matter='投资补助',
-        source='tests/fixtures/shapes.pol:41', evaluate=_clause_2,
+        source='tests/fixtures/shapes.pol:41', evaluate=_clause_2, decide=_decide_2,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('2000000'),
@@ -499,7 +715,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第三条', item=None,
         title='分级', matter=None,
-        source='tests/fixtures/shapes.pol:50', evaluate=_clause_3,
+        source='tests/fixtures/shapes.pol:50', evaluate=_clause_3, decide=_decide_3,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -507,7 +723,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第四条', item=None,
         title='首次超过分档', matter='投资补助',
-        source='tests/fixtures/shapes.pol:58', evaluate=_clause_4,
+        source='tests/fixtures/shapes.pol:58', evaluate=_clause_4, decide=_decide_4,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('300000'),
@@ -515,7 +731,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第五条', item=None,
         title='连续增长', matter=None,
-        source='tests/fixtures/shapes.pol:70', evaluate=_clause_5,
+        source='tests/fixtures/shapes.pol:70', evaluate=_clause_5, decide=_decide_5,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=(15, None, None, (('营业收入', True),), None, ()), ceiling=Decimal('200000'),
@@ -523,7 +739,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第六条', item=None,
         title='增长分成', matter=None,
-        source='tests/fixtures/shapes.pol:78', evaluate=_clause_6,
+        source='tests/fixtures/shapes.pol:78', evaluate=_clause_6, decide=_decide_6,
         duration=3, start_fact='首次获奖年度', start_next_year=True, cofunded=False,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -531,7 +747,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第七条', item=None,
         title='区间与其他', matter=None,
-        source='tests/fixtures/shapes.pol:87', evaluate=_clause_7,
+        source='tests/fixtures/shapes.pol:87', evaluate=_clause_7, decide=_decide_7,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('50000'),
@@ -539,7 +755,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第八条', item=None,
         title='一事一议', matter=None,
-        source='tests/fixtures/shapes.pol:94', evaluate=_clause_8,
+        source='tests/fixtures/shapes.pol:94', evaluate=_clause_8, decide=_decide_8,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -547,7 +763,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第九条', item=None,
         title='未定', matter=None,
-        source='tests/fixtures/shapes.pol:100', evaluate=_clause_9,
+        source='tests/fixtures/shapes.pol:100', evaluate=_clause_9, decide=_decide_9,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=None,
@@ -555,7 +771,7 @@ CLAUSES: tuple[ClauseSpec, ...] = (
     ClauseSpec(
         policy='测试〔2020〕1号', article='第十一条', item=None,
         title='单价', matter=None,
-        source='tests/fixtures/shapes.pol:110', evaluate=_clause_10,
+        source='tests/fixtures/shapes.pol:110', evaluate=_clause_10, decide=_decide_10,
         duration=None, start_fact=None, start_next_year=False, cofunded=True,
         modifies=None, split=None,
         matter_fact=None, quota=None, ceiling=Decimal('5000000'),
