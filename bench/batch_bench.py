@@ -10,6 +10,7 @@ as evaluate() runs it, and without a trace as the batch runs it), and the refere
     python bench/batch_bench.py --cli [--rows 100000]   # peak memory of `polc eval --batch`
     python bench/batch_bench.py --clauses [--calls 20000]  # only the per-call comparison of clauses
     python bench/batch_bench.py --engines [--rows 100000] [--million] [--engine duckdb --engine python]
+    python bench/batch_bench.py --fixed [--repeat 3] [--root OLDER_TREE]  # what the command costs before any row
 
 --engines times the whole command (read, evaluate, write) as a user runs it, a child process
 per engine and size, on a synthetic CSV register against all six policies: wall and CPU
@@ -17,6 +18,15 @@ seconds, rows/s, peak memory (the child's RSS), output bytes and bytes per enter
 the ratio to a hand-written Python loop over the same register that decides three clauses
 of 嘉政发〔2020〕6号 (第五条 with 嘉政发〔2020〕8号's ×1.5 modifier, 第七条, 第十二条第2项) and
 writes one JSON line per enterprise. --million adds a 1,000,000-row run (minutes).
+
+--fixed times the fixed cost of the whole batch command, the part that does not grow with the
+register: `polc eval policies --batch r.csv --out …` over a register of 10 enterprises, CPU
+seconds (user + system) of the child, best of --repeat runs, each way: as after `polc build`
+(generated modules verified, the per-applicant SQL text kept in polc's cache), with the SQL made
+again each run (its cache entries removed), with no cache at all (everything compiled, as a
+fresh clone), and the first way with the per-applicant query left to the runtime
+(POLC_SQL_CLAUSES=python: the difference is DuckDB planning and running that query). --root
+also times another polc tree (e.g. an older commit unpacked with `git archive`) side by side.
 """
 
 from __future__ import annotations
@@ -406,6 +416,61 @@ def engines(sizes: list[int], names: list[str]) -> None:
                       f"load average before the run {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
 
 
+# ---------------------------------------------------------------- fixed costs of the command
+FIXED_ROWS = 10
+
+
+def _child_cpu(command: list[str], cwd: Path, env: dict) -> float:
+    """CPU seconds (user + system) of one child process, measured with wait4."""
+    import os
+    child = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr = child.stderr.read()
+    _pid, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed: {stderr.decode()[-2000:]}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def fixed_costs(repeat: int, trees: list[Path]) -> None:
+    import os
+    import tempfile
+    print(f"polc eval policies --batch r.csv --on {ON} --out r.jsonl over {FIXED_ROWS} enterprises "
+          f"(six policies; CPU seconds of the child, best of {repeat})")
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print("  note: PYTHONDONTWRITEBYTECODE is set, so polc's sources are compiled on every run (about 0.1 s more)")
+    with tempfile.TemporaryDirectory(prefix="polc-fixed-") as work:
+        register_path = Path(work) / "r.csv"
+        write_register_csv(register_path, FIXED_ROWS)
+        for tree in trees:
+            cache = Path(work) / f"cache-{trees.index(tree)}"
+            env = dict(os.environ, PYTHONPATH=str(tree), POLC_CACHE_DIR=str(cache))
+            polc = [sys.executable, "-m", "compiler"]
+            command = [*polc, "eval", "policies", "--batch", str(register_path), "--on", ON.isoformat(),
+                       "--out", str(Path(work) / "r.jsonl")]
+            _child_cpu([*polc, "build", "--check"], tree, env)  # records generated/ as current, as a build does
+            _child_cpu(command, tree, env)  # warms the cache: parser tables, compiled modules, the SQL text
+
+            def without_sql_text():
+                for entry in cache.glob("sql-*.sql"):
+                    entry.unlink()
+
+            ways = [("as after polc build (modules verified, SQL text kept)", env, None),
+                    ("SQL text made again each run", env, without_sql_text),
+                    ("no cache at all (a fresh clone)", dict(env, POLC_CACHE_DIR=""), None),
+                    ("as after polc build, per-applicant query left to the runtime",
+                     dict(env, POLC_SQL_CLAUSES="python"), None)]
+            print(f"  {tree}:")
+            for label, way_env, before in ways:
+                load = os.getloadavg()
+                times = []
+                for _ in range(repeat):
+                    if before is not None:
+                        before()
+                    times.append(_child_cpu(command, tree, way_env))
+                print(f"    {label:<62} {min(times):6.3f} s CPU (runs {' '.join(f'{t:.2f}' for t in times)}); "
+                      f"load average before {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -419,7 +484,15 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="with --engines: also 1,000,000 enterprises")
     parser.add_argument("--clauses", action="store_true",
                         help="only the per-call comparison of clauses: hand-written, generated, interpreter")
+    parser.add_argument("--fixed", action="store_true",
+                        help="the fixed cost of the whole batch command (a register of 10 enterprises)")
+    parser.add_argument("--repeat", type=int, default=3, help="with --fixed: runs of each way (the best is shown)")
+    parser.add_argument("--root", type=Path, action="append", default=[],
+                        help="with --fixed: another polc tree to time side by side (repeatable)")
     args = parser.parse_args()
+    if args.fixed:
+        fixed_costs(args.repeat, [ROOT, *(path.resolve() for path in args.root)])
+        return
     if args.clauses:
         print(f"clauses of 6号, per call (CPU, best of 7 × {args.calls} calls), typed facts:")
         for line in clauses(args.calls):

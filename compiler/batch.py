@@ -124,6 +124,9 @@ def _header(path: str, line: int, fields: list[str], encoding: str, schema: dict
         raise RegisterError(f"{path}:{line}: 表头{damage[0]}", f"{path}:{line}: the header has {damage[1]}")
     names = [field.strip() for field in fields]
     seen: dict[str, int] = {}
+    # X -> the first column seen named X.<anything>: the same answer as searching every column
+    # seen for one, without the search per column (quadratic: 218 columns took 0.04 s).
+    dotted: dict[str, str] = {}
     for column, name in enumerate(names, 1):
         if not name:
             continue
@@ -135,8 +138,8 @@ def _header(path: str, line: int, fields: list[str], encoding: str, schema: dict
                 raise RegisterError(f"{path}:{line}: 列「{base}」与按年的列「{name}」同时出现（第{seen[base]}、{column}列）",
                                     f"{path}:{line}: column {base!r} and the yearly column {name!r} both appear "
                                     f"(columns {seen[base]} and {column})")
-        elif any(other.startswith(name + ".") for other in seen):
-            other = next(o for o in seen if o.startswith(name + "."))
+        elif name in dotted:
+            other = dotted[name]
             raise RegisterError(f"{path}:{line}: 列「{name}」与按年的列「{other}」同时出现（第{seen[other]}、{column}列）",
                                 f"{path}:{line}: column {name!r} and the yearly column {other!r} both appear "
                                 f"(columns {seen[other]} and {column})")
@@ -144,6 +147,10 @@ def _header(path: str, line: int, fields: list[str], encoding: str, schema: dict
             raise RegisterError(f"{path}:{line}: 列名「{name}」重复（第{seen[key]}、{column}列）：无法判断取哪一列",
                                 f"{path}:{line}: the column {name!r} appears twice (columns {seen[key]} and {column})")
         seen[key] = column
+        dot = key.find(".")
+        while dot >= 0:
+            dotted.setdefault(key[:dot], key)
+            dot = key.find(".", dot + 1)
     if schema is not None:
         _names_a_fact(path, line, names, schema)
     return names

@@ -264,16 +264,15 @@ def cmd_eval(args) -> int:
         return 2
     # On eval, --encoding names the encoding of the facts or the register, the data that
     # comes from elsewhere; the policies are read as usual (BOM, else UTF-8, else GB18030).
-    probe = None
-    if args.facts:
-        # Fast path: the committed generated modules, when current and verified (fast_eval).
-        from . import fast_eval
-        probe = fast_eval.probe(args.policies, args.generated)
-        if probe.stale:
-            print(_say(args.lang, f"注意：{probe.stale} 已过期（源文件已改动），本次在内存中重新编译；运行 polc build 更新",
-                       f"note: {probe.stale} is stale (its sources changed); compiled in memory this time: "
-                       f"run polc build"), file=sys.stderr)
-    modules = probe.modules if probe is not None else None
+    # Fast path, for one applicant and for a batch alike: the committed generated modules,
+    # when current and verified (fast_eval); the policies are then not even parsed.
+    from . import fast_eval
+    probe = fast_eval.probe(args.policies, args.generated)
+    if probe.stale:
+        print(_say(args.lang, f"注意：{probe.stale} 已过期（源文件已改动），本次在内存中重新编译；运行 polc build 更新",
+                   f"note: {probe.stale} is stale (its sources changed); compiled in memory this time: "
+                   f"run polc build"), file=sys.stderr)
+    modules = probe.modules
     try:
         if modules is None:
             from . import driver
@@ -281,9 +280,11 @@ def cmd_eval(args) -> int:
             if project.has_errors:
                 _print_diagnostics(project, args, sys.stderr)
                 return 1
-            if args.batch:
-                return _eval_batch(project, args)
             modules = _compile_modules(project, probe, args)
+            if args.batch:
+                return _eval_batch(modules, _project_models(project), args)
+        elif args.batch:
+            return _eval_batch(modules, _verified_models(probe, args.policies), args)
         facts = _read_facts(args.facts, args.encoding)
     except _InputError as exc:
         print("polc: " + _say(args.lang, exc.zh, exc.en), file=sys.stderr)
@@ -322,8 +323,39 @@ def _compile_modules(project, probe, args) -> list:
     return [driver.load_module(policy, texts[f"{driver.module_name(policy.path)}.py"]) for policy in project.policies]
 
 
-def _eval_batch(project, args) -> int:
-    from . import batch, compact, driver, sql_register
+def _project_models(project):
+    """The batch's lowered models (for the SQL text, compiler/sql_cache.py) of a loaded project:
+    the ones the modules were generated from (named from the project root; no path is in the
+    SQL)."""
+    from . import driver, sql_cache
+    sources = [[os.path.abspath(policy.path), inputs] for policy, inputs
+               in zip(project.policies, driver.module_inputs(project).values())]
+    return sql_cache.Models(sources, lambda: [project.model(policy, embedded=True) for policy in project.policies])
+
+
+def _verified_models(probe, paths: list[str]):
+    """The batch's lowered models when the verified generated modules are used: made (parsed,
+    checked, lowered) only if the SQL text is not in polc's cache, and only from the very
+    sources the modules were verified against (a policy edited while polc runs is an error,
+    exit 1, never SQL of other text than the modules')."""
+    from . import sql_cache
+
+    def make() -> list:
+        from . import driver
+        project = driver.load(paths, overlaps=False)
+        found = [[os.path.abspath(policy.path), [list(pair) for pair in inputs]] for policy, inputs
+                 in zip(project.policies, driver.module_inputs(project).values())]
+        if project.has_errors or found != probe.sources:
+            raise sql_cache.SourcesChanged()
+        return [project.model(policy, embedded=True) for policy in project.policies]
+
+    return sql_cache.Models(probe.sources, make)
+
+
+def _eval_batch(modules: list, models, args) -> int:
+    """Evaluate the register of --batch with the policies' modules; models: their lowered
+    models (sql_cache.Models) for the DuckDB engine's SQL."""
+    from . import batch, compact, sql_cache, sql_register
     register = args.batch
     table = sql_register.table_source(args.batch)
     if table is not None:
@@ -342,7 +374,6 @@ def _eval_batch(project, args) -> int:
         raise _InputError(2, f"--trace/--explain 输出带追踪的完整记录，只能写 JSON Lines（--out {args.out} 是 {kind}）",
                           f"--trace/--explain write full records with traces, as JSON Lines only "
                           f"(--out {args.out} is {kind})")
-    modules = [driver.load_module(policy) for policy in project.policies]
     outputs = []  # the result, and for CSV/Parquet the summary beside it: committed together
     writer = None
     try:
@@ -363,8 +394,7 @@ def _eval_batch(project, args) -> int:
         if engine == "duckdb":
             from . import sql_batch
             summary = sql_batch.run(modules, args.batch, args.on, writer, sys.stderr,
-                                    include_all=args.all, encoding=args.encoding,
-                                    models=[project.model(policy) for policy in project.policies])
+                                    include_all=args.all, encoding=args.encoding, models=models)
         else:
             summary = batch.run(modules, args.batch, args.on, writer, sys.stderr,
                                 include_all=args.all, encoding=args.encoding, explain=explain)
@@ -372,7 +402,7 @@ def _eval_batch(project, args) -> int:
             writer.finish()
         for output in outputs:
             output.commit()
-    except batch.RegisterError as exc:
+    except (batch.RegisterError, sql_cache.SourcesChanged) as exc:
         raise _InputError(1, exc.zh + "；未写出任何结果", exc.en + "; nothing was written") from None
     except OSError as exc:
         if not outputs and isinstance(exc, BrokenPipeError):

@@ -124,6 +124,10 @@ class Probe:
         self.modules: list[types.ModuleType] | None = None
         self.stale: str | None = None  # a module whose inputs changed: `polc build` is due
         self.on_disk: dict[str, bytes] = {}  # module file name -> bytes, to verify on fallback
+        # With modules: per policy, in their order, [the policy's path, its recorded inputs
+        # ((path from the project root, SHA-256), all found unchanged)]: what the batch's SQL
+        # text is made from (compiler/sql_cache.py).
+        self.sources: list = []
 
 
 def probe(paths: list[str], generated: str | None = None) -> Probe:
@@ -172,6 +176,7 @@ def probe(paths: list[str], generated: str | None = None) -> Probe:
     if found.stale or any(os.path.abspath(f) not in vocabularies for f in unbuilt):
         return found
     found.modules = [_load(name, path, data) for _file, name, path, data in located]
+    found.sources = [[os.path.abspath(file), recorded[f"{name}.py"]] for file, name, _path, _data in located]
     return found
 
 
