@@ -99,11 +99,13 @@ class Models(Sequence):
     def __iter__(self):
         return iter(self._models())
 
-    def key(self, on, years) -> str:
+    def key(self, on, years, only_listed: bool = True) -> str:
         """The entry name of the query for these sources on `on` over a register with these
-        year columns (series fact -> years)."""
+        year columns (series fact -> years), keeping only the listed rows or every row (--all:
+        the query filters its rows itself, so the two are different texts)."""
         made_from = json.dumps([compiler_fingerprint(), sqlglot_version(), self.sources, on.isoformat(),
-                                sorted([name, sorted(int(y) for y in ys)] for name, ys in (years or {}).items())],
+                                sorted([name, sorted(int(y) for y in ys)] for name, ys in (years or {}).items()),
+                                only_listed],
                                ensure_ascii=True)
         return f"{_PREFIX}{hashlib.sha256(made_from.encode('ascii')).hexdigest()}.sql"
 
@@ -118,7 +120,7 @@ def cached(make_query: Callable) -> Callable:
         models = engine.models
         if not isinstance(models, Models) or not models or os.environ.get("POLC_SQL_CLAUSES") == "python":
             return make_query(engine)
-        name = models.key(engine.on, engine.loaded.years)
+        name = models.key(engine.on, engine.loaded.years, not engine.include_all)
         data = cache.read(name)
         if data is not None:
             with contextlib.suppress(UnicodeDecodeError):

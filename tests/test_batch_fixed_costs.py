@@ -133,7 +133,7 @@ def test_cached_compiled_and_uncached_runs_write_the_same_bytes_in_every_format(
         assert cached == compiled == uncached, (extra, out)
         if out.endswith((".csv", ".parquet")):
             assert (root / "r.summary.json").exists()
-    assert len(entries(cache)) == 1
+    assert len(entries(cache)) == 2  # the default query and --all's (which keeps every row)
 
 
 def test_an_edited_policy_another_date_or_other_years_never_meet_an_old_query(project, inline):
@@ -210,6 +210,7 @@ def test_the_key_is_made_of_exactly_the_inputs(monkeypatch):
         models.key(on, {"营业收入": (2019, 2020, 2021)}),
         models.key(on, {"营业收入": (2019, 2020), "利润": (2020,)}),
         models.key(on, {}),
+        models.key(on, {"营业收入": (2019, 2020)}, only_listed=False),  # --all: every row kept by the query
         sql_cache.Models([["/p/a.pol", [["policies/a.pol", "1" * 64]]]], list).key(on, {"营业收入": (2019, 2020)}),
         sql_cache.Models([["/q/a.pol", [["policies/a.pol", "0" * 64]]]], list).key(on, {"营业收入": (2019, 2020)}),
         sql_cache.Models(sources + [["/p/b.pol", [["policies/b.pol", "0" * 64]]]], list).key(
@@ -220,7 +221,7 @@ def test_the_key_is_made_of_exactly_the_inputs(monkeypatch):
     monkeypatch.undo()
     monkeypatch.setattr(sql_cache, "sqlglot_version", lambda: "0.0.0")
     others.add(models.key(on, {"营业收入": (2019, 2020)}))
-    assert key not in others and len(others) == 9
+    assert key not in others and len(others) == 10
 
 
 def test_sqlglot_version_is_read_without_importing_it():
@@ -232,6 +233,7 @@ class _Engine:
     def __init__(self, models, on=datetime.date(2021, 6, 30), years=None):
         self.models, self.on = models, on
         self.loaded = type("Loaded", (), {"years": years or {}})()
+        self.include_all = False
         self.made = 0
 
 
