@@ -5,7 +5,8 @@ its 107 clauses as text) took about 0.9 s, and lowering the policies it is made 
 parsing them) most of another second, every run, while the text depends only on:
 - the sources: each policy and the vocabularies it imports, by path and SHA-256 of their
   text (what fast_eval checks to know a generated module is current), in the order given;
-- `--on`, and the years the register has columns for (`营业收入.2019` …);
+- `--on`, the years the register has columns for (`营业收入.2019` …), and whether every
+  row is kept (`--all`) or only the listed ones (the query filters them itself);
 - polc itself: its own source files, grammar and Python's version
   (fast_eval.compiler_fingerprint, which covers to_sql.py and sql_batch.py), and sqlglot's
   version (its generator writes the text).
