@@ -1428,13 +1428,7 @@ def exact_decision(amount, cap=None, factor=None):
     """exact(), as a decision: ("exact", amount, amount), or None for an unknown amount."""
     if amount is None:
         return None
-    if factor is not None:
-        amount = amount * factor[0]
-    if amount < _ZERO:
-        amount = _ZERO
-    if cap is not None and amount > cap:
-        amount = cap
-    amount = amount.quantize(CENT, ROUND_HALF_UP)
+    amount = _bounded_amount(amount, cap, factor)
     return ("exact", amount, amount)
 
 
