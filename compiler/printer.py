@@ -392,6 +392,8 @@ def vocabulary(node: ast.Vocabulary) -> str:
 def _outcome(verb: str, what: str) -> str:
     """由 "X" 审定, or 免收 "手续费" / 优先保障 "用地指标" / 列入 "…" / 授予 "…"."""
     return f"由 {string(what)} 审定" if verb == "审定" else f"{verb} {string(what)}"
+
+
 # ---- issue 13: payments in parts
 def part_text(node: ast.Part) -> str:
     """其中 50% [第2年] [待 达产升规]."""

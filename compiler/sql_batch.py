@@ -244,14 +244,16 @@ class Engine:
         any result naming it). The query runs over slices of the register's lines, so that
         DuckDB holds one slice's intermediate rows at a time (CHUNK_LINES)."""
         query = self._to_sql()
-        keep = ["true"] if self.include_all else ["applies IS DISTINCT FROM false"] + [
-            f"(policy_index = {c.policy_index + 1} AND clause_index = {c.index} AND matter IS NOT NULL)"
-            for c in self.clauses if c.spec.matter_fact is not None and c.policy.principle == "就高不重复"]
+        # to_sql's query keeps those rows itself (only_listed, keep_matters_read), before its join;
+        # the runtime's stand-in gives every row, filtered here the same way.
+        keep = ["true"]
         if query is None:
             self._python_clauses()
             query = "SELECT * FROM applicant_clauses"
-        elif not self.include_all:
-            keep = ["true"]  # the query keeps those rows itself (only_listed, keep_matters_read), before its join
+            if not self.include_all:
+                keep = ["applies IS DISTINCT FROM false"] + [
+                    f"(policy_index = {c.policy_index + 1} AND clause_index = {c.index} AND matter IS NOT NULL)"
+                    for c in self.clauses if c.spec.matter_fact is not None and c.policy.principle == "就高不重复"]
         # The clause's position from its (policy, clause) numbers: integers, no join on labels.
         first = {}
         for c in self.clauses:
