@@ -592,48 +592,64 @@ class Engine:
 
     # ------------------------------------------------------------ totals (runtime.add_up over the listed rows)
     def _totals_sql(self) -> str:
+        """CREATE TABLE totals (_line, low, high, open, undecided): each listed line's total as
+        runtime.add_up gives it (open / undecided: the clauses' JSON labels, in clause order;
+        undecided: those that cannot be decided first, then those waiting for a selection)."""
         # A matter is resolved for every applicant when a 就高不重复 policy names it in a
         # clause (runtime: any result naming it; a clause's own 事项 is named even when it
         # does not apply); a matter read from a fact (事项 按 X), when that clause names it.
         static = sorted({c.spec.matter for c in self.clauses
                          if c.spec.matter is not None and c.policy.principle == "就高不重复"})
+        # `rows` is read twice (by_matter and the sums), so DuckDB writes it once: it stays narrow,
+        # with no text. The labels of open and undecided clauses are their positions, sorted per
+        # line and named at the end (a list per line, not an ordered aggregate of label text);
+        # the 文号 only when a policy has 企业上限 (_cap_ctes reads it).
+        capped = bool(getattr(self, "capped_policies", None))
+        policy = ", i.policy" if capped else ""
+        info = "JOIN clause_info i USING (pos)" if capped else ""
+        best_policy = ("arg_min(policy, (-most, pos)) FILTER (WHERE possible IS NOT NULL AND most IS NOT NULL)"
+                       if capped else "CAST(NULL AS VARCHAR)")
+        count = max(1, len(self.clauses))
+        labels = "CAST([" + ", ".join(literal(_j(c.policy.docno + c.label)) for c in self.clauses) + "] AS VARCHAR[])"
         return """
             WITH resolved AS (
               SELECT DISTINCT c._line, c.matter FROM clause_rows c JOIN clause_info i USING (pos)
               WHERE c.matter IS NOT NULL AND i.highest_only AND i.dynamic_matter),
             rows AS (
-              SELECT f.*, i.policy, i.label_json, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
+              SELECT f.*{policy}, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN 0
                           WHEN f.allocation IN ('needs_selection', 'list_over') AND f.kind IS NOT NULL
                                AND f.kind <> 'routing' THEN 1 END AS possible,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN f.could_pay ELSE f.amount_max END AS most,
                      f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AS money,
                      coalesce(f.amount_max, f.amount_min) AS most_paid
-              FROM final f JOIN clause_info i USING (pos)  -- the 文号 (final is narrow): by_matter and _cap_ctes read it
+              FROM final f {info}
               LEFT JOIN resolved r ON r._line = f._line AND r.matter = f.matter),
             by_matter AS (
               SELECT _line, rmatter,
                      max(most_paid) FILTER (WHERE money) AS paid_most,
                      max(most) FILTER (WHERE possible IS NOT NULL AND most IS NOT NULL) AS best,
-                     arg_min(policy, (-most, pos)) FILTER (WHERE possible IS NOT NULL AND most IS NOT NULL) AS best_policy
+                     {best_policy} AS best_policy
               FROM rows WHERE rmatter IS NOT NULL GROUP BY _line, rmatter),
             extra AS (
               SELECT _line, sum(greatest(0, best - coalesce(paid_most, 0))) AS extra FROM by_matter
               WHERE best IS NOT NULL GROUP BY _line),
-            {caps}
-            SELECT r._line,
-                   CAST(coalesce(sum(amount_min) FILTER (WHERE money), 0) - coalesce(any_value(k.cut_min), 0)
-                        AS DECIMAL(38,2)) AS low,
-                   CAST(coalesce(sum(most_paid) FILTER (WHERE money), 0)
-                     + coalesce(sum(most) FILTER (WHERE possible IS NOT NULL AND rmatter IS NULL AND most IS NOT NULL), 0)
-                     + coalesce(any_value(e.extra), 0) - coalesce(any_value(k.cut_max), 0) AS DECIMAL(38,2)) AS high,
-                   list(label_json ORDER BY pos) FILTER (WHERE paid_now AND kind IN ('case_by_case', 'unspecified', 'at_least'))
-                     AS open,
-                   list(label_json ORDER BY possible, pos) FILTER (WHERE possible IS NOT NULL AND most IS NULL) AS undecided
-            FROM rows r LEFT JOIN extra e ON e._line = r._line
-            LEFT JOIN cap_cut k ON k._line = r._line
-            GROUP BY r._line""".replace("{static}", ", ".join(literal(m) for m in static) or "NULL").replace(
-                "{caps}", self._cap_ctes())
+            {caps},
+            sums AS (
+              SELECT _line, coalesce(sum(amount_min) FILTER (WHERE money), 0) AS low,
+                     coalesce(sum(most_paid) FILTER (WHERE money), 0)
+                       + coalesce(sum(most) FILTER (WHERE possible IS NOT NULL AND rmatter IS NULL AND most IS NOT NULL), 0)
+                       AS high,
+                     list(pos) FILTER (WHERE paid_now AND kind IN ('case_by_case', 'unspecified', 'at_least')) AS open,
+                     list(possible * {count} + pos) FILTER (WHERE possible IS NOT NULL AND most IS NULL) AS undecided
+              FROM rows GROUP BY _line)
+            SELECT s._line, CAST(s.low - coalesce(k.cut_min, 0) AS DECIMAL(38,2)) AS low,
+                   CAST(s.high + coalesce(e.extra, 0) - coalesce(k.cut_max, 0) AS DECIMAL(38,2)) AS high,
+                   list_transform(list_sort(s.open), lambda p: {labels}[p + 1]) AS open,
+                   list_transform(list_sort(s.undecided), lambda p: {labels}[p % {count} + 1]) AS undecided
+            FROM sums s LEFT JOIN extra e ON e._line = s._line LEFT JOIN cap_cut k ON k._line = s._line""".format(
+            policy=policy, info=info, best_policy=best_policy, count=count, labels=labels,
+            static=", ".join(literal(m) for m in static) or "NULL", caps=self._cap_ctes())
 
     # ------------------------------------------------------------ issue 13: caps per enterprise (r14-caps)
     def _enterprise_caps(self) -> None:
