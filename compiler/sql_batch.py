@@ -592,9 +592,10 @@ class Engine:
 
     # ------------------------------------------------------------ totals (runtime.add_up over the listed rows)
     def _totals_sql(self) -> str:
-        """CREATE TABLE totals (_line, low, high, open, undecided): each listed line's total as
-        runtime.add_up gives it (open / undecided: the clauses' JSON labels, in clause order;
-        undecided: those that cannot be decided first, then those waiting for a selection)."""
+        """The query of the table `totals` (_line, low, high, open, undecided): each line with a
+        listed clause, its total as runtime.add_up gives it (open / undecided: the clauses'
+        JSON labels in clause order; undecided: those that cannot be decided first, then
+        those waiting for a selection)."""
         # A matter is resolved for every applicant when a 就高不重复 policy names it in a
         # clause (runtime: any result naming it; a clause's own 事项 is named even when it
         # does not apply); a matter read from a fact (事项 按 X), when that clause names it.
@@ -900,15 +901,19 @@ class Engine:
         policy changes, then `"reason":{`; per listed clause (g, pos) `"label":value`, after a
         comma unless it is its group's first; last, the tail: what closes the last group, its
         policy and `policies` (`}` alone for a line with no listed clause), then `,"total":T}`
-        and the newline. Groups are ordered by their first clause (g, a window over the line's
-        rows), and positions order policies and clauses, as compact.grouped orders them.
+        and the newline. Groups are ordered by their first clause (g: one aggregate per line,
+        policy and reason, joined back to the clause rows; whether a group opens its policy or
+        its line: a window over the groups), and positions order policies and clauses, as
+        compact.grouped orders them.
 
         Why pieces and not a text per line: ordered string_agg per reason, policy and line
         (three sorted aggregates) cost four times what one sort of the pieces does. Why a
         piece per group opening rather than the opening joined onto the group's first clause
-        (and each group's closing onto its last, with COPY's separator as the comma): those
-        joins back to the clause rows, and the marks needing both the first and the last group
-        of each policy and line, cost more than the sort of the extra pieces."""
+        and the closing onto its last, with COPY's separator as the comma (round 15): that
+        needed the first and last group of each policy and line (three aggregates and their
+        joins) and the previous line's total (a window over the register), which cost more
+        than sorting the extra pieces and dropping their ends. A window over the clause rows
+        for g, instead of the aggregate and its join, costs more again (it sorts them all)."""
         a = ident(IDENTIFIER)
         total = (f"coalesce('{{\"min\"{KEY}\"' || CAST(t.low AS VARCHAR) || '\"{ITEM}\"max\"{KEY}\"' "
                  f"|| CAST(t.high AS VARCHAR) || '\"' || "
