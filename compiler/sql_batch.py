@@ -42,7 +42,10 @@ OUTS = ("outside_quota", "outside_budget", "needs_selection", "list_over")
 # JSON text as compact.JsonLinesWriter writes it: no spaces after separators, Chinese as it is.
 ITEM, KEY = ",", ":"
 DEFAULT_MEMORY = "1280MB"  # the bound is 2 GB for the whole process (Python and DuckDB's own)
-OUTPUT_SLICE = 250_000  # register lines whose JSON text is built at a time
+# Register lines whose JSON text is built at a time: one sort of their pieces. 25,000 lines
+# (about a million pieces) sort in memory; 100,000 at once cost a quarter more CPU and twice
+# the wall time (write_bench / batch_stages at 100k), and `final` is read by line range.
+OUTPUT_SLICE = 25_000
 # COPY options that write one VARCHAR column as text pieces, as they are (nothing quoted or
 # escaped), each followed by PIECE_END, which _append drops: JSON text holds no raw control
 # character, so neither the delimiter nor PIECE_END occurs in it (Engine._jsonl_fragments_sql).
