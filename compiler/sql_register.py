@@ -35,6 +35,7 @@ import re
 import tempfile
 from decimal import Decimal
 from pathlib import Path
+from typing import Callable
 
 from . import batch, runtime, source as sources
 
@@ -244,7 +245,11 @@ class Loaded:
         self.rows = 0
         self.bad: list[dict] = []  # {"line", "error"[, "applicant"], "structural"}
         self.years: dict[str, tuple[int, ...]] = {}
-        self.view_columns: list[tuple[str, str]] = []  # (column, SQL type) after _line and 申请人
+        # (column, SQL type) of every declared fact column the register has, after _line and 申请人
+        self.view_columns: list[tuple[str, str]] = []
+        # Those of them in the view register_rows, typed: all, or those Loader.wanted named
+        # (a stage reading any other fails loudly: no such column, never a silent NULL).
+        self.typed_columns: list[tuple[str, str]] = []
         self.columns: list[Column] = []
         self.reader = "staged"  # "duckdb": DuckDB read the CSV itself (one pattern per row checks it)
 
@@ -253,7 +258,7 @@ class Loader:
     """Loads one register into a DuckDB connection (see the module docstring)."""
 
     def __init__(self, con, policies: list, evaluator, path: str, encoding: str | None, work: str,
-                 stdin=None):
+                 stdin=None, wanted: Callable[[], set[str] | None] | None = None):
         self.con = con
         self.policies = policies  # [(PolicyInfo, clauses)]
         self.evaluator = evaluator
@@ -273,6 +278,9 @@ class Loader:
         self.work = work
         self.stdin = stdin
         self.loaded = Loaded()
+        # Called once the register's columns and years are known (self.loaded.years): the
+        # view columns the later stages read (a set of names), or None for every column.
+        self.wanted: Callable[[], set[str] | None] | None = wanted
 
     # ------------------------------------------------------------ entry
     def load(self) -> Loaded:
@@ -541,33 +549,42 @@ class Loader:
             checks.insert(0, _row_check(grouped))
         self.loaded.years = {}
         self.loaded.view_columns = []
+        self.loaded.typed_columns = []
         for name, spec in self.schema.items():
-            present = by_fact.get(name, [])
-            sql_type = SQL_TYPES[spec[0]] + ("[]" if len(spec) > 3 and spec[3] else "")
             if spec[1] and not (len(spec) > 3 and spec[3]):
-                years = sorted({c.year for c in present})
-                self.loaded.years[name] = tuple(years)
-                for year in years:
-                    column = next(c for c in present if c.year == year)
-                    _ok, value = _fast_cell(spec, f"t{column.position}", column.as_list, separator)
-                    outputs.append(f"{value} AS {ident(f'{name}.{year}')}")
-                    self.loaded.view_columns.append((f"{name}.{year}", SQL_TYPES[spec[0]]))
-                continue
-            if present:
-                column = present[0]
-                _ok, value = _fast_cell(spec, f"t{column.position}", column.as_list, separator)
-                outputs.append(f"{value} AS {ident(name)}")
+                self.loaded.years[name] = tuple(sorted({c.year for c in by_fact.get(name, [])}))
+        for name, spec in self.schema.items():
+            if spec[1] and not (len(spec) > 3 and spec[3]):
+                self.loaded.view_columns += [(f"{name}.{year}", SQL_TYPES[spec[0]]) for year in self.loaded.years[name]]
             else:
+                self.loaded.view_columns.append((name, SQL_TYPES[spec[0]] + ("[]" if len(spec) > 3 and spec[3] else "")))
+        # Only the columns a later stage reads are typed and kept (every cell is checked all
+        # the same): typing and storing the others was a third of the cost of loading.
+        wanted = self.wanted() if self.wanted is not None else None
+        for name, sql_type in self.loaded.view_columns:
+            if wanted is not None and name not in wanted:
+                continue
+            self.loaded.typed_columns.append((name, sql_type))
+            fact, column = name, next(iter(by_fact.get(name, [])), None)
+            if column is None and "." in name and name.rsplit(".", 1)[0] in self.loaded.years:
+                fact, year = name.rsplit(".", 1)
+                column = next(c for c in by_fact[fact] if c.year == int(year))
+            if column is None:
                 outputs.append(f"CAST(NULL AS {sql_type}) AS {ident(name)}")
-            self.loaded.view_columns.append((name, sql_type))
+                continue
+            _ok, value = _fast_cell(self.schema[fact], f"t{column.position}", column.as_list, separator)
+            outputs.append(f"{value} AS {ident(name)}")
         inner = (f"SELECT {line if line else 'NULL::BIGINT'} AS _src_line"
                  f"{''.join(', ' + c for c in cells)} FROM {scan}")
         fast = " AND ".join(f"coalesce({c}, false)" for c in checks) or "true"
         middle = f"SELECT *, {fast} AS _ok FROM ({inner})"
         raw_list = "[" + ", ".join(f"CAST(t{i} AS VARCHAR)" if not c.as_list else f"array_to_string(t{i}, ';')"
                                    for i, c in enumerate(self.loaded.columns)) + "]"
+        # TEMP: held in memory (spilled only when memory is short) rather than compressed and
+        # written to the database file: a fifth of the cost of loading. The later stages read
+        # register_lines, sql_batch's copy of the rows evaluated.
         return self.con.execute(
-            f"CREATE TABLE reg AS SELECT _src_line AS _line, {identifier} AS {ident(IDENTIFIER)}, "
+            f"CREATE TEMP TABLE reg AS SELECT _src_line AS _line, {identifier} AS {ident(IDENTIFIER)}, "
             f"_ok AS _fast, ({' AND '.join(blank) if blanks and blank else 'false'}) AS _blank, "
             f"CASE WHEN NOT _ok THEN {raw_list} END AS _raw"
             f"{''.join(', ' + o for o in outputs)} FROM ({middle})").fetchone()[0]
@@ -648,7 +665,7 @@ class Loader:
     def _apply(self, fixes: list) -> None:
         """Rows the runtime typed: their typed values replace the row's, and it counts as read."""
         path = os.path.join(self.work, "fixes.jsonl")
-        columns = self.loaded.view_columns
+        columns = self.loaded.typed_columns
         with open(path, "w", encoding="utf-8") as out:
             for line, applicant, typed in fixes:
                 cells = {"_line": line, "a": applicant, "v": [_typed_cell(typed, name) for name, _t in columns]}
@@ -667,7 +684,7 @@ class Loader:
         self.con.execute("DROP TABLE fixes")
 
     def _view(self) -> None:
-        cols = ", ".join(ident(name) for name, _t in self.loaded.view_columns)
+        cols = ", ".join(ident(name) for name, _t in self.loaded.typed_columns)
         self.con.execute(f"CREATE VIEW register_rows AS SELECT _line, {ident(IDENTIFIER)}{', ' + cols if cols else ''} "
                          f"FROM reg WHERE _fast AND NOT _blank")
 
