@@ -49,6 +49,11 @@ SQL_TYPES = {"money": "DECIMAL(38,6)", "number": "DECIMAL(38,6)", "percent": "DE
 _UNIT_FACTORS = (("万亿元", 10 ** 12), ("亿元", 10 ** 8), ("万元", 10 ** 4), ("元", 1))
 _JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 _TABLE_SOURCE = re.compile(r"^(?P<file>.+\.(?:duckdb|db)):(?P<table>[^:/\\]+)$")
+# A CSV or JSON Lines register up to this size is loaded into a TEMP table (held in memory, not
+# compressed into the database file: a fifth of the cost of loading); a larger one (a million
+# rows of the bench register is 1.25 GB, which would not fit in POLC_DUCKDB_MEMORY and spill
+# uncompressed) into a table of the database file, as before.
+TEMP_TABLE_BYTES = 512 << 20
 STAGED_LIST_SEPARATOR = "\x01"  # items of a 逐项 fact staged from JSON (never in a valid item)
 
 
@@ -190,7 +195,10 @@ def _fast_value(base: str, t: str) -> str:
         # A plain number is read by one cast; only a cell with a unit (it ends in 元) takes the
         # second branch. (A CASE, not coalesce(cast, …): a third of the cost of typing money.)
         factor = " ".join(f"WHEN suffix({t}, {literal(unit)}) THEN {f}" for unit, f in _UNIT_FACTORS[:3])
-        return (f"CASE WHEN suffix({t}, '元') THEN CAST(TRY_CAST(rtrim({t}, '万亿元') AS DECIMAL(38,6)) * "
+        # The number before a unit is read as DECIMAL(18,6): every accepted form fits (at most 11
+        # digits before the point), and a longer one (not accepted) gives NULL rather than an
+        # overflow in the product that would stop the whole load (…万亿元 with 32 digits did).
+        return (f"CASE WHEN suffix({t}, '元') THEN CAST(TRY_CAST(rtrim({t}, '万亿元') AS DECIMAL(18,6)) * "
                 f"CAST(CASE {factor} ELSE 1 END AS DECIMAL(38,0)) AS DECIMAL(38,6)) ELSE TRY_CAST({t} AS DECIMAL(38,6)) END")
     if base == "number":
         return f"TRY_CAST({t} AS DECIMAL(38,6))"
@@ -278,6 +286,7 @@ class Loader:
         self.encoding = encoding
         self.work = work
         self.stdin = stdin
+        self.temp = False  # reg as a TEMP table (load decides: TEMP_TABLE_BYTES)
         self.loaded = Loaded()
         # Called once the register's columns and years are known (self.loaded.years): the
         # view columns the later stages read (a set of names), or None for every column.
@@ -286,6 +295,7 @@ class Loader:
     # ------------------------------------------------------------ entry
     def load(self) -> Loaded:
         kind = register_format(self.path)
+        self.temp = kind in ("csv", "jsonl") and (self.path == "-" or os.path.getsize(self.path) <= TEMP_TABLE_BYTES)
         if kind == "csv":
             self._csv()
         elif kind == "jsonl":
@@ -591,11 +601,10 @@ class Loader:
         middle = f"SELECT *, {fast} AS _ok FROM ({inner})"
         raw_list = "[" + ", ".join(f"CAST(t{i} AS VARCHAR)" if not c.as_list else f"array_to_string(t{i}, ';')"
                                    for i, c in enumerate(self.loaded.columns)) + "]"
-        # TEMP: held in memory (spilled only when memory is short) rather than compressed and
-        # written to the database file: a fifth of the cost of loading. The later stages read
+        # TEMP for a register of moderate size (TEMP_TABLE_BYTES). The later stages read
         # register_lines, sql_batch's copy of the rows evaluated.
         return self.con.execute(
-            f"CREATE TEMP TABLE reg AS SELECT _src_line AS _line, {identifier} AS {ident(IDENTIFIER)}, "
+            f"CREATE {'TEMP ' if self.temp else ''}TABLE reg AS SELECT _src_line AS _line, {identifier} AS {ident(IDENTIFIER)}, "
             f"_ok AS _fast, ({' AND '.join(blank) if blanks and blank else 'false'}) AS _blank, "
             f"CASE WHEN NOT _ok THEN {raw_list} END AS _raw"
             f"{''.join(', ' + o for o in outputs)} FROM ({middle})").fetchone()[0]

@@ -289,3 +289,44 @@ def test_the_engine_keeps_the_columns_its_query_reads_and_the_facts_quotas_and_b
     assert kept["python"] == every
     # 验收评分 is read only by the budget's ranking, 平台交易额 by the quota's; 补助额 by no stage.
     assert {"验收评分", "平台交易额", "平台企业"} <= set(kept["sql"]) and "补助额" not in kept["sql"]
+
+
+@pytest.mark.parametrize("text", ["99999999999999999999999999999999万亿元", "9999999999999999999999999999999亿元",
+                                  "1" * 40 + "元", "999999999999万元"])
+def test_a_huge_amount_with_a_unit_is_refused_not_an_overflow_of_the_load(text):
+    # The value is computed for every cell (unguarded); the product once overflowed DECIMAL(38)
+    # and stopped the whole register instead of sending this row to the runtime.
+    ok, typed = sql_register._fast_cell(SPECS["money"], "t", False, ";")
+    assert duckdb.connect().execute(f"SELECT {ok}, {typed} FROM (SELECT ?::VARCHAR AS t)", [text]).fetchone()[0] is False
+    ok, typed = sql_register._fast_cell(("money", False, None, True), "t", False, ";")  # 逐项
+    assert duckdb.connect().execute(f"SELECT {ok}, {typed} FROM (SELECT ?::VARCHAR AS t)", [text]).fetchone()[0] is False
+
+
+def test_a_register_with_a_huge_amount_loads_with_that_row_bad(tmp_path):
+    path = tmp_path / "register.csv"
+    _write_plain(path, [_row(1), _row(2, 金额="99999999999999999999999999999999万亿元"), _row(3)])
+    loaded, got = _load(path)
+    assert sorted(got) == [2, 4] and [b["line"] for b in loaded.bad] == [3]
+
+
+def test_a_large_register_is_loaded_into_the_database_file_with_the_same_rows(tmp_path, monkeypatch):
+    path = tmp_path / "register.csv"
+    _write_plain(path, [_row(1), _row(2, 人数="12个"), _row(3, 总部=" H1"), _row(4, 金额="5元")])
+    kinds = {}
+
+    def load():
+        policy = types.SimpleNamespace(schema=SCHEMA)
+        with sql_register.work_directory() as directory:
+            con = sql_batch.connect(directory)
+            loaded = sql_register.Loader(con, [(policy, [])], types.SimpleNamespace(known=SCHEMA), str(path), None,
+                                         directory).load()
+            temporary = con.execute("SELECT temporary FROM duckdb_tables() WHERE table_name = 'reg'").fetchone()[0]
+            rows = con.execute("SELECT * FROM register_rows ORDER BY _line").fetchall()
+            con.close()
+        return temporary, rows, [b["line"] for b in loaded.bad]
+
+    kinds["small"] = load()
+    monkeypatch.setattr(sql_register, "TEMP_TABLE_BYTES", path.stat().st_size - 1)
+    kinds["large"] = load()
+    assert kinds["small"][0] is True and kinds["large"][0] is False
+    assert kinds["small"][1:] == kinds["large"][1:] and kinds["small"][2] == [3]
