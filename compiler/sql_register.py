@@ -586,14 +586,14 @@ class Loader:
             if wanted is not None and name not in wanted:
                 continue
             self.loaded.typed_columns.append((name, sql_type))
-            fact, column = name, next(iter(by_fact.get(name, [])), None)
-            if column is None and "." in name and name.rsplit(".", 1)[0] in self.loaded.years:
+            fact, source = name, next(iter(by_fact.get(name, [])), None)  # the header column it comes from
+            if source is None and "." in name and name.rsplit(".", 1)[0] in self.loaded.years:
                 fact, year = name.rsplit(".", 1)
-                column = next(c for c in by_fact[fact] if c.year == int(year))
-            if column is None:
+                source = next(c for c in by_fact[fact] if c.year == int(year))
+            if source is None:
                 outputs.append(f"CAST(NULL AS {sql_type}) AS {ident(name)}")
                 continue
-            _ok, value = _fast_cell(self.schema[fact], f"t{column.position}", column.as_list, separator)
+            _ok, value = _fast_cell(self.schema[fact], f"t{source.position}", source.as_list, separator)
             outputs.append(f"{value} AS {ident(name)}")
         inner = (f"SELECT {line if line else 'NULL::BIGINT'} AS _src_line"
                  f"{''.join(', ' + c for c in cells)} FROM {scan}")
