@@ -979,7 +979,6 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         copy=False, expression=exp.Table(this=_ident(register)))
     for number, columns in enumerate(([c for clause in clauses for c in clause.award],
                                       [c for clause in clauses for c in clause.decided],
-                                      [c for clause in clauses for c in clause.amounts],
                                       _highest_only(clauses),
                                       _offsets(clauses, policies))):
         if columns:
@@ -1045,8 +1044,9 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         _cast(_col("clause"), "VARCHAR").as_("clause", copy=False),
         _cast(matter_of_row, "VARCHAR").as_("matter", copy=False), _cast(applies.copy(), "BOOLEAN").as_("applies", copy=False),
         _cast(paid.copy(), "BOOLEAN").as_("paid", copy=False), _cast(kind, "VARCHAR").as_("kind", copy=False),
-        _cast(_col("amount_min"), MONEY_OUT).as_("amount_min", copy=False),
-        _cast(_col("amount_max"), MONEY_OUT).as_("amount_max", copy=False),
+        # the award's amounts where the clause applies (_ClauseColumns.bound: unmasked in the wide row)
+        _cast(_case([(_is(applies.copy(), True), _col("amount_min"))]), MONEY_OUT).as_("amount_min", copy=False),
+        _cast(_case([(_is(applies.copy(), True), _col("amount_max"))]), MONEY_OUT).as_("amount_max", copy=False),
         _cast(_case([(_is(applies.copy(), None), _col("ceiling"))]), MONEY_OUT).as_("could_pay", copy=False),
         reason.as_("reason", copy=False), _cast(funding, "VARCHAR").as_("funding", copy=False),
     ).from_(copy=False, expression=_from(long, "_polc_rows"))
@@ -1067,7 +1067,8 @@ class _ClauseColumns:
     read: aliased, over the register row (conditions, values read more than once, payers,
     the start fact, 事项 按 X's fact, money facts offset); award: over `read` (known, lo, hi,
     the parts' tests); decided: over `award` (applies, a matter read from a fact, the amount
-    paid now); amounts: over `decided` (min and max, NULL unless the clause applies)."""
+    paid now). The award's amounts are not blanked in the wide row: min and max are NULL
+    unless the clause applies only once the rows are unnested (see bound)."""
     pos: int
     policy: model.PolicyModel
     policy_index: int
@@ -1079,7 +1080,6 @@ class _ClauseColumns:
     read: list[exp.Expr] = attrs.Factory(list)
     award: list[exp.Expr] = attrs.Factory(list)
     decided: list[exp.Expr] = attrs.Factory(list)
-    amounts: list[exp.Expr] = attrs.Factory(list)
     dynamic_matter: bool = False
     payers: bool = False
     fact_offsets: bool = False
@@ -1115,9 +1115,18 @@ class _ClauseColumns:
             return self.column("matter")
         return _str(self.static_matter) if self.static_matter is not None else _null("VARCHAR")
 
+    def bound(self, bound: str) -> exp.Column:
+        """The award's min (what is paid now, with parts) or max column as awarded, whether
+        or not the clause applies: read where it applies (paid, taking part in 就高不重复, an
+        offset), and made NULL where it does not when the rows are unnested (the final
+        SELECT), so the wide row has no layer of CASEs only to blank them."""
+        if bound == "min":
+            return self.column("now" if self.clause.parts else "lo")
+        return self.column("hi")
+
     def amount(self, bound: str) -> exp.Expr:
-        """min or max as awarded (before offsets): NULL unless the clause applies."""
-        return _null(MONEY_OUT) if self.outside or self.kind is None else self.column(bound)
+        """min or max as awarded (before offsets); NULL unless the clause applies once masked."""
+        return _null(MONEY_OUT) if self.outside or self.kind is None else self.bound(bound)
 
     def final_column(self, bound: str) -> exp.Expr:
         return self.column("o" + bound) if self.offset else self.amount(bound)
@@ -1214,14 +1223,9 @@ def _clause_columns(pos: int, policy: model.PolicyModel, policy_index: int, clau
         matter = _case([(outcome, exp.Coalesce(this=c("by"), expressions=[static_matter.copy()]))], static_matter.copy())
         decided.append(_cast(matter, "VARCHAR").as_(prefix + "matter", copy=False))
         columns.dynamic_matter = True
-    low: exp.Expr = c("lo")
-    if clause.parts:  # issue 13: amount_min is what is paid now (runtime.in_parts)
-        decided.append(_cast(_paid_now(clause.parts, low, prefix), MONEY_OUT).as_(prefix + "now", copy=False))
-        low = c("now")
+    if clause.parts:  # issue 13: amount_min is what is paid now (runtime.in_parts; _ClauseColumns.bound)
+        decided.append(_cast(_paid_now(clause.parts, c("lo"), prefix), MONEY_OUT).as_(prefix + "now", copy=False))
     columns.decided = decided
-    if_applies = _is(c("applies"), True)
-    columns.amounts = [_cast(_case([(if_applies, low)]), MONEY_OUT).as_(prefix + "min", copy=False),
-                       _cast(_case([(if_applies.copy(), c("hi"))]), MONEY_OUT).as_(prefix + "max", copy=False)]
     return columns
 
 
@@ -1286,7 +1290,7 @@ def _highest_only(clauses: list[_ClauseColumns]) -> list[exp.Expr]:
         return 0 if clause.kind in _UNRANKED else 1
 
     def rank_amount(clause: _ClauseColumns) -> exp.Expr:
-        return exp.Coalesce(this=clause.column("max"), expressions=[clause.column("min")])
+        return exp.Coalesce(this=clause.bound("max"), expressions=[clause.bound("min")])
 
     def before(j: _ClauseColumns, k: _ClauseColumns) -> exp.Expr:
         """j ranks before k (both taking part in one matter)."""
@@ -1351,8 +1355,8 @@ def _offsets(clauses: list[_ClauseColumns], policies: Sequence[model.PolicyModel
         ceiling = j.ceiling
         if j.kind in _WITH_AMOUNT:
             with_amount = _and(is_m, paid)
-            least = _case([(with_amount, j.column("min"))], zero.copy())
-            most = _case([(with_amount.copy(), j.column("max"))] + (
+            least = _case([(with_amount, j.bound("min"))], zero.copy())
+            most = _case([(with_amount.copy(), j.bound("max"))] + (
                 [(undecided, _decimal_literal(ceiling)[0])] if ceiling is not None else []), zero.copy())
             unbounded = undecided.copy() if ceiling is None else exp.Boolean(this=False)
         else:
@@ -1393,13 +1397,13 @@ def _offsets(clauses: list[_ClauseColumns], policies: Sequence[model.PolicyModel
         if unbounded:
             most = _case([(_or(*unbounded), _null(FACT_DECIMAL))], most)
         reduced_min = _case([(_is(most, None), zero.copy())],
-                            at_least_zero(exp.Sub(this=k.column("min"), expression=_p(most.copy()))))
-        reduced_max = at_least_zero(exp.Sub(this=k.column("max"), expression=_p(least)))
+                            at_least_zero(exp.Sub(this=k.bound("min"), expression=_p(most.copy()))))
+        reduced_max = at_least_zero(exp.Sub(this=k.bound("max"), expression=_p(least)))
         reduces = k.paid_column()
         columns.append(_cast(_case([(reduces, _cast(exp.Round(this=reduced_min, decimals=_int(2)), MONEY_OUT))],
-                                   k.column("min")), MONEY_OUT).as_(k.name("omin"), copy=False))
+                                   k.bound("min")), MONEY_OUT).as_(k.name("omin"), copy=False))
         columns.append(_cast(_case([(reduces.copy(), _cast(exp.Round(this=reduced_max, decimals=_int(2)), MONEY_OUT))],
-                                   k.column("max")), MONEY_OUT).as_(k.name("omax"), copy=False))
+                                   k.bound("max")), MONEY_OUT).as_(k.name("omax"), copy=False))
         k.offset = True
     return columns
 
