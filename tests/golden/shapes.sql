@@ -64,21 +64,21 @@ FROM (
       "_polc_5_lo",
       "_polc_6_lo",
       "_polc_7_lo",
-      "_polc_8_lo",
-      "_polc_9_lo",
+      CAST(NULL AS DECIMAL(38, 2)),
+      CAST(NULL AS DECIMAL(38, 2)),
       "_polc_10_lo"
     ]) AS amount_min,
     UNNEST([
-      "_polc_1_hi",
-      "_polc_2_hi",
-      "_polc_3_hi",
-      "_polc_4_hi",
+      "_polc_1_lo",
+      "_polc_2_lo",
+      "_polc_3_lo",
+      "_polc_4_lo",
       "_polc_5_hi",
-      "_polc_6_hi",
+      "_polc_6_lo",
       "_polc_7_hi",
-      "_polc_8_hi",
-      "_polc_9_hi",
-      "_polc_10_hi"
+      CAST(NULL AS DECIMAL(38, 2)),
+      CAST(NULL AS DECIMAL(38, 2)),
+      "_polc_10_lo"
     ]) AS amount_max
   FROM (
     SELECT
@@ -97,15 +97,15 @@ FROM (
             )
             AND (
               (
-                NOT COALESCE("_polc_4_hi", "_polc_4_lo") IS NULL
+                NOT COALESCE("_polc_4_lo", "_polc_4_lo") IS NULL
               )
               AND (
                 (
-                  COALESCE("_polc_2_hi", "_polc_2_lo") IS NULL
+                  COALESCE("_polc_2_lo", "_polc_2_lo") IS NULL
                 )
                 OR (
                   (
-                    COALESCE("_polc_4_hi", "_polc_4_lo") > COALESCE("_polc_2_hi", "_polc_2_lo")
+                    COALESCE("_polc_4_lo", "_polc_4_lo") > COALESCE("_polc_2_lo", "_polc_2_lo")
                   ) IS TRUE
                 )
               )
@@ -127,11 +127,11 @@ FROM (
             )
             AND (
               (
-                COALESCE("_polc_4_hi", "_polc_4_lo") IS NULL
+                COALESCE("_polc_4_lo", "_polc_4_lo") IS NULL
               )
               OR (
                 (
-                  COALESCE("_polc_2_hi", "_polc_2_lo") >= COALESCE("_polc_4_hi", "_polc_4_lo")
+                  COALESCE("_polc_2_lo", "_polc_2_lo") >= COALESCE("_polc_4_lo", "_polc_4_lo")
                 ) IS TRUE
               )
             )
@@ -141,17 +141,7 @@ FROM (
     FROM (
       SELECT
         *,
-        CAST(CASE
-          WHEN NOT (
-            "_polc_1_c" IS TRUE
-          )
-          THEN "_polc_1_c"
-          WHEN NOT (
-            "_polc_1_known" IS TRUE
-          )
-          THEN "_polc_1_known"
-          ELSE TRUE
-        END AS BOOLEAN) AS _polc_1_applies,
+        CAST("_polc_1_c" AS BOOLEAN) AS _polc_1_applies,
         CAST(CASE
           WHEN NOT (
             "_polc_2_c" IS TRUE
@@ -185,17 +175,7 @@ FROM (
           THEN "_polc_4_known"
           ELSE TRUE
         END AS BOOLEAN) AS _polc_4_applies,
-        CAST(CASE
-          WHEN NOT (
-            "_polc_5_c" IS TRUE
-          )
-          THEN "_polc_5_c"
-          WHEN NOT (
-            "_polc_5_known" IS TRUE
-          )
-          THEN "_polc_5_known"
-          ELSE TRUE
-        END AS BOOLEAN) AS _polc_5_applies,
+        CAST("_polc_5_c" AS BOOLEAN) AS _polc_5_applies,
         CAST(CASE
           WHEN NOT (
             "_polc_6_c" IS TRUE
@@ -220,39 +200,9 @@ FROM (
             )
           END
         END AS BOOLEAN) AS _polc_6_applies,
-        CAST(CASE
-          WHEN NOT (
-            "_polc_7_c" IS TRUE
-          )
-          THEN "_polc_7_c"
-          WHEN NOT (
-            "_polc_7_known" IS TRUE
-          )
-          THEN "_polc_7_known"
-          ELSE TRUE
-        END AS BOOLEAN) AS _polc_7_applies,
-        CAST(CASE
-          WHEN NOT (
-            "_polc_8_c" IS TRUE
-          )
-          THEN "_polc_8_c"
-          WHEN NOT (
-            "_polc_8_known" IS TRUE
-          )
-          THEN "_polc_8_known"
-          ELSE TRUE
-        END AS BOOLEAN) AS _polc_8_applies,
-        CAST(CASE
-          WHEN NOT (
-            "_polc_9_c" IS TRUE
-          )
-          THEN "_polc_9_c"
-          WHEN NOT (
-            "_polc_9_known" IS TRUE
-          )
-          THEN "_polc_9_known"
-          ELSE TRUE
-        END AS BOOLEAN) AS _polc_9_applies,
+        CAST("_polc_7_c" AS BOOLEAN) AS _polc_7_applies,
+        CAST("_polc_8_c" AS BOOLEAN) AS _polc_8_applies,
+        CAST("_polc_9_c" AS BOOLEAN) AS _polc_9_applies,
         CAST(CASE
           WHEN NOT (
             "_polc_10_c" IS TRUE
@@ -267,16 +217,8 @@ FROM (
       FROM (
         SELECT
           *,
-          CAST(CASE WHEN NOT 100000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_1_known,
-          CAST(CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_1_lo,
-          CAST(CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_1_hi,
-          CAST(CASE
-            WHEN NOT (
-              NOT 2000000 IS NULL
-            )
-            THEN CAST(NULL AS BOOLEAN)
-            ELSE CASE WHEN NOT "_polc_2_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-          END AS BOOLEAN) AS _polc_2_known,
+          CAST(CAST(100000.00 AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_1_lo,
+          CAST(CASE WHEN NOT "_polc_2_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_2_known,
           CAST(CAST(ROUND(
             CASE
               WHEN CASE WHEN "_polc_2_v1" < 0 THEN 0 ELSE "_polc_2_v1" END > 2000000
@@ -285,108 +227,57 @@ FROM (
             END,
             2
           ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_2_lo,
-          CAST(CAST(ROUND(
-            CASE
-              WHEN CASE WHEN "_polc_2_v1" < 0 THEN 0 ELSE "_polc_2_v1" END > 2000000
-              THEN 2000000
-              ELSE CASE WHEN "_polc_2_v1" < 0 THEN 0 ELSE "_polc_2_v1" END
-            END,
-            2
-          ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_2_hi,
           CAST(CASE
             WHEN "_polc_3_v1" IS NULL
             THEN CAST(NULL AS BOOLEAN)
             WHEN "_polc_3_v1" = '国家'
-            THEN CASE WHEN NOT 300000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
+            THEN TRUE
             WHEN "_polc_3_v1" = '省'
-            THEN CASE WHEN NOT 200000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
+            THEN TRUE
             ELSE FALSE
           END AS BOOLEAN) AS _polc_3_known,
           CAST(CASE
             WHEN "_polc_3_v1" = '国家'
-            THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
+            THEN CAST(300000.00 AS DECIMAL(38, 2))
             WHEN "_polc_3_v1" = '省'
-            THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
+            THEN CAST(200000.00 AS DECIMAL(38, 2))
           END AS DECIMAL(38, 2)) AS _polc_3_lo,
-          CAST(CASE
-            WHEN "_polc_3_v1" = '国家'
-            THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
-            WHEN "_polc_3_v1" = '省'
-            THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
-          END AS DECIMAL(38, 2)) AS _polc_3_hi,
           CAST(CASE
             WHEN "_polc_4_v1" IS NULL
             THEN CAST(NULL AS BOOLEAN)
             WHEN "_polc_4_v1"
-            THEN CASE WHEN NOT 300000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
+            THEN TRUE
             WHEN "_polc_4_v2" IS NULL
             THEN CAST(NULL AS BOOLEAN)
             WHEN "_polc_4_v2"
-            THEN CASE WHEN NOT 200000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
+            THEN TRUE
             WHEN "_polc_4_v3" IS NULL
             THEN CAST(NULL AS BOOLEAN)
             WHEN "_polc_4_v3"
-            THEN CASE WHEN NOT 100000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
+            THEN TRUE
             ELSE FALSE
           END AS BOOLEAN) AS _polc_4_known,
           CAST(CASE
             WHEN "_polc_4_v1" IS NULL
             THEN CAST(NULL AS DECIMAL(38, 2))
             WHEN "_polc_4_v1"
-            THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
+            THEN CAST(300000.00 AS DECIMAL(38, 2))
             WHEN "_polc_4_v2" IS NULL
             THEN CAST(NULL AS DECIMAL(38, 2))
             WHEN "_polc_4_v2"
-            THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
+            THEN CAST(200000.00 AS DECIMAL(38, 2))
             WHEN "_polc_4_v3" IS NULL
             THEN CAST(NULL AS DECIMAL(38, 2))
             WHEN "_polc_4_v3"
-            THEN CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2))
+            THEN CAST(100000.00 AS DECIMAL(38, 2))
           END AS DECIMAL(38, 2)) AS _polc_4_lo,
-          CAST(CASE
-            WHEN "_polc_4_v1" IS NULL
-            THEN CAST(NULL AS DECIMAL(38, 2))
-            WHEN "_polc_4_v1"
-            THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
-            WHEN "_polc_4_v2" IS NULL
-            THEN CAST(NULL AS DECIMAL(38, 2))
-            WHEN "_polc_4_v2"
-            THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
-            WHEN "_polc_4_v3" IS NULL
-            THEN CAST(NULL AS DECIMAL(38, 2))
-            WHEN "_polc_4_v3"
-            THEN CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2))
-          END AS DECIMAL(38, 2)) AS _polc_4_hi,
-          CAST(CASE WHEN NOT 200000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_5_known,
           CAST(CAST(0.00 AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_5_lo,
-          CAST(CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_5_hi,
+          CAST(CAST(200000.00 AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_5_hi,
           CAST(CASE WHEN NOT "_polc_6_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_6_known,
           CAST(CAST(ROUND(CASE WHEN "_polc_6_v1" < 0 THEN 0 ELSE "_polc_6_v1" END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_6_lo,
-          CAST(CAST(ROUND(CASE WHEN "_polc_6_v1" < 0 THEN 0 ELSE "_polc_6_v1" END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_6_hi,
-          CAST(CASE
-            WHEN (
-              NOT 10000 IS NULL
-            ) AND (
-              NOT 50000 IS NULL
-            )
-            THEN TRUE
-            ELSE CAST(NULL AS BOOLEAN)
-          END AS BOOLEAN) AS _polc_7_known,
-          CAST(CAST(ROUND(CASE WHEN 10000 < 0 THEN 0 ELSE 10000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_7_lo,
-          CAST(CAST(ROUND(CASE WHEN 50000 < 0 THEN 0 ELSE 50000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_7_hi,
-          CAST(TRUE AS BOOLEAN) AS _polc_8_known,
-          CAST(NULL AS DECIMAL(38, 2)) AS _polc_8_lo,
-          CAST(NULL AS DECIMAL(38, 2)) AS _polc_8_hi,
-          CAST(TRUE AS BOOLEAN) AS _polc_9_known,
-          CAST(NULL AS DECIMAL(38, 2)) AS _polc_9_lo,
-          CAST(NULL AS DECIMAL(38, 2)) AS _polc_9_hi,
-          CAST(CASE
-            WHEN NOT (
-              NOT 5000000 IS NULL
-            )
-            THEN CAST(NULL AS BOOLEAN)
-            ELSE CASE WHEN NOT "_polc_10_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-          END AS BOOLEAN) AS _polc_10_known,
+          CAST(CAST(10000.00 AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_7_lo,
+          CAST(CAST(50000.00 AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_7_hi,
+          CAST(CASE WHEN NOT "_polc_10_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_10_known,
           CAST(CAST(ROUND(
             CASE
               WHEN CASE WHEN "_polc_10_v1" < 0 THEN 0 ELSE "_polc_10_v1" END > 5000000
@@ -394,15 +285,7 @@ FROM (
               ELSE CASE WHEN "_polc_10_v1" < 0 THEN 0 ELSE "_polc_10_v1" END
             END,
             2
-          ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_10_lo,
-          CAST(CAST(ROUND(
-            CASE
-              WHEN CASE WHEN "_polc_10_v1" < 0 THEN 0 ELSE "_polc_10_v1" END > 5000000
-              THEN 5000000
-              ELSE CASE WHEN "_polc_10_v1" < 0 THEN 0 ELSE "_polc_10_v1" END
-            END,
-            2
-          ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_10_hi
+          ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_10_lo
         FROM (
           SELECT
             "_line",
@@ -414,11 +297,7 @@ FROM (
             "品牌级别" AS _polc_3_v1,
             TRUE AS _polc_4_c,
             CASE
-              WHEN (
-                "营业收入.2020" IS NULL
-              ) OR (
-                3000000000 IS NULL
-              )
+              WHEN "营业收入.2020" IS NULL
               THEN NULL
               WHEN NOT (
                 "营业收入.2020" > 3000000000
@@ -445,11 +324,7 @@ FROM (
               ELSE TRUE
             END AS _polc_4_v1,
             CASE
-              WHEN (
-                "营业收入.2020" IS NULL
-              ) OR (
-                2000000000 IS NULL
-              )
+              WHEN "营业收入.2020" IS NULL
               THEN NULL
               WHEN NOT (
                 "营业收入.2020" > 2000000000
@@ -476,11 +351,7 @@ FROM (
               ELSE TRUE
             END AS _polc_4_v2,
             CASE
-              WHEN (
-                "营业收入.2020" IS NULL
-              ) OR (
-                1000000000 IS NULL
-              )
+              WHEN "营业收入.2020" IS NULL
               THEN NULL
               WHEN NOT (
                 "营业收入.2020" > 1000000000
