@@ -1076,7 +1076,7 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
                                       exp.Not(this=_is(matter_read.copy(), None))))
             if stated:
                 keep = _or(keep, exp.In(this=_col("_polc_pos"), expressions=stated))
-        long = _columns(exp.Star()).from_(copy=False, expression=_from(long, "_polc_long")).where(keep, copy=False)
+        long = _listed_only(keys, carried, lists, keep, layer)
 
     constants = exp.Values(expressions=[exp.Tuple(expressions=clause.constants()) for clause in clauses],
                            alias=exp.TableAlias(this=_ident("_polc_clauses"),
@@ -1115,6 +1115,36 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
     final.set("joins", [exp.Join(this=constants, on=exp.EQ(this=_col("_polc_pos", "_polc_rows"),
                                                            expression=_col("pos", "_polc_clauses")))])
     return final
+
+
+def _listed_only(keys: list[exp.Expr], carried: list[exp.Expr], lists: list[exp.Expr], keep: exp.Expr,
+                 wide: exp.Expr) -> exp.Select:
+    """The unnested rows that `keep` keeps (only_listed), with the columns the lists give:
+    each clause's values as one STRUCT of a list, the list filtered by `keep` (a lambda over
+    a STRUCT, its fields in place of the columns it names), and only the structs kept are
+    unnested. Unnesting every clause's row and then filtering them cost more: most rows are
+    of clauses that do not apply, and each carried every list's value. (DuckDB's LIST_FILTER
+    and STRUCT literals: the batch engine's form; the contract's query unnests the lists.)"""
+    fields = [node.alias for node in lists]
+    values = [node.this.this.expressions if isinstance(node.this, exp.Explode) else node.expressions[0].expressions
+              for node in lists]
+    structs = [exp.Struct(expressions=[exp.PropertyEQ(this=_ident(field), expression=column[i])
+                                       for field, column in zip(fields, values)])
+               for i in range(len(values[0]))]
+    variable = exp.Identifier(this=f"{_HELPER}x", quoted=False)
+    test = keep.copy()
+    for column in list(test.find_all(exp.Column)):
+        if column.name in fields and not column.table:
+            column.replace(exp.Dot(this=exp.Column(this=variable.copy()), expression=_ident(column.name)))
+    kept = exp.Anonymous(this="LIST_FILTER", expressions=[exp.Array(expressions=structs),
+                                                          exp.Lambda(this=test, expressions=[variable.copy()])])
+    row = f"{_HELPER}row"
+    inner = _columns(*[k.copy() for k in keys], *[c.copy() for c in carried],
+                     exp.Unnest(expressions=[kept]).as_(row, copy=False)).from_(
+        copy=False, expression=_from(wide, "_polc_wide"))
+    return _columns(*[k.copy() for k in keys], *[c.copy() for c in carried],
+                    *[exp.Dot(this=_col(row), expression=_ident(field)).as_(field, copy=False) for field in fields]
+                    ).from_(copy=False, expression=_from(inner, "_polc_long"))
 
 
 # The constants of each clause, joined to its rows by `pos` (the query's VALUES table).
@@ -1367,6 +1397,8 @@ def _highest_only(clauses: list[_ClauseColumns]) -> list[exp.Expr]:
         return 0 if clause.kind in _UNRANKED else 1
 
     def rank_amount(clause: _ClauseColumns) -> exp.Expr:
+        if clause.amounts.get("max") == clause.amounts.get("min"):  # an exact award: one column
+            return clause.bound("max")
         return exp.Coalesce(this=clause.bound("max"), expressions=[clause.bound("min")])
 
     def before(j: _ClauseColumns, k: _ClauseColumns) -> exp.Expr:

@@ -97,15 +97,14 @@ FROM (
             )
             AND (
               (
-                NOT COALESCE("_polc_4_lo", "_polc_4_lo") IS NULL
+                NOT "_polc_4_lo" IS NULL
               )
               AND (
                 (
-                  COALESCE("_polc_2_lo", "_polc_2_lo") IS NULL
-                )
-                OR (
+                  "_polc_2_lo" IS NULL
+                ) OR (
                   (
-                    COALESCE("_polc_4_lo", "_polc_4_lo") > COALESCE("_polc_2_lo", "_polc_2_lo")
+                    "_polc_4_lo" > "_polc_2_lo"
                   ) IS TRUE
                 )
               )
@@ -127,11 +126,11 @@ FROM (
             )
             AND (
               (
-                COALESCE("_polc_4_lo", "_polc_4_lo") IS NULL
+                "_polc_4_lo" IS NULL
               )
               OR (
                 (
-                  COALESCE("_polc_2_lo", "_polc_2_lo") >= COALESCE("_polc_4_lo", "_polc_4_lo")
+                  "_polc_2_lo" >= "_polc_4_lo"
                 ) IS TRUE
               )
             )
