@@ -385,6 +385,19 @@ def _capped(a: Num, cap: Num | None) -> Num:
     return num_case(num_compare(model.CompareOp.GT, a, cap), cap, a)
 
 
+def _bounded(a: Num, cap: Num | None) -> Num:
+    """_capped(_nonnegative(a), cap) (runtime._bounded_amount: below zero counts as 0, then the
+    cap). With a stated cap of at least 0 and an amount that is no fraction, as one CASE that
+    tests the amount against 0 once: `CASE WHEN a < 0 THEN 0 WHEN a > cap THEN cap ELSE a END`
+    gives the same for every a (below 0: 0, which is not over the cap; unknown: unknown)."""
+    if cap is None or a.const is not None or cap.const is None or cap.const < 0 or not a.plain:
+        return _capped(_nonnegative(a), cap)
+    zero = _const(0)
+    return Num(_case([(_compare(model.CompareOp.LT, a.num, zero.num), zero.num),
+                      (_compare(model.CompareOp.GT, a.num.copy(), cap.num), cap.num.copy())], a.num.copy()),
+               max(a.scale, cap.scale, zero.scale))
+
+
 def _is_null(a: Num) -> exp.Expr:
     if a.const is not None:
         return exp.Boolean(this=False)  # a constant is known
@@ -613,7 +626,7 @@ class _PolicySql:
 
     def exact(self, clause: model.ClauseModel, amount: Num, cap: Num | None) -> tuple[exp.Expr, exp.Expr]:
         """runtime.exact: (known, rounded amount)."""
-        value = num_cents(_capped(_nonnegative(self.scaled(clause, amount)), cap))
+        value = num_cents(_bounded(self.scaled(clause, amount), cap))
         return exp.Not(this=_is_null(amount)), value
 
     def award(self, clause: model.ClauseModel) -> AwardSql:
@@ -642,15 +655,15 @@ class _PolicySql:
                 return AwardSql("exact", with_cap(truth(known)), value, value)
             case model.UpTo(ceiling=ceiling_node):
                 ceiling = self.amount(ceiling_node)
-                value = num_cents(_capped(_nonnegative(self.scaled(clause, ceiling)), cap))
+                value = num_cents(_bounded(self.scaled(clause, ceiling), cap))
                 return AwardSql("up_to", with_cap(truth(exp.Not(this=_is_null(ceiling)))),
                                 _cast(_decimal_literal(Decimal("0.00"))[0], MONEY_OUT), value)
             case model.Range(low=low_node, high=high_node):
                 low, high = self.amount(low_node), self.amount(high_node)
                 known = _and(exp.Not(this=_is_null(low)), exp.Not(this=_is_null(high)))
                 return AwardSql("range", with_cap(truth(known)),
-                                num_cents(_capped(_nonnegative(self.scaled(clause, low)), cap)),
-                                num_cents(_capped(_nonnegative(self.scaled(clause, high)), cap)))
+                                num_cents(_bounded(self.scaled(clause, low), cap)),
+                                num_cents(_bounded(self.scaled(clause, high), cap)))
             case model.CaseByCase():
                 return AwardSql("case_by_case", with_cap(exp.Boolean(this=True)), None, None)
             case model.Unspecified():
@@ -699,7 +712,7 @@ class _PolicySql:
             case model.AtLeast(floor=floor_node):  # issue 13: floors (runtime.at_least)
                 floor = self.amount(floor_node)
                 floor_known = truth(exp.Not(this=_is_null(floor)))
-                floor_cents = num_cents(_capped(_nonnegative(self.scaled(clause, floor)), cap))
+                floor_cents = num_cents(_bounded(self.scaled(clause, floor), cap))
                 if cap is None:
                     return AwardSql("at_least", with_cap(floor_known), floor_cents, None)
                 return AwardSql("range", with_cap(floor_known), floor_cents, num_cents(cap))

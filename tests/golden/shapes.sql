@@ -220,9 +220,11 @@ FROM (
           CAST(CASE WHEN NOT "_polc_2_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_2_known,
           CAST(CAST(ROUND(
             CASE
-              WHEN CASE WHEN "_polc_2_v1" < 0 THEN 0 ELSE "_polc_2_v1" END > 2000000
+              WHEN "_polc_2_v1" < 0
+              THEN 0
+              WHEN "_polc_2_v1" > 2000000
               THEN 2000000
-              ELSE CASE WHEN "_polc_2_v1" < 0 THEN 0 ELSE "_polc_2_v1" END
+              ELSE "_polc_2_v1"
             END,
             2
           ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_2_lo,
@@ -279,9 +281,11 @@ FROM (
           CAST(CASE WHEN NOT "_polc_10_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_10_known,
           CAST(CAST(ROUND(
             CASE
-              WHEN CASE WHEN "_polc_10_v1" < 0 THEN 0 ELSE "_polc_10_v1" END > 5000000
+              WHEN "_polc_10_v1" < 0
+              THEN 0
+              WHEN "_polc_10_v1" > 5000000
               THEN 5000000
-              ELSE CASE WHEN "_polc_10_v1" < 0 THEN 0 ELSE "_polc_10_v1" END
+              ELSE "_polc_10_v1"
             END,
             2
           ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_10_lo
