@@ -1130,7 +1130,7 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
     return final
 
 
-def _listed_only(keys: list[exp.Expr], carried: list[exp.Expr], lists: list[exp.Expr], keep: exp.Expr,
+def _listed_only(keys: Sequence[exp.Expr], carried: Sequence[exp.Expr], lists: Sequence[exp.Expr], keep: exp.Expr,
                  wide: exp.Expr) -> exp.Select:
     """The unnested rows that `keep` keeps (only_listed), with the columns the lists give:
     each clause's values as one STRUCT of a list, the list filtered by `keep` (a lambda over
