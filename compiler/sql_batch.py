@@ -15,7 +15,8 @@
 
 Memory: the per-applicant query runs over slices of register lines (CHUNK_LINES) and keeps
 narrow rows of the clauses written only; tables live in a database file in a private
-temporary directory, so DuckDB spills them there beyond its memory limit. The two large
+temporary directory, so DuckDB spills them there beyond its memory limit. Cores: the file's
+row groups are ROW_GROUP_SIZE rows, DuckDB's unit of a parallel scan (see connect). The two large
 tables of clause rows (`clause_rows`, `final`) are TEMP tables: DuckDB keeps them in its
 buffer pool and spills them to the temporary directory too, without compressing them into
 the database file (a third less CPU for the per-applicant stage). Quotas, budgets
