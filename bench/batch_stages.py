@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -72,8 +73,9 @@ def main() -> None:
             finally:
                 sys.stdout, sys.stderr = shown
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    print(f"exit {code}; whole command (in process, after imports): {cpu:.2f} s CPU, {wall:.2f} s wall; "
-          f"load {os.getloadavg()[0]:.1f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"exit {code}; whole command (in process, after imports): {cpu:.2f} s CPU, {wall:.2f} s wall, "
+          f"peak RSS {peak:.0f} MB; load {os.getloadavg()[0]:.1f}")
     busiest = 0.0
     for name in STAGES:
         if name in times:
