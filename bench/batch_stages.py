@@ -5,7 +5,11 @@ process, with the CPU and wall seconds of each stage of sql_batch.Engine.
 
 Make a register with bench/batch_bench.py (write_register_csv). CPU seconds count every
 thread of the process (DuckDB's too), so they compare across runs on a shared machine better
-than wall seconds; run both sides of a comparison in one sitting and quote `uptime`.
+than wall seconds; run both sides of a comparison in one sitting and quote `uptime`. The
+busiest thread's CPU seconds (Linux: /proc/self/task/*/schedstat) say how parallel a stage
+is, loaded machine or not: all of the stage's CPU on one thread is a stage that leaves the
+other cores idle; about 1/N of it, with N threads, is one that uses them all; their sum over
+the stages is the least wall time the command could take on idle cores.
 The output file is the command's own (compare it byte for byte between versions).
 """
 
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -42,13 +47,15 @@ def main() -> None:
 
         @functools.wraps(method)
         def run(*a, **k):
-            cpu, wall = time.process_time(), time.perf_counter()
+            cpu, wall, threads = time.process_time(), time.perf_counter(), _thread_cpu()
             try:
                 return method(*a, **k)
             finally:
-                spent = times.setdefault(name, [0.0, 0.0])
+                spent = times.setdefault(name, [0.0, 0.0, 0.0])
                 spent[0] += time.process_time() - cpu
                 spent[1] += time.perf_counter() - wall
+                after = _thread_cpu()
+                spent[2] += max((after[t] - threads.get(t, 0) for t in after), default=0) / 1e9
         setattr(owner, name, run)
 
     timed("load", sql_register.Loader)  # loading the register (it asks _to_sql for the columns to type)
@@ -66,11 +73,33 @@ def main() -> None:
             finally:
                 sys.stdout, sys.stderr = shown
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    print(f"exit {code}; whole command (in process, after imports): {cpu:.2f} s CPU, {wall:.2f} s wall; "
-          f"load {os.getloadavg()[0]:.1f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"exit {code}; whole command (in process, after imports): {cpu:.2f} s CPU, {wall:.2f} s wall, "
+          f"peak RSS {peak:.0f} MB; load {os.getloadavg()[0]:.1f}")
+    busiest = 0.0
     for name in ("load",) + STAGES:
         if name in times:
-            print(f"  {name:18} {times[name][0]:7.2f} s CPU {times[name][1]:7.2f} s wall")
+            spent_cpu, spent_wall, one = times[name]
+            busiest += one
+            share = f" ({one / spent_cpu:4.0%})" if spent_cpu > 0.005 else ""
+            print(f"  {name:18} {spent_cpu:7.2f} s CPU {spent_wall:7.2f} s wall {one:7.2f} s on the busiest thread{share}")
+    print(f"  {'stages':18} busiest threads {busiest:.2f} s: the least wall time of these stages on idle cores")
+
+
+def _thread_cpu() -> dict[str, int]:
+    """CPU nanoseconds of each thread of this process (empty where /proc has no schedstat)."""
+    spent = {}
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return spent
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/schedstat") as handle:
+                spent[task] = int(handle.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return spent
 
 
 if __name__ == "__main__":
