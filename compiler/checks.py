@@ -1377,7 +1377,9 @@ def _confirm(first, second, facts: dict, plan: _ConfirmPlan, prepare) -> dict | 
             return None
         # Anything raised here (a clause failing inside the interpreter) propagates: it is a
         # compiler bug, reported as E199 by overlaps.analyse, never swallowed as "cannot decide".
-        result = runtime._run_clause(spec, typed, assessed)
+        # A QuietRun decides exactly as a Run does (tests/test_compact.py compares them) and
+        # builds no trace, which nobody reads here.
+        result = runtime._run_clause(spec, typed, assessed, None, runtime.QuietRun)
         if result.applies is not True:
             return None
     return completed
