@@ -37,6 +37,16 @@ def lower(policy: ast.Policy) -> model.PolicyModel:
     return _Lowering(policy).policy()
 
 
+def lower_with_reads(policy: ast.Policy) -> tuple[model.PolicyModel, tuple[frozenset[str], ...]]:
+    """The model of one policy, and for each of its clauses (in order) every fact the clause's
+    model can read, directly or through the definitions it names: what
+    model.facts_read([clause], policy) gives, taken from the walk lowering makes anyway for
+    the facts schema (used_facts). The overlap check remembers clause runs by these facts."""
+    lowering = _Lowering(policy)
+    lowered = lowering.policy()
+    return lowered, lowering.reads_per_clause(lowered.clauses)
+
+
 def lower_all(policies: Iterable[ast.Policy]) -> list[model.PolicyModel]:
     return [lower(policy) for policy in policies]
 
@@ -456,15 +466,39 @@ class _Lowering:
         if self._reads is None or self._reads[0] is not clauses:
             facts: set[str] = set()
             named: set[str] = set()
-            for node in model.walk(clauses):
-                if isinstance(node, (model.FactRef, model.PrevYear, model.Growth)):
-                    facts.add(node.fact.name)
-                elif isinstance(node, model.Fact):
-                    facts.add(node.name)
-                elif isinstance(node, model.DefRef):
-                    named.add(node.name)
-            self._reads = (clauses, facts, named)
+            each = []  # per clause: (its facts, the definitions it names), for reads_per_clause
+            for clause in clauses:
+                own_facts: set[str] = set()
+                own_named: set[str] = set()
+                for node in model.walk(clause):
+                    if isinstance(node, (model.FactRef, model.PrevYear, model.Growth)):
+                        own_facts.add(node.fact.name)
+                    elif isinstance(node, model.Fact):
+                        own_facts.add(node.name)
+                    elif isinstance(node, model.DefRef):
+                        own_named.add(node.name)
+                each.append((own_facts, own_named))
+                facts |= own_facts
+                named |= own_named
+            self._reads = (clauses, facts, named, each)
         return self._reads[1], self._reads[2]
+
+    def reads_per_clause(self, clauses: tuple[model.ClauseModel, ...]) -> tuple[frozenset[str], ...]:
+        """Per clause, the facts it reads directly and through the definitions it names (each
+        definition's facts worked out once): see lower_with_reads."""
+        self.clause_reads(clauses)
+        assert self._reads is not None
+        through: dict[str, set[str]] = {}
+        result = []
+        for own_facts, own_named in self._reads[3]:
+            read = set(own_facts)
+            for name in own_named:
+                if name not in through:
+                    through[name] = model.facts_read([self.definitions[name].expr], self.partial) \
+                        if name in self.definitions else set()
+                read |= through[name]
+            result.append(frozenset(read))
+        return tuple(result)
 
     def used_definitions(self, clauses: tuple[model.ClauseModel, ...]) -> tuple[str, ...]:
         """Own definitions, and the vocabulary's that clauses or definitions refer to."""
