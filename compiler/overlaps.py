@@ -514,7 +514,9 @@ class _ClauseForms:
     def __init__(self):
         self._signatures: dict[int, tuple[Symbols, int]] = {}  # id(table) -> (table, its content's number)
         self._contents: dict[tuple, int] = {}
-        self._forms: dict[tuple[int, int], tuple] = {}  # (id(clause), content) -> (clause, conjuncts, outside?, node)
+        self._forms: dict[tuple[int, int], tuple] = {}  # (id(clause), content) -> (clause, conjuncts, outside?, node, value number)
+        self._values: dict[tuple, int] = {}  # a form's conjuncts -> its number: equal forms, one number
+        self.witnesses: dict[tuple, dict | None] = {}  # see decide
 
     def _content(self, symbols: Symbols) -> int:
         known = self._signatures.get(id(symbols))
@@ -529,18 +531,25 @@ class _ClauseForms:
         return number
 
     def dnf(self, clause: ast.Clause, symbols: Symbols) -> list[Conjunct]:
-        key = (id(clause), self._content(symbols))
+        return self.numbered(clause, symbols)[0]
+
+    def numbered(self, clause: ast.Clause, symbols: Symbols) -> tuple[list[Conjunct], tuple[int, int]]:
+        """The clause's form, and a number that is the same for every clause whose form is equal
+        (atom by atom: the same variables, domains of equal values) under the same table."""
+        content = self._content(symbols)
+        key = (id(clause), content)
         known = self._forms.get(key)
         if known is None or known[0] is not clause:
             try:
-                known = (clause, _Builder(symbols).dnf(applicability(clause, symbols)), False, None)
+                conjuncts = _Builder(symbols).dnf(applicability(clause, symbols))
+                known = (clause, conjuncts, False, None, self._values.setdefault(tuple(conjuncts), len(self._values)))
             except OutsideFragment as exc:
-                known = (clause, None, True, exc.node)
+                known = (clause, None, True, exc.node, None)
             self._forms[key] = known
-        _clause, conjuncts, outside, node = known
+        _clause, conjuncts, outside, node, number = known
         if outside:
             raise OutsideFragment(node)
-        return conjuncts
+        return conjuncts, (number, content)
 
 
 def _conjuncts(builder: _Builder, parts: list) -> list[Conjunct]:
@@ -561,12 +570,27 @@ def decide(matter: str, first, second, confirm=None, symbols: Symbols | None = N
         symbols = _combined_symbols(p1, p2)
     constraints = [m for m in (matter_constraint(c1, matter), matter_constraint(c2, matter)) if m is not None]
     year = _common_year(p1, p2)
+    remembered = None  # (the two forms' numbers, the year): the key of forms.witnesses
     try:
         if forms is None:
             conjuncts = _conjuncts(_Builder(symbols), [applicability(c1, symbols), applicability(c2, symbols), *constraints])
         else:  # the same steps in the same order as _conjuncts, the clauses' forms remembered
-            conjuncts = forms.dnf(c1, symbols)
-            conjuncts = _and(conjuncts, forms.dnf(c2, symbols))
+            first_form, first_number = forms.numbered(c1, symbols)
+            second_form, second_number = forms.numbered(c2, symbols)
+            if not constraints:
+                # Two clauses whose forms equal those of a pair decided before (under the same
+                # table, for the same year) have the same solutions, so the same witness: the
+                # clauses of one matter in several policies often state the same conditions.
+                # Only the witness is taken over (each copy its own); it is confirmed afresh.
+                remembered = (first_number, second_number, year)
+                if remembered in forms.witnesses:
+                    found = forms.witnesses[remembered]
+                    if found is None:
+                        return Overlap(matter, first, second, None, True)
+                    facts = {name: value.copy() if value.__class__ is dict else value for name, value in found.items()}
+                    completed = confirm(first, second, facts, year) if confirm else None
+                    return Overlap(matter, first, second, completed or facts, True, None, completed is not None)
+            conjuncts = _and(first_form, second_form)
             builder = _Builder(symbols)
             for constraint in constraints:
                 conjuncts = _and(conjuncts, builder.dnf(constraint))
@@ -592,8 +616,13 @@ def decide(matter: str, first, second, confirm=None, symbols: Symbols | None = N
         if domains is None:
             continue
         facts = witness_facts(domains, symbols, year)
+        if remembered is not None:
+            forms.witnesses[remembered] = {name: value.copy() if value.__class__ is dict else value  # type: ignore[union-attr]
+                                           for name, value in facts.items()}
         completed = confirm(first, second, facts, year) if confirm else None
         return Overlap(matter, first, second, completed or facts, True, None, completed is not None)
+    if remembered is not None:
+        forms.witnesses[remembered] = None  # type: ignore[union-attr]
     return Overlap(matter, first, second, None, True)
 
 
