@@ -1288,12 +1288,13 @@ def check_items(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
 
 
 # ---------------------------------------------------------------- overlaps (same matter)
-def find_overlaps(policies: list[ast.Policy], remember_runs: bool = True) -> list:
+def find_overlaps(policies: list[ast.Policy], remember_runs: bool = True, remember_witnesses: bool = True) -> list:
     """Every pair of clauses that pay for one matter, within a policy and across policies,
     decided exactly (compiler/overlaps.py), each witness confirmed by the interpreter.
     remember_runs: a clause run on facts it has been run on before (the same values of the
     facts it reads, the same assessed year) is not run again (see _confirm); False runs
-    every time (the plain computation the tests compare it with)."""
+    every time (the plain computation the tests compare it with); remember_witnesses: see
+    overlaps.analyse."""
     from . import interpreter, overlaps
     from .lower import lower_with_reads
     prepared: dict[int, tuple] = {}
@@ -1324,7 +1325,7 @@ def find_overlaps(policies: list[ast.Policy], remember_runs: bool = True) -> lis
             plan = plans[key] = _plan(first[0], second[0], facts, year, prepare)
         return _confirm(first, second, facts, plan, prepare, outcomes)
 
-    return overlaps.analyse(policies, confirm=confirm)
+    return overlaps.analyse(policies, confirm=confirm, remember_witnesses=remember_witnesses)
 
 
 @attrs.frozen

@@ -460,15 +460,17 @@ def clause_pairs(policies: list[ast.Policy]) -> Iterator[tuple[str, tuple, tuple
                 yield matter, first, second
 
 
-def analyse(policies: list[ast.Policy], confirm=None) -> list[Overlap]:
+def analyse(policies: list[ast.Policy], confirm=None, remember_witnesses: bool = True) -> list[Overlap]:
     """Every pair of clauses covering one matter, decided exactly where the fragment allows.
+    remember_witnesses: a pair whose clauses' forms equal an earlier pair's takes over its
+    witness (see decide); False solves every pair (the plain way the tests compare it with).
 
     An exception while deciding or confirming (the interpreter failing on a witness) is a bug
     in polc, not an undecidable pair: it is kept on the Overlap, and reported as one (E199)."""
     results = []
     tables: dict[tuple[int, int], Symbols] = {}  # one merged symbol table per pair of policies, not per pair of clauses
     own: dict[int, Symbols] = {}  # each policy's own table, read once (a shared vocabulary can be long)
-    forms = _ClauseForms()  # each clause's normal form once per distinct table, not once per pair
+    forms = _ClauseForms(remember_witnesses)  # each clause's normal form once per distinct table, not once per pair
 
     def symbols_of(policy: ast.Policy) -> Symbols:
         if id(policy) not in own:
@@ -511,12 +513,13 @@ class _ClauseForms:
     pair whose merged names differ gets its own. A clause outside the fragment is remembered
     as the node that put it outside, and raised again as a new OutsideFragment each time."""
 
-    def __init__(self):
+    def __init__(self, remember_witnesses: bool = True):
         self._signatures: dict[int, tuple[Symbols, int]] = {}  # id(table) -> (table, its content's number)
         self._contents: dict[tuple, int] = {}
         self._forms: dict[tuple[int, int], tuple] = {}  # (id(clause), content) -> (clause, conjuncts, outside?, node, value number)
         self._values: dict[tuple, int] = {}  # a form's conjuncts -> its number: equal forms, one number
-        self.witnesses: dict[tuple, dict | None] = {}  # see decide
+        # (the two forms' numbers, the year) -> the witness solved for them, or None (see decide)
+        self.witnesses: dict[tuple, dict | None] | None = {} if remember_witnesses else None
 
     def _content(self, symbols: Symbols) -> int:
         known = self._signatures.get(id(symbols))
@@ -577,7 +580,7 @@ def decide(matter: str, first, second, confirm=None, symbols: Symbols | None = N
         else:  # the same steps in the same order as _conjuncts, the clauses' forms remembered
             first_form, first_number = forms.numbered(c1, symbols)
             second_form, second_number = forms.numbered(c2, symbols)
-            if not constraints:
+            if not constraints and forms.witnesses is not None:
                 # Two clauses whose forms equal those of a pair decided before (under the same
                 # table, for the same year) have the same solutions, so the same witness: the
                 # clauses of one matter in several policies often state the same conditions.
@@ -617,12 +620,12 @@ def decide(matter: str, first, second, confirm=None, symbols: Symbols | None = N
             continue
         facts = witness_facts(domains, symbols, year)
         if remembered is not None:
-            forms.witnesses[remembered] = {name: value.copy() if value.__class__ is dict else value  # type: ignore[union-attr]
+            forms.witnesses[remembered] = {name: value.copy() if value.__class__ is dict else value  # type: ignore[index, union-attr]
                                            for name, value in facts.items()}
         completed = confirm(first, second, facts, year) if confirm else None
         return Overlap(matter, first, second, completed or facts, True, None, completed is not None)
     if remembered is not None:
-        forms.witnesses[remembered] = None  # type: ignore[union-attr]
+        forms.witnesses[remembered] = None  # type: ignore[index, union-attr]
     return Overlap(matter, first, second, None, True)
 
 
