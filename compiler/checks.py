@@ -1300,12 +1300,13 @@ def find_overlaps(policies: list[ast.Policy], remember_runs: bool = True, rememb
     prepared: dict[int, tuple] = {}
     plans: dict[tuple, _ConfirmPlan] = {}
     outcomes: dict[tuple, bool] | None = {} if remember_runs else None
+    shared_models: dict = {}  # the models of a shared vocabulary's matters, made once (lower_with_reads)
 
     def prepare(policy: ast.Policy) -> tuple:
         # Each policy's evaluator is built once per analysis, not once per pair; so is each
         # filler it validates (the same fillers recur in every pair: see _typed_filler).
         if id(policy) not in prepared:
-            lowered, clause_reads = lower_with_reads(policy)
+            lowered, clause_reads = lower_with_reads(policy, shared_models)
             specs, reads = {}, {}
             evaluated = [read for clause, read in zip(lowered.clauses, clause_reads) if clause.evaluated]
             for spec, read in zip(interpreter.clause_specs(lowered), evaluated):
