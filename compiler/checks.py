@@ -1288,21 +1288,33 @@ def check_items(policy: ast.Policy, symbols: Symbols) -> Iterator[Diagnostic]:
 
 
 # ---------------------------------------------------------------- overlaps (same matter)
-def find_overlaps(policies: list[ast.Policy]) -> list:
+def find_overlaps(policies: list[ast.Policy], remember_runs: bool = True, remember_witnesses: bool = True) -> list:
     """Every pair of clauses that pay for one matter, within a policy and across policies,
-    decided exactly (compiler/overlaps.py), each witness confirmed by the interpreter."""
+    decided exactly (compiler/overlaps.py), each witness confirmed by the interpreter.
+    remember_runs: a clause run on facts it has been run on before (the same values of the
+    facts it reads, the same assessed year) is not run again (see _confirm); False runs
+    every time (the plain computation the tests compare it with); remember_witnesses: see
+    overlaps.analyse."""
     from . import interpreter, overlaps
-    from .lower import lower
+    from .lower import lower_with_reads
     prepared: dict[int, tuple] = {}
     plans: dict[tuple, _ConfirmPlan] = {}
+    outcomes: dict[tuple, bool] | None = {} if remember_runs else None
+    shared_models: dict = {}  # the models of a shared vocabulary's matters, made once (lower_with_reads)
 
     def prepare(policy: ast.Policy) -> tuple:
         # Each policy's evaluator is built once per analysis, not once per pair; so is each
         # filler it validates (the same fillers recur in every pair: see _typed_filler).
         if id(policy) not in prepared:
-            lowered = lower(policy)
-            specs = {spec.label: spec for spec in interpreter.clause_specs(lowered)}
-            prepared[id(policy)] = (interpreter.policy_info(lowered), specs, {})
+            lowered, clause_reads = lower_with_reads(policy, shared_models)
+            specs, reads = {}, {}
+            evaluated = [read for clause, read in zip(lowered.clauses, clause_reads) if clause.evaluated]
+            for spec, read in zip(interpreter.clause_specs(lowered), evaluated):
+                specs[spec.label] = spec
+                # Every fact the clause's model can read (through its definitions too): all its
+                # run depends on besides the assessed year (see _confirm).
+                reads[spec.label] = tuple(sorted(read))
+            prepared[id(policy)] = (interpreter.policy_info(lowered), specs, {}, reads)
         return prepared[id(policy)]
 
     def confirm(first, second, facts: dict, year: int) -> dict | None:
@@ -1312,9 +1324,9 @@ def find_overlaps(policies: list[ast.Policy]) -> list:
         plan = plans.get(key)
         if plan is None:
             plan = plans[key] = _plan(first[0], second[0], facts, year, prepare)
-        return _confirm(first, second, facts, plan, prepare)
+        return _confirm(first, second, facts, plan, prepare, outcomes)
 
-    return overlaps.analyse(policies, confirm=confirm)
+    return overlaps.analyse(policies, confirm=confirm, remember_witnesses=remember_witnesses)
 
 
 @attrs.frozen
@@ -1322,9 +1334,11 @@ class _ConfirmPlan:
     """For a pair of policies, a year and the names of a witness's facts: the facts filled in
     (a value for each fact of either policy's schema the witness does not name, see _filler),
     and per policy which witness facts it validates, its fillers validated (or the FactError
-    one raised), the assessed year and whether it is in force on the evaluation date."""
+    one raised), the assessed year, whether it is in force on the evaluation date, and what
+    each of its fillers was made from (fact -> key, for _confirm's memory of runs)."""
     fillers: tuple[tuple[str, tuple], ...]  # (fact, what its filler is made from), in order
-    sides: tuple[tuple, tuple]  # per policy: (witness facts in its schema, typed fillers or FactError, assessed year, in force)
+    sides: tuple[tuple, tuple]  # per policy: (witness facts in its schema, typed fillers or FactError, assessed year, in force, filler keys)
+    filled: tuple[tuple[str, object], ...] = ()  # (fact, its filler's value), in the order of fillers
 
 
 def _plan(first: ast.Policy, second: ast.Policy, facts: dict, year: int, prepare) -> _ConfirmPlan:
@@ -1333,13 +1347,13 @@ def _plan(first: ast.Policy, second: ast.Policy, facts: dict, year: int, prepare
     named = set(facts)
     fillers: dict[str, tuple] = {}  # fact -> what its filler was made from (see _filler)
     for policy in (first, second):
-        info_, _specs, _typed = prepare(policy)
+        info_ = prepare(policy)[0]
         for name, (base, series, options, items) in info_.schema.items():
             if name not in named and name not in fillers:
                 fillers[name] = (base, series, options, items, on.year - info_.assessed_offset)
     sides = []
     for policy in (first, second):
-        info_, _specs, typed_fillers = prepare(policy)
+        info_, _specs, typed_fillers, _reads = prepare(policy)
         typed: dict | runtime.FactError = {}
         try:
             for name, made_from in fillers.items():
@@ -1348,39 +1362,84 @@ def _plan(first: ast.Policy, second: ast.Policy, facts: dict, year: int, prepare
         except runtime.FactError as exc:
             typed = exc
         assessed = on.year - info_.assessed_offset
+        filler_keys = {name: ("filler", made_from) for name, made_from in fillers.items() if name in info_.schema}
         sides.append((frozenset(name for name in facts if name in info_.schema), typed, assessed,
-                      runtime._not_in_force(info_, on, assessed) is None))
-    return _ConfirmPlan(tuple(fillers.items()), (sides[0], sides[1]))
+                      runtime._not_in_force(info_, on, assessed) is None, filler_keys))
+    return _ConfirmPlan(tuple(fillers.items()), (sides[0], sides[1]),
+                        tuple((name, _filler(*made_from)) for name, made_from in fillers.items()))
 
 
-def _confirm(first, second, facts: dict, plan: _ConfirmPlan, prepare) -> dict | None:
+def _confirm(first, second, facts: dict, plan: _ConfirmPlan, prepare, outcomes: dict | None = None) -> dict | None:
     """Run both clauses on the witness with the reference interpreter. If both apply, return
-    the witness completed with the facts the conditions did not constrain; else None."""
+    the witness completed with the facts the conditions did not constrain; else None.
+
+    outcomes (when given): whether a clause applied, remembered by the clause, the assessed
+    year and what each fact it can read was made from (the witness's value, or a filler's
+    making, or absent). A clause's run reads nothing else (its model names every fact it
+    reads: lower.lower_with_reads), so a clause met again with the same values (the clauses of one
+    matter in different policies often give the same witness) is not run again. Every fact
+    of the witness is still validated each time: one that does not fit fails the pair."""
     from . import runtime
+    keys = {name: _witness_key(name, value) for name, value in facts.items()}  # each worked out once per pair
     completed = dict(facts)
-    for name, made_from in plan.fillers:
-        completed[name] = _filler(*made_from)
-    for (policy, clause), (named, typed_fillers, assessed, in_force) in zip((first, second), plan.sides):
-        info_, specs, cache = prepare(policy)
+    for name, value in plan.filled:  # a fresh copy of each filler: the witnesses are separate values
+        completed[name] = value.copy() if value.__class__ is dict or value.__class__ is list else value
+    for (policy, clause), (named, typed_fillers, assessed, in_force, filler_keys) in zip((first, second), plan.sides):
+        info_, specs, cache, reads = prepare(policy)
         spec = specs[clause.label]
+        if isinstance(typed_fillers, runtime.FactError) or not in_force:
+            return None
+        key = None
+        if outcomes is not None:
+            key = (id(spec), assessed, tuple(keys[name] if name in named else filler_keys.get(name)
+                                             for name in reads[spec.label]))
+            applied = outcomes.get(key)
+            if applied is not None:
+                if not _witness_fits(info_.schema, cache, facts, keys, named):
+                    return None  # the witness does not fit the facts' types: not confirmed
+                if not applied:
+                    return None
+                continue
         # What runtime.evaluate_clauses does for one clause, except that a fact's value is
         # validated once per policy and value, not once per pair (validating the same
         # fillers again and again was half the cost of confirming a witness).
         try:
-            typed = _typed_witness(info_.schema, cache, {name: value for name, value in facts.items() if name in named})
+            typed = _typed_witness(info_.schema, cache, {name: value for name, value in facts.items() if name in named}, keys)
         except runtime.FactError:
             return None  # the witness does not fit the facts' types: not confirmed
-        if isinstance(typed_fillers, runtime.FactError):
-            return None
         typed.update(typed_fillers)
-        if not in_force:
-            return None
         # Anything raised here (a clause failing inside the interpreter) propagates: it is a
         # compiler bug, reported as E199 by overlaps.analyse, never swallowed as "cannot decide".
-        result = runtime._run_clause(spec, typed, assessed)
+        # A QuietRun decides exactly as a Run does (tests/test_compact.py compares them) and
+        # builds no trace, which nobody reads here.
+        result = runtime._run_clause(spec, typed, assessed, None, runtime.QuietRun)
+        if key is not None:
+            outcomes[key] = result.applies is True  # type: ignore[index]
         if result.applies is not True:
             return None
     return completed
+
+
+def _witness_key(name: str, value) -> tuple:
+    """The key a witness fact's value is validated and remembered under (see _typed_witness)."""
+    cls = value.__class__
+    # A plain value is its own key (with its type: 1 and True differ); a series or a list
+    # is frozen (_frozen). The two kinds of key have different lengths, so never meet.
+    return ("witness", name, cls, value) if cls is str or cls is int or cls is bool else ("witness", name, _frozen(value))
+
+
+def _witness_fits(schema: dict, cache: dict, facts: dict, keys: dict, named: frozenset) -> bool:
+    """Whether every witness fact the policy reads validates (_typed_witness without the values)."""
+    from . import runtime
+    for name in named:
+        key = keys[name]
+        found = cache.get(key)
+        if found is None or found.__class__ is not dict:
+            try:
+                _validated_once(schema, cache, key, name, facts[name])
+            except runtime.FactError:
+                return False
+    return True
 
 
 def check_overlaps_across(found_overlaps: list) -> list[Diagnostic]:
@@ -1430,17 +1489,14 @@ def check_overlaps_across(found_overlaps: list) -> list[Diagnostic]:
     return found
 
 
-def _typed_witness(schema: dict, cache: dict, raw: dict) -> dict:
+def _typed_witness(schema: dict, cache: dict, raw: dict, keys: dict | None = None) -> dict:
     """runtime.validate_facts of a witness's facts, each fact's typed value remembered by its
     name and value (the witnesses of one policy's pairs repeat the thresholds its clauses
     name). Facts validate one by one, so this gives what validate_facts gives: the typed
     values of the facts that are known, or a FactError if any fact is wrong."""
     typed = {}
     for name, value in raw.items():
-        cls = value.__class__
-        # A plain value is its own key (with its type: 1 and True differ); a series or a list
-        # is frozen (_frozen). The two kinds of key have different lengths, so never meet.
-        key = ("witness", name, cls, value) if cls is str or cls is int or cls is bool else ("witness", name, _frozen(value))
+        key = keys[name] if keys is not None else _witness_key(name, value)
         found = cache.get(key)
         if found is None or found.__class__ is not dict:
             found = _validated_once(schema, cache, key, name, value)  # validates, or raises the FactError

@@ -48,7 +48,7 @@ def _print_diagnostics(project, args, stream=None) -> None:
 
 def cmd_check(args) -> int:
     from . import driver
-    project = driver.load(args.paths or DEFAULT_PATHS, encoding=args.encoding)
+    project = driver.load(args.paths or DEFAULT_PATHS, encoding=args.encoding, one_shot=True)
     _print_diagnostics(project, args)
     if not project.has_errors and args.format == "human":
         print(_say(args.lang, f"检查通过：{len(project.policies)} 个政策，"
@@ -103,7 +103,7 @@ def cmd_build(args) -> int:
     import attrs
 
     from . import driver, printer
-    project = driver.load(args.paths or DEFAULT_PATHS, encoding=args.encoding)
+    project = driver.load(args.paths or DEFAULT_PATHS, encoding=args.encoding, one_shot=True)
     if project.has_errors:
         _print_diagnostics(project, args, sys.stderr)
         print(_say(args.lang, "有错误，未生成任何文件", "errors found: nothing was written"), file=sys.stderr)
@@ -210,7 +210,7 @@ def _record_modules(project, files: dict[str, str]) -> None:
 
 def cmd_test(args) -> int:
     from . import driver
-    project = driver.load(args.paths or DEFAULT_PATHS, overlaps=False, encoding=args.encoding)
+    project = driver.load(args.paths or DEFAULT_PATHS, overlaps=False, encoding=args.encoding, one_shot=True)
     if project.has_errors:
         _print_diagnostics(project, args, sys.stderr)
         return 1

@@ -460,15 +460,17 @@ def clause_pairs(policies: list[ast.Policy]) -> Iterator[tuple[str, tuple, tuple
                 yield matter, first, second
 
 
-def analyse(policies: list[ast.Policy], confirm=None) -> list[Overlap]:
+def analyse(policies: list[ast.Policy], confirm=None, remember_witnesses: bool = True) -> list[Overlap]:
     """Every pair of clauses covering one matter, decided exactly where the fragment allows.
+    remember_witnesses: a pair whose clauses' forms equal an earlier pair's takes over its
+    witness (see decide); False solves every pair (the plain way the tests compare it with).
 
     An exception while deciding or confirming (the interpreter failing on a witness) is a bug
     in polc, not an undecidable pair: it is kept on the Overlap, and reported as one (E199)."""
     results = []
     tables: dict[tuple[int, int], Symbols] = {}  # one merged symbol table per pair of policies, not per pair of clauses
     own: dict[int, Symbols] = {}  # each policy's own table, read once (a shared vocabulary can be long)
-    forms = _ClauseForms()  # each clause's normal form once per distinct table, not once per pair
+    forms = _ClauseForms(remember_witnesses)  # each clause's normal form once per distinct table, not once per pair
 
     def symbols_of(policy: ast.Policy) -> Symbols:
         if id(policy) not in own:
@@ -511,10 +513,13 @@ class _ClauseForms:
     pair whose merged names differ gets its own. A clause outside the fragment is remembered
     as the node that put it outside, and raised again as a new OutsideFragment each time."""
 
-    def __init__(self):
+    def __init__(self, remember_witnesses: bool = True):
         self._signatures: dict[int, tuple[Symbols, int]] = {}  # id(table) -> (table, its content's number)
         self._contents: dict[tuple, int] = {}
-        self._forms: dict[tuple[int, int], tuple] = {}  # (id(clause), content) -> (clause, conjuncts, outside?, node)
+        self._forms: dict[tuple[int, int], tuple] = {}  # (id(clause), content) -> (clause, conjuncts, outside?, node, value number)
+        self._values: dict[tuple, int] = {}  # a form's conjuncts -> its number: equal forms, one number
+        # (the two forms' numbers, the year) -> the witness solved for them, or None (see decide)
+        self.witnesses: dict[tuple, dict | None] | None = {} if remember_witnesses else None
 
     def _content(self, symbols: Symbols) -> int:
         known = self._signatures.get(id(symbols))
@@ -529,18 +534,25 @@ class _ClauseForms:
         return number
 
     def dnf(self, clause: ast.Clause, symbols: Symbols) -> list[Conjunct]:
-        key = (id(clause), self._content(symbols))
+        return self.numbered(clause, symbols)[0]
+
+    def numbered(self, clause: ast.Clause, symbols: Symbols) -> tuple[list[Conjunct], tuple[int, int]]:
+        """The clause's form, and a number that is the same for every clause whose form is equal
+        (atom by atom: the same variables, domains of equal values) under the same table."""
+        content = self._content(symbols)
+        key = (id(clause), content)
         known = self._forms.get(key)
         if known is None or known[0] is not clause:
             try:
-                known = (clause, _Builder(symbols).dnf(applicability(clause, symbols)), False, None)
+                conjuncts = _Builder(symbols).dnf(applicability(clause, symbols))
+                known = (clause, conjuncts, False, None, self._values.setdefault(tuple(conjuncts), len(self._values)))
             except OutsideFragment as exc:
-                known = (clause, None, True, exc.node)
+                known = (clause, None, True, exc.node, None)
             self._forms[key] = known
-        _clause, conjuncts, outside, node = known
+        _clause, conjuncts, outside, node, number = known
         if outside:
             raise OutsideFragment(node)
-        return conjuncts
+        return conjuncts, (number, content)
 
 
 def _conjuncts(builder: _Builder, parts: list) -> list[Conjunct]:
@@ -561,12 +573,27 @@ def decide(matter: str, first, second, confirm=None, symbols: Symbols | None = N
         symbols = _combined_symbols(p1, p2)
     constraints = [m for m in (matter_constraint(c1, matter), matter_constraint(c2, matter)) if m is not None]
     year = _common_year(p1, p2)
+    remembered = None  # (the two forms' numbers, the year): the key of forms.witnesses
     try:
         if forms is None:
             conjuncts = _conjuncts(_Builder(symbols), [applicability(c1, symbols), applicability(c2, symbols), *constraints])
         else:  # the same steps in the same order as _conjuncts, the clauses' forms remembered
-            conjuncts = forms.dnf(c1, symbols)
-            conjuncts = _and(conjuncts, forms.dnf(c2, symbols))
+            first_form, first_number = forms.numbered(c1, symbols)
+            second_form, second_number = forms.numbered(c2, symbols)
+            if not constraints and forms.witnesses is not None:
+                # Two clauses whose forms equal those of a pair decided before (under the same
+                # table, for the same year) have the same solutions, so the same witness: the
+                # clauses of one matter in several policies often state the same conditions.
+                # Only the witness is taken over (each copy its own); it is confirmed afresh.
+                remembered = (first_number, second_number, year)
+                if remembered in forms.witnesses:
+                    found = forms.witnesses[remembered]
+                    if found is None:
+                        return Overlap(matter, first, second, None, True)
+                    facts = {name: value.copy() if value.__class__ is dict else value for name, value in found.items()}
+                    completed = confirm(first, second, facts, year) if confirm else None
+                    return Overlap(matter, first, second, completed or facts, True, None, completed is not None)
+            conjuncts = _and(first_form, second_form)
             builder = _Builder(symbols)
             for constraint in constraints:
                 conjuncts = _and(conjuncts, builder.dnf(constraint))
@@ -592,8 +619,13 @@ def decide(matter: str, first, second, confirm=None, symbols: Symbols | None = N
         if domains is None:
             continue
         facts = witness_facts(domains, symbols, year)
+        if remembered is not None:
+            forms.witnesses[remembered] = {name: value.copy() if value.__class__ is dict else value  # type: ignore[index, union-attr]
+                                           for name, value in facts.items()}
         completed = confirm(first, second, facts, year) if confirm else None
         return Overlap(matter, first, second, completed or facts, True, None, completed is not None)
+    if remembered is not None:
+        forms.witnesses[remembered] = None  # type: ignore[index, union-attr]
     return Overlap(matter, first, second, None, True)
 
 

@@ -207,3 +207,30 @@ def test_each_clause_normal_form_is_built_once_and_pairs_decide_as_before(tmp_pa
     assert [(o.witness, o.decided, o.confirmed, o.reason) for o in remembered] == \
         [(o.witness, o.decided, o.confirmed, o.reason) for o in alone]
     assert all(o.witness is not None for o in remembered)
+
+
+def test_a_one_shot_load_leaves_what_it_loaded_out_of_later_collections(monkeypatch):
+    # polc check, build and test load once and end: what loading allocated is frozen
+    # (gc.freeze), so the collection the first allocation after loading would start does not
+    # walk all of it. The language server and the HTTP service load again and again and
+    # must not freeze (cyclic garbage among frozen objects is never collected).
+    import gc
+    policies = str(ROOT / "policies")
+    gc.unfreeze()
+    try:
+        driver.load([policies])
+        assert gc.isenabled() and gc.get_freeze_count() == 0
+        driver.load([policies], one_shot=True)
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    asked = []
+    real_load = driver.load
+    monkeypatch.setattr(driver, "load", lambda *args, **kwargs: asked.append(kwargs.get("one_shot")) or real_load(*args, **kwargs))
+    from compiler import cli
+    try:
+        for command in (["check", policies], ["test", policies]):
+            cli.main(command)
+    finally:
+        gc.unfreeze()
+    assert asked == [True, True]

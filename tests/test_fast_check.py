@@ -164,3 +164,45 @@ def test_witnesses_are_confirmed_per_pair_as_the_interpreter_says(tmp_path):
             facts = {name: value for name, value in overlap.witness.items() if name in info.schema}
             [result] = runtime.evaluate_clauses(info, specs, facts, on)
             assert result.applies is True, (clause.label, overlap.witness)
+
+
+def test_remembered_witnesses_and_runs_decide_every_pair_as_the_plain_way(tmp_path, monkeypatch):
+    # A pair whose clauses' forms equal an earlier pair's takes over its witness
+    # (overlaps.analyse), and a clause met again with the same values of the facts it reads
+    # is not run again (checks._confirm): on the bench's synthetic policies (the conditions of
+    # one matter repeat across policies, and across matters) and on every folder of drafts in
+    # the repository, every pair is decided as solving and running each one gives, and the
+    # shortcuts are taken.
+    from compiler import overlaps, runtime
+    sys.path.insert(0, str(ROOT / "bench"))
+    import check_bench
+    synthetic = tmp_path / "synthetic"
+    synthetic.mkdir()
+    check_bench.build(synthetic, 400)
+    folders = [synthetic, ROOT / "policies", *sorted(p for p in (ROOT / "tests" / "language").iterdir() if p.is_dir())]
+    counted = {"solve": 0, "run": 0}
+    solve, run_clause = overlaps.solve, runtime._run_clause
+
+    def counting_solve(*args):
+        counted["solve"] += 1
+        return solve(*args)
+
+    def counting_run(*args):
+        counted["run"] += 1
+        return run_clause(*args)
+
+    monkeypatch.setattr(overlaps, "solve", counting_solve)
+    monkeypatch.setattr(runtime, "_run_clause", counting_run)
+    for folder in folders:
+        project = driver.load([str(folder)], overlaps=False)
+        plain = checks.find_overlaps(project.policies, remember_runs=False, remember_witnesses=False)
+        plain_counts = dict(counted)
+        remembered = checks.find_overlaps(project.policies)
+        shown = [[(o.matter, o.first[1].label, o.second[1].label, o.witness, o.decided, o.reason, o.confirmed,
+                   o.note, o.internal_error) for o in found] for found in (plain, remembered)]
+        assert shown[0] == shown[1], folder
+        if folder == synthetic:
+            assert len(plain) == 800 and all(o.confirmed for o in plain)
+            assert counted["solve"] - plain_counts["solve"] < plain_counts["solve"] * 3 / 4
+            assert counted["run"] - plain_counts["run"] < plain_counts["run"] * 3 / 4
+        counted.update(solve=0, run=0)
