@@ -13,8 +13,10 @@ import gc
 import linecache
 import os
 import re
+import signal
 import sys
 import tempfile
+import threading
 import types
 from pathlib import Path
 
@@ -410,11 +412,12 @@ def _umask() -> int:
 
 def _pause_for_tests(phase: str, count: int) -> None:
     """POLC_TEST_PAUSE_BUILD=staged:2 (or renamed:2) stops the build after the second file
-    of that phase, so a test can kill it at a known point. Unset in normal use."""
+    of that phase, so a test can kill it at a known point (for POLC_TEST_PAUSE_SECONDS, 120 by
+    default). Unset in normal use."""
     if os.environ.get("POLC_TEST_PAUSE_BUILD") == f"{phase}:{count}":
         print(f"polc-test-paused {phase}:{count}", file=sys.stderr, flush=True)
         import time
-        time.sleep(120)
+        time.sleep(float(os.environ.get("POLC_TEST_PAUSE_SECONDS", "120")))
 
 
 def write_atomically(out_dir: str, files: dict[str, str]) -> None:
@@ -448,19 +451,44 @@ def write_atomically(out_dir: str, files: dict[str, str]) -> None:
     except BaseException:
         _discard(staged)
         raise
-    for done, (temp, target) in enumerate(staged, 1):
-        try:
-            os.replace(temp, target)
-        except OSError as exc:
-            _discard(staged[done - 1:])
-            raise WriteError(target, exc.strerror or str(exc), partial=done > 1) from None
-        _pause_for_tests("renamed", done)
+    # Ctrl-C (or SIGTERM) is held back while the staged files are renamed, and delivered once
+    # they all are: an interrupt between two renames would leave some files old, some new and
+    # the rest as temporary files (the renames take microseconds; SIGKILL cannot be held, and
+    # `build --check` names what it leaves).
+    held = _hold_interrupts()
+    try:
+        for done, (temp, target) in enumerate(staged, 1):
+            try:
+                os.replace(temp, target)
+            except OSError as exc:
+                _discard(staged[done - 1:])
+                raise WriteError(target, exc.strerror or str(exc), partial=done > 1) from None
+            _pause_for_tests("renamed", done)
+    finally:
+        _release_interrupts(held)
     with contextlib.suppress(OSError):  # make the renames durable where the OS allows it
         directory = os.open(out_dir, os.O_RDONLY)
         try:
             os.fsync(directory)
         finally:
             os.close(directory)
+
+
+_HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _hold_interrupts():
+    """Block SIGINT and SIGTERM for this thread; the mask to restore (None where nothing was
+    held: not POSIX, or not the main thread, which is where Python handles signals)."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+
+
+def _release_interrupts(previous) -> None:
+    """Restore the mask _hold_interrupts replaced: a signal that came meanwhile is delivered now."""
+    if previous is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _discard(staged: list[tuple[str, str]]) -> None:

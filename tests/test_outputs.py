@@ -136,6 +136,33 @@ def test_sigkill_mid_build_is_caught_by_check_and_repaired_by_the_next_build(tmp
     assert run_polc("build", "--check", "policies", "--out", "out", cwd=tmp_path).returncode == 0
 
 
+def test_ctrl_c_between_two_renames_is_held_until_every_file_is_new(tmp_path):
+    """SIGINT while the staged files are renamed (paused after the third): the interrupt waits
+    for the renames, so every output is the new one and no temporary file is left."""
+    make_project(tmp_path, ["one.pol", "two.pol"])
+    assert run_polc("build", "policies", "--out", "out", cwd=tmp_path).returncode == 0
+    before = tree(tmp_path / "out")
+    for number, name in enumerate(["one.pol", "two.pol"], 1):
+        (tmp_path / "policies" / name).write_text(policy_text(number, "新标题"), encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), POLC_TEST_PAUSE_BUILD="renamed:3", POLC_TEST_PAUSE_SECONDS="2")
+    process = subprocess.Popen([sys.executable, "-m", "compiler", "build", "policies", "--out", "out"],
+                               cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stderr.readline()
+        assert line.startswith("polc-test-paused"), line + process.stderr.read()
+        process.send_signal(signal.SIGINT)  # held: the paused build sleeps on, then finishes its renames
+        stderr = process.communicate(timeout=60)[1]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130 and "Traceback" not in stderr, stderr
+    after = tree(tmp_path / "out")
+    assert not [n for n in after if n.endswith(".tmp")]
+    assert [n for n in before if after[n] != before[n]]  # the build got as far as renaming new files
+    assert run_polc("build", "--check", "policies", "--out", "out", cwd=tmp_path).returncode == 0
+
+
 def test_a_failure_while_staging_replaces_nothing_and_leaves_no_temporary_file(tmp_path, monkeypatch):
     make_project(tmp_path, ["one.pol"])
     monkeypatch.chdir(tmp_path)
