@@ -631,9 +631,10 @@ class Engine:
                           WHEN q.allocation IS NOT NULL THEN q.allocation
                           ELSE b.first END AS allocation
               FROM quota_decisions q FULL OUTER JOIN budget b ON q._line = b._line AND q.pos = b.pos)
-            SELECT *, allocation IN ({", ".join(literal(o) for o in OUTS)}) AS held, false AS funded,
-                   CAST(NULL AS DECIMAL(38,2)) AS funded_min, CAST(NULL AS DECIMAL(38,2)) AS funded_max
-            FROM combined""")
+            SELECT m.*, m.allocation IN ({", ".join(literal(o) for o in OUTS)}) AS held, false AS funded,
+                   CAST(NULL AS DECIMAL(38,2)) AS funded_min, CAST(NULL AS DECIMAL(38,2)) AS funded_max,
+                   l.amount_min AS evaluated_min, l.amount_max AS evaluated_max  -- as in clause_rows (_summary)
+            FROM combined m LEFT JOIN competing l ON l._line = m._line AND l.pos = m.pos""")
         withheld = self.con.execute("SELECT (SELECT count(*) FROM competes_unnamed) + (SELECT count(*) FROM twice)")
         self.withheld = bool(withheld.fetchone()[0])
         self._final_view(funded=False)
@@ -657,6 +658,7 @@ class Engine:
                 shown.append(f"(c.pos NOT IN ({read}) OR c.applies IS DISTINCT FROM false)")
         if self.withheld:
             shown.append("c._line NOT IN (SELECT _line FROM competes_unnamed UNION ALL SELECT first FROM twice)")
+        self.final_rows = " AND ".join(shown) or "true"  # which clause rows are final's (c.): _summary reads them too
         modifiers = ", ".join(str(c.position) for c in self.clauses if c.spec.modifies is not None)
         if funded:
             amounts = ("CASE WHEN a.funded THEN coalesce(a.funded_min, c.amount_min) ELSE c.amount_min END AS amount_min, "
@@ -669,7 +671,7 @@ class Engine:
                    {f"c.pos IN ({modifiers})" if modifiers else "false"} AS is_modifier, a.allocation,
                    c.paid AND a.held IS NOT true AS paid_now
             FROM clause_rows c LEFT JOIN allocation a ON a._line = c._line AND a.pos = c.pos
-            WHERE {" AND ".join(shown) or "true"}""")
+            WHERE {self.final_rows}""")
 
     # ------------------------------------------------------------ totals (runtime.add_up over the listed rows)
     def _totals_sql(self) -> str:
@@ -794,19 +796,41 @@ class Engine:
     def _summary(self, loaded, quotas: dict, budgets: dict) -> dict:
         bad = self._bad_rows()
         stats = {}
-        # One pass over final grouped by the clause's position; labels joined to the 107 groups.
-        for (key, applies, undecidable, paid, oq, ob, lo, ns, low, high) in self.con.execute("""
-                SELECT i.policy || ' ' || i.clause, s.applies, s.undecidable, s.paid, s.oq, s.ob, s.lo, s.ns, s.low, s.high
-                FROM (SELECT pos, min(_line) AS first, count(*) FILTER (WHERE applies) AS applies,
-                             count(*) FILTER (WHERE applies IS NULL) AS undecidable, count(*) FILTER (WHERE paid_now) AS paid,
-                             count(*) FILTER (WHERE allocation = 'outside_quota') AS oq,
-                             count(*) FILTER (WHERE allocation = 'outside_budget') AS ob,
-                             count(*) FILTER (WHERE allocation = 'list_over') AS lo,
-                             count(*) FILTER (WHERE allocation = 'needs_selection') AS ns,
-                             coalesce(sum(amount_min) FILTER (WHERE paid_now AND amount_max IS NOT NULL), 0) AS low,
-                             coalesce(sum(amount_max) FILTER (WHERE paid_now AND amount_max IS NOT NULL), 0) AS high
-                      FROM final GROUP BY pos) s JOIN clause_info i USING (pos)
-                ORDER BY s.first, s.pos""").fetchall():
+        # Counts and sums per clause as over `final`, in two parts: one pass over clause_rows
+        # grouped by the clause's position, as if no allocation were made (every paid row paid,
+        # at its evaluated amounts), then what the few rows of `allocation` change — a row held
+        # back is not paid and its amounts go; a prorated award counts its funded amounts. Every
+        # row of `allocation` is a paid row of final (the quotas and budgets rank only those; a
+        # capped row is one of final's), so nothing else changes; the labels join the groups.
+        # (Reading final itself joins `allocation` to every clause row.)
+        for (key, applies, undecidable, paid, oq, ob, lo, ns, low, high) in self.con.execute(f"""
+                WITH evaluated AS (
+                  SELECT c.pos, min(c._line) AS first, count(*) FILTER (WHERE c.applies) AS applies,
+                         count(*) FILTER (WHERE c.applies IS NULL) AS undecidable, count(*) FILTER (WHERE c.paid) AS paid,
+                         coalesce(sum(c.amount_min) FILTER (WHERE c.paid AND c.amount_max IS NOT NULL), 0) AS low,
+                         coalesce(sum(c.amount_max) FILTER (WHERE c.paid AND c.amount_max IS NOT NULL), 0) AS high
+                  FROM clause_rows c WHERE {self.final_rows} GROUP BY c.pos),
+                amounts AS (
+                  SELECT pos, allocation, held,
+                         CASE WHEN evaluated_max IS NOT NULL THEN evaluated_min END AS old_low, evaluated_max AS old_high,
+                         CASE WHEN held THEN NULL WHEN NOT funded THEN evaluated_min
+                              ELSE coalesce(funded_min, evaluated_min) END AS new_low,
+                         CASE WHEN held THEN NULL WHEN NOT funded THEN evaluated_max ELSE funded_max END AS new_high
+                  FROM allocation),
+                changes AS (
+                  SELECT pos, count(*) FILTER (WHERE held) AS held,
+                         count(*) FILTER (WHERE allocation = 'outside_quota') AS oq,
+                         count(*) FILTER (WHERE allocation = 'outside_budget') AS ob,
+                         count(*) FILTER (WHERE allocation = 'list_over') AS lo,
+                         count(*) FILTER (WHERE allocation = 'needs_selection') AS ns,
+                         sum(CASE WHEN new_high IS NOT NULL THEN coalesce(new_low, 0) ELSE 0 END - coalesce(old_low, 0)) AS low,
+                         sum(coalesce(new_high, 0) - coalesce(old_high, 0)) AS high
+                  FROM amounts GROUP BY pos)
+                SELECT i.policy || ' ' || i.clause, e.applies, e.undecidable, e.paid - coalesce(g.held, 0),
+                       coalesce(g.oq, 0), coalesce(g.ob, 0), coalesce(g.lo, 0), coalesce(g.ns, 0),
+                       e.low + coalesce(g.low, 0), e.high + coalesce(g.high, 0)
+                FROM evaluated e JOIN clause_info i USING (pos) LEFT JOIN changes g USING (pos)
+                ORDER BY e.first, e.pos""").fetchall():
             stats[key] = {"applies": applies, "undecidable": undecidable, "paid": paid, "outside_quota": oq,
                           "outside_budget": ob, "list_over": lo, "needs_selection": ns,
                           "min": runtime.yuan(Decimal(low)), "max": runtime.yuan(Decimal(high))}
