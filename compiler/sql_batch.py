@@ -460,14 +460,16 @@ class Engine:
             if threshold is not None:
                 limit = f"CASE WHEN {base} <= {literal(str(threshold))}::DECIMAL(38,6) THEN NULL ELSE {limit} END"
         over = "needs_selection" if share is None else "list_over"
+        # the place in the declared order, within the group (none declared: no place, and no sort)
+        place = (f"row_number() OVER ({partition} ORDER BY {self._order_by(policy, keys)})" if keys
+                 else "CAST(NULL AS BIGINT)")
         decision = ("CASE WHEN unplaced THEN 'needs_selection' WHEN lim IS NULL OR n <= lim THEN 'within_quota' "
                     + ("WHEN place <= lim THEN 'within_quota' ELSE 'outside_quota' END" if keys
                        else f"ELSE {literal(over)} END"))
         return f"""
             SELECT {number} AS q, *, {decision} AS allocation FROM (
               SELECT *, {unplaced} AS unplaced, {limit} AS lim FROM (
-                SELECT l._line, l.pos{selects}, count(*) OVER ({partition}) AS n,
-                       row_number() OVER ({partition} ORDER BY {self._order_by(policy, keys)}) AS place
+                SELECT l._line, l.pos{selects}, count(*) OVER ({partition}) AS n, {place} AS place
                 FROM competing l JOIN register_lines r ON r._line = l._line
                 WHERE l.pos = {clause.position} AND NOT l.twice AND l.applicant IS NOT NULL))"""
 
