@@ -73,15 +73,22 @@ PRORATED_CAPPED = """政策 测试〔2026〕2号
 COLUMNS = ["申请人", "园区", "营业收入", "评分", "参评总数"]
 
 
-def _project(tmp_path, texts):
-    paths = []
-    for number, text in enumerate(texts):
-        path = tmp_path / f"policy-{number}.pol"
-        path.write_text(text, encoding="utf-8")
-        paths.append(str(path))
-    project = driver.load(paths)
-    assert not project.has_errors
-    return [driver.load_module(p) for p in project.policies], [lower(p) for p in project.policies]
+_LOADED: dict = {}
+
+
+def _project(tmp_path_factory, texts):
+    """The policies' evaluator modules and models, made once per set of texts."""
+    if texts not in _LOADED:
+        directory = tmp_path_factory.mktemp("policies")
+        paths = []
+        for number, text in enumerate(texts):
+            path = directory / f"policy-{number}.pol"
+            path.write_text(text, encoding="utf-8")
+            paths.append(str(path))
+        project = driver.load(paths)
+        assert not project.has_errors
+        _LOADED[texts] = [driver.load_module(p) for p in project.policies], [lower(p) for p in project.policies]
+    return _LOADED[texts]
 
 
 def _register(tmp_path, rng, rows):
@@ -127,12 +134,11 @@ def recounted(monkeypatch):
     return seen
 
 
-@pytest.mark.parametrize("texts", [(RANKED,), (PRORATED_CAPPED,), (RANKED, PRORATED_CAPPED)],
-                         ids=["ranked", "prorated-capped", "both"])
-@pytest.mark.parametrize("seed", range(6))
-def test_both_engines_agree_on_quotas_budgets_and_caps(tmp_path, recounted, texts, seed):
+@pytest.mark.parametrize("texts", [(RANKED, PRORATED_CAPPED), (PRORATED_CAPPED, RANKED)], ids=["ranked-first", "capped-first"])
+@pytest.mark.parametrize("seed", range(4))
+def test_both_engines_agree_on_quotas_budgets_and_caps(tmp_path, tmp_path_factory, recounted, texts, seed):
     rng = random.Random(seed)
-    modules, models = _project(tmp_path, texts)
+    modules, models = _project(tmp_path_factory, texts)
     register = _register(tmp_path, rng, rng.choice([6, 9, 14, 30]))
     for include_all in (False, True):
         python_out, python_err = io.StringIO(), io.StringIO()
@@ -150,13 +156,13 @@ def _yuan(text):
     return runtime.yuan(Decimal(text))
 
 
-def test_the_registers_reach_every_allocation(tmp_path, recounted):
+def test_the_registers_reach_every_allocation(tmp_path, tmp_path_factory, recounted):
     """The registers above meet each allocation, cut-offs, unplaced candidates, and a pro-rated
     award that is then capped (its funded amounts and its mark both come from `allocation`)."""
     seen = set()
-    for texts in [(RANKED,), (PRORATED_CAPPED,)]:
-        modules, models = _project(tmp_path, texts)
-        for seed in range(6):
+    for texts in [(RANKED, PRORATED_CAPPED)]:
+        modules, models = _project(tmp_path_factory, texts)
+        for seed in range(4):
             rng = random.Random(seed)
             register = _register(tmp_path, rng, rng.choice([6, 9, 14, 30]))
             out = io.StringIO()
