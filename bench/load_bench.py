@@ -8,6 +8,11 @@ Each run is a child process: it loads the evaluator modules (not timed), then ti
 `Loader.load()` alone: wall seconds, CPU seconds (user + system of every thread, so DuckDB's
 worker threads count), and the child's peak RSS. Without --register a synthetic CSV register
 of --rows enterprises is written first (bench/batch_bench.py's, 218 columns).
+
+As the command runs it, the loader types and keeps only the columns the later stages read
+(sql_batch.Engine._columns_read, from the per-applicant query for --on); the time spent
+making that query is left out (it is the query stage's, and polc's cache keeps its text).
+--all-columns types every column, as a loader with no engine does.
 """
 
 from __future__ import annotations
@@ -25,23 +30,40 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def child(register: str) -> None:
+def child(register: str, on: str, all_columns: bool) -> None:
+    import datetime
     import resource
 
     from compiler import runtime, sql_batch, sql_register
     sys.path.insert(0, str(ROOT / "bench"))
     import batch_bench
-    _project, modules = batch_bench._modules()
+    project, modules = batch_bench._modules()
     policies = [(m.POLICY, m.CLAUSES) for m in modules]
     evaluator = runtime.Evaluator(policies)
     with tempfile.TemporaryDirectory(prefix="polc-loadbench-") as work:
         con = sql_batch.connect(work)
+        engine = sql_batch.Engine(con, modules, register, datetime.date.fromisoformat(on), False, None, work, None)
+        engine.models = [project.model(p) for p in project.policies]
+        asking = [0.0, 0.0]
+
+        def wanted():
+            cpu, wall = time.process_time(), time.perf_counter()
+            try:
+                return engine._columns_read()
+            finally:
+                asking[0] += time.process_time() - cpu
+                asking[1] += time.perf_counter() - wall
+
+        loader = sql_register.Loader(con, policies, evaluator, register, None, work,
+                                     wanted=None if all_columns else wanted)
+        engine.loaded = loader.loaded
         cpu, wall = time.process_time(), time.perf_counter()
-        loaded = sql_register.Loader(con, policies, evaluator, register, None, work).load()
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        loaded = loader.load()
+        cpu, wall = time.process_time() - cpu - asking[0], time.perf_counter() - wall - asking[1]
         typed = con.execute("SELECT count(*) FROM register_rows").fetchone()[0]
         con.close()
     print(json.dumps({"cpu": cpu, "wall": wall, "rows": loaded.rows, "typed": typed, "bad": len(loaded.bad),
+                      "columns": len(loaded.typed_columns), "of": len(loaded.view_columns),
                       "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
@@ -50,10 +72,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--register", help="an existing register instead of a synthetic one")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--on", default="2021-06-30", help="the evaluation date (which clauses the query reads)")
+    parser.add_argument("--all-columns", action="store_true", help="type every column (no engine asking)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child)
+        child(args.child, args.on, args.all_columns)
         return
     with tempfile.TemporaryDirectory(prefix="polc-loadbench-") as work:
         register = args.register
@@ -65,13 +89,15 @@ def main() -> None:
         size = os.path.getsize(register) / 1e6
         for _ in range(args.repeat):
             load = os.getloadavg()
-            out = subprocess.run([sys.executable, __file__, "--child", register], capture_output=True, text=True,
+            out = subprocess.run([sys.executable, __file__, "--child", register, "--on", args.on]
+                                 + (["--all-columns"] if args.all_columns else []), capture_output=True, text=True,
                                  cwd=ROOT)
             if out.returncode:
                 raise SystemExit(out.stderr[-3000:])
             r = json.loads(out.stdout.splitlines()[-1])
             print(f"Loader.load {register if args.register else 'synthetic CSV'} ({size:,.0f} MB): "
-                  f"{r['rows']:,} rows ({r['typed']:,} typed, {r['bad']} bad) in {r['wall']:.2f} s wall, "
+                  f"{r['rows']:,} rows ({r['typed']:,} typed, {r['bad']} bad; {r['columns']} of {r['of']} columns kept) "
+                  f"in {r['wall']:.2f} s wall, "
                   f"{r['cpu']:.2f} s CPU ({r['cpu'] * 1e9 / max(r['rows'], 1) / 218:.0f} ns CPU per cell of 218), "
                   f"peak RSS {r['peak_mb']:.0f} MB; load average before {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}",
                   flush=True)

@@ -29,11 +29,13 @@ quota or budget needs an identifier).
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import json
 import os
 import tempfile
 from decimal import Decimal
+from typing import Callable
 
 from . import batch, compact, runtime, sql_cache, sql_register
 from .sql_register import IDENTIFIER, ident, literal
@@ -88,6 +90,30 @@ def connect(work: str):
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con
+
+
+def _strings(value) -> list[str]:
+    """Every string inside nested tuples, lists and dicts (keys and values)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return _strings(list(value.items()))
+    if isinstance(value, (tuple, list)):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def _once_per_run(make: Callable) -> Callable:
+    """An engine's method made once per engine (one engine runs one batch), its result kept."""
+
+    @functools.wraps(make)
+    def once(engine):
+        kept = engine.__dict__.setdefault("_once", {})
+        if make.__name__ not in kept:
+            kept[make.__name__] = make(engine)
+        return kept[make.__name__]
+
+    return once
 
 
 class ParquetTarget:
@@ -163,8 +189,10 @@ class Engine:
     # ------------------------------------------------------------ the whole run
     def run(self, writer, errors) -> dict:
         self.loading = True
-        loaded = sql_register.Loader(self.con, self.policies, self.evaluator, self.source, self.encoding,
-                                     self.work, self.stdin).load()
+        loader = sql_register.Loader(self.con, self.policies, self.evaluator, self.source, self.encoding,
+                                     self.work, self.stdin, wanted=self._columns_read)
+        self.loaded = loader.loaded  # (its years are what _to_sql reads, once the header is known)
+        loaded = loader.load()
         self.loaded = loaded
         self.loading = False
         self._clause_table()
@@ -188,6 +216,26 @@ class Engine:
             self._write_jsonl(writer.stream)
         writer.summary(summary)
         return summary
+
+    def _columns_read(self) -> set[str] | None:
+        """The register's columns the later stages read, which the loader types and keeps
+        (sql_register.Loader.wanted; called once the register's years are known): those the
+        per-applicant query names, and every fact a policy's quotas, budgets or caps name
+        (they rank, group, size and subtract by them: _fact_value, _enterprise_caps; every
+        year of a yearly one); None (every column) when the Python runtime stands in for the
+        query, as it reads them all. A stage reading a column left out fails loudly (no such
+        column), never with a silent NULL."""
+        query = self._to_sql()
+        if query is None:
+            return None
+        facts: set[str] = set()
+        for policy, specs in self.policies:
+            named = [policy.budgets, policy.caps] + [spec.quota for spec in specs]
+            facts.update(name for name in _strings(named) if name in policy.schema)
+        # A column is read when the query names it as an identifier (ident's quoting is the
+        # query's: tests/test_batch_fixed_costs.py); a name found elsewhere only keeps one more.
+        return {column for column, _t in self.loaded.view_columns
+                if ident(column) in query or column in facts or column.rsplit(".", 1)[0] in facts}
 
     # ------------------------------------------------------------ static tables
     def _clause_table(self) -> None:
@@ -273,6 +321,7 @@ class Engine:
             self.con.execute(f"{'INSERT INTO clause_rows' if number else 'CREATE TEMP TABLE clause_rows AS'} "
                              f"SELECT {columns} FROM ({query}) c WHERE {' OR '.join(keep)}")
 
+    @_once_per_run  # the loader asks for it first (the columns to type), then _clause_rows runs it
     @sql_cache.cached  # the text from polc's cache when the same sources, --on and years made it
     def _to_sql(self) -> str | None:
         """The per-applicant query of to_sql over the view `register`, or None when there are

@@ -35,6 +35,7 @@ import re
 import tempfile
 from decimal import Decimal
 from pathlib import Path
+from typing import Callable
 
 from . import batch, runtime, source as sources
 
@@ -48,6 +49,11 @@ SQL_TYPES = {"money": "DECIMAL(38,6)", "number": "DECIMAL(38,6)", "percent": "DE
 _UNIT_FACTORS = (("万亿元", 10 ** 12), ("亿元", 10 ** 8), ("万元", 10 ** 4), ("元", 1))
 _JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 _TABLE_SOURCE = re.compile(r"^(?P<file>.+\.(?:duckdb|db)):(?P<table>[^:/\\]+)$")
+# A CSV or JSON Lines register up to this size is loaded into a TEMP table (held in memory, not
+# compressed into the database file: a fifth of the cost of loading); a larger one (a million
+# rows of the bench register is 1.25 GB, which would not fit in POLC_DUCKDB_MEMORY and spill
+# uncompressed) into a table of the database file, as before.
+TEMP_TABLE_BYTES = 512 << 20
 STAGED_LIST_SEPARATOR = "\x01"  # items of a 逐项 fact staged from JSON (never in a valid item)
 
 
@@ -186,10 +192,14 @@ def _fast_scalar(base: str, options, t: str) -> tuple[str, str]:
 def _fast_value(base: str, t: str) -> str:
     """The SQL value of a cell `t` that cell_pattern accepts (anything, or NULL, for any other)."""
     if base == "money":
-        # A plain number is read by one cast; only a cell with a unit takes the second branch.
+        # A plain number is read by one cast; only a cell with a unit (it ends in 元) takes the
+        # second branch. (A CASE, not coalesce(cast, …): a third of the cost of typing money.)
         factor = " ".join(f"WHEN suffix({t}, {literal(unit)}) THEN {f}" for unit, f in _UNIT_FACTORS[:3])
-        return (f"coalesce(TRY_CAST({t} AS DECIMAL(38,6)), CAST(TRY_CAST(rtrim({t}, '万亿元') AS DECIMAL(38,6)) * "
-                f"CAST(CASE {factor} ELSE 1 END AS DECIMAL(38,0)) AS DECIMAL(38,6)))")
+        # The number before a unit is read as DECIMAL(18,6): every accepted form fits (at most 11
+        # digits before the point), and a longer one (not accepted) gives NULL rather than an
+        # overflow in the product that would stop the whole load (…万亿元 with 32 digits did).
+        return (f"CASE WHEN suffix({t}, '元') THEN CAST(TRY_CAST(rtrim({t}, '万亿元') AS DECIMAL(18,6)) * "
+                f"CAST(CASE {factor} ELSE 1 END AS DECIMAL(38,0)) AS DECIMAL(38,6)) ELSE TRY_CAST({t} AS DECIMAL(38,6)) END")
     if base == "number":
         return f"TRY_CAST({t} AS DECIMAL(38,6))"
     if base == "percent":
@@ -244,7 +254,11 @@ class Loaded:
         self.rows = 0
         self.bad: list[dict] = []  # {"line", "error"[, "applicant"], "structural"}
         self.years: dict[str, tuple[int, ...]] = {}
-        self.view_columns: list[tuple[str, str]] = []  # (column, SQL type) after _line and 申请人
+        # (column, SQL type) of every declared fact column the register has, after _line and 申请人
+        self.view_columns: list[tuple[str, str]] = []
+        # Those of them in the view register_rows, typed: all, or those Loader.wanted named
+        # (a stage reading any other fails loudly: no such column, never a silent NULL).
+        self.typed_columns: list[tuple[str, str]] = []
         self.columns: list[Column] = []
         self.reader = "staged"  # "duckdb": DuckDB read the CSV itself (one pattern per row checks it)
 
@@ -253,7 +267,7 @@ class Loader:
     """Loads one register into a DuckDB connection (see the module docstring)."""
 
     def __init__(self, con, policies: list, evaluator, path: str, encoding: str | None, work: str,
-                 stdin=None):
+                 stdin=None, wanted: Callable[[], set[str] | None] | None = None):
         self.con = con
         self.policies = policies  # [(PolicyInfo, clauses)]
         self.evaluator = evaluator
@@ -272,11 +286,16 @@ class Loader:
         self.encoding = encoding
         self.work = work
         self.stdin = stdin
+        self.temp = False  # reg as a TEMP table (load decides: TEMP_TABLE_BYTES)
         self.loaded = Loaded()
+        # Called once the register's columns and years are known (self.loaded.years): the
+        # view columns the later stages read (a set of names), or None for every column.
+        self.wanted: Callable[[], set[str] | None] | None = wanted
 
     # ------------------------------------------------------------ entry
     def load(self) -> Loaded:
         kind = register_format(self.path)
+        self.temp = kind in ("csv", "jsonl") and (self.path == "-" or os.path.getsize(self.path) <= TEMP_TABLE_BYTES)
         if kind == "csv":
             self._csv()
         elif kind == "jsonl":
@@ -296,14 +315,21 @@ class Loader:
         plain = self._plain_utf8()
         encoding = self.encoding
         if plain and encoding is None:
-            # Valid UTF-8 from end to end (just checked) and no BOM or UTF-16 look: open_text
-            # would find UTF-8 too, after decoding the whole file once more to guess.
+            # No BOM or UTF-16 look, and the header is UTF-8: read as UTF-8 (open_text would
+            # decode the whole file once more to guess). If some later line is not UTF-8,
+            # DuckDB's read refuses it and polc's reader reads the file, guessing as it does.
             with open(self.path, "rb") as handle:
                 name, skip, _tried = sources.choose_encoding(handle.read(sources._SNIFF_BYTES))
             encoding = "utf-8" if name == "utf-8" and not skip else None
         stream, used = sources.open_text(self.path, encoding)
         try:
             header_line, names, simple = self._csv_header(stream, used)
+        except batch.RegisterError:
+            if encoding is None or self.encoding is not None:
+                raise
+            # Read as UTF-8 on the strength of its first 64 KB: polc's own reader decides the
+            # encoding from the whole file (and words any error in the header as it reads it).
+            header_line, names, simple = 0, [], False
         finally:
             stream.close()
         self.loaded.columns = classify(names, self.schema, self.conflicts)
@@ -341,18 +367,25 @@ class Loader:
         return number, [], False
 
     def _plain_utf8(self) -> bool:
-        """Whether DuckDB reads this file line for line as polc would: UTF-8 (checked whole),
-        no quote character, one line-ending style, no blank line. Read in 16 MiB chunks."""
+        """Whether DuckDB reads this file line for line as polc would: UTF-8, no quote
+        character, one line-ending style, no blank line. Read in 16 MiB chunks, as bytes: the
+        first line (the header, which polc reads) is checked as UTF-8 here, every other line by
+        DuckDB's own read, which refuses any invalid UTF-8 as Python does (the file is then read
+        polc's way: _csv). Decoding the whole file here cost a tenth of loading."""
         if self.encoding is not None and codecs.lookup(self.encoding).name != "utf-8":
             return False
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        carry, tail, crlf, lf, lines, last = b"", b"", False, False, 0, b"\n"
+        carry, tail, crlf, lf, lines, last, first = b"", b"", False, False, 0, b"\n", True
         with open(self.path, "rb") as handle:
             while chunk := handle.read(1 << 24):
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    return False
+                if first:
+                    first = False
+                    end = chunk.find(b"\n")
+                    try:
+                        chunk[:end if end >= 0 else len(chunk)].decode("utf-8")
+                    except UnicodeDecodeError:
+                        return False
+                    if end < 0:
+                        return False  # a header line over 16 MiB: polc's reader says what is wrong
                 if b'"' in chunk:
                     return False
                 if not carry and b"\r" not in chunk:
@@ -375,10 +408,6 @@ class Loader:
                     tail = (tail + data)[-2:]
                 lines += chunk.count(b"\n")
                 last = chunk[-1:]
-        try:
-            decoder.decode(b"", True)
-        except UnicodeDecodeError:
-            return False
         if carry or (crlf and lf):
             return False
         # DuckDB must give one row per line after the header: checked after reading.
@@ -541,33 +570,41 @@ class Loader:
             checks.insert(0, _row_check(grouped))
         self.loaded.years = {}
         self.loaded.view_columns = []
+        self.loaded.typed_columns = []
         for name, spec in self.schema.items():
-            present = by_fact.get(name, [])
-            sql_type = SQL_TYPES[spec[0]] + ("[]" if len(spec) > 3 and spec[3] else "")
             if spec[1] and not (len(spec) > 3 and spec[3]):
-                years = sorted({c.year for c in present})
-                self.loaded.years[name] = tuple(years)
-                for year in years:
-                    column = next(c for c in present if c.year == year)
-                    _ok, value = _fast_cell(spec, f"t{column.position}", column.as_list, separator)
-                    outputs.append(f"{value} AS {ident(f'{name}.{year}')}")
-                    self.loaded.view_columns.append((f"{name}.{year}", SQL_TYPES[spec[0]]))
-                continue
-            if present:
-                column = present[0]
-                _ok, value = _fast_cell(spec, f"t{column.position}", column.as_list, separator)
-                outputs.append(f"{value} AS {ident(name)}")
+                self.loaded.years[name] = tuple(sorted({c.year for c in by_fact.get(name, [])}))
+        for name, spec in self.schema.items():
+            if spec[1] and not (len(spec) > 3 and spec[3]):
+                self.loaded.view_columns += [(f"{name}.{year}", SQL_TYPES[spec[0]]) for year in self.loaded.years[name]]
             else:
+                self.loaded.view_columns.append((name, SQL_TYPES[spec[0]] + ("[]" if len(spec) > 3 and spec[3] else "")))
+        # Only the columns a later stage reads are typed and kept (every cell is checked all
+        # the same): typing and storing the others was a third of the cost of loading.
+        wanted = self.wanted() if self.wanted is not None else None
+        for name, sql_type in self.loaded.view_columns:
+            if wanted is not None and name not in wanted:
+                continue
+            self.loaded.typed_columns.append((name, sql_type))
+            fact, source = name, next(iter(by_fact.get(name, [])), None)  # the header column it comes from
+            if source is None and "." in name and name.rsplit(".", 1)[0] in self.loaded.years:
+                fact, year = name.rsplit(".", 1)
+                source = next(c for c in by_fact[fact] if c.year == int(year))
+            if source is None:
                 outputs.append(f"CAST(NULL AS {sql_type}) AS {ident(name)}")
-            self.loaded.view_columns.append((name, sql_type))
+                continue
+            _ok, value = _fast_cell(self.schema[fact], f"t{source.position}", source.as_list, separator)
+            outputs.append(f"{value} AS {ident(name)}")
         inner = (f"SELECT {line if line else 'NULL::BIGINT'} AS _src_line"
                  f"{''.join(', ' + c for c in cells)} FROM {scan}")
         fast = " AND ".join(f"coalesce({c}, false)" for c in checks) or "true"
         middle = f"SELECT *, {fast} AS _ok FROM ({inner})"
         raw_list = "[" + ", ".join(f"CAST(t{i} AS VARCHAR)" if not c.as_list else f"array_to_string(t{i}, ';')"
                                    for i, c in enumerate(self.loaded.columns)) + "]"
+        # TEMP for a register of moderate size (TEMP_TABLE_BYTES). The later stages read
+        # register_lines, sql_batch's copy of the rows evaluated.
         return self.con.execute(
-            f"CREATE TABLE reg AS SELECT _src_line AS _line, {identifier} AS {ident(IDENTIFIER)}, "
+            f"CREATE {'TEMP ' if self.temp else ''}TABLE reg AS SELECT _src_line AS _line, {identifier} AS {ident(IDENTIFIER)}, "
             f"_ok AS _fast, ({' AND '.join(blank) if blanks and blank else 'false'}) AS _blank, "
             f"CASE WHEN NOT _ok THEN {raw_list} END AS _raw"
             f"{''.join(', ' + o for o in outputs)} FROM ({middle})").fetchone()[0]
@@ -648,7 +685,7 @@ class Loader:
     def _apply(self, fixes: list) -> None:
         """Rows the runtime typed: their typed values replace the row's, and it counts as read."""
         path = os.path.join(self.work, "fixes.jsonl")
-        columns = self.loaded.view_columns
+        columns = self.loaded.typed_columns
         with open(path, "w", encoding="utf-8") as out:
             for line, applicant, typed in fixes:
                 cells = {"_line": line, "a": applicant, "v": [_typed_cell(typed, name) for name, _t in columns]}
@@ -667,7 +704,7 @@ class Loader:
         self.con.execute("DROP TABLE fixes")
 
     def _view(self) -> None:
-        cols = ", ".join(ident(name) for name, _t in self.loaded.view_columns)
+        cols = ", ".join(ident(name) for name, _t in self.loaded.typed_columns)
         self.con.execute(f"CREATE VIEW register_rows AS SELECT _line, {ident(IDENTIFIER)}{', ' + cols if cols else ''} "
                          f"FROM reg WHERE _fast AND NOT _blank")
 

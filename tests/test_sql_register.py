@@ -5,6 +5,7 @@ itself agrees with the per-cell forms and with runtime.validate_facts on generat
 the runtime's typed values or a bad row."""
 
 import csv
+import io
 import datetime
 import types
 from decimal import Decimal
@@ -13,7 +14,7 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from compiler import batch, runtime, sql_batch, sql_register
+from compiler import batch, compact, runtime, sql_batch, sql_register
 
 OPTIONS = ("甲类", "乙类", "a.b", "(x)", "其它", "有,逗号", " 边 ")
 SPECS = {"money": ("money", False, None, False), "number": ("number", False, None, False),
@@ -164,3 +165,168 @@ def test_a_plain_csv_loads_as_the_runtime_reads_it_row_by_row(tmp_path, rows):
                 want = typed.get(name)
                 assert values[name] == want and (want is None or type(values[name]) is type(want)), \
                     (line, name, fields, values[name], want)
+
+
+# ---------------------------------------------------------------- round 16: cheaper loading, same acceptance
+def _write_plain(path, rows, tail=b""):
+    with open(path, "wb") as handle:
+        handle.write((",".join(HEADER) + "\n").encode("utf-8"))
+        for row in rows:
+            handle.write((",".join(row) + "\n").encode("utf-8"))
+        handle.write(tail)
+
+
+def _row(number, **cells):
+    values = {"金额": "30万元", "人数": "12", "是否": "是", "年度": "2019", "类别": "甲类", "总部": "H1",
+              "营业收入.2019": "5亿元", "营业收入.2020": "6亿元", "项目金额": "1;2万元"}
+    values.update(cells)
+    return [f"E{number:05d}"] + [values.get(name, "") for name in HEADER[1:]]
+
+
+def test_invalid_utf8_after_the_first_64_kb_of_a_plain_csv_is_read_as_polcs_reader_reads_it(tmp_path):
+    """The plain read no longer decodes the whole file in Python: the header is checked as
+    UTF-8 and DuckDB refuses any other line that is not; the file is then read polc's way."""
+    rows = [_row(n) for n in range(2000)]  # about 100 KB: past the 64 KB polc judges the encoding on
+    clean = tmp_path / "clean.csv"
+    _write_plain(clean, rows)
+    loaded, got = _load(clean)
+    assert loaded.reader == "duckdb" and len(got) == 2000 and not loaded.bad
+    for tail in (b"E99999,1,2,,\xff,,,,,,,\n", b"E99999,\xed\xa0\x80,,,,,,,,,,\n", b"E99999,,,,,,,,H\xc0\x80,,,\n"):
+        broken = tmp_path / "broken.csv"
+        _write_plain(broken, rows, tail)
+        loaded, got = _load(broken)
+        assert loaded.reader == "staged", tail  # refused by DuckDB's read: polc's reader read it
+        staged_rows = loaded.rows
+        # What polc's own reader makes of it (the same file read with the staged path forced).
+        forced = tmp_path / "forced.csv"
+        _write_plain(forced, rows, tail.replace(b"E99999,", b'"E99999",'))  # a quote: never the plain read
+        forced_loaded, forced_got = _load(forced)
+        assert forced_loaded.reader == "staged" and forced_loaded.rows == staged_rows
+        assert got == forced_got and [b["line"] for b in loaded.bad] == [b["line"] for b in forced_loaded.bad]
+
+
+def test_a_header_that_is_not_utf8_is_never_read_by_duckdb_directly(tmp_path):
+    path = tmp_path / "register.csv"
+    with open(path, "wb") as handle:
+        handle.write((",".join(HEADER) + ",备注\n").encode("gb18030"))
+        handle.write((",".join(_row(1)) + ",x\n").encode("gb18030"))
+    policy = types.SimpleNamespace(schema=SCHEMA)
+    loader = sql_register.Loader(duckdb.connect(), [(policy, [])], types.SimpleNamespace(known=SCHEMA), str(path),
+                                 None, str(tmp_path))
+    assert not loader._plain_utf8()
+    path.write_bytes(path.read_bytes().decode("gb18030").encode("utf-8"))
+    assert loader._plain_utf8()
+
+
+def test_columns_not_wanted_are_still_checked_but_not_kept(tmp_path):
+    """Loader.wanted: only the named columns are typed and in register_rows (another one is
+    no such column: a loud error, never a silent NULL), and a bad cell in any column still
+    makes its row bad."""
+    path = tmp_path / "register.csv"
+    _write_plain(path, [_row(1), _row(2, 人数="12个"), _row(3, 总部=" H1"), _row(4, 金额="1e3")])
+    policy = types.SimpleNamespace(schema=SCHEMA)
+    evaluator = types.SimpleNamespace(known=SCHEMA)
+    with sql_register.work_directory() as directory:
+        con = sql_batch.connect(directory)
+        asked = []
+
+        def wanted():
+            asked.append(dict(loader.loaded.years))
+            return {"金额", "营业收入.2020"}
+
+        loader = sql_register.Loader(con, [(policy, [])], evaluator, str(path), None, directory, wanted=wanted)
+        loaded = loader.load()
+        assert asked == [{"营业收入": (2019, 2020)}]  # asked once, with the register's years known
+        assert loaded.reader == "duckdb"
+        assert [name for name, _t in loaded.typed_columns] == ["金额", "营业收入.2020"]
+        assert {name for name, _t in loaded.view_columns} >= {"金额", "人数", "营业收入.2019", "营业收入.2020", "总部"}
+        rows = con.execute('SELECT _line, "申请人", "金额", "营业收入.2020" FROM register_rows ORDER BY _line').fetchall()
+        # 人数 "12个" is not a number and 总部 " H1" is H1 to the runtime: row 3 is typed by it, row 2 is bad;
+        # 金额 "1e3" is no amount the runtime accepts: row 5 is bad.
+        assert rows == [(2, "E00001", Decimal(300000), Decimal(600000000)),
+                        (4, "E00003", Decimal(300000), Decimal(600000000))]
+        assert sorted(b["line"] for b in loaded.bad) == [3, 5]
+        with pytest.raises(duckdb.BinderException):
+            con.execute('SELECT "人数" FROM register_rows')
+        con.close()
+
+
+@pytest.mark.parametrize("text, value", [("5", "5"), ("5元", "5"), ("-5.5元", "-5.5"), ("5万元", "50000"),
+                                         ("1.5亿元", "150000000"), ("999万亿元", "999000000000000"),
+                                         ("999999999999999.999999", "999999999999999.999999")])
+def test_money_is_typed_by_its_unit_only_when_it_ends_in_yuan(text, value):
+    ok, typed = sql_register._fast_cell(SPECS["money"], "t", False, ";")
+    got = duckdb.connect().execute(f"SELECT {ok}, {typed} FROM (SELECT ?::VARCHAR AS t)", [text]).fetchone()
+    assert got == (True, Decimal(value)) and runtime.validate_facts({"f": text}, {"f": SPECS["money"]})["f"] == Decimal(value)
+
+
+@pytest.mark.parametrize("text", ["5元元", "元", "5亿", "1e3元", "5 元", "1000万亿元"])
+def test_money_the_fast_form_refuses_goes_to_the_runtime(text):
+    ok, _typed = sql_register._fast_cell(SPECS["money"], "t", False, ";")
+    assert duckdb.connect().execute(f"SELECT {ok} FROM (SELECT ?::VARCHAR AS t)", [text]).fetchone() == (False,)
+
+
+def test_the_engine_keeps_the_columns_its_query_reads_and_the_facts_quotas_and_budgets_rank_by(tmp_path, monkeypatch):
+    from compiler import driver
+    from conftest import ROOT
+    project = driver.load([str(ROOT / "tests/fixtures/quotas.pol")])
+    modules = [driver.load_module(p) for p in project.policies]
+    models = [project.model(p) for p in project.policies]
+    path = tmp_path / "register.csv"
+    path.write_text("申请人,平台企业,平台交易额,申报项目,验收评分,补助额,另一奖励条件\nA1,是,7亿元,是,90,,否\n", encoding="utf-8")
+    kept = {}
+    for clauses in ("sql", "python"):
+        if clauses == "python":
+            monkeypatch.setenv("POLC_SQL_CLAUSES", "python")  # the runtime stands in: it reads every column
+        with sql_register.work_directory() as directory:
+            con = sql_batch.connect(directory)
+            engine = sql_batch.Engine(con, modules, str(path), datetime.date(2021, 6, 30), False, None, directory, None)
+            engine.models = models
+            engine.run(compact.JsonLinesWriter(io.StringIO()), io.StringIO())
+            kept[clauses] = [name for name, _t in engine.loaded.typed_columns]
+            every = [name for name, _t in engine.loaded.view_columns]
+            con.close()
+    assert kept["python"] == every
+    # 验收评分 is read only by the budget's ranking, 平台交易额 by the quota's; 补助额 by no stage.
+    assert {"验收评分", "平台交易额", "平台企业"} <= set(kept["sql"]) and "补助额" not in kept["sql"]
+
+
+@pytest.mark.parametrize("text", ["99999999999999999999999999999999万亿元", "9999999999999999999999999999999亿元",
+                                  "1" * 40 + "元", "999999999999万元"])
+def test_a_huge_amount_with_a_unit_is_refused_not_an_overflow_of_the_load(text):
+    # The value is computed for every cell (unguarded); the product once overflowed DECIMAL(38)
+    # and stopped the whole register instead of sending this row to the runtime.
+    ok, typed = sql_register._fast_cell(SPECS["money"], "t", False, ";")
+    assert duckdb.connect().execute(f"SELECT {ok}, {typed} FROM (SELECT ?::VARCHAR AS t)", [text]).fetchone()[0] is False
+    ok, typed = sql_register._fast_cell(("money", False, None, True), "t", False, ";")  # 逐项
+    assert duckdb.connect().execute(f"SELECT {ok}, {typed} FROM (SELECT ?::VARCHAR AS t)", [text]).fetchone()[0] is False
+
+
+def test_a_register_with_a_huge_amount_loads_with_that_row_bad(tmp_path):
+    path = tmp_path / "register.csv"
+    _write_plain(path, [_row(1), _row(2, 金额="99999999999999999999999999999999万亿元"), _row(3)])
+    loaded, got = _load(path)
+    assert sorted(got) == [2, 4] and [b["line"] for b in loaded.bad] == [3]
+
+
+def test_a_large_register_is_loaded_into_the_database_file_with_the_same_rows(tmp_path, monkeypatch):
+    path = tmp_path / "register.csv"
+    _write_plain(path, [_row(1), _row(2, 人数="12个"), _row(3, 总部=" H1"), _row(4, 金额="5元")])
+    kinds = {}
+
+    def load():
+        policy = types.SimpleNamespace(schema=SCHEMA)
+        with sql_register.work_directory() as directory:
+            con = sql_batch.connect(directory)
+            loaded = sql_register.Loader(con, [(policy, [])], types.SimpleNamespace(known=SCHEMA), str(path), None,
+                                         directory).load()
+            temporary = con.execute("SELECT temporary FROM duckdb_tables() WHERE table_name = 'reg'").fetchone()[0]
+            rows = con.execute("SELECT * FROM register_rows ORDER BY _line").fetchall()
+            con.close()
+        return temporary, rows, [b["line"] for b in loaded.bad]
+
+    kinds["small"] = load()
+    monkeypatch.setattr(sql_register, "TEMP_TABLE_BYTES", path.stat().st_size - 1)
+    kinds["large"] = load()
+    assert kinds["small"][0] is True and kinds["large"][0] is False
+    assert kinds["small"][1:] == kinds["large"][1:] and kinds["small"][2] == [3]
