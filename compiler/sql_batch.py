@@ -15,10 +15,11 @@
 
 Memory: the per-applicant query runs over slices of register lines (CHUNK_LINES) and keeps
 narrow rows of the clauses written only; tables live in a database file in a private
-temporary directory, so DuckDB spills them there beyond its memory limit. The two large
-tables of clause rows (`clause_rows`, `final`) are TEMP tables: DuckDB keeps them in its
-buffer pool and spills them to the temporary directory too, without compressing them into
-the database file (a third less CPU for the per-applicant stage). Quotas, budgets
+temporary directory, so DuckDB spills them there beyond its memory limit. The large table
+of clause rows (`clause_rows`) is a TEMP table: DuckDB keeps it in its buffer pool and
+spills it to the temporary directory too, without compressing it into the database file (a
+third less CPU for the per-applicant stage); `final`, the rows written with their
+allocations, is a view of it (Engine._final_view), not a second copy. Quotas, budgets
 and totals read the whole table, so slicing changes no decision.
 
 Bad rows are reported as the Python engine reports them (batch.py's messages and rules: the
