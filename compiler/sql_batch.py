@@ -45,11 +45,15 @@ OUTS = ("outside_quota", "outside_budget", "needs_selection", "list_over")
 # JSON text as compact.JsonLinesWriter writes it: no spaces after separators, Chinese as it is.
 ITEM, KEY = ",", ":"
 DEFAULT_MEMORY = "1280MB"  # the issue's bound is 2 GB for the whole process (Python and DuckDB's own)
-OUTPUT_SLICE = 250_000  # register lines whose JSON text is built at a time
-# COPY options that write one VARCHAR column as text fragments each followed by a comma, as
-# they are (nothing quoted or escaped: JSON text holds no raw control character, so the
-# delimiter never occurs in it): see Engine._jsonl_fragments_sql.
-JSON_FRAGMENTS = "FORMAT csv, HEADER false, DELIMITER '\x01', QUOTE '', ESCAPE '', NEW_LINE ','"
+# Register lines whose JSON text is built at a time: one sort of their pieces. 25,000 lines
+# (about a million pieces) sort in memory; 100,000 at once cost a quarter more CPU and twice
+# the wall time (write_bench / batch_stages at 100k), and `final` is read by line range.
+OUTPUT_SLICE = 25_000
+# COPY options that write one VARCHAR column as text pieces, as they are (nothing quoted or
+# escaped), each followed by PIECE_END, which _append drops: JSON text holds no raw control
+# character, so neither the delimiter nor PIECE_END occurs in it (Engine._jsonl_fragments_sql).
+PIECE_END = "\x02"
+JSON_FRAGMENTS = f"FORMAT csv, HEADER false, DELIMITER '\x01', QUOTE '', ESCAPE '', NEW_LINE '{PIECE_END}'"
 # COPY options that write CSV rows as compact.CsvWriter does (csv.writer, lineterminator "\n").
 CSV_ROWS = "FORMAT csv, HEADER false, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\n', COMMENT ''"
 CHUNK_LINES = 250_000  # register lines evaluated by one run of the per-applicant query
@@ -272,13 +276,19 @@ class Engine:
             CREATE TABLE twice AS
             SELECT f.applicant, f.first FROM firsts f
             WHERE f.n > 1 OR EXISTS (SELECT 1 FROM bad_facts b WHERE b.applicant = f.applicant AND b._line > f.first)""")
-        # Evaluated: every good row except the later rows of an applicant named twice. A table
-        # (the per-applicant query reads it once per clause); the view `register` that the
-        # query reads is the slice of its lines being evaluated.
-        self.con.execute(f"""
-            CREATE TABLE register_lines AS
-            SELECT r.* FROM register_rows r LEFT JOIN twice t ON r.{a} = t.applicant
-            WHERE t.applicant IS NULL OR r._line = t.first""")
+        # Evaluated: every good row except the later rows of an applicant named twice; the view
+        # `register` that the query reads is the slice of its lines being evaluated. When no
+        # applicant is named twice (the usual register) that is every row of register_rows, and
+        # register_lines is a view of it: copying the whole register into a table cost as much as
+        # a third of the per-applicant query, and reading through the view costs about nothing
+        # more. Otherwise a table, so that the join with `twice` is not made again by each reader.
+        if self.con.execute("SELECT count(*) FROM twice").fetchone()[0] == 0:
+            self.con.execute("CREATE VIEW register_lines AS SELECT * FROM register_rows")
+        else:
+            self.con.execute(f"""
+                CREATE TABLE register_lines AS
+                SELECT r.* FROM register_rows r LEFT JOIN twice t ON r.{a} = t.applicant
+                WHERE t.applicant IS NULL OR r._line = t.first""")
         self.con.execute("""
             CREATE VIEW register AS SELECT * FROM register_lines
             WHERE _line BETWEEN getvariable('polc_low') AND getvariable('polc_high')""")
@@ -731,48 +741,65 @@ class Engine:
 
     # ------------------------------------------------------------ totals (runtime.add_up over the listed rows)
     def _totals_sql(self) -> str:
+        """The query of the table `totals` (_line, low, high, open, undecided): each line with a
+        listed clause, its total as runtime.add_up gives it (open / undecided: the clauses'
+        JSON labels in clause order; undecided: those that cannot be decided first, then
+        those waiting for a selection)."""
         # A matter is resolved for every applicant when a 就高不重复 policy names it in a
         # clause (runtime: any result naming it; a clause's own 事项 is named even when it
         # does not apply); a matter read from a fact (事项 按 X), when that clause names it.
         static = sorted({c.spec.matter for c in self.clauses
                          if c.spec.matter is not None and c.policy.principle == "就高不重复"})
+        # `rows` is read twice (by_matter and the sums), so DuckDB writes it once: it stays narrow,
+        # with no text. The labels of open and undecided clauses are their positions, sorted per
+        # line and named at the end (a list per line, not an ordered aggregate of label text);
+        # the 文号 only when a policy has 企业上限 (_cap_ctes reads it).
+        capped = bool(getattr(self, "capped_policies", None))
+        policy = ", i.policy" if capped else ""
+        info = "JOIN clause_info i USING (pos)" if capped else ""
+        best_policy = ("arg_min(policy, (-most, pos)) FILTER (WHERE possible IS NOT NULL AND most IS NOT NULL)"
+                       if capped else "CAST(NULL AS VARCHAR)")
+        count = max(1, len(self.clauses))
+        labels = "CAST([" + ", ".join(literal(_j(c.policy.docno + c.label)) for c in self.clauses) + "] AS VARCHAR[])"
         return """
             WITH resolved AS (
               SELECT DISTINCT c._line, c.matter FROM clause_rows c JOIN clause_info i USING (pos)
               WHERE c.matter IS NOT NULL AND i.highest_only AND i.dynamic_matter),
             rows AS (
-              SELECT f.*, i.policy, i.label_json, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
+              SELECT f.*{policy}, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN 0
                           WHEN f.allocation IN ('needs_selection', 'list_over') AND f.kind IS NOT NULL
                                AND f.kind <> 'routing' THEN 1 END AS possible,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN f.could_pay ELSE f.amount_max END AS most,
                      f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AS money,
                      coalesce(f.amount_max, f.amount_min) AS most_paid
-              FROM final f JOIN clause_info i USING (pos)  -- the 文号 (final is narrow): by_matter and _cap_ctes read it
+              FROM final f {info}
               LEFT JOIN resolved r ON r._line = f._line AND r.matter = f.matter),
             by_matter AS (
               SELECT _line, rmatter,
                      max(most_paid) FILTER (WHERE money) AS paid_most,
                      max(most) FILTER (WHERE possible IS NOT NULL AND most IS NOT NULL) AS best,
-                     arg_min(policy, (-most, pos)) FILTER (WHERE possible IS NOT NULL AND most IS NOT NULL) AS best_policy
+                     {best_policy} AS best_policy
               FROM rows WHERE rmatter IS NOT NULL GROUP BY _line, rmatter),
             extra AS (
               SELECT _line, sum(greatest(0, best - coalesce(paid_most, 0))) AS extra FROM by_matter
               WHERE best IS NOT NULL GROUP BY _line),
-            {caps}
-            SELECT r._line,
-                   CAST(coalesce(sum(amount_min) FILTER (WHERE money), 0) - coalesce(any_value(k.cut_min), 0)
-                        AS DECIMAL(38,2)) AS low,
-                   CAST(coalesce(sum(most_paid) FILTER (WHERE money), 0)
-                     + coalesce(sum(most) FILTER (WHERE possible IS NOT NULL AND rmatter IS NULL AND most IS NOT NULL), 0)
-                     + coalesce(any_value(e.extra), 0) - coalesce(any_value(k.cut_max), 0) AS DECIMAL(38,2)) AS high,
-                   list(label_json ORDER BY pos) FILTER (WHERE paid_now AND kind IN ('case_by_case', 'unspecified', 'at_least'))
-                     AS open,
-                   list(label_json ORDER BY possible, pos) FILTER (WHERE possible IS NOT NULL AND most IS NULL) AS undecided
-            FROM rows r LEFT JOIN extra e ON e._line = r._line
-            LEFT JOIN cap_cut k ON k._line = r._line
-            GROUP BY r._line""".replace("{static}", ", ".join(literal(m) for m in static) or "NULL").replace(
-                "{caps}", self._cap_ctes())
+            {caps},
+            sums AS (
+              SELECT _line, coalesce(sum(amount_min) FILTER (WHERE money), 0) AS low,
+                     coalesce(sum(most_paid) FILTER (WHERE money), 0)
+                       + coalesce(sum(most) FILTER (WHERE possible IS NOT NULL AND rmatter IS NULL AND most IS NOT NULL), 0)
+                       AS high,
+                     list(pos) FILTER (WHERE paid_now AND kind IN ('case_by_case', 'unspecified', 'at_least')) AS open,
+                     list(possible * {count} + pos) FILTER (WHERE possible IS NOT NULL AND most IS NULL) AS undecided
+              FROM rows GROUP BY _line)
+            SELECT s._line, CAST(s.low - coalesce(k.cut_min, 0) AS DECIMAL(38,2)) AS low,
+                   CAST(s.high + coalesce(e.extra, 0) - coalesce(k.cut_max, 0) AS DECIMAL(38,2)) AS high,
+                   list_transform(list_sort(s.open), lambda p: {labels}[p + 1]) AS open,
+                   list_transform(list_sort(s.undecided), lambda p: {labels}[p % {count} + 1]) AS undecided
+            FROM sums s LEFT JOIN extra e ON e._line = s._line LEFT JOIN cap_cut k ON k._line = s._line""".format(
+            policy=policy, info=info, best_policy=best_policy, count=count, labels=labels,
+            static=", ".join(literal(m) for m in static) or "NULL", caps=self._cap_ctes())
 
     # ------------------------------------------------------------ issue 13: caps per enterprise (r14-caps)
     def _enterprise_caps(self) -> None:
@@ -945,14 +972,16 @@ class Engine:
         return f"{self.REASON_SQL} AS why, {self._funding_sql()} AS funding_text"
 
     @staticmethod
-    def _clause_value_sql() -> str:
+    def _clause_value_sql(key: str = "''") -> str:
         """One listed clause's value under its policy and reason, as compact.clause_value
-        writes it: could_pay (or null) for undecidable; else [kind, min, max, {extra}], max
-        left out when equal to min, the kind alone when nothing else. Reads the columns of
-        `final` and those of _clause_parts_sql, as `f`. The two common shapes (an exact award,
-        no award) come first, as one concat each; the general form handles every other."""
+        writes it, after the text `key` (an expression: the clause's `"label":`): could_pay
+        (or null) for undecidable; else [kind, min, max, {extra}], max left out when equal to
+        min, the kind alone when nothing else. Reads the columns of `final` and those of
+        _clause_parts_sql, as `f`. The common shapes (undecidable, an award with no trailing
+        object: exact, a range, a kind alone; no award) come first, each one concat of
+        `key`, constants and the amounts cast once; the general form handles every other."""
         award = "coalesce(f.applies AND f.kind IS NOT NULL, false)"
-        plain = "(f.allocation IS NULL OR f.allocation = f.why) AND f.funding_text IS NULL"  # no trailing object
+        plain = "coalesce((f.allocation IS NULL OR f.allocation = f.why) AND f.funding_text IS NULL, false)"  # no trailing object
 
         def text(column):
             return f"'\"' || CAST({column} AS VARCHAR) || '\"'"
@@ -964,15 +993,20 @@ class Engine:
         allocation = (f"CASE WHEN f.allocation IS NOT NULL AND f.allocation <> f.why "
                       f"THEN '\"allocation\"{KEY}\"' || f.allocation || '\"' END")
         extra = f"CASE WHEN NOT ({plain}) THEN '{{' || concat_ws('{ITEM}', {allocation}, f.funding_text) || '}}' END"
-        could = (f"CASE WHEN f.applies IS NULL AND NOT f.is_modifier AND f.could_pay IS NOT NULL "
-                 f"THEN concat('\"', CAST(f.could_pay AS VARCHAR), '\"') ELSE 'null' END")
-        return (f"CASE WHEN f.why = 'undecidable' THEN {could} "
-                f"WHEN {plain} AND {award} AND f.amount_max = f.amount_min "
-                f"THEN concat('[\"', f.kind, '\"{ITEM}\"', CAST(f.amount_min AS VARCHAR), '\"]') "
-                f"WHEN {plain} AND NOT {award} THEN 'null' "
-                f"WHEN ({kind}) IS NULL AND ({extra}) IS NULL THEN 'null' "
-                f"WHEN ({low}) IS NULL AND ({high}) IS NULL AND ({extra}) IS NULL THEN {kind} "
-                f"ELSE '[' || concat_ws('{ITEM}', {kind}, {low}, {high}, {extra}) || ']' END")
+        general = (f"CASE WHEN ({kind}) IS NULL AND ({extra}) IS NULL THEN 'null' "
+                   f"WHEN ({low}) IS NULL AND ({high}) IS NULL AND ({extra}) IS NULL THEN {kind} "
+                   f"ELSE '[' || concat_ws('{ITEM}', {kind}, {low}, {high}, {extra}) || ']' END")
+        minimum, maximum = "CAST(f.amount_min AS VARCHAR)", "CAST(f.amount_max AS VARCHAR)"
+        return (f"CASE WHEN f.why = 'undecidable' THEN CASE WHEN f.applies IS NULL AND NOT f.is_modifier "
+                f"AND f.could_pay IS NOT NULL THEN concat({key}, '\"', CAST(f.could_pay AS VARCHAR), '\"') "
+                f"ELSE concat({key}, 'null') END "
+                f"WHEN NOT {plain} THEN concat({key}, {general}) "
+                f"WHEN NOT {award} THEN concat({key}, 'null') "
+                f"WHEN f.amount_max = f.amount_min THEN concat({key}, '[\"', f.kind, '\"{ITEM}\"', {minimum}, '\"]') "
+                f"WHEN f.amount_max <> f.amount_min THEN concat({key}, '[\"', f.kind, '\"{ITEM}\"', {minimum}, "
+                f"'\"{ITEM}\"', {maximum}, '\"]') "
+                f"WHEN f.amount_min IS NULL AND f.amount_max IS NULL THEN concat({key}, '\"', f.kind, '\"') "
+                f"ELSE concat({key}, {general}) END")
 
     def _funding_sql(self) -> str:
         """runtime.ClauseResult.funding for paid clauses of a co-funded policy: each payer's
@@ -1020,68 +1054,85 @@ class Engine:
         low, high = self.con.execute("SELECT min(_line), max(_line) FROM register_lines").fetchone()
         if low is None:
             return
+        self._clause_text()
         part = os.path.join(self.work, "slice.jsonl")
         for start in range(low, high + 1, OUTPUT_SLICE):
             self.con.execute(f"COPY ({self._jsonl_fragments_sql(start, start + OUTPUT_SLICE - 1)}) "
                              f"TO {literal(part)} ({JSON_FRAGMENTS})")
-            _append(part, out, os.path.getsize(part) - 1)  # the slice's lines, less the comma after the last
+            _append(part, out, os.path.getsize(part), drop=PIECE_END)
             os.unlink(part)
 
+    def _clause_text(self) -> None:
+        """CREATE TEMP TABLE clause_text: per clause, the text of the JSON lines that does not
+        change from one applicant to the next (written once here, not concatenated per row):
+        its key `"label":` and its policy's opening `"文号":{`."""
+        rows = [(c.position, c.policy_index, _j(c.label) + KEY, _j(c.policy.docno) + KEY + "{") for c in self.clauses]
+        self.con.execute("CREATE OR REPLACE TEMP TABLE clause_text (pos INTEGER, policy_index INTEGER, "
+                         "label_key VARCHAR, policy_open VARCHAR)")
+        if rows:
+            self.con.execute("INSERT INTO clause_text VALUES " + ", ".join(["(?, ?, ?, ?)"] * len(rows)),
+                             [value for row in rows for value in row])
+
     def _jsonl_fragments_sql(self, first_line: int, last_line: int) -> str:
-        """The JSON lines of register lines first_line…last_line as fragments that COPY joins
-        with "," (JSON_FRAGMENTS), sorted by (line, g, pos): every separator the written text
-        has between two fragments is a comma of the JSON. Why fragments and not a text per
-        line: ordered string_agg per reason, policy and line (three sorted aggregates) cost
-        four times what one sort of the fragments does.
+        """The JSON lines of register lines first_line…last_line as text pieces, sorted by
+        (line, g, pos), that COPY writes each followed by PIECE_END (dropped as the file is
+        copied to the output): the pieces in that order are the lines.
 
         A line is: {"line":N,"申请人":A,"policies":{ P:{ R:{ clause:value, … }, … }, … },"total":T}.
-        A fragment is one listed clause `"label":value`, with before it what opens (its reason
-        group when it is the group's first clause `g`; its policy when that group is the
-        policy's first; the line's head when that policy is the line's first) and after it
-        what closes (the group when it is the last clause, the policy, the `policies` object).
-        The `"total":T}` and newline of a line, which a comma precedes but none follows, go at
-        the start of the next line's first fragment (or alone, after the slice's last line). A
-        line with no listed clause is the fragment `head}`. Groups are ordered by their first
-        clause (g), and positions order policies and clauses, as compact.grouped orders them."""
+        Its pieces: the head `{"line":N,"申请人":A,"policies":{` (g = -1); per reason group, its
+        opening (g = the group's first clause, pos = -1): what closes the group before it in
+        the line (`},` within a policy, `}},` when the policy changes), the policy's key when the
+        policy changes, then `"reason":{`; per listed clause (g, pos) `"label":value`, after a
+        comma unless it is its group's first; last, the tail: what closes the last group, its
+        policy and `policies` (`}` alone for a line with no listed clause), then `,"total":T}`
+        and the newline. Groups are ordered by their first clause (g: one aggregate per line,
+        policy and reason, joined back to the clause rows; whether a group opens its policy or
+        its line: a window over the groups), and positions order policies and clauses, as
+        compact.grouped orders them.
+
+        Why pieces and not a text per line: ordered string_agg per reason, policy and line
+        (three sorted aggregates) cost four times what one sort of the pieces does. Why a
+        piece per group opening rather than the opening joined onto the group's first clause
+        and the closing onto its last, with COPY's separator as the comma (round 15): that
+        needed the first and last group of each policy and line (three aggregates and their
+        joins) and the previous line's total (a window over the register), which cost more
+        than sorting the extra pieces and dropping their ends. A window over the clause rows
+        for g, instead of the aggregate and its join, costs more again (it sorts them all)."""
         a = ident(IDENTIFIER)
-        total = (f"'\"total\"{KEY}' || coalesce('{{\"min\"{KEY}\"' || CAST(t.low AS VARCHAR) || '\"{ITEM}\"max\"{KEY}\"' "
+        total = (f"coalesce('{{\"min\"{KEY}\"' || CAST(t.low AS VARCHAR) || '\"{ITEM}\"max\"{KEY}\"' "
                  f"|| CAST(t.high AS VARCHAR) || '\"' || "
                  f"CASE WHEN len(t.open) > 0 THEN '{ITEM}\"open\"{KEY}[' || array_to_string(t.open, '{ITEM}') || ']' ELSE '' END || "
                  f"CASE WHEN len(t.undecided) > 0 THEN '{ITEM}\"undecided\"{KEY}[' || array_to_string(t.undecided, '{ITEM}') || ']' "
-                 f"ELSE '' END || '}}', '{{\"min\"{KEY}\"0.00\"{ITEM}\"max\"{KEY}\"0.00\"}}') || '}}' || chr(10)")
-        head = (f"'{{\"line\"{KEY}' || r._line || '{ITEM}\"{IDENTIFIER}\"{KEY}' || {_json_text_sql(f'r.{a}')} || "
+                 f"ELSE '' END || '}}', '{{\"min\"{KEY}\"0.00\"{ITEM}\"max\"{KEY}\"0.00\"}}')")
+        head = (f"'{{\"line\"{KEY}' || l._line || '{ITEM}\"{IDENTIFIER}\"{KEY}' || {_json_text_sql(f'l.{a}')} || "
                 f"'{ITEM}\"policies\"{KEY}{{'")
+        slice_ = f"f._line BETWEEN {first_line} AND {last_line}"
         return f"""
-            WITH rows AS (
-              SELECT f._line, f.pos, i.policy_index, f.why, concat(i.clause_json, '{KEY}', {self._clause_value_sql()}) AS text
-              FROM (SELECT f.*, {self._clause_parts_sql()} FROM final f WHERE f._line BETWEEN {first_line} AND {last_line}) f
-              JOIN clause_info i USING (pos)),
-            groups AS (SELECT _line, policy_index, why, min(pos) AS g, max(pos) AS g_last FROM rows GROUP BY ALL),
-            policies AS (SELECT _line, policy_index, min(g) AS p_first, max(g) AS p_last FROM groups GROUP BY ALL),
-            bounds AS (SELECT _line, min(policy_index) AS l_first, max(policy_index) AS l_last FROM policies GROUP BY ALL),
+            WITH clauses AS (
+              SELECT f.*, t.policy_index, t.label_key
+              FROM (SELECT f.*, {self._clause_parts_sql()} FROM final f WHERE {slice_}) f JOIN clause_text t USING (pos)),
+            groups AS (
+              SELECT _line, g, policy_index, why, lag(policy_index) OVER (PARTITION BY _line ORDER BY g) AS before
+              FROM (SELECT f._line, t.policy_index, {self.REASON_SQL} AS why, min(f.pos) AS g
+                    FROM final f JOIN clause_text t USING (pos) WHERE {slice_} GROUP BY ALL)),
             lines AS (
-              SELECT r._line, b._line IS NOT NULL AS listed,
-                     lag({total}, 1, '') OVER (ORDER BY r._line) || {head} AS opening, {total} AS closing
-              FROM register_lines r LEFT JOIN totals t USING (_line) LEFT JOIN bounds b USING (_line)
-              LEFT JOIN twice w ON w.applicant = r.{a}
-              WHERE r._line BETWEEN {first_line} AND {last_line}
-                AND r._line NOT IN (SELECT _line FROM competes_unnamed) AND w.applicant IS NULL),
-            marks AS (
-              SELECT s._line, s.policy_index, s.why, s.g, s.g_last,
-                     CASE WHEN s.g = o.p_first THEN CASE WHEN s.policy_index = b.l_first THEN l.opening ELSE '' END
-                          || i.policy_json || '{KEY}{{' ELSE '' END || '"' || s.why || '"{KEY}{{' AS opens,
-                     CASE WHEN s.g = o.p_last THEN CASE WHEN s.policy_index = b.l_last THEN '}}}}}}' ELSE '}}}}' END
-                          ELSE '}}' END AS closes
-              FROM groups s JOIN policies o USING (_line, policy_index) JOIN bounds b USING (_line)
-              JOIN lines l USING (_line) JOIN (SELECT DISTINCT policy_index, policy_json FROM clause_info) i USING (policy_index))
+              SELECT l._line, {head} AS head, CASE WHEN t._line IS NULL THEN '}}' ELSE '}}}}}}' END
+                     || '{ITEM}"total"{KEY}' || {total} || '}}' || chr(10) AS tail
+              FROM register_lines l LEFT JOIN totals t USING (_line) LEFT JOIN twice w ON w.applicant = l.{a}
+              WHERE l._line BETWEEN {first_line} AND {last_line}
+                AND l._line NOT IN (SELECT _line FROM competes_unnamed) AND w.applicant IS NULL)
             SELECT text FROM (
-              SELECT r._line, m.g, r.pos, CASE WHEN r.pos = m.g THEN m.opens || r.text ELSE r.text END
-                     || CASE WHEN r.pos = m.g_last THEN m.closes ELSE '' END AS text
-              FROM rows r JOIN marks m USING (_line, policy_index, why)
+              SELECT f._line, s.g, f.pos, {self._clause_value_sql(f"CASE WHEN f.pos = s.g THEN f.label_key ELSE '{ITEM}' || f.label_key END")} AS text
+              FROM clauses f JOIN groups s USING (_line, policy_index, why)
               UNION ALL
-              SELECT _line, -1, -1, opening || '}}' FROM lines WHERE NOT listed
+              SELECT s._line, s.g, -1, CASE WHEN s.before IS NULL THEN t.policy_open
+                                            WHEN s.before <> s.policy_index THEN '}}}}{ITEM}' || t.policy_open
+                                            ELSE '}}{ITEM}' END || '"' || s.why || '"{KEY}{{'
+              FROM groups s JOIN clause_text t ON t.pos = s.g
               UNION ALL
-              SELECT * FROM (SELECT _line, 2147483647, 0, closing FROM lines ORDER BY _line DESC LIMIT 1))
+              SELECT _line, -1, 0, head FROM lines
+              UNION ALL
+              SELECT _line, 2147483647, 0, tail FROM lines)
             ORDER BY _line, g, pos"""
 
     def _rows_sql(self, typed: bool = False) -> str:
@@ -1127,17 +1178,19 @@ class Engine:
         self.con.execute(f"COPY (SELECT {typed} FROM ({self._rows_sql(typed=True)})) TO {literal(path)} (FORMAT parquet)")
 
 
-def _append(path: str, out, size: int) -> None:
-    """The first `size` bytes of the UTF-8 file `path` written to the text stream `out`: as
-    bytes to the binary file under it when it writes UTF-8 (no decoding and encoding again),
-    else as text (a StringIO, a terminal in another encoding)."""
+def _append(path: str, out, size: int, drop: str = "") -> None:
+    """The first `size` bytes of the UTF-8 file `path` written to the text stream `out`, less
+    every `drop` character (an ASCII control character: JSON_FRAGMENTS' piece ends): as bytes
+    to the binary file under it when it writes UTF-8 (no decoding and encoding again), else as
+    text (a StringIO, a terminal in another encoding)."""
     utf8 = str(getattr(out, "encoding", "")).lower().replace("-", "").replace("_", "") == "utf8"
     binary = getattr(out, "buffer", None) if utf8 else None
+    dropped_byte = drop.encode("ascii")
     with open(path, "rb") as source:
         if binary is not None:
             out.flush()
             while size > 0 and (chunk := source.read(min(size, 1 << 20))):
-                binary.write(chunk)
+                binary.write(chunk.replace(dropped_byte, b"") if drop else chunk)
                 size -= len(chunk)
             binary.flush()
             return
@@ -1145,9 +1198,10 @@ def _append(path: str, out, size: int) -> None:
         held = ""
         with io.TextIOWrapper(source, encoding="utf-8", newline="") as text:
             while chunk := text.read(1 << 20):
-                out.write(held)
+                out.write(held.replace(drop, "") if drop else held)
                 held = chunk
-        out.write(held[:len(held) - dropped])
+        held = held[:len(held) - dropped]
+        out.write(held.replace(drop, "") if drop else held)
 
 
 def _json_text_sql(column: str) -> str:

@@ -44,7 +44,9 @@ literals made from Decimals.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import decimal
 import functools
 import json
 from decimal import ROUND_HALF_UP, Decimal
@@ -64,6 +66,7 @@ MONEY_OUT = "DECIMAL(38,2)"      # amounts in results: 元 with two places
 DIALECT = "duckdb"               # the one dialect the tests run; sqlglot can write others
 _ITEM = "_polc_item"             # the lambda variable for one item of a 逐项 fact
 _HELPER = "_polc_"               # prefix of the query's own columns (never a fact's name)
+_FEW_CARRIED = 4                 # clauses whose own value is carried beside the unnested lists (per_row)
 _NUMERIC = (Base.MONEY, Base.NUMBER, Base.PERCENT, Base.UNIT_PRICE, Base.YEAR)
 
 
@@ -119,16 +122,47 @@ def _columns(*columns: exp.Expr) -> exp.Select:
     return exp.Select(expressions=list(columns))
 
 
+def _constant_truth(node: exp.Expr) -> bool | None:
+    """True or False when node is that whatever the row (TRUE, FALSE, NOT of one), else None."""
+    if isinstance(node, exp.Not) and isinstance(node.this, exp.Boolean):
+        return not node.this.this
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    return None
+
+
 def _and(*parts: exp.Expr) -> exp.Expr:
-    result = parts[0]
-    for part in parts[1:]:
+    """Kleene's and; constant parts are decided when the query is built (TRUE AND x is x,
+    FALSE AND x is FALSE even when x is unknown), so DuckDB neither parses nor folds them."""
+    kept = []
+    for part in parts:
+        truth = _constant_truth(part)
+        if truth is False:
+            return exp.Boolean(this=False)
+        if truth is None:
+            kept.append(part)
+    if not kept:
+        return exp.Boolean(this=True)
+    result = kept[0]
+    for part in kept[1:]:
         result = exp.And(this=_p(result), expression=_p(part))
     return result
 
 
 def _or(*parts: exp.Expr) -> exp.Expr:
-    result = parts[0]
-    for part in parts[1:]:
+    """Kleene's or; constant parts decided when the query is built (FALSE OR x is x, TRUE OR x
+    is TRUE even when x is unknown)."""
+    kept = []
+    for part in parts:
+        truth = _constant_truth(part)
+        if truth is True:
+            return exp.Boolean(this=True)
+        if truth is None:
+            kept.append(part)
+    if not kept:
+        return exp.Boolean(this=False)
+    result = kept[0]
+    for part in kept[1:]:
         result = exp.Or(this=_p(result), expression=_p(part))
     return result
 
@@ -139,6 +173,9 @@ def _not(node: exp.Expr) -> exp.Expr:
 
 def _is(node: exp.Expr, value: bool | None) -> exp.Expr:
     """node IS TRUE / IS FALSE / IS NULL: a test that is itself never unknown."""
+    truth = _constant_truth(node)
+    if truth is not None:
+        return exp.Boolean(this=truth is value)
     target = exp.Null() if value is None else exp.Boolean(this=value)
     return exp.Is(this=_p(node), expression=target)
 
@@ -315,7 +352,10 @@ def num_floor(a: Num) -> Num:
 
 def num_cents(a: Num) -> exp.Expr:
     """The amount rounded to 0.01 元, half up (ROUND_HALF_UP: halves away from zero), as
-    DECIMAL(38,2): runtime._rounded."""
+    DECIMAL(38,2): runtime._rounded. A constant is rounded here, as the runtime rounds it."""
+    if a.const is not None:
+        with contextlib.suppress(decimal.InvalidOperation):  # too many digits for Decimal: DuckDB rounds it
+            return _cast(_decimal_literal(a.const.quantize(CENT, ROUND_HALF_UP))[0], MONEY_OUT)
     if a.plain:
         return _cast(exp.Round(this=a.num, decimals=_int(2)), MONEY_OUT)
     n, d = _integer_pair(a)
@@ -331,6 +371,8 @@ def num_cents(a: Num) -> exp.Expr:
 
 def _nonnegative(a: Num) -> Num:
     """runtime._non_negative: below zero counts as 0."""
+    if a.const is not None:
+        return _const(0) if a.const < 0 else a
     return num_case(num_compare(model.CompareOp.LT, a, _const(0)), _const(0), a)
 
 
@@ -338,10 +380,27 @@ def _capped(a: Num, cap: Num | None) -> Num:
     """runtime._apply_cap: the cap when the amount is over it."""
     if cap is None:
         return a
+    if a.const is not None and cap.const is not None:
+        return cap if a.const > cap.const else a
     return num_case(num_compare(model.CompareOp.GT, a, cap), cap, a)
 
 
+def _bounded(a: Num, cap: Num | None) -> Num:
+    """_capped(_nonnegative(a), cap) (runtime._bounded_amount: below zero counts as 0, then the
+    cap). With a stated cap of at least 0 and an amount that is no fraction, as one CASE that
+    tests the amount against 0 once: `CASE WHEN a < 0 THEN 0 WHEN a > cap THEN cap ELSE a END`
+    gives the same for every a (below 0: 0, which is not over the cap; unknown: unknown)."""
+    if cap is None or a.const is not None or cap.const is None or cap.const < 0 or not a.plain:
+        return _capped(_nonnegative(a), cap)
+    zero = _const(0)
+    return Num(_case([(_compare(model.CompareOp.LT, a.num, zero.num), zero.num),
+                      (_compare(model.CompareOp.GT, a.num.copy(), cap.num), cap.num.copy())], a.num.copy()),
+               max(a.scale, cap.scale, zero.scale))
+
+
 def _is_null(a: Num) -> exp.Expr:
+    if a.const is not None:
+        return exp.Boolean(this=False)  # a constant is known
     return _is(a.num, None)
 
 
@@ -567,14 +626,14 @@ class _PolicySql:
 
     def exact(self, clause: model.ClauseModel, amount: Num, cap: Num | None) -> tuple[exp.Expr, exp.Expr]:
         """runtime.exact: (known, rounded amount)."""
-        value = num_cents(_capped(_nonnegative(self.scaled(clause, amount)), cap))
-        return exp.Not(this=_is(amount.num, None)), value
+        value = num_cents(_bounded(self.scaled(clause, amount), cap))
+        return exp.Not(this=_is_null(amount)), value
 
     def award(self, clause: model.ClauseModel) -> AwardSql:
         award = clause.award
         assert award is not None
         cap = self.amount(award.cap) if award.cap is not None else None
-        known_cap = exp.Not(this=_is_null(cap)) if cap is not None else None
+        known_cap = exp.Not(this=_is_null(cap)) if cap is not None and cap.const is None else None  # a constant is
 
         def with_cap(known: exp.Expr) -> exp.Expr:
             # an unknown cap makes the award unknown, before anything else is read (interpreter.award)
@@ -584,6 +643,8 @@ class _PolicySql:
 
         def truth(expr: exp.Expr) -> exp.Expr:
             """TRUE when expr is, NULL otherwise: an amount's 'known' flag."""
+            if _constant_truth(expr) is True:
+                return exp.Boolean(this=True)
             return _case([(expr, exp.Boolean(this=True))], _null("BOOLEAN"))
 
         form = award.form
@@ -594,15 +655,15 @@ class _PolicySql:
                 return AwardSql("exact", with_cap(truth(known)), value, value)
             case model.UpTo(ceiling=ceiling_node):
                 ceiling = self.amount(ceiling_node)
-                value = num_cents(_capped(_nonnegative(self.scaled(clause, ceiling)), cap))
+                value = num_cents(_bounded(self.scaled(clause, ceiling), cap))
                 return AwardSql("up_to", with_cap(truth(exp.Not(this=_is_null(ceiling)))),
                                 _cast(_decimal_literal(Decimal("0.00"))[0], MONEY_OUT), value)
             case model.Range(low=low_node, high=high_node):
                 low, high = self.amount(low_node), self.amount(high_node)
                 known = _and(exp.Not(this=_is_null(low)), exp.Not(this=_is_null(high)))
                 return AwardSql("range", with_cap(truth(known)),
-                                num_cents(_capped(_nonnegative(self.scaled(clause, low)), cap)),
-                                num_cents(_capped(_nonnegative(self.scaled(clause, high)), cap)))
+                                num_cents(_bounded(self.scaled(clause, low), cap)),
+                                num_cents(_bounded(self.scaled(clause, high), cap)))
             case model.CaseByCase():
                 return AwardSql("case_by_case", with_cap(exp.Boolean(this=True)), None, None)
             case model.Unspecified():
@@ -651,7 +712,7 @@ class _PolicySql:
             case model.AtLeast(floor=floor_node):  # issue 13: floors (runtime.at_least)
                 floor = self.amount(floor_node)
                 floor_known = truth(exp.Not(this=_is_null(floor)))
-                floor_cents = num_cents(_capped(_nonnegative(self.scaled(clause, floor)), cap))
+                floor_cents = num_cents(_bounded(self.scaled(clause, floor), cap))
                 if cap is None:
                     return AwardSql("at_least", with_cap(floor_known), floor_cents, None)
                 return AwardSql("range", with_cap(floor_known), floor_cents, num_cents(cap))
@@ -979,7 +1040,6 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         copy=False, expression=exp.Table(this=_ident(register)))
     for number, columns in enumerate(([c for clause in clauses for c in clause.award],
                                       [c for clause in clauses for c in clause.decided],
-                                      [c for clause in clauses for c in clause.amounts],
                                       _highest_only(clauses),
                                       _offsets(clauses, policies))):
         if columns:
@@ -994,13 +1054,26 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
              unnest("_polc_paid", [clause.paid_column() for clause in clauses]),
              unnest("amount_min", [clause.final_column("min") for clause in clauses]),
              unnest("amount_max", [clause.final_column("max") for clause in clauses])]
-    if any(clause.dynamic_matter for clause in clauses):
-        lists.append(unnest("_polc_matter", [clause.column("matter") if clause.dynamic_matter else _null("VARCHAR")
-                                            for clause in clauses]))
-    if any(clause.payers for clause in clauses):
-        lists.append(unnest("_polc_payers", [clause.column("payers") if clause.payers else _null("INTEGER")
-                                            for clause in clauses]))
-    long = _columns(*keys, *lists).from_(copy=False, expression=_from(layer, "_polc_wide"))
+    carried: list[exp.Expr] = []
+
+    def per_row(what: str, owners: list[_ClauseColumns], sql_type: str) -> exp.Expr | None:
+        """A value only some clauses have (a matter read from a fact, payers by condition), for
+        each unnested row: NULL for the other clauses. From a few clauses, their columns are
+        carried beside the lists and picked by place (a list of NULLs for every clause cost
+        more); from many, a list like the others."""
+        if not owners:
+            return None
+        if len(owners) <= _FEW_CARRIED:
+            carried.extend(clause.column(what) for clause in owners)
+            return _case([(exp.EQ(this=_col("_polc_pos"), expression=_int(clause.pos)), clause.column(what))
+                          for clause in owners])
+        lists.append(unnest(f"_polc_{what}", [clause.column(what) if clause in owners else _null(sql_type)
+                                              for clause in clauses]))
+        return _col(f"_polc_{what}")
+
+    matter_read = per_row("matter", [clause for clause in clauses if clause.dynamic_matter], "VARCHAR")
+    payers_chosen = per_row("payers", [clause for clause in clauses if clause.payers], "INTEGER")
+    long = _columns(*keys, *carried, *lists).from_(copy=False, expression=_from(layer, "_polc_wide"))
     if only_listed:
         # A clause that does not apply takes no part in 就高不重复 and pays nothing, so leaving
         # its rows out changes no other row. Filtered before the join: most rows go here.
@@ -1011,21 +1084,22 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
             read = [_int(clause.pos) for clause in by_fact if clause.dynamic_matter]
             stated = [_int(clause.pos) for clause in by_fact if not clause.dynamic_matter and clause.static_matter]
             if read:
+                assert matter_read is not None
                 keep = _or(keep, _and(exp.In(this=_col("_polc_pos"), expressions=read),
-                                      exp.Not(this=_is(_col("_polc_matter"), None))))
+                                      exp.Not(this=_is(matter_read.copy(), None))))
             if stated:
                 keep = _or(keep, exp.In(this=_col("_polc_pos"), expressions=stated))
-        long = _columns(exp.Star()).from_(copy=False, expression=_from(long, "_polc_long")).where(keep, copy=False)
+        long = _listed_only(keys, carried, lists, keep, layer)
 
     constants = exp.Values(expressions=[exp.Tuple(expressions=clause.constants()) for clause in clauses],
                            alias=exp.TableAlias(this=_ident("_polc_clauses"),
                                                 columns=[_ident(name) for name in _CONSTANTS]))
     applies, paid = _col("applies"), _col("_polc_paid")
     kind = _case([(_is(applies, True), _col("award_kind"))])
-    matter_of_row: exp.Expr = (exp.Coalesce(this=_col("_polc_matter"), expressions=[_col("static_matter")])
-              if any(clause.dynamic_matter for clause in clauses) else _col("static_matter"))
-    split_of_row: exp.Expr = (exp.Coalesce(this=_col("_polc_payers"), expressions=[_col("split_no")])
-                              if any(clause.payers for clause in clauses) else _col("split_no"))
+    matter_of_row: exp.Expr = (exp.Coalesce(this=matter_read, expressions=[_col("static_matter")])
+                               if matter_read is not None else _col("static_matter"))
+    split_of_row: exp.Expr = (exp.Coalesce(this=payers_chosen, expressions=[_col("split_no")])
+                              if payers_chosen is not None else _col("split_no"))
     reason = _case([
         (_is(applies.copy(), None), _str("undecidable")),
         (_not(applies.copy()), _str("not_applicable")),
@@ -1045,14 +1119,45 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
         _cast(_col("clause"), "VARCHAR").as_("clause", copy=False),
         _cast(matter_of_row, "VARCHAR").as_("matter", copy=False), _cast(applies.copy(), "BOOLEAN").as_("applies", copy=False),
         _cast(paid.copy(), "BOOLEAN").as_("paid", copy=False), _cast(kind, "VARCHAR").as_("kind", copy=False),
-        _cast(_col("amount_min"), MONEY_OUT).as_("amount_min", copy=False),
-        _cast(_col("amount_max"), MONEY_OUT).as_("amount_max", copy=False),
+        # the award's amounts where the clause applies (_ClauseColumns.bound: unmasked in the wide row)
+        _cast(_case([(_is(applies.copy(), True), _col("amount_min"))]), MONEY_OUT).as_("amount_min", copy=False),
+        _cast(_case([(_is(applies.copy(), True), _col("amount_max"))]), MONEY_OUT).as_("amount_max", copy=False),
         _cast(_case([(_is(applies.copy(), None), _col("ceiling"))]), MONEY_OUT).as_("could_pay", copy=False),
         reason.as_("reason", copy=False), _cast(funding, "VARCHAR").as_("funding", copy=False),
     ).from_(copy=False, expression=_from(long, "_polc_rows"))
     final.set("joins", [exp.Join(this=constants, on=exp.EQ(this=_col("_polc_pos", "_polc_rows"),
                                                            expression=_col("pos", "_polc_clauses")))])
     return final
+
+
+def _listed_only(keys: Sequence[exp.Expr], carried: Sequence[exp.Expr], lists: Sequence[exp.Expr], keep: exp.Expr,
+                 wide: exp.Expr) -> exp.Select:
+    """The unnested rows that `keep` keeps (only_listed), with the columns the lists give:
+    each clause's values as one STRUCT of a list, the list filtered by `keep` (a lambda over
+    a STRUCT, its fields in place of the columns it names), and only the structs kept are
+    unnested. Unnesting every clause's row and then filtering them cost more: most rows are
+    of clauses that do not apply, and each carried every list's value. (DuckDB's LIST_FILTER
+    and STRUCT literals: the batch engine's form; the contract's query unnests the lists.)"""
+    fields = [node.alias for node in lists]
+    values = [node.this.this.expressions if isinstance(node.this, exp.Explode) else node.expressions[0].expressions
+              for node in lists]
+    structs = [exp.Struct(expressions=[exp.PropertyEQ(this=_ident(field), expression=column[i])
+                                       for field, column in zip(fields, values)])
+               for i in range(len(values[0]))]
+    variable = exp.Identifier(this=f"{_HELPER}x", quoted=False)
+    test = keep.copy()
+    for column in list(test.find_all(exp.Column)):
+        if column.name in fields and not column.table:
+            column.replace(exp.Dot(this=exp.Column(this=variable.copy()), expression=_ident(column.name)))
+    kept = exp.Anonymous(this="LIST_FILTER", expressions=[exp.Array(expressions=structs),
+                                                          exp.Lambda(this=test, expressions=[variable.copy()])])
+    row = f"{_HELPER}row"
+    inner = _columns(*[k.copy() for k in keys], *[c.copy() for c in carried],
+                     exp.Unnest(expressions=[kept]).as_(row, copy=False)).from_(
+        copy=False, expression=_from(wide, "_polc_wide"))
+    return _columns(*[k.copy() for k in keys], *[c.copy() for c in carried],
+                    *[exp.Dot(this=_col(row), expression=_ident(field)).as_(field, copy=False) for field in fields]
+                    ).from_(copy=False, expression=_from(inner, "_polc_long"))
 
 
 # The constants of each clause, joined to its rows by `pos` (the query's VALUES table).
@@ -1067,7 +1172,8 @@ class _ClauseColumns:
     read: aliased, over the register row (conditions, values read more than once, payers,
     the start fact, 事项 按 X's fact, money facts offset); award: over `read` (known, lo, hi,
     the parts' tests); decided: over `award` (applies, a matter read from a fact, the amount
-    paid now); amounts: over `decided` (min and max, NULL unless the clause applies)."""
+    paid now). The award's amounts are not blanked in the wide row: min and max are NULL
+    unless the clause applies only once the rows are unnested (see bound)."""
     pos: int
     policy: model.PolicyModel
     policy_index: int
@@ -1079,7 +1185,7 @@ class _ClauseColumns:
     read: list[exp.Expr] = attrs.Factory(list)
     award: list[exp.Expr] = attrs.Factory(list)
     decided: list[exp.Expr] = attrs.Factory(list)
-    amounts: list[exp.Expr] = attrs.Factory(list)
+    amounts: dict[str, str] = attrs.Factory(dict)  # "min"/"max" -> the column that holds it (bound)
     dynamic_matter: bool = False
     payers: bool = False
     fact_offsets: bool = False
@@ -1115,9 +1221,18 @@ class _ClauseColumns:
             return self.column("matter")
         return _str(self.static_matter) if self.static_matter is not None else _null("VARCHAR")
 
+    def bound(self, bound: str) -> exp.Expr:
+        """The award's min (what is paid now, with parts) or max column as awarded, whether
+        or not the clause applies: read where it applies (paid, taking part in 就高不重复, an
+        offset), and made NULL where it does not when the rows are unnested (the final
+        SELECT), so the wide row has no layer of CASEs only to blank them. An exact award has
+        one column for both; an award with no amount (or no maximum) none (NULL)."""
+        name = self.amounts.get(bound)
+        return self.column(name) if name is not None else _null(MONEY_OUT)
+
     def amount(self, bound: str) -> exp.Expr:
-        """min or max as awarded (before offsets): NULL unless the clause applies."""
-        return _null(MONEY_OUT) if self.outside or self.kind is None else self.column(bound)
+        """min or max as awarded (before offsets); NULL unless the clause applies once masked."""
+        return _null(MONEY_OUT) if self.outside or self.kind is None else self.bound(bound)
 
     def final_column(self, bound: str) -> exp.Expr:
         return self.column("o" + bound) if self.offset else self.amount(bound)
@@ -1187,13 +1302,22 @@ def _clause_columns(pos: int, policy: model.PolicyModel, policy_index: int, clau
     if award is None:  # a modifier: applies when its conditions hold, pays nothing itself
         columns.decided = [_cast(holds, "BOOLEAN").as_(prefix + "applies", copy=False)]
         return columns
+    # the amounts, each computed once: an exact award's min is its max (AwardSql: the same value)
+    amounts = []
+    if award.low is not None:
+        amounts.append(_cast(award.low, MONEY_OUT).as_(prefix + "lo", copy=False))
+        columns.amounts["min"] = "lo"
+    if award.kind == "exact" and award.low is not None:
+        columns.amounts["max"] = "lo"
+    elif award.high is not None:
+        amounts.append(_cast(award.high, MONEY_OUT).as_(prefix + "hi", copy=False))
+        columns.amounts["max"] = "hi"
+    always_known = _constant_truth(award.known) is True  # a stated amount: no column, and applies is the conditions
     columns.award = [
-        _cast(award.known, "BOOLEAN").as_(prefix + "known", copy=False),
-        _cast(award.low if award.low is not None else _null(), MONEY_OUT).as_(prefix + "lo", copy=False),
-        _cast(award.high if award.high is not None else _null(), MONEY_OUT).as_(prefix + "hi", copy=False),
+        *([] if always_known else [_cast(award.known, "BOOLEAN").as_(prefix + "known", copy=False)]), *amounts,
         *(_cast(test, "BOOLEAN").as_(f"{prefix}part{i}", copy=False) for i, test in enumerate(part_tests)
           if test is not None)]
-    known = c("known")
+    known: exp.Expr = exp.Boolean(this=True) if always_known else c("known")
     within: exp.Expr = exp.Boolean(this=True)
     if timed:
         # runtime._within_duration: the assessed year in first … first + N − 1
@@ -1205,8 +1329,11 @@ def _clause_columns(pos: int, policy: model.PolicyModel, policy_index: int, clau
         within = _case([(_is(start.copy(), None), _null("BOOLEAN"))],
                        _and(exp.LTE(this=_p(first), expression=_int(sql.year)),
                             exp.LTE(this=_int(sql.year), expression=_p(last))))
-    applies = _case([(_not(_is(holds.copy(), True)), holds.copy()),
-                     (_not(_is(known.copy(), True)), known.copy())], within)
+    # the conditions unless they hold, then whether the award is known, then the duration
+    # (with an award always known and no duration, that is the conditions themselves)
+    applies = holds.copy() if always_known and not timed else _case(
+        [(_not(_is(holds.copy(), True)), holds.copy())] + ([] if always_known else
+                                                           [(_not(_is(known.copy(), True)), known.copy())]), within)
     decided = [_cast(applies, "BOOLEAN").as_(prefix + "applies", copy=False)]
     if clause.matter_by is not None:
         # 事项 按 X: a result that has an award takes the applicant's value of X as its matter
@@ -1214,14 +1341,11 @@ def _clause_columns(pos: int, policy: model.PolicyModel, policy_index: int, clau
         matter = _case([(outcome, exp.Coalesce(this=c("by"), expressions=[static_matter.copy()]))], static_matter.copy())
         decided.append(_cast(matter, "VARCHAR").as_(prefix + "matter", copy=False))
         columns.dynamic_matter = True
-    low: exp.Expr = c("lo")
-    if clause.parts:  # issue 13: amount_min is what is paid now (runtime.in_parts)
-        decided.append(_cast(_paid_now(clause.parts, low, prefix), MONEY_OUT).as_(prefix + "now", copy=False))
-        low = c("now")
+    if clause.parts:  # issue 13: amount_min is what is paid now (runtime.in_parts; _ClauseColumns.bound)
+        decided.append(_cast(_paid_now(clause.parts, columns.bound("min"), prefix), MONEY_OUT).as_(prefix + "now",
+                                                                                                  copy=False))
+        columns.amounts["min"] = "now"
     columns.decided = decided
-    if_applies = _is(c("applies"), True)
-    columns.amounts = [_cast(_case([(if_applies, low)]), MONEY_OUT).as_(prefix + "min", copy=False),
-                       _cast(_case([(if_applies.copy(), c("hi"))]), MONEY_OUT).as_(prefix + "max", copy=False)]
     return columns
 
 
@@ -1286,7 +1410,9 @@ def _highest_only(clauses: list[_ClauseColumns]) -> list[exp.Expr]:
         return 0 if clause.kind in _UNRANKED else 1
 
     def rank_amount(clause: _ClauseColumns) -> exp.Expr:
-        return exp.Coalesce(this=clause.column("max"), expressions=[clause.column("min")])
+        if clause.amounts.get("max") == clause.amounts.get("min"):  # an exact award: one column
+            return clause.bound("max")
+        return exp.Coalesce(this=clause.bound("max"), expressions=[clause.bound("min")])
 
     def before(j: _ClauseColumns, k: _ClauseColumns) -> exp.Expr:
         """j ranks before k (both taking part in one matter)."""
@@ -1351,8 +1477,8 @@ def _offsets(clauses: list[_ClauseColumns], policies: Sequence[model.PolicyModel
         ceiling = j.ceiling
         if j.kind in _WITH_AMOUNT:
             with_amount = _and(is_m, paid)
-            least = _case([(with_amount, j.column("min"))], zero.copy())
-            most = _case([(with_amount.copy(), j.column("max"))] + (
+            least = _case([(with_amount, j.bound("min"))], zero.copy())
+            most = _case([(with_amount.copy(), j.bound("max"))] + (
                 [(undecided, _decimal_literal(ceiling)[0])] if ceiling is not None else []), zero.copy())
             unbounded = undecided.copy() if ceiling is None else exp.Boolean(this=False)
         else:
@@ -1393,13 +1519,13 @@ def _offsets(clauses: list[_ClauseColumns], policies: Sequence[model.PolicyModel
         if unbounded:
             most = _case([(_or(*unbounded), _null(FACT_DECIMAL))], most)
         reduced_min = _case([(_is(most, None), zero.copy())],
-                            at_least_zero(exp.Sub(this=k.column("min"), expression=_p(most.copy()))))
-        reduced_max = at_least_zero(exp.Sub(this=k.column("max"), expression=_p(least)))
+                            at_least_zero(exp.Sub(this=k.bound("min"), expression=_p(most.copy()))))
+        reduced_max = at_least_zero(exp.Sub(this=k.bound("max"), expression=_p(least)))
         reduces = k.paid_column()
         columns.append(_cast(_case([(reduces, _cast(exp.Round(this=reduced_min, decimals=_int(2)), MONEY_OUT))],
-                                   k.column("min")), MONEY_OUT).as_(k.name("omin"), copy=False))
+                                   k.bound("min")), MONEY_OUT).as_(k.name("omin"), copy=False))
         columns.append(_cast(_case([(reduces.copy(), _cast(exp.Round(this=reduced_max, decimals=_int(2)), MONEY_OUT))],
-                                   k.column("max")), MONEY_OUT).as_(k.name("omax"), copy=False))
+                                   k.bound("max")), MONEY_OUT).as_(k.name("omax"), copy=False))
         k.offset = True
     return columns
 

@@ -331,9 +331,29 @@ def _outputs(register, paths):
     return outputs
 
 
+def test_the_pieces_copy_writes_reach_the_output_without_their_ends(tmp_path):
+    """COPY writes the JSON pieces each followed by PIECE_END (Engine._jsonl_fragments_sql);
+    _append drops every one of them, whether it copies bytes to a UTF-8 file or text to a
+    stream of another kind, and copies only the first `size` bytes."""
+    end = sql_batch.PIECE_END
+    pieces = ['{"line":2,"申请人":"甲","policies":{', '"文号":{', '"paid":{', '"第五条":["exact","1.00"]',
+              ',"第六条":null', '}}},"total":{"min":"1.00","max":"1.00"}}\n']
+    part = tmp_path / "slice.jsonl"
+    part.write_bytes("".join(p + end for p in pieces).encode("utf-8") + b"tail not copied")
+    size = part.stat().st_size - len(b"tail not copied")
+    expected = "".join(pieces)
+    with open(tmp_path / "out.jsonl", "w", encoding="utf-8", newline="") as out:
+        sql_batch._append(str(part), out, size, drop=end)
+    assert (tmp_path / "out.jsonl").read_text(encoding="utf-8") == expected
+    text = io.StringIO()
+    sql_batch._append(str(part), text, size, drop=end)
+    assert text.getvalue() == expected
+    assert end not in expected and json.loads(expected)["policies"]["文号"]["paid"]["第六条"] is None
+
+
 @pytest.mark.parametrize("odd", ["#hash", "cr\rx"])
 def test_lines_listing_nothing_and_applicants_csv_must_quote_give_the_same_bytes(tmp_path, monkeypatch, odd):
-    """The DuckDB engine writes JSON lines as fragments joined by COPY and CSV rows by COPY
+    """The DuckDB engine writes JSON lines as pieces written by COPY and CSV rows by COPY
     (Engine._jsonl_fragments_sql, _write_csv): lines that list no clause (first, last, in a
     slice of their own), applicants with commas, quotes, newlines, tabs, spaces, '#' (which
     DuckDB would quote but csv does not) and a carriage return (which sends the CSV rows

@@ -101,6 +101,31 @@ def test_exact_award_floors_scales_caps_and_rounds_once_as_the_runtime(amount, c
     assert got == expected.min == expected.max
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.none(), register_values), st.one_of(st.none(), register_values),
+       st.one_of(st.none(), st.sampled_from([Decimal("1.5"), Decimal("0.5")])))
+def test_an_award_against_a_stated_cap_and_stated_amounts_decided_when_built_as_the_runtime(amount, cap, factor):
+    """_bounded (one CASE for the floor at 0 and a stated cap, what the query builds for an
+    amount read from the register) and the constants folded in Python (a stated amount, a
+    stated cap: floored, capped and rounded half up when the query is built) give what
+    runtime.exact gives, unknown included."""
+    run = runtime.Run({}, 2020, (factor, "系数") if factor is not None else None)
+    stated_cap = to_sql._const(cap) if cap is not None else None
+    award = runtime.exact(run, amount, cap, "cap")
+    expected = award.min if award is not None else None  # no award: the amount is unknown
+    num = literal(amount)
+    if factor is not None:
+        num = to_sql.num_mul(num, to_sql._const(factor))
+    assert value_of(to_sql.num_cents(to_sql._bounded(num, stated_cap))) == expected
+    if amount is not None:
+        stated = to_sql._const(amount)
+        if factor is not None:
+            stated = to_sql.num_mul(stated, to_sql._const(factor))
+        folded = to_sql.num_cents(to_sql._bounded(stated, stated_cap))
+        assert folded.find(exp.Column) is None and folded.find(exp.Case) is None  # decided when built
+        assert value_of(folded) == expected
+
+
 FACT = model.Fact("营业收入", model.Type(Base.MONEY, series=True))
 POLICY = model.PolicyModel(docno="测试〔2020〕1号", path="x.pol")
 YEARS = (2015, 2016, 2017, 2018, 2019, 2020)

@@ -10,8 +10,8 @@ SELECT
   CAST("applies" AS BOOLEAN) AS applies,
   CAST("_polc_paid" AS BOOLEAN) AS paid,
   CAST(CASE WHEN "applies" IS TRUE THEN "award_kind" END AS TEXT) AS kind,
-  CAST("amount_min" AS DECIMAL(38, 2)) AS amount_min,
-  CAST("amount_max" AS DECIMAL(38, 2)) AS amount_max,
+  CAST(CASE WHEN "applies" IS TRUE THEN "amount_min" END AS DECIMAL(38, 2)) AS amount_min,
+  CAST(CASE WHEN "applies" IS TRUE THEN "amount_max" END AS DECIMAL(38, 2)) AS amount_max,
   CAST(CASE WHEN "applies" IS NULL THEN "ceiling" END AS DECIMAL(38, 2)) AS could_pay,
   CASE
     WHEN "applies" IS NULL
@@ -57,28 +57,28 @@ FROM (
       "_polc_10_applies" IS TRUE
     ]) AS _polc_paid,
     UNNEST([
-      "_polc_1_min",
-      "_polc_2_min",
-      "_polc_3_min",
-      "_polc_4_min",
-      "_polc_5_min",
-      "_polc_6_min",
-      "_polc_7_min",
-      "_polc_8_min",
-      "_polc_9_min",
-      "_polc_10_min"
+      "_polc_1_lo",
+      "_polc_2_lo",
+      "_polc_3_lo",
+      "_polc_4_lo",
+      "_polc_5_lo",
+      "_polc_6_lo",
+      "_polc_7_lo",
+      CAST(NULL AS DECIMAL(38, 2)),
+      CAST(NULL AS DECIMAL(38, 2)),
+      "_polc_10_lo"
     ]) AS amount_min,
     UNNEST([
-      "_polc_1_max",
-      "_polc_2_max",
-      "_polc_3_max",
-      "_polc_4_max",
-      "_polc_5_max",
-      "_polc_6_max",
-      "_polc_7_max",
-      "_polc_8_max",
-      "_polc_9_max",
-      "_polc_10_max"
+      "_polc_1_lo",
+      "_polc_2_lo",
+      "_polc_3_lo",
+      "_polc_4_lo",
+      "_polc_5_hi",
+      "_polc_6_lo",
+      "_polc_7_hi",
+      CAST(NULL AS DECIMAL(38, 2)),
+      CAST(NULL AS DECIMAL(38, 2)),
+      "_polc_10_lo"
     ]) AS amount_max
   FROM (
     SELECT
@@ -97,15 +97,14 @@ FROM (
             )
             AND (
               (
-                NOT COALESCE("_polc_4_max", "_polc_4_min") IS NULL
+                NOT "_polc_4_lo" IS NULL
               )
               AND (
                 (
-                  COALESCE("_polc_2_max", "_polc_2_min") IS NULL
-                )
-                OR (
+                  "_polc_2_lo" IS NULL
+                ) OR (
                   (
-                    COALESCE("_polc_4_max", "_polc_4_min") > COALESCE("_polc_2_max", "_polc_2_min")
+                    "_polc_4_lo" > "_polc_2_lo"
                   ) IS TRUE
                 )
               )
@@ -127,11 +126,11 @@ FROM (
             )
             AND (
               (
-                COALESCE("_polc_4_max", "_polc_4_min") IS NULL
+                "_polc_4_lo" IS NULL
               )
               OR (
                 (
-                  COALESCE("_polc_2_max", "_polc_2_min") >= COALESCE("_polc_4_max", "_polc_4_min")
+                  "_polc_2_lo" >= "_polc_4_lo"
                 ) IS TRUE
               )
             )
@@ -141,451 +140,302 @@ FROM (
     FROM (
       SELECT
         *,
-        CAST(CASE WHEN "_polc_1_applies" IS TRUE THEN "_polc_1_lo" END AS DECIMAL(38, 2)) AS _polc_1_min,
-        CAST(CASE WHEN "_polc_1_applies" IS TRUE THEN "_polc_1_hi" END AS DECIMAL(38, 2)) AS _polc_1_max,
-        CAST(CASE WHEN "_polc_2_applies" IS TRUE THEN "_polc_2_lo" END AS DECIMAL(38, 2)) AS _polc_2_min,
-        CAST(CASE WHEN "_polc_2_applies" IS TRUE THEN "_polc_2_hi" END AS DECIMAL(38, 2)) AS _polc_2_max,
-        CAST(CASE WHEN "_polc_3_applies" IS TRUE THEN "_polc_3_lo" END AS DECIMAL(38, 2)) AS _polc_3_min,
-        CAST(CASE WHEN "_polc_3_applies" IS TRUE THEN "_polc_3_hi" END AS DECIMAL(38, 2)) AS _polc_3_max,
-        CAST(CASE WHEN "_polc_4_applies" IS TRUE THEN "_polc_4_lo" END AS DECIMAL(38, 2)) AS _polc_4_min,
-        CAST(CASE WHEN "_polc_4_applies" IS TRUE THEN "_polc_4_hi" END AS DECIMAL(38, 2)) AS _polc_4_max,
-        CAST(CASE WHEN "_polc_5_applies" IS TRUE THEN "_polc_5_lo" END AS DECIMAL(38, 2)) AS _polc_5_min,
-        CAST(CASE WHEN "_polc_5_applies" IS TRUE THEN "_polc_5_hi" END AS DECIMAL(38, 2)) AS _polc_5_max,
-        CAST(CASE WHEN "_polc_6_applies" IS TRUE THEN "_polc_6_lo" END AS DECIMAL(38, 2)) AS _polc_6_min,
-        CAST(CASE WHEN "_polc_6_applies" IS TRUE THEN "_polc_6_hi" END AS DECIMAL(38, 2)) AS _polc_6_max,
-        CAST(CASE WHEN "_polc_7_applies" IS TRUE THEN "_polc_7_lo" END AS DECIMAL(38, 2)) AS _polc_7_min,
-        CAST(CASE WHEN "_polc_7_applies" IS TRUE THEN "_polc_7_hi" END AS DECIMAL(38, 2)) AS _polc_7_max,
-        CAST(CASE WHEN "_polc_8_applies" IS TRUE THEN "_polc_8_lo" END AS DECIMAL(38, 2)) AS _polc_8_min,
-        CAST(CASE WHEN "_polc_8_applies" IS TRUE THEN "_polc_8_hi" END AS DECIMAL(38, 2)) AS _polc_8_max,
-        CAST(CASE WHEN "_polc_9_applies" IS TRUE THEN "_polc_9_lo" END AS DECIMAL(38, 2)) AS _polc_9_min,
-        CAST(CASE WHEN "_polc_9_applies" IS TRUE THEN "_polc_9_hi" END AS DECIMAL(38, 2)) AS _polc_9_max,
-        CAST(CASE WHEN "_polc_10_applies" IS TRUE THEN "_polc_10_lo" END AS DECIMAL(38, 2)) AS _polc_10_min,
-        CAST(CASE WHEN "_polc_10_applies" IS TRUE THEN "_polc_10_hi" END AS DECIMAL(38, 2)) AS _polc_10_max
+        CAST("_polc_1_c" AS BOOLEAN) AS _polc_1_applies,
+        CAST(CASE
+          WHEN NOT (
+            "_polc_2_c" IS TRUE
+          )
+          THEN "_polc_2_c"
+          WHEN NOT (
+            "_polc_2_known" IS TRUE
+          )
+          THEN "_polc_2_known"
+          ELSE TRUE
+        END AS BOOLEAN) AS _polc_2_applies,
+        CAST(CASE
+          WHEN NOT (
+            "_polc_3_c" IS TRUE
+          )
+          THEN "_polc_3_c"
+          WHEN NOT (
+            "_polc_3_known" IS TRUE
+          )
+          THEN "_polc_3_known"
+          ELSE TRUE
+        END AS BOOLEAN) AS _polc_3_applies,
+        CAST(CASE
+          WHEN NOT (
+            "_polc_4_c" IS TRUE
+          )
+          THEN "_polc_4_c"
+          WHEN NOT (
+            "_polc_4_known" IS TRUE
+          )
+          THEN "_polc_4_known"
+          ELSE TRUE
+        END AS BOOLEAN) AS _polc_4_applies,
+        CAST("_polc_5_c" AS BOOLEAN) AS _polc_5_applies,
+        CAST(CASE
+          WHEN NOT (
+            "_polc_6_c" IS TRUE
+          )
+          THEN "_polc_6_c"
+          WHEN NOT (
+            "_polc_6_known" IS TRUE
+          )
+          THEN "_polc_6_known"
+          ELSE CASE
+            WHEN "_polc_6_start" IS NULL
+            THEN CAST(NULL AS BOOLEAN)
+            ELSE (
+              (
+                "_polc_6_start" + 1
+              ) <= 2020
+            )
+            AND (
+              2020 <= (
+                "_polc_6_start" + 3
+              )
+            )
+          END
+        END AS BOOLEAN) AS _polc_6_applies,
+        CAST("_polc_7_c" AS BOOLEAN) AS _polc_7_applies,
+        CAST("_polc_8_c" AS BOOLEAN) AS _polc_8_applies,
+        CAST("_polc_9_c" AS BOOLEAN) AS _polc_9_applies,
+        CAST(CASE
+          WHEN NOT (
+            "_polc_10_c" IS TRUE
+          )
+          THEN "_polc_10_c"
+          WHEN NOT (
+            "_polc_10_known" IS TRUE
+          )
+          THEN "_polc_10_known"
+          ELSE TRUE
+        END AS BOOLEAN) AS _polc_10_applies
       FROM (
         SELECT
           *,
+          CAST(CAST(100000.00 AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_1_lo,
+          CAST(CASE WHEN NOT "_polc_2_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_2_known,
+          CAST(CAST(ROUND(
+            CASE
+              WHEN "_polc_2_v1" < 0
+              THEN 0
+              WHEN "_polc_2_v1" > 2000000
+              THEN 2000000
+              ELSE "_polc_2_v1"
+            END,
+            2
+          ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_2_lo,
           CAST(CASE
-            WHEN NOT (
-              "_polc_1_c" IS TRUE
-            )
-            THEN "_polc_1_c"
-            WHEN NOT (
-              "_polc_1_known" IS TRUE
-            )
-            THEN "_polc_1_known"
-            ELSE TRUE
-          END AS BOOLEAN) AS _polc_1_applies,
+            WHEN "_polc_3_v1" IS NULL
+            THEN CAST(NULL AS BOOLEAN)
+            WHEN "_polc_3_v1" = '国家'
+            THEN TRUE
+            WHEN "_polc_3_v1" = '省'
+            THEN TRUE
+            ELSE FALSE
+          END AS BOOLEAN) AS _polc_3_known,
           CAST(CASE
-            WHEN NOT (
-              "_polc_2_c" IS TRUE
-            )
-            THEN "_polc_2_c"
-            WHEN NOT (
-              "_polc_2_known" IS TRUE
-            )
-            THEN "_polc_2_known"
-            ELSE TRUE
-          END AS BOOLEAN) AS _polc_2_applies,
+            WHEN "_polc_3_v1" = '国家'
+            THEN CAST(300000.00 AS DECIMAL(38, 2))
+            WHEN "_polc_3_v1" = '省'
+            THEN CAST(200000.00 AS DECIMAL(38, 2))
+          END AS DECIMAL(38, 2)) AS _polc_3_lo,
           CAST(CASE
-            WHEN NOT (
-              "_polc_3_c" IS TRUE
-            )
-            THEN "_polc_3_c"
-            WHEN NOT (
-              "_polc_3_known" IS TRUE
-            )
-            THEN "_polc_3_known"
-            ELSE TRUE
-          END AS BOOLEAN) AS _polc_3_applies,
+            WHEN "_polc_4_v1" IS NULL
+            THEN CAST(NULL AS BOOLEAN)
+            WHEN "_polc_4_v1"
+            THEN TRUE
+            WHEN "_polc_4_v2" IS NULL
+            THEN CAST(NULL AS BOOLEAN)
+            WHEN "_polc_4_v2"
+            THEN TRUE
+            WHEN "_polc_4_v3" IS NULL
+            THEN CAST(NULL AS BOOLEAN)
+            WHEN "_polc_4_v3"
+            THEN TRUE
+            ELSE FALSE
+          END AS BOOLEAN) AS _polc_4_known,
           CAST(CASE
-            WHEN NOT (
-              "_polc_4_c" IS TRUE
-            )
-            THEN "_polc_4_c"
-            WHEN NOT (
-              "_polc_4_known" IS TRUE
-            )
-            THEN "_polc_4_known"
-            ELSE TRUE
-          END AS BOOLEAN) AS _polc_4_applies,
-          CAST(CASE
-            WHEN NOT (
-              "_polc_5_c" IS TRUE
-            )
-            THEN "_polc_5_c"
-            WHEN NOT (
-              "_polc_5_known" IS TRUE
-            )
-            THEN "_polc_5_known"
-            ELSE TRUE
-          END AS BOOLEAN) AS _polc_5_applies,
-          CAST(CASE
-            WHEN NOT (
-              "_polc_6_c" IS TRUE
-            )
-            THEN "_polc_6_c"
-            WHEN NOT (
-              "_polc_6_known" IS TRUE
-            )
-            THEN "_polc_6_known"
-            ELSE CASE
-              WHEN "_polc_6_start" IS NULL
-              THEN CAST(NULL AS BOOLEAN)
-              ELSE (
-                (
-                  "_polc_6_start" + 1
-                ) <= 2020
-              )
-              AND (
-                2020 <= (
-                  "_polc_6_start" + 3
-                )
-              )
-            END
-          END AS BOOLEAN) AS _polc_6_applies,
-          CAST(CASE
-            WHEN NOT (
-              "_polc_7_c" IS TRUE
-            )
-            THEN "_polc_7_c"
-            WHEN NOT (
-              "_polc_7_known" IS TRUE
-            )
-            THEN "_polc_7_known"
-            ELSE TRUE
-          END AS BOOLEAN) AS _polc_7_applies,
-          CAST(CASE
-            WHEN NOT (
-              "_polc_8_c" IS TRUE
-            )
-            THEN "_polc_8_c"
-            WHEN NOT (
-              "_polc_8_known" IS TRUE
-            )
-            THEN "_polc_8_known"
-            ELSE TRUE
-          END AS BOOLEAN) AS _polc_8_applies,
-          CAST(CASE
-            WHEN NOT (
-              "_polc_9_c" IS TRUE
-            )
-            THEN "_polc_9_c"
-            WHEN NOT (
-              "_polc_9_known" IS TRUE
-            )
-            THEN "_polc_9_known"
-            ELSE TRUE
-          END AS BOOLEAN) AS _polc_9_applies,
-          CAST(CASE
-            WHEN NOT (
-              "_polc_10_c" IS TRUE
-            )
-            THEN "_polc_10_c"
-            WHEN NOT (
-              "_polc_10_known" IS TRUE
-            )
-            THEN "_polc_10_known"
-            ELSE TRUE
-          END AS BOOLEAN) AS _polc_10_applies
+            WHEN "_polc_4_v1" IS NULL
+            THEN CAST(NULL AS DECIMAL(38, 2))
+            WHEN "_polc_4_v1"
+            THEN CAST(300000.00 AS DECIMAL(38, 2))
+            WHEN "_polc_4_v2" IS NULL
+            THEN CAST(NULL AS DECIMAL(38, 2))
+            WHEN "_polc_4_v2"
+            THEN CAST(200000.00 AS DECIMAL(38, 2))
+            WHEN "_polc_4_v3" IS NULL
+            THEN CAST(NULL AS DECIMAL(38, 2))
+            WHEN "_polc_4_v3"
+            THEN CAST(100000.00 AS DECIMAL(38, 2))
+          END AS DECIMAL(38, 2)) AS _polc_4_lo,
+          CAST(CAST(0.00 AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_5_lo,
+          CAST(CAST(200000.00 AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_5_hi,
+          CAST(CASE WHEN NOT "_polc_6_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_6_known,
+          CAST(CAST(ROUND(CASE WHEN "_polc_6_v1" < 0 THEN 0 ELSE "_polc_6_v1" END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_6_lo,
+          CAST(CAST(10000.00 AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_7_lo,
+          CAST(CAST(50000.00 AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_7_hi,
+          CAST(CASE WHEN NOT "_polc_10_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_10_known,
+          CAST(CAST(ROUND(
+            CASE
+              WHEN "_polc_10_v1" < 0
+              THEN 0
+              WHEN "_polc_10_v1" > 5000000
+              THEN 5000000
+              ELSE "_polc_10_v1"
+            END,
+            2
+          ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_10_lo
         FROM (
           SELECT
-            *,
-            CAST(CASE WHEN NOT 100000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_1_known,
-            CAST(CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_1_lo,
-            CAST(CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_1_hi,
-            CAST(CASE
+            "_line",
+            "申请人",
+            "实现税收" AS _polc_1_c,
+            "企业行业" IN ('生产性服务业', '生活性服务业') AS _polc_2_c,
+            "投资额" * 0.05 AS _polc_2_v1,
+            TRUE AS _polc_3_c,
+            "品牌级别" AS _polc_3_v1,
+            TRUE AS _polc_4_c,
+            CASE
+              WHEN "营业收入.2020" IS NULL
+              THEN NULL
               WHEN NOT (
-                NOT 2000000 IS NULL
+                "营业收入.2020" > 3000000000
               )
-              THEN CAST(NULL AS BOOLEAN)
-              ELSE CASE WHEN NOT "_polc_2_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-            END AS BOOLEAN) AS _polc_2_known,
-            CAST(CAST(ROUND(
-              CASE
-                WHEN CASE WHEN "_polc_2_v1" < 0 THEN 0 ELSE "_polc_2_v1" END > 2000000
-                THEN 2000000
-                ELSE CASE WHEN "_polc_2_v1" < 0 THEN 0 ELSE "_polc_2_v1" END
-              END,
-              2
-            ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_2_lo,
-            CAST(CAST(ROUND(
-              CASE
-                WHEN CASE WHEN "_polc_2_v1" < 0 THEN 0 ELSE "_polc_2_v1" END > 2000000
-                THEN 2000000
-                ELSE CASE WHEN "_polc_2_v1" < 0 THEN 0 ELSE "_polc_2_v1" END
-              END,
-              2
-            ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_2_hi,
-            CAST(CASE
-              WHEN "_polc_3_v1" IS NULL
-              THEN CAST(NULL AS BOOLEAN)
-              WHEN "_polc_3_v1" = '国家'
-              THEN CASE WHEN NOT 300000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-              WHEN "_polc_3_v1" = '省'
-              THEN CASE WHEN NOT 200000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-              ELSE FALSE
-            END AS BOOLEAN) AS _polc_3_known,
-            CAST(CASE
-              WHEN "_polc_3_v1" = '国家'
-              THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
-              WHEN "_polc_3_v1" = '省'
-              THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
-            END AS DECIMAL(38, 2)) AS _polc_3_lo,
-            CAST(CASE
-              WHEN "_polc_3_v1" = '国家'
-              THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
-              WHEN "_polc_3_v1" = '省'
-              THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
-            END AS DECIMAL(38, 2)) AS _polc_3_hi,
-            CAST(CASE
-              WHEN "_polc_4_v1" IS NULL
-              THEN CAST(NULL AS BOOLEAN)
-              WHEN "_polc_4_v1"
-              THEN CASE WHEN NOT 300000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-              WHEN "_polc_4_v2" IS NULL
-              THEN CAST(NULL AS BOOLEAN)
-              WHEN "_polc_4_v2"
-              THEN CASE WHEN NOT 200000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-              WHEN "_polc_4_v3" IS NULL
-              THEN CAST(NULL AS BOOLEAN)
-              WHEN "_polc_4_v3"
-              THEN CASE WHEN NOT 100000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-              ELSE FALSE
-            END AS BOOLEAN) AS _polc_4_known,
-            CAST(CASE
-              WHEN "_polc_4_v1" IS NULL
-              THEN CAST(NULL AS DECIMAL(38, 2))
-              WHEN "_polc_4_v1"
-              THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
-              WHEN "_polc_4_v2" IS NULL
-              THEN CAST(NULL AS DECIMAL(38, 2))
-              WHEN "_polc_4_v2"
-              THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
-              WHEN "_polc_4_v3" IS NULL
-              THEN CAST(NULL AS DECIMAL(38, 2))
-              WHEN "_polc_4_v3"
-              THEN CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2))
-            END AS DECIMAL(38, 2)) AS _polc_4_lo,
-            CAST(CASE
-              WHEN "_polc_4_v1" IS NULL
-              THEN CAST(NULL AS DECIMAL(38, 2))
-              WHEN "_polc_4_v1"
-              THEN CAST(ROUND(CASE WHEN 300000 < 0 THEN 0 ELSE 300000 END, 2) AS DECIMAL(38, 2))
-              WHEN "_polc_4_v2" IS NULL
-              THEN CAST(NULL AS DECIMAL(38, 2))
-              WHEN "_polc_4_v2"
-              THEN CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2))
-              WHEN "_polc_4_v3" IS NULL
-              THEN CAST(NULL AS DECIMAL(38, 2))
-              WHEN "_polc_4_v3"
-              THEN CAST(ROUND(CASE WHEN 100000 < 0 THEN 0 ELSE 100000 END, 2) AS DECIMAL(38, 2))
-            END AS DECIMAL(38, 2)) AS _polc_4_hi,
-            CAST(CASE WHEN NOT 200000 IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_5_known,
-            CAST(CAST(0.00 AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_5_lo,
-            CAST(CAST(ROUND(CASE WHEN 200000 < 0 THEN 0 ELSE 200000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_5_hi,
-            CAST(CASE WHEN NOT "_polc_6_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END AS BOOLEAN) AS _polc_6_known,
-            CAST(CAST(ROUND(CASE WHEN "_polc_6_v1" < 0 THEN 0 ELSE "_polc_6_v1" END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_6_lo,
-            CAST(CAST(ROUND(CASE WHEN "_polc_6_v1" < 0 THEN 0 ELSE "_polc_6_v1" END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_6_hi,
-            CAST(CASE
+              THEN FALSE
               WHEN (
-                NOT 10000 IS NULL
-              ) AND (
-                NOT 50000 IS NULL
+                (
+                  (
+                    "营业收入.2017" > 3000000000
+                  ) IS TRUE
+                )
+                OR (
+                  (
+                    "营业收入.2018" > 3000000000
+                  ) IS TRUE
+                )
               )
-              THEN TRUE
-              ELSE CAST(NULL AS BOOLEAN)
-            END AS BOOLEAN) AS _polc_7_known,
-            CAST(CAST(ROUND(CASE WHEN 10000 < 0 THEN 0 ELSE 10000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_7_lo,
-            CAST(CAST(ROUND(CASE WHEN 50000 < 0 THEN 0 ELSE 50000 END, 2) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_7_hi,
-            CAST(TRUE AS BOOLEAN) AS _polc_8_known,
-            CAST(NULL AS DECIMAL(38, 2)) AS _polc_8_lo,
-            CAST(NULL AS DECIMAL(38, 2)) AS _polc_8_hi,
-            CAST(TRUE AS BOOLEAN) AS _polc_9_known,
-            CAST(NULL AS DECIMAL(38, 2)) AS _polc_9_lo,
-            CAST(NULL AS DECIMAL(38, 2)) AS _polc_9_hi,
-            CAST(CASE
+              OR (
+                (
+                  "营业收入.2019" > 3000000000
+                ) IS TRUE
+              )
+              THEN FALSE
+              ELSE TRUE
+            END AS _polc_4_v1,
+            CASE
+              WHEN "营业收入.2020" IS NULL
+              THEN NULL
               WHEN NOT (
-                NOT 5000000 IS NULL
+                "营业收入.2020" > 2000000000
               )
-              THEN CAST(NULL AS BOOLEAN)
-              ELSE CASE WHEN NOT "_polc_10_v1" IS NULL THEN TRUE ELSE CAST(NULL AS BOOLEAN) END
-            END AS BOOLEAN) AS _polc_10_known,
-            CAST(CAST(ROUND(
-              CASE
-                WHEN CASE WHEN "_polc_10_v1" < 0 THEN 0 ELSE "_polc_10_v1" END > 5000000
-                THEN 5000000
-                ELSE CASE WHEN "_polc_10_v1" < 0 THEN 0 ELSE "_polc_10_v1" END
-              END,
-              2
-            ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_10_lo,
-            CAST(CAST(ROUND(
-              CASE
-                WHEN CASE WHEN "_polc_10_v1" < 0 THEN 0 ELSE "_polc_10_v1" END > 5000000
-                THEN 5000000
-                ELSE CASE WHEN "_polc_10_v1" < 0 THEN 0 ELSE "_polc_10_v1" END
-              END,
-              2
-            ) AS DECIMAL(38, 2)) AS DECIMAL(38, 2)) AS _polc_10_hi
-          FROM (
-            SELECT
-              "_line",
-              "申请人",
-              "实现税收" AS _polc_1_c,
-              "企业行业" IN ('生产性服务业', '生活性服务业') AS _polc_2_c,
-              "投资额" * 0.05 AS _polc_2_v1,
-              TRUE AS _polc_3_c,
-              "品牌级别" AS _polc_3_v1,
-              TRUE AS _polc_4_c,
-              CASE
-                WHEN (
-                  "营业收入.2020" IS NULL
-                ) OR (
-                  3000000000 IS NULL
-                )
-                THEN NULL
-                WHEN NOT (
-                  "营业收入.2020" > 3000000000
-                )
-                THEN FALSE
-                WHEN (
+              THEN FALSE
+              WHEN (
+                (
                   (
-                    (
-                      "营业收入.2017" > 3000000000
-                    ) IS TRUE
-                  )
-                  OR (
-                    (
-                      "营业收入.2018" > 3000000000
-                    ) IS TRUE
-                  )
+                    "营业收入.2017" > 2000000000
+                  ) IS TRUE
                 )
                 OR (
                   (
-                    "营业收入.2019" > 3000000000
+                    "营业收入.2018" > 2000000000
                   ) IS TRUE
                 )
-                THEN FALSE
-                ELSE TRUE
-              END AS _polc_4_v1,
-              CASE
-                WHEN (
-                  "营业收入.2020" IS NULL
-                ) OR (
-                  2000000000 IS NULL
-                )
-                THEN NULL
-                WHEN NOT (
-                  "营业收入.2020" > 2000000000
-                )
-                THEN FALSE
-                WHEN (
+              )
+              OR (
+                (
+                  "营业收入.2019" > 2000000000
+                ) IS TRUE
+              )
+              THEN FALSE
+              ELSE TRUE
+            END AS _polc_4_v2,
+            CASE
+              WHEN "营业收入.2020" IS NULL
+              THEN NULL
+              WHEN NOT (
+                "营业收入.2020" > 1000000000
+              )
+              THEN FALSE
+              WHEN (
+                (
                   (
-                    (
-                      "营业收入.2017" > 2000000000
-                    ) IS TRUE
-                  )
-                  OR (
-                    (
-                      "营业收入.2018" > 2000000000
-                    ) IS TRUE
-                  )
+                    "营业收入.2017" > 1000000000
+                  ) IS TRUE
                 )
                 OR (
                   (
-                    "营业收入.2019" > 2000000000
+                    "营业收入.2018" > 1000000000
                   ) IS TRUE
                 )
-                THEN FALSE
-                ELSE TRUE
-              END AS _polc_4_v2,
-              CASE
-                WHEN (
-                  "营业收入.2020" IS NULL
-                ) OR (
-                  1000000000 IS NULL
-                )
-                THEN NULL
-                WHEN NOT (
-                  "营业收入.2020" > 1000000000
-                )
-                THEN FALSE
-                WHEN (
-                  (
-                    (
-                      "营业收入.2017" > 1000000000
-                    ) IS TRUE
-                  )
-                  OR (
-                    (
-                      "营业收入.2018" > 1000000000
-                    ) IS TRUE
-                  )
-                )
-                OR (
-                  (
-                    "营业收入.2019" > 1000000000
-                  ) IS TRUE
-                )
-                THEN FALSE
-                ELSE TRUE
-              END AS _polc_4_v3,
+              )
+              OR (
+                (
+                  "营业收入.2019" > 1000000000
+                ) IS TRUE
+              )
+              THEN FALSE
+              ELSE TRUE
+            END AS _polc_4_v3,
+            (
               (
                 (
                   (
-                    (
-                      CASE WHEN "营业收入.2019" = 0 THEN NULL ELSE "营业收入.2020" - "营业收入.2019" END * SIGN("营业收入.2019")
-                    ) > (
-                      0.15 * ABS("营业收入.2019")
-                    )
-                  )
-                  AND (
-                    (
-                      CASE WHEN "营业收入.2018" = 0 THEN NULL ELSE "营业收入.2019" - "营业收入.2018" END * SIGN("营业收入.2018")
-                    ) > (
-                      0.15 * ABS("营业收入.2018")
-                    )
+                    CASE WHEN "营业收入.2019" = 0 THEN NULL ELSE "营业收入.2020" - "营业收入.2019" END * SIGN("营业收入.2019")
+                  ) > (
+                    0.15 * ABS("营业收入.2019")
                   )
                 )
                 AND (
                   (
-                    CASE WHEN "营业收入.2017" = 0 THEN NULL ELSE "营业收入.2018" - "营业收入.2017" END * SIGN("营业收入.2017")
+                    CASE WHEN "营业收入.2018" = 0 THEN NULL ELSE "营业收入.2019" - "营业收入.2018" END * SIGN("营业收入.2018")
                   ) > (
-                    0.15 * ABS("营业收入.2017")
+                    0.15 * ABS("营业收入.2018")
                   )
                 )
               )
               AND (
-                "营业收入.2020" >= 20000000
-              ) AS _polc_5_c,
-              (
-                CASE WHEN "税收.2019" = 0 THEN NULL ELSE "税收.2020" - "税收.2019" END * SIGN("税收.2019")
-              ) >= (
-                0.1 * ABS("税收.2019")
-              ) AS _polc_6_c,
-              "首次获奖年度" AS _polc_6_start,
-              (
-                "税收.2020" - (
-                  "税收.2019" * 1.1
+                (
+                  CASE WHEN "营业收入.2017" = 0 THEN NULL ELSE "营业收入.2018" - "营业收入.2017" END * SIGN("营业收入.2017")
+                ) > (
+                  0.15 * ABS("营业收入.2017")
                 )
-              ) * 1 AS _polc_6_v1,
-              (
-                "排名" <= 10
-              ) OR (
-                NOT (
-                  "增长率" < 0.05
-                )
-              ) AS _polc_7_c,
+              )
+            )
+            AND (
+              "营业收入.2020" >= 20000000
+            ) AS _polc_5_c,
+            (
+              CASE WHEN "税收.2019" = 0 THEN NULL ELSE "税收.2020" - "税收.2019" END * SIGN("税收.2019")
+            ) >= (
+              0.1 * ABS("税收.2019")
+            ) AS _polc_6_c,
+            "首次获奖年度" AS _polc_6_start,
+            (
+              "税收.2020" - (
+                "税收.2019" * 1.1
+              )
+            ) * 1 AS _polc_6_v1,
+            (
+              "排名" <= 10
+            ) OR (
               NOT (
-                "企业行业" IN ('批零贸易')
-              ) AS _polc_8_c,
-              TRUE AS _polc_9_c,
-              TRUE AS _polc_10_c,
-              "超出面积" * 150 AS _polc_10_v1
-            FROM "register"
-          ) AS "_polc_layer0"
-        ) AS "_polc_layer1"
-      ) AS "_polc_layer2"
-    ) AS "_polc_layer3"
+                "增长率" < 0.05
+              )
+            ) AS _polc_7_c,
+            NOT (
+              "企业行业" IN ('批零贸易')
+            ) AS _polc_8_c,
+            TRUE AS _polc_9_c,
+            TRUE AS _polc_10_c,
+            "超出面积" * 150 AS _polc_10_v1
+          FROM "register"
+        ) AS "_polc_layer0"
+      ) AS "_polc_layer1"
+    ) AS "_polc_layer2"
   ) AS "_polc_wide"
 ) AS "_polc_rows"
 JOIN (VALUES
