@@ -16,10 +16,11 @@
 Memory: the per-applicant query runs over slices of register lines (CHUNK_LINES) and keeps
 narrow rows of the clauses written only; tables live in a database file in a private
 temporary directory, so DuckDB spills them there beyond its memory limit. Cores: the file's
-row groups are ROW_GROUP_SIZE rows, DuckDB's unit of a parallel scan (see connect). The two large
-tables of clause rows (`clause_rows`, `final`) are TEMP tables: DuckDB keeps them in its
-buffer pool and spills them to the temporary directory too, without compressing them into
-the database file (a third less CPU for the per-applicant stage). Quotas, budgets
+row groups are ROW_GROUP_SIZE rows, DuckDB's unit of a parallel scan (see connect). The large
+table of clause rows (`clause_rows`) is a TEMP table: DuckDB keeps it in its buffer pool and
+spills it to the temporary directory too, without compressing it into the database file (a
+third less CPU for the per-applicant stage); `final`, the rows written with their
+allocations, is a view of it (Engine._final_view), not a second copy. Quotas, budgets
 and totals read the whole table, so slicing changes no decision.
 
 Bad rows are reported as the Python engine reports them (batch.py's messages and rules: the
@@ -402,17 +403,27 @@ class Engine:
                          "WHERE _line BETWEEN getvariable('polc_low') AND getvariable('polc_high')")
 
     # ------------------------------------------------------------ listed rows
+    def _competing_positions(self) -> list[int]:
+        """The clauses whose paid rows compete across applicants: those with a quota, and every
+        clause of a policy with a budget."""
+        return [c.position for c in self.clauses if c.spec.quota is not None or c.policy.docno in self.budgets]
+
     def _listed(self) -> None:
         """The clause rows written (applies not false, or all with --all), of the rows
-        evaluated; a row without 申请人 that competes for a quota or budget is bad."""
+        evaluated; a row without 申请人 that competes for a quota or budget is bad.
+        CREATE TABLE competing: the paid rows of the clauses that compete (a quota, or a policy
+        with a budget), with their 申请人 and whether it is named twice — one pass over
+        clause_rows, and all that the quotas and budgets read of it (a few per cent of the rows)."""
         a = ident(IDENTIFIER)
-        budget_policies = ", ".join(literal(p) for p in self.budgets) or "NULL"
+        positions = ", ".join(str(p) for p in self._competing_positions())
         self.con.execute(f"""
-            CREATE TABLE competes_unnamed AS
-            SELECT DISTINCT c._line FROM clause_rows c JOIN clause_info i USING (pos) JOIN register_lines r USING (_line)
-            WHERE r.{a} IS NULL AND c.paid AND (i.has_quota OR i.policy IN ({budget_policies}))""")
+            CREATE TEMP TABLE competing AS
+            SELECT c._line, c.pos, r.{a} AS applicant, t.applicant IS NOT NULL AS twice, c.amount_min, c.amount_max
+            FROM clause_rows c JOIN register_lines r USING (_line) LEFT JOIN twice t ON r.{a} = t.applicant
+            WHERE {f"c.paid AND c.pos IN ({positions})" if positions else "false"}""")
+        self.con.execute("CREATE TABLE competes_unnamed AS SELECT DISTINCT _line FROM competing WHERE applicant IS NULL")
         shown = "true" if self.include_all else "c.applies IS DISTINCT FROM false"
-        # A view: the quotas and budgets read the few rows of their clauses from it.
+        # A view (an interface for other readers; the quotas and budgets read `competing`).
         self.con.execute(f"""
             CREATE VIEW listed AS
             SELECT c._line, r.{a} AS applicant, i.pos, i.policy_index, i.policy, i.clause, c.matter, c.applies, c.paid,
@@ -451,70 +462,106 @@ class Engine:
         return ", ".join(parts)
 
     def _quotas(self) -> dict:
-        """Decides every quota; CREATE TABLE quota_decisions (_line, pos, allocation)."""
-        self.con.execute("CREATE TABLE quota_decisions (_line BIGINT, pos INTEGER, allocation VARCHAR)")
+        """Decides every quota: CREATE TABLE quota_decisions (_line, pos, allocation). All the
+        quotas in one statement (a branch per quota, over `competing`), their summaries in one
+        more: a few statements whatever the number of quotas, no pass over clause_rows."""
+        quotas = [(clause, clause.spec.quota) for clause in self.clauses if clause.spec.quota is not None]
+        # A quota with a paid row (an applicant named twice included) has a summary entry.
+        present = {pos for (pos,) in self.con.execute(
+            "SELECT DISTINCT pos FROM competing WHERE applicant IS NOT NULL").fetchall()}
+        quotas = [(number, clause, quota) for number, (clause, quota) in enumerate(quotas)
+                  if clause.position in present]
+        if not quotas:
+            self.con.execute("CREATE TABLE quota_decisions (_line BIGINT, pos INTEGER, allocation VARCHAR)")
+            return {}
+        branches = [self._quota(number, clause, quota) for number, clause, quota in quotas]
+        self.con.execute("CREATE TEMP TABLE quota_places AS " + " UNION ALL BY NAME ".join(branches))
+        self.con.execute("CREATE TABLE quota_decisions AS SELECT _line, pos, allocation FROM quota_places")
+        counts = {q: (total, lost) for q, total, lost in self.con.execute(
+            "SELECT q, count(*), count(*) FILTER (WHERE unplaced) FROM quota_places GROUP BY q").fetchall()}
+        # Per quota and group (the placed rows): candidates, limit, and the last line within it
+        # with its ranking values (the cut-off). One statement; each quota's columns are its own.
+        grouped = []
+        for number, clause, quota in quotas:
+            groups = [f"q{number}_g{i}" for i in range(len(self._quota_names(quota)))]
+            keys = quota[3]
+            cut = "".join(f", {value} AS q{number}_k{i}"
+                          for i, (value, _base) in enumerate(self._fact_value(clause.policy, name) for name, _d in keys))
+            grouped.append(f"""
+                SELECT s.*{cut} FROM (
+                  SELECT {number} AS q{''.join(', ' + g for g in groups)}, any_value(n) AS n, any_value(lim) AS lim,
+                         max(_line) FILTER (WHERE place = lim) AS cut
+                  FROM quota_places WHERE q = {number} AND NOT unplaced {'GROUP BY ' + ', '.join(groups) if groups else ''}) s
+                LEFT JOIN register_lines r ON r._line = s.cut""")
+        cursor = self.con.execute(" UNION ALL BY NAME ".join(grouped))
+        names = [d[0] for d in cursor.description]
+        by_quota: dict[int, list[dict]] = {}
+        for values in cursor.fetchall():
+            row = dict(zip(names, values))
+            by_quota.setdefault(row["q"], []).append(row)
         summaries = {}
-        for clause in self.clauses:
-            quota = clause.spec.quota
-            if quota is None:
-                continue
-            present = self.con.execute(
-                "SELECT count(*) FROM listed WHERE pos = ? AND paid", [clause.position]).fetchone()[0]
-            if not present:
-                continue
-            summaries[clause.key] = self._quota(clause, quota)
+        for number, clause, quota in quotas:
+            summaries[clause.key] = self._quota_summary(number, quota, counts.get(number, (0, 0)),
+                                                        by_quota.get(number, []))
         return dict(sorted(summaries.items()))
 
-    def _quota(self, clause: Clause, quota) -> dict:
-        per_year, share, threshold, keys = quota[0], quota[1], quota[2], quota[3]
+    @staticmethod
+    def _quota_names(quota) -> tuple:
+        """The facts that group a quota's candidates: its 每个 facts, then its 基数."""
         base_fact = quota[4] if len(quota) > 4 else None
         group_facts = tuple(quota[5]) if len(quota) > 5 else ()
-        names = group_facts + ((base_fact,) if base_fact is not None else ())
+        return group_facts + ((base_fact,) if base_fact is not None else ())
+
+    def _quota(self, number: int, clause: Clause, quota) -> str:
+        """One quota's branch of quota_places: each candidate (a paid row of the clause, its
+        applicant named once) with its group values (q{number}_g{i}), whether it cannot be
+        placed (a group value missing), its group's size n and limit lim, its place in the
+        declared order within the group, and its allocation (runtime.allocate_quota)."""
+        per_year, share, threshold, keys = quota[0], quota[1], quota[2], quota[3]
+        base_fact = quota[4] if len(quota) > 4 else None
+        names = self._quota_names(quota)
         policy = clause.policy
         groups = [self._fact_value(policy, name)[0] for name in names]
-        group_cols = [f"g{i}" for i in range(len(groups))]
-        selects = "".join(f", {g} AS g{i}" for i, g in enumerate(groups))
-        unplaced = " OR ".join(f"g{i} IS NULL" for i in range(len(groups))) or "false"
-        partition = ("PARTITION BY " + ", ".join(group_cols)) if group_cols else ""
+        group_cols = [f"q{number}_g{i}" for i in range(len(groups))]
+        selects = "".join(f", {g} AS {col}" for g, col in zip(groups, group_cols))
+        unplaced = " OR ".join(f"{col} IS NULL" for col in group_cols) or "false"
+        # Rows missing a group value fall in partitions of their own (a NULL among the values),
+        # never with placed rows; their n, lim and place are not read.
+        partition = ("PARTITION BY " + ", ".join(groups)) if groups else ""
         if share is None:
             limit = f"CAST({int(per_year)} AS BIGINT)"
         else:
-            base = "n" if base_fact is None else f"g{len(groups) - 1}"
+            base = "n" if base_fact is None else group_cols[-1]
             limit = f"CAST(floor(CAST({base} AS DECIMAL(38,6)) * CAST({literal(str(share))} AS DECIMAL(38,10))) AS BIGINT)"
             if threshold is not None:
                 limit = f"CASE WHEN {base} <= {literal(str(threshold))}::DECIMAL(38,6) THEN NULL ELSE {limit} END"
         over = "needs_selection" if share is None else "list_over"
-        ranked = bool(keys)
-        decision = (f"CASE WHEN lim IS NULL OR n <= lim THEN 'within_quota' "
-                    + (f"WHEN place <= lim THEN 'within_quota' ELSE 'outside_quota' END" if ranked
+        # the place in the declared order, within the group (none declared: no place, and no sort)
+        place = (f"row_number() OVER ({partition} ORDER BY {self._order_by(policy, keys)})" if keys
+                 else "CAST(NULL AS BIGINT)")
+        decision = ("CASE WHEN unplaced THEN 'needs_selection' WHEN lim IS NULL OR n <= lim THEN 'within_quota' "
+                    + ("WHEN place <= lim THEN 'within_quota' ELSE 'outside_quota' END" if keys
                        else f"ELSE {literal(over)} END"))
-        self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE candidates AS
-            SELECT l._line, l.pos, l.applicant{selects},
-                   row_number() OVER (ORDER BY {self._order_by(policy, keys)}) AS rank_all
-            FROM listed l JOIN register_lines r ON r._line = l._line
-            WHERE l.pos = {clause.position} AND l.paid AND NOT l.twice""")
-        self.con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE placed AS
-            SELECT *, count(*) OVER ({partition}) AS n, row_number() OVER ({partition} ORDER BY rank_all) AS place
-            FROM candidates WHERE NOT ({unplaced})""")
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE limited AS SELECT *, {limit} AS lim FROM placed")
-        self.con.execute(f"""
-            INSERT INTO quota_decisions
-            SELECT _line, pos, 'needs_selection' FROM candidates WHERE {unplaced}
-            UNION ALL SELECT _line, pos, {decision} FROM limited""")
-        total = self.con.execute("SELECT count(*) FROM candidates").fetchone()[0]
-        lost = self.con.execute(f"SELECT count(*) FROM candidates WHERE {unplaced}").fetchone()[0]
+        return f"""
+            SELECT {number} AS q, *, {decision} AS allocation FROM (
+              SELECT *, {unplaced} AS unplaced, {limit} AS lim FROM (
+                SELECT l._line, l.pos{selects}, count(*) OVER ({partition}) AS n, {place} AS place
+                FROM competing l JOIN register_lines r ON r._line = l._line
+                WHERE l.pos = {clause.position} AND NOT l.twice AND l.applicant IS NOT NULL))"""
+
+    def _quota_summary(self, number: int, quota, counts: tuple[int, int], group_rows: list[dict]) -> dict:
+        """A quota's summary entry, as runtime.allocate_quota gives it."""
+        share, keys = quota[1], quota[3]
+        base_fact = quota[4] if len(quota) > 4 else None
+        group_facts = tuple(quota[5]) if len(quota) > 5 else ()
+        names = self._quota_names(quota)
+        total, lost = counts
         rows = []
-        group_rows = self.con.execute(f"""
-            SELECT {''.join(g + ', ' for g in group_cols)} any_value(n), any_value(lim),
-                   max(_line) FILTER (WHERE place = lim)
-            FROM limited {'GROUP BY ' + ', '.join(group_cols) if group_cols else ''}""").fetchall()
-        if not group_cols and group_rows and group_rows[0][0] is None:
-            group_rows = []  # no candidate placed
-        key_values = ", ".join(self._fact_value(policy, name)[0] for name, _d in keys)
         for values in group_rows:
-            group, (count, lim, cut_line) = values[:len(group_cols)], values[len(group_cols):]
+            if not names and values["n"] is None:
+                continue  # no candidate placed (the aggregate of no rows)
+            group = [values[f"q{number}_g{i}"] for i in range(len(names))]
+            count, lim = values["n"], values["lim"]
             row = {"candidates": count, "limit": lim}
             if names:
                 row = {"group": {name: _shown(v) for name, v in zip(names, group)}, **row}
@@ -523,8 +570,7 @@ class Engine:
             elif not keys:
                 row["over_by"] = count - lim
             else:
-                cut = self.con.execute(f"SELECT {key_values} FROM register_lines r WHERE r._line = ?", [cut_line]).fetchone()
-                row["cut_off"] = [_shown(v) for v in cut] if lim else None
+                row["cut_off"] = [_shown(values[f"q{number}_k{i}"]) for i in range(len(keys))] if lim else None
             rows.append((tuple(_sort_text(v) for v in group), row))
         rows = [row for _key, row in sorted(rows, key=lambda item: item[0])]
         summary: dict = {"candidates": total}
@@ -552,13 +598,14 @@ class Engine:
                         share = runtime.payer_share(clause.spec, payer)
                         share_cases.append(f"WHEN {clause.position} THEN CAST({literal(str(share))} AS DECIMAL(38,10))")
                 share = f"CASE l.pos {' '.join(share_cases)} ELSE 0 END"
+                positions = ", ".join(str(c.position) for c in self.clauses if c.policy.docno == policy.docno) or "NULL"
                 self.con.execute(f"""
                     CREATE OR REPLACE TEMP TABLE wanting AS
                     SELECT l._line, l.pos, l.applicant, l.twice, CAST(l.amount_max * {share} AS DECIMAL(38,12)) AS cost,
                            q.allocation AS quota, row_number() OVER (ORDER BY {self._order_by(policy, keys)}) AS place
-                    FROM listed l JOIN register_lines r ON r._line = l._line
+                    FROM competing l JOIN register_lines r ON r._line = l._line
                     LEFT JOIN quota_decisions q ON q._line = l._line AND q.pos = l.pos
-                    WHERE l.policy = {literal(policy.docno)} AND l.paid AND l.amount_max IS NOT NULL
+                    WHERE l.pos IN ({positions}) AND l.applicant IS NOT NULL AND l.amount_max IS NOT NULL
                       AND l.amount_max * {share} > 0""")
                 if not self.con.execute("SELECT count(*) FROM wanting").fetchone()[0]:
                     continue
@@ -608,7 +655,7 @@ class Engine:
             WITH claims AS (
               SELECT e._line, e.pos, e.applicant, CAST(e.cost * 100 AS HUGEINT) AS c,
                      CAST(l.amount_min * 100 AS HUGEINT) AS low
-              FROM eligible e JOIN listed l ON l._line = e._line AND l.pos = e.pos),
+              FROM eligible e JOIN competing l ON l._line = e._line AND l.pos = e.pos),
             rounded AS (SELECT *, (2 * c * {t} + {w}) // (2 * {w}) AS r FROM claims)
             SELECT *, c * {t} - r * {w} AS d FROM rounded""")
         remainder = total - int(self.con.execute("SELECT coalesce(sum(r), 0) FROM prorating").fetchone()[0])
@@ -633,36 +680,80 @@ class Engine:
         return summary
 
     def _prorated_amounts(self) -> None:
-        """The funded amounts of prorated awards replace their evaluated ones (after the
-        allocations, before the totals, the summary and the output)."""
+        """The funded amounts of prorated awards replace their evaluated ones in `final` (after
+        the allocations, before the totals, the summary and the output): set on their rows of
+        `allocation`, which `final` reads them from."""
+        if not self.con.execute("SELECT count(*) FROM budget_amounts").fetchone()[0]:
+            return
         self.con.execute("""
-            UPDATE final SET amount_min = coalesce(b.amount_min, final.amount_min), amount_max = b.amount_max
-            FROM budget_amounts b WHERE b._line = final._line AND b.pos = final.pos AND final.allocation = 'prorated'""")
+            UPDATE allocation a SET funded = true, funded_min = b.amount_min, funded_max = b.amount_max
+            FROM budget_amounts b WHERE b._line = a._line AND b.pos = a.pos AND a.allocation = 'prorated'""")
+        self._final_view(funded=True)
 
     def _allocations(self) -> None:
         """One allocation per listed clause row, combined as batch.run does: a quota's
         decision first; a budget's replaces it only when outside_budget; with no quota, the
-        first budget's (in payer order) unless a later one is outside_budget."""
-        self.con.execute("""
+        first budget's (in payer order) unless a later one is outside_budget. CREATE TABLE
+        allocation: the few rows that have one (and, set later, a prorated award's funded
+        amounts and the 企业上限 marks); then the view `final`."""
+        # held: the allocation withholds the award (paid_now false), decided here once per row
+        # rather than by comparing strings over every row of final at each reading of it
+        self.con.execute(f"""
             CREATE TABLE allocation AS
             WITH budget AS (
               SELECT _line, pos, bool_or(allocation = 'outside_budget') AS outside,
-                     arg_min(allocation, payer) AS first FROM budget_decisions GROUP BY _line, pos)
-            SELECT coalesce(q._line, b._line) AS _line, coalesce(q.pos, b.pos) AS pos,
-                   CASE WHEN b.outside THEN 'outside_budget' WHEN b.first = 'prorated' THEN 'prorated'
-                        WHEN q.allocation IS NOT NULL THEN q.allocation
-                        ELSE b.first END AS allocation
-            FROM quota_decisions q FULL OUTER JOIN budget b ON q._line = b._line AND q.pos = b.pos""")
-        # The rows written, narrow: not those of a row withheld (an applicant named twice, or
-        # one competing without 申请人); labels and 申请人 are joined where they are written.
-        shown = "true" if self.include_all else "c.applies IS DISTINCT FROM false"
+                     arg_min(allocation, payer) AS first FROM budget_decisions GROUP BY _line, pos),
+            combined AS (
+              SELECT coalesce(q._line, b._line) AS _line, coalesce(q.pos, b.pos) AS pos,
+                     CASE WHEN b.outside THEN 'outside_budget' WHEN b.first = 'prorated' THEN 'prorated'
+                          WHEN q.allocation IS NOT NULL THEN q.allocation
+                          ELSE b.first END AS allocation
+              FROM quota_decisions q FULL OUTER JOIN budget b ON q._line = b._line AND q.pos = b.pos)
+            SELECT m.*, m.allocation IN ({", ".join(literal(o) for o in OUTS)}) AS held, false AS funded,
+                   CAST(NULL AS DECIMAL(38,2)) AS funded_min, CAST(NULL AS DECIMAL(38,2)) AS funded_max,
+                   l.amount_min AS evaluated_min, l.amount_max AS evaluated_max  -- as in clause_rows (_summary)
+            FROM combined m LEFT JOIN competing l ON l._line = m._line AND l.pos = m.pos""")
+        # What final leaves out of clause_rows: the lines withheld (an applicant named twice, or
+        # one competing without 申请人), and, without --all, the rows that do not apply (kept in
+        # clause_rows for the clauses whose matter comes from a fact in a 就高不重复 policy: see
+        # _clause_rows; usually none).
+        self.con.execute("CREATE TEMP TABLE withheld AS SELECT _line FROM competes_unnamed UNION SELECT first FROM twice")
         self.con.execute(f"""
-            CREATE TEMP TABLE final AS
-            SELECT c._line, c.pos, c.matter, c.applies, c.paid, c.kind, c.amount_min, c.amount_max, c.could_pay,
-                   c.reason, i.is_modifier, a.allocation,
-                   c.paid AND coalesce(a.allocation NOT IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over'), true) AS paid_now
-            FROM clause_rows c JOIN clause_info i USING (pos) LEFT JOIN allocation a ON a._line = c._line AND a.pos = c.pos
-            WHERE {shown} AND c._line NOT IN (SELECT _line FROM competes_unnamed UNION ALL SELECT first FROM twice)""")
+            CREATE TEMP TABLE hidden AS SELECT _line, pos FROM clause_rows
+            WHERE {"false" if self.include_all else "applies = false"}""")
+        self.withheld, self.hidden = self.con.execute(
+            "SELECT (SELECT count(*) FROM withheld) > 0, (SELECT count(*) FROM hidden) > 0").fetchone()
+        self._final_view(funded=False)
+
+    def _final_view(self, funded: bool) -> None:
+        """CREATE VIEW final: the rows written, narrow, with their allocation and whether they
+        are paid after it (paid_now); not those of a row withheld (an applicant named twice, or
+        one competing without 申请人); labels and 申请人 are joined where they are written.
+        A view, not a copy: the clause rows are read where they are, and only the few rows of
+        `allocation` are joined in (a copy of every clause row cost more than the readers' join).
+        `funded`: some awards are prorated, their amounts are those of `allocation`."""
+        # Rows left out by anti joins with small tables, not by a filter: DuckDB guesses that a
+        # filter keeps a fifth of the rows, and the writers' queries over final were planned
+        # on that guess (a hash table built on the wrong side: half as slow again at 100,000).
+        # An anti join with an empty table, the common case, is left out altogether.
+        joins = ""
+        if self.hidden:
+            joins += " ANTI JOIN hidden h ON h._line = c._line AND h.pos = c.pos"
+        if self.withheld:
+            joins += " ANTI JOIN withheld w ON w._line = c._line"
+        self.final_rows = f"clause_rows c{joins}"  # final's rows (c), without its joins: _summary reads them too
+        modifiers = ", ".join(str(c.position) for c in self.clauses if c.spec.modifies is not None)
+        if funded:
+            amounts = ("CASE WHEN a.funded THEN coalesce(a.funded_min, c.amount_min) ELSE c.amount_min END AS amount_min, "
+                       "CASE WHEN a.funded THEN a.funded_max ELSE c.amount_max END AS amount_max")
+        else:
+            amounts = "c.amount_min, c.amount_max"
+        self.con.execute(f"""
+            CREATE OR REPLACE VIEW final AS
+            SELECT c._line, c.pos, c.matter, c.applies, c.paid, c.kind, {amounts}, c.could_pay, c.reason,
+                   {f"c.pos IN ({modifiers})" if modifiers else "false"} AS is_modifier, a.allocation,
+                   c.paid AND a.held IS NOT true AS paid_now
+            FROM {self.final_rows} LEFT JOIN allocation a ON a._line = c._line AND a.pos = c.pos""")
 
     # ------------------------------------------------------------ totals (runtime.add_up over the listed rows)
     def _totals_sql(self) -> str:
@@ -757,14 +848,23 @@ class Engine:
             return
         self.con.execute("CREATE TABLE cap_rooms AS " + " UNION ALL ".join(rooms))
         money = "f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AND f.amount_min IS NOT NULL"
+        capped = ", ".join(str(c.position) for c in self.clauses if c.policy.caps) or "NULL"
+        # The rows marked, decided over `final` as it stands; then written into `allocation`
+        # (which final reads its allocation from): a row with an allocation has it replaced.
         self.con.execute(f"""
-            UPDATE final f SET allocation = 'capped' FROM (
+            CREATE TEMP TABLE capped AS
+            SELECT f._line, f.pos FROM final f JOIN clause_info j USING (pos) JOIN (
               SELECT f._line, i.policy FROM final f JOIN clause_info i USING (pos)  -- final is narrow: the 文号 from clause_info
               JOIN cap_rooms c ON c._line = f._line AND c.policy = i.policy
-              WHERE {money} GROUP BY f._line, i.policy, c.room_low, c.room_high
-              HAVING sum(f.amount_min) > c.room_low OR sum(coalesce(f.amount_max, f.amount_min)) > c.room_high) b,
-              clause_info j
-            WHERE j.pos = f.pos AND b._line = f._line AND b.policy = j.policy AND {money}""")
+              WHERE {money} AND f.pos IN ({capped}) GROUP BY f._line, i.policy, c.room_low, c.room_high
+              HAVING sum(f.amount_min) > c.room_low OR sum(coalesce(f.amount_max, f.amount_min)) > c.room_high) b
+              ON b._line = f._line AND b.policy = j.policy
+            WHERE {money} AND f.pos IN ({capped})""")
+        self.con.execute("""
+            UPDATE allocation a SET allocation = 'capped', held = false FROM capped k WHERE k._line = a._line AND k.pos = a.pos""")
+        self.con.execute("""
+            INSERT INTO allocation (_line, pos, allocation, held, funded)
+            SELECT k._line, k.pos, 'capped', false, false FROM capped k ANTI JOIN allocation a ON k._line = a._line AND k.pos = a.pos""")
 
     def _cap_ctes(self) -> str:
         """The CTE `cap_cut (_line, cut_min, cut_max)` of _totals_sql: what 企业上限 takes off
@@ -795,15 +895,41 @@ class Engine:
     def _summary(self, loaded, quotas: dict, budgets: dict) -> dict:
         bad = self._bad_rows()
         stats = {}
-        for (key, applies, undecidable, paid, oq, ob, lo, ns, low, high) in self.con.execute("""
-                SELECT i.policy || ' ' || i.clause, count(*) FILTER (WHERE applies),
-                       count(*) FILTER (WHERE applies IS NULL), count(*) FILTER (WHERE paid_now),
-                       count(*) FILTER (WHERE allocation = 'outside_quota'), count(*) FILTER (WHERE allocation = 'outside_budget'),
-                       count(*) FILTER (WHERE allocation = 'list_over'), count(*) FILTER (WHERE allocation = 'needs_selection'),
-                       coalesce(sum(amount_min) FILTER (WHERE paid_now AND amount_max IS NOT NULL), 0),
-                       coalesce(sum(amount_max) FILTER (WHERE paid_now AND amount_max IS NOT NULL), 0)
-                FROM final f JOIN clause_info i USING (pos)
-                GROUP BY i.policy, i.clause, i.pos ORDER BY min(f._line), i.pos""").fetchall():
+        # Counts and sums per clause as over `final`, in two parts: one pass over clause_rows
+        # grouped by the clause's position, as if no allocation were made (every paid row paid,
+        # at its evaluated amounts), then what the few rows of `allocation` change — a row held
+        # back is not paid and its amounts go; a prorated award counts its funded amounts. Every
+        # row of `allocation` is a paid row of final (the quotas and budgets rank only those; a
+        # capped row is one of final's), so nothing else changes; the labels join the groups.
+        # (Reading final itself joins `allocation` to every clause row.)
+        for (key, applies, undecidable, paid, oq, ob, lo, ns, low, high) in self.con.execute(f"""
+                WITH evaluated AS (
+                  SELECT c.pos, min(c._line) AS first, count(*) FILTER (WHERE c.applies) AS applies,
+                         count(*) FILTER (WHERE c.applies IS NULL) AS undecidable, count(*) FILTER (WHERE c.paid) AS paid,
+                         coalesce(sum(c.amount_min) FILTER (WHERE c.paid AND c.amount_max IS NOT NULL), 0) AS low,
+                         coalesce(sum(c.amount_max) FILTER (WHERE c.paid AND c.amount_max IS NOT NULL), 0) AS high
+                  FROM {self.final_rows} GROUP BY c.pos),
+                amounts AS (
+                  SELECT pos, allocation, held,
+                         CASE WHEN evaluated_max IS NOT NULL THEN evaluated_min END AS old_low, evaluated_max AS old_high,
+                         CASE WHEN held THEN NULL WHEN NOT funded THEN evaluated_min
+                              ELSE coalesce(funded_min, evaluated_min) END AS new_low,
+                         CASE WHEN held THEN NULL WHEN NOT funded THEN evaluated_max ELSE funded_max END AS new_high
+                  FROM allocation),
+                changes AS (
+                  SELECT pos, count(*) FILTER (WHERE held) AS held,
+                         count(*) FILTER (WHERE allocation = 'outside_quota') AS oq,
+                         count(*) FILTER (WHERE allocation = 'outside_budget') AS ob,
+                         count(*) FILTER (WHERE allocation = 'list_over') AS lo,
+                         count(*) FILTER (WHERE allocation = 'needs_selection') AS ns,
+                         sum(CASE WHEN new_high IS NOT NULL THEN coalesce(new_low, 0) ELSE 0 END - coalesce(old_low, 0)) AS low,
+                         sum(coalesce(new_high, 0) - coalesce(old_high, 0)) AS high
+                  FROM amounts GROUP BY pos)
+                SELECT i.policy || ' ' || i.clause, e.applies, e.undecidable, e.paid - coalesce(g.held, 0),
+                       coalesce(g.oq, 0), coalesce(g.ob, 0), coalesce(g.lo, 0), coalesce(g.ns, 0),
+                       e.low + coalesce(g.low, 0), e.high + coalesce(g.high, 0)
+                FROM evaluated e JOIN clause_info i USING (pos) LEFT JOIN changes g USING (pos)
+                ORDER BY e.first, e.pos""").fetchall():
             stats[key] = {"applies": applies, "undecidable": undecidable, "paid": paid, "outside_quota": oq,
                           "outside_budget": ob, "list_over": lo, "needs_selection": ns,
                           "min": runtime.yuan(Decimal(low)), "max": runtime.yuan(Decimal(high))}
