@@ -134,36 +134,30 @@ def _constant_truth(node: exp.Expr) -> bool | None:
 def _and(*parts: exp.Expr) -> exp.Expr:
     """Kleene's and; constant parts are decided when the query is built (TRUE AND x is x,
     FALSE AND x is FALSE even when x is unknown), so DuckDB neither parses nor folds them."""
-    kept = []
-    for part in parts:
-        truth = _constant_truth(part)
-        if truth is False:
-            return exp.Boolean(this=False)
-        if truth is None:
-            kept.append(part)
-    if not kept:
-        return exp.Boolean(this=True)
-    result = kept[0]
-    for part in kept[1:]:
-        result = exp.And(this=_p(result), expression=_p(part))
-    return result
+    return _connective(parts, exp.And, absorbing=False)
 
 
 def _or(*parts: exp.Expr) -> exp.Expr:
     """Kleene's or; constant parts decided when the query is built (FALSE OR x is x, TRUE OR x
     is TRUE even when x is unknown)."""
+    return _connective(parts, exp.Or, absorbing=True)
+
+
+def _connective(parts, node_class, absorbing: bool) -> exp.Expr:
+    """parts joined by node_class (AND or OR), left to right: a constant part equal to
+    `absorbing` decides the whole, one equal to its opposite is left out."""
     kept = []
     for part in parts:
         truth = _constant_truth(part)
-        if truth is True:
-            return exp.Boolean(this=True)
+        if truth is absorbing:
+            return exp.Boolean(this=absorbing)
         if truth is None:
             kept.append(part)
     if not kept:
-        return exp.Boolean(this=False)
+        return exp.Boolean(this=not absorbing)
     result = kept[0]
     for part in kept[1:]:
-        result = exp.Or(this=_p(result), expression=_p(part))
+        result = node_class(this=_p(result), expression=_p(part))
     return result
 
 
