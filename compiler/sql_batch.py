@@ -409,8 +409,7 @@ class Engine:
         return [c.position for c in self.clauses if c.spec.quota is not None or c.policy.docno in self.budgets]
 
     def _listed(self) -> None:
-        """The clause rows written (applies not false, or all with --all), of the rows
-        evaluated; a row without 申请人 that competes for a quota or budget is bad.
+        """A row without 申请人 that competes for a quota or budget is bad (competes_unnamed).
         CREATE TABLE competing: the paid rows of the clauses that compete (a quota, or a policy
         with a budget), with their 申请人 and whether it is named twice — one pass over
         clause_rows, and all that the quotas and budgets read of it (a few per cent of the rows)."""
@@ -422,16 +421,6 @@ class Engine:
             FROM clause_rows c JOIN register_lines r USING (_line) LEFT JOIN twice t ON r.{a} = t.applicant
             WHERE {f"c.paid AND c.pos IN ({positions})" if positions else "false"}""")
         self.con.execute("CREATE TABLE competes_unnamed AS SELECT DISTINCT _line FROM competing WHERE applicant IS NULL")
-        shown = "true" if self.include_all else "c.applies IS DISTINCT FROM false"
-        # A view (an interface for other readers; the quotas and budgets read `competing`).
-        self.con.execute(f"""
-            CREATE VIEW listed AS
-            SELECT c._line, r.{a} AS applicant, i.pos, i.policy_index, i.policy, i.clause, c.matter, c.applies, c.paid,
-                   c.kind, c.amount_min, c.amount_max, c.could_pay, c.reason, i.is_modifier, i.highest_only,
-                   t.applicant IS NOT NULL AS twice
-            FROM clause_rows c JOIN clause_info i USING (pos) JOIN register_lines r USING (_line)
-            LEFT JOIN twice t ON r.{a} = t.applicant
-            WHERE {shown} AND c._line NOT IN (SELECT _line FROM competes_unnamed)""")
 
     # ------------------------------------------------------------ quotas
     def _fact_value(self, policy, name: str) -> tuple[str, str | None]:
