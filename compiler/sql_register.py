@@ -22,6 +22,11 @@ no line over the limit) is read by DuckDB directly; any other (GBK, UTF-16, quot
 ragged rows…) is read by polc's own streaming CSV reader (the Python engine's, so bad rows
 are the same) and staged as UTF-8 JSON lines for DuckDB. JSON Lines registers are read and
 validated by the runtime row by row, then staged the same way.
+
+Tables: `reg_cells` (TEMP up to TEMP_TABLE_BYTES) holds a row per register line, made by one
+CREATE TABLE … AS on every core; the view `reg` over it adds `_line` (on the direct CSV path
+rowid plus the header's line: no stored column, no window); `reg_fixed` holds the rows the
+runtime typed; the view `register_rows` is the good rows of both.
 """
 
 from __future__ import annotations
