@@ -60,9 +60,12 @@ _TABLE_SOURCE = re.compile(r"^(?P<file>.+\.(?:duckdb|db)):(?P<table>[^:/\\]+)$")
 # rows of the bench register is 1.25 GB, which would not fit in POLC_DUCKDB_MEMORY and spill
 # uncompressed) into a table of the database file, as before.
 TEMP_TABLE_BYTES = 512 << 20
-# While a TEMP register is created, DuckDB's memory limit is this many times POLC_DUCKDB_MEMORY,
-# so that its order-keeping insert runs on every core (Loader._ordered_insert_room).
+# While the register's table is created, DuckDB's memory limit is this many times
+# POLC_DUCKDB_MEMORY, so that its order-keeping insert runs on every core
+# (Loader._ordered_insert_room): for a TEMP register, and for one loaded into the database file
+# (FILE_INSERT_ROOM = 1 keeps the limit for that one, as before round 17).
 INSERT_ROOM = 4
+FILE_INSERT_ROOM = 4
 STAGED_LIST_SEPARATOR = "\x01"  # items of a 逐项 fact staged from JSON (never in a valid item)
 
 
@@ -636,25 +639,28 @@ class Loader:
 
     @contextlib.contextmanager
     def _ordered_insert_room(self):
-        """DuckDB's memory limit raised to INSERT_ROOM times POLC_DUCKDB_MEMORY while a TEMP
-        register is created, then set back. CREATE TABLE … AS keeps its source's order
+        """DuckDB's memory limit raised to INSERT_ROOM (FILE_INSERT_ROOM for a register loaded
+        into the database file) times POLC_DUCKDB_MEMORY while the register's table is
+        created, then set back. CREATE TABLE … AS keeps its source's order
         (preserve_insertion_order) by holding the parts of the file read ahead of the first
         unfinished one; what it counts as held is the blocks allocated for those parts (a block
         per column per part: with 187 typed columns several times the rows' size), and when
         that passes a quarter of the limit, every thread but one waits. At 1280 MB a register
-        of 100,000 rows was created on one thread whatever the number of cores (measured with
-        the threads' states sampled every 5 ms: 1.0 runnable on average with 1280 MB, 2 GB or
-        3 GB; 1.8 with 4 GB or more, and 2.2-2.4 s wall instead of 3.6-4.1 s for the same CPU).
-        The memory used is not what the limit allows: a TEMP register is held in memory whole
-        either way (peak RSS of that statement 360-400 MB with every limit), and it is a CSV or
-        JSON Lines register of at most TEMP_TABLE_BYTES. A register loaded into the database
-        file (a larger one) is left at the limit: DuckDB keeps written blocks cached up to it."""
+        of 100,000 rows was created on one thread whatever the number of cores (the threads'
+        states sampled every 5 ms: 1.0 runnable on average with 1280 MB, 2 GB or 3 GB; 1.8 with
+        4 GB or more, and 2.2-2.4 s wall instead of 3.6-4.1 s for the same CPU), and so was a
+        register of 300,000 rows loaded into the database file (1.01 runnable with 1280 MB, 1.90
+        with 5 GB). The memory used is not what the limit allows: a TEMP register is held in
+        memory whole either way (peak RSS of that statement 360-400 MB at 100,000 rows with
+        every limit), and the database file's table is written out as it is made (peak RSS 525
+        MB with 1280 MB, 512 MB with 5 GB, at 300,000 rows; not measured at 1,000,000)."""
         from .sql_batch import DEFAULT_MEMORY  # (sql_batch imports this module)
         limit = os.environ.get("POLC_DUCKDB_MEMORY", DEFAULT_MEMORY)  # as sql_batch.connect set it
-        if not self.temp or not _bytes(limit):
+        room = INSERT_ROOM if self.temp else FILE_INSERT_ROOM
+        if room <= 1 or not _bytes(limit):
             yield
             return
-        self.con.execute(f"SET memory_limit = '{INSERT_ROOM * _bytes(limit)}B'")
+        self.con.execute(f"SET memory_limit = '{room * _bytes(limit)}B'")
         try:
             yield
         finally:
