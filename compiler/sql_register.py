@@ -60,6 +60,14 @@ _TABLE_SOURCE = re.compile(r"^(?P<file>.+\.(?:duckdb|db)):(?P<table>[^:/\\]+)$")
 # rows of the bench register is 1.25 GB, which would not fit in POLC_DUCKDB_MEMORY and spill
 # uncompressed) into a table of the database file, as before.
 TEMP_TABLE_BYTES = 512 << 20
+DEFAULT_MEMORY = "1280MB"  # the issue's bound is 2 GB for the whole process (Python and DuckDB's own)
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for a batch: POLC_DUCKDB_MEMORY, or DEFAULT_MEMORY."""
+    return os.environ.get("POLC_DUCKDB_MEMORY", DEFAULT_MEMORY)
+
+
 # While the register's table is created, DuckDB's memory limit is this many times
 # POLC_DUCKDB_MEMORY, so that its order-keeping insert runs on every core
 # (Loader._ordered_insert_room): for a TEMP register, and for one loaded into the database file
@@ -654,8 +662,7 @@ class Loader:
         memory whole either way (peak RSS of that statement 360-400 MB at 100,000 rows with
         every limit), and the database file's table is written out as it is made (peak RSS 525
         MB with 1280 MB, 512 MB with 5 GB, at 300,000 rows; not measured at 1,000,000)."""
-        from .sql_batch import DEFAULT_MEMORY  # (sql_batch imports this module)
-        limit = os.environ.get("POLC_DUCKDB_MEMORY", DEFAULT_MEMORY)  # as sql_batch.connect set it
+        limit = memory_limit()  # as sql_batch.connect set it
         room = INSERT_ROOM if self.temp else FILE_INSERT_ROOM
         if room <= 1 or not _bytes(limit):
             yield
