@@ -351,6 +351,51 @@ def test_the_pieces_copy_writes_reach_the_output_without_their_ends(tmp_path):
     assert end not in expected and json.loads(expected)["policies"]["文号"]["paid"]["第六条"] is None
 
 
+def _copy_through_fifo(tmp_path, query, out, drop=""):
+    con = duckdb.connect()
+    try:
+        sql_batch._copy_to(con, query, sql_batch.JSON_FRAGMENTS, str(tmp_path), out, drop=drop)
+    finally:
+        con.close()
+
+
+def test_copy_goes_through_a_fifo_to_files_and_text_streams_alike(tmp_path):
+    """_copy_to: DuckDB's COPY writes into a FIFO that a thread copies to the output as it is
+    written. More than a pipe and a read chunk of text (4 MB, Chinese characters split across
+    reads) reaches a UTF-8 file as bytes and a StringIO as text, with every piece end dropped;
+    a COPY with no row and one that fails before its first row neither hang nor write."""
+    query = "SELECT '{\"文号\":' || i || '}' || CASE WHEN i % 7 = 0 THEN chr(10) ELSE '' END FROM range(300000) r(i)"
+    expected = "".join('{"文号":%d}%s' % (i, "\n" if i % 7 == 0 else "") for i in range(300000))
+    with open(tmp_path / "out.jsonl", "w", encoding="utf-8", newline="") as out:
+        out.write("head\n")
+        _copy_through_fifo(tmp_path, query, out, drop=sql_batch.PIECE_END)
+    assert (tmp_path / "out.jsonl").read_text(encoding="utf-8") == "head\n" + expected
+    text = io.StringIO()
+    _copy_through_fifo(tmp_path, query, text, drop=sql_batch.PIECE_END)
+    assert text.getvalue() == expected and len(expected.encode("utf-8")) > 4 * sql_batch.PIPE_SIZE
+    empty = io.StringIO()
+    _copy_through_fifo(tmp_path, "SELECT 'x' WHERE false", empty, drop=sql_batch.PIECE_END)
+    assert empty.getvalue() == ""
+    with pytest.raises(duckdb.Error):
+        _copy_through_fifo(tmp_path, "SELECT no_such_column FROM range(3)", io.StringIO())
+    with pytest.raises(duckdb.Error):  # fails after its first rows were written
+        _copy_through_fifo(tmp_path, "SELECT CASE WHEN i < 300000 THEN 'x' ELSE error('boom') END FROM range(400000) r(i)",
+                           io.StringIO())
+
+
+def test_an_output_that_fails_while_copying_stops_the_run_with_its_error(tmp_path):
+    """A write to the output that fails (a full disk) while the thread copies DuckDB's text:
+    the thread still reads what DuckDB writes (or DuckDB would wait on a full pipe for ever)
+    and the error is raised in the run, as it was raised by the write."""
+    class Full(io.StringIO):
+        def write(self, text):
+            if self.tell() > 100_000:
+                raise OSError(28, "No space left on device")
+            return super().write(text)
+    with pytest.raises(OSError, match="No space left"):
+        _copy_through_fifo(tmp_path, "SELECT repeat('x', 100) FROM range(100000)", Full())
+
+
 @pytest.mark.parametrize("odd", ["#hash", "cr\rx"])
 def test_lines_listing_nothing_and_applicants_csv_must_quote_give_the_same_bytes(tmp_path, monkeypatch, odd):
     """The DuckDB engine writes JSON lines as pieces written by COPY and CSV rows by COPY
