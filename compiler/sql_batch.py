@@ -1081,29 +1081,34 @@ class Engine:
 
     def _jsonl_fragments_sql(self, first_line: int, last_line: int) -> str:
         """The JSON lines of register lines first_line…last_line as text pieces, sorted by
-        (line, g, pos), that COPY writes each followed by PIECE_END (dropped as the file is
+        (line, g, pos), that COPY writes each followed by PIECE_END (dropped as the text is
         copied to the output): the pieces in that order are the lines.
 
         A line is: {"line":N,"申请人":A,"policies":{ P:{ R:{ clause:value, … }, … }, … },"total":T}.
-        Its pieces: the head `{"line":N,"申请人":A,"policies":{` (g = -1); per reason group, its
-        opening (g = the group's first clause, pos = -1): what closes the group before it in
-        the line (`},` within a policy, `}},` when the policy changes), the policy's key when the
-        policy changes, then `"reason":{`; per listed clause (g, pos) `"label":value`, after a
-        comma unless it is its group's first; last, the tail: what closes the last group, its
-        policy and `policies` (`}` alone for a line with no listed clause), then `,"total":T}`
-        and the newline. Groups are ordered by their first clause (g: one aggregate per line,
-        policy and reason, joined back to the clause rows; whether a group opens its policy or
-        its line: a window over the groups), and positions order policies and clauses, as
-        compact.grouped orders them.
+        Its pieces: the head `{"line":N,"申请人":A,"policies":{` (g = -1); per listed clause
+        (g = its reason group's first clause, pos) `"label":value`, after a comma unless it
+        opens its group, and the group's first clause after the group's opening: what closes
+        the group before it in the line (`},` within a policy, `}},` when the policy changes),
+        the policy's key when the policy changes, then `"reason":{`; last, the tail: what
+        closes the last group, its policy and `policies` (`}` alone for a line with no listed
+        clause), then `,"total":T}` and the newline. Groups are ordered by their first clause
+        (g: one aggregate per line, policy and reason, joined back to the clause rows; whether
+        a group opens its policy or its line: a window over the groups), and positions order
+        policies and clauses, as compact.grouped orders them.
 
         Why pieces and not a text per line: ordered string_agg per reason, policy and line
-        (three sorted aggregates) cost four times what one sort of the pieces does. Why a
-        piece per group opening rather than the opening joined onto the group's first clause
-        and the closing onto its last, with COPY's separator as the comma (round 15): that
-        needed the first and last group of each policy and line (three aggregates and their
-        joins) and the previous line's total (a window over the register), which cost more
-        than sorting the extra pieces and dropping their ends. A window over the clause rows
-        for g, instead of the aggregate and its join, costs more again (it sorts them all)."""
+        (three sorted aggregates) cost four times what one sort of the pieces does, and one
+        string_agg per group or per line ordered by position, or a window string_agg, costs
+        more than the sort too (round 17, measured). Why the opening on the group's first
+        clause rather than a piece of its own (round 16): a quarter fewer pieces to build,
+        sort and write, and the join already gives each clause its group's g and `before`
+        (about 8% less CPU for the statement, write_bench's 20,000 rows). Why not the closing
+        on each group's last clause, with COPY's separator as the comma (round 15): that needed
+        the first and last group of each policy and line (three aggregates and their joins)
+        and the previous line's total (a window over the register), which cost more than
+        sorting the pieces and dropping their ends. A window over the clause rows for g,
+        instead of the aggregate and its join, costs more again (it sorts them all); so does
+        one integer sort key for (line, g, pos), or an integer key for the group join."""
         a = ident(IDENTIFIER)
         total = (f"coalesce('{{\"min\"{KEY}\"' || CAST(t.low AS VARCHAR) || '\"{ITEM}\"max\"{KEY}\"' "
                  f"|| CAST(t.high AS VARCHAR) || '\"' || "
@@ -1113,9 +1118,13 @@ class Engine:
         head = (f"'{{\"line\"{KEY}' || l._line || '{ITEM}\"{IDENTIFIER}\"{KEY}' || {_json_text_sql(f'l.{a}')} || "
                 f"'{ITEM}\"policies\"{KEY}{{'")
         slice_ = f"f._line BETWEEN {first_line} AND {last_line}"
+        # the clause's `"label":`, after a comma, or after its group's opening if it is the first
+        opening = (f"CASE WHEN s.before IS NULL THEN f.policy_open WHEN s.before <> s.policy_index "
+                   f"THEN '}}}}{ITEM}' || f.policy_open ELSE '}}{ITEM}' END || '\"' || s.why || '\"{KEY}{{'")
+        key = f"CASE WHEN f.pos = s.g THEN {opening} || f.label_key ELSE '{ITEM}' || f.label_key END"
         return f"""
             WITH clauses AS (
-              SELECT f.*, t.policy_index, t.label_key
+              SELECT f.*, t.policy_index, t.label_key, t.policy_open
               FROM (SELECT f.*, {self._clause_parts_sql()} FROM final f WHERE {slice_}) f JOIN clause_text t USING (pos)),
             groups AS (
               SELECT _line, g, policy_index, why, lag(policy_index) OVER (PARTITION BY _line ORDER BY g) AS before
@@ -1128,13 +1137,8 @@ class Engine:
               WHERE l._line BETWEEN {first_line} AND {last_line}
                 AND l._line NOT IN (SELECT _line FROM competes_unnamed) AND w.applicant IS NULL)
             SELECT text FROM (
-              SELECT f._line, s.g, f.pos, {self._clause_value_sql(f"CASE WHEN f.pos = s.g THEN f.label_key ELSE '{ITEM}' || f.label_key END")} AS text
+              SELECT f._line, s.g, f.pos, {self._clause_value_sql(key)} AS text
               FROM clauses f JOIN groups s USING (_line, policy_index, why)
-              UNION ALL
-              SELECT s._line, s.g, -1, CASE WHEN s.before IS NULL THEN t.policy_open
-                                            WHEN s.before <> s.policy_index THEN '}}}}{ITEM}' || t.policy_open
-                                            ELSE '}}{ITEM}' END || '"' || s.why || '"{KEY}{{'
-              FROM groups s JOIN clause_text t ON t.pos = s.g
               UNION ALL
               SELECT _line, -1, 0, head FROM lines
               UNION ALL
