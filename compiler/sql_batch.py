@@ -1059,7 +1059,10 @@ class Engine:
     def _write_jsonl(self, out) -> None:
         """The JSON lines (compact.grouped), built by DuckDB and written by COPY, in slices of
         register lines (OUTPUT_SLICE) so that memory holds one slice's text at a time."""
-        self.con.execute(f"CREATE TEMP TABLE totals AS {self._totals_sql()}")
+        # In line order, so that each slice's statement reads its lines' totals by the table's
+        # zone maps (an aggregate gives them in no order: every slice read every line's, a cost
+        # growing with the square of the register, about a second at 1,000,000 lines).
+        self.con.execute(f"CREATE TEMP TABLE totals AS SELECT * FROM ({self._totals_sql()}) ORDER BY _line")
         low, high = self.con.execute("SELECT min(_line), max(_line) FROM register_lines").fetchone()
         if low is None:
             return
