@@ -1255,27 +1255,29 @@ def _copy_stream(source, out, drop: str = "", size: int | None = None) -> None:
     as text (a StringIO, a terminal in another encoding)."""
     utf8 = str(getattr(out, "encoding", "")).lower().replace("-", "").replace("_", "") == "utf8"
     binary = getattr(out, "buffer", None) if utf8 else None
-    dropped_byte = drop.encode("ascii")
-    decoder = None if binary is not None else codecs.getincrementaldecoder("utf-8")()
+    chunks = _chunks(source, drop.encode("ascii"), size)
     if binary is not None:
         out.flush()
+        for chunk in chunks:
+            binary.write(chunk)
+        binary.flush()
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")()  # a character may be cut between two reads
+    for chunk in chunks:
+        out.write(decoder.decode(chunk))
+    out.write(decoder.decode(b"", final=True))
+
+
+def _chunks(source, dropped: bytes, size: int | None):
+    """The bytes of `source` in chunks of 1 MiB (the first `size`, or all), less every byte `dropped`."""
     left = size
     while left is None or left > 0:
         chunk = source.read(1 << 20 if left is None else min(left, 1 << 20))
         if not chunk:
-            break
+            return
         if left is not None:
             left -= len(chunk)
-        if drop:
-            chunk = chunk.replace(dropped_byte, b"")
-        if decoder is None:
-            binary.write(chunk)
-        else:
-            out.write(decoder.decode(chunk))
-    if decoder is None:
-        binary.flush()
-    else:
-        out.write(decoder.decode(b"", final=True))
+        yield chunk.replace(dropped, b"") if dropped else chunk
 
 
 def _append(path: str, out, size: int, drop: str = "") -> None:
