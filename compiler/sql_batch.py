@@ -52,7 +52,7 @@ DEFAULT_MEMORY = "1280MB"  # the issue's bound is 2 GB for the whole process (Py
 # the wall time (write_bench / batch_stages at 100k), and `final` is read by line range.
 OUTPUT_SLICE = 25_000
 # COPY options that write one VARCHAR column as text pieces, as they are (nothing quoted or
-# escaped), each followed by PIECE_END, which _append drops: JSON text holds no raw control
+# escaped), each followed by PIECE_END, which _copy_to drops: JSON text holds no raw control
 # character, so neither the delimiter nor PIECE_END occurs in it (Engine._jsonl_fragments_sql).
 PIECE_END = "\x02"
 JSON_FRAGMENTS = f"FORMAT csv, HEADER false, DELIMITER '\x01', QUOTE '', ESCAPE '', NEW_LINE '{PIECE_END}'"
@@ -1103,10 +1103,11 @@ class Engine:
         (three sorted aggregates) cost four times what one sort of the pieces does, and one
         string_agg per group or per line ordered by position, or a window string_agg, costs
         more than the sort too (round 17, measured). Why the opening on the group's first
-        clause rather than a piece of its own (round 16): a quarter fewer pieces to build,
-        sort and write, and the join already gives each clause its group's g and `before`
-        (the statement alone on 20,000 enterprises, least of 8 runs: 0.75 → 0.69 s CPU). Why not the closing
-        on each group's last clause, with COPY's separator as the comma (round 15): that needed
+        clause (round 17) rather than a piece of its own (round 16): a quarter fewer pieces to
+        build, sort and write, and the join already gives each clause its group's g and
+        `before` (the statement alone on 20,000 enterprises, least of 8 runs: 0.75 → 0.69 s
+        CPU). Why not the closing on each group's last clause, with COPY's separator as the
+        comma (round 15): that needed
         the first and last group of each policy and line (three aggregates and their joins)
         and the previous line's total (a window over the register), which cost more than
         sorting the pieces and dropping their ends. A window over the clause rows for g,
