@@ -1107,10 +1107,9 @@ class Engine:
         build, sort and write, and the join already gives each clause its group's g and
         `before` (the statement alone on 20,000 enterprises, least of 8 runs: 0.75 → 0.69 s
         CPU). Why not the closing on each group's last clause, with COPY's separator as the
-        comma (round 15): that needed
-        the first and last group of each policy and line (three aggregates and their joins)
-        and the previous line's total (a window over the register), which cost more than
-        sorting the pieces and dropping their ends. A window over the clause rows for g,
+        comma (round 15): that needed the first and last group of each policy and line (three
+        aggregates and their joins) and the previous line's total (a window over the
+        register), which cost more than sorting the pieces and dropping their ends. A window over the clause rows for g,
         instead of the aggregate and its join, costs more again (it sorts them all); so does
         one integer sort key for (line, g, pos), or an integer key for the group join."""
         a = ident(IDENTIFIER)
