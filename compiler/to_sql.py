@@ -1295,6 +1295,10 @@ def _listed_narrow(clauses: list["_ClauseColumns"], wide: exp.Expr, split_rules:
                         if matter_read is not None else _col("static_matter"))
     split_of_row: exp.Expr = (exp.Coalesce(this=payers_chosen, expressions=[_col("split_no")])
                               if payers_chosen is not None else _col("split_no"))
+    for values_row in constants[1:]:  # the first row types each column (DuckDB unifies the rows' types):
+        for index, node in enumerate(values_row.expressions):  # a bare NULL after it binds in half the time
+            if isinstance(node, exp.Cast) and isinstance(node.this, exp.Null):
+                values_row.expressions[index] = exp.Null()
     table = exp.Values(expressions=constants, alias=exp.TableAlias(
         this=_ident("_polc_clauses"), columns=[_ident(name) for name in _NARROW_CONSTANTS]))
     decided = _columns(
