@@ -114,9 +114,8 @@ def test_a_stated_amount_comes_from_the_values_table_and_only_read_amounts_trave
     assert "LIST_FILTER([{'c': CASE" in text
     # 14号 第三条第1项 (place 17 from 0, code 18 × 4 + state): applying and paid it states its
     # 800万元 itself (min and max from no field: 0, 0); applying and not paid (就高不重复) too
-    assert ("(72, 17, TRUE, TRUE, 'exact', CAST(NULL AS DECIMAL(38, 2)), 'paid', '智能化改造示范激励', "
-            "CAST(NULL AS INT), CAST(8000000.00 AS DECIMAL(38, 2)), CAST(8000000.00 AS DECIMAL(38, 2)), 0, 0)") in text
-    assert "(73, 17, TRUE, FALSE, 'exact', CAST(NULL AS DECIMAL(38, 2)), 'not_highest', " in text
+    assert ("(72, 17, TRUE, TRUE, 'exact', NULL, 'paid', '智能化改造示范激励', NULL, "
+            "CAST(8000000.00 AS DECIMAL(38, 2)), CAST(8000000.00 AS DECIMAL(38, 2)), 0, 0)") in text
+    assert "(73, 17, TRUE, FALSE, 'exact', NULL, 'not_highest', " in text
     # undecidable: no amount, its ceiling (the clause's stated 800万元) as could_pay
-    assert ("(74, 17, CAST(NULL AS BOOLEAN), FALSE, CAST(NULL AS TEXT), 8000000.00, 'undecidable', '智能化改造示范激励', "
-            "CAST(NULL AS INT), CAST(NULL AS DECIMAL(38, 2)), CAST(NULL AS DECIMAL(38, 2)), 0, 0)") in text
+    assert "(74, 17, NULL, FALSE, NULL, 8000000.00, 'undecidable', '智能化改造示范激励', NULL, NULL, NULL, 0, 0)" in text
