@@ -1253,7 +1253,8 @@ def _listed_narrow(clauses: list["_ClauseColumns"], wide: exp.Expr, split_rules:
         fields += [field for field in values if field not in fields]
         elements.append(code)
         values_of.append(values)
-        constants += [exp.Tuple(expressions=clause.narrow_constants(state, sources)) for state in states]
+        constants += [exp.Tuple(expressions=clause.narrow_constants(state, sources, typed=not constants and not n))
+                      for n, state in enumerate(states)]
     if not elements:
         return _empty_narrow(_from(wide, f"{_HELPER}wide"))
     types = {"v1": MONEY_OUT, "v2": MONEY_OUT, "matter": "VARCHAR", "payers": "INTEGER"}
@@ -1295,10 +1296,6 @@ def _listed_narrow(clauses: list["_ClauseColumns"], wide: exp.Expr, split_rules:
                         if matter_read is not None else _col("static_matter"))
     split_of_row: exp.Expr = (exp.Coalesce(this=payers_chosen, expressions=[_col("split_no")])
                               if payers_chosen is not None else _col("split_no"))
-    for values_row in constants[1:]:  # the first row types each column (DuckDB unifies the rows' types):
-        for index, node in enumerate(values_row.expressions):  # a bare NULL after it binds in half the time
-            if isinstance(node, exp.Cast) and isinstance(node.this, exp.Null):
-                values_row.expressions[index] = exp.Null()
     table = exp.Values(expressions=constants, alias=exp.TableAlias(
         this=_ident("_polc_clauses"), columns=[_ident(name) for name in _NARROW_CONSTANTS]))
     decided = _columns(
@@ -1430,9 +1427,15 @@ class _ClauseColumns:
     def paid_column(self) -> exp.Expr:
         return self.column("paid") if self.contested else self.awarded()
 
-    def narrow_constants(self, state: int, sources: dict) -> list[exp.Expr]:
+    def narrow_constants(self, state: int, sources: dict, typed: bool) -> list[exp.Expr]:
         """_NARROW_CONSTANTS of the clause's rows in a state (_listed_narrow); sources: where its
-        min and max come from (a STRUCT field's name, a stated literal, or NULL)."""
+        min and max come from (a STRUCT field's name, a stated literal, or NULL). Only the
+        table's first row has typed NULLs: DuckDB gives each column of a VALUES table the type
+        that holds every row's value, and a bare NULL binds in half the time of a CAST."""
+
+        def _null(to: str) -> exp.Expr:
+            return _cast(exp.Null(), to) if typed else exp.Null()
+
         applying = state in (PAID_STATE, NOT_PAID_STATE)
         ceiling = self.ceiling if state == UNDECIDABLE_STATE else None
         if state == UNDECIDABLE_STATE:
@@ -1445,8 +1448,8 @@ class _ClauseColumns:
             reason = "not_highest"
         else:
             reason = "routing" if self.kind == "routing" else "paid"
-        stated = [source.copy() if applying and isinstance(source, exp.Expr) else _null(MONEY_OUT)
-                  for source in (sources["min"], sources["max"])]
+        stated = [source.copy() if applying and isinstance(source, exp.Expr) and _constant_value(source) is not None
+                  else _null(MONEY_OUT) for source in (sources["min"], sources["max"])]
         taken = [_int(int(source[1:]) if applying and isinstance(source, str) else 0)
                  for source in (sources["min"], sources["max"])]
         applies = {PAID_STATE: exp.Boolean(this=True), NOT_PAID_STATE: exp.Boolean(this=True),
@@ -1564,15 +1567,20 @@ def _clause_columns(pos: int, policy: model.PolicyModel, policy_index: int, clau
     return columns
 
 
-def _note_stated(columns: _ClauseColumns, bound: str, node: exp.Expr) -> None:
-    """Record an amount that is the same for every applicant: a stated amount, decided when the
-    query is built (num_cents of a constant is CAST(literal AS DECIMAL(38,2)))."""
+def _constant_value(node: exp.Expr) -> exp.Literal | None:
+    """The number literal of an amount decided when the query is built (num_cents of a constant
+    is CAST(literal AS DECIMAL(38,2)), a long literal CAST to DECIMAL(38,s) itself), else None."""
     inner = node.this if isinstance(node, exp.Cast) else None
     if isinstance(inner, exp.Neg):
         inner = inner.this
-    if isinstance(inner, exp.Cast):  # a long literal is CAST to DECIMAL(38,s) itself
+    if isinstance(inner, exp.Cast):
         inner = inner.this
-    if isinstance(inner, exp.Literal) and not inner.is_string:
+    return inner if isinstance(inner, exp.Literal) and not inner.is_string else None
+
+
+def _note_stated(columns: _ClauseColumns, bound: str, node: exp.Expr) -> None:
+    """Record an amount that is the same for every applicant (a stated amount)."""
+    if _constant_value(node) is not None:
         columns.stated[bound] = node
 
 
