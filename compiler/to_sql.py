@@ -1298,11 +1298,16 @@ def _listed_narrow(clauses: list["_ClauseColumns"], wide: exp.Expr, split_rules:
                               if payers_chosen is not None else _col("split_no"))
     table = exp.Values(expressions=constants, alias=exp.TableAlias(
         this=_ident("_polc_clauses"), columns=[_ident(name) for name in _NARROW_CONSTANTS]))
+    # typed as the contract's columns whatever the VALUES rows' literals make of them (a column
+    # of DECIMAL literals alone is as wide as its widest literal)
     decided = _columns(
-        _col("_line"), _col("pos"), _cast(matter, "VARCHAR").as_("matter", copy=False), _col("applies"), _col("paid"),
-        _col("kind"), _cast(amount("min"), MONEY_OUT).as_("amount_min", copy=False),
-        _cast(amount("max"), MONEY_OUT).as_("amount_max", copy=False), _col("could_pay"), _col("reason"),
-        split_of_row.as_(f"{_HELPER}split", copy=False),
+        _col("_line"), _cast(_col("pos"), "INTEGER").as_("pos", copy=False),
+        _cast(matter, "VARCHAR").as_("matter", copy=False), _cast(_col("applies"), "BOOLEAN").as_("applies", copy=False),
+        _cast(_col("paid"), "BOOLEAN").as_("paid", copy=False), _cast(_col("kind"), "VARCHAR").as_("kind", copy=False),
+        _cast(amount("min"), MONEY_OUT).as_("amount_min", copy=False),
+        _cast(amount("max"), MONEY_OUT).as_("amount_max", copy=False),
+        _cast(_col("could_pay"), MONEY_OUT).as_("could_pay", copy=False),
+        _cast(_col("reason"), "VARCHAR").as_("reason", copy=False), split_of_row.as_(f"{_HELPER}split", copy=False),
     ).from_(copy=False, expression=_from(rows, f"{_HELPER}rows"))
     decided.set("joins", [exp.Join(this=table, on=exp.EQ(this=_col(f"{_HELPER}c", f"{_HELPER}rows"),
                                                          expression=_col("code", "_polc_clauses")))])

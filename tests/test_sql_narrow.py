@@ -125,3 +125,9 @@ def test_a_stated_amount_comes_from_the_values_table_and_only_read_amounts_trave
     assert "(73, 17, TRUE, FALSE, 'exact', NULL, 'not_highest', " in text
     # undecidable: no amount, its ceiling (the clause's stated 800万元) as could_pay
     assert "(74, 17, NULL, FALSE, NULL, 8000000.00, 'undecidable', '智能化改造示范激励', NULL, NULL, NULL, 0, 0)" in text
+    # typed as the batch's clause_rows, whatever the VALUES table's literals would make of a column
+    all_policies.run([], on)  # an empty register of every column
+    types = dict((row[0], row[1]) for row in all_policies.connection.execute(f"DESCRIBE {text}").fetchall())
+    assert types == {"_line": "BIGINT", "pos": "INTEGER", "matter": "VARCHAR", "applies": "BOOLEAN", "paid": "BOOLEAN",
+                     "kind": "VARCHAR", "amount_min": "DECIMAL(38,2)", "amount_max": "DECIMAL(38,2)",
+                     "could_pay": "DECIMAL(38,2)", "reason": "VARCHAR", "funding": "VARCHAR"}
