@@ -30,12 +30,13 @@ quota or budget needs an identifier).
 
 from __future__ import annotations
 
+import codecs
 import datetime
 import functools
-import io
 import json
 import os
 import tempfile
+import threading
 from decimal import Decimal
 from typing import Callable
 
@@ -51,12 +52,15 @@ DEFAULT_MEMORY = "1280MB"  # the issue's bound is 2 GB for the whole process (Py
 # the wall time (write_bench / batch_stages at 100k), and `final` is read by line range.
 OUTPUT_SLICE = 25_000
 # COPY options that write one VARCHAR column as text pieces, as they are (nothing quoted or
-# escaped), each followed by PIECE_END, which _append drops: JSON text holds no raw control
+# escaped), each followed by PIECE_END, which _copy_to drops: JSON text holds no raw control
 # character, so neither the delimiter nor PIECE_END occurs in it (Engine._jsonl_fragments_sql).
 PIECE_END = "\x02"
 JSON_FRAGMENTS = f"FORMAT csv, HEADER false, DELIMITER '\x01', QUOTE '', ESCAPE '', NEW_LINE '{PIECE_END}'"
 # COPY options that write CSV rows as compact.CsvWriter does (csv.writer, lineterminator "\n").
 CSV_ROWS = "FORMAT csv, HEADER false, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\n', COMMENT ''"
+# The pipe between DuckDB's COPY and the thread copying its text on (_copy_to): 1 MiB (Linux's
+# default largest) rather than 64 KiB, so that the two change places less often.
+PIPE_SIZE = 1 << 20
 CHUNK_LINES = 250_000  # register lines evaluated by one run of the per-applicant query
 # Rows per row group of the work database. DuckDB scans a table in parallel by row group, one
 # thread each, and its default (122,880 rows) made every table of a register under that size
@@ -1058,17 +1062,17 @@ class Engine:
     def _write_jsonl(self, out) -> None:
         """The JSON lines (compact.grouped), built by DuckDB and written by COPY, in slices of
         register lines (OUTPUT_SLICE) so that memory holds one slice's text at a time."""
-        self.con.execute(f"CREATE TEMP TABLE totals AS {self._totals_sql()}")
+        # In line order, so that each slice's statement reads its lines' totals by the table's
+        # zone maps (an aggregate gives them in no order: every slice read every line's, a cost
+        # growing with the square of the register, about a second at 1,000,000 lines).
+        self.con.execute(f"CREATE TEMP TABLE totals AS SELECT * FROM ({self._totals_sql()}) ORDER BY _line")
         low, high = self.con.execute("SELECT min(_line), max(_line) FROM register_lines").fetchone()
         if low is None:
             return
         self._clause_text()
-        part = os.path.join(self.work, "slice.jsonl")
         for start in range(low, high + 1, OUTPUT_SLICE):
-            self.con.execute(f"COPY ({self._jsonl_fragments_sql(start, start + OUTPUT_SLICE - 1)}) "
-                             f"TO {literal(part)} ({JSON_FRAGMENTS})")
-            _append(part, out, os.path.getsize(part), drop=PIECE_END)
-            os.unlink(part)
+            _copy_to(self.con, self._jsonl_fragments_sql(start, start + OUTPUT_SLICE - 1), JSON_FRAGMENTS, self.work,
+                     out, drop=PIECE_END)
 
     def _clause_text(self) -> None:
         """CREATE TEMP TABLE clause_text: per clause, the text of the JSON lines that does not
@@ -1083,29 +1087,34 @@ class Engine:
 
     def _jsonl_fragments_sql(self, first_line: int, last_line: int) -> str:
         """The JSON lines of register lines first_line…last_line as text pieces, sorted by
-        (line, g, pos), that COPY writes each followed by PIECE_END (dropped as the file is
+        (line, g, pos), that COPY writes each followed by PIECE_END (dropped as the text is
         copied to the output): the pieces in that order are the lines.
 
         A line is: {"line":N,"申请人":A,"policies":{ P:{ R:{ clause:value, … }, … }, … },"total":T}.
-        Its pieces: the head `{"line":N,"申请人":A,"policies":{` (g = -1); per reason group, its
-        opening (g = the group's first clause, pos = -1): what closes the group before it in
-        the line (`},` within a policy, `}},` when the policy changes), the policy's key when the
-        policy changes, then `"reason":{`; per listed clause (g, pos) `"label":value`, after a
-        comma unless it is its group's first; last, the tail: what closes the last group, its
-        policy and `policies` (`}` alone for a line with no listed clause), then `,"total":T}`
-        and the newline. Groups are ordered by their first clause (g: one aggregate per line,
-        policy and reason, joined back to the clause rows; whether a group opens its policy or
-        its line: a window over the groups), and positions order policies and clauses, as
-        compact.grouped orders them.
+        Its pieces: the head `{"line":N,"申请人":A,"policies":{` (g = -1); per listed clause
+        (g = its reason group's first clause, pos) `"label":value`, after a comma unless it
+        opens its group, and the group's first clause after the group's opening: what closes
+        the group before it in the line (`},` within a policy, `}},` when the policy changes),
+        the policy's key when the policy changes, then `"reason":{`; last, the tail: what
+        closes the last group, its policy and `policies` (`}` alone for a line with no listed
+        clause), then `,"total":T}` and the newline. Groups are ordered by their first clause
+        (g: one aggregate per line, policy and reason, joined back to the clause rows; whether
+        a group opens its policy or its line: a window over the groups), and positions order
+        policies and clauses, as compact.grouped orders them.
 
         Why pieces and not a text per line: ordered string_agg per reason, policy and line
-        (three sorted aggregates) cost four times what one sort of the pieces does. Why a
-        piece per group opening rather than the opening joined onto the group's first clause
-        and the closing onto its last, with COPY's separator as the comma (round 15): that
-        needed the first and last group of each policy and line (three aggregates and their
-        joins) and the previous line's total (a window over the register), which cost more
-        than sorting the extra pieces and dropping their ends. A window over the clause rows
-        for g, instead of the aggregate and its join, costs more again (it sorts them all)."""
+        (three sorted aggregates) cost four times what one sort of the pieces does, and one
+        string_agg per group or per line ordered by position, or a window string_agg, costs
+        more than the sort too (round 17, measured). Why the opening on the group's first
+        clause (round 17) rather than a piece of its own (round 16): a quarter fewer pieces to
+        build, sort and write, and the join already gives each clause its group's g and
+        `before` (the statement alone on 20,000 enterprises, least of 8 runs: 0.75 → 0.69 s
+        CPU). Why not the closing on each group's last clause, with COPY's separator as the
+        comma (round 15): that needed the first and last group of each policy and line (three
+        aggregates and their joins) and the previous line's total (a window over the
+        register), which cost more than sorting the pieces and dropping their ends. A window over the clause rows for g,
+        instead of the aggregate and its join, costs more again (it sorts them all); so does
+        one integer sort key for (line, g, pos), or an integer key for the group join."""
         a = ident(IDENTIFIER)
         total = (f"coalesce('{{\"min\"{KEY}\"' || CAST(t.low AS VARCHAR) || '\"{ITEM}\"max\"{KEY}\"' "
                  f"|| CAST(t.high AS VARCHAR) || '\"' || "
@@ -1115,9 +1124,13 @@ class Engine:
         head = (f"'{{\"line\"{KEY}' || l._line || '{ITEM}\"{IDENTIFIER}\"{KEY}' || {_json_text_sql(f'l.{a}')} || "
                 f"'{ITEM}\"policies\"{KEY}{{'")
         slice_ = f"f._line BETWEEN {first_line} AND {last_line}"
+        # the clause's `"label":`, after a comma, or after its group's opening if it is the first
+        opening = (f"CASE WHEN s.before IS NULL THEN f.policy_open WHEN s.before <> s.policy_index "
+                   f"THEN '}}}}{ITEM}' || f.policy_open ELSE '}}{ITEM}' END || '\"' || s.why || '\"{KEY}{{'")
+        key = f"CASE WHEN f.pos = s.g THEN {opening} || f.label_key ELSE '{ITEM}' || f.label_key END"
         return f"""
             WITH clauses AS (
-              SELECT f.*, t.policy_index, t.label_key
+              SELECT f.*, t.policy_index, t.label_key, t.policy_open
               FROM (SELECT f.*, {self._clause_parts_sql()} FROM final f WHERE {slice_}) f JOIN clause_text t USING (pos)),
             groups AS (
               SELECT _line, g, policy_index, why, lag(policy_index) OVER (PARTITION BY _line ORDER BY g) AS before
@@ -1130,13 +1143,8 @@ class Engine:
               WHERE l._line BETWEEN {first_line} AND {last_line}
                 AND l._line NOT IN (SELECT _line FROM competes_unnamed) AND w.applicant IS NULL)
             SELECT text FROM (
-              SELECT f._line, s.g, f.pos, {self._clause_value_sql(f"CASE WHEN f.pos = s.g THEN f.label_key ELSE '{ITEM}' || f.label_key END")} AS text
+              SELECT f._line, s.g, f.pos, {self._clause_value_sql(key)} AS text
               FROM clauses f JOIN groups s USING (_line, policy_index, why)
-              UNION ALL
-              SELECT s._line, s.g, -1, CASE WHEN s.before IS NULL THEN t.policy_open
-                                            WHEN s.before <> s.policy_index THEN '}}}}{ITEM}' || t.policy_open
-                                            ELSE '}}{ITEM}' END || '"' || s.why || '"{KEY}{{'
-              FROM groups s JOIN clause_text t ON t.pos = s.g
               UNION ALL
               SELECT _line, -1, 0, head FROM lines
               UNION ALL
@@ -1175,10 +1183,7 @@ class Engine:
             while chunk := cursor.fetchmany(50_000):
                 writer.writer.writerows(chunk)
             return
-        part = os.path.join(self.work, "rows.csv")
-        self.con.execute(f"COPY ({self._rows_sql()}) TO {literal(part)} ({CSV_ROWS})")
-        _append(part, writer.stream, os.path.getsize(part))
-        os.unlink(part)
+        _copy_to(self.con, self._rows_sql(), CSV_ROWS, self.work, writer.stream)
 
     def _write_parquet(self, path: str) -> None:
         typed = ", ".join(f"CAST({ident(name)} AS {compact.PARQUET_TYPES.get(name, 'VARCHAR')}) AS {ident(name)}"
@@ -1186,30 +1191,103 @@ class Engine:
         self.con.execute(f"COPY (SELECT {typed} FROM ({self._rows_sql(typed=True)})) TO {literal(path)} (FORMAT parquet)")
 
 
-def _append(path: str, out, size: int, drop: str = "") -> None:
-    """The first `size` bytes of the UTF-8 file `path` written to the text stream `out`, less
-    every `drop` character (an ASCII control character: JSON_FRAGMENTS' piece ends): as bytes
-    to the binary file under it when it writes UTF-8 (no decoding and encoding again), else as
-    text (a StringIO, a terminal in another encoding)."""
+def _copy_to(con, query: str, options: str, work: str, out, drop: str = "") -> None:
+    """`COPY (query) TO … (options)` written on to the text stream `out`, less every `drop`
+    character (see _copy_stream). DuckDB writes into a FIFO in the private directory `work`
+    that a thread reads as it is written: no file of the whole slice is written to disk and
+    read back (at 1,000,000 enterprises, 2.2 GB each way), and Python's copying runs beside
+    DuckDB's work rather than after it. Where there are no FIFOs (os.mkfifo), through a file."""
+    if not hasattr(os, "mkfifo"):
+        part = os.path.join(work, "part.copy")
+        con.execute(f"COPY ({query}) TO {literal(part)} ({options})")
+        _append(part, out, os.path.getsize(part), drop=drop)
+        os.unlink(part)
+        return
+    path = os.path.join(work, "copy.fifo")
+    if not os.path.exists(path):
+        os.mkfifo(path, 0o600)
+    failed: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            with open(path, "rb") as source:
+                try:
+                    import fcntl
+                    fcntl.fcntl(source.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
+                except (ImportError, OSError):
+                    pass  # the system's largest pipe is smaller: the default size works too
+                try:
+                    _copy_stream(source, out, drop)
+                except BaseException as exc:  # the output failed (a full disk): DuckDB must still finish
+                    failed.append(exc)
+                    while source.read(1 << 20):
+                        pass
+        except BaseException as exc:
+            failed.append(exc)
+
+    reader = threading.Thread(target=read, name="polc-copy", daemon=True)
+    reader.start()
+    try:
+        # USE_TMP_FILE false: into the FIFO itself, not a file beside it renamed over it
+        con.execute(f"COPY ({query}) TO {literal(path)} ({options}, USE_TMP_FILE false)")
+    finally:
+        _release(path, reader)
+    if failed:
+        raise failed[0]
+
+
+def _release(path: str, reader) -> None:
+    """Waits for the thread reading the FIFO `path`. If DuckDB never opened it (an error
+    before the first row, or nothing to write), the thread is still waiting to open it: a
+    writer opened and closed at once gives it the end of the file."""
+    while reader.is_alive():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # no reader has it open (not yet, or not any more)
+            pass
+        else:
+            os.close(fd)
+        reader.join(0.01)
+
+
+def _copy_stream(source, out, drop: str = "", size: int | None = None) -> None:
+    """The UTF-8 bytes of the binary stream `source` (the first `size` of them, or all) written
+    to the text stream `out`, less every `drop` character (an ASCII control character:
+    JSON_FRAGMENTS' piece ends; its byte never occurs inside another character's): as bytes
+    to the binary file under `out` when it writes UTF-8 (no decoding and encoding again), else
+    as text (a StringIO, a terminal in another encoding)."""
     utf8 = str(getattr(out, "encoding", "")).lower().replace("-", "").replace("_", "") == "utf8"
     binary = getattr(out, "buffer", None) if utf8 else None
-    dropped_byte = drop.encode("ascii")
-    with open(path, "rb") as source:
-        if binary is not None:
-            out.flush()
-            while size > 0 and (chunk := source.read(min(size, 1 << 20))):
-                binary.write(chunk.replace(dropped_byte, b"") if drop else chunk)
-                size -= len(chunk)
-            binary.flush()
+    chunks = _chunks(source, drop.encode("ascii"), size)
+    if binary is not None:
+        out.flush()
+        for chunk in chunks:
+            binary.write(chunk)
+        binary.flush()
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")()  # a character may be cut between two reads
+    for chunk in chunks:
+        out.write(decoder.decode(chunk))
+    out.write(decoder.decode(b"", final=True))
+
+
+def _chunks(source, dropped: bytes, size: int | None):
+    """The bytes of `source` in chunks of 1 MiB (the first `size`, or all), less every byte `dropped`."""
+    left = size
+    while left is None or left > 0:
+        chunk = source.read(1 << 20 if left is None else min(left, 1 << 20))
+        if not chunk:
             return
-        dropped = os.path.getsize(path) - size  # ASCII characters: as many characters as bytes
-        held = ""
-        with io.TextIOWrapper(source, encoding="utf-8", newline="") as text:
-            while chunk := text.read(1 << 20):
-                out.write(held.replace(drop, "") if drop else held)
-                held = chunk
-        held = held[:len(held) - dropped]
-        out.write(held.replace(drop, "") if drop else held)
+        if left is not None:
+            left -= len(chunk)
+        yield chunk.replace(dropped, b"") if dropped else chunk
+
+
+def _append(path: str, out, size: int, drop: str = "") -> None:
+    """The first `size` bytes of the UTF-8 file `path` written to the text stream `out`, less
+    every `drop` character (see _copy_stream)."""
+    with open(path, "rb") as source:
+        _copy_stream(source, out, drop, size)
 
 
 def _json_text_sql(column: str) -> str:

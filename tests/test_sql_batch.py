@@ -351,6 +351,51 @@ def test_the_pieces_copy_writes_reach_the_output_without_their_ends(tmp_path):
     assert end not in expected and json.loads(expected)["policies"]["文号"]["paid"]["第六条"] is None
 
 
+def _copy_through_fifo(tmp_path, query, out, drop=""):
+    con = duckdb.connect()
+    try:
+        sql_batch._copy_to(con, query, sql_batch.JSON_FRAGMENTS, str(tmp_path), out, drop=drop)
+    finally:
+        con.close()
+
+
+def test_copy_goes_through_a_fifo_to_files_and_text_streams_alike(tmp_path):
+    """_copy_to: DuckDB's COPY writes into a FIFO that a thread copies to the output as it is
+    written. More than a pipe and a read chunk of text (4 MB, Chinese characters split across
+    reads) reaches a UTF-8 file as bytes and a StringIO as text, with every piece end dropped;
+    a COPY with no row and one that fails before its first row neither hang nor write."""
+    query = "SELECT '{\"文号\":' || i || '}' || CASE WHEN i % 7 = 0 THEN chr(10) ELSE '' END FROM range(300000) r(i)"
+    expected = "".join('{"文号":%d}%s' % (i, "\n" if i % 7 == 0 else "") for i in range(300000))
+    with open(tmp_path / "out.jsonl", "w", encoding="utf-8", newline="") as out:
+        out.write("head\n")
+        _copy_through_fifo(tmp_path, query, out, drop=sql_batch.PIECE_END)
+    assert (tmp_path / "out.jsonl").read_text(encoding="utf-8") == "head\n" + expected
+    text = io.StringIO()
+    _copy_through_fifo(tmp_path, query, text, drop=sql_batch.PIECE_END)
+    assert text.getvalue() == expected and len(expected.encode("utf-8")) > 4 * sql_batch.PIPE_SIZE
+    empty = io.StringIO()
+    _copy_through_fifo(tmp_path, "SELECT 'x' WHERE false", empty, drop=sql_batch.PIECE_END)
+    assert empty.getvalue() == ""
+    with pytest.raises(duckdb.Error):
+        _copy_through_fifo(tmp_path, "SELECT no_such_column FROM range(3)", io.StringIO())
+    with pytest.raises(duckdb.Error):  # fails after its first rows were written
+        _copy_through_fifo(tmp_path, "SELECT CASE WHEN i < 300000 THEN 'x' ELSE error('boom') END FROM range(400000) r(i)",
+                           io.StringIO())
+
+
+def test_an_output_that_fails_while_copying_stops_the_run_with_its_error(tmp_path):
+    """A write to the output that fails (a full disk) while the thread copies DuckDB's text:
+    the thread still reads what DuckDB writes (or DuckDB would wait on a full pipe for ever)
+    and the error is raised in the run, as it was raised by the write."""
+    class Full(io.StringIO):
+        def write(self, text):
+            if self.tell() > 100_000:
+                raise OSError(28, "No space left on device")
+            return super().write(text)
+    with pytest.raises(OSError, match="No space left"):
+        _copy_through_fifo(tmp_path, "SELECT repeat('x', 100) FROM range(100000)", Full())
+
+
 @pytest.mark.parametrize("odd", ["#hash", "cr\rx"])
 def test_lines_listing_nothing_and_applicants_csv_must_quote_give_the_same_bytes(tmp_path, monkeypatch, odd):
     """The DuckDB engine writes JSON lines as pieces written by COPY and CSV rows by COPY
@@ -377,6 +422,52 @@ def test_lines_listing_nothing_and_applicants_csv_must_quote_give_the_same_bytes
     lines = [json.loads(line) for line in outputs["duckdb", "jsonl"].splitlines()]
     assert [line["policies"] for line in lines if line.get("申请人") in ("N1", "N2", "N3")] == [{}, {}, {}]
     assert odd in outputs["duckdb", "csv"] and '"a,b"' in outputs["duckdb", "csv"]
+
+
+def test_grouped_lines_at_every_slice_boundary_with_co_funding_and_all_give_the_python_bytes(tmp_path, monkeypatch):
+    """The JSON lines' pieces (Engine._jsonl_fragments_sql: each reason group's opening on its
+    first clause, the policy's key when the policy changes, the tail closing what is open):
+    co-funded awards within a budget (a trailing object with the allocation and the funding),
+    lines listing nothing, applicants named twice and without 申请人, several policies and
+    reason groups on a line, with and without --all, in slices of 1, 2, 3 lines and one pass:
+    the bytes of the Python engine."""
+    paths = ("tests/fixtures/quotas.pol", "policies/jnf-2020-16.pol")
+    nothing = {"平台企业": "否", "另一奖励条件": "否", "申报项目": "否", "择优对象": "否",
+               "列入创建名单": "否", "市本级创建项目": "否"}
+    farm = {"市本级创建项目": "是", "补助类别": "其他美丽农场项目"}
+    rows = [{"申请人": "N1", **nothing},
+            {"申请人": "F1", **farm, "投资额": "150万元", "平台企业": "是", "平台交易额": "7亿元"},
+            {"申请人": "F2", **farm, "投资额": "300万元", "列入创建名单": "是", "验收评分": "85"},
+            {"申请人": "T1", **nothing, "另一奖励条件": "是"},
+            {"申请人": "T1", **farm, "投资额": "120万元"},  # named twice: both rows bad
+            {**farm, "投资额": "100万元", "申报项目": "是", "验收评分": "90"},  # competes without 申请人: bad
+            {"列入创建名单": "是"},  # no 申请人, nothing it competes for: written, 申请人 null
+            {"申请人": "N2", **nothing},
+            {"申请人": "F3", **farm, "投资额": "200万元", "补助类别": "镇村集体美丽粮园", "择优对象": "是"},
+            {"申请人": "N3", **nothing}]
+    register = tmp_path / "register.jsonl"
+    _write_jsonl(register, rows)
+    modules, models = _project(paths)
+    outputs = set()
+    for include_all in (False, True):
+        python = io.StringIO()
+        batch.run(modules, str(register), "2021-06-30", python, io.StringIO(), include_all=include_all)
+        for slice_lines in (sql_batch.OUTPUT_SLICE, 1, 2, 3):
+            monkeypatch.setattr(sql_batch, "OUTPUT_SLICE", slice_lines)
+            sql = io.StringIO()
+            sql_batch.run(modules, str(register), "2021-06-30", sql, io.StringIO(), include_all=include_all, models=models)
+            assert sql.getvalue() == python.getvalue(), (include_all, slice_lines)
+        outputs.add(python.getvalue())
+        lines = [json.loads(line) for line in python.getvalue().splitlines()[:-1]]
+        by_name = {line["申请人"]: line for line in lines}
+        funded = by_name["F2"]["policies"]["嘉农发〔2020〕16号"]
+        assert funded["paid"]["第六条第3项"][-1]["allocation"] == "within_budget"
+        assert set(funded["paid"]["第六条第3项"][-1]["funding"]) == {"市级财政", "区级财政"}
+        assert len(by_name["F1"]["policies"]) == 2  # a policy change inside the line
+        assert "T1" not in by_name and [line["申请人"] for line in lines].count(None) == 1
+        if not include_all:
+            assert [by_name[n]["policies"] for n in ("N1", "N2", "N3")] == [{}, {}, {}]
+    assert len(outputs) == 2
 
 
 # ---- issue 13: payments in parts and rates over a run of years, both in SQL
