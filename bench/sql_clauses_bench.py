@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument("--on", default="2021-06-30")
     parser.add_argument("--only-listed", action="store_true",
                         help="leave out the rows whose clause does not apply (applicant_clauses(only_listed=True))")
+    parser.add_argument("--narrow", action="store_true",
+                        help="the batch engine's own rows (applicant_clauses(narrow=True): the clause's place, no labels)")
     args = parser.parse_args()
     project = driver.load(args.policies)
     if project.has_errors:
@@ -76,8 +78,8 @@ def main() -> None:
     con = duckdb.connect()
     con.execute(f"CREATE TABLE register AS SELECT {', '.join(columns)} FROM range({args.rows}) t(i)")
     started = time.perf_counter()
-    query = to_sql.to_sql(to_sql.applicant_clauses(models, "register", on, years=years, only_listed=args.only_listed),
-                           pretty=False)
+    query = to_sql.to_sql(to_sql.applicant_clauses(models, "register", on, years=years, only_listed=args.only_listed,
+                                                   narrow=args.narrow), pretty=False)
     built = time.perf_counter() - started
     started, cpu_started = time.perf_counter(), time.process_time()
     con.execute(f"CREATE TABLE result AS {query}")

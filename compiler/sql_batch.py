@@ -322,9 +322,11 @@ class Engine:
         any result naming it). The query runs over slices of the register's lines, so that
         DuckDB holds one slice's intermediate rows at a time (CHUNK_LINES)."""
         query = self._to_sql()
-        # to_sql's query keeps those rows itself (only_listed, keep_matters_read), before its join;
-        # the runtime's stand-in gives every row, filtered here the same way.
+        # to_sql's query keeps those rows itself (only_listed, keep_matters_read) and gives them
+        # with the clause's place (narrow: to_sql.NARROW_COLUMNS); the runtime's stand-in gives
+        # every row of CONTRACTS.md §2, filtered here the same way, its place worked out below.
         keep = ["true"]
+        narrow = query is not None
         if query is None:
             self._python_clauses()
             query = "SELECT * FROM applicant_clauses"
@@ -338,7 +340,8 @@ class Engine:
             first.setdefault(c.policy_index + 1, c.position - c.index + 1)
         pos = ("CAST(CASE policy_index " + " ".join(f"WHEN {p} THEN {f}" for p, f in first.items())
                + " END + clause_index - 1 AS INTEGER)") if first else "CAST(NULL AS INTEGER)"
-        columns = (f"_line, {pos} AS pos, matter, applies, paid, kind, amount_min, amount_max, could_pay, reason")
+        columns = (f"_line, {'pos' if narrow else pos + ' AS pos'}, matter, applies, paid, kind, amount_min, amount_max, "
+                   f"could_pay, reason")
         if any(c.spec.payer_rules for c in self.clauses):  # issue 13: the payer chosen per applicant (_chosen_funding_sql)
             columns += ", funding"
         low, high = self.con.execute("SELECT min(_line), max(_line) FROM register_lines").fetchone()
@@ -365,7 +368,7 @@ class Engine:
         from . import to_sql
         try:
             select = to_sql.applicant_clauses(self.models, "register", self.on, years=self.loaded.years,
-                                              only_listed=not self.include_all, keep_matters_read=True)
+                                              only_listed=not self.include_all, keep_matters_read=True, narrow=True)
             return to_sql.to_sql(select, pretty=False)
         except (to_sql.SqlUnsupported, to_sql.SqlglotError) as exc:
             self.notes.append((f"注意：SQL 后端不能表达 {exc}；各条款改由 Python 运行时逐行判定（结果相同，较慢）",

@@ -161,6 +161,34 @@ def _connective(parts, node_class, absorbing: bool) -> exp.Expr:
     return result
 
 
+def _folded_case(ifs: Sequence[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = None) -> exp.Expr:
+    """CASE WHEN … with the conditions known when the query is built decided: a WHEN that is
+    FALSE is left out, one that is TRUE ends the CASE with its value (the value alone when it
+    comes first)."""
+    kept: list[tuple[exp.Expr, exp.Expr]] = []
+    for condition, value in ifs:
+        truth = _constant_truth(condition)
+        if truth is False:
+            continue
+        if truth is True:
+            default = value
+            break
+        kept.append((condition, value))
+    if not kept:
+        return default if default is not None else exp.Null()
+    return _case(kept, default)
+
+
+def _folded_not_paid(paid: exp.Expr, applies: exp.Expr) -> exp.Expr:
+    """NOT paid, for a clause that applies: FALSE when paid is `applies IS TRUE` itself (a
+    clause no other clause can take the place of under 就高不重复)."""
+    if (isinstance(paid, exp.Is) and paid.this == applies and isinstance(paid.expression, exp.Boolean)
+            and paid.expression.this):
+        return exp.Boolean(this=False)
+    truth = _constant_truth(paid)
+    return exp.Boolean(this=not truth) if truth is not None else _not(paid.copy())
+
+
 def _not(node: exp.Expr) -> exp.Expr:
     return exp.Not(this=_p(node))
 
@@ -962,7 +990,7 @@ _UNRANKED = ("case_by_case", "unspecified", "routing")  # runtime._rank: below e
 
 def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: datetime.date,
                       years: Mapping[str, Iterable[int]] | None = None, only_listed: bool = False,
-                      keep_matters_read: bool = False) -> exp.Select:
+                      keep_matters_read: bool = False, narrow: bool = False) -> exp.Select:
     """One row per (register row, evaluated clause of every policy), decided as the Python
     runtime decides it for that applicant on `on` (CONTRACTS.md §2). `register` names a table
     or view laid out as CONTRACTS.md §4; `years` gives, for each 逐年 fact, the years that
@@ -971,6 +999,11 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
     every other row is the same. With `keep_matters_read` too, a row left out that way is kept
     when its clause reads its matter from a fact (事项 按 X) in a 就高不重复 policy and the
     matter is known: the batch totals resolve that matter for the applicant with it.
+    With `narrow` (the batch engine's own rows, see _listed_narrow), the rows are the same,
+    with the columns NARROW_COLUMNS — `_line, pos, matter, applies, paid, kind,
+    amount_min, amount_max, could_pay, reason, funding`, `pos` the clause's place among all
+    the clauses given, counted from 0 as the batch engine counts them — instead of
+    CONTRACTS.md §2's: no labels, no 申请人.
 
     The query is wide, then long: one scan of the register gives ONE row per applicant with
     every clause's values as columns (`_polc_<n>_…`, n the clause's place among all the
@@ -1026,7 +1059,7 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
             clauses.append(_clause_columns(len(clauses) + 1, policy, policy_index, clause, clause_index, sql, outside,
                                            split_no))
     if not clauses:
-        return _empty_clauses(register)
+        return _empty_narrow(exp.Table(this=_ident(register))) if narrow else _empty_clauses(register)
 
     keys = [_col("_line"), _col("申请人")]
     # Layers, each `SELECT *, <new columns> FROM <the one before>`.
@@ -1038,6 +1071,9 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
                                       _offsets(clauses, policies))):
         if columns:
             layer = _columns(exp.Star(), *columns).from_(copy=False, expression=_from(layer, f"_polc_layer{number}"))
+
+    if narrow:
+        return _listed_narrow(clauses, layer, split_rules, keep_matters_read, every_row=not only_listed)
 
     # -- the wide row unnested: one row per clause, with its constants joined by its place
     def unnest(name: str, values: list[exp.Expr]) -> exp.Expr:
@@ -1154,6 +1190,161 @@ def _listed_only(keys: Sequence[exp.Expr], carried: Sequence[exp.Expr], lists: S
                     ).from_(copy=False, expression=_from(inner, "_polc_long"))
 
 
+# The states of a listed row in the narrow form (_listed_narrow): code = pos × 4 + state.
+PAID_STATE, NOT_PAID_STATE, UNDECIDABLE_STATE, NOT_APPLICABLE_STATE = 0, 1, 2, 3
+
+
+def _listed_narrow(clauses: list["_ClauseColumns"], wide: exp.Expr, split_rules: list[tuple[model.Share, ...]],
+                   keep_matters_read: bool, every_row: bool = False) -> exp.Select:
+    """The batch engine's rows (narrow): the wide row unnested through a list of small integers
+    instead of a list of every clause's values; the rows listed (only_listed), or every row.
+
+    Each clause gives one code per applicant, `pos × 4 + state` — 0: applies and paid; 1:
+    applies, not paid (就高不重复, or a modifier or an outcome with no award); 2: cannot be
+    decided; 3: does not apply but is kept (its matter is read from a fact, keep_matters_read)
+    — or NULL when its row is not listed; the list of codes is filtered and unnested. Amounts
+    that differ between applicants travel beside the code in a STRUCT (`v1`, and `v2` for a
+    clause with two different ones). Everything else a row holds depends only on its code and
+    comes from a VALUES table joined on it: the place, applies, paid, the kind, the stated
+    amounts, the ceiling, the reason, the stated matter. (Unnesting a STRUCT of the five values
+    of every clause cost more than computing the wide row: the list is built, filtered and
+    unnested element by element and field by field, and the rows' reasons were then worked
+    out row by row.)"""
+    owners = {"matter": [c for c in clauses if c.dynamic_matter], "payers": [c for c in clauses if c.payers]}
+    carried = [c.column(what) for what in ("matter", "payers") if len(owners[what]) <= _FEW_CARRIED
+               for c in owners[what]]
+    fields: list[str] = []  # the STRUCT fields beside the code, as needed
+    elements: list[exp.Expr] = []
+    values_of: list[dict[str, exp.Expr]] = []
+    constants: list[exp.Tuple] = []
+    for clause in clauses:
+        applies, paid = clause.applies_column(), clause.paid_column()
+        kept_matter: exp.Expr = exp.Boolean(this=every_row)
+        if not every_row and keep_matters_read and clause.clause.matter_by is not None and clause.highest_only:
+            kept_matter = (exp.Not(this=_is(clause.column("matter"), None)) if clause.dynamic_matter
+                           else exp.Boolean(this=clause.static_matter is not None))
+        p = clause.pos * 4
+        if _constant_truth(applies) is False:
+            ifs: list[tuple[exp.Expr, exp.Expr]] = []
+        else:
+            not_paid = _folded_not_paid(paid, applies)
+            when_applies = _folded_case([(not_paid, _int(p + NOT_PAID_STATE))], _int(p + PAID_STATE))
+            ifs = [(_is(applies.copy(), None), _int(p + UNDECIDABLE_STATE)), (applies.copy(), when_applies)]
+        ifs.append((kept_matter, _int(p + NOT_APPLICABLE_STATE)))
+        code = _folded_case(ifs)
+        states = sorted(number - p for number in _case_results(code))
+        if not states:
+            continue  # never listed (not in force, no matter to keep): no element at all
+        values: dict[str, exp.Expr] = {}
+        sources: dict[str, exp.Expr | str] = {}
+        for bound in ("min", "max"):
+            value = clause.final_column(bound)
+            if not isinstance(value, exp.Column):
+                sources[bound] = value  # NULL: no amount
+            elif not clause.offset and bound in clause.stated:
+                sources[bound] = clause.stated[bound]
+            else:
+                field = next((name for name, node in values.items() if node == value), f"v{len(values) + 1}")
+                values[field] = value
+                sources[bound] = field
+        for what in ("matter", "payers"):
+            if clause in owners[what] and len(owners[what]) > _FEW_CARRIED:
+                values[what] = clause.column(what)
+        fields += [field for field in values if field not in fields]
+        elements.append(code)
+        values_of.append(values)
+        constants += [exp.Tuple(expressions=clause.narrow_constants(state, sources, typed=not constants and not n))
+                      for n, state in enumerate(states)]
+    if not elements:
+        return _empty_narrow(_from(wide, f"{_HELPER}wide"))
+    types = {"v1": MONEY_OUT, "v2": MONEY_OUT, "matter": "VARCHAR", "payers": "INTEGER"}
+    fields.sort(key=list(types).index)
+    row = f"{_HELPER}row"
+    items = [exp.Struct(expressions=[exp.PropertyEQ(this=_ident("c"), expression=code)] + [
+        exp.PropertyEQ(this=_ident(field), expression=values.get(field, _null(types[field]))) for field in fields])
+        if fields else code for code, values in zip(elements, values_of)]
+    variable = exp.Identifier(this=f"{_HELPER}x", quoted=False)
+    test: exp.Expr = exp.Column(this=variable.copy())
+    if fields:
+        test = exp.Dot(this=test, expression=_ident("c"))
+    kept = exp.Anonymous(this="LIST_FILTER", expressions=[
+        exp.Array(expressions=items), exp.Lambda(this=exp.Not(this=_is(test, None)), expressions=[variable.copy()])])
+    long = _columns(_col("_line"), *carried, exp.Unnest(expressions=[kept]).as_(row, copy=False)).from_(
+        copy=False, expression=_from(wide, f"{_HELPER}wide"))
+    rows = _columns(_col("_line"), *[c.copy() for c in carried],
+                    *([exp.Dot(this=_col(row), expression=_ident(name)).as_(f"{_HELPER}{name}", copy=False)
+                       for name in ["c", *fields]] if fields else [_col(row).as_(f"{_HELPER}c", copy=False)])
+                    ).from_(copy=False, expression=_from(long, f"{_HELPER}long"))
+
+    def picked(what: str) -> exp.Expr | None:
+        """A value only some clauses have, for each row (NULL for the others)."""
+        if not owners[what]:
+            return None
+        if len(owners[what]) <= _FEW_CARRIED:
+            return _case([(exp.EQ(this=_col("pos"), expression=_int(c.pos - 1)), c.column(what)) for c in owners[what]])
+        return _col(f"{_HELPER}{what}")
+
+    def amount(bound: str) -> exp.Expr:
+        """min or max: the field the VALUES table names for the row's code (1: v1, 2: v2), else
+        the amount it states (NULL where the clause does not apply)."""
+        ifs = [(exp.EQ(this=_col(f"{bound}_from"), expression=_int(number)), _col(f"{_HELPER}{field}"))
+               for number, field in enumerate(("v1", "v2"), 1) if field in fields]
+        return _case(ifs, _col(f"stated_{bound}")) if ifs else _col(f"stated_{bound}")
+
+    matter_read, payers_chosen = picked("matter"), picked("payers")
+    matter: exp.Expr = (exp.Coalesce(this=matter_read, expressions=[_col("static_matter")])
+                        if matter_read is not None else _col("static_matter"))
+    split_of_row: exp.Expr = (exp.Coalesce(this=payers_chosen, expressions=[_col("split_no")])
+                              if payers_chosen is not None else _col("split_no"))
+    table = exp.Values(expressions=constants, alias=exp.TableAlias(
+        this=_ident("_polc_clauses"), columns=[_ident(name) for name in _NARROW_CONSTANTS]))
+    # typed as the contract's columns whatever the VALUES rows' literals make of them (a column
+    # of DECIMAL literals alone is as wide as its widest literal)
+    decided = _columns(
+        _col("_line"), _cast(_col("pos"), "INTEGER").as_("pos", copy=False),
+        _cast(matter, "VARCHAR").as_("matter", copy=False), _cast(_col("applies"), "BOOLEAN").as_("applies", copy=False),
+        _cast(_col("paid"), "BOOLEAN").as_("paid", copy=False), _cast(_col("kind"), "VARCHAR").as_("kind", copy=False),
+        _cast(amount("min"), MONEY_OUT).as_("amount_min", copy=False),
+        _cast(amount("max"), MONEY_OUT).as_("amount_max", copy=False),
+        _cast(_col("could_pay"), MONEY_OUT).as_("could_pay", copy=False),
+        _cast(_col("reason"), "VARCHAR").as_("reason", copy=False), split_of_row.as_(f"{_HELPER}split", copy=False),
+    ).from_(copy=False, expression=_from(rows, f"{_HELPER}rows"))
+    decided.set("joins", [exp.Join(this=table, on=exp.EQ(this=_col(f"{_HELPER}c", f"{_HELPER}rows"),
+                                                         expression=_col("code", "_polc_clauses")))])
+    funding_cases = [(exp.EQ(this=_col(f"{_HELPER}split"), expression=_int(number)),
+                      _funding(rule, _col("amount_min"), _col("amount_max")))
+                     for number, rule in enumerate(split_rules, 1)]
+    funding = (_case([(_and(_col("paid"), exp.Not(this=_is(_col("amount_max"), None))), _case(funding_cases))],
+                     _null("VARCHAR")) if funding_cases else _null("VARCHAR"))
+    return _columns(*(_col(name) for name in NARROW_COLUMNS[:-1]), _cast(funding, "VARCHAR").as_("funding", copy=False)
+                    ).from_(copy=False, expression=_from(decided, f"{_HELPER}decided"))
+
+
+def _case_results(node: exp.Expr) -> set[int]:
+    """The integers a CASE of integer literals (nested ones included) can give (none for NULL)."""
+    if isinstance(node, exp.Case):
+        found = {n for branch in node.args.get("ifs") or [] for n in _case_results(branch.args["true"])}
+        return found | (_case_results(node.args["default"]) if node.args.get("default") is not None else set())
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return {int(node.this)}
+    return set()
+
+
+NARROW_COLUMNS = ("_line", "pos", "matter", "applies", "paid", "kind", "amount_min", "amount_max", "could_pay", "reason",
+                  "funding")
+_NARROW_CONSTANTS = ("code", "pos", "applies", "paid", "kind", "could_pay", "reason", "static_matter", "split_no",
+                     "stated_min", "stated_max", "min_from", "max_from")
+
+
+def _empty_narrow(source: exp.Expr) -> exp.Select:
+    """No row listed (narrow form): the columns of NARROW_COLUMNS and no rows."""
+    types = {"pos": "INTEGER", "matter": "VARCHAR", "applies": "BOOLEAN", "paid": "BOOLEAN", "kind": "VARCHAR",
+             "amount_min": MONEY_OUT, "amount_max": MONEY_OUT, "could_pay": MONEY_OUT, "reason": "VARCHAR",
+             "funding": "VARCHAR"}
+    return _columns(_col("_line"), *(_null(types[name]).as_(name, copy=False) for name in NARROW_COLUMNS[1:]),
+                    ).from_(copy=False, expression=source).where(exp.Boolean(this=False), copy=False)
+
+
 # The constants of each clause, joined to its rows by `pos` (the query's VALUES table).
 _CONSTANTS = ("pos", "policy", "policy_index", "clause_index", "clause", "static_matter", "award_kind", "ceiling",
               "is_modifier", "split_no")
@@ -1180,6 +1371,7 @@ class _ClauseColumns:
     award: list[exp.Expr] = attrs.Factory(list)
     decided: list[exp.Expr] = attrs.Factory(list)
     amounts: dict[str, str] = attrs.Factory(dict)  # "min"/"max" -> the column that holds it (bound)
+    stated: dict[str, exp.Expr] = attrs.Factory(dict)  # "min"/"max" -> its literal, the same for every applicant
     dynamic_matter: bool = False
     payers: bool = False
     fact_offsets: bool = False
@@ -1239,6 +1431,39 @@ class _ClauseColumns:
 
     def paid_column(self) -> exp.Expr:
         return self.column("paid") if self.contested else self.awarded()
+
+    def narrow_constants(self, state: int, sources: dict, typed: bool) -> list[exp.Expr]:
+        """_NARROW_CONSTANTS of the clause's rows in a state (_listed_narrow); sources: where its
+        min and max come from (a STRUCT field's name, a stated literal, or NULL). Only the
+        table's first row has typed NULLs: DuckDB gives each column of a VALUES table the type
+        that holds every row's value, and a bare NULL binds in half the time of a CAST."""
+
+        def _null(to: str) -> exp.Expr:
+            return _cast(exp.Null(), to) if typed else exp.Null()
+
+        applying = state in (PAID_STATE, NOT_PAID_STATE)
+        ceiling = self.ceiling if state == UNDECIDABLE_STATE else None
+        if state == UNDECIDABLE_STATE:
+            reason = "undecidable"
+        elif state == NOT_APPLICABLE_STATE:
+            reason = "not_applicable"
+        elif self.clause.modifier is not None:
+            reason = "modifier"
+        elif state == NOT_PAID_STATE:
+            reason = "not_highest"
+        else:
+            reason = "routing" if self.kind == "routing" else "paid"
+        stated = [source.copy() if applying and isinstance(source, exp.Expr) and _constant_value(source) is not None
+                  else _null(MONEY_OUT) for source in (sources["min"], sources["max"])]
+        taken = [_int(int(source[1:]) if applying and isinstance(source, str) else 0)
+                 for source in (sources["min"], sources["max"])]
+        applies = {PAID_STATE: exp.Boolean(this=True), NOT_PAID_STATE: exp.Boolean(this=True),
+                   UNDECIDABLE_STATE: _null("BOOLEAN"), NOT_APPLICABLE_STATE: exp.Boolean(this=False)}[state]
+        return [_int(self.pos * 4 + state), _int(self.pos - 1), applies, exp.Boolean(this=state == PAID_STATE),
+                _str(self.kind) if applying and self.kind else _null("VARCHAR"),
+                _decimal_literal(ceiling)[0] if ceiling is not None else _null(MONEY_OUT), _str(reason),
+                _str(self.static_matter) if self.static_matter is not None else _null("VARCHAR"),
+                _int(self.split_no) if self.split_no is not None else _null("INTEGER"), *stated, *taken]
 
     def constants(self) -> list[exp.Expr]:
         ceiling = self.ceiling
@@ -1301,11 +1526,14 @@ def _clause_columns(pos: int, policy: model.PolicyModel, policy_index: int, clau
     if award.low is not None:
         amounts.append(_cast(award.low, MONEY_OUT).as_(prefix + "lo", copy=False))
         columns.amounts["min"] = "lo"
+        _note_stated(columns, "min", award.low)
     if award.kind == "exact" and award.low is not None:
         columns.amounts["max"] = "lo"
+        _note_stated(columns, "max", award.low)
     elif award.high is not None:
         amounts.append(_cast(award.high, MONEY_OUT).as_(prefix + "hi", copy=False))
         columns.amounts["max"] = "hi"
+        _note_stated(columns, "max", award.high)
     always_known = _constant_truth(award.known) is True  # a stated amount: no column, and applies is the conditions
     columns.award = [
         *([] if always_known else [_cast(award.known, "BOOLEAN").as_(prefix + "known", copy=False)]), *amounts,
@@ -1339,8 +1567,26 @@ def _clause_columns(pos: int, policy: model.PolicyModel, policy_index: int, clau
         decided.append(_cast(_paid_now(clause.parts, columns.bound("min"), prefix), MONEY_OUT).as_(prefix + "now",
                                                                                                   copy=False))
         columns.amounts["min"] = "now"
+        columns.stated.pop("min", None)
     columns.decided = decided
     return columns
+
+
+def _constant_value(node: exp.Expr) -> exp.Literal | None:
+    """The number literal of an amount decided when the query is built (num_cents of a constant
+    is CAST(literal AS DECIMAL(38,2)), a long literal CAST to DECIMAL(38,s) itself), else None."""
+    inner = node.this if isinstance(node, exp.Cast) else None
+    if isinstance(inner, exp.Neg):
+        inner = inner.this
+    if isinstance(inner, exp.Cast):
+        inner = inner.this
+    return inner if isinstance(inner, exp.Literal) and not inner.is_string else None
+
+
+def _note_stated(columns: _ClauseColumns, bound: str, node: exp.Expr) -> None:
+    """Record an amount that is the same for every applicant (a stated amount)."""
+    if _constant_value(node) is not None:
+        columns.stated[bound] = node
 
 
 def _award_kind(clause: model.ClauseModel) -> str:
