@@ -6,7 +6,10 @@ connection settings, the six shipped policies, a temporary database file).
 
 Each run is a child process: it loads the evaluator modules (not timed), then times
 `Loader.load()` alone: wall seconds, CPU seconds (user + system of every thread, so DuckDB's
-worker threads count), and the child's peak RSS. Without --register a synthetic CSV register
+worker threads count), the CPU seconds of its busiest thread (see batch_stages.py), how many
+threads were runnable on average (sampled: the load's parallelism even on a busy machine,
+where threads share the cores with other work and a serial load can hop between threads),
+and the child's peak RSS. Without --register a synthetic CSV register
 of --rows enterprises is written first (bench/batch_bench.py's, 218 columns).
 
 As the command runs it, the loader types and keeps only the columns the later stages read
@@ -57,14 +60,63 @@ def child(register: str, on: str, all_columns: bool) -> None:
         loader = sql_register.Loader(con, policies, evaluator, register, None, work,
                                      wanted=None if all_columns else wanted)
         engine.loaded = loader.loaded
-        cpu, wall = time.process_time(), time.perf_counter()
-        loaded = loader.load()
+        sys.path.insert(0, str(ROOT / "bench"))
+        from batch_stages import _thread_cpu
+        sampler = _Runnable()
+        cpu, wall, threads = time.process_time(), time.perf_counter(), _thread_cpu()
+        with sampler:
+            loaded = loader.load()
         cpu, wall = time.process_time() - cpu - asking[0], time.perf_counter() - wall - asking[1]
+        after = _thread_cpu()
+        busiest = max((after[t] - threads.get(t, 0) for t in after), default=0) / 1e9
         typed = con.execute("SELECT count(*) FROM register_rows").fetchone()[0]
         con.close()
     print(json.dumps({"cpu": cpu, "wall": wall, "rows": loaded.rows, "typed": typed, "bad": len(loaded.bad),
-                      "columns": len(loaded.typed_columns), "of": len(loaded.view_columns),
+                      "columns": len(loaded.typed_columns), "of": len(loaded.view_columns), "busiest": busiest, "runnable": sampler.mean(),
                       "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+class _Runnable:
+    """Samples, every 5 ms while in its `with`, how many threads of this process (itself left
+    out) are running or waiting for a core (state R in /proc/self/task/*/stat). Unlike CPU or
+    wall seconds this says how parallel the work is even on a machine other work keeps busy:
+    a thread waiting for its turn to run is R; one waiting for another thread's part of the
+    work (a lock, an ordered insert) is not. About 1.0: the load ran on one thread at a time."""
+
+    def __init__(self):
+        self.samples: list[int] = []
+        self.stop = False
+
+    def __enter__(self):
+        import threading
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop = True
+        self.thread.join()
+
+    def _sample(self) -> None:
+        import threading
+        me = str(threading.get_native_id())
+        while not self.stop:
+            running = 0
+            try:
+                tasks = os.listdir("/proc/self/task")
+            except OSError:
+                return
+            for task in tasks:
+                try:
+                    with open(f"/proc/self/task/{task}/stat") as handle:
+                        running += task != me and handle.read().rsplit(")", 1)[1].split()[0] == "R"
+                except (OSError, IndexError):
+                    continue
+            self.samples.append(running)
+            time.sleep(0.005)
+
+    def mean(self) -> float:
+        return sum(self.samples) / len(self.samples) if self.samples else 0.0
 
 
 def main() -> None:
@@ -98,7 +150,9 @@ def main() -> None:
             print(f"Loader.load {register if args.register else 'synthetic CSV'} ({size:,.0f} MB): "
                   f"{r['rows']:,} rows ({r['typed']:,} typed, {r['bad']} bad; {r['columns']} of {r['of']} columns kept) "
                   f"in {r['wall']:.2f} s wall, "
-                  f"{r['cpu']:.2f} s CPU ({r['cpu'] * 1e9 / max(r['rows'], 1) / 218:.0f} ns CPU per cell of 218), "
+                  f"{r['cpu']:.2f} s CPU ({r['cpu'] * 1e9 / max(r['rows'], 1) / 218:.0f} ns CPU per cell of 218; "
+                  f"{r['busiest']:.2f} s on the busiest thread, {r['busiest'] / max(r['cpu'], 1e-9):.0%}; "
+                  f"{r['runnable']:.2f} threads runnable on average), "
                   f"peak RSS {r['peak_mb']:.0f} MB; load average before {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}",
                   flush=True)
 

@@ -46,7 +46,7 @@ from .sql_register import IDENTIFIER, ident, literal
 OUTS = ("outside_quota", "outside_budget", "needs_selection", "list_over")
 # JSON text as compact.JsonLinesWriter writes it: no spaces after separators, Chinese as it is.
 ITEM, KEY = ",", ":"
-DEFAULT_MEMORY = "1280MB"  # the bound is 2 GB for the whole process (Python and DuckDB's own)
+DEFAULT_MEMORY = sql_register.DEFAULT_MEMORY  # 1280MB: the bound is 2 GB for the whole process
 # Register lines whose JSON text is built at a time: one sort of their pieces. 25,000 lines
 # (about a million pieces) sort in memory; 100,000 at once cost a quarter more CPU and twice
 # the wall time (write_bench / batch_stages at 100k), and `final` is read by line range.
@@ -106,8 +106,7 @@ def connect(work: str):
     # the name the file gave it when opened directly (polc), so every statement reads the same.
     con.execute(f"ATTACH {literal(os.path.join(work, 'polc.duckdb'))} AS polc (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
     con.execute("USE polc")
-    memory = os.environ.get("POLC_DUCKDB_MEMORY", DEFAULT_MEMORY)
-    con.execute(f"SET memory_limit = {literal(memory)}")
+    con.execute(f"SET memory_limit = {literal(sql_register.memory_limit())}")
     con.execute(f"SET temp_directory = {literal(os.path.join(work, 'spill'))}")
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET enable_progress_bar = false")

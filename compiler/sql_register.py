@@ -22,11 +22,17 @@ no line over the limit) is read by DuckDB directly; any other (GBK, UTF-16, quot
 ragged rows…) is read by polc's own streaming CSV reader (the Python engine's, so bad rows
 are the same) and staged as UTF-8 JSON lines for DuckDB. JSON Lines registers are read and
 validated by the runtime row by row, then staged the same way.
+
+Tables: `reg_cells` (TEMP up to TEMP_TABLE_BYTES) holds a row per register line, made by one
+CREATE TABLE … AS on every core; the view `reg` over it adds `_line` (on the direct CSV path
+rowid plus the header's line: no stored column, no window); `reg_fixed` holds the rows the
+runtime typed; the view `register_rows` is the good rows of both.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime
 import functools
 import json
@@ -54,6 +60,20 @@ _TABLE_SOURCE = re.compile(r"^(?P<file>.+\.(?:duckdb|db)):(?P<table>[^:/\\]+)$")
 # rows of the bench register is 1.25 GB, which would not fit in POLC_DUCKDB_MEMORY and spill
 # uncompressed) into a table of the database file, as before.
 TEMP_TABLE_BYTES = 512 << 20
+DEFAULT_MEMORY = "1280MB"  # the issue's bound is 2 GB for the whole process (Python and DuckDB's own)
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for a batch: POLC_DUCKDB_MEMORY, or DEFAULT_MEMORY."""
+    return os.environ.get("POLC_DUCKDB_MEMORY", DEFAULT_MEMORY)
+
+
+# While the register's table is created, DuckDB's memory limit is this many times
+# POLC_DUCKDB_MEMORY, so that its order-keeping insert runs on every core
+# (Loader._ordered_insert_room): for a TEMP register, and for one loaded into the database file
+# (FILE_INSERT_ROOM = 1 keeps the limit for that one, as before round 17).
+INSERT_ROOM = 4
+FILE_INSERT_ROOM = 4
 STAGED_LIST_SEPARATOR = "\x01"  # items of a 逐项 fact staged from JSON (never in a valid item)
 
 
@@ -286,7 +306,9 @@ class Loader:
         self.encoding = encoding
         self.work = work
         self.stdin = stdin
-        self.temp = False  # reg as a TEMP table (load decides: TEMP_TABLE_BYTES)
+        self.temp = False  # reg_cells as a TEMP table (load decides: TEMP_TABLE_BYTES)
+        self.first_line: int | None = None  # the direct path's line of rowid 0 (_create)
+        self.fixed = False  # whether reg_fixed holds rows the runtime typed (_apply)
         self.loaded = Loaded()
         # Called once the register's columns and years are known (self.loaded.years): the
         # view columns the later stages read (a set of names), or None for every column.
@@ -342,7 +364,9 @@ class Loader:
             except Exception as exc:  # noqa: BLE001 - any DuckDB reading error: read it polc's way
                 if not (_is_duckdb_error(exc) or isinstance(exc, _DirectReadMismatch)):
                     raise
-                self.con.execute("DROP TABLE IF EXISTS reg")
+                self.con.execute("DROP VIEW IF EXISTS reg")
+                self.con.execute("DROP TABLE IF EXISTS reg_cells")
+                self.first_line = None
         self._csv_staged()
 
     def _csv_header(self, stream, used: str) -> tuple[int, list[str], bool]:
@@ -421,9 +445,12 @@ class Loader:
                 f"null_padding = false, strict_mode = true, max_line_size = {batch.MAX_LINE_CHARS - 2}, "
                 f"comment = '', ignore_errors = false, encoding = 'utf-8')")
         raw = [f"c{i}" for i in range(width)]
-        # Rows come in the file's order, one line each: the row's number gives its physical
-        # line (a streaming window, computed as the rows are read: no second pass over the table).
-        read = self._create(scan, raw, line=f"row_number() OVER () + {header_line}", blanks=True, plain=True)
+        # Rows come in the file's order, one line each (no quote, no blank line: _plain_utf8;
+        # as many rows as lines: checked below), and CREATE TABLE … AS keeps the order of its
+        # source (preserve_insertion_order, set by sql_batch.connect), so the row's number in
+        # the table, rowid, gives its physical line. No column is stored for it: row_number()
+        # OVER (), which did, is a streaming window that made the whole load one thread's work.
+        read = self._create(scan, raw, line=None, blanks=True, plain=True, first_line=header_line + 1)
         self.loaded.reader = "duckdb"
         if read != self.data_lines:
             # (DuckDB 2.0 with new_line '\r\n' and strict_mode reads nothing, silently.)
@@ -531,13 +558,17 @@ class Loader:
         self.loaded.rows = self.con.execute("SELECT count(*) FROM reg").fetchone()[0]
 
     # ------------------------------------------------------------ the typed table
-    def _create(self, scan: str, raw: list[str], line: str | None, blanks: bool = False, plain: bool = False) -> int:
-        """CREATE TABLE reg: per row _line, 申请人, whether every cell is in a fast form
+    def _create(self, scan: str, raw: list[str], line: str | None, blanks: bool = False, plain: bool = False,
+                first_line: int | None = None) -> int:
+        """CREATE TABLE reg_cells and the view reg over it: per row _line, 申请人, whether every cell is in a fast form
         (_fast), whether it is blank, the raw cells of a row that is not, and typed facts; the
         number of rows. The check is computed once per row (inner projection) and each value
         without a guard. `plain`: no cell can hold "," or a line break (DuckDB read the CSV
         itself, unquoted), so the scalar cells are checked by one pattern per row (_row_check)
-        rather than one per cell, which is most of the cost of loading."""
+        rather than one per cell, which is most of the cost of loading. `line` is the SQL of a
+        row's line in the scan, or None with `first_line`: the table's rows are the file's lines
+        in order from first_line, and _line is rowid + first_line (reg_cells stores no _line;
+        its rows are never deleted, nor moved by an UPDATE: _apply writes fixed rows apart)."""
         separator = getattr(self, "list_separator", ";")
         cells = [f"{cell} AS t{position}" for position, cell in enumerate(raw)]
         checks, blank, outputs = [], [], []
@@ -595,19 +626,52 @@ class Loader:
                 continue
             _ok, value = _fast_cell(self.schema[fact], f"t{source.position}", source.as_list, separator)
             outputs.append(f"{value} AS {ident(name)}")
-        inner = (f"SELECT {line if line else 'NULL::BIGINT'} AS _src_line"
-                 f"{''.join(', ' + c for c in cells)} FROM {scan}")
+        inner = f"SELECT {(line or 'NULL::BIGINT') + ' AS _src_line, ' if first_line is None else ''}{', '.join(cells)} FROM {scan}"
         fast = " AND ".join(f"coalesce({c}, false)" for c in checks) or "true"
         middle = f"SELECT *, {fast} AS _ok FROM ({inner})"
         raw_list = "[" + ", ".join(f"CAST(t{i} AS VARCHAR)" if not c.as_list else f"array_to_string(t{i}, ';')"
                                    for i, c in enumerate(self.loaded.columns)) + "]"
         # TEMP for a register of moderate size (TEMP_TABLE_BYTES). The later stages read
-        # register_lines, sql_batch's copy of the rows evaluated.
-        return self.con.execute(
-            f"CREATE {'TEMP ' if self.temp else ''}TABLE reg AS SELECT _src_line AS _line, {identifier} AS {ident(IDENTIFIER)}, "
-            f"_ok AS _fast, ({' AND '.join(blank) if blanks and blank else 'false'}) AS _blank, "
-            f"CASE WHEN NOT _ok THEN {raw_list} END AS _raw"
-            f"{''.join(', ' + o for o in outputs)} FROM ({middle})").fetchone()[0]
+        # register_lines, sql_batch's view (or copy) of the rows evaluated.
+        create = (f"CREATE {'TEMP ' if self.temp else ''}TABLE reg_cells AS SELECT "
+                  f"{'_src_line AS _line, ' if first_line is None else ''}{identifier} AS {ident(IDENTIFIER)}, "
+                  f"_ok AS _fast, ({' AND '.join(blank) if blanks and blank else 'false'}) AS _blank, "
+                  f"CASE WHEN NOT _ok THEN {raw_list} END AS _raw"
+                  f"{''.join(', ' + o for o in outputs)} FROM ({middle})")
+        with self._ordered_insert_room():
+            read = self.con.execute(create).fetchone()[0]
+        self.first_line = first_line
+        self.con.execute("CREATE VIEW reg AS SELECT " + ("*" if first_line is None else f"rowid + {int(first_line)} AS _line, *")
+                         + " FROM reg_cells")
+        return read
+
+    @contextlib.contextmanager
+    def _ordered_insert_room(self):
+        """DuckDB's memory limit raised to INSERT_ROOM (FILE_INSERT_ROOM for a register loaded
+        into the database file) times POLC_DUCKDB_MEMORY while the register's table is
+        created, then set back. CREATE TABLE … AS keeps its source's order
+        (preserve_insertion_order) by holding the parts of the file read ahead of the first
+        unfinished one; what it counts as held is the blocks allocated for those parts (a block
+        per column per part: with 187 typed columns several times the rows' size), and when
+        that passes a quarter of the limit, every thread but one waits. At 1280 MB a register
+        of 100,000 rows was created on one thread whatever the number of cores (the threads'
+        states sampled every 5 ms: 1.0 runnable on average with 1280 MB, 2 GB or 3 GB; 1.8 with
+        4 GB or more, and 2.2-2.4 s wall instead of 3.6-4.1 s for the same CPU), and so was a
+        register of 300,000 rows loaded into the database file (1.01 runnable with 1280 MB, 1.90
+        with 5 GB). The memory used is not what the limit allows: a TEMP register is held in
+        memory whole either way (peak RSS of that statement 360-400 MB at 100,000 rows with
+        every limit), and the database file's table is written out as it is made (peak RSS 525
+        MB with 1280 MB, 512 MB with 5 GB, at 300,000 rows; not measured at 1,000,000)."""
+        limit = memory_limit()  # as sql_batch.connect set it
+        room = INSERT_ROOM if self.temp else FILE_INSERT_ROOM
+        if room <= 1 or not _bytes(limit):
+            yield
+            return
+        self.con.execute(f"SET memory_limit = '{room * _bytes(limit)}B'")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET memory_limit = {literal(limit)}")
 
     # ------------------------------------------------------------ rows the fast forms do not cover
     def _check_rows(self) -> None:
@@ -645,12 +709,21 @@ class Loader:
             self._apply(fixes)
         if blank_lines:
             self.loaded.rows -= len(blank_lines)
-            self.con.executemany("UPDATE reg SET _blank = true WHERE _line = ?", blank_lines)
+            self._mark_blank(blank_lines)
         bad_lines = [(b["line"],) for b in self.loaded.bad]
         self.con.execute("CREATE TABLE bad_lines (_line BIGINT)")
         if bad_lines:
             self.con.executemany("INSERT INTO bad_lines VALUES (?)", bad_lines) if len(bad_lines) < 1000 else \
                 self._stage_lines(bad_lines)
+
+    def _mark_blank(self, lines: list) -> None:
+        """Rows found blank by the runtime (only whitespace) are marked so (a BOOLEAN updated in
+        place: the row keeps its rowid, which is its line on the direct path)."""
+        if self.first_line is None:
+            self.con.executemany("UPDATE reg_cells SET _blank = true WHERE _line = ?", lines)
+        else:
+            self.con.executemany("UPDATE reg_cells SET _blank = true WHERE rowid = ?",
+                                 [(line - self.first_line,) for (line,) in lines])
 
     def _stage_lines(self, lines) -> None:
         path = os.path.join(self.work, "bad.lines")
@@ -683,7 +756,10 @@ class Loader:
         return typed
 
     def _apply(self, fixes: list) -> None:
-        """Rows the runtime typed: their typed values replace the row's, and it counts as read."""
+        """Rows the runtime typed: a table of their typed values (reg_fixed), which the view
+        register_rows reads in place of the row, which counts as read. Not an UPDATE of
+        reg_cells: DuckDB updates a list column (a 逐项 fact) by deleting the row and inserting
+        it again, with a new rowid, which is the line of a row on the direct path."""
         path = os.path.join(self.work, "fixes.jsonl")
         columns = self.loaded.typed_columns
         with open(path, "w", encoding="utf-8") as out:
@@ -693,20 +769,37 @@ class Loader:
         self.con.execute(f"CREATE TABLE fixes AS SELECT * FROM read_json({literal(path)}, format = 'newline_delimited', "
                          f"columns = {{'_line': 'BIGINT', 'a': 'VARCHAR', 'v': 'JSON[]'}}, "
                          f"maximum_object_size = {1 << 26})")
-        sets = [f"{ident(IDENTIFIER)} = fixes.a", "_fast = true"]
+        values = ["_line", f"a AS {ident(IDENTIFIER)}"]
         for index, (name, sql_type) in enumerate(columns, 1):
             if sql_type.endswith("[]"):
-                value = f"CAST(CAST(fixes.v[{index}] AS VARCHAR[]) AS {sql_type})"
+                value = f"CAST(CAST(v[{index}] AS VARCHAR[]) AS {sql_type})"
             else:
-                value = f"CAST(CAST(fixes.v[{index}] ->> '$' AS VARCHAR) AS {sql_type})"
-            sets.append(f"{ident(name)} = {value}")
-        self.con.execute(f"UPDATE reg SET {', '.join(sets)} FROM fixes WHERE reg._line = fixes._line")
+                value = f"CAST(CAST(v[{index}] ->> '$' AS VARCHAR) AS {sql_type})"
+            values.append(f"{value} AS {ident(name)}")
+        self.con.execute(f"CREATE TABLE reg_fixed AS SELECT {', '.join(values)} FROM fixes")
         self.con.execute("DROP TABLE fixes")
+        self.fixed = True
 
     def _view(self) -> None:
         cols = ", ".join(ident(name) for name, _t in self.loaded.typed_columns)
-        self.con.execute(f"CREATE VIEW register_rows AS SELECT _line, {ident(IDENTIFIER)}{', ' + cols if cols else ''} "
-                         f"FROM reg WHERE _fast AND NOT _blank")
+        select = f"SELECT _line, {ident(IDENTIFIER)}{', ' + cols if cols else ''}"
+        # A row the runtime typed is read from reg_fixed (_apply); reg_cells still holds it as not fast.
+        fixed = f" UNION ALL {select} FROM reg_fixed" if self.fixed else ""
+        self.con.execute(f"CREATE VIEW register_rows AS {select} FROM reg WHERE _fast AND NOT _blank{fixed}")
+
+
+_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?i?b|bytes)\s*$", re.IGNORECASE)
+_UNITS = {"b": 1, "bytes": 1, "kb": 10 ** 3, "mb": 10 ** 6, "gb": 10 ** 9, "tb": 10 ** 12,
+          "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+
+
+def _bytes(size: str) -> int:
+    """Bytes of a memory size written as DuckDB reads one (`1280MB`, `2GB`, `1.5GiB`, `500 bytes`;
+    KB is 1,000 bytes, KiB 1,024); 0 for anything else (nothing is then changed)."""
+    match = _SIZE.match(size)
+    if not match or match.group(2).lower() not in _UNITS:
+        return 0
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
 def _values(value):

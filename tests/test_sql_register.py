@@ -6,6 +6,8 @@ the runtime's typed values or a bad row."""
 
 import csv
 import io
+import json
+import random
 import datetime
 import types
 from decimal import Decimal
@@ -320,7 +322,7 @@ def test_a_large_register_is_loaded_into_the_database_file_with_the_same_rows(tm
             con = sql_batch.connect(directory)
             loaded = sql_register.Loader(con, [(policy, [])], types.SimpleNamespace(known=SCHEMA), str(path), None,
                                          directory).load()
-            temporary = con.execute("SELECT temporary FROM duckdb_tables() WHERE table_name = 'reg'").fetchone()[0]
+            temporary = con.execute("SELECT temporary FROM duckdb_tables() WHERE table_name = 'reg_cells'").fetchone()[0]
             rows = con.execute("SELECT * FROM register_rows ORDER BY _line").fetchall()
             con.close()
         return temporary, rows, [b["line"] for b in loaded.bad]
@@ -330,3 +332,81 @@ def test_a_large_register_is_loaded_into_the_database_file_with_the_same_rows(tm
     kinds["large"] = load()
     assert kinds["small"][0] is True and kinds["large"][0] is False
     assert kinds["small"][1:] == kinds["large"][1:] and kinds["small"][2] == [3]
+
+
+# ---------------------------------------------------------------- line numbers of a parallel load
+# A plain CSV is created by one CREATE TABLE … AS over DuckDB's parallel CSV read, and a row's
+# line is its rowid plus the header's line (no stored column): right only while the insert
+# keeps the file's order and nothing moves a row. These registers are read in several parts
+# (DuckDB's CSV read gives a thread each 8,000,000 bytes) by two threads, with bad, fixed and
+# blank rows far apart, and compared byte for byte with the Python engine (output and the
+# bad-row lines on stderr).
+ROOT = sql_batch.__file__.rsplit("/compiler/", 1)[0]
+CSV_PART_BYTES = 8_000_000
+
+
+def _engines(policies, register, monkeypatch):
+    from compiler import driver
+    project = driver.load([f"{ROOT}/policies/{p}" for p in policies])
+    modules, models = [driver.load_module(p) for p in project.policies], [project.model(p) for p in project.policies]
+    python_out, python_err = io.StringIO(), io.StringIO()
+    batch.run(modules, str(register), "2021-06-30", python_out, python_err)
+    readers = []
+    load = sql_register.Loader.load
+
+    def load_and_say(loader):
+        loaded = load(loader)
+        readers.append((loaded.reader, loader.temp))
+        return loaded
+    monkeypatch.setattr(sql_register.Loader, "load", load_and_say)
+    monkeypatch.setenv("POLC_DUCKDB_THREADS", "2")
+    sql_out, sql_err = io.StringIO(), io.StringIO()
+    sql_batch.run(modules, str(register), "2021-06-30", sql_out, sql_err, models=models)
+    return (python_out.getvalue(), python_err.getvalue()), (sql_out.getvalue(), sql_err.getvalue()), readers
+
+
+@pytest.mark.parametrize("temp", [True, False], ids=["temp-table", "database-file"])
+def test_a_register_read_in_parallel_parts_keeps_every_physical_line(tmp_path, monkeypatch, temp):
+    if not temp:  # the register loaded into the database file, as one over TEMP_TABLE_BYTES is
+        monkeypatch.setattr(sql_register, "TEMP_TABLE_BYTES", 0)
+    rng = random.Random(17)
+    rows = 40_000
+    odd = {3: ",是,abc,否,,",                 # bad: 验收评分 is a number
+           9_001: f"E{9_001:06d}{'x' * 400}, 是,70,否,,",   # fixed: the runtime strips " 是"
+           17_777: " , , , , , ",             # blank (whitespace only): skipped, not counted
+           25_000: f"E{25_000:06d}{'x' * 400},是,95,否,1e3,",  # bad: 投资额 1e3 (named by the runtime)
+           33_333: f"E{33_333:06d}{'x' * 400},是,90,否, 25万元,其他美丽农场项目",  # fixed
+           rows - 1: f"E{rows - 1:06d}{'x' * 400},是,88,否,300000,没有这类"}  # bad: not an option
+    lines = ["申请人,列入创建名单,验收评分,市本级创建项目,投资额,补助类别"]
+    for i in range(rows):
+        lines.append(odd.get(i) or (f"E{i:06d}{'x' * 400},{rng.choice(['是', '否', ''])},{rng.randint(50, 100)},"
+                                    f"{rng.choice(['是', '否'])},{rng.choice(['300000', '25万元', ''])},"
+                                    f"{rng.choice(['镇村集体美丽粮园', '其他美丽农场项目', ''])}"))
+    register = tmp_path / "register.csv"
+    register.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert register.stat().st_size > 2 * CSV_PART_BYTES  # three parts at least
+    python, sql, readers = _engines(["jnf-2020-16.pol"], register, monkeypatch)
+    assert readers == [("duckdb", temp)]  # DuckDB read the file itself, where it was meant to be
+    assert sql == python
+    bad = [line.split(":")[1] for line in sql[1].splitlines() if line.startswith(str(register))]
+    assert bad == ["5", "25002", "40001"]  # the data line i is physical line i + 2
+    summary = json.loads(sql[0].splitlines()[-1])["summary"]
+    assert summary["rows"] == rows - 1 and summary["evaluated"] == rows - 4
+    written = [json.loads(line) for line in sql[0].splitlines()[:-1]]
+    assert all(record["申请人"] == f"E{record['line'] - 2:06d}{'x' * 400}" for record in written)
+
+
+def test_a_fixed_row_with_a_list_fact_keeps_its_line_on_the_direct_path(tmp_path, monkeypatch):
+    """The runtime types a row whose cells the fast forms do not cover; that row is read from
+    its own table, not updated in place: DuckDB updates a list column (a 逐项 fact) by deleting
+    the row and inserting it again at the end, with a new rowid, which would be a wrong line."""
+    lines = ["申请人,单套设备租赁费用"]
+    for i in range(300):
+        lines.append(f"E{i:04d}," + {5: " 5万元;6万元", 6: "5万元；x", 7: "1万元;2万元 "}.get(i, f"{i % 7 + 1}万元;8万元"))
+    register = tmp_path / "register.csv"
+    register.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    python, sql, readers = _engines(["jzbf-2020-14.pol"], register, monkeypatch)
+    assert readers == [("duckdb", True)] and sql == python
+    written = {json.loads(line)["申请人"]: json.loads(line)["line"] for line in sql[0].splitlines()[:-1]}
+    assert written["E0005"] == 7 and written["E0007"] == 9 and "E0006" not in written
+    assert all(written[f"E{i:04d}"] == i + 2 for i in range(300) if i != 6)
