@@ -524,11 +524,11 @@ def test_several_row_groups_on_two_threads_and_spilling_give_the_same_bytes(tmp_
     modules, models = _project(POLICIES)
     monkeypatch.setattr(sql_batch, "ROW_GROUP_SIZE", 2048)
     monkeypatch.setenv("POLC_DUCKDB_THREADS", "2")
-    seen = {}
+    seen: dict = {}
     listed, write = sql_batch.Engine._listed, sql_batch.Engine._write_jsonl
 
     def squeezed(engine):  # after the per-applicant query, whose wide rows need more than this
-        engine.con.execute("SET memory_limit = '90MB'")  # spills; 86 MB ran out of memory once in a full run, 95 MB once spilled nothing
+        engine.con.execute(f"SET memory_limit = '{seen['limit']}MB'")
         listed(engine)
 
     def observed(engine, out):  # what DuckDB holds just before the lines are written
@@ -540,9 +540,24 @@ def test_several_row_groups_on_two_threads_and_spilling_give_the_same_bytes(tmp_
         seen["spilled"] = con.execute("SELECT coalesce(sum(size), 0) FROM duckdb_temporary_files()").fetchone()[0]
     monkeypatch.setattr(sql_batch.Engine, "_listed", squeezed)
     monkeypatch.setattr(sql_batch.Engine, "_write_jsonl", observed)
-    sql_out, sql_err = io.StringIO(), io.StringIO()
-    sql_batch.run(modules, str(register), "2021-06-30", sql_out, sql_err, models=models)
-    assert seen["row_groups"] >= 2 and seen["threads"] == 2 and seen["spilled"] > 0
+    # The least memory this run needs depends on DuckDB's own allocations (it moved from 80 to
+    # 100 MB and back to 90 MB as the statements changed, and varies a little from run to run):
+    # the limits are tried from the least up, and the first run that completes must have
+    # spilled (a run that completes without spilling means no larger limit would spill either).
+    for limit in (70, 80, 90, 100, 110, 120):
+        seen.clear()
+        seen["limit"] = limit
+        sql_out, sql_err = io.StringIO(), io.StringIO()
+        try:
+            sql_batch.run(modules, str(register), "2021-06-30", sql_out, sql_err, models=models)
+        except batch.RegisterError as exc:  # the run says so, naming POLC_DUCKDB_MEMORY
+            if "Out of Memory" not in str(exc):
+                raise
+            continue
+        break
+    else:
+        raise AssertionError("no memory limit up to 120 MB let the batch complete")
+    assert seen["row_groups"] >= 2 and seen["threads"] == 2 and seen["spilled"] > 0, seen
     python_out, python_err = io.StringIO(), io.StringIO()
     batch.run(modules, str(register), "2021-06-30", python_out, python_err)
     assert sql_out.getvalue() == python_out.getvalue() and sql_err.getvalue() == python_err.getvalue()
