@@ -46,7 +46,6 @@ from .sql_register import IDENTIFIER, ident, literal
 OUTS = ("outside_quota", "outside_budget", "needs_selection", "list_over")
 # JSON text as compact.JsonLinesWriter writes it: no spaces after separators, Chinese as it is.
 ITEM, KEY = ",", ":"
-DEFAULT_MEMORY = sql_register.DEFAULT_MEMORY  # 1280MB: the issue's bound is 2 GB for the whole process
 # Register lines whose JSON text is built at a time: one sort of their pieces. 25,000 lines
 # (about a million pieces) sort in memory; 100,000 at once cost a quarter more CPU and twice
 # the wall time (write_bench / batch_stages at 100k), and `final` is read by line range.
@@ -326,7 +325,7 @@ class Engine:
         # with the clause's place (narrow: to_sql.NARROW_COLUMNS); the runtime's stand-in gives
         # every row of CONTRACTS.md §2, filtered here the same way, its place worked out below.
         keep = ["true"]
-        narrow = query is not None
+        place = "pos"
         if query is None:
             self._python_clauses()
             query = "SELECT * FROM applicant_clauses"
@@ -334,14 +333,13 @@ class Engine:
                 keep = ["applies IS DISTINCT FROM false"] + [
                     f"(policy_index = {c.policy_index + 1} AND clause_index = {c.index} AND matter IS NOT NULL)"
                     for c in self.clauses if c.spec.matter_fact is not None and c.policy.principle == "就高不重复"]
-        # The clause's position from its (policy, clause) numbers: integers, no join on labels.
-        first = {}
-        for c in self.clauses:
-            first.setdefault(c.policy_index + 1, c.position - c.index + 1)
-        pos = ("CAST(CASE policy_index " + " ".join(f"WHEN {p} THEN {f}" for p, f in first.items())
-               + " END + clause_index - 1 AS INTEGER)") if first else "CAST(NULL AS INTEGER)"
-        columns = (f"_line, {'pos' if narrow else pos + ' AS pos'}, matter, applies, paid, kind, amount_min, amount_max, "
-                   f"could_pay, reason")
+            # The clause's position from its (policy, clause) numbers: integers, no join on labels.
+            first: dict[int, int] = {}
+            for c in self.clauses:
+                first.setdefault(c.policy_index + 1, c.position - c.index + 1)
+            place = ("CAST(CASE policy_index " + " ".join(f"WHEN {p} THEN {f}" for p, f in first.items())
+                     + " END + clause_index - 1 AS INTEGER) AS pos") if first else "CAST(NULL AS INTEGER) AS pos"
+        columns = f"_line, {place}, matter, applies, paid, kind, amount_min, amount_max, could_pay, reason"
         if any(c.spec.payer_rules for c in self.clauses):  # issue 13: the payer chosen per applicant (_chosen_funding_sql)
             columns += ", funding"
         low, high = self.con.execute("SELECT min(_line), max(_line) FROM register_lines").fetchone()

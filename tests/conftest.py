@@ -1,4 +1,5 @@
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,13 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 FRESH_PROCESS = os.environ.get("POLC_TEST_FRESH_PROCESS") == "1"
 _zygote = forked_polc.Zygote(str(ROOT))
 _fresh_process_test = False
+
+
+def interruptible() -> None:
+    """preexec_fn for a child polc that a test interrupts: SIGINT as a terminal gives it. A
+    runner that started the tests in the background (a non-interactive shell's `&`) passes
+    SIGINT on ignored, and Python then installs no handler: Ctrl-C would be no test at all."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_polc(*args, cwd=ROOT, stdin=None, timeout=120):

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fuzzing  # noqa: E402
 from fuzzing import ON, Case, FIFO, FULL, Symlink, run_case, run_checked  # noqa: E402
+from conftest import interruptible  # noqa: E402
 
 ROOT = fuzzing.ROOT
 SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
@@ -131,13 +132,6 @@ def builds(tmp_path_factory):
     return project, old, new, seconds
 
 
-def _interruptible() -> None:
-    """In the child before it runs polc: SIGINT as a terminal gives it. A runner that started
-    the tests in the background (a non-interactive shell's `&`) passes SIGINT on ignored, and
-    Python then installs no handler: the SIGINT cases would test nothing."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT])
 def test_build_interrupted_leaves_old_or_new_files_and_check_notices(tmp_path, builds, signum):
     project, old, new, seconds = builds
@@ -149,7 +143,7 @@ def test_build_interrupted_leaves_old_or_new_files_and_check_notices(tmp_path, b
             (out / name).write_bytes(content)
         process = subprocess.Popen([sys.executable, "-m", "compiler", "build", "policies", "--out", str(out)],
                                    cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   preexec_fn=_interruptible)
+                                   preexec_fn=interruptible)
         time.sleep(delay)
         process.send_signal(signum)
         _, stderr = process.communicate(timeout=60)
@@ -203,7 +197,7 @@ def test_batch_interrupted_leaves_old_or_complete_result(tmp_path):
         out.write_bytes(old)
         process = subprocess.Popen([sys.executable, "-m", "compiler", "eval", policy, "--batch", str(register),
                                     "--on", ON, "--out", str(out)], cwd=tmp_path, env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_interruptible)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=interruptible)
         time.sleep(delay)
         process.send_signal(signum)
         _, stderr = process.communicate(timeout=120)

@@ -12,7 +12,7 @@ import pytest
 
 from compiler import driver
 from compiler.to_python import module_name
-from conftest import ROOT, run_polc
+from conftest import ROOT, interruptible, run_polc
 
 
 def policy_text(number: int, title: str = "测试") -> str:
@@ -145,11 +145,9 @@ def test_ctrl_c_between_two_renames_is_held_until_every_file_is_new(tmp_path):
     for number, name in enumerate(["one.pol", "two.pol"], 1):
         (tmp_path / "policies" / name).write_text(policy_text(number, "新标题"), encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=str(ROOT), POLC_TEST_PAUSE_BUILD="renamed:3", POLC_TEST_PAUSE_SECONDS="60")
-    # SIGINT as a terminal gives it: a runner that started the tests in the background (a
-    # non-interactive shell's `&`) passes SIGINT on ignored, and Python then installs no handler.
     process = subprocess.Popen([sys.executable, "-m", "compiler", "build", "policies", "--out", "out"],
                                cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                               preexec_fn=interruptible)
     try:
         line = process.stderr.readline()
         assert line.startswith("polc-test-paused"), line + process.stderr.read()

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from compiler import batch, compact, runtime, sql_batch, sql_register
+from conftest import ROOT
 
 OPTIONS = ("甲类", "乙类", "a.b", "(x)", "其它", "有,逗号", " 边 ")
 SPECS = {"money": ("money", False, None, False), "number": ("number", False, None, False),
@@ -270,7 +271,6 @@ def test_money_the_fast_form_refuses_goes_to_the_runtime(text):
 
 def test_the_engine_keeps_the_columns_its_query_reads_and_the_facts_quotas_and_budgets_rank_by(tmp_path, monkeypatch):
     from compiler import driver
-    from conftest import ROOT
     project = driver.load([str(ROOT / "tests/fixtures/quotas.pol")])
     modules = [driver.load_module(p) for p in project.policies]
     models = [project.model(p) for p in project.policies]
@@ -341,7 +341,6 @@ def test_a_large_register_is_loaded_into_the_database_file_with_the_same_rows(tm
 # (DuckDB's CSV read gives a thread each 8,000,000 bytes) by two threads, with bad, fixed and
 # blank rows far apart, and compared byte for byte with the Python engine (output and the
 # bad-row lines on stderr).
-ROOT = sql_batch.__file__.rsplit("/compiler/", 1)[0]
 CSV_PART_BYTES = 8_000_000
 
 
