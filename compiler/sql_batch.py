@@ -17,10 +17,13 @@ Memory: the per-applicant query runs over slices of register lines (CHUNK_LINES)
 narrow rows of the clauses written only; tables live in a database file in a private
 temporary directory, so DuckDB spills them there beyond its memory limit. Cores: the file's
 row groups are ROW_GROUP_SIZE rows, DuckDB's unit of a parallel scan (see connect). The large
-table of clause rows (`clause_rows`) is a TEMP table: DuckDB keeps it in its buffer pool and
-spills it to the temporary directory too, without compressing it into the database file (a
-third less CPU for the per-applicant stage); `final`, the rows written with their
-allocations, is a view of it (Engine._final_view), not a second copy. Quotas, budgets
+table of clause rows (`clause_rows`) lives in `mem`, an in-memory database attached with
+COMPRESS: held as written, like a TEMP table, not compressed into the database file (a third
+less CPU for the per-applicant stage), and compressed in memory by `CHECKPOINT mem` once it
+would take more than COMPRESS_SHARE of the memory limit (round 18: at 1,000,000 enterprises
+it no longer spills to the temporary directory and is read back from there by every later
+stage); `final`, the rows written with their allocations, is a view of it
+(Engine._final_view), not a second copy. Quotas, budgets
 and totals read the whole table, so slicing changes no decision.
 
 Bad rows are reported as the Python engine reports them (batch.py's messages and rules: the
@@ -69,6 +72,16 @@ CHUNK_LINES = 250_000  # register lines evaluated by one run of the per-applican
 # 20,000. Its cost: a full row group is compressed into the file as it is written, where a table
 # under 122,880 rows stayed uncompressed until commit (about 0.3 s CPU more at 20,000 rows).
 ROW_GROUP_SIZE = 8192
+# clause_rows lives in `mem`, an in-memory database attached with COMPRESS (connect): its rows
+# are held as written (uncompressed, about CLAUSE_ROW_BYTES each, as a TEMP table's) until
+# `CHECKPOINT mem` compresses them, about 6 times smaller. A checkpoint is made after a run of
+# the per-applicant query once the rows so far would take more than COMPRESS_SHARE of DuckDB's
+# memory limit: at 1,000,000 enterprises (40.6 million rows, some 4 GB as written) the table
+# no longer leaves memory for the spill directory and is read back from there by each later
+# stage; at 100,000 (4 million rows, 0.45 GB) it fits and is not compressed (CHECKPOINT is one
+# thread's work, about 0.3 µs a row, and saves the later stages nothing there).
+CLAUSE_ROW_BYTES = 110
+COMPRESS_SHARE = 0.5
 
 
 def chunk_lines() -> int:
@@ -98,13 +111,18 @@ class Clause:
 def connect(work: str):
     """DuckDB for one batch: a database file in the private directory `work` (so that its
     tables are compressed and can leave memory: see the module's docstring), with row groups
-    of ROW_GROUP_SIZE rows, the memory limit and the spill directory of POLC_DUCKDB_MEMORY."""
+    of ROW_GROUP_SIZE rows, the memory limit and the spill directory of POLC_DUCKDB_MEMORY;
+    and `mem`, an in-memory database whose tables are compressed at `CHECKPOINT mem`
+    (clause_rows: COMPRESS_SHARE) and, unlike TEMP tables, readable from other cursors
+    (which do not inherit settings: each sets the search path, polc then mem, itself)."""
     import duckdb
     con = duckdb.connect()
     # Attached rather than opened: the row-group size is an option of ATTACH. The catalog keeps
     # the name the file gave it when opened directly (polc), so every statement reads the same.
     con.execute(f"ATTACH {literal(os.path.join(work, 'polc.duckdb'))} AS polc (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
     con.execute("USE polc")
+    con.execute("ATTACH ':memory:' AS mem (COMPRESS)")
+    con.execute("SET search_path = 'polc.main,mem.main'")
     con.execute(f"SET memory_limit = {literal(sql_register.memory_limit())}")
     con.execute(f"SET temp_directory = {literal(os.path.join(work, 'spill'))}")
     con.execute("SET preserve_insertion_order = true")
@@ -345,12 +363,15 @@ class Engine:
         low, high = self.con.execute("SELECT min(_line), max(_line) FROM register_lines").fetchone()
         step = chunk_lines()
         starts = range(low, high + 1, step) if low is not None else range(1)
+        rows, limit = 0, sql_register._bytes(sql_register.memory_limit()) or float("inf")
         for number, start in enumerate(starts):
             # Each run is planned again (a few tenths of a second for six policies): slices are large.
             self.con.execute(f"SET VARIABLE polc_low = {int(start)}")
             self.con.execute(f"SET VARIABLE polc_high = {int(start + step - 1)}")
-            self.con.execute(f"{'INSERT INTO clause_rows' if number else 'CREATE TEMP TABLE clause_rows AS'} "
-                             f"SELECT {columns} FROM ({query}) c WHERE {' OR '.join(keep)}")
+            rows += self.con.execute(f"{'INSERT INTO clause_rows' if number else 'CREATE TABLE mem.clause_rows AS'} "
+                                     f"SELECT {columns} FROM ({query}) c WHERE {' OR '.join(keep)}").fetchone()[0]
+            if rows * CLAUSE_ROW_BYTES > limit * COMPRESS_SHARE:
+                self.con.execute("CHECKPOINT mem")  # the rows so far, compressed (see COMPRESS_SHARE)
 
     @_once_per_run  # the loader asks for it first (the columns to type), then _clause_rows runs it
     @sql_cache.cached  # the text from polc's cache when the same sources, --on and years made it

@@ -563,3 +563,41 @@ def test_several_row_groups_on_two_threads_and_spilling_give_the_same_bytes(tmp_
     assert sql_out.getvalue() == python_out.getvalue() and sql_err.getvalue() == python_err.getvalue()
     summary = json.loads(sql_out.getvalue().splitlines()[-1])["summary"]
     assert summary["evaluated"] > 2048 and summary["quotas"] and summary["budgets"]
+
+
+def test_clause_rows_compressed_in_memory_after_each_run_give_the_same_bytes(tmp_path, monkeypatch):
+    """clause_rows lives in the in-memory database `mem` and is compressed there by `CHECKPOINT
+    mem` once it would take more than COMPRESS_SHARE of the memory limit (at 1,000,000
+    enterprises; never at this size unless forced): forced after every run of the
+    per-applicant query (runs of 7 lines), the rows are stored compressed and every stage
+    reading them gives the Python engine's bytes, JSON Lines and CSV, with and without --all."""
+    schema = _schema(POLICIES)
+    rows = list(_rows(schema, 120, 11, tricky=True, named=True))
+    register = tmp_path / "register.csv"
+    _write_csv(register, schema, rows)
+    modules, models = _project(POLICIES)
+    seen: list = []
+    listed = sql_batch.Engine._listed
+
+    def observed(engine):
+        seen.append(engine.con.execute(
+            "SELECT database_name, list(DISTINCT s.compression ORDER BY s.compression) FROM duckdb_tables() t, "
+            "pragma_storage_info('mem.clause_rows') s WHERE t.table_name = 'clause_rows' GROUP BY ALL").fetchall())
+        listed(engine)
+    monkeypatch.setattr(sql_batch.Engine, "_listed", observed)
+    monkeypatch.setenv("POLC_DUCKDB_CHUNK", "7")
+    for share in (sql_batch.COMPRESS_SHARE, 0):
+        monkeypatch.setattr(sql_batch, "COMPRESS_SHARE", share)
+        for include_all in (False, True):
+            for kind in ("jsonl", "csv"):
+                python, sql = io.StringIO(), io.StringIO()
+                python_writer = python if kind == "jsonl" else compact.CsvWriter(python, io.StringIO())
+                sql_writer = sql if kind == "jsonl" else compact.CsvWriter(sql, io.StringIO())
+                batch.run(modules, str(register), "2021-06-30", python_writer, io.StringIO(), include_all=include_all)
+                sql_batch.run(modules, str(register), "2021-06-30", sql_writer, io.StringIO(), include_all=include_all,
+                              models=models)
+                assert sql.getvalue() == python.getvalue(), (share, include_all, kind)
+    (database, methods), = seen[0]
+    assert database == "mem" and methods == ["Uncompressed"]  # as written, not compressed
+    (database, methods), = seen[-1]
+    assert database == "mem" and "DICT_FSST" in methods and "BitPacking" in methods, methods  # compressed
