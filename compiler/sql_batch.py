@@ -82,6 +82,16 @@ ROW_GROUP_SIZE = 8192
 # thread's work, about 0.3 µs a row, and saves the later stages nothing there).
 CLAUSE_ROW_BYTES = 110
 COMPRESS_SHARE = 0.5
+# The columns of clause_rows (CONTRACTS.md §2, narrow: to_sql.NARROW_COLUMNS with their types)
+CLAUSE_ROWS_TYPES = ("_line BIGINT, pos INTEGER, matter VARCHAR, applies BOOLEAN, paid BOOLEAN, kind VARCHAR, "
+                     "amount_min DECIMAL(38,2), amount_max DECIMAL(38,2), could_pay DECIMAL(38,2), reason VARCHAR")
+# r18-rows prototype: the per-applicant query over a register of one row group (DuckDB's, for
+# an in-memory table: ONE_ROW_GROUP rows) runs in up to PARTS_AT_ONCE parts at once (Engine._parts).
+# Each part plans the query again (about 0.15 s CPU, at the same time as the others): not for
+# a register under PARTS_FROM_LINES lines, whose query takes little more than that.
+ONE_ROW_GROUP = 122_880
+PARTS_AT_ONCE = 2
+PARTS_FROM_LINES = 10_000
 
 
 def chunk_lines() -> int:
@@ -364,14 +374,46 @@ class Engine:
         step = chunk_lines()
         starts = range(low, high + 1, step) if low is not None else range(1)
         rows, limit = 0, sql_register._bytes(sql_register.memory_limit()) or float("inf")
-        for number, start in enumerate(starts):
-            # Each run is planned again (a few tenths of a second for six policies): slices are large.
-            self.con.execute(f"SET VARIABLE polc_low = {int(start)}")
-            self.con.execute(f"SET VARIABLE polc_high = {int(start + step - 1)}")
-            rows += self.con.execute(f"{'INSERT INTO clause_rows' if number else 'CREATE TABLE mem.clause_rows AS'} "
-                                     f"SELECT {columns} FROM ({query}) c WHERE {' OR '.join(keep)}").fetchone()[0]
-            if rows * CLAUSE_ROW_BYTES > limit * COMPRESS_SHARE:
-                self.con.execute("CHECKPOINT mem")  # the rows so far, compressed (see COMPRESS_SHARE)
+        select = f"SELECT {columns} FROM ({query}) c WHERE {' OR '.join(keep)}"
+        parts = self._parts(low, high) if place == "pos" else 1
+        # DuckDB checkpoints a database when a commit writes more than checkpoint_threshold
+        # (16 MiB), which for `mem` compresses what it holds: the rows are compressed here only
+        # when they would take more than COMPRESS_SHARE of the memory limit.
+        self.con.execute("SET checkpoint_threshold = '1TB'")
+        try:
+            if parts > 1:  # r18-rows prototype: one run, in parts on several cursors (see _parts)
+                self.con.execute(f"CREATE TABLE mem.clause_rows ({CLAUSE_ROWS_TYPES}"
+                                 f"{', funding VARCHAR' if columns.endswith('funding') else ''})")
+                size = -(-(high - low + 1) // parts)
+                rows += _in_parallel(self.con, f"INSERT INTO clause_rows {select}",
+                                     [(start, start + size - 1) for start in range(low, high + 1, size)])
+                starts = range(0)
+            for number, start in enumerate(starts):
+                # Each run is planned again (a few tenths of a second for six policies): slices are large.
+                self.con.execute(f"SET VARIABLE polc_low = {int(start)}")
+                self.con.execute(f"SET VARIABLE polc_high = {int(start + step - 1)}")
+                rows += self.con.execute(f"{'INSERT INTO clause_rows' if number else 'CREATE TABLE mem.clause_rows AS'} "
+                                         f"{select}").fetchone()[0]
+                if rows * CLAUSE_ROW_BYTES > limit * COMPRESS_SHARE:
+                    self.con.execute("CHECKPOINT mem")  # the rows so far, compressed (see COMPRESS_SHARE)
+        finally:
+            self.con.execute("RESET checkpoint_threshold")
+
+    def _parts(self, low: int | None, high: int | None) -> int:
+        """In how many parts the per-applicant query runs at once, each on a cursor of its own
+        in a thread of its own: DuckDB runs a query over a table of one row group (a TEMP or
+        in-memory table under 122,880 rows: every register of up to about 100,000 enterprises)
+        on one thread, so on two cores half the lines on each cursor take about half the time.
+        Only when the register's table is readable from other cursors (in `mem`, not TEMP), it
+        is one row group (else DuckDB already scans it on every core), fits one run of the query
+        (CHUNK_LINES) and has PARTS_FROM_LINES lines or more; PARTS_AT_ONCE at most, and no more
+        than DuckDB's threads."""
+        if low is None or not PARTS_FROM_LINES <= high - low + 1 <= min(chunk_lines(), ONE_ROW_GROUP):
+            return 1
+        where = self.con.execute("SELECT any_value(database_name) FROM duckdb_tables() WHERE table_name = 'reg_cells'"
+                                 ).fetchone()[0]
+        threads = int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])
+        return max(1, min(PARTS_AT_ONCE, threads)) if where == "mem" else 1
 
     @_once_per_run  # the loader asks for it first (the columns to type), then _clause_rows runs it
     @sql_cache.cached  # the text from polc's cache when the same sources, --on and years made it
@@ -1207,6 +1249,48 @@ class Engine:
         typed = ", ".join(f"CAST({ident(name)} AS {compact.PARQUET_TYPES.get(name, 'VARCHAR')}) AS {ident(name)}"
                           for name in compact.CSV_COLUMNS)
         self.con.execute(f"COPY (SELECT {typed} FROM ({self._rows_sql(typed=True)})) TO {literal(path)} (FORMAT parquet)")
+
+
+def _in_parallel(con, statement: str, ranges: list[tuple[int, int]]) -> int:
+    """r18-rows prototype: `statement` (over the view `register`: getvariable polc_low and
+    polc_high) run for each range of lines at once, each on a cursor of its own (a connection to
+    the same database: it sets its own search path and variables) in a thread of its own
+    (DuckDB lets go of the GIL while it runs); the rows it inserted. Appends from several
+    connections to one table do not conflict. An error in any part is raised here (the first,
+    in part order); Ctrl-C interrupts every part."""
+    results: list = [None] * len(ranges)
+    cursors = [con.cursor() for _range in ranges]
+
+    def run(index: int) -> None:
+        cursor = cursors[index]
+        try:
+            cursor.execute("SET search_path = 'polc.main,mem.main'")
+            cursor.execute(f"SET VARIABLE polc_low = {int(ranges[index][0])}")
+            cursor.execute(f"SET VARIABLE polc_high = {int(ranges[index][1])}")
+            results[index] = cursor.execute(statement).fetchone()[0]
+        except BaseException as exc:  # raised again in the calling thread
+            results[index] = exc
+    threads = [threading.Thread(target=run, args=(index,), name=f"polc-part-{index}", daemon=True)
+               for index in range(len(ranges))]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.05)  # a timed join, so that Ctrl-C reaches this thread
+    except BaseException:
+        for cursor in cursors:
+            cursor.interrupt()
+        for thread in threads:
+            thread.join()
+        raise
+    finally:
+        for cursor in cursors:
+            cursor.close()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return sum(results)
 
 
 def _copy_to(con, query: str, options: str, work: str, out, drop: str = "") -> None:
