@@ -235,6 +235,7 @@ class Engine:
         self.budgets = {policy.docno: policy.budgets for policy, _ in self.policies if policy.budgets}
         self.models: list = []
         self.notes: list[tuple[str, str]] = []
+        self.compressed = False  # clause_rows compressed (_clause_rows): a large register
         self.loading = True
 
     # ------------------------------------------------------------ the whole run
@@ -396,6 +397,7 @@ class Engine:
                                          f"{select}").fetchone()[0]
                 if rows * CLAUSE_ROW_BYTES > limit * COMPRESS_SHARE:
                     self.con.execute("CHECKPOINT mem")  # the rows so far, compressed (see COMPRESS_SHARE)
+                    self.compressed = True
         finally:
             self.con.execute("RESET checkpoint_threshold")
 
@@ -812,11 +814,11 @@ class Engine:
             FROM {self.final_rows} LEFT JOIN allocation a ON a._line = c._line AND a.pos = c.pos""")
 
     # ------------------------------------------------------------ totals (runtime.add_up over the listed rows)
-    def _totals_sql(self) -> str:
+    def _totals_sql(self, lines: tuple[int, int] | None = None) -> str:
         """The query of the table `totals` (_line, low, high, open, undecided): each line with a
         listed clause, its total as runtime.add_up gives it (open / undecided: the clauses'
         JSON labels in clause order; undecided: those that cannot be decided first, then
-        those waiting for a selection)."""
+        those waiting for a selection); of the lines first…last of `lines` only, if given."""
         # A matter is resolved for every applicant when a 就高不重复 policy names it in a
         # clause (runtime: any result naming it; a clause's own 事项 is named even when it
         # does not apply); a matter read from a fact (事项 按 X), when that clause names it.
@@ -833,10 +835,12 @@ class Engine:
                        if capped else "CAST(NULL AS VARCHAR)")
         count = max(1, len(self.clauses))
         labels = "CAST([" + ", ".join(literal(_j(c.policy.docno + c.label)) for c in self.clauses) + "] AS VARCHAR[])"
+        within = f"c._line BETWEEN {int(lines[0])} AND {int(lines[1])} AND " if lines else ""
+        final = f"(SELECT * FROM final WHERE _line BETWEEN {int(lines[0])} AND {int(lines[1])})" if lines else "final"
         return """
             WITH resolved AS (
               SELECT DISTINCT c._line, c.matter FROM clause_rows c JOIN clause_info i USING (pos)
-              WHERE c.matter IS NOT NULL AND i.highest_only AND i.dynamic_matter),
+              WHERE {within}c.matter IS NOT NULL AND i.highest_only AND i.dynamic_matter),
             rows AS (
               SELECT f.*{policy}, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN 0
@@ -845,7 +849,7 @@ class Engine:
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN f.could_pay ELSE f.amount_max END AS most,
                      f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AS money,
                      coalesce(f.amount_max, f.amount_min) AS most_paid
-              FROM final f {info}
+              FROM {final} f {info}
               LEFT JOIN resolved r ON r._line = f._line AND r.matter = f.matter),
             by_matter AS (
               SELECT _line, rmatter,
@@ -870,7 +874,7 @@ class Engine:
                    list_transform(list_sort(s.open), lambda p: {labels}[p + 1]) AS open,
                    list_transform(list_sort(s.undecided), lambda p: {labels}[p % {count} + 1]) AS undecided
             FROM sums s LEFT JOIN extra e ON e._line = s._line LEFT JOIN cap_cut k ON k._line = s._line""".format(
-            policy=policy, info=info, best_policy=best_policy, count=count, labels=labels,
+            policy=policy, info=info, best_policy=best_policy, count=count, labels=labels, within=within, final=final,
             static=", ".join(literal(m) for m in static) or "NULL", caps=self._cap_ctes())
 
     # ------------------------------------------------------------ issue 13: caps per enterprise (r14-caps)
@@ -1125,12 +1129,20 @@ class Engine:
         # In line order, so that each slice's statement reads its lines' totals by the table's
         # zone maps (an aggregate gives them in no order: every slice read every line's, a cost
         # growing with the square of the register, about a second at 1,000,000 lines).
-        self.con.execute(f"CREATE TEMP TABLE totals AS SELECT * FROM ({self._totals_sql()}) ORDER BY _line")
+        # With clause_rows compressed (a large register), each slice's totals are added to
+        # `totals` just before its lines are written: all at once, the rows they add up (read
+        # twice, so written out by DuckDB) no longer fit in memory and cost a third more
+        # (1,000,000 enterprises: 19.1 s CPU, against 40 slices of 0.36 s).
+        self.con.execute(f"CREATE TEMP TABLE totals AS SELECT * FROM ({self._totals_sql()}) "
+                         f"{'LIMIT 0' if self.compressed else 'ORDER BY _line'}")
         low, high = self.con.execute("SELECT min(_line), max(_line) FROM register_lines").fetchone()
         if low is None:
             return
         self._clause_text()
         for start in range(low, high + 1, OUTPUT_SLICE):
+            if self.compressed:
+                self.con.execute(f"INSERT INTO totals SELECT * FROM ({self._totals_sql((start, start + OUTPUT_SLICE - 1))}) "
+                                 f"ORDER BY _line")
             _copy_to(self.con, self._jsonl_fragments_sql(start, start + OUTPUT_SLICE - 1), JSON_FRAGMENTS, self.work,
                      out, drop=PIECE_END)
 

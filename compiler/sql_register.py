@@ -60,6 +60,7 @@ _TABLE_SOURCE = re.compile(r"^(?P<file>.+\.(?:duckdb|db)):(?P<table>[^:/\\]+)$")
 # rows of the bench register is 1.25 GB, which would not fit in POLC_DUCKDB_MEMORY and spill
 # uncompressed) into a table of the database file, as before.
 TEMP_TABLE_BYTES = 512 << 20
+PARTS_TABLE_BYTES = 160 << 20  # r18-rows prototype (Loader._create)
 DEFAULT_MEMORY = "1280MB"  # the bound is 2 GB for the whole process (Python and DuckDB's own)
 
 
@@ -633,9 +634,12 @@ class Loader:
                                    for i, c in enumerate(self.loaded.columns)) + "]"
         # TEMP for a register of moderate size (TEMP_TABLE_BYTES). The later stages read
         # register_lines, sql_batch's view (or copy) of the rows evaluated.
-        # r18-rows prototype: in `mem` (sql_batch.connect), not TEMP, so that other cursors can
-        # read it (sql_batch.Engine._parts: the per-applicant query in parts on two threads).
-        create = (f"CREATE TABLE {'mem.' if self.temp else ''}reg_cells AS SELECT "
+        # r18-rows prototype: a register of up to PARTS_TABLE_BYTES in `mem` (sql_batch.connect),
+        # not TEMP, so that other cursors can read it (sql_batch.Engine._parts: the per-applicant
+        # query in parts on two threads, for a register of one row group); a larger one stays
+        # TEMP, out of what `CHECKPOINT mem` compresses (sql_batch.COMPRESS_SHARE).
+        in_mem = self.temp and (self.path == "-" or os.path.getsize(self.path) <= PARTS_TABLE_BYTES)
+        create = (f"CREATE {'TABLE mem.' if in_mem else 'TEMP TABLE ' if self.temp else 'TABLE '}reg_cells AS SELECT "
                   f"{'_src_line AS _line, ' if first_line is None else ''}{identifier} AS {ident(IDENTIFIER)}, "
                   f"_ok AS _fast, ({' AND '.join(blank) if blanks and blank else 'false'}) AS _blank, "
                   f"CASE WHEN NOT _ok THEN {raw_list} END AS _raw"
