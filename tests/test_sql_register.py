@@ -221,6 +221,23 @@ def test_a_header_that_is_not_utf8_is_never_read_by_duckdb_directly(tmp_path):
     assert loader._plain_utf8()
 
 
+def test_an_empty_line_keeps_a_register_from_duckdbs_direct_read(tmp_path):
+    """An empty line (two line feeds in a row, _BLANK_LINE) is skipped by polc's reader, so
+    DuckDB's rows would no longer be the file's lines: such a file is read polc's way."""
+    path = tmp_path / "register.csv"
+    policy = types.SimpleNamespace(schema=SCHEMA)
+    loader = sql_register.Loader(duckdb.connect(), [(policy, [])], types.SimpleNamespace(known=SCHEMA), str(path),
+                                 None, str(tmp_path))
+    lines = [",".join(HEADER)] + [",".join(_row(n)) for n in range(5)]
+    for text, plain in [("\n".join(lines) + "\n", True), ("\n".join(lines[:3] + [""] + lines[3:]) + "\n", False),
+                        ("\n".join(lines) + "\n\n", False), ("\n".join(lines), True)]:
+        path.write_text(text, encoding="utf-8")
+        assert loader._plain_utf8() is plain, text
+    path.write_text("\n".join(lines[:3] + [""] + lines[3:]) + "\n", encoding="utf-8")
+    loaded, got = _load(path)
+    assert loaded.reader == "staged" and sorted(got) == [2, 3, 5, 6, 7]  # physical lines, the empty one (4) skipped
+
+
 def test_columns_not_wanted_are_still_checked_but_not_kept(tmp_path):
     """Loader.wanted: only the named columns are typed and in register_rows (another one is
     no such column: a loud error, never a silent NULL), and a bad cell in any column still
