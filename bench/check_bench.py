@@ -60,7 +60,7 @@ def policy(index: int, first_clause: int, count: int, matters: int) -> str:
             lines += ["  给予 按 收入 首次超过 分档", f"    {threshold * 3}万元 → 30万元", f"    {threshold}万元 → 10万元"]
         else:
             lines += [f"  当 连续 3年 收入 增速 均超过 {k % 30 + 1}% 且 收入 不低于 {threshold}万元", "  给予 最高 20万元"]
-        lines.append(f"  案例 预期 无法判定")
+        lines.append("  案例 预期 无法判定")
     return "\n".join(lines) + "\n"
 
 

@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import datetime
 import functools
-import hashlib
-import io
 import re
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import attrs
-import lark
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedInput
 
 from . import ast, lalr, limits
@@ -339,7 +334,7 @@ class _ToAst(Transformer):  # v_args(meta=True) is applied below, after the fiel
         if token.type == "RUN_YEAR":
             first, last, text = self._run_year(token)
             return ast.RunYearRow(text, first, last, amount, self._span(meta))
-        word, count = str(token)[0], self._run_count(token, str(token)[1:-1])
+        count = self._run_count(token, str(token)[1:-1])
         # 前N年 / 后N年: a span; a_by_run_year places it after the row before.
         return ast.RunYearRow(str(token), 0, count, amount, self._span(meta))
 

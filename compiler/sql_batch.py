@@ -544,7 +544,7 @@ class Engine:
 
     def _quota_summary(self, number: int, quota, counts: tuple[int, int], group_rows: list[dict]) -> dict:
         """A quota's summary entry, as runtime.allocate_quota gives it."""
-        share, keys = quota[1], quota[3]
+        keys = quota[3]
         base_fact = quota[4] if len(quota) > 4 else None
         group_facts = tuple(quota[5]) if len(quota) > 5 else ()
         names = self._quota_names(quota)

@@ -17,8 +17,6 @@ line.
 from __future__ import annotations
 
 import ast as pyast
-import keyword
-import sys
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 

@@ -55,7 +55,8 @@ from typing import Callable, Iterable, Mapping, Sequence, assert_never
 import attrs
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ErrorLevel, SqlglotError
+from sqlglot.errors import ErrorLevel
+from sqlglot.errors import SqlglotError as SqlglotError  # sql_batch catches it as to_sql.SqlglotError
 
 from . import model
 from .model import Base

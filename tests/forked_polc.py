@@ -21,7 +21,6 @@ two runs, and test_cli.py (the CLI as a user runs it) use a real subprocess inst
 
 from __future__ import annotations
 
-import array
 import io
 import json
 import locale

@@ -5,7 +5,6 @@ Decimal in Python, strings only in JSON); all fact problems of a call at once; a
 client checks with `mypy --strict`."""
 
 import dataclasses
-import datetime
 import importlib
 import inspect
 import json
@@ -15,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 

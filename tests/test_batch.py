@@ -5,11 +5,10 @@ import csv
 import dataclasses
 import itertools
 import json
-import random
 
 import pytest
 
-from compiler import driver, runtime
+from compiler import driver
 
 from conftest import ROOT, run_polc
 

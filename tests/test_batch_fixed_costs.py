@@ -8,7 +8,6 @@ is the same bytes with the cache, without it, and compiling in memory."""
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import subprocess
 import sys

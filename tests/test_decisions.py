@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from compiler import driver, interpreter, runtime
 from compiler.lower import lower
 
-from conftest import FIXTURES, ROOT
+from conftest import ROOT
 from test_properties import DATES, POLICY_FILES, _generated, _policy, fact_values
 
 FACTORS = (None, (Decimal("1.5"), "嘉政发〔2020〕8号第十四条"), (Decimal("0.3"), "系数"))

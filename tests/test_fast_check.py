@@ -10,7 +10,6 @@ generated ones."""
 
 from __future__ import annotations
 
-import bisect
 import pickle
 import random
 import sys
@@ -155,7 +154,7 @@ def test_witnesses_are_confirmed_per_pair_as_the_interpreter_says(tmp_path):
     assert len(project.overlaps) == 6
     for overlap in project.overlaps:
         assert overlap.decided and overlap.confirmed and overlap.witness is not None
-        (p1, c1), (p2, c2) = overlap.first, overlap.second
+        (p1, _c1), (p2, _c2) = overlap.first, overlap.second
         on = overlaps.evaluation_date(p1, p2, overlaps._common_year(p1, p2))
         for policy, clause in (overlap.first, overlap.second):
             lowered = lower.lower(policy)

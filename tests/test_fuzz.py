@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fuzzing  # noqa: E402
-from fuzzing import ON, Case, FIFO, FULL, Symlink, run_case, run_checked  # noqa: E402
+from fuzzing import ON, Case, FIFO, Symlink, run_checked  # noqa: E402
 from conftest import interruptible  # noqa: E402
 
 ROOT = fuzzing.ROOT
@@ -218,7 +218,7 @@ def test_regression_drafts_start_from_a_clean_policy():
     """The drafts below differ from this clean one only in the defect they test, so an
     expected error is the defect's, not a missing declaration's."""
     text = NEST_HEADER.format("投资额 超过 1万元") + "  案例 已知 投资额 = 2万元 评估日 2021-06-30 预期 1万元\n"
-    result = polc(["check", "d.pol"], {"d.pol": text.encode()}, expect=(0,))
+    polc(["check", "d.pol"], {"d.pol": text.encode()}, expect=(0,))
     polc(["test", "d.pol"], {"d.pol": text.encode()}, expect=(0,))
 
 

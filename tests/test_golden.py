@@ -3,8 +3,6 @@
 POLC_UPDATE_GOLDEN=1 rewrites the expected files (review the diff before committing).
 """
 
-import os
-from pathlib import Path
 
 import pytest
 

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from compiler import checks, driver, limits, overlaps, runtime
+from compiler import driver, limits, overlaps, runtime
 from compiler.checks import _closest
 from compiler.parser import parse_text
 from compiler.source import SourceFile

@@ -8,7 +8,6 @@ runs them), and the forms are checked to survive printing, formatting and evalua
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings

@@ -2,7 +2,6 @@
 Content-Length framing on stdin/stdout, as an editor would."""
 
 import json
-import re
 import os
 import queue
 import shutil

@@ -3,7 +3,6 @@ reviewer reads in one pass (facts that matter, 万元/亿元, parentheses, one s
 no codes or line numbers, no empty columns)."""
 
 import re
-from pathlib import Path
 
 import attrs
 import pytest

@@ -23,7 +23,7 @@ from compiler.checks import check_policy
 from compiler.parser import parse
 from compiler.source import SourceFile
 
-from conftest import ROOT, run_polc
+from conftest import run_polc
 
 HEAD = "政策 测试〔2021〕1号\n  施行日期 2021年1月1日\n"
 DECL = "枚举 级别: 国家、省\n事实 投资额: 金额\n事实 收入: 逐年 金额\n事实 级: 级别\n事实 总部: 标识\n"

@@ -14,8 +14,6 @@ from hypothesis import strategies as st
 from compiler import analysis, ast, driver, interpreter
 from compiler.lower import lower
 from compiler.checks import walk, clause_expressions
-from compiler.parser import parse
-from compiler.source import SourceFile
 
 from conftest import FIXTURES, ROOT
 

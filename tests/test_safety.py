@@ -12,7 +12,6 @@ from compiler.parser import parse_text
 from compiler.lower import lower
 from compiler.to_python import to_python
 
-from conftest import ROOT
 
 
 def payloads(marker):

@@ -3,7 +3,6 @@ Kleene logic, rounding to cents half up, exact quotients (compared, floored, rou
 first-time crossings and runs of years over yearly columns. Run in DuckDB, the tested
 dialect."""
 
-import datetime
 from decimal import Decimal
 
 import duckdb

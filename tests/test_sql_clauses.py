@@ -13,17 +13,15 @@ output of `polc build --emit sql`.
 import datetime
 from pathlib import Path
 import json
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlglot import exp
 
 from compiler import driver, model, runtime, to_sql
 from compiler.lower import lower
-from compiler.model import CompareOp
 
 from conftest import FIXTURES, ROOT, golden, run_polc
 from test_properties import fact_values

@@ -4,7 +4,6 @@ itself agrees with the per-cell forms and with runtime.validate_facts on generat
 (tricky forms included), and a whole register loaded through the Loader gives, row by row,
 the runtime's typed values or a bad row."""
 
-import csv
 import io
 import json
 import random

@@ -7,7 +7,6 @@ same patterns compile here unchanged."""
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
