@@ -85,8 +85,8 @@ COMPRESS_SHARE = 0.5
 # The columns of clause_rows (CONTRACTS.md §2, narrow: to_sql.NARROW_COLUMNS with their types)
 CLAUSE_ROWS_TYPES = ("_line BIGINT, pos INTEGER, matter VARCHAR, applies BOOLEAN, paid BOOLEAN, kind VARCHAR, "
                      "amount_min DECIMAL(38,2), amount_max DECIMAL(38,2), could_pay DECIMAL(38,2), reason VARCHAR")
-# r18-rows prototype: the per-applicant query over a register of one row group (DuckDB's, for
-# an in-memory table: ONE_ROW_GROUP rows) runs in up to PARTS_AT_ONCE parts at once (Engine._parts).
+# The per-applicant query over a register of one row group (DuckDB's, for an in-memory table:
+# ONE_ROW_GROUP rows) runs in up to PARTS_AT_ONCE parts at once (Engine._parts).
 # Each part plans the query again (about 0.15 s CPU, at the same time as the others): not for
 # a register under PARTS_FROM_LINES lines, whose query takes little more than that.
 ONE_ROW_GROUP = 122_880
@@ -382,7 +382,7 @@ class Engine:
         # when they would take more than COMPRESS_SHARE of the memory limit.
         self.con.execute("SET checkpoint_threshold = '1TB'")
         try:
-            if parts > 1:  # r18-rows prototype: one run, in parts on several cursors (see _parts)
+            if parts > 1:  # one run, in parts on several cursors (see _parts)
                 self.con.execute(f"CREATE TABLE mem.clause_rows ({CLAUSE_ROWS_TYPES}"
                                  f"{', funding VARCHAR' if columns.endswith('funding') else ''})")
                 size = -(-(high - low + 1) // parts)
@@ -406,16 +406,17 @@ class Engine:
         in a thread of its own: DuckDB runs a query over a table of one row group (a TEMP or
         in-memory table under 122,880 rows: every register of up to about 100,000 enterprises)
         on one thread, so on two cores half the lines on each cursor take about half the time.
-        Only when the register's table is readable from other cursors (in `mem`, not TEMP), it
-        is one row group (else DuckDB already scans it on every core), fits one run of the query
-        (CHUNK_LINES) and has PARTS_FROM_LINES lines or more; PARTS_AT_ONCE at most, and no more
-        than DuckDB's threads."""
+        Only when the register's table is one row group (held in memory, in
+        sql_register.MEMORY_DATABASE, which every cursor reads: the database file's row groups
+        are ROW_GROUP_SIZE rows, which DuckDB already scans on every core), fits one run of the
+        query (CHUNK_LINES) and has PARTS_FROM_LINES lines or more; PARTS_AT_ONCE at most, and
+        no more than DuckDB's threads."""
         if low is None or not PARTS_FROM_LINES <= high - low + 1 <= min(chunk_lines(), ONE_ROW_GROUP):
             return 1
-        where = self.con.execute("SELECT any_value(database_name) FROM duckdb_tables() WHERE table_name = 'reg_cells'"
-                                 ).fetchone()[0]
+        if getattr(self.loaded, "database", None) != sql_register.MEMORY_DATABASE:
+            return 1
         threads = int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])
-        return max(1, min(PARTS_AT_ONCE, threads)) if where == "mem" else 1
+        return max(1, min(PARTS_AT_ONCE, threads))
 
     @_once_per_run  # the loader asks for it first (the columns to type), then _clause_rows runs it
     @sql_cache.cached  # the text from polc's cache when the same sources, --on and years made it
@@ -1264,7 +1265,7 @@ class Engine:
 
 
 def _in_parallel(con, statement: str, ranges: list[tuple[int, int]]) -> int:
-    """r18-rows prototype: `statement` (over the view `register`: getvariable polc_low and
+    """`statement` (over the view `register`: getvariable polc_low and
     polc_high) run for each range of lines at once, each on a cursor of its own (a connection to
     the same database: it sets its own search path and variables) in a thread of its own
     (DuckDB lets go of the GIL while it runs); the rows it inserted. Appends from several

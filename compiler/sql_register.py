@@ -23,10 +23,13 @@ ragged rows…) is read by polc's own streaming CSV reader (the Python engine's,
 are the same) and staged as UTF-8 JSON lines for DuckDB. JSON Lines registers are read and
 validated by the runtime row by row, then staged the same way.
 
-Tables: `reg_cells` (TEMP up to TEMP_TABLE_BYTES) holds a row per register line, made by one
-CREATE TABLE … AS on every core; the view `reg` over it adds `_line` (on the direct CSV path
-rowid plus the header's line: no stored column, no window); `reg_fixed` holds the rows the
-runtime typed; the view `register_rows` is the good rows of both.
+Tables: `reg_cells` holds a row per register line, made by one CREATE TABLE … AS on every
+core, in the database Loaded.database names: up to TEMP_TABLE_BYTES the in-memory database
+MEMORY_DATABASE, beyond it the batch's database file; either way an attached database, so
+that every cursor of the connection reads the register (a TEMP table is its own connection's
+only). The view `reg` over it adds `_line` (on the direct CSV path rowid plus the header's
+line: no stored column, no window); `reg_fixed` holds the rows the runtime typed; the view
+`register_rows` is the good rows of both.
 """
 
 from __future__ import annotations
@@ -55,12 +58,19 @@ SQL_TYPES = {"money": "DECIMAL(38,6)", "number": "DECIMAL(38,6)", "percent": "DE
 _UNIT_FACTORS = (("万亿元", 10 ** 12), ("亿元", 10 ** 8), ("万元", 10 ** 4), ("元", 1))
 _JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 _TABLE_SOURCE = re.compile(r"^(?P<file>.+\.(?:duckdb|db)):(?P<table>[^:/\\]+)$")
-# A CSV or JSON Lines register up to this size is loaded into a TEMP table (held in memory, not
+# Two line feeds in a row (a blank line) found by re: a third of the CPU of `b"\n\n" in chunk`
+# (Python's substring search for this needle), 0.7 s of a 1.25 GB register read before DuckDB starts.
+_BLANK_LINE = re.compile(rb"\n\n")
+# A CSV or JSON Lines register up to this size is loaded into a table held in memory (not
 # compressed into the database file: a fifth of the cost of loading); a larger one (a million
 # rows of the bench register is 1.25 GB, which would not fit in POLC_DUCKDB_MEMORY and spill
 # uncompressed) into a table of the database file, as before.
 TEMP_TABLE_BYTES = 512 << 20
-PARTS_TABLE_BYTES = 160 << 20  # r18-rows prototype (Loader._create)
+# The database that holds a register of up to TEMP_TABLE_BYTES: attached in memory, without
+# COMPRESS, so its tables are kept as a TEMP table's are (uncompressed: with COMPRESS, loading
+# 100,000 rows cost 0.9 s more CPU), and unlike a TEMP table every cursor of the connection
+# reads them (a query can run on several cursors at once).
+MEMORY_DATABASE = "polc_memory"
 DEFAULT_MEMORY = "1280MB"  # the issue's bound is 2 GB for the whole process (Python and DuckDB's own)
 
 
@@ -71,10 +81,10 @@ def memory_limit() -> str:
 
 # While the register's table is created, DuckDB's memory limit is this many times
 # POLC_DUCKDB_MEMORY, so that its order-keeping insert runs on every core
-# (Loader._ordered_insert_room): for a TEMP register, and for one loaded into the database file
-# (FILE_INSERT_ROOM = 1 keeps the limit for that one, as before round 17).
+# (Loader._ordered_insert_room): for a register held in memory, and for one loaded into the
+# database file (FILE_INSERT_ROOM = 1 keeps the limit for that one, as before round 17).
 INSERT_ROOM = 4
-FILE_INSERT_ROOM = 4
+FILE_INSERT_ROOM = 16
 STAGED_LIST_SEPARATOR = "\x01"  # items of a 逐项 fact staged from JSON (never in a valid item)
 
 
@@ -275,6 +285,10 @@ class Loaded:
         self.rows = 0
         self.bad: list[dict] = []  # {"line", "error"[, "applicant"], "structural"}
         self.years: dict[str, tuple[int, ...]] = {}
+        # The attached database holding the register's table reg_cells: MEMORY_DATABASE or
+        # "polc" (the database file). Both are readable by every cursor of the connection
+        # (con.cursor()), as the views reg and register_rows over it are.
+        self.database = MEMORY_DATABASE
         # (column, SQL type) of every declared fact column the register has, after _line and 申请人
         self.view_columns: list[tuple[str, str]] = []
         # Those of them in the view register_rows, typed: all, or those Loader.wanted named
@@ -307,7 +321,7 @@ class Loader:
         self.encoding = encoding
         self.work = work
         self.stdin = stdin
-        self.temp = False  # reg_cells as a TEMP table (load decides: TEMP_TABLE_BYTES)
+        self.in_memory = False  # reg_cells held in MEMORY_DATABASE (load decides: TEMP_TABLE_BYTES)
         self.first_line: int | None = None  # the direct path's line of rowid 0 (_create)
         self.fixed = False  # whether reg_fixed holds rows the runtime typed (_apply)
         self.loaded = Loaded()
@@ -318,7 +332,10 @@ class Loader:
     # ------------------------------------------------------------ entry
     def load(self) -> Loaded:
         kind = register_format(self.path)
-        self.temp = kind in ("csv", "jsonl") and (self.path == "-" or os.path.getsize(self.path) <= TEMP_TABLE_BYTES)
+        self.in_memory = kind in ("csv", "jsonl") and (self.path == "-" or os.path.getsize(self.path) <= TEMP_TABLE_BYTES)
+        self.loaded.database = MEMORY_DATABASE if self.in_memory else "polc"
+        if self.in_memory:
+            self.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {MEMORY_DATABASE}")
         if kind == "csv":
             self._csv()
         elif kind == "jsonl":
@@ -366,7 +383,7 @@ class Loader:
                 if not (_is_duckdb_error(exc) or isinstance(exc, _DirectReadMismatch)):
                     raise
                 self.con.execute("DROP VIEW IF EXISTS reg")
-                self.con.execute("DROP TABLE IF EXISTS reg_cells")
+                self.con.execute(f"DROP TABLE IF EXISTS {self._cells}")
                 self.first_line = None
         self._csv_staged()
 
@@ -416,7 +433,7 @@ class Loader:
                 if not carry and b"\r" not in chunk:
                     # The usual file (LF only): no copy of the chunk; a blank line is "\n\n",
                     # possibly across the previous chunk's end.
-                    if b"\n\n" in chunk or (tail.endswith(b"\n") and chunk.startswith(b"\n")):
+                    if _BLANK_LINE.search(chunk) or (tail.endswith(b"\n") and chunk.startswith(b"\n")):
                         return False
                     lf = lf or b"\n" in chunk
                     tail = (tail + chunk[-2:])[-2:]
@@ -632,30 +649,24 @@ class Loader:
         middle = f"SELECT *, {fast} AS _ok FROM ({inner})"
         raw_list = "[" + ", ".join(f"CAST(t{i} AS VARCHAR)" if not c.as_list else f"array_to_string(t{i}, ';')"
                                    for i, c in enumerate(self.loaded.columns)) + "]"
-        # TEMP for a register of moderate size (TEMP_TABLE_BYTES). The later stages read
+        # In memory for a register of moderate size (TEMP_TABLE_BYTES). The later stages read
         # register_lines, sql_batch's view (or copy) of the rows evaluated.
-        # r18-rows prototype: a register of up to PARTS_TABLE_BYTES in `mem` (sql_batch.connect),
-        # not TEMP, so that other cursors can read it (sql_batch.Engine._parts: the per-applicant
-        # query in parts on two threads, for a register of one row group); a larger one stays
-        # TEMP, out of what `CHECKPOINT mem` compresses (sql_batch.COMPRESS_SHARE).
-        in_mem = self.temp and (self.path == "-" or os.path.getsize(self.path) <= PARTS_TABLE_BYTES)
-        create = (f"CREATE {'TABLE mem.' if in_mem else 'TEMP TABLE ' if self.temp else 'TABLE '}reg_cells AS SELECT "
+        create = (f"CREATE TABLE {self._cells} AS SELECT "
                   f"{'_src_line AS _line, ' if first_line is None else ''}{identifier} AS {ident(IDENTIFIER)}, "
                   f"_ok AS _fast, ({' AND '.join(blank) if blanks and blank else 'false'}) AS _blank, "
                   f"CASE WHEN NOT _ok THEN {raw_list} END AS _raw"
                   f"{''.join(', ' + o for o in outputs)} FROM ({middle})")
-        # r18-rows prototype: no automatic checkpoint of `mem` (which would compress the
-        # register as it is committed: 0.6 s CPU more at 100,000 rows than a TEMP table)
-        self.con.execute("SET checkpoint_threshold = '1TB'")
-        try:
-            with self._ordered_insert_room():
-                read = self.con.execute(create).fetchone()[0]
-        finally:
-            self.con.execute("RESET checkpoint_threshold")
+        with self._ordered_insert_room():
+            read = self.con.execute(create).fetchone()[0]
         self.first_line = first_line
         self.con.execute("CREATE VIEW reg AS SELECT " + ("*" if first_line is None else f"rowid + {int(first_line)} AS _line, *")
-                         + " FROM reg_cells")
+                         + f" FROM {self._cells}")
         return read
+
+    @property
+    def _cells(self) -> str:
+        """reg_cells, qualified by the database that holds it (Loaded.database)."""
+        return f"{self.loaded.database}.main.reg_cells"
 
     @contextlib.contextmanager
     def _ordered_insert_room(self):
@@ -670,12 +681,15 @@ class Loader:
         states sampled every 5 ms: 1.0 runnable on average with 1280 MB, 2 GB or 3 GB; 1.8 with
         4 GB or more, and 2.2-2.4 s wall instead of 3.6-4.1 s for the same CPU), and so was a
         register of 300,000 rows loaded into the database file (1.01 runnable with 1280 MB, 1.90
-        with 5 GB). The memory used is not what the limit allows: a TEMP register is held in
-        memory whole either way (peak RSS of that statement 360-400 MB at 100,000 rows with
-        every limit), and the database file's table is written out as it is made (peak RSS 525
-        MB with 1280 MB, 512 MB with 5 GB, at 300,000 rows; not measured at 1,000,000)."""
+        with 5 GB). The memory used is not what the limit allows: a register in memory is held
+        whole either way (peak RSS of that statement 360-400 MB at 100,000 rows with every
+        limit), and the database file's table is written out as it is made. With 4 × 1280 MB,
+        a register loaded into the file still went to one thread past a few hundred thousand
+        rows (400,000 rows under 512 MB × 4: 1.01 runnable; × 16: 1.92); FILE_INSERT_ROOM = 16
+        keeps both cores working at 1,000,000 rows under 1280 MB with the same peak (the load's
+        peak RSS 857 MB with × 16, 874 MB with × 4; 400,000 rows: 543-595 MB either way)."""
         limit = memory_limit()  # as sql_batch.connect set it
-        room = INSERT_ROOM if self.temp else FILE_INSERT_ROOM
+        room = INSERT_ROOM if self.in_memory else FILE_INSERT_ROOM
         if room <= 1 or not _bytes(limit):
             yield
             return
@@ -732,9 +746,9 @@ class Loader:
         """Rows found blank by the runtime (only whitespace) are marked so (a BOOLEAN updated in
         place: the row keeps its rowid, which is its line on the direct path)."""
         if self.first_line is None:
-            self.con.executemany("UPDATE reg_cells SET _blank = true WHERE _line = ?", lines)
+            self.con.executemany(f"UPDATE {self._cells} SET _blank = true WHERE _line = ?", lines)
         else:
-            self.con.executemany("UPDATE reg_cells SET _blank = true WHERE rowid = ?",
+            self.con.executemany(f"UPDATE {self._cells} SET _blank = true WHERE rowid = ?",
                                  [(line - self.first_line,) for (line,) in lines])
 
     def _stage_lines(self, lines) -> None:

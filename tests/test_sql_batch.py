@@ -605,7 +605,7 @@ def test_clause_rows_compressed_in_memory_after_each_run_give_the_same_bytes(tmp
 
 
 def test_the_per_applicant_query_in_parts_on_two_cursors_gives_the_same_bytes(tmp_path, monkeypatch):
-    """A register of one row group (in `mem`, under 122,880 rows) is evaluated by the
+    """A register of one row group (held in memory, under 122,880 rows) is evaluated by the
     per-applicant query in parts on cursors of their own in threads of their own
     (Engine._parts, _in_parallel): the parts give exactly the rows of one run — the Python
     engine's bytes, JSON Lines and CSV, with and without --all, for a CSV register DuckDB

@@ -220,6 +220,23 @@ def test_a_header_that_is_not_utf8_is_never_read_by_duckdb_directly(tmp_path):
     assert loader._plain_utf8()
 
 
+def test_an_empty_line_keeps_a_register_from_duckdbs_direct_read(tmp_path):
+    """An empty line (two line feeds in a row, _BLANK_LINE) is skipped by polc's reader, so
+    DuckDB's rows would no longer be the file's lines: such a file is read polc's way."""
+    path = tmp_path / "register.csv"
+    policy = types.SimpleNamespace(schema=SCHEMA)
+    loader = sql_register.Loader(duckdb.connect(), [(policy, [])], types.SimpleNamespace(known=SCHEMA), str(path),
+                                 None, str(tmp_path))
+    lines = [",".join(HEADER)] + [",".join(_row(n)) for n in range(5)]
+    for text, plain in [("\n".join(lines) + "\n", True), ("\n".join(lines[:3] + [""] + lines[3:]) + "\n", False),
+                        ("\n".join(lines) + "\n\n", False), ("\n".join(lines), True)]:
+        path.write_text(text, encoding="utf-8")
+        assert loader._plain_utf8() is plain, text
+    path.write_text("\n".join(lines[:3] + [""] + lines[3:]) + "\n", encoding="utf-8")
+    loaded, got = _load(path)
+    assert loaded.reader == "staged" and sorted(got) == [2, 3, 5, 6, 7]  # physical lines, the empty one (4) skipped
+
+
 def test_columns_not_wanted_are_still_checked_but_not_kept(tmp_path):
     """Loader.wanted: only the named columns are typed and in register_rows (another one is
     no such column: a loud error, never a silent NULL), and a bad cell in any column still
@@ -311,8 +328,11 @@ def test_a_register_with_a_huge_amount_loads_with_that_row_bad(tmp_path):
 
 
 def test_a_large_register_is_loaded_into_the_database_file_with_the_same_rows(tmp_path, monkeypatch):
+    """A register up to TEMP_TABLE_BYTES is held in the in-memory database, a larger one in
+    the database file; either way every cursor of the connection reads the same rows (the
+    per-applicant query may run on several), which a TEMP table would not allow."""
     path = tmp_path / "register.csv"
-    _write_plain(path, [_row(1), _row(2, 人数="12个"), _row(3, 总部=" H1"), _row(4, 金额="5元")])
+    _write_plain(path, [_row(1), _row(2, 人数="12个"), _row(3, 总部=" H1"), _row(4, 金额="5元"), _row(5, 人数="")])
     kinds = {}
 
     def load():
@@ -321,18 +341,22 @@ def test_a_large_register_is_loaded_into_the_database_file_with_the_same_rows(tm
             con = sql_batch.connect(directory)
             loaded = sql_register.Loader(con, [(policy, [])], types.SimpleNamespace(known=SCHEMA), str(path), None,
                                          directory).load()
-            # held in memory: TEMP, or in `mem` (r18-rows prototype), not in the database file
-            temporary = con.execute("SELECT database_name <> 'polc' FROM duckdb_tables() "
-                                    "WHERE table_name = 'reg_cells'").fetchone()[0]
+            where = con.execute("SELECT database_name, temporary FROM duckdb_tables() "
+                                "WHERE table_name = 'reg_cells'").fetchall()
             rows = con.execute("SELECT * FROM register_rows ORDER BY _line").fetchall()
+            other = con.cursor()  # another cursor, as a second thread would use: the same rows
+            assert other.execute("SELECT * FROM polc.main.register_rows ORDER BY _line").fetchall() == rows
+            other.close()
             con.close()
-        return temporary, rows, [b["line"] for b in loaded.bad]
+        return (loaded.database, where), rows, [b["line"] for b in loaded.bad]
 
     kinds["small"] = load()
     monkeypatch.setattr(sql_register, "TEMP_TABLE_BYTES", path.stat().st_size - 1)
     kinds["large"] = load()
-    assert kinds["small"][0] is True and kinds["large"][0] is False
+    assert kinds["small"][0] == (sql_register.MEMORY_DATABASE, [(sql_register.MEMORY_DATABASE, False)])
+    assert kinds["large"][0] == ("polc", [("polc", False)])
     assert kinds["small"][1:] == kinds["large"][1:] and kinds["small"][2] == [3]
+    assert [row[0] for row in kinds["small"][1]] == [2, 4, 5, 6]  # line 3 bad; line 4 typed by the runtime
 
 
 # ---------------------------------------------------------------- line numbers of a parallel load
@@ -356,7 +380,7 @@ def _engines(policies, register, monkeypatch):
 
     def load_and_say(loader):
         loaded = load(loader)
-        readers.append((loaded.reader, loader.temp))
+        readers.append((loaded.reader, loader.in_memory))
         return loaded
     monkeypatch.setattr(sql_register.Loader, "load", load_and_say)
     monkeypatch.setenv("POLC_DUCKDB_THREADS", "2")
@@ -365,7 +389,7 @@ def _engines(policies, register, monkeypatch):
     return (python_out.getvalue(), python_err.getvalue()), (sql_out.getvalue(), sql_err.getvalue()), readers
 
 
-@pytest.mark.parametrize("temp", [True, False], ids=["temp-table", "database-file"])
+@pytest.mark.parametrize("temp", [True, False], ids=["in-memory", "database-file"])
 def test_a_register_read_in_parallel_parts_keeps_every_physical_line(tmp_path, monkeypatch, temp):
     if not temp:  # the register loaded into the database file, as one over TEMP_TABLE_BYTES is
         monkeypatch.setattr(sql_register, "TEMP_TABLE_BYTES", 0)
