@@ -411,7 +411,7 @@ class Engine:
         are ROW_GROUP_SIZE rows, which DuckDB already scans on every core), fits one run of the
         query (CHUNK_LINES) and has PARTS_FROM_LINES lines or more; PARTS_AT_ONCE at most, and
         no more than DuckDB's threads."""
-        if low is None or not PARTS_FROM_LINES <= high - low + 1 <= min(chunk_lines(), ONE_ROW_GROUP):
+        if low is None or high is None or not PARTS_FROM_LINES <= high - low + 1 <= min(chunk_lines(), ONE_ROW_GROUP):
             return 1
         if getattr(self.loaded, "database", None) != sql_register.MEMORY_DATABASE:
             return 1
