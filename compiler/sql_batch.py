@@ -17,10 +17,13 @@ Memory: the per-applicant query runs over slices of register lines (CHUNK_LINES)
 narrow rows of the clauses written only; tables live in a database file in a private
 temporary directory, so DuckDB spills them there beyond its memory limit. Cores: the file's
 row groups are ROW_GROUP_SIZE rows, DuckDB's unit of a parallel scan (see connect). The large
-table of clause rows (`clause_rows`) is a TEMP table: DuckDB keeps it in its buffer pool and
-spills it to the temporary directory too, without compressing it into the database file (a
-third less CPU for the per-applicant stage); `final`, the rows written with their
-allocations, is a view of it (Engine._final_view), not a second copy. Quotas, budgets
+table of clause rows (`clause_rows`) lives in `mem`, an in-memory database attached with
+COMPRESS: held as written, like a TEMP table, not compressed into the database file (a third
+less CPU for the per-applicant stage), and compressed in memory by `CHECKPOINT mem` once it
+would take more than COMPRESS_SHARE of the memory limit (round 18: at 1,000,000 enterprises
+it no longer spills to the temporary directory and is read back from there by every later
+stage); `final`, the rows written with their allocations, is a view of it
+(Engine._final_view), not a second copy. Quotas, budgets
 and totals read the whole table, so slicing changes no decision.
 
 Bad rows are reported as the Python engine reports them (batch.py's messages and rules: the
@@ -69,6 +72,26 @@ CHUNK_LINES = 250_000  # register lines evaluated by one run of the per-applican
 # 20,000. Its cost: a full row group is compressed into the file as it is written, where a table
 # under 122,880 rows stayed uncompressed until commit (about 0.3 s CPU more at 20,000 rows).
 ROW_GROUP_SIZE = 8192
+# clause_rows lives in `mem`, an in-memory database attached with COMPRESS (connect): its rows
+# are held as written (uncompressed, about CLAUSE_ROW_BYTES each, as a TEMP table's) until
+# `CHECKPOINT mem` compresses them, about 6 times smaller. A checkpoint is made after a run of
+# the per-applicant query once the rows so far would take more than COMPRESS_SHARE of DuckDB's
+# memory limit: at 1,000,000 enterprises (40.6 million rows, some 4 GB as written) the table
+# no longer leaves memory for the spill directory and is read back from there by each later
+# stage; at 100,000 (4 million rows, 0.45 GB) it fits and is not compressed (CHECKPOINT is one
+# thread's work, about 0.3 µs a row, and saves the later stages nothing there).
+CLAUSE_ROW_BYTES = 110
+COMPRESS_SHARE = 0.5
+# The columns of clause_rows (CONTRACTS.md §2, narrow: to_sql.NARROW_COLUMNS with their types)
+CLAUSE_ROWS_TYPES = ("_line BIGINT, pos INTEGER, matter VARCHAR, applies BOOLEAN, paid BOOLEAN, kind VARCHAR, "
+                     "amount_min DECIMAL(38,2), amount_max DECIMAL(38,2), could_pay DECIMAL(38,2), reason VARCHAR")
+# The per-applicant query over a register of one row group (DuckDB's, for an in-memory table:
+# ONE_ROW_GROUP rows) runs in up to PARTS_AT_ONCE parts at once (Engine._parts).
+# Each part plans the query again (about 0.15 s CPU, at the same time as the others): not for
+# a register under PARTS_FROM_LINES lines, whose query takes little more than that.
+ONE_ROW_GROUP = 122_880
+PARTS_AT_ONCE = 2
+PARTS_FROM_LINES = 10_000
 
 
 def chunk_lines() -> int:
@@ -98,13 +121,18 @@ class Clause:
 def connect(work: str):
     """DuckDB for one batch: a database file in the private directory `work` (so that its
     tables are compressed and can leave memory: see the module's docstring), with row groups
-    of ROW_GROUP_SIZE rows, the memory limit and the spill directory of POLC_DUCKDB_MEMORY."""
+    of ROW_GROUP_SIZE rows, the memory limit and the spill directory of POLC_DUCKDB_MEMORY;
+    and `mem`, an in-memory database whose tables are compressed at `CHECKPOINT mem`
+    (clause_rows: COMPRESS_SHARE) and, unlike TEMP tables, readable from other cursors
+    (which do not inherit settings: each sets the search path, polc then mem, itself)."""
     import duckdb
     con = duckdb.connect()
     # Attached rather than opened: the row-group size is an option of ATTACH. The catalog keeps
     # the name the file gave it when opened directly (polc), so every statement reads the same.
     con.execute(f"ATTACH {literal(os.path.join(work, 'polc.duckdb'))} AS polc (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
     con.execute("USE polc")
+    con.execute("ATTACH ':memory:' AS mem (COMPRESS)")
+    con.execute("SET search_path = 'polc.main,mem.main'")
     con.execute(f"SET memory_limit = {literal(sql_register.memory_limit())}")
     con.execute(f"SET temp_directory = {literal(os.path.join(work, 'spill'))}")
     con.execute("SET preserve_insertion_order = true")
@@ -207,6 +235,7 @@ class Engine:
         self.budgets = {policy.docno: policy.budgets for policy, _ in self.policies if policy.budgets}
         self.models: list = []
         self.notes: list[tuple[str, str]] = []
+        self.compressed = False  # clause_rows compressed (_clause_rows): a large register
         self.loading = True
 
     # ------------------------------------------------------------ the whole run
@@ -345,12 +374,49 @@ class Engine:
         low, high = self.con.execute("SELECT min(_line), max(_line) FROM register_lines").fetchone()
         step = chunk_lines()
         starts = range(low, high + 1, step) if low is not None else range(1)
-        for number, start in enumerate(starts):
-            # Each run is planned again (a few tenths of a second for six policies): slices are large.
-            self.con.execute(f"SET VARIABLE polc_low = {int(start)}")
-            self.con.execute(f"SET VARIABLE polc_high = {int(start + step - 1)}")
-            self.con.execute(f"{'INSERT INTO clause_rows' if number else 'CREATE TEMP TABLE clause_rows AS'} "
-                             f"SELECT {columns} FROM ({query}) c WHERE {' OR '.join(keep)}")
+        rows, limit = 0, sql_register._bytes(sql_register.memory_limit()) or float("inf")
+        select = f"SELECT {columns} FROM ({query}) c WHERE {' OR '.join(keep)}"
+        parts = self._parts(low, high) if place == "pos" else 1
+        # DuckDB checkpoints a database when a commit writes more than checkpoint_threshold
+        # (16 MiB), which for `mem` compresses what it holds: the rows are compressed here only
+        # when they would take more than COMPRESS_SHARE of the memory limit.
+        self.con.execute("SET checkpoint_threshold = '1TB'")
+        try:
+            if parts > 1:  # one run, in parts on several cursors (see _parts)
+                self.con.execute(f"CREATE TABLE mem.clause_rows ({CLAUSE_ROWS_TYPES}"
+                                 f"{', funding VARCHAR' if columns.endswith('funding') else ''})")
+                size = -(-(high - low + 1) // parts)
+                rows += _in_parallel(self.con, f"INSERT INTO clause_rows {select}",
+                                     [(start, start + size - 1) for start in range(low, high + 1, size)])
+                starts = range(0)
+            for number, start in enumerate(starts):
+                # Each run is planned again (a few tenths of a second for six policies): slices are large.
+                self.con.execute(f"SET VARIABLE polc_low = {int(start)}")
+                self.con.execute(f"SET VARIABLE polc_high = {int(start + step - 1)}")
+                rows += self.con.execute(f"{'INSERT INTO clause_rows' if number else 'CREATE TABLE mem.clause_rows AS'} "
+                                         f"{select}").fetchone()[0]
+                if rows * CLAUSE_ROW_BYTES > limit * COMPRESS_SHARE:
+                    self.con.execute("CHECKPOINT mem")  # the rows so far, compressed (see COMPRESS_SHARE)
+                    self.compressed = True
+        finally:
+            self.con.execute("RESET checkpoint_threshold")
+
+    def _parts(self, low: int | None, high: int | None) -> int:
+        """In how many parts the per-applicant query runs at once, each on a cursor of its own
+        in a thread of its own: DuckDB runs a query over a table of one row group (a TEMP or
+        in-memory table under 122,880 rows: every register of up to about 100,000 enterprises)
+        on one thread, so on two cores half the lines on each cursor take about half the time.
+        Only when the register's table is one row group (held in memory, in
+        sql_register.MEMORY_DATABASE, which every cursor reads: the database file's row groups
+        are ROW_GROUP_SIZE rows, which DuckDB already scans on every core), fits one run of the
+        query (CHUNK_LINES) and has PARTS_FROM_LINES lines or more; PARTS_AT_ONCE at most, and
+        no more than DuckDB's threads."""
+        if low is None or high is None or not PARTS_FROM_LINES <= high - low + 1 <= min(chunk_lines(), ONE_ROW_GROUP):
+            return 1
+        if getattr(self.loaded, "database", None) != sql_register.MEMORY_DATABASE:
+            return 1
+        threads = int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])
+        return max(1, min(PARTS_AT_ONCE, threads))
 
     @_once_per_run  # the loader asks for it first (the columns to type), then _clause_rows runs it
     @sql_cache.cached  # the text from polc's cache when the same sources, --on and years made it
@@ -749,11 +815,11 @@ class Engine:
             FROM {self.final_rows} LEFT JOIN allocation a ON a._line = c._line AND a.pos = c.pos""")
 
     # ------------------------------------------------------------ totals (runtime.add_up over the listed rows)
-    def _totals_sql(self) -> str:
+    def _totals_sql(self, lines: tuple[int, int] | None = None) -> str:
         """The query of the table `totals` (_line, low, high, open, undecided): each line with a
         listed clause, its total as runtime.add_up gives it (open / undecided: the clauses'
         JSON labels in clause order; undecided: those that cannot be decided first, then
-        those waiting for a selection)."""
+        those waiting for a selection); of the lines first…last of `lines` only, if given."""
         # A matter is resolved for every applicant when a 就高不重复 policy names it in a
         # clause (runtime: any result naming it; a clause's own 事项 is named even when it
         # does not apply); a matter read from a fact (事项 按 X), when that clause names it.
@@ -770,10 +836,12 @@ class Engine:
                        if capped else "CAST(NULL AS VARCHAR)")
         count = max(1, len(self.clauses))
         labels = "CAST([" + ", ".join(literal(_j(c.policy.docno + c.label)) for c in self.clauses) + "] AS VARCHAR[])"
+        within = f"c._line BETWEEN {int(lines[0])} AND {int(lines[1])} AND " if lines else ""
+        final = f"(SELECT * FROM final WHERE _line BETWEEN {int(lines[0])} AND {int(lines[1])})" if lines else "final"
         return """
             WITH resolved AS (
               SELECT DISTINCT c._line, c.matter FROM clause_rows c JOIN clause_info i USING (pos)
-              WHERE c.matter IS NOT NULL AND i.highest_only AND i.dynamic_matter),
+              WHERE {within}c.matter IS NOT NULL AND i.highest_only AND i.dynamic_matter),
             rows AS (
               SELECT f.*{policy}, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN 0
@@ -782,7 +850,7 @@ class Engine:
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN f.could_pay ELSE f.amount_max END AS most,
                      f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AS money,
                      coalesce(f.amount_max, f.amount_min) AS most_paid
-              FROM final f {info}
+              FROM {final} f {info}
               LEFT JOIN resolved r ON r._line = f._line AND r.matter = f.matter),
             by_matter AS (
               SELECT _line, rmatter,
@@ -807,7 +875,7 @@ class Engine:
                    list_transform(list_sort(s.open), lambda p: {labels}[p + 1]) AS open,
                    list_transform(list_sort(s.undecided), lambda p: {labels}[p % {count} + 1]) AS undecided
             FROM sums s LEFT JOIN extra e ON e._line = s._line LEFT JOIN cap_cut k ON k._line = s._line""".format(
-            policy=policy, info=info, best_policy=best_policy, count=count, labels=labels,
+            policy=policy, info=info, best_policy=best_policy, count=count, labels=labels, within=within, final=final,
             static=", ".join(literal(m) for m in static) or "NULL", caps=self._cap_ctes())
 
     # ------------------------------------------------------------ issue 13: caps per enterprise (r14-caps)
@@ -1062,12 +1130,20 @@ class Engine:
         # In line order, so that each slice's statement reads its lines' totals by the table's
         # zone maps (an aggregate gives them in no order: every slice read every line's, a cost
         # growing with the square of the register, about a second at 1,000,000 lines).
-        self.con.execute(f"CREATE TEMP TABLE totals AS SELECT * FROM ({self._totals_sql()}) ORDER BY _line")
+        # With clause_rows compressed (a large register), each slice's totals are added to
+        # `totals` just before its lines are written: all at once, the rows they add up (read
+        # twice, so written out by DuckDB) no longer fit in memory and cost a third more
+        # (1,000,000 enterprises: 19.1 s CPU, against 40 slices of 0.36 s).
+        self.con.execute(f"CREATE TEMP TABLE totals AS SELECT * FROM ({self._totals_sql()}) "
+                         f"{'LIMIT 0' if self.compressed else 'ORDER BY _line'}")
         low, high = self.con.execute("SELECT min(_line), max(_line) FROM register_lines").fetchone()
         if low is None:
             return
         self._clause_text()
         for start in range(low, high + 1, OUTPUT_SLICE):
+            if self.compressed:
+                self.con.execute(f"INSERT INTO totals SELECT * FROM ({self._totals_sql((start, start + OUTPUT_SLICE - 1))}) "
+                                 f"ORDER BY _line")
             _copy_to(self.con, self._jsonl_fragments_sql(start, start + OUTPUT_SLICE - 1), JSON_FRAGMENTS, self.work,
                      out, drop=PIECE_END)
 
@@ -1186,6 +1262,48 @@ class Engine:
         typed = ", ".join(f"CAST({ident(name)} AS {compact.PARQUET_TYPES.get(name, 'VARCHAR')}) AS {ident(name)}"
                           for name in compact.CSV_COLUMNS)
         self.con.execute(f"COPY (SELECT {typed} FROM ({self._rows_sql(typed=True)})) TO {literal(path)} (FORMAT parquet)")
+
+
+def _in_parallel(con, statement: str, ranges: list[tuple[int, int]]) -> int:
+    """`statement` (over the view `register`: getvariable polc_low and
+    polc_high) run for each range of lines at once, each on a cursor of its own (a connection to
+    the same database: it sets its own search path and variables) in a thread of its own
+    (DuckDB lets go of the GIL while it runs); the rows it inserted. Appends from several
+    connections to one table do not conflict. An error in any part is raised here (the first,
+    in part order); Ctrl-C interrupts every part."""
+    results: list = [None] * len(ranges)
+    cursors = [con.cursor() for _range in ranges]
+
+    def run(index: int) -> None:
+        cursor = cursors[index]
+        try:
+            cursor.execute("SET search_path = 'polc.main,mem.main'")
+            cursor.execute(f"SET VARIABLE polc_low = {int(ranges[index][0])}")
+            cursor.execute(f"SET VARIABLE polc_high = {int(ranges[index][1])}")
+            results[index] = cursor.execute(statement).fetchone()[0]
+        except BaseException as exc:  # raised again in the calling thread
+            results[index] = exc
+    threads = [threading.Thread(target=run, args=(index,), name=f"polc-part-{index}", daemon=True)
+               for index in range(len(ranges))]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.05)  # a timed join, so that Ctrl-C reaches this thread
+    except BaseException:
+        for cursor in cursors:
+            cursor.interrupt()
+        for thread in threads:
+            thread.join()
+        raise
+    finally:
+        for cursor in cursors:
+            cursor.close()
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return sum(results)
 
 
 def _copy_to(con, query: str, options: str, work: str, out, drop: str = "") -> None:

@@ -563,3 +563,100 @@ def test_several_row_groups_on_two_threads_and_spilling_give_the_same_bytes(tmp_
     assert sql_out.getvalue() == python_out.getvalue() and sql_err.getvalue() == python_err.getvalue()
     summary = json.loads(sql_out.getvalue().splitlines()[-1])["summary"]
     assert summary["evaluated"] > 2048 and summary["quotas"] and summary["budgets"]
+
+
+def test_clause_rows_compressed_in_memory_after_each_run_give_the_same_bytes(tmp_path, monkeypatch):
+    """clause_rows lives in the in-memory database `mem` and is compressed there by `CHECKPOINT
+    mem` once it would take more than COMPRESS_SHARE of the memory limit (at 1,000,000
+    enterprises; never at this size unless forced): forced after every run of the
+    per-applicant query (runs of 7 lines), the rows are stored compressed and every stage
+    reading them gives the Python engine's bytes, JSON Lines and CSV, with and without --all."""
+    schema = _schema(POLICIES)
+    rows = list(_rows(schema, 120, 11, tricky=True, named=True))
+    register = tmp_path / "register.csv"
+    _write_csv(register, schema, rows)
+    modules, models = _project(POLICIES)
+    seen: list = []
+    listed = sql_batch.Engine._listed
+
+    def observed(engine):
+        seen.append(engine.con.execute(
+            "SELECT database_name, list(DISTINCT s.compression ORDER BY s.compression) FROM duckdb_tables() t, "
+            "pragma_storage_info('mem.clause_rows') s WHERE t.table_name = 'clause_rows' GROUP BY ALL").fetchall())
+        listed(engine)
+    monkeypatch.setattr(sql_batch.Engine, "_listed", observed)
+    monkeypatch.setenv("POLC_DUCKDB_CHUNK", "7")
+    monkeypatch.setattr(sql_batch, "OUTPUT_SLICE", 5)  # compressed: the totals slice by slice too
+    for share in (sql_batch.COMPRESS_SHARE, 0):
+        monkeypatch.setattr(sql_batch, "COMPRESS_SHARE", share)
+        for include_all in (False, True):
+            for kind in ("jsonl", "csv"):
+                python, sql = io.StringIO(), io.StringIO()
+                python_writer = python if kind == "jsonl" else compact.CsvWriter(python, io.StringIO())
+                sql_writer = sql if kind == "jsonl" else compact.CsvWriter(sql, io.StringIO())
+                batch.run(modules, str(register), "2021-06-30", python_writer, io.StringIO(), include_all=include_all)
+                sql_batch.run(modules, str(register), "2021-06-30", sql_writer, io.StringIO(), include_all=include_all,
+                              models=models)
+                assert sql.getvalue() == python.getvalue(), (share, include_all, kind)
+    (database, methods), = seen[0]
+    assert database == "mem" and methods == ["Uncompressed"]  # as written, not compressed
+    (database, methods), = seen[-1]
+    assert database == "mem" and "DICT_FSST" in methods and "BitPacking" in methods, methods  # compressed
+
+
+def test_the_per_applicant_query_in_parts_on_two_cursors_gives_the_same_bytes(tmp_path, monkeypatch):
+    """A register of one row group (held in memory, under 122,880 rows) is evaluated by the
+    per-applicant query in parts on cursors of their own in threads of their own
+    (Engine._parts, _in_parallel): the parts give exactly the rows of one run — the Python
+    engine's bytes, JSON Lines and CSV, with and without --all, for a CSV register DuckDB
+    reads and a JSON Lines one it is handed — and an error in a part stops the run with it."""
+    schema = _schema(POLICIES)
+    rows = list(_rows(schema, 90, 12, tricky=True, named=True))
+    csv_register, jsonl_register = tmp_path / "register.csv", tmp_path / "register.jsonl"
+    _write_csv(csv_register, schema, rows)
+    _write_jsonl(jsonl_register, rows)
+    modules, models = _project(POLICIES)
+    monkeypatch.setattr(sql_batch, "PARTS_FROM_LINES", 0)
+    monkeypatch.setenv("POLC_DUCKDB_THREADS", "2")
+    ranges: list = []
+    in_parallel = sql_batch._in_parallel
+
+    def spied(con, statement, parts):
+        ranges.append(parts)
+        return in_parallel(con, statement, parts)
+    monkeypatch.setattr(sql_batch, "_in_parallel", spied)
+    for register in (csv_register, jsonl_register):
+        for include_all in (False, True):
+            for kind in ("jsonl", "csv"):
+                python, sql = io.StringIO(), io.StringIO()
+                python_err, sql_err = io.StringIO(), io.StringIO()
+                python_writer = python if kind == "jsonl" else compact.CsvWriter(python, io.StringIO())
+                sql_writer = sql if kind == "jsonl" else compact.CsvWriter(sql, io.StringIO())
+                batch.run(modules, str(register), "2021-06-30", python_writer, python_err, include_all=include_all)
+                sql_batch.run(modules, str(register), "2021-06-30", sql_writer, sql_err, include_all=include_all,
+                              models=models)
+                assert sql.getvalue() == python.getvalue(), (register.name, include_all, kind)
+                assert sql_err.getvalue() == python_err.getvalue()
+    assert len(ranges) == 8 and all(len(parts) == 2 for parts in ranges), ranges
+    low, high = ranges[0][0][0], ranges[0][-1][1]
+    assert ranges[0][0][1] + 1 == ranges[0][1][0] and high - low + 1 >= 80  # the lines, in two halves
+    with pytest.raises(duckdb.Error, match="boom"):  # a part that fails: its error, no hang
+        con = sql_batch.connect(str(tmp_path))
+        try:
+            con.execute("CREATE TABLE mem.t (i BIGINT)")
+            con.execute("CREATE VIEW register AS SELECT i AS _line FROM range(100) r(i) "
+                        "WHERE i BETWEEN getvariable('polc_low') AND getvariable('polc_high')")
+            sql_batch._in_parallel(con, "INSERT INTO t SELECT CASE WHEN _line = 70 THEN error('boom') ELSE _line END "
+                                   "FROM register", [(0, 49), (50, 99)])
+        finally:
+            con.close()
+    (tmp_path / "again").mkdir()
+    con = sql_batch.connect(str(tmp_path / "again"))
+    try:
+        con.execute("CREATE TABLE mem.t (i BIGINT)")
+        con.execute("CREATE VIEW register AS SELECT i AS _line FROM range(100) r(i) "
+                    "WHERE i BETWEEN getvariable('polc_low') AND getvariable('polc_high')")
+        assert sql_batch._in_parallel(con, "INSERT INTO t SELECT _line FROM register", [(0, 49), (50, 99)]) == 100
+        assert con.execute("SELECT count(DISTINCT i), min(i), max(i) FROM t").fetchone() == (100, 0, 99)
+    finally:
+        con.close()

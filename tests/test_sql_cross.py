@@ -190,3 +190,32 @@ def test_the_registers_reach_every_allocation(tmp_path, tmp_path_factory, recoun
     assert seen == {"within_quota", "outside_quota", "needs_selection", "list_over", "within_budget",
                     "outside_budget", "prorated", "capped", "cut_off", "over_by", "unplaced"}
     assert any(funded_capped for _stats, _plain, funded_capped in recounted)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_compressed_clause_rows_and_totals_per_slice_agree_with_the_python_engine(tmp_path, tmp_path_factory,
+                                                                                  monkeypatch, seed):
+    """A large register's path (sql_batch.COMPRESS_SHARE: clause_rows compressed, then the
+    totals made slice by slice just before each slice's lines are written), forced on small
+    registers in slices of 1 to 4 lines: quotas, budgets, a pro-rated award then capped and
+    caps per enterprise give the Python engine's bytes, with and without --all."""
+    monkeypatch.setattr(sql_batch, "COMPRESS_SHARE", 0)
+    monkeypatch.setattr(sql_batch, "OUTPUT_SLICE", seed + 1 if seed < 2 else 4)
+    compressed = []
+    totals = sql_batch.Engine._write_jsonl
+
+    def observed(self, out):
+        compressed.append(self.compressed)
+        totals(self, out)
+    monkeypatch.setattr(sql_batch.Engine, "_write_jsonl", observed)
+    rng = random.Random(seed)
+    modules, models = _project(tmp_path_factory, (PRORATED_CAPPED, RANKED))
+    register = _register(tmp_path, rng, rng.choice([9, 14, 30]))
+    for include_all in (False, True):
+        python_out, python_err = io.StringIO(), io.StringIO()
+        batch.run(modules, str(register), "2023-06-30", python_out, python_err, include_all=include_all)
+        sql_out, sql_err = io.StringIO(), io.StringIO()
+        sql_batch.run(modules, str(register), "2023-06-30", sql_out, sql_err, include_all=include_all, models=models)
+        assert sql_out.getvalue() == python_out.getvalue()
+        assert sql_err.getvalue() == python_err.getvalue()
+    assert compressed == [True, True]
