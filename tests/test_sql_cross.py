@@ -143,6 +143,14 @@ def test_both_engines_agree_on_quotas_budgets_and_caps(tmp_path, tmp_path_factor
     rng = random.Random(seed)
     modules, models = _project(tmp_path_factory, texts)
     register = _register(tmp_path, rng, rng.choice([6, 9, 14, 30]))
+    _assert_engines_agree(modules, models, register)
+    for stats, plain, _funded_capped in recounted:
+        plain = {key: {**value, "min": _yuan(value["min"]), "max": _yuan(value["max"])} for key, value in plain.items()}
+        assert list(stats.items()) == list(plain.items())
+
+
+def _assert_engines_agree(modules, models, register) -> None:
+    """Both engines write the same bytes to stdout and stderr for `register`, with and without --all."""
     for include_all in (False, True):
         python_out, python_err = io.StringIO(), io.StringIO()
         batch.run(modules, str(register), "2023-06-30", python_out, python_err, include_all=include_all)
@@ -150,9 +158,6 @@ def test_both_engines_agree_on_quotas_budgets_and_caps(tmp_path, tmp_path_factor
         sql_batch.run(modules, str(register), "2023-06-30", sql_out, sql_err, include_all=include_all, models=models)
         assert sql_out.getvalue() == python_out.getvalue()
         assert sql_err.getvalue() == python_err.getvalue()
-    for stats, plain, _funded_capped in recounted:
-        plain = {key: {**value, "min": _yuan(value["min"]), "max": _yuan(value["max"])} for key, value in plain.items()}
-        assert list(stats.items()) == list(plain.items())
 
 
 def _yuan(text):
@@ -211,11 +216,5 @@ def test_compressed_clause_rows_and_totals_per_slice_agree_with_the_python_engin
     rng = random.Random(seed)
     modules, models = _project(tmp_path_factory, (PRORATED_CAPPED, RANKED))
     register = _register(tmp_path, rng, rng.choice([9, 14, 30]))
-    for include_all in (False, True):
-        python_out, python_err = io.StringIO(), io.StringIO()
-        batch.run(modules, str(register), "2023-06-30", python_out, python_err, include_all=include_all)
-        sql_out, sql_err = io.StringIO(), io.StringIO()
-        sql_batch.run(modules, str(register), "2023-06-30", sql_out, sql_err, include_all=include_all, models=models)
-        assert sql_out.getvalue() == python_out.getvalue()
-        assert sql_err.getvalue() == python_err.getvalue()
+    _assert_engines_agree(modules, models, register)
     assert compressed == [True, True]
