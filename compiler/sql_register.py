@@ -24,7 +24,7 @@ are the same) and staged as UTF-8 JSON lines for DuckDB. JSON Lines registers ar
 validated by the runtime row by row, then staged the same way.
 
 Tables: `reg_cells` holds a row per register line, made by one CREATE TABLE … AS on every
-core, in the database Loaded.database names: up to TEMP_TABLE_BYTES the in-memory database
+core, in the database Loaded.database names: up to IN_MEMORY_BYTES the in-memory database
 MEMORY_DATABASE, beyond it the batch's database file; either way an attached database, so
 that every cursor of the connection reads the register (a TEMP table is its own connection's
 only). The view `reg` over it adds `_line` (on the direct CSV path rowid plus the header's
@@ -65,8 +65,8 @@ _BLANK_LINE = re.compile(rb"\n\n")
 # compressed into the database file: a fifth of the cost of loading); a larger one (a million
 # rows of the bench register is 1.25 GB, which would not fit in POLC_DUCKDB_MEMORY and spill
 # uncompressed) into a table of the database file, as before.
-TEMP_TABLE_BYTES = 512 << 20
-# The database that holds a register of up to TEMP_TABLE_BYTES: attached in memory, without
+IN_MEMORY_BYTES = 512 << 20
+# The database that holds a register of up to IN_MEMORY_BYTES: attached in memory, without
 # COMPRESS, so its tables are kept as a TEMP table's are (uncompressed: with COMPRESS, loading
 # 100,000 rows cost 0.9 s more CPU), and unlike a TEMP table every cursor of the connection
 # reads them (a query can run on several cursors at once).
@@ -321,7 +321,7 @@ class Loader:
         self.encoding = encoding
         self.work = work
         self.stdin = stdin
-        self.in_memory = False  # reg_cells held in MEMORY_DATABASE (load decides: TEMP_TABLE_BYTES)
+        self.in_memory = False  # reg_cells held in MEMORY_DATABASE (load decides: IN_MEMORY_BYTES)
         self.first_line: int | None = None  # the direct path's line of rowid 0 (_create)
         self.fixed = False  # whether reg_fixed holds rows the runtime typed (_apply)
         self.loaded = Loaded()
@@ -332,7 +332,7 @@ class Loader:
     # ------------------------------------------------------------ entry
     def load(self) -> Loaded:
         kind = register_format(self.path)
-        self.in_memory = kind in ("csv", "jsonl") and (self.path == "-" or os.path.getsize(self.path) <= TEMP_TABLE_BYTES)
+        self.in_memory = kind in ("csv", "jsonl") and (self.path == "-" or os.path.getsize(self.path) <= IN_MEMORY_BYTES)
         self.loaded.database = MEMORY_DATABASE if self.in_memory else "polc"
         if self.in_memory:
             self.con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {MEMORY_DATABASE}")
@@ -649,7 +649,7 @@ class Loader:
         middle = f"SELECT *, {fast} AS _ok FROM ({inner})"
         raw_list = "[" + ", ".join(f"CAST(t{i} AS VARCHAR)" if not c.as_list else f"array_to_string(t{i}, ';')"
                                    for i, c in enumerate(self.loaded.columns)) + "]"
-        # In memory for a register of moderate size (TEMP_TABLE_BYTES). The later stages read
+        # In memory for a register of moderate size (IN_MEMORY_BYTES). The later stages read
         # register_lines, sql_batch's view (or copy) of the rows evaluated.
         create = (f"CREATE TABLE {self._cells} AS SELECT "
                   f"{'_src_line AS _line, ' if first_line is None else ''}{identifier} AS {ident(IDENTIFIER)}, "

@@ -328,7 +328,7 @@ def test_a_register_with_a_huge_amount_loads_with_that_row_bad(tmp_path):
 
 
 def test_a_large_register_is_loaded_into_the_database_file_with_the_same_rows(tmp_path, monkeypatch):
-    """A register up to TEMP_TABLE_BYTES is held in the in-memory database, a larger one in
+    """A register up to IN_MEMORY_BYTES is held in the in-memory database, a larger one in
     the database file; either way every cursor of the connection reads the same rows (the
     per-applicant query may run on several), which a TEMP table would not allow."""
     path = tmp_path / "register.csv"
@@ -351,7 +351,7 @@ def test_a_large_register_is_loaded_into_the_database_file_with_the_same_rows(tm
         return (loaded.database, where), rows, [b["line"] for b in loaded.bad]
 
     kinds["small"] = load()
-    monkeypatch.setattr(sql_register, "TEMP_TABLE_BYTES", path.stat().st_size - 1)
+    monkeypatch.setattr(sql_register, "IN_MEMORY_BYTES", path.stat().st_size - 1)
     kinds["large"] = load()
     assert kinds["small"][0] == (sql_register.MEMORY_DATABASE, [(sql_register.MEMORY_DATABASE, False)])
     assert kinds["large"][0] == ("polc", [("polc", False)])
@@ -389,10 +389,10 @@ def _engines(policies, register, monkeypatch):
     return (python_out.getvalue(), python_err.getvalue()), (sql_out.getvalue(), sql_err.getvalue()), readers
 
 
-@pytest.mark.parametrize("temp", [True, False], ids=["in-memory", "database-file"])
-def test_a_register_read_in_parallel_parts_keeps_every_physical_line(tmp_path, monkeypatch, temp):
-    if not temp:  # the register loaded into the database file, as one over TEMP_TABLE_BYTES is
-        monkeypatch.setattr(sql_register, "TEMP_TABLE_BYTES", 0)
+@pytest.mark.parametrize("in_memory", [True, False], ids=["in-memory", "database-file"])
+def test_a_register_read_in_parallel_parts_keeps_every_physical_line(tmp_path, monkeypatch, in_memory):
+    if not in_memory:  # the register loaded into the database file, as one over IN_MEMORY_BYTES is
+        monkeypatch.setattr(sql_register, "IN_MEMORY_BYTES", 0)
     rng = random.Random(17)
     rows = 40_000
     odd = {3: ",是,abc,否,,",                 # bad: 验收评分 is a number
@@ -410,7 +410,7 @@ def test_a_register_read_in_parallel_parts_keeps_every_physical_line(tmp_path, m
     register.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert register.stat().st_size > 2 * CSV_PART_BYTES  # three parts at least
     python, sql, readers = _engines(["jnf-2020-16.pol"], register, monkeypatch)
-    assert readers == [("duckdb", temp)]  # DuckDB read the file itself, where it was meant to be
+    assert readers == [("duckdb", in_memory)]  # DuckDB read the file itself, where it was meant to be
     assert sql == python
     bad = [line.split(":")[1] for line in sql[1].splitlines() if line.startswith(str(register))]
     assert bad == ["5", "25002", "40001"]  # the data line i is physical line i + 2
