@@ -92,6 +92,9 @@ CLAUSE_ROWS_TYPES = ("_line BIGINT, pos INTEGER, matter VARCHAR, applies BOOLEAN
 ONE_ROW_GROUP = 122_880
 PARTS_AT_ONCE = 2
 PARTS_FROM_LINES = 10_000
+# Unqualified names resolve in the database file, then in `mem`; set on every cursor (connect,
+# _in_parallel): a cursor does not inherit its connection's settings.
+SEARCH_PATH = "SET search_path = 'polc.main,mem.main'"
 
 
 def chunk_lines() -> int:
@@ -132,7 +135,7 @@ def connect(work: str):
     con.execute(f"ATTACH {literal(os.path.join(work, 'polc.duckdb'))} AS polc (ROW_GROUP_SIZE {ROW_GROUP_SIZE})")
     con.execute("USE polc")
     con.execute("ATTACH ':memory:' AS mem (COMPRESS)")
-    con.execute("SET search_path = 'polc.main,mem.main'")
+    con.execute(SEARCH_PATH)
     con.execute(f"SET memory_limit = {literal(sql_register.memory_limit())}")
     con.execute(f"SET temp_directory = {literal(os.path.join(work, 'spill'))}")
     con.execute("SET preserve_insertion_order = true")
@@ -413,7 +416,7 @@ class Engine:
         no more than DuckDB's threads."""
         if low is None or high is None or not PARTS_FROM_LINES <= high - low + 1 <= min(chunk_lines(), ONE_ROW_GROUP):
             return 1
-        if getattr(self.loaded, "database", None) != sql_register.MEMORY_DATABASE:
+        if self.loaded.database != sql_register.MEMORY_DATABASE:
             return 1
         threads = int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])
         return max(1, min(PARTS_AT_ONCE, threads))
@@ -1277,7 +1280,7 @@ def _in_parallel(con, statement: str, ranges: list[tuple[int, int]]) -> int:
     def run(index: int) -> None:
         cursor = cursors[index]
         try:
-            cursor.execute("SET search_path = 'polc.main,mem.main'")
+            cursor.execute(SEARCH_PATH)
             cursor.execute(f"SET VARIABLE polc_low = {int(ranges[index][0])}")
             cursor.execute(f"SET VARIABLE polc_high = {int(ranges[index][1])}")
             results[index] = cursor.execute(statement).fetchone()[0]
