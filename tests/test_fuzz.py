@@ -188,9 +188,12 @@ def test_batch_interrupted_leaves_old_or_complete_result(tmp_path):
     rows += [f"企业{i:06d},{60 + i % 40},是,是,其他美丽农场项目,{100 + i}万元" for i in range(20000)]
     register.write_text("\n".join(rows) + "\n", encoding="utf-8")
     policy = str(ROOT / "policies" / "jnf-2020-16.pol")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    temporary = tmp_path / "tmp"  # the engine's work directories go here, not in the machine's /tmp
+    temporary.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(temporary))
     old = b'{"old": "complete result of an earlier run"}\n'
-    for number, (signum, delay) in enumerate([(signal.SIGKILL, 1.0), (signal.SIGINT, 1.5), (signal.SIGKILL, 2.5)]):
+    runs = [(signal.SIGKILL, 1.0), (signal.SIGINT, 1.5), (signal.SIGTERM, 1.5), (signal.SIGKILL, 2.5)]
+    for number, (signum, delay) in enumerate(runs):
         directory = tmp_path / f"run{number}"
         directory.mkdir()
         out = directory / "res.jsonl"
@@ -206,11 +209,53 @@ def test_batch_interrupted_leaves_old_or_complete_result(tmp_path):
         if content != old:
             assert fuzzing._complete_batch(out) is None, f"partial result after signal {signum} at {delay}s"
         others = [p.name for p in directory.iterdir() if p.name != "res.jsonl"]
-        if signum == signal.SIGINT:
-            assert not others, f"SIGINT left files beside the result: {others}"
+        if signum in (signal.SIGINT, signal.SIGTERM):
+            assert not others, f"signal {signum} left files beside the result: {others}"
+            assert not list(temporary.iterdir()), f"signal {signum} left a work directory"
         else:
             assert all(fuzzing._temp_like(name) for name in others), f"a file that looks final was left: {others}"
+            for work in temporary.iterdir():  # what SIGKILL leaves; the next run must not see it
+                shutil.rmtree(work)
     assert register.read_text(encoding="utf-8").count("\n") == 20001
+
+
+@pytest.mark.parametrize("signum, status, said", [(signal.SIGTERM, 143, "已终止 / terminated"),
+                                                  (signal.SIGINT, 130, "已中断 / interrupted")])
+def test_batch_stopped_while_reading_cleans_up(tmp_path, signum, status, said):
+    """Deterministic: the register comes on standard input, which stays open, so the batch is
+    certainly still running (staging the register in its work directory) when the signal
+    comes. SIGTERM, as a CI runner cancelling a job sends it, must clean up like Ctrl-C: no
+    work directory left (it holds a copy of the register), no staged result, the old result
+    untouched, no traceback, the shell's status for the signal."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    out = tmp_path / "res.jsonl"
+    out.write_bytes(b"old\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(temporary))
+    process = subprocess.Popen([sys.executable, "-m", "compiler", "eval", str(ROOT / "policies" / "jnf-2020-16.pol"),
+                                "--batch", "-", "--on", ON, "--out", str(out)], cwd=tmp_path, env=env,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               preexec_fn=interruptible)
+    try:
+        process.stdin.write('{"申请人": "甲", "验收评分": 80}\n'.encode("utf-8"))
+        process.stdin.flush()
+        deadline = time.monotonic() + 60
+        while not any(p.name.startswith("polc-duckdb-") for p in temporary.iterdir()):
+            assert process.poll() is None and time.monotonic() < deadline, "the batch never started"
+            time.sleep(0.02)
+        time.sleep(0.2)  # into the read of standard input
+        process.send_signal(signum)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    text = stderr.decode("utf-8", "replace")
+    assert process.returncode == status, text
+    assert "Traceback" not in text and said in text, text
+    assert not list(temporary.iterdir()), "a work directory was left"
+    assert [p.name for p in tmp_path.iterdir() if p.name != "tmp"] == ["res.jsonl"]
+    assert out.read_bytes() == b"old\n"
 
 
 # ================================================================ regression: deep input
