@@ -122,7 +122,8 @@ def _expected(fields):
 
 ROW_CELL = st.one_of(CELL.filter(lambda t: "," not in t and "\n" not in t and "\r" not in t and '"' not in t),
                      st.sampled_from(["1", "300000", "30万元", "是", "否", "2019", "2020-06-30", "甲类", "H1", "5%",
-                                      "1;2万元", "1；2", ";", "x;1"]))
+                                      "1;2万元", "1；2", ";", "x;1", " 5万元", "5万元 ;6", "；；", "\u30005；6", "5;;6",
+                                      "5 万元;6", "5\t", "-;5", "1.5%;2", "2019年"]))
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -402,6 +403,32 @@ def test_a_small_register_is_loaded_on_one_thread_and_the_threads_are_set_back(t
     assert seen == [1, 1] and (reader, after) == ("staged", 2)  # DuckDB's read refused the file; polc's read it
     assert [row[0] for row in rows] == [2, 4] and bad == [(3, f"有 {len(HEADER) - 1} 列，而表头有 {len(HEADER)} 列 / "
                                                               f"{len(HEADER) - 1} fields, but the header has {len(HEADER)}")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(texts=st.lists(st.one_of(st.sampled_from(TRICKY), st.text(alphabet="0123456789.-%;；元万亿年 \t\u3000x", max_size=12)),
+                      min_size=1, max_size=40))
+@example(texts=["5", " 5", "5 ", "5;6", "5；6", ";", "；", " ; ", "5;;6", "5 ;6", "5; 6万元", "5 万元", "x;5", "5;x", "1.1234567",
+                "\u3000", "-", "2019年;2020"])
+def test_a_list_cell_is_accepted_by_its_row_pattern_exactly_when_by_its_items(texts):
+    """A 逐项 cell of a LIST_IN_ROW base in a plain CSV is checked by list_pattern inside the
+    row's pattern: it must accept exactly what the item-by-item check (_fast_cell: split on ";"
+    or "；", trimmed, empty pieces dropped, each item in its form) accepts, and the one-item
+    shortcut of the typed value must give the list the split gives."""
+    con = duckdb.connect()
+    for base in sql_register.LIST_IN_ROW:
+        spec = (base, False, None, True)
+        ok, typed = sql_register._fast_cell(spec, "t", False, ";")
+        split = typed[typed.index(" ELSE CAST(list_transform(") + len(" ELSE "):-len(" END")]  # the list split, trimmed and filtered
+        for text in texts:
+            if "," in text or "\n" in text or text == "":
+                continue  # never in a cell of a plain CSV (an empty cell is NULL)
+            by_items, by_row, one, many = con.execute(
+                f"SELECT coalesce({ok}, false), {sql_register.plain_checks([(base, None, 't', True)])[0]}, {typed}, {split} "
+                "FROM (SELECT ?::VARCHAR AS t)", [text]).fetchone()
+            assert by_items == by_row, (base, text)
+            if by_items:
+                assert one == many, (base, text)
 
 
 def test_a_yes_no_cell_is_accepted_by_its_list_exactly_when_by_its_pattern():
