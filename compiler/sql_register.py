@@ -29,7 +29,16 @@ MEMORY_DATABASE, beyond it the batch's database file; either way an attached dat
 that every cursor of the connection reads the register (a TEMP table is its own connection's
 only). The view `reg` over it adds `_line` (on the direct CSV path rowid plus the header's
 line: no stored column, no window); `reg_fixed` holds the rows the runtime typed; the view
-`register_rows` is the good rows of both.
+`register_rows` is the good rows of both. A CSV or JSON Lines file of up to ONE_THREAD_BYTES
+is loaded on one DuckDB thread (less CPU, more wall time), a larger one on every core.
+
+On the direct CSV path a row's cells are checked by plain_checks: one pattern for the row
+over its numbers, amounts, years, identifiers and 逐项 amounts (list_pattern), an IN for each
+yes/no and enumeration cell. Where the CPU of loading 100,000 rows of the bench register goes
+(round 19, one thread, the CREATE alone about 2.6 s): DuckDB splitting 218 columns about
+0.9 s, joining the pattern's cells (`concat`) about 0.45 s and matching them about 0.1 s,
+typing the 187 columns kept about 0.4 s, storing them about 0.45 s; checking the file's bytes
+in Python before (_plain_utf8) about 0.15 s.
 """
 
 from __future__ import annotations
@@ -85,6 +94,16 @@ def memory_limit() -> str:
 # database file (FILE_INSERT_ROOM = 1 keeps the limit for that one, as before round 17).
 INSERT_ROOM = 4
 FILE_INSERT_ROOM = 16
+# A register file of up to this size is loaded on one DuckDB thread. CREATE TABLE … AS on
+# several threads keeps the file's order by collecting each thread's part of the rows apart and
+# then appending those parts, smaller than a row group, to the table one after another: the
+# rows are copied twice. On one thread they are appended once. Round 19, the 100,000-row bench
+# register (125 MB), the load's CREATE alone: 2.56-2.66 s CPU on one thread against 2.87-3.01 s
+# on two; the whole load (load_bench, alternated) 2.96-3.07 s against 3.39-3.41 s CPU, for
+# about a second more wall time on an idle machine (all of the load on one core). Beyond this
+# size the wall time matters more (a million rows: the issue's 90 s), and the load keeps
+# every core.
+ONE_THREAD_BYTES = 160 << 20
 STAGED_LIST_SEPARATOR = "\x01"  # items of a 逐项 fact staged from JSON (never in a valid item)
 
 
@@ -172,6 +191,7 @@ def _re2_literal(text: str) -> str:
 
 
 _EDGE = "".join(_re2_literal(c) for c in WHITESPACE)
+BOOL_WORDS = ("是", "true", "True", "否", "false", "False")  # what runtime.validate_facts reads as yes/no
 # The forms SQL accepts for a (stripped, non-empty) cell, as RE2 patterns without anchors. Each
 # accepts only text runtime.validate_facts accepts, and the value SQL gives it (_fast_scalar) is
 # the runtime's. None of them matches "," or a line break, so cells joined by "," and grouped
@@ -183,7 +203,7 @@ CELL_PATTERNS = {
               r"|-?[0-9]{1,7}(?:\.[0-9]{1,6})?\x{4ebf}\x{5143}|-?[0-9]{1,3}(?:\.[0-9]{1,6})?\x{4e07}\x{4ebf}\x{5143}"),
     "number": r"-?[0-9]{1,15}(?:\.[0-9]{1,6})?",
     "percent": r"-?[0-9]{1,6}(?:(?:\.[0-9]{1,4})?%|(?:\.[0-9]{1,6})?)",
-    "bool": "|".join(_re2_literal(w) for w in ("是", "true", "True", "否", "false", "False")),
+    "bool": "|".join(_re2_literal(w) for w in BOOL_WORDS),
     "year": r"[1-9][0-9]{3}(?:\x{5e74})?",
     # A date's month and day are checked by the cast (2020-02-30 is not a date); year 0 is not one.
     "date": r"(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-[0-9]{2}-[0-9]{2}",
@@ -212,6 +232,8 @@ def _fast_scalar(base: str, options, t: str) -> tuple[str, str]:
         # cell first, so such a cell is not that label (the runtime says so).
         labels = [o for o in options if o.strip() == o] or [None]
         return f"({t} IN ({', '.join('NULL' if o is None else literal(o) for o in labels)}))", value
+    if base == "bool":  # CELL_PATTERNS["bool"]'s six words, compared as strings (cheaper than a pattern)
+        return f"({t} IN ({', '.join(literal(w) for w in BOOL_WORDS)}))", value
     if base == "text":  # any text without whitespace at its edges (CELL_PATTERNS["text"] also refuses "," inside)
         return f"(NOT regexp_matches({t}, {literal(f'^[{WHITESPACE}]|[{WHITESPACE}]$')}))", value
     accepted = f"regexp_full_match({t}, {literal('(?:' + cell_pattern(base, options) + ')')})"
@@ -259,10 +281,62 @@ def _fast_cell(spec, t: str, as_list: bool, separator: str) -> tuple[str, str]:
             f"list_filter(list_transform(string_split(replace({t}, '；', ';'), ';'), "
             f"lambda x: trim(x, {literal(WHITESPACE)})), lambda x: x <> '')")
         ok, value = _fast_scalar(base, options, "x")
+        typed = f"CAST(list_transform({items}, lambda x: {value}) AS {sql_type}[])"
+        if not as_list:
+            # A cell of one item (no separator, nothing to trim, not empty) is [its value]: the
+            # same list as split, trimmed and filtered, for a fifth of the cost (most such
+            # cells hold one item: 0.1 s a column at 100,000 rows).
+            separators = (separator,) if separator == STAGED_LIST_SEPARATOR else (";", "；")
+            one = " AND ".join(f"NOT contains({t}, {literal(s)})" for s in separators)
+            typed = (f"CASE WHEN {one} AND {t} <> '' AND {t} = trim({t}, {literal(WHITESPACE)}) "
+                     f"THEN CAST([{_fast_value(base, t)}] AS {sql_type}[]) ELSE {typed} END")
         return (f"({t} IS NULL OR list_bool_and(list_transform({items}, lambda x: coalesce({ok}, false))) IS NOT false)",
-                f"CAST(list_transform({items}, lambda x: {value}) AS {sql_type}[])")
+                typed)
     ok, value = _fast_scalar(base, options, t)
     return f"({t} IS NULL OR coalesce({ok}, false))", f"CAST({value} AS {sql_type})"
+
+
+# Bases whose cells a plain row checks one by one, as strings in a list (IN), not in the row's
+# pattern: a cell of such a base is one of a few fixed words, and an IN costs less than the cell's
+# share of the row pattern (most of that share is `concat` copying the cell, not the match).
+# Round 19, 100,000 rows of the bench register (92 yes/no and 33 enumeration columns of 218),
+# load_bench CPU alternated: 3.32-3.66 s with them in the pattern, 3.26-3.38 s with IN.
+BY_LIST = ("bool", "enum")
+
+
+# The bases of a 逐项 fact whose items' pattern holds no whitespace, ";" or "；", so that a
+# whole cell of items is matched by one pattern (list_pattern) in the row's.
+LIST_IN_ROW = ("money", "number", "percent", "year")
+_LIST_EDGE = "".join(_re2_literal(c) for c in WHITESPACE if c != "\n")
+
+
+def list_pattern(base: str) -> str:
+    """The RE2 pattern of a 逐项 cell (LIST_IN_ROW base) that _fast_cell accepts: pieces
+    between ";" or "；", each empty once trimmed or its item with whitespace around. No "," or
+    line break (the row pattern's promise)."""
+    piece = f"[{_LIST_EDGE}]*(?:(?:{CELL_PATTERNS[base]})[{_LIST_EDGE}]*)?"
+    return f"(?:{piece}(?:;|\\x{{ff1b}}))*{piece}"
+
+
+def plain_checks(cells: list[tuple]) -> list[str]:
+    """The checks of a row whose cells hold no "," and no line break (DuckDB's direct read of a
+    plain CSV), for its cells (base, options, SQL of the raw cell[, True for a 逐项 cell of a
+    LIST_IN_ROW base]): one pattern for the row (_row_check) over every cell but those of a
+    BY_LIST base, each of which is checked by its own IN; and a date's day by its cast. Each
+    check is true or NULL for a NULL cell."""
+    grouped: dict[str, list[str]] = {}  # pattern -> the cells it checks
+    checks = []
+    for base, options, t, *items in cells:
+        if items and items[0]:
+            grouped.setdefault(list_pattern(base), []).append(t)
+            continue
+        if base in BY_LIST:
+            checks.append(_fast_cell((base, False, options), t, False, ";")[0])
+            continue
+        grouped.setdefault(cell_pattern(base, options), []).append(t)
+        if base == "date":  # the pattern pins the form; the cast, the day
+            checks.append(f"({t} IS NULL OR {_fast_value('date', t)} IS NOT NULL)")
+    return ([_row_check(grouped)] if grouped else []) + checks
 
 
 def _row_check(grouped: dict[str, list[str]]) -> str:
@@ -582,7 +656,7 @@ class Loader:
         (_fast), whether it is blank, the raw cells of a row that is not, and typed facts; the
         number of rows. The check is computed once per row (inner projection) and each value
         without a guard. `plain`: no cell can hold "," or a line break (DuckDB read the CSV
-        itself, unquoted), so the scalar cells are checked by one pattern per row (_row_check)
+        itself, unquoted), so the scalar cells are checked by one pattern per row (plain_checks)
         rather than one per cell, which is most of the cost of loading. `line` is the SQL of a
         row's line in the scan, or None with `first_line`: the table's rows are the file's lines
         in order from first_line, and _line is rowid + first_line (reg_cells stores no _line;
@@ -590,7 +664,7 @@ class Loader:
         separator = getattr(self, "list_separator", ";")
         cells = [f"{cell} AS t{position}" for position, cell in enumerate(raw)]
         checks, blank, outputs = [], [], []
-        grouped: dict[str, list[str]] = {}  # plain: pattern -> the cells it checks
+        plain_cells: list[tuple] = []  # plain: (base, options, cell) for plain_checks
         identifier = "NULL::VARCHAR"
         by_fact: dict[str, list[Column]] = {}
         for position, column in enumerate(self.loaded.columns):
@@ -599,7 +673,7 @@ class Loader:
             if column.role == "id":
                 identifier = t
                 if plain:
-                    grouped.setdefault(CELL_PATTERNS["text"], []).append(t)
+                    plain_cells.append(("text", None, t))
                 else:
                     edges = literal(f"^[{WHITESPACE}]|[{WHITESPACE}]$")
                     checks.append(f"({t} IS NULL OR NOT regexp_matches({t}, {edges}))")
@@ -609,14 +683,14 @@ class Loader:
                 by_fact.setdefault(column.fact, []).append(column)
                 spec = self.schema[column.fact]
                 if plain and not column.as_list and not (len(spec) > 3 and spec[3]):
-                    grouped.setdefault(cell_pattern(spec[0], spec[2]), []).append(t)
-                    if spec[0] == "date":  # the pattern pins the form; the cast, the day
-                        checks.append(f"({t} IS NULL OR {_fast_value('date', t)} IS NOT NULL)")
+                    plain_cells.append((spec[0], spec[2], t))
+                    continue
+                if plain and not column.as_list and spec[0] in LIST_IN_ROW:
+                    plain_cells.append((spec[0], spec[2], t, True))
                     continue
                 ok, _value = _fast_cell(spec, t, column.as_list, separator)
                 checks.append(ok)
-        if grouped:
-            checks.insert(0, _row_check(grouped))
+        checks[:0] = plain_checks(plain_cells)
         self.loaded.years = {}
         self.loaded.view_columns = []
         self.loaded.typed_columns = []
@@ -656,7 +730,7 @@ class Loader:
                   f"_ok AS _fast, ({' AND '.join(blank) if blanks and blank else 'false'}) AS _blank, "
                   f"CASE WHEN NOT _ok THEN {raw_list} END AS _raw"
                   f"{''.join(', ' + o for o in outputs)} FROM ({middle})")
-        with self._ordered_insert_room():
+        with self._ordered_insert_room(), self._one_thread_when_small():
             read = self.con.execute(create).fetchone()[0]
         self.first_line = first_line
         self.con.execute("CREATE VIEW reg AS SELECT " + ("*" if first_line is None else f"rowid + {int(first_line)} AS _line, *")
@@ -667,6 +741,21 @@ class Loader:
     def _cells(self) -> str:
         """reg_cells, qualified by the database that holds it (Loaded.database)."""
         return f"{self.loaded.database}.main.reg_cells"
+
+    @contextlib.contextmanager
+    def _one_thread_when_small(self):
+        """DuckDB's threads set to 1 while the table of a CSV or JSON Lines register file of
+        up to ONE_THREAD_BYTES is created, then set back (see ONE_THREAD_BYTES: less CPU, more
+        wall time)."""
+        if not self.in_memory or self.path == "-" or os.path.getsize(self.path) > ONE_THREAD_BYTES:
+            yield
+            return
+        threads = self.con.execute("SELECT current_setting('threads')").fetchone()[0]
+        self.con.execute("SET threads = 1")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET threads = {int(threads)}")
 
     @contextlib.contextmanager
     def _ordered_insert_room(self):
@@ -687,7 +776,9 @@ class Loader:
         a register loaded into the file still went to one thread past a few hundred thousand
         rows (400,000 rows under 512 MB × 4: 1.01 runnable; × 16: 1.92); FILE_INSERT_ROOM = 16
         keeps both cores working at 1,000,000 rows under 1280 MB with the same peak (the load's
-        peak RSS 857 MB with × 16, 874 MB with × 4; 400,000 rows: 543-595 MB either way)."""
+        peak RSS 857 MB with × 16, 874 MB with × 4; 400,000 rows: 543-595 MB either way).
+        Since round 19 a register of up to ONE_THREAD_BYTES is created on one thread on
+        purpose (_one_thread_when_small): the room matters for the larger ones."""
         limit = memory_limit()  # as sql_batch.connect set it
         room = INSERT_ROOM if self.in_memory else FILE_INSERT_ROOM
         if room <= 1 or not _bytes(limit):

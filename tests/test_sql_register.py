@@ -4,6 +4,7 @@ itself agrees with the per-cell forms and with runtime.validate_facts on generat
 (tricky forms included), and a whole register loaded through the Loader gives, row by row,
 the runtime's typed values or a bad row."""
 
+import contextlib
 import io
 import json
 import random
@@ -61,14 +62,10 @@ def test_the_row_pattern_accepts_a_row_only_when_the_runtime_accepts_every_cell_
         if not row:
             continue
         cells = [None if text == "" else text for _base, text in row]  # DuckDB reads an empty cell as NULL
-        grouped: dict = {}
-        for index, (base, _text) in enumerate(row):
-            grouped.setdefault(sql_register.cell_pattern(base, SPECS[base][2]), []).append(f"t{index}")
-        extra = [f"(t{i} IS NULL OR {sql_register._fast_value('date', f't{i}')} IS NOT NULL)"
-                 for i, (base, _t) in enumerate(row) if base == "date"]
+        plain = sql_register.plain_checks([(base, SPECS[base][2], f"t{i}") for i, (base, _t) in enumerate(row)])
         per_cell = [sql_register._fast_cell(SPECS[base], f"t{i}", False, ";") for i, (base, _t) in enumerate(row)]
         columns = ", ".join(f"?::VARCHAR AS t{i}" for i in range(len(row)))
-        checks = " AND ".join([sql_register._row_check(grouped)] + extra)
+        checks = " AND ".join(f"coalesce({check}, false)" for check in plain)
         got = con.execute(f"SELECT coalesce({checks}, false), {', '.join(f'coalesce({ok}, false)' for ok, _v in per_cell)}, "
                           f"{', '.join(value for _ok, value in per_cell)} FROM (SELECT {columns})", cells).fetchone()
         row_ok, cell_oks, values = got[0], got[1:1 + len(row)], got[1 + len(row):]
@@ -125,7 +122,8 @@ def _expected(fields):
 
 ROW_CELL = st.one_of(CELL.filter(lambda t: "," not in t and "\n" not in t and "\r" not in t and '"' not in t),
                      st.sampled_from(["1", "300000", "30万元", "是", "否", "2019", "2020-06-30", "甲类", "H1", "5%",
-                                      "1;2万元", "1；2", ";", "x;1"]))
+                                      "1;2万元", "1；2", ";", "x;1", " 5万元", "5万元 ;6", "；；", "\u30005；6", "5;;6",
+                                      "5 万元;6", "5\t", "-;5", "1.5%;2", "2019年"]))
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -359,6 +357,92 @@ def test_a_large_register_is_loaded_into_the_database_file_with_the_same_rows(tm
     assert [row[0] for row in kinds["small"][1]] == [2, 4, 5, 6]  # line 3 bad; line 4 typed by the runtime
 
 
+def test_a_small_register_is_loaded_on_one_thread_and_the_threads_are_set_back(tmp_path, monkeypatch):
+    """A CSV or JSON Lines register up to ONE_THREAD_BYTES is created with DuckDB's threads at
+    1, a larger one with every thread; the rows are the same, and the threads are set back
+    afterwards, also when DuckDB's direct read fails (a ragged row: polc's reader reads it)."""
+    monkeypatch.setenv("POLC_DUCKDB_THREADS", "2")
+    seen = []
+    one_thread = sql_register.Loader._one_thread_when_small
+
+    @contextlib.contextmanager
+    def watched(loader):
+        with one_thread(loader):
+            seen.append(loader.con.execute("SELECT current_setting('threads')").fetchone()[0])
+            yield
+
+    monkeypatch.setattr(sql_register.Loader, "_one_thread_when_small", watched)
+
+    def load(path):
+        policy = types.SimpleNamespace(schema=SCHEMA)
+        with sql_register.work_directory() as directory:
+            con = sql_batch.connect(directory)
+            try:
+                loaded = sql_register.Loader(con, [(policy, [])], types.SimpleNamespace(known=SCHEMA), str(path), None,
+                                             directory).load()
+                after = con.execute("SELECT current_setting('threads')").fetchone()[0]
+                rows = con.execute("SELECT * FROM register_rows ORDER BY _line").fetchall()
+            finally:
+                con.close()
+        return loaded.reader, after, rows, [(b["line"], b["error"]) for b in loaded.bad]
+
+    path = tmp_path / "register.csv"
+    _write_plain(path, [_row(1), _row(2, 人数="12个"), _row(3, 总部=" H1"), _row(4)])
+    small = load(path)
+    assert seen == [1] and small[:2] == ("duckdb", 2)
+    monkeypatch.setattr(sql_register, "ONE_THREAD_BYTES", path.stat().st_size - 1)
+    seen.clear()
+    assert load(path) == small and seen == [2]
+    monkeypatch.setattr(sql_register, "ONE_THREAD_BYTES", path.stat().st_size)
+    seen.clear()
+    assert load(path) == small and seen == [1]
+    ragged = tmp_path / "ragged.csv"
+    _write_plain(ragged, [_row(1), _row(2)[:-1], _row(3)])
+    seen.clear()
+    reader, after, rows, bad = load(ragged)
+    assert seen == [1, 1] and (reader, after) == ("staged", 2)  # DuckDB's read refused the file; polc's read it
+    assert [row[0] for row in rows] == [2, 4] and bad == [(3, f"有 {len(HEADER) - 1} 列，而表头有 {len(HEADER)} 列 / "
+                                                              f"{len(HEADER) - 1} fields, but the header has {len(HEADER)}")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(texts=st.lists(st.one_of(st.sampled_from(TRICKY), st.text(alphabet="0123456789.-%;；元万亿年 \t\u3000x", max_size=12)),
+                      min_size=1, max_size=40))
+@example(texts=["5", " 5", "5 ", "5;6", "5；6", ";", "；", " ; ", "5;;6", "5 ;6", "5; 6万元", "5 万元", "x;5", "5;x", "1.1234567",
+                "\u3000", "-", "2019年;2020"])
+def test_a_list_cell_is_accepted_by_its_row_pattern_exactly_when_by_its_items(texts):
+    """A 逐项 cell of a LIST_IN_ROW base in a plain CSV is checked by list_pattern inside the
+    row's pattern: it must accept exactly what the item-by-item check (_fast_cell: split on ";"
+    or "；", trimmed, empty pieces dropped, each item in its form) accepts, and the one-item
+    shortcut of the typed value must give the list the split gives."""
+    con = duckdb.connect()
+    for base in sql_register.LIST_IN_ROW:
+        spec = (base, False, None, True)
+        ok, typed = sql_register._fast_cell(spec, "t", False, ";")
+        split = typed[typed.index(" ELSE CAST(list_transform(") + len(" ELSE "):-len(" END")]  # the list split, trimmed and filtered
+        for text in texts:
+            if "," in text or "\n" in text or text == "":
+                continue  # never in a cell of a plain CSV (an empty cell is NULL)
+            by_items, by_row, one, many = con.execute(
+                f"SELECT coalesce({ok}, false), {sql_register.plain_checks([(base, None, 't', True)])[0]}, {typed}, {split} "
+                "FROM (SELECT ?::VARCHAR AS t)", [text]).fetchone()
+            assert by_items == by_row, (base, text)
+            if by_items:
+                assert one == many, (base, text)
+
+
+def test_a_yes_no_cell_is_accepted_by_its_list_exactly_when_by_its_pattern():
+    """A yes/no cell is checked by an IN of BOOL_WORDS (plain_checks, _fast_scalar), which must
+    accept exactly what CELL_PATTERNS["bool"] does (the pattern is the documented form)."""
+    con = duckdb.connect()
+    ok, _value = sql_register._fast_scalar("bool", None, "t")
+    for text in TRICKY + ["是 ", "是是", "否\n", "true\x00"]:
+        by_list, by_pattern = con.execute(
+            f"SELECT {ok}, regexp_full_match(t, {sql_register.literal('(?:' + sql_register.CELL_PATTERNS['bool'] + ')')}) "
+            "FROM (SELECT ?::VARCHAR AS t)", [text]).fetchone()
+        assert by_list == by_pattern, text
+
+
 # ---------------------------------------------------------------- line numbers of a parallel load
 # A plain CSV is created by one CREATE TABLE … AS over DuckDB's parallel CSV read, and a row's
 # line is its rowid plus the header's line (no stored column): right only while the insert
@@ -389,10 +473,13 @@ def _engines(policies, register, monkeypatch):
     return (python_out.getvalue(), python_err.getvalue()), (sql_out.getvalue(), sql_err.getvalue()), readers
 
 
-@pytest.mark.parametrize("in_memory", [True, False], ids=["in-memory", "database-file"])
-def test_a_register_read_in_parallel_parts_keeps_every_physical_line(tmp_path, monkeypatch, in_memory):
+@pytest.mark.parametrize("in_memory, one_thread", [(True, False), (True, True), (False, False)],
+                         ids=["in-memory", "in-memory-one-thread", "database-file"])
+def test_a_register_read_in_parallel_parts_keeps_every_physical_line(tmp_path, monkeypatch, in_memory, one_thread):
     if not in_memory:  # the register loaded into the database file, as one over IN_MEMORY_BYTES is
         monkeypatch.setattr(sql_register, "IN_MEMORY_BYTES", 0)
+    if not one_thread:  # on both threads, as a register over ONE_THREAD_BYTES is
+        monkeypatch.setattr(sql_register, "ONE_THREAD_BYTES", 0)
     rng = random.Random(17)
     rows = 40_000
     odd = {3: ",是,abc,否,,",                 # bad: 验收评分 is a number
