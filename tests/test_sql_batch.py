@@ -566,8 +566,8 @@ def test_several_row_groups_on_two_threads_and_spilling_give_the_same_bytes(tmp_
 
 
 def test_clause_rows_compressed_in_memory_after_each_run_give_the_same_bytes(tmp_path, monkeypatch):
-    """clause_rows lives in the in-memory database `mem` and is compressed there by `CHECKPOINT
-    mem` once it would take more than COMPRESS_SHARE of the memory limit (at 1,000,000
+    """The clause rows (as codes: clause_codes, read through the view clause_rows) live in the
+    in-memory database `mem` and are compressed there by `CHECKPOINT mem` once it would take more than COMPRESS_SHARE of the memory limit (at 1,000,000
     enterprises; never at this size unless forced): forced after every run of the
     per-applicant query (runs of 7 lines), the rows are stored compressed and every stage
     reading them gives the Python engine's bytes, JSON Lines and CSV, with and without --all."""
@@ -582,7 +582,7 @@ def test_clause_rows_compressed_in_memory_after_each_run_give_the_same_bytes(tmp
     def observed(engine):
         seen.append(engine.con.execute(
             "SELECT database_name, list(DISTINCT s.compression ORDER BY s.compression) FROM duckdb_tables() t, "
-            "pragma_storage_info('mem.clause_rows') s WHERE t.table_name = 'clause_rows' GROUP BY ALL").fetchall())
+            "pragma_storage_info('mem.clause_codes') s WHERE t.table_name = 'clause_codes' GROUP BY ALL").fetchall())
         listed(engine)
     monkeypatch.setattr(sql_batch.Engine, "_listed", observed)
     monkeypatch.setenv("POLC_DUCKDB_CHUNK", "7")
