@@ -237,6 +237,7 @@ class Engine:
         self.models: list = []
         self.notes: list[tuple[str, str]] = []
         self.compressed = False  # clause_rows compressed (_clause_rows): a large register
+        self.coded = False  # clause_rows a view of clause_codes (_clause_rows): to_sql's query
         self.loading = True
 
     # ------------------------------------------------------------ the whole run
@@ -398,6 +399,7 @@ class Engine:
             self.con.execute("RESET checkpoint_threshold")
         if coded is not None:
             self.con.execute(f"CREATE VIEW clause_rows AS {coded['rows']}")
+            self.coded = True
 
     def _python_rows(self) -> str:
         """The runtime's stand-in for to_sql: the query of its rows of the view `register`,
@@ -1002,12 +1004,7 @@ class Engine:
         # capped row is one of final's), so nothing else changes; the labels join the groups.
         # (Reading final itself joins `allocation` to every clause row.)
         for (key, applies, undecidable, paid, oq, ob, lo, ns, low, high) in self.con.execute(f"""
-                WITH evaluated AS (
-                  SELECT c.pos, min(c._line) AS first, count(*) FILTER (WHERE c.applies) AS applies,
-                         count(*) FILTER (WHERE c.applies IS NULL) AS undecidable, count(*) FILTER (WHERE c.paid) AS paid,
-                         coalesce(sum(c.amount_min) FILTER (WHERE c.paid AND c.amount_max IS NOT NULL), 0) AS low,
-                         coalesce(sum(c.amount_max) FILTER (WHERE c.paid AND c.amount_max IS NOT NULL), 0) AS high
-                  FROM {self.final_rows} GROUP BY c.pos),
+                WITH {self._evaluated_sql()},
                 amounts AS (
                   SELECT pos, allocation, held,
                          CASE WHEN evaluated_max IS NOT NULL THEN evaluated_min END AS old_low, evaluated_max AS old_high,
@@ -1041,6 +1038,51 @@ class Engine:
         if outcomes:
             summary["outcomes"] = outcomes
         return summary
+
+    def _evaluated_sql(self) -> str:
+        """The CTE `evaluated` of _summary (pos, first, applies, undecidable, paid, low, high):
+        per clause, over the rows of final as if no allocation were made, its first line, the
+        rows that apply, cannot be decided, are paid, and the sums of the paid rows' amounts
+        where the maximum is known. Over clause_codes (to_sql's rows): counted and summed per
+        code, then per clause with clause_states — the view clause_rows would decode every
+        row (100,000 enterprises: 0.26 s CPU against 0.15 s for the decoded rows of round 18,
+        0.1 s per code). A code's rows have their amounts from the same place (min_from,
+        max_from: the value v1 or v2 read per applicant, else the amount it states), so the
+        sums per code are those of v1 and v2 over the rows whose maximum is known."""
+        if not self.coded:
+            return f"""evaluated AS (
+                  SELECT c.pos, min(c._line) AS first, count(*) FILTER (WHERE c.applies) AS applies,
+                         count(*) FILTER (WHERE c.applies IS NULL) AS undecidable, count(*) FILTER (WHERE c.paid) AS paid,
+                         coalesce(sum(c.amount_min) FILTER (WHERE c.paid AND c.amount_max IS NOT NULL), 0) AS low,
+                         coalesce(sum(c.amount_max) FILTER (WHERE c.paid AND c.amount_max IS NOT NULL), 0) AS high
+                  FROM {self.final_rows} GROUP BY c.pos)"""
+        columns = {name for name, _type in self._coded()["columns"]}
+        both = {"v1", "v2"} <= columns
+        sums = "".join(f", count(c.{v}) AS n{v[1]}, sum(c.{v}) AS s{v[1]}" if v in columns
+                       else f", 0 AS n{v[1]}, CAST(NULL AS DECIMAL(38,2)) AS s{v[1]}" for v in ("v1", "v2"))
+        sums += (", sum(c.v1) FILTER (WHERE c.v2 IS NOT NULL) AS s12, sum(c.v2) FILTER (WHERE c.v1 IS NOT NULL) AS s21"
+                 if both else ", CAST(NULL AS DECIMAL(38,2)) AS s12, CAST(NULL AS DECIMAL(38,2)) AS s21")
+        withheld = " ANTI JOIN withheld w ON w._line = c._line" if self.withheld else ""
+        hidden = " AND s.applies IS DISTINCT FROM false" if self.hidden else ""  # hidden: the rows that do not apply
+        return f"""per_code AS (
+                  SELECT c.code, min(c._line) AS first, count(*) AS n{sums}
+                  FROM clause_codes c{withheld} GROUP BY c.code),
+                known AS (
+                  SELECT s.pos, s.applies, s.paid, s.min_from, s.max_from, s.stated_min, s.stated_max, k.*,
+                         CASE s.max_from WHEN 1 THEN k.n1 WHEN 2 THEN k.n2
+                              ELSE CASE WHEN s.stated_max IS NULL THEN 0 ELSE k.n END END AS with_max
+                  FROM per_code k JOIN clause_states s ON s.code = k.code WHERE true{hidden}),
+                evaluated AS (
+                  SELECT pos, min(first) AS first, coalesce(sum(n) FILTER (WHERE applies), 0) AS applies,
+                         coalesce(sum(n) FILTER (WHERE applies IS NULL), 0) AS undecidable,
+                         coalesce(sum(n) FILTER (WHERE paid), 0) AS paid,
+                         coalesce(sum(CASE WHEN with_max = 0 THEN NULL
+                                           WHEN min_from = 1 THEN CASE WHEN max_from = 2 THEN s12 ELSE s1 END
+                                           WHEN min_from = 2 THEN CASE WHEN max_from = 1 THEN s21 ELSE s2 END
+                                           ELSE stated_min * with_max END) FILTER (WHERE paid), 0) AS low,
+                         coalesce(sum(CASE WHEN with_max = 0 THEN NULL WHEN max_from = 1 THEN s1 WHEN max_from = 2 THEN s2
+                                           ELSE stated_max * n END) FILTER (WHERE paid), 0) AS high
+                  FROM known GROUP BY pos)"""
 
     def _bad_rows(self) -> list[dict]:
         """Every bad row with its message, as batch.run words them."""
