@@ -17,7 +17,9 @@ Memory: the per-applicant query runs over slices of register lines (CHUNK_LINES)
 narrow rows of the clauses written only; tables live in a database file in a private
 temporary directory, so DuckDB spills them there beyond its memory limit. Cores: the file's
 row groups are ROW_GROUP_SIZE rows, DuckDB's unit of a parallel scan (see connect). The large
-table of clause rows (`clause_rows`) lives in `mem`, an in-memory database attached with
+table of clause rows (`clause_codes`: per row its line, its clause's code and what differs
+between applicants; the view `clause_rows` joins the rest from `clause_states`, see
+Engine._clause_rows) lives in `mem`, an in-memory database attached with
 COMPRESS: held as written, like a TEMP table, not compressed into the database file (a third
 less CPU for the per-applicant stage), and compressed in memory by `CHECKPOINT mem` once it
 would take more than COMPRESS_SHARE of the memory limit (round 18: at 1,000,000 enterprises
@@ -72,16 +74,18 @@ CHUNK_LINES = 250_000  # register lines evaluated by one run of the per-applican
 # 20,000. Its cost: a full row group is compressed into the file as it is written, where a table
 # under 122,880 rows stayed uncompressed until commit (about 0.3 s CPU more at 20,000 rows).
 ROW_GROUP_SIZE = 8192
-# clause_rows lives in `mem`, an in-memory database attached with COMPRESS (connect): its rows
-# are held as written (uncompressed, about CLAUSE_ROW_BYTES each, as a TEMP table's) until
-# `CHECKPOINT mem` compresses them, about 6 times smaller. A checkpoint is made after a run of
+# The clause rows live in `mem`, an in-memory database attached with COMPRESS (connect): as
+# their codes (clause_codes, from to_sql's query: about CODED_ROW_BYTES a row, measured with
+# duckdb_memory() at 100,000 enterprises) or, from the runtime's stand-in, as decoded rows
+# (clause_rows, about CLAUSE_ROW_BYTES), held as written (uncompressed, as a TEMP table's) until
+# `CHECKPOINT mem` compresses them, several times smaller. A checkpoint is made after a run of
 # the per-applicant query once the rows so far would take more than COMPRESS_SHARE of DuckDB's
-# memory limit: at 1,000,000 enterprises (40.6 million rows, some 4 GB as written) the table
-# no longer leaves memory for the spill directory and is read back from there by each later
-# stage; at 100,000 (4 million rows, 0.45 GB) it fits and is not compressed (CHECKPOINT is one
-# thread's work, about 0.3 µs a row, and saves the later stages nothing there).
-CLAUSE_ROW_BYTES = 110  # a decoded row (the runtime's stand-in keeps those)
-CODED_ROW_BYTES = 45  # a row of clause_codes (to_sql's query: _line, code, an amount read per applicant)
+# memory limit: at 1,000,000 enterprises (40.6 million rows, some 2 GB of codes as written)
+# the table no longer leaves memory for the spill directory and is read back from there by
+# each later stage; at 100,000 (4 million rows, 0.2 GB) it fits and is not compressed
+# (CHECKPOINT is one thread's work, about 0.3 µs a row, and saves the later stages nothing there).
+CLAUSE_ROW_BYTES = 110
+CODED_ROW_BYTES = 50
 COMPRESS_SHARE = 0.5
 # The per-applicant query over a register of one row group (DuckDB's, for an in-memory table:
 # ONE_ROW_GROUP rows) runs in up to PARTS_AT_ONCE parts at once (Engine._parts).
