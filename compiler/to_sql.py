@@ -1015,6 +1015,24 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
     (labels, award kind, ceiling). Planning one SELECT of columns is far cheaper for DuckDB
     than a UNION of a SELECT per clause, and the register is read once instead of once per
     clause."""
+    found = _applicant_clauses(policies, register, on, years, only_listed, keep_matters_read, narrow)
+    return found.rows() if isinstance(found, CodedClauses) else found
+
+
+def coded_clauses(policies: Sequence[model.PolicyModel], register: str, on: datetime.date,
+                  years: Mapping[str, Iterable[int]] | None = None, only_listed: bool = False,
+                  keep_matters_read: bool = False) -> "CodedClauses":
+    """The narrow rows of applicant_clauses(…, narrow=True) in their two parts (CodedClauses):
+    `rows()` of the result is that query."""
+    found = _applicant_clauses(policies, register, on, years, only_listed, keep_matters_read, True)
+    assert isinstance(found, CodedClauses)
+    return found
+
+
+def _applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: datetime.date,
+                       years: Mapping[str, Iterable[int]] | None, only_listed: bool, keep_matters_read: bool,
+                       narrow: bool) -> "exp.Select | CodedClauses":
+    """applicant_clauses; the narrow form as its CodedClauses."""
     years_present = {name: tuple(sorted(set(ys))) for name, ys in (years or {}).items()}
 
     # -- modifiers first (runtime.Evaluator): per matter, the highest coefficient that applies
@@ -1060,7 +1078,7 @@ def applicant_clauses(policies: Sequence[model.PolicyModel], register: str, on: 
             clauses.append(_clause_columns(len(clauses) + 1, policy, policy_index, clause, clause_index, sql, outside,
                                            split_no))
     if not clauses:
-        return _empty_narrow(exp.Table(this=_ident(register))) if narrow else _empty_clauses(register)
+        return _empty_coded(exp.Table(this=_ident(register))) if narrow else _empty_clauses(register)
 
     keys = [_col("_line"), _col("申请人")]
     # Layers, each `SELECT *, <new columns> FROM <the one before>`.
@@ -1196,8 +1214,8 @@ PAID_STATE, NOT_PAID_STATE, UNDECIDABLE_STATE, NOT_APPLICABLE_STATE = 0, 1, 2, 3
 
 
 def _listed_narrow(clauses: list["_ClauseColumns"], wide: exp.Expr, split_rules: list[tuple[model.Share, ...]],
-                   keep_matters_read: bool, every_row: bool = False) -> exp.Select:
-    """The batch engine's rows (narrow): the wide row unnested through a list of small integers
+                   keep_matters_read: bool, every_row: bool = False) -> CodedClauses:
+    """The batch engine's rows (narrow), as CodedClauses: the wide row unnested through a list of small integers
     instead of a list of every clause's values; the rows listed (only_listed), or every row.
 
     Each clause gives one code per applicant, `pos × 4 + state` — 0: applies and paid; 1:
@@ -1257,7 +1275,7 @@ def _listed_narrow(clauses: list["_ClauseColumns"], wide: exp.Expr, split_rules:
         constants += [exp.Tuple(expressions=clause.narrow_constants(state, sources, typed=not constants and not n))
                       for n, state in enumerate(states)]
     if not elements:
-        return _empty_narrow(_from(wide, f"{_HELPER}wide"))
+        return _empty_coded(_from(wide, f"{_HELPER}wide"))
     types = {"v1": MONEY_OUT, "v2": MONEY_OUT, "matter": "VARCHAR", "payers": "INTEGER"}
     fields.sort(key=list(types).index)
     row = f"{_HELPER}row"
@@ -1278,47 +1296,25 @@ def _listed_narrow(clauses: list["_ClauseColumns"], wide: exp.Expr, split_rules:
                     ).from_(copy=False, expression=_from(long, f"{_HELPER}long"))
 
     def picked(what: str) -> exp.Expr | None:
-        """A value only some clauses have, for each row (NULL for the others)."""
+        """A value only some clauses have, for each row (NULL for the others): a carried
+        column, picked by the row's code (its clause's codes are pos × 4 … pos × 4 + 3)."""
         if not owners[what]:
             return None
         if len(owners[what]) <= _FEW_CARRIED:
-            return _case([(exp.EQ(this=_col("pos"), expression=_int(c.pos - 1)), c.column(what)) for c in owners[what]])
+            return _case([(exp.Between(this=_col(f"{_HELPER}c"), low=_int(c.pos * 4), high=_int(c.pos * 4 + 3)),
+                           c.column(what)) for c in owners[what]])
         return _col(f"{_HELPER}{what}")
 
-    def amount(bound: str) -> exp.Expr:
-        """min or max: the field the VALUES table names for the row's code (1: v1, 2: v2), else
-        the amount it states (NULL where the clause does not apply)."""
-        ifs = [(exp.EQ(this=_col(f"{bound}_from"), expression=_int(number)), _col(f"{_HELPER}{field}"))
-               for number, field in enumerate(("v1", "v2"), 1) if field in fields]
-        return _case(ifs, _col(f"stated_{bound}")) if ifs else _col(f"stated_{bound}")
-
-    matter_read, payers_chosen = picked("matter"), picked("payers")
-    matter: exp.Expr = (exp.Coalesce(this=matter_read, expressions=[_col("static_matter")])
-                        if matter_read is not None else _col("static_matter"))
-    split_of_row: exp.Expr = (exp.Coalesce(this=payers_chosen, expressions=[_col("split_no")])
-                              if payers_chosen is not None else _col("split_no"))
+    # the codes' own columns (CODED_TYPES): what differs between applicants beyond the code
+    varying = {"matter": picked("matter"), "v1": _col(f"{_HELPER}v1") if "v1" in fields else None,
+               "v2": _col(f"{_HELPER}v2") if "v2" in fields else None, "payers": picked("payers")}
+    present = tuple(name for name, value in varying.items() if value is not None)
+    codes = _columns(_col("_line"), _cast(_col(f"{_HELPER}c"), CODED_TYPES["code"]).as_("code", copy=False),
+                     *(_cast(varying[name], CODED_TYPES[name]).as_(name, copy=False)  # type: ignore[arg-type]
+                       for name in present)).from_(copy=False, expression=_from(rows, f"{_HELPER}rows"))
     table = exp.Values(expressions=constants, alias=exp.TableAlias(
         this=_ident("_polc_clauses"), columns=[_ident(name) for name in _NARROW_CONSTANTS]))
-    # typed as the contract's columns whatever the VALUES rows' literals make of them (a column
-    # of DECIMAL literals alone is as wide as its widest literal)
-    decided = _columns(
-        _col("_line"), _cast(_col("pos"), "INTEGER").as_("pos", copy=False),
-        _cast(matter, "VARCHAR").as_("matter", copy=False), _cast(_col("applies"), "BOOLEAN").as_("applies", copy=False),
-        _cast(_col("paid"), "BOOLEAN").as_("paid", copy=False), _cast(_col("kind"), "VARCHAR").as_("kind", copy=False),
-        _cast(amount("min"), MONEY_OUT).as_("amount_min", copy=False),
-        _cast(amount("max"), MONEY_OUT).as_("amount_max", copy=False),
-        _cast(_col("could_pay"), MONEY_OUT).as_("could_pay", copy=False),
-        _cast(_col("reason"), "VARCHAR").as_("reason", copy=False), split_of_row.as_(f"{_HELPER}split", copy=False),
-    ).from_(copy=False, expression=_from(rows, f"{_HELPER}rows"))
-    decided.set("joins", [exp.Join(this=table, on=exp.EQ(this=_col(f"{_HELPER}c", f"{_HELPER}rows"),
-                                                         expression=_col("code", "_polc_clauses")))])
-    funding_cases = [(exp.EQ(this=_col(f"{_HELPER}split"), expression=_int(number)),
-                      _funding(rule, _col("amount_min"), _col("amount_max")))
-                     for number, rule in enumerate(split_rules, 1)]
-    funding = (_case([(_and(_col("paid"), exp.Not(this=_is(_col("amount_max"), None))), _case(funding_cases))],
-                     _null("VARCHAR")) if funding_cases else _null("VARCHAR"))
-    return _columns(*(_col(name) for name in NARROW_COLUMNS[:-1]), _cast(funding, "VARCHAR").as_("funding", copy=False)
-                    ).from_(copy=False, expression=_from(decided, f"{_HELPER}decided"))
+    return CodedClauses(codes, ("_line", "code") + present, table, tuple(split_rules))
 
 
 def _case_results(node: exp.Expr) -> set[int]:
@@ -1337,13 +1333,94 @@ _NARROW_CONSTANTS = ("code", "pos", "applies", "paid", "kind", "could_pay", "rea
                      "stated_min", "stated_max", "min_from", "max_from")
 
 
-def _empty_narrow(source: exp.Expr) -> exp.Select:
-    """No row listed (narrow form): the columns of NARROW_COLUMNS and no rows."""
-    types = {"pos": "INTEGER", "matter": "VARCHAR", "applies": "BOOLEAN", "paid": "BOOLEAN", "kind": "VARCHAR",
-             "amount_min": MONEY_OUT, "amount_max": MONEY_OUT, "could_pay": MONEY_OUT, "reason": "VARCHAR",
-             "funding": "VARCHAR"}
-    return _columns(_col("_line"), *(_null(types[name]).as_(name, copy=False) for name in NARROW_COLUMNS[1:]),
-                    ).from_(copy=False, expression=source).where(exp.Boolean(this=False), copy=False)
+# The columns of the codes (CodedClauses.codes), those beyond _line and code only when some
+# clause needs them: a matter read from a fact, a second and third amount read per applicant
+# (STRUCT fields v1, v2), the payers chosen by condition (a 分担 rule's number).
+CODED_TYPES = {"_line": "BIGINT", "code": "INTEGER", "matter": "VARCHAR", "v1": MONEY_OUT, "v2": MONEY_OUT,
+               "payers": "INTEGER"}
+
+
+@attrs.frozen
+class CodedClauses:
+    """The narrow rows in two parts (_listed_narrow): `codes`, over the register, one row per
+    listed (applicant, clause) with only what differs between applicants — `_line`, the code
+    (pos × 4 + state) and the present `columns` of CODED_TYPES; and `states`, a VALUES table of
+    one row per code (_NARROW_CONSTANTS: place, applies, paid, kind, ceiling, reason, stated
+    matter and amounts, where the others come from). `rows()` joins them into NARROW_COLUMNS.
+    The batch engine keeps the codes (a third of the bytes of the decoded rows, and cheaper to
+    write) and reads the decoded rows through a view (sql_batch.Engine._clause_rows)."""
+    codes: exp.Select
+    columns: tuple[str, ...]
+    table: exp.Values
+    split_rules: tuple[tuple[model.Share, ...], ...]
+
+    def states(self) -> exp.Select:
+        """SELECT * of the VALUES table: its columns typed as the first row's typed NULLs make them."""
+        return _columns(exp.Star()).from_(copy=False, expression=self.table.copy())
+
+    def rows(self, codes: exp.Expr | None = None, states: exp.Expr | None = None) -> exp.Select:
+        """NARROW_COLUMNS from `codes` joined with `states` on the code (tables, or by default
+        the query's own codes and VALUES table)."""
+        if codes is None:
+            codes = _from(self.codes.copy(), f"{_HELPER}rows")
+        else:
+            codes = codes.copy()
+            codes.set("alias", exp.TableAlias(this=_ident(f"{_HELPER}rows")))
+        if states is None:
+            source: exp.Expr = self.table.copy()
+        else:
+            source = states.copy()
+            source.set("alias", exp.TableAlias(this=_ident("_polc_clauses")))
+
+        def own(name: str) -> exp.Column:
+            return _col(name, f"{_HELPER}rows")
+
+        def amount(bound: str) -> exp.Expr:
+            """min or max: the field the VALUES table names for the row's code (1: v1, 2: v2),
+            else the amount it states (NULL where the clause does not apply)."""
+            ifs = [(exp.EQ(this=_col(f"{bound}_from"), expression=_int(number)), own(field))
+                   for number, field in enumerate(("v1", "v2"), 1) if field in self.columns]
+            return _case(ifs, _col(f"stated_{bound}")) if ifs else _col(f"stated_{bound}")
+
+        matter: exp.Expr = (exp.Coalesce(this=own("matter"), expressions=[_col("static_matter")])
+                            if "matter" in self.columns else _col("static_matter"))
+        split_of_row: exp.Expr = (exp.Coalesce(this=own("payers"), expressions=[_col("split_no")])
+                                  if "payers" in self.columns else _col("split_no"))
+        # typed as the contract's columns whatever the VALUES rows' literals make of them (a column
+        # of DECIMAL literals alone is as wide as its widest literal)
+        decided = _columns(
+            own("_line"), _cast(_col("pos"), "INTEGER").as_("pos", copy=False),
+            _cast(matter, "VARCHAR").as_("matter", copy=False), _cast(_col("applies"), "BOOLEAN").as_("applies", copy=False),
+            _cast(_col("paid"), "BOOLEAN").as_("paid", copy=False), _cast(_col("kind"), "VARCHAR").as_("kind", copy=False),
+            _cast(amount("min"), MONEY_OUT).as_("amount_min", copy=False),
+            _cast(amount("max"), MONEY_OUT).as_("amount_max", copy=False),
+            _cast(_col("could_pay"), MONEY_OUT).as_("could_pay", copy=False),
+            _cast(_col("reason"), "VARCHAR").as_("reason", copy=False), split_of_row.as_(f"{_HELPER}split", copy=False),
+        ).from_(copy=False, expression=codes)
+        decided.set("joins", [exp.Join(this=source, on=exp.EQ(this=own("code"),
+                                                              expression=_col("code", "_polc_clauses")))])
+        funding_cases = [(exp.EQ(this=_col(f"{_HELPER}split"), expression=_int(number)),
+                          _funding(rule, _col("amount_min"), _col("amount_max")))
+                         for number, rule in enumerate(self.split_rules, 1)]
+        funding = (_case([(_and(_col("paid"), exp.Not(this=_is(_col("amount_max"), None))), _case(funding_cases))],
+                         _null("VARCHAR")) if funding_cases else _null("VARCHAR"))
+        return _columns(*(_col(name) for name in NARROW_COLUMNS[:-1]),
+                        _cast(funding, "VARCHAR").as_("funding", copy=False)
+                        ).from_(copy=False, expression=_from(decided, f"{_HELPER}decided"))
+
+
+def _empty_coded(source: exp.Expr) -> CodedClauses:
+    """No row listed (narrow form): codes of no rows, and a VALUES table of one row of typed
+    NULLs that no code joins (so that every column has its type)."""
+    types = {"code": "INTEGER", "pos": "INTEGER", "applies": "BOOLEAN", "paid": "BOOLEAN", "kind": "VARCHAR",
+             "could_pay": MONEY_OUT, "reason": "VARCHAR", "static_matter": "VARCHAR", "split_no": "INTEGER",
+             "stated_min": MONEY_OUT, "stated_max": MONEY_OUT, "min_from": "INTEGER", "max_from": "INTEGER"}
+    codes = _columns(_col("_line"), _null(CODED_TYPES["code"]).as_("code", copy=False)).from_(
+        copy=False, expression=source).where(exp.Boolean(this=False), copy=False)
+    table = exp.Values(expressions=[exp.Tuple(expressions=[_null(types[name]) for name in _NARROW_CONSTANTS])],
+                       alias=exp.TableAlias(this=_ident("_polc_clauses"),
+                                            columns=[_ident(name) for name in _NARROW_CONSTANTS]))
+    return CodedClauses(codes, ("_line", "code"), table, ())
 
 
 # The constants of each clause, joined to its rows by `pos` (the query's VALUES table).

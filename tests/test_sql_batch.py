@@ -6,6 +6,7 @@ same decisions."""
 
 import csv
 import io
+import os
 import json
 import random
 from decimal import Decimal
@@ -644,8 +645,8 @@ def test_several_row_groups_on_two_threads_and_spilling_give_the_same_bytes(tmp_
 
 
 def test_clause_rows_compressed_in_memory_after_each_run_give_the_same_bytes(tmp_path, monkeypatch):
-    """clause_rows lives in the in-memory database `mem` and is compressed there by `CHECKPOINT
-    mem` once it would take more than COMPRESS_SHARE of the memory limit (at 1,000,000
+    """The clause rows (as codes: clause_codes, read through the view clause_rows) live in the
+    in-memory database `mem` and are compressed there by `CHECKPOINT mem` once it would take more than COMPRESS_SHARE of the memory limit (at 1,000,000
     enterprises; never at this size unless forced): forced after every run of the
     per-applicant query (runs of 7 lines), the rows are stored compressed and every stage
     reading them gives the Python engine's bytes, JSON Lines and CSV, with and without --all."""
@@ -660,7 +661,7 @@ def test_clause_rows_compressed_in_memory_after_each_run_give_the_same_bytes(tmp
     def observed(engine):
         seen.append(engine.con.execute(
             "SELECT database_name, list(DISTINCT s.compression ORDER BY s.compression) FROM duckdb_tables() t, "
-            "pragma_storage_info('mem.clause_rows') s WHERE t.table_name = 'clause_rows' GROUP BY ALL").fetchall())
+            "pragma_storage_info('mem.clause_codes') s WHERE t.table_name = 'clause_codes' GROUP BY ALL").fetchall())
         listed(engine)
     monkeypatch.setattr(sql_batch.Engine, "_listed", observed)
     monkeypatch.setenv("POLC_DUCKDB_CHUNK", "7")
@@ -682,6 +683,34 @@ def test_clause_rows_compressed_in_memory_after_each_run_give_the_same_bytes(tmp
     assert database == "mem" and "DICT_FSST" in methods and "BitPacking" in methods, methods  # compressed
 
 
+def test_the_per_applicant_query_runs_in_one_part_when_no_core_is_idle(tmp_path, monkeypatch):
+    """With the other cores busy (by the load average) the parts would gain no time and cost CPU
+    (Engine._parts, PARTS_IDLE_CORES): the query runs once, with the same bytes as in parts."""
+    schema = _schema(POLICIES)
+    register = tmp_path / "register.csv"
+    _write_csv(register, schema, list(_rows(schema, 40, 5, tricky=True, named=True)))
+    modules, models = _project(POLICIES)
+    monkeypatch.setattr(sql_batch, "PARTS_FROM_LINES", 0)
+    monkeypatch.setenv("POLC_DUCKDB_THREADS", "2")
+    ranges: list = []
+    in_parallel, idle_cores = sql_batch._in_parallel, sql_batch._idle_cores
+
+    def spied(con, statement, parts):
+        ranges.append(parts)
+        return in_parallel(con, statement, parts)
+    monkeypatch.setattr(sql_batch, "_in_parallel", spied)
+    written = {}
+    for idle in (0.4, 1.5):
+        monkeypatch.setattr(sql_batch, "_idle_cores", lambda: idle)
+        out = io.StringIO()
+        sql_batch.run(modules, str(register), "2021-06-30", out, io.StringIO(), models=models)
+        written[idle] = (out.getvalue(), len(ranges))
+    assert written[0.4][1] == 0 and written[1.5][1] == 1  # one run, then two parts
+    assert written[0.4][0] == written[1.5][0]
+    monkeypatch.setattr(os, "getloadavg", lambda: (3.0, 2.0, 1.0))
+    assert idle_cores() == len(os.sched_getaffinity(0)) - 3.0  # the cores, less the 1-minute load
+
+
 def test_the_per_applicant_query_in_parts_on_two_cursors_gives_the_same_bytes(tmp_path, monkeypatch):
     """A register of one row group (held in memory, under 122,880 rows) is evaluated by the
     per-applicant query in parts on cursors of their own in threads of their own
@@ -695,6 +724,7 @@ def test_the_per_applicant_query_in_parts_on_two_cursors_gives_the_same_bytes(tm
     _write_jsonl(jsonl_register, rows)
     modules, models = _project(POLICIES)
     monkeypatch.setattr(sql_batch, "PARTS_FROM_LINES", 0)
+    monkeypatch.setattr(sql_batch, "_idle_cores", lambda: 2.0)  # whatever else the machine runs
     monkeypatch.setenv("POLC_DUCKDB_THREADS", "2")
     ranges: list = []
     in_parallel = sql_batch._in_parallel

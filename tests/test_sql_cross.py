@@ -70,6 +70,30 @@ PRORATED_CAPPED = """政策 测试〔2026〕2号
   给予 5万元
 """
 
+# Two amounts read per applicant (a range whose ends both come from the register, from one
+# fact or two, so that either can be unknown alone): the clause
+# rows carry two values beside their code (to_sql.CodedClauses: v1 and v2), which the summary
+# sums per code (sql_batch.Engine._evaluated_sql).
+TWO_AMOUNTS = """政策 测试〔2026〕3号
+  施行日期 2022年1月1日
+
+事实 营业收入: 金额
+事实 评分: 数值
+事实 参评总数: 数值
+
+条款 第一条 「两端按收入」
+  当 评分 不低于 60
+  给予 营业收入 × 1% 至 营业收入 × 2% 最高 10万元
+
+条款 第三条 「两端按不同事实」
+  当 评分 不低于 50
+  给予 营业收入 × 1% 至 参评总数 × 1万元 最高 10万元
+
+条款 第二条 「按收入」
+  当 评分 不低于 75
+  给予 营业收入 × 3% 最高 20万元
+"""
+
 COLUMNS = ["申请人", "园区", "营业收入", "评分", "参评总数"]
 
 
@@ -218,3 +242,31 @@ def test_compressed_clause_rows_and_totals_per_slice_agree_with_the_python_engin
     register = _register(tmp_path, rng, rng.choice([9, 14, 30]))
     _assert_engines_agree(modules, models, register)
     assert compressed == [True, True]
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_two_amounts_read_per_applicant_agree_with_the_python_engine(tmp_path, tmp_path_factory, monkeypatch,
+                                                                     recounted, compress):
+    """Clause rows with two amounts read per applicant (v1 and v2 beside the code) and one
+    (v1 only), with quotas and budgets of other policies, as kept (and, forced, compressed):
+    both engines write the same bytes, and the summary summed per code equals the one
+    counted over `final`."""
+    if compress:
+        monkeypatch.setattr(sql_batch, "COMPRESS_SHARE", 0)
+    columns = []
+    rows = sql_batch.Engine._clause_rows
+
+    def observed(self):
+        rows(self)
+        columns.append([name for name, _type in self._coded()["columns"]])
+    monkeypatch.setattr(sql_batch.Engine, "_clause_rows", observed)
+    modules, models = _project(tmp_path_factory, (TWO_AMOUNTS, RANKED))
+    for seed in range(3):
+        rng = random.Random(seed)
+        register = _register(tmp_path, rng, rng.choice([9, 14, 30]))
+        _assert_engines_agree(modules, models, register)
+    assert all("v1" in found and "v2" in found for found in columns), columns
+    for stats, plain, _funded_capped in recounted:
+        plain = {key: {**value, "min": _yuan(value["min"]), "max": _yuan(value["max"])} for key, value in plain.items()}
+        assert list(stats.items()) == list(plain.items())
+    assert any(stats["测试〔2026〕3号 第一条"]["paid"] for stats, _plain, _f in recounted)
