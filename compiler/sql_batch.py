@@ -831,7 +831,11 @@ class Engine:
         # `rows` is read twice (by_matter and the sums), so DuckDB writes it once: it stays narrow,
         # with no text. The labels of open and undecided clauses are their positions, sorted per
         # line and named at the end (a list per line, not an ordered aggregate of label text);
-        # the 文号 only when a policy has 企业上限 (_cap_ctes reads it).
+        # the 文号 only when a policy has 企业上限 (_cap_ctes reads it). Round 19: only the columns
+        # read after it (not final's every column: its strings were copied into it too), whether
+        # a row is open worked out there, and the tests on strings made only on the rows they
+        # can hold for (a matter named, a paid row): the statement at 100,000 enterprises, least
+        # of 5 alternated, 1.25 -> 1.14 s CPU.
         capped = bool(getattr(self, "capped_policies", None))
         policy = ", i.policy" if capped else ""
         info = "JOIN clause_info i USING (pos)" if capped else ""
@@ -846,12 +850,17 @@ class Engine:
               SELECT DISTINCT c._line, c.matter FROM clause_rows c JOIN clause_info i USING (pos)
               WHERE {within}c.matter IS NOT NULL AND i.highest_only AND i.dynamic_matter),
             rows AS (
-              SELECT f.*{policy}, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
+              SELECT f._line, f.pos, f.amount_min{policy},
+                     CASE WHEN f.matter IS NULL THEN NULL WHEN r.matter IS NOT NULL OR f.matter IN ({static})
+                          THEN f.matter END AS rmatter,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN 0
                           WHEN f.allocation IN ('needs_selection', 'list_over') AND f.kind IS NOT NULL
                                AND f.kind <> 'routing' THEN 1 END AS possible,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN f.could_pay ELSE f.amount_max END AS most,
-                     f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AS money,
+                     CASE WHEN f.paid_now THEN f.kind NOT IN ('routing', 'case_by_case', 'unspecified') ELSE false END
+                       AS money,
+                     CASE WHEN f.paid_now THEN f.kind IN ('case_by_case', 'unspecified', 'at_least') ELSE false END
+                       AS is_open,
                      coalesce(f.amount_max, f.amount_min) AS most_paid
               FROM {final} f {info}
               LEFT JOIN resolved r ON r._line = f._line AND r.matter = f.matter),
@@ -870,7 +879,7 @@ class Engine:
                      coalesce(sum(most_paid) FILTER (WHERE money), 0)
                        + coalesce(sum(most) FILTER (WHERE possible IS NOT NULL AND rmatter IS NULL AND most IS NOT NULL), 0)
                        AS high,
-                     list(pos) FILTER (WHERE paid_now AND kind IN ('case_by_case', 'unspecified', 'at_least')) AS open,
+                     list(pos) FILTER (WHERE is_open) AS open,
                      list(possible * {count} + pos) FILTER (WHERE possible IS NOT NULL AND most IS NULL) AS undecided
               FROM rows GROUP BY _line)
             SELECT s._line, CAST(s.low - coalesce(k.cut_min, 0) AS DECIMAL(38,2)) AS low,
@@ -942,7 +951,7 @@ class Engine:
         return f"""
             cap_sums AS (
               SELECT _line, policy, coalesce(sum(amount_min) FILTER (WHERE money), 0) AS pmin,
-                     coalesce(sum(coalesce(amount_max, amount_min)) FILTER (WHERE money), 0)
+                     coalesce(sum(most_paid) FILTER (WHERE money), 0)
                        + coalesce(sum(most) FILTER (WHERE possible IS NOT NULL AND rmatter IS NULL AND most IS NOT NULL), 0)
                        AS pmax
               FROM rows WHERE policy IN ({capped}) GROUP BY _line, policy
