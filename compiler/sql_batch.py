@@ -55,6 +55,9 @@ ITEM, KEY = ",", ":"
 # (about a million pieces) sort in memory; 100,000 at once cost a quarter more CPU and twice
 # the wall time (write_bench / batch_stages at 100k), and `final` is read by line range.
 OUTPUT_SLICE = 25_000
+# Reason groups found from bitmasks of clause positions (Engine._jsonl_fragments_sql) when the
+# policies have at most MASK_CLAUSES clauses: a position is a bit of a HUGEINT, kept positive.
+MASK_CLAUSES = 126
 # COPY options that write one VARCHAR column as text pieces, as they are (nothing quoted or
 # escaped), each followed by PIECE_END, which _copy_to drops: JSON text holds no raw control
 # character, so neither the delimiter nor PIECE_END occurs in it (Engine._jsonl_fragments_sql).
@@ -891,7 +894,11 @@ class Engine:
         # `rows` is read twice (by_matter and the sums), so DuckDB writes it once: it stays narrow,
         # with no text. The labels of open and undecided clauses are their positions, sorted per
         # line and named at the end (a list per line, not an ordered aggregate of label text);
-        # the 文号 only when a policy has 企业上限 (_cap_ctes reads it).
+        # the 文号 only when a policy has 企业上限 (_cap_ctes reads it). Round 19: only the columns
+        # read after it (not final's every column: its strings were copied into it too), whether
+        # a row is open worked out there, and the tests on strings made only on the rows they
+        # can hold for (a matter named, a paid row): the statement at 100,000 enterprises, least
+        # of 5 alternated, 1.25 -> 1.14 s CPU.
         capped = bool(getattr(self, "capped_policies", None))
         policy = ", i.policy" if capped else ""
         info = "JOIN clause_info i USING (pos)" if capped else ""
@@ -906,12 +913,17 @@ class Engine:
               SELECT DISTINCT c._line, c.matter FROM clause_rows c JOIN clause_info i USING (pos)
               WHERE {within}c.matter IS NOT NULL AND i.highest_only AND i.dynamic_matter),
             rows AS (
-              SELECT f.*{policy}, CASE WHEN r.matter IS NOT NULL OR f.matter IN ({static}) THEN f.matter END AS rmatter,
+              SELECT f._line, f.pos, f.amount_min{policy},
+                     CASE WHEN f.matter IS NULL THEN NULL WHEN r.matter IS NOT NULL OR f.matter IN ({static})
+                          THEN f.matter END AS rmatter,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN 0
                           WHEN f.allocation IN ('needs_selection', 'list_over') AND f.kind IS NOT NULL
                                AND f.kind <> 'routing' THEN 1 END AS possible,
                      CASE WHEN f.applies IS NULL AND NOT f.is_modifier THEN f.could_pay ELSE f.amount_max END AS most,
-                     f.paid_now AND f.kind NOT IN ('routing', 'case_by_case', 'unspecified') AS money,
+                     CASE WHEN f.paid_now THEN f.kind NOT IN ('routing', 'case_by_case', 'unspecified') ELSE false END
+                       AS money,
+                     CASE WHEN f.paid_now THEN f.kind IN ('case_by_case', 'unspecified', 'at_least') ELSE false END
+                       AS is_open,
                      coalesce(f.amount_max, f.amount_min) AS most_paid
               FROM {final} f {info}
               LEFT JOIN resolved r ON r._line = f._line AND r.matter = f.matter),
@@ -930,7 +942,7 @@ class Engine:
                      coalesce(sum(most_paid) FILTER (WHERE money), 0)
                        + coalesce(sum(most) FILTER (WHERE possible IS NOT NULL AND rmatter IS NULL AND most IS NOT NULL), 0)
                        AS high,
-                     list(pos) FILTER (WHERE paid_now AND kind IN ('case_by_case', 'unspecified', 'at_least')) AS open,
+                     list(pos) FILTER (WHERE is_open) AS open,
                      list(possible * {count} + pos) FILTER (WHERE possible IS NOT NULL AND most IS NULL) AS undecided
               FROM rows GROUP BY _line)
             SELECT s._line, CAST(s.low - coalesce(k.cut_min, 0) AS DECIMAL(38,2)) AS low,
@@ -1002,7 +1014,7 @@ class Engine:
         return f"""
             cap_sums AS (
               SELECT _line, policy, coalesce(sum(amount_min) FILTER (WHERE money), 0) AS pmin,
-                     coalesce(sum(coalesce(amount_max, amount_min)) FILTER (WHERE money), 0)
+                     coalesce(sum(most_paid) FILTER (WHERE money), 0)
                        + coalesce(sum(most) FILTER (WHERE possible IS NOT NULL AND rmatter IS NULL AND most IS NOT NULL), 0)
                        AS pmax
               FROM rows WHERE policy IN ({capped}) GROUP BY _line, policy
@@ -1143,8 +1155,9 @@ class Engine:
                          f"{len(bad)} rows skipped, the first {batch.MAX_BAD_ROWS_LISTED} listed\n")
 
     # ------------------------------------------------------------ output
-    REASON_SQL = ("CASE WHEN f.allocation IN ('outside_quota', 'outside_budget', 'needs_selection', 'list_over') "
-                  "THEN f.allocation ELSE f.reason END")
+    # (the allocation tested only where there is one: most rows have none)
+    REASON_SQL = ("CASE WHEN f.allocation IS NULL THEN f.reason WHEN f.allocation IN ('outside_quota', 'outside_budget', "
+                  "'needs_selection', 'list_over') THEN f.allocation ELSE f.reason END")
 
     def _clause_parts_sql(self) -> str:
         """Columns of `final f` that a listed clause's value needs besides final's own: `why`
@@ -1229,7 +1242,12 @@ class Engine:
 
     def _write_jsonl(self, out) -> None:
         """The JSON lines (compact.grouped), built by DuckDB and written by COPY, in slices of
-        register lines (OUTPUT_SLICE) so that memory holds one slice's text at a time."""
+        register lines (OUTPUT_SLICE) so that memory holds one slice's text at a time.
+        At 100,000 enterprises (round 19, bench/batch_stages.py alternated with round 18's code
+        three times each, load 3-3.8): 4.96-5.34 -> 4.51-4.60 s CPU, the same bytes. Round 18's
+        code spent about 1.2 s on the totals and 0.8 s on each of the four slices (the slice's
+        statement about 0.7 s, of which the clause pieces' text about 0.35, finding the reason
+        groups about 0.2, the sort about 0.1; COPY and the FIFO about 0.1 more)."""
         # In line order, so that each slice's statement reads its lines' totals by the table's
         # zone maps (an aggregate gives them in no order: every slice read every line's, a cost
         # growing with the square of the register, about a second at 1,000,000 lines).
@@ -1253,12 +1271,22 @@ class Engine:
     def _clause_text(self) -> None:
         """CREATE TEMP TABLE clause_text: per clause, the text of the JSON lines that does not
         change from one applicant to the next (written once here, not concatenated per row):
-        its key `"label":` and its policy's opening `"文号":{`."""
-        rows = [(c.position, c.policy_index, _j(c.label) + KEY, _j(c.policy.docno) + KEY + "{") for c in self.clauses]
+        its key `"label":` (and `,"label":`, after a comma), its policy's opening `"文号":{` (and
+        `}},"文号":{`, after the previous policy's last group), and for the reason groups'
+        bitmasks (MASK_CLAUSES) its bit and its policy's bits."""
+        masked = len(self.clauses) <= MASK_CLAUSES
+        bits: dict[int, int] = {}
+        for c in self.clauses:
+            bits[c.policy_index] = bits.get(c.policy_index, 0) | (1 << c.position)
+        rows = [(c.position, c.policy_index, _j(c.label) + KEY, ITEM + _j(c.label) + KEY,
+                 _j(c.policy.docno) + KEY + "{", "}}" + ITEM + _j(c.policy.docno) + KEY + "{",
+                 1 << c.position if masked else None, bits[c.policy_index] if masked else None)
+                for c in self.clauses]
         self.con.execute("CREATE OR REPLACE TEMP TABLE clause_text (pos INTEGER, policy_index INTEGER, "
-                         "label_key VARCHAR, policy_open VARCHAR)")
+                         "label_key VARCHAR, comma_key VARCHAR, policy_open VARCHAR, policy_reopen VARCHAR, "
+                         "bit HUGEINT, policy_bits HUGEINT)")
         if rows:
-            self.con.execute("INSERT INTO clause_text VALUES " + ", ".join(["(?, ?, ?, ?)"] * len(rows)),
+            self.con.execute("INSERT INTO clause_text VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows)),
                              [value for row in rows for value in row])
 
     def _jsonl_fragments_sql(self, first_line: int, last_line: int) -> str:
@@ -1273,24 +1301,39 @@ class Engine:
         the group before it in the line (`},` within a policy, `}},` when the policy changes),
         the policy's key when the policy changes, then `"reason":{`; last, the tail: what
         closes the last group, its policy and `policies` (`}` alone for a line with no listed
-        clause), then `,"total":T}` and the newline. Groups are ordered by their first clause
-        (g: one aggregate per line, policy and reason, joined back to the clause rows; whether
-        a group opens its policy or its line: a window over the groups), and positions order
-        policies and clauses, as compact.grouped orders them.
+        clause), then `,"total":T}` and the newline. Groups are ordered by their first clause,
+        and positions order policies and clauses, as compact.grouped orders them.
+
+        How each clause finds its group's first clause g, and whether its group opens its
+        policy or its line: with at most MASK_CLAUSES clauses (round 19), from bitmasks of
+        positions, one aggregate per line (`masks`: every listed position, and those of each
+        reason) joined back on the line alone: the clause's own reason's bits within its
+        policy's bits, whose lowest bit is g; the group opens its policy when g is the lowest
+        of the line's bits within the policy, its line when it is the lowest of them all.
+        Otherwise (more clauses than a HUGEINT has bits) one aggregate per line, policy and
+        reason for g, a window over those groups for the policy of the group before
+        (`before`), joined back to the clause rows on (line, policy, reason). The masks cost
+        less: no window and one aggregate of 25,000 groups instead of 250,000 per slice, joined
+        on one integer (100,000 enterprises, _write_jsonl alternated 3 times each on a loaded
+        machine: 5.08-5.41 -> 4.80-4.89 s CPU).
 
         Why pieces and not a text per line: ordered string_agg per reason, policy and line
         (three sorted aggregates) cost four times what one sort of the pieces does, and one
         string_agg per group or per line ordered by position, or a window string_agg, costs
-        more than the sort too (round 17, measured). Why the opening on the group's first
-        clause (round 17) rather than a piece of its own (round 16): a quarter fewer pieces to
-        build, sort and write, and the join already gives each clause its group's g and
-        `before` (the statement alone on 20,000 enterprises, least of 8 runs: 0.75 → 0.69 s
-        CPU). Why not the closing on each group's last clause, with COPY's separator as the
-        comma (round 15): that needed the first and last group of each policy and line (three
-        aggregates and their joins) and the previous line's total (a window over the
-        register), which cost more than sorting the pieces and dropping their ends. A window over the clause rows for g,
-        instead of the aggregate and its join, costs more again (it sorts them all); so does
-        one integer sort key for (line, g, pos), or an integer key for the group join."""
+        more than the sort too (round 17, measured); so did (round 19) one list of each group's
+        pieces, sorted and joined per group (the list aggregate of text costs more than the
+        sort it saves), one string_agg of a whole slice ordered by (line, g, pos) (1.01 -> 1.29
+        s CPU at 20,000), and each piece as several columns that COPY writes side by side
+        instead of one concatenated text (0.92 -> 1.12 s CPU at 20,000). Why the opening on the
+        group's first clause (round 17) rather than a piece of its own (round 16): a quarter
+        fewer pieces to build, sort and write (the statement alone on 20,000 enterprises, least
+        of 8 runs: 0.75 → 0.69 s CPU). Why not the closing on each group's last clause, with
+        COPY's separator as the comma (round 15): that needed the first and last group of each
+        policy and line (three aggregates and their joins) and the previous line's total (a
+        window over the register), which cost more than sorting the pieces and dropping their
+        ends. A window over the clause rows for g, instead of the aggregate and its join, costs
+        more again (it sorts them all: 0.76 -> 1.67 s CPU a slice, round 19); so does one
+        integer sort key for (line, g, pos), or an integer key for the group join."""
         a = ident(IDENTIFIER)
         total = (f"coalesce('{{\"min\"{KEY}\"' || CAST(t.low AS VARCHAR) || '\"{ITEM}\"max\"{KEY}\"' "
                  f"|| CAST(t.high AS VARCHAR) || '\"' || "
@@ -1300,18 +1343,43 @@ class Engine:
         head = (f"'{{\"line\"{KEY}' || l._line || '{ITEM}\"{IDENTIFIER}\"{KEY}' || {_json_text_sql(f'l.{a}')} || "
                 f"'{ITEM}\"policies\"{KEY}{{'")
         slice_ = f"f._line BETWEEN {first_line} AND {last_line}"
-        # the clause's `"label":`, after a comma, or after its group's opening if it is the first
-        opening = (f"CASE WHEN s.before IS NULL THEN f.policy_open WHEN s.before <> s.policy_index "
-                   f"THEN '}}}}{ITEM}' || f.policy_open ELSE '}}{ITEM}' END || '\"' || s.why || '\"{KEY}{{'")
-        key = f"CASE WHEN f.pos = s.g THEN {opening} || f.label_key ELSE '{ITEM}' || f.label_key END"
-        return f"""
-            WITH clauses AS (
-              SELECT f.*, t.policy_index, t.label_key, t.policy_open
-              FROM (SELECT f.*, {self._clause_parts_sql()} FROM final f WHERE {slice_}) f JOIN clause_text t USING (pos)),
+        if len(self.clauses) <= MASK_CLAUSES:
+            codes = [reason.value for reason in compact.Reason]
+            pick = "CASE f.why " + " ".join(f"WHEN {literal(c)} THEN m.m{i}" for i, c in enumerate(codes)) + " END"
+            masks = ", ".join(f"bit_or(bit) FILTER (WHERE why = {literal(c)}) AS m{i}" for i, c in enumerate(codes))
+            # the clause's `"label":`, after a comma, or after its group's opening if it is the first
+            opening = (f"CASE WHEN f.low = f.line_low THEN f.policy_open WHEN f.low = f.policy_low "
+                       f"THEN f.policy_reopen ELSE '}}{ITEM}' END || '\"' || f.why || '\"{KEY}{{'")
+            key = f"CASE WHEN f.bit = f.low THEN {opening} || f.label_key ELSE f.comma_key END"
+            groups = f"""
+            masks AS (
+              SELECT _line, bit_or(bit) AS every, {masks}
+              FROM (SELECT f._line, t.bit, {self.REASON_SQL} AS why
+                    FROM final f JOIN clause_text t USING (pos) WHERE {slice_})
+              GROUP BY _line),
+            placed AS (
+              SELECT f.*, ({pick}) & f.policy_bits AS mine, m.every & f.policy_bits AS policy_all,
+                     m.every & -m.every AS line_low
+              FROM clauses f JOIN masks m USING (_line)),
+            grouped AS (
+              SELECT f.*, f.mine & -f.mine AS low, f.policy_all & -f.policy_all AS policy_low FROM placed f),"""
+            pieces = (f"SELECT f._line, CAST(bit_count(f.low - 1) AS INTEGER) AS g, f.pos, "
+                      f"{self._clause_value_sql(key)} AS text FROM grouped f")
+        else:
+            opening = (f"CASE WHEN s.before IS NULL THEN f.policy_open WHEN s.before <> s.policy_index "
+                       f"THEN f.policy_reopen ELSE '}}{ITEM}' END || '\"' || s.why || '\"{KEY}{{'")
+            key = f"CASE WHEN f.pos = s.g THEN {opening} || f.label_key ELSE f.comma_key END"
+            groups = f"""
             groups AS (
               SELECT _line, g, policy_index, why, lag(policy_index) OVER (PARTITION BY _line ORDER BY g) AS before
               FROM (SELECT f._line, t.policy_index, {self.REASON_SQL} AS why, min(f.pos) AS g
-                    FROM final f JOIN clause_text t USING (pos) WHERE {slice_} GROUP BY ALL)),
+                    FROM final f JOIN clause_text t USING (pos) WHERE {slice_} GROUP BY ALL)),"""
+            pieces = (f"SELECT f._line, s.g, f.pos, {self._clause_value_sql(key)} AS text "
+                      f"FROM clauses f JOIN groups s USING (_line, policy_index, why)")
+        return f"""
+            WITH clauses AS (
+              SELECT f.*, t.policy_index, t.label_key, t.comma_key, t.policy_open, t.policy_reopen, t.bit, t.policy_bits
+              FROM (SELECT f.*, {self._clause_parts_sql()} FROM final f WHERE {slice_}) f JOIN clause_text t USING (pos)),{groups}
             lines AS (
               SELECT l._line, {head} AS head, CASE WHEN t._line IS NULL THEN '}}' ELSE '}}}}}}' END
                      || '{ITEM}"total"{KEY}' || {total} || '}}' || chr(10) AS tail
@@ -1319,8 +1387,7 @@ class Engine:
               WHERE l._line BETWEEN {first_line} AND {last_line}
                 AND l._line NOT IN (SELECT _line FROM competes_unnamed) AND w.applicant IS NULL)
             SELECT text FROM (
-              SELECT f._line, s.g, f.pos, {self._clause_value_sql(key)} AS text
-              FROM clauses f JOIN groups s USING (_line, policy_index, why)
+              {pieces}
               UNION ALL
               SELECT _line, -1, 0, head FROM lines
               UNION ALL

@@ -503,13 +503,26 @@ def test_lines_listing_nothing_and_applicants_csv_must_quote_give_the_same_bytes
     assert odd in outputs["duckdb", "csv"] and '"a,b"' in outputs["duckdb", "csv"]
 
 
-def test_grouped_lines_at_every_slice_boundary_with_co_funding_and_all_give_the_python_bytes(tmp_path, monkeypatch):
+@pytest.mark.parametrize("masked", [True, False])
+def test_grouped_lines_at_every_slice_boundary_with_co_funding_and_all_give_the_python_bytes(tmp_path, monkeypatch,
+                                                                                           masked):
     """The JSON lines' pieces (Engine._jsonl_fragments_sql: each reason group's opening on its
     first clause, the policy's key when the policy changes, the tail closing what is open):
     co-funded awards within a budget (a trailing object with the allocation and the funding),
     lines listing nothing, applicants named twice and without 申请人, several policies and
     reason groups on a line, with and without --all, in slices of 1, 2, 3 lines and one pass:
-    the bytes of the Python engine."""
+    the bytes of the Python engine. Both ways of finding the reason groups: bitmasks of
+    positions, and (forced: MASK_CLAUSES 0, as for policies with more clauses than a HUGEINT
+    has bits) the aggregate per line, policy and reason with its window."""
+    if not masked:
+        monkeypatch.setattr(sql_batch, "MASK_CLAUSES", 0)
+    statements = []
+    fragments = sql_batch.Engine._jsonl_fragments_sql
+
+    def recorded(self, first_line, last_line):
+        statements.append(fragments(self, first_line, last_line))
+        return statements[-1]
+    monkeypatch.setattr(sql_batch.Engine, "_jsonl_fragments_sql", recorded)
     paths = ("tests/fixtures/quotas.pol", "policies/jnf-2020-16.pol")
     nothing = {"平台企业": "否", "另一奖励条件": "否", "申报项目": "否", "择优对象": "否",
                "列入创建名单": "否", "市本级创建项目": "否"}
@@ -547,6 +560,8 @@ def test_grouped_lines_at_every_slice_boundary_with_co_funding_and_all_give_the_
         if not include_all:
             assert [by_name[n]["policies"] for n in ("N1", "N2", "N3")] == [{}, {}, {}]
     assert len(outputs) == 2
+    assert statements and all(("masks AS" in statement) == masked and ("groups AS" in statement) != masked
+                              for statement in statements)
 
 
 # ---- issue 13: payments in parts and rates over a run of years, both in SQL
