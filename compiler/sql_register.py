@@ -29,8 +29,8 @@ MEMORY_DATABASE, beyond it the batch's database file; either way an attached dat
 that every cursor of the connection reads the register (a TEMP table is its own connection's
 only). The view `reg` over it adds `_line` (on the direct CSV path rowid plus the header's
 line: no stored column, no window); `reg_fixed` holds the rows the runtime typed; the view
-`register_rows` is the good rows of both. A CSV or JSON Lines file of up to ONE_THREAD_BYTES
-is loaded on one DuckDB thread (less CPU, more wall time), a larger one on every core.
+`register_rows` is the good rows of both. It is loaded on every core DuckDB has (see
+_ordered_insert_room on why it is not one thread, and why one was not kept for small files).
 
 On the direct CSV path a row's cells are checked by plain_checks: one pattern for the row
 over its numbers, amounts, years, identifiers and 逐项 amounts (list_pattern), an IN for each
@@ -94,16 +94,6 @@ def memory_limit() -> str:
 # database file (FILE_INSERT_ROOM = 1 keeps the limit for that one, as before round 17).
 INSERT_ROOM = 4
 FILE_INSERT_ROOM = 16
-# A register file of up to this size is loaded on one DuckDB thread. CREATE TABLE … AS on
-# several threads keeps the file's order by collecting each thread's part of the rows apart and
-# then appending those parts, smaller than a row group, to the table one after another: the
-# rows are copied twice. On one thread they are appended once. Round 19, the 100,000-row bench
-# register (125 MB), the load's CREATE alone: 2.56-2.66 s CPU on one thread against 2.87-3.01 s
-# on two; the whole load (load_bench, alternated) 2.96-3.07 s against 3.39-3.41 s CPU, for
-# about a second more wall time on an idle machine (all of the load on one core). Beyond this
-# size the wall time matters more (a million rows: the issue's 90 s), and the load keeps
-# every core.
-ONE_THREAD_BYTES = 160 << 20
 STAGED_LIST_SEPARATOR = "\x01"  # items of a 逐项 fact staged from JSON (never in a valid item)
 
 
@@ -730,7 +720,7 @@ class Loader:
                   f"_ok AS _fast, ({' AND '.join(blank) if blanks and blank else 'false'}) AS _blank, "
                   f"CASE WHEN NOT _ok THEN {raw_list} END AS _raw"
                   f"{''.join(', ' + o for o in outputs)} FROM ({middle})")
-        with self._ordered_insert_room(), self._one_thread_when_small():
+        with self._ordered_insert_room():
             read = self.con.execute(create).fetchone()[0]
         self.first_line = first_line
         self.con.execute("CREATE VIEW reg AS SELECT " + ("*" if first_line is None else f"rowid + {int(first_line)} AS _line, *")
@@ -741,21 +731,6 @@ class Loader:
     def _cells(self) -> str:
         """reg_cells, qualified by the database that holds it (Loaded.database)."""
         return f"{self.loaded.database}.main.reg_cells"
-
-    @contextlib.contextmanager
-    def _one_thread_when_small(self):
-        """DuckDB's threads set to 1 while the table of a CSV or JSON Lines register file of
-        up to ONE_THREAD_BYTES is created, then set back (see ONE_THREAD_BYTES: less CPU, more
-        wall time)."""
-        if not self.in_memory or self.path == "-" or os.path.getsize(self.path) > ONE_THREAD_BYTES:
-            yield
-            return
-        threads = self.con.execute("SELECT current_setting('threads')").fetchone()[0]
-        self.con.execute("SET threads = 1")
-        try:
-            yield
-        finally:
-            self.con.execute(f"SET threads = {int(threads)}")
 
     @contextlib.contextmanager
     def _ordered_insert_room(self):
@@ -777,8 +752,14 @@ class Loader:
         rows (400,000 rows under 512 MB × 4: 1.01 runnable; × 16: 1.92); FILE_INSERT_ROOM = 16
         keeps both cores working at 1,000,000 rows under 1280 MB with the same peak (the load's
         peak RSS 857 MB with × 16, 874 MB with × 4; 400,000 rows: 543-595 MB either way).
-        Since round 19 a register of up to ONE_THREAD_BYTES is created on one thread on
-        purpose (_one_thread_when_small): the room matters for the larger ones."""
+        Round 19 tried the opposite for files of up to 160 MB: one thread on purpose. On two
+        threads the order-keeping insert collects each thread's rows apart and appends them
+        after, a second copy; on one it appends them once. The 100,000-row bench register's
+        CREATE alone took 2.56-2.66 s CPU on one thread against 2.87-3.01 s on two, but the
+        whole command took 1-1.5 s more wall time for a CPU difference lost in the noise of
+        whole runs (alternated three times, idle machine: 11.1-11.9 against 11.1-12.3 s CPU,
+        8.2-8.7 against 6.6-7.4 s wall). It was not kept: POLC_DUCKDB_THREADS=1 gives the
+        least CPU to whoever wants it."""
         limit = memory_limit()  # as sql_batch.connect set it
         room = INSERT_ROOM if self.in_memory else FILE_INSERT_ROOM
         if room <= 1 or not _bytes(limit):

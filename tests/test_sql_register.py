@@ -4,7 +4,6 @@ itself agrees with the per-cell forms and with runtime.validate_facts on generat
 (tricky forms included), and a whole register loaded through the Loader gives, row by row,
 the runtime's typed values or a bad row."""
 
-import contextlib
 import io
 import json
 import random
@@ -357,54 +356,6 @@ def test_a_large_register_is_loaded_into_the_database_file_with_the_same_rows(tm
     assert [row[0] for row in kinds["small"][1]] == [2, 4, 5, 6]  # line 3 bad; line 4 typed by the runtime
 
 
-def test_a_small_register_is_loaded_on_one_thread_and_the_threads_are_set_back(tmp_path, monkeypatch):
-    """A CSV or JSON Lines register up to ONE_THREAD_BYTES is created with DuckDB's threads at
-    1, a larger one with every thread; the rows are the same, and the threads are set back
-    afterwards, also when DuckDB's direct read fails (a ragged row: polc's reader reads it)."""
-    monkeypatch.setenv("POLC_DUCKDB_THREADS", "2")
-    seen = []
-    one_thread = sql_register.Loader._one_thread_when_small
-
-    @contextlib.contextmanager
-    def watched(loader):
-        with one_thread(loader):
-            seen.append(loader.con.execute("SELECT current_setting('threads')").fetchone()[0])
-            yield
-
-    monkeypatch.setattr(sql_register.Loader, "_one_thread_when_small", watched)
-
-    def load(path):
-        policy = types.SimpleNamespace(schema=SCHEMA)
-        with sql_register.work_directory() as directory:
-            con = sql_batch.connect(directory)
-            try:
-                loaded = sql_register.Loader(con, [(policy, [])], types.SimpleNamespace(known=SCHEMA), str(path), None,
-                                             directory).load()
-                after = con.execute("SELECT current_setting('threads')").fetchone()[0]
-                rows = con.execute("SELECT * FROM register_rows ORDER BY _line").fetchall()
-            finally:
-                con.close()
-        return loaded.reader, after, rows, [(b["line"], b["error"]) for b in loaded.bad]
-
-    path = tmp_path / "register.csv"
-    _write_plain(path, [_row(1), _row(2, 人数="12个"), _row(3, 总部=" H1"), _row(4)])
-    small = load(path)
-    assert seen == [1] and small[:2] == ("duckdb", 2)
-    monkeypatch.setattr(sql_register, "ONE_THREAD_BYTES", path.stat().st_size - 1)
-    seen.clear()
-    assert load(path) == small and seen == [2]
-    monkeypatch.setattr(sql_register, "ONE_THREAD_BYTES", path.stat().st_size)
-    seen.clear()
-    assert load(path) == small and seen == [1]
-    ragged = tmp_path / "ragged.csv"
-    _write_plain(ragged, [_row(1), _row(2)[:-1], _row(3)])
-    seen.clear()
-    reader, after, rows, bad = load(ragged)
-    assert seen == [1, 1] and (reader, after) == ("staged", 2)  # DuckDB's read refused the file; polc's read it
-    assert [row[0] for row in rows] == [2, 4] and bad == [(3, f"有 {len(HEADER) - 1} 列，而表头有 {len(HEADER)} 列 / "
-                                                              f"{len(HEADER) - 1} fields, but the header has {len(HEADER)}")]
-
-
 @settings(max_examples=40, deadline=None)
 @given(texts=st.lists(st.one_of(st.sampled_from(TRICKY), st.text(alphabet="0123456789.-%;；元万亿年 \t\u3000x", max_size=12)),
                       min_size=1, max_size=40))
@@ -473,13 +424,10 @@ def _engines(policies, register, monkeypatch):
     return (python_out.getvalue(), python_err.getvalue()), (sql_out.getvalue(), sql_err.getvalue()), readers
 
 
-@pytest.mark.parametrize("in_memory, one_thread", [(True, False), (True, True), (False, False)],
-                         ids=["in-memory", "in-memory-one-thread", "database-file"])
-def test_a_register_read_in_parallel_parts_keeps_every_physical_line(tmp_path, monkeypatch, in_memory, one_thread):
+@pytest.mark.parametrize("in_memory", [True, False], ids=["in-memory", "database-file"])
+def test_a_register_read_in_parallel_parts_keeps_every_physical_line(tmp_path, monkeypatch, in_memory):
     if not in_memory:  # the register loaded into the database file, as one over IN_MEMORY_BYTES is
         monkeypatch.setattr(sql_register, "IN_MEMORY_BYTES", 0)
-    if not one_thread:  # on both threads, as a register over ONE_THREAD_BYTES is
-        monkeypatch.setattr(sql_register, "ONE_THREAD_BYTES", 0)
     rng = random.Random(17)
     rows = 40_000
     odd = {3: ",是,abc,否,,",                 # bad: 验收评分 is a number
