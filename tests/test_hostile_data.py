@@ -347,9 +347,12 @@ def test_kill_during_a_batch_leaves_the_previous_out_whole(tmp_path):
                         encoding="utf-8")
     out = tmp_path / "results.jsonl"
     out.write_text("previous results\n", encoding="utf-8")
+    temporary = tmp_path / "tmp"  # the work directory SIGKILL leaves stays in the test's own directory
+    temporary.mkdir()
     child = subprocess.Popen([sys.executable, "-m", "compiler", "eval", SERVICES, "--batch", str(register),
                               "--on", "2021-06-30", "--out", str(out)], cwd=ROOT,
-                             env=dict(os.environ, PYTHONPATH=str(ROOT)), stderr=subprocess.DEVNULL)
+                             env=dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(temporary)),
+                             stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not any(p.name.endswith(".partial") for p in tmp_path.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.01)
