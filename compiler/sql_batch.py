@@ -1344,9 +1344,10 @@ class Engine:
                 f"'{ITEM}\"policies\"{KEY}{{'")
         slice_ = f"f._line BETWEEN {first_line} AND {last_line}"
         if len(self.clauses) <= MASK_CLAUSES:
-            codes = [reason.value for reason in compact.Reason]
-            pick = "CASE f.why " + " ".join(f"WHEN {literal(c)} THEN m.m{i}" for i, c in enumerate(codes)) + " END"
-            masks = ", ".join(f"bit_or(bit) FILTER (WHERE why = {literal(c)}) AS m{i}" for i, c in enumerate(codes))
+            # one mask per reason code (m0, m1, …): not to be confused with the clause codes of clause_codes
+            reasons = [reason.value for reason in compact.Reason]
+            pick = "CASE f.why " + " ".join(f"WHEN {literal(r)} THEN m.m{i}" for i, r in enumerate(reasons)) + " END"
+            masks = ", ".join(f"bit_or(bit) FILTER (WHERE why = {literal(r)}) AS m{i}" for i, r in enumerate(reasons))
             # the clause's `"label":`, after a comma, or after its group's opening if it is the first
             opening = (f"CASE WHEN f.low = f.line_low THEN f.policy_open WHEN f.low = f.policy_low "
                        f"THEN f.policy_reopen ELSE '}}{ITEM}' END || '\"' || f.why || '\"{KEY}{{'")
