@@ -39,6 +39,35 @@ yes/no and enumeration cell. Where the CPU of loading 100,000 rows of the bench 
 0.9 s, joining the pattern's cells (`concat`) about 0.45 s and matching them about 0.1 s,
 typing the 187 columns kept about 0.4 s, storing them about 0.45 s; checking the file's bytes
 in Python before (_plain_utf8) about 0.15 s.
+
+Round 20, the same register, the CREATE alone run by hand on two threads as the loader runs it
+(a shared machine, load average 2.5-4.7; compare within a line only): 2.7-2.95 s CPU. DuckDB's
+read of the 218 columns 0.95 s, of which 0.35 s is finding the fields (count(*) over the same
+read) and the rest making each cell's string; the row check 0.7 s (concat 0.15 s, the match
+0.07 s, the 132 IN checks of yes/no and enumeration cells about 0.25 s); typing and storing the
+187 columns kept about 1.2 s (36 money columns 0.45 s, 92 yes/no 0.3 s, 33 enumerations 0.25 s,
+15 numbers 0.1-0.15 s, 11 years 0.1 s). On one thread the statement took 2.43-2.66 s against
+2.82-2.95 s on two: DuckDB's order-keeping insert copies every batch of its CSV read (each under
+a row group, 122,880 rows) once more, and so does an insert that keeps no order
+(preserve_insertion_order false: 2.75-2.82 s). Planning it costs about 0.06 s whatever the size
+(0.028 s of it parsing its 60 KB of text): most of `_create` at 1,000 rows.
+Measured and not taken in round 20:
+- The two halves of the file at once, each on one DuckDB thread into a table of its own (the
+  second half's lines copied into the work directory by copy_file_range; `reg` the UNION ALL of
+  the two), which avoids that copy: load_bench 2.96-3.31 s against 3.15-3.38 s CPU (four runs
+  each, alternated), but the whole command gained nothing measurable (batch_stages 10.94 and
+  12.18 s against 10.39 and 10.82 s CPU): the per-applicant query read the two tables on two
+  threads (1.73-1.80 s against 1.64-1.71 s CPU), each statement is planned (0.06 s), and every
+  later stage would read a register of another layout.
+- Enumerations stored as ENUM (cast back to VARCHAR in register_rows): 0-0.1 s in load_bench,
+  within the noise.
+- The register in a database file with force_compression 'uncompressed' and no checkpoint
+  (row groups of 8,192 rows, so no copy): 3.55-3.77 s for the CREATE.
+- read_csv with a 128 MB buffer, strict_mode off, or no quote character: the read unchanged.
+- `coalesce(t IN (…), true)` as the IN check: slower than the OR form (0.197 against 0.126 s
+  for 4 million yes/no cells, one thread); TRY_CAST to an ENUM as the check 0.136 s.
+- Money read through BIGINT rather than DECIMAL(38,6): 0.128 against 0.151 s for 3.6 million
+  cells, one thread; too little for another branch in every money value.
 """
 
 from __future__ import annotations
