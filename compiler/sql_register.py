@@ -59,13 +59,14 @@ Measured and not taken in round 20:
   12.18 s against 10.39 and 10.82 s CPU): the per-applicant query read the two tables on two
   threads (1.73-1.80 s against 1.64-1.71 s CPU), each statement is planned (0.06 s), and every
   later stage would read a register of another layout.
-- Enumerations stored as ENUM (cast back to VARCHAR in register_rows): 0-0.1 s in load_bench,
-  within the noise.
+- Enumerations stored as ENUM but still checked by their IN (cast back to VARCHAR in
+  register_rows): 0-0.1 s in load_bench, within the noise. Taken instead: ValueChecked, where
+  the ENUM is also the check.
 - The register in a database file with force_compression 'uncompressed' and no checkpoint
   (row groups of 8,192 rows, so no copy): 3.55-3.77 s for the CREATE.
 - read_csv with a 128 MB buffer, strict_mode off, or no quote character: the read unchanged.
 - `coalesce(t IN (…), true)` as the IN check: slower than the OR form (0.197 against 0.126 s
-  for 4 million yes/no cells, one thread); TRY_CAST to an ENUM as the check 0.136 s.
+  for 4 million yes/no cells, one thread).
 - Money read through BIGINT rather than DECIMAL(38,6): 0.128 against 0.151 s for 3.6 million
   cells, one thread; too little for another branch in every money value.
 """
