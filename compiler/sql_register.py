@@ -39,6 +39,36 @@ yes/no and enumeration cell. Where the CPU of loading 100,000 rows of the bench 
 0.9 s, joining the pattern's cells (`concat`) about 0.45 s and matching them about 0.1 s,
 typing the 187 columns kept about 0.4 s, storing them about 0.45 s; checking the file's bytes
 in Python before (_plain_utf8) about 0.15 s.
+
+Round 20, the same register, the CREATE alone run by hand on two threads as the loader runs it
+(a shared machine, load average 2.5-4.7; compare within a line only): 2.7-2.95 s CPU. DuckDB's
+read of the 218 columns 0.95 s, of which 0.35 s is finding the fields (count(*) over the same
+read) and the rest making each cell's string; the row check 0.7 s (concat 0.15 s, the match
+0.07 s, the 132 IN checks of yes/no and enumeration cells about 0.25 s); typing and storing the
+187 columns kept about 1.2 s (36 money columns 0.45 s, 92 yes/no 0.3 s, 33 enumerations 0.25 s,
+15 numbers 0.1-0.15 s, 11 years 0.1 s). On one thread the statement took 2.43-2.66 s against
+2.82-2.95 s on two: DuckDB's order-keeping insert copies every batch of its CSV read (each under
+a row group, 122,880 rows) once more, and so does an insert that keeps no order
+(preserve_insertion_order false: 2.75-2.82 s). Planning it costs about 0.06 s whatever the size
+(0.028 s of it parsing its 60 KB of text): most of `_create` at 1,000 rows.
+Measured and not taken in round 20:
+- The two halves of the file at once, each on one DuckDB thread into a table of its own (the
+  second half's lines copied into the work directory by copy_file_range; `reg` the UNION ALL of
+  the two), which avoids that copy: load_bench 2.96-3.31 s against 3.15-3.38 s CPU (four runs
+  each, alternated), but the whole command gained nothing measurable (batch_stages 10.94 and
+  12.18 s against 10.39 and 10.82 s CPU): the per-applicant query read the two tables on two
+  threads (1.73-1.80 s against 1.64-1.71 s CPU), each statement is planned (0.06 s), and every
+  later stage would read a register of another layout.
+- Enumerations stored as ENUM but still checked by their IN (cast back to VARCHAR in
+  register_rows): 0-0.1 s in load_bench, within the noise. Taken instead: ValueChecked, where
+  the ENUM is also the check.
+- The register in a database file with force_compression 'uncompressed' and no checkpoint
+  (row groups of 8,192 rows, so no copy): 3.55-3.77 s for the CREATE.
+- read_csv with a 128 MB buffer, strict_mode off, or no quote character: the read unchanged.
+- `coalesce(t IN (…), true)` as the IN check: slower than the OR form (0.197 against 0.126 s
+  for 4 million yes/no cells, one thread).
+- Money read through BIGINT rather than DECIMAL(38,6): 0.128 against 0.151 s for 3.6 million
+  cells, one thread; too little for another branch in every money value.
 """
 
 from __future__ import annotations
@@ -182,6 +212,7 @@ def _re2_literal(text: str) -> str:
 
 _EDGE = "".join(_re2_literal(c) for c in WHITESPACE)
 BOOL_WORDS = ("是", "true", "True", "否", "false", "False")  # what runtime.validate_facts reads as yes/no
+BOOL_YES = BOOL_WORDS[:3]  # those it reads as yes
 # The forms SQL accepts for a (stripped, non-empty) cell, as RE2 patterns without anchors. Each
 # accepts only text runtime.validate_facts accepts, and the value SQL gives it (_fast_scalar) is
 # the runtime's. None of them matches "," or a line break, so cells joined by "," and grouped
@@ -232,6 +263,39 @@ def _fast_scalar(base: str, options, t: str) -> tuple[str, str]:
     return accepted, value
 
 
+def _enum_labels(spec) -> list[str]:
+    """The labels of a (scalar) enumeration fact as the ENUM type reg_cells holds it as, or []
+    when it is held as VARCHAR: a 逐项 fact, no label, a label empty or with whitespace at an
+    edge (the IN of _fast_scalar then checks it, as before)."""
+    if spec[0] != "enum" or (len(spec) > 3 and spec[3]):
+        return []
+    labels = list(dict.fromkeys(spec[2]))
+    if not labels or any(not label or label.strip() != label for label in labels):
+        return []
+    return labels
+
+
+class ValueChecked:
+    """A kept yes/no or enumeration cell is typed once, in a layer under the row check, and
+    checked by its typed value: yes/no, its value (one of the three yes words) or one of the
+    three no words; an enumeration, TRY_CAST to an ENUM of its labels (which matches a label
+    exactly, as the IN did) not NULL, and held as that ENUM (one byte, not the label's text;
+    register_rows reads it as VARCHAR). Round 20, the bench register's CREATE alone (two threads,
+    alternated three times, load average 4.6-5.0): 2.83-2.89 s CPU with the IN checks and the
+    values computed apart, 2.70-2.80 s with yes/no checked by its value, 2.53-2.57 s with the
+    enumerations too (an ENUM without reusing it for the check: 2.64-2.72 s)."""
+
+    @staticmethod
+    def of(spec, position: int) -> tuple[str, str, str]:
+        """(name in the layer, its SQL over the raw cell t{position}, the cell's check)."""
+        t = f"t{position}"
+        if spec[0] == "bool":
+            no = ", ".join(literal(word) for word in BOOL_WORDS if word not in BOOL_YES)
+            return f"_v{position}", _fast_value("bool", t), f"({t} IS NULL OR _v{position} OR {t} IN ({no}))"
+        labels = ", ".join(literal(label) for label in _enum_labels(spec))
+        return f"_e{position}", f"TRY_CAST({t} AS ENUM({labels}))", f"({t} IS NULL OR _e{position} IS NOT NULL)"
+
+
 def _fast_value(base: str, t: str) -> str:
     """The SQL value of a cell `t` that cell_pattern accepts (anything, or NULL, for any other)."""
     if base == "money":
@@ -249,7 +313,7 @@ def _fast_value(base: str, t: str) -> str:
         return (f"CASE WHEN suffix({t}, '%') THEN CAST(TRY_CAST(rtrim({t}, '%') AS DECIMAL(38,6)) * 0.01 AS DECIMAL(38,6)) "
                 f"ELSE TRY_CAST({t} AS DECIMAL(38,6)) END")
     if base == "bool":
-        return f"({t} IN ('是', 'true', 'True'))"
+        return f"({t} IN ({', '.join(literal(word) for word in BOOL_YES)}))"
     if base == "year":
         return f"TRY_CAST(left({t}, 4) AS INTEGER)"
     if base == "date":
@@ -388,6 +452,7 @@ class Loader:
         self.in_memory = False  # reg_cells held in MEMORY_DATABASE (load decides: IN_MEMORY_BYTES)
         self.first_line: int | None = None  # the direct path's line of rowid 0 (_create)
         self.fixed = False  # whether reg_fixed holds rows the runtime typed (_apply)
+        self.enum_columns: set[str] = set()  # typed columns reg_cells holds as an ENUM (ValueChecked)
         self.loaded = Loaded()
         # Called once the register's columns and years are known (self.loaded.years): the
         # view columns the later stages read (a set of names), or None for every column.
@@ -655,6 +720,8 @@ class Loader:
         cells = [f"{cell} AS t{position}" for position, cell in enumerate(raw)]
         checks, blank, outputs = [], [], []
         plain_cells: list[tuple] = []  # plain: (base, options, cell) for plain_checks
+        listed: dict[int, tuple] = {}  # position -> (spec, cell) of a yes/no or enumeration cell (ValueChecked)
+        typed_once: dict[int, tuple[str, str, str]] = {}  # position -> ValueChecked.of(...) of a kept one
         identifier = "NULL::VARCHAR"
         by_fact: dict[str, list[Column]] = {}
         for position, column in enumerate(self.loaded.columns):
@@ -672,6 +739,9 @@ class Loader:
             else:
                 by_fact.setdefault(column.fact, []).append(column)
                 spec = self.schema[column.fact]
+                if not column.as_list and (spec[0] == "bool" or _enum_labels(spec)):
+                    listed[position] = (spec, t)  # checked below, by its typed value if it is kept
+                    continue
                 if plain and not column.as_list and not (len(spec) > 3 and spec[3]):
                     plain_cells.append((spec[0], spec[2], t))
                     continue
@@ -706,9 +776,19 @@ class Loader:
             if source is None:
                 outputs.append(f"CAST(NULL AS {sql_type}) AS {ident(name)}")
                 continue
+            if source.position in listed:
+                typed_once[source.position] = once = ValueChecked.of(self.schema[fact], source.position)
+                outputs.append(f"{once[0]} AS {ident(name)}")
+                if self.schema[fact][0] == "enum":
+                    self.enum_columns.add(name)
+                continue
             _ok, value = _fast_cell(self.schema[fact], f"t{source.position}", source.as_list, separator)
             outputs.append(f"{value} AS {ident(name)}")
+        for position, (spec, t) in listed.items():
+            checks.append(typed_once[position][2] if position in typed_once else _fast_cell(spec, t, False, separator)[0])
         inner = f"SELECT {(line or 'NULL::BIGINT') + ' AS _src_line, ' if first_line is None else ''}{', '.join(cells)} FROM {scan}"
+        if typed_once:
+            inner = f"SELECT *, {', '.join(f'{value} AS {name}' for name, value, _check in typed_once.values())} FROM ({inner})"
         fast = " AND ".join(f"coalesce({c}, false)" for c in checks) or "true"
         middle = f"SELECT *, {fast} AS _ok FROM ({inner})"
         raw_list = "[" + ", ".join(f"CAST(t{i} AS VARCHAR)" if not c.as_list else f"array_to_string(t{i}, ';')"
@@ -879,7 +959,9 @@ class Loader:
         self.fixed = True
 
     def _view(self) -> None:
-        cols = ", ".join(ident(name) for name, _t in self.loaded.typed_columns)
+        # An enumeration held as an ENUM (ValueChecked) is read as the VARCHAR of CONTRACTS.md §4.
+        cols = ", ".join(f"CAST({ident(name)} AS VARCHAR) AS {ident(name)}" if name in self.enum_columns else ident(name)
+                         for name, _t in self.loaded.typed_columns)
         select = f"SELECT _line, {ident(IDENTIFIER)}{', ' + cols if cols else ''}"
         # A row the runtime typed is read from reg_fixed (_apply); reg_cells still holds it as not fast.
         fixed = f" UNION ALL {select} FROM reg_fixed" if self.fixed else ""

@@ -469,3 +469,55 @@ def test_a_fixed_row_with_a_list_fact_keeps_its_line_on_the_direct_path(tmp_path
     written = {json.loads(line)["申请人"]: json.loads(line)["line"] for line in sql[0].splitlines()[:-1]}
     assert written["E0005"] == 7 and written["E0007"] == 9 and "E0006" not in written
     assert all(written[f"E{i:04d}"] == i + 2 for i in range(300) if i != 6)
+
+
+# ---------------------------------------------------------------- round 20: yes/no and enumerations checked by their value
+CHECKED_SCHEMA = {"是否": SPECS["bool"], "另一": SPECS["bool"], "类别": ("enum", False, ("甲类", "乙类", "有,逗号", "a.b"), False),
+                  "等级": ("enum", False, ("一级", "二级"), False), "认定": ("bool", True, None, False),
+                  "边类": ("enum", False, ("甲类", " 边 "), False)}
+CHECKED_HEADER = ["申请人", "是否", "另一", "类别", "等级", "认定.2019", "边类"]
+CHECKED_CELLS = ["是", "否", "true", "True", "false", "False", "TRUE", "FALSE", "yes", "1", "0", " 是", "是 ", "\u3000否",
+                 "", "甲类", "乙类", "a.b", "aXb", "甲类 ", " 甲类", "甲", "丙类", "有", "一级", "二级", "一级\u3000", "边", "x"]
+
+
+@pytest.mark.parametrize("reader", ["duckdb", "staged"])
+def test_yes_no_and_enumeration_cells_kept_or_not_are_accepted_as_the_runtime_accepts_them(tmp_path, reader):
+    """A kept yes/no cell is checked by its typed value, a kept enumeration's by TRY_CAST to an
+    ENUM of its labels (held as that ENUM, read as VARCHAR); a cell not kept, and an enumeration
+    with a label the ENUM cannot hold as the IN matches it (whitespace at an edge), by the IN as
+    before. Either way a row is in the view with the runtime's values or bad, on both readers."""
+    good = {"是否": "是", "另一": "否", "类别": "甲类", "等级": "一级", "认定.2019": "true", "边类": "甲类"}
+    rows = [[f"E{len(CHECKED_CELLS) * i + j:04d}"] + [text if name == column else good[name] for name in CHECKED_HEADER[1:]]
+            for i, column in enumerate(CHECKED_HEADER[1:]) for j, text in enumerate(CHECKED_CELLS)]
+    path = tmp_path / "register.csv"
+    quote = '"' if reader == "staged" else ""  # a quoted field: polc's reader stages the file for DuckDB
+    path.write_text("\n".join([",".join(CHECKED_HEADER)] + [f"{quote}{row[0]}{quote}," + ",".join(row[1:]) for row in rows])
+                    + "\n", encoding="utf-8")
+    policy = types.SimpleNamespace(schema=CHECKED_SCHEMA)
+    with sql_register.work_directory() as directory:
+        con = sql_batch.connect(directory)
+        loader = sql_register.Loader(con, [(policy, [])], types.SimpleNamespace(known=CHECKED_SCHEMA), str(path), None,
+                                     directory, wanted=lambda: {"是否", "类别", "认定.2019", "边类"})
+        loaded = loader.load()
+        assert loaded.reader == reader
+        assert loader.enum_columns == {"类别"}  # 等级 is not kept; 边类 has a label with whitespace at an edge
+        held = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'reg_cells' "
+                                "AND column_name IN ('类别', '边类')").fetchall())
+        assert held["类别"].startswith("ENUM(") and held["边类"] == "VARCHAR"
+        got = {row[0]: row[1:] for row in con.execute(
+            'SELECT _line, "申请人", "是否", "类别", "认定.2019", "边类" FROM register_rows').fetchall()}
+        assert dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE register_rows)").fetchall())["类别"] == "VARCHAR"
+        con.close()
+    bad = {entry["line"] for entry in loaded.bad}
+    for number, row in enumerate(rows):
+        line = number + 2
+        facts = batch._from_csv(CHECKED_HEADER, row, CHECKED_SCHEMA)
+        applicant = facts.pop("申请人")
+        try:
+            typed = runtime.validate_facts(facts, CHECKED_SCHEMA)
+        except runtime.FactError:
+            assert line in bad and line not in got, (line, row)
+            continue
+        assert line not in bad, (line, row, loaded.bad)
+        assert got[line] == (applicant, typed.get("是否"), typed.get("类别"), typed.get("认定", {}).get(2019),
+                             typed.get("边类")), (line, row)
