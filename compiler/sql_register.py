@@ -212,7 +212,7 @@ def _re2_literal(text: str) -> str:
 
 _EDGE = "".join(_re2_literal(c) for c in WHITESPACE)
 BOOL_WORDS = ("是", "true", "True", "否", "false", "False")  # what runtime.validate_facts reads as yes/no
-BOOL_YES = BOOL_WORDS[:3]  # those it reads as yes
+BOOL_YES, BOOL_NO = BOOL_WORDS[:3], BOOL_WORDS[3:]  # those it reads as yes, and as no
 # The forms SQL accepts for a (stripped, non-empty) cell, as RE2 patterns without anchors. Each
 # accepts only text runtime.validate_facts accepts, and the value SQL gives it (_fast_scalar) is
 # the runtime's. None of them matches "," or a line break, so cells joined by "," and grouped
@@ -290,7 +290,7 @@ class ValueChecked:
         """(name in the layer, its SQL over the raw cell t{position}, the cell's check)."""
         t = f"t{position}"
         if spec[0] == "bool":
-            no = ", ".join(literal(word) for word in BOOL_WORDS if word not in BOOL_YES)
+            no = ", ".join(literal(word) for word in BOOL_NO)
             return f"_v{position}", _fast_value("bool", t), f"({t} IS NULL OR _v{position} OR {t} IN ({no}))"
         labels = ", ".join(literal(label) for label in _enum_labels(spec))
         return f"_e{position}", f"TRY_CAST({t} AS ENUM({labels}))", f"({t} IS NULL OR _e{position} IS NOT NULL)"
@@ -720,7 +720,7 @@ class Loader:
         cells = [f"{cell} AS t{position}" for position, cell in enumerate(raw)]
         checks, blank, outputs = [], [], []
         plain_cells: list[tuple] = []  # plain: (base, options, cell) for plain_checks
-        listed: dict[int, tuple] = {}  # position -> (spec, cell) of a yes/no or enumeration cell (ValueChecked)
+        by_value: dict[int, tuple] = {}  # position -> (spec, cell) of a yes/no or enumeration cell (ValueChecked)
         typed_once: dict[int, tuple[str, str, str]] = {}  # position -> ValueChecked.of(...) of a kept one
         identifier = "NULL::VARCHAR"
         by_fact: dict[str, list[Column]] = {}
@@ -740,7 +740,7 @@ class Loader:
                 by_fact.setdefault(column.fact, []).append(column)
                 spec = self.schema[column.fact]
                 if not column.as_list and (spec[0] == "bool" or _enum_labels(spec)):
-                    listed[position] = (spec, t)  # checked below, by its typed value if it is kept
+                    by_value[position] = (spec, t)  # checked below, by its typed value if it is kept
                     continue
                 if plain and not column.as_list and not (len(spec) > 3 and spec[3]):
                     plain_cells.append((spec[0], spec[2], t))
@@ -776,7 +776,7 @@ class Loader:
             if source is None:
                 outputs.append(f"CAST(NULL AS {sql_type}) AS {ident(name)}")
                 continue
-            if source.position in listed:
+            if source.position in by_value:
                 typed_once[source.position] = once = ValueChecked.of(self.schema[fact], source.position)
                 outputs.append(f"{once[0]} AS {ident(name)}")
                 if self.schema[fact][0] == "enum":
@@ -784,7 +784,7 @@ class Loader:
                 continue
             _ok, value = _fast_cell(self.schema[fact], f"t{source.position}", source.as_list, separator)
             outputs.append(f"{value} AS {ident(name)}")
-        for position, (spec, t) in listed.items():
+        for position, (spec, t) in by_value.items():
             checks.append(typed_once[position][2] if position in typed_once else _fast_cell(spec, t, False, separator)[0])
         inner = f"SELECT {(line or 'NULL::BIGINT') + ' AS _src_line, ' if first_line is None else ''}{', '.join(cells)} FROM {scan}"
         if typed_once:
