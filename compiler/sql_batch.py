@@ -314,18 +314,12 @@ class Engine:
 
     # ------------------------------------------------------------ static tables
     def _clause_table(self) -> None:
-        """One row per clause: its place, labels as JSON text, and what the engine needs."""
-        rows = []
-        for c in self.clauses:
-            principle = c.policy.principle == "就高不重复"
-            rows.append((c.position, c.policy_index, c.policy.docno, c.label, _j(c.policy.docno), _j(c.label),
-                         _j(c.policy.docno + c.label), c.spec.modifies is not None, principle,
-                         c.spec.quota is not None, c.spec.matter_fact is not None))
-        self.con.execute("CREATE TABLE clause_info (pos INTEGER, policy_index INTEGER, policy VARCHAR, clause VARCHAR, "
-                         "policy_json VARCHAR, clause_json VARCHAR, label_json VARCHAR, is_modifier BOOLEAN, "
-                         "highest_only BOOLEAN, has_quota BOOLEAN, dynamic_matter BOOLEAN)")
+        """One row per clause: its place and its 文号 and label, as the CSV and Parquet rows and
+        the 企业上限 totals name it (the JSON lines' text is clause_text's)."""
+        rows = [(c.position, c.policy.docno, c.label) for c in self.clauses]
+        self.con.execute("CREATE TABLE clause_info (pos INTEGER, policy VARCHAR, clause VARCHAR)")
         if rows:  # one statement (executemany plans one INSERT per clause: 0.1 s for 107)
-            self.con.execute("INSERT INTO clause_info VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows)),
+            self.con.execute("INSERT INTO clause_info VALUES " + ", ".join(["(?, ?, ?)"] * len(rows)),
                              [value for row in rows for value in row])
 
     def _applicants(self) -> None:
